@@ -1,0 +1,35 @@
+/**
+ * The pool invariants every test checks after every step (dm-thin.md §7.1, the checks thin_check
+ * makes): each data block's refcount equals the mappings that point at it; used + free = total;
+ * `mapped_blocks` equals the mappings counted; no mapping points outside the pool or at a free block.
+ */
+import type { ThinMetadata } from './metadata.js';
+
+export function checkPoolInvariants(md: ThinMetadata): string[] {
+  const problems: string[] = [];
+  const sm = md.spaceMap;
+  const nrBlocks = sm.nrBlocksUncommitted;
+  const expected = new Uint32Array(nrBlocks);
+  for (const dev of md.devices.values()) {
+    let counted = 0;
+    dev.table.forEach((vb, dataBlock) => {
+      counted++;
+      if (dataBlock >= nrBlocks) problems.push(`device ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nrBlocks} blocks)`);
+      else expected[dataBlock]!++;
+    });
+    if (counted !== dev.details.mappedBlocks) {
+      problems.push(`device ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks} but ${counted} mappings were counted`);
+    }
+  }
+  let allocated = 0;
+  for (let b = 0; b < nrBlocks; b++) {
+    const actual = sm.refcount(b);
+    if (actual !== expected[b]) problems.push(`data block ${b}: refcount ${actual}, but ${expected[b]} mappings point at it`);
+    if (actual > 0) allocated++;
+    if (problems.length > 20) break;
+  }
+  if (allocated !== sm.nrAllocated) problems.push(`${allocated} blocks have references but the space map counts ${sm.nrAllocated} allocated`);
+  const used = sm.nrBlocks - sm.nrFree;
+  if (sm.nrBlocks >= sm.nrAllocated && used + sm.nrFree !== sm.nrBlocks) problems.push(`used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`);
+  return problems;
+}

@@ -1,0 +1,837 @@
+/**
+ * The lab's machine: RAM disks, the device-mapper core (devices, live and inactive tables,
+ * suspend/resume, open counts, events), the targets the lab supports (thin-pool, thin, linear,
+ * error, zero), a kernel log and the simulated clock. It is what `dmsetup`, `dd` and `blkdiscard`
+ * talk to in the lab shell, and it matches the oracle VM: RAM disks are block major 1, dm devices
+ * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
+ */
+import { assert } from './assert.js';
+import { Errno, errnoSymbol } from './errno.js';
+import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
+import { metadataDeviceBlocks, ThinPool, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
+import { fail, ok, OK_VOID, type Result } from './result.js';
+import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
+import {
+  parseDataBlockSize,
+  parseLinearArgs,
+  parseLowWaterMark,
+  parsePoolArgs,
+  parseThinArgs,
+  parseThinDevId,
+  type CtrError,
+} from './table.js';
+
+export const DM_MAJOR = 254;
+export const RAM_MAJOR = 1;
+/** EWOULDBLOCK stands for "this I/O would wait forever" (a suspended device, a hung queue). */
+export const LAB_WOULD_BLOCK = 11;
+
+/** What a metadata device holds in the lab's view: nothing, a dm-thin image, or unreadable bytes. */
+export type MetadataContent =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'image'; readonly image: MetadataImage }
+  | { readonly kind: 'garbage' };
+
+/** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
+export class Storage {
+  store: SectorStore;
+  metadata: MetadataContent = { kind: 'none' };
+  /** The pool whose live metadata is here, if any; its committed state is what reads see. */
+  livePool: ThinPool | null = null;
+  /** A copy taken when a device above was suspended: commits cannot reach the disk meanwhile. */
+  frozen: MetadataContent | null = null;
+
+  constructor(sizeSectors: number) {
+    this.store = new SectorStore(sizeSectors);
+  }
+
+  /** The metadata content as a reader of the device would find it now. */
+  currentMetadata(): MetadataContent {
+    if (this.frozen !== null) return this.frozen;
+    if (this.livePool !== null) return { kind: 'image', image: this.livePool.md.image() };
+    return this.metadata;
+  }
+}
+
+export interface RamDisk {
+  readonly kind: 'ram';
+  readonly kernelName: string;
+  readonly minor: number;
+  readonly storage: Storage;
+  openCount: number;
+}
+
+export type Target =
+  | { readonly type: 'linear'; readonly lengthSectors: number; readonly dev: BlockDev; readonly offsetSectors: number }
+  | { readonly type: 'error'; readonly lengthSectors: number }
+  | { readonly type: 'zero'; readonly lengthSectors: number }
+  | {
+      readonly type: 'thin-pool';
+      readonly lengthSectors: number;
+      readonly pool: ThinPool;
+      readonly table: PoolTable;
+      readonly metadataDev: BlockDev;
+      readonly dataDev: BlockDev;
+    }
+  | {
+      readonly type: 'thin';
+      readonly lengthSectors: number;
+      readonly poolDev: DmDevice;
+      readonly pool: ThinPool;
+      readonly thin: ThinDevice;
+      readonly origin: BlockDev | null;
+    };
+
+export interface DmDevice {
+  readonly kind: 'dm';
+  readonly name: string;
+  readonly minor: number;
+  readonly kernelName: string;
+  live: Target | null;
+  inactive: Target | null;
+  suspended: boolean;
+  openCount: number;
+  eventNr: number;
+}
+
+export type BlockDev = RamDisk | DmDevice;
+
+export function devNumber(dev: BlockDev): string {
+  return dev.kind === 'ram' ? `${RAM_MAJOR}:${dev.minor}` : `${DM_MAJOR}:${dev.minor}`;
+}
+
+export interface MachineConfig {
+  readonly ramdiskKb: number;
+  readonly ramdiskCount?: number;
+}
+
+type Built = { readonly ok: true; readonly value: Target } | ({ readonly ok: false } & CtrError);
+
+export class Machine {
+  readonly dictionary = new SectorDictionary();
+  readonly ramdisks: RamDisk[] = [];
+  private readonly devices = new Map<string, DmDevice>();
+  private readonly pools = new Map<Storage, ThinPool>();
+  private readonly poolRefs = new Map<ThinPool, number>();
+  private readonly poolTargets = new Map<ThinPool, DmDevice>();
+  /** Kernel log lines with the simulated time they were written at. */
+  readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
+  private clockMs = 0;
+  noSpaceTimeoutSecs = 60;
+
+  constructor(config: MachineConfig) {
+    const sectors = config.ramdiskKb * 2;
+    for (let i = 0; i < (config.ramdiskCount ?? 2); i++) {
+      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(sectors), openCount: 0 });
+    }
+  }
+
+  // ------------------------------------------------------------------ time and log
+
+  get nowMs(): number {
+    return this.clockMs;
+  }
+
+  /** Moves the simulated clock forward, running every pool's timers in order on the way. */
+  advance(ms: number): void {
+    assert(ms >= 0, 'time only moves forward');
+    this.runUntil(this.clockMs + ms, () => false);
+  }
+
+  /**
+   * Moves time forward until `done()` holds or nothing is left that could change it. Returns false
+   * when it gave up (no timer can ever make progress), which the shell reports as a hang.
+   */
+  runUntil(limitMs: number, done: () => boolean): boolean {
+    for (let guard = 0; guard < 10_000_000; guard++) {
+      if (done()) return true;
+      let next = Number.POSITIVE_INFINITY;
+      for (const pool of this.poolRefs.keys()) {
+        const wake = pool.nextWakeMs();
+        if (wake !== null && wake < next) next = wake;
+      }
+      if (next > limitMs) {
+        if (Number.isFinite(limitMs)) this.clockMs = limitMs;
+        return done();
+      }
+      this.clockMs = Math.max(this.clockMs, next);
+      for (const pool of [...this.poolRefs.keys()]) pool.onTime();
+    }
+    return done();
+  }
+
+  log(text: string): void {
+    this.kernelLog.push({ timeMs: this.clockMs, text: `device-mapper: ${text}` });
+  }
+
+  // ------------------------------------------------------------------ devices
+
+  /** Finds a block device by path (`/dev/ram0`, `/dev/mapper/x`, `/dev/dm-0`) or `major:minor`. */
+  resolve(path: string): BlockDev | null {
+    let m = /^\/dev\/ram([0-9]+)$/.exec(path);
+    if (m) return this.ramdisks[Number(m[1])] ?? null;
+    m = /^\/dev\/mapper\/(.+)$/.exec(path);
+    if (m) return this.devices.get(m[1]!) ?? null;
+    m = /^\/dev\/dm-([0-9]+)$/.exec(path);
+    if (m) return this.deviceByMinor(Number(m[1]));
+    m = /^([0-9]+):([0-9]+)$/.exec(path);
+    if (m) {
+      const major = Number(m[1]);
+      const minor = Number(m[2]);
+      if (major === RAM_MAJOR) return this.ramdisks[minor] ?? null;
+      if (major === DM_MAJOR) return this.deviceByMinor(minor);
+    }
+    return null;
+  }
+
+  device(name: string): DmDevice | undefined {
+    return this.devices.get(name);
+  }
+
+  deviceByMinor(minor: number): DmDevice | null {
+    for (const d of this.devices.values()) if (d.minor === minor) return d;
+    return null;
+  }
+
+  /** Devices sorted by name, as `dmsetup ls` and `dmsetup status` list them. */
+  deviceList(): DmDevice[] {
+    return [...this.devices.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  sizeSectors(dev: BlockDev): number {
+    if (dev.kind === 'ram') return dev.storage.store.sizeSectors;
+    return dev.live?.lengthSectors ?? 0;
+  }
+
+  /** DM_DEV_CREATE: a new device with no table, or EBUSY if the name is taken. */
+  create(name: string): Result<DmDevice> {
+    if (this.devices.has(name)) return fail(Errno.EBUSY);
+    let minor = 0;
+    const used = new Set([...this.devices.values()].map((d) => d.minor));
+    while (used.has(minor)) minor++;
+    const dev: DmDevice = {
+      kind: 'dm',
+      name,
+      minor,
+      kernelName: `dm-${minor}`,
+      live: null,
+      inactive: null,
+      suspended: false,
+      openCount: 0,
+      eventNr: 0,
+    };
+    this.devices.set(name, dev);
+    return ok(dev);
+  }
+
+  /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
+  load(dev: DmDevice, tableLine: string): Result<undefined> {
+    const words = tableLine.trim().split(/\s+/);
+    const typeName = words[2] ?? '';
+    const bad = (e: CtrError): Result<undefined> => {
+      this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
+      this.log('ioctl: error adding target to table');
+      return fail(e.errno);
+    };
+    if (words.length < 3 || !/^[0-9]+$/.test(words[0]!) || !/^[0-9]+$/.test(words[1]!)) {
+      this.log('table: Invalid argument list');
+      return fail(Errno.EINVAL);
+    }
+    const start = Number(words[0]);
+    const length = Number(words[1]);
+    if (start !== 0) {
+      this.log(`table: ${devNumber(dev)}: first target must start at sector 0`);
+      return fail(Errno.EINVAL);
+    }
+    if (length === 0) {
+      this.log(`table: ${devNumber(dev)}: zero-length target`);
+      return fail(Errno.EINVAL);
+    }
+    const args = words.slice(3);
+    let target: Target;
+    switch (typeName) {
+      case 'error':
+        target = { type: 'error', lengthSectors: length };
+        break;
+      case 'zero':
+        target = { type: 'zero', lengthSectors: length };
+        break;
+      case 'linear': {
+        const parsed = parseLinearArgs(args);
+        if (!parsed.ok) return bad(parsed);
+        const under = this.resolve(parsed.value.dev);
+        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        target = { type: 'linear', lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors };
+        break;
+      }
+      case 'thin-pool': {
+        const built = this.buildPool(dev, length, args);
+        if (!built.ok) return 'error' in built ? bad(built as CtrError) : fail(built.errno);
+        target = built.value;
+        break;
+      }
+      case 'thin': {
+        const built = this.buildThin(dev, length, args);
+        if (!built.ok) return bad(built);
+        target = built.value;
+        break;
+      }
+      default:
+        this.log(`table: ${devNumber(dev)}: ${typeName}: unknown target type`);
+        this.log('ioctl: error adding target to table');
+        return fail(Errno.EINVAL);
+    }
+    this.acquire(target);
+    // dm_calculate_queue_limits runs the pool's io_hints (which logs a disabled passdown) before
+    // it checks that every device a target uses holds the area it maps.
+    if (target.type === 'thin-pool') target.pool.tableLoaded(target.table);
+    const area =
+      target.type === 'linear'
+        ? { under: target.dev, offset: target.offsetSectors }
+        : target.type === 'thin-pool'
+          ? { under: target.dataDev, offset: 0 }
+          : null;
+    if (area !== null && !this.areaFits(dev, area.under, area.offset, length)) {
+      this.log('core: Cannot calculate initial queue limits');
+      this.log('ioctl: unable to set up device queue for new table.');
+      this.destroyTarget(target);
+      return fail(Errno.EINVAL);
+    }
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    dev.inactive = target;
+    return OK_VOID;
+  }
+
+  /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
+  private areaFits(dev: DmDevice, under: BlockDev, offset: number, length: number): boolean {
+    const size = this.sizeSectors(under);
+    if (offset + length > size) {
+      this.log(
+        `table: ${devNumber(dev)}: ${under.kernelName} too small for target: start=${offset}, len=${length}, dev_size=${size}`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  private buildPool(dev: DmDevice, length: number, args: readonly string[]): Built | { ok: false; errno: number } {
+    const parsed = parsePoolArgs(args);
+    if (!parsed.ok) return parsed;
+    const p = parsed.value;
+    const metadataDev = this.resolve(p.metadataDev);
+    if (metadataDev === null) return { ok: false, error: 'Error opening metadata block device', errno: Errno.ENODEV };
+    const dataDev = this.resolve(p.dataDev);
+    if (dataDev === null) return { ok: false, error: 'Error getting data device', errno: Errno.ENODEV };
+    const bs = parseDataBlockSize(p.blockSizeText);
+    if (!bs.ok) return bs;
+    const lwm = parseLowWaterMark(p.lowWaterText);
+    if (!lwm.ok) return lwm;
+    const table: PoolTable = {
+      lengthSectors: length,
+      metadataDevName: devNumber(metadataDev),
+      dataDevName: devNumber(dataDev),
+      dataBlockSizeSectors: bs.value,
+      lowWaterBlocks: lwm.value,
+      features: p.features,
+    };
+    const storage = this.storageUnder(metadataDev);
+    let pool = storage === null ? undefined : this.pools.get(storage);
+    const current = dev.live?.type === 'thin-pool' ? dev.live.pool : undefined;
+    if (pool !== undefined && this.poolTargets.get(pool) !== dev) {
+      return { ok: false, error: 'metadata device already in use by a pool', errno: Errno.EBUSY };
+    }
+    if (pool === undefined && current !== undefined) {
+      return { ok: false, error: 'different pool cannot replace a pool', errno: Errno.EINVAL };
+    }
+    const created = pool === undefined;
+    if (pool === undefined) {
+      for (const [other, owner] of this.poolTargets) {
+        const t = owner.live ?? owner.inactive;
+        if (t?.type === 'thin-pool' && t.dataDev === dataDev && other !== pool) {
+          return { ok: false, error: 'data device already in use by a pool', errno: Errno.EBUSY };
+        }
+      }
+      const opened = this.openMetadata(dev, metadataDev, storage, bs.value, p.features.readOnly);
+      if (!opened.ok) return opened;
+      pool = new ThinPool(`${DM_MAJOR}:${dev.minor}`, opened.value, table, this.poolEnvironment(dev, metadataDev), this.poolDataDevice(dataDev));
+      if (storage !== null) {
+        this.pools.set(storage, pool);
+        storage.livePool = pool;
+      }
+      this.poolTargets.set(pool, dev);
+    } else if (pool.dataBlockSizeSectors !== bs.value) {
+      return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+    }
+    if (!created && p.features.discardEnabled !== pool.discardEnabled) {
+      return { ok: false, error: 'Discard support cannot be disabled once enabled', errno: Errno.EINVAL };
+    }
+    return { ok: true, value: { type: 'thin-pool', lengthSectors: length, pool, table, metadataDev, dataDev } };
+  }
+
+  private openMetadata(
+    dev: DmDevice,
+    metadataDev: BlockDev,
+    storage: Storage | null,
+    blockSize: number,
+    readOnly: boolean,
+  ): { ok: true; value: ThinMetadata } | ({ ok: false } & CtrError) {
+    const content = storage?.currentMetadata() ?? { kind: 'none' as const };
+    const blocks = metadataDeviceBlocks(this.sizeSectors(metadataDev));
+    if (this.sizeSectors(metadataDev) > 16 * 1024 * 1024 * 2) {
+      this.log(
+        `thin: Metadata device ${metadataDev.kernelName} is larger than ${255 * ((1 << 14) - 64) * 8} sectors: excess space will not be used.`,
+      );
+    }
+    switch (content.kind) {
+      case 'none':
+        if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
+        return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
+      case 'garbage':
+        this.log('thin metadata: sb_check failed: magic 0: wanted 27022010');
+        this.log('thin metadata: couldn\'t read superblock');
+        return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+      case 'image':
+        if (content.image.dataBlockSizeSectors !== blockSize) {
+          this.log(
+            `thin metadata: changing the data block size (from ${content.image.dataBlockSizeSectors} to ${blockSize}) is not supported`,
+          );
+          return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+        }
+        void dev;
+        return { ok: true, value: ThinMetadata.open(content.image) };
+      default:
+        return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+    }
+  }
+
+  private buildThin(dev: DmDevice, length: number, args: readonly string[]): Built {
+    const parsed = parseThinArgs(args);
+    if (!parsed.ok) return parsed;
+    const t = parsed.value;
+    let origin: BlockDev | null = null;
+    if (t.originDev !== null) {
+      origin = this.resolve(t.originDev);
+      if (origin === null) return { ok: false, error: 'Error opening origin device', errno: Errno.ENODEV };
+    }
+    const poolBlock = this.resolve(t.poolDev);
+    if (poolBlock === null) return { ok: false, error: 'Error opening pool device', errno: Errno.ENODEV };
+    const id = parseThinDevId(t.devIdText);
+    if (!id.ok) return id;
+    if (poolBlock.kind !== 'dm') return { ok: false, error: "Couldn't get pool mapped device", errno: Errno.EINVAL };
+    const poolTarget = poolBlock.live ?? poolBlock.inactive;
+    if (poolTarget?.type !== 'thin-pool') {
+      return { ok: false, error: "Couldn't find pool object", errno: Errno.EINVAL };
+    }
+    const pool = poolTarget.pool;
+    if (pool.mode === 'fail') {
+      return { ok: false, error: "Couldn't open thin device, Pool is in fail mode", errno: Errno.EINVAL };
+    }
+    const thin = pool.md.device(id.value);
+    if (thin === undefined) {
+      return { ok: false, error: "Couldn't open thin internal device", errno: Errno.ENODATA };
+    }
+    if (pool.suspended) {
+      return { ok: false, error: 'Unable to activate thin device while pool is suspended', errno: Errno.EINVAL };
+    }
+    void dev;
+    return { ok: true, value: { type: 'thin', lengthSectors: length, poolDev: poolBlock, pool, thin, origin } };
+  }
+
+  /** References a target takes when its table is loaded (dm_get_device and the thin open). */
+  private acquire(target: Target): void {
+    switch (target.type) {
+      case 'linear':
+        target.dev.openCount++;
+        break;
+      case 'thin-pool':
+        target.metadataDev.openCount++;
+        target.dataDev.openCount++;
+        this.poolRefs.set(target.pool, (this.poolRefs.get(target.pool) ?? 0) + 1);
+        break;
+      case 'thin':
+        target.poolDev.openCount++;
+        target.thin.openCount++;
+        this.poolRefs.set(target.pool, (this.poolRefs.get(target.pool) ?? 0) + 1);
+        if (target.origin) target.origin.openCount++;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A table is destroyed: drop its references; the last one closes the pool (with a commit). */
+  private destroyTarget(target: Target): void {
+    switch (target.type) {
+      case 'linear':
+        target.dev.openCount--;
+        break;
+      case 'thin-pool':
+        target.metadataDev.openCount--;
+        target.dataDev.openCount--;
+        this.dropPoolRef(target.pool);
+        break;
+      case 'thin':
+        target.poolDev.openCount--;
+        target.thin.openCount--;
+        if (target.origin) target.origin.openCount--;
+        this.dropPoolRef(target.pool);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private dropPoolRef(pool: ThinPool): void {
+    const refs = (this.poolRefs.get(pool) ?? 0) - 1;
+    if (refs > 0) {
+      this.poolRefs.set(pool, refs);
+      return;
+    }
+    this.poolRefs.delete(pool);
+    pool.close();
+    this.poolTargets.delete(pool);
+    for (const [storage, p] of this.pools) {
+      if (p !== pool) continue;
+      this.pools.delete(storage);
+      storage.livePool = null;
+      storage.metadata = { kind: 'image', image: pool.md.image() };
+    }
+  }
+
+  /** DM_DEV_SUSPEND (suspend). */
+  suspend(dev: DmDevice, options: { noFlush?: boolean } = {}): Result<undefined> {
+    void options;
+    if (dev.suspended) return OK_VOID;
+    const t = dev.live;
+    if (t?.type === 'thin-pool') t.pool.presuspend();
+    dev.suspended = true;
+    if (t?.type === 'thin-pool') t.pool.postsuspend();
+    this.freezeMetadataBelow(dev);
+    return OK_VOID;
+  }
+
+  /** DM_DEV_SUSPEND (resume): swaps in a loaded table; preresume may refuse. */
+  resume(dev: DmDevice): Result<undefined> {
+    const incoming = dev.inactive;
+    if (incoming !== null) {
+      if (!dev.suspended) this.suspend(dev);
+      if (dev.live !== null) this.destroyTarget(dev.live);
+      dev.live = incoming;
+      dev.inactive = null;
+    } else if (!dev.suspended) {
+      return OK_VOID;
+    }
+    const t = dev.live;
+    if (t?.type === 'thin-pool') {
+      const pre = t.pool.preresume(incoming === null ? null : t.table);
+      if (!pre.ok) {
+        this.log(`table: ${devNumber(dev)}: thin-pool: preresume failed, error = -${pre.errno}`);
+        return pre;
+      }
+    }
+    dev.suspended = false;
+    this.thawMetadataBelow(dev);
+    if (t?.type === 'thin-pool') t.pool.resume();
+    return OK_VOID;
+  }
+
+  /** DM_DEV_REMOVE: refused while anything holds the device open. */
+  remove(dev: DmDevice): Result<undefined> {
+    if (dev.openCount > 0) return fail(Errno.EBUSY);
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    if (dev.live !== null) {
+      const live = dev.live;
+      if (live.type === 'thin-pool' && !dev.suspended) live.pool.postsuspend();
+      this.destroyTarget(live);
+    }
+    this.devices.delete(dev.name);
+    return OK_VOID;
+  }
+
+  /** DM_DEV_REMOVE for a device whose table load failed during `dmsetup create`. */
+  discardFailedCreate(dev: DmDevice): void {
+    if (dev.live === null && dev.inactive === null) this.devices.delete(dev.name);
+  }
+
+  /** DM_CLEAR_TABLE. */
+  clearInactive(dev: DmDevice): void {
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    dev.inactive = null;
+  }
+
+  /** DM_TARGET_MSG. */
+  message(dev: DmDevice, argv: readonly string[]): number {
+    const t = dev.live;
+    if (t === null) return Errno.EINVAL;
+    if (argv.length === 0) {
+      this.log('ioctl: Empty message received.');
+      return Errno.EINVAL;
+    }
+    if (t.type !== 'thin-pool') {
+      this.log('ioctl: Target type does not support messages');
+      return Errno.EINVAL;
+    }
+    return t.pool.message(argv);
+  }
+
+  /** The status text of the live table's target (no `start length type` prefix). */
+  targetStatus(dev: DmDevice, noFlush: boolean): string {
+    const t = dev.live;
+    if (t === null) return '';
+    switch (t.type) {
+      case 'thin-pool':
+        return t.pool.status(noFlush || dev.suspended);
+      case 'thin':
+        return t.pool.thinStatus(t.thin);
+      default:
+        return '';
+    }
+  }
+
+  /** The table text of a target (no prefix). */
+  targetTable(t: Target): string {
+    switch (t.type) {
+      case 'linear':
+        return `${devNumber(t.dev)} ${t.offsetSectors}`;
+      case 'error':
+      case 'zero':
+        return '';
+      case 'thin-pool': {
+        const f = t.table.features;
+        const words: string[] = [];
+        if (!f.zeroNewBlocks) words.push('skip_block_zeroing');
+        if (!f.discardEnabled) words.push('ignore_discard');
+        if (!f.discardPassdown) words.push('no_discard_passdown');
+        if (f.readOnly) words.push('read_only');
+        if (f.errorIfNoSpace) words.push('error_if_no_space');
+        const head = `${t.table.metadataDevName} ${t.table.dataDevName} ${t.table.dataBlockSizeSectors} ${t.table.lowWaterBlocks} ${words.length} `;
+        return head + words.map((w) => `${w} `).join('');
+      }
+      case 'thin':
+        return `${devNumber(t.poolDev)} ${t.thin.id}${t.origin ? ` ${devNumber(t.origin)}` : ''}`;
+      default:
+        return '';
+    }
+  }
+
+  // ------------------------------------------------------------------ block I/O
+
+  /** Reads sectors from any block device; EWOULDBLOCK (lab) when it is suspended. */
+  readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
+    if (dev.kind === 'ram') return ok(dev.storage.store.read(start, count));
+    if (dev.suspended) return fail(LAB_WOULD_BLOCK);
+    const t = dev.live;
+    if (t === null) return fail(Errno.ENXIO);
+    switch (t.type) {
+      case 'linear':
+        return this.readSectors(t.dev, t.offsetSectors + start, count);
+      case 'error':
+        return fail(Errno.EIO);
+      case 'zero':
+        return ok(new Uint32Array(count));
+      case 'thin-pool':
+        return this.readSectors(t.dataDev, start, count);
+      case 'thin': {
+        const out = new Uint32Array(count);
+        const r = t.pool.read(t.thin, start, count, out);
+        return r === 0 ? ok(out) : fail(r);
+      }
+      default:
+        return fail(Errno.EIO);
+    }
+  }
+
+  /** Writes sectors; thin writes may queue, so the result is a ticket for the caller to wait on. */
+  writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
+    const done = (errno: number): IoTicket => {
+      const t = new IoTicket();
+      t.pending = 1;
+      t.complete(errno);
+      return t;
+    };
+    if (dev.kind === 'ram') {
+      this.writeStorage(dev.storage, start, tokens);
+      return done(0);
+    }
+    if (dev.suspended) return done(LAB_WOULD_BLOCK);
+    const t = dev.live;
+    if (t === null) return done(Errno.ENXIO);
+    switch (t.type) {
+      case 'linear':
+        return this.writeSectors(t.dev, t.offsetSectors + start, tokens);
+      case 'error':
+        return done(Errno.EIO);
+      case 'zero':
+        return done(0);
+      case 'thin-pool':
+        return this.writeSectors(t.dataDev, start, tokens);
+      case 'thin':
+        return t.pool.write(t.thin, start, tokens);
+      default:
+        return done(Errno.EIO);
+    }
+  }
+
+  /** BLKDISCARD. EOPNOTSUPP where the device cannot discard (brd on 6.1, ignore_discard). */
+  discardSectors(dev: BlockDev, start: number, count: number): number {
+    if (dev.kind === 'ram') return Errno.EOPNOTSUPP;
+    if (dev.suspended) return LAB_WOULD_BLOCK;
+    const t = dev.live;
+    if (t === null) return Errno.ENXIO;
+    switch (t.type) {
+      case 'linear':
+        return this.discardSectors(t.dev, t.offsetSectors + start, count);
+      case 'thin-pool':
+        return this.discardSectors(t.dataDev, start, count);
+      case 'thin':
+        return t.pool.discard(t.thin, start, count);
+      default:
+        return Errno.EOPNOTSUPP;
+    }
+  }
+
+  /** Whether the device advertises discard (blkdiscard checks this first). */
+  supportsDiscard(dev: BlockDev): boolean {
+    if (dev.kind === 'ram') return false;
+    const t = dev.live;
+    if (t === null) return false;
+    switch (t.type) {
+      case 'linear':
+        return this.supportsDiscard(t.dev);
+      case 'thin-pool':
+        return this.supportsDiscard(t.dataDev);
+      case 'thin':
+        return t.pool.thinsSupportDiscard;
+      default:
+        return false;
+    }
+  }
+
+  /** An fsync's empty flush bio. */
+  flush(dev: BlockDev): IoTicket {
+    if (dev.kind === 'dm' && dev.live?.type === 'thin' && !dev.suspended) return dev.live.pool.flush(dev.live.thin);
+    const t = new IoTicket();
+    t.pending = 1;
+    t.complete(dev.kind === 'dm' && dev.live?.type === 'error' ? Errno.EIO : 0);
+    return t;
+  }
+
+  /** Lab directive: power loss. Every dm device vanishes without a commit; disks keep what was committed. */
+  crash(): void {
+    for (const pool of this.poolRefs.keys()) pool.crash();
+    for (const [storage, pool] of this.pools) {
+      storage.livePool = null;
+      storage.metadata = { kind: 'image', image: pool.md.image() };
+      storage.frozen = null;
+    }
+    this.pools.clear();
+    this.poolRefs.clear();
+    this.poolTargets.clear();
+    this.devices.clear();
+    for (const r of this.ramdisks) r.openCount = 0;
+  }
+
+  /** The storage at the bottom of a stack of linear devices (where metadata lives), if any. */
+  storageUnder(dev: BlockDev): Storage | null {
+    if (dev.kind === 'ram') return dev.storage;
+    const t = dev.live ?? dev.inactive;
+    if (t?.type === 'linear') return this.storageUnder(t.dev);
+    return null;
+  }
+
+  /** Writing to a metadata device's first block replaces what the pool would read there. */
+  writeStorage(storage: Storage, start: number, tokens: Uint32Array, metadata?: MetadataContent): void {
+    storage.store.write(start, tokens);
+    if (metadata !== undefined && start === 0) {
+      storage.metadata = metadata;
+      return;
+    }
+    if (start < 8 && storage.livePool === null) {
+      let allZero = true;
+      for (let i = 0; i < Math.min(tokens.length, 8 - start); i++) if (tokens[i] !== ZERO_TOKEN) allZero = false;
+      const wholeSuperblock = start === 0 && tokens.length >= 8;
+      if (allZero && wholeSuperblock) storage.metadata = { kind: 'none' };
+      else if (!allZero || storage.metadata.kind === 'image') storage.metadata = allZero ? storage.metadata : { kind: 'garbage' };
+    }
+  }
+
+  private freezeMetadataBelow(dev: DmDevice): void {
+    const storage = this.storageUnder(dev);
+    if (storage !== null && storage.livePool !== null && storage.frozen === null) {
+      storage.frozen = { kind: 'image', image: storage.livePool.md.image() };
+    }
+  }
+
+  private thawMetadataBelow(dev: DmDevice): void {
+    const storage = this.storageUnder(dev);
+    if (storage !== null && storage.frozen !== null) storage.frozen = null;
+  }
+
+  private poolEnvironment(dev: DmDevice, metadataDev: BlockDev) {
+    return {
+      nowMs: () => this.clockMs,
+      noSpaceTimeoutSecs: () => this.noSpaceTimeoutSecs,
+      log: (line: string) => this.log(line),
+      raiseEvent: () => {
+        dev.eventNr++;
+      },
+      metadataDeviceWorks: () => this.deviceWorks(metadataDev),
+      metadataDeviceSectors: () => this.sizeSectors(metadataDev),
+    };
+  }
+
+  /** False when I/O to the device would fail: an error target somewhere in its stack. */
+  deviceWorks(dev: BlockDev): boolean {
+    if (dev.kind === 'ram') return true;
+    const t = dev.live;
+    if (t === null) return false;
+    if (t.type === 'error') return false;
+    if (t.type === 'linear') return this.deviceWorks(t.dev);
+    return true;
+  }
+
+  private poolDataDevice(dataDev: BlockDev): PoolDataDevice {
+    const machine = this;
+    return {
+      get sizeSectors() {
+        return machine.sizeSectors(dataDev);
+      },
+      get supportsDiscard() {
+        return machine.supportsDiscard(dataDev);
+      },
+      kernelName: dataDev.kernelName,
+      read: (start, count) => this.dataRead(dataDev, start, count),
+      write: (start, tokens, offset, count) => this.dataWrite(dataDev, start, tokens.subarray(offset, offset + count)),
+      fill: (start, count, token) => this.dataWrite(dataDev, start, new Uint32Array(count).fill(token)),
+      copy: (from, to, count) => {
+        const r = this.dataRead(dataDev, from, count);
+        return r.ok ? this.dataWrite(dataDev, to, r.value) : r;
+      },
+      discard: (start, count) => {
+        const r = this.discardSectors(dataDev, start, count);
+        return r === 0 ? OK_VOID : fail(r);
+      },
+    };
+  }
+
+  private dataRead(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
+    if (start + count > this.sizeSectors(dev)) return fail(Errno.EIO);
+    return this.readSectors(dev, start, count);
+  }
+
+  private dataWrite(dev: BlockDev, start: number, tokens: Uint32Array): Result<undefined> {
+    if (start + tokens.length > this.sizeSectors(dev)) return fail(Errno.EIO);
+    const t = this.writeSectors(dev, start, tokens);
+    return t.errno === 0 ? OK_VOID : fail(t.errno);
+  }
+
+  /** Pools currently alive, for invariant checks. */
+  livePools(): ThinPool[] {
+    return [...this.poolRefs.keys()];
+  }
+
+  /** The dm device whose thin-pool target a pool belongs to. */
+  poolDevice(pool: ThinPool): DmDevice | undefined {
+    return this.poolTargets.get(pool);
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * The contents of a pool's metadata device: superblock fields, the device details, one mapping
+ * table per thin and the data space map, with the kernel's single-transaction model
+ * (dm-thin-metadata.c). Everything here is what survives a crash once committed; the pool's
+ * runtime state (mode, queues, timers) lives in {@link ThinPool}.
+ */
+import { assert } from './assert.js';
+import { Errno } from './errno.js';
+import { MappingTable, type MappingPage } from './mapping.js';
+import { fail, OK_VOID, type Result } from './result.js';
+import { DataSpaceMap } from './space-map.js';
+
+export const MAX_DEV_ID = 0xffffff;
+export const METADATA_BLOCK_BYTES = 4096;
+export const METADATA_BLOCK_SECTORS = 8;
+/** The metadata space map has one index block of 255 bitmaps of 16320 entries each ([MD]). */
+export const MAX_METADATA_BLOCKS = 255 * ((1 << 14) - 64);
+const ENTRIES_PER_BITMAP = 16320;
+/** Mapping leaves are assumed half full, as thin_metadata_size assumes (252 / 2). */
+const MAPPINGS_PER_LEAF = 126;
+const DETAILS_PER_LEAF = 126;
+const ROOTS_PER_LEAF = 252;
+
+export interface DeviceDetails {
+  mappedBlocks: number;
+  transactionId: bigint;
+  creationTime: number;
+  snapshottedTime: number;
+}
+
+export class ThinDevice {
+  readonly id: number;
+  table: MappingTable;
+  details: DeviceDetails;
+  /** Details at the last commit; null for a device created in this transaction. */
+  committedDetails: DeviceDetails | null;
+  /** Mappings changed since the last commit (the kernel's `td->changed`). */
+  changed = false;
+  /** Set when an abort threw away this device's changes: later flushes fail with EIO. */
+  abortedWithChanges = false;
+  /** Active `thin` targets holding the device open. */
+  openCount = 0;
+
+  constructor(id: number, table: MappingTable, details: DeviceDetails, committed: DeviceDetails | null) {
+    this.id = id;
+    this.table = table;
+    this.details = details;
+    this.committedDetails = committed;
+  }
+}
+
+/** A frozen copy of committed metadata: what a metadata device holds once written. */
+export interface MetadataImage {
+  readonly time: number;
+  readonly transactionId: bigint;
+  readonly dataBlockSizeSectors: number;
+  readonly nrDataBlocks: number;
+  readonly metadataNrBlocks: number;
+  readonly needsCheck: boolean;
+  readonly devices: ReadonlyMap<number, { readonly details: DeviceDetails; readonly table: MappingTable }>;
+  readonly refcounts: Uint32Array;
+  readonly heldRoot: HeldMetadataSnapshot | null;
+  readonly generation: number;
+  readonly metadataCursor: number;
+}
+
+/** A metadata snapshot taken by `reserve_metadata_snap`: the trees as they were, read-only. */
+export interface HeldMetadataSnapshot {
+  readonly block: number;
+  readonly time: number;
+  readonly transactionId: bigint;
+  readonly nrDataBlocks: number;
+  readonly devices: ReadonlyMap<number, { readonly details: DeviceDetails; readonly table: MappingTable }>;
+}
+
+const copyDetails = (d: DeviceDetails): DeviceDetails => ({ ...d });
+
+export class ThinMetadata {
+  readonly dataBlockSizeSectors: number;
+  time = 0;
+  transactionId = 0n;
+  needsCheck = false;
+  metadataNrBlocks: number;
+  heldRoot: HeldMetadataSnapshot | null = null;
+  readonly spaceMap: DataSpaceMap;
+  devices = new Map<number, ThinDevice>();
+  /** Pages of this generation may be changed in place; see {@link MappingTable}. */
+  generation: number;
+  /**
+   * Where the metadata space map would allocate next. The kernel prints the block a held metadata
+   * snapshot lands on; the lab approximates it by advancing this cursor by the blocks each commit
+   * shadows.
+   */
+  metadataCursor: number;
+
+  private committedTime = 0;
+  private committedTransactionId = 0n;
+  private committedDevices = new Map<number, ThinDevice>();
+  private committedMetadataNrBlocks: number;
+  private messageShadowBlocks = 0;
+  private superblockDirty = false;
+
+  private constructor(dataBlockSizeSectors: number, metadataNrBlocks: number, spaceMap: DataSpaceMap, generation: number) {
+    this.dataBlockSizeSectors = dataBlockSizeSectors;
+    this.metadataNrBlocks = metadataNrBlocks;
+    this.committedMetadataNrBlocks = metadataNrBlocks;
+    this.spaceMap = spaceMap;
+    this.generation = generation;
+    this.metadataCursor = 0;
+  }
+
+  /** Fresh metadata, as the kernel writes it on an all-zero metadata device. */
+  static format(dataBlockSizeSectors: number, metadataNrBlocks: number): ThinMetadata {
+    const md = new ThinMetadata(dataBlockSizeSectors, metadataNrBlocks, new DataSpaceMap(0), 1);
+    md.metadataCursor = md.rawUsedMetadataBlocks();
+    return md;
+  }
+
+  /** Metadata read back from an image; the allocation cursor starts at 0 as on a real open. */
+  static open(image: MetadataImage): ThinMetadata {
+    const md = new ThinMetadata(
+      image.dataBlockSizeSectors,
+      image.metadataNrBlocks,
+      DataSpaceMap.fromCommitted(image.refcounts, image.nrDataBlocks),
+      image.generation + 1,
+    );
+    md.time = image.time;
+    md.committedTime = image.time;
+    md.transactionId = image.transactionId;
+    md.committedTransactionId = image.transactionId;
+    md.needsCheck = image.needsCheck;
+    md.heldRoot = image.heldRoot;
+    md.metadataCursor = image.metadataCursor;
+    for (const [id, dev] of image.devices) {
+      const details = copyDetails(dev.details);
+      md.devices.set(id, new ThinDevice(id, dev.table.shareAll(), details, copyDetails(details)));
+    }
+    md.committedDevices = new Map(md.devices);
+    return md;
+  }
+
+  get changedThisTransaction(): boolean {
+    if (this.superblockDirty || this.spaceMap.changedThisTransaction) return true;
+    for (const dev of this.devices.values()) if (dev.changed) return true;
+    return false;
+  }
+
+  device(id: number): ThinDevice | undefined {
+    return this.devices.get(id);
+  }
+
+  createThin(id: number): Result<undefined> {
+    if (this.devices.has(id)) return fail(Errno.EEXIST);
+    const details: DeviceDetails = {
+      mappedBlocks: 0,
+      transactionId: this.transactionId,
+      creationTime: this.time,
+      snapshottedTime: this.time,
+    };
+    this.devices.set(id, new ThinDevice(id, new MappingTable(), details, null));
+    this.messageShadowBlocks += 4;
+    return OK_VOID;
+  }
+
+  createSnap(id: number, originId: number): Result<undefined> {
+    if (this.devices.has(id)) return fail(Errno.EEXIST);
+    const origin = this.devices.get(originId);
+    if (origin === undefined) return fail(Errno.ENODATA);
+    // The snapshot shares the origin's tree; refcounts follow the mappings (dm-thin.md §3.2).
+    const table = origin.table.shareAll();
+    table.forEach((_vb, dataBlock) => this.spaceMap.increment(dataBlock));
+    this.generation++;
+    this.time++;
+    this.superblockDirty = true;
+    origin.details.snapshottedTime = this.time;
+    origin.changed = true;
+    const details: DeviceDetails = {
+      mappedBlocks: origin.details.mappedBlocks,
+      transactionId: this.transactionId,
+      creationTime: this.time,
+      snapshottedTime: this.time,
+    };
+    this.devices.set(id, new ThinDevice(id, table, details, null));
+    this.messageShadowBlocks += 4;
+    return OK_VOID;
+  }
+
+  /** Deletes a device; the caller has checked that no thin target holds it open. */
+  deleteThin(id: number): Result<undefined> {
+    const dev = this.devices.get(id);
+    if (dev === undefined) return fail(Errno.ENODATA);
+    dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
+    this.devices.delete(id);
+    this.messageShadowBlocks += 3;
+    return OK_VOID;
+  }
+
+  setTransactionId(current: bigint, next: bigint): Result<undefined> {
+    if (current !== this.transactionId) return fail(Errno.EINVAL);
+    this.transactionId = next;
+    this.superblockDirty = true;
+    return OK_VOID;
+  }
+
+  /** Takes the metadata snapshot; the caller commits first, as the kernel does. */
+  reserveMetadataSnap(): Result<undefined> {
+    if (this.heldRoot !== null) return fail(Errno.EBUSY);
+    const block = this.metadataCursor % this.metadataNrBlocks;
+    this.metadataCursor = block + 1;
+    this.heldRoot = {
+      block,
+      time: this.time,
+      transactionId: this.transactionId,
+      nrDataBlocks: this.spaceMap.nrBlocks,
+      devices: this.frozenDevices(),
+    };
+    this.superblockDirty = true;
+    return OK_VOID;
+  }
+
+  releaseMetadataSnap(): Result<undefined> {
+    if (this.heldRoot === null) return fail(Errno.EINVAL);
+    this.heldRoot = null;
+    this.superblockDirty = true;
+    return OK_VOID;
+  }
+
+  /** Inserts or replaces a mapping; drops the reference of a replaced block. */
+  insertMapping(dev: ThinDevice, vb: number, dataBlock: number): void {
+    const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
+    if (old < 0) dev.details.mappedBlocks++;
+    else if (old !== dataBlock) this.spaceMap.decrement(old);
+    dev.changed = true;
+  }
+
+  /** Removes a mapping; returns the data block it held (its reference is dropped), or -1. */
+  removeMapping(dev: ThinDevice, vb: number): number {
+    const old = dev.table.remove(vb, this.generation);
+    if (old < 0) return -1;
+    dev.details.mappedBlocks--;
+    dev.changed = true;
+    this.spaceMap.decrement(old);
+    return old;
+  }
+
+  resizeData(nrBlocks: number): void {
+    this.spaceMap.resize(nrBlocks);
+  }
+
+  resizeMetadata(nrBlocks: number): void {
+    this.metadataNrBlocks = nrBlocks;
+    this.superblockDirty = true;
+  }
+
+  commit(): void {
+    this.metadataCursor += this.shadowedBlocks();
+    this.messageShadowBlocks = 0;
+    for (const dev of this.devices.values()) {
+      dev.table.commit();
+      dev.committedDetails = copyDetails(dev.details);
+      dev.changed = false;
+    }
+    this.spaceMap.commit();
+    this.committedDevices = new Map(this.devices);
+    this.committedTime = this.time;
+    this.committedTransactionId = this.transactionId;
+    this.committedMetadataNrBlocks = this.metadataNrBlocks;
+    this.superblockDirty = false;
+    this.generation++;
+  }
+
+  /**
+   * Throws away the transaction (crash, or the kernel's abort). Returns the devices that had
+   * changes, which the kernel flags `aborted_with_changes`. The allocation cursor restarts at 0
+   * because the kernel reopens the metadata.
+   */
+  rollback(): ThinDevice[] {
+    const changed: ThinDevice[] = [];
+    for (const dev of this.devices.values()) if (dev.changed) changed.push(dev);
+    this.devices = new Map(this.committedDevices);
+    for (const dev of this.devices.values()) {
+      dev.table.rollback();
+      assert(dev.committedDetails !== null, 'a committed device has committed details');
+      dev.details = copyDetails(dev.committedDetails);
+      dev.changed = false;
+    }
+    this.spaceMap.rollback();
+    this.spaceMap.cursor = 0;
+    this.time = this.committedTime;
+    this.transactionId = this.committedTransactionId;
+    this.metadataNrBlocks = this.committedMetadataNrBlocks;
+    this.messageShadowBlocks = 0;
+    this.superblockDirty = false;
+    this.generation++;
+    return changed;
+  }
+
+  /** The committed state as an image, for writing to the metadata device. */
+  image(): MetadataImage {
+    const devices = new Map<number, { details: DeviceDetails; table: MappingTable }>();
+    for (const [id, dev] of this.committedDevices) {
+      assert(dev.committedDetails !== null, 'a committed device has committed details');
+      devices.set(id, { details: copyDetails(dev.committedDetails), table: dev.table.committedView() });
+    }
+    return {
+      time: this.committedTime,
+      transactionId: this.committedTransactionId,
+      dataBlockSizeSectors: this.dataBlockSizeSectors,
+      nrDataBlocks: this.spaceMap.nrBlocks,
+      metadataNrBlocks: this.committedMetadataNrBlocks,
+      needsCheck: this.needsCheck,
+      devices,
+      refcounts: this.spaceMap.committedCopy(),
+      heldRoot: this.heldRoot,
+      generation: this.generation,
+      metadataCursor: this.metadataCursor,
+    };
+  }
+
+  // ---- metadata space accounting (an estimate: see docs/model.md) ----
+
+  /** Blocks in use on the metadata device, before the reserve is applied. */
+  rawUsedMetadataBlocks(): number {
+    const nrData = Math.max(this.spaceMap.nrBlocksUncommitted, 1);
+    const metaBitmaps = Math.ceil(this.metadataNrBlocks / ENTRIES_PER_BITMAP);
+    const dataBitmaps = Math.ceil(nrData / ENTRIES_PER_BITMAP);
+    // superblock; metadata space map (index + bitmaps + overflow tree); data space map (index
+    // root + bitmaps + overflow tree); mapping tree root; details tree root.
+    let used = 1 + (1 + metaBitmaps + 1) + (1 + dataBitmaps + 1) + 1 + 1;
+    const n = this.devices.size;
+    used += extraTreeBlocks(n, DETAILS_PER_LEAF) + extraTreeBlocks(n, ROOTS_PER_LEAF);
+    const seen = new Set<MappingPage>();
+    const countTable = (table: MappingTable): number => {
+      let leaves = 0;
+      let pages = 0;
+      for (const page of table.pageObjects()) {
+        pages++;
+        if (seen.has(page)) continue;
+        seen.add(page);
+        leaves += Math.ceil(page.count / MAPPINGS_PER_LEAF);
+      }
+      // An empty tree is one root leaf; a big one needs internal nodes above its leaves.
+      return pages === 0 ? 1 : leaves + (leaves > 1 ? Math.ceil(leaves / ROOTS_PER_LEAF) : 0);
+    };
+    for (const dev of this.devices.values()) used += countTable(dev.table);
+    if (this.heldRoot !== null) {
+      used += 1;
+      for (const dev of this.heldRoot.devices.values()) {
+        for (const page of dev.table.pageObjects()) {
+          if (!seen.has(page)) {
+            seen.add(page);
+            used += Math.ceil(page.count / MAPPINGS_PER_LEAF);
+          }
+        }
+      }
+    }
+    return used + this.shadowedBlocks();
+  }
+
+  /** Blocks copied by this transaction's shadowing, released at the next commit. */
+  shadowedBlocks(): number {
+    let pages = 0;
+    let changedDevices = 0;
+    for (const dev of this.devices.values()) {
+      pages += dev.table.pagesTouchedThisTransaction;
+      if (dev.changed) changedDevices++;
+    }
+    if (pages === 0 && changedDevices === 0 && this.spaceMap.dirtyCount === 0) return this.messageShadowBlocks;
+    return this.messageShadowBlocks + pages + 1 + changedDevices + (this.spaceMap.dirtyCount > 0 ? 1 : 0);
+  }
+
+  /** The kernel hides a reserve from the free count: min(4096 blocks, 10%). */
+  metadataReserveBlocks(): number {
+    return Math.min(4096, Math.floor(this.metadataNrBlocks / 10));
+  }
+
+  rawFreeMetadataBlocks(): number {
+    return Math.max(0, this.metadataNrBlocks - this.rawUsedMetadataBlocks());
+  }
+
+  /** Free metadata blocks as the kernel reports them (reserve excluded). */
+  freeMetadataBlocks(): number {
+    return Math.max(0, this.rawFreeMetadataBlocks() - this.metadataReserveBlocks());
+  }
+
+  private frozenDevices(): Map<number, { details: DeviceDetails; table: MappingTable }> {
+    const devices = new Map<number, { details: DeviceDetails; table: MappingTable }>();
+    for (const [id, dev] of this.devices) {
+      devices.set(id, { details: copyDetails(dev.details), table: dev.table.committedView() });
+    }
+    return devices;
+  }
+}
+
+/** Blocks a btree of `n` entries needs beyond its single root leaf. */
+function extraTreeBlocks(n: number, perLeaf: number): number {
+  const leaves = Math.max(1, Math.ceil(n / perLeaf));
+  return leaves === 1 ? 0 : leaves;
+}
+

@@ -1,0 +1,836 @@
+/**
+ * A thin pool at run time: the `thin-pool` target's behaviour on top of {@link ThinMetadata}.
+ *
+ * This follows drivers/md/dm-thin.c (dm-thin.md §2-6): pool modes and their transitions,
+ * allocation with the low-water-mark event, provisioning with zeroing, breaking sharing by the
+ * time-stamp rule, discards, where commits happen (flush, message, status, the 1 s waker,
+ * suspend), the no_space_timeout, metadata exhaustion and the abort / needs_check / fail path.
+ * Time is the simulated clock of the environment; nothing here does I/O of its own.
+ */
+import { assert, unreachable } from './assert.js';
+import { Errno } from './errno.js';
+import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type ThinDevice } from './metadata.js';
+import { fail, OK_VOID, type Result } from './result.js';
+import { ZERO_TOKEN } from './sectors.js';
+
+export type PoolMode = 'write' | 'out_of_data_space' | 'out_of_metadata_space' | 'read_only' | 'fail';
+
+const MODE_RANK: Readonly<Record<PoolMode, number>> = {
+  write: 0,
+  out_of_data_space: 1,
+  out_of_metadata_space: 2,
+  read_only: 3,
+  fail: 4,
+};
+const MODE_LOG_NAME: Readonly<Record<PoolMode, string>> = {
+  write: 'write',
+  out_of_data_space: 'out-of-data-space',
+  out_of_metadata_space: 'read-only',
+  read_only: 'read-only',
+  fail: 'fail',
+};
+
+export const COMMIT_PERIOD_MS = 1000;
+
+/** Feature words of a pool table, as requested (dm-thin.md §1.1). */
+export interface PoolFeatures {
+  readonly zeroNewBlocks: boolean;
+  readonly discardEnabled: boolean;
+  readonly discardPassdown: boolean;
+  readonly readOnly: boolean;
+  readonly errorIfNoSpace: boolean;
+}
+
+export const DEFAULT_POOL_FEATURES: PoolFeatures = {
+  zeroNewBlocks: true,
+  discardEnabled: true,
+  discardPassdown: true,
+  readOnly: false,
+  errorIfNoSpace: false,
+};
+
+/** One parsed thin-pool table line. */
+export interface PoolTable {
+  readonly lengthSectors: number;
+  readonly metadataDevName: string;
+  readonly dataDevName: string;
+  readonly dataBlockSizeSectors: number;
+  readonly lowWaterBlocks: number;
+  readonly features: PoolFeatures;
+}
+
+/** The data device as the pool sees it: sectors it can read, write, fill and discard. */
+export interface PoolDataDevice {
+  readonly sizeSectors: number;
+  readonly supportsDiscard: boolean;
+  /** Kernel name used in log lines (`ram1`, `dm-3`). */
+  readonly kernelName: string;
+  read(startSector: number, count: number): Result<Uint32Array>;
+  write(startSector: number, tokens: Uint32Array, offset: number, count: number): Result<undefined>;
+  fill(startSector: number, count: number, token: number): Result<undefined>;
+  copy(fromSector: number, toSector: number, count: number): Result<undefined>;
+  discard(startSector: number, count: number): Result<undefined>;
+}
+
+/** What the pool needs from the machine around it. */
+export interface PoolEnvironment {
+  nowMs(): number;
+  /** `dm_thin_pool.no_space_timeout`, seconds; 0 disables the timer. */
+  noSpaceTimeoutSecs(): number;
+  /** A kernel log line without the `device-mapper: ` prefix, e.g. `thin: 254:0: ...`. */
+  log(line: string): void;
+  /** Raises a dm event on the pool device (the counter `dmsetup info` shows). */
+  raiseEvent(): void;
+  /** False while the metadata device returns errors (an `error` target, a failed disk). */
+  metadataDeviceWorks(): boolean;
+  /** Current size of the metadata device in sectors. */
+  metadataDeviceSectors(): number;
+}
+
+/** A write, discard or flush the pool has not finished; resolved when its last bio completes. */
+export class IoTicket {
+  pending = 0;
+  errno = 0;
+  /** Set when a bio of this ticket is parked on the retry list (queue_if_no_space). */
+  queued = false;
+
+  get done(): boolean {
+    return this.pending === 0;
+  }
+
+  complete(errno: number): void {
+    assert(this.pending > 0, 'completing a ticket with no pending bio');
+    if (errno !== 0 && this.errno === 0) this.errno = errno;
+    this.pending--;
+  }
+}
+
+interface QueuedBio {
+  readonly device: ThinDevice;
+  readonly vb: number;
+  readonly offsetSectors: number;
+  readonly tokens: Uint32Array;
+  readonly ticket: IoTicket;
+}
+
+type BioOutcome = number | 'queued';
+const DONE = 0;
+
+/** Metadata size cap in blocks, and the thresholds derived from the device size. */
+export function metadataDeviceBlocks(sizeSectors: number): number {
+  return Math.min(Math.floor(sizeSectors / METADATA_BLOCK_SECTORS), MAX_METADATA_BLOCKS);
+}
+
+export class ThinPool {
+  /** dm name used in log lines: `major:minor` of the pool device. */
+  readonly name: string;
+  readonly md: ThinMetadata;
+  readonly dataBlockSizeSectors: number;
+  mode: PoolMode = 'write';
+  /** Table as loaded; the pool binds to it at the next resume. */
+  table: PoolTable;
+  /** Features in force: passdown after the data-device check, error_if_no_space at run time. */
+  private zeroNewBlocks: boolean;
+  /** pool->pf.discard_enabled: a reload may not change it. */
+  discardEnabled: boolean;
+  private discardPassdown: boolean;
+  private errorIfNoSpace: boolean;
+  private requestedErrorIfNoSpace: boolean;
+  private lowWaterBlocks: number;
+  private lowWaterTriggered = false;
+  /** The mode the bound table asks for; synced with the mode like the kernel's adjusted_pf.mode. */
+  private boundTableMode: PoolMode = 'write';
+  private bound = false;
+  suspended = true;
+  private lastCommitMs: number;
+  private wakerOriginMs: number;
+  private noSpaceDeadlineMs: number | null = null;
+  private retryList: QueuedBio[] = [];
+  private readonly flushWaiters: IoTicket[] = [];
+  private requeuePending = false;
+  private readonly env: PoolEnvironment;
+  private readonly dataDev: PoolDataDevice;
+
+  constructor(name: string, md: ThinMetadata, table: PoolTable, env: PoolEnvironment, dataDev: PoolDataDevice) {
+    this.name = name;
+    this.md = md;
+    this.dataBlockSizeSectors = table.dataBlockSizeSectors;
+    this.table = table;
+    this.env = env;
+    this.dataDev = dataDev;
+    this.zeroNewBlocks = table.features.zeroNewBlocks;
+    this.discardEnabled = table.features.discardEnabled;
+    this.discardPassdown = table.features.discardPassdown;
+    this.errorIfNoSpace = table.features.errorIfNoSpace;
+    this.requestedErrorIfNoSpace = table.features.errorIfNoSpace;
+    this.lowWaterBlocks = table.lowWaterBlocks;
+    this.boundTableMode = table.features.readOnly ? 'read_only' : 'write';
+    this.lastCommitMs = env.nowMs();
+    this.wakerOriginMs = env.nowMs();
+  }
+
+  /**
+   * A table for this pool was loaded (create or reload): the kernel's pool_io_hints checks here
+   * whether the data device can take discards, and logs when it turns passdown off.
+   */
+  tableLoaded(table: PoolTable): void {
+    if (table.features.discardEnabled && table.features.discardPassdown && !this.dataDev.supportsDiscard) {
+      this.env.log(`thin: Data device (${this.dataDev.kernelName}) discard unsupported: Disabling discard passdown.`);
+    }
+  }
+
+  // ------------------------------------------------------------------ table, suspend, resume
+
+  /**
+   * Load a (re)loaded table: the kernel's bind_control_target, maybe_resize_data_dev and
+   * maybe_resize_metadata_dev. Returns EINVAL when the table would shrink the pool.
+   */
+  preresume(newTable: PoolTable | null): Result<undefined> {
+    if (newTable !== null) {
+      this.table = newTable;
+      this.boundTableMode = newTable.features.readOnly ? 'read_only' : 'write';
+      this.bound = false;
+    }
+    const t = this.table;
+    const newMode = this.bound ? this.mode : this.boundTableMode;
+    this.bound = true;
+    this.zeroNewBlocks = t.features.zeroNewBlocks;
+    this.discardEnabled = t.features.discardEnabled;
+    this.discardPassdown = t.features.discardEnabled && t.features.discardPassdown && this.dataDev.supportsDiscard;
+    this.requestedErrorIfNoSpace = t.features.errorIfNoSpace;
+    this.errorIfNoSpace = t.features.errorIfNoSpace;
+    this.lowWaterBlocks = t.lowWaterBlocks;
+    this.setMode(newMode);
+
+    let needCommit = false;
+    const wanted = Math.floor(t.lengthSectors / this.dataBlockSizeSectors);
+    const recorded = this.md.spaceMap.nrBlocks;
+    if (wanted < recorded) {
+      this.logPool(`pool target (${wanted} blocks) too small: expected ${recorded}`);
+      return this.preresumeFailed(Errno.EINVAL);
+    }
+    if (wanted > recorded) {
+      if (this.md.needsCheck) {
+        this.logPool('unable to grow the data device until repaired.');
+      } else {
+        if (recorded !== 0) this.logPool(`growing the data device from ${recorded} to ${wanted} blocks`);
+        this.md.resizeData(wanted);
+        needCommit = true;
+      }
+    }
+    const metaNow = metadataDeviceBlocks(this.env.metadataDeviceSectors());
+    const metaRecorded = this.md.metadataNrBlocks;
+    if (metaNow < metaRecorded) {
+      this.logPool(`metadata device (${metaNow} blocks) too small: expected ${metaRecorded}`);
+      return this.preresumeFailed(Errno.EINVAL);
+    }
+    if (metaNow > metaRecorded) {
+      if (this.md.needsCheck) {
+        this.logPool('unable to grow the metadata device until repaired.');
+      } else {
+        this.logPool(`growing the metadata device from ${metaRecorded} to ${metaNow} blocks`);
+        if (this.mode === 'out_of_metadata_space') this.setMode('write');
+        this.md.resizeMetadata(metaNow);
+        needCommit = true;
+      }
+    }
+    if (needCommit) this.commit();
+    return OK_VOID;
+  }
+
+  private preresumeFailed(errno: number): Result<undefined> {
+    // A pool in fail mode must still resume so that queued I/O can be errored (pool_preresume).
+    return this.mode === 'fail' ? OK_VOID : fail(errno);
+  }
+
+  resume(): void {
+    this.requeueRetryList();
+    this.lowWaterTriggered = false;
+    this.suspended = false;
+    this.wakerOriginMs = this.env.nowMs();
+    this.runWorker();
+  }
+
+  presuspend(): void {
+    this.suspended = true;
+  }
+
+  /** postsuspend: the waker and the no-space timer stop, then a commit. */
+  postsuspend(): void {
+    this.noSpaceDeadlineMs = null;
+    this.commit();
+  }
+
+  /** The pool object is destroyed (last table gone): commit and hand back the metadata. */
+  close(): void {
+    this.commit();
+  }
+
+  // ------------------------------------------------------------------ modes
+
+  private setMode(requested: PoolMode): void {
+    let next = requested;
+    const old = this.mode;
+    if (next === 'write' && this.md.needsCheck) {
+      this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
+      next = old !== next ? old : 'read_only';
+    }
+    if (old === 'fail') next = old;
+    switch (next) {
+      case 'fail':
+      case 'read_only':
+      case 'out_of_metadata_space':
+        this.errorRetryList(Errno.EIO);
+        break;
+      case 'out_of_data_space': {
+        const timeoutSecs = this.env.noSpaceTimeoutSecs();
+        if (!this.errorIfNoSpace && timeoutSecs > 0 && this.noSpaceDeadlineMs === null) {
+          this.noSpaceDeadlineMs = this.env.nowMs() + timeoutSecs * 1000;
+        }
+        break;
+      }
+      case 'write':
+        if (old === 'out_of_data_space') this.noSpaceDeadlineMs = null;
+        this.errorIfNoSpace = this.requestedErrorIfNoSpace;
+        break;
+      default:
+        unreachable(next, 'pool mode');
+    }
+    this.mode = next;
+    if (this.bound) this.boundTableMode = next;
+    if (old !== next) this.notifyModeChange();
+  }
+
+  private notifyModeChange(): void {
+    this.env.raiseEvent();
+    const extra = this.mode === 'out_of_data_space' ? (this.errorIfNoSpace ? ' (error IO)' : ' (queue IO)') : '';
+    this.env.log(`thin: ${this.name}: switching pool to ${MODE_LOG_NAME[this.mode]}${extra} mode`);
+  }
+
+  get isReadOnlyMode(): boolean {
+    return MODE_RANK[this.mode] >= MODE_RANK.out_of_metadata_space;
+  }
+
+  private logPool(text: string): void {
+    this.env.log(`thin: ${this.name}: ${text}`);
+  }
+
+  // ------------------------------------------------------------------ commits and failures
+
+  /** The kernel's commit(): refused in the read-only modes; checks space afterwards. */
+  commit(): boolean {
+    if (this.isReadOnlyMode) return false;
+    if (!this.env.metadataDeviceWorks()) {
+      this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.EIO);
+      return false;
+    }
+    this.md.commit();
+    this.checkForMetadataSpace();
+    this.checkForDataSpace();
+    return true;
+  }
+
+  private checkForMetadataSpace(): void {
+    if (this.md.freeMetadataBlocks() > 0) return;
+    if (this.isReadOnlyMode) return;
+    this.env.log('thin: No free metadata blocks');
+    this.setMode('out_of_metadata_space');
+  }
+
+  private checkForDataSpace(): void {
+    if (this.mode !== 'out_of_data_space') return;
+    if (this.md.spaceMap.nrFree === 0) return;
+    this.setMode('write');
+    this.requeueRetryList();
+  }
+
+  private metadataOperationFailed(op: string, r: number): void {
+    this.logPool(`metadata operation '${op}' failed: error = ${r}`);
+    this.abortTransaction();
+    this.setMode('read_only');
+  }
+
+  private abortTransaction(): void {
+    this.logPool('aborting current metadata transaction');
+    if (!this.env.metadataDeviceWorks()) {
+      this.logPool('failed to abort metadata transaction');
+      this.setMode('fail');
+    } else {
+      for (const dev of this.md.rollback()) dev.abortedWithChanges = true;
+    }
+    if (!this.env.metadataDeviceWorks()) {
+      this.logPool("failed to set 'needs_check' flag in metadata");
+      this.setMode('fail');
+    } else {
+      this.md.needsCheck = true;
+    }
+  }
+
+  /** Power loss: everything since the last commit is gone (dm-thin.md §4). */
+  crash(): void {
+    this.md.rollback();
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** The next simulated time at which this pool has work: a waker tick or the no-space timer. */
+  nextWakeMs(): number | null {
+    if (this.suspended) return null;
+    const now = this.env.nowMs();
+    const ticks = Math.floor((now - this.wakerOriginMs) / COMMIT_PERIOD_MS) + 1;
+    let next = this.wakerOriginMs + ticks * COMMIT_PERIOD_MS;
+    if (this.noSpaceDeadlineMs !== null && this.noSpaceDeadlineMs < next) next = Math.max(this.noSpaceDeadlineMs, now);
+    return next;
+  }
+
+  /** Runs whatever is due at the current simulated time (called by the machine's clock). */
+  onTime(): void {
+    if (this.suspended) return;
+    const now = this.env.nowMs();
+    if (this.noSpaceDeadlineMs !== null && now >= this.noSpaceDeadlineMs) {
+      this.noSpaceDeadlineMs = null;
+      if (this.mode === 'out_of_data_space' && !this.errorIfNoSpace) {
+        this.errorIfNoSpace = true;
+        this.notifyModeChange();
+        this.errorRetryList(Errno.ENOSPC);
+      }
+    }
+    if ((now - this.wakerOriginMs) % COMMIT_PERIOD_MS === 0) this.runWorker();
+  }
+
+  /** process_deferred_bios: requeued bios, batched flushes, and the commit due to time. */
+  private runWorker(): void {
+    for (let guard = 0; this.requeuePending && guard < 1000; guard++) {
+      this.requeuePending = false;
+      const bios = this.retryList;
+      this.retryList = [];
+      for (const bio of bios) {
+        const outcome = this.processWrite(bio.device, bio.vb, bio.offsetSectors, bio.tokens, bio.ticket);
+        if (outcome !== 'queued') bio.ticket.complete(outcome);
+      }
+    }
+    const now = this.env.nowMs();
+    const due = now > this.lastCommitMs + COMMIT_PERIOD_MS || now < this.lastCommitMs;
+    if (this.flushWaiters.length === 0 && !(this.md.changedThisTransaction && due)) return;
+    const committed = this.commit();
+    const waiters = this.flushWaiters.splice(0);
+    if (!committed) {
+      for (const t of waiters) t.complete(Errno.EIO);
+      return;
+    }
+    this.lastCommitMs = now;
+    for (const t of waiters) t.complete(DONE);
+  }
+
+  private requeueRetryList(): void {
+    if (this.retryList.length > 0) this.requeuePending = true;
+  }
+
+  private errorRetryList(errno: number): void {
+    const bios = this.retryList;
+    this.retryList = [];
+    for (const bio of bios) bio.ticket.complete(errno);
+  }
+
+  // ------------------------------------------------------------------ allocation
+
+  /** alloc_data_block(): the low-water event, the commit when nothing is free, OODS on ENOSPC. */
+  private allocDataBlock(): number | 'nospace' | 'error' {
+    assert(this.mode === 'write', 'allocation only in write mode');
+    let free = this.md.spaceMap.nrFree;
+    this.checkLowWaterMark(free);
+    if (free === 0) {
+      if (!this.commit()) return 'error';
+      free = this.md.spaceMap.nrFree;
+      if (free === 0) {
+        this.setMode('out_of_data_space');
+        return 'nospace';
+      }
+    }
+    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    const block = this.md.spaceMap.allocate();
+    if (block < 0) {
+      this.setMode('out_of_data_space');
+      return 'nospace';
+    }
+    this.checkMetadataLowWater(metaFreeBefore);
+    if (this.md.freeMetadataBlocks() === 0) {
+      // Commit before the metadata reserve is used up; the commit then enters OOMS.
+      if (!this.commit()) return 'error';
+    }
+    return block;
+  }
+
+  private checkLowWaterMark(free: number): void {
+    if (free <= this.lowWaterBlocks && !this.lowWaterTriggered) {
+      this.lowWaterTriggered = true;
+      this.logPool('reached low water mark for data device: sending event.');
+      this.env.raiseEvent();
+    }
+  }
+
+  /** Metadata low-water event: raw free crosses min(1024, blocks/4) downwards. */
+  private checkMetadataLowWater(rawFreeBefore: number): void {
+    const threshold = this.metadataThresholdBlocks();
+    const after = this.md.rawFreeMetadataBlocks();
+    if (rawFreeBefore > threshold && after <= threshold) {
+      this.logPool('reached low water mark for metadata device: sending event.');
+      this.env.raiseEvent();
+    }
+  }
+
+  metadataThresholdBlocks(): number {
+    return Math.min(1024, Math.floor(metadataDeviceBlocks(this.env.metadataDeviceSectors()) / 4));
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** `dmsetup message <pool> 0 <argv...>`: returns 0 or the errno the ioctl fails with. */
+  message(argv: readonly string[]): number {
+    if (this.isReadOnlyMode) {
+      this.env.log(`thin: ${this.name}: unable to service pool target messages in READ_ONLY or FAIL mode`);
+      return Errno.EOPNOTSUPP;
+    }
+    const name = (argv[0] ?? '').toLowerCase();
+    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    let r: number;
+    switch (name) {
+      case 'create_thin':
+        r = this.createThinMessage(argv);
+        break;
+      case 'create_snap':
+        r = this.createSnapMessage(argv);
+        break;
+      case 'delete':
+        r = this.deleteMessage(argv);
+        break;
+      case 'set_transaction_id':
+        r = this.setTransactionIdMessage(argv);
+        break;
+      case 'reserve_metadata_snap':
+        r = this.checkArgCount(argv, 1);
+        if (r === 0) {
+          this.commit();
+          r = this.resultErrno(this.md.reserveMetadataSnap());
+          if (r !== 0) {
+            this.env.log('thin metadata: Pool metadata snapshot already exists: release this before taking another.');
+            this.env.log('thin: reserve_metadata_snap message failed.');
+          }
+        }
+        break;
+      case 'release_metadata_snap':
+        r = this.checkArgCount(argv, 1);
+        if (r === 0) {
+          r = this.resultErrno(this.md.releaseMetadataSnap());
+          if (r !== 0) {
+            this.env.log('thin metadata: No pool metadata snapshot found: nothing to release.');
+            this.env.log('thin: release_metadata_snap message failed.');
+          }
+        }
+        break;
+      default:
+        this.env.log(`thin: Unrecognised thin pool target message received: ${argv[0] ?? ''}`);
+        r = Errno.EINVAL;
+    }
+    if (r === 0) {
+      this.checkMetadataLowWater(metaFreeBefore);
+      this.commit();
+    }
+    return r;
+  }
+
+  private resultErrno(r: Result<unknown>): number {
+    return r.ok ? 0 : r.errno;
+  }
+
+  private checkArgCount(argv: readonly string[], required: number): number {
+    if (argv.length !== required) {
+      this.env.log(`thin: Message received with ${argv.length} arguments instead of ${required}.`);
+      return Errno.EINVAL;
+    }
+    return 0;
+  }
+
+  private readDevId(arg: string): number | null {
+    const v = parseKernelU64(arg);
+    if (v !== null && v <= BigInt(MAX_DEV_ID)) return Number(v);
+    this.env.log(`thin: Message received with invalid device id: ${arg}`);
+    return null;
+  }
+
+  private createThinMessage(argv: readonly string[]): number {
+    const r = this.checkArgCount(argv, 2);
+    if (r !== 0) return r;
+    const id = this.readDevId(argv[1]!);
+    if (id === null) return Errno.EINVAL;
+    const created = this.md.createThin(id);
+    if (!created.ok) {
+      this.env.log(`thin: Creation of new thinly-provisioned device with id ${argv[1]} failed.`);
+      return created.errno;
+    }
+    return 0;
+  }
+
+  private createSnapMessage(argv: readonly string[]): number {
+    const r = this.checkArgCount(argv, 3);
+    if (r !== 0) return r;
+    const id = this.readDevId(argv[1]!);
+    if (id === null) return Errno.EINVAL;
+    const origin = this.readDevId(argv[2]!);
+    if (origin === null) return Errno.EINVAL;
+    const created = this.md.createSnap(id, origin);
+    if (!created.ok) {
+      this.env.log(`thin: Creation of new snapshot ${argv[1]} of device ${argv[2]} failed.`);
+      return created.errno;
+    }
+    return 0;
+  }
+
+  private deleteMessage(argv: readonly string[]): number {
+    const r = this.checkArgCount(argv, 2);
+    if (r !== 0) return r;
+    const id = this.readDevId(argv[1]!);
+    if (id === null) return Errno.EINVAL;
+    const dev = this.md.device(id);
+    let errno = 0;
+    if (dev === undefined) errno = Errno.ENODATA;
+    else if (dev.openCount > 0) errno = Errno.EBUSY;
+    else errno = this.resultErrno(this.md.deleteThin(id));
+    if (errno !== 0) this.env.log(`thin: Deletion of thin device ${argv[1]} failed.`);
+    return errno;
+  }
+
+  private setTransactionIdMessage(argv: readonly string[]): number {
+    const r = this.checkArgCount(argv, 3);
+    if (r !== 0) return r;
+    const current = parseKernelU64(argv[1]!);
+    if (current === null) {
+      this.env.log(`thin: set_transaction_id message: Unrecognised id ${argv[1]}.`);
+      return Errno.EINVAL;
+    }
+    const next = parseKernelU64(argv[2]!);
+    if (next === null) {
+      this.env.log(`thin: set_transaction_id message: Unrecognised new id ${argv[2]}.`);
+      return Errno.EINVAL;
+    }
+    const set = this.md.setTransactionId(current, next);
+    if (!set.ok) {
+      this.env.log('thin metadata: mismatched transaction id');
+      this.env.log(`thin: Failed to change transaction id from ${argv[1]} to ${argv[2]}.`);
+      return set.errno;
+    }
+    return 0;
+  }
+
+  // ------------------------------------------------------------------ status and table
+
+  /** `dmsetup status` text of the pool target (after `0 <len> thin-pool `). */
+  status(noFlush: boolean): string {
+    if (this.mode === 'fail') return 'Fail';
+    if (!noFlush && !this.suspended) this.commit();
+    // The commit may have failed and taken the pool to fail mode.
+    if ((this.mode as PoolMode) === 'fail') return 'Fail';
+    const md = this.md;
+    const metaTotal = md.metadataNrBlocks;
+    const metaUsed = metaTotal - md.freeMetadataBlocks();
+    const dataTotal = md.spaceMap.nrBlocks;
+    const dataUsed = dataTotal - md.spaceMap.nrFree;
+    const held = md.heldRoot === null ? '-' : String(md.heldRoot.block);
+    const modeWord = this.mode === 'out_of_data_space' ? 'out_of_data_space' : this.isReadOnlyMode ? 'ro' : 'rw';
+    const discardWord = !this.discardEnabled
+      ? 'ignore_discard'
+      : this.discardPassdown
+        ? 'discard_passdown'
+        : 'no_discard_passdown';
+    const spaceWord = this.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space';
+    const checkWord = md.needsCheck ? 'needs_check' : '-';
+    return (
+      `${md.transactionId} ${metaUsed}/${metaTotal} ${dataUsed}/${dataTotal} ${held} ${modeWord} ` +
+      `${discardWord} ${spaceWord} ${checkWord} ${this.metadataThresholdBlocks()} `
+    );
+  }
+
+  // ------------------------------------------------------------------ thin I/O
+
+  /** Reads `count` sectors of a thin device starting at `startSector`. */
+  read(dev: ThinDevice, startSector: number, count: number, out: Uint32Array): number {
+    if (this.mode === 'fail') return Errno.EIO;
+    const bs = this.dataBlockSizeSectors;
+    let s = startSector;
+    let i = 0;
+    let touchedWorker = false;
+    while (i < count) {
+      const vb = Math.floor(s / bs);
+      const off = s - vb * bs;
+      const n = Math.min(bs - off, count - i);
+      const block = dev.table.lookupData(vb);
+      if (block < 0) {
+        out.fill(ZERO_TOKEN, i, i + n);
+        touchedWorker = true;
+      } else {
+        const r = this.dataDev.read(block * bs + off, n);
+        if (!r.ok) return r.errno;
+        out.set(r.value, i);
+      }
+      s += n;
+      i += n;
+    }
+    if (touchedWorker) this.runWorker();
+    return DONE;
+  }
+
+  /** Writes whole sectors; the ticket completes now or after queued bios are retried. */
+  write(dev: ThinDevice, startSector: number, tokens: Uint32Array): IoTicket {
+    const ticket = new IoTicket();
+    if (this.mode === 'fail') {
+      ticket.pending = 1;
+      ticket.complete(Errno.EIO);
+      return ticket;
+    }
+    const bs = this.dataBlockSizeSectors;
+    let s = startSector;
+    let i = 0;
+    while (i < tokens.length) {
+      const vb = Math.floor(s / bs);
+      const off = s - vb * bs;
+      const n = Math.min(bs - off, tokens.length - i);
+      ticket.pending++;
+      const outcome = this.processWrite(dev, vb, off, tokens.subarray(i, i + n), ticket);
+      if (outcome !== 'queued') ticket.complete(outcome);
+      s += n;
+      i += n;
+    }
+    this.runWorker();
+    return ticket;
+  }
+
+  /** A flush (REQ_PREFLUSH) on a thin: commits when this thin changed in the transaction. */
+  flush(dev: ThinDevice): IoTicket {
+    const ticket = new IoTicket();
+    ticket.pending = 1;
+    if (this.mode === 'fail') {
+      ticket.complete(Errno.EIO);
+      return ticket;
+    }
+    if (!dev.changed) {
+      ticket.complete(DONE);
+      this.runWorker();
+      return ticket;
+    }
+    if (dev.abortedWithChanges) {
+      ticket.complete(Errno.EIO);
+      return ticket;
+    }
+    this.flushWaiters.push(ticket);
+    this.runWorker();
+    return ticket;
+  }
+
+  /** Whether the thin advertises discard support (pool `ignore_discard` turns it off). */
+  get thinsSupportDiscard(): boolean {
+    return this.discardEnabled;
+  }
+
+  /** A discard of `count` sectors: whole blocks only, rounded inward (dm-thin.md §3.5). */
+  discard(dev: ThinDevice, startSector: number, count: number): number {
+    if (!this.discardEnabled) return Errno.EOPNOTSUPP;
+    if (this.mode === 'fail') return Errno.EIO;
+    if (this.isReadOnlyMode) return DONE;
+    const bs = this.dataBlockSizeSectors;
+    const begin = Math.ceil(startSector / bs);
+    const end = Math.floor((startSector + count) / bs);
+    if (end <= begin) return DONE;
+    const removed: Array<[number, number]> = [];
+    dev.table.forEachInRange(begin, end, (vb, dataBlock) => removed.push([vb, dataBlock]));
+    for (const [vb] of removed) {
+      const old = this.md.removeMapping(dev, vb);
+      if (old >= 0 && this.discardPassdown && this.md.spaceMap.refcount(old) === 0) {
+        // Passdown errors are ignored, as in the kernel.
+        this.dataDev.discard(old * bs, bs);
+      }
+    }
+    this.runWorker();
+    return DONE;
+  }
+
+  private processWrite(dev: ThinDevice, vb: number, off: number, tokens: Uint32Array, ticket: IoTicket): BioOutcome {
+    const bs = this.dataBlockSizeSectors;
+    const mapped = dev.table.lookupData(vb);
+    const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
+    if (mapped >= 0 && !shared) {
+      const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
+      return r.ok ? DONE : r.errno;
+    }
+    if (this.mode !== 'write') return this.unserviceable(dev, vb, off, tokens, ticket);
+    const block = this.allocDataBlock();
+    if (block === 'error') return Errno.EIO;
+    if (block === 'nospace') return this.unserviceable(dev, vb, off, tokens, ticket);
+    const whole = off === 0 && tokens.length === bs;
+    if (!whole) {
+      if (mapped >= 0) {
+        const copied = this.dataDev.copy(mapped * bs, block * bs, bs);
+        if (!copied.ok) return copied.errno;
+      } else if (this.zeroNewBlocks) {
+        const zeroed = this.dataDev.fill(block * bs, bs, ZERO_TOKEN);
+        if (!zeroed.ok) return zeroed.errno;
+      }
+    }
+    const written = this.dataDev.write(block * bs + off, tokens, 0, tokens.length);
+    if (!written.ok) {
+      this.md.spaceMap.decrement(block);
+      return written.errno;
+    }
+    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    this.md.insertMapping(dev, vb, block);
+    if (this.md.rawFreeMetadataBlocks() === 0) {
+      this.env.log('space map metadata: unable to allocate new metadata block');
+      this.metadataOperationFailed('dm_thin_insert_block', -Errno.ENOSPC);
+      return Errno.EIO;
+    }
+    this.checkMetadataLowWater(metaFreeBefore);
+    return DONE;
+  }
+
+  /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */
+  private unserviceable(dev: ThinDevice, vb: number, off: number, tokens: Uint32Array, ticket: IoTicket): BioOutcome {
+    switch (this.mode) {
+      case 'write':
+        this.env.log('thin: bio unserviceable, yet pool is in PM_WRITE mode');
+        return Errno.EIO;
+      case 'out_of_data_space':
+        if (this.errorIfNoSpace) return Errno.ENOSPC;
+        this.retryList.push({ device: dev, vb, offsetSectors: off, tokens: Uint32Array.from(tokens), ticket });
+        ticket.queued = true;
+        return 'queued';
+      case 'out_of_metadata_space':
+      case 'read_only':
+      case 'fail':
+        return Errno.EIO;
+      default:
+        return unreachable(this.mode, 'pool mode');
+    }
+  }
+
+  /** Bios parked on the retry list (for the shell's view of a blocked write). */
+  get queuedBioCount(): number {
+    return this.retryList.length;
+  }
+
+  /** `dmsetup status` of a thin on this pool (after `0 <len> thin `). */
+  thinStatus(dev: ThinDevice): string {
+    if (this.mode === 'fail') return 'Fail';
+    const bs = this.dataBlockSizeSectors;
+    const mapped = dev.details.mappedBlocks;
+    if (mapped === 0) return '0 -';
+    const highest = dev.table.highest();
+    return `${mapped * bs} ${highest < 0 ? '-' : (highest + 1) * bs - 1}`;
+  }
+}
+
+/** kstrtoull(arg, 10): decimal, optional leading '+', optional trailing newline, below 2^64. */
+export function parseKernelU64(arg: string): bigint | null {
+  const m = /^\+?([0-9]+)\n?$/.exec(arg);
+  if (m === null) return null;
+  const v = BigInt(m[1]!);
+  return v < 1n << 64n ? v : null;
+}

@@ -1,0 +1,201 @@
+/**
+ * What every 512-byte sector holds, without storing the bytes.
+ *
+ * A sector's content is a 32-bit token. Tokens 0..255 mean "every byte is this value" (0 = zeros,
+ * 65 = the pattern file /patterns/A). Larger tokens name an arbitrary 512-byte sector interned in a
+ * {@link SectorDictionary}, so partial writes of any bytes stay exact while the common case (whole
+ * sectors of one byte) costs four bytes per sector or less. This is what lets the lab compute the
+ * md5sum a real device would give without keeping gigabytes of data.
+ */
+import { assert } from './assert.js';
+
+export const SECTOR_BYTES = 512;
+export const ZERO_TOKEN = 0;
+/** Sectors per chunk of a {@link SectorStore}: 64 KiB, the smallest dm-thin data block. */
+export const CHUNK_SECTORS = 128;
+const MIXED = 0xffffffff;
+
+export class SectorDictionary {
+  private readonly byKey = new Map<string, number>();
+  private readonly sectors: Uint8Array[] = [];
+
+  /** Returns the token for these 512 bytes, interning them when they are not uniform. */
+  intern(bytes: Uint8Array): number {
+    assert(bytes.length === SECTOR_BYTES, 'a sector is 512 bytes');
+    const first = bytes[0]!;
+    let uniform = true;
+    for (let i = 1; i < SECTOR_BYTES; i++) {
+      if (bytes[i] !== first) {
+        uniform = false;
+        break;
+      }
+    }
+    if (uniform) return first;
+    let key = '';
+    for (let i = 0; i < SECTOR_BYTES; i++) key += String.fromCharCode(bytes[i]!);
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const token = 256 + this.sectors.length;
+    this.sectors.push(Uint8Array.from(bytes));
+    this.byKey.set(key, token);
+    return token;
+  }
+
+  /** Writes the bytes of `token` into `out` at `offset`. */
+  materialize(token: number, out: Uint8Array, offset: number): void {
+    if (token < 256) {
+      out.fill(token, offset, offset + SECTOR_BYTES);
+      return;
+    }
+    const bytes = this.sectors[token - 256];
+    assert(bytes !== undefined, `unknown sector token ${token}`);
+    out.set(bytes, offset);
+  }
+
+  bytesOf(tokens: Uint32Array): Uint8Array {
+    const out = new Uint8Array(tokens.length * SECTOR_BYTES);
+    for (let i = 0; i < tokens.length; i++) this.materialize(tokens[i]!, out, i * SECTOR_BYTES);
+    return out;
+  }
+
+  /** Tokens for whole sectors of bytes; `bytes.length` must be a multiple of 512. */
+  tokensOf(bytes: Uint8Array): Uint32Array {
+    assert(bytes.length % SECTOR_BYTES === 0, 'whole sectors only');
+    const tokens = new Uint32Array(bytes.length / SECTOR_BYTES);
+    for (let i = 0; i < tokens.length; i++) {
+      tokens[i] = this.intern(bytes.subarray(i * SECTOR_BYTES, (i + 1) * SECTOR_BYTES));
+    }
+    return tokens;
+  }
+}
+
+/**
+ * The contents of a block device (or a file) as sector tokens, in 64 KiB chunks. A chunk whose
+ * sectors all hold the same token is one array slot; other chunks keep a token per sector.
+ */
+export class SectorStore {
+  readonly sizeSectors: number;
+  private readonly chunkTokens: Uint32Array;
+  private readonly mixedChunks = new Map<number, Uint32Array>();
+
+  constructor(sizeSectors: number) {
+    assert(Number.isSafeInteger(sizeSectors) && sizeSectors >= 0, 'store size');
+    this.sizeSectors = sizeSectors;
+    this.chunkTokens = new Uint32Array(Math.ceil(sizeSectors / CHUNK_SECTORS));
+  }
+
+  /** A copy with the same contents, resized (extra sectors read as zeros). */
+  cloneResized(sizeSectors: number): SectorStore {
+    const copy = new SectorStore(sizeSectors);
+    const n = Math.min(this.chunkTokens.length, copy.chunkTokens.length);
+    copy.chunkTokens.set(this.chunkTokens.subarray(0, n));
+    for (const [chunk, sectors] of this.mixedChunks) {
+      if (chunk < n) copy.mixedChunks.set(chunk, Uint32Array.from(sectors));
+    }
+    return copy;
+  }
+
+  tokenAt(sector: number): number {
+    const chunk = Math.floor(sector / CHUNK_SECTORS);
+    const t = this.chunkTokens[chunk]!;
+    if (t !== MIXED) return t;
+    return this.mixedChunks.get(chunk)![sector % CHUNK_SECTORS]!;
+  }
+
+  read(startSector: number, count: number, out = new Uint32Array(count), outOffset = 0): Uint32Array {
+    assert(startSector >= 0 && startSector + count <= this.sizeSectors, 'read inside the store');
+    let s = startSector;
+    let i = outOffset;
+    const end = startSector + count;
+    while (s < end) {
+      const chunk = Math.floor(s / CHUNK_SECTORS);
+      const inChunk = s % CHUNK_SECTORS;
+      const n = Math.min(CHUNK_SECTORS - inChunk, end - s);
+      const t = this.chunkTokens[chunk]!;
+      if (t === MIXED) out.set(this.mixedChunks.get(chunk)!.subarray(inChunk, inChunk + n), i);
+      else out.fill(t, i, i + n);
+      s += n;
+      i += n;
+    }
+    return out;
+  }
+
+  write(startSector: number, tokens: Uint32Array, tokensOffset = 0, count = tokens.length - tokensOffset): void {
+    assert(startSector >= 0 && startSector + count <= this.sizeSectors, 'write inside the store');
+    let s = startSector;
+    let i = tokensOffset;
+    const end = startSector + count;
+    while (s < end) {
+      const chunk = Math.floor(s / CHUNK_SECTORS);
+      const inChunk = s % CHUNK_SECTORS;
+      const n = Math.min(CHUNK_SECTORS - inChunk, end - s);
+      const first = tokens[i]!;
+      let uniform = true;
+      for (let k = 1; k < n; k++) {
+        if (tokens[i + k] !== first) {
+          uniform = false;
+          break;
+        }
+      }
+      if (uniform) this.fillChunkPart(chunk, inChunk, n, first);
+      else this.mixedChunk(chunk).set(tokens.subarray(i, i + n), inChunk);
+      this.normalize(chunk);
+      s += n;
+      i += n;
+    }
+  }
+
+  fill(startSector: number, count: number, token: number): void {
+    assert(startSector >= 0 && startSector + count <= this.sizeSectors, 'fill inside the store');
+    let s = startSector;
+    const end = startSector + count;
+    while (s < end) {
+      const chunk = Math.floor(s / CHUNK_SECTORS);
+      const inChunk = s % CHUNK_SECTORS;
+      const n = Math.min(CHUNK_SECTORS - inChunk, end - s);
+      this.fillChunkPart(chunk, inChunk, n, token);
+      this.normalize(chunk);
+      s += n;
+    }
+  }
+
+  /** Copies `count` sectors from `src` (may be this store). */
+  copyFrom(src: SectorStore, srcStart: number, dstStart: number, count: number): void {
+    const tokens = src.read(srcStart, count);
+    this.write(dstStart, tokens);
+  }
+
+  /** Sectors in use by interned data, for memory accounting in the bench. */
+  get mixedChunkCount(): number {
+    return this.mixedChunks.size;
+  }
+
+  private fillChunkPart(chunk: number, inChunk: number, n: number, token: number): void {
+    if (n === CHUNK_SECTORS || (this.chunkTokens[chunk] === token && !this.mixedChunks.has(chunk))) {
+      this.chunkTokens[chunk] = token;
+      this.mixedChunks.delete(chunk);
+      return;
+    }
+    this.mixedChunk(chunk).fill(token, inChunk, inChunk + n);
+  }
+
+  private mixedChunk(chunk: number): Uint32Array {
+    let sectors = this.mixedChunks.get(chunk);
+    if (sectors === undefined) {
+      sectors = new Uint32Array(CHUNK_SECTORS).fill(this.chunkTokens[chunk]!);
+      this.mixedChunks.set(chunk, sectors);
+      this.chunkTokens[chunk] = MIXED;
+    }
+    return sectors;
+  }
+
+  /** Folds a mixed chunk back to one slot when all its sectors agree again. */
+  private normalize(chunk: number): void {
+    const sectors = this.mixedChunks.get(chunk);
+    if (sectors === undefined) return;
+    const first = sectors[0]!;
+    for (let k = 1; k < CHUNK_SECTORS; k++) if (sectors[k] !== first) return;
+    this.mixedChunks.delete(chunk);
+    this.chunkTokens[chunk] = first;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What every lab shell command sees: the machine, the file system, standard input, and writers for
+ * standard output and standard error (which the shell interleaves in order, as a terminal would).
+ */
+import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
+import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile, type LabFileSystem } from './fs.js';
+
+export interface CommandIo {
+  readonly stdin: Uint8Array;
+  out(bytes: Uint8Array | string): void;
+  err(text: string): void;
+}
+
+export interface ShellContext {
+  readonly machine: Machine;
+  readonly fs: LabFileSystem;
+}
+
+/** Something a path names, for dd, cat and redirections. */
+export type PathTarget =
+  | { readonly kind: 'block'; readonly dev: BlockDev }
+  | { readonly kind: 'pattern'; readonly token: number; readonly sizeBytes: number }
+  | { readonly kind: 'zero' }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'file'; readonly file: LabFile }
+  | { readonly kind: 'param' }
+  | { readonly kind: 'missing' };
+
+export function lookupPath(ctx: ShellContext, path: string): PathTarget {
+  if (path === '/dev/zero') return { kind: 'zero' };
+  if (path === '/dev/null') return { kind: 'null' };
+  if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
+  const pattern = /^\/patterns\/([A-H])$/.exec(path);
+  if (pattern && (PATTERN_LETTERS as readonly string[]).includes(pattern[1]!)) {
+    return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };
+  }
+  if (path.startsWith('/dev/')) {
+    const dev = ctx.machine.resolve(path);
+    return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
+  }
+  const file = ctx.fs.get(path);
+  return file === undefined ? { kind: 'missing' } : { kind: 'file', file };
+}
+
+/** The dm-thin metadata a reader of this path would find at its start, if it is a metadata store. */
+export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataContent | undefined {
+  if (target.kind === 'file') return target.file.metadata;
+  if (target.kind === 'block' && target.dev.kind === 'ram') return target.dev.storage.currentMetadata();
+  if (target.kind === 'block') return ctx.machine.storageUnder(target.dev)?.currentMetadata();
+  return undefined;
+}

@@ -1,0 +1,272 @@
+/**
+ * `dmsetup` (lvm2 2.03.16, as in the oracle VM): create, reload, message, status, table, suspend,
+ * resume, remove, mknodes, ls, info, targets, version. Its messages are libdevmapper's:
+ * `device-mapper: <ioctl> ioctl on <name> <maj:min> failed: <strerror>` then `Command failed.`
+ */
+import { Errno, strerror } from '../model/errno.js';
+import { DM_MAJOR, type DmDevice, type Machine } from '../model/machine.js';
+import type { CommandIo, ShellContext } from './context.js';
+import { latin1Text } from './text-tools.js';
+
+const USAGE_HINT = 'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
+
+interface Flags {
+  noFlush: boolean;
+  table: string | null;
+  target: string | null;
+  force: boolean;
+  noTable: boolean;
+}
+
+function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, errno: number): number {
+  io.err(`device-mapper: ${ioctl} ioctl on ${name} ${devNo} failed: ${strerror(errno)}\nCommand failed.\n`);
+  return 1;
+}
+
+export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
+  const m = ctx.machine;
+  const flags: Flags = { noFlush: false, table: null, target: null, force: false, noTable: false };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--noflush') flags.noFlush = true;
+    else if (a === '--table') {
+      const t = argv[++i];
+      if (t === undefined) {
+        io.err('dmsetup: option requires an argument -- table\nCommand failed.\n');
+        return 1;
+      }
+      flags.table = t;
+    } else if (a === '--target') flags.target = argv[++i] ?? null;
+    else if (a === '-f' || a === '--force') flags.force = true;
+    else if (a === '--notable') flags.noTable = true;
+    else if (a === '--noudevsync' || a === '--verifyudev' || a === '-v' || a === '--noheadings') {
+      // Accepted and ignored: the lab has no udev.
+    } else if (a.startsWith('-')) {
+      io.err(`dmsetup: unrecognized option '${a}' (not supported in the lab)\nCommand failed.\n`);
+      return 1;
+    } else args.push(a);
+  }
+  const command = args.shift();
+  if (command === undefined) {
+    io.err(`${USAGE_HINT}\nCommand failed.\n`);
+    return 1;
+  }
+  switch (command) {
+    case 'create':
+      return create(ctx, args, flags, io);
+    case 'reload':
+    case 'load':
+      return reload(ctx, args, flags, io);
+    case 'message':
+      return message(m, args, io);
+    case 'status':
+    case 'table':
+      return statusOrTable(m, command, args, flags, io);
+    case 'suspend':
+      return forEachNamed(m, args, io, 'suspend', (dev) => {
+        m.suspend(dev, { noFlush: flags.noFlush });
+        return 0;
+      });
+    case 'resume':
+      return forEachNamed(m, args, io, 'resume', (dev) => {
+        const r = m.resume(dev);
+        return r.ok ? 0 : ioctlFailed(io, 'resume', dev.name, '', r.errno);
+      });
+    case 'remove':
+      return remove(m, args, io);
+    case 'mknodes':
+      return 0;
+    case 'ls':
+      return ls(m, io);
+    case 'info':
+      return info(m, args, io);
+    case 'clear':
+      return forEachNamed(m, args, io, 'clear', (dev) => {
+        m.clearInactive(dev);
+        return 0;
+      });
+    case 'targets':
+      io.out('thin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n');
+      return 0;
+    case 'version':
+      io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');
+      return 0;
+    default:
+      io.err(`Unknown command: ${command}\n${USAGE_HINT}\nCommand failed.\n`);
+      return 1;
+  }
+}
+
+function tableText(flags: Flags, io: CommandIo): string | null {
+  if (flags.table !== null) return flags.table;
+  const text = latin1Text(io.stdin).trim();
+  return text === '' ? null : text;
+}
+
+function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number {
+  const m = ctx.machine;
+  const name = args[0];
+  if (name === undefined) {
+    io.err('Please specify device.\nCommand failed.\n');
+    return 1;
+  }
+  const created = m.create(name);
+  if (!created.ok) return ioctlFailed(io, 'create', name, '', created.errno);
+  const dev = created.value;
+  if (flags.noTable) return 0;
+  const table = tableText(flags, io);
+  if (table === null) return 0;
+  const lines = table.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length > 1) {
+    m.discardFailedCreate(dev);
+    io.err('dmsetup: tables with several targets are not supported in the lab\nCommand failed.\n');
+    return 1;
+  }
+  const loaded = m.load(dev, lines[0]!);
+  if (!loaded.ok) {
+    m.discardFailedCreate(dev);
+    return ioctlFailed(io, 'reload', name, `(${DM_MAJOR}:${dev.minor})`, loaded.errno);
+  }
+  const resumed = m.resume(dev);
+  if (!resumed.ok) {
+    m.clearInactive(dev);
+    m.remove(dev);
+    return ioctlFailed(io, 'resume', name, '', resumed.errno);
+  }
+  return 0;
+}
+
+function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number {
+  const m = ctx.machine;
+  const name = args[0];
+  if (name === undefined) {
+    io.err('Please specify device.\nCommand failed.\n');
+    return 1;
+  }
+  const dev = m.device(name);
+  const table = tableText(flags, io);
+  if (dev === undefined) return ioctlFailed(io, 'reload', name, '', Errno.ENXIO);
+  if (table === null) {
+    io.err('dmsetup: reload needs a table (--table or standard input)\nCommand failed.\n');
+    return 1;
+  }
+  const loaded = m.load(dev, table);
+  if (!loaded.ok) return ioctlFailed(io, 'reload', name, '', loaded.errno);
+  return 0;
+}
+
+function message(m: Machine, args: string[], io: CommandIo): number {
+  const [name, sector, ...words] = args;
+  if (name === undefined || sector === undefined || words.length === 0) {
+    io.err('Usage: message <device> <sector> <message>\nCommand failed.\n');
+    return 1;
+  }
+  const dev = m.device(name);
+  if (dev === undefined) return ioctlFailed(io, 'message', name, '', Errno.ENXIO);
+  const argv = words.join(' ').split(/\s+/).filter((w) => w !== '');
+  const r = m.message(dev, argv);
+  return r === 0 ? 0 : ioctlFailed(io, 'message', name, '', r);
+}
+
+function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', noFlush: boolean): string | null {
+  const t = dev.live;
+  if (t === null) return null;
+  const params = kind === 'status' ? m.targetStatus(dev, noFlush) : m.targetTable(t);
+  return `0 ${t.lengthSectors} ${t.type} ${params}`;
+}
+
+function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], flags: Flags, io: CommandIo): number {
+  if (args.length === 0) {
+    const devices = m.deviceList();
+    if (devices.length === 0) {
+      io.out('No devices found\n');
+      return 0;
+    }
+    for (const dev of devices) {
+      const line = lineOf(m, dev, kind, flags.noFlush);
+      if (flags.target !== null && dev.live?.type !== flags.target) continue;
+      io.out(line === null ? `${dev.name}: \n` : `${dev.name}: ${line}\n`);
+    }
+    return 0;
+  }
+  let status = 0;
+  for (const name of args) {
+    const dev = m.device(name);
+    if (dev === undefined) {
+      if (kind === 'status') io.err('Device does not exist.\nCommand failed.\n');
+      else io.err(`device-mapper: table ioctl on ${name}  failed: ${strerror(Errno.ENXIO)}\nCommand failed.\n`);
+      status = 1;
+      continue;
+    }
+    const line = lineOf(m, dev, kind, flags.noFlush);
+    if (line !== null && (flags.target === null || dev.live?.type === flags.target)) {
+      io.out(args.length > 1 ? `${name}: ${line}\n` : `${line}\n`);
+    }
+  }
+  return status;
+}
+
+function forEachNamed(m: Machine, args: string[], io: CommandIo, ioctl: string, act: (dev: DmDevice) => number): number {
+  if (args.length === 0) {
+    io.err('Please specify device.\nCommand failed.\n');
+    return 1;
+  }
+  let status = 0;
+  for (const name of args) {
+    const dev = m.device(name);
+    if (dev === undefined) {
+      status = ioctlFailed(io, ioctl, name, '', Errno.ENXIO);
+      continue;
+    }
+    if (act(dev) !== 0) status = 1;
+  }
+  return status;
+}
+
+function remove(m: Machine, args: string[], io: CommandIo): number {
+  return forEachNamed(m, args, io, 'remove', (dev) => {
+    const r = m.remove(dev);
+    return r.ok ? 0 : ioctlFailed(io, 'remove', dev.name, '', r.errno);
+  });
+}
+
+function ls(m: Machine, io: CommandIo): number {
+  const devices = m.deviceList();
+  if (devices.length === 0) {
+    io.out('No devices found\n');
+    return 0;
+  }
+  for (const dev of devices) io.out(`${dev.name}\t(${DM_MAJOR}:${dev.minor})\n`);
+  return 0;
+}
+
+function info(m: Machine, args: string[], io: CommandIo): number {
+  const names = args.length > 0 ? args : m.deviceList().map((d) => d.name);
+  if (names.length === 0) {
+    io.out('No devices found\n');
+    return 0;
+  }
+  let status = 0;
+  for (const name of names) {
+    const dev = m.device(name);
+    if (dev === undefined) {
+      io.err('Device does not exist.\nCommand failed.\n');
+      status = 1;
+      continue;
+    }
+    const tables = dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
+    let text =
+      `Name:              ${dev.name}\n` +
+      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}\n`;
+    if (dev.live !== null || dev.inactive !== null) text += 'Read Ahead:        256\n';
+    text +=
+      `Tables present:    ${tables}\n` +
+      `Open count:        ${dev.openCount}\n` +
+      `Event number:      ${dev.eventNr}\n` +
+      `Major, minor:      ${DM_MAJOR}, ${dev.minor}\n`;
+    if (dev.live !== null) text += 'Number of targets: 1\n';
+    io.out(`${text}\n`);
+  }
+  return status;
+}

@@ -1,0 +1,130 @@
+/**
+ * The lab machine's small file system: the oracle VM's pattern files, /dev/zero and /dev/null,
+ * the no_space_timeout module parameter, and scratch files under /run and /tmp. Files larger than
+ * a few sectors keep sector tokens (so a 64 MiB metadata image costs kilobytes), and a file that
+ * was copied from a metadata device carries the dm-thin metadata it holds.
+ */
+import type { MetadataContent } from '../model/machine.js';
+import { SECTOR_BYTES, SectorDictionary, SectorStore } from '../model/sectors.js';
+
+export const PATTERN_BYTES = 4 * 1024 * 1024;
+export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
+export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_space_timeout';
+
+/** A regular file: bytes (small text) or sector tokens (images), plus metadata it carries. */
+export class LabFile {
+  private store: SectorStore;
+  sizeBytes = 0;
+  metadata: MetadataContent = { kind: 'none' };
+  /** Bytes after the last whole sector. */
+  private tail = new Uint8Array(0);
+
+  constructor(private readonly dictionary: SectorDictionary) {
+    this.store = new SectorStore(0);
+  }
+
+  truncate(): void {
+    this.store = new SectorStore(0);
+    this.tail = new Uint8Array(0);
+    this.sizeBytes = 0;
+    this.metadata = { kind: 'none' };
+  }
+
+  readBytes(offset: number, length: number): Uint8Array {
+    const end = Math.min(this.sizeBytes, offset + length);
+    if (end <= offset) return new Uint8Array(0);
+    const firstSector = Math.floor(offset / SECTOR_BYTES);
+    const lastSector = Math.ceil(end / SECTOR_BYTES);
+    const wholeSectors = Math.floor(this.sizeBytes / SECTOR_BYTES);
+    const out = new Uint8Array((lastSector - firstSector) * SECTOR_BYTES);
+    const fromStore = Math.min(lastSector, wholeSectors) - firstSector;
+    if (fromStore > 0) {
+      const tokens = this.store.read(firstSector, fromStore);
+      out.set(this.dictionary.bytesOf(tokens), 0);
+    }
+    if (lastSector > wholeSectors) out.set(this.tail, (wholeSectors - firstSector) * SECTOR_BYTES);
+    const skip = offset - firstSector * SECTOR_BYTES;
+    return out.subarray(skip, skip + (end - offset));
+  }
+
+  /** Tokens of whole sectors, when the range is sector aligned and inside the file. */
+  readTokens(startSector: number, count: number): Uint32Array | null {
+    if ((startSector + count) * SECTOR_BYTES > this.sizeBytes - this.tail.length) return null;
+    return this.store.read(startSector, count);
+  }
+
+  writeBytes(offset: number, bytes: Uint8Array): void {
+    if (offset % SECTOR_BYTES === 0 && bytes.length % SECTOR_BYTES === 0 && offset <= this.sizeBytes - this.tail.length) {
+      this.writeTokens(offset / SECTOR_BYTES, this.dictionary.tokensOf(bytes));
+      return;
+    }
+    const end = offset + bytes.length;
+    const newSize = Math.max(this.sizeBytes, end);
+    const whole = this.readBytes(0, this.sizeBytes);
+    const merged = new Uint8Array(newSize);
+    merged.set(whole, 0);
+    merged.set(bytes, offset);
+    this.setContent(merged);
+  }
+
+  writeTokens(startSector: number, tokens: Uint32Array): void {
+    const end = startSector + tokens.length;
+    if (this.tail.length > 0 && end * SECTOR_BYTES > this.sizeBytes - this.tail.length) {
+      this.writeBytes(startSector * SECTOR_BYTES, this.dictionary.bytesOf(tokens));
+      return;
+    }
+    this.ensureSectors(end);
+    this.store.write(startSector, tokens);
+    this.sizeBytes = Math.max(this.sizeBytes, end * SECTOR_BYTES);
+  }
+
+  private setContent(bytes: Uint8Array): void {
+    const whole = Math.floor(bytes.length / SECTOR_BYTES);
+    this.store = new SectorStore(whole);
+    if (whole > 0) this.store.write(0, this.dictionary.tokensOf(bytes.subarray(0, whole * SECTOR_BYTES)));
+    this.tail = Uint8Array.from(bytes.subarray(whole * SECTOR_BYTES));
+    this.sizeBytes = bytes.length;
+  }
+
+  private ensureSectors(sectors: number): void {
+    if (sectors <= this.store.sizeSectors) return;
+    let capacity = Math.max(this.store.sizeSectors * 2, 128);
+    while (capacity < sectors) capacity *= 2;
+    this.store = this.store.cloneResized(capacity);
+  }
+}
+
+/** Files by absolute path. Pattern files and devices are resolved by the shell, not stored. */
+export class LabFileSystem {
+  private readonly files = new Map<string, LabFile>();
+
+  constructor(private readonly dictionary: SectorDictionary) {}
+
+  get(path: string): LabFile | undefined {
+    return this.files.get(path);
+  }
+
+  /** Opens for writing; `truncate` as a `>` redirection or dd without conv=notrunc does. */
+  openForWrite(path: string, truncate: boolean): LabFile | string {
+    if (!/^\/(run|tmp)\//.test(path) && path !== '/dev/null') {
+      const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+      return `can't create '${path}': ${dir === '/patterns' || dir === '/' ? 'Read-only file system' : 'No such file or directory'}`;
+    }
+    let f = this.files.get(path);
+    if (f === undefined) {
+      f = new LabFile(this.dictionary);
+      this.files.set(path, f);
+    } else if (truncate) {
+      f.truncate();
+    }
+    return f;
+  }
+
+  remove(path: string): boolean {
+    return this.files.delete(path);
+  }
+
+  list(prefix: string): string[] {
+    return [...this.files.keys()].filter((p) => p.startsWith(prefix)).sort();
+  }
+}

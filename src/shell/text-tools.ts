@@ -1,0 +1,565 @@
+/**
+ * The text filters the lab shell offers after a pipe, with busybox's output formats:
+ * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, tr -s, cut. Each takes its argv and its
+ * standard input as bytes and returns what it writes and its exit status.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ToolResult {
+  readonly stdout: Uint8Array;
+  readonly stderr: string;
+  readonly status: number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('latin1');
+
+export const textResult = (stdout: string, stderr = '', status = 0): ToolResult => ({
+  stdout: latin1Bytes(stdout),
+  stderr,
+  status,
+});
+
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+export function latin1Text(bytes: Uint8Array): string {
+  return dec.decode(bytes);
+}
+
+/** Input files: the shell reads them for us (a name or '-' for stdin). */
+export type ReadFile = (path: string) => Uint8Array | string;
+
+function inputs(files: string[], stdin: Uint8Array, readFile: ReadFile, tool: string): { data: Array<[string, Uint8Array]>; errors: string } {
+  const data: Array<[string, Uint8Array]> = [];
+  let errors = '';
+  if (files.length === 0) files = ['-'];
+  for (const f of files) {
+    if (f === '-') {
+      data.push(['-', stdin]);
+      continue;
+    }
+    const r = readFile(f);
+    if (typeof r === 'string') errors += `${tool}: ${f}: ${r}\n`;
+    else data.push([f, r]);
+  }
+  return { data, errors };
+}
+
+export function md5sum(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  const { data, errors } = inputs(argv, stdin, readFile, 'md5sum');
+  let out = '';
+  for (const [name, bytes] of data) out += `${createHash('md5').update(bytes).digest('hex')}  ${name}\n`;
+  return textResult(out, errors, errors ? 1 : 0);
+}
+
+const OD_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+
+/** `od [-A d|o|x|n] [-c]`: one character per byte, 16 per line, repeated lines folded to `*`. */
+export function od(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  let radix: 'o' | 'd' | 'x' | 'n' = 'o';
+  let format: 'c' | 'o2' = 'o2';
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-A') {
+      const r = argv[++i];
+      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n') return textResult('', `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`, 1);
+      radix = r;
+    } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as typeof radix;
+    else if (a === '-c') format = 'c';
+    else if (a === '-Ad') radix = 'd';
+    else if (a.startsWith('-')) return textResult('', `od: unrecognized option '${a}' (the lab supports -A and -c)\n`, 1);
+    else files.push(a);
+  }
+  const { data, errors } = inputs(files, stdin, readFile, 'od');
+  const total = data.reduce((n, [, b]) => n + b.length, 0);
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const [, b] of data) {
+    bytes.set(b, at);
+    at += b.length;
+  }
+  const address = (n: number): string =>
+    radix === 'd' ? String(n).padStart(7, '0') : radix === 'x' ? n.toString(16).padStart(6, '0') : n.toString(8).padStart(7, '0');
+  const lines: string[] = [];
+  let previous: string | null = null;
+  let starred = false;
+  for (let off = 0; off < bytes.length; off += 16) {
+    const row = bytes.subarray(off, Math.min(off + 16, bytes.length));
+    let fields = '';
+    if (format === 'c') {
+      for (const b of row) {
+        const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
+        fields += s.padStart(4, ' ');
+      }
+    } else {
+      for (let k = 0; k < row.length; k += 2) {
+        const v = row[k]! | ((row[k + 1] ?? 0) << 8);
+        fields += ' ' + v.toString(8).padStart(6, '0');
+      }
+    }
+    if (row.length === 16 && fields === previous) {
+      if (!starred) lines.push('*');
+      starred = true;
+      continue;
+    }
+    previous = row.length === 16 ? fields : null;
+    starred = false;
+    lines.push(radix === 'n' ? fields : `${address(off)}${fields}`);
+  }
+  if (radix !== 'n') lines.push(address(bytes.length));
+  return textResult(lines.map((l) => `${l}\n`).join(''), errors, errors ? 1 : 0);
+}
+
+function splitLines(bytes: Uint8Array): string[] {
+  const text = latin1Text(bytes);
+  if (text === '') return [];
+  const parts = text.split('\n');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+function countOption(argv: string[], tool: string): { n: number; fromStart: boolean; bytes: boolean; files: string[] } | string {
+  let n = 10;
+  let fromStart = false;
+  let bytes = false;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let value: string | undefined;
+    if (a === '-n' || a === '-c') {
+      value = argv[++i];
+      bytes = a === '-c';
+    } else if (/^-n.+/.test(a)) value = a.slice(2);
+    else if (/^-[0-9]+$/.test(a)) value = a.slice(1);
+    else if (a.startsWith('-') && a !== '-') return `${tool}: unrecognized option '${a}'`;
+    else {
+      files.push(a);
+      continue;
+    }
+    if (value === undefined || !/^[+-]?[0-9]+$/.test(value)) return `${tool}: invalid number '${value ?? ''}'`;
+    fromStart = value.startsWith('+');
+    n = Math.abs(Number(value));
+  }
+  return { n, fromStart, bytes, files };
+}
+
+export function head(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  const o = countOption(argv, 'head');
+  if (typeof o === 'string') return textResult('', `${o}\n`, 1);
+  const { data, errors } = inputs(o.files, stdin, readFile, 'head');
+  let out = '';
+  for (const [, bytes] of data) {
+    if (o.bytes) out += latin1Text(bytes.subarray(0, o.n));
+    else out += splitLines(bytes).slice(0, o.n).map((l) => `${l}\n`).join('');
+  }
+  return textResult(out, errors, errors ? 1 : 0);
+}
+
+export function tail(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  const o = countOption(argv, 'tail');
+  if (typeof o === 'string') return textResult('', `${o}\n`, 1);
+  const { data, errors } = inputs(o.files, stdin, readFile, 'tail');
+  let out = '';
+  for (const [, bytes] of data) {
+    const lines = splitLines(bytes);
+    const chosen = o.fromStart ? lines.slice(Math.max(0, o.n - 1)) : lines.slice(Math.max(0, lines.length - o.n));
+    out += chosen.map((l) => `${l}\n`).join('');
+  }
+  return textResult(out, errors, errors ? 1 : 0);
+}
+
+/** Converts a POSIX bracket expression starting at `i` to a JavaScript class. */
+function convertBracket(re: string, i: number): { js: string; next: number } | null {
+  let j = i + 1;
+  let js = '[';
+  if (re[j] === '^') {
+    js += '^';
+    j++;
+  }
+  if (re[j] === ']') {
+    js += '\\]';
+    j++;
+  }
+  const classes: Record<string, string> = {
+    alpha: 'A-Za-z',
+    digit: '0-9',
+    alnum: 'A-Za-z0-9',
+    space: ' \\t\\n\\r\\f\\v',
+    upper: 'A-Z',
+    lower: 'a-z',
+    xdigit: '0-9A-Fa-f',
+    punct: '!-\\/:-@\\[-`{-~',
+    blank: ' \\t',
+  };
+  while (j < re.length && re[j] !== ']') {
+    if (re.startsWith('[:', j)) {
+      const end = re.indexOf(':]', j + 2);
+      if (end < 0) return null;
+      js += classes[re.slice(j + 2, end)] ?? '';
+      j = end + 2;
+      continue;
+    }
+    const c = re[j]!;
+    js += c === '\\' || c === '[' ? `\\${c}` : c;
+    j++;
+  }
+  if (j >= re.length) return null;
+  return { js: `${js}]`, next: j + 1 };
+}
+
+/** POSIX basic or extended regular expression to a JavaScript RegExp source. */
+export function posixToJs(re: string, extended: boolean): string | null {
+  let js = '';
+  for (let i = 0; i < re.length; ) {
+    const c = re[i]!;
+    if (c === '[') {
+      const b = convertBracket(re, i);
+      if (b === null) return null;
+      js += b.js;
+      i = b.next;
+      continue;
+    }
+    if (c === '\\' && i + 1 < re.length) {
+      const d = re[i + 1]!;
+      if (!extended && '(){}|+?'.includes(d)) js += d;
+      else if (/[0-9]/.test(d)) js += `\\${d}`;
+      else if (d === 'n') js += '\\n';
+      else if (d === 't') js += '\\t';
+      else if (d === '<' || d === '>') js += '\\b';
+      else if (d === 'w' || d === 'W' || d === 's' || d === 'S' || d === 'b' || d === 'B') js += `\\${d}`;
+      else js += d.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      i += 2;
+      continue;
+    }
+    if (!extended && '(){}|+?'.includes(c)) {
+      js += `\\${c}`;
+      i++;
+      continue;
+    }
+    if (c === '*' && (js === '' || js === '^' || js.endsWith('(') || js.endsWith('|'))) {
+      js += '\\*';
+      i++;
+      continue;
+    }
+    if (c === '/') {
+      js += '\\/';
+      i++;
+      continue;
+    }
+    js += c;
+    i++;
+  }
+  try {
+    new RegExp(js);
+  } catch {
+    return null;
+  }
+  return js;
+}
+
+export function grep(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  let extended = false;
+  let invert = false;
+  let ignoreCase = false;
+  let count = false;
+  let quiet = false;
+  let fixed = false;
+  let lineNumbers = false;
+  let onlyMatching = false;
+  const patterns: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e') {
+      const p = argv[++i];
+      if (p === undefined) return textResult('', 'grep: option requires an argument -- e\n', 2);
+      patterns.push(p);
+    } else if (/^-[EvicqFnow]+$/.test(a)) {
+      for (const f of a.slice(1)) {
+        if (f === 'E') extended = true;
+        else if (f === 'v') invert = true;
+        else if (f === 'i') ignoreCase = true;
+        else if (f === 'c') count = true;
+        else if (f === 'q') quiet = true;
+        else if (f === 'F') fixed = true;
+        else if (f === 'n') lineNumbers = true;
+        else if (f === 'o') onlyMatching = true;
+      }
+    } else if (a.startsWith('-') && a !== '-') {
+      return textResult('', `grep: unrecognized option '${a}' (the lab supports -E -e -v -i -c -q -F -n -o)\n`, 2);
+    } else if (patterns.length === 0) patterns.push(a);
+    else files.push(a);
+  }
+  if (patterns.length === 0) return textResult('', 'Usage: grep [-EvicqFno] PATTERN [FILE]...\n', 2);
+  const sources: string[] = [];
+  for (const p of patterns) {
+    const js = fixed ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixToJs(p, extended);
+    if (js === null) return textResult('', `grep: bad regex '${p}'\n`, 2);
+    sources.push(js);
+  }
+  const re = new RegExp(sources.map((s) => `(?:${s})`).join('|'), ignoreCase ? 'i' : '');
+  const reGlobal = new RegExp(re.source, ignoreCase ? 'gi' : 'g');
+  const { data, errors } = inputs(files, stdin, readFile, 'grep');
+  let out = '';
+  let matches = 0;
+  for (const [name, bytes] of data) {
+    let n = 0;
+    splitLines(bytes).forEach((line, idx) => {
+      if (re.test(line) === invert) return;
+      n++;
+      if (count || quiet) return;
+      const prefix = (files.length > 1 ? `${name}:` : '') + (lineNumbers ? `${idx + 1}:` : '');
+      if (onlyMatching && !invert) for (const m of line.matchAll(reGlobal)) out += `${prefix}${m[0]}\n`;
+      else out += `${prefix}${line}\n`;
+    });
+    matches += n;
+    if (count) out += `${files.length > 1 ? `${name}:` : ''}${n}\n`;
+  }
+  if (quiet) out = '';
+  return textResult(out, errors, errors ? 2 : matches > 0 ? 0 : 1);
+}
+
+interface SedCommand {
+  readonly address: RegExp | number | null;
+  readonly kind: 's' | 'd' | 'p' | 'q';
+  readonly re?: RegExp;
+  readonly replacement?: string;
+  readonly global?: boolean;
+  readonly print?: boolean;
+}
+
+function parseSedScript(script: string, extended: boolean): SedCommand[] | string {
+  const commands: SedCommand[] = [];
+  for (const part of script.split(/;|\n/).map((s) => s.trim()).filter((s) => s !== '')) {
+    let rest = part;
+    let address: RegExp | number | null = null;
+    let m = /^([0-9]+)/.exec(rest);
+    if (m) {
+      address = Number(m[1]);
+      rest = rest.slice(m[1]!.length);
+    } else if (rest.startsWith('/')) {
+      const end = findDelimiter(rest, 1, '/');
+      if (end < 0) return `sed: unterminated address regex`;
+      const js = posixToJs(rest.slice(1, end), extended);
+      if (js === null) return `sed: bad regex '${rest.slice(1, end)}'`;
+      address = new RegExp(js);
+      rest = rest.slice(end + 1);
+    }
+    if (rest === 'd' || rest === 'p' || rest === 'q') {
+      commands.push({ address, kind: rest });
+      continue;
+    }
+    m = /^s(.)/.exec(rest);
+    if (!m) return `sed: unsupported command: ${part} (the lab supports s///, d, p, q)`;
+    const delim = m[1]!;
+    const e1 = findDelimiter(rest, 2, delim);
+    const e2 = e1 < 0 ? -1 : findDelimiter(rest, e1 + 1, delim);
+    if (e1 < 0 || e2 < 0) return `sed: -e expression #1, char ${rest.length}: unterminated \`s' command`;
+    const js = posixToJs(rest.slice(2, e1).split(`\\${delim}`).join(delim), extended);
+    if (js === null) return `sed: bad regex '${rest.slice(2, e1)}'`;
+    const flags = rest.slice(e2 + 1);
+    if (!/^[gp]*$/.test(flags)) return `sed: unknown option to \`s'`;
+    commands.push({
+      address,
+      kind: 's',
+      re: new RegExp(js, flags.includes('g') ? 'g' : ''),
+      replacement: convertReplacement(rest.slice(e1 + 1, e2)),
+      global: flags.includes('g'),
+      print: flags.includes('p'),
+    });
+  }
+  return commands;
+}
+
+function findDelimiter(text: string, from: number, delim: string): number {
+  let inBracket = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[' && !inBracket) {
+      inBracket = true;
+      if (text[i + 1] === '^') i++;
+      if (text[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === ']' && inBracket) {
+      inBracket = false;
+      continue;
+    }
+    if (c === delim && !inBracket) return i;
+  }
+  return -1;
+}
+
+function convertReplacement(repl: string): string {
+  let out = '';
+  for (let i = 0; i < repl.length; i++) {
+    const c = repl[i]!;
+    if (c === '\\' && i + 1 < repl.length) {
+      const d = repl[++i]!;
+      out += /[0-9]/.test(d) ? `$${d}` : d === 'n' ? '\n' : d === '&' ? '&' : d === '$' ? '$$' : d;
+    } else if (c === '&') out += '$&';
+    else if (c === '$') out += '$$';
+    else out += c;
+  }
+  return out;
+}
+
+export function sed(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  let quietMode = false;
+  let extended = false;
+  const scripts: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-n') quietMode = true;
+    else if (a === '-E' || a === '-r') extended = true;
+    else if (a === '-e') scripts.push(argv[++i] ?? '');
+    else if (a.startsWith('-') && a !== '-') return textResult('', `sed: unrecognized option '${a}' (the lab supports -n -e -E -r)\n`, 1);
+    else if (scripts.length === 0) scripts.push(a);
+    else files.push(a);
+  }
+  if (scripts.length === 0) return textResult('', 'Usage: sed [-nEr] [-e] SCRIPT [FILE]...\n', 1);
+  const commands = parseSedScript(scripts.join('\n'), extended);
+  if (typeof commands === 'string') return textResult('', `${commands}\n`, 1);
+  const { data, errors } = inputs(files, stdin, readFile, 'sed');
+  let out = '';
+  let lineNo = 0;
+  outer: for (const [, bytes] of data) {
+    const text = latin1Text(bytes);
+    const endsWithNewline = text.endsWith('\n');
+    const lines = splitLines(bytes);
+    for (let k = 0; k < lines.length; k++) {
+      let line = lines[k]!;
+      lineNo++;
+      let deleted = false;
+      let quit = false;
+      for (const c of commands) {
+        const selected = c.address === null || (typeof c.address === 'number' ? c.address === lineNo : c.address.test(line));
+        if (!selected) continue;
+        if (c.kind === 'd') {
+          deleted = true;
+          break;
+        }
+        if (c.kind === 'p') out += `${line}\n`;
+        if (c.kind === 'q') {
+          quit = true;
+          break;
+        }
+        if (c.kind === 's') {
+          c.re!.lastIndex = 0;
+          const replaced = line.replace(c.re!, c.replacement!);
+          const changed = c.re!.global ? replaced !== line || new RegExp(c.re!.source).test(line) : new RegExp(c.re!.source).test(line);
+          line = replaced;
+          if (changed && c.print) out += `${line}\n`;
+        }
+      }
+      const newline = k < lines.length - 1 || endsWithNewline ? '\n' : '';
+      if (!deleted && !quietMode) out += `${line}${newline}`;
+      if (quit) break outer;
+    }
+  }
+  return textResult(out, errors, errors ? 2 : 0);
+}
+
+export function wc(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  const flags = argv.filter((a) => a.startsWith('-')).join('').replace(/-/g, '');
+  const files = argv.filter((a) => !a.startsWith('-'));
+  const { data, errors } = inputs(files, stdin, readFile, 'wc');
+  let out = '';
+  for (const [name, bytes] of data) {
+    const text = latin1Text(bytes);
+    const lines = (text.match(/\n/g) ?? []).length;
+    const words = text.split(/\s+/).filter((w) => w !== '').length;
+    const fields: number[] = [];
+    if (flags === '' || flags.includes('l')) fields.push(lines);
+    if (flags === '' || flags.includes('w')) fields.push(words);
+    if (flags === '' || flags.includes('c')) fields.push(bytes.length);
+    const width = fields.length === 1 ? 0 : 7;
+    out += fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`) + '\n';
+  }
+  return textResult(out, errors, errors ? 1 : 0);
+}
+
+export function tr(argv: string[], stdin: Uint8Array): ToolResult {
+  if (argv[0] === '-s' && argv.length === 2) {
+    const set = new Set(expandTrSet(argv[1]!));
+    let out = '';
+    let last = '';
+    for (const ch of latin1Text(stdin)) {
+      if (ch === last && set.has(ch)) continue;
+      out += ch;
+      last = ch;
+    }
+    return textResult(out);
+  }
+  if (argv[0] === '-d' && argv.length === 2) {
+    const set = new Set(expandTrSet(argv[1]!));
+    return textResult([...latin1Text(stdin)].filter((c) => !set.has(c)).join(''));
+  }
+  if (argv.length === 2 && !argv[0]!.startsWith('-')) {
+    const from = expandTrSet(argv[0]!);
+    const to = expandTrSet(argv[1]!);
+    const map = new Map(from.map((c, i) => [c, to[Math.min(i, to.length - 1)] ?? c]));
+    return textResult([...latin1Text(stdin)].map((c) => map.get(c) ?? c).join(''));
+  }
+  return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
+}
+
+function expandTrSet(set: string): string[] {
+  const unescaped = set.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  const out: string[] = [];
+  for (let i = 0; i < unescaped.length; i++) {
+    if (unescaped[i + 1] === '-' && i + 2 < unescaped.length) {
+      for (let c = unescaped.charCodeAt(i); c <= unescaped.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
+      i += 2;
+    } else out.push(unescaped[i]!);
+  }
+  return out;
+}
+
+export function cut(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+  let delimiter = '\t';
+  let fieldSpec: string | null = null;
+  let charSpec: string | null = null;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-d') delimiter = argv[++i] ?? '\t';
+    else if (a.startsWith('-d')) delimiter = a.slice(2);
+    else if (a === '-f') fieldSpec = argv[++i] ?? null;
+    else if (a.startsWith('-f')) fieldSpec = a.slice(2);
+    else if (a === '-c') charSpec = argv[++i] ?? null;
+    else if (a.startsWith('-c')) charSpec = a.slice(2);
+    else files.push(a);
+  }
+  const spec = fieldSpec ?? charSpec;
+  if (spec === null) return textResult('', 'cut: you must specify a list of bytes, characters, or fields\n', 1);
+  const wanted = (n: number): boolean =>
+    spec.split(',').some((r) => {
+      const [a, b] = r.split('-');
+      const lo = a === '' ? 1 : Number(a);
+      const hi = b === undefined ? lo : b === '' ? Infinity : Number(b);
+      return n >= lo && n <= hi;
+    });
+  const { data, errors } = inputs(files, stdin, readFile, 'cut');
+  let out = '';
+  for (const [, bytes] of data) {
+    for (const line of splitLines(bytes)) {
+      if (charSpec !== null) out += [...line].filter((_c, i) => wanted(i + 1)).join('') + '\n';
+      else if (!line.includes(delimiter)) out += `${line}\n`;
+      else out += line.split(delimiter).filter((_f, i) => wanted(i + 1)).join(delimiter) + '\n';
+    }
+  }
+  return textResult(out, errors, errors ? 1 : 0);
+}
+
+export { enc };
