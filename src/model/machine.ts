@@ -59,6 +59,8 @@ export interface RamDisk {
   readonly minor: number;
   readonly storage: Storage;
   openCount: number;
+  /** A writeback error the page cache holds until the next fsync reports it (errseq). */
+  writebackErrno: number;
 }
 
 export type Target =
@@ -92,16 +94,27 @@ export interface DmDevice {
   suspended: boolean;
   openCount: number;
   eventNr: number;
+  /** A writeback error the page cache holds until the next fsync reports it (errseq). */
+  writebackErrno: number;
 }
 
 export type BlockDev = RamDisk | DmDevice;
+
+/** A ticket for I/O that finished at once. */
+function done(errno: number): IoTicket {
+  const t = new IoTicket();
+  t.pending = 1;
+  t.complete(errno);
+  return t;
+}
 
 export function devNumber(dev: BlockDev): string {
   return dev.kind === 'ram' ? `${RAM_MAJOR}:${dev.minor}` : `${DM_MAJOR}:${dev.minor}`;
 }
 
 export interface MachineConfig {
-  readonly ramdiskKb: number;
+  /** Size of every RAM disk, or one size per disk. */
+  readonly ramdiskKb: number | readonly number[];
   readonly ramdiskCount?: number;
 }
 
@@ -120,10 +133,10 @@ export class Machine {
   noSpaceTimeoutSecs = 60;
 
   constructor(config: MachineConfig) {
-    const sectors = config.ramdiskKb * 2;
-    for (let i = 0; i < (config.ramdiskCount ?? 2); i++) {
-      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(sectors), openCount: 0 });
-    }
+    const sizesKb = typeof config.ramdiskKb === 'number' ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb) : config.ramdiskKb;
+    sizesKb.forEach((kb, i) => {
+      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0 });
+    });
   }
 
   // ------------------------------------------------------------------ time and log
@@ -219,6 +232,7 @@ export class Machine {
       suspended: false,
       openCount: 0,
       eventNr: 0,
+      writebackErrno: 0,
     };
     this.devices.set(name, dev);
     return ok(dev);
@@ -643,12 +657,6 @@ export class Machine {
 
   /** Writes sectors; thin writes may queue, so the result is a ticket for the caller to wait on. */
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
-    const done = (errno: number): IoTicket => {
-      const t = new IoTicket();
-      t.pending = 1;
-      t.complete(errno);
-      return t;
-    };
     if (dev.kind === 'ram') {
       this.writeStorage(dev.storage, start, tokens);
       return done(0);
@@ -710,10 +718,7 @@ export class Machine {
   /** An fsync's empty flush bio. */
   flush(dev: BlockDev): IoTicket {
     if (dev.kind === 'dm' && dev.live?.type === 'thin' && !dev.suspended) return dev.live.pool.flush(dev.live.thin);
-    const t = new IoTicket();
-    t.pending = 1;
-    t.complete(dev.kind === 'dm' && dev.live?.type === 'error' ? Errno.EIO : 0);
-    return t;
+    return done(dev.kind === 'dm' && dev.live?.type === 'error' ? Errno.EIO : 0);
   }
 
   /** Lab directive: power loss. Every dm device vanishes without a commit; disks keep what was committed. */
@@ -801,7 +806,8 @@ export class Machine {
       },
       kernelName: dataDev.kernelName,
       read: (start, count) => this.dataRead(dataDev, start, count),
-      write: (start, tokens, offset, count) => this.dataWrite(dataDev, start, tokens.subarray(offset, offset + count)),
+      write: (start, tokens, offset, count) =>
+        this.dataWrite(dataDev, start, offset === 0 && count === tokens.length ? tokens : tokens.subarray(offset, offset + count)),
       fill: (start, count, token) => this.dataWrite(dataDev, start, new Uint32Array(count).fill(token)),
       copy: (from, to, count) => {
         const r = this.dataRead(dataDev, from, count);
@@ -820,6 +826,12 @@ export class Machine {
   }
 
   private dataWrite(dev: BlockDev, start: number, tokens: Uint32Array): Result<undefined> {
+    if (dev.kind === 'ram') {
+      // The common case, kept free of allocations: a pool straight on a RAM disk.
+      if (start + tokens.length > dev.storage.store.sizeSectors) return fail(Errno.EIO);
+      this.writeStorage(dev.storage, start, tokens);
+      return OK_VOID;
+    }
     if (start + tokens.length > this.sizeSectors(dev)) return fail(Errno.EIO);
     const t = this.writeSectors(dev, start, tokens);
     return t.errno === 0 ? OK_VOID : fail(t.errno);

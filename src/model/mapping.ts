@@ -41,8 +41,25 @@ export interface Mapping {
   readonly time: number;
 }
 
+/** Mappings a leaf holds on average: thin_metadata_size assumes half-full leaves (252 / 2). */
+export const MAPPINGS_PER_LEAF = 126;
+
+/** Leaf blocks a page stands for in the metadata estimate. */
+export const leavesOf = (page: MappingPage): number => Math.ceil(page.count / MAPPINGS_PER_LEAF);
+
+/**
+ * Told about every change that moves the metadata estimate, so that the estimate costs O(1) per
+ * write instead of a walk over every page.
+ */
+export interface PageAccounting {
+  pageReplaced(old: MappingPage | undefined, next: MappingPage | undefined): void;
+  leavesChanged(delta: number): void;
+  undoRecorded(): void;
+}
+
 export class MappingTable {
   private readonly pages: Map<number, MappingPage>;
+  accounting: PageAccounting | null = null;
   /** The page each touched slot held at the last commit (undefined = absent), for rollback. */
   private undo = new Map<number, MappingPage | undefined>();
 
@@ -72,7 +89,10 @@ export class MappingTable {
     const page = this.writablePage(Math.floor(vb / PAGE_BLOCKS), generation);
     const slot = vb % PAGE_BLOCKS;
     const old = page.dataPlusOne[slot]! - 1;
-    if (old < 0) page.count++;
+    if (old < 0) {
+      if (page.count % MAPPINGS_PER_LEAF === 0) this.accounting?.leavesChanged(1);
+      page.count++;
+    }
     page.dataPlusOne[slot] = dataBlock + 1;
     page.time[slot] = time;
     return old;
@@ -90,6 +110,7 @@ export class MappingTable {
     page.dataPlusOne[slot] = UNMAPPED;
     page.time[slot] = 0;
     page.count--;
+    if (page.count % MAPPINGS_PER_LEAF === 0) this.accounting?.leavesChanged(-1);
     if (page.count === 0) this.setPage(index, undefined);
     return old;
   }
@@ -166,6 +187,7 @@ export class MappingTable {
   /** Restores the pages the table had at the last commit. */
   rollback(): void {
     for (const [index, page] of this.undo) {
+      this.accounting?.pageReplaced(this.pages.get(index), page);
       if (page === undefined) this.pages.delete(index);
       else this.pages.set(index, page);
     }
@@ -191,7 +213,12 @@ export class MappingTable {
   }
 
   private setPage(index: number, page: MappingPage | undefined): void {
-    if (!this.undo.has(index)) this.undo.set(index, this.pages.get(index));
+    const old = this.pages.get(index);
+    if (!this.undo.has(index)) {
+      this.undo.set(index, old);
+      this.accounting?.undoRecorded();
+    }
+    this.accounting?.pageReplaced(old, page);
     if (page === undefined) this.pages.delete(index);
     else this.pages.set(index, page);
   }

@@ -6,7 +6,7 @@
  */
 import { assert } from './assert.js';
 import { Errno } from './errno.js';
-import { MappingTable, type MappingPage } from './mapping.js';
+import { leavesOf, MappingTable, type MappingPage, type PageAccounting } from './mapping.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { DataSpaceMap } from './space-map.js';
 
@@ -16,8 +16,6 @@ export const METADATA_BLOCK_SECTORS = 8;
 /** The metadata space map has one index block of 255 bitmaps of 16320 entries each ([MD]). */
 export const MAX_METADATA_BLOCKS = 255 * ((1 << 14) - 64);
 const ENTRIES_PER_BITMAP = 16320;
-/** Mapping leaves are assumed half full, as thin_metadata_size assumes (252 / 2). */
-const MAPPINGS_PER_LEAF = 126;
 const DETAILS_PER_LEAF = 126;
 const ROOTS_PER_LEAF = 252;
 
@@ -75,7 +73,7 @@ export interface HeldMetadataSnapshot {
 
 const copyDetails = (d: DeviceDetails): DeviceDetails => ({ ...d });
 
-export class ThinMetadata {
+export class ThinMetadata implements PageAccounting {
   readonly dataBlockSizeSectors: number;
   time = 0;
   transactionId = 0n;
@@ -99,6 +97,12 @@ export class ThinMetadata {
   private committedMetadataNrBlocks: number;
   private messageShadowBlocks = 0;
   private superblockDirty = false;
+  // Metadata estimate, kept up to date incrementally (see rawUsedMetadataBlocks).
+  private readonly pageRefs = new Map<MappingPage, number>();
+  private leafBlocks = 0;
+  private emptyRoots = 0;
+  private undoPages = 0;
+  private changedDevices = 0;
 
   private constructor(dataBlockSizeSectors: number, metadataNrBlocks: number, spaceMap: DataSpaceMap, generation: number) {
     this.dataBlockSizeSectors = dataBlockSizeSectors;
@@ -136,13 +140,66 @@ export class ThinMetadata {
       md.devices.set(id, new ThinDevice(id, dev.table.shareAll(), details, copyDetails(details)));
     }
     md.committedDevices = new Map(md.devices);
+    md.recomputeAccounting();
     return md;
   }
 
   get changedThisTransaction(): boolean {
-    if (this.superblockDirty || this.spaceMap.changedThisTransaction) return true;
-    for (const dev of this.devices.values()) if (dev.changed) return true;
-    return false;
+    return this.superblockDirty || this.spaceMap.changedThisTransaction || this.changedDevices > 0;
+  }
+
+  // ---- PageAccounting: how the tables report changes to the estimate ----
+
+  pageReplaced(old: MappingPage | undefined, next: MappingPage | undefined): void {
+    if (old !== undefined) {
+      const refs = (this.pageRefs.get(old) ?? 1) - 1;
+      if (refs === 0) {
+        this.pageRefs.delete(old);
+        this.leafBlocks -= leavesOf(old);
+      } else this.pageRefs.set(old, refs);
+    }
+    if (next !== undefined) {
+      const refs = (this.pageRefs.get(next) ?? 0) + 1;
+      this.pageRefs.set(next, refs);
+      if (refs === 1) this.leafBlocks += leavesOf(next);
+    }
+  }
+
+  leavesChanged(delta: number): void {
+    this.leafBlocks += delta;
+  }
+
+  undoRecorded(): void {
+    this.undoPages++;
+  }
+
+  private markChanged(dev: ThinDevice): void {
+    if (!dev.changed) {
+      dev.changed = true;
+      this.changedDevices++;
+    }
+  }
+
+  /** Recounts the estimate from scratch after a change to the set of trees. */
+  private recomputeAccounting(): void {
+    this.pageRefs.clear();
+    this.leafBlocks = 0;
+    this.emptyRoots = 0;
+    const add = (table: MappingTable): void => {
+      let pages = 0;
+      for (const page of table.pageObjects()) {
+        pages++;
+        this.pageReplaced(undefined, page);
+      }
+      if (pages === 0) this.emptyRoots++;
+    };
+    for (const dev of this.devices.values()) {
+      dev.table.accounting = this;
+      add(dev.table);
+    }
+    if (this.heldRoot !== null) for (const d of this.heldRoot.devices.values()) add(d.table);
+    this.changedDevices = 0;
+    for (const dev of this.devices.values()) if (dev.changed) this.changedDevices++;
   }
 
   device(id: number): ThinDevice | undefined {
@@ -159,6 +216,7 @@ export class ThinMetadata {
     };
     this.devices.set(id, new ThinDevice(id, new MappingTable(), details, null));
     this.messageShadowBlocks += 4;
+    this.recomputeAccounting();
     return OK_VOID;
   }
 
@@ -173,7 +231,7 @@ export class ThinMetadata {
     this.time++;
     this.superblockDirty = true;
     origin.details.snapshottedTime = this.time;
-    origin.changed = true;
+    this.markChanged(origin);
     const details: DeviceDetails = {
       mappedBlocks: origin.details.mappedBlocks,
       transactionId: this.transactionId,
@@ -182,6 +240,7 @@ export class ThinMetadata {
     };
     this.devices.set(id, new ThinDevice(id, table, details, null));
     this.messageShadowBlocks += 4;
+    this.recomputeAccounting();
     return OK_VOID;
   }
 
@@ -192,6 +251,7 @@ export class ThinMetadata {
     dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3;
+    this.recomputeAccounting();
     return OK_VOID;
   }
 
@@ -215,6 +275,7 @@ export class ThinMetadata {
       devices: this.frozenDevices(),
     };
     this.superblockDirty = true;
+    this.recomputeAccounting();
     return OK_VOID;
   }
 
@@ -222,6 +283,7 @@ export class ThinMetadata {
     if (this.heldRoot === null) return fail(Errno.EINVAL);
     this.heldRoot = null;
     this.superblockDirty = true;
+    this.recomputeAccounting();
     return OK_VOID;
   }
 
@@ -230,7 +292,7 @@ export class ThinMetadata {
     const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
     if (old < 0) dev.details.mappedBlocks++;
     else if (old !== dataBlock) this.spaceMap.decrement(old);
-    dev.changed = true;
+    this.markChanged(dev);
   }
 
   /** Removes a mapping; returns the data block it held (its reference is dropped), or -1. */
@@ -238,7 +300,7 @@ export class ThinMetadata {
     const old = dev.table.remove(vb, this.generation);
     if (old < 0) return -1;
     dev.details.mappedBlocks--;
-    dev.changed = true;
+    this.markChanged(dev);
     this.spaceMap.decrement(old);
     return old;
   }
@@ -266,6 +328,8 @@ export class ThinMetadata {
     this.committedTransactionId = this.transactionId;
     this.committedMetadataNrBlocks = this.metadataNrBlocks;
     this.superblockDirty = false;
+    this.undoPages = 0;
+    this.changedDevices = 0;
     this.generation++;
   }
 
@@ -291,7 +355,9 @@ export class ThinMetadata {
     this.metadataNrBlocks = this.committedMetadataNrBlocks;
     this.messageShadowBlocks = 0;
     this.superblockDirty = false;
+    this.undoPages = 0;
     this.generation++;
+    this.recomputeAccounting();
     return changed;
   }
 
@@ -319,54 +385,46 @@ export class ThinMetadata {
 
   // ---- metadata space accounting (an estimate: see docs/model.md) ----
 
-  /** Blocks in use on the metadata device, before the reserve is applied. */
+  /**
+   * Blocks in use on the metadata device, before the reserve is applied. An estimate: the fixed
+   * structures a freshly formatted device has, one leaf per 126 mappings in every distinct page
+   * (pages shared by snapshots count once), one root per empty tree, the details and top-level
+   * trees, the held metadata snapshot, and the blocks this transaction has shadowed.
+   */
   rawUsedMetadataBlocks(): number {
-    const nrData = Math.max(this.spaceMap.nrBlocksUncommitted, 1);
+    let used = this.structureBlocks() + this.leafBlocks + this.emptyRoots;
+    if (this.leafBlocks > ROOTS_PER_LEAF) used += Math.ceil(this.leafBlocks / ROOTS_PER_LEAF);
+    if (this.heldRoot !== null) used += 1;
+    return used + this.shadowedBlocks();
+  }
+
+  private structureFor: readonly [number, number, number] = [-1, -1, -1];
+  private structureCache = 0;
+
+  /**
+   * The fixed structures: superblock; metadata space map (index, bitmaps, overflow tree); data
+   * space map (index root, bitmaps, overflow tree); the mapping and details trees' interior.
+   * Cached, since it changes only with the device count and the two device sizes.
+   */
+  private structureBlocks(): number {
+    const nrData = this.spaceMap.nrBlocksUncommitted;
+    const n = this.devices.size;
+    const [d, m, k] = this.structureFor;
+    if (d === nrData && m === this.metadataNrBlocks && k === n) return this.structureCache;
     const metaBitmaps = Math.ceil(this.metadataNrBlocks / ENTRIES_PER_BITMAP);
     const dataBitmaps = Math.ceil(nrData / ENTRIES_PER_BITMAP);
-    // superblock; metadata space map (index + bitmaps + overflow tree); data space map (index
-    // root + bitmaps + overflow tree); mapping tree root; details tree root.
-    let used = 1 + (1 + metaBitmaps + 1) + (1 + dataBitmaps + 1) + 1 + 1;
-    const n = this.devices.size;
-    used += extraTreeBlocks(n, DETAILS_PER_LEAF) + extraTreeBlocks(n, ROOTS_PER_LEAF);
-    const seen = new Set<MappingPage>();
-    const countTable = (table: MappingTable): number => {
-      let leaves = 0;
-      let pages = 0;
-      for (const page of table.pageObjects()) {
-        pages++;
-        if (seen.has(page)) continue;
-        seen.add(page);
-        leaves += Math.ceil(page.count / MAPPINGS_PER_LEAF);
-      }
-      // An empty tree is one root leaf; a big one needs internal nodes above its leaves.
-      return pages === 0 ? 1 : leaves + (leaves > 1 ? Math.ceil(leaves / ROOTS_PER_LEAF) : 0);
-    };
-    for (const dev of this.devices.values()) used += countTable(dev.table);
-    if (this.heldRoot !== null) {
-      used += 1;
-      for (const dev of this.heldRoot.devices.values()) {
-        for (const page of dev.table.pageObjects()) {
-          if (!seen.has(page)) {
-            seen.add(page);
-            used += Math.ceil(page.count / MAPPINGS_PER_LEAF);
-          }
-        }
-      }
-    }
-    return used + this.shadowedBlocks();
+    this.structureCache =
+      1 + (1 + metaBitmaps + 1) + (1 + dataBitmaps + 1) + 1 + 1 +
+      extraTreeBlocks(n, DETAILS_PER_LEAF) + extraTreeBlocks(n, ROOTS_PER_LEAF);
+    this.structureFor = [nrData, this.metadataNrBlocks, n];
+    return this.structureCache;
   }
 
   /** Blocks copied by this transaction's shadowing, released at the next commit. */
   shadowedBlocks(): number {
-    let pages = 0;
-    let changedDevices = 0;
-    for (const dev of this.devices.values()) {
-      pages += dev.table.pagesTouchedThisTransaction;
-      if (dev.changed) changedDevices++;
-    }
-    if (pages === 0 && changedDevices === 0 && this.spaceMap.dirtyCount === 0) return this.messageShadowBlocks;
-    return this.messageShadowBlocks + pages + 1 + changedDevices + (this.spaceMap.dirtyCount > 0 ? 1 : 0);
+    const dirty = this.spaceMap.dirtyCount > 0;
+    if (this.undoPages === 0 && this.changedDevices === 0 && !dirty) return this.messageShadowBlocks;
+    return this.messageShadowBlocks + this.undoPages + 1 + this.changedDevices + (dirty ? 1 : 0);
   }
 
   /** The kernel hides a reserve from the free count: min(4096 blocks, 10%). */

@@ -411,7 +411,7 @@ export class ThinPool {
     }
     const now = this.env.nowMs();
     const due = now > this.lastCommitMs + COMMIT_PERIOD_MS || now < this.lastCommitMs;
-    if (this.flushWaiters.length === 0 && !(this.md.changedThisTransaction && due)) return;
+    if (this.flushWaiters.length === 0 && !(due && this.md.changedThisTransaction)) return;
     const committed = this.commit();
     const waiters = this.flushWaiters.splice(0);
     if (!committed) {
@@ -453,8 +453,9 @@ export class ThinPool {
       this.setMode('out_of_data_space');
       return 'nospace';
     }
-    this.checkMetadataLowWater(metaFreeBefore);
-    if (this.md.freeMetadataBlocks() === 0) {
+    const metaFreeAfter = this.md.rawFreeMetadataBlocks();
+    this.checkMetadataLowWater(metaFreeBefore, metaFreeAfter);
+    if (metaFreeAfter <= this.md.metadataReserveBlocks()) {
       // Commit before the metadata reserve is used up; the commit then enters OOMS.
       if (!this.commit()) return 'error';
     }
@@ -470,9 +471,9 @@ export class ThinPool {
   }
 
   /** Metadata low-water event: raw free crosses min(1024, blocks/4) downwards. */
-  private checkMetadataLowWater(rawFreeBefore: number): void {
+  private checkMetadataLowWater(rawFreeBefore: number, after = this.md.rawFreeMetadataBlocks()): void {
+    if (rawFreeBefore === after) return;
     const threshold = this.metadataThresholdBlocks();
-    const after = this.md.rawFreeMetadataBlocks();
     if (rawFreeBefore > threshold && after <= threshold) {
       this.logPool('reached low water mark for metadata device: sending event.');
       this.env.raiseEvent();
@@ -782,12 +783,13 @@ export class ThinPool {
     }
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
     this.md.insertMapping(dev, vb, block);
-    if (this.md.rawFreeMetadataBlocks() === 0) {
+    const metaFreeAfter = this.md.rawFreeMetadataBlocks();
+    if (metaFreeAfter === 0) {
       this.env.log('space map metadata: unable to allocate new metadata block');
       this.metadataOperationFailed('dm_thin_insert_block', -Errno.ENOSPC);
       return Errno.EIO;
     }
-    this.checkMetadataLowWater(metaFreeBefore);
+    this.checkMetadataLowWater(metaFreeBefore, metaFreeAfter);
     return DONE;
   }
 

@@ -213,7 +213,10 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
       while (offset < len) {
         const piece = Math.min(o.obs, len - offset);
         const part = slice(chunk, offset, piece);
-        const written = writeChunk(ctx, dest, io, outPos, part, o.directOut, outPath, carryMetadata);
+        // busybox's O_DIRECT write needs a page-aligned buffer: with smaller blocks it falls back
+        // to buffered I/O (seen on the oracle), where errors surface only at the next fsync.
+        const direct = o.directOut && o.obs % PAGE_BYTES === 0;
+        const written = writeChunk(ctx, dest, io, outPos, part, direct, outPath, carryMetadata);
         carryMetadata = undefined;
         outPos += written;
         total += written;
@@ -226,15 +229,28 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
       }
     }
     if (o.fsync && dest.kind === 'block') {
-      const ticket = ctx.machine.flush(dest.dev);
-      ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
-      if (ticket.errno !== 0) throw new DdFailure(`dd: fsync: ${strerror(ticket.errno)}`);
+      const errno = fsyncBlock(ctx, dest.dev);
+      if (errno !== 0) {
+        // busybox dies on a failed fsync without printing the record counts.
+        io.err(`dd: ${outPath}: ${strerror(errno)}\n`);
+        return 1;
+      }
     }
   } catch (e) {
     if (e instanceof DdFailure) return finish(e.message);
     throw e;
   }
   return finish(null);
+}
+
+/** fsync on a block device: the flush, then any writeback error not yet reported (once). */
+function fsyncBlock(ctx: ShellContext, dev: BlockDev): number {
+  const ticket = ctx.machine.flush(dev);
+  ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
+  const pending = dev.writebackErrno;
+  dev.writebackErrno = 0;
+  if (pending !== 0) return pending;
+  return ticket.errno;
 }
 
 function slice(b: Buf, offset: number, length: number): Buf {
@@ -361,7 +377,6 @@ function writeBlock(
   // The kernel observed through the oracle writes sub-page pieces as whole 4 KiB pages, reading the
   // rest of the page first (busybox falls back from O_DIRECT, the page cache does the rest): a
   // 512-byte write into an unprovisioned thin block writes 4 KiB, zeros around the data.
-  void direct;
   const pageAligned = pos % PAGE_BYTES === 0 && n % PAGE_BYTES === 0;
   let first: number;
   let tokens: Uint32Array;
@@ -391,6 +406,12 @@ function writeBlock(
           `(no_space_timeout is 0); a real dd would hang here, thinlab stops waiting`,
       );
     }
+  }
+  if (!direct && ticket.errno !== 0 && ticket.errno !== LAB_WOULD_BLOCK) {
+    // Buffered: the page cache took the data; the failed writeback is recorded on the device
+    // (as EIO, the buffer-head error) and reported by the next fsync instead of by this write.
+    dev.writebackErrno = Errno.EIO;
+    return n;
   }
   if (ticket.errno === LAB_WOULD_BLOCK) {
     throw new DdFailure(`dd: error writing '${path}': the device is suspended; on a real machine the write would wait for a resume (thinlab stops it here)`);

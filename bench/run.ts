@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: the model's speed and memory targets (issue: a 1 TiB pool at 64 KiB blocks
+ * holding 8M mapped blocks across 100 thins and snapshots fits in 1 GiB; at least 2M single-block
+ * writes per second). Each figure is the median of several runs, next to a baseline measured in
+ * the same run: the bare cost of the typed-array stores a write must touch at the least (one
+ * mapping slot, one refcount, one data-device slot). Prints a Markdown table for docs/performance.md.
+ */
+import { cpus, totalmem } from 'node:os';
+import { Machine, type DmDevice } from '../src/model/machine.js';
+
+const DATA_BLOCK_SECTORS = 128;
+const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
+const THINS = 100;
+const ORIGINS = 50;
+const TARGET_MAPPED = 8_000_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const WRITES_PER_RUN = Number(process.env.BENCH_WRITES ?? 2_000_000);
+
+function must(ok: boolean | number, what: string): void {
+  if (ok === false || (typeof ok === 'number' && ok !== 0)) throw new Error(`bench set-up failed: ${what}`);
+}
+
+function buildPool(): { machine: Machine; thins: DmDevice[] } {
+  const machine = new Machine({ ramdiskKb: [1024 * 1024, (POOL_BLOCKS * DATA_BLOCK_SECTORS) / 2] });
+  const pool = machine.create('pool');
+  must(pool.ok, 'create pool');
+  if (!pool.ok) throw new Error('unreachable');
+  must(machine.load(pool.value, `0 ${POOL_BLOCKS * DATA_BLOCK_SECTORS} thin-pool /dev/ram0 /dev/ram1 ${DATA_BLOCK_SECTORS} 0`).ok, 'load pool');
+  must(machine.resume(pool.value).ok, 'resume pool');
+  return { machine, thins: [] };
+}
+
+function activate(machine: Machine, id: number): DmDevice {
+  const dev = machine.create(`thin${id}`);
+  if (!dev.ok) throw new Error(`create thin${id}`);
+  must(machine.load(dev.value, `0 ${1 << 30} thin /dev/mapper/pool ${id}`).ok, `load thin${id}`);
+  must(machine.resume(dev.value).ok, `resume thin${id}`);
+  return dev.value;
+}
+
+/** Scale: 50 origins filled with 160K blocks each (8M mappings), 50 snapshots of them. */
+function scaleRun(): { heapMiB: number; externalMiB: number; mapped: number; used: number; seconds: number } {
+  const start = process.hrtime.bigint();
+  const { machine } = buildPool();
+  const poolDev = machine.device('pool')!;
+  const block = new Uint32Array(DATA_BLOCK_SECTORS).fill(65);
+  const perOrigin = TARGET_MAPPED / ORIGINS;
+  for (let id = 0; id < ORIGINS; id++) {
+    must(machine.message(poolDev, ['create_thin', String(id)]), 'create_thin');
+    const dev = activate(machine, id);
+    for (let vb = 0; vb < perOrigin; vb++) machine.writeSectors(dev, vb * DATA_BLOCK_SECTORS, block);
+  }
+  for (let id = ORIGINS; id < THINS; id++) {
+    must(machine.message(poolDev, ['create_snap', String(id), String(id - ORIGINS)]), 'create_snap');
+  }
+  const status = machine.targetStatus(poolDev, false).split(' ');
+  const pool = machine.livePools()[0]!;
+  let mapped = 0;
+  for (const d of pool.md.devices.values()) mapped += d.details.mappedBlocks;
+  globalThis.gc?.();
+  const mem = process.memoryUsage();
+  return {
+    heapMiB: mem.heapUsed / 2 ** 20,
+    externalMiB: mem.arrayBuffers / 2 ** 20,
+    mapped,
+    used: Number(status[2]!.split('/')[0]),
+    seconds: Number(process.hrtime.bigint() - start) / 1e9,
+  };
+}
+
+/** Single-block writes to fresh blocks of one thin: provisioning on every write. */
+function writeRun(): number {
+  const { machine } = buildPool();
+  const poolDev = machine.device('pool')!;
+  must(machine.message(poolDev, ['create_thin', '0']), 'create_thin');
+  const dev = activate(machine, 0);
+  const block = new Uint32Array(DATA_BLOCK_SECTORS).fill(66);
+  const t0 = process.hrtime.bigint();
+  for (let vb = 0; vb < WRITES_PER_RUN; vb++) machine.writeSectors(dev, vb * DATA_BLOCK_SECTORS, block);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return WRITES_PER_RUN / seconds;
+}
+
+/** Baseline: the three typed-array stores a provisioning write must make, nothing else. */
+function baselineRun(): number {
+  const mapping = new Uint32Array(WRITES_PER_RUN);
+  const refcounts = new Uint32Array(POOL_BLOCKS);
+  const content = new Uint32Array(POOL_BLOCKS);
+  const t0 = process.hrtime.bigint();
+  for (let vb = 0; vb < WRITES_PER_RUN; vb++) {
+    mapping[vb] = vb + 1;
+    refcounts[vb] = 1;
+    content[vb] = 66;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return WRITES_PER_RUN / seconds;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function main(): void {
+  const writes: number[] = [];
+  const baselines: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    baselines.push(baselineRun());
+    writes.push(writeRun());
+    process.stderr.write(`run ${r + 1}/${RUNS}: ${(writes[r]! / 1e6).toFixed(2)}M writes/s, baseline ${(baselines[r]! / 1e6).toFixed(1)}M/s\n`);
+  }
+  const scale = scaleRun();
+  const w = median(writes);
+  const b = median(baselines);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `| figure | value | target |`,
+    `|---|---|---|`,
+    `| single-block provisioning writes (median of ${RUNS} runs of ${WRITES_PER_RUN.toLocaleString('en')}) | ${(w / 1e6).toFixed(2)}M writes/s | >= 2M/s |`,
+    `| baseline: bare typed-array stores, same run | ${(b / 1e6).toFixed(1)}M writes/s | - |`,
+    `| model / baseline | ${(w / b).toFixed(3)} | - |`,
+    `| 1 TiB pool, ${scale.mapped.toLocaleString('en')} mappings (${ORIGINS} thins + ${THINS - ORIGINS} snapshots), ${scale.used.toLocaleString('en')} data blocks used: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
+    `| same: typed arrays (outside the JS heap) | ${scale.externalMiB.toFixed(0)} MiB | - |`,
+    `| same: heap + typed arrays | ${(scale.heapMiB + scale.externalMiB).toFixed(0)} MiB | < 1024 MiB |`,
+    `| building that pool | ${scale.seconds.toFixed(1)} s | - |`,
+  ];
+  process.stdout.write(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n\n${lines.join('\n')}\n`);
+  const failed = w < 2e6 || scale.heapMiB + scale.externalMiB >= 1024;
+  if (failed) process.stdout.write('\nA target was missed.\n');
+}
+
+main();
