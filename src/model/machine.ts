@@ -8,7 +8,7 @@
 import { assert } from './assert.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
-import { metadataDeviceBlocks, ThinPool, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
+import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
 import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
 import {
@@ -647,7 +647,7 @@ export class Machine {
         return this.readSectors(t.dataDev, start, count);
       case 'thin': {
         const out = new Uint32Array(count);
-        const r = t.pool.read(t.thin, start, count, out);
+        const r = t.pool.read(t.thin, start, count, out, this.originOf(t.origin));
         return r === 0 ? ok(out) : fail(r);
       }
       default:
@@ -674,10 +674,16 @@ export class Machine {
       case 'thin-pool':
         return this.writeSectors(t.dataDev, start, tokens);
       case 'thin':
-        return t.pool.write(t.thin, start, tokens);
+        return t.pool.write(t.thin, start, tokens, this.originOf(t.origin));
       default:
         return done(Errno.EIO);
     }
+  }
+
+  /** The external origin of a thin as the pool reads it; its size is read at every I/O. */
+  private originOf(origin: BlockDev | null): ExternalOrigin | null {
+    if (origin === null) return null;
+    return { sizeSectors: this.sizeSectors(origin), read: (start, count) => this.readSectors(origin, start, count) };
   }
 
   /** BLKDISCARD. EOPNOTSUPP where the device cannot discard (brd on 6.1, ignore_discard). */

@@ -55,21 +55,30 @@ export interface PageAccounting {
   pageReplaced(old: MappingPage | undefined, next: MappingPage | undefined): void;
   leavesChanged(delta: number): void;
   undoRecorded(): void;
+  /**
+   * Empty trees are one root block each, shared by snapshots of an empty device: the token stands
+   * for that block, and the accounting counts distinct tokens.
+   */
+  emptyRootAcquired(token: object): void;
+  emptyRootReleased(token: object): void;
 }
 
 export class MappingTable {
   private readonly pages: Map<number, MappingPage>;
   accounting: PageAccounting | null = null;
+  /** Non-null exactly when the table is empty: the identity of its (possibly shared) root block. */
+  emptyRootToken: object | null;
   /** The page each touched slot held at the last commit (undefined = absent), for rollback. */
   private undo = new Map<number, MappingPage | undefined>();
 
-  constructor(pages?: Map<number, MappingPage>) {
+  constructor(pages?: Map<number, MappingPage>, emptyRootToken?: object | null) {
     this.pages = pages ?? new Map();
+    this.emptyRootToken = this.pages.size > 0 ? null : (emptyRootToken ?? {});
   }
 
   /** A table that shares every page with this one (a snapshot's tree). */
   shareAll(): MappingTable {
-    return new MappingTable(new Map(this.pages));
+    return new MappingTable(new Map(this.pages), this.emptyRootToken);
   }
 
   /** Data block mapped at `vb`, or -1. */
@@ -186,11 +195,13 @@ export class MappingTable {
 
   /** Restores the pages the table had at the last commit. */
   rollback(): void {
+    const wasEmpty = this.pages.size === 0;
     for (const [index, page] of this.undo) {
       this.accounting?.pageReplaced(this.pages.get(index), page);
       if (page === undefined) this.pages.delete(index);
       else this.pages.set(index, page);
     }
+    this.emptinessChanged(wasEmpty, this.pages.size === 0);
     this.undo = new Map();
   }
 
@@ -201,7 +212,7 @@ export class MappingTable {
       if (page === undefined) pages.delete(index);
       else pages.set(index, page);
     }
-    return new MappingTable(pages);
+    return new MappingTable(pages, this.emptyRootToken);
   }
 
   private writablePage(index: number, generation: number): MappingPage {
@@ -219,7 +230,20 @@ export class MappingTable {
       this.accounting?.undoRecorded();
     }
     this.accounting?.pageReplaced(old, page);
+    const wasEmpty = this.pages.size === 0;
     if (page === undefined) this.pages.delete(index);
     else this.pages.set(index, page);
+    this.emptinessChanged(wasEmpty, this.pages.size === 0);
+  }
+
+  private emptinessChanged(wasEmpty: boolean, isEmpty: boolean): void {
+    if (wasEmpty === isEmpty) return;
+    if (isEmpty) {
+      this.emptyRootToken = {};
+      this.accounting?.emptyRootAcquired(this.emptyRootToken);
+    } else {
+      if (this.emptyRootToken !== null) this.accounting?.emptyRootReleased(this.emptyRootToken);
+      this.emptyRootToken = null;
+    }
   }
 }

@@ -100,7 +100,7 @@ export class ThinMetadata implements PageAccounting {
   // Metadata estimate, kept up to date incrementally (see rawUsedMetadataBlocks).
   private readonly pageRefs = new Map<MappingPage, number>();
   private leafBlocks = 0;
-  private emptyRoots = 0;
+  private readonly emptyRootRefs = new Map<object, number>();
   private undoPages = 0;
   private changedDevices = 0;
 
@@ -173,6 +173,16 @@ export class ThinMetadata implements PageAccounting {
     this.undoPages++;
   }
 
+  emptyRootAcquired(token: object): void {
+    this.emptyRootRefs.set(token, (this.emptyRootRefs.get(token) ?? 0) + 1);
+  }
+
+  emptyRootReleased(token: object): void {
+    const refs = (this.emptyRootRefs.get(token) ?? 1) - 1;
+    if (refs === 0) this.emptyRootRefs.delete(token);
+    else this.emptyRootRefs.set(token, refs);
+  }
+
   private markChanged(dev: ThinDevice): void {
     if (!dev.changed) {
       dev.changed = true;
@@ -184,14 +194,10 @@ export class ThinMetadata implements PageAccounting {
   private recomputeAccounting(): void {
     this.pageRefs.clear();
     this.leafBlocks = 0;
-    this.emptyRoots = 0;
+    this.emptyRootRefs.clear();
     const add = (table: MappingTable): void => {
-      let pages = 0;
-      for (const page of table.pageObjects()) {
-        pages++;
-        this.pageReplaced(undefined, page);
-      }
-      if (pages === 0) this.emptyRoots++;
+      for (const page of table.pageObjects()) this.pageReplaced(undefined, page);
+      if (table.emptyRootToken !== null) this.emptyRootAcquired(table.emptyRootToken);
     };
     for (const dev of this.devices.values()) {
       dev.table.accounting = this;
@@ -392,7 +398,7 @@ export class ThinMetadata implements PageAccounting {
    * trees, the held metadata snapshot, and the blocks this transaction has shadowed.
    */
   rawUsedMetadataBlocks(): number {
-    let used = this.structureBlocks() + this.leafBlocks + this.emptyRoots;
+    let used = this.structureBlocks() + this.leafBlocks + this.emptyRootRefs.size;
     if (this.leafBlocks > ROOTS_PER_LEAF) used += Math.ceil(this.leafBlocks / ROOTS_PER_LEAF);
     if (this.heldRoot !== null) used += 1;
     return used + this.shadowedBlocks();

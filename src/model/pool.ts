@@ -72,6 +72,12 @@ export interface PoolDataDevice {
   discard(startSector: number, count: number): Result<undefined>;
 }
 
+/** An external origin: a read-only device whose data unmapped blocks of a thin show (dm-thin.md §3.4). */
+export interface ExternalOrigin {
+  readonly sizeSectors: number;
+  read(startSector: number, count: number): Result<Uint32Array>;
+}
+
 /** What the pool needs from the machine around it. */
 export interface PoolEnvironment {
   nowMs(): number;
@@ -107,6 +113,7 @@ export class IoTicket {
 
 interface QueuedBio {
   readonly device: ThinDevice;
+  readonly origin: ExternalOrigin | null;
   readonly vb: number;
   readonly offsetSectors: number;
   readonly tokens: Uint32Array;
@@ -138,6 +145,8 @@ export class ThinPool {
   private requestedErrorIfNoSpace: boolean;
   private lowWaterBlocks: number;
   private lowWaterTriggered = false;
+  /** The free metadata count the space map saw at its last allocation (its threshold state). */
+  private metadataFreeSeen = Number.POSITIVE_INFINITY;
   /** The mode the bound table asks for; synced with the mode like the kernel's adjusted_pf.mode. */
   private boundTableMode: PoolMode = 'write';
   private bound = false;
@@ -324,6 +333,13 @@ export class ThinPool {
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.EIO);
       return false;
     }
+    if (this.md.rawUsedMetadataBlocks() > this.md.metadataNrBlocks) {
+      // The transaction's shadow copies and the new space-map blocks do not fit: the reserve was
+      // too small for this commit (a tiny metadata device), so the kernel aborts it.
+      this.env.log('space map metadata: unable to allocate new metadata block');
+      this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.ENOSPC);
+      return false;
+    }
     this.md.commit();
     this.checkForMetadataSpace();
     this.checkForDataSpace();
@@ -405,7 +421,7 @@ export class ThinPool {
       const bios = this.retryList;
       this.retryList = [];
       for (const bio of bios) {
-        const outcome = this.processWrite(bio.device, bio.vb, bio.offsetSectors, bio.tokens, bio.ticket);
+        const outcome = this.processWrite(bio.device, bio.vb, bio.offsetSectors, bio.tokens, bio.ticket, bio.origin);
         if (outcome !== 'queued') bio.ticket.complete(outcome);
       }
     }
@@ -470,11 +486,21 @@ export class ThinPool {
     }
   }
 
-  /** Metadata low-water event: raw free crosses min(1024, blocks/4) downwards. */
+  /**
+   * Metadata low-water event: the space map checks each allocation's free count against
+   * min(1024, blocks/4) and fires when the count is at or below it while the value it saw at the
+   * previous allocation was above (dm-space-map-metadata.c check_threshold). The lab applies a
+   * transaction's allocations at once, so it replays the values `before - 1 ... after` that the
+   * kernel would have seen one block at a time.
+   */
   private checkMetadataLowWater(rawFreeBefore: number, after = this.md.rawFreeMetadataBlocks()): void {
-    if (rawFreeBefore === after) return;
+    if (after >= rawFreeBefore) return;
     const threshold = this.metadataThresholdBlocks();
-    if (rawFreeBefore > threshold && after <= threshold) {
+    const first = rawFreeBefore - 1;
+    const crossed =
+      (this.metadataFreeSeen > threshold && first <= threshold) || (first > threshold && after <= threshold);
+    this.metadataFreeSeen = after;
+    if (crossed) {
       this.logPool('reached low water mark for metadata device: sending event.');
       this.env.raiseEvent();
     }
@@ -654,7 +680,7 @@ export class ThinPool {
   // ------------------------------------------------------------------ thin I/O
 
   /** Reads `count` sectors of a thin device starting at `startSector`. */
-  read(dev: ThinDevice, startSector: number, count: number, out: Uint32Array): number {
+  read(dev: ThinDevice, startSector: number, count: number, out: Uint32Array, origin: ExternalOrigin | null = null): number {
     if (this.mode === 'fail') return Errno.EIO;
     const bs = this.dataBlockSizeSectors;
     let s = startSector;
@@ -666,7 +692,9 @@ export class ThinPool {
       const n = Math.min(bs - off, count - i);
       const block = dev.table.lookupData(vb);
       if (block < 0) {
-        out.fill(ZERO_TOKEN, i, i + n);
+        const r = this.readOrigin(origin, s, n);
+        if (!r.ok) return r.errno;
+        out.set(r.value, i);
         touchedWorker = true;
       } else {
         const r = this.dataDev.read(block * bs + off, n);
@@ -680,8 +708,22 @@ export class ThinPool {
     return DONE;
   }
 
+  /**
+   * Reads an unmapped range: zeros, or the external origin's data; past the origin's end the
+   * rest is zero-filled.
+   */
+  private readOrigin(origin: ExternalOrigin | null, start: number, count: number): Result<Uint32Array> {
+    const out = new Uint32Array(count);
+    if (origin === null || start >= origin.sizeSectors) return { ok: true, value: out };
+    const n = Math.min(count, origin.sizeSectors - start);
+    const r = origin.read(start, n);
+    if (!r.ok) return r;
+    out.set(r.value, 0);
+    return { ok: true, value: out };
+  }
+
   /** Writes whole sectors; the ticket completes now or after queued bios are retried. */
-  write(dev: ThinDevice, startSector: number, tokens: Uint32Array): IoTicket {
+  write(dev: ThinDevice, startSector: number, tokens: Uint32Array, origin: ExternalOrigin | null = null): IoTicket {
     const ticket = new IoTicket();
     if (this.mode === 'fail') {
       ticket.pending = 1;
@@ -696,7 +738,7 @@ export class ThinPool {
       const off = s - vb * bs;
       const n = Math.min(bs - off, tokens.length - i);
       ticket.pending++;
-      const outcome = this.processWrite(dev, vb, off, tokens.subarray(i, i + n), ticket);
+      const outcome = this.processWrite(dev, vb, off, tokens.subarray(i, i + n), ticket, origin);
       if (outcome !== 'queued') ticket.complete(outcome);
       s += n;
       i += n;
@@ -754,7 +796,14 @@ export class ThinPool {
     return DONE;
   }
 
-  private processWrite(dev: ThinDevice, vb: number, off: number, tokens: Uint32Array, ticket: IoTicket): BioOutcome {
+  private processWrite(
+    dev: ThinDevice,
+    vb: number,
+    off: number,
+    tokens: Uint32Array,
+    ticket: IoTicket,
+    origin: ExternalOrigin | null,
+  ): BioOutcome {
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.table.lookupData(vb);
     const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
@@ -762,15 +811,26 @@ export class ThinPool {
       const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
       return r.ok ? DONE : r.errno;
     }
-    if (this.mode !== 'write') return this.unserviceable(dev, vb, off, tokens, ticket);
+    if (this.mode !== 'write') return this.unserviceable(dev, vb, off, tokens, ticket, origin);
     const block = this.allocDataBlock();
     if (block === 'error') return Errno.EIO;
-    if (block === 'nospace') return this.unserviceable(dev, vb, off, tokens, ticket);
+    if (block === 'nospace') return this.unserviceable(dev, vb, off, tokens, ticket, origin);
     const whole = off === 0 && tokens.length === bs;
     if (!whole) {
       if (mapped >= 0) {
         const copied = this.dataDev.copy(mapped * bs, block * bs, bs);
         if (!copied.ok) return copied.errno;
+      } else if (origin !== null && vb * bs < origin.sizeSectors) {
+        // Copy what the origin has of this block; zero the tail it lacks when zeroing is on.
+        const have = Math.min(bs, origin.sizeSectors - vb * bs);
+        const data = origin.read(vb * bs, have);
+        if (!data.ok) return data.errno;
+        const w = this.dataDev.write(block * bs, data.value, 0, have);
+        if (!w.ok) return w.errno;
+        if (have < bs && this.zeroNewBlocks) {
+          const z = this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
+          if (!z.ok) return z.errno;
+        }
       } else if (this.zeroNewBlocks) {
         const zeroed = this.dataDev.fill(block * bs, bs, ZERO_TOKEN);
         if (!zeroed.ok) return zeroed.errno;
@@ -794,14 +854,21 @@ export class ThinPool {
   }
 
   /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */
-  private unserviceable(dev: ThinDevice, vb: number, off: number, tokens: Uint32Array, ticket: IoTicket): BioOutcome {
+  private unserviceable(
+    dev: ThinDevice,
+    vb: number,
+    off: number,
+    tokens: Uint32Array,
+    ticket: IoTicket,
+    origin: ExternalOrigin | null,
+  ): BioOutcome {
     switch (this.mode) {
       case 'write':
         this.env.log('thin: bio unserviceable, yet pool is in PM_WRITE mode');
         return Errno.EIO;
       case 'out_of_data_space':
         if (this.errorIfNoSpace) return Errno.ENOSPC;
-        this.retryList.push({ device: dev, vb, offsetSectors: off, tokens: Uint32Array.from(tokens), ticket });
+        this.retryList.push({ device: dev, origin, vb, offsetSectors: off, tokens: Uint32Array.from(tokens), ticket });
         ticket.queued = true;
         return 'queued';
       case 'out_of_metadata_space':
