@@ -68,17 +68,24 @@ export class MappingTable {
   accounting: PageAccounting | null = null;
   /** Non-null exactly when the table is empty: the identity of its (possibly shared) root block. */
   emptyRootToken: object | null;
+  /**
+   * The identity of the tree's root node: shared with a snapshot until either side changes a
+   * mapping. The kernel keeps root reference counts above 2 in an overflow tree, which costs a
+   * metadata block when a third device shares a root.
+   */
+  rootToken: object;
   /** The page each touched slot held at the last commit (undefined = absent), for rollback. */
   private undo = new Map<number, MappingPage | undefined>();
 
-  constructor(pages?: Map<number, MappingPage>, emptyRootToken?: object | null) {
+  constructor(pages?: Map<number, MappingPage>, emptyRootToken?: object | null, rootToken?: object) {
     this.pages = pages ?? new Map();
     this.emptyRootToken = this.pages.size > 0 ? null : (emptyRootToken ?? {});
+    this.rootToken = rootToken ?? {};
   }
 
   /** A table that shares every page with this one (a snapshot's tree). */
   shareAll(): MappingTable {
-    return new MappingTable(new Map(this.pages), this.emptyRootToken);
+    return new MappingTable(new Map(this.pages), this.emptyRootToken, this.rootToken);
   }
 
   /** Data block mapped at `vb`, or -1. */
@@ -225,6 +232,7 @@ export class MappingTable {
 
   private setPage(index: number, page: MappingPage | undefined): void {
     const old = this.pages.get(index);
+    this.rootToken = {};
     if (!this.undo.has(index)) {
       this.undo.set(index, old);
       this.accounting?.undoRecorded();

@@ -96,6 +96,8 @@ export class ThinMetadata implements PageAccounting {
   private committedDevices = new Map<number, ThinDevice>();
   private committedMetadataNrBlocks: number;
   private messageShadowBlocks = 0;
+  /** Metadata blocks this transaction's messages allocate (shadows plus new roots). */
+  private messageAllocatedBlocks = 0;
   private superblockDirty = false;
   // Metadata estimate, kept up to date incrementally (see rawUsedMetadataBlocks).
   private readonly pageRefs = new Map<MappingPage, number>();
@@ -222,6 +224,7 @@ export class ThinMetadata implements PageAccounting {
     };
     this.devices.set(id, new ThinDevice(id, new MappingTable(), details, null));
     this.messageShadowBlocks += 4;
+    this.messageAllocatedBlocks += 5;
     this.recomputeAccounting();
     return OK_VOID;
   }
@@ -232,6 +235,8 @@ export class ThinMetadata implements PageAccounting {
     if (origin === undefined) return fail(Errno.ENODATA);
     // The snapshot shares the origin's tree; refcounts follow the mappings (dm-thin.md §3.2).
     const table = origin.table.shareAll();
+    // A root shared by a third device moves its count to the overflow tree: one more block.
+    if (this.devicesSharingRoot(origin.table.rootToken) >= 2) this.messageAllocatedBlocks += 1;
     table.forEach((_vb, dataBlock) => this.spaceMap.increment(dataBlock));
     this.generation++;
     this.time++;
@@ -246,6 +251,7 @@ export class ThinMetadata implements PageAccounting {
     };
     this.devices.set(id, new ThinDevice(id, table, details, null));
     this.messageShadowBlocks += 4;
+    this.messageAllocatedBlocks += 4;
     this.recomputeAccounting();
     return OK_VOID;
   }
@@ -254,11 +260,19 @@ export class ThinMetadata implements PageAccounting {
   deleteThin(id: number): Result<undefined> {
     const dev = this.devices.get(id);
     if (dev === undefined) return fail(Errno.ENODATA);
+    if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
     dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3;
+    this.messageAllocatedBlocks += 4;
     this.recomputeAccounting();
     return OK_VOID;
+  }
+
+  private devicesSharingRoot(token: object): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.table.rootToken === token) n++;
+    return n;
   }
 
   setTransactionId(current: bigint, next: bigint): Result<undefined> {
@@ -271,7 +285,9 @@ export class ThinMetadata implements PageAccounting {
   /** Takes the metadata snapshot; the caller commits first, as the kernel does. */
   reserveMetadataSnap(): Result<undefined> {
     if (this.heldRoot !== null) return fail(Errno.EBUSY);
-    const block = this.metadataCursor % this.metadataNrBlocks;
+    // The kernel shadows the space-map blocks for the root increments (4 allocations, measured on
+    // the oracle) before it allocates the superblock copy.
+    const block = (this.metadataCursor + 4) % this.metadataNrBlocks;
     this.metadataCursor = block + 1;
     this.heldRoot = {
       block,
@@ -312,6 +328,8 @@ export class ThinMetadata implements PageAccounting {
   }
 
   resizeData(nrBlocks: number): void {
+    const bitmaps = (n: number): number => Math.ceil(n / ENTRIES_PER_BITMAP);
+    this.metadataCursor += bitmaps(nrBlocks) - bitmaps(this.spaceMap.nrBlocksUncommitted);
     this.spaceMap.resize(nrBlocks);
   }
 
@@ -321,8 +339,9 @@ export class ThinMetadata implements PageAccounting {
   }
 
   commit(): void {
-    this.metadataCursor += this.shadowedBlocks();
+    this.metadataCursor += this.allocatedThisTransaction();
     this.messageShadowBlocks = 0;
+    this.messageAllocatedBlocks = 0;
     for (const dev of this.devices.values()) {
       dev.table.commit();
       dev.committedDetails = copyDetails(dev.details);
@@ -360,6 +379,7 @@ export class ThinMetadata implements PageAccounting {
     this.transactionId = this.committedTransactionId;
     this.metadataNrBlocks = this.committedMetadataNrBlocks;
     this.messageShadowBlocks = 0;
+    this.messageAllocatedBlocks = 0;
     this.superblockDirty = false;
     this.undoPages = 0;
     this.generation++;
@@ -431,6 +451,18 @@ export class ThinMetadata implements PageAccounting {
     const dirty = this.spaceMap.dirtyCount > 0;
     if (this.undoPages === 0 && this.changedDevices === 0 && !dirty) return this.messageShadowBlocks;
     return this.messageShadowBlocks + this.undoPages + 1 + this.changedDevices + (dirty ? 1 : 0);
+  }
+
+  /**
+   * Metadata blocks the transaction allocates by the time its commit is done, for the allocation
+   * cursor: the messages' blocks, and for mapping changes one block per new or copied leaf, one per
+   * changed device's details, and five for the trees' upper levels and the space maps, which the
+   * commit writes (measured on the oracle: 7 for a transaction that maps blocks in one leaf).
+   */
+  private allocatedThisTransaction(): number {
+    // Only mapping changes touch pages; a snapshot's details update is part of its message cost.
+    const mappings = this.undoPages > 0;
+    return this.messageAllocatedBlocks + (mappings ? this.undoPages + this.changedDevices + 5 : 0);
   }
 
   /** The kernel hides a reserve from the free count: min(4096 blocks, 10%). */

@@ -18,6 +18,8 @@ export type StoreErrorCode =
   | 'STORE_TOO_NEW'
   /** A migration file is misnamed, out of order or fails to apply. */
   | 'STORE_MIGRATION_INVALID'
+  /** The file is a SQLite database of something else: it has tables but no migration record. */
+  | 'STORE_FOREIGN'
   /** The store URL names no known backend. */
   | 'STORE_BAD_URL'
   /** A caller passed something the port does not accept (empty batch, bad stream id, ...). */
