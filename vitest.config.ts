@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'property-tests/**/*.test.ts'],
-    testTimeout: 60_000,
+    testTimeout: 120_000,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -81,16 +81,24 @@ function writeRun(): number {
   return WRITES_PER_RUN / seconds;
 }
 
-/** Baseline: the three typed-array stores a provisioning write must make, nothing else. */
+/**
+ * Baseline: what a naive model does per provisioning write, an object per mapping in a Map and a
+ * refcount array, with the same data-device store. It is what "compact typed structures" are
+ * measured against; it also needs far more memory (not measured here).
+ */
 function baselineRun(): number {
-  const mapping = new Uint32Array(WRITES_PER_RUN);
+  const mappings = new Map<number, { dataBlock: number; time: number }>();
   const refcounts = new Uint32Array(POOL_BLOCKS);
   const content = new Uint32Array(POOL_BLOCKS);
+  let next = 0;
   const t0 = process.hrtime.bigint();
   for (let vb = 0; vb < WRITES_PER_RUN; vb++) {
-    mapping[vb] = vb + 1;
-    refcounts[vb] = 1;
-    content[vb] = 66;
+    if (!mappings.has(vb)) {
+      while (refcounts[next] !== 0) next++;
+      refcounts[next] = 1;
+      mappings.set(vb, { dataBlock: next, time: 0 });
+    }
+    content[mappings.get(vb)!.dataBlock] = 66;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return WRITES_PER_RUN / seconds;
@@ -101,6 +109,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 function main(): void {
   const writes: number[] = [];
   const baselines: number[] = [];
+  // One untimed round first, so that every timed run sees optimised code.
+  baselineRun();
+  writeRun();
   for (let r = 0; r < RUNS; r++) {
     baselines.push(baselineRun());
     writes.push(writeRun());
@@ -114,9 +125,9 @@ function main(): void {
     `| figure | value | target |`,
     `|---|---|---|`,
     `| single-block provisioning writes (median of ${RUNS} runs of ${WRITES_PER_RUN.toLocaleString('en')}) | ${(w / 1e6).toFixed(2)}M writes/s | >= 2M/s |`,
-    `| baseline: bare typed-array stores, same run | ${(b / 1e6).toFixed(1)}M writes/s | - |`,
+    `| baseline: naive model (Map of objects per mapping), same run | ${(b / 1e6).toFixed(1)}M writes/s | - |`,
     `| model / baseline | ${(w / b).toFixed(3)} | - |`,
-    `| 1 TiB pool, ${scale.mapped.toLocaleString('en')} mappings (${ORIGINS} thins + ${THINS - ORIGINS} snapshots), ${scale.used.toLocaleString('en')} data blocks used: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
+    `| 1 TiB pool (16,777,216 blocks of 64 KiB), ${scale.used.toLocaleString("en")} data blocks mapped, ${scale.mapped.toLocaleString("en")} mappings over ${ORIGINS} thins + ${THINS - ORIGINS} snapshots: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
     `| same: typed arrays (outside the JS heap) | ${scale.externalMiB.toFixed(0)} MiB | - |`,
     `| same: heap + typed arrays | ${(scale.heapMiB + scale.externalMiB).toFixed(0)} MiB | < 1024 MiB |`,
     `| building that pool | ${scale.seconds.toFixed(1)} s | - |`,

@@ -2,15 +2,18 @@
  * The thinlab command line: the only place that reads argv, the environment and files.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { LabShell, DEFAULT_RAMDISK_KB } from '../shell/shell.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
 commands:
-  sh [--ramdisk-kb N] [FILE]   run a script (standard input when no FILE) against a fresh lab
+  sh [--ramdisk-kb N] [--trace] [FILE]
+                               run a script (standard input when no FILE) against a fresh lab
                                machine shaped like the kernel oracle VM, printing what the real
-                               dmsetup, dd, blkdiscard and dmesg would print
-  demo                         run the built-in tour of a thin pool's life
+                               dmsetup, dd, blkdiscard and dmesg would print; --trace shows each
+                               command as '$ command' before its output
+  demo                         the tour of a thin pool's life (scenarios/tour.sh), traced
 `;
 
 function main(argv: string[]): number {
@@ -34,9 +37,11 @@ function main(argv: string[]): number {
 function runShell(args: string[]): number {
   let ramdiskKb = DEFAULT_RAMDISK_KB;
   let file: string | null = null;
+  let trace = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--ramdisk-kb') {
+    if (a === '--trace') trace = true;
+    else if (a === '--ramdisk-kb') {
       const v = args[++i];
       if (v === undefined || !/^[1-9][0-9]*$/.test(v)) {
         process.stderr.write(`thinlab sh: --ramdisk-kb needs a positive number of KiB, got '${v ?? ''}'\n`);
@@ -56,14 +61,24 @@ function runShell(args: string[]): number {
     return 2;
   }
   const shell = new LabShell({ ramdiskKb });
-  const out = shell.runScript(script);
-  process.stdout.write(Buffer.from(out, 'latin1'));
+  if (!trace) {
+    process.stdout.write(Buffer.from(shell.runScript(script), 'latin1'));
+    return 0;
+  }
+  for (const line of script.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith('#')) process.stdout.write(`${line}\n`);
+    else if (trimmed !== '') {
+      process.stdout.write(`$ ${line}\n`);
+      process.stdout.write(Buffer.from(shell.runLine(line), 'latin1'));
+    }
+  }
   return 0;
 }
 
 function runDemo(): number {
-  process.stdout.write('thinlab demo: not yet written\n');
-  return 0;
+  const tour = fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url));
+  return runShell(['--trace', tour]);
 }
 
 process.exitCode = main(process.argv.slice(2));
