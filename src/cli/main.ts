@@ -1,84 +1,213 @@
 /**
- * The thinlab command line: the only place that reads argv, the environment and files.
+ * The thinlab command line: the only place that reads argv, the environment and files, and the
+ * only place that picks a store adapter.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { openStore } from '../store/open-store.js';
+import { topLevelCommands } from './shell-adapter.js';
+import type { EventStore } from '../store/event-store.js';
+import { History } from '../replay/history.js';
 import { LabShell, DEFAULT_RAMDISK_KB } from '../shell/shell.js';
+import {
+  atCommand,
+  branchesCommand,
+  checkoutCommand,
+  diffCommand,
+  logCommand,
+  recordScript,
+  replayCommand,
+  rollbackCommand,
+  UsageError,
+  type Output,
+} from './history-commands.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
-commands:
-  sh [--ramdisk-kb N] [--trace] [FILE]
-                               run a script (standard input when no FILE) against a fresh lab
-                               machine shaped like the kernel oracle VM, printing what the real
-                               dmsetup, dd, blkdiscard and dmesg would print; --trace shows each
-                               command as '$ command' before its output
-  demo                         the tour of a thin pool's life (scenarios/tour.sh), traced
+running a lab
+  sh [FILE]                 run a script (standard input when no FILE or '-') on a fresh lab machine
+                            shaped like the kernel oracle VM and record it as a new branch
+     --trace                show each command as '$ command' before its output
+     --branch NAME          name the new branch (default: main, then run-2, run-3, ...)
+     --continue             go on from the end of the head branch (or --branch) instead
+     --no-record            do not touch the database
+     --ramdisk-kb N         size of /dev/ram0 and /dev/ram1 (default ${DEFAULT_RAMDISK_KB})
+  demo                      record the tour of a thin pool's life (scenarios/tour.sh)
+
+time travel (on the head branch unless --branch NAME)
+  log [--full]              the events of the branch, with outputs when --full
+  at POS                    every device's table and status after POS events, and the lifecycle
+  rollback POS [--name N]   start a new branch from POS and make it the head (deletes nothing)
+  branches                  list the branches; * marks the head
+  checkout BRANCH           make BRANCH the head
+  diff A B                  compare two moments: POS, BRANCH or BRANCH@POS
+  replay                    rebuild the branch from its first event, checking each one
+
+where the history lives
+  --db PATH                 a SQLite file (default ./thinlab.db)
+  --store URL               sqlite:PATH or kurrentdb://host:port?tls=false (or THINLAB_STORE)
 `;
 
-function main(argv: string[]): number {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'sh':
-      return runShell(rest);
-    case 'demo':
-      return runDemo();
-    case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`thinlab: unknown command '${command}'\n${USAGE}`);
-      return 2;
+interface Parsed {
+  readonly command: string | undefined;
+  readonly positional: string[];
+  readonly flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name']);
+const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h']);
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_FLAGS.has(a)) {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      flags.set(a, v);
+    } else if (BOOLEAN_FLAGS.has(a)) flags.set(a, true);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option '${a}'`);
+    else if (command === undefined) command = a;
+    else positional.push(a);
+  }
+  return { command, positional, flags };
+}
+
+const stringFlag = (p: Parsed, name: string): string | undefined => {
+  const v = p.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+};
+
+const io: Output = {
+  out: (text) => process.stdout.write(Buffer.from(text, 'latin1')),
+  err: (text) => process.stderr.write(text),
+  interactive: process.stderr.isTTY === true,
+};
+
+function storeUrl(p: Parsed): string {
+  return stringFlag(p, '--store') ?? (stringFlag(p, '--db') !== undefined ? `sqlite:${stringFlag(p, '--db')}` : undefined) ?? process.env.THINLAB_STORE ?? 'sqlite:thinlab.db';
+}
+
+function ramdiskKb(p: Parsed): number {
+  const v = stringFlag(p, '--ramdisk-kb');
+  if (v === undefined) return DEFAULT_RAMDISK_KB;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`--ramdisk-kb needs a positive number of KiB, got '${v}'`);
+  return Number(v);
+}
+
+function readScript(file: string | undefined): string {
+  try {
+    return readFileSync(file === undefined || file === '-' ? 0 : file, 'latin1');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file ?? 'standard input'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
-function runShell(args: string[]): number {
-  let ramdiskKb = DEFAULT_RAMDISK_KB;
-  let file: string | null = null;
-  let trace = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--trace') trace = true;
-    else if (a === '--ramdisk-kb') {
-      const v = args[++i];
-      if (v === undefined || !/^[1-9][0-9]*$/.test(v)) {
-        process.stderr.write(`thinlab sh: --ramdisk-kb needs a positive number of KiB, got '${v ?? ''}'\n`);
-        return 2;
-      }
-      ramdiskKb = Number(v);
-    } else if (a.startsWith('-') && a !== '-') {
-      process.stderr.write(`thinlab sh: unknown option '${a}'\n`);
-      return 2;
-    } else file = a;
-  }
-  let script: string;
+async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promise<T> {
+  let store: EventStore | null = null;
   try {
-    script = readFileSync(file === null || file === '-' ? 0 : file, 'latin1');
-  } catch (e) {
-    process.stderr.write(`thinlab sh: cannot read ${file ?? 'standard input'}: ${(e as Error).message}\n`);
-    return 2;
+    store = await openStore(storeUrl(p));
+    return await run(new History(store));
+  } finally {
+    await store?.close();
   }
-  const shell = new LabShell({ ramdiskKb });
-  if (!trace) {
-    process.stdout.write(Buffer.from(shell.runScript(script), 'latin1'));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const p = parseArgs(argv);
+  if (p.flags.has('--help') || p.flags.has('-h')) {
+    io.out(USAGE);
     return 0;
   }
-  for (const line of script.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed.startsWith('#')) process.stdout.write(`${line}\n`);
-    else if (trimmed !== '') {
-      process.stdout.write(`$ ${line}\n`);
-      process.stdout.write(Buffer.from(shell.runLine(line), 'latin1'));
+  const branch = stringFlag(p, '--branch');
+  switch (p.command) {
+    case 'sh':
+    case 'demo': {
+      const file = p.command === 'demo' ? fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url)) : p.positional[0];
+      const script = readScript(file);
+      const trace = p.command === 'demo' || p.flags.has('--trace');
+      if (p.flags.has('--no-record')) {
+        runUnrecorded(script, ramdiskKb(p), trace);
+        return 0;
+      }
+      const result = await withHistory(p, (h) =>
+        recordScript(h, script, { ...(branch === undefined ? {} : { branch }), ...(p.command === 'demo' ? { baseName: 'tour' } : {}), continueBranch: p.flags.has('--continue'), ramdiskKb: ramdiskKb(p), trace }, io),
+      );
+      if (p.command === 'demo') {
+        io.err(
+          `\nrecorded as branch '${result.branch}' (${result.length} events) in ${storeUrl(p).replace(/^sqlite:/, '')}. Next:\n` +
+            `  npx thinlab log                  the history, one line per command\n` +
+            `  npx thinlab at 12                every device just after step 5\n` +
+            `  npx thinlab rollback 20 --name what-if   branch off before the pool filled\n` +
+            `  npx thinlab diff 12 ${result.length}              what changed between two moments\n`,
+        );
+      }
+      return 0;
+    }
+    case 'log':
+      await withHistory(p, (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io));
+      return 0;
+    case 'at':
+      await withHistory(p, (h) => atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io));
+      return 0;
+    case 'rollback': {
+      const name = stringFlag(p, '--name');
+      await withHistory(p, (h) => rollbackCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0], ...(name === undefined ? {} : { name }) }, io));
+      return 0;
+    }
+    case 'branches':
+      await withHistory(p, (h) => branchesCommand(h, io));
+      return 0;
+    case 'checkout':
+      await withHistory(p, (h) => checkoutCommand(h, { branch: p.positional[0] ?? branch }, io));
+      return 0;
+    case 'diff':
+      await withHistory(p, (h) => diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io));
+      return 0;
+    case 'replay':
+      await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
+      return 0;
+    case undefined:
+      io.out(USAGE);
+      return 2;
+    default:
+      throw new UsageError(`unknown command '${p.command}' (thinlab --help lists them)`);
+  }
+}
+
+function runUnrecorded(script: string, kb: number, trace: boolean): void {
+  const shell = new LabShell({ ramdiskKb: kb });
+  if (!trace) {
+    io.out(shell.runScript(script));
+    return;
+  }
+  for (const command of topLevelCommands(shell, script)) {
+    if (command.trim().startsWith('#')) io.out(`${command}\n`);
+    else {
+      io.out(`$ ${command}\n`);
+      io.out(shell.runLine(command));
     }
   }
-  return 0;
 }
 
-function runDemo(): number {
-  const tour = fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url));
-  return runShell(['--trace', tour]);
-}
-
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err = e as { code?: string; message?: string; name?: string };
+    // Expected failures carry a code (store, history, decode, usage): one line, exit 1 (2 for usage).
+    if (e instanceof UsageError) {
+      io.err(`thinlab: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (typeof err.code === 'string') {
+      io.err(`thinlab: ${err.message} [${err.code}]\n`);
+      process.exitCode = 1;
+    } else {
+      io.err(`thinlab: internal error: ${err.name ?? 'Error'}: ${err.message ?? String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -6,6 +6,7 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 import { assert } from './assert.js';
+import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
 import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
@@ -131,6 +132,8 @@ export class Machine {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
+  /** Counts device-mapper operations; with the pools' own counters it makes `lifecycleEpoch`. */
+  private dmOperations = 0;
 
   constructor(config: MachineConfig) {
     const sizesKb = typeof config.ramdiskKb === 'number' ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb) : config.ramdiskKb;
@@ -143,6 +146,16 @@ export class Machine {
 
   get nowMs(): number {
     return this.clockMs;
+  }
+
+  /**
+   * Changes whenever a device, a table, a suspension, a thin's open count, a pool's mode or its
+   * needs_check flag may have changed; observers of the lifecycle compare it to skip quiet steps.
+   */
+  get lifecycleEpoch(): number {
+    let epoch = this.dmOperations;
+    for (const pool of this.poolRefs.keys()) epoch += pool.lifecycleVersion;
+    return epoch;
   }
 
   /** Moves the simulated clock forward, running every pool's timers in order on the way. */
@@ -218,6 +231,7 @@ export class Machine {
 
   /** DM_DEV_CREATE: a new device with no table, or EBUSY if the name is taken. */
   create(name: string): Result<DmDevice> {
+    this.dmOperations++;
     if (this.devices.has(name)) return fail(Errno.EBUSY);
     let minor = 0;
     const used = new Set([...this.devices.values()].map((d) => d.minor));
@@ -240,6 +254,7 @@ export class Machine {
 
   /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
   load(dev: DmDevice, tableLine: string): Result<undefined> {
+    this.dmOperations++;
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
     const bad = (e: CtrError): Result<undefined> => {
@@ -438,15 +453,14 @@ export class Machine {
     }
     const pool = poolTarget.pool;
     if (pool.mode === 'fail') {
-      return { ok: false, error: "Couldn't open thin device, Pool is in fail mode", errno: Errno.EINVAL };
+      return { ok: false, error: thinActivationRefusal(pool.mode, false)!, errno: Errno.EINVAL };
     }
     const thin = pool.md.device(id.value);
     if (thin === undefined) {
       return { ok: false, error: "Couldn't open thin internal device", errno: Errno.ENODATA };
     }
-    if (pool.suspended) {
-      return { ok: false, error: 'Unable to activate thin device while pool is suspended', errno: Errno.EINVAL };
-    }
+    const refusal = thinActivationRefusal(pool.mode, pool.suspended);
+    if (refusal !== null) return { ok: false, error: refusal, errno: Errno.EINVAL };
     void dev;
     return { ok: true, value: { type: 'thin', lengthSectors: length, poolDev: poolBlock, pool, thin, origin } };
   }
@@ -514,6 +528,7 @@ export class Machine {
 
   /** DM_DEV_SUSPEND (suspend). */
   suspend(dev: DmDevice, options: { noFlush?: boolean } = {}): Result<undefined> {
+    this.dmOperations++;
     void options;
     if (dev.suspended) return OK_VOID;
     const t = dev.live;
@@ -526,6 +541,7 @@ export class Machine {
 
   /** DM_DEV_SUSPEND (resume): swaps in a loaded table; preresume may refuse. */
   resume(dev: DmDevice): Result<undefined> {
+    this.dmOperations++;
     const incoming = dev.inactive;
     if (incoming !== null) {
       if (!dev.suspended) this.suspend(dev);
@@ -551,6 +567,7 @@ export class Machine {
 
   /** DM_DEV_REMOVE: refused while anything holds the device open. */
   remove(dev: DmDevice): Result<undefined> {
+    this.dmOperations++;
     if (dev.openCount > 0) return fail(Errno.EBUSY);
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     if (dev.live !== null) {
@@ -564,17 +581,20 @@ export class Machine {
 
   /** DM_DEV_REMOVE for a device whose table load failed during `dmsetup create`. */
   discardFailedCreate(dev: DmDevice): void {
+    this.dmOperations++;
     if (dev.live === null && dev.inactive === null) this.devices.delete(dev.name);
   }
 
   /** DM_CLEAR_TABLE. */
   clearInactive(dev: DmDevice): void {
+    this.dmOperations++;
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     dev.inactive = null;
   }
 
   /** DM_TARGET_MSG. */
   message(dev: DmDevice, argv: readonly string[]): number {
+    this.dmOperations++;
     const t = dev.live;
     if (t === null) return Errno.EINVAL;
     if (argv.length === 0) {
@@ -729,6 +749,7 @@ export class Machine {
 
   /** Lab directive: power loss. Every dm device vanishes without a commit; disks keep what was committed. */
   crash(): void {
+    this.dmOperations++;
     for (const pool of this.poolRefs.keys()) pool.crash();
     for (const [storage, pool] of this.pools) {
       storage.livePool = null;
@@ -841,6 +862,15 @@ export class Machine {
     if (start + tokens.length > this.sizeSectors(dev)) return fail(Errno.EIO);
     const t = this.writeSectors(dev, start, tokens);
     return t.errno === 0 ? OK_VOID : fail(t.errno);
+  }
+
+  /** After a snapshot is restored: give every pool its environment again (closures are not stored). */
+  rewire(): void {
+    for (const [pool, dev] of this.poolTargets) {
+      const t = dev.live?.type === 'thin-pool' && dev.live.pool === pool ? dev.live : dev.inactive;
+      if (t?.type !== 'thin-pool') continue;
+      pool.rewire(this.poolEnvironment(dev, t.metadataDev), this.poolDataDevice(t.dataDev));
+    }
   }
 
   /** Pools currently alive, for invariant checks. */

@@ -363,14 +363,19 @@ export class ThinMetadata implements PageAccounting {
    * changes, which the kernel flags `aborted_with_changes`. The allocation cursor restarts at 0
    * because the kernel reopens the metadata.
    */
-  rollback(): ThinDevice[] {
+  rollback(options: { keepOpenDetails?: boolean } = {}): ThinDevice[] {
     const changed: ThinDevice[] = [];
     for (const dev of this.devices.values()) if (dev.changed) changed.push(dev);
+    const live = this.devices;
     this.devices = new Map(this.committedDevices);
     for (const dev of this.devices.values()) {
       dev.table.rollback();
       assert(dev.committedDetails !== null, 'a committed device has committed details');
-      dev.details = copyDetails(dev.committedDetails);
+      // The kernel's abort rebuilds the btrees from disk but keeps the in-memory details of the
+      // devices it has open (mapped_blocks and all), so a thin's status may count mappings the
+      // aborted transaction lost (seen on the oracle: 20-metadata-fail, 23-needs-check-io-error).
+      const keep = options.keepOpenDetails === true && live.get(dev.id) === dev;
+      if (!keep) dev.details = copyDetails(dev.committedDetails);
       dev.changed = false;
     }
     this.spaceMap.rollback();

@@ -9,19 +9,12 @@
  */
 import { assert, unreachable } from './assert.js';
 import { Errno } from './errno.js';
+import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type PoolMode } from './lifecycle.js';
 import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type ThinDevice } from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 
-export type PoolMode = 'write' | 'out_of_data_space' | 'out_of_metadata_space' | 'read_only' | 'fail';
-
-const MODE_RANK: Readonly<Record<PoolMode, number>> = {
-  write: 0,
-  out_of_data_space: 1,
-  out_of_metadata_space: 2,
-  read_only: 3,
-  fail: 4,
-};
+export type { PoolMode } from './lifecycle.js';
 const MODE_LOG_NAME: Readonly<Record<PoolMode, string>> = {
   write: 'write',
   out_of_data_space: 'out-of-data-space',
@@ -151,14 +144,16 @@ export class ThinPool {
   private boundTableMode: PoolMode = 'write';
   private bound = false;
   suspended = true;
+  /** Bumped by every mode decision and needs_check change, so observers can skip quiet steps. */
+  lifecycleVersion = 0;
   private lastCommitMs: number;
   private wakerOriginMs: number;
   private noSpaceDeadlineMs: number | null = null;
   private retryList: QueuedBio[] = [];
   private readonly flushWaiters: IoTicket[] = [];
   private requeuePending = false;
-  private readonly env: PoolEnvironment;
-  private readonly dataDev: PoolDataDevice;
+  private env: PoolEnvironment;
+  private dataDev: PoolDataDevice;
 
   constructor(name: string, md: ThinMetadata, table: PoolTable, env: PoolEnvironment, dataDev: PoolDataDevice) {
     this.name = name;
@@ -176,6 +171,12 @@ export class ThinPool {
     this.boundTableMode = table.features.readOnly ? 'read_only' : 'write';
     this.lastCommitMs = env.nowMs();
     this.wakerOriginMs = env.nowMs();
+  }
+
+  /** Wires a pool restored from a snapshot to its (new) machine. */
+  rewire(env: PoolEnvironment, dataDev: PoolDataDevice): void {
+    this.env = env;
+    this.dataDev = dataDev;
   }
 
   /**
@@ -278,13 +279,11 @@ export class ThinPool {
   // ------------------------------------------------------------------ modes
 
   private setMode(requested: PoolMode): void {
-    let next = requested;
+    this.lifecycleVersion++;
     const old = this.mode;
-    if (next === 'write' && this.md.needsCheck) {
-      this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
-      next = old !== next ? old : 'read_only';
-    }
-    if (old === 'fail') next = old;
+    const decision = decidePoolMode(old, requested, this.md.needsCheck);
+    if (decision.refusedForNeedsCheck) this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
+    const next = decision.mode;
     switch (next) {
       case 'fail':
       case 'read_only':
@@ -317,7 +316,7 @@ export class ThinPool {
   }
 
   get isReadOnlyMode(): boolean {
-    return MODE_RANK[this.mode] >= MODE_RANK.out_of_metadata_space;
+    return isReadOnlyMode(this.mode);
   }
 
   private logPool(text: string): void {
@@ -329,6 +328,12 @@ export class ThinPool {
   /** The kernel's commit(): refused in the read-only modes; checks space afterwards. */
   commit(): boolean {
     if (this.isReadOnlyMode) return false;
+    // A transaction with no changes writes nothing, so a failed metadata device goes unnoticed.
+    if (!this.md.changedThisTransaction) {
+      this.checkForMetadataSpace();
+      this.checkForDataSpace();
+      return true;
+    }
     if (!this.env.metadataDeviceWorks()) {
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.EIO);
       return false;
@@ -372,13 +377,14 @@ export class ThinPool {
       this.logPool('failed to abort metadata transaction');
       this.setMode('fail');
     } else {
-      for (const dev of this.md.rollback()) dev.abortedWithChanges = true;
+      for (const dev of this.md.rollback({ keepOpenDetails: true })) dev.abortedWithChanges = true;
     }
     if (!this.env.metadataDeviceWorks()) {
       this.logPool("failed to set 'needs_check' flag in metadata");
       this.setMode('fail');
     } else {
       this.md.needsCheck = true;
+      this.lifecycleVersion++;
     }
   }
 
@@ -514,9 +520,10 @@ export class ThinPool {
 
   /** `dmsetup message <pool> 0 <argv...>`: returns 0 or the errno the ioctl fails with. */
   message(argv: readonly string[]): number {
-    if (this.isReadOnlyMode) {
+    const refused = messageRefusal(this.mode);
+    if (refused !== 0) {
       this.env.log(`thin: ${this.name}: unable to service pool target messages in READ_ONLY or FAIL mode`);
-      return Errno.EOPNOTSUPP;
+      return refused;
     }
     const name = (argv[0] ?? '').toLowerCase();
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
@@ -621,7 +628,7 @@ export class ThinPool {
     const dev = this.md.device(id);
     let errno = 0;
     if (dev === undefined) errno = Errno.ENODATA;
-    else if (dev.openCount > 0) errno = Errno.EBUSY;
+    else if (deleteRefusal(dev.openCount) !== 0) errno = deleteRefusal(dev.openCount);
     else errno = this.resultErrno(this.md.deleteThin(id));
     if (errno !== 0) this.env.log(`thin: Deletion of thin device ${argv[1]} failed.`);
     return errno;

@@ -24,12 +24,40 @@ export type PathTarget =
   | { readonly kind: 'null' }
   | { readonly kind: 'file'; readonly file: LabFile }
   | { readonly kind: 'param' }
+  /** A read-only kernel file whose text the lab makes up when it is read (/proc, /sys). */
+  | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'missing' };
+
+/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
+const THIN_DISCARD_MAX_BYTES = 17179869184;
+
+/** /proc/uptime: seconds since boot, and idle seconds (the lab's one CPU is as good as always idle). */
+function uptimeText(machine: Machine): string {
+  const secs = (machine.nowMs / 1000).toFixed(2);
+  return `${secs} ${secs}\n`;
+}
+
+/** /sys/block/dm-N/queue/discard_{granularity,max_bytes}: what a thin advertises, 0 elsewhere. */
+function sysBlockText(machine: Machine, kernelName: string, attribute: string): string | null {
+  const dev = machine.resolve(`/dev/${kernelName}`);
+  if (dev === null) return null;
+  const t = dev.kind === 'dm' ? dev.live : null;
+  const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
+  if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;
+  if (attribute === 'discard_max_bytes') return `${thin === null ? 0 : THIN_DISCARD_MAX_BYTES}\n`;
+  return null;
+}
 
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/zero') return { kind: 'zero' };
   if (path === '/dev/null') return { kind: 'null' };
   if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
+  if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
+  const sys = /^\/sys\/block\/([a-z]+[0-9]+)\/queue\/([a-z_]+)$/.exec(path);
+  if (sys !== null) {
+    const text = sysBlockText(ctx.machine, sys[1]!, sys[2]!);
+    return text === null ? { kind: 'missing' } : { kind: 'text', text };
+  }
   const pattern = /^\/patterns\/([A-H])$/.exec(path);
   if (pattern && (PATTERN_LETTERS as readonly string[]).includes(pattern[1]!)) {
     return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };

@@ -8,6 +8,8 @@ import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/m
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { lookupPath, metadataAt, type CommandIo, type PathTarget, type ShellContext } from './context.js';
 import { LabFile } from './fs.js';
+import { latin1Bytes } from './text-tools.js';
+import type { Steps } from './wait.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf = { readonly tokens: Uint32Array; readonly bytes?: undefined } | { readonly bytes: Uint8Array; readonly tokens?: undefined };
@@ -151,7 +153,24 @@ class DdFailure {
   constructor(readonly message: string) {}
 }
 
+/**
+ * dd run to completion on its own: a queued write is waited for by running the machine's clock
+ * (there is nothing else to run). The lab shell uses ddSteps instead, so that a background dd can
+ * be parked while the script goes on.
+ */
 export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
+  const steps = ddSteps(ctx, argv, io);
+  let r = steps.next(true);
+  while (!r.done) {
+    const wait = r.value;
+    const ok = wait.kind === 'io' ? ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => wait.ticket.done) : false;
+    r = steps.next(ok);
+  }
+  return r.value;
+}
+
+/** busybox dd; yields where the kernel would block the process on a bio. */
+export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: CommandIo): Steps<number> {
   const parsed = parseOptions(argv);
   if (typeof parsed === 'string') {
     io.err(`${parsed}\n`);
@@ -175,7 +194,7 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
     dest = { kind: 'file', file: created };
   } else if (dest.kind === 'file' && !o.notrunc && o.seek === 0) {
     dest.file.truncate();
-  } else if (dest.kind === 'pattern' || dest.kind === 'param') {
+  } else if (dest.kind === 'pattern' || dest.kind === 'param' || dest.kind === 'text') {
     io.err(`dd: can't open '${outPath}': Read-only file system\n`);
     return 1;
   }
@@ -216,7 +235,7 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
         // busybox's O_DIRECT write needs a page-aligned buffer: with smaller blocks it falls back
         // to buffered I/O (seen on the oracle), where errors surface only at the next fsync.
         const direct = o.directOut && o.obs % PAGE_BYTES === 0;
-        const written = writeChunk(ctx, dest, io, outPos, part, direct, outPath, carryMetadata);
+        const written = yield* writeChunk(ctx, dest, io, outPos, part, direct, outPath, carryMetadata);
         carryMetadata = undefined;
         outPos += written;
         total += written;
@@ -229,7 +248,7 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
       }
     }
     if (o.fsync && dest.kind === 'block') {
-      const errno = fsyncBlock(ctx, dest.dev);
+      const errno = yield* fsyncBlock(ctx, dest.dev);
       if (errno !== 0) {
         // busybox dies on a failed fsync without printing the record counts.
         io.err(`dd: ${outPath}: ${strerror(errno)}\n`);
@@ -244,9 +263,9 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
 }
 
 /** fsync on a block device: the flush, then any writeback error not yet reported (once). */
-function fsyncBlock(ctx: ShellContext, dev: BlockDev): number {
+function* fsyncBlock(ctx: ShellContext, dev: BlockDev): Steps<number> {
   const ticket = ctx.machine.flush(dev);
-  ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
+  if (!ticket.done) yield { kind: 'io', ticket };
   const pending = dev.writebackErrno;
   dev.writebackErrno = 0;
   if (pending !== 0) return pending;
@@ -300,6 +319,10 @@ function readChunk(
     }
     case 'block':
       return readBlock(ctx, source.dev, pos, size, direct, path);
+    case 'text': {
+      const bytes = latin1Bytes(source.text);
+      return { bytes: bytes.subarray(Math.min(pos, bytes.length), Math.min(pos + size, bytes.length)) };
+    }
     default:
       throw new DdFailure(`dd: can't open '${path}': No such file or directory`);
   }
@@ -329,7 +352,7 @@ function readFailure(path: string, errno: number): string {
 }
 
 /** Writes one output block; returns the bytes written (short at the end of a device). */
-function writeChunk(
+function* writeChunk(
   ctx: ShellContext,
   dest: PathTarget | { kind: 'stdout' },
   io: CommandIo,
@@ -338,7 +361,7 @@ function writeChunk(
   direct: boolean,
   path: string,
   metadata: MetadataContent | undefined,
-): number {
+): Steps<number> {
   const len = bufLength(data);
   switch (dest.kind) {
     case 'stdout':
@@ -354,13 +377,13 @@ function writeChunk(
       if (metadata !== undefined && pos === 0) dest.file.metadata = metadata;
       return len;
     case 'block':
-      return writeBlock(ctx, dest.dev, pos, data, direct, path, metadata);
+      return yield* writeBlock(ctx, dest.dev, pos, data, direct, path, metadata);
     default:
       throw new DdFailure(`dd: can't open '${path}': Read-only file system`);
   }
 }
 
-function writeBlock(
+function* writeBlock(
   ctx: ShellContext,
   dev: BlockDev,
   pos: number,
@@ -368,7 +391,7 @@ function writeBlock(
   direct: boolean,
   path: string,
   metadata: MetadataContent | undefined,
-): number {
+): Steps<number> {
   const m = ctx.machine;
   const devBytes = m.sizeSectors(dev) * SECTOR_BYTES;
   const len = bufLength(data);
@@ -399,7 +422,8 @@ function writeBlock(
   }
   const ticket = m.writeSectors(dev, first, tokens);
   if (!ticket.done) {
-    const released = m.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
+    // The process sleeps on the bio; the caller decides how (see wait.ts).
+    const released = yield { kind: 'io', ticket };
     if (!released) {
       throw new DdFailure(
         `dd: error writing '${path}': the pool queued this write and nothing will release it ` +

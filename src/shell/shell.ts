@@ -1,16 +1,23 @@
 /**
- * The lab shell: runs a script, line by line, against a fresh lab machine shaped like the oracle
- * VM, and prints what the real commands print, stdout and stderr interleaved in order.
+ * The lab shell: runs a script against a fresh lab machine shaped like the oracle VM, and prints
+ * what busybox sh and the real commands print there, stdout and stderr interleaved in order. The
+ * shell language itself is parse.ts and interp.ts; this file is the machine around it: the
+ * commands (dmsetup, dd, blkdiscard, the text tools), the files, and the simulated clock.
  */
 import { Errno, strerror } from '../model/errno.js';
 import { Machine, type BlockDev } from '../model/machine.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { lookupPath, type CommandIo, type ShellContext } from './context.js';
-import { dd } from './dd.js';
+import { ddSteps } from './dd.js';
 import { dmsetup } from './dmsetup.js';
-import { LabFileSystem, NO_SPACE_TIMEOUT_PATH, PATTERN_BYTES, type LabFile } from './fs.js';
-import { parseLine, type Redirection, type SimpleCommand } from './parse.js';
-import { cut, grep, head, latin1Bytes, latin1Text, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
+import { LabFileSystem, NO_SPACE_TIMEOUT_PATH, PATTERN_BYTES } from './fs.js';
+import type { FileProbe } from './builtins.js';
+import { initialState, Interpreter, type Host, type RootState } from './interp.js';
+import type { Sink } from './io.js';
+import { KNOWN_ELSEWHERE } from './known-commands.js';
+import { Parser, type TopLevelResult } from './parse.js';
+import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
+import type { Steps } from './wait.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -23,21 +30,44 @@ const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
 /** Simulated time when the script starts (the VM has booted). */
 const SCRIPT_START_MS = 5_000;
 
+/** Directories of the oracle VM, for `test -d` and friends. */
+const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc']);
+
 export const SUPPORTED_COMMANDS = [
-  'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'echo', 'cat', 'md5sum', 'od', 'head', 'tail',
-  'grep', 'sed', 'wc', 'tr', 'cut', 'true', 'false', 'rm', 'crash',
+  'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
+  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash',
 ] as const;
+
+/** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
+export const SCRIPT_NAME = '/scenario.sh';
+/** `$$`: a fixed pid, so that the same script prints the same every time. */
+const SHELL_PID = 100;
 
 export interface ShellOptions {
   readonly ramdiskKb?: number;
 }
 
-type Sink = { kind: 'terminal' } | { kind: 'null' } | { kind: 'pipe'; chunks: Uint8Array[] } | { kind: 'file'; file: LabFile } | { kind: 'param'; text: string };
+/** One top-level command of a script once it has run. */
+export interface ScriptStep {
+  readonly firstLine: number;
+  readonly source: string;
+  readonly output: string;
+}
 
-export class LabShell {
+/**
+ * The interpreter of a shell, kept beside it rather than in it: it holds generators and closures
+ * (background jobs), which a snapshot of the lab cannot store. A shell restored from a snapshot
+ * (taken only when `quiescent`) gets a fresh interpreter over its restored state.
+ */
+const interpreters = new WeakMap<LabShell, Interpreter>();
+
+export class LabShell implements Host {
   readonly machine: Machine;
   readonly fs: LabFileSystem;
-  private readonly vars = new Map<string, string>([['?', '0']]);
+  /** Variables, functions, `$?` and the record of background jobs (plain data). */
+  readonly state: RootState = initialState();
+  /** The status `exit` (or a fatal error) ended the script with; null while it runs. */
+  exitStatus: number | null = null;
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -49,149 +79,154 @@ export class LabShell {
     this.ctx = { machine: this.machine, fs: this.fs };
   }
 
+  private get interpreter(): Interpreter {
+    let interp = interpreters.get(this);
+    if (interp === undefined) {
+      interp = new Interpreter(this, this.state, { scriptName: SCRIPT_NAME, pid: SHELL_PID });
+      interpreters.set(this, interp);
+    }
+    return interp;
+  }
+
+  /** `$?` of the last command, as text. */
+  get lastStatus(): string {
+    return String(this.state.status);
+  }
+
+  /** No background job is running or parked: the whole lab state is plain data. */
+  get quiescent(): boolean {
+    const interp = interpreters.get(this);
+    return interp === undefined || interp.scheduler.unfinished().length === 0;
+  }
+
+  /**
+   * Runs a script one top-level command at a time (a line, or all the lines of a compound command),
+   * yielding what each printed. Like busybox sh, a syntax error ends the script after everything
+   * before it has run, and so does `exit`.
+   */
+  *steps(script: string): Generator<ScriptStep, void, void> {
+    const parser = new Parser(script);
+    while (this.exitStatus === null) {
+      const top = parser.next();
+      if (top === null) return;
+      const output = this.runParsed(top, true);
+      yield { firstLine: top.firstLine, source: top.source, output };
+    }
+  }
+
   /** Runs a whole script and returns everything it printed. */
   runScript(script: string): string {
+    let out = '';
+    for (const step of this.steps(script)) out += step.output;
+    return out;
+  }
+
+  /**
+   * Runs one line as an interactive shell would: a syntax error only loses that line. Returns what
+   * it printed. After `exit`, lines do nothing.
+   */
+  runLine(line: string): string {
+    const parser = new Parser(line);
+    let out = '';
+    for (let top = parser.next(); top !== null && this.exitStatus === null; top = parser.next()) out += this.runParsed(top, false);
+    return out;
+  }
+
+  private runParsed(top: TopLevelResult, scriptMode: boolean): string {
     this.output = [];
-    const lines = script.replace(/\\\n/g, '').split('\n');
-    for (const line of lines) this.runLine(line);
+    const interp = this.interpreter;
+    // Jobs released while nothing ran (the clock advanced from outside) go first.
+    interp.scheduler.runReady();
+    if ('error' in top) {
+      interp.syntaxError(top.error);
+      if (scriptMode) this.exitStatus = 2;
+    } else {
+      const ended = interp.runTopLevel(top.list);
+      if (ended !== null && (scriptMode || ended.explicit)) this.exitStatus = ended.status;
+    }
     return this.output.join('');
   }
 
-  /** Runs one line; returns what it printed. */
-  runLine(line: string): string {
-    const start = this.output.length;
-    const parsed = parseLine(line, (name) => this.vars.get(name) ?? '');
-    if (!parsed.ok) {
-      this.terminal(`sh: ${parsed.error}\n`);
-      this.vars.set('?', '2');
-      return this.output.slice(start).join('');
-    }
-    let last = Number(this.vars.get('?'));
-    for (const item of parsed.items) {
-      if (item.joiner === '&&' && last !== 0) continue;
-      if (item.joiner === '||' && last === 0) continue;
-      // Expand again now: `$?` must see the status of the item that just ran.
-      const fresh = parseLine(item.source, (name) => this.vars.get(name) ?? '');
-      const pipeline = fresh.ok && fresh.items.length === 1 ? fresh.items[0]!.pipeline : item.pipeline;
-      last = this.runPipeline(pipeline.commands);
-      if (pipeline.negate) last = last === 0 ? 1 : 0;
-      this.vars.set('?', String(last));
-    }
-    return this.output.slice(start).join('');
-  }
+  // ------------------------------------------------------------------ Host
 
-  private terminal(text: string): void {
+  terminal(text: string): void {
     this.output.push(text);
   }
 
-  private runPipeline(commands: readonly SimpleCommand[]): number {
-    let input: Uint8Array = new Uint8Array(0);
-    let status = 0;
-    for (let i = 0; i < commands.length; i++) {
-      const isLast = i === commands.length - 1;
-      const pipe: Sink = { kind: 'pipe', chunks: [] };
-      status = this.runCommand(commands[i]!, input, isLast ? { kind: 'terminal' } : pipe);
-      if (!isLast) input = concat(pipe.kind === 'pipe' ? pipe.chunks : []);
-    }
-    return status;
-  }
-
-  private runCommand(cmd: SimpleCommand, stdin: Uint8Array, stdoutSink: Sink): number {
-    if (cmd.words.length === 0) {
-      for (const [k, v] of cmd.assignments) this.vars.set(k, v);
-      const opened = this.openRedirections(cmd.redirections, stdoutSink);
-      return typeof opened === 'string' ? this.fail(opened) : 0;
-    }
-    const fds = this.openRedirections(cmd.redirections, stdoutSink);
-    if (typeof fds === 'string') return this.fail(fds);
-    let input = stdin;
-    if (fds.stdin !== null) input = fds.stdin;
-    const write = (sink: Sink, data: Uint8Array | string): void => {
-      const bytes = typeof data === 'string' ? latin1Bytes(data) : data;
-      switch (sink.kind) {
-        case 'terminal':
-          this.terminal(latin1Text(bytes));
-          break;
-        case 'pipe':
-          sink.chunks.push(bytes);
-          break;
-        case 'file':
-          sink.file.writeBytes(sink.file.sizeBytes, bytes);
-          break;
-        case 'param':
-          sink.text += latin1Text(bytes);
-          break;
-        default:
-          break;
-      }
+  /** A getter, not a field: the shell's own properties must stay plain data (see interpreters). */
+  get files(): FileProbe {
+    return {
+      kind: (path) => this.fileKind(path),
+      sizeBytes: (path) => {
+        const data = this.readPath(path);
+        return typeof data === 'string' ? 0 : data.length;
+      },
     };
-    const io: CommandIo = {
-      stdin: input,
-      out: (data) => write(fds.out, data),
-      err: (text) => write(fds.err, text),
-    };
-    const status = this.dispatch(cmd.words[0]!, cmd.words.slice(1), io);
-    for (const sink of [fds.out, fds.err]) {
-      if (sink.kind === 'param') {
-        const text = sink.text.trim();
-        if (/^[0-9]+$/.test(text)) this.machine.noSpaceTimeoutSecs = Number(text);
-        else {
-          this.terminal(`sh: write error: ${strerror(Errno.EINVAL)}\n`);
-          return 1;
-        }
-      }
-    }
-    return status;
   }
 
-  private fail(message: string): number {
-    this.terminal(`sh: ${message}\n`);
-    return 1;
+  private fileKind(path: string): 'file' | 'dir' | 'block' | 'char' | null {
+    const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+    if (DIRECTORIES.has(p)) return 'dir';
+    const sysDev = /^\/sys\/block\/([a-z]+[0-9]+)(\/queue)?$/.exec(p);
+    if (sysDev !== null) return this.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
+    const target = lookupPath(this.ctx, p);
+    switch (target.kind) {
+      case 'block':
+        return 'block';
+      case 'zero':
+      case 'null':
+        return 'char';
+      case 'missing':
+        return null;
+      default:
+        return 'file';
+    }
   }
 
-  private openRedirections(
-    redirections: readonly Redirection[],
-    stdoutSink: Sink,
-  ): { out: Sink; err: Sink; stdin: Uint8Array | null } | string {
-    let out: Sink = stdoutSink;
-    let err: Sink = { kind: 'terminal' };
-    let stdin: Uint8Array | null = null;
-    for (const r of redirections) {
-      if (r.kind === 'dup') {
-        if (r.fd === 2 && r.toFd === 1) err = out;
-        else if (r.fd === 1 && r.toFd === 2) out = err;
-        continue;
-      }
-      if (r.kind === 'input') {
-        const data = this.readPath(r.path);
-        if (typeof data === 'string') return `can't open '${r.path}': ${data}`;
-        stdin = data;
-        continue;
-      }
-      let sink: Sink;
-      if (r.path === '/dev/null') sink = { kind: 'null' };
-      else if (r.path === NO_SPACE_TIMEOUT_PATH) sink = { kind: 'param', text: '' };
-      else if (r.path.startsWith('/dev/')) {
-        return `can't write to '${r.path}' with a redirection in the lab (use dd of=${r.path})`;
-      } else {
-        const f = this.fs.openForWrite(r.path, !r.append);
-        if (typeof f === 'string') return f;
-        sink = { kind: 'file', file: f };
-      }
-      if (r.fd === 1) out = sink;
-      else err = sink;
-    }
-    return { out, err, stdin };
+  command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
+    if (name === 'dd') return ddSteps(this.ctx, args, io);
+    if (name === 'sleep') return this.sleep(args, io);
+    const status = this.dispatch(name, [...args], io);
+    if (status === null) return null;
+    return (function* (): Steps<number> {
+      return status;
+    })();
   }
+
+  openOutput(path: string, append: boolean): Sink | string {
+    if (path === '/dev/null') return { kind: 'null' };
+    if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
+    if (path.startsWith('/dev/')) return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
+    const f = this.fs.openForWrite(path, !append);
+    if (typeof f === 'string') return f.includes('Read-only') ? 'Read-only file system' : 'nonexistent directory';
+    return { kind: 'file', file: f };
+  }
+
+  readInput(path: string): Uint8Array | string {
+    const data = this.readPath(path);
+    if (data === 'No such file or directory') return 'no such file';
+    return data;
+  }
+
+  closeParam(text: string): string | null {
+    const value = text.trim();
+    if (!/^[0-9]+$/.test(value)) return strerror(Errno.EINVAL);
+    this.machine.noSpaceTimeoutSecs = Number(value);
+    return null;
+  }
+
+  // ------------------------------------------------------------------ files
 
   /** Whole contents of a path, for cat, md5sum FILE and `<` redirections. */
   private readPath(path: string): Uint8Array | string {
     const target = lookupPath(this.ctx, path);
     switch (target.kind) {
       case 'missing':
-        return 'No such file or directory';
+        return DIRECTORIES.has(path) ? 'Is a directory' : 'No such file or directory';
       case 'param':
         return latin1Bytes(`${this.machine.noSpaceTimeoutSecs}\n`);
+      case 'text':
+        return latin1Bytes(target.text);
       case 'null':
         return new Uint8Array(0);
       case 'zero':
@@ -215,8 +250,12 @@ export class LabShell {
     return bytes.subarray(0, sectors * SECTOR_BYTES);
   }
 
-  private dispatch(name: string, args: string[], io: CommandIo): number {
+  // ------------------------------------------------------------------ commands
+
+  /** Runs a lab command that never waits; null when the lab has no command by that name. */
+  private dispatch(name: string, args: string[], io: CommandIo): number | null {
     const readFile: ReadFile = (p) => this.readPath(p);
+    const stdin = (): Uint8Array => io.stdin;
     const tool = (r: ToolResult): number => {
       if (r.stdout.length > 0) io.out(r.stdout);
       if (r.stderr !== '') io.err(r.stderr);
@@ -225,23 +264,16 @@ export class LabShell {
     switch (name) {
       case 'dmsetup':
         return dmsetup(this.ctx, args, io);
-      case 'dd':
-        return dd(this.ctx, args, io);
       case 'blkdiscard':
         return this.blkdiscard(args, io);
       case 'sync':
-      case 'true':
         return 0;
-      case 'false':
-        return 1;
-      case 'sleep':
-        return this.sleep(args, io);
       case 'dmesg':
         return this.dmesg(args, io);
-      case 'echo':
-        return this.echo(args, io);
       case 'cat':
         return this.cat(args, io);
+      case 'seq':
+        return this.seq(args, io);
       case 'rm':
         for (const p of args.filter((a) => !a.startsWith('-'))) this.fs.remove(p);
         return 0;
@@ -249,50 +281,54 @@ export class LabShell {
         this.machine.crash();
         return 0;
       case 'md5sum':
-        return tool(md5sum(args, io.stdin, readFile));
+        return tool(md5sum(args, stdin, readFile));
       case 'od':
-        return tool(od(args, io.stdin, readFile));
+        return tool(od(args, stdin, readFile));
       case 'head':
-        return tool(head(args, io.stdin, readFile));
+        return tool(head(args, stdin, readFile));
       case 'tail':
-        return tool(tail(args, io.stdin, readFile));
+        return tool(tail(args, stdin, readFile));
       case 'grep':
-        return tool(grep(args, io.stdin, readFile));
+        return tool(grep(args, stdin, readFile));
       case 'sed':
-        return tool(sed(args, io.stdin, readFile));
+        return tool(sed(args, stdin, readFile));
       case 'wc':
-        return tool(wc(args, io.stdin, readFile));
+        return tool(wc(args, stdin, readFile));
       case 'tr':
-        return tool(tr(args, io.stdin));
+        return tool(tr(args, stdin));
       case 'cut':
-        return tool(cut(args, io.stdin, readFile));
+        return tool(cut(args, stdin, readFile));
       default:
-        io.err(`sh: ${name}: not supported in the thinlab shell (supported: ${SUPPORTED_COMMANDS.join(', ')})\n`);
+        if (!KNOWN_ELSEWHERE.has(name) && !name.includes('/')) return null;
+        io.err(`sh: ${name}: not supported in the thinlab shell (supported: ${SUPPORTED_COMMANDS.join(', ')}, and the shell's builtins)\n`);
         return 127;
     }
   }
 
-  private sleep(args: string[], io: CommandIo): number {
+  /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
+  private seq(args: string[], io: CommandIo): number {
+    const nums = args.map(Number);
+    if (args.length < 1 || args.length > 3 || nums.some((n) => !Number.isInteger(n))) {
+      io.err(args.length < 1 || args.length > 3 ? 'Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST\n' : `seq: invalid number '${args[nums.findIndex((n) => !Number.isInteger(n))]}'\n`);
+      return 1;
+    }
+    const last = nums[nums.length - 1]!;
+    const first = args.length >= 2 ? nums[0]! : 1;
+    const step = args.length === 3 ? nums[1]! : 1;
+    let out = '';
+    if (step !== 0) for (let v = first; step > 0 ? v <= last : v >= last; v += step) out += `${v}\n`;
+    io.out(out);
+    return 0;
+  }
+
+  /** sleep SECONDS: waits on the simulated clock (a background job is parked meanwhile). */
+  private *sleep(args: readonly string[], io: CommandIo): Steps<number> {
     const seconds = Number(args[0]);
     if (args.length !== 1 || !Number.isFinite(seconds) || seconds < 0) {
       io.err(`sleep: invalid number '${args[0] ?? ''}'\n`);
       return 1;
     }
-    this.machine.advance(Math.round(seconds * 1000));
-    return 0;
-  }
-
-  private echo(args: string[], io: CommandIo): number {
-    let newline = true;
-    let escapes = false;
-    let k = 0;
-    for (; k < args.length && /^-[neE]+$/.test(args[k]!); k++) {
-      if (args[k]!.includes('n')) newline = false;
-      if (args[k]!.includes('e')) escapes = true;
-    }
-    let text = args.slice(k).join(' ');
-    if (escapes) text = text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
-    io.out(newline ? `${text}\n` : text);
+    yield { kind: 'sleep', untilMs: this.machine.nowMs + Math.round(seconds * 1000) };
     return 0;
   }
 
@@ -392,15 +428,4 @@ export class LabShell {
   private ramHeld(dev: BlockDev): boolean {
     return dev.openCount > 0;
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -33,13 +33,21 @@ export function latin1Text(bytes: Uint8Array): string {
 /** Input files: the shell reads them for us (a name or '-' for stdin). */
 export type ReadFile = (path: string) => Uint8Array | string;
 
-function inputs(files: string[], stdin: Uint8Array, readFile: ReadFile, tool: string): { data: Array<[string, Uint8Array]>; errors: string } {
+/**
+ * Standard input, or a function that reads it: a tool only consumes the shared input stream when
+ * it really reads it (so `md5sum FILE` inside a `while read` loop leaves the loop's lines alone).
+ */
+export type Stdin = Uint8Array | (() => Uint8Array);
+
+const stdinBytes = (stdin: Stdin): Uint8Array => (typeof stdin === 'function' ? stdin() : stdin);
+
+function inputs(files: string[], stdin: Stdin, readFile: ReadFile, tool: string): { data: Array<[string, Uint8Array]>; errors: string } {
   const data: Array<[string, Uint8Array]> = [];
   let errors = '';
   if (files.length === 0) files = ['-'];
   for (const f of files) {
     if (f === '-') {
-      data.push(['-', stdin]);
+      data.push(['-', stdinBytes(stdin)]);
       continue;
     }
     const r = readFile(f);
@@ -49,7 +57,7 @@ function inputs(files: string[], stdin: Uint8Array, readFile: ReadFile, tool: st
   return { data, errors };
 }
 
-export function md5sum(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function md5sum(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const { data, errors } = inputs(argv, stdin, readFile, 'md5sum');
   let out = '';
   for (const [name, bytes] of data) out += `${createHash('md5').update(bytes).digest('hex')}  ${name}\n`;
@@ -59,7 +67,7 @@ export function md5sum(argv: string[], stdin: Uint8Array, readFile: ReadFile): T
 const OD_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
 
 /** `od [-A d|o|x|n] [-c]`: one character per byte, 16 per line, repeated lines folded to `*`. */
-export function od(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let radix: 'o' | 'd' | 'x' | 'n' = 'o';
   let format: 'c' | 'o2' = 'o2';
   const files: string[] = [];
@@ -148,7 +156,7 @@ function countOption(argv: string[], tool: string): { n: number; fromStart: bool
   return { n, fromStart, bytes, files };
 }
 
-export function head(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function head(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const o = countOption(argv, 'head');
   if (typeof o === 'string') return textResult('', `${o}\n`, 1);
   const { data, errors } = inputs(o.files, stdin, readFile, 'head');
@@ -160,7 +168,7 @@ export function head(argv: string[], stdin: Uint8Array, readFile: ReadFile): Too
   return textResult(out, errors, errors ? 1 : 0);
 }
 
-export function tail(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function tail(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const o = countOption(argv, 'tail');
   if (typeof o === 'string') return textResult('', `${o}\n`, 1);
   const { data, errors } = inputs(o.files, stdin, readFile, 'tail');
@@ -262,7 +270,7 @@ export function posixToJs(re: string, extended: boolean): string | null {
   return js;
 }
 
-export function grep(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function grep(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let extended = false;
   let invert = false;
   let ignoreCase = false;
@@ -413,7 +421,7 @@ function convertReplacement(repl: string): string {
   return out;
 }
 
-export function sed(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let quietMode = false;
   let extended = false;
   const scripts: string[] = [];
@@ -470,7 +478,7 @@ export function sed(argv: string[], stdin: Uint8Array, readFile: ReadFile): Tool
   return textResult(out, errors, errors ? 2 : 0);
 }
 
-export function wc(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const flags = argv.filter((a) => a.startsWith('-')).join('').replace(/-/g, '');
   const files = argv.filter((a) => !a.startsWith('-'));
   const { data, errors } = inputs(files, stdin, readFile, 'wc');
@@ -489,12 +497,12 @@ export function wc(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolR
   return textResult(out, errors, errors ? 1 : 0);
 }
 
-export function tr(argv: string[], stdin: Uint8Array): ToolResult {
+export function tr(argv: string[], stdin: Stdin): ToolResult {
   if (argv[0] === '-s' && argv.length === 2) {
     const set = new Set(expandTrSet(argv[1]!));
     let out = '';
     let last = '';
-    for (const ch of latin1Text(stdin)) {
+    for (const ch of latin1Text(stdinBytes(stdin))) {
       if (ch === last && set.has(ch)) continue;
       out += ch;
       last = ch;
@@ -503,13 +511,13 @@ export function tr(argv: string[], stdin: Uint8Array): ToolResult {
   }
   if (argv[0] === '-d' && argv.length === 2) {
     const set = new Set(expandTrSet(argv[1]!));
-    return textResult([...latin1Text(stdin)].filter((c) => !set.has(c)).join(''));
+    return textResult([...latin1Text(stdinBytes(stdin))].filter((c) => !set.has(c)).join(''));
   }
   if (argv.length === 2 && !argv[0]!.startsWith('-')) {
     const from = expandTrSet(argv[0]!);
     const to = expandTrSet(argv[1]!);
     const map = new Map(from.map((c, i) => [c, to[Math.min(i, to.length - 1)] ?? c]));
-    return textResult([...latin1Text(stdin)].map((c) => map.get(c) ?? c).join(''));
+    return textResult([...latin1Text(stdinBytes(stdin))].map((c) => map.get(c) ?? c).join(''));
   }
   return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
 }
@@ -526,7 +534,7 @@ function expandTrSet(set: string): string[] {
   return out;
 }
 
-export function cut(argv: string[], stdin: Uint8Array, readFile: ReadFile): ToolResult {
+export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let delimiter = '\t';
   let fieldSpec: string | null = null;
   let charSpec: string | null = null;

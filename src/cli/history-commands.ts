@@ -1,0 +1,214 @@
+/**
+ * The time-travel commands: log, at, rollback, branches, checkout, diff, replay, and the
+ * recording side of `thinlab sh`. They work on the store the CLI opened and on the branch named
+ * by --branch or, by default, the head branch.
+ */
+import { stateHash } from '../replay/lab-snapshot.js';
+import { LabRuntime } from '../replay/lab-runtime.js';
+import { diffLabs, formatDiff } from '../replay/diff.js';
+import { History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import type { LabEvent } from '../events/lab-events.js';
+import { topLevelCommands } from './shell-adapter.js';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stderr is a terminal (progress bars only then). */
+  readonly interactive: boolean;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The branch a command works on: --branch, else the head, else main. */
+async function currentBranch(h: History, explicit: string | undefined): Promise<string> {
+  if (explicit !== undefined) {
+    await h.branch(explicit);
+    return explicit;
+  }
+  const head = await h.head();
+  if (head === null) throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: run `thinlab sh FILE` or `npm start` first');
+  return head;
+}
+
+function parsePosition(text: string | undefined, what: string): number {
+  if (text === undefined || !/^[0-9]+$/.test(text)) throw new UsageError(`${what} must be a position (0, 1, 2, ...), got '${text ?? ''}'`);
+  return Number(text);
+}
+
+/** Records a script into a branch: a new one by default, or the end of an existing one. */
+export async function recordScript(
+  h: History,
+  script: string,
+  options: { branch?: string; baseName?: string; continueBranch: boolean; ramdiskKb: number; trace: boolean },
+  io: Output,
+): Promise<{ branch: string; length: number }> {
+  let branch: string;
+  let runtime: LabRuntime;
+  let length: number;
+  if (options.continueBranch) {
+    branch = await currentBranch(h, options.branch);
+    length = await h.length(branch);
+    runtime = await h.stateAt(branch, length);
+  } else {
+    branch = options.branch ?? (await nextRunName(h, options.baseName));
+    await h.createBranch(branch, null, 0, options.ramdiskKb);
+    length = 0;
+    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
+  }
+  await h.setHead(branch);
+  for (const command of topLevelCommands(runtime.shell, script)) {
+    if (options.trace) {
+      if (command.trim().startsWith('#')) {
+        io.out(`${command}\n`);
+        continue;
+      }
+      io.out(`$ ${command}\n`);
+    }
+    const event = runtime.runCommand(command);
+    if (event.type === 'ShellCommandRan') io.out(event.data.output);
+    length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
+  }
+  return { branch, length };
+}
+
+/** `main` for the first lab of a database (or the base name given), then `run-2`, `run-3`, ... */
+async function nextRunName(h: History, baseName?: string): Promise<string> {
+  const names = new Set((await h.branches()).map((b) => b.name));
+  const first = baseName ?? MAIN_BRANCH;
+  if (!names.has(first)) return first;
+  const stem = baseName ?? 'run';
+  for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`;
+}
+
+function firstLine(command: string): string {
+  const line = command.split('\n')[0]!;
+  return command.includes('\n') ? `${line} ...` : line;
+}
+
+function describe(event: LabEvent): string {
+  switch (event.type) {
+    case 'ShellCommandRan':
+      return `${firstLine(event.data.command)}${event.data.status === 0 ? '' : `   [exit ${event.data.status}]`}`;
+    case 'BlocksWritten':
+      return `(write ${event.data.sectors} sectors of 0x${event.data.byte.toString(16)} at ${event.data.device}:${event.data.sector}${event.data.errno ? `, errno ${event.data.errno}` : ''})`;
+    case 'ClockAdvanced':
+      return `(clock +${event.data.ms} ms)`;
+    default:
+      return '';
+  }
+}
+
+export async function logCommand(h: History, args: { branch?: string; full: boolean }, io: Output): Promise<void> {
+  const branch = await currentBranch(h, args.branch);
+  const info = await h.branch(branch);
+  const length = await h.length(branch);
+  io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
+  for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
+    io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describe(event)}\n`);
+    if (args.full && event.type === 'ShellCommandRan' && event.data.output !== '') {
+      io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
+      if (!event.data.output.endsWith('\n')) io.out('\n');
+    }
+  }
+}
+
+/** `thinlab at POS`: every device's status and table at a position, and the lifecycle states. */
+export async function atCommand(h: History, args: { branch?: string; position?: string }, io: Output): Promise<void> {
+  const branch = await currentBranch(h, args.branch);
+  const position = parsePosition(args.position, 'POS');
+  const runtime = await h.stateAt(branch, position);
+  const m = runtime.shell.machine;
+  io.out(`${branch}@${position}  time ${(m.nowMs / 1000).toFixed(3)}s  state ${stateHash(runtime.shell).slice(0, 16)}\n`);
+  const devices = m.deviceList();
+  if (devices.length === 0) io.out('No devices found\n');
+  for (const dev of devices) {
+    const t = dev.live;
+    const state = dev.suspended ? 'SUSPENDED' : 'ACTIVE';
+    io.out(`${dev.name} (${state}, open ${dev.openCount}, events ${dev.eventNr})\n`);
+    if (t === null) continue;
+    io.out(`  table:  0 ${t.lengthSectors} ${t.type} ${m.targetTable(t)}\n`);
+    // --noflush: looking at the past must not commit anything in it.
+    io.out(`  status: 0 ${t.lengthSectors} ${t.type} ${m.targetStatus(dev, true)}\n`);
+  }
+  const states = runtime.lifecycleStates();
+  for (const [k, v] of Object.entries(states.pools)) io.out(`pool machine ${k}: ${v}\n`);
+  for (const [k, v] of Object.entries(states.thins)) io.out(`thin machine ${k}: ${v}\n`);
+}
+
+export async function rollbackCommand(h: History, args: { branch?: string; position?: string; name?: string }, io: Output): Promise<void> {
+  const from = await currentBranch(h, args.branch);
+  const position = parsePosition(args.position, 'POS');
+  const name = args.name ?? (await freeName(h, `${from}-at-${position}`));
+  await h.createBranch(name, from, position, 0);
+  await h.setHead(name);
+  io.out(`branch ${name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`);
+}
+
+async function freeName(h: History, base: string): Promise<string> {
+  const names = new Set((await h.branches()).map((b) => b.name));
+  if (!names.has(base)) return base;
+  for (let i = 2; ; i++) if (!names.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+export async function branchesCommand(h: History, io: Output): Promise<void> {
+  const head = await h.head();
+  const all = await h.branches();
+  if (all.length === 0) io.out('no branches yet\n');
+  for (const b of all) {
+    const length = await h.length(b.name);
+    io.out(`${b.name === head ? '*' : ' '} ${b.name.padEnd(24)} ${String(length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`);
+  }
+}
+
+export async function checkoutCommand(h: History, args: { branch?: string }, io: Output): Promise<void> {
+  if (args.branch === undefined) throw new UsageError('checkout needs a branch name');
+  await h.setHead(args.branch);
+  io.out(`head is now ${args.branch} (${await h.length(args.branch)} events)\n`);
+}
+
+/** A moment: `POS` (on the current branch), `BRANCH` (its end) or `BRANCH@POS`. */
+async function resolveMoment(h: History, text: string, branch: string): Promise<{ name: string; runtime: LabRuntime }> {
+  let b = branch;
+  let pos: number;
+  const at = text.lastIndexOf('@');
+  if (/^[0-9]+$/.test(text)) pos = Number(text);
+  else if (at > 0) {
+    b = text.slice(0, at);
+    pos = parsePosition(text.slice(at + 1), `position in '${text}'`);
+  } else {
+    b = text;
+    pos = await h.length(b);
+  }
+  return { name: `${b}@${pos}`, runtime: await h.stateAt(b, pos) };
+}
+
+export async function diffCommand(h: History, args: { branch?: string; a?: string; b?: string }, io: Output): Promise<void> {
+  if (args.a === undefined || args.b === undefined) throw new UsageError('diff needs two moments: POS, BRANCH or BRANCH@POS');
+  const branch = await currentBranch(h, args.branch);
+  const left = await resolveMoment(h, args.a, branch);
+  const right = await resolveMoment(h, args.b, branch);
+  io.out(formatDiff(diffLabs(left.runtime.shell.machine, right.runtime.shell.machine), left.name, right.name));
+}
+
+/** `thinlab replay`: rebuild a branch from its first event, checking every event, with progress. */
+export async function replayCommand(h: History, args: { branch?: string }, io: Output): Promise<void> {
+  const branch = await currentBranch(h, args.branch);
+  const length = await h.length(branch);
+  const runtime = LabRuntime.fresh({ ramdiskKb: (await h.branch(branch)).ramdiskKb });
+  let done = 0;
+  const started = process.hrtime.bigint();
+  for await (const { position, event } of h.events(branch, 0, length)) {
+    runtime.apply(event, `${branch}@${position}`);
+    done++;
+    if (io.interactive && length > 10_000 && done % 10_000 === 0) {
+      const width = 30;
+      const filled = Math.round((done / length) * width);
+      io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${length}`);
+    }
+  }
+  if (io.interactive && length > 10_000) io.err('\n');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  io.out(`replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.shell)}\n`);
+}

@@ -1,0 +1,70 @@
+/**
+ * Reading events back: validation and upcasting. Old versions are upcast on read to the current
+ * shape, so the rest of the lab only ever sees current events; unknown types or versions are
+ * refused with a clear error (a newer lab wrote them, or the log is damaged).
+ *
+ * Upcasts:
+ * - `ShellCommandRan` v1 (`{ line, stdout }`, before exit statuses were recorded) becomes v2
+ *   (`{ command, output, status }`), with status 0 unless the output ends in `Command failed.`
+ *   (dmsetup's failure line), which was the only way v1 logs showed a failure.
+ */
+import { CURRENT_VERSION, LAB_EVENT_TYPES, type LabEvent, type LabEventType } from './lab-events.js';
+
+export class EventDecodeError extends Error {
+  override readonly name = 'EventDecodeError';
+  readonly code = 'EVENT_UNREADABLE';
+}
+
+export interface RawEvent {
+  readonly type: string;
+  readonly version: number;
+  readonly data: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function need<T>(ok: boolean, what: string, value: T): T {
+  if (!ok) throw new EventDecodeError(what);
+  return value;
+}
+
+export function decodeEvent(raw: RawEvent, where: string): LabEvent {
+  if (!(LAB_EVENT_TYPES as readonly string[]).includes(raw.type)) {
+    throw new EventDecodeError(`${where}: unknown event type '${raw.type}' (written by a newer thinlab?)`);
+  }
+  const type = raw.type as LabEventType;
+  if (!Number.isInteger(raw.version) || raw.version < 1 || raw.version > CURRENT_VERSION[type]) {
+    throw new EventDecodeError(`${where}: ${type} version ${raw.version} is not one this thinlab reads (1..${CURRENT_VERSION[type]})`);
+  }
+  const d = raw.data;
+  if (!isRecord(d)) throw new EventDecodeError(`${where}: ${type} has no data object`);
+  switch (type) {
+    case 'ShellCommandRan': {
+      if (raw.version === 1) {
+        const line = need(typeof d.line === 'string', `${where}: ShellCommandRan v1 needs 'line'`, d.line as string);
+        const stdout = need(typeof d.stdout === 'string', `${where}: ShellCommandRan v1 needs 'stdout'`, d.stdout as string);
+        return { type, version: 2, data: { command: line, output: stdout, status: stdout.endsWith('Command failed.\n') ? 1 : 0 } };
+      }
+      const ok = typeof d.command === 'string' && typeof d.output === 'string' && Number.isInteger(d.status);
+      need(ok, `${where}: ShellCommandRan v2 needs command, output and status`, 0);
+      return { type, version: 2, data: { command: d.command as string, output: d.output as string, status: d.status as number } };
+    }
+    case 'BlocksWritten': {
+      const ok =
+        typeof d.device === 'string' &&
+        [d.sector, d.sectors, d.byte, d.errno].every((n) => Number.isInteger(n) && (n as number) >= 0) &&
+        (d.byte as number) < 256;
+      need(ok, `${where}: BlocksWritten needs device, sector, sectors, byte and errno`, 0);
+      return {
+        type,
+        version: 1,
+        data: { device: d.device as string, sector: d.sector as number, sectors: d.sectors as number, byte: d.byte as number, errno: d.errno as number },
+      };
+    }
+    case 'ClockAdvanced':
+      need(Number.isInteger(d.ms) && (d.ms as number) >= 0, `${where}: ClockAdvanced needs ms`, 0);
+      return { type, version: 1, data: { ms: d.ms as number } };
+    default:
+      throw new EventDecodeError(`${where}: unknown event type '${String(type)}'`);
+  }
+}

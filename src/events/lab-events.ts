@@ -1,0 +1,51 @@
+/**
+ * The lab's event schema. A lab's history is a stream of these, and its state is the fold of the
+ * stream over a fresh lab machine (src/replay). Each event records a command and its outcome, so
+ * that a replay can print the original output without deciding anything again, and can check that
+ * deciding again gives the same answer.
+ *
+ * - `ShellCommandRan`: one top-level command of the lab shell (a line, or a compound command),
+ *   with what it printed and its exit status. Refused commands (the kernel said no) are recorded
+ *   too, with the kernel's error in their output: they change nothing but are part of what
+ *   happened.
+ * - `BlocksWritten`: a write of whole sectors of one byte value straight to a device, for programs
+ *   that drive the model without a shell (property tests, the bench).
+ * - `ClockAdvanced`: simulated time passing with nothing else happening.
+ */
+export const LAB_EVENT_TYPES = ['ShellCommandRan', 'BlocksWritten', 'ClockAdvanced'] as const;
+export type LabEventType = (typeof LAB_EVENT_TYPES)[number];
+
+export interface ShellCommandRan {
+  readonly type: 'ShellCommandRan';
+  readonly version: 2;
+  readonly data: { readonly command: string; readonly output: string; readonly status: number };
+}
+
+export interface BlocksWritten {
+  readonly type: 'BlocksWritten';
+  readonly version: 1;
+  readonly data: {
+    readonly device: string;
+    readonly sector: number;
+    readonly sectors: number;
+    /** The byte every sector holds (65 = 'A'). */
+    readonly byte: number;
+    /** The errno the write ended with, 0 for success. */
+    readonly errno: number;
+  };
+}
+
+export interface ClockAdvanced {
+  readonly type: 'ClockAdvanced';
+  readonly version: 1;
+  readonly data: { readonly ms: number };
+}
+
+export type LabEvent = ShellCommandRan | BlocksWritten | ClockAdvanced;
+
+/** The current version of each event type: what the code writes. */
+export const CURRENT_VERSION: Readonly<Record<LabEventType, number>> = {
+  ShellCommandRan: 2,
+  BlocksWritten: 1,
+  ClockAdvanced: 1,
+};

@@ -1,0 +1,50 @@
+/**
+ * A thin device's lifecycle as an xstate machine: created by a message, active while `thin`
+ * targets hold it open (with the open count), suspended, deleted. Deleting an open device is
+ * refused with the rule the pool model uses (src/model/lifecycle.ts).
+ */
+import { assign, setup } from 'xstate';
+import { deleteRefusal } from '../model/lifecycle.js';
+
+export interface ThinContext {
+  readonly openCount: number;
+}
+
+export type ThinMachineEvent =
+  | { readonly type: 'OPEN' }
+  | { readonly type: 'CLOSE' }
+  | { readonly type: 'SUSPEND' }
+  | { readonly type: 'RESUME' }
+  | { readonly type: 'DELETE' };
+
+export const thinMachine = setup({
+  types: { context: {} as ThinContext, events: {} as ThinMachineEvent, input: {} as Partial<ThinContext> },
+  guards: {
+    deletable: ({ context }) => deleteRefusal(context.openCount) === 0,
+    lastOpener: ({ context }) => context.openCount === 1,
+    moreOpeners: ({ context }) => context.openCount > 1,
+  },
+  actions: {
+    open: assign({ openCount: ({ context }) => context.openCount + 1 }),
+    close: assign({ openCount: ({ context }) => context.openCount - 1 }),
+  },
+}).createMachine({
+  id: 'thin',
+  context: ({ input }) => ({ openCount: input.openCount ?? 0 }),
+  initial: 'created',
+  states: {
+    created: { on: { OPEN: { target: 'active', actions: 'open' }, DELETE: { guard: 'deletable', target: 'deleted' } } },
+    active: {
+      on: {
+        OPEN: { actions: 'open' },
+        CLOSE: [
+          { guard: 'lastOpener', target: 'created', actions: 'close' },
+          { guard: 'moreOpeners', actions: 'close' },
+        ],
+        SUSPEND: 'suspended',
+      },
+    },
+    suspended: { on: { RESUME: 'active', OPEN: { actions: 'open' } } },
+    deleted: { type: 'final' },
+  },
+});

@@ -1,0 +1,184 @@
+/**
+ * A lab's history in the store: branches, positions, checkpoints, and the state at any position.
+ *
+ * - A branch is a stream `lab-<name>`. `main` starts from an empty lab; a branch made by
+ *   `rollback` starts from a position of its parent and holds only the events after it, so
+ *   nothing is ever deleted or rewritten.
+ * - Position N of a branch is the state after its first N events, counting the parent's events
+ *   up to the fork; position 0 is the fresh lab.
+ * - Checkpoints (the whole lab state, lab-snapshot.ts) are stored every `checkpointEvery` events
+ *   of a stream, so reaching any position replays at most that many events.
+ */
+import { decodeEvent } from '../events/codec.js';
+import type { LabEvent } from '../events/lab-events.js';
+import type { EventStore } from '../store/event-store.js';
+import { restoreLab, snapshotLab } from './lab-snapshot.js';
+import { LabRuntime } from './lab-runtime.js';
+
+export const MAIN_BRANCH = 'main';
+const HEAD_STREAM = 'lab-head';
+const BRANCH_PREFIX = 'lab-branch-';
+export const DEFAULT_CHECKPOINT_EVERY = 10_000;
+
+export class HistoryError extends Error {
+  override readonly name = 'HistoryError';
+  constructor(
+    readonly code: 'UNKNOWN_BRANCH' | 'BAD_POSITION' | 'BRANCH_EXISTS' | 'BAD_BRANCH_NAME',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface BranchInfo {
+  readonly name: string;
+  readonly stream: string;
+  readonly parent: string | null;
+  /** Events of the parent this branch starts from. */
+  readonly forkPosition: number;
+  readonly ramdiskKb: number;
+}
+
+export const streamOf = (branch: string): string => `${BRANCH_PREFIX}${branch}`;
+
+export function checkBranchName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new HistoryError('BAD_BRANCH_NAME', `bad branch name '${name}': use letters, digits, '.', '_' or '-' (up to 64)`);
+  }
+}
+
+export class History {
+  constructor(
+    readonly store: EventStore,
+    readonly checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
+  ) {}
+
+  async branch(name: string): Promise<BranchInfo> {
+    const meta = await this.store.getStreamMetadata(streamOf(name));
+    if (meta === null || meta.kind !== 'thinlab-branch') {
+      const known = (await this.branches()).map((b) => b.name).join(', ') || 'none yet';
+      throw new HistoryError('UNKNOWN_BRANCH', `no branch '${name}' (branches: ${known})`);
+    }
+    return {
+      name,
+      stream: streamOf(name),
+      parent: typeof meta.parent === 'string' ? meta.parent : null,
+      forkPosition: Number(meta.forkPosition ?? 0),
+      ramdiskKb: Number(meta.ramdiskKb ?? 65536),
+    };
+  }
+
+  async branches(): Promise<BranchInfo[]> {
+    const meta = await this.store.getStreamMetadata(HEAD_STREAM);
+    const names = Array.isArray(meta?.branches) ? (meta.branches as string[]) : [];
+    const out: BranchInfo[] = [];
+    for (const n of names) out.push(await this.branch(n));
+    return out;
+  }
+
+  async head(): Promise<string | null> {
+    const meta = await this.store.getStreamMetadata(HEAD_STREAM);
+    return typeof meta?.head === 'string' ? meta.head : null;
+  }
+
+  async setHead(name: string): Promise<void> {
+    await this.branch(name);
+    const meta = (await this.store.getStreamMetadata(HEAD_STREAM)) ?? {};
+    await this.store.setStreamMetadata(HEAD_STREAM, { ...meta, head: name });
+  }
+
+  /** Creates a branch: from nothing (`parent` null) or from a parent's position. */
+  async createBranch(name: string, parent: string | null, forkPosition: number, ramdiskKb: number): Promise<BranchInfo> {
+    checkBranchName(name);
+    const existing = await this.store.getStreamMetadata(streamOf(name));
+    if (existing !== null) throw new HistoryError('BRANCH_EXISTS', `branch '${name}' already exists`);
+    if (parent !== null) {
+      const length = await this.length(parent);
+      if (forkPosition < 0 || forkPosition > length) {
+        throw new HistoryError('BAD_POSITION', `position ${forkPosition} is outside branch '${parent}' (0..${length})`);
+      }
+      ramdiskKb = (await this.branch(parent)).ramdiskKb;
+    }
+    await this.store.setStreamMetadata(streamOf(name), { kind: 'thinlab-branch', parent, forkPosition, ramdiskKb });
+    const meta = (await this.store.getStreamMetadata(HEAD_STREAM)) ?? {};
+    const names = Array.isArray(meta.branches) ? (meta.branches as string[]) : [];
+    await this.store.setStreamMetadata(HEAD_STREAM, { ...meta, branches: [...names, name] });
+    return this.branch(name);
+  }
+
+  /** Number of events on a branch, the parent's up to the fork included. */
+  async length(name: string): Promise<number> {
+    const b = await this.branch(name);
+    const last = await this.store.lastRevision(b.stream);
+    return b.forkPosition + (last === null ? 0 : Number(last) + 1);
+  }
+
+  /** Events `from+1 .. to` of a branch (1-based positions), decoded and upcast. */
+  async *events(name: string, from: number, to: number): AsyncGenerator<{ position: number; event: LabEvent; timeMs: number }> {
+    const b = await this.branch(name);
+    if (from < b.forkPosition && b.parent !== null) {
+      yield* this.events(b.parent, from, Math.min(to, b.forkPosition));
+    }
+    const start = Math.max(from, b.forkPosition);
+    if (to <= start) return;
+    let position = start;
+    for await (const stored of this.store.readStream(b.stream, { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start })) {
+      position++;
+      const where = `${name}@${position}`;
+      yield { position, event: decodeEvent(stored, where), timeMs: stored.timeMs };
+    }
+  }
+
+  /** The lab as it was after `position` events of a branch. */
+  async stateAt(name: string, position: number): Promise<LabRuntime> {
+    const length = await this.length(name);
+    if (!Number.isInteger(position) || position < 0 || position > length) {
+      throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
+    }
+    const start = await this.nearestCheckpoint(name, position);
+    const runtime = start.state === null ? LabRuntime.fresh({ ramdiskKb: (await this.branch(name)).ramdiskKb }) : new LabRuntime(restoreLab(start.state));
+    for await (const { position: p, event } of this.events(name, start.position, position)) runtime.apply(event, `${name}@${p}`);
+    return runtime;
+  }
+
+  /** The last checkpoint at or before `position` along the branch's lineage. */
+  async nearestCheckpoint(name: string, position: number): Promise<{ position: number; state: Uint8Array | null }> {
+    const b = await this.branch(name);
+    if (position > b.forkPosition) {
+      const cp = await this.store.loadCheckpoint(b.stream, BigInt(position - b.forkPosition - 1));
+      if (cp !== null) return { position: b.forkPosition + Number(cp.revision) + 1, state: cp.state };
+    }
+    if (b.parent !== null && b.forkPosition > 0) return this.nearestCheckpoint(b.parent, Math.min(position, b.forkPosition));
+    return { position: 0, state: null };
+  }
+
+  /**
+   * Appends events at the end of a branch (one atomic batch), `expectedLength` being the branch's
+   * length the caller's state is at: a second writer that moved the branch makes this fail with
+   * the store's conflict error rather than fork the history silently. A checkpoint of `runtime`
+   * (the state after the batch) is stored when the batch reaches or crosses a multiple of
+   * `checkpointEvery`.
+   */
+  async append(
+    name: string,
+    batch: ReadonlyArray<{ readonly event: LabEvent; readonly timeMs: number }>,
+    runtime: LabRuntime,
+    expectedLength: number,
+  ): Promise<number> {
+    if (batch.length === 0) return expectedLength;
+    const b = await this.branch(name);
+    const ownLength = expectedLength - b.forkPosition;
+    const expected = ownLength === 0 ? ('no_stream' as const) : BigInt(ownLength - 1);
+    await this.store.append(
+      b.stream,
+      batch.map(({ event, timeMs }) => ({ type: event.type, version: event.version, data: event.data, timeMs })),
+      expected,
+    );
+    const newOwnLength = ownLength + batch.length;
+    const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
+    if (crossed && (runtime.shell as unknown as { quiescent?: boolean }).quiescent !== false) {
+      await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.shell));
+    }
+    return expectedLength + batch.length;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Folding events into a lab: a lab shell (its machine, files and variables) plus the lifecycle
+ * machines that check every lifecycle change. `apply` runs one event and checks that the model
+ * decided exactly what the event recorded; a difference means the lab is not deterministic, or
+ * the log was written by a lab with other rules, and is reported with the event's position.
+ */
+import { SECTOR_BYTES } from '../model/sectors.js';
+import { strerror } from '../model/errno.js';
+import type { LabEvent } from '../events/lab-events.js';
+import { LabShell } from '../shell/shell.js';
+import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
+
+export class DivergenceError extends Error {
+  override readonly name = 'DivergenceError';
+  readonly code = 'REPLAY_DIVERGED';
+}
+
+export interface LabOptions {
+  readonly ramdiskKb?: number;
+}
+
+export class LabRuntime {
+  readonly shell: LabShell;
+  private readonly tracker = new LifecycleTracker();
+  private lifecycleSeen = -1;
+
+  constructor(shell: LabShell = new LabShell()) {
+    this.shell = shell;
+    this.tracker.reset(summarize(shell.machine));
+    this.lifecycleSeen = shell.machine.lifecycleEpoch;
+  }
+
+  static fresh(options: LabOptions = {}): LabRuntime {
+    return new LabRuntime(new LabShell(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }));
+  }
+
+  /** Runs a shell command for the first time and returns the event that records it. */
+  runCommand(command: string): LabEvent {
+    const before = this.shell.machine.kernelLog.length;
+    const output = this.shell.runLine(command);
+    void before;
+    const status = Number((this.shell as unknown as { lastStatus?: number | string }).lastStatus ?? 0);
+    this.checkLifecycle(command);
+    return { type: 'ShellCommandRan', version: 2, data: { command, output, status } };
+  }
+
+  /** Writes whole sectors of one byte straight to a device (no shell), as an event. */
+  writeBlocks(device: string, sector: number, sectors: number, byte: number): LabEvent {
+    const errno = this.doWrite(device, sector, sectors, byte);
+    this.checkLifecycle(`write ${device}`);
+    return { type: 'BlocksWritten', version: 1, data: { device, sector, sectors, byte, errno } };
+  }
+
+  advanceClock(ms: number): LabEvent {
+    this.shell.machine.advance(ms);
+    this.checkLifecycle('clock');
+    return { type: 'ClockAdvanced', version: 1, data: { ms } };
+  }
+
+  /** Replays one recorded event; returns what it printed (the recorded output). */
+  apply(event: LabEvent, where: string): string {
+    switch (event.type) {
+      case 'ShellCommandRan': {
+        const output = this.shell.runLine(event.data.command);
+        if (output !== event.data.output) {
+          throw new DivergenceError(`${where}: '${event.data.command}' printed something else on replay than when it was recorded`);
+        }
+        this.checkLifecycle(event.data.command);
+        return event.data.output;
+      }
+      case 'BlocksWritten': {
+        const errno = this.doWrite(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
+        if (errno !== event.data.errno) {
+          throw new DivergenceError(`${where}: write to ${event.data.device} ended with ${strerror(errno)} on replay, ${strerror(event.data.errno)} when recorded`);
+        }
+        this.checkLifecycle(`write ${event.data.device}`);
+        return '';
+      }
+      case 'ClockAdvanced':
+        this.shell.machine.advance(event.data.ms);
+        this.checkLifecycle('clock');
+        return '';
+      default:
+        return '';
+    }
+  }
+
+  lifecycleStates(): { pools: Record<string, string>; thins: Record<string, string> } {
+    return this.tracker.states();
+  }
+
+  private doWrite(device: string, sector: number, sectors: number, byte: number): number {
+    const m = this.shell.machine;
+    const dev = m.resolve(device);
+    if (dev === null) return 6; // ENXIO: no such device
+    if ((sector + sectors) * SECTOR_BYTES > m.sizeSectors(dev) * SECTOR_BYTES) return 28;
+    const ticket = m.writeSectors(dev, sector, new Uint32Array(sectors).fill(byte));
+    if (!ticket.done) m.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
+    return ticket.done ? ticket.errno : 11;
+  }
+
+  /** Feeds the lifecycle machines only when something lifecycle-relevant may have changed. */
+  private checkLifecycle(what: string): void {
+    const epoch = this.shell.machine.lifecycleEpoch;
+    if (epoch === this.lifecycleSeen) return;
+    this.lifecycleSeen = epoch;
+    this.tracker.advance(summarize(this.shell.machine), what);
+  }
+}

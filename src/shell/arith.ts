@@ -1,0 +1,263 @@
+/**
+ * Shell arithmetic, `$((...))`, as busybox ash evaluates it: 64-bit signed integers (BigInt here,
+ * wrapped to 64 bits, so large sector counts stay exact), C operators and precedence, variables by
+ * name (unset or empty is 0), assignments, and the errors ash reports.
+ */
+
+export class ArithError extends Error {}
+
+export interface ArithEnv {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+}
+
+type Tok = { k: 'num'; v: bigint } | { k: 'name'; v: string } | { k: 'op'; v: string } | { k: 'end' };
+
+const OPS = [
+  '<<=', '>>=', '**', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '^=', '|=',
+  '+', '-', '*', '/', '%', '<', '>', '&', '^', '|', '!', '~', '?', ':', '=', '(', ')', ',',
+];
+
+const wrap = (v: bigint): bigint => BigInt.asIntN(64, v);
+
+function tokenize(text: string): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === ' ' || c === '\t' || c === '\n') {
+      i++;
+      continue;
+    }
+    const num = /^(0[xX][0-9a-fA-F]+|[0-9][0-9A-Za-z_]*)/.exec(text.slice(i));
+    if (num !== null) {
+      out.push({ k: 'num', v: parseNumber(num[1]!) });
+      i += num[1]!.length;
+      continue;
+    }
+    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i));
+    if (name !== null) {
+      out.push({ k: 'name', v: name[0] });
+      i += name[0].length;
+      continue;
+    }
+    const op = OPS.find((o) => text.startsWith(o, i));
+    if (op === undefined) throw new ArithError('arithmetic syntax error');
+    out.push({ k: 'op', v: op });
+    i += op.length;
+  }
+  out.push({ k: 'end' });
+  return out;
+}
+
+function parseNumber(text: string): bigint {
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return wrap(BigInt(text));
+  if (/^0[0-7]+$/.test(text)) return wrap(BigInt(`0o${text.slice(1)}`));
+  if (/^[0-9]+$/.test(text)) return wrap(BigInt(text));
+  throw new ArithError('arithmetic syntax error');
+}
+
+/** A variable's value as a number: its text is itself an arithmetic expression (usually digits). */
+function valueOf(env: ArithEnv, name: string, depth: number): bigint {
+  const text = (env.get(name) ?? '').trim();
+  if (text === '') return 0n;
+  if (/^-?[0-9]+$/.test(text)) return wrap(BigInt(text));
+  if (depth > 32) throw new ArithError('expression recursion loop detected');
+  return evaluate(text, env, depth + 1);
+}
+
+const BINARY: ReadonlyArray<readonly string[]> = [
+  ['||'],
+  ['&&'],
+  ['|'],
+  ['^'],
+  ['&'],
+  ['==', '!='],
+  ['<', '<=', '>', '>='],
+  ['<<', '>>'],
+  ['+', '-'],
+  ['*', '/', '%'],
+];
+
+const ASSIGN = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
+
+/** Evaluates an expression; ArithError carries ash's message. */
+export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
+  const toks = tokenize(text);
+  let p = 0;
+  // Skipping evaluation (the untaken side of && || ?:) still parses, but has no side effects.
+  let skip = 0;
+  const peek = (): Tok => toks[p]!;
+  const isOp = (v: string): boolean => {
+    const t = peek();
+    return t.k === 'op' && t.v === v;
+  };
+  const expectOp = (v: string): void => {
+    if (!isOp(v)) throw new ArithError('arithmetic syntax error');
+    p++;
+  };
+
+  const apply = (op: string, a: bigint, b: bigint): bigint => {
+    switch (op) {
+      case '+':
+        return wrap(a + b);
+      case '-':
+        return wrap(a - b);
+      case '*':
+        return wrap(a * b);
+      case '/':
+      case '%':
+        if (b === 0n) {
+          if (skip > 0) return 0n;
+          throw new ArithError('divide by zero');
+        }
+        return wrap(op === '/' ? a / b : a % b);
+      case '**':
+        if (b < 0n) throw new ArithError('exponent less than 0');
+        return wrap(a ** b);
+      case '<<':
+        return wrap(a << (b & 63n));
+      case '>>':
+        return wrap(a >> (b & 63n));
+      case '<':
+        return a < b ? 1n : 0n;
+      case '<=':
+        return a <= b ? 1n : 0n;
+      case '>':
+        return a > b ? 1n : 0n;
+      case '>=':
+        return a >= b ? 1n : 0n;
+      case '==':
+        return a === b ? 1n : 0n;
+      case '!=':
+        return a !== b ? 1n : 0n;
+      case '&':
+        return a & b;
+      case '^':
+        return a ^ b;
+      case '|':
+        return a | b;
+      default:
+        throw new ArithError('arithmetic syntax error');
+    }
+  };
+
+  const assign = (name: string, v: bigint): bigint => {
+    if (skip === 0) env.set(name, String(v));
+    return v;
+  };
+
+  const primary = (): bigint => {
+    const t = peek();
+    if (t.k === 'num') {
+      p++;
+      return t.v;
+    }
+    if (t.k === 'name') {
+      p++;
+      const n = peek();
+      if (n.k === 'op' && ASSIGN.has(n.v)) {
+        p++;
+        const rhs = assignment();
+        if (n.v === '=') return assign(t.v, rhs);
+        return assign(t.v, apply(n.v.slice(0, -1), valueOf(env, t.v, depth), rhs));
+      }
+      if (n.k === 'op' && (n.v === '++' || n.v === '--')) {
+        p++;
+        const old = valueOf(env, t.v, depth);
+        assign(t.v, wrap(n.v === '++' ? old + 1n : old - 1n));
+        return old;
+      }
+      return skip > 0 ? 0n : valueOf(env, t.v, depth);
+    }
+    if (t.k === 'op' && t.v === '(') {
+      p++;
+      const v = comma();
+      expectOp(')');
+      return v;
+    }
+    throw new ArithError('arithmetic syntax error');
+  };
+
+  const unary = (): bigint => {
+    const t = peek();
+    if (t.k === 'op') {
+      if (t.v === '++' || t.v === '--') {
+        p++;
+        const n = peek();
+        if (n.k !== 'name') throw new ArithError('arithmetic syntax error');
+        p++;
+        const v = wrap(valueOf(env, n.v, depth) + (t.v === '++' ? 1n : -1n));
+        return assign(n.v, v);
+      }
+      if (t.v === '-' || t.v === '+' || t.v === '!' || t.v === '~') {
+        p++;
+        const v = unary();
+        if (t.v === '-') return wrap(-v);
+        if (t.v === '+') return v;
+        if (t.v === '!') return v === 0n ? 1n : 0n;
+        return ~v;
+      }
+    }
+    return power();
+  };
+
+  const power = (): bigint => {
+    const base = primary();
+    if (isOp('**')) {
+      p++;
+      return apply('**', base, unary());
+    }
+    return base;
+  };
+
+  const binary = (level: number): bigint => {
+    if (level >= BINARY.length) return unary();
+    const ops = BINARY[level]!;
+    let left = binary(level + 1);
+    for (;;) {
+      const t = peek();
+      if (t.k !== 'op' || !ops.includes(t.v)) return left;
+      p++;
+      if (t.v === '&&' || t.v === '||') {
+        const shortCircuit = t.v === '&&' ? left === 0n : left !== 0n;
+        if (shortCircuit) skip++;
+        const right = binary(level + 1);
+        if (shortCircuit) skip--;
+        left = shortCircuit ? (t.v === '||' ? 1n : 0n) : right !== 0n ? 1n : 0n;
+        continue;
+      }
+      left = apply(t.v, left, binary(level + 1));
+    }
+  };
+
+  const ternary = (): bigint => {
+    const cond = binary(0);
+    if (!isOp('?')) return cond;
+    p++;
+    if (cond === 0n) skip++;
+    const a = assignment();
+    if (cond === 0n) skip--;
+    expectOp(':');
+    if (cond !== 0n) skip++;
+    const b = assignment();
+    if (cond !== 0n) skip--;
+    return cond !== 0n ? a : b;
+  };
+
+  const assignment = (): bigint => ternary();
+
+  const comma = (): bigint => {
+    let v = assignment();
+    while (isOp(',')) {
+      p++;
+      v = assignment();
+    }
+    return v;
+  };
+
+  if (peek().k === 'end') return 0n;
+  const v = comma();
+  if (peek().k !== 'end') throw new ArithError('arithmetic syntax error');
+  return v;
+}

@@ -1,0 +1,967 @@
+/**
+ * The lab shell's interpreter: runs the syntax tree of parse.ts the way busybox ash (1.35, the
+ * oracle VM's shell) does, with its error texts. Every step is a generator (see wait.ts) so that a
+ * background job can be parked where its dd blocks and resumed later; in the foreground a wait
+ * runs the simulated clock instead.
+ *
+ * What ash does and the lab copies: a failed expansion (`$((1/0))`, `${x:?}`) or an error in a
+ * special builtin ends the shell it happens in (the script, or the subshell); a syntax error ends
+ * the script; `break`/`continue` outside a loop are ignored; a `return` outside a function ends the
+ * script; pipeline stages, `( )`, `$( )` and background jobs run in a copy of the shell's state.
+ */
+import type { Machine } from '../model/machine.js';
+import type { Command, FunctionDefinition, List, Pipeline, Redirection, SimpleCommand, Word, WordPart, AndOr } from './ast.js';
+import { ArithError, evaluate } from './arith.js';
+import { echoBuiltin, printfBuiltin, testBuiltin, type BuiltinResult, type FileProbe } from './builtins.js';
+import type { CommandIo } from './context.js';
+import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, removePattern, splitFields, type Segment } from './expand.js';
+import { bufferSink, concatBytes, InputStream, writeSink, type Sink, type Streams } from './io.js';
+import { Scheduler, type JobRecord } from './jobs.js';
+import { Parser, ShellSyntaxError } from './parse.js';
+import { latin1Text } from './text-tools.js';
+import type { Steps } from './wait.js';
+
+/** What the interpreter needs from the lab around it. */
+export interface Host {
+  readonly machine: Machine;
+  readonly files: FileProbe;
+  /** The shell's own output (its terminal): stdout and stderr interleaved, as the oracle prints. */
+  terminal(text: string): void;
+  /** Runs a command that is not a shell builtin; null when the lab knows no command by that name. */
+  command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null;
+  /** Opens a file for `>` or `>>`: a sink, or the reason it cannot (ash's wording). */
+  openOutput(path: string, append: boolean): Sink | string;
+  /** Reads a file for `<`: its bytes, or the reason it cannot (ash's wording). */
+  readInput(path: string): Uint8Array | string;
+  /** Applies text written to a module parameter when its redirection closes; an error text if refused. */
+  closeParam(text: string): string | null;
+}
+
+/** Ends the shell the signal is raised in, with this status. */
+export class ExitSignal {
+  constructor(
+    readonly status: number,
+    /** Raised by `exit` itself, not by an error that ends a non-interactive shell. */
+    readonly explicit = false,
+  ) {}
+}
+
+class LoopSignal {
+  constructor(
+    public levels: number,
+    readonly continues: boolean,
+  ) {}
+}
+
+class ReturnSignal {
+  constructor(readonly status: number) {}
+}
+
+/**
+ * A shell's state: copied for subshells, shared by everything that runs in the same shell. Plain
+ * data (Maps, arrays and syntax trees), so that a snapshot of the lab can hold it.
+ */
+export interface ShellState {
+  readonly vars: Map<string, string>;
+  readonly functions: Map<string, FunctionDefinition>;
+  positional: string[];
+  /** `$?`. */
+  status: number;
+  errexit: boolean;
+  xtrace: boolean;
+  /** `$!`. */
+  lastBackgroundPid: number | null;
+}
+
+/** The top-level shell's state, which also keeps the record of its background jobs. */
+export type RootState = ShellState & JobRecord;
+
+export function initialState(): RootState {
+  return {
+    vars: new Map([
+      ['IFS', DEFAULT_IFS],
+      ['PATH', '/bin:/sbin'],
+    ]),
+    functions: new Map(),
+    positional: [],
+    status: 0,
+    errexit: false,
+    xtrace: false,
+    lastBackgroundPid: null,
+    nextJobId: 1,
+    finishedJobs: new Map(),
+  };
+}
+
+function cloneState(s: ShellState): ShellState {
+  return {
+    vars: new Map(s.vars),
+    functions: new Map(s.functions),
+    positional: [...s.positional],
+    status: s.status,
+    errexit: s.errexit,
+    xtrace: s.xtrace,
+    lastBackgroundPid: s.lastBackgroundPid,
+  };
+}
+
+interface FunctionScope {
+  /** Variables made local, with the value to restore on return (undefined: was unset). */
+  readonly saved: Map<string, string | undefined>;
+}
+
+/** Where a command runs: its shell, its streams, and the constructs around it. */
+interface Frame {
+  readonly env: ShellState;
+  readonly io: Streams;
+  readonly fn: FunctionScope | null;
+  readonly loops: number;
+  /** In an `if`/`while` condition or before `&&`/`||`: `set -e` does not apply. */
+  readonly condition: boolean;
+}
+
+const SPECIAL_BUILTINS = new Set([':', '.', 'break', 'continue', 'eval', 'exec', 'exit', 'export', 'readonly', 'return', 'set', 'shift', 'unset', 'local', 'trap', 'source']);
+const REGULAR_BUILTINS = new Set(['echo', 'printf', 'test', '[', '[[', 'true', 'false', 'read', 'wait', 'pwd', 'cd', 'let', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
+const NOT_IN_LAB = new Set(['trap', '.', 'source', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
+
+export interface InterpreterOptions {
+  /** `$0` and the prefix of ash's error messages (`/scenario.sh: line 3: ...`). */
+  readonly scriptName: string;
+  /** `$$`: fixed, so that scripts print the same every run. */
+  readonly pid: number;
+}
+
+export class Interpreter {
+  readonly scheduler: Scheduler;
+  private readonly main: Frame;
+  /** The line of the command running now, for error messages and $LINENO. */
+  private lineno = 0;
+  /** The status of the last command substitution of the command being expanded. */
+  private substitutionStatus: number | null = null;
+
+  constructor(
+    private readonly host: Host,
+    readonly state: RootState,
+    private readonly options: InterpreterOptions,
+  ) {
+    this.scheduler = new Scheduler(host.machine, options.pid, state);
+    const terminal: Sink = { kind: 'terminal' };
+    this.main = { env: state, io: { stdin: InputStream.empty(), out: terminal, err: terminal }, fn: null, loops: 0, condition: false };
+  }
+
+  // ------------------------------------------------------------------ entry points
+
+  /**
+   * Runs one top-level command in the foreground, to completion (waits run the clock). Returns
+   * the exit status when the script has ended (`exit`, a fatal error), or null to go on.
+   */
+  runTopLevel(list: List): { status: number; explicit: boolean } | null {
+    const steps = this.runList(list, this.main);
+    try {
+      this.drive(steps);
+      this.scheduler.runReady();
+      return null;
+    } catch (e) {
+      if (e instanceof ExitSignal) return { status: e.status, explicit: e.explicit };
+      // ash ends a script at a `return` outside any function.
+      if (e instanceof ReturnSignal) return { status: e.status, explicit: true };
+      if (e instanceof LoopSignal) return null;
+      throw e;
+    }
+  }
+
+  /** Reports a syntax error the way ash does (it then ends the script). */
+  syntaxError(error: ShellSyntaxError): void {
+    this.lineno = error.line;
+    this.state.status = 2;
+    this.message(this.main, error.text);
+  }
+
+  /** Runs steps in the foreground: every wait is served by running the clock and ready jobs. */
+  drive<T>(steps: Steps<T>): T {
+    let r = steps.next(true);
+    while (!r.done) r = steps.next(this.scheduler.waitFor(r.value));
+    return r.value;
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  private write(sink: Sink, data: Uint8Array | string): void {
+    writeSink(sink, data, (t) => this.host.terminal(t));
+  }
+
+  /** ash's error line: `<script>: line N: text`. */
+  private message(f: Frame, text: string): void {
+    this.write(f.io.err, `${this.options.scriptName}: line ${this.lineno}: ${text}\n`);
+  }
+
+  /** ash's error line for a builtin: `<script>: name: line N: text`. */
+  private builtinMessage(f: Frame, name: string, text: string): void {
+    this.write(f.io.err, `${this.options.scriptName}: ${name}: line ${this.lineno}: ${text}\n`);
+  }
+
+  /** An error that ends the shell it happens in (a non-interactive ash raises it to the top). */
+  private fatal(f: Frame, text: string, status = 2): never {
+    this.message(f, text);
+    throw new ExitSignal(status);
+  }
+
+  // ------------------------------------------------------------------ lists and pipelines
+
+  private *runList(list: List, f: Frame): Steps<number> {
+    let status = f.env.status;
+    for (const item of list) {
+      if (item.background) {
+        this.spawn(item.andOr, f, item.line);
+        status = 0;
+        f.env.status = 0;
+        continue;
+      }
+      status = yield* this.runAndOr(item.andOr, f);
+    }
+    return status;
+  }
+
+  private spawn(andOr: AndOr, f: Frame, line: number): void {
+    const env = cloneState(f.env);
+    // Without job control, a background job's standard input is /dev/null (POSIX 2.9.3).
+    const jf: Frame = { env, io: { stdin: InputStream.empty(), out: f.io.out, err: f.io.err }, fn: f.fn, loops: 0, condition: false };
+    const self = this;
+    function* job(): Steps<number> {
+      try {
+        return yield* self.runAndOr(andOr, jf);
+      } catch (e) {
+        return self.subshellStatus(e);
+      }
+    }
+    const j = this.scheduler.spawn(`job at line ${line}`, job());
+    f.env.lastBackgroundPid = j.pid;
+  }
+
+  /** The status a subshell ends with when a signal leaves it. */
+  private subshellStatus(e: unknown): number {
+    if (e instanceof ExitSignal || e instanceof ReturnSignal) return e.status;
+    if (e instanceof LoopSignal) return 0;
+    throw e;
+  }
+
+  private *runAndOr(andOr: AndOr, f: Frame): Steps<number> {
+    const cond: Frame = f.condition ? f : { ...f, condition: true };
+    let status = yield* this.runPipeline(andOr.first, andOr.rest.length > 0 ? cond : f);
+    for (let i = 0; i < andOr.rest.length; i++) {
+      const { op, pipeline } = andOr.rest[i]!;
+      if ((op === '&&') !== (status === 0)) continue;
+      status = yield* this.runPipeline(pipeline, i === andOr.rest.length - 1 ? f : cond);
+    }
+    return status;
+  }
+
+  private *runPipeline(p: Pipeline, f: Frame): Steps<number> {
+    let status = 0;
+    if (p.commands.length === 1) {
+      status = yield* this.runCommand(p.commands[0]!, p.negate ? { ...f, condition: true } : f);
+    } else {
+      // The lab runs the stages in turn, each one's output buffered for the next; every stage
+      // runs in a subshell, as in ash.
+      let input = f.io.stdin;
+      for (let i = 0; i < p.commands.length; i++) {
+        const last = i === p.commands.length - 1;
+        const buffer = bufferSink();
+        const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err }, condition: true };
+        try {
+          status = yield* this.runCommand(p.commands[i]!, sub);
+        } catch (e) {
+          status = this.subshellStatus(e);
+        }
+        if (!last) input = new InputStream(concatBytes(buffer.chunks));
+      }
+    }
+    if (p.negate) status = status === 0 ? 1 : 0;
+    f.env.status = status;
+    if (status !== 0 && f.env.errexit && !f.condition && !p.negate) throw new ExitSignal(status);
+    return status;
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private *runCommand(cmd: Command, f: Frame): Steps<number> {
+    this.lineno = cmd.line;
+    switch (cmd.type) {
+      case 'simple':
+        return yield* this.runSimple(cmd, f);
+      case 'function':
+        f.env.functions.set(cmd.name, cmd);
+        return 0;
+      default: {
+        const r = yield* this.openRedirections(cmd.redirections, f);
+        if (typeof r === 'string') {
+          this.message(f, r);
+          return 1;
+        }
+        const g: Frame = { ...f, io: r.io };
+        try {
+          return yield* this.runCompound(cmd, g);
+        } finally {
+          this.closeRedirections(r.params, g, null);
+        }
+      }
+    }
+  }
+
+  private *runCompound(cmd: Exclude<Command, SimpleCommand | FunctionDefinition>, f: Frame): Steps<number> {
+    const cond: Frame = { ...f, condition: true };
+    switch (cmd.type) {
+      case 'group':
+        return yield* this.runList(cmd.body, f);
+      case 'subshell': {
+        const sub: Frame = { ...f, env: cloneState(f.env) };
+        try {
+          const status = yield* this.runList(cmd.body, sub);
+          return status;
+        } catch (e) {
+          const status = this.subshellStatus(e);
+          f.env.status = status;
+          return status;
+        }
+      }
+      case 'if': {
+        for (const clause of cmd.clauses) {
+          const c = yield* this.runList(clause.condition, cond);
+          if (c === 0) return yield* this.runList(clause.body, f);
+        }
+        if (cmd.elseBody !== null) return yield* this.runList(cmd.elseBody, f);
+        f.env.status = 0;
+        return 0;
+      }
+      case 'while':
+      case 'until': {
+        let status = 0;
+        const body: Frame = { ...f, loops: f.loops + 1 };
+        for (;;) {
+          const c = yield* this.runList(cmd.condition, { ...cond, loops: f.loops + 1 });
+          if ((c === 0) === (cmd.type === 'until')) break;
+          const r = yield* this.loopBody(cmd.body, body);
+          status = r.status;
+          if (r.stop) break;
+        }
+        f.env.status = status;
+        return status;
+      }
+      case 'for': {
+        const items = cmd.words === null ? [...f.env.positional] : yield* this.expandFields(cmd.words, f);
+        let status = 0;
+        const body: Frame = { ...f, loops: f.loops + 1 };
+        for (const item of items) {
+          f.env.vars.set(cmd.name, item);
+          const r = yield* this.loopBody(cmd.body, body);
+          status = r.status;
+          if (r.stop) break;
+        }
+        f.env.status = status;
+        return status;
+      }
+      case 'case': {
+        const subject = joinSegments(yield* this.expandSegments(cmd.subject.parts, f));
+        for (const item of cmd.items) {
+          for (const pattern of item.patterns) {
+            const source = patternSource(yield* this.expandSegments(pattern.parts, f));
+            if (matchesPattern(subject, source)) {
+              if (item.body.length === 0) {
+                f.env.status = 0;
+                return 0;
+              }
+              return yield* this.runList(item.body, f);
+            }
+          }
+        }
+        f.env.status = 0;
+        return 0;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  /** One pass of a loop body; `stop` when a `break` ends the loop. */
+  private *loopBody(body: List, f: Frame): Steps<{ status: number; stop: boolean }> {
+    try {
+      return { status: yield* this.runList(body, f), stop: false };
+    } catch (e) {
+      if (!(e instanceof LoopSignal)) throw e;
+      if (e.levels > 1) {
+        e.levels--;
+        throw e;
+      }
+      return { status: 0, stop: !e.continues };
+    }
+  }
+
+  private *runSimple(cmd: SimpleCommand, f: Frame): Steps<number> {
+    this.substitutionStatus = null;
+    const fields = yield* this.expandFields(cmd.words, f);
+    const assignments: Array<[string, string]> = [];
+    for (const a of cmd.assignments) assignments.push([a.name, joinSegments(yield* this.expandSegments(a.value.parts, f))]);
+    this.lineno = cmd.line;
+    if (fields.length === 0) {
+      for (const [k, v] of assignments) f.env.vars.set(k, v);
+      const r = yield* this.openRedirections(cmd.redirections, f);
+      if (typeof r === 'string') {
+        this.message(f, r);
+        f.env.status = 1;
+        return 1;
+      }
+      const status = this.closeRedirections(r.params, f, null) ?? this.substitutionStatus ?? 0;
+      this.scheduler.runReady();
+      return status;
+    }
+    if (f.env.xtrace) this.write(f.io.err, `+ ${fields.join(' ')}\n`);
+    const name = fields[0]!;
+    const args = fields.slice(1);
+    const special = SPECIAL_BUILTINS.has(name);
+    const r = yield* this.openRedirections(cmd.redirections, f);
+    if (typeof r === 'string') {
+      this.message(f, r);
+      // A special builtin whose redirection fails ends the shell (POSIX 2.8.1).
+      if (special) throw new ExitSignal(1);
+      return 1;
+    }
+    const g: Frame = { ...f, io: r.io };
+    let status: number;
+    try {
+      status = yield* this.invoke(name, args, assignments, g, special);
+    } finally {
+      const closed = this.closeRedirections(r.params, g, name);
+      if (closed !== null) status = closed;
+    }
+    this.scheduler.runReady();
+    return status;
+  }
+
+  private *invoke(name: string, args: string[], assignments: ReadonlyArray<[string, string]>, f: Frame, special: boolean): Steps<number> {
+    if (special) {
+      // Assignments before a special builtin stay (POSIX 2.14).
+      for (const [k, v] of assignments) f.env.vars.set(k, v);
+      return yield* this.specialBuiltin(name, args, f);
+    }
+    const fn = f.env.functions.get(name);
+    if (fn !== undefined || REGULAR_BUILTINS.has(name)) {
+      // Assignments before a function or builtin last as long as it runs.
+      const saved = assignments.map(([k]) => [k, f.env.vars.get(k)] as const);
+      for (const [k, v] of assignments) f.env.vars.set(k, v);
+      try {
+        return fn !== undefined ? yield* this.callFunction(fn, args, f) : yield* this.builtin(name, args, f);
+      } finally {
+        for (const [k, v] of saved) {
+          if (v === undefined) f.env.vars.delete(k);
+          else f.env.vars.set(k, v);
+        }
+      }
+    }
+    let stdin: Uint8Array | null = null;
+    const io: CommandIo = {
+      get stdin(): Uint8Array {
+        stdin ??= f.io.stdin.readAll();
+        return stdin;
+      },
+      out: (data) => this.write(f.io.out, data),
+      err: (text) => this.write(f.io.err, text),
+    };
+    const steps = this.host.command(name, args, io);
+    if (steps === null) {
+      this.message(f, `${name}: not found`);
+      return 127;
+    }
+    return yield* steps;
+  }
+
+  private *callFunction(fn: FunctionDefinition, args: string[], f: Frame): Steps<number> {
+    const savedPositional = f.env.positional;
+    f.env.positional = args;
+    const scope: FunctionScope = { saved: new Map() };
+    try {
+      return yield* this.runCommand(fn.body, { ...f, fn: scope, loops: 0 });
+    } catch (e) {
+      if (e instanceof ReturnSignal) {
+        f.env.status = e.status;
+        return e.status;
+      }
+      throw e;
+    } finally {
+      f.env.positional = savedPositional;
+      for (const [k, v] of scope.saved) {
+        if (v === undefined) f.env.vars.delete(k);
+        else f.env.vars.set(k, v);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ redirections
+
+  private *openRedirections(
+    redirections: readonly Redirection[],
+    f: Frame,
+  ): Steps<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
+    let { stdin, out, err } = f.io;
+    const params: Array<Sink & { kind: 'param' }> = [];
+    for (const r of redirections) {
+      if (r.op === '<<' || r.op === '<<-') {
+        const text = joinSegments(yield* this.expandSegments(r.target.parts, f));
+        stdin = new InputStream(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff));
+        continue;
+      }
+      const target = joinSegments(yield* this.expandSegments(r.target.parts, f));
+      if (r.op === '>&' || r.op === '<&') {
+        if (target === '-') return `${r.fd}: closing descriptors is not supported in the lab`;
+        const from = target === '1' ? out : target === '2' ? err : null;
+        if (target === '0' && r.fd === 0) continue;
+        if (from === null) return `${target}: Bad file descriptor`;
+        if (r.fd === 1) out = from;
+        else if (r.fd === 2) err = from;
+        continue;
+      }
+      if (r.fd > 2) return `${r.fd}${r.op}${target}: the lab shell has file descriptors 0, 1 and 2 only`;
+      if (r.op === '<' || r.op === '<>') {
+        const data = this.host.readInput(target);
+        if (typeof data === 'string') return `can't open ${target}: ${data}`;
+        stdin = new InputStream(data);
+        continue;
+      }
+      const sink = this.host.openOutput(target, r.op === '>>');
+      if (typeof sink === 'string') return `can't create ${target}: ${sink}`;
+      if (sink.kind === 'param') params.push(sink);
+      if (r.op === '&>') {
+        out = sink;
+        err = sink;
+      } else if (r.fd === 2) err = sink;
+      else out = sink;
+    }
+    return { io: { stdin, out, err }, params };
+  }
+
+  /** Applies module parameters written through redirections; a status when that failed. */
+  private closeRedirections(params: ReadonlyArray<Sink & { kind: 'param' }>, f: Frame, command: string | null): number | null {
+    let status: number | null = null;
+    for (const p of params) {
+      const error = this.host.closeParam(p.text);
+      if (error !== null) {
+        if (command === 'echo' || command === 'printf') this.write(f.io.err, `${this.options.scriptName}: line ${this.lineno}: ${command}: write error: ${error}\n`);
+        else this.write(f.io.err, `${command ?? 'sh'}: write error: ${error}\n`);
+        status = 1;
+      }
+    }
+    return status;
+  }
+
+  // ------------------------------------------------------------------ expansion
+
+  private *expandFields(words: readonly Word[], f: Frame): Steps<string[]> {
+    const out: string[] = [];
+    const ifs = f.env.vars.get('IFS') ?? DEFAULT_IFS;
+    for (const w of words) out.push(...splitFields(yield* this.expandSegments(w.parts, f), ifs));
+    return out;
+  }
+
+  private *expandSegments(parts: readonly WordPart[], f: Frame): Steps<Segment[]> {
+    const out: Segment[] = [];
+    for (const p of parts) {
+      switch (p.kind) {
+        case 'lit':
+          out.push({ kind: 'text', text: p.text, quoted: p.quoted, split: false });
+          break;
+        case 'param':
+          out.push(...(yield* this.expandParam(p, f)));
+          break;
+        case 'cmdsub': {
+          const text = yield* this.commandSubstitution(p.body, f);
+          out.push({ kind: 'text', text, quoted: p.quoted, split: !p.quoted });
+          break;
+        }
+        case 'arith': {
+          const expr = joinSegments(yield* this.expandSegments(p.expr.parts, f));
+          let value: bigint;
+          try {
+            value = evaluate(expr, { get: (n) => this.lookup(n, f), set: (n, v) => f.env.vars.set(n, v) });
+          } catch (e) {
+            if (e instanceof ArithError) this.fatal(f, e.message);
+            throw e;
+          }
+          out.push({ kind: 'text', text: value.toString(), quoted: p.quoted, split: !p.quoted });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+
+  /** A variable or special parameter; undefined when unset. */
+  private lookup(name: string, f: Frame): string | undefined {
+    const env = f.env;
+    switch (name) {
+      case '?':
+        return String(env.status);
+      case '#':
+        return String(env.positional.length);
+      case '@':
+      case '*':
+        return env.positional.join(' ');
+      case '$':
+        return String(this.options.pid);
+      case '!':
+        return env.lastBackgroundPid === null ? undefined : String(env.lastBackgroundPid);
+      case '-':
+        return (env.errexit ? 'e' : '') + (env.xtrace ? 'x' : '');
+      case '0':
+        return this.options.scriptName;
+      case 'LINENO':
+        return String(this.lineno);
+      default:
+        if (/^[0-9]+$/.test(name)) return env.positional[Number(name) - 1];
+        return env.vars.get(name);
+    }
+  }
+
+  private *expandParam(p: Extract<WordPart, { kind: 'param' }>, f: Frame): Steps<Segment[]> {
+    const text = (t: string): Segment[] => [{ kind: 'text', text: t, quoted: p.quoted, split: !p.quoted }];
+    if ((p.name === '@' || p.name === '*') && p.op === null) {
+      const params = f.env.positional;
+      if (!p.quoted) return text(params.join(' '));
+      if (p.name === '*') return text(params.join((f.env.vars.get('IFS') ?? DEFAULT_IFS).slice(0, 1)));
+      const out: Segment[] = [];
+      params.forEach((v, i) => {
+        if (i > 0) out.push({ kind: 'break' });
+        out.push({ kind: 'text', text: v, quoted: true, split: false });
+      });
+      return out;
+    }
+    const value = this.lookup(p.name, f);
+    const arg = function* (self: Interpreter): Steps<string> {
+      return p.arg === null ? '' : joinSegments(yield* self.expandSegments(p.arg.parts, f));
+    };
+    switch (p.op) {
+      case null:
+        return text(value ?? '');
+      case 'len':
+        return text(String((value ?? '').length));
+      case '-':
+      case ':-':
+        return text(value === undefined || (p.op === ':-' && value === '') ? yield* arg(this) : value);
+      case '=':
+      case ':=': {
+        if (value === undefined || (p.op === ':=' && value === '')) {
+          const v = yield* arg(this);
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) this.fatal(f, `${p.name}: bad variable name`);
+          f.env.vars.set(p.name, v);
+          return text(v);
+        }
+        return text(value);
+      }
+      case '+':
+      case ':+':
+        return text(value === undefined || (p.op === ':+' && value === '') ? '' : yield* arg(this));
+      case '?':
+      case ':?': {
+        if (value === undefined || (p.op === ':?' && value === '')) {
+          const msg = yield* arg(this);
+          this.fatal(f, `${p.name}: ${msg !== '' ? msg : value === undefined ? 'parameter not set' : 'parameter null'}`);
+        }
+        return text(value);
+      }
+      case '#':
+      case '##':
+      case '%':
+      case '%%': {
+        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
+        return text(removePattern(value ?? '', source, p.op));
+      }
+      default:
+        return text(value ?? '');
+    }
+  }
+
+  /** `$(...)`: the body runs in a subshell; its output, less trailing newlines, is the value. */
+  private *commandSubstitution(body: List, f: Frame): Steps<string> {
+    const buffer = bufferSink();
+    const sub: Frame = { env: cloneState(f.env), io: { stdin: f.io.stdin, out: buffer, err: f.io.err }, fn: f.fn, loops: 0, condition: false };
+    const line = this.lineno;
+    let status: number;
+    try {
+      status = yield* this.runList(body, sub);
+    } catch (e) {
+      status = this.subshellStatus(e);
+    }
+    this.lineno = line;
+    this.substitutionStatus = status;
+    return latin1Text(concatBytes(buffer.chunks)).replace(/\n+$/, '');
+  }
+
+  // ------------------------------------------------------------------ builtins
+
+  private emit(f: Frame, r: BuiltinResult): number {
+    for (const [fd, text] of r.writes) this.write(fd === 1 ? f.io.out : f.io.err, text);
+    return r.status;
+  }
+
+  private *specialBuiltin(name: string, args: string[], f: Frame): Steps<number> {
+    switch (name) {
+      case ':':
+        return 0;
+      case 'break':
+      case 'continue': {
+        const n = args.length === 0 ? 1 : this.number(f, name, args[0]!);
+        if (n <= 0) {
+          this.builtinMessage(f, name, `Illegal number: ${args[0]}`);
+          throw new ExitSignal(2);
+        }
+        // ash ignores break and continue outside a loop.
+        if (f.loops === 0) return 0;
+        throw new LoopSignal(Math.min(n, f.loops), name === 'continue');
+      }
+      case 'exit': {
+        const status = args.length === 0 ? f.env.status : this.number(f, name, args[0]!);
+        throw new ExitSignal(status & 0xff, true);
+      }
+      case 'return': {
+        const status = args.length === 0 ? f.env.status : this.number(f, name, args[0]!);
+        throw new ReturnSignal(status & 0xff);
+      }
+      case 'shift': {
+        const n = args.length === 0 ? 1 : this.number(f, name, args[0]!);
+        if (n > f.env.positional.length) return 1;
+        f.env.positional = f.env.positional.slice(n);
+        return 0;
+      }
+      case 'export':
+      case 'readonly':
+        for (const a of args) {
+          if (a.startsWith('-')) continue;
+          const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
+          if (m === null) {
+            this.builtinMessage(f, name, `${a}: bad variable name`);
+            throw new ExitSignal(2);
+          }
+          if (m[2] !== undefined) f.env.vars.set(m[1]!, m[2]);
+        }
+        return 0;
+      case 'unset':
+        for (const a of args) {
+          if (a === '-v' || a === '-f') continue;
+          if (args.includes('-f')) f.env.functions.delete(a);
+          else f.env.vars.delete(a);
+        }
+        return 0;
+      case 'local':
+        if (f.fn === null) {
+          this.builtinMessage(f, name, 'not in a function');
+          throw new ExitSignal(2);
+        }
+        for (const a of args) {
+          const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/s.exec(a);
+          if (m === null) {
+            this.builtinMessage(f, name, `${a}: bad variable name`);
+            throw new ExitSignal(2);
+          }
+          if (!f.fn.saved.has(m[1]!)) f.fn.saved.set(m[1]!, f.env.vars.get(m[1]!));
+          if (m[2] !== undefined) f.env.vars.set(m[1]!, m[2]);
+        }
+        return 0;
+      case 'set':
+        return this.set(args, f);
+      case 'eval': {
+        const text = args.join(' ');
+        const parser = new Parser(text, this.lineno);
+        let status = 0;
+        for (let r = parser.next(); r !== null; r = parser.next()) {
+          if ('error' in r) {
+            this.message(f, r.error.text);
+            throw new ExitSignal(2);
+          }
+          status = yield* this.runList(r.list, f);
+        }
+        return status;
+      }
+      case 'exec':
+        if (args.length === 0) return 0;
+        this.builtinMessage(f, name, 'running a command with exec is not supported in the lab shell');
+        return 2;
+      default:
+        this.labUnsupported(f, name);
+        return 2;
+    }
+  }
+
+  private labUnsupported(f: Frame, name: string): void {
+    this.write(f.io.err, `sh: ${name}: not supported in the thinlab shell\n`);
+  }
+
+  /** A builtin's numeric argument; ash ends the shell on a bad one. */
+  private number(f: Frame, name: string, text: string): number {
+    if (!/^[0-9]+$/.test(text)) {
+      this.builtinMessage(f, name, `Illegal number: ${text}`);
+      throw new ExitSignal(2);
+    }
+    return Number(text);
+  }
+
+  private set(args: string[], f: Frame): number {
+    let k = 0;
+    for (; k < args.length; k++) {
+      const a = args[k]!;
+      if (a === '--') {
+        k++;
+        f.env.positional = args.slice(k);
+        return 0;
+      }
+      if (!/^[-+][a-zA-Z]+$/.test(a)) break;
+      const on = a[0] === '-';
+      for (const flag of a.slice(1)) {
+        if (flag === 'e') f.env.errexit = on;
+        else if (flag === 'x') f.env.xtrace = on;
+        else if (flag === 'u' || flag === 'f' || flag === 'C' || flag === 'v') {
+          // Accepted: -u (the lab's scripts never read unset variables on purpose), -f (no globbing anyway).
+        } else {
+          this.builtinMessage(f, 'set', `set -${flag} is not supported in the lab shell`);
+          return 2;
+        }
+      }
+    }
+    if (args.length === 0) {
+      const names = [...f.env.vars.keys()].sort();
+      for (const n of names) this.write(f.io.out, `${n}='${f.env.vars.get(n)!.replace(/'/g, "'\\''")}'\n`);
+      return 0;
+    }
+    if (k < args.length) f.env.positional = args.slice(k);
+    return 0;
+  }
+
+  private *builtin(name: string, args: string[], f: Frame): Steps<number> {
+    switch (name) {
+      case 'true':
+        return 0;
+      case 'false':
+        return 1;
+      case 'echo':
+        return this.emit(f, echoBuiltin(args));
+      case 'printf':
+        return this.emit(f, printfBuiltin(args));
+      case 'test':
+      case '[':
+        return this.emit(f, testBuiltin(name, args, this.host.files));
+      case '[[': {
+        if (args[args.length - 1] !== ']]') {
+          this.write(f.io.err, 'sh: missing ]]\n');
+          return 2;
+        }
+        return this.emit(f, testBuiltin('test', args.slice(0, -1), this.host.files));
+      }
+      case 'read':
+        return this.read(args, f);
+      case 'wait':
+        return yield* this.wait(args, f);
+      case 'pwd':
+        this.write(f.io.out, '/\n');
+        return 0;
+      case 'cd':
+        if (args.length === 0 || args[0] === '/') return 0;
+        this.builtinMessage(f, 'cd', `can't cd to ${args[0]}: the lab shell stays in /`);
+        return 2;
+      case 'let': {
+        let v = 0n;
+        for (const a of args) {
+          try {
+            v = evaluate(a, { get: (n) => this.lookup(n, f), set: (n, val) => f.env.vars.set(n, val) });
+          } catch (e) {
+            if (e instanceof ArithError) this.fatal(f, e.message);
+            throw e;
+          }
+        }
+        return v === 0n ? 1 : 0;
+      }
+      default:
+        if (NOT_IN_LAB.has(name)) {
+          this.labUnsupported(f, name);
+          return 2;
+        }
+        return 0;
+    }
+  }
+
+  /** `read [-r] NAME...`: one line of standard input split on IFS; the last name takes the rest. */
+  private read(args: string[], f: Frame): number {
+    let raw = false;
+    const names: string[] = [];
+    for (const a of args) {
+      if (a === '-r') raw = true;
+      else if (a.startsWith('-')) {
+        this.builtinMessage(f, 'read', `option ${a} is not supported in the lab shell`);
+        return 2;
+      } else names.push(a);
+    }
+    if (names.length === 0) names.push('REPLY');
+    let line = '';
+    let gotLine = false;
+    for (;;) {
+      const l = f.io.stdin.readLine();
+      if (l === null) break;
+      if (!raw && l.ended && l.text.endsWith('\\')) {
+        line += l.text.slice(0, -1);
+        continue;
+      }
+      line += l.text;
+      gotLine = l.ended;
+      break;
+    }
+    if (!raw) line = line.replace(/\\(.)/g, '$1');
+    const ifs = f.env.vars.get('IFS') ?? DEFAULT_IFS;
+    const white = [...ifs].filter((c) => ' \t\n'.includes(c));
+    let rest = line;
+    const trimStart = (s: string): string => {
+      let i = 0;
+      while (i < s.length && white.includes(s[i]!)) i++;
+      return s.slice(i);
+    };
+    rest = trimStart(rest);
+    for (let i = 0; i < names.length; i++) {
+      if (i === names.length - 1) {
+        let end = rest.length;
+        while (end > 0 && white.includes(rest[end - 1]!)) end--;
+        f.env.vars.set(names[i]!, rest.slice(0, end));
+        break;
+      }
+      let j = 0;
+      while (j < rest.length && !ifs.includes(rest[j]!)) j++;
+      f.env.vars.set(names[i]!, rest.slice(0, j));
+      rest = rest.slice(j);
+      if (rest !== '' && !white.includes(rest[0]!)) rest = rest.slice(1);
+      rest = trimStart(rest);
+    }
+    return gotLine ? 0 : 1;
+  }
+
+  /** `wait [PID...]`: runs the clock until the jobs have finished; the last one's status. */
+  private *wait(args: string[], f: Frame): Steps<number> {
+    const pids = args.length === 0 ? this.scheduler.unfinished().map((j) => j.pid) : [];
+    for (const a of args) {
+      const job = /^%[0-9]+$/.exec(a) ? this.scheduler.unfinished().find((j) => `%${j.id}` === a) : undefined;
+      const pid = job?.pid ?? Number(a);
+      if (!Number.isSafeInteger(pid) || this.scheduler.statusOf(pid) === undefined) return 127;
+      pids.push(pid);
+    }
+    if (pids.length === 0) return 0;
+    const ended = yield { kind: 'jobs', pids };
+    if (!ended) {
+      for (const j of this.scheduler.unfinished().filter((x) => pids.includes(x.pid))) {
+        this.write(
+          f.io.err,
+          `thinlab: wait: background job [${j.id}] (pid ${j.pid}) can never finish: it is blocked on I/O that nothing in the lab will ever complete ` +
+            `(a write the pool queued while out of data space, with no_space_timeout ${this.host.machine.noSpaceTimeoutSecs}); ` +
+            `a real shell would wait forever, thinlab stops waiting\n`,
+        );
+      }
+      return 127;
+    }
+    return args.length === 0 ? 0 : (this.scheduler.statusOf(pids[pids.length - 1]!) ?? 0);
+  }
+
+}

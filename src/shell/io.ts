@@ -1,0 +1,91 @@
+/**
+ * Where a command's bytes go and come from. The lab runs every command to completion before the
+ * next one (a pipeline's stages run in turn, each one's output buffered for the next), so a stream
+ * is a byte array with a read position, and an output is a sink that takes bytes as they come.
+ */
+import type { LabFile } from './fs.js';
+import { latin1Bytes, latin1Text } from './text-tools.js';
+
+/** Standard input shared by the commands that read it in turn (`while read l; do ...; done < f`). */
+export class InputStream {
+  private pos = 0;
+
+  constructor(private readonly data: Uint8Array) {}
+
+  static empty(): InputStream {
+    return new InputStream(new Uint8Array(0));
+  }
+
+  /** Everything not read yet (a command that reads to the end of its input). */
+  readAll(): Uint8Array {
+    const rest = this.data.subarray(this.pos);
+    this.pos = this.data.length;
+    return rest;
+  }
+
+  /** One line without its newline, or null at the end; `ended` tells whether a newline ended it. */
+  readLine(): { text: string; ended: boolean } | null {
+    if (this.pos >= this.data.length) return null;
+    let end = this.data.indexOf(10, this.pos);
+    const ended = end >= 0;
+    if (!ended) end = this.data.length;
+    const text = latin1Text(this.data.subarray(this.pos, end));
+    this.pos = ended ? end + 1 : end;
+    return { text, ended };
+  }
+}
+
+export type Sink =
+  | { readonly kind: 'terminal' }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'buffer'; readonly chunks: Uint8Array[] }
+  | { readonly kind: 'file'; readonly file: LabFile }
+  /** A module parameter: the text is applied when the redirection closes. */
+  | { readonly kind: 'param'; text: string };
+
+export const NULL_SINK: Sink = { kind: 'null' };
+export const TERMINAL: Sink = { kind: 'terminal' };
+
+export function bufferSink(): Sink & { kind: 'buffer' } {
+  return { kind: 'buffer', chunks: [] };
+}
+
+/** A command's three standard streams. */
+export interface Streams {
+  readonly stdin: InputStream;
+  readonly out: Sink;
+  readonly err: Sink;
+}
+
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Writes to a sink; `terminal` is the shell's own output, collected in order. */
+export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text: string) => void): void {
+  switch (sink.kind) {
+    case 'terminal':
+      terminal(typeof data === 'string' ? data : latin1Text(data));
+      break;
+    case 'buffer':
+      sink.chunks.push(typeof data === 'string' ? latin1Bytes(data) : data);
+      break;
+    case 'file': {
+      const bytes = typeof data === 'string' ? latin1Bytes(data) : data;
+      sink.file.writeBytes(sink.file.sizeBytes, bytes);
+      break;
+    }
+    case 'param':
+      sink.text += typeof data === 'string' ? data : latin1Text(data);
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * What a lab command waits for when it cannot finish at once. The lab is single-threaded and its
+ * clock is simulated, so a command that would block in the kernel is written as a generator that
+ * yields a Wait; whoever runs it decides what waiting means. In the foreground the shell runs the
+ * clock (and any background job that becomes runnable) until the wait ends; in a background job the
+ * job is parked and the script goes on, and the job resumes once its wait has ended.
+ */
+import type { IoTicket } from '../model/pool.js';
+
+export type Wait =
+  /** A bio the pool has not finished (queued while out of data space, or a flush). */
+  | { readonly kind: 'io'; readonly ticket: IoTicket }
+  /** `sleep`: until the simulated clock reaches this time. */
+  | { readonly kind: 'sleep'; readonly untilMs: number }
+  /** `wait`: until these background jobs have finished. */
+  | { readonly kind: 'jobs'; readonly pids: readonly number[] };
+
+/**
+ * A command that may wait. It is resumed with true when its wait ended, or false when nothing can
+ * ever end it (a write queued with no_space_timeout 0 and nothing left to run), so it can stop
+ * instead of hanging.
+ */
+export type Steps<T> = Generator<Wait, T, boolean>;

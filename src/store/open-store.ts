@@ -1,0 +1,52 @@
+/**
+ * Picks an adapter from a store URL. Only the CLI calls this, with a URL it got from argv or the
+ * environment; this module reads neither itself.
+ *
+ * - `sqlite:PATH`, `sqlite://PATH` or a plain path -> SQLite (`sqlite:///abs/path` keeps the slash);
+ * - `kurrentdb://...`, `esdb://...` (and the client's other schemes) -> KurrentDB;
+ * - any other `scheme:` -> STORE_BAD_URL.
+ *
+ * The KurrentDB adapter is imported on demand so that a SQLite run never loads the client and
+ * its native bridge.
+ */
+import type { EventStore } from './event-store.js';
+import { StoreError } from './errors.js';
+
+export type StoreLocation = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'kurrentdb'; readonly url: string };
+
+const KURRENT_SCHEMES = /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//i;
+/** A scheme is letters then `:`; a Windows drive letter (`C:\`) is one letter, so it is not mistaken for one. */
+const ANY_SCHEME = /^([a-z][a-z0-9+.-]+):/i;
+
+/** Parses a store URL without opening anything. */
+export function parseStoreUrl(url: string): StoreLocation {
+  if (typeof url !== 'string' || url.trim().length === 0) throw new StoreError('STORE_BAD_URL', 'the store URL is empty');
+  const trimmed = url.trim();
+  if (KURRENT_SCHEMES.test(trimmed)) return { kind: 'kurrentdb', url: trimmed };
+  const sqlite = /^sqlite:(\/\/)?(.*)$/i.exec(trimmed);
+  if (sqlite !== null) {
+    const path = sqlite[2]!;
+    if (path.length === 0) throw new StoreError('STORE_BAD_URL', `'${trimmed}' names no file: use sqlite:PATH`);
+    return { kind: 'sqlite', path };
+  }
+  const scheme = ANY_SCHEME.exec(trimmed)?.[1];
+  if (scheme !== undefined) {
+    throw new StoreError('STORE_BAD_URL', `unknown store scheme '${scheme}:' in '${redactUrl(trimmed)}': use sqlite:PATH, a file path, or kurrentdb://host:port`);
+  }
+  return { kind: 'sqlite', path: trimmed };
+}
+
+/** Opens the store a URL names. */
+export async function openStore(url: string): Promise<EventStore> {
+  const location = parseStoreUrl(url);
+  if (location.kind === 'sqlite') {
+    const { openSqliteStore } = await import('./sqlite/sqlite-event-store.js');
+    return openSqliteStore(location.path);
+  }
+  const { openKurrentStore } = await import('./kurrentdb/kurrentdb-event-store.js');
+  return openKurrentStore(location.url);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/(:\/\/)[^@/?]*@/, '$1***@');
+}
