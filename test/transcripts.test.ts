@@ -2,7 +2,8 @@
  * Every kernel transcript in fixtures/kernel (a script and what the real Linux dm-thin printed for
  * it, captured with shared/oracle/kernel-dm-thin) must come out of `thinlab sh` unchanged, except
  * for the used-metadata-blocks count in pool status lines, which the lab estimates
- * (docs/model.md says how, and how far off it is). Pool invariants are checked after every line.
+ * (docs/model.md says how, and how far off it is). Pool invariants are checked after every
+ * top-level command (a line, or the lines of a compound command such as a loop or a function).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,13 +26,13 @@ describe('kernel transcripts', () => {
       const expected = readFileSync(join(DIR, script.replace(/\.sh$/, '.out')), 'latin1');
       const shell = new LabShell();
       let output = '';
-      source.split('\n').forEach((line, index) => {
-        output += shell.runLine(line);
+      for (const step of shell.steps(source)) {
+        output += step.output;
         for (const pool of shell.machine.livePools()) {
           const problems = checkPoolInvariants(pool.md);
-          expect(problems, `invariants after line ${index + 1}: ${line}`).toEqual([]);
+          expect(problems, `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
         }
-      });
+      }
       expect(maskMetadataUsed(output)).toBe(maskMetadataUsed(expected));
     });
   }

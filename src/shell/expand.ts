@@ -19,7 +19,7 @@ export function splitFields(segments: readonly Segment[], ifs: string): string[]
   const fields: string[] = [];
   let current = '';
   let has = false;
-  const white = [...ifs].filter((c) => c === ' ' || c === '\t' || c === '\n');
+  const white: string[] = [...ifs].filter((c) => c === ' ' || c === '\t' || c === '\n');
   const other = [...ifs].filter((c) => !white.includes(c));
   for (const seg of segments) {
     if (seg.kind === 'break') {

@@ -1,6 +1,8 @@
 /**
  * Child process for the multi-process race test: appends `count` events to one stream with an
- * exact expected revision each time, retrying on conflict, then prints a JSON summary.
+ * exact expected revision each time, retrying on conflict, then prints a JSON summary. It pauses
+ * a millisecond between reading the revision and appending, like a command handler deciding, so
+ * that the other worker often appends in between and the conflict path really runs.
  * Usage: node --import tsx race-worker.ts DB_PATH STREAM WORKER_ID COUNT
  * It waits for a line on stdin before starting, so that every worker starts at once.
  */
@@ -22,6 +24,7 @@ input.close(); // An open stdin would keep the process alive after the last appe
 let conflicts = 0;
 for (let i = 0; i < count; ) {
   const last = await store.lastRevision(stream);
+  await new Promise((resolve) => setTimeout(resolve, 1));
   try {
     await store.append(stream, [{ type: 'Raced', version: 1, data: { worker, i }, timeMs: i }], last ?? 'no_stream');
     i++;
