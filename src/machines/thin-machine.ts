@@ -44,7 +44,17 @@ export const thinMachine = setup({
         SUSPEND: 'suspended',
       },
     },
-    suspended: { on: { RESUME: 'active', OPEN: { actions: 'open' } } },
+    // A suspended device can still be removed (its table closed) or get another opener.
+    suspended: {
+      on: {
+        RESUME: 'active',
+        OPEN: { actions: 'open' },
+        CLOSE: [
+          { guard: 'lastOpener', target: 'created', actions: 'close' },
+          { guard: 'moreOpeners', actions: 'close' },
+        ],
+      },
+    },
     deleted: { type: 'final' },
   },
 });

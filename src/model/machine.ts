@@ -125,7 +125,10 @@ export class Machine {
   readonly dictionary = new SectorDictionary();
   readonly ramdisks: RamDisk[] = [];
   private readonly devices = new Map<string, DmDevice>();
+  /** Where each live pool's metadata persists (the RAM disk under its metadata device). */
   private readonly pools = new Map<Storage, ThinPool>();
+  /** Live pools by metadata device, as the kernel's __pool_find looks them up. */
+  private readonly poolsByMetadataDev = new Map<BlockDev, ThinPool>();
   private readonly poolRefs = new Map<ThinPool, number>();
   private readonly poolTargets = new Map<ThinPool, DmDevice>();
   /** Kernel log lines with the simulated time they were written at. */
@@ -269,11 +272,13 @@ export class Machine {
     const start = Number(words[0]);
     const length = Number(words[1]);
     if (start !== 0) {
-      this.log(`table: ${devNumber(dev)}: first target must start at sector 0`);
+      this.log(`table: ${devNumber(dev)}: ${typeName}: Gap in table (-EINVAL)`);
+      this.log('ioctl: error adding target to table');
       return fail(Errno.EINVAL);
     }
     if (length === 0) {
       this.log(`table: ${devNumber(dev)}: zero-length target`);
+      this.log('ioctl: error adding target to table');
       return fail(Errno.EINVAL);
     }
     const args = words.slice(3);
@@ -364,7 +369,7 @@ export class Machine {
       features: p.features,
     };
     const storage = this.storageUnder(metadataDev);
-    let pool = storage === null ? undefined : this.pools.get(storage);
+    let pool = this.poolsByMetadataDev.get(metadataDev) ?? (storage === null ? undefined : this.pools.get(storage));
     const current = dev.live?.type === 'thin-pool' ? dev.live.pool : undefined;
     if (pool !== undefined && this.poolTargets.get(pool) !== dev) {
       return { ok: false, error: 'metadata device already in use by a pool', errno: Errno.EBUSY };
@@ -387,7 +392,10 @@ export class Machine {
         this.pools.set(storage, pool);
         storage.livePool = pool;
       }
+      this.poolsByMetadataDev.set(metadataDev, pool);
       this.poolTargets.set(pool, dev);
+    } else if (pool.mode === 'fail') {
+      return { ok: false, error: 'Error registering metadata threshold', errno: Errno.EINVAL };
     } else if (pool.dataBlockSizeSectors !== bs.value) {
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
     }
@@ -518,6 +526,7 @@ export class Machine {
     this.poolRefs.delete(pool);
     pool.close();
     this.poolTargets.delete(pool);
+    for (const [md, p] of this.poolsByMetadataDev) if (p === pool) this.poolsByMetadataDev.delete(md);
     for (const [storage, p] of this.pools) {
       if (p !== pool) continue;
       this.pools.delete(storage);
@@ -592,13 +601,17 @@ export class Machine {
     dev.inactive = null;
   }
 
-  /** DM_TARGET_MSG. */
-  message(dev: DmDevice, argv: readonly string[]): number {
+  /** DM_TARGET_MSG: the message goes to the target that holds `sector`. */
+  message(dev: DmDevice, argv: readonly string[], sector = 0): number {
     this.dmOperations++;
     const t = dev.live;
     if (t === null) return Errno.EINVAL;
     if (argv.length === 0) {
       this.log('ioctl: Empty message received.');
+      return Errno.EINVAL;
+    }
+    if (sector >= t.lengthSectors) {
+      this.log('ioctl: Target message sector outside device.');
       return Errno.EINVAL;
     }
     if (t.type !== 'thin-pool') {
@@ -757,6 +770,7 @@ export class Machine {
       storage.frozen = null;
     }
     this.pools.clear();
+    this.poolsByMetadataDev.clear();
     this.poolRefs.clear();
     this.poolTargets.clear();
     this.devices.clear();

@@ -82,6 +82,11 @@ export class ThinMetadata implements PageAccounting {
   heldRoot: HeldMetadataSnapshot | null = null;
   readonly spaceMap: DataSpaceMap;
   devices = new Map<number, ThinDevice>();
+  /**
+   * False until the first change after the metadata was opened: until then a commit writes
+   * nothing (the kernel's `in_service`), so a failed metadata device goes unnoticed.
+   */
+  inService = false;
   /** Pages of this generation may be changed in place; see {@link MappingTable}. */
   generation: number;
   /**
@@ -147,7 +152,13 @@ export class ThinMetadata implements PageAccounting {
   }
 
   get changedThisTransaction(): boolean {
-    return this.superblockDirty || this.spaceMap.changedThisTransaction || this.changedDevices > 0;
+    return (
+      this.superblockDirty ||
+      this.spaceMap.changedThisTransaction ||
+      this.changedDevices > 0 ||
+      this.messageAllocatedBlocks > 0 ||
+      this.undoPages > 0
+    );
   }
 
   // ---- PageAccounting: how the tables report changes to the estimate ----
@@ -464,6 +475,11 @@ export class ThinMetadata implements PageAccounting {
    * changed device's details, and five for the trees' upper levels and the space maps, which the
    * commit writes (measured on the oracle: 7 for a transaction that maps blocks in one leaf).
    */
+  /** The highest metadata block (exclusive) this transaction's commit would write. */
+  commitWriteEnd(): number {
+    return (this.metadataCursor % Math.max(this.metadataNrBlocks, 1)) + this.allocatedThisTransaction();
+  }
+
   private allocatedThisTransaction(): number {
     // Only mapping changes touch pages; a snapshot's details update is part of its message cost.
     const mappings = this.undoPages > 0;

@@ -202,6 +202,12 @@ export class ThinPool {
       this.bound = false;
     }
     const t = this.table;
+    if (this.mode === 'fail') {
+      // The metadata is unreachable: the size checks fail, and pool_preresume lets a pool in
+      // fail mode resume anyway so that queued I/O can be errored.
+      this.logPool('failed to retrieve data device size');
+      return OK_VOID;
+    }
     const newMode = this.bound ? this.mode : this.boundTableMode;
     this.bound = true;
     this.zeroNewBlocks = t.features.zeroNewBlocks;
@@ -328,13 +334,18 @@ export class ThinPool {
   /** The kernel's commit(): refused in the read-only modes; checks space afterwards. */
   commit(): boolean {
     if (this.isReadOnlyMode) return false;
-    // A transaction with no changes writes nothing, so a failed metadata device goes unnoticed.
-    if (!this.md.changedThisTransaction) {
+    // Until the first change since the metadata was opened, a commit writes nothing, so a failed
+    // metadata device goes unnoticed; after that every commit writes at least the superblock.
+    if (this.md.changedThisTransaction) this.md.inService = true;
+    if (!this.md.inService) {
       this.checkForMetadataSpace();
       this.checkForDataSpace();
       return true;
     }
-    if (!this.env.metadataDeviceWorks()) {
+    // An error target, or a device shorter than the blocks the commit writes, fails the commit.
+    const deviceBlocks = metadataDeviceBlocks(this.env.metadataDeviceSectors());
+    const shrunk = deviceBlocks < this.md.metadataNrBlocks && this.md.commitWriteEnd() > deviceBlocks;
+    if (!this.env.metadataDeviceWorks() || shrunk) {
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.EIO);
       return false;
     }
@@ -373,7 +384,8 @@ export class ThinPool {
 
   private abortTransaction(): void {
     this.logPool('aborting current metadata transaction');
-    if (!this.env.metadataDeviceWorks()) {
+    // The abort reads the superblock back (block 0), so only a device that fails every I/O fails it.
+    if (!this.env.metadataDeviceWorks() || this.env.metadataDeviceSectors() < METADATA_BLOCK_SECTORS) {
       this.logPool('failed to abort metadata transaction');
       this.setMode('fail');
     } else {
@@ -662,8 +674,11 @@ export class ThinPool {
   status(noFlush: boolean): string {
     if (this.mode === 'fail') return 'Fail';
     if (!noFlush && !this.suspended) this.commit();
-    // The commit may have failed and taken the pool to fail mode.
-    if ((this.mode as PoolMode) === 'fail') return 'Fail';
+    if ((this.mode as PoolMode) === 'fail') {
+      // The commit just failed for good: the statistics cannot be read this time.
+      this.logPool('dm_pool_get_metadata_transaction_id returned -22');
+      return 'Error';
+    }
     const md = this.md;
     const metaTotal = md.metadataNrBlocks;
     const metaUsed = metaTotal - md.freeMetadataBlocks();

@@ -59,7 +59,75 @@ export function restoreLab(bytes: Uint8Array): LabShell {
   return shell;
 }
 
-/** sha256 of the state's bytes: equal hashes mean byte-identical lab states. */
+/**
+ * sha256 of the lab state in a canonical form: equal hashes mean identical states. It is not the
+ * hash of the checkpoint bytes, because V8 writes a string as one-byte or two-byte depending on
+ * how the string was built, so equal states may serialise to different bytes. The walk records
+ * every value with its kind, and shared objects by the order they were first met, so sharing
+ * (a page owned by a snapshot and its origin) is part of the state too.
+ */
 export function stateHash(shell: LabShell): string {
-  return createHash('sha256').update(snapshotLab(shell)).digest('hex');
+  const hash = createHash('sha256');
+  const ids = new Map<object, number>();
+  const put = (tag: string, text = ''): void => {
+    hash.update(tag);
+    hash.update(String(text.length));
+    hash.update(':');
+    hash.update(text, 'utf8');
+  };
+  const walk = (v: unknown): void => {
+    if (v === null) return put('n');
+    switch (typeof v) {
+      case 'undefined':
+        return put('u');
+      case 'boolean':
+        return put('b', v ? '1' : '0');
+      case 'number':
+        return put('d', Object.is(v, -0) ? '-0' : String(v));
+      case 'bigint':
+        return put('B', v.toString());
+      case 'string':
+        return put('s', v);
+      case 'object':
+        break;
+      default:
+        return put('?', String(v));
+    }
+    const obj = v as object;
+    const id = ids.get(obj);
+    if (id !== undefined) return put('r', String(id));
+    ids.set(obj, ids.size);
+    if (ArrayBuffer.isView(obj)) {
+      put('t', obj.constructor.name);
+      hash.update(String(obj.byteLength));
+      hash.update(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
+      return;
+    }
+    if (Array.isArray(obj)) {
+      put('a', String(obj.length));
+      for (const x of obj) walk(x);
+      return;
+    }
+    if (obj instanceof Map) {
+      put('m', String(obj.size));
+      for (const [k, x] of obj) {
+        walk(k);
+        walk(x);
+      }
+      return;
+    }
+    if (obj instanceof Set) {
+      put('S', String(obj.size));
+      for (const x of obj) walk(x);
+      return;
+    }
+    const keys = Object.keys(obj);
+    put('o', String(keys.length));
+    for (const k of keys) {
+      put('k', k);
+      walk((obj as Record<string, unknown>)[k]);
+    }
+  };
+  walk(encodeGraph(shell, REGISTRY));
+  return hash.digest('hex');
 }

@@ -105,8 +105,14 @@ export class LifecycleTracker {
       if (next.thins.has(key)) continue;
       const actor = this.thins.get(key)!;
       const poolStillThere = next.pools.has(key.slice(0, key.lastIndexOf('/')));
-      // A thin that vanished while its pool stayed was deleted by a message: that must be legal.
-      if (poolStillThere) this.send(actor, { type: 'DELETE' }, `thin ${key}`, what);
+      // A thin that vanished while its pool stayed was deleted by a message. One command may
+      // close it (remove its device) and then delete it, so its openers are closed first; the
+      // delete must then be legal.
+      if (poolStillThere) {
+        const openers = this.last.thins.get(key)?.openCount ?? 0;
+        for (let n = 0; n < openers; n++) this.send(actor, { type: 'CLOSE' }, `thin ${key}`, what);
+        this.send(actor, { type: 'DELETE' }, `thin ${key}`, what);
+      }
       actor.stop();
       this.thins.delete(key);
     }

@@ -4,12 +4,23 @@
  * command has set `$?` and variables.
  */
 
-/** `${name op word}` operators; `len` is `${#name}`. */
-export type ParamOp = '-' | ':-' | '=' | ':=' | '+' | ':+' | '?' | ':?' | '#' | '##' | '%' | '%%' | 'len';
+/**
+ * `${name op word}` operators; `len` is `${#name}`. busybox ash (built with bash compatibility)
+ * also has `${name/pat/rep}` (`/`, `//`, `/#`, `/%`) and `${name:offset:length}` (`substr`).
+ */
+export type ParamOp = '-' | ':-' | '=' | ':=' | '+' | ':+' | '?' | ':?' | '#' | '##' | '%' | '%%' | 'len' | '/' | '//' | '/#' | '/%' | 'substr';
 
 export type WordPart =
   | { readonly kind: 'lit'; readonly text: string; readonly quoted: boolean }
-  | { readonly kind: 'param'; readonly name: string; readonly op: ParamOp | null; readonly arg: Word | null; readonly quoted: boolean }
+  | {
+      readonly kind: 'param';
+      readonly name: string;
+      readonly op: ParamOp | null;
+      readonly arg: Word | null;
+      /** The replacement of `${x/pat/rep}`, the length of `${x:offset:length}`. */
+      readonly arg2?: Word | null;
+      readonly quoted: boolean;
+    }
   | { readonly kind: 'cmdsub'; readonly body: List; readonly quoted: boolean }
   | { readonly kind: 'arith'; readonly expr: Word; readonly quoted: boolean };
 

@@ -53,7 +53,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/null') return { kind: 'null' };
   if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
   if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
-  const sys = /^\/sys\/block\/([a-z]+[0-9]+)\/queue\/([a-z_]+)$/.exec(path);
+  const sys = /^\/sys\/block\/([a-z]+-?[0-9]+)\/queue\/([a-z_]+)$/.exec(path);
   if (sys !== null) {
     const text = sysBlockText(ctx.machine, sys[1]!, sys[2]!);
     return text === null ? { kind: 'missing' } : { kind: 'text', text };

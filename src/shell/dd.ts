@@ -149,8 +149,15 @@ function parseOptions(argv: readonly string[]): DdOptions | string {
   return o;
 }
 
+/**
+ * How dd stops. busybox prints the record counts after a write error, but dies at once, without
+ * them, after a read error or a failed fsync (`bb_simple_perror_msg_and_die`).
+ */
 class DdFailure {
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly printCounts = true,
+  ) {}
 }
 
 /**
@@ -163,6 +170,7 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
   let r = steps.next(true);
   while (!r.done) {
     const wait = r.value;
+    // Nothing else runs here: a suspended device stays suspended, so only a queued bio can end.
     const ok = wait.kind === 'io' ? ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => wait.ticket.done) : false;
     r = steps.next(ok);
   }
@@ -221,7 +229,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
 
   try {
     for (let n = 0; o.count === null || n < o.count; n++) {
-      const chunk = readChunk(ctx, source, stdinBytes, inPos, o.ibs, o.directIn, inPath);
+      const chunk = yield* readChunk(ctx, source, stdinBytes, inPos, o.ibs, o.directIn, inPath);
       const len = bufLength(chunk);
       if (len === 0) break;
       inPos += len;
@@ -256,7 +264,11 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
       }
     }
   } catch (e) {
-    if (e instanceof DdFailure) return finish(e.message);
+    if (e instanceof DdFailure) {
+      if (e.printCounts) return finish(e.message);
+      io.err(`${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
   return finish(null);
@@ -287,7 +299,7 @@ function toBytes(b: Buf): Uint8Array {
   return dictionaryForBytes(b.tokens);
 }
 
-function readChunk(
+function* readChunk(
   ctx: ShellContext,
   source: PathTarget | { kind: 'stdin' },
   stdin: Uint8Array,
@@ -295,7 +307,7 @@ function readChunk(
   size: number,
   direct: boolean,
   path: string,
-): Buf {
+): Steps<Buf> {
   dictionaryForBytes = (t) => ctx.machine.dictionary.bytesOf(t);
   switch (source.kind) {
     case 'stdin':
@@ -318,7 +330,7 @@ function readChunk(
       return { bytes: source.file.readBytes(pos, n) };
     }
     case 'block':
-      return readBlock(ctx, source.dev, pos, size, direct, path);
+      return yield* readBlock(ctx, source.dev, pos, size, direct, path);
     case 'text': {
       const bytes = latin1Bytes(source.text);
       return { bytes: bytes.subarray(Math.min(pos, bytes.length), Math.min(pos + size, bytes.length)) };
@@ -328,27 +340,33 @@ function readChunk(
   }
 }
 
-function readBlock(ctx: ShellContext, dev: BlockDev, pos: number, size: number, direct: boolean, path: string): Buf {
+function* readBlock(ctx: ShellContext, dev: BlockDev, pos: number, size: number, direct: boolean, path: string): Steps<Buf> {
   const m = ctx.machine;
   const devBytes = m.sizeSectors(dev) * SECTOR_BYTES;
   const n = Math.max(0, Math.min(size, devBytes - pos));
   if (n === 0) return { bytes: new Uint8Array(0) };
   if (direct && (pos % SECTOR_BYTES !== 0 || n % SECTOR_BYTES !== 0)) {
-    throw new DdFailure(`dd: error reading '${path}': ${strerror(Errno.EINVAL)}`);
+    throw new DdFailure(`dd: ${path}: ${strerror(Errno.EINVAL)}`, false);
   }
   const first = Math.floor(pos / SECTOR_BYTES);
   const last = Math.ceil((pos + n) / SECTOR_BYTES);
-  const r = m.readSectors(dev, first, last - first);
-  if (!r.ok) throw new DdFailure(readFailure(path, r.errno));
+  let r = m.readSectors(dev, first, last - first);
+  // A read from a suspended device waits for its resume, as the write does.
+  while (!r.ok && r.errno === LAB_WOULD_BLOCK) {
+    const resumed = yield { kind: 'resume', dev };
+    if (!resumed) break;
+    r = m.readSectors(dev, first, last - first);
+  }
+  if (!r.ok) throw readFailure(path, r.errno);
   if (pos % SECTOR_BYTES === 0 && n % SECTOR_BYTES === 0) return { tokens: r.value };
   const bytes = m.dictionary.bytesOf(r.value);
   const skip = pos - first * SECTOR_BYTES;
   return { bytes: bytes.subarray(skip, skip + n) };
 }
 
-function readFailure(path: string, errno: number): string {
-  if (errno === LAB_WOULD_BLOCK) return `dd: error reading '${path}': the device is suspended; on a real machine the read would wait for a resume (thinlab stops it here)`;
-  return `dd: error reading '${path}': ${strerror(errno)}`;
+function readFailure(path: string, errno: number): DdFailure {
+  if (errno === LAB_WOULD_BLOCK) return new DdFailure(`dd: ${path}: the device is suspended; on a real machine the read would wait for a resume (thinlab stops it here)`, false);
+  return new DdFailure(`dd: ${path}: ${strerror(errno)}`, false);
 }
 
 /** Writes one output block; returns the bytes written (short at the end of a device). */
@@ -420,7 +438,13 @@ function* writeBlock(
     m.writeStorage(dev.storage, first, tokens, metadata);
     return n;
   }
-  const ticket = m.writeSectors(dev, first, tokens);
+  let ticket = m.writeSectors(dev, first, tokens);
+  // A suspended device holds the write until it is resumed: wait for that, then submit again.
+  while (ticket.done && ticket.errno === LAB_WOULD_BLOCK) {
+    const resumed = yield { kind: 'resume', dev };
+    if (!resumed) break;
+    ticket = m.writeSectors(dev, first, tokens);
+  }
   if (!ticket.done) {
     // The process sleeps on the bio; the caller decides how (see wait.ts).
     const released = yield { kind: 'io', ticket };

@@ -18,6 +18,9 @@ interface Flags {
   noTable: boolean;
 }
 
+/** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
+const DMSETUP_SHORT_OPTIONS = 'cCfG:hj:m:M:no:O:rS:u:U:vy'.replace(/:/g, '');
+
 function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, errno: number): number {
   io.err(`device-mapper: ${ioctl} ioctl on ${name} ${devNo} failed: ${strerror(errno)}\nCommand failed.\n`);
   return 1;
@@ -42,6 +45,10 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     else if (a === '--notable') flags.noTable = true;
     else if (a === '--noudevsync' || a === '--verifyudev' || a === '-v' || a === '--noheadings') {
       // Accepted and ignored: the lab has no udev.
+    } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
+      // getopt_long's own complaint (it scans every argument, even after the command's words).
+      io.err(`dmsetup: invalid option -- '${a[1]!}'\nCouldn't process command line.\n`);
+      return 1;
     } else if (a.startsWith('-')) {
       io.err(`dmsetup: unrecognized option '${a}' (not supported in the lab)\nCommand failed.\n`);
       return 1;
@@ -164,8 +171,12 @@ function message(m: Machine, args: string[], io: CommandIo): number {
   }
   const dev = m.device(name);
   if (dev === undefined) return ioctlFailed(io, 'message', name, '', Errno.ENXIO);
+  if (!/^[0-9]+$/.test(sector)) {
+    io.err(`Invalid sector '${sector}'.\nCommand failed.\n`);
+    return 1;
+  }
   const argv = words.join(' ').split(/\s+/).filter((w) => w !== '');
-  const r = m.message(dev, argv);
+  const r = m.message(dev, argv, Number(sector));
   return r === 0 ? 0 : ioctlFailed(io, 'message', name, '', r);
 }
 

@@ -117,3 +117,35 @@ export function removePattern(value: string, source: string, op: '#' | '##' | '%
   }
   return value;
 }
+
+/** `${x/p/r}` (first match), `${x//p/r}` (every match), `${x/#p/r}` (at the start), `${x/%p/r}` (at the end); matches are longest. */
+export function replacePattern(value: string, source: string, replacement: string, op: '/' | '//' | '/#' | '/%'): string {
+  if (source === '') return value;
+  const re = new RegExp(`^(?:${source})$`);
+  const longestAt = (start: number): number => {
+    for (let end = value.length; end > start; end--) if (re.test(value.slice(start, end))) return end;
+    return -1;
+  };
+  if (op === '/#') {
+    const end = longestAt(0);
+    return end < 0 ? value : replacement + value.slice(end);
+  }
+  if (op === '/%') {
+    for (let start = 0; start < value.length; start++) if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
+    return value;
+  }
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const end = longestAt(i);
+    if (end < 0) {
+      out += value[i];
+      i++;
+      continue;
+    }
+    out += replacement;
+    i = end;
+    if (op === '/') return out + value.slice(i);
+  }
+  return out;
+}

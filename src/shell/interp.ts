@@ -14,7 +14,7 @@ import type { Command, FunctionDefinition, List, Pipeline, Redirection, SimpleCo
 import { ArithError, evaluate } from './arith.js';
 import { echoBuiltin, printfBuiltin, testBuiltin, type BuiltinResult, type FileProbe } from './builtins.js';
 import type { CommandIo } from './context.js';
-import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, removePattern, splitFields, type Segment } from './expand.js';
+import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, removePattern, replacePattern, splitFields, type Segment } from './expand.js';
 import { bufferSink, concatBytes, InputStream, writeSink, type Sink, type Streams } from './io.js';
 import { Scheduler, type JobRecord } from './jobs.js';
 import { Parser, ShellSyntaxError } from './parse.js';
@@ -71,6 +71,10 @@ export interface ShellState {
   xtrace: boolean;
   /** `$!`. */
   lastBackgroundPid: number | null;
+  /** Trap actions by condition; only EXIT ever fires in the lab (no signals reach it). */
+  readonly traps: Map<string, string>;
+  /** Names made `readonly`. */
+  readonly readonly: Set<string>;
 }
 
 /** The top-level shell's state, which also keeps the record of its background jobs. */
@@ -88,6 +92,8 @@ export function initialState(): RootState {
     errexit: false,
     xtrace: false,
     lastBackgroundPid: null,
+    traps: new Map(),
+    readonly: new Set(),
     nextJobId: 1,
     finishedJobs: new Map(),
   };
@@ -102,6 +108,9 @@ function cloneState(s: ShellState): ShellState {
     errexit: s.errexit,
     xtrace: s.xtrace,
     lastBackgroundPid: s.lastBackgroundPid,
+    // A subshell starts with no traps set (POSIX 2.12).
+    traps: new Map(),
+    readonly: new Set(s.readonly),
   };
 }
 
@@ -113,16 +122,25 @@ interface FunctionScope {
 /** Where a command runs: its shell, its streams, and the constructs around it. */
 interface Frame {
   readonly env: ShellState;
+  /** Replaced only by `exec` with redirections and no command. */
   readonly io: Streams;
   readonly fn: FunctionScope | null;
   readonly loops: number;
   /** In an `if`/`while` condition or before `&&`/`||`: `set -e` does not apply. */
   readonly condition: boolean;
+  /** How errors name the shell: the script and its line numbers, or `sh` alone for `sh -c`. */
+  readonly naming: Naming;
+}
+
+interface Naming {
+  readonly name: string;
+  readonly lines: boolean;
 }
 
 const SPECIAL_BUILTINS = new Set([':', '.', 'break', 'continue', 'eval', 'exec', 'exit', 'export', 'readonly', 'return', 'set', 'shift', 'unset', 'local', 'trap', 'source']);
-const REGULAR_BUILTINS = new Set(['echo', 'printf', 'test', '[', '[[', 'true', 'false', 'read', 'wait', 'pwd', 'cd', 'let', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
-const NOT_IN_LAB = new Set(['trap', '.', 'source', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
+const TRAP_CONDITIONS = new Set(['EXIT', '0', 'HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'PIPE', 'ALRM', 'CHLD', 'ERR', '1', '2', '3', '13', '14', '15']);
+const REGULAR_BUILTINS = new Set(['sh', 'echo', 'printf', 'test', '[', '[[', 'true', 'false', 'read', 'wait', 'pwd', 'cd', 'let', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
+const NOT_IN_LAB = new Set(['.', 'source', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
 
 export interface InterpreterOptions {
   /** `$0` and the prefix of ash's error messages (`/scenario.sh: line 3: ...`). */
@@ -146,7 +164,14 @@ export class Interpreter {
   ) {
     this.scheduler = new Scheduler(host.machine, options.pid, state);
     const terminal: Sink = { kind: 'terminal' };
-    this.main = { env: state, io: { stdin: InputStream.empty(), out: terminal, err: terminal }, fn: null, loops: 0, condition: false };
+    this.main = {
+      env: state,
+      io: { stdin: InputStream.empty(), out: terminal, err: terminal },
+      fn: null,
+      loops: 0,
+      condition: false,
+      naming: { name: options.scriptName, lines: true },
+    };
   }
 
   // ------------------------------------------------------------------ entry points
@@ -180,8 +205,28 @@ export class Interpreter {
   /** Runs steps in the foreground: every wait is served by running the clock and ready jobs. */
   drive<T>(steps: Steps<T>): T {
     let r = steps.next(true);
-    while (!r.done) r = steps.next(this.scheduler.waitFor(r.value));
+    while (!r.done) {
+      const wait = r.value;
+      r = steps.next(this.keepingPlace(() => this.scheduler.waitFor(wait)));
+    }
     return r.value;
+  }
+
+  /** Runs jobs (which move this.lineno around) without losing the place of the command waiting. */
+  private keepingPlace<T>(run: () => T): T {
+    const line = this.lineno;
+    const substitution = this.substitutionStatus;
+    try {
+      return run();
+    } finally {
+      this.lineno = line;
+      this.substitutionStatus = substitution;
+    }
+  }
+
+  /** Lets parked jobs whose wait has ended run, between two commands of the script. */
+  private runReadyJobs(): void {
+    this.keepingPlace(() => this.scheduler.runReady());
   }
 
   // ------------------------------------------------------------------ messages
@@ -192,12 +237,14 @@ export class Interpreter {
 
   /** ash's error line: `<script>: line N: text`. */
   private message(f: Frame, text: string): void {
-    this.write(f.io.err, `${this.options.scriptName}: line ${this.lineno}: ${text}\n`);
+    const line = f.naming.lines ? `line ${this.lineno}: ` : '';
+    this.write(f.io.err, `${f.naming.name}: ${line}${text}\n`);
   }
 
   /** ash's error line for a builtin: `<script>: name: line N: text`. */
   private builtinMessage(f: Frame, name: string, text: string): void {
-    this.write(f.io.err, `${this.options.scriptName}: ${name}: line ${this.lineno}: ${text}\n`);
+    const line = f.naming.lines ? `line ${this.lineno}: ` : '';
+    this.write(f.io.err, `${f.naming.name}: ${name}: ${line}${text}\n`);
   }
 
   /** An error that ends the shell it happens in (a non-interactive ash raises it to the top). */
@@ -225,7 +272,7 @@ export class Interpreter {
   private spawn(andOr: AndOr, f: Frame, line: number): void {
     const env = cloneState(f.env);
     // Without job control, a background job's standard input is /dev/null (POSIX 2.9.3).
-    const jf: Frame = { env, io: { stdin: InputStream.empty(), out: f.io.out, err: f.io.err }, fn: f.fn, loops: 0, condition: false };
+    const jf: Frame = { ...f, env, io: { stdin: InputStream.empty(), out: f.io.out, err: f.io.err }, loops: 0, condition: false };
     const self = this;
     function* job(): Steps<number> {
       try {
@@ -267,7 +314,7 @@ export class Interpreter {
       for (let i = 0; i < p.commands.length; i++) {
         const last = i === p.commands.length - 1;
         const buffer = bufferSink();
-        const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err }, condition: true };
+        const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err } };
         try {
           status = yield* this.runCommand(p.commands[i]!, sub);
         } catch (e) {
@@ -352,7 +399,7 @@ export class Interpreter {
         let status = 0;
         const body: Frame = { ...f, loops: f.loops + 1 };
         for (const item of items) {
-          f.env.vars.set(cmd.name, item);
+          this.setVar(f, cmd.name, item);
           const r = yield* this.loopBody(cmd.body, body);
           status = r.status;
           if (r.stop) break;
@@ -402,19 +449,23 @@ export class Interpreter {
     const assignments: Array<[string, string]> = [];
     for (const a of cmd.assignments) assignments.push([a.name, joinSegments(yield* this.expandSegments(a.value.parts, f))]);
     this.lineno = cmd.line;
+    if (f.env.xtrace) {
+      const words = [...assignments.map(([k, v]) => `${k}=${xtraceQuote(v)}`), ...fields.map(xtraceQuote)];
+      this.write(f.io.err, `+ ${words.join(' ')}\n`);
+    }
     if (fields.length === 0) {
-      for (const [k, v] of assignments) f.env.vars.set(k, v);
       const r = yield* this.openRedirections(cmd.redirections, f);
       if (typeof r === 'string') {
         this.message(f, r);
         f.env.status = 1;
         return 1;
       }
+      for (const [k, v] of assignments) this.setVar(f, k, v);
       const status = this.closeRedirections(r.params, f, null) ?? this.substitutionStatus ?? 0;
-      this.scheduler.runReady();
+      this.runReadyJobs();
       return status;
     }
-    if (f.env.xtrace) this.write(f.io.err, `+ ${fields.join(' ')}\n`);
+
     const name = fields[0]!;
     const args = fields.slice(1);
     const special = SPECIAL_BUILTINS.has(name);
@@ -425,6 +476,12 @@ export class Interpreter {
       if (special) throw new ExitSignal(1);
       return 1;
     }
+    if (name === 'exec' && args.length === 0) {
+      // `exec >file 2>&1`: the redirections stay for the rest of this shell.
+      (f as { io: Streams }).io = r.io;
+      this.closeRedirections(r.params, f, name);
+      return 0;
+    }
     const g: Frame = { ...f, io: r.io };
     let status: number;
     try {
@@ -433,21 +490,21 @@ export class Interpreter {
       const closed = this.closeRedirections(r.params, g, name);
       if (closed !== null) status = closed;
     }
-    this.scheduler.runReady();
+    this.runReadyJobs();
     return status;
   }
 
   private *invoke(name: string, args: string[], assignments: ReadonlyArray<[string, string]>, f: Frame, special: boolean): Steps<number> {
     if (special) {
       // Assignments before a special builtin stay (POSIX 2.14).
-      for (const [k, v] of assignments) f.env.vars.set(k, v);
+      for (const [k, v] of assignments) this.setVar(f, k, v);
       return yield* this.specialBuiltin(name, args, f);
     }
     const fn = f.env.functions.get(name);
     if (fn !== undefined || REGULAR_BUILTINS.has(name)) {
       // Assignments before a function or builtin last as long as it runs.
       const saved = assignments.map(([k]) => [k, f.env.vars.get(k)] as const);
-      for (const [k, v] of assignments) f.env.vars.set(k, v);
+      for (const [k, v] of assignments) this.setVar(f, k, v);
       try {
         return fn !== undefined ? yield* this.callFunction(fn, args, f) : yield* this.builtin(name, args, f);
       } finally {
@@ -502,7 +559,13 @@ export class Interpreter {
     f: Frame,
   ): Steps<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
     let { stdin, out, err } = f.io;
+    let more = f.io.more;
     const params: Array<Sink & { kind: 'param' }> = [];
+    const setFd = (fd: number, sink: Sink): void => {
+      if (fd === 1) out = sink;
+      else if (fd === 2) err = sink;
+      else if (fd > 2) more = new Map([...(more ?? []), [fd, sink]]);
+    };
     for (const r of redirections) {
       if (r.op === '<<' || r.op === '<<-') {
         const text = joinSegments(yield* this.expandSegments(r.target.parts, f));
@@ -512,18 +575,19 @@ export class Interpreter {
       const target = joinSegments(yield* this.expandSegments(r.target.parts, f));
       if (r.op === '>&' || r.op === '<&') {
         if (target === '-') return `${r.fd}: closing descriptors is not supported in the lab`;
-        const from = target === '1' ? out : target === '2' ? err : null;
-        if (target === '0' && r.fd === 0) continue;
-        if (from === null) return `${target}: Bad file descriptor`;
-        if (r.fd === 1) out = from;
-        else if (r.fd === 2) err = from;
+        if (target === '0' || r.op === '<&') {
+          if (r.fd === 0 && target === '0') continue;
+          return `${target}: duplicating standard input is not supported in the lab`;
+        }
+        const from = target === '1' ? out : target === '2' ? err : /^[0-9]+$/.test(target) ? more?.get(Number(target)) : undefined;
+        if (from === undefined) return `${target}: Bad file descriptor`;
+        setFd(r.fd, from);
         continue;
       }
-      if (r.fd > 2) return `${r.fd}${r.op}${target}: the lab shell has file descriptors 0, 1 and 2 only`;
       if (r.op === '<' || r.op === '<>') {
         const data = this.host.readInput(target);
         if (typeof data === 'string') return `can't open ${target}: ${data}`;
-        stdin = new InputStream(data);
+        if (r.fd === 0) stdin = new InputStream(data);
         continue;
       }
       const sink = this.host.openOutput(target, r.op === '>>');
@@ -532,10 +596,9 @@ export class Interpreter {
       if (r.op === '&>') {
         out = sink;
         err = sink;
-      } else if (r.fd === 2) err = sink;
-      else out = sink;
+      } else setFd(r.fd, sink);
     }
-    return { io: { stdin, out, err }, params };
+    return { io: more === undefined ? { stdin, out, err } : { stdin, out, err, more }, params };
   }
 
   /** Applies module parameters written through redirections; a status when that failed. */
@@ -544,7 +607,7 @@ export class Interpreter {
     for (const p of params) {
       const error = this.host.closeParam(p.text);
       if (error !== null) {
-        if (command === 'echo' || command === 'printf') this.write(f.io.err, `${this.options.scriptName}: line ${this.lineno}: ${command}: write error: ${error}\n`);
+        if (command === 'echo' || command === 'printf') this.message(f, `${command}: write error: ${error}`);
         else this.write(f.io.err, `${command ?? 'sh'}: write error: ${error}\n`);
         status = 1;
       }
@@ -578,13 +641,7 @@ export class Interpreter {
         }
         case 'arith': {
           const expr = joinSegments(yield* this.expandSegments(p.expr.parts, f));
-          let value: bigint;
-          try {
-            value = evaluate(expr, { get: (n) => this.lookup(n, f), set: (n, v) => f.env.vars.set(n, v) });
-          } catch (e) {
-            if (e instanceof ArithError) this.fatal(f, e.message);
-            throw e;
-          }
+          const value = this.arithmetic(expr, f);
           out.push({ kind: 'text', text: value.toString(), quoted: p.quoted, split: !p.quoted });
           break;
         }
@@ -593,6 +650,26 @@ export class Interpreter {
       }
     }
     return out;
+  }
+
+  /** Sets a variable; a readonly one ends the shell, as in ash (`R: is read only`). */
+  private setVar(f: Frame, name: string, value: string, builtin?: string): void {
+    if (f.env.readonly.has(name)) {
+      if (builtin === undefined) this.message(f, `${name}: is read only`);
+      else this.builtinMessage(f, builtin, `${name}: is read only`);
+      throw new ExitSignal(2);
+    }
+    f.env.vars.set(name, value);
+  }
+
+  /** Evaluates `$((expr))`; an error ends the shell, as in ash. */
+  private arithmetic(expr: string, f: Frame): bigint {
+    try {
+      return evaluate(expr, { get: (n) => this.lookup(n, f), set: (n, v) => this.setVar(f, n, v) });
+    } catch (e) {
+      if (e instanceof ArithError) this.fatal(f, e.message);
+      throw e;
+    }
   }
 
   /** A variable or special parameter; undefined when unset. */
@@ -652,7 +729,7 @@ export class Interpreter {
         if (value === undefined || (p.op === ':=' && value === '')) {
           const v = yield* arg(this);
           if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) this.fatal(f, `${p.name}: bad variable name`);
-          f.env.vars.set(p.name, v);
+          this.setVar(f, p.name, v);
           return text(v);
         }
         return text(value);
@@ -675,6 +752,26 @@ export class Interpreter {
         const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
         return text(removePattern(value ?? '', source, p.op));
       }
+      case '/':
+      case '//':
+      case '/#':
+      case '/%': {
+        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
+        const replacement = p.arg2 == null ? '' : joinSegments(yield* this.expandSegments(p.arg2.parts, f));
+        return text(replacePattern(value ?? '', source, replacement, p.op));
+      }
+      case 'substr': {
+        const v = value ?? '';
+        const number = function* (self: Interpreter, w: Word): Steps<number> {
+          const expr = joinSegments(yield* self.expandSegments(w.parts, f));
+          return Number(self.arithmetic(expr, f));
+        };
+        let offset = p.arg === null ? 0 : yield* number(this, p.arg);
+        if (offset < 0) offset = Math.max(0, v.length + offset);
+        let length = p.arg2 == null ? v.length : yield* number(this, p.arg2);
+        if (length < 0) length = Math.max(0, v.length - offset + length);
+        return text(v.slice(offset, offset + length));
+      }
       default:
         return text(value ?? '');
     }
@@ -683,7 +780,7 @@ export class Interpreter {
   /** `$(...)`: the body runs in a subshell; its output, less trailing newlines, is the value. */
   private *commandSubstitution(body: List, f: Frame): Steps<string> {
     const buffer = bufferSink();
-    const sub: Frame = { env: cloneState(f.env), io: { stdin: f.io.stdin, out: buffer, err: f.io.err }, fn: f.fn, loops: 0, condition: false };
+    const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: f.io.stdin, out: buffer, err: f.io.err }, loops: 0, condition: false };
     const line = this.lineno;
     let status: number;
     try {
@@ -741,14 +838,18 @@ export class Interpreter {
             this.builtinMessage(f, name, `${a}: bad variable name`);
             throw new ExitSignal(2);
           }
-          if (m[2] !== undefined) f.env.vars.set(m[1]!, m[2]);
+          if (m[2] !== undefined) this.setVar(f, m[1]!, m[2], name);
+          if (name === 'readonly') f.env.readonly.add(m[1]!);
         }
         return 0;
       case 'unset':
         for (const a of args) {
           if (a === '-v' || a === '-f') continue;
           if (args.includes('-f')) f.env.functions.delete(a);
-          else f.env.vars.delete(a);
+          else if (f.env.readonly.has(a)) {
+            this.builtinMessage(f, name, `${a}: is read only`);
+            throw new ExitSignal(2);
+          } else f.env.vars.delete(a);
         }
         return 0;
       case 'local':
@@ -763,7 +864,7 @@ export class Interpreter {
             throw new ExitSignal(2);
           }
           if (!f.fn.saved.has(m[1]!)) f.fn.saved.set(m[1]!, f.env.vars.get(m[1]!));
-          if (m[2] !== undefined) f.env.vars.set(m[1]!, m[2]);
+          if (m[2] !== undefined) this.setVar(f, m[1]!, m[2], name);
         }
         return 0;
       case 'set':
@@ -781,6 +882,8 @@ export class Interpreter {
         }
         return status;
       }
+      case 'trap':
+        return this.trap(args, f);
       case 'exec':
         if (args.length === 0) return 0;
         this.builtinMessage(f, name, 'running a command with exec is not supported in the lab shell');
@@ -789,6 +892,50 @@ export class Interpreter {
         this.labUnsupported(f, name);
         return 2;
     }
+  }
+
+  /** `trap ACTION CONDITION...`; `trap` alone lists them. */
+  private trap(args: string[], f: Frame): number {
+    const traps = f.env.traps;
+    if (args.length === 0) {
+      for (const [cond, action] of traps) this.write(f.io.out, `trap -- '${action.replace(/'/g, "'\\''")}' ${cond}\n`);
+      return 0;
+    }
+    const reset = args.length === 1 || args[0] === '-';
+    const conditions = reset && args.length === 1 ? args : args.slice(1);
+    for (const c of conditions) {
+      const cond = c.replace(/^SIG/, '');
+      if (!TRAP_CONDITIONS.has(cond)) {
+        this.builtinMessage(f, 'trap', `${c}: invalid signal specification`);
+        return 1;
+      }
+      const key = cond === '0' ? 'EXIT' : cond;
+      if (reset) traps.delete(key);
+      else traps.set(key, args[0]!);
+    }
+    return 0;
+  }
+
+  /** Runs the EXIT trap once, when the script ends; returns the status the script ends with. */
+  runExitTrap(status: number): number {
+    const action = this.state.traps.get('EXIT');
+    if (action === undefined) return status;
+    this.state.traps.delete('EXIT');
+    this.state.status = status;
+    const parser = new Parser(action, this.lineno);
+    try {
+      for (let r = parser.next(); r !== null; r = parser.next()) {
+        if ('error' in r) {
+          this.message(this.main, r.error.text);
+          return 2;
+        }
+        this.drive(this.runList(r.list, this.main));
+      }
+    } catch (e) {
+      if (e instanceof ExitSignal || e instanceof ReturnSignal) return e.status;
+      if (!(e instanceof LoopSignal)) throw e;
+    }
+    return status;
   }
 
   private labUnsupported(f: Frame, name: string): void {
@@ -859,6 +1006,8 @@ export class Interpreter {
         return this.read(args, f);
       case 'wait':
         return yield* this.wait(args, f);
+      case 'sh':
+        return yield* this.sh(args, f);
       case 'pwd':
         this.write(f.io.out, '/\n');
         return 0;
@@ -868,14 +1017,7 @@ export class Interpreter {
         return 2;
       case 'let': {
         let v = 0n;
-        for (const a of args) {
-          try {
-            v = evaluate(a, { get: (n) => this.lookup(n, f), set: (n, val) => f.env.vars.set(n, val) });
-          } catch (e) {
-            if (e instanceof ArithError) this.fatal(f, e.message);
-            throw e;
-          }
-        }
+        for (const a of args) v = this.arithmetic(a, f);
         return v === 0n ? 1 : 0;
       }
       default:
@@ -885,6 +1027,36 @@ export class Interpreter {
         }
         return 0;
     }
+  }
+
+  /** `sh -c 'COMMANDS' [NAME [ARG...]]`: a new shell; its errors say `sh:` without line numbers. */
+  private *sh(args: string[], f: Frame): Steps<number> {
+    if (args[0] !== '-c' || args.length < 2) {
+      this.write(f.io.err, 'sh: the lab runs `sh -c COMMANDS` only (scripts are the lab\'s input, not files inside it)\n');
+      return 2;
+    }
+    const naming: Naming = { name: args[2] ?? 'sh', lines: false };
+    const state = cloneState(f.env);
+    state.positional = args.slice(3);
+    state.functions.clear();
+    const g: Frame = { ...f, env: state, fn: null, loops: 0, condition: false, naming };
+    const parser = new Parser(args[1]!);
+    const line = this.lineno;
+    let status = 0;
+    try {
+      for (let r = parser.next(); r !== null; r = parser.next()) {
+        if ('error' in r) {
+          this.message(g, r.error.text);
+          status = 2;
+          break;
+        }
+        status = yield* this.runList(r.list, g);
+      }
+    } catch (e) {
+      status = this.subshellStatus(e);
+    }
+    this.lineno = line;
+    return status;
   }
 
   /** `read [-r] NAME...`: one line of standard input split on IFS; the last name takes the rest. */
@@ -926,12 +1098,12 @@ export class Interpreter {
       if (i === names.length - 1) {
         let end = rest.length;
         while (end > 0 && white.includes(rest[end - 1]!)) end--;
-        f.env.vars.set(names[i]!, rest.slice(0, end));
+        this.setVar(f, names[i]!, rest.slice(0, end), 'read');
         break;
       }
       let j = 0;
       while (j < rest.length && !ifs.includes(rest[j]!)) j++;
-      f.env.vars.set(names[i]!, rest.slice(0, j));
+      this.setVar(f, names[i]!, rest.slice(0, j), 'read');
       rest = rest.slice(j);
       if (rest !== '' && !white.includes(rest[0]!)) rest = rest.slice(1);
       rest = trimStart(rest);
@@ -964,4 +1136,16 @@ export class Interpreter {
     return args.length === 0 ? 0 : (this.scheduler.statusOf(pids[pids.length - 1]!) ?? 0);
   }
 
+}
+
+const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);
+
+/** How `set -x` shows a word: ash's maybe_single_quote (quote unless every byte is plain, or a keyword). */
+function xtraceQuote(word: string): string {
+  const plain = [...word].every((c) => {
+    const code = c.charCodeAt(0);
+    return !(code < 0x2b || (code >= 0x3b && code <= 0x3f) || c === '`' || c === '[' || c === '\\' || code > 0x7a);
+  });
+  if (plain && !KEYWORDS.has(word)) return word;
+  return `'${word.replace(/'/g, `'"'"'`)}'`;
 }

@@ -55,6 +55,8 @@ export interface Streams {
   readonly stdin: InputStream;
   readonly out: Sink;
   readonly err: Sink;
+  /** Output descriptors above 2 (`3>file`), for `>&3`. */
+  readonly more?: ReadonlyMap<number, Sink>;
 }
 
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {

@@ -70,6 +70,8 @@ export class Scheduler {
         return wait.ticket.done;
       case 'sleep':
         return this.machine.nowMs >= wait.untilMs;
+      case 'resume':
+        return wait.dev.kind === 'ram' || !wait.dev.suspended;
       case 'jobs':
         return wait.pids.every((pid) => this.statusOf(pid) !== null);
       default:
@@ -95,11 +97,35 @@ export class Scheduler {
     for (;;) {
       this.runReady();
       if (this.isSatisfied(wait)) return true;
+      // Running the clock is pointless when nothing waiting on it could change the outcome: a
+      // suspended device is only resumed by a command, so by a job that the clock can wake.
+      if (!this.clockCanHelp(wait, new Set())) return false;
       // A job's own sleep ends at a known time; the clock stops there so that it runs on time.
       const limit = Math.min(limitMs, this.nextSleepEndMs());
       const stopped = this.machine.runUntil(limit, () => this.isSatisfied(wait) || this.ready() !== undefined);
       if (!stopped && !Number.isFinite(limit)) return false;
     }
+  }
+
+  /** Whether running the clock might end this wait (directly, or by waking a job that could). */
+  private clockCanHelp(wait: Wait, seen: Set<Job>): boolean {
+    switch (wait.kind) {
+      case 'io':
+      case 'sleep':
+        return true;
+      case 'resume':
+        return this.jobs.some((j) => this.jobClockCanHelp(j, seen));
+      case 'jobs':
+        return this.jobs.some((j) => wait.pids.includes(j.pid) && this.jobClockCanHelp(j, seen));
+      default:
+        return true;
+    }
+  }
+
+  private jobClockCanHelp(job: Job, seen: Set<Job>): boolean {
+    if (seen.has(job) || job.wait === null) return false;
+    seen.add(job);
+    return this.clockCanHelp(job.wait, seen);
   }
 
   private nextSleepEndMs(): number {

@@ -30,12 +30,13 @@ export class ShellSyntaxError extends Error {
   }
 }
 
-type Token =
-  | { readonly t: 'word'; readonly word: Word; readonly plain: string | null; readonly line: number }
-  | { readonly t: 'op'; readonly op: string; readonly line: number }
-  | { readonly t: 'redir'; readonly op: RedirOp; readonly fd: number | null; readonly line: number }
-  | { readonly t: 'newline'; readonly line: number }
-  | { readonly t: 'eof'; readonly line: number };
+type Token = (
+  | { readonly t: 'word'; readonly word: Word; readonly plain: string | null }
+  | { readonly t: 'op'; readonly op: string }
+  | { readonly t: 'redir'; readonly op: RedirOp; readonly fd: number | null }
+  | { readonly t: 'newline' }
+  | { readonly t: 'eof' }
+) & { readonly line: number; readonly start: number };
 
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', '{', '}', '!', 'in']);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -53,15 +54,19 @@ interface PendingHeredoc {
   readonly fill: (word: Word) => void;
 }
 
-/** One top-level command of a script: what to run and the lines it came from. */
+/** One top-level command of a script: what to run and where it came from. */
 export interface TopLevel {
   readonly list: List;
   readonly firstLine: number;
-  readonly lastLine: number;
   readonly source: string;
+  /** Offsets of the command's text in the script: from its first token to the end of its last line. */
+  readonly start: number;
+  readonly end: number;
 }
 
-export type TopLevelResult = TopLevel | { readonly error: ShellSyntaxError; readonly firstLine: number; readonly source: string };
+export type TopLevelResult =
+  | TopLevel
+  | { readonly error: ShellSyntaxError; readonly firstLine: number; readonly source: string; readonly start: number; readonly end: number };
 
 export class Parser {
   private pos = 0;
@@ -83,23 +88,31 @@ export class Parser {
    * error was found on is skipped, so the next call starts at the next line.
    */
   next(): TopLevelResult | null {
-    this.skipBlankLines();
-    if (this.peek().t === 'eof') return null;
-    const start = this.pos;
-    const firstLine = this.peek().line;
+    let start = this.pos;
+    let firstLine = this.line;
+    const text = (): { source: string; start: number; end: number } => {
+      const end = Math.max(start, this.src[this.pos - 1] === '\n' ? this.pos - 1 : this.pos);
+      return { source: this.src.slice(start, end), start, end };
+    };
     try {
+      this.skipBlankLines();
+      const first = this.peek();
+      if (first.t === 'eof') return null;
+      start = first.start;
+      firstLine = first.line;
       const list = this.parseSequence(() => {
         const t = this.peek();
         return t.t === 'newline' || t.t === 'eof';
       });
       const end = this.nextToken();
+      if (end.t !== 'newline' && end.t !== 'eof') throw this.unexpected(end);
       if (end.t === 'newline') this.readHeredocBodies();
       this.requireNoHeredocs();
-      return { list, firstLine, lastLine: end.line, source: this.src.slice(start, this.pos).replace(/\n$/, '') };
+      return { list, firstLine, ...text() };
     } catch (e) {
       if (!(e instanceof ShellSyntaxError)) throw e;
       this.recover(e.line);
-      return { error: e, firstLine, source: this.src.slice(start, this.pos).replace(/\n$/, '') };
+      return { error: e, firstLine, ...text() };
     }
   }
 
@@ -111,6 +124,7 @@ export class Parser {
       if (this.peek().t === 'eof') return items;
       items.push(...this.parseSequence(() => this.peek().t === 'newline' || this.peek().t === 'eof'));
       const t = this.nextToken();
+      if (t.t !== 'newline' && t.t !== 'eof') throw this.unexpected(t);
       if (t.t === 'newline') this.readHeredocBodies();
     }
   }
@@ -237,6 +251,15 @@ export class Parser {
           throw this.unexpected(t);
       }
     }
+    if (t.t === 'word' && t.plain === 'function') {
+      // bash's `function name { ...; }`, which busybox ash accepts too.
+      this.nextToken();
+      const name = this.nextToken();
+      if (name.t !== 'word' || name.plain === null) throw this.unexpected(name);
+      const p = this.peek();
+      if (p.t === 'op' && p.op === '(') return this.parseFunction(name.plain, t.line);
+      return this.parseFunctionBody(name.plain, t.line);
+    }
     if (t.t !== 'word' && t.t !== 'redir') throw this.unexpected(t);
     return this.parseSimple();
   }
@@ -278,10 +301,14 @@ export class Parser {
   private parseFunction(name: string, line: number): Command {
     this.expectOp('(');
     this.expectOp(')');
+    return this.parseFunctionBody(name, line);
+  }
+
+  private parseFunctionBody(name: string, line: number): Command {
     if (!NAME.test(name)) throw this.error(`syntax error: bad function name`, line);
     this.skipNewlines();
+    // ash takes any command as the body (`f() echo x`), not only a compound one.
     const body = this.parseCommand();
-    if (body.type === 'simple' || body.type === 'function') throw this.error('syntax error: function body must be a compound command', line);
     return { type: 'function', line, name, body };
   }
 
@@ -369,7 +396,7 @@ export class Parser {
       const patterns: Word[] = [];
       for (;;) {
         const p = this.nextToken();
-        if (p.t !== 'word') throw p.t === 'eof' ? this.error('syntax error: unexpected end of file (expecting "esac")', p.line) : this.unexpected(p);
+        if (p.t !== 'word') throw p.t === 'eof' ? this.error('syntax error: unexpected end of file (expecting ")")', p.line) : this.unexpected(p);
         patterns.push(p.word);
         const sep = this.nextToken();
         if (sep.t === 'op' && sep.op === '|') continue;
@@ -487,38 +514,39 @@ export class Parser {
       break;
     }
     const line = this.line;
-    if (this.pos >= src.length) return { t: 'eof', line };
+    const start = this.pos;
+    if (this.pos >= src.length) return { t: 'eof', line, start };
     const c = src[this.pos]!;
     if (c === '\n') {
       this.pos++;
       this.line++;
-      return { t: 'newline', line };
+      return { t: 'newline', line, start };
     }
     const io = /^([0-9]+)(?=[<>])/.exec(src.slice(this.pos, this.pos + 12));
     if (io !== null) {
       const op = REDIR_OPS.find((o) => src.startsWith(o, this.pos + io[1]!.length) && o !== '&>');
       if (op !== undefined) {
         this.pos += io[1]!.length + op.length;
-        return { t: 'redir', op, fd: Number(io[1]), line };
+        return { t: 'redir', op, fd: Number(io[1]), line, start };
       }
     }
     const redir = REDIR_OPS.find((o) => src.startsWith(o, this.pos));
     if (redir !== undefined) {
       this.pos += redir.length;
-      return { t: 'redir', op: redir, fd: null, line };
+      return { t: 'redir', op: redir, fd: null, line, start };
     }
     const op = OPERATORS.find((o) => src.startsWith(o, this.pos));
     if (op !== undefined) {
       this.pos += op.length;
-      return { t: 'op', op, line };
+      return { t: 'op', op, line, start };
     }
     const parts = this.readWord('normal', false);
     const word: Word = { parts };
-    return { t: 'word', word, plain: plainText(word), line };
+    return { t: 'word', word, plain: plainText(word), line, start };
   }
 
   /** Reads a word's parts in `context`; `quoted` marks everything as quoted (inside `"..."`). */
-  private readWord(context: WordContext, quoted: boolean, heredocEnd?: () => boolean): WordPart[] {
+  private readWord(context: WordContext, quoted: boolean, heredocEnd?: () => boolean, stops = '}'): WordPart[] {
     const src = this.src;
     const parts: WordPart[] = [];
     let lit = '';
@@ -537,7 +565,7 @@ export class Parser {
     while (this.pos < src.length) {
       const c = src[this.pos]!;
       if (context === 'normal' && (c === ' ' || c === '\t' || c === '\n' || ';&|<>()'.includes(c))) break;
-      if (context === 'brace' && c === '}' && depth === 0) break;
+      if (context === 'brace' && stops.includes(c) && depth === 0) break;
       if (context === 'heredoc' && heredocEnd !== undefined && heredocEnd()) break;
       if (c === '\n') this.line++;
       if (c === '\\') {
@@ -736,9 +764,34 @@ export class Parser {
       this.pos++;
       return { kind: 'param', name, op: null, arg: null, quoted };
     }
+    if (src[this.pos] === '/') {
+      const op: ParamOp = src[this.pos + 1] === '/' ? '//' : src[this.pos + 1] === '#' ? '/#' : src[this.pos + 1] === '%' ? '/%' : '/';
+      this.pos += op.length;
+      const arg: Word = { parts: this.readWord('brace', quoted, undefined, '/}') };
+      let arg2: Word | null = null;
+      if (src[this.pos] === '/') {
+        this.pos++;
+        arg2 = { parts: this.readWord('brace', quoted) };
+      }
+      if (src[this.pos] !== '}') throw this.error("syntax error: missing '}'", this.line);
+      this.pos++;
+      return { kind: 'param', name, op, arg, arg2, quoted };
+    }
+    if (src[this.pos] === ':' && !'-=+?'.includes(src[this.pos + 1] ?? '')) {
+      this.pos++;
+      const arg: Word = { parts: this.readWord('brace', quoted, undefined, ':}') };
+      let arg2: Word | null = null;
+      if (src[this.pos] === ':') {
+        this.pos++;
+        arg2 = { parts: this.readWord('brace', quoted) };
+      }
+      if (src[this.pos] !== '}') throw this.error("syntax error: missing '}'", this.line);
+      this.pos++;
+      return { kind: 'param', name, op: 'substr', arg, arg2, quoted };
+    }
     const ops: ParamOp[] = [':-', ':=', ':+', ':?', '-', '=', '+', '?', '##', '#', '%%', '%'];
     const op = ops.find((o) => src.startsWith(o, this.pos));
-    if (op === undefined) throw this.error('syntax error: bad substitution', this.line);
+    if (op === undefined) throw this.error(this.pos >= src.length ? "syntax error: missing '}'" : 'syntax error: bad substitution', this.line);
     this.pos += op.length;
     const arg: Word = { parts: this.readWord('brace', quoted) };
     if (src[this.pos] !== '}') throw this.error('syntax error: missing \'}\'', this.line);
@@ -751,7 +804,7 @@ export class Parser {
     let i = this.pos + 1;
     let text = '';
     for (;;) {
-      if (i >= src.length) throw this.error('syntax error: unterminated quoted string', this.line);
+      if (i >= src.length) throw this.error('syntax error: EOF in backquote substitution', this.line);
       const c = src[i]!;
       if (c === '`') break;
       if (c === '\\' && i + 1 < src.length && '$`\\'.includes(src[i + 1]!)) {

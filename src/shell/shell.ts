@@ -68,6 +68,8 @@ export class LabShell implements Host {
   readonly state: RootState = initialState();
   /** The status `exit` (or a fatal error) ended the script with; null while it runs. */
   exitStatus: number | null = null;
+  /** The script line the next piece given to runLine starts on. */
+  nextLine = 1;
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -105,12 +107,21 @@ export class LabShell implements Host {
    * before it has run, and so does `exit`.
    */
   *steps(script: string): Generator<ScriptStep, void, void> {
-    const parser = new Parser(script);
+    const parser = new Parser(script, this.nextLine);
+    let last = 0;
     while (this.exitStatus === null) {
       const top = parser.next();
-      if (top === null) return;
+      if (top === null) break;
+      last = top.firstLine;
       const output = this.runParsed(top, true);
       yield { firstLine: top.firstLine, source: top.source, output };
+    }
+    this.nextLine += countLines(script);
+    // The script has ended (at its end or by `exit`): the EXIT trap runs now.
+    if (this.state.traps.has('EXIT')) {
+      this.output = [];
+      this.exitStatus = this.interpreter.runExitTrap(this.exitStatus ?? this.state.status);
+      yield { firstLine: last, source: 'trap EXIT', output: this.output.join('') };
     }
   }
 
@@ -122,13 +133,50 @@ export class LabShell implements Host {
   }
 
   /**
-   * Runs one line as an interactive shell would: a syntax error only loses that line. Returns what
-   * it printed. After `exit`, lines do nothing.
+   * Cuts a script into the pieces `runLine` runs one by one (one event each when recorded): every
+   * top-level command with all its lines, and every comment line on its own. Blank lines stay at the
+   * end of the piece before them, so that the pieces hold every line of the script and the shell's
+   * line numbers (in its error messages) come out as for the whole script.
+   */
+  splitCommands(script: string): string[] {
+    const pieces: Array<{ start: number; end: number }> = [];
+    const parser = new Parser(script);
+    let covered = 0;
+    const gap = (upTo: number): void => {
+      // Lines between commands: comments become pieces of their own.
+      const text = script.slice(covered, upTo);
+      let at = covered;
+      for (const line of text.split('\n')) {
+        if (line.trim().startsWith('#')) pieces.push({ start: at, end: at + line.length });
+        at += line.length + 1;
+      }
+    };
+    for (let top = parser.next(); top !== null; top = parser.next()) {
+      gap(top.start);
+      pieces.push({ start: top.start, end: top.end });
+      covered = top.end;
+    }
+    gap(script.length);
+    if (pieces.length === 0) return [];
+    // Every piece runs to the start of the next one, so blank lines and newlines are all kept.
+    return pieces.map((p, i) => {
+      const from = i === 0 ? 0 : p.start;
+      const to = i + 1 < pieces.length ? pieces[i + 1]!.start - 1 : script.length;
+      return script.slice(from, Math.max(from, to)).replace(/\n$/, (m) => (i + 1 < pieces.length ? m : ''));
+    });
+  }
+
+  /**
+   * Runs one piece of a script (see splitCommands) and returns what it printed. Line numbers in
+   * messages continue from the pieces run before. Unlike a whole script, a syntax error or a
+   * failed expansion only loses this piece (as in an interactive shell); after `exit`, nothing runs.
    */
   runLine(line: string): string {
-    const parser = new Parser(line);
+    const parser = new Parser(line, this.nextLine);
     let out = '';
     for (let top = parser.next(); top !== null && this.exitStatus === null; top = parser.next()) out += this.runParsed(top, false);
+    // A piece is whole lines without the newline that ends its last one.
+    this.nextLine += countLines(line) + (line.endsWith('\n') ? 1 : 0);
     return out;
   }
 
@@ -142,7 +190,7 @@ export class LabShell implements Host {
       if (scriptMode) this.exitStatus = 2;
     } else {
       const ended = interp.runTopLevel(top.list);
-      if (ended !== null && (scriptMode || ended.explicit)) this.exitStatus = ended.status;
+      if (ended !== null && (scriptMode || ended.explicit)) this.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
     }
     return this.output.join('');
   }
@@ -167,7 +215,7 @@ export class LabShell implements Host {
   private fileKind(path: string): 'file' | 'dir' | 'block' | 'char' | null {
     const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
     if (DIRECTORIES.has(p)) return 'dir';
-    const sysDev = /^\/sys\/block\/([a-z]+[0-9]+)(\/queue)?$/.exec(p);
+    const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
     if (sysDev !== null) return this.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
     const target = lookupPath(this.ctx, p);
     switch (target.kind) {
@@ -428,4 +476,11 @@ export class LabShell implements Host {
   private ramHeld(dev: BlockDev): boolean {
     return dev.openCount > 0;
   }
+}
+
+/** Lines a piece of script takes: the next piece starts on the line after its last. */
+function countLines(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return text.endsWith('\n') ? n - 1 : n;
 }

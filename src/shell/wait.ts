@@ -5,11 +5,14 @@
  * clock (and any background job that becomes runnable) until the wait ends; in a background job the
  * job is parked and the script goes on, and the job resumes once its wait has ended.
  */
+import type { BlockDev } from '../model/machine.js';
 import type { IoTicket } from '../model/pool.js';
 
 export type Wait =
   /** A bio the pool has not finished (queued while out of data space, or a flush). */
   | { readonly kind: 'io'; readonly ticket: IoTicket }
+  /** I/O to a suspended device: until it is resumed (only a command can do that, never the clock). */
+  | { readonly kind: 'resume'; readonly dev: BlockDev }
   /** `sleep`: until the simulated clock reaches this time. */
   | { readonly kind: 'sleep'; readonly untilMs: number }
   /** `wait`: until these background jobs have finished. */

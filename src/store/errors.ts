@@ -37,7 +37,8 @@ export type StoreErrorCode =
   /** The server failed in a way none of the codes above describes. */
   | 'STORE_BACKEND';
 
-const FOOTPRINT: unique symbol = Symbol.for('thinlab/StoreError') as never;
+/** A symbol shared across copies of this module, so isStoreError() works where instanceof would not. */
+const FOOTPRINT: unique symbol = Symbol.for('thinlab/StoreError');
 
 /** Base class of every store error. `message` is always one line. */
 export class StoreError extends Error {

@@ -11,6 +11,7 @@
  */
 import type { EventStore } from './event-store.js';
 import { StoreError } from './errors.js';
+import { redact } from './kurrentdb/connection-string.js';
 
 export type StoreLocation = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'kurrentdb'; readonly url: string };
 
@@ -31,7 +32,7 @@ export function parseStoreUrl(url: string): StoreLocation {
   }
   const scheme = ANY_SCHEME.exec(trimmed)?.[1];
   if (scheme !== undefined) {
-    throw new StoreError('STORE_BAD_URL', `unknown store scheme '${scheme}:' in '${redactUrl(trimmed)}': use sqlite:PATH, a file path, or kurrentdb://host:port`);
+    throw new StoreError('STORE_BAD_URL', `unknown store scheme '${scheme}:' in '${redact(trimmed)}': use sqlite:PATH, a file path, or kurrentdb://host:port`);
   }
   return { kind: 'sqlite', path: trimmed };
 }
@@ -45,8 +46,4 @@ export async function openStore(url: string): Promise<EventStore> {
   }
   const { openKurrentStore } = await import('./kurrentdb/kurrentdb-event-store.js');
   return openKurrentStore(location.url);
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/(:\/\/)[^@/?]*@/, '$1***@');
 }

@@ -4,7 +4,8 @@
  * found through a small JSON index:
  *
  * - `thinlab.checkpoint-data-<stream>`: binary `CheckpointChunk` events of at most 512 KiB, one
- *   append each, the raw bytes (no base64: a third smaller and no encoding cost).
+ *   append each, the raw bytes (no base64: a third smaller and no encoding cost), each with
+ *   `{ revision, part, parts }` in its metadata so a load can check it got the right chunks.
  * - `thinlab.checkpoints-<stream>`: one JSON `CheckpointSaved` event per save, written after all
  *   its chunks: `{ revision, firstChunk, chunks, bytes }`. It is the commit record: a save that
  *   dies half-way leaves chunks no index event points at, and they are never read.

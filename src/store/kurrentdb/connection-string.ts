@@ -41,9 +41,9 @@ export function normalizeConnectionString(url: string): string {
   return params.length === 0 ? base : `${base.replace(/\/+$/, '')}?${params}`;
 }
 
-/** The URL without credentials, for messages. */
+/** The URL without credentials (`user:password@`), for messages. */
 export function redact(url: string): string {
-  return url.replace(/(:\/\/)[^@/?]*@/, '$1***@');
+  return url.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^@/?#]*@/i, '$1***@');
 }
 
 /** `host:port[,host:port]` of a connection string, for one-line messages. */

@@ -8,8 +8,10 @@
  *   such as `maxCount` into the server's `$maxCount` and truncate the stream).
  * - `listStreams` reads the index stream `thinlab.streams`, which gets one `StreamCreated` event
  *   when an append creates a stream, because reading `$all` needs rights a lab user may lack.
- *   The index is written after the append it records, so a crash in between leaves a stream out
- *   of the list (its events are safe).
+ *   The index is written after the append it records (KurrentDB before 25.1 has no atomic write
+ *   to two streams). If that second write fails, the append still reports success, since its
+ *   events are stored, and the store retries the index entry before its next append or listing;
+ *   only a crash in between leaves the stream out of the list.
  * - Checkpoints: see `checkpoint-streams.ts`.
  */
 import { jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
@@ -79,6 +81,8 @@ export class KurrentEventStore implements EventStore {
   readonly #target: string;
   readonly #timeoutMs: number;
   readonly #raw: RawStreams;
+  /** Streams created by this store whose index entry could not be written yet. */
+  readonly #unindexed = new Set<string>();
   #closed = false;
 
   constructor(client: KurrentDBClient, target: string, timeoutMs: number) {
@@ -108,12 +112,22 @@ export class KurrentEventStore implements EventStore {
     const data = events.map((e) =>
       jsonEvent({ type: e.type, data: e.data as never, metadata: toEnvelope(e.version, e.timeMs, e.metadata) as never }),
     );
+    await this.#flushIndex().catch(() => undefined); // Best effort here; listStreams insists.
     const result = await this.#appendRaw(streamId, data, expected, `appending to '${streamId}'`);
     if (result.nextExpectedRevision === BigInt(events.length - 1)) {
       // This append created the stream: record it for listStreams.
-      await this.#appendRaw(STREAM_INDEX, [jsonEvent({ type: 'StreamCreated', data: { streamId } })], 'any', 'indexing a new stream');
+      this.#unindexed.add(streamId);
+      await this.#flushIndex().catch(() => undefined);
     }
     return result;
+  }
+
+  /** Writes the pending index entries, oldest first; throws if the server refuses. */
+  async #flushIndex(): Promise<void> {
+    for (const streamId of [...this.#unindexed]) {
+      await this.#appendRaw(STREAM_INDEX, [jsonEvent({ type: 'StreamCreated', data: { streamId } })], 'any', 'indexing a new stream');
+      this.#unindexed.delete(streamId);
+    }
   }
 
   readStream(streamId: string, options: ReadOptions = {}): AsyncIterable<StoredEvent> {
@@ -135,6 +149,7 @@ export class KurrentEventStore implements EventStore {
 
   async listStreams(prefix: string): Promise<string[]> {
     validatePrefix(prefix);
+    await this.#flushIndex();
     const ids = new Set<string>();
     for await (const resolved of this.#iterate(STREAM_INDEX, {}, 'listing streams')) {
       const id = (resolved.event?.data as { streamId?: unknown } | undefined)?.streamId;

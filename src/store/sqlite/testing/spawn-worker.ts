@@ -13,6 +13,8 @@ export interface Worker {
   readonly child: ChildProcessWithoutNullStreams;
   /** Every stdout line so far. */
   readonly lines: string[];
+  /** When each line arrived (performance.now()), for tests that time their actions by the worker's progress. */
+  readonly times: number[];
   /** Resolves with the first line (seen or future) that satisfies `match`. */
   waitFor(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Resolves when the process has exited, with its exit code and signal. */
@@ -25,11 +27,13 @@ export function spawnWorker(script: string, args: readonly string[]): Worker {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const times: number[] = [];
   const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   createInterface({ input: child.stdout }).on('line', (line) => {
     lines.push(line);
+    times.push(performance.now());
     for (const waiter of [...waiters]) {
       if (waiter.match(line)) {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -43,6 +47,7 @@ export function spawnWorker(script: string, args: readonly string[]): Worker {
   return {
     child,
     lines,
+    times,
     exited,
     waitFor(match, timeoutMs = 20_000) {
       const seen = lines.find(match);

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { LabShell } from './src/shell/shell.ts';
+import { maskMetadataUsed } from './test/transcript-compare.ts';
+const f = process.argv[2]!;
+const sh = new LabShell();
+let out = '';
+for (const s of sh.steps(readFileSync(f, 'latin1'))) out += s.output;
+const exp = readFileSync(f.replace(/\.sh$/, '.out'), 'latin1');
+import { writeFileSync } from 'node:fs';
+writeFileSync('/tmp/lab.out', maskMetadataUsed(out)); writeFileSync('/tmp/exp.out', maskMetadataUsed(exp));
