@@ -139,9 +139,10 @@ async function main(argv: string[]): Promise<number> {
         io.err(
           `\nrecorded as branch '${result.branch}' (${result.length} events) in ${storeUrl(p).replace(/^sqlite:/, '')}. Next:\n` +
             `  npx thinlab log                  the history, one line per command\n` +
-            `  npx thinlab at 12                every device just after step 5\n` +
-            `  npx thinlab rollback 20 --name what-if   branch off before the pool filled\n` +
-            `  npx thinlab diff 12 ${result.length}              what changed between two moments\n`,
+            `  npx thinlab at 11                every device after step 5 (sharing broken)\n` +
+            `  npx thinlab diff 13 22           what filling, growing and deleting changed\n` +
+            `  npx thinlab rollback 13 --name what-if   branch off just before the pool filled,\n` +
+            `  npx thinlab sh --continue my-fix.sh      then try another way out from there\n`,
         );
       }
       return 0;
@@ -191,6 +192,12 @@ function runUnrecorded(script: string, kb: number, trace: boolean): void {
     }
   }
 }
+
+// `thinlab log | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
