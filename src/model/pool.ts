@@ -104,7 +104,8 @@ export class IoTicket {
   }
 }
 
-interface QueuedBio {
+/** One bio: a write within one data block of a thin (bios never span blocks). */
+interface Bio {
   readonly device: ThinDevice;
   readonly origin: ExternalOrigin | null;
   readonly vb: number;
@@ -149,7 +150,7 @@ export class ThinPool {
   private lastCommitMs: number;
   private wakerOriginMs: number;
   private noSpaceDeadlineMs: number | null = null;
-  private retryList: QueuedBio[] = [];
+  private retryList: Bio[] = [];
   private readonly flushWaiters: IoTicket[] = [];
   private requeuePending = false;
   private env: PoolEnvironment;
@@ -439,7 +440,7 @@ export class ThinPool {
       const bios = this.retryList;
       this.retryList = [];
       for (const bio of bios) {
-        const outcome = this.processWrite(bio.device, bio.vb, bio.offsetSectors, bio.tokens, bio.ticket, bio.origin);
+        const outcome = this.processWrite(bio);
         if (outcome !== 'queued') bio.ticket.complete(outcome);
       }
     }
@@ -760,7 +761,7 @@ export class ThinPool {
       const off = s - vb * bs;
       const n = Math.min(bs - off, tokens.length - i);
       ticket.pending++;
-      const outcome = this.processWrite(dev, vb, off, tokens.subarray(i, i + n), ticket, origin);
+      const outcome = this.processWrite({ device: dev, origin, vb, offsetSectors: off, tokens: tokens.subarray(i, i + n), ticket });
       if (outcome !== 'queued') ticket.complete(outcome);
       s += n;
       i += n;
@@ -818,14 +819,8 @@ export class ThinPool {
     return DONE;
   }
 
-  private processWrite(
-    dev: ThinDevice,
-    vb: number,
-    off: number,
-    tokens: Uint32Array,
-    ticket: IoTicket,
-    origin: ExternalOrigin | null,
-  ): BioOutcome {
+  private processWrite(bio: Bio): BioOutcome {
+    const { device: dev, vb, offsetSectors: off, tokens, origin } = bio;
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.table.lookupData(vb);
     const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
@@ -833,10 +828,10 @@ export class ThinPool {
       const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
       return r.ok ? DONE : r.errno;
     }
-    if (this.mode !== 'write') return this.unserviceable(dev, vb, off, tokens, ticket, origin);
+    if (this.mode !== 'write') return this.unserviceable(bio);
     const block = this.allocDataBlock();
     if (block === 'error') return Errno.EIO;
-    if (block === 'nospace') return this.unserviceable(dev, vb, off, tokens, ticket, origin);
+    if (block === 'nospace') return this.unserviceable(bio);
     const whole = off === 0 && tokens.length === bs;
     if (!whole) {
       if (mapped >= 0) {
@@ -876,22 +871,16 @@ export class ThinPool {
   }
 
   /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */
-  private unserviceable(
-    dev: ThinDevice,
-    vb: number,
-    off: number,
-    tokens: Uint32Array,
-    ticket: IoTicket,
-    origin: ExternalOrigin | null,
-  ): BioOutcome {
+  private unserviceable(bio: Bio): BioOutcome {
     switch (this.mode) {
       case 'write':
         this.env.log('thin: bio unserviceable, yet pool is in PM_WRITE mode');
         return Errno.EIO;
       case 'out_of_data_space':
         if (this.errorIfNoSpace) return Errno.ENOSPC;
-        this.retryList.push({ device: dev, origin, vb, offsetSectors: off, tokens: Uint32Array.from(tokens), ticket });
-        ticket.queued = true;
+        // The caller's buffer may be reused: the queued bio keeps its own copy of the data.
+        this.retryList.push({ ...bio, tokens: Uint32Array.from(bio.tokens) });
+        bio.ticket.queued = true;
         return 'queued';
       case 'out_of_metadata_space':
       case 'read_only':
