@@ -234,8 +234,8 @@ export class ThinMetadata implements PageAccounting {
       snapshottedTime: this.time,
     };
     this.devices.set(id, new ThinDevice(id, new MappingTable(), details, null));
-    this.messageShadowBlocks += 4;
-    this.messageAllocatedBlocks += 5;
+    this.messageShadowBlocks += 4 + this.deviceTreeDepthExtra();
+    this.messageAllocatedBlocks += 5 + this.deviceTreeDepthExtra();
     this.recomputeAccounting();
     return OK_VOID;
   }
@@ -261,8 +261,8 @@ export class ThinMetadata implements PageAccounting {
       snapshottedTime: this.time,
     };
     this.devices.set(id, new ThinDevice(id, table, details, null));
-    this.messageShadowBlocks += 4;
-    this.messageAllocatedBlocks += 4;
+    this.messageShadowBlocks += 4 + this.deviceTreeDepthExtra();
+    this.messageAllocatedBlocks += 4 + this.deviceTreeDepthExtra();
     this.recomputeAccounting();
     return OK_VOID;
   }
@@ -274,10 +274,20 @@ export class ThinMetadata implements PageAccounting {
     if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
     dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
     this.devices.delete(id);
-    this.messageShadowBlocks += 3;
-    this.messageAllocatedBlocks += 4;
+    this.messageShadowBlocks += 3 + this.deviceTreeDepthExtra();
+    this.messageAllocatedBlocks += 4 + this.deviceTreeDepthExtra();
     this.recomputeAccounting();
     return OK_VOID;
+  }
+
+  /**
+   * Blocks a device message shadows beyond the leaves: one more for each tree (details, top-level
+   * mappings) that has grown an interior level (past 126 and 252 devices). Seen on the oracle as
+   * one more metadata low-water crossing on a 256-block device near 190 devices.
+   */
+  private deviceTreeDepthExtra(): number {
+    const n = this.devices.size;
+    return (n > DETAILS_PER_LEAF ? 1 : 0) + (n > ROOTS_PER_LEAF ? 1 : 0);
   }
 
   private devicesSharingRoot(token: object): number {
