@@ -14,7 +14,7 @@ import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = 1000;
-const CHECKPOINT_EVERY = 50_000;
+const CHECKPOINT_EVERY = 10_000;
 const SEEKS = 20;
 const WORKING_SET_BLOCKS = 60_000;
 
@@ -78,9 +78,9 @@ export async function historyBench(): Promise<HistoryFigures> {
     const t0 = process.hrtime.bigint();
     const replayed = LabRuntime.fresh({ ramdiskKb: 4 * 1024 * 1024 });
     let n = 0;
-    for await (const { position, event } of replayStore.events('main', 0, length)) {
-      replayed.apply(event, `main@${position}`);
-      n++;
+    for await (const page of replayStore.eventPages('main', 0, length)) {
+      for (const { position, event } of page) replayed.apply(event, `main@${position}`);
+      n += page.length;
     }
     const replaySeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     // Seeks to spread-out positions (deterministic choice, no randomness needed).

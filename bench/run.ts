@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     `| append / raw | ${(hist.appendPerSecond / hist.rawInsertPerSecond).toFixed(2)} | - |`,
     `| full replay of those events (read, decode, apply, check) | ${(hist.replayPerSecond / 1e3).toFixed(0)}K events/s | >= 500K/s |`,
     `| seek to a position, ${20} spread-out positions: median / p95 | ${hist.seekMedianMs.toFixed(0)} / ${hist.seekP95Ms.toFixed(0)} ms | p95 < 200 ms |`,
-    `| checkpoints (every 50,000 events): count, total size | ${hist.checkpoints}, ${(hist.checkpointBytes / 2 ** 20).toFixed(1)} MiB | - |`,
+    `| checkpoints (every 10,000 events): count, total size | ${hist.checkpoints}, ${(hist.checkpointBytes / 2 ** 20).toFixed(1)} MiB | - |`,
     `| database file | ${(hist.databaseBytes / 2 ** 20).toFixed(0)} MiB | - |`,
   ];
   process.stdout.write(`\n${history.join('\n')}\n`);

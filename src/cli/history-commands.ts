@@ -199,10 +199,10 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   const runtime = LabRuntime.fresh({ ramdiskKb: (await h.branch(branch)).ramdiskKb });
   let done = 0;
   const started = process.hrtime.bigint();
-  for await (const { position, event } of h.events(branch, 0, length)) {
-    runtime.apply(event, `${branch}@${position}`);
-    done++;
-    if (io.interactive && length > 10_000 && done % 10_000 === 0) {
+  for await (const page of h.eventPages(branch, 0, length)) {
+    for (const { position, event } of page) runtime.apply(event, `${branch}@${position}`);
+    done += page.length;
+    if (io.interactive && length > 10_000) {
       const width = 30;
       const filled = Math.round((done / length) * width);
       io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${length}`);

@@ -21,6 +21,8 @@ export interface RawEvent {
   readonly data: unknown;
 }
 
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function need<T>(ok: boolean, what: string, value: T): T {
@@ -52,7 +54,10 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
     case 'BlocksWritten': {
       const ok =
         typeof d.device === 'string' &&
-        [d.sector, d.sectors, d.byte, d.errno].every((n) => Number.isInteger(n) && (n as number) >= 0) &&
+        isCount(d.sector) &&
+        isCount(d.sectors) &&
+        isCount(d.byte) &&
+        isCount(d.errno) &&
         (d.byte as number) < 256;
       need(ok, `${where}: BlocksWritten needs device, sector, sectors, byte and errno`, 0);
       return {

@@ -11,7 +11,7 @@
  */
 import { decodeEvent } from '../events/codec.js';
 import type { LabEvent } from '../events/lab-events.js';
-import type { EventStore } from '../store/event-store.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { restoreLab, snapshotLab } from './lab-snapshot.js';
 import { LabRuntime } from './lab-runtime.js';
 
@@ -40,6 +40,12 @@ export interface BranchInfo {
 }
 
 export const streamOf = (branch: string): string => `${BRANCH_PREFIX}${branch}`;
+
+export interface PositionedEvent {
+  readonly position: number;
+  readonly event: LabEvent;
+  readonly timeMs: number;
+}
 
 export function checkBranchName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
@@ -114,19 +120,42 @@ export class History {
   }
 
   /** Events `from+1 .. to` of a branch (1-based positions), decoded and upcast. */
-  async *events(name: string, from: number, to: number): AsyncGenerator<{ position: number; event: LabEvent; timeMs: number }> {
+  async *events(name: string, from: number, to: number): AsyncGenerator<PositionedEvent> {
+    for await (const page of this.eventPages(name, from, to)) yield* page;
+  }
+
+  /**
+   * The same events in pages, which is how replays read them: one await per page instead of one
+   * per event. The store's synchronous page reader is used when it has one (SQLite).
+   */
+  async *eventPages(name: string, from: number, to: number): AsyncGenerator<PositionedEvent[]> {
     const b = await this.branch(name);
     if (from < b.forkPosition && b.parent !== null) {
-      yield* this.events(b.parent, from, Math.min(to, b.forkPosition));
+      yield* this.eventPages(b.parent, from, Math.min(to, b.forkPosition));
     }
     const start = Math.max(from, b.forkPosition);
     if (to <= start) return;
     let position = start;
-    for await (const stored of this.store.readStream(b.stream, { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start })) {
-      position++;
-      const where = `${name}@${position}`;
-      yield { position, event: decodeEvent(stored, where), timeMs: stored.timeMs };
+    const options = { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start };
+    const decodePage = (stored: readonly StoredEvent[]): PositionedEvent[] =>
+      stored.map((e) => {
+        position++;
+        return { position, event: decodeEvent(e, `${name}@${position}`), timeMs: e.timeMs };
+      });
+    const paged = this.store as EventStore & { readStreamPagesSync?: (s: string, o: typeof options) => Iterable<StoredEvent[]> };
+    if (typeof paged.readStreamPagesSync === 'function') {
+      for (const page of paged.readStreamPagesSync(b.stream, options)) yield decodePage(page);
+      return;
     }
+    let page: StoredEvent[] = [];
+    for await (const stored of this.store.readStream(b.stream, options)) {
+      page.push(stored);
+      if (page.length === 4096) {
+        yield decodePage(page);
+        page = [];
+      }
+    }
+    if (page.length > 0) yield decodePage(page);
   }
 
   /** The lab as it was after `position` events of a branch. */
@@ -137,7 +166,9 @@ export class History {
     }
     const start = await this.nearestCheckpoint(name, position);
     const runtime = start.state === null ? LabRuntime.fresh({ ramdiskKb: (await this.branch(name)).ramdiskKb }) : new LabRuntime(restoreLab(start.state));
-    for await (const { position: p, event } of this.events(name, start.position, position)) runtime.apply(event, `${name}@${p}`);
+    for await (const page of this.eventPages(name, start.position, position)) {
+      for (const { position: p, event } of page) runtime.apply(event, `${name}@${p}`);
+    }
     return runtime;
   }
 

@@ -4,8 +4,8 @@
  * decided exactly what the event recorded; a difference means the lab is not deterministic, or
  * the log was written by a lab with other rules, and is reported with the event's position.
  */
-import { SECTOR_BYTES } from '../model/sectors.js';
-import { strerror } from '../model/errno.js';
+import { Errno, strerror } from '../model/errno.js';
+import { LAB_WOULD_BLOCK, type BlockDev } from '../model/machine.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { LabShell } from '../shell/shell.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
@@ -89,14 +89,34 @@ export class LabRuntime {
     return this.tracker.states();
   }
 
+  /** Devices by path, valid while the machine's lifecycle epoch stays the same. */
+  private readonly resolved = new Map<string, BlockDev | null>();
+  private resolvedEpoch = -1;
+  /** Sectors of one byte, shared between writes: the pool and the stores copy what they keep. */
+  private readonly fills = new Map<number, Uint32Array>();
+
   private doWrite(device: string, sector: number, sectors: number, byte: number): number {
     const m = this.shell.machine;
-    const dev = m.resolve(device);
-    if (dev === null) return 6; // ENXIO: no such device
-    if ((sector + sectors) * SECTOR_BYTES > m.sizeSectors(dev) * SECTOR_BYTES) return 28;
-    const ticket = m.writeSectors(dev, sector, new Uint32Array(sectors).fill(byte));
+    if (this.resolvedEpoch !== m.lifecycleEpoch) {
+      this.resolved.clear();
+      this.resolvedEpoch = m.lifecycleEpoch;
+    }
+    let dev = this.resolved.get(device);
+    if (dev === undefined) {
+      dev = m.resolve(device);
+      this.resolved.set(device, dev);
+    }
+    if (dev === null) return Errno.ENXIO;
+    if (sector + sectors > m.sizeSectors(dev)) return Errno.ENOSPC;
+    const key = sectors * 256 + byte;
+    let tokens = this.fills.get(key);
+    if (tokens === undefined) {
+      tokens = new Uint32Array(sectors).fill(byte);
+      if (this.fills.size < 64) this.fills.set(key, tokens);
+    }
+    const ticket = m.writeSectors(dev, sector, tokens);
     if (!ticket.done) m.runUntil(Number.POSITIVE_INFINITY, () => ticket.done);
-    return ticket.done ? ticket.errno : 11;
+    return ticket.done ? ticket.errno : LAB_WOULD_BLOCK;
   }
 
   /** Feeds the lifecycle machines only when something lifecycle-relevant may have changed. */
