@@ -87,7 +87,9 @@ function writeRun(): number {
  * refcount array, with the same data-device store. It is what "compact typed structures" are
  * measured against; it also needs far more memory (not measured here).
  */
-function baselineRun(): number {
+function baselineRun(memory?: { bytes: number }): number {
+  globalThis.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const mappings = new Map<number, { dataBlock: number; time: number }>();
   const refcounts = new Uint32Array(POOL_BLOCKS);
   const content = new Uint32Array(POOL_BLOCKS);
@@ -102,6 +104,11 @@ function baselineRun(): number {
     content[mappings.get(vb)!.dataBlock] = 66;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (memory !== undefined) {
+    globalThis.gc?.();
+    memory.bytes = process.memoryUsage().heapUsed - heapBefore + refcounts.byteLength + content.byteLength;
+  }
+  if (mappings.size !== WRITES_PER_RUN) throw new Error('baseline lost mappings');
   return WRITES_PER_RUN / seconds;
 }
 
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
     writes.push(writeRun());
     process.stderr.write(`run ${r + 1}/${RUNS}: ${(writes[r]! / 1e6).toFixed(2)}M writes/s, baseline ${(baselines[r]! / 1e6).toFixed(1)}M/s\n`);
   }
+  const naiveMemory = { bytes: 0 };
+  baselineRun(naiveMemory);
   const scale = scaleRun();
   const w = median(writes);
   const b = median(baselines);
@@ -128,6 +137,8 @@ async function main(): Promise<void> {
     `| single-block provisioning writes (median of ${RUNS} runs of ${WRITES_PER_RUN.toLocaleString('en')}) | ${(w / 1e6).toFixed(2)}M writes/s | >= 2M/s |`,
     `| baseline: naive model (Map of objects per mapping), same run | ${(b / 1e6).toFixed(1)}M writes/s | - |`,
     `| model / baseline | ${(w / b).toFixed(3)} | - |`,
+    `| memory per mapping: naive baseline (Map of objects, ${WRITES_PER_RUN.toLocaleString('en')} mappings) | ${(naiveMemory.bytes / WRITES_PER_RUN).toFixed(0)} bytes | - |`,
+    `| memory per mapping: model (the 1 TiB pool below, heap + typed arrays / mappings) | ${(((scale.heapMiB + scale.externalMiB) * 2 ** 20) / scale.mapped).toFixed(0)} bytes | - |`,
     `| 1 TiB pool (16,777,216 blocks of 64 KiB), ${scale.used.toLocaleString("en")} data blocks mapped, ${scale.mapped.toLocaleString("en")} mappings over ${ORIGINS} thins + ${THINS - ORIGINS} snapshots: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
     `| same: typed arrays (outside the JS heap) | ${scale.externalMiB.toFixed(0)} MiB | - |`,
     `| same: heap + typed arrays | ${(scale.heapMiB + scale.externalMiB).toFixed(0)} MiB | < 1024 MiB |`,

@@ -135,7 +135,7 @@ export class Machine {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
-  /** Counts device-mapper operations; with the pools' own counters it makes `lifecycleEpoch`. */
+  /** Counts device-mapper operations and pool lifecycle decisions: `lifecycleEpoch`. */
   private dmOperations = 0;
 
   constructor(config: MachineConfig) {
@@ -156,9 +156,7 @@ export class Machine {
    * needs_check flag may have changed; observers of the lifecycle compare it to skip quiet steps.
    */
   get lifecycleEpoch(): number {
-    let epoch = this.dmOperations;
-    for (const pool of this.poolRefs.keys()) epoch += pool.lifecycleVersion;
-    return epoch;
+    return this.dmOperations;
   }
 
   /** Moves the simulated clock forward, running every pool's timers in order on the way. */
@@ -820,6 +818,9 @@ export class Machine {
       log: (line: string) => this.log(line),
       raiseEvent: () => {
         dev.eventNr++;
+      },
+      lifecycleChanged: () => {
+        this.dmOperations++;
       },
       metadataDeviceWorks: () => this.deviceWorks(metadataDev),
       metadataDeviceSectors: () => this.sizeSectors(metadataDev),

@@ -80,6 +80,8 @@ export interface PoolEnvironment {
   log(line: string): void;
   /** Raises a dm event on the pool device (the counter `dmsetup info` shows). */
   raiseEvent(): void;
+  /** Called on every mode decision and needs_check change, so observers can skip quiet steps. */
+  lifecycleChanged(): void;
   /** False while the metadata device returns errors (an `error` target, a failed disk). */
   metadataDeviceWorks(): boolean;
   /** Current size of the metadata device in sectors. */
@@ -145,8 +147,6 @@ export class ThinPool {
   private boundTableMode: PoolMode = 'write';
   private bound = false;
   suspended = true;
-  /** Bumped by every mode decision and needs_check change, so observers can skip quiet steps. */
-  lifecycleVersion = 0;
   private lastCommitMs: number;
   private wakerOriginMs: number;
   private noSpaceDeadlineMs: number | null = null;
@@ -286,7 +286,7 @@ export class ThinPool {
   // ------------------------------------------------------------------ modes
 
   private setMode(requested: PoolMode): void {
-    this.lifecycleVersion++;
+    this.env.lifecycleChanged();
     const old = this.mode;
     const decision = decidePoolMode(old, requested, this.md.needsCheck);
     if (decision.refusedForNeedsCheck) this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
@@ -397,7 +397,7 @@ export class ThinPool {
       this.setMode('fail');
     } else {
       this.md.needsCheck = true;
-      this.lifecycleVersion++;
+      this.env.lifecycleChanged();
     }
   }
 
