@@ -172,6 +172,13 @@ export class Machine {
   runUntil(limitMs: number, done: () => boolean): boolean {
     for (let guard = 0; guard < 10_000_000; guard++) {
       if (done()) return true;
+      // When no pool has a timer that could change anything, waking up every second changes
+      // nothing either: jump to the limit, or report that the wait can never end.
+      if ([...this.poolRefs.keys()].every((pool) => pool.idle)) {
+        if (!Number.isFinite(limitMs)) return false;
+        this.clockMs = Math.max(this.clockMs, limitMs);
+        return done();
+      }
       let next = Number.POSITIVE_INFINITY;
       for (const pool of this.poolRefs.keys()) {
         const wake = pool.nextWakeMs();

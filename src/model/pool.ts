@@ -408,6 +408,17 @@ export class ThinPool {
 
   // ------------------------------------------------------------------ time
 
+  /**
+   * True when no timer of this pool can change anything: no no-space deadline, nothing waiting
+   * for the periodic commit, nothing to requeue. Then time can pass without waking it.
+   */
+  get idle(): boolean {
+    return (
+      this.suspended ||
+      (this.noSpaceDeadlineMs === null && !this.requeuePending && this.flushWaiters.length === 0 && !this.md.changedThisTransaction)
+    );
+  }
+
   /** The next simulated time at which this pool has work: a waker tick or the no-space timer. */
   nextWakeMs(): number | null {
     if (this.suspended) return null;
