@@ -36,9 +36,7 @@ export class LabRuntime {
 
   /** Runs a shell command for the first time and returns the event that records it. */
   runCommand(command: string): LabEvent {
-    const before = this.shell.machine.kernelLog.length;
     const output = this.shell.runLine(command);
-    void before;
     const status = Number((this.shell as unknown as { lastStatus?: number | string }).lastStatus ?? 0);
     this.checkLifecycle(command);
     return { type: 'ShellCommandRan', version: 2, data: { command, output, status } };

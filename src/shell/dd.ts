@@ -5,7 +5,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/machine.js';
-import { SECTOR_BYTES } from '../model/sectors.js';
+import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
 import { lookupPath, metadataAt, type CommandIo, type PathTarget, type ShellContext } from './context.js';
 import { LabFile } from './fs.js';
 import { latin1Bytes } from './text-tools.js';
@@ -206,7 +206,6 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
     io.err(`dd: can't open '${outPath}': Read-only file system\n`);
     return 1;
   }
-  void source;
 
   let inFull = 0;
   let inPart = 0;
@@ -239,7 +238,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
       let offset = 0;
       while (offset < len) {
         const piece = Math.min(o.obs, len - offset);
-        const part = slice(chunk, offset, piece);
+        const part = slice(chunk, offset, piece, ctx.machine.dictionary);
         // busybox's O_DIRECT write needs a page-aligned buffer: with smaller blocks it falls back
         // to buffered I/O (seen on the oracle), where errors surface only at the next fsync.
         const direct = o.directOut && o.obs % PAGE_BYTES === 0;
@@ -284,19 +283,18 @@ function* fsyncBlock(ctx: ShellContext, dev: BlockDev): Steps<number> {
   return ticket.errno;
 }
 
-function slice(b: Buf, offset: number, length: number): Buf {
+function slice(b: Buf, offset: number, length: number, dictionary: SectorDictionary): Buf {
   if (b.tokens !== undefined && offset % SECTOR_BYTES === 0 && length % SECTOR_BYTES === 0) {
     return { tokens: b.tokens.subarray(offset / SECTOR_BYTES, (offset + length) / SECTOR_BYTES) };
   }
-  return { bytes: toBytes(b).subarray(offset, offset + length) };
+  return { bytes: toBytes(b, dictionary).subarray(offset, offset + length) };
 }
 
-let dictionaryForBytes: ((tokens: Uint32Array) => Uint8Array) | null = null;
 
-function toBytes(b: Buf): Uint8Array {
+/** The bytes of a buffer; tokens are turned into bytes with the machine's sector dictionary. */
+function toBytes(b: Buf, dictionary: SectorDictionary): Uint8Array {
   if (b.bytes !== undefined) return b.bytes;
-  if (dictionaryForBytes === null) throw new Error('dd: no dictionary');
-  return dictionaryForBytes(b.tokens);
+  return dictionary.bytesOf(b.tokens);
 }
 
 function* readChunk(
@@ -308,7 +306,6 @@ function* readChunk(
   direct: boolean,
   path: string,
 ): Steps<Buf> {
-  dictionaryForBytes = (t) => ctx.machine.dictionary.bytesOf(t);
   switch (source.kind) {
     case 'stdin':
       return { bytes: stdin.subarray(Math.min(pos, stdin.length), Math.min(pos + size, stdin.length)) };
@@ -383,7 +380,7 @@ function* writeChunk(
   const len = bufLength(data);
   switch (dest.kind) {
     case 'stdout':
-      io.out(toBytes(data));
+      io.out(toBytes(data, ctx.machine.dictionary));
       return len;
     case 'null':
       return len;
@@ -391,7 +388,7 @@ function* writeChunk(
       return len;
     case 'file':
       if (data.tokens !== undefined && pos % SECTOR_BYTES === 0) dest.file.writeTokens(pos / SECTOR_BYTES, data.tokens);
-      else dest.file.writeBytes(pos, toBytes(data));
+      else dest.file.writeBytes(pos, toBytes(data, ctx.machine.dictionary));
       if (metadata !== undefined && pos === 0) dest.file.metadata = metadata;
       return len;
     case 'block':
@@ -423,7 +420,7 @@ function* writeBlock(
   let tokens: Uint32Array;
   if (pageAligned) {
     first = pos / SECTOR_BYTES;
-    tokens = data.tokens !== undefined && n === len ? data.tokens : m.dictionary.tokensOf(toBytes(data).subarray(0, n));
+    tokens = data.tokens !== undefined && n === len ? data.tokens : m.dictionary.tokensOf(toBytes(data, m.dictionary).subarray(0, n));
   } else {
     const pageStart = Math.floor(pos / PAGE_BYTES) * PAGE_BYTES;
     const pageEnd = Math.min(Math.ceil((pos + n) / PAGE_BYTES) * PAGE_BYTES, devBytes);
@@ -431,7 +428,7 @@ function* writeBlock(
     const r = m.readSectors(dev, first, (pageEnd - pageStart) / SECTOR_BYTES);
     if (!r.ok) throw new DdFailure(`dd: error writing '${path}': ${strerror(r.errno === LAB_WOULD_BLOCK ? Errno.EIO : r.errno)}`);
     const bytes = m.dictionary.bytesOf(r.value);
-    bytes.set(toBytes(data).subarray(0, n), pos - pageStart);
+    bytes.set(toBytes(data, m.dictionary).subarray(0, n), pos - pageStart);
     tokens = m.dictionary.tokensOf(bytes);
   }
   if (dev.kind === 'ram') {

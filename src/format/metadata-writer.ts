@@ -1,0 +1,269 @@
+/**
+ * Writes a committed {@link MetadataImage} as the bytes of a dm-thin metadata device, in the
+ * layout the kernel and thin-provisioning-tools read (dm-thin-metadata.c, persistent-data/).
+ *
+ * The layout is a fresh, compact one, like thin_restore's: block 0 the superblock, then the
+ * metadata space map (index block, bitmaps, overflow tree), the data space map (bitmaps, overflow
+ * tree, index tree), the details tree, one bottom-level mapping tree per device and the top-level
+ * mapping tree. No node is shared between devices, so every metadata block has a reference count
+ * of exactly 1 and the data reference counts are the image's counts, which is what thin_check
+ * recomputes from the mappings.
+ *
+ * Not written yet: a held metadata snapshot (`held_root` is always 0), the superblock uuid (zeros,
+ * as thin_restore writes it).
+ */
+import type { MetadataImage } from '../model/metadata.js';
+import { dmChecksum } from './crc32c.js';
+import {
+  BITMAP_CSUM_XOR,
+  BITMAP_HEADER,
+  BLOCK_SIZE,
+  BTREE_CSUM_XOR,
+  DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_CSUM_XOR,
+  INDEX_ENTRY_SIZE,
+  INTERNAL_NODE,
+  LEAF_NODE,
+  MAPPING_VALUE_SIZE,
+  MAX_METADATA_BLOCKS,
+  METADATA_BLOCK_SECTORS,
+  maxEntries,
+  NEEDS_CHECK_FLAG,
+  NODE,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+  SB,
+  setBitmapEntry,
+  setBlockTime,
+  setU64,
+  SM_ROOT,
+  SUPERBLOCK_CSUM_XOR,
+  THIN_SUPERBLOCK_MAGIC,
+  THIN_VERSION,
+} from './layout.js';
+
+/** Writes value `i` of a leaf at `offset` in the output. */
+type ValueWriter = (dv: DataView, offset: number, i: number) => void;
+
+/** The output device and its block allocator. Blocks are handed out in increasing order from 1. */
+class MetadataOutput {
+  readonly bytes: Uint8Array;
+  readonly dv: DataView;
+  private next = 1;
+
+  constructor(readonly nrBlocks: number) {
+    this.bytes = new Uint8Array(nrBlocks * BLOCK_SIZE);
+    this.dv = new DataView(this.bytes.buffer);
+  }
+
+  get used(): number {
+    return this.next;
+  }
+
+  allocate(): number {
+    if (this.next >= this.nrBlocks) {
+      throw new RangeError(`metadata device too small: ${this.nrBlocks} blocks are not enough for this image`);
+    }
+    return this.next++;
+  }
+
+  /** Seals a block: its checksum covers everything after the checksum field. */
+  seal(block: number, xor: number): void {
+    const at = block * BLOCK_SIZE;
+    this.dv.setUint32(at, dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, xor), true);
+  }
+}
+
+/**
+ * Builds a btree bottom-up from sorted keys and returns its root. Leaves and interior nodes are
+ * filled evenly, so every non-root node holds at least a third of its capacity (thin_check rejects
+ * underfull nodes) and all leaves are at the same depth. An empty tree is one empty leaf, as
+ * `dm_btree_empty` writes it.
+ */
+function writeBtree(out: MetadataOutput, keys: ArrayLike<number>, valueSize: number, writeValue: ValueWriter): number {
+  let level = writeLevel(out, LEAF_NODE, keys, 0, keys.length, valueSize, writeValue);
+  while (level.blocks.length > 1) {
+    const children = level;
+    level = writeLevel(out, INTERNAL_NODE, children.firstKeys, 0, children.firstKeys.length, ROOT_VALUE_SIZE, (dv, offset, i) =>
+      setU64(dv, offset, children.blocks[i]!),
+    );
+  }
+  return level.blocks[0]!;
+}
+
+/** Writes one level of nodes holding entries [from, to); returns each node's block and first key. */
+function writeLevel(
+  out: MetadataOutput,
+  flags: number,
+  keys: ArrayLike<number>,
+  from: number,
+  to: number,
+  valueSize: number,
+  writeValue: ValueWriter,
+): { blocks: number[]; firstKeys: number[] } {
+  const max = maxEntries(valueSize);
+  const n = to - from;
+  const nodes = Math.max(1, Math.ceil(n / max));
+  const blocks: number[] = [];
+  const firstKeys: number[] = [];
+  for (let k = 0; k < nodes; k++) {
+    const begin = from + Math.floor((n * k) / nodes);
+    const end = from + Math.floor((n * (k + 1)) / nodes);
+    const block = out.allocate();
+    const at = block * BLOCK_SIZE;
+    const dv = out.dv;
+    dv.setUint32(at + NODE.flags, flags, true);
+    setU64(dv, at + NODE.blocknr, block);
+    dv.setUint32(at + NODE.nrEntries, end - begin, true);
+    dv.setUint32(at + NODE.maxEntries, max, true);
+    dv.setUint32(at + NODE.valueSize, valueSize, true);
+    const keyBase = at + NODE.header;
+    const valueBase = keyBase + max * 8;
+    for (let i = begin; i < end; i++) {
+      setU64(dv, keyBase + (i - begin) * 8, keys[i]!);
+      writeValue(dv, valueBase + (i - begin) * valueSize, i);
+    }
+    out.seal(block, BTREE_CSUM_XOR);
+    blocks.push(block);
+    firstKeys.push(begin < end ? keys[begin]! : 0);
+  }
+  return { blocks, firstKeys };
+}
+
+/** The pieces of a space map root, before it is stored in the superblock. */
+interface SpaceMapRoot {
+  nrBlocks: number;
+  nrAllocated: number;
+  bitmapRoot: number;
+  refCountRoot: number;
+}
+
+function putSpaceMapRoot(dv: DataView, offset: number, root: SpaceMapRoot): void {
+  setU64(dv, offset + SM_ROOT.nrBlocks, root.nrBlocks);
+  setU64(dv, offset + SM_ROOT.nrAllocated, root.nrAllocated);
+  setU64(dv, offset + SM_ROOT.bitmapRoot, root.bitmapRoot);
+  setU64(dv, offset + SM_ROOT.refCountRoot, root.refCountRoot);
+}
+
+/** An index entry (struct disk_index_entry): the bitmap's block, its free count and first free entry. */
+interface IndexEntry {
+  block: number;
+  nrFree: number;
+  noneFreeBefore: number;
+}
+
+function putIndexEntry(dv: DataView, offset: number, e: IndexEntry): void {
+  setU64(dv, offset, e.block);
+  dv.setUint32(offset + 8, e.nrFree, true);
+  dv.setUint32(offset + 12, e.noneFreeBefore, true);
+}
+
+/**
+ * Fills already allocated bitmap blocks from `count(b)` for blocks [0, nrBlocks) and returns their
+ * index entries and the number of blocks in use. Counts above 2 are stored as 3 ("look in the
+ * overflow tree").
+ */
+function fillBitmaps(out: MetadataOutput, bitmapBlocks: number[], nrBlocks: number, count: (b: number) => number): { entries: IndexEntry[]; allocated: number } {
+  const entries: IndexEntry[] = [];
+  let allocated = 0;
+  bitmapBlocks.forEach((block, i) => {
+    const at = block * BLOCK_SIZE;
+    setU64(out.dv, at + 8, block);
+    const first = i * ENTRIES_PER_BITMAP;
+    const inRange = Math.min(ENTRIES_PER_BITMAP, nrBlocks - first);
+    let nrFree = 0;
+    let noneFreeBefore = inRange;
+    for (let e = 0; e < inRange; e++) {
+      const c = count(first + e);
+      if (c === 0) {
+        nrFree++;
+        if (noneFreeBefore === inRange) noneFreeBefore = e;
+        continue;
+      }
+      allocated++;
+      setBitmapEntry(out.bytes, at + BITMAP_HEADER, e, Math.min(c, 3));
+    }
+    out.seal(block, BITMAP_CSUM_XOR);
+    entries.push({ block, nrFree, noneFreeBefore });
+  });
+  return { entries, allocated };
+}
+
+/**
+ * Returns the bytes of a metadata device of `metadataNrBlocks` 4 KiB blocks holding `image`.
+ * Throws a RangeError if the image does not fit or the size is beyond the format's limit.
+ */
+export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
+  if (!Number.isInteger(metadataNrBlocks) || metadataNrBlocks < 2 || metadataNrBlocks > MAX_METADATA_BLOCKS) {
+    throw new RangeError(`metadata_nr_blocks must be an integer in [2, ${MAX_METADATA_BLOCKS}], got ${metadataNrBlocks}`);
+  }
+  const out = new MetadataOutput(metadataNrBlocks);
+  const dv = out.dv;
+
+  // The metadata space map comes first so that its own blocks are laid out before we know the
+  // final count; its bitmaps are filled last, once every block has been allocated.
+  const metaIndex = out.allocate();
+  const metaBitmaps: number[] = [];
+  for (let i = 0; i < Math.ceil(metadataNrBlocks / ENTRIES_PER_BITMAP); i++) metaBitmaps.push(out.allocate());
+  // No metadata block is shared, so no count exceeds 2 and the overflow tree stays empty.
+  const metaRefCountRoot = writeBtree(out, [], REFCOUNT_VALUE_SIZE, () => undefined);
+
+  // The data space map: bitmaps, the overflow tree for counts above 2, and the index btree.
+  const nrData = image.nrDataBlocks;
+  const dataCount = (b: number): number => image.refcounts[b] ?? 0;
+  const dataBitmaps: number[] = [];
+  for (let i = 0; i < Math.ceil(nrData / ENTRIES_PER_BITMAP); i++) dataBitmaps.push(out.allocate());
+  const data = fillBitmaps(out, dataBitmaps, nrData, dataCount);
+  const overflow: number[] = [];
+  for (let b = 0; b < nrData; b++) if (dataCount(b) > 2) overflow.push(b);
+  const dataRefCountRoot = writeBtree(out, overflow, REFCOUNT_VALUE_SIZE, (v, offset, i) => v.setUint32(offset, dataCount(overflow[i]!), true));
+  const dataIndexRoot = writeBtree(out, data.entries.map((_e, i) => i), INDEX_ENTRY_SIZE, (v, offset, i) => putIndexEntry(v, offset, data.entries[i]!));
+
+  // The details tree and the two-level mapping tree, keyed by device id.
+  const ids = [...image.devices.keys()].sort((a, b) => a - b);
+  const detailsRoot = writeBtree(out, ids, DETAILS_VALUE_SIZE, (v, offset, i) => {
+    const d = image.devices.get(ids[i]!)!.details;
+    setU64(v, offset, d.mappedBlocks);
+    v.setBigUint64(offset + 8, BigInt.asUintN(64, d.transactionId), true);
+    v.setUint32(offset + 16, d.creationTime >>> 0, true);
+    v.setUint32(offset + 20, d.snapshottedTime >>> 0, true);
+  });
+  const deviceRoots = ids.map((id) => {
+    const vblocks: number[] = [];
+    const dataBlocks: number[] = [];
+    const times: number[] = [];
+    image.devices.get(id)!.table.forEach((vb, d, t) => {
+      vblocks.push(vb);
+      dataBlocks.push(d);
+      times.push(t);
+    });
+    return writeBtree(out, vblocks, MAPPING_VALUE_SIZE, (v, offset, i) => setBlockTime(v, offset, dataBlocks[i]!, times[i]!));
+  });
+  const mappingRoot = writeBtree(out, ids, ROOT_VALUE_SIZE, (v, offset, i) => setU64(v, offset, deviceRoots[i]!));
+
+  // Every block below the allocation point is in use, once; everything after it is free.
+  const used = out.used;
+  const meta = fillBitmaps(out, metaBitmaps, metadataNrBlocks, (b) => (b < used ? 1 : 0));
+  const indexAt = metaIndex * BLOCK_SIZE;
+  setU64(dv, indexAt + 8, metaIndex);
+  meta.entries.forEach((e, i) => putIndexEntry(dv, indexAt + 16 + i * INDEX_ENTRY_SIZE, e));
+  out.seal(metaIndex, INDEX_CSUM_XOR);
+
+  dv.setUint32(SB.flags, image.needsCheck ? NEEDS_CHECK_FLAG : 0, true);
+  setU64(dv, SB.blocknr, 0);
+  setU64(dv, SB.magic, THIN_SUPERBLOCK_MAGIC);
+  dv.setUint32(SB.version, THIN_VERSION, true);
+  dv.setUint32(SB.time, image.time >>> 0, true);
+  dv.setBigUint64(SB.transId, BigInt.asUintN(64, image.transactionId), true);
+  setU64(dv, SB.heldRoot, 0);
+  putSpaceMapRoot(dv, SB.dataSpaceMapRoot, { nrBlocks: nrData, nrAllocated: data.allocated, bitmapRoot: dataIndexRoot, refCountRoot: dataRefCountRoot });
+  putSpaceMapRoot(dv, SB.metadataSpaceMapRoot, { nrBlocks: metadataNrBlocks, nrAllocated: meta.allocated, bitmapRoot: metaIndex, refCountRoot: metaRefCountRoot });
+  setU64(dv, SB.dataMappingRoot, mappingRoot);
+  setU64(dv, SB.deviceDetailsRoot, detailsRoot);
+  dv.setUint32(SB.dataBlockSize, image.dataBlockSizeSectors, true);
+  dv.setUint32(SB.metadataBlockSize, METADATA_BLOCK_SECTORS, true);
+  setU64(dv, SB.metadataNrBlocks, metadataNrBlocks);
+  out.seal(0, SUPERBLOCK_CSUM_XOR);
+  return out.bytes;
+}

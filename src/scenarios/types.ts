@@ -1,0 +1,80 @@
+/**
+ * What a scenario file holds once it is loaded and checked: the shape the runner works on. The
+ * YAML form is described in docs/scenarios.md and docs/scenario.schema.json.
+ */
+import type { PoolMode } from '../model/lifecycle.js';
+
+/** A check of what one device range reads back through the lab. */
+export interface ReadCheck {
+  readonly device: string;
+  /** Bytes from the start of the device; a multiple of 512. */
+  readonly offset: number;
+  /** Bytes to read; a multiple of 512. */
+  readonly length: number;
+  readonly md5?: string;
+  /** Every byte of the range must be this character. */
+  readonly byte?: string;
+}
+
+/** Checks of the lab's state, meaningful at any position of a history (bisect uses these). */
+export interface StateExpectation {
+  readonly poolMode?: Readonly<Record<string, PoolMode>>;
+  readonly needsCheck?: Readonly<Record<string, boolean>>;
+  readonly usedDataBlocks?: Readonly<Record<string, number>>;
+  readonly reads?: readonly ReadCheck[];
+  readonly invariants?: boolean;
+}
+
+/** Checks of what a run step printed and its exit status, plus state checks. */
+export interface Expectation extends StateExpectation {
+  readonly output?: string;
+  readonly outputMatches?: string;
+  readonly outputContains?: string;
+  readonly status?: number;
+}
+
+export type Step =
+  | { readonly kind: 'run'; readonly line: number; readonly command: string; readonly expect?: Expectation }
+  | { readonly kind: 'advance'; readonly line: number; readonly ms: number; readonly text: string; readonly expect?: Expectation }
+  | { readonly kind: 'crash'; readonly line: number; readonly expect?: Expectation }
+  | { readonly kind: 'mark'; readonly line: number; readonly name: string }
+  | { readonly kind: 'expect'; readonly line: number; readonly expect: Expectation };
+
+export interface Machine {
+  readonly ramdiskKb?: number;
+  /** Seconds; set with the module parameter before the first step. */
+  readonly noSpaceTimeout?: number;
+}
+
+export interface Scenario {
+  readonly file: string;
+  readonly format: 'yaml' | 'sh';
+  readonly title: string;
+  readonly report?: string;
+  readonly cites?: string;
+  readonly whatHappened?: string;
+  readonly machine: Machine;
+  readonly steps: readonly Step[];
+  /** For a `.sh` scenario: the transcript the whole script must print. */
+  readonly expectedTranscript?: string;
+}
+
+/** One problem in a scenario file, with where it is. */
+export interface ScenarioProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+export class ScenarioInvalid extends Error {
+  override readonly name = 'ScenarioInvalid';
+  readonly code = 'SCENARIO_INVALID';
+  constructor(readonly problems: readonly ScenarioProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export function formatProblem(p: ScenarioProblem): string {
+  return `${p.file}:${p.line}: ${p.field === '' ? '' : `${p.field}: `}${p.message}`;
+}
