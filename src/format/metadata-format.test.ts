@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { ThinMetadata, type MetadataImage } from '../model/metadata.js';
+import { dmChecksum } from './crc32c.js';
+import { bigPool, emptyPool, imageContents, smallPool } from './lab-states.js';
+import { BLOCK_SIZE, getU64, maxEntries, SB, SUPERBLOCK_CSUM_XOR } from './layout.js';
+import { readMetadataImage } from './metadata-reader.js';
+import { writeMetadataImage } from './metadata-writer.js';
+
+function roundTrip(image: MetadataImage): MetadataImage {
+  const bytes = writeMetadataImage(image, image.metadataNrBlocks);
+  expect(bytes.length).toBe(image.metadataNrBlocks * BLOCK_SIZE);
+  const r = readMetadataImage(bytes);
+  if (!r.ok) throw new Error(r.error);
+  return r.image;
+}
+
+/** Re-seals the superblock after a deliberate change, so only the change itself is wrong. */
+function resealSuperblock(bytes: Uint8Array): void {
+  new DataView(bytes.buffer).setUint32(0, dmChecksum(bytes, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
+}
+
+describe('node capacity', () => {
+  it('follows the kernel rule: fit after the 32-byte header, rounded down to a multiple of 3', () => {
+    expect(maxEntries(8)).toBe(252);
+    expect(maxEntries(24)).toBe(126);
+    expect(maxEntries(16)).toBe(168);
+    expect(maxEntries(4)).toBe(336);
+  });
+});
+
+describe('metadata round trip', () => {
+  it.each([
+    ['an empty pool', emptyPool],
+    ['one thin with needs_check set', smallPool],
+    ['snapshots, thousands of mappings, refcounts above 2, 300 devices', bigPool],
+  ])('writes and reads back %s exactly', (_name, build) => {
+    const image = build();
+    expect(imageContents(roundTrip(image))).toEqual(imageContents(image));
+  });
+
+  it('exercises the parts of the layout it claims to', () => {
+    const image = bigPool();
+    expect(Math.max(...image.refcounts)).toBeGreaterThanOrEqual(3);
+    expect(image.devices.get(0)!.table.count()).toBe(6000);
+    expect(image.devices.size).toBe(303);
+    expect(image.refcounts[20000]).toBe(1);
+    expect(image.refcounts[33000]).toBe(1);
+    const bytes = writeMetadataImage(image, image.metadataNrBlocks);
+    const dv = new DataView(bytes.buffer);
+    // The details and top-level trees need interior roots at 303 devices.
+    const flagsOf = (block: number): number => dv.getUint32(block * BLOCK_SIZE + 4, true);
+    expect(flagsOf(getU64(dv, SB.deviceDetailsRoot))).toBe(1);
+    expect(flagsOf(getU64(dv, SB.dataMappingRoot))).toBe(1);
+  });
+
+  it('keeps needs_check both ways and round-trips a re-opened image', () => {
+    const withFlag = roundTrip(smallPool());
+    expect(withFlag.needsCheck).toBe(true);
+    const md = ThinMetadata.open(withFlag);
+    md.needsCheck = false;
+    md.insertMapping(md.device(7)!, 9, md.spaceMap.allocate());
+    md.commit();
+    const next = md.image();
+    const back = roundTrip(next);
+    expect(back.needsCheck).toBe(false);
+    expect(imageContents(back)).toEqual(imageContents(next));
+  });
+
+  it('refuses a device too small for the image', () => {
+    expect(() => writeMetadataImage(bigPool(), 16)).toThrow(RangeError);
+  });
+});
+
+describe('damaged metadata', () => {
+  const good = (): Uint8Array => writeMetadataImage(smallPool(), 1024);
+
+  it('reports a flipped superblock byte as a bad checksum', () => {
+    const bytes = good();
+    bytes[SB.time] = bytes[SB.time]! ^ 0x40;
+    expect(readMetadataImage(bytes)).toEqual({ ok: false, error: 'bad checksum in superblock' });
+  });
+
+  it('reports an all-zero superblock as unformatted', () => {
+    const bytes = good();
+    bytes.fill(0, 0, BLOCK_SIZE);
+    const r = readMetadataImage(bytes);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/no superblock.*unformatted/);
+  });
+
+  it('reports a bad magic number once the checksum is fixed up', () => {
+    const bytes = good();
+    bytes[SB.magic] = bytes[SB.magic]! ^ 1;
+    resealSuperblock(bytes);
+    expect(readMetadataImage(bytes)).toEqual({ ok: false, error: 'bad magic in superblock' });
+  });
+
+  it('reports truncated input', () => {
+    const bytes = good();
+    for (const cut of [100, BLOCK_SIZE * 3]) {
+      const r = readMetadataImage(bytes.subarray(0, cut));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(/too small|truncated/);
+    }
+  });
+
+  it('reports a damaged btree node by its block', () => {
+    const bytes = good();
+    const root = getU64(new DataView(bytes.buffer), SB.deviceDetailsRoot);
+    bytes[root * BLOCK_SIZE + 100] = bytes[root * BLOCK_SIZE + 100]! ^ 1;
+    const r = readMetadataImage(bytes);
+    expect(r).toEqual({ ok: false, error: `device details tree node: bad checksum in block ${root}` });
+  });
+
+  it('never throws on random damage', () => {
+    const base = good();
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 200; i++) {
+      const bytes = base.slice();
+      // Damage somewhere in the written blocks, then re-seal the superblock half the time so the
+      // reader gets past it.
+      for (let k = 0; k < 4; k++) {
+        const at = rand(20 * BLOCK_SIZE);
+        bytes[at] = bytes[at]! ^ (1 << rand(8));
+      }
+      if (i % 2 === 0) resealSuperblock(bytes);
+      expect(() => readMetadataImage(bytes)).not.toThrow();
+    }
+  });
+});

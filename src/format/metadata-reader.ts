@@ -1,0 +1,328 @@
+/**
+ * Reads the bytes of a dm-thin metadata device back into a {@link MetadataImage}: the superblock,
+ * the details and mapping trees, and the data reference counts from the data space map.
+ *
+ * Every structure is validated before it is trusted (checksums, block numbers, node headers, key
+ * order), so damaged input gives an error naming what is wrong, worded like thin_check where there
+ * is an equivalent, and never an exception. The metadata space map is checked for readable
+ * checksums but its counts are not compared against the trees: that is thin_check's job.
+ */
+import type { DeviceDetails, HeldMetadataSnapshot, MetadataImage } from '../model/metadata.js';
+import { MappingTable } from '../model/mapping.js';
+import { dmChecksum } from './crc32c.js';
+import {
+  BITMAP_CSUM_XOR,
+  BITMAP_HEADER,
+  BLOCK_SIZE,
+  BTREE_CSUM_XOR,
+  DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  getBitmapEntry,
+  getBlockTime,
+  getU64,
+  INDEX_CSUM_XOR,
+  INDEX_ENTRY_SIZE,
+  INTERNAL_NODE,
+  LEAF_NODE,
+  MAPPING_VALUE_SIZE,
+  maxEntries,
+  METADATA_BLOCK_SECTORS,
+  METADATA_INDEX_ENTRIES,
+  NEEDS_CHECK_FLAG,
+  NODE,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+  SB,
+  SM_ROOT,
+  SUPERBLOCK_CSUM_XOR,
+  THIN_MIN_VERSION,
+  THIN_SUPERBLOCK_MAGIC,
+  THIN_VERSION,
+} from './layout.js';
+
+export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };
+
+/** Thrown inside the reader only, and turned into `{ ok: false }` at its edge. */
+class MetadataDamage extends Error {}
+
+const damage = (message: string): never => {
+  throw new MetadataDamage(message);
+};
+
+/** No valid tree is deeper than this: 252-way nodes reach 2^64 keys in 8 levels. */
+const MAX_DEPTH = 16;
+
+/** The device's blocks, with bounds-checked access. */
+class MetadataInput {
+  readonly dv: DataView;
+  readonly nrBlocks: number;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.nrBlocks = Math.floor(bytes.length / BLOCK_SIZE);
+  }
+
+  /** Byte offset of `block`, after checking that it exists and that its checksum holds. */
+  block(block: number, xor: number, what: string): number {
+    if (block < 0 || block >= this.nrBlocks) {
+      damage(`${what}: block ${block} is beyond the end of the metadata (${this.nrBlocks} blocks)`);
+    }
+    const at = block * BLOCK_SIZE;
+    if (this.dv.getUint32(at, true) !== dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, xor)) {
+      damage(`${what}: bad checksum in block ${block}`);
+    }
+    return at;
+  }
+
+  u64(offset: number, what: string): number {
+    const v = getU64(this.dv, offset);
+    if (v < 0) damage(`${what}: value too large`);
+    return v;
+  }
+}
+
+/** Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order. */
+function walkBtree(input: MetadataInput, root: number, valueSize: number, what: string, visit: (key: number, valueOffset: number) => void): void {
+  // `low` is the smallest key the subtree may hold (its parent's key) and `high` the parent's next
+  // key: keys outside [low, high) mean overlapping or misplaced nodes.
+  const walk = (block: number, depth: number, low: number, high: number, isRoot: boolean): void => {
+    if (depth > MAX_DEPTH) damage(`${what}: btree deeper than ${MAX_DEPTH} levels (a loop?)`);
+    const at = input.block(block, BTREE_CSUM_XOR, `${what} node`);
+    const dv = input.dv;
+    const flags = dv.getUint32(at + NODE.flags, true);
+    if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) damage(`${what}: block ${block} is not a btree node`);
+    if (getU64(dv, at + NODE.blocknr) !== block) damage(`${what}: blocknr mismatch in block ${block}`);
+    const nr = dv.getUint32(at + NODE.nrEntries, true);
+    const max = dv.getUint32(at + NODE.maxEntries, true);
+    const vsize = dv.getUint32(at + NODE.valueSize, true);
+    const leaf = flags === LEAF_NODE;
+    const expectedSize = leaf ? valueSize : ROOT_VALUE_SIZE;
+    if (vsize !== expectedSize) damage(`${what}: value_size mismatch in block ${block} (${vsize}, expected ${expectedSize})`);
+    if (max > maxEntries(vsize)) damage(`${what}: max_entries is too large in block ${block}`);
+    if (max % 3 !== 0) damage(`${what}: max_entries is not divisible by 3 in block ${block}`);
+    if (nr > max) damage(`${what}: nr_entries > max_entries in block ${block}`);
+    if (!isRoot && nr < Math.floor(max / 3)) damage(`${what}: too few entries in btree node ${block}`);
+    if (!leaf && nr === 0) damage(`${what}: empty internal node ${block}`);
+    const keyBase = at + NODE.header;
+    const valueBase = keyBase + max * 8;
+    let previous = -1;
+    for (let i = 0; i < nr; i++) {
+      const key = input.u64(keyBase + i * 8, `${what} key`);
+      if (key <= previous) damage(`${what}: keys out of order in block ${block}`);
+      if (key < low || key >= high) damage(`${what}: key ${key} in block ${block} lies outside its parent's range`);
+      previous = key;
+    }
+    for (let i = 0; i < nr; i++) {
+      const key = getU64(dv, keyBase + i * 8);
+      const value = valueBase + i * vsize;
+      if (leaf) visit(key, value);
+      else {
+        // The first child may start below its key only at the root's left edge; keep the
+        // parent's lower bound for it and the child's key for the rest.
+        const childLow = i === 0 ? low : key;
+        const childHigh = i + 1 < nr ? getU64(dv, keyBase + (i + 1) * 8) : high;
+        walk(input.u64(value, `${what} child pointer`), depth + 1, childLow, childHigh, false);
+      }
+    }
+  };
+  walk(root, 0, 0, Number.MAX_SAFE_INTEGER, true);
+}
+
+interface Superblock {
+  flags: number;
+  time: number;
+  transactionId: bigint;
+  heldRoot: number;
+  dataMappingRoot: number;
+  deviceDetailsRoot: number;
+  dataBlockSize: number;
+  metadataNrBlocks: number;
+  dataSm: { nrBlocks: number; bitmapRoot: number; refCountRoot: number };
+  metadataSm: { nrBlocks: number; bitmapRoot: number; refCountRoot: number };
+}
+
+function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/** Reads and validates a superblock at `block` (0, or the held metadata snapshot's copy). */
+function readSuperblock(input: MetadataInput, block: number, what: string): Superblock {
+  const at = block * BLOCK_SIZE;
+  const dv = input.dv;
+  const csum = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
+  if (dv.getUint32(at + SB.csum, true) !== csum) damage(`bad checksum in ${what}`);
+  if (getU64(dv, at + SB.magic) !== THIN_SUPERBLOCK_MAGIC) damage(`bad magic in ${what}`);
+  if (getU64(dv, at + SB.blocknr) !== block) damage(`blocknr mismatch in ${what}`);
+  const version = dv.getUint32(at + SB.version, true);
+  if (version < THIN_MIN_VERSION || version > THIN_VERSION) damage(`unsupported metadata version ${version} in ${what}`);
+  const incompat = dv.getUint32(at + SB.incompatFlags, true);
+  if (incompat !== 0) damage(`unsupported incompatible features (0x${incompat.toString(16)}) in ${what}`);
+  const sm = (offset: number): Superblock['dataSm'] => ({
+    nrBlocks: input.u64(at + offset + SM_ROOT.nrBlocks, `${what} space map nr_blocks`),
+    bitmapRoot: input.u64(at + offset + SM_ROOT.bitmapRoot, `${what} space map bitmap root`),
+    refCountRoot: input.u64(at + offset + SM_ROOT.refCountRoot, `${what} space map ref count root`),
+  });
+  return {
+    flags: dv.getUint32(at + SB.flags, true),
+    time: dv.getUint32(at + SB.time, true),
+    transactionId: dv.getBigUint64(at + SB.transId, true),
+    heldRoot: input.u64(at + SB.heldRoot, `${what} held_root`),
+    dataMappingRoot: input.u64(at + SB.dataMappingRoot, `${what} data mapping root`),
+    deviceDetailsRoot: input.u64(at + SB.deviceDetailsRoot, `${what} device details root`),
+    dataBlockSize: dv.getUint32(at + SB.dataBlockSize, true),
+    metadataNrBlocks: input.u64(at + SB.metadataNrBlocks, `${what} metadata_nr_blocks`),
+    dataSm: sm(SB.dataSpaceMapRoot),
+    metadataSm: sm(SB.metadataSpaceMapRoot),
+  };
+}
+
+type Devices = Map<number, { details: DeviceDetails; table: MappingTable }>;
+
+/** Reads the details tree and the two-level mapping tree and checks that they agree. */
+function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number): Devices {
+  const details = new Map<number, DeviceDetails>();
+  walkBtree(input, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, 'device details tree', (id, v) => {
+    details.set(id, {
+      mappedBlocks: input.u64(v, 'device details mapped_blocks'),
+      transactionId: input.dv.getBigUint64(v + 8, true),
+      creationTime: input.dv.getUint32(v + 16, true),
+      snapshottedTime: input.dv.getUint32(v + 20, true),
+    });
+  });
+  const roots = new Map<number, number>();
+  walkBtree(input, sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top level mapping tree', (id, v) => {
+    roots.set(id, input.u64(v, 'mapping tree root'));
+  });
+  const same = details.size === roots.size && [...details.keys()].every((id) => roots.has(id));
+  if (!same) damage('Inconsistency between the details tree and the mapping tree');
+
+  const devices: Devices = new Map();
+  for (const [id, root] of roots) {
+    const table = new MappingTable();
+    let count = 0;
+    walkBtree(input, root, MAPPING_VALUE_SIZE, `mapping tree of thin device ${id}`, (vb, v) => {
+      const { dataBlock, time } = getBlockTime(input.dv, v);
+      if (dataBlock >= nrDataBlocks) {
+        damage(`Thin device ${id} maps block ${vb} to data block ${dataBlock}, beyond the ${nrDataBlocks} data blocks`);
+      }
+      table.insert(vb, dataBlock, time, 0);
+      count++;
+    });
+    const d = details.get(id)!;
+    if (d.mappedBlocks !== count) {
+      damage(`Thin device ${id} has unexpected number of mappings, expected ${d.mappedBlocks}, actual ${count}`);
+    }
+    devices.set(id, { details: d, table });
+  }
+  return devices;
+}
+
+/** Reads one bitmap block's entries for blocks [first, first + count) into `into`. */
+function readBitmap(input: MetadataInput, block: number, first: number, count: number, into: Uint32Array, what: string): void {
+  const at = input.block(block, BITMAP_CSUM_XOR, `${what} bitmap`);
+  if (getU64(input.dv, at + 8) !== block) damage(`${what}: blocknr mismatch in bitmap ${block}`);
+  for (let e = 0; e < count; e++) into[first + e] = getBitmapEntry(input.bytes, at + BITMAP_HEADER, e);
+}
+
+/** Resolves the "3 = see overflow tree" entries from the overflow btree of u32 counts. */
+function applyOverflow(input: MetadataInput, root: number, counts: Uint32Array, what: string): void {
+  const pending = new Set<number>();
+  for (let b = 0; b < counts.length; b++) if (counts[b] === 3) pending.add(b);
+  walkBtree(input, root, REFCOUNT_VALUE_SIZE, `${what} ref count tree`, (b, v) => {
+    if (!pending.delete(b)) damage(`${what}: ref count tree holds block ${b}, whose bitmap entry is not 3`);
+    const c = input.dv.getUint32(v, true);
+    if (c < 3) damage(`${what}: ref count tree holds count ${c} for block ${b}`);
+    counts[b] = c;
+  });
+  for (const b of pending) damage(`${what}: block ${b} has bitmap entry 3 but no entry in the ref count tree`);
+}
+
+/** The data space map: an index btree of bitmaps (dm-space-map-disk.c). */
+function readDataRefcounts(input: MetadataInput, sb: Superblock): Uint32Array {
+  const nr = sb.dataSm.nrBlocks;
+  const counts = new Uint32Array(nr);
+  const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
+  const seen = new Set<number>();
+  walkBtree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
+    if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);
+    const first = i * ENTRIES_PER_BITMAP;
+    readBitmap(input, input.u64(v, 'data bitmap block'), first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
+    seen.add(i);
+  });
+  if (seen.size !== bitmaps) damage(`data space map: ${bitmaps - seen.size} of ${bitmaps} bitmaps missing from the index`);
+  applyOverflow(input, sb.dataSm.refCountRoot, counts, 'data space map');
+  return counts;
+}
+
+/** The metadata space map: one index block of bitmaps (dm-space-map-metadata.c). */
+function checkMetadataSpaceMap(input: MetadataInput, sb: Superblock): void {
+  const nr = sb.metadataSm.nrBlocks;
+  const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
+  if (bitmaps > METADATA_INDEX_ENTRIES) damage(`metadata space map: ${nr} blocks is more than one index can describe`);
+  const at = input.block(sb.metadataSm.bitmapRoot, INDEX_CSUM_XOR, 'metadata space map index');
+  const counts = new Uint32Array(nr);
+  for (let i = 0; i < bitmaps; i++) {
+    const first = i * ENTRIES_PER_BITMAP;
+    const block = input.u64(at + 16 + i * INDEX_ENTRY_SIZE, 'metadata bitmap block');
+    readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'metadata space map');
+  }
+  applyOverflow(input, sb.metadataSm.refCountRoot, counts, 'metadata space map');
+}
+
+function read(bytes: Uint8Array): MetadataImage {
+  if (bytes.length < BLOCK_SIZE) damage(`metadata too small: ${bytes.length} bytes, less than one ${BLOCK_SIZE}-byte block`);
+  const input = new MetadataInput(bytes);
+  if (isAllZero(bytes, 0, BLOCK_SIZE)) damage('no superblock: block 0 is all zeros (unformatted metadata)');
+  const sb = readSuperblock(input, 0, 'superblock');
+  const metaBlockSize = input.dv.getUint32(SB.metadataBlockSize, true);
+  if (metaBlockSize !== METADATA_BLOCK_SECTORS) damage(`unsupported metadata_block_size ${metaBlockSize} in superblock`);
+  if (sb.metadataNrBlocks > input.nrBlocks) {
+    damage(`metadata truncated: superblock says ${sb.metadataNrBlocks} blocks, only ${input.nrBlocks} present`);
+  }
+  if (sb.dataBlockSize === 0) damage('invalid data block size 0 in superblock');
+
+  checkMetadataSpaceMap(input, sb);
+  const refcounts = readDataRefcounts(input, sb);
+  const nrDataBlocks = sb.dataSm.nrBlocks;
+  const devices = readDevices(input, sb, nrDataBlocks);
+
+  let heldRoot: HeldMetadataSnapshot | null = null;
+  if (sb.heldRoot !== 0) {
+    if (sb.heldRoot >= input.nrBlocks) damage(`held metadata root ${sb.heldRoot} is beyond the end of the metadata`);
+    const held = readSuperblock(input, sb.heldRoot, 'metadata snapshot superblock');
+    heldRoot = {
+      block: sb.heldRoot,
+      time: held.time,
+      transactionId: held.transactionId,
+      nrDataBlocks,
+      devices: readDevices(input, held, nrDataBlocks),
+    };
+  }
+
+  return {
+    time: sb.time,
+    transactionId: sb.transactionId,
+    dataBlockSizeSectors: sb.dataBlockSize,
+    nrDataBlocks,
+    metadataNrBlocks: sb.metadataNrBlocks,
+    needsCheck: (sb.flags & NEEDS_CHECK_FLAG) !== 0,
+    devices,
+    refcounts,
+    heldRoot,
+    // A freshly opened image: nothing is shared with a live transaction yet.
+    generation: 0,
+    metadataCursor: 0,
+  };
+}
+
+/** Loads metadata bytes; damaged input gives `{ ok: false, error }` and never throws. */
+export function readMetadataImage(bytes: Uint8Array): ReadResult {
+  try {
+    return { ok: true, image: read(bytes) };
+  } catch (e) {
+    if (e instanceof MetadataDamage) return { ok: false, error: e.message };
+    // Anything else is a reader bug met on odd input; still report it instead of throwing.
+    return { ok: false, error: `unreadable metadata: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
