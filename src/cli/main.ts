@@ -21,6 +21,7 @@ import {
   UsageError,
   type Output,
 } from './history-commands.js';
+import { bisectCommand, runScenariosCommand } from './scenario-commands.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -43,6 +44,13 @@ time travel (on the head branch unless --branch NAME)
   diff A B                  compare two moments: POS, BRANCH or BRANCH@POS
   replay                    rebuild the branch from its first event, checking each one
 
+scenarios (docs/scenarios.md)
+  run FILE...               run scenario files (.yaml, or .sh with .expected), record each as a
+                            branch; exit 0 all pass, 1 a check failed, 2 a file is invalid
+     --json                 a machine-readable result      --no-record   do not touch the database
+  bisect --expect EXPR      the first position of the branch where EXPR stops holding, e.g.
+                            'pool_mode pool=write', 'used_data_blocks pool<8', 'invariants'
+
 where the history lives
   --db PATH                 a SQLite file (default ./thinlab.db)
   --store URL               sqlite:PATH or kurrentdb://host:port?tls=false (or THINLAB_STORE)
@@ -54,8 +62,8 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name']);
-const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h']);
+const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect']);
+const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -170,6 +178,16 @@ async function main(argv: string[]): Promise<number> {
     case 'replay':
       await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
       return 0;
+    case 'run':
+    case 'bisect': {
+      // The database as the user named it, so the commands printed can be pasted as they are.
+      const where = stringFlag(p, '--store') !== undefined ? ` --store ${stringFlag(p, '--store')}` : stringFlag(p, '--db') !== undefined ? ` --db ${stringFlag(p, '--db')}` : '';
+      if (p.command === 'run') {
+        return runScenariosCommand({ files: p.positional, json: p.flags.has('--json'), record: !p.flags.has('--no-record'), ...(branch === undefined ? {} : { branch }), where }, (run) => withHistory(p, run), io);
+      }
+      const expect = stringFlag(p, '--expect');
+      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(branch === undefined ? {} : { branch }), where }, io));
+    }
     case undefined:
       io.out(USAGE);
       return 2;

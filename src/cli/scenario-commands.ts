@@ -1,0 +1,182 @@
+/**
+ * `thinlab run FILE...` and `thinlab bisect --expect EXPR`: the scenario runner and the search for
+ * the first bad position of a recorded branch. Each scenario run is stored as a branch of its own
+ * (one event per shell command, as `thinlab sh` records), so a failure can be opened with
+ * `thinlab at POS --branch NAME` and travelled through like any recorded script.
+ */
+import { basename } from 'node:path';
+import type { LabEvent } from '../events/lab-events.js';
+import { History, HistoryError } from '../replay/history.js';
+import type { LabRuntime } from '../replay/lab-runtime.js';
+import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
+import { bisect, BisectExprError, describeCheck, parseBisectExpr, poolLines } from '../scenarios/bisect.js';
+import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
+import { loadScenario } from '../scenarios/load.js';
+import { runScenario, type EventSink } from '../scenarios/run.js';
+import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
+import { UsageError, type Output } from './history-commands.js';
+
+export interface RunArgs {
+  readonly files: readonly string[];
+  readonly json: boolean;
+  readonly record: boolean;
+  /** Only with one file: the branch name to record it as. */
+  readonly branch?: string;
+  /** ` --db PATH` or ` --store URL` as given, to print commands the user can paste; '' for the default. */
+  readonly where: string;
+}
+
+export type WithHistory = <T>(run: (h: History) => Promise<T>) => Promise<T>;
+
+/** Runs scenario files; returns the exit status: 0 all passed, 1 a check failed, 2 a file is invalid. */
+export async function runScenariosCommand(args: RunArgs, withHistory: WithHistory, io: Output): Promise<number> {
+  if (args.files.length === 0) throw new UsageError('run needs at least one scenario file (scenarios/*.yaml, or a .sh with a .expected beside it)');
+  if (args.branch !== undefined && args.files.length > 1) throw new UsageError('--branch names one run: give one file with it');
+  // Every file is checked before anything runs, so a typo in the tenth file costs nothing.
+  const scenarios: Scenario[] = [];
+  const problems: ScenarioProblem[] = [];
+  for (const file of args.files) {
+    try {
+      scenarios.push(loadScenario(file));
+    } catch (e) {
+      if (!(e instanceof ScenarioInvalid)) throw e;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) {
+    if (args.json) io.out(`${JSON.stringify({ valid: false, problems }, null, 2)}\n`);
+    for (const p of problems) io.err(`thinlab: ${formatProblem(p)}\n`);
+    return 2;
+  }
+  const run = async (h: History | null): Promise<number> => {
+    const reports: unknown[] = [];
+    let failed = false;
+    let headAfter: string | null = null;
+    for (const scenario of scenarios) {
+      const recorded = h === null ? null : await startBranch(h, scenario, args);
+      const sink = h === null || recorded === null ? undefined : branchSink(h, recorded.branch);
+      const progress = io.interactive && scenario.steps.length > 20 ? (done: number, total: number) => io.err(`\r${basename(scenario.file)}: step ${done}/${total}`) : undefined;
+      const result = await runScenario(scenario, { ...(sink === undefined ? {} : { record: sink }), ...(progress === undefined ? {} : { progress }) });
+      if (progress !== undefined) io.err('\r\x1b[K');
+      if (args.json) reports.push(resultJson(scenario, result, recorded));
+      else io.out(`${formatTimeline(scenario, result, recorded)}\n`);
+      if (recorded !== null && (headAfter === null || (!result.passed && !failed))) headAfter = recorded.branch;
+      failed ||= !result.passed;
+    }
+    if (h !== null && headAfter !== null) await h.setHead(headAfter);
+    if (args.json) io.out(`${JSON.stringify({ valid: true, passed: !failed, scenarios: reports }, null, 2)}\n`);
+    else if (scenarios.length > 1) io.out(`${failed ? 'FAILED' : 'all passed'}: ${scenarios.length} scenarios\n`);
+    return failed ? 1 : 0;
+  };
+  return args.record ? withHistory((h) => run(h)) : run(null);
+}
+
+async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promise<Recorded> {
+  const names = new Set((await h.branches()).map((b) => b.name));
+  let branch = args.branch;
+  if (branch === undefined) {
+    const stem = basename(scenario.file).replace(/\.(ya?ml|sh)$/, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'scenario';
+    branch = stem;
+    for (let i = 2; names.has(branch); i++) branch = `${stem}-${i}`;
+  }
+  await h.createBranch(branch, null, 0, scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB);
+  return { branch, where: args.where };
+}
+
+/** Appends each event at the end of the branch, checking the branch did not move meanwhile. */
+function branchSink(h: History, branch: string): EventSink {
+  let length = 0;
+  return async (event: LabEvent, timeMs: number, runtime: LabRuntime) => {
+    length = await h.append(branch, [{ event, timeMs }], runtime, length);
+  };
+}
+
+export interface BisectArgs {
+  readonly expect?: string;
+  readonly branch?: string;
+  readonly where: string;
+}
+
+/** `thinlab bisect --expect EXPR`: prints the last good and first bad positions side by side. */
+export async function bisectCommand(h: History, args: BisectArgs, io: Output): Promise<number> {
+  if (args.expect === undefined) throw new UsageError("bisect needs --expect EXPR, e.g. --expect 'pool_mode pool=write'");
+  let check;
+  try {
+    check = parseBisectExpr(args.expect);
+  } catch (e) {
+    if (e instanceof BisectExprError) throw new UsageError(e.message);
+    throw e;
+  }
+  let branch = args.branch;
+  if (branch === undefined) {
+    const head = await h.head();
+    if (head === null) throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: record one with `thinlab sh FILE` or `thinlab run FILE`');
+    branch = head;
+  }
+  const outcome = await bisect(h, branch, check);
+  const expr = describeCheck(check);
+  if (outcome.kind === 'holds') {
+    io.out(`${expr} holds at the end of ${branch} (position ${outcome.length}): nothing to bisect\n`);
+    return 0;
+  }
+  const { good, bad } = outcome;
+  const commandAt = async (position: number): Promise<string> => {
+    if (position === 0) return '(the fresh lab)';
+    for await (const { event } of h.events(branch, position - 1, position)) return describeEvent(event);
+    return '';
+  };
+  let badOutput = '';
+  for await (const { event } of h.events(branch, bad.position - 1, bad.position)) if (event.type === 'ShellCommandRan') badOutput = event.data.output;
+  const rows: Array<[string, string, string]> = [
+    ['position', String(good.position), String(bad.position)],
+    ['command', await commandAt(good.position), await commandAt(bad.position)],
+    [expr, good.check.actual, bad.check.actual],
+  ];
+  const goodPools = poolLines(good.runtime);
+  const badPools = poolLines(bad.runtime);
+  for (const name of [...new Set([...goodPools.keys(), ...badPools.keys()])].sort()) {
+    rows.push([`pool ${name}`, goodPools.get(name) ?? '(none)', badPools.get(name) ?? '(none)']);
+  }
+  io.out(`bisect ${branch} (${outcome.length} events) for ${expr}: ${outcome.statesLooked} states looked at\n`);
+  io.out(`first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`);
+  io.out(sideBySide([['', 'last good', 'first bad'], ...rows]));
+  if (badOutput !== '') io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
+  io.out(`\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`);
+  io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
+  return 0;
+}
+
+function describeEvent(event: LabEvent): string {
+  switch (event.type) {
+    case 'ShellCommandRan': {
+      const lines = event.data.command.replace(/\n+$/, '').split('\n');
+      return `${lines[0]}${lines.length > 1 ? ' ...' : ''}${event.data.status === 0 ? '' : `  [exit ${event.data.status}]`}`;
+    }
+    case 'BlocksWritten':
+      return `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})`;
+    case 'ClockAdvanced':
+      return `(clock +${event.data.ms} ms)`;
+    default:
+      return '';
+  }
+}
+
+/** Three columns; a cell wider than its column wraps onto the next lines of the same row. */
+function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): string {
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w = 60;
+  const wrap = (s: string): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < s.length || out.length === 0; i += w) out.push(s.slice(i, i + w));
+    return out;
+  };
+  let out = '';
+  for (const [label, left, right] of rows) {
+    const l = wrap(left);
+    const r = wrap(right);
+    for (let i = 0; i < Math.max(l.length, r.length); i++) {
+      out += `${(i === 0 ? label : '').padEnd(w0)}  ${(l[i] ?? '').padEnd(w)}  ${r[i] ?? ''}`.trimEnd() + '\n';
+    }
+  }
+  return out;
+}
