@@ -48,7 +48,7 @@ scenarios (docs/scenarios.md)
   run FILE...               run scenario files (.yaml, or .sh with .expected), record each as a
                             branch; exit 0 all pass, 1 a check failed, 2 a file is invalid
      --json                 a machine-readable result      --no-record   do not touch the database
-  bisect --expect EXPR      the first position of the branch where EXPR stops holding, e.g.
+  bisect --expect EXPR [POS]  the first position (up to POS) where EXPR stops holding, e.g.
                             'pool_mode pool=write', 'used_data_blocks pool<8', 'invariants'
 
 where the history lives
@@ -186,7 +186,8 @@ async function main(argv: string[]): Promise<number> {
         return runScenariosCommand({ files: p.positional, json: p.flags.has('--json'), record: !p.flags.has('--no-record'), ...(branch === undefined ? {} : { branch }), where }, (run) => withHistory(p, run), io);
       }
       const expect = stringFlag(p, '--expect');
-      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(branch === undefined ? {} : { branch }), where }, io));
+      const end = p.positional[0];
+      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(end === undefined ? {} : { end }), ...(branch === undefined ? {} : { branch }), where }, io));
     }
     case undefined:
       io.out(USAGE);

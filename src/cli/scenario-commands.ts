@@ -93,6 +93,8 @@ function branchSink(h: History, branch: string): EventSink {
 
 export interface BisectArgs {
   readonly expect?: string;
+  /** The position to search up to (default: the end of the branch), where the expectation must fail. */
+  readonly end?: string;
   readonly branch?: string;
   readonly where: string;
 }
@@ -113,10 +115,11 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     if (head === null) throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: record one with `thinlab sh FILE` or `thinlab run FILE`');
     branch = head;
   }
-  const outcome = await bisect(h, branch, check);
+  if (args.end !== undefined && !/^[0-9]+$/.test(args.end)) throw new UsageError(`the end position must be a number, got '${args.end}'`);
+  const outcome = await bisect(h, branch, check, args.end === undefined ? undefined : Number(args.end));
   const expr = describeCheck(check);
   if (outcome.kind === 'holds') {
-    io.out(`${expr} holds at the end of ${branch} (position ${outcome.length}): nothing to bisect\n`);
+    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect --expect '${expr}' POS)\n`);
     return 0;
   }
   const { good, bad } = outcome;
@@ -137,7 +140,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   for (const name of [...new Set([...goodPools.keys(), ...badPools.keys()])].sort()) {
     rows.push([`pool ${name}`, goodPools.get(name) ?? '(none)', badPools.get(name) ?? '(none)']);
   }
-  io.out(`bisect ${branch} (${outcome.length} events) for ${expr}: ${outcome.statesLooked} states looked at\n`);
+  io.out(`bisect ${branch} positions 0..${outcome.length} for ${expr}: ${outcome.statesLooked} states looked at\n`);
   io.out(`first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`);
   io.out(sideBySide([['', 'last good', 'first bad'], ...rows]));
   if (badOutput !== '') io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
@@ -165,9 +168,17 @@ function describeEvent(event: LabEvent): string {
 function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): string {
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w = 60;
+  // Wrapped at spaces, so a status line splits between its fields.
   const wrap = (s: string): string[] => {
     const out: string[] = [];
-    for (let i = 0; i < s.length || out.length === 0; i += w) out.push(s.slice(i, i + w));
+    let line = '';
+    for (const word of s.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > w) {
+        out.push(line);
+        line = word;
+      } else line = line === '' ? word : `${line} ${word}`;
+    }
+    out.push(line);
     return out;
   };
   let out = '';

@@ -3,6 +3,8 @@
  * messages, allocations and commits. Each one exercises a different part of the on-disk layout.
  */
 import { ThinMetadata, type MetadataImage } from '../model/metadata.js';
+import { dmChecksum } from './crc32c.js';
+import { BLOCK_SIZE, SB, setU64, SUPERBLOCK_CSUM_XOR } from './layout.js';
 
 /** Allocates a data block and maps it; the lab's equivalent of a write to an unmapped block. */
 function write(md: ThinMetadata, dev: number, vb: number): void {
@@ -86,4 +88,21 @@ export function imageContents(image: MetadataImage): object {
     devices,
     refcounts: Array.from(image.refcounts.subarray(0, image.nrDataBlocks)),
   };
+}
+
+/**
+ * Gives written metadata a held snapshot by hand, since the writer does not write one yet: copies
+ * the superblock to the free block `held`, clears the copy's space map roots as the kernel's
+ * `__reserve_metadata_snap` does, and points `held_root` at it. The copy shares the live trees
+ * without the extra references the kernel would take, so thin_check reports metadata counts.
+ */
+export function addHandMadeHeldRoot(bytes: Uint8Array, held: number): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = held * BLOCK_SIZE;
+  bytes.copyWithin(at, 0, BLOCK_SIZE);
+  setU64(dv, at + SB.blocknr, held);
+  bytes.fill(0, at + SB.dataSpaceMapRoot, at + SB.dataMappingRoot);
+  dv.setUint32(at, dmChecksum(bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
+  setU64(dv, SB.heldRoot, held);
+  dv.setUint32(0, dmChecksum(bytes, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
 }

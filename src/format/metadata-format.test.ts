@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ThinMetadata, type MetadataImage } from '../model/metadata.js';
 import { dmChecksum } from './crc32c.js';
-import { bigPool, emptyPool, imageContents, smallPool } from './lab-states.js';
-import { BLOCK_SIZE, getU64, maxEntries, SB, SUPERBLOCK_CSUM_XOR } from './layout.js';
+import { addHandMadeHeldRoot, bigPool, emptyPool, imageContents, smallPool } from './lab-states.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR, getU64, maxEntries, SB, setU64, SUPERBLOCK_CSUM_XOR } from './layout.js';
 import { readMetadataImage } from './metadata-reader.js';
 import { writeMetadataImage } from './metadata-writer.js';
 
@@ -66,6 +66,20 @@ describe('metadata round trip', () => {
     expect(imageContents(back)).toEqual(imageContents(next));
   });
 
+  it('reads a held metadata snapshot (a superblock copy at held_root, as the kernel makes it)', () => {
+    const image = smallPool();
+    const bytes = writeMetadataImage(image, image.metadataNrBlocks);
+    const held = 1000;
+    addHandMadeHeldRoot(bytes, held);
+    const r = readMetadataImage(bytes);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.image.heldRoot).not.toBeNull();
+    const snap = r.image.heldRoot!;
+    expect(snap.block).toBe(held);
+    expect(snap.transactionId).toBe(3n);
+    expect(imageContents({ ...r.image, devices: snap.devices })).toEqual(imageContents(image));
+  });
+
   it('refuses a device too small for the image', () => {
     expect(() => writeMetadataImage(bigPool(), 16)).toThrow(RangeError);
   });
@@ -110,6 +124,22 @@ describe('damaged metadata', () => {
     bytes[root * BLOCK_SIZE + 100] = bytes[root * BLOCK_SIZE + 100]! ^ 1;
     const r = readMetadataImage(bytes);
     expect(r).toEqual({ ok: false, error: `device details tree node: bad checksum in block ${root}` });
+  });
+
+  it('reports a btree loop instead of walking it forever', () => {
+    const image = bigPool();
+    const bytes = writeMetadataImage(image, image.metadataNrBlocks);
+    const dv = new DataView(bytes.buffer);
+    // The details root is an interior node at 303 devices: point its first child at itself.
+    const root = getU64(dv, SB.deviceDetailsRoot);
+    const at = root * BLOCK_SIZE;
+    const max = dv.getUint32(at + 20, true);
+    setU64(dv, at + 32 + max * 8, root);
+    dv.setUint32(at, dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+    expect(readMetadataImage(bytes)).toEqual({
+      ok: false,
+      error: `device details tree: block ${root} is referenced twice in the same tree`,
+    });
   });
 
   it('never throws on random damage', () => {

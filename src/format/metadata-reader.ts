@@ -6,6 +6,11 @@
  * order), so damaged input gives an error naming what is wrong, worded like thin_check where there
  * is an equivalent, and never an exception. The metadata space map is checked for readable
  * checksums but its counts are not compared against the trees: that is thin_check's job.
+ *
+ * The data reference counts are the ones stored in the data space map. In metadata our writer or
+ * thin_restore wrote, no node is shared and they equal the lab's "one per mapping" counts. In
+ * metadata the kernel wrote after a snapshot, subtrees are shared and a block's stored count is
+ * the number of distinct leaves that hold it (dm-thin.md §3.2), which can be lower.
  */
 import type { DeviceDetails, HeldMetadataSnapshot, MetadataImage } from '../model/metadata.js';
 import { MappingTable } from '../model/mapping.js';
@@ -83,10 +88,15 @@ class MetadataInput {
 
 /** Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order. */
 function walkBtree(input: MetadataInput, root: number, valueSize: number, what: string, visit: (key: number, valueOffset: number) => void): void {
+  // Within one tree no node is ever referenced twice (sharing happens only between trees), so a
+  // second visit means a loop or a cross-link, and refusing it also bounds the work on bad input.
+  const visited = new Set<number>();
   // `low` is the smallest key the subtree may hold (its parent's key) and `high` the parent's next
   // key: keys outside [low, high) mean overlapping or misplaced nodes.
   const walk = (block: number, depth: number, low: number, high: number, isRoot: boolean): void => {
     if (depth > MAX_DEPTH) damage(`${what}: btree deeper than ${MAX_DEPTH} levels (a loop?)`);
+    if (visited.has(block)) damage(`${what}: block ${block} is referenced twice in the same tree`);
+    visited.add(block);
     const at = input.block(block, BTREE_CSUM_XOR, `${what} node`);
     const dv = input.dv;
     const flags = dv.getUint32(at + NODE.flags, true);
@@ -241,8 +251,11 @@ function applyOverflow(input: MetadataInput, root: number, counts: Uint32Array, 
 /** The data space map: an index btree of bitmaps (dm-space-map-disk.c). */
 function readDataRefcounts(input: MetadataInput, sb: Superblock): Uint32Array {
   const nr = sb.dataSm.nrBlocks;
-  const counts = new Uint32Array(nr);
   const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
+  // Each bitmap is a metadata block, so a size needing more bitmaps than there are blocks is damage
+  // (and would otherwise ask for an absurd allocation).
+  if (bitmaps > input.nrBlocks) damage(`data space map: nr_blocks ${nr} needs more bitmaps than the metadata has blocks`);
+  const counts = new Uint32Array(nr);
   const seen = new Set<number>();
   walkBtree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
     if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);

@@ -95,12 +95,13 @@ export interface BisectSide {
 }
 
 export type BisectOutcome =
+  /** `length` is the position searched up to. */
   | { readonly kind: 'holds'; readonly length: number; readonly statesLooked: number }
   | { readonly kind: 'found'; readonly length: number; readonly good: BisectSide; readonly bad: BisectSide; readonly statesLooked: number };
 
-/** Finds the last good and first bad positions of a branch. */
-export async function bisect(h: History, branch: string, check: BisectCheck): Promise<BisectOutcome> {
-  const length = await h.length(branch);
+/** Finds the last good and first bad positions of a branch, up to `end` (default: its end). */
+export async function bisect(h: History, branch: string, check: BisectCheck, end?: number): Promise<BisectOutcome> {
+  const length = end ?? (await h.length(branch));
   let looked = 0;
   const at = async (position: number): Promise<BisectSide> => {
     looked++;

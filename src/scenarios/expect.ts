@@ -98,7 +98,7 @@ export function checkInvariants(machine: Machine): CheckResult {
 
 function checkRead(r: ReadCheck, machine: Machine): CheckResult {
   const name = `reads ${r.device}@${r.offset}+${r.length}`;
-  const expected = r.md5 !== undefined ? `md5 ${r.md5}` : `every byte '${r.byte ?? ''}'`;
+  const expected = r.md5 !== undefined ? `md5 ${r.md5}` : `every byte ${describeByte((r.byte ?? '').charCodeAt(0))}`;
   const dev = machine.resolve(r.device);
   if (dev === null) return { name, ok: false, expected, actual: `no device ${r.device}` };
   if ((r.offset + r.length) / 512 > machine.sizeSectors(dev)) return { name, ok: false, expected, actual: `the range ends beyond the device (${machine.sizeSectors(dev) * 512} bytes)` };

@@ -14,6 +14,13 @@ export interface Recorded {
 }
 
 const OUTPUT_INDENT = '      | ';
+/**
+ * The CLI writes text as latin1 because shell output is bytes held in a string; the marks are
+ * therefore given as the latin1 spelling of their UTF-8 bytes, so a terminal shows ✓ and ✗.
+ */
+const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+const PASS = utf8('✓');
+const FAILED = utf8('✗');
 const CHECK_INDENT = '      ';
 
 export function formatTimeline(scenario: Scenario, result: ScenarioResult, recorded: Recorded | null): string {
@@ -47,16 +54,16 @@ function formatStep(step: StepRecord, first: boolean): string {
   if (step.output !== '') out += indentBlock(step.output, OUTPUT_INDENT);
   if (step.kind !== 'mark' && step.kind !== 'expect' && step.status !== null && step.status !== 0) out += `${CHECK_INDENT}(exit status ${step.status})\n`;
   for (const check of step.checks) out += formatCheck(check);
-  if (step.error !== undefined) out += `${CHECK_INDENT}✗ the lab stopped: ${step.error}\n`;
+  if (step.error !== undefined) out += `${CHECK_INDENT}${FAILED} the lab stopped: ${step.error}\n`;
   if (first) out += `${CHECK_INDENT}^^^ FIRST FAILURE (step ${step.index}, line ${step.line}, position ${step.to})\n`;
   return out;
 }
 
 function formatCheck(c: CheckResult): string {
-  if (c.ok) return `${CHECK_INDENT}✓ ${c.name}${c.name.startsWith('output') || c.name.startsWith('transcript') ? '' : ` = ${c.expected}`}\n`;
+  if (c.ok) return `${CHECK_INDENT}${PASS} ${c.name}${c.name.startsWith('output') || c.name.startsWith('transcript') ? '' : ` = ${c.expected}`}\n`;
   const multi = c.expected.includes('\n') || c.actual.includes('\n');
-  if (!multi) return `${CHECK_INDENT}✗ ${c.name}: expected ${c.expected}, got ${c.actual}\n`;
-  return `${CHECK_INDENT}✗ ${c.name}:\n${CHECK_INDENT}  expected:\n${indentBlock(c.expected, `${CHECK_INDENT}  | `)}${CHECK_INDENT}  actual:\n${indentBlock(c.actual, `${CHECK_INDENT}  | `)}`;
+  if (!multi) return `${CHECK_INDENT}${FAILED} ${c.name}: expected ${c.expected}, got ${c.actual}\n`;
+  return `${CHECK_INDENT}${FAILED} ${c.name}:\n${CHECK_INDENT}  expected:\n${indentBlock(c.expected, `${CHECK_INDENT}  | `)}${CHECK_INDENT}  actual:\n${indentBlock(c.actual, `${CHECK_INDENT}  | `)}`;
 }
 
 function indentBlock(text: string, prefix: string): string {

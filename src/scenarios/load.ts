@@ -51,7 +51,7 @@ export function parseScenario(file: string, text: string): Scenario {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const problems: ScenarioProblem[] = [];
-  for (const e of doc.errors) problems.push({ file, line: e.linePos?.[0].line ?? 0, field: '', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+  for (const e of doc.errors) problems.push({ file, line: lc.linePos(e.pos[0]).line, field: '', message: `not valid YAML: ${e.message.split('\n')[0]}` });
   if (problems.length > 0) throw new ScenarioInvalid(problems);
   const c = new Checker(file, lc, problems);
   const root = doc.contents;
