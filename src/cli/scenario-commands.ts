@@ -11,7 +11,7 @@ import type { LabRuntime } from '../replay/lab-runtime.js';
 import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
 import { bisect, BisectExprError, describeCheck, parseBisectExpr, poolLines } from '../scenarios/bisect.js';
 import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
-import { loadScenario } from '../scenarios/load.js';
+import { loadScenario } from './scenario-files.js';
 import { runScenario, type EventSink } from '../scenarios/run.js';
 import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
 import { UsageError, type Output } from './history-commands.js';

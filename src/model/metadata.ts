@@ -450,7 +450,11 @@ export class ThinMetadata implements PageAccounting {
     return used + this.shadowedBlocks();
   }
 
-  private structureFor: readonly [number, number, number] = [-1, -1, -1];
+  /**
+   * A cache, not state: snapshots leave it out (see lab-snapshot.ts) so that reading a status
+   * never changes what a lab's state hash is.
+   */
+  private structureFor: readonly [number, number, number] | undefined;
   private structureCache = 0;
 
   /**
@@ -461,8 +465,8 @@ export class ThinMetadata implements PageAccounting {
   private structureBlocks(): number {
     const nrData = this.spaceMap.nrBlocksUncommitted;
     const n = this.devices.size;
-    const [d, m, k] = this.structureFor;
-    if (d === nrData && m === this.metadataNrBlocks && k === n) return this.structureCache;
+    const f = this.structureFor;
+    if (f !== undefined && f[0] === nrData && f[1] === this.metadataNrBlocks && f[2] === n) return this.structureCache;
     const metaBitmaps = Math.ceil(this.metadataNrBlocks / ENTRIES_PER_BITMAP);
     const dataBitmaps = Math.ceil(nrData / ENTRIES_PER_BITMAP);
     this.structureCache =

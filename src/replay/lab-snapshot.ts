@@ -23,7 +23,7 @@ const REGISTRY: ReadonlyMap<string, ClassEntry> = new Map<string, ClassEntry>([
   ['Machine', { prototype: Machine.prototype }],
   ['Storage', { prototype: Storage.prototype }],
   ['ThinPool', { prototype: ThinPool.prototype, skip: ['env', 'dataDev'] }],
-  ['ThinMetadata', { prototype: ThinMetadata.prototype }],
+  ['ThinMetadata', { prototype: ThinMetadata.prototype, skip: ['structureFor', 'structureCache'] }],
   ['ThinDevice', { prototype: ThinDevice.prototype }],
   ['MappingTable', { prototype: MappingTable.prototype }],
   ['MappingPage', { prototype: MappingPage.prototype }],

@@ -132,7 +132,7 @@ export async function bisect(h: History, branch: string, check: BisectCheck, end
 /** The pools of a state, one line each, for the side-by-side view. */
 export function poolLines(runtime: LabRuntime): Map<string, string> {
   const out = new Map<string, string>();
-  for (const p of poolViews(runtime.shell.machine)) out.set(p.name, summarizePool(p));
+  for (const p of poolViews(runtime.shell.machine, true)) out.set(p.name, summarizePool(p));
   return out;
 }
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario, parseDuration, parseScenario } from './load.js';
+import { loadScenario } from '../cli/scenario-files.js';
+import { parseDuration, parseScenario } from './load.js';
 import { ScenarioInvalid, type ScenarioProblem } from './types.js';
 
 function problems(text: string): ScenarioProblem[] {

@@ -1,11 +1,10 @@
 /**
- * Loading scenario files: YAML (`*.yaml`, `*.yml`) or a plain script with its transcript (`*.sh`
- * plus `*.expected`). The YAML is checked by hand against the shape in docs/scenario.schema.json,
+ * Reading scenarios: YAML (`*.yaml`, `*.yml`) or a plain script with its transcript (`*.sh` plus
+ * `*.expected`). The YAML is checked by hand against the shape in docs/scenario.schema.json,
  * walking the parsed document so that every problem names the file, the line and the field; all
- * problems are collected before giving up, so a user fixes a file in one go.
+ * problems are collected before giving up, so a user fixes a file in one go. Reading the files
+ * themselves is the CLI's job (src/cli/scenario-files.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import { ScenarioInvalid, type Expectation, type Machine, type ReadCheck, type Scenario, type ScenarioProblem, type Step } from './types.js';
@@ -16,33 +15,22 @@ const STEP_KINDS = ['run', 'advance', 'crash', 'mark', 'expect'] as const;
 const EXPECT_KEYS = ['output', 'output_matches', 'output_contains', 'status', 'pool_mode', 'needs_check', 'used_data_blocks', 'reads', 'invariants'] as const;
 const READ_KEYS = ['device', 'offset', 'length', 'md5', 'byte'] as const;
 
-/** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
-export function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'latin1');
-  } catch (e) {
-    throw new ScenarioInvalid([{ file, line: 0, field: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
-  if (file.endsWith('.sh')) return loadShellScenario(file, text);
-  if (file.endsWith('.yaml') || file.endsWith('.yml')) return parseScenario(file, text);
-  throw new ScenarioInvalid([{ file, line: 0, field: '', message: 'a scenario is a .yaml file, or a .sh file with a .expected transcript beside it' }]);
-}
-
-/** A `.sh` scenario: the whole script is one run step whose output must equal `NAME.expected`. */
-function loadShellScenario(file: string, script: string): Scenario {
-  const expectedFile = file.replace(/\.sh$/, '.expected');
-  if (!existsSync(expectedFile)) {
-    throw new ScenarioInvalid([{ file, line: 1, field: '', message: `no transcript ${basename(expectedFile)} beside the script (run it with \`thinlab sh --no-record\` and keep what it prints, once you have checked it)` }]);
+/**
+ * A `.sh` scenario: the whole script is one run step whose output must equal its transcript
+ * (`NAME.expected`, null when there is none beside it).
+ */
+export function parseShellScenario(file: string, script: string, expected: string | null, expectedName: string): Scenario {
+  if (expected === null) {
+    throw new ScenarioInvalid([{ file, line: 1, field: '', message: `no transcript ${expectedName} beside the script (run it with \`thinlab sh --no-record\` and keep what it prints, once you have checked it)` }]);
   }
   const firstComment = /^#\s*(.*)$/m.exec(script);
   return {
     file,
     format: 'sh',
-    title: firstComment?.[1]?.trim() || basename(file),
+    title: firstComment?.[1]?.trim() || expectedName.replace(/\.expected$/, '.sh'),
     machine: {},
     steps: [{ kind: 'run', line: 1, command: script }],
-    expectedTranscript: readFileSync(expectedFile, 'latin1'),
+    expectedTranscript: expected,
   };
 }
 

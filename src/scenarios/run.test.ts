@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { LabEvent } from '../events/lab-events.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
-import { loadScenario, parseScenario } from './load.js';
+import { loadScenario } from '../cli/scenario-files.js';
+import { parseScenario } from './load.js';
 import { runScenario } from './run.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'scenarios');
@@ -29,8 +30,20 @@ describe('the scenario library', () => {
   });
 
   for (const f of files) {
-    it(`${f} passes`, async () => {
-      const result = await runScenario(loadScenario(join(DIR, f)));
+    it(`${f} passes, and its events replay to the same state`, async () => {
+      const scenario = loadScenario(join(DIR, f));
+      const events: LabEvent[] = [];
+      let runtime: LabRuntime | null = null;
+      const result = await runScenario(scenario, {
+        record: async (event, _time, r) => {
+          events.push(event);
+          runtime = r;
+        },
+      });
+      // Checks (reads included) must not change the lab: the recorded events alone give its state.
+      const replay = LabRuntime.fresh(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb });
+      events.forEach((e, i) => replay.apply(e, `${f}@${i + 1}`));
+      expect(stateHash(replay.shell)).toBe(stateHash(runtime!.shell));
       const failed = result.steps.flatMap((s) => [...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index} (line ${s.line}) ${c.name}: expected ${c.expected}, got ${c.actual}`), ...(s.error === undefined ? [] : [s.error])]);
       expect(failed).toEqual([]);
       expect(result.passed).toBe(true);

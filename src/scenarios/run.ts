@@ -50,6 +50,13 @@ export interface RunOptions {
   readonly progress?: (done: number, total: number) => void;
 }
 
+/** Wraps an error of the event sink, so it is not taken for an error of the lab. */
+class RecordFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('recording failed');
+  }
+}
+
 /** The shell text a step runs; `advance` becomes a `sleep` so background jobs run on the way. */
 export function stepCommand(step: Step): string {
   switch (step.kind) {
@@ -86,7 +93,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         status = event.data.status;
       }
       position++;
-      await options.record?.(event, runtime.shell.machine.nowMs, runtime);
+      try {
+        await options.record?.(event, runtime.shell.machine.nowMs, runtime);
+      } catch (e) {
+        throw new RecordFailed(e);
+      }
     }
     return { output, status };
   };
@@ -108,6 +119,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       if (step.kind === 'run' && scenario.expectedTranscript !== undefined) checks.push(compareTranscript(scenario.expectedTranscript, run?.output ?? ''));
       if (step.kind !== 'mark' && step.expect !== undefined) checks.push(...checkExpectation(step.expect, runtime.shell.machine, step.kind === 'run' ? run : undefined));
     } catch (e) {
+      // The store failing is not a finding about the scenario: it ends the run as it is.
+      if (e instanceof RecordFailed) throw e.cause;
       error = `${(e as Error).name}: ${(e as Error).message}`;
       stopped = true;
     }

@@ -76,5 +76,6 @@ export class ScenarioInvalid extends Error {
 }
 
 export function formatProblem(p: ScenarioProblem): string {
-  return `${p.file}:${p.line}: ${p.field === '' ? '' : `${p.field}: `}${p.message}`;
+  // Line 0: the problem is the file as a whole (it cannot be read, or has the wrong extension).
+  return `${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.field === '' ? '' : `${p.field}: `}${p.message}`;
 }

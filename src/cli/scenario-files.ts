@@ -1,0 +1,24 @@
+/**
+ * Reading scenario files from disk (the CLI is the only layer that reads files): the extension
+ * picks the format, and a `.sh` scenario brings its `.expected` transcript along.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseScenario, parseShellScenario } from '../scenarios/load.js';
+import { ScenarioInvalid, type Scenario } from '../scenarios/types.js';
+
+/** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    throw new ScenarioInvalid([{ file, line: 0, field: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+  }
+  if (file.endsWith('.sh')) {
+    const expectedFile = file.replace(/\.sh$/, '.expected');
+    return parseShellScenario(file, text, existsSync(expectedFile) ? readFileSync(expectedFile, 'latin1') : null, basename(expectedFile));
+  }
+  if (file.endsWith('.yaml') || file.endsWith('.yml')) return parseScenario(file, text);
+  throw new ScenarioInvalid([{ file, line: 0, field: '', message: 'a scenario is a .yaml file, or a .sh file with a .expected transcript beside it' }]);
+}
