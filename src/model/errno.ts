@@ -8,6 +8,7 @@ export const Errno = {
   EIO: 5,
   ENXIO: 6,
   ENOMEM: 12,
+  ENOTBLK: 15,
   EBUSY: 16,
   EEXIST: 17,
   ENODEV: 19,
@@ -15,6 +16,7 @@ export const Errno = {
   EFBIG: 27,
   ENOSPC: 28,
   ENODATA: 61,
+  EILSEQ: 84,
   EOPNOTSUPP: 95,
 } as const;
 
@@ -27,6 +29,7 @@ const ERRNO_TEXT: Readonly<Record<number, string>> = {
   5: 'Input/output error',
   6: 'No such device or address',
   12: 'Cannot allocate memory',
+  15: 'Block device required',
   16: 'Device or resource busy',
   17: 'File exists',
   19: 'No such device',
@@ -34,6 +37,7 @@ const ERRNO_TEXT: Readonly<Record<number, string>> = {
   27: 'File too large',
   28: 'No space left on device',
   61: 'No data available',
+  84: 'Invalid or incomplete multibyte or wide character',
   95: 'Operation not supported',
 };
 

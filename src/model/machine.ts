@@ -6,6 +6,10 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 import { assert } from './assert.js';
+import { dmChecksum } from '../format/crc32c.js';
+import { SB, SUPERBLOCK_CSUM_XOR, THIN_SUPERBLOCK_MAGIC } from '../format/layout.js';
+import { readMetadataImage } from '../format/metadata-reader.js';
+import { writeMetadataImage } from '../format/metadata-writer.js';
 import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
@@ -27,11 +31,15 @@ export const RAM_MAJOR = 1;
 /** EWOULDBLOCK stands for "this I/O would wait forever" (a suspended device, a hung queue). */
 export const LAB_WOULD_BLOCK = 11;
 
-/** What a metadata device holds in the lab's view: nothing, a dm-thin image, or unreadable bytes. */
+/**
+ * What a metadata device holds: nothing yet, a dm-thin image the lab wrote (kept as an object, so
+ * that a copy carries the lab's bookkeeping too), or bytes someone else wrote (`dd of=`), which are
+ * parsed with the on-disk format reader when a pool opens the device.
+ */
 export type MetadataContent =
   | { readonly kind: 'none' }
   | { readonly kind: 'image'; readonly image: MetadataImage }
-  | { readonly kind: 'garbage' };
+  | { readonly kind: 'bytes' };
 
 /** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
 export class Storage {
@@ -41,6 +49,11 @@ export class Storage {
   livePool: ThinPool | null = null;
   /** A copy taken when a device above was suspended: commits cannot reach the disk meanwhile. */
   frozen: MetadataContent | null = null;
+  /**
+   * Which image the sectors were last laid out from (a cache: snapshots leave it out). Reading a
+   * metadata device lays the image out as real on-disk bytes first.
+   */
+  materializedFrom: { readonly source: object; readonly version: number } | null = null;
 
   constructor(sizeSectors: number) {
     this.store = new SectorStore(sizeSectors);
@@ -427,10 +440,19 @@ export class Machine {
       case 'none':
         if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
         return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
-      case 'garbage':
-        this.log('thin metadata: sb_check failed: magic 0: wanted 27022010');
-        this.log('thin metadata: couldn\'t read superblock');
-        return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+      case 'bytes': {
+        const parsed = storage === null ? ({ ok: true, value: null } as const) : this.metadataFromBytes(storage, this.sizeSectors(metadataDev));
+        if (!parsed.ok) return parsed;
+        if (parsed.value === null) {
+          if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
+          return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
+        }
+        if (parsed.value.dataBlockSizeSectors !== blockSize) {
+          this.log(`thin metadata: changing the data block size (from ${parsed.value.dataBlockSizeSectors} to ${blockSize}) is not supported`);
+          return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+        }
+        return { ok: true, value: ThinMetadata.open(parsed.value) };
+      }
       case 'image':
         if (content.image.dataBlockSizeSectors !== blockSize) {
           this.log(
@@ -669,7 +691,10 @@ export class Machine {
 
   /** Reads sectors from any block device; EWOULDBLOCK (lab) when it is suspended. */
   readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
-    if (dev.kind === 'ram') return ok(dev.storage.store.read(start, count));
+    if (dev.kind === 'ram') {
+      this.materialize(dev.storage);
+      return ok(dev.storage.store.read(start, count));
+    }
     if (dev.suspended) return fail(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return fail(Errno.ENXIO);
@@ -789,20 +814,77 @@ export class Machine {
     return null;
   }
 
-  /** Writing to a metadata device's first block replaces what the pool would read there. */
+  /**
+   * Writes sectors of a RAM disk. A copy that carries a lab-written image (`metadata`, from dd of a
+   * whole metadata device) keeps it; any other write inside a metadata image turns the device into
+   * plain bytes, read with the on-disk format when a pool next opens it. A live pool's device is
+   * left to the pool: its next commit writes its own superblock again.
+   */
   writeStorage(storage: Storage, start: number, tokens: Uint32Array, metadata?: MetadataContent): void {
-    storage.store.write(start, tokens);
     if (metadata !== undefined && start === 0) {
+      storage.store.write(start, tokens);
       storage.metadata = metadata;
+      storage.materializedFrom = null;
       return;
     }
-    if (start < 8 && storage.livePool === null) {
-      let allZero = true;
-      for (let i = 0; i < Math.min(tokens.length, 8 - start); i++) if (tokens[i] !== ZERO_TOKEN) allZero = false;
-      const wholeSuperblock = start === 0 && tokens.length >= 8;
-      if (allZero && wholeSuperblock) storage.metadata = { kind: 'none' };
-      else if (!allZero || storage.metadata.kind === 'image') storage.metadata = allZero ? storage.metadata : { kind: 'garbage' };
+    if (storage.livePool === null) {
+      const current = storage.metadata;
+      if (current.kind === 'image') {
+        this.materialize(storage);
+        if (start < current.image.metadataNrBlocks * 8) storage.metadata = { kind: 'bytes' };
+      } else if (current.kind === 'none' && start < 8) {
+        storage.metadata = { kind: 'bytes' };
+      }
     }
+    storage.store.write(start, tokens);
+    storage.materializedFrom = null;
+  }
+
+  /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
+  private materialize(storage: Storage): void {
+    const content = storage.currentMetadata();
+    if (content.kind !== 'image') return;
+    const source: object = storage.frozen !== null ? storage.frozen : (storage.livePool?.md ?? content.image);
+    const version = storage.frozen === null && storage.livePool !== null ? storage.livePool.md.commitCount : 0;
+    const last = storage.materializedFrom ?? null;
+    if (last !== null && last.source === source && last.version === version) return;
+    const image = content.image;
+    const blocks = Math.min(image.metadataNrBlocks, Math.floor(storage.store.sizeSectors / 8));
+    const bytes = writeMetadataImage(image, blocks);
+    storage.store.write(0, this.dictionary.tokensOf(bytes));
+    storage.materializedFrom = { source, version };
+  }
+
+  /**
+   * Reads the metadata a device's bytes hold, checking the superblock as the kernel's sb_check
+   * does (block number, magic, checksum, in that order) and logging what it logs.
+   */
+  private metadataFromBytes(storage: Storage, sizeSectors: number): { ok: true; value: MetadataImage | null } | ({ ok: false } & CtrError) {
+    const sb = this.dictionary.bytesOf(storage.store.read(0, 8));
+    if (sb.every((b) => b === 0)) return { ok: true, value: null };
+    const dv = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
+    const unreadable = (why: string, errno: number): { ok: false } & CtrError => {
+      this.log(`thin metadata: sb_check failed: ${why}`);
+      this.log('block manager: superblock validator check failed for block 0');
+      this.log("thin metadata: couldn't read superblock");
+      return { ok: false, error: 'Error creating metadata object', errno };
+    };
+    const blocknr = dv.getBigUint64(SB.blocknr, true);
+    if (blocknr !== 0n) return unreadable(`blocknr ${blocknr}: wanted 0`, Errno.ENOTBLK);
+    const magic = dv.getBigUint64(SB.magic, true);
+    if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC)) return unreadable(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
+    const computed = dmChecksum(sb, SB.flags, 4096, SUPERBLOCK_CSUM_XOR);
+    const stored = dv.getUint32(SB.csum, true);
+    if (computed !== stored) return unreadable(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
+    const all = this.dictionary.bytesOf(storage.store.read(0, sizeSectors - (sizeSectors % 8)));
+    const read = readMetadataImage(all);
+    if (!read.ok) {
+      // The superblock is sound but a tree is not: the kernel opens such metadata and fails later
+      // on the damaged node; the lab refuses at once and says why.
+      this.log(`thin metadata: ${read.error}`);
+      return { ok: false, error: 'Error creating metadata object', errno: Errno.EIO };
+    }
+    return { ok: true, value: read.image };
   }
 
   private freezeMetadataBelow(dev: DmDevice): void {

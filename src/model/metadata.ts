@@ -87,6 +87,8 @@ export class ThinMetadata implements PageAccounting {
    * nothing (the kernel's `in_service`), so a failed metadata device goes unnoticed.
    */
   inService = false;
+  /** Counts commits and rollbacks: the committed state changes only then. */
+  commitCount = 0;
   /** Pages of this generation may be changed in place; see {@link MappingTable}. */
   generation: number;
   /**
@@ -141,6 +143,8 @@ export class ThinMetadata implements PageAccounting {
     md.committedTransactionId = image.transactionId;
     md.needsCheck = image.needsCheck;
     md.heldRoot = image.heldRoot;
+    // An image read from bytes carries no allocation cursor: start it where the estimate says the
+    // used blocks end, as on a fresh format.
     md.metadataCursor = image.metadataCursor;
     for (const [id, dev] of image.devices) {
       const details = copyDetails(dev.details);
@@ -148,6 +152,7 @@ export class ThinMetadata implements PageAccounting {
     }
     md.committedDevices = new Map(md.devices);
     md.recomputeAccounting();
+    if (md.metadataCursor === 0) md.metadataCursor = md.rawUsedMetadataBlocks();
     return md;
   }
 
@@ -377,6 +382,7 @@ export class ThinMetadata implements PageAccounting {
     this.undoPages = 0;
     this.changedDevices = 0;
     this.generation++;
+    this.commitCount++;
   }
 
   /**
@@ -409,6 +415,7 @@ export class ThinMetadata implements PageAccounting {
     this.superblockDirty = false;
     this.undoPages = 0;
     this.generation++;
+    this.commitCount++;
     this.recomputeAccounting();
     return changed;
   }
