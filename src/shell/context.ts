@@ -72,8 +72,11 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
 
 /** The dm-thin metadata a reader of this path would find at its start, if it is a metadata store. */
 export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataContent | undefined {
-  if (target.kind === 'file') return target.file.metadata;
-  if (target.kind === 'block' && target.dev.kind === 'ram') return target.dev.storage.currentMetadata();
-  if (target.kind === 'block') return ctx.machine.storageUnder(target.dev)?.currentMetadata();
-  return undefined;
+  let content: MetadataContent | undefined;
+  if (target.kind === 'file') content = target.file.metadata;
+  else if (target.kind === 'block' && target.dev.kind === 'ram') content = target.dev.storage.currentMetadata();
+  else if (target.kind === 'block') content = ctx.machine.storageUnder(target.dev)?.currentMetadata();
+  // Only a lab-written image travels with a copy; anything else is just bytes, which the format
+  // reader parses when a pool opens the device they land on.
+  return content?.kind === 'image' ? content : undefined;
 }

@@ -104,6 +104,16 @@ export class LabFileSystem {
     return this.files.get(path);
   }
 
+  /**
+   * Puts a file in place before a script runs, the way the oracle copies its extra arguments to
+   * `/files/<name>` in the VM.
+   */
+  provide(path: string, bytes: Uint8Array): void {
+    const f = new LabFile(this.dictionary);
+    f.writeBytes(0, bytes);
+    this.files.set(path, f);
+  }
+
   /** Opens for writing; `truncate` as a `>` redirection or dd without conv=notrunc does. */
   openForWrite(path: string, truncate: boolean): LabFile | string {
     if (!/^\/(run|tmp)\//.test(path) && path !== '/dev/null') {

@@ -45,6 +45,8 @@ const SHELL_PID = 100;
 
 export interface ShellOptions {
   readonly ramdiskKb?: number;
+  /** Files to place under /files before the script runs (name -> bytes), as the oracle does. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
 }
 
 /** One top-level command of a script once it has run. */
@@ -79,6 +81,7 @@ export class LabShell implements Host {
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
     this.ctx = { machine: this.machine, fs: this.fs };
+    for (const [name, bytes] of options.files ?? []) this.fs.provide(`/files/${name}`, bytes);
   }
 
   private get interpreter(): Interpreter {

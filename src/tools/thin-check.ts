@@ -1,0 +1,242 @@
+/**
+ * thin_check 0.9.0 in the lab. The phases, their stderr lines and the order of stdout and stderr
+ * follow the real tool as observed on the same images (src/tools/thin-tools.test.ts):
+ *
+ *   examining superblock            (stderr)
+ *   TRANSACTION_ID=<n>              (stdout)
+ *   METADATA_FREE_BLOCKS=<n>        (stdout; 0.9.0 prints the device's blocks minus one)
+ *   examining devices tree
+ *   examining mapping tree          ("examining top level of mapping tree" with --skip-mappings)
+ *   checking space map counts       (only when the trees were clean)
+ *
+ * Damage is reported under the phase that found it, indented as the real tool indents it. Data
+ * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
+ */
+import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { dmChecksum } from '../format/crc32c.js';
+import { getoptLong } from './getopt.js';
+import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
+import { readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
+import { THIN_CHECK_USAGE, TOOLS_VERSION } from './usage.js';
+
+const LONGS = [
+  { name: 'quiet', arg: 'none', key: 'q' },
+  { name: 'help', arg: 'none', key: 'h' },
+  { name: 'version', arg: 'none', key: 'V' },
+  { name: 'metadata-snap', arg: 'none', key: 'm' },
+  { name: 'auto-repair', arg: 'none', key: 'auto-repair' },
+  { name: 'override-mapping-root', arg: 'required', key: 'override-mapping-root' },
+  { name: 'clear-needs-check-flag', arg: 'none', key: 'clear-needs-check-flag' },
+  { name: 'ignore-non-fatal-errors', arg: 'none', key: 'ignore-non-fatal-errors' },
+  { name: 'skip-mappings', arg: 'none', key: 'skip-mappings' },
+  { name: 'super-block-only', arg: 'none', key: 'super-block-only' },
+] as const;
+
+interface CheckFlags {
+  quiet: boolean;
+  metadataSnap: boolean;
+  clearNeedsCheck: boolean;
+  ignoreNonFatal: boolean;
+  skipMappings: boolean;
+  superBlockOnly: boolean;
+}
+
+export function thinCheck(env: ToolEnv, args: readonly string[]): number {
+  const { io } = env;
+  const parsed = getoptLong('thin_check', args, 'qhVm', LONGS);
+  if (!parsed.ok) {
+    io.err(parsed.message + THIN_CHECK_USAGE);
+    return 1;
+  }
+  const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
+  for (const o of parsed.options) {
+    switch (o.key) {
+      case 'h':
+        io.out(THIN_CHECK_USAGE);
+        return 0;
+      case 'V':
+        io.out(`${TOOLS_VERSION}\n`);
+        return 0;
+      case 'q':
+        flags.quiet = true;
+        break;
+      case 'm':
+        flags.metadataSnap = true;
+        break;
+      case 'clear-needs-check-flag':
+        flags.clearNeedsCheck = true;
+        break;
+      case 'ignore-non-fatal-errors':
+        flags.ignoreNonFatal = true;
+        break;
+      case 'skip-mappings':
+        flags.skipMappings = true;
+        break;
+      case 'super-block-only':
+        flags.superBlockOnly = true;
+        break;
+      default:
+        // --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing.
+        break;
+    }
+  }
+  const path = parsed.operands[0];
+  if (path === undefined) {
+    io.err(`No input file provided.\n${THIN_CHECK_USAGE}`);
+    return 1;
+  }
+  const input = readInputBytes(env.ctx, path);
+  if (!input.ok) {
+    io.err(input.why === 'directory' ? 'bad path\n' : "Couldn't stat path\n");
+    return 1;
+  }
+  if (input.bytes.length < BLOCK_SIZE) {
+    io.err('Metadata device/file too small.  Is this binary metadata?\n');
+    return 1;
+  }
+  const md = new MetadataBytes(input.bytes);
+  const result = runCheck(md, flags, (text) => {
+    if (!flags.quiet) io.err(text);
+  }, (text) => {
+    if (!flags.quiet) io.out(text);
+  });
+  if (result === 0 && flags.clearNeedsCheck) {
+    const sb = md.superblock(0);
+    if ((sb.flags & NEEDS_CHECK_FLAG) !== 0) {
+      writeMetadataBytes(env.ctx, path, clearedSuperblock(input.bytes));
+      if (!flags.quiet) io.err('cleared needs_check flag\n');
+    }
+  }
+  return result;
+}
+
+/** Block 0 with needs_check cleared and its checksum redone. */
+function clearedSuperblock(bytes: Uint8Array): Uint8Array {
+  const block = Uint8Array.from(bytes.subarray(0, BLOCK_SIZE));
+  const dv = new DataView(block.buffer);
+  dv.setUint32(SB.flags, dv.getUint32(SB.flags, true) & ~NEEDS_CHECK_FLAG, true);
+  dv.setUint32(0, dmChecksum(block, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
+  return block;
+}
+
+function runCheck(md: MetadataBytes, flags: CheckFlags, err: (t: string) => void, out: (t: string) => void): number {
+  const sb0 = md.superblock(0);
+  // 0.9.0 looks for the metadata snapshot before it says anything else.
+  if (flags.metadataSnap && sb0.storedCsum === sb0.computedCsum && sb0.heldRoot === 0) {
+    err('No metadata snapshot found.\n');
+    return 1;
+  }
+  err('examining superblock\n');
+  if (sb0.storedCsum !== sb0.computedCsum) {
+    err(`  superblock is corrupt\n    bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
+    return 1;
+  }
+  out(`TRANSACTION_ID=${sb0.transactionId}\nMETADATA_FREE_BLOCKS=${md.nrBlocks - 1}\n`);
+  if (flags.superBlockOnly) return 0;
+
+  let sb: RawSuperblock = sb0;
+  if (flags.metadataSnap) {
+    const problem = md.blockProblem(sb0.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock');
+    if (problem !== null) {
+      err(`  metadata snapshot is corrupt\n    ${problem}\n`);
+      return 1;
+    }
+    sb = md.superblock(sb0.heldRoot);
+  }
+
+  let damaged = false;
+  err('examining devices tree\n');
+  md.details(sb.deviceDetailsRoot, (d) => {
+    damaged = true;
+    err(`  missing devices: ${formatRange(d)}\n    ${d.reason}\n`);
+  });
+  err(flags.skipMappings ? 'examining top level of mapping tree\n' : 'examining mapping tree\n');
+  const roots = md.deviceRoots(sb.dataMappingRoot, (d) => {
+    damaged = true;
+    err(`  missing all mappings for devices: ${formatRange(d)}\n    ${d.reason}\n`);
+  });
+  if (flags.skipMappings) return damaged ? 1 : 0;
+  for (const [id, root] of roots) {
+    md.mappings(root, (d) => {
+      damaged = true;
+      err(`  thin device ${id} is missing mappings ${formatRange(d)}\n    ${d.reason}\n`);
+    });
+  }
+  if (damaged) return 1;
+
+  err('checking space map counts\n');
+  return checkSpaceMaps(md, sb0, flags, err);
+}
+
+/**
+ * Compares the metadata space map with the references the trees make. A block the trees use but
+ * the space map counts too low is fatal; a leaked block (counted but unused) is not, which is what
+ * --ignore-non-fatal-errors forgives.
+ */
+function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags, err: (t: string) => void): number {
+  const meta = md.metadataCounts(sb.metadataSm);
+  if (!meta.ok) {
+    err(`${meta.reason}\n`);
+    return 1;
+  }
+  const data = md.dataCounts(sb.dataSm);
+  if (!data.ok) {
+    err(`${data.reason}\n`);
+    return 1;
+  }
+  const expected = expectedMetadataCounts(md, sb);
+  let fatal = false;
+  let nonFatal = false;
+  for (let b = 0; b < meta.counts.length; b++) {
+    const want = expected.get(b) ?? 0;
+    const got = meta.counts[b]!;
+    if (want === got) continue;
+    err(`  metadata reference counts differ for block ${b}, expected ${want}, but got ${got}\n`);
+    if (want > got) fatal = true;
+    else nonFatal = true;
+  }
+  if (fatal) return 1;
+  return nonFatal && !flags.ignoreNonFatal ? 1 : 0;
+}
+
+/** References to each metadata block: one per pointer to it; a shared node's children once. */
+function expectedMetadataCounts(md: MetadataBytes, sb: RawSuperblock): Map<number, number> {
+  const counts = new Map<number, number>();
+  const seen = new Set<number>();
+  const inc = (b: number): boolean => {
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+    if (seen.has(b)) return false;
+    seen.add(b);
+    return true;
+  };
+  const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
+    if (!inc(root)) return;
+    const at = root * BLOCK_SIZE;
+    const dv = md.dv;
+    const leaf = dv.getUint32(at + 4, true) === 2;
+    const nr = dv.getUint32(at + 16, true);
+    const max = dv.getUint32(at + 20, true);
+    const valueBase = at + 32 + max * 8;
+    for (let i = 0; i < nr; i++) {
+      if (leaf) leafValue?.(valueBase + i * valueSize);
+      else tree(md.u64(valueBase + i * 8), valueSize, leafValue);
+    }
+  };
+  const superblock = (s: RawSuperblock): void => {
+    inc(s.block);
+    tree(s.deviceDetailsRoot, DETAILS_VALUE_SIZE);
+    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.u64(v), MAPPING_VALUE_SIZE));
+  };
+  superblock(sb);
+  if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null) superblock(md.superblock(sb.heldRoot));
+  // The metadata space map: its index block, bitmaps and overflow tree.
+  inc(sb.metadataSm.bitmapRoot);
+  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.u64(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
+  // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
+  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.u64(v)));
+  tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
+  void BTREE_CSUM_XOR;
+  return counts;
+}

@@ -1,0 +1,237 @@
+/**
+ * thin_dump 0.9.0 in the lab: XML (the default) or human_readable, of the live trees or of the
+ * held metadata snapshot (-m, or -mBLOCK), optionally to a file (-o). Mapping runs are merged
+ * when the virtual block, the data block and the time stamp all continue the previous mapping,
+ * as 0.9.0 merges them; `flags` is always written (0 when needs_check is clear).
+ *
+ * Without --repair, damage stops the dump where 0.9.0 stops it: after the superblock line for a
+ * damaged top-level tree, and after the device's closing tag for a damaged bottom tree, in which
+ * case 0.9.0 prints its error twice (the first time without a newline). With --repair damaged
+ * subtrees are skipped silently.
+ */
+import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { getoptLong } from './getopt.js';
+import { mappingRuns, MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock } from './metadata-view.js';
+import { readInputBytes, writeTextFile, type ToolEnv } from './tool-io.js';
+import { THIN_DUMP_USAGE, TOOLS_VERSION } from './usage.js';
+
+const LONGS = [
+  { name: 'help', arg: 'none', key: 'h' },
+  { name: 'format', arg: 'required', key: 'f' },
+  { name: 'repair', arg: 'none', key: 'r' },
+  { name: 'metadata-snap', arg: 'optional', key: 'm' },
+  { name: 'output', arg: 'required', key: 'o' },
+  { name: 'dev-id', arg: 'required', key: 'dev-id' },
+  { name: 'skip-mappings', arg: 'none', key: 'skip-mappings' },
+  { name: 'version', arg: 'none', key: 'V' },
+] as const;
+
+const METADATA_DAMAGE = 'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
+
+/** One device as the dump sees it: its details and the mappings that could be read. */
+export interface DumpedDevice {
+  readonly id: number;
+  readonly details: DetailsValue;
+  readonly mappings: readonly Mapping[];
+}
+
+/** Writes the dump in one of the two formats, device by device. */
+interface Emitter {
+  begin(sb: RawSuperblock, uuid: string, nrDataBlocks: number): void;
+  beginDevice(id: number, d: DetailsValue): void;
+  mappings(ms: readonly Mapping[]): void;
+  endDevice(): void;
+  end(): void;
+}
+
+function xmlEmitter(out: (t: string) => void): Emitter {
+  return {
+    begin: (sb, uuid, nr) =>
+      out(`<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}" flags="${sb.flags}" version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`),
+    beginDevice: (id, d) =>
+      out(`  <device dev_id="${id}" mapped_blocks="${d.mappedBlocks}" transaction="${d.transactionId}" creation_time="${d.creationTime}" snap_time="${d.snapshottedTime}">\n`),
+    mappings: (ms) => {
+      let text = '';
+      for (const r of mappingRuns(ms, true)) {
+        text += r.length === 1
+          ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
+          : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`;
+      }
+      out(text);
+    },
+    endDevice: () => out('  </device>\n'),
+    end: () => out('</superblock>\n'),
+  };
+}
+
+function humanEmitter(out: (t: string) => void): Emitter {
+  return {
+    begin: (sb, uuid, nr) => out(`begin superblock: "${uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`),
+    beginDevice: (id, d) =>
+      out(`device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`),
+    mappings: (ms) => {
+      let text = '';
+      for (const r of mappingRuns(ms, true)) {
+        text += r.length === 1
+          ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
+          : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`;
+      }
+      out(text);
+    },
+    endDevice: () => out('\n'),
+    end: () => out('end superblock\n'),
+  };
+}
+
+/** The superblock's uuid field as 0.9.0 prints it: its bytes up to the first NUL. */
+export function uuidText(bytes: Uint8Array, block: number): string {
+  let s = '';
+  for (let i = block * BLOCK_SIZE + SB.uuid; i < block * BLOCK_SIZE + SB.uuid + 16 && bytes[i] !== 0; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+export function thinDump(env: ToolEnv, args: readonly string[]): number {
+  const { io } = env;
+  const parsed = getoptLong('thin_dump', args, 'hm::o:f:rV', LONGS);
+  if (!parsed.ok) {
+    io.err(parsed.message + THIN_DUMP_USAGE);
+    return 1;
+  }
+  let format = 'xml';
+  let repair = false;
+  let snap: { block: number | null } | null = null;
+  let output: string | null = null;
+  let devId: number | null = null;
+  let skipMappings = false;
+  for (const o of parsed.options) {
+    switch (o.key) {
+      case 'h':
+        io.out(THIN_DUMP_USAGE);
+        return 0;
+      case 'V':
+        io.out(`${TOOLS_VERSION}\n`);
+        return 0;
+      case 'f':
+        if (o.arg !== 'xml' && o.arg !== 'human_readable') {
+          io.err(`unknown format '${o.arg}'\n`);
+          return 1;
+        }
+        format = o.arg;
+        break;
+      case 'r':
+        repair = true;
+        break;
+      case 'm':
+        snap = { block: o.arg === undefined ? null : Number(o.arg) };
+        break;
+      case 'o':
+        output = o.arg!;
+        break;
+      case 'dev-id':
+        devId = Number(o.arg);
+        break;
+      case 'skip-mappings':
+        skipMappings = true;
+        break;
+    }
+  }
+  const path = parsed.operands[0];
+  if (path === undefined) {
+    io.err(`No input file provided.\n${THIN_DUMP_USAGE}`);
+    return 1;
+  }
+  const input = readInputBytes(env.ctx, path);
+  if (!input.ok) {
+    io.err(input.why === 'directory' ? 'bad path\n' : "Couldn't stat path\n");
+    return 1;
+  }
+  if (input.bytes.length < BLOCK_SIZE) {
+    io.err('Metadata is not large enough for superblock.\n');
+    return 1;
+  }
+  const md = new MetadataBytes(input.bytes);
+  const sb0 = md.superblock(0);
+  if (sb0.storedCsum !== sb0.computedCsum) {
+    io.err(repair
+      ? 'The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n'
+      : `bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
+    return 1;
+  }
+  let sb = sb0;
+  if (snap !== null) {
+    const block = snap.block ?? sb0.heldRoot;
+    if (block === 0) {
+      io.err('no current metadata snap\n');
+      return 1;
+    }
+    const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
+    if (problem !== null) {
+      io.err(problem.startsWith('bad checksum') ? `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n` : `${problem}\n`);
+      return 1;
+    }
+    sb = md.superblock(block);
+  }
+
+  let text = '';
+  const out = output === null ? (t: string) => io.out(t) : (t: string) => {
+    text += t;
+  };
+  const finish = (): void => {
+    if (output !== null) writeTextFile(env.ctx, output, text);
+  };
+  const e = format === 'xml' ? xmlEmitter(out) : humanEmitter(out);
+  const status = dumpTrees(md, sb, sb0.dataSm.nrBlocks, e, { repair, devId, skipMappings }, (msg) => {
+    finish();
+    io.err(msg);
+  });
+  if (status === 0) finish();
+  return status;
+}
+
+function dumpTrees(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  nrDataBlocks: number,
+  e: Emitter,
+  opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+  fail: (message: string) => void,
+): number {
+  let damaged = false;
+  const onDamage = (): void => {
+    damaged = true;
+  };
+  const details = md.details(sb.deviceDetailsRoot, onDamage);
+  if (damaged && !opts.repair) {
+    fail(`${METADATA_DAMAGE}\n`);
+    return 1;
+  }
+  e.begin(sb, uuidText(md.bytes, sb.block), nrDataBlocks);
+  const roots = md.deviceRoots(sb.dataMappingRoot, onDamage);
+  if (damaged && !opts.repair) {
+    fail(`${METADATA_DAMAGE}\n`);
+    return 1;
+  }
+  const ids = [...details.keys()].sort((a, b) => a - b).filter((id) => opts.devId === null || id === opts.devId);
+  for (const id of ids) {
+    const root = roots.get(id);
+    if (root === undefined) {
+      if (opts.repair) continue;
+      fail(`${METADATA_DAMAGE}\n`);
+      return 1;
+    }
+    e.beginDevice(id, details.get(id)!);
+    if (!opts.skipMappings) {
+      const mappings = md.mappings(root, onDamage);
+      e.mappings(mappings);
+      if (damaged && !opts.repair) {
+        e.endDevice();
+        // 0.9.0 reports a damaged bottom tree twice, the first time without its newline.
+        fail(`${METADATA_DAMAGE}${METADATA_DAMAGE}\n`);
+        return 1;
+      }
+    }
+    e.endDevice();
+  }
+  e.end();
+  return 0;
+}

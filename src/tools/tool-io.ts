@@ -1,0 +1,94 @@
+/**
+ * How the lab's thin-provisioning-tools reach files and devices: whole-content reads of a
+ * metadata file or block device, and the one place where metadata bytes are written back
+ * (`writeMetadataBytes`), so that the device path can be adapted in one spot.
+ */
+import { SECTOR_BYTES } from '../model/sectors.js';
+import type { BlockDev } from '../model/machine.js';
+import { lookupPath, type CommandIo, type ShellContext } from '../shell/context.js';
+
+/** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
+const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/lib', '/etc']);
+
+export type InputBytes =
+  | { readonly ok: true; readonly bytes: Uint8Array; readonly isBlock: boolean }
+  | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unreadable'; readonly detail?: string };
+
+/** Reads a whole file or block device, as the tools' block manager would see it. */
+export function readInputBytes(ctx: ShellContext, path: string): InputBytes {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
+  const target = lookupPath(ctx, p);
+  switch (target.kind) {
+    case 'file':
+      return { ok: true, bytes: target.file.readBytes(0, target.file.sizeBytes), isBlock: false };
+    case 'block': {
+      const bytes = readDevice(ctx, target.dev);
+      return bytes === null ? { ok: false, why: 'unreadable' } : { ok: true, bytes, isBlock: true };
+    }
+    case 'text':
+      return { ok: true, bytes: new TextEncoder().encode(target.text), isBlock: false };
+    case 'null':
+      return { ok: true, bytes: new Uint8Array(0), isBlock: false };
+    case 'missing':
+      return { ok: false, why: 'missing' };
+    default:
+      return { ok: false, why: 'unreadable' };
+  }
+}
+
+function readDevice(ctx: ShellContext, dev: BlockDev): Uint8Array | null {
+  const sectors = ctx.machine.sizeSectors(dev);
+  const r = ctx.machine.readSectors(dev, 0, sectors);
+  if (!r.ok) return null;
+  return ctx.machine.dictionary.bytesOf(r.value).subarray(0, sectors * SECTOR_BYTES);
+}
+
+/** The size of an output path, or why it cannot be written (for thin_restore's checks). */
+export type OutputTarget =
+  | { readonly ok: true; readonly sizeBytes: number; readonly isBlock: boolean }
+  | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unwritable' };
+
+export function outputTarget(ctx: ShellContext, path: string): OutputTarget {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
+  const target = lookupPath(ctx, p);
+  if (target.kind === 'file') return { ok: true, sizeBytes: target.file.sizeBytes, isBlock: false };
+  if (target.kind === 'block') return { ok: true, sizeBytes: ctx.machine.sizeSectors(target.dev) * SECTOR_BYTES, isBlock: true };
+  if (target.kind === 'missing') return { ok: false, why: 'missing' };
+  return { ok: false, why: 'unwritable' };
+}
+
+/**
+ * Writes metadata bytes at the start of a file or block device. A file keeps its size when the
+ * bytes are shorter (the tools write blocks in place); a device gets whole sectors. Returns false
+ * when the path cannot be written.
+ */
+export function writeMetadataBytes(ctx: ShellContext, path: string, bytes: Uint8Array): boolean {
+  const target = lookupPath(ctx, path);
+  if (target.kind === 'file') {
+    target.file.writeBytes(0, bytes);
+    return true;
+  }
+  if (target.kind === 'block') {
+    const padded = new Uint8Array(Math.ceil(bytes.length / SECTOR_BYTES) * SECTOR_BYTES);
+    padded.set(bytes);
+    ctx.machine.writeSectors(target.dev, 0, ctx.machine.dictionary.tokensOf(padded));
+    return true;
+  }
+  return false;
+}
+
+/** Creates or truncates a text output file (thin_dump -o), as the tool's ofstream would. */
+export function writeTextFile(ctx: ShellContext, path: string, text: string): boolean {
+  const f = ctx.fs.openForWrite(path, true);
+  if (typeof f === 'string') return false;
+  f.writeBytes(0, new TextEncoder().encode(text));
+  return true;
+}
+
+/** What each tool receives: the lab, and the command's output streams. */
+export interface ToolEnv {
+  readonly ctx: ShellContext;
+  readonly io: CommandIo;
+}
