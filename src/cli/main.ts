@@ -26,8 +26,9 @@ import { bisectCommand, runScenariosCommand } from './scenario-commands.js';
 const USAGE = `usage: thinlab <command> [options]
 
 running a lab
-  sh [FILE]                 run a script (standard input when no FILE or '-') on a fresh lab machine
-                            shaped like the kernel oracle VM and record it as a new branch
+  sh [SCRIPT [FILE...]]     run a script (standard input when no SCRIPT or '-') on a fresh lab machine
+                            shaped like the kernel oracle VM and record it as a new branch; FILEs are
+                            placed at /files/<name> as the oracle does (with --no-record)
      --trace                show each command as '$ command' before its output
      --branch NAME          name the new branch (default: main, then run-2, run-3, ...)
      --continue             go on from the end of the head branch (or --branch) instead
@@ -136,9 +137,13 @@ async function main(argv: string[]): Promise<number> {
       const file = p.command === 'demo' ? fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url)) : p.positional[0];
       const script = readScript(file);
       const trace = p.command === 'demo' || p.flags.has('--trace');
+      const extra = p.command === 'sh' ? p.positional.slice(1) : [];
       if (p.flags.has('--no-record')) {
-        runUnrecorded(script, ramdiskKb(p), trace);
+        runUnrecorded(script, ramdiskKb(p), trace, readExtraFiles(extra));
         return 0;
+      }
+      if (extra.length > 0) {
+        throw new UsageError('files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record');
       }
       const result = await withHistory(p, (h) =>
         recordScript(h, script, { ...(branch === undefined ? {} : { branch }), ...(p.command === 'demo' ? { baseName: 'tour' } : {}), continueBranch: p.flags.has('--continue'), ramdiskKb: ramdiskKb(p), trace }, io),
@@ -197,8 +202,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function runUnrecorded(script: string, kb: number, trace: boolean): void {
-  const shell = new LabShell({ ramdiskKb: kb });
+/** Files given after the script are placed at /files/<name>, as the kernel oracle does. */
+function readExtraFiles(paths: readonly string[]): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  for (const path of paths) {
+    try {
+      files.set(path.slice(path.lastIndexOf('/') + 1), new Uint8Array(readFileSync(path)));
+    } catch (e) {
+      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return files;
+}
+
+function runUnrecorded(script: string, kb: number, trace: boolean, files: ReadonlyMap<string, Uint8Array>): void {
+  const shell = new LabShell({ ramdiskKb: kb, files });
   if (!trace) {
     io.out(shell.runScript(script));
     return;

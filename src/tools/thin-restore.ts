@@ -1,0 +1,153 @@
+/**
+ * thin_restore 0.9.0 in the lab: reads thin_dump's XML and writes fresh metadata with the format
+ * writer. The checks and messages follow the real tool: the output must exist and hold at least
+ * eight metadata blocks, its superblock is wiped before the XML is read (so a failed restore
+ * leaves unusable metadata behind, as the real one does), and expat's parse errors and the
+ * restorer's own errors are worded as 0.9.0 words them.
+ */
+import { getoptLong } from './getopt.js';
+import { checkOutput, wipeSuperblock, writeImage, type BuiltDevice, type BuiltSuperblock } from './metadata-output.js';
+import { readInputBytes, type ToolEnv } from './tool-io.js';
+import { THIN_RESTORE_USAGE, TOOLS_VERSION } from './usage.js';
+import { parseXml, XmlSyntaxError } from './xml-input.js';
+
+const LONGS = [
+  { name: 'help', arg: 'none', key: 'h' },
+  { name: 'input', arg: 'required', key: 'i' },
+  { name: 'output', arg: 'required', key: 'o' },
+  { name: 'transaction-id', arg: 'required', key: 'transaction-id' },
+  { name: 'data-block-size', arg: 'required', key: 'data-block-size' },
+  { name: 'nr-data-blocks', arg: 'required', key: 'nr-data-blocks' },
+  { name: 'quiet', arg: 'none', key: 'q' },
+  { name: 'version', arg: 'none', key: 'V' },
+] as const;
+
+/** An error of the restorer itself (not of the XML syntax), printed as it is. */
+class RestoreError extends Error {}
+
+/** boost::lexical_cast<uint64_t>: digits only, else its well-known complaint. */
+function natural(value: string): bigint {
+  if (!/^[0-9]+$/.test(value)) throw new RestoreError('bad lexical cast: source type value could not be interpreted as target');
+  return BigInt(value);
+}
+
+/** Turns the XML elements into a superblock and devices, checking what 0.9.0 checks. */
+export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Map<number, BuiltDevice> } {
+  let sb: BuiltSuperblock | null = null;
+  const devices = new Map<number, BuiltDevice>();
+  let current: BuiltDevice | null = null;
+  const get = (attrs: ReadonlyMap<string, string>, name: string): string => {
+    const v = attrs.get(name);
+    if (v === undefined) throw new RestoreError(`could not find attribute: ${name}`);
+    return v;
+  };
+  const num = (attrs: ReadonlyMap<string, string>, name: string): number => Number(natural(get(attrs, name)));
+  const optional = (attrs: ReadonlyMap<string, string>, name: string, fallback: number): number => {
+    const v = attrs.get(name);
+    return v === undefined ? fallback : Number(natural(v));
+  };
+  const map = (vblock: number, dataBlock: number, time: number): void => {
+    if (current === null) throw new RestoreError('not in device');
+    if (dataBlock >= sb!.nrDataBlocks) throw new RestoreError(`mapping beyond end of data device (${dataBlock} >= ${sb!.nrDataBlocks})`);
+    current.mappings.push({ vblock, dataBlock, time });
+  };
+  parseXml(text, {
+    start(name, attrs) {
+      if (name === 'superblock') {
+        sb = {
+          // The uuid is read and dropped: 0.9.0 writes a zero uuid whatever the XML says.
+          time: num(attrs, 'time'),
+          transactionId: natural(get(attrs, 'transaction')),
+          flags: optional(attrs, 'flags', 0),
+          version: optional(attrs, 'version', 1),
+          dataBlockSize: num(attrs, 'data_block_size'),
+          nrDataBlocks: num(attrs, 'nr_data_blocks'),
+        };
+        return;
+      }
+      if (sb === null) throw new RestoreError('missing superblock');
+      switch (name) {
+        case 'device': {
+          const id = num(attrs, 'dev_id');
+          const details = {
+            mappedBlocks: num(attrs, 'mapped_blocks'),
+            transactionId: natural(get(attrs, 'transaction')),
+            creationTime: num(attrs, 'creation_time'),
+            snapshottedTime: num(attrs, 'snap_time'),
+          };
+          if (devices.has(id)) throw new RestoreError('Device already exists');
+          current = { details, mappings: [] };
+          devices.set(id, current);
+          return;
+        }
+        case 'single_mapping':
+          map(num(attrs, 'origin_block'), num(attrs, 'data_block'), num(attrs, 'time'));
+          return;
+        case 'range_mapping': {
+          const begin = num(attrs, 'origin_begin');
+          const data = num(attrs, 'data_begin');
+          const length = num(attrs, 'length');
+          const time = num(attrs, 'time');
+          for (let i = 0; i < length; i++) map(begin + i, data + i, time);
+          return;
+        }
+        default:
+          throw new RestoreError('unknown tag type');
+      }
+    },
+    end(name) {
+      if (name === 'device') current = null;
+    },
+  });
+  if (sb === null) throw new RestoreError('missing superblock');
+  return { sb, devices };
+}
+
+export function thinRestore(env: ToolEnv, args: readonly string[]): number {
+  const { io } = env;
+  const parsed = getoptLong('thin_restore', args, 'hi:o:qV', LONGS);
+  if (!parsed.ok) {
+    io.err(parsed.message + THIN_RESTORE_USAGE);
+    return 1;
+  }
+  let input: string | null = null;
+  let output: string | null = null;
+  for (const o of parsed.options) {
+    if (o.key === 'h') {
+      io.out(THIN_RESTORE_USAGE);
+      return 0;
+    }
+    if (o.key === 'V') {
+      io.out(`${TOOLS_VERSION}\n`);
+      return 0;
+    }
+    if (o.key === 'i') input = o.arg!;
+    if (o.key === 'o') output = o.arg!;
+  }
+  if (input === null) {
+    io.err(`No input file provided.\n\n${THIN_RESTORE_USAGE}`);
+    return 1;
+  }
+  if (output === null) {
+    io.err(`No output file provided.\n\n${THIN_RESTORE_USAGE}`);
+    return 1;
+  }
+  const size = checkOutput(env, output);
+  if (size === null) return 1;
+  const xml = readInputBytes(env.ctx, input);
+  if (!xml.ok) {
+    io.err(xml.why === 'directory' ? 'bad path\n' : "Couldn't stat file\n");
+    return 1;
+  }
+  wipeSuperblock(env, output);
+  let restored: ReturnType<typeof restoreFromXml>;
+  try {
+    restored = restoreFromXml(new TextDecoder('latin1').decode(xml.bytes));
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) io.err(`Parse error at line ${e.line}:\n${e.message}\n\n`);
+    else if (e instanceof RestoreError) io.err(`${e.message}\n`);
+    else throw e;
+    return 1;
+  }
+  return writeImage(env, output, size, restored.sb, restored.devices) ? 0 : 1;
+}
