@@ -4,11 +4,14 @@
  * 53-kernel-reads-lab-metadata.sh on them (the .out is the kernel's transcript). This test rebuilds
  * the images, checks that they are byte for byte the ones the kernel loaded (the transcript starts
  * with their md5s), and runs the kernel's script in the lab on the same images: the lab must read
- * back and go on exactly as the kernel did.
+ * back and go on exactly as the kernel did. And the other way: 54's transcript carries the metadata
+ * and data images the kernel wrote (gzip, base64); the lab activates them and reads what it read.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { checkPoolInvariants } from '../src/model/invariants.js';
 import { describe, expect, it } from 'vitest';
 import { LabShell } from '../src/shell/shell.js';
 import { maskMetadataUsed } from './transcript-compare.js';
@@ -49,5 +52,47 @@ describe('the kernel and the lab on the same metadata', () => {
         .join('\n');
     expect(withoutTools(output)).toBe(withoutTools(kernel));
     expect(output).toContain('8091c14408f691574a6139ffe79a4fed');
+  });
+});
+
+describe('the lab on metadata the kernel wrote', () => {
+  const out = readFileSync(join(DIR, '54-lab-reads-kernel-metadata.out'), 'latin1');
+  /** The base64 lines after `<name>.gz.b64:`, up to the next label or `end`. */
+  const grab = (name: string): Uint8Array => {
+    const lines = out.split('\n');
+    const start = lines.indexOf(`${name}.gz.b64:`);
+    if (start < 0) throw new Error(`no ${name} in the transcript`);
+    const body: string[] = [];
+    for (const line of lines.slice(start + 1)) {
+      if (line.endsWith(':') || line === 'end') break;
+      body.push(line);
+    }
+    return new Uint8Array(gunzipSync(Buffer.from(body.join(''), 'base64')));
+  };
+  const images = new Map([
+    ['meta.img', grab('meta.img')],
+    ['data.img', grab('data.img')],
+  ]);
+
+  it('decodes the images the kernel printed', () => {
+    for (const [name, bytes] of images) expect(out).toContain(`${createHash('md5').update(bytes).digest('hex')}  ${name}`);
+  });
+
+  it('activates the kernel-written pool and reads what the kernel read', () => {
+    const lab = new LabShell({ files: images });
+    const script = [
+      'dd if=/files/meta.img of=/dev/ram0 bs=1M oflag=direct 2>/dev/null',
+      'dd if=/files/data.img of=/dev/ram1 bs=1M oflag=direct 2>/dev/null',
+      'dmsetup create pool --table "0 16384 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup mknodes',
+      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"; dmsetup create snap1 --table "0 262144 thin /dev/mapper/pool 1"; dmsetup create snap2 --table "0 262144 thin /dev/mapper/pool 2"; dmsetup mknodes',
+      'dmsetup status pool; dmsetup status thin0; dmsetup status snap1; dmsetup status snap2',
+      'dd if=/dev/mapper/thin0 bs=64k count=24 2>/dev/null | md5sum',
+      'dd if=/dev/mapper/snap1 bs=64k count=24 2>/dev/null | md5sum',
+      'dd if=/dev/mapper/snap2 bs=64k count=24 2>/dev/null | md5sum',
+    ].join('\n');
+    const output = lab.runScript(script);
+    const kernelPart = out.slice(out.indexOf('--- what the devices read, from the kernel\n') + '--- what the devices read, from the kernel\n'.length, out.indexOf('--- images'));
+    expect(maskMetadataUsed(output)).toBe(maskMetadataUsed(kernelPart));
+    for (const pool of lab.machine.livePools()) expect(checkPoolInvariants(pool.md)).toEqual([]);
   });
 });

@@ -122,6 +122,21 @@ function done(errno: number): IoTicket {
   return t;
 }
 
+/**
+ * The kernel counts data references lazily: after a snapshot the shared btree nodes hold the
+ * counts, and a data block's own count is raised only when a node is copied. The lab counts one
+ * reference per mapping, so metadata read from bytes gets its counts from its mappings.
+ */
+function withRecountedRefcounts(image: MetadataImage): MetadataImage {
+  const refcounts = new Uint32Array(image.nrDataBlocks);
+  for (const dev of image.devices.values()) {
+    dev.table.forEach((_vb, dataBlock) => {
+      if (dataBlock < refcounts.length) refcounts[dataBlock]!++;
+    });
+  }
+  return { ...image, refcounts };
+}
+
 export function devNumber(dev: BlockDev): string {
   return dev.kind === 'ram' ? `${RAM_MAJOR}:${dev.minor}` : `${DM_MAJOR}:${dev.minor}`;
 }
@@ -884,7 +899,7 @@ export class Machine {
       this.log(`thin metadata: ${read.error}`);
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EIO };
     }
-    return { ok: true, value: read.image };
+    return { ok: true, value: withRecountedRefcounts(read.image) };
   }
 
   private freezeMetadataBelow(dev: DmDevice): void {
