@@ -9,8 +9,12 @@
  * of exactly 1 and the data reference counts are the image's counts, which is what thin_check
  * recomputes from the mappings.
  *
- * Not written yet: a held metadata snapshot (`held_root` is always 0), the superblock uuid (zeros,
- * as thin_restore writes it).
+ * A held metadata snapshot is written as the kernel's `reserve_metadata_snap` leaves it: a copy of
+ * the superblock, without space-map roots, at the block the lab's status line reports, pointing at
+ * the snapshot's own details and mapping trees (written beside the live ones, unshared). The data
+ * space map counts the live mappings only, as the lab does.
+ *
+ * Not written: the superblock uuid (zeros, as thin_restore writes it).
  */
 import type { MetadataImage } from '../model/metadata.js';
 import { dmChecksum } from './crc32c.js';
@@ -51,17 +55,26 @@ class MetadataOutput {
   readonly bytes: Uint8Array;
   readonly dv: DataView;
   private next = 1;
+  /** A block kept for a fixed purpose (the held snapshot's superblock copy); never handed out. */
+  private reserved = -1;
 
   constructor(readonly nrBlocks: number) {
     this.bytes = new Uint8Array(nrBlocks * BLOCK_SIZE);
     this.dv = new DataView(this.bytes.buffer);
   }
 
-  get used(): number {
-    return this.next;
+  /** Whether block `b` holds something. */
+  inUse(b: number): boolean {
+    return b === 0 || b === this.reserved || b < this.next;
+  }
+
+  reserve(block: number): void {
+    if (block < 1 || block >= this.nrBlocks) throw new RangeError(`held metadata root ${block} is outside the device`);
+    this.reserved = block;
   }
 
   allocate(): number {
+    if (this.next === this.reserved) this.next++;
     if (this.next >= this.nrBlocks) {
       throw new RangeError(`metadata device too small: ${this.nrBlocks} blocks are not enough for this image`);
     }
@@ -200,6 +213,8 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   }
   const out = new MetadataOutput(metadataNrBlocks);
   const dv = out.dv;
+  const held = image.heldRoot;
+  if (held !== null) out.reserve(held.block);
 
   // The metadata space map comes first so that its own blocks are laid out before we know the
   // final count; its bitmaps are filled last, once every block has been allocated.
@@ -220,31 +235,11 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   const dataRefCountRoot = writeBtree(out, overflow, REFCOUNT_VALUE_SIZE, (v, offset, i) => v.setUint32(offset, dataCount(overflow[i]!), true));
   const dataIndexRoot = writeBtree(out, data.entries.map((_e, i) => i), INDEX_ENTRY_SIZE, (v, offset, i) => putIndexEntry(v, offset, data.entries[i]!));
 
-  // The details tree and the two-level mapping tree, keyed by device id.
-  const ids = [...image.devices.keys()].sort((a, b) => a - b);
-  const detailsRoot = writeBtree(out, ids, DETAILS_VALUE_SIZE, (v, offset, i) => {
-    const d = image.devices.get(ids[i]!)!.details;
-    setU64(v, offset, d.mappedBlocks);
-    v.setBigUint64(offset + 8, BigInt.asUintN(64, d.transactionId), true);
-    v.setUint32(offset + 16, d.creationTime >>> 0, true);
-    v.setUint32(offset + 20, d.snapshottedTime >>> 0, true);
-  });
-  const deviceRoots = ids.map((id) => {
-    const vblocks: number[] = [];
-    const dataBlocks: number[] = [];
-    const times: number[] = [];
-    image.devices.get(id)!.table.forEach((vb, d, t) => {
-      vblocks.push(vb);
-      dataBlocks.push(d);
-      times.push(t);
-    });
-    return writeBtree(out, vblocks, MAPPING_VALUE_SIZE, (v, offset, i) => setBlockTime(v, offset, dataBlocks[i]!, times[i]!));
-  });
-  const mappingRoot = writeBtree(out, ids, ROOT_VALUE_SIZE, (v, offset, i) => setU64(v, offset, deviceRoots[i]!));
+  const live = writeDeviceTrees(out, image.devices);
+  const heldTrees = held === null ? null : writeDeviceTrees(out, held.devices);
 
-  // Every block below the allocation point is in use, once; everything after it is free.
-  const used = out.used;
-  const meta = fillBitmaps(out, metaBitmaps, metadataNrBlocks, (b) => (b < used ? 1 : 0));
+  // Every block handed out (and the reserved one) is in use, once; everything else is free.
+  const meta = fillBitmaps(out, metaBitmaps, metadataNrBlocks, (b) => (out.inUse(b) ? 1 : 0));
   const indexAt = metaIndex * BLOCK_SIZE;
   setU64(dv, indexAt + 8, metaIndex);
   meta.entries.forEach((e, i) => putIndexEntry(dv, indexAt + 16 + i * INDEX_ENTRY_SIZE, e));
@@ -256,14 +251,55 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   dv.setUint32(SB.version, THIN_VERSION, true);
   dv.setUint32(SB.time, image.time >>> 0, true);
   dv.setBigUint64(SB.transId, BigInt.asUintN(64, image.transactionId), true);
-  setU64(dv, SB.heldRoot, 0);
+  setU64(dv, SB.heldRoot, held === null ? 0 : held.block);
   putSpaceMapRoot(dv, SB.dataSpaceMapRoot, { nrBlocks: nrData, nrAllocated: data.allocated, bitmapRoot: dataIndexRoot, refCountRoot: dataRefCountRoot });
   putSpaceMapRoot(dv, SB.metadataSpaceMapRoot, { nrBlocks: metadataNrBlocks, nrAllocated: meta.allocated, bitmapRoot: metaIndex, refCountRoot: metaRefCountRoot });
-  setU64(dv, SB.dataMappingRoot, mappingRoot);
-  setU64(dv, SB.deviceDetailsRoot, detailsRoot);
+  setU64(dv, SB.dataMappingRoot, live.mappingRoot);
+  setU64(dv, SB.deviceDetailsRoot, live.detailsRoot);
   dv.setUint32(SB.dataBlockSize, image.dataBlockSizeSectors, true);
   dv.setUint32(SB.metadataBlockSize, METADATA_BLOCK_SECTORS, true);
   setU64(dv, SB.metadataNrBlocks, metadataNrBlocks);
   out.seal(0, SUPERBLOCK_CSUM_XOR);
+  if (held !== null && heldTrees !== null) {
+    // The snapshot's superblock: a copy of the live one as it was, without space-map roots.
+    const at = held.block * BLOCK_SIZE;
+    out.bytes.copyWithin(at, 0, BLOCK_SIZE);
+    setU64(dv, at + SB.blocknr, held.block);
+    dv.setUint32(at + SB.time, held.time >>> 0, true);
+    dv.setBigUint64(at + SB.transId, BigInt.asUintN(64, held.transactionId), true);
+    setU64(dv, at + SB.heldRoot, 0);
+    out.bytes.fill(0, at + SB.dataSpaceMapRoot, at + SB.dataMappingRoot);
+    setU64(dv, at + SB.dataMappingRoot, heldTrees.mappingRoot);
+    setU64(dv, at + SB.deviceDetailsRoot, heldTrees.detailsRoot);
+    out.seal(held.block, SUPERBLOCK_CSUM_XOR);
+  }
   return out.bytes;
+}
+
+/** The details tree and the two-level mapping tree of a set of devices, keyed by device id. */
+function writeDeviceTrees(
+  out: MetadataOutput,
+  devices: MetadataImage['devices'],
+): { detailsRoot: number; mappingRoot: number } {
+  const ids = [...devices.keys()].sort((a, b) => a - b);
+  const detailsRoot = writeBtree(out, ids, DETAILS_VALUE_SIZE, (v, offset, i) => {
+    const d = devices.get(ids[i]!)!.details;
+    setU64(v, offset, d.mappedBlocks);
+    v.setBigUint64(offset + 8, BigInt.asUintN(64, d.transactionId), true);
+    v.setUint32(offset + 16, d.creationTime >>> 0, true);
+    v.setUint32(offset + 20, d.snapshottedTime >>> 0, true);
+  });
+  const deviceRoots = ids.map((id) => {
+    const vblocks: number[] = [];
+    const dataBlocks: number[] = [];
+    const times: number[] = [];
+    devices.get(id)!.table.forEach((vb, d, t) => {
+      vblocks.push(vb);
+      dataBlocks.push(d);
+      times.push(t);
+    });
+    return writeBtree(out, vblocks, MAPPING_VALUE_SIZE, (v, offset, i) => setBlockTime(v, offset, dataBlocks[i]!, times[i]!));
+  });
+  const mappingRoot = writeBtree(out, ids, ROOT_VALUE_SIZE, (v, offset, i) => setU64(v, offset, deviceRoots[i]!));
+  return { detailsRoot, mappingRoot };
 }
