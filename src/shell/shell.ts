@@ -18,6 +18,7 @@ import { KNOWN_ELSEWHERE } from './known-commands.js';
 import { Parser, type TopLevelResult } from './parse.js';
 import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
 import type { Steps } from './wait.js';
+import { runThinTool, THIN_TOOL_NAMES } from '../tools/index.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -349,10 +350,13 @@ export class LabShell implements Host {
         return tool(tr(args, stdin));
       case 'cut':
         return tool(cut(args, stdin, readFile));
-      default:
+      default: {
+        // thin-provisioning-tools 0.9.0 (src/tools/): thin_check, thin_dump, thin_restore, ...
+        if (THIN_TOOL_NAMES.includes(name)) return runThinTool(name, this.ctx, args, io);
         if (!KNOWN_ELSEWHERE.has(name) && !name.includes('/')) return null;
         io.err(`sh: ${name}: not supported in the thinlab shell (supported: ${SUPPORTED_COMMANDS.join(', ')}, and the shell's builtins)\n`);
         return 127;
+      }
     }
   }
 

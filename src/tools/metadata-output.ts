@@ -9,7 +9,7 @@ import { BLOCK_SIZE, MAX_METADATA_BLOCKS, SB, SUPERBLOCK_CSUM_XOR } from '../for
 import { writeMetadataImage } from '../format/metadata-writer.js';
 import { MappingTable } from '../model/mapping.js';
 import type { DeviceDetails, MetadataImage } from '../model/metadata.js';
-import { outputTarget, writeMetadataBytes, type ToolEnv } from './tool-io.js';
+import { LIVE_METADATA, outputTarget, writeMetadataBytes, type ToolEnv } from './tool-io.js';
 
 export interface BuiltSuperblock {
   time: number;
@@ -43,6 +43,10 @@ export function checkOutput(env: ToolEnv, path: string): number | null {
   }
   if (!t.isBlock && t.sizeBytes < MIN_OUTPUT_BYTES) {
     env.io.err(`Output file too small.\n${OUTPUT_HELP}`);
+    return null;
+  }
+  if (t.held) {
+    env.io.err(`${LIVE_METADATA}\n`);
     return null;
   }
   return t.sizeBytes;

@@ -70,11 +70,16 @@ export interface Mapping {
   readonly time: number;
 }
 
-/** A damaged subtree: the keys it would have held (`high` null = to the end) and why. */
+/**
+ * A damaged subtree: the keys it would have held (`high` null = to the end), why, and how many
+ * leaf entries the walk had visited before it. As in 0.9.0, `low` is one past the last key seen
+ * before the damage (or the parent's bound when none was), not the damaged node's own key.
+ */
 export interface TreeDamage {
   readonly low: number;
   readonly high: number | null;
   readonly reason: string;
+  readonly visitedBefore: number;
 }
 
 export class MetadataBytes {
@@ -145,10 +150,12 @@ export class MetadataBytes {
     onNode: (block: number) => void = () => undefined,
   ): void {
     const visited = new Set<number>();
+    let lastKey: number | null = null;
+    let count = 0;
     const walk = (block: number, depth: number, low: number, high: number | null): void => {
       const problem = this.nodeProblem(block, depth, valueSize, visited);
       if (problem !== null) {
-        onDamage({ low, high, reason: problem });
+        onDamage({ low: lastKey === null ? low : lastKey + 1, high, reason: problem, visitedBefore: count });
         return;
       }
       visited.add(block);
@@ -163,7 +170,11 @@ export class MetadataBytes {
       const valueBase = keyBase + max * 8;
       for (let i = 0; i < nr; i++) {
         const key = this.u64(keyBase + i * 8);
-        if (leaf) visit(key, valueBase + i * vsize);
+        if (leaf) {
+          lastKey = key;
+          count++;
+          visit(key, valueBase + i * vsize);
+        }
         else {
           const next = i + 1 < nr ? this.u64(keyBase + (i + 1) * 8) : high;
           walk(this.u64(valueBase + i * 8), depth + 1, i === 0 ? low : key, next);

@@ -11,8 +11,8 @@
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
-import { mappingRuns, MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock } from './metadata-view.js';
-import { readInputBytes, writeTextFile, type ToolEnv } from './tool-io.js';
+import { mappingRuns, MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { openFailure, readInputBytes, writeTextFile, type ToolEnv } from './tool-io.js';
 import { THIN_DUMP_USAGE, TOOLS_VERSION } from './usage.js';
 
 const LONGS = [
@@ -140,9 +140,9 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
     io.err(`No input file provided.\n${THIN_DUMP_USAGE}`);
     return 1;
   }
-  const input = readInputBytes(env.ctx, path);
+  const input = readInputBytes(env.ctx, path, snap === null);
   if (!input.ok) {
-    io.err(input.why === 'directory' ? 'bad path\n' : "Couldn't stat path\n");
+    io.err(`${openFailure(input)}\n`);
     return 1;
   }
   if (input.bytes.length < BLOCK_SIZE) {
@@ -160,8 +160,12 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
   let sb = sb0;
   if (snap !== null) {
     const block = snap.block ?? sb0.heldRoot;
-    if (block === 0) {
+    if (sb0.heldRoot === 0) {
       io.err('no current metadata snap\n');
+      return 1;
+    }
+    if (block !== sb0.heldRoot) {
+      io.err('metadata snapshot does not match that in superblock\n');
       return 1;
     }
     const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
@@ -180,7 +184,9 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
     if (output !== null) writeTextFile(env.ctx, output, text);
   };
   const e = format === 'xml' ? xmlEmitter(out) : humanEmitter(out);
-  const status = dumpTrees(md, sb, sb0.dataSm.nrBlocks, e, { repair, devId, skipMappings }, (msg) => {
+  // The snapshot's copy of the superblock has its space map roots cleared, so 0.9.0 prints
+  // nr_data_blocks="0" for it; the dump follows whichever superblock it reads.
+  const status = dumpTrees(md, sb, sb.dataSm.nrBlocks, e, { repair, devId, skipMappings }, (t) => io.err(t), (msg) => {
     finish();
     io.err(msg);
   });
@@ -194,13 +200,19 @@ function dumpTrees(
   nrDataBlocks: number,
   e: Emitter,
   opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+  err: (text: string) => void,
   fail: (message: string) => void,
 ): number {
   let damaged = false;
-  const onDamage = (): void => {
+  // Where each walk first met damage: 0.9.0 stops there, except in the bottom trees with --repair.
+  let firstDamage: number | null = null;
+  const onDamage = (d: TreeDamage): void => {
     damaged = true;
+    firstDamage ??= d.visitedBefore;
   };
-  const details = md.details(sb.deviceDetailsRoot, onDamage);
+  const allDetails = md.details(sb.deviceDetailsRoot, onDamage);
+  // With --repair, 0.9.0 still dumps only the devices before the first damaged details node.
+  const details = new Map([...allDetails].slice(0, firstDamage ?? allDetails.size));
   if (damaged && !opts.repair) {
     fail(`${METADATA_DAMAGE}\n`);
     return 1;
@@ -221,12 +233,15 @@ function dumpTrees(
     }
     e.beginDevice(id, details.get(id)!);
     if (!opts.skipMappings) {
+      firstDamage = null;
       const mappings = md.mappings(root, onDamage);
-      e.mappings(mappings);
+      e.mappings(opts.repair || firstDamage === null ? mappings : mappings.slice(0, firstDamage));
       if (damaged && !opts.repair) {
+        // 0.9.0 reports a damaged bottom tree twice: once without its newline before it closes
+        // the device element, and again after it (the order shows when both streams are one).
+        err(METADATA_DAMAGE);
         e.endDevice();
-        // 0.9.0 reports a damaged bottom tree twice, the first time without its newline.
-        fail(`${METADATA_DAMAGE}${METADATA_DAMAGE}\n`);
+        fail(`${METADATA_DAMAGE}\n`);
         return 1;
       }
     }

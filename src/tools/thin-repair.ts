@@ -1,14 +1,15 @@
 /**
  * thin_repair 0.9.0 in the lab: reads whatever the input metadata still holds (as
  * `thin_dump --repair` does: damaged subtrees are skipped) and writes fresh metadata to the
- * output. Like the real tool it keeps the superblock's flags, needs_check included, and recounts
- * each device's mapped_blocks from the mappings it could read.
+ * output. Like the real tool it keeps the superblock's flags, needs_check included, recounts
+ * each device's mapped_blocks from the mappings it could read, and keeps only the devices before
+ * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
 import { checkOutput, writeImage, type BuiltDevice } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
-import { readInputBytes, type ToolEnv } from './tool-io.js';
+import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_REPAIR_USAGE, TOOLS_VERSION } from './usage.js';
 
 const LONGS = [
@@ -52,7 +53,7 @@ export function thinRepair(env: ToolEnv, args: readonly string[]): number {
   }
   const bytes = readInputBytes(env.ctx, input);
   if (!bytes.ok) {
-    io.err(bytes.why === 'directory' ? 'bad path\n' : "Couldn't stat file\n");
+    io.err(`${openFailure(bytes, 'file')}\n`);
     return 1;
   }
   const size = checkOutput(env, output);
@@ -64,7 +65,12 @@ export function thinRepair(env: ToolEnv, args: readonly string[]): number {
     return 1;
   }
   const ignore = (): void => undefined;
-  const details = md.details(sb.deviceDetailsRoot, ignore);
+  // As with thin_dump --repair, only the devices before the first damaged details node survive.
+  let firstDamage: number | null = null;
+  const allDetails = md.details(sb.deviceDetailsRoot, (d) => {
+    firstDamage ??= d.visitedBefore;
+  });
+  const details = new Map([...allDetails].slice(0, firstDamage ?? allDetails.size));
   const roots = md.deviceRoots(sb.dataMappingRoot, ignore);
   const devices = new Map<number, BuiltDevice>();
   for (const id of [...details.keys()].sort((a, b) => a - b)) {

@@ -134,12 +134,16 @@ export function thinRestore(env: ToolEnv, args: readonly string[]): number {
   }
   const size = checkOutput(env, output);
   if (size === null) return 1;
-  const xml = readInputBytes(env.ctx, input);
-  if (!xml.ok) {
-    io.err(xml.why === 'directory' ? 'bad path\n' : "Couldn't stat file\n");
+  // The XML is read through an ordinary stream, not opened exclusively.
+  const exists = readInputBytes(env.ctx, input, false);
+  if (!exists.ok) {
+    io.err(exists.why === 'directory' ? 'bad path\n' : "Couldn't stat file\n");
     return 1;
   }
+  // The input is read after the wipe, so restoring a file onto itself reads the wiped bytes.
   wipeSuperblock(env, output);
+  const xml = readInputBytes(env.ctx, input, false);
+  if (!xml.ok) return 1;
   let restored: ReturnType<typeof restoreFromXml>;
   try {
     restored = restoreFromXml(new TextDecoder('latin1').decode(xml.bytes));

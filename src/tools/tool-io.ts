@@ -5,20 +5,36 @@
  */
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
-import { lookupPath, type CommandIo, type ShellContext } from '../shell/context.js';
+import { lookupPath, type CommandIo, type PathTarget, type ShellContext } from '../shell/context.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
 const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/lib', '/etc']);
 
 export type InputBytes =
   | { readonly ok: true; readonly bytes: Uint8Array; readonly isBlock: boolean }
-  | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unreadable'; readonly detail?: string };
+  | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unreadable' | 'busy'; readonly detail?: string };
 
-/** Reads a whole file or block device, as the tools' block manager would see it. */
-export function readInputBytes(ctx: ShellContext, path: string): InputBytes {
+/**
+ * What 0.9.0 prints when it opens a device exclusively (O_EXCL) while something holds it, such as
+ * the metadata device of a live pool. Each tool adds its own newline (thin_rmap adds none).
+ */
+export const LIVE_METADATA = "syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.";
+
+/** A block device something holds open (an active table), which an O_EXCL open refuses. */
+function isHeld(target: PathTarget): boolean {
+  return target.kind === 'block' && target.dev.openCount > 0;
+}
+
+/**
+ * Reads a whole file or block device, as the tools' block manager would see it. `exclusive` is how
+ * 0.9.0 opens it: exclusively, except when reading a held metadata snapshot (-m), which is what
+ * lets those run on live metadata.
+ */
+export function readInputBytes(ctx: ShellContext, path: string, exclusive = true): InputBytes {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
   const target = lookupPath(ctx, p);
+  if (exclusive && isHeld(target)) return { ok: false, why: 'busy' };
   switch (target.kind) {
     case 'file':
       return { ok: true, bytes: target.file.readBytes(0, target.file.sizeBytes), isBlock: false };
@@ -37,6 +53,13 @@ export function readInputBytes(ctx: ShellContext, path: string): InputBytes {
   }
 }
 
+/** The line 0.9.0 prints when an input cannot be opened (without its newline). */
+export function openFailure(input: InputBytes & { ok: false }, noun: 'path' | 'file' = 'path'): string {
+  if (input.why === 'directory') return 'bad path';
+  if (input.why === 'busy') return LIVE_METADATA;
+  return `Couldn't stat ${noun}`;
+}
+
 function readDevice(ctx: ShellContext, dev: BlockDev): Uint8Array | null {
   const sectors = ctx.machine.sizeSectors(dev);
   const r = ctx.machine.readSectors(dev, 0, sectors);
@@ -46,15 +69,15 @@ function readDevice(ctx: ShellContext, dev: BlockDev): Uint8Array | null {
 
 /** The size of an output path, or why it cannot be written (for thin_restore's checks). */
 export type OutputTarget =
-  | { readonly ok: true; readonly sizeBytes: number; readonly isBlock: boolean }
+  | { readonly ok: true; readonly sizeBytes: number; readonly isBlock: boolean; readonly held: boolean }
   | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unwritable' };
 
 export function outputTarget(ctx: ShellContext, path: string): OutputTarget {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
   const target = lookupPath(ctx, p);
-  if (target.kind === 'file') return { ok: true, sizeBytes: target.file.sizeBytes, isBlock: false };
-  if (target.kind === 'block') return { ok: true, sizeBytes: ctx.machine.sizeSectors(target.dev) * SECTOR_BYTES, isBlock: true };
+  if (target.kind === 'file') return { ok: true, sizeBytes: target.file.sizeBytes, isBlock: false, held: false };
+  if (target.kind === 'block') return { ok: true, sizeBytes: ctx.machine.sizeSectors(target.dev) * SECTOR_BYTES, isBlock: true, held: isHeld(target) };
   if (target.kind === 'missing') return { ok: false, why: 'missing' };
   return { ok: false, why: 'unwritable' };
 }

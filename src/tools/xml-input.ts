@@ -47,6 +47,10 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
         advanceTo(pos + 1);
         continue;
       }
+      // Characters XML forbids (control characters, and bytes that are not UTF-8 text such as
+      // binary metadata) are invalid tokens to expat wherever they are.
+      const code = c.charCodeAt(0);
+      if (code < 0x20 || code >= 0x80) fail('not well-formed (invalid token)');
       // Text outside the root element is an error; inside it, thin_dump's XML has none to keep.
       if (stack.length === 0) fail(rootDone ? 'junk after document element' : 'syntax error');
       advanceTo(pos + 1);

@@ -1,0 +1,34 @@
+/**
+ * The thin-provisioning-tools commands of the lab shell, by name. The shell's dispatch asks
+ * `runThinTool` first; null means the name is not one of these tools.
+ */
+import type { CommandIo, ShellContext } from '../shell/context.js';
+import { thinCheck } from './thin-check.js';
+import { thinDelta } from './thin-delta.js';
+import { thinDump } from './thin-dump.js';
+import { thinLs } from './thin-ls.js';
+import { thinMetadataSize } from './thin-metadata-size.js';
+import { thinRepair } from './thin-repair.js';
+import { thinRestore } from './thin-restore.js';
+import { thinRmap } from './thin-rmap.js';
+import { thinTrim } from './thin-trim.js';
+import type { ToolEnv } from './tool-io.js';
+
+const TOOLS: Record<string, (env: ToolEnv, args: readonly string[]) => number> = {
+  thin_check: thinCheck,
+  thin_dump: thinDump,
+  thin_restore: thinRestore,
+  thin_repair: thinRepair,
+  thin_ls: thinLs,
+  thin_delta: thinDelta,
+  thin_rmap: thinRmap,
+  thin_trim: thinTrim,
+  thin_metadata_size: thinMetadataSize,
+};
+
+export const THIN_TOOL_NAMES: readonly string[] = Object.keys(TOOLS);
+
+export function runThinTool(name: string, ctx: ShellContext, args: readonly string[], io: CommandIo): number | null {
+  const tool = TOOLS[name];
+  return tool === undefined ? null : tool({ ctx, io }, args);
+}

@@ -1,0 +1,169 @@
+/**
+ * Lab-only tests of the thin-provisioning-tools: block devices (which the comparison with the real
+ * binaries cannot use), usage and file errors, and the helpers whose behaviour was measured on
+ * 0.9.0 (size formatting, std::sort's order, printf rounding). These run with or without the
+ * real tools installed.
+ */
+import { describe, expect, it } from 'vitest';
+import { LabShell } from '../shell/shell.js';
+import { cppSort } from './cpp-sort.js';
+import { getoptLong } from './getopt.js';
+import { testImages } from './tool-images.js';
+import { cExp2, cFixed2 } from './thin-metadata-size.js';
+import { formatDiskUnit } from './thin-ls.js';
+import { THIN_CHECK_USAGE, THIN_RMAP_USAGE } from './usage.js';
+
+const images = testImages();
+
+function shellWith(files: Record<string, Uint8Array | string>): LabShell {
+  const shell = new LabShell();
+  for (const [name, content] of Object.entries(files)) {
+    const f = shell.fs.openForWrite(`/run/${name}`, true);
+    if (typeof f === 'string') throw new Error(f);
+    f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+  }
+  return shell;
+}
+
+const XML = `<superblock uuid="" time="0" transaction="1" flags="1" version="2" data_block_size="128" nr_data_blocks="1024">
+  <device dev_id="1" mapped_blocks="4" transaction="0" creation_time="0" snap_time="0">
+    <range_mapping origin_begin="0" data_begin="10" length="3" time="0"/>
+    <single_mapping origin_block="9" data_block="100" time="0"/>
+  </device>
+</superblock>
+`;
+
+describe('the tools on the lab block devices', () => {
+  it('thin_check reports an unformatted ram disk as 0.9.0 reports zeros', () => {
+    const shell = new LabShell();
+    expect(shell.runLine('thin_check /dev/ram0; echo "rc=$?"')).toBe(
+      'examining superblock\n  superblock is corrupt\n    bad checksum in superblock, wanted 1490015127\nrc=1\n',
+    );
+  });
+
+  it('thin_restore writes a ram disk that thin_check, thin_dump and thin_ls then read', () => {
+    const shell = shellWith({ 'a.xml': XML });
+    expect(shell.runLine('thin_restore -i /run/a.xml -o /dev/ram0; echo "rc=$?"')).toBe('rc=0\n');
+    expect(shell.runLine('thin_check /dev/ram0; echo "rc=$?"')).toBe(
+      'examining superblock\nTRANSACTION_ID=1\nMETADATA_FREE_BLOCKS=16383\nexamining devices tree\nexamining mapping tree\nchecking space map counts\nrc=0\n',
+    );
+    expect(shell.runLine('thin_dump /dev/ram0')).toBe(XML.replace(/^  /gm, '  '));
+    expect(shell.runLine('thin_ls /dev/ram0')).toBe('DEV MAPPED CREATE_TIME SNAP_TIME \n  1 256KiB           0         0 \n');
+  });
+
+  it('thin_check --clear-needs-check-flag clears the flag on a device', () => {
+    const shell = shellWith({ 'a.xml': XML });
+    shell.runLine('thin_restore -i /run/a.xml -o /dev/ram0');
+    expect(shell.runLine('thin_check -q --clear-needs-check-flag /dev/ram0; echo "rc=$?"')).toBe('rc=0\n');
+    expect(shell.runLine('thin_dump /dev/ram0 | head -n 1')).toContain('flags="0"');
+  });
+
+  it('thin_repair copies a device to a file without the damaged tree', () => {
+    const shell = shellWith({ 'bad8.bin': images.bad8!, 'out.bin': new Uint8Array(1 << 20) });
+    expect(shell.runLine('thin_repair -i /run/bad8.bin -o /run/out.bin; echo "rc=$?"')).toBe('rc=0\n');
+    expect(shell.runLine('thin_dump /run/out.bin')).toBe(
+      '<superblock uuid="" time="0" transaction="3" flags="1" version="2" data_block_size="256" nr_data_blocks="5000">\n' +
+        '  <device dev_id="7" mapped_blocks="0" transaction="0" creation_time="0" snap_time="0">\n  </device>\n</superblock>\n',
+    );
+  });
+
+  it('thin_trim fails as 0.9.0 does when the data device refuses discards (a ram disk)', () => {
+    // 1024 data blocks of 128 sectors: exactly the 64 MiB of /dev/ram1.
+    const shell = shellWith({ 'a.xml': XML, 'meta.bin': new Uint8Array(1 << 20) });
+    shell.runLine('thin_restore -i /run/a.xml -o /run/meta.bin');
+    expect(shell.runLine('thin_trim --metadata-dev /run/meta.bin --data-dev /dev/ram1; echo "rc=$?"')).toBe(
+      'in trim\nemitting discard for blocks (13, 100]\ndiscard ioctl failed\nrc=1\n',
+    );
+    expect(shell.runLine('thin_trim --metadata-dev /run/meta.bin --data-dev /dev/ram9; echo "rc=$?"')).toBe(
+      "in trim\nCouldn't open data device '/dev/ram9'\nrc=1\n",
+    );
+  });
+
+  it('thin_trim discards the gaps (and, as 0.9.0 does, the last block in use) on a thin device', () => {
+    // A thin device of 1024 blocks of 128 sectors stands in for the data device; thins take discards.
+    const shell = shellWith({ 'a.xml': XML, 'meta.bin': new Uint8Array(1 << 20) });
+    shell.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    shell.runLine('dmsetup message pool 0 "create_thin 1"');
+    shell.runLine('dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1"');
+    shell.runLine('thin_restore -i /run/a.xml -o /run/meta.bin');
+    expect(shell.runLine('thin_trim --metadata-dev /run/meta.bin --data-dev /dev/mapper/thin; echo "rc=$?"')).toBe(
+      'in trim\nemitting discard for blocks (13, 100]\nemitting discard for blocks (100, 1024]\nrc=0\n',
+    );
+  });
+
+  it('thin_trim refuses a data device of the wrong size', () => {
+    const shell = shellWith({ 'small.bin': images.small! });
+    expect(shell.runLine('thin_trim --metadata-dev /run/small.bin --data-dev /dev/ram1; echo "rc=$?"')).toBe(
+      'in trim\nData device is not the expected size\nrc=1\n',
+    );
+  });
+});
+
+describe('usage and file errors', () => {
+  const cases: Array<[string, string]> = [
+    ['thin_check; echo "rc=$?"', `No input file provided.\n${THIN_CHECK_USAGE}rc=1\n`],
+    ['thin_check /run/none; echo "rc=$?"', "Couldn't stat path\nrc=1\n"],
+    ['thin_check /tmp; echo "rc=$?"', 'bad path\nrc=1\n'],
+    ['thin_check -z /run/x; echo "rc=$?"', `thin_check: invalid option -- 'z'\n${THIN_CHECK_USAGE}rc=1\n`],
+    ['thin_check -m /run/small.bin; echo "rc=$?"', 'No metadata snapshot found.\nrc=1\n'],
+    ['thin_check -q -m /run/small.bin; echo "rc=$?"', 'rc=1\n'],
+    ['thin_dump -f yaml /run/small.bin; echo "rc=$?"', "unknown format 'yaml'\nrc=1\n"],
+    ['thin_dump /run/tiny.bin; echo "rc=$?"', 'Metadata is not large enough for superblock.\nrc=1\n'],
+    ['thin_rmap --region 4 /run/small.bin; echo "rc=$?"', 'badly formed region (no dots)rc=1\n'],
+    ['thin_rmap /run/small.bin; echo "rc=$?"', `No regions provided.\n${THIN_RMAP_USAGE}rc=1\n`],
+    ['thin_restore -i /run/small.bin -o /run/none; echo "rc=$?"', 'Output file does not exist.\n\nThe output file should either be a block device,\nor an existing file.  The file needs to be large\nenough to hold the metadata.\nrc=1\n'],
+    ['thin_ls -o DEV,NOPE /run/small.bin; echo "rc=$?"', 'unknown field\nrc=1\n'],
+    ['thin_metadata_size -b 64k -s 1t; echo "rc=$?"', 'thin_metadata_size - max thins required!\nrc=1\n'],
+    ['thin_metadata_size -b 64k -s 1t -m 1000 -n', '1073224\n'],
+  ];
+  it.each(cases)('%s', (line, expected) => {
+    const shell = shellWith({ 'small.bin': images.small!, 'tiny.bin': images.tiny! });
+    expect(shell.runLine(line)).toBe(expected);
+  });
+
+  it('thin_restore leaves a wiped superblock behind when the XML is bad, as 0.9.0 does', () => {
+    const shell = shellWith({ 'bad.xml': '<superblock', 'out.bin': images.small! });
+    expect(shell.runLine('thin_restore -i /run/bad.xml -o /run/out.bin; echo "rc=$?"')).toBe('Parse error at line 1:\nunclosed token\n\nrc=1\n');
+    expect(shell.runLine('thin_check -q /run/out.bin; echo "rc=$?"')).toBe('rc=1\n');
+  });
+});
+
+describe('helpers measured on 0.9.0', () => {
+  it('formatDiskUnit rounds as thin_ls 0.9.0 does', () => {
+    // Sizes in sectors and what 0.9.0's thin_ls printed for them (data block size of one sector).
+    const measured: Array<[number, string]> = [
+      [3, '1536'], [8, '4096'], [19, '10KiB'], [21, '11KiB'], [1019, '510KiB'], [1023, '512KiB'], [1025, '513KiB'],
+      [2047, '1024KiB'], [2049, '1024KiB'], [3071, '1535KiB'], [4097, '2048KiB'], [10239, '5119KiB'], [20479, '10MiB'],
+      [30000, '15MiB'], [100000, '49MiB'], [2096127, '1023MiB'], [2096129, '1024MiB'],
+    ];
+    for (const [sectors, text] of measured) expect(formatDiskUnit(BigInt(sectors))).toBe(text);
+  });
+
+  it('cppSort sorts by the key, and keeps equal keys in introsort order', () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({ key: (i * 7919) % 37, id: i }));
+    const sorted = [...items];
+    cppSort(sorted, (a, b) => a.key < b.key);
+    expect(sorted.map((x) => x.key)).toEqual(items.map((x) => x.key).sort((a, b) => a - b));
+    expect(new Set(sorted.map((x) => x.id)).size).toBe(500);
+  });
+
+  it('cFixed2 and cExp2 print as glibc printf does', () => {
+    expect(cFixed2(0.125)).toBe('0.12');
+    expect(cFixed2(0.375)).toBe('0.38');
+    expect(cFixed2(524.04296875)).toBe('524.04');
+    expect(cExp2(1024.001)).toBe('1.02e+03');
+  });
+
+  it('getoptLong permutes operands, takes attached optional arguments and abbreviations', () => {
+    const longs = [
+      { name: 'metadata-snap', arg: 'optional', key: 'm' },
+      { name: 'format', arg: 'required', key: 'f' },
+    ] as const;
+    expect(getoptLong('t', ['-m', '5', 'dev', '--form', 'xml'], 'm::f:', longs)).toEqual({
+      ok: true,
+      options: [{ key: 'm', arg: undefined }, { key: 'f', arg: 'xml' }],
+      operands: ['5', 'dev'],
+    });
+    expect(getoptLong('t', ['--format'], 'm::f:', longs)).toEqual({ ok: false, message: "t: option '--format' requires an argument\n" });
+  });
+});

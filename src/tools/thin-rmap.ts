@@ -1,0 +1,119 @@
+/**
+ * thin_rmap 0.9.0 in the lab: for data blocks in the given regions, which thin blocks map them.
+ * Runs grow while the device stays the same and both the data and the thin block continue; the
+ * runs are then printed in data block order. 0.9.0 prints its errors without a final newline.
+ */
+import { BLOCK_SIZE } from '../format/layout.js';
+import { cppSort } from './cpp-sort.js';
+import { getoptLong } from './getopt.js';
+import { MetadataBytes } from './metadata-view.js';
+import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import { THIN_RMAP_USAGE, TOOLS_VERSION } from './usage.js';
+
+const LONGS = [
+  { name: 'help', arg: 'none', key: 'h' },
+  { name: 'version', arg: 'none', key: 'V' },
+  { name: 'region', arg: 'required', key: 'region' },
+] as const;
+
+interface Region {
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** Parses "B..E" as 0.9.0's istream code does; returns the error text on bad input. */
+export function parseRegion(text: string): Region | string {
+  const m = /^\s*(\+?[0-9]+)/.exec(text);
+  const begin = m === null ? NaN : Number(m[1]);
+  const rest = m === null ? text : text.slice(m[0].length);
+  if (m === null || !rest.startsWith('..')) return 'badly formed region (no dots)';
+  const e = /^\s*(\+?[0-9]+)/.exec(rest.slice(2));
+  if (e === null) return "badly formed region (couldn't parse numbers)";
+  const end = Number(e[1]);
+  if (end <= begin) return 'badly formed region (end <= begin)';
+  return { begin, end };
+}
+
+export function thinRmap(env: ToolEnv, args: readonly string[]): number {
+  const { io } = env;
+  const parsed = getoptLong('thin_rmap', args, 'hV', LONGS);
+  if (!parsed.ok) {
+    io.err(parsed.message + THIN_RMAP_USAGE);
+    return 1;
+  }
+  const regions: Region[] = [];
+  for (const o of parsed.options) {
+    if (o.key === 'h') {
+      io.out(THIN_RMAP_USAGE);
+      return 0;
+    }
+    if (o.key === 'V') {
+      io.out(`${TOOLS_VERSION}\n`);
+      return 0;
+    }
+    if (o.key === 'region') {
+      const r = parseRegion(o.arg!);
+      if (typeof r === 'string') {
+        io.err(r);
+        return 1;
+      }
+      regions.push(r);
+    }
+  }
+  const path = parsed.operands[0];
+  if (path === undefined) {
+    io.err(`No input file provided.\n${THIN_RMAP_USAGE}`);
+    return 1;
+  }
+  if (regions.length === 0) {
+    io.err(`No regions provided.\n${THIN_RMAP_USAGE}`);
+    return 1;
+  }
+  const input = readInputBytes(env.ctx, path);
+  if (!input.ok) {
+    io.err(openFailure(input));
+    return 1;
+  }
+  if (input.bytes.length < BLOCK_SIZE) {
+    io.err('Metadata is not large enough for superblock.');
+    return 1;
+  }
+  const md = new MetadataBytes(input.bytes);
+  const sb = md.superblock(0);
+  if (sb.storedCsum !== sb.computedCsum) {
+    io.err(`bad checksum in superblock, wanted ${sb.computedCsum}`);
+    return 1;
+  }
+  let damaged = false;
+  const onDamage = (): void => {
+    damaged = true;
+  };
+  const inRegions = (b: number): boolean => regions.some((r) => b >= r.begin && b < r.end);
+  const runs: Array<{ dev: number; dataBegin: number; dataEnd: number; thinBegin: number }> = [];
+  const roots = md.deviceRoots(sb.dataMappingRoot, onDamage);
+  type RunT = (typeof runs)[number];
+  // A holder rather than a `let`, so that TypeScript follows the assignments made in the loop.
+  const state: { current: RunT | null } = { current: null };
+  for (const [dev, root] of [...roots].sort(([a], [b]) => a - b)) {
+    for (const m of md.mappings(root, onDamage)) {
+      if (!inRegions(m.dataBlock)) continue;
+      const c = state.current;
+      if (c !== null && c.dev === dev && m.dataBlock === c.dataEnd && m.vblock === c.thinBegin + (c.dataEnd - c.dataBegin)) {
+        c.dataEnd++;
+        continue;
+      }
+      if (c !== null) runs.push(c);
+      state.current = { dev, dataBegin: m.dataBlock, dataEnd: m.dataBlock + 1, thinBegin: m.vblock };
+    }
+  }
+  if (state.current !== null) runs.push(state.current);
+  if (damaged) {
+    io.err('Damage in mapping tree, please run thin_check.\n');
+    return 1;
+  }
+  // 0.9.0 sorts with std::sort on the data block alone; the same unstable algorithm gives the
+  // same order for runs that start at the same data block.
+  cppSort(runs, (a, b) => a.dataBegin < b.dataBegin);
+  io.out(runs.map((r) => `data ${r.dataBegin}..${r.dataEnd} -> thin(${r.dev}) ${r.thinBegin}..${r.thinBegin + (r.dataEnd - r.dataBegin)}\n`).join(''));
+  return 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * Helpers for the tools' tests: run a command line in a lab shell and with the real 0.9.0
+ * binaries on the same files, and return stdout, stderr and the exit status of each, so that the
+ * tests can compare them exactly. Files live under /run in the lab and in a temporary directory
+ * for the real tools; the command line names them as `@NAME`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabShell } from '../shell/shell.js';
+
+export const REAL_TOOLS = ['thin_check', 'thin_dump', 'thin_restore', 'thin_repair', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'];
+
+/** True when every real tool is on PATH and is version 0.9.0, the one the lab reproduces. */
+export const hasRealTools: boolean = (() => {
+  const missing = REAL_TOOLS.some((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  if (missing) return false;
+  return spawnSync('thin_check', ['-V'], { encoding: 'utf8' }).stdout === '0.9.0\n';
+})();
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number;
+}
+
+/** A set of named files, run through both the lab and the real tools. */
+export class ToolBench {
+  readonly dir: string;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'thinlab-tools-'));
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Runs `line` (with `@NAME` for files) in a fresh lab shell holding `files` under /run. */
+  lab(files: Readonly<Record<string, Uint8Array | string>>, line: string): RunResult & { files: Record<string, Uint8Array> } {
+    const shell = new LabShell();
+    for (const [name, content] of Object.entries(files)) {
+      const f = shell.fs.openForWrite(`/run/${name}`, true);
+      if (typeof f === 'string') throw new Error(f);
+      f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+    }
+    const stdout = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')} 2>/run/stderr.txt`);
+    const status = Number(shell.lastStatus);
+    const errFile = shell.fs.get('/run/stderr.txt');
+    const stderr = errFile === undefined ? '' : new TextDecoder('latin1').decode(errFile.readBytes(0, errFile.sizeBytes));
+    const out: Record<string, Uint8Array> = {};
+    for (const name of Object.keys(files)) {
+      const f = shell.fs.get(`/run/${name}`);
+      if (f !== undefined) out[name] = f.readBytes(0, f.sizeBytes);
+    }
+    return { stdout, stderr, status, files: out };
+  }
+
+  /**
+   * Runs `line` on both sides with stdout and stderr as one stream (`2>&1`), to compare the order
+   * in which the two are written, which is what a terminal or the oracle's capture shows.
+   */
+  combined(files: Readonly<Record<string, Uint8Array | string>>, line: string): { lab: string; real: string } {
+    const shell = new LabShell();
+    for (const [name, content] of Object.entries(files)) {
+      const f = shell.fs.openForWrite(`/run/${name}`, true);
+      if (typeof f === 'string') throw new Error(f);
+      f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
+    }
+    const lab = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')}; echo "rc=$?"`);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
+    const r = spawnSync('sh', ['-c', `${line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], { encoding: 'latin1', maxBuffer: 256 << 20 });
+    return { lab, real: r.stdout.split(this.dir).join('/run') };
+  }
+
+  /** Runs the same line with the real tools, the files written to the temporary directory. */
+  real(files: Readonly<Record<string, Uint8Array | string>>, line: string): RunResult & { files: Record<string, Uint8Array> } {
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
+    const r = spawnSync('sh', ['-c', line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)], { encoding: 'latin1', maxBuffer: 256 << 20 });
+    const out: Record<string, Uint8Array> = {};
+    for (const name of Object.keys(files)) out[name] = readFileSync(join(this.dir, name));
+    // Paths in messages name the temporary directory; the lab names /run.
+    const fix = (s: string): string => s.split(this.dir).join('/run');
+    return { stdout: fix(r.stdout), stderr: fix(r.stderr), status: r.status ?? -1, files: out };
+  }
+}
