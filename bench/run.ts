@@ -8,6 +8,7 @@
 import { cpus, totalmem } from 'node:os';
 import { Machine, type DmDevice } from '../src/model/machine.js';
 import { historyBench } from './history.js';
+import { toolsBench } from './tools.js';
 
 const DATA_BLOCK_SECTORS = 128;
 const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
@@ -159,6 +160,14 @@ async function main(): Promise<void> {
     `| database file | ${(hist.databaseBytes / 2 ** 20).toFixed(0)} MiB | - |`,
   ];
   process.stdout.write(`\n${history.join('\n')}\n`);
+  process.stderr.write('thin tools: lab against the real 0.9.0 binaries...\n');
+  const tools = toolsBench();
+  if (!tools.available) process.stdout.write('\nthin tools: the real thin-provisioning-tools are not installed; skipped\n');
+  else {
+    const lines = ['| tool, image with 1,000,000 mappings (median of 3) | lab | real 0.9.0 | lab / real | target |', '|---|---|---|---|---|'];
+    for (const r of tools.rows) lines.push(`| ${r.tool} | ${r.labMs.toFixed(0)} ms | ${r.realMs.toFixed(0)} ms | ${(r.labMs / r.realMs).toFixed(2)} | <= 1 |`);
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+  }
   const failed =
     w < 2e6 || scale.heapMiB + scale.externalMiB >= 1024 || hist.appendPerSecond < 1e5 || hist.replayPerSecond < 5e5 || hist.seekP95Ms >= 200;
   if (failed) process.stdout.write('\nA target was missed.\n');

@@ -24,15 +24,30 @@ export class LabFile {
   }
 
   truncate(): void {
+    this.wholeCache = null;
     this.store = new SectorStore(0);
     this.tail = new Uint8Array(0);
     this.sizeBytes = 0;
     this.metadata = { kind: 'none' };
   }
 
+  /**
+   * The whole file's bytes from the last full read, until the next write (a cache, left out of
+   * snapshots): tools read a metadata image whole, often several times in a row.
+   */
+  private wholeCache: Uint8Array | null = null;
+
   readBytes(offset: number, length: number): Uint8Array {
     const end = Math.min(this.sizeBytes, offset + length);
     if (end <= offset) return new Uint8Array(0);
+    if (offset === 0 && end === this.sizeBytes) {
+      this.wholeCache ??= this.readUncached(0, end);
+      return this.wholeCache.slice();
+    }
+    return this.readUncached(offset, end);
+  }
+
+  private readUncached(offset: number, end: number): Uint8Array {
     const firstSector = Math.floor(offset / SECTOR_BYTES);
     const lastSector = Math.ceil(end / SECTOR_BYTES);
     const wholeSectors = Math.floor(this.sizeBytes / SECTOR_BYTES);
@@ -54,6 +69,7 @@ export class LabFile {
   }
 
   writeBytes(offset: number, bytes: Uint8Array): void {
+    this.wholeCache = null;
     if (offset % SECTOR_BYTES === 0 && bytes.length % SECTOR_BYTES === 0 && offset <= this.sizeBytes - this.tail.length) {
       this.writeTokens(offset / SECTOR_BYTES, this.dictionary.tokensOf(bytes));
       return;
@@ -68,6 +84,7 @@ export class LabFile {
   }
 
   writeTokens(startSector: number, tokens: Uint32Array): void {
+    this.wholeCache = null;
     const end = startSector + tokens.length;
     if (this.tail.length > 0 && end * SECTOR_BYTES > this.sizeBytes - this.tail.length) {
       this.writeBytes(startSector * SECTOR_BYTES, this.dictionary.bytesOf(tokens));
