@@ -96,6 +96,8 @@ export class LabFile {
   }
 
   private setContent(bytes: Uint8Array): void {
+    // The read above may have filled the cache with the old contents.
+    this.wholeCache = null;
     const whole = Math.floor(bytes.length / SECTOR_BYTES);
     this.store = new SectorStore(whole);
     if (whole > 0) this.store.write(0, this.dictionary.tokensOf(bytes.subarray(0, whole * SECTOR_BYTES)));
