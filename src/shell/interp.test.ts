@@ -216,3 +216,16 @@ describe('splitCommands and runLine', () => {
     expect(pieces.map((p) => shell.runLine(p)).join('')).toBe('a\nb\n/scenario.sh: line 10: frob: not found\n');
   });
 });
+
+describe('files on /run', () => {
+  // A whole-file read fills a cache; a later append once kept serving the old contents.
+  it('keeps what >> appended after the file was read whole', () => {
+    expect(run('echo a > /run/x; cat /run/x; echo b >> /run/x; cat /run/x; echo c > /run/x; cat /run/x')).toBe('a\na\nb\nc\n');
+  });
+
+  it('keeps a dd write into the middle of a file that was read whole', () => {
+    expect(run('printf abcdef > /run/y; cat /run/y; echo; printf XY | dd of=/run/y bs=1 seek=2 conv=notrunc 2>/dev/null; cat /run/y; echo')).toBe(
+      'abcdef\nabXYef\n',
+    );
+  });
+});
