@@ -40,11 +40,19 @@ export class LabFile {
   readBytes(offset: number, length: number): Uint8Array {
     const end = Math.min(this.sizeBytes, offset + length);
     if (end <= offset) return new Uint8Array(0);
-    if (offset === 0 && end === this.sizeBytes) {
-      this.wholeCache ??= this.readUncached(0, end);
-      return this.wholeCache.slice();
-    }
+    if (offset === 0 && end === this.sizeBytes) return this.readWholeShared().slice();
     return this.readUncached(offset, end);
+  }
+
+  /**
+   * The whole file without a copy: the array is the cache itself, so callers must not modify it.
+   * Writes replace the cache instead of changing it, so a caller may keep it across later writes.
+   * The tools read metadata images of 100+ MiB this way, where a copy per run costs more than the check.
+   */
+  readWholeShared(): Uint8Array {
+    if (this.sizeBytes === 0) return new Uint8Array(0);
+    this.wholeCache ??= this.readUncached(0, this.sizeBytes);
+    return this.wholeCache;
   }
 
   private readUncached(offset: number, end: number): Uint8Array {

@@ -37,7 +37,8 @@ export function readInputBytes(ctx: ShellContext, path: string, exclusive = true
   if (exclusive && isHeld(target)) return { ok: false, why: 'busy' };
   switch (target.kind) {
     case 'file':
-      return { ok: true, bytes: target.file.readBytes(0, target.file.sizeBytes), isBlock: false };
+      // Shared with the file's cache: no tool modifies its input (clearing needs_check copies block 0).
+      return { ok: true, bytes: target.file.readWholeShared(), isBlock: false };
     case 'block': {
       const bytes = readDevice(ctx, target.dev);
       return bytes === null ? { ok: false, why: 'unreadable' } : { ok: true, bytes, isBlock: true };
