@@ -54,8 +54,19 @@ export class SectorDictionary {
 
   bytesOf(tokens: Uint32Array): Uint8Array {
     const out = new Uint8Array(tokens.length * SECTOR_BYTES);
-    for (let i = 0; i < tokens.length; i++) this.materialize(tokens[i]!, out, i * SECTOR_BYTES);
+    this.bytesIntoZeroed(tokens, out, 0);
     return out;
+  }
+
+  /**
+   * Writes the bytes of `tokens` into `out` from `offset`, which must still be zeros there (a fresh
+   * array): zero sectors are skipped, and a large read needs no second copy.
+   */
+  bytesIntoZeroed(tokens: Uint32Array, out: Uint8Array, offset: number): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
+      if (token !== ZERO_TOKEN) this.materialize(token, out, offset + i * SECTOR_BYTES);
+    }
   }
 
   /** Tokens for whole sectors of bytes; `bytes.length` must be a multiple of 512. */

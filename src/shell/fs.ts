@@ -63,7 +63,7 @@ export class LabFile {
     const fromStore = Math.min(lastSector, wholeSectors) - firstSector;
     if (fromStore > 0) {
       const tokens = this.store.read(firstSector, fromStore);
-      out.set(this.dictionary.bytesOf(tokens), 0);
+      this.dictionary.bytesIntoZeroed(tokens, out, 0);
     }
     if (lastSector > wholeSectors) out.set(this.tail, (wholeSectors - firstSector) * SECTOR_BYTES);
     const skip = offset - firstSector * SECTOR_BYTES;
