@@ -17,7 +17,7 @@ import { dmChecksum } from '../format/crc32c.js';
 import { getoptLong } from './getopt.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
-import { THIN_CHECK_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_CHECK_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'quiet', arg: 'none', key: 'q' },
@@ -50,13 +50,8 @@ export function thinCheck(env: ToolEnv, args: readonly string[]): number {
   }
   const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
   for (const o of parsed.options) {
+    if (printedHelpOrVersion(o.key, io, THIN_CHECK_USAGE)) return 0;
     switch (o.key) {
-      case 'h':
-        io.out(THIN_CHECK_USAGE);
-        return 0;
-      case 'V':
-        io.out(`${TOOLS_VERSION}\n`);
-        return 0;
       case 'q':
         flags.quiet = true;
         break;

@@ -8,7 +8,7 @@ import { BLOCK_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
 import { mappingRuns, MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_DELTA_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_DELTA_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -125,13 +125,8 @@ export function thinDelta(env: ToolEnv, args: readonly string[]): number {
   let verbose = false;
   let metadataSnap: { block: number | null } | null = null;
   for (const o of parsed.options) {
+    if (printedHelpOrVersion(o.key, io, THIN_DELTA_USAGE)) return 0;
     switch (o.key) {
-      case 'h':
-        io.out(THIN_DELTA_USAGE);
-        return 0;
-      case 'V':
-        io.out(`${TOOLS_VERSION}\n`);
-        return 0;
       case '1':
       case '2': {
         if (!/^[0-9]+$/.test(o.arg!)) return die(`Couldn't parse thin id ${o.key}: '${o.arg}'`);

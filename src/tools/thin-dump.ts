@@ -13,7 +13,7 @@ import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
 import { mappingRuns, MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock, type TreeDamage } from './metadata-view.js';
 import { openFailure, readInputBytes, writeTextFile, type ToolEnv } from './tool-io.js';
-import { THIN_DUMP_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_DUMP_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -104,19 +104,11 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
   let devId: number | null = null;
   let skipMappings = false;
   for (const o of parsed.options) {
+    if (printedHelpOrVersion(o.key, io, THIN_DUMP_USAGE)) return 0;
     switch (o.key) {
-      case 'h':
-        io.out(THIN_DUMP_USAGE);
-        return 0;
-      case 'V':
-        io.out(`${TOOLS_VERSION}\n`);
-        return 0;
       case 'f':
-        if (o.arg !== 'xml' && o.arg !== 'human_readable') {
-          io.err(`unknown format '${o.arg}'\n`);
-          return 1;
-        }
-        format = o.arg;
+        // Checked after the options, as 0.9.0 does: `-f bogus -h` prints the usage, and a later -f wins.
+        format = o.arg!;
         break;
       case 'r':
         repair = true;
@@ -127,9 +119,16 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
       case 'o':
         output = o.arg!;
         break;
-      case 'dev-id':
-        devId = Number(o.arg);
+      case 'dev-id': {
+        // 0.9.0 reads a leading decimal number (strtoull: `5x` is 5, `-1` wraps to no device).
+        const digits = /^\s*([-+]?)(\d+)/.exec(o.arg!);
+        if (digits === null) {
+          io.err(`couldn't parse <dev-id>\n${THIN_DUMP_USAGE}`);
+          return 1;
+        }
+        devId = digits[1] === '-' && Number(digits[2]) !== 0 ? -1 : Number(digits[2]);
         break;
+      }
       case 'skip-mappings':
         skipMappings = true;
         break;
@@ -138,6 +137,10 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
   const path = parsed.operands[0];
   if (path === undefined) {
     io.err(`No input file provided.\n${THIN_DUMP_USAGE}`);
+    return 1;
+  }
+  if (format !== 'xml' && format !== 'human_readable') {
+    io.err(`unknown format '${format}'\n`);
     return 1;
   }
   const input = readInputBytes(env.ctx, path, snap === null);

@@ -8,7 +8,7 @@ import { BLOCK_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
 import { MetadataBytes, type DetailsValue } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_LS_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_LS_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -57,13 +57,8 @@ export function thinLs(env: ToolEnv, args: readonly string[]): number {
   let headers = true;
   let snap = false;
   for (const o of parsed.options) {
+    if (printedHelpOrVersion(o.key, io, THIN_LS_USAGE)) return 0;
     switch (o.key) {
-      case 'h':
-        io.out(THIN_LS_USAGE);
-        return 0;
-      case 'V':
-        io.out(`${TOOLS_VERSION}\n`);
-        return 0;
       case 'm':
         snap = true;
         break;

@@ -6,7 +6,7 @@
  */
 import { getoptLong } from './getopt.js';
 import type { ToolEnv } from './tool-io.js';
-import { TOOLS_VERSION } from './usage.js';
+import { printedHelpOrVersion } from './usage.js';
 
 const PROG = 'thin_metadata_size';
 const UNIT_CHARS = 'bskKmMgGtTpPeEzZyY';
@@ -100,6 +100,7 @@ function run(io: ToolEnv['io'], args: readonly string[]): number {
   const n: Record<'b' | 's' | 'm', bigint> = { b: 0n, s: 0n, m: 0n };
   const text: Record<'b' | 's' | 'm', string> = { b: '', s: '', m: '' };
   for (const o of options) {
+    if (printedHelpOrVersion(o.key, io, HELP)) return 0;
     switch (o.key) {
       case 'b':
       case 's':
@@ -138,12 +139,6 @@ function run(io: ToolEnv['io'], args: readonly string[]): number {
         }
         break;
       }
-      case 'h':
-        io.out(HELP);
-        return 0;
-      case 'V':
-        io.out(`${TOOLS_VERSION}\n`);
-        return 0;
     }
   }
   if (!parsed.ok) {

@@ -10,7 +10,7 @@ import { getoptLong } from './getopt.js';
 import { checkOutput, writeImage, type BuiltDevice } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_REPAIR_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_REPAIR_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -32,14 +32,7 @@ export function thinRepair(env: ToolEnv, args: readonly string[]): number {
   let input: string | null = null;
   let output: string | null = null;
   for (const o of parsed.options) {
-    if (o.key === 'h') {
-      io.out(THIN_REPAIR_USAGE);
-      return 0;
-    }
-    if (o.key === 'V') {
-      io.out(`${TOOLS_VERSION}\n`);
-      return 0;
-    }
+    if (printedHelpOrVersion(o.key, io, THIN_REPAIR_USAGE)) return 0;
     if (o.key === 'i') input = o.arg!;
     if (o.key === 'o') output = o.arg!;
   }

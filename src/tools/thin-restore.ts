@@ -8,7 +8,7 @@
 import { getoptLong } from './getopt.js';
 import { checkOutput, wipeSuperblock, writeImage, type BuiltDevice, type BuiltSuperblock } from './metadata-output.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_RESTORE_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_RESTORE_USAGE, printedHelpOrVersion } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
 
 const LONGS = [
@@ -113,14 +113,7 @@ export function thinRestore(env: ToolEnv, args: readonly string[]): number {
   let input: string | null = null;
   let output: string | null = null;
   for (const o of parsed.options) {
-    if (o.key === 'h') {
-      io.out(THIN_RESTORE_USAGE);
-      return 0;
-    }
-    if (o.key === 'V') {
-      io.out(`${TOOLS_VERSION}\n`);
-      return 0;
-    }
+    if (printedHelpOrVersion(o.key, io, THIN_RESTORE_USAGE)) return 0;
     if (o.key === 'i') input = o.arg!;
     if (o.key === 'o') output = o.arg!;
   }

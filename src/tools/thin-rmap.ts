@@ -8,7 +8,7 @@ import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_RMAP_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_RMAP_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -43,14 +43,7 @@ export function thinRmap(env: ToolEnv, args: readonly string[]): number {
   }
   const regions: Region[] = [];
   for (const o of parsed.options) {
-    if (o.key === 'h') {
-      io.out(THIN_RMAP_USAGE);
-      return 0;
-    }
-    if (o.key === 'V') {
-      io.out(`${TOOLS_VERSION}\n`);
-      return 0;
-    }
+    if (printedHelpOrVersion(o.key, io, THIN_RMAP_USAGE)) return 0;
     if (o.key === 'region') {
       const r = parseRegion(o.arg!);
       if (typeof r === 'string') {

@@ -390,3 +390,36 @@ describe.skipIf(!canLoop)('on live metadata (a device held open) the tools refus
     expect(lab.stdout).toBe(real);
   });
 });
+
+// Every tool's -h and -V, also after other options and after a bad option value: the lab acts on
+// options in getopt order through one shared helper, as each real tool's option loop does.
+describe.skipIf(!hasRealTools)('-h and -V match 0.9.0 for every tool', () => {
+  const tools = ['thin_check', 'thin_dump', 'thin_restore', 'thin_repair', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'];
+  it.each([
+    ...tools.flatMap((t) => [`${t} -h`, `${t} -V`, `${t} --help`, `${t} --version`, `${t} -V -h`]),
+    'thin_check -q -h @small',
+    'thin_dump -f bogus -h @small',
+    'thin_dump -h -f bogus @small',
+    'thin_ls -o BOGUS -V @small',
+    'thin_rmap --region x -h @small',
+    'thin_metadata_size -b 64k -h',
+    'thin_metadata_size -b x -V',
+  ])('%s', (line) => expectSame(line));
+});
+
+describe.skipIf(!hasRealTools)('thin_dump checks -f and --dev-id where 0.9.0 does', () => {
+  it.each([
+    'thin_dump -f bogus',
+    'thin_dump -f bogus /run/missing',
+    'thin_dump -f bogus @small',
+    'thin_dump -f custom @small',
+    'thin_dump -f bogus -f xml @small',
+    'thin_dump -f xml -f bogus @small',
+    'thin_dump --dev-id x @small',
+    'thin_dump --dev-id x',
+    'thin_dump --dev-id 1x @small',
+    'thin_dump --dev-id -1 @small',
+    'thin_dump --dev-id -0 @small',
+    'thin_dump --dev-id " 1" @small',
+  ])('%s', (line) => expectSame(line));
+});

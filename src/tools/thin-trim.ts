@@ -9,7 +9,7 @@ import { lookupPath } from '../shell/context.js';
 import { getoptLong } from './getopt.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_TRIM_USAGE, TOOLS_VERSION } from './usage.js';
+import { THIN_TRIM_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
   { name: 'help', arg: 'none', key: 'h' },
@@ -29,14 +29,7 @@ export function thinTrim(env: ToolEnv, args: readonly string[]): number {
   let metadataDev: string | null = null;
   let dataDev: string | null = null;
   for (const o of parsed.options) {
-    if (o.key === 'h') {
-      io.out(THIN_TRIM_USAGE);
-      return 0;
-    }
-    if (o.key === 'V') {
-      io.out(`${TOOLS_VERSION}\n`);
-      return 0;
-    }
+    if (printedHelpOrVersion(o.key, io, THIN_TRIM_USAGE)) return 0;
     if (o.key === 'metadata-dev') metadataDev = o.arg!;
     if (o.key === 'pool-inactive') io.err('--pool-inactive no longer required since we ensure the metadata device is opened exclusively.\n');
     if (o.key === 'data-dev') dataDev = o.arg!;
