@@ -4,10 +4,10 @@
  * virtual and data blocks both continue (time stamps are ignored, as 0.9.0 ignores them); the
  * short form merges adjacent ranges of one kind, the --verbose form groups them in elements.
  */
-import { BLOCK_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
-import { mappingRuns, MetadataBytes } from './metadata-view.js';
-import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import { mappingRuns } from './metadata-view.js';
+import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
@@ -147,12 +147,9 @@ export function thinDelta(env: ToolEnv, args: readonly string[]): number {
   if (path === undefined) return die('No input device provided.');
   if (snap1 === null) return die('--snap1 not specified.');
   if (snap2 === null) return die('--snap2 not specified.');
-  const input = readInputBytes(env.ctx, path, metadataSnap === null);
-  if (!input.ok) return die(openFailure(input));
-  if (input.bytes.length < BLOCK_SIZE) return die('Metadata is not large enough for superblock.');
-  const md = new MetadataBytes(input.bytes);
-  const sb0 = md.superblock(0);
-  if (sb0.storedCsum !== sb0.computedCsum) return die(`bad checksum in superblock, wanted ${sb0.computedCsum}`);
+  const opened = openMetadata(env.ctx, path, metadataSnap === null);
+  if (!opened.ok) return die(opened.message);
+  const { md, sb: sb0 } = opened;
   let sb = sb0;
   if (metadataSnap !== null) {
     const block = metadataSnap.block ?? sb0.heldRoot;

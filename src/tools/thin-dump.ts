@@ -11,8 +11,8 @@
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
-import { mappingRuns, MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock, type TreeDamage } from './metadata-view.js';
-import { openFailure, readInputBytes, writeTextFile, type ToolEnv } from './tool-io.js';
+import { mappingRuns, type MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
 import { THIN_DUMP_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
@@ -143,23 +143,15 @@ export function thinDump(env: ToolEnv, args: readonly string[]): number {
     io.err(`unknown format '${format}'\n`);
     return 1;
   }
-  const input = readInputBytes(env.ctx, path, snap === null);
-  if (!input.ok) {
-    io.err(`${openFailure(input)}\n`);
-    return 1;
-  }
-  if (input.bytes.length < BLOCK_SIZE) {
-    io.err('Metadata is not large enough for superblock.\n');
-    return 1;
-  }
-  const md = new MetadataBytes(input.bytes);
-  const sb0 = md.superblock(0);
-  if (sb0.storedCsum !== sb0.computedCsum) {
-    io.err(repair
+  const opened = openMetadata(env.ctx, path, snap === null);
+  if (!opened.ok) {
+    // With --repair, 0.9.0 says the same of a file too small for a superblock as of a damaged one.
+    io.err(repair && opened.failedAt !== 'open'
       ? 'The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n'
-      : `bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
+      : `${opened.message}\n`);
     return 1;
   }
+  const { md, sb: sb0 } = opened;
   let sb = sb0;
   if (snap !== null) {
     const block = snap.block ?? sb0.heldRoot;

@@ -4,10 +4,10 @@
  * "exclusive" when exactly one mapping in the whole pool points at it (counted from the mapping
  * trees, not from the data space map), and sizes use 0.9.0's `format_disk_unit` rounding.
  */
-import { BLOCK_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
-import { MetadataBytes, type DetailsValue } from './metadata-view.js';
-import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import type { DetailsValue, MetadataBytes } from './metadata-view.js';
+import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
@@ -82,21 +82,13 @@ export function thinLs(env: ToolEnv, args: readonly string[]): number {
     io.err(`No input file provided.\n${THIN_LS_USAGE}`);
     return 1;
   }
-  const input = readInputBytes(env.ctx, path, !snap);
-  if (!input.ok) {
-    io.err(`${openFailure(input)}\n`);
+  const opened = openMetadata(env.ctx, path, !snap);
+  if (!opened.ok) {
+    io.err(`${opened.message}\n`);
     return 1;
   }
-  if (input.bytes.length < BLOCK_SIZE) {
-    io.err('Metadata is not large enough for superblock.\n');
-    return 1;
-  }
-  const md = new MetadataBytes(input.bytes);
-  let sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) {
-    io.err(`bad checksum in superblock, wanted ${sb.computedCsum}\n`);
-    return 1;
-  }
+  const md = opened.md;
+  let sb = opened.sb;
   if (snap) {
     if (sb.heldRoot === 0 || md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') !== null) {
       io.err('no current metadata snap\n');

@@ -3,11 +3,9 @@
  * Runs grow while the device stays the same and both the data and the thin block continue; the
  * runs are then printed in data block order. 0.9.0 prints its errors without a final newline.
  */
-import { BLOCK_SIZE } from '../format/layout.js';
 import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
-import { MetadataBytes } from './metadata-view.js';
-import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_RMAP_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
@@ -62,21 +60,13 @@ export function thinRmap(env: ToolEnv, args: readonly string[]): number {
     io.err(`No regions provided.\n${THIN_RMAP_USAGE}`);
     return 1;
   }
-  const input = readInputBytes(env.ctx, path);
-  if (!input.ok) {
-    io.err(openFailure(input));
+  const opened = openMetadata(env.ctx, path);
+  if (!opened.ok) {
+    // 0.9.0's thin_rmap ends these lines without a newline.
+    io.err(opened.message);
     return 1;
   }
-  if (input.bytes.length < BLOCK_SIZE) {
-    io.err('Metadata is not large enough for superblock.');
-    return 1;
-  }
-  const md = new MetadataBytes(input.bytes);
-  const sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) {
-    io.err(`bad checksum in superblock, wanted ${sb.computedCsum}`);
-    return 1;
-  }
+  const { md, sb } = opened;
   let damaged = false;
   const onDamage = (): void => {
     damaged = true;

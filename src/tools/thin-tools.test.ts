@@ -423,3 +423,18 @@ describe.skipIf(!hasRealTools)('thin_dump checks -f and --dev-id where 0.9.0 doe
     'thin_dump --dev-id " 1" @small',
   ])('%s', (line) => expectSame(line));
 });
+
+// The five tools that share `openMetadata`, each failing at every step of it: the open, a file
+// smaller than a block, and a bad superblock checksum (thin_dump --repair words that one itself).
+describe.skipIf(!hasRealTools)('opening metadata fails as 0.9.0 does', () => {
+  it.each([
+    ...['/run/missing', '@tiny', '@bad0'].flatMap((input) => [
+      `thin_dump ${input}`,
+      `thin_dump -r ${input}`,
+      `thin_ls ${input}`,
+      `thin_delta --thin1 0 --thin2 1 ${input}`,
+      `thin_rmap --region 0..10 ${input}`,
+      `thin_trim --metadata-dev ${input} --data-dev @small`,
+    ]),
+  ])('%s', (line) => expectSame(line));
+});

@@ -4,11 +4,9 @@
  * nr_data_blocks × block size), announces each discard on stderr, and fails with "discard ioctl
  * failed" on a device that refuses discards (the lab's ram disks).
  */
-import { BLOCK_SIZE } from '../format/layout.js';
 import { lookupPath } from '../shell/context.js';
 import { getoptLong } from './getopt.js';
-import { MetadataBytes } from './metadata-view.js';
-import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE, printedHelpOrVersion } from './usage.js';
 
 const LONGS = [
@@ -44,12 +42,9 @@ export function thinTrim(env: ToolEnv, args: readonly string[]): number {
     io.err(`${message}\n`);
     return 1;
   };
-  const input = readInputBytes(ctx, metadataDev);
-  if (!input.ok) return fail(openFailure(input));
-  if (input.bytes.length < BLOCK_SIZE) return fail('Metadata is not large enough for superblock.');
-  const md = new MetadataBytes(input.bytes);
-  const sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) return fail(`bad checksum in superblock, wanted ${sb.computedCsum}`);
+  const opened = openMetadata(ctx, metadataDev);
+  if (!opened.ok) return fail(opened.message);
+  const { md, sb } = opened;
   // Like 0.9.0, the free count comes from the space map root, before any bitmap is read.
   if (sb.dataSm.nrBlocks - sb.dataSm.nrAllocated === 0) {
     io.err('All data blocks allocated, nothing to discard\n');

@@ -3,9 +3,11 @@
  * metadata file or block device, and the one place where metadata bytes are written back
  * (`writeMetadataBytes`), so that the device path can be adapted in one spot.
  */
+import { BLOCK_SIZE } from '../format/layout.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
 import { lookupPath, type CommandIo, type PathTarget, type ShellContext } from '../shell/context.js';
+import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
 const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/lib', '/etc']);
@@ -52,6 +54,26 @@ export function readInputBytes(ctx: ShellContext, path: string, exclusive = true
     default:
       return { ok: false, why: 'unreadable' };
   }
+}
+
+export type OpenedMetadata =
+  | { readonly ok: true; readonly md: MetadataBytes; readonly sb: RawSuperblock }
+  /** `message` is 0.9.0's line without its newline; `failedAt` lets thin_dump --repair word its own. */
+  | { readonly ok: false; readonly message: string; readonly failedAt: 'open' | 'size' | 'superblock' };
+
+/**
+ * Opens metadata and its superblock as thin_dump, thin_ls, thin_delta, thin_rmap and thin_trim
+ * 0.9.0 do, failing in their order: the open, then a file smaller than a block, then block 0's
+ * checksum. Each tool prints the message in its own way (with or without a newline).
+ */
+export function openMetadata(ctx: ShellContext, path: string, exclusive = true): OpenedMetadata {
+  const input = readInputBytes(ctx, path, exclusive);
+  if (!input.ok) return { ok: false, message: openFailure(input), failedAt: 'open' };
+  if (input.bytes.length < BLOCK_SIZE) return { ok: false, message: 'Metadata is not large enough for superblock.', failedAt: 'size' };
+  const md = new MetadataBytes(input.bytes);
+  const sb = md.superblock(0);
+  if (sb.storedCsum !== sb.computedCsum) return { ok: false, message: `bad checksum in superblock, wanted ${sb.computedCsum}`, failedAt: 'superblock' };
+  return { ok: true, md, sb };
 }
 
 /** The line 0.9.0 prints when an input cannot be opened (without its newline). */
