@@ -19,6 +19,7 @@ import { Parser, type TopLevelResult } from './parse.js';
 import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
 import type { Steps } from './wait.js';
 import { runThinTool, THIN_TOOL_NAMES } from '../tools/index.js';
+import { faultCommand } from '../faults/fault-command.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -36,7 +37,7 @@ const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run'
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
-  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash',
+  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -332,6 +333,8 @@ export class LabShell implements Host {
       case 'crash':
         this.machine.crash();
         return 0;
+      case 'fault':
+        return faultCommand(this.ctx, args, io);
       case 'md5sum':
         return tool(md5sum(args, stdin, readFile));
       case 'od':
