@@ -22,7 +22,7 @@ export interface ToolFigures {
   readonly rows: ReadonlyArray<{ tool: string; labMs: number; labFirstMs: number; realMs: number }>;
 }
 
-function bigImage(): MetadataImage {
+export function toolsBenchImage(): MetadataImage {
   const perDevice = MAPPINGS / DEVICES;
   const refcounts = new Uint32Array(MAPPINGS);
   const devices = new Map<number, { details: { mappedBlocks: number; transactionId: bigint; creationTime: number; snapshottedTime: number }; table: MappingTable }>();
@@ -59,7 +59,7 @@ export function toolsBench(): ToolFigures {
   if (real.status !== 0) return { available: false, rows: [] };
   const dir = mkdtempSync(join(tmpdir(), 'thinlab-tools-'));
   try {
-    const bytes = writeMetadataImage(bigImage(), 32768);
+    const bytes = writeMetadataImage(toolsBenchImage(), 32768);
     const file = join(dir, 'big.img');
     writeFileSync(file, bytes);
     const shell = new LabShell({ files: new Map([['big.img', bytes]]) });

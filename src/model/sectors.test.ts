@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHUNK_SECTORS, SectorDictionary, SectorStore } from './sectors.js';
+import { CHUNK_SECTORS, SectorDictionary, sectorHash, SectorStore } from './sectors.js';
 
 describe('SectorDictionary', () => {
   it('gives a uniform sector its byte as token and interns other sectors once', () => {
@@ -11,6 +11,38 @@ describe('SectorDictionary', () => {
     expect(t).toBeGreaterThanOrEqual(256);
     expect(d.intern(Uint8Array.from(mixed))).toBe(t);
     expect([...d.bytesOf(Uint32Array.of(t))]).toEqual([...mixed]);
+  });
+
+  it('keeps distinct sectors apart across slabs, and sectors whose hashes collide', () => {
+    // Find two different sectors with the same bucket hash, so that interning has to compare bytes.
+    const sector = (n: number): Uint8Array => {
+      const b = new Uint8Array(512).fill(9);
+      // Two fields that both depend on n: one alone maps n to the hash one-to-one (no collision).
+      const view = new DataView(b.buffer);
+      view.setUint32(100, n);
+      view.setUint32(200, Math.imul(n, 2654435761));
+      return b;
+    };
+    const seen = new Map<number, number>();
+    let pair: [number, number] | null = null;
+    for (let n = 0; pair === null; n++) {
+      const h = sectorHash(sector(n));
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, n];
+      else seen.set(h, n);
+    }
+    const d = new SectorDictionary();
+    const [a, b] = pair;
+    const ta = d.intern(sector(a));
+    const tb = d.intern(sector(b));
+    expect(tb).not.toBe(ta);
+    expect(d.intern(sector(a))).toBe(ta);
+    expect(d.intern(sector(b))).toBe(tb);
+    expect([...d.bytesOf(Uint32Array.of(tb, ta))]).toEqual([...sector(b), ...sector(a)]);
+    // Enough sectors to fill several slabs and grow the bucket links: each reads back as itself.
+    const tokens = Array.from({ length: 300 }, (_, i) => d.intern(sector(1_000_000 + i)));
+    expect(new Set(tokens).size).toBe(300);
+    tokens.forEach((t, i) => expect([...d.bytesOf(Uint32Array.of(t))]).toEqual([...sector(1_000_000 + i)]));
   });
 });
 

@@ -15,9 +15,32 @@ export const ZERO_TOKEN = 0;
 export const CHUNK_SECTORS = 128;
 const MIXED = 0xffffffff;
 
+/** Interned sectors per slab of a {@link SectorDictionary}: 32 KiB slabs. */
+const SLAB_SECTORS = 64;
+
+/**
+ * 32-bit FNV-1a over the sector's bytes, mixed once more at the end: a bucket key, never trusted on
+ * its own (interning compares the bytes of every candidate).
+ */
+export function sectorHash(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < SECTOR_BYTES; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  h ^= h >>> 16;
+  return Math.imul(h, 0x45d9f3b) >>> 0;
+}
+
 export class SectorDictionary {
-  private readonly byKey = new Map<string, number>();
-  private readonly sectors: Uint8Array[] = [];
+  /**
+   * Interned sectors live in fixed-size slabs rather than one array each, and the index is keyed
+   * by a number rather than a 512-character string: a metadata image of a big pool interns tens of
+   * thousands of sectors, and as separate objects they made every major garbage collection of the
+   * lab walk them all (a cold thin_check of a 1M-mapping image spent most of its time there).
+   */
+  private readonly slabs: Uint8Array[] = [];
+  private count = 0;
+  /** Hash -> the first token with that hash; the rest of the bucket follows `nextInBucket`. */
+  private readonly firstByHash = new Map<number, number>();
+  private nextInBucket = new Uint32Array(SLAB_SECTORS);
 
   /** Returns the token for these 512 bytes, interning them when they are not uniform. */
   intern(bytes: Uint8Array): number {
@@ -31,14 +54,32 @@ export class SectorDictionary {
       }
     }
     if (uniform) return first;
-    let key = '';
-    for (let i = 0; i < SECTOR_BYTES; i++) key += String.fromCharCode(bytes[i]!);
-    const known = this.byKey.get(key);
-    if (known !== undefined) return known;
-    const token = 256 + this.sectors.length;
-    this.sectors.push(Uint8Array.from(bytes));
-    this.byKey.set(key, token);
+    const hash = sectorHash(bytes);
+    const head = this.firstByHash.get(hash);
+    // Bucket links are stored as token + 1 so that 0 ends a bucket.
+    for (let t = head === undefined ? 0 : head + 1; t !== 0; t = this.nextInBucket[t - 1 - 256]!) {
+      if (this.sameBytes(t - 1, bytes)) return t - 1;
+    }
+    const index = this.count++;
+    if (index % SLAB_SECTORS === 0) this.slabs.push(new Uint8Array(SLAB_SECTORS * SECTOR_BYTES));
+    this.slabs[this.slabs.length - 1]!.set(bytes, (index % SLAB_SECTORS) * SECTOR_BYTES);
+    if (index >= this.nextInBucket.length) {
+      const grown = new Uint32Array(this.nextInBucket.length * 2);
+      grown.set(this.nextInBucket);
+      this.nextInBucket = grown;
+    }
+    const token = 256 + index;
+    this.nextInBucket[index] = head === undefined ? 0 : head + 1;
+    this.firstByHash.set(hash, token);
     return token;
+  }
+
+  private sameBytes(token: number, bytes: Uint8Array): boolean {
+    const index = token - 256;
+    const slab = this.slabs[Math.floor(index / SLAB_SECTORS)]!;
+    const base = (index % SLAB_SECTORS) * SECTOR_BYTES;
+    for (let i = 0; i < SECTOR_BYTES; i++) if (slab[base + i] !== bytes[i]) return false;
+    return true;
   }
 
   /** Writes the bytes of `token` into `out` at `offset`. */
@@ -47,9 +88,10 @@ export class SectorDictionary {
       out.fill(token, offset, offset + SECTOR_BYTES);
       return;
     }
-    const bytes = this.sectors[token - 256];
-    assert(bytes !== undefined, `unknown sector token ${token}`);
-    out.set(bytes, offset);
+    const index = token - 256;
+    assert(index < this.count, `unknown sector token ${token}`);
+    const base = (index % SLAB_SECTORS) * SECTOR_BYTES;
+    out.set(this.slabs[Math.floor(index / SLAB_SECTORS)]!.subarray(base, base + SECTOR_BYTES), offset);
   }
 
   bytesOf(tokens: Uint32Array): Uint8Array {

@@ -224,11 +224,16 @@ export class MetadataBytes {
 
   mappings(root: number, onDamage: (d: TreeDamage) => void): Mapping[] {
     const out: Mapping[] = [];
+    this.forEachMapping(root, (vblock, dataBlock, time) => out.push({ vblock, dataBlock, time }), onDamage);
+    return out;
+  }
+
+  /** Visits a bottom tree's mappings in order without building them (big dumps stream). */
+  forEachMapping(root: number, visit: (vblock: number, dataBlock: number, time: number) => void, onDamage: (d: TreeDamage) => void): void {
     this.walkBtree(root, MAPPING_VALUE_SIZE, (vblock, v) => {
       const { dataBlock, time } = getBlockTime(this.dv, v);
-      out.push({ vblock, dataBlock, time });
+      visit(vblock, dataBlock, time);
     }, onDamage);
-    return out;
   }
 
   /**
@@ -299,13 +304,48 @@ export function formatRange(d: TreeDamage): string {
 }
 
 /** Groups sorted mappings into runs where both the virtual and the data block go up by one. */
-export function mappingRuns(mappings: readonly Mapping[], sameTime: boolean): Array<{ vbegin: number; dbegin: number; length: number; time: number }> {
-  const runs: Array<{ vbegin: number; dbegin: number; length: number; time: number }> = [];
-  for (const m of mappings) {
-    const last = runs.at(-1);
-    if (last !== undefined && m.vblock === last.vbegin + last.length && m.dataBlock === last.dbegin + last.length && (!sameTime || m.time === last.time)) {
-      last.length++;
-    } else runs.push({ vbegin: m.vblock, dbegin: m.dataBlock, length: 1, time: m.time });
+/** A run of mappings that continue each other: virtual and data blocks both consecutive. */
+export interface MappingRun {
+  vbegin: number;
+  dbegin: number;
+  length: number;
+  time: number;
+}
+
+/**
+ * Merges mappings, given in virtual-block order, into runs as they arrive, handing each run on
+ * when it ends: a dump of a million mappings then needs no array of them. With `sameTime` a run
+ * also needs one time stamp throughout, as thin_dump's runs do; thin_delta's do not.
+ */
+export class RunMerger {
+  private run: MappingRun | null = null;
+
+  constructor(
+    private readonly sameTime: boolean,
+    private readonly emit: (run: MappingRun) => void,
+  ) {}
+
+  add(vblock: number, dataBlock: number, time: number): void {
+    const r = this.run;
+    if (r !== null && vblock === r.vbegin + r.length && dataBlock === r.dbegin + r.length && (!this.sameTime || time === r.time)) {
+      r.length++;
+      return;
+    }
+    if (r !== null) this.emit(r);
+    this.run = { vbegin: vblock, dbegin: dataBlock, length: 1, time };
   }
+
+  /** Hands on the run in progress; the merger is then empty. */
+  flush(): void {
+    if (this.run !== null) this.emit(this.run);
+    this.run = null;
+  }
+}
+
+export function mappingRuns(mappings: readonly Mapping[], sameTime: boolean): MappingRun[] {
+  const runs: MappingRun[] = [];
+  const merger = new RunMerger(sameTime, (r) => runs.push(r));
+  for (const m of mappings) merger.add(m.vblock, m.dataBlock, m.time);
+  merger.flush();
   return runs;
 }

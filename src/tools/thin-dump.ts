@@ -11,7 +11,7 @@
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { getoptLong } from './getopt.js';
-import { mappingRuns, type MetadataBytes, type DetailsValue, type Mapping, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { RunMerger, type MappingRun, type MetadataBytes, type DetailsValue, type RawSuperblock, type TreeDamage } from './metadata-view.js';
 import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
 import { THIN_DUMP_USAGE, printedHelpOrVersion } from './usage.js';
 
@@ -28,59 +28,80 @@ const LONGS = [
 
 const METADATA_DAMAGE = 'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
 
-/** One device as the dump sees it: its details and the mappings that could be read. */
-export interface DumpedDevice {
-  readonly id: number;
-  readonly details: DetailsValue;
-  readonly mappings: readonly Mapping[];
-}
-
-/** Writes the dump in one of the two formats, device by device. */
+/** Writes the dump in one of the two formats, device by device, mapping by mapping. */
 interface Emitter {
   begin(sb: RawSuperblock, uuid: string, nrDataBlocks: number): void;
   beginDevice(id: number, d: DetailsValue): void;
-  mappings(ms: readonly Mapping[]): void;
+  mapping(vblock: number, dataBlock: number, time: number): void;
+  /** Writes out the mappings given so far (before anything else is printed, on either stream). */
+  flushMappings(): void;
   endDevice(): void;
   end(): void;
 }
 
-function xmlEmitter(out: (t: string) => void): Emitter {
+/** Output is handed on in pieces of about this many characters, not a string per line or per dump. */
+const OUTPUT_PIECE_CHARS = 1 << 16;
+
+/**
+ * The emitter of a format, from how it writes the fixed parts and a run of mappings. Lines are
+ * gathered into pieces so that a dump of a million mappings makes neither a million writes nor
+ * one string of the whole device.
+ */
+function emitter(
+  out: (t: string) => void,
+  parts: Omit<Emitter, 'mapping' | 'flushMappings'> & { run(r: MappingRun): string },
+): Emitter {
+  let piece = '';
+  const write = (t: string): void => {
+    piece += t;
+    if (piece.length >= OUTPUT_PIECE_CHARS) {
+      out(piece);
+      piece = '';
+    }
+  };
+  const runs = new RunMerger(true, (r) => write(parts.run(r)));
+  const flush = (): void => {
+    runs.flush();
+    if (piece !== '') out(piece);
+    piece = '';
+  };
   return {
+    begin: (sb, uuid, nr) => parts.begin(sb, uuid, nr),
+    beginDevice: (id, d) => parts.beginDevice(id, d),
+    mapping: (v, d, t) => runs.add(v, d, t),
+    flushMappings: flush,
+    endDevice: () => parts.endDevice(),
+    end: () => parts.end(),
+  };
+}
+
+function xmlEmitter(out: (t: string) => void): Emitter {
+  return emitter(out, {
     begin: (sb, uuid, nr) =>
       out(`<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}" flags="${sb.flags}" version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`),
     beginDevice: (id, d) =>
       out(`  <device dev_id="${id}" mapped_blocks="${d.mappedBlocks}" transaction="${d.transactionId}" creation_time="${d.creationTime}" snap_time="${d.snapshottedTime}">\n`),
-    mappings: (ms) => {
-      let text = '';
-      for (const r of mappingRuns(ms, true)) {
-        text += r.length === 1
-          ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
-          : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`;
-      }
-      out(text);
-    },
+    run: (r) =>
+      r.length === 1
+        ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
+        : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`,
     endDevice: () => out('  </device>\n'),
     end: () => out('</superblock>\n'),
-  };
+  });
 }
 
 function humanEmitter(out: (t: string) => void): Emitter {
-  return {
+  return emitter(out, {
     begin: (sb, uuid, nr) => out(`begin superblock: "${uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`),
     beginDevice: (id, d) =>
       out(`device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`),
-    mappings: (ms) => {
-      let text = '';
-      for (const r of mappingRuns(ms, true)) {
-        text += r.length === 1
-          ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
-          : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`;
-      }
-      out(text);
-    },
+    run: (r) =>
+      r.length === 1
+        ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
+        : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
     endDevice: () => out('\n'),
     end: () => out('end superblock\n'),
-  };
+  });
 }
 
 /** The superblock's uuid field as 0.9.0 prints it: its bytes up to the first NUL. */
@@ -229,8 +250,12 @@ function dumpTrees(
     e.beginDevice(id, details.get(id)!);
     if (!opts.skipMappings) {
       firstDamage = null;
-      const mappings = md.mappings(root, onDamage);
-      e.mappings(opts.repair || firstDamage === null ? mappings : mappings.slice(0, firstDamage));
+      // Without --repair the dump keeps only the mappings before the first damage in the tree,
+      // which are exactly those visited before it was met.
+      md.forEachMapping(root, (v, d, t) => {
+        if (opts.repair || firstDamage === null) e.mapping(v, d, t);
+      }, onDamage);
+      e.flushMappings();
       if (damaged && !opts.repair) {
         // 0.9.0 reports a damaged bottom tree twice: once without its newline before it closes
         // the device element, and again after it (the order shows when both streams are one).
