@@ -126,6 +126,15 @@ function runCheck(md: MetadataBytes, flags: CheckFlags, err: (t: string) => void
     err(`  superblock is corrupt\n    bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
     return 1;
   }
+  // With -m the snapshot's copy is the superblock examined, and a bad checksum there is worded as
+  // one in block 0 (0.9.0 on a damaged held root, test/metadata-damage.test.ts).
+  if (flags.metadataSnap && sb0.heldRoot < md.nrBlocks) {
+    const held = md.superblock(sb0.heldRoot);
+    if (held.storedCsum !== held.computedCsum) {
+      err(`  superblock is corrupt\n    bad checksum in superblock, wanted ${held.computedCsum}\n`);
+      return 1;
+    }
+  }
   out(`TRANSACTION_ID=${sb0.transactionId}\nMETADATA_FREE_BLOCKS=${md.nrBlocks - 1}\n`);
   if (flags.superBlockOnly) return 0;
 
@@ -180,6 +189,15 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
   if (!data.ok) {
     err(`${data.reason}\n`);
     return 1;
+  }
+  // Counting the references of a held snapshot reads its superblock copy, and a bad checksum
+  // there ends the check, worded without indentation as 0.9.0 words it.
+  if (sb.heldRoot !== 0 && sb.heldRoot < md.nrBlocks) {
+    const held = md.superblock(sb.heldRoot);
+    if (held.storedCsum !== held.computedCsum) {
+      err(`bad checksum in superblock, wanted ${held.computedCsum}\n`);
+      return 1;
+    }
   }
   const expected = expectedMetadataCounts(md, sb);
   let fatal = false;
