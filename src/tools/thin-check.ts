@@ -14,7 +14,7 @@
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { dmChecksum } from '../format/crc32c.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
 import { THIN_CHECK_USAGE, printedHelpOrVersion } from './usage.js';
@@ -43,11 +43,8 @@ interface CheckFlags {
 
 export function thinCheck(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_check', args, 'qhVm', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_CHECK_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_check', args, 'qhVm', LONGS, THIN_CHECK_USAGE, io);
+  if (parsed === null) return 1;
   const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
   for (const o of parsed.options) {
     if (printedHelpOrVersion(o.key, io, THIN_CHECK_USAGE)) return 0;
