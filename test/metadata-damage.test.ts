@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BLOCK_SIZE } from '../src/format/layout.js';
+import { dmChecksum } from '../src/format/crc32c.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR } from '../src/format/layout.js';
+import { readMetadataImage } from '../src/format/metadata-reader.js';
 import { DAMAGE_KINDS, damageMetadata } from '../src/format/metadata-damage.js';
 import { LabShell } from '../src/shell/shell.js';
 import { hasRealTools, ToolBench } from '../src/tools/tool-test-support.js';
@@ -141,5 +143,36 @@ describe('fault metadata in the lab shell', () => {
     if (!a.ok || !b.ok || !c.ok) throw new Error('damage failed');
     expect(Buffer.from(a.writes[0]!.bytes).equals(Buffer.from(b.writes[0]!.bytes))).toBe(true);
     expect(Buffer.from(a.writes[0]!.bytes).equals(Buffer.from(c.writes[0]!.bytes))).toBe(false);
+  });
+});
+
+describe.skipIf(!hasRealTools)('the shared btree node validator words problems as 0.9.0', () => {
+  /** meta.img with one node of device 0's bottom tree edited and re-sealed (block 8 is its first leaf, 11 its root). */
+  const edited = (block: number, edit: (dv: DataView, keys: number) => void): Uint8Array => {
+    const bytes = Uint8Array.from(images.get('meta.img')!);
+    const dv = new DataView(bytes.buffer);
+    edit(dv, block * BLOCK_SIZE + 32);
+    dv.setUint32(block * BLOCK_SIZE, dmChecksum(bytes, block * BLOCK_SIZE + 4, (block + 1) * BLOCK_SIZE, BTREE_CSUM_XOR), true);
+    return bytes;
+  };
+  const swap = (dv: DataView, at: number): void => {
+    const a = dv.getBigUint64(at, true);
+    dv.setBigUint64(at, dv.getBigUint64(at + 8, true), true);
+    dv.setBigUint64(at + 8, a, true);
+  };
+  const cases: Record<string, Uint8Array> = {
+    'leaf-keys-swapped.img': edited(8, (dv, keys) => swap(dv, keys + 3 * 8)),
+    'internal-keys-swapped.img': edited(11, (dv, keys) => swap(dv, keys)),
+    'leaf-underfull.img': edited(8, (dv) => dv.setUint32(8 * BLOCK_SIZE + 16, 1, true)),
+  };
+  it.each(Object.keys(cases))('thin_check %s', (name) => {
+    const lab = bench.lab({ [name]: cases[name]! }, `thin_check @${name}`);
+    const real = bench.real({ [name]: cases[name]! }, `thin_check @${name}`);
+    expect(real.stderr).toMatch(/keys are out of order|too few entries/);
+    expect([lab.stdout, lab.stderr, lab.status]).toEqual([real.stdout, real.stderr, real.status]);
+  });
+  it.each(Object.keys(cases))('the strict reader refuses %s too', (name) => {
+    const read = readMetadataImage(cases[name]!);
+    expect(read.ok).toBe(false);
   });
 });

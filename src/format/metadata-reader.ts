@@ -14,6 +14,7 @@
  */
 import type { DeviceDetails, HeldMetadataSnapshot, MetadataImage } from '../model/metadata.js';
 import { MappingTable } from '../model/mapping.js';
+import { checkBtreeNode, type NodeCheck, type NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
 import {
   BITMAP_CSUM_XOR,
@@ -86,6 +87,36 @@ class MetadataInput {
   }
 }
 
+/** The reader's words for a node the shared validator refused. */
+function describeNodeProblem(what: string, block: number, p: NodeProblem): string {
+  switch (p.code) {
+    case 'out-of-bounds':
+      return `${what} node: block ${block} is beyond the end of the metadata (${p.nrBlocks} blocks)`;
+    case 'checksum':
+      return `${what} node: bad checksum in block ${block}`;
+    case 'flags':
+      return `${what}: block ${block} is not a btree node`;
+    case 'blocknr':
+      return `${what}: blocknr mismatch in block ${block}`;
+    case 'value-size':
+      return `${what}: value_size mismatch in block ${block} (${p.found}, expected ${p.expected})`;
+    case 'max-entries-too-large':
+      return `${what}: max_entries is too large in block ${block}`;
+    case 'max-entries-not-divisible':
+      return `${what}: max_entries is not divisible by 3 in block ${block}`;
+    case 'too-many-entries':
+      return `${what}: nr_entries > max_entries in block ${block}`;
+    case 'too-few-entries':
+      return `${what}: too few entries in btree node ${block}`;
+    case 'empty-internal':
+      return `${what}: empty internal node ${block}`;
+    case 'key-too-large':
+      return `${what} key: value too large`;
+    case 'keys-out-of-order':
+      return `${what}: keys out of order in block ${block}`;
+  }
+}
+
 /** Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order. */
 function walkBtree(input: MetadataInput, root: number, valueSize: number, what: string, visit: (key: number, valueOffset: number) => void): void {
   // Within one tree no node is ever referenced twice (sharing happens only between trees), so a
@@ -97,30 +128,15 @@ function walkBtree(input: MetadataInput, root: number, valueSize: number, what: 
     if (depth > MAX_DEPTH) damage(`${what}: btree deeper than ${MAX_DEPTH} levels (a loop?)`);
     if (visited.has(block)) damage(`${what}: block ${block} is referenced twice in the same tree`);
     visited.add(block);
-    const at = input.block(block, BTREE_CSUM_XOR, `${what} node`);
+    const checked = checkBtreeNode(input.bytes, input.dv, block, valueSize, isRoot);
+    if (!checked.ok) damage(describeNodeProblem(what, block, checked.problem));
+    const { leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } = (checked as NodeCheck & { ok: true }).node;
     const dv = input.dv;
-    const flags = dv.getUint32(at + NODE.flags, true);
-    if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) damage(`${what}: block ${block} is not a btree node`);
-    if (getU64(dv, at + NODE.blocknr) !== block) damage(`${what}: blocknr mismatch in block ${block}`);
-    const nr = dv.getUint32(at + NODE.nrEntries, true);
-    const max = dv.getUint32(at + NODE.maxEntries, true);
-    const vsize = dv.getUint32(at + NODE.valueSize, true);
-    const leaf = flags === LEAF_NODE;
-    const expectedSize = leaf ? valueSize : ROOT_VALUE_SIZE;
-    if (vsize !== expectedSize) damage(`${what}: value_size mismatch in block ${block} (${vsize}, expected ${expectedSize})`);
-    if (max > maxEntries(vsize)) damage(`${what}: max_entries is too large in block ${block}`);
-    if (max % 3 !== 0) damage(`${what}: max_entries is not divisible by 3 in block ${block}`);
-    if (nr > max) damage(`${what}: nr_entries > max_entries in block ${block}`);
-    if (!isRoot && nr < Math.floor(max / 3)) damage(`${what}: too few entries in btree node ${block}`);
-    if (!leaf && nr === 0) damage(`${what}: empty internal node ${block}`);
-    const keyBase = at + NODE.header;
+    const keyBase = block * BLOCK_SIZE + NODE.header;
     const valueBase = keyBase + max * 8;
-    let previous = -1;
     for (let i = 0; i < nr; i++) {
-      const key = input.u64(keyBase + i * 8, `${what} key`);
-      if (key <= previous) damage(`${what}: keys out of order in block ${block}`);
+      const key = getU64(dv, keyBase + i * 8);
       if (key < low || key >= high) damage(`${what}: key ${key} in block ${block} lies outside its parent's range`);
-      previous = key;
     }
     for (let i = 0; i < nr; i++) {
       const key = getU64(dv, keyBase + i * 8);
