@@ -175,6 +175,7 @@ function walkBtree(
   what: string,
   visit: (key: number, valueOffset: number) => void,
   onFailure?: (keys: DamagedKeys) => void,
+  onNode?: (block: number) => void,
 ): void {
   // Within one tree no node is ever referenced twice (sharing happens only between trees), so a
   // second visit means a loop or a cross-link, and refusing it also bounds the work on bad input.
@@ -195,6 +196,7 @@ function walkBtree(
     }
     const checked = checkBtreeNode(input.bytes, input.dv, block, valueSize, isRoot);
     if (!checked.ok) damage(describeNodeProblem(what, block, checked.problem));
+    onNode?.(block);
     const { leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } = (checked as NodeCheck & { ok: true }).node;
     const dv = input.dv;
     const keyBase = block * BLOCK_SIZE + NODE.header;
@@ -276,6 +278,9 @@ interface KernelDamage {
   top: DamagedKeys[];
   bottom: Map<number, DamagedKeys[]>;
   allocation: MetadataDamage['allocation'];
+  /** Bottom-tree nodes seen so far, and whether one was reached from two trees (shared subtrees). */
+  nodes: Set<number>;
+  sharedNodes: boolean;
 }
 
 /** Reads the details tree and the two-level mapping tree and checks that they agree. */
@@ -322,7 +327,10 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number,
       }
       table.insert(vb, dataBlock, time, 0);
       count++;
-    }, kernel === null ? undefined : (k) => failures.push(k));
+    }, kernel === null ? undefined : (k) => failures.push(k), kernel === null ? undefined : (block) => {
+      if (kernel.nodes.has(block)) kernel.sharedNodes = true;
+      kernel.nodes.add(block);
+    });
     if (kernel !== null) {
       if (failures.length > 0) kernel.bottom.set(id, failures);
     }
@@ -476,7 +484,8 @@ export function readMetadataImage(bytes: Uint8Array): ReadResult {
 }
 
 export type KernelReadResult =
-  | { ok: true; image: MetadataImage }
+  /** `sharedNodes`: subtrees are shared (kernel-written snapshots), so data counts on disk are lazy. */
+  | { ok: true; image: MetadataImage; sharedNodes: boolean }
   /** The kernel's open fails on this block: the lines it logs and its errno. */
   | { ok: false; error: string; openFailure?: MetadataBlockFailure };
 
@@ -487,14 +496,14 @@ export type KernelReadResult =
  * Data reference counts are those on disk where they could be read (the caller recounts them).
  */
 export function readMetadataAsKernel(bytes: Uint8Array): KernelReadResult {
-  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null };
+  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null, nodes: new Set(), sharedNodes: false };
   try {
     const image = read(bytes, kernel);
     const damaged = kernel.details.length + kernel.top.length + kernel.bottom.size > 0 || kernel.allocation !== null;
     const damage: MetadataDamage | null = damaged
-      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, leakedCounts: new Map() }
+      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, refcountSkew: new Map() }
       : null;
-    return { ok: true, image: { ...image, damage } };
+    return { ok: true, image: { ...image, damage }, sharedNodes: kernel.sharedNodes };
   } catch (e) {
     if (e instanceof KernelOpenFailure) return { ok: false, error: 'metadata space map index', openFailure: e.failure };
     if (e instanceof DamageFound) return { ok: false, error: e.message };

@@ -125,29 +125,41 @@ function done(errno: number): IoTicket {
 /**
  * The kernel counts data references lazily: after a snapshot the shared btree nodes hold the
  * counts, and a data block's own count is raised only when a node is copied. The lab counts one
- * reference per mapping, so metadata read from bytes gets its counts from its mappings.
+ * reference per mapping, so metadata with shared subtrees gets its counts from its mappings.
+ * Without shared subtrees (metadata the lab or thin_restore wrote) the counts on disk are exact
+ * unless damaged, and the kernel allocates from them: a count above the mappings (a leak, blocks
+ * below a damaged node) or below them (a mapping to a block counted free) is kept as it is, and
+ * the difference recorded (fixtures/kernel/72, 77).
  */
-function withRecountedRefcounts(image: MetadataImage): MetadataImage {
+function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): MetadataImage {
   const refcounts = new Uint32Array(image.nrDataBlocks);
   for (const dev of image.devices.values()) {
     dev.table.forEach((_vb, dataBlock) => {
       if (dataBlock < refcounts.length) refcounts[dataBlock]!++;
     });
   }
-  // A count on disk above the mappings the lab could read is kept as it is: a leak, or blocks
-  // mapped below a damaged node. The kernel allocates from the counts on disk, so those blocks
-  // stay in use (fixtures/kernel/72, 77).
-  const leakedCounts = new Map<number, number>();
+  // The references a held metadata snapshot's own trees hold are not the live thins' (the lab
+  // counts live mappings only), so they are taken off first.
+  const held = new Uint32Array(refcounts.length);
+  for (const dev of image.heldRoot?.devices.values() ?? []) {
+    dev.table.forEach((_vb, dataBlock) => {
+      if (dataBlock < held.length) held[dataBlock]!++;
+    });
+  }
+  const refcountSkew = new Map<number, number>();
   const stored = image.refcounts;
-  for (let b = 0; b < refcounts.length && b < stored.length; b++) {
-    if (stored[b]! > refcounts[b]!) {
-      leakedCounts.set(b, stored[b]! - refcounts[b]!);
-      refcounts[b] = stored[b]!;
+  // A space map the kernel could not read (a damaged bitmap) says nothing about the counts.
+  const countsReadable = image.damage?.allocation == null;
+  for (let b = 0; countsReadable && b < refcounts.length && b < stored.length; b++) {
+    const own = Math.max(0, stored[b]! - held[b]!);
+    if (own > refcounts[b]! || (!sharedNodes && own < refcounts[b]!)) {
+      refcountSkew.set(b, own - refcounts[b]!);
+      refcounts[b] = own;
     }
   }
-  if (leakedCounts.size === 0) return { ...image, refcounts };
-  const damage = image.damage ?? { details: [], top: [], bottom: new Map(), allocation: null, leakedCounts };
-  return { ...image, refcounts, damage: { ...damage, leakedCounts } };
+  if (refcountSkew.size === 0) return { ...image, refcounts };
+  const damage = image.damage ?? { details: [], top: [], bottom: new Map(), allocation: null, refcountSkew };
+  return { ...image, refcounts, damage: { ...damage, refcountSkew } };
 }
 
 export function devNumber(dev: BlockDev): string {
@@ -924,7 +936,7 @@ export class Machine {
       this.log(`thin metadata: ${read.error}`);
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EIO };
     }
-    return { ok: true, value: withRecountedRefcounts(read.image) };
+    return { ok: true, value: withRecountedRefcounts(read.image, read.sharedNodes) };
   }
 
   private freezeMetadataBelow(dev: DmDevice): void {

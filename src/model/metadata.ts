@@ -97,8 +97,12 @@ export interface MetadataDamage {
   readonly bottom: ReadonlyMap<number, readonly DamagedKeys[]>;
   /** The damaged space-map block the first data allocation reads, with the lines it adds. */
   readonly allocation: { readonly failure: MetadataBlockFailure; readonly after: readonly string[] } | null;
-  /** Data blocks whose count on disk is above the mappings (a leak): the extra count stays. */
-  readonly leakedCounts: ReadonlyMap<number, number>;
+  /**
+   * Data blocks whose count on disk differs from their mappings (a leak, blocks mapped below a
+   * damaged node, a mapping to a block counted free): count minus mappings. The kernel allocates
+   * from the counts on disk, so the difference stays.
+   */
+  readonly refcountSkew: ReadonlyMap<number, number>;
 }
 
 /** A metadata snapshot taken by `reserve_metadata_snap`: the trees as they were, read-only. */
@@ -144,6 +148,8 @@ export class ThinMetadata implements PageAccounting {
    * the same amount; it is zero for metadata the lab wrote.
    */
   readonly mappedBlocksSkew = new Map<number, number>();
+  /** Data count minus mappings per block, from {@link MetadataDamage.refcountSkew}; see dropDataRef. */
+  readonly refcountSkew = new Map<number, number>();
 
   private committedTime = 0;
   private committedTransactionId = 0n;
@@ -176,6 +182,19 @@ export class ThinMetadata implements PageAccounting {
     return md;
   }
 
+  /**
+   * Drops a mapping's reference to a data block. A block that damaged metadata counted free while
+   * mapped has no reference left to drop: the count stays at zero and the skew records it, where
+   * the kernel would fail the operation ("unable to decrement a reference count below 0"; not modelled).
+   */
+  dropDataRef(block: number): void {
+    if (this.spaceMap.refcount(block) === 0 && (this.refcountSkew.get(block) ?? 0) < 0) {
+      this.refcountSkew.set(block, this.refcountSkew.get(block)! + 1);
+      return;
+    }
+    this.spaceMap.decrement(block);
+  }
+
   /** Metadata read back from an image; the allocation cursor starts at 0 as on a real open. */
   static open(image: MetadataImage): ThinMetadata {
     const md = new ThinMetadata(
@@ -199,6 +218,7 @@ export class ThinMetadata implements PageAccounting {
     }
     md.committedDevices = new Map(md.devices);
     md.damage = image.damage ?? null;
+    for (const [b, skew] of md.damage?.refcountSkew ?? []) md.refcountSkew.set(b, skew);
     for (const [id, dev] of md.devices) {
       const skew = dev.details.mappedBlocks - dev.table.count();
       if (skew !== 0) md.mappedBlocksSkew.set(id, skew);
@@ -331,7 +351,7 @@ export class ThinMetadata implements PageAccounting {
     const dev = this.devices.get(id);
     if (dev === undefined) return fail(Errno.ENODATA);
     if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
-    dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
+    dev.table.forEach((_vb, dataBlock) => this.dropDataRef(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3 + this.deviceTreeDepthExtra();
     this.messageAllocatedBlocks += 4 + this.deviceTreeDepthExtra();
@@ -393,7 +413,7 @@ export class ThinMetadata implements PageAccounting {
   insertMapping(dev: ThinDevice, vb: number, dataBlock: number): void {
     const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
     if (old < 0) dev.details.mappedBlocks++;
-    else if (old !== dataBlock) this.spaceMap.decrement(old);
+    else if (old !== dataBlock) this.dropDataRef(old);
     this.markChanged(dev);
   }
 
@@ -403,7 +423,7 @@ export class ThinMetadata implements PageAccounting {
     if (old < 0) return -1;
     dev.details.mappedBlocks--;
     this.markChanged(dev);
-    this.spaceMap.decrement(old);
+    this.dropDataRef(old);
     return old;
   }
 

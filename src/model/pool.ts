@@ -953,7 +953,7 @@ export class ThinPool {
     }
     const written = this.dataDev.write(block * bs + off, tokens, 0, tokens.length);
     if (!written.ok) {
-      this.md.spaceMap.decrement(block);
+      this.md.dropDataRef(block);
       return written.errno;
     }
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
