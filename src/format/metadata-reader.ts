@@ -119,6 +119,25 @@ function kernelNodeFailure(input: MetadataInput, block: number): MetadataBlockFa
   return null;
 }
 
+/** The kernel's sb_check (dm-thin-metadata.c) on a superblock copy: block number, magic, checksum. */
+function kernelSuperblockFailure(input: MetadataInput, block: number): MetadataBlockFailure | null {
+  if (block < 0 || block >= input.nrBlocks) return null;
+  const at = block * BLOCK_SIZE;
+  const fail = (why: string, errno: number): MetadataBlockFailure => ({
+    block,
+    lines: [`thin metadata: sb_check failed: ${why}`, validatorLine('superblock', block)],
+    errno,
+  });
+  const blocknr = input.dv.getBigUint64(at + SB.blocknr, true);
+  if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr}: wanted ${block}`, Errno.ENOTBLK);
+  const magic = input.dv.getBigUint64(at + SB.magic, true);
+  if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC)) return fail(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
+  const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
+  const stored = input.dv.getUint32(at + SB.csum, true);
+  if (computed !== stored) return fail(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
+  return null;
+}
+
 /** The space map's bitmap_check or index_check (dm-space-map-common.c): block number, then checksum. */
 function kernelSpaceMapFailure(input: MetadataInput, block: number, kind: 'bitmap' | 'index'): MetadataBlockFailure | null {
   if (block < 0 || block >= input.nrBlocks) return null;
@@ -281,6 +300,7 @@ interface KernelDamage {
   /** Bottom-tree nodes seen so far, and whether one was reached from two trees (shared subtrees). */
   nodes: Set<number>;
   sharedNodes: boolean;
+  heldRoot: MetadataBlockFailure | null;
 }
 
 /** Reads the details tree and the two-level mapping tree and checks that they agree. */
@@ -444,7 +464,12 @@ function read(bytes: Uint8Array, kernel: KernelDamage | null = null): MetadataIm
   const devices = readDevices(input, sb, nrDataBlocks, kernel);
 
   let heldRoot: HeldMetadataSnapshot | null = null;
-  if (sb.heldRoot !== 0) {
+  const heldFailure = kernel === null || sb.heldRoot === 0 ? null : kernelSuperblockFailure(input, sb.heldRoot);
+  if (kernel !== null && heldFailure !== null) {
+    // The kernel reads the copy only to release it; until then the pool runs as if it were sound.
+    kernel.heldRoot = heldFailure;
+    heldRoot = { block: sb.heldRoot, time: 0, transactionId: 0n, nrDataBlocks, devices: new Map() };
+  } else if (sb.heldRoot !== 0) {
     if (sb.heldRoot >= input.nrBlocks) damage(`held metadata root ${sb.heldRoot} is beyond the end of the metadata`);
     const held = readSuperblock(input, sb.heldRoot, 'metadata snapshot superblock');
     heldRoot = {
@@ -496,12 +521,12 @@ export type KernelReadResult =
  * Data reference counts are those on disk where they could be read (the caller recounts them).
  */
 export function readMetadataAsKernel(bytes: Uint8Array): KernelReadResult {
-  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null, nodes: new Set(), sharedNodes: false };
+  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null, nodes: new Set(), sharedNodes: false, heldRoot: null };
   try {
     const image = read(bytes, kernel);
-    const damaged = kernel.details.length + kernel.top.length + kernel.bottom.size > 0 || kernel.allocation !== null;
+    const damaged = kernel.details.length + kernel.top.length + kernel.bottom.size > 0 || kernel.allocation !== null || kernel.heldRoot !== null;
     const damage: MetadataDamage | null = damaged
-      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, refcountSkew: new Map() }
+      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, refcountSkew: new Map(), heldRoot: kernel.heldRoot }
       : null;
     return { ok: true, image: { ...image, damage }, sharedNodes: kernel.sharedNodes };
   } catch (e) {

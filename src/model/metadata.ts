@@ -103,6 +103,8 @@ export interface MetadataDamage {
    * from the counts on disk, so the difference stays.
    */
   readonly refcountSkew: ReadonlyMap<number, number>;
+  /** The held metadata snapshot's superblock copy fails sb_check: release_metadata_snap fails. */
+  readonly heldRoot?: MetadataBlockFailure | null;
 }
 
 /** A metadata snapshot taken by `reserve_metadata_snap`: the trees as they were, read-only. */

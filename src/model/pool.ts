@@ -635,7 +635,13 @@ export class ThinPool {
         break;
       case 'release_metadata_snap':
         r = this.checkArgCount(argv, 1);
-        if (r === 0) {
+        const heldDamage = this.md.damage?.heldRoot ?? null;
+        if (r === 0 && this.md.heldRoot !== null && heldDamage !== null) {
+          // Releasing reads the snapshot's superblock copy, which fails sb_check (fixture 79).
+          for (const line of heldDamage.lines) this.env.log(line);
+          this.env.log('thin: release_metadata_snap message failed.');
+          r = heldDamage.errno;
+        } else if (r === 0) {
           r = this.resultErrno(this.md.releaseMetadataSnap());
           if (r !== 0) {
             this.env.log('thin metadata: No pool metadata snapshot found: nothing to release.');
