@@ -10,6 +10,7 @@
  * real command does in one step, and says so in its name.
  */
 import type { CommandIo, ShellContext } from '../shell/context.js';
+import { METADATA_FAULT } from './metadata-damage.js';
 
 /** One kind of fault: its arguments after the kind's name, and the exit status it ends with. */
 export type FaultHandler = (ctx: ShellContext, args: readonly string[], io: CommandIo) => number;
@@ -19,14 +20,19 @@ export interface FaultKind {
   /** One line for `fault --help`: the arguments and what the fault does. */
   readonly usage: string;
   readonly run: FaultHandler;
+  /** More lines for `fault --help` under the kind's usage (its sub-kinds, say). */
+  readonly details?: readonly string[];
 }
 
 /** Every kind `fault` knows, in the order `fault --help` lists them. */
-const FAULT_KINDS: readonly FaultKind[] = [];
+const FAULT_KINDS: readonly FaultKind[] = [METADATA_FAULT];
 
 export function faultUsage(): string {
   const lines = ['Usage: fault KIND [ARGS...]', 'Inject a fault into the lab machine (a lab directive; it is recorded and replays).', ''];
-  for (const kind of FAULT_KINDS) lines.push(`  fault ${kind.name} ${kind.usage}`);
+  for (const kind of FAULT_KINDS) {
+    lines.push(`  fault ${kind.name} ${kind.usage}`);
+    lines.push(...(kind.details ?? []));
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,8 +12,10 @@
  * metadata the kernel wrote after a snapshot, subtrees are shared and a block's stored count is
  * the number of distinct leaves that hold it (dm-thin.md §3.2), which can be lower.
  */
-import type { DeviceDetails, HeldMetadataSnapshot, MetadataImage } from '../model/metadata.js';
+import { Errno } from '../model/errno.js';
+import type { DamagedKeys, DeviceDetails, HeldMetadataSnapshot, MetadataBlockFailure, MetadataDamage, MetadataImage } from '../model/metadata.js';
 import { MappingTable } from '../model/mapping.js';
+import { checkBtreeNode, type NodeCheck, type NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
 import {
   BITMAP_CSUM_XOR,
@@ -48,10 +50,10 @@ import {
 export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };
 
 /** Thrown inside the reader only, and turned into `{ ok: false }` at its edge. */
-class MetadataDamage extends Error {}
+class DamageFound extends Error {}
 
 const damage = (message: string): never => {
-  throw new MetadataDamage(message);
+  throw new DamageFound(message);
 };
 
 /** No valid tree is deeper than this: 252-way nodes reach 2^64 keys in 8 levels. */
@@ -86,8 +88,114 @@ class MetadataInput {
   }
 }
 
+/** The block manager's line after any validator refuses a block. */
+const validatorLine = (name: string, block: number): string => `block manager: ${name} validator check failed for block ${block}`;
+
+/**
+ * What the kernel's btree node_check (dm-btree-spine.c) says of a node, in its order: the block
+ * number, the checksum, max_entries, nr_entries, the flags. Null when it accepts the node (it does
+ * not look at key order or fullness).
+ */
+function kernelNodeFailure(input: MetadataInput, block: number): MetadataBlockFailure | null {
+  if (block < 0 || block >= input.nrBlocks) return null;
+  const at = block * BLOCK_SIZE;
+  const dv = input.dv;
+  const fail = (why: string, errno: number): MetadataBlockFailure => ({
+    block,
+    lines: [`btree spine: node_check failed: ${why}`, validatorLine('btree_node', block)],
+    errno,
+  });
+  const blocknr = dv.getBigUint64(at + NODE.blocknr, true);
+  if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr} != wanted ${block}`, Errno.ENOTBLK);
+  const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR);
+  const stored = dv.getUint32(at + NODE.csum, true);
+  if (computed !== stored) return fail(`csum ${computed} != wanted ${stored}`, Errno.EILSEQ);
+  const max = dv.getUint32(at + NODE.maxEntries, true);
+  const vsize = dv.getUint32(at + NODE.valueSize, true);
+  if (NODE.header + (8 + vsize) * max > BLOCK_SIZE) return fail('max_entries too large', Errno.EILSEQ);
+  if (dv.getUint32(at + NODE.nrEntries, true) > max) return fail('too many entries', Errno.EILSEQ);
+  const flags = dv.getUint32(at + NODE.flags, true);
+  if ((flags & (INTERNAL_NODE | LEAF_NODE)) === 0) return fail('node is neither INTERNAL or LEAF', Errno.EILSEQ);
+  return null;
+}
+
+/** The kernel's sb_check (dm-thin-metadata.c) on a superblock copy: block number, magic, checksum. */
+function kernelSuperblockFailure(input: MetadataInput, block: number): MetadataBlockFailure | null {
+  if (block < 0 || block >= input.nrBlocks) return null;
+  const at = block * BLOCK_SIZE;
+  const fail = (why: string, errno: number): MetadataBlockFailure => ({
+    block,
+    lines: [`thin metadata: sb_check failed: ${why}`, validatorLine('superblock', block)],
+    errno,
+  });
+  const blocknr = input.dv.getBigUint64(at + SB.blocknr, true);
+  if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr}: wanted ${block}`, Errno.ENOTBLK);
+  const magic = input.dv.getBigUint64(at + SB.magic, true);
+  if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC)) return fail(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
+  const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
+  const stored = input.dv.getUint32(at + SB.csum, true);
+  if (computed !== stored) return fail(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
+  return null;
+}
+
+/** The space map's bitmap_check or index_check (dm-space-map-common.c): block number, then checksum. */
+function kernelSpaceMapFailure(input: MetadataInput, block: number, kind: 'bitmap' | 'index'): MetadataBlockFailure | null {
+  if (block < 0 || block >= input.nrBlocks) return null;
+  const at = block * BLOCK_SIZE;
+  const check = kind === 'bitmap' ? 'bitmap check' : 'index_check';
+  const fail = (why: string, errno: number): MetadataBlockFailure => ({
+    block,
+    lines: [`space map common: ${check} failed: ${why}`, validatorLine(kind === 'bitmap' ? 'sm_bitmap' : 'index', block)],
+    errno,
+  });
+  const blocknr = input.dv.getBigUint64(at + 8, true);
+  if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr} != wanted ${block}`, Errno.ENOTBLK);
+  const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, kind === 'bitmap' ? BITMAP_CSUM_XOR : INDEX_CSUM_XOR);
+  const stored = input.dv.getUint32(at, true);
+  if (computed !== stored) return fail(`csum ${computed} != wanted ${stored}`, Errno.EILSEQ);
+  return null;
+}
+
+/** The reader's words for a node the shared validator refused. */
+function describeNodeProblem(what: string, block: number, p: NodeProblem): string {
+  switch (p.code) {
+    case 'out-of-bounds':
+      return `${what} node: block ${block} is beyond the end of the metadata (${p.nrBlocks} blocks)`;
+    case 'checksum':
+      return `${what} node: bad checksum in block ${block}`;
+    case 'flags':
+      return `${what}: block ${block} is not a btree node`;
+    case 'blocknr':
+      return `${what}: blocknr mismatch in block ${block}`;
+    case 'value-size':
+      return `${what}: value_size mismatch in block ${block} (${p.found}, expected ${p.expected})`;
+    case 'max-entries-too-large':
+      return `${what}: max_entries is too large in block ${block}`;
+    case 'max-entries-not-divisible':
+      return `${what}: max_entries is not divisible by 3 in block ${block}`;
+    case 'too-many-entries':
+      return `${what}: nr_entries > max_entries in block ${block}`;
+    case 'too-few-entries':
+      return `${what}: too few entries in btree node ${block}`;
+    case 'empty-internal':
+      return `${what}: empty internal node ${block}`;
+    case 'key-too-large':
+      return `${what} key: value too large`;
+    case 'keys-out-of-order':
+      return `${what}: keys out of order in block ${block}`;
+  }
+}
+
 /** Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order. */
-function walkBtree(input: MetadataInput, root: number, valueSize: number, what: string, visit: (key: number, valueOffset: number) => void): void {
+function walkBtree(
+  input: MetadataInput,
+  root: number,
+  valueSize: number,
+  what: string,
+  visit: (key: number, valueOffset: number) => void,
+  onFailure?: (keys: DamagedKeys) => void,
+  onNode?: (block: number) => void,
+): void {
   // Within one tree no node is ever referenced twice (sharing happens only between trees), so a
   // second visit means a loop or a cross-link, and refusing it also bounds the work on bad input.
   const visited = new Set<number>();
@@ -97,30 +205,24 @@ function walkBtree(input: MetadataInput, root: number, valueSize: number, what: 
     if (depth > MAX_DEPTH) damage(`${what}: btree deeper than ${MAX_DEPTH} levels (a loop?)`);
     if (visited.has(block)) damage(`${what}: block ${block} is referenced twice in the same tree`);
     visited.add(block);
-    const at = input.block(block, BTREE_CSUM_XOR, `${what} node`);
+    if (onFailure !== undefined) {
+      // Read as the kernel reads: a node its validator refuses fails only the keys below it.
+      const failure = kernelNodeFailure(input, block);
+      if (failure !== null) {
+        onFailure({ low, high, rightmost: high === Number.MAX_SAFE_INTEGER, failure });
+        return;
+      }
+    }
+    const checked = checkBtreeNode(input.bytes, input.dv, block, valueSize, isRoot);
+    if (!checked.ok) damage(describeNodeProblem(what, block, checked.problem));
+    onNode?.(block);
+    const { leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } = (checked as NodeCheck & { ok: true }).node;
     const dv = input.dv;
-    const flags = dv.getUint32(at + NODE.flags, true);
-    if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) damage(`${what}: block ${block} is not a btree node`);
-    if (getU64(dv, at + NODE.blocknr) !== block) damage(`${what}: blocknr mismatch in block ${block}`);
-    const nr = dv.getUint32(at + NODE.nrEntries, true);
-    const max = dv.getUint32(at + NODE.maxEntries, true);
-    const vsize = dv.getUint32(at + NODE.valueSize, true);
-    const leaf = flags === LEAF_NODE;
-    const expectedSize = leaf ? valueSize : ROOT_VALUE_SIZE;
-    if (vsize !== expectedSize) damage(`${what}: value_size mismatch in block ${block} (${vsize}, expected ${expectedSize})`);
-    if (max > maxEntries(vsize)) damage(`${what}: max_entries is too large in block ${block}`);
-    if (max % 3 !== 0) damage(`${what}: max_entries is not divisible by 3 in block ${block}`);
-    if (nr > max) damage(`${what}: nr_entries > max_entries in block ${block}`);
-    if (!isRoot && nr < Math.floor(max / 3)) damage(`${what}: too few entries in btree node ${block}`);
-    if (!leaf && nr === 0) damage(`${what}: empty internal node ${block}`);
-    const keyBase = at + NODE.header;
+    const keyBase = block * BLOCK_SIZE + NODE.header;
     const valueBase = keyBase + max * 8;
-    let previous = -1;
     for (let i = 0; i < nr; i++) {
-      const key = input.u64(keyBase + i * 8, `${what} key`);
-      if (key <= previous) damage(`${what}: keys out of order in block ${block}`);
+      const key = getU64(dv, keyBase + i * 8);
       if (key < low || key >= high) damage(`${what}: key ${key} in block ${block} lies outside its parent's range`);
-      previous = key;
     }
     for (let i = 0; i < nr; i++) {
       const key = getU64(dv, keyBase + i * 8);
@@ -189,9 +291,22 @@ function readSuperblock(input: MetadataInput, block: number, what: string): Supe
 
 type Devices = Map<number, { details: DeviceDetails; table: MappingTable }>;
 
+/** What a kernel-mode read collects instead of refusing the image (see readMetadataAsKernel). */
+interface KernelDamage {
+  details: DamagedKeys[];
+  top: DamagedKeys[];
+  bottom: Map<number, DamagedKeys[]>;
+  allocation: MetadataDamage['allocation'];
+  /** Bottom-tree nodes seen so far, and whether one was reached from two trees (shared subtrees). */
+  nodes: Set<number>;
+  sharedNodes: boolean;
+  heldRoot: MetadataBlockFailure | null;
+}
+
 /** Reads the details tree and the two-level mapping tree and checks that they agree. */
-function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number): Devices {
+function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number, kernel: KernelDamage | null = null): Devices {
   const details = new Map<number, DeviceDetails>();
+  const note = (list: DamagedKeys[]) => (kernel === null ? undefined : (k: DamagedKeys) => list.push(k));
   walkBtree(input, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, 'device details tree', (id, v) => {
     details.set(id, {
       mappedBlocks: input.u64(v, 'device details mapped_blocks'),
@@ -199,11 +314,20 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number)
       creationTime: input.dv.getUint32(v + 16, true),
       snapshottedTime: input.dv.getUint32(v + 20, true),
     });
-  });
+  }, note(kernel?.details ?? []));
   const roots = new Map<number, number>();
   walkBtree(input, sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top level mapping tree', (id, v) => {
     roots.set(id, input.u64(v, 'mapping tree root'));
-  });
+  }, note(kernel?.top ?? []));
+  const covered = (list: readonly DamagedKeys[], id: number): boolean => list.some((k) => id >= k.low && id < k.high);
+  if (kernel !== null) {
+    // A device known to one tree only, because the other is damaged where it would be, is kept:
+    // the kernel fails when it reads the damaged node, not before.
+    for (const id of roots.keys()) {
+      if (!details.has(id) && covered(kernel.details, id)) details.set(id, { mappedBlocks: 0, transactionId: 0n, creationTime: 0, snapshottedTime: 0 });
+    }
+    for (const id of details.keys()) if (!roots.has(id) && covered(kernel.top, id)) roots.set(id, -1);
+  }
   const same = details.size === roots.size && [...details.keys()].every((id) => roots.has(id));
   if (!same) damage('Inconsistency between the details tree and the mapping tree');
 
@@ -211,6 +335,11 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number)
   for (const [id, root] of roots) {
     const table = new MappingTable();
     let count = 0;
+    if (root < 0) {
+      devices.set(id, { details: details.get(id)!, table });
+      continue;
+    }
+    const failures: DamagedKeys[] = [];
     walkBtree(input, root, MAPPING_VALUE_SIZE, `mapping tree of thin device ${id}`, (vb, v) => {
       const { dataBlock, time } = getBlockTime(input.dv, v);
       if (dataBlock >= nrDataBlocks) {
@@ -218,9 +347,16 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number)
       }
       table.insert(vb, dataBlock, time, 0);
       count++;
+    }, kernel === null ? undefined : (k) => failures.push(k), kernel === null ? undefined : (block) => {
+      if (kernel.nodes.has(block)) kernel.sharedNodes = true;
+      kernel.nodes.add(block);
     });
+    if (kernel !== null) {
+      if (failures.length > 0) kernel.bottom.set(id, failures);
+    }
     const d = details.get(id)!;
-    if (d.mappedBlocks !== count) {
+    // The kernel never compares mapped_blocks with the mappings: it keeps counting from the value on disk.
+    if (kernel === null && d.mappedBlocks !== count) {
       damage(`Thin device ${id} has unexpected number of mappings, expected ${d.mappedBlocks}, actual ${count}`);
     }
     devices.set(id, { details: d, table });
@@ -249,7 +385,7 @@ function applyOverflow(input: MetadataInput, root: number, counts: Uint32Array, 
 }
 
 /** The data space map: an index btree of bitmaps (dm-space-map-disk.c). */
-function readDataRefcounts(input: MetadataInput, sb: Superblock): Uint32Array {
+function readDataRefcounts(input: MetadataInput, sb: Superblock, kernel: KernelDamage | null = null): Uint32Array {
   const nr = sb.dataSm.nrBlocks;
   const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
   // Each bitmap is a metadata block, so a size needing more bitmaps than there are blocks is damage
@@ -257,33 +393,57 @@ function readDataRefcounts(input: MetadataInput, sb: Superblock): Uint32Array {
   if (bitmaps > input.nrBlocks) damage(`data space map: nr_blocks ${nr} needs more bitmaps than the metadata has blocks`);
   const counts = new Uint32Array(nr);
   const seen = new Set<number>();
+  // The kernel reads the index and the bitmaps when it first allocates: damage there fails that.
+  const allocationFails = (failure: MetadataBlockFailure): void => {
+    if (kernel !== null) kernel.allocation ??= { failure, after: [] };
+  };
   walkBtree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
     if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);
     const first = i * ENTRIES_PER_BITMAP;
-    readBitmap(input, input.u64(v, 'data bitmap block'), first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
+    const block = input.u64(v, 'data bitmap block');
+    const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
+    if (failure !== null) allocationFails(failure);
+    else readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
     seen.add(i);
-  });
+  }, kernel === null ? undefined : (k) => allocationFails(k.failure));
+  if (kernel !== null && kernel.allocation !== null) return counts;
   if (seen.size !== bitmaps) damage(`data space map: ${bitmaps - seen.size} of ${bitmaps} bitmaps missing from the index`);
   applyOverflow(input, sb.dataSm.refCountRoot, counts, 'data space map');
   return counts;
 }
 
 /** The metadata space map: one index block of bitmaps (dm-space-map-metadata.c). */
-function checkMetadataSpaceMap(input: MetadataInput, sb: Superblock): void {
+function checkMetadataSpaceMap(input: MetadataInput, sb: Superblock, kernel: KernelDamage | null = null): MetadataBlockFailure | null {
   const nr = sb.metadataSm.nrBlocks;
   const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
   if (bitmaps > METADATA_INDEX_ENTRIES) damage(`metadata space map: ${nr} blocks is more than one index can describe`);
+  if (kernel !== null) {
+    // The kernel reads the index when it opens the metadata: damage there fails the open.
+    const failure = kernelSpaceMapFailure(input, sb.metadataSm.bitmapRoot, 'index');
+    if (failure !== null) throw new KernelOpenFailure(failure);
+  }
   const at = input.block(sb.metadataSm.bitmapRoot, INDEX_CSUM_XOR, 'metadata space map index');
   const counts = new Uint32Array(nr);
   for (let i = 0; i < bitmaps; i++) {
     const first = i * ENTRIES_PER_BITMAP;
     const block = input.u64(at + 16 + i * INDEX_ENTRY_SIZE, 'metadata bitmap block');
+    // A damaged bitmap is met when the first metadata block is allocated (a shadow copy).
+    const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
+    if (failure !== null) return failure;
     readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'metadata space map');
   }
-  applyOverflow(input, sb.metadataSm.refCountRoot, counts, 'metadata space map');
+  if (kernel === null) applyOverflow(input, sb.metadataSm.refCountRoot, counts, 'metadata space map');
+  return null;
 }
 
-function read(bytes: Uint8Array): MetadataImage {
+/** The kernel cannot open the metadata at all (its space map index is damaged). */
+class KernelOpenFailure extends Error {
+  constructor(readonly failure: MetadataBlockFailure) {
+    super('kernel open failure');
+  }
+}
+
+function read(bytes: Uint8Array, kernel: KernelDamage | null = null): MetadataImage {
   if (bytes.length < BLOCK_SIZE) damage(`metadata too small: ${bytes.length} bytes, less than one ${BLOCK_SIZE}-byte block`);
   const input = new MetadataInput(bytes);
   if (isAllZero(bytes, 0, BLOCK_SIZE)) damage('no superblock: block 0 is all zeros (unformatted metadata)');
@@ -295,13 +455,21 @@ function read(bytes: Uint8Array): MetadataImage {
   }
   if (sb.dataBlockSize === 0) damage('invalid data block size 0 in superblock');
 
-  checkMetadataSpaceMap(input, sb);
-  const refcounts = readDataRefcounts(input, sb);
+  const metadataBitmapFailure = checkMetadataSpaceMap(input, sb, kernel);
+  const refcounts = readDataRefcounts(input, sb, kernel);
+  if (kernel !== null && kernel.allocation === null && metadataBitmapFailure !== null) {
+    kernel.allocation = { failure: metadataBitmapFailure, after: ['space map common: dm_tm_shadow_block() failed'] };
+  }
   const nrDataBlocks = sb.dataSm.nrBlocks;
-  const devices = readDevices(input, sb, nrDataBlocks);
+  const devices = readDevices(input, sb, nrDataBlocks, kernel);
 
   let heldRoot: HeldMetadataSnapshot | null = null;
-  if (sb.heldRoot !== 0) {
+  const heldFailure = kernel === null || sb.heldRoot === 0 ? null : kernelSuperblockFailure(input, sb.heldRoot);
+  if (kernel !== null && heldFailure !== null) {
+    // The kernel reads the copy only to release it; until then the pool runs as if it were sound.
+    kernel.heldRoot = heldFailure;
+    heldRoot = { block: sb.heldRoot, time: 0, transactionId: 0n, nrDataBlocks, devices: new Map() };
+  } else if (sb.heldRoot !== 0) {
     if (sb.heldRoot >= input.nrBlocks) damage(`held metadata root ${sb.heldRoot} is beyond the end of the metadata`);
     const held = readSuperblock(input, sb.heldRoot, 'metadata snapshot superblock');
     heldRoot = {
@@ -334,8 +502,36 @@ export function readMetadataImage(bytes: Uint8Array): ReadResult {
   try {
     return { ok: true, image: read(bytes) };
   } catch (e) {
-    if (e instanceof MetadataDamage) return { ok: false, error: e.message };
+    if (e instanceof DamageFound) return { ok: false, error: e.message };
     // Anything else is a reader bug met on odd input; still report it instead of throwing.
+    return { ok: false, error: `unreadable metadata: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+export type KernelReadResult =
+  /** `sharedNodes`: subtrees are shared (kernel-written snapshots), so data counts on disk are lazy. */
+  | { ok: true; image: MetadataImage; sharedNodes: boolean }
+  /** The kernel's open fails on this block: the lines it logs and its errno. */
+  | { ok: false; error: string; openFailure?: MetadataBlockFailure };
+
+/**
+ * Loads metadata bytes as the kernel opens them: only the superblock (checked by the caller) and
+ * the metadata space map index must be sound. Damaged tree nodes and space-map blocks are kept in
+ * `image.damage` for the pool to meet when it first reads them; mapped_blocks is taken as stored.
+ * Data reference counts are those on disk where they could be read (the caller recounts them).
+ */
+export function readMetadataAsKernel(bytes: Uint8Array): KernelReadResult {
+  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null, nodes: new Set(), sharedNodes: false, heldRoot: null };
+  try {
+    const image = read(bytes, kernel);
+    const damaged = kernel.details.length + kernel.top.length + kernel.bottom.size > 0 || kernel.allocation !== null || kernel.heldRoot !== null;
+    const damage: MetadataDamage | null = damaged
+      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, refcountSkew: new Map(), heldRoot: kernel.heldRoot }
+      : null;
+    return { ok: true, image: { ...image, damage }, sharedNodes: kernel.sharedNodes };
+  } catch (e) {
+    if (e instanceof KernelOpenFailure) return { ok: false, error: 'metadata space map index', openFailure: e.failure };
+    if (e instanceof DamageFound) return { ok: false, error: e.message };
     return { ok: false, error: `unreadable metadata: ${e instanceof Error ? e.message : String(e)}` };
   }
 }

@@ -8,7 +8,7 @@
 import { assert } from './assert.js';
 import { dmChecksum } from '../format/crc32c.js';
 import { SB, SUPERBLOCK_CSUM_XOR, THIN_SUPERBLOCK_MAGIC } from '../format/layout.js';
-import { readMetadataImage } from '../format/metadata-reader.js';
+import { readMetadataAsKernel } from '../format/metadata-reader.js';
 import { writeMetadataImage } from '../format/metadata-writer.js';
 import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
@@ -125,16 +125,41 @@ function done(errno: number): IoTicket {
 /**
  * The kernel counts data references lazily: after a snapshot the shared btree nodes hold the
  * counts, and a data block's own count is raised only when a node is copied. The lab counts one
- * reference per mapping, so metadata read from bytes gets its counts from its mappings.
+ * reference per mapping, so metadata with shared subtrees gets its counts from its mappings.
+ * Without shared subtrees (metadata the lab or thin_restore wrote) the counts on disk are exact
+ * unless damaged, and the kernel allocates from them: a count above the mappings (a leak, blocks
+ * below a damaged node) or below them (a mapping to a block counted free) is kept as it is, and
+ * the difference recorded (fixtures/kernel/72, 77).
  */
-function withRecountedRefcounts(image: MetadataImage): MetadataImage {
+function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): MetadataImage {
   const refcounts = new Uint32Array(image.nrDataBlocks);
   for (const dev of image.devices.values()) {
     dev.table.forEach((_vb, dataBlock) => {
       if (dataBlock < refcounts.length) refcounts[dataBlock]!++;
     });
   }
-  return { ...image, refcounts };
+  // The references a held metadata snapshot's own trees hold are not the live thins' (the lab
+  // counts live mappings only), so they are taken off first.
+  const held = new Uint32Array(refcounts.length);
+  for (const dev of image.heldRoot?.devices.values() ?? []) {
+    dev.table.forEach((_vb, dataBlock) => {
+      if (dataBlock < held.length) held[dataBlock]!++;
+    });
+  }
+  const refcountSkew = new Map<number, number>();
+  const stored = image.refcounts;
+  // A space map the kernel could not read (a damaged bitmap) says nothing about the counts.
+  const countsReadable = image.damage?.allocation == null;
+  for (let b = 0; countsReadable && b < refcounts.length && b < stored.length; b++) {
+    const own = Math.max(0, stored[b]! - held[b]!);
+    if (own > refcounts[b]! || (!sharedNodes && own < refcounts[b]!)) {
+      refcountSkew.set(b, own - refcounts[b]!);
+      refcounts[b] = own;
+    }
+  }
+  if (refcountSkew.size === 0) return { ...image, refcounts };
+  const damage = image.damage ?? { details: [], top: [], bottom: new Map(), allocation: null, refcountSkew };
+  return { ...image, refcounts, damage: { ...damage, refcountSkew } };
 }
 
 export function devNumber(dev: BlockDev): string {
@@ -502,6 +527,12 @@ export class Machine {
     const pool = poolTarget.pool;
     if (pool.mode === 'fail') {
       return { ok: false, error: thinActivationRefusal(pool.mode, false)!, errno: Errno.EINVAL };
+    }
+    // The details are read from disk when the thin is opened, before the device is known to exist.
+    const damaged = pool.detailsFailure(id.value);
+    if (damaged !== null) {
+      for (const line of damaged.lines) this.log(line);
+      return { ok: false, error: "Couldn't open thin internal device", errno: damaged.errno };
     }
     const thin = pool.md.device(id.value);
     if (thin === undefined) {
@@ -892,14 +923,20 @@ export class Machine {
     const stored = dv.getUint32(SB.csum, true);
     if (computed !== stored) return unreadable(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
     const all = this.dictionary.bytesOf(storage.store.read(0, sizeSectors - (sizeSectors % 8)));
-    const read = readMetadataImage(all);
+    const read = readMetadataAsKernel(all);
+    if (!read.ok && read.openFailure !== undefined) {
+      for (const line of read.openFailure.lines) this.log(line);
+      this.log("transaction manager: couldn't open metadata space map");
+      this.log('thin metadata: tm_open_with_sm failed');
+      return { ok: false, error: 'Error creating metadata object', errno: read.openFailure.errno };
+    }
     if (!read.ok) {
-      // The superblock is sound but a tree is not: the kernel opens such metadata and fails later
-      // on the damaged node; the lab refuses at once and says why.
+      // Damage the kernel would meet only later and that the lab cannot carry (a mapping beyond the
+      // data device, a broken overflow tree): the lab refuses at once and says why.
       this.log(`thin metadata: ${read.error}`);
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EIO };
     }
-    return { ok: true, value: withRecountedRefcounts(read.image) };
+    return { ok: true, value: withRecountedRefcounts(read.image, read.sharedNodes) };
   }
 
   private freezeMetadataBelow(dev: DmDevice): void {

@@ -60,6 +60,51 @@ export interface MetadataImage {
   readonly heldRoot: HeldMetadataSnapshot | null;
   readonly generation: number;
   readonly metadataCursor: number;
+  /** Damage found when the image was read from bytes the way the kernel reads them, if any. */
+  readonly damage?: MetadataDamage | null;
+}
+
+/**
+ * A metadata block the kernel's validator refuses: the log lines it prints each time it reads the
+ * block (node_check or bitmap check, then the block manager's line) and the errno it returns
+ * (ENOTBLK for a wrong block number, EILSEQ for a bad checksum or header).
+ */
+export interface MetadataBlockFailure {
+  readonly block: number;
+  readonly lines: readonly string[];
+  readonly errno: number;
+}
+
+/** Keys [low, high) of a tree that sit below a refused node; `rightmost` when high is the end. */
+export interface DamagedKeys {
+  readonly low: number;
+  readonly high: number;
+  readonly rightmost: boolean;
+  readonly failure: MetadataBlockFailure;
+}
+
+/**
+ * What is wrong on disk in metadata the pool opened anyway, as the kernel opens it: it reads the
+ * superblock and the metadata space map index at open, and everything else when first used, so
+ * each damaged structure fails the operation that reads it (dm-thin.md §8, fixtures/kernel/7x).
+ */
+export interface MetadataDamage {
+  /** Device ids the details tree cannot be read for: opening those thins fails. */
+  readonly details: readonly DamagedKeys[];
+  /** Device ids the top-level mapping tree cannot be read for: their I/O fails. */
+  readonly top: readonly DamagedKeys[];
+  /** Per device, virtual blocks its bottom tree cannot be read for. */
+  readonly bottom: ReadonlyMap<number, readonly DamagedKeys[]>;
+  /** The damaged space-map block the first data allocation reads, with the lines it adds. */
+  readonly allocation: { readonly failure: MetadataBlockFailure; readonly after: readonly string[] } | null;
+  /**
+   * Data blocks whose count on disk differs from their mappings (a leak, blocks mapped below a
+   * damaged node, a mapping to a block counted free): count minus mappings. The kernel allocates
+   * from the counts on disk, so the difference stays.
+   */
+  readonly refcountSkew: ReadonlyMap<number, number>;
+  /** The held metadata snapshot's superblock copy fails sb_check: release_metadata_snap fails. */
+  readonly heldRoot?: MetadataBlockFailure | null;
 }
 
 /** A metadata snapshot taken by `reserve_metadata_snap`: the trees as they were, read-only. */
@@ -97,6 +142,16 @@ export class ThinMetadata implements PageAccounting {
    * shadows.
    */
   metadataCursor: number;
+  /** On-disk damage the kernel meets when it first reads the damaged blocks (null: none). */
+  damage: MetadataDamage | null = null;
+  /**
+   * How far each device's mapped_blocks was from its mappings when the metadata was opened. The
+   * kernel takes mapped_blocks as stored and counts on from it, so a wrong value stays wrong by
+   * the same amount; it is zero for metadata the lab wrote.
+   */
+  readonly mappedBlocksSkew = new Map<number, number>();
+  /** Data count minus mappings per block, from {@link MetadataDamage.refcountSkew}; see dropDataRef. */
+  readonly refcountSkew = new Map<number, number>();
 
   private committedTime = 0;
   private committedTransactionId = 0n;
@@ -129,6 +184,19 @@ export class ThinMetadata implements PageAccounting {
     return md;
   }
 
+  /**
+   * Drops a mapping's reference to a data block. A block that damaged metadata counted free while
+   * mapped has no reference left to drop: the count stays at zero and the skew records it, where
+   * the kernel would fail the operation ("unable to decrement a reference count below 0"; not modelled).
+   */
+  dropDataRef(block: number): void {
+    if (this.spaceMap.refcount(block) === 0 && (this.refcountSkew.get(block) ?? 0) < 0) {
+      this.refcountSkew.set(block, this.refcountSkew.get(block)! + 1);
+      return;
+    }
+    this.spaceMap.decrement(block);
+  }
+
   /** Metadata read back from an image; the allocation cursor starts at 0 as on a real open. */
   static open(image: MetadataImage): ThinMetadata {
     const md = new ThinMetadata(
@@ -151,6 +219,12 @@ export class ThinMetadata implements PageAccounting {
       md.devices.set(id, new ThinDevice(id, dev.table.shareAll(), details, copyDetails(details)));
     }
     md.committedDevices = new Map(md.devices);
+    md.damage = image.damage ?? null;
+    for (const [b, skew] of md.damage?.refcountSkew ?? []) md.refcountSkew.set(b, skew);
+    for (const [id, dev] of md.devices) {
+      const skew = dev.details.mappedBlocks - dev.table.count();
+      if (skew !== 0) md.mappedBlocksSkew.set(id, skew);
+    }
     md.recomputeAccounting();
     if (md.metadataCursor === 0) md.metadataCursor = md.rawUsedMetadataBlocks();
     return md;
@@ -232,6 +306,7 @@ export class ThinMetadata implements PageAccounting {
 
   createThin(id: number): Result<undefined> {
     if (this.devices.has(id)) return fail(Errno.EEXIST);
+    this.mappedBlocksSkew.delete(id);
     const details: DeviceDetails = {
       mappedBlocks: 0,
       transactionId: this.transactionId,
@@ -249,6 +324,7 @@ export class ThinMetadata implements PageAccounting {
     if (this.devices.has(id)) return fail(Errno.EEXIST);
     const origin = this.devices.get(originId);
     if (origin === undefined) return fail(Errno.ENODATA);
+    this.mappedBlocksSkew.set(id, this.mappedBlocksSkew.get(originId) ?? 0);
     // The snapshot shares the origin's tree; refcounts follow the mappings (dm-thin.md §3.2).
     const table = origin.table.shareAll();
     // A root shared by a third device moves its count to the overflow tree: one more block.
@@ -277,7 +353,7 @@ export class ThinMetadata implements PageAccounting {
     const dev = this.devices.get(id);
     if (dev === undefined) return fail(Errno.ENODATA);
     if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
-    dev.table.forEach((_vb, dataBlock) => this.spaceMap.decrement(dataBlock));
+    dev.table.forEach((_vb, dataBlock) => this.dropDataRef(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3 + this.deviceTreeDepthExtra();
     this.messageAllocatedBlocks += 4 + this.deviceTreeDepthExtra();
@@ -339,7 +415,7 @@ export class ThinMetadata implements PageAccounting {
   insertMapping(dev: ThinDevice, vb: number, dataBlock: number): void {
     const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
     if (old < 0) dev.details.mappedBlocks++;
-    else if (old !== dataBlock) this.spaceMap.decrement(old);
+    else if (old !== dataBlock) this.dropDataRef(old);
     this.markChanged(dev);
   }
 
@@ -349,7 +425,7 @@ export class ThinMetadata implements PageAccounting {
     if (old < 0) return -1;
     dev.details.mappedBlocks--;
     this.markChanged(dev);
-    this.spaceMap.decrement(old);
+    this.dropDataRef(old);
     return old;
   }
 
@@ -439,6 +515,8 @@ export class ThinMetadata implements PageAccounting {
       heldRoot: this.heldRoot,
       generation: this.generation,
       metadataCursor: this.metadataCursor,
+      // Damaged blocks stay on disk until the kernel rewrites them, which the lab does not model.
+      damage: this.damage,
     };
   }
 

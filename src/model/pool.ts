@@ -10,7 +10,7 @@
 import { assert, unreachable } from './assert.js';
 import { Errno } from './errno.js';
 import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type PoolMode } from './lifecycle.js';
-import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type ThinDevice } from './metadata.js';
+import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 
@@ -155,6 +155,12 @@ export class ThinPool {
   private requeuePending = false;
   private env: PoolEnvironment;
   private dataDev: PoolDataDevice;
+  /**
+   * Damaged metadata blocks this pool has already read once. The block manager keeps a block
+   * whose validation failed in its cache, so a later lookup fails at once in the mapping path
+   * instead of being deferred to the worker, which is where "process_cell" is logged.
+   */
+  private readonly damagedBlocksRead = new Set<number>();
 
   constructor(name: string, md: ThinMetadata, table: PoolTable, env: PoolEnvironment, dataDev: PoolDataDevice) {
     this.name = name;
@@ -481,8 +487,18 @@ export class ThinPool {
   // ------------------------------------------------------------------ allocation
 
   /** alloc_data_block(): the low-water event, the commit when nothing is free, OODS on ENOSPC. */
-  private allocDataBlock(): number | 'nospace' | 'error' {
+  private allocDataBlock(caller = 'provision_block'): number | 'nospace' | 'error' {
     assert(this.mode === 'write', 'allocation only in write mode');
+    const damaged = this.md.damage?.allocation ?? null;
+    if (damaged !== null) {
+      // The space map reads a damaged index node or bitmap: the allocation fails, and with it the
+      // transaction (needs_check, read-only), as fixtures/kernel/74-76 show.
+      this.readDamagedBlock(damaged.failure);
+      for (const line of damaged.after) this.env.log(line);
+      this.metadataOperationFailed('dm_pool_alloc_data_block', -damaged.failure.errno);
+      this.env.log(`thin: ${caller}: alloc_data_block() failed: error = -${damaged.failure.errno}`);
+      return 'error';
+    }
     let free = this.md.spaceMap.nrFree;
     this.checkLowWaterMark(free);
     if (free === 0) {
@@ -506,6 +522,47 @@ export class ThinPool {
       if (!this.commit()) return 'error';
     }
     return block;
+  }
+
+  // ------------------------------------------------------------------ damaged metadata
+
+  /** The failure of the first damaged range holding `key`, if any. */
+  private static failureAt(ranges: readonly DamagedKeys[] | undefined, key: number): MetadataBlockFailure | null {
+    return ranges?.find((r) => key >= r.low && key < r.high)?.failure ?? null;
+  }
+
+  /** Reading the details of device `id` meets a damaged node (thin open, create_thin). */
+  detailsFailure(id: number): MetadataBlockFailure | null {
+    return ThinPool.failureAt(this.md.damage?.details, id);
+  }
+
+  /** A lookup of `vb` in device `id`'s mappings meets a damaged node of either level. */
+  private mappingFailure(id: number, vb: number): MetadataBlockFailure | null {
+    const damage = this.md.damage;
+    if (damage === null) return null;
+    return ThinPool.failureAt(damage.top, id) ?? ThinPool.failureAt(damage.bottom.get(id), vb);
+  }
+
+  /** The walk down the rightmost path (the highest mapped block) meets a damaged node. */
+  private highestFailure(id: number): MetadataBlockFailure | null {
+    const damage = this.md.damage;
+    if (damage === null) return null;
+    return ThinPool.failureAt(damage.top, id) ?? damage.bottom.get(id)?.find((r) => r.rightmost)?.failure ?? null;
+  }
+
+  /** Logs what the validator logs each time it refuses the block. */
+  private readDamagedBlock(failure: MetadataBlockFailure): void {
+    for (const line of failure.lines) this.env.log(line);
+  }
+
+  /** A bio's mapping lookup failed on a damaged node: the bio gets EIO (dm-thin.c thin_bio_map, process_cell). */
+  private lookupFailed(failure: MetadataBlockFailure): number {
+    this.readDamagedBlock(failure);
+    if (!this.damagedBlocksRead.has(failure.block)) {
+      this.damagedBlocksRead.add(failure.block);
+      this.env.log(`thin: process_cell: dm_thin_find_block() failed: error = -${failure.errno}`);
+    }
+    return Errno.EIO;
   }
 
   private checkLowWaterMark(free: number): void {
@@ -578,7 +635,13 @@ export class ThinPool {
         break;
       case 'release_metadata_snap':
         r = this.checkArgCount(argv, 1);
-        if (r === 0) {
+        const heldDamage = this.md.damage?.heldRoot ?? null;
+        if (r === 0 && this.md.heldRoot !== null && heldDamage !== null) {
+          // Releasing reads the snapshot's superblock copy, which fails sb_check (fixture 79).
+          for (const line of heldDamage.lines) this.env.log(line);
+          this.env.log('thin: release_metadata_snap message failed.');
+          r = heldDamage.errno;
+        } else if (r === 0) {
           r = this.resultErrno(this.md.releaseMetadataSnap());
           if (r !== 0) {
             this.env.log('thin metadata: No pool metadata snapshot found: nothing to release.');
@@ -621,10 +684,36 @@ export class ThinPool {
     if (r !== 0) return r;
     const id = this.readDevId(argv[1]!);
     if (id === null) return Errno.EINVAL;
+    const damaged = this.createThinFailure(id);
+    if (damaged !== 0) {
+      this.env.log(`thin: Creation of new thinly-provisioned device with id ${argv[1]} failed.`);
+      return damaged;
+    }
     const created = this.md.createThin(id);
     if (!created.ok) {
       this.env.log(`thin: Creation of new thinly-provisioned device with id ${argv[1]} failed.`);
       return created.errno;
+    }
+    return 0;
+  }
+
+  /**
+   * create_thin on damaged trees (dm-thin-metadata.c __create_thin): the details lookup, the
+   * insert into the top-level tree, then the details lookup of __open_device; when that fails,
+   * undoing the insert cannot decrement the new root's count (fixtures/kernel/71, 73).
+   */
+  private createThinFailure(id: number): number {
+    const details = this.detailsFailure(id);
+    if (details !== null) {
+      this.readDamagedBlock(details);
+      this.readDamagedBlock(details);
+      this.env.log('space map common: unable to decrement block');
+      return details.errno;
+    }
+    const top = ThinPool.failureAt(this.md.damage?.top, id);
+    if (top !== null) {
+      this.readDamagedBlock(top);
+      return top.errno;
     }
     return 0;
   }
@@ -724,6 +813,8 @@ export class ThinPool {
       const vb = Math.floor(s / bs);
       const off = s - vb * bs;
       const n = Math.min(bs - off, count - i);
+      const failure = this.mappingFailure(dev.id, vb);
+      if (failure !== null) return this.lookupFailed(failure);
       const block = dev.table.lookupData(vb);
       if (block < 0) {
         const r = this.readOrigin(origin, s, n);
@@ -833,6 +924,8 @@ export class ThinPool {
   private processWrite(bio: Bio): BioOutcome {
     const { device: dev, vb, offsetSectors: off, tokens, origin } = bio;
     const bs = this.dataBlockSizeSectors;
+    const failure = this.mappingFailure(dev.id, vb);
+    if (failure !== null) return this.lookupFailed(failure);
     const mapped = dev.table.lookupData(vb);
     const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
     if (mapped >= 0 && !shared) {
@@ -840,7 +933,7 @@ export class ThinPool {
       return r.ok ? DONE : r.errno;
     }
     if (this.mode !== 'write') return this.unserviceable(bio);
-    const block = this.allocDataBlock();
+    const block = this.allocDataBlock(mapped >= 0 ? 'break_sharing' : 'provision_block');
     if (block === 'error') return Errno.EIO;
     if (block === 'nospace') return this.unserviceable(bio);
     const whole = off === 0 && tokens.length === bs;
@@ -866,7 +959,7 @@ export class ThinPool {
     }
     const written = this.dataDev.write(block * bs + off, tokens, 0, tokens.length);
     if (!written.ok) {
-      this.md.spaceMap.decrement(block);
+      this.md.dropDataRef(block);
       return written.errno;
     }
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
@@ -910,6 +1003,12 @@ export class ThinPool {
   /** `dmsetup status` of a thin on this pool (after `0 <len> thin `). */
   thinStatus(dev: ThinDevice): string {
     if (this.mode === 'fail') return 'Fail';
+    const failure = this.highestFailure(dev.id);
+    if (failure !== null) {
+      this.readDamagedBlock(failure);
+      this.env.log(`thin: dm_thin_get_highest_mapped_block returned -${failure.errno}`);
+      return 'Error';
+    }
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.details.mappedBlocks;
     if (mapped === 0) return '0 -';

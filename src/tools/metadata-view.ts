@@ -5,6 +5,7 @@
  * the reason), and thin_dump --repair must dump whatever is still readable. So this module walks
  * the trees itself and hands every damaged subtree to a callback with its key range.
  */
+import { checkBtreeNode, type NodeProblem } from '../format/btree-node.js';
 import { dmChecksum } from '../format/crc32c.js';
 import {
   BITMAP_CSUM_XOR,
@@ -185,21 +186,10 @@ export class MetadataBytes {
   }
 
   private nodeProblem(block: number, depth: number, valueSize: number, visited: Set<number>): string | null {
-    const basic = this.blockProblem(block, BTREE_CSUM_XOR, 'btree node');
-    if (basic !== null) return basic;
-    if (depth > 16 || visited.has(block)) return `btree loop at block ${block}`;
-    const at = block * BLOCK_SIZE;
-    const dv = this.dv;
-    const flags = dv.getUint32(at + NODE.flags, true);
-    if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) return `bad flags in btree node (block ${block})`;
-    if (getU64(dv, at + NODE.blocknr) !== block) return `blocknr mismatch in btree node (block ${block})`;
-    const max = dv.getUint32(at + NODE.maxEntries, true);
-    const nr = dv.getUint32(at + NODE.nrEntries, true);
-    const vsize = dv.getUint32(at + NODE.valueSize, true);
-    const expected = flags === LEAF_NODE ? valueSize : ROOT_VALUE_SIZE;
-    if (vsize !== expected) return `value size mismatch in btree node (block ${block})`;
-    if (max > maxEntries(vsize) || max % 3 !== 0 || nr > max) return `bad nr_entries in btree node (block ${block})`;
-    return null;
+    const checked = checkBtreeNode(this.bytes, this.dv, block, valueSize, depth === 0);
+    const early = !checked.ok && (checked.problem.code === 'out-of-bounds' || checked.problem.code === 'checksum');
+    if (!early && (depth > 16 || visited.has(block))) return `btree loop at block ${block}`;
+    return checked.ok ? null : thinCheckWords(block, checked.problem);
   }
 
   details(root: number, onDamage: (d: TreeDamage) => void): Map<number, DetailsValue> {
@@ -295,6 +285,30 @@ export class MetadataBytes {
     const blocks: number[] = [];
     this.walkBtree(root, valueSize, () => undefined, () => undefined, (b) => blocks.push(b));
     return blocks;
+  }
+}
+
+/** A node problem as thin_check 0.9.0 words it (the out-of-bounds line really ends in a newline). */
+function thinCheckWords(block: number, p: NodeProblem): string {
+  switch (p.code) {
+    case 'out-of-bounds':
+      return `block out of bounds (${block} >= ${p.nrBlocks})\n`;
+    case 'checksum':
+      return `bad checksum in btree node (block ${block})`;
+    case 'flags':
+      return `bad flags in btree node (block ${block})`;
+    case 'blocknr':
+      return `blocknr mismatch in btree node (block ${block})`;
+    case 'value-size':
+      return `value size mismatch in btree node (block ${block})`;
+    case 'too-few-entries':
+      return `too few entries in btree_node: ${p.nrEntries}, expected at least ${Math.floor(p.maxEntries / 3)} (block ${block}, max_entries = ${p.maxEntries})`;
+    case 'keys-out-of-order':
+      return `keys are out of order, ${p.next} <= ${p.previous} (block ${block})`;
+    case 'key-too-large':
+      return `key too large in btree node (block ${block})`;
+    default:
+      return `bad nr_entries in btree node (block ${block})`;
   }
 }
 

@@ -5,7 +5,7 @@
  * short form merges adjacent ranges of one kind, the --verbose form groups them in elements.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { mappingRuns } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE, printedHelpOrVersion } from './usage.js';
@@ -115,11 +115,8 @@ export function thinDelta(env: ToolEnv, args: readonly string[]): number {
     io.err(`${msg}\n${THIN_DELTA_USAGE}`);
     return 1;
   };
-  const parsed = getoptLong('thin_delta', args, 'hVm::', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_DELTA_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_delta', args, 'hVm::', LONGS, THIN_DELTA_USAGE, io);
+  if (parsed === null) return 1;
   let snap1: number | null = null;
   let snap2: number | null = null;
   let verbose = false;

@@ -10,7 +10,7 @@
  * subtrees are skipped silently.
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { RunMerger, type MappingRun, type MetadataBytes, type DetailsValue, type RawSuperblock, type TreeDamage } from './metadata-view.js';
 import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
 import { THIN_DUMP_USAGE, printedHelpOrVersion } from './usage.js';
@@ -113,11 +113,8 @@ export function uuidText(bytes: Uint8Array, block: number): string {
 
 export function thinDump(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_dump', args, 'hm::o:f:rV', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_DUMP_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_dump', args, 'hm::o:f:rV', LONGS, THIN_DUMP_USAGE, io);
+  if (parsed === null) return 1;
   let format = 'xml';
   let repair = false;
   let snap: { block: number | null } | null = null;

@@ -5,7 +5,7 @@
  * trees, not from the data space map), and sizes use 0.9.0's `format_disk_unit` rounding.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import type { DetailsValue, MetadataBytes } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE, printedHelpOrVersion } from './usage.js';
@@ -48,11 +48,8 @@ const needsExclusive = (f: Field): boolean => /EXCLUSIVE|SHARED/.test(f);
 
 export function thinLs(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_ls', args, 'hmo:V', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_LS_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_ls', args, 'hmo:V', LONGS, THIN_LS_USAGE, io);
+  if (parsed === null) return 1;
   let fields = DEFAULT_FIELDS;
   let headers = true;
   let snap = false;

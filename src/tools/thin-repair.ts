@@ -6,7 +6,7 @@
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { checkOutput, writeImage, type BuiltDevice } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
@@ -24,11 +24,8 @@ const LONGS = [
 
 export function thinRepair(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_repair', args, 'hi:o:V', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_REPAIR_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_repair', args, 'hi:o:V', LONGS, THIN_REPAIR_USAGE, io);
+  if (parsed === null) return 1;
   let input: string | null = null;
   let output: string | null = null;
   for (const o of parsed.options) {

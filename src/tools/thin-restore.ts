@@ -5,7 +5,7 @@
  * leaves unusable metadata behind, as the real one does), and expat's parse errors and the
  * restorer's own errors are worded as 0.9.0 words them.
  */
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { checkOutput, wipeSuperblock, writeImage, type BuiltDevice, type BuiltSuperblock } from './metadata-output.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE, printedHelpOrVersion } from './usage.js';
@@ -105,11 +105,8 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
 
 export function thinRestore(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_restore', args, 'hi:o:qV', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_RESTORE_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_restore', args, 'hi:o:qV', LONGS, THIN_RESTORE_USAGE, io);
+  if (parsed === null) return 1;
   let input: string | null = null;
   let output: string | null = null;
   for (const o of parsed.options) {

@@ -4,7 +4,7 @@
  * runs are then printed in data block order. 0.9.0 prints its errors without a final newline.
  */
 import { cppSort } from './cpp-sort.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_RMAP_USAGE, printedHelpOrVersion } from './usage.js';
 
@@ -34,11 +34,8 @@ export function parseRegion(text: string): Region | string {
 
 export function thinRmap(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
-  const parsed = getoptLong('thin_rmap', args, 'hV', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_RMAP_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_rmap', args, 'hV', LONGS, THIN_RMAP_USAGE, io);
+  if (parsed === null) return 1;
   const regions: Region[] = [];
   for (const o of parsed.options) {
     if (printedHelpOrVersion(o.key, io, THIN_RMAP_USAGE)) return 0;

@@ -5,7 +5,7 @@
  * failed" on a device that refuses discards (the lab's ram disks).
  */
 import { lookupPath } from '../shell/context.js';
-import { getoptLong } from './getopt.js';
+import { toolOptions } from './getopt.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE, printedHelpOrVersion } from './usage.js';
 
@@ -19,11 +19,8 @@ const LONGS = [
 
 export function thinTrim(env: ToolEnv, args: readonly string[]): number {
   const { io, ctx } = env;
-  const parsed = getoptLong('thin_trim', args, 'hV', LONGS);
-  if (!parsed.ok) {
-    io.err(parsed.message + THIN_TRIM_USAGE);
-    return 1;
-  }
+  const parsed = toolOptions('thin_trim', args, 'hV', LONGS, THIN_TRIM_USAGE, io);
+  if (parsed === null) return 1;
   let metadataDev: string | null = null;
   let dataDev: string | null = null;
   for (const o of parsed.options) {

@@ -1,0 +1,70 @@
+/**
+ * The one validator of a btree node, shared by the strict reader (metadata-reader.ts, which stops
+ * at the first problem) and the tools' tolerant view (tools/metadata-view.ts, which reports it as
+ * thin_check 0.9.0 words it and walks on). It checks what a node says about itself: the block
+ * exists, its checksum and block number, its flags, value size, max_entries and nr_entries, that a
+ * node below the root is at least a third full, and that its keys go strictly up. What depends on
+ * the tree around it (the parent's key range, loops, depth) is the walker's job.
+ */
+import { dmChecksum } from './crc32c.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR, getU64, INTERNAL_NODE, LEAF_NODE, maxEntries, NODE, ROOT_VALUE_SIZE } from './layout.js';
+
+export interface NodeHeader {
+  readonly block: number;
+  readonly leaf: boolean;
+  readonly nrEntries: number;
+  readonly maxEntries: number;
+  /** The size of this node's values: the tree's value size in a leaf, 8 (a block) inside. */
+  readonly valueSize: number;
+}
+
+/** Why a node cannot be used, with what each caller needs to word it. */
+export type NodeProblem =
+  | { readonly code: 'out-of-bounds'; readonly nrBlocks: number }
+  | { readonly code: 'checksum' }
+  | { readonly code: 'blocknr'; readonly found: number }
+  | { readonly code: 'flags'; readonly flags: number }
+  | { readonly code: 'value-size'; readonly found: number; readonly expected: number }
+  | { readonly code: 'max-entries-too-large' | 'max-entries-not-divisible' | 'too-many-entries'; readonly maxEntries: number; readonly nrEntries: number }
+  | { readonly code: 'too-few-entries'; readonly nrEntries: number; readonly maxEntries: number }
+  | { readonly code: 'empty-internal' }
+  | { readonly code: 'key-too-large'; readonly index: number }
+  | { readonly code: 'keys-out-of-order'; readonly previous: number; readonly next: number };
+
+export type NodeCheck = { readonly ok: true; readonly node: NodeHeader } | { readonly ok: false; readonly block: number; readonly problem: NodeProblem };
+
+/**
+ * Checks the node at `block` of a tree whose leaves hold `valueSize`-byte values. `isRoot` lifts
+ * the one-third-full rule, which the kernel keeps for every node but the root.
+ */
+export function checkBtreeNode(bytes: Uint8Array, dv: DataView, block: number, valueSize: number, isRoot: boolean): NodeCheck {
+  const bad = (problem: NodeProblem): NodeCheck => ({ ok: false, block, problem });
+  const nrBlocks = Math.floor(bytes.length / BLOCK_SIZE);
+  if (block < 0 || block >= nrBlocks) return bad({ code: 'out-of-bounds', nrBlocks });
+  const at = block * BLOCK_SIZE;
+  if (dv.getUint32(at + NODE.csum, true) !== dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR)) return bad({ code: 'checksum' });
+  const flags = dv.getUint32(at + NODE.flags, true);
+  if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) return bad({ code: 'flags', flags });
+  const blocknr = getU64(dv, at + NODE.blocknr);
+  if (blocknr !== block) return bad({ code: 'blocknr', found: blocknr });
+  const leaf = flags === LEAF_NODE;
+  const nr = dv.getUint32(at + NODE.nrEntries, true);
+  const max = dv.getUint32(at + NODE.maxEntries, true);
+  const vsize = dv.getUint32(at + NODE.valueSize, true);
+  const expected = leaf ? valueSize : ROOT_VALUE_SIZE;
+  if (vsize !== expected) return bad({ code: 'value-size', found: vsize, expected });
+  if (max > maxEntries(vsize)) return bad({ code: 'max-entries-too-large', maxEntries: max, nrEntries: nr });
+  if (max % 3 !== 0) return bad({ code: 'max-entries-not-divisible', maxEntries: max, nrEntries: nr });
+  if (nr > max) return bad({ code: 'too-many-entries', maxEntries: max, nrEntries: nr });
+  if (!isRoot && nr < Math.floor(max / 3)) return bad({ code: 'too-few-entries', nrEntries: nr, maxEntries: max });
+  if (!leaf && nr === 0) return bad({ code: 'empty-internal' });
+  const keyBase = at + NODE.header;
+  let previous = -1;
+  for (let i = 0; i < nr; i++) {
+    const key = getU64(dv, keyBase + i * 8);
+    if (key < 0) return bad({ code: 'key-too-large', index: i });
+    if (key <= previous) return bad({ code: 'keys-out-of-order', previous, next: key });
+    previous = key;
+  }
+  return { ok: true, node: { block, leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } };
+}
