@@ -60,6 +60,8 @@ export interface MetadataImage {
   readonly heldRoot: HeldMetadataSnapshot | null;
   readonly generation: number;
   readonly metadataCursor: number;
+  /** Data blocks allocated for a write that failed on the data device: counted, mapped by no one. */
+  readonly leakedDataBlocks?: readonly number[];
 }
 
 /** A metadata snapshot taken by `reserve_metadata_snap`: the trees as they were, read-only. */
@@ -78,6 +80,8 @@ export class ThinMetadata implements PageAccounting {
   time = 0;
   transactionId = 0n;
   needsCheck = false;
+  /** needs_check is set in memory, but the superblock that carries it has not reached the disk. */
+  needsCheckUnwritten = false;
   metadataNrBlocks: number;
   heldRoot: HeldMetadataSnapshot | null = null;
   readonly spaceMap: DataSpaceMap;
@@ -97,6 +101,13 @@ export class ThinMetadata implements PageAccounting {
    * shadows.
    */
   metadataCursor: number;
+  /**
+   * Data blocks the kernel allocated for a write the data device then failed: the space map counts
+   * them but no mapping points at them (fixtures/kernel/60-data-flakey), until a repair rebuilds
+   * the space map from the mappings. Part of the transaction: a crash or an abort takes them back.
+   */
+  leakedDataBlocks: number[] = [];
+  private committedLeakedDataBlocks: number[] = [];
 
   private committedTime = 0;
   private committedTransactionId = 0n;
@@ -143,6 +154,8 @@ export class ThinMetadata implements PageAccounting {
     md.committedTransactionId = image.transactionId;
     md.needsCheck = image.needsCheck;
     md.heldRoot = image.heldRoot;
+    md.leakedDataBlocks = [...(image.leakedDataBlocks ?? [])];
+    md.committedLeakedDataBlocks = [...md.leakedDataBlocks];
     // An image read from bytes carries no allocation cursor: start it where the estimate says the
     // used blocks end, as on a fresh format.
     md.metadataCursor = image.metadataCursor;
@@ -374,6 +387,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.commit();
+    this.committedLeakedDataBlocks = [...this.leakedDataBlocks];
     this.committedDevices = new Map(this.devices);
     this.committedTime = this.time;
     this.committedTransactionId = this.transactionId;
@@ -406,6 +420,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.rollback();
+    this.leakedDataBlocks = [...this.committedLeakedDataBlocks];
     this.spaceMap.cursor = 0;
     this.time = this.committedTime;
     this.transactionId = this.committedTransactionId;
@@ -433,11 +448,12 @@ export class ThinMetadata implements PageAccounting {
       dataBlockSizeSectors: this.dataBlockSizeSectors,
       nrDataBlocks: this.spaceMap.nrBlocks,
       metadataNrBlocks: this.committedMetadataNrBlocks,
-      needsCheck: this.needsCheck,
+      needsCheck: this.needsCheck && !this.needsCheckUnwritten,
       devices,
       refcounts: this.spaceMap.committedCopy(),
       heldRoot: this.heldRoot,
       generation: this.generation,
+      leakedDataBlocks: [...this.committedLeakedDataBlocks],
       metadataCursor: this.metadataCursor,
     };
   }
