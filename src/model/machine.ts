@@ -243,7 +243,8 @@ export class Machine {
         if (wake !== null && wake < next) next = wake;
       }
       if (next > limitMs) {
-        if (Number.isFinite(limitMs)) this.clockMs = limitMs;
+        // A slow commit may have carried the clock past the limit: it never goes back.
+        if (Number.isFinite(limitMs)) this.clockMs = Math.max(this.clockMs, limitMs);
         return done();
       }
       this.clockMs = Math.max(this.clockMs, next);
@@ -1075,8 +1076,9 @@ export class Machine {
       metadataDeviceWorks: () => this.deviceWorks(metadataDev),
       metadataDeviceReads: () => this.deviceWorks(metadataDev, 'read'),
       metadataCommitWritten: () => {
-        // A commit writes the changed blocks, then the superblock after a flush: two writes in a row.
-        this.ioDelayOwedMs += 2 * this.writeDelayMs(metadataDev);
+        // A commit writes the changed blocks, then the superblock after a flush: two writes in a
+        // row, during which the pool's worker does nothing else, so the clock moves at once.
+        this.clockMs += 2 * this.writeDelayMs(metadataDev);
       },
       metadataDeviceSectors: () => this.sizeSectors(metadataDev),
     };
@@ -1164,6 +1166,10 @@ export class Machine {
 
   /** After a snapshot is restored: give every pool its environment again (closures are not stored). */
   rewire(): void {
+    // Checkpoints written before lab faults existed carry no fault fields: they had none.
+    for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
+    this.ioDelayOwedMs ??= 0;
+    for (const pool of this.poolRefs.keys()) pool.md.leakedDataBlocks ??= [];
     for (const [pool, dev] of this.poolTargets) {
       const t = dev.live?.type === 'thin-pool' && dev.live.pool === pool ? dev.live : dev.inactive;
       if (t?.type !== 'thin-pool') continue;

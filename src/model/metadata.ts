@@ -420,7 +420,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.rollback();
-    this.leakedDataBlocks = [...this.committedLeakedDataBlocks];
+    this.leakedDataBlocks = [...(this.committedLeakedDataBlocks ?? [])];
     this.spaceMap.cursor = 0;
     this.time = this.committedTime;
     this.transactionId = this.committedTransactionId;
@@ -453,7 +453,7 @@ export class ThinMetadata implements PageAccounting {
       refcounts: this.spaceMap.committedCopy(),
       heldRoot: this.heldRoot,
       generation: this.generation,
-      leakedDataBlocks: [...this.committedLeakedDataBlocks],
+      leakedDataBlocks: [...(this.committedLeakedDataBlocks ?? [])],
       metadataCursor: this.metadataCursor,
     };
   }

@@ -475,7 +475,8 @@ export class ThinPool {
       for (const t of waiters) t.complete(Errno.EIO);
       return;
     }
-    this.lastCommitMs = now;
+    // The kernel stamps the commit when it is done, which a slow metadata device makes later.
+    this.lastCommitMs = this.env.nowMs();
     for (const t of waiters) t.complete(DONE);
   }
 
