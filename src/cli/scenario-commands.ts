@@ -9,7 +9,8 @@ import type { LabEvent } from '../events/lab-events.js';
 import { History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
-import { bisect, BisectExprError, describeCheck, parseBisectExpr, poolLines } from '../scenarios/bisect.js';
+import { bisect, BisectExprError, describeCheck, parseBisectExpr, parseInvariantName, poolLines } from '../scenarios/bisect.js';
+import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
 import { loadScenario } from './scenario-files.js';
 import { runScenario, type EventSink } from '../scenarios/run.js';
@@ -93,6 +94,8 @@ function branchSink(h: History, branch: string): EventSink {
 
 export interface BisectArgs {
   readonly expect?: string;
+  /** A named invariant (src/model/named-invariants.ts) instead of an expectation. */
+  readonly invariant?: string;
   /** The position to search up to (default: the end of the branch), where the expectation must fail. */
   readonly end?: string;
   readonly branch?: string;
@@ -101,10 +104,13 @@ export interface BisectArgs {
 
 /** `thinlab bisect --expect EXPR`: prints the last good and first bad positions side by side. */
 export async function bisectCommand(h: History, args: BisectArgs, io: Output): Promise<number> {
-  if (args.expect === undefined) throw new UsageError("bisect needs --expect EXPR, e.g. --expect 'pool_mode pool=write'");
+  if (args.expect === undefined && args.invariant === undefined) {
+    throw new UsageError(`bisect needs --expect EXPR (e.g. --expect 'pool_mode pool=write') or --invariant NAME (${NAMED_INVARIANTS.map((i) => i.name).join(', ')})`);
+  }
+  if (args.expect !== undefined && args.invariant !== undefined) throw new UsageError('bisect takes --expect or --invariant, not both');
   let check;
   try {
-    check = parseBisectExpr(args.expect);
+    check = args.invariant !== undefined ? parseInvariantName(args.invariant) : parseBisectExpr(args.expect!);
   } catch (e) {
     if (e instanceof BisectExprError) throw new UsageError(e.message);
     throw e;
@@ -119,7 +125,8 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   const outcome = await bisect(h, branch, check, args.end === undefined ? undefined : Number(args.end));
   const expr = describeCheck(check);
   if (outcome.kind === 'holds') {
-    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect --expect '${expr}' POS)\n`);
+    const again = check.kind === 'invariant' ? `--invariant ${check.invariant.name}` : `--expect '${expr}'`;
+    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect ${again} POS)\n`);
     return 0;
   }
   const { good, bad } = outcome;
