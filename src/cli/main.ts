@@ -22,7 +22,7 @@ import {
   whatIfCommand,
   type Output,
 } from './history-commands.js';
-import { bisectCommand, runScenariosCommand } from './scenario-commands.js';
+import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -59,6 +59,10 @@ scenarios (docs/scenarios.md)
   bisect --invariant NAME [POS]  the same for a named invariant: pool, writable, no-needs-check,
                             free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed
 
+explaining a symptom
+  explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
+                            state it means and the scenarios that reproduce it (--json; --scenarios DIR)
+
 where the history lives
   --db PATH                 a SQLite file (default ./thinlab.db)
   --store URL               sqlite:PATH or kurrentdb://host:port?tls=false (or THINLAB_STORE)
@@ -70,7 +74,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect', '--invariant', '--at', '--inject']);
+const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect', '--invariant', '--at', '--inject', '--scenarios']);
 const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
 
 function parseArgs(argv: string[]): Parsed {
@@ -195,6 +199,12 @@ async function main(argv: string[]): Promise<number> {
     case 'replay':
       await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
       return 0;
+    case 'explain': {
+      // The library of this checkout, found from the code like the demo's script, so the symptoms
+      // are matched against the scenarios that ship with it.
+      const library = stringFlag(p, '--scenarios') ?? fileURLToPath(new URL('../../scenarios', import.meta.url));
+      return explainCommand({ symptom: p.positional.join(' '), library, json: p.flags.has('--json') }, io);
+    }
     case 'whatif': {
       const where = whereFlag(p);
       const at = stringFlag(p, '--at');
