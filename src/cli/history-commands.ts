@@ -248,10 +248,16 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   const d = r.firstDifference;
   if (d === null) io.out(`output: every command after position ${r.at} printed the same as in ${from}\n`);
   else {
-    io.out(`first difference: ${from}@${d.originalPosition} = ${r.name}@${d.whatIfPosition} (${r.differingCommands} command${r.differingCommands === 1 ? '' : 's'} printed something else)\n`);
+    const n = r.differences.length;
+    io.out(`first difference: ${from}@${d.originalPosition} = ${r.name}@${d.whatIfPosition} (${n} command${n === 1 ? '' : 's'} printed something else)\n`);
     io.out(`  $ ${d.command.replace(/\n+$/, '').replace(/\n/g, '\n    ')}\n`);
     io.out(`  ${from} printed (exit ${d.originalStatus}):\n${quote(d.original)}`);
     io.out(`  ${r.name} printed (exit ${d.whatIfStatus}):\n${quote(d.whatIf)}`);
+    if (n > 1) {
+      io.out('  then also:\n');
+      for (const x of r.differences.slice(1, 11)) io.out(`    ${from}@${x.originalPosition} = ${r.name}@${x.whatIfPosition}  ${x.command.split('\n')[0]}\n`);
+      if (n > 11) io.out(`    ... and ${n - 11} more\n`);
+    }
   }
   io.out('\npool modes:\n');
   const modes = (changes: readonly { position: number; pool: string; from: string; to: string }[]): string =>

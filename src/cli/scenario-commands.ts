@@ -4,7 +4,7 @@
  * (one event per shell command, as `thinlab sh` records), so a failure can be opened with
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
-import { basename, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { LabEvent } from '../events/lab-events.js';
 import { History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
@@ -235,7 +235,8 @@ export function explainCommand(args: ExplainArgs, io: Output): number {
     io.out(`\nscenarios that reproduce it (${e.scenarios.length}):\n`);
     for (const m of e.scenarios) {
       const how = m.how === 'symptom' ? `declares the symptom "${m.detail}"` : m.detail;
-      const file = relative(process.cwd(), m.scenario.file);
+      // As the file is named from the library's parent (the checkout): `scenarios/NAME.yaml`.
+      const file = relative(dirname(args.library), m.scenario.file);
       io.out(`  ${file}\n    ${m.scenario.title}\n    ${how}; replay it: thinlab run ${file}\n`);
     }
   }

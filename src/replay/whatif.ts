@@ -60,7 +60,8 @@ export interface WhatIfOutcome {
   readonly originalLength: number;
   readonly whatIfLength: number;
   readonly firstDifference: OutputDifference | null;
-  readonly differingCommands: number;
+  /** Every command that printed something else or ended otherwise, the first included. */
+  readonly differences: readonly OutputDifference[];
   readonly originalModes: readonly ModeChange[];
   readonly whatIfModes: readonly ModeChange[];
   readonly data: readonly DataDifference[];
@@ -128,8 +129,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
   }
 
   let origModes = poolModes(original.shell.machine);
-  let firstDifference: OutputDifference | null = null;
-  let differingCommands = 0;
+  const differences: OutputDifference[] = [];
   for await (const page of h.eventPages(req.branch, req.at, originalLength)) {
     for (const { position, event } of page) {
       original.apply(event, `${req.branch}@${position}`);
@@ -138,8 +138,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
       const o = output(event);
       const w = output(again);
       if (o.output !== w.output || o.status !== w.status) {
-        differingCommands++;
-        firstDifference ??= { originalPosition: position, whatIfPosition: length, command: o.command, original: o.output, whatIf: w.output, originalStatus: o.status, whatIfStatus: w.status };
+        differences.push({ originalPosition: position, whatIfPosition: length, command: o.command, original: o.output, whatIf: w.output, originalStatus: o.status, whatIfStatus: w.status });
       }
       const oNow = poolModes(original.shell.machine);
       modeChanges(origModes, oNow, position, originalModes);
@@ -157,8 +156,8 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
     injectedOutput,
     originalLength,
     whatIfLength: length,
-    firstDifference,
-    differingCommands,
+    firstDifference: differences[0] ?? null,
+    differences,
     originalModes,
     whatIfModes,
     data: compareThinData(original.shell.machine, alt.shell.machine),
