@@ -3,13 +3,13 @@
  * line of its console blocks, in order, in a fresh directory with the scenario library beside it,
  * and requires the output the page shows; a line `...` in the page stands for any number of lines.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const ROOT = join(import.meta.dirname, '..');
+import { ROOT, runThinlab } from './thinlab-process.js';
+
 const dir = mkdtempSync(join(tmpdir(), 'thinlab-guide-'));
 symlinkSync(join(ROOT, 'scenarios'), join(dir, 'scenarios'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,11 +48,7 @@ describe('docs/guide-incident.md', () => {
     const [first, ...rest] = block.replace(/\n$/, '').split('\n');
     it(`block ${i + 1}: ${first!.slice(0, 90)}`, () => {
       expect(first!.startsWith('$ thinlab ')).toBe(true);
-      const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...words(first!.slice(2)).slice(1)], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, THINLAB_STORE: '' },
-      });
+      const r = runThinlab(words(first!.slice(2)).slice(1), dir);
       expect(r.status).toBe(0);
       // Trailing blank lines are not shown on the page.
       const actual = `${r.stdout}${r.stderr}`.replace(/\n+$/, '').split('\n');

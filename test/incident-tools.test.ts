@@ -3,20 +3,17 @@
  * them, on scenarios of the library: each answer is checked against what the scenario's steps
  * make happen (positions, outputs, data), not against what the tool printed last time.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = join(import.meta.dirname, '..');
+import { ROOT, runThinlab } from './thinlab-process.js';
+
 let dir: string;
 let db: string;
 
-function thinlab(args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, THINLAB_STORE: '' } });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const thinlab = (args: string[]) => runThinlab(args, ROOT);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'thinlab-incident-'));

@@ -12,24 +12,12 @@
  * real command does in one step, and says so in its name.
  */
 import type { CommandIo, ShellContext } from '../shell/context.js';
+import type { FaultKind } from './fault-kind.js';
 import { FILL_FAULT } from './fill-pool.js';
 import { IO_FAULT } from './io-errors.js';
 import { SLOW_COMMIT_FAULT } from './slow-commit.js';
 
-/** One kind of fault: its arguments after the kind's name, and the exit status it ends with. */
-export type FaultHandler = (ctx: ShellContext, args: readonly string[], io: CommandIo) => number;
-
-export interface FaultKind {
-  readonly name: string;
-  /** One line for `fault --help`: the arguments and what the fault does. */
-  readonly usage: string;
-  readonly run: FaultHandler;
-  /**
-   * Checks the arguments without a machine (a scenario file is checked before it runs): what is
-   * wrong with them, or null. Devices are looked up only when the fault runs.
-   */
-  readonly check?: (args: readonly string[]) => string | null;
-}
+export type { FaultHandler, FaultKind } from './fault-kind.js';
 
 /** Every kind `fault` knows, in the order `fault --help` lists them. */
 const FAULT_KINDS: readonly FaultKind[] = [IO_FAULT, SLOW_COMMIT_FAULT, FILL_FAULT];

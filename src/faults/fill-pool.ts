@@ -11,14 +11,20 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { CommandIo, ShellContext } from '../shell/context.js';
-import type { FaultKind } from './fault-command.js';
+import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'POOL BLOCKS|all [ID]';
 /** What the other consumer writes: recognisable when the pool's data device is read. */
 const FILL_BYTE = 0x5a;
 const FIRST_FILL_ID = 1000;
 
-function parseFill(args: readonly string[]): { pool: string; blocks: number | 'all'; id: number | null } | string {
+interface FillRequest {
+  readonly pool: string;
+  readonly blocks: number | 'all';
+  readonly id: number | null;
+}
+
+function parseFill(args: readonly string[]): FillRequest | string {
   if (args.length < 2 || args.length > 3) return `expected 2 or 3 arguments, got ${args.length} (usage: fault fill ${USAGE})`;
   const blocks = args[1] === 'all' ? 'all' : /^[1-9][0-9]*$/.test(args[1]!) ? Number(args[1]) : null;
   if (blocks === null) return `'${args[1]}' is not a number of blocks or 'all'`;
@@ -26,12 +32,7 @@ function parseFill(args: readonly string[]): { pool: string; blocks: number | 'a
   return { pool: args[0]!, blocks, id: args[2] === undefined ? null : Number(args[2]) };
 }
 
-function runFill(ctx: ShellContext, args: readonly string[], io: CommandIo): number {
-  const req = parseFill(args);
-  if (typeof req === 'string') {
-    io.err(`fault fill: ${req}\n`);
-    return 2;
-  }
+function runFill(ctx: ShellContext, req: FillRequest, io: CommandIo): number {
   const m = ctx.machine;
   const dev = m.resolve(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
   const t = dev?.kind === 'dm' ? dev.live : null;
@@ -67,12 +68,9 @@ function runFill(ctx: ShellContext, args: readonly string[], io: CommandIo): num
   return 0;
 }
 
-export const FILL_FAULT: FaultKind = {
-  name: 'fill',
-  usage: `${USAGE}  another consumer (thin ID, default 1000 up) takes BLOCKS free data blocks of POOL`,
-  run: runFill,
-  check: (args) => {
-    const r = parseFill(args);
-    return typeof r === 'string' ? r : null;
-  },
-};
+export const FILL_FAULT: FaultKind = parsedFaultKind(
+  'fill',
+  `${USAGE}  another consumer (thin ID, default 1000 up) takes BLOCKS free data blocks of POOL`,
+  parseFill,
+  runFill,
+);

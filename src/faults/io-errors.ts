@@ -12,7 +12,7 @@
 import type { BlockDev } from '../model/machine.js';
 import type { IoDirection } from '../model/io-faults.js';
 import type { CommandIo, ShellContext } from '../shell/context.js';
-import type { FaultKind } from './fault-command.js';
+import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'DEV START+LEN read|write|rw | clear DEV | list';
 
@@ -41,12 +41,7 @@ function devName(dev: BlockDev): string {
   return dev.kind === 'ram' ? `/dev/${dev.kernelName}` : `/dev/mapper/${dev.name}`;
 }
 
-function runIoFault(ctx: ShellContext, args: readonly string[], io: CommandIo): number {
-  const req = parseIoFault(args);
-  if (typeof req === 'string') {
-    io.err(`fault io: ${req}\n`);
-    return 2;
-  }
+function runIoFault(ctx: ShellContext, req: IoFaultRequest, io: CommandIo): number {
   const m = ctx.machine;
   if (req.action === 'list') {
     const devices: BlockDev[] = [...m.ramdisks, ...m.deviceList()];
@@ -74,12 +69,9 @@ function runIoFault(ctx: ShellContext, args: readonly string[], io: CommandIo): 
   return 0;
 }
 
-export const IO_FAULT: FaultKind = {
-  name: 'io',
-  usage: `${USAGE}   sectors of DEV fail with EIO (like dm-dust); 'list' shows every lab fault`,
-  run: runIoFault,
-  check: (args) => {
-    const r = parseIoFault(args);
-    return typeof r === 'string' ? r : null;
-  },
-};
+export const IO_FAULT: FaultKind = parsedFaultKind(
+  'io',
+  `${USAGE}   sectors of DEV fail with EIO (like dm-dust); 'list' shows every lab fault`,
+  parseIoFault,
+  runIoFault,
+);

@@ -10,7 +10,7 @@
  *   fault slow-commit POOL MS     commits of POOL take MS ms more (0 clears)
  */
 import type { CommandIo, ShellContext } from '../shell/context.js';
-import type { FaultKind } from './fault-command.js';
+import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'POOL MS';
 
@@ -20,12 +20,7 @@ function parseSlowCommit(args: readonly string[]): { pool: string; ms: number } 
   return { pool: args[0]!, ms: Number(args[1]) };
 }
 
-function runSlowCommit(ctx: ShellContext, args: readonly string[], io: CommandIo): number {
-  const req = parseSlowCommit(args);
-  if (typeof req === 'string') {
-    io.err(`fault slow-commit: ${req}\n`);
-    return 2;
-  }
+function runSlowCommit(ctx: ShellContext, req: { pool: string; ms: number }, io: CommandIo): number {
   const dev = ctx.machine.resolve(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
   const t = dev?.kind === 'dm' ? (dev.live ?? dev.inactive) : null;
   if (t?.type !== 'thin-pool') {
@@ -36,12 +31,9 @@ function runSlowCommit(ctx: ShellContext, args: readonly string[], io: CommandIo
   return 0;
 }
 
-export const SLOW_COMMIT_FAULT: FaultKind = {
-  name: 'slow-commit',
-  usage: `${USAGE}            every commit of POOL takes MS ms more (its metadata device is slow; 0 clears)`,
-  run: runSlowCommit,
-  check: (args) => {
-    const r = parseSlowCommit(args);
-    return typeof r === 'string' ? r : null;
-  },
-};
+export const SLOW_COMMIT_FAULT: FaultKind = parsedFaultKind(
+  'slow-commit',
+  `${USAGE}            every commit of POOL takes MS ms more (its metadata device is slow; 0 clears)`,
+  parseSlowCommit,
+  runSlowCommit,
+);
