@@ -8,6 +8,8 @@ import { LabRuntime } from '../replay/lab-runtime.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
 import type { LabEvent } from '../events/lab-events.js';
+import { checkFaultArgs } from '../faults/fault-command.js';
+import { whatIf } from '../replay/whatif.js';
 import { topLevelCommands } from './shell-adapter.js';
 
 export interface Output {
@@ -211,4 +213,66 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   if (io.interactive && length > 10_000) io.err('\n');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   io.out(`replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.shell)}\n`);
+}
+
+export interface WhatIfArgs {
+  readonly branch?: string;
+  readonly at?: string;
+  readonly inject?: string;
+  readonly name?: string;
+  /** ` --db PATH` or ` --store URL` as given, for the commands printed at the end. */
+  readonly where: string;
+}
+
+/**
+ * `thinlab whatif --at POS --inject LINE`: the branch again with LINE inserted after position POS,
+ * on a new branch, and where it diverges from the original (src/replay/whatif.ts).
+ */
+export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): Promise<void> {
+  if (args.inject === undefined || args.inject.trim() === '') throw new UsageError("whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash");
+  const at = parsePosition(args.at, '--at');
+  for (const piece of args.inject.split(/\n|;|&&|\|\|/)) {
+    const words = piece.trim().split(/\s+/);
+    if (words[0] !== 'fault') continue;
+    const wrong = checkFaultArgs(words.slice(1));
+    if (wrong !== null) throw new UsageError(`--inject: ${wrong}`);
+  }
+  const from = await currentBranch(h, args.branch);
+  const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
+  const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
+  const injectedLast = r.at + r.injected;
+  io.out(`what if: ${from} with \`${args.inject.replace(/\n+$/, '').replace(/\n/g, '; ')}\` after position ${r.at}\n`);
+  io.out(`recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`);
+  if (r.injectedOutput !== '') io.out(`the injected command printed:\n${quote(r.injectedOutput)}`);
+  io.out('\n');
+  const d = r.firstDifference;
+  if (d === null) io.out(`output: every command after position ${r.at} printed the same as in ${from}\n`);
+  else {
+    const n = r.differences.length;
+    io.out(`first difference: ${from}@${d.originalPosition} = ${r.name}@${d.whatIfPosition} (${n} command${n === 1 ? '' : 's'} printed something else)\n`);
+    io.out(`  $ ${d.command.replace(/\n+$/, '').replace(/\n/g, '\n    ')}\n`);
+    io.out(`  ${from} printed (exit ${d.originalStatus}):\n${quote(d.original)}`);
+    io.out(`  ${r.name} printed (exit ${d.whatIfStatus}):\n${quote(d.whatIf)}`);
+    if (n > 1) {
+      io.out('  then also:\n');
+      for (const x of r.differences.slice(1, 11)) io.out(`    ${from}@${x.originalPosition} = ${r.name}@${x.whatIfPosition}  ${x.command.split('\n')[0]}\n`);
+      if (n > 11) io.out(`    ... and ${n - 11} more\n`);
+    }
+  }
+  io.out('\npool modes:\n');
+  const modes = (changes: readonly { position: number; pool: string; from: string; to: string }[]): string =>
+    changes.length === 0 ? 'no change' : changes.map((c) => `${c.pool} ${c.from} -> ${c.to} at @${c.position}`).join(', ');
+  io.out(`  ${from.padEnd(Math.max(from.length, r.name.length))}  ${modes(r.originalModes.filter((c) => c.position > r.at))}\n`);
+  io.out(`  ${r.name.padEnd(Math.max(from.length, r.name.length))}  ${modes(r.whatIfModes)}\n`);
+  io.out('\ndata at the end (thin devices read back on both branches):\n');
+  if (r.data.length === 0) io.out('  every thin device reads back the same\n');
+  for (const x of r.data) {
+    io.out(`  ${x.device} bytes ${x.offsetBytes}+${x.lengthBytes}: ${from} ${x.original}, ${r.name} ${x.whatIf}${x.lost ? '  (data lost)' : ''}\n`);
+  }
+  io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
+}
+
+function quote(text: string): string {
+  if (text === '') return '    (nothing)\n';
+  return `${text.replace(/\n$/, '').replace(/^/gm, '    | ')}\n`;
 }

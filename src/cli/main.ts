@@ -19,9 +19,10 @@ import {
   replayCommand,
   rollbackCommand,
   UsageError,
+  whatIfCommand,
   type Output,
 } from './history-commands.js';
-import { bisectCommand, runScenariosCommand } from './scenario-commands.js';
+import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -43,6 +44,10 @@ time travel (on the head branch unless --branch NAME)
   branches                  list the branches; * marks the head
   checkout BRANCH           make BRANCH the head
   diff A B                  compare two moments: POS, BRANCH or BRANCH@POS
+  whatif --at POS --inject LINE [--name N]  the branch again with LINE (a fault, crash, any
+                            command) inserted after POS, on a new branch; prints the first
+                            output that differs, the pool modes on both, and data that reads back
+                            differently at the end
   replay                    rebuild the branch from its first event, checking each one
 
 scenarios (docs/scenarios.md)
@@ -51,6 +56,12 @@ scenarios (docs/scenarios.md)
      --json                 a machine-readable result      --no-record   do not touch the database
   bisect --expect EXPR [POS]  the first position (up to POS) where EXPR stops holding, e.g.
                             'pool_mode pool=write', 'used_data_blocks pool<8', 'invariants'
+  bisect --invariant NAME [POS]  the same for a named invariant: pool, writable, no-needs-check,
+                            free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed
+
+explaining a symptom
+  explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
+                            state it means and the scenarios that reproduce it (--json; --scenarios DIR)
 
 where the history lives
   --db PATH                 a SQLite file (default ./thinlab.db)
@@ -63,7 +74,7 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect']);
+const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect', '--invariant', '--at', '--inject', '--scenarios']);
 const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
 
 function parseArgs(argv: string[]): Parsed {
@@ -94,6 +105,11 @@ const io: Output = {
   err: (text) => process.stderr.write(text),
   interactive: process.stderr.isTTY === true,
 };
+
+/** The database as the user named it (` --db PATH`), so the commands printed can be pasted as they are. */
+function whereFlag(p: Parsed): string {
+  return stringFlag(p, '--store') !== undefined ? ` --store ${stringFlag(p, '--store')}` : stringFlag(p, '--db') !== undefined ? ` --db ${stringFlag(p, '--db')}` : '';
+}
 
 function storeUrl(p: Parsed): string {
   return stringFlag(p, '--store') ?? (stringFlag(p, '--db') !== undefined ? `sqlite:${stringFlag(p, '--db')}` : undefined) ?? process.env.THINLAB_STORE ?? 'sqlite:thinlab.db';
@@ -183,16 +199,31 @@ async function main(argv: string[]): Promise<number> {
     case 'replay':
       await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
       return 0;
+    case 'explain': {
+      // The library of this checkout, found from the code like the demo's script, so the symptoms
+      // are matched against the scenarios that ship with it.
+      const library = stringFlag(p, '--scenarios') ?? fileURLToPath(new URL('../../scenarios', import.meta.url));
+      return explainCommand({ symptom: p.positional.join(' '), library, json: p.flags.has('--json') }, io);
+    }
+    case 'whatif': {
+      const where = whereFlag(p);
+      const at = stringFlag(p, '--at');
+      const inject = stringFlag(p, '--inject');
+      const name = stringFlag(p, '--name');
+      await withHistory(p, (h) => whatIfCommand(h, { ...(branch === undefined ? {} : { branch }), ...(at === undefined ? {} : { at }), ...(inject === undefined ? {} : { inject }), ...(name === undefined ? {} : { name }), where }, io));
+      return 0;
+    }
     case 'run':
     case 'bisect': {
       // The database as the user named it, so the commands printed can be pasted as they are.
-      const where = stringFlag(p, '--store') !== undefined ? ` --store ${stringFlag(p, '--store')}` : stringFlag(p, '--db') !== undefined ? ` --db ${stringFlag(p, '--db')}` : '';
+      const where = whereFlag(p);
       if (p.command === 'run') {
         return runScenariosCommand({ files: p.positional, json: p.flags.has('--json'), record: !p.flags.has('--no-record'), ...(branch === undefined ? {} : { branch }), where }, (run) => withHistory(p, run), io);
       }
       const expect = stringFlag(p, '--expect');
+      const invariant = stringFlag(p, '--invariant');
       const end = p.positional[0];
-      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(end === undefined ? {} : { end }), ...(branch === undefined ? {} : { branch }), where }, io));
+      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(invariant === undefined ? {} : { invariant }), ...(end === undefined ? {} : { end }), ...(branch === undefined ? {} : { branch }), where }, io));
     }
     case undefined:
       io.out(USAGE);

@@ -4,14 +4,16 @@
  * (one event per shell command, as `thinlab sh` records), so a failure can be opened with
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
-import { basename } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { LabEvent } from '../events/lab-events.js';
 import { History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
-import { bisect, BisectExprError, describeCheck, parseBisectExpr, poolLines } from '../scenarios/bisect.js';
+import { bisect, BisectExprError, describeCheck, parseBisectExpr, parseInvariantName, poolLines } from '../scenarios/bisect.js';
+import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
-import { loadScenario } from './scenario-files.js';
+import { loadLibrary, loadScenario } from './scenario-files.js';
+import { explain } from '../scenarios/explain.js';
 import { runScenario, type EventSink } from '../scenarios/run.js';
 import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
 import { UsageError, type Output } from './history-commands.js';
@@ -93,6 +95,8 @@ function branchSink(h: History, branch: string): EventSink {
 
 export interface BisectArgs {
   readonly expect?: string;
+  /** A named invariant (src/model/named-invariants.ts) instead of an expectation. */
+  readonly invariant?: string;
   /** The position to search up to (default: the end of the branch), where the expectation must fail. */
   readonly end?: string;
   readonly branch?: string;
@@ -101,10 +105,13 @@ export interface BisectArgs {
 
 /** `thinlab bisect --expect EXPR`: prints the last good and first bad positions side by side. */
 export async function bisectCommand(h: History, args: BisectArgs, io: Output): Promise<number> {
-  if (args.expect === undefined) throw new UsageError("bisect needs --expect EXPR, e.g. --expect 'pool_mode pool=write'");
+  if (args.expect === undefined && args.invariant === undefined) {
+    throw new UsageError(`bisect needs --expect EXPR (e.g. --expect 'pool_mode pool=write') or --invariant NAME (${NAMED_INVARIANTS.map((i) => i.name).join(', ')})`);
+  }
+  if (args.expect !== undefined && args.invariant !== undefined) throw new UsageError('bisect takes --expect or --invariant, not both');
   let check;
   try {
-    check = parseBisectExpr(args.expect);
+    check = args.invariant !== undefined ? parseInvariantName(args.invariant) : parseBisectExpr(args.expect!);
   } catch (e) {
     if (e instanceof BisectExprError) throw new UsageError(e.message);
     throw e;
@@ -119,7 +126,8 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   const outcome = await bisect(h, branch, check, args.end === undefined ? undefined : Number(args.end));
   const expr = describeCheck(check);
   if (outcome.kind === 'holds') {
-    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect --expect '${expr}' POS)\n`);
+    const again = check.kind === 'invariant' ? `--invariant ${check.invariant.name}` : `--expect '${expr}'`;
+    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect ${again} POS)\n`);
     return 0;
   }
   const { good, bad } = outcome;
@@ -190,4 +198,47 @@ function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): str
     }
   }
   return out;
+}
+
+export interface ExplainArgs {
+  readonly symptom: string;
+  /** The library to search, `scenarios/` of this checkout by default. */
+  readonly library: string;
+  readonly json: boolean;
+}
+
+/**
+ * `thinlab explain SYMPTOM`: the pool state a symptom means and the library scenarios that
+ * reproduce it (src/scenarios/explain.ts). Exit 0 when something is known about it, 1 when not.
+ */
+export function explainCommand(args: ExplainArgs, io: Output): number {
+  if (args.symptom.trim() === '') throw new UsageError("explain needs a symptom: a kernel log line, a dmsetup status line or an error message, e.g. thinlab explain 'switching pool to out-of-data-space (queue IO) mode'");
+  const { scenarios, problems } = loadLibrary(args.library);
+  for (const p of problems) io.err(`thinlab: scenario library: ${p}\n`);
+  const e = explain(args.symptom, scenarios);
+  const known = e.meaning !== null || e.scenarios.length > 0;
+  if (args.json) {
+    io.out(`${JSON.stringify({ ...e, scenarios: e.scenarios.map((m) => ({ file: m.scenario.file, title: m.scenario.title, how: m.how, detail: m.detail })), known }, null, 2)}\n`);
+    return known ? 0 : 1;
+  }
+  io.out(`symptom: ${e.symptom}\n`);
+  if (e.source !== null) io.out(`what it is: ${e.source}\n`);
+  if (e.fields.length > 0) {
+    const w = Math.max(...e.fields.map(([k]) => k.length));
+    for (const [k, v] of e.fields) io.out(`  ${k.padEnd(w)}  ${v}\n`);
+  }
+  if (e.meaning !== null) io.out(`what it means: ${e.meaning}\n`);
+  if (e.next !== null) io.out(`what to do: ${e.next}\n`);
+  if (e.meaning === null) io.out('what it means: not a line the lab knows (kernel log lines of dm-thin, dmsetup status lines, Docker and LVM errors of docker-devicemapper.md section 4)\n');
+  if (e.scenarios.length === 0) io.out('\nno scenario in the library reproduces it\n');
+  else {
+    io.out(`\nscenarios that reproduce it (${e.scenarios.length}):\n`);
+    for (const m of e.scenarios) {
+      const how = m.how === 'symptom' ? `declares the symptom "${m.detail}"` : m.detail;
+      // As the file is named from the library's parent (the checkout): `scenarios/NAME.yaml`.
+      const file = relative(dirname(args.library), m.scenario.file);
+      io.out(`  ${file}\n    ${m.scenario.title}\n    ${how}; replay it: thinlab run ${file}\n`);
+    }
+  }
+  return known ? 0 : 1;
 }

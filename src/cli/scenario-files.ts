@@ -2,10 +2,10 @@
  * Reading scenario files from disk (the CLI is the only layer that reads files): the extension
  * picks the format, and a `.sh` scenario brings its `.expected` transcript along.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseScenario, parseShellScenario } from '../scenarios/load.js';
-import { ScenarioInvalid, type Scenario } from '../scenarios/types.js';
+import { formatProblem, ScenarioInvalid, type Scenario } from '../scenarios/types.js';
 
 /** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
 export function loadScenario(file: string): Scenario {
@@ -21,4 +21,25 @@ export function loadScenario(file: string): Scenario {
   }
   if (file.endsWith('.yaml') || file.endsWith('.yml')) return parseScenario(file, text);
   throw new ScenarioInvalid([{ file, line: 0, field: '', message: 'a scenario is a .yaml file, or a .sh file with a .expected transcript beside it' }]);
+}
+
+/** Every scenario file of a directory (the library), sorted by name; problems are collected, not skipped. */
+export function loadLibrary(dir: string): { scenarios: Scenario[]; problems: string[] } {
+  const scenarios: Scenario[] = [];
+  const problems: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => /\.(ya?ml|sh)$/.test(f)).sort();
+  } catch (e) {
+    return { scenarios, problems: [`cannot read the scenario library ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
+  }
+  for (const name of names) {
+    try {
+      scenarios.push(loadScenario(join(dir, name)));
+    } catch (e) {
+      if (!(e instanceof ScenarioInvalid)) throw e;
+      problems.push(...e.problems.map(formatProblem));
+    }
+  }
+  return { scenarios, problems };
 }

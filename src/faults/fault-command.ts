@@ -4,28 +4,37 @@
  * it again at the same point. Each kind lives in its own module; this file only dispatches.
  *
  *   fault metadata KIND [OPTIONS] DEV   damage dm-thin metadata on DEV (src/faults/metadata-damage.ts)
- *   fault io ...                        I/O errors on block ranges (src/faults/io-faults.ts)
+ *   fault io ...                        I/O errors on sector ranges (src/faults/io-errors.ts)
+ *   fault slow-commit POOL MS           a slow metadata device (src/faults/slow-commit.ts)
+ *   fault fill POOL BLOCKS|all [ID]     another consumer takes free data space (src/faults/fill-pool.ts)
  *
  * Real commands have real equivalents (a `flakey` or `error` table); `fault` exists for what no
  * real command does in one step, and says so in its name.
  */
 import type { CommandIo, ShellContext } from '../shell/context.js';
+import type { FaultKind } from './fault-kind.js';
+import { FILL_FAULT } from './fill-pool.js';
+import { IO_FAULT } from './io-errors.js';
 import { METADATA_FAULT } from './metadata-damage.js';
+import { SLOW_COMMIT_FAULT } from './slow-commit.js';
 
-/** One kind of fault: its arguments after the kind's name, and the exit status it ends with. */
-export type FaultHandler = (ctx: ShellContext, args: readonly string[], io: CommandIo) => number;
-
-export interface FaultKind {
-  readonly name: string;
-  /** One line for `fault --help`: the arguments and what the fault does. */
-  readonly usage: string;
-  readonly run: FaultHandler;
-  /** More lines for `fault --help` under the kind's usage (its sub-kinds, say). */
-  readonly details?: readonly string[];
-}
+export type { FaultHandler, FaultKind } from './fault-kind.js';
 
 /** Every kind `fault` knows, in the order `fault --help` lists them. */
-const FAULT_KINDS: readonly FaultKind[] = [METADATA_FAULT];
+const FAULT_KINDS: readonly FaultKind[] = [IO_FAULT, SLOW_COMMIT_FAULT, FILL_FAULT, METADATA_FAULT];
+
+/**
+ * What is wrong with a `fault` command line's arguments (after `fault`), or null when it would
+ * run; for checking scenario files before anything runs.
+ */
+export function checkFaultArgs(args: readonly string[]): string | null {
+  const [name, ...rest] = args;
+  if (name === undefined) return `a fault kind is needed (known: ${FAULT_KINDS.map((k) => k.name).join(', ')})`;
+  if (name === '--help' || name === '-h') return null;
+  const kind = FAULT_KINDS.find((k) => k.name === name);
+  if (kind === undefined) return `unknown fault kind '${name}' (known: ${FAULT_KINDS.map((k) => k.name).join(', ')})`;
+  return kind.check?.(rest) ?? null;
+}
 
 export function faultUsage(): string {
   const lines = ['Usage: fault KIND [ARGS...]', 'Inject a fault into the lab machine (a lab directive; it is recorded and replays).', ''];

@@ -12,7 +12,7 @@ import { DAMAGE_KINDS, damageMetadata, type DamageOptions } from '../format/meta
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { lookupPath, type CommandIo, type ShellContext } from '../shell/context.js';
 import { readInputBytes } from '../tools/tool-io.js';
-import type { FaultKind } from './fault-command.js';
+import type { FaultKind } from './fault-kind.js';
 
 const NUMERIC = ['node', 'dev', 'bitmap', 'block', 'vblock', 'by', 'seed'] as const;
 type NumericOption = (typeof NUMERIC)[number];
@@ -85,4 +85,13 @@ function runMetadataFault(ctx: ShellContext, args: readonly string[], io: Comman
   return 0;
 }
 
-export const METADATA_FAULT: FaultKind = { name: 'metadata', usage: METADATA_USAGE, run: runMetadataFault, details: KINDS_HELP };
+export const METADATA_FAULT: FaultKind = {
+  name: 'metadata',
+  usage: METADATA_USAGE,
+  run: runMetadataFault,
+  details: KINDS_HELP,
+  check: (args) => {
+    const parsed = parseArgs(args);
+    return parsed.ok ? null : parsed.error;
+  },
+};

@@ -15,6 +15,18 @@ import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
 import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
+import {
+  delayTableText,
+  flakeyDownRead,
+  flakeyDownWrite,
+  flakeyIsDown,
+  flakeyTableText,
+  parseDelayArgs,
+  parseFlakeyArgs,
+  type DelayArgs,
+  type FlakeyArgs,
+} from './fault-targets.js';
+import { ioHitsErrorRange, noFaults, type DeviceFaults } from './io-faults.js';
 import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
 import {
   parseDataBlockSize,
@@ -75,12 +87,23 @@ export interface RamDisk {
   openCount: number;
   /** A writeback error the page cache holds until the next fsync reports it (errseq). */
   writebackErrno: number;
+  /** Lab faults on this disk (`fault io`, `fault slow-commit`). */
+  faults: DeviceFaults;
 }
 
 export type Target =
   | { readonly type: 'linear'; readonly lengthSectors: number; readonly dev: BlockDev; readonly offsetSectors: number }
   | { readonly type: 'error'; readonly lengthSectors: number }
   | { readonly type: 'zero'; readonly lengthSectors: number }
+  | { readonly type: 'flakey'; readonly lengthSectors: number; readonly dev: BlockDev; readonly args: FlakeyArgs; readonly startMs: number }
+  | {
+      readonly type: 'delay';
+      readonly lengthSectors: number;
+      readonly args: DelayArgs;
+      readonly read: BlockDev;
+      readonly write: BlockDev;
+      readonly flush: BlockDev;
+    }
   | {
       readonly type: 'thin-pool';
       readonly lengthSectors: number;
@@ -110,6 +133,8 @@ export interface DmDevice {
   eventNr: number;
   /** A writeback error the page cache holds until the next fsync reports it (errseq). */
   writebackErrno: number;
+  /** Lab faults on this device (`fault io`, `fault slow-commit`). */
+  faults: DeviceFaults;
 }
 
 export type BlockDev = RamDisk | DmDevice;
@@ -188,13 +213,18 @@ export class Machine {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
+  /**
+   * Milliseconds of I/O delay (dm-delay, a slow commit) that the command running now has to wait
+   * for; the shell lets that much simulated time pass when the command ends.
+   */
+  ioDelayOwedMs = 0;
   /** Counts device-mapper operations and pool lifecycle decisions: `lifecycleEpoch`. */
   private dmOperations = 0;
 
   constructor(config: MachineConfig) {
     const sizesKb = typeof config.ramdiskKb === 'number' ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb) : config.ramdiskKb;
     sizesKb.forEach((kb, i) => {
-      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0 });
+      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0, faults: noFaults() });
     });
   }
 
@@ -238,11 +268,15 @@ export class Machine {
         if (wake !== null && wake < next) next = wake;
       }
       if (next > limitMs) {
-        if (Number.isFinite(limitMs)) this.clockMs = limitMs;
+        // A slow commit may have carried the clock past the limit: it never goes back.
+        if (Number.isFinite(limitMs)) this.clockMs = Math.max(this.clockMs, limitMs);
         return done();
       }
       this.clockMs = Math.max(this.clockMs, next);
+      // The commits the pools' timers make are waited for by no command.
+      const owed = this.ioDelayOwedMs;
       for (const pool of [...this.poolRefs.keys()]) pool.onTime();
+      this.ioDelayOwedMs = owed;
     }
     return done();
   }
@@ -308,6 +342,7 @@ export class Machine {
       openCount: 0,
       eventNr: 0,
       writebackErrno: 0,
+      faults: noFaults(),
     };
     this.devices.set(name, dev);
     return ok(dev);
@@ -348,6 +383,27 @@ export class Machine {
       case 'zero':
         target = { type: 'zero', lengthSectors: length };
         break;
+      case 'flakey': {
+        const parsed = parseFlakeyArgs(args);
+        if (!parsed.ok) return bad(parsed);
+        const under = this.resolve(parsed.value.dev);
+        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        target = { type: 'flakey', lengthSectors: length, dev: under, args: parsed.value, startMs: this.clockMs };
+        break;
+      }
+      case 'delay': {
+        const parsed = parseDelayArgs(args);
+        if (!parsed.ok) return bad(parsed);
+        const d = parsed.value;
+        const read = this.resolve(d.read.dev);
+        const write = this.resolve(d.write.dev);
+        const flush = this.resolve(d.flush.dev);
+        if (read === null || write === null || flush === null || [read, write, flush].includes(dev)) {
+          return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        }
+        target = { type: 'delay', lengthSectors: length, args: d, read, write, flush };
+        break;
+      }
       case 'linear': {
         const parsed = parseLinearArgs(args);
         if (!parsed.ok) return bad(parsed);
@@ -377,13 +433,7 @@ export class Machine {
     // dm_calculate_queue_limits runs the pool's io_hints (which logs a disabled passdown) before
     // it checks that every device a target uses holds the area it maps.
     if (target.type === 'thin-pool') target.pool.tableLoaded(target.table);
-    const area =
-      target.type === 'linear'
-        ? { under: target.dev, offset: target.offsetSectors }
-        : target.type === 'thin-pool'
-          ? { under: target.dataDev, offset: 0 }
-          : null;
-    if (area !== null && !this.areaFits(dev, area.under, area.offset, length)) {
+    if (!this.targetAreas(target).every((area) => this.areaFits(dev, area.under, area.offset, length))) {
       this.log('core: Cannot calculate initial queue limits');
       this.log('ioctl: unable to set up device queue for new table.');
       this.destroyTarget(target);
@@ -392,6 +442,38 @@ export class Machine {
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     dev.inactive = target;
     return OK_VOID;
+  }
+
+  /** The areas of other devices a target maps, each checked to fit (iterate_devices). */
+  private targetAreas(target: Target): Array<{ readonly under: BlockDev; readonly offset: number }> {
+    switch (target.type) {
+      case 'linear':
+        return [{ under: target.dev, offset: target.offsetSectors }];
+      case 'flakey':
+        return [{ under: target.dev, offset: target.args.offsetSectors }];
+      case 'delay':
+        return [
+          { under: target.read, offset: target.args.read.offsetSectors },
+          ...(target.args.argc >= 6 ? [{ under: target.write, offset: target.args.write.offsetSectors }] : []),
+          ...(target.args.argc === 9 ? [{ under: target.flush, offset: target.args.flush.offsetSectors }] : []),
+        ];
+      case 'thin-pool':
+        return [{ under: target.dataDev, offset: 0 }];
+      default:
+        return [];
+    }
+  }
+
+  /** The distinct devices a table holds open (dm_get_device counts a device once per table). */
+  private targetDevices(target: Target): BlockDev[] {
+    switch (target.type) {
+      case 'flakey':
+        return [target.dev];
+      case 'delay':
+        return [...new Set([target.read, target.write, target.flush])];
+      default:
+        return [];
+    }
   }
 
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
@@ -545,6 +627,7 @@ export class Machine {
 
   /** References a target takes when its table is loaded (dm_get_device and the thin open). */
   private acquire(target: Target): void {
+    for (const d of this.targetDevices(target)) d.openCount++;
     switch (target.type) {
       case 'linear':
         target.dev.openCount++;
@@ -567,6 +650,7 @@ export class Machine {
 
   /** A table is destroyed: drop its references; the last one closes the pool (with a commit). */
   private destroyTarget(target: Target): void {
+    for (const d of this.targetDevices(target)) d.openCount--;
     switch (target.type) {
       case 'linear':
         target.dev.openCount--;
@@ -702,6 +786,9 @@ export class Machine {
         return t.pool.status(noFlush || dev.suspended);
       case 'thin':
         return t.pool.thinStatus(t.thin);
+      case 'delay':
+        // Bios being held right now, per class: the lab's delays end with the command that waits.
+        return '0 0 0';
       default:
         return '';
     }
@@ -715,6 +802,10 @@ export class Machine {
       case 'error':
       case 'zero':
         return '';
+      case 'flakey':
+        return flakeyTableText(t.args, devNumber(t.dev));
+      case 'delay':
+        return delayTableText(t.args, (c) => devNumber(c === t.args.read ? t.read : c === t.args.write ? t.write : t.flush));
       case 'thin-pool': {
         const f = t.table.features;
         const words: string[] = [];
@@ -735,8 +826,30 @@ export class Machine {
 
   // ------------------------------------------------------------------ block I/O
 
+  /**
+   * The lab faults on a device a write meets before it reaches the device: EIO for an error
+   * range, and the device's extra write delay owed by the command. Returns 0 or the errno.
+   */
+  writeFault(dev: BlockDev, start: number, count: number): number {
+    if (dev.faults.slowWriteMs > 0) this.ioDelayOwedMs += dev.faults.slowWriteMs;
+    return ioHitsErrorRange(dev.faults, start, count, 'write') ? Errno.EIO : 0;
+  }
+
+  /** Flakey's Nth byte of a bio overwritten with its value (corrupt_bio_data). */
+  private corruptBio(tokens: Uint32Array, f: FlakeyArgs): Uint32Array {
+    const c = f.corrupt;
+    if (c === null || c.byte > tokens.length * 512) return tokens;
+    const sector = Math.floor((c.byte - 1) / 512);
+    const bytes = this.dictionary.bytesOf(tokens.subarray(sector, sector + 1));
+    bytes[(c.byte - 1) % 512] = c.value;
+    const out = Uint32Array.from(tokens);
+    out[sector] = this.dictionary.intern(bytes);
+    return out;
+  }
+
   /** Reads sectors from any block device; EWOULDBLOCK (lab) when it is suspended. */
   readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
+    if (ioHitsErrorRange(dev.faults, start, count, 'read')) return fail(Errno.EIO);
     if (dev.kind === 'ram') {
       this.materialize(dev.storage);
       return ok(dev.storage.store.read(start, count));
@@ -751,6 +864,15 @@ export class Machine {
         return fail(Errno.EIO);
       case 'zero':
         return ok(new Uint32Array(count));
+      case 'flakey': {
+        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownRead(t.args) : 'pass';
+        if (how === 'error') return fail(Errno.EIO);
+        const r = this.readSectors(t.dev, t.args.offsetSectors + start, count);
+        return how === 'corrupt' && r.ok ? ok(this.corruptBio(r.value, t.args)) : r;
+      }
+      case 'delay':
+        this.ioDelayOwedMs += t.args.read.delayMs;
+        return this.readSectors(t.read, t.args.read.offsetSectors + start, count);
       case 'thin-pool':
         return this.readSectors(t.dataDev, start, count);
       case 'thin': {
@@ -765,6 +887,8 @@ export class Machine {
 
   /** Writes sectors; thin writes may queue, so the result is a ticket for the caller to wait on. */
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
+    const fault = this.writeFault(dev, start, tokens.length);
+    if (fault !== 0) return done(fault);
     if (dev.kind === 'ram') {
       this.writeStorage(dev.storage, start, tokens);
       return done(0);
@@ -779,6 +903,15 @@ export class Machine {
         return done(Errno.EIO);
       case 'zero':
         return done(0);
+      case 'flakey': {
+        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownWrite(t.args) : 'pass';
+        if (how === 'error') return done(Errno.EIO);
+        if (how === 'drop') return done(0);
+        return this.writeSectors(t.dev, t.args.offsetSectors + start, how === 'corrupt' ? this.corruptBio(tokens, t.args) : tokens);
+      }
+      case 'delay':
+        this.ioDelayOwedMs += t.args.write.delayMs;
+        return this.writeSectors(t.write, t.args.write.offsetSectors + start, tokens);
       case 'thin-pool':
         return this.writeSectors(t.dataDev, start, tokens);
       case 'thin':
@@ -803,6 +936,16 @@ export class Machine {
     switch (t.type) {
       case 'linear':
         return this.discardSectors(t.dev, t.offsetSectors + start, count);
+      case 'flakey': {
+        // A discard is a write to flakey: failed or dropped while it is down.
+        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownWrite(t.args) : 'pass';
+        if (how === 'error') return Errno.EIO;
+        if (how === 'drop') return 0;
+        return this.discardSectors(t.dev, t.args.offsetSectors + start, count);
+      }
+      case 'delay':
+        this.ioDelayOwedMs += t.args.write.delayMs;
+        return this.discardSectors(t.write, t.args.write.offsetSectors + start, count);
       case 'thin-pool':
         return this.discardSectors(t.dataDev, start, count);
       case 'thin':
@@ -820,6 +963,10 @@ export class Machine {
     switch (t.type) {
       case 'linear':
         return this.supportsDiscard(t.dev);
+      case 'flakey':
+        return this.supportsDiscard(t.dev);
+      case 'delay':
+        return this.supportsDiscard(t.read);
       case 'thin-pool':
         return this.supportsDiscard(t.dataDev);
       case 'thin':
@@ -856,7 +1003,8 @@ export class Machine {
   storageUnder(dev: BlockDev): Storage | null {
     if (dev.kind === 'ram') return dev.storage;
     const t = dev.live ?? dev.inactive;
-    if (t?.type === 'linear') return this.storageUnder(t.dev);
+    if (t?.type === 'linear' || t?.type === 'flakey') return this.storageUnder(t.dev);
+    if (t?.type === 'delay') return this.storageUnder(t.write);
     return null;
   }
 
@@ -963,18 +1111,50 @@ export class Machine {
         this.dmOperations++;
       },
       metadataDeviceWorks: () => this.deviceWorks(metadataDev),
+      metadataDeviceReads: () => this.deviceWorks(metadataDev, 'read'),
+      metadataCommitWritten: () => {
+        // A commit writes the changed blocks, then the superblock after a flush: two writes in a
+        // row, during which the pool's worker does nothing else, so the clock moves at once.
+        this.clockMs += 2 * this.writeDelayMs(metadataDev);
+      },
       metadataDeviceSectors: () => this.sizeSectors(metadataDev),
     };
   }
 
-  /** False when I/O to the device would fail: an error target somewhere in its stack. */
-  deviceWorks(dev: BlockDev): boolean {
+  /**
+   * False when I/O to the device would fail: an error target somewhere in its stack, a flakey
+   * device in its down interval that fails this direction, a lab error range over its whole start
+   * (the superblock every commit and abort touches).
+   */
+  deviceWorks(dev: BlockDev, op: 'read' | 'write' = 'write'): boolean {
+    if (ioHitsErrorRange(dev.faults, 0, 8, op)) return false;
     if (dev.kind === 'ram') return true;
     const t = dev.live;
     if (t === null) return false;
-    if (t.type === 'error') return false;
-    if (t.type === 'linear') return this.deviceWorks(t.dev);
-    return true;
+    switch (t.type) {
+      case 'error':
+        return false;
+      case 'linear':
+        return this.deviceWorks(t.dev, op);
+      case 'flakey': {
+        if (!flakeyIsDown(t, this.clockMs)) return this.deviceWorks(t.dev, op);
+        const how = op === 'read' ? flakeyDownRead(t.args) : flakeyDownWrite(t.args);
+        return how !== 'error' && this.deviceWorks(t.dev, op);
+      }
+      case 'delay':
+        return this.deviceWorks(op === 'read' ? t.read : t.write, op);
+      default:
+        return true;
+    }
+  }
+
+  /** Milliseconds one write to the device waits: dm-delay write classes and lab slow faults in its stack. */
+  writeDelayMs(dev: BlockDev): number {
+    let ms = dev.faults.slowWriteMs;
+    const t = dev.kind === 'dm' ? dev.live : null;
+    if (t?.type === 'linear' || t?.type === 'flakey') ms += this.writeDelayMs(t.dev);
+    if (t?.type === 'delay') ms += t.args.write.delayMs + this.writeDelayMs(t.write);
+    return ms;
   }
 
   private poolDataDevice(dataDev: BlockDev): PoolDataDevice {
@@ -1011,6 +1191,8 @@ export class Machine {
     if (dev.kind === 'ram') {
       // The common case, kept free of allocations: a pool straight on a RAM disk.
       if (start + tokens.length > dev.storage.store.sizeSectors) return fail(Errno.EIO);
+      const fault = this.writeFault(dev, start, tokens.length);
+      if (fault !== 0) return fail(fault);
       this.writeStorage(dev.storage, start, tokens);
       return OK_VOID;
     }
@@ -1021,6 +1203,10 @@ export class Machine {
 
   /** After a snapshot is restored: give every pool its environment again (closures are not stored). */
   rewire(): void {
+    // Checkpoints written before lab faults existed carry no fault fields: they had none.
+    for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
+    this.ioDelayOwedMs ??= 0;
+    for (const pool of this.poolRefs.keys()) pool.md.leakedDataBlocks ??= [];
     for (const [pool, dev] of this.poolTargets) {
       const t = dev.live?.type === 'thin-pool' && dev.live.pool === pool ? dev.live : dev.inactive;
       if (t?.type !== 'thin-pool') continue;

@@ -82,8 +82,12 @@ export interface PoolEnvironment {
   raiseEvent(): void;
   /** Called on every mode decision and needs_check change, so observers can skip quiet steps. */
   lifecycleChanged(): void;
-  /** False while the metadata device returns errors (an `error` target, a failed disk). */
+  /** False while writes to the metadata device return errors (an `error` target, a failed disk). */
   metadataDeviceWorks(): boolean;
+  /** False while reads of the metadata device's superblock return errors. */
+  metadataDeviceReads(): boolean;
+  /** A commit reached the metadata device (a slow device makes the command wait for it). */
+  metadataCommitWritten(): void;
   /** Current size of the metadata device in sectors. */
   metadataDeviceSectors(): number;
 }
@@ -287,6 +291,8 @@ export class ThinPool {
   /** The pool object is destroyed (last table gone): commit and hand back the metadata. */
   close(): void {
     this.commit();
+    // Closing writes the block manager's dirty buffers back, the superblock with needs_check too.
+    if (this.md.needsCheckUnwritten && this.env.metadataDeviceWorks()) this.md.needsCheckUnwritten = false;
   }
 
   // ------------------------------------------------------------------ modes
@@ -364,6 +370,7 @@ export class ThinPool {
       return false;
     }
     this.md.commit();
+    this.env.metadataCommitWritten();
     this.checkForMetadataSpace();
     this.checkForDataSpace();
     return true;
@@ -391,18 +398,22 @@ export class ThinPool {
 
   private abortTransaction(): void {
     this.logPool('aborting current metadata transaction');
-    // The abort reads the superblock back (block 0), so only a device that fails every I/O fails it.
-    if (!this.env.metadataDeviceWorks() || this.env.metadataDeviceSectors() < METADATA_BLOCK_SECTORS) {
+    // The abort reads the superblock back (block 0), so only a device whose reads fail fails it.
+    if (!this.env.metadataDeviceReads() || this.env.metadataDeviceSectors() < METADATA_BLOCK_SECTORS) {
       this.logPool('failed to abort metadata transaction');
       this.setMode('fail');
     } else {
       for (const dev of this.md.rollback({ keepOpenDetails: true })) dev.abortedWithChanges = true;
     }
-    if (!this.env.metadataDeviceWorks()) {
+    // Setting the flag locks the superblock (a read) and only dirties it in the block manager's
+    // cache: a device that fails writes alone keeps the flag in memory, and off the disk until a
+    // later write-back gets through (fixtures/kernel/61-metadata-flakey-delay).
+    if (!this.env.metadataDeviceReads()) {
       this.logPool("failed to set 'needs_check' flag in metadata");
       this.setMode('fail');
     } else {
       this.md.needsCheck = true;
+      if (!this.env.metadataDeviceWorks()) this.md.needsCheckUnwritten = true;
       this.env.lifecycleChanged();
     }
   }
@@ -470,7 +481,8 @@ export class ThinPool {
       for (const t of waiters) t.complete(Errno.EIO);
       return;
     }
-    this.lastCommitMs = now;
+    // The kernel stamps the commit when it is done, which a slow metadata device makes later.
+    this.lastCommitMs = this.env.nowMs();
     for (const t of waiters) t.complete(DONE);
   }
 
@@ -936,30 +948,12 @@ export class ThinPool {
     const block = this.allocDataBlock(mapped >= 0 ? 'break_sharing' : 'provision_block');
     if (block === 'error') return Errno.EIO;
     if (block === 'nospace') return this.unserviceable(bio);
-    const whole = off === 0 && tokens.length === bs;
-    if (!whole) {
-      if (mapped >= 0) {
-        const copied = this.dataDev.copy(mapped * bs, block * bs, bs);
-        if (!copied.ok) return copied.errno;
-      } else if (origin !== null && vb * bs < origin.sizeSectors) {
-        // Copy what the origin has of this block; zero the tail it lacks when zeroing is on.
-        const have = Math.min(bs, origin.sizeSectors - vb * bs);
-        const data = origin.read(vb * bs, have);
-        if (!data.ok) return data.errno;
-        const w = this.dataDev.write(block * bs, data.value, 0, have);
-        if (!w.ok) return w.errno;
-        if (have < bs && this.zeroNewBlocks) {
-          const z = this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
-          if (!z.ok) return z.errno;
-        }
-      } else if (this.zeroNewBlocks) {
-        const zeroed = this.dataDev.fill(block * bs, bs, ZERO_TOKEN);
-        if (!zeroed.ok) return zeroed.errno;
-      }
-    }
-    const written = this.dataDev.write(block * bs + off, tokens, 0, tokens.length);
+    const prepared = this.prepareNewBlock(bio, mapped, block);
+    const written = prepared.ok ? this.dataDev.write(block * bs + off, tokens, 0, tokens.length) : prepared;
     if (!written.ok) {
-      this.md.dropDataRef(block);
+      // The kernel ends the bio with the error and never inserts the mapping, but the block it
+      // allocated stays allocated: a leak until a repair (fixtures/kernel/60-data-flakey).
+      this.md.leakedDataBlocks.push(block);
       return written.errno;
     }
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
@@ -972,6 +966,27 @@ export class ThinPool {
     }
     this.checkMetadataLowWater(metaFreeBefore, metaFreeAfter);
     return DONE;
+  }
+
+  /**
+   * Fills a newly allocated block around a partial write: a copy of the shared block, the
+   * external origin's data, or zeros (dm-thin.md §3.4). A whole-block write needs none of it.
+   */
+  private prepareNewBlock(bio: Bio, mapped: number, block: number): Result<undefined> {
+    const { vb, offsetSectors: off, tokens, origin } = bio;
+    const bs = this.dataBlockSizeSectors;
+    if (off === 0 && tokens.length === bs) return OK_VOID;
+    if (mapped >= 0) return this.dataDev.copy(mapped * bs, block * bs, bs);
+    if (origin !== null && vb * bs < origin.sizeSectors) {
+      // Copy what the origin has of this block; zero the tail it lacks when zeroing is on.
+      const have = Math.min(bs, origin.sizeSectors - vb * bs);
+      const data = origin.read(vb * bs, have);
+      if (!data.ok) return data;
+      const w = this.dataDev.write(block * bs, data.value, 0, have);
+      if (!w.ok || have >= bs || !this.zeroNewBlocks) return w;
+      return this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
+    }
+    return this.zeroNewBlocks ? this.dataDev.fill(block * bs, bs, ZERO_TOKEN) : OK_VOID;
   }
 
   /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */

@@ -7,6 +7,7 @@
  */
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import type { Machine } from '../model/machine.js';
+import { checkNamedInvariant, NAMED_INVARIANTS, namedInvariant, type NamedInvariant } from '../model/named-invariants.js';
 import type { History } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { checkInvariants, poolViews, type CheckResult, type PoolView } from './expect.js';
@@ -17,13 +18,23 @@ export type BisectCheck =
   | { readonly kind: 'pool_mode'; readonly pool: string; readonly mode: PoolMode }
   | { readonly kind: 'needs_check'; readonly pool: string; readonly value: boolean }
   | { readonly kind: 'used_data_blocks'; readonly pool: string; readonly op: Comparison; readonly value: number }
-  | { readonly kind: 'invariants' };
+  | { readonly kind: 'invariants' }
+  | { readonly kind: 'invariant'; readonly invariant: NamedInvariant };
 
 export class BisectExprError extends Error {
   override readonly name = 'BisectExprError';
 }
 
 const FORMS = "pool_mode POOL=MODE, needs_check POOL=true|false, used_data_blocks POOL<N (=, !=, <, <=, >, >=), invariants";
+
+/** Parses an `--invariant` name. */
+export function parseInvariantName(name: string): BisectCheck {
+  const invariant = namedInvariant(name.trim());
+  if (invariant === undefined) {
+    throw new BisectExprError(`unknown invariant '${name}' (known: ${NAMED_INVARIANTS.map((i) => i.name).join(', ')})`);
+  }
+  return { kind: 'invariant', invariant };
+}
 
 /** Parses an `--expect` expression. */
 export function parseBisectExpr(text: string): BisectCheck {
@@ -52,6 +63,8 @@ export function describeCheck(c: BisectCheck): string {
       return `used_data_blocks ${c.pool}${c.op}${c.value}`;
     case 'invariants':
       return 'invariants';
+    case 'invariant':
+      return `invariant ${c.invariant.name}`;
   }
 }
 
@@ -76,6 +89,11 @@ function compare(a: number, op: Comparison, b: number): boolean {
 export function evaluateCheck(c: BisectCheck, machine: Machine): CheckResult {
   const name = describeCheck(c);
   if (c.kind === 'invariants') return { ...checkInvariants(machine), name };
+  if (c.kind === 'invariant') {
+    const problems = checkNamedInvariant(c.invariant, machine);
+    const actual = problems.length === 0 ? (machine.livePools().length === 0 ? 'holds (no pool yet)' : 'holds') : problems.join('; ');
+    return { name, ok: problems.length === 0, expected: c.invariant.holds, actual };
+  }
   const pool = poolViews(machine).find((p) => p.name === c.pool);
   if (pool === undefined) return { name, ok: true, expected: name, actual: `no pool '${c.pool}' (holds: nothing to be wrong yet)` };
   switch (c.kind) {

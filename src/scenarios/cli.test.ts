@@ -61,7 +61,7 @@ describe('thinlab run', () => {
   it('exits 2 on an invalid file, naming file:line and field, and runs nothing', () => {
     const r = thinlab(['run', 'broken.yaml', join(ROOT, 'scenarios', 'low-water-mark.yaml'), '--db', db]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("thinlab: broken.yaml:4: steps[2].explode: unknown step 'explode' (expected one of run, advance, crash, mark, expect)\n");
+    expect(r.stderr).toBe("thinlab: broken.yaml:4: steps[2].explode: unknown step 'explode' (expected one of run, advance, crash, fault, mark, expect)\n");
     expect(r.stdout).toBe('');
   });
 

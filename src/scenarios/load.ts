@@ -6,12 +6,13 @@
  * themselves is the CLI's job (src/cli/scenario-files.ts).
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { checkFaultArgs } from '../faults/fault-command.js';
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import { ScenarioInvalid, type Expectation, type Machine, type ReadCheck, type Scenario, type ScenarioProblem, type Step } from './types.js';
 
-const TOP_KEYS = ['title', 'report', 'cites', 'what_happened', 'machine', 'steps'] as const;
+const TOP_KEYS = ['title', 'report', 'cites', 'what_happened', 'symptoms', 'machine', 'steps'] as const;
 const MACHINE_KEYS = ['ramdisk_kb', 'no_space_timeout'] as const;
-const STEP_KINDS = ['run', 'advance', 'crash', 'mark', 'expect'] as const;
+const STEP_KINDS = ['run', 'advance', 'crash', 'fault', 'mark', 'expect'] as const;
 const EXPECT_KEYS = ['output', 'output_matches', 'output_contains', 'status', 'pool_mode', 'needs_check', 'used_data_blocks', 'reads', 'invariants'] as const;
 const READ_KEYS = ['device', 'offset', 'length', 'md5', 'byte'] as const;
 
@@ -52,6 +53,7 @@ export function parseScenario(file: string, text: string): Scenario {
   const report = top.has('report') ? c.string(top.get('report')!, 'report', /^https?:\/\//, 'a URL (http:// or https://)') : undefined;
   const cites = top.has('cites') ? c.string(top.get('cites')!, 'cites') : undefined;
   const whatHappened = top.has('what_happened') ? c.string(top.get('what_happened')!, 'what_happened') : undefined;
+  const symptoms = top.has('symptoms') ? c.strings(top.get('symptoms')!, 'symptoms') : undefined;
   const machine = top.has('machine') ? c.machine(top.get('machine')!) : {};
   let steps: Step[] = [];
   const stepsNode = top.get('steps');
@@ -66,6 +68,7 @@ export function parseScenario(file: string, text: string): Scenario {
     ...(report === undefined ? {} : { report }),
     ...(cites === undefined ? {} : { cites }),
     ...(whatHappened === undefined ? {} : { whatHappened }),
+    ...(symptoms === undefined ? {} : { symptoms }),
     machine,
     steps,
   };
@@ -132,6 +135,36 @@ class Checker {
     return v;
   }
 
+  /** A non-empty list of non-empty strings. */
+  strings(node: Node, field: string): string[] {
+    if (!isSeq(node) || node.items.length === 0) {
+      this.problem(node, field, `expected a non-empty list of texts, got ${isSeq(node) ? 'an empty list' : describe(node)}`);
+      return [];
+    }
+    return node.items.map((item, i) => {
+      const v = this.string(item as Node, `${field}[${i + 1}]`);
+      if (v.trim() === '' && isScalar(item)) this.problem(item as Node, `${field}[${i + 1}]`, 'expected a non-empty text');
+      return v;
+    });
+  }
+
+  /**
+   * Checks every `fault` command line of a run text as the fault step checks its own: an unknown
+   * kind or bad arguments are found before anything runs, not skipped at run time.
+   */
+  faultLines(value: Node, field: string, text: string): void {
+    const block = isScalar(value) && (value.type === 'BLOCK_LITERAL' || value.type === 'BLOCK_FOLDED');
+    text.split('\n').forEach((lineText, i) => {
+      // Simple commands of the line (quoting is not looked at: fault arguments have none).
+      for (const piece of lineText.split(/;|&&|\|\||\|/)) {
+        const words = piece.trim().split(/\s+/);
+        if (words[0] !== 'fault') continue;
+        const wrong = checkFaultArgs(words.slice(1));
+        if (wrong !== null) this.problems.push({ file: this.file, line: this.line(value) + i + (block ? 1 : 0), field, message: wrong });
+      }
+    });
+  }
+
   integer(node: Node, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
     const what = `a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`;
     const v = this.scalar(node, field, 'number', what);
@@ -179,7 +212,14 @@ class Checker {
       case 'run': {
         const command = this.string(value, `${field}.run`);
         if (command.trim() === '') this.problem(value, `${field}.run`, 'expected a command line');
+        this.faultLines(value, `${field}.run`, command);
         return { kind, line, command, ...withExpect };
+      }
+      case 'fault': {
+        const text = this.string(value, `${field}.fault`, undefined, 'a fault, like io /dev/ram1 0+128 write');
+        const wrong = text === '' ? null : checkFaultArgs(text.trim().split(/\s+/));
+        if (wrong !== null) this.problem(value, `${field}.fault`, wrong);
+        return { kind, line, text: text.trim(), ...withExpect };
       }
       case 'advance': {
         const text = isScalar(value) ? String(value.value) : '';

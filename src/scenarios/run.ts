@@ -66,6 +66,8 @@ export function stepCommand(step: Step): string {
       return `sleep ${formatSeconds(step.ms)}`;
     case 'crash':
       return 'crash';
+    case 'fault':
+      return `fault ${step.text}`;
     default:
       return '';
   }

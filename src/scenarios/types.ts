@@ -37,6 +37,8 @@ export type Step =
   | { readonly kind: 'run'; readonly line: number; readonly command: string; readonly expect?: Expectation }
   | { readonly kind: 'advance'; readonly line: number; readonly ms: number; readonly text: string; readonly expect?: Expectation }
   | { readonly kind: 'crash'; readonly line: number; readonly expect?: Expectation }
+  /** A lab fault: the `fault` directive's arguments (`io /dev/ram1 0+128 write`). */
+  | { readonly kind: 'fault'; readonly line: number; readonly text: string; readonly expect?: Expectation }
   | { readonly kind: 'mark'; readonly line: number; readonly name: string }
   | { readonly kind: 'expect'; readonly line: number; readonly expect: Expectation };
 
@@ -53,6 +55,11 @@ export interface Scenario {
   readonly report?: string;
   readonly cites?: string;
   readonly whatHappened?: string;
+  /**
+   * What a user sees when this happens in the field (a kernel log line, a status line, a Docker
+   * error), for `thinlab explain`; each is matched as text, `...` standing for anything.
+   */
+  readonly symptoms?: readonly string[];
   readonly machine: Machine;
   readonly steps: readonly Step[];
   /** For a `.sh` scenario: the transcript the whole script must print. */

@@ -432,6 +432,8 @@ function* writeBlock(
     tokens = m.dictionary.tokensOf(bytes);
   }
   if (dev.kind === 'ram') {
+    const fault = m.writeFault(dev, first, tokens.length);
+    if (fault !== 0) throw new DdFailure(`dd: error writing '${path}': ${strerror(fault)}`);
     m.writeStorage(dev.storage, first, tokens, metadata);
     return n;
   }

@@ -94,7 +94,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return 0;
       });
     case 'targets':
-      io.out('thin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n');
+      io.out('delay            v1.3.0\nflakey           v1.5.0\nthin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n');
       return 0;
     case 'version':
       io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');

@@ -237,13 +237,23 @@ export class LabShell implements Host {
   }
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
-    if (name === 'dd') return ddSteps(this.ctx, args, io);
+    if (name === 'dd') return this.waitingForIoDelay(ddSteps(this.ctx, args, io));
     if (name === 'sleep') return this.sleep(args, io);
     const status = this.dispatch(name, [...args], io);
     if (status === null) return null;
+    if (this.machine.ioDelayOwedMs > 0) return this.waitingForIoDelay((function* (): Steps<number> { return status; })());
     return (function* (): Steps<number> {
       return status;
     })();
+  }
+
+  /** A command whose I/O went through a delay (dm-delay, a slow commit) ends that much later. */
+  private *waitingForIoDelay(steps: Steps<number>): Steps<number> {
+    const status = yield* steps;
+    const owed = this.machine.ioDelayOwedMs;
+    this.machine.ioDelayOwedMs = 0;
+    if (owed > 0) yield { kind: 'sleep', untilMs: this.machine.nowMs + owed };
+    return status;
   }
 
   openOutput(path: string, append: boolean): Sink | string {

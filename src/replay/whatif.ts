@@ -1,0 +1,243 @@
+/**
+ * What if: a recorded branch replayed with something inserted at a past position (a fault, a
+ * crash, any shell line), on a new branch, side by side with the original. The original's events
+ * after the position are run again as commands (not replayed from their recorded outputs), so the
+ * lab decides everything anew; the original is replayed alongside to compare with. The outcome
+ * says where behaviour first diverges (the first command that printed something else), how the
+ * pool modes went on each side, and which device ranges read back differently at the end.
+ */
+import type { LabEvent } from '../events/lab-events.js';
+import type { Machine } from '../model/machine.js';
+import type { History } from './history.js';
+import type { LabRuntime } from './lab-runtime.js';
+
+export interface WhatIfRequest {
+  readonly branch: string;
+  /** The position to insert at: the new events come after the original's first `at` events. */
+  readonly at: number;
+  /** Shell text; each top-level command becomes one event. */
+  readonly inject: string;
+  /** The new branch's name. */
+  readonly name: string;
+}
+
+export interface ModeChange {
+  /** Position on its own branch. */
+  readonly position: number;
+  readonly pool: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface OutputDifference {
+  readonly originalPosition: number;
+  readonly whatIfPosition: number;
+  readonly command: string;
+  readonly original: string;
+  readonly whatIf: string;
+  readonly originalStatus: number;
+  readonly whatIfStatus: number;
+}
+
+/** A range of a device that reads back differently at the end of the two branches. */
+export interface DataDifference {
+  readonly device: string;
+  readonly offsetBytes: number;
+  readonly lengthBytes: number;
+  readonly original: string;
+  readonly whatIf: string;
+  /** The original had data there that the what-if does not (zeros, an error, no device). */
+  readonly lost: boolean;
+}
+
+export interface WhatIfOutcome {
+  readonly branch: string;
+  readonly name: string;
+  readonly at: number;
+  /** Positions of the injected events on the new branch: at+1 .. at+injected. */
+  readonly injected: number;
+  readonly injectedOutput: string;
+  readonly originalLength: number;
+  readonly whatIfLength: number;
+  readonly firstDifference: OutputDifference | null;
+  /** Every command that printed something else or ended otherwise, the first included. */
+  readonly differences: readonly OutputDifference[];
+  readonly originalModes: readonly ModeChange[];
+  readonly whatIfModes: readonly ModeChange[];
+  readonly data: readonly DataDifference[];
+}
+
+/** The mode of every live pool by device name (a pool with no live table is left out). */
+function poolModes(machine: Machine): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pool of machine.livePools()) out.set(machine.poolDevice(pool)?.name ?? pool.name, pool.mode);
+  return out;
+}
+
+/** Records the mode changes between two snapshots of the pool modes. */
+function modeChanges(before: Map<string, string>, after: Map<string, string>, position: number, into: ModeChange[]): void {
+  for (const name of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const from = before.get(name) ?? '(none)';
+    const to = after.get(name) ?? '(none)';
+    if (from !== to) into.push({ position, pool: name, from, to });
+  }
+}
+
+function output(event: LabEvent): { output: string; status: number; command: string } {
+  if (event.type === 'ShellCommandRan') return { output: event.data.output, status: event.data.status, command: event.data.command };
+  if (event.type === 'BlocksWritten') return { output: '', status: event.data.errno === 0 ? 0 : 1, command: `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})` };
+  if (event.type === 'ClockAdvanced') return { output: '', status: 0, command: `(clock +${event.data.ms} ms)` };
+  return { output: '', status: 0, command: '' };
+}
+
+/** Runs an original event again, deciding everything anew (never checking the recorded output). */
+function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
+  switch (event.type) {
+    case 'ShellCommandRan':
+      return runtime.runCommand(event.data.command);
+    case 'BlocksWritten':
+      return runtime.writeBlocks(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
+    case 'ClockAdvanced':
+      return runtime.advanceClock(event.data.ms);
+    default:
+      return event;
+  }
+}
+
+export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
+  const originalLength = await h.length(req.branch);
+  await h.createBranch(req.name, req.branch, req.at, 0);
+  const original = await h.stateAt(req.branch, req.at);
+  const alt = await h.stateAt(req.branch, req.at);
+  let length = req.at;
+  const append = async (event: LabEvent): Promise<void> => {
+    length = await h.append(req.name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
+  };
+
+  const whatIfModes: ModeChange[] = [];
+  const originalModes: ModeChange[] = [];
+  let altModes = poolModes(alt.shell.machine);
+  let injectedOutput = '';
+  const pieces = alt.shell.splitCommands(req.inject);
+  for (const piece of pieces) {
+    const event = alt.runCommand(piece);
+    injectedOutput += output(event).output;
+    await append(event);
+    const now = poolModes(alt.shell.machine);
+    modeChanges(altModes, now, length, whatIfModes);
+    altModes = now;
+  }
+
+  let origModes = poolModes(original.shell.machine);
+  const differences: OutputDifference[] = [];
+  for await (const page of h.eventPages(req.branch, req.at, originalLength)) {
+    for (const { position, event } of page) {
+      original.apply(event, `${req.branch}@${position}`);
+      const again = rerun(alt, event);
+      await append(again);
+      const o = output(event);
+      const w = output(again);
+      if (o.output !== w.output || o.status !== w.status) {
+        differences.push({ originalPosition: position, whatIfPosition: length, command: o.command, original: o.output, whatIf: w.output, originalStatus: o.status, whatIfStatus: w.status });
+      }
+      const oNow = poolModes(original.shell.machine);
+      modeChanges(origModes, oNow, position, originalModes);
+      origModes = oNow;
+      const wNow = poolModes(alt.shell.machine);
+      modeChanges(altModes, wNow, length, whatIfModes);
+      altModes = wNow;
+    }
+  }
+  return {
+    branch: req.branch,
+    name: req.name,
+    at: req.at,
+    injected: pieces.length,
+    injectedOutput,
+    originalLength,
+    whatIfLength: length,
+    firstDifference: differences[0] ?? null,
+    differences,
+    originalModes,
+    whatIfModes,
+    data: compareThinData(original.shell.machine, alt.shell.machine),
+  };
+}
+
+/** 64 KiB: the unit ranges are compared in (the smallest data block size). */
+const CHUNK_SECTORS = 128;
+
+/** What a range holds, in a few words: one byte everywhere, zeros, or mixed data. */
+function describeTokens(tokens: Uint32Array): string {
+  const first = tokens[0]!;
+  if (first < 256 && tokens.every((t) => t === first)) {
+    if (first === 0) return 'zeros';
+    return first >= 0x21 && first <= 0x7e ? `every byte '${String.fromCharCode(first)}'` : `every byte 0x${first.toString(16).padStart(2, '0')}`;
+  }
+  return 'mixed data';
+}
+
+function isZeros(tokens: Uint32Array): boolean {
+  return tokens.every((t) => t === 0);
+}
+
+/**
+ * Reads every thin device on both sides and names the ranges that differ (merged when
+ * consecutive chunks differ the same way). Reading never changes what was recorded: the two
+ * runtimes are thrown away afterwards.
+ */
+export function compareThinData(original: Machine, whatIf: Machine): DataDifference[] {
+  const thins = (m: Machine): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const d of m.deviceList()) if (d.live?.type === 'thin' && !d.suspended) out.set(d.name, m.sizeSectors(d));
+    return out;
+  };
+  const a = thins(original);
+  const b = thins(whatIf);
+  const out: DataDifference[] = [];
+  for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const device = `/dev/mapper/${name}`;
+    const sizeA = a.get(name);
+    const sizeB = b.get(name);
+    if (sizeA === undefined || sizeB === undefined) {
+      const size = (sizeA ?? sizeB)! * 512;
+      out.push({ device, offsetBytes: 0, lengthBytes: size, original: sizeA === undefined ? 'no such device' : 'the device', whatIf: sizeB === undefined ? 'no such device' : 'the device', lost: sizeB === undefined });
+      continue;
+    }
+    const readA = original.readSectors(original.resolve(device)!, 0, sizeA);
+    const readB = whatIf.readSectors(whatIf.resolve(device)!, 0, sizeB);
+    if (!readA.ok || !readB.ok) {
+      if (readA.ok !== readB.ok) {
+        out.push({ device, offsetBytes: 0, lengthBytes: Math.max(sizeA, sizeB) * 512, original: readA.ok ? 'reads' : 'read fails', whatIf: readB.ok ? 'reads' : 'read fails', lost: !readB.ok });
+      }
+      continue;
+    }
+    const size = Math.max(sizeA, sizeB);
+    let open: { start: number; end: number; original: string; whatIf: string; lost: boolean } | null = null;
+    const flush = (): void => {
+      if (open === null) return;
+      out.push({ device, offsetBytes: open.start * 512, lengthBytes: (open.end - open.start) * 512, original: open.original, whatIf: open.whatIf, lost: open.lost });
+      open = null;
+    };
+    for (let s = 0; s < size; s += CHUNK_SECTORS) {
+      const end = Math.min(size, s + CHUNK_SECTORS);
+      const ca = readA.value.subarray(Math.min(s, sizeA), Math.min(end, sizeA));
+      const cb = readB.value.subarray(Math.min(s, sizeB), Math.min(end, sizeB));
+      const same = ca.length === cb.length && ca.every((t, i) => t === cb[i]);
+      if (same) {
+        flush();
+        continue;
+      }
+      const da = ca.length === 0 ? 'beyond the end' : describeTokens(ca);
+      const db = cb.length === 0 ? 'beyond the end' : describeTokens(cb);
+      const lost = ca.length > 0 && !isZeros(ca) && (cb.length === 0 || isZeros(cb));
+      if (open !== null && open.end === s && open.original === da && open.whatIf === db && open.lost === lost) open.end = end;
+      else {
+        flush();
+        open = { start: s, end, original: da, whatIf: db, lost };
+      }
+    }
+    flush();
+  }
+  return out;
+}
