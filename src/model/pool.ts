@@ -834,7 +834,8 @@ export class ThinPool {
     const { device: dev, vb, offsetSectors: off, tokens, origin } = bio;
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.table.lookupData(vb);
-    const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
+    const shared =
+      mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime && !(this.md.mutations?.has('snapshot-write-in-place') ?? false);
     if (mapped >= 0 && !shared) {
       const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
       return r.ok ? DONE : r.errno;
@@ -859,7 +860,7 @@ export class ThinPool {
           const z = this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
           if (!z.ok) return z.errno;
         }
-      } else if (this.zeroNewBlocks) {
+      } else if (this.zeroNewBlocks && !(this.md.mutations?.has('partial-block-not-zeroed') ?? false)) {
         const zeroed = this.dataDev.fill(block * bs, bs, ZERO_TOKEN);
         if (!zeroed.ok) return zeroed.errno;
       }
