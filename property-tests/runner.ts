@@ -200,12 +200,16 @@ export interface SequenceResult {
   readonly state: SequenceState;
 }
 
-/** Runs the drawn commands (resolved) that the rules allow, stopping at the first violation. */
-export function runSequence(config: SequenceConfig, cmds: Iterable<Cmd>, coverage?: Coverage): SequenceResult {
+/**
+ * Runs drawn commands (resolved against the state, see `resolve`) that the rules allow, stopping
+ * at the first violation. `resolved: true` runs commands that are concrete already (a `ran` list).
+ */
+export function runSequence(config: SequenceConfig, cmds: Iterable<Cmd>, options: { readonly resolved?: boolean; readonly coverage?: Coverage } = {}): SequenceResult {
   const state = new SequenceState(config);
   const ran = state.ran;
+  const coverage = options.coverage;
   for (const drawn of cmds) {
-    const cmd = state.resolve(drawn);
+    const cmd = options.resolved === true ? drawn : state.resolve(drawn);
     if (cmd === null || !state.allows(cmd)) continue;
     try {
       state.step(cmd, coverage);

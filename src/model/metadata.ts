@@ -434,13 +434,21 @@ export class ThinMetadata implements PageAccounting {
     return changed;
   }
 
-  /** The `crash-keeps-discards` bug: the lost transaction's discards are applied again. */
+  /**
+   * The `crash-keeps-discards` bug: the lost transaction's discards are applied again and
+   * committed, as if they had reached the metadata device before the crash.
+   */
   private redoDiscardsAfterRollback(): void {
     const discards = this.mutationDiscards;
     this.mutationDiscards = [];
+    let redone = false;
     for (const [dev, vb] of discards) {
-      if (this.devices.get(dev.id) === dev && dev.table.lookupData(vb) >= 0) this.removeMapping(dev, vb);
+      if (this.devices.get(dev.id) === dev && dev.table.lookupData(vb) >= 0) {
+        this.removeMapping(dev, vb);
+        redone = true;
+      }
     }
+    if (redone) this.commit();
   }
 
   /** The committed state as an image, for writing to the metadata device. */
