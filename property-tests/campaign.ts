@@ -16,6 +16,8 @@ import { runSequence, SequenceState, type SequenceConfig } from './runner.js';
 
 export interface CampaignOptions {
   readonly seed: number;
+  /** fast-check's replay path of a counterexample: runs just that one (with its seed). */
+  readonly path?: string;
   /** Sequences to run (a time limit may stop it earlier). */
   readonly runs: number;
   readonly maxCommands?: number;
@@ -64,7 +66,8 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   const property = fc.property(configArbitrary, commandsArbitrary(options.maxCommands ?? 50), (drawn, cmds) => {
     const config: SequenceConfig = mutations.length === 0 ? drawn : { ...drawn, mutations };
     const state = new SequenceState(config);
-    const real = options.coverage === undefined ? {} : { coverage: options.coverage };
+    // Shrinking re-runs sequences: only the search itself counts for coverage.
+    const real = options.coverage === undefined || firstFailureAt >= 0 ? {} : { coverage: options.coverage };
     runs++;
     try {
       fc.modelRun(() => ({ model: state, real }), cmds);
@@ -80,6 +83,7 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   const details = fc.check(property, {
     seed: options.seed,
     numRuns: options.runs,
+    ...(options.path === undefined ? {} : { path: options.path }),
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });
   const done = firstFailureAt < 0 ? runs : firstFailureAt;
