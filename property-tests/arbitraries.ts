@@ -61,5 +61,6 @@ export class PropCommand implements fc.Command<SequenceState, { coverage?: Cover
   }
 }
 
-export const commandsArbitrary = (maxCommands: number): fc.Arbitrary<Iterable<fc.Command<SequenceState, { coverage?: Coverage }>>> =>
-  fc.commands([commandArbitrary.map((c) => new PropCommand(c))], { maxCommands, size: 'max' });
+/** `replayPath`: the commands' own replay path of a counterexample (fast-check prints it). */
+export const commandsArbitrary = (maxCommands: number, replayPath?: string): fc.Arbitrary<Iterable<fc.Command<SequenceState, { coverage?: Coverage }>>> =>
+  fc.commands([commandArbitrary.map((c) => new PropCommand(c))], { maxCommands, size: 'max', ...(replayPath === undefined ? {} : { replayPath }) });

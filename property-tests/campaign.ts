@@ -16,7 +16,10 @@ import { runSequence, SequenceState, type SequenceConfig } from './runner.js';
 
 export interface CampaignOptions {
   readonly seed: number;
-  /** fast-check's replay path of a counterexample: runs just that one (with its seed). */
+  /**
+   * The replay path of a counterexample as a failure prints it: fast-check's path, '@', and the
+   * commands' replay path. With the same seed it runs just that counterexample.
+   */
   readonly path?: string;
   /** Sequences to run (a time limit may stop it earlier). */
   readonly runs: number;
@@ -33,7 +36,7 @@ export interface CampaignOptions {
 
 export interface CampaignFailure {
   readonly seed: number;
-  /** fast-check's replay path: `{ seed, path }` replays the shrunk counterexample at once. */
+  /** `PATH@COMMANDS`: fast-check's path and fc.commands' replay path, for `--seed S --path ...`. */
   readonly path: string;
   readonly config: SequenceConfig;
   /** The shrunk sequence's commands that ran; the last one is where the violation showed. */
@@ -63,7 +66,8 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   const replayEvery = options.replayEvery ?? 1;
   let runs = 0;
   let firstFailureAt = -1;
-  const property = fc.property(configArbitrary, commandsArbitrary(options.maxCommands ?? 50), (drawn, cmds) => {
+  const [fcPath, commandsPath] = options.path === undefined ? [undefined, undefined] : options.path.split('@');
+  const property = fc.property(configArbitrary, commandsArbitrary(options.maxCommands ?? 50, commandsPath), (drawn, cmds) => {
     const config: SequenceConfig = mutations.length === 0 ? drawn : { ...drawn, mutations };
     const state = new SequenceState(config);
     // Shrinking re-runs sequences: only the search itself counts for coverage.
@@ -83,18 +87,19 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   const details = fc.check(property, {
     seed: options.seed,
     numRuns: options.runs,
-    ...(options.path === undefined ? {} : { path: options.path }),
+    ...(fcPath === undefined ? {} : { path: fcPath }),
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });
   const done = firstFailureAt < 0 ? runs : firstFailureAt;
   if (!details.failed || details.counterexample === null) return { runs: done, failure: null, interrupted: details.interrupted };
   const [config, cmds] = details.counterexample;
+  const commandsReplay = /replayPath="([^"]*)"/.exec(String(cmds))?.[1] ?? '';
   const full: SequenceConfig = mutations.length === 0 ? config : { ...config, mutations };
   const described = describeFailure(full, [...cmds].map(unwrapCommand));
   return {
     runs: done,
     interrupted: details.interrupted,
-    failure: { seed: details.seed, path: details.counterexamplePath ?? '', config: full, ...described, runsBeforeFailure: firstFailureAt },
+    failure: { seed: details.seed, path: `${details.counterexamplePath ?? ''}@${commandsReplay}`, config: full, ...described, runsBeforeFailure: firstFailureAt },
   };
 }
 

@@ -62,7 +62,7 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
       }
       case '--path': {
         const v = value();
-        if (v === undefined || !/^[0-9]+(:[0-9]+)*$/.test(v)) throw new PropUsageError(`--path needs a fast-check replay path such as 12:0:3, got '${v ?? ''}'`);
+        if (v === undefined || !/^[0-9]+(:[0-9]+)*@\S*$/.test(v)) throw new PropUsageError(`--path needs the replay path a failure printed (such as 12:0:3@AAB), got '${v ?? ''}'`);
         a.path = v;
         break;
       }
