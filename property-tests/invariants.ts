@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { MetadataImage, ThinMetadata } from '../src/model/metadata.js';
 import type { ThinPool } from '../src/model/pool.js';
 import { GEOMETRY, thinName } from './commands.js';
-import { ANY, EIO, type ReferencePool } from './reference.js';
+import { ANY, EIO, ZERO, type ReferencePool } from './reference.js';
 
 /** What a scenario file can check at the failing step to show the failure. */
 export type ScenarioCheck =
@@ -50,15 +50,20 @@ export function checkReads(pool: ThinPool, ref: ReferencePool): void {
       continue;
     }
     if (r !== 0) throw new Violation(1, `thin ${id}: the read failed with errno ${r}`, null);
-    for (let s = 0; s < sectorsPerThin; s++) {
-      const want = ref.expectedSector(id, s);
-      if (want !== ANY && out[s] !== want) {
-        throw new Violation(1, `thin ${id} sector ${s} (block ${Math.floor(s / GEOMETRY.blockSectors)}) reads ${describeToken(out[s]!)}, expected ${describeToken(want)}`, {
+    const bs = GEOMETRY.blockSectors;
+    for (let vb = 0; vb < GEOMETRY.thinBlocks; vb++) {
+      const want = ref.expectedBlock(id, vb);
+      const base = vb * bs;
+      for (let i = 0; i < bs; i++) {
+        const w = want === null ? ZERO : want[i]!;
+        if (w === ANY || out[base + i] === w) continue;
+        const s = base + i;
+        throw new Violation(1, `thin ${id} sector ${s} (block ${vb}) reads ${describeToken(out[s]!)}, expected ${describeToken(w)}`, {
           kind: 'reads',
           thin: id,
           offset: s * 512,
           length: 512,
-          md5: sectorMd5(want),
+          md5: sectorMd5(w),
         });
       }
     }

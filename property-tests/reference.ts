@@ -114,6 +114,12 @@ export class ReferencePool {
     return this.content.get(m.block)![s % this.blockSectors]!;
   }
 
+  /** What a virtual block of a thin must read back: its sectors, or null when unmapped (zeros). */
+  expectedBlock(id: number, vb: number): Int32Array | null {
+    const m = this.thins.get(id)?.mappings.get(vb);
+    return m === undefined ? null : this.content.get(m.block)!;
+  }
+
   /** The abstract block a thin maps at a virtual block, or -1. */
   mappedBlock(id: number, vb: number): number {
     return this.thins.get(id)?.mappings.get(vb)?.block ?? -1;

@@ -162,8 +162,11 @@ export class SequenceState {
     }
   }
 
-  /** Runs an allowed command on both sides and checks every invariant; throws a Violation. */
-  step(cmd: Cmd, coverage?: Coverage): void {
+  /**
+   * Runs an allowed command on both sides and checks every invariant; throws a Violation.
+   * `checks: false` runs both sides without the invariants (the bench's baseline only).
+   */
+  step(cmd: Cmd, coverage?: Coverage, checks = true): void {
     this.ran.push(cmd);
     const modeBefore = this.ref.mode;
     const want = this.expect(cmd);
@@ -177,7 +180,7 @@ export class SequenceState {
       checkCommittedImage(stored.image, this.ref);
     }
     if (coverage !== undefined) coverage.modeChange(modeBefore, this.ref.mode);
-    this.checkAll();
+    if (checks) this.checkAll();
   }
 
   /** Invariants 1-5 and 10 on the live pool. */
@@ -204,7 +207,11 @@ export interface SequenceResult {
  * Runs drawn commands (resolved against the state, see `resolve`) that the rules allow, stopping
  * at the first violation. `resolved: true` runs commands that are concrete already (a `ran` list).
  */
-export function runSequence(config: SequenceConfig, cmds: Iterable<Cmd>, options: { readonly resolved?: boolean; readonly coverage?: Coverage } = {}): SequenceResult {
+export function runSequence(
+  config: SequenceConfig,
+  cmds: Iterable<Cmd>,
+  options: { readonly resolved?: boolean; readonly coverage?: Coverage; readonly checks?: boolean } = {},
+): SequenceResult {
   const state = new SequenceState(config);
   const ran = state.ran;
   const coverage = options.coverage;
@@ -212,7 +219,7 @@ export function runSequence(config: SequenceConfig, cmds: Iterable<Cmd>, options
     const cmd = options.resolved === true ? drawn : state.resolve(drawn);
     if (cmd === null || !state.allows(cmd)) continue;
     try {
-      state.step(cmd, coverage);
+      state.step(cmd, coverage, options.checks ?? true);
     } catch (e) {
       if (e instanceof Violation) return { ran, violation: e, state };
       // The model's own assertions (src/model/assert.ts) stopping it are failures too.
