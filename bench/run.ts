@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { Machine, type DmDevice } from '../src/model/machine.js';
 import { historyBench } from './history.js';
 import { toolsBench } from './tools.js';
+import { propsBench } from './props.js';
 
 const DATA_BLOCK_SECTORS = 128;
 const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
@@ -173,7 +174,17 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }
+  process.stderr.write('property tests: sequences of 50 commands with every invariant on...\n');
+  const props = propsBench();
+  process.stdout.write(
+    `\n| figure | value | target |\n|---|---|---|\n` +
+      `| property sequences of 50 drawn commands (${(props.commandsRun / props.sequences).toFixed(1)} run on average), every per-command invariant on (median of 5 passes over ${props.sequences}) | ${props.checkedPerSecond.toFixed(0)} seq/s | >= 2000 seq/s |\n` +
+      `| baseline: the same sequences, model and reference only, no invariant checked | ${props.baselinePerSecond.toFixed(0)} seq/s | - |\n` +
+      `| checked / baseline | ${(props.checkedPerSecond / props.baselinePerSecond).toFixed(2)} | - |\n` +
+      `| whole fast-check campaign (fc.commands up to 50, drawing included, 7-9 off) | ${props.campaignPerSecond.toFixed(0)} seq/s | - |\n`,
+  );
   const failed =
+    props.checkedPerSecond < 2000 ||
     w < 2e6 || scale.heapMiB + scale.externalMiB >= 1024 || hist.appendPerSecond < 1e5 || hist.replayPerSecond < 5e5 || hist.seekP95Ms >= 200;
   if (failed) process.stdout.write('\nA target was missed.\n');
 }

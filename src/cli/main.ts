@@ -23,6 +23,7 @@ import {
   type Output,
 } from './history-commands.js';
 import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
+import { PROP_USAGE, propCommand } from './prop-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -62,6 +63,11 @@ scenarios (docs/scenarios.md)
 explaining a symptom
   explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
                             state it means and the scenarios that reproduce it (--json; --scenarios DIR)
+
+property tests (docs/property-tests.md)
+  prop [--runs N] [--seed S] [--minutes M] [--mutate NAME]   random command sequences against the
+                            model and a reference model; a failure is shrunk and written as a
+                            scenario file (thinlab prop --help for every option)
 
 where the history lives
   --db PATH                 a SQLite file (default ./thinlab.db)
@@ -141,6 +147,7 @@ async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promi
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'prop') return argv.includes('--help') || argv.includes('-h') ? (io.out(PROP_USAGE), 0) : propCommand(argv.slice(1), io);
   const p = parseArgs(argv);
   if (p.flags.has('--help') || p.flags.has('-h')) {
     io.out(USAGE);

@@ -81,7 +81,7 @@ async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promi
     branch = stem;
     for (let i = 2; names.has(branch); i++) branch = `${stem}-${i}`;
   }
-  await h.createBranch(branch, null, 0, scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB);
+  await h.createBranch(branch, null, 0, scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB, scenario.machine.mutations ?? []);
   return { branch, where: args.where };
 }
 

@@ -14,6 +14,7 @@ import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
 import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
+import type { ModelMutation } from './mutations.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
 import {
   delayTableText,
@@ -195,6 +196,8 @@ export interface MachineConfig {
   /** Size of every RAM disk, or one size per disk. */
   readonly ramdiskKb: number | readonly number[];
   readonly ramdiskCount?: number;
+  /** Deliberate bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
+  readonly mutations?: readonly ModelMutation[];
 }
 
 type Built = { readonly ok: true; readonly value: Target } | ({ readonly ok: false } & CtrError);
@@ -220,8 +223,11 @@ export class Machine {
   ioDelayOwedMs = 0;
   /** Counts device-mapper operations and pool lifecycle decisions: `lifecycleEpoch`. */
   private dmOperations = 0;
+  /** Deliberate bugs switched on for the mutation suite; empty in normal use. */
+  readonly mutations: readonly ModelMutation[];
 
   constructor(config: MachineConfig) {
+    this.mutations = config.mutations ?? [];
     const sizesKb = typeof config.ramdiskKb === 'number' ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb) : config.ramdiskKb;
     sizesKb.forEach((kb, i) => {
       this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0, faults: noFaults() });
@@ -527,6 +533,7 @@ export class Machine {
       }
       const opened = this.openMetadata(metadataDev, storage, bs.value, p.features.readOnly);
       if (!opened.ok) return opened;
+      if (this.mutations.length > 0) opened.value.switchOnMutations(this.mutations);
       pool = new ThinPool(`${DM_MAJOR}:${dev.minor}`, opened.value, table, this.poolEnvironment(dev, metadataDev), this.poolDataDevice(dataDev));
       if (storage !== null) {
         this.pools.set(storage, pool);

@@ -7,6 +7,7 @@
 import { assert } from './assert.js';
 import { Errno } from './errno.js';
 import { leavesOf, MappingTable, type MappingPage, type PageAccounting } from './mapping.js';
+import type { ModelMutation } from './mutations.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { DataSpaceMap } from './space-map.js';
 
@@ -163,6 +164,10 @@ export class ThinMetadata implements PageAccounting {
    */
   leakedDataBlocks: number[] = [];
   private committedLeakedDataBlocks: number[] = [];
+  /** Deliberate bugs (mutation suite only); null in normal use. */
+  mutations: ReadonlySet<ModelMutation> | null = null;
+  /** Discards of this transaction, kept only under the `crash-keeps-discards` mutation. */
+  private mutationDiscards: Array<readonly [ThinDevice, number]> = [];
 
   private committedTime = 0;
   private committedTransactionId = 0n;
@@ -241,6 +246,12 @@ export class ThinMetadata implements PageAccounting {
     md.recomputeAccounting();
     if (md.metadataCursor === 0) md.metadataCursor = md.rawUsedMetadataBlocks();
     return md;
+  }
+
+  /** Switches on deliberate bugs for the mutation suite (src/model/mutations.ts). */
+  switchOnMutations(mutations: readonly ModelMutation[]): void {
+    this.mutations = new Set(mutations);
+    this.spaceMap.reuseBeforeCommit = this.mutations.has('reuse-before-commit');
   }
 
   get changedThisTransaction(): boolean {
@@ -428,7 +439,7 @@ export class ThinMetadata implements PageAccounting {
   insertMapping(dev: ThinDevice, vb: number, dataBlock: number): void {
     const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
     if (old < 0) dev.details.mappedBlocks++;
-    else if (old !== dataBlock) this.dropDataRef(old);
+    else if (old !== dataBlock && !(this.mutations?.has('cow-keeps-old-reference') ?? false)) this.dropDataRef(old);
     this.markChanged(dev);
   }
 
@@ -439,6 +450,7 @@ export class ThinMetadata implements PageAccounting {
     dev.details.mappedBlocks--;
     this.markChanged(dev);
     this.dropDataRef(old);
+    if (this.mutations?.has('crash-keeps-discards') ?? false) this.mutationDiscards.push([dev, vb]);
     return old;
   }
 
@@ -473,6 +485,7 @@ export class ThinMetadata implements PageAccounting {
     this.changedDevices = 0;
     this.generation++;
     this.commitCount++;
+    if (this.mutations !== null) this.mutationDiscards = [];
   }
 
   /**
@@ -508,7 +521,25 @@ export class ThinMetadata implements PageAccounting {
     this.generation++;
     this.commitCount++;
     this.recomputeAccounting();
+    if (this.mutations !== null) this.redoDiscardsAfterRollback();
     return changed;
+  }
+
+  /**
+   * The `crash-keeps-discards` bug: the lost transaction's discards are applied again and
+   * committed, as if they had reached the metadata device before the crash.
+   */
+  private redoDiscardsAfterRollback(): void {
+    const discards = this.mutationDiscards;
+    this.mutationDiscards = [];
+    let redone = false;
+    for (const [dev, vb] of discards) {
+      if (this.devices.get(dev.id) === dev && dev.table.lookupData(vb) >= 0) {
+        this.removeMapping(dev, vb);
+        redone = true;
+      }
+    }
+    if (redone) this.commit();
   }
 
   /** The committed state as an image, for writing to the metadata device. */

@@ -939,7 +939,8 @@ export class ThinPool {
     const failure = this.mappingFailure(dev.id, vb);
     if (failure !== null) return this.lookupFailed(failure);
     const mapped = dev.table.lookupData(vb);
-    const shared = mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime;
+    const shared =
+      mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime && !(this.md.mutations?.has('snapshot-write-in-place') ?? false);
     if (mapped >= 0 && !shared) {
       const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
       return r.ok ? DONE : r.errno;
@@ -986,7 +987,7 @@ export class ThinPool {
       if (!w.ok || have >= bs || !this.zeroNewBlocks) return w;
       return this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
     }
-    return this.zeroNewBlocks ? this.dataDev.fill(block * bs, bs, ZERO_TOKEN) : OK_VOID;
+    return this.zeroNewBlocks && !(this.md.mutations?.has('partial-block-not-zeroed') ?? false) ? this.dataDev.fill(block * bs, bs, ZERO_TOKEN) : OK_VOID;
   }
 
   /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */

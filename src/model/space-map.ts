@@ -24,6 +24,8 @@ export class DataSpaceMap {
   private nrBlocksCommitted: number;
   /** Next-fit cursor: the search for a free block starts here. */
   cursor = 0;
+  /** The `reuse-before-commit` bug of the mutation suite (src/model/mutations.ts); false in normal use. */
+  reuseBeforeCommit = false;
 
   constructor(nrBlocks: number) {
     this.nrBlocksNow = nrBlocks;
@@ -164,7 +166,7 @@ export class DataSpaceMap {
     const now = this.refcounts;
     const then = this.committedRefcounts;
     for (let b = begin; b < end; b++) {
-      if (now[b] === 0 && (b >= this.nrBlocksCommitted || then[b] === 0)) return b;
+      if (now[b] === 0 && (b >= this.nrBlocksCommitted || then[b] === 0 || this.reuseBeforeCommit)) return b;
     }
     return -1;
   }

@@ -10,6 +10,7 @@
  *   of a stream, so reaching any position replays at most that many events.
  */
 import { decodeEvent } from '../events/codec.js';
+import { isModelMutation, type ModelMutation } from '../model/mutations.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { restoreLab, snapshotLab } from './lab-snapshot.js';
@@ -37,6 +38,8 @@ export interface BranchInfo {
   /** Events of the parent this branch starts from. */
   readonly forkPosition: number;
   readonly ramdiskKb: number;
+  /** Deliberate model bugs the branch was recorded with (mutation suite scenarios only). */
+  readonly mutations: readonly ModelMutation[];
 }
 
 export const streamOf = (branch: string): string => `${BRANCH_PREFIX}${branch}`;
@@ -71,6 +74,7 @@ export class History {
       parent: typeof meta.parent === 'string' ? meta.parent : null,
       forkPosition: Number(meta.forkPosition ?? 0),
       ramdiskKb: Number(meta.ramdiskKb ?? 65536),
+      mutations: Array.isArray(meta.mutations) ? (meta.mutations as unknown[]).filter((m): m is ModelMutation => typeof m === 'string' && isModelMutation(m)) : [],
     };
   }
 
@@ -94,7 +98,7 @@ export class History {
   }
 
   /** Creates a branch: from nothing (`parent` null) or from a parent's position. */
-  async createBranch(name: string, parent: string | null, forkPosition: number, ramdiskKb: number): Promise<BranchInfo> {
+  async createBranch(name: string, parent: string | null, forkPosition: number, ramdiskKb: number, mutations: readonly ModelMutation[] = []): Promise<BranchInfo> {
     checkBranchName(name);
     const existing = await this.store.getStreamMetadata(streamOf(name));
     if (existing !== null) throw new HistoryError('BRANCH_EXISTS', `branch '${name}' already exists`);
@@ -103,9 +107,17 @@ export class History {
       if (forkPosition < 0 || forkPosition > length) {
         throw new HistoryError('BAD_POSITION', `position ${forkPosition} is outside branch '${parent}' (0..${length})`);
       }
-      ramdiskKb = (await this.branch(parent)).ramdiskKb;
+      const parentInfo = await this.branch(parent);
+      ramdiskKb = parentInfo.ramdiskKb;
+      mutations = parentInfo.mutations;
     }
-    await this.store.setStreamMetadata(streamOf(name), { kind: 'thinlab-branch', parent, forkPosition, ramdiskKb });
+    await this.store.setStreamMetadata(streamOf(name), {
+      kind: 'thinlab-branch',
+      parent,
+      forkPosition,
+      ramdiskKb,
+      ...(mutations.length === 0 ? {} : { mutations: [...mutations] }),
+    });
     const meta = (await this.store.getStreamMetadata(HEAD_STREAM)) ?? {};
     const names = Array.isArray(meta.branches) ? (meta.branches as string[]) : [];
     await this.store.setStreamMetadata(HEAD_STREAM, { ...meta, branches: [...names, name] });
@@ -165,7 +177,9 @@ export class History {
       throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
     }
     const start = await this.nearestCheckpoint(name, position);
-    const runtime = start.state === null ? LabRuntime.fresh({ ramdiskKb: (await this.branch(name)).ramdiskKb }) : new LabRuntime(restoreLab(start.state));
+    const info = await this.branch(name);
+    const runtime =
+      start.state === null ? LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations }) : new LabRuntime(restoreLab(start.state));
     for await (const page of this.eventPages(name, start.position, position)) {
       for (const { position: p, event } of page) runtime.apply(event, `${name}@${p}`);
     }

@@ -7,6 +7,7 @@
 import { Errno, strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK, type BlockDev } from '../model/machine.js';
 import type { LabEvent } from '../events/lab-events.js';
+import type { ModelMutation } from '../model/mutations.js';
 import { LabShell } from '../shell/shell.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
 
@@ -17,6 +18,8 @@ export class DivergenceError extends Error {
 
 export interface LabOptions {
   readonly ramdiskKb?: number;
+  /** Deliberate model bugs (mutation suite only, src/model/mutations.ts). */
+  readonly mutations?: readonly ModelMutation[];
 }
 
 export class LabRuntime {
@@ -31,7 +34,12 @@ export class LabRuntime {
   }
 
   static fresh(options: LabOptions = {}): LabRuntime {
-    return new LabRuntime(new LabShell(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }));
+    return new LabRuntime(
+      new LabShell({
+        ...(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }),
+        ...(options.mutations === undefined || options.mutations.length === 0 ? {} : { mutations: options.mutations }),
+      }),
+    );
   }
 
   /** Runs a shell command for the first time and returns the event that records it. */

@@ -5,13 +5,14 @@
  * problems are collected before giving up, so a user fixes a file in one go. Reading the files
  * themselves is the CLI's job (src/cli/scenario-files.ts).
  */
+import { isModelMutation, MODEL_MUTATIONS, type ModelMutation } from '../model/mutations.js';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import { ScenarioInvalid, type Expectation, type Machine, type ReadCheck, type Scenario, type ScenarioProblem, type Step } from './types.js';
 
 const TOP_KEYS = ['title', 'report', 'cites', 'what_happened', 'symptoms', 'machine', 'steps'] as const;
-const MACHINE_KEYS = ['ramdisk_kb', 'no_space_timeout'] as const;
+const MACHINE_KEYS = ['ramdisk_kb', 'no_space_timeout', 'mutations'] as const;
 const STEP_KINDS = ['run', 'advance', 'crash', 'fault', 'mark', 'expect'] as const;
 const EXPECT_KEYS = ['output', 'output_matches', 'output_contains', 'status', 'pool_mode', 'needs_check', 'used_data_blocks', 'reads', 'invariants'] as const;
 const READ_KEYS = ['device', 'offset', 'length', 'md5', 'byte'] as const;
@@ -181,10 +182,27 @@ class Checker {
     const e = this.entries(node, 'machine', MACHINE_KEYS);
     const ramdisk = e.get('ramdisk_kb');
     const timeout = e.get('no_space_timeout');
+    const mutations = e.get('mutations');
     return {
+      ...(mutations === undefined ? {} : { mutations: this.mutations(mutations) }),
       ...(ramdisk === undefined ? {} : { ramdiskKb: this.integer(ramdisk, 'machine.ramdisk_kb', 1, 16 * 1024 * 1024) }),
       ...(timeout === undefined ? {} : { noSpaceTimeout: this.integer(timeout, 'machine.no_space_timeout', 0, 86_400) }),
     };
+  }
+
+  /** `machine.mutations`: deliberate model bugs, written by the property tests' mutation suite. */
+  mutations(node: Node): ModelMutation[] {
+    if (!isSeq(node)) {
+      this.problem(node, 'machine.mutations', `expected a list of mutation names (${MODEL_MUTATIONS.join(', ')}), got ${describe(node)}`);
+      return [];
+    }
+    const out: ModelMutation[] = [];
+    node.items.forEach((item, i) => {
+      const name = this.string(item as Node, `machine.mutations[${i + 1}]`);
+      if (isModelMutation(name)) out.push(name);
+      else this.problem(item as Node, `machine.mutations[${i + 1}]`, `unknown mutation '${name}' (known: ${MODEL_MUTATIONS.join(', ')})`);
+    });
+    return out;
   }
 
   step(node: Node, field: string): Step | null {

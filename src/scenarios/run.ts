@@ -78,7 +78,10 @@ function formatSeconds(ms: number): string {
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
-  const runtime = LabRuntime.fresh(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb });
+  const runtime = LabRuntime.fresh({
+    ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
+    ...(scenario.machine.mutations === undefined ? {} : { mutations: scenario.machine.mutations }),
+  });
   const records: StepRecord[] = [];
   const marks: Record<string, number> = {};
   let position = 0;

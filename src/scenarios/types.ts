@@ -2,6 +2,7 @@
  * What a scenario file holds once it is loaded and checked: the shape the runner works on. The
  * YAML form is described in docs/scenarios.md and docs/scenario.schema.json.
  */
+import type { ModelMutation } from '../model/mutations.js';
 import type { PoolMode } from '../model/lifecycle.js';
 
 /** A check of what one device range reads back through the lab. */
@@ -46,6 +47,8 @@ export interface Machine {
   readonly ramdiskKb?: number;
   /** Seconds; set with the module parameter before the first step. */
   readonly noSpaceTimeout?: number;
+  /** Deliberate model bugs (src/model/mutations.ts): only scenario files the mutation suite wrote have them. */
+  readonly mutations?: readonly ModelMutation[];
 }
 
 export interface Scenario {

@@ -6,6 +6,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import { Machine, type BlockDev } from '../model/machine.js';
+import type { ModelMutation } from '../model/mutations.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { lookupPath, type CommandIo, type ShellContext } from './context.js';
 import { ddSteps } from './dd.js';
@@ -49,6 +50,8 @@ export interface ShellOptions {
   readonly ramdiskKb?: number;
   /** Files to place under /files before the script runs (name -> bytes), as the oracle does. */
   readonly files?: ReadonlyMap<string, Uint8Array>;
+  /** Deliberate model bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
+  readonly mutations?: readonly ModelMutation[];
 }
 
 /** One top-level command of a script once it has run. */
@@ -78,7 +81,7 @@ export class LabShell implements Host {
   private readonly ctx: ShellContext;
 
   constructor(options: ShellOptions = {}) {
-    this.machine = new Machine({ ramdiskKb: options.ramdiskKb ?? DEFAULT_RAMDISK_KB });
+    this.machine = new Machine({ ramdiskKb: options.ramdiskKb ?? DEFAULT_RAMDISK_KB, ...(options.mutations === undefined ? {} : { mutations: options.mutations }) });
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
