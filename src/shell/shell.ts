@@ -20,6 +20,9 @@ import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadF
 import type { Steps } from './wait.js';
 import { runThinTool, THIN_TOOL_NAMES } from '../tools/index.js';
 import { faultCommand } from '../faults/fault-command.js';
+import { lvmCommand } from '../lvm/lvm-commands.js';
+import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
+import { runMonitor } from '../lvm/monitor.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -33,11 +36,12 @@ const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
 const SCRIPT_START_MS = 5_000;
 
 /** Directories of the oracle VM, for `test -d` and friends. */
-const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc']);
+const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc', '/etc/docker', '/etc/lvm', '/etc/lvm/profile', '/etc/containerd', '/var', '/var/lib', '/var/lib/docker']);
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
+  'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -74,6 +78,8 @@ export class LabShell implements Host {
   exitStatus: number | null = null;
   /** The script line the next piece given to runLine starts on. */
   nextLine = 1;
+  /** LVM's volumes and the monitor's log (src/lvm). */
+  readonly lvm: LvmState = newLvmState();
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -241,6 +247,8 @@ export class LabShell implements Host {
     if (name === 'sleep') return this.sleep(args, io);
     const status = this.dispatch(name, [...args], io);
     if (status === null) return null;
+    // dmeventd watches the LVM thin pools in the background (src/lvm/monitor.ts).
+    runMonitor({ ...this.ctx, lvm: this.lvm });
     return (function* (): Steps<number> {
       return status;
     })();
@@ -335,6 +343,8 @@ export class LabShell implements Host {
         return 0;
       case 'fault':
         return faultCommand(this.ctx, args, io);
+      case 'journalctl':
+        return this.journalctl(args, io);
       case 'md5sum':
         return tool(md5sum(args, stdin, readFile));
       case 'od':
@@ -354,6 +364,8 @@ export class LabShell implements Host {
       case 'cut':
         return tool(cut(args, stdin, readFile));
       default: {
+        const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
+        if (lvm !== null) return lvm;
         // thin-provisioning-tools 0.9.0 (src/tools/): thin_check, thin_dump, thin_restore, ...
         if (THIN_TOOL_NAMES.includes(name)) return runThinTool(name, this.ctx, args, io);
         if (!KNOWN_ELSEWHERE.has(name) && !name.includes('/')) return null;
@@ -361,6 +373,22 @@ export class LabShell implements Host {
         return 127;
       }
     }
+  }
+
+  /** journalctl -u UNIT: what the background daemons logged (dmeventd: `dm-event`). */
+  private journalctl(args: string[], io: CommandIo): number {
+    const unit = args[args.indexOf('-u') + 1];
+    if (!args.includes('-u') || unit === undefined) {
+      io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
+      return 1;
+    }
+    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : null;
+    if (lines === null) {
+      io.out('-- No entries --\n');
+      return 0;
+    }
+    io.out(lines.length === 0 ? '-- No entries --\n' : lines.map((l) => `${l}\n`).join(''));
+    return 0;
   }
 
   /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
