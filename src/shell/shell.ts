@@ -23,6 +23,9 @@ import { faultCommand } from '../faults/fault-command.js';
 import { lvmCommand } from '../lvm/lvm-commands.js';
 import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
 import { runMonitor } from '../lvm/monitor.js';
+import { dockerCommand } from '../docker/docker-commands.js';
+import { newDockerState, type DockerState } from '../docker/docker-state.js';
+import { runDeletionWorker } from '../docker/deviceset.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -42,6 +45,7 @@ export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
+  'docker', 'dockerd', 'systemctl', 'docker-fault',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -80,6 +84,8 @@ export class LabShell implements Host {
   nextLine = 1;
   /** LVM's volumes and the monitor's log (src/lvm). */
   readonly lvm: LvmState = newLvmState();
+  /** Docker's files and daemon (src/docker). */
+  readonly docker: DockerState = newDockerState();
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -247,8 +253,10 @@ export class LabShell implements Host {
     if (name === 'sleep') return this.sleep(args, io);
     const status = this.dispatch(name, [...args], io);
     if (status === null) return null;
-    // dmeventd watches the LVM thin pools in the background (src/lvm/monitor.ts).
+    // dmeventd watches the LVM thin pools in the background (src/lvm/monitor.ts), and dockerd's
+    // deferred-deletion worker runs every 30 s (src/docker/deviceset.ts).
     runMonitor({ ...this.ctx, lvm: this.lvm });
+    runDeletionWorker({ machine: this.machine, docker: this.docker });
     return (function* (): Steps<number> {
       return status;
     })();
@@ -366,6 +374,9 @@ export class LabShell implements Host {
       default: {
         const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
         if (lvm !== null) return lvm;
+        const lvmCtx = { ...this.ctx, lvm: this.lvm };
+        const docker = dockerCommand({ ...this.ctx, docker: this.docker, lvmCtx }, name, args, io);
+        if (docker !== null) return docker;
         // thin-provisioning-tools 0.9.0 (src/tools/): thin_check, thin_dump, thin_restore, ...
         if (THIN_TOOL_NAMES.includes(name)) return runThinTool(name, this.ctx, args, io);
         if (!KNOWN_ELSEWHERE.has(name) && !name.includes('/')) return null;
@@ -382,7 +393,7 @@ export class LabShell implements Host {
       io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
       return 1;
     }
-    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : null;
+    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : unit.startsWith('docker') ? this.docker.log : null;
     if (lines === null) {
       io.out('-- No entries --\n');
       return 0;
