@@ -296,7 +296,7 @@ function pullImage(ctx: DaemonContext, refText: string, io: CommandIo): Image {
   io.out(`${tag}: Pulling from ${repo.includes('/') ? repo : `library/${repo}`}\n`);
   const imageId = `sha256:${hexId(`image:${ref}`)}`;
   const existing = d.images.find((i) => i.ref === ref);
-  let parent: Layer | null = null;
+  let parent = null as Layer | null;
   const chain: string[] = [];
   for (const l of spec.layers) {
     const chainId: string = `sha256:${hexId(`chain:${parent?.chainId ?? ''}:${l.key}`)}`;
