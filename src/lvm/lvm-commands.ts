@@ -464,7 +464,9 @@ function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, comma
     let extents = n;
     if (m[3] !== undefined) {
       const base = /^FREE$/i.test(m[3]) ? vgFreeExtents(ctx.lvm, vg) : vgExtentCount(ctx.lvm, vg);
-      extents = Math.floor((base * n) / 100);
+      // percent_of_extents: lvcreate rounds down, lvextend rounds up (unless the sign is minus).
+      const roundUp = command === 'lvextend' && m[1] !== '-';
+      extents = Math.floor((base * n + (roundUp ? 99 : 0)) / 100);
     }
     if (m[1] === '+') return current + extents;
     if (m[1] === '-') return current - extents;

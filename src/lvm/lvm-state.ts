@@ -72,10 +72,12 @@ export interface LvmState {
   monitorLastMs: number;
   /** What the monitor logged (syslog in real life): `journalctl -u dm-event` prints it. */
   monitorLog: string[];
+  /** Per pool (dm name): the device's event counter and the usage step (5 %) last seen by the monitor. */
+  monitorSeen: Record<string, { events: number; dataStep: number; metaStep: number }>;
 }
 
 export function newLvmState(): LvmState {
-  return { pvs: [], vgs: [], monitorLastMs: 0, monitorLog: [] };
+  return { pvs: [], vgs: [], monitorLastMs: 0, monitorLog: [], monitorSeen: {} };
 }
 
 export function newLv(name: string, role: LvRole, segments: LvSegment[]): LogicalVolume {

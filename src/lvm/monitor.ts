@@ -1,12 +1,14 @@
 /**
- * dmeventd's thin plugin, as the lab runs it: every monitored pool (an active LVM thin pool) is
- * looked at every 10 seconds of simulated time, and when its data or metadata usage is at or above
- * its profile's `thin_pool_autoextend_threshold`, it runs `lvextend --use-policies` on it. The lab
- * looks when a command ends, for every 10 s boundary the clock has crossed since the last look (at
- * least once per command), so a pool filled by one command is extended before the next one runs.
+ * dmeventd's thin plugin, as the lab runs it: an active LVM thin pool is monitored. dmeventd looks
+ * at it when the pool raises a device-mapper event (the low-water mark, a mode change, a resize)
+ * and otherwise every 10 seconds; from 80 % on it warns at every 5 % step, and when data or
+ * metadata usage is at or above the profile's `thin_pool_autoextend_threshold` it runs
+ * `lvextend --use-policies`. The lab looks when a command ends, so a pool filled by one command is
+ * extended before the next one runs (a real dmeventd may act while the command still runs).
  */
 import type { CommandIo } from '../shell/context.js';
 import { extendByPolicy, poolUsage, thinPools, type LvmContext } from './lvm-commands.js';
+import { dmName } from './lvm-state.js';
 import { readProfile } from './profile.js';
 
 export const MONITOR_INTERVAL_MS = 10_000;
@@ -14,24 +16,33 @@ export const MONITOR_INTERVAL_MS = 10_000;
 /** What dmeventd prints goes to syslog, not to the script: the lab keeps it in `lvm.monitorLog` (`journalctl -u dm-event`). */
 export function runMonitor(ctx: LvmContext): void {
   const now = ctx.machine.nowMs;
-  if (thinPools(ctx.lvm).length === 0) {
-    ctx.lvm.monitorLastMs = now;
-    return;
-  }
-  for (const { vg, pool } of thinPools(ctx.lvm)) {
+  const pools = thinPools(ctx.lvm);
+  const due = now - ctx.lvm.monitorLastMs >= MONITOR_INTERVAL_MS;
+  if (due || pools.length === 0) ctx.lvm.monitorLastMs = now;
+  for (const { vg, pool } of pools) {
+    const name = dmName(vg.name, pool.name);
+    const dev = ctx.machine.device(name);
     const usage = poolUsage(ctx, vg, pool);
-    if (usage === null) continue;
-    const policy = readProfile(ctx.fs, pool.profile);
+    if (dev === undefined || usage === null) continue;
+    const seen = (ctx.lvm.monitorSeen[name] ??= { events: dev.eventNr, dataStep: 0, metaStep: 0 });
+    if (!due && seen.events === dev.eventNr) continue;
+    seen.events = dev.eventNr;
     const stamp = `[${(now / 1000).toFixed(3)}] dmeventd`;
-    // dmeventd warns from 80% on, whatever the profile says.
-    if (usage.dataPercent >= 80) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${vg.name}-${pool.name} data is now ${usage.dataPercent.toFixed(2)}% full.`);
-    if (usage.metadataPercent >= 80) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${vg.name}-${pool.name} metadata is now ${usage.metadataPercent.toFixed(2)}% full.`);
+    const dataStep = usage.dataPercent >= 80 ? Math.floor(usage.dataPercent / 5) : 0;
+    const metaStep = usage.metadataPercent >= 80 ? Math.floor(usage.metadataPercent / 5) : 0;
+    if (dataStep > seen.dataStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} data is now ${usage.dataPercent.toFixed(2)}% full.`);
+    if (metaStep > seen.metaStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} metadata is now ${usage.metadataPercent.toFixed(2)}% full.`);
+    seen.dataStep = dataStep;
+    seen.metaStep = metaStep;
+    const policy = readProfile(ctx.fs, pool.profile);
     if (policy.threshold >= 100) continue;
     if (usage.dataPercent < policy.threshold && usage.metadataPercent < policy.threshold) continue;
     let text = '';
     const io: CommandIo = { stdin: new Uint8Array(0), out: (b) => (text += typeof b === 'string' ? b : ''), err: (t) => (text += t) };
-    extendByPolicy(ctx, vg, pool, io);
+    const ok = extendByPolicy(ctx, vg, pool, io);
     for (const line of text.split('\n').filter((l) => l.trim() !== '')) ctx.lvm.monitorLog.push(`${stamp}: ${line.trim()}`);
+    if (!ok) ctx.lvm.monitorLog.push(`${stamp}: Failed to extend thin ${name}.`);
+    // The extension raised an event of its own; it is this look's doing, not a new one.
+    seen.events = ctx.machine.device(name)?.eventNr ?? seen.events;
   }
-  ctx.lvm.monitorLastMs = now;
 }
