@@ -17,6 +17,7 @@ import {
   deviceName,
   DriverCrash,
   DriverError,
+  driverLog,
   runDeletionWorker,
   writeFile,
 } from './deviceset.js';
@@ -501,7 +502,7 @@ function stopContainer(ctx: DaemonContext, c: Container): void {
     deactivateDevice(ctx, c.mountId, ctx.docker.options!.deferredRemoval);
   } catch (e) {
     if (!(e instanceof DriverError)) throw e;
-    ctx.docker.log.push(`level=error msg="Error unmounting device ${c.mountId}: ${e.text}" storage-driver=devicemapper`);
+    driverLog(ctx, 'error', `Error unmounting device ${c.mountId}: ${e.text}`);
   }
   c.state = 'exited';
 }

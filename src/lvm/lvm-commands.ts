@@ -513,9 +513,7 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   const type = opt(p, '--type');
   const thinpoolName = opt(p, '--thinpool');
   const wantsPool = thinpoolName !== undefined || type === 'thin-pool' || (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
-  if (opt(p, '--virtualsize') !== undefined) {
-    throw new LvmError('  thinlab: lvcreate: thin volumes (-V) are not modelled in the lab; the pools here are used by Docker or by dmsetup messages.', ECMD_FAILED);
-  }
+  if (opt(p, '--virtualsize') !== undefined) return refuseThinVolume(ctx, p);
   if (type !== undefined && type !== 'thin-pool' && type !== 'linear') throw new LvmError(`  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`);
   // The VG: a positional `VG`, or `VG/LV`, or the VG part of --thinpool VG/POOL.
   let vgName: string | undefined;
@@ -558,6 +556,26 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     return 0;
   }
   return createThinPool(ctx, vg, lvName, extents, p, io);
+}
+
+/**
+ * `lvcreate -V SIZE -T VG/POOL`: LVM first checks that the pool is its own. A pool whose kernel
+ * transaction id differs from the one in LVM's metadata (0 for a pool LVM never put a thin volume
+ * in) has been used by someone else, Docker for one: LVM refuses (`check_new_thin_pool`). Thin
+ * volumes themselves are not modelled; the pools here are used by Docker or by dmsetup messages.
+ */
+function refuseThinVolume(ctx: LvmContext, p: ParsedArgs): number {
+  const poolText = opt(p, '--thinpool') ?? p.positional.find((x) => x.includes('/'));
+  if (poolText === undefined) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  const { vg, lv } = requireLv(ctx, poolText.includes('/') ? poolText : `${p.positional[0] ?? ''}/${poolText}`);
+  if (lv.role !== 'thin-pool') throw new LvmError(`  Logical volume ${vg.name}/${lv.name} is not a thin pool.`);
+  activateLv(ctx, vg, lv, { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined });
+  const dev = ctx.machine.device(dmName(vg.name, lv.name))!;
+  const kernelTid = Number(ctx.machine.targetStatus(dev, true).trim().split(/\s+/)[0]);
+  if (kernelTid !== lv.transactionId) {
+    throw new LvmError(`  Cannot use thin pool ${vg.name}/${lv.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${lv.transactionId}.`);
+  }
+  throw new LvmError('  thinlab: lvcreate: thin volumes (-V) are not modelled in the lab; the pools here are used by Docker or by dmsetup messages.');
 }
 
 function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExtents: number, p: ParsedArgs, io: CommandIo): number {
