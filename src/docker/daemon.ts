@@ -24,7 +24,7 @@ import {
   writeDevice,
   type DriverContext,
 } from './deviceset.js';
-import type { DockerState } from './docker-state.js';
+import { newDockerState, type DockerState } from './docker-state.js';
 import { parseGoJson, type JsonValue } from './go-json.js';
 import { parseDmOptions, type DmOptions } from './options.js';
 import { humanSize } from './units.js';
@@ -251,4 +251,16 @@ export function infoLines(ctx: DriverContext): string[] {
     ' Library Version: 1.02.185 (2022-05-18)',
   );
   return lines;
+}
+
+/** `rm -rf /var/lib/docker`: the driver's files, images and containers are gone; the pool is not touched. */
+export function wipeDockerRoot(docker: DockerState, io: CommandIo): number {
+  if (docker.running) {
+    io.err("rm: can't remove '/var/lib/docker/devicemapper/mnt': Device or resource busy\n");
+    return 1;
+  }
+  const fresh = newDockerState();
+  const keep = { log: docker.log, counter: docker.counter };
+  Object.assign(docker, fresh, keep);
+  return 0;
 }

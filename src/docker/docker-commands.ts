@@ -139,13 +139,23 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.crashBefore = what;
     return 0;
   }
-  if ((kind === 'hold' || kind === 'release') && what !== undefined) {
+  if (kind === 'hold' && what !== undefined) {
     const c = findContainer(ctx.docker, what);
     if (c === undefined) throw new CliError(`Error: No such container: ${what}`);
-    const dev = ctx.machine.device(deviceName(ctx.docker, c.mountId));
+    const name = deviceName(ctx.docker, c.mountId);
+    const dev = ctx.machine.device(name);
     if (dev === undefined) throw new CliError(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
-    if (kind === 'hold') dev.openCount++;
-    else if (dev.openCount > 0) dev.openCount--;
+    dev.openCount++;
+    ctx.docker.held[c.name] = name;
+    return 0;
+  }
+  if (kind === 'release' && what !== undefined) {
+    // By container name, even after the container is gone: the leaked mount outlives it.
+    const name = ctx.docker.held[what] ?? ctx.docker.held[findContainer(ctx.docker, what)?.name ?? ''];
+    if (name === undefined) throw new CliError(`thinlab: docker-fault: nothing holds a device of ${what}`);
+    const dev = ctx.machine.device(name);
+    if (dev !== undefined && dev.openCount > 0) dev.openCount--;
+    delete ctx.docker.held[what];
     return 0;
   }
   io.err('usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n');

@@ -88,6 +88,8 @@ export interface DockerState {
   /** The daemon's log (`journalctl -u docker`). */
   log: string[];
   counter: number;
+  /** Lab fault `docker-fault hold`: container name -> the dm device a leaked mount holds open. */
+  held: Record<string, string>;
   /** A lab fault: crash the machine when the driver reaches this step (one shot). */
   crashBefore: string | null;
 }
@@ -114,6 +116,7 @@ export function newDockerState(): DockerState {
     fsCursor: {},
     log: [],
     counter: 0,
+    held: {},
     crashBefore: null,
   };
 }

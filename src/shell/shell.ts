@@ -26,6 +26,7 @@ import { runMonitor } from '../lvm/monitor.js';
 import { dockerCommand } from '../docker/docker-commands.js';
 import { newDockerState, type DockerState } from '../docker/docker-state.js';
 import { runDeletionWorker } from '../docker/deviceset.js';
+import { wipeDockerRoot } from '../docker/daemon.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -345,6 +346,8 @@ export class LabShell implements Host {
         return this.seq(args, io);
       case 'rm':
         for (const p of args.filter((a) => !a.startsWith('-'))) this.fs.remove(p);
+        // Docker's files live in the lab's Docker state: wiping /var/lib/docker wipes them.
+        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io);
         return 0;
       case 'crash':
         this.machine.crash();
