@@ -47,7 +47,7 @@ dmesg | tail -n 3
 vgextend docker /dev/ram1
 lvextend -l +100%FREE docker/thinpool
 dmsetup status docker-thinpool
-journalctl -u dm-event
+journalctl -u dm-event | tail -n 3
 docker rm -f app2 app3
 docker system prune -a -f
 docker info 2>/dev/null | grep -E 'Data Space|Minimum'

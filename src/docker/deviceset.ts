@@ -34,6 +34,21 @@ export class DriverCrash extends Error {
 export interface DriverContext {
   readonly machine: Machine;
   readonly docker: DockerState;
+  /**
+   * What else runs on the clock while a write waits (dmeventd's look at the pools): called every
+   * 10 simulated seconds of a wait, so an autoextend can release writes the pool has queued.
+   */
+  readonly whileWaiting?: () => void;
+}
+
+/** Waits for a ticket on the simulated clock, letting `whileWaiting` run every 10 s; false if it never ends. */
+function waitFor(ctx: DriverContext, ticket: { readonly done: boolean }): boolean {
+  // An hour of simulated time is far beyond any no_space_timeout the kernel accepts in practice.
+  for (let slice = 0; slice < 360 && !ticket.done; slice++) {
+    ctx.machine.runUntil(ctx.machine.nowMs + 10_000, () => ticket.done);
+    if (!ticket.done) ctx.whileWaiting?.();
+  }
+  return ticket.done;
 }
 
 export interface PoolStatus {
@@ -345,12 +360,12 @@ export function writeDevice(ctx: DriverContext, name: string, offsetBytes: numbe
   for (let at = 0; at < sectors; at += step) {
     const n = Math.min(step, sectors - at);
     const ticket = ctx.machine.writeSectors(dev, first + at, new Uint32Array(n).fill(token));
-    if (!ticket.done && !ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => ticket.done)) return 'hang';
+    if (!ticket.done && !waitFor(ctx, ticket)) return 'hang';
     if (ticket.errno !== 0) return ticket.errno;
   }
   // The filesystem commits its journal: a flush, which commits the pool's metadata.
   const flush = ctx.machine.flush(dev);
-  if (!flush.done && !ctx.machine.runUntil(Number.POSITIVE_INFINITY, () => flush.done)) return 'hang';
+  if (!flush.done && !waitFor(ctx, flush)) return 'hang';
   return flush.errno;
 }
 

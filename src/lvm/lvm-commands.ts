@@ -20,6 +20,7 @@ import {
   findLv,
   findPv,
   findVg,
+  freeRuns,
   growLv,
   lvExtents,
   lvSizeSectors,
@@ -31,6 +32,7 @@ import {
   vgFreeExtents,
   type LogicalVolume,
   type LvmState,
+  type LvSegment as LvmSegment,
   type VolumeGroup,
 } from './lvm-state.js';
 import { lvmSize, parseLvmSize } from './units.js';
@@ -588,6 +590,8 @@ function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExte
     estimate = { chunkSectors: estimate.chunkSectors, metadataSectors: Math.ceil(size.sectors / vg.extentSectors) * vg.extentSectors };
   }
   const metaExtents = estimate.metadataSectors / vg.extentSectors;
+  const profileName = opt(p, '--metadataprofile');
+  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined) throw new LvmError(`  Failed to load configuration profile ${profileName}.`);
   // The pool's data, its metadata, and a spare metadata volume of the same size for repairs.
   const spareExtents = vg.lvs.some((l) => l.role === 'pool-spare') ? 0 : metaExtents;
   const needed = dataExtents + metaExtents + spareExtents;
@@ -597,7 +601,8 @@ function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExte
   io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
   // The lab places the metadata first and the data last, so that the data can grow in place.
   if (spareExtents > 0) vg.lvs.push(newLv('lvol0_pmspare', 'pool-spare', allocateExtents(ctx.lvm, vg, spareExtents)!));
-  const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateExtents(ctx.lvm, vg, metaExtents)!);
+  // The lab keeps one pool's metadata per disk (docs/lvm.md): prefer a disk without another pool's.
+  const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateMetadata(ctx, vg, metaExtents));
   vg.lvs.push(meta);
   const data = newLv(`${name}_tdata`, 'pool-data', allocateExtents(ctx.lvm, vg, dataExtents)!);
   vg.lvs.push(data);
@@ -607,12 +612,30 @@ function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExte
   pool.errorWhenFull = yesNo(opt(p, '--errorwhenfull'), '--errorwhenfull') ?? false;
   pool.dataLv = data.name;
   pool.metadataLv = meta.name;
-  pool.profile = opt(p, '--metadataprofile') ?? null;
+  pool.profile = profileName ?? null;
   vg.lvs.push(pool);
   wipeMetadata(ctx, vg, meta);
-  activateLv(ctx, vg, pool, io);
+  try {
+    activateLv(ctx, vg, pool, io);
+  } catch (e) {
+    // LVM reverts a volume it could not activate.
+    const added = new Set([pool.name, data.name, meta.name, ...(spareExtents > 0 ? ['lvol0_pmspare'] : [])]);
+    vg.lvs = vg.lvs.filter((l) => !added.has(l.name));
+    throw e;
+  }
   io.out(`  Logical volume "${name}" created.\n`);
   return 0;
+}
+
+/** Extents for a pool's metadata, on a disk that holds no other pool's metadata when there is one. */
+function allocateMetadata(ctx: LvmContext, vg: VolumeGroup, extents: number): LvmSegment[] {
+  const taken = new Set(vg.lvs.filter((l) => l.role === 'pool-metadata').flatMap((l) => l.segments.map((s) => s.pv)));
+  for (const device of vg.pvs) {
+    if (taken.has(device)) continue;
+    const fit = freeRuns(ctx.lvm, vg, device).find((r) => r.extents >= extents);
+    if (fit !== undefined) return [{ pv: device, startExtent: fit.start, extents }];
+  }
+  return allocateExtents(ctx.lvm, vg, extents)!;
 }
 
 /** LVM zeroes the start of a new pool's metadata volume, so the kernel formats fresh metadata. */

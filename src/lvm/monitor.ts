@@ -25,11 +25,14 @@ export function runMonitor(ctx: LvmContext): void {
     const usage = poolUsage(ctx, vg, pool);
     if (dev === undefined || usage === null) continue;
     const seen = (ctx.lvm.monitorSeen[name] ??= { events: dev.eventNr, dataStep: 0, metaStep: 0 });
-    if (!due && seen.events === dev.eventNr) continue;
-    seen.events = dev.eventNr;
-    const stamp = `[${(now / 1000).toFixed(3)}] dmeventd`;
     const dataStep = usage.dataPercent >= 80 ? Math.floor(usage.dataPercent / 5) : 0;
     const metaStep = usage.metadataPercent >= 80 ? Math.floor(usage.metadataPercent / 5) : 0;
+    // Commands take no simulated time, but in real time dmeventd would have looked while a big
+    // write ran: a pool that crossed into a new 5 % step from 80 % on is looked at at once.
+    const crossed = dataStep > seen.dataStep || metaStep > seen.metaStep;
+    if (!due && !crossed && seen.events === dev.eventNr) continue;
+    seen.events = dev.eventNr;
+    const stamp = `[${(now / 1000).toFixed(3)}] dmeventd`;
     if (dataStep > seen.dataStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} data is now ${usage.dataPercent.toFixed(2)}% full.`);
     if (metaStep > seen.metaStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} metadata is now ${usage.metadataPercent.toFixed(2)}% full.`);
     seen.dataStep = dataStep;

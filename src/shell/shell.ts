@@ -250,17 +250,30 @@ export class LabShell implements Host {
   }
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
-    if (name === 'dd') return ddSteps(this.ctx, args, io);
-    if (name === 'sleep') return this.sleep(args, io);
+    const shell = this;
+    if (name === 'dd' || name === 'sleep') {
+      const steps = name === 'dd' ? ddSteps(this.ctx, args, io) : this.sleep(args, io);
+      return (function* (): Steps<number> {
+        const status = yield* steps;
+        shell.backgroundDaemons();
+        return status;
+      })();
+    }
     const status = this.dispatch(name, [...args], io);
     if (status === null) return null;
-    // dmeventd watches the LVM thin pools in the background (src/lvm/monitor.ts), and dockerd's
-    // deferred-deletion worker runs every 30 s (src/docker/deviceset.ts).
-    runMonitor({ ...this.ctx, lvm: this.lvm });
-    runDeletionWorker({ machine: this.machine, docker: this.docker });
+    this.backgroundDaemons();
     return (function* (): Steps<number> {
       return status;
     })();
+  }
+
+  /**
+   * What runs beside the script when a command ends: dmeventd watching the LVM thin pools
+   * (src/lvm/monitor.ts) and dockerd's deferred-deletion worker (src/docker/deviceset.ts).
+   */
+  private backgroundDaemons(): void {
+    runMonitor({ ...this.ctx, lvm: this.lvm });
+    runDeletionWorker({ machine: this.machine, docker: this.docker });
   }
 
   openOutput(path: string, append: boolean): Sink | string {
@@ -378,7 +391,7 @@ export class LabShell implements Host {
         const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
         if (lvm !== null) return lvm;
         const lvmCtx = { ...this.ctx, lvm: this.lvm };
-        const docker = dockerCommand({ ...this.ctx, docker: this.docker, lvmCtx }, name, args, io);
+        const docker = dockerCommand({ ...this.ctx, docker: this.docker, lvmCtx, whileWaiting: () => runMonitor(lvmCtx) }, name, args, io);
         if (docker !== null) return docker;
         // thin-provisioning-tools 0.9.0 (src/tools/): thin_check, thin_dump, thin_restore, ...
         if (THIN_TOOL_NAMES.includes(name)) return runThinTool(name, this.ctx, args, io);
