@@ -23,6 +23,7 @@ import {
 } from './history-commands.js';
 import { bisectCommand, runScenariosCommand } from './scenario-commands.js';
 import { runDockerDemo } from './docker-demo.js';
+import { whyCommand } from './why-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -40,6 +41,8 @@ running a lab
   demo tour                 record the tour of a thin pool's life (scenarios/tour.sh)
 
 time travel (on the head branch unless --branch NAME)
+  why NAME [POS]            a Docker image or container: its thin devices, blocks, what it shares
+                            with whom, and what removing it would give back (and why not more)
   log [--full]              the events of the branch, with outputs when --full
   at POS                    every device's table and status after POS events, and the lifecycle
   rollback POS [--name N]   start a new branch from POS and make it the head (deletes nothing)
@@ -170,6 +173,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'why':
+      return withHistory(p, (h) => whyCommand(h, { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] }, io));
     case 'log':
       await withHistory(p, (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io));
       return 0;

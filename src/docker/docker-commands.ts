@@ -23,6 +23,7 @@ import {
 } from './deviceset.js';
 import type { Container, DockerState, Image, Layer } from './docker-state.js';
 import { containerName, hexId } from './ids.js';
+import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
 import { strerror } from '../model/errno.js';
 
@@ -520,6 +521,7 @@ function stopContainer(ctx: DaemonContext, c: Container): void {
 /** Removes the container's rw and -init devices; a failure leaves the container Dead, as Docker does. */
 function removeContainer(ctx: DaemonContext, c: Container): void {
   const d = ctx.docker;
+  recordRemoval(ctx.machine, d, `container ${c.name} (${c.id.slice(0, 12)})`, [c.name, c.id], [c.mountId, `${c.mountId}-init`]);
   try {
     deleteDevice(ctx, c.mountId, false);
     deleteDevice(ctx, `${c.mountId}-init`, false);
@@ -563,6 +565,8 @@ function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
 function releaseLayers(ctx: DaemonContext, img: Image, io: CommandIo | null): number {
   const d = ctx.docker;
   let freed = 0;
+  const unused = img.layers.filter((l) => !d.images.some((i) => i.layers.includes(l)) && d.layers[l] !== undefined);
+  recordRemoval(ctx.machine, d, `image ${img.ref}`, [img.ref, img.id], unused.map((l) => d.layers[l]!.cacheId));
   for (const chainId of [...img.layers].reverse()) {
     if (d.images.some((i) => i.layers.includes(chainId))) break;
     const layer = d.layers[chainId];

@@ -88,6 +88,8 @@ export interface DockerState {
   /** The daemon's log (`journalctl -u docker`). */
   log: string[];
   counter: number;
+  /** What each removal gave back, for `thinlab why` (the lab's record, not Docker's). */
+  removals: Array<{ keys: string[]; hashes: string[]; text: string }>;
   /** Lab fault `docker-fault hold`: container name -> the dm device a leaked mount holds open. */
   held: Record<string, string>;
   /** A lab fault: crash the machine when the driver reaches this step (one shot). */
@@ -116,6 +118,7 @@ export function newDockerState(): DockerState {
     fsCursor: {},
     log: [],
     counter: 0,
+    removals: [],
     held: {},
     crashBefore: null,
   };

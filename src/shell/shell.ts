@@ -27,6 +27,7 @@ import { dockerCommand } from '../docker/docker-commands.js';
 import { newDockerState, type DockerState } from '../docker/docker-state.js';
 import { runDeletionWorker } from '../docker/deviceset.js';
 import { wipeDockerRoot } from '../docker/daemon.js';
+import { explain } from '../docker/provenance.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -46,7 +47,7 @@ export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
-  'docker', 'dockerd', 'systemctl', 'docker-fault',
+  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -369,6 +370,17 @@ export class LabShell implements Host {
         return faultCommand(this.ctx, args, io);
       case 'journalctl':
         return this.journalctl(args, io);
+      case 'thinlab': {
+        // `thinlab why NAME` inside a script: the same explanation as the CLI's, at this point.
+        if (args[0] !== 'why' || args[1] === undefined) {
+          io.err('thinlab: inside the lab shell only `thinlab why IMAGE|CONTAINER` runs\n');
+          return 2;
+        }
+        const r = explain(this.machine, this.docker, args[1]);
+        if (r.ok) io.out(r.text);
+        else io.err(`${r.text}\n`);
+        return r.ok ? 0 : 1;
+      }
       case 'md5sum':
         return tool(md5sum(args, stdin, readFile));
       case 'od':
