@@ -28,6 +28,8 @@ import { newDockerState, type DockerState } from '../docker/docker-state.js';
 import { runDeletionWorker } from '../docker/deviceset.js';
 import { wipeDockerRoot } from '../docker/daemon.js';
 import { explain } from '../docker/provenance.js';
+import { containerdCommand } from '../containerd/containerd-commands.js';
+import { newCtrdState, type CtrdState } from '../containerd/snapshotter.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -47,7 +49,7 @@ export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
-  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab',
+  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'containerd-devices', 'containerd-fault',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -88,6 +90,8 @@ export class LabShell implements Host {
   readonly lvm: LvmState = newLvmState();
   /** Docker's files and daemon (src/docker). */
   readonly docker: DockerState = newDockerState();
+  /** containerd and its devmapper snapshotter (src/containerd). */
+  readonly containerd: CtrdState = newCtrdState();
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -402,6 +406,8 @@ export class LabShell implements Host {
       default: {
         const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
         if (lvm !== null) return lvm;
+        const ctrd = containerdCommand({ ...this.ctx, ctrd: this.containerd }, name, args, io);
+        if (ctrd !== null) return ctrd;
         const lvmCtx = { ...this.ctx, lvm: this.lvm };
         const docker = dockerCommand({ ...this.ctx, docker: this.docker, lvmCtx, whileWaiting: () => runMonitor(lvmCtx) }, name, args, io);
         if (docker !== null) return docker;
@@ -421,7 +427,7 @@ export class LabShell implements Host {
       io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
       return 1;
     }
-    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : unit.startsWith('docker') ? this.docker.log : null;
+    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : unit.startsWith('docker') ? this.docker.log : unit.startsWith('containerd') ? this.containerd.log : null;
     if (lines === null) {
       io.out('-- No entries --\n');
       return 0;
