@@ -84,7 +84,6 @@ export const CONTAINERD_COMMANDS = ['ctr', 'containerd-devices', 'containerd-fau
 export function containerdCommand(ctx: CtrdCommandContext, name: string, args: readonly string[], io: CommandIo): number | null {
   if (name === 'systemctl' && !(args[1] ?? '').startsWith('containerd')) return null;
   if (name !== 'systemctl' && !(CONTAINERD_COMMANDS as readonly string[]).includes(name)) return null;
-  const sequenceBefore = ctx.ctrd.snapshotSequence;
   try {
     switch (name) {
       case 'systemctl':
@@ -102,9 +101,6 @@ export function containerdCommand(ctx: CtrdCommandContext, name: string, args: r
       return e.status;
     }
     if (e instanceof PowerLost) {
-      // The outer metadata.db transaction never committed: its snapshot id sequence goes back,
-      // while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
-      ctx.ctrd.snapshotSequence = sequenceBefore;
       io.err(`thinlab: power lost during ${e.op} (containerd-fault): the machine is down, containerd with it\n`);
       return 1;
     }
@@ -200,6 +196,9 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
         commitDevice(ctx, record);
         crashBeforeMetadataCommit(ctx);
       } catch (e) {
+        // The outer metadata.db transaction of this snapshot does not commit: its id is given out
+        // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
+        ctx.ctrd.snapshotSequence = id - 1;
         if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
         throw e;
       }
@@ -228,6 +227,7 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
     createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, top.id), name);
     crashBeforeMetadataCommit(ctx);
   } catch (e) {
+    ctx.ctrd.snapshotSequence = snapId - 1;
     if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to create containerd container: ${e.text}`);
     throw e;
   }
