@@ -7,6 +7,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { createDevice, writeFill } from '../shell/dm-ops.js';
 import { reconcile, stateAfter, tryingState, type DeviceState, type Operation } from './device-states.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
@@ -166,18 +167,8 @@ function message(ctx: CtrdContext, text: string): number {
 }
 
 function activate(ctx: CtrdContext, record: DeviceRecord): number {
-  const cfg = ctx.ctrd.config!;
-  const m = ctx.machine;
-  if (m.device(record.name) !== undefined) return 0;
-  const created = m.create(record.name);
-  if (!created.ok) return created.errno;
-  const loaded = m.load(created.value, `0 ${Math.floor(record.size / 512)} thin /dev/mapper/${cfg.poolName} ${record.deviceId}`);
-  if (!loaded.ok) {
-    m.discardFailedCreate(created.value);
-    return loaded.errno;
-  }
-  const resumed = m.resume(created.value);
-  return resumed.ok ? 0 : resumed.errno;
+  if (ctx.machine.device(record.name) !== undefined) return 0;
+  return createDevice(ctx.machine, record.name, `0 ${Math.floor(record.size / 512)} thin /dev/mapper/${ctx.ctrd.config!.poolName} ${record.deviceId}`);
 }
 
 function deactivate(ctx: CtrdContext, record: DeviceRecord): number {
@@ -256,16 +247,8 @@ function removeRecord(ctx: CtrdContext, record: DeviceRecord): void {
 
 /** Writes into an active device (a layer's unpacked files, a container's writes). */
 export function writeRecord(ctx: CtrdContext, record: DeviceRecord, offsetBytes: number, bytes: number, token: number): number {
-  const dev = ctx.machine.device(record.name);
-  if (dev === undefined) return Errno.ENXIO;
-  const first = Math.floor(offsetBytes / 512);
-  const sectors = Math.ceil(bytes / 512);
-  for (let at = 0; at < sectors; at += 2048) {
-    const ticket = ctx.machine.writeSectors(dev, first + at, new Uint32Array(Math.min(2048, sectors - at)).fill(token));
-    if (!ticket.done && !ctx.machine.runUntil(ctx.machine.nowMs + 3_600_000, () => ticket.done)) return Errno.EIO;
-    if (ticket.errno !== 0) return ticket.errno;
-  }
-  return 0;
+  const r = writeFill(ctx.machine, record.name, offsetBytes, bytes, token, (ticket) => ctx.machine.runUntil(ctx.machine.nowMs + 3_600_000, () => ticket.done));
+  return r === 'hang' ? Errno.EIO : r;
 }
 
 /** Commit: suspend, resume, then a deferred deactivate (containerd#4234's fix keeps that order). */

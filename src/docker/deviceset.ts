@@ -7,6 +7,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { createDevice, writeFill } from '../shell/dm-ops.js';
 import type { DeviceFile, DockerState } from './docker-state.js';
 import { humanSize } from './units.js';
 
@@ -204,22 +205,8 @@ export function activateDevice(ctx: DriverContext, info: DeviceFile, forDiscard 
   const pending = ctx.docker.deferredRemovals.indexOf(name);
   if (pending >= 0) ctx.docker.deferredRemovals.splice(pending, 1);
   if (ctx.machine.device(name) !== undefined) return;
-  const m = ctx.machine;
-  const created = m.create(name);
-  const fail = (): never => {
+  if (createDevice(ctx.machine, name, `0 ${Math.floor(info.sizeBytes / 512)} thin /dev/mapper/${ctx.docker.poolName} ${info.deviceId}`) !== 0) {
     throw new DriverError('devicemapper: Error running deviceCreate (ActivateDevice) dm_task_run failed');
-  };
-  if (!created.ok) fail();
-  const dev = created.ok ? created.value : null;
-  const loaded = m.load(dev!, `0 ${Math.floor(info.sizeBytes / 512)} thin /dev/mapper/${ctx.docker.poolName} ${info.deviceId}`);
-  if (!loaded.ok) {
-    m.discardFailedCreate(dev!);
-    fail();
-  }
-  const resumed = m.resume(dev!);
-  if (!resumed.ok) {
-    m.remove(dev!);
-    fail();
   }
 }
 
@@ -352,19 +339,10 @@ const DATA_START_BYTES = 64 * MIB;
  * when nothing could ever end the wait.
  */
 export function writeDevice(ctx: DriverContext, name: string, offsetBytes: number, bytes: number, token: number): number | 'hang' {
-  const dev = ctx.machine.device(name);
-  if (dev === undefined) return Errno.ENXIO;
-  const first = Math.floor(offsetBytes / 512);
-  const sectors = Math.ceil(bytes / 512);
-  const step = 2048;
-  for (let at = 0; at < sectors; at += step) {
-    const n = Math.min(step, sectors - at);
-    const ticket = ctx.machine.writeSectors(dev, first + at, new Uint32Array(n).fill(token));
-    if (!ticket.done && !waitFor(ctx, ticket)) return 'hang';
-    if (ticket.errno !== 0) return ticket.errno;
-  }
+  const r = writeFill(ctx.machine, name, offsetBytes, bytes, token, (ticket) => waitFor(ctx, ticket));
+  if (r !== 0) return r;
   // The filesystem commits its journal: a flush, which commits the pool's metadata.
-  const flush = ctx.machine.flush(dev);
+  const flush = ctx.machine.flush(ctx.machine.device(name)!);
   if (!flush.done && !waitFor(ctx, flush)) return 'hang';
   return flush.errno;
 }

@@ -12,6 +12,7 @@ import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
 import type { CommandIo, ShellContext } from '../shell/context.js';
 import { latin1Text } from '../shell/text-tools.js';
 import { runThinTool } from '../tools/index.js';
+import { createDevice } from '../shell/dm-ops.js';
 import {
   allocateExtents,
   dmName,
@@ -254,23 +255,6 @@ function linearTable(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): strin
   return lines.join('\n');
 }
 
-/** Creates, loads and resumes a device (what libdm does for LVM); the kernel's errno on failure. */
-function dmCreate(m: Machine, name: string, table: string): number {
-  const created = m.create(name);
-  if (!created.ok) return created.errno;
-  const loaded = m.load(created.value, table);
-  if (!loaded.ok) {
-    m.discardFailedCreate(created.value);
-    return loaded.errno;
-  }
-  const resumed = m.resume(created.value);
-  if (!resumed.ok) {
-    m.remove(created.value);
-    return resumed.errno;
-  }
-  return 0;
-}
-
 function dmReload(m: Machine, name: string, table: string): number {
   const dev = m.device(name);
   if (dev === undefined) return 6;
@@ -306,7 +290,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     const data = findLv(vg, lv.dataLv!)!;
     for (const sub of [meta, data]) {
       if (m.device(dmName(vg.name, sub.name)) === undefined) {
-        const errno = dmCreate(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
+        const errno = createDevice(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
         if (errno !== 0) throw new LvmError(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`);
       }
       sub.active = true;
@@ -323,7 +307,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
         throw new LvmError(`  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`);
       }
     }
-    const errno = dmCreate(m, dmName(vg.name, lv.name), poolTable(ctx, vg, lv));
+    const errno = createDevice(m, dmName(vg.name, lv.name), poolTable(ctx, vg, lv));
     if (errno !== 0) {
       deactivateSubvolumes(ctx, vg, lv);
       throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
@@ -333,7 +317,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
   }
   if (lv.role === 'linear') {
     if (m.device(dmName(vg.name, lv.name)) === undefined) {
-      const errno = dmCreate(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
+      const errno = createDevice(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
       if (errno !== 0) throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
     }
     lv.active = true;
@@ -713,7 +697,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const meta = findLv(vg, pool.metadataLv!)!;
   const metaDm = dmName(vg.name, meta.name);
   const spareDm = dmName(vg.name, spare.name);
-  if (dmCreate(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 || dmCreate(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0) {
+  if (createDevice(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 || createDevice(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0) {
     throw new LvmError(`  Failed to activate ${vg.name}/${pool.name}.`);
   }
   const captured = captureIo();
