@@ -48,10 +48,11 @@ function readFile(fs: LabFileSystem, path: string): string | null {
 }
 
 /** daemon.json merged with the flags, as dockerd's getConflictFreeConfiguration does. */
-export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driver: string; opts: string[] } | string {
+export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driver: string; opts: string[]; debug: boolean } | string {
   const text = readFile(fs, DAEMON_JSON);
   let fileDriver: string | null = null;
   let fileOpts: string[] | null = null;
+  let debug = false;
   if (text !== null && text.trim() !== '') {
     const parsed = parseGoJson(text);
     const prefix = `unable to configure the Docker daemon with file ${DAEMON_JSON}: `;
@@ -60,6 +61,10 @@ export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driv
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return `${prefix}json: cannot unmarshal ${goType(v)} into Go value of type map[string]interface {}`;
     const unknown = Object.keys(v).filter((k) => !KNOWN_DIRECTIVES.has(k));
     if (unknown.length > 0) return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
+    if (v.debug !== undefined) {
+      if (typeof v.debug !== 'boolean') return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;
+      debug = v.debug;
+    }
     const sd = v['storage-driver'];
     if (sd !== undefined) {
       if (typeof sd !== 'string') return `${prefix}json: cannot unmarshal ${goType(sd)} into Go struct field Config.storage-driver of type string`;
@@ -77,7 +82,7 @@ export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driv
     if (fileOpts !== null && flags.storageOpts.length > 0) conflicts.push(`storage-opts: (from flag: [${flags.storageOpts.join(' ')}], from file: [${fileOpts.join(' ')}])`);
     if (conflicts.length > 0) return `${prefix}the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`;
   }
-  return { driver: flags.storageDriver ?? fileDriver ?? 'overlay2', opts: [...(fileOpts ?? flags.storageOpts)] };
+  return { driver: flags.storageDriver ?? fileDriver ?? 'overlay2', opts: [...(fileOpts ?? flags.storageOpts)], debug };
 }
 
 function goType(v: JsonValue): string {
@@ -96,6 +101,7 @@ export function startDaemon(ctx: DaemonContext, flags: DaemonFlags): string | nu
   if (config.driver !== 'devicemapper') {
     return `thinlab: the lab runs Docker with the devicemapper storage driver only (storage-driver is "${config.driver}"); set "storage-driver": "devicemapper" in ${DAEMON_JSON}`;
   }
+  d.debug = config.debug;
   const options = parseDmOptions(config.opts);
   if (typeof options === 'string') return `error initializing graphdriver: ${options}`;
   try {

@@ -67,6 +67,7 @@ export function deviceName(docker: DockerState, hash: string): string {
 }
 
 function log(ctx: DriverContext, level: 'info' | 'warning' | 'error' | 'debug', text: string): void {
+  if (level === 'debug' && !ctx.docker.debug) return;
   const secs = (ctx.machine.nowMs / 1000).toFixed(3);
   ctx.docker.log.push(`time="${secs}" level=${level} msg="${text.replace(/"/g, '\\"')}" storage-driver=devicemapper`);
 }
@@ -98,6 +99,7 @@ export function forgetDaemonMemory(docker: DockerState): void {
 
 /** `dmsetup message POOL 0 TEXT`: the errno, 0 on success. */
 function poolMessage(ctx: DriverContext, text: string): number {
+  log(ctx, 'debug', `devmapper: dm_task_run message ${ctx.docker.poolName} 0 "${text}"`);
   const dev = ctx.machine.device(ctx.docker.poolName);
   if (dev === undefined) return Errno.ENXIO;
   return ctx.machine.message(dev, text.split(' '));
@@ -205,6 +207,7 @@ export function activateDevice(ctx: DriverContext, info: DeviceFile, forDiscard 
   const pending = ctx.docker.deferredRemovals.indexOf(name);
   if (pending >= 0) ctx.docker.deferredRemovals.splice(pending, 1);
   if (ctx.machine.device(name) !== undefined) return;
+  log(ctx, 'debug', `devmapper: activateDeviceIfNeeded(${info.hash})`);
   if (createDevice(ctx.machine, name, `0 ${Math.floor(info.sizeBytes / 512)} thin /dev/mapper/${ctx.docker.poolName} ${info.deviceId}`) !== 0) {
     throw new DriverError('devicemapper: Error running deviceCreate (ActivateDevice) dm_task_run failed');
   }
@@ -218,6 +221,7 @@ export function deactivateDevice(ctx: DriverContext, hash: string, deferred: boo
   const name = deviceName(ctx.docker, hash);
   const dev = ctx.machine.device(name);
   if (dev === undefined) return;
+  log(ctx, 'debug', `devmapper: deactivateDevice START(${hash})`);
   if (ctx.machine.remove(dev).ok) return;
   if (deferred) {
     if (!ctx.docker.deferredRemovals.includes(name)) ctx.docker.deferredRemovals.push(name);
@@ -265,6 +269,7 @@ export function checkFreeSpace(ctx: DriverContext): void {
 
 /** AddDevice(hash, baseHash): a snapshot of the parent, the origin suspended around it when active. */
 export function addDevice(ctx: DriverContext, hash: string, baseHash: string, sizeBytes?: number): DeviceFile {
+  log(ctx, 'debug', `devmapper: AddDevice START(hash=${hash} basehash=${baseHash})`);
   const base = ctx.docker.devices[baseHash];
   if (base === undefined) throw new DriverError(`devmapper: Unknown device ${baseHash}`);
   if (base.deleted) throw new DriverError(`devmapper: Base device ${baseHash} has been marked for deferred deletion`);
@@ -279,6 +284,7 @@ export function addDevice(ctx: DriverContext, hash: string, baseHash: string, si
     const info = createRegister(ctx, hash, size, base);
     ctx.docker.fsCursor[hash] = ctx.docker.fsCursor[baseHash] ?? 0;
     info.initialized = true;
+    log(ctx, 'debug', `devmapper: AddDevice END(hash=${hash} basehash=${baseHash})`);
     return info;
   } finally {
     if (originDev !== undefined && ctx.machine.device(originDev.name) === originDev) ctx.machine.resume(originDev);
@@ -378,6 +384,7 @@ export function writeFile(ctx: DriverContext, hash: string, bytes: number, token
 export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boolean): void {
   const info = ctx.docker.devices[hash];
   if (info === undefined) return;
+  log(ctx, 'debug', `devmapper: DeleteDevice START(hash=${hash} syncDelete=${syncDelete})`);
   const o = ctx.docker.options!;
   const name = deviceName(ctx.docker, hash);
   if (o.blkDiscard) {

@@ -85,6 +85,8 @@ export interface DockerState {
   containers: Container[];
   /** Where each device's filesystem puts the next file (the lab's filesystem model). */
   fsCursor: Record<string, number>;
+  /** daemon.json's "debug": the driver's debug lines go to the log too. */
+  debug: boolean;
   /** The daemon's log (`journalctl -u docker`). */
   log: string[];
   counter: number;
@@ -116,6 +118,7 @@ export function newDockerState(): DockerState {
     images: [],
     containers: [],
     fsCursor: {},
+    debug: false,
     log: [],
     counter: 0,
     removals: [],
