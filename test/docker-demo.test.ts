@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_DEMO_RAMDISK_KB, eventsBefore, FILL_STEP_MARK, runDockerDemo } from '../src/cli/docker-demo.js';
 import type { Output } from '../src/cli/history-commands.js';
+import { whyCommand } from '../src/cli/why-command.js';
 import { topLevelCommands } from '../src/cli/shell-adapter.js';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { History } from '../src/replay/history.js';
@@ -138,6 +139,17 @@ describe('the Docker demo in the history', () => {
     const end = await h.stateAt(r.branch, await h.length(r.branch));
     expect(end.shell.docker.containers.map((c) => c.name)).toEqual(['app1']);
     expect(out).toContain('branch docker-demo-before-full starts at docker-demo@');
+    // thinlab why on the recorded history: app1 at the end, app2 only on the branch before the failure.
+    let why = '';
+    const whyIo: Output = { out: (t) => (why += t), err: (t) => (why += t), interactive: false };
+    expect(await whyCommand(h, { branch: r.branch, name: 'app1' }, whyIo)).toBe(0);
+    expect(why).toMatch(/^container app1 \([0-9a-f]{12}\), image ubuntu:latest, running\n  rw layer: thin device [0-9]+ /m);
+    why = '';
+    expect(await whyCommand(h, { branch: r.branch, name: 'app2' }, whyIo)).toBe(0);
+    expect(why).toMatch(/^container app2 \([0-9a-f]{12}\) was removed at [0-9.]+s: deleting thin devices [0-9]+, [0-9]+ gave the pool back [0-9]+ blocks/m);
+    why = '';
+    expect(await whyCommand(h, { branch: `${r.branch}-before-full`, name: 'app2', position: String(r.before) }, whyIo)).toBe(0);
+    expect(why).toContain('container app2 (');
     await store.close();
   });
 });

@@ -5,6 +5,7 @@
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
 import { strerror } from '../model/errno.js';
+import { createDevice } from '../shell/dm-ops.js';
 import type { LabFileSystem } from '../shell/fs.js';
 import { latin1Text } from '../shell/text-tools.js';
 import type { CommandIo } from '../shell/context.js';
@@ -119,10 +120,15 @@ export function startDaemon(ctx: DaemonContext, flags: DaemonFlags): string | nu
 function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
   const d = ctx.docker;
   if (o.directLvmDevice !== null) setupDirectLvm(ctx, o);
-  const poolName = o.directLvmDevice !== null ? 'docker-thinpool' : o.thinPoolDevice;
+  let poolName = o.directLvmDevice !== null ? 'docker-thinpool' : o.thinPoolDevice;
+  if (poolName === null && o.dataDevice !== null && o.metadataDevice !== null) {
+    // dm.datadev and dm.metadatadev: Docker builds and owns the pool `<prefix>-pool` on them.
+    poolName = `${d.devicePrefix}-pool`;
+    if (ctx.machine.device(poolName) === undefined) createDockerPool(ctx, poolName, o);
+  }
   if (poolName === null) {
     throw new DriverError(
-      'thinlab: loop-lvm (no dm.thinpooldev) needs loop devices, which the lab machine does not have; use direct-lvm (dm.directlvm_device=/dev/ram0) or dm.thinpooldev with a pool made by LVM or dmsetup',
+      'thinlab: loop-lvm (no dm.thinpooldev) needs loop devices, which the lab machine does not have; use direct-lvm (dm.directlvm_device=/dev/ram0), dm.thinpooldev with a pool made by LVM or dmsetup, or dm.datadev=/dev/ram0 with dm.metadatadev=/dev/ram1',
     );
   }
   const dev = ctx.machine.device(poolName);
@@ -166,10 +172,20 @@ function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: nu
     return;
   }
   if (o.thinPoolDevice !== null || o.directLvmDevice !== null) {
+    // checkThinPool: only a pool Docker did not build has to be unused.
     if (status.dataUsed !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) that already has used data blocks`);
     if (status.transactionId !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) with non-zero transaction ID`);
   }
   createBaseDevice(ctx);
+}
+
+/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
+function createDockerPool(ctx: DaemonContext, poolName: string, o: DmOptions): void {
+  const data = ctx.machine.resolve(o.dataDevice!);
+  const meta = ctx.machine.resolve(o.metadataDevice!);
+  if (data === null || meta === null) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  const table = `0 ${ctx.machine.sizeSectors(data)} thin-pool ${o.metadataDevice!} ${o.dataDevice!} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
+  if (createDevice(ctx.machine, poolName, table) !== 0) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
 }
 
 /** setupDirectLVM: pvcreate, vgcreate docker, the data and metadata LVs, lvconvert, the profile. */
@@ -223,6 +239,12 @@ export function stopDaemon(ctx: DaemonContext): void {
       driverLog(ctx, 'warning', `devmapper: error deactivating device ${hash}: ${e.text}`);
     }
   }
+  // Docker removes a pool it owns (dm.datadev/dm.metadatadev) at shutdown.
+  const o = d.options;
+  if (o !== null && o.thinPoolDevice === null && o.directLvmDevice === null) {
+    const pool = ctx.machine.device(d.poolName);
+    if (pool !== undefined && !ctx.machine.remove(pool).ok) driverLog(ctx, 'warning', `devmapper: device ${d.poolName} still has ${pool.openCount} active dependents`);
+  }
   forgetDaemonMemory(d);
 }
 
@@ -244,6 +266,8 @@ export function infoLines(ctx: DriverContext): string[] {
     ` Base Device Size: ${humanSize(d.devices['']?.sizeBytes ?? o.baseSizeBytes)}`,
     ` Backing Filesystem: ${d.baseFs}`,
     ' Udev Sync Supported: true',
+    ...(o.dataDevice !== null && o.thinPoolDevice === null ? [` Data file: ${o.dataDevice}`] : []),
+    ...(o.metadataDevice !== null && o.thinPoolDevice === null ? [` Metadata file: ${o.metadataDevice}`] : []),
     ` Data Space Used: ${humanSize(dataUsed)}`,
     ` Data Space Total: ${humanSize(dataTotal)}`,
     ` Data Space Available: ${humanSize(dataTotal - dataUsed)}`,
