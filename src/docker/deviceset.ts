@@ -411,8 +411,14 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
       failure = new DriverError(errno === Errno.EBUSY ? 'Device is Busy' : 'devicemapper: Error running DeleteDevice dm_task_run failed');
     }
   } finally {
-    // closeTransaction is deferred in Docker: set_transaction_id goes out even when delete failed.
-    closeTransaction(ctx);
+    // closeTransaction is deferred in Docker: set_transaction_id goes out even when delete failed,
+    // and the delete's error is the one returned (its own failure is only logged then).
+    try {
+      closeTransaction(ctx);
+    } catch (e) {
+      if (!(e instanceof DriverError) || failure === null) throw e;
+      log(ctx, 'error', `devmapper: ${e.text}`);
+    }
   }
   if (failure !== null) throw failure;
 }
