@@ -69,6 +69,6 @@ describe('LVM commands', () => {
     expect(shell.runLine('lvextend -L 8M vg/pool')).toBe('  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n');
     expect(shell.runLine('lvextend -L+1G vg/pool')).toBe('  Insufficient free space: 256 extents needed, but only 8 available\n');
     expect(shell.lastStatus).toBe('5');
-    expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize \n  pool 20.00m\n');
+    expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize\n  pool 20.00m\n');
   });
 });
