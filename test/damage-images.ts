@@ -64,3 +64,13 @@ export function damagedImages(): Map<string, Uint8Array> {
   }
   return images;
 }
+
+let cachedImages: Map<string, Uint8Array> | null = null;
+
+/**
+ * The files a kernel fixture script finds under /files, as the oracle was given them: the damage
+ * fixtures (7x-damage-*) load the images above. Built once, and only for scripts that use /files.
+ */
+export function fixtureFiles(source: string): Map<string, Uint8Array> | undefined {
+  return source.includes('/files/') ? (cachedImages ??= damagedImages()) : undefined;
+}

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { LabShell } from '../src/shell/shell.js';
+import { fixtureFiles } from './damage-images.js';
 import { metadataUsedPairs } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
@@ -17,7 +18,8 @@ it('estimates used metadata blocks within a few blocks of the kernel', () => {
   let worst = 0;
   for (const script of readdirSync(DIR).filter((f) => f.endsWith('.sh'))) {
     const kernel = readFileSync(join(DIR, script.replace(/\.sh$/, '.out')), 'latin1');
-    const lab = new LabShell().runScript(readFileSync(join(DIR, script), 'latin1'));
+    const source = readFileSync(join(DIR, script), 'latin1');
+    const lab = new LabShell({ files: fixtureFiles(source) }).runScript(source);
     for (const [k, l] of metadataUsedPairs(kernel, lab)) {
       lines++;
       if (k === l) exact++;

@@ -10,19 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { LabShell } from '../src/shell/shell.js';
-import { damagedImages } from './damage-images.js';
+import { fixtureFiles } from './damage-images.js';
 import { maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
 const scripts = readdirSync(DIR).filter((f) => f.endsWith('.sh')).sort();
-
-/**
- * The files a script finds under /files, as the oracle was given them: the damage fixtures
- * (7x-damage-*) load metadata images the lab builds and damages (test/damage-images.ts); the
- * oracle got the same bytes as FILE arguments. Built once, for the scripts that use /files.
- */
-let files: Map<string, Uint8Array> | null = null;
-const filesFor = (source: string): Map<string, Uint8Array> | undefined => (source.includes('/files/') ? (files ??= damagedImages()) : undefined);
 
 describe('kernel transcripts', () => {
   it('has at least 15 transcripts', () => {
@@ -33,7 +25,7 @@ describe('kernel transcripts', () => {
     it(`${script} prints what the kernel printed`, () => {
       const source = readFileSync(join(DIR, script), 'latin1');
       const expected = readFileSync(join(DIR, script.replace(/\.sh$/, '.out')), 'latin1');
-      const shell = new LabShell({ files: filesFor(source) });
+      const shell = new LabShell({ files: fixtureFiles(source) });
       let output = '';
       for (const step of shell.steps(source)) {
         output += step.output;

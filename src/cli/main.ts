@@ -24,6 +24,8 @@ import {
 } from './history-commands.js';
 import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 import { PROP_USAGE, propCommand } from './prop-command.js';
+import { runDockerDemo } from './docker-demo.js';
+import { whyCommand } from './why-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -36,9 +38,13 @@ running a lab
      --continue             go on from the end of the head branch (or --branch) instead
      --no-record            do not touch the database
      --ramdisk-kb N         size of /dev/ram0 and /dev/ram1 (default ${DEFAULT_RAMDISK_KB})
-  demo                      record the tour of a thin pool's life (scenarios/tour.sh)
+  demo                      Docker on a direct-lvm thin pool: set up, fill, fail, recover, roll back
+                            (demo/docker-devicemapper.sh, 512 MiB RAM disks)
+  demo tour                 record the tour of a thin pool's life (scenarios/tour.sh)
 
 time travel (on the head branch unless --branch NAME)
+  why NAME [POS]            a Docker image or container: its thin devices, blocks, what it shares
+                            with whom, and what removing it would give back (and why not more)
   log [--full]              the events of the branch, with outputs when --full
   at POS                    every device's table and status after POS events, and the lifecycle
   rollback POS [--name N]   start a new branch from POS and make it the head (deletes nothing)
@@ -157,6 +163,13 @@ async function main(argv: string[]): Promise<number> {
   switch (p.command) {
     case 'sh':
     case 'demo': {
+      if (p.command === 'demo' && p.positional[0] !== 'tour') {
+        if (p.positional.length > 0) throw new UsageError(`unknown demo '${p.positional[0]!}' (the demos are: thinlab demo, thinlab demo tour)`);
+        const demo = readScript(fileURLToPath(new URL('../../demo/docker-devicemapper.sh', import.meta.url)));
+        const r = await withHistory(p, (h) => runDockerDemo(h, demo, io));
+        io.err(`\nrecorded as branch '${r.branch}', and '${r.branch}-before-full' from event ${r.before}. Next:\n  npx thinlab log --branch ${r.branch}\n  npx thinlab diff ${r.branch}@${r.before} ${r.branch}\n`);
+        return 0;
+      }
       const file = p.command === 'demo' ? fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url)) : p.positional[0];
       const script = readScript(file);
       const trace = p.command === 'demo' || p.flags.has('--trace');
@@ -183,6 +196,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'why':
+      return withHistory(p, (h) => whyCommand(h, { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] }, io));
     case 'log':
       await withHistory(p, (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io));
       return 0;

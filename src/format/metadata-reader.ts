@@ -250,7 +250,7 @@ interface Superblock {
   dataBlockSize: number;
   metadataNrBlocks: number;
   dataSm: { nrBlocks: number; bitmapRoot: number; refCountRoot: number };
-  metadataSm: { nrBlocks: number; bitmapRoot: number; refCountRoot: number };
+  metadataSm: { nrBlocks: number; bitmapRoot: number; refCountRoot: number; nrAllocated?: number };
 }
 
 function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
@@ -285,7 +285,7 @@ function readSuperblock(input: MetadataInput, block: number, what: string): Supe
     dataBlockSize: dv.getUint32(at + SB.dataBlockSize, true),
     metadataNrBlocks: input.u64(at + SB.metadataNrBlocks, `${what} metadata_nr_blocks`),
     dataSm: sm(SB.dataSpaceMapRoot),
-    metadataSm: sm(SB.metadataSpaceMapRoot),
+    metadataSm: { ...sm(SB.metadataSpaceMapRoot), nrAllocated: input.u64(at + SB.metadataSpaceMapRoot + SM_ROOT.nrAllocated, `${what} metadata space map nr_allocated`) },
   };
 }
 
@@ -494,6 +494,7 @@ function read(bytes: Uint8Array, kernel: KernelDamage | null = null): MetadataIm
     // A freshly opened image: nothing is shared with a live transaction yet.
     generation: 0,
     metadataCursor: 0,
+    metadataBlocksAllocatedOnDisk: sb.metadataSm.nrAllocated,
   };
 }
 

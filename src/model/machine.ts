@@ -67,6 +67,11 @@ export class Storage {
    * metadata device lays the image out as real on-disk bytes first.
    */
   materializedFrom: { readonly source: object; readonly version: number } | null = null;
+  /**
+   * Where on the disk the metadata device starts: 0 for a whole disk, the offset of the linear
+   * volume otherwise (an LVM `_tmeta` volume sits after other volumes on its physical volume).
+   */
+  metadataOffsetSectors = 0;
 
   constructor(sizeSectors: number) {
     this.store = new SectorStore(sizeSectors);
@@ -93,7 +98,17 @@ export interface RamDisk {
 }
 
 export type Target =
-  | { readonly type: 'linear'; readonly lengthSectors: number; readonly dev: BlockDev; readonly offsetSectors: number }
+  | {
+      readonly type: 'linear';
+      readonly lengthSectors: number;
+      readonly dev: BlockDev;
+      readonly offsetSectors: number;
+      /**
+       * A table of several linear targets end to end (an LVM volume with several segments); the
+       * first one is also `dev` and `offsetSectors`. Absent for a one-line table.
+       */
+      readonly segments?: readonly LinearSegment[];
+    }
   | { readonly type: 'error'; readonly lengthSectors: number }
   | { readonly type: 'zero'; readonly lengthSectors: number }
   | { readonly type: 'flakey'; readonly lengthSectors: number; readonly dev: BlockDev; readonly args: FlakeyArgs; readonly startMs: number }
@@ -121,6 +136,30 @@ export type Target =
       readonly thin: ThinDevice;
       readonly origin: BlockDev | null;
     };
+
+/** One line of a table of linear targets: `start length linear dev offset`. */
+export interface LinearSegment {
+  readonly startSectors: number;
+  readonly lengthSectors: number;
+  readonly dev: BlockDev;
+  readonly offsetSectors: number;
+}
+
+/** The parts of a linear target's range [start, start+count) on the devices below, in order. */
+function linearPieces(
+  t: { readonly lengthSectors: number; readonly dev: BlockDev; readonly offsetSectors: number; readonly segments?: readonly LinearSegment[] },
+  start: number,
+  count: number,
+): Array<{ dev: BlockDev; sector: number; at: number; count: number }> {
+  const segments = t.segments ?? [{ startSectors: 0, lengthSectors: t.lengthSectors, dev: t.dev, offsetSectors: t.offsetSectors }];
+  const out: Array<{ dev: BlockDev; sector: number; at: number; count: number }> = [];
+  for (const s of segments) {
+    const from = Math.max(start, s.startSectors);
+    const to = Math.min(start + count, s.startSectors + s.lengthSectors);
+    if (to > from) out.push({ dev: s.dev, sector: s.offsetSectors + (from - s.startSectors), at: from - start, count: to - from });
+  }
+  return out;
+}
 
 export interface DmDevice {
   readonly kind: 'dm';
@@ -357,6 +396,8 @@ export class Machine {
   /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
   load(dev: DmDevice, tableLine: string): Result<undefined> {
     this.dmOperations++;
+    const lines = tableLine.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length > 1) return this.loadLinearSegments(dev, lines);
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
     const bad = (e: CtrError): Result<undefined> => {
@@ -482,6 +523,49 @@ export class Machine {
     }
   }
 
+  /**
+   * A table of several lines, each a linear target starting where the one before ended: what LVM
+   * loads for a volume with several segments. Other multi-target tables are not modelled.
+   */
+  private loadLinearSegments(dev: DmDevice, lines: readonly string[]): Result<undefined> {
+    const segments: LinearSegment[] = [];
+    let next = 0;
+    for (const line of lines) {
+      const words = line.trim().split(/\s+/);
+      const parsed = words[2] === 'linear' ? parseLinearArgs(words.slice(3)) : null;
+      const start = Number(words[0]);
+      const length = Number(words[1]);
+      if (parsed === null || !parsed.ok || !/^[0-9]+$/.test(words[0] ?? '') || !/^[0-9]+$/.test(words[1] ?? '') || length === 0) {
+        this.log(`table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`);
+        this.log('ioctl: error adding target to table');
+        return fail(Errno.EINVAL);
+      }
+      if (start !== next) {
+        this.log(`table: ${devNumber(dev)}: linear: Gap in table (-EINVAL)`);
+        this.log('ioctl: error adding target to table');
+        return fail(Errno.EINVAL);
+      }
+      const under = this.resolve(parsed.value.dev);
+      if (under === null || under === dev) {
+        this.log(`table: ${devNumber(dev)}: linear: Device lookup failed (-ENODEV)`);
+        this.log('ioctl: error adding target to table');
+        return fail(Errno.ENODEV);
+      }
+      if (!this.areaFits(dev, under, parsed.value.offsetSectors, length)) {
+        this.log('ioctl: unable to set up device queue for new table.');
+        return fail(Errno.EINVAL);
+      }
+      segments.push({ startSectors: start, lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors });
+      next = start + length;
+    }
+    const first = segments[0]!;
+    const target: Target = { type: 'linear', lengthSectors: next, dev: first.dev, offsetSectors: first.offsetSectors, segments };
+    this.acquire(target);
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    dev.inactive = target;
+    return OK_VOID;
+  }
+
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
   private areaFits(dev: DmDevice, under: BlockDev, offset: number, length: number): boolean {
     const size = this.sizeSectors(under);
@@ -515,6 +599,7 @@ export class Machine {
       features: p.features,
     };
     const storage = this.storageUnder(metadataDev);
+    if (storage !== null && storage.livePool === null) storage.metadataOffsetSectors = this.offsetUnder(metadataDev);
     let pool = this.poolsByMetadataDev.get(metadataDev) ?? (storage === null ? undefined : this.pools.get(storage));
     const current = dev.live?.type === 'thin-pool' ? dev.live.pool : undefined;
     if (pool !== undefined && this.poolTargets.get(pool) !== dev) {
@@ -637,7 +722,7 @@ export class Machine {
     for (const d of this.targetDevices(target)) d.openCount++;
     switch (target.type) {
       case 'linear':
-        target.dev.openCount++;
+        for (const piece of linearPieces(target, 0, target.lengthSectors)) piece.dev.openCount++;
         break;
       case 'thin-pool':
         target.metadataDev.openCount++;
@@ -660,7 +745,7 @@ export class Machine {
     for (const d of this.targetDevices(target)) d.openCount--;
     switch (target.type) {
       case 'linear':
-        target.dev.openCount--;
+        for (const piece of linearPieces(target, 0, target.lengthSectors)) piece.dev.openCount--;
         break;
       case 'thin-pool':
         target.metadataDev.openCount--;
@@ -805,6 +890,12 @@ export class Machine {
   targetTable(t: Target): string {
     switch (t.type) {
       case 'linear':
+        if (t.segments !== undefined) {
+          // Several lines: each after the first carries its own `start length linear` prefix.
+          return t.segments
+            .map((seg, i) => (i === 0 ? '' : `\n${seg.startSectors} ${seg.lengthSectors} linear `) + `${devNumber(seg.dev)} ${seg.offsetSectors}`)
+            .join('');
+        }
         return `${devNumber(t.dev)} ${t.offsetSectors}`;
       case 'error':
       case 'zero':
@@ -865,8 +956,16 @@ export class Machine {
     const t = dev.live;
     if (t === null) return fail(Errno.ENXIO);
     switch (t.type) {
-      case 'linear':
-        return this.readSectors(t.dev, t.offsetSectors + start, count);
+      case 'linear': {
+        if (t.segments === undefined) return this.readSectors(t.dev, t.offsetSectors + start, count);
+        const out = new Uint32Array(count);
+        for (const piece of linearPieces(t, start, count)) {
+          const r = this.readSectors(piece.dev, piece.sector, piece.count);
+          if (!r.ok) return r;
+          out.set(r.value, piece.at);
+        }
+        return ok(out);
+      }
       case 'error':
         return fail(Errno.EIO);
       case 'zero':
@@ -904,8 +1003,15 @@ export class Machine {
     const t = dev.live;
     if (t === null) return done(Errno.ENXIO);
     switch (t.type) {
-      case 'linear':
-        return this.writeSectors(t.dev, t.offsetSectors + start, tokens);
+      case 'linear': {
+        if (t.segments === undefined) return this.writeSectors(t.dev, t.offsetSectors + start, tokens);
+        let errno = 0;
+        for (const piece of linearPieces(t, start, tokens.length)) {
+          const ticket = this.writeSectors(piece.dev, piece.sector, tokens.subarray(piece.at, piece.at + piece.count));
+          if (ticket.errno !== 0 && errno === 0) errno = ticket.errno;
+        }
+        return done(errno);
+      }
       case 'error':
         return done(Errno.EIO);
       case 'zero':
@@ -941,8 +1047,11 @@ export class Machine {
     const t = dev.live;
     if (t === null) return Errno.ENXIO;
     switch (t.type) {
-      case 'linear':
-        return this.discardSectors(t.dev, t.offsetSectors + start, count);
+      case 'linear': {
+        let errno = 0;
+        for (const piece of linearPieces(t, start, count)) errno ||= this.discardSectors(piece.dev, piece.sector, piece.count);
+        return errno;
+      }
       case 'flakey': {
         // A discard is a write to flakey: failed or dropped while it is down.
         const how = flakeyIsDown(t, this.clockMs) ? flakeyDownWrite(t.args) : 'pass';
@@ -969,7 +1078,7 @@ export class Machine {
     if (t === null) return false;
     switch (t.type) {
       case 'linear':
-        return this.supportsDiscard(t.dev);
+        return linearPieces(t, 0, t.lengthSectors).every((piece) => this.supportsDiscard(piece.dev));
       case 'flakey':
         return this.supportsDiscard(t.dev);
       case 'delay':
@@ -1015,6 +1124,14 @@ export class Machine {
     return null;
   }
 
+  /** Sectors from the start of the disk at the bottom of a stack of linear devices to this device's start. */
+  offsetUnder(dev: BlockDev): number {
+    if (dev.kind === 'ram') return 0;
+    const t = dev.live ?? dev.inactive;
+    if (t?.type === 'linear') return t.offsetSectors + this.offsetUnder(t.dev);
+    return 0;
+  }
+
   /**
    * Writes sectors of a RAM disk. A copy that carries a lab-written image (`metadata`, from dd of a
    * whole metadata device) keeps it; any other write inside a metadata image turns the device into
@@ -1032,8 +1149,9 @@ export class Machine {
       const current = storage.metadata;
       if (current.kind === 'image') {
         this.materialize(storage);
-        if (start < current.image.metadataNrBlocks * 8) storage.metadata = { kind: 'bytes' };
-      } else if (current.kind === 'none' && start < 8) {
+        const at = storage.metadataOffsetSectors;
+        if (start < at + current.image.metadataNrBlocks * 8 && start + tokens.length > at) storage.metadata = { kind: 'bytes' };
+      } else if (current.kind === 'none' && start < storage.metadataOffsetSectors + 8 && start + tokens.length > storage.metadataOffsetSectors) {
         storage.metadata = { kind: 'bytes' };
       }
     }
@@ -1050,9 +1168,10 @@ export class Machine {
     const last = storage.materializedFrom ?? null;
     if (last !== null && last.source === source && last.version === version) return;
     const image = content.image;
-    const blocks = Math.min(image.metadataNrBlocks, Math.floor(storage.store.sizeSectors / 8));
+    const at = storage.metadataOffsetSectors;
+    const blocks = Math.min(image.metadataNrBlocks, Math.floor((storage.store.sizeSectors - at) / 8));
     const bytes = writeMetadataImage(image, blocks);
-    storage.store.write(0, this.dictionary.tokensOf(bytes));
+    storage.store.write(at, this.dictionary.tokensOf(bytes));
     storage.materializedFrom = { source, version };
   }
 
@@ -1061,7 +1180,8 @@ export class Machine {
    * does (block number, magic, checksum, in that order) and logging what it logs.
    */
   private metadataFromBytes(storage: Storage, sizeSectors: number): { ok: true; value: MetadataImage | null } | ({ ok: false } & CtrError) {
-    const sb = this.dictionary.bytesOf(storage.store.read(0, 8));
+    const at = storage.metadataOffsetSectors;
+    const sb = this.dictionary.bytesOf(storage.store.read(at, 8));
     if (sb.every((b) => b === 0)) return { ok: true, value: null };
     const dv = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
     const unreadable = (why: string, errno: number): { ok: false } & CtrError => {
@@ -1077,7 +1197,7 @@ export class Machine {
     const computed = dmChecksum(sb, SB.flags, 4096, SUPERBLOCK_CSUM_XOR);
     const stored = dv.getUint32(SB.csum, true);
     if (computed !== stored) return unreadable(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
-    const all = this.dictionary.bytesOf(storage.store.read(0, sizeSectors - (sizeSectors % 8)));
+    const all = this.dictionary.bytesOf(storage.store.read(at, sizeSectors - (sizeSectors % 8)));
     const read = readMetadataAsKernel(all);
     if (!read.ok && read.openFailure !== undefined) {
       for (const line of read.openFailure.lines) this.log(line);
@@ -1142,7 +1262,7 @@ export class Machine {
       case 'error':
         return false;
       case 'linear':
-        return this.deviceWorks(t.dev, op);
+        return linearPieces(t, 0, t.lengthSectors).every((piece) => this.deviceWorks(piece.dev, op));
       case 'flakey': {
         if (!flakeyIsDown(t, this.clockMs)) return this.deviceWorks(t.dev, op);
         const how = op === 'read' ? flakeyDownRead(t.args) : flakeyDownWrite(t.args);

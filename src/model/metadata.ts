@@ -61,6 +61,13 @@ export interface MetadataImage {
   readonly heldRoot: HeldMetadataSnapshot | null;
   readonly generation: number;
   readonly metadataCursor: number;
+  /**
+   * The metadata space map's allocated count, for an image read from bytes: what the kernel
+   * reports as used metadata when it opens them, whatever layout wrote them.
+   */
+  readonly metadataBlocksAllocatedOnDisk?: number;
+  /** See ThinMetadata.metadataUsedSkew; carried by images the lab keeps as objects. */
+  readonly metadataUsedSkew?: number;
   /** Damage found when the image was read from bytes the way the kernel reads them, if any. */
   readonly damage?: MetadataDamage | null;
   /** Data blocks allocated for a write that failed on the data device: counted, mapped by no one. */
@@ -147,6 +154,12 @@ export class ThinMetadata implements PageAccounting {
    * shadows.
    */
   metadataCursor: number;
+  /**
+   * How far the used-metadata estimate was from the count on disk when metadata written elsewhere
+   * (the kernel, thin_restore, a damaged image) was opened. The kernel reports its own count and
+   * changes it as the estimate changes, so the difference stays; it is zero for the lab's own pools.
+   */
+  private metadataUsedSkew = 0;
   /** On-disk damage the kernel meets when it first reads the damaged blocks (null: none). */
   damage: MetadataDamage | null = null;
   /**
@@ -244,6 +257,9 @@ export class ThinMetadata implements PageAccounting {
       if (skew !== 0) md.mappedBlocksSkew.set(id, skew);
     }
     md.recomputeAccounting();
+    md.metadataUsedSkew = image.metadataBlocksAllocatedOnDisk === undefined
+      ? (image.metadataUsedSkew ?? 0)
+      : image.metadataBlocksAllocatedOnDisk - md.rawUsedMetadataBlocks();
     if (md.metadataCursor === 0) md.metadataCursor = md.rawUsedMetadataBlocks();
     return md;
   }
@@ -562,6 +578,7 @@ export class ThinMetadata implements PageAccounting {
       generation: this.generation,
       leakedDataBlocks: [...(this.committedLeakedDataBlocks ?? [])],
       metadataCursor: this.metadataCursor,
+      metadataUsedSkew: this.metadataUsedSkew,
       // Damaged blocks stay on disk until the kernel rewrites them, which the lab does not model.
       damage: this.damage,
     };
@@ -579,7 +596,7 @@ export class ThinMetadata implements PageAccounting {
     let used = this.structureBlocks() + this.leafBlocks + this.emptyRootRefs.size;
     if (this.leafBlocks > ROOTS_PER_LEAF) used += Math.ceil(this.leafBlocks / ROOTS_PER_LEAF);
     if (this.heldRoot !== null) used += 1;
-    return used + this.shadowedBlocks();
+    return Math.max(0, used + this.shadowedBlocks() + this.metadataUsedSkew);
   }
 
   /**

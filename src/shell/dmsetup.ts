@@ -125,12 +125,7 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
   const table = tableText(flags, io);
   if (table === null) return 0;
   const lines = table.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length > 1) {
-    m.discardFailedCreate(dev);
-    io.err('dmsetup: tables with several targets are not supported in the lab\nCommand failed.\n');
-    return 1;
-  }
-  const loaded = m.load(dev, lines[0]!);
+  const loaded = m.load(dev, lines.join('\n'));
   if (!loaded.ok) {
     m.discardFailedCreate(dev);
     return ioctlFailed(io, 'reload', name, `(${DM_MAJOR}:${dev.minor})`, loaded.errno);
@@ -183,6 +178,12 @@ function message(m: Machine, args: string[], io: CommandIo): number {
 function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', noFlush: boolean): string | null {
   const t = dev.live;
   if (t === null) return null;
+  if (t.type === 'linear' && t.segments !== undefined) {
+    // An LVM volume with several segments: one line per linear target (status lines are empty).
+    return t.segments
+      .map((seg) => `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${seg.dev.kind === 'ram' ? '1' : DM_MAJOR}:${seg.dev.minor} ${seg.offsetSectors}`}`)
+      .join('\n');
+  }
   const params = kind === 'status' ? m.targetStatus(dev, noFlush) : m.targetTable(t);
   return `0 ${t.lengthSectors} ${t.type} ${params}`;
 }
@@ -197,7 +198,7 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
     for (const dev of devices) {
       const line = lineOf(m, dev, kind, flags.noFlush);
       if (flags.target !== null && dev.live?.type !== flags.target) continue;
-      io.out(line === null ? `${dev.name}: \n` : `${dev.name}: ${line}\n`);
+      io.out(line === null ? `${dev.name}: \n` : line.split('\n').map((l) => `${dev.name}: ${l}\n`).join(''));
     }
     return 0;
   }
@@ -212,7 +213,7 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
     }
     const line = lineOf(m, dev, kind, flags.noFlush);
     if (line !== null && (flags.target === null || dev.live?.type === flags.target)) {
-      io.out(args.length > 1 ? `${name}: ${line}\n` : `${line}\n`);
+      io.out(line.split('\n').map((l) => (args.length > 1 ? `${name}: ${l}\n` : `${l}\n`)).join(''));
     }
   }
   return status;

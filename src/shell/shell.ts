@@ -21,6 +21,16 @@ import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadF
 import type { Steps } from './wait.js';
 import { runThinTool, THIN_TOOL_NAMES } from '../tools/index.js';
 import { faultCommand } from '../faults/fault-command.js';
+import { lvmCommand } from '../lvm/lvm-commands.js';
+import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
+import { runMonitor } from '../lvm/monitor.js';
+import { dockerCommand } from '../docker/docker-commands.js';
+import { newDockerState, type DockerState } from '../docker/docker-state.js';
+import { runDeletionWorker } from '../docker/deviceset.js';
+import { wipeDockerRoot } from '../docker/daemon.js';
+import { explain } from '../docker/provenance.js';
+import { containerdCommand } from '../containerd/containerd-commands.js';
+import { newCtrdState, type CtrdState } from '../containerd/snapshotter.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -34,11 +44,13 @@ const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
 const SCRIPT_START_MS = 5_000;
 
 /** Directories of the oracle VM, for `test -d` and friends. */
-const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc']);
+const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc', '/etc/docker', '/etc/lvm', '/etc/lvm/profile', '/etc/containerd', '/var', '/var/lib', '/var/lib/docker']);
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
+  'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
+  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'containerd-devices', 'containerd-fault',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -77,6 +89,12 @@ export class LabShell implements Host {
   exitStatus: number | null = null;
   /** The script line the next piece given to runLine starts on. */
   nextLine = 1;
+  /** LVM's volumes and the monitor's log (src/lvm). */
+  readonly lvm: LvmState = newLvmState();
+  /** Docker's files and daemon (src/docker). */
+  readonly docker: DockerState = newDockerState();
+  /** containerd and its devmapper snapshotter (src/containerd). */
+  readonly containerd: CtrdState = newCtrdState();
   private output: string[] = [];
   private readonly ctx: ShellContext;
 
@@ -240,10 +258,18 @@ export class LabShell implements Host {
   }
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
-    if (name === 'dd') return this.waitingForIoDelay(ddSteps(this.ctx, args, io));
-    if (name === 'sleep') return this.sleep(args, io);
+    const shell = this;
+    if (name === 'dd' || name === 'sleep') {
+      const steps = name === 'dd' ? this.waitingForIoDelay(ddSteps(this.ctx, args, io)) : this.sleep(args, io);
+      return (function* (): Steps<number> {
+        const status = yield* steps;
+        shell.backgroundDaemons();
+        return status;
+      })();
+    }
     const status = this.dispatch(name, [...args], io);
     if (status === null) return null;
+    this.backgroundDaemons();
     if (this.machine.ioDelayOwedMs > 0) return this.waitingForIoDelay((function* (): Steps<number> { return status; })());
     return (function* (): Steps<number> {
       return status;
@@ -257,6 +283,15 @@ export class LabShell implements Host {
     this.machine.ioDelayOwedMs = 0;
     if (owed > 0) yield { kind: 'sleep', untilMs: this.machine.nowMs + owed };
     return status;
+  }
+
+  /**
+   * What runs beside the script when a command ends: dmeventd watching the LVM thin pools
+   * (src/lvm/monitor.ts) and dockerd's deferred-deletion worker (src/docker/deviceset.ts).
+   */
+  private backgroundDaemons(): void {
+    runMonitor({ ...this.ctx, lvm: this.lvm });
+    runDeletionWorker({ machine: this.machine, docker: this.docker });
   }
 
   openOutput(path: string, append: boolean): Sink | string {
@@ -342,12 +377,27 @@ export class LabShell implements Host {
         return this.seq(args, io);
       case 'rm':
         for (const p of args.filter((a) => !a.startsWith('-'))) this.fs.remove(p);
+        // Docker's files live in the lab's Docker state: wiping /var/lib/docker wipes them.
+        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io);
         return 0;
       case 'crash':
         this.machine.crash();
         return 0;
       case 'fault':
         return faultCommand(this.ctx, args, io);
+      case 'journalctl':
+        return this.journalctl(args, io);
+      case 'thinlab': {
+        // `thinlab why NAME` inside a script: the same explanation as the CLI's, at this point.
+        if (args[0] !== 'why' || args[1] === undefined) {
+          io.err('thinlab: inside the lab shell only `thinlab why IMAGE|CONTAINER` runs\n');
+          return 2;
+        }
+        const r = explain(this.machine, this.docker, args[1]);
+        if (r.ok) io.out(r.text);
+        else io.err(`${r.text}\n`);
+        return r.ok ? 0 : 1;
+      }
       case 'md5sum':
         return tool(md5sum(args, stdin, readFile));
       case 'od':
@@ -367,6 +417,13 @@ export class LabShell implements Host {
       case 'cut':
         return tool(cut(args, stdin, readFile));
       default: {
+        const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
+        if (lvm !== null) return lvm;
+        const ctrd = containerdCommand({ ...this.ctx, ctrd: this.containerd }, name, args, io);
+        if (ctrd !== null) return ctrd;
+        const lvmCtx = { ...this.ctx, lvm: this.lvm };
+        const docker = dockerCommand({ ...this.ctx, docker: this.docker, lvmCtx, whileWaiting: () => runMonitor(lvmCtx) }, name, args, io);
+        if (docker !== null) return docker;
         // thin-provisioning-tools 0.9.0 (src/tools/): thin_check, thin_dump, thin_restore, ...
         if (THIN_TOOL_NAMES.includes(name)) return runThinTool(name, this.ctx, args, io);
         if (!KNOWN_ELSEWHERE.has(name) && !name.includes('/')) return null;
@@ -374,6 +431,22 @@ export class LabShell implements Host {
         return 127;
       }
     }
+  }
+
+  /** journalctl -u UNIT: what the background daemons logged (dmeventd: `dm-event`). */
+  private journalctl(args: string[], io: CommandIo): number {
+    const unit = args[args.indexOf('-u') + 1];
+    if (!args.includes('-u') || unit === undefined) {
+      io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
+      return 1;
+    }
+    const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? this.lvm.monitorLog : unit.startsWith('docker') ? this.docker.log : unit.startsWith('containerd') ? this.containerd.log : null;
+    if (lines === null) {
+      io.out('-- No entries --\n');
+      return 0;
+    }
+    io.out(lines.length === 0 ? '-- No entries --\n' : lines.map((l) => `${l}\n`).join(''));
+    return 0;
   }
 
   /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */

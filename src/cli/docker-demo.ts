@@ -1,0 +1,36 @@
+/**
+ * `thinlab demo` (and `npm start`): Docker's devicemapper driver on a direct-lvm pool, from
+ * setup to a full pool and back (demo/docker-devicemapper.sh), recorded as a branch; then a
+ * rollback to the moment before the pool filled, on a branch of its own, where the pool is
+ * still healthy. The tour of the thin pool alone stays available as `thinlab demo tour`.
+ */
+import type { History } from '../replay/history.js';
+import { LabShell } from '../shell/shell.js';
+import { recordScript, rollbackCommand, type Output } from './history-commands.js';
+import { topLevelCommands } from './shell-adapter.js';
+
+/** RAM disks of the demo: 512 MiB each, room for real images (the default 64 MiB holds only alpine). */
+export const DOCKER_DEMO_RAMDISK_KB = 524288;
+/** The comment that opens the step where the pool fills; the rollback goes to just before it. */
+export const FILL_STEP_MARK = '# 6.';
+
+/** How many events the script records before its line starting with `mark` (comments are not events). */
+export function eventsBefore(script: string, mark: string): number {
+  let n = 0;
+  for (const command of topLevelCommands(new LabShell({ ramdiskKb: 1 }), script)) {
+    const text = command.trim();
+    if (text.startsWith(mark)) return n;
+    if (!text.startsWith('#') && text !== '') n++;
+  }
+  throw new Error(`the demo script has no step '${mark}'`);
+}
+
+export async function runDockerDemo(h: History, script: string, io: Output): Promise<{ branch: string; before: number }> {
+  const recorded = await recordScript(h, script, { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true }, io);
+  const before = eventsBefore(script, FILL_STEP_MARK);
+  io.out(`\n# Roll back to event ${before}, just before the pool filled: a new branch, nothing deleted.\n`);
+  const name = `${recorded.branch}-before-full`;
+  await rollbackCommand(h, { branch: recorded.branch, position: String(before), name }, io);
+  await recordScript(h, "docker info 2>/dev/null | grep -E 'Data Space|Minimum'\nlvs\ndocker ps\n", { branch: name, continueBranch: true, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true }, io);
+  return { branch: recorded.branch, before };
+}

@@ -1,0 +1,348 @@
+/**
+ * containerd with the devmapper snapshotter in the lab shell: `/etc/containerd/config.toml`,
+ * `systemctl start|stop|restart containerd` (a start reconciles the device records), `ctr images
+ * pull|rm`, `ctr run -d`, `ctr containers rm`, `ctr snapshots ls|rm` with `--snapshotter
+ * devmapper`, and the lab directives `containerd-devices` (the device records, as the bbolt
+ * database holds them) and `containerd-fault`.
+ */
+import type { CommandIo } from '../shell/context.js';
+import type { LabFileSystem } from '../shell/fs.js';
+import { latin1Text } from '../shell/text-tools.js';
+import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
+import { hexId } from '../docker/ids.js';
+import { ramInBytes } from '../docker/units.js';
+import { OPERATIONS, stateString, type Operation } from './device-states.js';
+import {
+  commitDevice,
+  createSnapshotDevice,
+  createThinDevice,
+  deviceNameFor,
+  PLUGIN_ID,
+  crashBeforeMetadataCommit,
+  PowerLost,
+  reconcileDevices,
+  removeDevice,
+  SnapshotterError,
+  writeRecord,
+  type CtrdContext,
+  type DevmapperConfig,
+} from './snapshotter.js';
+
+export const CONFIG_TOML = '/etc/containerd/config.toml';
+
+export interface CtrdCommandContext extends CtrdContext {
+  readonly fs: LabFileSystem;
+}
+
+class CtrError extends Error {
+  constructor(
+    readonly text: string,
+    readonly status = 1,
+  ) {
+    super(text);
+  }
+}
+
+/** The devmapper plugin's section of config.toml: `key = "value"` and `key = true` lines. */
+export function readDevmapperConfig(text: string | null): DevmapperConfig | string {
+  const values = new Map<string, string>();
+  if (text !== null) {
+    let inSection = false;
+    for (const raw of text.split('\n')) {
+      const line = raw.replace(/#.*$/, '').trim();
+      const header = /^\[(.*)\]$/.exec(line);
+      if (header !== null) {
+        inSection = header[1]!.replace(/['"]/g, '') === `plugins.${PLUGIN_ID}`;
+        continue;
+      }
+      const kv = /^([a-z_]+)\s*=\s*(.+)$/.exec(line);
+      if (inSection && kv !== null) values.set(kv[1]!, kv[2]!.replace(/^["'](.*)["']$/, '$1'));
+    }
+  }
+  const poolName = values.get('pool_name') ?? '';
+  if (poolName === '') return 'devmapper not configured';
+  const sizeText = values.get('base_image_size') ?? '';
+  if (sizeText === '') return 'base_image_size is required';
+  const size = ramInBytes(sizeText);
+  if (typeof size === 'string') return `failed to parse base image size: '${sizeText}': ${size}`;
+  const fsType = values.get('fs_type') ?? 'ext4';
+  if (fsType === '') return 'filesystem type cannot be empty';
+  if (fsType !== 'ext4' && fsType !== 'xfs' && fsType !== 'ext2') return `unsupported Filesystem Type: "${fsType}"`;
+  return {
+    rootPath: values.get('root_path') || '/var/lib/containerd/io.containerd.snapshotter.v1.devmapper',
+    poolName,
+    baseImageSizeBytes: size,
+    asyncRemove: values.get('async_remove') === 'true',
+    discardBlocks: values.get('discard_blocks') === 'true',
+    fsType,
+  };
+}
+
+export const CONTAINERD_COMMANDS = ['ctr', 'containerd-devices', 'containerd-fault'] as const;
+
+/** Runs a containerd command; null when it is not one (systemctl for other units included). */
+export function containerdCommand(ctx: CtrdCommandContext, name: string, args: readonly string[], io: CommandIo): number | null {
+  if (name === 'systemctl' && !(args[1] ?? '').startsWith('containerd')) return null;
+  if (name !== 'systemctl' && !(CONTAINERD_COMMANDS as readonly string[]).includes(name)) return null;
+  try {
+    switch (name) {
+      case 'systemctl':
+        return systemctl(ctx, args[0] ?? '', io);
+      case 'containerd-devices':
+        return listDevices(ctx, io);
+      case 'containerd-fault':
+        return fault(ctx, args, io);
+      default:
+        return ctr(ctx, args, io);
+    }
+  } catch (e) {
+    if (e instanceof CtrError) {
+      io.err(`${e.text}\n`);
+      return e.status;
+    }
+    if (e instanceof PowerLost) {
+      io.err(`thinlab: power lost during ${e.op} (containerd-fault): the machine is down, containerd with it\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function log(ctx: CtrdContext, level: string, text: string): void {
+  ctx.ctrd.log.push(`time="${(ctx.machine.nowMs / 1000).toFixed(3)}" level=${level} msg="${text.replace(/"/g, '\\"')}"`);
+}
+
+function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number {
+  const stop = (): void => {
+    ctx.ctrd.running = false;
+  };
+  const start = (): number => {
+    if (ctx.ctrd.running) return 0;
+    const file = ctx.fs.get(CONFIG_TOML);
+    const config = readDevmapperConfig(file === undefined ? null : latin1Text(file.readBytes(0, file.sizeBytes)));
+    ctx.ctrd.running = true;
+    if (typeof config === 'string') {
+      // The plugin is skipped (or fails to load); containerd itself runs.
+      log(ctx, config === 'devmapper not configured' ? 'info' : 'warning', `failed to load plugin ${PLUGIN_ID}: ${config}`);
+      ctx.ctrd.config = null;
+      return 0;
+    }
+    const dev = ctx.machine.device(config.poolName);
+    if (dev === undefined || dev.live?.type !== 'thin-pool') {
+      log(ctx, 'warning', `failed to load plugin ${PLUGIN_ID}: failed to query pool "${config.poolName}": device not found`);
+      ctx.ctrd.config = null;
+      return 0;
+    }
+    ctx.ctrd.config = config;
+    reconcileDevices(ctx);
+    return 0;
+  };
+  switch (verb) {
+    case 'start':
+      return start();
+    case 'stop':
+      stop();
+      return 0;
+    case 'restart':
+      stop();
+      return start();
+    default:
+      io.err(`Unknown command verb ${verb}.\n`);
+      return 1;
+  }
+}
+
+function requireSnapshotter(ctx: CtrdContext): void {
+  if (!ctx.ctrd.running) throw new CtrError('ctr: failed to dial "/run/containerd/containerd.sock": connection error: desc = "transport: error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"');
+  if (ctx.ctrd.config === null) throw new CtrError('ctr: snapshotter not loaded: devmapper: invalid argument');
+}
+
+function ctr(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
+  const args = argv.filter((a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=') || a === '-n' || argv[i - 1] === '-n'));
+  const [group, verb, ...rest] = args;
+  if ((group === 'images' || group === 'image' || group === 'i') && verb === 'pull') return pull(ctx, rest, io);
+  if ((group === 'images' || group === 'image' || group === 'i') && (verb === 'rm' || verb === 'remove')) return imagesRm(ctx, rest, io);
+  if (group === 'run') return run(ctx, [verb ?? '', ...rest], io);
+  if ((group === 'containers' || group === 'container' || group === 'c') && (verb === 'rm' || verb === 'delete')) return containersRm(ctx, rest, io);
+  if ((group === 'snapshots' || group === 'snapshot') && verb === 'ls') return snapshotsLs(ctx, io);
+  if ((group === 'snapshots' || group === 'snapshot') && verb === 'rm') return snapshotsRm(ctx, rest, io);
+  throw new CtrError(`thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`);
+}
+
+function newSnapshotName(ctx: CtrdContext): { id: number; name: string } {
+  const id = ++ctx.ctrd.snapshotSequence;
+  return { id, name: deviceNameFor(ctx.ctrd.config!, id) };
+}
+
+function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  requireSnapshotter(ctx);
+  const refText = args.find((a) => !a.startsWith('-'));
+  if (refText === undefined) throw new CtrError('ctr: please provide an image reference to pull');
+  const ref = normalizeRef(refText);
+  const spec = BUILTIN_IMAGES.find((i) => i.ref === ref);
+  const full = `docker.io/library/${ref}`;
+  if (spec === undefined) throw new CtrError(`ctr: failed to resolve reference "${refText}": ${refText}: not found`);
+  io.out(`${full}: resolved\n`);
+  let parent: string | null = null;
+  const keys: string[] = [];
+  for (const layer of spec.layers) {
+    const chain: string = `sha256:${hexId(`chain:${parent ?? ''}:${layer.key}`)}`;
+    if (ctx.ctrd.snapshots[chain] === undefined) {
+      const { id, name } = newSnapshotName(ctx);
+      const extractKey = `extract-${ctx.machine.nowMs * 1000}-${hexId(chain).slice(0, 4)} ${chain}`;
+      try {
+        const record = parent === null ? createThinDevice(ctx, name) : createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, ctx.ctrd.snapshots[parent]!.id), name);
+        writeRecord(ctx, record, 8 * 1024 * 1024, layer.sizeBytes, 0x61 + (id % 26));
+        commitDevice(ctx, record);
+        crashBeforeMetadataCommit(ctx);
+      } catch (e) {
+        // The outer metadata.db transaction of this snapshot does not commit: its id is given out
+        // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
+        ctx.ctrd.snapshotSequence = id - 1;
+        if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
+        throw e;
+      }
+      ctx.ctrd.snapshots[chain] = { key: chain, id, parent, kind: 'Committed' };
+    }
+    keys.push(chain);
+    parent = chain;
+  }
+  ctx.ctrd.images[ref] = keys;
+  io.out(`unpacking linux/amd64 sha256:${hexId(`digest:${ref}`)}...\ndone\n`);
+  return 0;
+}
+
+function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  requireSnapshotter(ctx);
+  const positional = args.filter((a) => !a.startsWith('-'));
+  const [refText, id] = positional;
+  if (refText === undefined || id === undefined) throw new CtrError('ctr: image ref and container id must be provided');
+  const ref = normalizeRef(refText.replace(/^docker\.io\/library\//, ''));
+  const layers = ctx.ctrd.images[ref];
+  if (layers === undefined) throw new CtrError(`ctr: image "${refText}": not found`);
+  if (ctx.ctrd.containers[id] !== undefined) throw new CtrError(`ctr: container "${id}": already exists`);
+  const top = ctx.ctrd.snapshots[layers[layers.length - 1]!]!;
+  const { id: snapId, name } = newSnapshotName(ctx);
+  try {
+    createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, top.id), name);
+    crashBeforeMetadataCommit(ctx);
+  } catch (e) {
+    ctx.ctrd.snapshotSequence = snapId - 1;
+    if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to create containerd container: ${e.text}`);
+    throw e;
+  }
+  ctx.ctrd.snapshots[id] = { key: id, id: snapId, parent: top.key, kind: 'Active' };
+  ctx.ctrd.containers[id] = id;
+  void io;
+  return 0;
+}
+
+/** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */
+function removeSnapshot(ctx: CtrdContext, key: string): void {
+  const snap = ctx.ctrd.snapshots[key]!;
+  const record = ctx.ctrd.devices[deviceNameFor(ctx.ctrd.config!, snap.id)];
+  delete ctx.ctrd.snapshots[key];
+  if (record === undefined) return;
+  if (ctx.ctrd.config!.asyncRemove) {
+    record.state = 'Removed';
+    return;
+  }
+  try {
+    removeDevice(ctx, record);
+  } catch (e) {
+    if (!(e instanceof SnapshotterError)) throw e;
+    log(ctx, 'error', `failed to remove device: ${e.text}`);
+    throw new CtrError(`ctr: failed precondition: ${e.text}`);
+  }
+}
+
+function containersRm(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  requireSnapshotter(ctx);
+  let status = 0;
+  for (const id of args.filter((a) => !a.startsWith('-'))) {
+    if (ctx.ctrd.containers[id] === undefined) {
+      io.err(`ERRO[0000] failed to delete container "${id}"  error="container \\"${id}\\" in namespace \\"default\\": not found"\nctr: container "${id}" in namespace "default": not found\n`);
+      status = 1;
+      continue;
+    }
+    delete ctx.ctrd.containers[id];
+    removeSnapshot(ctx, id);
+  }
+  return status;
+}
+
+function snapshotsRm(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  requireSnapshotter(ctx);
+  for (const key of args.filter((a) => !a.startsWith('-'))) {
+    if (ctx.ctrd.snapshots[key] === undefined) {
+      io.err(`ctr: failed to remove "${key}": snapshot ${key} does not exist: not found\n`);
+      return 1;
+    }
+    if (Object.values(ctx.ctrd.snapshots).some((s) => s.parent === key)) {
+      io.err(`ctr: failed to remove "${key}": cannot remove snapshot with child: failed precondition\n`);
+      return 1;
+    }
+    removeSnapshot(ctx, key);
+  }
+  return 0;
+}
+
+function imagesRm(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  requireSnapshotter(ctx);
+  for (const refText of args.filter((a) => !a.startsWith('-'))) {
+    const ref = normalizeRef(refText.replace(/^docker\.io\/library\//, ''));
+    const layers = ctx.ctrd.images[ref];
+    if (layers === undefined) {
+      io.err(`ctr: image "${refText}": not found\n`);
+      return 1;
+    }
+    delete ctx.ctrd.images[ref];
+    io.out(`${refText}\n`);
+    // Garbage collection: committed snapshots no image and no snapshot depends on, child first.
+    for (const key of [...layers].reverse()) {
+      const used = Object.values(ctx.ctrd.images).some((l) => l.includes(key)) || Object.values(ctx.ctrd.snapshots).some((s) => s.parent === key);
+      if (used) break;
+      removeSnapshot(ctx, key);
+    }
+  }
+  return 0;
+}
+
+function snapshotsLs(ctx: CtrdContext, io: CommandIo): number {
+  requireSnapshotter(ctx);
+  const rows = [['KEY', 'PARENT', 'KIND'], ...Object.values(ctx.ctrd.snapshots).sort((a, b) => a.id - b.id).map((s) => [s.key, s.parent ?? '', s.kind])];
+  const widths = rows[0]!.map((_h, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  io.out(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1))).join('').trimEnd() + '\n').join(''));
+  return 0;
+}
+
+/** The lab's view of `<pool>.db`: each device record, and the ids marked faulty. */
+function listDevices(ctx: CtrdContext, io: CommandIo): number {
+  const rows = Object.values(ctx.ctrd.devices).sort((a, b) => a.deviceId - b.deviceId);
+  let out = 'NAME\tDEVICE_ID\tSTATE\tERROR\n';
+  for (const r of rows) out += `${r.name}\t${r.deviceId}\t${stateString(r.state)}\t${r.error}\n`;
+  const faulty = Object.entries(ctx.ctrd.deviceIds).filter(([, v]) => v === 'faulty').map(([k]) => k);
+  if (faulty.length > 0) out += `faulty device ids (never handed out again): ${faulty.sort((a, b) => Number(a) - Number(b)).join(' ')}\n`;
+  io.out(out);
+  return 0;
+}
+
+function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
+  const [kind, what] = args;
+  if (kind === 'crash-during' && what !== undefined && what in OPERATIONS) {
+    ctx.ctrd.crashDuring = what as Operation;
+    return 0;
+  }
+  if (kind === 'crash-before-commit') {
+    ctx.ctrd.crashBeforeCommit = true;
+    return 0;
+  }
+  if (kind === 'fail' && (what === 'create_thin' || what === 'create_snap')) {
+    ctx.ctrd.failMessage = what;
+    return 0;
+  }
+  io.err(`usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n`);
+  return 2;
+}
+
+

@@ -1,0 +1,296 @@
+/**
+ * dockerd's start and stop with the devicemapper driver: daemon.json and flags, the dm.* options,
+ * direct-lvm setup (dm.directlvm_device, with the lab's LVM), the external pool (dm.thinpooldev),
+ * crash recovery (processPendingTransaction), the base device and its growth at restart
+ * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
+ */
+import { strerror } from '../model/errno.js';
+import { createDevice } from '../shell/dm-ops.js';
+import type { LabFileSystem } from '../shell/fs.js';
+import { latin1Text } from '../shell/text-tools.js';
+import type { CommandIo } from '../shell/context.js';
+import { lvmCommand, type LvmContext } from '../lvm/lvm-commands.js';
+import { findPv } from '../lvm/lvm-state.js';
+import {
+  activateDevice,
+  createBaseDevice,
+  deactivateDevice,
+  deletedDeviceCount,
+  deviceName,
+  DriverError,
+  driverLog,
+  forgetDaemonMemory,
+  poolStatus,
+  processPendingTransaction,
+  writeDevice,
+  type DriverContext,
+} from './deviceset.js';
+import { newDockerState, type DockerState } from './docker-state.js';
+import { parseGoJson, type JsonValue } from './go-json.js';
+import { parseDmOptions, type DmOptions } from './options.js';
+import { humanSize } from './units.js';
+
+export const DAEMON_JSON = '/etc/docker/daemon.json';
+const KNOWN_DIRECTIVES = new Set(['storage-driver', 'storage-opts', 'debug', 'log-level', 'data-root', 'log-driver', 'log-opts', 'live-restore', 'exec-opts', 'insecure-registries', 'registry-mirrors']);
+
+export interface DaemonContext extends DriverContext {
+  readonly fs: LabFileSystem;
+  readonly lvmCtx: LvmContext;
+}
+
+export interface DaemonFlags {
+  readonly storageDriver: string | null;
+  readonly storageOpts: readonly string[];
+}
+
+function readFile(fs: LabFileSystem, path: string): string | null {
+  const f = fs.get(path);
+  return f === undefined ? null : latin1Text(f.readBytes(0, f.sizeBytes));
+}
+
+/** daemon.json merged with the flags, as dockerd's getConflictFreeConfiguration does. */
+export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driver: string; opts: string[]; debug: boolean } | string {
+  const text = readFile(fs, DAEMON_JSON);
+  let fileDriver: string | null = null;
+  let fileOpts: string[] | null = null;
+  let debug = false;
+  if (text !== null && text.trim() !== '') {
+    const parsed = parseGoJson(text);
+    const prefix = `unable to configure the Docker daemon with file ${DAEMON_JSON}: `;
+    if (!parsed.ok) return prefix + parsed.error;
+    const v = parsed.value;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return `${prefix}json: cannot unmarshal ${goType(v)} into Go value of type map[string]interface {}`;
+    const unknown = Object.keys(v).filter((k) => !KNOWN_DIRECTIVES.has(k));
+    if (unknown.length > 0) return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
+    if (v.debug !== undefined) {
+      if (typeof v.debug !== 'boolean') return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;
+      debug = v.debug;
+    }
+    const sd = v['storage-driver'];
+    if (sd !== undefined) {
+      if (typeof sd !== 'string') return `${prefix}json: cannot unmarshal ${goType(sd)} into Go struct field Config.storage-driver of type string`;
+      fileDriver = sd;
+    }
+    const so = v['storage-opts'];
+    if (so !== undefined) {
+      if (!Array.isArray(so)) return `${prefix}json: cannot unmarshal ${goType(so)} into Go struct field Config.storage-opts of type []string`;
+      const bad = so.find((x) => typeof x !== 'string');
+      if (bad !== undefined) return `${prefix}json: cannot unmarshal ${goType(bad)} into Go struct field Config.storage-opts of type string`;
+      fileOpts = so as string[];
+    }
+    const conflicts: string[] = [];
+    if (fileDriver !== null && flags.storageDriver !== null) conflicts.push(`storage-driver: (from flag: ${flags.storageDriver}, from file: ${fileDriver})`);
+    if (fileOpts !== null && flags.storageOpts.length > 0) conflicts.push(`storage-opts: (from flag: [${flags.storageOpts.join(' ')}], from file: [${fileOpts.join(' ')}])`);
+    if (conflicts.length > 0) return `${prefix}the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`;
+  }
+  return { driver: flags.storageDriver ?? fileDriver ?? 'overlay2', opts: [...(fileOpts ?? flags.storageOpts)], debug };
+}
+
+function goType(v: JsonValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'object') return 'object';
+  return typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? 'number' : 'string';
+}
+
+/** Starts the daemon; the error dockerd exits with, or null. */
+export function startDaemon(ctx: DaemonContext, flags: DaemonFlags): string | null {
+  const d = ctx.docker;
+  if (d.running) return null;
+  const config = loadConfiguration(ctx.fs, flags);
+  if (typeof config === 'string') return config;
+  if (config.driver !== 'devicemapper') {
+    return `thinlab: the lab runs Docker with the devicemapper storage driver only (storage-driver is "${config.driver}"); set "storage-driver": "devicemapper" in ${DAEMON_JSON}`;
+  }
+  d.debug = config.debug;
+  const options = parseDmOptions(config.opts);
+  if (typeof options === 'string') return `error initializing graphdriver: ${options}`;
+  try {
+    initDevmapper(ctx, options);
+  } catch (e) {
+    if (e instanceof DriverError) return `error initializing graphdriver: ${e.text}`;
+    throw e;
+  }
+  d.running = true;
+  d.workerLastMs = ctx.machine.nowMs;
+  // Containers that were running do not come back by themselves (no restart policy in the lab).
+  return null;
+}
+
+function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
+  const d = ctx.docker;
+  if (o.directLvmDevice !== null) setupDirectLvm(ctx, o);
+  let poolName = o.directLvmDevice !== null ? 'docker-thinpool' : o.thinPoolDevice;
+  if (poolName === null && o.dataDevice !== null && o.metadataDevice !== null) {
+    // dm.datadev and dm.metadatadev: Docker builds and owns the pool `<prefix>-pool` on them.
+    poolName = `${d.devicePrefix}-pool`;
+    if (ctx.machine.device(poolName) === undefined) createDockerPool(ctx, poolName, o);
+  }
+  if (poolName === null) {
+    throw new DriverError(
+      'thinlab: loop-lvm (no dm.thinpooldev) needs loop devices, which the lab machine does not have; use direct-lvm (dm.directlvm_device=/dev/ram0), dm.thinpooldev with a pool made by LVM or dmsetup, or dm.datadev=/dev/ram0 with dm.metadatadev=/dev/ram1',
+    );
+  }
+  const dev = ctx.machine.device(poolName);
+  if (dev === undefined) throw new DriverError(`devmapper: Non existing device ${poolName}`);
+  if (dev.live?.type !== 'thin-pool') throw new DriverError(`devmapper: Device ${poolName} is not a thin pool`);
+  const previous = d.options;
+  d.options = o;
+  d.poolName = poolName;
+  const status = poolStatus(ctx)!;
+  d.transactionId = status.transactionId;
+  // initMetaData: the device files are on disk; a pending transaction is rolled back.
+  processPendingTransaction(ctx);
+  d.transaction = null;
+  try {
+    setupBaseImage(ctx, o, status);
+  } catch (e) {
+    d.options = previous;
+    throw e;
+  }
+  if (o.deferredRemoval) driverLog(ctx, 'info', 'devmapper: Deferred removal support enabled.');
+  if (o.deferredDeletion) driverLog(ctx, 'info', 'devmapper: Deferred deletion support enabled.');
+}
+
+function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: number; transactionId: number }): void {
+  const d = ctx.docker;
+  const base = d.devices[''];
+  if (base !== undefined && base.initialized && !base.deleted) {
+    if (o.fs !== null && o.fs !== d.baseFs) {
+      driverLog(ctx, 'warning', `devmapper: Base device already exists and has filesystem ${d.baseFs} on it. User specified filesystem ${o.fs} will be ignored.`);
+    }
+    if (!o.userBaseSize || o.baseSizeBytes === base.sizeBytes) return;
+    if (o.baseSizeBytes < base.sizeBytes) throw new DriverError(`devmapper: Base device size cannot be smaller than ${humanSize(base.sizeBytes)}`);
+    // checkGrowBaseDeviceFS: a new size, then the filesystem grown (resize writes new group headers).
+    const oldSize = base.sizeBytes;
+    base.sizeBytes = o.baseSizeBytes;
+    activateDevice(ctx, base);
+    const r = writeDevice(ctx, deviceName(d, ''), Math.floor(oldSize / (1024 * 1024)) * 1024 * 1024, 4096, 0x46);
+    deactivateDevice(ctx, '', false);
+    if (r !== 0) throw new DriverError(`Failed to grow rootfs:${r === 'hang' ? 'the pool never answered' : strerror(r)}:`);
+    driverLog(ctx, 'info', `devmapper: Base device size grown from ${humanSize(oldSize)} to ${humanSize(o.baseSizeBytes)}`);
+    return;
+  }
+  if (o.thinPoolDevice !== null || o.directLvmDevice !== null) {
+    // checkThinPool: only a pool Docker did not build has to be unused.
+    if (status.dataUsed !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) that already has used data blocks`);
+    if (status.transactionId !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) with non-zero transaction ID`);
+  }
+  createBaseDevice(ctx);
+}
+
+/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
+function createDockerPool(ctx: DaemonContext, poolName: string, o: DmOptions): void {
+  const data = ctx.machine.resolve(o.dataDevice!);
+  const meta = ctx.machine.resolve(o.metadataDevice!);
+  if (data === null || meta === null) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  const table = `0 ${ctx.machine.sizeSectors(data)} thin-pool ${o.metadataDevice!} ${o.dataDevice!} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
+  if (createDevice(ctx.machine, poolName, table) !== 0) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+}
+
+/** setupDirectLVM: pvcreate, vgcreate docker, the data and metadata LVs, lvconvert, the profile. */
+function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
+  const dev = o.directLvmDevice!;
+  const config = JSON.stringify({ Device: dev, ThinpPercent: o.thinpPercent ?? 95, ThinpMetaPercent: o.thinpMetaPercent ?? 1, AutoExtendPercent: o.autoextendPercent, AutoExtendThreshold: o.autoextendThreshold });
+  const d = ctx.docker;
+  if (d.directLvmConfig !== null) {
+    if (d.directLvmConfig !== config) throw new DriverError('changing direct-lvm config is not supported');
+    return;
+  }
+  if (ctx.machine.resolve(dev) === null) throw new DriverError(`${dev} is not available for use with devicemapper`);
+  const pv = findPv(ctx.lvmCtx.lvm, dev);
+  if (pv?.vg != null) throw new DriverError(`${dev} is already part of a volume group "${pv.vg}": must remove this device from any volume group or provide a different device`);
+  const quiet: CommandIo = { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined };
+  const steps: Array<readonly [string, string[]]> = [
+    ['pvcreate', ['-f', dev]],
+    ['vgcreate', ['docker', dev]],
+    ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpool', 'docker', '--extents', `${o.thinpPercent ?? 95}%VG`]],
+    ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpoolmeta', 'docker', '--extents', `${o.thinpMetaPercent ?? 1}%VG`]],
+    ['lvconvert', ['-y', '--zero', 'n', '-c', '512K', '--thinpool', 'docker/thinpool', '--poolmetadata', 'docker/thinpoolmeta']],
+  ];
+  for (const [cmd, args] of steps) {
+    let err = '';
+    const status = lvmCommand(ctx.lvmCtx, cmd, args, { ...quiet, err: (t) => (err += t) });
+    if (status !== 0) throw new DriverError(`error running ${cmd}: exit status ${status ?? 1}: ${err.trim()}`);
+  }
+  const profile = ctx.fs.openForWrite('/etc/lvm/profile/docker-thinpool.profile', true);
+  if (typeof profile !== 'string') {
+    profile.writeBytes(0, new TextEncoder().encode(`activation {\n\tthin_pool_autoextend_threshold=${o.autoextendThreshold}\n\tthin_pool_autoextend_percent=${o.autoextendPercent}\n}\n`));
+  }
+  lvmCommand(ctx.lvmCtx, 'lvchange', ['--metadataprofile', 'docker-thinpool', 'docker/thinpool'], quiet);
+  d.directLvmConfig = config;
+}
+
+export function stopDaemon(ctx: DaemonContext): void {
+  const d = ctx.docker;
+  if (!d.running) return;
+  for (const c of d.containers) {
+    if (c.state === 'running') {
+      c.state = 'exited';
+      c.exitCode = 0;
+    }
+  }
+  // Shutdown: unmount and deactivate every mounted device, then the base device.
+  for (const hash of Object.keys(d.mounts)) {
+    try {
+      deactivateDevice(ctx, hash, false);
+    } catch (e) {
+      if (!(e instanceof DriverError)) throw e;
+      driverLog(ctx, 'warning', `devmapper: error deactivating device ${hash}: ${e.text}`);
+    }
+  }
+  // Docker removes a pool it owns (dm.datadev/dm.metadatadev) at shutdown.
+  const o = d.options;
+  if (o !== null && o.thinPoolDevice === null && o.directLvmDevice === null) {
+    const pool = ctx.machine.device(d.poolName);
+    if (pool !== undefined && !ctx.machine.remove(pool).ok) driverLog(ctx, 'warning', `devmapper: device ${d.poolName} still has ${pool.openCount} active dependents`);
+  }
+  forgetDaemonMemory(d);
+}
+
+/** The devicemapper lines of `docker info` (MOBY-DRV Status), with Docker's formulas. */
+export function infoLines(ctx: DriverContext): string[] {
+  const d = ctx.docker;
+  const o = d.options!;
+  const s = poolStatus(ctx);
+  const lines = [` Pool Name: ${d.poolName}`];
+  if (s === null) return lines;
+  const blockSectors = Math.floor(s.lengthSectors / s.dataTotal);
+  const blockBytes = blockSectors * 512;
+  const dataUsed = s.dataUsed * blockBytes;
+  const dataTotal = s.dataTotal * blockBytes;
+  const metaUsed = s.metaUsed * 4096;
+  const metaTotal = s.metaTotal * 4096;
+  lines.push(
+    ` Pool Blocksize: ${humanSize(blockBytes)}`,
+    ` Base Device Size: ${humanSize(d.devices['']?.sizeBytes ?? o.baseSizeBytes)}`,
+    ` Backing Filesystem: ${d.baseFs}`,
+    ' Udev Sync Supported: true',
+    ...(o.dataDevice !== null && o.thinPoolDevice === null ? [` Data file: ${o.dataDevice}`] : []),
+    ...(o.metadataDevice !== null && o.thinPoolDevice === null ? [` Metadata file: ${o.metadataDevice}`] : []),
+    ` Data Space Used: ${humanSize(dataUsed)}`,
+    ` Data Space Total: ${humanSize(dataTotal)}`,
+    ` Data Space Available: ${humanSize(dataTotal - dataUsed)}`,
+    ` Metadata Space Used: ${humanSize(metaUsed)}`,
+    ` Metadata Space Total: ${humanSize(metaTotal)}`,
+    ` Metadata Space Available: ${humanSize(metaTotal - metaUsed)}`,
+    ` Thin Pool Minimum Free Space: ${humanSize(Math.floor((s.dataTotal * o.minFreeSpacePercent) / 100) * blockBytes)}`,
+    ` Deferred Removal Enabled: ${o.deferredRemoval}`,
+    ` Deferred Deletion Enabled: ${o.deferredDeletion}`,
+    ` Deferred Deleted Device Count: ${deletedDeviceCount(d)}`,
+    ' Library Version: 1.02.185 (2022-05-18)',
+  );
+  return lines;
+}
+
+/** `rm -rf /var/lib/docker`: the driver's files, images and containers are gone; the pool is not touched. */
+export function wipeDockerRoot(docker: DockerState, io: CommandIo): number {
+  if (docker.running) {
+    io.err("rm: can't remove '/var/lib/docker/devicemapper/mnt': Device or resource busy\n");
+    return 1;
+  }
+  const fresh = newDockerState();
+  const keep = { log: docker.log, counter: docker.counter };
+  Object.assign(docker, fresh, keep);
+  return 0;
+}

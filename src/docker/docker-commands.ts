@@ -1,0 +1,817 @@
+/**
+ * The Docker commands of the lab shell: `dockerd`, `systemctl start|stop|restart|status docker`,
+ * and `docker info|pull|images|create|run|start|stop|rm|rmi|ps|exec|commit|inspect|system df|
+ * system prune`, printing what Docker 20.10 prints (the last release line with devicemapper
+ * enabled), plus the lab directive `docker-fault`. Errors are Docker's own: the daemon's in
+ * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
+ */
+import type { CommandIo } from '../shell/context.js';
+import { latin1Text } from '../shell/text-tools.js';
+import { catalogue, normalizeRef, type CatalogueImage } from './catalogue.js';
+import { DAEMON_JSON, infoLines, startDaemon, stopDaemon, type DaemonContext } from './daemon.js';
+import {
+  activateDevice,
+  addDevice,
+  deactivateDevice,
+  deleteDevice,
+  deviceName,
+  DriverCrash,
+  DriverError,
+  driverLog,
+  runDeletionWorker,
+  writeFile,
+} from './deviceset.js';
+import type { Container, DockerState, Image, Layer } from './docker-state.js';
+import { containerName, hexId } from './ids.js';
+import { recordRemoval } from './provenance.js';
+import { humanSize, ramInBytes } from './units.js';
+import { strerror } from '../model/errno.js';
+
+export const DOCKER_COMMANDS = ['docker', 'dockerd', 'systemctl', 'docker-fault'] as const;
+
+const CANNOT_CONNECT = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+
+class CliError extends Error {
+  constructor(
+    readonly text: string,
+    readonly status = 1,
+  ) {
+    super(text);
+  }
+}
+
+/** Runs a Docker command; null when `name` is not one. */
+export function dockerCommand(ctx: DaemonContext, name: string, args: readonly string[], io: CommandIo): number | null {
+  if (!(DOCKER_COMMANDS as readonly string[]).includes(name)) return null;
+  try {
+    runDeletionWorker(ctx);
+    switch (name) {
+      case 'dockerd':
+        return dockerd(ctx, args, io);
+      case 'systemctl':
+        return systemctl(ctx, args, io);
+      case 'docker-fault':
+        return dockerFault(ctx, args, io);
+      default:
+        return docker(ctx, args, io);
+    }
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`${e.text}\n`);
+      return e.status;
+    }
+    if (e instanceof DriverCrash) {
+      io.err(`thinlab: power lost before ${e.step} (docker-fault crash-before ${e.step}): the machine is down, the daemon with it\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------------ daemon control
+
+function dockerdFlags(args: readonly string[]): { storageDriver: string | null; storageOpts: string[] } | string {
+  let storageDriver: string | null = null;
+  const storageOpts: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (flag === '--storage-driver' || flag === '-s') storageDriver = inline ?? args[++i] ?? '';
+    else if (flag === '--storage-opt') storageOpts.push(inline ?? args[++i] ?? '');
+    else return `unknown flag: ${flag}`;
+  }
+  return { storageDriver, storageOpts };
+}
+
+function dockerd(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const flags = dockerdFlags(args);
+  if (typeof flags === 'string') {
+    io.err(`${flags}\nSee 'dockerd --help'.\n`);
+    return 125;
+  }
+  if (ctx.docker.running) {
+    io.err('failed to start daemon: pid file found, ensure docker is not running or delete /var/run/docker.pid\n');
+    return 1;
+  }
+  const error = startDaemon(ctx, flags);
+  if (error !== null) {
+    ctx.docker.log.push(`failed to start daemon: ${error}`);
+    io.err(`failed to start daemon: ${error}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const [verb, unit] = args;
+  if (unit !== 'docker' && unit !== 'docker.service') {
+    io.err(`thinlab: systemctl: the lab has only the docker unit (systemctl start|stop|restart|status docker)\n`);
+    return 1;
+  }
+  const start = (): number => {
+    if (ctx.docker.running) return 0;
+    const error = startDaemon(ctx, { storageDriver: null, storageOpts: [] });
+    if (error === null) return 0;
+    ctx.docker.log.push(`failed to start daemon: ${error}`);
+    io.err('Job for docker.service failed because the control process exited with error code.\nSee "systemctl status docker.service" and "journalctl -xe" for details.\n');
+    return 1;
+  };
+  switch (verb) {
+    case 'start':
+      return start();
+    case 'stop':
+      stopDaemon(ctx);
+      return 0;
+    case 'restart':
+      stopDaemon(ctx);
+      return start();
+    case 'status':
+      io.out(`● docker.service - Docker Application Container Engine\n     Loaded: loaded (/lib/systemd/system/docker.service; enabled; vendor preset: enabled)\n     Active: ${ctx.docker.running ? 'active (running)' : 'failed (Result: exit-code)'}\n`);
+      return ctx.docker.running ? 0 : 3;
+    default:
+      io.err(`Unknown command verb ${verb ?? ''}.\n`);
+      return 1;
+  }
+}
+
+function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const [kind, what] = args;
+  if (kind === 'crash-before' && what !== undefined && ['create_thin', 'create_snap', 'set_transaction_id', 'delete'].includes(what)) {
+    ctx.docker.crashBefore = what;
+    return 0;
+  }
+  if (kind === 'hold' && what !== undefined) {
+    const c = findContainer(ctx.docker, what);
+    if (c === undefined) throw new CliError(`Error: No such container: ${what}`);
+    const name = deviceName(ctx.docker, c.mountId);
+    const dev = ctx.machine.device(name);
+    if (dev === undefined) throw new CliError(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
+    dev.openCount++;
+    ctx.docker.held[c.name] = name;
+    return 0;
+  }
+  if (kind === 'release' && what !== undefined) {
+    // By container name, even after the container is gone: the leaked mount outlives it.
+    const name = ctx.docker.held[what] ?? ctx.docker.held[findContainer(ctx.docker, what)?.name ?? ''];
+    if (name === undefined) throw new CliError(`thinlab: docker-fault: nothing holds a device of ${what}`);
+    const dev = ctx.machine.device(name);
+    if (dev !== undefined && dev.openCount > 0) dev.openCount--;
+    delete ctx.docker.held[what];
+    return 0;
+  }
+  io.err('usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n');
+  return 2;
+}
+
+// ------------------------------------------------------------------ docker
+
+function requireDaemon(ctx: DaemonContext): void {
+  if (!ctx.docker.running) throw new CliError(CANNOT_CONNECT);
+}
+
+function daemonError(text: string, status = 1): CliError {
+  return new CliError(`Error response from daemon: ${text}`, status);
+}
+
+function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'info':
+      return info(ctx, io);
+    case 'pull':
+      requireDaemon(ctx);
+      return pull(ctx, rest, io);
+    case 'images':
+      requireDaemon(ctx);
+      return images(ctx, io);
+    case 'create':
+      requireDaemon(ctx);
+      return create(ctx, rest, io, false);
+    case 'run':
+      requireDaemon(ctx);
+      return create(ctx, rest, io, true);
+    case 'start':
+      requireDaemon(ctx);
+      return forEachContainer(ctx, rest, io, (c) => startContainer(ctx, c));
+    case 'stop':
+      requireDaemon(ctx);
+      return forEachContainer(ctx, rest, io, (c) => stopContainer(ctx, c));
+    case 'rm':
+      requireDaemon(ctx);
+      return rm(ctx, rest, io);
+    case 'rmi':
+      requireDaemon(ctx);
+      return rmi(ctx, rest, io);
+    case 'ps':
+      requireDaemon(ctx);
+      return ps(ctx, rest, io);
+    case 'exec':
+      requireDaemon(ctx);
+      return exec(ctx, rest, io);
+    case 'commit':
+      requireDaemon(ctx);
+      return commit(ctx, rest, io);
+    case 'inspect':
+      requireDaemon(ctx);
+      return inspect(ctx, rest, io);
+    case 'system':
+      requireDaemon(ctx);
+      if (rest[0] === 'df') return systemDf(ctx, io);
+      if (rest[0] === 'prune') return systemPrune(ctx, rest.slice(1), io);
+      throw new CliError(`docker: 'system ${rest[0] ?? ''}' is not a docker command.\nSee 'docker system --help'`);
+    default:
+      throw new CliError(`docker: '${sub ?? ''}' is not a docker command.\nSee 'docker --help'`);
+  }
+}
+
+function findContainer(d: DockerState, key: string): Container | undefined {
+  return d.containers.find((c) => c.name === key || c.id === key) ?? (key.length >= 1 ? d.containers.find((c) => c.id.startsWith(key)) : undefined);
+}
+
+function forEachContainer(ctx: DaemonContext, names: readonly string[], io: CommandIo, act: (c: Container) => void): number {
+  let status = 0;
+  for (const n of names) {
+    const c = findContainer(ctx.docker, n);
+    if (c === undefined) {
+      io.err(`Error response from daemon: No such container: ${n}\n`);
+      status = 1;
+      continue;
+    }
+    try {
+      act(c);
+      io.out(`${n}\n`);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      io.err(`${e.text}\n`);
+      status = 1;
+    }
+  }
+  if (names.length === 0) throw new CliError(`"docker ${'start'}" requires at least 1 argument.`);
+  return status;
+}
+
+// ------------------------------------------------------------------ info
+
+function info(ctx: DaemonContext, io: CommandIo): number {
+  const d = ctx.docker;
+  let out = 'Client:\n Context:    default\n Debug Mode: false\n\nServer:\n';
+  if (!d.running) {
+    io.out(out);
+    io.err(`ERROR: ${CANNOT_CONNECT}\nerrors pretty printing info\n`);
+    return 1;
+  }
+  const running = d.containers.filter((c) => c.state === 'running').length;
+  out +=
+    ` Containers: ${d.containers.length}\n  Running: ${running}\n  Paused: 0\n  Stopped: ${d.containers.length - running}\n` +
+    ` Images: ${d.images.length}\n Server Version: 20.10.24\n Storage Driver: devicemapper\n` +
+    infoLines(ctx).map((l) => ` ${l}\n`).join('') +
+    ' Logging Driver: json-file\n Cgroup Driver: systemd\n Kernel Version: 6.1.0\n Docker Root Dir: /var/lib/docker\n';
+  io.out(out);
+  io.err('WARNING: The devicemapper storage-driver is deprecated, and will be removed in a future release.\n');
+  return 0;
+}
+
+// ------------------------------------------------------------------ images
+
+function imageCatalogue(ctx: DaemonContext): readonly CatalogueImage[] {
+  const f = ctx.fs.get('/etc/docker/lab-images.json');
+  const list = catalogue(f === undefined ? null : latin1Text(f.readBytes(0, f.sizeBytes)));
+  if (typeof list === 'string') throw new CliError(`thinlab: ${list}`);
+  return list;
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** A layer's content token: every layer writes its own byte value, so `thinlab why` can tell them apart. */
+function layerToken(chainId: string): number {
+  return 0x61 + (parseInt(chainId.slice(7, 9), 16) % 26);
+}
+
+function pull(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const ref = args.find((a) => !a.startsWith('-'));
+  if (ref === undefined) throw new CliError('"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry');
+  pullImage(ctx, ref, io);
+  return 0;
+}
+
+function pullImage(ctx: DaemonContext, refText: string, io: CommandIo): Image {
+  const d = ctx.docker;
+  const ref = normalizeRef(refText);
+  const [repo, tag] = ref.split(':') as [string, string];
+  const spec = imageCatalogue(ctx).find((i) => i.ref === ref);
+  if (!refText.includes(':')) io.out('Using default tag: latest\n');
+  if (spec === undefined) {
+    throw daemonError(`pull access denied for ${repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`);
+  }
+  io.out(`${tag}: Pulling from ${repo.includes('/') ? repo : `library/${repo}`}\n`);
+  const imageId = `sha256:${hexId(`image:${ref}`)}`;
+  const existing = d.images.find((i) => i.ref === ref);
+  let parent = null as Layer | null;
+  const chain: string[] = [];
+  for (const l of spec.layers) {
+    const chainId: string = `sha256:${hexId(`chain:${parent?.chainId ?? ''}:${l.key}`)}`;
+    const layerShort = hexId(`diff:${l.key}`).slice(0, 12);
+    let layer: Layer | undefined = d.layers[chainId];
+    if (layer !== undefined) {
+      io.out(`${layerShort}: Already exists\n`);
+    } else {
+      layer = registerLayer(ctx, chainId, parent, l.sizeBytes, layerShort);
+      io.out(`${layerShort}: Pull complete\n`);
+    }
+    chain.push(chainId);
+    parent = layer;
+  }
+  const digest = `sha256:${hexId(`digest:${ref}`)}`;
+  io.out(`Digest: ${digest}\n`);
+  if (existing !== undefined) {
+    io.out(`Status: Image is up to date for ${ref}\n`);
+  } else {
+    d.images.push({ ref, id: imageId, layers: chain, created: spec.created, command: spec.command });
+    io.out(`Status: Downloaded newer image for ${ref}\n`);
+  }
+  io.out(`docker.io/${repo.includes('/') ? repo : `library/${repo}`}:${tag}\n`);
+  return d.images.find((i) => i.ref === ref)!;
+}
+
+/** The layer store's register: Create(cacheID, parent) on the driver, then ApplyDiff (Get, untar, Put). */
+function registerLayer(ctx: DaemonContext, chainId: string, parent: Layer | null, sizeBytes: number, layerShort: string): Layer {
+  const d = ctx.docker;
+  const cacheId = hexId(`cache:${chainId}:${d.counter++}`);
+  try {
+    addDevice(ctx, cacheId, parent?.cacheId ?? '');
+  } catch (e) {
+    if (e instanceof DriverError) throw new CliError(`failed to register layer: ${e.text}`);
+    throw e;
+  }
+  const info = d.devices[cacheId]!;
+  activateDevice(ctx, info);
+  const r = writeFile(ctx, cacheId, sizeBytes, layerToken(chainId));
+  deactivateDevice(ctx, cacheId, d.options!.deferredRemoval);
+  if (r !== 0) {
+    // The layer store removes the half-applied layer.
+    try {
+      deleteDevice(ctx, cacheId, true);
+    } catch (e) {
+      if (!(e instanceof DriverError)) throw e;
+    }
+    if (r === 'hang') throw new CliError('thinlab: docker pull: the write into the layer waits for pool space that nothing can free (no_space_timeout 0); a real pull hangs here');
+    throw new CliError(`failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /layer-${layerShort}/data: ${strerror(r).toLowerCase()}`);
+  }
+  const layer: Layer = { chainId, parent: parent?.chainId ?? null, cacheId, sizeBytes, shortId: layerShort };
+  d.layers[chainId] = layer;
+  return layer;
+}
+
+function images(ctx: DaemonContext, io: CommandIo): number {
+  const rows = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
+  for (const img of ctx.docker.images) {
+    const [repo, tag] = img.ref.split(':') as [string, string];
+    rows.push([repo, tag, shortId(img.id), img.created, humanSize(imageSize(ctx.docker, img))]);
+  }
+  io.out(table(rows));
+  return 0;
+}
+
+function imageSize(d: DockerState, img: Image): number {
+  return img.layers.reduce((n, c) => n + (d.layers[c]?.sizeBytes ?? 0), 0);
+}
+
+/** Go's tabwriter as the docker CLI uses it: columns padded to the widest cell plus 3 spaces. */
+function table(rows: readonly string[][]): string {
+  const widths = rows[0]!.map((_h, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n').join('');
+}
+
+// ------------------------------------------------------------------ containers
+
+interface RunOptions {
+  name: string | null;
+  detach: boolean;
+  remove: boolean;
+  sizeBytes: number | null;
+  image: string;
+  command: string[];
+}
+
+function parseRunArgs(args: readonly string[], verb: string): RunOptions {
+  const o: RunOptions = { name: null, detach: false, remove: false, sizeBytes: null, image: '', command: [] };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('-')) break;
+    if (a === '-d' || a === '--detach') o.detach = true;
+    else if (a === '--rm') o.remove = true;
+    else if (a === '-it' || a === '-i' || a === '-t' || a === '-ti') continue;
+    else if (a === '--name' || a.startsWith('--name=')) o.name = a.includes('=') ? a.slice(7) : (args[++i] ?? '');
+    else if (a === '--storage-opt' || a.startsWith('--storage-opt=')) {
+      const v = a.includes('=') ? a.slice(14) : (args[++i] ?? '');
+      const [k, val] = v.split('=') as [string, string | undefined];
+      if (k !== 'size') throw daemonError(`Unknown option ${k}`, verb === 'run' ? 125 : 1);
+      const n = ramInBytes(val ?? '');
+      if (typeof n === 'string') throw daemonError(n, verb === 'run' ? 125 : 1);
+      o.sizeBytes = n;
+    } else throw new CliError(`unknown flag: ${a}\nSee 'docker ${verb} --help'.`, verb === 'run' ? 125 : 1);
+  }
+  if (i >= args.length) throw new CliError(`"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n\nUsage:  docker ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`, verb === 'run' ? 125 : 1);
+  o.image = args[i]!;
+  o.command = args.slice(i + 1);
+  return o;
+}
+
+function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run: boolean): number {
+  const d = ctx.docker;
+  const failStatus = run ? 125 : 1;
+  const o = parseRunArgs(args, run ? 'run' : 'create');
+  const ref = normalizeRef(o.image);
+  if (o.name !== null && d.containers.some((c) => c.name === o.name)) {
+    const other = d.containers.find((c) => c.name === o.name)!;
+    throw daemonError(`Conflict. The container name "/${o.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`, failStatus);
+  }
+  let img = d.images.find((i) => i.ref === ref);
+  if (img === undefined) {
+    io.err(`Unable to find image '${ref}' locally\n`);
+    try {
+      img = pullImage(ctx, ref, { ...io, out: (b) => io.err(typeof b === 'string' ? b : latin1Text(b)) });
+    } catch (e) {
+      if (e instanceof CliError) throw new CliError(e.text.replace(/^Error response from daemon: /, 'docker: Error response from daemon: '), failStatus);
+      throw e;
+    }
+  }
+  const seq = d.counter++;
+  const id = hexId(`container:${seq}:${ref}`);
+  const mountId = hexId(`mount:${seq}:${ref}`);
+  const top = d.layers[img.layers[img.layers.length - 1]!]!;
+  // The -init layer (/etc/hosts, /etc/resolv.conf, /.dockerenv ...) and the container's rw layer.
+  try {
+    addDevice(ctx, `${mountId}-init`, top.cacheId, o.sizeBytes ?? undefined);
+    const initInfo = d.devices[`${mountId}-init`]!;
+    activateDevice(ctx, initInfo);
+    const r = writeFile(ctx, `${mountId}-init`, 8192, 0x69);
+    deactivateDevice(ctx, `${mountId}-init`, d.options!.deferredRemoval);
+    if (r !== 0) throw new DriverError(`write /etc/hosts: ${r === 'hang' ? 'the pool never answered' : strerror(r).toLowerCase()}`);
+    addDevice(ctx, mountId, `${mountId}-init`);
+  } catch (e) {
+    if (!(e instanceof DriverError)) throw e;
+    try {
+      deleteDevice(ctx, `${mountId}-init`, true);
+    } catch (e2) {
+      if (!(e2 instanceof DriverError)) throw e2;
+    }
+    throw new CliError(`${run ? 'docker: ' : ''}Error response from daemon: ${e.text}.${run ? "\nSee 'docker run --help'." : ''}`, failStatus);
+  }
+  const container: Container = {
+    id,
+    name: o.name ?? containerName(seq),
+    image: ref,
+    imageId: img.id,
+    mountId,
+    state: 'created',
+    exitCode: 0,
+    sizeRwBytes: 0,
+    command: o.command.length > 0 ? `"${o.command.join(' ')}"`.replace(/^(.{20}).+"$/, '$1..."') : img.command,
+    createdSeq: seq,
+  };
+  d.containers.push(container);
+  if (!run) {
+    io.out(`${id}\n`);
+    return 0;
+  }
+  startContainer(ctx, container);
+  if (o.detach) {
+    io.out(`${id}\n`);
+    return 0;
+  }
+  // In the foreground the command runs and the container exits with its status.
+  const status = o.command[0] === 'dd' ? ddInContainer(ctx, container, o.command.slice(1), io) : 0;
+  stopContainer(ctx, container);
+  container.exitCode = status;
+  if (o.remove) removeContainer(ctx, container);
+  return status;
+}
+
+/** Driver.Get: activate (mount) the container's rw device. */
+function startContainer(ctx: DaemonContext, c: Container): void {
+  if (c.state === 'running') return;
+  if (c.state === 'dead') throw daemonError(`cannot start a dead container ${c.id}`);
+  try {
+    activateDevice(ctx, ctx.docker.devices[c.mountId]!);
+  } catch (e) {
+    if (e instanceof DriverError) throw daemonError(`error creating overlay mount to ${c.mountId}: ${e.text}`);
+    throw e;
+  }
+  ctx.docker.mounts[c.mountId] = 1;
+  c.state = 'running';
+}
+
+/** Driver.Put: unmount and deactivate. */
+function stopContainer(ctx: DaemonContext, c: Container): void {
+  if (c.state !== 'running') return;
+  delete ctx.docker.mounts[c.mountId];
+  try {
+    deactivateDevice(ctx, c.mountId, ctx.docker.options!.deferredRemoval);
+  } catch (e) {
+    if (!(e instanceof DriverError)) throw e;
+    driverLog(ctx, 'error', `Error unmounting device ${c.mountId}: ${e.text}`);
+  }
+  c.state = 'exited';
+}
+
+/** Removes the container's rw and -init devices; a failure leaves the container Dead, as Docker does. */
+function removeContainer(ctx: DaemonContext, c: Container): void {
+  const d = ctx.docker;
+  recordRemoval(ctx.machine, d, `container ${c.name} (${c.id.slice(0, 12)})`, [c.name, c.id], [c.mountId, `${c.mountId}-init`]);
+  try {
+    deleteDevice(ctx, c.mountId, false);
+    deleteDevice(ctx, `${c.mountId}-init`, false);
+  } catch (e) {
+    if (!(e instanceof DriverError)) throw e;
+    c.state = 'dead';
+    throw daemonError(`driver "devicemapper" failed to remove root filesystem for ${c.id}: failed to remove device ${c.mountId}: ${e.text}`);
+  }
+  d.containers = d.containers.filter((x) => x !== c);
+}
+
+function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const force = args.some((a) => a === '-f' || a === '--force');
+  const names = args.filter((a) => !a.startsWith('-'));
+  if (names.length === 0) throw new CliError('"docker rm" requires at least 1 argument.\nSee \'docker rm --help\'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers');
+  let status = 0;
+  for (const n of names) {
+    const c = findContainer(ctx.docker, n);
+    if (c === undefined) {
+      io.err(`Error: No such container: ${n}\n`);
+      status = 1;
+      continue;
+    }
+    try {
+      if (c.state === 'running') {
+        if (!force) throw daemonError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
+        stopContainer(ctx, c);
+      }
+      removeContainer(ctx, c);
+      io.out(`${n}\n`);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      io.err(`${e.text}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+/** Layers no remaining image uses, removed from the top of the chain down. */
+function releaseLayers(ctx: DaemonContext, img: Image, io: CommandIo | null): number {
+  const d = ctx.docker;
+  let freed = 0;
+  const unused = img.layers.filter((l) => !d.images.some((i) => i.layers.includes(l)) && d.layers[l] !== undefined);
+  recordRemoval(ctx.machine, d, `image ${img.ref}`, [img.ref, img.id], unused.map((l) => d.layers[l]!.cacheId));
+  for (const chainId of [...img.layers].reverse()) {
+    if (d.images.some((i) => i.layers.includes(chainId))) break;
+    const layer = d.layers[chainId];
+    if (layer === undefined) continue;
+    try {
+      deleteDevice(ctx, layer.cacheId, false);
+    } catch (e) {
+      if (!(e instanceof DriverError)) throw e;
+      throw daemonError(`driver "devicemapper" failed to remove root filesystem for ${layer.cacheId}: failed to remove device ${layer.cacheId}: ${e.text}`);
+    }
+    delete d.layers[chainId];
+    freed += layer.sizeBytes;
+    io?.out(`Deleted: ${chainId}\n`);
+  }
+  return freed;
+}
+
+function rmi(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const d = ctx.docker;
+  const force = args.some((a) => a === '-f' || a === '--force');
+  let status = 0;
+  for (const n of args.filter((a) => !a.startsWith('-'))) {
+    const ref = normalizeRef(n);
+    const img = d.images.find((i) => i.ref === ref || shortId(i.id) === n || i.id === n);
+    if (img === undefined) {
+      io.err(`Error: No such image: ${n}\n`);
+      status = 1;
+      continue;
+    }
+    const user = d.containers.find((c) => c.imageId === img.id);
+    if (user !== undefined && !(force && user.state !== 'running')) {
+      io.err(
+        user.state === 'running' || !force
+          ? `Error response from daemon: conflict: unable to remove repository reference "${n}" (must force) - container ${shortId(user.id)} is using its referenced image ${shortId(img.id)}\n`
+          : '',
+      );
+      status = 1;
+      continue;
+    }
+    d.images = d.images.filter((i) => i !== img);
+    const [repo] = img.ref.split(':') as [string];
+    io.out(`Untagged: ${img.ref}\nUntagged: ${repo}@sha256:${hexId(`digest:${img.ref}`)}\n`);
+    if (user !== undefined) continue;
+    io.out(`Deleted: ${img.id}\n`);
+    try {
+      releaseLayers(ctx, img, io);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      io.err(`${e.text}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const all = args.includes('-a') || args.includes('--all');
+  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+  for (const c of [...ctx.docker.containers].reverse()) {
+    if (!all && c.state !== 'running') continue;
+    const status = c.state === 'running' ? 'Up Less than a second' : c.state === 'created' ? 'Created' : c.state === 'dead' ? 'Dead' : `Exited (${c.exitCode})`;
+    rows.push([shortId(c.id), c.image.replace(/:latest$/, ''), c.command, 'Less than a second ago', status, '', c.name]);
+  }
+  io.out(table(rows));
+  return 0;
+}
+
+/**
+ * `docker exec NAME dd if=/dev/zero of=FILE bs=SIZE count=N`: the write lands in the container's
+ * read-write layer, on the pool. Other commands run and print nothing.
+ */
+function exec(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const rest = args.filter((a) => !['-it', '-i', '-t', '-ti'].includes(a));
+  const [name, cmd, ...cmdArgs] = rest;
+  if (name === undefined || cmd === undefined) throw new CliError('"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container');
+  const c = findContainer(ctx.docker, name);
+  if (c === undefined) throw daemonError(`No such container: ${name}`);
+  if (c.state !== 'running') throw daemonError(`Container ${c.id} is not running`);
+  if (cmd !== 'dd') return 0;
+  return ddInContainer(ctx, c, cmdArgs, io);
+}
+
+function ddInContainer(ctx: DaemonContext, c: Container, args: readonly string[], io: CommandIo): number {
+  const kv = new Map(args.map((a) => a.split('=') as [string, string]));
+  const bsText = kv.get('bs') ?? '512';
+  const bs = ramInBytes(bsText.replace(/^(\d+)([kKmMgG])$/, '$1$2'));
+  const count = Number(kv.get('count') ?? '1');
+  const of = kv.get('of') ?? '/dev/stdout';
+  if (typeof bs === 'string' || !Number.isInteger(count)) {
+    io.err(`dd: invalid number: '${typeof bs === 'string' ? bsText : kv.get('count')}'\n`);
+    return 1;
+  }
+  const bytes = bs * count;
+  const r = writeFile(ctx, c.mountId, bytes, 0x77);
+  if (r === 'hang') {
+    io.err(`thinlab: docker exec: the write to ${of} waits for pool space that nothing can free (no_space_timeout 0); a real dd hangs here\n`);
+    return 1;
+  }
+  if (r !== 0) {
+    io.err(`dd: error writing '${of}': ${strerror(r)}\n`);
+    c.sizeRwBytes += 0;
+    return 1;
+  }
+  c.sizeRwBytes += bytes;
+  io.err(`${count}+0 records in\n${count}+0 records out\n`);
+  return 0;
+}
+
+/** `docker commit`: a new image layer on the image's top layer, holding what the container wrote. */
+function commit(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const d = ctx.docker;
+  const [name, repoText] = args.filter((a) => !a.startsWith('-'));
+  if (name === undefined) throw new CliError('"docker commit" requires at least 1 and at most 2 arguments.');
+  const c = findContainer(d, name);
+  if (c === undefined) throw daemonError(`No such container: ${name}`);
+  const img = d.images.find((i) => i.id === c.imageId)!;
+  const top = d.layers[img.layers[img.layers.length - 1]!]!;
+  const chainId = `sha256:${hexId(`commit:${c.id}:${d.counter}`)}`;
+  try {
+    registerLayer(ctx, chainId, top, c.sizeRwBytes + 8192, chainId.slice(7, 19));
+  } catch (e) {
+    if (e instanceof CliError) throw daemonError(e.text);
+    throw e;
+  }
+  const id = `sha256:${hexId(`image-commit:${chainId}`)}`;
+  const ref = repoText === undefined ? `<none>:<none>#${id.slice(7, 19)}` : normalizeRef(repoText);
+  d.images = d.images.filter((i) => i.ref !== ref);
+  d.images.push({ ref, id, layers: [...img.layers, chainId], created: 'Less than a second ago', command: c.command });
+  io.out(`${id}\n`);
+  return 0;
+}
+
+function inspect(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const d = ctx.docker;
+  const out: string[] = [];
+  let status = 0;
+  for (const n of args.filter((a) => !a.startsWith('-'))) {
+    const c = findContainer(d, n);
+    const img = c === undefined ? d.images.find((i) => i.ref === normalizeRef(n) || shortId(i.id) === n) : undefined;
+    const hash = c !== undefined ? c.mountId : img !== undefined ? d.layers[img.layers[img.layers.length - 1]!]!.cacheId : null;
+    if (hash === null) {
+      io.err(`Error: No such object: ${n}\n`);
+      status = 1;
+      continue;
+    }
+    const dev = d.devices[hash]!;
+    const graph = [
+      '        "GraphDriver": {',
+      '            "Data": {',
+      `                "DeviceId": "${dev.deviceId}",`,
+      `                "DeviceName": "${deviceName(d, hash)}",`,
+      `                "DeviceSize": "${dev.sizeBytes}"`,
+      '            },',
+      '            "Name": "devicemapper"',
+      '        }',
+    ];
+    const head =
+      c !== undefined
+        ? [`        "Id": "${c.id}",`, `        "Image": "${c.imageId}",`, `        "Name": "/${c.name}",`, `        "State": {`, `            "Status": "${c.state}"`, '        },']
+        : [`        "Id": "${img!.id}",`, `        "RepoTags": [`, `            "${img!.ref}"`, '        ],', `        "Size": ${imageSize(d, img!)},`];
+    out.push(['    {', ...head, ...graph, '    }'].join('\n'));
+  }
+  io.out(`[\n${out.join(',\n')}${out.length > 0 ? '\n' : ''}]\n`);
+  return status;
+}
+
+// ------------------------------------------------------------------ system df and prune
+
+function usedImageIds(d: DockerState): Set<string> {
+  return new Set(d.containers.map((c) => c.imageId));
+}
+
+function uniqueLayerBytes(d: DockerState, images: readonly Image[]): number {
+  const seen = new Set<string>();
+  let n = 0;
+  for (const img of images) for (const l of img.layers) if (!seen.has(l)) {
+    seen.add(l);
+    n += d.layers[l]?.sizeBytes ?? 0;
+  }
+  return n;
+}
+
+function systemDf(ctx: DaemonContext, io: CommandIo): number {
+  const d = ctx.docker;
+  const used = usedImageIds(d);
+  const total = uniqueLayerBytes(d, d.images);
+  const active = d.images.filter((i) => used.has(i.id));
+  const reclaimImages = total - uniqueLayerBytes(d, active);
+  const rw = d.containers.reduce((n, c) => n + c.sizeRwBytes, 0);
+  const reclaimRw = d.containers.filter((c) => c.state !== 'running').reduce((n, c) => n + c.sizeRwBytes, 0);
+  const pct = (a: number, b: number): string => `${humanSize(a)} (${b === 0 ? 0 : Math.floor((a * 100) / b)}%)`;
+  io.out(
+    table([
+      ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
+      ['Images', String(d.images.length), String(active.length), humanSize(total), pct(reclaimImages, total)],
+      ['Containers', String(d.containers.length), String(d.containers.filter((c) => c.state === 'running').length), humanSize(rw), pct(reclaimRw, rw)],
+      ['Local Volumes', '0', '0', '0B', '0B'],
+      ['Build Cache', '0', '0', '0B', '0B'],
+    ]),
+  );
+  return 0;
+}
+
+function systemPrune(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const d = ctx.docker;
+  const all = args.includes('-a') || args.includes('--all');
+  const force = args.includes('-f') || args.includes('--force');
+  const warning = `WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - ${all ? 'all images without at least one container associated to them' : 'all dangling images'}\n  - ${all ? 'all build cache' : 'all dangling build cache'}\n\nAre you sure you want to continue? [y/N] `;
+  if (!force) {
+    io.out(warning);
+    const answer = latin1Text(io.stdin).trim();
+    if (!/^y(es)?$/i.test(answer)) {
+      io.out('\n');
+      return 0;
+    }
+  }
+  let reclaimed = 0;
+  const removed: string[] = [];
+  for (const c of d.containers.filter((x) => x.state !== 'running')) {
+    try {
+      removeContainer(ctx, c);
+      removed.push(c.id);
+      reclaimed += c.sizeRwBytes;
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      io.err(`${e.text}\n`);
+    }
+  }
+  if (removed.length > 0) io.out(`Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n`);
+  const used = usedImageIds(d);
+  const victims = all ? d.images.filter((i) => !used.has(i.id)) : d.images.filter((i) => i.ref.startsWith('<none>'));
+  if (victims.length > 0) {
+    let text = 'Deleted Images:\n';
+    for (const img of victims) {
+      d.images = d.images.filter((i) => i !== img);
+      if (!img.ref.startsWith('<none>')) text += `untagged: ${img.ref}\nuntagged: ${img.ref.split(':')[0]!}@sha256:${hexId(`digest:${img.ref}`)}\n`;
+      text += `deleted: ${img.id}\n`;
+      const captured: string[] = [];
+      reclaimed += releaseLayers(ctx, img, { stdin: new Uint8Array(0), out: (b) => captured.push(typeof b === 'string' ? b : latin1Text(b)), err: (t) => io.err(t) });
+      text += captured.join('').replace(/^Deleted: /gm, 'deleted: ');
+    }
+    io.out(`${text}\n`);
+  }
+  io.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  return 0;
+}
+
+export { DAEMON_JSON };

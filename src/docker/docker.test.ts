@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { parseGoJson } from './go-json.js';
+import { parseDmOptions } from './options.js';
+import { humanSize, ramInBytes } from './units.js';
+import { LabShell } from '../shell/shell.js';
+
+describe('docker units', () => {
+  it('prints sizes as go-units HumanSize does (decimal, %.4g)', () => {
+    expect(humanSize(107374182400)).toBe('107.4GB');
+    expect(humanSize(65536)).toBe('65.54kB');
+    expect(humanSize(524288)).toBe('524.3kB');
+    expect(humanSize(10737418240)).toBe('10.74GB');
+    expect(humanSize(8589934592)).toBe('8.59GB');
+    expect(humanSize(0)).toBe('0B');
+    expect(humanSize(999)).toBe('999B');
+    expect(humanSize(19922944)).toBe('19.92MB');
+  });
+
+  it('reads sizes as RAMInBytes does (binary)', () => {
+    expect(ramInBytes('10G')).toBe(10 * 1024 ** 3);
+    expect(ramInBytes('512k')).toBe(512 * 1024);
+    expect(ramInBytes('20GiB')).toBe(20 * 1024 ** 3);
+    expect(ramInBytes('1.5g')).toBe(1.5 * 1024 ** 3);
+    expect(ramInBytes('ten')).toBe("invalid size: 'ten'");
+  });
+});
+
+describe("Go's JSON errors for daemon.json", () => {
+  it.each([
+    ['{"a": [1,]}', "invalid character ']' looking for beginning of value"],
+    ['{"a": 1,}', "invalid character '}' looking for beginning of object key string"],
+    ['{"a" 1}', "invalid character '1' after object key"],
+    ['{"a": 1 "b": 2}', 'invalid character \'"\' after object key:value pair'],
+    ['{"a": tru}', "invalid character '}' in literal true (expecting 'e')"],
+    ['{"a": 1', 'unexpected end of JSON input'],
+    ['{} x', "invalid character 'x' after top-level value"],
+    ["{'a': 1}", "invalid character '\\'' looking for beginning of object key string"],
+  ])('%s', (text, message) => {
+    expect(parseGoJson(text)).toEqual({ ok: false, error: message });
+  });
+
+  it('reads valid JSON', () => {
+    expect(parseGoJson('{"storage-opts": ["dm.basesize=20G"], "debug": true}')).toEqual({ ok: true, value: { 'storage-opts': ['dm.basesize=20G'], debug: true } });
+  });
+});
+
+describe('dm.* options', () => {
+  it('has the driver defaults', () => {
+    const o = parseDmOptions([]);
+    expect(typeof o).toBe('object');
+    if (typeof o === 'string') return;
+    expect(o.baseSizeBytes).toBe(10 * 1024 ** 3);
+    expect(o.loopDataSizeBytes).toBe(100 * 1024 ** 3);
+    expect(o.loopMetadataSizeBytes).toBe(2 * 1024 ** 3);
+    expect(o.blockSizeSectors).toBe(128);
+    expect(o.minFreeSpacePercent).toBe(10);
+    expect(o.blkDiscard).toBe(true);
+  });
+
+  it('turns blkdiscard off by default with an external pool', () => {
+    const o = parseDmOptions(['dm.thinpooldev=/dev/mapper/docker-thinpool']);
+    expect(typeof o !== 'string' && o.blkDiscard).toBe(false);
+    expect(typeof o !== 'string' && o.thinPoolDevice).toBe('docker-thinpool');
+  });
+
+  it.each([
+    [['dm.foo=1'], 'devmapper: Unknown option dm.foo'],
+    [['DM.FOO=1'], 'devmapper: Unknown option dm.foo'],
+    [['dm.fs=btrfs'], 'devmapper: Unsupported filesystem btrfs'],
+    [['dm.min_free_space=10'], 'devmapper: Option dm.min_free_space requires % suffix'],
+    [['dm.min_free_space=100%'], 'devmapper: Invalid value 100 for option dm.min_free_space'],
+    [['dm.basesize=lots'], "invalid size: 'lots'"],
+    [['dm.thinp_percent=100', 'dm.thinp_metapercent=1', 'dm.directlvm_device=/dev/ram0'], 'dm.thinp_percent must be greater than 0 and less than 100'],
+    [['dm.thinp_percent=95', 'dm.directlvm_device=/dev/ram0'], 'must set both `dm.thinp_percent` and `dm.thinp_metapercent` if either is specified'],
+    [['dm.thinp_percent=95', 'dm.thinp_metapercent=10', 'dm.directlvm_device=/dev/ram0'], 'combined `dm.thinp_percent` and `dm.thinp_metapercent` must not be greater than 100'],
+    [['dm.thinp_percent=95', 'dm.thinp_metapercent=1'], 'must provide device path in `dm.directlvm_device` in order to configure direct-lvm'],
+    [['dm.directlvm_device=/dev/ram0', 'dm.thinpooldev=x'], 'cannot setup direct-lvm when `dm.thinpooldev` is also specified'],
+    [['dm.thinp_autoextend_threshold=101'], 'dm.thinp_autoextend_threshold must be greater than 0 and less than 100'],
+    [['dm.use_deferred_removal=false', 'dm.use_deferred_deletion=true'], 'devmapper: Deferred deletion can not be enabled as deferred removal is not enabled. Enable deferred removal using --storage-opt dm.use_deferred_removal=true parameter'],
+    [['dm.libdm_log_level=9'], 'dm.libdm_log_level must be in range [2,7]'],
+  ])('%j fails with the driver text', (opts, message) => {
+    expect(parseDmOptions(opts)).toBe(message);
+  });
+});
+
+/** The lab's state apart from logs and the shell's own variables: what a refused command must not change. */
+function footprint(shell: LabShell): string {
+  const devices = shell.machine.deviceList().map((d) => `${d.name}:${d.live === null ? '' : shell.machine.targetStatus(d, true)}`);
+  const { log: _log, ...docker } = shell.docker;
+  const { monitorLog: _m, monitorLastMs: _t, ...lvm } = shell.lvm;
+  return JSON.stringify({ devices, docker, lvm });
+}
+
+describe('bad input changes nothing', () => {
+  const setup = [
+    'pvcreate /dev/ram0 >/dev/null; vgcreate docker /dev/ram0 >/dev/null',
+    'lvcreate --thinpool docker/thinpool -l 90%VG -Zn >/dev/null',
+    'echo \'{"storage-driver": "devicemapper", "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]}\' > /etc/docker/daemon.json',
+    'systemctl start docker',
+    'docker run -d --name web alpine >/dev/null 2>&1',
+  ];
+
+  it.each([
+    ['lvcreate -n x -L 4M nosuch', '  Volume group "nosuch" not found\n  Cannot process volume group nosuch\n', '5'],
+    ['lvextend -L+4M nosuch/pool', '  Volume group "nosuch" not found\n  Cannot process volume group nosuch\n', '5'],
+    ['lvextend -L+4M docker/nopool', '  Failed to find logical volume "docker/nopool"\n', '5'],
+    ['vgcreate docker /dev/ram1', '  A volume group called docker already exists.\n', '5'],
+    ['pvcreate /dev/ram7', '  No device found for /dev/ram7.\n', '5'],
+    ['lvcreate -n big -L 10G docker', '  Volume group "docker" has insufficient free space (5 extents): 2560 required.\n', '5'],
+    ['lvs -o lv_name,bogus', '  Unrecognised field: bogus\n', '5'],
+    ['docker rm nosuch', 'Error: No such container: nosuch\n', '1'],
+    ['docker stop nosuch', 'Error response from daemon: No such container: nosuch\n', '1'],
+    ['docker exec nosuch ls', 'Error response from daemon: No such container: nosuch\n', '1'],
+    ['docker rmi alpine', 'Error response from daemon: conflict: unable to remove repository reference "alpine" (must force) - container ', '1'],
+    ['docker rm web', 'Error response from daemon: You cannot remove a running container ', '1'],
+    ['docker pull nosuchimage', 'Using default tag: latest\nError response from daemon: pull access denied for nosuchimage, repository does not exist or may require \'docker login\': denied: requested access to the resource is denied\n', '1'],
+    ['docker run --storage-opt foo=1 alpine', 'Error response from daemon: Unknown option foo\n', '125'],
+    ['docker frobnicate', "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n", '1'],
+  ])('%s', (command, message, status) => {
+    const shell = new LabShell({ ramdiskKb: 262144 });
+    for (const line of setup) shell.runLine(line);
+    const before = footprint(shell);
+    const output = shell.runLine(command);
+    expect(output.startsWith(message)).toBe(true);
+    expect(shell.lastStatus).toBe(status);
+    expect(footprint(shell)).toBe(before);
+  });
+});

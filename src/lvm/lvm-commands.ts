@@ -1,0 +1,1099 @@
+/**
+ * The LVM commands of the lab shell (lvm2 2.03's wording): pvcreate, vgcreate, vgextend,
+ * vgchange, lvcreate, lvconvert, lvextend, lvchange, lvremove, lvs, vgs, pvs. Volumes become
+ * device-mapper devices on the lab machine the way LVM names and stacks them: `vg-lv` (linear),
+ * `vg-pool_tmeta` and `vg-pool_tdata` (linear) under the pool `vg-pool` (thin-pool).
+ *
+ * LVM prints its reports and progress on standard output and its errors and warnings on standard
+ * error; a refused command exits 5 (ECMD_FAILED) and leaves the state as it was, 3 for bad
+ * arguments (EINVALID_CMD_LINE).
+ */
+import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
+import type { CommandIo, ShellContext } from '../shell/context.js';
+import { latin1Text } from '../shell/text-tools.js';
+import { runThinTool } from '../tools/index.js';
+import { createDevice } from '../shell/dm-ops.js';
+import {
+  allocateExtents,
+  dmName,
+  estimatePoolMetadata,
+  EXTENT_SECTORS,
+  findLv,
+  findPv,
+  findVg,
+  freeRuns,
+  growLv,
+  lvExtents,
+  lvSizeSectors,
+  maxPoolDataSectors,
+  newLv,
+  PE_START_SECTORS,
+  validLvName,
+  vgExtentCount,
+  vgFreeExtents,
+  type LogicalVolume,
+  type LvmState,
+  type LvSegment as LvmSegment,
+  type VolumeGroup,
+} from './lvm-state.js';
+import { lvmSize, parseLvmSize } from './units.js';
+import { readProfile, profilePath } from './profile.js';
+
+export const LVM_COMMANDS = ['pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs'] as const;
+
+const ECMD_FAILED = 5;
+const EINVALID_CMD_LINE = 3;
+
+export interface LvmContext extends ShellContext {
+  readonly lvm: LvmState;
+}
+
+class LvmError extends Error {
+  constructor(
+    readonly text: string,
+    readonly status: number = ECMD_FAILED,
+  ) {
+    super(text);
+  }
+}
+
+/** Runs one LVM command; null when `name` is not one. */
+export function lvmCommand(ctx: LvmContext, name: string, args: readonly string[], io: CommandIo): number | null {
+  if (!(LVM_COMMANDS as readonly string[]).includes(name)) return null;
+  try {
+    switch (name) {
+      case 'pvcreate':
+        return pvcreate(ctx, args, io);
+      case 'vgcreate':
+        return vgcreate(ctx, args, io);
+      case 'vgextend':
+        return vgextend(ctx, args, io);
+      case 'vgchange':
+        return vgchange(ctx, args, io);
+      case 'lvcreate':
+        return lvcreate(ctx, args, io);
+      case 'lvconvert':
+        return lvconvert(ctx, args, io);
+      case 'lvextend':
+      case 'lvresize':
+        return lvextend(ctx, args, io);
+      case 'lvchange':
+        return lvchange(ctx, args, io);
+      case 'lvremove':
+        return lvremove(ctx, args, io);
+      case 'lvs':
+        return lvs(ctx, args, io);
+      case 'vgs':
+        return vgs(ctx, args, io);
+      case 'pvs':
+        return pvs(ctx, args, io);
+      default:
+        return null;
+    }
+  } catch (e) {
+    if (!(e instanceof LvmError)) throw e;
+    io.err(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
+    return e.status;
+  }
+}
+
+// ------------------------------------------------------------------ arguments
+
+interface ParsedArgs {
+  readonly options: Map<string, string[]>;
+  readonly positional: string[];
+}
+
+/** Options that take a value, with their long names (the short ones LVM also accepts map here). */
+const VALUE_OPTIONS: Record<string, string> = {
+  '-n': '--name',
+  '--name': '--name',
+  '-l': '--extents',
+  '--extents': '--extents',
+  '-L': '--size',
+  '--size': '--size',
+  '-V': '--virtualsize',
+  '--virtualsize': '--virtualsize',
+  '--thinpool': '--thinpool',
+  '--type': '--type',
+  '--poolmetadatasize': '--poolmetadatasize',
+  '--poolmetadata': '--poolmetadata',
+  '-c': '--chunksize',
+  '--chunksize': '--chunksize',
+  '-Z': '--zero',
+  '--zero': '--zero',
+  '-W': '--wipesignatures',
+  '--wipesignatures': '--wipesignatures',
+  '--metadataprofile': '--metadataprofile',
+  '-a': '--activate',
+  '--activate': '--activate',
+  '-o': '--options',
+  '--options': '--options',
+  '--errorwhenfull': '--errorwhenfull',
+  '--discards': '--discards',
+  '-T': '--thin-T',
+  '--units': '--units',
+};
+const FLAG_OPTIONS: Record<string, string> = {
+  '-y': '--yes',
+  '--yes': '--yes',
+  '-f': '--force',
+  '-ff': '--force',
+  '--force': '--force',
+  '--repair': '--repair',
+  '--use-policies': '--use-policies',
+  '--noheadings': '--noheadings',
+  '--all': '--all',
+  '-v': '--verbose',
+  '--verbose': '--verbose',
+  '-q': '--quiet',
+};
+
+function parseArgs(command: string, args: readonly string[], allowAll = false): ParsedArgs {
+  const options = new Map<string, string[]>();
+  const positional: string[] = [];
+  const put = (k: string, v: string): void => {
+    options.set(k, [...(options.get(k) ?? []), v]);
+  };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i]!;
+    // Glued short values: -L10G, -l95%VG, -ay, -Zn.
+    const glued = /^-([nlLVcZWao])(.+)$/.exec(a);
+    if (glued !== null && !a.startsWith('--')) {
+      put(VALUE_OPTIONS[`-${glued[1]!}`]!, glued[2]!);
+      continue;
+    }
+    const eq = /^(--[a-z-]+)=(.*)$/.exec(a);
+    if (eq !== null && VALUE_OPTIONS[eq[1]!] !== undefined) {
+      put(VALUE_OPTIONS[eq[1]!]!, eq[2]!);
+      continue;
+    }
+    if (a === '-a' && allowAll) {
+      put('--all', '');
+      continue;
+    }
+    if (a === '-T') {
+      // -T is --thin: a flag whose argument, if any, is the positional VG/POOL.
+      put('--thin-T', '');
+      continue;
+    }
+    if (VALUE_OPTIONS[a] !== undefined) {
+      const v = args[++i];
+      if (v === undefined) throw new LvmError(`  Option ${a} requires argument.`, EINVALID_CMD_LINE);
+      put(VALUE_OPTIONS[a]!, v);
+      continue;
+    }
+    if (FLAG_OPTIONS[a] !== undefined) {
+      put(FLAG_OPTIONS[a]!, '');
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') {
+      a = a.replace(/=.*$/, '');
+      throw new LvmError(`${command}: unrecognized option '${a}'\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    }
+    positional.push(a);
+  }
+  return { options, positional };
+}
+
+function opt(p: ParsedArgs, name: string): string | undefined {
+  const v = p.options.get(name);
+  return v === undefined ? undefined : v[v.length - 1];
+}
+
+function yesNo(value: string | undefined, option: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (/^(y|yes|1)$/i.test(value)) return true;
+  if (/^(n|no|0)$/i.test(value)) return false;
+  throw new LvmError(`  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+}
+
+/** `VG/LV`, `/dev/VG/LV` or `/dev/mapper/VG-LV` (simple names only). */
+function splitLvPath(text: string): { vg: string; lv: string } | null {
+  const t = text.replace(/^\/dev\//, '');
+  const m = /^([^/]+)\/([^/]+)$/.exec(t);
+  if (m !== null) return { vg: m[1]!, lv: m[2]! };
+  const mapper = /^mapper\/(.+)$/.exec(t);
+  if (mapper !== null) {
+    const parts = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(mapper[1]!);
+    if (parts !== null) return { vg: parts[1]!.replace(/--/g, '-'), lv: parts[2]!.replace(/--/g, '-') };
+  }
+  return null;
+}
+
+function requireVg(ctx: LvmContext, name: string): VolumeGroup {
+  const vg = findVg(ctx.lvm, name);
+  if (vg === undefined) throw new LvmError(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`);
+  return vg;
+}
+
+function requireLv(ctx: LvmContext, text: string): { vg: VolumeGroup; lv: LogicalVolume } {
+  const path = splitLvPath(text);
+  if (path === null) throw new LvmError(`  Invalid logical volume name: ${text}`, EINVALID_CMD_LINE);
+  const vg = requireVg(ctx, path.vg);
+  const lv = findLv(vg, path.lv);
+  if (lv === undefined) throw new LvmError(`  Failed to find logical volume "${path.vg}/${path.lv}"`);
+  return { vg, lv };
+}
+
+// ------------------------------------------------------------------ device-mapper
+
+function pvDevice(m: Machine, device: string): DmDevice | ReturnType<Machine['resolve']> {
+  return m.resolve(device);
+}
+
+function linearTable(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+  let start = 0;
+  const lines: string[] = [];
+  for (const s of lv.segments) {
+    const dev = pvDevice(ctx.machine, s.pv);
+    if (dev === null) throw new LvmError(`  Couldn't find device for ${s.pv}.`);
+    const length = s.extents * vg.extentSectors;
+    lines.push(`${start} ${length} linear ${devNumber(dev)} ${PE_START_SECTORS + s.startExtent * vg.extentSectors}`);
+    start += length;
+  }
+  return lines.join('\n');
+}
+
+function dmReload(m: Machine, name: string, table: string): number {
+  const dev = m.device(name);
+  if (dev === undefined) return 6;
+  const loaded = m.load(dev, table);
+  if (!loaded.ok) return loaded.errno;
+  const suspended = m.suspend(dev);
+  if (!suspended.ok) return suspended.errno;
+  const resumed = m.resume(dev);
+  return resumed.ok ? 0 : resumed.errno;
+}
+
+function poolTable(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): string {
+  const meta = ctx.machine.device(dmName(vg.name, pool.metadataLv!));
+  const data = ctx.machine.device(dmName(vg.name, pool.dataLv!));
+  if (meta === undefined || data === undefined) throw new LvmError(`  Failed to activate ${vg.name}/${pool.name}.`);
+  const features: string[] = [];
+  if (!pool.zeroNewBlocks) features.push('skip_block_zeroing');
+  if (pool.errorWhenFull) features.push('error_if_no_space');
+  const size = lvSizeSectors(vg, pool);
+  return `0 ${size} thin-pool ${devNumber(meta)} ${devNumber(data)} ${pool.chunkSectors} 0 ${features.length}${features.map((f) => ` ${f}`).join('')}`;
+}
+
+/** The dm device of a pool: the thin-pool target itself (the lab does not model thin volumes' `-tpool` layer). */
+export function poolDevice(ctx: ShellContext, vg: string, pool: string): DmDevice | undefined {
+  return ctx.machine.device(dmName(vg, pool));
+}
+
+export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, io: CommandIo): number {
+  const m = ctx.machine;
+  if (lv.role === 'thin-pool') {
+    if (m.device(dmName(vg.name, lv.name)) !== undefined) return 0;
+    const meta = findLv(vg, lv.metadataLv!)!;
+    const data = findLv(vg, lv.dataLv!)!;
+    for (const sub of [meta, data]) {
+      if (m.device(dmName(vg.name, sub.name)) === undefined) {
+        const errno = createDevice(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
+        if (errno !== 0) throw new LvmError(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`);
+      }
+      sub.active = true;
+    }
+    // LVM checks the pool's metadata with thin_check before it activates a pool that has been used.
+    const metaDev = m.device(dmName(vg.name, meta.name))!;
+    const head = m.readSectors(metaDev, 0, 8);
+    if (head.ok && head.value.some((t) => t !== 0)) {
+      const captured = captureIo();
+      const status = runThinTool('thin_check', ctx, ['-q', '--clear-needs-check-flag', `/dev/mapper/${dmName(vg.name, meta.name)}`], captured.io) ?? 0;
+      if (status !== 0) {
+        io.err(captured.text());
+        deactivateSubvolumes(ctx, vg, lv);
+        throw new LvmError(`  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`);
+      }
+    }
+    const errno = createDevice(m, dmName(vg.name, lv.name), poolTable(ctx, vg, lv));
+    if (errno !== 0) {
+      deactivateSubvolumes(ctx, vg, lv);
+      throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
+    }
+    lv.active = true;
+    return 0;
+  }
+  if (lv.role === 'linear') {
+    if (m.device(dmName(vg.name, lv.name)) === undefined) {
+      const errno = createDevice(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
+      if (errno !== 0) throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
+    }
+    lv.active = true;
+  }
+  return 0;
+}
+
+function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): void {
+  for (const name of [pool.dataLv, pool.metadataLv]) {
+    if (name === null) continue;
+    const dev = ctx.machine.device(dmName(vg.name, name));
+    if (dev !== undefined && ctx.machine.remove(dev).ok) findLv(vg, name)!.active = false;
+  }
+}
+
+function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void {
+  const dev = ctx.machine.device(dmName(vg.name, lv.name));
+  if (dev !== undefined) {
+    if (dev.openCount > 0) throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+    ctx.machine.remove(dev);
+  }
+  lv.active = false;
+  if (lv.role === 'thin-pool') deactivateSubvolumes(ctx, vg, lv);
+}
+
+function captureIo(): { io: CommandIo; text: () => string } {
+  let text = '';
+  const io: CommandIo = {
+    stdin: new Uint8Array(0),
+    out: (b) => {
+      text += typeof b === 'string' ? b : latin1Text(b);
+    },
+    err: (t) => {
+      text += t;
+    },
+  };
+  return { io, text: () => text };
+}
+
+// ------------------------------------------------------------------ pvcreate, vgcreate, vgextend, vgchange
+
+function initPv(ctx: LvmContext, device: string, io: CommandIo, force: boolean): void {
+  const dev = ctx.machine.resolve(device);
+  if (dev === null) throw new LvmError(`  No device found for ${device}.`);
+  const existing = findPv(ctx.lvm, device);
+  if (existing?.vg != null && !force) {
+    throw new LvmError(`  Can't initialize physical volume "${device}" of volume group "${existing.vg}" without -ff\n  ${device}: physical volume not initialized.`);
+  }
+  if (existing?.vg != null) throw new LvmError(`  Can't open ${device} exclusively.  Mounted filesystem?`);
+  if (dev.openCount > 0) throw new LvmError(`  Can't open ${device} exclusively.  Mounted filesystem?`);
+  if (existing === undefined) ctx.lvm.pvs.push({ device, sizeSectors: ctx.machine.sizeSectors(dev), vg: null, peCount: 0 });
+  io.out(`  Physical volume "${device}" successfully created.\n`);
+}
+
+function pvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('pvcreate', args);
+  if (p.positional.length === 0) throw new LvmError('  Please enter a physical volume path.\n  Run `pvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  for (const d of p.positional) if (ctx.machine.resolve(d) === null) throw new LvmError(`  No device found for ${d}.`);
+  for (const d of p.positional) initPv(ctx, d, io, p.options.has('--force'));
+  return 0;
+}
+
+function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[], io: CommandIo): void {
+  for (const d of devices) {
+    if (ctx.machine.resolve(d) === null) throw new LvmError(`  No device found for ${d}.`);
+    const pv = findPv(ctx.lvm, d);
+    if (pv?.vg != null) throw new LvmError(`  Physical volume '${d}' is already in volume group '${pv.vg}'\n  Unable to add physical volume '${d}' to volume group '${pv.vg}'\n  ${d}: physical volume not initialized.`);
+  }
+  for (const d of devices) {
+    if (findPv(ctx.lvm, d) === undefined) initPv(ctx, d, io, false);
+    const pv = findPv(ctx.lvm, d)!;
+    pv.vg = vg.name;
+    pv.peCount = Math.max(0, Math.floor((pv.sizeSectors - PE_START_SECTORS) / vg.extentSectors));
+    vg.pvs.push(d);
+  }
+}
+
+function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('vgcreate', args);
+  const [name, ...devices] = p.positional;
+  if (name === undefined) throw new LvmError('  Please provide volume group name and physical volumes\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (devices.length === 0) throw new LvmError('  Please enter physical volume name(s)\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (findVg(ctx.lvm, name) !== undefined) throw new LvmError(`  A volume group called ${name} already exists.`);
+  if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name)) throw new LvmError(`  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`, EINVALID_CMD_LINE);
+  const vg: VolumeGroup = { name, extentSectors: EXTENT_SECTORS, pvs: [], lvs: [] };
+  addPvsToVg(ctx, vg, devices, io);
+  ctx.lvm.vgs.push(vg);
+  io.out(`  Volume group "${name}" successfully created\n`);
+  return 0;
+}
+
+function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('vgextend', args);
+  const [name, ...devices] = p.positional;
+  if (name === undefined || devices.length === 0) throw new LvmError('  Please enter volume group name and physical volume(s)\n  Run `vgextend --help\' for more information.', EINVALID_CMD_LINE);
+  const vg = requireVg(ctx, name);
+  addPvsToVg(ctx, vg, devices, io);
+  io.out(`  Volume group "${name}" successfully extended\n`);
+  return 0;
+}
+
+function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('vgchange', args);
+  const activate = yesNo(opt(p, '--activate'), '--activate');
+  const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name);
+  for (const n of names) {
+    const vg = requireVg(ctx, n);
+    if (activate === undefined) continue;
+    const visible = vg.lvs.filter((l) => l.role === 'linear' || l.role === 'thin-pool');
+    for (const lv of visible) {
+      if (activate) activateLv(ctx, vg, lv, io);
+      else deactivateLv(ctx, vg, lv);
+    }
+    const active = visible.filter((l) => l.active).length;
+    io.out(`  ${active} logical volume(s) in volume group "${vg.name}" now active\n`);
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------ lvcreate
+
+/** `-l N`, `-l N%VG`, `-l N%FREE`, `-l N%PVS`, or `-L SIZE`, as extents (rounded up for a size). */
+function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, command: string, current = 0): number | null {
+  const extentsText = opt(p, '--extents');
+  const sizeText = opt(p, '--size');
+  if (extentsText !== undefined) {
+    const m = /^([+-]?)([0-9]+)(?:%(VG|FREE|PVS|ORIGIN))?$/i.exec(extentsText);
+    if (m === null) throw new LvmError(`  Invalid argument for --extents: ${extentsText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    const n = Number(m[2]);
+    let extents = n;
+    if (m[3] !== undefined) {
+      const base = /^FREE$/i.test(m[3]) ? vgFreeExtents(ctx.lvm, vg) : vgExtentCount(ctx.lvm, vg);
+      // percent_of_extents: lvcreate rounds down, lvextend rounds up (unless the sign is minus).
+      const roundUp = command === 'lvextend' && m[1] !== '-';
+      extents = Math.floor((base * n + (roundUp ? 99 : 0)) / 100);
+    }
+    if (m[1] === '+') return current + extents;
+    if (m[1] === '-') return current - extents;
+    return extents;
+  }
+  if (sizeText !== undefined) {
+    const size = parseLvmSize(sizeText);
+    if (size === null) throw new LvmError(`  Invalid argument for --size: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    const extents = Math.ceil(size.sectors / vg.extentSectors);
+    if (size.sectors % vg.extentSectors !== 0 && command !== 'lvextend') {
+      // LVM says so before it creates the volume.
+    }
+    if (size.sign === '+') return current + extents;
+    if (size.sign === '-') return current - extents;
+    return extents;
+  }
+  return null;
+}
+
+function roundingNote(p: ParsedArgs, vg: VolumeGroup, extents: number, io: CommandIo): void {
+  const sizeText = opt(p, '--size');
+  const size = sizeText === undefined ? null : parseLvmSize(sizeText);
+  if (size !== null && size.sectors % vg.extentSectors !== 0) {
+    io.out(`  Rounding up size to full physical extent ${lvmSize(extents * vg.extentSectors, 'message')}.\n`);
+  }
+}
+
+function chunkOption(p: ParsedArgs): number | null {
+  const text = opt(p, '--chunksize');
+  if (text === undefined) return null;
+  const m = /^([0-9]+)([kKmM]?)$/.exec(text);
+  if (m === null) throw new LvmError(`  Invalid argument for --chunksize: ${text}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  const kib = Number(m[1]) * (/m/i.test(m[2] ?? '') ? 1024 : 1);
+  const sectors = kib * 2;
+  if (sectors < 128 || sectors > 2097152) {
+    throw new LvmError(`  Thin pool chunk size ${lvmSize(sectors, 'message')} is not in the range 64.00 KiB to 1.00 GiB.`, EINVALID_CMD_LINE);
+  }
+  if (sectors % 128 !== 0) throw new LvmError(`  Thin pool chunk size ${lvmSize(sectors, 'message')} must be a multiple of 64.00 KiB.`, EINVALID_CMD_LINE);
+  return sectors;
+}
+
+function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvcreate', args);
+  const type = opt(p, '--type');
+  const thinpoolName = opt(p, '--thinpool');
+  const wantsPool = thinpoolName !== undefined || type === 'thin-pool' || (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
+  if (opt(p, '--virtualsize') !== undefined) return refuseThinVolume(ctx, p);
+  if (type !== undefined && type !== 'thin-pool' && type !== 'linear') throw new LvmError(`  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`);
+  // The VG: a positional `VG`, or `VG/LV`, or the VG part of --thinpool VG/POOL.
+  let vgName: string | undefined;
+  let lvName = opt(p, '--name');
+  for (const pos of p.positional) {
+    const path = splitLvPath(pos);
+    if (path !== null) {
+      vgName = path.vg;
+      lvName ??= path.lv;
+    } else vgName = pos;
+  }
+  let poolName = thinpoolName;
+  if (poolName !== undefined && poolName.includes('/')) {
+    const path = splitLvPath(poolName)!;
+    vgName ??= path.vg;
+    poolName = path.lv;
+  }
+  if (wantsPool) lvName = poolName ?? lvName;
+  if (vgName === undefined) throw new LvmError('  Please provide a volume group name\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  const vg = requireVg(ctx, vgName);
+  const extents = requestedExtents(ctx, vg, p, 'lvcreate');
+  if (extents === null) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (extents <= 0) throw new LvmError('  Calculated size of logical volume is 0 extents. Needs to be larger.');
+  if (lvName === undefined) {
+    let i = 0;
+    while (findLv(vg, `lvol${i}`) !== undefined) i++;
+    lvName = `lvol${i}`;
+  }
+  if (!validLvName(lvName)) throw new LvmError(`  Logical volume name "${lvName}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
+  if (findLv(vg, lvName) !== undefined) throw new LvmError(`  Logical Volume "${lvName}" already exists in volume group "${vg.name}"`);
+  const free = vgFreeExtents(ctx.lvm, vg);
+  if (!wantsPool) {
+    if (extents > free) throw new LvmError(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${extents} required.`);
+    roundingNote(p, vg, extents, io);
+    const segments = allocateExtents(ctx.lvm, vg, extents)!;
+    const lv = newLv(lvName, 'linear', segments);
+    vg.lvs.push(lv);
+    activateLv(ctx, vg, lv, io);
+    io.out(`  Logical volume "${lvName}" created.\n`);
+    return 0;
+  }
+  return createThinPool(ctx, vg, lvName, extents, p, io);
+}
+
+/**
+ * `lvcreate -V SIZE -T VG/POOL`: LVM first checks that the pool is its own. A pool whose kernel
+ * transaction id differs from the one in LVM's metadata (0 for a pool LVM never put a thin volume
+ * in) has been used by someone else, Docker for one: LVM refuses (`check_new_thin_pool`). Thin
+ * volumes themselves are not modelled; the pools here are used by Docker or by dmsetup messages.
+ */
+function refuseThinVolume(ctx: LvmContext, p: ParsedArgs): number {
+  const poolText = opt(p, '--thinpool') ?? p.positional.find((x) => x.includes('/'));
+  if (poolText === undefined) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  const { vg, lv } = requireLv(ctx, poolText.includes('/') ? poolText : `${p.positional[0] ?? ''}/${poolText}`);
+  if (lv.role !== 'thin-pool') throw new LvmError(`  Logical volume ${vg.name}/${lv.name} is not a thin pool.`);
+  activateLv(ctx, vg, lv, { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined });
+  const dev = ctx.machine.device(dmName(vg.name, lv.name))!;
+  const kernelTid = Number(ctx.machine.targetStatus(dev, true).trim().split(/\s+/)[0]);
+  if (kernelTid !== lv.transactionId) {
+    throw new LvmError(`  Cannot use thin pool ${vg.name}/${lv.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${lv.transactionId}.`);
+  }
+  throw new LvmError('  thinlab: lvcreate: thin volumes (-V) are not modelled in the lab; the pools here are used by Docker or by dmsetup messages.');
+}
+
+function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExtents: number, p: ParsedArgs, io: CommandIo): number {
+  const chunk = chunkOption(p);
+  const metaText = opt(p, '--poolmetadatasize');
+  let estimate = estimatePoolMetadata(dataExtents * vg.extentSectors, chunk, vg.extentSectors);
+  if (metaText !== undefined) {
+    const size = parseLvmSize(metaText);
+    if (size === null) throw new LvmError(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    estimate = { chunkSectors: estimate.chunkSectors, metadataSectors: Math.ceil(size.sectors / vg.extentSectors) * vg.extentSectors };
+  }
+  const metaExtents = estimate.metadataSectors / vg.extentSectors;
+  const profileName = opt(p, '--metadataprofile');
+  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined) throw new LvmError(`  Failed to load configuration profile ${profileName}.`);
+  // The pool's data, its metadata, and a spare metadata volume of the same size for repairs.
+  const spareExtents = vg.lvs.some((l) => l.role === 'pool-spare') ? 0 : metaExtents;
+  const needed = dataExtents + metaExtents + spareExtents;
+  const free = vgFreeExtents(ctx.lvm, vg);
+  if (needed > free) throw new LvmError(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${needed} required.`);
+  roundingNote(p, vg, dataExtents, io);
+  io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
+  // The lab places the metadata first and the data last, so that the data can grow in place.
+  if (spareExtents > 0) vg.lvs.push(newLv('lvol0_pmspare', 'pool-spare', allocateExtents(ctx.lvm, vg, spareExtents)!));
+  // The lab keeps one pool's metadata per disk (docs/lvm.md): prefer a disk without another pool's.
+  const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateMetadata(ctx, vg, metaExtents));
+  vg.lvs.push(meta);
+  const data = newLv(`${name}_tdata`, 'pool-data', allocateExtents(ctx.lvm, vg, dataExtents)!);
+  vg.lvs.push(data);
+  const pool = newLv(name, 'thin-pool', []);
+  pool.chunkSectors = estimate.chunkSectors;
+  pool.zeroNewBlocks = yesNo(opt(p, '--zero'), '--zero') ?? true;
+  pool.errorWhenFull = yesNo(opt(p, '--errorwhenfull'), '--errorwhenfull') ?? false;
+  pool.dataLv = data.name;
+  pool.metadataLv = meta.name;
+  pool.profile = profileName ?? null;
+  vg.lvs.push(pool);
+  wipeMetadata(ctx, vg, meta);
+  try {
+    activateLv(ctx, vg, pool, io);
+  } catch (e) {
+    // LVM reverts a volume it could not activate.
+    const added = new Set([pool.name, data.name, meta.name, ...(spareExtents > 0 ? ['lvol0_pmspare'] : [])]);
+    vg.lvs = vg.lvs.filter((l) => !added.has(l.name));
+    throw e;
+  }
+  io.out(`  Logical volume "${name}" created.\n`);
+  return 0;
+}
+
+/** Extents for a pool's metadata, on a disk that holds no other pool's metadata when there is one. */
+function allocateMetadata(ctx: LvmContext, vg: VolumeGroup, extents: number): LvmSegment[] {
+  const taken = new Set(vg.lvs.filter((l) => l.role === 'pool-metadata').flatMap((l) => l.segments.map((s) => s.pv)));
+  for (const device of vg.pvs) {
+    if (taken.has(device)) continue;
+    const fit = freeRuns(ctx.lvm, vg, device).find((r) => r.extents >= extents);
+    if (fit !== undefined) return [{ pv: device, startExtent: fit.start, extents }];
+  }
+  return allocateExtents(ctx.lvm, vg, extents)!;
+}
+
+/** LVM zeroes the start of a new pool's metadata volume, so the kernel formats fresh metadata. */
+function wipeMetadata(ctx: LvmContext, vg: VolumeGroup, meta: LogicalVolume): void {
+  const s = meta.segments[0]!;
+  const dev = ctx.machine.resolve(s.pv);
+  if (dev === null) return;
+  ctx.machine.writeSectors(dev, PE_START_SECTORS + s.startExtent * vg.extentSectors, new Uint32Array(8));
+}
+
+// ------------------------------------------------------------------ lvconvert
+
+function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvconvert', args);
+  if (p.options.has('--repair')) return repairPool(ctx, p, io);
+  const type = opt(p, '--type');
+  let dataText = opt(p, '--thinpool');
+  if (dataText === undefined && type === 'thin-pool') dataText = p.positional[0];
+  const metaText = opt(p, '--poolmetadata');
+  if (dataText === undefined) throw new LvmError('  thinlab: lvconvert: the lab models --thinpool/--type thin-pool with --poolmetadata, and --repair.', EINVALID_CMD_LINE);
+  const { vg, lv: data } = requireLv(ctx, dataText.includes('/') ? dataText : `${p.positional[0] ?? ''}/${dataText}`);
+  if (metaText === undefined) throw new LvmError('  thinlab: lvconvert: a pool without --poolmetadata is not modelled in the lab.', EINVALID_CMD_LINE);
+  const metaPath = metaText.includes('/') ? metaText : `${vg.name}/${metaText}`;
+  const { lv: meta } = requireLv(ctx, metaPath);
+  if (data.role !== 'linear' || meta.role !== 'linear') throw new LvmError(`  Operation not permitted on LV ${vg.name}/${data.name} type ${data.role}.`);
+  const chunk = chunkOption(p);
+  const estimate = estimatePoolMetadata(lvExtents(data) * vg.extentSectors, chunk, vg.extentSectors);
+  const zero = yesNo(opt(p, '--zero'), '--zero') ?? true;
+  if (!p.options.has('--yes')) {
+    throw new LvmError(`  thinlab: lvconvert would ask "Do you really want to convert ${vg.name}/${data.name} and ${vg.name}/${meta.name}? [y/n]": the lab has no terminal, give -y.`);
+  }
+  for (const lv of [data, meta]) {
+    const dev = ctx.machine.device(dmName(vg.name, lv.name));
+    if (dev !== undefined && dev.openCount > 0) throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+  }
+  io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
+  io.err(`  WARNING: Converting ${vg.name}/${data.name} and ${vg.name}/${meta.name} to thin pool's data and metadata volumes with metadata wiping.\n  THIS WILL DESTROY CONTENT OF LOGICAL VOLUME (filesystem etc.)\n`);
+  for (const lv of [data, meta]) deactivateLv(ctx, vg, lv);
+  const spareNeeded = !vg.lvs.some((l) => l.role === 'pool-spare');
+  const poolName = data.name;
+  data.name = `${poolName}_tdata`;
+  data.role = 'pool-data';
+  meta.name = `${poolName}_tmeta`;
+  meta.role = 'pool-metadata';
+  if (spareNeeded) {
+    const spare = allocateExtents(ctx.lvm, vg, lvExtents(meta));
+    if (spare === null) io.err('  WARNING: Not enough free space for spare metadata volume (skipping).\n');
+    else vg.lvs.push(newLv('lvol0_pmspare', 'pool-spare', spare));
+  }
+  const pool = newLv(poolName, 'thin-pool', []);
+  pool.chunkSectors = estimate.chunkSectors;
+  pool.zeroNewBlocks = zero;
+  pool.dataLv = data.name;
+  pool.metadataLv = meta.name;
+  vg.lvs.push(pool);
+  wipeMetadata(ctx, vg, meta);
+  activateLv(ctx, vg, pool, io);
+  io.out(`  Converted ${vg.name}/${poolName} and ${vg.name}/${meta.name.replace(/_tmeta$/, '') === poolName ? metaText.split('/').pop()! : meta.name} to thin pool.\n`);
+  return 0;
+}
+
+/**
+ * lvconvert --repair VG/POOL: the pool must be inactive; thin_repair writes repaired metadata
+ * from the pool's metadata to the spare volume, the spare becomes the pool's metadata, and the
+ * old metadata stays as a visible volume `POOL_meta0` for investigation.
+ */
+function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
+  const target = p.positional[0];
+  if (target === undefined) throw new LvmError('  Please specify a logical volume path.\n  Run `lvconvert --help\' for more information.', EINVALID_CMD_LINE);
+  const { vg, lv: pool } = requireLv(ctx, target);
+  if (pool.role !== 'thin-pool') throw new LvmError(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`);
+  if (ctx.machine.device(dmName(vg.name, pool.name)) !== undefined) throw new LvmError(`  Cannot repair active pool ${vg.name}/${pool.name}. Use lvchange -an first.`);
+  const spare = vg.lvs.find((l) => l.role === 'pool-spare');
+  if (spare === undefined) throw new LvmError(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:1). Manual repair required!`);
+  const meta = findLv(vg, pool.metadataLv!)!;
+  const metaDm = dmName(vg.name, meta.name);
+  const spareDm = dmName(vg.name, spare.name);
+  if (createDevice(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 || createDevice(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0) {
+    throw new LvmError(`  Failed to activate ${vg.name}/${pool.name}.`);
+  }
+  const captured = captureIo();
+  const status = runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
+  for (const name of [metaDm, spareDm]) {
+    const dev = ctx.machine.device(name);
+    if (dev !== undefined) ctx.machine.remove(dev);
+  }
+  if (status !== 0) {
+    io.err(captured.text());
+    throw new LvmError(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`);
+  }
+  // Swap: the spare becomes the metadata, the old metadata becomes POOL_meta0.
+  let n = 0;
+  while (findLv(vg, `${pool.name}_meta${n}`) !== undefined) n++;
+  const backupName = `${pool.name}_meta${n}`;
+  meta.name = backupName;
+  meta.role = 'linear';
+  spare.name = `${pool.name}_tmeta`;
+  spare.role = 'pool-metadata';
+  pool.metadataLv = spare.name;
+  const newSpare = allocateExtents(ctx.lvm, vg, lvExtents(spare));
+  if (newSpare !== null) vg.lvs.push(newLv('lvol0_pmspare', 'pool-spare', newSpare));
+  else io.err('  WARNING: Not enough free space for spare metadata volume (skipping).\n');
+  io.err(`  WARNING: LV ${vg.name}/${backupName} holds a backup of original damaged metadata. Use it for further investigation.\n`);
+  io.err(`  WARNING: Use pvmove command to move ${vg.name}/${pool.name}_tmeta on the best fitting PV.\n`);
+  return 0;
+}
+
+// ------------------------------------------------------------------ lvextend
+
+function lvextend(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvextend', args);
+  const target = p.positional[0];
+  if (target === undefined) throw new LvmError('  Please specify a logical volume path.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  const { vg, lv } = requireLv(ctx, target);
+  if (p.options.has('--use-policies')) return extendByPolicy(ctx, vg, lv, io) ? 0 : ECMD_FAILED;
+  const metaText = opt(p, '--poolmetadatasize');
+  let changed = false;
+  if (metaText !== undefined) {
+    if (lv.role !== 'thin-pool') throw new LvmError(`  --poolmetadatasize can be used only with thin pools.`, EINVALID_CMD_LINE);
+    const size = parseLvmSize(metaText);
+    if (size === null) throw new LvmError(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    const meta = findLv(vg, lv.metadataLv!)!;
+    const current = lvExtents(meta);
+    const extents = Math.ceil(size.sectors / vg.extentSectors);
+    const wanted = size.sign === '+' ? current + extents : extents;
+    resizeSubvolume(ctx, vg, lv, meta, wanted, io);
+    changed = true;
+  }
+  const dataLv = lv.role === 'thin-pool' ? findLv(vg, lv.dataLv!)! : lv;
+  const wanted = requestedExtents(ctx, vg, p, 'lvextend', lvExtents(dataLv));
+  if (wanted !== null) {
+    resizeSubvolume(ctx, vg, lv, dataLv, wanted, io);
+    changed = true;
+  }
+  if (!changed) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  return 0;
+}
+
+function resizeSubvolume(ctx: LvmContext, vg: VolumeGroup, top: LogicalVolume, lv: LogicalVolume, wanted: number, io: CommandIo): void {
+  const current = lvExtents(lv);
+  const shown = `${vg.name}/${lv.name}`;
+  if (wanted < current) {
+    if (top.role === 'thin-pool') throw new LvmError(`  Thin pool volumes ${vg.name}/${lv.name} cannot be reduced in size yet.`);
+    throw new LvmError(`  New size given (${wanted} extents) not larger than existing size (${current} extents)`);
+  }
+  if (wanted === current) throw new LvmError(`  New size (${wanted} extents) matches existing size (${current} extents).`);
+  const free = vgFreeExtents(ctx.lvm, vg);
+  if (wanted - current > free) throw new LvmError(`  Insufficient free space: ${wanted - current} extents needed, but only ${free} available`);
+  growLv(ctx.lvm, vg, lv, wanted - current);
+  io.out(`  Size of logical volume ${shown} changed from ${lvmSize(current * vg.extentSectors, 'message')} (${current} extents) to ${lvmSize(wanted * vg.extentSectors, 'message')} (${wanted} extents).\n`);
+  reloadForResize(ctx, vg, top, lv);
+  io.out(`  Logical volume ${vg.name}/${top.name} successfully resized.\n`);
+}
+
+/** Reloads the grown volume and, for a pool, the pool above it (suspend, load, resume: the pool sees the new size). */
+function reloadForResize(ctx: LvmContext, vg: VolumeGroup, top: LogicalVolume, lv: LogicalVolume): void {
+  const m = ctx.machine;
+  if (m.device(dmName(vg.name, lv.name)) === undefined) return;
+  const errno = dmReload(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
+  if (errno !== 0) throw new LvmError(`  Failed to resume ${vg.name}/${lv.name}.`);
+  if (top.role === 'thin-pool' && m.device(dmName(vg.name, top.name)) !== undefined) {
+    const e2 = dmReload(m, dmName(vg.name, top.name), poolTable(ctx, vg, top));
+    if (e2 !== 0) throw new LvmError(`  Failed to resume ${vg.name}/${top.name}.`);
+  }
+}
+
+/**
+ * `lvextend --use-policies`: what dmeventd runs when a pool crosses its threshold. Grows data (and
+ * metadata) by `thin_pool_autoextend_percent` while usage is at or above the threshold.
+ */
+export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume, io: CommandIo): boolean {
+  if (pool.role !== 'thin-pool') return true;
+  const policy = readProfile(ctx.fs, pool.profile);
+  if (policy.threshold >= 100 || policy.percent === 0) return true;
+  const usage = poolUsage(ctx, vg, pool);
+  if (usage === null) return true;
+  let ok = true;
+  if (usage.dataPercent >= policy.threshold) {
+    const data = findLv(vg, pool.dataLv!)!;
+    const current = lvExtents(data);
+    const grow = Math.max(1, Math.ceil((current * policy.percent) / 100));
+    try {
+      resizeSubvolume(ctx, vg, pool, data, current + grow, io);
+    } catch (e) {
+      if (!(e instanceof LvmError)) throw e;
+      io.err(`${e.text}\n`);
+      ok = false;
+    }
+  }
+  if (usage.metadataPercent >= policy.threshold) {
+    const meta = findLv(vg, pool.metadataLv!)!;
+    const current = lvExtents(meta);
+    const grow = Math.max(1, Math.ceil((current * policy.percent) / 100));
+    try {
+      resizeSubvolume(ctx, vg, pool, meta, current + grow, io);
+    } catch (e) {
+      if (!(e instanceof LvmError)) throw e;
+      io.err(`${e.text}\n`);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// ------------------------------------------------------------------ lvchange, lvremove
+
+function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvchange', args);
+  const targets = p.positional;
+  if (targets.length === 0) throw new LvmError('  Please give logical volume path(s)\n  Run `lvchange --help\' for more information.', EINVALID_CMD_LINE);
+  const activate = yesNo(opt(p, '--activate'), '--activate');
+  const profile = opt(p, '--metadataprofile');
+  for (const t of targets) {
+    const { vg, lv } = requireLv(ctx, t);
+    if (profile !== undefined) {
+      if (ctx.fs.get(profilePath(profile)) === undefined) throw new LvmError(`  Failed to load configuration profile ${profile}.`);
+      lv.profile = profile;
+      io.out(`  Logical volume ${vg.name}/${lv.name} changed.\n`);
+    }
+    if (activate === true) activateLv(ctx, vg, lv, io);
+    if (activate === false) deactivateLv(ctx, vg, lv);
+  }
+  return 0;
+}
+
+function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvremove', args);
+  if (p.positional.length === 0) throw new LvmError('  Please enter one or more logical volume paths\n  Run `lvremove --help\' for more information.', EINVALID_CMD_LINE);
+  for (const t of p.positional) {
+    const { vg, lv } = requireLv(ctx, t);
+    if (!p.options.has('--yes') && !p.options.has('--force')) {
+      throw new LvmError(`  thinlab: lvremove would ask "Do you really want to remove active logical volume ${vg.name}/${lv.name}? [y/n]": the lab has no terminal, give -y.`);
+    }
+    deactivateLv(ctx, vg, lv);
+    const names = new Set([lv.name, lv.dataLv, lv.metadataLv].filter((n): n is string => n !== null));
+    vg.lvs = vg.lvs.filter((l) => !names.has(l.name));
+    if (!vg.lvs.some((l) => l.role === 'thin-pool')) vg.lvs = vg.lvs.filter((l) => l.role !== 'pool-spare');
+    io.out(`  Logical volume "${lv.name}" successfully removed.\n`);
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------ reports
+
+export interface PoolUsage {
+  readonly dataUsed: number;
+  readonly dataTotal: number;
+  readonly metaUsed: number;
+  readonly metaTotal: number;
+  readonly dataPercent: number;
+  readonly metadataPercent: number;
+  readonly mode: string;
+}
+
+/** The pool's usage from its status line, as LVM reads it; null when it is not active. */
+export function poolUsage(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolume): PoolUsage | null {
+  const dev = ctx.machine.device(dmName(vg.name, pool.name));
+  if (dev === undefined || dev.live?.type !== 'thin-pool') return null;
+  const status = ctx.machine.targetStatus(dev, true).trim().split(/\s+/);
+  const [mu, mt] = (status[1] ?? '0/1').split('/').map(Number) as [number, number];
+  const [du, dt] = (status[2] ?? '0/1').split('/').map(Number) as [number, number];
+  return { dataUsed: du, dataTotal: dt, metaUsed: mu, metaTotal: mt, dataPercent: (du * 100) / dt, metadataPercent: (mu * 100) / mt, mode: status[4] ?? 'rw' };
+}
+
+/** LVM's percentages: two decimals, never 100.00 unless full and never 0.00 unless empty. */
+function percentText(used: number, total: number): string {
+  if (total === 0) return '0.00';
+  const value = (used * 100) / total;
+  let s = value.toFixed(2);
+  if (s === '100.00' && used < total) s = '99.99';
+  if (s === '0.00' && used > 0) s = '0.01';
+  return s;
+}
+
+function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+  const dev = ctx.machine.device(dmName(vg.name, lv.name));
+  const active = dev !== undefined ? (dev.suspended ? 's' : 'a') : '-';
+  const open = dev !== undefined && dev.openCount > 0 ? 'o' : '-';
+  switch (lv.role) {
+    case 'thin-pool': {
+      const usage = poolUsage(ctx, vg, lv);
+      const health = usage === null ? '-' : usage.mode === 'out_of_data_space' ? 'D' : usage.mode === 'ro' ? 'M' : usage.mode === 'Fail' ? 'F' : '-';
+      return `twi-${active}${open}t${lv.zeroNewBlocks ? 'z' : '-'}${health}-`;
+    }
+    case 'pool-data':
+      return `Twi-${active}${open}----`;
+    case 'pool-metadata':
+    case 'pool-spare':
+      return `ewi-${active}${open}----`;
+    default:
+      return `-wi-${active}${open}----`;
+  }
+}
+
+interface Field {
+  readonly header: string;
+  readonly right: boolean;
+  readonly minWidth?: number;
+  readonly value: (vg: VolumeGroup, lv: LogicalVolume) => string;
+}
+
+function lvFields(ctx: LvmContext): Record<string, Field> {
+  const displayName = (lv: LogicalVolume): string => (lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name);
+  const dataPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
+    if (lv.role !== 'thin-pool') return '';
+    const u = poolUsage(ctx, vg, lv);
+    return u === null ? '' : percentText(u.dataUsed, u.dataTotal);
+  };
+  const metaPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
+    if (lv.role !== 'thin-pool') return '';
+    const u = poolUsage(ctx, vg, lv);
+    return u === null ? '' : percentText(u.metaUsed, u.metaTotal);
+  };
+  const fields: Record<string, Field> = {
+    lv_name: { header: 'LV', right: false, value: (_vg, lv) => displayName(lv) },
+    vg_name: { header: 'VG', right: false, value: (vg) => vg.name },
+    lv_attr: { header: 'Attr', right: false, value: (vg, lv) => lvAttr(ctx, vg, lv) },
+    lv_size: { header: 'LSize', right: true, value: (vg, lv) => lvmSize(lvSizeSectors(vg, lv), 'column') },
+    pool_lv: { header: 'Pool', right: false, value: (_vg, lv) => lv.pool ?? '' },
+    origin: { header: 'Origin', right: false, value: () => '' },
+    data_percent: { header: 'Data%', right: false, minWidth: 6, value: dataPercent },
+    metadata_percent: { header: 'Meta%', right: false, minWidth: 6, value: metaPercent },
+    move_pv: { header: 'Move', right: false, value: () => '' },
+    mirror_log: { header: 'Log', right: false, value: () => '' },
+    copy_percent: { header: 'Cpy%Sync', right: false, minWidth: 6, value: () => '' },
+    convert_lv: { header: 'Convert', right: false, value: () => '' },
+    seg_monitor: { header: 'Monitor', right: false, value: (vg, lv) => (lv.role === 'thin-pool' && ctx.machine.device(dmName(vg.name, lv.name)) !== undefined ? 'monitored' : '') },
+    chunk_size: { header: 'Chunk', right: true, value: (_vg, lv) => lvmSize(lv.role === 'thin-pool' ? lv.chunkSectors : 0, 'column') },
+    lv_profile: { header: 'LProfile', right: false, value: (_vg, lv) => lv.profile ?? '' },
+    lv_metadata_size: {
+      header: 'LMetaSize',
+      right: true,
+      value: (vg, lv) => (lv.role === 'thin-pool' ? lvmSize(lvExtents(findLv(vg, lv.metadataLv!)!) * vg.extentSectors, 'column') : ''),
+    },
+    data_lv: { header: 'Data', right: false, value: (_vg, lv) => (lv.dataLv === null ? '' : `[${lv.dataLv}]`) },
+    metadata_lv: { header: 'Meta', right: false, value: (_vg, lv) => (lv.metadataLv === null ? '' : `[${lv.metadataLv}]`) },
+    transaction_id: { header: 'TransId', right: true, value: (_vg, lv) => (lv.role === 'thin-pool' ? String(lv.transactionId) : '') },
+    devices: {
+      header: 'Devices',
+      right: false,
+      value: (_vg, lv) =>
+        lv.role === 'thin-pool' ? `${lv.dataLv}(0)` : lv.segments.map((s) => `${s.pv}(${s.startExtent})`).join(','),
+    },
+    lv_dm_path: { header: 'DMPath', right: false, value: (vg, lv) => `/dev/mapper/${dmName(vg.name, lv.name)}` },
+  };
+  const aliases: Record<string, string> = { name: 'lv_name', attr: 'lv_attr', size: 'lv_size', pool: 'pool_lv', data_percent: 'data_percent', metadata_percent: 'metadata_percent', lv_path: 'lv_dm_path' };
+  for (const [a, f] of Object.entries(aliases)) fields[a] ??= fields[f]!;
+  return fields;
+}
+
+const LVS_DEFAULT = ['lv_name', 'vg_name', 'lv_attr', 'lv_size', 'pool_lv', 'origin', 'data_percent', 'metadata_percent', 'move_pv', 'mirror_log', 'copy_percent', 'convert_lv'];
+
+function columnsFrom(p: ParsedArgs, defaults: readonly string[], known: Record<string, unknown>): string[] {
+  let columns = [...defaults];
+  for (const o of p.options.get('--options') ?? []) {
+    const plus = o.startsWith('+');
+    const names = (plus ? o.slice(1) : o).split(',').filter((s) => s !== '');
+    for (const n of names) if (known[n] === undefined) throw new LvmError(`  Unrecognised field: ${n}`);
+    columns = plus ? [...columns, ...names] : names;
+  }
+  return columns;
+}
+
+/**
+ * LVM's report layout: two spaces, then each column padded to its width (headers always to the
+ * left; sizes and counts to the right, percentages to the left in at least 6 characters), rows
+ * padded to the last column, the heading line not.
+ */
+function renderReport(headers: ReadonlyArray<{ header: string; right: boolean; minWidth?: number }>, rows: string[][], noHeadings: boolean): string {
+  const widths = headers.map((h, i) => Math.max(h.minWidth ?? 0, noHeadings ? 0 : h.header.length, ...rows.map((r) => r[i]!.length)));
+  const row = (cells: readonly string[]): string => `  ${cells.map((c, i) => (headers[i]!.right ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' ')}`;
+  let out = noHeadings ? '' : `${`  ${headers.map((h, i) => h.header.padEnd(widths[i]!)).join(' ')}`.trimEnd()}\n`;
+  for (const r of rows) out += `${row(r)}\n`;
+  return out;
+}
+
+function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('lvs', args, true);
+  const fields = lvFields(ctx);
+  const columns = columnsFrom(p, LVS_DEFAULT, fields);
+  const all = p.options.has('--all');
+  const rows: string[][] = [];
+  const selected: Array<{ vg: VolumeGroup; lv: LogicalVolume }> = [];
+  if (p.positional.length === 0) {
+    for (const vg of ctx.lvm.vgs) for (const lv of vg.lvs) selected.push({ vg, lv });
+  } else {
+    for (const pos of p.positional) {
+      if (pos.includes('/')) selected.push(requireLv(ctx, pos));
+      else {
+        const vg = requireVg(ctx, pos);
+        for (const lv of vg.lvs) selected.push({ vg, lv });
+      }
+    }
+  }
+  const shown = selected.filter(({ lv }) => all || lv.role === 'linear' || lv.role === 'thin-pool' || lv.role === 'thin');
+  shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : fields.lv_name!.value(a.vg, a.lv) < fields.lv_name!.value(b.vg, b.lv) ? -1 : 1));
+  for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
+  if (shown.length === 0 && p.positional.length === 0) {
+    io.err('  No logical volumes found\n');
+    return 0;
+  }
+  io.out(renderReport(columns.map((c) => fields[c]!), rows, p.options.has('--noheadings')));
+  return 0;
+}
+
+function vgs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('vgs', args);
+  const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name).sort();
+  const headers = [
+    { header: 'VG', right: false },
+    { header: '#PV', right: true },
+    { header: '#LV', right: true },
+    { header: '#SN', right: true },
+    { header: 'Attr', right: false },
+    { header: 'VSize', right: true },
+    { header: 'VFree', right: true },
+  ];
+  const rows: string[][] = [];
+  for (const n of names) {
+    const vg = requireVg(ctx, n);
+    const visible = vg.lvs.filter((l) => l.role === 'linear' || l.role === 'thin-pool' || l.role === 'thin').length;
+    rows.push([vg.name, String(vg.pvs.length), String(visible), '0', 'wz--n-', lvmSize(vgExtentCount(ctx.lvm, vg) * vg.extentSectors, 'column'), lvmSize(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors, 'column')]);
+  }
+  if (rows.length === 0) {
+    io.err('  No volume groups found\n');
+    return 0;
+  }
+  io.out(renderReport(headers, rows, p.options.has('--noheadings')));
+  return 0;
+}
+
+function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
+  const p = parseArgs('pvs', args);
+  const headers = [
+    { header: 'PV', right: false },
+    { header: 'VG', right: false },
+    { header: 'Fmt', right: false },
+    { header: 'Attr', right: false },
+    { header: 'PSize', right: true },
+    { header: 'PFree', right: true },
+  ];
+  const rows: string[][] = [];
+  const list = p.positional.length > 0 ? p.positional.map((d) => {
+    const pv = findPv(ctx.lvm, d);
+    if (pv === undefined) throw new LvmError(`  Failed to find physical volume "${d}".`);
+    return pv;
+  }) : [...ctx.lvm.pvs].sort((a, b) => (a.device < b.device ? -1 : 1));
+  for (const pv of list) {
+    const vg = pv.vg === null ? undefined : findVg(ctx.lvm, pv.vg);
+    if (vg === undefined) {
+      rows.push([pv.device, '', 'lvm2', '---', lvmSize(pv.sizeSectors, 'column'), lvmSize(pv.sizeSectors, 'column')]);
+      continue;
+    }
+    const free = ctxFree(ctx, vg, pv.device);
+    rows.push([pv.device, vg.name, 'lvm2', 'a--', lvmSize(pv.peCount * vg.extentSectors, 'column'), lvmSize(free * vg.extentSectors, 'column')]);
+  }
+  if (rows.length === 0) {
+    io.err('  No physical volume label read from /dev/ram0\n');
+    return 0;
+  }
+  io.out(renderReport(headers, rows, p.options.has('--noheadings')));
+  return 0;
+}
+
+function ctxFree(ctx: LvmContext, vg: VolumeGroup, device: string): number {
+  const pv = findPv(ctx.lvm, device)!;
+  let used = 0;
+  for (const lv of vg.lvs) for (const s of lv.segments) if (s.pv === device) used += s.extents;
+  return pv.peCount - used;
+}
+
+/** Thin pools LVM knows, with their group, for the monitor and for Docker's direct-lvm. */
+export function thinPools(lvm: LvmState): Array<{ vg: VolumeGroup; pool: LogicalVolume }> {
+  const out: Array<{ vg: VolumeGroup; pool: LogicalVolume }> = [];
+  for (const vg of lvm.vgs) for (const lv of vg.lvs) if (lv.role === 'thin-pool') out.push({ vg, pool: lv });
+  return out;
+}

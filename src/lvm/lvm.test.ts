@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { LabShell } from '../shell/shell.js';
+import { dmName, estimatePoolMetadata, maxPoolDataSectors } from './lvm-state.js';
+import { lvmSize, parseLvmSize } from './units.js';
+
+describe('LVM units', () => {
+  it('prints sizes as display_size does, with < when the figure is rounded up', () => {
+    expect(lvmSize(95 * 2 * 1024 * 1024, 'column')).toBe('95.00g');
+    expect(lvmSize(1020 * 2048, 'column')).toBe('1020.00m');
+    expect(lvmSize(64 * 2048 - 1, 'column')).toBe('<64.00m');
+    expect(lvmSize(1024, 'message')).toBe('512.00 KiB');
+    expect(lvmSize(maxPoolDataSectors(1024), 'message')).toBe('126.50 TiB');
+    expect(lvmSize(maxPoolDataSectors(128), 'message')).toBe('15.81 TiB');
+  });
+
+  it('reads sizes in megabytes unless a unit says otherwise', () => {
+    expect(parseLvmSize('100')).toEqual({ sign: '', sectors: 204800 });
+    expect(parseLvmSize('+1G')).toEqual({ sign: '+', sectors: 2097152 });
+    expect(parseLvmSize('512k')).toEqual({ sign: '', sectors: 1024 });
+    expect(parseLvmSize('lots')).toBeNull();
+  });
+
+  it("estimates a pool's metadata as lvm2 does: 64 bytes a chunk, at least 2 MiB, whole extents", () => {
+    expect(estimatePoolMetadata(100 * 2048, null, 8192)).toEqual({ chunkSectors: 128, metadataSectors: 8192 });
+    // 1 TiB with 64 KiB chunks would need 1 GiB of metadata: the chunk doubles until it is 128 MiB.
+    expect(estimatePoolMetadata(2 ** 31, null, 8192)).toEqual({ chunkSectors: 1024, metadataSectors: 128 * 2048 });
+  });
+
+  it('doubles dashes in dm names', () => {
+    expect(dmName('docker', 'thinpool')).toBe('docker-thinpool');
+    expect(dmName('vg-1', 'my-pool', 'tpool')).toBe('vg--1-my--pool-tpool');
+  });
+});
+
+function run(shell: LabShell, lines: string): string {
+  return lines.split('\n').filter((l) => l !== '').map((l) => shell.runLine(l)).join('');
+}
+
+describe('LVM commands', () => {
+  it("sets up Docker's direct-lvm pool and reports it as lvs does", () => {
+    const shell = new LabShell({ ramdiskKb: 1048576 });
+    const out = run(
+      shell,
+      'pvcreate /dev/ram0\nvgcreate docker /dev/ram0\nlvcreate --wipesignatures y -n thinpool docker -l 95%VG\nlvcreate --wipesignatures y -n thinpoolmeta docker -l 1%VG\nlvconvert -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta 2>&1\nlvs\n',
+    );
+    expect(out).toContain('  Physical volume "/dev/ram0" successfully created.\n  Volume group "docker" successfully created\n  Logical volume "thinpool" created.\n');
+    expect(out).toContain('  Converted docker/thinpool and docker/thinpoolmeta to thin pool.\n');
+    expect(out).toContain('  LV       VG     Attr       LSize   Pool Origin Data%  Meta%  Move Log Cpy%Sync Convert\n  thinpool docker twi-a-t--- 968.00m             0.00   ');
+    const table = shell.runLine('dmsetup table docker-thinpool');
+    // 242 extents of 4 MiB, 512 KiB chunks, low-water mark 0, no zeroing.
+    expect(table).toBe(`0 ${242 * 8192} thin-pool 254:0 254:1 1024 0 1 skip_block_zeroing \n`);
+  });
+
+  it('grows a pool onto a second disk with a second linear segment, and the pool sees it', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(shell, 'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate -n data -l 10 vg >/dev/null\nlvcreate -n meta -l 1 vg >/dev/null\nlvconvert -y --thinpool vg/data --poolmetadata vg/meta >/dev/null 2>&1\nvgextend vg /dev/ram1 >/dev/null\n');
+    const out = run(shell, 'lvextend -L+32M vg/data\ndmsetup table vg-data_tdata\ndmsetup status vg-data | cut -d" " -f2,6\n');
+    expect(out).toBe(
+      '  Size of logical volume vg/data_tdata changed from 40.00 MiB (10 extents) to 72.00 MiB (18 extents).\n' +
+        '  Logical volume vg/data successfully resized.\n' +
+        '0 81920 linear 1:0 2048\n81920 65536 linear 1:1 2048\n' +
+        '147456 0/1152\n',
+    );
+  });
+
+  it('refuses to shrink a thin pool and to extend past the free extents, changing nothing', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(shell, 'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate --thinpool vg/pool -L 20M -Zn >/dev/null\n');
+    expect(shell.runLine('lvextend -L 8M vg/pool')).toBe('  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n');
+    expect(shell.runLine('lvextend -L+1G vg/pool')).toBe('  Insufficient free space: 256 extents needed, but only 8 available\n');
+    expect(shell.lastStatus).toBe('5');
+    expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize\n  pool 20.00m\n');
+  });
+});
