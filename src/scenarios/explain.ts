@@ -341,13 +341,14 @@ export function matchScenarios(text: string, scenarios: readonly Scenario[], imp
       else if (exp.outputMatches !== undefined && new RegExp(exp.outputMatches, 'm').test(symptom.endsWith('\n') ? symptom : `${symptom}\n`)) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
     });
   }
-  if (implied.mode !== undefined || implied.needsCheck === true) {
+  // Write mode is where nearly every scenario starts: it says nothing about which one fits.
+  if ((implied.mode !== undefined && implied.mode !== 'write') || implied.needsCheck === true) {
     for (const s of scenarios) {
       s.steps.forEach((step, i) => {
         const exp = 'expect' in step ? step.expect : undefined;
         if (exp === undefined) return;
         const modes = Object.values(exp.poolMode ?? {});
-        if (implied.mode !== undefined && modes.includes(implied.mode as PoolMode)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
+        if (implied.mode !== undefined && implied.mode !== 'write' && modes.includes(implied.mode as PoolMode)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
         else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
       });
     }
