@@ -81,6 +81,14 @@ describe('thinlab whatif', () => {
     expect(r.stdout).toContain('output: every command after position 6 printed the same');
   });
 
+  it('gives the outcome as JSON for machines', () => {
+    const r = thinlab(['whatif', '--branch', 'pool-full-queue-extend', '--at', '4', '--inject', 'fault fill pool 2', '--name', 'hog-json', '--json', '--db', db]);
+    const j = JSON.parse(r.stdout) as { firstDifference: { originalPosition: number; whatIfPosition: number }; differences: unknown[]; data: Array<{ device: string; offsetBytes: number; lengthBytes: number; lost: boolean }> };
+    expect(j.firstDifference).toMatchObject({ originalPosition: 5, whatIfPosition: 6 });
+    expect(j.differences.length).toBeGreaterThanOrEqual(1);
+    expect(j.data).toEqual([{ device: '/dev/mapper/thin', offsetBytes: 131072, lengthBytes: 131072, original: "every byte 'A'", whatIf: 'zeros', lost: true }]);
+  });
+
   it('refuses an unknown fault, a missing --inject and a position outside the branch', () => {
     const bad = thinlab(['whatif', '--at', '3', '--inject', 'fault smash pool', '--db', db]);
     expect(bad.status).toBe(2);

@@ -222,6 +222,8 @@ export interface WhatIfArgs {
   readonly name?: string;
   /** ` --db PATH` or ` --store URL` as given, for the commands printed at the end. */
   readonly where: string;
+  /** The outcome as JSON (src/replay/whatif.ts's WhatIfOutcome) instead of the report. */
+  readonly json?: boolean;
 }
 
 /**
@@ -240,6 +242,10 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   const from = await currentBranch(h, args.branch);
   const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
   const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
+  if (args.json === true) {
+    io.out(`${JSON.stringify({ ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) }, null, 2)}\n`);
+    return;
+  }
   const injectedLast = r.at + r.injected;
   io.out(`what if: ${from} with \`${args.inject.replace(/\n+$/, '').replace(/\n/g, '; ')}\` after position ${r.at}\n`);
   io.out(`recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`);

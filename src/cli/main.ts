@@ -51,7 +51,7 @@ time travel (on the head branch unless --branch NAME)
   branches                  list the branches; * marks the head
   checkout BRANCH           make BRANCH the head
   diff A B                  compare two moments: POS, BRANCH or BRANCH@POS
-  whatif --at POS --inject LINE [--name N]  the branch again with LINE (a fault, crash, any
+  whatif --at POS --inject LINE [--name N] [--json]  the branch again with LINE (a fault, crash, any
                             command) inserted after POS, on a new branch; prints the first
                             output that differs, the pool modes on both, and data that reads back
                             differently at the end
@@ -232,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       const at = stringFlag(p, '--at');
       const inject = stringFlag(p, '--inject');
       const name = stringFlag(p, '--name');
-      await withHistory(p, (h) => whatIfCommand(h, { ...(branch === undefined ? {} : { branch }), ...(at === undefined ? {} : { at }), ...(inject === undefined ? {} : { inject }), ...(name === undefined ? {} : { name }), where }, io));
+      await withHistory(p, (h) => whatIfCommand(h, { ...(branch === undefined ? {} : { branch }), ...(at === undefined ? {} : { at }), ...(inject === undefined ? {} : { inject }), ...(name === undefined ? {} : { name }), where, json: p.flags.has('--json') }, io));
       return 0;
     }
     case 'run':

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkPoolInvariants } from '../model/invariants.js';
+import { checkNamedInvariant, namedInvariant } from '../model/named-invariants.js';
 import { strerror } from '../model/errno.js';
 import type { PoolMode } from '../model/lifecycle.js';
 import type { Machine } from '../model/machine.js';
@@ -89,6 +90,12 @@ export function checkState(exp: StateExpectation, machine: Machine): CheckResult
   perPool('used_data_blocks', exp.usedDataBlocks, (p) => p.usedDataBlocks);
   for (const r of exp.reads ?? []) results.push(checkRead(r, machine));
   if (exp.invariants === true) results.push(checkInvariants(machine));
+  for (const name of exp.holds ?? []) {
+    // The loader accepts known names only.
+    const inv = namedInvariant(name)!;
+    const problems = checkNamedInvariant(inv, machine);
+    results.push({ name: `holds ${name}`, ok: problems.length === 0, expected: inv.holds, actual: problems.length === 0 ? 'holds' : problems.join('; ') });
+  }
   return results;
 }
 

@@ -156,6 +156,31 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
     next: 'look at the pool status: mode and needs_check tell which; check the disks under the pool',
   },
   {
+    source: 'dmsetup (libdevmapper)',
+    pattern: /message ioctl on .* failed: Operation not supported/,
+    meaning: 'the pool refused a message (create_thin, create_snap, delete, set_transaction_id) with EOPNOTSUPP: it is read-only, out of metadata space or in fail mode',
+    next: 'dmsetup status on the pool; get it back to write mode first',
+    mode: 'read_only',
+  },
+  {
+    source: 'dmsetup (libdevmapper)',
+    pattern: /message ioctl on .* failed: No data available/,
+    meaning: 'the message named a thin device id the pool does not have (ENODATA): deleted already, or never created (a crash rolled its creation back)',
+    next: 'compare the ids the caller expects with `thin_ls` on the metadata (Docker treats this answer to delete as success since moby#35333)',
+  },
+  {
+    source: 'dmsetup (libdevmapper)',
+    pattern: /message ioctl on .* failed: Device or resource busy/,
+    meaning: 'a delete was refused (EBUSY) because the thin device is still active (open): something holds it, a mount in another namespace for instance',
+    next: 'find and remove the active thin table first (dmsetup remove), then delete',
+  },
+  {
+    source: 'dmsetup (libdevmapper)',
+    pattern: /message ioctl on .* failed: File exists/,
+    meaning: 'create_thin or create_snap named an id the pool already has (EEXIST): the caller\'s records and the pool disagree, as after a crash between the two',
+    next: 'pick another id, or reconcile the records with thin_ls',
+  },
+  {
     source: DOCKER,
     pattern: /Thin Pool has (\d+) free data blocks which is less than minimum required (\d+) free data blocks/,
     meaning: 'Docker\'s own gate (dm.min_free_space, 10% by default) refused a new device: the kernel pool still works, but has less free data than Docker wants before it creates a layer',
@@ -330,24 +355,29 @@ export function matchScenarios(text: string, scenarios: readonly Scenario[], imp
     }
   }
   // Lines of the symptom long enough to mean something, found in what a step expects to print.
-  const needle = symptom.replace(/\b(25[34]|\d{3}):\d+\b/g, '');
+  const needle = symptom.replace(/\b(25[34]|\d{3}):\d+\b/g, '').trim();
   for (const s of scenarios) {
     s.steps.forEach((step, i) => {
       const exp = 'expect' in step ? step.expect : undefined;
       if (exp === undefined) return;
-      const texts = [exp.output, exp.outputContains].filter((x): x is string => x !== undefined);
-      const strip = (x: string): string => x.replace(/\b(25[34]|\d{3}):\d+\b/g, '');
-      if (needle.length >= 12 && texts.some((x) => strip(x).includes(needle))) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
+      // Each expected line against the symptom, either way round (a fragment, or a whole line).
+      const lines = [exp.output, exp.outputContains]
+        .filter((x): x is string => x !== undefined)
+        .flatMap((x) => x.split('\n'))
+        .map((x) => x.replace(/\b(25[34]|\d{3}):\d+\b/g, '').trim())
+        .filter((x) => x.length >= 12);
+      if (needle.length >= 12 && lines.some((x) => x.includes(needle) || needle.includes(x))) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
       else if (exp.outputMatches !== undefined && new RegExp(exp.outputMatches, 'm').test(symptom.endsWith('\n') ? symptom : `${symptom}\n`)) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
     });
   }
-  if (implied.mode !== undefined || implied.needsCheck === true) {
+  // Write mode is where nearly every scenario starts: it says nothing about which one fits.
+  if ((implied.mode !== undefined && implied.mode !== 'write') || implied.needsCheck === true) {
     for (const s of scenarios) {
       s.steps.forEach((step, i) => {
         const exp = 'expect' in step ? step.expect : undefined;
         if (exp === undefined) return;
         const modes = Object.values(exp.poolMode ?? {});
-        if (implied.mode !== undefined && modes.includes(implied.mode as PoolMode)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
+        if (implied.mode !== undefined && implied.mode !== 'write' && modes.includes(implied.mode as PoolMode)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
         else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
       });
     }

@@ -119,6 +119,14 @@ describe('scenario loader', () => {
     ]);
   });
 
+  it('reads named invariants to hold, and names an unknown one', () => {
+    const s = parseScenario('h.yaml', 'title: t\nsteps:\n  - expect: {holds: [writable, committed]}\n');
+    expect(s.steps[0]).toEqual({ kind: 'expect', line: 3, expect: { holds: ['writable', 'committed'] } });
+    expect(problems('title: t\nsteps:\n  - expect:\n      holds: [writable, tidy]\n')).toEqual([
+      { file: 'bad.yaml', line: 4, field: 'steps[1].expect.holds[2]', message: "unknown invariant 'tidy' (known: pool, writable, no-needs-check, free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed)" },
+    ]);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('2s')).toBe(2000);
     expect(parseDuration('250ms')).toBe(250);

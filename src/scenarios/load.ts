@@ -9,12 +9,13 @@ import { isModelMutation, MODEL_MUTATIONS, type ModelMutation } from '../model/m
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
+import { NAMED_INVARIANTS, namedInvariant } from '../model/named-invariants.js';
 import { ScenarioInvalid, type Expectation, type Machine, type ReadCheck, type Scenario, type ScenarioProblem, type Step } from './types.js';
 
 const TOP_KEYS = ['title', 'report', 'cites', 'what_happened', 'symptoms', 'machine', 'steps'] as const;
 const MACHINE_KEYS = ['ramdisk_kb', 'no_space_timeout', 'mutations'] as const;
 const STEP_KINDS = ['run', 'advance', 'crash', 'fault', 'mark', 'expect'] as const;
-const EXPECT_KEYS = ['output', 'output_matches', 'output_contains', 'status', 'pool_mode', 'needs_check', 'used_data_blocks', 'reads', 'invariants'] as const;
+const EXPECT_KEYS = ['output', 'output_matches', 'output_contains', 'status', 'pool_mode', 'needs_check', 'used_data_blocks', 'reads', 'invariants', 'holds'] as const;
 const READ_KEYS = ['device', 'offset', 'length', 'md5', 'byte'] as const;
 
 /**
@@ -306,6 +307,14 @@ class Checker {
           if (this.scalar(value, f, 'boolean', 'true') === false) this.problem(value, f, 'expected true (leave it out not to check)');
           out.invariants = true;
           break;
+        case 'holds': {
+          const names = this.strings(value, f);
+          names.forEach((n, i) => {
+            if (n !== '' && namedInvariant(n) === undefined) this.problem(isSeq(value) ? (value.items[i] as Node) : value, `${f}[${i + 1}]`, `unknown invariant '${n}' (known: ${NAMED_INVARIANTS.map((x) => x.name).join(', ')})`);
+          });
+          out.holds = names;
+          break;
+        }
       }
     }
     return out;

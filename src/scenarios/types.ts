@@ -24,6 +24,8 @@ export interface StateExpectation {
   readonly usedDataBlocks?: Readonly<Record<string, number>>;
   readonly reads?: readonly ReadCheck[];
   readonly invariants?: boolean;
+  /** Named invariants (src/model/named-invariants.ts) that must hold on every live pool. */
+  readonly holds?: readonly string[];
 }
 
 /** Checks of what a run step printed and its exit status, plus state checks. */

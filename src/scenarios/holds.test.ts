@@ -1,0 +1,31 @@
+/** `holds:` expectations: named invariants checked on every live pool, failing with what is wrong. */
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from './load.js';
+import { runScenario } from './run.js';
+
+describe('holds', () => {
+  it('fails with the pool and the problem when a named invariant does not hold, and passes when it does', async () => {
+    const scenario = parseScenario(
+      'h.yaml',
+      [
+        'title: t',
+        'machine: {ramdisk_kb: 4096}',
+        'steps:',
+        '  - run: |',
+        '      dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"',
+        '      dmsetup message pool 0 "create_thin 0"',
+        '      dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+        '    expect: {holds: [writable, free-data-space, committed]}',
+        '  - run: dd if=/patterns/A of=/dev/mapper/thin bs=64k count=9 oflag=direct 2>/dev/null',
+        '    expect: {holds: [writable, free-data-space]}',
+      ].join('\n'),
+    );
+    const result = await runScenario(scenario);
+    expect(result.steps[0]!.checks.every((c) => c.ok)).toBe(true);
+    expect(result.steps[1]!.checks).toEqual([
+      { name: 'holds writable', ok: false, expected: 'the pool is in write mode (rw)', actual: 'pool: mode is out_of_data_space' },
+      { name: 'holds free-data-space', ok: false, expected: 'the pool has at least one free data block', actual: 'pool: no free data blocks (8 of 8 used)' },
+    ]);
+    expect(result.passed).toBe(false);
+  });
+});
