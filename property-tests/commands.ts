@@ -47,8 +47,8 @@ export type Cmd =
 export const thinName = (id: number): string => `t${id}`;
 const thinSectors = GEOMETRY.thinBlocks * GEOMETRY.blockSectors;
 
-export function metadataTable(error: boolean): string {
-  return error ? `0 ${GEOMETRY.metadataSectors} error` : `0 ${GEOMETRY.metadataSectors} linear /dev/ram0 0`;
+export function metadataTable(error: boolean, sectors: number = GEOMETRY.metadataSectors): string {
+  return error ? `0 ${sectors} error` : `0 ${sectors} linear /dev/ram0 0`;
 }
 
 export function poolTable(blocks: number, zeroing: boolean): string {

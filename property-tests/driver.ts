@@ -31,6 +31,9 @@ export class ModelDriver {
   poolBlocks: number;
   zeroing = true;
 
+  /** Size of the metadata device (a small one runs out of metadata space). */
+  metadataSectors: number = GEOMETRY.metadataSectors;
+
   constructor(poolBlocks: number, mutations: readonly ModelMutation[] = []) {
     this.shell = new LabShell({ ramdiskKb: GEOMETRY.ramdiskKb, ...(mutations.length === 0 ? {} : { mutations }) });
     this.machine = this.shell.machine;
@@ -39,7 +42,7 @@ export class ModelDriver {
 
   /** The setup lines' effect: the metadata device and the pool. */
   setup(): number {
-    const r = this.createDevice('meta', metadataTable(false));
+    const r = this.createDevice('meta', metadataTable(false, this.metadataSectors));
     return r !== 0 ? r : this.createDevice('pool', poolTable(this.poolBlocks, this.zeroing));
   }
 
@@ -104,9 +107,9 @@ export class ModelDriver {
         this.zeroing = cmd.on;
         return this.reload('pool', poolTable(this.poolBlocks, cmd.on));
       case 'metadata-error':
-        return this.reload('meta', metadataTable(true));
+        return this.reload('meta', metadataTable(true, this.metadataSectors));
       case 'metadata-repair':
-        return this.reload('meta', metadataTable(false));
+        return this.reload('meta', metadataTable(false, this.metadataSectors));
       default:
         return 0;
     }
@@ -139,7 +142,7 @@ export class ModelDriver {
   }
 
   /** `dmsetup reload NAME --table T; dmsetup suspend NAME; dmsetup resume NAME`. */
-  private reload(name: string, table: string): number {
+  reload(name: string, table: string): number {
     const m = this.machine;
     const dev = m.device(name);
     if (dev === undefined) return ENXIO;

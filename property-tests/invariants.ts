@@ -112,8 +112,11 @@ export function checkSharing(
   if (devices.size !== refThins.size) throw new Violation(invariant, `${what}: ${devices.size} thins, the reference has ${refThins.size}`, { kind: 'invariants' });
 }
 
-/** (2)-(5): reference counts, space accounting, no mapping at a free block, mapped_blocks. */
-export function checkSpace(md: ThinMetadata, ref: ReferencePool): void {
+/**
+ * (2)-(5): reference counts, space accounting, no mapping at a free block, mapped_blocks; and the
+ * blocks in use and the pool size against the reference when there is one.
+ */
+export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
   const sm = md.spaceMap;
   const nr = sm.nrBlocksUncommitted;
   const counts = new Uint32Array(nr);
@@ -138,6 +141,7 @@ export function checkSpace(md: ThinMetadata, ref: ReferencePool): void {
   const used = sm.nrBlocks - sm.nrFree;
   if (used + sm.nrFree !== sm.nrBlocks) throw new Violation(3, `used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`, { kind: 'invariants' });
   if (nr === sm.nrBlocks && used !== referenced) throw new Violation(3, `used is ${used}, but ${referenced} blocks have references`, { kind: 'invariants' });
+  if (ref === null) return;
   if (ref.mode !== 'fail' && used !== ref.usedBlocks()) {
     throw new Violation(3, `${used} data blocks in use, the reference says ${ref.usedBlocks()}`, { kind: 'used', blocks: ref.usedBlocks() });
   }

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCampaign } from './campaign.js';
-import { renderSequence } from './commands.js';
+import { renderSequence, type Cmd } from './commands.js';
+import { Violation } from './invariants.js';
+import { checkReplay } from './replay-checks.js';
+import { runSequence } from './runner.js';
 import { COW_CASES, Coverage } from './coverage.js';
 
 const RUNS = Number(process.env.THINLAB_PROP_RUNS ?? 300);
@@ -36,5 +39,26 @@ describe('property suite: the model keeps the copy-on-write invariants', () => {
   it('checks invariants 7-9 (log replay, rollback, image and thin_check) on every sequence of a short run', () => {
     const r = runCampaign({ seed: 99, runs: 40, replayEvery: 1 });
     expect(r.failure, explain(r)).toBeNull();
+  });
+
+  it('invariant 7 can fail: a log that lost a command does not reach the live state', () => {
+    const cmds: Cmd[] = [
+      { k: 'create', id: 0 },
+      { k: 'activate', id: 0 },
+      { k: 'write', id: 0, unitSectors: 128, start: 0, count: 2, pattern: 'B' },
+      { k: 'snap', id: 1, origin: 0 },
+      { k: 'write', id: 0, unitSectors: 8, start: 3, count: 1, pattern: 'C' },
+    ];
+    const r = runSequence({ poolBlocks: 6 }, cmds, { resolved: true });
+    expect(r.violation).toBeNull();
+    expect(() => checkReplay({ poolBlocks: 6 }, r.ran, r.state)).not.toThrow();
+    let caught: unknown = null;
+    try {
+      checkReplay({ poolBlocks: 6 }, r.ran.slice(0, -1), r.state);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(Violation);
+    expect((caught as Violation).invariant).toBe(7);
   });
 });
