@@ -126,3 +126,34 @@ describe('bad input changes nothing', () => {
     expect(footprint(shell)).toBe(before);
   });
 });
+
+describe('device ids', () => {
+  function docker(): LabShell {
+    const shell = new LabShell({ ramdiskKb: 524288 });
+    shell.runLine('echo \'{"debug": true, "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json');
+    shell.runLine('systemctl start docker');
+    return shell;
+  }
+  const idOf = (shell: LabShell, ref: string): number => {
+    const img = shell.docker.images.find((i) => i.ref === ref)!;
+    return shell.docker.devices[shell.docker.layers[img.layers[0]!]!.cacheId]!.deviceId;
+  };
+
+  it('skips an id the pool already has, logging it, and uses the next free one', () => {
+    const shell = docker();
+    expect(shell.runLine('dmsetup message docker-thinpool 0 "create_thin 2"; echo $?')).toBe('0\n');
+    shell.runLine('docker pull alpine >/dev/null');
+    expect(idOf(shell, 'alpine:latest')).toBe(3);
+    expect(shell.docker.log.some((l) => l.includes('Device ID 2 exists in pool but it is supposed to be unused'))).toBe(true);
+  });
+
+  it('wraps at 24 bits', () => {
+    const shell = docker();
+    shell.docker.nextDeviceId = 0xfffffe;
+    shell.runLine('docker pull alpine >/dev/null');
+    shell.runLine('docker pull busybox >/dev/null');
+    expect(idOf(shell, 'alpine:latest')).toBe(0xffffff);
+    expect(idOf(shell, 'busybox:latest')).toBe(0);
+    expect(shell.runLine('dmsetup status docker-thinpool | cut -d" " -f4')).toBe('3\n');
+  });
+});
