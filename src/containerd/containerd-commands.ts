@@ -78,7 +78,7 @@ export function readDevmapperConfig(text: string | null): DevmapperConfig | stri
   };
 }
 
-export const CONTAINERD_COMMANDS = ['ctr', 'containerd-devices', 'containerd-fault'] as const;
+export const CONTAINERD_COMMANDS = ['ctr', 'nerdctl', 'containerd-devices', 'containerd-fault'] as const;
 
 /** Runs a containerd command; null when it is not one (systemctl for other units included). */
 export function containerdCommand(ctx: CtrdCommandContext, name: string, args: readonly string[], io: CommandIo): number | null {
@@ -92,6 +92,8 @@ export function containerdCommand(ctx: CtrdCommandContext, name: string, args: r
         return listDevices(ctx, io);
       case 'containerd-fault':
         return fault(ctx, args, io);
+      case 'nerdctl':
+        return nerdctl(ctx, args, io);
       default:
         return ctr(ctx, args, io);
     }
@@ -235,6 +237,34 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   ctx.ctrd.containers[id] = id;
   void io;
   return 0;
+}
+
+/** nerdctl's pull, run -d and rm over the same snapshotter (`--snapshotter devmapper`). */
+function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
+  const args = argv.filter((a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=')));
+  const [verb, ...rest] = args;
+  if (verb === 'pull') return pull(ctx, rest, io);
+  if (verb === 'run') {
+    const nameAt = rest.indexOf('--name');
+    const name = nameAt >= 0 ? rest[nameAt + 1] : undefined;
+    const image = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--name')[0];
+    if (image === undefined) throw new CtrError('time="0000" level=fatal msg="image name required"');
+    const id = name ?? hexId(`nerdctl:${ctx.ctrd.snapshotSequence}`).slice(0, 12);
+    const ref = normalizeRef(image.replace(/^docker\.io\/library\//, ''));
+    if (ctx.ctrd.images[ref] === undefined) pull(ctx, [image], { ...io, out: () => undefined });
+    const status = run(ctx, [image, id], io);
+    if (status === 0) io.out(`${hexId(`nerdctl-id:${id}`)}\n`);
+    return status;
+  }
+  if (verb === 'rm') {
+    requireSnapshotter(ctx);
+    const missing = rest.filter((a) => !a.startsWith('-') && ctx.ctrd.containers[a] === undefined);
+    if (missing.length > 0) throw new CtrError(`FATA[0000] ${missing.length} errors:\n${missing.map((m) => `no such container: ${m}`).join('\n')}`);
+    const status = containersRm(ctx, rest, io);
+    if (status === 0) for (const n of rest.filter((a) => !a.startsWith('-'))) io.out(`${n}\n`);
+    return status;
+  }
+  throw new CtrError('thinlab: nerdctl: the lab runs nerdctl pull, nerdctl run -d and nerdctl rm (with --snapshotter devmapper)');
 }
 
 /** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */

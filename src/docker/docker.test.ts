@@ -126,3 +126,62 @@ describe('bad input changes nothing', () => {
     expect(footprint(shell)).toBe(before);
   });
 });
+
+describe('device ids', () => {
+  function docker(): LabShell {
+    const shell = new LabShell({ ramdiskKb: 524288 });
+    shell.runLine('echo \'{"debug": true, "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json');
+    shell.runLine('systemctl start docker');
+    return shell;
+  }
+  const idOf = (shell: LabShell, ref: string): number => {
+    const img = shell.docker.images.find((i) => i.ref === ref)!;
+    return shell.docker.devices[shell.docker.layers[img.layers[0]!]!.cacheId]!.deviceId;
+  };
+
+  it('skips an id the pool already has, logging it, and uses the next free one', () => {
+    const shell = docker();
+    expect(shell.runLine('dmsetup message docker-thinpool 0 "create_thin 2"; echo $?')).toBe('0\n');
+    shell.runLine('docker pull alpine >/dev/null');
+    expect(idOf(shell, 'alpine:latest')).toBe(3);
+    expect(shell.docker.log.some((l) => l.includes('Device ID 2 exists in pool but it is supposed to be unused'))).toBe(true);
+  });
+
+  it('wraps at 24 bits', () => {
+    const shell = docker();
+    shell.docker.nextDeviceId = 0xfffffe;
+    shell.runLine('docker pull alpine >/dev/null');
+    shell.runLine('docker pull busybox >/dev/null');
+    expect(idOf(shell, 'alpine:latest')).toBe(0xffffff);
+    expect(idOf(shell, 'busybox:latest')).toBe(0);
+    expect(shell.runLine('dmsetup status docker-thinpool | cut -d" " -f4')).toBe('3\n');
+  });
+});
+
+describe('docker commit and system prune', () => {
+  it('commit makes a layer on the image top layer holding what the container wrote; prune asks, then removes it all', () => {
+    const shell = new LabShell({ ramdiskKb: 524288 });
+    shell.runLine('echo \'{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json');
+    shell.runLine('systemctl start docker');
+    shell.runLine('docker run -d --name w alpine >/dev/null 2>&1');
+    shell.runLine('docker exec w dd if=/dev/zero of=/data bs=1M count=8 2>/dev/null');
+    expect(shell.runLine('docker commit w mine:v1')).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    const mine = shell.docker.images.find((i) => i.ref === 'mine:v1')!;
+    const alpine = shell.docker.images.find((i) => i.ref === 'alpine:latest')!;
+    expect(mine.layers.slice(0, -1)).toEqual(alpine.layers);
+    const added = shell.docker.layers[mine.layers[mine.layers.length - 1]!]!;
+    expect(added.parent).toBe(alpine.layers[alpine.layers.length - 1]);
+    expect(added.sizeBytes).toBe(8 * 1024 * 1024 + 8192);
+    expect(shell.runLine('docker images')).toContain('mine         v1       ');
+    shell.runLine('docker stop w');
+    // Without -f, prune asks; anything but y leaves everything.
+    expect(shell.runLine('echo n | docker system prune -a')).toContain('Are you sure you want to continue? [y/N] ');
+    expect(shell.docker.containers).toHaveLength(1);
+    const out = shell.runLine('echo y | docker system prune -a');
+    expect(out).toMatch(/Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Images:\nuntagged: alpine:latest\n/);
+    expect(out).toMatch(/Total reclaimed space: [0-9.]+MB\n$/);
+    expect(shell.docker.images).toEqual([]);
+    expect(Object.keys(shell.docker.devices)).toEqual(['']);
+    expect(shell.runLine('dmsetup status docker-thinpool | cut -d" " -f6')).toBe('38/960\n');
+  });
+});

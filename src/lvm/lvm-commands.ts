@@ -796,25 +796,14 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
   if (policy.threshold >= 100 || policy.percent === 0) return true;
   const usage = poolUsage(ctx, vg, pool);
   if (usage === null) return true;
+  // Data and metadata each grow by the profile's percent when at or above the threshold.
   let ok = true;
-  if (usage.dataPercent >= policy.threshold) {
-    const data = findLv(vg, pool.dataLv!)!;
-    const current = lvExtents(data);
-    const grow = Math.max(1, Math.ceil((current * policy.percent) / 100));
+  for (const [percent, sub] of [[usage.dataPercent, pool.dataLv], [usage.metadataPercent, pool.metadataLv]] as const) {
+    if (percent < policy.threshold) continue;
+    const lv = findLv(vg, sub!)!;
+    const current = lvExtents(lv);
     try {
-      resizeSubvolume(ctx, vg, pool, data, current + grow, io);
-    } catch (e) {
-      if (!(e instanceof LvmError)) throw e;
-      io.err(`${e.text}\n`);
-      ok = false;
-    }
-  }
-  if (usage.metadataPercent >= policy.threshold) {
-    const meta = findLv(vg, pool.metadataLv!)!;
-    const current = lvExtents(meta);
-    const grow = Math.max(1, Math.ceil((current * policy.percent) / 100));
-    try {
-      resizeSubvolume(ctx, vg, pool, meta, current + grow, io);
+      resizeSubvolume(ctx, vg, pool, lv, current + Math.max(1, Math.ceil((current * policy.percent) / 100)), io);
     } catch (e) {
       if (!(e instanceof LvmError)) throw e;
       io.err(`${e.text}\n`);

@@ -50,7 +50,7 @@ export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
   'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
-  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'containerd-devices', 'containerd-fault',
+  'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'nerdctl', 'containerd-devices', 'containerd-fault',
 ] as const;
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
