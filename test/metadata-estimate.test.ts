@@ -16,8 +16,13 @@ it('estimates used metadata blocks within a few blocks of the kernel', () => {
   let exact = 0;
   let worst = 0;
   for (const script of readdirSync(DIR).filter((f) => f.endsWith('.sh'))) {
+    const source = readFileSync(join(DIR, script), 'latin1');
+    // Scripts that load metadata images from /files (the damage fixtures) start from the lab
+    // writer's layout, not the kernel's: the kernel then counts that layout's blocks, which is not
+    // what the estimate models.
+    if (source.includes('/files/')) continue;
     const kernel = readFileSync(join(DIR, script.replace(/\.sh$/, '.out')), 'latin1');
-    const lab = new LabShell().runScript(readFileSync(join(DIR, script), 'latin1'));
+    const lab = new LabShell().runScript(source);
     for (const [k, l] of metadataUsedPairs(kernel, lab)) {
       lines++;
       if (k === l) exact++;
