@@ -7,7 +7,7 @@
  */
 import { assert } from './assert.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
-import { writeMetadataImage } from '../format/metadata-writer.js';
+import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
@@ -454,6 +454,8 @@ export class Machine {
       if (storage !== null) {
         this.pools.set(storage, pool);
         storage.livePool = pool;
+        // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
+        if (pool.md.damage !== null && storage.metadata.kind === 'bytes') storage.foreignWrites = pool.md.changingCommits;
       }
       this.poolsByMetadataDev.set(metadataDev, pool);
       this.poolTargets.set(pool, dev);
@@ -625,9 +627,10 @@ export class Machine {
       return;
     }
     if (rewriteSuperblock) {
-      const image = pool.md.image();
-      const bytes = writeMetadataImage(image, Math.min(image.metadataNrBlocks, Math.floor(storage.store.sizeSectors / 8)));
-      storage.store.write(0, this.dictionary.tokensOf(bytes.subarray(0, 4096)));
+      // Nothing the pool committed changed the trees, so the superblock on disk still points at
+      // them: the close writes it back with the pool's needs_check and a sound checksum.
+      const block0 = this.dictionary.bytesOf(storage.store.read(0, 8));
+      storage.store.write(0, this.dictionary.tokensOf(superblockWithNeedsCheck(block0, pool.md.needsCheck)));
     }
     storage.metadata = { kind: 'bytes' };
     storage.materializedFrom = null;
