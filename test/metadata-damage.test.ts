@@ -6,13 +6,20 @@
  * XML as the real thin_repair's. And the directive itself: what it changes, and bad input refused.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dmChecksum } from '../src/format/crc32c.js';
 import { BLOCK_SIZE, BTREE_CSUM_XOR } from '../src/format/layout.js';
 import { readMetadataImage } from '../src/format/metadata-reader.js';
 import { DAMAGE_KINDS, damageMetadata } from '../src/format/metadata-damage.js';
+import { recordScript, type Output } from '../src/cli/history-commands.js';
+import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { History } from '../src/replay/history.js';
+import { LabRuntime } from '../src/replay/lab-runtime.js';
+import { stateHash } from '../src/replay/lab-snapshot.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { LabShell } from '../src/shell/shell.js';
 import { hasRealTools, ToolBench } from '../src/tools/tool-test-support.js';
 import { DAMAGE_CASES, damagedImages } from './damage-images.js';
@@ -174,5 +181,100 @@ describe.skipIf(!hasRealTools)('the shared btree node validator words problems a
   it.each(Object.keys(cases))('the strict reader refuses %s too', (name) => {
     const read = readMetadataImage(cases[name]!);
     expect(read.ok).toBe(false);
+  });
+});
+
+describe('fault metadata on a live pool behaves as dd on a real machine', () => {
+  const SCRIPT = [
+    'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup mknodes',
+    'dmsetup message pool 0 "create_thin 0"',
+    'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"; dmsetup mknodes',
+    'dd if=/patterns/A of=/dev/mapper/thin0 bs=64k count=4 oflag=direct 2>/dev/null',
+    'dmsetup message pool 0 "create_thin 1"',
+    'fault metadata mapping-bottom-zeroed /dev/ram0',
+  ].join('\n');
+
+  it('the pool does not see it, readers of the device do, and the next activation meets it', () => {
+    const shell = new LabShell();
+    expect(shell.runScript(SCRIPT)).toBe('fault metadata mapping-bottom-zeroed: metadata block 9 (mapping tree of device 0 node 0 (root, leaf)): zeroed\n');
+    expect(shell.runScript('dd if=/dev/mapper/thin0 of=/dev/null bs=64k count=1 2>&1; echo rc=$?')).toMatch(/rc=0\n$/);
+    expect(shell.runScript('dd if=/dev/ram0 bs=4096 skip=9 count=1 2>/dev/null | md5sum')).toBe('620f0b67a91f7f74151bc5be745b7110  -\n');
+    const after = shell.runScript(
+      [
+        'dmsetup remove thin0; dmsetup remove pool',
+        'thin_check /dev/ram0 2>&1 | grep -e missing -e "bad checksum"',
+        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup mknodes',
+        'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"; dmsetup mknodes',
+        'dd if=/dev/mapper/thin0 of=/dev/null bs=64k count=1; echo rc=$?',
+        'dmesg | grep -e node_check -e process_cell | sed "s/^\\[[^]]*\\] //"',
+      ].join('\n'),
+    );
+    expect(after).toBe(
+      [
+        '  thin device 0 is missing mappings [0, -]',
+        '    bad checksum in btree node (block 9)',
+        'dd: /dev/mapper/thin0: Input/output error',
+        'rc=1',
+        'device-mapper: btree spine: node_check failed: blocknr 0 != wanted 9',
+        'device-mapper: thin: process_cell: dm_thin_find_block() failed: error = -15',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('a commit that writes metadata lays the pool image out again (the lab does not track which blocks the kernel rewrites)', () => {
+    const shell = new LabShell();
+    shell.runScript(SCRIPT);
+    shell.runScript('dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=1 seek=9 oflag=direct 2>/dev/null; dmsetup message pool 0 "create_thin 2"');
+    expect(shell.runScript('thin_check -q /dev/ram0 2>&1; echo rc=$?')).toBe("syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.\nrc=1\n");
+    shell.runScript('dmsetup remove thin0; dmsetup remove pool');
+    expect(shell.runScript('thin_check -q /dev/ram0; echo rc=$?')).toBe('rc=0\n');
+  });
+
+  it('replays: the same history gives the same state and the same damage', () => {
+    const run = (): { out: string; hash: string } => {
+      const shell = new LabShell();
+      const out = shell.runScript(`${SCRIPT}\ndmsetup remove thin0; dmsetup remove pool\nfault metadata details-garbage --seed 9 /dev/ram0\ndd if=/dev/ram0 bs=4096 count=32 2>/dev/null | md5sum`);
+      return { out, hash: stateHash(shell) };
+    };
+    const a = run();
+    const b = run();
+    expect(a).toEqual(b);
+    expect(a.out).toContain('device-details tree node 0 (root, leaf)): garbage');
+  });
+});
+
+describe('fault metadata in a recorded history', () => {
+  it('is an event: the state at every position equals running the commands directly, checkpoints included', async () => {
+    const script = [
+      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      'dmsetup message pool 0 "create_thin 0"',
+      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"',
+      'dd if=/patterns/A of=/dev/mapper/thin0 bs=64k count=4 oflag=direct',
+      'dmsetup message pool 0 "create_thin 1"',
+      'fault metadata mapping-bottom-zeroed /dev/ram0',
+      'dmsetup remove thin0; dmsetup remove pool',
+      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"',
+      'dd if=/dev/mapper/thin0 of=/dev/null bs=64k count=1',
+    ].join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'thinlab-damage-'));
+    const store = await openSqliteStore(join(dir, 'lab.db'));
+    try {
+      const h = new History(store, 2);
+      const quiet: Output = { out: () => {}, err: () => {}, interactive: false };
+      const { length } = await recordScript(h, script, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
+      expect(length).toBe(10);
+      for (let n = 0; n <= length; n++) {
+        const direct = LabRuntime.fresh();
+        for (const c of topLevelCommands(direct.shell, script).slice(0, n)) direct.runCommand(c);
+        expect(stateHash((await h.stateAt('main', n)).shell), `position ${n}`).toBe(stateHash(direct.shell));
+      }
+      const end = (await h.stateAt('main', length)).shell;
+      expect(end.runScript('dmesg | grep -c process_cell')).toBe('1\n');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

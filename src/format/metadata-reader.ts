@@ -32,7 +32,6 @@ import {
   INTERNAL_NODE,
   LEAF_NODE,
   MAPPING_VALUE_SIZE,
-  maxEntries,
   METADATA_BLOCK_SECTORS,
   METADATA_INDEX_ENTRIES,
   NEEDS_CHECK_FLAG,
@@ -535,4 +534,9 @@ export function readMetadataAsKernel(bytes: Uint8Array): KernelReadResult {
     if (e instanceof DamageFound) return { ok: false, error: e.message };
     return { ok: false, error: `unreadable metadata: ${e instanceof Error ? e.message : String(e)}` };
   }
+}
+
+/** sb_check on a superblock (block 0, or a held snapshot's copy) of raw metadata bytes. */
+export function superblockCheckFailure(bytes: Uint8Array, block: number): MetadataBlockFailure | null {
+  return kernelSuperblockFailure(new MetadataInput(bytes), block);
 }

@@ -313,3 +313,17 @@ function writeDeviceTrees(
   const mappingRoot = writeBtree(out, ids, ROOT_VALUE_SIZE, (v, offset, i) => setU64(v, offset, deviceRoots[i]!));
   return { detailsRoot, mappingRoot };
 }
+
+/**
+ * A copy of a superblock block with needs_check set or cleared and its checksum redone: what
+ * `thin_check --clear-needs-check-flag` writes, and what the kernel's close leaves on a device
+ * whose other blocks it did not rewrite.
+ */
+export function superblockWithNeedsCheck(block0: Uint8Array, needsCheck: boolean): Uint8Array {
+  const block = Uint8Array.from(block0.subarray(0, BLOCK_SIZE));
+  const dv = new DataView(block.buffer);
+  const flags = dv.getUint32(SB.flags, true);
+  dv.setUint32(SB.flags, needsCheck ? flags | NEEDS_CHECK_FLAG : flags & ~NEEDS_CHECK_FLAG, true);
+  dv.setUint32(SB.csum, dmChecksum(block, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
+  return block;
+}

@@ -6,10 +6,8 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 import { assert } from './assert.js';
-import { dmChecksum } from '../format/crc32c.js';
-import { SB, SUPERBLOCK_CSUM_XOR, THIN_SUPERBLOCK_MAGIC } from '../format/layout.js';
-import { readMetadataAsKernel } from '../format/metadata-reader.js';
-import { writeMetadataImage } from '../format/metadata-writer.js';
+import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
+import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
@@ -72,6 +70,13 @@ export class Storage {
    * volume otherwise (an LVM `_tmeta` volume sits after other volumes on its physical volume).
    */
   metadataOffsetSectors = 0;
+  /**
+   * Someone else wrote the live pool's metadata blocks (`dd of=`, `fault metadata`) since they
+   * were last laid out. The pool does not see it, readers of the device do, and it stays on disk
+   * while the pool commits nothing (see Machine.writeStorage and closeStorage). The value is the
+   * pool's count of commits that wrote something: once it moves on, the lab lays the image out again.
+   */
+  foreignWrites: number | null = null;
 
   constructor(sizeSectors: number) {
     this.store = new SectorStore(sizeSectors);
@@ -623,6 +628,8 @@ export class Machine {
       if (storage !== null) {
         this.pools.set(storage, pool);
         storage.livePool = pool;
+        // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
+        if (pool.md.damage !== null && storage.metadata.kind === 'bytes') storage.foreignWrites = pool.md.changingCommits;
       }
       this.poolsByMetadataDev.set(metadataDev, pool);
       this.poolTargets.set(pool, dev);
@@ -776,9 +783,34 @@ export class Machine {
     for (const [storage, p] of this.pools) {
       if (p !== pool) continue;
       this.pools.delete(storage);
-      storage.livePool = null;
-      storage.metadata = { kind: 'image', image: pool.md.image() };
+      this.closeStorage(storage, pool, true);
     }
+  }
+
+  /**
+   * What a closed pool leaves on its metadata device: its committed image, or, when foreign
+   * writes hit the device and the pool committed nothing since, those bytes (the kernel never
+   * rewrote the blocks) with the superblock the close rewrites (`rewriteSuperblock`; not after a
+   * crash). After a commit the lab lays the image out afresh: which damaged blocks the kernel
+   * would have rewritten is not modelled (docs/metadata-damage.md).
+   */
+  private closeStorage(storage: Storage, pool: ThinPool, rewriteSuperblock: boolean): void {
+    const untouched = storage.foreignWrites === pool.md.changingCommits;
+    storage.livePool = null;
+    storage.foreignWrites = null;
+    if (!untouched) {
+      storage.metadata = { kind: 'image', image: pool.md.image() };
+      return;
+    }
+    if (rewriteSuperblock) {
+      // Nothing the pool committed changed the trees, so the superblock on disk still points at
+      // them: the close writes it back with the pool's needs_check and a sound checksum.
+      const at = storage.metadataOffsetSectors;
+      const block0 = this.dictionary.bytesOf(storage.store.read(at, 8));
+      storage.store.write(at, this.dictionary.tokensOf(superblockWithNeedsCheck(block0, pool.md.needsCheck)));
+    }
+    storage.metadata = { kind: 'bytes' };
+    storage.materializedFrom = null;
   }
 
   /** DM_DEV_SUSPEND (suspend). */
@@ -1103,8 +1135,7 @@ export class Machine {
     this.dmOperations++;
     for (const pool of this.poolRefs.keys()) pool.crash();
     for (const [storage, pool] of this.pools) {
-      storage.livePool = null;
-      storage.metadata = { kind: 'image', image: pool.md.image() };
+      this.closeStorage(storage, pool, false);
       storage.frozen = null;
     }
     this.pools.clear();
@@ -1145,6 +1176,14 @@ export class Machine {
       storage.materializedFrom = null;
       return;
     }
+    if (storage.livePool !== null) {
+      // As on a real machine, the bytes change under the live pool, which keeps its own copy:
+      // lay out what it committed first, so the write lands on it and stays readable.
+      this.materialize(storage);
+      storage.store.write(start, tokens);
+      storage.foreignWrites = storage.livePool.md.changingCommits;
+      return;
+    }
     if (storage.livePool === null) {
       const current = storage.metadata;
       if (current.kind === 'image') {
@@ -1161,6 +1200,11 @@ export class Machine {
 
   /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
   private materialize(storage: Storage): void {
+    if (storage.foreignWrites !== null && storage.frozen === null && storage.livePool !== null) {
+      // Foreign bytes on a live pool's device stay until the pool commits again.
+      if (storage.foreignWrites === storage.livePool.md.changingCommits) return;
+      storage.foreignWrites = null;
+    }
     const content = storage.currentMetadata();
     if (content.kind !== 'image') return;
     const source: object = storage.frozen !== null ? storage.frozen : (storage.livePool?.md ?? content.image);
@@ -1183,20 +1227,12 @@ export class Machine {
     const at = storage.metadataOffsetSectors;
     const sb = this.dictionary.bytesOf(storage.store.read(at, 8));
     if (sb.every((b) => b === 0)) return { ok: true, value: null };
-    const dv = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
-    const unreadable = (why: string, errno: number): { ok: false } & CtrError => {
-      this.log(`thin metadata: sb_check failed: ${why}`);
-      this.log('block manager: superblock validator check failed for block 0');
+    const failure = superblockCheckFailure(sb, 0);
+    if (failure !== null) {
+      for (const line of failure.lines) this.log(line);
       this.log("thin metadata: couldn't read superblock");
-      return { ok: false, error: 'Error creating metadata object', errno };
-    };
-    const blocknr = dv.getBigUint64(SB.blocknr, true);
-    if (blocknr !== 0n) return unreadable(`blocknr ${blocknr}: wanted 0`, Errno.ENOTBLK);
-    const magic = dv.getBigUint64(SB.magic, true);
-    if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC)) return unreadable(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
-    const computed = dmChecksum(sb, SB.flags, 4096, SUPERBLOCK_CSUM_XOR);
-    const stored = dv.getUint32(SB.csum, true);
-    if (computed !== stored) return unreadable(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
+      return { ok: false, error: 'Error creating metadata object', errno: failure.errno };
+    }
     const all = this.dictionary.bytesOf(storage.store.read(at, sizeSectors - (sizeSectors % 8)));
     const read = readMetadataAsKernel(all);
     if (!read.ok && read.openFailure !== undefined) {

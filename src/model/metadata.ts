@@ -146,6 +146,8 @@ export class ThinMetadata implements PageAccounting {
   inService = false;
   /** Counts commits and rollbacks: the committed state changes only then. */
   commitCount = 0;
+  /** Counts the commits that wrote something (the kernel's commits that rewrite metadata blocks). */
+  changingCommits = 0;
   /** Pages of this generation may be changed in place; see {@link MappingTable}. */
   generation: number;
   /**
@@ -482,6 +484,7 @@ export class ThinMetadata implements PageAccounting {
   }
 
   commit(): void {
+    if (this.changedThisTransaction) this.changingCommits++;
     this.metadataCursor += this.allocatedThisTransaction();
     this.messageShadowBlocks = 0;
     this.messageAllocatedBlocks = 0;

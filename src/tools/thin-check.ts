@@ -12,8 +12,8 @@
  * Damage is reported under the phase that found it, indented as the real tool indents it. Data
  * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
  */
-import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { dmChecksum } from '../format/crc32c.js';
+import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { toolOptions } from './getopt.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
@@ -95,20 +95,11 @@ export function thinCheck(env: ToolEnv, args: readonly string[]): number {
   if (result === 0 && flags.clearNeedsCheck) {
     const sb = md.superblock(0);
     if ((sb.flags & NEEDS_CHECK_FLAG) !== 0) {
-      writeMetadataBytes(env.ctx, path, clearedSuperblock(input.bytes));
+      writeMetadataBytes(env.ctx, path, superblockWithNeedsCheck(input.bytes, false));
       if (!flags.quiet) io.err('cleared needs_check flag\n');
     }
   }
   return result;
-}
-
-/** Block 0 with needs_check cleared and its checksum redone. */
-function clearedSuperblock(bytes: Uint8Array): Uint8Array {
-  const block = Uint8Array.from(bytes.subarray(0, BLOCK_SIZE));
-  const dv = new DataView(block.buffer);
-  dv.setUint32(SB.flags, dv.getUint32(SB.flags, true) & ~NEEDS_CHECK_FLAG, true);
-  dv.setUint32(0, dmChecksum(block, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR), true);
-  return block;
 }
 
 function runCheck(md: MetadataBytes, flags: CheckFlags, err: (t: string) => void, out: (t: string) => void): number {
