@@ -1369,7 +1369,6 @@ export class Machine {
     // Checkpoints written before lab faults existed carry no fault fields: they had none.
     for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
     this.ioDelayOwedMs ??= 0;
-    for (const pool of this.poolRefs.keys()) pool.md.leakedDataBlocks ??= [];
     for (const [pool, dev] of this.poolTargets) {
       const t = dev.live?.type === 'thin-pool' && dev.live.pool === pool ? dev.live : dev.inactive;
       if (t?.type !== 'thin-pool') continue;

@@ -70,8 +70,11 @@ export interface MetadataImage {
   readonly metadataUsedSkew?: number;
   /** Damage found when the image was read from bytes the way the kernel reads them, if any. */
   readonly damage?: MetadataDamage | null;
-  /** Data blocks allocated for a write that failed on the data device: counted, mapped by no one. */
-  readonly leakedDataBlocks?: readonly number[];
+  /**
+   * Data count minus mappings per block, as committed (see ThinMetadata.refcountSkew); carried by
+   * images the lab keeps as objects. An image read from bytes has it in `damage` instead.
+   */
+  readonly refcountSkew?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -170,15 +173,15 @@ export class ThinMetadata implements PageAccounting {
    * the same amount; it is zero for metadata the lab wrote.
    */
   readonly mappedBlocksSkew = new Map<number, number>();
-  /** Data count minus mappings per block, from {@link MetadataDamage.refcountSkew}; see dropDataRef. */
-  readonly refcountSkew = new Map<number, number>();
   /**
-   * Data blocks the kernel allocated for a write the data device then failed: the space map counts
-   * them but no mapping points at them (fixtures/kernel/60-data-flakey), until a repair rebuilds
-   * the space map from the mappings. Part of the transaction: a crash or an abort takes them back.
+   * Per data block, its count minus the mappings that point at it, where they differ: counts read
+   * from damaged metadata ({@link MetadataDamage.refcountSkew}; see dropDataRef), and blocks the
+   * kernel allocated for a write the data device then failed, which stay counted with no mapping
+   * (fixtures/kernel/60-data-flakey) until a repair rebuilds the space map. Part of the
+   * transaction, like the counts themselves: a crash or an abort takes this transaction's changes back.
    */
-  leakedDataBlocks: number[] = [];
-  private committedLeakedDataBlocks: number[] = [];
+  refcountSkew = new Map<number, number>();
+  private committedRefcountSkew = new Map<number, number>();
   /** Deliberate bugs (mutation suite only); null in normal use. */
   mutations: ReadonlySet<ModelMutation> | null = null;
   /** Discards of this transaction, kept only under the `crash-keeps-discards` mutation. */
@@ -222,10 +225,24 @@ export class ThinMetadata implements PageAccounting {
    */
   dropDataRef(block: number): void {
     if (this.spaceMap.refcount(block) === 0 && (this.refcountSkew.get(block) ?? 0) < 0) {
-      this.refcountSkew.set(block, this.refcountSkew.get(block)! + 1);
+      this.skewRefcount(block, 1);
       return;
     }
     this.spaceMap.decrement(block);
+  }
+
+  /**
+   * A block allocated for a write that then failed on the data device: the kernel never inserts
+   * the mapping, and the block stays counted, mapped by nobody.
+   */
+  keepLeakedDataBlock(block: number): void {
+    this.skewRefcount(block, 1);
+  }
+
+  private skewRefcount(block: number, by: number): void {
+    const skew = (this.refcountSkew.get(block) ?? 0) + by;
+    if (skew === 0) this.refcountSkew.delete(block);
+    else this.refcountSkew.set(block, skew);
   }
 
   /** Metadata read back from an image; the allocation cursor starts at 0 as on a real open. */
@@ -242,8 +259,6 @@ export class ThinMetadata implements PageAccounting {
     md.committedTransactionId = image.transactionId;
     md.needsCheck = image.needsCheck;
     md.heldRoot = image.heldRoot;
-    md.leakedDataBlocks = [...(image.leakedDataBlocks ?? [])];
-    md.committedLeakedDataBlocks = [...md.leakedDataBlocks];
     // An image read from bytes carries no allocation cursor: start it where the estimate says the
     // used blocks end, as on a fresh format.
     md.metadataCursor = image.metadataCursor;
@@ -253,7 +268,9 @@ export class ThinMetadata implements PageAccounting {
     }
     md.committedDevices = new Map(md.devices);
     md.damage = image.damage ?? null;
-    for (const [b, skew] of md.damage?.refcountSkew ?? []) md.refcountSkew.set(b, skew);
+    // An image the lab kept carries the skew as committed; one read from bytes has it from the damage.
+    md.refcountSkew = new Map(image.refcountSkew ?? md.damage?.refcountSkew ?? []);
+    md.committedRefcountSkew = new Map(md.refcountSkew);
     for (const [id, dev] of md.devices) {
       const skew = dev.details.mappedBlocks - dev.table.count();
       if (skew !== 0) md.mappedBlocksSkew.set(id, skew);
@@ -494,7 +511,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.commit();
-    this.committedLeakedDataBlocks = [...this.leakedDataBlocks];
+    this.committedRefcountSkew = new Map(this.refcountSkew);
     this.committedDevices = new Map(this.devices);
     this.committedTime = this.time;
     this.committedTransactionId = this.transactionId;
@@ -528,7 +545,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.rollback();
-    this.leakedDataBlocks = [...(this.committedLeakedDataBlocks ?? [])];
+    this.refcountSkew = new Map(this.committedRefcountSkew);
     this.spaceMap.cursor = 0;
     this.time = this.committedTime;
     this.transactionId = this.committedTransactionId;
@@ -579,7 +596,7 @@ export class ThinMetadata implements PageAccounting {
       refcounts: this.spaceMap.committedCopy(),
       heldRoot: this.heldRoot,
       generation: this.generation,
-      leakedDataBlocks: [...(this.committedLeakedDataBlocks ?? [])],
+      refcountSkew: new Map(this.committedRefcountSkew),
       metadataCursor: this.metadataCursor,
       metadataUsedSkew: this.metadataUsedSkew,
       // Damaged blocks stay on disk until the kernel rewrites them, which the lab does not model.

@@ -51,8 +51,12 @@ export const NAMED_INVARIANTS: readonly NamedInvariant[] = [
   },
   {
     name: 'no-leaked-blocks',
-    holds: 'every allocated data block is mapped by some thin device (none lost to a failed write)',
-    check: (pool) => (pool.md.leakedDataBlocks.length === 0 ? [] : [`${pool.md.leakedDataBlocks.length} data block${pool.md.leakedDataBlocks.length === 1 ? "" : "s"} allocated but mapped by nobody: ${pool.md.leakedDataBlocks.slice(0, 8).join(', ')}`]),
+    holds: 'no data block is counted more often than it is mapped (none lost to a failed write or a miscount on disk)',
+    check: (pool) => {
+      const leaked = [...pool.md.refcountSkew].filter(([, skew]) => skew > 0).map(([block]) => block).sort((a, b) => a - b);
+      if (leaked.length === 0) return [];
+      return [`${leaked.length} data block${leaked.length === 1 ? '' : 's'} counted more often than mapped (leaked): ${leaked.slice(0, 8).join(', ')}`];
+    },
   },
   {
     name: 'committed',

@@ -954,7 +954,7 @@ export class ThinPool {
     if (!written.ok) {
       // The kernel ends the bio with the error and never inserts the mapping, but the block it
       // allocated stays allocated: a leak until a repair (fixtures/kernel/60-data-flakey).
-      this.md.leakedDataBlocks.push(block);
+      this.md.keepLeakedDataBlock(block);
       return written.errno;
     }
     const metaFreeBefore = this.md.rawFreeMetadataBlocks();
