@@ -26,6 +26,8 @@ import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-c
 import { PROP_USAGE, propCommand } from './prop-command.js';
 import { runDockerDemo } from './docker-demo.js';
 import { whyCommand } from './why-command.js';
+import { toolCommand } from './tool-command.js';
+import { THIN_TOOL_NAMES } from '../tools/index.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -65,6 +67,11 @@ scenarios (docs/scenarios.md)
                             'pool_mode pool=write', 'used_data_blocks pool<8', 'invariants'
   bisect --invariant NAME [POS]  the same for a named invariant: pool, writable, no-needs-check,
                             free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed
+
+thin-provisioning-tools 0.9.0 on metadata images (docs/tools.md)
+  thin_check | thin_dump | thin_restore | thin_repair | thin_ls | thin_delta | thin_rmap |
+  thin_trim | thin_metadata_size  [their own options] FILE   the lab's tools on a host file, with
+                            the real tools' options, output and exit status; outputs are written back
 
 explaining a symptom
   explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
@@ -153,6 +160,8 @@ async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promi
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The thin tools parse their own options, as 0.9.0 does.
+  if (argv[0] !== undefined && THIN_TOOL_NAMES.includes(argv[0])) return toolCommand(argv[0], argv.slice(1), io);
   if (argv[0] === 'prop') return argv.includes('--help') || argv.includes('-h') ? (io.out(PROP_USAGE), 0) : propCommand(argv.slice(1), io);
   const p = parseArgs(argv);
   if (p.flags.has('--help') || p.flags.has('-h')) {
