@@ -166,11 +166,12 @@ async function main(): Promise<void> {
   if (!tools.available) process.stdout.write('\nthin tools: the real thin-provisioning-tools are not installed; skipped\n');
   else {
     const lines = [
-      '| tool, image with 1,000,000 mappings (median of 3) | lab | lab, first run | real 0.9.0 | lab / real | target |',
-      '|---|---|---|---|---|---|',
+      '| tool, image with 1,000,000 mappings (median of 3) | lab | lab, first run | real 0.9.0 | lab / real | first / real | target |',
+      '|---|---|---|---|---|---|---|',
     ];
     for (const r of tools.rows) {
-      lines.push(`| ${r.tool} | ${r.labMs.toFixed(0)} ms | ${r.labFirstMs.toFixed(0)} ms | ${r.realMs.toFixed(0)} ms | ${(r.labMs / r.realMs).toFixed(2)} | <= 1 |`);
+      lines.push(`| ${r.tool}, wall clock | ${r.labMs.toFixed(0)} ms | ${r.labFirstMs.toFixed(0)} ms | ${r.realMs.toFixed(0)} ms | ${(r.labMs / r.realMs).toFixed(2)} | ${(r.labFirstMs / r.realMs).toFixed(2)} | <= 1 |`);
+      lines.push(`| ${r.tool}, CPU time | ${r.labCpuMs.toFixed(0)} ms | ${r.labFirstCpuMs.toFixed(0)} ms | ${r.realCpuMs.toFixed(0)} ms | ${(r.labCpuMs / r.realCpuMs).toFixed(2)} | ${(r.labFirstCpuMs / r.realCpuMs).toFixed(2)} | <= 1 |`);
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }
