@@ -109,6 +109,10 @@ export async function logCommand(h: History, args: { branch?: string; full: bool
   io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
   for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
     io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describe(event)}\n`);
+    if (args.full && event.type === 'ShellCommandRan') {
+      // The operations beneath the command, then what it printed.
+      for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
+    }
     if (args.full && event.type === 'ShellCommandRan' && event.data.output !== '') {
       io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
       if (!event.data.output.endsWith('\n')) io.out('\n');

@@ -45,11 +45,16 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
       if (raw.version === 1) {
         const line = need(typeof d.line === 'string', `${where}: ShellCommandRan v1 needs 'line'`, d.line as string);
         const stdout = need(typeof d.stdout === 'string', `${where}: ShellCommandRan v1 needs 'stdout'`, d.stdout as string);
-        return { type, version: 2, data: { command: line, output: stdout, status: stdout.endsWith('Command failed.\n') ? 1 : 0 } };
+        return { type, version: 3, data: { command: line, output: stdout, status: stdout.endsWith('Command failed.\n') ? 1 : 0 } };
       }
       const ok = typeof d.command === 'string' && typeof d.output === 'string' && Number.isInteger(d.status);
-      need(ok, `${where}: ShellCommandRan v2 needs command, output and status`, 0);
-      return { type, version: 2, data: { command: d.command as string, output: d.output as string, status: d.status as number } };
+      need(ok, `${where}: ShellCommandRan v${raw.version} needs command, output and status`, 0);
+      const data = { command: d.command as string, output: d.output as string, status: d.status as number };
+      // Version 2 recorded no operations: they stay absent, and a replay does not check them.
+      if (raw.version === 2) return { type, version: 3, data };
+      const operations = d.operations;
+      need(Array.isArray(operations) && operations.every((o) => typeof o === 'string'), `${where}: ShellCommandRan v3 needs operations (strings)`, 0);
+      return { type, version: 3, data: { ...data, operations: operations as string[] } };
     }
     case 'BlocksWritten': {
       const ok =

@@ -5,7 +5,9 @@
  * deciding again gives the same answer.
  *
  * - `ShellCommandRan`: one top-level command of the lab shell (a line, or a compound command),
- *   with what it printed and its exit status. Refused commands (the kernel said no) are recorded
+ *   with what it printed, its exit status and the device-mapper operations it made the kernel do
+ *   (a `docker run` and the snapshot messages, table loads and resumes beneath it; a plain
+ *   `dmsetup create` and its create and load). Refused commands (the kernel said no) are recorded
  *   too, with the kernel's error in their output: they change nothing but are part of what
  *   happened.
  * - `BlocksWritten`: a write of whole sectors of one byte value straight to a device, for programs
@@ -17,8 +19,17 @@ export type LabEventType = (typeof LAB_EVENT_TYPES)[number];
 
 export interface ShellCommandRan {
   readonly type: 'ShellCommandRan';
-  readonly version: 2;
-  readonly data: { readonly command: string; readonly output: string; readonly status: number };
+  readonly version: 3;
+  readonly data: {
+    readonly command: string;
+    readonly output: string;
+    readonly status: number;
+    /**
+     * `dm create NAME`, `dm load NAME: TABLE`, `dm message NAME 0 create_snap 7 5 -> EEXIST` ...,
+     * in order. Absent in events written before they were recorded (versions 1 and 2).
+     */
+    readonly operations?: readonly string[];
+  };
 }
 
 export interface BlocksWritten {
@@ -45,7 +56,7 @@ export type LabEvent = ShellCommandRan | BlocksWritten | ClockAdvanced;
 
 /** The current version of each event type: what the code writes. */
 export const CURRENT_VERSION: Readonly<Record<LabEventType, number>> = {
-  ShellCommandRan: 2,
+  ShellCommandRan: 3,
   BlocksWritten: 1,
   ClockAdvanced: 1,
 };

@@ -374,8 +374,33 @@ export class Machine {
     return dev.live?.lengthSectors ?? 0;
   }
 
+  /**
+   * Whether device-mapper operations are written down for the caller (`takeOperations`): the
+   * event log records, under each command, the operations it made the kernel do (a `docker run`
+   * and the snapshots and table loads beneath it). Off unless someone reads them.
+   */
+  traceOperations = false;
+  private operations: string[] = [];
+
+  /** The operations done since the last call, in order (empty when tracing is off). */
+  takeOperations(): string[] {
+    const taken = this.operations;
+    this.operations = [];
+    return taken;
+  }
+
+  private traced(text: () => string, errno: number): void {
+    if (this.traceOperations) this.operations.push(errno === 0 ? text() : `${text()} -> ${errnoSymbol(errno)}`);
+  }
+
   /** DM_DEV_CREATE: a new device with no table, or EBUSY if the name is taken. */
   create(name: string): Result<DmDevice> {
+    const r = this.createDevice(name);
+    this.traced(() => `dm create ${name}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  private createDevice(name: string): Result<DmDevice> {
     this.dmOperations++;
     if (this.devices.has(name)) return fail(Errno.EBUSY);
     let minor = 0;
@@ -400,6 +425,12 @@ export class Machine {
 
   /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
   load(dev: DmDevice, tableLine: string): Result<undefined> {
+    const r = this.loadTable(dev, tableLine);
+    this.traced(() => `dm load ${dev.name}: ${tableLine.trim().split(/\s*\n\s*/).join('; ')}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  private loadTable(dev: DmDevice, tableLine: string): Result<undefined> {
     this.dmOperations++;
     const lines = tableLine.split('\n').filter((l) => l.trim() !== '');
     if (lines.length > 1) return this.loadLinearSegments(dev, lines);
@@ -815,6 +846,12 @@ export class Machine {
 
   /** DM_DEV_SUSPEND (suspend). */
   suspend(dev: DmDevice, options: { noFlush?: boolean } = {}): Result<undefined> {
+    const r = this.suspendDevice(dev, options);
+    this.traced(() => `dm suspend ${dev.name}${options.noFlush === true ? ' --noflush' : ''}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  private suspendDevice(dev: DmDevice, options: { noFlush?: boolean }): Result<undefined> {
     this.dmOperations++;
     // A pool commits at postsuspend either way; --noflush only matters for queued I/O, which the
     // lab keeps queued across a suspend in both cases.
@@ -830,10 +867,17 @@ export class Machine {
 
   /** DM_DEV_SUSPEND (resume): swaps in a loaded table; preresume may refuse. */
   resume(dev: DmDevice): Result<undefined> {
+    const r = this.resumeDevice(dev);
+    this.traced(() => `dm resume ${dev.name}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  private resumeDevice(dev: DmDevice): Result<undefined> {
     this.dmOperations++;
     const incoming = dev.inactive;
     if (incoming !== null) {
-      if (!dev.suspended) this.suspend(dev);
+      // The implicit suspend is part of this resume, not an operation of its own.
+      if (!dev.suspended) this.suspendDevice(dev, {});
       if (dev.live !== null) this.destroyTarget(dev.live);
       dev.live = incoming;
       dev.inactive = null;
@@ -856,6 +900,12 @@ export class Machine {
 
   /** DM_DEV_REMOVE: refused while anything holds the device open. */
   remove(dev: DmDevice): Result<undefined> {
+    const r = this.removeDevice(dev);
+    this.traced(() => `dm remove ${dev.name}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  private removeDevice(dev: DmDevice): Result<undefined> {
     this.dmOperations++;
     if (dev.openCount > 0) return fail(Errno.EBUSY);
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
@@ -883,6 +933,12 @@ export class Machine {
 
   /** DM_TARGET_MSG: the message goes to the target that holds `sector`. */
   message(dev: DmDevice, argv: readonly string[], sector = 0): number {
+    const errno = this.messageTarget(dev, argv, sector);
+    this.traced(() => `dm message ${dev.name} ${sector} ${argv.join(' ')}`, errno);
+    return errno;
+  }
+
+  private messageTarget(dev: DmDevice, argv: readonly string[], sector: number): number {
     this.dmOperations++;
     const t = dev.live;
     if (t === null) return Errno.EINVAL;
@@ -1366,6 +1422,9 @@ export class Machine {
 
   /** After a snapshot is restored: give every pool its environment again (closures are not stored). */
   rewire(): void {
+    // Tracing is the reader's choice, not state: snapshots leave it out.
+    this.operations = [];
+    this.traceOperations = false;
     // Checkpoints written before lab faults existed carry no fault fields: they had none.
     for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
     this.ioDelayOwedMs ??= 0;

@@ -29,6 +29,8 @@ export class LabRuntime {
 
   constructor(shell: LabShell = new LabShell()) {
     this.shell = shell;
+    shell.machine.traceOperations = true;
+    shell.machine.takeOperations();
     this.tracker.reset(summarize(shell.machine));
     this.lifecycleSeen = shell.machine.lifecycleEpoch;
   }
@@ -47,7 +49,8 @@ export class LabRuntime {
     const output = this.shell.runLine(command);
     const status = Number((this.shell as unknown as { lastStatus?: number | string }).lastStatus ?? 0);
     this.checkLifecycle(command);
-    return { type: 'ShellCommandRan', version: 2, data: { command, output, status } };
+    const operations = this.shell.machine.takeOperations();
+    return { type: 'ShellCommandRan', version: 3, data: { command, output, status, operations } };
   }
 
   /** Writes whole sectors of one byte straight to a device (no shell), as an event. */
@@ -70,6 +73,10 @@ export class LabRuntime {
         const output = this.shell.runLine(event.data.command);
         if (output !== event.data.output) {
           throw new DivergenceError(`${where}: '${event.data.command}' printed something else on replay than when it was recorded`);
+        }
+        const operations = this.shell.machine.takeOperations();
+        if (event.data.operations !== undefined && operations.join('\n') !== event.data.operations.join('\n')) {
+          throw new DivergenceError(`${where}: '${event.data.command}' did other device-mapper operations on replay than when it was recorded`);
         }
         this.checkLifecycle(event.data.command);
         return event.data.output;
