@@ -527,8 +527,9 @@ function vgremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     if (visible.length > 0 && !yes && !confirm(io, answers, `Do you really want to remove volume group "${vg.name}" containing ${visible.length} logical volumes?`)) {
       throw new LvmError(`  Volume group "${vg.name}" not removed`);
     }
-    for (const lv of [...visible].sort((a, b) => (a.role === 'thin' ? 0 : 1) - (b.role === 'thin' ? 0 : 1))) {
-      if (findLv(vg, lv.name) !== undefined) removeLv(ctx, vg, lv, io);
+    // In the group's order; thin volumes go with their pool (fixtures/lvm/85).
+    for (const lv of visible) {
+      if (findLv(vg, lv.name) !== undefined && lv.role !== 'thin') removeAsked(ctx, vg, lv, yes, answers, io);
     }
     for (const d of vg.pvs) {
       const pv = findPv(ctx.lvm, d)!;
@@ -576,11 +577,12 @@ function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, comma
   return null;
 }
 
-function roundingNote(p: ParsedArgs, vg: VolumeGroup, extents: number, io: CommandIo): void {
-  const sizeText = opt(p, '--size');
+/** LVM's note when a size is not a whole number of extents (no full stop: fixtures/lvm/85). */
+function roundingNote(p: ParsedArgs, vg: VolumeGroup, extents: number, io: CommandIo, option = '--size'): void {
+  const sizeText = opt(p, option);
   const size = sizeText === undefined ? null : parseLvmSize(sizeText);
   if (size !== null && size.sectors % vg.extentSectors !== 0) {
-    io.out(`  Rounding up size to full physical extent ${lvmSize(extents * vg.extentSectors, 'message')}.\n`);
+    io.out(`  Rounding up size to full physical extent ${lvmSize(extents * vg.extentSectors, 'message')}\n`);
   }
 }
 
@@ -671,7 +673,7 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
   if (kernelTid !== pool.transactionId) {
     throw new LvmError(`  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`);
   }
-  if (size.sectors % vg.extentSectors !== 0) io.out(`  Rounding up size to full physical extent ${lvmSize(extents * vg.extentSectors, 'message')}.\n`);
+  roundingNote(p, vg, extents, io, '--virtualsize');
   const thinId = 1 + vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => Math.max(n, l.thinId), 0);
   sendPoolMessages(ctx, vg, pool, [['create_thin', String(thinId)]]);
   if (pool.transactionId === 1) {
@@ -1047,18 +1049,26 @@ function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   const answers = stdinLines(io);
   for (const t of p.positional) {
     const { vg, lv } = requireLv(ctx, t);
-    const dependents = lv.role === 'thin-pool' ? vg.lvs.filter((l) => l.role === 'thin' && l.pool === lv.name) : [];
-    if (dependents.length > 0 && !yes && !confirm(io, answers, `Removing pool ${vg.name}/${lv.name} will remove ${dependents.length} dependent volume(s). Proceed?`)) {
-      throw new LvmError(`  Logical volume ${vg.name}/${lv.name} not removed.`);
-    }
-    for (const victim of [...dependents, lv]) {
-      if (!yes && isActive(ctx, vg, victim) && !confirm(io, answers, `Do you really want to remove active logical volume ${vg.name}/${victim.name}?`)) {
-        throw new LvmError(`  Logical volume ${vg.name}/${victim.name} not removed.`);
-      }
-      removeLv(ctx, vg, victim, io);
-    }
+    removeAsked(ctx, vg, lv, yes, answers, io);
   }
   return 0;
+}
+
+/**
+ * lvremove's questions, then the removal: a pool with thin volumes asks once for all of them, and
+ * each active volume asks for itself, the thin volumes before their pool (fixtures/lvm/82, 85).
+ */
+function removeAsked(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, yes: boolean, answers: string[], io: CommandIo): void {
+  const dependents = lv.role === 'thin-pool' ? vg.lvs.filter((l) => l.role === 'thin' && l.pool === lv.name) : [];
+  if (dependents.length > 0 && !yes && !confirm(io, answers, `Removing pool ${vg.name}/${lv.name} will remove ${dependents.length} dependent volume(s). Proceed?`)) {
+    throw new LvmError(`  Logical volume ${vg.name}/${lv.name} not removed.`);
+  }
+  for (const victim of [...dependents, lv]) {
+    if (!yes && isActive(ctx, vg, victim) && !confirm(io, answers, `Do you really want to remove active logical volume ${vg.name}/${victim.name}?`)) {
+      throw new LvmError(`  Logical volume ${vg.name}/${victim.name} not removed.`);
+    }
+    removeLv(ctx, vg, victim, io);
+  }
 }
 
 /** Removes one volume: a thin volume from its pool (`delete ID`), a pool with its hidden volumes, the spare with the last pool. */
@@ -1249,16 +1259,8 @@ function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   // LVM sorts by group and volume name; the brackets of hidden volumes do not count.
   shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : a.lv.name < b.lv.name ? -1 : 1));
   for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
-  // A group without volumes reports nothing (fixtures/lvm/82); no group at all is said.
-  if (shown.length > 0 || ctx.lvm.vgs.length > 0) {
-    if (shown.length > 0) io.out(renderReport(columns.map((c) => fields[c]!), rows, p.options.has('--noheadings')));
-    return 0;
-  }
-  if (p.positional.length === 0) {
-    io.err('  No logical volumes found\n');
-    return 0;
-  }
-  io.out(renderReport(columns.map((c) => fields[c]!), rows, p.options.has('--noheadings')));
+  // Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85).
+  if (shown.length > 0) io.out(renderReport(columns.map((c) => fields[c]!), rows, p.options.has('--noheadings')));
   return 0;
 }
 
@@ -1280,10 +1282,8 @@ function vgs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
     const visible = vg.lvs.filter(isVisible).length;
     rows.push([vg.name, String(vg.pvs.length), String(visible), '0', 'wz--n-', lvmSize(vgExtentCount(ctx.lvm, vg) * vg.extentSectors, 'column'), lvmSize(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors, 'column')]);
   }
-  if (rows.length === 0) {
-    io.err('  No volume groups found\n');
-    return 0;
-  }
+  // No group prints nothing (fixtures/lvm/85).
+  if (rows.length === 0) return 0;
   io.out(renderReport(headers, rows, p.options.has('--noheadings')));
   return 0;
 }
