@@ -378,6 +378,10 @@ function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVol
 }
 
 function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void {
+  // A pool under active thin volumes stays as it is: nothing is taken down halfway.
+  if (lv.role === 'thin-pool' && vg.lvs.some((l) => l.role === 'thin' && l.pool === lv.name && isActive(ctx, vg, l))) {
+    throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+  }
   const names = lv.role === 'thin-pool' ? [dmName(vg.name, lv.name), poolDmName(vg.name, lv)] : [dmName(vg.name, lv.name)];
   for (const name of [...new Set(names)]) {
     const dev = ctx.machine.device(name);
