@@ -577,10 +577,10 @@ export { enc };
  * reverses, `-n` compares leading numbers, `-u` keeps the first of equal lines.
  */
 export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const flags = argv.filter((a) => /^-[a-z]+$/.test(a)).join('').replace(/-/g, '');
+  const flags = argv.filter((a) => /^-[a-zA-Z0-9]+$/.test(a)).join('').replace(/-/g, '');
   const bad = flags.replace(/[rnu]/g, '');
   if (bad !== '') return textResult('', `sort: unrecognized option '-${bad[0]!}'\n`, 1);
-  const files = argv.filter((a) => !/^-[a-z]+$/.test(a));
+  const files = argv.filter((a) => !/^-[a-zA-Z0-9]+$/.test(a));
   const { data, errors } = inputs(files, stdin, readFile, 'sort');
   const lines = data.flatMap(([, bytes]) => splitLines(bytes));
   const numeric = (l: string): number => Number(/^\s*-?[0-9]*\.?[0-9]*/.exec(l)![0]) || 0;
