@@ -15,3 +15,28 @@ export function metadataUsedPairs(kernel: string, lab: string): Array<[number, n
   const b = grab(lab);
   return a.slice(0, Math.min(a.length, b.length)).map((k, i) => [k, b[i]!]);
 }
+
+/**
+ * The lvs `Meta%` column follows the same used-metadata count (used of total metadata blocks), so
+ * the LVM transcripts mask it too: under every report heading that has a `Meta%` column, the
+ * figure in that column of the rows that follow becomes `<meta>`. Data% and the rest stay exact.
+ */
+export function maskMetadataPercent(text: string): string {
+  const lines = text.split('\n');
+  let column = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heading = /^ {2}LV +/.test(line) ? line.indexOf(' Meta%') : -1;
+    if (heading >= 0) {
+      column = heading + 1;
+      continue;
+    }
+    if (column < 0 || !line.startsWith('  ') || line.length < column) {
+      column = -1;
+      continue;
+    }
+    const figure = /^[0-9]+\.[0-9]{2}/.exec(line.slice(column));
+    if (figure !== null) lines[i] = `${line.slice(0, column)}<meta>${line.slice(column + figure[0].length)}`;
+  }
+  return lines.join('\n');
+}

@@ -103,7 +103,7 @@ describe('bad input changes nothing', () => {
   it.each([
     ['lvcreate -n x -L 4M nosuch', '  Volume group "nosuch" not found\n  Cannot process volume group nosuch\n', '5'],
     ['lvextend -L+4M nosuch/pool', '  Volume group "nosuch" not found\n  Cannot process volume group nosuch\n', '5'],
-    ['lvextend -L+4M docker/nopool', '  Failed to find logical volume "docker/nopool"\n', '5'],
+    ['lvextend -L+4M docker/nopool', '  Logical volume nopool not found in volume group docker.\n', '5'],
     ['vgcreate docker /dev/ram1', '  A volume group called docker already exists.\n', '5'],
     ['pvcreate /dev/ram7', '  No device found for /dev/ram7.\n', '5'],
     ['lvcreate -n big -L 10G docker', '  Volume group "docker" has insufficient free space (5 extents): 2560 required.\n', '5'],

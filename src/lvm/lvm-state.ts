@@ -219,9 +219,27 @@ export function estimatePoolMetadata(dataSectors: number, chunkSectors: number |
   return { chunkSectors: chunk, metadataSectors: meta };
 }
 
-/** The data a pool with this chunk size can address: `_estimate_max_data_size` of the largest metadata. */
+/**
+ * The data a pool with this chunk size can address: LVM 2.03.16 prints 127 x 2^21 chunks
+ * (`127.00 TiB` for 512 KiB chunks, `<15.88 TiB` for 64 KiB: fixtures/lvm/80 and 81).
+ */
+export const MAX_POOL_DATA_CHUNKS = 127 * 2 ** 21;
+
 export function maxPoolDataSectors(chunkSectors: number): number {
-  return (MAX_POOL_METADATA_SECTORS * chunkSectors * 512) / 64;
+  return MAX_POOL_DATA_CHUNKS * chunkSectors;
+}
+
+/**
+ * The name LVM gives a volume created without one: `lvolN` with N one above the highest N of the
+ * group's `lvolN...` names (LVM scans with `lvol%d`, so `lvol0_pmspare` takes lvol0: fixtures/lvm/84).
+ */
+export function nextLvolName(vg: VolumeGroup, suffix = ''): string {
+  let high = -1;
+  for (const lv of vg.lvs) {
+    const m = /^lvol([0-9]+)/.exec(lv.name);
+    if (m !== null) high = Math.max(high, Number(m[1]));
+  }
+  return `lvol${high + 1}${suffix}`;
 }
 
 /** dm names: a `-` inside a VG or LV name is doubled, and the two are joined with `-`. */

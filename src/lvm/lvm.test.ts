@@ -9,8 +9,9 @@ describe('LVM units', () => {
     expect(lvmSize(1020 * 2048, 'column')).toBe('1020.00m');
     expect(lvmSize(64 * 2048 - 1, 'column')).toBe('<64.00m');
     expect(lvmSize(1024, 'message')).toBe('512.00 KiB');
-    expect(lvmSize(maxPoolDataSectors(1024), 'message')).toBe('126.50 TiB');
-    expect(lvmSize(maxPoolDataSectors(128), 'message')).toBe('15.81 TiB');
+    // LVM 2.03.16's own figures (fixtures/lvm/80 and 81).
+    expect(lvmSize(maxPoolDataSectors(1024), 'message')).toBe('127.00 TiB');
+    expect(lvmSize(maxPoolDataSectors(128), 'message')).toBe('<15.88 TiB');
   });
 
   it('reads sizes in megabytes unless a unit says otherwise', () => {
@@ -66,9 +67,44 @@ describe('LVM commands', () => {
   it('refuses to shrink a thin pool and to extend past the free extents, changing nothing', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     run(shell, 'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate --thinpool vg/pool -L 20M -Zn >/dev/null\n');
-    expect(shell.runLine('lvextend -L 8M vg/pool')).toBe('  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n');
+    // lvextend's own refusal comes first (fixtures/lvm/82); lvresize reaches the pool's.
+    expect(shell.runLine('lvextend -L 8M vg/pool')).toBe('  New size given (2 extents) not larger than existing size (5 extents)\n');
+    expect(shell.runLine('lvresize -L 8M vg/pool')).toBe('  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n');
     expect(shell.runLine('lvextend -L+1G vg/pool')).toBe('  Insufficient free space: 256 extents needed, but only 8 available\n');
     expect(shell.lastStatus).toBe('5');
-    expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize\n  pool 20.00m\n');
+    expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize \n  pool 20.00m\n');
+  });
+});
+
+describe('LVM thin volumes', () => {
+  const setup = 'pvcreate /dev/ram1 >/dev/null\nvgcreate vg /dev/ram1 >/dev/null\nlvcreate -L 16M -T vg/pool >/dev/null\nlvcreate -V 8M -T vg/pool -n t1 >/dev/null\n';
+
+  it('keeps a pool under an active thin volume active, changing nothing', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(shell, setup);
+    const before = shell.runLine('dmsetup ls');
+    expect(shell.runLine('lvchange -an vg/pool')).toBe('  Logical volume vg/pool in use.\n');
+    expect(shell.lastStatus).toBe('5');
+    expect(shell.runLine('dmsetup ls')).toBe(before);
+    expect(before).toContain('vg-pool-tpool\t(254:2)');
+  });
+
+  it('removes a thin volume from its pool with delete and a new transaction id', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(shell, setup);
+    expect(shell.runLine('dmsetup status vg-pool-tpool')).toMatch(/^0 32768 thin-pool 1 /);
+    expect(shell.runLine('lvremove -y vg/t1')).toBe('  Logical volume "t1" successfully removed.\n');
+    expect(shell.runLine('dmsetup status vg-pool-tpool')).toMatch(/^0 32768 thin-pool 2 /);
+    expect(shell.runLine('dmsetup message vg-pool-tpool 0 "delete 1"')).toContain('failed');
+    // The next thin volume gets id 1 again: LVM takes one above the highest id in use.
+    run(shell, 'lvcreate -V 8M -T vg/pool -n t2 >/dev/null\n');
+    expect(shell.runLine('dmsetup table vg-t2')).toBe('0 16384 thin 254:2 1\n');
+  });
+
+  it('refuses an answer of no and keeps the volume', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(shell, setup);
+    expect(shell.runLine('echo n | lvremove vg/t1')).toBe('Do you really want to remove active logical volume vg/t1? [y/n]:   Logical volume vg/t1 not removed.\n');
+    expect(shell.runLine('lvs -o lv_name vg/t1')).toBe('  LV\n  t1\n');
   });
 });

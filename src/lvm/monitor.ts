@@ -1,15 +1,16 @@
 /**
- * dmeventd's thin plugin, as the lab runs it: an active LVM thin pool is monitored. dmeventd looks
- * at it when the pool raises a device-mapper event (the low-water mark, a mode change, a resize)
- * and otherwise every 10 seconds; from 80 % on it warns at every 5 % step, and when data or
+ * dmeventd's thin plugin, as the lab runs it: with lvm.conf's `activation/monitoring` on (LVM's
+ * default), an active LVM thin pool is monitored. dmeventd looks at it when the pool raises a
+ * device-mapper event (the low-water mark, a mode change, a resize) and otherwise every 10 seconds; from 80 % on it warns at every 5 % step, and when data or
  * metadata usage is at or above the profile's `thin_pool_autoextend_threshold` it runs
- * `lvextend --use-policies`. The lab looks when a command ends, so a pool filled by one command is
- * extended before the next one runs (a real dmeventd may act while the command still runs).
+ * `lvextend --use-policies`. The lab looks when a command ends, so a pool whose low-water event
+ * fired during one command is extended before the next one runs (a real dmeventd may act while
+ * the command still runs).
  */
+import type { DmDevice } from '../model/machine.js';
 import type { CommandIo } from '../shell/context.js';
-import { extendByPolicy, poolUsage, thinPools, type LvmContext } from './lvm-commands.js';
-import { dmName } from './lvm-state.js';
-import { readProfile } from './profile.js';
+import { extendByPolicy, poolDmName, poolUsage, thinPools, type LvmContext } from './lvm-commands.js';
+import { monitoringEnabled, readProfile } from './profile.js';
 
 export const MONITOR_INTERVAL_MS = 10_000;
 
@@ -19,17 +20,24 @@ export function runMonitor(ctx: LvmContext): void {
   const pools = thinPools(ctx.lvm);
   const due = now - ctx.lvm.monitorLastMs >= MONITOR_INTERVAL_MS;
   if (due || pools.length === 0) ctx.lvm.monitorLastMs = now;
+  // lvm.conf's activation/monitoring = 0: LVM never registers the pools with dmeventd.
+  if (!monitoringEnabled(ctx.fs)) return;
   for (const { vg, pool } of pools) {
-    const name = dmName(vg.name, pool.name);
+    const name = poolDmName(vg.name, pool);
     const dev = ctx.machine.device(name);
     const usage = poolUsage(ctx, vg, pool);
     if (dev === undefined || usage === null) continue;
     const seen = (ctx.lvm.monitorSeen[name] ??= { events: dev.eventNr, dataStep: 0, metaStep: 0 });
     const dataStep = usage.dataPercent >= 80 ? Math.floor(usage.dataPercent / 5) : 0;
     const metaStep = usage.metadataPercent >= 80 ? Math.floor(usage.metadataPercent / 5) : 0;
-    // Commands take no simulated time, but in real time dmeventd would have looked while a big
-    // write ran: a pool that crossed into a new 5 % step from 80 % on is looked at at once.
-    const crossed = dataStep > seen.dataStep || metaStep > seen.metaStep;
+    // Between its 10 s looks, dmeventd wakes for the pool's events: above all the low-water mark,
+    // which LVM sets from the autoextend threshold, so a write that takes the pool past the
+    // threshold wakes it at once (fixtures/lvm/83: the event, then the extension). A pool loaded
+    // without a low-water mark (Docker's direct-lvm pool gets its profile after activation) has
+    // only the 10 s looks; commands take no simulated time, but in real time dmeventd would have
+    // looked while a big write ran, so such a pool that crossed into a new 5 % step from 80 % on
+    // is looked at at once.
+    const crossed = (dataStep > seen.dataStep || metaStep > seen.metaStep) && !hasLowWaterMark(dev);
     if (!due && !crossed && seen.events === dev.eventNr) continue;
     seen.events = dev.eventNr;
     const stamp = `[${(now / 1000).toFixed(3)}] dmeventd`;
@@ -48,4 +56,9 @@ export function runMonitor(ctx: LvmContext): void {
     // The extension raised an event of its own; it is this look's doing, not a new one.
     seen.events = ctx.machine.device(name)?.eventNr ?? seen.events;
   }
+}
+
+/** Whether the pool's table has a data low-water mark (the 5th word of a thin-pool table line). */
+function hasLowWaterMark(dev: DmDevice): boolean {
+  return dev.live?.type === 'thin-pool' && dev.live.table.lowWaterBlocks > 0;
 }

@@ -48,6 +48,17 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
   return null;
 }
 
+/**
+ * `/dev/VG/LV`, the link LVM's udev rules make to a volume's dm device `VG-LV` (a `-` in either
+ * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none. Null for other paths.
+ */
+function lvmLinkTarget(path: string): string | null {
+  const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) || /_(tdata|tmeta|pmspare)$/.test(m[2]!)) return null;
+  const esc = (t: string): string => t.replace(/-/g, '--');
+  return `/dev/mapper/${esc(m[1]!)}-${esc(m[2]!)}`;
+}
+
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/zero') return { kind: 'zero' };
   if (path === '/dev/null') return { kind: 'null' };
@@ -63,7 +74,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
     return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };
   }
   if (path.startsWith('/dev/')) {
-    const dev = ctx.machine.resolve(path);
+    const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
   const file = ctx.fs.get(path);

@@ -143,7 +143,7 @@ export class LabFileSystem {
 
   /** Opens for writing; `truncate` as a `>` redirection or dd without conv=notrunc does. */
   openForWrite(path: string, truncate: boolean): LabFile | string {
-    if (!/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|var\/lib\/docker)\//.test(path) && path !== '/dev/null') {
+    if (!/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|var\/lib\/docker)\//.test(path) && path !== '/dev/null' && path !== '/etc/lvm/lvm.conf') {
       const dir = path.slice(0, path.lastIndexOf('/')) || '/';
       return `can't create '${path}': ${dir === '/patterns' || dir === '/' ? 'Read-only file system' : 'No such file or directory'}`;
     }

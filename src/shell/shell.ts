@@ -17,7 +17,7 @@ import { initialState, Interpreter, type Host, type RootState } from './interp.j
 import type { Sink } from './io.js';
 import { KNOWN_ELSEWHERE } from './known-commands.js';
 import { Parser, type TopLevelResult } from './parse.js';
-import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
+import { cut, grep, head, latin1Bytes, md5sum, od, sed, sort, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
 import type { Steps } from './wait.js';
 import { runThinTool, THIN_TOOL_NAMES } from '../tools/index.js';
 import { faultCommand } from '../faults/fault-command.js';
@@ -48,7 +48,7 @@ const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run'
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
-  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
+  'grep', 'sed', 'wc', 'tr', 'cut', 'sort', 'seq', 'rm', 'crash', 'fault',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
   'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'nerdctl', 'containerd-devices', 'containerd-fault',
 ] as const;
@@ -416,6 +416,8 @@ export class LabShell implements Host {
         return tool(tr(args, stdin));
       case 'cut':
         return tool(cut(args, stdin, readFile));
+      case 'sort':
+        return tool(sort(args, stdin, readFile));
       default: {
         const lvm = lvmCommand({ ...this.ctx, lvm: this.lvm }, name, args, io);
         if (lvm !== null) return lvm;

@@ -571,3 +571,28 @@ export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
 }
 
 export { enc };
+
+/**
+ * busybox sort: lines in byte order (busybox compares with strcmp, whatever the locale), `-r`
+ * reverses, `-n` compares leading numbers, `-u` keeps the first of equal lines.
+ */
+export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
+  const flags = argv.filter((a) => /^-[a-zA-Z0-9]+$/.test(a)).join('').replace(/-/g, '');
+  const bad = flags.replace(/[rnu]/g, '');
+  if (bad !== '') return textResult('', `sort: unrecognized option '-${bad[0]!}'\n`, 1);
+  const files = argv.filter((a) => !/^-[a-zA-Z0-9]+$/.test(a));
+  const { data, errors } = inputs(files, stdin, readFile, 'sort');
+  const lines = data.flatMap(([, bytes]) => splitLines(bytes));
+  const numeric = (l: string): number => Number(/^\s*-?[0-9]*\.?[0-9]*/.exec(l)![0]) || 0;
+  const compare = (a: string, b: string): number => {
+    if (flags.includes('n')) {
+      const d = numeric(a) - numeric(b);
+      if (d !== 0 || flags.includes('u')) return d;
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  let sorted = [...lines].sort(compare);
+  if (flags.includes('r')) sorted.reverse();
+  if (flags.includes('u')) sorted = sorted.filter((l, i) => i === 0 || compare(sorted[i - 1]!, l) !== 0);
+  return textResult(sorted.map((l) => `${l}\n`).join(''), errors, errors ? 2 : 0);
+}
