@@ -16,6 +16,7 @@ import type { FileProbe } from './builtins.js';
 import { initialState, Interpreter, type Host, type RootState } from './interp.js';
 import type { Sink } from './io.js';
 import { KNOWN_ELSEWHERE } from './known-commands.js';
+import { losetupCommand, truncateCommand } from './loop-commands.js';
 import { Parser, type TopLevelResult } from './parse.js';
 import { cut, grep, head, latin1Bytes, md5sum, od, sed, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
 import type { Steps } from './wait.js';
@@ -48,7 +49,7 @@ const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run'
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
-  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault',
+  'grep', 'sed', 'wc', 'tr', 'cut', 'seq', 'rm', 'crash', 'fault', 'losetup', 'truncate',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
   'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'nerdctl', 'containerd-devices', 'containerd-fault',
 ] as const;
@@ -380,6 +381,10 @@ export class LabShell implements Host {
         // Docker's files live in the lab's Docker state: wiping /var/lib/docker wipes them.
         if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io);
         return 0;
+      case 'losetup':
+        return losetupCommand(this.ctx, args, io);
+      case 'truncate':
+        return truncateCommand(this.ctx, args, io);
       case 'crash':
         this.machine.crash();
         return 0;
