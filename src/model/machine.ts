@@ -1277,6 +1277,14 @@ export class Machine {
     storage.writeCount++;
   }
 
+  /**
+   * Lays a lab file's image out as bytes before someone reads the file: a file under a loop device
+   * holds the metadata a pool on it wrote as an image, like a RAM disk does.
+   */
+  materializeFile(storage: Storage): void {
+    this.materialize(storage);
+  }
+
   /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
   private materialize(storage: Storage): void {
     const content = storage.currentMetadata();
