@@ -25,7 +25,7 @@ import {
   writeDevice,
   type DriverContext,
 } from './deviceset.js';
-import { newDockerState, type DockerState } from './docker-state.js';
+import { newDockerState, type DockerState, type LoopbackDevices } from './docker-state.js';
 import { parseGoJson, type JsonValue } from './go-json.js';
 import { parseDmOptions, type DmOptions } from './options.js';
 import { humanSize } from './units.js';
@@ -126,10 +126,11 @@ function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
     poolName = `${d.devicePrefix}-pool`;
     if (ctx.machine.device(poolName) === undefined) createDockerPool(ctx, poolName, o);
   }
+  d.loopback = null;
   if (poolName === null) {
-    throw new DriverError(
-      'thinlab: loop-lvm (no dm.thinpooldev) needs loop devices, which the lab machine does not have; use direct-lvm (dm.directlvm_device=/dev/ram0), dm.thinpooldev with a pool made by LVM or dmsetup, or dm.datadev=/dev/ram0 with dm.metadatadev=/dev/ram1',
-    );
+    // Loop-lvm: the pool on two sparse files Docker makes itself.
+    poolName = `${d.devicePrefix}-pool`;
+    d.loopback = ctx.machine.device(poolName) === undefined ? createLoopbackPool(ctx, poolName, o) : loopbackOfPool(ctx, poolName);
   }
   const dev = ctx.machine.device(poolName);
   if (dev === undefined) throw new DriverError(`devmapper: Non existing device ${poolName}`);
@@ -142,6 +143,14 @@ function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
   // initMetaData: the device files are on disk; a pending transaction is rolled back.
   processPendingTransaction(ctx);
   d.transaction = null;
+  // Step 15 of initDevmapper, before the base image: the loop-lvm warning in the daemon's log.
+  if (d.loopback !== null) {
+    driverLog(
+      ctx,
+      'warning',
+      'devmapper: Usage of loopback devices is strongly discouraged for production use. Please use `--storage-opt dm.thinpooldev` or use `man dockerd` to refer to dm.thinpooldev section.',
+    );
+  }
   try {
     setupBaseImage(ctx, o, status);
   } catch (e) {
@@ -179,13 +188,72 @@ function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: nu
   createBaseDevice(ctx);
 }
 
-/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
 function createDockerPool(ctx: DaemonContext, poolName: string, o: DmOptions): void {
-  const data = ctx.machine.resolve(o.dataDevice!);
-  const meta = ctx.machine.resolve(o.metadataDevice!);
-  if (data === null || meta === null) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
-  const table = `0 ${ctx.machine.sizeSectors(data)} thin-pool ${o.metadataDevice!} ${o.dataDevice!} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
-  if (createDevice(ctx.machine, poolName, table) !== 0) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  createPoolTable(ctx, poolName, o.dataDevice!, o.metadataDevice!, o, () => undefined);
+}
+
+/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
+function createPoolTable(ctx: DaemonContext, poolName: string, dataDevice: string, metadataDevice: string, o: DmOptions, onFailure: () => void): void {
+  const data = ctx.machine.resolve(dataDevice);
+  const meta = ctx.machine.resolve(metadataDevice);
+  const table = data === null ? '' : `0 ${ctx.machine.sizeSectors(data)} thin-pool ${metadataDevice} ${dataDevice} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
+  if (data === null || meta === null || createDevice(ctx.machine, poolName, table) !== 0) {
+    onFailure();
+    throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  }
+}
+
+/** Docker's loop files: `<root>/devicemapper/data` and `<root>/devicemapper/metadata` (§2.0). */
+export const LOOP_DATA_FILE = '/var/lib/docker/devicemapper/devicemapper/data';
+export const LOOP_METADATA_FILE = '/var/lib/docker/devicemapper/devicemapper/metadata';
+
+/**
+ * ensureImage: a missing file is made sparse at its size; an existing smaller one is grown (which
+ * is how a larger dm.loopdatasize takes effect at a restart); a larger one is kept, with a warning.
+ */
+function ensureImage(ctx: DaemonContext, path: string, sizeBytes: number): void {
+  const existing = ctx.fs.get(path);
+  if (existing !== undefined && existing.sizeBytes > sizeBytes) {
+    driverLog(ctx, 'warning', `devmapper: Can't shrink loopback file ${path}`);
+    return;
+  }
+  if (existing !== undefined && existing.sizeBytes === sizeBytes) return;
+  const f = ctx.fs.openForWrite(path, false);
+  if (typeof f === 'string') throw new DriverError(`devmapper: ${f}`);
+  f.resize(sizeBytes);
+}
+
+/** AttachLoopDevice: the first free loop device, with autoclear, as pkg/loopback does. */
+function attachLoopFile(ctx: DaemonContext, path: string): string {
+  const file = ctx.fs.get(path)!;
+  const loop = ctx.machine.loops.find((l) => l.storage === null) ?? ctx.machine.addLoopDevice();
+  if (ctx.machine.attachLoop(loop, file.storage, path, file.sizeBytes, true) !== 0) throw new DriverError('Error: Loopback mounting failed');
+  return `/dev/${loop.kernelName}`;
+}
+
+/** Loop-lvm pool creation (§2.1 steps 11-12): the sparse files, their loop devices, CreatePool. */
+function createLoopbackPool(ctx: DaemonContext, poolName: string, o: DmOptions): LoopbackDevices {
+  ensureImage(ctx, LOOP_DATA_FILE, o.loopDataSizeBytes);
+  const dataDevice = attachLoopFile(ctx, LOOP_DATA_FILE);
+  ensureImage(ctx, LOOP_METADATA_FILE, o.loopMetadataSizeBytes);
+  const metadataDevice = attachLoopFile(ctx, LOOP_METADATA_FILE);
+  const loopback = { dataDevice, metadataDevice, dataFile: LOOP_DATA_FILE, metadataFile: LOOP_METADATA_FILE };
+  createPoolTable(ctx, poolName, dataDevice, metadataDevice, o, () => {
+    // A pool that could not be built leaves no loop devices behind (their autoclear needs a user).
+    for (const dev of [dataDevice, metadataDevice]) {
+      const loop = ctx.machine.resolve(dev);
+      if (loop?.kind === 'loop') ctx.machine.detachLoop(loop);
+    }
+  });
+  return loopback;
+}
+
+/** loadThinPoolLoopBackInfo: the pool already exists; its table names the loop devices. */
+function loopbackOfPool(ctx: DaemonContext, poolName: string): LoopbackDevices | null {
+  const t = ctx.machine.device(poolName)?.live;
+  if (t?.type !== 'thin-pool' || t.dataDev.kind !== 'loop' || t.metadataDev.kind !== 'loop') return null;
+  if (t.dataDev.backingFile !== LOOP_DATA_FILE || t.metadataDev.backingFile !== LOOP_METADATA_FILE) return null;
+  return { dataDevice: `/dev/${t.dataDev.kernelName}`, metadataDevice: `/dev/${t.metadataDev.kernelName}`, dataFile: LOOP_DATA_FILE, metadataFile: LOOP_METADATA_FILE };
 }
 
 /** setupDirectLVM: pvcreate, vgcreate docker, the data and metadata LVs, lvconvert, the profile. */
@@ -255,6 +323,7 @@ export function infoLines(ctx: DriverContext): string[] {
   const s = poolStatus(ctx);
   const lines = [` Pool Name: ${d.poolName}`];
   if (s === null) return lines;
+  const loop = d.loopback;
   const blockSectors = Math.floor(s.lengthSectors / s.dataTotal);
   const blockBytes = blockSectors * 512;
   const dataUsed = s.dataUsed * blockBytes;
@@ -268,6 +337,7 @@ export function infoLines(ctx: DriverContext): string[] {
     ' Udev Sync Supported: true',
     ...(o.dataDevice !== null && o.thinPoolDevice === null ? [` Data file: ${o.dataDevice}`] : []),
     ...(o.metadataDevice !== null && o.thinPoolDevice === null ? [` Metadata file: ${o.metadataDevice}`] : []),
+    ...(loop !== null ? [` Data file: ${loop.dataDevice}`, ` Metadata file: ${loop.metadataDevice}`, ` Data loop file: ${loop.dataFile}`, ` Metadata loop file: ${loop.metadataFile}`] : []),
     ` Data Space Used: ${humanSize(dataUsed)}`,
     ` Data Space Total: ${humanSize(dataTotal)}`,
     ` Data Space Available: ${humanSize(dataTotal - dataUsed)}`,

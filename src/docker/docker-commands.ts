@@ -268,6 +268,10 @@ function info(ctx: DaemonContext, io: CommandIo): number {
     ' Logging Driver: json-file\n Cgroup Driver: systemd\n Kernel Version: 6.1.0\n Docker Root Dir: /var/lib/docker\n';
   io.out(out);
   io.err('WARNING: The devicemapper storage-driver is deprecated, and will be removed in a future release.\n');
+  // fillDriverWarnings: a `Data loop file` line in the driver status brings its own warning.
+  if (d.loopback !== null) {
+    io.err('WARNING: devicemapper: usage of loopback devices is strongly discouraged for production use.\n         Use `--storage-opt dm.thinpooldev` to specify a custom block storage device.\n');
+  }
   return 0;
 }
 

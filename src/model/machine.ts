@@ -323,10 +323,15 @@ export class Machine {
     return loop;
   }
 
-  /** LOOP_SET_FD: EBUSY when the device already has a file. The size is the file's whole sectors. */
-  attachLoop(loop: LoopDevice, storage: Storage, backingFile: string, sizeBytes: number): number {
+  /**
+   * LOOP_SET_FD: EBUSY when the device already has a file. The size is the file's whole sectors.
+   * `autoclear` (LO_FLAGS_AUTOCLEAR, as Docker attaches its loop files) detaches the device when
+   * its last user closes it.
+   */
+  attachLoop(loop: LoopDevice, storage: Storage, backingFile: string, sizeBytes: number, autoclear = false): number {
     if (loop.storage !== null) return Errno.EBUSY;
     this.dmOperations++;
+    loop.autoclear = autoclear;
     loop.storage = storage;
     loop.backingFile = backingFile;
     loop.sizeSectors = Math.floor(sizeBytes / 512);
@@ -850,7 +855,11 @@ export class Machine {
         break;
     }
     // A loop device whose detach waited for its last user goes now (after the pool's last commit).
-    for (const l of this.loops) if (l.autoclear && l.openCount === 0) this.detachLoop(l);
+    const closed: BlockDev[] = [...this.targetDevices(target)];
+    if (target.type === 'linear') closed.push(...linearPieces(target, 0, target.lengthSectors).map((p) => p.dev));
+    if (target.type === 'thin-pool') closed.push(target.metadataDev, target.dataDev);
+    if (target.type === 'thin' && target.origin) closed.push(target.origin);
+    for (const dev of closed) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
   }
 
   private dropPoolRef(pool: ThinPool): void {
