@@ -354,11 +354,14 @@ export function infoLines(ctx: DriverContext): string[] {
 }
 
 /** `rm -rf /var/lib/docker`: the driver's files, images and containers are gone; the pool is not touched. */
-export function wipeDockerRoot(docker: DockerState, io: CommandIo): number {
+export function wipeDockerRoot(docker: DockerState, io: CommandIo, fs: LabFileSystem): number {
   if (docker.running) {
     io.err("rm: can't remove '/var/lib/docker/devicemapper/mnt': Device or resource busy\n");
     return 1;
   }
+  // Loop-lvm's sparse files go too (a loop device still attached keeps their sectors, as a deleted
+  // file stays alive while it is open).
+  for (const path of fs.list('/var/lib/docker/')) fs.remove(path);
   const fresh = newDockerState();
   const keep = { log: docker.log, counter: docker.counter };
   Object.assign(docker, fresh, keep);

@@ -27,7 +27,7 @@ import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
 import { runMonitor } from '../lvm/monitor.js';
 import { dockerCommand } from '../docker/docker-commands.js';
 import { newDockerState, type DockerState } from '../docker/docker-state.js';
-import { runDeletionWorker } from '../docker/deviceset.js';
+import { forgetDaemonMemory, runDeletionWorker } from '../docker/deviceset.js';
 import { wipeDockerRoot } from '../docker/daemon.js';
 import { explain } from '../docker/provenance.js';
 import { containerdCommand } from '../containerd/containerd-commands.js';
@@ -379,7 +379,7 @@ export class LabShell implements Host {
       case 'rm':
         for (const p of args.filter((a) => !a.startsWith('-'))) this.fs.remove(p);
         // Docker's files live in the lab's Docker state: wiping /var/lib/docker wipes them.
-        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io);
+        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io, this.fs);
         return 0;
       case 'losetup':
         return losetupCommand(this.ctx, args, io);
@@ -387,6 +387,8 @@ export class LabShell implements Host {
         return truncateCommand(this.ctx, args, io);
       case 'crash':
         this.machine.crash();
+        // The daemon dies with the machine: a start after the power loss runs its recovery.
+        forgetDaemonMemory(this.docker);
         return 0;
       case 'fault':
         return faultCommand(this.ctx, args, io);
