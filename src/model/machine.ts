@@ -58,6 +58,22 @@ export type MetadataContent =
   | { readonly kind: 'image'; readonly image: MetadataImage }
   | { readonly kind: 'bytes' };
 
+/**
+ * How many times each storage's sectors were written, for caches of a file's whole contents (a
+ * loop device writes a file's sectors without going through the file). Kept outside the objects
+ * so that it is no part of the lab's state: a read that lays metadata out must not change the
+ * state hash.
+ */
+const storageWrites = new WeakMap<object, number>();
+
+export function storageWriteCount(storage: Storage): number {
+  return storageWrites.get(storage) ?? 0;
+}
+
+function countWrite(storage: Storage): void {
+  storageWrites.set(storage, storageWriteCount(storage) + 1);
+}
+
 /** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
 export class Storage {
   store: SectorStore;
@@ -71,11 +87,8 @@ export class Storage {
    * metadata device lays the image out as real on-disk bytes first.
    */
   materializedFrom: { readonly source: object; readonly version: number } | null = null;
-  /**
-   * Counts writes that bypass the owner of the storage (a loop device writing into a lab file), so
-   * that the owner's caches of the whole contents know when they went stale.
-   */
-  writeCount = 0;
+  /** A loop device was attached to this storage (a lab file's): its bytes may lag its image. */
+  loopBacked = false;
   /**
    * Where on the disk the metadata device starts: 0 for a whole disk, the offset of the linear
    * volume otherwise (an LVM `_tmeta` volume sits after other volumes on its physical volume).
@@ -333,6 +346,7 @@ export class Machine {
     this.dmOperations++;
     loop.autoclear = autoclear;
     loop.storage = storage;
+    storage.loopBacked = true;
     loop.backingFile = backingFile;
     loop.sizeSectors = Math.floor(sizeBytes / 512);
     // The kernel announces the new size; on 6.1 a device added by LOOP_CTL_GET_FREE (loop8 and up)
@@ -1268,7 +1282,7 @@ export class Machine {
       storage.store.write(start, tokens);
       storage.metadata = metadata;
       storage.materializedFrom = null;
-      storage.writeCount++;
+      countWrite(storage);
       return;
     }
     if (storage.livePool === null) {
@@ -1283,7 +1297,7 @@ export class Machine {
     }
     storage.store.write(start, tokens);
     storage.materializedFrom = null;
-    storage.writeCount++;
+    countWrite(storage);
   }
 
   /**
@@ -1291,7 +1305,7 @@ export class Machine {
    * holds the metadata a pool on it wrote as an image, like a RAM disk does.
    */
   materializeFile(storage: Storage): void {
-    this.materialize(storage);
+    if (storage.loopBacked) this.materialize(storage);
   }
 
   /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
@@ -1308,7 +1322,7 @@ export class Machine {
     const bytes = writeMetadataImage(image, blocks);
     storage.store.write(at, this.dictionary.tokensOf(bytes));
     storage.materializedFrom = { source, version };
-    storage.writeCount++;
+    countWrite(storage);
   }
 
   /**

@@ -4,7 +4,7 @@
  * a few sectors keep sector tokens (so a 64 MiB metadata image costs kilobytes), and a file that
  * was copied from a metadata device carries the dm-thin metadata it holds.
  */
-import { Storage, type MetadataContent } from '../model/machine.js';
+import { Storage, storageWriteCount, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, SectorDictionary, SectorStore } from '../model/sectors.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
@@ -91,9 +91,9 @@ export class LabFile {
   readWholeShared(): Uint8Array {
     if (this.sizeBytes === 0) return new Uint8Array(0);
     // A loop device writes the sectors without going through this object.
-    if (this.wholeCacheWrites !== this.storage.writeCount) this.wholeCache = null;
+    if (this.wholeCacheWrites !== storageWriteCount(this.storage)) this.wholeCache = null;
     this.wholeCache ??= this.readUncached(0, this.sizeBytes);
-    this.wholeCacheWrites = this.storage.writeCount;
+    this.wholeCacheWrites = storageWriteCount(this.storage);
     return this.wholeCache;
   }
 
