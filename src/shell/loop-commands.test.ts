@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseBusyboxSize } from './loop-commands.js';
+import { LabShell } from './shell.js';
+
+describe('busybox sizes', () => {
+  it.each([
+    ['100G', 100 * 1024 ** 3],
+    ['16M', 16 * 1024 ** 2],
+    ['3k', 3072],
+    ['2KiB', 2048],
+    ['1MB', 1_000_000],
+    ['512', 512],
+  ])('%s', (text, bytes) => expect(parseBusyboxSize(text)).toBe(bytes));
+
+  it.each(['2X', '1T', '', '-1', '1.5G'])('refuses %s', (text) => expect(parseBusyboxSize(text)).toBeNull());
+});
+
+describe('loop devices', () => {
+  it('a file and its loop device share their sectors, both ways', () => {
+    const shell = new LabShell({ ramdiskKb: 1024 });
+    shell.runLine('truncate -s 1M /tmp/f; losetup /dev/loop2 /tmp/f');
+    shell.runLine('dd if=/patterns/D of=/dev/loop2 bs=4k seek=3 count=1 2>/dev/null');
+    expect(shell.runLine('dd if=/tmp/f bs=4k skip=3 count=1 2>/dev/null | od -A d -c | head -1')).toBe('0000000   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D\n');
+    shell.runLine('dd if=/patterns/E of=/tmp/f bs=4k seek=5 count=1 conv=notrunc 2>/dev/null');
+    expect(shell.runLine('dd if=/dev/loop2 bs=4k skip=5 count=1 2>/dev/null | md5sum')).toBe(shell.runLine('dd if=/patterns/E bs=4k count=1 2>/dev/null | md5sum'));
+  });
+
+  it('losetup -d on a device under a table detaches it only when the table is gone', () => {
+    const shell = new LabShell({ ramdiskKb: 1024 });
+    shell.runLine('truncate -s 8M /tmp/f; losetup -f /tmp/f');
+    shell.runLine('dmsetup create lin --table "0 16384 linear /dev/loop0 0"');
+    expect(shell.runLine('losetup -d /dev/loop0; echo $?; losetup -a')).toBe('0\n/dev/loop0: 0 /tmp/f\n');
+    shell.runLine('dmsetup remove lin');
+    expect(shell.runLine('losetup -a; losetup -f')).toBe('/dev/loop0\n');
+  });
+
+  it.each([
+    ['losetup /dev/loop0 /tmp/none', 'losetup: /tmp/none: No such file or directory\n'],
+    ['losetup /dev/loop0 /tmp/g', 'losetup: /tmp/g\n'],
+    ['losetup -d /dev/loop5', 'losetup: /dev/loop5: No such device or address\n'],
+    ['losetup -d /dev/loop20', 'losetup: /dev/loop20: No such file or directory\n'],
+    ['truncate -s 5Q /tmp/f', "truncate: invalid number '5Q'\n"],
+    ['truncate -s 1G /nodir/z', 'truncate: /nodir/z: open: No such file or directory\n'],
+  ])('%s fails with busybox\'s message and changes nothing', (command, message) => {
+    const shell = new LabShell({ ramdiskKb: 1024 });
+    shell.runLine('truncate -s 1M /tmp/f /tmp/g; losetup /dev/loop0 /tmp/f');
+    const before = shell.runLine('losetup -a; wc -c < /tmp/f');
+    expect(shell.runLine(`${command}; echo $?`)).toBe(`${message}1\n`);
+    expect(shell.runLine('losetup -a; wc -c < /tmp/f')).toBe(before);
+  });
+});
