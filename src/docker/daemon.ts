@@ -317,7 +317,7 @@ export function stopDaemon(ctx: DaemonContext): void {
 }
 
 /** The devicemapper lines of `docker info` (MOBY-DRV Status), with Docker's formulas. */
-export function infoLines(ctx: DriverContext): string[] {
+export function infoLines(ctx: DaemonContext): string[] {
   const d = ctx.docker;
   const o = d.options!;
   const s = poolStatus(ctx);
@@ -330,6 +330,10 @@ export function infoLines(ctx: DriverContext): string[] {
   const dataTotal = s.dataTotal * blockBytes;
   const metaUsed = s.metaUsed * 4096;
   const metaTotal = s.metaTotal * 4096;
+  // Loop files that are regular files: what is left is also bounded by their filesystem's free
+  // space (statfs Bfree*Bsize), which may be far less than the sparse files promise (moby#23869).
+  const hostFree = loopHostFreeBytes(ctx, metaUsed);
+  const available = (total: number, used: number): number => (hostFree === null ? total - used : Math.min(total - used, hostFree));
   lines.push(
     ` Pool Blocksize: ${humanSize(blockBytes)}`,
     ` Base Device Size: ${humanSize(d.devices['']?.sizeBytes ?? o.baseSizeBytes)}`,
@@ -340,10 +344,10 @@ export function infoLines(ctx: DriverContext): string[] {
     ...(loop !== null ? [` Data file: ${loop.dataDevice}`, ` Metadata file: ${loop.metadataDevice}`, ` Data loop file: ${loop.dataFile}`, ` Metadata loop file: ${loop.metadataFile}`] : []),
     ` Data Space Used: ${humanSize(dataUsed)}`,
     ` Data Space Total: ${humanSize(dataTotal)}`,
-    ` Data Space Available: ${humanSize(dataTotal - dataUsed)}`,
+    ` Data Space Available: ${humanSize(available(dataTotal, dataUsed))}`,
     ` Metadata Space Used: ${humanSize(metaUsed)}`,
     ` Metadata Space Total: ${humanSize(metaTotal)}`,
-    ` Metadata Space Available: ${humanSize(metaTotal - metaUsed)}`,
+    ` Metadata Space Available: ${humanSize(available(metaTotal, metaUsed))}`,
     ` Thin Pool Minimum Free Space: ${humanSize(Math.floor((s.dataTotal * o.minFreeSpacePercent) / 100) * blockBytes)}`,
     ` Deferred Removal Enabled: ${o.deferredRemoval}`,
     ` Deferred Deletion Enabled: ${o.deferredDeletion}`,
@@ -351,6 +355,20 @@ export function infoLines(ctx: DriverContext): string[] {
     ' Library Version: 1.02.185 (2022-05-18)',
   );
   return lines;
+}
+
+/**
+ * Free bytes of the filesystem under the loop files, when the lab gave it a size: the data file
+ * occupies the sectors written into it (holes cost nothing), the metadata file the pool's used
+ * metadata blocks (the kernel writes no others).
+ */
+function loopHostFreeBytes(ctx: DaemonContext, metadataUsedBytes: number): number | null {
+  const d = ctx.docker;
+  const size = d.hostDiskBytes ?? null;
+  if (d.loopback === null || size === null) return null;
+  const data = ctx.fs.get(d.loopback.dataFile);
+  const occupied = (data?.storage.store.nonZeroSectors() ?? 0) * 512 + metadataUsedBytes;
+  return Math.max(0, size - occupied);
 }
 
 /** `rm -rf /var/lib/docker`: the driver's files, images and containers are gone; the pool is not touched. */
@@ -363,7 +381,8 @@ export function wipeDockerRoot(docker: DockerState, io: CommandIo, fs: LabFileSy
   // file stays alive while it is open).
   for (const path of fs.list('/var/lib/docker/')) fs.remove(path);
   const fresh = newDockerState();
-  const keep = { log: docker.log, counter: docker.counter };
+  // The log, and the size of the disk the files were on, are not in /var/lib/docker.
+  const keep = { log: docker.log, counter: docker.counter, hostDiskBytes: docker.hostDiskBytes };
   Object.assign(docker, fresh, keep);
   return 0;
 }

@@ -84,6 +84,8 @@ export interface DockerState {
    * files (`DataDevicePath` and the loop file paths `docker info` prints); null otherwise.
    */
   loopback: LoopbackDevices | null;
+  /** Lab setting `docker-fault host-disk SIZE`: the size of the filesystem under /var/lib/docker; null is unbounded. */
+  hostDiskBytes: number | null;
   /** Daemon memory: the pool's transaction id as the driver last set it. */
   transactionId: number;
   /** Daemon memory: device mount counts (Driver.Get / Put). */
@@ -123,6 +125,7 @@ export function newDockerState(): DockerState {
     transaction: null,
     directLvmConfig: null,
     loopback: null,
+    hostDiskBytes: null,
     transactionId: 0,
     mounts: {},
     deferredRemovals: [],

@@ -89,3 +89,31 @@ describe('loop-lvm', () => {
     expect(shell.runLine(`dmsetup status ${POOL} | cut -d" " -f4`)).toBe(`${shell.docker.transactionId}\n`);
   });
 });
+
+describe("loop-lvm's Data Space Available", () => {
+  it('is bounded by the free space of the filesystem under the loop files, which writes into the data file use up', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    expect(shell.runLine('docker-fault host-disk 2G; echo $?')).toBe('0\n');
+    shell.runLine(daemonJson(['dm.loopdatasize=4G', 'dm.loopmetadatasize=64M']));
+    shell.runLine('systemctl start docker');
+    const available = (): number => {
+      const line = shell.runLine('docker info 2>/dev/null | grep "Data Space Available"');
+      const m = /([0-9.]+)(MB|GB)/.exec(line)!;
+      return Number(m[1]) * (m[2] === 'GB' ? 1000 : 1);
+    };
+    const first = available();
+    // 2 GiB minus the base filesystem's blocks and the used metadata: not the 4G file's 4.29 GB.
+    expect(first).toBeGreaterThan(2100);
+    expect(first).toBeLessThan(2147.5);
+    shell.runLine('docker run -d --name w alpine >/dev/null 2>&1');
+    shell.runLine('docker exec w dd if=/dev/zero of=/blob bs=1M count=100 2>/dev/null');
+    expect(first - available()).toBeGreaterThanOrEqual(104);
+  });
+
+  it('refuses a bad host-disk size and keeps the one it had', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    shell.runLine('docker-fault host-disk 2G');
+    expect(shell.runLine('docker-fault host-disk 2Q; echo $?')).toBe("thinlab: docker-fault host-disk: invalid size: '2Q'\n1\n");
+    expect(shell.docker.hostDiskBytes).toBe(2 * 1024 ** 3);
+  });
+});
