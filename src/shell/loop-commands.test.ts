@@ -40,6 +40,7 @@ describe('loop devices', () => {
     ['losetup -d /dev/loop5', 'losetup: /dev/loop5: No such device or address\n'],
     ['losetup -d /dev/loop20', 'losetup: /dev/loop20: No such file or directory\n'],
     ['truncate -s 5Q /tmp/f', "truncate: invalid number '5Q'\n"],
+    ['losetup -r /dev/loop1 /tmp/g', 'losetup: -r is not supported in the lab (supported: -a, -f, -d, LOOPDEV [FILE])\n'],
     ['truncate -s 1G /nodir/z', 'truncate: /nodir/z: open: No such file or directory\n'],
   ])('%s fails with busybox\'s message and changes nothing', (command, message) => {
     const shell = new LabShell({ ramdiskKb: 1024 });

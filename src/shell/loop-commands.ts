@@ -121,7 +121,11 @@ export function losetupCommand(ctx: ShellContext, args: readonly string[], io: C
     if (a === '-a') all = true;
     else if (a === '-f') find = true;
     else if (a === '-d') detach = true;
-    else if (a.startsWith('-') && a.length > 1) {
+    else if (/^-[rPoc]$/.test(a)) {
+      // Options busybox has that the lab does not model: said plainly rather than half done.
+      io.err(`losetup: ${a} is not supported in the lab (supported: -a, -f, -d, LOOPDEV [FILE])\n`);
+      return 1;
+    } else if (a.startsWith('-') && a.length > 1) {
       if (/^-[adf]+$/.test(a)) {
         all ||= a.includes('a');
         find ||= a.includes('f');
