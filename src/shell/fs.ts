@@ -31,7 +31,16 @@ export class LabFile {
   }
 
   private set store(store: SectorStore) {
-    this.storage.store = store;
+    this.ownStorage().store = store;
+  }
+
+  /**
+   * The storage, made here when a checkpoint from before files had one is being restored: those
+   * carry `store` and `metadata` as own fields, which the decoder assigns through these setters.
+   */
+  private ownStorage(): Storage {
+    (this as { storage: Storage | undefined }).storage ??= new Storage(0);
+    return this.storage;
   }
 
   /** The dm-thin metadata the file holds: a live pool's, when a pool on a loop device uses it. */
@@ -40,7 +49,7 @@ export class LabFile {
   }
 
   set metadata(content: MetadataContent) {
-    this.storage.metadata = content;
+    this.ownStorage().metadata = content;
   }
 
   truncate(): void {

@@ -50,3 +50,39 @@ describe('loop devices', () => {
     expect(shell.runLine('losetup -a; wc -c < /tmp/f')).toBe(before);
   });
 });
+
+describe('checkpoints from before loop devices', () => {
+  it('restore: files get their storage, the machine its eight detached loop devices', async () => {
+    const { deserialize, serialize } = await import('node:v8');
+    const { restoreLab, snapshotLab } = await import('../replay/lab-snapshot.js');
+    const shell = new LabShell({ ramdiskKb: 1024 });
+    shell.runLine('echo hello > /tmp/x');
+    const decoded = deserialize(snapshotLab(shell)) as { graph: Record<string, unknown> };
+    // Rewrite the graph to the old shape: a LabFile with its own `store` and `metadata`, no loops.
+    const seen = new Set<unknown>();
+    const toOldShape = (v: unknown): void => {
+      if (v === null || typeof v !== 'object' || seen.has(v)) return;
+      seen.add(v);
+      if (v instanceof Map) {
+        for (const [k, x] of v) {
+          toOldShape(k);
+          toOldShape(x);
+        }
+        return;
+      }
+      const record = v as Record<string, unknown>;
+      if (record['\u0000class'] === 'LabFile') {
+        const storage = record.storage as Record<string, unknown>;
+        delete record.storage;
+        record.store = storage.store;
+        record.metadata = storage.metadata;
+      }
+      if (record['\u0000class'] === 'Machine') delete record.loops;
+      for (const k of Object.keys(record)) toOldShape(record[k]);
+    };
+    toOldShape(decoded.graph);
+    const restored = restoreLab(new Uint8Array(serialize(decoded)));
+    expect(restored.runLine('cat /tmp/x')).toBe('hello\n');
+    expect(restored.runLine('losetup -f; losetup /dev/loop7; echo $?')).toBe('/dev/loop0\nlosetup: /dev/loop7: No such device or address\n1\n');
+  });
+});
