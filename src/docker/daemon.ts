@@ -118,19 +118,40 @@ export function startDaemon(ctx: DaemonContext, flags: DaemonFlags): string | nu
 }
 
 function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
+  const built: { pool: string | null } = { pool: null };
+  try {
+    initPoolAndBase(ctx, o, built);
+  } catch (e) {
+    // CreatePool's deferred cleanup: a pool Docker built in this start is deactivated again when
+    // a later step fails (its loop devices, autoclear, go with it).
+    const pool = built.pool === null ? undefined : ctx.machine.device(built.pool);
+    if (e instanceof DriverError && pool !== undefined) ctx.machine.remove(pool);
+    throw e;
+  }
+}
+
+function initPoolAndBase(ctx: DaemonContext, o: DmOptions, built: { pool: string | null }): void {
   const d = ctx.docker;
   if (o.directLvmDevice !== null) setupDirectLvm(ctx, o);
   let poolName = o.directLvmDevice !== null ? 'docker-thinpool' : o.thinPoolDevice;
   if (poolName === null && o.dataDevice !== null && o.metadataDevice !== null) {
     // dm.datadev and dm.metadatadev: Docker builds and owns the pool `<prefix>-pool` on them.
     poolName = `${d.devicePrefix}-pool`;
-    if (ctx.machine.device(poolName) === undefined) createDockerPool(ctx, poolName, o);
+    if (ctx.machine.device(poolName) === undefined) {
+      createDockerPool(ctx, poolName, o);
+      built.pool = poolName;
+    }
   }
   d.loopback = null;
   if (poolName === null) {
     // Loop-lvm: the pool on two sparse files Docker makes itself.
     poolName = `${d.devicePrefix}-pool`;
-    d.loopback = ctx.machine.device(poolName) === undefined ? createLoopbackPool(ctx, poolName, o) : loopbackOfPool(ctx, poolName);
+    if (ctx.machine.device(poolName) === undefined) {
+      d.loopback = createLoopbackPool(ctx, poolName, o);
+      built.pool = poolName;
+    } else {
+      d.loopback = loopbackOfPool(ctx, poolName);
+    }
   }
   const dev = ctx.machine.device(poolName);
   if (dev === undefined) throw new DriverError(`devmapper: Non existing device ${poolName}`);

@@ -117,3 +117,13 @@ describe("loop-lvm's Data Space Available", () => {
     expect(shell.docker.hostDiskBytes).toBe(2 * 1024 ** 3);
   });
 });
+
+describe('a loop-lvm start that fails after the pool was built', () => {
+  it('removes the pool again, so the loop devices detach; the files stay', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    shell.runLine(daemonJson(['dm.loopdatasize=10M', 'dm.loopmetadatasize=1M']));
+    expect(shell.runLine('dockerd; echo $?')).toBe('failed to start daemon: error initializing graphdriver: devmapper: Error creating filesystem: No space left on device\n1\n');
+    expect(shell.runLine('losetup -a; dmsetup ls')).toBe('No devices found\n');
+    expect(shell.fs.get(LOOP_DATA_FILE)!.sizeBytes).toBe(10 * 1024 ** 2);
+  });
+});
