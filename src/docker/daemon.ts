@@ -25,7 +25,7 @@ import {
   writeDevice,
   type DriverContext,
 } from './deviceset.js';
-import { newDockerState, type DockerState } from './docker-state.js';
+import { newDockerState, type DockerState, type LoopbackDevices } from './docker-state.js';
 import { parseGoJson, type JsonValue } from './go-json.js';
 import { parseDmOptions, type DmOptions } from './options.js';
 import { humanSize } from './units.js';
@@ -118,18 +118,40 @@ export function startDaemon(ctx: DaemonContext, flags: DaemonFlags): string | nu
 }
 
 function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
+  const built: { pool: string | null } = { pool: null };
+  try {
+    initPoolAndBase(ctx, o, built);
+  } catch (e) {
+    // CreatePool's deferred cleanup: a pool Docker built in this start is deactivated again when
+    // a later step fails (its loop devices, autoclear, go with it).
+    const pool = built.pool === null ? undefined : ctx.machine.device(built.pool);
+    if (e instanceof DriverError && pool !== undefined) ctx.machine.remove(pool);
+    throw e;
+  }
+}
+
+function initPoolAndBase(ctx: DaemonContext, o: DmOptions, built: { pool: string | null }): void {
   const d = ctx.docker;
   if (o.directLvmDevice !== null) setupDirectLvm(ctx, o);
   let poolName = o.directLvmDevice !== null ? 'docker-thinpool' : o.thinPoolDevice;
   if (poolName === null && o.dataDevice !== null && o.metadataDevice !== null) {
     // dm.datadev and dm.metadatadev: Docker builds and owns the pool `<prefix>-pool` on them.
     poolName = `${d.devicePrefix}-pool`;
-    if (ctx.machine.device(poolName) === undefined) createDockerPool(ctx, poolName, o);
+    if (ctx.machine.device(poolName) === undefined) {
+      createDockerPool(ctx, poolName, o);
+      built.pool = poolName;
+    }
   }
+  d.loopback = null;
   if (poolName === null) {
-    throw new DriverError(
-      'thinlab: loop-lvm (no dm.thinpooldev) needs loop devices, which the lab machine does not have; use direct-lvm (dm.directlvm_device=/dev/ram0), dm.thinpooldev with a pool made by LVM or dmsetup, or dm.datadev=/dev/ram0 with dm.metadatadev=/dev/ram1',
-    );
+    // Loop-lvm: the pool on two sparse files Docker makes itself.
+    poolName = `${d.devicePrefix}-pool`;
+    if (ctx.machine.device(poolName) === undefined) {
+      d.loopback = createLoopbackPool(ctx, poolName, o);
+      built.pool = poolName;
+    } else {
+      d.loopback = loopbackOfPool(ctx, poolName);
+    }
   }
   const dev = ctx.machine.device(poolName);
   if (dev === undefined) throw new DriverError(`devmapper: Non existing device ${poolName}`);
@@ -142,6 +164,14 @@ function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
   // initMetaData: the device files are on disk; a pending transaction is rolled back.
   processPendingTransaction(ctx);
   d.transaction = null;
+  // Step 15 of initDevmapper, before the base image: the loop-lvm warning in the daemon's log.
+  if (d.loopback !== null) {
+    driverLog(
+      ctx,
+      'warning',
+      'devmapper: Usage of loopback devices is strongly discouraged for production use. Please use `--storage-opt dm.thinpooldev` or use `man dockerd` to refer to dm.thinpooldev section.',
+    );
+  }
   try {
     setupBaseImage(ctx, o, status);
   } catch (e) {
@@ -179,13 +209,72 @@ function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: nu
   createBaseDevice(ctx);
 }
 
-/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
 function createDockerPool(ctx: DaemonContext, poolName: string, o: DmOptions): void {
-  const data = ctx.machine.resolve(o.dataDevice!);
-  const meta = ctx.machine.resolve(o.metadataDevice!);
-  if (data === null || meta === null) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
-  const table = `0 ${ctx.machine.sizeSectors(data)} thin-pool ${o.metadataDevice!} ${o.dataDevice!} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
-  if (createDevice(ctx.machine, poolName, table) !== 0) throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  createPoolTable(ctx, poolName, o.dataDevice!, o.metadataDevice!, o, () => undefined);
+}
+
+/** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
+function createPoolTable(ctx: DaemonContext, poolName: string, dataDevice: string, metadataDevice: string, o: DmOptions, onFailure: () => void): void {
+  const data = ctx.machine.resolve(dataDevice);
+  const meta = ctx.machine.resolve(metadataDevice);
+  const table = data === null ? '' : `0 ${ctx.machine.sizeSectors(data)} thin-pool ${metadataDevice} ${dataDevice} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
+  if (data === null || meta === null || createDevice(ctx.machine, poolName, table) !== 0) {
+    onFailure();
+    throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
+  }
+}
+
+/** Docker's loop files: `<root>/devicemapper/data` and `<root>/devicemapper/metadata` (§2.0). */
+export const LOOP_DATA_FILE = '/var/lib/docker/devicemapper/devicemapper/data';
+export const LOOP_METADATA_FILE = '/var/lib/docker/devicemapper/devicemapper/metadata';
+
+/**
+ * ensureImage: a missing file is made sparse at its size; an existing smaller one is grown (which
+ * is how a larger dm.loopdatasize takes effect at a restart); a larger one is kept, with a warning.
+ */
+function ensureImage(ctx: DaemonContext, path: string, sizeBytes: number): void {
+  const existing = ctx.fs.get(path);
+  if (existing !== undefined && existing.sizeBytes > sizeBytes) {
+    driverLog(ctx, 'warning', `devmapper: Can't shrink loopback file ${path}`);
+    return;
+  }
+  if (existing !== undefined && existing.sizeBytes === sizeBytes) return;
+  const f = ctx.fs.openForWrite(path, false);
+  if (typeof f === 'string') throw new DriverError(`devmapper: ${f}`);
+  f.resize(sizeBytes);
+}
+
+/** AttachLoopDevice: the first free loop device, with autoclear, as pkg/loopback does. */
+function attachLoopFile(ctx: DaemonContext, path: string): string {
+  const file = ctx.fs.get(path)!;
+  const loop = ctx.machine.loops.find((l) => l.storage === null) ?? ctx.machine.addLoopDevice();
+  if (ctx.machine.attachLoop(loop, file.storage, path, file.sizeBytes, true) !== 0) throw new DriverError('Error: Loopback mounting failed');
+  return `/dev/${loop.kernelName}`;
+}
+
+/** Loop-lvm pool creation (§2.1 steps 11-12): the sparse files, their loop devices, CreatePool. */
+function createLoopbackPool(ctx: DaemonContext, poolName: string, o: DmOptions): LoopbackDevices {
+  ensureImage(ctx, LOOP_DATA_FILE, o.loopDataSizeBytes);
+  const dataDevice = attachLoopFile(ctx, LOOP_DATA_FILE);
+  ensureImage(ctx, LOOP_METADATA_FILE, o.loopMetadataSizeBytes);
+  const metadataDevice = attachLoopFile(ctx, LOOP_METADATA_FILE);
+  const loopback = { dataDevice, metadataDevice, dataFile: LOOP_DATA_FILE, metadataFile: LOOP_METADATA_FILE };
+  createPoolTable(ctx, poolName, dataDevice, metadataDevice, o, () => {
+    // A pool that could not be built leaves no loop devices behind (their autoclear needs a user).
+    for (const dev of [dataDevice, metadataDevice]) {
+      const loop = ctx.machine.resolve(dev);
+      if (loop?.kind === 'loop') ctx.machine.detachLoop(loop);
+    }
+  });
+  return loopback;
+}
+
+/** loadThinPoolLoopBackInfo: the pool already exists; its table names the loop devices. */
+function loopbackOfPool(ctx: DaemonContext, poolName: string): LoopbackDevices | null {
+  const t = ctx.machine.device(poolName)?.live;
+  if (t?.type !== 'thin-pool' || t.dataDev.kind !== 'loop' || t.metadataDev.kind !== 'loop') return null;
+  if (t.dataDev.backingFile !== LOOP_DATA_FILE || t.metadataDev.backingFile !== LOOP_METADATA_FILE) return null;
+  return { dataDevice: `/dev/${t.dataDev.kernelName}`, metadataDevice: `/dev/${t.metadataDev.kernelName}`, dataFile: LOOP_DATA_FILE, metadataFile: LOOP_METADATA_FILE };
 }
 
 /** setupDirectLVM: pvcreate, vgcreate docker, the data and metadata LVs, lvconvert, the profile. */
@@ -249,18 +338,23 @@ export function stopDaemon(ctx: DaemonContext): void {
 }
 
 /** The devicemapper lines of `docker info` (MOBY-DRV Status), with Docker's formulas. */
-export function infoLines(ctx: DriverContext): string[] {
+export function infoLines(ctx: DaemonContext): string[] {
   const d = ctx.docker;
   const o = d.options!;
   const s = poolStatus(ctx);
   const lines = [` Pool Name: ${d.poolName}`];
   if (s === null) return lines;
+  const loop = d.loopback;
   const blockSectors = Math.floor(s.lengthSectors / s.dataTotal);
   const blockBytes = blockSectors * 512;
   const dataUsed = s.dataUsed * blockBytes;
   const dataTotal = s.dataTotal * blockBytes;
   const metaUsed = s.metaUsed * 4096;
   const metaTotal = s.metaTotal * 4096;
+  // Loop files that are regular files: what is left is also bounded by their filesystem's free
+  // space (statfs Bfree*Bsize), which may be far less than the sparse files promise (moby#23869).
+  const hostFree = loopHostFreeBytes(ctx, metaUsed);
+  const available = (total: number, used: number): number => (hostFree === null ? total - used : Math.min(total - used, hostFree));
   lines.push(
     ` Pool Blocksize: ${humanSize(blockBytes)}`,
     ` Base Device Size: ${humanSize(d.devices['']?.sizeBytes ?? o.baseSizeBytes)}`,
@@ -268,12 +362,13 @@ export function infoLines(ctx: DriverContext): string[] {
     ' Udev Sync Supported: true',
     ...(o.dataDevice !== null && o.thinPoolDevice === null ? [` Data file: ${o.dataDevice}`] : []),
     ...(o.metadataDevice !== null && o.thinPoolDevice === null ? [` Metadata file: ${o.metadataDevice}`] : []),
+    ...(loop !== null ? [` Data file: ${loop.dataDevice}`, ` Metadata file: ${loop.metadataDevice}`, ` Data loop file: ${loop.dataFile}`, ` Metadata loop file: ${loop.metadataFile}`] : []),
     ` Data Space Used: ${humanSize(dataUsed)}`,
     ` Data Space Total: ${humanSize(dataTotal)}`,
-    ` Data Space Available: ${humanSize(dataTotal - dataUsed)}`,
+    ` Data Space Available: ${humanSize(available(dataTotal, dataUsed))}`,
     ` Metadata Space Used: ${humanSize(metaUsed)}`,
     ` Metadata Space Total: ${humanSize(metaTotal)}`,
-    ` Metadata Space Available: ${humanSize(metaTotal - metaUsed)}`,
+    ` Metadata Space Available: ${humanSize(available(metaTotal, metaUsed))}`,
     ` Thin Pool Minimum Free Space: ${humanSize(Math.floor((s.dataTotal * o.minFreeSpacePercent) / 100) * blockBytes)}`,
     ` Deferred Removal Enabled: ${o.deferredRemoval}`,
     ` Deferred Deletion Enabled: ${o.deferredDeletion}`,
@@ -283,14 +378,32 @@ export function infoLines(ctx: DriverContext): string[] {
   return lines;
 }
 
+/**
+ * Free bytes of the filesystem under the loop files, when the lab gave it a size: the data file
+ * occupies the sectors written into it (holes cost nothing), the metadata file the pool's used
+ * metadata blocks (the kernel writes no others).
+ */
+function loopHostFreeBytes(ctx: DaemonContext, metadataUsedBytes: number): number | null {
+  const d = ctx.docker;
+  const size = d.hostDiskBytes ?? null;
+  if (d.loopback === null || size === null) return null;
+  const data = ctx.fs.get(d.loopback.dataFile);
+  const occupied = (data?.storage.store.nonZeroSectors() ?? 0) * 512 + metadataUsedBytes;
+  return Math.max(0, size - occupied);
+}
+
 /** `rm -rf /var/lib/docker`: the driver's files, images and containers are gone; the pool is not touched. */
-export function wipeDockerRoot(docker: DockerState, io: CommandIo): number {
+export function wipeDockerRoot(docker: DockerState, io: CommandIo, fs: LabFileSystem): number {
   if (docker.running) {
     io.err("rm: can't remove '/var/lib/docker/devicemapper/mnt': Device or resource busy\n");
     return 1;
   }
+  // Loop-lvm's sparse files go too (a loop device still attached keeps their sectors, as a deleted
+  // file stays alive while it is open).
+  for (const path of fs.list('/var/lib/docker/')) fs.remove(path);
   const fresh = newDockerState();
-  const keep = { log: docker.log, counter: docker.counter };
+  // The log, and the size of the disk the files were on, are not in /var/lib/docker.
+  const keep = { log: docker.log, counter: docker.counter, hostDiskBytes: docker.hostDiskBytes };
   Object.assign(docker, fresh, keep);
   return 0;
 }

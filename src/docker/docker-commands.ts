@@ -150,6 +150,13 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.held[c.name] = name;
     return 0;
   }
+  if (kind === 'host-disk' && what !== undefined) {
+    // The filesystem that holds /var/lib/docker (the loop files' filesystem): its size in all.
+    const bytes = ramInBytes(what);
+    if (typeof bytes === 'string') throw new CliError(`thinlab: docker-fault host-disk: ${bytes}`);
+    ctx.docker.hostDiskBytes = bytes;
+    return 0;
+  }
   if (kind === 'release' && what !== undefined) {
     // By container name, even after the container is gone: the leaked mount outlives it.
     const name = ctx.docker.held[what] ?? ctx.docker.held[findContainer(ctx.docker, what)?.name ?? ''];
@@ -159,7 +166,7 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     delete ctx.docker.held[what];
     return 0;
   }
-  io.err('usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n');
+  io.err('usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm\'s Data Space Available)\n');
   return 2;
 }
 
@@ -268,6 +275,10 @@ function info(ctx: DaemonContext, io: CommandIo): number {
     ' Logging Driver: json-file\n Cgroup Driver: systemd\n Kernel Version: 6.1.0\n Docker Root Dir: /var/lib/docker\n';
   io.out(out);
   io.err('WARNING: The devicemapper storage-driver is deprecated, and will be removed in a future release.\n');
+  // fillDriverWarnings: a `Data loop file` line in the driver status brings its own warning.
+  if (d.loopback !== null) {
+    io.err('WARNING: devicemapper: usage of loopback devices is strongly discouraged for production use.\n         Use `--storage-opt dm.thinpooldev` to specify a custom block storage device.\n');
+  }
   return 0;
 }
 

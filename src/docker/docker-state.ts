@@ -57,6 +57,13 @@ export interface Container {
   readonly createdSeq: number;
 }
 
+export interface LoopbackDevices {
+  readonly dataDevice: string;
+  readonly metadataDevice: string;
+  readonly dataFile: string;
+  readonly metadataFile: string;
+}
+
 export interface DockerState {
   /** The daemon's configuration as last started: daemon.json plus flags. */
   running: boolean;
@@ -72,6 +79,13 @@ export interface DockerState {
   transaction: TransactionFile | null;
   /** setup-config.json of direct-lvm. */
   directLvmConfig: string | null;
+  /**
+   * Daemon memory in loop-lvm: the loop devices under the pool Docker built on its two sparse
+   * files (`DataDevicePath` and the loop file paths `docker info` prints); null otherwise.
+   */
+  loopback: LoopbackDevices | null;
+  /** Lab setting `docker-fault host-disk SIZE`: the size of the filesystem under /var/lib/docker; null is unbounded. */
+  hostDiskBytes: number | null;
   /** Daemon memory: the pool's transaction id as the driver last set it. */
   transactionId: number;
   /** Daemon memory: device mount counts (Driver.Get / Put). */
@@ -110,6 +124,8 @@ export function newDockerState(): DockerState {
     baseUuid: '',
     transaction: null,
     directLvmConfig: null,
+    loopback: null,
+    hostDiskBytes: null,
     transactionId: 0,
     mounts: {},
     deferredRemovals: [],

@@ -38,7 +38,7 @@ function parseIoFault(args: readonly string[]): IoFaultRequest | string {
 }
 
 function devName(dev: BlockDev): string {
-  return dev.kind === 'ram' ? `/dev/${dev.kernelName}` : `/dev/mapper/${dev.name}`;
+  return dev.kind === 'dm' ? `/dev/mapper/${dev.name}` : `/dev/${dev.kernelName}`;
 }
 
 function runIoFault(ctx: ShellContext, req: IoFaultRequest, io: CommandIo): number {

@@ -39,6 +39,10 @@ import {
 
 export const DM_MAJOR = 254;
 export const RAM_MAJOR = 1;
+/** The loop driver's block major (Documentation/admin-guide/devices.txt). */
+export const LOOP_MAJOR = 7;
+/** /dev/loop0 ... /dev/loop7 exist at boot (max_loop's default), as in the oracle VM. */
+export const BOOT_LOOP_DEVICES = 8;
 /** EWOULDBLOCK stands for "this I/O would wait forever" (a suspended device, a hung queue). */
 export const LAB_WOULD_BLOCK = 11;
 
@@ -51,6 +55,22 @@ export type MetadataContent =
   | { readonly kind: 'none' }
   | { readonly kind: 'image'; readonly image: MetadataImage }
   | { readonly kind: 'bytes' };
+
+/**
+ * How many times each storage's sectors were written, for caches of a file's whole contents (a
+ * loop device writes a file's sectors without going through the file). Kept outside the objects
+ * so that it is no part of the lab's state: a read that lays metadata out must not change the
+ * state hash.
+ */
+const storageWrites = new WeakMap<object, number>();
+
+export function storageWriteCount(storage: Storage): number {
+  return storageWrites.get(storage) ?? 0;
+}
+
+function countWrite(storage: Storage): void {
+  storageWrites.set(storage, storageWriteCount(storage) + 1);
+}
 
 /** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
 export class Storage {
@@ -65,6 +85,8 @@ export class Storage {
    * metadata device lays the image out as real on-disk bytes first.
    */
   materializedFrom: { readonly source: object; readonly version: number } | null = null;
+  /** A loop device was attached to this storage (a lab file's): its bytes may lag its image. */
+  loopBacked = false;
   /**
    * Where on the disk the metadata device starts: 0 for a whole disk, the offset of the linear
    * volume otherwise (an LVM `_tmeta` volume sits after other volumes on its physical volume).
@@ -99,6 +121,27 @@ export interface RamDisk {
   /** A writeback error the page cache holds until the next fsync reports it (errseq). */
   writebackErrno: number;
   /** Lab faults on this disk (`fault io`, `fault slow-commit`). */
+  faults: DeviceFaults;
+}
+
+/**
+ * A loop device: a lab file's sectors seen as a block device. Detached, it has no storage and a
+ * size of 0 (reads of it return nothing, as the kernel's do). Its size is fixed when it is attached;
+ * growing the file later does not change it. It can discard: on tmpfs a discard punches a hole.
+ */
+export interface LoopDevice {
+  readonly kind: 'loop';
+  readonly kernelName: string;
+  readonly minor: number;
+  /** The backing file's storage, shared with the lab file; null when detached. */
+  storage: Storage | null;
+  /** The backing file's path as `losetup -a` prints it; null when detached. */
+  backingFile: string | null;
+  sizeSectors: number;
+  /** `losetup -d` while the device was open: it detaches when its last user closes it. */
+  autoclear: boolean;
+  openCount: number;
+  writebackErrno: number;
   faults: DeviceFaults;
 }
 
@@ -182,7 +225,16 @@ export interface DmDevice {
   faults: DeviceFaults;
 }
 
-export type BlockDev = RamDisk | DmDevice;
+export type BlockDev = RamDisk | LoopDevice | DmDevice;
+
+/** A block device whose sectors are a store of their own (a RAM disk, an attached loop device). */
+type StoredDev = RamDisk | (LoopDevice & { storage: Storage });
+
+function storedDev(dev: BlockDev): StoredDev | null {
+  if (dev.kind === 'ram') return dev;
+  if (dev.kind === 'loop') return dev.storage === null ? null : (dev as StoredDev);
+  return null;
+}
 
 /** A ticket for I/O that finished at once. */
 function done(errno: number): IoTicket {
@@ -233,7 +285,7 @@ function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): Met
 }
 
 export function devNumber(dev: BlockDev): string {
-  return dev.kind === 'ram' ? `${RAM_MAJOR}:${dev.minor}` : `${DM_MAJOR}:${dev.minor}`;
+  return `${dev.kind === 'ram' ? RAM_MAJOR : dev.kind === 'loop' ? LOOP_MAJOR : DM_MAJOR}:${dev.minor}`;
 }
 
 export interface MachineConfig {
@@ -249,6 +301,8 @@ type Built = { readonly ok: true; readonly value: Target } | ({ readonly ok: fal
 export class Machine {
   readonly dictionary = new SectorDictionary();
   readonly ramdisks: RamDisk[] = [];
+  /** Loop devices by minor: /dev/loop0 ... /dev/loop7 from boot, more as `losetup -f` asks. */
+  loops: LoopDevice[] = [];
   private readonly devices = new Map<string, DmDevice>();
   /** Where each live pool's metadata persists (the RAM disk under its metadata device). */
   private readonly pools = new Map<Storage, ThinPool>();
@@ -276,6 +330,55 @@ export class Machine {
     sizesKb.forEach((kb, i) => {
       this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0, faults: noFaults() });
     });
+    for (let i = 0; i < BOOT_LOOP_DEVICES; i++) this.addLoopDevice();
+  }
+
+  /** LOOP_CTL_ADD: a new detached loop device with the next minor. */
+  addLoopDevice(): LoopDevice {
+    const minor = this.loops.length;
+    const loop: LoopDevice = { kind: 'loop', kernelName: `loop${minor}`, minor, storage: null, backingFile: null, sizeSectors: 0, autoclear: false, openCount: 0, writebackErrno: 0, faults: noFaults() };
+    this.loops.push(loop);
+    return loop;
+  }
+
+  /**
+   * LOOP_SET_FD: EBUSY when the device already has a file. The size is the file's whole sectors.
+   * `autoclear` (LO_FLAGS_AUTOCLEAR, as Docker attaches its loop files) detaches the device when
+   * its last user closes it.
+   */
+  attachLoop(loop: LoopDevice, storage: Storage, backingFile: string, sizeBytes: number, autoclear = false): number {
+    if (loop.storage !== null) return Errno.EBUSY;
+    this.dmOperations++;
+    loop.autoclear = autoclear;
+    loop.storage = storage;
+    storage.loopBacked = true;
+    loop.backingFile = backingFile;
+    loop.sizeSectors = Math.floor(sizeBytes / 512);
+    // The kernel announces the new size; on 6.1 a device added by LOOP_CTL_GET_FREE (loop8 and up)
+    // printed no such line when it was first attached (fixtures/kernel/85).
+    if (loop.sizeSectors !== 0 && loop.minor < BOOT_LOOP_DEVICES) {
+      this.kernelLog.push({ timeMs: this.clockMs, text: `${loop.kernelName}: detected capacity change from 0 to ${loop.sizeSectors}` });
+    }
+    return 0;
+  }
+
+  /**
+   * LOOP_CLR_FD: ENXIO when nothing is attached. A device still open (under a dm table) succeeds
+   * too, but the kernel only marks it autoclear: it keeps working, `losetup -a` still lists it,
+   * and it detaches when its last user closes it (fixtures/kernel/86).
+   */
+  detachLoop(loop: LoopDevice): number {
+    if (loop.storage === null) return Errno.ENXIO;
+    if (loop.openCount > 0) {
+      loop.autoclear = true;
+      return 0;
+    }
+    this.dmOperations++;
+    loop.autoclear = false;
+    loop.storage = null;
+    loop.backingFile = null;
+    loop.sizeSectors = 0;
+    return 0;
   }
 
   // ------------------------------------------------------------------ time and log
@@ -341,6 +444,8 @@ export class Machine {
   resolve(path: string): BlockDev | null {
     let m = /^\/dev\/ram([0-9]+)$/.exec(path);
     if (m) return this.ramdisks[Number(m[1])] ?? null;
+    m = /^\/dev\/loop([0-9]+)$/.exec(path);
+    if (m) return this.loops[Number(m[1])] ?? null;
     m = /^\/dev\/mapper\/(.+)$/.exec(path);
     if (m) return this.devices.get(m[1]!) ?? null;
     m = /^\/dev\/dm-([0-9]+)$/.exec(path);
@@ -350,6 +455,7 @@ export class Machine {
       const major = Number(m[1]);
       const minor = Number(m[2]);
       if (major === RAM_MAJOR) return this.ramdisks[minor] ?? null;
+      if (major === LOOP_MAJOR) return this.loops[minor] ?? null;
       if (major === DM_MAJOR) return this.deviceByMinor(minor);
     }
     return null;
@@ -371,6 +477,7 @@ export class Machine {
 
   sizeSectors(dev: BlockDev): number {
     if (dev.kind === 'ram') return dev.storage.store.sizeSectors;
+    if (dev.kind === 'loop') return dev.sizeSectors;
     return dev.live?.lengthSectors ?? 0;
   }
 
@@ -799,6 +906,12 @@ export class Machine {
       default:
         break;
     }
+    // A loop device whose detach waited for its last user goes now (after the pool's last commit).
+    const closed: BlockDev[] = [...this.targetDevices(target)];
+    if (target.type === 'linear') closed.push(...linearPieces(target, 0, target.lengthSectors).map((p) => p.dev));
+    if (target.type === 'thin-pool') closed.push(target.metadataDev, target.dataDev);
+    if (target.type === 'thin' && target.origin) closed.push(target.origin);
+    for (const dev of closed) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
   }
 
   private dropPoolRef(pool: ThinPool): void {
@@ -1040,6 +1153,12 @@ export class Machine {
       this.materialize(dev.storage);
       return ok(dev.storage.store.read(start, count));
     }
+    if (dev.kind === 'loop') {
+      const stored = storedDev(dev);
+      if (stored === null || start + count > stored.storage.store.sizeSectors) return fail(Errno.EIO);
+      this.materialize(stored.storage);
+      return ok(stored.storage.store.read(start, count));
+    }
     if (dev.suspended) return fail(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return fail(Errno.ENXIO);
@@ -1087,6 +1206,12 @@ export class Machine {
       this.writeStorage(dev.storage, start, tokens);
       return done(0);
     }
+    if (dev.kind === 'loop') {
+      const stored = storedDev(dev);
+      if (stored === null || start + tokens.length > Math.min(dev.sizeSectors, stored.storage.store.sizeSectors)) return done(Errno.EIO);
+      this.writeStorage(stored.storage, start, tokens);
+      return done(0);
+    }
     if (dev.suspended) return done(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return done(Errno.ENXIO);
@@ -1131,6 +1256,14 @@ export class Machine {
   /** BLKDISCARD. EOPNOTSUPP where the device cannot discard (brd on 6.1, ignore_discard). */
   discardSectors(dev: BlockDev, start: number, count: number): number {
     if (dev.kind === 'ram') return Errno.EOPNOTSUPP;
+    if (dev.kind === 'loop') {
+      const stored = storedDev(dev);
+      if (stored === null || start + count > dev.sizeSectors) return Errno.EIO;
+      // A discard on a loop device punches a hole in its file: the range reads as zeros again
+      // and costs the file's filesystem nothing (what re-sparsifies Docker's loop files).
+      this.writeStorage(stored.storage, start, new Uint32Array(count).fill(ZERO_TOKEN));
+      return 0;
+    }
     if (dev.suspended) return LAB_WOULD_BLOCK;
     const t = dev.live;
     if (t === null) return Errno.ENXIO;
@@ -1162,6 +1295,7 @@ export class Machine {
   /** Whether the device advertises discard (blkdiscard checks this first). */
   supportsDiscard(dev: BlockDev): boolean {
     if (dev.kind === 'ram') return false;
+    if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;
     switch (t.type) {
@@ -1200,11 +1334,16 @@ export class Machine {
     this.poolTargets.clear();
     this.devices.clear();
     for (const r of this.ramdisks) r.openCount = 0;
+    // Loop devices do not survive a reboot either; their files do.
+    for (const l of this.loops) {
+      l.openCount = 0;
+      this.detachLoop(l);
+    }
   }
 
   /** The storage at the bottom of a stack of linear devices (where metadata lives), if any. */
   storageUnder(dev: BlockDev): Storage | null {
-    if (dev.kind === 'ram') return dev.storage;
+    if (dev.kind !== 'dm') return dev.storage;
     const t = dev.live ?? dev.inactive;
     if (t?.type === 'linear' || t?.type === 'flakey') return this.storageUnder(t.dev);
     if (t?.type === 'delay') return this.storageUnder(t.write);
@@ -1213,7 +1352,7 @@ export class Machine {
 
   /** Sectors from the start of the disk at the bottom of a stack of linear devices to this device's start. */
   offsetUnder(dev: BlockDev): number {
-    if (dev.kind === 'ram') return 0;
+    if (dev.kind !== 'dm') return 0;
     const t = dev.live ?? dev.inactive;
     if (t?.type === 'linear') return t.offsetSectors + this.offsetUnder(t.dev);
     return 0;
@@ -1230,6 +1369,7 @@ export class Machine {
       storage.store.write(start, tokens);
       storage.metadata = metadata;
       storage.materializedFrom = null;
+      countWrite(storage);
       return;
     }
     if (storage.livePool !== null) {
@@ -1252,6 +1392,15 @@ export class Machine {
     }
     storage.store.write(start, tokens);
     storage.materializedFrom = null;
+    countWrite(storage);
+  }
+
+  /**
+   * Lays a lab file's image out as bytes before someone reads the file: a file under a loop device
+   * holds the metadata a pool on it wrote as an image, like a RAM disk does.
+   */
+  materializeFile(storage: Storage): void {
+    if (storage.loopBacked) this.materialize(storage);
   }
 
   /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
@@ -1273,6 +1422,7 @@ export class Machine {
     const bytes = writeMetadataImage(image, blocks);
     storage.store.write(at, this.dictionary.tokensOf(bytes));
     storage.materializedFrom = { source, version };
+    countWrite(storage);
   }
 
   /**
@@ -1348,6 +1498,7 @@ export class Machine {
   deviceWorks(dev: BlockDev, op: 'read' | 'write' = 'write'): boolean {
     if (ioHitsErrorRange(dev.faults, 0, 8, op)) return false;
     if (dev.kind === 'ram') return true;
+    if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;
     switch (t.type) {
@@ -1427,6 +1578,11 @@ export class Machine {
     this.traceOperations = false;
     // Checkpoints written before lab faults existed carry no fault fields: they had none.
     for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
+    // Checkpoints written before loop devices existed had the boot devices, all detached.
+    if (this.loops === undefined) {
+      this.loops = [];
+      for (let i = 0; i < BOOT_LOOP_DEVICES; i++) this.addLoopDevice();
+    }
     this.ioDelayOwedMs ??= 0;
     for (const [pool, dev] of this.poolTargets) {
       const t = dev.live?.type === 'thin-pool' && dev.live.pool === pool ? dev.live : dev.inactive;

@@ -218,6 +218,24 @@ export class SectorStore {
     this.write(dstStart, tokens);
   }
 
+  /**
+   * Sectors holding anything but zeros: what a sparse file over this store occupies on its
+   * filesystem, in the lab's approximation (a hole and a written zero sector look the same).
+   */
+  nonZeroSectors(): number {
+    let n = 0;
+    for (let chunk = 0; chunk < this.chunkTokens.length; chunk++) {
+      const t = this.chunkTokens[chunk]!;
+      if (t === ZERO_TOKEN) continue;
+      if (t !== MIXED) {
+        n += Math.min(CHUNK_SECTORS, this.sizeSectors - chunk * CHUNK_SECTORS);
+        continue;
+      }
+      for (const sector of this.mixedChunks.get(chunk)!) if (sector !== ZERO_TOKEN) n++;
+    }
+    return n;
+  }
+
   /** Sectors in use by interned data, for memory accounting in the bench. */
   get mixedChunkCount(): number {
     return this.mixedChunks.size;

@@ -33,7 +33,7 @@ const REGISTRY: ReadonlyMap<string, ClassEntry> = new Map<string, ClassEntry>([
   ['IoTicket', { prototype: IoTicket.prototype }],
   ['LabShell', { prototype: LabShell.prototype }],
   ['LabFileSystem', { prototype: LabFileSystem.prototype }],
-  ['LabFile', { prototype: LabFile.prototype, skip: ['wholeCache'] }],
+  ['LabFile', { prototype: LabFile.prototype, skip: ['wholeCache', 'wholeCacheWrites'] }],
 ]);
 
 export class SnapshotError extends Error {

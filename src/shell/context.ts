@@ -31,6 +31,9 @@ export type PathTarget =
 /** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
 const THIN_DISCARD_MAX_BYTES = 17179869184;
 
+const LOOP_DISCARD_GRANULARITY_BYTES = 4096;
+const LOOP_DISCARD_MAX_BYTES = 4294966784;
+
 /** /proc/uptime: seconds since boot, and idle seconds (the lab's one CPU is as good as always idle). */
 function uptimeText(machine: Machine): string {
   const secs = (machine.nowMs / 1000).toFixed(2);
@@ -41,6 +44,12 @@ function uptimeText(machine: Machine): string {
 function sysBlockText(machine: Machine, kernelName: string, attribute: string): string | null {
   const dev = machine.resolve(`/dev/${kernelName}`);
   if (dev === null) return null;
+  if (dev.kind === 'loop') {
+    // A loop device over a tmpfs file discards by punching holes, a page at a time (fixtures/kernel/85).
+    if (attribute === 'discard_granularity') return `${LOOP_DISCARD_GRANULARITY_BYTES}\n`;
+    if (attribute === 'discard_max_bytes') return `${LOOP_DISCARD_MAX_BYTES}\n`;
+    return null;
+  }
   const t = dev.kind === 'dm' ? dev.live : null;
   const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
   if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;

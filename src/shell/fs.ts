@@ -4,23 +4,52 @@
  * a few sectors keep sector tokens (so a 64 MiB metadata image costs kilobytes), and a file that
  * was copied from a metadata device carries the dm-thin metadata it holds.
  */
-import type { MetadataContent } from '../model/machine.js';
+import { Storage, storageWriteCount, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, SectorDictionary, SectorStore } from '../model/sectors.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
 export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
 export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_space_timeout';
 
-/** A regular file: bytes (small text) or sector tokens (images), plus metadata it carries. */
+/**
+ * A regular file: bytes (small text) or sector tokens (images), plus metadata it carries. Its
+ * sectors are a `Storage`, the same kind of object a RAM disk has, so that a loop device attached
+ * to the file reads and writes these very sectors (and a pool on it keeps its metadata here).
+ */
 export class LabFile {
-  private store: SectorStore;
+  readonly storage: Storage;
   sizeBytes = 0;
-  metadata: MetadataContent = { kind: 'none' };
   /** Bytes after the last whole sector. */
   private tail = new Uint8Array(0);
 
   constructor(private readonly dictionary: SectorDictionary) {
-    this.store = new SectorStore(0);
+    this.storage = new Storage(0);
+  }
+
+  private get store(): SectorStore {
+    return this.storage.store;
+  }
+
+  private set store(store: SectorStore) {
+    this.ownStorage().store = store;
+  }
+
+  /**
+   * The storage, made here when a checkpoint from before files had one is being restored: those
+   * carry `store` and `metadata` as own fields, which the decoder assigns through these setters.
+   */
+  private ownStorage(): Storage {
+    (this as { storage: Storage | undefined }).storage ??= new Storage(0);
+    return this.storage;
+  }
+
+  /** The dm-thin metadata the file holds: a live pool's, when a pool on a loop device uses it. */
+  get metadata(): MetadataContent {
+    return this.storage.currentMetadata();
+  }
+
+  set metadata(content: MetadataContent) {
+    this.ownStorage().metadata = content;
   }
 
   truncate(): void {
@@ -29,6 +58,25 @@ export class LabFile {
     this.tail = new Uint8Array(0);
     this.sizeBytes = 0;
     this.metadata = { kind: 'none' };
+  }
+
+  /**
+   * `truncate -s`: the file gets exactly this size. Growing adds a hole (sectors that read as zeros
+   * and cost nothing), shrinking drops what was beyond the new end.
+   */
+  resize(sizeBytes: number): void {
+    this.wholeCache = null;
+    if (sizeBytes % SECTOR_BYTES === 0 && this.tail.length === 0) {
+      const sectors = sizeBytes / SECTOR_BYTES;
+      if (sectors !== this.store.sizeSectors) this.store = this.store.cloneResized(sectors);
+      this.sizeBytes = sizeBytes;
+      return;
+    }
+    // A size that is not whole sectors, or a file with a partial last sector: small files in
+    // practice, rebuilt from their bytes.
+    const bytes = new Uint8Array(sizeBytes);
+    bytes.set(this.readBytes(0, Math.min(this.sizeBytes, sizeBytes)));
+    this.setContent(bytes);
   }
 
   /**
@@ -51,9 +99,15 @@ export class LabFile {
    */
   readWholeShared(): Uint8Array {
     if (this.sizeBytes === 0) return new Uint8Array(0);
+    // A loop device writes the sectors without going through this object.
+    if (this.wholeCacheWrites !== storageWriteCount(this.storage)) this.wholeCache = null;
     this.wholeCache ??= this.readUncached(0, this.sizeBytes);
+    this.wholeCacheWrites = storageWriteCount(this.storage);
     return this.wholeCache;
   }
+
+  /** The storage's write count when the cache was filled. */
+  private wholeCacheWrites = 0;
 
   private readUncached(offset: number, end: number): Uint8Array {
     const firstSector = Math.floor(offset / SECTOR_BYTES);

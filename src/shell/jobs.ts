@@ -71,7 +71,7 @@ export class Scheduler {
       case 'sleep':
         return this.machine.nowMs >= wait.untilMs;
       case 'resume':
-        return wait.dev.kind === 'ram' || !wait.dev.suspended;
+        return wait.dev.kind !== 'dm' || !wait.dev.suspended;
       case 'jobs':
         return wait.pids.every((pid) => this.statusOf(pid) !== null);
       default:

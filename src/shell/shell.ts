@@ -16,6 +16,7 @@ import type { FileProbe } from './builtins.js';
 import { initialState, Interpreter, type Host, type RootState } from './interp.js';
 import type { Sink } from './io.js';
 import { KNOWN_ELSEWHERE } from './known-commands.js';
+import { losetupCommand, truncateCommand } from './loop-commands.js';
 import { Parser, type TopLevelResult } from './parse.js';
 import { cut, grep, head, latin1Bytes, md5sum, od, sed, sort, tail, tr, wc, type ReadFile, type ToolResult } from './text-tools.js';
 import type { Steps } from './wait.js';
@@ -26,7 +27,7 @@ import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
 import { runMonitor } from '../lvm/monitor.js';
 import { dockerCommand } from '../docker/docker-commands.js';
 import { newDockerState, type DockerState } from '../docker/docker-state.js';
-import { runDeletionWorker } from '../docker/deviceset.js';
+import { forgetDaemonMemory, runDeletionWorker } from '../docker/deviceset.js';
 import { wipeDockerRoot } from '../docker/daemon.js';
 import { explain } from '../docker/provenance.js';
 import { containerdCommand } from '../containerd/containerd-commands.js';
@@ -48,7 +49,7 @@ const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run'
 
 export const SUPPORTED_COMMANDS = [
   'dmsetup', 'dd', 'blkdiscard', 'sync', 'sleep', 'dmesg', 'cat', 'md5sum', 'od', 'head', 'tail',
-  'grep', 'sed', 'wc', 'tr', 'cut', 'sort', 'seq', 'rm', 'crash', 'fault',
+  'grep', 'sed', 'wc', 'tr', 'cut', 'sort', 'seq', 'rm', 'crash', 'fault', 'losetup', 'truncate',
   'pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs', 'journalctl',
   'docker', 'dockerd', 'systemctl', 'docker-fault', 'thinlab', 'ctr', 'nerdctl', 'containerd-devices', 'containerd-fault',
 ] as const;
@@ -378,10 +379,16 @@ export class LabShell implements Host {
       case 'rm':
         for (const p of args.filter((a) => !a.startsWith('-'))) this.fs.remove(p);
         // Docker's files live in the lab's Docker state: wiping /var/lib/docker wipes them.
-        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io);
+        if (args.some((a) => /^\/var\/lib\/docker(\/|\/\*)?$/.test(a))) return wipeDockerRoot(this.docker, io, this.fs);
         return 0;
+      case 'losetup':
+        return losetupCommand(this.ctx, args, io);
+      case 'truncate':
+        return truncateCommand(this.ctx, args, io);
       case 'crash':
         this.machine.crash();
+        // The daemon dies with the machine: a start after the power loss runs its recovery.
+        forgetDaemonMemory(this.docker);
         return 0;
       case 'fault':
         return faultCommand(this.ctx, args, io);

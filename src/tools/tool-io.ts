@@ -39,6 +39,7 @@ export function readInputBytes(ctx: ShellContext, path: string, exclusive = true
   if (exclusive && isHeld(target)) return { ok: false, why: 'busy' };
   switch (target.kind) {
     case 'file':
+      ctx.machine.materializeFile(target.file.storage);
       // Shared with the file's cache: no tool modifies its input (clearing needs_check copies block 0).
       return { ok: true, bytes: target.file.readWholeShared(), isBlock: false };
     case 'block': {
