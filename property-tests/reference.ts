@@ -73,6 +73,8 @@ export class ReferencePool {
   remappedSinceCommit = false;
   readonly cow: CowEvents = { firstWriteSharedFromOrigin: 0, firstWriteSharedFromSnapshot: 0, discardShared: 0, snapshotOfSnapshot: 0, crashAfterRemap: 0 };
   private readonly content = new Map<number, Int32Array>();
+  /** The same sectors as bytes (a view, no copy), for comparing a whole block at once. */
+  private readonly contentBytes = new Map<number, Uint8Array>();
   private nextBlock = 0;
   private committed: RefCommitted;
 
@@ -118,6 +120,12 @@ export class ReferencePool {
   expectedBlock(id: number, vb: number): Int32Array | null {
     const m = this.thins.get(id)?.mappings.get(vb);
     return m === undefined ? null : this.content.get(m.block)!;
+  }
+
+  /** `expectedBlock` as the bytes of its 32-bit sector values (ANY is -1, 0xffffffff). */
+  expectedBlockBytes(id: number, vb: number): Uint8Array | null {
+    const m = this.thins.get(id)?.mappings.get(vb);
+    return m === undefined ? null : this.contentBytes.get(m.block)!;
   }
 
   /** The abstract block a thin maps at a virtual block, or -1. */
@@ -277,6 +285,7 @@ export class ReferencePool {
     else data = new Int32Array(bs).fill(this.zeroNewBlocks ? ZERO : ANY);
     data.fill(token, offset, offset + count);
     this.content.set(block, data);
+    this.contentBytes.set(block, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (shared) {
       if (this.snapshots.has(id)) this.cow.firstWriteSharedFromSnapshot++;
       else this.cow.firstWriteSharedFromOrigin++;

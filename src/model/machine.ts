@@ -1295,6 +1295,7 @@ export class Machine {
       },
       kernelName: dataDev.kernelName,
       read: (start, count) => this.dataRead(dataDev, start, count),
+      readInto: (start, count, out, outOffset) => this.dataReadInto(dataDev, start, count, out, outOffset),
       write: (start, tokens, offset, count) =>
         this.dataWrite(dataDev, start, offset === 0 && count === tokens.length ? tokens : tokens.subarray(offset, offset + count)),
       fill: (start, count, token) => this.dataWrite(dataDev, start, new Uint32Array(count).fill(token)),
@@ -1312,6 +1313,25 @@ export class Machine {
   private dataRead(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
     if (start + count > this.sizeSectors(dev)) return fail(Errno.EIO);
     return this.readSectors(dev, start, count);
+  }
+
+  /**
+   * `dataRead` into a caller's array. A pool straight on a RAM disk, the common case, reads the
+   * store in place (the same checks as readSectors: error ranges first); any other device goes
+   * through readSectors.
+   */
+  private dataReadInto(dev: BlockDev, start: number, count: number, out: Uint32Array, outOffset: number): number {
+    if (dev.kind === 'ram') {
+      if (start + count > dev.storage.store.sizeSectors) return Errno.EIO;
+      if (ioHitsErrorRange(dev.faults, start, count, 'read')) return Errno.EIO;
+      this.materialize(dev.storage);
+      dev.storage.store.readInto(start, count, out, outOffset);
+      return 0;
+    }
+    const r = this.dataRead(dev, start, count);
+    if (!r.ok) return r.errno;
+    out.set(r.value, outOffset);
+    return 0;
   }
 
   private dataWrite(dev: BlockDev, start: number, tokens: Uint32Array): Result<undefined> {
