@@ -97,6 +97,59 @@ function describeToken(t: number): string {
 }
 
 /**
+ * A map from small non-negative integers (block numbers) to numbers, reused across checks: the
+ * checks run after every command, and a Map or an array per check was most of what they
+ * allocated. `clear` is O(1): an entry counts only when its stamp is the current one.
+ */
+class BlockScratch {
+  private values = new Int32Array(256);
+  private stamps = new Uint32Array(256);
+  private stamp = 1;
+  /** Keys too large for the arrays (only a broken model maps such blocks): a plain Map. */
+  private readonly far = new Map<number, number>();
+
+  clear(): void {
+    this.stamp++;
+    if (this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    if (this.far.size > 0) this.far.clear();
+  }
+
+  /** The value at `key`, or `missing` when nothing was set since the last clear. */
+  get(key: number, missing: number): number {
+    if (key >= FAR_KEYS) return this.far.get(key) ?? missing;
+    return key < this.stamps.length && this.stamps[key] === this.stamp ? this.values[key]! : missing;
+  }
+
+  set(key: number, value: number): void {
+    if (key >= FAR_KEYS) {
+      this.far.set(key, value);
+      return;
+    }
+    if (key >= this.stamps.length) this.grow(key + 1);
+    this.values[key] = value;
+    this.stamps[key] = this.stamp;
+  }
+
+  private grow(size: number): void {
+    const n = Math.max(size, this.stamps.length * 2);
+    const values = new Int32Array(n);
+    const stamps = new Uint32Array(n);
+    values.set(this.values);
+    stamps.set(this.stamps);
+    this.values = values;
+    this.stamps = stamps;
+  }
+}
+
+const FAR_KEYS = 1 << 20;
+const modelToRef = new BlockScratch();
+const refToModel = new BlockScratch();
+const mappingCounts = new BlockScratch();
+
+/**
  * (1) The sharing structure: the model's data blocks and the reference's abstract blocks
  * correspond one to one, so two thins share a block in the model exactly when they should.
  */
@@ -106,8 +159,8 @@ export function checkSharing(
   invariant: number,
   what: string,
 ): void {
-  const modelToRef = new Map<number, number>();
-  const refToModel = new Map<number, number>();
+  modelToRef.clear();
+  refToModel.clear();
   for (const [id, refThin] of refThins) {
     const dev = devices.get(id);
     if (dev === undefined) throw new Violation(invariant, `${what}: thin ${id} is missing`, { kind: 'invariants' });
@@ -116,9 +169,9 @@ export function checkSharing(
       counted++;
       const m = refThin.mappings.get(vb);
       if (m === undefined) throw new Violation(invariant, `${what}: thin ${id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
-      const seen = modelToRef.get(dataBlock);
-      const back = refToModel.get(m.block);
-      if ((seen !== undefined && seen !== m.block) || (back !== undefined && back !== dataBlock)) {
+      const seen = modelToRef.get(dataBlock, -1);
+      const back = refToModel.get(m.block, -1);
+      if ((seen !== -1 && seen !== m.block) || (back !== -1 && back !== dataBlock)) {
         throw new Violation(invariant, `${what}: thin ${id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
       }
       modelToRef.set(dataBlock, m.block);
@@ -138,14 +191,15 @@ export function checkSharing(
 export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
   const sm = md.spaceMap;
   const nr = sm.nrBlocksUncommitted;
-  const counts = new Uint32Array(nr);
+  const counts = mappingCounts;
+  counts.clear();
   for (const dev of md.devices.values()) {
     let mapped = 0;
     dev.table.forEach((vb, dataBlock) => {
       mapped++;
       if (dataBlock >= nr) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nr} blocks)`, { kind: 'invariants' });
       if (sm.refcount(dataBlock) === 0) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
-      counts[dataBlock]!++;
+      counts.set(dataBlock, counts.get(dataBlock, 0) + 1);
     });
     if (!dev.abortedWithChanges && mapped !== dev.details.mappedBlocks) {
       throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${mapped} mappings counted`, { kind: 'invariants' });
@@ -154,7 +208,8 @@ export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
   let referenced = 0;
   for (let b = 0; b < nr; b++) {
     const rc = sm.refcount(b);
-    if (rc !== counts[b]) throw new Violation(2, `data block ${b}: refcount ${rc}, ${counts[b]} mappings point at it`, { kind: 'invariants' });
+    const pointing = counts.get(b, 0);
+    if (rc !== pointing) throw new Violation(2, `data block ${b}: refcount ${rc}, ${pointing} mappings point at it`, { kind: 'invariants' });
     if (rc > 0) referenced++;
   }
   const used = sm.nrBlocks - sm.nrFree;
