@@ -77,7 +77,7 @@ export class ReferencePool {
   private readonly contentBytes = new Map<number, Uint8Array>();
   private nextBlock = 0;
   /** Scratch for `countBlocks`: the stamp of the last count that saw each abstract block. */
-  private blockStamps = new Uint32Array(64);
+  private blockStamps = new Uint32Array(0);
   private stampNow = 0;
   private committed: RefCommitted;
 
