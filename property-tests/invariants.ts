@@ -149,40 +149,81 @@ const modelToRef = new BlockScratch();
 const refToModel = new BlockScratch();
 const mappingCounts = new BlockScratch();
 
+type RefMappings = ReadonlyMap<number, { readonly block: number }>;
+
+/**
+ * One table walk of `checkSharing`: the walk's state lives here and `visit` is created once, so
+ * that walking every table after every command creates no closure per table.
+ */
+class SharingWalk {
+  invariant = 0;
+  what = '';
+  id = 0;
+  counted = 0;
+  mappings: RefMappings = new Map();
+
+  readonly visit = (vb: number, dataBlock: number): void => {
+    this.counted++;
+    const m = this.mappings.get(vb);
+    if (m === undefined) throw new Violation(this.invariant, `${this.what}: thin ${this.id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
+    const seen = modelToRef.get(dataBlock, -1);
+    const back = refToModel.get(m.block, -1);
+    if ((seen !== -1 && seen !== m.block) || (back !== -1 && back !== dataBlock)) {
+      throw new Violation(this.invariant, `${this.what}: thin ${this.id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
+    }
+    modelToRef.set(dataBlock, m.block);
+    refToModel.set(m.block, dataBlock);
+  };
+}
+
+const sharingWalk = new SharingWalk();
+
 /**
  * (1) The sharing structure: the model's data blocks and the reference's abstract blocks
  * correspond one to one, so two thins share a block in the model exactly when they should.
  */
 export function checkSharing(
   devices: ReadonlyMap<number, { readonly table: { forEach(v: (vb: number, d: number) => void): void } }>,
-  refThins: ReadonlyMap<number, { readonly mappings: ReadonlyMap<number, { readonly block: number }> }>,
+  refThins: ReadonlyMap<number, { readonly mappings: RefMappings }>,
   invariant: number,
   what: string,
 ): void {
   modelToRef.clear();
   refToModel.clear();
-  for (const [id, refThin] of refThins) {
+  const walk = sharingWalk;
+  walk.invariant = invariant;
+  walk.what = what;
+  for (const id of refThins.keys()) {
+    const refThin = refThins.get(id)!;
     const dev = devices.get(id);
     if (dev === undefined) throw new Violation(invariant, `${what}: thin ${id} is missing`, { kind: 'invariants' });
-    let counted = 0;
-    dev.table.forEach((vb, dataBlock) => {
-      counted++;
-      const m = refThin.mappings.get(vb);
-      if (m === undefined) throw new Violation(invariant, `${what}: thin ${id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
-      const seen = modelToRef.get(dataBlock, -1);
-      const back = refToModel.get(m.block, -1);
-      if ((seen !== -1 && seen !== m.block) || (back !== -1 && back !== dataBlock)) {
-        throw new Violation(invariant, `${what}: thin ${id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
-      }
-      modelToRef.set(dataBlock, m.block);
-      refToModel.set(m.block, dataBlock);
-    });
-    if (counted !== refThin.mappings.size) {
-      throw new Violation(invariant, `${what}: thin ${id} has ${counted} mappings, the reference ${refThin.mappings.size}`, null);
+    walk.id = id;
+    walk.counted = 0;
+    walk.mappings = refThin.mappings;
+    dev.table.forEach(walk.visit);
+    if (walk.counted !== refThin.mappings.size) {
+      throw new Violation(invariant, `${what}: thin ${id} has ${walk.counted} mappings, the reference ${refThin.mappings.size}`, null);
     }
   }
   if (devices.size !== refThins.size) throw new Violation(invariant, `${what}: ${devices.size} thins, the reference has ${refThins.size}`, { kind: 'invariants' });
 }
+
+/** One table walk of `checkSpace`, for the same reason as `SharingWalk`. */
+class SpaceWalk {
+  id = 0;
+  mapped = 0;
+  nr = 0;
+  spaceMap: Pick<ThinMetadata['spaceMap'], 'refcount'> | null = null;
+
+  readonly visit = (vb: number, dataBlock: number): void => {
+    this.mapped++;
+    if (dataBlock >= this.nr) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${this.nr} blocks)`, { kind: 'invariants' });
+    if (this.spaceMap!.refcount(dataBlock) === 0) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
+    mappingCounts.set(dataBlock, mappingCounts.get(dataBlock, 0) + 1);
+  };
+}
+
+const spaceWalk = new SpaceWalk();
 
 /**
  * (2)-(5): reference counts, space accounting, no mapping at a free block, mapped_blocks; and the
@@ -193,16 +234,15 @@ export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
   const nr = sm.nrBlocksUncommitted;
   const counts = mappingCounts;
   counts.clear();
+  const walk = spaceWalk;
+  walk.nr = nr;
+  walk.spaceMap = sm;
   for (const dev of md.devices.values()) {
-    let mapped = 0;
-    dev.table.forEach((vb, dataBlock) => {
-      mapped++;
-      if (dataBlock >= nr) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nr} blocks)`, { kind: 'invariants' });
-      if (sm.refcount(dataBlock) === 0) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
-      counts.set(dataBlock, counts.get(dataBlock, 0) + 1);
-    });
-    if (!dev.abortedWithChanges && mapped !== dev.details.mappedBlocks) {
-      throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${mapped} mappings counted`, { kind: 'invariants' });
+    walk.id = dev.id;
+    walk.mapped = 0;
+    dev.table.forEach(walk.visit);
+    if (!dev.abortedWithChanges && walk.mapped !== dev.details.mappedBlocks) {
+      throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${walk.mapped} mappings counted`, { kind: 'invariants' });
     }
   }
   let referenced = 0;

@@ -400,11 +400,6 @@ export class Machine {
     if (lines.length > 1) return this.loadLinearSegments(dev, lines);
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
-    const bad = (e: CtrError): Result<undefined> => {
-      this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
-      this.log('ioctl: error adding target to table');
-      return fail(e.errno);
-    };
     if (words.length < 3 || !/^[0-9]+$/.test(words[0]!) || !/^[0-9]+$/.test(words[1]!)) {
       this.log('table: Invalid argument list');
       return fail(Errno.EINVAL);
@@ -432,42 +427,42 @@ export class Machine {
         break;
       case 'flakey': {
         const parsed = parseFlakeyArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         target = { type: 'flakey', lengthSectors: length, dev: under, args: parsed.value, startMs: this.clockMs };
         break;
       }
       case 'delay': {
         const parsed = parseDelayArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const d = parsed.value;
         const read = this.resolve(d.read.dev);
         const write = this.resolve(d.write.dev);
         const flush = this.resolve(d.flush.dev);
         if (read === null || write === null || flush === null || [read, write, flush].includes(dev)) {
-          return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+          return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         }
         target = { type: 'delay', lengthSectors: length, args: d, read, write, flush };
         break;
       }
       case 'linear': {
         const parsed = parseLinearArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         target = { type: 'linear', lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors };
         break;
       }
       case 'thin-pool': {
         const built = this.buildPool(dev, length, args);
-        if (!built.ok) return 'error' in built ? bad(built as CtrError) : fail(built.errno);
+        if (!built.ok) return 'error' in built ? this.targetCtrFailed(dev, typeName, built as CtrError) : fail(built.errno);
         target = built.value;
         break;
       }
       case 'thin': {
         const built = this.buildThin(length, args);
-        if (!built.ok) return bad(built);
+        if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
         target = built.value;
         break;
       }
@@ -490,6 +485,17 @@ export class Machine {
     dev.inactive = target;
     return OK_VOID;
   }
+
+  /**
+   * A target constructor refused the table: logged as the kernel logs it. A method rather than a
+   * closure in `load`, which runs for every table the property tests load.
+   */
+  private targetCtrFailed(dev: DmDevice, typeName: string, e: CtrError): Result<undefined> {
+    this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
+    this.log('ioctl: error adding target to table');
+    return fail(e.errno);
+  }
+
 
   /** The areas of other devices a target maps, each checked to fit (iterate_devices). */
   private targetAreas(target: Target): Array<{ readonly under: BlockDev; readonly offset: number }> {

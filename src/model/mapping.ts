@@ -136,7 +136,7 @@ export class MappingTable {
     // A table of one page (every small thin) needs no sorted copy of the page numbers: the
     // property tests walk every table after every command. Only that one page is visited.
     if (this.pages.size === 1) {
-      for (const [index, page] of this.pages) return MappingTable.visitPage(index, page, visit);
+      for (const index of this.pages.keys()) return MappingTable.visitPage(index, this.pages.get(index)!, visit);
     }
     const indexes = [...this.pages.keys()].sort((a, b) => a - b);
     for (const index of indexes) MappingTable.visitPage(index, this.pages.get(index)!, visit);
