@@ -6,6 +6,7 @@
  * A broken invariant is a `Violation`: the invariant's number, what was wrong, and the
  * expectation a scenario file can state at that step to replay the failure.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { MetadataImage, ThinMetadata } from '../src/model/metadata.js';
 import type { ThinPool } from '../src/model/pool.js';
@@ -38,9 +39,19 @@ export function sectorMd5(token: number): string {
   return createHash('md5').update(new Uint8Array(512).fill(token)).digest('hex');
 }
 
+/**
+ * One thin's sectors, reused by every check: a full read of every thin after every command is the
+ * hot loop of the property tests, and a fresh array per read was garbage to collect.
+ */
+const readBuffer = new Uint32Array(sectorsPerThin);
+const readBytes = Buffer.from(readBuffer.buffer);
+const blockBytes = GEOMETRY.blockSectors * Uint32Array.BYTES_PER_ELEMENT;
+const zeroBlockBytes = new Uint8Array(blockBytes);
+
 /** (1) Every sector of every thin reads what the reference says (read-your-writes, isolation). */
 export function checkReads(pool: ThinPool, ref: ReferencePool): void {
-  const out = new Uint32Array(sectorsPerThin);
+  const out = readBuffer;
+  const bs = GEOMETRY.blockSectors;
   for (const id of ref.thins.keys()) {
     const dev = pool.md.device(id);
     if (dev === undefined) throw new Violation(1, `thin ${id} exists in the reference but not in the pool`, { kind: 'invariants' });
@@ -50,21 +61,18 @@ export function checkReads(pool: ThinPool, ref: ReferencePool): void {
       continue;
     }
     if (r !== 0) throw new Violation(1, `thin ${id}: the read failed with errno ${r}`, null);
-    const bs = GEOMETRY.blockSectors;
     for (let vb = 0; vb < GEOMETRY.thinBlocks; vb++) {
+      // A whole block at once first (a native byte comparison of the 32-bit sector values); only
+      // a block that differs is compared sector by sector, where ANY matches whatever was read and
+      // the first mismatch is reported.
+      const begin = vb * blockBytes;
+      const wantBytes = ref.expectedBlockBytes(id, vb) ?? zeroBlockBytes;
+      if (readBytes.compare(wantBytes, 0, blockBytes, begin, begin + blockBytes) === 0) continue;
       const want = ref.expectedBlock(id, vb);
       const base = vb * bs;
       for (let i = 0; i < bs; i++) {
         const w = want === null ? ZERO : want[i]!;
-        if (w === ANY || out[base + i] === w) continue;
-        const s = base + i;
-        throw new Violation(1, `thin ${id} sector ${s} (block ${vb}) reads ${describeToken(out[s]!)}, expected ${describeToken(w)}`, {
-          kind: 'reads',
-          thin: id,
-          offset: s * 512,
-          length: 512,
-          md5: sectorMd5(w),
-        });
+        if (w !== ANY && out[base + i] !== w) throw readViolation(id, base + i, out[base + i]!, w);
       }
     }
   }
@@ -73,9 +81,102 @@ export function checkReads(pool: ThinPool, ref: ReferencePool): void {
   }
 }
 
+function readViolation(id: number, sector: number, got: number, want: number): Violation {
+  const vb = Math.floor(sector / GEOMETRY.blockSectors);
+  return new Violation(1, `thin ${id} sector ${sector} (block ${vb}) reads ${describeToken(got)}, expected ${describeToken(want)}`, {
+    kind: 'reads',
+    thin: id,
+    offset: sector * 512,
+    length: 512,
+    md5: sectorMd5(want),
+  });
+}
+
 function describeToken(t: number): string {
   return t === 0 ? 'zeros' : t >= 65 && t <= 90 ? `'${String.fromCharCode(t)}'` : `token ${t}`;
 }
+
+/**
+ * A map from small non-negative integers (block numbers) to numbers, reused across checks: the
+ * checks run after every command, and a Map or an array per check was most of what they
+ * allocated. `clear` is O(1): an entry counts only when its stamp is the current one.
+ */
+class BlockScratch {
+  private values = new Int32Array(256);
+  private stamps = new Uint32Array(256);
+  private stamp = 1;
+  /** Keys too large for the arrays (only a broken model maps such blocks): a plain Map. */
+  private readonly far = new Map<number, number>();
+
+  clear(): void {
+    this.stamp++;
+    if (this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    if (this.far.size > 0) this.far.clear();
+  }
+
+  /** The value at `key`, or `missing` when nothing was set since the last clear. */
+  get(key: number, missing: number): number {
+    if (key >= FAR_KEYS) return this.far.get(key) ?? missing;
+    return key < this.stamps.length && this.stamps[key] === this.stamp ? this.values[key]! : missing;
+  }
+
+  set(key: number, value: number): void {
+    if (key >= FAR_KEYS) {
+      this.far.set(key, value);
+      return;
+    }
+    if (key >= this.stamps.length) this.grow(key + 1);
+    this.values[key] = value;
+    this.stamps[key] = this.stamp;
+  }
+
+  private grow(size: number): void {
+    const n = Math.max(size, this.stamps.length * 2);
+    const values = new Int32Array(n);
+    const stamps = new Uint32Array(n);
+    values.set(this.values);
+    stamps.set(this.stamps);
+    this.values = values;
+    this.stamps = stamps;
+  }
+}
+
+const FAR_KEYS = 1 << 20;
+const modelToRef = new BlockScratch();
+const refToModel = new BlockScratch();
+const mappingCounts = new BlockScratch();
+
+type RefMappings = ReadonlyMap<number, { readonly block: number }>;
+
+/**
+ * One table walk of `checkSharing`: the walk's state lives here and `visit` is created once, so
+ * that walking every table after every command creates no closure per table.
+ */
+class SharingWalk {
+  invariant = 0;
+  what = '';
+  id = 0;
+  counted = 0;
+  mappings: RefMappings = new Map();
+
+  readonly visit = (vb: number, dataBlock: number): void => {
+    this.counted++;
+    const m = this.mappings.get(vb);
+    if (m === undefined) throw new Violation(this.invariant, `${this.what}: thin ${this.id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
+    const seen = modelToRef.get(dataBlock, -1);
+    const back = refToModel.get(m.block, -1);
+    if ((seen !== -1 && seen !== m.block) || (back !== -1 && back !== dataBlock)) {
+      throw new Violation(this.invariant, `${this.what}: thin ${this.id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
+    }
+    modelToRef.set(dataBlock, m.block);
+    refToModel.set(m.block, dataBlock);
+  };
+}
+
+const sharingWalk = new SharingWalk();
 
 /**
  * (1) The sharing structure: the model's data blocks and the reference's abstract blocks
@@ -83,34 +184,46 @@ function describeToken(t: number): string {
  */
 export function checkSharing(
   devices: ReadonlyMap<number, { readonly table: { forEach(v: (vb: number, d: number) => void): void } }>,
-  refThins: ReadonlyMap<number, { readonly mappings: ReadonlyMap<number, { readonly block: number }> }>,
+  refThins: ReadonlyMap<number, { readonly mappings: RefMappings }>,
   invariant: number,
   what: string,
 ): void {
-  const modelToRef = new Map<number, number>();
-  const refToModel = new Map<number, number>();
-  for (const [id, refThin] of refThins) {
+  modelToRef.clear();
+  refToModel.clear();
+  const walk = sharingWalk;
+  walk.invariant = invariant;
+  walk.what = what;
+  for (const id of refThins.keys()) {
+    const refThin = refThins.get(id)!;
     const dev = devices.get(id);
     if (dev === undefined) throw new Violation(invariant, `${what}: thin ${id} is missing`, { kind: 'invariants' });
-    let counted = 0;
-    dev.table.forEach((vb, dataBlock) => {
-      counted++;
-      const m = refThin.mappings.get(vb);
-      if (m === undefined) throw new Violation(invariant, `${what}: thin ${id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
-      const seen = modelToRef.get(dataBlock);
-      const back = refToModel.get(m.block);
-      if ((seen !== undefined && seen !== m.block) || (back !== undefined && back !== dataBlock)) {
-        throw new Violation(invariant, `${what}: thin ${id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
-      }
-      modelToRef.set(dataBlock, m.block);
-      refToModel.set(m.block, dataBlock);
-    });
-    if (counted !== refThin.mappings.size) {
-      throw new Violation(invariant, `${what}: thin ${id} has ${counted} mappings, the reference ${refThin.mappings.size}`, null);
+    walk.id = id;
+    walk.counted = 0;
+    walk.mappings = refThin.mappings;
+    dev.table.forEach(walk.visit);
+    if (walk.counted !== refThin.mappings.size) {
+      throw new Violation(invariant, `${what}: thin ${id} has ${walk.counted} mappings, the reference ${refThin.mappings.size}`, null);
     }
   }
   if (devices.size !== refThins.size) throw new Violation(invariant, `${what}: ${devices.size} thins, the reference has ${refThins.size}`, { kind: 'invariants' });
 }
+
+/** One table walk of `checkSpace`, for the same reason as `SharingWalk`. */
+class SpaceWalk {
+  id = 0;
+  mapped = 0;
+  nr = 0;
+  spaceMap: Pick<ThinMetadata['spaceMap'], 'refcount'> | null = null;
+
+  readonly visit = (vb: number, dataBlock: number): void => {
+    this.mapped++;
+    if (dataBlock >= this.nr) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${this.nr} blocks)`, { kind: 'invariants' });
+    if (this.spaceMap!.refcount(dataBlock) === 0) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
+    mappingCounts.set(dataBlock, mappingCounts.get(dataBlock, 0) + 1);
+  };
+}
+
+const spaceWalk = new SpaceWalk();
 
 /**
  * (2)-(5): reference counts, space accounting, no mapping at a free block, mapped_blocks; and the
@@ -119,23 +232,24 @@ export function checkSharing(
 export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
   const sm = md.spaceMap;
   const nr = sm.nrBlocksUncommitted;
-  const counts = new Uint32Array(nr);
+  const counts = mappingCounts;
+  counts.clear();
+  const walk = spaceWalk;
+  walk.nr = nr;
+  walk.spaceMap = sm;
   for (const dev of md.devices.values()) {
-    let mapped = 0;
-    dev.table.forEach((vb, dataBlock) => {
-      mapped++;
-      if (dataBlock >= nr) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nr} blocks)`, { kind: 'invariants' });
-      if (sm.refcount(dataBlock) === 0) throw new Violation(4, `thin ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
-      counts[dataBlock]!++;
-    });
-    if (!dev.abortedWithChanges && mapped !== dev.details.mappedBlocks) {
-      throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${mapped} mappings counted`, { kind: 'invariants' });
+    walk.id = dev.id;
+    walk.mapped = 0;
+    dev.table.forEach(walk.visit);
+    if (!dev.abortedWithChanges && walk.mapped !== dev.details.mappedBlocks) {
+      throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${walk.mapped} mappings counted`, { kind: 'invariants' });
     }
   }
   let referenced = 0;
   for (let b = 0; b < nr; b++) {
     const rc = sm.refcount(b);
-    if (rc !== counts[b]) throw new Violation(2, `data block ${b}: refcount ${rc}, ${counts[b]} mappings point at it`, { kind: 'invariants' });
+    const pointing = counts.get(b, 0);
+    if (rc !== pointing) throw new Violation(2, `data block ${b}: refcount ${rc}, ${pointing} mappings point at it`, { kind: 'invariants' });
     if (rc > 0) referenced++;
   }
   const used = sm.nrBlocks - sm.nrFree;

@@ -73,7 +73,12 @@ export class ReferencePool {
   remappedSinceCommit = false;
   readonly cow: CowEvents = { firstWriteSharedFromOrigin: 0, firstWriteSharedFromSnapshot: 0, discardShared: 0, snapshotOfSnapshot: 0, crashAfterRemap: 0 };
   private readonly content = new Map<number, Int32Array>();
+  /** The same sectors as bytes (a view, no copy), for comparing a whole block at once. */
+  private readonly contentBytes = new Map<number, Uint8Array>();
   private nextBlock = 0;
+  /** Scratch for `countBlocks`: the stamp of the last count that saw each abstract block. */
+  private blockStamps = new Uint32Array(0);
+  private stampNow = 0;
   private committed: RefCommitted;
 
   constructor(poolBlocks: number, blockSectors: number, thinBlocks: number) {
@@ -87,22 +92,43 @@ export class ReferencePool {
     return this.mode === 'read_only' || this.mode === 'out_of_metadata_space' || this.mode === 'fail';
   }
 
-  /** Abstract blocks referenced by the live mappings. */
-  liveBlocks(): Set<number> {
-    const out = new Set<number>();
-    for (const t of this.thins.values()) for (const m of t.mappings.values()) out.add(m.block);
-    return out;
-  }
-
-  private committedBlocks(): Set<number> {
-    const out = new Set<number>();
-    for (const t of this.committed.thins.values()) for (const m of t.mappings.values()) out.add(m.block);
-    return out;
-  }
-
-  /** Data blocks in use as `dmsetup status` counts them. */
+  /** Data blocks in use as `dmsetup status` counts them: the abstract blocks the live mappings reference. */
   usedBlocks(): number {
-    return this.liveBlocks().size;
+    return this.countBlocks(false);
+  }
+
+  /**
+   * How many distinct abstract blocks the live mappings reference, and the committed ones too when
+   * `withCommitted`. Counted with a stamp per block rather than a Set of them: this runs after
+   * every command and on every allocation, and the Sets were a good part of the garbage.
+   */
+  private countBlocks(withCommitted: boolean): number {
+    if (this.blockStamps.length < this.nextBlock) {
+      const grown = new Uint32Array(Math.max(this.nextBlock, this.blockStamps.length * 2));
+      grown.set(this.blockStamps);
+      this.blockStamps = grown;
+    }
+    const stamp = ++this.stampNow;
+    const stamps = this.blockStamps;
+    let n = 0;
+    for (const t of this.thins.values()) {
+      for (const m of t.mappings.values()) {
+        if (stamps[m.block] !== stamp) {
+          stamps[m.block] = stamp;
+          n++;
+        }
+      }
+    }
+    if (!withCommitted) return n;
+    for (const t of this.committed.thins.values()) {
+      for (const m of t.mappings.values()) {
+        if (stamps[m.block] !== stamp) {
+          stamps[m.block] = stamp;
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   /** What sector `s` of thin `id` must read back (ZERO when unmapped, ANY when unpredictable). */
@@ -118,6 +144,12 @@ export class ReferencePool {
   expectedBlock(id: number, vb: number): Int32Array | null {
     const m = this.thins.get(id)?.mappings.get(vb);
     return m === undefined ? null : this.content.get(m.block)!;
+  }
+
+  /** `expectedBlock` as the bytes of its 32-bit sector values (ANY is -1, 0xffffffff). */
+  expectedBlockBytes(id: number, vb: number): Uint8Array | null {
+    const m = this.thins.get(id)?.mappings.get(vb);
+    return m === undefined ? null : this.contentBytes.get(m.block)!;
   }
 
   /** The abstract block a thin maps at a virtual block, or -1. */
@@ -263,9 +295,7 @@ export class ReferencePool {
         return ENOSPC;
       }
     }
-    const inUse = this.liveBlocks();
-    for (const b of this.committedBlocks()) inUse.add(b);
-    if (this.poolBlocks - inUse.size <= 0) {
+    if (this.poolBlocks - this.countBlocks(true) <= 0) {
       this.mode = 'out_of_data_space';
       return ENOSPC;
     }
@@ -277,6 +307,7 @@ export class ReferencePool {
     else data = new Int32Array(bs).fill(this.zeroNewBlocks ? ZERO : ANY);
     data.fill(token, offset, offset + count);
     this.content.set(block, data);
+    this.contentBytes.set(block, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (shared) {
       if (this.snapshots.has(id)) this.cow.firstWriteSharedFromSnapshot++;
       else this.cow.firstWriteSharedFromOrigin++;

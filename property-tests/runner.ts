@@ -42,31 +42,58 @@ export class SequenceState {
    * thin qualifies.
    */
   resolve(cmd: Cmd): Cmd | null {
-    const existing = [...this.ref.thins.keys()].sort((a, b) => a - b);
-    const pick = (from: readonly number[], selector: number): number | null => (from.length === 0 ? null : from[selector % from.length]!);
-    const free: number[] = [];
-    for (let i = 0; i < GEOMETRY.maxThins; i++) if (!this.ref.thins.has(i)) free.push(i);
-    const active = existing.filter((i) => this.active.has(i));
-    const inactive = existing.filter((i) => !this.active.has(i));
-    const withId = (id: number | null): Cmd | null => (id === null ? null : ({ ...cmd, id } as Cmd));
     switch (cmd.k) {
       case 'create':
-        return withId(pick(free, cmd.id));
+        return this.withId(cmd, this.nth(cmd.id, 'free'));
       case 'snap': {
-        const id = pick(free, cmd.id);
-        const origin = pick(existing, cmd.origin);
-        return id === null || origin === null ? null : { k: 'snap', id, origin };
+        const id = this.nth(cmd.id, 'free');
+        const origin = this.nth(cmd.origin, 'existing');
+        return id < 0 || origin < 0 ? null : { k: 'snap', id, origin };
       }
       case 'activate':
       case 'delete':
-        return withId(pick(inactive, cmd.id));
+        return this.withId(cmd, this.nth(cmd.id, 'inactive'));
       case 'remove':
       case 'write':
       case 'discard':
       case 'flush':
-        return withId(pick(active, cmd.id));
+        return this.withId(cmd, this.nth(cmd.id, 'active'));
       default:
         return cmd;
+    }
+  }
+
+  private withId(cmd: Cmd, id: number): Cmd | null {
+    return id < 0 ? null : ({ ...cmd, id } as Cmd);
+  }
+
+  /**
+   * The `selector`-th id (modulo how many there are), in increasing order, of the thins of a kind:
+   * free ids, existing thins, the active or the inactive ones; -1 when there is none. Counted in
+   * place rather than by building the lists: resolving runs for every drawn command.
+   */
+  private nth(selector: number, kind: 'free' | 'existing' | 'active' | 'inactive'): number {
+    let n = 0;
+    for (let i = 0; i < GEOMETRY.maxThins; i++) if (this.isKind(i, kind)) n++;
+    if (n === 0) return -1;
+    let k = selector % n;
+    for (let i = 0; i < GEOMETRY.maxThins; i++) {
+      if (this.isKind(i, kind) && k-- === 0) return i;
+    }
+    return -1;
+  }
+
+  private isKind(id: number, kind: 'free' | 'existing' | 'active' | 'inactive'): boolean {
+    const exists = this.ref.thins.has(id);
+    switch (kind) {
+      case 'free':
+        return !exists;
+      case 'existing':
+        return exists;
+      case 'active':
+        return exists && this.active.has(id);
+      case 'inactive':
+        return exists && !this.active.has(id);
     }
   }
 

@@ -543,11 +543,6 @@ export class Machine {
     if (lines.length > 1) return this.loadLinearSegments(dev, lines);
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
-    const bad = (e: CtrError): Result<undefined> => {
-      this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
-      this.log('ioctl: error adding target to table');
-      return fail(e.errno);
-    };
     if (words.length < 3 || !/^[0-9]+$/.test(words[0]!) || !/^[0-9]+$/.test(words[1]!)) {
       this.log('table: Invalid argument list');
       return fail(Errno.EINVAL);
@@ -575,42 +570,42 @@ export class Machine {
         break;
       case 'flakey': {
         const parsed = parseFlakeyArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         target = { type: 'flakey', lengthSectors: length, dev: under, args: parsed.value, startMs: this.clockMs };
         break;
       }
       case 'delay': {
         const parsed = parseDelayArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const d = parsed.value;
         const read = this.resolve(d.read.dev);
         const write = this.resolve(d.write.dev);
         const flush = this.resolve(d.flush.dev);
         if (read === null || write === null || flush === null || [read, write, flush].includes(dev)) {
-          return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+          return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         }
         target = { type: 'delay', lengthSectors: length, args: d, read, write, flush };
         break;
       }
       case 'linear': {
         const parsed = parseLinearArgs(args);
-        if (!parsed.ok) return bad(parsed);
+        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
         const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return bad({ error: 'Device lookup failed', errno: Errno.ENODEV });
+        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
         target = { type: 'linear', lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors };
         break;
       }
       case 'thin-pool': {
         const built = this.buildPool(dev, length, args);
-        if (!built.ok) return 'error' in built ? bad(built as CtrError) : fail(built.errno);
+        if (!built.ok) return 'error' in built ? this.targetCtrFailed(dev, typeName, built as CtrError) : fail(built.errno);
         target = built.value;
         break;
       }
       case 'thin': {
         const built = this.buildThin(length, args);
-        if (!built.ok) return bad(built);
+        if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
         target = built.value;
         break;
       }
@@ -633,6 +628,17 @@ export class Machine {
     dev.inactive = target;
     return OK_VOID;
   }
+
+  /**
+   * A target constructor refused the table: logged as the kernel logs it. A method rather than a
+   * closure in `load`, which runs for every table the property tests load.
+   */
+  private targetCtrFailed(dev: DmDevice, typeName: string, e: CtrError): Result<undefined> {
+    this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
+    this.log('ioctl: error adding target to table');
+    return fail(e.errno);
+  }
+
 
   /** The areas of other devices a target maps, each checked to fit (iterate_devices). */
   private targetAreas(target: Target): Array<{ readonly under: BlockDev; readonly offset: number }> {
@@ -1538,6 +1544,7 @@ export class Machine {
       },
       kernelName: dataDev.kernelName,
       read: (start, count) => this.dataRead(dataDev, start, count),
+      readInto: (start, count, out, outOffset) => this.dataReadInto(dataDev, start, count, out, outOffset),
       write: (start, tokens, offset, count) =>
         this.dataWrite(dataDev, start, offset === 0 && count === tokens.length ? tokens : tokens.subarray(offset, offset + count)),
       fill: (start, count, token) => this.dataWrite(dataDev, start, new Uint32Array(count).fill(token)),
@@ -1555,6 +1562,25 @@ export class Machine {
   private dataRead(dev: BlockDev, start: number, count: number): Result<Uint32Array> {
     if (start + count > this.sizeSectors(dev)) return fail(Errno.EIO);
     return this.readSectors(dev, start, count);
+  }
+
+  /**
+   * `dataRead` into a caller's array. A pool straight on a RAM disk, the common case, reads the
+   * store in place (the same checks as readSectors: error ranges first); any other device goes
+   * through readSectors.
+   */
+  private dataReadInto(dev: BlockDev, start: number, count: number, out: Uint32Array, outOffset: number): number {
+    if (dev.kind === 'ram') {
+      if (start + count > dev.storage.store.sizeSectors) return Errno.EIO;
+      if (ioHitsErrorRange(dev.faults, start, count, 'read')) return Errno.EIO;
+      this.materialize(dev.storage);
+      dev.storage.store.readInto(start, count, out, outOffset);
+      return 0;
+    }
+    const r = this.dataRead(dev, start, count);
+    if (!r.ok) return r.errno;
+    out.set(r.value, outOffset);
+    return 0;
   }
 
   private dataWrite(dev: BlockDev, start: number, tokens: Uint32Array): Result<undefined> {

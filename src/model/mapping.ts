@@ -133,14 +133,20 @@ export class MappingTable {
 
   /** Calls `visit` for every mapping in increasing virtual block order. */
   forEach(visit: (vb: number, dataBlock: number, time: number) => void): void {
+    // A table of one page (every small thin) needs no sorted copy of the page numbers: the
+    // property tests walk every table after every command. Only that one page is visited.
+    if (this.pages.size === 1) {
+      for (const index of this.pages.keys()) return MappingTable.visitPage(index, this.pages.get(index)!, visit);
+    }
     const indexes = [...this.pages.keys()].sort((a, b) => a - b);
-    for (const index of indexes) {
-      const page = this.pages.get(index)!;
-      const base = index * PAGE_BLOCKS;
-      for (let slot = 0; slot < PAGE_BLOCKS; slot++) {
-        const d = page.dataPlusOne[slot]!;
-        if (d !== UNMAPPED) visit(base + slot, d - 1, page.time[slot]!);
-      }
+    for (const index of indexes) MappingTable.visitPage(index, this.pages.get(index)!, visit);
+  }
+
+  private static visitPage(index: number, page: MappingPage, visit: (vb: number, dataBlock: number, time: number) => void): void {
+    const base = index * PAGE_BLOCKS;
+    for (let slot = 0; slot < PAGE_BLOCKS; slot++) {
+      const d = page.dataPlusOne[slot]!;
+      if (d !== UNMAPPED) visit(base + slot, d - 1, page.time[slot]!);
     }
   }
 

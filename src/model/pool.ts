@@ -59,6 +59,8 @@ export interface PoolDataDevice {
   /** Kernel name used in log lines (`ram1`, `dm-3`). */
   readonly kernelName: string;
   read(startSector: number, count: number): Result<Uint32Array>;
+  /** `read` into `out` from `outOffset`, returning 0 or the errno: a thin read allocates nothing. */
+  readInto(startSector: number, count: number, out: Uint32Array, outOffset: number): number;
   write(startSector: number, tokens: Uint32Array, offset: number, count: number): Result<undefined>;
   fill(startSector: number, count: number, token: number): Result<undefined>;
   copy(fromSector: number, toSector: number, count: number): Result<undefined>;
@@ -829,14 +831,18 @@ export class ThinPool {
       if (failure !== null) return this.lookupFailed(failure);
       const block = dev.table.lookupData(vb);
       if (block < 0) {
-        const r = this.readOrigin(origin, s, n);
-        if (!r.ok) return r.errno;
-        out.set(r.value, i);
+        // Without an external origin an unmapped range reads as zeros: filled in place, since a
+        // zero array per block was most of the garbage a full read of a thin left behind.
+        if (origin === null) out.fill(0, i, i + n);
+        else {
+          const r = this.readOrigin(origin, s, n);
+          if (!r.ok) return r.errno;
+          out.set(r.value, i);
+        }
         touchedWorker = true;
       } else {
-        const r = this.dataDev.read(block * bs + off, n);
-        if (!r.ok) return r.errno;
-        out.set(r.value, i);
+        const errno = this.dataDev.readInto(block * bs + off, n, out, i);
+        if (errno !== 0) return errno;
       }
       s += n;
       i += n;

@@ -156,6 +156,12 @@ export class SectorStore {
   }
 
   read(startSector: number, count: number, out = new Uint32Array(count), outOffset = 0): Uint32Array {
+    this.readInto(startSector, count, out, outOffset);
+    return out;
+  }
+
+  /** `read` into any array of tokens (the caller's, of any buffer). */
+  readInto(startSector: number, count: number, out: Uint32Array, outOffset: number): void {
     assert(startSector >= 0 && startSector + count <= this.sizeSectors, 'read inside the store');
     let s = startSector;
     let i = outOffset;
@@ -170,7 +176,6 @@ export class SectorStore {
       s += n;
       i += n;
     }
-    return out;
   }
 
   write(startSector: number, tokens: Uint32Array, tokensOffset = 0, count = tokens.length - tokensOffset): void {
