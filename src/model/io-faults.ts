@@ -27,7 +27,10 @@ export function noFaults(): DeviceFaults {
 
 /** Whether an I/O of `count` sectors from `start` touches a range that fails this direction. */
 export function ioHitsErrorRange(faults: DeviceFaults, start: number, count: number, op: 'read' | 'write'): boolean {
-  for (const r of faults.errorRanges) {
+  // Every read and write of the model asks, and almost always of a device with no ranges.
+  const ranges = faults.errorRanges;
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
     if (r.direction !== 'rw' && r.direction !== op) continue;
     if (start < r.startSector + r.lengthSectors && r.startSector < start + count) return true;
   }

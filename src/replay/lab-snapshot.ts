@@ -21,7 +21,7 @@ const SNAPSHOT_FORMAT = 1;
 /** Every class a lab's state can hold, by a stable name (never the minified constructor name). */
 const REGISTRY: ReadonlyMap<string, ClassEntry> = new Map<string, ClassEntry>([
   ['Machine', { prototype: Machine.prototype, skip: ['traceOperations', 'operations'] }],
-  ['Storage', { prototype: Storage.prototype, skip: ['materializedFrom'] }],
+  ['Storage', { prototype: Storage.prototype, skip: ['materializedFrom', 'writeCount'] }],
   ['ThinPool', { prototype: ThinPool.prototype, skip: ['env', 'dataDev'] }],
   ['ThinMetadata', { prototype: ThinMetadata.prototype, skip: ['structureFor', 'structureCache'] }],
   ['ThinDevice', { prototype: ThinDevice.prototype }],
