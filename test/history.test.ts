@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordScript, type Output } from '../src/cli/history-commands.js';
@@ -62,6 +63,15 @@ describe('history', () => {
     // Checkpoints were stored every 3 events and are used to seek.
     expect((await store.checkpointStats('lab-branch-main')).count).toBe(3);
     expect((await h.nearestCheckpoint('main', 8)).position).toBe(6);
+  });
+
+  it('passes over a checkpoint of an older format and replays the events instead', async () => {
+    const h = new History(store, 3);
+    await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
+    // What an older thinlab left at revision 5: a snapshot this one cannot read.
+    await store.saveCheckpoint('lab-branch-main', 5n, new Uint8Array(serialize({ format: 1, graph: { old: true } })));
+    expect((await h.nearestCheckpoint('main', 8)).position).toBe(6);
+    expect(stateHash((await h.stateAt('main', 8)).shell)).toBe(stateHash(direct(8).shell));
   });
 
   it('rolls back by branching: the old branch keeps every event, the new one goes its own way', async () => {

@@ -13,7 +13,7 @@ import { decodeEvent } from '../events/codec.js';
 import { isModelMutation, type ModelMutation } from '../model/mutations.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
-import { restoreLab, snapshotLab } from './lab-snapshot.js';
+import { restoreLab, snapshotLab, SnapshotError } from './lab-snapshot.js';
 import { LabRuntime } from './lab-runtime.js';
 
 export const MAIN_BRANCH = 'main';
@@ -176,10 +176,20 @@ export class History {
     if (!Number.isInteger(position) || position < 0 || position > length) {
       throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
     }
-    const start = await this.nearestCheckpoint(name, position);
+    const found = await this.nearestCheckpoint(name, position);
     const info = await this.branch(name);
-    const runtime =
-      start.state === null ? LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations }) : new LabRuntime(restoreLab(start.state));
+    const fresh = (): LabRuntime => LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
+    let start = found;
+    let runtime: LabRuntime;
+    try {
+      runtime = found.state === null ? fresh() : new LabRuntime(restoreLab(found.state));
+    } catch (e) {
+      if (!(e instanceof SnapshotError)) throw e;
+      // A checkpoint is a cache of the events before it: one this thinlab cannot read (written in
+      // an older format) is passed over, and the lab is rebuilt from the branch's first event.
+      start = { position: 0, state: null };
+      runtime = fresh();
+    }
     for await (const page of this.eventPages(name, start.position, position)) {
       for (const { position: p, event } of page) runtime.apply(event, `${name}@${p}`);
     }

@@ -16,7 +16,11 @@ import { LabFile, LabFileSystem } from '../shell/fs.js';
 import { LabShell } from '../shell/shell.js';
 import { decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
 
-const SNAPSHOT_FORMAT = 1;
+/**
+ * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2); a
+ * checkpoint of another format is refused, and History replays the events instead.
+ */
+const SNAPSHOT_FORMAT = 2;
 
 /** Every class a lab's state can hold, by a stable name (never the minified constructor name). */
 const REGISTRY: ReadonlyMap<string, ClassEntry> = new Map<string, ClassEntry>([
