@@ -28,12 +28,6 @@ interface HostFile {
   readonly before: Uint8Array | null;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Runs `tool` with `args` on host files; returns its exit status. Arguments that name files are
  * the values of the tool's file options and the operands that name existing host files.
@@ -86,7 +80,7 @@ export function toolCommand(tool: string, args: readonly string[], io: Output): 
     const after = shell.fs.get(f.labPath);
     if (after === undefined) continue;
     const bytes = after.readBytes(0, after.sizeBytes);
-    if (f.before === null || !sameBytes(f.before, bytes)) writeFileSync(f.hostPath, bytes);
+    if (f.before === null || Buffer.compare(f.before, bytes) !== 0) writeFileSync(f.hostPath, bytes);
   }
   return status;
 }

@@ -1206,16 +1206,6 @@ export class Machine {
 
   /** Writes sectors; thin writes may queue, so the result is a ticket for the caller to wait on. */
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
-    // The common case first, in a function small enough to stay inlined in callers' loops: a
-    // write to a live thin with no lab faults on it. Everything else takes the general path.
-    if (dev.kind === 'dm' && !dev.suspended && dev.faults.errorRanges.length === 0 && dev.faults.slowWriteMs === 0) {
-      const t = dev.live;
-      if (t !== null && t.type === 'thin') return t.pool.write(t.thin, start, tokens, t.origin === null ? null : this.originOf(t.origin));
-    }
-    return this.writeSectorsAnywhere(dev, start, tokens);
-  }
-
-  private writeSectorsAnywhere(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
     const fault = this.writeFault(dev, start, tokens.length);
     if (fault !== 0) return done(fault);
     if (dev.kind === 'ram') {
