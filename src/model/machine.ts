@@ -8,34 +8,18 @@
 import { assert } from './assert.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
-import { thinActivationRefusal } from './lifecycle.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
-import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, IoTicket } from './pool.js';
+import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, type IoTicket } from './pool.js';
 import type { ModelMutation } from './mutations.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
-import {
-  delayTableText,
-  flakeyDownRead,
-  flakeyDownWrite,
-  flakeyIsDown,
-  flakeyTableText,
-  parseDelayArgs,
-  parseFlakeyArgs,
-  type DelayArgs,
-  type FlakeyArgs,
-} from './fault-targets.js';
+import type { DelayArgs } from './targets/delay.js';
+import type { FlakeyArgs } from './targets/flakey.js';
 import { ioHitsErrorRange, noFaults, type DeviceFaults } from './io-faults.js';
 import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
-import {
-  parseDataBlockSize,
-  parseLinearArgs,
-  parseLowWaterMark,
-  parsePoolArgs,
-  parseThinArgs,
-  parseThinDevId,
-  type CtrError,
-} from './table.js';
+import type { CtrError, Parsed } from './targets/ctr-args.js';
+import { targetType, typeOf } from './targets/index.js';
+import { finishedIo, type DmCore } from './targets/target-type.js';
 
 export const DM_MAJOR = 254;
 export const RAM_MAJOR = 1;
@@ -193,22 +177,6 @@ export interface LinearSegment {
   readonly offsetSectors: number;
 }
 
-/** The parts of a linear target's range [start, start+count) on the devices below, in order. */
-function linearPieces(
-  t: { readonly lengthSectors: number; readonly dev: BlockDev; readonly offsetSectors: number; readonly segments?: readonly LinearSegment[] },
-  start: number,
-  count: number,
-): Array<{ dev: BlockDev; sector: number; at: number; count: number }> {
-  const segments = t.segments ?? [{ startSectors: 0, lengthSectors: t.lengthSectors, dev: t.dev, offsetSectors: t.offsetSectors }];
-  const out: Array<{ dev: BlockDev; sector: number; at: number; count: number }> = [];
-  for (const s of segments) {
-    const from = Math.max(start, s.startSectors);
-    const to = Math.min(start + count, s.startSectors + s.lengthSectors);
-    if (to > from) out.push({ dev: s.dev, sector: s.offsetSectors + (from - s.startSectors), at: from - start, count: to - from });
-  }
-  return out;
-}
-
 export interface DmDevice {
   readonly kind: 'dm';
   readonly name: string;
@@ -234,14 +202,6 @@ function storedDev(dev: BlockDev): StoredDev | null {
   if (dev.kind === 'ram') return dev;
   if (dev.kind === 'loop') return dev.storage === null ? null : (dev as StoredDev);
   return null;
-}
-
-/** A ticket for I/O that finished at once. */
-function done(errno: number): IoTicket {
-  const t = new IoTicket();
-  t.pending = 1;
-  t.complete(errno);
-  return t;
 }
 
 /**
@@ -296,9 +256,7 @@ export interface MachineConfig {
   readonly mutations?: readonly ModelMutation[];
 }
 
-type Built = { readonly ok: true; readonly value: Target } | ({ readonly ok: false } & CtrError);
-
-export class Machine {
+export class Machine implements DmCore {
   readonly dictionary = new SectorDictionary();
   readonly ramdisks: RamDisk[] = [];
   /** Loop devices by minor: /dev/loop0 ... /dev/loop7 from boot, more as `losetup -f` asks. */
@@ -540,9 +498,22 @@ export class Machine {
   private loadTable(dev: DmDevice, tableLine: string): Result<undefined> {
     this.dmOperations++;
     const lines = tableLine.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 1) return this.loadLinearSegments(dev, lines);
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
+    if (lines.length > 1) {
+      // Only tables of several linear lines are modelled (LVM's volumes of several segments).
+      const several = targetType(lines[0]!.trim().split(/\s+/)[2] ?? '')?.constructLines?.(this, dev, lines);
+      if (several === undefined) {
+        this.log(`table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`);
+        this.log('ioctl: error adding target to table');
+        return fail(Errno.EINVAL);
+      }
+      if (!several.ok) return several;
+      this.acquire(several.value);
+      if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+      dev.inactive = several.value;
+      return OK_VOID;
+    }
     if (words.length < 3 || !/^[0-9]+$/.test(words[0]!) || !/^[0-9]+$/.test(words[1]!)) {
       this.log('table: Invalid argument list');
       return fail(Errno.EINVAL);
@@ -559,66 +530,18 @@ export class Machine {
       this.log('ioctl: error adding target to table');
       return fail(Errno.EINVAL);
     }
-    const args = words.slice(3);
-    let target: Target;
-    switch (typeName) {
-      case 'error':
-        target = { type: 'error', lengthSectors: length };
-        break;
-      case 'zero':
-        target = { type: 'zero', lengthSectors: length };
-        break;
-      case 'flakey': {
-        const parsed = parseFlakeyArgs(args);
-        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
-        const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
-        target = { type: 'flakey', lengthSectors: length, dev: under, args: parsed.value, startMs: this.clockMs };
-        break;
-      }
-      case 'delay': {
-        const parsed = parseDelayArgs(args);
-        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
-        const d = parsed.value;
-        const read = this.resolve(d.read.dev);
-        const write = this.resolve(d.write.dev);
-        const flush = this.resolve(d.flush.dev);
-        if (read === null || write === null || flush === null || [read, write, flush].includes(dev)) {
-          return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
-        }
-        target = { type: 'delay', lengthSectors: length, args: d, read, write, flush };
-        break;
-      }
-      case 'linear': {
-        const parsed = parseLinearArgs(args);
-        if (!parsed.ok) return this.targetCtrFailed(dev, typeName, parsed);
-        const under = this.resolve(parsed.value.dev);
-        if (under === null || under === dev) return this.targetCtrFailed(dev, typeName, { error: 'Device lookup failed', errno: Errno.ENODEV });
-        target = { type: 'linear', lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors };
-        break;
-      }
-      case 'thin-pool': {
-        const built = this.buildPool(dev, length, args);
-        if (!built.ok) return 'error' in built ? this.targetCtrFailed(dev, typeName, built as CtrError) : fail(built.errno);
-        target = built.value;
-        break;
-      }
-      case 'thin': {
-        const built = this.buildThin(length, args);
-        if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
-        target = built.value;
-        break;
-      }
-      default:
-        this.log(`table: ${devNumber(dev)}: ${typeName}: unknown target type`);
-        this.log('ioctl: error adding target to table');
-        return fail(Errno.EINVAL);
+    const type = targetType(typeName);
+    if (type === undefined) {
+      this.log(`table: ${devNumber(dev)}: ${typeName}: unknown target type`);
+      this.log('ioctl: error adding target to table');
+      return fail(Errno.EINVAL);
     }
+    const built = type.construct(this, dev, length, words.slice(3));
+    if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
+    const target = built.value;
     this.acquire(target);
-    // dm_calculate_queue_limits runs the pool's io_hints (which logs a disabled passdown) before
-    // it checks that every device a target uses holds the area it maps.
-    if (target.type === 'thin-pool') target.pool.tableLoaded(target.table);
-    if (!this.targetAreas(target).every((area) => this.areaFits(dev, area.under, area.offset, length))) {
+    type.loaded?.(target);
+    if (!type.areas(target).every((area) => this.areaFits(dev, area.under, area.offset, length))) {
       this.log('core: Cannot calculate initial queue limits');
       this.log('ioctl: unable to set up device queue for new table.');
       this.destroyTarget(target);
@@ -640,83 +563,8 @@ export class Machine {
   }
 
 
-  /** The areas of other devices a target maps, each checked to fit (iterate_devices). */
-  private targetAreas(target: Target): Array<{ readonly under: BlockDev; readonly offset: number }> {
-    switch (target.type) {
-      case 'linear':
-        return [{ under: target.dev, offset: target.offsetSectors }];
-      case 'flakey':
-        return [{ under: target.dev, offset: target.args.offsetSectors }];
-      case 'delay':
-        return [
-          { under: target.read, offset: target.args.read.offsetSectors },
-          ...(target.args.argc >= 6 ? [{ under: target.write, offset: target.args.write.offsetSectors }] : []),
-          ...(target.args.argc === 9 ? [{ under: target.flush, offset: target.args.flush.offsetSectors }] : []),
-        ];
-      case 'thin-pool':
-        return [{ under: target.dataDev, offset: 0 }];
-      default:
-        return [];
-    }
-  }
-
-  /** The distinct devices a table holds open (dm_get_device counts a device once per table). */
-  private targetDevices(target: Target): BlockDev[] {
-    switch (target.type) {
-      case 'flakey':
-        return [target.dev];
-      case 'delay':
-        return [...new Set([target.read, target.write, target.flush])];
-      default:
-        return [];
-    }
-  }
-
-  /**
-   * A table of several lines, each a linear target starting where the one before ended: what LVM
-   * loads for a volume with several segments. Other multi-target tables are not modelled.
-   */
-  private loadLinearSegments(dev: DmDevice, lines: readonly string[]): Result<undefined> {
-    const segments: LinearSegment[] = [];
-    let next = 0;
-    for (const line of lines) {
-      const words = line.trim().split(/\s+/);
-      const parsed = words[2] === 'linear' ? parseLinearArgs(words.slice(3)) : null;
-      const start = Number(words[0]);
-      const length = Number(words[1]);
-      if (parsed === null || !parsed.ok || !/^[0-9]+$/.test(words[0] ?? '') || !/^[0-9]+$/.test(words[1] ?? '') || length === 0) {
-        this.log(`table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`);
-        this.log('ioctl: error adding target to table');
-        return fail(Errno.EINVAL);
-      }
-      if (start !== next) {
-        this.log(`table: ${devNumber(dev)}: linear: Gap in table (-EINVAL)`);
-        this.log('ioctl: error adding target to table');
-        return fail(Errno.EINVAL);
-      }
-      const under = this.resolve(parsed.value.dev);
-      if (under === null || under === dev) {
-        this.log(`table: ${devNumber(dev)}: linear: Device lookup failed (-ENODEV)`);
-        this.log('ioctl: error adding target to table');
-        return fail(Errno.ENODEV);
-      }
-      if (!this.areaFits(dev, under, parsed.value.offsetSectors, length)) {
-        this.log('ioctl: unable to set up device queue for new table.');
-        return fail(Errno.EINVAL);
-      }
-      segments.push({ startSectors: start, lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors });
-      next = start + length;
-    }
-    const first = segments[0]!;
-    const target: Target = { type: 'linear', lengthSectors: next, dev: first.dev, offsetSectors: first.offsetSectors, segments };
-    this.acquire(target);
-    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
-    dev.inactive = target;
-    return OK_VOID;
-  }
-
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
-  private areaFits(dev: DmDevice, under: BlockDev, offset: number, length: number): boolean {
+  areaFits(dev: DmDevice, under: BlockDev, offset: number, length: number): boolean {
     const size = this.sizeSectors(under);
     if (offset + length > size) {
       this.log(
@@ -727,26 +575,12 @@ export class Machine {
     return true;
   }
 
-  private buildPool(dev: DmDevice, length: number, args: readonly string[]): Built | { ok: false; errno: number } {
-    const parsed = parsePoolArgs(args);
-    if (!parsed.ok) return parsed;
-    const p = parsed.value;
-    const metadataDev = this.resolve(p.metadataDev);
-    if (metadataDev === null) return { ok: false, error: 'Error opening metadata block device', errno: Errno.ENODEV };
-    const dataDev = this.resolve(p.dataDev);
-    if (dataDev === null) return { ok: false, error: 'Error getting data device', errno: Errno.ENODEV };
-    const bs = parseDataBlockSize(p.blockSizeText);
-    if (!bs.ok) return bs;
-    const lwm = parseLowWaterMark(p.lowWaterText);
-    if (!lwm.ok) return lwm;
-    const table: PoolTable = {
-      lengthSectors: length,
-      metadataDevName: devNumber(metadataDev),
-      dataDevName: devNumber(dataDev),
-      dataBlockSizeSectors: bs.value,
-      lowWaterBlocks: lwm.value,
-      features: p.features,
-    };
+  /**
+   * pool_ctr's __pool_find and pool creation: the pool a thin-pool table on `dev` drives, the one
+   * already open on its metadata device or a new one opened from what that device holds. The
+   * registry of pools is the dm core's (pools outlive their tables' reloads), the checks the kernel's.
+   */
+  poolForTable(dev: DmDevice, table: PoolTable, metadataDev: BlockDev, dataDev: BlockDev): Parsed<ThinPool> {
     const storage = this.storageUnder(metadataDev);
     if (storage !== null && storage.livePool === null) storage.metadataOffsetSectors = this.offsetUnder(metadataDev);
     let pool = this.poolsByMetadataDev.get(metadataDev) ?? (storage === null ? undefined : this.pools.get(storage));
@@ -765,7 +599,7 @@ export class Machine {
           return { ok: false, error: 'data device already in use by a pool', errno: Errno.EBUSY };
         }
       }
-      const opened = this.openMetadata(metadataDev, storage, bs.value, p.features.readOnly);
+      const opened = this.openMetadata(metadataDev, storage, table.dataBlockSizeSectors, table.features.readOnly);
       if (!opened.ok) return opened;
       if (this.mutations.length > 0) opened.value.switchOnMutations(this.mutations);
       pool = new ThinPool(`${DM_MAJOR}:${dev.minor}`, opened.value, table, this.poolEnvironment(dev, metadataDev), this.poolDataDevice(dataDev));
@@ -779,13 +613,13 @@ export class Machine {
       this.poolTargets.set(pool, dev);
     } else if (pool.mode === 'fail') {
       return { ok: false, error: 'Error registering metadata threshold', errno: Errno.EINVAL };
-    } else if (pool.dataBlockSizeSectors !== bs.value) {
+    } else if (pool.dataBlockSizeSectors !== table.dataBlockSizeSectors) {
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
     }
-    if (!created && p.features.discardEnabled !== pool.discardEnabled) {
+    if (!created && table.features.discardEnabled !== pool.discardEnabled) {
       return { ok: false, error: 'Discard support cannot be disabled once enabled', errno: Errno.EINVAL };
     }
-    return { ok: true, value: { type: 'thin-pool', lengthSectors: length, pool, table, metadataDev, dataDev } };
+    return { ok: true, value: pool };
   }
 
   private openMetadata(
@@ -831,96 +665,28 @@ export class Machine {
     }
   }
 
-  private buildThin(length: number, args: readonly string[]): Built {
-    const parsed = parseThinArgs(args);
-    if (!parsed.ok) return parsed;
-    const t = parsed.value;
-    let origin: BlockDev | null = null;
-    if (t.originDev !== null) {
-      origin = this.resolve(t.originDev);
-      if (origin === null) return { ok: false, error: 'Error opening origin device', errno: Errno.ENODEV };
-    }
-    const poolBlock = this.resolve(t.poolDev);
-    if (poolBlock === null) return { ok: false, error: 'Error opening pool device', errno: Errno.ENODEV };
-    const id = parseThinDevId(t.devIdText);
-    if (!id.ok) return id;
-    if (poolBlock.kind !== 'dm') return { ok: false, error: "Couldn't get pool mapped device", errno: Errno.EINVAL };
-    const poolTarget = poolBlock.live ?? poolBlock.inactive;
-    if (poolTarget?.type !== 'thin-pool') {
-      return { ok: false, error: "Couldn't find pool object", errno: Errno.EINVAL };
-    }
-    const pool = poolTarget.pool;
-    if (pool.mode === 'fail') {
-      return { ok: false, error: thinActivationRefusal(pool.mode, false)!, errno: Errno.EINVAL };
-    }
-    // The details are read from disk when the thin is opened, before the device is known to exist.
-    const damaged = pool.detailsFailure(id.value);
-    if (damaged !== null) {
-      for (const line of damaged.lines) this.log(line);
-      return { ok: false, error: "Couldn't open thin internal device", errno: damaged.errno };
-    }
-    const thin = pool.md.device(id.value);
-    if (thin === undefined) {
-      return { ok: false, error: "Couldn't open thin internal device", errno: Errno.ENODATA };
-    }
-    const refusal = thinActivationRefusal(pool.mode, pool.suspended);
-    if (refusal !== null) return { ok: false, error: refusal, errno: Errno.EINVAL };
-    return { ok: true, value: { type: 'thin', lengthSectors: length, poolDev: poolBlock, pool, thin, origin } };
-  }
-
   /** References a target takes when its table is loaded (dm_get_device and the thin open). */
   private acquire(target: Target): void {
-    for (const d of this.targetDevices(target)) d.openCount++;
-    switch (target.type) {
-      case 'linear':
-        for (const piece of linearPieces(target, 0, target.lengthSectors)) piece.dev.openCount++;
-        break;
-      case 'thin-pool':
-        target.metadataDev.openCount++;
-        target.dataDev.openCount++;
-        this.poolRefs.set(target.pool, (this.poolRefs.get(target.pool) ?? 0) + 1);
-        break;
-      case 'thin':
-        target.poolDev.openCount++;
-        target.thin.openCount++;
-        this.poolRefs.set(target.pool, (this.poolRefs.get(target.pool) ?? 0) + 1);
-        if (target.origin) target.origin.openCount++;
-        break;
-      default:
-        break;
-    }
+    const type = typeOf(target);
+    for (const d of type.heldDevices(target)) d.openCount++;
+    type.acquire?.(this, target);
   }
 
   /** A table is destroyed: drop its references; the last one closes the pool (with a commit). */
   private destroyTarget(target: Target): void {
-    for (const d of this.targetDevices(target)) d.openCount--;
-    switch (target.type) {
-      case 'linear':
-        for (const piece of linearPieces(target, 0, target.lengthSectors)) piece.dev.openCount--;
-        break;
-      case 'thin-pool':
-        target.metadataDev.openCount--;
-        target.dataDev.openCount--;
-        this.dropPoolRef(target.pool);
-        break;
-      case 'thin':
-        target.poolDev.openCount--;
-        target.thin.openCount--;
-        if (target.origin) target.origin.openCount--;
-        this.dropPoolRef(target.pool);
-        break;
-      default:
-        break;
-    }
+    const type = typeOf(target);
+    const held = type.heldDevices(target);
+    for (const d of held) d.openCount--;
+    type.release?.(this, target);
     // A loop device whose detach waited for its last user goes now (after the pool's last commit).
-    const closed: BlockDev[] = [...this.targetDevices(target)];
-    if (target.type === 'linear') closed.push(...linearPieces(target, 0, target.lengthSectors).map((p) => p.dev));
-    if (target.type === 'thin-pool') closed.push(target.metadataDev, target.dataDev);
-    if (target.type === 'thin' && target.origin) closed.push(target.origin);
-    for (const dev of closed) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
+    for (const dev of held) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
   }
 
-  private dropPoolRef(pool: ThinPool): void {
+  holdPool(pool: ThinPool): void {
+    this.poolRefs.set(pool, (this.poolRefs.get(pool) ?? 0) + 1);
+  }
+
+  dropPoolRef(pool: ThinPool): void {
     const refs = (this.poolRefs.get(pool) ?? 0) - 1;
     if (refs > 0) {
       this.poolRefs.set(pool, refs);
@@ -977,9 +743,10 @@ export class Machine {
     void options;
     if (dev.suspended) return OK_VOID;
     const t = dev.live;
-    if (t?.type === 'thin-pool') t.pool.presuspend();
+    const type = t === null ? undefined : typeOf(t);
+    if (t !== null) type?.presuspend?.(t);
     dev.suspended = true;
-    if (t?.type === 'thin-pool') t.pool.postsuspend();
+    if (t !== null) type?.postsuspend?.(t);
     this.freezeMetadataBelow(dev);
     return OK_VOID;
   }
@@ -1004,16 +771,15 @@ export class Machine {
       return OK_VOID;
     }
     const t = dev.live;
-    if (t?.type === 'thin-pool') {
-      const pre = t.pool.preresume(incoming === null ? null : t.table);
-      if (!pre.ok) {
-        this.log(`table: ${devNumber(dev)}: thin-pool: preresume failed, error = -${pre.errno}`);
-        return pre;
-      }
+    const type = t === null ? undefined : typeOf(t);
+    const pre = t === null ? undefined : type?.preresume?.(t, incoming !== null);
+    if (pre !== undefined && !pre.ok) {
+      this.log(`table: ${devNumber(dev)}: ${type!.name}: preresume failed, error = -${pre.errno}`);
+      return pre;
     }
     dev.suspended = false;
     this.thawMetadataBelow(dev);
-    if (t?.type === 'thin-pool') t.pool.resume();
+    if (t !== null) type?.resume?.(t);
     return OK_VOID;
   }
 
@@ -1030,7 +796,7 @@ export class Machine {
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     if (dev.live !== null) {
       const live = dev.live;
-      if (live.type === 'thin-pool' && !dev.suspended) live.pool.postsuspend();
+      if (!dev.suspended) typeOf(live).postsuspend?.(live);
       this.destroyTarget(live);
     }
     this.devices.delete(dev.name);
@@ -1069,64 +835,23 @@ export class Machine {
       this.log('ioctl: Target message sector outside device.');
       return Errno.EINVAL;
     }
-    if (t.type !== 'thin-pool') {
+    const type = typeOf(t);
+    if (type.message === undefined) {
       this.log('ioctl: Target type does not support messages');
       return Errno.EINVAL;
     }
-    return t.pool.message(argv);
+    return type.message(t, argv);
   }
 
   /** The status text of the live table's target (no `start length type` prefix). */
   targetStatus(dev: DmDevice, noFlush: boolean): string {
     const t = dev.live;
-    if (t === null) return '';
-    switch (t.type) {
-      case 'thin-pool':
-        return t.pool.status(noFlush || dev.suspended);
-      case 'thin':
-        return t.pool.thinStatus(t.thin);
-      case 'delay':
-        // Bios being held right now, per class: the lab's delays end with the command that waits.
-        return '0 0 0';
-      default:
-        return '';
-    }
+    return t === null ? '' : typeOf(t).status(t, noFlush, dev.suspended);
   }
 
   /** The table text of a target (no prefix). */
   targetTable(t: Target): string {
-    switch (t.type) {
-      case 'linear':
-        if (t.segments !== undefined) {
-          // Several lines: each after the first carries its own `start length linear` prefix.
-          return t.segments
-            .map((seg, i) => (i === 0 ? '' : `\n${seg.startSectors} ${seg.lengthSectors} linear `) + `${devNumber(seg.dev)} ${seg.offsetSectors}`)
-            .join('');
-        }
-        return `${devNumber(t.dev)} ${t.offsetSectors}`;
-      case 'error':
-      case 'zero':
-        return '';
-      case 'flakey':
-        return flakeyTableText(t.args, devNumber(t.dev));
-      case 'delay':
-        return delayTableText(t.args, (c) => devNumber(c === t.args.read ? t.read : c === t.args.write ? t.write : t.flush));
-      case 'thin-pool': {
-        const f = t.table.features;
-        const words: string[] = [];
-        if (!f.zeroNewBlocks) words.push('skip_block_zeroing');
-        if (!f.discardEnabled) words.push('ignore_discard');
-        if (!f.discardPassdown) words.push('no_discard_passdown');
-        if (f.readOnly) words.push('read_only');
-        if (f.errorIfNoSpace) words.push('error_if_no_space');
-        const head = `${t.table.metadataDevName} ${t.table.dataDevName} ${t.table.dataBlockSizeSectors} ${t.table.lowWaterBlocks} ${words.length} `;
-        return head + words.map((w) => `${w} `).join('');
-      }
-      case 'thin':
-        return `${devNumber(t.poolDev)} ${t.thin.id}${t.origin ? ` ${devNumber(t.origin)}` : ''}`;
-      default:
-        return '';
-    }
+    return typeOf(t).table(t);
   }
 
   // ------------------------------------------------------------------ block I/O
@@ -1138,18 +863,6 @@ export class Machine {
   writeFault(dev: BlockDev, start: number, count: number): number {
     if (dev.faults.slowWriteMs > 0) this.ioDelayOwedMs += dev.faults.slowWriteMs;
     return ioHitsErrorRange(dev.faults, start, count, 'write') ? Errno.EIO : 0;
-  }
-
-  /** Flakey's Nth byte of a bio overwritten with its value (corrupt_bio_data). */
-  private corruptBio(tokens: Uint32Array, f: FlakeyArgs): Uint32Array {
-    const c = f.corrupt;
-    if (c === null || c.byte > tokens.length * 512) return tokens;
-    const sector = Math.floor((c.byte - 1) / 512);
-    const bytes = this.dictionary.bytesOf(tokens.subarray(sector, sector + 1));
-    bytes[(c.byte - 1) % 512] = c.value;
-    const out = Uint32Array.from(tokens);
-    out[sector] = this.dictionary.intern(bytes);
-    return out;
   }
 
   /** Reads sectors from any block device; EWOULDBLOCK (lab) when it is suspended. */
@@ -1168,93 +881,31 @@ export class Machine {
     if (dev.suspended) return fail(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return fail(Errno.ENXIO);
-    switch (t.type) {
-      case 'linear': {
-        if (t.segments === undefined) return this.readSectors(t.dev, t.offsetSectors + start, count);
-        const out = new Uint32Array(count);
-        for (const piece of linearPieces(t, start, count)) {
-          const r = this.readSectors(piece.dev, piece.sector, piece.count);
-          if (!r.ok) return r;
-          out.set(r.value, piece.at);
-        }
-        return ok(out);
-      }
-      case 'error':
-        return fail(Errno.EIO);
-      case 'zero':
-        return ok(new Uint32Array(count));
-      case 'flakey': {
-        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownRead(t.args) : 'pass';
-        if (how === 'error') return fail(Errno.EIO);
-        const r = this.readSectors(t.dev, t.args.offsetSectors + start, count);
-        return how === 'corrupt' && r.ok ? ok(this.corruptBio(r.value, t.args)) : r;
-      }
-      case 'delay':
-        this.ioDelayOwedMs += t.args.read.delayMs;
-        return this.readSectors(t.read, t.args.read.offsetSectors + start, count);
-      case 'thin-pool':
-        return this.readSectors(t.dataDev, start, count);
-      case 'thin': {
-        const out = new Uint32Array(count);
-        const r = t.pool.read(t.thin, start, count, out, this.originOf(t.origin));
-        return r === 0 ? ok(out) : fail(r);
-      }
-      default:
-        return fail(Errno.EIO);
-    }
+    return typeOf(t).read(this, t, start, count);
   }
 
   /** Writes sectors; thin writes may queue, so the result is a ticket for the caller to wait on. */
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket {
     const fault = this.writeFault(dev, start, tokens.length);
-    if (fault !== 0) return done(fault);
+    if (fault !== 0) return finishedIo(fault);
     if (dev.kind === 'ram') {
       this.writeStorage(dev.storage, start, tokens);
-      return done(0);
+      return finishedIo(0);
     }
     if (dev.kind === 'loop') {
       const stored = storedDev(dev);
-      if (stored === null || start + tokens.length > Math.min(dev.sizeSectors, stored.storage.store.sizeSectors)) return done(Errno.EIO);
+      if (stored === null || start + tokens.length > Math.min(dev.sizeSectors, stored.storage.store.sizeSectors)) return finishedIo(Errno.EIO);
       this.writeStorage(stored.storage, start, tokens);
-      return done(0);
+      return finishedIo(0);
     }
-    if (dev.suspended) return done(LAB_WOULD_BLOCK);
+    if (dev.suspended) return finishedIo(LAB_WOULD_BLOCK);
     const t = dev.live;
-    if (t === null) return done(Errno.ENXIO);
-    switch (t.type) {
-      case 'linear': {
-        if (t.segments === undefined) return this.writeSectors(t.dev, t.offsetSectors + start, tokens);
-        let errno = 0;
-        for (const piece of linearPieces(t, start, tokens.length)) {
-          const ticket = this.writeSectors(piece.dev, piece.sector, tokens.subarray(piece.at, piece.at + piece.count));
-          if (ticket.errno !== 0 && errno === 0) errno = ticket.errno;
-        }
-        return done(errno);
-      }
-      case 'error':
-        return done(Errno.EIO);
-      case 'zero':
-        return done(0);
-      case 'flakey': {
-        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownWrite(t.args) : 'pass';
-        if (how === 'error') return done(Errno.EIO);
-        if (how === 'drop') return done(0);
-        return this.writeSectors(t.dev, t.args.offsetSectors + start, how === 'corrupt' ? this.corruptBio(tokens, t.args) : tokens);
-      }
-      case 'delay':
-        this.ioDelayOwedMs += t.args.write.delayMs;
-        return this.writeSectors(t.write, t.args.write.offsetSectors + start, tokens);
-      case 'thin-pool':
-        return this.writeSectors(t.dataDev, start, tokens);
-      case 'thin':
-        return t.pool.write(t.thin, start, tokens, this.originOf(t.origin));
-      default:
-        return done(Errno.EIO);
-    }
+    if (t === null) return finishedIo(Errno.ENXIO);
+    return typeOf(t).write(this, t, start, tokens);
   }
 
   /** The external origin of a thin as the pool reads it; its size is read at every I/O. */
-  private originOf(origin: BlockDev | null): ExternalOrigin | null {
+  originOf(origin: BlockDev | null): ExternalOrigin | null {
     if (origin === null) return null;
     return { sizeSectors: this.sizeSectors(origin), read: (start, count) => this.readSectors(origin, start, count) };
   }
@@ -1273,29 +924,7 @@ export class Machine {
     if (dev.suspended) return LAB_WOULD_BLOCK;
     const t = dev.live;
     if (t === null) return Errno.ENXIO;
-    switch (t.type) {
-      case 'linear': {
-        let errno = 0;
-        for (const piece of linearPieces(t, start, count)) errno ||= this.discardSectors(piece.dev, piece.sector, piece.count);
-        return errno;
-      }
-      case 'flakey': {
-        // A discard is a write to flakey: failed or dropped while it is down.
-        const how = flakeyIsDown(t, this.clockMs) ? flakeyDownWrite(t.args) : 'pass';
-        if (how === 'error') return Errno.EIO;
-        if (how === 'drop') return 0;
-        return this.discardSectors(t.dev, t.args.offsetSectors + start, count);
-      }
-      case 'delay':
-        this.ioDelayOwedMs += t.args.write.delayMs;
-        return this.discardSectors(t.write, t.args.write.offsetSectors + start, count);
-      case 'thin-pool':
-        return this.discardSectors(t.dataDev, start, count);
-      case 'thin':
-        return t.pool.discard(t.thin, start, count);
-      default:
-        return Errno.EOPNOTSUPP;
-    }
+    return typeOf(t).discard(this, t, start, count);
   }
 
   /** Whether the device advertises discard (blkdiscard checks this first). */
@@ -1304,26 +933,13 @@ export class Machine {
     if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;
-    switch (t.type) {
-      case 'linear':
-        return linearPieces(t, 0, t.lengthSectors).every((piece) => this.supportsDiscard(piece.dev));
-      case 'flakey':
-        return this.supportsDiscard(t.dev);
-      case 'delay':
-        return this.supportsDiscard(t.read);
-      case 'thin-pool':
-        return this.supportsDiscard(t.dataDev);
-      case 'thin':
-        return t.pool.thinsSupportDiscard;
-      default:
-        return false;
-    }
+    return typeOf(t).supportsDiscard(this, t);
   }
 
   /** An fsync's empty flush bio. */
   flush(dev: BlockDev): IoTicket {
-    if (dev.kind === 'dm' && dev.live?.type === 'thin' && !dev.suspended) return dev.live.pool.flush(dev.live.thin);
-    return done(dev.kind === 'dm' && dev.live?.type === 'error' ? Errno.EIO : 0);
+    const t = dev.kind === 'dm' ? dev.live : null;
+    return t === null ? finishedIo(0) : typeOf(t).flush(t, dev.kind === 'dm' && dev.suspended);
   }
 
   /** Lab directive: power loss. Every dm device vanishes without a commit; disks keep what was committed. */
@@ -1351,17 +967,14 @@ export class Machine {
   storageUnder(dev: BlockDev): Storage | null {
     if (dev.kind !== 'dm') return dev.storage;
     const t = dev.live ?? dev.inactive;
-    if (t?.type === 'linear' || t?.type === 'flakey') return this.storageUnder(t.dev);
-    if (t?.type === 'delay') return this.storageUnder(t.write);
-    return null;
+    return t === null ? null : typeOf(t).storageUnder(this, t);
   }
 
   /** Sectors from the start of the disk at the bottom of a stack of linear devices to this device's start. */
   offsetUnder(dev: BlockDev): number {
     if (dev.kind !== 'dm') return 0;
     const t = dev.live ?? dev.inactive;
-    if (t?.type === 'linear') return t.offsetSectors + this.offsetUnder(t.dev);
-    return 0;
+    return t === null ? 0 : typeOf(t).offsetUnder(this, t);
   }
 
   /**
@@ -1507,29 +1120,14 @@ export class Machine {
     if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;
-    switch (t.type) {
-      case 'error':
-        return false;
-      case 'linear':
-        return linearPieces(t, 0, t.lengthSectors).every((piece) => this.deviceWorks(piece.dev, op));
-      case 'flakey': {
-        if (!flakeyIsDown(t, this.clockMs)) return this.deviceWorks(t.dev, op);
-        const how = op === 'read' ? flakeyDownRead(t.args) : flakeyDownWrite(t.args);
-        return how !== 'error' && this.deviceWorks(t.dev, op);
-      }
-      case 'delay':
-        return this.deviceWorks(op === 'read' ? t.read : t.write, op);
-      default:
-        return true;
-    }
+    return typeOf(t).works(this, t, op);
   }
 
   /** Milliseconds one write to the device waits: dm-delay write classes and lab slow faults in its stack. */
   writeDelayMs(dev: BlockDev): number {
     let ms = dev.faults.slowWriteMs;
     const t = dev.kind === 'dm' ? dev.live : null;
-    if (t?.type === 'linear' || t?.type === 'flakey') ms += this.writeDelayMs(t.dev);
-    if (t?.type === 'delay') ms += t.args.write.delayMs + this.writeDelayMs(t.write);
+    if (t != null) ms += typeOf(t).writeDelayMs(this, t);
     return ms;
   }
 

@@ -1,31 +1,15 @@
 /**
- * The two device-mapper targets that make a device misbehave on purpose, as Linux 6.1 builds
- * them: `flakey` (dm-flakey v1.5.0: a device that is up for some seconds, then down, failing,
- * dropping or corrupting I/O) and `delay` (dm-delay v1.3.0: every read, write and flush held
- * for some milliseconds). Argument checks follow flakey_ctr / parse_features and delay_ctr /
- * delay_class_ctr in order, with their `ti->error` strings (fixtures/kernel/60-data-flakey).
- * Devices are resolved by the machine after these checks, as the kernel calls dm_get_device last.
+ * The `flakey` target as Linux 6.1 builds it (dm-flakey v1.5.0): a device that is up for some
+ * seconds, then down, failing, dropping or corrupting I/O. Argument checks follow flakey_ctr and
+ * parse_features in order, with their `ti->error` strings (fixtures/kernel/60-data-flakey); the
+ * device is looked up after these checks, as the kernel calls dm_get_device last.
  */
-import { Errno } from './errno.js';
-import type { CtrError, Parsed } from './table.js';
-
-const refuse = (error: string, errno: number = Errno.EINVAL): { ok: false } & CtrError => ({ ok: false, error, errno });
-
-const UINT_MAX = 0xffffffff;
-
-/** `sscanf("%u%c")` with a range, as dm_read_arg checks an argument. */
-function readUint(text: string | undefined, min: number, max: number): number | null {
-  if (text === undefined || !/^[0-9]+$/.test(text)) return null;
-  const v = Number(text);
-  return v >= min && v <= max ? v : null;
-}
-
-/** `sscanf("%llu%c")` of a sector offset. */
-function readSector(text: string): number | null {
-  if (!/^[0-9]+$/.test(text)) return null;
-  const v = Number(text);
-  return Number.isSafeInteger(v) ? v : null;
-}
+import { Errno } from '../errno.js';
+import { devNumber } from '../machine.js';
+import { fail, ok } from '../result.js';
+import type { SectorDictionary } from '../sectors.js';
+import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
+import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
 
 export interface CorruptBioByte {
   /** 1-based: the Nth byte of each matching bio is overwritten. */
@@ -141,46 +125,67 @@ export function flakeyTableText(f: FlakeyArgs, devName: string): string {
   return text;
 }
 
-export interface DelayClassArgs {
-  readonly dev: string;
-  readonly offsetSectors: number;
-  readonly delayMs: number;
+/** Flakey's Nth byte of a bio overwritten with its value (corrupt_bio_data). */
+function corruptBio(dictionary: SectorDictionary, tokens: Uint32Array, f: FlakeyArgs): Uint32Array {
+  const c = f.corrupt;
+  if (c === null || c.byte > tokens.length * 512) return tokens;
+  const sector = Math.floor((c.byte - 1) / 512);
+  const bytes = dictionary.bytesOf(tokens.subarray(sector, sector + 1));
+  bytes[(c.byte - 1) % 512] = c.value;
+  const out = Uint32Array.from(tokens);
+  out[sector] = dictionary.intern(bytes);
+  return out;
 }
 
-export interface DelayArgs {
-  /** The table's argument count: 3 (one class for all), 6 (reads; writes and flushes) or 9. */
-  readonly argc: 3 | 6 | 9;
-  readonly read: DelayClassArgs;
-  readonly write: DelayClassArgs;
-  readonly flush: DelayClassArgs;
-}
+export const flakeyTarget: TargetType<TargetOf<'flakey'>> = {
+  name: 'flakey',
 
-function parseDelayClass(argv: readonly string[]): Parsed<DelayClassArgs> {
-  const offset = readSector(argv[1]!);
-  if (offset === null) return refuse('Invalid device sector');
-  const delay = readUint(argv[2], 0, UINT_MAX);
-  if (delay === null) return refuse('Invalid delay');
-  return { ok: true, value: { dev: argv[0]!, offsetSectors: offset, delayMs: delay } };
-}
+  construct(core, dev, lengthSectors, argv) {
+    const parsed = parseFlakeyArgs(argv);
+    if (!parsed.ok) return parsed;
+    const under = core.resolve(parsed.value.dev);
+    if (under === null || under === dev) return refuse('Device lookup failed', Errno.ENODEV);
+    return { ok: true, value: { type: 'flakey', lengthSectors, dev: under, args: parsed.value, startMs: core.nowMs } };
+  },
 
-/** delay_ctr: `<dev> <offset> <delay> [<write dev> <offset> <delay> [<flush dev> <offset> <delay>]]`. */
-export function parseDelayArgs(argv: readonly string[]): Parsed<DelayArgs> {
-  if (argv.length !== 3 && argv.length !== 6 && argv.length !== 9) return refuse('Requires exactly 3, 6 or 9 arguments');
-  const read = parseDelayClass(argv.slice(0, 3));
-  if (!read.ok) return read;
-  if (argv.length === 3) return { ok: true, value: { argc: 3, read: read.value, write: read.value, flush: read.value } };
-  const write = parseDelayClass(argv.slice(3, 6));
-  if (!write.ok) return write;
-  if (argv.length === 6) return { ok: true, value: { argc: 6, read: read.value, write: write.value, flush: write.value } };
-  const flush = parseDelayClass(argv.slice(6, 9));
-  if (!flush.ok) return flush;
-  return { ok: true, value: { argc: 9, read: read.value, write: write.value, flush: flush.value } };
-}
+  areas: (t) => [{ under: t.dev, offset: t.args.offsetSectors }],
+  heldDevices: (t) => [t.dev],
+  status: () => '',
+  table: (t) => flakeyTableText(t.args, devNumber(t.dev)),
 
-/** The `dmsetup table` text of a delay target; `name` gives each class's device as maj:min. */
-export function delayTableText(d: DelayArgs, name: (c: DelayClassArgs) => string): string {
-  const cls = (c: DelayClassArgs): string => `${name(c)} ${c.offsetSectors} ${c.delayMs}`;
-  if (d.argc === 3) return cls(d.read);
-  if (d.argc === 6) return `${cls(d.read)} ${cls(d.write)}`;
-  return `${cls(d.read)} ${cls(d.write)} ${cls(d.flush)}`;
-}
+  read(core, t, start, count) {
+    const how = flakeyIsDown(t, core.nowMs) ? flakeyDownRead(t.args) : 'pass';
+    if (how === 'error') return fail(Errno.EIO);
+    const r = core.readSectors(t.dev, t.args.offsetSectors + start, count);
+    return how === 'corrupt' && r.ok ? ok(corruptBio(core.dictionary, r.value, t.args)) : r;
+  },
+
+  write(core, t, start, tokens) {
+    const how = flakeyIsDown(t, core.nowMs) ? flakeyDownWrite(t.args) : 'pass';
+    if (how === 'error') return finishedIo(Errno.EIO);
+    if (how === 'drop') return finishedIo(0);
+    return core.writeSectors(t.dev, t.args.offsetSectors + start, how === 'corrupt' ? corruptBio(core.dictionary, tokens, t.args) : tokens);
+  },
+
+  discard(core, t, start, count) {
+    // A discard is a write to flakey: failed or dropped while it is down.
+    const how = flakeyIsDown(t, core.nowMs) ? flakeyDownWrite(t.args) : 'pass';
+    if (how === 'error') return Errno.EIO;
+    if (how === 'drop') return 0;
+    return core.discardSectors(t.dev, t.args.offsetSectors + start, count);
+  },
+
+  flush: () => finishedIo(0),
+  supportsDiscard: (core, t) => core.supportsDiscard(t.dev),
+
+  works(core, t, op) {
+    if (!flakeyIsDown(t, core.nowMs)) return core.deviceWorks(t.dev, op);
+    const how = op === 'read' ? flakeyDownRead(t.args) : flakeyDownWrite(t.args);
+    return how !== 'error' && core.deviceWorks(t.dev, op);
+  },
+
+  writeDelayMs: (core, t) => core.writeDelayMs(t.dev),
+  storageUnder: (core, t) => core.storageUnder(t.dev),
+  // Metadata offsets are followed through linear volumes only (LVM's `_tmeta`): flakey adds none.
+  offsetUnder: () => 0,
+};

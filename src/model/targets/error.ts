@@ -1,0 +1,23 @@
+/** The `error` target (dm-target.c's io_err_target): every read, write and flush fails with EIO. */
+import { Errno } from '../errno.js';
+import { fail } from '../result.js';
+import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+
+export const errorTarget: TargetType<TargetOf<'error'>> = {
+  name: 'error',
+  // The kernel's io_err_ctr takes any arguments and ignores them.
+  construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'error', lengthSectors } }),
+  areas: () => [],
+  heldDevices: () => [],
+  status: () => '',
+  table: () => '',
+  read: () => fail(Errno.EIO),
+  write: () => finishedIo(Errno.EIO),
+  discard: () => Errno.EOPNOTSUPP,
+  flush: () => finishedIo(Errno.EIO),
+  supportsDiscard: () => false,
+  works: () => false,
+  writeDelayMs: () => 0,
+  storageUnder: () => null,
+  offsetUnder: () => 0,
+};

@@ -1,0 +1,23 @@
+/** The `zero` target (dm-zero): reads return zeros, writes are dropped. */
+import { Errno } from '../errno.js';
+import { ok } from '../result.js';
+import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+
+export const zeroTarget: TargetType<TargetOf<'zero'>> = {
+  name: 'zero',
+  // Arguments are ignored, as the lab always has (zero_ctr would refuse them: not modelled).
+  construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'zero', lengthSectors } }),
+  areas: () => [],
+  heldDevices: () => [],
+  status: () => '',
+  table: () => '',
+  read: (_core, _t, _start, count) => ok(new Uint32Array(count)),
+  write: () => finishedIo(0),
+  discard: () => Errno.EOPNOTSUPP,
+  flush: () => finishedIo(0),
+  supportsDiscard: () => false,
+  works: () => true,
+  writeDelayMs: () => 0,
+  storageUnder: () => null,
+  offsetUnder: () => 0,
+};
