@@ -1,7 +1,9 @@
 /**
- * The lab's machine: RAM disks, the device-mapper core (devices, live and inactive tables,
- * suspend/resume, open counts, events), the targets the lab supports (thin-pool, thin, linear,
- * error, zero), a kernel log and the simulated clock. It is what `dmsetup`, `dd` and `blkdiscard`
+ * The lab's machine: RAM disks and loop devices, the device-mapper core (devices, live and
+ * inactive tables, suspend/resume, messages, open counts, events, a crash), the registry of live
+ * pools, a kernel log and the simulated clock. The targets themselves are in targets/, one file
+ * per type, and the core reaches them only through that registry (targets/index.ts), passing
+ * itself as their DmCore. It is what `dmsetup`, `dd` and `blkdiscard`
  * talk to in the lab shell, and it matches the oracle VM: RAM disks are block major 1, dm devices
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
@@ -13,12 +15,10 @@ import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js
 import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, type IoTicket } from './pool.js';
 import type { ModelMutation } from './mutations.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
-import type { DelayArgs } from './targets/delay.js';
-import type { FlakeyArgs } from './targets/flakey.js';
 import { ioHitsErrorRange, noFaults, type DeviceFaults } from './io-faults.js';
 import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
 import type { CtrError, Parsed } from './targets/ctr-args.js';
-import { targetType, typeOf } from './targets/index.js';
+import { targetType, typeOf, type Target } from './targets/index.js';
 import { finishedIo, type DmCore } from './targets/target-type.js';
 
 export const DM_MAJOR = 254;
@@ -127,54 +127,6 @@ export interface LoopDevice {
   openCount: number;
   writebackErrno: number;
   faults: DeviceFaults;
-}
-
-export type Target =
-  | {
-      readonly type: 'linear';
-      readonly lengthSectors: number;
-      readonly dev: BlockDev;
-      readonly offsetSectors: number;
-      /**
-       * A table of several linear targets end to end (an LVM volume with several segments); the
-       * first one is also `dev` and `offsetSectors`. Absent for a one-line table.
-       */
-      readonly segments?: readonly LinearSegment[];
-    }
-  | { readonly type: 'error'; readonly lengthSectors: number }
-  | { readonly type: 'zero'; readonly lengthSectors: number }
-  | { readonly type: 'flakey'; readonly lengthSectors: number; readonly dev: BlockDev; readonly args: FlakeyArgs; readonly startMs: number }
-  | {
-      readonly type: 'delay';
-      readonly lengthSectors: number;
-      readonly args: DelayArgs;
-      readonly read: BlockDev;
-      readonly write: BlockDev;
-      readonly flush: BlockDev;
-    }
-  | {
-      readonly type: 'thin-pool';
-      readonly lengthSectors: number;
-      readonly pool: ThinPool;
-      readonly table: PoolTable;
-      readonly metadataDev: BlockDev;
-      readonly dataDev: BlockDev;
-    }
-  | {
-      readonly type: 'thin';
-      readonly lengthSectors: number;
-      readonly poolDev: DmDevice;
-      readonly pool: ThinPool;
-      readonly thin: ThinDevice;
-      readonly origin: BlockDev | null;
-    };
-
-/** One line of a table of linear targets: `start length linear dev offset`. */
-export interface LinearSegment {
-  readonly startSectors: number;
-  readonly lengthSectors: number;
-  readonly dev: BlockDev;
-  readonly offsetSectors: number;
 }
 
 export interface DmDevice {

@@ -6,7 +6,7 @@
 import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
 
 export interface DelayClassArgs {
   readonly dev: string;
@@ -20,6 +20,16 @@ export interface DelayArgs {
   readonly read: DelayClassArgs;
   readonly write: DelayClassArgs;
   readonly flush: DelayClassArgs;
+}
+
+export interface DelayTarget {
+  readonly type: 'delay';
+  readonly lengthSectors: number;
+  readonly args: DelayArgs;
+  /** The devices of the read, write and flush classes (the same one for all, with 3 arguments). */
+  readonly read: BlockDev;
+  readonly write: BlockDev;
+  readonly flush: BlockDev;
 }
 
 function parseDelayClass(argv: readonly string[]): Parsed<DelayClassArgs> {
@@ -52,7 +62,7 @@ export function delayTableText(d: DelayArgs, name: (c: DelayClassArgs) => string
   return `${cls(d.read)} ${cls(d.write)} ${cls(d.flush)}`;
 }
 
-export const delayTarget: TargetType<TargetOf<'delay'>> = {
+export const delayTarget: TargetType<DelayTarget> = {
   name: 'delay',
 
   construct(core, dev, lengthSectors, argv) {

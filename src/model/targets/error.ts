@@ -1,9 +1,14 @@
 /** The `error` target (dm-target.c's io_err_target): every read, write and flush fails with EIO. */
 import { Errno } from '../errno.js';
 import { fail } from '../result.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
 
-export const errorTarget: TargetType<TargetOf<'error'>> = {
+export interface ErrorTarget {
+  readonly type: 'error';
+  readonly lengthSectors: number;
+}
+
+export const errorTarget: TargetType<ErrorTarget> = {
   name: 'error',
   // The kernel's io_err_ctr takes any arguments and ignores them.
   construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'error', lengthSectors } }),

@@ -5,11 +5,11 @@
  * device is looked up after these checks, as the kernel calls dm_get_device last.
  */
 import { Errno } from '../errno.js';
-import { devNumber } from '../machine.js';
+import { devNumber, type BlockDev } from '../machine.js';
 import { fail, ok } from '../result.js';
 import type { SectorDictionary } from '../sectors.js';
 import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
 
 export interface CorruptBioByte {
   /** 1-based: the Nth byte of each matching bio is overwritten. */
@@ -28,6 +28,15 @@ export interface FlakeyArgs {
   readonly dropWrites: boolean;
   readonly errorWrites: boolean;
   readonly corrupt: CorruptBioByte | null;
+}
+
+export interface FlakeyTarget {
+  readonly type: 'flakey';
+  readonly lengthSectors: number;
+  readonly dev: BlockDev;
+  readonly args: FlakeyArgs;
+  /** When the table was loaded: the up and down intervals count from here. */
+  readonly startMs: number;
 }
 
 /** flakey_ctr: `<dev> <offset> <up interval> <down interval> [<#features> <features...>]`. */
@@ -91,7 +100,7 @@ export function parseFlakeyArgs(argv: readonly string[]): Parsed<FlakeyArgs> {
 }
 
 /** Whether a flakey device is in its down interval: whole seconds since its table was loaded. */
-export function flakeyIsDown(f: { readonly args: FlakeyArgs; readonly startMs: number }, nowMs: number): boolean {
+export function flakeyIsDown(f: FlakeyTarget, nowMs: number): boolean {
   const elapsedSecs = Math.floor((nowMs - f.startMs) / 1000);
   return elapsedSecs % (f.args.upSecs + f.args.downSecs) >= f.args.upSecs;
 }
@@ -137,7 +146,7 @@ function corruptBio(dictionary: SectorDictionary, tokens: Uint32Array, f: Flakey
   return out;
 }
 
-export const flakeyTarget: TargetType<TargetOf<'flakey'>> = {
+export const flakeyTarget: TargetType<FlakeyTarget> = {
   name: 'flakey',
 
   construct(core, dev, lengthSectors, argv) {

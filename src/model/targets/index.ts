@@ -2,15 +2,20 @@
  * The target types the lab's device-mapper core knows, by the name tables spell them (the kernel's
  * dm_register_target list). Adding a target is a new file beside this one and a line here.
  */
-import type { Target } from '../machine.js';
-import { delayTarget } from './delay.js';
-import { errorTarget } from './error.js';
-import { flakeyTarget } from './flakey.js';
-import { linearTarget } from './linear.js';
+import { delayTarget, type DelayTarget } from './delay.js';
+import { errorTarget, type ErrorTarget } from './error.js';
+import { flakeyTarget, type FlakeyTarget } from './flakey.js';
+import { linearTarget, type LinearTarget } from './linear.js';
 import type { TargetType } from './target-type.js';
-import { thinPoolTarget } from './thin-pool.js';
-import { thinTarget } from './thin.js';
-import { zeroTarget } from './zero.js';
+import { thinPoolTarget, type ThinPoolTarget } from './thin-pool.js';
+import { thinTarget, type ThinTarget } from './thin.js';
+import { zeroTarget, type ZeroTarget } from './zero.js';
+
+/**
+ * A loaded target: plain data, each type's own record (checkpoints walk it field by field; see
+ * target-type.ts). `type` says which TargetType it belongs to.
+ */
+export type Target = LinearTarget | ErrorTarget | ZeroTarget | FlakeyTarget | DelayTarget | ThinPoolTarget | ThinTarget;
 
 let registry: ReadonlyMap<string, TargetType> | null = null;
 
@@ -21,7 +26,7 @@ let registry: ReadonlyMap<string, TargetType> | null = null;
  */
 export function targetTypes(): ReadonlyMap<string, TargetType> {
   registry ??= new Map<string, TargetType>(
-    [linearTarget, errorTarget, zeroTarget, flakeyTarget, delayTarget, thinPoolTarget, thinTarget].map((t) => [t.name, t as TargetType]),
+    [linearTarget, errorTarget, zeroTarget, flakeyTarget, delayTarget, thinPoolTarget, thinTarget].map((t) => [t.name, t]),
   );
   return registry;
 }

@@ -5,11 +5,29 @@
  */
 import { Errno } from '../errno.js';
 import { fail, ok } from '../result.js';
-import { devNumber, type BlockDev, type LinearSegment } from '../machine.js';
+import { devNumber, type BlockDev } from '../machine.js';
 import { refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type DmCore, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type DmCore, type TargetType } from './target-type.js';
 
-type LinearTarget = TargetOf<'linear'>;
+export interface LinearTarget {
+  readonly type: 'linear';
+  readonly lengthSectors: number;
+  readonly dev: BlockDev;
+  readonly offsetSectors: number;
+  /**
+   * A table of several linear targets end to end (an LVM volume with several segments); the
+   * first one is also `dev` and `offsetSectors`. Absent for a one-line table.
+   */
+  readonly segments?: readonly LinearSegment[];
+}
+
+/** One line of a table of linear targets: `start length linear dev offset`. */
+export interface LinearSegment {
+  readonly startSectors: number;
+  readonly lengthSectors: number;
+  readonly dev: BlockDev;
+  readonly offsetSectors: number;
+}
 
 export interface LinearArgs {
   readonly dev: string;

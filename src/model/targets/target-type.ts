@@ -3,17 +3,15 @@
  * target (the constructor, with the kernel's `ti->error` text), what `dmsetup status` and
  * `dmsetup table` print for it, how it maps reads, writes, discards and flushes, and the hooks the
  * dm core calls on suspend, resume and messages. The live target itself stays plain data (the
- * `Target` union in machine.ts): checkpoints walk it field by field, so the behaviour lives in
+ * `Target` union in index.ts): checkpoints walk it field by field, so the behaviour lives in
  * these stateless objects, looked up by `target.type` in the registry (index.ts).
  */
 import type { SectorDictionary } from '../sectors.js';
 import { IoTicket, type ExternalOrigin, type PoolTable, type ThinPool } from '../pool.js';
 import type { Result } from '../result.js';
-import type { BlockDev, DmDevice, Storage, Target } from '../machine.js';
+import type { BlockDev, DmDevice, Storage } from '../machine.js';
+import type { Target } from './index.js';
 import type { Parsed } from './ctr-args.js';
-
-/** The target record of one type: `TargetOf<'flakey'>`. */
-export type TargetOf<N extends Target['type']> = Extract<Target, { readonly type: N }>;
 
 /** An area of another device that a target maps, checked to fit when the table is loaded. */
 export interface DeviceArea {

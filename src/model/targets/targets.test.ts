@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../errno.js';
-import { DM_MAJOR, Machine, type DmDevice, type Target } from '../machine.js';
-import { targetType, targetTypes } from './index.js';
+import { DM_MAJOR, Machine, type DmDevice } from '../machine.js';
+import { targetType, targetTypes, type Target } from './index.js';
 
 /** A lab with a pool holding thin 0, and the device the sample tables are loaded into. */
 function lab(): { machine: Machine; dut: DmDevice } {

@@ -5,13 +5,22 @@
  * registry (__pool_table), which this constructor asks for the pool a table drives.
  */
 import { Errno } from '../errno.js';
-import { devNumber } from '../machine.js';
-import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable } from '../pool.js';
+import { devNumber, type BlockDev } from '../machine.js';
+import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
 import { readUint, refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
 
 export const DATA_BLOCK_SIZE_MIN_SECTORS = 128;
 export const DATA_BLOCK_SIZE_MAX_SECTORS = 2097152;
+
+export interface ThinPoolTarget {
+  readonly type: 'thin-pool';
+  readonly lengthSectors: number;
+  readonly pool: ThinPool;
+  readonly table: PoolTable;
+  readonly metadataDev: BlockDev;
+  readonly dataDev: BlockDev;
+}
 
 export interface PoolArgs {
   readonly metadataDev: string;
@@ -99,7 +108,7 @@ function poolTableText(table: PoolTable): string {
   return head + words.map((w) => `${w} `).join('');
 }
 
-export const thinPoolTarget: TargetType<TargetOf<'thin-pool'>> = {
+export const thinPoolTarget: TargetType<ThinPoolTarget> = {
   name: 'thin-pool',
 
   construct(core, dev, lengthSectors, argv) {

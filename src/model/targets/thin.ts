@@ -5,12 +5,23 @@
  */
 import { Errno } from '../errno.js';
 import { thinActivationRefusal } from '../lifecycle.js';
-import { devNumber, type BlockDev } from '../machine.js';
-import { MAX_DEV_ID } from '../metadata.js';
-import { parseKernelU64 } from '../pool.js';
+import { devNumber, type BlockDev, type DmDevice } from '../machine.js';
+import { MAX_DEV_ID, type ThinDevice } from '../metadata.js';
+import { parseKernelU64, type ThinPool } from '../pool.js';
 import { fail, ok } from '../result.js';
 import { refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
+
+export interface ThinTarget {
+  readonly type: 'thin';
+  readonly lengthSectors: number;
+  /** The pool's dm device, held open by the thin. */
+  readonly poolDev: DmDevice;
+  readonly pool: ThinPool;
+  readonly thin: ThinDevice;
+  /** An external origin: what unmapped blocks read as, instead of zeros. */
+  readonly origin: BlockDev | null;
+}
 
 export interface ThinArgs {
   readonly poolDev: string;
@@ -31,7 +42,7 @@ export function parseThinDevId(text: string): Parsed<number> {
   return { ok: true, value: Number(v) };
 }
 
-export const thinTarget: TargetType<TargetOf<'thin'>> = {
+export const thinTarget: TargetType<ThinTarget> = {
   name: 'thin',
 
   construct(core, _dev, lengthSectors, argv) {

@@ -1,9 +1,14 @@
 /** The `zero` target (dm-zero): reads return zeros, writes are dropped. */
 import { Errno } from '../errno.js';
 import { ok } from '../result.js';
-import { finishedIo, type TargetOf, type TargetType } from './target-type.js';
+import { finishedIo, type TargetType } from './target-type.js';
 
-export const zeroTarget: TargetType<TargetOf<'zero'>> = {
+export interface ZeroTarget {
+  readonly type: 'zero';
+  readonly lengthSectors: number;
+}
+
+export const zeroTarget: TargetType<ZeroTarget> = {
   name: 'zero',
   // Arguments are ignored, as the lab always has (zero_ctr would refuse them: not modelled).
   construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'zero', lengthSectors } }),
