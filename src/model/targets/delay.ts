@@ -6,7 +6,7 @@
 import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface DelayClassArgs {
   readonly dev: string;
@@ -62,7 +62,7 @@ export function delayTableText(d: DelayArgs, name: (c: DelayClassArgs) => string
   return `${cls(d.read)} ${cls(d.write)} ${cls(d.flush)}`;
 }
 
-export const delayTarget: TargetType<DelayTarget> = {
+export const delayTarget = defineTargetType<DelayTarget>({
   name: 'delay',
 
   construct(core, dev, lengthSectors, argv) {
@@ -110,4 +110,4 @@ export const delayTarget: TargetType<DelayTarget> = {
   writeDelayMs: (core, t) => t.args.write.delayMs + core.writeDelayMs(t.write),
   storageUnder: (core, t) => core.storageUnder(t.write),
   offsetUnder: () => 0,
-};
+});

@@ -1,14 +1,14 @@
 /** The `error` target (dm-target.c's io_err_target): every read, write and flush fails with EIO. */
 import { Errno } from '../errno.js';
 import { fail } from '../result.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface ErrorTarget {
   readonly type: 'error';
   readonly lengthSectors: number;
 }
 
-export const errorTarget: TargetType<ErrorTarget> = {
+export const errorTarget = defineTargetType<ErrorTarget>({
   name: 'error',
   // The kernel's io_err_ctr takes any arguments and ignores them.
   construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'error', lengthSectors } }),
@@ -25,4 +25,4 @@ export const errorTarget: TargetType<ErrorTarget> = {
   writeDelayMs: () => 0,
   storageUnder: () => null,
   offsetUnder: () => 0,
-};
+});

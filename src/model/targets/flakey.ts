@@ -9,7 +9,7 @@ import { devNumber, type BlockDev } from '../machine.js';
 import { fail, ok } from '../result.js';
 import type { SectorDictionary } from '../sectors.js';
 import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface CorruptBioByte {
   /** 1-based: the Nth byte of each matching bio is overwritten. */
@@ -146,7 +146,7 @@ function corruptBio(dictionary: SectorDictionary, tokens: Uint32Array, f: Flakey
   return out;
 }
 
-export const flakeyTarget: TargetType<FlakeyTarget> = {
+export const flakeyTarget = defineTargetType<FlakeyTarget>({
   name: 'flakey',
 
   construct(core, dev, lengthSectors, argv) {
@@ -197,4 +197,4 @@ export const flakeyTarget: TargetType<FlakeyTarget> = {
   storageUnder: (core, t) => core.storageUnder(t.dev),
   // Metadata offsets are followed through linear volumes only (LVM's `_tmeta`): flakey adds none.
   offsetUnder: () => 0,
-};
+});

@@ -7,7 +7,7 @@ import { Errno } from '../errno.js';
 import { fail, ok } from '../result.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type DmCore, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo, type DmCore } from './target-type.js';
 
 export interface LinearTarget {
   readonly type: 'linear';
@@ -60,7 +60,7 @@ function refuseLines(core: DmCore, line: string, errno: number): { ok: false; er
   return fail(errno);
 }
 
-export const linearTarget: TargetType<LinearTarget> = {
+export const linearTarget = defineTargetType<LinearTarget>({
   name: 'linear',
 
   construct(core, dev, lengthSectors, argv) {
@@ -144,4 +144,4 @@ export const linearTarget: TargetType<LinearTarget> = {
   writeDelayMs: (core, t) => core.writeDelayMs(t.dev),
   storageUnder: (core, t) => core.storageUnder(t.dev),
   offsetUnder: (core, t) => t.offsetSectors + core.offsetUnder(t.dev),
-};
+});

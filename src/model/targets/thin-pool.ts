@@ -8,7 +8,7 @@ import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
 import { readUint, refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export const DATA_BLOCK_SIZE_MIN_SECTORS = 128;
 export const DATA_BLOCK_SIZE_MAX_SECTORS = 2097152;
@@ -108,7 +108,7 @@ function poolTableText(table: PoolTable): string {
   return head + words.map((w) => `${w} `).join('');
 }
 
-export const thinPoolTarget: TargetType<ThinPoolTarget> = {
+export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
   name: 'thin-pool',
 
   construct(core, dev, lengthSectors, argv) {
@@ -159,4 +159,4 @@ export const thinPoolTarget: TargetType<ThinPoolTarget> = {
   preresume: (t, reloaded) => t.pool.preresume(reloaded ? t.table : null),
   resume: (t) => t.pool.resume(),
   message: (t, argv) => t.pool.message(argv),
-};
+});

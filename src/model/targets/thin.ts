@@ -10,7 +10,7 @@ import { MAX_DEV_ID, type ThinDevice } from '../metadata.js';
 import { parseKernelU64, type ThinPool } from '../pool.js';
 import { fail, ok } from '../result.js';
 import { refuse, type Parsed } from './ctr-args.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface ThinTarget {
   readonly type: 'thin';
@@ -42,7 +42,7 @@ export function parseThinDevId(text: string): Parsed<number> {
   return { ok: true, value: Number(v) };
 }
 
-export const thinTarget: TargetType<ThinTarget> = {
+export const thinTarget = defineTargetType<ThinTarget>({
   name: 'thin',
 
   construct(core, _dev, lengthSectors, argv) {
@@ -107,4 +107,4 @@ export const thinTarget: TargetType<ThinTarget> = {
   writeDelayMs: () => 0,
   storageUnder: () => null,
   offsetUnder: () => 0,
-};
+});

@@ -1,14 +1,14 @@
 /** The `zero` target (dm-zero): reads return zeros, writes are dropped. */
 import { Errno } from '../errno.js';
 import { ok } from '../result.js';
-import { finishedIo, type TargetType } from './target-type.js';
+import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface ZeroTarget {
   readonly type: 'zero';
   readonly lengthSectors: number;
 }
 
-export const zeroTarget: TargetType<ZeroTarget> = {
+export const zeroTarget = defineTargetType<ZeroTarget>({
   name: 'zero',
   // Arguments are ignored, as the lab always has (zero_ctr would refuse them: not modelled).
   construct: (_core, _dev, lengthSectors) => ({ ok: true, value: { type: 'zero', lengthSectors } }),
@@ -25,4 +25,4 @@ export const zeroTarget: TargetType<ZeroTarget> = {
   writeDelayMs: () => 0,
   storageUnder: () => null,
   offsetUnder: () => 0,
-};
+});
