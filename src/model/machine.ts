@@ -453,7 +453,8 @@ export class Machine implements DmCore {
     const words = tableLine.trim().split(/\s+/);
     const typeName = words[2] ?? '';
     if (lines.length > 1) {
-      // Only tables of several linear lines are modelled (LVM's volumes of several segments).
+      // Tables of several lines exist only for types that build them (linear: LVM's volumes of
+      // several segments); the first line's type decides.
       const several = targetType(lines[0]!.trim().split(/\s+/)[2] ?? '')?.constructLines?.(this, dev, lines);
       if (several === undefined) {
         this.log(`table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`);
@@ -513,7 +514,6 @@ export class Machine implements DmCore {
     this.log('ioctl: error adding target to table');
     return fail(e.errno);
   }
-
 
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
   areaFits(dev: DmDevice, under: BlockDev, offset: number, length: number): boolean {
@@ -634,10 +634,12 @@ export class Machine implements DmCore {
     for (const dev of held) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
   }
 
+  /** A table holds a pool: it stays open (and its timers run) until the last holder lets go. */
   holdPool(pool: ThinPool): void {
     this.poolRefs.set(pool, (this.poolRefs.get(pool) ?? 0) + 1);
   }
 
+  /** A holder lets go of a pool; the last one closes it (with a commit) and forgets it. */
   dropPoolRef(pool: ThinPool): void {
     const refs = (this.poolRefs.get(pool) ?? 0) - 1;
     if (refs > 0) {

@@ -7,7 +7,7 @@
 import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
-import { readUint, refuse, type Parsed } from './ctr-args.js';
+import { readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
 import { defineTargetType, finishedIo } from './target-type.js';
 
 export const DATA_BLOCK_SIZE_MIN_SECTORS = 128;
@@ -39,7 +39,7 @@ export function parsePoolArgs(argv: readonly string[]): Parsed<PoolArgs> {
   let features: PoolFeatures = DEFAULT_POOL_FEATURES;
   if (rest.length > 0) {
     // `sscanf("%u%c")`: a plain unsigned decimal and nothing after it.
-    const count = readUint(rest[0], 0, 0xffffffff);
+    const count = readUint(rest[0], 0, UINT_MAX);
     if (count === null || count > 4 || rest.length - 1 < count) {
       return refuse('Invalid number of pool feature arguments');
     }
