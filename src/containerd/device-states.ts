@@ -5,7 +5,7 @@
  * `MarkFaulty` and `MarkDeviceState` jump to Faulty or Removed from anywhere, and at start
  * `ensureDeviceStates` marks devices stuck mid-operation Faulty and re-activates devices marked
  * Activated whose dm device is gone. One copy of the rules: the snapshotter and the xstate machine
- * (src/machines/containerd-device-machine.ts) both use these functions.
+ * (src/lifecycle/containerd-device-machine.ts) both use these functions.
  */
 
 export const DEVICE_STATES = [

@@ -1,6 +1,6 @@
 /**
  * The lifecycle rules of pools and thin devices, in one place. The pool model applies them when it
- * changes mode or takes a command, and the xstate machines (src/machines) are built from the same
+ * changes mode or takes a command, and the xstate machines (src/lifecycle) are built from the same
  * functions, so there is one copy of the rules (dm-thin.c set_pool_mode, pool_message, thin_ctr,
  * __delete_device).
  */

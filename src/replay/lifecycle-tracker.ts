@@ -8,8 +8,8 @@
 import { createActor, type Actor } from 'xstate';
 import type { PoolMode } from '../model/lifecycle.js';
 import type { Machine } from '../model/machine.js';
-import { poolMachine, type PoolMachineEvent } from '../machines/pool-machine.js';
-import { thinMachine, type ThinMachineEvent } from '../machines/thin-machine.js';
+import { poolMachine, type PoolMachineEvent } from '../lifecycle/pool-machine.js';
+import { thinMachine, type ThinMachineEvent } from '../lifecycle/thin-machine.js';
 
 interface PoolSummary {
   readonly mode: PoolMode;

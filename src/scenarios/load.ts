@@ -10,7 +10,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'y
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import { NAMED_INVARIANTS, namedInvariant } from '../model/named-invariants.js';
-import { ScenarioInvalid, type Expectation, type Machine, type ReadCheck, type Scenario, type ScenarioProblem, type Step } from './types.js';
+import { ScenarioInvalid, type Expectation, type ReadCheck, type ScenarioMachineSettings, type Scenario, type ScenarioProblem, type Step } from './types.js';
 
 const TOP_KEYS = ['title', 'report', 'cites', 'what_happened', 'symptoms', 'machine', 'steps'] as const;
 const MACHINE_KEYS = ['ramdisk_kb', 'no_space_timeout', 'mutations'] as const;
@@ -179,7 +179,7 @@ class Checker {
     return this.scalar(node, field, 'boolean', 'true or false') === true;
   }
 
-  machine(node: Node): Machine {
+  machine(node: Node): ScenarioMachineSettings {
     const e = this.entries(node, 'machine', MACHINE_KEYS);
     const ramdisk = e.get('ramdisk_kb');
     const timeout = e.get('no_space_timeout');
