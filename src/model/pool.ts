@@ -131,6 +131,8 @@ export function metadataDeviceBlocks(sizeSectors: number): number {
 }
 
 export class ThinPool {
+  /** Left out of checkpoints: the wiring to the machine holds functions; `rewire` rebuilds it. */
+  static readonly checkpointSkip = ['env', 'dataDev'] as const;
   /** dm name used in log lines: `major:minor` of the pool device. */
   readonly name: string;
   readonly md: ThinMetadata;
