@@ -1,7 +1,7 @@
 /**
  * Runs one sequence of commands against the model and the reference side by side: a command runs
- * only when the lifecycle rules allow it (src/model/lifecycle.ts, the rules the xstate machines
- * are built from), its errno must be the reference's, and every invariant is checked after it.
+ * only when the kernel would take it (src/model/lifecycle.ts, the kernel's answers; which lifecycle
+ * changes are legal is the machines' in src/lifecycle), its errno must be the reference's, and every invariant is checked after it.
  * The result lists the commands that ran (skipped ones are left out, as fast-check does) and the
  * first violation, which is all a scenario file needs.
  */

@@ -7,7 +7,7 @@ import { stateHash } from '../replay/lab-snapshot.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
-import type { LabEvent } from '../events/lab-events.js';
+import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { whatIf } from '../replay/whatif.js';
 import { topLevelCommands } from './shell-adapter.js';
@@ -84,31 +84,13 @@ async function nextRunName(h: History, baseName?: string): Promise<string> {
   for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`;
 }
 
-function firstLine(command: string): string {
-  const line = command.split('\n')[0]!;
-  return command.includes('\n') ? `${line} ...` : line;
-}
-
-function describe(event: LabEvent): string {
-  switch (event.type) {
-    case 'ShellCommandRan':
-      return `${firstLine(event.data.command)}${event.data.status === 0 ? '' : `   [exit ${event.data.status}]`}`;
-    case 'BlocksWritten':
-      return `(write ${event.data.sectors} sectors of 0x${event.data.byte.toString(16)} at ${event.data.device}:${event.data.sector}${event.data.errno ? `, errno ${event.data.errno}` : ''})`;
-    case 'ClockAdvanced':
-      return `(clock +${event.data.ms} ms)`;
-    default:
-      return '';
-  }
-}
-
 export async function logCommand(h: History, args: { branch?: string; full: boolean }, io: Output): Promise<void> {
   const branch = await currentBranch(h, args.branch);
   const info = await h.branch(branch);
   const length = await h.length(branch);
   io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
   for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-    io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describe(event)}\n`);
+    io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}\n`);
     if (args.full && event.type === 'ShellCommandRan') {
       // The operations beneath the command, then what it printed.
       for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);

@@ -6,6 +6,7 @@
  */
 import { basename, dirname, relative } from 'node:path';
 import type { LabEvent } from '../events/lab-events.js';
+import { describeEvent } from '../events/describe-event.js';
 import { History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
@@ -155,21 +156,6 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   io.out(`\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`);
   io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
   return 0;
-}
-
-function describeEvent(event: LabEvent): string {
-  switch (event.type) {
-    case 'ShellCommandRan': {
-      const lines = event.data.command.replace(/\n+$/, '').split('\n');
-      return `${lines[0]}${lines.length > 1 ? ' ...' : ''}${event.data.status === 0 ? '' : `  [exit ${event.data.status}]`}`;
-    }
-    case 'BlocksWritten':
-      return `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})`;
-    case 'ClockAdvanced':
-      return `(clock +${event.data.ms} ms)`;
-    default:
-      return '';
-  }
 }
 
 /** Three columns; a cell wider than its column wraps onto the next lines of the same row. */

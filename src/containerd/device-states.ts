@@ -4,8 +4,9 @@
  * trying state, run, persist the success state, or stay in the trying state with the error),
  * `MarkFaulty` and `MarkDeviceState` jump to Faulty or Removed from anywhere, and at start
  * `ensureDeviceStates` marks devices stuck mid-operation Faulty and re-activates devices marked
- * Activated whose dm device is gone. One copy of the rules: the snapshotter and the xstate machine
- * (src/machines/containerd-device-machine.ts) both use these functions.
+ * Activated whose dm device is gone. The snapshotter runs these; which operation may start from
+ * which state is stated by the xstate machine (src/lifecycle/containerd-device-machine.ts), which
+ * the replay layer checks every state change against.
  */
 
 export const DEVICE_STATES = [

@@ -1,8 +1,9 @@
 /**
- * The lifecycle rules of pools and thin devices, in one place. The pool model applies them when it
- * changes mode or takes a command, and the xstate machines (src/machines) are built from the same
- * functions, so there is one copy of the rules (dm-thin.c set_pool_mode, pool_message, thin_ctr,
- * __delete_device).
+ * What the kernel answers when a pool changes mode or takes a command (dm-thin.c set_pool_mode,
+ * pool_message, thin_ctr, __delete_device): the model acts on these answers. Which lifecycle
+ * changes are legal at all is not stated here but once, by the xstate machines in src/lifecycle,
+ * and the replay layer checks every change the model makes against them; this module only keeps
+ * the data that describes the states (the pool modes) and the kernel's own decisions.
  */
 import { Errno } from './errno.js';
 
@@ -59,13 +60,4 @@ export function thinActivationRefusal(mode: PoolMode, poolSuspended: boolean): s
   if (mode === 'fail') return "Couldn't open thin device, Pool is in fail mode";
   if (poolSuspended) return 'Unable to activate thin device while pool is suspended';
   return null;
-}
-
-/**
- * Whether the pool may go from one mode to another at all: some request that set_pool_mode
- * accepts must lead there. Fail is never left, and write mode is out of reach while the metadata
- * needs checking. The xstate pool machine guards its transitions with this.
- */
-export function modeChangeAllowed(from: PoolMode, to: PoolMode, needsCheck: boolean): boolean {
-  return POOL_MODES.some((requested) => decidePoolMode(from, requested, needsCheck).mode === to);
 }

@@ -51,6 +51,8 @@ function countWrite(storage: Storage): void {
 
 /** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
 export class Storage {
+  /** Left out of checkpoints: caches, rebuilt or refilled on demand (see the fields). */
+  static readonly checkpointSkip = ['materializedFrom', 'writeCount'] as const;
   store: SectorStore;
   metadata: MetadataContent = { kind: 'none' };
   /** The pool whose live metadata is here, if any; its committed state is what reads see. */
@@ -209,6 +211,8 @@ export interface MachineConfig {
 }
 
 export class Machine implements DmCore {
+  /** Left out of checkpoints: the operation trace belongs to the command being recorded, not to the lab. */
+  static readonly checkpointSkip = ['traceOperations', 'operations'] as const;
   readonly dictionary = new SectorDictionary();
   readonly ramdisks: RamDisk[] = [];
   /** Loop devices by minor: /dev/loop0 ... /dev/loop7 from boot, more as `losetup -f` asks. */

@@ -132,6 +132,8 @@ export interface HeldMetadataSnapshot {
 const copyDetails = (d: DeviceDetails): DeviceDetails => ({ ...d });
 
 export class ThinMetadata implements PageAccounting {
+  /** Left out of checkpoints: a cache, so that reading a status never changes the state hash. */
+  static readonly checkpointSkip = ['structureFor', 'structureCache'] as const;
   readonly dataBlockSizeSectors: number;
   time = 0;
   transactionId = 0n;
@@ -620,7 +622,7 @@ export class ThinMetadata implements PageAccounting {
   }
 
   /**
-   * A cache, not state: snapshots leave it out (see lab-snapshot.ts) so that reading a status
+   * A cache, not state: checkpoints leave it out (checkpointSkip) so that reading a status
    * never changes what a lab's state hash is.
    */
   private structureFor: readonly [number, number, number] | undefined;

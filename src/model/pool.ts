@@ -13,6 +13,7 @@ import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type Poo
 import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
+import { formatPoolStatus, formatThinStatus } from './status-line.js';
 
 export type { PoolMode } from './lifecycle.js';
 const MODE_LOG_NAME: Readonly<Record<PoolMode, string>> = {
@@ -131,6 +132,8 @@ export function metadataDeviceBlocks(sizeSectors: number): number {
 }
 
 export class ThinPool {
+  /** Left out of checkpoints: the wiring to the machine holds functions; `rewire` rebuilds it. */
+  static readonly checkpointSkip = ['env', 'dataDev'] as const;
   /** dm name used in log lines: `major:minor` of the pool device. */
   readonly name: string;
   readonly md: ThinMetadata;
@@ -787,31 +790,30 @@ export class ThinPool {
 
   /** `dmsetup status` text of the pool target (after `0 <len> thin-pool `). */
   status(noFlush: boolean): string {
-    if (this.mode === 'fail') return 'Fail';
+    if (this.mode === 'fail') return formatPoolStatus({ kind: 'Fail' });
     if (!noFlush && !this.suspended) this.commit();
     if ((this.mode as PoolMode) === 'fail') {
       // The commit just failed for good: the statistics cannot be read this time.
       this.logPool('dm_pool_get_metadata_transaction_id returned -22');
-      return 'Error';
+      return formatPoolStatus({ kind: 'Error' });
     }
     const md = this.md;
     const metaTotal = md.metadataNrBlocks;
-    const metaUsed = metaTotal - md.freeMetadataBlocks();
     const dataTotal = md.spaceMap.nrBlocks;
-    const dataUsed = dataTotal - md.spaceMap.nrFree;
-    const held = md.heldRoot === null ? '-' : String(md.heldRoot.block);
-    const modeWord = this.mode === 'out_of_data_space' ? 'out_of_data_space' : this.isReadOnlyMode ? 'ro' : 'rw';
-    const discardWord = !this.discardEnabled
-      ? 'ignore_discard'
-      : this.discardPassdown
-        ? 'discard_passdown'
-        : 'no_discard_passdown';
-    const spaceWord = this.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space';
-    const checkWord = md.needsCheck ? 'needs_check' : '-';
-    return (
-      `${md.transactionId} ${metaUsed}/${metaTotal} ${dataUsed}/${dataTotal} ${held} ${modeWord} ` +
-      `${discardWord} ${spaceWord} ${checkWord} ${this.metadataThresholdBlocks()} `
-    );
+    return formatPoolStatus({
+      kind: 'fields',
+      transactionId: md.transactionId,
+      metadataUsedBlocks: metaTotal - md.freeMetadataBlocks(),
+      metadataTotalBlocks: metaTotal,
+      dataUsedBlocks: dataTotal - md.spaceMap.nrFree,
+      dataTotalBlocks: dataTotal,
+      heldRootBlock: md.heldRoot === null ? null : md.heldRoot.block,
+      modeWord: this.mode === 'out_of_data_space' ? 'out_of_data_space' : this.isReadOnlyMode ? 'ro' : 'rw',
+      discardWord: !this.discardEnabled ? 'ignore_discard' : this.discardPassdown ? 'discard_passdown' : 'no_discard_passdown',
+      noSpaceWord: this.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space',
+      needsCheck: md.needsCheck,
+      metadataLowWaterBlocks: this.metadataThresholdBlocks(),
+    });
   }
 
   // ------------------------------------------------------------------ thin I/O
@@ -1024,18 +1026,17 @@ export class ThinPool {
 
   /** `dmsetup status` of a thin on this pool (after `0 <len> thin `). */
   thinStatus(dev: ThinDevice): string {
-    if (this.mode === 'fail') return 'Fail';
+    if (this.mode === 'fail') return formatThinStatus({ kind: 'Fail' });
     const failure = this.highestFailure(dev.id);
     if (failure !== null) {
       this.readDamagedBlock(failure);
       this.env.log(`thin: dm_thin_get_highest_mapped_block returned -${failure.errno}`);
-      return 'Error';
+      return formatThinStatus({ kind: 'Error' });
     }
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.details.mappedBlocks;
-    if (mapped === 0) return '0 -';
-    const highest = dev.table.highest();
-    return `${mapped * bs} ${highest < 0 ? '-' : (highest + 1) * bs - 1}`;
+    const highest = mapped === 0 ? -1 : dev.table.highest();
+    return formatThinStatus({ kind: 'fields', mappedSectors: mapped * bs, highestMappedSector: highest < 0 ? null : (highest + 1) * bs - 1 });
   }
 }
 

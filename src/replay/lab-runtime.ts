@@ -31,7 +31,7 @@ export class LabRuntime {
     this.shell = shell;
     shell.machine.traceOperations = true;
     shell.machine.takeOperations();
-    this.tracker.reset(summarize(shell.machine));
+    this.tracker.reset(summarize(shell.machine, shell.containerd));
     this.lifecycleSeen = shell.machine.lifecycleEpoch;
   }
 
@@ -137,6 +137,6 @@ export class LabRuntime {
     const epoch = this.shell.machine.lifecycleEpoch;
     if (epoch === this.lifecycleSeen) return;
     this.lifecycleSeen = epoch;
-    this.tracker.advance(summarize(this.shell.machine), what);
+    this.tracker.advance(summarize(this.shell.machine, this.shell.containerd), what);
   }
 }

@@ -14,7 +14,7 @@ import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
 import { LabFile, LabFileSystem } from '../shell/fs.js';
 import { LabShell } from '../shell/shell.js';
-import { decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
+import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
 
 /**
  * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2); a
@@ -22,23 +22,26 @@ import { decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
  */
 const SNAPSHOT_FORMAT = 2;
 
-/** Every class a lab's state can hold, by a stable name (never the minified constructor name). */
-const REGISTRY: ReadonlyMap<string, ClassEntry> = new Map<string, ClassEntry>([
-  ['Machine', { prototype: Machine.prototype, skip: ['traceOperations', 'operations'] }],
-  ['Storage', { prototype: Storage.prototype, skip: ['materializedFrom', 'writeCount'] }],
-  ['ThinPool', { prototype: ThinPool.prototype, skip: ['env', 'dataDev'] }],
-  ['ThinMetadata', { prototype: ThinMetadata.prototype, skip: ['structureFor', 'structureCache'] }],
-  ['ThinDevice', { prototype: ThinDevice.prototype }],
-  ['MappingTable', { prototype: MappingTable.prototype }],
-  ['MappingPage', { prototype: MappingPage.prototype }],
-  ['DataSpaceMap', { prototype: DataSpaceMap.prototype }],
-  ['SectorStore', { prototype: SectorStore.prototype }],
-  ['SectorDictionary', { prototype: SectorDictionary.prototype }],
-  ['IoTicket', { prototype: IoTicket.prototype }],
-  ['LabShell', { prototype: LabShell.prototype }],
-  ['LabFileSystem', { prototype: LabFileSystem.prototype }],
-  ['LabFile', { prototype: LabFile.prototype, skip: ['wholeCache', 'wholeCacheWrites'] }],
-]);
+/**
+ * Every class a lab's state can hold, by a stable name. Each class declares the fields it keeps
+ * out of checkpoints (its static `checkpointSkip`).
+ */
+export const REGISTRY: ReadonlyMap<string, ClassEntry> = classRegistry({
+  Machine,
+  Storage,
+  ThinPool,
+  ThinMetadata,
+  ThinDevice,
+  MappingTable,
+  MappingPage,
+  DataSpaceMap,
+  SectorStore,
+  SectorDictionary,
+  IoTicket,
+  LabShell,
+  LabFileSystem,
+  LabFile,
+});
 
 export class SnapshotError extends Error {
   override readonly name = 'SnapshotError';

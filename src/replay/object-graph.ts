@@ -14,6 +14,24 @@ export interface ClassEntry {
   readonly skip?: readonly string[];
 }
 
+/**
+ * A class a checkpoint may hold. It names the own fields it keeps out of checkpoints itself, in a
+ * static `checkpointSkip`, beside the fields: a list kept here instead would silently stop
+ * skipping a field that was renamed.
+ */
+export interface CheckpointClass {
+  readonly prototype: object;
+  readonly checkpointSkip?: readonly string[];
+}
+
+/**
+ * The registry for a list of classes, keyed by the names given (object keys survive minifying,
+ * a constructor's name does not).
+ */
+export function classRegistry(classes: Readonly<Record<string, CheckpointClass>>): ReadonlyMap<string, ClassEntry> {
+  return new Map(Object.entries(classes).map(([name, cls]) => [name, { prototype: cls.prototype, skip: cls.checkpointSkip ?? [] }]));
+}
+
 export class ObjectGraphError extends Error {
   override readonly name = 'ObjectGraphError';
 }

@@ -7,6 +7,7 @@
  * matches; or the symptom implies a pool state (a mode, needs_check) that the scenario checks.
  */
 import type { PoolMode } from '../model/lifecycle.js';
+import { parsePoolStatus, parseThinStatus, splitStatusLine } from '../model/status-line.js';
 import type { Scenario } from './types.js';
 
 export interface KnownSymptom {
@@ -250,24 +251,27 @@ export interface PoolStatusReading {
   readonly summary: string;
 }
 
-const POOL_STATUS = /^(?:\S+:\s+)?(?:\d+\s+\d+\s+thin-pool\s+)?(\d+)\s+(\d+)\/(\d+)\s+(\d+)\/(\d+)\s+(\S+)\s+(rw|ro|out_of_data_space)\s+(discard_passdown|no_discard_passdown|ignore_discard)\s+(queue_if_no_space|error_if_no_space)\s+(needs_check|-)\s+(\d+)\s*$/;
-
 const pct = (used: number, total: number): string => (total === 0 ? '0%' : `${Math.round((used / total) * 1000) / 10}%`);
 
 /** Reads a pool status line field by field, or null when the text is not one. */
 export function readPoolStatus(text: string): PoolStatusReading | null {
   const t = text.trim();
-  if (/^(?:\S+:\s+)?\d+\s+\d+\s+thin-pool\s+Fail\s*$/.test(t)) {
+  // The fields may come with the `dmsetup status` prefix or alone, after a device name or not.
+  const line = splitStatusLine(t);
+  const prefixed = line !== null && line.target === 'thin-pool';
+  const status = parsePoolStatus(prefixed ? line.text : t.replace(/^\S+:\s+/, ''));
+  if (status?.kind === 'Fail' && prefixed) {
     return { fields: [['status', 'Fail: the pool is in fail mode']], mode: 'fail', needsCheck: false, summary: 'the pool is in fail mode: every I/O to its thins fails with EIO and nothing but removing it works' };
   }
-  const m = POOL_STATUS.exec(t);
-  if (m === null) return null;
-  const [, tid, mu, mt, du, dt, held, modeWord, discard, space, check, threshold] = m;
-  const dataUsed = Number(du);
-  const dataTotal = Number(dt);
-  const metaUsed = Number(mu);
-  const metaTotal = Number(mt);
-  const needsCheck = check === 'needs_check';
+  if (status?.kind !== 'fields') return null;
+  const { transactionId: tid, modeWord, discardWord: discard, noSpaceWord: space } = status;
+  const held = status.heldRootBlock === null ? '-' : String(status.heldRootBlock);
+  const threshold = status.metadataLowWaterBlocks;
+  const dataUsed = status.dataUsedBlocks;
+  const dataTotal = status.dataTotalBlocks;
+  const metaUsed = status.metadataUsedBlocks;
+  const metaTotal = status.metadataTotalBlocks;
+  const needsCheck = status.needsCheck;
   // `ro` covers read_only and out_of_metadata_space: full metadata tells them apart.
   const mode: PoolMode = modeWord === 'rw' ? 'write' : modeWord === 'out_of_data_space' ? 'out_of_data_space' : metaUsed >= metaTotal ? 'out_of_metadata_space' : 'read_only';
   const fields: Array<[string, string]> = [
@@ -319,11 +323,12 @@ function statusAdvice(s: PoolStatusReading): string | null {
 
 /** A thin's status line (`0 262144 thin 256 255`, `... thin Fail`). */
 export function readThinStatus(text: string): string | null {
-  const t = text.trim();
-  if (/^(?:\S+:\s+)?\d+\s+\d+\s+thin\s+Fail$/.test(t)) return 'the thin device\'s pool is in fail mode: every I/O to it fails';
-  const m = /^(?:\S+:\s+)?\d+\s+\d+\s+thin\s+(\d+)\s+(\d+|-)$/.exec(t);
-  if (m === null) return null;
-  return m[1] === '0' ? 'the thin device maps nothing yet (every block reads as zeros or its external origin)' : `the thin device maps ${m[1]} sectors; its highest mapped sector is ${m[2]}`;
+  const line = splitStatusLine(text.trim());
+  if (line === null || line.target !== 'thin') return null;
+  const status = parseThinStatus(line.text);
+  if (status?.kind === 'Fail') return 'the thin device\'s pool is in fail mode: every I/O to it fails';
+  if (status?.kind !== 'fields') return null;
+  return status.mappedSectors === 0 ? 'the thin device maps nothing yet (every block reads as zeros or its external origin)' : `the thin device maps ${status.mappedSectors} sectors; its highest mapped sector is ${status.highestMappedSector ?? '-'}`;
 }
 
 export interface ScenarioMatch {

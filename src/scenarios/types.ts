@@ -45,7 +45,7 @@ export type Step =
   | { readonly kind: 'mark'; readonly line: number; readonly name: string }
   | { readonly kind: 'expect'; readonly line: number; readonly expect: Expectation };
 
-export interface Machine {
+export interface ScenarioMachineSettings {
   readonly ramdiskKb?: number;
   /** Seconds; set with the module parameter before the first step. */
   readonly noSpaceTimeout?: number;
@@ -65,7 +65,7 @@ export interface Scenario {
    * error), for `thinlab explain`; each is matched as text, `...` standing for anything.
    */
   readonly symptoms?: readonly string[];
-  readonly machine: Machine;
+  readonly machine: ScenarioMachineSettings;
   readonly steps: readonly Step[];
   /** For a `.sh` scenario: the transcript the whole script must print. */
   readonly expectedTranscript?: string;

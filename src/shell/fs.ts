@@ -17,6 +17,8 @@ export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_spa
  * to the file reads and writes these very sectors (and a pool on it keeps its metadata here).
  */
 export class LabFile {
+  /** Left out of checkpoints: the cache of the file's whole contents. */
+  static readonly checkpointSkip = ['wholeCache', 'wholeCacheWrites'] as const;
   readonly storage: Storage;
   sizeBytes = 0;
   /** Bytes after the last whole sector. */

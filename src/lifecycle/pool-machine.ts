@@ -1,11 +1,16 @@
 /**
  * The pool's lifecycle as an xstate machine: its modes, whether it is suspended, and needs_check.
- * The states and guards come from src/model/lifecycle.ts, the same rules the pool model applies,
- * so there is one copy of them. The replay layer feeds this machine the lifecycle changes the
- * model makes (never the writes themselves) and refuses any change the machine does not allow.
+ * This machine is the one statement of which pool changes are legal at all; the pool model
+ * decides what the kernel does (set_pool_mode in src/model/lifecycle.ts) and the replay layer
+ * checks every change it made against this machine (src/replay/lifecycle-tracker.ts).
+ *
+ * The rules, from dm-thin.c set_pool_mode: fail mode is never left; write mode cannot be entered
+ * while the metadata needs checking; needs_check is only ever set while the pool runs (only the
+ * repair tools clear it, offline); suspend and resume alternate. Any other mode change is legal:
+ * the kernel may degrade a pool to any mode, and a commit or a resize brings it back to write.
  */
 import { assign, setup } from 'xstate';
-import { modeChangeAllowed, POOL_MODES, type PoolMode } from '../model/lifecycle.js';
+import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 
 export interface PoolContext {
   readonly needsCheck: boolean;
@@ -18,13 +23,16 @@ export type PoolMachineEvent =
   | { readonly type: 'SUSPEND' }
   | { readonly type: 'RESUME' };
 
+/** The mode changes out of one mode; fail mode has none. */
 const modeState = (from: PoolMode) => ({
   on: {
-    MODE: POOL_MODES.filter((to) => to !== from).map((to) => ({
-      guard: ({ event }: { event: PoolMachineEvent }) =>
-        event.type === 'MODE' && event.to === to && modeChangeAllowed(from, to, event.needsCheck),
-      target: to,
-    })),
+    MODE:
+      from === 'fail'
+        ? []
+        : POOL_MODES.filter((to) => to !== from).map((to) => ({
+            guard: ({ event }: { event: PoolMachineEvent }) => event.type === 'MODE' && event.to === to && !(to === 'write' && event.needsCheck),
+            target: to,
+          })),
   },
 });
 
@@ -35,7 +43,6 @@ export const poolMachine = setup({
   context: ({ input }) => ({ needsCheck: input.needsCheck ?? false, suspended: input.suspended ?? false }),
   initial: 'write',
   on: {
-    // needs_check is only ever set by the kernel; only the repair tools clear it, offline.
     NEEDS_CHECK_SET: { guard: ({ context }) => !context.needsCheck, actions: assign({ needsCheck: true }) },
     SUSPEND: { guard: ({ context }) => !context.suspended, actions: assign({ suspended: true }) },
     RESUME: { guard: ({ context }) => context.suspended, actions: assign({ suspended: false }) },

@@ -1,10 +1,12 @@
 /**
  * A thin device's lifecycle as an xstate machine: created by a message, active while `thin`
- * targets hold it open (with the open count), suspended, deleted. Deleting an open device is
- * refused with the rule the pool model uses (src/model/lifecycle.ts).
+ * targets hold it open (with the open count), suspended, deleted. This machine is the one
+ * statement of which thin changes are legal: a device is deleted only when nothing holds it open
+ * (the kernel's __delete_device answers EBUSY otherwise), suspended only while a target is
+ * active, and closed no more times than it was opened. The replay layer checks every change the
+ * model made against it (src/replay/lifecycle-tracker.ts).
  */
 import { assign, setup } from 'xstate';
-import { deleteRefusal } from '../model/lifecycle.js';
 
 export interface ThinContext {
   readonly openCount: number;
@@ -20,7 +22,7 @@ export type ThinMachineEvent =
 export const thinMachine = setup({
   types: { context: {} as ThinContext, events: {} as ThinMachineEvent, input: {} as Partial<ThinContext> },
   guards: {
-    deletable: ({ context }) => deleteRefusal(context.openCount) === 0,
+    deletable: ({ context }) => context.openCount === 0,
     lastOpener: ({ context }) => context.openCount === 1,
     moreOpeners: ({ context }) => context.openCount > 1,
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { DEVICE_STATES, reconcile, stateString } from '../containerd/device-states.js';
+import { DEVICE_STATES, reconcile, stateString, tryingState } from '../containerd/device-states.js';
 import { containerdDeviceMachine, type DeviceMachineEvent } from './containerd-device-machine.js';
 
 function run(events: DeviceMachineEvent[]): { state: string; error: string } {
@@ -31,15 +31,26 @@ describe("containerd's device states", () => {
   });
 
   it('marks a device stuck mid-operation Faulty at restart, and re-activates an Activated one that is gone', () => {
-    for (const stuck of ['create', 'activate', 'suspend', 'resume', 'deactivate', 'remove'] as const) {
-      expect(run([{ type: 'TRY', op: stuck }, { type: 'RESTART', live: false }]).state).toBe('Faulty');
-    }
+    // The six operations in this order are a legal life; each is stuck after the ones before it succeeded.
+    const life = ['create', 'activate', 'suspend', 'resume', 'deactivate', 'remove'] as const;
+    life.forEach((stuck, i) => {
+      const before = life.slice(0, i).flatMap((op) => [{ type: 'TRY', op }, { type: 'SUCCEED' }] as DeviceMachineEvent[]);
+      expect(run([...before, { type: 'TRY', op: stuck }]).state).toBe(tryingState(stuck));
+      expect(run([...before, { type: 'TRY', op: stuck }, { type: 'RESTART', live: false }]).state).toBe('Faulty');
+    });
     expect(run([{ type: 'TRY', op: 'create' }, { type: 'SUCCEED' }, { type: 'RESTART', live: false }]).state).toBe('Faulty');
     const activated = [{ type: 'TRY', op: 'create' }, { type: 'SUCCEED' }, { type: 'TRY', op: 'activate' }, { type: 'SUCCEED' }] as DeviceMachineEvent[];
     expect(run([...activated, { type: 'RESTART', live: true }]).state).toBe('Activated');
     expect(run([...activated, { type: 'RESTART', live: false }]).state).toBe('Activating');
     expect(run([...activated, { type: 'TRY', op: 'deactivate' }, { type: 'SUCCEED' }, { type: 'RESTART', live: false }]).state).toBe('Deactivated');
     expect(run([{ type: 'MARK_FAULTY' }, { type: 'RESTART', live: false }]).state).toBe('Faulty');
+  });
+
+  it('starts an operation only from the states the snapshotter runs it from', () => {
+    const activated = [{ type: 'TRY', op: 'create' }, { type: 'SUCCEED' }, { type: 'TRY', op: 'activate' }, { type: 'SUCCEED' }] as DeviceMachineEvent[];
+    expect(run([...activated, { type: 'TRY', op: 'create' }]).state).toBe('Activated');
+    expect(run([...activated, { type: 'TRY', op: 'remove' }]).state).toBe('Activated');
+    expect(run([{ type: 'TRY', op: 'activate' }]).state).toBe('Unknown');
   });
 
   it('agrees with the rule the snapshotter applies, for every state', () => {

@@ -1,9 +1,11 @@
 /**
  * A containerd devmapper device's lifecycle as an xstate machine, one state per value of
- * containerd's `DeviceState` (14, in iota order), built from the rules in
- * src/containerd/device-states.ts: TRY an operation (its trying state is persisted first),
- * SUCCEED or FAIL it (a failure stays in the trying state), MARK_FAULTY and MARK_REMOVED from
- * anywhere, and RESTART, which applies `ensureDeviceStates`.
+ * containerd's `DeviceState` (14, in iota order): TRY an operation (its trying state is persisted
+ * first), SUCCEED or FAIL it (a failure stays in the trying state), MARK_FAULTY and MARK_REMOVED
+ * from anywhere, and RESTART, which applies `ensureDeviceStates` (`reconcile` in
+ * src/containerd/device-states.ts, the snapshotter's own code). This machine is the one statement
+ * of which operation may start from which state (TRY_FROM); the replay layer checks every state
+ * change the snapshotter made against it (src/replay/lifecycle-tracker.ts).
  */
 import { assign, setup } from 'xstate';
 import { DEVICE_STATES, OPERATIONS, reconcile, stateAfter, tryingState, type DeviceState, type Operation } from '../containerd/device-states.js';
@@ -25,9 +27,25 @@ export type DeviceMachineEvent =
 
 const OPS = Object.keys(OPERATIONS) as Operation[];
 
-/** The transitions every state has: TRY any operation, the two marks, and the restart rule. */
+/**
+ * The states each operation may start from, as the snapshotter runs them: a device is created
+ * once, when its record is new; activated when created, or again at restart when it is marked
+ * Activated but gone; a parent is suspended (and then resumed) around a snapshot of it while
+ * loaded; a device is deactivated from any state it reached (commit, remove) and removed only
+ * once deactivated. A Faulty record is replaced by a new device with a new id, never created again.
+ */
+export const TRY_FROM: Readonly<Record<Operation, readonly DeviceState[]>> = {
+  create: ['Unknown'],
+  activate: ['Created', 'Activated'],
+  suspend: ['Activated', 'Resumed', 'Deactivated'],
+  resume: ['Suspended'],
+  deactivate: DEVICE_STATES.filter((s) => s !== 'Unknown' && s !== 'Creating'),
+  remove: ['Deactivated'],
+};
+
+/** The transitions of one state: TRY the operations TRY_FROM allows, the two marks, and the restart rule. */
 function transitionsFrom(state: DeviceState): Record<string, unknown> {
-  const tries = OPS.map((op) => ({ guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'TRY' && event.op === op, target: tryingState(op), actions: assign({ pending: op, error: '' }) }));
+  const tries = OPS.filter((op) => TRY_FROM[op].includes(state)).map((op) => ({ guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'TRY' && event.op === op, target: tryingState(op), actions: assign({ pending: op, error: '' }) }));
   const restart = [
     {
       guard: ({ context, event }: { context: DeviceContext; event: DeviceMachineEvent }) => event.type === 'RESTART' && reconcile(context.name, state, event.live).action === 'faulty',

@@ -1,0 +1,25 @@
+/**
+ * One line for one event, as `thinlab log` lists it and `thinlab bisect` names the command at a
+ * position. Both used to have their own copy and they drifted apart (one showed a write's byte and
+ * errno, the other kept a command's trailing newline), so the line is made here only.
+ */
+import type { LabEvent } from './lab-events.js';
+
+/** The first line of a command; a longer command is marked with ` ...` after it. */
+function firstLine(command: string): string {
+  const lines = command.replace(/\n+$/, '').split('\n');
+  return lines.length > 1 ? `${lines[0]} ...` : lines[0]!;
+}
+
+export function describeEvent(event: LabEvent): string {
+  switch (event.type) {
+    case 'ShellCommandRan':
+      return `${firstLine(event.data.command)}${event.data.status === 0 ? '' : `   [exit ${event.data.status}]`}`;
+    case 'BlocksWritten': {
+      const { device, sector, sectors, byte, errno } = event.data;
+      return `(write ${sectors} sectors of 0x${byte.toString(16)} at ${device}:${sector}${errno ? `, errno ${errno}` : ''})`;
+    }
+    case 'ClockAdvanced':
+      return `(clock +${event.data.ms} ms)`;
+  }
+}
