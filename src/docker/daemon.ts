@@ -5,10 +5,10 @@
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
 import { strerror } from '../model/errno.js';
-import { createDevice } from '../shell/dm-ops.js';
-import type { LabFileSystem } from '../shell/fs.js';
-import { latin1Text } from '../shell/text-tools.js';
-import type { CommandIo } from '../shell/context.js';
+import { createDevice } from '../lab/dm-ops.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../lab/context.js';
 import { lvmCommand, type LvmContext } from '../lvm/lvm-commands.js';
 import { findPv } from '../lvm/lvm-state.js';
 import {

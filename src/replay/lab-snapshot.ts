@@ -12,7 +12,7 @@ import { ThinDevice, ThinMetadata } from '../model/metadata.js';
 import { IoTicket, ThinPool } from '../model/pool.js';
 import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
-import { LabFile, LabFileSystem } from '../shell/fs.js';
+import { LabFile, LabFileSystem } from '../lab/fs.js';
 import { LabShell } from '../shell/shell.js';
 import { decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
 
