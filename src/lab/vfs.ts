@@ -1,0 +1,172 @@
+/**
+ * The lab's virtual file system: what a path names in the oracle VM, with the VM's semantics.
+ * Regular files live in LabFileSystem (src/lab/fs.ts); the special paths resolve here: /dev (block
+ * devices, LVM's /dev/VG/LV links, /dev/zero, /dev/null), /proc and /sys (text the lab makes up
+ * from the machine when read), /patterns (the oracle's fill files) and the no_space_timeout module
+ * parameter. Every command that opens, reads, probes or removes a path goes through here, so a
+ * path means the same to cat, dd, `test -e`, a redirection and rm.
+ */
+import { Errno, strerror } from '../model/errno.js';
+import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
+import { SECTOR_BYTES } from '../model/sectors.js';
+import { latin1Bytes } from '../shared/bytes.js';
+import type { ShellContext } from './context.js';
+import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile } from './fs.js';
+
+/** Directories of the oracle VM, for `test -d` and friends. */
+export const DIRECTORIES: ReadonlySet<string> = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc', '/etc/docker', '/etc/lvm', '/etc/lvm/profile', '/etc/containerd', '/var', '/var/lib', '/var/lib/docker']);
+
+/** Something a path names, for dd, cat and redirections. */
+export type PathTarget =
+  | { readonly kind: 'block'; readonly dev: BlockDev }
+  | { readonly kind: 'pattern'; readonly token: number; readonly sizeBytes: number }
+  | { readonly kind: 'zero' }
+  | { readonly kind: 'null' }
+  | { readonly kind: 'file'; readonly file: LabFile }
+  | { readonly kind: 'param' }
+  /** A read-only kernel file whose text the lab makes up when it is read (/proc, /sys). */
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'missing' };
+
+/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
+const THIN_DISCARD_MAX_BYTES = 17179869184;
+
+const LOOP_DISCARD_GRANULARITY_BYTES = 4096;
+const LOOP_DISCARD_MAX_BYTES = 4294966784;
+
+/** /proc/uptime: seconds since boot, and idle seconds (the lab's one CPU is as good as always idle). */
+function uptimeText(machine: Machine): string {
+  const secs = (machine.nowMs / 1000).toFixed(2);
+  return `${secs} ${secs}\n`;
+}
+
+/** /sys/block/dm-N/queue/discard_{granularity,max_bytes}: what a thin advertises, 0 elsewhere. */
+function sysBlockText(machine: Machine, kernelName: string, attribute: string): string | null {
+  const dev = machine.resolve(`/dev/${kernelName}`);
+  if (dev === null) return null;
+  if (dev.kind === 'loop') {
+    // A loop device over a tmpfs file discards by punching holes, a page at a time (fixtures/kernel/85).
+    if (attribute === 'discard_granularity') return `${LOOP_DISCARD_GRANULARITY_BYTES}\n`;
+    if (attribute === 'discard_max_bytes') return `${LOOP_DISCARD_MAX_BYTES}\n`;
+    return null;
+  }
+  const t = dev.kind === 'dm' ? dev.live : null;
+  const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
+  if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;
+  if (attribute === 'discard_max_bytes') return `${thin === null ? 0 : THIN_DISCARD_MAX_BYTES}\n`;
+  return null;
+}
+
+/**
+ * `/dev/VG/LV`, the link LVM's udev rules make to a volume's dm device `VG-LV` (a `-` in either
+ * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none. Null for other paths.
+ */
+function lvmLinkTarget(path: string): string | null {
+  const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) || /_(tdata|tmeta|pmspare)$/.test(m[2]!)) return null;
+  const esc = (t: string): string => t.replace(/-/g, '--');
+  return `/dev/mapper/${esc(m[1]!)}-${esc(m[2]!)}`;
+}
+
+export function lookupPath(ctx: ShellContext, path: string): PathTarget {
+  if (path === '/dev/zero') return { kind: 'zero' };
+  if (path === '/dev/null') return { kind: 'null' };
+  if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
+  if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
+  const sys = /^\/sys\/block\/([a-z]+-?[0-9]+)\/queue\/([a-z_]+)$/.exec(path);
+  if (sys !== null) {
+    const text = sysBlockText(ctx.machine, sys[1]!, sys[2]!);
+    return text === null ? { kind: 'missing' } : { kind: 'text', text };
+  }
+  const pattern = /^\/patterns\/([A-H])$/.exec(path);
+  if (pattern && (PATTERN_LETTERS as readonly string[]).includes(pattern[1]!)) {
+    return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };
+  }
+  if (path.startsWith('/dev/')) {
+    const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
+    return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
+  }
+  const file = ctx.fs.get(path);
+  return file === undefined ? { kind: 'missing' } : { kind: 'file', file };
+}
+
+/** The dm-thin metadata a reader of this path would find at its start, if it is a metadata store. */
+export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataContent | undefined {
+  let content: MetadataContent | undefined;
+  if (target.kind === 'file') content = target.file.metadata;
+  else if (target.kind === 'block' && target.dev.kind === 'ram') content = target.dev.storage.currentMetadata();
+  else if (target.kind === 'block') content = ctx.machine.storageUnder(target.dev)?.currentMetadata();
+  // Only a lab-written image travels with a copy; anything else is just bytes, which the format
+  // reader parses when a pool opens the device they land on.
+  return content?.kind === 'image' ? content : undefined;
+}
+
+/** What `test -f/-d/-b/-c` sees at a path; null when nothing is there. */
+export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'block' | 'char' | null {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (DIRECTORIES.has(p)) return 'dir';
+  const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
+  if (sysDev !== null) return ctx.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
+  const target = lookupPath(ctx, p);
+  switch (target.kind) {
+    case 'block':
+      return 'block';
+    case 'zero':
+    case 'null':
+      return 'char';
+    case 'missing':
+      return null;
+    default:
+      return 'file';
+  }
+}
+
+/** Whole contents of a path, for cat, md5sum FILE and `<` redirections; a string is the reason it cannot be read. */
+export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
+  const target = lookupPath(ctx, path);
+  switch (target.kind) {
+    case 'missing':
+      return DIRECTORIES.has(path) ? 'Is a directory' : 'No such file or directory';
+    case 'param':
+      return latin1Bytes(`${ctx.machine.noSpaceTimeoutSecs}\n`);
+    case 'text':
+      return latin1Bytes(target.text);
+    case 'null':
+      return new Uint8Array(0);
+    case 'zero':
+      return 'reading /dev/zero never ends; use dd with count=';
+    case 'pattern':
+      return new Uint8Array(PATTERN_BYTES).fill(target.token);
+    case 'file':
+      return target.file.readBytes(0, target.file.sizeBytes);
+    case 'block':
+      return readWholeDevice(ctx.machine, target.dev);
+    default:
+      return 'No such file or directory';
+  }
+}
+
+function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
+  const sectors = machine.sizeSectors(dev);
+  const r = machine.readSectors(dev, 0, sectors);
+  if (!r.ok) return strerror(r.errno);
+  const bytes = machine.dictionary.bytesOf(r.value);
+  return bytes.subarray(0, sectors * SECTOR_BYTES);
+}
+
+/**
+ * Unlinks a path as busybox rm does; null when it is gone, else the reason (the text after
+ * `rm: can't remove 'PATH': `). A directory goes only when `recursive`, with the files under it.
+ * Device nodes and kernel files are left in place: the lab's /dev, /proc and /sys are made from
+ * the machine, so removing one is accepted and changes nothing, as before the VFS had rm.
+ */
+export function removePath(ctx: ShellContext, path: string, recursive: boolean): string | null {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (ctx.fs.remove(p)) return null;
+  if (DIRECTORIES.has(p) || ctx.fs.list(`${p}/`).length > 0) {
+    if (!recursive) return 'Is a directory';
+    for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);
+    return null;
+  }
+  return lookupPath(ctx, p).kind === 'missing' ? strerror(Errno.ENOENT) : null;
+}
