@@ -29,3 +29,19 @@ export class PowerLoss extends Error {
     super(text);
   }
 }
+
+/**
+ * What a command that ended early prints, and its exit status: the one place the lab turns these
+ * errors into output. Anything else is a bug and is thrown on.
+ */
+export function failureStatus(e: unknown, io: { err(text: string): void }): number {
+  if (e instanceof CommandFailed) {
+    io.err(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
+    return e.status;
+  }
+  if (e instanceof PowerLoss) {
+    io.err(`${e.text}\n`);
+    return 1;
+  }
+  throw e;
+}

@@ -34,6 +34,8 @@ export interface LabSetup {
 }
 
 export class Lab implements ShellContext {
+  /** Makes the type nominal (a LabShell has the same fields); declared only, so not in checkpoints. */
+  private declare readonly labBrand: never;
   readonly machine: Machine;
   readonly fs: LabFileSystem;
   /** LVM's volumes and the monitor's log (src/lvm). */

@@ -8,7 +8,7 @@ import type { Steps } from '../shell/wait.js';
 import { runMonitor } from '../lvm/monitor.js';
 import { runDeletionWorker } from '../docker/deviceset.js';
 import type { Machine } from '../model/machine.js';
-import { CommandFailed, PowerLoss } from './command-errors.js';
+import { failureStatus } from './command-errors.js';
 import type { CommandIo } from './context.js';
 import type { Lab } from './lab.js';
 import { VM_COMMANDS } from './known-commands.js';
@@ -54,20 +54,12 @@ export function runCommand(registry: CommandRegistry, lab: Lab, name: string, ar
   return lab.machine.ioDelayOwedMs > 0 ? waitingForIoDelay(lab.machine, finished(result)) : finished(result);
 }
 
-/** The one place a command's expected failure becomes its output and exit status. */
+/** Runs a handler; an expected failure (CommandFailed, PowerLoss) becomes its output and exit status. */
 function runGuarded(handler: CommandHandler, lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
   try {
     return handler(lab, [...args], io);
   } catch (e) {
-    if (e instanceof CommandFailed) {
-      io.err(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
-      return e.status;
-    }
-    if (e instanceof PowerLoss) {
-      io.err(`${e.text}\n`);
-      return 1;
-    }
-    throw e;
+    return failureStatus(e, io);
   }
 }
 

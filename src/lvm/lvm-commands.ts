@@ -10,7 +10,7 @@
  */
 import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
 import type { CommandIo, ShellContext } from '../lab/context.js';
-import { CommandFailed } from '../lab/command-errors.js';
+import { CommandFailed, failureStatus } from '../lab/command-errors.js';
 import { latin1Text } from '../shared/bytes.js';
 import { runThinTool } from '../tools/index.js';
 import { createDevice } from '../lab/dm-ops.js';
@@ -70,6 +70,18 @@ export const LVM_HANDLERS: Readonly<Record<(typeof LVM_COMMANDS)[number], (ctx: 
   vgs,
   pvs,
 };
+
+/**
+ * Runs an LVM command the way another program runs the binary (Docker's direct-lvm setup): a
+ * refusal is printed and comes back as the exit status.
+ */
+export function runLvmCommand(ctx: LvmContext, name: (typeof LVM_COMMANDS)[number], args: readonly string[], io: CommandIo): number {
+  try {
+    return LVM_HANDLERS[name](ctx, args, io);
+  } catch (e) {
+    return failureStatus(e, io);
+  }
+}
 
 // ------------------------------------------------------------------ arguments
 
