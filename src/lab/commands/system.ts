@@ -11,6 +11,7 @@ import type { Steps } from '../../shell/wait.js';
 import type { CommandIo } from '../context.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
+import { BUSYBOX_BANNER } from '../loop-commands.js';
 import { removePath } from '../vfs.js';
 import { CONTAINERD_COMMANDS } from './containerd.js';
 import { DOCKER_COMMANDS } from './docker.js';
@@ -61,13 +62,21 @@ function dmesg(lab: Lab, args: readonly string[], io: CommandIo): number {
 /** Docker's files live in the lab's Docker state: removing /var/lib/docker (or all in it) wipes them. */
 const DOCKER_ROOT = /^\/var\/lib\/docker(\/|\/\*)?$/;
 
+/** busybox 1.35's usage text for rm, printed when it is given nothing to remove. */
+const RM_USAGE = `${BUSYBOX_BANNER}Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse\n`;
+
 /** busybox rm [-f] [-r] PATH...: a missing path is an error unless -f. */
 function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   const flags = args.filter((a) => a.startsWith('-') && a !== '-').join('');
   const force = flags.includes('f');
   const recursive = flags.includes('r') || flags.includes('R');
+  const paths = args.filter((a) => !a.startsWith('-') || a === '-');
+  if (paths.length === 0 && !force) {
+    io.err(RM_USAGE);
+    return 1;
+  }
   let status = 0;
-  for (const p of args.filter((a) => !a.startsWith('-') || a === '-')) {
+  for (const p of paths) {
     if (DOCKER_ROOT.test(p)) continue;
     const failure = removePath(lab, p, recursive);
     if (failure === null || (force && failure !== 'Is a directory')) continue;
