@@ -1,6 +1,6 @@
 /**
- * The thin-provisioning-tools commands of the lab shell, by name. The shell's dispatch asks
- * `runThinTool` first; null means the name is not one of these tools.
+ * The thin-provisioning-tools commands of the lab shell, by name. The lab's registry
+ * (src/lab/commands.ts) runs each one through `runThinTool`; null means the name is not one of these tools.
  */
 import type { CommandIo, ShellContext } from '../lab/context.js';
 import { thinCheck } from './thin-check.js';
