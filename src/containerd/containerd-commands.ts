@@ -69,18 +69,16 @@ export function readDevmapperConfig(text: string | null): DevmapperConfig | stri
   };
 }
 
-export const CONTAINERD_COMMANDS = ['ctr', 'nerdctl', 'containerd-devices', 'containerd-fault'] as const;
-
 /**
  * The containerd commands by name, for the lab's command registry (src/lab/commands/containerd.ts).
  * A refused command throws CommandFailed, a power-loss fault PowerLoss; the registry prints both.
  */
-export const CONTAINERD_HANDLERS: Readonly<Record<(typeof CONTAINERD_COMMANDS)[number], (ctx: CtrdCommandContext, args: readonly string[], io: CommandIo) => number>> = {
+export const CONTAINERD_HANDLERS = {
   ctr,
   nerdctl,
-  'containerd-devices': (ctx, _args, io) => listDevices(ctx, io),
+  'containerd-devices': (ctx: CtrdCommandContext, _args: readonly string[], io: CommandIo) => listDevices(ctx, io),
   'containerd-fault': fault,
-};
+} satisfies Record<string, (ctx: CtrdCommandContext, args: readonly string[], io: CommandIo) => number>;
 
 /** `systemctl VERB containerd`: the registry's systemctl sends containerd's units here. */
 export function containerdSystemctl(ctx: CtrdCommandContext, args: readonly string[], io: CommandIo): number {

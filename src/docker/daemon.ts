@@ -9,7 +9,7 @@ import { createDevice } from '../lab/dm-ops.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../lab/context.js';
-import { runLvmCommand, type LVM_COMMANDS, type LvmContext } from '../lvm/lvm-commands.js';
+import { runLvmCommand, type LvmCommandName, type LvmContext } from '../lvm/lvm-commands.js';
 import { findPv } from '../lvm/lvm-state.js';
 import {
   activateDevice,
@@ -290,7 +290,7 @@ function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   const pv = findPv(ctx.lvmCtx.lvm, dev);
   if (pv?.vg != null) throw new DriverError(`${dev} is already part of a volume group "${pv.vg}": must remove this device from any volume group or provide a different device`);
   const quiet: CommandIo = { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined };
-  const steps: Array<readonly [(typeof LVM_COMMANDS)[number], string[]]> = [
+  const steps: Array<readonly [LvmCommandName, string[]]> = [
     ['pvcreate', ['-f', dev]],
     ['vgcreate', ['docker', dev]],
     ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpool', 'docker', '--extents', `${o.thinpPercent ?? 95}%VG`]],

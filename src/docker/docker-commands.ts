@@ -27,8 +27,6 @@ import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
 import { strerror } from '../model/errno.js';
 
-export const DOCKER_COMMANDS = ['docker', 'dockerd', 'systemctl', 'docker-fault'] as const;
-
 const CANNOT_CONNECT = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 
 /**
@@ -36,15 +34,17 @@ const CANNOT_CONNECT = 'Cannot connect to the Docker daemon at unix:///var/run/d
  * first lets the deferred-deletion worker catch up, as the daemon's goroutine would have meanwhile.
  * A refused command throws CommandFailed, a power-loss fault PowerLoss; the registry prints both.
  */
-export const DOCKER_HANDLERS: Readonly<Record<(typeof DOCKER_COMMANDS)[number], (ctx: DaemonContext, args: readonly string[], io: CommandIo) => number>> = {
+export const DOCKER_HANDLERS = {
   docker: afterDeletions(docker),
   dockerd: afterDeletions(dockerd),
   systemctl: afterDeletions(systemctl),
   'docker-fault': afterDeletions(dockerFault),
-};
+} satisfies Record<string, DockerHandler>;
 
-function afterDeletions(run: (ctx: DaemonContext, args: readonly string[], io: CommandIo) => number) {
-  return (ctx: DaemonContext, args: readonly string[], io: CommandIo): number => {
+type DockerHandler = (ctx: DaemonContext, args: readonly string[], io: CommandIo) => number;
+
+function afterDeletions(run: DockerHandler): DockerHandler {
+  return (ctx, args, io) => {
     runDeletionWorker(ctx);
     return run(ctx, args, io);
   };

@@ -41,8 +41,6 @@ import {
 import { lvmSize, parseLvmSize } from './units.js';
 import { monitoringEnabled, readProfile, profilePath } from './profile.js';
 
-export const LVM_COMMANDS = ['pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'vgremove', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs'] as const;
-
 const ECMD_FAILED = 5;
 const EINVALID_CMD_LINE = 3;
 
@@ -54,7 +52,7 @@ export interface LvmContext extends ShellContext {
  * The LVM commands by name, for the lab's command registry (src/lab/commands/lvm.ts). A refused
  * command throws CommandFailed, which the registry's runner prints.
  */
-export const LVM_HANDLERS: Readonly<Record<(typeof LVM_COMMANDS)[number], (ctx: LvmContext, args: readonly string[], io: CommandIo) => number>> = {
+export const LVM_HANDLERS = {
   pvcreate,
   vgcreate,
   vgextend,
@@ -62,20 +60,24 @@ export const LVM_HANDLERS: Readonly<Record<(typeof LVM_COMMANDS)[number], (ctx: 
   vgremove,
   lvcreate,
   lvconvert,
-  lvextend: (ctx, args, io) => lvextend(ctx, 'lvextend', args, io),
-  lvresize: (ctx, args, io) => lvextend(ctx, 'lvresize', args, io),
+  lvextend: (ctx: LvmContext, args: readonly string[], io: CommandIo) => lvextend(ctx, 'lvextend', args, io),
+  lvresize: (ctx: LvmContext, args: readonly string[], io: CommandIo) => lvextend(ctx, 'lvresize', args, io),
   lvchange,
   lvremove,
   lvs,
   vgs,
   pvs,
-};
+} satisfies Record<string, LvmHandler>;
+
+/** An LVM command; the lab's registry passes the lab itself, which is an LVM context as it is. */
+export type LvmHandler = (ctx: LvmContext, args: readonly string[], io: CommandIo) => number;
+export type LvmCommandName = keyof typeof LVM_HANDLERS;
 
 /**
  * Runs an LVM command the way another program runs the binary (Docker's direct-lvm setup): a
  * refusal is printed and comes back as the exit status.
  */
-export function runLvmCommand(ctx: LvmContext, name: (typeof LVM_COMMANDS)[number], args: readonly string[], io: CommandIo): number {
+export function runLvmCommand(ctx: LvmContext, name: LvmCommandName, args: readonly string[], io: CommandIo): number {
   try {
     return LVM_HANDLERS[name](ctx, args, io);
   } catch (e) {
