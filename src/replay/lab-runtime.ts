@@ -49,7 +49,7 @@ export class LabRuntime {
   /** Runs a shell command for the first time and returns the event that records it. */
   runCommand(command: string): LabEvent {
     const output = this.shell.runLine(command);
-    const status = Number((this.shell as unknown as { lastStatus?: number | string }).lastStatus ?? 0);
+    const status = Number(this.shell.lastStatus);
     this.checkLifecycle(command);
     const operations = this.shell.machine.takeOperations();
     return { type: 'ShellCommandRan', version: 3, data: { command, output, status, operations } };
