@@ -11,7 +11,7 @@ import { writeMetadataImage } from '../src/format/metadata-writer.js';
 import { MappingTable } from '../src/model/mapping.js';
 import type { MetadataImage } from '../src/model/metadata.js';
 import { runThinTool } from '../src/tools/index.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 
 const MAPPINGS = 1_000_000;
 const DEVICES = 4;

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { ModelMutation } from '../src/model/mutations.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { commandsArbitrary, configArbitrary, PropCommand } from './arbitraries.js';
 import type { Cmd } from './commands.js';
 import { Coverage } from './coverage.js';

@@ -7,7 +7,7 @@
 import type { DmDevice, Machine } from '../src/model/machine.js';
 import type { ModelMutation } from '../src/model/mutations.js';
 import type { ThinPool } from '../src/model/pool.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { GEOMETRY, metadataTable, poolTable, thinName, thinTable, type Cmd } from './commands.js';
 
 const ENXIO = 6;

@@ -19,14 +19,15 @@ import type { Machine } from '../src/model/machine.js';
 import type { MetadataImage } from '../src/model/metadata.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
 import { restoreLab, snapshotLab, stateHash } from '../src/replay/lab-snapshot.js';
-import type { LabShell } from '../src/shell/shell.js';
+import type { Lab } from '../src/lab/lab.js';
+import type { LabShell } from '../src/lab/lab-shell.js';
 import { GEOMETRY, renderSequence, type Cmd } from './commands.js';
 import { Violation } from './invariants.js';
 import type { SequenceConfig, SequenceState } from './runner.js';
 
 /** The state hash of a machine alone (the shell's variables and `$?` are not model state). */
 export function machineHash(machine: Machine): string {
-  return stateHash({ machine } as unknown as LabShell);
+  return stateHash({ machine } as unknown as Lab);
 }
 
 export interface ReplayOptions {
@@ -41,19 +42,19 @@ export function checkReplay(config: SequenceConfig, ran: readonly Cmd[], state: 
   const positions = new Set(options.rollbackPositions ?? [0, Math.floor(lines.length / 3), Math.floor((2 * lines.length) / 3), lines.length - 1]);
   const checkpoints = new Map<number, Uint8Array>();
   const events: LabEvent[] = [];
-  if (positions.has(0)) checkpoints.set(0, snapshotLab(runtime.shell));
+  if (positions.has(0)) checkpoints.set(0, snapshotLab(runtime.lab));
   lines.forEach((line, i) => {
     events.push(runtime.runCommand(line));
-    if (positions.has(i + 1) && runtime.shell.quiescent) checkpoints.set(i + 1, snapshotLab(runtime.shell));
+    if (positions.has(i + 1) && runtime.shell.quiescent) checkpoints.set(i + 1, snapshotLab(runtime.lab));
   });
   const live = machineHash(state.driver.machine);
   const replayed = machineHash(runtime.shell.machine);
   if (replayed !== live) throw new Violation(7, `replaying the ${lines.length} shell lines of the log does not reach the live state (hash ${replayed.slice(0, 12)} != ${live.slice(0, 12)})`, { kind: 'invariants' });
-  const end = stateHash(runtime.shell);
+  const end = stateHash(runtime.lab);
   for (const [position, bytes] of checkpoints) {
     const again = new LabRuntime(restoreLab(bytes));
     for (let i = position; i < events.length; i++) again.apply(events[i]!, `prop@${i + 1}`);
-    const h = stateHash(again.shell);
+    const h = stateHash(again.lab);
     if (h !== end) throw new Violation(8, `rolling back to position ${position} and replaying the rest reaches another state (hash ${h.slice(0, 12)} != ${end.slice(0, 12)})`, null);
   }
 }

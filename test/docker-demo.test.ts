@@ -16,7 +16,7 @@ import { checkPoolInvariants } from '../src/model/invariants.js';
 import { History } from '../src/replay/history.js';
 import { stateHash } from '../src/replay/lab-snapshot.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -116,7 +116,7 @@ describe('the Docker demo', () => {
     const events = topLevelCommands(first.shell, SCRIPT).map((c) => first.runCommand(c));
     const second = LabRuntime.fresh({ ramdiskKb: DOCKER_DEMO_RAMDISK_KB });
     events.forEach((e, i) => second.apply(e, `event ${i}`));
-    expect(stateHash(second.shell)).toBe(stateHash(first.shell));
+    expect(stateHash(second.lab)).toBe(stateHash(first.lab));
   });
 });
 

@@ -58,7 +58,7 @@ describe('history', () => {
     expect(branch).toBe('main');
     expect(length).toBe(9);
     for (let n = 0; n <= length; n++) {
-      expect(stateHash((await h.stateAt('main', n)).shell), `position ${n}`).toBe(stateHash(direct(n).shell));
+      expect(stateHash((await h.stateAt('main', n)).lab), `position ${n}`).toBe(stateHash(direct(n).lab));
     }
     // Checkpoints were stored every 3 events and are used to seek.
     expect((await store.checkpointStats('lab-branch-main')).count).toBe(3);
@@ -71,7 +71,7 @@ describe('history', () => {
     // What an older thinlab left at revision 5: a snapshot this one cannot read.
     await store.saveCheckpoint('lab-branch-main', 5n, new Uint8Array(serialize({ format: 1, graph: { old: true } })));
     expect((await h.nearestCheckpoint('main', 8)).position).toBe(6);
-    expect(stateHash((await h.stateAt('main', 8)).shell)).toBe(stateHash(direct(8).shell));
+    expect(stateHash((await h.stateAt('main', 8)).lab)).toBe(stateHash(direct(8).lab));
   });
 
   it('rolls back by branching: the old branch keeps every event, the new one goes its own way', async () => {
@@ -82,7 +82,7 @@ describe('history', () => {
     const { length } = await recordScript(h, 'dd if=/patterns/H of=/dev/mapper/thin bs=64k count=1 seek=2 oflag=direct', { continueBranch: true, ramdiskKb: 65536, trace: false }, quiet);
     expect(length).toBe(5);
     expect(await h.length('main')).toBe(9);
-    expect(stateHash((await h.stateAt('what-if', 4)).shell)).toBe(stateHash((await h.stateAt('main', 4)).shell));
+    expect(stateHash((await h.stateAt('what-if', 4)).lab)).toBe(stateHash((await h.stateAt('main', 4)).lab));
     const d = diffLabs((await h.stateAt('main', 4)).shell.machine, (await h.stateAt('what-if', 5)).shell.machine);
     const thin = d.thins.find((t) => t.key === 'pool/0')!;
     // The what-if branch overwrote block 2 in place: same mapping, nothing added or moved.
@@ -103,7 +103,7 @@ describe('history', () => {
     await store.append('lab-branch-main', [{ type: 'Teleported', version: 1, data: {}, timeMs: 0 }], 8n);
     await expect(h.stateAt('main', 10)).rejects.toThrow(/main@10: unknown event type 'Teleported'/);
     // Nothing already in the log was lost: the first nine events still replay.
-    expect(stateHash((await h.stateAt('main', 9)).shell)).toBe(stateHash(direct(9).shell));
+    expect(stateHash((await h.stateAt('main', 9)).lab)).toBe(stateHash(direct(9).lab));
   });
 });
 
@@ -123,8 +123,8 @@ describe('determinism', () => {
       for (const c of topLevelCommands(recorded.shell, script)) recorded.runCommand(c);
       const first = await h.stateAt(branch, length);
       const second = await h.stateAt(branch, length);
-      expect(stateHash(first.shell)).toBe(stateHash(recorded.shell));
-      expect(stateHash(second.shell)).toBe(stateHash(first.shell));
+      expect(stateHash(first.lab)).toBe(stateHash(recorded.lab));
+      expect(stateHash(second.lab)).toBe(stateHash(first.lab));
     });
   }
 });

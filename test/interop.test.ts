@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'interop');

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../src/model/invariants.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { maskMetadataPercent, maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'lvm');

@@ -20,7 +20,7 @@ import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
 import { stateHash } from '../src/replay/lab-snapshot.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { hasRealTools, ToolBench } from '../src/tools/tool-test-support.js';
 import { DAMAGE_CASES, damagedImages } from './damage-images.js';
 
@@ -235,7 +235,7 @@ describe('fault metadata on a live pool behaves as dd on a real machine', () => 
     const run = (): { out: string; hash: string } => {
       const shell = new LabShell();
       const out = shell.runScript(`${SCRIPT}\ndmsetup remove thin0; dmsetup remove pool\nfault metadata details-garbage --seed 9 /dev/ram0\ndd if=/dev/ram0 bs=4096 count=32 2>/dev/null | md5sum`);
-      return { out, hash: stateHash(shell) };
+      return { out, hash: stateHash(shell.lab) };
     };
     const a = run();
     const b = run();
@@ -268,7 +268,7 @@ describe('fault metadata in a recorded history', () => {
       for (let n = 0; n <= length; n++) {
         const direct = LabRuntime.fresh();
         for (const c of topLevelCommands(direct.shell, script).slice(0, n)) direct.runCommand(c);
-        expect(stateHash((await h.stateAt('main', n)).shell), `position ${n}`).toBe(stateHash(direct.shell));
+        expect(stateHash((await h.stateAt('main', n)).lab), `position ${n}`).toBe(stateHash(direct.lab));
       }
       const end = (await h.stateAt('main', length)).shell;
       expect(end.runScript('dmesg | grep -c process_cell')).toBe('1\n');

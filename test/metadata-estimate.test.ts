@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { fixtureFiles } from './damage-images.js';
 import { metadataUsedPairs } from './transcript-compare.js';
 

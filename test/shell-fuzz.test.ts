@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../src/model/invariants.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 
 const name = fc.constantFrom('pool', 'thin0', 'thin1', 'snap', 'meta', 'nosuch', '');
 const num = fc.oneof(

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { runThinlab } from './thinlab-process.js';
 
 const haveTools = ['thin_check', 'thin_dump', 'thin_restore', 'thin_ls'].every((t) => spawnSync(t, ['-V']).status === 0);

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../src/model/invariants.js';
-import { LabShell } from '../src/shell/shell.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { fixtureFiles } from './damage-images.js';
 import { maskMetadataUsed } from './transcript-compare.js';
 

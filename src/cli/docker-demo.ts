@@ -5,7 +5,7 @@
  * still healthy. The tour of the thin pool alone stays available as `thinlab demo tour`.
  */
 import type { History } from '../replay/history.js';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { recordScript, rollbackCommand, type Output } from './history-commands.js';
 import { topLevelCommands } from './shell-adapter.js';
 

@@ -108,7 +108,7 @@ export async function atCommand(h: History, args: { branch?: string; position?: 
   const position = parsePosition(args.position, 'POS');
   const runtime = await h.stateAt(branch, position);
   const m = runtime.shell.machine;
-  io.out(`${branch}@${position}  time ${(m.nowMs / 1000).toFixed(3)}s  state ${stateHash(runtime.shell).slice(0, 16)}\n`);
+  io.out(`${branch}@${position}  time ${(m.nowMs / 1000).toFixed(3)}s  state ${stateHash(runtime.lab).slice(0, 16)}\n`);
   const devices = m.deviceList();
   if (devices.length === 0) io.out('No devices found\n');
   for (const dev of devices) {
@@ -198,7 +198,7 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   }
   if (io.interactive && length > 10_000) io.err('\n');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  io.out(`replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.shell)}\n`);
+  io.out(`replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.lab)}\n`);
 }
 
 export interface WhatIfArgs {

@@ -8,7 +8,8 @@ import { openStore } from '../store/open-store.js';
 import { topLevelCommands } from './shell-adapter.js';
 import type { EventStore } from '../store/event-store.js';
 import { History } from '../replay/history.js';
-import { LabShell, DEFAULT_RAMDISK_KB } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
+import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import {
   atCommand,
   branchesCommand,

@@ -9,7 +9,7 @@ import type { LabEvent } from '../events/lab-events.js';
 import { describeEvent } from '../events/describe-event.js';
 import { History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
-import { DEFAULT_RAMDISK_KB } from '../shell/shell.js';
+import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { bisect, BisectExprError, describeCheck, parseBisectExpr, parseInvariantName, poolLines } from '../scenarios/bisect.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';

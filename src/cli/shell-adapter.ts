@@ -2,7 +2,7 @@
  * What the CLI needs from a lab shell beyond running a command: the script cut into top-level
  * commands (so each is one event), and the exit status of the last one.
  */
-import type { LabShell } from '../shell/shell.js';
+import type { LabShell } from '../lab/lab-shell.js';
 
 interface SplittingShell {
   splitCommands?(script: string): string[];

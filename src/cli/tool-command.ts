@@ -6,7 +6,7 @@
  * images (a copy taken with dd, a kernel's or a customer's), never for a live device.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { runThinTool } from '../tools/index.js';
 import type { Output } from './history-commands.js';
 

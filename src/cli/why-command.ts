@@ -2,7 +2,7 @@
  * `thinlab why NAME [POS] [--branch B]`: a Docker image or container of the recorded history (at
  * the end of the branch, or after POS events) followed down to its thin devices and blocks.
  */
-import { explain } from '../docker/provenance.js';
+import { describeProvenance } from '../docker/provenance.js';
 import type { History } from '../replay/history.js';
 import { UsageError, type Output } from './history-commands.js';
 
@@ -14,7 +14,7 @@ export async function whyCommand(h: History, args: { branch?: string; name?: str
   const position = args.position === undefined ? length : Number(args.position);
   if (!Number.isInteger(position) || position < 0 || position > length) throw new UsageError(`POS must be a position from 0 to ${length}, got '${args.position ?? ''}'`);
   const runtime = await h.stateAt(branch, position);
-  const r = explain(runtime.shell.machine, runtime.shell.docker, args.name);
+  const r = describeProvenance(runtime.shell.machine, runtime.shell.docker, args.name);
   io.out(`${branch}@${position}\n`);
   if (!r.ok) {
     io.err(`${r.text}\n`);

@@ -5,9 +5,10 @@
  * devmapper`, and the lab directives `containerd-devices` (the device records, as the bbolt
  * database holds them) and `containerd-fault`.
  */
-import type { CommandIo } from '../shell/context.js';
-import type { LabFileSystem } from '../shell/fs.js';
-import { latin1Text } from '../shell/text-tools.js';
+import type { CommandIo } from '../lab/context.js';
+import { CommandFailed } from '../lab/command-errors.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { latin1Text } from '../shared/bytes.js';
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
@@ -19,7 +20,6 @@ import {
   deviceNameFor,
   PLUGIN_ID,
   crashBeforeMetadataCommit,
-  PowerLost,
   reconcileDevices,
   removeDevice,
   SnapshotterError,
@@ -32,15 +32,6 @@ export const CONFIG_TOML = '/etc/containerd/config.toml';
 
 export interface CtrdCommandContext extends CtrdContext {
   readonly fs: LabFileSystem;
-}
-
-class CtrError extends Error {
-  constructor(
-    readonly text: string,
-    readonly status = 1,
-  ) {
-    super(text);
-  }
 }
 
 /** The devmapper plugin's section of config.toml: `key = "value"` and `key = true` lines. */
@@ -78,36 +69,25 @@ export function readDevmapperConfig(text: string | null): DevmapperConfig | stri
   };
 }
 
-export const CONTAINERD_COMMANDS = ['ctr', 'nerdctl', 'containerd-devices', 'containerd-fault'] as const;
+/**
+ * The containerd commands by name, for the lab's command registry (src/lab/commands/containerd.ts).
+ * A refused command throws CommandFailed, a power-loss fault PowerLoss; the registry prints both.
+ */
+export const CONTAINERD_HANDLERS = {
+  ctr,
+  nerdctl,
+  'containerd-devices': (ctx: CtrdCommandContext, _args: readonly string[], io: CommandIo) => listDevices(ctx, io),
+  'containerd-fault': fault,
+} satisfies Record<string, (ctx: CtrdCommandContext, args: readonly string[], io: CommandIo) => number>;
 
-/** Runs a containerd command; null when it is not one (systemctl for other units included). */
-export function containerdCommand(ctx: CtrdCommandContext, name: string, args: readonly string[], io: CommandIo): number | null {
-  if (name === 'systemctl' && !(args[1] ?? '').startsWith('containerd')) return null;
-  if (name !== 'systemctl' && !(CONTAINERD_COMMANDS as readonly string[]).includes(name)) return null;
-  try {
-    switch (name) {
-      case 'systemctl':
-        return systemctl(ctx, args[0] ?? '', io);
-      case 'containerd-devices':
-        return listDevices(ctx, io);
-      case 'containerd-fault':
-        return fault(ctx, args, io);
-      case 'nerdctl':
-        return nerdctl(ctx, args, io);
-      default:
-        return ctr(ctx, args, io);
-    }
-  } catch (e) {
-    if (e instanceof CtrError) {
-      io.err(`${e.text}\n`);
-      return e.status;
-    }
-    if (e instanceof PowerLost) {
-      io.err(`thinlab: power lost during ${e.op} (containerd-fault): the machine is down, containerd with it\n`);
-      return 1;
-    }
-    throw e;
-  }
+/** `systemctl VERB containerd`: the registry's systemctl sends containerd's units here. */
+export function containerdSystemctl(ctx: CtrdCommandContext, args: readonly string[], io: CommandIo): number {
+  return systemctl(ctx, args[0] ?? '', io);
+}
+
+/** Whether a systemctl command line is about containerd's unit (anything else is Docker's). */
+export function isContainerdUnit(args: readonly string[]): boolean {
+  return (args[1] ?? '').startsWith('containerd');
 }
 
 function log(ctx: CtrdContext, level: string, text: string): void {
@@ -155,8 +135,8 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
 }
 
 function requireSnapshotter(ctx: CtrdContext): void {
-  if (!ctx.ctrd.running) throw new CtrError('ctr: failed to dial "/run/containerd/containerd.sock": connection error: desc = "transport: error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"');
-  if (ctx.ctrd.config === null) throw new CtrError('ctr: snapshotter not loaded: devmapper: invalid argument');
+  if (!ctx.ctrd.running) throw new CommandFailed('ctr: failed to dial "/run/containerd/containerd.sock": connection error: desc = "transport: error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"');
+  if (ctx.ctrd.config === null) throw new CommandFailed('ctr: snapshotter not loaded: devmapper: invalid argument');
 }
 
 function ctr(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
@@ -168,7 +148,7 @@ function ctr(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): n
   if ((group === 'containers' || group === 'container' || group === 'c') && (verb === 'rm' || verb === 'delete')) return containersRm(ctx, rest, io);
   if ((group === 'snapshots' || group === 'snapshot') && verb === 'ls') return snapshotsLs(ctx, io);
   if ((group === 'snapshots' || group === 'snapshot') && verb === 'rm') return snapshotsRm(ctx, rest, io);
-  throw new CtrError(`thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`);
+  throw new CommandFailed(`thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`);
 }
 
 function newSnapshotName(ctx: CtrdContext): { id: number; name: string } {
@@ -179,11 +159,11 @@ function newSnapshotName(ctx: CtrdContext): { id: number; name: string } {
 function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   requireSnapshotter(ctx);
   const refText = args.find((a) => !a.startsWith('-'));
-  if (refText === undefined) throw new CtrError('ctr: please provide an image reference to pull');
+  if (refText === undefined) throw new CommandFailed('ctr: please provide an image reference to pull');
   const ref = normalizeRef(refText);
   const spec = BUILTIN_IMAGES.find((i) => i.ref === ref);
   const full = `docker.io/library/${ref}`;
-  if (spec === undefined) throw new CtrError(`ctr: failed to resolve reference "${refText}": ${refText}: not found`);
+  if (spec === undefined) throw new CommandFailed(`ctr: failed to resolve reference "${refText}": ${refText}: not found`);
   io.out(`${full}: resolved\n`);
   let parent: string | null = null;
   const keys: string[] = [];
@@ -201,7 +181,7 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
         // The outer metadata.db transaction of this snapshot does not commit: its id is given out
         // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
         ctx.ctrd.snapshotSequence = id - 1;
-        if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
+        if (e instanceof SnapshotterError) throw new CommandFailed(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
         throw e;
       }
       ctx.ctrd.snapshots[chain] = { key: chain, id, parent, kind: 'Committed' };
@@ -218,11 +198,11 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   requireSnapshotter(ctx);
   const positional = args.filter((a) => !a.startsWith('-'));
   const [refText, id] = positional;
-  if (refText === undefined || id === undefined) throw new CtrError('ctr: image ref and container id must be provided');
+  if (refText === undefined || id === undefined) throw new CommandFailed('ctr: image ref and container id must be provided');
   const ref = normalizeRef(refText.replace(/^docker\.io\/library\//, ''));
   const layers = ctx.ctrd.images[ref];
-  if (layers === undefined) throw new CtrError(`ctr: image "${refText}": not found`);
-  if (ctx.ctrd.containers[id] !== undefined) throw new CtrError(`ctr: container "${id}": already exists`);
+  if (layers === undefined) throw new CommandFailed(`ctr: image "${refText}": not found`);
+  if (ctx.ctrd.containers[id] !== undefined) throw new CommandFailed(`ctr: container "${id}": already exists`);
   const top = ctx.ctrd.snapshots[layers[layers.length - 1]!]!;
   const { id: snapId, name } = newSnapshotName(ctx);
   try {
@@ -230,7 +210,7 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
     crashBeforeMetadataCommit(ctx);
   } catch (e) {
     ctx.ctrd.snapshotSequence = snapId - 1;
-    if (e instanceof SnapshotterError) throw new CtrError(`ctr: failed to create containerd container: ${e.text}`);
+    if (e instanceof SnapshotterError) throw new CommandFailed(`ctr: failed to create containerd container: ${e.text}`);
     throw e;
   }
   ctx.ctrd.snapshots[id] = { key: id, id: snapId, parent: top.key, kind: 'Active' };
@@ -248,7 +228,7 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
     const nameAt = rest.indexOf('--name');
     const name = nameAt >= 0 ? rest[nameAt + 1] : undefined;
     const image = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--name')[0];
-    if (image === undefined) throw new CtrError('time="0000" level=fatal msg="image name required"');
+    if (image === undefined) throw new CommandFailed('time="0000" level=fatal msg="image name required"');
     const id = name ?? hexId(`nerdctl:${ctx.ctrd.snapshotSequence}`).slice(0, 12);
     const ref = normalizeRef(image.replace(/^docker\.io\/library\//, ''));
     if (ctx.ctrd.images[ref] === undefined) pull(ctx, [image], { ...io, out: () => undefined });
@@ -259,12 +239,12 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
   if (verb === 'rm') {
     requireSnapshotter(ctx);
     const missing = rest.filter((a) => !a.startsWith('-') && ctx.ctrd.containers[a] === undefined);
-    if (missing.length > 0) throw new CtrError(`FATA[0000] ${missing.length} errors:\n${missing.map((m) => `no such container: ${m}`).join('\n')}`);
+    if (missing.length > 0) throw new CommandFailed(`FATA[0000] ${missing.length} errors:\n${missing.map((m) => `no such container: ${m}`).join('\n')}`);
     const status = containersRm(ctx, rest, io);
     if (status === 0) for (const n of rest.filter((a) => !a.startsWith('-'))) io.out(`${n}\n`);
     return status;
   }
-  throw new CtrError('thinlab: nerdctl: the lab runs nerdctl pull, nerdctl run -d and nerdctl rm (with --snapshotter devmapper)');
+  throw new CommandFailed('thinlab: nerdctl: the lab runs nerdctl pull, nerdctl run -d and nerdctl rm (with --snapshotter devmapper)');
 }
 
 /** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */
@@ -282,7 +262,7 @@ function removeSnapshot(ctx: CtrdContext, key: string): void {
   } catch (e) {
     if (!(e instanceof SnapshotterError)) throw e;
     log(ctx, 'error', `failed to remove device: ${e.text}`);
-    throw new CtrError(`ctr: failed precondition: ${e.text}`);
+    throw new CommandFailed(`ctr: failed precondition: ${e.text}`);
   }
 }
 

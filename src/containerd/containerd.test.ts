@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { readDevmapperConfig } from './containerd-commands.js';
 
 const SECTION = '[plugins."io.containerd.snapshotter.v1.devmapper"]';

@@ -7,7 +7,8 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../shell/dm-ops.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
+import { PowerLoss } from '../lab/command-errors.js';
 import { reconcile, stateAfter, tryingState, type DeviceState, type Operation } from './device-states.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
@@ -71,10 +72,9 @@ export class SnapshotterError extends Error {
   }
 }
 
-export class PowerLost extends Error {
-  constructor(readonly op: string) {
-    super(`power lost during ${op}`);
-  }
+/** What a containerd power-loss fault prints when it fires during `op`. */
+function powerLoss(op: string): PowerLoss {
+  return new PowerLoss(`thinlab: power lost during ${op} (containerd-fault): the machine is down, containerd with it`);
 }
 
 /** The lab fault `containerd-fault crash-before-commit`: power is lost once the snapshotter is done, before metadata.db commits. */
@@ -83,7 +83,7 @@ export function crashBeforeMetadataCommit(ctx: CtrdContext): void {
   ctx.ctrd.crashBeforeCommit = false;
   ctx.machine.crash();
   ctx.ctrd.running = false;
-  throw new PowerLost('the metadata.db commit');
+  throw powerLoss('the metadata.db commit');
 }
 
 export interface CtrdContext {
@@ -139,7 +139,7 @@ function transition(ctx: CtrdContext, record: DeviceRecord, op: Operation, fn: (
     ctx.ctrd.crashDuring = null;
     ctx.machine.crash();
     ctx.ctrd.running = false;
-    throw new PowerLost(op);
+    throw powerLoss(op);
   }
   const errno = fn();
   if (errno !== 0) {

@@ -5,11 +5,11 @@
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
 import { strerror } from '../model/errno.js';
-import { createDevice } from '../shell/dm-ops.js';
-import type { LabFileSystem } from '../shell/fs.js';
-import { latin1Text } from '../shell/text-tools.js';
-import type { CommandIo } from '../shell/context.js';
-import { lvmCommand, type LvmContext } from '../lvm/lvm-commands.js';
+import { createDevice } from '../lab/dm-ops.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../lab/context.js';
+import { runLvmCommand, type LvmCommandName, type LvmContext } from '../lvm/lvm-commands.js';
 import { findPv } from '../lvm/lvm-state.js';
 import {
   activateDevice,
@@ -290,7 +290,7 @@ function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   const pv = findPv(ctx.lvmCtx.lvm, dev);
   if (pv?.vg != null) throw new DriverError(`${dev} is already part of a volume group "${pv.vg}": must remove this device from any volume group or provide a different device`);
   const quiet: CommandIo = { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined };
-  const steps: Array<readonly [string, string[]]> = [
+  const steps: Array<readonly [LvmCommandName, string[]]> = [
     ['pvcreate', ['-f', dev]],
     ['vgcreate', ['docker', dev]],
     ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpool', 'docker', '--extents', `${o.thinpPercent ?? 95}%VG`]],
@@ -299,14 +299,14 @@ function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   ];
   for (const [cmd, args] of steps) {
     let err = '';
-    const status = lvmCommand(ctx.lvmCtx, cmd, args, { ...quiet, err: (t) => (err += t) });
-    if (status !== 0) throw new DriverError(`error running ${cmd}: exit status ${status ?? 1}: ${err.trim()}`);
+    const status = runLvmCommand(ctx.lvmCtx, cmd, args, { ...quiet, err: (t) => (err += t) });
+    if (status !== 0) throw new DriverError(`error running ${cmd}: exit status ${status}: ${err.trim()}`);
   }
   const profile = ctx.fs.openForWrite('/etc/lvm/profile/docker-thinpool.profile', true);
   if (typeof profile !== 'string') {
     profile.writeBytes(0, new TextEncoder().encode(`activation {\n\tthin_pool_autoextend_threshold=${o.autoextendThreshold}\n\tthin_pool_autoextend_percent=${o.autoextendPercent}\n}\n`));
   }
-  lvmCommand(ctx.lvmCtx, 'lvchange', ['--metadataprofile', 'docker-thinpool', 'docker/thinpool'], quiet);
+  runLvmCommand(ctx.lvmCtx, 'lvchange', ['--metadataprofile', 'docker-thinpool', 'docker/thinpool'], quiet);
   d.directLvmConfig = config;
 }
 

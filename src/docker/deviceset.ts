@@ -7,7 +7,8 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../shell/dm-ops.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
+import { PowerLoss } from '../lab/command-errors.js';
 import type { DeviceFile, DockerState } from './docker-state.js';
 import { humanSize } from './units.js';
 
@@ -22,13 +23,6 @@ export const DELETION_WORKER_MS = 30_000;
 export class DriverError extends Error {
   constructor(readonly text: string) {
     super(text);
-  }
-}
-
-/** The lab's power-loss fault fired in the middle of an operation. */
-export class DriverCrash extends Error {
-  constructor(readonly step: string) {
-    super(`power lost before ${step}`);
   }
 }
 
@@ -86,7 +80,7 @@ function maybeCrash(ctx: DriverContext, step: string): void {
   ctx.docker.crashBefore = null;
   ctx.machine.crash();
   forgetDaemonMemory(ctx.docker);
-  throw new DriverCrash(step);
+  throw new PowerLoss(`thinlab: power lost before ${step} (docker-fault crash-before ${step}): the machine is down, the daemon with it`);
 }
 
 /** What a daemon that stops (or loses power) forgets: everything that is not in a file. */

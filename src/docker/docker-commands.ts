@@ -5,8 +5,9 @@
  * enabled), plus the lab directive `docker-fault`. Errors are Docker's own: the daemon's in
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
-import type { CommandIo } from '../shell/context.js';
-import { latin1Text } from '../shell/text-tools.js';
+import type { CommandIo } from '../lab/context.js';
+import { CommandFailed } from '../lab/command-errors.js';
+import { latin1Text } from '../shared/bytes.js';
 import { catalogue, normalizeRef, type CatalogueImage } from './catalogue.js';
 import { DAEMON_JSON, infoLines, startDaemon, stopDaemon, type DaemonContext } from './daemon.js';
 import {
@@ -15,7 +16,6 @@ import {
   deactivateDevice,
   deleteDevice,
   deviceName,
-  DriverCrash,
   DriverError,
   driverLog,
   runDeletionWorker,
@@ -27,45 +27,27 @@ import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
 import { strerror } from '../model/errno.js';
 
-export const DOCKER_COMMANDS = ['docker', 'dockerd', 'systemctl', 'docker-fault'] as const;
-
 const CANNOT_CONNECT = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 
-class CliError extends Error {
-  constructor(
-    readonly text: string,
-    readonly status = 1,
-  ) {
-    super(text);
-  }
-}
+/**
+ * The Docker commands by name, for the lab's command registry (src/lab/commands/docker.ts). Each
+ * first lets the deferred-deletion worker catch up, as the daemon's goroutine would have meanwhile.
+ * A refused command throws CommandFailed, a power-loss fault PowerLoss; the registry prints both.
+ */
+export const DOCKER_HANDLERS = {
+  docker: afterDeletions(docker),
+  dockerd: afterDeletions(dockerd),
+  systemctl: afterDeletions(systemctl),
+  'docker-fault': afterDeletions(dockerFault),
+} satisfies Record<string, DockerHandler>;
 
-/** Runs a Docker command; null when `name` is not one. */
-export function dockerCommand(ctx: DaemonContext, name: string, args: readonly string[], io: CommandIo): number | null {
-  if (!(DOCKER_COMMANDS as readonly string[]).includes(name)) return null;
-  try {
+type DockerHandler = (ctx: DaemonContext, args: readonly string[], io: CommandIo) => number;
+
+function afterDeletions(run: DockerHandler): DockerHandler {
+  return (ctx, args, io) => {
     runDeletionWorker(ctx);
-    switch (name) {
-      case 'dockerd':
-        return dockerd(ctx, args, io);
-      case 'systemctl':
-        return systemctl(ctx, args, io);
-      case 'docker-fault':
-        return dockerFault(ctx, args, io);
-      default:
-        return docker(ctx, args, io);
-    }
-  } catch (e) {
-    if (e instanceof CliError) {
-      io.err(`${e.text}\n`);
-      return e.status;
-    }
-    if (e instanceof DriverCrash) {
-      io.err(`thinlab: power lost before ${e.step} (docker-fault crash-before ${e.step}): the machine is down, the daemon with it\n`);
-      return 1;
-    }
-    throw e;
-  }
+    return run(ctx, args, io);
+  };
 }
 
 // ------------------------------------------------------------------ daemon control
@@ -142,10 +124,10 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
   }
   if (kind === 'hold' && what !== undefined) {
     const c = findContainer(ctx.docker, what);
-    if (c === undefined) throw new CliError(`Error: No such container: ${what}`);
+    if (c === undefined) throw new CommandFailed(`Error: No such container: ${what}`);
     const name = deviceName(ctx.docker, c.mountId);
     const dev = ctx.machine.device(name);
-    if (dev === undefined) throw new CliError(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
+    if (dev === undefined) throw new CommandFailed(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
     dev.openCount++;
     ctx.docker.held[c.name] = name;
     return 0;
@@ -153,14 +135,14 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
   if (kind === 'host-disk' && what !== undefined) {
     // The filesystem that holds /var/lib/docker (the loop files' filesystem): its size in all.
     const bytes = ramInBytes(what);
-    if (typeof bytes === 'string') throw new CliError(`thinlab: docker-fault host-disk: ${bytes}`);
+    if (typeof bytes === 'string') throw new CommandFailed(`thinlab: docker-fault host-disk: ${bytes}`);
     ctx.docker.hostDiskBytes = bytes;
     return 0;
   }
   if (kind === 'release' && what !== undefined) {
     // By container name, even after the container is gone: the leaked mount outlives it.
     const name = ctx.docker.held[what] ?? ctx.docker.held[findContainer(ctx.docker, what)?.name ?? ''];
-    if (name === undefined) throw new CliError(`thinlab: docker-fault: nothing holds a device of ${what}`);
+    if (name === undefined) throw new CommandFailed(`thinlab: docker-fault: nothing holds a device of ${what}`);
     const dev = ctx.machine.device(name);
     if (dev !== undefined && dev.openCount > 0) dev.openCount--;
     delete ctx.docker.held[what];
@@ -173,11 +155,11 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
 // ------------------------------------------------------------------ docker
 
 function requireDaemon(ctx: DaemonContext): void {
-  if (!ctx.docker.running) throw new CliError(CANNOT_CONNECT);
+  if (!ctx.docker.running) throw new CommandFailed(CANNOT_CONNECT);
 }
 
-function daemonError(text: string, status = 1): CliError {
-  return new CliError(`Error response from daemon: ${text}`, status);
+function daemonError(text: string, status = 1): CommandFailed {
+  return new CommandFailed(`Error response from daemon: ${text}`, status);
 }
 
 function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
@@ -225,9 +207,9 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
       requireDaemon(ctx);
       if (rest[0] === 'df') return systemDf(ctx, io);
       if (rest[0] === 'prune') return systemPrune(ctx, rest.slice(1), io);
-      throw new CliError(`docker: 'system ${rest[0] ?? ''}' is not a docker command.\nSee 'docker system --help'`);
+      throw new CommandFailed(`docker: 'system ${rest[0] ?? ''}' is not a docker command.\nSee 'docker system --help'`);
     default:
-      throw new CliError(`docker: '${sub ?? ''}' is not a docker command.\nSee 'docker --help'`);
+      throw new CommandFailed(`docker: '${sub ?? ''}' is not a docker command.\nSee 'docker --help'`);
   }
 }
 
@@ -248,12 +230,12 @@ function forEachContainer(ctx: DaemonContext, names: readonly string[], io: Comm
       act(c);
       io.out(`${n}\n`);
     } catch (e) {
-      if (!(e instanceof CliError)) throw e;
+      if (!(e instanceof CommandFailed)) throw e;
       io.err(`${e.text}\n`);
       status = 1;
     }
   }
-  if (names.length === 0) throw new CliError(`"docker ${'start'}" requires at least 1 argument.`);
+  if (names.length === 0) throw new CommandFailed(`"docker ${'start'}" requires at least 1 argument.`);
   return status;
 }
 
@@ -287,7 +269,7 @@ function info(ctx: DaemonContext, io: CommandIo): number {
 function imageCatalogue(ctx: DaemonContext): readonly CatalogueImage[] {
   const f = ctx.fs.get('/etc/docker/lab-images.json');
   const list = catalogue(f === undefined ? null : latin1Text(f.readBytes(0, f.sizeBytes)));
-  if (typeof list === 'string') throw new CliError(`thinlab: ${list}`);
+  if (typeof list === 'string') throw new CommandFailed(`thinlab: ${list}`);
   return list;
 }
 
@@ -302,7 +284,7 @@ function layerToken(chainId: string): number {
 
 function pull(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const ref = args.find((a) => !a.startsWith('-'));
-  if (ref === undefined) throw new CliError('"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry');
+  if (ref === undefined) throw new CommandFailed('"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry');
   pullImage(ctx, ref, io);
   return 0;
 }
@@ -353,7 +335,7 @@ function registerLayer(ctx: DaemonContext, chainId: string, parent: Layer | null
   try {
     addDevice(ctx, cacheId, parent?.cacheId ?? '');
   } catch (e) {
-    if (e instanceof DriverError) throw new CliError(`failed to register layer: ${e.text}`);
+    if (e instanceof DriverError) throw new CommandFailed(`failed to register layer: ${e.text}`);
     throw e;
   }
   const info = d.devices[cacheId]!;
@@ -367,8 +349,8 @@ function registerLayer(ctx: DaemonContext, chainId: string, parent: Layer | null
     } catch (e) {
       if (!(e instanceof DriverError)) throw e;
     }
-    if (r === 'hang') throw new CliError('thinlab: docker pull: the write into the layer waits for pool space that nothing can free (no_space_timeout 0); a real pull hangs here');
-    throw new CliError(`failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /layer-${layerShort}/data: ${strerror(r).toLowerCase()}`);
+    if (r === 'hang') throw new CommandFailed('thinlab: docker pull: the write into the layer waits for pool space that nothing can free (no_space_timeout 0); a real pull hangs here');
+    throw new CommandFailed(`failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /layer-${layerShort}/data: ${strerror(r).toLowerCase()}`);
   }
   const layer: Layer = { chainId, parent: parent?.chainId ?? null, cacheId, sizeBytes, shortId: layerShort };
   d.layers[chainId] = layer;
@@ -423,9 +405,9 @@ function parseRunArgs(args: readonly string[], verb: string): RunOptions {
       const n = ramInBytes(val ?? '');
       if (typeof n === 'string') throw daemonError(n, verb === 'run' ? 125 : 1);
       o.sizeBytes = n;
-    } else throw new CliError(`unknown flag: ${a}\nSee 'docker ${verb} --help'.`, verb === 'run' ? 125 : 1);
+    } else throw new CommandFailed(`unknown flag: ${a}\nSee 'docker ${verb} --help'.`, verb === 'run' ? 125 : 1);
   }
-  if (i >= args.length) throw new CliError(`"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n\nUsage:  docker ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`, verb === 'run' ? 125 : 1);
+  if (i >= args.length) throw new CommandFailed(`"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n\nUsage:  docker ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`, verb === 'run' ? 125 : 1);
   o.image = args[i]!;
   o.command = args.slice(i + 1);
   return o;
@@ -446,7 +428,7 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
     try {
       img = pullImage(ctx, ref, { ...io, out: (b) => io.err(typeof b === 'string' ? b : latin1Text(b)) });
     } catch (e) {
-      if (e instanceof CliError) throw new CliError(e.text.replace(/^Error response from daemon: /, 'docker: Error response from daemon: '), failStatus);
+      if (e instanceof CommandFailed) throw new CommandFailed(e.text.replace(/^Error response from daemon: /, 'docker: Error response from daemon: '), failStatus);
       throw e;
     }
   }
@@ -470,7 +452,7 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
     } catch (e2) {
       if (!(e2 instanceof DriverError)) throw e2;
     }
-    throw new CliError(`${run ? 'docker: ' : ''}Error response from daemon: ${e.text}.${run ? "\nSee 'docker run --help'." : ''}`, failStatus);
+    throw new CommandFailed(`${run ? 'docker: ' : ''}Error response from daemon: ${e.text}.${run ? "\nSee 'docker run --help'." : ''}`, failStatus);
   }
   const container: Container = {
     id,
@@ -547,7 +529,7 @@ function removeContainer(ctx: DaemonContext, c: Container): void {
 function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const force = args.some((a) => a === '-f' || a === '--force');
   const names = args.filter((a) => !a.startsWith('-'));
-  if (names.length === 0) throw new CliError('"docker rm" requires at least 1 argument.\nSee \'docker rm --help\'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers');
+  if (names.length === 0) throw new CommandFailed('"docker rm" requires at least 1 argument.\nSee \'docker rm --help\'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers');
   let status = 0;
   for (const n of names) {
     const c = findContainer(ctx.docker, n);
@@ -564,7 +546,7 @@ function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
       removeContainer(ctx, c);
       io.out(`${n}\n`);
     } catch (e) {
-      if (!(e instanceof CliError)) throw e;
+      if (!(e instanceof CommandFailed)) throw e;
       io.err(`${e.text}\n`);
       status = 1;
     }
@@ -625,7 +607,7 @@ function rmi(ctx: DaemonContext, args: readonly string[], io: CommandIo): number
     try {
       releaseLayers(ctx, img, io);
     } catch (e) {
-      if (!(e instanceof CliError)) throw e;
+      if (!(e instanceof CommandFailed)) throw e;
       io.err(`${e.text}\n`);
       status = 1;
     }
@@ -652,7 +634,7 @@ function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
 function exec(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const rest = args.filter((a) => !['-it', '-i', '-t', '-ti'].includes(a));
   const [name, cmd, ...cmdArgs] = rest;
-  if (name === undefined || cmd === undefined) throw new CliError('"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container');
+  if (name === undefined || cmd === undefined) throw new CommandFailed('"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container');
   const c = findContainer(ctx.docker, name);
   if (c === undefined) throw daemonError(`No such container: ${name}`);
   if (c.state !== 'running') throw daemonError(`Container ${c.id} is not running`);
@@ -690,7 +672,7 @@ function ddInContainer(ctx: DaemonContext, c: Container, args: readonly string[]
 function commit(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const d = ctx.docker;
   const [name, repoText] = args.filter((a) => !a.startsWith('-'));
-  if (name === undefined) throw new CliError('"docker commit" requires at least 1 and at most 2 arguments.');
+  if (name === undefined) throw new CommandFailed('"docker commit" requires at least 1 and at most 2 arguments.');
   const c = findContainer(d, name);
   if (c === undefined) throw daemonError(`No such container: ${name}`);
   const img = d.images.find((i) => i.id === c.imageId)!;
@@ -699,7 +681,7 @@ function commit(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
   try {
     registerLayer(ctx, chainId, top, c.sizeRwBytes + 8192, chainId.slice(7, 19));
   } catch (e) {
-    if (e instanceof CliError) throw daemonError(e.text);
+    if (e instanceof CommandFailed) throw daemonError(e.text);
     throw e;
   }
   const id = `sha256:${hexId(`image-commit:${chainId}`)}`;
@@ -802,7 +784,7 @@ function systemPrune(ctx: DaemonContext, args: readonly string[], io: CommandIo)
       removed.push(c.id);
       reclaimed += c.sizeRwBytes;
     } catch (e) {
-      if (!(e instanceof CliError)) throw e;
+      if (!(e instanceof CommandFailed)) throw e;
       io.err(`${e.text}\n`);
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGoJson } from './go-json.js';
 import { parseDmOptions } from './options.js';
 import { humanSize, ramInBytes } from './units.js';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 
 describe('docker units', () => {
   it('prints sizes as go-units HumanSize does (decimal, %.4g)', () => {

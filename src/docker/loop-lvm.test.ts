@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { LOOP_DATA_FILE, LOOP_METADATA_FILE } from './daemon.js';
 
 const POOL = 'docker-8:1-1048577-pool';

@@ -176,7 +176,7 @@ function whyImage(img: Image, docker: DockerState, view: PoolView, names: Map<nu
 }
 
 /** The explanation, or an error text for an unknown name. */
-export function explain(machine: Machine, docker: DockerState, name: string): { ok: true; text: string } | { ok: false; text: string } {
+export function describeProvenance(machine: Machine, docker: DockerState, name: string): { ok: true; text: string } | { ok: false; text: string } {
   const view = poolView(machine, docker);
   if (view === null) return { ok: false, text: `thinlab why: Docker's pool ${docker.poolName === '' ? '' : `${docker.poolName} `}is not active (start Docker first)` };
   const names = roles(docker);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../model/invariants.js';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { checkFaultArgs } from './fault-command.js';
 
 const POOL = [

@@ -9,7 +9,7 @@
  *
  *   fault slow-commit POOL MS     commits of POOL take MS ms more (0 clears)
  */
-import type { CommandIo, ShellContext } from '../shell/context.js';
+import type { CommandIo, ShellContext } from '../lab/context.js';
 import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'POOL MS';

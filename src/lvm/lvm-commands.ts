@@ -9,10 +9,11 @@
  * arguments (EINVALID_CMD_LINE).
  */
 import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
-import type { CommandIo, ShellContext } from '../shell/context.js';
-import { latin1Text } from '../shell/text-tools.js';
+import type { CommandIo, ShellContext } from '../lab/context.js';
+import { CommandFailed, failureStatus } from '../lab/command-errors.js';
+import { latin1Text } from '../shared/bytes.js';
 import { runThinTool } from '../tools/index.js';
-import { createDevice } from '../shell/dm-ops.js';
+import { createDevice } from '../lab/dm-ops.js';
 import {
   allocateExtents,
   dmName,
@@ -40,8 +41,6 @@ import {
 import { lvmSize, parseLvmSize } from './units.js';
 import { monitoringEnabled, readProfile, profilePath } from './profile.js';
 
-export const LVM_COMMANDS = ['pvcreate', 'vgcreate', 'vgextend', 'vgchange', 'vgremove', 'lvcreate', 'lvconvert', 'lvextend', 'lvresize', 'lvchange', 'lvremove', 'lvs', 'vgs', 'pvs'] as const;
-
 const ECMD_FAILED = 5;
 const EINVALID_CMD_LINE = 3;
 
@@ -49,54 +48,40 @@ export interface LvmContext extends ShellContext {
   readonly lvm: LvmState;
 }
 
-class LvmError extends Error {
-  constructor(
-    readonly text: string,
-    readonly status: number = ECMD_FAILED,
-  ) {
-    super(text);
-  }
-}
+/**
+ * The LVM commands by name, for the lab's command registry (src/lab/commands/lvm.ts). A refused
+ * command throws CommandFailed, which the registry's runner prints.
+ */
+export const LVM_HANDLERS = {
+  pvcreate,
+  vgcreate,
+  vgextend,
+  vgchange,
+  vgremove,
+  lvcreate,
+  lvconvert,
+  lvextend: (ctx: LvmContext, args: readonly string[], io: CommandIo) => lvextend(ctx, 'lvextend', args, io),
+  lvresize: (ctx: LvmContext, args: readonly string[], io: CommandIo) => lvextend(ctx, 'lvresize', args, io),
+  lvchange,
+  lvremove,
+  lvs,
+  vgs,
+  pvs,
+} satisfies Record<string, LvmHandler>;
 
-/** Runs one LVM command; null when `name` is not one. */
-export function lvmCommand(ctx: LvmContext, name: string, args: readonly string[], io: CommandIo): number | null {
-  if (!(LVM_COMMANDS as readonly string[]).includes(name)) return null;
+/** An LVM command; the lab's registry passes the lab itself, which is an LVM context as it is. */
+export type LvmHandler = (ctx: LvmContext, args: readonly string[], io: CommandIo) => number;
+export type LvmCommandName = keyof typeof LVM_HANDLERS;
+
+/**
+ * Runs an LVM command the way another program runs the binary (Docker's direct-lvm setup): a
+ * refusal is printed and comes back as the exit status.
+ */
+export function runLvmCommand(ctx: LvmContext, name: LvmCommandName, args: readonly string[], io: CommandIo): number {
   try {
-    switch (name) {
-      case 'pvcreate':
-        return pvcreate(ctx, args, io);
-      case 'vgcreate':
-        return vgcreate(ctx, args, io);
-      case 'vgextend':
-        return vgextend(ctx, args, io);
-      case 'vgchange':
-        return vgchange(ctx, args, io);
-      case 'vgremove':
-        return vgremove(ctx, args, io);
-      case 'lvcreate':
-        return lvcreate(ctx, args, io);
-      case 'lvconvert':
-        return lvconvert(ctx, args, io);
-      case 'lvextend':
-      case 'lvresize':
-        return lvextend(ctx, name, args, io);
-      case 'lvchange':
-        return lvchange(ctx, args, io);
-      case 'lvremove':
-        return lvremove(ctx, args, io);
-      case 'lvs':
-        return lvs(ctx, args, io);
-      case 'vgs':
-        return vgs(ctx, args, io);
-      case 'pvs':
-        return pvs(ctx, args, io);
-      default:
-        return null;
-    }
+    return LVM_HANDLERS[name](ctx, args, io);
   } catch (e) {
-    if (!(e instanceof LvmError)) throw e;
-    io.err(e.text.endsWith('\n') ? e.text : `${e.text}\n`);
-    return e.status;
+    return failureStatus(e, io);
   }
 }
 
@@ -182,7 +167,7 @@ function parseArgs(command: string, args: readonly string[], allowAll = false): 
     }
     if (VALUE_OPTIONS[a] !== undefined) {
       const v = args[++i];
-      if (v === undefined) throw new LvmError(`  Option ${a} requires argument.`, EINVALID_CMD_LINE);
+      if (v === undefined) throw new CommandFailed(`  Option ${a} requires argument.`, EINVALID_CMD_LINE);
       put(VALUE_OPTIONS[a]!, v);
       continue;
     }
@@ -192,7 +177,7 @@ function parseArgs(command: string, args: readonly string[], allowAll = false): 
     }
     if (a.startsWith('-') && a !== '-') {
       a = a.replace(/=.*$/, '');
-      throw new LvmError(`${command}: unrecognized option '${a}'\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+      throw new CommandFailed(`${command}: unrecognized option '${a}'\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
     }
     positional.push(a);
   }
@@ -208,7 +193,7 @@ function yesNo(value: string | undefined, option: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (/^(y|yes|1)$/i.test(value)) return true;
   if (/^(n|no|0)$/i.test(value)) return false;
-  throw new LvmError(`  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  throw new CommandFailed(`  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
 }
 
 /** `VG/LV`, `/dev/VG/LV` or `/dev/mapper/VG-LV` (simple names only). */
@@ -226,18 +211,18 @@ function splitLvPath(text: string): { vg: string; lv: string } | null {
 
 function requireVg(ctx: LvmContext, name: string): VolumeGroup {
   const vg = findVg(ctx.lvm, name);
-  if (vg === undefined) throw new LvmError(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`);
+  if (vg === undefined) throw new CommandFailed(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`, ECMD_FAILED);
   return vg;
 }
 
 function requireLv(ctx: LvmContext, text: string, command = ''): { vg: VolumeGroup; lv: LogicalVolume } {
   const path = splitLvPath(text);
-  if (path === null) throw new LvmError(`  Invalid logical volume name: ${text}`, EINVALID_CMD_LINE);
+  if (path === null) throw new CommandFailed(`  Invalid logical volume name: ${text}`, EINVALID_CMD_LINE);
   const vg = requireVg(ctx, path.vg);
   const lv = findLv(vg, path.lv);
   // lvresize's code path words it differently from the other commands (fixtures/lvm/82).
-  if (lv === undefined && command === 'lvextend') throw new LvmError(`  Logical volume ${path.lv} not found in volume group ${path.vg}.`);
-  if (lv === undefined) throw new LvmError(`  Failed to find logical volume "${path.vg}/${path.lv}"`);
+  if (lv === undefined && command === 'lvextend') throw new CommandFailed(`  Logical volume ${path.lv} not found in volume group ${path.vg}.`, ECMD_FAILED);
+  if (lv === undefined) throw new CommandFailed(`  Failed to find logical volume "${path.vg}/${path.lv}"`, ECMD_FAILED);
   return { vg, lv };
 }
 
@@ -252,7 +237,7 @@ function linearTable(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): strin
   const lines: string[] = [];
   for (const s of lv.segments) {
     const dev = pvDevice(ctx.machine, s.pv);
-    if (dev === null) throw new LvmError(`  Couldn't find device for ${s.pv}.`);
+    if (dev === null) throw new CommandFailed(`  Couldn't find device for ${s.pv}.`, ECMD_FAILED);
     const length = s.extents * vg.extentSectors;
     lines.push(`${start} ${length} linear ${devNumber(dev)} ${PE_START_SECTORS + s.startExtent * vg.extentSectors}`);
     start += length;
@@ -286,7 +271,7 @@ function lowWaterBlocks(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): 
 function poolTable(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): string {
   const meta = ctx.machine.device(dmName(vg.name, pool.metadataLv!));
   const data = ctx.machine.device(dmName(vg.name, pool.dataLv!));
-  if (meta === undefined || data === undefined) throw new LvmError(`  Failed to activate ${vg.name}/${pool.name}.`);
+  if (meta === undefined || data === undefined) throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   const features: string[] = [];
   if (!pool.zeroNewBlocks) features.push('skip_block_zeroing');
   if (pool.errorWhenFull) features.push('error_if_no_space');
@@ -320,7 +305,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     for (const sub of [meta, data]) {
       if (m.device(dmName(vg.name, sub.name)) === undefined) {
         const errno = createDevice(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
-        if (errno !== 0) throw new LvmError(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`);
+        if (errno !== 0) throw new CommandFailed(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`, ECMD_FAILED);
       }
       sub.active = true;
     }
@@ -333,13 +318,13 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
       if (status !== 0) {
         io.err(captured.text());
         deactivateSubvolumes(ctx, vg, lv);
-        throw new LvmError(`  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`);
+        throw new CommandFailed(`  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`, ECMD_FAILED);
       }
     }
     const errno = createDevice(m, name, poolTable(ctx, vg, lv));
     if (errno !== 0) {
       deactivateSubvolumes(ctx, vg, lv);
-      throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
+      throw new CommandFailed(`  Failed to activate ${vg.name}/${lv.name}.`, ECMD_FAILED);
     }
     if (lv.transactionId > 0) {
       const tpool = m.device(name)!;
@@ -354,7 +339,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     if (m.device(dmName(vg.name, lv.name)) === undefined) {
       const tpool = m.device(poolDmName(vg.name, pool))!;
       const errno = createDevice(m, dmName(vg.name, lv.name), `0 ${lv.virtualSectors} thin ${devNumber(tpool)} ${lv.thinId}`);
-      if (errno !== 0) throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
+      if (errno !== 0) throw new CommandFailed(`  Failed to activate ${vg.name}/${lv.name}.`, ECMD_FAILED);
     }
     lv.active = true;
     return 0;
@@ -362,7 +347,7 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
   if (lv.role === 'linear') {
     if (m.device(dmName(vg.name, lv.name)) === undefined) {
       const errno = createDevice(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
-      if (errno !== 0) throw new LvmError(`  Failed to activate ${vg.name}/${lv.name}.`);
+      if (errno !== 0) throw new CommandFailed(`  Failed to activate ${vg.name}/${lv.name}.`, ECMD_FAILED);
     }
     lv.active = true;
   }
@@ -380,13 +365,13 @@ function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVol
 function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void {
   // A pool under active thin volumes stays as it is: nothing is taken down halfway.
   if (lv.role === 'thin-pool' && vg.lvs.some((l) => l.role === 'thin' && l.pool === lv.name && isActive(ctx, vg, l))) {
-    throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+    throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
   }
   const names = lv.role === 'thin-pool' ? [dmName(vg.name, lv.name), poolDmName(vg.name, lv)] : [dmName(vg.name, lv.name)];
   for (const name of [...new Set(names)]) {
     const dev = ctx.machine.device(name);
     if (dev === undefined) continue;
-    if (dev.openCount > 0) throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+    if (dev.openCount > 0) throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
     ctx.machine.remove(dev);
   }
   lv.active = false;
@@ -411,30 +396,30 @@ function captureIo(): { io: CommandIo; text: () => string } {
 
 function initPv(ctx: LvmContext, device: string, io: CommandIo, force: boolean): void {
   const dev = ctx.machine.resolve(device);
-  if (dev === null) throw new LvmError(`  No device found for ${device}.`);
+  if (dev === null) throw new CommandFailed(`  No device found for ${device}.`, ECMD_FAILED);
   const existing = findPv(ctx.lvm, device);
   if (existing?.vg != null && !force) {
-    throw new LvmError(`  Can't initialize physical volume "${device}" of volume group "${existing.vg}" without -ff\n  ${device}: physical volume not initialized.`);
+    throw new CommandFailed(`  Can't initialize physical volume "${device}" of volume group "${existing.vg}" without -ff\n  ${device}: physical volume not initialized.`, ECMD_FAILED);
   }
-  if (existing?.vg != null) throw new LvmError(`  Can't open ${device} exclusively.  Mounted filesystem?`);
-  if (dev.openCount > 0) throw new LvmError(`  Can't open ${device} exclusively.  Mounted filesystem?`);
+  if (existing?.vg != null) throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
+  if (dev.openCount > 0) throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
   if (existing === undefined) ctx.lvm.pvs.push({ device, sizeSectors: ctx.machine.sizeSectors(dev), vg: null, peCount: 0 });
   io.out(`  Physical volume "${device}" successfully created.\n`);
 }
 
 function pvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('pvcreate', args);
-  if (p.positional.length === 0) throw new LvmError('  Please enter a physical volume path.\n  Run `pvcreate --help\' for more information.', EINVALID_CMD_LINE);
-  for (const d of p.positional) if (ctx.machine.resolve(d) === null) throw new LvmError(`  No device found for ${d}.`);
+  if (p.positional.length === 0) throw new CommandFailed('  Please enter a physical volume path.\n  Run `pvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  for (const d of p.positional) if (ctx.machine.resolve(d) === null) throw new CommandFailed(`  No device found for ${d}.`, ECMD_FAILED);
   for (const d of p.positional) initPv(ctx, d, io, p.options.has('--force'));
   return 0;
 }
 
 function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[], io: CommandIo): void {
   for (const d of devices) {
-    if (ctx.machine.resolve(d) === null) throw new LvmError(`  No device found for ${d}.`);
+    if (ctx.machine.resolve(d) === null) throw new CommandFailed(`  No device found for ${d}.`, ECMD_FAILED);
     const pv = findPv(ctx.lvm, d);
-    if (pv?.vg != null) throw new LvmError(`  Physical volume '${d}' is already in volume group '${pv.vg}'\n  Unable to add physical volume '${d}' to volume group '${pv.vg}'\n  ${d}: physical volume not initialized.`);
+    if (pv?.vg != null) throw new CommandFailed(`  Physical volume '${d}' is already in volume group '${pv.vg}'\n  Unable to add physical volume '${d}' to volume group '${pv.vg}'\n  ${d}: physical volume not initialized.`, ECMD_FAILED);
   }
   for (const d of devices) {
     if (findPv(ctx.lvm, d) === undefined) initPv(ctx, d, io, false);
@@ -448,10 +433,10 @@ function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[]
 function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgcreate', args);
   const [name, ...devices] = p.positional;
-  if (name === undefined) throw new LvmError('  Please provide volume group name and physical volumes\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (devices.length === 0) throw new LvmError('  Please enter physical volume name(s)\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (findVg(ctx.lvm, name) !== undefined) throw new LvmError(`  A volume group called ${name} already exists.`);
-  if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name)) throw new LvmError(`  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`, EINVALID_CMD_LINE);
+  if (name === undefined) throw new CommandFailed('  Please provide volume group name and physical volumes\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (devices.length === 0) throw new CommandFailed('  Please enter physical volume name(s)\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (findVg(ctx.lvm, name) !== undefined) throw new CommandFailed(`  A volume group called ${name} already exists.`, ECMD_FAILED);
+  if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name)) throw new CommandFailed(`  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`, EINVALID_CMD_LINE);
   const vg: VolumeGroup = { name, extentSectors: EXTENT_SECTORS, pvs: [], lvs: [] };
   addPvsToVg(ctx, vg, devices, io);
   ctx.lvm.vgs.push(vg);
@@ -462,7 +447,7 @@ function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgextend', args);
   const [name, ...devices] = p.positional;
-  if (name === undefined || devices.length === 0) throw new LvmError('  Please enter volume group name and physical volume(s)\n  Run `vgextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (name === undefined || devices.length === 0) throw new CommandFailed('  Please enter volume group name and physical volume(s)\n  Run `vgextend --help\' for more information.', EINVALID_CMD_LINE);
   const vg = requireVg(ctx, name);
   addPvsToVg(ctx, vg, devices, io);
   io.out(`  Volume group "${name}" successfully extended\n`);
@@ -522,14 +507,14 @@ function stdinLines(io: CommandIo): string[] {
 /** vgremove [-y|-f] VG...: removes the group's volumes (asking first, as lvremove does) and the group; its disks stay PVs. */
 function vgremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgremove', args);
-  if (p.positional.length === 0) throw new LvmError('  Please enter one or more volume group paths\n  Run `vgremove --help\' for more information.', EINVALID_CMD_LINE);
+  if (p.positional.length === 0) throw new CommandFailed('  Please enter one or more volume group paths\n  Run `vgremove --help\' for more information.', EINVALID_CMD_LINE);
   const yes = p.options.has('--yes') || p.options.has('--force');
   const answers = stdinLines(io);
   for (const n of p.positional) {
     const vg = requireVg(ctx, n);
     const visible = vg.lvs.filter(isVisible);
     if (visible.length > 0 && !yes && !confirm(io, answers, `Do you really want to remove volume group "${vg.name}" containing ${visible.length} logical volumes?`)) {
-      throw new LvmError(`  Volume group "${vg.name}" not removed`);
+      throw new CommandFailed(`  Volume group "${vg.name}" not removed`, ECMD_FAILED);
     }
     // In the group's order; thin volumes go with their pool (fixtures/lvm/85).
     for (const lv of visible) {
@@ -554,7 +539,7 @@ function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, comma
   const sizeText = opt(p, '--size');
   if (extentsText !== undefined) {
     const m = /^([+-]?)([0-9]+)(?:%(VG|FREE|PVS|ORIGIN))?$/i.exec(extentsText);
-    if (m === null) throw new LvmError(`  Invalid argument for --extents: ${extentsText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (m === null) throw new CommandFailed(`  Invalid argument for --extents: ${extentsText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
     const n = Number(m[2]);
     let extents = n;
     if (m[3] !== undefined) {
@@ -569,7 +554,7 @@ function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, comma
   }
   if (sizeText !== undefined) {
     const size = parseLvmSize(sizeText);
-    if (size === null) throw new LvmError(`  Invalid argument for --size: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (size === null) throw new CommandFailed(`  Invalid argument for --size: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
     const extents = Math.ceil(size.sectors / vg.extentSectors);
     if (size.sectors % vg.extentSectors !== 0 && command !== 'lvextend') {
       // LVM says so before it creates the volume.
@@ -594,13 +579,13 @@ function chunkOption(p: ParsedArgs): number | null {
   const text = opt(p, '--chunksize');
   if (text === undefined) return null;
   const m = /^([0-9]+)([kKmM]?)$/.exec(text);
-  if (m === null) throw new LvmError(`  Invalid argument for --chunksize: ${text}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  if (m === null) throw new CommandFailed(`  Invalid argument for --chunksize: ${text}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
   const kib = Number(m[1]) * (/m/i.test(m[2] ?? '') ? 1024 : 1);
   const sectors = kib * 2;
   if (sectors < 128 || sectors > 2097152) {
-    throw new LvmError(`  Thin pool chunk size ${lvmSize(sectors, 'message')} is not in the range 64.00 KiB to 1.00 GiB.`, EINVALID_CMD_LINE);
+    throw new CommandFailed(`  Thin pool chunk size ${lvmSize(sectors, 'message')} is not in the range 64.00 KiB to 1.00 GiB.`, EINVALID_CMD_LINE);
   }
-  if (sectors % 128 !== 0) throw new LvmError(`  Thin pool chunk size ${lvmSize(sectors, 'message')} must be a multiple of 64.00 KiB.`, EINVALID_CMD_LINE);
+  if (sectors % 128 !== 0) throw new CommandFailed(`  Thin pool chunk size ${lvmSize(sectors, 'message')} must be a multiple of 64.00 KiB.`, EINVALID_CMD_LINE);
   return sectors;
 }
 
@@ -610,7 +595,7 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   const thinpoolName = opt(p, '--thinpool');
   const wantsPool = thinpoolName !== undefined || type === 'thin-pool' || (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
   if (opt(p, '--virtualsize') !== undefined) return createThinVolume(ctx, p, io);
-  if (type !== undefined && type !== 'thin-pool' && type !== 'linear') throw new LvmError(`  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`);
+  if (type !== undefined && type !== 'thin-pool' && type !== 'linear') throw new CommandFailed(`  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`, ECMD_FAILED);
   // The VG: a positional `VG`, or `VG/LV`, or the VG part of --thinpool VG/POOL.
   let vgName: string | undefined;
   let lvName = opt(p, '--name');
@@ -628,17 +613,17 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     poolName = path.lv;
   }
   if (wantsPool) lvName = poolName ?? lvName;
-  if (vgName === undefined) throw new LvmError('  Please provide a volume group name\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (vgName === undefined) throw new CommandFailed('  Please provide a volume group name\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
   const vg = requireVg(ctx, vgName);
   const extents = requestedExtents(ctx, vg, p, 'lvcreate');
-  if (extents === null) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (extents <= 0) throw new LvmError('  Calculated size of logical volume is 0 extents. Needs to be larger.');
+  if (extents === null) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (extents <= 0) throw new CommandFailed('  Calculated size of logical volume is 0 extents. Needs to be larger.', ECMD_FAILED);
   lvName ??= nextLvolName(vg);
-  if (!validLvName(lvName)) throw new LvmError(`  Logical volume name "${lvName}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
-  if (findLv(vg, lvName) !== undefined) throw new LvmError(`  Logical Volume "${lvName}" already exists in volume group "${vg.name}"`);
+  if (!validLvName(lvName)) throw new CommandFailed(`  Logical volume name "${lvName}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
+  if (findLv(vg, lvName) !== undefined) throw new CommandFailed(`  Logical Volume "${lvName}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
   const free = vgFreeExtents(ctx.lvm, vg);
   if (!wantsPool) {
-    if (extents > free) throw new LvmError(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${extents} required.`);
+    if (extents > free) throw new CommandFailed(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${extents} required.`, ECMD_FAILED);
     roundingNote(p, vg, extents, io);
     const segments = allocateExtents(ctx.lvm, vg, extents)!;
     const lv = newLv(lvName, 'linear', segments);
@@ -659,23 +644,23 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
  */
 function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   let poolText = opt(p, '--thinpool') ?? p.positional.find((x) => x.includes('/'));
-  if (poolText === undefined) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (poolText === undefined) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
   if (!poolText.includes('/')) poolText = `${p.positional.find((x) => !x.includes('/')) ?? ''}/${poolText}`;
   const { vg, lv: pool } = requireLv(ctx, poolText);
-  if (pool.role !== 'thin-pool') throw new LvmError(`  Logical volume ${vg.name}/${pool.name} is not a thin pool.`);
+  if (pool.role !== 'thin-pool') throw new CommandFailed(`  Logical volume ${vg.name}/${pool.name} is not a thin pool.`, ECMD_FAILED);
   const sizeText = opt(p, '--virtualsize')!;
   const size = parseLvmSize(sizeText);
-  if (size === null || size.sign !== '') throw new LvmError(`  Invalid argument for --virtualsize: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  if (size === null || size.sign !== '') throw new CommandFailed(`  Invalid argument for --virtualsize: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
   const extents = Math.ceil(size.sectors / vg.extentSectors);
-  if (extents <= 0) throw new LvmError('  Virtual size must be larger than 0.', EINVALID_CMD_LINE);
+  if (extents <= 0) throw new CommandFailed('  Virtual size must be larger than 0.', EINVALID_CMD_LINE);
   const name = opt(p, '--name') ?? nextLvolName(vg);
-  if (!validLvName(name)) throw new LvmError(`  Logical volume name "${name}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
-  if (findLv(vg, name) !== undefined) throw new LvmError(`  Logical Volume "${name}" already exists in volume group "${vg.name}"`);
+  if (!validLvName(name)) throw new CommandFailed(`  Logical volume name "${name}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
+  if (findLv(vg, name) !== undefined) throw new CommandFailed(`  Logical Volume "${name}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
   activateLv(ctx, vg, pool, QUIET_IO);
   const poolDev = ctx.machine.device(poolDmName(vg.name, pool))!;
   const kernelTid = Number(ctx.machine.targetStatus(poolDev, true).trim().split(/\s+/)[0]);
   if (kernelTid !== pool.transactionId) {
-    throw new LvmError(`  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`);
+    throw new CommandFailed(`  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`, ECMD_FAILED);
   }
   roundingNote(p, vg, extents, io, '--virtualsize');
   const thinId = 1 + vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => Math.max(n, l.thinId), 0);
@@ -702,7 +687,7 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
 function sendPoolMessages(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume, messages: ReadonlyArray<readonly string[]>): void {
   const dev = ctx.machine.device(poolDmName(vg.name, pool))!;
   for (const argv of [...messages, ['set_transaction_id', String(pool.transactionId), String(pool.transactionId + 1)]]) {
-    if (ctx.machine.message(dev, argv) !== 0) throw new LvmError(`  Failed to process thin pool message "${argv.join(' ')}".`);
+    if (ctx.machine.message(dev, argv) !== 0) throw new CommandFailed(`  Failed to process thin pool message "${argv.join(' ')}".`, ECMD_FAILED);
   }
   pool.transactionId++;
 }
@@ -759,17 +744,17 @@ function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExte
   let estimate = estimatePoolMetadata(dataExtents * vg.extentSectors, chunk, vg.extentSectors);
   if (metaText !== undefined) {
     const size = parseLvmSize(metaText);
-    if (size === null) throw new LvmError(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (size === null) throw new CommandFailed(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
     estimate = { chunkSectors: estimate.chunkSectors, metadataSectors: Math.ceil(size.sectors / vg.extentSectors) * vg.extentSectors };
   }
   const metaExtents = estimate.metadataSectors / vg.extentSectors;
   const profileName = opt(p, '--metadataprofile');
-  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined) throw new LvmError(`  Failed to load configuration profile ${profileName}.`);
+  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined) throw new CommandFailed(`  Failed to load configuration profile ${profileName}.`, ECMD_FAILED);
   // The pool's data, its metadata, and a spare metadata volume of the same size for repairs.
   const spareExtents = vg.lvs.some((l) => l.role === 'pool-spare') ? 0 : metaExtents;
   const needed = dataExtents + metaExtents + spareExtents;
   const free = vgFreeExtents(ctx.lvm, vg);
-  if (needed > free) throw new LvmError(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${needed} required.`);
+  if (needed > free) throw new CommandFailed(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${needed} required.`, ECMD_FAILED);
   roundingNote(p, vg, dataExtents, io);
   io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
   // LVM allocates the spare first, then the data, then the metadata (fixtures/lvm/81's tables).
@@ -829,21 +814,21 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
   let dataText = opt(p, '--thinpool');
   if (dataText === undefined && type === 'thin-pool') dataText = p.positional[0];
   const metaText = opt(p, '--poolmetadata');
-  if (dataText === undefined) throw new LvmError('  thinlab: lvconvert: the lab models --thinpool/--type thin-pool with --poolmetadata, and --repair.', EINVALID_CMD_LINE);
+  if (dataText === undefined) throw new CommandFailed('  thinlab: lvconvert: the lab models --thinpool/--type thin-pool with --poolmetadata, and --repair.', EINVALID_CMD_LINE);
   const { vg, lv: data } = requireLv(ctx, dataText.includes('/') ? dataText : `${p.positional[0] ?? ''}/${dataText}`);
-  if (metaText === undefined) throw new LvmError('  thinlab: lvconvert: a pool without --poolmetadata is not modelled in the lab.', EINVALID_CMD_LINE);
+  if (metaText === undefined) throw new CommandFailed('  thinlab: lvconvert: a pool without --poolmetadata is not modelled in the lab.', EINVALID_CMD_LINE);
   const metaPath = metaText.includes('/') ? metaText : `${vg.name}/${metaText}`;
   const { lv: meta } = requireLv(ctx, metaPath);
-  if (data.role !== 'linear' || meta.role !== 'linear') throw new LvmError(`  Operation not permitted on LV ${vg.name}/${data.name} type ${data.role}.`);
+  if (data.role !== 'linear' || meta.role !== 'linear') throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${data.name} type ${data.role}.`, ECMD_FAILED);
   const chunk = chunkOption(p);
   const estimate = estimatePoolMetadata(lvExtents(data) * vg.extentSectors, chunk, vg.extentSectors);
   const zero = yesNo(opt(p, '--zero'), '--zero') ?? true;
   if (!p.options.has('--yes')) {
-    throw new LvmError(`  thinlab: lvconvert would ask "Do you really want to convert ${vg.name}/${data.name} and ${vg.name}/${meta.name}? [y/n]": the lab has no terminal, give -y.`);
+    throw new CommandFailed(`  thinlab: lvconvert would ask "Do you really want to convert ${vg.name}/${data.name} and ${vg.name}/${meta.name}? [y/n]": the lab has no terminal, give -y.`, ECMD_FAILED);
   }
   for (const lv of [data, meta]) {
     const dev = ctx.machine.device(dmName(vg.name, lv.name));
-    if (dev !== undefined && dev.openCount > 0) throw new LvmError(`  Logical volume ${vg.name}/${lv.name} in use.`);
+    if (dev !== undefined && dev.openCount > 0) throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
   }
   io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
   io.err(`  WARNING: Converting ${vg.name}/${data.name} and ${vg.name}/${meta.name} to thin pool's data and metadata volumes with metadata wiping.\n  THIS WILL DESTROY CONTENT OF LOGICAL VOLUME (filesystem etc.)\n`);
@@ -878,17 +863,17 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
  */
 function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const target = p.positional[0];
-  if (target === undefined) throw new LvmError('  Please specify a logical volume path.\n  Run `lvconvert --help\' for more information.', EINVALID_CMD_LINE);
+  if (target === undefined) throw new CommandFailed('  Please specify a logical volume path.\n  Run `lvconvert --help\' for more information.', EINVALID_CMD_LINE);
   const { vg, lv: pool } = requireLv(ctx, target);
-  if (pool.role !== 'thin-pool') throw new LvmError(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`);
-  if (isActive(ctx, vg, pool)) throw new LvmError('  Active pools cannot be repaired.  Use lvchange -an first.');
+  if (pool.role !== 'thin-pool') throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`, ECMD_FAILED);
+  if (isActive(ctx, vg, pool)) throw new CommandFailed('  Active pools cannot be repaired.  Use lvchange -an first.', ECMD_FAILED);
   const spare = vg.lvs.find((l) => l.role === 'pool-spare');
-  if (spare === undefined) throw new LvmError(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:1). Manual repair required!`);
+  if (spare === undefined) throw new CommandFailed(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:1). Manual repair required!`, ECMD_FAILED);
   const meta = findLv(vg, pool.metadataLv!)!;
   const metaDm = dmName(vg.name, meta.name);
   const spareDm = dmName(vg.name, spare.name);
   if (createDevice(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 || createDevice(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0) {
-    throw new LvmError(`  Failed to activate ${vg.name}/${pool.name}.`);
+    throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   }
   const captured = captureIo();
   const status = runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
@@ -898,7 +883,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   }
   if (status !== 0) {
     io.err(captured.text());
-    throw new LvmError(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`);
+    throw new CommandFailed(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`, ECMD_FAILED);
   }
   // A new spare first (it takes the next lvolN name while the old spare still holds its own:
   // `lvol1_pmspare`, fixtures/lvm/84), then the swap: the spare becomes the metadata, the old
@@ -926,15 +911,15 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
 function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(name, args);
   const target = p.positional[0];
-  if (target === undefined) throw new LvmError('  Please specify a logical volume path.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (target === undefined) throw new CommandFailed('  Please specify a logical volume path.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
   const { vg, lv } = requireLv(ctx, target, 'lvextend');
   if (p.options.has('--use-policies')) return extendByPolicy(ctx, vg, lv, io) ? 0 : ECMD_FAILED;
   const metaText = opt(p, '--poolmetadatasize');
   let changed = false;
   if (metaText !== undefined) {
-    if (lv.role !== 'thin-pool') throw new LvmError(`  --poolmetadatasize can be used only with thin pools.`, EINVALID_CMD_LINE);
+    if (lv.role !== 'thin-pool') throw new CommandFailed(`  --poolmetadatasize can be used only with thin pools.`, EINVALID_CMD_LINE);
     const size = parseLvmSize(metaText);
-    if (size === null) throw new LvmError(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (size === null) throw new CommandFailed(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
     const meta = findLv(vg, lv.metadataLv!)!;
     const current = lvExtents(meta);
     const extents = Math.ceil(size.sectors / vg.extentSectors);
@@ -948,7 +933,7 @@ function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: Co
     resizeSubvolume(ctx, vg, lv, dataLv, wanted, io, name);
     changed = true;
   }
-  if (!changed) throw new LvmError('  Please specify either size or extents but not both.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (!changed) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
   return 0;
 }
 
@@ -957,12 +942,12 @@ function resizeSubvolume(ctx: LvmContext, vg: VolumeGroup, top: LogicalVolume, l
   const shown = `${vg.name}/${lv.name}`;
   if (wanted < current) {
     // lvextend refuses any smaller size; lvresize gets as far as the pool's own refusal.
-    if (top.role === 'thin-pool' && command === 'lvresize') throw new LvmError(`  Thin pool volumes ${vg.name}/${lv.name} cannot be reduced in size yet.`);
-    throw new LvmError(`  New size given (${wanted} extents) not larger than existing size (${current} extents)`);
+    if (top.role === 'thin-pool' && command === 'lvresize') throw new CommandFailed(`  Thin pool volumes ${vg.name}/${lv.name} cannot be reduced in size yet.`, ECMD_FAILED);
+    throw new CommandFailed(`  New size given (${wanted} extents) not larger than existing size (${current} extents)`, ECMD_FAILED);
   }
-  if (wanted === current) throw new LvmError(`  New size (${wanted} extents) matches existing size (${current} extents).`);
+  if (wanted === current) throw new CommandFailed(`  New size (${wanted} extents) matches existing size (${current} extents).`, ECMD_FAILED);
   const free = vgFreeExtents(ctx.lvm, vg);
-  if (wanted - current > free) throw new LvmError(`  Insufficient free space: ${wanted - current} extents needed, but only ${free} available`);
+  if (wanted - current > free) throw new CommandFailed(`  Insufficient free space: ${wanted - current} extents needed, but only ${free} available`, ECMD_FAILED);
   growLv(ctx.lvm, vg, lv, wanted - current);
   io.out(`  Size of logical volume ${shown} changed from ${lvmSize(current * vg.extentSectors, 'message')} (${current} extents) to ${lvmSize(wanted * vg.extentSectors, 'message')} (${wanted} extents).\n`);
   if (lv.role === 'pool-metadata') growSpare(ctx, vg, wanted);
@@ -985,11 +970,11 @@ function reloadForResize(ctx: LvmContext, vg: VolumeGroup, top: LogicalVolume, l
   const m = ctx.machine;
   if (m.device(dmName(vg.name, lv.name)) === undefined) return;
   const errno = dmReload(m, dmName(vg.name, lv.name), linearTable(ctx, vg, lv));
-  if (errno !== 0) throw new LvmError(`  Failed to resume ${vg.name}/${lv.name}.`);
+  if (errno !== 0) throw new CommandFailed(`  Failed to resume ${vg.name}/${lv.name}.`, ECMD_FAILED);
   const poolName = top.role === 'thin-pool' ? poolDmName(vg.name, top) : null;
   if (poolName !== null && m.device(poolName) !== undefined) {
     const e2 = dmReload(m, poolName, poolTable(ctx, vg, top));
-    if (e2 !== 0) throw new LvmError(`  Failed to resume ${vg.name}/${top.name}.`);
+    if (e2 !== 0) throw new CommandFailed(`  Failed to resume ${vg.name}/${top.name}.`, ECMD_FAILED);
     // The linear `vg-pool` over the -tpool layer follows the pool's size.
     const tpool = m.device(poolName)!;
     if (poolName !== dmName(vg.name, top.name) && m.device(dmName(vg.name, top.name)) !== undefined) {
@@ -1017,7 +1002,7 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
     try {
       resizeSubvolume(ctx, vg, pool, lv, current + Math.max(1, Math.ceil((current * policy.percent) / 100)), io);
     } catch (e) {
-      if (!(e instanceof LvmError)) throw e;
+      if (!(e instanceof CommandFailed)) throw e;
       io.err(`${e.text}\n`);
       ok = false;
     }
@@ -1030,13 +1015,13 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
 function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvchange', args);
   const targets = p.positional;
-  if (targets.length === 0) throw new LvmError('  Please give logical volume path(s)\n  Run `lvchange --help\' for more information.', EINVALID_CMD_LINE);
+  if (targets.length === 0) throw new CommandFailed('  Please give logical volume path(s)\n  Run `lvchange --help\' for more information.', EINVALID_CMD_LINE);
   const activate = yesNo(opt(p, '--activate'), '--activate');
   const profile = opt(p, '--metadataprofile');
   for (const t of targets) {
     const { vg, lv } = requireLv(ctx, t);
     if (profile !== undefined) {
-      if (ctx.fs.get(profilePath(profile)) === undefined) throw new LvmError(`  Failed to load configuration profile ${profile}.`);
+      if (ctx.fs.get(profilePath(profile)) === undefined) throw new CommandFailed(`  Failed to load configuration profile ${profile}.`, ECMD_FAILED);
       lv.profile = profile;
       io.out(`  Logical volume ${vg.name}/${lv.name} changed.\n`);
     }
@@ -1048,7 +1033,7 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 
 function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvremove', args);
-  if (p.positional.length === 0) throw new LvmError('  Please enter one or more logical volume paths\n  Run `lvremove --help\' for more information.', EINVALID_CMD_LINE);
+  if (p.positional.length === 0) throw new CommandFailed('  Please enter one or more logical volume paths\n  Run `lvremove --help\' for more information.', EINVALID_CMD_LINE);
   const yes = p.options.has('--yes') || p.options.has('--force');
   const answers = stdinLines(io);
   for (const t of p.positional) {
@@ -1065,11 +1050,11 @@ function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 function removeAsked(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, yes: boolean, answers: string[], io: CommandIo): void {
   const dependents = lv.role === 'thin-pool' ? vg.lvs.filter((l) => l.role === 'thin' && l.pool === lv.name) : [];
   if (dependents.length > 0 && !yes && !confirm(io, answers, `Removing pool ${vg.name}/${lv.name} will remove ${dependents.length} dependent volume(s). Proceed?`)) {
-    throw new LvmError(`  Logical volume ${vg.name}/${lv.name} not removed.`);
+    throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} not removed.`, ECMD_FAILED);
   }
   for (const victim of [...dependents, lv]) {
     if (!yes && isActive(ctx, vg, victim) && !confirm(io, answers, `Do you really want to remove active logical volume ${vg.name}/${victim.name}?`)) {
-      throw new LvmError(`  Logical volume ${vg.name}/${victim.name} not removed.`);
+      throw new CommandFailed(`  Logical volume ${vg.name}/${victim.name} not removed.`, ECMD_FAILED);
     }
     removeLv(ctx, vg, victim, io);
   }
@@ -1221,7 +1206,7 @@ function columnsFrom(p: ParsedArgs, defaults: readonly string[], known: Record<s
   for (const o of p.options.get('--options') ?? []) {
     const plus = o.startsWith('+');
     const names = (plus ? o.slice(1) : o).split(',').filter((s) => s !== '');
-    for (const n of names) if (known[n] === undefined) throw new LvmError(`  Unrecognised field: ${n}`);
+    for (const n of names) if (known[n] === undefined) throw new CommandFailed(`  Unrecognised field: ${n}`, ECMD_FAILED);
     columns = plus ? [...columns, ...names] : names;
   }
   return columns;
@@ -1305,7 +1290,7 @@ function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const rows: string[][] = [];
   const list = p.positional.length > 0 ? p.positional.map((d) => {
     const pv = findPv(ctx.lvm, d);
-    if (pv === undefined) throw new LvmError(`  Failed to find physical volume "${d}".`);
+    if (pv === undefined) throw new CommandFailed(`  Failed to find physical volume "${d}".`, ECMD_FAILED);
     return pv;
   }) : [...ctx.lvm.pvs].sort((a, b) => (a.device < b.device ? -1 : 1));
   for (const pv of list) {

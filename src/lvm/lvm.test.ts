@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { dmName, estimatePoolMetadata, maxPoolDataSectors } from './lvm-state.js';
 import { lvmSize, parseLvmSize } from './units.js';
 

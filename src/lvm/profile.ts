@@ -5,8 +5,8 @@
  * profile when it sets them, else from lvm.conf, else LVM's defaults (threshold 100: never extend;
  * percent 20). `activation/monitoring` (default 1) says whether dmeventd watches the pools.
  */
-import type { LabFileSystem } from '../shell/fs.js';
-import { latin1Text } from '../shell/text-tools.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { latin1Text } from '../shared/bytes.js';
 
 export interface AutoextendPolicy {
   readonly threshold: number;

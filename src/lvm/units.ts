@@ -3,8 +3,7 @@
  * when the printed figure is rounded up from the exact size) and the size arguments of `-L` and
  * `--poolmetadatasize` (a number with an optional unit, megabytes when none is given).
  */
-
-export const SECTOR_BYTES = 512;
+import { SECTOR_BYTES } from '../model/sectors.js';
 
 const UNITS: ReadonlyArray<readonly [string, string, number]> = [
   ['e', 'EiB', 2 ** 60],

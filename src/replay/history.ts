@@ -231,8 +231,8 @@ export class History {
     );
     const newOwnLength = ownLength + batch.length;
     const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
-    if (crossed && (runtime.shell as unknown as { quiescent?: boolean }).quiescent !== false) {
-      await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.shell));
+    if (crossed && runtime.shell.quiescent) {
+      await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.lab));
     }
     return expectedLength + batch.length;
   }

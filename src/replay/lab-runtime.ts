@@ -7,8 +7,8 @@
 import { Errno, strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK, type BlockDev } from '../model/machine.js';
 import type { LabEvent } from '../events/lab-events.js';
-import type { ModelMutation } from '../model/mutations.js';
-import { LabShell } from '../shell/shell.js';
+import { Lab, type LabSetup } from '../lab/lab.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
 
 export class DivergenceError extends Error {
@@ -16,18 +16,20 @@ export class DivergenceError extends Error {
   readonly code = 'REPLAY_DIVERGED';
 }
 
-export interface LabOptions {
-  readonly ramdiskKb?: number;
-  /** Deliberate model bugs (mutation suite only, src/model/mutations.ts). */
-  readonly mutations?: readonly ModelMutation[];
-}
+/** A fresh lab for a history: the machine's size and deliberate model bugs (mutation suite only). */
+export type LabOptions = Omit<LabSetup, 'files'>;
 
 export class LabRuntime {
+  /** The lab state: what a checkpoint holds. */
+  readonly lab: Lab;
+  /** The shell that runs the recorded commands over the lab. */
   readonly shell: LabShell;
   private readonly tracker = new LifecycleTracker();
   private lifecycleSeen = -1;
 
-  constructor(shell: LabShell = new LabShell()) {
+  constructor(lab: Lab = new Lab()) {
+    this.lab = lab;
+    const shell = new LabShell(lab);
     this.shell = shell;
     shell.machine.traceOperations = true;
     shell.machine.takeOperations();
@@ -37,7 +39,7 @@ export class LabRuntime {
 
   static fresh(options: LabOptions = {}): LabRuntime {
     return new LabRuntime(
-      new LabShell({
+      new Lab({
         ...(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }),
         ...(options.mutations === undefined || options.mutations.length === 0 ? {} : { mutations: options.mutations }),
       }),
@@ -47,7 +49,7 @@ export class LabRuntime {
   /** Runs a shell command for the first time and returns the event that records it. */
   runCommand(command: string): LabEvent {
     const output = this.shell.runLine(command);
-    const status = Number((this.shell as unknown as { lastStatus?: number | string }).lastStatus ?? 0);
+    const status = Number(this.shell.lastStatus);
     this.checkLifecycle(command);
     const operations = this.shell.machine.takeOperations();
     return { type: 'ShellCommandRan', version: 3, data: { command, output, status, operations } };

@@ -57,13 +57,13 @@ describe('checkpoint classes', () => {
     const names = new Map([...REGISTRY].map(([name, e]) => [e.prototype, name]));
     const found = new Map<string, object[]>();
     for (const lab of await busyLabs()) {
-      for (const [proto, objects] of instancesByPrototype(lab.shell)) {
+      for (const [proto, objects] of instancesByPrototype(lab.lab)) {
         const name = names.get(proto);
         expect(name, `class ${(proto as { constructor: { name: string } }).constructor.name} is not registered`).toBeDefined();
         found.set(name!, [...(found.get(name!) ?? []), ...objects]);
       }
       // The walk and the checkpoint agree: the lab stores and comes back to the same state.
-      expect(stateHash(restoreLab(snapshotLab(lab.shell)))).toBe(stateHash(lab.shell));
+      expect(stateHash(restoreLab(snapshotLab(lab.lab)))).toBe(stateHash(lab.lab));
     }
     for (const [name, entry] of REGISTRY) {
       for (const field of entry.skip ?? []) {

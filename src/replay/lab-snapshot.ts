@@ -12,15 +12,16 @@ import { ThinDevice, ThinMetadata } from '../model/metadata.js';
 import { IoTicket, ThinPool } from '../model/pool.js';
 import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
-import { LabFile, LabFileSystem } from '../shell/fs.js';
-import { LabShell } from '../shell/shell.js';
+import { LabFile, LabFileSystem } from '../lab/fs.js';
+import { Lab } from '../lab/lab.js';
 import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
 
 /**
- * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2); a
- * checkpoint of another format is refused, and History replays the events instead.
+ * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2). 3: the
+ * root is the Lab, not the shell, and the shell's variables are its `session`. A checkpoint of
+ * another format is refused, and History replays the events instead.
  */
-const SNAPSHOT_FORMAT = 2;
+const SNAPSHOT_FORMAT = 3;
 
 /**
  * Every class a lab's state can hold, by a stable name. Each class declares the fields it keeps
@@ -38,7 +39,7 @@ export const REGISTRY: ReadonlyMap<string, ClassEntry> = classRegistry({
   SectorStore,
   SectorDictionary,
   IoTicket,
-  LabShell,
+  Lab,
   LabFileSystem,
   LabFile,
 });
@@ -48,12 +49,12 @@ export class SnapshotError extends Error {
   readonly code = 'SNAPSHOT_UNREADABLE';
 }
 
-export function snapshotLab(shell: LabShell): Uint8Array {
-  const graph = encodeGraph(shell, REGISTRY);
+export function snapshotLab(lab: Lab): Uint8Array {
+  const graph = encodeGraph(lab, REGISTRY);
   return new Uint8Array(serialize({ format: SNAPSHOT_FORMAT, graph }));
 }
 
-export function restoreLab(bytes: Uint8Array): LabShell {
+export function restoreLab(bytes: Uint8Array): Lab {
   let decoded: { format?: unknown; graph?: unknown };
   try {
     decoded = deserialize(bytes) as { format?: unknown; graph?: unknown };
@@ -61,9 +62,9 @@ export function restoreLab(bytes: Uint8Array): LabShell {
     throw new SnapshotError(`checkpoint is not readable: ${(e as Error).message}`);
   }
   if (decoded.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`checkpoint format ${String(decoded.format)} is not ${SNAPSHOT_FORMAT}`);
-  const shell = decodeGraph(decoded.graph, REGISTRY) as LabShell;
-  shell.machine.rewire();
-  return shell;
+  const lab = decodeGraph(decoded.graph, REGISTRY) as Lab;
+  lab.machine.rewire();
+  return lab;
 }
 
 /**
@@ -73,7 +74,7 @@ export function restoreLab(bytes: Uint8Array): LabShell {
  * every value with its kind, and shared objects by the order they were first met, so sharing
  * (a page owned by a snapshot and its origin) is part of the state too.
  */
-export function stateHash(shell: LabShell): string {
+export function stateHash(lab: Lab): string {
   const hash = createHash('sha256');
   const ids = new Map<object, number>();
   const put = (tag: string, text = ''): void => {
@@ -135,6 +136,6 @@ export function stateHash(shell: LabShell): string {
       walk((obj as Record<string, unknown>)[k]);
     }
   };
-  walk(encodeGraph(shell, REGISTRY));
+  walk(encodeGraph(lab, REGISTRY));
   return hash.digest('hex');
 }

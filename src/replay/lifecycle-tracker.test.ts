@@ -4,7 +4,7 @@
  * the next check must name the device and the refused change.
  */
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { LifecycleTracker, LifecycleViolation, summarize } from './lifecycle-tracker.js';
 
 const SECTION = '[plugins."io.containerd.snapshotter.v1.devmapper"]';

@@ -43,7 +43,7 @@ describe('the scenario library', () => {
       // Checks (reads included) must not change the lab: the recorded events alone give its state.
       const replay = LabRuntime.fresh(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb });
       events.forEach((e, i) => replay.apply(e, `${f}@${i + 1}`));
-      expect(stateHash(replay.shell)).toBe(stateHash(runtime!.shell));
+      expect(stateHash(replay.lab)).toBe(stateHash(runtime!.lab));
       const failed = result.steps.flatMap((s) => [...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index} (line ${s.line}) ${c.name}: expected ${c.expected}, got ${c.actual}`), ...(s.error === undefined ? [] : [s.error])]);
       expect(failed).toEqual([]);
       expect(result.passed).toBe(true);
@@ -92,12 +92,12 @@ describe('runScenario', () => {
     const result = await runScenario(parseScenario('fill.yaml', SCENARIO), {
       record: async (event, _time, runtime) => {
         events.push(event);
-        hash = stateHash(runtime.shell);
+        hash = stateHash(runtime.lab);
       },
     });
     expect(events).toHaveLength(result.length);
     const replay = LabRuntime.fresh();
     events.forEach((e, i) => replay.apply(e, `test@${i + 1}`));
-    expect(stateHash(replay.shell)).toBe(hash);
+    expect(stateHash(replay.lab)).toBe(hash);
   });
 });

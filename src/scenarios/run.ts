@@ -8,8 +8,7 @@ import type { LabEvent } from '../events/lab-events.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { checkExpectation, type CheckResult } from './expect.js';
 import type { Scenario, Step } from './types.js';
-
-export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_space_timeout';
+import { NO_SPACE_TIMEOUT_PATH } from '../lab/fs.js';
 
 export interface StepRecord {
   /** 1-based; 0 is the machine setup. */

@@ -3,7 +3,7 @@
  * (the oracle VM's shell) prints for the same script, checked with `busybox sh` and the oracle.
  */
 import { describe, expect, it } from 'vitest';
-import { LabShell } from './shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 
 const run = (script: string): string => new LabShell({ ramdiskKb: 4096 }).runScript(script);
 

@@ -3,8 +3,8 @@
  * next one (a pipeline's stages run in turn, each one's output buffered for the next), so a stream
  * is a byte array with a read position, and an output is a sink that takes bytes as they come.
  */
-import type { LabFile } from './fs.js';
-import { latin1Bytes, latin1Text } from './text-tools.js';
+import type { LabFile } from '../lab/fs.js';
+import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 
 /** Standard input shared by the commands that read it in turn (`while read l; do ...; done < f`). */
 export class InputStream {

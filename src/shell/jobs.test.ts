@@ -4,7 +4,7 @@
  * `wait` runs the clock until jobs finish, and says so when they never can.
  */
 import { describe, expect, it } from 'vitest';
-import { LabShell } from './shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 
 /** A 2-block pool, full, with no_space_timeout as given. */
 const FULL_POOL = (timeout: number): string =>

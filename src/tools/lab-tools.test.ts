@@ -5,7 +5,7 @@
  * real tools installed.
  */
 import { describe, expect, it } from 'vitest';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
 import { testImages } from './tool-images.js';

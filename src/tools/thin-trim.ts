@@ -4,7 +4,7 @@
  * nr_data_blocks × block size), announces each discard on stderr, and fails with "discard ioctl
  * failed" on a device that refuses discards (the lab's ram disks).
  */
-import { lookupPath } from '../shell/context.js';
+import { lookupPath } from '../lab/vfs.js';
 import { toolOptions } from './getopt.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE, printedHelpOrVersion } from './usage.js';

@@ -6,7 +6,8 @@
 import { BLOCK_SIZE } from '../format/layout.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
-import { lookupPath, type CommandIo, type PathTarget, type ShellContext } from '../shell/context.js';
+import type { CommandIo, ShellContext } from '../lab/context.js';
+import { lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LabShell } from '../shell/shell.js';
+import { LabShell } from '../lab/lab-shell.js';
 
 export const REAL_TOOLS = ['thin_check', 'thin_dump', 'thin_restore', 'thin_repair', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'];
 

@@ -1,9 +1,10 @@
 /**
- * Commands the oracle VM has but the lab does not run: busybox 1.35's applets (the VM's /bin) and
- * thin-provisioning-tools. For these the lab says it does not support them; for any other name it
- * prints what sh prints for a command that does not exist (`name: not found`).
+ * Commands the oracle VM has: busybox 1.35's applets (the VM's /bin) and thin-provisioning-tools.
+ * A fact about the VM, so kept by hand; the ones the lab does not model (this list minus the
+ * registry, src/lab/registry.ts `knownElsewhere`) get "not supported", and any other name that is
+ * not registered gets what sh prints for a command that does not exist (`name: not found`).
  */
-export const KNOWN_ELSEWHERE: ReadonlySet<string> = new Set([
+export const VM_COMMANDS: ReadonlySet<string> = new Set([
   '[', '[[', 'acpid', 'adjtimex', 'ar', 'arch', 'arp', 'arping', 'ascii', 'ash', 'awk', 'base64', 'basename',
   'bc', 'blkdiscard', 'blockdev', 'brctl', 'bunzip2', 'busybox', 'bzcat', 'bzip2', 'cal', 'cat', 'chgrp',
   'chmod', 'chown', 'chroot', 'chvt', 'clear', 'cmp', 'cp', 'cpio', 'crc32', 'crond', 'crontab', 'cttyhack',

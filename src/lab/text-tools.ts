@@ -4,6 +4,7 @@
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { createHash } from 'node:crypto';
+import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -12,23 +13,12 @@ export interface ToolResult {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder('latin1');
 
 export const textResult = (stdout: string, stderr = '', status = 0): ToolResult => ({
   stdout: latin1Bytes(stdout),
   stderr,
   status,
 });
-
-export function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
-}
-
-export function latin1Text(bytes: Uint8Array): string {
-  return dec.decode(bytes);
-}
 
 /** Input files: the shell reads them for us (a name or '-' for stdin). */
 export type ReadFile = (path: string) => Uint8Array | string;

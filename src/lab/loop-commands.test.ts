@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBusyboxSize } from './loop-commands.js';
-import { LabShell } from './shell.js';
+import { LabShell } from './lab-shell.js';
 
 describe('busybox sizes', () => {
   it.each([
@@ -57,7 +57,7 @@ describe('checkpoints from before loop devices', () => {
     const { restoreLab, snapshotLab } = await import('../replay/lab-snapshot.js');
     const shell = new LabShell({ ramdiskKb: 1024 });
     shell.runLine('echo hello > /tmp/x');
-    const decoded = deserialize(snapshotLab(shell)) as { graph: Record<string, unknown> };
+    const decoded = deserialize(snapshotLab(shell.lab)) as { graph: Record<string, unknown> };
     // Rewrite the graph to the old shape: a LabFile with its own `store` and `metadata`, no loops.
     const seen = new Set<unknown>();
     const toOldShape = (v: unknown): void => {
@@ -81,7 +81,7 @@ describe('checkpoints from before loop devices', () => {
       for (const k of Object.keys(record)) toOldShape(record[k]);
     };
     toOldShape(decoded.graph);
-    const restored = restoreLab(new Uint8Array(serialize(decoded)));
+    const restored = new LabShell(restoreLab(new Uint8Array(serialize(decoded))));
     expect(restored.runLine('cat /tmp/x')).toBe('hello\n');
     expect(restored.runLine('losetup -f; losetup /dev/loop7; echo $?')).toBe('/dev/loop0\nlosetup: /dev/loop7: No such device or address\n1\n');
   });

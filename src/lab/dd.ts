@@ -6,10 +6,11 @@
 import { Errno, strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
-import { lookupPath, metadataAt, type CommandIo, type PathTarget, type ShellContext } from './context.js';
+import type { CommandIo, ShellContext } from './context.js';
+import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
 import { LabFile } from './fs.js';
-import { latin1Bytes } from './text-tools.js';
-import type { Steps } from './wait.js';
+import { latin1Bytes } from '../shared/bytes.js';
+import type { Steps } from '../shell/wait.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf = { readonly tokens: Uint32Array; readonly bytes?: undefined } | { readonly bytes: Uint8Array; readonly tokens?: undefined };

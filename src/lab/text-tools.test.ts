@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { latin1Bytes, latin1Text, sort } from './text-tools.js';
+import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { sort } from './text-tools.js';
 
 const noFiles = (): string => 'No such file or directory';
 const sorted = (argv: string[], input: string): string => latin1Text(sort(argv, latin1Bytes(input), noFiles).stdout);

@@ -1,20 +1,20 @@
 /**
- * What every lab shell command sees: the machine, the file system, standard input, and writers for
- * standard output and standard error (which the shell interleaves in order, as a terminal would).
+ * The lab's virtual file system: what a path names in the oracle VM, with the VM's semantics.
+ * Regular files live in LabFileSystem (src/lab/fs.ts); the special paths resolve here: /dev (block
+ * devices, LVM's /dev/VG/LV links, /dev/zero, /dev/null), /proc and /sys (text the lab makes up
+ * from the machine when read), /patterns (the oracle's fill files) and the no_space_timeout module
+ * parameter. Every command that opens, reads, probes or removes a path goes through here, so a
+ * path means the same to cat, dd, `test -e`, a redirection and rm.
  */
+import { Errno, strerror } from '../model/errno.js';
 import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
-import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile, type LabFileSystem } from './fs.js';
+import { SECTOR_BYTES } from '../model/sectors.js';
+import { latin1Bytes } from '../shared/bytes.js';
+import type { ShellContext } from './context.js';
+import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile } from './fs.js';
 
-export interface CommandIo {
-  readonly stdin: Uint8Array;
-  out(bytes: Uint8Array | string): void;
-  err(text: string): void;
-}
-
-export interface ShellContext {
-  readonly machine: Machine;
-  readonly fs: LabFileSystem;
-}
+/** Directories of the oracle VM, for `test -d` and friends. */
+export const DIRECTORIES: ReadonlySet<string> = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc', '/etc/docker', '/etc/lvm', '/etc/lvm/profile', '/etc/containerd', '/var', '/var/lib', '/var/lib/docker']);
 
 /** Something a path names, for dd, cat and redirections. */
 export type PathTarget =
@@ -99,4 +99,74 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
   // Only a lab-written image travels with a copy; anything else is just bytes, which the format
   // reader parses when a pool opens the device they land on.
   return content?.kind === 'image' ? content : undefined;
+}
+
+/** What `test -f/-d/-b/-c` sees at a path; null when nothing is there. */
+export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'block' | 'char' | null {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (DIRECTORIES.has(p)) return 'dir';
+  const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
+  if (sysDev !== null) return ctx.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
+  const target = lookupPath(ctx, p);
+  switch (target.kind) {
+    case 'block':
+      return 'block';
+    case 'zero':
+    case 'null':
+      return 'char';
+    case 'missing':
+      return null;
+    default:
+      return 'file';
+  }
+}
+
+/** Whole contents of a path, for cat, md5sum FILE and `<` redirections; a string is the reason it cannot be read. */
+export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
+  const target = lookupPath(ctx, path);
+  switch (target.kind) {
+    case 'missing':
+      return DIRECTORIES.has(path) ? 'Is a directory' : 'No such file or directory';
+    case 'param':
+      return latin1Bytes(`${ctx.machine.noSpaceTimeoutSecs}\n`);
+    case 'text':
+      return latin1Bytes(target.text);
+    case 'null':
+      return new Uint8Array(0);
+    case 'zero':
+      return 'reading /dev/zero never ends; use dd with count=';
+    case 'pattern':
+      return new Uint8Array(PATTERN_BYTES).fill(target.token);
+    case 'file':
+      return target.file.readBytes(0, target.file.sizeBytes);
+    case 'block':
+      return readWholeDevice(ctx.machine, target.dev);
+    default:
+      return 'No such file or directory';
+  }
+}
+
+function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
+  const sectors = machine.sizeSectors(dev);
+  const r = machine.readSectors(dev, 0, sectors);
+  if (!r.ok) return strerror(r.errno);
+  const bytes = machine.dictionary.bytesOf(r.value);
+  return bytes.subarray(0, sectors * SECTOR_BYTES);
+}
+
+/**
+ * Unlinks a path as busybox rm does; null when it is gone, else the reason (the text after
+ * `rm: can't remove 'PATH': `). A directory goes only when `recursive`, with the files under it.
+ * Device nodes and kernel files are left in place: the lab's /dev, /proc and /sys are made from
+ * the machine, so removing one is accepted and changes nothing, as before the VFS had rm.
+ */
+export function removePath(ctx: ShellContext, path: string, recursive: boolean): string | null {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  if (ctx.fs.remove(p)) return null;
+  if (DIRECTORIES.has(p) || ctx.fs.list(`${p}/`).length > 0) {
+    if (!recursive) return 'Is a directory';
+    for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);
+    return null;
+  }
+  return lookupPath(ctx, p).kind === 'missing' ? strerror(Errno.ENOENT) : null;
 }

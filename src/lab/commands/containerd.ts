@@ -1,0 +1,20 @@
+/**
+ * containerd and its devmapper snapshotter (src/containerd/): ctr, nerdctl, containerd-devices,
+ * containerd-fault, and systemctl for containerd's unit. Registered by name in src/lab/commands.ts.
+ */
+import { CONTAINERD_HANDLERS, containerdSystemctl, type CtrdCommandContext } from '../../containerd/containerd-commands.js';
+import type { Lab } from '../lab.js';
+import type { CommandHandler } from '../registry.js';
+
+function ctrdContext(lab: Lab): CtrdCommandContext {
+  return { machine: lab.machine, fs: lab.fs, ctrd: lab.containerd };
+}
+
+export const CONTAINERD_COMMANDS = {
+  ctr: (lab, args, io) => CONTAINERD_HANDLERS.ctr(ctrdContext(lab), args, io),
+  nerdctl: (lab, args, io) => CONTAINERD_HANDLERS.nerdctl(ctrdContext(lab), args, io),
+  'containerd-devices': (lab, args, io) => CONTAINERD_HANDLERS['containerd-devices'](ctrdContext(lab), args, io),
+  'containerd-fault': (lab, args, io) => CONTAINERD_HANDLERS['containerd-fault'](ctrdContext(lab), args, io),
+  /** `systemctl VERB containerd`: the system module sends containerd's unit here. */
+  systemctl: (lab, args, io) => containerdSystemctl(ctrdContext(lab), args, io),
+} satisfies Record<string, CommandHandler>;

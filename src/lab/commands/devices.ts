@@ -1,0 +1,78 @@
+/**
+ * Block devices and device-mapper: dmsetup, dd, blkdiscard, losetup and truncate (the sparse
+ * files loop devices are attached to). Registered by name in src/lab/commands.ts.
+ */
+import { Errno, strerror } from '../../model/errno.js';
+import { SECTOR_BYTES } from '../../model/sectors.js';
+import type { CommandIo } from '../context.js';
+import { ddSteps } from '../dd.js';
+import { dmsetup } from '../dmsetup.js';
+import type { Lab } from '../lab.js';
+import { losetupCommand, truncateCommand } from '../loop-commands.js';
+import { waitingForIoDelay, type CommandHandler } from '../registry.js';
+
+export const DEVICE_COMMANDS = {
+  dmsetup,
+  // dd may wait (a pool out of data space queues its writes), so it runs as steps on the clock.
+  dd: (lab, args, io) => waitingForIoDelay(lab.machine, ddSteps(lab, args, io)),
+  blkdiscard,
+  losetup: losetupCommand,
+  truncate: truncateCommand,
+} satisfies Record<string, CommandHandler>;
+
+/** busybox blkdiscard [-o OFFSET] [-l LENGTH] DEVICE: opens the device exclusively first. */
+function blkdiscard(lab: Lab, args: readonly string[], io: CommandIo): number {
+  let offset = 0;
+  let length: number | null = null;
+  let path: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-o' || a === '-l') {
+      const v = args[++i];
+      const n = v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : null;
+      if (n === null) {
+        io.err(`blkdiscard: invalid number '${v ?? ''}'\n`);
+        return 1;
+      }
+      if (a === '-o') offset = n;
+      else length = n;
+    } else if (a === '-s') {
+      io.err('blkdiscard: -s (secure discard) is not supported in the lab\n');
+      return 1;
+    } else if (a.startsWith('-')) {
+      io.err(`blkdiscard: unrecognized option '${a}'\n`);
+      return 1;
+    } else path = a;
+  }
+  if (path === null) {
+    io.err('Usage: blkdiscard [-o OFS] [-l LEN] [-s] DEVICE\n');
+    return 1;
+  }
+  const machine = lab.machine;
+  const dev = machine.resolve(path);
+  if (dev === null) {
+    io.err(`blkdiscard: can't open '${path}': No such file or directory\n`);
+    return 1;
+  }
+  // The exclusive open fails while anything holds the device (a table, a loop, a mount).
+  if (dev.openCount > 0) {
+    io.err(`blkdiscard: can't open '${path}': ${strerror(Errno.EBUSY)}\n`);
+    return 1;
+  }
+  const size = machine.sizeSectors(dev) * SECTOR_BYTES;
+  const len = length ?? size - offset;
+  if (offset % SECTOR_BYTES !== 0 || len % SECTOR_BYTES !== 0 || offset + len > size) {
+    io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(Errno.EINVAL)}\n`);
+    return 1;
+  }
+  if (!machine.supportsDiscard(dev)) {
+    io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(Errno.EOPNOTSUPP)}\n`);
+    return 1;
+  }
+  const r = machine.discardSectors(dev, offset / SECTOR_BYTES, len / SECTOR_BYTES);
+  if (r !== 0) {
+    io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(r)}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,22 @@
+/**
+ * Docker (src/docker/): docker, dockerd, docker-fault, and systemctl for every unit that is not
+ * containerd's. Registered by name in src/lab/commands.ts.
+ */
+import { DOCKER_HANDLERS } from '../../docker/docker-commands.js';
+import type { DaemonContext } from '../../docker/daemon.js';
+import { runMonitor } from '../../lvm/monitor.js';
+import type { Lab } from '../lab.js';
+import type { CommandHandler } from '../registry.js';
+
+/** What the Docker daemon sees of the lab: a write that waits lets dmeventd look at the pools. */
+export function daemonContext(lab: Lab): DaemonContext {
+  return { machine: lab.machine, fs: lab.fs, docker: lab.docker, lvmCtx: lab, whileWaiting: () => runMonitor(lab) };
+}
+
+export const DOCKER_COMMANDS = {
+  docker: (lab, args, io) => DOCKER_HANDLERS.docker(daemonContext(lab), args, io),
+  dockerd: (lab, args, io) => DOCKER_HANDLERS.dockerd(daemonContext(lab), args, io),
+  'docker-fault': (lab, args, io) => DOCKER_HANDLERS['docker-fault'](daemonContext(lab), args, io),
+  /** `systemctl VERB UNIT` for Docker's unit (the system module sends containerd's elsewhere). */
+  systemctl: (lab, args, io) => DOCKER_HANDLERS.systemctl(daemonContext(lab), args, io),
+} satisfies Record<string, CommandHandler>;

@@ -1,0 +1,57 @@
+/**
+ * The lab: a machine shaped like the oracle VM, with the state of everything that runs on it (LVM,
+ * Docker, containerd), its files, and the shell session's variables. This object is the root of a
+ * checkpoint (src/replay/lab-snapshot.ts walks the graph from here), so it holds plain data and
+ * model objects only; what runs commands over it is the registry (src/lab/registry.ts), and what
+ * runs scripts is the shell (src/lab/lab-shell.ts over src/shell/).
+ */
+import { Machine } from '../model/machine.js';
+import type { ModelMutation } from '../model/mutations.js';
+import { newSessionState, type SessionState } from '../shell/session.js';
+import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
+import { newDockerState, type DockerState } from '../docker/docker-state.js';
+import { newCtrdState, type CtrdState } from '../containerd/snapshotter.js';
+import type { ShellContext } from './context.js';
+import { LabFileSystem } from './fs.js';
+
+export const DEFAULT_RAMDISK_KB = 65536;
+
+/** Lines the oracle VM's kernel has logged about device-mapper before any script runs. */
+const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
+  [1_203, 'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.'],
+  [1_204, 'device-mapper: uevent: version 1.0.3'],
+  [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
+];
+/** Simulated time when the script starts (the VM has booted). */
+const SCRIPT_START_MS = 5_000;
+
+export interface LabSetup {
+  readonly ramdiskKb?: number;
+  /** Files to place under /files before the script runs (name -> bytes), as the oracle does. */
+  readonly files?: ReadonlyMap<string, Uint8Array>;
+  /** Deliberate model bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
+  readonly mutations?: readonly ModelMutation[];
+}
+
+export class Lab implements ShellContext {
+  /** Makes the type nominal (a LabShell has the same fields); declared only, so not in checkpoints. */
+  private declare readonly labBrand: never;
+  readonly machine: Machine;
+  readonly fs: LabFileSystem;
+  /** LVM's volumes and the monitor's log (src/lvm). */
+  readonly lvm: LvmState = newLvmState();
+  /** Docker's files and daemon (src/docker). */
+  readonly docker: DockerState = newDockerState();
+  /** containerd and its devmapper snapshotter (src/containerd). */
+  readonly containerd: CtrdState = newCtrdState();
+  /** The shell session's variables, functions and line count: a checkpoint restores them too. */
+  readonly session: SessionState = newSessionState();
+
+  constructor(setup: LabSetup = {}) {
+    this.machine = new Machine({ ramdiskKb: setup.ramdiskKb ?? DEFAULT_RAMDISK_KB, ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }) });
+    this.fs = new LabFileSystem(this.machine.dictionary);
+    for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
+    this.machine.advance(SCRIPT_START_MS);
+    for (const [name, bytes] of setup.files ?? []) this.fs.provide(`/files/${name}`, bytes);
+  }
+}

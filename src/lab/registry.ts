@@ -1,0 +1,92 @@
+/**
+ * The lab's command registry: a map from a command's name to the handler that runs it, and the
+ * one runner that every command goes through. The names and their handlers are listed in one file,
+ * src/lab/commands.ts; every list of names (the shell's "not supported" message, `help`, the
+ * applets the VM has that the lab does not model) is computed from that map, never kept by hand.
+ */
+import type { Steps } from '../shell/wait.js';
+import { runMonitor } from '../lvm/monitor.js';
+import { runDeletionWorker } from '../docker/deviceset.js';
+import type { Machine } from '../model/machine.js';
+import { failureStatus } from './command-errors.js';
+import type { CommandIo } from './context.js';
+import type { Lab } from './lab.js';
+import { VM_COMMANDS } from './known-commands.js';
+
+/**
+ * Runs one command over the lab: an exit status, or steps when the command may wait on the
+ * simulated clock (dd, sleep). Expected failures are thrown as CommandFailed or PowerLoss, which
+ * the runner prints; anything else thrown is a bug and crashes.
+ */
+export type CommandHandler = (lab: Lab, args: readonly string[], io: CommandIo) => number | Steps<number>;
+
+export type CommandRegistry = ReadonlyMap<string, CommandHandler>;
+
+/** The status sh gives a command it cannot run. */
+const NOT_RUNNABLE_STATUS = 127;
+
+/** The VM's commands that the lab does not model: what the shell answers "not supported" for. */
+export function knownElsewhere(registry: CommandRegistry): ReadonlySet<string> {
+  return new Set([...VM_COMMANDS].filter((name) => !registry.has(name)));
+}
+
+/** What the shell prints for a command the VM has but the lab does not run. */
+export function notSupportedMessage(registry: CommandRegistry, name: string): string {
+  return `sh: ${name}: not supported in the thinlab shell (supported: ${[...registry.keys()].join(', ')}, and the shell's builtins)\n`;
+}
+
+/**
+ * Runs `name` with the registry: null when neither the lab nor the VM has such a command (the
+ * shell then prints `name: not found`). What runs beside the script (dmeventd, dockerd's deletion
+ * worker) gets its turn when the command ends, and a command whose I/O went through a delay
+ * (dm-delay, a slow commit) ends that much later on the clock.
+ */
+export function runCommand(registry: CommandRegistry, lab: Lab, name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
+  const handler = registry.get(name);
+  let result: number | Steps<number>;
+  if (handler !== undefined) result = runGuarded(handler, lab, args, io);
+  else if (knownElsewhere(registry).has(name) || name.includes('/')) {
+    io.err(notSupportedMessage(registry, name));
+    result = NOT_RUNNABLE_STATUS;
+  } else return null;
+  if (typeof result !== 'number') return thenBackgroundDaemons(lab, result);
+  backgroundDaemons(lab);
+  return lab.machine.ioDelayOwedMs > 0 ? waitingForIoDelay(lab.machine, finished(result)) : finished(result);
+}
+
+/** Runs a handler; an expected failure (CommandFailed, PowerLoss) becomes its output and exit status. */
+function runGuarded(handler: CommandHandler, lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  try {
+    return handler(lab, [...args], io);
+  } catch (e) {
+    return failureStatus(e, io);
+  }
+}
+
+/** A command whose I/O went through a delay (dm-delay, a slow commit) ends that much later. */
+export function* waitingForIoDelay(machine: Machine, steps: Steps<number>): Steps<number> {
+  const status = yield* steps;
+  const owed = machine.ioDelayOwedMs;
+  machine.ioDelayOwedMs = 0;
+  if (owed > 0) yield { kind: 'sleep', untilMs: machine.nowMs + owed };
+  return status;
+}
+
+function* finished(status: number): Steps<number> {
+  return status;
+}
+
+function* thenBackgroundDaemons(lab: Lab, steps: Steps<number>): Steps<number> {
+  const status = yield* steps;
+  backgroundDaemons(lab);
+  return status;
+}
+
+/**
+ * What runs beside the script when a command ends: dmeventd watching the LVM thin pools
+ * (src/lvm/monitor.ts) and dockerd's deferred-deletion worker (src/docker/deviceset.ts).
+ */
+function backgroundDaemons(lab: Lab): void {
+  runMonitor(lab);
+  runDeletionWorker(lab);
+}

@@ -1,0 +1,17 @@
+/**
+ * Bytes and text in the lab's one encoding. The oracle VM's tools treat a file as bytes, and the
+ * lab's commands print text, so every conversion maps a byte to the character with the same code
+ * (latin1): no byte is ever lost or merged, whatever a file holds. A leaf module, so that the
+ * domains (LVM, Docker, containerd) can use it without importing the shell or the text tools.
+ */
+const dec = new TextDecoder('latin1');
+
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+export function latin1Text(bytes: Uint8Array): string {
+  return dec.decode(bytes);
+}

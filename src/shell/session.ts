@@ -1,0 +1,222 @@
+/**
+ * A shell session: runs a script, or one piece of it at a time, against a host (the lab, through
+ * the Host interface of interp.ts), and returns what busybox sh and the commands print there,
+ * stdout and stderr interleaved in order. The shell language itself is parse.ts and interp.ts;
+ * this file cuts scripts into top-level commands and keeps the line count, `exit` and the EXIT trap.
+ */
+import type { FileProbe } from './builtins.js';
+import { initialState, Interpreter, type Host, type RootState } from './interp.js';
+import type { Sink } from './io.js';
+import { Parser, type TopLevelResult } from './parse.js';
+import type { CommandIo } from '../lab/context.js';
+import type { Machine } from '../model/machine.js';
+import type { Steps } from './wait.js';
+
+/** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
+export const SCRIPT_NAME = '/scenario.sh';
+/** `$$`: a fixed pid, so that the same script prints the same every time. */
+const SHELL_PID = 100;
+
+/**
+ * What a session keeps between commands, as plain data (Maps, arrays and syntax trees), so that
+ * the lab's checkpoints hold it: the lab owns it, and a session restored from a checkpoint goes
+ * on with the same variables, functions and line numbers.
+ */
+export interface SessionState {
+  /** Variables, functions, `$?` and the record of background jobs. */
+  readonly shell: RootState;
+  /** The status `exit` (or a fatal error) ended the script with; null while it runs. */
+  exitStatus: number | null;
+  /** The script line the next piece given to runLine starts on. */
+  nextLine: number;
+}
+
+export function newSessionState(): SessionState {
+  return { shell: initialState(), exitStatus: null, nextLine: 1 };
+}
+
+/** Everything the shell needs from its host except its terminal, which the session captures. */
+export type ShellPort = Omit<Host, 'terminal'>;
+
+/** One top-level command of a script once it has run. */
+export interface ScriptStep {
+  readonly firstLine: number;
+  readonly source: string;
+  readonly output: string;
+}
+
+export class ShellSession implements Host {
+  private output: string[] = [];
+  /**
+   * The interpreter holds generators and closures (background jobs), which a checkpoint cannot
+   * store, so it lives here and not in the session state. A session over a restored state (taken
+   * only when `quiescent`) gets a fresh interpreter.
+   */
+  private interp: Interpreter | null = null;
+
+  constructor(
+    private readonly port: ShellPort,
+    readonly session: SessionState,
+  ) {}
+
+  /** Variables, functions, `$?` and the record of background jobs. */
+  get state(): RootState {
+    return this.session.shell;
+  }
+
+  /** The status `exit` (or a fatal error) ended the script with; null while it runs. */
+  get exitStatus(): number | null {
+    return this.session.exitStatus;
+  }
+
+  /** The script line the next piece given to runLine starts on. */
+  get nextLine(): number {
+    return this.session.nextLine;
+  }
+
+  private get interpreter(): Interpreter {
+    this.interp ??= new Interpreter(this, this.state, { scriptName: SCRIPT_NAME, pid: SHELL_PID });
+    return this.interp;
+  }
+
+  /** `$?` of the last command, as text. */
+  get lastStatus(): string {
+    return String(this.state.status);
+  }
+
+  /** No background job is running or parked: the whole lab state is plain data. */
+  get quiescent(): boolean {
+    return this.interp === null || this.interp.scheduler.unfinished().length === 0;
+  }
+
+  /**
+   * Runs a script one top-level command at a time (a line, or all the lines of a compound command),
+   * yielding what each printed. Like busybox sh, a syntax error ends the script after everything
+   * before it has run, and so does `exit`.
+   */
+  *steps(script: string): Generator<ScriptStep, void, void> {
+    const parser = new Parser(script, this.session.nextLine);
+    let last = 0;
+    while (this.session.exitStatus === null) {
+      const top = parser.next();
+      if (top === null) break;
+      last = top.firstLine;
+      const output = this.runParsed(top, true);
+      yield { firstLine: top.firstLine, source: top.source, output };
+    }
+    this.session.nextLine += countLines(script);
+    // The script has ended (at its end or by `exit`): the EXIT trap runs now.
+    if (this.state.traps.has('EXIT')) {
+      this.output = [];
+      this.session.exitStatus = this.interpreter.runExitTrap(this.session.exitStatus ?? this.state.status);
+      yield { firstLine: last, source: 'trap EXIT', output: this.output.join('') };
+    }
+  }
+
+  /** Runs a whole script and returns everything it printed. */
+  runScript(script: string): string {
+    let out = '';
+    for (const step of this.steps(script)) out += step.output;
+    return out;
+  }
+
+  /**
+   * Cuts a script into the pieces `runLine` runs one by one (one event each when recorded): every
+   * top-level command with all its lines, and every comment line on its own. Blank lines stay at the
+   * end of the piece before them, so that the pieces hold every line of the script and the shell's
+   * line numbers (in its error messages) come out as for the whole script.
+   */
+  splitCommands(script: string): string[] {
+    const pieces: Array<{ start: number; end: number }> = [];
+    const parser = new Parser(script);
+    let covered = 0;
+    const gap = (upTo: number): void => {
+      // Lines between commands: comments become pieces of their own.
+      const text = script.slice(covered, upTo);
+      let at = covered;
+      for (const line of text.split('\n')) {
+        if (line.trim().startsWith('#')) pieces.push({ start: at, end: at + line.length });
+        at += line.length + 1;
+      }
+    };
+    for (let top = parser.next(); top !== null; top = parser.next()) {
+      gap(top.start);
+      pieces.push({ start: top.start, end: top.end });
+      covered = top.end;
+    }
+    gap(script.length);
+    if (pieces.length === 0) return [];
+    // Every piece runs to the start of the next one, so blank lines and newlines are all kept.
+    return pieces.map((p, i) => {
+      const from = i === 0 ? 0 : p.start;
+      const to = i + 1 < pieces.length ? pieces[i + 1]!.start - 1 : script.length;
+      return script.slice(from, Math.max(from, to)).replace(/\n$/, (m) => (i + 1 < pieces.length ? m : ''));
+    });
+  }
+
+  /**
+   * Runs one piece of a script (see splitCommands) and returns what it printed. Line numbers in
+   * messages continue from the pieces run before. Unlike a whole script, a syntax error or a
+   * failed expansion only loses this piece (as in an interactive shell); after `exit`, nothing runs.
+   */
+  runLine(line: string): string {
+    const parser = new Parser(line, this.session.nextLine);
+    let out = '';
+    for (let top = parser.next(); top !== null && this.session.exitStatus === null; top = parser.next()) out += this.runParsed(top, false);
+    // A piece is whole lines without the newline that ends its last one.
+    this.session.nextLine += countLines(line) + (line.endsWith('\n') ? 1 : 0);
+    return out;
+  }
+
+  private runParsed(top: TopLevelResult, scriptMode: boolean): string {
+    this.output = [];
+    const interp = this.interpreter;
+    // Jobs released while nothing ran (the clock advanced from outside) go first.
+    interp.scheduler.runReady();
+    if ('error' in top) {
+      interp.syntaxError(top.error);
+      if (scriptMode) this.session.exitStatus = 2;
+    } else {
+      const ended = interp.runTopLevel(top.list);
+      if (ended !== null && (scriptMode || ended.explicit)) this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
+    }
+    return this.output.join('');
+  }
+
+  // ------------------------------------------------------------------ Host, through the port
+
+  get machine(): Machine {
+    return this.port.machine;
+  }
+
+  get files(): FileProbe {
+    return this.port.files;
+  }
+
+  terminal(text: string): void {
+    this.output.push(text);
+  }
+
+  command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
+    return this.port.command(name, args, io);
+  }
+
+  openOutput(path: string, append: boolean): Sink | string {
+    return this.port.openOutput(path, append);
+  }
+
+  readInput(path: string): Uint8Array | string {
+    return this.port.readInput(path);
+  }
+
+  closeParam(text: string): string | null {
+    return this.port.closeParam(text);
+  }
+}
+
+/** Lines a piece of script takes: the next piece starts on the line after its last. */
+function countLines(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return text.endsWith('\n') ? n - 1 : n;
+}
