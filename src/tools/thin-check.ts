@@ -14,6 +14,7 @@
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
+import { walkBtree } from '../format/metadata-walker.js';
 import { toolOptions } from './getopt.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
@@ -212,33 +213,26 @@ function expectedMetadataCounts(md: MetadataBytes, sb: RawSuperblock): Map<numbe
     seen.add(b);
     return true;
   };
+  // A node reached again from another tree (a shared subtree) counts once more but is not
+  // descended again. Damaged nodes (only possible in a held snapshot's trees, which 0.9.0 does not
+  // walk before this point) count as referenced but have no children to count.
   const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
-    if (!inc(root)) return;
-    const at = root * BLOCK_SIZE;
-    const dv = md.dv;
-    const leaf = dv.getUint32(at + 4, true) === 2;
-    const nr = dv.getUint32(at + 16, true);
-    const max = dv.getUint32(at + 20, true);
-    const valueBase = at + 32 + max * 8;
-    for (let i = 0; i < nr; i++) {
-      if (leaf) leafValue?.(valueBase + i * valueSize);
-      else tree(md.u64(valueBase + i * 8), valueSize, leafValue);
-    }
+    walkBtree(md, root, valueSize, { screen: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
   };
   const superblock = (s: RawSuperblock): void => {
     inc(s.block);
     tree(s.deviceDetailsRoot, DETAILS_VALUE_SIZE);
-    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.u64(v), MAPPING_VALUE_SIZE));
+    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.pointer(v), MAPPING_VALUE_SIZE));
   };
   superblock(sb);
   if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null) superblock(md.superblock(sb.heldRoot));
   // The metadata space map: its index block, bitmaps and overflow tree.
   inc(sb.metadataSm.bitmapRoot);
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
-  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.u64(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
   tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
   // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
-  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.u64(v)));
+  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));
   tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
   return counts;
 }
