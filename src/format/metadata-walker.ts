@@ -273,10 +273,11 @@ function spaceMapBlockDamage(blocks: MetadataBlocks, block: number, kind: SpaceM
 }
 
 /**
- * Walks every structure reachable from the superblock at block 0 and, when it holds one, from
- * the metadata snapshot's copy: details, mappings (top and bottom trees), the data space map's
- * index and bitmaps and both ref count trees, the metadata space map's index and bitmaps. Damage
- * is reported and passed over; the walk never throws on any bytes.
+ * Walks every structure reachable from the superblock at block 0: details, mappings (top and
+ * bottom trees), the data space map's index and bitmaps and both ref count trees, the metadata
+ * space map's index and bitmaps; then, when it holds one, the metadata snapshot's copy of the
+ * details and mapping trees. Damage is reported and passed over; the walk never throws on any
+ * bytes.
  */
 export function walkMetadata(bytes: Uint8Array, visitor: MetadataVisitor): void {
   const blocks = new MetadataBlocks(bytes);
@@ -310,6 +311,9 @@ export function walkMetadata(bytes: Uint8Array, visitor: MetadataVisitor): void 
         visitor.mapping?.(block, id, vblock, dataBlock, time);
       }, id);
     }
+    // The kernel wipes the space map roots of the held copy ("we're not publishing this"): only
+    // the live superblock's space maps are walked.
+    if (block !== 0) return sb.heldRoot;
     tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data-index', (i, v) => {
       const bitmap = blocks.u64(v);
       const damage = spaceMapBlockDamage(blocks, bitmap, 'data-bitmap');
