@@ -15,23 +15,10 @@
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { walkBtree } from '../format/metadata-walker.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
-import { THIN_CHECK_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'quiet', arg: 'none', key: 'q' },
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'metadata-snap', arg: 'none', key: 'm' },
-  { name: 'auto-repair', arg: 'none', key: 'auto-repair' },
-  { name: 'override-mapping-root', arg: 'required', key: 'override-mapping-root' },
-  { name: 'clear-needs-check-flag', arg: 'none', key: 'clear-needs-check-flag' },
-  { name: 'ignore-non-fatal-errors', arg: 'none', key: 'ignore-non-fatal-errors' },
-  { name: 'skip-mappings', arg: 'none', key: 'skip-mappings' },
-  { name: 'super-block-only', arg: 'none', key: 'super-block-only' },
-] as const;
+import { THIN_CHECK_USAGE } from './usage.js';
 
 interface CheckFlags {
   quiet: boolean;
@@ -42,42 +29,49 @@ interface CheckFlags {
   superBlockOnly: boolean;
 }
 
-export function thinCheck(env: ToolEnv, args: readonly string[]): number {
+/** The flags each option sets; --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing. */
+const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
+  q: 'quiet',
+  m: 'metadataSnap',
+  'clear-needs-check-flag': 'clearNeedsCheck',
+  'ignore-non-fatal-errors': 'ignoreNonFatal',
+  'skip-mappings': 'skipMappings',
+  'super-block-only': 'superBlockOnly',
+};
+
+export const thinCheck = defineTool({
+  name: 'thin_check',
+  usage: THIN_CHECK_USAGE,
+  options: [
+    { long: 'quiet', short: 'q' },
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+    { long: 'metadata-snap', short: 'm' },
+    { long: 'auto-repair' },
+    { long: 'override-mapping-root', arg: 'required' },
+    { long: 'clear-needs-check-flag' },
+    { long: 'ignore-non-fatal-errors' },
+    { long: 'skip-mappings' },
+    { long: 'super-block-only' },
+  ],
+  start: (env, usageError) => {
+    const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
+    return {
+      option: (key) => {
+        const flag = FLAG_OF[key];
+        if (flag !== undefined) flags[flag] = true;
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        return path === undefined ? usageError('No input file provided.') : checkPath(env, path, flags);
+      },
+    };
+  },
+});
+
+function checkPath(env: ToolEnv, path: string, flags: CheckFlags): number {
   const { io } = env;
-  const parsed = toolOptions('thin_check', args, 'qhVm', LONGS, THIN_CHECK_USAGE, io);
-  if (parsed === null) return 1;
-  const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_CHECK_USAGE)) return 0;
-    switch (o.key) {
-      case 'q':
-        flags.quiet = true;
-        break;
-      case 'm':
-        flags.metadataSnap = true;
-        break;
-      case 'clear-needs-check-flag':
-        flags.clearNeedsCheck = true;
-        break;
-      case 'ignore-non-fatal-errors':
-        flags.ignoreNonFatal = true;
-        break;
-      case 'skip-mappings':
-        flags.skipMappings = true;
-        break;
-      case 'super-block-only':
-        flags.superBlockOnly = true;
-        break;
-      default:
-        // --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing.
-        break;
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) {
-    io.err(`No input file provided.\n${THIN_CHECK_USAGE}`);
-    return 1;
-  }
   const input = readInputBytes(env.ctx, path, !flags.metadataSnap);
   if (!input.ok) {
     io.err(`${openFailure(input)}\n`);
