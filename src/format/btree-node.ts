@@ -1,10 +1,11 @@
 /**
- * The one validator of a btree node, shared by the strict reader (metadata-reader.ts, which stops
- * at the first problem) and the tools' tolerant view (tools/metadata-view.ts, which reports it as
- * thin_check 0.9.0 words it and walks on). It checks what a node says about itself: the block
- * exists, its checksum and block number, its flags, value size, max_entries and nr_entries, that a
- * node below the root is at least a third full, and that its keys go strictly up. What depends on
- * the tree around it (the parent's key range, loops, depth) is the walker's job.
+ * The one validator of a btree node, called by the one metadata walker (metadata-walker.ts) for
+ * every node it meets; the strict reader (metadata-reader.ts) stops at the first problem and the
+ * tools' tolerant view (tools/metadata-view.ts) words it as thin_check 0.9.0 does and walks on.
+ * It checks what a node says about itself: the block exists, its checksum and block number, its
+ * flags, value size, max_entries and nr_entries, that a node below the root is at least a third
+ * full, and that its keys go strictly up. What depends on the tree around it (the parent's key
+ * range, loops, depth) is the walker's and its visitors' job.
  */
 import { dmChecksum } from './crc32c.js';
 import { BLOCK_SIZE, BTREE_CSUM_XOR, getU64, INTERNAL_NODE, LEAF_NODE, maxEntries, NODE, ROOT_VALUE_SIZE } from './layout.js';

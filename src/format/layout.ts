@@ -57,6 +57,7 @@ export const ENTRIES_PER_BITMAP = (BLOCK_SIZE - BITMAP_HEADER) * 4;
 /** The metadata space map has a single index block of this many entries (struct disk_metadata_index). */
 export const METADATA_INDEX_ENTRIES = 255;
 export const INDEX_ENTRY_SIZE = 16;
+/** The largest metadata device the kernel uses: what one index block of bitmaps can describe (the model caps pools here too). */
 export const MAX_METADATA_BLOCKS = METADATA_INDEX_ENTRIES * ENTRIES_PER_BITMAP;
 
 // Btree value sizes.

@@ -15,7 +15,7 @@
 import { Errno } from '../model/errno.js';
 import type { DamagedKeys, DeviceDetails, HeldMetadataSnapshot, MetadataBlockFailure, MetadataDamage, MetadataImage } from '../model/metadata.js';
 import { MappingTable } from '../model/mapping.js';
-import { checkBtreeNode, type NodeCheck, type NodeProblem } from './btree-node.js';
+import type { NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
 import {
   BITMAP_CSUM_XOR,
@@ -39,12 +39,12 @@ import {
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
   SB,
-  SM_ROOT,
   SUPERBLOCK_CSUM_XOR,
   THIN_MIN_VERSION,
   THIN_SUPERBLOCK_MAGIC,
   THIN_VERSION,
 } from './layout.js';
+import { MAX_BTREE_DEPTH, MetadataBlocks, readRawSuperblock, walkBtree, type NodeDamage, type NodePlace, type SpaceMapRoot } from './metadata-walker.js';
 
 export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };
 
@@ -55,37 +55,24 @@ const damage = (message: string): never => {
   throw new DamageFound(message);
 };
 
-/** No valid tree is deeper than this: 252-way nodes reach 2^64 keys in 8 levels. */
-const MAX_DEPTH = 16;
-
-/** The device's blocks, with bounds-checked access. */
-class MetadataInput {
-  readonly dv: DataView;
-  readonly nrBlocks: number;
-
-  constructor(readonly bytes: Uint8Array) {
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.nrBlocks = Math.floor(bytes.length / BLOCK_SIZE);
-  }
-
+/** The device's blocks, with the strict reader's checks on top of the walker's bounds-checked reads. */
+class MetadataInput extends MetadataBlocks {
   /** Byte offset of `block`, after checking that it exists and that its checksum holds. */
   block(block: number, xor: number, what: string): number {
-    if (block < 0 || block >= this.nrBlocks) {
-      damage(`${what}: block ${block} is beyond the end of the metadata (${this.nrBlocks} blocks)`);
-    }
-    const at = block * BLOCK_SIZE;
-    if (this.dv.getUint32(at, true) !== dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, xor)) {
-      damage(`${what}: bad checksum in block ${block}`);
-    }
-    return at;
+    const sums = this.checksums(block, xor);
+    if (sums === null) damage(`${what}: block ${block} is beyond the end of the metadata (${this.nrBlocks} blocks)`);
+    if (sums!.stored !== sums!.computed) damage(`${what}: bad checksum in block ${block}`);
+    return block * BLOCK_SIZE;
   }
 
-  u64(offset: number, what: string): number {
-    const v = getU64(this.dv, offset);
-    if (v < 0) damage(`${what}: value too large`);
-    return v;
+  /** A u64 that must fit in a safe integer. */
+  u64Checked(offset: number, what: string): number {
+    return fits(this.u64(offset), what);
   }
 }
+
+/** A u64 the walker read as -1 (too large for a safe integer) is damage to the strict reader. */
+const fits = (value: number, what: string): number => (value < 0 ? damage(`${what}: value too large`) : value);
 
 /** The block manager's line after any validator refuses a block. */
 const validatorLine = (name: string, block: number): string => `block manager: ${name} validator check failed for block ${block}`;
@@ -185,8 +172,20 @@ function describeNodeProblem(what: string, block: number, p: NodeProblem): strin
   }
 }
 
-/** Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order. */
-function walkBtree(
+/** The strict reader's words for a node the walker could not use. */
+function describeNodeDamage(what: string, d: NodeDamage): string {
+  if (d.pointerTooLarge) return `${what} child pointer: value too large`;
+  if (d.loop === 'too-deep') return `${what}: btree deeper than ${MAX_BTREE_DEPTH} levels (a loop?)`;
+  if (d.loop === 'revisited') return `${what}: block ${d.place.block} is referenced twice in the same tree`;
+  return describeNodeProblem(what, d.place.block, d.problem!);
+}
+
+/**
+ * Calls `visit(key, valueOffset)` for each leaf entry of the btree at `root`, in key order, and
+ * stops at the first damage. With `onFailure` the nodes are first screened as the kernel screens
+ * them: a node its validator refuses fails only the keys below it and the walk goes on.
+ */
+function walkTree(
   input: MetadataInput,
   root: number,
   valueSize: number,
@@ -195,48 +194,32 @@ function walkBtree(
   onFailure?: (keys: DamagedKeys) => void,
   onNode?: (block: number) => void,
 ): void {
-  // Within one tree no node is ever referenced twice (sharing happens only between trees), so a
-  // second visit means a loop or a cross-link, and refusing it also bounds the work on bad input.
-  const visited = new Set<number>();
-  // `low` is the smallest key the subtree may hold (its parent's key) and `high` the parent's next
-  // key: keys outside [low, high) mean overlapping or misplaced nodes.
-  const walk = (block: number, depth: number, low: number, high: number, isRoot: boolean): void => {
-    if (depth > MAX_DEPTH) damage(`${what}: btree deeper than ${MAX_DEPTH} levels (a loop?)`);
-    if (visited.has(block)) damage(`${what}: block ${block} is referenced twice in the same tree`);
-    visited.add(block);
-    if (onFailure !== undefined) {
-      // Read as the kernel reads: a node its validator refuses fails only the keys below it.
-      const failure = kernelNodeFailure(input, block);
-      if (failure !== null) {
-        onFailure({ low, high, rightmost: high === Number.MAX_SAFE_INTEGER, failure });
-        return;
-      }
-    }
-    const checked = checkBtreeNode(input.bytes, input.dv, block, valueSize, isRoot);
-    if (!checked.ok) damage(describeNodeProblem(what, block, checked.problem));
-    onNode?.(block);
-    const { leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } = (checked as NodeCheck & { ok: true }).node;
-    const dv = input.dv;
-    const keyBase = block * BLOCK_SIZE + NODE.header;
-    const valueBase = keyBase + max * 8;
-    for (let i = 0; i < nr; i++) {
-      const key = getU64(dv, keyBase + i * 8);
-      if (key < low || key >= high) damage(`${what}: key ${key} in block ${block} lies outside its parent's range`);
-    }
-    for (let i = 0; i < nr; i++) {
-      const key = getU64(dv, keyBase + i * 8);
-      const value = valueBase + i * vsize;
-      if (leaf) visit(key, value);
-      else {
-        // The first child may start below its key only at the root's left edge; keep the
-        // parent's lower bound for it and the child's key for the rest.
-        const childLow = i === 0 ? low : key;
-        const childHigh = i + 1 < nr ? getU64(dv, keyBase + (i + 1) * 8) : high;
-        walk(input.u64(value, `${what} child pointer`), depth + 1, childLow, childHigh, false);
-      }
-    }
+  // Nodes the kernel refused are still "seen": meeting one again in the same tree is a loop.
+  const refused = new Set<number>();
+  const screen = (place: NodePlace): boolean => {
+    if (refused.has(place.block)) damage(`${what}: block ${place.block} is referenced twice in the same tree`);
+    const failure = kernelNodeFailure(input, place.block);
+    if (failure === null) return true;
+    refused.add(place.block);
+    const high = place.high ?? Number.MAX_SAFE_INTEGER;
+    onFailure!({ low: place.low, high, rightmost: high === Number.MAX_SAFE_INTEGER, failure });
+    return false;
   };
-  walk(root, 0, 0, Number.MAX_SAFE_INTEGER, true);
+  walkBtree(input, root, valueSize, {
+    screen: onFailure === undefined ? undefined : screen,
+    node: (place, header) => {
+      onNode?.(place.block);
+      // Keys outside [low, high) mean overlapping or misplaced nodes.
+      const high = place.high ?? Number.MAX_SAFE_INTEGER;
+      const keyBase = place.block * BLOCK_SIZE + NODE.header;
+      for (let i = 0; i < header.nrEntries; i++) {
+        const key = input.u64(keyBase + i * 8);
+        if (key < place.low || key >= high) damage(`${what}: key ${key} in block ${place.block} lies outside its parent's range`);
+      }
+    },
+    entry: visit,
+    damage: (d) => damage(describeNodeDamage(what, d)),
+  });
 }
 
 interface Superblock {
@@ -259,32 +242,36 @@ function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
 
 /** Reads and validates a superblock at `block` (0, or the held metadata snapshot's copy). */
 function readSuperblock(input: MetadataInput, block: number, what: string): Superblock {
-  const at = block * BLOCK_SIZE;
-  const dv = input.dv;
-  const csum = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
-  if (dv.getUint32(at + SB.csum, true) !== csum) damage(`bad checksum in ${what}`);
-  if (getU64(dv, at + SB.magic) !== THIN_SUPERBLOCK_MAGIC) damage(`bad magic in ${what}`);
-  if (getU64(dv, at + SB.blocknr) !== block) damage(`blocknr mismatch in ${what}`);
-  const version = dv.getUint32(at + SB.version, true);
-  if (version < THIN_MIN_VERSION || version > THIN_VERSION) damage(`unsupported metadata version ${version} in ${what}`);
-  const incompat = dv.getUint32(at + SB.incompatFlags, true);
-  if (incompat !== 0) damage(`unsupported incompatible features (0x${incompat.toString(16)}) in ${what}`);
-  const sm = (offset: number): Superblock['dataSm'] => ({
-    nrBlocks: input.u64(at + offset + SM_ROOT.nrBlocks, `${what} space map nr_blocks`),
-    bitmapRoot: input.u64(at + offset + SM_ROOT.bitmapRoot, `${what} space map bitmap root`),
-    refCountRoot: input.u64(at + offset + SM_ROOT.refCountRoot, `${what} space map ref count root`),
+  const raw = readRawSuperblock(input, block);
+  if (raw === null) return damage(`${what}: block ${block} is beyond the end of the metadata (${input.nrBlocks} blocks)`);
+  if (raw.storedCsum !== raw.computedCsum) damage(`bad checksum in ${what}`);
+  if (raw.magic !== THIN_SUPERBLOCK_MAGIC) damage(`bad magic in ${what}`);
+  if (raw.blocknr !== block) damage(`blocknr mismatch in ${what}`);
+  if (raw.version < THIN_MIN_VERSION || raw.version > THIN_VERSION) damage(`unsupported metadata version ${raw.version} in ${what}`);
+  if (raw.incompatFlags !== 0) damage(`unsupported incompatible features (0x${raw.incompatFlags.toString(16)}) in ${what}`);
+  // Checked in the order the fields were always read, so the first one too large is named.
+  const heldRoot = fits(raw.heldRoot, `${what} held_root`);
+  const dataMappingRoot = fits(raw.dataMappingRoot, `${what} data mapping root`);
+  const deviceDetailsRoot = fits(raw.deviceDetailsRoot, `${what} device details root`);
+  const metadataNrBlocks = fits(raw.metadataNrBlocks, `${what} metadata_nr_blocks`);
+  const sm = (root: SpaceMapRoot): Superblock['dataSm'] => ({
+    nrBlocks: fits(root.nrBlocks, `${what} space map nr_blocks`),
+    bitmapRoot: fits(root.bitmapRoot, `${what} space map bitmap root`),
+    refCountRoot: fits(root.refCountRoot, `${what} space map ref count root`),
   });
+  const dataSm = sm(raw.dataSm);
+  const metadataSm = { ...sm(raw.metadataSm), nrAllocated: fits(raw.metadataSm.nrAllocated, `${what} metadata space map nr_allocated`) };
   return {
-    flags: dv.getUint32(at + SB.flags, true),
-    time: dv.getUint32(at + SB.time, true),
-    transactionId: dv.getBigUint64(at + SB.transId, true),
-    heldRoot: input.u64(at + SB.heldRoot, `${what} held_root`),
-    dataMappingRoot: input.u64(at + SB.dataMappingRoot, `${what} data mapping root`),
-    deviceDetailsRoot: input.u64(at + SB.deviceDetailsRoot, `${what} device details root`),
-    dataBlockSize: dv.getUint32(at + SB.dataBlockSize, true),
-    metadataNrBlocks: input.u64(at + SB.metadataNrBlocks, `${what} metadata_nr_blocks`),
-    dataSm: sm(SB.dataSpaceMapRoot),
-    metadataSm: { ...sm(SB.metadataSpaceMapRoot), nrAllocated: input.u64(at + SB.metadataSpaceMapRoot + SM_ROOT.nrAllocated, `${what} metadata space map nr_allocated`) },
+    flags: raw.flags,
+    time: raw.time,
+    transactionId: raw.transactionId,
+    heldRoot,
+    dataMappingRoot,
+    deviceDetailsRoot,
+    dataBlockSize: raw.dataBlockSize,
+    metadataNrBlocks,
+    dataSm,
+    metadataSm,
   };
 }
 
@@ -306,17 +293,17 @@ interface KernelDamage {
 function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number, kernel: KernelDamage | null = null): Devices {
   const details = new Map<number, DeviceDetails>();
   const note = (list: DamagedKeys[]) => (kernel === null ? undefined : (k: DamagedKeys) => list.push(k));
-  walkBtree(input, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, 'device details tree', (id, v) => {
+  walkTree(input, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, 'device details tree', (id, v) => {
     details.set(id, {
-      mappedBlocks: input.u64(v, 'device details mapped_blocks'),
+      mappedBlocks: input.u64Checked(v, 'device details mapped_blocks'),
       transactionId: input.dv.getBigUint64(v + 8, true),
       creationTime: input.dv.getUint32(v + 16, true),
       snapshottedTime: input.dv.getUint32(v + 20, true),
     });
   }, note(kernel?.details ?? []));
   const roots = new Map<number, number>();
-  walkBtree(input, sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top level mapping tree', (id, v) => {
-    roots.set(id, input.u64(v, 'mapping tree root'));
+  walkTree(input, sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top level mapping tree', (id, v) => {
+    roots.set(id, input.u64Checked(v, 'mapping tree root'));
   }, note(kernel?.top ?? []));
   const covered = (list: readonly DamagedKeys[], id: number): boolean => list.some((k) => id >= k.low && id < k.high);
   if (kernel !== null) {
@@ -339,7 +326,7 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number,
       continue;
     }
     const failures: DamagedKeys[] = [];
-    walkBtree(input, root, MAPPING_VALUE_SIZE, `mapping tree of thin device ${id}`, (vb, v) => {
+    walkTree(input, root, MAPPING_VALUE_SIZE, `mapping tree of thin device ${id}`, (vb, v) => {
       const { dataBlock, time } = getBlockTime(input.dv, v);
       if (dataBlock >= nrDataBlocks) {
         damage(`Thin device ${id} maps block ${vb} to data block ${dataBlock}, beyond the ${nrDataBlocks} data blocks`);
@@ -374,7 +361,7 @@ function readBitmap(input: MetadataInput, block: number, first: number, count: n
 function applyOverflow(input: MetadataInput, root: number, counts: Uint32Array, what: string): void {
   const pending = new Set<number>();
   for (let b = 0; b < counts.length; b++) if (counts[b] === 3) pending.add(b);
-  walkBtree(input, root, REFCOUNT_VALUE_SIZE, `${what} ref count tree`, (b, v) => {
+  walkTree(input, root, REFCOUNT_VALUE_SIZE, `${what} ref count tree`, (b, v) => {
     if (!pending.delete(b)) damage(`${what}: ref count tree holds block ${b}, whose bitmap entry is not 3`);
     const c = input.dv.getUint32(v, true);
     if (c < 3) damage(`${what}: ref count tree holds count ${c} for block ${b}`);
@@ -396,10 +383,10 @@ function readDataRefcounts(input: MetadataInput, sb: Superblock, kernel: KernelD
   const allocationFails = (failure: MetadataBlockFailure): void => {
     if (kernel !== null) kernel.allocation ??= { failure, after: [] };
   };
-  walkBtree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
+  walkTree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
     if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);
     const first = i * ENTRIES_PER_BITMAP;
-    const block = input.u64(v, 'data bitmap block');
+    const block = input.u64Checked(v, 'data bitmap block');
     const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
     if (failure !== null) allocationFails(failure);
     else readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
@@ -425,7 +412,7 @@ function checkMetadataSpaceMap(input: MetadataInput, sb: Superblock, kernel: Ker
   const counts = new Uint32Array(nr);
   for (let i = 0; i < bitmaps; i++) {
     const first = i * ENTRIES_PER_BITMAP;
-    const block = input.u64(at + 16 + i * INDEX_ENTRY_SIZE, 'metadata bitmap block');
+    const block = input.u64Checked(at + 16 + i * INDEX_ENTRY_SIZE, 'metadata bitmap block');
     // A damaged bitmap is met when the first metadata block is allocated (a shadow copy).
     const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
     if (failure !== null) return failure;

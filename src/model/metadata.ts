@@ -4,6 +4,7 @@
  * (dm-thin-metadata.c). Everything here is what survives a crash once committed; the pool's
  * runtime state (mode, queues, timers) lives in {@link ThinPool}.
  */
+import { ENTRIES_PER_BITMAP } from '../format/layout.js';
 import { assert } from './assert.js';
 import { Errno } from './errno.js';
 import { leavesOf, MappingTable, type MappingPage, type PageAccounting } from './mapping.js';
@@ -12,11 +13,6 @@ import { fail, OK_VOID, type Result } from './result.js';
 import { DataSpaceMap } from './space-map.js';
 
 export const MAX_DEV_ID = 0xffffff;
-export const METADATA_BLOCK_BYTES = 4096;
-export const METADATA_BLOCK_SECTORS = 8;
-/** The metadata space map has one index block of 255 bitmaps of 16320 entries each ([MD]). */
-export const MAX_METADATA_BLOCKS = 255 * ((1 << 14) - 64);
-const ENTRIES_PER_BITMAP = 16320;
 const DETAILS_PER_LEAF = 126;
 const ROOTS_PER_LEAF = 252;
 

@@ -10,7 +10,8 @@
 import { assert, unreachable } from './assert.js';
 import { Errno } from './errno.js';
 import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type PoolMode } from './lifecycle.js';
-import { MAX_DEV_ID, METADATA_BLOCK_SECTORS, MAX_METADATA_BLOCKS, ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
+import { MAX_METADATA_BLOCKS, METADATA_BLOCK_SECTORS } from '../format/layout.js';
+import { MAX_DEV_ID, ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 import { formatPoolStatus, formatThinStatus } from './status-line.js';

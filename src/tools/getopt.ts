@@ -99,21 +99,3 @@ export function getoptLong(prog: string, args: readonly string[], shortSpec: str
   }
   return { ok: true, options, operands };
 }
-
-/**
- * getopt_long as every tool but thin_metadata_size uses it: on a bad option, glibc's complaint and
- * then the tool's usage go to stderr and the tool exits 1 (the caller returns 1 when this is null).
- */
-export function toolOptions(
-  prog: string,
-  args: readonly string[],
-  shortSpec: string,
-  longs: readonly LongOption[],
-  usage: string,
-  io: { err(text: string): void },
-): (GetoptResult & { ok: true }) | null {
-  const parsed = getoptLong(prog, args, shortSpec, longs);
-  if (parsed.ok) return parsed;
-  io.err(parsed.message + usage);
-  return null;
-}

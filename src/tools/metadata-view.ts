@@ -1,59 +1,28 @@
 /**
- * A tolerant view of dm-thin metadata bytes for the lab's thin-provisioning-tools. Unlike
- * `readMetadataImage`, which stops at the first damage, the tools must carry on past a damaged
- * subtree and report it the way thin_check 0.9.0 does ("missing devices: [0, -]" followed by
- * the reason), and thin_dump --repair must dump whatever is still readable. So this module walks
- * the trees itself and hands every damaged subtree to a callback with its key range.
+ * The thin tools' tolerant view of dm-thin metadata bytes, over the one metadata walker
+ * (format/metadata-walker.ts). Unlike the kernel's reader, which stops at the first damage, the
+ * tools must carry on past a damaged subtree and report it the way thin_check 0.9.0 does
+ * ("missing devices: [0, -]" followed by the reason), and thin_dump --repair must dump whatever
+ * is still readable. So the walker's damage is worded here and handed to a callback with its key
+ * range, and the walk goes on.
  */
-import { checkBtreeNode, type NodeProblem } from '../format/btree-node.js';
-import { dmChecksum } from '../format/crc32c.js';
+import type { NodeProblem } from '../format/btree-node.js';
 import {
   BITMAP_CSUM_XOR,
-  BITMAP_HEADER,
   BLOCK_SIZE,
   DETAILS_VALUE_SIZE,
   ENTRIES_PER_BITMAP,
-  getBitmapEntry,
   getBlockTime,
-  getU64,
   INDEX_CSUM_XOR,
   INDEX_ENTRY_SIZE,
-  LEAF_NODE,
   MAPPING_VALUE_SIZE,
-  NODE,
+  METADATA_INDEX_ENTRIES,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
-  SB,
-  SM_ROOT,
-  SUPERBLOCK_CSUM_XOR,
 } from '../format/layout.js';
+import { MetadataBlocks, readRawSuperblock, walkBtree, type NodeDamage, type RawSuperblock, type SpaceMapRoot } from '../format/metadata-walker.js';
 
-/** The superblock fields the tools print or follow, read without validation. */
-export interface RawSuperblock {
-  readonly block: number;
-  readonly storedCsum: number;
-  /** The checksum the block's contents give: what thin_check says it "wanted". */
-  readonly computedCsum: number;
-  readonly flags: number;
-  readonly magic: number;
-  readonly version: number;
-  readonly time: number;
-  readonly transactionId: bigint;
-  readonly heldRoot: number;
-  readonly dataMappingRoot: number;
-  readonly deviceDetailsRoot: number;
-  readonly dataBlockSize: number;
-  readonly metadataNrBlocks: number;
-  readonly dataSm: SpaceMapRoot;
-  readonly metadataSm: SpaceMapRoot;
-}
-
-export interface SpaceMapRoot {
-  readonly nrBlocks: number;
-  readonly nrAllocated: number;
-  readonly bitmapRoot: number;
-  readonly refCountRoot: number;
-}
+export type { RawSuperblock, SpaceMapRoot } from '../format/metadata-walker.js';
 
 export interface DetailsValue {
   readonly mappedBlocks: number;
@@ -62,7 +31,8 @@ export interface DetailsValue {
   readonly snapshottedTime: number;
 }
 
-export interface Mapping {
+/** One mapping entry as a bottom-tree leaf holds it (the model's mappings are `MappingTable`s). */
+export interface LeafMapping {
   readonly vblock: number;
   readonly dataBlock: number;
   readonly time: number;
@@ -80,47 +50,42 @@ export interface TreeDamage {
   readonly visitedBefore: number;
 }
 
-export class MetadataBytes {
-  readonly dv: DataView;
-  readonly nrBlocks: number;
+/** The tools read a value too large for a safe integer as this impossible block (it is damage anyway). */
+const impossible = (value: number): number => (value < 0 ? Number.MAX_SAFE_INTEGER : value);
 
-  constructor(readonly bytes: Uint8Array) {
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.nrBlocks = Math.floor(bytes.length / BLOCK_SIZE);
-  }
+/** A superblock's u64 fields with the tools' reading of values too large to fit. */
+function tolerantSuperblock(sb: RawSuperblock): RawSuperblock {
+  const sm = (r: SpaceMapRoot): SpaceMapRoot => ({
+    nrBlocks: impossible(r.nrBlocks),
+    nrAllocated: impossible(r.nrAllocated),
+    bitmapRoot: impossible(r.bitmapRoot),
+    refCountRoot: impossible(r.refCountRoot),
+  });
+  return {
+    ...sb,
+    blocknr: impossible(sb.blocknr),
+    magic: impossible(sb.magic),
+    heldRoot: impossible(sb.heldRoot),
+    dataMappingRoot: impossible(sb.dataMappingRoot),
+    deviceDetailsRoot: impossible(sb.deviceDetailsRoot),
+    metadataNrBlocks: impossible(sb.metadataNrBlocks),
+    dataSm: sm(sb.dataSm),
+    metadataSm: sm(sb.metadataSm),
+  };
+}
 
-  u64(offset: number): number {
-    // Values too large for a double are treated as an impossible block (they are damage anyway).
-    const v = getU64(this.dv, offset);
-    return v < 0 ? Number.MAX_SAFE_INTEGER : v;
+/** A superblock copy past the end of the metadata reads as a block of zeros (a bad checksum). */
+const ZERO_BLOCK = new MetadataBlocks(new Uint8Array(BLOCK_SIZE));
+
+export class MetadataBytes extends MetadataBlocks {
+  /** A u64 followed as a block pointer: too large to fit reads as an impossible block. */
+  pointer(offset: number): number {
+    return impossible(this.u64(offset));
   }
 
   superblock(block = 0): RawSuperblock {
-    const at = block * BLOCK_SIZE;
-    const dv = this.dv;
-    const sm = (offset: number): SpaceMapRoot => ({
-      nrBlocks: this.u64(at + offset + SM_ROOT.nrBlocks),
-      nrAllocated: this.u64(at + offset + SM_ROOT.nrAllocated),
-      bitmapRoot: this.u64(at + offset + SM_ROOT.bitmapRoot),
-      refCountRoot: this.u64(at + offset + SM_ROOT.refCountRoot),
-    });
-    return {
-      block,
-      storedCsum: dv.getUint32(at + SB.csum, true),
-      computedCsum: dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR),
-      flags: dv.getUint32(at + SB.flags, true),
-      magic: this.u64(at + SB.magic),
-      version: dv.getUint32(at + SB.version, true),
-      time: dv.getUint32(at + SB.time, true),
-      transactionId: dv.getBigUint64(at + SB.transId, true),
-      heldRoot: this.u64(at + SB.heldRoot),
-      dataMappingRoot: this.u64(at + SB.dataMappingRoot),
-      deviceDetailsRoot: this.u64(at + SB.deviceDetailsRoot),
-      dataBlockSize: dv.getUint32(at + SB.dataBlockSize, true),
-      metadataNrBlocks: this.u64(at + SB.metadataNrBlocks),
-      dataSm: sm(SB.dataSpaceMapRoot),
-      metadataSm: sm(SB.metadataSpaceMapRoot),
-    };
+    const sb = readRawSuperblock(this, block) ?? { ...readRawSuperblock(ZERO_BLOCK, 0)!, block };
+    return tolerantSuperblock(sb);
   }
 
   /**
@@ -128,12 +93,9 @@ export class MetadataBytes {
    * The out-of-bounds message really is followed by an empty line in 0.9.0's output.
    */
   blockProblem(block: number, xor: number, kind: string): string | null {
-    if (block >= this.nrBlocks) return `block out of bounds (${block} >= ${this.nrBlocks})\n`;
-    const at = block * BLOCK_SIZE;
-    if (this.dv.getUint32(at, true) !== dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, xor)) {
-      return `bad checksum in ${kind} (block ${block})`;
-    }
-    return null;
+    const sums = this.checksums(block, xor);
+    if (sums === null) return `block out of bounds (${block} >= ${this.nrBlocks})\n`;
+    return sums.stored === sums.computed ? null : `bad checksum in ${kind} (block ${block})`;
   }
 
   /**
@@ -147,56 +109,24 @@ export class MetadataBytes {
     onDamage: (d: TreeDamage) => void,
     onNode: (block: number) => void = () => undefined,
   ): void {
-    const visited = new Set<number>();
-    let lastKey: number | null = null;
-    let count = 0;
-    const walk = (block: number, depth: number, low: number, high: number | null): void => {
-      const problem = this.nodeProblem(block, depth, valueSize, visited);
-      if (problem !== null) {
-        onDamage({ low: lastKey === null ? low : lastKey + 1, high, reason: problem, visitedBefore: count });
-        return;
-      }
-      visited.add(block);
-      onNode(block);
-      const at = block * BLOCK_SIZE;
-      const dv = this.dv;
-      const nr = dv.getUint32(at + NODE.nrEntries, true);
-      const max = dv.getUint32(at + NODE.maxEntries, true);
-      const leaf = dv.getUint32(at + NODE.flags, true) === LEAF_NODE;
-      const vsize = leaf ? valueSize : ROOT_VALUE_SIZE;
-      const keyBase = at + NODE.header;
-      const valueBase = keyBase + max * 8;
-      for (let i = 0; i < nr; i++) {
-        const key = this.u64(keyBase + i * 8);
-        if (leaf) {
-          lastKey = key;
-          count++;
-          visit(key, valueBase + i * vsize);
-        }
-        else {
-          const next = i + 1 < nr ? this.u64(keyBase + (i + 1) * 8) : high;
-          walk(this.u64(valueBase + i * 8), depth + 1, i === 0 ? low : key, next);
-        }
-      }
-    };
-    walk(root, 0, 0, null);
-  }
-
-  private nodeProblem(block: number, depth: number, valueSize: number, visited: Set<number>): string | null {
-    const checked = checkBtreeNode(this.bytes, this.dv, block, valueSize, depth === 0);
-    const early = !checked.ok && (checked.problem.code === 'out-of-bounds' || checked.problem.code === 'checksum');
-    if (!early && (depth > 16 || visited.has(block))) return `btree loop at block ${block}`;
-    return checked.ok ? null : thinCheckWords(block, checked.problem);
+    walkBtree(this, root, valueSize, {
+      node: (place) => onNode(place.block),
+      entry: visit,
+      damage: (d) => {
+        const low = d.lastKey === null ? d.place.low : d.lastKey + 1;
+        onDamage({ low, high: d.place.high, reason: thinCheckReason(d), visitedBefore: d.entriesBefore });
+      },
+    });
   }
 
   details(root: number, onDamage: (d: TreeDamage) => void): Map<number, DetailsValue> {
     const out = new Map<number, DetailsValue>();
     this.walkBtree(root, DETAILS_VALUE_SIZE, (id, v) => {
       out.set(id, {
-        mappedBlocks: this.u64(v),
-        transactionId: this.dv.getBigUint64(v + 8, true),
-        creationTime: this.dv.getUint32(v + 16, true),
-        snapshottedTime: this.dv.getUint32(v + 20, true),
+        mappedBlocks: this.pointer(v),
+        transactionId: this.u64Big(v + 8),
+        creationTime: this.u32(v + 16),
+        snapshottedTime: this.u32(v + 20),
       });
     }, onDamage);
     return out;
@@ -205,12 +135,12 @@ export class MetadataBytes {
   /** The top-level mapping tree: device id → root of its bottom tree. */
   deviceRoots(root: number, onDamage: (d: TreeDamage) => void): Map<number, number> {
     const out = new Map<number, number>();
-    this.walkBtree(root, ROOT_VALUE_SIZE, (id, v) => out.set(id, this.u64(v)), onDamage);
+    this.walkBtree(root, ROOT_VALUE_SIZE, (id, v) => out.set(id, this.pointer(v)), onDamage);
     return out;
   }
 
-  mappings(root: number, onDamage: (d: TreeDamage) => void): Mapping[] {
-    const out: Mapping[] = [];
+  mappings(root: number, onDamage: (d: TreeDamage) => void): LeafMapping[] {
+    const out: LeafMapping[] = [];
     this.forEachMapping(root, (vblock, dataBlock, time) => out.push({ vblock, dataBlock, time }), onDamage);
     return out;
   }
@@ -234,12 +164,12 @@ export class MetadataBytes {
     let reason: string | null = null;
     this.walkBtree(sm.bitmapRoot, INDEX_ENTRY_SIZE, (i, v) => {
       if (reason !== null) return;
-      const block = this.u64(v);
+      const block = this.pointer(v);
       reason = this.blockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap');
       if (reason !== null) return;
       const first = i * ENTRIES_PER_BITMAP;
       const n = Math.max(0, Math.min(ENTRIES_PER_BITMAP, nr - first));
-      for (let e = 0; e < n; e++) counts[first + e] = getBitmapEntry(this.bytes, block * BLOCK_SIZE + BITMAP_HEADER, e);
+      this.bitmapEntries(block, n, counts, first);
     }, (d) => {
       reason ??= d.reason;
     });
@@ -252,16 +182,15 @@ export class MetadataBytes {
   metadataCounts(sm: SpaceMapRoot): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
     const index = this.blockProblem(sm.bitmapRoot, INDEX_CSUM_XOR, 'metadata index block');
     if (index !== null) return { ok: false, reason: index };
-    const nr = Math.min(sm.nrBlocks, 255 * ENTRIES_PER_BITMAP);
+    const nr = Math.min(sm.nrBlocks, METADATA_INDEX_ENTRIES * ENTRIES_PER_BITMAP);
     const counts = new Uint32Array(nr);
     const at = sm.bitmapRoot * BLOCK_SIZE;
     for (let i = 0; i * ENTRIES_PER_BITMAP < nr; i++) {
-      const block = this.u64(at + 16 + i * INDEX_ENTRY_SIZE);
+      const block = this.pointer(at + 16 + i * INDEX_ENTRY_SIZE);
       const problem = this.blockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap');
       if (problem !== null) return { ok: false, reason: problem };
       const first = i * ENTRIES_PER_BITMAP;
-      const n = Math.min(ENTRIES_PER_BITMAP, nr - first);
-      for (let e = 0; e < n; e++) counts[first + e] = getBitmapEntry(this.bytes, block * BLOCK_SIZE + BITMAP_HEADER, e);
+      this.bitmapEntries(block, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, first);
     }
     const overflow = this.overflow(sm.refCountRoot, counts);
     return overflow === null ? { ok: true, counts } : { ok: false, reason: overflow };
@@ -270,19 +199,23 @@ export class MetadataBytes {
   private overflow(root: number, counts: Uint32Array): string | null {
     let reason: string | null = null;
     this.walkBtree(root, REFCOUNT_VALUE_SIZE, (b, v) => {
-      if (b < counts.length && counts[b] === 3) counts[b] = this.dv.getUint32(v, true);
+      if (b < counts.length && counts[b] === 3) counts[b] = this.u32(v);
     }, (d) => {
       reason ??= d.reason;
     });
     return reason;
   }
+}
 
-  /** Blocks of the btree at `root` (for counting metadata references). */
-  treeBlocks(root: number, valueSize: number): number[] {
-    const blocks: number[] = [];
-    this.walkBtree(root, valueSize, () => undefined, () => undefined, (b) => blocks.push(b));
-    return blocks;
-  }
+/**
+ * The walker's damage as thin_check 0.9.0 words it: a block past the end or with a bad checksum
+ * first, then a loop (too deep, or a node met twice in one tree), then what the node says.
+ */
+function thinCheckReason(d: NodeDamage): string {
+  const block = d.place.block;
+  const early = d.problem !== null && (d.problem.code === 'out-of-bounds' || d.problem.code === 'checksum');
+  if (!early && d.loop !== null) return `btree loop at block ${block}`;
+  return thinCheckWords(block, d.problem!);
 }
 
 /** A node problem as thin_check 0.9.0 words it (the out-of-bounds line really ends in a newline). */
@@ -353,7 +286,7 @@ export class RunMerger {
   }
 }
 
-export function mappingRuns(mappings: readonly Mapping[], sameTime: boolean): MappingRun[] {
+export function mappingRuns(mappings: readonly LeafMapping[], sameTime: boolean): MappingRun[] {
   const runs: MappingRun[] = [];
   const merger = new RunMerger(sameTime, (r) => runs.push(r));
   for (const m of mappings) merger.add(m.vblock, m.dataBlock, m.time);

@@ -14,23 +14,11 @@
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
-import { toolOptions } from './getopt.js';
+import { walkBtree } from '../format/metadata-walker.js';
+import { defineTool } from './define-tool.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
-import { THIN_CHECK_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'quiet', arg: 'none', key: 'q' },
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'metadata-snap', arg: 'none', key: 'm' },
-  { name: 'auto-repair', arg: 'none', key: 'auto-repair' },
-  { name: 'override-mapping-root', arg: 'required', key: 'override-mapping-root' },
-  { name: 'clear-needs-check-flag', arg: 'none', key: 'clear-needs-check-flag' },
-  { name: 'ignore-non-fatal-errors', arg: 'none', key: 'ignore-non-fatal-errors' },
-  { name: 'skip-mappings', arg: 'none', key: 'skip-mappings' },
-  { name: 'super-block-only', arg: 'none', key: 'super-block-only' },
-] as const;
+import { THIN_CHECK_USAGE } from './usage.js';
 
 interface CheckFlags {
   quiet: boolean;
@@ -41,42 +29,49 @@ interface CheckFlags {
   superBlockOnly: boolean;
 }
 
-export function thinCheck(env: ToolEnv, args: readonly string[]): number {
+/** The flags each option sets; --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing. */
+const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
+  q: 'quiet',
+  m: 'metadataSnap',
+  'clear-needs-check-flag': 'clearNeedsCheck',
+  'ignore-non-fatal-errors': 'ignoreNonFatal',
+  'skip-mappings': 'skipMappings',
+  'super-block-only': 'superBlockOnly',
+};
+
+export const thinCheck = defineTool({
+  name: 'thin_check',
+  usage: THIN_CHECK_USAGE,
+  options: [
+    { long: 'quiet', short: 'q' },
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+    { long: 'metadata-snap', short: 'm' },
+    { long: 'auto-repair' },
+    { long: 'override-mapping-root', arg: 'required' },
+    { long: 'clear-needs-check-flag' },
+    { long: 'ignore-non-fatal-errors' },
+    { long: 'skip-mappings' },
+    { long: 'super-block-only' },
+  ],
+  start: (env, usageError) => {
+    const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
+    return {
+      option: (key) => {
+        const flag = FLAG_OF[key];
+        if (flag !== undefined) flags[flag] = true;
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        return path === undefined ? usageError('No input file provided.') : checkPath(env, path, flags);
+      },
+    };
+  },
+});
+
+function checkPath(env: ToolEnv, path: string, flags: CheckFlags): number {
   const { io } = env;
-  const parsed = toolOptions('thin_check', args, 'qhVm', LONGS, THIN_CHECK_USAGE, io);
-  if (parsed === null) return 1;
-  const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_CHECK_USAGE)) return 0;
-    switch (o.key) {
-      case 'q':
-        flags.quiet = true;
-        break;
-      case 'm':
-        flags.metadataSnap = true;
-        break;
-      case 'clear-needs-check-flag':
-        flags.clearNeedsCheck = true;
-        break;
-      case 'ignore-non-fatal-errors':
-        flags.ignoreNonFatal = true;
-        break;
-      case 'skip-mappings':
-        flags.skipMappings = true;
-        break;
-      case 'super-block-only':
-        flags.superBlockOnly = true;
-        break;
-      default:
-        // --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing.
-        break;
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) {
-    io.err(`No input file provided.\n${THIN_CHECK_USAGE}`);
-    return 1;
-  }
   const input = readInputBytes(env.ctx, path, !flags.metadataSnap);
   if (!input.ok) {
     io.err(`${openFailure(input)}\n`);
@@ -212,33 +207,26 @@ function expectedMetadataCounts(md: MetadataBytes, sb: RawSuperblock): Map<numbe
     seen.add(b);
     return true;
   };
+  // A node reached again from another tree (a shared subtree) counts once more but is not
+  // descended again. Damaged nodes (only possible in a held snapshot's trees, which 0.9.0 does not
+  // walk before this point) count as referenced but have no children to count.
   const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
-    if (!inc(root)) return;
-    const at = root * BLOCK_SIZE;
-    const dv = md.dv;
-    const leaf = dv.getUint32(at + 4, true) === 2;
-    const nr = dv.getUint32(at + 16, true);
-    const max = dv.getUint32(at + 20, true);
-    const valueBase = at + 32 + max * 8;
-    for (let i = 0; i < nr; i++) {
-      if (leaf) leafValue?.(valueBase + i * valueSize);
-      else tree(md.u64(valueBase + i * 8), valueSize, leafValue);
-    }
+    walkBtree(md, root, valueSize, { screen: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
   };
   const superblock = (s: RawSuperblock): void => {
     inc(s.block);
     tree(s.deviceDetailsRoot, DETAILS_VALUE_SIZE);
-    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.u64(v), MAPPING_VALUE_SIZE));
+    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.pointer(v), MAPPING_VALUE_SIZE));
   };
   superblock(sb);
   if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null) superblock(md.superblock(sb.heldRoot));
   // The metadata space map: its index block, bitmaps and overflow tree.
   inc(sb.metadataSm.bitmapRoot);
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
-  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.u64(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
   tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
   // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
-  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.u64(v)));
+  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));
   tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
   return counts;
 }

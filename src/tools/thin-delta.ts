@@ -5,21 +5,10 @@
  * short form merges adjacent ranges of one kind, the --verbose form groups them in elements.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { mappingRuns } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
-import { THIN_DELTA_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'thin1', arg: 'required', key: '1' },
-  { name: 'snap1', arg: 'required', key: '1' },
-  { name: 'thin2', arg: 'required', key: '2' },
-  { name: 'snap2', arg: 'required', key: '2' },
-  { name: 'metadata-snap', arg: 'optional', key: 'm' },
-  { name: 'verbose', arg: 'none', key: 'verbose' },
-] as const;
+import { THIN_DELTA_USAGE } from './usage.js';
 
 type Kind = 'left_only' | 'right_only' | 'different' | 'same';
 interface Run {
@@ -109,41 +98,62 @@ export function diffRuns(left: readonly Run[], right: readonly Run[], e: DiffEmi
   e.complete();
 }
 
-export function thinDelta(env: ToolEnv, args: readonly string[]): number {
+interface DeltaOptions {
+  snap1: number | null;
+  snap2: number | null;
+  verbose: boolean;
+  metadataSnap: { block: number | null } | null;
+}
+
+export const thinDelta = defineTool({
+  name: 'thin_delta',
+  usage: THIN_DELTA_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+    { long: 'thin1', key: '1', arg: 'required' },
+    { long: 'snap1', key: '1', arg: 'required' },
+    { long: 'thin2', key: '2', arg: 'required' },
+    { long: 'snap2', key: '2', arg: 'required' },
+    { long: 'metadata-snap', short: 'm', arg: 'optional' },
+    { long: 'verbose' },
+  ],
+  start: (env, die) => {
+    const o: DeltaOptions = { snap1: null, snap2: null, verbose: false, metadataSnap: null };
+    return {
+      option: (key, arg) => {
+        switch (key) {
+          case '1':
+          case '2': {
+            if (!/^[0-9]+$/.test(arg!)) return die(`Couldn't parse thin id ${key}: '${arg}'`);
+            if (key === '1') o.snap1 = Number(arg);
+            else o.snap2 = Number(arg);
+            break;
+          }
+          case 'm':
+            if (arg !== undefined && !/^[0-9]+$/.test(arg)) return die(`Couldn't parse metadata snapshot block: '${arg}'`);
+            o.metadataSnap = { block: arg === undefined ? null : Number(arg) };
+            break;
+          case 'verbose':
+            o.verbose = true;
+            break;
+        }
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        if (path === undefined) return die('No input device provided.');
+        if (o.snap1 === null) return die('--snap1 not specified.');
+        if (o.snap2 === null) return die('--snap2 not specified.');
+        return deltaPath(env, { ...o, snap1: o.snap1, snap2: o.snap2 }, path, die);
+      },
+    };
+  },
+});
+
+function deltaPath(env: ToolEnv, options: DeltaOptions & { snap1: number; snap2: number }, path: string, die: (msg: string) => number): number {
   const { io } = env;
-  const die = (msg: string): number => {
-    io.err(`${msg}\n${THIN_DELTA_USAGE}`);
-    return 1;
-  };
-  const parsed = toolOptions('thin_delta', args, 'hVm::', LONGS, THIN_DELTA_USAGE, io);
-  if (parsed === null) return 1;
-  let snap1: number | null = null;
-  let snap2: number | null = null;
-  let verbose = false;
-  let metadataSnap: { block: number | null } | null = null;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_DELTA_USAGE)) return 0;
-    switch (o.key) {
-      case '1':
-      case '2': {
-        if (!/^[0-9]+$/.test(o.arg!)) return die(`Couldn't parse thin id ${o.key}: '${o.arg}'`);
-        if (o.key === '1') snap1 = Number(o.arg);
-        else snap2 = Number(o.arg);
-        break;
-      }
-      case 'm':
-        if (o.arg !== undefined && !/^[0-9]+$/.test(o.arg)) return die(`Couldn't parse metadata snapshot block: '${o.arg}'`);
-        metadataSnap = { block: o.arg === undefined ? null : Number(o.arg) };
-        break;
-      case 'verbose':
-        verbose = true;
-        break;
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) return die('No input device provided.');
-  if (snap1 === null) return die('--snap1 not specified.');
-  if (snap2 === null) return die('--snap2 not specified.');
+  const { snap1, snap2, verbose, metadataSnap } = options;
   const opened = openMetadata(env.ctx, path, metadataSnap === null);
   if (!opened.ok) return die(opened.message);
   const { md, sb: sb0 } = opened;

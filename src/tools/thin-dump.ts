@@ -10,21 +10,10 @@
  * subtrees are skipped silently.
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { RunMerger, type MappingRun, type MetadataBytes, type DetailsValue, type RawSuperblock, type TreeDamage } from './metadata-view.js';
 import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
-import { THIN_DUMP_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'format', arg: 'required', key: 'f' },
-  { name: 'repair', arg: 'none', key: 'r' },
-  { name: 'metadata-snap', arg: 'optional', key: 'm' },
-  { name: 'output', arg: 'required', key: 'o' },
-  { name: 'dev-id', arg: 'required', key: 'dev-id' },
-  { name: 'skip-mappings', arg: 'none', key: 'skip-mappings' },
-  { name: 'version', arg: 'none', key: 'V' },
-] as const;
+import { THIN_DUMP_USAGE } from './usage.js';
 
 const METADATA_DAMAGE = 'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
 
@@ -111,52 +100,70 @@ export function uuidText(bytes: Uint8Array, block: number): string {
   return s;
 }
 
-export function thinDump(env: ToolEnv, args: readonly string[]): number {
-  const { io } = env;
-  const parsed = toolOptions('thin_dump', args, 'hm::o:f:rV', LONGS, THIN_DUMP_USAGE, io);
-  if (parsed === null) return 1;
-  let format = 'xml';
-  let repair = false;
-  let snap: { block: number | null } | null = null;
-  let output: string | null = null;
-  let devId: number | null = null;
-  let skipMappings = false;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_DUMP_USAGE)) return 0;
-    switch (o.key) {
-      case 'f':
-        // Checked after the options, as 0.9.0 does: `-f bogus -h` prints the usage, and a later -f wins.
-        format = o.arg!;
-        break;
-      case 'r':
-        repair = true;
-        break;
-      case 'm':
-        snap = { block: o.arg === undefined ? null : Number(o.arg) };
-        break;
-      case 'o':
-        output = o.arg!;
-        break;
-      case 'dev-id': {
-        // 0.9.0 reads a leading decimal number (strtoull: `5x` is 5, `-1` wraps to no device).
-        const digits = /^\s*([-+]?)(\d+)/.exec(o.arg!);
-        if (digits === null) {
-          io.err(`couldn't parse <dev-id>\n${THIN_DUMP_USAGE}`);
-          return 1;
+interface DumpOptions {
+  format: string;
+  repair: boolean;
+  snap: { block: number | null } | null;
+  output: string | null;
+  devId: number | null;
+  skipMappings: boolean;
+}
+
+export const thinDump = defineTool({
+  name: 'thin_dump',
+  usage: THIN_DUMP_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'format', short: 'f', arg: 'required' },
+    { long: 'repair', short: 'r' },
+    { long: 'metadata-snap', short: 'm', arg: 'optional' },
+    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'dev-id', arg: 'required' },
+    { long: 'skip-mappings' },
+    { long: 'version', short: 'V' },
+  ],
+  start: (env, usageError) => {
+    const o: DumpOptions = { format: 'xml', repair: false, snap: null, output: null, devId: null, skipMappings: false };
+    return {
+      option: (key, arg) => {
+        switch (key) {
+          case 'f':
+            // Checked after the options, as 0.9.0 does: `-f bogus -h` prints the usage, and a later -f wins.
+            o.format = arg!;
+            break;
+          case 'r':
+            o.repair = true;
+            break;
+          case 'm':
+            o.snap = { block: arg === undefined ? null : Number(arg) };
+            break;
+          case 'o':
+            o.output = arg!;
+            break;
+          case 'dev-id': {
+            // 0.9.0 reads a leading decimal number (strtoull: `5x` is 5, `-1` wraps to no device).
+            const digits = /^\s*([-+]?)(\d+)/.exec(arg!);
+            if (digits === null) return usageError("couldn't parse <dev-id>");
+            o.devId = digits[1] === '-' && Number(digits[2]) !== 0 ? -1 : Number(digits[2]);
+            break;
+          }
+          case 'skip-mappings':
+            o.skipMappings = true;
+            break;
         }
-        devId = digits[1] === '-' && Number(digits[2]) !== 0 ? -1 : Number(digits[2]);
-        break;
-      }
-      case 'skip-mappings':
-        skipMappings = true;
-        break;
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) {
-    io.err(`No input file provided.\n${THIN_DUMP_USAGE}`);
-    return 1;
-  }
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        return path === undefined ? usageError('No input file provided.') : dumpPath(env, o, path);
+      },
+    };
+  },
+});
+
+function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
+  const { io } = env;
+  const { format, repair, snap, output, devId, skipMappings } = options;
   if (format !== 'xml' && format !== 'human_readable') {
     io.err(`unknown format '${format}'\n`);
     return 1;

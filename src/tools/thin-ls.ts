@@ -5,18 +5,10 @@
  * trees, not from the data space map), and sizes use 0.9.0's `format_disk_unit` rounding.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import type { DetailsValue, MetadataBytes } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
-import { THIN_LS_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'metadata-snap', arg: 'none', key: 'm' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'format', arg: 'required', key: 'o' },
-  { name: 'no-headers', arg: 'none', key: 'no-headers' },
-] as const;
+import { THIN_LS_USAGE } from './usage.js';
 
 export const THIN_LS_FIELDS = [
   'DEV', 'MAPPED_BLOCKS', 'EXCLUSIVE_BLOCKS', 'SHARED_BLOCKS', 'MAPPED_SECTORS', 'EXCLUSIVE_SECTORS', 'SHARED_SECTORS',
@@ -46,39 +38,57 @@ export function formatDiskUnit(sectors: bigint): string {
 
 const needsExclusive = (f: Field): boolean => /EXCLUSIVE|SHARED/.test(f);
 
-export function thinLs(env: ToolEnv, args: readonly string[]): number {
-  const { io } = env;
-  const parsed = toolOptions('thin_ls', args, 'hmo:V', LONGS, THIN_LS_USAGE, io);
-  if (parsed === null) return 1;
-  let fields = DEFAULT_FIELDS;
-  let headers = true;
-  let snap = false;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_LS_USAGE)) return 0;
-    switch (o.key) {
-      case 'm':
-        snap = true;
-        break;
-      case 'no-headers':
-        headers = false;
-        break;
-      case 'o': {
-        const names = o.arg!.split(',').filter((s, i, all) => !(s === '' && i === all.length - 1));
-        const unknown = names.find((n) => !(THIN_LS_FIELDS as readonly string[]).includes(n));
-        if (unknown !== undefined) {
-          io.err('unknown field\n');
-          return 1;
+interface LsOptions {
+  fields: Field[];
+  headers: boolean;
+  snap: boolean;
+}
+
+export const thinLs = defineTool({
+  name: 'thin_ls',
+  usage: THIN_LS_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'metadata-snap', short: 'm' },
+    { long: 'version', short: 'V' },
+    { long: 'format', short: 'o', arg: 'required' },
+    { long: 'no-headers' },
+  ],
+  start: (env, usageError) => {
+    const o: LsOptions = { fields: DEFAULT_FIELDS, headers: true, snap: false };
+    return {
+      option: (key, arg) => {
+        switch (key) {
+          case 'm':
+            o.snap = true;
+            break;
+          case 'no-headers':
+            o.headers = false;
+            break;
+          case 'o': {
+            const names = arg!.split(',').filter((s, i, all) => !(s === '' && i === all.length - 1));
+            const unknown = names.find((n) => !(THIN_LS_FIELDS as readonly string[]).includes(n));
+            if (unknown !== undefined) {
+              env.io.err('unknown field\n');
+              return 1;
+            }
+            o.fields = names as Field[];
+            break;
+          }
         }
-        fields = names as Field[];
-        break;
-      }
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) {
-    io.err(`No input file provided.\n${THIN_LS_USAGE}`);
-    return 1;
-  }
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        return path === undefined ? usageError('No input file provided.') : listPath(env, o, path);
+      },
+    };
+  },
+});
+
+function listPath(env: ToolEnv, options: LsOptions, path: string): number {
+  const { io } = env;
+  const { fields, headers, snap } = options;
   const opened = openMetadata(env.ctx, path, !snap);
   if (!opened.ok) {
     io.err(`${opened.message}\n`);

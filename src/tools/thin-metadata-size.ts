@@ -4,9 +4,8 @@
  * `(1 + 2·pool/block/252 + thins) · 4096` bytes in the output unit, and it is printed with C's
  * `%llu`, `%0.2f` or `%0.2e` (round half to even on exact ties, unlike JavaScript's toFixed).
  */
-import { getoptLong } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import type { ToolEnv } from './tool-io.js';
-import { printedHelpOrVersion } from './usage.js';
 
 const PROG = 'thin_metadata_size';
 const UNIT_CHARS = 'bskKmMgGtTpPeEzZyY';
@@ -40,16 +39,6 @@ Usage: ${PROG} [options]
 \t-V  --version                                   Print thin provisioning tools version.
 `;
 
-const LONGS = [
-  { name: 'block-size', arg: 'required', key: 'b' },
-  { name: 'pool-size', arg: 'required', key: 's' },
-  { name: 'max-thins', arg: 'required', key: 'm' },
-  { name: 'unit', arg: 'required', key: 'u' },
-  { name: 'numeric-only', arg: 'optional', key: 'n' },
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-] as const;
-
 class Abort extends Error {}
 
 /** unit_index(): one character, or a prefix of a unit's long name. */
@@ -81,7 +70,7 @@ export function cExp2(x: number): string {
 export function thinMetadataSize(env: ToolEnv, args: readonly string[]): number {
   const { io } = env;
   try {
-    return run(io, args);
+    return sizeTool(env, args);
   } catch (e) {
     if (e instanceof Abort) {
       io.err(`${PROG} - ${e.message}\n`);
@@ -91,60 +80,79 @@ export function thinMetadataSize(env: ToolEnv, args: readonly string[]): number 
   }
 }
 
-function run(io: ToolEnv['io'], args: readonly string[]): number {
-  const parsed = getoptLong(PROG, args, 'b:s:m:u:n::hV', LONGS);
-  // getopt's own complaint comes first, for the option that stopped it; the C code then exits 1.
-  const options = parsed.ok ? parsed.options : [];
-  let unitIdx = SECTORS_INDEX;
-  let numeric: 'none' | 'number' | 'short' | 'long' = 'none';
-  const n: Record<'b' | 's' | 'm', bigint> = { b: 0n, s: 0n, m: 0n };
-  const text: Record<'b' | 's' | 'm', string> = { b: '', s: '', m: '' };
-  for (const o of options) {
-    if (printedHelpOrVersion(o.key, io, HELP)) return 0;
-    switch (o.key) {
-      case 'b':
-      case 's':
-      case 'm': {
-        if (n[o.key] !== 0n) throw new Abort('option already given!');
-        const arg = o.arg!;
-        const digits = /^[0-9]*/.exec(arg)![0];
-        const unit = arg.slice(digits.length);
-        let idx = -1;
-        if (unit !== '') {
-          idx = unitIndex(unit);
-          if (idx < 0) throw new Abort('Invalid unit specifier!');
+/** Holds the options as they arrive; `Abort` ends the tool with 0.9.0's message. */
+interface SizeOptions {
+  unitIdx: number;
+  numeric: 'none' | 'number' | 'short' | 'long';
+  n: Record<'b' | 's' | 'm', bigint>;
+  text: Record<'b' | 's' | 'm', string>;
+}
+
+const sizeTool = defineTool({
+  name: PROG,
+  usage: HELP,
+  // getopt's own complaint about a bad option is all it prints; the C code then exits 1.
+  usageAfterBadOption: false,
+  options: [
+    { long: 'block-size', short: 'b', arg: 'required' },
+    { long: 'pool-size', short: 's', arg: 'required' },
+    { long: 'max-thins', short: 'm', arg: 'required' },
+    { long: 'unit', short: 'u', arg: 'required' },
+    { long: 'numeric-only', short: 'n', arg: 'optional' },
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+  ],
+  start: (env) => {
+    const o: SizeOptions = { unitIdx: SECTORS_INDEX, numeric: 'none', n: { b: 0n, s: 0n, m: 0n }, text: { b: '', s: '', m: '' } };
+    return {
+      option: (key, arg) => {
+        const { n, text } = o;
+        switch (key) {
+          case 'b':
+          case 's':
+          case 'm': {
+            if (n[key] !== 0n) throw new Abort('option already given!');
+            const digits = /^[0-9]*/.exec(arg!)![0];
+            const unit = arg!.slice(digits.length);
+            let idx = -1;
+            if (unit !== '') {
+              idx = unitIndex(unit);
+              if (idx < 0) throw new Abort('Invalid unit specifier!');
+            }
+            let value = digits === '' ? 0n : BigInt(digits);
+            if (value > LLONG_MAX) value = LLONG_MAX;
+            const r = (value * FACTORS[idx < 0 ? SECTORS_INDEX : idx]!) & U64;
+            n[key] = idx < 0 || key !== 'm' ? r / 512n : r;
+            // The C code cut the unit off the argument in place, then appends the unit's long name.
+            text[key] = idx < 0 && key === 'm' ? digits : digits + UNIT_STRINGS[idx < 0 ? o.unitIdx : idx]!;
+            break;
+          }
+          case 'u': {
+            const idx = unitIndex(arg!);
+            if (idx < 0) throw new Abort('output unit specifier invalid!');
+            o.unitIdx = idx;
+            break;
+          }
+          case 'n': {
+            if (o.numeric !== 'none') throw new Abort('-n already given!');
+            o.numeric = 'number';
+            if (arg !== undefined) {
+              const isLong = 'long'.startsWith(arg);
+              if (arg === '' || (!'short'.startsWith(arg) && !isLong)) throw new Abort('-n invalid option argument');
+              o.numeric = isLong ? 'long' : 'short';
+            }
+            break;
+          }
         }
-        let value = digits === '' ? 0n : BigInt(digits);
-        if (value > LLONG_MAX) value = LLONG_MAX;
-        const r = (value * FACTORS[idx < 0 ? SECTORS_INDEX : idx]!) & U64;
-        n[o.key] = idx < 0 || o.key !== 'm' ? r / 512n : r;
-        // The C code cut the unit off the argument in place, then appends the unit's long name.
-        text[o.key] = idx < 0 && o.key === 'm' ? digits : digits + UNIT_STRINGS[idx < 0 ? unitIdx : idx]!;
-        break;
-      }
-      case 'u': {
-        const idx = unitIndex(o.arg!);
-        if (idx < 0) throw new Abort('output unit specifier invalid!');
-        unitIdx = idx;
-        break;
-      }
-      case 'n': {
-        if (numeric !== 'none') throw new Abort('-n already given!');
-        numeric = 'number';
-        const arg = o.arg;
-        if (arg !== undefined) {
-          const isLong = 'long'.startsWith(arg);
-          if (arg === '' || (!'short'.startsWith(arg) && !isLong)) throw new Abort('-n invalid option argument');
-          numeric = isLong ? 'long' : 'short';
-        }
-        break;
-      }
-    }
-  }
-  if (!parsed.ok) {
-    io.err(parsed.message);
-    return 1;
-  }
+        return undefined;
+      },
+      run: () => estimate(env.io, o),
+    };
+  },
+});
+
+function estimate(io: ToolEnv['io'], o: SizeOptions): number {
+  const { n, text, unitIdx, numeric } = o;
   if (n.b === 0n) throw new Abort('block size required!');
   if (n.s === 0n) throw new Abort('pool size required!');
   if (n.m === 0n) throw new Abort('max thins required!');

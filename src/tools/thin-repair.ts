@@ -6,41 +6,44 @@
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { checkOutput, writeImage, type BuiltDevice } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_REPAIR_USAGE, printedHelpOrVersion } from './usage.js';
+import { THIN_REPAIR_USAGE } from './usage.js';
 
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'input', arg: 'required', key: 'i' },
-  { name: 'output', arg: 'required', key: 'o' },
-  { name: 'transaction-id', arg: 'required', key: 'transaction-id' },
-  { name: 'data-block-size', arg: 'required', key: 'data-block-size' },
-  { name: 'nr-data-blocks', arg: 'required', key: 'nr-data-blocks' },
-  { name: 'version', arg: 'none', key: 'V' },
-] as const;
+export const thinRepair = defineTool({
+  name: 'thin_repair',
+  usage: THIN_REPAIR_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'input', short: 'i', arg: 'required' },
+    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'transaction-id', arg: 'required' },
+    { long: 'data-block-size', arg: 'required' },
+    { long: 'nr-data-blocks', arg: 'required' },
+    { long: 'version', short: 'V' },
+  ],
+  start: (env, usageError) => {
+    let input: string | null = null;
+    let output: string | null = null;
+    return {
+      option: (key, arg) => {
+        if (key === 'i') input = arg!;
+        if (key === 'o') output = arg!;
+        return undefined;
+      },
+      run: () => {
+        if (input === null) return usageError('no input file provided');
+        if (output === null) return usageError('No output file provided.');
+        return repair(env, input, output);
+      },
+    };
+  },
+});
 
-export function thinRepair(env: ToolEnv, args: readonly string[]): number {
+function repair(env: ToolEnv, input: string, output: string): number {
   const { io } = env;
-  const parsed = toolOptions('thin_repair', args, 'hi:o:V', LONGS, THIN_REPAIR_USAGE, io);
-  if (parsed === null) return 1;
-  let input: string | null = null;
-  let output: string | null = null;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_REPAIR_USAGE)) return 0;
-    if (o.key === 'i') input = o.arg!;
-    if (o.key === 'o') output = o.arg!;
-  }
-  if (input === null) {
-    io.err(`no input file provided\n${THIN_REPAIR_USAGE}`);
-    return 1;
-  }
-  if (output === null) {
-    io.err(`No output file provided.\n${THIN_REPAIR_USAGE}`);
-    return 1;
-  }
   const bytes = readInputBytes(env.ctx, input);
   if (!bytes.ok) {
     io.err(`${openFailure(bytes, 'file')}\n`);

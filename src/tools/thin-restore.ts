@@ -5,22 +5,11 @@
  * leaves unusable metadata behind, as the real one does), and expat's parse errors and the
  * restorer's own errors are worded as 0.9.0 words them.
  */
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { checkOutput, wipeSuperblock, writeImage, type BuiltDevice, type BuiltSuperblock } from './metadata-output.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
-import { THIN_RESTORE_USAGE, printedHelpOrVersion } from './usage.js';
+import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
-
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'input', arg: 'required', key: 'i' },
-  { name: 'output', arg: 'required', key: 'o' },
-  { name: 'transaction-id', arg: 'required', key: 'transaction-id' },
-  { name: 'data-block-size', arg: 'required', key: 'data-block-size' },
-  { name: 'nr-data-blocks', arg: 'required', key: 'nr-data-blocks' },
-  { name: 'quiet', arg: 'none', key: 'q' },
-  { name: 'version', arg: 'none', key: 'V' },
-] as const;
 
 /** An error of the restorer itself (not of the XML syntax), printed as it is. */
 class RestoreError extends Error {}
@@ -103,25 +92,40 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
   return { sb, devices };
 }
 
-export function thinRestore(env: ToolEnv, args: readonly string[]): number {
+export const thinRestore = defineTool({
+  name: 'thin_restore',
+  usage: THIN_RESTORE_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'input', short: 'i', arg: 'required' },
+    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'transaction-id', arg: 'required' },
+    { long: 'data-block-size', arg: 'required' },
+    { long: 'nr-data-blocks', arg: 'required' },
+    { long: 'quiet', short: 'q' },
+    { long: 'version', short: 'V' },
+  ],
+  start: (env, usageError) => {
+    let input: string | null = null;
+    let output: string | null = null;
+    return {
+      option: (key, arg) => {
+        if (key === 'i') input = arg!;
+        if (key === 'o') output = arg!;
+        return undefined;
+      },
+      run: () => {
+        // 0.9.0 leaves an empty line between these two and the usage.
+        if (input === null) return usageError('No input file provided.\n');
+        if (output === null) return usageError('No output file provided.\n');
+        return restore(env, input, output);
+      },
+    };
+  },
+});
+
+function restore(env: ToolEnv, input: string, output: string): number {
   const { io } = env;
-  const parsed = toolOptions('thin_restore', args, 'hi:o:qV', LONGS, THIN_RESTORE_USAGE, io);
-  if (parsed === null) return 1;
-  let input: string | null = null;
-  let output: string | null = null;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_RESTORE_USAGE)) return 0;
-    if (o.key === 'i') input = o.arg!;
-    if (o.key === 'o') output = o.arg!;
-  }
-  if (input === null) {
-    io.err(`No input file provided.\n\n${THIN_RESTORE_USAGE}`);
-    return 1;
-  }
-  if (output === null) {
-    io.err(`No output file provided.\n\n${THIN_RESTORE_USAGE}`);
-    return 1;
-  }
   const size = checkOutput(env, output);
   if (size === null) return 1;
   // The XML is read through an ordinary stream, not opened exclusively.

@@ -4,15 +4,9 @@
  * runs are then printed in data block order. 0.9.0 prints its errors without a final newline.
  */
 import { cppSort } from './cpp-sort.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
-import { THIN_RMAP_USAGE, printedHelpOrVersion } from './usage.js';
-
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'region', arg: 'required', key: 'region' },
-] as const;
+import { THIN_RMAP_USAGE } from './usage.js';
 
 interface Region {
   readonly begin: number;
@@ -32,31 +26,39 @@ export function parseRegion(text: string): Region | string {
   return { begin, end };
 }
 
-export function thinRmap(env: ToolEnv, args: readonly string[]): number {
+export const thinRmap = defineTool({
+  name: 'thin_rmap',
+  usage: THIN_RMAP_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+    { long: 'region', arg: 'required' },
+  ],
+  start: (env, usageError) => {
+    const regions: Region[] = [];
+    return {
+      option: (key, arg) => {
+        if (key !== 'region') return undefined;
+        const r = parseRegion(arg!);
+        if (typeof r === 'string') {
+          env.io.err(r);
+          return 1;
+        }
+        regions.push(r);
+        return undefined;
+      },
+      run: (operands) => {
+        const path = operands[0];
+        if (path === undefined) return usageError('No input file provided.');
+        if (regions.length === 0) return usageError('No regions provided.');
+        return rmapPath(env, regions, path);
+      },
+    };
+  },
+});
+
+function rmapPath(env: ToolEnv, regions: readonly Region[], path: string): number {
   const { io } = env;
-  const parsed = toolOptions('thin_rmap', args, 'hV', LONGS, THIN_RMAP_USAGE, io);
-  if (parsed === null) return 1;
-  const regions: Region[] = [];
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_RMAP_USAGE)) return 0;
-    if (o.key === 'region') {
-      const r = parseRegion(o.arg!);
-      if (typeof r === 'string') {
-        io.err(r);
-        return 1;
-      }
-      regions.push(r);
-    }
-  }
-  const path = parsed.operands[0];
-  if (path === undefined) {
-    io.err(`No input file provided.\n${THIN_RMAP_USAGE}`);
-    return 1;
-  }
-  if (regions.length === 0) {
-    io.err(`No regions provided.\n${THIN_RMAP_USAGE}`);
-    return 1;
-  }
   const opened = openMetadata(env.ctx, path);
   if (!opened.ok) {
     // 0.9.0's thin_rmap ends these lines without a newline.

@@ -5,34 +5,43 @@
  * failed" on a device that refuses discards (the lab's ram disks).
  */
 import { lookupPath } from '../lab/vfs.js';
-import { toolOptions } from './getopt.js';
+import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
-import { THIN_TRIM_USAGE, printedHelpOrVersion } from './usage.js';
+import { THIN_TRIM_USAGE } from './usage.js';
 
-const LONGS = [
-  { name: 'help', arg: 'none', key: 'h' },
-  { name: 'version', arg: 'none', key: 'V' },
-  { name: 'metadata-dev', arg: 'required', key: 'metadata-dev' },
-  { name: 'data-dev', arg: 'required', key: 'data-dev' },
-  { name: 'pool-inactive', arg: 'none', key: 'pool-inactive' },
-] as const;
+export const thinTrim = defineTool({
+  name: 'thin_trim',
+  usage: THIN_TRIM_USAGE,
+  options: [
+    { long: 'help', short: 'h' },
+    { long: 'version', short: 'V' },
+    { long: 'metadata-dev', arg: 'required' },
+    { long: 'data-dev', arg: 'required' },
+    { long: 'pool-inactive' },
+  ],
+  start: (env) => {
+    let metadataDev: string | null = null;
+    let dataDev: string | null = null;
+    return {
+      option: (key, arg) => {
+        if (key === 'metadata-dev') metadataDev = arg!;
+        if (key === 'pool-inactive') env.io.err('--pool-inactive no longer required since we ensure the metadata device is opened exclusively.\n');
+        if (key === 'data-dev') dataDev = arg!;
+        return undefined;
+      },
+      run: () => {
+        if (metadataDev === null || dataDev === null) {
+          env.io.err(THIN_TRIM_USAGE);
+          return 1;
+        }
+        return trim(env, metadataDev, dataDev);
+      },
+    };
+  },
+});
 
-export function thinTrim(env: ToolEnv, args: readonly string[]): number {
+function trim(env: ToolEnv, metadataDev: string, dataDev: string): number {
   const { io, ctx } = env;
-  const parsed = toolOptions('thin_trim', args, 'hV', LONGS, THIN_TRIM_USAGE, io);
-  if (parsed === null) return 1;
-  let metadataDev: string | null = null;
-  let dataDev: string | null = null;
-  for (const o of parsed.options) {
-    if (printedHelpOrVersion(o.key, io, THIN_TRIM_USAGE)) return 0;
-    if (o.key === 'metadata-dev') metadataDev = o.arg!;
-    if (o.key === 'pool-inactive') io.err('--pool-inactive no longer required since we ensure the metadata device is opened exclusively.\n');
-    if (o.key === 'data-dev') dataDev = o.arg!;
-  }
-  if (metadataDev === null || dataDev === null) {
-    io.err(THIN_TRIM_USAGE);
-    return 1;
-  }
   // 0.9.0 announces itself on stderr before anything can fail; errors follow on their own line.
   io.err('in trim\n');
   const fail = (message: string): number => {

@@ -38,9 +38,9 @@ export function withHeldRoot(bytes: Uint8Array, held: number): Uint8Array {
 /** The children of an internal btree node, in key order. */
 function childrenOf(md: MetadataBytes, node: number): number[] {
   const at = node * BLOCK_SIZE;
-  const nr = md.dv.getUint32(at + 16, true);
-  const max = md.dv.getUint32(at + 20, true);
-  return Array.from({ length: nr }, (_, i) => md.u64(at + 32 + max * 8 + i * 8));
+  const nr = md.u32(at + 16);
+  const max = md.u32(at + 20);
+  return Array.from({ length: nr }, (_, i) => md.pointer(at + 32 + max * 8 + i * 8));
 }
 
 /**

@@ -106,14 +106,3 @@ Options:
   {-h|--help}
   {-V|--version}
 `;
-
-/**
- * The tools' `-h` and `-V`: the usage or the version on stdout, and the tool ends with status 0.
- * Called for each option in getopt order, so whatever came before it has already been acted on.
- */
-export function printedHelpOrVersion(key: string, io: { out(text: string): void }, usage: string): boolean {
-  if (key === 'h') io.out(usage);
-  else if (key === 'V') io.out(`${TOOLS_VERSION}\n`);
-  else return false;
-  return true;
-}
