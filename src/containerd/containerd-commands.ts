@@ -5,14 +5,14 @@
  * devmapper`, and the lab directives `containerd-devices` (the device records, as the bbolt
  * database holds them) and `containerd-fault`.
  */
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { CommandFailed } from '../lab/command-errors.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { latin1Text } from '../shared/bytes.js';
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { OPERATIONS, stateString, type Operation } from './device-states.js';
+import { OPERATIONS, stateString, type Operation } from '../lifecycle/containerd-device-states.js';
 import {
   commitDevice,
   createSnapshotDevice,

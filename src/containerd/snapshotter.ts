@@ -9,7 +9,7 @@ import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
 import { createDevice, writeFill } from '../lab/dm-ops.js';
 import { PowerLoss } from '../lab/command-errors.js';
-import { reconcile, stateAfter, tryingState, type DeviceState, type Operation } from './device-states.js';
+import { reconcile, stateAfter, tryingState, type DeviceState, type Operation } from '../lifecycle/containerd-device-states.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
 const MAX_DEVICE_ID = 0xffffff;

@@ -8,7 +8,7 @@ import { strerror } from '../model/errno.js';
 import { createDevice } from '../lab/dm-ops.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { latin1Text } from '../shared/bytes.js';
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { runLvmCommand, type LvmCommandName, type LvmContext } from '../lvm/lvm-commands.js';
 import { findPv } from '../lvm/lvm-state.js';
 import {

@@ -5,7 +5,7 @@
  * enabled), plus the lab directive `docker-fault`. Errors are Docker's own: the daemon's in
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { CommandFailed } from '../lab/command-errors.js';
 import { latin1Text } from '../shared/bytes.js';
 import { catalogue, normalizeRef, type CatalogueImage } from './catalogue.js';

@@ -11,7 +11,8 @@
  * Real commands have real equivalents (a `flakey` or `error` table); `fault` exists for what no
  * real command does in one step, and says so in its name.
  */
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import type { FaultKind } from './fault-kind.js';
 import { FILL_FAULT } from './fill-pool.js';
 import { IO_FAULT } from './io-errors.js';

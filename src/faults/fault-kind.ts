@@ -2,7 +2,8 @@
  * What a kind of the `fault` directive is (src/faults/fault-command.ts dispatches on them), kept
  * apart from the dispatcher so that the kinds' modules and the dispatcher import it, not each other.
  */
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 
 /** One kind of fault: its arguments after the kind's name, and the exit status it ends with. */
 export type FaultHandler = (ctx: ShellContext, args: readonly string[], io: CommandIo) => number;

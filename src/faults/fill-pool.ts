@@ -10,7 +10,8 @@
  *                                     BLOCKS free data blocks, or all of them
  */
 import { Errno, strerror } from '../model/errno.js';
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'POOL BLOCKS|all [ID]';

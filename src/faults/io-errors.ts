@@ -11,7 +11,8 @@
  */
 import type { BlockDev } from '../model/machine.js';
 import type { IoDirection } from '../model/io-faults.js';
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'DEV START+LEN read|write|rw | clear DEV | list';

@@ -10,7 +10,8 @@
 import { BLOCK_SIZE } from '../format/layout.js';
 import { DAMAGE_KINDS, damageMetadata, type DamageOptions } from '../format/metadata-damage.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { lookupPath } from '../lab/vfs.js';
 import { readInputBytes } from '../tools/tool-io.js';
 import type { FaultKind } from './fault-kind.js';

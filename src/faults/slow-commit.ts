@@ -9,7 +9,8 @@
  *
  *   fault slow-commit POOL MS     commits of POOL take MS ms more (0 clears)
  */
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { parsedFaultKind, type FaultKind } from './fault-kind.js';
 
 const USAGE = 'POOL MS';

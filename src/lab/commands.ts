@@ -3,7 +3,7 @@
  * runs, find its name here. The order is the order `help` and the shell's "not supported" message
  * list them in. Everything else that needs the lab's command names derives them from this map.
  */
-import type { CommandIo } from './context.js';
+import type { CommandIo } from '../shell/io.js';
 import { CONTAINERD_COMMANDS } from './commands/containerd.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOCKER_COMMANDS } from './commands/docker.js';

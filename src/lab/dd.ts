@@ -6,7 +6,8 @@
 import { Errno, strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
-import type { CommandIo, ShellContext } from './context.js';
+import type { ShellContext } from './context.js';
+import type { CommandIo } from '../shell/io.js';
 import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
 import { LabFile } from './fs.js';
 import { latin1Bytes } from '../shared/bytes.js';

@@ -5,7 +5,8 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import { DM_MAJOR, type DmDevice, type Machine } from '../model/machine.js';
-import type { CommandIo, ShellContext } from './context.js';
+import type { ShellContext } from './context.js';
+import type { CommandIo } from '../shell/io.js';
 import { latin1Text } from '../shared/bytes.js';
 
 const USAGE_HINT = 'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';

@@ -14,7 +14,7 @@ import type { Sink } from '../shell/io.js';
 import { ShellSession, type ShellPort } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
-import type { CommandIo } from './context.js';
+import type { CommandIo } from '../shell/io.js';
 import { NO_SPACE_TIMEOUT_PATH, type LabFileSystem } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { runCommand, type CommandRegistry } from './registry.js';

@@ -9,7 +9,7 @@ import { runMonitor } from '../lvm/monitor.js';
 import { runDeletionWorker } from '../docker/deviceset.js';
 import type { Machine } from '../model/machine.js';
 import { failureStatus } from './command-errors.js';
-import type { CommandIo } from './context.js';
+import type { CommandIo } from '../shell/io.js';
 import type { Lab } from './lab.js';
 import { VM_COMMANDS } from './known-commands.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { DEVICE_STATES, reconcile, stateString, tryingState } from '../containerd/device-states.js';
+import { DEVICE_STATES, reconcile, stateString, tryingState } from './containerd-device-states.js';
 import { containerdDeviceMachine, type DeviceMachineEvent } from './containerd-device-machine.js';
 
 function run(events: DeviceMachineEvent[]): { state: string; error: string } {

@@ -3,12 +3,12 @@
  * containerd's `DeviceState` (14, in iota order): TRY an operation (its trying state is persisted
  * first), SUCCEED or FAIL it (a failure stays in the trying state), MARK_FAULTY and MARK_REMOVED
  * from anywhere, and RESTART, which applies `ensureDeviceStates` (`reconcile` in
- * src/containerd/device-states.ts, the snapshotter's own code). This machine is the one statement
+ * src/lifecycle/containerd-device-states.ts, the snapshotter's own code). This machine is the one statement
  * of which operation may start from which state (TRY_FROM); the replay layer checks every state
  * change the snapshotter made against it (src/replay/lifecycle-tracker.ts).
  */
 import { assign, setup } from 'xstate';
-import { DEVICE_STATES, OPERATIONS, reconcile, stateAfter, tryingState, type DeviceState, type Operation } from '../containerd/device-states.js';
+import { DEVICE_STATES, OPERATIONS, reconcile, stateAfter, tryingState, type DeviceState, type Operation } from './containerd-device-states.js';
 
 export interface DeviceContext {
   readonly name: string;

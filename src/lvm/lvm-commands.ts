@@ -9,7 +9,8 @@
  * arguments (EINVALID_CMD_LINE).
  */
 import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { CommandFailed, failureStatus } from '../lab/command-errors.js';
 import { latin1Text } from '../shared/bytes.js';
 import { runThinTool } from '../tools/index.js';

@@ -8,7 +8,7 @@
  * the command still runs).
  */
 import type { DmDevice } from '../model/machine.js';
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { extendByPolicy, poolDmName, poolUsage, thinPools, type LvmContext } from './lvm-commands.js';
 import { monitoringEnabled, readProfile } from './profile.js';
 

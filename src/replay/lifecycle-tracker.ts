@@ -8,7 +8,7 @@
  * change the machines do not allow is a bug in the model and is reported as a LifecycleViolation.
  */
 import { initialTransition, transition, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import { OPERATIONS, type DeviceState, type Operation } from '../containerd/device-states.js';
+import { OPERATIONS, type DeviceState, type Operation } from '../lifecycle/containerd-device-states.js';
 import type { CtrdState } from '../containerd/snapshotter.js';
 import { containerdDeviceMachine, type DeviceMachineEvent } from '../lifecycle/containerd-device-machine.js';
 import { poolMachine, type PoolMachineEvent } from '../lifecycle/pool-machine.js';

@@ -13,7 +13,7 @@ import type { Machine } from '../model/machine.js';
 import type { Command, FunctionDefinition, List, Pipeline, Redirection, SimpleCommand, Word, WordPart, AndOr } from './ast.js';
 import { ArithError, evaluate } from './arith.js';
 import { echoBuiltin, printfBuiltin, testBuiltin, type BuiltinResult, type FileProbe } from './builtins.js';
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from './io.js';
 import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, removePattern, replacePattern, splitFields, type Segment } from './expand.js';
 import { bufferSink, concatBytes, InputStream, writeSink, type Sink, type Streams } from './io.js';
 import { Scheduler, type JobRecord } from './jobs.js';

@@ -3,7 +3,6 @@
  * next one (a pipeline's stages run in turn, each one's output buffered for the next), so a stream
  * is a byte array with a read position, and an output is a sink that takes bytes as they come.
  */
-import type { LabFile } from '../lab/fs.js';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 
 /** Standard input shared by the commands that read it in turn (`while read l; do ...; done < f`). */
@@ -35,11 +34,28 @@ export class InputStream {
   }
 }
 
+/**
+ * What a command gets from the shell: its standard input, and writers for standard output and
+ * standard error (which the shell interleaves in order, as a terminal would). The shell owns this
+ * port; the lab's commands implement against it.
+ */
+export interface CommandIo {
+  readonly stdin: Uint8Array;
+  out(bytes: Uint8Array | string): void;
+  err(text: string): void;
+}
+
+/** A regular file a redirection appends to: the shell needs only its size and a write. */
+export interface WritableFile {
+  readonly sizeBytes: number;
+  writeBytes(offset: number, bytes: Uint8Array): void;
+}
+
 export type Sink =
   | { readonly kind: 'terminal' }
   | { readonly kind: 'null' }
   | { readonly kind: 'buffer'; readonly chunks: Uint8Array[] }
-  | { readonly kind: 'file'; readonly file: LabFile }
+  | { readonly kind: 'file'; readonly file: WritableFile }
   /** A module parameter: the text is applied when the redirection closes. */
   | { readonly kind: 'param'; text: string };
 

@@ -8,7 +8,7 @@ import type { FileProbe } from './builtins.js';
 import { initialState, Interpreter, type Host, type RootState } from './interp.js';
 import type { Sink } from './io.js';
 import { Parser, type TopLevelResult } from './parse.js';
-import type { CommandIo } from '../lab/context.js';
+import type { CommandIo } from './io.js';
 import type { Machine } from '../model/machine.js';
 import type { Steps } from './wait.js';
 

@@ -2,7 +2,8 @@
  * The thin-provisioning-tools commands of the lab shell, by name. The lab's registry
  * (src/lab/commands.ts) runs each one through `runThinTool`; null means the name is not one of these tools.
  */
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { thinCheck } from './thin-check.js';
 import { thinDelta } from './thin-delta.js';
 import { thinDump } from './thin-dump.js';

@@ -6,7 +6,8 @@
 import { BLOCK_SIZE } from '../format/layout.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
-import type { CommandIo, ShellContext } from '../lab/context.js';
+import type { ShellContext } from '../lab/context.js';
+import type { CommandIo } from '../shell/io.js';
 import { lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 

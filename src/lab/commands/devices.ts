@@ -4,7 +4,7 @@
  */
 import { Errno, strerror } from '../../model/errno.js';
 import { SECTOR_BYTES } from '../../model/sectors.js';
-import type { CommandIo } from '../context.js';
+import type { CommandIo } from '../../shell/io.js';
 import { ddSteps } from '../dd.js';
 import { dmsetup } from '../dmsetup.js';
 import type { Lab } from '../lab.js';

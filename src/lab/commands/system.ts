@@ -8,7 +8,7 @@ import { wipeDockerRoot } from '../../docker/daemon.js';
 import { forgetDaemonMemory } from '../../docker/deviceset.js';
 import { describeProvenance } from '../../docker/provenance.js';
 import type { Steps } from '../../shell/wait.js';
-import type { CommandIo } from '../context.js';
+import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';

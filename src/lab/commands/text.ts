@@ -2,7 +2,7 @@
  * The text filters (src/lab/text-tools.ts) with busybox's output formats, and cat and seq. Each
  * reads its files through the lab's VFS. Registered by name in src/lab/commands.ts.
  */
-import type { CommandIo } from '../context.js';
+import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 import { cut, grep, head, md5sum, od, sed, sort, tail, tr, wc, type ReadFile, type ToolResult } from '../text-tools.js';
