@@ -30,18 +30,36 @@ export interface HistoryFigures {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
+const p95 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
 
 /** The raw ceiling: one prepared INSERT per event, batches in transactions, same row shape. */
 function rawInsertRate(path: string, events: number): number {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE e (pos INTEGER PRIMARY KEY, stream TEXT, rev INTEGER, type TEXT, version INTEGER, data TEXT, meta TEXT, time_ms INTEGER, UNIQUE(stream, rev))');
-  const ins = db.prepare('INSERT INTO e (stream, rev, type, version, data, meta, time_ms) VALUES (?, ?, ?, ?, ?, NULL, ?)');
+  db.exec(
+    'CREATE TABLE e (pos INTEGER PRIMARY KEY, stream TEXT, rev INTEGER, type TEXT, version INTEGER, data TEXT, meta TEXT, time_ms INTEGER, UNIQUE(stream, rev))',
+  );
+  const ins = db.prepare(
+    'INSERT INTO e (stream, rev, type, version, data, meta, time_ms) VALUES (?, ?, ?, ?, ?, NULL, ?)',
+  );
   const batch = db.transaction((from: number) => {
     for (let i = from; i < from + BATCH; i++) {
-      ins.run('lab-branch-main', i, 'BlocksWritten', 1, JSON.stringify({ device: '/dev/mapper/thin', sector: (i % WORKING_SET_BLOCKS) * 128, sectors: 128, byte: 65 + (i % 8), errno: 0 }), i);
+      ins.run(
+        'lab-branch-main',
+        i,
+        'BlocksWritten',
+        1,
+        JSON.stringify({
+          device: '/dev/mapper/thin',
+          sector: (i % WORKING_SET_BLOCKS) * 128,
+          sectors: 128,
+          byte: 65 + (i % 8),
+          errno: 0,
+        }),
+        i,
+      );
     }
   });
   const t0 = process.hrtime.bigint();
@@ -58,7 +76,12 @@ export async function historyBench(): Promise<HistoryFigures> {
     const store = await openSqliteStore(join(dir, 'lab.db'));
     const h = new History(store, CHECKPOINT_EVERY);
     // The lab must exist with its ram1 size recorded: the branch stores ramdiskKb.
-    await store.setStreamMetadata('lab-branch-main', { kind: 'thinlab-branch', parent: null, forkPosition: 0, ramdiskKb: 4 * 1024 * 1024 });
+    await store.setStreamMetadata('lab-branch-main', {
+      kind: 'thinlab-branch',
+      parent: null,
+      forkPosition: 0,
+      ramdiskKb: 4 * 1024 * 1024,
+    });
     await store.setStreamMetadata('lab-head', { head: 'main', branches: ['main'] });
     const { runtime, length: setUp } = await setUpLabDirect(h);
     let length = setUp;
@@ -86,7 +109,7 @@ export async function historyBench(): Promise<HistoryFigures> {
     // Seeks to spread-out positions (deterministic choice, no randomness needed).
     const seekMs: number[] = [];
     for (let s = 0; s < SEEKS; s++) {
-      const pos = Math.floor(((s * 7919) % SEEKS) / SEEKS * length) + 1;
+      const pos = Math.floor((((s * 7919) % SEEKS) / SEEKS) * length) + 1;
       const t = process.hrtime.bigint();
       await h.stateAt('main', pos);
       seekMs.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -122,4 +145,3 @@ async function setUpLabDirect(h: History): Promise<{ runtime: LabRuntime; length
   }
   return { runtime, length };
 }
-

@@ -21,7 +21,10 @@ export interface PropsFigures {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function propsBench(runs = 5, sequences = 2000): PropsFigures {
-  const drawn = fc.sample(fc.tuple(configArbitrary, fc.array(commandArbitrary, { minLength: 50, maxLength: 50 })), { seed: 6, numRuns: sequences });
+  const drawn = fc.sample(fc.tuple(configArbitrary, fc.array(commandArbitrary, { minLength: 50, maxLength: 50 })), {
+    seed: 6,
+    numRuns: sequences,
+  });
   let commandsRun = 0;
   const pass = (checks: boolean): number => {
     const t0 = process.hrtime.bigint();
@@ -50,7 +53,13 @@ export function propsBench(runs = 5, sequences = 2000): PropsFigures {
     baseline.push(pass(false));
     full.push(campaign());
   }
-  return { checkedPerSecond: median(checked), baselinePerSecond: median(baseline), campaignPerSecond: median(full), commandsRun, sequences };
+  return {
+    checkedPerSecond: median(checked),
+    baselinePerSecond: median(baseline),
+    campaignPerSecond: median(full),
+    commandsRun,
+    sequences,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -28,7 +28,13 @@ function buildPool(): { machine: Machine; thins: DmDevice[] } {
   const pool = machine.create('pool');
   must(pool.ok, 'create pool');
   if (!pool.ok) throw new Error('unreachable');
-  must(machine.load(pool.value, `0 ${POOL_BLOCKS * DATA_BLOCK_SECTORS} thin-pool /dev/ram0 /dev/ram1 ${DATA_BLOCK_SECTORS} 0`).ok, 'load pool');
+  must(
+    machine.load(
+      pool.value,
+      `0 ${POOL_BLOCKS * DATA_BLOCK_SECTORS} thin-pool /dev/ram0 /dev/ram1 ${DATA_BLOCK_SECTORS} 0`,
+    ).ok,
+    'load pool',
+  );
   must(machine.resume(pool.value).ok, 'resume pool');
   return { machine, thins: [] };
 }
@@ -125,7 +131,9 @@ async function main(): Promise<void> {
   for (let r = 0; r < RUNS; r++) {
     baselines.push(baselineRun());
     writes.push(writeRun());
-    process.stderr.write(`run ${r + 1}/${RUNS}: ${(writes[r]! / 1e6).toFixed(2)}M writes/s, baseline ${(baselines[r]! / 1e6).toFixed(1)}M/s\n`);
+    process.stderr.write(
+      `run ${r + 1}/${RUNS}: ${(writes[r]! / 1e6).toFixed(2)}M writes/s, baseline ${(baselines[r]! / 1e6).toFixed(1)}M/s\n`,
+    );
   }
   const naiveMemory = { bytes: 0 };
   baselineRun(naiveMemory);
@@ -141,12 +149,14 @@ async function main(): Promise<void> {
     `| model / baseline | ${(w / b).toFixed(3)} | - |`,
     `| memory per mapping: naive baseline (Map of objects, ${WRITES_PER_RUN.toLocaleString('en')} mappings) | ${(naiveMemory.bytes / WRITES_PER_RUN).toFixed(0)} bytes | - |`,
     `| memory per mapping: model (the 1 TiB pool below, heap + typed arrays / mappings) | ${(((scale.heapMiB + scale.externalMiB) * 2 ** 20) / scale.mapped).toFixed(0)} bytes | - |`,
-    `| 1 TiB pool (16,777,216 blocks of 64 KiB), ${scale.used.toLocaleString("en")} data blocks mapped, ${scale.mapped.toLocaleString("en")} mappings over ${ORIGINS} thins + ${THINS - ORIGINS} snapshots: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
+    `| 1 TiB pool (16,777,216 blocks of 64 KiB), ${scale.used.toLocaleString('en')} data blocks mapped, ${scale.mapped.toLocaleString('en')} mappings over ${ORIGINS} thins + ${THINS - ORIGINS} snapshots: JS heap | ${scale.heapMiB.toFixed(0)} MiB | - |`,
     `| same: typed arrays (outside the JS heap) | ${scale.externalMiB.toFixed(0)} MiB | - |`,
     `| same: heap + typed arrays | ${(scale.heapMiB + scale.externalMiB).toFixed(0)} MiB | < 1024 MiB |`,
     `| building that pool | ${scale.seconds.toFixed(1)} s | - |`,
   ];
-  process.stdout.write(`machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n\n${lines.join('\n')}\n`,
+  );
   process.stderr.write('event log: appending, replaying and seeking...\n');
   const hist = await historyBench();
   const history = [
@@ -163,15 +173,20 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${history.join('\n')}\n`);
   process.stderr.write('thin tools: lab against the real 0.9.0 binaries...\n');
   const tools = toolsBench();
-  if (!tools.available) process.stdout.write('\nthin tools: the real thin-provisioning-tools are not installed; skipped\n');
+  if (!tools.available)
+    process.stdout.write('\nthin tools: the real thin-provisioning-tools are not installed; skipped\n');
   else {
     const lines = [
       '| tool, image with 1,000,000 mappings (median of 3) | lab | lab, first run | real 0.9.0 | lab / real | first / real | target |',
       '|---|---|---|---|---|---|---|',
     ];
     for (const r of tools.rows) {
-      lines.push(`| ${r.tool}, wall clock | ${r.labMs.toFixed(0)} ms | ${r.labFirstMs.toFixed(0)} ms | ${r.realMs.toFixed(0)} ms | ${(r.labMs / r.realMs).toFixed(2)} | ${(r.labFirstMs / r.realMs).toFixed(2)} | <= 1 |`);
-      lines.push(`| ${r.tool}, CPU time | ${r.labCpuMs.toFixed(0)} ms | ${r.labFirstCpuMs.toFixed(0)} ms | ${r.realCpuMs.toFixed(0)} ms | ${(r.labCpuMs / r.realCpuMs).toFixed(2)} | ${(r.labFirstCpuMs / r.realCpuMs).toFixed(2)} | <= 1 |`);
+      lines.push(
+        `| ${r.tool}, wall clock | ${r.labMs.toFixed(0)} ms | ${r.labFirstMs.toFixed(0)} ms | ${r.realMs.toFixed(0)} ms | ${(r.labMs / r.realMs).toFixed(2)} | ${(r.labFirstMs / r.realMs).toFixed(2)} | <= 1 |`,
+      );
+      lines.push(
+        `| ${r.tool}, CPU time | ${r.labCpuMs.toFixed(0)} ms | ${r.labFirstCpuMs.toFixed(0)} ms | ${r.realCpuMs.toFixed(0)} ms | ${(r.labCpuMs / r.realCpuMs).toFixed(2)} | ${(r.labFirstCpuMs / r.realCpuMs).toFixed(2)} | <= 1 |`,
+      );
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }
@@ -186,7 +201,11 @@ async function main(): Promise<void> {
   );
   const failed =
     props.checkedPerSecond < 2000 ||
-    w < 2e6 || scale.heapMiB + scale.externalMiB >= 1024 || hist.appendPerSecond < 1e5 || hist.replayPerSecond < 5e5 || hist.seekP95Ms >= 200;
+    w < 2e6 ||
+    scale.heapMiB + scale.externalMiB >= 1024 ||
+    hist.appendPerSecond < 1e5 ||
+    hist.replayPerSecond < 5e5 ||
+    hist.seekP95Ms >= 200;
   if (failed) process.stdout.write('\nA target was missed.\n');
 }
 

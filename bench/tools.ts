@@ -34,7 +34,9 @@ export interface ToolRow {
 /** The real tool's run, timed by bash's `time` for its CPU time; its output goes to /dev/null. */
 function runReal(tool: string, file: string): { wallMs: number; cpuMs: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; { time ${tool} "$0" >/dev/null 2>&1; } 2>&1`, file], { encoding: 'latin1' });
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; { time ${tool} "$0" >/dev/null 2>&1; } 2>&1`, file], {
+    encoding: 'latin1',
+  });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`real ${tool} failed: ${r.stdout}${r.stderr}`);
   const [user, system] = r.stdout.trim().split(/\s+/).map(Number);
@@ -49,7 +51,13 @@ export interface ToolFigures {
 export function toolsBenchImage(): MetadataImage {
   const perDevice = MAPPINGS / DEVICES;
   const refcounts = new Uint32Array(MAPPINGS);
-  const devices = new Map<number, { details: { mappedBlocks: number; transactionId: bigint; creationTime: number; snapshottedTime: number }; table: MappingTable }>();
+  const devices = new Map<
+    number,
+    {
+      details: { mappedBlocks: number; transactionId: bigint; creationTime: number; snapshottedTime: number };
+      table: MappingTable;
+    }
+  >();
   for (let d = 0; d < DEVICES; d++) {
     const table = new MappingTable();
     for (let vb = 0; vb < perDevice; vb++) {
@@ -59,7 +67,10 @@ export function toolsBenchImage(): MetadataImage {
       table.insert(vb, block, 0, 1);
       refcounts[block] = 1;
     }
-    devices.set(d, { details: { mappedBlocks: perDevice, transactionId: 0n, creationTime: 0, snapshottedTime: 0 }, table });
+    devices.set(d, {
+      details: { mappedBlocks: perDevice, transactionId: 0n, creationTime: 0, snapshottedTime: 0 },
+      table,
+    });
   }
   return {
     time: 0,
@@ -117,7 +128,15 @@ export function toolsBench(): ToolFigures {
       }
       // The first lab run also turns the file's stored sectors into bytes (the lab's page cache is
       // cold then); later runs reuse them, as the real tool's reads hit the kernel's page cache.
-      rows.push({ tool, labMs: median(lab), labFirstMs: lab[0]!, realMs: median(realMs), labCpuMs: median(labCpu), labFirstCpuMs: labCpu[0]!, realCpuMs: median(realCpu) });
+      rows.push({
+        tool,
+        labMs: median(lab),
+        labFirstMs: lab[0]!,
+        realMs: median(realMs),
+        labCpuMs: median(labCpu),
+        labFirstCpuMs: labCpu[0]!,
+        realCpuMs: median(realCpu),
+      });
     }
     return { available: true, rows };
   } finally {

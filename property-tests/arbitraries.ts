@@ -13,7 +13,13 @@ const id = fc.integer({ min: 0, max: GEOMETRY.maxThins - 1 });
 const thinSectors = GEOMETRY.thinBlocks * GEOMETRY.blockSectors;
 
 const write: fc.Arbitrary<Cmd> = fc
-  .record({ id, whole: fc.boolean(), start: fc.nat({ max: 127 }), count: fc.integer({ min: 1, max: 24 }), pattern: fc.constantFrom(...PATTERNS) })
+  .record({
+    id,
+    whole: fc.boolean(),
+    start: fc.nat({ max: 127 }),
+    count: fc.integer({ min: 1, max: 24 }),
+    pattern: fc.constantFrom(...PATTERNS),
+  })
   .map(({ id, whole, start, count, pattern }) => {
     const unitSectors = whole ? 128 : 8;
     const units = thinSectors / unitSectors;
@@ -23,7 +29,10 @@ const write: fc.Arbitrary<Cmd> = fc
 
 const discard: fc.Arbitrary<Cmd> = fc
   .record({ id, start: fc.nat({ max: 127 }), length: fc.integer({ min: 1, max: 128 }) })
-  .map(({ id, start, length }) => ({ k: 'discard', id, startSector: start * 8, sectors: Math.min(length, 128 - start) * 8 }) as Cmd);
+  .map(
+    ({ id, start, length }) =>
+      ({ k: 'discard', id, startSector: start * 8, sectors: Math.min(length, 128 - start) * 8 }) as Cmd,
+  );
 
 export const commandArbitrary: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: id.map((i) => ({ k: 'create', id: i }) as Cmd), weight: 6 },
@@ -43,7 +52,9 @@ export const commandArbitrary: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: fc.constant({ k: 'metadata-repair' } as Cmd), weight: 1 },
 );
 
-export const configArbitrary: fc.Arbitrary<SequenceConfig> = fc.integer({ min: 3, max: 12 }).map((poolBlocks) => ({ poolBlocks }));
+export const configArbitrary: fc.Arbitrary<SequenceConfig> = fc
+  .integer({ min: 3, max: 12 })
+  .map((poolBlocks) => ({ poolBlocks }));
 
 /** One command for `fc.commands`: `check` is the lifecycle rules, `run` the step with its invariants. */
 export class PropCommand implements fc.Command<SequenceState, { coverage?: Coverage }> {
@@ -62,5 +73,12 @@ export class PropCommand implements fc.Command<SequenceState, { coverage?: Cover
 }
 
 /** `replayPath`: the commands' own replay path of a counterexample (fast-check prints it). */
-export const commandsArbitrary = (maxCommands: number, replayPath?: string): fc.Arbitrary<Iterable<fc.Command<SequenceState, { coverage?: Coverage }>>> =>
-  fc.commands([commandArbitrary.map((c) => new PropCommand(c))], { maxCommands, size: 'max', ...(replayPath === undefined ? {} : { replayPath }) });
+export const commandsArbitrary = (
+  maxCommands: number,
+  replayPath?: string,
+): fc.Arbitrary<Iterable<fc.Command<SequenceState, { coverage?: Coverage }>>> =>
+  fc.commands([commandArbitrary.map((c) => new PropCommand(c))], {
+    maxCommands,
+    size: 'max',
+    ...(replayPath === undefined ? {} : { replayPath }),
+  });

@@ -9,7 +9,7 @@ import type { ModelMutation } from '../src/model/mutations.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { commandsArbitrary, configArbitrary, PropCommand } from './arbitraries.js';
 import type { Cmd } from './commands.js';
-import { Coverage } from './coverage.js';
+import type { Coverage } from './coverage.js';
 import { Violation } from './invariants.js';
 import { checkImage, checkReplay } from './replay-checks.js';
 import { runSequence, SequenceState, type SequenceConfig } from './runner.js';
@@ -67,31 +67,39 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   let runs = 0;
   let firstFailureAt = -1;
   const [fcPath, commandsPath] = options.path === undefined ? [undefined, undefined] : options.path.split('@');
-  const property = fc.property(configArbitrary, commandsArbitrary(options.maxCommands ?? 50, commandsPath), (drawn, cmds) => {
-    const config: SequenceConfig = mutations.length === 0 ? drawn : { ...drawn, mutations };
-    const state = new SequenceState(config);
-    // Shrinking re-runs sequences: only the search itself counts for coverage.
-    const real = options.coverage === undefined || firstFailureAt >= 0 ? {} : { coverage: options.coverage };
-    runs++;
-    try {
-      fc.modelRun(() => ({ model: state, real }), cmds);
-      if (replayEvery > 0 && runs % replayEvery === 0) checkSequenceEnd(config, state);
-    } catch (e) {
-      if (firstFailureAt < 0) firstFailureAt = runs;
-      throw e;
-    } finally {
-      if (options.coverage !== undefined && firstFailureAt < 0) options.coverage.addSequence(state.ref.cow, state.ran.length);
-      if (firstFailureAt < 0) options.progress?.(runs);
-    }
-  });
+  const property = fc.property(
+    configArbitrary,
+    commandsArbitrary(options.maxCommands ?? 50, commandsPath),
+    (drawn, cmds) => {
+      const config: SequenceConfig = mutations.length === 0 ? drawn : { ...drawn, mutations };
+      const state = new SequenceState(config);
+      // Shrinking re-runs sequences: only the search itself counts for coverage.
+      const real = options.coverage === undefined || firstFailureAt >= 0 ? {} : { coverage: options.coverage };
+      runs++;
+      try {
+        fc.modelRun(() => ({ model: state, real }), cmds);
+        if (replayEvery > 0 && runs % replayEvery === 0) checkSequenceEnd(config, state);
+      } catch (e) {
+        if (firstFailureAt < 0) firstFailureAt = runs;
+        throw e;
+      } finally {
+        if (options.coverage !== undefined && firstFailureAt < 0)
+          options.coverage.addSequence(state.ref.cow, state.ran.length);
+        if (firstFailureAt < 0) options.progress?.(runs);
+      }
+    },
+  );
   const details = fc.check(property, {
     seed: options.seed,
     numRuns: options.runs,
     ...(fcPath === undefined ? {} : { path: fcPath }),
-    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
+    ...(options.timeLimitMs === undefined
+      ? {}
+      : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });
   const done = firstFailureAt < 0 ? runs : firstFailureAt;
-  if (!details.failed || details.counterexample === null) return { runs: done, failure: null, interrupted: details.interrupted };
+  if (!details.failed || details.counterexample === null)
+    return { runs: done, failure: null, interrupted: details.interrupted };
   const [config, cmds] = details.counterexample;
   const commandsReplay = /replayPath="([^"]*)"/.exec(String(cmds))?.[1] ?? '';
   const full: SequenceConfig = mutations.length === 0 ? config : { ...config, mutations };
@@ -99,7 +107,13 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
   return {
     runs: done,
     interrupted: details.interrupted,
-    failure: { seed: details.seed, path: `${details.counterexamplePath ?? ''}@${commandsReplay}`, config: full, ...described, runsBeforeFailure: firstFailureAt },
+    failure: {
+      seed: details.seed,
+      path: `${details.counterexamplePath ?? ''}@${commandsReplay}`,
+      config: full,
+      ...described,
+      runsBeforeFailure: firstFailureAt,
+    },
   };
 }
 
@@ -111,7 +125,10 @@ function unwrapCommand(c: unknown): Cmd {
 }
 
 /** Re-runs a failing sequence to find the commands that ran and the violation (7-9 included). */
-export function describeFailure(config: SequenceConfig, cmds: readonly Cmd[]): { ran: readonly Cmd[]; violation: Violation } {
+export function describeFailure(
+  config: SequenceConfig,
+  cmds: readonly Cmd[],
+): { ran: readonly Cmd[]; violation: Violation } {
   const r = runSequence(config, cmds);
   if (r.violation !== null) return { ran: r.ran, violation: r.violation };
   try {
@@ -120,5 +137,12 @@ export function describeFailure(config: SequenceConfig, cmds: readonly Cmd[]): {
     if (e instanceof Violation) return { ran: r.ran, violation: e };
     return { ran: r.ran, violation: new Violation(0, `the model stopped: ${(e as Error).message}`, null) };
   }
-  return { ran: r.ran, violation: new Violation(0, 'the failure did not show again when the sequence was re-run (not deterministic?)', null) };
+  return {
+    ran: r.ran,
+    violation: new Violation(
+      0,
+      'the failure did not show again when the sequence was re-run (not deterministic?)',
+      null,
+    ),
+  };
 }

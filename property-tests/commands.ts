@@ -31,7 +31,14 @@ export type Cmd =
   | { readonly k: 'activate'; readonly id: number }
   | { readonly k: 'remove'; readonly id: number }
   /** `count` units of `unitSectors` (8: 4 KiB, partial blocks; 128: whole blocks) from unit `start`. */
-  | { readonly k: 'write'; readonly id: number; readonly unitSectors: 8 | 128; readonly start: number; readonly count: number; readonly pattern: Pattern }
+  | {
+      readonly k: 'write';
+      readonly id: number;
+      readonly unitSectors: 8 | 128;
+      readonly start: number;
+      readonly count: number;
+      readonly pattern: Pattern;
+    }
   | { readonly k: 'discard'; readonly id: number; readonly startSector: number; readonly sectors: number }
   | { readonly k: 'delete'; readonly id: number }
   | { readonly k: 'flush'; readonly id: number }
@@ -62,7 +69,10 @@ export function thinTable(id: number): string {
 
 /** The lines that set a sequence's lab up: the metadata device and the pool. */
 export function setupLines(poolBlocks: number): string[] {
-  return [`dmsetup create meta --table "${metadataTable(false)}"`, `dmsetup create pool --table "${poolTable(poolBlocks, true)}"`];
+  return [
+    `dmsetup create meta --table "${metadataTable(false)}"`,
+    `dmsetup create pool --table "${poolTable(poolBlocks, true)}"`,
+  ];
 }
 
 /**
@@ -81,7 +91,9 @@ export function renderCommand(cmd: Cmd, pool: { readonly blocks: number; readonl
       return [`dmsetup remove ${thinName(cmd.id)}`];
     case 'write': {
       const bs = cmd.unitSectors === 8 ? '4k' : '64k';
-      return [`dd if=/patterns/${cmd.pattern} of=/dev/mapper/${thinName(cmd.id)} bs=${bs} seek=${cmd.start} count=${cmd.count} oflag=direct`];
+      return [
+        `dd if=/patterns/${cmd.pattern} of=/dev/mapper/${thinName(cmd.id)} bs=${bs} seek=${cmd.start} count=${cmd.count} oflag=direct`,
+      ];
     }
     case 'discard':
       return [`blkdiscard -o ${cmd.startSector * 512} -l ${cmd.sectors * 512} /dev/mapper/${thinName(cmd.id)}`];
@@ -94,11 +106,22 @@ export function renderCommand(cmd: Cmd, pool: { readonly blocks: number; readonl
     case 'crash':
       return ['crash'];
     case 'reopen':
-      return [`dmsetup create meta --table "${metadataTable(false)}"`, `dmsetup create pool --table "${poolTable(pool.blocks, pool.zeroing)}"`];
+      return [
+        `dmsetup create meta --table "${metadataTable(false)}"`,
+        `dmsetup create pool --table "${poolTable(pool.blocks, pool.zeroing)}"`,
+      ];
     case 'resize':
-      return [`dmsetup reload pool --table "${poolTable(pool.blocks + cmd.grow, pool.zeroing)}"`, 'dmsetup suspend pool', 'dmsetup resume pool'];
+      return [
+        `dmsetup reload pool --table "${poolTable(pool.blocks + cmd.grow, pool.zeroing)}"`,
+        'dmsetup suspend pool',
+        'dmsetup resume pool',
+      ];
     case 'zeroing':
-      return [`dmsetup reload pool --table "${poolTable(pool.blocks, cmd.on)}"`, 'dmsetup suspend pool', 'dmsetup resume pool'];
+      return [
+        `dmsetup reload pool --table "${poolTable(pool.blocks, cmd.on)}"`,
+        'dmsetup suspend pool',
+        'dmsetup resume pool',
+      ];
     case 'metadata-error':
       return [`dmsetup reload meta --table "${metadataTable(true)}"`, 'dmsetup suspend meta', 'dmsetup resume meta'];
     case 'metadata-repair':

@@ -14,7 +14,13 @@ export const COW_CASES: ReadonlyArray<readonly [keyof CowEvents, string]> = [
 
 export class Coverage {
   readonly modeTransitions = new Map<string, number>();
-  readonly cow: CowEvents = { firstWriteSharedFromOrigin: 0, firstWriteSharedFromSnapshot: 0, discardShared: 0, snapshotOfSnapshot: 0, crashAfterRemap: 0 };
+  readonly cow: CowEvents = {
+    firstWriteSharedFromOrigin: 0,
+    firstWriteSharedFromSnapshot: 0,
+    discardShared: 0,
+    snapshotOfSnapshot: 0,
+    crashAfterRemap: 0,
+  };
   sequences = 0;
   commands = 0;
 

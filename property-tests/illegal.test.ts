@@ -20,16 +20,22 @@ function observable(driver: ModelDriver): string {
   const m = driver.machine;
   const parts: string[] = [];
   for (const dev of m.deviceList()) {
-    parts.push(`${dev.name} live=${dev.live?.type ?? '-'} inactive=${dev.inactive?.type ?? '-'} suspended=${dev.suspended} open=${dev.openCount}`);
+    parts.push(
+      `${dev.name} live=${dev.live?.type ?? '-'} inactive=${dev.inactive?.type ?? '-'} suspended=${dev.suspended} open=${dev.openCount}`,
+    );
   }
   const pool = driver.pool;
   if (pool !== null) {
     const md = pool.md;
-    parts.push(`mode=${pool.mode} needs_check=${md.needsCheck} time=${md.time} txid=${md.transactionId} commits=${md.commitCount}`);
+    parts.push(
+      `mode=${pool.mode} needs_check=${md.needsCheck} time=${md.time} txid=${md.transactionId} commits=${md.commitCount}`,
+    );
     for (const [id, dev] of md.devices) {
       const maps: string[] = [];
       dev.table.forEach((vb, d, t) => maps.push(`${vb}:${d}@${t}`));
-      parts.push(`thin ${id} open=${dev.openCount} mapped=${dev.details.mappedBlocks} snap=${dev.details.snapshottedTime} ${maps.join(' ')}`);
+      parts.push(
+        `thin ${id} open=${dev.openCount} mapped=${dev.details.mappedBlocks} snap=${dev.details.snapshottedTime} ${maps.join(' ')}`,
+      );
     }
     const counts: number[] = [];
     for (let b = 0; b < md.spaceMap.nrBlocksUncommitted; b++) counts.push(md.spaceMap.refcount(b));
@@ -47,7 +53,8 @@ function illegalCommands(state: SequenceState): Array<{ cmd: Cmd; errno: number;
   const refusal = messageRefusal(ref.mode);
   if (refusal !== 0) {
     out.push({ cmd: { k: 'create', id: missing[0] ?? 0 }, errno: EOPNOTSUPP, why: `create_thin in ${ref.mode} mode` });
-    if (ids.length > 0) out.push({ cmd: { k: 'delete', id: ids[0]! }, errno: EOPNOTSUPP, why: `delete in ${ref.mode} mode` });
+    if (ids.length > 0)
+      out.push({ cmd: { k: 'delete', id: ids[0]! }, errno: EOPNOTSUPP, why: `delete in ${ref.mode} mode` });
   } else {
     for (const id of ids) {
       out.push({ cmd: { k: 'create', id }, errno: EEXIST, why: `create_thin of existing ${id}` });
@@ -56,12 +63,22 @@ function illegalCommands(state: SequenceState): Array<{ cmd: Cmd; errno: number;
     }
     for (const id of missing) {
       out.push({ cmd: { k: 'delete', id }, errno: ENODATA, why: `delete of missing ${id}` });
-      if (missing.length > 1) out.push({ cmd: { k: 'snap', id, origin: missing.find((o) => o !== id)! }, errno: ENODATA, why: `create_snap of missing origin` });
+      if (missing.length > 1)
+        out.push({
+          cmd: { k: 'snap', id, origin: missing.find((o) => o !== id)! },
+          errno: ENODATA,
+          why: `create_snap of missing origin`,
+        });
     }
   }
-  if (ref.mode !== 'fail') for (const id of missing) out.push({ cmd: { k: 'activate', id }, errno: ENODATA, why: `activating missing thin ${id}` });
-  for (const id of ids) if (state.active.has(id)) out.push({ cmd: { k: 'activate', id }, errno: EBUSY, why: `activating ${id} twice (name taken)` });
-  for (const id of ids) if (!state.active.has(id)) out.push({ cmd: { k: 'remove', id }, errno: ENXIO, why: `removing inactive ${id}` });
+  if (ref.mode !== 'fail')
+    for (const id of missing)
+      out.push({ cmd: { k: 'activate', id }, errno: ENODATA, why: `activating missing thin ${id}` });
+  for (const id of ids)
+    if (state.active.has(id))
+      out.push({ cmd: { k: 'activate', id }, errno: EBUSY, why: `activating ${id} twice (name taken)` });
+  for (const id of ids)
+    if (!state.active.has(id)) out.push({ cmd: { k: 'remove', id }, errno: ENXIO, why: `removing inactive ${id}` });
   return out;
 }
 

@@ -15,7 +15,13 @@ import { ANY, EIO, ZERO, type ReferencePool } from './reference.js';
 
 /** What a scenario file can check at the failing step to show the failure. */
 export type ScenarioCheck =
-  | { readonly kind: 'reads'; readonly thin: number; readonly offset: number; readonly length: number; readonly md5: string }
+  | {
+      readonly kind: 'reads';
+      readonly thin: number;
+      readonly offset: number;
+      readonly length: number;
+      readonly md5: string;
+    }
   | { readonly kind: 'invariants' }
   | { readonly kind: 'used'; readonly blocks: number }
   | { readonly kind: 'mode'; readonly mode: string }
@@ -54,7 +60,8 @@ export function checkReads(pool: ThinPool, ref: ReferencePool): void {
   const bs = GEOMETRY.blockSectors;
   for (const id of ref.thins.keys()) {
     const dev = pool.md.device(id);
-    if (dev === undefined) throw new Violation(1, `thin ${id} exists in the reference but not in the pool`, { kind: 'invariants' });
+    if (dev === undefined)
+      throw new Violation(1, `thin ${id} exists in the reference but not in the pool`, { kind: 'invariants' });
     const r = pool.read(dev, 0, sectorsPerThin, out);
     if (ref.mode === 'fail') {
       if (r !== EIO) throw new Violation(1, `thin ${id}: a read in fail mode returned ${r}, not EIO`, null);
@@ -77,19 +84,24 @@ export function checkReads(pool: ThinPool, ref: ReferencePool): void {
     }
   }
   for (const id of pool.md.devices.keys()) {
-    if (!ref.thins.has(id)) throw new Violation(1, `thin ${id} exists in the pool but not in the reference`, { kind: 'invariants' });
+    if (!ref.thins.has(id))
+      throw new Violation(1, `thin ${id} exists in the pool but not in the reference`, { kind: 'invariants' });
   }
 }
 
 function readViolation(id: number, sector: number, got: number, want: number): Violation {
   const vb = Math.floor(sector / GEOMETRY.blockSectors);
-  return new Violation(1, `thin ${id} sector ${sector} (block ${vb}) reads ${describeToken(got)}, expected ${describeToken(want)}`, {
-    kind: 'reads',
-    thin: id,
-    offset: sector * 512,
-    length: 512,
-    md5: sectorMd5(want),
-  });
+  return new Violation(
+    1,
+    `thin ${id} sector ${sector} (block ${vb}) reads ${describeToken(got)}, expected ${describeToken(want)}`,
+    {
+      kind: 'reads',
+      thin: id,
+      offset: sector * 512,
+      length: 512,
+      md5: sectorMd5(want),
+    },
+  );
 }
 
 function describeToken(t: number): string {
@@ -165,11 +177,20 @@ class SharingWalk {
   readonly visit = (vb: number, dataBlock: number): void => {
     this.counted++;
     const m = this.mappings.get(vb);
-    if (m === undefined) throw new Violation(this.invariant, `${this.what}: thin ${this.id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`, null);
+    if (m === undefined)
+      throw new Violation(
+        this.invariant,
+        `${this.what}: thin ${this.id} maps virtual block ${vb} (to data block ${dataBlock}), the reference does not`,
+        null,
+      );
     const seen = modelToRef.get(dataBlock, -1);
     const back = refToModel.get(m.block, -1);
     if ((seen !== -1 && seen !== m.block) || (back !== -1 && back !== dataBlock)) {
-      throw new Violation(this.invariant, `${this.what}: thin ${this.id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`, { kind: 'invariants' });
+      throw new Violation(
+        this.invariant,
+        `${this.what}: thin ${this.id} virtual block ${vb} -> data block ${dataBlock} is shared differently from the reference`,
+        { kind: 'invariants' },
+      );
     }
     modelToRef.set(dataBlock, m.block);
     refToModel.set(m.block, dataBlock);
@@ -202,10 +223,17 @@ export function checkSharing(
     walk.mappings = refThin.mappings;
     dev.table.forEach(walk.visit);
     if (walk.counted !== refThin.mappings.size) {
-      throw new Violation(invariant, `${what}: thin ${id} has ${walk.counted} mappings, the reference ${refThin.mappings.size}`, null);
+      throw new Violation(
+        invariant,
+        `${what}: thin ${id} has ${walk.counted} mappings, the reference ${refThin.mappings.size}`,
+        null,
+      );
     }
   }
-  if (devices.size !== refThins.size) throw new Violation(invariant, `${what}: ${devices.size} thins, the reference has ${refThins.size}`, { kind: 'invariants' });
+  if (devices.size !== refThins.size)
+    throw new Violation(invariant, `${what}: ${devices.size} thins, the reference has ${refThins.size}`, {
+      kind: 'invariants',
+    });
 }
 
 /** One table walk of `checkSpace`, for the same reason as `SharingWalk`. */
@@ -217,8 +245,16 @@ class SpaceWalk {
 
   readonly visit = (vb: number, dataBlock: number): void => {
     this.mapped++;
-    if (dataBlock >= this.nr) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${this.nr} blocks)`, { kind: 'invariants' });
-    if (this.spaceMap!.refcount(dataBlock) === 0) throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, { kind: 'invariants' });
+    if (dataBlock >= this.nr)
+      throw new Violation(
+        4,
+        `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${this.nr} blocks)`,
+        { kind: 'invariants' },
+      );
+    if (this.spaceMap!.refcount(dataBlock) === 0)
+      throw new Violation(4, `thin ${this.id} maps virtual block ${vb} to data block ${dataBlock}, which is free`, {
+        kind: 'invariants',
+      });
     mappingCounts.set(dataBlock, mappingCounts.get(dataBlock, 0) + 1);
   };
 }
@@ -242,49 +278,89 @@ export function checkSpace(md: ThinMetadata, ref: ReferencePool | null): void {
     walk.mapped = 0;
     dev.table.forEach(walk.visit);
     if (!dev.abortedWithChanges && walk.mapped !== dev.details.mappedBlocks) {
-      throw new Violation(5, `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${walk.mapped} mappings counted`, { kind: 'invariants' });
+      throw new Violation(
+        5,
+        `thin ${dev.id}: mapped_blocks is ${dev.details.mappedBlocks}, ${walk.mapped} mappings counted`,
+        { kind: 'invariants' },
+      );
     }
   }
   let referenced = 0;
   for (let b = 0; b < nr; b++) {
     const rc = sm.refcount(b);
     const pointing = counts.get(b, 0);
-    if (rc !== pointing) throw new Violation(2, `data block ${b}: refcount ${rc}, ${pointing} mappings point at it`, { kind: 'invariants' });
+    if (rc !== pointing)
+      throw new Violation(2, `data block ${b}: refcount ${rc}, ${pointing} mappings point at it`, {
+        kind: 'invariants',
+      });
     if (rc > 0) referenced++;
   }
   const used = sm.nrBlocks - sm.nrFree;
-  if (used + sm.nrFree !== sm.nrBlocks) throw new Violation(3, `used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`, { kind: 'invariants' });
-  if (nr === sm.nrBlocks && used !== referenced) throw new Violation(3, `used is ${used}, but ${referenced} blocks have references`, { kind: 'invariants' });
+  if (used + sm.nrFree !== sm.nrBlocks)
+    throw new Violation(3, `used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`, { kind: 'invariants' });
+  if (nr === sm.nrBlocks && used !== referenced)
+    throw new Violation(3, `used is ${used}, but ${referenced} blocks have references`, { kind: 'invariants' });
   if (ref === null) return;
   if (ref.mode !== 'fail' && used !== ref.usedBlocks()) {
-    throw new Violation(3, `${used} data blocks in use, the reference says ${ref.usedBlocks()}`, { kind: 'used', blocks: ref.usedBlocks() });
+    throw new Violation(3, `${used} data blocks in use, the reference says ${ref.usedBlocks()}`, {
+      kind: 'used',
+      blocks: ref.usedBlocks(),
+    });
   }
-  if (sm.nrBlocks !== ref.poolBlocks) throw new Violation(3, `the pool has ${sm.nrBlocks} data blocks, the reference ${ref.poolBlocks}`, null);
+  if (sm.nrBlocks !== ref.poolBlocks)
+    throw new Violation(3, `the pool has ${sm.nrBlocks} data blocks, the reference ${ref.poolBlocks}`, null);
 }
 
 /** (10) The pool mode is the one the kernel's rules give; write mode never with needs_check. */
 export function checkMode(pool: ThinPool, ref: ReferencePool): void {
-  if (pool.mode !== ref.mode) throw new Violation(10, `the pool is in ${pool.mode} mode, the rules give ${ref.mode}`, { kind: 'mode', mode: ref.mode });
-  if (pool.md.needsCheck && pool.mode === 'write') throw new Violation(10, 'write mode with needs_check set', { kind: 'mode', mode: 'read_only' });
+  if (pool.mode !== ref.mode)
+    throw new Violation(10, `the pool is in ${pool.mode} mode, the rules give ${ref.mode}`, {
+      kind: 'mode',
+      mode: ref.mode,
+    });
+  if (pool.md.needsCheck && pool.mode === 'write')
+    throw new Violation(10, 'write mode with needs_check set', { kind: 'mode', mode: 'read_only' });
   if (pool.md.time !== ref.time) throw new Violation(10, `pool time ${pool.md.time}, the reference ${ref.time}`, null);
 }
 
 /** (6) What a crash left on the metadata device is the last committed state exactly. */
 export function checkCommittedImage(image: MetadataImage, ref: ReferencePool): void {
   const c = ref.committedView();
-  if (image.time !== c.time) throw new Violation(6, `the crashed metadata has time ${image.time}, the last commit ${c.time}`, null);
-  if (image.nrDataBlocks !== c.poolBlocks) throw new Violation(6, `the crashed metadata has ${image.nrDataBlocks} data blocks, the last commit ${c.poolBlocks}`, null);
+  if (image.time !== c.time)
+    throw new Violation(6, `the crashed metadata has time ${image.time}, the last commit ${c.time}`, null);
+  if (image.nrDataBlocks !== c.poolBlocks)
+    throw new Violation(
+      6,
+      `the crashed metadata has ${image.nrDataBlocks} data blocks, the last commit ${c.poolBlocks}`,
+      null,
+    );
   for (const [id, t] of c.thins) {
     const dev = image.devices.get(id);
-    if (dev === undefined) throw new Violation(6, `thin ${id} of the last commit is missing after the crash`, { kind: 'invariants' });
-    if (dev.details.snapshottedTime !== t.snapshottedTime) throw new Violation(6, `thin ${id}: snapshotted time ${dev.details.snapshottedTime}, committed ${t.snapshottedTime}`, null);
-    if (dev.details.mappedBlocks !== t.mappings.size) throw new Violation(6, `thin ${id}: mapped_blocks ${dev.details.mappedBlocks} after the crash, ${t.mappings.size} committed`, null);
+    if (dev === undefined)
+      throw new Violation(6, `thin ${id} of the last commit is missing after the crash`, { kind: 'invariants' });
+    if (dev.details.snapshottedTime !== t.snapshottedTime)
+      throw new Violation(
+        6,
+        `thin ${id}: snapshotted time ${dev.details.snapshottedTime}, committed ${t.snapshottedTime}`,
+        null,
+      );
+    if (dev.details.mappedBlocks !== t.mappings.size)
+      throw new Violation(
+        6,
+        `thin ${id}: mapped_blocks ${dev.details.mappedBlocks} after the crash, ${t.mappings.size} committed`,
+        null,
+      );
   }
   checkSharing(image.devices, c.thins, 6, 'after the crash');
   const counts = new Uint32Array(image.nrDataBlocks);
   for (const dev of image.devices.values()) dev.table.forEach((_vb, d) => counts[d]!++);
   for (let b = 0; b < image.nrDataBlocks; b++) {
-    if ((image.refcounts[b] ?? 0) !== counts[b]) throw new Violation(6, `data block ${b}: committed refcount ${image.refcounts[b]}, ${counts[b]} committed mappings`, { kind: 'invariants' });
+    if ((image.refcounts[b] ?? 0) !== counts[b])
+      throw new Violation(
+        6,
+        `data block ${b}: committed refcount ${image.refcounts[b]}, ${counts[b]} committed mappings`,
+        { kind: 'invariants' },
+      );
   }
 }
 

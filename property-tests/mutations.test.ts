@@ -25,7 +25,11 @@ const dir = mkdtempSync(join(tmpdir(), 'thinlab-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function thinlab(args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, THINLAB_STORE: '' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, THINLAB_STORE: '' },
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -43,7 +47,10 @@ describe('mutation suite: every deliberate bug is caught', () => {
       expect(broken.firstFailure!.index).toBeGreaterThanOrEqual(written.failingStep);
       // The same steps on the sound model meet every expectation.
       const sound = parseScenario(`${mutation}-sound.yaml`, written.yaml);
-      const soundResult = await runScenario({ ...sound, machine: { ...sound.machine, mutations: [] as ModelMutation[] } });
+      const soundResult = await runScenario({
+        ...sound,
+        machine: { ...sound.machine, mutations: [] as ModelMutation[] },
+      });
       expect(soundResult.firstFailure?.checks.filter((c) => !c.ok) ?? []).toEqual([]);
       expect(soundResult.passed).toBe(true);
     });
@@ -57,7 +64,17 @@ describe('mutation suite: every deliberate bug is caught', () => {
   it('end to end: thinlab prop --mutate writes a scenario that thinlab run fails on and thinlab at opens', () => {
     const file = join(dir, 'found.yaml');
     const db = join(dir, 'lab.db');
-    const prop = thinlab(['prop', '--seed', '1', '--runs', '1000', '--mutate', 'snapshot-write-in-place', '--out', file]);
+    const prop = thinlab([
+      'prop',
+      '--seed',
+      '1',
+      '--runs',
+      '1000',
+      '--mutate',
+      'snapshot-write-in-place',
+      '--out',
+      file,
+    ]);
     expect(prop.status).toBe(1);
     expect(prop.stdout).toMatch(/FAILED after \d+ sequences .*invariant 1/);
     expect(prop.stdout).toMatch(/seed 1, replay path [0-9:]+@\S*/);
@@ -76,7 +93,17 @@ describe('mutation suite: every deliberate bug is caught', () => {
     expect(at.stdout).toContain('t0');
     // The replay path replays the shrunk run at once.
     const path = /replay path ([0-9:]+@\S*)/.exec(prop.stdout)![1]!;
-    const again = thinlab(['prop', '--seed', '1', '--path', path, '--mutate', 'snapshot-write-in-place', '--out', join(dir, 'again.yaml')]);
+    const again = thinlab([
+      'prop',
+      '--seed',
+      '1',
+      '--path',
+      path,
+      '--mutate',
+      'snapshot-write-in-place',
+      '--out',
+      join(dir, 'again.yaml'),
+    ]);
     expect(again.status).toBe(1);
     // The same shrunk commands, so the same steps (the text around them names how it was found).
     const stepsOf = (text: string): string => text.slice(text.indexOf('steps:'));

@@ -17,7 +17,13 @@ const SEEDS = [20261127, 4242];
 function explain(r: ReturnType<typeof runCampaign>): string {
   const f = r.failure;
   if (f === null) return 'no failure';
-  return [`${f.violation.message}`, `seed ${f.seed} path ${f.path}`, ...renderSequence(f.config, f.ran).flat().map((l) => `  $ ${l}`)].join('\n');
+  return [
+    `${f.violation.message}`,
+    `seed ${f.seed} path ${f.path}`,
+    ...renderSequence(f.config, f.ran)
+      .flat()
+      .map((l) => `  $ ${l}`),
+  ].join('\n');
 }
 
 describe('property suite: the model keeps the copy-on-write invariants', () => {

@@ -38,7 +38,10 @@ interface RefThin {
 interface RefCommitted {
   readonly time: number;
   readonly poolBlocks: number;
-  readonly thins: ReadonlyMap<number, { readonly mappings: ReadonlyMap<number, RefMapping>; readonly snapshottedTime: number }>;
+  readonly thins: ReadonlyMap<
+    number,
+    { readonly mappings: ReadonlyMap<number, RefMapping>; readonly snapshottedTime: number }
+  >;
 }
 
 /** Which copy-on-write situations a sequence went through (the coverage counts). */
@@ -71,7 +74,13 @@ export class ReferencePool {
   inService = true;
   /** A block was remapped (copy-on-write or a new mapping) since the last commit. */
   remappedSinceCommit = false;
-  readonly cow: CowEvents = { firstWriteSharedFromOrigin: 0, firstWriteSharedFromSnapshot: 0, discardShared: 0, snapshotOfSnapshot: 0, crashAfterRemap: 0 };
+  readonly cow: CowEvents = {
+    firstWriteSharedFromOrigin: 0,
+    firstWriteSharedFromSnapshot: 0,
+    discardShared: 0,
+    snapshotOfSnapshot: 0,
+    crashAfterRemap: 0,
+  };
   private readonly content = new Map<number, Int32Array>();
   /** The same sectors as bytes (a view, no copy), for comparing a whole block at once. */
   private readonly contentBytes = new Map<number, Uint8Array>();
@@ -165,7 +174,8 @@ export class ReferencePool {
 
   private snapshot(): RefCommitted {
     const thins = new Map<number, { mappings: ReadonlyMap<number, RefMapping>; snapshottedTime: number }>();
-    for (const [id, t] of this.thins) thins.set(id, { mappings: new Map(t.mappings), snapshottedTime: t.snapshottedTime });
+    for (const [id, t] of this.thins)
+      thins.set(id, { mappings: new Map(t.mappings), snapshottedTime: t.snapshottedTime });
     return { time: this.time, poolBlocks: this.poolBlocks, thins };
   }
 
@@ -199,7 +209,8 @@ export class ReferencePool {
     this.time = c.time;
     this.poolBlocks = c.poolBlocks;
     this.thins.clear();
-    for (const [id, t] of c.thins) this.thins.set(id, { mappings: new Map(t.mappings), snapshottedTime: t.snapshottedTime });
+    for (const [id, t] of c.thins)
+      this.thins.set(id, { mappings: new Map(t.mappings), snapshottedTime: t.snapshottedTime });
     this.changed.clear();
     this.remappedSinceCommit = false;
     this.inService = false;

@@ -11,7 +11,9 @@ import { parseScenario } from '../src/scenarios/load.js';
 import { runScenario } from '../src/scenarios/run.js';
 
 const DIR = join(import.meta.dirname, 'regressions');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('regression scenarios from property failures', () => {
   it('there are some', () => expect(files.length).toBeGreaterThanOrEqual(2));
@@ -26,7 +28,9 @@ describe('regression scenarios from property failures', () => {
         expect(broken.firstFailure!.index).toBeGreaterThanOrEqual(firstExpect);
       }
       const sound = await runScenario({ ...scenario, machine: { ...scenario.machine, mutations: [] } });
-      expect(sound.firstFailure?.checks.filter((c) => !c.ok) ?? [], 'the sound model meets every expectation').toEqual([]);
+      expect(sound.firstFailure?.checks.filter((c) => !c.ok) ?? [], 'the sound model meets every expectation').toEqual(
+        [],
+      );
       expect(sound.passed).toBe(true);
     });
   }

@@ -36,10 +36,25 @@ export interface ReplayOptions {
 }
 
 /** (7) and (8). */
-export function checkReplay(config: SequenceConfig, ran: readonly Cmd[], state: SequenceState, options: ReplayOptions = {}): void {
+export function checkReplay(
+  config: SequenceConfig,
+  ran: readonly Cmd[],
+  state: SequenceState,
+  options: ReplayOptions = {},
+): void {
   const lines = renderSequence(config, ran).flat();
-  const runtime = LabRuntime.fresh({ ramdiskKb: GEOMETRY.ramdiskKb, ...(config.mutations === undefined ? {} : { mutations: config.mutations }) });
-  const positions = new Set(options.rollbackPositions ?? [0, Math.floor(lines.length / 3), Math.floor((2 * lines.length) / 3), lines.length - 1]);
+  const runtime = LabRuntime.fresh({
+    ramdiskKb: GEOMETRY.ramdiskKb,
+    ...(config.mutations === undefined ? {} : { mutations: config.mutations }),
+  });
+  const positions = new Set(
+    options.rollbackPositions ?? [
+      0,
+      Math.floor(lines.length / 3),
+      Math.floor((2 * lines.length) / 3),
+      lines.length - 1,
+    ],
+  );
   const checkpoints = new Map<number, Uint8Array>();
   const events: LabEvent[] = [];
   if (positions.has(0)) checkpoints.set(0, snapshotLab(runtime.lab));
@@ -49,13 +64,23 @@ export function checkReplay(config: SequenceConfig, ran: readonly Cmd[], state: 
   });
   const live = machineHash(state.driver.machine);
   const replayed = machineHash(runtime.shell.machine);
-  if (replayed !== live) throw new Violation(7, `replaying the ${lines.length} shell lines of the log does not reach the live state (hash ${replayed.slice(0, 12)} != ${live.slice(0, 12)})`, { kind: 'invariants' });
+  if (replayed !== live)
+    throw new Violation(
+      7,
+      `replaying the ${lines.length} shell lines of the log does not reach the live state (hash ${replayed.slice(0, 12)} != ${live.slice(0, 12)})`,
+      { kind: 'invariants' },
+    );
   const end = stateHash(runtime.lab);
   for (const [position, bytes] of checkpoints) {
     const again = new LabRuntime(restoreLab(bytes));
     for (let i = position; i < events.length; i++) again.apply(events[i]!, `prop@${i + 1}`);
     const h = stateHash(again.lab);
-    if (h !== end) throw new Violation(8, `rolling back to position ${position} and replaying the rest reaches another state (hash ${h.slice(0, 12)} != ${end.slice(0, 12)})`, null);
+    if (h !== end)
+      throw new Violation(
+        8,
+        `rolling back to position ${position} and replaying the rest reaches another state (hash ${h.slice(0, 12)} != ${end.slice(0, 12)})`,
+        null,
+      );
   }
 }
 
@@ -67,7 +92,8 @@ export function checkImage(image: MetadataImage, damageSeed: number, newShell: (
   const diff = imageDifference(image, read.image);
   if (diff !== null) throw new Violation(9, `metadata image write -> read changed it: ${diff}`, null);
   const clean = thinCheckStatus(newShell(), bytes);
-  if (clean.status !== 0) throw new Violation(9, `thin_check finds the committed metadata damaged: ${clean.output.trim()}`, null);
+  if (clean.status !== 0)
+    throw new Violation(9, `thin_check finds the committed metadata damaged: ${clean.output.trim()}`, null);
   // Damage: the superblock, and one other block the writer used, chosen by the seed.
   const used: number[] = [];
   for (let b = 1; b < image.metadataNrBlocks; b++) {
@@ -111,7 +137,8 @@ export function imageDifference(a: MetadataImage, b: MetadataImage): string | nu
     if (ma.join(' ') !== mb.join(' ')) return `device ${id} mappings differ`;
   }
   for (let i = 0; i < a.nrDataBlocks; i++) {
-    if ((a.refcounts[i] ?? 0) !== (b.refcounts[i] ?? 0)) return `refcount of data block ${i}: ${a.refcounts[i]} != ${b.refcounts[i]}`;
+    if ((a.refcounts[i] ?? 0) !== (b.refcounts[i] ?? 0))
+      return `refcount of data block ${i}: ${a.refcounts[i]} != ${b.refcounts[i]}`;
   }
   return null;
 }

@@ -109,7 +109,11 @@ export class SequenceState {
       case 'snap':
         return messageRefusal(ref.mode) === 0 && !ref.thins.has(cmd.id) && ref.thins.has(cmd.origin);
       case 'delete':
-        return messageRefusal(ref.mode) === 0 && ref.thins.has(cmd.id) && deleteRefusal(this.active.has(cmd.id) ? 1 : 0) === 0;
+        return (
+          messageRefusal(ref.mode) === 0 &&
+          ref.thins.has(cmd.id) &&
+          deleteRefusal(this.active.has(cmd.id) ? 1 : 0) === 0
+        );
       case 'activate':
         return ref.thins.has(cmd.id) && !this.active.has(cmd.id) && thinActivationRefusal(ref.mode, false) === null;
       case 'remove':
@@ -150,7 +154,13 @@ export class SequenceState {
         const bs = GEOMETRY.blockSectors;
         for (let i = 0; i < cmd.count; i++) {
           const sector = (cmd.start + i) * cmd.unitSectors;
-          const r = ref.writeBio(cmd.id, Math.floor(sector / bs), sector % bs, cmd.unitSectors, cmd.pattern.charCodeAt(0));
+          const r = ref.writeBio(
+            cmd.id,
+            Math.floor(sector / bs),
+            sector % bs,
+            cmd.unitSectors,
+            cmd.pattern.charCodeAt(0),
+          );
           if (r !== 0) return r;
         }
         return 0;
@@ -199,11 +209,15 @@ export class SequenceState {
     const want = this.expect(cmd);
     const got = this.driver.run(cmd);
     if (got !== want) {
-      throw new Violation(0, `the command returned errno ${got}, the reference says ${want}`, { kind: 'status', status: want === 0 ? 0 : 1 });
+      throw new Violation(0, `the command returned errno ${got}, the reference says ${want}`, {
+        kind: 'status',
+        status: want === 0 ? 0 : 1,
+      });
     }
     if (cmd.k === 'crash') {
       const stored = this.driver.machine.ramdisks[0]!.storage.metadata;
-      if (stored.kind !== 'image') throw new Violation(6, 'no metadata image on the metadata disk after the crash', null);
+      if (stored.kind !== 'image')
+        throw new Violation(6, 'no metadata image on the metadata disk after the crash', null);
       checkCommittedImage(stored.image, this.ref);
     }
     if (coverage !== undefined) coverage.modeChange(modeBefore, this.ref.mode);
@@ -250,7 +264,11 @@ export function runSequence(
     } catch (e) {
       if (e instanceof Violation) return { ran, violation: e, state };
       // The model's own assertions (src/model/assert.ts) stopping it are failures too.
-      return { ran, violation: new Violation(0, `the model stopped: ${(e as Error).name}: ${(e as Error).message}`, null), state };
+      return {
+        ran,
+        violation: new Violation(0, `the model stopped: ${(e as Error).name}: ${(e as Error).message}`, null),
+        state,
+      };
     }
   }
   return { ran, violation: null, state };

@@ -81,7 +81,14 @@ export function scenarioForFailure(failure: CampaignFailure, origin: { readonly 
   const failingIndex = steps.length - 1;
   const expect: Record<string, unknown> = {};
   if (violation.check?.kind === 'status') expect.status = violation.check.status;
-  if (state.poolLive) Object.assign(expect, stateExpectation(ref, [...state.active].sort((a, b) => a - b)));
+  if (state.poolLive)
+    Object.assign(
+      expect,
+      stateExpectation(
+        ref,
+        [...state.active].sort((a, b) => a - b),
+      ),
+    );
   else expect.invariants = true;
   steps[failingIndex]!.expect = expect;
   // Thins not active at the failing step are activated afterwards so that their reads are checked;
@@ -89,11 +96,19 @@ export function scenarioForFailure(failure: CampaignFailure, origin: { readonly 
   if (ref.mode !== 'fail') {
     if (!state.poolLive) {
       ref.reopen();
-      steps.push({ run: renderCommand({ k: 'reopen' }, { blocks: ref.poolBlocks, zeroing: ref.zeroNewBlocks }).join('\n') });
+      steps.push({
+        run: renderCommand({ k: 'reopen' }, { blocks: ref.poolBlocks, zeroing: ref.zeroNewBlocks }).join('\n'),
+      });
     }
-    const inactive = [...ref.thins.keys()].filter((id) => !state.poolLive || !state.active.has(id)).sort((a, b) => a - b);
+    const inactive = [...ref.thins.keys()]
+      .filter((id) => !state.poolLive || !state.active.has(id))
+      .sort((a, b) => a - b);
     for (const id of inactive) steps.push({ run: `dmsetup create ${thinName(id)} --table "${thinTable(id)}"` });
-    if (inactive.length > 0 || !state.poolLive) steps[steps.length - 1]!.expect = stateExpectation(ref, [...ref.thins.keys()].sort((a, b) => a - b));
+    if (inactive.length > 0 || !state.poolLive)
+      steps[steps.length - 1]!.expect = stateExpectation(
+        ref,
+        [...ref.thins.keys()].sort((a, b) => a - b),
+      );
   }
   const mutations = config.mutations ?? [];
   const doc = {
@@ -102,7 +117,9 @@ export function scenarioForFailure(failure: CampaignFailure, origin: { readonly 
       `Found by \`${origin.command}\` (fast-check seed ${failure.seed}, replay path ${failure.path || '-'}) and shrunk to ${ran.length} commands: ` +
       `${ran.map(describeCommand).join(', ')}. The last one broke ${violation.message}. Step ${failingIndex + 1} checks what the reference model ` +
       `(property-tests/reference.ts) says the lab must show after it${steps.length > failingIndex + 1 ? '; the steps after it activate the thins that were not active, so that their contents are checked too' : ''}.` +
-      (mutations.length > 0 ? ` The model runs with the deliberate bug${mutations.length > 1 ? 's' : ''} ${mutations.join(', ')} (src/model/mutations.ts).` : ''),
+      (mutations.length > 0
+        ? ` The model runs with the deliberate bug${mutations.length > 1 ? 's' : ''} ${mutations.join(', ')} (src/model/mutations.ts).`
+        : ''),
     machine: { ramdisk_kb: GEOMETRY.ramdiskKb, ...(mutations.length > 0 ? { mutations: [...mutations] } : {}) },
     steps,
   };

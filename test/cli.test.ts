@@ -64,7 +64,10 @@ describe('thinlab time travel', () => {
 
     const rb = thinlab(['rollback', '4', '--name', 'bigger', '--db', db]);
     expect(rb.stdout).toMatch(/branch bigger starts at main@4/);
-    const grow = thinlab(['sh', '--continue', '--db', db, '-'], 'dmsetup reload pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"\ndmsetup suspend pool\ndmsetup resume pool\ndd if=/patterns/B of=/dev/mapper/thin bs=64k count=4 seek=2 oflag=direct\ndmsetup status pool\n');
+    const grow = thinlab(
+      ['sh', '--continue', '--db', db, '-'],
+      'dmsetup reload pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"\ndmsetup suspend pool\ndmsetup resume pool\ndd if=/patterns/B of=/dev/mapper/thin bs=64k count=4 seek=2 oflag=direct\ndmsetup status pool\n',
+    );
     expect(grow.stdout).toMatch(/6\/8 - rw/);
 
     const branches = thinlab(['branches', '--db', db]);
@@ -72,8 +75,10 @@ describe('thinlab time travel', () => {
     expect(branches.stdout).toMatch(/ {2}main +7 events/);
 
     const diff = thinlab(['diff', 'main', 'bigger', '--db', db]);
-    expect(diff.stdout).toMatch(/pool pool:\n  - mode out_of_data_space.*data 4\/4[^\n]*\n  \+ mode write.*data 6\/8/);
-    expect(diff.stdout).toMatch(/thin pool\/0: 4 -> 6 mapped blocks; blocks left_only 0, right_only 2, different 0, same 4/);
+    expect(diff.stdout).toMatch(/pool pool:\n {2}- mode out_of_data_space.*data 4\/4[^\n]*\n {2}\+ mode write.*data 6\/8/);
+    expect(diff.stdout).toMatch(
+      /thin pool\/0: 4 -> 6 mapped blocks; blocks left_only 0, right_only 2, different 0, same 4/,
+    );
 
     expect(thinlab(['checkout', 'main', '--db', db]).stdout).toMatch(/head is now main \(7 events\)/);
     const replay = thinlab(['replay', '--db', db]);

@@ -58,7 +58,9 @@ export function damagedImages(): Map<string, Uint8Array> {
     ['held.img', fileBytes(shell, '/tmp/held.img')],
   ]);
   for (const c of DAMAGE_CASES) {
-    const out = shell.runLine(`dd if=/tmp/${c.base}.img of=/tmp/${c.name}.img bs=4096 2>/dev/null; fault metadata ${c.args} /tmp/${c.name}.img`);
+    const out = shell.runLine(
+      `dd if=/tmp/${c.base}.img of=/tmp/${c.name}.img bs=4096 2>/dev/null; fault metadata ${c.args} /tmp/${c.name}.img`,
+    );
     if (shell.lastStatus !== '0') throw new Error(`fault metadata ${c.args} failed: ${out}`);
     images.set(`${c.name}.img`, fileBytes(shell, `/tmp/${c.name}.img`));
   }

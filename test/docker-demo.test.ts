@@ -36,7 +36,8 @@ function runSteps(): { steps: Map<string, string>; shell: LabShell; all: string;
     const output = shell.runLine(command);
     steps.set(current, (steps.get(current) ?? '') + output);
     all += output;
-    for (const pool of shell.machine.livePools()) problems.push(...checkPoolInvariants(pool.md).map((p) => `${command.trim().split('\n')[0]!}: ${p}`));
+    for (const pool of shell.machine.livePools())
+      problems.push(...checkPoolInvariants(pool.md).map((p) => `${command.trim().split('\n')[0]!}: ${p}`));
   }
   return { steps, shell, all, invariantProblems: problems };
 }
@@ -59,11 +60,15 @@ describe('the Docker demo', () => {
     expect(step('1')).toContain('  Converted docker/thinpool and docker/thinpoolmeta to thin pool.\n');
     expect(step('1')).toMatch(/^ {2}thinpool docker twi-a-t--- 480\.00m +0\.00 /m);
     const names = run.shell.machine.deviceList().map((d) => d.name);
-    expect(names).toEqual(expect.arrayContaining(['docker-thinpool', 'docker-thinpool_tdata', 'docker-thinpool_tmeta']));
+    expect(names).toEqual(
+      expect.arrayContaining(['docker-thinpool', 'docker-thinpool_tdata', 'docker-thinpool_tmeta']),
+    );
   });
 
   it('2: starts Docker on the pool: the base device is thin id 1, created in transaction 1', () => {
-    expect(step('2')).toContain(' Storage Driver: devicemapper\n  Pool Name: docker-thinpool\n  Pool Blocksize: 524.3kB\n');
+    expect(step('2')).toContain(
+      ' Storage Driver: devicemapper\n  Pool Name: docker-thinpool\n  Pool Blocksize: 524.3kB\n',
+    );
     expect(step('2')).toContain('  Base Device Size: 10.74GB\n  Backing Filesystem: xfs\n');
     expect(run.shell.docker.devices['']?.deviceId).toBe(1);
   });
@@ -75,7 +80,10 @@ describe('the Docker demo', () => {
   });
 
   it('5: the min_free_space gate refuses a new container with the figures of the pool at that moment', () => {
-    const m = /Thin Pool has ([0-9]+) free data blocks which is less than minimum required ([0-9]+) free data blocks/.exec(step('5'));
+    const m =
+      /Thin Pool has ([0-9]+) free data blocks which is less than minimum required ([0-9]+) free data blocks/.exec(
+        step('5'),
+      );
     expect(m).not.toBeNull();
     // The rollback branch is the state of that moment: its status gives the same figures.
     const before = new LabShell({ ramdiskKb: DOCKER_DEMO_RAMDISK_KB });
@@ -103,7 +111,9 @@ describe('the Docker demo', () => {
 
   it('7: vgextend, lvextend and docker system prune get the pool writable and space back', () => {
     expect(step('7')).toContain('  Volume group "docker" successfully extended\n');
-    expect(step('7')).toMatch(/Size of logical volume docker\/thinpool_tdata changed from 480\.00 MiB \(120 extents\) to 1008\.00 MiB \(252 extents\)/);
+    expect(step('7')).toMatch(
+      /Size of logical volume docker\/thinpool_tdata changed from 480\.00 MiB \(120 extents\) to 1008\.00 MiB \(252 extents\)/,
+    );
     expect(step('7')).toMatch(/Total reclaimed space: [1-9]/);
     const status = poolStatus(run.shell);
     expect(status[4]).toBe('rw');
@@ -143,15 +153,19 @@ describe('the Docker demo in the history', () => {
     let why = '';
     const whyIo: Output = { out: (t) => (why += t), err: (t) => (why += t), interactive: false };
     expect(await whyCommand(h, { branch: r.branch, name: 'app1' }, whyIo)).toBe(0);
-    expect(why).toMatch(/^container app1 \([0-9a-f]{12}\), image ubuntu:latest, running\n  rw layer: thin device [0-9]+ /m);
+    expect(why).toMatch(
+      /^container app1 \([0-9a-f]{12}\), image ubuntu:latest, running\n {2}rw layer: thin device [0-9]+ /m,
+    );
     why = '';
     expect(await whyCommand(h, { branch: r.branch, name: 'app2' }, whyIo)).toBe(0);
-    expect(why).toMatch(/^container app2 \([0-9a-f]{12}\) was removed at [0-9.]+s: deleting thin devices [0-9]+, [0-9]+ gave the pool back [0-9]+ blocks/m);
+    expect(why).toMatch(
+      /^container app2 \([0-9a-f]{12}\) was removed at [0-9.]+s: deleting thin devices [0-9]+, [0-9]+ gave the pool back [0-9]+ blocks/m,
+    );
     why = '';
-    expect(await whyCommand(h, { branch: `${r.branch}-before-full`, name: 'app2', position: String(r.before) }, whyIo)).toBe(0);
+    expect(
+      await whyCommand(h, { branch: `${r.branch}-before-full`, name: 'app2', position: String(r.before) }, whyIo),
+    ).toBe(0);
     expect(why).toContain('container app2 (');
     await store.close();
   });
 });
-
-

@@ -54,7 +54,12 @@ function direct(n: number): LabRuntime {
 describe('history', () => {
   it('gives the same state at every position as running the commands directly', async () => {
     const h = new History(store, 3);
-    const { branch, length } = await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
+    const { branch, length } = await recordScript(
+      h,
+      SCRIPT,
+      { continueBranch: false, ramdiskKb: 65536, trace: false },
+      quiet,
+    );
     expect(branch).toBe('main');
     expect(length).toBe(9);
     for (let n = 0; n <= length; n++) {
@@ -79,7 +84,12 @@ describe('history', () => {
     await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
     await h.createBranch('what-if', 'main', 4, 0);
     await h.setHead('what-if');
-    const { length } = await recordScript(h, 'dd if=/patterns/H of=/dev/mapper/thin bs=64k count=1 seek=2 oflag=direct', { continueBranch: true, ramdiskKb: 65536, trace: false }, quiet);
+    const { length } = await recordScript(
+      h,
+      'dd if=/patterns/H of=/dev/mapper/thin bs=64k count=1 seek=2 oflag=direct',
+      { continueBranch: true, ramdiskKb: 65536, trace: false },
+      quiet,
+    );
     expect(length).toBe(5);
     expect(await h.length('main')).toBe(9);
     expect(stateHash((await h.stateAt('what-if', 4)).lab)).toBe(stateHash((await h.stateAt('main', 4)).lab));
@@ -111,14 +121,23 @@ describe('determinism', () => {
   const fixtures = join(import.meta.dirname, '..', 'fixtures', 'kernel');
   const scenarios = join(import.meta.dirname, '..', 'scenarios');
   const files = [
-    ...readdirSync(fixtures).filter((f) => f.endsWith('.sh')).map((f) => join(fixtures, f)),
-    ...readdirSync(scenarios).filter((f) => f.endsWith('.sh')).map((f) => join(scenarios, f)),
+    ...readdirSync(fixtures)
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => join(fixtures, f)),
+    ...readdirSync(scenarios)
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => join(scenarios, f)),
   ];
   for (const file of files) {
     it(`replays ${file.split('/').slice(-2).join('/')} to byte-identical state twice`, async () => {
       const h = new History(store, 25);
       const script = readFileSync(file, 'latin1');
-      const { branch, length } = await recordScript(h, script, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
+      const { branch, length } = await recordScript(
+        h,
+        script,
+        { continueBranch: false, ramdiskKb: 65536, trace: false },
+        quiet,
+      );
       const recorded = LabRuntime.fresh();
       for (const c of topLevelCommands(recorded.shell, script)) recorded.runCommand(c);
       const first = await h.stateAt(branch, length);

@@ -22,7 +22,10 @@ function exportImages(): Map<string, Uint8Array> {
   const lab = new LabShell();
   lab.runScript(readFileSync(join(DIR, '53-lab-side.sh'), 'latin1'));
   const images = new Map<string, Uint8Array>();
-  for (const [i, name] of [[0, 'meta.img'], [1, 'data.img']] as const) {
+  for (const [i, name] of [
+    [0, 'meta.img'],
+    [1, 'data.img'],
+  ] as const) {
     const dev = lab.machine.resolve(`/dev/ram${i}`)!;
     const r = lab.machine.readSectors(dev, 0, lab.machine.sizeSectors(dev));
     if (!r.ok) throw new Error(`cannot read /dev/ram${i}`);
@@ -70,7 +73,8 @@ describe('the lab on metadata the kernel wrote', () => {
   ]);
 
   it('decodes the images the kernel printed', () => {
-    for (const [name, bytes] of images) expect(out).toContain(`${createHash('md5').update(bytes).digest('hex')}  ${name}`);
+    for (const [name, bytes] of images)
+      expect(out).toContain(`${createHash('md5').update(bytes).digest('hex')}  ${name}`);
   });
 
   it('activates the kernel-written pool and reads what the kernel read', () => {
@@ -86,7 +90,11 @@ describe('the lab on metadata the kernel wrote', () => {
       'dd if=/dev/mapper/snap2 bs=64k count=24 2>/dev/null | md5sum',
     ].join('\n');
     const output = lab.runScript(script);
-    const kernelPart = out.slice(out.indexOf('--- what the devices read, from the kernel\n') + '--- what the devices read, from the kernel\n'.length, out.indexOf('--- images'));
+    const kernelPart = out.slice(
+      out.indexOf('--- what the devices read, from the kernel\n') +
+        '--- what the devices read, from the kernel\n'.length,
+      out.indexOf('--- images'),
+    );
     expect(maskMetadataUsed(output)).toBe(maskMetadataUsed(kernelPart));
     for (const pool of lab.machine.livePools()) expect(checkPoolInvariants(pool.md)).toEqual([]);
   });

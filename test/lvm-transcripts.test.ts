@@ -15,7 +15,9 @@ import { LabShell } from '../src/lab/lab-shell.js';
 import { maskMetadataPercent, maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'lvm');
-const scripts = readdirSync(DIR).filter((f) => /^\d+-.*\.sh$/.test(f)).sort();
+const scripts = readdirSync(DIR)
+  .filter((f) => /^\d+-.*\.sh$/.test(f))
+  .sort();
 
 /** The RAM disk size a script asks for in its `# RAMDISK_KB=N` header line (run-on-oracle reads it too). */
 /** The preamble's `cat > /etc/lvm/lvm.conf <<'CONF' ... CONF` command, run in the lab before each script. */

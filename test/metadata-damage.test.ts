@@ -28,12 +28,19 @@ const images = damagedImages();
 const bench = new ToolBench();
 afterAll(() => bench.dispose());
 
-const files = (name: string, extra: Record<string, Uint8Array> = {}): Record<string, Uint8Array> => ({ [name]: images.get(name)!, ...extra });
+const files = (name: string, extra: Record<string, Uint8Array> = {}): Record<string, Uint8Array> => ({
+  [name]: images.get(name)!,
+  ...extra,
+});
 
 function expectSame(name: string, line: string, extra: Record<string, Uint8Array> = {}): ReturnType<ToolBench['lab']> {
   const lab = bench.lab(files(name, extra), line);
   const real = bench.real(files(name, extra), line);
-  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({ stdout: real.stdout, stderr: real.stderr, status: real.status });
+  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({
+    stdout: real.stdout,
+    stderr: real.stderr,
+    status: real.status,
+  });
   return lab;
 }
 
@@ -59,7 +66,12 @@ describe('every damage kind has a case', () => {
       expect(damaged.length, c.name).toBe(base.length);
       const changed: number[] = [];
       for (let b = 0; b < base.length / BLOCK_SIZE; b++) {
-        if (!Buffer.from(base.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)).equals(Buffer.from(damaged.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)))) changed.push(b);
+        if (
+          !Buffer.from(base.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)).equals(
+            Buffer.from(damaged.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)),
+          )
+        )
+          changed.push(b);
       }
       expect(changed.length, c.name).toBeGreaterThan(0);
       expect(Math.max(...changed), c.name).toBeLessThan(64);
@@ -74,9 +86,12 @@ describe.skipIf(!hasRealTools)('thin_check on damaged metadata matches 0.9.0', (
   it.each(names)('thin_check --skip-mappings %s', (name) => {
     expectSame(name, `thin_check --skip-mappings @${name}`);
   });
-  it.each(['refcount-high-metadata.img', 'refcount-low-metadata.img', 'metadata-bitmap-zeroed.img'])('thin_check --ignore-non-fatal-errors %s', (name) => {
-    expectSame(name, `thin_check --ignore-non-fatal-errors @${name}`);
-  });
+  it.each(['refcount-high-metadata.img', 'refcount-low-metadata.img', 'metadata-bitmap-zeroed.img'])(
+    'thin_check --ignore-non-fatal-errors %s',
+    (name) => {
+      expectSame(name, `thin_check --ignore-non-fatal-errors @${name}`);
+    },
+  );
   it.each(['held.img', 'metadata-snapshot.img'])('thin_check -m %s', (name) => {
     expectSame(name, `thin_check -m @${name}`);
   });
@@ -108,8 +123,12 @@ describe.skipIf(!hasRealTools)('thin_repair on damaged metadata matches 0.9.0', 
 describe('fault metadata in the lab shell', () => {
   it('damages the same bytes as the pure function, and says what it did', () => {
     const shell = new LabShell({ files: new Map([['meta.img', images.get('meta.img')!]]) });
-    const out = shell.runScript('dd if=/files/meta.img of=/dev/ram0 bs=4096 2>/dev/null\nfault metadata details-zeroed /dev/ram0; echo rc=$?\n');
-    expect(out).toBe('fault metadata details-zeroed: metadata block 7 (device-details tree node 0 (root, leaf)): zeroed\nrc=0\n');
+    const out = shell.runScript(
+      'dd if=/files/meta.img of=/dev/ram0 bs=4096 2>/dev/null\nfault metadata details-zeroed /dev/ram0; echo rc=$?\n',
+    );
+    expect(out).toBe(
+      'fault metadata details-zeroed: metadata block 7 (device-details tree node 0 (root, leaf)): zeroed\nrc=0\n',
+    );
     const expected = damageMetadata(images.get('meta.img')!, 'details-zeroed');
     expect(expected.ok && expected.writes.map((w) => w.block)).toEqual([7]);
     const check = shell.runScript("thin_check /dev/ram0 2>&1 | grep -e missing -e 'bad checksum'");
@@ -121,21 +140,45 @@ describe('fault metadata in the lab shell', () => {
     ['fault metadata details-zeroed /dev/ram1', 'fault metadata: /dev/ram1: no dm-thin metadata here'],
     ['fault metadata details-zeroed', 'fault metadata: missing device'],
     ['fault metadata details-zeroed /dev/nothing', 'fault metadata: /dev/nothing: No such file or device'],
-    ['fault metadata details-zeroed --node 5 /dev/ram0', 'fault metadata: /dev/ram0: the device-details tree has 1 node; --node 5 does not exist'],
-    ['fault metadata mapping-bottom-zeroed --dev 9 /dev/ram0', 'fault metadata: /dev/ram0: no thin device 9 in the mapping tree (devices: 0 1 2)'],
-    ['fault metadata refcount-low --block 5000 /dev/ram0', 'fault metadata: /dev/ram0: block 5000 is beyond the data space map (1024 blocks)'],
-    ['fault metadata refcount-high --space-map nope /dev/ram0', "fault metadata: --space-map takes data or metadata, not 'nope'"],
-    ['fault metadata metadata-snapshot /dev/ram0', 'fault metadata: /dev/ram0: no metadata snapshot is held (reserve_metadata_snap first)'],
-    ['fault metadata mapping-to-free-block --block 3 /dev/ram0', 'fault metadata: /dev/ram0: data block 3 is not free (its count is 1)'],
+    [
+      'fault metadata details-zeroed --node 5 /dev/ram0',
+      'fault metadata: /dev/ram0: the device-details tree has 1 node; --node 5 does not exist',
+    ],
+    [
+      'fault metadata mapping-bottom-zeroed --dev 9 /dev/ram0',
+      'fault metadata: /dev/ram0: no thin device 9 in the mapping tree (devices: 0 1 2)',
+    ],
+    [
+      'fault metadata refcount-low --block 5000 /dev/ram0',
+      'fault metadata: /dev/ram0: block 5000 is beyond the data space map (1024 blocks)',
+    ],
+    [
+      'fault metadata refcount-high --space-map nope /dev/ram0',
+      "fault metadata: --space-map takes data or metadata, not 'nope'",
+    ],
+    [
+      'fault metadata metadata-snapshot /dev/ram0',
+      'fault metadata: /dev/ram0: no metadata snapshot is held (reserve_metadata_snap first)',
+    ],
+    [
+      'fault metadata mapping-to-free-block --block 3 /dev/ram0',
+      'fault metadata: /dev/ram0: data block 3 is not free (its count is 1)',
+    ],
     ['fault metadata details-zeroed --bogus 1 /dev/ram0', 'fault metadata: unknown option --bogus'],
   ])('%s: exit 2, a clear error, nothing changed', (line, message) => {
     const shell = new LabShell({ files: new Map([['meta.img', images.get('meta.img')!]]) });
     shell.runScript('dd if=/files/meta.img of=/dev/ram0 bs=4096 2>/dev/null\n');
-    const before = shell.runScript('dd if=/dev/ram0 bs=4096 count=64 2>/dev/null | md5sum; dd if=/dev/ram1 bs=4096 count=64 2>/dev/null | md5sum');
+    const before = shell.runScript(
+      'dd if=/dev/ram0 bs=4096 count=64 2>/dev/null | md5sum; dd if=/dev/ram1 bs=4096 count=64 2>/dev/null | md5sum',
+    );
     const out = shell.runScript(`${line} 2>&1; echo rc=$?`);
     expect(out.startsWith(message), out).toBe(true);
     expect(out.endsWith('rc=2\n')).toBe(true);
-    expect(shell.runScript('dd if=/dev/ram0 bs=4096 count=64 2>/dev/null | md5sum; dd if=/dev/ram1 bs=4096 count=64 2>/dev/null | md5sum')).toBe(before);
+    expect(
+      shell.runScript(
+        'dd if=/dev/ram0 bs=4096 count=64 2>/dev/null | md5sum; dd if=/dev/ram1 bs=4096 count=64 2>/dev/null | md5sum',
+      ),
+    ).toBe(before);
   });
 
   it('fault --help lists every kind', () => {
@@ -159,7 +202,11 @@ describe.skipIf(!hasRealTools)('the shared btree node validator words problems a
     const bytes = Uint8Array.from(images.get('meta.img')!);
     const dv = new DataView(bytes.buffer);
     edit(dv, block * BLOCK_SIZE + 32);
-    dv.setUint32(block * BLOCK_SIZE, dmChecksum(bytes, block * BLOCK_SIZE + 4, (block + 1) * BLOCK_SIZE, BTREE_CSUM_XOR), true);
+    dv.setUint32(
+      block * BLOCK_SIZE,
+      dmChecksum(bytes, block * BLOCK_SIZE + 4, (block + 1) * BLOCK_SIZE, BTREE_CSUM_XOR),
+      true,
+    );
     return bytes;
   };
   const swap = (dv: DataView, at: number): void => {
@@ -196,9 +243,13 @@ describe('fault metadata on a live pool behaves as dd on a real machine', () => 
 
   it('the pool does not see it, readers of the device do, and the next activation meets it', () => {
     const shell = new LabShell();
-    expect(shell.runScript(SCRIPT)).toBe('fault metadata mapping-bottom-zeroed: metadata block 9 (mapping tree of device 0 node 0 (root, leaf)): zeroed\n');
+    expect(shell.runScript(SCRIPT)).toBe(
+      'fault metadata mapping-bottom-zeroed: metadata block 9 (mapping tree of device 0 node 0 (root, leaf)): zeroed\n',
+    );
     expect(shell.runScript('dd if=/dev/mapper/thin0 of=/dev/null bs=64k count=1 2>&1; echo rc=$?')).toMatch(/rc=0\n$/);
-    expect(shell.runScript('dd if=/dev/ram0 bs=4096 skip=9 count=1 2>/dev/null | md5sum')).toBe('620f0b67a91f7f74151bc5be745b7110  -\n');
+    expect(shell.runScript('dd if=/dev/ram0 bs=4096 skip=9 count=1 2>/dev/null | md5sum')).toBe(
+      '620f0b67a91f7f74151bc5be745b7110  -\n',
+    );
     const after = shell.runScript(
       [
         'dmsetup remove thin0; dmsetup remove pool',
@@ -225,8 +276,12 @@ describe('fault metadata on a live pool behaves as dd on a real machine', () => 
   it('a commit that writes metadata lays the pool image out again (the lab does not track which blocks the kernel rewrites)', () => {
     const shell = new LabShell();
     shell.runScript(SCRIPT);
-    shell.runScript('dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=1 seek=9 oflag=direct 2>/dev/null; dmsetup message pool 0 "create_thin 2"');
-    expect(shell.runScript('thin_check -q /dev/ram0 2>&1; echo rc=$?')).toBe("syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.\nrc=1\n");
+    shell.runScript(
+      'dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=1 seek=9 oflag=direct 2>/dev/null; dmsetup message pool 0 "create_thin 2"',
+    );
+    expect(shell.runScript('thin_check -q /dev/ram0 2>&1; echo rc=$?')).toBe(
+      "syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.\nrc=1\n",
+    );
     shell.runScript('dmsetup remove thin0; dmsetup remove pool');
     expect(shell.runScript('thin_check -q /dev/ram0; echo rc=$?')).toBe('rc=0\n');
   });
@@ -234,7 +289,9 @@ describe('fault metadata on a live pool behaves as dd on a real machine', () => 
   it('replays: the same history gives the same state and the same damage', () => {
     const run = (): { out: string; hash: string } => {
       const shell = new LabShell();
-      const out = shell.runScript(`${SCRIPT}\ndmsetup remove thin0; dmsetup remove pool\nfault metadata details-garbage --seed 9 /dev/ram0\ndd if=/dev/ram0 bs=4096 count=32 2>/dev/null | md5sum`);
+      const out = shell.runScript(
+        `${SCRIPT}\ndmsetup remove thin0; dmsetup remove pool\nfault metadata details-garbage --seed 9 /dev/ram0\ndd if=/dev/ram0 bs=4096 count=32 2>/dev/null | md5sum`,
+      );
       return { out, hash: stateHash(shell.lab) };
     };
     const a = run();
@@ -263,7 +320,12 @@ describe('fault metadata in a recorded history', () => {
     try {
       const h = new History(store, 2);
       const quiet: Output = { out: () => {}, err: () => {}, interactive: false };
-      const { length } = await recordScript(h, script, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
+      const { length } = await recordScript(
+        h,
+        script,
+        { continueBranch: false, ramdiskKb: 65536, trace: false },
+        quiet,
+      );
       expect(length).toBe(10);
       for (let n = 0; n <= length; n++) {
         const direct = LabRuntime.fresh();

@@ -9,7 +9,21 @@ import { LabShell } from '../src/lab/lab-shell.js';
 
 const name = fc.constantFrom('pool', 'thin0', 'thin1', 'snap', 'meta', 'nosuch', '');
 const num = fc.oneof(
-  fc.constantFrom('0', '1', '2', '3', '7', '128', '384', '1024', '16777215', '16777216', '-1', 'x', '18446744073709551616'),
+  fc.constantFrom(
+    '0',
+    '1',
+    '2',
+    '3',
+    '7',
+    '128',
+    '384',
+    '1024',
+    '16777215',
+    '16777216',
+    '-1',
+    'x',
+    '18446744073709551616',
+  ),
   fc.nat({ max: 300_000 }).map(String),
 );
 const poolTable = fc
@@ -19,29 +33,88 @@ const poolTable = fc
     fc.constantFrom('/dev/ram1', '/dev/ram0'),
     fc.constantFrom('128', '64', '384', '0', 'abc', '2097152'),
     fc.constantFrom('0', '1', '3', 'x'),
-    fc.constantFrom('', '1 skip_block_zeroing', '1 error_if_no_space', '2 read_only ignore_discard', '1 no_discard_passdown', '5 a b c d e', '1 frob', '2 x'),
+    fc.constantFrom(
+      '',
+      '1 skip_block_zeroing',
+      '1 error_if_no_space',
+      '2 read_only ignore_discard',
+      '1 no_discard_passdown',
+      '5 a b c d e',
+      '1 frob',
+      '2 x',
+    ),
   )
   .map(([len, md, data, bs, lwm, feat]) => `0 ${len} thin-pool ${md} ${data} ${bs} ${lwm} ${feat}`.trim());
 const thinTable = fc
-  .tuple(fc.constantFrom('262144', '1000', '8'), fc.constantFrom('/dev/mapper/pool', '/dev/mapper/thin0', '/dev/ram0'), num)
+  .tuple(
+    fc.constantFrom('262144', '1000', '8'),
+    fc.constantFrom('/dev/mapper/pool', '/dev/mapper/thin0', '/dev/ram0'),
+    num,
+  )
   .map(([len, pool, id]) => `0 ${len} thin ${pool} ${id}`);
-const otherTable = fc.constantFrom('0 2048 linear /dev/ram0 0', '0 65536 linear /dev/ram0 0', '0 2048 error', '0 2048 linear /dev/ram0 x', '1 2 linear');
+const otherTable = fc.constantFrom(
+  '0 2048 linear /dev/ram0 0',
+  '0 65536 linear /dev/ram0 0',
+  '0 2048 error',
+  '0 2048 linear /dev/ram0 x',
+  '1 2 linear',
+);
 const table = fc.oneof(poolTable, thinTable, otherTable);
 const message = fc
-  .tuple(fc.constantFrom('create_thin', 'create_snap', 'delete', 'set_transaction_id', 'reserve_metadata_snap', 'release_metadata_snap', 'CREATE_THIN', 'frob'), fc.array(num, { maxLength: 3 }))
+  .tuple(
+    fc.constantFrom(
+      'create_thin',
+      'create_snap',
+      'delete',
+      'set_transaction_id',
+      'reserve_metadata_snap',
+      'release_metadata_snap',
+      'CREATE_THIN',
+      'frob',
+    ),
+    fc.array(num, { maxLength: 3 }),
+  )
   .map(([m, args]) => [m, ...args].join(' '));
 const pattern = fc.constantFrom('/patterns/A', '/patterns/B', '/dev/zero', '/dev/mapper/thin0', '/nope');
-const target = fc.constantFrom('/dev/mapper/thin0', '/dev/mapper/thin1', '/dev/mapper/snap', '/dev/mapper/pool', '/dev/ram1', '/run/f');
+const target = fc.constantFrom(
+  '/dev/mapper/thin0',
+  '/dev/mapper/thin1',
+  '/dev/mapper/snap',
+  '/dev/mapper/pool',
+  '/dev/ram1',
+  '/run/f',
+);
 
 const line = fc.oneof(
   fc.tuple(fc.constantFrom('create', 'reload'), name, table).map(([c, n, t]) => `dmsetup ${c} ${n} --table "${t}"`),
   fc.tuple(name, message).map(([n, m]) => `dmsetup message ${n} 0 "${m}"`),
-  fc.tuple(fc.constantFrom('suspend', 'resume', 'remove', 'status', 'status --noflush', 'table', 'info'), name).map(([c, n]) => `dmsetup ${c} ${n}`),
   fc
-    .tuple(pattern, target, fc.constantFrom('512', '4k', '64k', '1M', '100', '0', 'x'), fc.nat({ max: 40 }), fc.nat({ max: 5000 }), fc.constantFrom('', ' oflag=direct', ' conv=fsync', ' iflag=direct'))
+    .tuple(fc.constantFrom('suspend', 'resume', 'remove', 'status', 'status --noflush', 'table', 'info'), name)
+    .map(([c, n]) => `dmsetup ${c} ${n}`),
+  fc
+    .tuple(
+      pattern,
+      target,
+      fc.constantFrom('512', '4k', '64k', '1M', '100', '0', 'x'),
+      fc.nat({ max: 40 }),
+      fc.nat({ max: 5000 }),
+      fc.constantFrom('', ' oflag=direct', ' conv=fsync', ' iflag=direct'),
+    )
     .map(([i, o, bs, count, seek, flag]) => `dd if=${i} of=${o} bs=${bs} count=${count} seek=${seek}${flag}`),
-  fc.tuple(target, fc.nat({ max: 300 }), fc.nat({ max: 300 })).map(([t, o, l]) => `blkdiscard -o ${o * 512 + (o % 3)} -l ${l * 4096} ${t}`),
-  fc.constantFrom('sleep 1', 'sleep 61', 'crash', 'dmesg | tail -n 3', 'echo 2 > /sys/module/dm_thin_pool/parameters/no_space_timeout', 'echo 0 > /sys/module/dm_thin_pool/parameters/no_space_timeout', 'dd if=/dev/zero of=/dev/ram0 bs=4096 count=1', 'dd if=/dev/ram0 of=/run/m bs=1M', 'dd if=/run/m of=/dev/ram0 bs=1M'),
+  fc
+    .tuple(target, fc.nat({ max: 300 }), fc.nat({ max: 300 }))
+    .map(([t, o, l]) => `blkdiscard -o ${o * 512 + (o % 3)} -l ${l * 4096} ${t}`),
+  fc.constantFrom(
+    'sleep 1',
+    'sleep 61',
+    'crash',
+    'dmesg | tail -n 3',
+    'echo 2 > /sys/module/dm_thin_pool/parameters/no_space_timeout',
+    'echo 0 > /sys/module/dm_thin_pool/parameters/no_space_timeout',
+    'dd if=/dev/zero of=/dev/ram0 bs=4096 count=1',
+    'dd if=/dev/ram0 of=/run/m bs=1M',
+    'dd if=/run/m of=/dev/ram0 bs=1M',
+  ),
   fc.string({ maxLength: 40 }),
 );
 

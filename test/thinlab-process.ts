@@ -5,6 +5,10 @@ import { join } from 'node:path';
 export const ROOT = join(import.meta.dirname, '..');
 
 export function runThinlab(args: readonly string[], cwd: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, THINLAB_STORE: '' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, THINLAB_STORE: '' },
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

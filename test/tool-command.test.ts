@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { runThinlab } from './thinlab-process.js';
 
-const haveTools = ['thin_check', 'thin_dump', 'thin_restore', 'thin_ls'].every((t) => spawnSync(t, ['-V']).status === 0);
+const haveTools = ['thin_check', 'thin_dump', 'thin_restore', 'thin_ls'].every(
+  (t) => spawnSync(t, ['-V']).status === 0,
+);
 let dir: string;
 
 /** A 4 MiB metadata image of a pool with a thin, its snapshot and writes on both sides. */
@@ -44,7 +46,14 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!haveTools)('thinlab <tool> against the real 0.9.0 tools on the same file', () => {
-  for (const args of [['thin_check', 'meta.img'], ['thin_dump', 'meta.img'], ['thin_dump', '--format', 'human_readable', 'meta.img'], ['thin_ls', 'meta.img'], ['thin_check', 'missing.img'], ['thin_dump']]) {
+  for (const args of [
+    ['thin_check', 'meta.img'],
+    ['thin_dump', 'meta.img'],
+    ['thin_dump', '--format', 'human_readable', 'meta.img'],
+    ['thin_ls', 'meta.img'],
+    ['thin_check', 'missing.img'],
+    ['thin_dump'],
+  ]) {
     it(`${args.join(' ')} prints the same and exits the same`, () => {
       const real = run(args[0]!, args.slice(1));
       const ours = lab(args);
@@ -67,6 +76,8 @@ describe.skipIf(!haveTools)('thinlab <tool> against the real 0.9.0 tools on the 
     mkdirSync(join(dir, 'adir'));
     const r = lab(['thin_check', 'adir']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('thinlab thin_check: adir: not a regular file (outside the lab shell the tools work on metadata images; use the real thin_check on devices)\n');
+    expect(r.stderr).toBe(
+      'thinlab thin_check: adir: not a regular file (outside the lab shell the tools work on metadata images; use the real thin_check on devices)\n',
+    );
   });
 });

@@ -21,9 +21,17 @@ describe('the tool pages in docs/tools', () => {
   const pages = readdirSync(DIR).filter((f) => f.endsWith('.md'));
 
   it('cover all nine tools', () => {
-    expect(pages.map((p) => p.replace(/\.md$/, '')).sort()).toEqual(
-      ['thin_check', 'thin_delta', 'thin_dump', 'thin_ls', 'thin_metadata_size', 'thin_repair', 'thin_restore', 'thin_rmap', 'thin_trim'],
-    );
+    expect(pages.map((p) => p.replace(/\.md$/, '')).sort()).toEqual([
+      'thin_check',
+      'thin_delta',
+      'thin_dump',
+      'thin_ls',
+      'thin_metadata_size',
+      'thin_repair',
+      'thin_restore',
+      'thin_rmap',
+      'thin_trim',
+    ]);
   });
 
   for (const page of pages) {

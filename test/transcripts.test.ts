@@ -14,7 +14,9 @@ import { fixtureFiles } from './damage-images.js';
 import { maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
-const scripts = readdirSync(DIR).filter((f) => f.endsWith('.sh')).sort();
+const scripts = readdirSync(DIR)
+  .filter((f) => f.endsWith('.sh'))
+  .sort();
 
 describe('kernel transcripts', () => {
   it('has at least 15 transcripts', () => {

@@ -25,12 +25,26 @@ export function eventsBefore(script: string, mark: string): number {
   throw new Error(`the demo script has no step '${mark}'`);
 }
 
-export async function runDockerDemo(h: History, script: string, io: Output): Promise<{ branch: string; before: number }> {
-  const recorded = await recordScript(h, script, { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true }, io);
+export async function runDockerDemo(
+  h: History,
+  script: string,
+  io: Output,
+): Promise<{ branch: string; before: number }> {
+  const recorded = await recordScript(
+    h,
+    script,
+    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true },
+    io,
+  );
   const before = eventsBefore(script, FILL_STEP_MARK);
   io.out(`\n# Roll back to event ${before}, just before the pool filled: a new branch, nothing deleted.\n`);
   const name = `${recorded.branch}-before-full`;
   await rollbackCommand(h, { branch: recorded.branch, position: String(before), name }, io);
-  await recordScript(h, "docker info 2>/dev/null | grep -E 'Data Space|Minimum'\nlvs\ndocker ps\n", { branch: name, continueBranch: true, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true }, io);
+  await recordScript(
+    h,
+    "docker info 2>/dev/null | grep -E 'Data Space|Minimum'\nlvs\ndocker ps\n",
+    { branch: name, continueBranch: true, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true },
+    io,
+  );
   return { branch: recorded.branch, before };
 }

@@ -6,7 +6,7 @@
 import { stateHash } from '../replay/lab-snapshot.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
-import { History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { whatIf } from '../replay/whatif.js';
@@ -30,12 +30,14 @@ async function currentBranch(h: History, explicit: string | undefined): Promise<
     return explicit;
   }
   const head = await h.head();
-  if (head === null) throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: run `thinlab sh FILE` or `npm start` first');
+  if (head === null)
+    throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: run `thinlab sh FILE` or `npm start` first');
   return head;
 }
 
 function parsePosition(text: string | undefined, what: string): number {
-  if (text === undefined || !/^[0-9]+$/.test(text)) throw new UsageError(`${what} must be a position (0, 1, 2, ...), got '${text ?? ''}'`);
+  if (text === undefined || !/^[0-9]+$/.test(text))
+    throw new UsageError(`${what} must be a position (0, 1, 2, ...), got '${text ?? ''}'`);
   return Number(text);
 }
 
@@ -125,13 +127,19 @@ export async function atCommand(h: History, args: { branch?: string; position?: 
   for (const [k, v] of Object.entries(states.thins)) io.out(`thin machine ${k}: ${v}\n`);
 }
 
-export async function rollbackCommand(h: History, args: { branch?: string; position?: string; name?: string }, io: Output): Promise<void> {
+export async function rollbackCommand(
+  h: History,
+  args: { branch?: string; position?: string; name?: string },
+  io: Output,
+): Promise<void> {
   const from = await currentBranch(h, args.branch);
   const position = parsePosition(args.position, 'POS');
   const name = args.name ?? (await freeName(h, `${from}-at-${position}`));
   await h.createBranch(name, from, position, 0);
   await h.setHead(name);
-  io.out(`branch ${name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`);
+  io.out(
+    `branch ${name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`,
+  );
 }
 
 async function freeName(h: History, base: string): Promise<string> {
@@ -146,7 +154,9 @@ export async function branchesCommand(h: History, io: Output): Promise<void> {
   if (all.length === 0) io.out('no branches yet\n');
   for (const b of all) {
     const length = await h.length(b.name);
-    io.out(`${b.name === head ? '*' : ' '} ${b.name.padEnd(24)} ${String(length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`);
+    io.out(
+      `${b.name === head ? '*' : ' '} ${b.name.padEnd(24)} ${String(length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`,
+    );
   }
 }
 
@@ -172,8 +182,13 @@ async function resolveMoment(h: History, text: string, branch: string): Promise<
   return { name: `${b}@${pos}`, runtime: await h.stateAt(b, pos) };
 }
 
-export async function diffCommand(h: History, args: { branch?: string; a?: string; b?: string }, io: Output): Promise<void> {
-  if (args.a === undefined || args.b === undefined) throw new UsageError('diff needs two moments: POS, BRANCH or BRANCH@POS');
+export async function diffCommand(
+  h: History,
+  args: { branch?: string; a?: string; b?: string },
+  io: Output,
+): Promise<void> {
+  if (args.a === undefined || args.b === undefined)
+    throw new UsageError('diff needs two moments: POS, BRANCH or BRANCH@POS');
   const branch = await currentBranch(h, args.branch);
   const left = await resolveMoment(h, args.a, branch);
   const right = await resolveMoment(h, args.b, branch);
@@ -198,7 +213,9 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   }
   if (io.interactive && length > 10_000) io.err('\n');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  io.out(`replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.lab)}\n`);
+  io.out(
+    `replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.lab)}\n`,
+  );
 }
 
 export interface WhatIfArgs {
@@ -217,7 +234,10 @@ export interface WhatIfArgs {
  * on a new branch, and where it diverges from the original (src/replay/whatif.ts).
  */
 export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): Promise<void> {
-  if (args.inject === undefined || args.inject.trim() === '') throw new UsageError("whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash");
+  if (args.inject === undefined || args.inject.trim() === '')
+    throw new UsageError(
+      "whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash",
+    );
   const at = parsePosition(args.at, '--at');
   for (const piece of args.inject.split(/\n|;|&&|\|\|/)) {
     const words = piece.trim().split(/\s+/);
@@ -234,32 +254,43 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   }
   const injectedLast = r.at + r.injected;
   io.out(`what if: ${from} with \`${args.inject.replace(/\n+$/, '').replace(/\n/g, '; ')}\` after position ${r.at}\n`);
-  io.out(`recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`);
+  io.out(
+    `recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`,
+  );
   if (r.injectedOutput !== '') io.out(`the injected command printed:\n${quote(r.injectedOutput)}`);
   io.out('\n');
   const d = r.firstDifference;
   if (d === null) io.out(`output: every command after position ${r.at} printed the same as in ${from}\n`);
   else {
     const n = r.differences.length;
-    io.out(`first difference: ${from}@${d.originalPosition} = ${r.name}@${d.whatIfPosition} (${n} command${n === 1 ? '' : 's'} printed something else)\n`);
+    io.out(
+      `first difference: ${from}@${d.originalPosition} = ${r.name}@${d.whatIfPosition} (${n} command${n === 1 ? '' : 's'} printed something else)\n`,
+    );
     io.out(`  $ ${d.command.replace(/\n+$/, '').replace(/\n/g, '\n    ')}\n`);
     io.out(`  ${from} printed (exit ${d.originalStatus}):\n${quote(d.original)}`);
     io.out(`  ${r.name} printed (exit ${d.whatIfStatus}):\n${quote(d.whatIf)}`);
     if (n > 1) {
       io.out('  then also:\n');
-      for (const x of r.differences.slice(1, 11)) io.out(`    ${from}@${x.originalPosition} = ${r.name}@${x.whatIfPosition}  ${x.command.split('\n')[0]}\n`);
+      for (const x of r.differences.slice(1, 11))
+        io.out(`    ${from}@${x.originalPosition} = ${r.name}@${x.whatIfPosition}  ${x.command.split('\n')[0]}\n`);
       if (n > 11) io.out(`    ... and ${n - 11} more\n`);
     }
   }
   io.out('\npool modes:\n');
   const modes = (changes: readonly { position: number; pool: string; from: string; to: string }[]): string =>
-    changes.length === 0 ? 'no change' : changes.map((c) => `${c.pool} ${c.from} -> ${c.to} at @${c.position}`).join(', ');
-  io.out(`  ${from.padEnd(Math.max(from.length, r.name.length))}  ${modes(r.originalModes.filter((c) => c.position > r.at))}\n`);
+    changes.length === 0
+      ? 'no change'
+      : changes.map((c) => `${c.pool} ${c.from} -> ${c.to} at @${c.position}`).join(', ');
+  io.out(
+    `  ${from.padEnd(Math.max(from.length, r.name.length))}  ${modes(r.originalModes.filter((c) => c.position > r.at))}\n`,
+  );
   io.out(`  ${r.name.padEnd(Math.max(from.length, r.name.length))}  ${modes(r.whatIfModes)}\n`);
   io.out('\ndata at the end (thin devices read back on both branches):\n');
   if (r.data.length === 0) io.out('  every thin device reads back the same\n');
   for (const x of r.data) {
-    io.out(`  ${x.device} bytes ${x.offsetBytes}+${x.lengthBytes}: ${from} ${x.original}, ${r.name} ${x.whatIf}${x.lost ? '  (data lost)' : ''}\n`);
+    io.out(
+      `  ${x.device} bytes ${x.offsetBytes}+${x.lengthBytes}: ${from} ${x.original}, ${r.name} ${x.whatIf}${x.lost ? '  (data lost)' : ''}\n`,
+    );
   }
   io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
 }

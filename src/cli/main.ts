@@ -94,7 +94,18 @@ interface Parsed {
   readonly flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--db', '--store', '--branch', '--ramdisk-kb', '--name', '--expect', '--invariant', '--at', '--inject', '--scenarios']);
+const VALUE_FLAGS = new Set([
+  '--db',
+  '--store',
+  '--branch',
+  '--ramdisk-kb',
+  '--name',
+  '--expect',
+  '--invariant',
+  '--at',
+  '--inject',
+  '--scenarios',
+]);
 const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
 
 function parseArgs(argv: string[]): Parsed {
@@ -128,11 +139,20 @@ const io: Output = {
 
 /** The database as the user named it (` --db PATH`), so the commands printed can be pasted as they are. */
 function whereFlag(p: Parsed): string {
-  return stringFlag(p, '--store') !== undefined ? ` --store ${stringFlag(p, '--store')}` : stringFlag(p, '--db') !== undefined ? ` --db ${stringFlag(p, '--db')}` : '';
+  return stringFlag(p, '--store') !== undefined
+    ? ` --store ${stringFlag(p, '--store')}`
+    : stringFlag(p, '--db') !== undefined
+      ? ` --db ${stringFlag(p, '--db')}`
+      : '';
 }
 
 function storeUrl(p: Parsed): string {
-  return stringFlag(p, '--store') ?? (stringFlag(p, '--db') !== undefined ? `sqlite:${stringFlag(p, '--db')}` : undefined) ?? process.env.THINLAB_STORE ?? 'sqlite:thinlab.db';
+  return (
+    stringFlag(p, '--store') ??
+    (stringFlag(p, '--db') !== undefined ? `sqlite:${stringFlag(p, '--db')}` : undefined) ??
+    process.env.THINLAB_STORE ??
+    'sqlite:thinlab.db'
+  );
 }
 
 function ramdiskKb(p: Parsed): number {
@@ -146,7 +166,9 @@ function readScript(file: string | undefined): string {
   try {
     return readFileSync(file === undefined || file === '-' ? 0 : file, 'latin1');
   } catch (e) {
-    throw new UsageError(`cannot read ${file ?? 'standard input'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `cannot read ${file ?? 'standard input'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -163,7 +185,8 @@ async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promi
 async function main(argv: string[]): Promise<number> {
   // The thin tools parse their own options, as 0.9.0 does.
   if (argv[0] !== undefined && THIN_TOOL_NAMES.includes(argv[0])) return toolCommand(argv[0], argv.slice(1), io);
-  if (argv[0] === 'prop') return argv.includes('--help') || argv.includes('-h') ? (io.out(PROP_USAGE), 0) : propCommand(argv.slice(1), io);
+  if (argv[0] === 'prop')
+    return argv.includes('--help') || argv.includes('-h') ? (io.out(PROP_USAGE), 0) : propCommand(argv.slice(1), io);
   const p = parseArgs(argv);
   if (p.flags.has('--help') || p.flags.has('-h')) {
     io.out(USAGE);
@@ -174,13 +197,17 @@ async function main(argv: string[]): Promise<number> {
     case 'sh':
     case 'demo': {
       if (p.command === 'demo' && p.positional[0] !== 'tour') {
-        if (p.positional.length > 0) throw new UsageError(`unknown demo '${p.positional[0]!}' (the demos are: thinlab demo, thinlab demo tour)`);
+        if (p.positional.length > 0)
+          throw new UsageError(`unknown demo '${p.positional[0]!}' (the demos are: thinlab demo, thinlab demo tour)`);
         const demo = readScript(fileURLToPath(new URL('../../demo/docker-devicemapper.sh', import.meta.url)));
         const r = await withHistory(p, (h) => runDockerDemo(h, demo, io));
-        io.err(`\nrecorded as branch '${r.branch}', and '${r.branch}-before-full' from event ${r.before}. Next:\n  npx thinlab log --branch ${r.branch}\n  npx thinlab diff ${r.branch}@${r.before} ${r.branch}\n`);
+        io.err(
+          `\nrecorded as branch '${r.branch}', and '${r.branch}-before-full' from event ${r.before}. Next:\n  npx thinlab log --branch ${r.branch}\n  npx thinlab diff ${r.branch}@${r.before} ${r.branch}\n`,
+        );
         return 0;
       }
-      const file = p.command === 'demo' ? fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url)) : p.positional[0];
+      const file =
+        p.command === 'demo' ? fileURLToPath(new URL('../../scenarios/tour.sh', import.meta.url)) : p.positional[0];
       const script = readScript(file);
       const trace = p.command === 'demo' || p.flags.has('--trace');
       const extra = p.command === 'sh' ? p.positional.slice(1) : [];
@@ -189,10 +216,23 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (extra.length > 0) {
-        throw new UsageError('files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record');
+        throw new UsageError(
+          'files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record',
+        );
       }
       const result = await withHistory(p, (h) =>
-        recordScript(h, script, { ...(branch === undefined ? {} : { branch }), ...(p.command === 'demo' ? { baseName: 'tour' } : {}), continueBranch: p.flags.has('--continue'), ramdiskKb: ramdiskKb(p), trace }, io),
+        recordScript(
+          h,
+          script,
+          {
+            ...(branch === undefined ? {} : { branch }),
+            ...(p.command === 'demo' ? { baseName: 'tour' } : {}),
+            continueBranch: p.flags.has('--continue'),
+            ramdiskKb: ramdiskKb(p),
+            trace,
+          },
+          io,
+        ),
       );
       if (p.command === 'demo') {
         io.err(
@@ -207,16 +247,36 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'why':
-      return withHistory(p, (h) => whyCommand(h, { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] }, io));
+      return withHistory(p, (h) =>
+        whyCommand(
+          h,
+          { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] },
+          io,
+        ),
+      );
     case 'log':
-      await withHistory(p, (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io));
+      await withHistory(p, (h) =>
+        logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io),
+      );
       return 0;
     case 'at':
-      await withHistory(p, (h) => atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io));
+      await withHistory(p, (h) =>
+        atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io),
+      );
       return 0;
     case 'rollback': {
       const name = stringFlag(p, '--name');
-      await withHistory(p, (h) => rollbackCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0], ...(name === undefined ? {} : { name }) }, io));
+      await withHistory(p, (h) =>
+        rollbackCommand(
+          h,
+          {
+            ...(branch === undefined ? {} : { branch }),
+            position: p.positional[0],
+            ...(name === undefined ? {} : { name }),
+          },
+          io,
+        ),
+      );
       return 0;
     }
     case 'branches':
@@ -226,7 +286,9 @@ async function main(argv: string[]): Promise<number> {
       await withHistory(p, (h) => checkoutCommand(h, { branch: p.positional[0] ?? branch }, io));
       return 0;
     case 'diff':
-      await withHistory(p, (h) => diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io));
+      await withHistory(p, (h) =>
+        diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io),
+      );
       return 0;
     case 'replay':
       await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
@@ -242,7 +304,20 @@ async function main(argv: string[]): Promise<number> {
       const at = stringFlag(p, '--at');
       const inject = stringFlag(p, '--inject');
       const name = stringFlag(p, '--name');
-      await withHistory(p, (h) => whatIfCommand(h, { ...(branch === undefined ? {} : { branch }), ...(at === undefined ? {} : { at }), ...(inject === undefined ? {} : { inject }), ...(name === undefined ? {} : { name }), where, json: p.flags.has('--json') }, io));
+      await withHistory(p, (h) =>
+        whatIfCommand(
+          h,
+          {
+            ...(branch === undefined ? {} : { branch }),
+            ...(at === undefined ? {} : { at }),
+            ...(inject === undefined ? {} : { inject }),
+            ...(name === undefined ? {} : { name }),
+            where,
+            json: p.flags.has('--json'),
+          },
+          io,
+        ),
+      );
       return 0;
     }
     case 'run':
@@ -250,12 +325,34 @@ async function main(argv: string[]): Promise<number> {
       // The database as the user named it, so the commands printed can be pasted as they are.
       const where = whereFlag(p);
       if (p.command === 'run') {
-        return runScenariosCommand({ files: p.positional, json: p.flags.has('--json'), record: !p.flags.has('--no-record'), ...(branch === undefined ? {} : { branch }), where }, (run) => withHistory(p, run), io);
+        return runScenariosCommand(
+          {
+            files: p.positional,
+            json: p.flags.has('--json'),
+            record: !p.flags.has('--no-record'),
+            ...(branch === undefined ? {} : { branch }),
+            where,
+          },
+          (run) => withHistory(p, run),
+          io,
+        );
       }
       const expect = stringFlag(p, '--expect');
       const invariant = stringFlag(p, '--invariant');
       const end = p.positional[0];
-      return withHistory(p, (h) => bisectCommand(h, { ...(expect === undefined ? {} : { expect }), ...(invariant === undefined ? {} : { invariant }), ...(end === undefined ? {} : { end }), ...(branch === undefined ? {} : { branch }), where }, io));
+      return withHistory(p, (h) =>
+        bisectCommand(
+          h,
+          {
+            ...(expect === undefined ? {} : { expect }),
+            ...(invariant === undefined ? {} : { invariant }),
+            ...(end === undefined ? {} : { end }),
+            ...(branch === undefined ? {} : { branch }),
+            where,
+          },
+          io,
+        ),
+      );
     }
     case undefined:
       io.out(USAGE);

@@ -40,13 +40,24 @@ class PropUsageError extends Error {}
 
 function positiveInteger(flag: string, v: string | undefined, allowZero = false): number {
   if (v === undefined || !(allowZero ? /^[0-9]+$/ : /^[1-9][0-9]*$/).test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new PropUsageError(`${flag} needs a ${allowZero ? 'non-negative' : 'positive'} whole number, got '${v ?? ''}'`);
+    throw new PropUsageError(
+      `${flag} needs a ${allowZero ? 'non-negative' : 'positive'} whole number, got '${v ?? ''}'`,
+    );
   }
   return Number(v);
 }
 
 export function parsePropArgs(argv: readonly string[]): PropArgs {
-  const a: PropArgs = { runs: null, seed: null, path: null, minutes: null, maxCommands: 50, replayEvery: 10, mutations: [], out: null };
+  const a: PropArgs = {
+    runs: null,
+    seed: null,
+    path: null,
+    minutes: null,
+    maxCommands: 50,
+    replayEvery: 10,
+    mutations: [],
+    out: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string | undefined => argv[++i];
@@ -56,19 +67,24 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
         break;
       case '--seed': {
         const v = value();
-        if (v === undefined || !/^-?[0-9]+$/.test(v) || Math.abs(Number(v)) > 0x7fffffff) throw new PropUsageError(`--seed needs a 32-bit integer, got '${v ?? ''}'`);
+        if (v === undefined || !/^-?[0-9]+$/.test(v) || Math.abs(Number(v)) > 0x7fffffff)
+          throw new PropUsageError(`--seed needs a 32-bit integer, got '${v ?? ''}'`);
         a.seed = Number(v);
         break;
       }
       case '--path': {
         const v = value();
-        if (v === undefined || !/^[0-9]+(:[0-9]+)*@\S*$/.test(v)) throw new PropUsageError(`--path needs the replay path a failure printed (such as 12:0:3@AAB), got '${v ?? ''}'`);
+        if (v === undefined || !/^[0-9]+(:[0-9]+)*@\S*$/.test(v))
+          throw new PropUsageError(
+            `--path needs the replay path a failure printed (such as 12:0:3@AAB), got '${v ?? ''}'`,
+          );
         a.path = v;
         break;
       }
       case '--minutes': {
         const v = value();
-        if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) <= 0) throw new PropUsageError(`--minutes needs a positive number, got '${v ?? ''}'`);
+        if (v === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(v) || Number(v) <= 0)
+          throw new PropUsageError(`--minutes needs a positive number, got '${v ?? ''}'`);
         a.minutes = Number(v);
         break;
       }
@@ -80,7 +96,8 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
         break;
       case '--mutate': {
         const v = value() ?? '';
-        if (!isModelMutation(v)) throw new PropUsageError(`unknown mutation '${v}' (known: ${MODEL_MUTATIONS.join(', ')})`);
+        if (!isModelMutation(v))
+          throw new PropUsageError(`unknown mutation '${v}' (known: ${MODEL_MUTATIONS.join(', ')})`);
         if (!a.mutations.includes(v)) a.mutations.push(v);
         break;
       }
@@ -125,11 +142,19 @@ export function propCommand(argv: readonly string[], io: Output, now: () => numb
     if (t - lastDraw < 100) return;
     lastDraw = t;
     const secs = ((t - started) / 1000).toFixed(0);
-    const line = limitMs !== undefined ? `${bar(t - started, limitMs)} ${n} sequences, ${secs}/${(limitMs / 1000).toFixed(0)} s` : `${bar(n, runs)} ${n}/${runs} sequences, ${secs} s`;
+    const line =
+      limitMs !== undefined
+        ? `${bar(t - started, limitMs)} ${n} sequences, ${secs}/${(limitMs / 1000).toFixed(0)} s`
+        : `${bar(n, runs)} ${n}/${runs} sequences, ${secs} s`;
     io.err(`\r\x1b[K${line}`);
   };
-  const mutationText = args.mutations.length === 0 ? '' : ` with the deliberate bug${args.mutations.length > 1 ? 's' : ''} ${args.mutations.join(', ')}`;
-  io.out(`thinlab prop: seed ${seed}${mutationText}, up to ${runs === Number.MAX_SAFE_INTEGER ? 'unlimited' : runs} sequences of up to ${args.maxCommands} commands${limitMs === undefined ? '' : ` for ${args.minutes} min`}\n`);
+  const mutationText =
+    args.mutations.length === 0
+      ? ''
+      : ` with the deliberate bug${args.mutations.length > 1 ? 's' : ''} ${args.mutations.join(', ')}`;
+  io.out(
+    `thinlab prop: seed ${seed}${mutationText}, up to ${runs === Number.MAX_SAFE_INTEGER ? 'unlimited' : runs} sequences of up to ${args.maxCommands} commands${limitMs === undefined ? '' : ` for ${args.minutes} min`}\n`,
+  );
   const result: CampaignResult = runCampaign({
     seed,
     runs,
@@ -145,16 +170,22 @@ export function propCommand(argv: readonly string[], io: Output, now: () => numb
   const secs = ((now() - started) / 1000).toFixed(1);
   let status = 0;
   if (result.failure === null) {
-    io.out(`passed: ${result.runs} sequences in ${secs} s, no invariant broken${result.interrupted ? ' (stopped at the time limit)' : ''}\n`);
+    io.out(
+      `passed: ${result.runs} sequences in ${secs} s, no invariant broken${result.interrupted ? ' (stopped at the time limit)' : ''}\n`,
+    );
   } else {
     const f = result.failure;
     const file = args.out ?? `prop-failure-${seed}.yaml`;
-    const written = scenarioForFailure(f, { command: `thinlab prop --seed ${seed}${args.mutations.map((m) => ` --mutate ${m}`).join('')}` });
+    const written = scenarioForFailure(f, {
+      command: `thinlab prop --seed ${seed}${args.mutations.map((m) => ` --mutate ${m}`).join('')}`,
+    });
     writeFileSync(file, written.yaml);
     const lines = renderSequence(f.config, f.ran);
     io.out(`FAILED after ${f.runsBeforeFailure} sequences (${secs} s): ${f.violation.message}\n`);
     io.out(`  seed ${f.seed}, replay path ${f.path}\n`);
-    io.out(`  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${args.mutations.map((m) => ` --mutate ${m}`).join('')}\n`);
+    io.out(
+      `  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${args.mutations.map((m) => ` --mutate ${m}`).join('')}\n`,
+    );
     io.out(`  shrunk to ${f.ran.length} commands (pool of ${f.config.poolBlocks} blocks):\n`);
     lines.forEach((cmdLines, i) => {
       for (const l of cmdLines) io.out(`  ${i === lines.length - 1 ? '>' : ' '} $ ${l}\n`);

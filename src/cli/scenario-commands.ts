@@ -7,10 +7,17 @@
 import { basename, dirname, relative } from 'node:path';
 import type { LabEvent } from '../events/lab-events.js';
 import { describeEvent } from '../events/describe-event.js';
-import { History, HistoryError } from '../replay/history.js';
+import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
-import { bisect, BisectExprError, describeCheck, parseBisectExpr, parseInvariantName, poolLines } from '../scenarios/bisect.js';
+import {
+  bisect,
+  BisectExprError,
+  describeCheck,
+  parseBisectExpr,
+  parseInvariantName,
+  poolLines,
+} from '../scenarios/bisect.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
 import { loadLibrary, loadScenario } from './scenario-files.js';
@@ -33,8 +40,12 @@ export type WithHistory = <T>(run: (h: History) => Promise<T>) => Promise<T>;
 
 /** Runs scenario files; returns the exit status: 0 all passed, 1 a check failed, 2 a file is invalid. */
 export async function runScenariosCommand(args: RunArgs, withHistory: WithHistory, io: Output): Promise<number> {
-  if (args.files.length === 0) throw new UsageError('run needs at least one scenario file (scenarios/*.yaml, or a .sh with a .expected beside it)');
-  if (args.branch !== undefined && args.files.length > 1) throw new UsageError('--branch names one run: give one file with it');
+  if (args.files.length === 0)
+    throw new UsageError(
+      'run needs at least one scenario file (scenarios/*.yaml, or a .sh with a .expected beside it)',
+    );
+  if (args.branch !== undefined && args.files.length > 1)
+    throw new UsageError('--branch names one run: give one file with it');
   // Every file is checked before anything runs, so a typo in the tenth file costs nothing.
   const scenarios: Scenario[] = [];
   const problems: ScenarioProblem[] = [];
@@ -58,8 +69,14 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
     for (const scenario of scenarios) {
       const recorded = h === null ? null : await startBranch(h, scenario, args);
       const sink = h === null || recorded === null ? undefined : branchSink(h, recorded.branch);
-      const progress = io.interactive && scenario.steps.length > 20 ? (done: number, total: number) => io.err(`\r${basename(scenario.file)}: step ${done}/${total}`) : undefined;
-      const result = await runScenario(scenario, { ...(sink === undefined ? {} : { record: sink }), ...(progress === undefined ? {} : { progress }) });
+      const progress =
+        io.interactive && scenario.steps.length > 20
+          ? (done: number, total: number) => io.err(`\r${basename(scenario.file)}: step ${done}/${total}`)
+          : undefined;
+      const result = await runScenario(scenario, {
+        ...(sink === undefined ? {} : { record: sink }),
+        ...(progress === undefined ? {} : { progress }),
+      });
       if (progress !== undefined) io.err('\r\x1b[K');
       if (args.json) reports.push(resultJson(scenario, result, recorded));
       else io.out(`${formatTimeline(scenario, result, recorded)}\n`);
@@ -78,11 +95,22 @@ async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promi
   const names = new Set((await h.branches()).map((b) => b.name));
   let branch = args.branch;
   if (branch === undefined) {
-    const stem = basename(scenario.file).replace(/\.(ya?ml|sh)$/, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'scenario';
+    const stem =
+      basename(scenario.file)
+        .replace(/\.(ya?ml|sh)$/, '')
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .replace(/^[^A-Za-z0-9]+/, '')
+        .slice(0, 56) || 'scenario';
     branch = stem;
     for (let i = 2; names.has(branch); i++) branch = `${stem}-${i}`;
   }
-  await h.createBranch(branch, null, 0, scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB, scenario.machine.mutations ?? []);
+  await h.createBranch(
+    branch,
+    null,
+    0,
+    scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
+    scenario.machine.mutations ?? [],
+  );
   return { branch, where: args.where };
 }
 
@@ -107,9 +135,12 @@ export interface BisectArgs {
 /** `thinlab bisect --expect EXPR`: prints the last good and first bad positions side by side. */
 export async function bisectCommand(h: History, args: BisectArgs, io: Output): Promise<number> {
   if (args.expect === undefined && args.invariant === undefined) {
-    throw new UsageError(`bisect needs --expect EXPR (e.g. --expect 'pool_mode pool=write') or --invariant NAME (${NAMED_INVARIANTS.map((i) => i.name).join(', ')})`);
+    throw new UsageError(
+      `bisect needs --expect EXPR (e.g. --expect 'pool_mode pool=write') or --invariant NAME (${NAMED_INVARIANTS.map((i) => i.name).join(', ')})`,
+    );
   }
-  if (args.expect !== undefined && args.invariant !== undefined) throw new UsageError('bisect takes --expect or --invariant, not both');
+  if (args.expect !== undefined && args.invariant !== undefined)
+    throw new UsageError('bisect takes --expect or --invariant, not both');
   let check;
   try {
     check = args.invariant !== undefined ? parseInvariantName(args.invariant) : parseBisectExpr(args.expect!);
@@ -120,15 +151,22 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   let branch = args.branch;
   if (branch === undefined) {
     const head = await h.head();
-    if (head === null) throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: record one with `thinlab sh FILE` or `thinlab run FILE`');
+    if (head === null)
+      throw new HistoryError(
+        'UNKNOWN_BRANCH',
+        'the database has no lab yet: record one with `thinlab sh FILE` or `thinlab run FILE`',
+      );
     branch = head;
   }
-  if (args.end !== undefined && !/^[0-9]+$/.test(args.end)) throw new UsageError(`the end position must be a number, got '${args.end}'`);
+  if (args.end !== undefined && !/^[0-9]+$/.test(args.end))
+    throw new UsageError(`the end position must be a number, got '${args.end}'`);
   const outcome = await bisect(h, branch, check, args.end === undefined ? undefined : Number(args.end));
   const expr = describeCheck(check);
   if (outcome.kind === 'holds') {
     const again = check.kind === 'invariant' ? `--invariant ${check.invariant.name}` : `--expect '${expr}'`;
-    io.out(`${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect ${again} POS)\n`);
+    io.out(
+      `${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect ${again} POS)\n`,
+    );
     return 0;
   }
   const { good, bad } = outcome;
@@ -138,7 +176,8 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     return '';
   };
   let badOutput = '';
-  for await (const { event } of h.events(branch, bad.position - 1, bad.position)) if (event.type === 'ShellCommandRan') badOutput = event.data.output;
+  for await (const { event } of h.events(branch, bad.position - 1, bad.position))
+    if (event.type === 'ShellCommandRan') badOutput = event.data.output;
   const rows: Array<[string, string, string]> = [
     ['position', String(good.position), String(bad.position)],
     ['command', await commandAt(good.position), await commandAt(bad.position)],
@@ -150,10 +189,15 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     rows.push([`pool ${name}`, goodPools.get(name) ?? '(none)', badPools.get(name) ?? '(none)']);
   }
   io.out(`bisect ${branch} positions 0..${outcome.length} for ${expr}: ${outcome.statesLooked} states looked at\n`);
-  io.out(`first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`);
+  io.out(
+    `first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`,
+  );
   io.out(sideBySide([['', 'last good', 'first bad'], ...rows]));
-  if (badOutput !== '') io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
-  io.out(`\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`);
+  if (badOutput !== '')
+    io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
+  io.out(
+    `\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`,
+  );
   io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
   return 0;
 }
@@ -198,13 +242,18 @@ export interface ExplainArgs {
  * reproduce it (src/scenarios/explain.ts). Exit 0 when something is known about it, 1 when not.
  */
 export function explainCommand(args: ExplainArgs, io: Output): number {
-  if (args.symptom.trim() === '') throw new UsageError("explain needs a symptom: a kernel log line, a dmsetup status line or an error message, e.g. thinlab explain 'switching pool to out-of-data-space (queue IO) mode'");
+  if (args.symptom.trim() === '')
+    throw new UsageError(
+      "explain needs a symptom: a kernel log line, a dmsetup status line or an error message, e.g. thinlab explain 'switching pool to out-of-data-space (queue IO) mode'",
+    );
   const { scenarios, problems } = loadLibrary(args.library);
   for (const p of problems) io.err(`thinlab: scenario library: ${p}\n`);
   const e = explain(args.symptom, scenarios);
   const known = e.meaning !== null || e.scenarios.length > 0;
   if (args.json) {
-    io.out(`${JSON.stringify({ ...e, scenarios: e.scenarios.map((m) => ({ file: m.scenario.file, title: m.scenario.title, how: m.how, detail: m.detail })), known }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ ...e, scenarios: e.scenarios.map((m) => ({ file: m.scenario.file, title: m.scenario.title, how: m.how, detail: m.detail })), known }, null, 2)}\n`,
+    );
     return known ? 0 : 1;
   }
   io.out(`symptom: ${e.symptom}\n`);
@@ -215,7 +264,10 @@ export function explainCommand(args: ExplainArgs, io: Output): number {
   }
   if (e.meaning !== null) io.out(`what it means: ${e.meaning}\n`);
   if (e.next !== null) io.out(`what to do: ${e.next}\n`);
-  if (e.meaning === null) io.out('what it means: not a line the lab knows (kernel log lines of dm-thin, dmsetup status lines, Docker and LVM errors of docker-devicemapper.md section 4)\n');
+  if (e.meaning === null)
+    io.out(
+      'what it means: not a line the lab knows (kernel log lines of dm-thin, dmsetup status lines, Docker and LVM errors of docker-devicemapper.md section 4)\n',
+    );
   if (e.scenarios.length === 0) io.out('\nno scenario in the library reproduces it\n');
   else {
     io.out(`\nscenarios that reproduce it (${e.scenarios.length}):\n`);

@@ -13,14 +13,33 @@ export function loadScenario(file: string): Scenario {
   try {
     text = readFileSync(file, 'latin1');
   } catch (e) {
-    throw new ScenarioInvalid([{ file, line: 0, field: '', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
+    throw new ScenarioInvalid([
+      {
+        file,
+        line: 0,
+        field: '',
+        message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
   }
   if (file.endsWith('.sh')) {
     const expectedFile = file.replace(/\.sh$/, '.expected');
-    return parseShellScenario(file, text, existsSync(expectedFile) ? readFileSync(expectedFile, 'latin1') : null, basename(expectedFile));
+    return parseShellScenario(
+      file,
+      text,
+      existsSync(expectedFile) ? readFileSync(expectedFile, 'latin1') : null,
+      basename(expectedFile),
+    );
   }
   if (file.endsWith('.yaml') || file.endsWith('.yml')) return parseScenario(file, text);
-  throw new ScenarioInvalid([{ file, line: 0, field: '', message: 'a scenario is a .yaml file, or a .sh file with a .expected transcript beside it' }]);
+  throw new ScenarioInvalid([
+    {
+      file,
+      line: 0,
+      field: '',
+      message: 'a scenario is a .yaml file, or a .sh file with a .expected transcript beside it',
+    },
+  ]);
 }
 
 /** Every scenario file of a directory (the library), sorted by name; problems are collected, not skipped. */
@@ -29,9 +48,16 @@ export function loadLibrary(dir: string): { scenarios: Scenario[]; problems: str
   const problems: string[] = [];
   let names: string[];
   try {
-    names = readdirSync(dir).filter((f) => /\.(ya?ml|sh)$/.test(f)).sort();
+    names = readdirSync(dir)
+      .filter((f) => /\.(ya?ml|sh)$/.test(f))
+      .sort();
   } catch (e) {
-    return { scenarios, problems: [`cannot read the scenario library ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
+    return {
+      scenarios,
+      problems: [
+        `cannot read the scenario library ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      ],
+    };
   }
   for (const name of names) {
     try {

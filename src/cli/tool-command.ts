@@ -40,7 +40,9 @@ export function toolCommand(tool: string, args: readonly string[], io: Output): 
     if (known !== undefined) return known.labPath;
     const exists = existsSync(hostPath);
     if (exists && !statSync(hostPath).isFile()) {
-      io.err(`thinlab ${tool}: ${hostPath}: not a regular file (outside the lab shell the tools work on metadata images; use the real ${tool} on devices)\n`);
+      io.err(
+        `thinlab ${tool}: ${hostPath}: not a regular file (outside the lab shell the tools work on metadata images; use the real ${tool} on devices)\n`,
+      );
       return null;
     }
     const labPath = `${HOST_DIR}/${files.length}/${hostPath.slice(hostPath.lastIndexOf('/') + 1)}`;

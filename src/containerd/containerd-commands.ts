@@ -91,7 +91,9 @@ export function isContainerdUnit(args: readonly string[]): boolean {
 }
 
 function log(ctx: CtrdContext, level: string, text: string): void {
-  ctx.ctrd.log.push(`time="${(ctx.machine.nowMs / 1000).toFixed(3)}" level=${level} msg="${text.replace(/"/g, '\\"')}"`);
+  ctx.ctrd.log.push(
+    `time="${(ctx.machine.nowMs / 1000).toFixed(3)}" level=${level} msg="${text.replace(/"/g, '\\"')}"`,
+  );
 }
 
 function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number {
@@ -105,13 +107,21 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
     ctx.ctrd.running = true;
     if (typeof config === 'string') {
       // The plugin is skipped (or fails to load); containerd itself runs.
-      log(ctx, config === 'devmapper not configured' ? 'info' : 'warning', `failed to load plugin ${PLUGIN_ID}: ${config}`);
+      log(
+        ctx,
+        config === 'devmapper not configured' ? 'info' : 'warning',
+        `failed to load plugin ${PLUGIN_ID}: ${config}`,
+      );
       ctx.ctrd.config = null;
       return 0;
     }
     const dev = ctx.machine.device(config.poolName);
     if (dev === undefined || dev.live?.type !== 'thin-pool') {
-      log(ctx, 'warning', `failed to load plugin ${PLUGIN_ID}: failed to query pool "${config.poolName}": device not found`);
+      log(
+        ctx,
+        'warning',
+        `failed to load plugin ${PLUGIN_ID}: failed to query pool "${config.poolName}": device not found`,
+      );
       ctx.ctrd.config = null;
       return 0;
     }
@@ -135,20 +145,36 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
 }
 
 function requireSnapshotter(ctx: CtrdContext): void {
-  if (!ctx.ctrd.running) throw new CommandFailed('ctr: failed to dial "/run/containerd/containerd.sock": connection error: desc = "transport: error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"');
+  if (!ctx.ctrd.running)
+    throw new CommandFailed(
+      'ctr: failed to dial "/run/containerd/containerd.sock": connection error: desc = "transport: error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"',
+    );
   if (ctx.ctrd.config === null) throw new CommandFailed('ctr: snapshotter not loaded: devmapper: invalid argument');
 }
 
 function ctr(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
-  const args = argv.filter((a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=') || a === '-n' || argv[i - 1] === '-n'));
+  const args = argv.filter(
+    (a, i) =>
+      !(
+        a === '--snapshotter' ||
+        argv[i - 1] === '--snapshotter' ||
+        a.startsWith('--snapshotter=') ||
+        a === '-n' ||
+        argv[i - 1] === '-n'
+      ),
+  );
   const [group, verb, ...rest] = args;
   if ((group === 'images' || group === 'image' || group === 'i') && verb === 'pull') return pull(ctx, rest, io);
-  if ((group === 'images' || group === 'image' || group === 'i') && (verb === 'rm' || verb === 'remove')) return imagesRm(ctx, rest, io);
+  if ((group === 'images' || group === 'image' || group === 'i') && (verb === 'rm' || verb === 'remove'))
+    return imagesRm(ctx, rest, io);
   if (group === 'run') return run(ctx, [verb ?? '', ...rest], io);
-  if ((group === 'containers' || group === 'container' || group === 'c') && (verb === 'rm' || verb === 'delete')) return containersRm(ctx, rest, io);
+  if ((group === 'containers' || group === 'container' || group === 'c') && (verb === 'rm' || verb === 'delete'))
+    return containersRm(ctx, rest, io);
   if ((group === 'snapshots' || group === 'snapshot') && verb === 'ls') return snapshotsLs(ctx, io);
   if ((group === 'snapshots' || group === 'snapshot') && verb === 'rm') return snapshotsRm(ctx, rest, io);
-  throw new CommandFailed(`thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`);
+  throw new CommandFailed(
+    `thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`,
+  );
 }
 
 function newSnapshotName(ctx: CtrdContext): { id: number; name: string } {
@@ -163,7 +189,8 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
   const ref = normalizeRef(refText);
   const spec = BUILTIN_IMAGES.find((i) => i.ref === ref);
   const full = `docker.io/library/${ref}`;
-  if (spec === undefined) throw new CommandFailed(`ctr: failed to resolve reference "${refText}": ${refText}: not found`);
+  if (spec === undefined)
+    throw new CommandFailed(`ctr: failed to resolve reference "${refText}": ${refText}: not found`);
   io.out(`${full}: resolved\n`);
   let parent: string | null = null;
   const keys: string[] = [];
@@ -173,7 +200,10 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
       const { id, name } = newSnapshotName(ctx);
       const extractKey = `extract-${ctx.machine.nowMs * 1000}-${hexId(chain).slice(0, 4)} ${chain}`;
       try {
-        const record = parent === null ? createThinDevice(ctx, name) : createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, ctx.ctrd.snapshots[parent]!.id), name);
+        const record =
+          parent === null
+            ? createThinDevice(ctx, name)
+            : createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, ctx.ctrd.snapshots[parent]!.id), name);
         writeRecord(ctx, record, 8 * 1024 * 1024, layer.sizeBytes, 0x61 + (id % 26));
         commitDevice(ctx, record);
         crashBeforeMetadataCommit(ctx);
@@ -181,7 +211,8 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
         // The outer metadata.db transaction of this snapshot does not commit: its id is given out
         // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
         ctx.ctrd.snapshotSequence = id - 1;
-        if (e instanceof SnapshotterError) throw new CommandFailed(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
+        if (e instanceof SnapshotterError)
+          throw new CommandFailed(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
         throw e;
       }
       ctx.ctrd.snapshots[chain] = { key: chain, id, parent, kind: 'Committed' };
@@ -198,7 +229,8 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   requireSnapshotter(ctx);
   const positional = args.filter((a) => !a.startsWith('-'));
   const [refText, id] = positional;
-  if (refText === undefined || id === undefined) throw new CommandFailed('ctr: image ref and container id must be provided');
+  if (refText === undefined || id === undefined)
+    throw new CommandFailed('ctr: image ref and container id must be provided');
   const ref = normalizeRef(refText.replace(/^docker\.io\/library\//, ''));
   const layers = ctx.ctrd.images[ref];
   if (layers === undefined) throw new CommandFailed(`ctr: image "${refText}": not found`);
@@ -221,7 +253,9 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
 
 /** nerdctl's pull, run -d and rm over the same snapshotter (`--snapshotter devmapper`). */
 function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
-  const args = argv.filter((a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=')));
+  const args = argv.filter(
+    (a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=')),
+  );
   const [verb, ...rest] = args;
   if (verb === 'pull') return pull(ctx, rest, io);
   if (verb === 'run') {
@@ -239,12 +273,17 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
   if (verb === 'rm') {
     requireSnapshotter(ctx);
     const missing = rest.filter((a) => !a.startsWith('-') && ctx.ctrd.containers[a] === undefined);
-    if (missing.length > 0) throw new CommandFailed(`FATA[0000] ${missing.length} errors:\n${missing.map((m) => `no such container: ${m}`).join('\n')}`);
+    if (missing.length > 0)
+      throw new CommandFailed(
+        `FATA[0000] ${missing.length} errors:\n${missing.map((m) => `no such container: ${m}`).join('\n')}`,
+      );
     const status = containersRm(ctx, rest, io);
     if (status === 0) for (const n of rest.filter((a) => !a.startsWith('-'))) io.out(`${n}\n`);
     return status;
   }
-  throw new CommandFailed('thinlab: nerdctl: the lab runs nerdctl pull, nerdctl run -d and nerdctl rm (with --snapshotter devmapper)');
+  throw new CommandFailed(
+    'thinlab: nerdctl: the lab runs nerdctl pull, nerdctl run -d and nerdctl rm (with --snapshotter devmapper)',
+  );
 }
 
 /** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */
@@ -271,7 +310,9 @@ function containersRm(ctx: CtrdContext, args: readonly string[], io: CommandIo):
   let status = 0;
   for (const id of args.filter((a) => !a.startsWith('-'))) {
     if (ctx.ctrd.containers[id] === undefined) {
-      io.err(`ERRO[0000] failed to delete container "${id}"  error="container \\"${id}\\" in namespace \\"default\\": not found"\nctr: container "${id}" in namespace "default": not found\n`);
+      io.err(
+        `ERRO[0000] failed to delete container "${id}"  error="container \\"${id}\\" in namespace \\"default\\": not found"\nctr: container "${id}" in namespace "default": not found\n`,
+      );
       status = 1;
       continue;
     }
@@ -310,7 +351,9 @@ function imagesRm(ctx: CtrdContext, args: readonly string[], io: CommandIo): num
     io.out(`${refText}\n`);
     // Garbage collection: committed snapshots no image and no snapshot depends on, child first.
     for (const key of [...layers].reverse()) {
-      const used = Object.values(ctx.ctrd.images).some((l) => l.includes(key)) || Object.values(ctx.ctrd.snapshots).some((s) => s.parent === key);
+      const used =
+        Object.values(ctx.ctrd.images).some((l) => l.includes(key)) ||
+        Object.values(ctx.ctrd.snapshots).some((s) => s.parent === key);
       if (used) break;
       removeSnapshot(ctx, key);
     }
@@ -320,9 +363,24 @@ function imagesRm(ctx: CtrdContext, args: readonly string[], io: CommandIo): num
 
 function snapshotsLs(ctx: CtrdContext, io: CommandIo): number {
   requireSnapshotter(ctx);
-  const rows = [['KEY', 'PARENT', 'KIND'], ...Object.values(ctx.ctrd.snapshots).sort((a, b) => a.id - b.id).map((s) => [s.key, s.parent ?? '', s.kind])];
+  const rows = [
+    ['KEY', 'PARENT', 'KIND'],
+    ...Object.values(ctx.ctrd.snapshots)
+      .sort((a, b) => a.id - b.id)
+      .map((s) => [s.key, s.parent ?? '', s.kind]),
+  ];
   const widths = rows[0]!.map((_h, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  io.out(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1))).join('').trimEnd() + '\n').join(''));
+  io.out(
+    rows
+      .map(
+        (r) =>
+          r
+            .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1)))
+            .join('')
+            .trimEnd() + '\n',
+      )
+      .join(''),
+  );
   return 0;
 }
 
@@ -331,8 +389,11 @@ function listDevices(ctx: CtrdContext, io: CommandIo): number {
   const rows = Object.values(ctx.ctrd.devices).sort((a, b) => a.deviceId - b.deviceId);
   let out = 'NAME\tDEVICE_ID\tSTATE\tERROR\n';
   for (const r of rows) out += `${r.name}\t${r.deviceId}\t${stateString(r.state)}\t${r.error}\n`;
-  const faulty = Object.entries(ctx.ctrd.deviceIds).filter(([, v]) => v === 'faulty').map(([k]) => k);
-  if (faulty.length > 0) out += `faulty device ids (never handed out again): ${faulty.sort((a, b) => Number(a) - Number(b)).join(' ')}\n`;
+  const faulty = Object.entries(ctx.ctrd.deviceIds)
+    .filter(([, v]) => v === 'faulty')
+    .map(([k]) => k);
+  if (faulty.length > 0)
+    out += `faulty device ids (never handed out again): ${faulty.sort((a, b) => Number(a) - Number(b)).join(' ')}\n`;
   io.out(out);
   return 0;
 }
@@ -351,8 +412,8 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     ctx.ctrd.failMessage = what;
     return 0;
   }
-  io.err(`usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n`);
+  io.err(
+    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n`,
+  );
   return 2;
 }
-
-

@@ -6,17 +6,32 @@ const SECTION = '[plugins."io.containerd.snapshotter.v1.devmapper"]';
 
 describe("the devmapper snapshotter's configuration", () => {
   it('reads the section and its defaults', () => {
-    const c = readDevmapperConfig(`version = 2\n${SECTION}\n  pool_name = "vg0-pool"\n  base_image_size = "8192MB"\n  async_remove = true\n`);
-    expect(c).toEqual({ rootPath: '/var/lib/containerd/io.containerd.snapshotter.v1.devmapper', poolName: 'vg0-pool', baseImageSizeBytes: 8192 * 1024 * 1024, asyncRemove: true, discardBlocks: false, fsType: 'ext4' });
+    const c = readDevmapperConfig(
+      `version = 2\n${SECTION}\n  pool_name = "vg0-pool"\n  base_image_size = "8192MB"\n  async_remove = true\n`,
+    );
+    expect(c).toEqual({
+      rootPath: '/var/lib/containerd/io.containerd.snapshotter.v1.devmapper',
+      poolName: 'vg0-pool',
+      baseImageSizeBytes: 8192 * 1024 * 1024,
+      asyncRemove: true,
+      discardBlocks: false,
+      fsType: 'ext4',
+    });
   });
 
   it.each([
     ['', 'devmapper not configured'],
     [`${SECTION}\n  pool_name = "p"\n`, 'base_image_size is required'],
-    [`${SECTION}\n  pool_name = "p"\n  base_image_size = "lots"\n`, "failed to parse base image size: 'lots': invalid size: 'lots'"],
-    [`${SECTION}\n  pool_name = "p"\n  base_image_size = "1G"\n  fs_type = "btrfs"\n`, 'unsupported Filesystem Type: "btrfs"'],
+    [
+      `${SECTION}\n  pool_name = "p"\n  base_image_size = "lots"\n`,
+      "failed to parse base image size: 'lots': invalid size: 'lots'",
+    ],
+    [
+      `${SECTION}\n  pool_name = "p"\n  base_image_size = "1G"\n  fs_type = "btrfs"\n`,
+      'unsupported Filesystem Type: "btrfs"',
+    ],
     [`[plugins."other"]\n  pool_name = "p"\n`, 'devmapper not configured'],
-  ])('%j fails with containerd\'s text', (text, message) => {
+  ])("%j fails with containerd's text", (text, message) => {
     expect(readDevmapperConfig(text)).toBe(message);
   });
 });
@@ -29,26 +44,38 @@ describe('ctr on the devmapper snapshotter', () => {
       'lvcreate --thinpool vg0/pool -L 200M -Zn >/dev/null',
       `printf '${SECTION}\\n  pool_name = "vg0-pool"\\n  base_image_size = "1GB"\\n' > /etc/containerd/config.toml`,
       'systemctl start containerd',
-    ]) shell.runLine(line);
+    ])
+      shell.runLine(line);
     return shell;
   }
 
   it('pulls layers as committed (inactive) devices and runs a container on an active snapshot, never moving the transaction id', () => {
     const shell = lab();
-    expect(shell.runLine('ctr images pull --snapshotter devmapper docker.io/library/nginx:latest | tail -n 1')).toBe('done\n');
+    expect(shell.runLine('ctr images pull --snapshotter devmapper docker.io/library/nginx:latest | tail -n 1')).toBe(
+      'done\n',
+    );
     shell.runLine('ctr run --snapshotter devmapper -d docker.io/library/nginx:latest web');
-    const devices = shell.machine.deviceList().map((d) => d.name).filter((n) => n.includes('-snap-'));
+    const devices = shell.machine
+      .deviceList()
+      .map((d) => d.name)
+      .filter((n) => n.includes('-snap-'));
     expect(devices).toEqual(['vg0-pool-snap-8']);
     expect(shell.runLine('dmsetup status vg0-pool').split(' ')[3]).toBe('0');
     expect(Object.keys(shell.containerd.devices)).toHaveLength(8);
   });
 
-  it('answers a missing container, image or daemon with ctr\'s text and changes nothing', () => {
+  it("answers a missing container, image or daemon with ctr's text and changes nothing", () => {
     const shell = lab();
     const before = JSON.stringify(shell.containerd.devices);
-    expect(shell.runLine('ctr run --snapshotter devmapper -d docker.io/library/alpine:latest x')).toBe('ctr: image "docker.io/library/alpine:latest": not found\n');
-    expect(shell.runLine('ctr containers rm nope')).toContain('ctr: container "nope" in namespace "default": not found\n');
-    expect(shell.runLine('ctr images pull --snapshotter devmapper docker.io/library/nosuch:latest')).toBe('ctr: failed to resolve reference "docker.io/library/nosuch:latest": docker.io/library/nosuch:latest: not found\n');
+    expect(shell.runLine('ctr run --snapshotter devmapper -d docker.io/library/alpine:latest x')).toBe(
+      'ctr: image "docker.io/library/alpine:latest": not found\n',
+    );
+    expect(shell.runLine('ctr containers rm nope')).toContain(
+      'ctr: container "nope" in namespace "default": not found\n',
+    );
+    expect(shell.runLine('ctr images pull --snapshotter devmapper docker.io/library/nosuch:latest')).toBe(
+      'ctr: failed to resolve reference "docker.io/library/nosuch:latest": docker.io/library/nosuch:latest: not found\n',
+    );
     shell.runLine('systemctl stop containerd');
     expect(shell.runLine('ctr snapshots ls')).toMatch(/^ctr: failed to dial "\/run\/containerd\/containerd.sock"/);
     expect(JSON.stringify(shell.containerd.devices)).toBe(before);

@@ -9,7 +9,13 @@ import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
 import { createDevice, writeFill } from '../lab/dm-ops.js';
 import { PowerLoss } from '../lab/command-errors.js';
-import { reconcile, stateAfter, tryingState, type DeviceState, type Operation } from '../lifecycle/containerd-device-states.js';
+import {
+  reconcile,
+  stateAfter,
+  tryingState,
+  type DeviceState,
+  type Operation,
+} from '../lifecycle/containerd-device-states.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
 const MAX_DEVICE_ID = 0xffffff;
@@ -63,7 +69,21 @@ export interface CtrdState {
 }
 
 export function newCtrdState(): CtrdState {
-  return { running: false, config: null, devices: {}, deviceIds: {}, idSequence: 0, snapshots: {}, snapshotSequence: 0, images: {}, containers: {}, log: [], crashDuring: null, crashBeforeCommit: false, failMessage: null };
+  return {
+    running: false,
+    config: null,
+    devices: {},
+    deviceIds: {},
+    idSequence: 0,
+    snapshots: {},
+    snapshotSequence: 0,
+    images: {},
+    containers: {},
+    log: [],
+    crashDuring: null,
+    crashBeforeCommit: false,
+    failMessage: null,
+  };
 }
 
 export class SnapshotterError extends Error {
@@ -153,7 +173,8 @@ function transition(ctx: CtrdContext, record: DeviceRecord, op: Operation, fn: (
 function pool(ctx: CtrdContext) {
   const cfg = ctx.ctrd.config!;
   const dev = ctx.machine.device(cfg.poolName);
-  if (dev === undefined || dev.live?.type !== 'thin-pool') throw new SnapshotterError(`failed to query pool "${cfg.poolName}": device not found`);
+  if (dev === undefined || dev.live?.type !== 'thin-pool')
+    throw new SnapshotterError(`failed to query pool "${cfg.poolName}": device not found`);
   return dev;
 }
 
@@ -168,7 +189,11 @@ function message(ctx: CtrdContext, text: string): number {
 
 function activate(ctx: CtrdContext, record: DeviceRecord): number {
   if (ctx.machine.device(record.name) !== undefined) return 0;
-  return createDevice(ctx.machine, record.name, `0 ${Math.floor(record.size / 512)} thin /dev/mapper/${ctx.ctrd.config!.poolName} ${record.deviceId}`);
+  return createDevice(
+    ctx.machine,
+    record.name,
+    `0 ${Math.floor(record.size / 512)} thin /dev/mapper/${ctx.ctrd.config!.poolName} ${record.deviceId}`,
+  );
 }
 
 function deactivate(ctx: CtrdContext, record: DeviceRecord): number {
@@ -205,9 +230,11 @@ export function createThinDevice(ctx: CtrdContext, name: string): DeviceRecord {
 /** CreateSnapshotDevice: the parent is suspended (if loaded) before anything else and resumed after. */
 export function createSnapshotDevice(ctx: CtrdContext, parentName: string, name: string): DeviceRecord {
   const parent = ctx.ctrd.devices[parentName];
-  if (parent === undefined) throw new SnapshotterError(`failed to query device metadata for "${parentName}": not found`);
+  if (parent === undefined)
+    throw new SnapshotterError(`failed to query device metadata for "${parentName}": not found`);
   const parentDev = ctx.machine.device(parentName);
-  if (parentDev !== undefined) transition(ctx, parent, 'suspend', () => (ctx.machine.suspend(parentDev).ok ? 0 : Errno.EINVAL));
+  if (parentDev !== undefined)
+    transition(ctx, parent, 'suspend', () => (ctx.machine.suspend(parentDev).ok ? 0 : Errno.EINVAL));
   try {
     const record = addDevice(ctx, name, parentName, parent.size);
     try {
@@ -215,7 +242,9 @@ export function createSnapshotDevice(ctx: CtrdContext, parentName: string, name:
     } catch (e) {
       if (e instanceof SnapshotterError) {
         markFaulty(ctx, record);
-        throw new SnapshotterError(`failed to create snapshot "${name}" (dev: ${record.deviceId}) from "${parentName}" (dev: ${parent.deviceId}): ${e.text}`);
+        throw new SnapshotterError(
+          `failed to create snapshot "${name}" (dev: ${record.deviceId}) from "${parentName}" (dev: ${parent.deviceId}): ${e.text}`,
+        );
       }
       throw e;
     }
@@ -246,8 +275,16 @@ function removeRecord(ctx: CtrdContext, record: DeviceRecord): void {
 }
 
 /** Writes into an active device (a layer's unpacked files, a container's writes). */
-export function writeRecord(ctx: CtrdContext, record: DeviceRecord, offsetBytes: number, bytes: number, token: number): number {
-  const r = writeFill(ctx.machine, record.name, offsetBytes, bytes, token, (ticket) => ctx.machine.runUntil(ctx.machine.nowMs + 3_600_000, () => ticket.done));
+export function writeRecord(
+  ctx: CtrdContext,
+  record: DeviceRecord,
+  offsetBytes: number,
+  bytes: number,
+  token: number,
+): number {
+  const r = writeFill(ctx.machine, record.name, offsetBytes, bytes, token, (ticket) =>
+    ctx.machine.runUntil(ctx.machine.nowMs + 3_600_000, () => ticket.done),
+  );
   return r === 'hang' ? Errno.EIO : r;
 }
 

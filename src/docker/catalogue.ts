@@ -23,9 +23,24 @@ export interface CatalogueLayer {
 const DEBIAN_BOOKWORM = { key: 'debian:bookworm-rootfs', sizeBytes: 74_760_000 };
 
 export const BUILTIN_IMAGES: readonly CatalogueImage[] = [
-  { ref: 'alpine:latest', created: '6 weeks ago', command: '"/bin/sh"', layers: [{ key: 'alpine:3.19-rootfs', sizeBytes: 7_377_000 }] },
-  { ref: 'busybox:latest', created: '7 months ago', command: '"sh"', layers: [{ key: 'busybox:1.36-rootfs', sizeBytes: 4_261_000 }] },
-  { ref: 'ubuntu:latest', created: '5 weeks ago', command: '"/bin/bash"', layers: [{ key: 'ubuntu:22.04-rootfs', sizeBytes: 77_860_000 }] },
+  {
+    ref: 'alpine:latest',
+    created: '6 weeks ago',
+    command: '"/bin/sh"',
+    layers: [{ key: 'alpine:3.19-rootfs', sizeBytes: 7_377_000 }],
+  },
+  {
+    ref: 'busybox:latest',
+    created: '7 months ago',
+    command: '"sh"',
+    layers: [{ key: 'busybox:1.36-rootfs', sizeBytes: 4_261_000 }],
+  },
+  {
+    ref: 'ubuntu:latest',
+    created: '5 weeks ago',
+    command: '"/bin/bash"',
+    layers: [{ key: 'ubuntu:22.04-rootfs', sizeBytes: 77_860_000 }],
+  },
   {
     ref: 'nginx:latest',
     created: '3 weeks ago',
@@ -73,10 +88,17 @@ export function catalogue(extraFileText: string | null): readonly CatalogueImage
   const parsed = parseGoJson(extraFileText);
   if (!parsed.ok) return `/etc/docker/lab-images.json: ${parsed.error}`;
   const v = parsed.value;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return '/etc/docker/lab-images.json: expected an object of images';
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    return '/etc/docker/lab-images.json: expected an object of images';
   const extra: CatalogueImage[] = [];
   for (const [name, spec] of Object.entries(v)) {
-    if (spec === null || typeof spec !== 'object' || Array.isArray(spec) || !Array.isArray(spec.layers) || !spec.layers.every((n) => typeof n === 'number' && n >= 0)) {
+    if (
+      spec === null ||
+      typeof spec !== 'object' ||
+      Array.isArray(spec) ||
+      !Array.isArray(spec.layers) ||
+      !spec.layers.every((n) => typeof n === 'number' && n >= 0)
+    ) {
       return `/etc/docker/lab-images.json: ${name}: expected {"layers": [BYTES, ...]}`;
     }
     const ref = normalizeRef(name);

@@ -31,7 +31,19 @@ import { parseDmOptions, type DmOptions } from './options.js';
 import { humanSize } from './units.js';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
-const KNOWN_DIRECTIVES = new Set(['storage-driver', 'storage-opts', 'debug', 'log-level', 'data-root', 'log-driver', 'log-opts', 'live-restore', 'exec-opts', 'insecure-registries', 'registry-mirrors']);
+const KNOWN_DIRECTIVES = new Set([
+  'storage-driver',
+  'storage-opts',
+  'debug',
+  'log-level',
+  'data-root',
+  'log-driver',
+  'log-opts',
+  'live-restore',
+  'exec-opts',
+  'insecure-registries',
+  'registry-mirrors',
+]);
 
 export interface DaemonContext extends DriverContext {
   readonly fs: LabFileSystem;
@@ -49,7 +61,10 @@ function readFile(fs: LabFileSystem, path: string): string | null {
 }
 
 /** daemon.json merged with the flags, as dockerd's getConflictFreeConfiguration does. */
-export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driver: string; opts: string[]; debug: boolean } | string {
+export function loadConfiguration(
+  fs: LabFileSystem,
+  flags: DaemonFlags,
+): { driver: string; opts: string[]; debug: boolean } | string {
   const text = readFile(fs, DAEMON_JSON);
   let fileDriver: string | null = null;
   let fileOpts: string[] | null = null;
@@ -59,29 +74,38 @@ export function loadConfiguration(fs: LabFileSystem, flags: DaemonFlags): { driv
     const prefix = `unable to configure the Docker daemon with file ${DAEMON_JSON}: `;
     if (!parsed.ok) return prefix + parsed.error;
     const v = parsed.value;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return `${prefix}json: cannot unmarshal ${goType(v)} into Go value of type map[string]interface {}`;
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      return `${prefix}json: cannot unmarshal ${goType(v)} into Go value of type map[string]interface {}`;
     const unknown = Object.keys(v).filter((k) => !KNOWN_DIRECTIVES.has(k));
-    if (unknown.length > 0) return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
+    if (unknown.length > 0)
+      return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
     if (v.debug !== undefined) {
-      if (typeof v.debug !== 'boolean') return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;
+      if (typeof v.debug !== 'boolean')
+        return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;
       debug = v.debug;
     }
     const sd = v['storage-driver'];
     if (sd !== undefined) {
-      if (typeof sd !== 'string') return `${prefix}json: cannot unmarshal ${goType(sd)} into Go struct field Config.storage-driver of type string`;
+      if (typeof sd !== 'string')
+        return `${prefix}json: cannot unmarshal ${goType(sd)} into Go struct field Config.storage-driver of type string`;
       fileDriver = sd;
     }
     const so = v['storage-opts'];
     if (so !== undefined) {
-      if (!Array.isArray(so)) return `${prefix}json: cannot unmarshal ${goType(so)} into Go struct field Config.storage-opts of type []string`;
+      if (!Array.isArray(so))
+        return `${prefix}json: cannot unmarshal ${goType(so)} into Go struct field Config.storage-opts of type []string`;
       const bad = so.find((x) => typeof x !== 'string');
-      if (bad !== undefined) return `${prefix}json: cannot unmarshal ${goType(bad)} into Go struct field Config.storage-opts of type string`;
+      if (bad !== undefined)
+        return `${prefix}json: cannot unmarshal ${goType(bad)} into Go struct field Config.storage-opts of type string`;
       fileOpts = so as string[];
     }
     const conflicts: string[] = [];
-    if (fileDriver !== null && flags.storageDriver !== null) conflicts.push(`storage-driver: (from flag: ${flags.storageDriver}, from file: ${fileDriver})`);
-    if (fileOpts !== null && flags.storageOpts.length > 0) conflicts.push(`storage-opts: (from flag: [${flags.storageOpts.join(' ')}], from file: [${fileOpts.join(' ')}])`);
-    if (conflicts.length > 0) return `${prefix}the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`;
+    if (fileDriver !== null && flags.storageDriver !== null)
+      conflicts.push(`storage-driver: (from flag: ${flags.storageDriver}, from file: ${fileDriver})`);
+    if (fileOpts !== null && flags.storageOpts.length > 0)
+      conflicts.push(`storage-opts: (from flag: [${flags.storageOpts.join(' ')}], from file: [${fileOpts.join(' ')}])`);
+    if (conflicts.length > 0)
+      return `${prefix}the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`;
   }
   return { driver: flags.storageDriver ?? fileDriver ?? 'overlay2', opts: [...(fileOpts ?? flags.storageOpts)], debug };
 }
@@ -187,24 +211,40 @@ function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: nu
   const base = d.devices[''];
   if (base !== undefined && base.initialized && !base.deleted) {
     if (o.fs !== null && o.fs !== d.baseFs) {
-      driverLog(ctx, 'warning', `devmapper: Base device already exists and has filesystem ${d.baseFs} on it. User specified filesystem ${o.fs} will be ignored.`);
+      driverLog(
+        ctx,
+        'warning',
+        `devmapper: Base device already exists and has filesystem ${d.baseFs} on it. User specified filesystem ${o.fs} will be ignored.`,
+      );
     }
     if (!o.userBaseSize || o.baseSizeBytes === base.sizeBytes) return;
-    if (o.baseSizeBytes < base.sizeBytes) throw new DriverError(`devmapper: Base device size cannot be smaller than ${humanSize(base.sizeBytes)}`);
+    if (o.baseSizeBytes < base.sizeBytes)
+      throw new DriverError(`devmapper: Base device size cannot be smaller than ${humanSize(base.sizeBytes)}`);
     // checkGrowBaseDeviceFS: a new size, then the filesystem grown (resize writes new group headers).
     const oldSize = base.sizeBytes;
     base.sizeBytes = o.baseSizeBytes;
     activateDevice(ctx, base);
     const r = writeDevice(ctx, deviceName(d, ''), Math.floor(oldSize / (1024 * 1024)) * 1024 * 1024, 4096, 0x46);
     deactivateDevice(ctx, '', false);
-    if (r !== 0) throw new DriverError(`Failed to grow rootfs:${r === 'hang' ? 'the pool never answered' : strerror(r)}:`);
-    driverLog(ctx, 'info', `devmapper: Base device size grown from ${humanSize(oldSize)} to ${humanSize(o.baseSizeBytes)}`);
+    if (r !== 0)
+      throw new DriverError(`Failed to grow rootfs:${r === 'hang' ? 'the pool never answered' : strerror(r)}:`);
+    driverLog(
+      ctx,
+      'info',
+      `devmapper: Base device size grown from ${humanSize(oldSize)} to ${humanSize(o.baseSizeBytes)}`,
+    );
     return;
   }
   if (o.thinPoolDevice !== null || o.directLvmDevice !== null) {
     // checkThinPool: only a pool Docker did not build has to be unused.
-    if (status.dataUsed !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) that already has used data blocks`);
-    if (status.transactionId !== 0) throw new DriverError(`devmapper: Unable to take ownership of thin-pool (${d.poolName}) with non-zero transaction ID`);
+    if (status.dataUsed !== 0)
+      throw new DriverError(
+        `devmapper: Unable to take ownership of thin-pool (${d.poolName}) that already has used data blocks`,
+      );
+    if (status.transactionId !== 0)
+      throw new DriverError(
+        `devmapper: Unable to take ownership of thin-pool (${d.poolName}) with non-zero transaction ID`,
+      );
   }
   createBaseDevice(ctx);
 }
@@ -214,10 +254,20 @@ function createDockerPool(ctx: DaemonContext, poolName: string, o: DmOptions): v
 }
 
 /** CreatePool: `0 <data sectors> thin-pool <metadata> <data> <block size> 32768 1 skip_block_zeroing` (§2.1 step 12). */
-function createPoolTable(ctx: DaemonContext, poolName: string, dataDevice: string, metadataDevice: string, o: DmOptions, onFailure: () => void): void {
+function createPoolTable(
+  ctx: DaemonContext,
+  poolName: string,
+  dataDevice: string,
+  metadataDevice: string,
+  o: DmOptions,
+  onFailure: () => void,
+): void {
   const data = ctx.machine.resolve(dataDevice);
   const meta = ctx.machine.resolve(metadataDevice);
-  const table = data === null ? '' : `0 ${ctx.machine.sizeSectors(data)} thin-pool ${metadataDevice} ${dataDevice} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
+  const table =
+    data === null
+      ? ''
+      : `0 ${ctx.machine.sizeSectors(data)} thin-pool ${metadataDevice} ${dataDevice} ${o.blockSizeSectors} 32768 1 skip_block_zeroing`;
   if (data === null || meta === null || createDevice(ctx.machine, poolName, table) !== 0) {
     onFailure();
     throw new DriverError('devicemapper: Error running deviceCreate (CreatePool) dm_task_run failed');
@@ -248,7 +298,8 @@ function ensureImage(ctx: DaemonContext, path: string, sizeBytes: number): void 
 function attachLoopFile(ctx: DaemonContext, path: string): string {
   const file = ctx.fs.get(path)!;
   const loop = ctx.machine.loops.find((l) => l.storage === null) ?? ctx.machine.addLoopDevice();
-  if (ctx.machine.attachLoop(loop, file.storage, path, file.sizeBytes, true) !== 0) throw new DriverError('Error: Loopback mounting failed');
+  if (ctx.machine.attachLoop(loop, file.storage, path, file.sizeBytes, true) !== 0)
+    throw new DriverError('Error: Loopback mounting failed');
   return `/dev/${loop.kernelName}`;
 }
 
@@ -274,13 +325,24 @@ function loopbackOfPool(ctx: DaemonContext, poolName: string): LoopbackDevices |
   const t = ctx.machine.device(poolName)?.live;
   if (t?.type !== 'thin-pool' || t.dataDev.kind !== 'loop' || t.metadataDev.kind !== 'loop') return null;
   if (t.dataDev.backingFile !== LOOP_DATA_FILE || t.metadataDev.backingFile !== LOOP_METADATA_FILE) return null;
-  return { dataDevice: `/dev/${t.dataDev.kernelName}`, metadataDevice: `/dev/${t.metadataDev.kernelName}`, dataFile: LOOP_DATA_FILE, metadataFile: LOOP_METADATA_FILE };
+  return {
+    dataDevice: `/dev/${t.dataDev.kernelName}`,
+    metadataDevice: `/dev/${t.metadataDev.kernelName}`,
+    dataFile: LOOP_DATA_FILE,
+    metadataFile: LOOP_METADATA_FILE,
+  };
 }
 
 /** setupDirectLVM: pvcreate, vgcreate docker, the data and metadata LVs, lvconvert, the profile. */
 function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   const dev = o.directLvmDevice!;
-  const config = JSON.stringify({ Device: dev, ThinpPercent: o.thinpPercent ?? 95, ThinpMetaPercent: o.thinpMetaPercent ?? 1, AutoExtendPercent: o.autoextendPercent, AutoExtendThreshold: o.autoextendThreshold });
+  const config = JSON.stringify({
+    Device: dev,
+    ThinpPercent: o.thinpPercent ?? 95,
+    ThinpMetaPercent: o.thinpMetaPercent ?? 1,
+    AutoExtendPercent: o.autoextendPercent,
+    AutoExtendThreshold: o.autoextendThreshold,
+  });
   const d = ctx.docker;
   if (d.directLvmConfig !== null) {
     if (d.directLvmConfig !== config) throw new DriverError('changing direct-lvm config is not supported');
@@ -288,14 +350,23 @@ function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   }
   if (ctx.machine.resolve(dev) === null) throw new DriverError(`${dev} is not available for use with devicemapper`);
   const pv = findPv(ctx.lvmCtx.lvm, dev);
-  if (pv?.vg != null) throw new DriverError(`${dev} is already part of a volume group "${pv.vg}": must remove this device from any volume group or provide a different device`);
+  if (pv?.vg != null)
+    throw new DriverError(
+      `${dev} is already part of a volume group "${pv.vg}": must remove this device from any volume group or provide a different device`,
+    );
   const quiet: CommandIo = { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined };
   const steps: Array<readonly [LvmCommandName, string[]]> = [
     ['pvcreate', ['-f', dev]],
     ['vgcreate', ['docker', dev]],
     ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpool', 'docker', '--extents', `${o.thinpPercent ?? 95}%VG`]],
-    ['lvcreate', ['--wipesignatures', 'y', '-n', 'thinpoolmeta', 'docker', '--extents', `${o.thinpMetaPercent ?? 1}%VG`]],
-    ['lvconvert', ['-y', '--zero', 'n', '-c', '512K', '--thinpool', 'docker/thinpool', '--poolmetadata', 'docker/thinpoolmeta']],
+    [
+      'lvcreate',
+      ['--wipesignatures', 'y', '-n', 'thinpoolmeta', 'docker', '--extents', `${o.thinpMetaPercent ?? 1}%VG`],
+    ],
+    [
+      'lvconvert',
+      ['-y', '--zero', 'n', '-c', '512K', '--thinpool', 'docker/thinpool', '--poolmetadata', 'docker/thinpoolmeta'],
+    ],
   ];
   for (const [cmd, args] of steps) {
     let err = '';
@@ -304,7 +375,12 @@ function setupDirectLvm(ctx: DaemonContext, o: DmOptions): void {
   }
   const profile = ctx.fs.openForWrite('/etc/lvm/profile/docker-thinpool.profile', true);
   if (typeof profile !== 'string') {
-    profile.writeBytes(0, new TextEncoder().encode(`activation {\n\tthin_pool_autoextend_threshold=${o.autoextendThreshold}\n\tthin_pool_autoextend_percent=${o.autoextendPercent}\n}\n`));
+    profile.writeBytes(
+      0,
+      new TextEncoder().encode(
+        `activation {\n\tthin_pool_autoextend_threshold=${o.autoextendThreshold}\n\tthin_pool_autoextend_percent=${o.autoextendPercent}\n}\n`,
+      ),
+    );
   }
   runLvmCommand(ctx.lvmCtx, 'lvchange', ['--metadataprofile', 'docker-thinpool', 'docker/thinpool'], quiet);
   d.directLvmConfig = config;
@@ -332,7 +408,8 @@ export function stopDaemon(ctx: DaemonContext): void {
   const o = d.options;
   if (o !== null && o.thinPoolDevice === null && o.directLvmDevice === null) {
     const pool = ctx.machine.device(d.poolName);
-    if (pool !== undefined && !ctx.machine.remove(pool).ok) driverLog(ctx, 'warning', `devmapper: device ${d.poolName} still has ${pool.openCount} active dependents`);
+    if (pool !== undefined && !ctx.machine.remove(pool).ok)
+      driverLog(ctx, 'warning', `devmapper: device ${d.poolName} still has ${pool.openCount} active dependents`);
   }
   forgetDaemonMemory(d);
 }
@@ -354,7 +431,8 @@ export function infoLines(ctx: DaemonContext): string[] {
   // Loop files that are regular files: what is left is also bounded by their filesystem's free
   // space (statfs Bfree*Bsize), which may be far less than the sparse files promise (moby#23869).
   const hostFree = loopHostFreeBytes(ctx, metaUsed);
-  const available = (total: number, used: number): number => (hostFree === null ? total - used : Math.min(total - used, hostFree));
+  const available = (total: number, used: number): number =>
+    hostFree === null ? total - used : Math.min(total - used, hostFree);
   lines.push(
     ` Pool Blocksize: ${humanSize(blockBytes)}`,
     ` Base Device Size: ${humanSize(d.devices['']?.sizeBytes ?? o.baseSizeBytes)}`,
@@ -362,7 +440,14 @@ export function infoLines(ctx: DaemonContext): string[] {
     ' Udev Sync Supported: true',
     ...(o.dataDevice !== null && o.thinPoolDevice === null ? [` Data file: ${o.dataDevice}`] : []),
     ...(o.metadataDevice !== null && o.thinPoolDevice === null ? [` Metadata file: ${o.metadataDevice}`] : []),
-    ...(loop !== null ? [` Data file: ${loop.dataDevice}`, ` Metadata file: ${loop.metadataDevice}`, ` Data loop file: ${loop.dataFile}`, ` Metadata loop file: ${loop.metadataFile}`] : []),
+    ...(loop !== null
+      ? [
+          ` Data file: ${loop.dataDevice}`,
+          ` Metadata file: ${loop.metadataDevice}`,
+          ` Data loop file: ${loop.dataFile}`,
+          ` Metadata loop file: ${loop.metadataFile}`,
+        ]
+      : []),
     ` Data Space Used: ${humanSize(dataUsed)}`,
     ` Data Space Total: ${humanSize(dataTotal)}`,
     ` Data Space Available: ${humanSize(available(dataTotal, dataUsed))}`,

@@ -72,7 +72,15 @@ export function poolStatus(ctx: DriverContext): PoolStatus | null {
   const words = ctx.machine.targetStatus(dev, false).trim().split(/\s+/);
   const [mu, mt] = (words[1] ?? '0/0').split('/').map(Number) as [number, number];
   const [du, dt] = (words[2] ?? '0/0').split('/').map(Number) as [number, number];
-  return { transactionId: Number(words[0]), metaUsed: mu, metaTotal: mt, dataUsed: du, dataTotal: dt, lengthSectors: dev.live.lengthSectors, mode: words[4] ?? 'rw' };
+  return {
+    transactionId: Number(words[0]),
+    metaUsed: mu,
+    metaTotal: mt,
+    dataUsed: du,
+    dataTotal: dt,
+    lengthSectors: dev.live.lengthSectors,
+    mode: words[4] ?? 'rw',
+  };
 }
 
 function maybeCrash(ctx: DriverContext, step: string): void {
@@ -80,7 +88,9 @@ function maybeCrash(ctx: DriverContext, step: string): void {
   ctx.docker.crashBefore = null;
   ctx.machine.crash();
   forgetDaemonMemory(ctx.docker);
-  throw new PowerLoss(`thinlab: power lost before ${step} (docker-fault crash-before ${step}): the machine is down, the daemon with it`);
+  throw new PowerLoss(
+    `thinlab: power lost before ${step} (docker-fault crash-before ${step}): the machine is down, the daemon with it`,
+  );
 }
 
 /** What a daemon that stops (or loses power) forgets: everything that is not in a file. */
@@ -126,7 +136,9 @@ function closeTransaction(ctx: DriverContext): void {
   maybeCrash(ctx, 'set_transaction_id');
   const errno = poolMessage(ctx, `set_transaction_id ${ctx.docker.transactionId} ${tx.openTransactionId}`);
   if (errno !== 0) {
-    throw new DriverError('devmapper: Error setting devmapper transaction ID: devicemapper: Error running SetTransactionID dm_task_run failed');
+    throw new DriverError(
+      'devmapper: Error setting devmapper transaction ID: devicemapper: Error running SetTransactionID dm_task_run failed',
+    );
   }
   ctx.docker.transactionId = tx.openTransactionId;
 }
@@ -156,7 +168,14 @@ function createRegister(ctx: DriverContext, hash: string, sizeBytes: number, ori
       }
       break;
     }
-    const info: DeviceFile = { hash, deviceId: id, sizeBytes, transactionId: ctx.docker.transaction!.openTransactionId, initialized: false, deleted: false };
+    const info: DeviceFile = {
+      hash,
+      deviceId: id,
+      sizeBytes,
+      transactionId: ctx.docker.transaction!.openTransactionId,
+      initialized: false,
+      deleted: false,
+    };
     ctx.docker.devices[hash] = info;
     try {
       closeTransaction(ctx);
@@ -178,12 +197,21 @@ export function processPendingTransaction(ctx: DriverContext): void {
   const tx = ctx.docker.transaction;
   if (tx === null || tx.openTransactionId === ctx.docker.transactionId) return;
   if (tx.openTransactionId < ctx.docker.transactionId) {
-    log(ctx, 'info', `devmapper: Open Transaction id ${tx.openTransactionId} is less than pool transaction id ${ctx.docker.transactionId}`);
+    log(
+      ctx,
+      'info',
+      `devmapper: Open Transaction id ${tx.openTransactionId} is less than pool transaction id ${ctx.docker.transactionId}`,
+    );
     return;
   }
-  log(ctx, 'debug', `devmapper: Rolling back open transaction: TransactionID=${tx.openTransactionId} hash=${tx.deviceHash} device_id=${tx.deviceId}`);
+  log(
+    ctx,
+    'debug',
+    `devmapper: Rolling back open transaction: TransactionID=${tx.openTransactionId} hash=${tx.deviceHash} device_id=${tx.deviceId}`,
+  );
   const errno = poolMessage(ctx, `delete ${tx.deviceId}`);
-  if (errno !== 0 && errno !== Errno.ENODATA) log(ctx, 'error', `devmapper: Unable to delete device: ${strerror(errno)}`);
+  if (errno !== 0 && errno !== Errno.ENODATA)
+    log(ctx, 'error', `devmapper: Unable to delete device: ${strerror(errno)}`);
   delete ctx.docker.devices[tx.deviceHash];
   ctx.docker.transaction = null;
 }
@@ -196,13 +224,20 @@ export function isActive(ctx: DriverContext, hash: string): boolean {
 
 /** activateDeviceIfNeeded: `dmsetup create NAME --table "0 SIZE thin POOL ID"`. */
 export function activateDevice(ctx: DriverContext, info: DeviceFile, forDiscard = false): void {
-  if (info.deleted && !forDiscard) throw new DriverError(`devmapper: Can't activate device ${info.hash} as it is marked for deletion`);
+  if (info.deleted && !forDiscard)
+    throw new DriverError(`devmapper: Can't activate device ${info.hash} as it is marked for deletion`);
   const name = deviceName(ctx.docker, info.hash);
   const pending = ctx.docker.deferredRemovals.indexOf(name);
   if (pending >= 0) ctx.docker.deferredRemovals.splice(pending, 1);
   if (ctx.machine.device(name) !== undefined) return;
   log(ctx, 'debug', `devmapper: activateDeviceIfNeeded(${info.hash})`);
-  if (createDevice(ctx.machine, name, `0 ${Math.floor(info.sizeBytes / 512)} thin /dev/mapper/${ctx.docker.poolName} ${info.deviceId}`) !== 0) {
+  if (
+    createDevice(
+      ctx.machine,
+      name,
+      `0 ${Math.floor(info.sizeBytes / 512)} thin /dev/mapper/${ctx.docker.poolName} ${info.deviceId}`,
+    ) !== 0
+  ) {
     throw new DriverError('devicemapper: Error running deviceCreate (ActivateDevice) dm_task_run failed');
   }
 }
@@ -268,9 +303,11 @@ export function addDevice(ctx: DriverContext, hash: string, baseHash: string, si
   if (base === undefined) throw new DriverError(`devmapper: Unknown device ${baseHash}`);
   if (base.deleted) throw new DriverError(`devmapper: Base device ${baseHash} has been marked for deferred deletion`);
   const existing = ctx.docker.devices[hash];
-  if (existing !== undefined) throw new DriverError(`devmapper: device ${hash} already exists. Deleted=${existing.deleted}`);
+  if (existing !== undefined)
+    throw new DriverError(`devmapper: device ${hash} already exists. Deleted=${existing.deleted}`);
   const size = sizeBytes ?? base.sizeBytes;
-  if (size < base.sizeBytes) throw new DriverError(`devmapper: Container size cannot be smaller than ${humanSize(base.sizeBytes)}`);
+  if (size < base.sizeBytes)
+    throw new DriverError(`devmapper: Container size cannot be smaller than ${humanSize(base.sizeBytes)}`);
   checkFreeSpace(ctx);
   const originDev = ctx.machine.device(deviceName(ctx.docker, baseHash));
   if (originDev !== undefined) ctx.machine.suspend(originDev);
@@ -293,7 +330,10 @@ export function createBaseDevice(ctx: DriverContext): DeviceFile {
   const fs = o.fs ?? 'xfs';
   const r = mkfs(ctx, info, fs);
   deactivateDevice(ctx, '', false);
-  if (r !== 0) throw new DriverError(`devmapper: Error creating filesystem: ${r === 'hang' ? 'the pool never answered' : strerror(r)}`);
+  if (r !== 0)
+    throw new DriverError(
+      `devmapper: Error creating filesystem: ${r === 'hang' ? 'the pool never answered' : strerror(r)}`,
+    );
   info.initialized = true;
   ctx.docker.baseFs = fs;
   ctx.docker.baseUuid = ctx.docker.baseUuid || '5b1f7b3c-5d0e-4a3b-9c3e-2f6d1c0a7e42';
@@ -338,7 +378,13 @@ const DATA_START_BYTES = 64 * MIB;
  * (out of data space, queue mode) waits on the simulated clock for `no_space_timeout`; 'hang'
  * when nothing could ever end the wait.
  */
-export function writeDevice(ctx: DriverContext, name: string, offsetBytes: number, bytes: number, token: number): number | 'hang' {
+export function writeDevice(
+  ctx: DriverContext,
+  name: string,
+  offsetBytes: number,
+  bytes: number,
+  token: number,
+): number | 'hang' {
   const r = writeFill(ctx.machine, name, offsetBytes, bytes, token, (ticket) => waitFor(ctx, ticket));
   if (r !== 0) return r;
   // The filesystem commits its journal: a flush, which commits the pool's metadata.
@@ -393,7 +439,12 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
     maybeCrash(ctx, 'delete');
     const errno = poolMessage(ctx, `delete ${info.deviceId}`);
     if (errno === 0 || errno === Errno.ENODATA) {
-      if (info.deleted) log(ctx, 'debug', `devmapper: Deleted device ${hash} (device_id=${info.deviceId}) marked for deferred deletion`);
+      if (info.deleted)
+        log(
+          ctx,
+          'debug',
+          `devmapper: Deleted device ${hash} (device_id=${info.deviceId}) marked for deferred deletion`,
+        );
       delete ctx.docker.devices[hash];
       delete ctx.docker.fsCursor[hash];
     } else if (errno === Errno.EBUSY && !syncDelete && o.deferredDeletion) {
@@ -402,7 +453,9 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
         log(ctx, 'debug', `devmapper: Marked device ${hash} (device_id=${info.deviceId}) for deferred deletion`);
       }
     } else {
-      failure = new DriverError(errno === Errno.EBUSY ? 'Device is Busy' : 'devicemapper: Error running DeleteDevice dm_task_run failed');
+      failure = new DriverError(
+        errno === Errno.EBUSY ? 'Device is Busy' : 'devicemapper: Error running DeleteDevice dm_task_run failed',
+      );
     }
   } finally {
     // closeTransaction is deferred in Docker: set_transaction_id goes out even when delete failed,

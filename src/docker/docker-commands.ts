@@ -27,7 +27,8 @@ import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
 import { strerror } from '../model/errno.js';
 
-const CANNOT_CONNECT = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
+const CANNOT_CONNECT =
+  'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 
 /**
  * The Docker commands by name, for the lab's command registry (src/lab/commands/docker.ts). Each
@@ -57,7 +58,10 @@ function dockerdFlags(args: readonly string[]): { storageDriver: string | null; 
   const storageOpts: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.includes('=') && a.startsWith('--')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     if (flag === '--storage-driver' || flag === '-s') storageDriver = inline ?? args[++i] ?? '';
     else if (flag === '--storage-opt') storageOpts.push(inline ?? args[++i] ?? '');
     else return `unknown flag: ${flag}`;
@@ -95,7 +99,9 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
     const error = startDaemon(ctx, { storageDriver: null, storageOpts: [] });
     if (error === null) return 0;
     ctx.docker.log.push(`failed to start daemon: ${error}`);
-    io.err('Job for docker.service failed because the control process exited with error code.\nSee "systemctl status docker.service" and "journalctl -xe" for details.\n');
+    io.err(
+      'Job for docker.service failed because the control process exited with error code.\nSee "systemctl status docker.service" and "journalctl -xe" for details.\n',
+    );
     return 1;
   };
   switch (verb) {
@@ -108,7 +114,9 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
       stopDaemon(ctx);
       return start();
     case 'status':
-      io.out(`● docker.service - Docker Application Container Engine\n     Loaded: loaded (/lib/systemd/system/docker.service; enabled; vendor preset: enabled)\n     Active: ${ctx.docker.running ? 'active (running)' : 'failed (Result: exit-code)'}\n`);
+      io.out(
+        `● docker.service - Docker Application Container Engine\n     Loaded: loaded (/lib/systemd/system/docker.service; enabled; vendor preset: enabled)\n     Active: ${ctx.docker.running ? 'active (running)' : 'failed (Result: exit-code)'}\n`,
+      );
       return ctx.docker.running ? 0 : 3;
     default:
       io.err(`Unknown command verb ${verb ?? ''}.\n`);
@@ -118,7 +126,11 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
 
 function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const [kind, what] = args;
-  if (kind === 'crash-before' && what !== undefined && ['create_thin', 'create_snap', 'set_transaction_id', 'delete'].includes(what)) {
+  if (
+    kind === 'crash-before' &&
+    what !== undefined &&
+    ['create_thin', 'create_snap', 'set_transaction_id', 'delete'].includes(what)
+  ) {
     ctx.docker.crashBefore = what;
     return 0;
   }
@@ -127,7 +139,8 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     if (c === undefined) throw new CommandFailed(`Error: No such container: ${what}`);
     const name = deviceName(ctx.docker, c.mountId);
     const dev = ctx.machine.device(name);
-    if (dev === undefined) throw new CommandFailed(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
+    if (dev === undefined)
+      throw new CommandFailed(`thinlab: docker-fault: ${c.name}'s device is not active (start the container first)`);
     dev.openCount++;
     ctx.docker.held[c.name] = name;
     return 0;
@@ -148,7 +161,9 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     delete ctx.docker.held[what];
     return 0;
   }
-  io.err('usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm\'s Data Space Available)\n');
+  io.err(
+    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n",
+  );
   return 2;
 }
 
@@ -214,10 +229,18 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
 }
 
 function findContainer(d: DockerState, key: string): Container | undefined {
-  return d.containers.find((c) => c.name === key || c.id === key) ?? (key.length >= 1 ? d.containers.find((c) => c.id.startsWith(key)) : undefined);
+  return (
+    d.containers.find((c) => c.name === key || c.id === key) ??
+    (key.length >= 1 ? d.containers.find((c) => c.id.startsWith(key)) : undefined)
+  );
 }
 
-function forEachContainer(ctx: DaemonContext, names: readonly string[], io: CommandIo, act: (c: Container) => void): number {
+function forEachContainer(
+  ctx: DaemonContext,
+  names: readonly string[],
+  io: CommandIo,
+  act: (c: Container) => void,
+): number {
   let status = 0;
   for (const n of names) {
     const c = findContainer(ctx.docker, n);
@@ -253,13 +276,17 @@ function info(ctx: DaemonContext, io: CommandIo): number {
   out +=
     ` Containers: ${d.containers.length}\n  Running: ${running}\n  Paused: 0\n  Stopped: ${d.containers.length - running}\n` +
     ` Images: ${d.images.length}\n Server Version: 20.10.24\n Storage Driver: devicemapper\n` +
-    infoLines(ctx).map((l) => ` ${l}\n`).join('') +
+    infoLines(ctx)
+      .map((l) => ` ${l}\n`)
+      .join('') +
     ' Logging Driver: json-file\n Cgroup Driver: systemd\n Kernel Version: 6.1.0\n Docker Root Dir: /var/lib/docker\n';
   io.out(out);
   io.err('WARNING: The devicemapper storage-driver is deprecated, and will be removed in a future release.\n');
   // fillDriverWarnings: a `Data loop file` line in the driver status brings its own warning.
   if (d.loopback !== null) {
-    io.err('WARNING: devicemapper: usage of loopback devices is strongly discouraged for production use.\n         Use `--storage-opt dm.thinpooldev` to specify a custom block storage device.\n');
+    io.err(
+      'WARNING: devicemapper: usage of loopback devices is strongly discouraged for production use.\n         Use `--storage-opt dm.thinpooldev` to specify a custom block storage device.\n',
+    );
   }
   return 0;
 }
@@ -284,7 +311,10 @@ function layerToken(chainId: string): number {
 
 function pull(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const ref = args.find((a) => !a.startsWith('-'));
-  if (ref === undefined) throw new CommandFailed('"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry');
+  if (ref === undefined)
+    throw new CommandFailed(
+      '"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry',
+    );
   pullImage(ctx, ref, io);
   return 0;
 }
@@ -296,7 +326,9 @@ function pullImage(ctx: DaemonContext, refText: string, io: CommandIo): Image {
   const spec = imageCatalogue(ctx).find((i) => i.ref === ref);
   if (!refText.includes(':')) io.out('Using default tag: latest\n');
   if (spec === undefined) {
-    throw daemonError(`pull access denied for ${repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`);
+    throw daemonError(
+      `pull access denied for ${repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+    );
   }
   io.out(`${tag}: Pulling from ${repo.includes('/') ? repo : `library/${repo}`}\n`);
   const imageId = `sha256:${hexId(`image:${ref}`)}`;
@@ -329,7 +361,13 @@ function pullImage(ctx: DaemonContext, refText: string, io: CommandIo): Image {
 }
 
 /** The layer store's register: Create(cacheID, parent) on the driver, then ApplyDiff (Get, untar, Put). */
-function registerLayer(ctx: DaemonContext, chainId: string, parent: Layer | null, sizeBytes: number, layerShort: string): Layer {
+function registerLayer(
+  ctx: DaemonContext,
+  chainId: string,
+  parent: Layer | null,
+  sizeBytes: number,
+  layerShort: string,
+): Layer {
   const d = ctx.docker;
   const cacheId = hexId(`cache:${chainId}:${d.counter++}`);
   try {
@@ -349,8 +387,13 @@ function registerLayer(ctx: DaemonContext, chainId: string, parent: Layer | null
     } catch (e) {
       if (!(e instanceof DriverError)) throw e;
     }
-    if (r === 'hang') throw new CommandFailed('thinlab: docker pull: the write into the layer waits for pool space that nothing can free (no_space_timeout 0); a real pull hangs here');
-    throw new CommandFailed(`failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /layer-${layerShort}/data: ${strerror(r).toLowerCase()}`);
+    if (r === 'hang')
+      throw new CommandFailed(
+        'thinlab: docker pull: the write into the layer waits for pool space that nothing can free (no_space_timeout 0); a real pull hangs here',
+      );
+    throw new CommandFailed(
+      `failed to register layer: ApplyLayer exit status 1 stdout:  stderr: write /layer-${layerShort}/data: ${strerror(r).toLowerCase()}`,
+    );
   }
   const layer: Layer = { chainId, parent: parent?.chainId ?? null, cacheId, sizeBytes, shortId: layerShort };
   d.layers[chainId] = layer;
@@ -374,7 +417,15 @@ function imageSize(d: DockerState, img: Image): number {
 /** Go's tabwriter as the docker CLI uses it: columns padded to the widest cell plus 3 spaces. */
 function table(rows: readonly string[][]): string {
   const widths = rows[0]!.map((_h, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd() + '\n').join('');
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
+          .join('')
+          .trimEnd() + '\n',
+    )
+    .join('');
 }
 
 // ------------------------------------------------------------------ containers
@@ -407,7 +458,11 @@ function parseRunArgs(args: readonly string[], verb: string): RunOptions {
       o.sizeBytes = n;
     } else throw new CommandFailed(`unknown flag: ${a}\nSee 'docker ${verb} --help'.`, verb === 'run' ? 125 : 1);
   }
-  if (i >= args.length) throw new CommandFailed(`"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n\nUsage:  docker ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`, verb === 'run' ? 125 : 1);
+  if (i >= args.length)
+    throw new CommandFailed(
+      `"docker ${verb}" requires at least 1 argument.\nSee 'docker ${verb} --help'.\n\nUsage:  docker ${verb} [OPTIONS] IMAGE [COMMAND] [ARG...]`,
+      verb === 'run' ? 125 : 1,
+    );
   o.image = args[i]!;
   o.command = args.slice(i + 1);
   return o;
@@ -420,7 +475,10 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
   const ref = normalizeRef(o.image);
   if (o.name !== null && d.containers.some((c) => c.name === o.name)) {
     const other = d.containers.find((c) => c.name === o.name)!;
-    throw daemonError(`Conflict. The container name "/${o.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`, failStatus);
+    throw daemonError(
+      `Conflict. The container name "/${o.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      failStatus,
+    );
   }
   let img = d.images.find((i) => i.ref === ref);
   if (img === undefined) {
@@ -428,7 +486,11 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
     try {
       img = pullImage(ctx, ref, { ...io, out: (b) => io.err(typeof b === 'string' ? b : latin1Text(b)) });
     } catch (e) {
-      if (e instanceof CommandFailed) throw new CommandFailed(e.text.replace(/^Error response from daemon: /, 'docker: Error response from daemon: '), failStatus);
+      if (e instanceof CommandFailed)
+        throw new CommandFailed(
+          e.text.replace(/^Error response from daemon: /, 'docker: Error response from daemon: '),
+          failStatus,
+        );
       throw e;
     }
   }
@@ -443,7 +505,10 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
     activateDevice(ctx, initInfo);
     const r = writeFile(ctx, `${mountId}-init`, 8192, 0x69);
     deactivateDevice(ctx, `${mountId}-init`, d.options!.deferredRemoval);
-    if (r !== 0) throw new DriverError(`write /etc/hosts: ${r === 'hang' ? 'the pool never answered' : strerror(r).toLowerCase()}`);
+    if (r !== 0)
+      throw new DriverError(
+        `write /etc/hosts: ${r === 'hang' ? 'the pool never answered' : strerror(r).toLowerCase()}`,
+      );
     addDevice(ctx, mountId, `${mountId}-init`);
   } catch (e) {
     if (!(e instanceof DriverError)) throw e;
@@ -452,7 +517,10 @@ function create(ctx: DaemonContext, args: readonly string[], io: CommandIo, run:
     } catch (e2) {
       if (!(e2 instanceof DriverError)) throw e2;
     }
-    throw new CommandFailed(`${run ? 'docker: ' : ''}Error response from daemon: ${e.text}.${run ? "\nSee 'docker run --help'." : ''}`, failStatus);
+    throw new CommandFailed(
+      `${run ? 'docker: ' : ''}Error response from daemon: ${e.text}.${run ? "\nSee 'docker run --help'." : ''}`,
+      failStatus,
+    );
   }
   const container: Container = {
     id,
@@ -514,14 +582,22 @@ function stopContainer(ctx: DaemonContext, c: Container): void {
 /** Removes the container's rw and -init devices; a failure leaves the container Dead, as Docker does. */
 function removeContainer(ctx: DaemonContext, c: Container): void {
   const d = ctx.docker;
-  recordRemoval(ctx.machine, d, `container ${c.name} (${c.id.slice(0, 12)})`, [c.name, c.id], [c.mountId, `${c.mountId}-init`]);
+  recordRemoval(
+    ctx.machine,
+    d,
+    `container ${c.name} (${c.id.slice(0, 12)})`,
+    [c.name, c.id],
+    [c.mountId, `${c.mountId}-init`],
+  );
   try {
     deleteDevice(ctx, c.mountId, false);
     deleteDevice(ctx, `${c.mountId}-init`, false);
   } catch (e) {
     if (!(e instanceof DriverError)) throw e;
     c.state = 'dead';
-    throw daemonError(`driver "devicemapper" failed to remove root filesystem for ${c.id}: failed to remove device ${c.mountId}: ${e.text}`);
+    throw daemonError(
+      `driver "devicemapper" failed to remove root filesystem for ${c.id}: failed to remove device ${c.mountId}: ${e.text}`,
+    );
   }
   d.containers = d.containers.filter((x) => x !== c);
 }
@@ -529,7 +605,10 @@ function removeContainer(ctx: DaemonContext, c: Container): void {
 function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const force = args.some((a) => a === '-f' || a === '--force');
   const names = args.filter((a) => !a.startsWith('-'));
-  if (names.length === 0) throw new CommandFailed('"docker rm" requires at least 1 argument.\nSee \'docker rm --help\'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers');
+  if (names.length === 0)
+    throw new CommandFailed(
+      '"docker rm" requires at least 1 argument.\nSee \'docker rm --help\'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers',
+    );
   let status = 0;
   for (const n of names) {
     const c = findContainer(ctx.docker, n);
@@ -540,7 +619,10 @@ function rm(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
     }
     try {
       if (c.state === 'running') {
-        if (!force) throw daemonError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
+        if (!force)
+          throw daemonError(
+            `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
+          );
         stopContainer(ctx, c);
       }
       removeContainer(ctx, c);
@@ -559,7 +641,13 @@ function releaseLayers(ctx: DaemonContext, img: Image, io: CommandIo | null): nu
   const d = ctx.docker;
   let freed = 0;
   const unused = img.layers.filter((l) => !d.images.some((i) => i.layers.includes(l)) && d.layers[l] !== undefined);
-  recordRemoval(ctx.machine, d, `image ${img.ref}`, [img.ref, img.id], unused.map((l) => d.layers[l]!.cacheId));
+  recordRemoval(
+    ctx.machine,
+    d,
+    `image ${img.ref}`,
+    [img.ref, img.id],
+    unused.map((l) => d.layers[l]!.cacheId),
+  );
   for (const chainId of [...img.layers].reverse()) {
     if (d.images.some((i) => i.layers.includes(chainId))) break;
     const layer = d.layers[chainId];
@@ -568,7 +656,9 @@ function releaseLayers(ctx: DaemonContext, img: Image, io: CommandIo | null): nu
       deleteDevice(ctx, layer.cacheId, false);
     } catch (e) {
       if (!(e instanceof DriverError)) throw e;
-      throw daemonError(`driver "devicemapper" failed to remove root filesystem for ${layer.cacheId}: failed to remove device ${layer.cacheId}: ${e.text}`);
+      throw daemonError(
+        `driver "devicemapper" failed to remove root filesystem for ${layer.cacheId}: failed to remove device ${layer.cacheId}: ${e.text}`,
+      );
     }
     delete d.layers[chainId];
     freed += layer.sizeBytes;
@@ -620,8 +710,23 @@ function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
   const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
   for (const c of [...ctx.docker.containers].reverse()) {
     if (!all && c.state !== 'running') continue;
-    const status = c.state === 'running' ? 'Up Less than a second' : c.state === 'created' ? 'Created' : c.state === 'dead' ? 'Dead' : `Exited (${c.exitCode})`;
-    rows.push([shortId(c.id), c.image.replace(/:latest$/, ''), c.command, 'Less than a second ago', status, '', c.name]);
+    const status =
+      c.state === 'running'
+        ? 'Up Less than a second'
+        : c.state === 'created'
+          ? 'Created'
+          : c.state === 'dead'
+            ? 'Dead'
+            : `Exited (${c.exitCode})`;
+    rows.push([
+      shortId(c.id),
+      c.image.replace(/:latest$/, ''),
+      c.command,
+      'Less than a second ago',
+      status,
+      '',
+      c.name,
+    ]);
   }
   io.out(table(rows));
   return 0;
@@ -634,7 +739,10 @@ function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
 function exec(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const rest = args.filter((a) => !['-it', '-i', '-t', '-ti'].includes(a));
   const [name, cmd, ...cmdArgs] = rest;
-  if (name === undefined || cmd === undefined) throw new CommandFailed('"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container');
+  if (name === undefined || cmd === undefined)
+    throw new CommandFailed(
+      '"docker exec" requires at least 2 arguments.\nSee \'docker exec --help\'.\n\nUsage:  docker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nRun a command in a running container',
+    );
   const c = findContainer(ctx.docker, name);
   if (c === undefined) throw daemonError(`No such container: ${name}`);
   if (c.state !== 'running') throw daemonError(`Container ${c.id} is not running`);
@@ -655,7 +763,9 @@ function ddInContainer(ctx: DaemonContext, c: Container, args: readonly string[]
   const bytes = bs * count;
   const r = writeFile(ctx, c.mountId, bytes, 0x77);
   if (r === 'hang') {
-    io.err(`thinlab: docker exec: the write to ${of} waits for pool space that nothing can free (no_space_timeout 0); a real dd hangs here\n`);
+    io.err(
+      `thinlab: docker exec: the write to ${of} waits for pool space that nothing can free (no_space_timeout 0); a real dd hangs here\n`,
+    );
     return 1;
   }
   if (r !== 0) {
@@ -699,7 +809,8 @@ function inspect(ctx: DaemonContext, args: readonly string[], io: CommandIo): nu
   for (const n of args.filter((a) => !a.startsWith('-'))) {
     const c = findContainer(d, n);
     const img = c === undefined ? d.images.find((i) => i.ref === normalizeRef(n) || shortId(i.id) === n) : undefined;
-    const hash = c !== undefined ? c.mountId : img !== undefined ? d.layers[img.layers[img.layers.length - 1]!]!.cacheId : null;
+    const hash =
+      c !== undefined ? c.mountId : img !== undefined ? d.layers[img.layers[img.layers.length - 1]!]!.cacheId : null;
     if (hash === null) {
       io.err(`Error: No such object: ${n}\n`);
       status = 1;
@@ -718,8 +829,21 @@ function inspect(ctx: DaemonContext, args: readonly string[], io: CommandIo): nu
     ];
     const head =
       c !== undefined
-        ? [`        "Id": "${c.id}",`, `        "Image": "${c.imageId}",`, `        "Name": "/${c.name}",`, `        "State": {`, `            "Status": "${c.state}"`, '        },']
-        : [`        "Id": "${img!.id}",`, `        "RepoTags": [`, `            "${img!.ref}"`, '        ],', `        "Size": ${imageSize(d, img!)},`];
+        ? [
+            `        "Id": "${c.id}",`,
+            `        "Image": "${c.imageId}",`,
+            `        "Name": "/${c.name}",`,
+            `        "State": {`,
+            `            "Status": "${c.state}"`,
+            '        },',
+          ]
+        : [
+            `        "Id": "${img!.id}",`,
+            `        "RepoTags": [`,
+            `            "${img!.ref}"`,
+            '        ],',
+            `        "Size": ${imageSize(d, img!)},`,
+          ];
     out.push(['    {', ...head, ...graph, '    }'].join('\n'));
   }
   io.out(`[\n${out.join(',\n')}${out.length > 0 ? '\n' : ''}]\n`);
@@ -735,10 +859,12 @@ function usedImageIds(d: DockerState): Set<string> {
 function uniqueLayerBytes(d: DockerState, images: readonly Image[]): number {
   const seen = new Set<string>();
   let n = 0;
-  for (const img of images) for (const l of img.layers) if (!seen.has(l)) {
-    seen.add(l);
-    n += d.layers[l]?.sizeBytes ?? 0;
-  }
+  for (const img of images)
+    for (const l of img.layers)
+      if (!seen.has(l)) {
+        seen.add(l);
+        n += d.layers[l]?.sizeBytes ?? 0;
+      }
   return n;
 }
 
@@ -755,7 +881,13 @@ function systemDf(ctx: DaemonContext, io: CommandIo): number {
     table([
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
       ['Images', String(d.images.length), String(active.length), humanSize(total), pct(reclaimImages, total)],
-      ['Containers', String(d.containers.length), String(d.containers.filter((c) => c.state === 'running').length), humanSize(rw), pct(reclaimRw, rw)],
+      [
+        'Containers',
+        String(d.containers.length),
+        String(d.containers.filter((c) => c.state === 'running').length),
+        humanSize(rw),
+        pct(reclaimRw, rw),
+      ],
       ['Local Volumes', '0', '0', '0B', '0B'],
       ['Build Cache', '0', '0', '0B', '0B'],
     ]),
@@ -795,10 +927,15 @@ function systemPrune(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     let text = 'Deleted Images:\n';
     for (const img of victims) {
       d.images = d.images.filter((i) => i !== img);
-      if (!img.ref.startsWith('<none>')) text += `untagged: ${img.ref}\nuntagged: ${img.ref.split(':')[0]!}@sha256:${hexId(`digest:${img.ref}`)}\n`;
+      if (!img.ref.startsWith('<none>'))
+        text += `untagged: ${img.ref}\nuntagged: ${img.ref.split(':')[0]!}@sha256:${hexId(`digest:${img.ref}`)}\n`;
       text += `deleted: ${img.id}\n`;
       const captured: string[] = [];
-      reclaimed += releaseLayers(ctx, img, { stdin: new Uint8Array(0), out: (b) => captured.push(typeof b === 'string' ? b : latin1Text(b)), err: (t) => io.err(t) });
+      reclaimed += releaseLayers(ctx, img, {
+        stdin: new Uint8Array(0),
+        out: (b) => captured.push(typeof b === 'string' ? b : latin1Text(b)),
+        err: (t) => io.err(t),
+      });
       text += captured.join('').replace(/^Deleted: /gm, 'deleted: ');
     }
     io.out(`${text}\n`);

@@ -30,7 +30,7 @@ describe("Go's JSON errors for daemon.json", () => {
     ['{"a": [1,]}', "invalid character ']' looking for beginning of value"],
     ['{"a": 1,}', "invalid character '}' looking for beginning of object key string"],
     ['{"a" 1}', "invalid character '1' after object key"],
-    ['{"a": 1 "b": 2}', 'invalid character \'"\' after object key:value pair'],
+    ['{"a": 1 "b": 2}', "invalid character '\"' after object key:value pair"],
     ['{"a": tru}', "invalid character '}' in literal true (expecting 'e')"],
     ['{"a": 1', 'unexpected end of JSON input'],
     ['{} x', "invalid character 'x' after top-level value"],
@@ -40,7 +40,10 @@ describe("Go's JSON errors for daemon.json", () => {
   });
 
   it('reads valid JSON', () => {
-    expect(parseGoJson('{"storage-opts": ["dm.basesize=20G"], "debug": true}')).toEqual({ ok: true, value: { 'storage-opts': ['dm.basesize=20G'], debug: true } });
+    expect(parseGoJson('{"storage-opts": ["dm.basesize=20G"], "debug": true}')).toEqual({
+      ok: true,
+      value: { 'storage-opts': ['dm.basesize=20G'], debug: true },
+    });
   });
 });
 
@@ -70,13 +73,31 @@ describe('dm.* options', () => {
     [['dm.min_free_space=10'], 'devmapper: Option dm.min_free_space requires % suffix'],
     [['dm.min_free_space=100%'], 'devmapper: Invalid value 100 for option dm.min_free_space'],
     [['dm.basesize=lots'], "invalid size: 'lots'"],
-    [['dm.thinp_percent=100', 'dm.thinp_metapercent=1', 'dm.directlvm_device=/dev/ram0'], 'dm.thinp_percent must be greater than 0 and less than 100'],
-    [['dm.thinp_percent=95', 'dm.directlvm_device=/dev/ram0'], 'must set both `dm.thinp_percent` and `dm.thinp_metapercent` if either is specified'],
-    [['dm.thinp_percent=95', 'dm.thinp_metapercent=10', 'dm.directlvm_device=/dev/ram0'], 'combined `dm.thinp_percent` and `dm.thinp_metapercent` must not be greater than 100'],
-    [['dm.thinp_percent=95', 'dm.thinp_metapercent=1'], 'must provide device path in `dm.directlvm_device` in order to configure direct-lvm'],
-    [['dm.directlvm_device=/dev/ram0', 'dm.thinpooldev=x'], 'cannot setup direct-lvm when `dm.thinpooldev` is also specified'],
+    [
+      ['dm.thinp_percent=100', 'dm.thinp_metapercent=1', 'dm.directlvm_device=/dev/ram0'],
+      'dm.thinp_percent must be greater than 0 and less than 100',
+    ],
+    [
+      ['dm.thinp_percent=95', 'dm.directlvm_device=/dev/ram0'],
+      'must set both `dm.thinp_percent` and `dm.thinp_metapercent` if either is specified',
+    ],
+    [
+      ['dm.thinp_percent=95', 'dm.thinp_metapercent=10', 'dm.directlvm_device=/dev/ram0'],
+      'combined `dm.thinp_percent` and `dm.thinp_metapercent` must not be greater than 100',
+    ],
+    [
+      ['dm.thinp_percent=95', 'dm.thinp_metapercent=1'],
+      'must provide device path in `dm.directlvm_device` in order to configure direct-lvm',
+    ],
+    [
+      ['dm.directlvm_device=/dev/ram0', 'dm.thinpooldev=x'],
+      'cannot setup direct-lvm when `dm.thinpooldev` is also specified',
+    ],
     [['dm.thinp_autoextend_threshold=101'], 'dm.thinp_autoextend_threshold must be greater than 0 and less than 100'],
-    [['dm.use_deferred_removal=false', 'dm.use_deferred_deletion=true'], 'devmapper: Deferred deletion can not be enabled as deferred removal is not enabled. Enable deferred removal using --storage-opt dm.use_deferred_removal=true parameter'],
+    [
+      ['dm.use_deferred_removal=false', 'dm.use_deferred_deletion=true'],
+      'devmapper: Deferred deletion can not be enabled as deferred removal is not enabled. Enable deferred removal using --storage-opt dm.use_deferred_removal=true parameter',
+    ],
     [['dm.libdm_log_level=9'], 'dm.libdm_log_level must be in range [2,7]'],
   ])('%j fails with the driver text', (opts, message) => {
     expect(parseDmOptions(opts)).toBe(message);
@@ -85,7 +106,9 @@ describe('dm.* options', () => {
 
 /** The lab's state apart from logs and the shell's own variables: what a refused command must not change. */
 function footprint(shell: LabShell): string {
-  const devices = shell.machine.deviceList().map((d) => `${d.name}:${d.live === null ? '' : shell.machine.targetStatus(d, true)}`);
+  const devices = shell.machine
+    .deviceList()
+    .map((d) => `${d.name}:${d.live === null ? '' : shell.machine.targetStatus(d, true)}`);
   const { log: _log, ...docker } = shell.docker;
   const { monitorLog: _m, monitorLastMs: _t, ...lvm } = shell.lvm;
   return JSON.stringify({ devices, docker, lvm });
@@ -106,14 +129,26 @@ describe('bad input changes nothing', () => {
     ['lvextend -L+4M docker/nopool', '  Logical volume nopool not found in volume group docker.\n', '5'],
     ['vgcreate docker /dev/ram1', '  A volume group called docker already exists.\n', '5'],
     ['pvcreate /dev/ram7', '  No device found for /dev/ram7.\n', '5'],
-    ['lvcreate -n big -L 10G docker', '  Volume group "docker" has insufficient free space (5 extents): 2560 required.\n', '5'],
+    [
+      'lvcreate -n big -L 10G docker',
+      '  Volume group "docker" has insufficient free space (5 extents): 2560 required.\n',
+      '5',
+    ],
     ['lvs -o lv_name,bogus', '  Unrecognised field: bogus\n', '5'],
     ['docker rm nosuch', 'Error: No such container: nosuch\n', '1'],
     ['docker stop nosuch', 'Error response from daemon: No such container: nosuch\n', '1'],
     ['docker exec nosuch ls', 'Error response from daemon: No such container: nosuch\n', '1'],
-    ['docker rmi alpine', 'Error response from daemon: conflict: unable to remove repository reference "alpine" (must force) - container ', '1'],
+    [
+      'docker rmi alpine',
+      'Error response from daemon: conflict: unable to remove repository reference "alpine" (must force) - container ',
+      '1',
+    ],
     ['docker rm web', 'Error response from daemon: You cannot remove a running container ', '1'],
-    ['docker pull nosuchimage', 'Using default tag: latest\nError response from daemon: pull access denied for nosuchimage, repository does not exist or may require \'docker login\': denied: requested access to the resource is denied\n', '1'],
+    [
+      'docker pull nosuchimage',
+      "Using default tag: latest\nError response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n",
+      '1',
+    ],
     ['docker run --storage-opt foo=1 alpine', 'Error response from daemon: Unknown option foo\n', '125'],
     ['docker frobnicate', "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n", '1'],
   ])('%s', (command, message, status) => {
@@ -130,7 +165,9 @@ describe('bad input changes nothing', () => {
 describe('device ids', () => {
   function docker(): LabShell {
     const shell = new LabShell({ ramdiskKb: 524288 });
-    shell.runLine('echo \'{"debug": true, "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json');
+    shell.runLine(
+      'echo \'{"debug": true, "storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json',
+    );
     shell.runLine('systemctl start docker');
     return shell;
   }
@@ -144,7 +181,9 @@ describe('device ids', () => {
     expect(shell.runLine('dmsetup message docker-thinpool 0 "create_thin 2"; echo $?')).toBe('0\n');
     shell.runLine('docker pull alpine >/dev/null');
     expect(idOf(shell, 'alpine:latest')).toBe(3);
-    expect(shell.docker.log.some((l) => l.includes('Device ID 2 exists in pool but it is supposed to be unused'))).toBe(true);
+    expect(shell.docker.log.some((l) => l.includes('Device ID 2 exists in pool but it is supposed to be unused'))).toBe(
+      true,
+    );
   });
 
   it('wraps at 24 bits', () => {
@@ -161,7 +200,9 @@ describe('device ids', () => {
 describe('docker commit and system prune', () => {
   it('commit makes a layer on the image top layer holding what the container wrote; prune asks, then removes it all', () => {
     const shell = new LabShell({ ramdiskKb: 524288 });
-    shell.runLine('echo \'{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json');
+    shell.runLine(
+      'echo \'{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}\' > /etc/docker/daemon.json',
+    );
     shell.runLine('systemctl start docker');
     shell.runLine('docker run -d --name w alpine >/dev/null 2>&1');
     shell.runLine('docker exec w dd if=/dev/zero of=/data bs=1M count=8 2>/dev/null');

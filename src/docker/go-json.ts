@@ -11,7 +11,7 @@ class GoSyntaxError extends Error {}
 /** Go's quoteChar: the offending byte as Go prints it in a syntax error. */
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
-  if (c === '"') return '\'"\'';
+  if (c === '"') return "'\"'";
   const code = c.charCodeAt(0);
   if (code < 0x20 || code === 0x7f) return `'\\x${code.toString(16).padStart(2, '0')}'`;
   return `'${c}'`;
@@ -49,7 +49,16 @@ export function parseGoJson(text: string): { ok: true; value: JsonValue } | { ok
         i++;
         const e = text[i];
         if (e === undefined) fail('');
-        const map: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        const map: Record<string, string> = {
+          '"': '"',
+          '\\': '\\',
+          '/': '/',
+          b: '\b',
+          f: '\f',
+          n: '\n',
+          r: '\r',
+          t: '\t',
+        };
         if (map[e!] !== undefined) out += map[e!];
         else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) {
           out += String.fromCharCode(parseInt(text.slice(i + 1, i + 5), 16));

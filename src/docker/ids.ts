@@ -14,12 +14,41 @@ function fnv1a(text: string, seed: number): number {
 
 export function hexId(text: string): string {
   let out = '';
-  for (let seed = 0; out.length < 64; seed++) out += fnv1a(text, seed * 0x9e3779b9).toString(16).padStart(8, '0');
+  for (let seed = 0; out.length < 64; seed++)
+    out += fnv1a(text, seed * 0x9e3779b9)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, 64);
 }
 
-const ADJECTIVES = ['admiring', 'brave', 'clever', 'dreamy', 'eager', 'focused', 'gallant', 'happy', 'jolly', 'keen', 'loving', 'nifty'];
-const SCIENTISTS = ['turing', 'hopper', 'lovelace', 'curie', 'noether', 'shannon', 'ritchie', 'thompson', 'knuth', 'liskov', 'dijkstra', 'torvalds'];
+const ADJECTIVES = [
+  'admiring',
+  'brave',
+  'clever',
+  'dreamy',
+  'eager',
+  'focused',
+  'gallant',
+  'happy',
+  'jolly',
+  'keen',
+  'loving',
+  'nifty',
+];
+const SCIENTISTS = [
+  'turing',
+  'hopper',
+  'lovelace',
+  'curie',
+  'noether',
+  'shannon',
+  'ritchie',
+  'thompson',
+  'knuth',
+  'liskov',
+  'dijkstra',
+  'torvalds',
+];
 
 /** A container name in Docker's adjective_surname style, chosen by the counter. */
 export function containerName(counter: number): string {

@@ -28,12 +28,18 @@ describe('loop-lvm', () => {
     expect(shell.fs.get(LOOP_DATA_FILE)!.sizeBytes).toBe(100 * 1024 ** 3);
     expect(shell.fs.get(LOOP_METADATA_FILE)!.sizeBytes).toBe(2 * 1024 ** 3);
     expect(shell.runLine('losetup -a')).toBe(`/dev/loop0: 0 ${LOOP_DATA_FILE}\n/dev/loop1: 0 ${LOOP_METADATA_FILE}\n`);
-    expect(shell.runLine(`dmsetup table ${POOL}`)).toBe('0 209715200 thin-pool 7:1 7:0 128 32768 1 skip_block_zeroing \n');
+    expect(shell.runLine(`dmsetup table ${POOL}`)).toBe(
+      '0 209715200 thin-pool 7:1 7:0 128 32768 1 skip_block_zeroing \n',
+    );
     const info = shell.runLine('docker info 2>/dev/null');
-    expect(info).toContain(`  Udev Sync Supported: true\n  Data file: /dev/loop0\n  Metadata file: /dev/loop1\n  Data loop file: ${LOOP_DATA_FILE}\n  Metadata loop file: ${LOOP_METADATA_FILE}\n  Data Space Used: `);
+    expect(info).toContain(
+      `  Udev Sync Supported: true\n  Data file: /dev/loop0\n  Metadata file: /dev/loop1\n  Data loop file: ${LOOP_DATA_FILE}\n  Metadata loop file: ${LOOP_METADATA_FILE}\n  Data Space Used: `,
+    );
     expect(info).toContain('  Data Space Total: 107.4GB\n');
     expect(info).toContain('  Metadata Space Total: 2.147GB\n');
-    expect(shell.docker.log.filter((l) => l.includes('Usage of loopback devices is strongly discouraged'))).toHaveLength(1);
+    expect(
+      shell.docker.log.filter((l) => l.includes('Usage of loopback devices is strongly discouraged')),
+    ).toHaveLength(1);
   });
 
   it('detaches the loop devices when the daemon removes its pool at stop, and attaches them again at start', () => {
@@ -53,19 +59,26 @@ describe('loop-lvm', () => {
     shell.runLine('systemctl start docker');
     expect(shell.fs.get(LOOP_DATA_FILE)!.sizeBytes).toBe(1024 ** 3);
     expect(shell.runLine('docker info 2>/dev/null | grep "Data Space Total"')).toBe('  Data Space Total: 1.074GB\n');
-    expect(shell.docker.log.some((l) => l.includes(`devmapper: Can't shrink loopback file ${LOOP_DATA_FILE}`))).toBe(true);
+    expect(shell.docker.log.some((l) => l.includes(`devmapper: Can't shrink loopback file ${LOOP_DATA_FILE}`))).toBe(
+      true,
+    );
   });
 
-  it('refuses a badly sized dm.loopdatasize with RAMInBytes\'s error and makes nothing', () => {
+  it("refuses a badly sized dm.loopdatasize with RAMInBytes's error and makes nothing", () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     shell.runLine(daemonJson(['dm.loopdatasize=10X']));
-    expect(shell.runLine('dockerd; echo $?')).toBe("failed to start daemon: error initializing graphdriver: invalid size: '10X'\n1\n");
+    expect(shell.runLine('dockerd; echo $?')).toBe(
+      "failed to start daemon: error initializing graphdriver: invalid size: '10X'\n1\n",
+    );
     expect(shell.fs.get(LOOP_DATA_FILE)).toBeUndefined();
     expect(shell.runLine('losetup -a; dmsetup ls')).toBe('No devices found\n');
   });
 
   it('punches holes in the data file when a container is removed (dm.blkdiscard, discard passdown), and not without blkdiscard', () => {
-    for (const [opts, returned] of [[[], true], [['dm.blkdiscard=false'], false]] as const) {
+    for (const [opts, returned] of [
+      [[], true],
+      [['dm.blkdiscard=false'], false],
+    ] as const) {
       const shell = started(['dm.loopdatasize=256M', 'dm.loopmetadatasize=16M', ...opts]);
       shell.runLine('docker run -d --name w alpine >/dev/null 2>&1');
       const before = writtenSectors(shell, LOOP_DATA_FILE);
@@ -113,7 +126,9 @@ describe("loop-lvm's Data Space Available", () => {
   it('refuses a bad host-disk size and keeps the one it had', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     shell.runLine('docker-fault host-disk 2G');
-    expect(shell.runLine('docker-fault host-disk 2Q; echo $?')).toBe("thinlab: docker-fault host-disk: invalid size: '2Q'\n1\n");
+    expect(shell.runLine('docker-fault host-disk 2Q; echo $?')).toBe(
+      "thinlab: docker-fault host-disk: invalid size: '2Q'\n1\n",
+    );
     expect(shell.docker.hostDiskBytes).toBe(2 * 1024 ** 3);
   });
 });
@@ -122,7 +137,9 @@ describe('a loop-lvm start that fails after the pool was built', () => {
   it('removes the pool again, so the loop devices detach; the files stay', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     shell.runLine(daemonJson(['dm.loopdatasize=10M', 'dm.loopmetadatasize=1M']));
-    expect(shell.runLine('dockerd; echo $?')).toBe('failed to start daemon: error initializing graphdriver: devmapper: Error creating filesystem: No space left on device\n1\n');
+    expect(shell.runLine('dockerd; echo $?')).toBe(
+      'failed to start daemon: error initializing graphdriver: devmapper: Error creating filesystem: No space left on device\n1\n',
+    );
     expect(shell.runLine('losetup -a; dmsetup ls')).toBe('No devices found\n');
     expect(shell.fs.get(LOOP_DATA_FILE)!.sizeBytes).toBe(10 * 1024 ** 2);
   });

@@ -26,7 +26,10 @@ it('records under docker pull and docker run the snapshots, transaction ids and 
   for (const c of SETUP) lab.runCommand(c);
   const pull = operationsOf(lab, 'docker pull alpine');
   // alpine has one layer: a snapshot of the base device (id 1) as device 2, in a transaction.
-  expect(pull.slice(0, 2)).toEqual(['dm message docker-thinpool 0 create_snap 2 1', 'dm message docker-thinpool 0 set_transaction_id 1 2']);
+  expect(pull.slice(0, 2)).toEqual([
+    'dm message docker-thinpool 0 create_snap 2 1',
+    'dm message docker-thinpool 0 set_transaction_id 1 2',
+  ]);
   const run = operationsOf(lab, 'docker run -d --name web alpine sleep 1000');
   // The -init layer (3) from the image's top layer (2), then the container's layer (4) from -init.
   const messages = run.filter((o) => o.startsWith('dm message'));
@@ -36,7 +39,11 @@ it('records under docker pull and docker run the snapshots, transaction ids and 
     'dm message docker-thinpool 0 create_snap 4 3',
     'dm message docker-thinpool 0 set_transaction_id 3 4',
   ]);
-  expect(run.some((o) => /^dm load docker-8:1-1048577-[0-9a-f]{64}: 0 20971520 thin \/dev\/mapper\/docker-thinpool 4$/.test(o))).toBe(true);
+  expect(
+    run.some((o) =>
+      /^dm load docker-8:1-1048577-[0-9a-f]{64}: 0 20971520 thin \/dev\/mapper\/docker-thinpool 4$/.test(o),
+    ),
+  ).toBe(true);
   // A refused command records no operations: nothing reached the kernel.
   expect(operationsOf(lab, 'docker rm nosuchcontainer')).toEqual([]);
 });

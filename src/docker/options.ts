@@ -191,7 +191,8 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
       case 'dm.min_free_space': {
         if (!val.endsWith('%')) return 'devmapper: Option dm.min_free_space requires % suffix';
         const n = Number(val.slice(0, -1));
-        if (!/^[0-9]+$/.test(val.slice(0, -1))) return `strconv.ParseUint: parsing "${val.slice(0, -1)}": invalid syntax`;
+        if (!/^[0-9]+$/.test(val.slice(0, -1)))
+          return `strconv.ParseUint: parsing "${val.slice(0, -1)}": invalid syntax`;
         if (n >= 100) return `devmapper: Invalid value ${n} for option dm.min_free_space`;
         o.minFreeSpacePercent = n;
         break;
@@ -213,11 +214,13 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
     }
   }
   // validateLVMConfig (MOBY-SETUP) and the rules that tie options together.
-  if (o.directLvmDevice !== null && o.thinPoolDevice !== null) return 'cannot setup direct-lvm when `dm.thinpooldev` is also specified';
+  if (o.directLvmDevice !== null && o.thinPoolDevice !== null)
+    return 'cannot setup direct-lvm when `dm.thinpooldev` is also specified';
   if ((o.thinpPercent !== null || o.thinpMetaPercent !== null) && o.directLvmDevice === null) {
     return 'must provide device path in `dm.directlvm_device` in order to configure direct-lvm';
   }
-  if ((o.thinpPercent === null) !== (o.thinpMetaPercent === null)) return 'must set both `dm.thinp_percent` and `dm.thinp_metapercent` if either is specified';
+  if ((o.thinpPercent === null) !== (o.thinpMetaPercent === null))
+    return 'must set both `dm.thinp_percent` and `dm.thinp_metapercent` if either is specified';
   if (o.thinpPercent !== null && o.thinpMetaPercent !== null && o.thinpPercent + o.thinpMetaPercent > 100) {
     return 'combined `dm.thinp_percent` and `dm.thinp_metapercent` must not be greater than 100';
   }

@@ -21,14 +21,18 @@ function roles(docker: DockerState): Map<number, DeviceRole> {
   byHash.set('', 'base device');
   for (const layer of Object.values(docker.layers)) {
     const images = docker.images.filter((i) => i.layers.includes(layer.chainId)).map((i) => i.ref);
-    byHash.set(layer.cacheId, `layer ${layer.shortId}${images.length > 0 ? ` of ${images.join(', ')}` : ' (no image left)'}`);
+    byHash.set(
+      layer.cacheId,
+      `layer ${layer.shortId}${images.length > 0 ? ` of ${images.join(', ')}` : ' (no image left)'}`,
+    );
   }
   for (const c of docker.containers) {
     byHash.set(c.mountId, `rw layer of container ${c.name}`);
     byHash.set(`${c.mountId}-init`, `init layer of container ${c.name}`);
   }
   const out = new Map<number, DeviceRole>();
-  for (const d of Object.values(docker.devices)) out.set(d.deviceId, { label: byHash.get(d.hash) ?? `device ${d.hash.slice(0, 12)}`, hash: d.hash });
+  for (const d of Object.values(docker.devices))
+    out.set(d.deviceId, { label: byHash.get(d.hash) ?? `device ${d.hash.slice(0, 12)}`, hash: d.hash });
   return out;
 }
 
@@ -58,7 +62,12 @@ function poolView(machine: Machine, docker: DockerState): PoolView | null {
     blocksOf.set(id, mine);
   }
   const status = machine.targetStatus(dev, true);
-  return { blockBytes: pool.dataBlockSizeSectors * 512, owners, blocksOf, passdown: !status.includes('no_discard_passdown') };
+  return {
+    blockBytes: pool.dataBlockSizeSectors * 512,
+    owners,
+    blocksOf,
+    passdown: !status.includes('no_discard_passdown'),
+  };
 }
 
 function blocksText(n: number, view: PoolView): string {
@@ -94,7 +103,9 @@ function describeDevice(label: string, docker: DockerState, hash: string, view: 
 /** The devices that keep shared blocks, the biggest sharers first, at most four named. */
 function keptText(kept: Map<number, number>, names: Map<number, DeviceRole>): string {
   const sorted = [...kept.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const parts = sorted.slice(0, 4).map(([id, n]) => `${n} with thin device ${id} (${names.get(id)?.label ?? "not Docker's"})`);
+  const parts = sorted
+    .slice(0, 4)
+    .map(([id, n]) => `${n} with thin device ${id} (${names.get(id)?.label ?? "not Docker's"})`);
   if (sorted.length > 4) parts.push(`and ${sorted.length - 4} more devices`);
   return parts.join('; ');
 }
@@ -103,7 +114,13 @@ function keptText(kept: Map<number, number>, names: Map<number, DeviceRole>): st
  * Called just before Docker deletes the devices of a container or an image: what the deletion
  * will give back and what stays shared, kept so that `thinlab why` can answer after the fact.
  */
-export function recordRemoval(machine: Machine, docker: DockerState, what: string, keys: readonly string[], hashes: readonly string[]): void {
+export function recordRemoval(
+  machine: Machine,
+  docker: DockerState,
+  what: string,
+  keys: readonly string[],
+  hashes: readonly string[],
+): void {
   const view = poolView(machine, docker);
   if (view === null) return;
   const ids = new Set(hashes.map((h) => docker.devices[h]?.deviceId).filter((x): x is number => x !== undefined));
@@ -120,7 +137,8 @@ function removalText(docker: DockerState, name: string): string | null {
   let text = r.text;
   for (const h of r.hashes) {
     const d = docker.devices[h];
-    if (d?.deleted === true) text += `but thin device ${d.deviceId} is still in the pool: it was busy, so Docker marked it for deferred deletion; its blocks come back when the worker's delete succeeds\n`;
+    if (d?.deleted === true)
+      text += `but thin device ${d.deviceId} is still in the pool: it was busy, so Docker marked it for deferred deletion; its blocks come back when the worker's delete succeeds\n`;
     else if (d !== undefined) text += `but thin device ${d.deviceId} is still in the pool: its delete failed\n`;
   }
   return text;
@@ -133,10 +151,12 @@ function poolNotes(docker: DockerState, view: PoolView): string {
     out += `note: thin device ${d.deviceId} is marked for deferred deletion: it was busy when Docker removed it; its ${blocksText((view.blocksOf.get(d.deviceId) ?? []).length, view)} stay in the pool until the worker's next delete succeeds (every 30 s)\n`;
   }
   if (!view.passdown) {
-    out += 'note: the pool has no_discard_passdown (its data device cannot discard): blocks freed in the pool are free for the pool, but the disk under it is not told (a loop file stays as large)\n';
+    out +=
+      'note: the pool has no_discard_passdown (its data device cannot discard): blocks freed in the pool are free for the pool, but the disk under it is not told (a loop file stays as large)\n';
   }
   if (docker.options !== null && !docker.options.blkDiscard) {
-    out += 'note: dm.blkdiscard is off (the default with dm.thinpooldev): Docker deletes devices without discarding them first; the pool still frees their blocks at delete\n';
+    out +=
+      'note: dm.blkdiscard is off (the default with dm.thinpooldev): Docker deletes devices without discarding them first; the pool still frees their blocks at delete\n';
   }
   return out;
 }
@@ -145,7 +165,11 @@ function whyContainer(c: Container, docker: DockerState, view: PoolView, names: 
   let out = `container ${c.name} (${c.id.slice(0, 12)}), image ${c.image}, ${c.state}\n`;
   out += describeDevice('rw layer', docker, c.mountId, view);
   out += describeDevice('init layer', docker, `${c.mountId}-init`, view);
-  const ids = new Set([docker.devices[c.mountId]?.deviceId, docker.devices[`${c.mountId}-init`]?.deviceId].filter((x): x is number => x !== undefined));
+  const ids = new Set(
+    [docker.devices[c.mountId]?.deviceId, docker.devices[`${c.mountId}-init`]?.deviceId].filter(
+      (x): x is number => x !== undefined,
+    ),
+  );
   const { freed, kept } = freedBy(ids, view);
   out += `docker rm ${c.name} would give back ${blocksText(freed, view)}: the blocks only its rw and init layers map.\n`;
   if (kept.size > 0) out += `the rest stays mapped by others: ${keptText(kept, names)}\n`;
@@ -159,7 +183,12 @@ function whyImage(img: Image, docker: DockerState, view: PoolView, names: Map<nu
     const layer = docker.layers[chainId];
     if (layer === undefined) continue;
     const others = docker.images.filter((i) => i !== img && i.layers.includes(chainId)).map((i) => i.ref);
-    out += describeDevice(`layer ${layer.shortId}${others.length > 0 ? ` (also in ${others.join(', ')})` : ''}`, docker, layer.cacheId, view);
+    out += describeDevice(
+      `layer ${layer.shortId}${others.length > 0 ? ` (also in ${others.join(', ')})` : ''}`,
+      docker,
+      layer.cacheId,
+      view,
+    );
     if (others.length === 0) {
       const id = docker.devices[layer.cacheId]?.deviceId;
       if (id !== undefined) ids.add(id);
@@ -176,9 +205,17 @@ function whyImage(img: Image, docker: DockerState, view: PoolView, names: Map<nu
 }
 
 /** The explanation, or an error text for an unknown name. */
-export function describeProvenance(machine: Machine, docker: DockerState, name: string): { ok: true; text: string } | { ok: false; text: string } {
+export function describeProvenance(
+  machine: Machine,
+  docker: DockerState,
+  name: string,
+): { ok: true; text: string } | { ok: false; text: string } {
   const view = poolView(machine, docker);
-  if (view === null) return { ok: false, text: `thinlab why: Docker's pool ${docker.poolName === '' ? '' : `${docker.poolName} `}is not active (start Docker first)` };
+  if (view === null)
+    return {
+      ok: false,
+      text: `thinlab why: Docker's pool ${docker.poolName === '' ? '' : `${docker.poolName} `}is not active (start Docker first)`,
+    };
   const names = roles(docker);
   const c = docker.containers.find((x) => x.name === name || x.id.startsWith(name));
   if (c !== undefined) return { ok: true, text: whyContainer(c, docker, view, names) + poolNotes(docker, view) };
@@ -186,8 +223,11 @@ export function describeProvenance(machine: Machine, docker: DockerState, name: 
   if (img !== undefined) return { ok: true, text: whyImage(img, docker, view, names) + poolNotes(docker, view) };
   const removed = removalText(docker, name);
   if (removed !== null) return { ok: true, text: removed + poolNotes(docker, view) };
-  const orphans = [...names.entries()].filter(([, r]) => r.label.includes('(no image left)') || r.label.startsWith('device '));
+  const orphans = [...names.entries()].filter(
+    ([, r]) => r.label.includes('(no image left)') || r.label.startsWith('device '),
+  );
   let text = `thinlab why: no image or container called ${name}`;
-  if (orphans.length > 0) text += `\n(thin devices of Docker that no image or container uses: ${orphans.map(([id, r]) => `${id} ${r.label}`).join('; ')})`;
+  if (orphans.length > 0)
+    text += `\n(thin devices of Docker that no image or container uses: ${orphans.map(([id, r]) => `${id} ${r.label}`).join('; ')})`;
   return { ok: false, text };
 }

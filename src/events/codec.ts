@@ -8,7 +8,13 @@
  *   (`{ command, output, status }`), with status 0 unless the output ends in `Command failed.`
  *   (dmsetup's failure line), which was the only way v1 logs showed a failure.
  */
-import { CURRENT_VERSION, LAB_EVENT_TYPES, type BlocksWritten, type LabEvent, type LabEventType } from './lab-events.js';
+import {
+  CURRENT_VERSION,
+  LAB_EVENT_TYPES,
+  type BlocksWritten,
+  type LabEvent,
+  type LabEventType,
+} from './lab-events.js';
 
 export class EventDecodeError extends Error {
   override readonly name = 'EventDecodeError';
@@ -36,7 +42,9 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
   }
   const type = raw.type as LabEventType;
   if (!Number.isInteger(raw.version) || raw.version < 1 || raw.version > CURRENT_VERSION[type]) {
-    throw new EventDecodeError(`${where}: ${type} version ${raw.version} is not one this thinlab reads (1..${CURRENT_VERSION[type]})`);
+    throw new EventDecodeError(
+      `${where}: ${type} version ${raw.version} is not one this thinlab reads (1..${CURRENT_VERSION[type]})`,
+    );
   }
   const d = raw.data;
   if (!isRecord(d)) throw new EventDecodeError(`${where}: ${type} has no data object`);
@@ -44,8 +52,16 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
     case 'ShellCommandRan': {
       if (raw.version === 1) {
         const line = need(typeof d.line === 'string', `${where}: ShellCommandRan v1 needs 'line'`, d.line as string);
-        const stdout = need(typeof d.stdout === 'string', `${where}: ShellCommandRan v1 needs 'stdout'`, d.stdout as string);
-        return { type, version: 3, data: { command: line, output: stdout, status: stdout.endsWith('Command failed.\n') ? 1 : 0 } };
+        const stdout = need(
+          typeof d.stdout === 'string',
+          `${where}: ShellCommandRan v1 needs 'stdout'`,
+          d.stdout as string,
+        );
+        return {
+          type,
+          version: 3,
+          data: { command: line, output: stdout, status: stdout.endsWith('Command failed.\n') ? 1 : 0 },
+        };
       }
       const ok = typeof d.command === 'string' && typeof d.output === 'string' && Number.isInteger(d.status);
       need(ok, `${where}: ShellCommandRan v${raw.version} needs command, output and status`, 0);
@@ -53,7 +69,11 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
       // Version 2 recorded no operations: they stay absent, and a replay does not check them.
       if (raw.version === 2) return { type, version: 3, data };
       const operations = d.operations;
-      need(Array.isArray(operations) && operations.every((o) => typeof o === 'string'), `${where}: ShellCommandRan v3 needs operations (strings)`, 0);
+      need(
+        Array.isArray(operations) && operations.every((o) => typeof o === 'string'),
+        `${where}: ShellCommandRan v3 needs operations (strings)`,
+        0,
+      );
       return { type, version: 3, data: { ...data, operations: operations as string[] } };
     }
     case 'BlocksWritten': {

@@ -38,7 +38,11 @@ export function checkFaultArgs(args: readonly string[]): string | null {
 }
 
 export function faultUsage(): string {
-  const lines = ['Usage: fault KIND [ARGS...]', 'Inject a fault into the lab machine (a lab directive; it is recorded and replays).', ''];
+  const lines = [
+    'Usage: fault KIND [ARGS...]',
+    'Inject a fault into the lab machine (a lab directive; it is recorded and replays).',
+    '',
+  ];
   for (const kind of FAULT_KINDS) {
     lines.push(`  fault ${kind.name} ${kind.usage}`);
     lines.push(...(kind.details ?? []));

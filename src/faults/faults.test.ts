@@ -15,23 +15,35 @@ const POOL = [
 ].join('\n');
 
 const statusOf = (shell: LabShell): string => shell.runLine('dmsetup status --noflush pool');
-const invariantProblems = (shell: LabShell): string[] => shell.machine.livePools().flatMap((p) => checkPoolInvariants(p.md));
+const invariantProblems = (shell: LabShell): string[] =>
+  shell.machine.livePools().flatMap((p) => checkPoolInvariants(p.md));
 
 describe('fault --help and bad input', () => {
   it('lists every kind with its arguments', () => {
     const out = new LabShell({ ramdiskKb: 4096 }).runScript('fault --help');
-    for (const kind of ['fault io DEV START+LEN', 'fault slow-commit POOL MS', 'fault fill POOL BLOCKS|all']) expect(out).toContain(kind);
+    for (const kind of ['fault io DEV START+LEN', 'fault slow-commit POOL MS', 'fault fill POOL BLOCKS|all'])
+      expect(out).toContain(kind);
   });
 
   it('refuses an unknown kind and bad arguments with exit status 2, changing nothing', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     shell.runScript(POOL);
-    expect(shell.runScript('fault bogus; echo rc=$?')).toBe("fault: unknown fault kind 'bogus' (known: io, slow-commit, fill, metadata)\nrc=2\n");
-    expect(shell.runScript('fault io /dev/ram1 12 write; echo rc=$?')).toBe("fault io: '12' is not a sector range START+LEN (e.g. 2048+128)\nrc=2\n");
-    expect(shell.runScript('fault io /dev/ram1 0+8 sideways; echo rc=$?')).toBe("fault io: 'sideways' is not read, write or rw\nrc=2\n");
-    expect(shell.runScript('fault io /dev/nosuch 0+8 rw; echo rc=$?')).toBe('fault io: /dev/nosuch: No such device\nrc=1\n');
+    expect(shell.runScript('fault bogus; echo rc=$?')).toBe(
+      "fault: unknown fault kind 'bogus' (known: io, slow-commit, fill, metadata)\nrc=2\n",
+    );
+    expect(shell.runScript('fault io /dev/ram1 12 write; echo rc=$?')).toBe(
+      "fault io: '12' is not a sector range START+LEN (e.g. 2048+128)\nrc=2\n",
+    );
+    expect(shell.runScript('fault io /dev/ram1 0+8 sideways; echo rc=$?')).toBe(
+      "fault io: 'sideways' is not read, write or rw\nrc=2\n",
+    );
+    expect(shell.runScript('fault io /dev/nosuch 0+8 rw; echo rc=$?')).toBe(
+      'fault io: /dev/nosuch: No such device\nrc=1\n',
+    );
     expect(shell.runScript('fault io /dev/ram1 8190+8 rw; echo rc=$?')).toContain('end past the device');
-    expect(shell.runScript('fault slow-commit thin 100; echo rc=$?')).toBe('fault slow-commit: thin: not a thin-pool device\nrc=1\n');
+    expect(shell.runScript('fault slow-commit thin 100; echo rc=$?')).toBe(
+      'fault slow-commit: thin: not a thin-pool device\nrc=1\n',
+    );
     expect(shell.runScript('fault io list')).toBe('');
   });
 
@@ -51,7 +63,9 @@ describe('fault io', () => {
     // The next allocation is data block 1: sectors 128..255 of /dev/ram1.
     shell.runScript('fault io /dev/ram1 128+128 write');
     const out = shell.runScript('dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct; echo rc=$?');
-    expect(out).toBe("dd: error writing '/dev/mapper/thin': Input/output error\n1+0 records in\n0+0 records out\nrc=1\n");
+    expect(out).toBe(
+      "dd: error writing '/dev/mapper/thin': Input/output error\n1+0 records in\n0+0 records out\nrc=1\n",
+    );
     expect(statusOf(shell)).toMatch(/ 2\/8 - rw /);
     expect(shell.runLine('dmsetup status thin')).toBe('0 262144 thin 128 127\n');
     expect(invariantProblems(shell)).toEqual([]);
@@ -59,7 +73,11 @@ describe('fault io', () => {
     expect(shell.runScript('dd if=/dev/ram1 bs=512 count=1 skip=128 2>/dev/null | wc -c')).toBe('512\n');
     expect(shell.runScript('fault io list')).toBe('/dev/ram1 128+128 write\n');
     shell.runScript('fault io clear /dev/ram1');
-    expect(shell.runScript('dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct 2>/dev/null; echo rc=$?')).toBe('rc=0\n');
+    expect(
+      shell.runScript(
+        'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct 2>/dev/null; echo rc=$?',
+      ),
+    ).toBe('rc=0\n');
     expect(statusOf(shell)).toMatch(/ 3\/8 - rw /);
   });
 
@@ -68,15 +86,21 @@ describe('fault io', () => {
     shell.runScript(POOL);
     shell.runScript('dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 oflag=direct 2>/dev/null');
     shell.runScript('fault io /dev/ram1 0+1024 read');
-    expect(shell.runScript('dd if=/dev/mapper/thin bs=64k count=1 iflag=direct 2>&1 | head -1')).toBe('dd: /dev/mapper/thin: Input/output error\n');
-    expect(shell.runScript('dd if=/dev/mapper/thin bs=64k count=1 skip=5 iflag=direct 2>/dev/null | md5sum')).toBe('fcd6bcb56c1689fcef28b57c22475bad  -\n');
+    expect(shell.runScript('dd if=/dev/mapper/thin bs=64k count=1 iflag=direct 2>&1 | head -1')).toBe(
+      'dd: /dev/mapper/thin: Input/output error\n',
+    );
+    expect(shell.runScript('dd if=/dev/mapper/thin bs=64k count=1 skip=5 iflag=direct 2>/dev/null | md5sum')).toBe(
+      'fcd6bcb56c1689fcef28b57c22475bad  -\n',
+    );
   });
 
   it('fails a commit when the metadata device fails writes: read-only and needs_check, as with an error table', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     shell.runScript(POOL);
     shell.runScript('fault io /dev/ram0 0+8192 write');
-    const out = shell.runScript('dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 oflag=direct conv=fsync; echo rc=$?');
+    const out = shell.runScript(
+      'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 oflag=direct conv=fsync; echo rc=$?',
+    );
     expect(out).toBe('dd: /dev/mapper/thin: Input/output error\nrc=1\n');
     expect(statusOf(shell)).toMatch(/ ro .* needs_check /);
     expect(shell.runScript('dmesg | grep -c aborting')).toBe('1\n');
@@ -84,7 +108,9 @@ describe('fault io', () => {
 
   it('is a command like any other: a replay of the same lines gives the same state', () => {
     const script = `${POOL}\nfault io /dev/ram1 0+64 rw\ndd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct 2>&1\ndmsetup status pool`;
-    expect(new LabShell({ ramdiskKb: 4096 }).runScript(script)).toBe(new LabShell({ ramdiskKb: 4096 }).runScript(script));
+    expect(new LabShell({ ramdiskKb: 4096 }).runScript(script)).toBe(
+      new LabShell({ ramdiskKb: 4096 }).runScript(script),
+    );
   });
 });
 
@@ -105,7 +131,9 @@ describe('fault fill', () => {
   it('says so when the pool had fewer free blocks than asked', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     shell.runScript(POOL);
-    expect(shell.runScript('fault fill pool 20 7; echo rc=$?')).toBe('fault fill: pool had 8 free blocks: thin 7 took them all\nrc=0\n');
+    expect(shell.runScript('fault fill pool 20 7; echo rc=$?')).toBe(
+      'fault fill: pool had 8 free blocks: thin 7 took them all\nrc=0\n',
+    );
   });
 });
 
@@ -148,7 +176,9 @@ describe('flakey and delay targets', () => {
     shell.runScript('dd if=/patterns/C of=/dev/ram1 bs=512 count=1 2>/dev/null');
     shell.runScript('dmsetup create d --table "0 1000 delay /dev/ram1 0 700"');
     const before = Number(shell.runScript('cat /proc/uptime').split(' ')[0]);
-    expect(shell.runScript('dd if=/dev/mapper/d bs=512 count=1 iflag=direct 2>/dev/null | od -c | head -1')).toMatch(/^0000000 +C +C/);
+    expect(shell.runScript('dd if=/dev/mapper/d bs=512 count=1 iflag=direct 2>/dev/null | od -c | head -1')).toMatch(
+      /^0000000 +C +C/,
+    );
     expect(Number(shell.runScript('cat /proc/uptime').split(' ')[0]) - before).toBeGreaterThanOrEqual(0.7);
     expect(shell.runLine('dmsetup status d')).toBe('0 1000 delay 0 0 0\n');
   });

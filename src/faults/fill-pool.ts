@@ -26,7 +26,8 @@ interface FillRequest {
 }
 
 function parseFill(args: readonly string[]): FillRequest | string {
-  if (args.length < 2 || args.length > 3) return `expected 2 or 3 arguments, got ${args.length} (usage: fault fill ${USAGE})`;
+  if (args.length < 2 || args.length > 3)
+    return `expected 2 or 3 arguments, got ${args.length} (usage: fault fill ${USAGE})`;
   const blocks = args[1] === 'all' ? 'all' : /^[1-9][0-9]*$/.test(args[1]!) ? Number(args[1]) : null;
   if (blocks === null) return `'${args[1]}' is not a number of blocks or 'all'`;
   if (args[2] !== undefined && !/^[0-9]+$/.test(args[2])) return `'${args[2]}' is not a thin device id`;

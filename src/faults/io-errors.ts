@@ -28,13 +28,18 @@ interface IoFaultRequest {
 /** Parses the arguments; a string is what is wrong with them. */
 function parseIoFault(args: readonly string[]): IoFaultRequest | string {
   const [first, ...rest] = args;
-  if (first === 'list') return rest.length === 0 ? { action: 'list' } : `'list' takes no arguments (usage: fault io ${USAGE})`;
-  if (first === 'clear') return rest.length === 1 ? { action: 'clear', dev: rest[0]! } : `'clear' needs one device (usage: fault io ${USAGE})`;
+  if (first === 'list')
+    return rest.length === 0 ? { action: 'list' } : `'list' takes no arguments (usage: fault io ${USAGE})`;
+  if (first === 'clear')
+    return rest.length === 1
+      ? { action: 'clear', dev: rest[0]! }
+      : `'clear' needs one device (usage: fault io ${USAGE})`;
   if (args.length !== 3) return `expected 3 arguments, got ${args.length} (usage: fault io ${USAGE})`;
   const range = /^([0-9]+)\+([1-9][0-9]*)$/.exec(args[1]!);
   if (range === null) return `'${args[1]}' is not a sector range START+LEN (e.g. 2048+128)`;
   const direction = args[2]!;
-  if (direction !== 'read' && direction !== 'write' && direction !== 'rw') return `'${direction}' is not read, write or rw`;
+  if (direction !== 'read' && direction !== 'write' && direction !== 'rw')
+    return `'${direction}' is not read, write or rw`;
   return { action: 'add', dev: first!, startSector: Number(range[1]), lengthSectors: Number(range[2]), direction };
 }
 
@@ -47,7 +52,8 @@ function runIoFault(ctx: ShellContext, req: IoFaultRequest, io: CommandIo): numb
   if (req.action === 'list') {
     const devices: BlockDev[] = [...m.ramdisks, ...m.deviceList()];
     for (const dev of devices) {
-      for (const r of dev.faults.errorRanges) io.out(`${devName(dev)} ${r.startSector}+${r.lengthSectors} ${r.direction}\n`);
+      for (const r of dev.faults.errorRanges)
+        io.out(`${devName(dev)} ${r.startSector}+${r.lengthSectors} ${r.direction}\n`);
       if (dev.faults.slowWriteMs > 0) io.out(`${devName(dev)} writes +${dev.faults.slowWriteMs}ms\n`);
     }
     return 0;
@@ -63,10 +69,15 @@ function runIoFault(ctx: ShellContext, req: IoFaultRequest, io: CommandIo): numb
   }
   const size = m.sizeSectors(dev);
   if (req.startSector! + req.lengthSectors! > size) {
-    io.err(`fault io: ${req.dev}: sectors ${req.startSector}+${req.lengthSectors} end past the device (${size} sectors)\n`);
+    io.err(
+      `fault io: ${req.dev}: sectors ${req.startSector}+${req.lengthSectors} end past the device (${size} sectors)\n`,
+    );
     return 1;
   }
-  dev.faults.errorRanges = [...dev.faults.errorRanges, { startSector: req.startSector!, lengthSectors: req.lengthSectors!, direction: req.direction! }];
+  dev.faults.errorRanges = [
+    ...dev.faults.errorRanges,
+    { startSector: req.startSector!, lengthSectors: req.lengthSectors!, direction: req.direction! },
+  ];
   return 0;
 }
 

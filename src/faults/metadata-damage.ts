@@ -19,12 +19,15 @@ import type { FaultKind } from './fault-kind.js';
 const NUMERIC = ['node', 'dev', 'bitmap', 'block', 'vblock', 'by', 'seed'] as const;
 type NumericOption = (typeof NUMERIC)[number];
 
-export const METADATA_USAGE = 'KIND [--node N] [--dev ID] [--bitmap N] [--block B] [--vblock V] [--by N] [--space-map data|metadata] [--seed N] DEV';
+export const METADATA_USAGE =
+  'KIND [--node N] [--dev ID] [--bitmap N] [--block B] [--vblock V] [--by N] [--space-map data|metadata] [--seed N] DEV';
 
 /** The lines `fault --help` adds under `fault metadata`: one per kind. */
 const KINDS_HELP: readonly string[] = [
   '    KIND is one of (DEV is a block device or a lab file holding dm-thin metadata):',
-  ...DAMAGE_KINDS.map((k) => `      ${k.name.padEnd(24)} ${k.summary}${k.options === '' ? '' : `; options ${k.options}`}`),
+  ...DAMAGE_KINDS.map(
+    (k) => `      ${k.name.padEnd(24)} ${k.summary}${k.options === '' ? '' : `; options ${k.options}`}`,
+  ),
 ];
 
 type Parsed = { ok: true; kind: string; options: DamageOptions; path: string } | { ok: false; error: string };
@@ -32,7 +35,8 @@ type Parsed = { ok: true; kind: string; options: DamageOptions; path: string } |
 function parseArgs(args: readonly string[]): Parsed {
   const [kind, ...rest] = args;
   if (kind === undefined) return { ok: false, error: 'missing damage kind' };
-  if (!DAMAGE_KINDS.some((k) => k.name === kind)) return { ok: false, error: `unknown damage kind '${kind}' (known: ${DAMAGE_KINDS.map((k) => k.name).join(', ')})` };
+  if (!DAMAGE_KINDS.some((k) => k.name === kind))
+    return { ok: false, error: `unknown damage kind '${kind}' (known: ${DAMAGE_KINDS.map((k) => k.name).join(', ')})` };
   const options: { -readonly [K in keyof DamageOptions]: DamageOptions[K] } = {};
   const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -46,14 +50,20 @@ function parseArgs(args: readonly string[]): Parsed {
     const value = eq < 0 ? rest[++i] : arg.slice(eq + 1);
     if (value === undefined) return { ok: false, error: `option --${name} needs a value` };
     if (name === 'space-map') {
-      if (value !== 'data' && value !== 'metadata') return { ok: false, error: `--space-map takes data or metadata, not '${value}'` };
+      if (value !== 'data' && value !== 'metadata')
+        return { ok: false, error: `--space-map takes data or metadata, not '${value}'` };
       options.spaceMap = value;
     } else if ((NUMERIC as readonly string[]).includes(name)) {
-      if (!/^-?[0-9]+$/.test(value) || (name !== 'by' && value.startsWith('-'))) return { ok: false, error: `--${name} takes ${name === 'by' ? 'an integer' : 'a number'}, not '${value}'` };
+      if (!/^-?[0-9]+$/.test(value) || (name !== 'by' && value.startsWith('-')))
+        return { ok: false, error: `--${name} takes ${name === 'by' ? 'an integer' : 'a number'}, not '${value}'` };
       options[name as NumericOption] = Number(value);
     } else return { ok: false, error: `unknown option --${name}` };
   }
-  if (operands.length !== 1) return { ok: false, error: operands.length === 0 ? 'missing device' : `one device only (got ${operands.join(' ')})` };
+  if (operands.length !== 1)
+    return {
+      ok: false,
+      error: operands.length === 0 ? 'missing device' : `one device only (got ${operands.join(' ')})`,
+    };
   return { ok: true, kind, options, path: operands[0]! };
 }
 
@@ -65,7 +75,9 @@ function runMetadataFault(ctx: ShellContext, args: readonly string[], io: Comman
   }
   const target = lookupPath(ctx, parsed.path);
   if (target.kind !== 'block' && target.kind !== 'file') {
-    io.err(`fault metadata: ${parsed.path}: ${target.kind === 'missing' ? 'No such file or device' : 'not a block device or file'}\n`);
+    io.err(
+      `fault metadata: ${parsed.path}: ${target.kind === 'missing' ? 'No such file or device' : 'not a block device or file'}\n`,
+    );
     return 2;
   }
   // dd does not open its output exclusively, so neither does this: a live pool's device is fine.
@@ -81,7 +93,12 @@ function runMetadataFault(ctx: ShellContext, args: readonly string[], io: Comman
   }
   for (const write of result.writes) {
     if (target.kind === 'file') target.file.writeBytes(write.block * BLOCK_SIZE, write.bytes);
-    else ctx.machine.writeSectors(target.dev, (write.block * BLOCK_SIZE) / SECTOR_BYTES, ctx.machine.dictionary.tokensOf(write.bytes));
+    else
+      ctx.machine.writeSectors(
+        target.dev,
+        (write.block * BLOCK_SIZE) / SECTOR_BYTES,
+        ctx.machine.dictionary.tokensOf(write.bytes),
+      );
   }
   io.out(`fault metadata ${parsed.kind}: ${result.description}\n`);
   return 0;

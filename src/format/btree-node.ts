@@ -8,7 +8,16 @@
  * range, loops, depth) is the walker's and its visitors' job.
  */
 import { dmChecksum } from './crc32c.js';
-import { BLOCK_SIZE, BTREE_CSUM_XOR, getU64, INTERNAL_NODE, LEAF_NODE, maxEntries, NODE, ROOT_VALUE_SIZE } from './layout.js';
+import {
+  BLOCK_SIZE,
+  BTREE_CSUM_XOR,
+  getU64,
+  INTERNAL_NODE,
+  LEAF_NODE,
+  maxEntries,
+  NODE,
+  ROOT_VALUE_SIZE,
+} from './layout.js';
 
 export interface NodeHeader {
   readonly block: number;
@@ -26,24 +35,37 @@ export type NodeProblem =
   | { readonly code: 'blocknr'; readonly found: number }
   | { readonly code: 'flags'; readonly flags: number }
   | { readonly code: 'value-size'; readonly found: number; readonly expected: number }
-  | { readonly code: 'max-entries-too-large' | 'max-entries-not-divisible' | 'too-many-entries'; readonly maxEntries: number; readonly nrEntries: number }
+  | {
+      readonly code: 'max-entries-too-large' | 'max-entries-not-divisible' | 'too-many-entries';
+      readonly maxEntries: number;
+      readonly nrEntries: number;
+    }
   | { readonly code: 'too-few-entries'; readonly nrEntries: number; readonly maxEntries: number }
   | { readonly code: 'empty-internal' }
   | { readonly code: 'key-too-large'; readonly index: number }
   | { readonly code: 'keys-out-of-order'; readonly previous: number; readonly next: number };
 
-export type NodeCheck = { readonly ok: true; readonly node: NodeHeader } | { readonly ok: false; readonly block: number; readonly problem: NodeProblem };
+export type NodeCheck =
+  | { readonly ok: true; readonly node: NodeHeader }
+  | { readonly ok: false; readonly block: number; readonly problem: NodeProblem };
 
 /**
  * Checks the node at `block` of a tree whose leaves hold `valueSize`-byte values. `isRoot` lifts
  * the one-third-full rule, which the kernel keeps for every node but the root.
  */
-export function checkBtreeNode(bytes: Uint8Array, dv: DataView, block: number, valueSize: number, isRoot: boolean): NodeCheck {
+export function checkBtreeNode(
+  bytes: Uint8Array,
+  dv: DataView,
+  block: number,
+  valueSize: number,
+  isRoot: boolean,
+): NodeCheck {
   const bad = (problem: NodeProblem): NodeCheck => ({ ok: false, block, problem });
   const nrBlocks = Math.floor(bytes.length / BLOCK_SIZE);
   if (block < 0 || block >= nrBlocks) return bad({ code: 'out-of-bounds', nrBlocks });
   const at = block * BLOCK_SIZE;
-  if (dv.getUint32(at + NODE.csum, true) !== dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR)) return bad({ code: 'checksum' });
+  if (dv.getUint32(at + NODE.csum, true) !== dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR))
+    return bad({ code: 'checksum' });
   const flags = dv.getUint32(at + NODE.flags, true);
   if (flags !== INTERNAL_NODE && flags !== LEAF_NODE) return bad({ code: 'flags', flags });
   const blocknr = getU64(dv, at + NODE.blocknr);

@@ -47,7 +47,15 @@ export const SB = {
 export const SM_ROOT = { nrBlocks: 0, nrAllocated: 8, bitmapRoot: 16, refCountRoot: 24 } as const;
 
 /** Btree node header (struct node_header): csum, flags, blocknr, nr_entries, max_entries, value_size, padding. */
-export const NODE = { csum: 0, flags: 4, blocknr: 8, nrEntries: 16, maxEntries: 20, valueSize: 24, header: 32 } as const;
+export const NODE = {
+  csum: 0,
+  flags: 4,
+  blocknr: 8,
+  nrEntries: 16,
+  maxEntries: 20,
+  valueSize: 24,
+  header: 32,
+} as const;
 export const INTERNAL_NODE = 1;
 export const LEAF_NODE = 2;
 

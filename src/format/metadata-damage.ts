@@ -34,7 +34,14 @@ import {
 } from './layout.js';
 
 /** The trees and space-map blocks a node kind can hit. */
-export type DamageTarget = 'mapping-top' | 'mapping-bottom' | 'details' | 'data-bitmap' | 'data-index' | 'metadata-bitmap' | 'metadata-index';
+export type DamageTarget =
+  | 'mapping-top'
+  | 'mapping-bottom'
+  | 'details'
+  | 'data-bitmap'
+  | 'data-index'
+  | 'metadata-bitmap'
+  | 'metadata-index';
 
 export interface DamageOptions {
   /** Which node of the tree, in pre-order (0 = the root). */
@@ -63,8 +70,16 @@ export interface DamageKind {
 }
 
 const NODE_TARGETS: ReadonlyArray<{ target: DamageTarget; what: string; options: string }> = [
-  { target: 'mapping-top', what: 'a node of the top-level mapping tree (device -> bottom tree)', options: '[--node N]' },
-  { target: 'mapping-bottom', what: "a node of a device's bottom mapping tree (vblock -> data block)", options: '[--dev ID] [--node N]' },
+  {
+    target: 'mapping-top',
+    what: 'a node of the top-level mapping tree (device -> bottom tree)',
+    options: '[--node N]',
+  },
+  {
+    target: 'mapping-bottom',
+    what: "a node of a device's bottom mapping tree (vblock -> data block)",
+    options: '[--dev ID] [--node N]',
+  },
   { target: 'details', what: 'a node of the device-details tree', options: '[--node N]' },
   { target: 'data-bitmap', what: 'a bitmap block of the data space map', options: '[--bitmap N]' },
   { target: 'data-index', what: 'a node of the data space map index tree', options: '[--node N]' },
@@ -74,16 +89,44 @@ const NODE_TARGETS: ReadonlyArray<{ target: DamageTarget; what: string; options:
 
 /** Every kind, in the order `fault --help` lists them; the names are stable. */
 export const DAMAGE_KINDS: readonly DamageKind[] = [
-  { name: 'superblock-checksum', options: '', summary: "the superblock's stored checksum made wrong (nothing else changed)" },
+  {
+    name: 'superblock-checksum',
+    options: '',
+    summary: "the superblock's stored checksum made wrong (nothing else changed)",
+  },
   ...NODE_TARGETS.flatMap(({ target, what, options }) => [
     { name: `${target}-zeroed`, options, summary: `${what}, zeroed` },
-    { name: `${target}-garbage`, options: `${options} [--seed N]`.trim(), summary: `${what}, overwritten with pseudo-random bytes` },
+    {
+      name: `${target}-garbage`,
+      options: `${options} [--seed N]`.trim(),
+      summary: `${what}, overwritten with pseudo-random bytes`,
+    },
   ]),
-  { name: 'refcount-high', options: '[--space-map data|metadata] [--block B]', summary: 'a reference count one too high (a leak); default: the first free data block' },
-  { name: 'refcount-low', options: '[--space-map data|metadata] [--block B]', summary: 'a reference count one too low; default: the first data block in use' },
-  { name: 'mapping-to-free-block', options: '[--dev ID] [--vblock V] [--block B]', summary: 'a mapping rewritten to point at a data block the space map says is free' },
-  { name: 'mapped-blocks-mismatch', options: '[--dev ID] [--by N]', summary: "a device's mapped_blocks in the details tree off by N (default 1)" },
-  { name: 'metadata-snapshot', options: '', summary: "the held metadata snapshot's superblock copy made unreadable (bad checksum)" },
+  {
+    name: 'refcount-high',
+    options: '[--space-map data|metadata] [--block B]',
+    summary: 'a reference count one too high (a leak); default: the first free data block',
+  },
+  {
+    name: 'refcount-low',
+    options: '[--space-map data|metadata] [--block B]',
+    summary: 'a reference count one too low; default: the first data block in use',
+  },
+  {
+    name: 'mapping-to-free-block',
+    options: '[--dev ID] [--vblock V] [--block B]',
+    summary: 'a mapping rewritten to point at a data block the space map says is free',
+  },
+  {
+    name: 'mapped-blocks-mismatch',
+    options: '[--dev ID] [--by N]',
+    summary: "a device's mapped_blocks in the details tree off by N (default 1)",
+  },
+  {
+    name: 'metadata-snapshot',
+    options: '',
+    summary: "the held metadata snapshot's superblock copy made unreadable (bad checksum)",
+  },
 ];
 
 /** One rewritten block: the shell writes it at `block * 4096`. */
@@ -122,7 +165,9 @@ class Image {
   /** The current contents of a block (edited or not), for reading. */
   view(block: number): DataView {
     const copy = this.copies.get(block);
-    return copy === undefined ? new DataView(this.bytes.buffer, this.bytes.byteOffset + block * BLOCK_SIZE, BLOCK_SIZE) : new DataView(copy.buffer);
+    return copy === undefined
+      ? new DataView(this.bytes.buffer, this.bytes.byteOffset + block * BLOCK_SIZE, BLOCK_SIZE)
+      : new DataView(copy.buffer);
   }
 
   seal(block: number, xor: number): void {
@@ -189,13 +234,18 @@ function treeNodes(img: Image, root: number): Node[] | string {
 }
 
 /** The leaf entries of a tree: key, leaf block and value offset inside it. */
-function leafEntries(img: Image, root: number, valueSize: number): Array<{ key: number; block: number; offset: number }> | string {
+function leafEntries(
+  img: Image,
+  root: number,
+  valueSize: number,
+): Array<{ key: number; block: number; offset: number }> | string {
   const nodes = treeNodes(img, root);
   if (typeof nodes === 'string') return nodes;
   const out: Array<{ key: number; block: number; offset: number }> = [];
   for (const node of nodes) {
     if (!node.leaf) continue;
-    for (let i = 0; i < node.nr; i++) out.push({ key: keyAt(img, node, i), block: node.block, offset: valueOffset(node, i, valueSize) });
+    for (let i = 0; i < node.nr; i++)
+      out.push({ key: keyAt(img, node, i), block: node.block, offset: valueOffset(node, i, valueSize) });
   }
   return out;
 }
@@ -242,18 +292,30 @@ function bitmaps(img: Image, sb: Superblock, which: 'data' | 'metadata'): Bitmap
     const count = Math.ceil(sb.metadataSm.nrBlocks / ENTRIES_PER_BITMAP);
     return Array.from({ length: count }, (_, i) => {
       const offset = BITMAP_HEADER + i * INDEX_ENTRY_SIZE;
-      return { bitmap: i, block: img.u64(index, offset), indexBlock: index, indexOffset: offset, indexXor: INDEX_CSUM_XOR };
+      return {
+        bitmap: i,
+        block: img.u64(index, offset),
+        indexBlock: index,
+        indexOffset: offset,
+        indexXor: INDEX_CSUM_XOR,
+      };
     });
   }
   const entries = leafEntries(img, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE);
   if (typeof entries === 'string') return `the data space map index cannot be read: ${entries}`;
-  return entries.map((e) => ({ bitmap: e.key, block: img.u64(e.block, e.offset), indexBlock: e.block, indexOffset: e.offset, indexXor: BTREE_CSUM_XOR }));
+  return entries.map((e) => ({
+    bitmap: e.key,
+    block: img.u64(e.block, e.offset),
+    indexBlock: e.block,
+    indexOffset: e.offset,
+    indexXor: BTREE_CSUM_XOR,
+  }));
 }
 
 /** xorshift32: the garbage is the same for the same seed, on every run and every replay. */
 function garbageBlock(seed: number): Uint8Array {
   const out = new Uint8Array(BLOCK_SIZE);
-  let x = (seed >>> 0) || 0x9e3779b9;
+  let x = seed >>> 0 || 0x9e3779b9;
   for (let i = 0; i < BLOCK_SIZE; i++) {
     x ^= x << 13;
     x >>>= 0;
@@ -266,14 +328,23 @@ function garbageBlock(seed: number): Uint8Array {
 }
 
 /** The block a node kind hits, and words for it. */
-function locateNode(img: Image, sb: Superblock, target: DamageTarget, o: DamageOptions): { block: number; what: string } | string {
+function locateNode(
+  img: Image,
+  sb: Superblock,
+  target: DamageTarget,
+  o: DamageOptions,
+): { block: number; what: string } | string {
   const pick = (root: number, tree: string): { block: number; what: string } | string => {
     const nodes = treeNodes(img, root);
     if (typeof nodes === 'string') return `cannot walk the ${tree}: ${nodes}`;
     const index = o.node ?? 0;
     const node = nodes[index];
-    if (node === undefined) return `the ${tree} has ${nodes.length} node${nodes.length === 1 ? '' : 's'}; --node ${index} does not exist`;
-    return { block: node.block, what: `${tree} node ${index} (${index === 0 ? 'root, ' : ''}${node.leaf ? 'leaf' : 'internal'})` };
+    if (node === undefined)
+      return `the ${tree} has ${nodes.length} node${nodes.length === 1 ? '' : 's'}; --node ${index} does not exist`;
+    return {
+      block: node.block,
+      what: `${tree} node ${index} (${index === 0 ? 'root, ' : ''}${node.leaf ? 'leaf' : 'internal'})`,
+    };
   };
   switch (target) {
     case 'mapping-top':
@@ -287,11 +358,14 @@ function locateNode(img: Image, sb: Superblock, target: DamageTarget, o: DamageO
       if (typeof top === 'string') return `cannot walk the top-level mapping tree: ${top}`;
       if (top.length === 0) return 'the pool has no thin devices, so no bottom mapping tree';
       const entry = o.dev === undefined ? top[0]! : top.find((e) => e.key === o.dev);
-      if (entry === undefined) return `no thin device ${o.dev} in the mapping tree (devices: ${top.map((e) => e.key).join(' ')})`;
+      if (entry === undefined)
+        return `no thin device ${o.dev} in the mapping tree (devices: ${top.map((e) => e.key).join(' ')})`;
       return pick(img.u64(entry.block, entry.offset), `mapping tree of device ${entry.key}`);
     }
     case 'metadata-index':
-      return sb.metadataSm.bitmapRoot < img.nrBlocks ? { block: sb.metadataSm.bitmapRoot, what: 'metadata space map index' } : 'the metadata space map index is beyond the end of the metadata';
+      return sb.metadataSm.bitmapRoot < img.nrBlocks
+        ? { block: sb.metadataSm.bitmapRoot, what: 'metadata space map index' }
+        : 'the metadata space map index is beyond the end of the metadata';
     case 'data-bitmap':
     case 'metadata-bitmap': {
       const which = target === 'data-bitmap' ? 'data' : 'metadata';
@@ -299,7 +373,8 @@ function locateNode(img: Image, sb: Superblock, target: DamageTarget, o: DamageO
       if (typeof refs === 'string') return refs;
       const index = o.bitmap ?? 0;
       const ref = refs.find((r) => r.bitmap === index);
-      if (ref === undefined) return `the ${which} space map has ${refs.length} bitmap${refs.length === 1 ? '' : 's'}; --bitmap ${index} does not exist`;
+      if (ref === undefined)
+        return `the ${which} space map has ${refs.length} bitmap${refs.length === 1 ? '' : 's'}; --bitmap ${index} does not exist`;
       if (ref.block >= img.nrBlocks) return `bitmap ${index} (block ${ref.block}) is beyond the end of the metadata`;
       return { block: ref.block, what: `${which} space map bitmap ${index}` };
     }
@@ -307,11 +382,23 @@ function locateNode(img: Image, sb: Superblock, target: DamageTarget, o: DamageO
 }
 
 /** The count of `block` in a space map and where its entry lives. */
-function countEntry(img: Image, refs: readonly BitmapRef[], block: number): { ref: BitmapRef; entry: number; count: number } | null {
+function countEntry(
+  img: Image,
+  refs: readonly BitmapRef[],
+  block: number,
+): { ref: BitmapRef; entry: number; count: number } | null {
   const ref = refs.find((r) => r.bitmap === Math.floor(block / ENTRIES_PER_BITMAP));
   if (ref === undefined || ref.block >= img.nrBlocks) return null;
   const entry = block % ENTRIES_PER_BITMAP;
-  return { ref, entry, count: getBitmapEntry(new Uint8Array(img.view(ref.block).buffer, img.view(ref.block).byteOffset, BLOCK_SIZE), BITMAP_HEADER, entry) };
+  return {
+    ref,
+    entry,
+    count: getBitmapEntry(
+      new Uint8Array(img.view(ref.block).buffer, img.view(ref.block).byteOffset, BLOCK_SIZE),
+      BITMAP_HEADER,
+      entry,
+    ),
+  };
 }
 
 /**
@@ -319,7 +406,12 @@ function countEntry(img: Image, refs: readonly BitmapRef[], block: number): { re
  * (the index entry's nr_free and none_free_before, the space map root's nr_allocated), as a
  * miscounting kernel would leave them.
  */
-function changeCount(img: Image, which: 'data' | 'metadata', at: { ref: BitmapRef; entry: number; count: number }, delta: 1 | -1): void {
+function changeCount(
+  img: Image,
+  which: 'data' | 'metadata',
+  at: { ref: BitmapRef; entry: number; count: number },
+  delta: 1 | -1,
+): void {
   const next = at.count + delta;
   const bm = img.edit(at.ref.block);
   setBitmapEntry(bm.bytes, BITMAP_HEADER, at.entry, next);
@@ -358,7 +450,9 @@ function refcount(img: Image, sb: Superblock, delta: 1 | -1, o: DamageOptions): 
     chosen = countEntry(img, refs, o.block);
     if (chosen === null) return fail(`the bitmap holding ${which} block ${o.block} cannot be read`);
     if (!fits(chosen.count)) {
-      return fail(`${which} block ${o.block} has a count of ${chosen.count}${chosen.count === 3 ? ' (in the overflow tree)' : ''}; choose a block whose count is ${delta > 0 ? '0 or 1' : '1 or 2'}`);
+      return fail(
+        `${which} block ${o.block} has a count of ${chosen.count}${chosen.count === 3 ? ' (in the overflow tree)' : ''}; choose a block whose count is ${delta > 0 ? '0 or 1' : '1 or 2'}`,
+      );
     }
   } else {
     const wanted = (count: number): boolean => (delta > 0 ? count === 0 : count === 1 || count === 2);
@@ -366,11 +460,18 @@ function refcount(img: Image, sb: Superblock, delta: 1 | -1, o: DamageOptions): 
       const at = countEntry(img, refs, b);
       if (at !== null && wanted(at.count)) chosen = at;
     }
-    if (chosen === null) return fail(`no ${which} block has a count that can be made ${delta > 0 ? 'higher (every block is in use)' : 'lower (no block is in use)'}`);
+    if (chosen === null)
+      return fail(
+        `no ${which} block has a count that can be made ${delta > 0 ? 'higher (every block is in use)' : 'lower (no block is in use)'}`,
+      );
   }
   const block = chosen.ref.bitmap * ENTRIES_PER_BITMAP + chosen.entry;
   changeCount(img, which, chosen, delta);
-  return { ok: true, writes: img.writes(), description: `${which} block ${block}: reference count ${chosen.count} -> ${chosen.count + delta}` };
+  return {
+    ok: true,
+    writes: img.writes(),
+    description: `${which} block ${block}: reference count ${chosen.count} -> ${chosen.count + delta}`,
+  };
 }
 
 function mappingToFreeBlock(img: Image, sb: Superblock, o: DamageOptions): DamageResult {
@@ -386,17 +487,21 @@ function mappingToFreeBlock(img: Image, sb: Superblock, o: DamageOptions): Damag
       break;
     }
   }
-  if (device === null) return fail(o.dev === undefined ? 'no thin device has a mapping' : `no thin device ${o.dev} in the mapping tree`);
+  if (device === null)
+    return fail(o.dev === undefined ? 'no thin device has a mapping' : `no thin device ${o.dev} in the mapping tree`);
   const entry = o.vblock === undefined ? device.entries[0] : device.entries.find((e) => e.key === o.vblock);
-  if (entry === undefined) return fail(`device ${device.id} has no mapping${o.vblock === undefined ? '' : ` for virtual block ${o.vblock}`}`);
+  if (entry === undefined)
+    return fail(`device ${device.id} has no mapping${o.vblock === undefined ? '' : ` for virtual block ${o.vblock}`}`);
   const refs = bitmaps(img, sb, 'data');
   if (typeof refs === 'string') return fail(refs);
   let target = o.block;
   if (target === undefined) {
-    for (let b = 0; b < sb.dataSm.nrBlocks && target === undefined; b++) if (countEntry(img, refs, b)?.count === 0) target = b;
+    for (let b = 0; b < sb.dataSm.nrBlocks && target === undefined; b++)
+      if (countEntry(img, refs, b)?.count === 0) target = b;
     if (target === undefined) return fail('the data space map has no free block');
   } else {
-    if (target >= sb.dataSm.nrBlocks) return fail(`data block ${target} is beyond the data device (${sb.dataSm.nrBlocks} blocks)`);
+    if (target >= sb.dataSm.nrBlocks)
+      return fail(`data block ${target} is beyond the data device (${sb.dataSm.nrBlocks} blocks)`);
     const count = countEntry(img, refs, target)?.count;
     if (count !== 0) return fail(`data block ${target} is not free (its count is ${count ?? 'unreadable'})`);
   }
@@ -404,7 +509,11 @@ function mappingToFreeBlock(img: Image, sb: Superblock, o: DamageOptions): Damag
   const old = getBlockTime(leaf.dv, entry.offset);
   setBlockTime(leaf.dv, entry.offset, target, old.time);
   img.seal(entry.block, BTREE_CSUM_XOR);
-  return { ok: true, writes: img.writes(), description: `device ${device.id} virtual block ${entry.key}: mapped to free data block ${target} (was ${old.dataBlock})` };
+  return {
+    ok: true,
+    writes: img.writes(),
+    description: `device ${device.id} virtual block ${entry.key}: mapped to free data block ${target} (was ${old.dataBlock})`,
+  };
 }
 
 function mappedBlocksMismatch(img: Image, sb: Superblock, o: DamageOptions): DamageResult {
@@ -416,7 +525,8 @@ function mappedBlocksMismatch(img: Image, sb: Superblock, o: DamageOptions): Dam
   const by = o.by ?? 1;
   const leaf = img.edit(entry.block);
   const old = getU64(leaf.dv, entry.offset);
-  if (by === 0 || old + by < 0) return fail(`mapped_blocks of device ${entry.key} is ${old}; --by ${by} would not make it a different count`);
+  if (by === 0 || old + by < 0)
+    return fail(`mapped_blocks of device ${entry.key} is ${old}; --by ${by} would not make it a different count`);
   setU64(leaf.dv, entry.offset, old + by);
   img.seal(entry.block, BTREE_CSUM_XOR);
   return { ok: true, writes: img.writes(), description: `device ${entry.key}: mapped_blocks ${old} -> ${old + by}` };
@@ -439,15 +549,25 @@ export function damageMetadata(bytes: Uint8Array, kind: string, o: DamageOptions
     const block = img.edit(0);
     const right = dmChecksum(block.bytes, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
     block.dv.setUint32(SB.csum, (right ^ 1) >>> 0, true);
-    return { ok: true, writes: img.writes(), description: `superblock: checksum ${right} stored as ${(right ^ 1) >>> 0}` };
+    return {
+      ok: true,
+      writes: img.writes(),
+      description: `superblock: checksum ${right} stored as ${(right ^ 1) >>> 0}`,
+    };
   }
   const node = /^(.*)-(zeroed|garbage)$/.exec(kind);
   if (node !== null) {
     const located = locateNode(img, sb, node[1] as DamageTarget, o);
     if (typeof located === 'string') return fail(located);
     const { bytes: target } = img.edit(located.block);
-    target.set(node[2] === 'zeroed' ? new Uint8Array(BLOCK_SIZE) : garbageBlock((o.seed ?? 1) * 0x01000193 + located.block));
-    return { ok: true, writes: img.writes(), description: `metadata block ${located.block} (${located.what}): ${node[2]}` };
+    target.set(
+      node[2] === 'zeroed' ? new Uint8Array(BLOCK_SIZE) : garbageBlock((o.seed ?? 1) * 0x01000193 + located.block),
+    );
+    return {
+      ok: true,
+      writes: img.writes(),
+      description: `metadata block ${located.block} (${located.what}): ${node[2]}`,
+    };
   }
   switch (kind) {
     case 'refcount-high':
@@ -460,11 +580,16 @@ export function damageMetadata(bytes: Uint8Array, kind: string, o: DamageOptions
       return mappedBlocksMismatch(img, sb, o);
     case 'metadata-snapshot': {
       if (sb.heldRoot === 0) return fail('no metadata snapshot is held (reserve_metadata_snap first)');
-      if (sb.heldRoot >= img.nrBlocks) return fail(`the held root (block ${sb.heldRoot}) is beyond the end of the metadata`);
+      if (sb.heldRoot >= img.nrBlocks)
+        return fail(`the held root (block ${sb.heldRoot}) is beyond the end of the metadata`);
       const block = img.edit(sb.heldRoot);
       const right = dmChecksum(block.bytes, 4, BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
       block.dv.setUint32(SB.csum, (right ^ 1) >>> 0, true);
-      return { ok: true, writes: img.writes(), description: `metadata snapshot superblock copy (block ${sb.heldRoot}): checksum made wrong` };
+      return {
+        ok: true,
+        writes: img.writes(),
+        description: `metadata snapshot superblock copy (block ${sb.heldRoot}): checksum made wrong`,
+      };
     }
     default:
       return fail(`unknown damage kind '${kind}'`);

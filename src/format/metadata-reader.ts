@@ -13,7 +13,14 @@
  * the number of distinct leaves that hold it (dm-thin.md §3.2), which can be lower.
  */
 import { Errno } from '../model/errno.js';
-import type { DamagedKeys, DeviceDetails, HeldMetadataSnapshot, MetadataBlockFailure, MetadataDamage, MetadataImage } from '../model/metadata.js';
+import type {
+  DamagedKeys,
+  DeviceDetails,
+  HeldMetadataSnapshot,
+  MetadataBlockFailure,
+  MetadataDamage,
+  MetadataImage,
+} from '../model/metadata.js';
 import { MappingTable } from '../model/mapping.js';
 import type { NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
@@ -44,7 +51,15 @@ import {
   THIN_SUPERBLOCK_MAGIC,
   THIN_VERSION,
 } from './layout.js';
-import { MAX_BTREE_DEPTH, MetadataBlocks, readRawSuperblock, walkBtree, type NodeDamage, type NodePlace, type SpaceMapRoot } from './metadata-walker.js';
+import {
+  MAX_BTREE_DEPTH,
+  MetadataBlocks,
+  readRawSuperblock,
+  walkBtree,
+  type NodeDamage,
+  type NodePlace,
+  type SpaceMapRoot,
+} from './metadata-walker.js';
 
 export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };
 
@@ -75,7 +90,8 @@ class MetadataInput extends MetadataBlocks {
 const fits = (value: number, what: string): number => (value < 0 ? damage(`${what}: value too large`) : value);
 
 /** The block manager's line after any validator refuses a block. */
-const validatorLine = (name: string, block: number): string => `block manager: ${name} validator check failed for block ${block}`;
+const validatorLine = (name: string, block: number): string =>
+  `block manager: ${name} validator check failed for block ${block}`;
 
 /**
  * What the kernel's btree node_check (dm-btree-spine.c) says of a node, in its order: the block
@@ -117,7 +133,8 @@ function kernelSuperblockFailure(input: MetadataInput, block: number): MetadataB
   const blocknr = input.dv.getBigUint64(at + SB.blocknr, true);
   if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr}: wanted ${block}`, Errno.ENOTBLK);
   const magic = input.dv.getBigUint64(at + SB.magic, true);
-  if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC)) return fail(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
+  if (magic !== BigInt(THIN_SUPERBLOCK_MAGIC))
+    return fail(`magic ${magic}: wanted ${THIN_SUPERBLOCK_MAGIC}`, Errno.EILSEQ);
   const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, SUPERBLOCK_CSUM_XOR);
   const stored = input.dv.getUint32(at + SB.csum, true);
   if (computed !== stored) return fail(`csum ${computed}: wanted ${stored}`, Errno.EILSEQ);
@@ -125,18 +142,30 @@ function kernelSuperblockFailure(input: MetadataInput, block: number): MetadataB
 }
 
 /** The space map's bitmap_check or index_check (dm-space-map-common.c): block number, then checksum. */
-function kernelSpaceMapFailure(input: MetadataInput, block: number, kind: 'bitmap' | 'index'): MetadataBlockFailure | null {
+function kernelSpaceMapFailure(
+  input: MetadataInput,
+  block: number,
+  kind: 'bitmap' | 'index',
+): MetadataBlockFailure | null {
   if (block < 0 || block >= input.nrBlocks) return null;
   const at = block * BLOCK_SIZE;
   const check = kind === 'bitmap' ? 'bitmap check' : 'index_check';
   const fail = (why: string, errno: number): MetadataBlockFailure => ({
     block,
-    lines: [`space map common: ${check} failed: ${why}`, validatorLine(kind === 'bitmap' ? 'sm_bitmap' : 'index', block)],
+    lines: [
+      `space map common: ${check} failed: ${why}`,
+      validatorLine(kind === 'bitmap' ? 'sm_bitmap' : 'index', block),
+    ],
     errno,
   });
   const blocknr = input.dv.getBigUint64(at + 8, true);
   if (blocknr !== BigInt(block)) return fail(`blocknr ${blocknr} != wanted ${block}`, Errno.ENOTBLK);
-  const computed = dmChecksum(input.bytes, at + 4, at + BLOCK_SIZE, kind === 'bitmap' ? BITMAP_CSUM_XOR : INDEX_CSUM_XOR);
+  const computed = dmChecksum(
+    input.bytes,
+    at + 4,
+    at + BLOCK_SIZE,
+    kind === 'bitmap' ? BITMAP_CSUM_XOR : INDEX_CSUM_XOR,
+  );
   const stored = input.dv.getUint32(at, true);
   if (computed !== stored) return fail(`csum ${computed} != wanted ${stored}`, Errno.EILSEQ);
   return null;
@@ -214,7 +243,8 @@ function walkTree(
       const keyBase = place.block * BLOCK_SIZE + NODE.header;
       for (let i = 0; i < header.nrEntries; i++) {
         const key = input.u64(keyBase + i * 8);
-        if (key < place.low || key >= high) damage(`${what}: key ${key} in block ${place.block} lies outside its parent's range`);
+        if (key < place.low || key >= high)
+          damage(`${what}: key ${key} in block ${place.block} lies outside its parent's range`);
       }
     },
     entry: visit,
@@ -243,12 +273,15 @@ function isAllZero(bytes: Uint8Array, from: number, to: number): boolean {
 /** Reads and validates a superblock at `block` (0, or the held metadata snapshot's copy). */
 function readSuperblock(input: MetadataInput, block: number, what: string): Superblock {
   const raw = readRawSuperblock(input, block);
-  if (raw === null) return damage(`${what}: block ${block} is beyond the end of the metadata (${input.nrBlocks} blocks)`);
+  if (raw === null)
+    return damage(`${what}: block ${block} is beyond the end of the metadata (${input.nrBlocks} blocks)`);
   if (raw.storedCsum !== raw.computedCsum) damage(`bad checksum in ${what}`);
   if (raw.magic !== THIN_SUPERBLOCK_MAGIC) damage(`bad magic in ${what}`);
   if (raw.blocknr !== block) damage(`blocknr mismatch in ${what}`);
-  if (raw.version < THIN_MIN_VERSION || raw.version > THIN_VERSION) damage(`unsupported metadata version ${raw.version} in ${what}`);
-  if (raw.incompatFlags !== 0) damage(`unsupported incompatible features (0x${raw.incompatFlags.toString(16)}) in ${what}`);
+  if (raw.version < THIN_MIN_VERSION || raw.version > THIN_VERSION)
+    damage(`unsupported metadata version ${raw.version} in ${what}`);
+  if (raw.incompatFlags !== 0)
+    damage(`unsupported incompatible features (0x${raw.incompatFlags.toString(16)}) in ${what}`);
   // Checked in the order the fields were always read, so the first one too large is named.
   const heldRoot = fits(raw.heldRoot, `${what} held_root`);
   const dataMappingRoot = fits(raw.dataMappingRoot, `${what} data mapping root`);
@@ -260,7 +293,10 @@ function readSuperblock(input: MetadataInput, block: number, what: string): Supe
     refCountRoot: fits(root.refCountRoot, `${what} space map ref count root`),
   });
   const dataSm = sm(raw.dataSm);
-  const metadataSm = { ...sm(raw.metadataSm), nrAllocated: fits(raw.metadataSm.nrAllocated, `${what} metadata space map nr_allocated`) };
+  const metadataSm = {
+    ...sm(raw.metadataSm),
+    nrAllocated: fits(raw.metadataSm.nrAllocated, `${what} metadata space map nr_allocated`),
+  };
   return {
     flags: raw.flags,
     time: raw.time,
@@ -290,27 +326,47 @@ interface KernelDamage {
 }
 
 /** Reads the details tree and the two-level mapping tree and checks that they agree. */
-function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number, kernel: KernelDamage | null = null): Devices {
+function readDevices(
+  input: MetadataInput,
+  sb: Superblock,
+  nrDataBlocks: number,
+  kernel: KernelDamage | null = null,
+): Devices {
   const details = new Map<number, DeviceDetails>();
   const note = (list: DamagedKeys[]) => (kernel === null ? undefined : (k: DamagedKeys) => list.push(k));
-  walkTree(input, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, 'device details tree', (id, v) => {
-    details.set(id, {
-      mappedBlocks: input.u64Checked(v, 'device details mapped_blocks'),
-      transactionId: input.dv.getBigUint64(v + 8, true),
-      creationTime: input.dv.getUint32(v + 16, true),
-      snapshottedTime: input.dv.getUint32(v + 20, true),
-    });
-  }, note(kernel?.details ?? []));
+  walkTree(
+    input,
+    sb.deviceDetailsRoot,
+    DETAILS_VALUE_SIZE,
+    'device details tree',
+    (id, v) => {
+      details.set(id, {
+        mappedBlocks: input.u64Checked(v, 'device details mapped_blocks'),
+        transactionId: input.dv.getBigUint64(v + 8, true),
+        creationTime: input.dv.getUint32(v + 16, true),
+        snapshottedTime: input.dv.getUint32(v + 20, true),
+      });
+    },
+    note(kernel?.details ?? []),
+  );
   const roots = new Map<number, number>();
-  walkTree(input, sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top level mapping tree', (id, v) => {
-    roots.set(id, input.u64Checked(v, 'mapping tree root'));
-  }, note(kernel?.top ?? []));
+  walkTree(
+    input,
+    sb.dataMappingRoot,
+    ROOT_VALUE_SIZE,
+    'top level mapping tree',
+    (id, v) => {
+      roots.set(id, input.u64Checked(v, 'mapping tree root'));
+    },
+    note(kernel?.top ?? []),
+  );
   const covered = (list: readonly DamagedKeys[], id: number): boolean => list.some((k) => id >= k.low && id < k.high);
   if (kernel !== null) {
     // A device known to one tree only, because the other is damaged where it would be, is kept:
     // the kernel fails when it reads the damaged node, not before.
     for (const id of roots.keys()) {
-      if (!details.has(id) && covered(kernel.details, id)) details.set(id, { mappedBlocks: 0, transactionId: 0n, creationTime: 0, snapshottedTime: 0 });
+      if (!details.has(id) && covered(kernel.details, id))
+        details.set(id, { mappedBlocks: 0, transactionId: 0n, creationTime: 0, snapshottedTime: 0 });
     }
     for (const id of details.keys()) if (!roots.has(id) && covered(kernel.top, id)) roots.set(id, -1);
   }
@@ -326,17 +382,29 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number,
       continue;
     }
     const failures: DamagedKeys[] = [];
-    walkTree(input, root, MAPPING_VALUE_SIZE, `mapping tree of thin device ${id}`, (vb, v) => {
-      const { dataBlock, time } = getBlockTime(input.dv, v);
-      if (dataBlock >= nrDataBlocks) {
-        damage(`Thin device ${id} maps block ${vb} to data block ${dataBlock}, beyond the ${nrDataBlocks} data blocks`);
-      }
-      table.insert(vb, dataBlock, time, 0);
-      count++;
-    }, kernel === null ? undefined : (k) => failures.push(k), kernel === null ? undefined : (block) => {
-      if (kernel.nodes.has(block)) kernel.sharedNodes = true;
-      kernel.nodes.add(block);
-    });
+    walkTree(
+      input,
+      root,
+      MAPPING_VALUE_SIZE,
+      `mapping tree of thin device ${id}`,
+      (vb, v) => {
+        const { dataBlock, time } = getBlockTime(input.dv, v);
+        if (dataBlock >= nrDataBlocks) {
+          damage(
+            `Thin device ${id} maps block ${vb} to data block ${dataBlock}, beyond the ${nrDataBlocks} data blocks`,
+          );
+        }
+        table.insert(vb, dataBlock, time, 0);
+        count++;
+      },
+      kernel === null ? undefined : (k) => failures.push(k),
+      kernel === null
+        ? undefined
+        : (block) => {
+            if (kernel.nodes.has(block)) kernel.sharedNodes = true;
+            kernel.nodes.add(block);
+          },
+    );
     if (kernel !== null) {
       if (failures.length > 0) kernel.bottom.set(id, failures);
     }
@@ -351,7 +419,14 @@ function readDevices(input: MetadataInput, sb: Superblock, nrDataBlocks: number,
 }
 
 /** Reads one bitmap block's entries for blocks [first, first + count) into `into`. */
-function readBitmap(input: MetadataInput, block: number, first: number, count: number, into: Uint32Array, what: string): void {
+function readBitmap(
+  input: MetadataInput,
+  block: number,
+  first: number,
+  count: number,
+  into: Uint32Array,
+  what: string,
+): void {
   const at = input.block(block, BITMAP_CSUM_XOR, `${what} bitmap`);
   if (getU64(input.dv, at + 8) !== block) damage(`${what}: blocknr mismatch in bitmap ${block}`);
   for (let e = 0; e < count; e++) into[first + e] = getBitmapEntry(input.bytes, at + BITMAP_HEADER, e);
@@ -376,30 +451,43 @@ function readDataRefcounts(input: MetadataInput, sb: Superblock, kernel: KernelD
   const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
   // Each bitmap is a metadata block, so a size needing more bitmaps than there are blocks is damage
   // (and would otherwise ask for an absurd allocation).
-  if (bitmaps > input.nrBlocks) damage(`data space map: nr_blocks ${nr} needs more bitmaps than the metadata has blocks`);
+  if (bitmaps > input.nrBlocks)
+    damage(`data space map: nr_blocks ${nr} needs more bitmaps than the metadata has blocks`);
   const counts = new Uint32Array(nr);
   const seen = new Set<number>();
   // The kernel reads the index and the bitmaps when it first allocates: damage there fails that.
   const allocationFails = (failure: MetadataBlockFailure): void => {
     if (kernel !== null) kernel.allocation ??= { failure, after: [] };
   };
-  walkTree(input, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, 'data space map index', (i, v) => {
-    if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);
-    const first = i * ENTRIES_PER_BITMAP;
-    const block = input.u64Checked(v, 'data bitmap block');
-    const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
-    if (failure !== null) allocationFails(failure);
-    else readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
-    seen.add(i);
-  }, kernel === null ? undefined : (k) => allocationFails(k.failure));
+  walkTree(
+    input,
+    sb.dataSm.bitmapRoot,
+    INDEX_ENTRY_SIZE,
+    'data space map index',
+    (i, v) => {
+      if (i >= bitmaps) damage(`data space map: index entry ${i} beyond the ${bitmaps} bitmaps`);
+      const first = i * ENTRIES_PER_BITMAP;
+      const block = input.u64Checked(v, 'data bitmap block');
+      const failure = kernel === null ? null : kernelSpaceMapFailure(input, block, 'bitmap');
+      if (failure !== null) allocationFails(failure);
+      else readBitmap(input, block, first, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, 'data space map');
+      seen.add(i);
+    },
+    kernel === null ? undefined : (k) => allocationFails(k.failure),
+  );
   if (kernel !== null && kernel.allocation !== null) return counts;
-  if (seen.size !== bitmaps) damage(`data space map: ${bitmaps - seen.size} of ${bitmaps} bitmaps missing from the index`);
+  if (seen.size !== bitmaps)
+    damage(`data space map: ${bitmaps - seen.size} of ${bitmaps} bitmaps missing from the index`);
   applyOverflow(input, sb.dataSm.refCountRoot, counts, 'data space map');
   return counts;
 }
 
 /** The metadata space map: one index block of bitmaps (dm-space-map-metadata.c). */
-function checkMetadataSpaceMap(input: MetadataInput, sb: Superblock, kernel: KernelDamage | null = null): MetadataBlockFailure | null {
+function checkMetadataSpaceMap(
+  input: MetadataInput,
+  sb: Superblock,
+  kernel: KernelDamage | null = null,
+): MetadataBlockFailure | null {
   const nr = sb.metadataSm.nrBlocks;
   const bitmaps = Math.ceil(nr / ENTRIES_PER_BITMAP);
   if (bitmaps > METADATA_INDEX_ENTRIES) damage(`metadata space map: ${nr} blocks is more than one index can describe`);
@@ -430,12 +518,14 @@ class KernelOpenFailure extends Error {
 }
 
 function read(bytes: Uint8Array, kernel: KernelDamage | null = null): MetadataImage {
-  if (bytes.length < BLOCK_SIZE) damage(`metadata too small: ${bytes.length} bytes, less than one ${BLOCK_SIZE}-byte block`);
+  if (bytes.length < BLOCK_SIZE)
+    damage(`metadata too small: ${bytes.length} bytes, less than one ${BLOCK_SIZE}-byte block`);
   const input = new MetadataInput(bytes);
   if (isAllZero(bytes, 0, BLOCK_SIZE)) damage('no superblock: block 0 is all zeros (unformatted metadata)');
   const sb = readSuperblock(input, 0, 'superblock');
   const metaBlockSize = input.dv.getUint32(SB.metadataBlockSize, true);
-  if (metaBlockSize !== METADATA_BLOCK_SECTORS) damage(`unsupported metadata_block_size ${metaBlockSize} in superblock`);
+  if (metaBlockSize !== METADATA_BLOCK_SECTORS)
+    damage(`unsupported metadata_block_size ${metaBlockSize} in superblock`);
   if (sb.metadataNrBlocks > input.nrBlocks) {
     damage(`metadata truncated: superblock says ${sb.metadataNrBlocks} blocks, only ${input.nrBlocks} present`);
   }
@@ -508,12 +598,30 @@ export type KernelReadResult =
  * Data reference counts are those on disk where they could be read (the caller recounts them).
  */
 export function readMetadataAsKernel(bytes: Uint8Array): KernelReadResult {
-  const kernel: KernelDamage = { details: [], top: [], bottom: new Map(), allocation: null, nodes: new Set(), sharedNodes: false, heldRoot: null };
+  const kernel: KernelDamage = {
+    details: [],
+    top: [],
+    bottom: new Map(),
+    allocation: null,
+    nodes: new Set(),
+    sharedNodes: false,
+    heldRoot: null,
+  };
   try {
     const image = read(bytes, kernel);
-    const damaged = kernel.details.length + kernel.top.length + kernel.bottom.size > 0 || kernel.allocation !== null || kernel.heldRoot !== null;
+    const damaged =
+      kernel.details.length + kernel.top.length + kernel.bottom.size > 0 ||
+      kernel.allocation !== null ||
+      kernel.heldRoot !== null;
     const damage: MetadataDamage | null = damaged
-      ? { details: kernel.details, top: kernel.top, bottom: kernel.bottom, allocation: kernel.allocation, refcountSkew: new Map(), heldRoot: kernel.heldRoot }
+      ? {
+          details: kernel.details,
+          top: kernel.top,
+          bottom: kernel.bottom,
+          allocation: kernel.allocation,
+          refcountSkew: new Map(),
+          heldRoot: kernel.heldRoot,
+        }
       : null;
     return { ok: true, image: { ...image, damage }, sharedNodes: kernel.sharedNodes };
   } catch (e) {

@@ -80,7 +80,16 @@ describe('the metadata walker', () => {
     const sound = record(bytes);
     // Every kind the walk knows must be present in the image, or this test would prove less.
     const kinds = new Set(sound.blocks.values());
-    for (const kind of ['details node', 'top node', 'bottom node', 'data-index node', 'data-refcount node', 'metadata-refcount node', 'data-bitmap', 'metadata-bitmap']) {
+    for (const kind of [
+      'details node',
+      'top node',
+      'bottom node',
+      'data-index node',
+      'data-refcount node',
+      'metadata-refcount node',
+      'data-bitmap',
+      'metadata-bitmap',
+    ]) {
       expect(kinds).toContain(kind);
     }
     for (const [block, kind] of sound.blocks) {
@@ -113,16 +122,25 @@ describe('the metadata walker', () => {
     addHandMadeHeldRoot(held, 50);
     // Damage lands in the blocks in use (0-9) and the held copy (50), where it changes the walk.
     const blockInUse = fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant(50));
-    const flip = fc.record({ block: blockInUse, offset: fc.integer({ min: 0, max: BLOCK_SIZE - 1 }), mask: fc.integer({ min: 1, max: 255 }) });
+    const flip = fc.record({
+      block: blockInUse,
+      offset: fc.integer({ min: 0, max: BLOCK_SIZE - 1 }),
+      mask: fc.integer({ min: 1, max: 255 }),
+    });
     fc.assert(
-      fc.property(fc.boolean(), fc.array(flip, { minLength: 1, maxLength: 6 }), fc.option(fc.integer({ min: 0, max: 60 * BLOCK_SIZE })), (withHeld, flips, cut) => {
-        let bytes = Uint8Array.from(withHeld ? held : plain);
-        for (const f of flips) bytes[f.block * BLOCK_SIZE + f.offset]! ^= f.mask;
-        if (cut !== null) bytes = bytes.slice(0, cut);
-        expect(() => walkMetadata(bytes, {})).not.toThrow();
-        expect(() => readMetadataImage(bytes)).not.toThrow();
-        expect(() => readMetadataAsKernel(bytes)).not.toThrow();
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.array(flip, { minLength: 1, maxLength: 6 }),
+        fc.option(fc.integer({ min: 0, max: 60 * BLOCK_SIZE })),
+        (withHeld, flips, cut) => {
+          let bytes = Uint8Array.from(withHeld ? held : plain);
+          for (const f of flips) bytes[f.block * BLOCK_SIZE + f.offset]! ^= f.mask;
+          if (cut !== null) bytes = bytes.slice(0, cut);
+          expect(() => walkMetadata(bytes, {})).not.toThrow();
+          expect(() => readMetadataImage(bytes)).not.toThrow();
+          expect(() => readMetadataAsKernel(bytes)).not.toThrow();
+        },
+      ),
       { numRuns: 300, seed: 11 },
     );
   });

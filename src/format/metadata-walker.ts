@@ -132,7 +132,12 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
   const entered = new Set<number>();
   let lastKey: number | null = null;
   let entries = 0;
-  const report = (place: NodePlace, problem: NodeProblem | null, loop: NodeDamage['loop'], pointerTooLarge = false): void => {
+  const report = (
+    place: NodePlace,
+    problem: NodeProblem | null,
+    loop: NodeDamage['loop'],
+    pointerTooLarge = false,
+  ): void => {
     visitor.damage?.({ place, problem, loop, pointerTooLarge, lastKey, entriesBefore: entries });
   };
   const walk = (place: NodePlace): void => {
@@ -166,7 +171,12 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
       const child = blocks.u64(valueOffset);
       if (child < 0) {
         const nrBlocks = blocks.nrBlocks;
-        report({ block: Number.MAX_SAFE_INTEGER, depth: depth + 1, low, high }, { code: 'out-of-bounds', nrBlocks }, null, true);
+        report(
+          { block: Number.MAX_SAFE_INTEGER, depth: depth + 1, low, high },
+          { code: 'out-of-bounds', nrBlocks },
+          null,
+          true,
+        );
         continue;
       }
       walk({ block: child, depth: depth + 1, low, high });
@@ -258,7 +268,11 @@ export interface MetadataVisitor {
   /** The superblock at `block` is past the end of the metadata, so nothing below it is walked. */
   missingSuperblock?(block: number): void;
   node?(copy: number, tree: MetadataTree, place: NodePlace, header: NodeHeader, device?: number): void;
-  device?(copy: number, id: number, details: { mappedBlocks: number; transactionId: bigint; creationTime: number; snapshottedTime: number }): void;
+  device?(
+    copy: number,
+    id: number,
+    details: { mappedBlocks: number; transactionId: bigint; creationTime: number; snapshottedTime: number },
+  ): void;
   mapping?(copy: number, device: number, vblock: number, dataBlock: number, time: number): void;
   bitmap?(copy: number, kind: 'data-bitmap' | 'metadata-bitmap', index: number, block: number): void;
   nodeDamage?(copy: number, tree: MetadataTree, d: NodeDamage, device?: number): void;
@@ -266,7 +280,11 @@ export interface MetadataVisitor {
 }
 
 /** Checks a space map block's existence and checksum. */
-function spaceMapBlockDamage(blocks: MetadataBlocks, block: number, kind: SpaceMapBlockDamage['kind']): SpaceMapBlockDamage | null {
+function spaceMapBlockDamage(
+  blocks: MetadataBlocks,
+  block: number,
+  kind: SpaceMapBlockDamage['kind'],
+): SpaceMapBlockDamage | null {
   const sums = blocks.checksums(block, kind === 'metadata-index' ? INDEX_CSUM_XOR : BITMAP_CSUM_XOR);
   if (sums === null) return { kind, block, problem: 'out-of-bounds' };
   return sums.stored === sums.computed ? null : { kind, block, problem: 'checksum' };
@@ -288,7 +306,13 @@ export function walkMetadata(bytes: Uint8Array, visitor: MetadataVisitor): void 
       return null;
     }
     visitor.superblock?.(sb);
-    const tree = (root: number, valueSize: number, name: MetadataTree, entry: (key: number, value: number) => void, device?: number): void => {
+    const tree = (
+      root: number,
+      valueSize: number,
+      name: MetadataTree,
+      entry: (key: number, value: number) => void,
+      device?: number,
+    ): void => {
       walkBtree(blocks, root, valueSize, {
         node: (place, header) => visitor.node?.(block, name, place, header, device),
         entry,
@@ -306,10 +330,16 @@ export function walkMetadata(bytes: Uint8Array, visitor: MetadataVisitor): void 
     const roots: [number, number][] = [];
     tree(sb.dataMappingRoot, ROOT_VALUE_SIZE, 'top', (id, v) => roots.push([id, blocks.u64(v)]));
     for (const [id, root] of roots) {
-      tree(root, MAPPING_VALUE_SIZE, 'bottom', (vblock, v) => {
-        const { dataBlock, time } = getBlockTime(blocks.dv, v);
-        visitor.mapping?.(block, id, vblock, dataBlock, time);
-      }, id);
+      tree(
+        root,
+        MAPPING_VALUE_SIZE,
+        'bottom',
+        (vblock, v) => {
+          const { dataBlock, time } = getBlockTime(blocks.dv, v);
+          visitor.mapping?.(block, id, vblock, dataBlock, time);
+        },
+        id,
+      );
     }
     // The kernel wipes the space map roots of the held copy ("we're not publishing this"): only
     // the live superblock's space maps are walked.

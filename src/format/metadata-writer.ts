@@ -98,8 +98,14 @@ function writeBtree(out: MetadataOutput, keys: ArrayLike<number>, valueSize: num
   let level = writeLevel(out, LEAF_NODE, keys, 0, keys.length, valueSize, writeValue);
   while (level.blocks.length > 1) {
     const children = level;
-    level = writeLevel(out, INTERNAL_NODE, children.firstKeys, 0, children.firstKeys.length, ROOT_VALUE_SIZE, (dv, offset, i) =>
-      setU64(dv, offset, children.blocks[i]!),
+    level = writeLevel(
+      out,
+      INTERNAL_NODE,
+      children.firstKeys,
+      0,
+      children.firstKeys.length,
+      ROOT_VALUE_SIZE,
+      (dv, offset, i) => setU64(dv, offset, children.blocks[i]!),
     );
   }
   return level.blocks[0]!;
@@ -177,7 +183,12 @@ function putIndexEntry(dv: DataView, offset: number, e: IndexEntry): void {
  * index entries and the number of blocks in use. Counts above 2 are stored as 3 ("look in the
  * overflow tree").
  */
-function fillBitmaps(out: MetadataOutput, bitmapBlocks: number[], nrBlocks: number, count: (b: number) => number): { entries: IndexEntry[]; allocated: number } {
+function fillBitmaps(
+  out: MetadataOutput,
+  bitmapBlocks: number[],
+  nrBlocks: number,
+  count: (b: number) => number,
+): { entries: IndexEntry[]; allocated: number } {
   const entries: IndexEntry[] = [];
   let allocated = 0;
   bitmapBlocks.forEach((block, i) => {
@@ -209,7 +220,9 @@ function fillBitmaps(out: MetadataOutput, bitmapBlocks: number[], nrBlocks: numb
  */
 export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
   if (!Number.isInteger(metadataNrBlocks) || metadataNrBlocks < 2 || metadataNrBlocks > MAX_METADATA_BLOCKS) {
-    throw new RangeError(`metadata_nr_blocks must be an integer in [2, ${MAX_METADATA_BLOCKS}], got ${metadataNrBlocks}`);
+    throw new RangeError(
+      `metadata_nr_blocks must be an integer in [2, ${MAX_METADATA_BLOCKS}], got ${metadataNrBlocks}`,
+    );
   }
   const out = new MetadataOutput(metadataNrBlocks);
   const dv = out.dv;
@@ -242,8 +255,15 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   const data = fillBitmaps(out, dataBitmaps, nrData, dataCount);
   const overflow: number[] = [];
   for (let b = 0; b < nrData; b++) if (dataCount(b) > 2) overflow.push(b);
-  const dataRefCountRoot = writeBtree(out, overflow, REFCOUNT_VALUE_SIZE, (v, offset, i) => v.setUint32(offset, dataCount(overflow[i]!), true));
-  const dataIndexRoot = writeBtree(out, data.entries.map((_e, i) => i), INDEX_ENTRY_SIZE, (v, offset, i) => putIndexEntry(v, offset, data.entries[i]!));
+  const dataRefCountRoot = writeBtree(out, overflow, REFCOUNT_VALUE_SIZE, (v, offset, i) =>
+    v.setUint32(offset, dataCount(overflow[i]!), true),
+  );
+  const dataIndexRoot = writeBtree(
+    out,
+    data.entries.map((_e, i) => i),
+    INDEX_ENTRY_SIZE,
+    (v, offset, i) => putIndexEntry(v, offset, data.entries[i]!),
+  );
 
   const live = writeDeviceTrees(out, image.devices);
   const heldTrees = held === null ? null : writeDeviceTrees(out, held.devices);
@@ -262,8 +282,18 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   dv.setUint32(SB.time, image.time >>> 0, true);
   dv.setBigUint64(SB.transId, BigInt.asUintN(64, image.transactionId), true);
   setU64(dv, SB.heldRoot, held === null ? 0 : held.block);
-  putSpaceMapRoot(dv, SB.dataSpaceMapRoot, { nrBlocks: nrData, nrAllocated: data.allocated, bitmapRoot: dataIndexRoot, refCountRoot: dataRefCountRoot });
-  putSpaceMapRoot(dv, SB.metadataSpaceMapRoot, { nrBlocks: metadataNrBlocks, nrAllocated: meta.allocated, bitmapRoot: metaIndex, refCountRoot: metaRefCountRoot });
+  putSpaceMapRoot(dv, SB.dataSpaceMapRoot, {
+    nrBlocks: nrData,
+    nrAllocated: data.allocated,
+    bitmapRoot: dataIndexRoot,
+    refCountRoot: dataRefCountRoot,
+  });
+  putSpaceMapRoot(dv, SB.metadataSpaceMapRoot, {
+    nrBlocks: metadataNrBlocks,
+    nrAllocated: meta.allocated,
+    bitmapRoot: metaIndex,
+    refCountRoot: metaRefCountRoot,
+  });
   setU64(dv, SB.dataMappingRoot, live.mappingRoot);
   setU64(dv, SB.deviceDetailsRoot, live.detailsRoot);
   dv.setUint32(SB.dataBlockSize, image.dataBlockSizeSectors, true);
@@ -308,7 +338,9 @@ function writeDeviceTrees(
       dataBlocks.push(d);
       times.push(t);
     });
-    return writeBtree(out, vblocks, MAPPING_VALUE_SIZE, (v, offset, i) => setBlockTime(v, offset, dataBlocks[i]!, times[i]!));
+    return writeBtree(out, vblocks, MAPPING_VALUE_SIZE, (v, offset, i) =>
+      setBlockTime(v, offset, dataBlocks[i]!, times[i]!),
+    );
   });
   const mappingRoot = writeBtree(out, ids, ROOT_VALUE_SIZE, (v, offset, i) => setU64(v, offset, deviceRoots[i]!));
   return { detailsRoot, mappingRoot };

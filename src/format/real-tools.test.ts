@@ -227,8 +227,18 @@ describe.skipIf(!haveTools)(title, () => {
     expect(mappingsOf(0)).toEqual(dev0);
     expect(mappingsOf(1)).toEqual(dev1);
     expect(mappingsOf(5)).toEqual([1000000, 30000, 1, 1000002, 0, 1]);
-    expect(image.devices.get(0)!.details).toEqual({ mappedBlocks: 16, transactionId: 0n, creationTime: 0, snapshottedTime: 1 });
-    expect(image.devices.get(5)!.details).toEqual({ mappedBlocks: 2, transactionId: 2n, creationTime: 1, snapshottedTime: 1 });
+    expect(image.devices.get(0)!.details).toEqual({
+      mappedBlocks: 16,
+      transactionId: 0n,
+      creationTime: 0,
+      snapshottedTime: 1,
+    });
+    expect(image.devices.get(5)!.details).toEqual({
+      mappedBlocks: 2,
+      transactionId: 2n,
+      creationTime: 1,
+      snapshottedTime: 1,
+    });
     // Data refcounts as thin_restore computed them: one per mapping.
     const expected = new Uint32Array(40000);
     for (const id of [0, 1, 5]) image.devices.get(id)!.table.forEach((_vb, d) => expected[d]!++);

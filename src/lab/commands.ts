@@ -91,7 +91,7 @@ export const KNOWN_ELSEWHERE: ReadonlySet<string> = knownElsewhere(COMMANDS);
 /** `help`: the lab's commands, as busybox ash's help lists its builtins (eight to a line). */
 function help(_lab: Lab, _args: readonly string[], io: CommandIo): number {
   const names = [...COMMANDS.keys()];
-  let text = 'Lab commands (besides the shell\'s builtins):\n------------------\n';
+  let text = "Lab commands (besides the shell's builtins):\n------------------\n";
   for (let i = 0; i < names.length; i += 8) text += `\t${names.slice(i, i + 8).join(' ')}\n`;
   io.out(text);
   return 0;

@@ -14,7 +14,9 @@ import { latin1Bytes } from '../shared/bytes.js';
 import type { Steps } from '../shell/wait.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
-type Buf = { readonly tokens: Uint32Array; readonly bytes?: undefined } | { readonly bytes: Uint8Array; readonly tokens?: undefined };
+type Buf =
+  | { readonly tokens: Uint32Array; readonly bytes?: undefined }
+  | { readonly bytes: Uint8Array; readonly tokens?: undefined };
 
 /** The page cache's unit for block device writes. */
 const PAGE_BYTES = 4096;
@@ -189,7 +191,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
   const o = parsed;
   const inPath = o.input ?? '-';
   const outPath = o.output ?? '-';
-  let source: PathTarget | { kind: 'stdin' } = o.input === null ? { kind: 'stdin' } : lookupPath(ctx, o.input);
+  const source: PathTarget | { kind: 'stdin' } = o.input === null ? { kind: 'stdin' } : lookupPath(ctx, o.input);
   let dest: PathTarget | { kind: 'stdout' } = o.output === null ? { kind: 'stdout' } : lookupPath(ctx, o.output);
   if (source.kind === 'missing' || source.kind === 'param') {
     io.err(`dd: can't open '${inPath}': No such file or directory\n`);
@@ -292,7 +294,6 @@ function slice(b: Buf, offset: number, length: number, dictionary: SectorDiction
   return { bytes: toBytes(b, dictionary).subarray(offset, offset + length) };
 }
 
-
 /** The bytes of a buffer; tokens are turned into bytes with the machine's sector dictionary. */
 function toBytes(b: Buf, dictionary: SectorDictionary): Uint8Array {
   if (b.bytes !== undefined) return b.bytes;
@@ -312,7 +313,9 @@ function* readChunk(
     case 'stdin':
       return { bytes: stdin.subarray(Math.min(pos, stdin.length), Math.min(pos + size, stdin.length)) };
     case 'zero':
-      return size % SECTOR_BYTES === 0 ? { tokens: new Uint32Array(size / SECTOR_BYTES) } : { bytes: new Uint8Array(size) };
+      return size % SECTOR_BYTES === 0
+        ? { tokens: new Uint32Array(size / SECTOR_BYTES) }
+        : { bytes: new Uint8Array(size) };
     case 'null':
       return { bytes: new Uint8Array(0) };
     case 'pattern': {
@@ -339,7 +342,14 @@ function* readChunk(
   }
 }
 
-function* readBlock(ctx: ShellContext, dev: BlockDev, pos: number, size: number, direct: boolean, path: string): Steps<Buf> {
+function* readBlock(
+  ctx: ShellContext,
+  dev: BlockDev,
+  pos: number,
+  size: number,
+  direct: boolean,
+  path: string,
+): Steps<Buf> {
   const m = ctx.machine;
   const devBytes = m.sizeSectors(dev) * SECTOR_BYTES;
   const n = Math.max(0, Math.min(size, devBytes - pos));
@@ -364,7 +374,11 @@ function* readBlock(ctx: ShellContext, dev: BlockDev, pos: number, size: number,
 }
 
 function readFailure(path: string, errno: number): DdFailure {
-  if (errno === LAB_WOULD_BLOCK) return new DdFailure(`dd: ${path}: the device is suspended; on a real machine the read would wait for a resume (thinlab stops it here)`, false);
+  if (errno === LAB_WOULD_BLOCK)
+    return new DdFailure(
+      `dd: ${path}: the device is suspended; on a real machine the read would wait for a resume (thinlab stops it here)`,
+      false,
+    );
   return new DdFailure(`dd: ${path}: ${strerror(errno)}`, false);
 }
 
@@ -422,13 +436,19 @@ function* writeBlock(
   let tokens: Uint32Array;
   if (pageAligned) {
     first = pos / SECTOR_BYTES;
-    tokens = data.tokens !== undefined && n === len ? data.tokens : m.dictionary.tokensOf(toBytes(data, m.dictionary).subarray(0, n));
+    tokens =
+      data.tokens !== undefined && n === len
+        ? data.tokens
+        : m.dictionary.tokensOf(toBytes(data, m.dictionary).subarray(0, n));
   } else {
     const pageStart = Math.floor(pos / PAGE_BYTES) * PAGE_BYTES;
     const pageEnd = Math.min(Math.ceil((pos + n) / PAGE_BYTES) * PAGE_BYTES, devBytes);
     first = pageStart / SECTOR_BYTES;
     const r = m.readSectors(dev, first, (pageEnd - pageStart) / SECTOR_BYTES);
-    if (!r.ok) throw new DdFailure(`dd: error writing '${path}': ${strerror(r.errno === LAB_WOULD_BLOCK ? Errno.EIO : r.errno)}`);
+    if (!r.ok)
+      throw new DdFailure(
+        `dd: error writing '${path}': ${strerror(r.errno === LAB_WOULD_BLOCK ? Errno.EIO : r.errno)}`,
+      );
     const bytes = m.dictionary.bytesOf(r.value);
     bytes.set(toBytes(data, m.dictionary).subarray(0, n), pos - pageStart);
     tokens = m.dictionary.tokensOf(bytes);
@@ -463,7 +483,9 @@ function* writeBlock(
     return n;
   }
   if (ticket.errno === LAB_WOULD_BLOCK) {
-    throw new DdFailure(`dd: error writing '${path}': the device is suspended; on a real machine the write would wait for a resume (thinlab stops it here)`);
+    throw new DdFailure(
+      `dd: error writing '${path}': the device is suspended; on a real machine the write would wait for a resume (thinlab stops it here)`,
+    );
   }
   if (ticket.errno !== 0) throw new DdFailure(`dd: error writing '${path}': ${strerror(ticket.errno)}`);
   if (metadata !== undefined) {

@@ -27,7 +27,14 @@ export function createDevice(m: Machine, name: string, table: string): number {
  * Writes `bytes` of one byte value at `offsetBytes`, 1 MiB at a time; `wait` serves a write the
  * pool queued (it returns false when the write can never finish). The errno, or 'hang'.
  */
-export function writeFill(m: Machine, name: string, offsetBytes: number, bytes: number, token: number, wait: (ticket: IoTicket) => boolean): number | 'hang' {
+export function writeFill(
+  m: Machine,
+  name: string,
+  offsetBytes: number,
+  bytes: number,
+  token: number,
+  wait: (ticket: IoTicket) => boolean,
+): number | 'hang' {
   const dev = m.device(name);
   if (dev === undefined) return Errno.ENXIO;
   const first = Math.floor(offsetBytes / 512);

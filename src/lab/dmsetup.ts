@@ -9,7 +9,8 @@ import type { ShellContext } from './context.js';
 import type { CommandIo } from '../shell/io.js';
 import { latin1Text } from '../shared/bytes.js';
 
-const USAGE_HINT = 'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
+const USAGE_HINT =
+  'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
 
 interface Flags {
   noFlush: boolean;
@@ -95,7 +96,9 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return 0;
       });
     case 'targets':
-      io.out('delay            v1.3.0\nflakey           v1.5.0\nthin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n');
+      io.out(
+        'delay            v1.3.0\nflakey           v1.5.0\nthin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n',
+      );
       return 0;
     case 'version':
       io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');
@@ -171,7 +174,10 @@ function message(m: Machine, args: string[], io: CommandIo): number {
     io.err(`Invalid sector '${sector}'.\nCommand failed.\n`);
     return 1;
   }
-  const argv = words.join(' ').split(/\s+/).filter((w) => w !== '');
+  const argv = words
+    .join(' ')
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const r = m.message(dev, argv, Number(sector));
   return r === 0 ? 0 : ioctlFailed(io, 'message', name, '', r);
 }
@@ -182,7 +188,10 @@ function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', noFlush: bo
   if (t.type === 'linear' && t.segments !== undefined) {
     // An LVM volume with several segments: one line per linear target (status lines are empty).
     return t.segments
-      .map((seg) => `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${seg.dev.kind === 'ram' ? '1' : DM_MAJOR}:${seg.dev.minor} ${seg.offsetSectors}`}`)
+      .map(
+        (seg) =>
+          `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${seg.dev.kind === 'ram' ? '1' : DM_MAJOR}:${seg.dev.minor} ${seg.offsetSectors}`}`,
+      )
       .join('\n');
   }
   const params = kind === 'status' ? m.targetStatus(dev, noFlush) : m.targetTable(t);
@@ -199,7 +208,14 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
     for (const dev of devices) {
       const line = lineOf(m, dev, kind, flags.noFlush);
       if (flags.target !== null && dev.live?.type !== flags.target) continue;
-      io.out(line === null ? `${dev.name}: \n` : line.split('\n').map((l) => `${dev.name}: ${l}\n`).join(''));
+      io.out(
+        line === null
+          ? `${dev.name}: \n`
+          : line
+              .split('\n')
+              .map((l) => `${dev.name}: ${l}\n`)
+              .join(''),
+      );
     }
     return 0;
   }
@@ -214,13 +230,24 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
     }
     const line = lineOf(m, dev, kind, flags.noFlush);
     if (line !== null && (flags.target === null || dev.live?.type === flags.target)) {
-      io.out(line.split('\n').map((l) => (args.length > 1 ? `${name}: ${l}\n` : `${l}\n`)).join(''));
+      io.out(
+        line
+          .split('\n')
+          .map((l) => (args.length > 1 ? `${name}: ${l}\n` : `${l}\n`))
+          .join(''),
+      );
     }
   }
   return status;
 }
 
-function forEachNamed(m: Machine, args: string[], io: CommandIo, ioctl: string, act: (dev: DmDevice) => number): number {
+function forEachNamed(
+  m: Machine,
+  args: string[],
+  io: CommandIo,
+  ioctl: string,
+  act: (dev: DmDevice) => number,
+): number {
   if (args.length === 0) {
     io.err('Please specify device.\nCommand failed.\n');
     return 1;
@@ -268,10 +295,9 @@ function info(m: Machine, args: string[], io: CommandIo): number {
       status = 1;
       continue;
     }
-    const tables = dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
-    let text =
-      `Name:              ${dev.name}\n` +
-      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}\n`;
+    const tables =
+      dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
+    let text = `Name:              ${dev.name}\n` + `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}\n`;
     if (dev.live !== null || dev.inactive !== null) text += 'Read Ahead:        256\n';
     text +=
       `Tables present:    ${tables}\n` +

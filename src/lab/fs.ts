@@ -5,7 +5,7 @@
  * was copied from a metadata device carries the dm-thin metadata it holds.
  */
 import { Storage, storageWriteCount, type MetadataContent } from '../model/machine.js';
-import { SECTOR_BYTES, SectorDictionary, SectorStore } from '../model/sectors.js';
+import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
 export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
@@ -134,7 +134,11 @@ export class LabFile {
 
   writeBytes(offset: number, bytes: Uint8Array): void {
     this.wholeCache = null;
-    if (offset % SECTOR_BYTES === 0 && bytes.length % SECTOR_BYTES === 0 && offset <= this.sizeBytes - this.tail.length) {
+    if (
+      offset % SECTOR_BYTES === 0 &&
+      bytes.length % SECTOR_BYTES === 0 &&
+      offset <= this.sizeBytes - this.tail.length
+    ) {
       this.writeTokens(offset / SECTOR_BYTES, this.dictionary.tokensOf(bytes));
       return;
     }
@@ -199,7 +203,11 @@ export class LabFileSystem {
 
   /** Opens for writing; `truncate` as a `>` redirection or dd without conv=notrunc does. */
   openForWrite(path: string, truncate: boolean): LabFile | string {
-    if (!/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|var\/lib\/docker)\//.test(path) && path !== '/dev/null' && path !== '/etc/lvm/lvm.conf') {
+    if (
+      !/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|var\/lib\/docker)\//.test(path) &&
+      path !== '/dev/null' &&
+      path !== '/etc/lvm/lvm.conf'
+    ) {
       const dir = path.slice(0, path.lastIndexOf('/')) || '/';
       return `can't create '${path}': ${dir === '/patterns' || dir === '/' ? 'Read-only file system' : 'No such file or directory'}`;
     }

@@ -48,7 +48,8 @@ export class LabPort implements ShellPort {
   openOutput(path: string, append: boolean): Sink | string {
     if (path === '/dev/null') return { kind: 'null' };
     if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
-    if (path.startsWith('/dev/')) return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
+    if (path.startsWith('/dev/'))
+      return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
     const f = this.lab.fs.openForWrite(path, !append);
     if (typeof f === 'string') return f.includes('Read-only') ? 'Read-only file system' : 'nonexistent directory';
     return { kind: 'file', file: f };

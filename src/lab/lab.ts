@@ -18,7 +18,10 @@ export const DEFAULT_RAMDISK_KB = 65536;
 
 /** Lines the oracle VM's kernel has logged about device-mapper before any script runs. */
 const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
-  [1_203, 'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.'],
+  [
+    1_203,
+    'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.',
+  ],
   [1_204, 'device-mapper: uevent: version 1.0.3'],
   [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
 ];
@@ -35,7 +38,7 @@ export interface LabSetup {
 
 export class Lab implements ShellContext {
   /** Makes the type nominal (a LabShell has the same fields); declared only, so not in checkpoints. */
-  private declare readonly labBrand: never;
+  declare private readonly labBrand: never;
   readonly machine: Machine;
   readonly fs: LabFileSystem;
   /** LVM's volumes and the monitor's log (src/lvm). */
@@ -48,7 +51,10 @@ export class Lab implements ShellContext {
   readonly session: SessionState = newSessionState();
 
   constructor(setup: LabSetup = {}) {
-    this.machine = new Machine({ ramdiskKb: setup.ramdiskKb ?? DEFAULT_RAMDISK_KB, ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }) });
+    this.machine = new Machine({
+      ramdiskKb: setup.ramdiskKb ?? DEFAULT_RAMDISK_KB,
+      ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }),
+    });
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);

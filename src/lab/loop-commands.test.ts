@@ -20,9 +20,13 @@ describe('loop devices', () => {
     const shell = new LabShell({ ramdiskKb: 1024 });
     shell.runLine('truncate -s 1M /tmp/f; losetup /dev/loop2 /tmp/f');
     shell.runLine('dd if=/patterns/D of=/dev/loop2 bs=4k seek=3 count=1 2>/dev/null');
-    expect(shell.runLine('dd if=/tmp/f bs=4k skip=3 count=1 2>/dev/null | od -A d -c | head -1')).toBe('0000000   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D\n');
+    expect(shell.runLine('dd if=/tmp/f bs=4k skip=3 count=1 2>/dev/null | od -A d -c | head -1')).toBe(
+      '0000000   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D   D\n',
+    );
     shell.runLine('dd if=/patterns/E of=/tmp/f bs=4k seek=5 count=1 conv=notrunc 2>/dev/null');
-    expect(shell.runLine('dd if=/dev/loop2 bs=4k skip=5 count=1 2>/dev/null | md5sum')).toBe(shell.runLine('dd if=/patterns/E bs=4k count=1 2>/dev/null | md5sum'));
+    expect(shell.runLine('dd if=/dev/loop2 bs=4k skip=5 count=1 2>/dev/null | md5sum')).toBe(
+      shell.runLine('dd if=/patterns/E bs=4k count=1 2>/dev/null | md5sum'),
+    );
   });
 
   it('losetup -d on a device under a table detaches it only when the table is gone', () => {
@@ -40,9 +44,12 @@ describe('loop devices', () => {
     ['losetup -d /dev/loop5', 'losetup: /dev/loop5: No such device or address\n'],
     ['losetup -d /dev/loop20', 'losetup: /dev/loop20: No such file or directory\n'],
     ['truncate -s 5Q /tmp/f', "truncate: invalid number '5Q'\n"],
-    ['losetup -r /dev/loop1 /tmp/g', 'losetup: -r is not supported in the lab (supported: -a, -f, -d, LOOPDEV [FILE])\n'],
+    [
+      'losetup -r /dev/loop1 /tmp/g',
+      'losetup: -r is not supported in the lab (supported: -a, -f, -d, LOOPDEV [FILE])\n',
+    ],
     ['truncate -s 1G /nodir/z', 'truncate: /nodir/z: open: No such file or directory\n'],
-  ])('%s fails with busybox\'s message and changes nothing', (command, message) => {
+  ])("%s fails with busybox's message and changes nothing", (command, message) => {
     const shell = new LabShell({ ramdiskKb: 1024 });
     shell.runLine('truncate -s 1M /tmp/f /tmp/g; losetup /dev/loop0 /tmp/f');
     const before = shell.runLine('losetup -a; wc -c < /tmp/f');
@@ -83,6 +90,8 @@ describe('checkpoints from before loop devices', () => {
     toOldShape(decoded.graph);
     const restored = new LabShell(restoreLab(new Uint8Array(serialize(decoded))));
     expect(restored.runLine('cat /tmp/x')).toBe('hello\n');
-    expect(restored.runLine('losetup -f; losetup /dev/loop7; echo $?')).toBe('/dev/loop0\nlosetup: /dev/loop7: No such device or address\n1\n');
+    expect(restored.runLine('losetup -f; losetup /dev/loop7; echo $?')).toBe(
+      '/dev/loop0\nlosetup: /dev/loop7: No such device or address\n1\n',
+    );
   });
 });

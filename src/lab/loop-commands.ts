@@ -24,14 +24,30 @@ const LOSETUP_USAGE =
   '\t-r\tRead-only\n' +
   '\t-f\tShow/use next free loop device\n';
 
-const TRUNCATE_USAGE = BUSYBOX_BANNER + 'Usage: truncate [-c] -s SIZE FILE...\n\nTruncate FILEs to SIZE\n\n\t-c\tDo not create files\n\t-s SIZE\n';
+const TRUNCATE_USAGE =
+  BUSYBOX_BANNER +
+  'Usage: truncate [-c] -s SIZE FILE...\n\nTruncate FILEs to SIZE\n\n\t-c\tDo not create files\n\t-s SIZE\n';
 
 /** busybox's kmg_i_suffixes: binary K/M/G (with or without iB), decimal KB/MB/GB; no T. */
 const SIZE_SUFFIXES: ReadonlyArray<readonly [string, number]> = [
-  ['KiB', 1024], ['kiB', 1024], ['K', 1024], ['k', 1024],
-  ['MiB', 1024 ** 2], ['miB', 1024 ** 2], ['M', 1024 ** 2], ['m', 1024 ** 2],
-  ['GiB', 1024 ** 3], ['giB', 1024 ** 3], ['G', 1024 ** 3], ['g', 1024 ** 3],
-  ['KB', 1000], ['kB', 1000], ['MB', 1000 ** 2], ['mB', 1000 ** 2], ['GB', 1000 ** 3], ['gB', 1000 ** 3],
+  ['KiB', 1024],
+  ['kiB', 1024],
+  ['K', 1024],
+  ['k', 1024],
+  ['MiB', 1024 ** 2],
+  ['miB', 1024 ** 2],
+  ['M', 1024 ** 2],
+  ['m', 1024 ** 2],
+  ['GiB', 1024 ** 3],
+  ['giB', 1024 ** 3],
+  ['G', 1024 ** 3],
+  ['g', 1024 ** 3],
+  ['KB', 1000],
+  ['kB', 1000],
+  ['MB', 1000 ** 2],
+  ['mB', 1000 ** 2],
+  ['GB', 1000 ** 3],
+  ['gB', 1000 ** 3],
 ];
 
 /** busybox's xatoull_sfx with kmg_i_suffixes; null for what it calls an invalid number. */
@@ -46,7 +62,11 @@ export function parseBusyboxSize(text: string): number | null {
 
 /** getopt's complaint about an option it does not know, then the usage. */
 function badOption(tool: string, arg: string, usage: string, io: CommandIo): number {
-  io.err(arg.startsWith('--') ? `${tool}: unrecognized option '${arg}'\n` : `${tool}: invalid option -- '${arg.slice(1, 2)}'\n`);
+  io.err(
+    arg.startsWith('--')
+      ? `${tool}: unrecognized option '${arg}'\n`
+      : `${tool}: invalid option -- '${arg.slice(1, 2)}'\n`,
+  );
   io.err(usage);
   return 1;
 }
@@ -133,7 +153,12 @@ export function losetupCommand(ctx: ShellContext, args: readonly string[], io: C
         find ||= a.includes('f');
         detach ||= a.includes('d');
       } else {
-        return badOption('losetup', a.startsWith('--') ? a : `-${[...a.slice(1)].find((c) => !'adf'.includes(c))!}`, LOSETUP_USAGE, io);
+        return badOption(
+          'losetup',
+          a.startsWith('--') ? a : `-${[...a.slice(1)].find((c) => !'adf'.includes(c))!}`,
+          LOSETUP_USAGE,
+          io,
+        );
       }
     } else rest.push(a);
   }

@@ -41,7 +41,13 @@ export function notSupportedMessage(registry: CommandRegistry, name: string): st
  * worker) gets its turn when the command ends, and a command whose I/O went through a delay
  * (dm-delay, a slow commit) ends that much later on the clock.
  */
-export function runCommand(registry: CommandRegistry, lab: Lab, name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
+export function runCommand(
+  registry: CommandRegistry,
+  lab: Lab,
+  name: string,
+  args: readonly string[],
+  io: CommandIo,
+): Steps<number> | null {
   const handler = registry.get(name);
   let result: number | Steps<number>;
   if (handler !== undefined) result = runGuarded(handler, lab, args, io);

@@ -8,7 +8,9 @@ const sorted = (argv: string[], input: string): string => latin1Text(sort(argv, 
 describe('sort', () => {
   it('sorts lines in byte order, as busybox does whatever the locale', () => {
     // A tab and ':' come before '_' and letters: `dmsetup ls | sort` of fixtures/lvm/80.
-    expect(sorted([], 'docker-thinpool_tdata\t(254:1)\ndocker-thinpool\t(254:2)\nB\na\n')).toBe('B\na\ndocker-thinpool\t(254:2)\ndocker-thinpool_tdata\t(254:1)\n');
+    expect(sorted([], 'docker-thinpool_tdata\t(254:1)\ndocker-thinpool\t(254:2)\nB\na\n')).toBe(
+      'B\na\ndocker-thinpool\t(254:2)\ndocker-thinpool_tdata\t(254:1)\n',
+    );
   });
 
   it('reverses, compares numbers and drops repeats', () => {

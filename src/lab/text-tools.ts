@@ -31,7 +31,12 @@ export type Stdin = Uint8Array | (() => Uint8Array);
 
 const stdinBytes = (stdin: Stdin): Uint8Array => (typeof stdin === 'function' ? stdin() : stdin);
 
-function inputs(files: string[], stdin: Stdin, readFile: ReadFile, tool: string): { data: Array<[string, Uint8Array]>; errors: string } {
+function inputs(
+  files: string[],
+  stdin: Stdin,
+  readFile: ReadFile,
+  tool: string,
+): { data: Array<[string, Uint8Array]>; errors: string } {
   const data: Array<[string, Uint8Array]> = [];
   let errors = '';
   if (files.length === 0) files = ['-'];
@@ -54,7 +59,16 @@ export function md5sum(argv: string[], stdin: Stdin, readFile: ReadFile): ToolRe
   return textResult(out, errors, errors ? 1 : 0);
 }
 
-const OD_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+const OD_ESCAPES: Readonly<Record<number, string>> = {
+  0: '\\0',
+  7: '\\a',
+  8: '\\b',
+  9: '\\t',
+  10: '\\n',
+  11: '\\v',
+  12: '\\f',
+  13: '\\r',
+};
 
 /** `od [-A d|o|x|n] [-c]`: one character per byte, 16 per line, repeated lines folded to `*`. */
 export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
@@ -65,12 +79,18 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     const a = argv[i]!;
     if (a === '-A') {
       const r = argv[++i];
-      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n') return textResult('', `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`, 1);
+      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
+        return textResult(
+          '',
+          `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`,
+          1,
+        );
       radix = r;
     } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as typeof radix;
     else if (a === '-c') format = 'c';
     else if (a === '-Ad') radix = 'd';
-    else if (a.startsWith('-')) return textResult('', `od: unrecognized option '${a}' (the lab supports -A and -c)\n`, 1);
+    else if (a.startsWith('-'))
+      return textResult('', `od: unrecognized option '${a}' (the lab supports -A and -c)\n`, 1);
     else files.push(a);
   }
   const { data, errors } = inputs(files, stdin, readFile, 'od');
@@ -82,7 +102,11 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     at += b.length;
   }
   const address = (n: number): string =>
-    radix === 'd' ? String(n).padStart(7, '0') : radix === 'x' ? n.toString(16).padStart(6, '0') : n.toString(8).padStart(7, '0');
+    radix === 'd'
+      ? String(n).padStart(7, '0')
+      : radix === 'x'
+        ? n.toString(16).padStart(6, '0')
+        : n.toString(8).padStart(7, '0');
   const lines: string[] = [];
   let previous: string | null = null;
   let starred = false;
@@ -121,7 +145,10 @@ function splitLines(bytes: Uint8Array): string[] {
   return parts;
 }
 
-function countOption(argv: string[], tool: string): { n: number; fromStart: boolean; bytes: boolean; files: string[] } | string {
+function countOption(
+  argv: string[],
+  tool: string,
+): { n: number; fromStart: boolean; bytes: boolean; files: string[] } | string {
   let n = 10;
   let fromStart = false;
   let bytes = false;
@@ -153,7 +180,11 @@ export function head(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
   let out = '';
   for (const [, bytes] of data) {
     if (o.bytes) out += latin1Text(bytes.subarray(0, o.n));
-    else out += splitLines(bytes).slice(0, o.n).map((l) => `${l}\n`).join('');
+    else
+      out += splitLines(bytes)
+        .slice(0, o.n)
+        .map((l) => `${l}\n`)
+        .join('');
   }
   return textResult(out, errors, errors ? 1 : 0);
 }
@@ -333,7 +364,10 @@ interface SedCommand {
 
 function parseSedScript(script: string, extended: boolean): SedCommand[] | string {
   const commands: SedCommand[] = [];
-  for (const part of script.split(/;|\n/).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const part of script
+    .split(/;|\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     let rest = part;
     let address: RegExp | number | null = null;
     let m = /^([0-9]+)/.exec(rest);
@@ -421,7 +455,8 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     if (a === '-n') quietMode = true;
     else if (a === '-E' || a === '-r') extended = true;
     else if (a === '-e') scripts.push(argv[++i] ?? '');
-    else if (a.startsWith('-') && a !== '-') return textResult('', `sed: unrecognized option '${a}' (the lab supports -n -e -E -r)\n`, 1);
+    else if (a.startsWith('-') && a !== '-')
+      return textResult('', `sed: unrecognized option '${a}' (the lab supports -n -e -E -r)\n`, 1);
     else if (scripts.length === 0) scripts.push(a);
     else files.push(a);
   }
@@ -441,7 +476,8 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
       let deleted = false;
       let quit = false;
       for (const c of commands) {
-        const selected = c.address === null || (typeof c.address === 'number' ? c.address === lineNo : c.address.test(line));
+        const selected =
+          c.address === null || (typeof c.address === 'number' ? c.address === lineNo : c.address.test(line));
         if (!selected) continue;
         if (c.kind === 'd') {
           deleted = true;
@@ -455,7 +491,9 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
         if (c.kind === 's') {
           c.re!.lastIndex = 0;
           const replaced = line.replace(c.re!, c.replacement!);
-          const changed = c.re!.global ? replaced !== line || new RegExp(c.re!.source).test(line) : new RegExp(c.re!.source).test(line);
+          const changed = c.re!.global
+            ? replaced !== line || new RegExp(c.re!.source).test(line)
+            : new RegExp(c.re!.source).test(line);
           line = replaced;
           if (changed && c.print) out += `${line}\n`;
         }
@@ -469,7 +507,10 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
 }
 
 export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const flags = argv.filter((a) => a.startsWith('-')).join('').replace(/-/g, '');
+  const flags = argv
+    .filter((a) => a.startsWith('-'))
+    .join('')
+    .replace(/-/g, '');
   const files = argv.filter((a) => !a.startsWith('-'));
   const { data, errors } = inputs(files, stdin, readFile, 'wc');
   let out = '';
@@ -554,7 +595,12 @@ export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     for (const line of splitLines(bytes)) {
       if (charSpec !== null) out += [...line].filter((_c, i) => wanted(i + 1)).join('') + '\n';
       else if (!line.includes(delimiter)) out += `${line}\n`;
-      else out += line.split(delimiter).filter((_f, i) => wanted(i + 1)).join(delimiter) + '\n';
+      else
+        out +=
+          line
+            .split(delimiter)
+            .filter((_f, i) => wanted(i + 1))
+            .join(delimiter) + '\n';
     }
   }
   return textResult(out, errors, errors ? 1 : 0);
@@ -567,7 +613,10 @@ export { enc };
  * reverses, `-n` compares leading numbers, `-u` keeps the first of equal lines.
  */
 export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const flags = argv.filter((a) => /^-[a-zA-Z0-9]+$/.test(a)).join('').replace(/-/g, '');
+  const flags = argv
+    .filter((a) => /^-[a-zA-Z0-9]+$/.test(a))
+    .join('')
+    .replace(/-/g, '');
   const bad = flags.replace(/[rnu]/g, '');
   if (bad !== '') return textResult('', `sort: unrecognized option '-${bad[0]!}'\n`, 1);
   const files = argv.filter((a) => !/^-[a-zA-Z0-9]+$/.test(a));

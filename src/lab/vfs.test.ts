@@ -27,7 +27,8 @@ describe('the lab VFS', () => {
 
   it('removes a directory only recursively, with the files under it', () => {
     const l = lab();
-    for (const name of ['a', 'b']) if (typeof l.fs.openForWrite(`/tmp/${name}`, true) === 'string') throw new Error(name);
+    for (const name of ['a', 'b'])
+      if (typeof l.fs.openForWrite(`/tmp/${name}`, true) === 'string') throw new Error(name);
     expect(removePath(l, '/tmp', false)).toBe('Is a directory');
     expect(l.fs.list('/tmp/')).toEqual(['/tmp/a', '/tmp/b']);
     expect(removePath(l, '/tmp', true)).toBeNull();
@@ -45,9 +46,13 @@ describe('the lab VFS', () => {
     const pattern = readPath(l, '/patterns/A') as Uint8Array;
     expect(pattern.length).toBe(4 * 1024 * 1024);
     expect(pattern.every((b) => b === 'A'.charCodeAt(0))).toBe(true);
-    expect(latin1Text(readPath(l, '/proc/uptime') as Uint8Array)).toBe(`${(l.machine.nowMs / 1000).toFixed(2)} ${(l.machine.nowMs / 1000).toFixed(2)}\n`);
+    expect(latin1Text(readPath(l, '/proc/uptime') as Uint8Array)).toBe(
+      `${(l.machine.nowMs / 1000).toFixed(2)} ${(l.machine.nowMs / 1000).toFixed(2)}\n`,
+    );
     expect(fileKind(l, '/sys/block/ram0')).toBe('dir');
-    expect(latin1Text(readPath(l, '/sys/module/dm_thin_pool/parameters/no_space_timeout') as Uint8Array)).toBe(`${l.machine.noSpaceTimeoutSecs}\n`);
+    expect(latin1Text(readPath(l, '/sys/module/dm_thin_pool/parameters/no_space_timeout') as Uint8Array)).toBe(
+      `${l.machine.noSpaceTimeoutSecs}\n`,
+    );
     expect(readPath(l, '/tmp')).toBe('Is a directory');
   });
 

@@ -14,7 +14,33 @@ import type { ShellContext } from './context.js';
 import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile } from './fs.js';
 
 /** Directories of the oracle VM, for `test -d` and friends. */
-export const DIRECTORIES: ReadonlySet<string> = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/sys/block', '/sys/module', '/sys/module/dm_thin_pool', '/sys/module/dm_thin_pool/parameters', '/lib', '/lib/modules', '/etc', '/etc/docker', '/etc/lvm', '/etc/lvm/profile', '/etc/containerd', '/var', '/var/lib', '/var/lib/docker']);
+export const DIRECTORIES: ReadonlySet<string> = new Set([
+  '/',
+  '/bin',
+  '/sbin',
+  '/dev',
+  '/dev/mapper',
+  '/run',
+  '/tmp',
+  '/patterns',
+  '/files',
+  '/proc',
+  '/sys',
+  '/sys/block',
+  '/sys/module',
+  '/sys/module/dm_thin_pool',
+  '/sys/module/dm_thin_pool/parameters',
+  '/lib',
+  '/lib/modules',
+  '/etc',
+  '/etc/docker',
+  '/etc/lvm',
+  '/etc/lvm/profile',
+  '/etc/containerd',
+  '/var',
+  '/var/lib',
+  '/var/lib/docker',
+]);
 
 /** Something a path names, for dd, cat and redirections. */
 export type PathTarget =
@@ -63,7 +89,12 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
  */
 function lvmLinkTarget(path: string): string | null {
   const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
-  if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) || /_(tdata|tmeta|pmspare)$/.test(m[2]!)) return null;
+  if (
+    m === null ||
+    ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) ||
+    /_(tdata|tmeta|pmspare)$/.test(m[2]!)
+  )
+    return null;
   const esc = (t: string): string => t.replace(/-/g, '--');
   return `/dev/mapper/${esc(m[1]!)}-${esc(m[2]!)}`;
 }

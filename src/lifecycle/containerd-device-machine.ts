@@ -8,7 +8,15 @@
  * change the snapshotter made against it (src/replay/lifecycle-tracker.ts).
  */
 import { assign, setup } from 'xstate';
-import { DEVICE_STATES, OPERATIONS, reconcile, stateAfter, tryingState, type DeviceState, type Operation } from './containerd-device-states.js';
+import {
+  DEVICE_STATES,
+  OPERATIONS,
+  reconcile,
+  stateAfter,
+  tryingState,
+  type DeviceState,
+  type Operation,
+} from './containerd-device-states.js';
 
 export interface DeviceContext {
   readonly name: string;
@@ -45,25 +53,39 @@ export const TRY_FROM: Readonly<Record<Operation, readonly DeviceState[]>> = {
 
 /** The transitions of one state: TRY the operations TRY_FROM allows, the two marks, and the restart rule. */
 function transitionsFrom(state: DeviceState): Record<string, unknown> {
-  const tries = OPS.filter((op) => TRY_FROM[op].includes(state)).map((op) => ({ guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'TRY' && event.op === op, target: tryingState(op), actions: assign({ pending: op, error: '' }) }));
+  const tries = OPS.filter((op) => TRY_FROM[op].includes(state)).map((op) => ({
+    guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'TRY' && event.op === op,
+    target: tryingState(op),
+    actions: assign({ pending: op, error: '' }),
+  }));
   const restart = [
     {
-      guard: ({ context, event }: { context: DeviceContext; event: DeviceMachineEvent }) => event.type === 'RESTART' && reconcile(context.name, state, event.live).action === 'faulty',
+      guard: ({ context, event }: { context: DeviceContext; event: DeviceMachineEvent }) =>
+        event.type === 'RESTART' && reconcile(context.name, state, event.live).action === 'faulty',
       target: 'Faulty',
     },
     {
-      guard: ({ context, event }: { context: DeviceContext; event: DeviceMachineEvent }) => event.type === 'RESTART' && reconcile(context.name, state, event.live).action === 'reactivate',
+      guard: ({ context, event }: { context: DeviceContext; event: DeviceMachineEvent }) =>
+        event.type === 'RESTART' && reconcile(context.name, state, event.live).action === 'reactivate',
       target: 'Activating',
       actions: assign({ pending: 'activate' as Operation }),
     },
   ];
   const outcome = OPS.filter((op) => tryingState(op) === state).flatMap((op) => [
-    { guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'SUCCEED', target: stateAfter(op, true), actions: assign({ pending: null, error: '' }) },
+    {
+      guard: ({ event }: { event: DeviceMachineEvent }) => event.type === 'SUCCEED',
+      target: stateAfter(op, true),
+      actions: assign({ pending: null, error: '' }),
+    },
   ]);
   return {
     TRY: tries,
     SUCCEED: outcome,
-    FAIL: { actions: assign({ error: ({ event }: { event: DeviceMachineEvent }) => (event.type === 'FAIL' ? event.error : '') }) },
+    FAIL: {
+      actions: assign({
+        error: ({ event }: { event: DeviceMachineEvent }) => (event.type === 'FAIL' ? event.error : ''),
+      }),
+    },
     MARK_FAULTY: { target: 'Faulty', actions: assign({ pending: null }) },
     MARK_REMOVED: { target: 'Removed', actions: assign({ pending: null }) },
     RESTART: restart,

@@ -67,7 +67,13 @@ export function reconcile(name: string, state: DeviceState, live: boolean): Reco
   if (STABLE.has(state)) return { action: 'keep' };
   if (state === 'Activated') {
     if (live) return { action: 'keep' };
-    return { action: 'reactivate', warning: `devmapper device "${name}" marked as "${stateString(state)}" but not active, activating it` };
+    return {
+      action: 'reactivate',
+      warning: `devmapper device "${name}" marked as "${stateString(state)}" but not active, activating it`,
+    };
   }
-  return { action: 'faulty', warning: `devmapper device "${name}" has invalid state "${stateString(state)}", marking as faulty` };
+  return {
+    action: 'faulty',
+    warning: `devmapper device "${name}" has invalid state "${stateString(state)}", marking as faulty`,
+  };
 }

@@ -30,7 +30,8 @@ const modeState = (from: PoolMode) => ({
       from === 'fail'
         ? []
         : POOL_MODES.filter((to) => to !== from).map((to) => ({
-            guard: ({ event }: { event: PoolMachineEvent }) => event.type === 'MODE' && event.to === to && !(to === 'write' && event.needsCheck),
+            guard: ({ event }: { event: PoolMachineEvent }) =>
+              event.type === 'MODE' && event.to === to && !(to === 'write' && event.needsCheck),
             target: to,
           })),
   },

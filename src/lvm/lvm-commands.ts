@@ -178,7 +178,10 @@ function parseArgs(command: string, args: readonly string[], allowAll = false): 
     }
     if (a.startsWith('-') && a !== '-') {
       a = a.replace(/=.*$/, '');
-      throw new CommandFailed(`${command}: unrecognized option '${a}'\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+      throw new CommandFailed(
+        `${command}: unrecognized option '${a}'\n  Error during parsing of command line.`,
+        EINVALID_CMD_LINE,
+      );
     }
     positional.push(a);
   }
@@ -194,7 +197,10 @@ function yesNo(value: string | undefined, option: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (/^(y|yes|1)$/i.test(value)) return true;
   if (/^(n|no|0)$/i.test(value)) return false;
-  throw new CommandFailed(`  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  throw new CommandFailed(
+    `  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`,
+    EINVALID_CMD_LINE,
+  );
 }
 
 /** `VG/LV`, `/dev/VG/LV` or `/dev/mapper/VG-LV` (simple names only). */
@@ -212,7 +218,8 @@ function splitLvPath(text: string): { vg: string; lv: string } | null {
 
 function requireVg(ctx: LvmContext, name: string): VolumeGroup {
   const vg = findVg(ctx.lvm, name);
-  if (vg === undefined) throw new CommandFailed(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`, ECMD_FAILED);
+  if (vg === undefined)
+    throw new CommandFailed(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`, ECMD_FAILED);
   return vg;
 }
 
@@ -222,7 +229,8 @@ function requireLv(ctx: LvmContext, text: string, command = ''): { vg: VolumeGro
   const vg = requireVg(ctx, path.vg);
   const lv = findLv(vg, path.lv);
   // lvresize's code path words it differently from the other commands (fixtures/lvm/82).
-  if (lv === undefined && command === 'lvextend') throw new CommandFailed(`  Logical volume ${path.lv} not found in volume group ${path.vg}.`, ECMD_FAILED);
+  if (lv === undefined && command === 'lvextend')
+    throw new CommandFailed(`  Logical volume ${path.lv} not found in volume group ${path.vg}.`, ECMD_FAILED);
   if (lv === undefined) throw new CommandFailed(`  Failed to find logical volume "${path.vg}/${path.lv}"`, ECMD_FAILED);
   return { vg, lv };
 }
@@ -272,7 +280,8 @@ function lowWaterBlocks(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): 
 function poolTable(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): string {
   const meta = ctx.machine.device(dmName(vg.name, pool.metadataLv!));
   const data = ctx.machine.device(dmName(vg.name, pool.dataLv!));
-  if (meta === undefined || data === undefined) throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
+  if (meta === undefined || data === undefined)
+    throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   const features: string[] = [];
   if (!pool.zeroNewBlocks) features.push('skip_block_zeroing');
   if (pool.errorWhenFull) features.push('error_if_no_space');
@@ -296,7 +305,13 @@ export function poolDevice(ctx: ShellContext, vg: string, pool: string): DmDevic
 
 const QUIET_IO: CommandIo = { stdin: new Uint8Array(0), out: () => undefined, err: () => undefined };
 
-export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, io: CommandIo, checkMetadata = true): number {
+export function activateLv(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  lv: LogicalVolume,
+  io: CommandIo,
+  checkMetadata = true,
+): number {
   const m = ctx.machine;
   if (lv.role === 'thin-pool') {
     const name = poolDmName(vg.name, lv);
@@ -306,7 +321,8 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     for (const sub of [meta, data]) {
       if (m.device(dmName(vg.name, sub.name)) === undefined) {
         const errno = createDevice(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
-        if (errno !== 0) throw new CommandFailed(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`, ECMD_FAILED);
+        if (errno !== 0)
+          throw new CommandFailed(`  device-mapper: create ioctl on ${dmName(vg.name, sub.name)} failed.`, ECMD_FAILED);
       }
       sub.active = true;
     }
@@ -315,11 +331,20 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     const head = m.readSectors(metaDev, 0, 8);
     if (checkMetadata && head.ok && head.value.some((t) => t !== 0)) {
       const captured = captureIo();
-      const status = runThinTool('thin_check', ctx, ['-q', '--clear-needs-check-flag', `/dev/mapper/${dmName(vg.name, meta.name)}`], captured.io) ?? 0;
+      const status =
+        runThinTool(
+          'thin_check',
+          ctx,
+          ['-q', '--clear-needs-check-flag', `/dev/mapper/${dmName(vg.name, meta.name)}`],
+          captured.io,
+        ) ?? 0;
       if (status !== 0) {
         io.err(captured.text());
         deactivateSubvolumes(ctx, vg, lv);
-        throw new CommandFailed(`  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`, ECMD_FAILED);
+        throw new CommandFailed(
+          `  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`,
+          ECMD_FAILED,
+        );
       }
     }
     const errno = createDevice(m, name, poolTable(ctx, vg, lv));
@@ -339,7 +364,11 @@ export function activateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, 
     activateLv(ctx, vg, pool, io, checkMetadata);
     if (m.device(dmName(vg.name, lv.name)) === undefined) {
       const tpool = m.device(poolDmName(vg.name, pool))!;
-      const errno = createDevice(m, dmName(vg.name, lv.name), `0 ${lv.virtualSectors} thin ${devNumber(tpool)} ${lv.thinId}`);
+      const errno = createDevice(
+        m,
+        dmName(vg.name, lv.name),
+        `0 ${lv.virtualSectors} thin ${devNumber(tpool)} ${lv.thinId}`,
+      );
       if (errno !== 0) throw new CommandFailed(`  Failed to activate ${vg.name}/${lv.name}.`, ECMD_FAILED);
     }
     lv.active = true;
@@ -368,7 +397,8 @@ function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void
   if (lv.role === 'thin-pool' && vg.lvs.some((l) => l.role === 'thin' && l.pool === lv.name && isActive(ctx, vg, l))) {
     throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
   }
-  const names = lv.role === 'thin-pool' ? [dmName(vg.name, lv.name), poolDmName(vg.name, lv)] : [dmName(vg.name, lv.name)];
+  const names =
+    lv.role === 'thin-pool' ? [dmName(vg.name, lv.name), poolDmName(vg.name, lv)] : [dmName(vg.name, lv.name)];
   for (const name of [...new Set(names)]) {
     const dev = ctx.machine.device(name);
     if (dev === undefined) continue;
@@ -400,18 +430,29 @@ function initPv(ctx: LvmContext, device: string, io: CommandIo, force: boolean):
   if (dev === null) throw new CommandFailed(`  No device found for ${device}.`, ECMD_FAILED);
   const existing = findPv(ctx.lvm, device);
   if (existing?.vg != null && !force) {
-    throw new CommandFailed(`  Can't initialize physical volume "${device}" of volume group "${existing.vg}" without -ff\n  ${device}: physical volume not initialized.`, ECMD_FAILED);
+    throw new CommandFailed(
+      `  Can't initialize physical volume "${device}" of volume group "${existing.vg}" without -ff\n  ${device}: physical volume not initialized.`,
+      ECMD_FAILED,
+    );
   }
-  if (existing?.vg != null) throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
-  if (dev.openCount > 0) throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
-  if (existing === undefined) ctx.lvm.pvs.push({ device, sizeSectors: ctx.machine.sizeSectors(dev), vg: null, peCount: 0 });
+  if (existing?.vg != null)
+    throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
+  if (dev.openCount > 0)
+    throw new CommandFailed(`  Can't open ${device} exclusively.  Mounted filesystem?`, ECMD_FAILED);
+  if (existing === undefined)
+    ctx.lvm.pvs.push({ device, sizeSectors: ctx.machine.sizeSectors(dev), vg: null, peCount: 0 });
   io.out(`  Physical volume "${device}" successfully created.\n`);
 }
 
 function pvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('pvcreate', args);
-  if (p.positional.length === 0) throw new CommandFailed('  Please enter a physical volume path.\n  Run `pvcreate --help\' for more information.', EINVALID_CMD_LINE);
-  for (const d of p.positional) if (ctx.machine.resolve(d) === null) throw new CommandFailed(`  No device found for ${d}.`, ECMD_FAILED);
+  if (p.positional.length === 0)
+    throw new CommandFailed(
+      "  Please enter a physical volume path.\n  Run `pvcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
+  for (const d of p.positional)
+    if (ctx.machine.resolve(d) === null) throw new CommandFailed(`  No device found for ${d}.`, ECMD_FAILED);
   for (const d of p.positional) initPv(ctx, d, io, p.options.has('--force'));
   return 0;
 }
@@ -420,7 +461,11 @@ function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[]
   for (const d of devices) {
     if (ctx.machine.resolve(d) === null) throw new CommandFailed(`  No device found for ${d}.`, ECMD_FAILED);
     const pv = findPv(ctx.lvm, d);
-    if (pv?.vg != null) throw new CommandFailed(`  Physical volume '${d}' is already in volume group '${pv.vg}'\n  Unable to add physical volume '${d}' to volume group '${pv.vg}'\n  ${d}: physical volume not initialized.`, ECMD_FAILED);
+    if (pv?.vg != null)
+      throw new CommandFailed(
+        `  Physical volume '${d}' is already in volume group '${pv.vg}'\n  Unable to add physical volume '${d}' to volume group '${pv.vg}'\n  ${d}: physical volume not initialized.`,
+        ECMD_FAILED,
+      );
   }
   for (const d of devices) {
     if (findPv(ctx.lvm, d) === undefined) initPv(ctx, d, io, false);
@@ -434,10 +479,23 @@ function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[]
 function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgcreate', args);
   const [name, ...devices] = p.positional;
-  if (name === undefined) throw new CommandFailed('  Please provide volume group name and physical volumes\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (devices.length === 0) throw new CommandFailed('  Please enter physical volume name(s)\n  Run `vgcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (findVg(ctx.lvm, name) !== undefined) throw new CommandFailed(`  A volume group called ${name} already exists.`, ECMD_FAILED);
-  if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name)) throw new CommandFailed(`  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`, EINVALID_CMD_LINE);
+  if (name === undefined)
+    throw new CommandFailed(
+      "  Please provide volume group name and physical volumes\n  Run `vgcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
+  if (devices.length === 0)
+    throw new CommandFailed(
+      "  Please enter physical volume name(s)\n  Run `vgcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
+  if (findVg(ctx.lvm, name) !== undefined)
+    throw new CommandFailed(`  A volume group called ${name} already exists.`, ECMD_FAILED);
+  if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name))
+    throw new CommandFailed(
+      `  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`,
+      EINVALID_CMD_LINE,
+    );
   const vg: VolumeGroup = { name, extentSectors: EXTENT_SECTORS, pvs: [], lvs: [] };
   addPvsToVg(ctx, vg, devices, io);
   ctx.lvm.vgs.push(vg);
@@ -448,7 +506,11 @@ function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgextend', args);
   const [name, ...devices] = p.positional;
-  if (name === undefined || devices.length === 0) throw new CommandFailed('  Please enter volume group name and physical volume(s)\n  Run `vgextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (name === undefined || devices.length === 0)
+    throw new CommandFailed(
+      "  Please enter volume group name and physical volume(s)\n  Run `vgextend --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const vg = requireVg(ctx, name);
   addPvsToVg(ctx, vg, devices, io);
   io.out(`  Volume group "${name}" successfully extended\n`);
@@ -508,13 +570,25 @@ function stdinLines(io: CommandIo): string[] {
 /** vgremove [-y|-f] VG...: removes the group's volumes (asking first, as lvremove does) and the group; its disks stay PVs. */
 function vgremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('vgremove', args);
-  if (p.positional.length === 0) throw new CommandFailed('  Please enter one or more volume group paths\n  Run `vgremove --help\' for more information.', EINVALID_CMD_LINE);
+  if (p.positional.length === 0)
+    throw new CommandFailed(
+      "  Please enter one or more volume group paths\n  Run `vgremove --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const yes = p.options.has('--yes') || p.options.has('--force');
   const answers = stdinLines(io);
   for (const n of p.positional) {
     const vg = requireVg(ctx, n);
     const visible = vg.lvs.filter(isVisible);
-    if (visible.length > 0 && !yes && !confirm(io, answers, `Do you really want to remove volume group "${vg.name}" containing ${visible.length} logical volumes?`)) {
+    if (
+      visible.length > 0 &&
+      !yes &&
+      !confirm(
+        io,
+        answers,
+        `Do you really want to remove volume group "${vg.name}" containing ${visible.length} logical volumes?`,
+      )
+    ) {
       throw new CommandFailed(`  Volume group "${vg.name}" not removed`, ECMD_FAILED);
     }
     // In the group's order; thin volumes go with their pool (fixtures/lvm/85).
@@ -535,12 +609,22 @@ function vgremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 // ------------------------------------------------------------------ lvcreate
 
 /** `-l N`, `-l N%VG`, `-l N%FREE`, `-l N%PVS`, or `-L SIZE`, as extents (rounded up for a size). */
-function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, command: string, current = 0): number | null {
+function requestedExtents(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  p: ParsedArgs,
+  command: string,
+  current = 0,
+): number | null {
   const extentsText = opt(p, '--extents');
   const sizeText = opt(p, '--size');
   if (extentsText !== undefined) {
     const m = /^([+-]?)([0-9]+)(?:%(VG|FREE|PVS|ORIGIN))?$/i.exec(extentsText);
-    if (m === null) throw new CommandFailed(`  Invalid argument for --extents: ${extentsText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (m === null)
+      throw new CommandFailed(
+        `  Invalid argument for --extents: ${extentsText}\n  Error during parsing of command line.`,
+        EINVALID_CMD_LINE,
+      );
     const n = Number(m[2]);
     let extents = n;
     if (m[3] !== undefined) {
@@ -555,7 +639,11 @@ function requestedExtents(ctx: LvmContext, vg: VolumeGroup, p: ParsedArgs, comma
   }
   if (sizeText !== undefined) {
     const size = parseLvmSize(sizeText);
-    if (size === null) throw new CommandFailed(`  Invalid argument for --size: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (size === null)
+      throw new CommandFailed(
+        `  Invalid argument for --size: ${sizeText}\n  Error during parsing of command line.`,
+        EINVALID_CMD_LINE,
+      );
     const extents = Math.ceil(size.sectors / vg.extentSectors);
     if (size.sectors % vg.extentSectors !== 0 && command !== 'lvextend') {
       // LVM says so before it creates the volume.
@@ -580,13 +668,24 @@ function chunkOption(p: ParsedArgs): number | null {
   const text = opt(p, '--chunksize');
   if (text === undefined) return null;
   const m = /^([0-9]+)([kKmM]?)$/.exec(text);
-  if (m === null) throw new CommandFailed(`  Invalid argument for --chunksize: ${text}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  if (m === null)
+    throw new CommandFailed(
+      `  Invalid argument for --chunksize: ${text}\n  Error during parsing of command line.`,
+      EINVALID_CMD_LINE,
+    );
   const kib = Number(m[1]) * (/m/i.test(m[2] ?? '') ? 1024 : 1);
   const sectors = kib * 2;
   if (sectors < 128 || sectors > 2097152) {
-    throw new CommandFailed(`  Thin pool chunk size ${lvmSize(sectors, 'message')} is not in the range 64.00 KiB to 1.00 GiB.`, EINVALID_CMD_LINE);
+    throw new CommandFailed(
+      `  Thin pool chunk size ${lvmSize(sectors, 'message')} is not in the range 64.00 KiB to 1.00 GiB.`,
+      EINVALID_CMD_LINE,
+    );
   }
-  if (sectors % 128 !== 0) throw new CommandFailed(`  Thin pool chunk size ${lvmSize(sectors, 'message')} must be a multiple of 64.00 KiB.`, EINVALID_CMD_LINE);
+  if (sectors % 128 !== 0)
+    throw new CommandFailed(
+      `  Thin pool chunk size ${lvmSize(sectors, 'message')} must be a multiple of 64.00 KiB.`,
+      EINVALID_CMD_LINE,
+    );
   return sectors;
 }
 
@@ -594,9 +693,16 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   const p = parseArgs('lvcreate', args);
   const type = opt(p, '--type');
   const thinpoolName = opt(p, '--thinpool');
-  const wantsPool = thinpoolName !== undefined || type === 'thin-pool' || (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
+  const wantsPool =
+    thinpoolName !== undefined ||
+    type === 'thin-pool' ||
+    (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
   if (opt(p, '--virtualsize') !== undefined) return createThinVolume(ctx, p, io);
-  if (type !== undefined && type !== 'thin-pool' && type !== 'linear') throw new CommandFailed(`  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`, ECMD_FAILED);
+  if (type !== undefined && type !== 'thin-pool' && type !== 'linear')
+    throw new CommandFailed(
+      `  thinlab: lvcreate --type ${type} is not modelled in the lab (linear and thin-pool are).`,
+      ECMD_FAILED,
+    );
   // The VG: a positional `VG`, or `VG/LV`, or the VG part of --thinpool VG/POOL.
   let vgName: string | undefined;
   let lvName = opt(p, '--name');
@@ -614,17 +720,35 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     poolName = path.lv;
   }
   if (wantsPool) lvName = poolName ?? lvName;
-  if (vgName === undefined) throw new CommandFailed('  Please provide a volume group name\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (vgName === undefined)
+    throw new CommandFailed(
+      "  Please provide a volume group name\n  Run `lvcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const vg = requireVg(ctx, vgName);
   const extents = requestedExtents(ctx, vg, p, 'lvcreate');
-  if (extents === null) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
-  if (extents <= 0) throw new CommandFailed('  Calculated size of logical volume is 0 extents. Needs to be larger.', ECMD_FAILED);
+  if (extents === null)
+    throw new CommandFailed(
+      "  Please specify either size or extents but not both.\n  Run `lvcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
+  if (extents <= 0)
+    throw new CommandFailed('  Calculated size of logical volume is 0 extents. Needs to be larger.', ECMD_FAILED);
   lvName ??= nextLvolName(vg);
-  if (!validLvName(lvName)) throw new CommandFailed(`  Logical volume name "${lvName}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
-  if (findLv(vg, lvName) !== undefined) throw new CommandFailed(`  Logical Volume "${lvName}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
+  if (!validLvName(lvName))
+    throw new CommandFailed(
+      `  Logical volume name "${lvName}" is invalid.\n  Run \`lvcreate --help' for more information.`,
+      EINVALID_CMD_LINE,
+    );
+  if (findLv(vg, lvName) !== undefined)
+    throw new CommandFailed(`  Logical Volume "${lvName}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
   const free = vgFreeExtents(ctx.lvm, vg);
   if (!wantsPool) {
-    if (extents > free) throw new CommandFailed(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${extents} required.`, ECMD_FAILED);
+    if (extents > free)
+      throw new CommandFailed(
+        `  Volume group "${vg.name}" has insufficient free space (${free} extents): ${extents} required.`,
+        ECMD_FAILED,
+      );
     roundingNote(p, vg, extents, io);
     const segments = allocateExtents(ctx.lvm, vg, extents)!;
     const lv = newLv(lvName, 'linear', segments);
@@ -645,26 +769,44 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
  */
 function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   let poolText = opt(p, '--thinpool') ?? p.positional.find((x) => x.includes('/'));
-  if (poolText === undefined) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvcreate --help\' for more information.', EINVALID_CMD_LINE);
+  if (poolText === undefined)
+    throw new CommandFailed(
+      "  Please specify either size or extents but not both.\n  Run `lvcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   if (!poolText.includes('/')) poolText = `${p.positional.find((x) => !x.includes('/')) ?? ''}/${poolText}`;
   const { vg, lv: pool } = requireLv(ctx, poolText);
-  if (pool.role !== 'thin-pool') throw new CommandFailed(`  Logical volume ${vg.name}/${pool.name} is not a thin pool.`, ECMD_FAILED);
+  if (pool.role !== 'thin-pool')
+    throw new CommandFailed(`  Logical volume ${vg.name}/${pool.name} is not a thin pool.`, ECMD_FAILED);
   const sizeText = opt(p, '--virtualsize')!;
   const size = parseLvmSize(sizeText);
-  if (size === null || size.sign !== '') throw new CommandFailed(`  Invalid argument for --virtualsize: ${sizeText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+  if (size === null || size.sign !== '')
+    throw new CommandFailed(
+      `  Invalid argument for --virtualsize: ${sizeText}\n  Error during parsing of command line.`,
+      EINVALID_CMD_LINE,
+    );
   const extents = Math.ceil(size.sectors / vg.extentSectors);
   if (extents <= 0) throw new CommandFailed('  Virtual size must be larger than 0.', EINVALID_CMD_LINE);
   const name = opt(p, '--name') ?? nextLvolName(vg);
-  if (!validLvName(name)) throw new CommandFailed(`  Logical volume name "${name}" is invalid.\n  Run \`lvcreate --help' for more information.`, EINVALID_CMD_LINE);
-  if (findLv(vg, name) !== undefined) throw new CommandFailed(`  Logical Volume "${name}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
+  if (!validLvName(name))
+    throw new CommandFailed(
+      `  Logical volume name "${name}" is invalid.\n  Run \`lvcreate --help' for more information.`,
+      EINVALID_CMD_LINE,
+    );
+  if (findLv(vg, name) !== undefined)
+    throw new CommandFailed(`  Logical Volume "${name}" already exists in volume group "${vg.name}"`, ECMD_FAILED);
   activateLv(ctx, vg, pool, QUIET_IO);
   const poolDev = ctx.machine.device(poolDmName(vg.name, pool))!;
   const kernelTid = Number(ctx.machine.targetStatus(poolDev, true).trim().split(/\s+/)[0]);
   if (kernelTid !== pool.transactionId) {
-    throw new CommandFailed(`  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`, ECMD_FAILED);
+    throw new CommandFailed(
+      `  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`,
+      ECMD_FAILED,
+    );
   }
   roundingNote(p, vg, extents, io, '--virtualsize');
-  const thinId = 1 + vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => Math.max(n, l.thinId), 0);
+  const thinId =
+    1 + vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => Math.max(n, l.thinId), 0);
   sendPoolMessages(ctx, vg, pool, [['create_thin', String(thinId)]]);
   if (pool.transactionId === 1) {
     // The first thin volume: LVM reloads the pool under its -tpool layer, with `vg-pool` a linear over it.
@@ -685,10 +827,19 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
 }
 
 /** Sends thin-pool messages and moves the pool's transaction id on by one, as LVM does for each change. */
-function sendPoolMessages(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume, messages: ReadonlyArray<readonly string[]>): void {
+function sendPoolMessages(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  pool: LogicalVolume,
+  messages: ReadonlyArray<readonly string[]>,
+): void {
   const dev = ctx.machine.device(poolDmName(vg.name, pool))!;
-  for (const argv of [...messages, ['set_transaction_id', String(pool.transactionId), String(pool.transactionId + 1)]]) {
-    if (ctx.machine.message(dev, argv) !== 0) throw new CommandFailed(`  Failed to process thin pool message "${argv.join(' ')}".`, ECMD_FAILED);
+  for (const argv of [
+    ...messages,
+    ['set_transaction_id', String(pool.transactionId), String(pool.transactionId + 1)],
+  ]) {
+    if (ctx.machine.message(dev, argv) !== 0)
+      throw new CommandFailed(`  Failed to process thin pool message "${argv.join(' ')}".`, ECMD_FAILED);
   }
   pool.transactionId++;
 }
@@ -702,7 +853,8 @@ function sendPoolMessages(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume,
  */
 function checkOverprovisioning(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume | null, io: CommandIo): void {
   const poolLv = lv === null ? null : lv.role === 'thin' ? findLv(vg, lv.pool!)! : lv.role === 'thin-pool' ? lv : null;
-  const thinSum = (pool: LogicalVolume): number => vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => n + l.virtualSectors, 0);
+  const thinSum = (pool: LogicalVolume): number =>
+    vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => n + l.virtualSectors, 0);
   let poolSum = 0;
   let thinTotal = 0;
   if (poolLv !== null) {
@@ -728,36 +880,67 @@ function checkOverprovisioning(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolu
   let what: string;
   let size: number;
   if (vgSize < thinTotal) [what, size] = [' and the size of whole volume group', vgSize];
-  else if (vgFree < thinTotal) [what, size] = [vgFree === 0 ? '' : ' and the amount of free space in volume group', vgFree];
+  else if (vgFree < thinTotal)
+    [what, size] = [vgFree === 0 ? '' : ' and the amount of free space in volume group', vgFree];
   else if (maxThreshold > 99 || minPercent === 0) [what, size] = ['', poolSum];
   else return;
   const pools = morePools || poolLv === null ? 's' : ` ${vg.name}/${poolLv.name}`;
   const shown = size > 0 ? lvmSize(size, 'message') : 'no free space in volume group';
-  io.err(`  WARNING: Sum of all thin volume sizes (${lvmSize(thinTotal, 'message')}) exceeds the size of thin pool${pools}${what} (${shown}).\n`);
-  if (maxThreshold > 99 || minPercent === 0) io.out('  WARNING: You have not turned on protection against thin pools running out of space.\n');
-  if (maxThreshold > 99) io.out('  WARNING: Set activation/thin_pool_autoextend_threshold below 100 to trigger automatic extension of thin pools before they get full.\n');
-  if (minPercent === 0) io.out('  WARNING: Set activation/thin_pool_autoextend_percent above 0 to specify by how much to extend thin pools reaching the threshold.\n');
+  io.err(
+    `  WARNING: Sum of all thin volume sizes (${lvmSize(thinTotal, 'message')}) exceeds the size of thin pool${pools}${what} (${shown}).\n`,
+  );
+  if (maxThreshold > 99 || minPercent === 0)
+    io.out('  WARNING: You have not turned on protection against thin pools running out of space.\n');
+  if (maxThreshold > 99)
+    io.out(
+      '  WARNING: Set activation/thin_pool_autoextend_threshold below 100 to trigger automatic extension of thin pools before they get full.\n',
+    );
+  if (minPercent === 0)
+    io.out(
+      '  WARNING: Set activation/thin_pool_autoextend_percent above 0 to specify by how much to extend thin pools reaching the threshold.\n',
+    );
 }
 
-function createThinPool(ctx: LvmContext, vg: VolumeGroup, name: string, dataExtents: number, p: ParsedArgs, io: CommandIo): number {
+function createThinPool(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  name: string,
+  dataExtents: number,
+  p: ParsedArgs,
+  io: CommandIo,
+): number {
   const chunk = chunkOption(p);
   const metaText = opt(p, '--poolmetadatasize');
   let estimate = estimatePoolMetadata(dataExtents * vg.extentSectors, chunk, vg.extentSectors);
   if (metaText !== undefined) {
     const size = parseLvmSize(metaText);
-    if (size === null) throw new CommandFailed(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
-    estimate = { chunkSectors: estimate.chunkSectors, metadataSectors: Math.ceil(size.sectors / vg.extentSectors) * vg.extentSectors };
+    if (size === null)
+      throw new CommandFailed(
+        `  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`,
+        EINVALID_CMD_LINE,
+      );
+    estimate = {
+      chunkSectors: estimate.chunkSectors,
+      metadataSectors: Math.ceil(size.sectors / vg.extentSectors) * vg.extentSectors,
+    };
   }
   const metaExtents = estimate.metadataSectors / vg.extentSectors;
   const profileName = opt(p, '--metadataprofile');
-  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined) throw new CommandFailed(`  Failed to load configuration profile ${profileName}.`, ECMD_FAILED);
+  if (profileName !== undefined && ctx.fs.get(profilePath(profileName)) === undefined)
+    throw new CommandFailed(`  Failed to load configuration profile ${profileName}.`, ECMD_FAILED);
   // The pool's data, its metadata, and a spare metadata volume of the same size for repairs.
   const spareExtents = vg.lvs.some((l) => l.role === 'pool-spare') ? 0 : metaExtents;
   const needed = dataExtents + metaExtents + spareExtents;
   const free = vgFreeExtents(ctx.lvm, vg);
-  if (needed > free) throw new CommandFailed(`  Volume group "${vg.name}" has insufficient free space (${free} extents): ${needed} required.`, ECMD_FAILED);
+  if (needed > free)
+    throw new CommandFailed(
+      `  Volume group "${vg.name}" has insufficient free space (${free} extents): ${needed} required.`,
+      ECMD_FAILED,
+    );
   roundingNote(p, vg, dataExtents, io);
-  io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
+  io.out(
+    `  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`,
+  );
   // LVM allocates the spare first, then the data, then the metadata (fixtures/lvm/81's tables).
   const spareName = nextLvolName(vg, '_pmspare');
   if (spareExtents > 0) vg.lvs.push(newLv(spareName, 'pool-spare', allocateExtents(ctx.lvm, vg, spareExtents)!));
@@ -815,24 +998,41 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
   let dataText = opt(p, '--thinpool');
   if (dataText === undefined && type === 'thin-pool') dataText = p.positional[0];
   const metaText = opt(p, '--poolmetadata');
-  if (dataText === undefined) throw new CommandFailed('  thinlab: lvconvert: the lab models --thinpool/--type thin-pool with --poolmetadata, and --repair.', EINVALID_CMD_LINE);
+  if (dataText === undefined)
+    throw new CommandFailed(
+      '  thinlab: lvconvert: the lab models --thinpool/--type thin-pool with --poolmetadata, and --repair.',
+      EINVALID_CMD_LINE,
+    );
   const { vg, lv: data } = requireLv(ctx, dataText.includes('/') ? dataText : `${p.positional[0] ?? ''}/${dataText}`);
-  if (metaText === undefined) throw new CommandFailed('  thinlab: lvconvert: a pool without --poolmetadata is not modelled in the lab.', EINVALID_CMD_LINE);
+  if (metaText === undefined)
+    throw new CommandFailed(
+      '  thinlab: lvconvert: a pool without --poolmetadata is not modelled in the lab.',
+      EINVALID_CMD_LINE,
+    );
   const metaPath = metaText.includes('/') ? metaText : `${vg.name}/${metaText}`;
   const { lv: meta } = requireLv(ctx, metaPath);
-  if (data.role !== 'linear' || meta.role !== 'linear') throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${data.name} type ${data.role}.`, ECMD_FAILED);
+  if (data.role !== 'linear' || meta.role !== 'linear')
+    throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${data.name} type ${data.role}.`, ECMD_FAILED);
   const chunk = chunkOption(p);
   const estimate = estimatePoolMetadata(lvExtents(data) * vg.extentSectors, chunk, vg.extentSectors);
   const zero = yesNo(opt(p, '--zero'), '--zero') ?? true;
   if (!p.options.has('--yes')) {
-    throw new CommandFailed(`  thinlab: lvconvert would ask "Do you really want to convert ${vg.name}/${data.name} and ${vg.name}/${meta.name}? [y/n]": the lab has no terminal, give -y.`, ECMD_FAILED);
+    throw new CommandFailed(
+      `  thinlab: lvconvert would ask "Do you really want to convert ${vg.name}/${data.name} and ${vg.name}/${meta.name}? [y/n]": the lab has no terminal, give -y.`,
+      ECMD_FAILED,
+    );
   }
   for (const lv of [data, meta]) {
     const dev = ctx.machine.device(dmName(vg.name, lv.name));
-    if (dev !== undefined && dev.openCount > 0) throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
+    if (dev !== undefined && dev.openCount > 0)
+      throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
   }
-  io.out(`  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`);
-  io.err(`  WARNING: Converting ${vg.name}/${data.name} and ${vg.name}/${meta.name} to thin pool's data and metadata volumes with metadata wiping.\n  THIS WILL DESTROY CONTENT OF LOGICAL VOLUME (filesystem etc.)\n`);
+  io.out(
+    `  Thin pool volume with chunk size ${lvmSize(estimate.chunkSectors, 'message')} can address at most ${lvmSize(maxPoolDataSectors(estimate.chunkSectors), 'message')} of data.\n`,
+  );
+  io.err(
+    `  WARNING: Converting ${vg.name}/${data.name} and ${vg.name}/${meta.name} to thin pool's data and metadata volumes with metadata wiping.\n  THIS WILL DESTROY CONTENT OF LOGICAL VOLUME (filesystem etc.)\n`,
+  );
   for (const lv of [data, meta]) deactivateLv(ctx, vg, lv);
   const spareNeeded = !vg.lvs.some((l) => l.role === 'pool-spare');
   const poolName = data.name;
@@ -853,7 +1053,9 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
   vg.lvs.push(pool);
   wipeMetadata(ctx, vg, meta);
   activateLv(ctx, vg, pool, io);
-  io.out(`  Converted ${vg.name}/${poolName} and ${vg.name}/${meta.name.replace(/_tmeta$/, '') === poolName ? metaText.split('/').pop()! : meta.name} to thin pool.\n`);
+  io.out(
+    `  Converted ${vg.name}/${poolName} and ${vg.name}/${meta.name.replace(/_tmeta$/, '') === poolName ? metaText.split('/').pop()! : meta.name} to thin pool.\n`,
+  );
   return 0;
 }
 
@@ -864,27 +1066,44 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
  */
 function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const target = p.positional[0];
-  if (target === undefined) throw new CommandFailed('  Please specify a logical volume path.\n  Run `lvconvert --help\' for more information.', EINVALID_CMD_LINE);
+  if (target === undefined)
+    throw new CommandFailed(
+      "  Please specify a logical volume path.\n  Run `lvconvert --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const { vg, lv: pool } = requireLv(ctx, target);
-  if (pool.role !== 'thin-pool') throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`, ECMD_FAILED);
-  if (isActive(ctx, vg, pool)) throw new CommandFailed('  Active pools cannot be repaired.  Use lvchange -an first.', ECMD_FAILED);
+  if (pool.role !== 'thin-pool')
+    throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`, ECMD_FAILED);
+  if (isActive(ctx, vg, pool))
+    throw new CommandFailed('  Active pools cannot be repaired.  Use lvchange -an first.', ECMD_FAILED);
   const spare = vg.lvs.find((l) => l.role === 'pool-spare');
-  if (spare === undefined) throw new CommandFailed(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:1). Manual repair required!`, ECMD_FAILED);
+  if (spare === undefined)
+    throw new CommandFailed(
+      `  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:1). Manual repair required!`,
+      ECMD_FAILED,
+    );
   const meta = findLv(vg, pool.metadataLv!)!;
   const metaDm = dmName(vg.name, meta.name);
   const spareDm = dmName(vg.name, spare.name);
-  if (createDevice(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 || createDevice(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0) {
+  if (
+    createDevice(ctx.machine, metaDm, linearTable(ctx, vg, meta)) !== 0 ||
+    createDevice(ctx.machine, spareDm, linearTable(ctx, vg, spare)) !== 0
+  ) {
     throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   }
   const captured = captureIo();
-  const status = runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
+  const status =
+    runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
   for (const name of [metaDm, spareDm]) {
     const dev = ctx.machine.device(name);
     if (dev !== undefined) ctx.machine.remove(dev);
   }
   if (status !== 0) {
     io.err(captured.text());
-    throw new CommandFailed(`  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`, ECMD_FAILED);
+    throw new CommandFailed(
+      `  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`,
+      ECMD_FAILED,
+    );
   }
   // A new spare first (it takes the next lvolN name while the old spare still holds its own:
   // `lvol1_pmspare`, fixtures/lvm/84), then the swap: the spare becomes the metadata, the old
@@ -901,9 +1120,14 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   spare.role = 'pool-metadata';
   pool.metadataLv = spare.name;
   checkOverprovisioning(ctx, vg, null, io);
-  io.err(`  WARNING: LV ${vg.name}/${backupName} holds a backup of the unrepaired metadata. Use lvremove when no longer required.\n`);
+  io.err(
+    `  WARNING: LV ${vg.name}/${backupName} holds a backup of the unrepaired metadata. Use lvremove when no longer required.\n`,
+  );
   // Not seen on the oracle (one disk there); lvm2 words it so for a group of several disks.
-  if (vg.pvs.length > 1) io.err(`  WARNING: New metadata LV ${vg.name}/${spare.name} might use different PVs.  Move it with pvmove if required.\n`);
+  if (vg.pvs.length > 1)
+    io.err(
+      `  WARNING: New metadata LV ${vg.name}/${spare.name} might use different PVs.  Move it with pvmove if required.\n`,
+    );
   return 0;
 }
 
@@ -912,15 +1136,24 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
 function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(name, args);
   const target = p.positional[0];
-  if (target === undefined) throw new CommandFailed('  Please specify a logical volume path.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (target === undefined)
+    throw new CommandFailed(
+      "  Please specify a logical volume path.\n  Run `lvextend --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const { vg, lv } = requireLv(ctx, target, 'lvextend');
   if (p.options.has('--use-policies')) return extendByPolicy(ctx, vg, lv, io) ? 0 : ECMD_FAILED;
   const metaText = opt(p, '--poolmetadatasize');
   let changed = false;
   if (metaText !== undefined) {
-    if (lv.role !== 'thin-pool') throw new CommandFailed(`  --poolmetadatasize can be used only with thin pools.`, EINVALID_CMD_LINE);
+    if (lv.role !== 'thin-pool')
+      throw new CommandFailed(`  --poolmetadatasize can be used only with thin pools.`, EINVALID_CMD_LINE);
     const size = parseLvmSize(metaText);
-    if (size === null) throw new CommandFailed(`  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
+    if (size === null)
+      throw new CommandFailed(
+        `  Invalid argument for --poolmetadatasize: ${metaText}\n  Error during parsing of command line.`,
+        EINVALID_CMD_LINE,
+      );
     const meta = findLv(vg, lv.metadataLv!)!;
     const current = lvExtents(meta);
     const extents = Math.ceil(size.sectors / vg.extentSectors);
@@ -934,23 +1167,46 @@ function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: Co
     resizeSubvolume(ctx, vg, lv, dataLv, wanted, io, name);
     changed = true;
   }
-  if (!changed) throw new CommandFailed('  Please specify either size or extents but not both.\n  Run `lvextend --help\' for more information.', EINVALID_CMD_LINE);
+  if (!changed)
+    throw new CommandFailed(
+      "  Please specify either size or extents but not both.\n  Run `lvextend --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   return 0;
 }
 
-function resizeSubvolume(ctx: LvmContext, vg: VolumeGroup, top: LogicalVolume, lv: LogicalVolume, wanted: number, io: CommandIo, command = 'lvextend'): void {
+function resizeSubvolume(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  top: LogicalVolume,
+  lv: LogicalVolume,
+  wanted: number,
+  io: CommandIo,
+  command = 'lvextend',
+): void {
   const current = lvExtents(lv);
   const shown = `${vg.name}/${lv.name}`;
   if (wanted < current) {
     // lvextend refuses any smaller size; lvresize gets as far as the pool's own refusal.
-    if (top.role === 'thin-pool' && command === 'lvresize') throw new CommandFailed(`  Thin pool volumes ${vg.name}/${lv.name} cannot be reduced in size yet.`, ECMD_FAILED);
-    throw new CommandFailed(`  New size given (${wanted} extents) not larger than existing size (${current} extents)`, ECMD_FAILED);
+    if (top.role === 'thin-pool' && command === 'lvresize')
+      throw new CommandFailed(`  Thin pool volumes ${vg.name}/${lv.name} cannot be reduced in size yet.`, ECMD_FAILED);
+    throw new CommandFailed(
+      `  New size given (${wanted} extents) not larger than existing size (${current} extents)`,
+      ECMD_FAILED,
+    );
   }
-  if (wanted === current) throw new CommandFailed(`  New size (${wanted} extents) matches existing size (${current} extents).`, ECMD_FAILED);
+  if (wanted === current)
+    throw new CommandFailed(`  New size (${wanted} extents) matches existing size (${current} extents).`, ECMD_FAILED);
   const free = vgFreeExtents(ctx.lvm, vg);
-  if (wanted - current > free) throw new CommandFailed(`  Insufficient free space: ${wanted - current} extents needed, but only ${free} available`, ECMD_FAILED);
+  if (wanted - current > free)
+    throw new CommandFailed(
+      `  Insufficient free space: ${wanted - current} extents needed, but only ${free} available`,
+      ECMD_FAILED,
+    );
   growLv(ctx.lvm, vg, lv, wanted - current);
-  io.out(`  Size of logical volume ${shown} changed from ${lvmSize(current * vg.extentSectors, 'message')} (${current} extents) to ${lvmSize(wanted * vg.extentSectors, 'message')} (${wanted} extents).\n`);
+  io.out(
+    `  Size of logical volume ${shown} changed from ${lvmSize(current * vg.extentSectors, 'message')} (${current} extents) to ${lvmSize(wanted * vg.extentSectors, 'message')} (${wanted} extents).\n`,
+  );
   if (lv.role === 'pool-metadata') growSpare(ctx, vg, wanted);
   reloadForResize(ctx, vg, top, lv);
   // LVM checks over-provisioning with the volume it resized: the pool for its data, `_tmeta` for the metadata.
@@ -996,7 +1252,10 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
   if (usage === null) return true;
   // Data and metadata each grow by the profile's percent when at or above the threshold.
   let ok = true;
-  for (const [percent, sub] of [[usage.dataPercent, pool.dataLv], [usage.metadataPercent, pool.metadataLv]] as const) {
+  for (const [percent, sub] of [
+    [usage.dataPercent, pool.dataLv],
+    [usage.metadataPercent, pool.metadataLv],
+  ] as const) {
     if (percent < policy.threshold) continue;
     const lv = findLv(vg, sub!)!;
     const current = lvExtents(lv);
@@ -1016,13 +1275,18 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
 function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvchange', args);
   const targets = p.positional;
-  if (targets.length === 0) throw new CommandFailed('  Please give logical volume path(s)\n  Run `lvchange --help\' for more information.', EINVALID_CMD_LINE);
+  if (targets.length === 0)
+    throw new CommandFailed(
+      "  Please give logical volume path(s)\n  Run `lvchange --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const activate = yesNo(opt(p, '--activate'), '--activate');
   const profile = opt(p, '--metadataprofile');
   for (const t of targets) {
     const { vg, lv } = requireLv(ctx, t);
     if (profile !== undefined) {
-      if (ctx.fs.get(profilePath(profile)) === undefined) throw new CommandFailed(`  Failed to load configuration profile ${profile}.`, ECMD_FAILED);
+      if (ctx.fs.get(profilePath(profile)) === undefined)
+        throw new CommandFailed(`  Failed to load configuration profile ${profile}.`, ECMD_FAILED);
       lv.profile = profile;
       io.out(`  Logical volume ${vg.name}/${lv.name} changed.\n`);
     }
@@ -1034,7 +1298,11 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 
 function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvremove', args);
-  if (p.positional.length === 0) throw new CommandFailed('  Please enter one or more logical volume paths\n  Run `lvremove --help\' for more information.', EINVALID_CMD_LINE);
+  if (p.positional.length === 0)
+    throw new CommandFailed(
+      "  Please enter one or more logical volume paths\n  Run `lvremove --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const yes = p.options.has('--yes') || p.options.has('--force');
   const answers = stdinLines(io);
   for (const t of p.positional) {
@@ -1048,13 +1316,32 @@ function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
  * lvremove's questions, then the removal: a pool with thin volumes asks once for all of them, and
  * each active volume asks for itself, the thin volumes before their pool (fixtures/lvm/82, 85).
  */
-function removeAsked(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, yes: boolean, answers: string[], io: CommandIo): void {
+function removeAsked(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  lv: LogicalVolume,
+  yes: boolean,
+  answers: string[],
+  io: CommandIo,
+): void {
   const dependents = lv.role === 'thin-pool' ? vg.lvs.filter((l) => l.role === 'thin' && l.pool === lv.name) : [];
-  if (dependents.length > 0 && !yes && !confirm(io, answers, `Removing pool ${vg.name}/${lv.name} will remove ${dependents.length} dependent volume(s). Proceed?`)) {
+  if (
+    dependents.length > 0 &&
+    !yes &&
+    !confirm(
+      io,
+      answers,
+      `Removing pool ${vg.name}/${lv.name} will remove ${dependents.length} dependent volume(s). Proceed?`,
+    )
+  ) {
     throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} not removed.`, ECMD_FAILED);
   }
   for (const victim of [...dependents, lv]) {
-    if (!yes && isActive(ctx, vg, victim) && !confirm(io, answers, `Do you really want to remove active logical volume ${vg.name}/${victim.name}?`)) {
+    if (
+      !yes &&
+      isActive(ctx, vg, victim) &&
+      !confirm(io, answers, `Do you really want to remove active logical volume ${vg.name}/${victim.name}?`)
+    ) {
       throw new CommandFailed(`  Logical volume ${vg.name}/${victim.name} not removed.`, ECMD_FAILED);
     }
     removeLv(ctx, vg, victim, io);
@@ -1097,7 +1384,15 @@ export function poolUsage(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolum
   const status = ctx.machine.targetStatus(dev, true).trim().split(/\s+/);
   const [mu, mt] = (status[1] ?? '0/1').split('/').map(Number) as [number, number];
   const [du, dt] = (status[2] ?? '0/1').split('/').map(Number) as [number, number];
-  return { dataUsed: du, dataTotal: dt, metaUsed: mu, metaTotal: mt, dataPercent: (du * 100) / dt, metadataPercent: (mu * 100) / mt, mode: status[4] ?? 'rw' };
+  return {
+    dataUsed: du,
+    dataTotal: dt,
+    metaUsed: mu,
+    metaTotal: mt,
+    dataPercent: (du * 100) / dt,
+    metadataPercent: (mu * 100) / mt,
+    mode: status[4] ?? 'rw',
+  };
 }
 
 /** LVM's percentages: two decimals, never 100.00 unless full and never 0.00 unless empty. */
@@ -1118,7 +1413,16 @@ function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
   switch (lv.role) {
     case 'thin-pool': {
       const usage = poolUsage(ctx, vg, lv);
-      const health = usage === null ? '-' : usage.mode === 'out_of_data_space' ? 'D' : usage.mode === 'ro' ? 'M' : usage.mode === 'Fail' ? 'F' : '-';
+      const health =
+        usage === null
+          ? '-'
+          : usage.mode === 'out_of_data_space'
+            ? 'D'
+            : usage.mode === 'ro'
+              ? 'M'
+              : usage.mode === 'Fail'
+                ? 'F'
+                : '-';
       return `twi-${active}${open}t${zero}${health}-`;
     }
     case 'thin':
@@ -1149,7 +1453,8 @@ interface Field {
 }
 
 function lvFields(ctx: LvmContext): Record<string, Field> {
-  const displayName = (lv: LogicalVolume): string => (lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name);
+  const displayName = (lv: LogicalVolume): string =>
+    lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name;
   const dataPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
     if (lv.role === 'thin') return thinPercent(ctx, vg, lv);
     if (lv.role !== 'thin-pool') return '';
@@ -1176,17 +1481,35 @@ function lvFields(ctx: LvmContext): Record<string, Field> {
     convert_lv: { header: 'Convert', right: false, value: () => '' },
     // dmeventd watches active pools when lvm.conf's activation/monitoring is on (LVM's default; the
     // oracle runs with it off, fixtures/lvm/80, and on in 83, where thin volumes show nothing).
-    seg_monitor: { header: 'Monitor', right: false, value: (vg, lv) => (lv.role === 'thin-pool' && isActive(ctx, vg, lv) && monitoringEnabled(ctx.fs) ? 'monitored' : '') },
-    chunk_size: { header: 'Chunk', right: true, value: (_vg, lv) => lvmSize(lv.role === 'thin-pool' ? lv.chunkSectors : 0, 'column') },
+    seg_monitor: {
+      header: 'Monitor',
+      right: false,
+      value: (vg, lv) =>
+        lv.role === 'thin-pool' && isActive(ctx, vg, lv) && monitoringEnabled(ctx.fs) ? 'monitored' : '',
+    },
+    chunk_size: {
+      header: 'Chunk',
+      right: true,
+      value: (_vg, lv) => lvmSize(lv.role === 'thin-pool' ? lv.chunkSectors : 0, 'column'),
+    },
     lv_profile: { header: 'LProfile', right: false, value: (_vg, lv) => lv.profile ?? '' },
     lv_metadata_size: {
       header: 'LMetaSize',
       right: true,
-      value: (vg, lv) => (lv.role === 'thin-pool' ? lvmSize(lvExtents(findLv(vg, lv.metadataLv!)!) * vg.extentSectors, 'column') : ''),
+      value: (vg, lv) =>
+        lv.role === 'thin-pool' ? lvmSize(lvExtents(findLv(vg, lv.metadataLv!)!) * vg.extentSectors, 'column') : '',
     },
     data_lv: { header: 'Data', right: false, value: (_vg, lv) => (lv.dataLv === null ? '' : `[${lv.dataLv}]`) },
-    metadata_lv: { header: 'Meta', right: false, value: (_vg, lv) => (lv.metadataLv === null ? '' : `[${lv.metadataLv}]`) },
-    transaction_id: { header: 'TransId', right: true, value: (_vg, lv) => (lv.role === 'thin-pool' ? String(lv.transactionId) : '') },
+    metadata_lv: {
+      header: 'Meta',
+      right: false,
+      value: (_vg, lv) => (lv.metadataLv === null ? '' : `[${lv.metadataLv}]`),
+    },
+    transaction_id: {
+      header: 'TransId',
+      right: true,
+      value: (_vg, lv) => (lv.role === 'thin-pool' ? String(lv.transactionId) : ''),
+    },
     devices: {
       header: 'Devices',
       right: false,
@@ -1195,19 +1518,41 @@ function lvFields(ctx: LvmContext): Record<string, Field> {
     },
     lv_dm_path: { header: 'DMPath', right: false, value: (vg, lv) => `/dev/mapper/${dmName(vg.name, lv.name)}` },
   };
-  const aliases: Record<string, string> = { name: 'lv_name', attr: 'lv_attr', size: 'lv_size', pool: 'pool_lv', data_percent: 'data_percent', metadata_percent: 'metadata_percent', lv_path: 'lv_dm_path' };
+  const aliases: Record<string, string> = {
+    name: 'lv_name',
+    attr: 'lv_attr',
+    size: 'lv_size',
+    pool: 'pool_lv',
+    data_percent: 'data_percent',
+    metadata_percent: 'metadata_percent',
+    lv_path: 'lv_dm_path',
+  };
   for (const [a, f] of Object.entries(aliases)) fields[a] ??= fields[f]!;
   return fields;
 }
 
-const LVS_DEFAULT = ['lv_name', 'vg_name', 'lv_attr', 'lv_size', 'pool_lv', 'origin', 'data_percent', 'metadata_percent', 'move_pv', 'mirror_log', 'copy_percent', 'convert_lv'];
+const LVS_DEFAULT = [
+  'lv_name',
+  'vg_name',
+  'lv_attr',
+  'lv_size',
+  'pool_lv',
+  'origin',
+  'data_percent',
+  'metadata_percent',
+  'move_pv',
+  'mirror_log',
+  'copy_percent',
+  'convert_lv',
+];
 
 function columnsFrom(p: ParsedArgs, defaults: readonly string[], known: Record<string, unknown>): string[] {
   let columns = [...defaults];
   for (const o of p.options.get('--options') ?? []) {
     const plus = o.startsWith('+');
     const names = (plus ? o.slice(1) : o).split(',').filter((s) => s !== '');
-    for (const n of names) if (known[n] === undefined) throw new CommandFailed(`  Unrecognised field: ${n}`, ECMD_FAILED);
+    for (const n of names)
+      if (known[n] === undefined) throw new CommandFailed(`  Unrecognised field: ${n}`, ECMD_FAILED);
     columns = plus ? [...columns, ...names] : names;
   }
   return columns;
@@ -1218,9 +1563,16 @@ function columnsFrom(p: ParsedArgs, defaults: readonly string[], known: Record<s
  * left; sizes and counts to the right, percentages to the left in at least 6 characters), rows
  * padded to the last column, the heading line not.
  */
-function renderReport(headers: ReadonlyArray<{ header: string; right: boolean; minWidth?: number }>, rows: string[][], noHeadings: boolean): string {
-  const widths = headers.map((h, i) => Math.max(h.minWidth ?? 0, noHeadings ? 0 : h.header.length, ...rows.map((r) => r[i]!.length)));
-  const row = (cells: readonly string[]): string => `  ${cells.map((c, i) => (headers[i]!.right ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' ')}`;
+function renderReport(
+  headers: ReadonlyArray<{ header: string; right: boolean; minWidth?: number }>,
+  rows: string[][],
+  noHeadings: boolean,
+): string {
+  const widths = headers.map((h, i) =>
+    Math.max(h.minWidth ?? 0, noHeadings ? 0 : h.header.length, ...rows.map((r) => r[i]!.length)),
+  );
+  const row = (cells: readonly string[]): string =>
+    `  ${cells.map((c, i) => (headers[i]!.right ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' ')}`;
   // The heading is padded to the column widths like the rows (`VFree ` over `20.00m`: fixtures/lvm/80).
   let out = noHeadings ? '' : `  ${headers.map((h, i) => h.header.padEnd(widths[i]!)).join(' ')}\n`;
   for (const r of rows) out += `${row(r)}\n`;
@@ -1250,7 +1602,14 @@ function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : a.lv.name < b.lv.name ? -1 : 1));
   for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
   // Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85).
-  if (shown.length > 0) io.out(renderReport(columns.map((c) => fields[c]!), rows, p.options.has('--noheadings')));
+  if (shown.length > 0)
+    io.out(
+      renderReport(
+        columns.map((c) => fields[c]!),
+        rows,
+        p.options.has('--noheadings'),
+      ),
+    );
   return 0;
 }
 
@@ -1270,7 +1629,15 @@ function vgs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   for (const n of names) {
     const vg = requireVg(ctx, n);
     const visible = vg.lvs.filter(isVisible).length;
-    rows.push([vg.name, String(vg.pvs.length), String(visible), '0', 'wz--n-', lvmSize(vgExtentCount(ctx.lvm, vg) * vg.extentSectors, 'column'), lvmSize(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors, 'column')]);
+    rows.push([
+      vg.name,
+      String(vg.pvs.length),
+      String(visible),
+      '0',
+      'wz--n-',
+      lvmSize(vgExtentCount(ctx.lvm, vg) * vg.extentSectors, 'column'),
+      lvmSize(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors, 'column'),
+    ]);
   }
   // No group prints nothing (fixtures/lvm/85).
   if (rows.length === 0) return 0;
@@ -1289,11 +1656,14 @@ function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
     { header: 'PFree', right: true },
   ];
   const rows: string[][] = [];
-  const list = p.positional.length > 0 ? p.positional.map((d) => {
-    const pv = findPv(ctx.lvm, d);
-    if (pv === undefined) throw new CommandFailed(`  Failed to find physical volume "${d}".`, ECMD_FAILED);
-    return pv;
-  }) : [...ctx.lvm.pvs].sort((a, b) => (a.device < b.device ? -1 : 1));
+  const list =
+    p.positional.length > 0
+      ? p.positional.map((d) => {
+          const pv = findPv(ctx.lvm, d);
+          if (pv === undefined) throw new CommandFailed(`  Failed to find physical volume "${d}".`, ECMD_FAILED);
+          return pv;
+        })
+      : [...ctx.lvm.pvs].sort((a, b) => (a.device < b.device ? -1 : 1));
   for (const pv of list) {
     const vg = pv.vg === null ? undefined : findVg(ctx.lvm, pv.vg);
     if (vg === undefined) {
@@ -1301,7 +1671,14 @@ function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
       continue;
     }
     const free = ctxFree(ctx, vg, pv.device);
-    rows.push([pv.device, vg.name, 'lvm2', 'a--', lvmSize(pv.peCount * vg.extentSectors, 'column'), lvmSize(free * vg.extentSectors, 'column')]);
+    rows.push([
+      pv.device,
+      vg.name,
+      'lvm2',
+      'a--',
+      lvmSize(pv.peCount * vg.extentSectors, 'column'),
+      lvmSize(free * vg.extentSectors, 'column'),
+    ]);
   }
   if (rows.length === 0) {
     io.err('  No physical volume label read from /dev/ram0\n');

@@ -139,7 +139,8 @@ export function freeRuns(state: LvmState, vg: VolumeGroup, device: string): Arra
   const pv = findPv(state, device);
   if (pv === undefined) return [];
   const used = new Uint8Array(pv.peCount);
-  for (const lv of vg.lvs) for (const s of lv.segments) if (s.pv === device) used.fill(1, s.startExtent, s.startExtent + s.extents);
+  for (const lv of vg.lvs)
+    for (const s of lv.segments) if (s.pv === device) used.fill(1, s.startExtent, s.startExtent + s.extents);
   const runs: Array<{ start: number; extents: number }> = [];
   for (let i = 0; i < pv.peCount; ) {
     if (used[i] === 1) {
@@ -204,7 +205,11 @@ export function growLv(state: LvmState, vg: VolumeGroup, lv: LogicalVolume, exte
  * 2 MiB, rounded up to whole extents. With the default chunk size, a big pool doubles the chunk
  * until the estimate is at most 128 MiB.
  */
-export function estimatePoolMetadata(dataSectors: number, chunkSectors: number | null, extentSectors: number): { chunkSectors: number; metadataSectors: number } {
+export function estimatePoolMetadata(
+  dataSectors: number,
+  chunkSectors: number | null,
+  extentSectors: number,
+): { chunkSectors: number; metadataSectors: number } {
   let chunk = chunkSectors ?? DEFAULT_CHUNK_SECTORS;
   let meta = Math.floor(dataSectors / (chunk * 8));
   if (chunkSectors === null) {
@@ -250,5 +255,10 @@ export function dmName(vg: string, lv: string, layer = ''): string {
 
 /** LVM's names for volumes: letters, digits, `+_.-`, not starting with `-`, and not reserved suffixes. */
 export function validLvName(name: string): boolean {
-  return /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name) && name !== '.' && name !== '..' && !/_(tdata|tmeta|pmspare)$/.test(name);
+  return (
+    /^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(name) &&
+    name !== '.' &&
+    name !== '..' &&
+    !/_(tdata|tmeta|pmspare)$/.test(name)
+  );
 }

@@ -34,7 +34,11 @@ describe('LVM units', () => {
 });
 
 function run(shell: LabShell, lines: string): string {
-  return lines.split('\n').filter((l) => l !== '').map((l) => shell.runLine(l)).join('');
+  return lines
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => shell.runLine(l))
+    .join('');
 }
 
 describe('LVM commands', () => {
@@ -44,9 +48,13 @@ describe('LVM commands', () => {
       shell,
       'pvcreate /dev/ram0\nvgcreate docker /dev/ram0\nlvcreate --wipesignatures y -n thinpool docker -l 95%VG\nlvcreate --wipesignatures y -n thinpoolmeta docker -l 1%VG\nlvconvert -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta 2>&1\nlvs\n',
     );
-    expect(out).toContain('  Physical volume "/dev/ram0" successfully created.\n  Volume group "docker" successfully created\n  Logical volume "thinpool" created.\n');
+    expect(out).toContain(
+      '  Physical volume "/dev/ram0" successfully created.\n  Volume group "docker" successfully created\n  Logical volume "thinpool" created.\n',
+    );
     expect(out).toContain('  Converted docker/thinpool and docker/thinpoolmeta to thin pool.\n');
-    expect(out).toContain('  LV       VG     Attr       LSize   Pool Origin Data%  Meta%  Move Log Cpy%Sync Convert\n  thinpool docker twi-a-t--- 968.00m             0.00   ');
+    expect(out).toContain(
+      '  LV       VG     Attr       LSize   Pool Origin Data%  Meta%  Move Log Cpy%Sync Convert\n  thinpool docker twi-a-t--- 968.00m             0.00   ',
+    );
     const table = shell.runLine('dmsetup table docker-thinpool');
     // 242 extents of 4 MiB, 512 KiB chunks, low-water mark 0, no zeroing.
     expect(table).toBe(`0 ${242 * 8192} thin-pool 254:0 254:1 1024 0 1 skip_block_zeroing \n`);
@@ -54,8 +62,14 @@ describe('LVM commands', () => {
 
   it('grows a pool onto a second disk with a second linear segment, and the pool sees it', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
-    run(shell, 'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate -n data -l 10 vg >/dev/null\nlvcreate -n meta -l 1 vg >/dev/null\nlvconvert -y --thinpool vg/data --poolmetadata vg/meta >/dev/null 2>&1\nvgextend vg /dev/ram1 >/dev/null\n');
-    const out = run(shell, 'lvextend -L+32M vg/data\ndmsetup table vg-data_tdata\ndmsetup status vg-data | cut -d" " -f2,6\n');
+    run(
+      shell,
+      'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate -n data -l 10 vg >/dev/null\nlvcreate -n meta -l 1 vg >/dev/null\nlvconvert -y --thinpool vg/data --poolmetadata vg/meta >/dev/null 2>&1\nvgextend vg /dev/ram1 >/dev/null\n',
+    );
+    const out = run(
+      shell,
+      'lvextend -L+32M vg/data\ndmsetup table vg-data_tdata\ndmsetup status vg-data | cut -d" " -f2,6\n',
+    );
     expect(out).toBe(
       '  Size of logical volume vg/data_tdata changed from 40.00 MiB (10 extents) to 72.00 MiB (18 extents).\n' +
         '  Logical volume vg/data successfully resized.\n' +
@@ -66,18 +80,28 @@ describe('LVM commands', () => {
 
   it('refuses to shrink a thin pool and to extend past the free extents, changing nothing', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
-    run(shell, 'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate --thinpool vg/pool -L 20M -Zn >/dev/null\n');
+    run(
+      shell,
+      'pvcreate /dev/ram0 >/dev/null\nvgcreate vg /dev/ram0 >/dev/null\nlvcreate --thinpool vg/pool -L 20M -Zn >/dev/null\n',
+    );
     // lvextend's own refusal comes first (fixtures/lvm/82); lvresize reaches the pool's.
-    expect(shell.runLine('lvextend -L 8M vg/pool')).toBe('  New size given (2 extents) not larger than existing size (5 extents)\n');
-    expect(shell.runLine('lvresize -L 8M vg/pool')).toBe('  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n');
-    expect(shell.runLine('lvextend -L+1G vg/pool')).toBe('  Insufficient free space: 256 extents needed, but only 8 available\n');
+    expect(shell.runLine('lvextend -L 8M vg/pool')).toBe(
+      '  New size given (2 extents) not larger than existing size (5 extents)\n',
+    );
+    expect(shell.runLine('lvresize -L 8M vg/pool')).toBe(
+      '  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\n',
+    );
+    expect(shell.runLine('lvextend -L+1G vg/pool')).toBe(
+      '  Insufficient free space: 256 extents needed, but only 8 available\n',
+    );
     expect(shell.lastStatus).toBe('5');
     expect(shell.runLine('lvs -o lv_name,lv_size vg/pool')).toBe('  LV   LSize \n  pool 20.00m\n');
   });
 });
 
 describe('LVM thin volumes', () => {
-  const setup = 'pvcreate /dev/ram1 >/dev/null\nvgcreate vg /dev/ram1 >/dev/null\nlvcreate -L 16M -T vg/pool >/dev/null\nlvcreate -V 8M -T vg/pool -n t1 >/dev/null\n';
+  const setup =
+    'pvcreate /dev/ram1 >/dev/null\nvgcreate vg /dev/ram1 >/dev/null\nlvcreate -L 16M -T vg/pool >/dev/null\nlvcreate -V 8M -T vg/pool -n t1 >/dev/null\n';
 
   it('keeps a pool under an active thin volume active, changing nothing', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
@@ -104,7 +128,9 @@ describe('LVM thin volumes', () => {
   it('refuses an answer of no and keeps the volume', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     run(shell, setup);
-    expect(shell.runLine('echo n | lvremove vg/t1')).toBe('Do you really want to remove active logical volume vg/t1? [y/n]:   Logical volume vg/t1 not removed.\n');
+    expect(shell.runLine('echo n | lvremove vg/t1')).toBe(
+      'Do you really want to remove active logical volume vg/t1? [y/n]:   Logical volume vg/t1 not removed.\n',
+    );
     expect(shell.runLine('lvs -o lv_name vg/t1')).toBe('  LV\n  t1\n');
   });
 });

@@ -41,17 +41,28 @@ export function runMonitor(ctx: LvmContext): void {
     if (!due && !crossed && seen.events === dev.eventNr) continue;
     seen.events = dev.eventNr;
     const stamp = `[${(now / 1000).toFixed(3)}] dmeventd`;
-    if (dataStep > seen.dataStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} data is now ${usage.dataPercent.toFixed(2)}% full.`);
-    if (metaStep > seen.metaStep) ctx.lvm.monitorLog.push(`${stamp}: WARNING: Thin pool ${name} metadata is now ${usage.metadataPercent.toFixed(2)}% full.`);
+    if (dataStep > seen.dataStep)
+      ctx.lvm.monitorLog.push(
+        `${stamp}: WARNING: Thin pool ${name} data is now ${usage.dataPercent.toFixed(2)}% full.`,
+      );
+    if (metaStep > seen.metaStep)
+      ctx.lvm.monitorLog.push(
+        `${stamp}: WARNING: Thin pool ${name} metadata is now ${usage.metadataPercent.toFixed(2)}% full.`,
+      );
     seen.dataStep = dataStep;
     seen.metaStep = metaStep;
     const policy = readProfile(ctx.fs, pool.profile);
     if (policy.threshold >= 100) continue;
     if (usage.dataPercent < policy.threshold && usage.metadataPercent < policy.threshold) continue;
     let text = '';
-    const io: CommandIo = { stdin: new Uint8Array(0), out: (b) => (text += typeof b === 'string' ? b : ''), err: (t) => (text += t) };
+    const io: CommandIo = {
+      stdin: new Uint8Array(0),
+      out: (b) => (text += typeof b === 'string' ? b : ''),
+      err: (t) => (text += t),
+    };
     const ok = extendByPolicy(ctx, vg, pool, io);
-    for (const line of text.split('\n').filter((l) => l.trim() !== '')) ctx.lvm.monitorLog.push(`${stamp}: ${line.trim()}`);
+    for (const line of text.split('\n').filter((l) => l.trim() !== ''))
+      ctx.lvm.monitorLog.push(`${stamp}: ${line.trim()}`);
     if (!ok) ctx.lvm.monitorLog.push(`${stamp}: Failed to extend thin ${name}.`);
     // The extension raised an event of its own; it is this look's doing, not a new one.
     seen.events = ctx.machine.device(name)?.eventNr ?? seen.events;

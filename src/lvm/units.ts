@@ -40,7 +40,17 @@ export function parseLvmSize(text: string): { sign: '' | '+' | '-'; sectors: num
   const m = /^([+-]?)([0-9]+(?:\.[0-9]+)?)([bskmgtpe]?)$/i.exec(text);
   if (m === null) return null;
   const unit = (m[3] ?? '').toLowerCase();
-  const factor: Record<string, number> = { b: 1, s: 512, k: 2 ** 10, '': 2 ** 20, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
+  const factor: Record<string, number> = {
+    b: 1,
+    s: 512,
+    k: 2 ** 10,
+    '': 2 ** 20,
+    m: 2 ** 20,
+    g: 2 ** 30,
+    t: 2 ** 40,
+    p: 2 ** 50,
+    e: 2 ** 60,
+  };
   const bytes = Number(m[2]) * factor[unit]!;
   return { sign: (m[1] ?? '') as '' | '+' | '-', sectors: Math.ceil(bytes / SECTOR_BYTES) };
 }

@@ -14,12 +14,18 @@ export function checkPoolInvariants(md: ThinMetadata): string[] {
     let counted = 0;
     dev.table.forEach((vb, dataBlock) => {
       counted++;
-      if (dataBlock >= nrBlocks) problems.push(`device ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nrBlocks} blocks)`);
+      if (dataBlock >= nrBlocks)
+        problems.push(
+          `device ${dev.id} maps virtual block ${vb} to data block ${dataBlock}, beyond the pool (${nrBlocks} blocks)`,
+        );
       else expected[dataBlock]!++;
     });
     // After an aborted transaction the kernel keeps a stale in-memory count for devices it has
     // open (seen on the oracle); the count on disk, the committed one, must still be right.
-    const mapped = dev.abortedWithChanges && dev.committedDetails !== null ? dev.committedDetails.mappedBlocks : dev.details.mappedBlocks;
+    const mapped =
+      dev.abortedWithChanges && dev.committedDetails !== null
+        ? dev.committedDetails.mappedBlocks
+        : dev.details.mappedBlocks;
     // mapped_blocks read from damaged metadata stays off by what it was off when opened.
     if (counted + (md.mappedBlocksSkew.get(dev.id) ?? 0) !== mapped) {
       problems.push(`device ${dev.id}: mapped_blocks is ${mapped} but ${counted} mappings were counted`);
@@ -31,12 +37,15 @@ export function checkPoolInvariants(md: ThinMetadata): string[] {
     // Counts that differed from the mappings when damaged metadata was opened stay as far off, and
     // a block allocated for a write the data device failed is counted by the space map alone.
     const skew = md.refcountSkew.get(b) ?? 0;
-    if (actual !== expected[b]! + skew) problems.push(`data block ${b}: refcount ${actual}, but ${expected[b]} mappings point at it`);
+    if (actual !== expected[b]! + skew)
+      problems.push(`data block ${b}: refcount ${actual}, but ${expected[b]} mappings point at it`);
     if (actual > 0) allocated++;
     if (problems.length > 20) break;
   }
-  if (allocated !== sm.nrAllocated) problems.push(`${allocated} blocks have references but the space map counts ${sm.nrAllocated} allocated`);
+  if (allocated !== sm.nrAllocated)
+    problems.push(`${allocated} blocks have references but the space map counts ${sm.nrAllocated} allocated`);
   const used = sm.nrBlocks - sm.nrFree;
-  if (sm.nrBlocks >= sm.nrAllocated && used + sm.nrFree !== sm.nrBlocks) problems.push(`used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`);
+  if (sm.nrBlocks >= sm.nrAllocated && used + sm.nrFree !== sm.nrBlocks)
+    problems.push(`used ${used} + free ${sm.nrFree} != total ${sm.nrBlocks}`);
   return problems;
 }

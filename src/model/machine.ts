@@ -12,7 +12,14 @@ import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
-import { metadataDeviceBlocks, ThinPool, type ExternalOrigin, type PoolDataDevice, type PoolTable, type IoTicket } from './pool.js';
+import {
+  metadataDeviceBlocks,
+  ThinPool,
+  type ExternalOrigin,
+  type PoolDataDevice,
+  type PoolTable,
+  type IoTicket,
+} from './pool.js';
 import type { ModelMutation } from './mutations.js';
 import { fail, ok, OK_VOID, type Result } from './result.js';
 import { ioHitsErrorRange, noFaults, type DeviceFaults } from './io-faults.js';
@@ -240,9 +247,20 @@ export class Machine implements DmCore {
 
   constructor(config: MachineConfig) {
     this.mutations = config.mutations ?? [];
-    const sizesKb = typeof config.ramdiskKb === 'number' ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb) : config.ramdiskKb;
+    const sizesKb =
+      typeof config.ramdiskKb === 'number'
+        ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb)
+        : config.ramdiskKb;
     sizesKb.forEach((kb, i) => {
-      this.ramdisks.push({ kind: 'ram', kernelName: `ram${i}`, minor: i, storage: new Storage(kb * 2), openCount: 0, writebackErrno: 0, faults: noFaults() });
+      this.ramdisks.push({
+        kind: 'ram',
+        kernelName: `ram${i}`,
+        minor: i,
+        storage: new Storage(kb * 2),
+        openCount: 0,
+        writebackErrno: 0,
+        faults: noFaults(),
+      });
     });
     for (let i = 0; i < BOOT_LOOP_DEVICES; i++) this.addLoopDevice();
   }
@@ -250,7 +268,18 @@ export class Machine implements DmCore {
   /** LOOP_CTL_ADD: a new detached loop device with the next minor. */
   addLoopDevice(): LoopDevice {
     const minor = this.loops.length;
-    const loop: LoopDevice = { kind: 'loop', kernelName: `loop${minor}`, minor, storage: null, backingFile: null, sizeSectors: 0, autoclear: false, openCount: 0, writebackErrno: 0, faults: noFaults() };
+    const loop: LoopDevice = {
+      kind: 'loop',
+      kernelName: `loop${minor}`,
+      minor,
+      storage: null,
+      backingFile: null,
+      sizeSectors: 0,
+      autoclear: false,
+      openCount: 0,
+      writebackErrno: 0,
+      faults: noFaults(),
+    };
     this.loops.push(loop);
     return loop;
   }
@@ -271,7 +300,10 @@ export class Machine implements DmCore {
     // The kernel announces the new size; on 6.1 a device added by LOOP_CTL_GET_FREE (loop8 and up)
     // printed no such line when it was first attached (fixtures/kernel/85).
     if (loop.sizeSectors !== 0 && loop.minor < BOOT_LOOP_DEVICES) {
-      this.kernelLog.push({ timeMs: this.clockMs, text: `${loop.kernelName}: detected capacity change from 0 to ${loop.sizeSectors}` });
+      this.kernelLog.push({
+        timeMs: this.clockMs,
+        text: `${loop.kernelName}: detected capacity change from 0 to ${loop.sizeSectors}`,
+      });
     }
     return 0;
   }
@@ -447,7 +479,14 @@ export class Machine implements DmCore {
   /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
   load(dev: DmDevice, tableLine: string): Result<undefined> {
     const r = this.loadTable(dev, tableLine);
-    this.traced(() => `dm load ${dev.name}: ${tableLine.trim().split(/\s*\n\s*/).join('; ')}`, r.ok ? 0 : r.errno);
+    this.traced(
+      () =>
+        `dm load ${dev.name}: ${tableLine
+          .trim()
+          .split(/\s*\n\s*/)
+          .join('; ')}`,
+      r.ok ? 0 : r.errno,
+    );
     return r;
   }
 
@@ -558,12 +597,19 @@ export class Machine implements DmCore {
       const opened = this.openMetadata(metadataDev, storage, table.dataBlockSizeSectors, table.features.readOnly);
       if (!opened.ok) return opened;
       if (this.mutations.length > 0) opened.value.switchOnMutations(this.mutations);
-      pool = new ThinPool(`${DM_MAJOR}:${dev.minor}`, opened.value, table, this.poolEnvironment(dev, metadataDev), this.poolDataDevice(dataDev));
+      pool = new ThinPool(
+        `${DM_MAJOR}:${dev.minor}`,
+        opened.value,
+        table,
+        this.poolEnvironment(dev, metadataDev),
+        this.poolDataDevice(dataDev),
+      );
       if (storage !== null) {
         this.pools.set(storage, pool);
         storage.livePool = pool;
         // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
-        if (pool.md.damage !== null && storage.metadata.kind === 'bytes') storage.foreignWrites = pool.md.changingCommits;
+        if (pool.md.damage !== null && storage.metadata.kind === 'bytes')
+          storage.foreignWrites = pool.md.changingCommits;
       }
       this.poolsByMetadataDev.set(metadataDev, pool);
       this.poolTargets.set(pool, dev);
@@ -596,14 +642,19 @@ export class Machine implements DmCore {
         if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
         return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
       case 'bytes': {
-        const parsed = storage === null ? ({ ok: true, value: null } as const) : this.metadataFromBytes(storage, this.sizeSectors(metadataDev));
+        const parsed =
+          storage === null
+            ? ({ ok: true, value: null } as const)
+            : this.metadataFromBytes(storage, this.sizeSectors(metadataDev));
         if (!parsed.ok) return parsed;
         if (parsed.value === null) {
           if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
           return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
         }
         if (parsed.value.dataBlockSizeSectors !== blockSize) {
-          this.log(`thin metadata: changing the data block size (from ${parsed.value.dataBlockSizeSectors} to ${blockSize}) is not supported`);
+          this.log(
+            `thin metadata: changing the data block size (from ${parsed.value.dataBlockSizeSectors} to ${blockSize}) is not supported`,
+          );
           return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
         }
         return { ok: true, value: ThinMetadata.open(parsed.value) };
@@ -852,7 +903,8 @@ export class Machine implements DmCore {
     }
     if (dev.kind === 'loop') {
       const stored = storedDev(dev);
-      if (stored === null || start + tokens.length > Math.min(dev.sizeSectors, stored.storage.store.sizeSectors)) return finishedIo(Errno.EIO);
+      if (stored === null || start + tokens.length > Math.min(dev.sizeSectors, stored.storage.store.sizeSectors))
+        return finishedIo(Errno.EIO);
       this.writeStorage(stored.storage, start, tokens);
       return finishedIo(0);
     }
@@ -962,8 +1014,13 @@ export class Machine implements DmCore {
       if (current.kind === 'image') {
         this.materialize(storage);
         const at = storage.metadataOffsetSectors;
-        if (start < at + current.image.metadataNrBlocks * 8 && start + tokens.length > at) storage.metadata = { kind: 'bytes' };
-      } else if (current.kind === 'none' && start < storage.metadataOffsetSectors + 8 && start + tokens.length > storage.metadataOffsetSectors) {
+        if (start < at + current.image.metadataNrBlocks * 8 && start + tokens.length > at)
+          storage.metadata = { kind: 'bytes' };
+      } else if (
+        current.kind === 'none' &&
+        start < storage.metadataOffsetSectors + 8 &&
+        start + tokens.length > storage.metadataOffsetSectors
+      ) {
         storage.metadata = { kind: 'bytes' };
       }
     }
@@ -1006,7 +1063,10 @@ export class Machine implements DmCore {
    * Reads the metadata a device's bytes hold, checking the superblock as the kernel's sb_check
    * does (block number, magic, checksum, in that order) and logging what it logs.
    */
-  private metadataFromBytes(storage: Storage, sizeSectors: number): { ok: true; value: MetadataImage | null } | ({ ok: false } & CtrError) {
+  private metadataFromBytes(
+    storage: Storage,
+    sizeSectors: number,
+  ): { ok: true; value: MetadataImage | null } | ({ ok: false } & CtrError) {
     const at = storage.metadataOffsetSectors;
     const sb = this.dictionary.bytesOf(storage.store.read(at, 8));
     if (sb.every((b) => b === 0)) return { ok: true, value: null };
@@ -1102,7 +1162,11 @@ export class Machine implements DmCore {
       read: (start, count) => this.dataRead(dataDev, start, count),
       readInto: (start, count, out, outOffset) => this.dataReadInto(dataDev, start, count, out, outOffset),
       write: (start, tokens, offset, count) =>
-        this.dataWrite(dataDev, start, offset === 0 && count === tokens.length ? tokens : tokens.subarray(offset, offset + count)),
+        this.dataWrite(
+          dataDev,
+          start,
+          offset === 0 && count === tokens.length ? tokens : tokens.subarray(offset, offset + count),
+        ),
       fill: (start, count, token) => this.dataWrite(dataDev, start, new Uint32Array(count).fill(token)),
       copy: (from, to, count) => {
         const r = this.dataRead(dataDev, from, count);
@@ -1159,7 +1223,8 @@ export class Machine implements DmCore {
     this.operations = [];
     this.traceOperations = false;
     // Checkpoints written before lab faults existed carry no fault fields: they had none.
-    for (const dev of [...this.ramdisks, ...this.devices.values()]) (dev as { faults?: DeviceFaults }).faults ??= noFaults();
+    for (const dev of [...this.ramdisks, ...this.devices.values()])
+      (dev as { faults?: DeviceFaults }).faults ??= noFaults();
     // Checkpoints written before loop devices existed had the boot devices, all detached.
     if (this.loops === undefined) {
       this.loops = [];

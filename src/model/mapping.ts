@@ -142,7 +142,11 @@ export class MappingTable {
     for (const index of indexes) MappingTable.visitPage(index, this.pages.get(index)!, visit);
   }
 
-  private static visitPage(index: number, page: MappingPage, visit: (vb: number, dataBlock: number, time: number) => void): void {
+  private static visitPage(
+    index: number,
+    page: MappingPage,
+    visit: (vb: number, dataBlock: number, time: number) => void,
+  ): void {
     const base = index * PAGE_BLOCKS;
     for (let slot = 0; slot < PAGE_BLOCKS; slot++) {
       const d = page.dataPlusOne[slot]!;

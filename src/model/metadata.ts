@@ -200,7 +200,12 @@ export class ThinMetadata implements PageAccounting {
   private undoPages = 0;
   private changedDevices = 0;
 
-  private constructor(dataBlockSizeSectors: number, metadataNrBlocks: number, spaceMap: DataSpaceMap, generation: number) {
+  private constructor(
+    dataBlockSizeSectors: number,
+    metadataNrBlocks: number,
+    spaceMap: DataSpaceMap,
+    generation: number,
+  ) {
     this.dataBlockSizeSectors = dataBlockSizeSectors;
     this.metadataNrBlocks = metadataNrBlocks;
     this.committedMetadataNrBlocks = metadataNrBlocks;
@@ -274,9 +279,10 @@ export class ThinMetadata implements PageAccounting {
       if (skew !== 0) md.mappedBlocksSkew.set(id, skew);
     }
     md.recomputeAccounting();
-    md.metadataUsedSkew = image.metadataBlocksAllocatedOnDisk === undefined
-      ? (image.metadataUsedSkew ?? 0)
-      : image.metadataBlocksAllocatedOnDisk - md.rawUsedMetadataBlocks();
+    md.metadataUsedSkew =
+      image.metadataBlocksAllocatedOnDisk === undefined
+        ? (image.metadataUsedSkew ?? 0)
+        : image.metadataBlocksAllocatedOnDisk - md.rawUsedMetadataBlocks();
     if (md.metadataCursor === 0) md.metadataCursor = md.rawUsedMetadataBlocks();
     return md;
   }
@@ -637,8 +643,13 @@ export class ThinMetadata implements PageAccounting {
     const metaBitmaps = Math.ceil(this.metadataNrBlocks / ENTRIES_PER_BITMAP);
     const dataBitmaps = Math.ceil(nrData / ENTRIES_PER_BITMAP);
     this.structureCache =
-      1 + (1 + metaBitmaps + 1) + (1 + dataBitmaps + 1) + 1 + 1 +
-      extraTreeBlocks(n, DETAILS_PER_LEAF) + extraTreeBlocks(n, ROOTS_PER_LEAF);
+      1 +
+      (1 + metaBitmaps + 1) +
+      (1 + dataBitmaps + 1) +
+      1 +
+      1 +
+      extraTreeBlocks(n, DETAILS_PER_LEAF) +
+      extraTreeBlocks(n, ROOTS_PER_LEAF);
     this.structureFor = [nrData, this.metadataNrBlocks, n];
     return this.structureCache;
   }
@@ -695,4 +706,3 @@ function extraTreeBlocks(n: number, perLeaf: number): number {
   const leaves = Math.max(1, Math.ceil(n / perLeaf));
   return leaves === 1 ? 0 : leaves;
 }
-

@@ -21,7 +21,8 @@ export interface NamedInvariant {
 export const NAMED_INVARIANTS: readonly NamedInvariant[] = [
   {
     name: 'pool',
-    holds: 'refcounts, mapped_blocks and the free count agree with the mappings (thin_check\'s checks; a failure is a lab bug)',
+    holds:
+      "refcounts, mapped_blocks and the free count agree with the mappings (thin_check's checks; a failure is a lab bug)",
     check: (pool) => checkPoolInvariants(pool.md),
   },
   {
@@ -37,7 +38,10 @@ export const NAMED_INVARIANTS: readonly NamedInvariant[] = [
   {
     name: 'free-data-space',
     holds: 'the pool has at least one free data block',
-    check: (pool) => (pool.md.spaceMap.nrFree > 0 ? [] : [`no free data blocks (${pool.md.spaceMap.nrBlocks} of ${pool.md.spaceMap.nrBlocks} used)`]),
+    check: (pool) =>
+      pool.md.spaceMap.nrFree > 0
+        ? []
+        : [`no free data blocks (${pool.md.spaceMap.nrBlocks} of ${pool.md.spaceMap.nrBlocks} used)`],
   },
   {
     name: 'free-metadata-space',
@@ -46,16 +50,21 @@ export const NAMED_INVARIANTS: readonly NamedInvariant[] = [
   },
   {
     name: 'no-queued-io',
-    holds: 'no write is parked on the pool\'s retry list (queue_if_no_space)',
+    holds: "no write is parked on the pool's retry list (queue_if_no_space)",
     check: (pool) => (pool.queuedBioCount === 0 ? [] : [`${pool.queuedBioCount} writes queued`]),
   },
   {
     name: 'no-leaked-blocks',
     holds: 'no data block is counted more often than it is mapped (none lost to a failed write or a miscount on disk)',
     check: (pool) => {
-      const leaked = [...pool.md.refcountSkew].filter(([, skew]) => skew > 0).map(([block]) => block).sort((a, b) => a - b);
+      const leaked = [...pool.md.refcountSkew]
+        .filter(([, skew]) => skew > 0)
+        .map(([block]) => block)
+        .sort((a, b) => a - b);
       if (leaked.length === 0) return [];
-      return [`${leaked.length} data block${leaked.length === 1 ? '' : 's'} counted more often than mapped (leaked): ${leaked.slice(0, 8).join(', ')}`];
+      return [
+        `${leaked.length} data block${leaked.length === 1 ? '' : 's'} counted more often than mapped (leaked): ${leaked.slice(0, 8).join(', ')}`,
+      ];
     },
   },
   {

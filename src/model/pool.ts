@@ -11,7 +11,7 @@ import { assert, unreachable } from './assert.js';
 import { Errno } from './errno.js';
 import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type PoolMode } from './lifecycle.js';
 import { MAX_METADATA_BLOCKS, METADATA_BLOCK_SECTORS } from '../format/layout.js';
-import { MAX_DEV_ID, ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
+import { MAX_DEV_ID, type ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 import { formatPoolStatus, formatThinStatus } from './status-line.js';
@@ -307,7 +307,8 @@ export class ThinPool {
     this.env.lifecycleChanged();
     const old = this.mode;
     const decision = decidePoolMode(old, requested, this.md.needsCheck);
-    if (decision.refusedForNeedsCheck) this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
+    if (decision.refusedForNeedsCheck)
+      this.env.log(`thin: ${this.name}: unable to switch pool to write mode until repaired.`);
     const next = decision.mode;
     switch (next) {
       case 'fail':
@@ -438,7 +439,10 @@ export class ThinPool {
   get idle(): boolean {
     return (
       this.suspended ||
-      (this.noSpaceDeadlineMs === null && !this.requeuePending && this.flushWaiters.length === 0 && !this.md.changedThisTransaction)
+      (this.noSpaceDeadlineMs === null &&
+        !this.requeuePending &&
+        this.flushWaiters.length === 0 &&
+        !this.md.changedThisTransaction)
     );
   }
 
@@ -651,7 +655,7 @@ export class ThinPool {
           }
         }
         break;
-      case 'release_metadata_snap':
+      case 'release_metadata_snap': {
         r = this.checkArgCount(argv, 1);
         const heldDamage = this.md.damage?.heldRoot ?? null;
         if (r === 0 && this.md.heldRoot !== null && heldDamage !== null) {
@@ -667,6 +671,7 @@ export class ThinPool {
           }
         }
         break;
+      }
       default:
         this.env.log(`thin: Unrecognised thin pool target message received: ${argv[0] ?? ''}`);
         r = Errno.EINVAL;
@@ -810,7 +815,11 @@ export class ThinPool {
       dataTotalBlocks: dataTotal,
       heldRootBlock: md.heldRoot === null ? null : md.heldRoot.block,
       modeWord: this.mode === 'out_of_data_space' ? 'out_of_data_space' : this.isReadOnlyMode ? 'ro' : 'rw',
-      discardWord: !this.discardEnabled ? 'ignore_discard' : this.discardPassdown ? 'discard_passdown' : 'no_discard_passdown',
+      discardWord: !this.discardEnabled
+        ? 'ignore_discard'
+        : this.discardPassdown
+          ? 'discard_passdown'
+          : 'no_discard_passdown',
       noSpaceWord: this.errorIfNoSpace ? 'error_if_no_space' : 'queue_if_no_space',
       needsCheck: md.needsCheck,
       metadataLowWaterBlocks: this.metadataThresholdBlocks(),
@@ -820,7 +829,13 @@ export class ThinPool {
   // ------------------------------------------------------------------ thin I/O
 
   /** Reads `count` sectors of a thin device starting at `startSector`. */
-  read(dev: ThinDevice, startSector: number, count: number, out: Uint32Array, origin: ExternalOrigin | null = null): number {
+  read(
+    dev: ThinDevice,
+    startSector: number,
+    count: number,
+    out: Uint32Array,
+    origin: ExternalOrigin | null = null,
+  ): number {
     if (this.mode === 'fail') return Errno.EIO;
     const bs = this.dataBlockSizeSectors;
     let s = startSector;
@@ -884,7 +899,14 @@ export class ThinPool {
       const off = s - vb * bs;
       const n = Math.min(bs - off, tokens.length - i);
       ticket.pending++;
-      const outcome = this.processWrite({ device: dev, origin, vb, offsetSectors: off, tokens: tokens.subarray(i, i + n), ticket });
+      const outcome = this.processWrite({
+        device: dev,
+        origin,
+        vb,
+        offsetSectors: off,
+        tokens: tokens.subarray(i, i + n),
+        ticket,
+      });
       if (outcome !== 'queued') ticket.complete(outcome);
       s += n;
       i += n;
@@ -949,7 +971,9 @@ export class ThinPool {
     if (failure !== null) return this.lookupFailed(failure);
     const mapped = dev.table.lookupData(vb);
     const shared =
-      mapped >= 0 && dev.table.lookupTime(vb) < dev.details.snapshottedTime && !(this.md.mutations?.has('snapshot-write-in-place') ?? false);
+      mapped >= 0 &&
+      dev.table.lookupTime(vb) < dev.details.snapshottedTime &&
+      !(this.md.mutations?.has('snapshot-write-in-place') ?? false);
     if (mapped >= 0 && !shared) {
       const r = this.dataDev.write(mapped * bs + off, tokens, 0, tokens.length);
       return r.ok ? DONE : r.errno;
@@ -996,7 +1020,9 @@ export class ThinPool {
       if (!w.ok || have >= bs || !this.zeroNewBlocks) return w;
       return this.dataDev.fill(block * bs + have, bs - have, ZERO_TOKEN);
     }
-    return this.zeroNewBlocks && !(this.md.mutations?.has('partial-block-not-zeroed') ?? false) ? this.dataDev.fill(block * bs, bs, ZERO_TOKEN) : OK_VOID;
+    return this.zeroNewBlocks && !(this.md.mutations?.has('partial-block-not-zeroed') ?? false)
+      ? this.dataDev.fill(block * bs, bs, ZERO_TOKEN)
+      : OK_VOID;
   }
 
   /** handle_unserviceable_bio: queue it (OODS, queue mode) or fail it. */
@@ -1037,7 +1063,11 @@ export class ThinPool {
     const bs = this.dataBlockSizeSectors;
     const mapped = dev.details.mappedBlocks;
     const highest = mapped === 0 ? -1 : dev.table.highest();
-    return formatThinStatus({ kind: 'fields', mappedSectors: mapped * bs, highestMappedSector: highest < 0 ? null : (highest + 1) * bs - 1 });
+    return formatThinStatus({
+      kind: 'fields',
+      mappedSectors: mapped * bs,
+      highestMappedSector: highest < 0 ? null : (highest + 1) * bs - 1,
+    });
   }
 }
 

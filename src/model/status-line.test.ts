@@ -7,7 +7,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DISCARD_WORDS, formatPoolStatus, formatThinStatus, NO_SPACE_WORDS, parsePoolStatus, parseThinStatus, POOL_MODE_WORDS, splitStatusLine, type PoolStatus, type ThinStatus } from './status-line.js';
+import {
+  DISCARD_WORDS,
+  formatPoolStatus,
+  formatThinStatus,
+  NO_SPACE_WORDS,
+  parsePoolStatus,
+  parseThinStatus,
+  POOL_MODE_WORDS,
+  splitStatusLine,
+  type PoolStatus,
+  type ThinStatus,
+} from './status-line.js';
 
 const nat = fc.nat({ max: 2 ** 40 });
 const failure = fc.constantFrom({ kind: 'Fail' } as const, { kind: 'Error' } as const);
@@ -30,7 +41,10 @@ const poolStatus: fc.Arbitrary<PoolStatus> = fc.oneof(
   failure,
 );
 
-const thinStatus: fc.Arbitrary<ThinStatus> = fc.oneof(fc.record({ kind: fc.constant('fields' as const), mappedSectors: nat, highestMappedSector: fc.option(nat) }), failure);
+const thinStatus: fc.Arbitrary<ThinStatus> = fc.oneof(
+  fc.record({ kind: fc.constant('fields' as const), mappedSectors: nat, highestMappedSector: fc.option(nat) }),
+  failure,
+);
 
 describe('status lines', () => {
   it('reads a pool status back to the same fields, and writes what it read as the same text', () => {
@@ -54,13 +68,32 @@ describe('status lines', () => {
   });
 
   it('prints the trailing space after every pool field and none after a thin status', () => {
-    const text = formatPoolStatus({ kind: 'fields', transactionId: 7n, metadataUsedBlocks: 431, metadataTotalBlocks: 4096, dataUsedBlocks: 163840, dataTotalBlocks: 163840, heldRootBlock: null, modeWord: 'ro', discardWord: 'discard_passdown', noSpaceWord: 'queue_if_no_space', needsCheck: true, metadataLowWaterBlocks: 1024 });
+    const text = formatPoolStatus({
+      kind: 'fields',
+      transactionId: 7n,
+      metadataUsedBlocks: 431,
+      metadataTotalBlocks: 4096,
+      dataUsedBlocks: 163840,
+      dataTotalBlocks: 163840,
+      heldRootBlock: null,
+      modeWord: 'ro',
+      discardWord: 'discard_passdown',
+      noSpaceWord: 'queue_if_no_space',
+      needsCheck: true,
+      metadataLowWaterBlocks: 1024,
+    });
     expect(text).toBe('7 431/4096 163840/163840 - ro discard_passdown queue_if_no_space needs_check 1024 ');
     expect(formatThinStatus({ kind: 'fields', mappedSectors: 0, highestMappedSector: null })).toBe('0 -');
   });
 
   it('refuses text that is not a status', () => {
-    for (const bad of ['', '0 1/2 3/4 - rw', '0 1/2 3/4 - rw discard nope - 16', 'x 1/2 3/4 - rw discard_passdown queue_if_no_space - 16', '0 1/2 3/4 - rw discard_passdown queue_if_no_space maybe 16']) {
+    for (const bad of [
+      '',
+      '0 1/2 3/4 - rw',
+      '0 1/2 3/4 - rw discard nope - 16',
+      'x 1/2 3/4 - rw discard_passdown queue_if_no_space - 16',
+      '0 1/2 3/4 - rw discard_passdown queue_if_no_space maybe 16',
+    ]) {
       expect(parsePoolStatus(bad), bad).toBeNull();
     }
     for (const bad of ['', '5', '- 5', '1 2 3']) expect(parseThinStatus(bad), bad).toBeNull();

@@ -58,14 +58,16 @@ export function formatThinStatus(s: ThinStatus): string {
 }
 
 const COUNT = /^(0|[1-9][0-9]*)$/;
-const count = (word: string | undefined): number | null => (word !== undefined && COUNT.test(word) ? Number(word) : null);
+const count = (word: string | undefined): number | null =>
+  word !== undefined && COUNT.test(word) ? Number(word) : null;
 const ratio = (word: string | undefined): [number, number] | null => {
   const [used, total, extra] = (word ?? '').split('/');
   const u = count(used);
   const t = count(total);
   return u === null || t === null || extra !== undefined ? null : [u, t];
 };
-const oneOf = <T extends string>(words: readonly T[], word: string | undefined): T | null => (words.includes(word as T) ? (word as T) : null);
+const oneOf = <T extends string>(words: readonly T[], word: string | undefined): T | null =>
+  words.includes(word as T) ? (word as T) : null;
 
 /** Reads a pool target's status text (words split by any white space); null when it is not one. */
 export function parsePoolStatus(text: string): PoolStatus | null {
@@ -80,8 +82,16 @@ export function parsePoolStatus(text: string): PoolStatus | null {
   const discardWord = oneOf(DISCARD_WORDS, discard);
   const noSpaceWord = oneOf(NO_SPACE_WORDS, space);
   const lowWater = count(threshold);
-  if (!COUNT.test(tid!) || metadata === null || dataBlocks === null || (held !== '-' && heldRootBlock === null)) return null;
-  if (modeWord === null || discardWord === null || noSpaceWord === null || (check !== '-' && check !== 'needs_check') || lowWater === null) return null;
+  if (!COUNT.test(tid!) || metadata === null || dataBlocks === null || (held !== '-' && heldRootBlock === null))
+    return null;
+  if (
+    modeWord === null ||
+    discardWord === null ||
+    noSpaceWord === null ||
+    (check !== '-' && check !== 'needs_check') ||
+    lowWater === null
+  )
+    return null;
   return {
     kind: 'fields',
     transactionId: BigInt(tid!),

@@ -29,7 +29,9 @@ export interface LabDiff {
   readonly devicesRight: readonly string[];
 }
 
-function poolLines(m: Machine): Map<string, { line: string; tables: Map<number, { table: MappingTable; mapped: number }> }> {
+function poolLines(
+  m: Machine,
+): Map<string, { line: string; tables: Map<number, { table: MappingTable; mapped: number }> }> {
   const out = new Map<string, { line: string; tables: Map<number, { table: MappingTable; mapped: number }> }>();
   for (const pool of m.livePools()) {
     const name = m.poolDevice(pool)?.name ?? pool.name;
@@ -75,7 +77,12 @@ export function diffLabs(left: Machine, right: Machine): LabDiff {
   const names = (m: Machine): string[] => m.deviceList().map((d) => d.name);
   const dl = names(left);
   const dr = names(right);
-  return { pools, thins, devicesLeft: dl.filter((n) => !dr.includes(n)), devicesRight: dr.filter((n) => !dl.includes(n)) };
+  return {
+    pools,
+    thins,
+    devicesLeft: dl.filter((n) => !dr.includes(n)),
+    devicesRight: dr.filter((n) => !dl.includes(n)),
+  };
 }
 
 export function formatDiff(diff: LabDiff, leftName: string, rightName: string): string {

@@ -52,7 +52,10 @@ export interface PositionedEvent {
 
 export function checkBranchName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-    throw new HistoryError('BAD_BRANCH_NAME', `bad branch name '${name}': use letters, digits, '.', '_' or '-' (up to 64)`);
+    throw new HistoryError(
+      'BAD_BRANCH_NAME',
+      `bad branch name '${name}': use letters, digits, '.', '_' or '-' (up to 64)`,
+    );
   }
 }
 
@@ -74,7 +77,9 @@ export class History {
       parent: typeof meta.parent === 'string' ? meta.parent : null,
       forkPosition: Number(meta.forkPosition ?? 0),
       ramdiskKb: Number(meta.ramdiskKb ?? 65536),
-      mutations: Array.isArray(meta.mutations) ? (meta.mutations as unknown[]).filter((m): m is ModelMutation => typeof m === 'string' && isModelMutation(m)) : [],
+      mutations: Array.isArray(meta.mutations)
+        ? (meta.mutations as unknown[]).filter((m): m is ModelMutation => typeof m === 'string' && isModelMutation(m))
+        : [],
     };
   }
 
@@ -98,7 +103,13 @@ export class History {
   }
 
   /** Creates a branch: from nothing (`parent` null) or from a parent's position. */
-  async createBranch(name: string, parent: string | null, forkPosition: number, ramdiskKb: number, mutations: readonly ModelMutation[] = []): Promise<BranchInfo> {
+  async createBranch(
+    name: string,
+    parent: string | null,
+    forkPosition: number,
+    ramdiskKb: number,
+    mutations: readonly ModelMutation[] = [],
+  ): Promise<BranchInfo> {
     checkBranchName(name);
     const existing = await this.store.getStreamMetadata(streamOf(name));
     if (existing !== null) throw new HistoryError('BRANCH_EXISTS', `branch '${name}' already exists`);
@@ -154,7 +165,9 @@ export class History {
         position++;
         return { position, event: decodeEvent(e, `${name}@${position}`), timeMs: e.timeMs };
       });
-    const paged = this.store as EventStore & { readStreamPagesSync?: (s: string, o: typeof options) => Iterable<StoredEvent[]> };
+    const paged = this.store as EventStore & {
+      readStreamPagesSync?: (s: string, o: typeof options) => Iterable<StoredEvent[]>;
+    };
     if (typeof paged.readStreamPagesSync === 'function') {
       for (const page of paged.readStreamPagesSync(b.stream, options)) yield decodePage(page);
       return;
@@ -203,7 +216,8 @@ export class History {
       const cp = await this.store.loadCheckpoint(b.stream, BigInt(position - b.forkPosition - 1));
       if (cp !== null) return { position: b.forkPosition + Number(cp.revision) + 1, state: cp.state };
     }
-    if (b.parent !== null && b.forkPosition > 0) return this.nearestCheckpoint(b.parent, Math.min(position, b.forkPosition));
+    if (b.parent !== null && b.forkPosition > 0)
+      return this.nearestCheckpoint(b.parent, Math.min(position, b.forkPosition));
     return { position: 0, state: null };
   }
 

@@ -74,11 +74,15 @@ export class LabRuntime {
       case 'ShellCommandRan': {
         const output = this.shell.runLine(event.data.command);
         if (output !== event.data.output) {
-          throw new DivergenceError(`${where}: '${event.data.command}' printed something else on replay than when it was recorded`);
+          throw new DivergenceError(
+            `${where}: '${event.data.command}' printed something else on replay than when it was recorded`,
+          );
         }
         const operations = this.shell.machine.takeOperations();
         if (event.data.operations !== undefined && operations.join('\n') !== event.data.operations.join('\n')) {
-          throw new DivergenceError(`${where}: '${event.data.command}' did other device-mapper operations on replay than when it was recorded`);
+          throw new DivergenceError(
+            `${where}: '${event.data.command}' did other device-mapper operations on replay than when it was recorded`,
+          );
         }
         this.checkLifecycle(event.data.command);
         return event.data.output;
@@ -86,7 +90,9 @@ export class LabRuntime {
       case 'BlocksWritten': {
         const errno = this.doWrite(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
         if (errno !== event.data.errno) {
-          throw new DivergenceError(`${where}: write to ${event.data.device} ended with ${strerror(errno)} on replay, ${strerror(event.data.errno)} when recorded`);
+          throw new DivergenceError(
+            `${where}: write to ${event.data.device} ended with ${strerror(errno)} on replay, ${strerror(event.data.errno)} when recorded`,
+          );
         }
         this.checkLifecycle(`write ${event.data.device}`);
         return '';

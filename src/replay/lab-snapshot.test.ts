@@ -59,7 +59,10 @@ describe('checkpoint classes', () => {
     for (const lab of await busyLabs()) {
       for (const [proto, objects] of instancesByPrototype(lab.lab)) {
         const name = names.get(proto);
-        expect(name, `class ${(proto as { constructor: { name: string } }).constructor.name} is not registered`).toBeDefined();
+        expect(
+          name,
+          `class ${(proto as { constructor: { name: string } }).constructor.name} is not registered`,
+        ).toBeDefined();
         found.set(name!, [...(found.get(name!) ?? []), ...objects]);
       }
       // The walk and the checkpoint agree: the lab stores and comes back to the same state.
@@ -69,7 +72,10 @@ describe('checkpoint classes', () => {
       for (const field of entry.skip ?? []) {
         const instances = found.get(name) ?? [];
         expect(instances.length, `no ${name} was reached to check its skipped field ${field}`).toBeGreaterThan(0);
-        expect(instances.some((o) => Object.hasOwn(o, field)), `${name}.${field} is skipped but no instance has it`).toBe(true);
+        expect(
+          instances.some((o) => Object.hasOwn(o, field)),
+          `${name}.${field} is skipped but no instance has it`,
+        ).toBe(true);
       }
     }
   });

@@ -61,7 +61,8 @@ export function restoreLab(bytes: Uint8Array): Lab {
   } catch (e) {
     throw new SnapshotError(`checkpoint is not readable: ${(e as Error).message}`);
   }
-  if (decoded.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`checkpoint format ${String(decoded.format)} is not ${SNAPSHOT_FORMAT}`);
+  if (decoded.format !== SNAPSHOT_FORMAT)
+    throw new SnapshotError(`checkpoint format ${String(decoded.format)} is not ${SNAPSHOT_FORMAT}`);
   const lab = decodeGraph(decoded.graph, REGISTRY) as Lab;
   lab.machine.rewire();
   return lab;

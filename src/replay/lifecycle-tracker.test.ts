@@ -44,7 +44,9 @@ describe('the lifecycle tracker', () => {
     const pool = shell.machine.livePools()[0]!;
     // The bug: the device leaves the metadata while its `thin` target still holds it open.
     pool.md.devices.delete(0);
-    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'a bad delete')).toThrow(LifecycleViolation);
+    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'a bad delete')).toThrow(
+      LifecycleViolation,
+    );
   });
 
   it('reports a pool that leaves fail mode', () => {
@@ -53,7 +55,9 @@ describe('the lifecycle tracker', () => {
     pool.mode = 'fail';
     tracker.advance(summarize(shell.machine, shell.containerd), 'fail');
     pool.mode = 'write';
-    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'back to write')).toThrow(/pool pool: MODE write is not allowed from "fail"/);
+    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'back to write')).toThrow(
+      /pool pool: MODE write is not allowed from "fail"/,
+    );
   });
 
   it("checks containerd's device states: an Activated device going back to Creating is reported", () => {
@@ -66,10 +70,13 @@ describe('the lifecycle tracker', () => {
       'systemctl start containerd',
       'ctr images pull --snapshotter devmapper docker.io/library/nginx:latest',
       'ctr run --snapshotter devmapper -d docker.io/library/nginx:latest web',
-    ]) run(shell, tracker, line);
+    ])
+      run(shell, tracker, line);
     const active = Object.values(shell.containerd.devices).find((r) => r.state === 'Activated');
     expect(active).toBeDefined();
     active!.state = 'Creating';
-    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'a bad state')).toThrow(/Activated -> Creating is not allowed/);
+    expect(() => tracker.advance(summarize(shell.machine, shell.containerd), 'a bad state')).toThrow(
+      /Activated -> Creating is not allowed/,
+    );
   });
 });

@@ -55,7 +55,8 @@ export function summarize(machine: Machine, containerd?: CtrdState): LifecycleSu
     }
   }
   const devices = new Map<string, DeviceState>();
-  for (const record of Object.values(containerd?.devices ?? {})) devices.set(`${record.name}#${record.deviceId}`, record.state);
+  for (const record of Object.values(containerd?.devices ?? {}))
+    devices.set(`${record.name}#${record.deviceId}`, record.state);
   return { pools, thins, targets, devices };
 }
 
@@ -89,7 +90,8 @@ export class LifecycleTracker {
     this.pools = new Map([...summary.pools].map(([name, p]) => [name, this.bornPool(p, `pool ${name}`, 'start')]));
     this.thins = new Map([...summary.thins].map(([key, t]) => [key, this.bornThin(t, `thin ${key}`, 'start')]));
     this.devices = new Map();
-    for (const [key, state] of summary.devices) this.devices.set(key, this.deviceTo(this.bornDevice(key), state, `containerd device ${key}`, 'start'));
+    for (const [key, state] of summary.devices)
+      this.devices.set(key, this.deviceTo(this.bornDevice(key), state, `containerd device ${key}`, 'start'));
     this.last = summary;
   }
 
@@ -104,15 +106,22 @@ export class LifecycleTracker {
       }
       const who = `pool ${name}`;
       if (p.needsCheck && !before.needsCheck) s = this.step(poolMachine, s, { type: 'NEEDS_CHECK_SET' }, who, what);
-      if (p.mode !== before.mode) s = this.step(poolMachine, s, { type: 'MODE', to: p.mode, needsCheck: p.needsCheck }, who, what);
-      if (p.suspended !== before.suspended) s = this.step(poolMachine, s, { type: p.suspended ? 'SUSPEND' : 'RESUME' }, who, what);
+      if (p.mode !== before.mode)
+        s = this.step(poolMachine, s, { type: 'MODE', to: p.mode, needsCheck: p.needsCheck }, who, what);
+      if (p.suspended !== before.suspended)
+        s = this.step(poolMachine, s, { type: p.suspended ? 'SUSPEND' : 'RESUME' }, who, what);
       this.pools.set(name, s);
     }
     for (const name of [...this.pools.keys()]) if (!next.pools.has(name)) this.pools.delete(name);
     for (const [key, t] of next.thins) {
       const before = this.last.thins.get(key);
       const s = this.thins.get(key);
-      this.thins.set(key, before === undefined || s === undefined ? this.bornThin(t, `thin ${key}`, what) : this.thinTo(s, before, t, `thin ${key}`, what));
+      this.thins.set(
+        key,
+        before === undefined || s === undefined
+          ? this.bornThin(t, `thin ${key}`, what)
+          : this.thinTo(s, before, t, `thin ${key}`, what),
+      );
     }
     for (const [key, s] of [...this.thins]) {
       if (next.thins.has(key)) continue;
@@ -122,7 +131,13 @@ export class LifecycleTracker {
       if (next.pools.has(key.slice(0, key.lastIndexOf('/')))) {
         const before = this.last.thins.get(key) ?? { openCount: 0, suspended: false };
         const stillHeld = Math.min(before.openCount, next.targets.get(key) ?? 0);
-        const closed = this.thinTo(s, before, { openCount: stillHeld, suspended: before.suspended }, `thin ${key}`, what);
+        const closed = this.thinTo(
+          s,
+          before,
+          { openCount: stillHeld, suspended: before.suspended },
+          `thin ${key}`,
+          what,
+        );
         this.step(thinMachine, closed, { type: 'DELETE' }, `thin ${key}`, what);
       }
       this.thins.delete(key);
@@ -145,11 +160,19 @@ export class LifecycleTracker {
   }
 
   /** One event through a machine, refused when the machine does not allow it there. */
-  private step<S extends PoolSnapshot | ThinSnapshot | DeviceSnapshot>(machine: AnyStateMachine, snapshot: S, event: PoolMachineEvent | ThinMachineEvent | DeviceMachineEvent, who: string, what: string): S {
+  private step<S extends PoolSnapshot | ThinSnapshot | DeviceSnapshot>(
+    machine: AnyStateMachine,
+    snapshot: S,
+    event: PoolMachineEvent | ThinMachineEvent | DeviceMachineEvent,
+    who: string,
+    what: string,
+  ): S {
     // Each caller passes a snapshot of the machine it names and that machine's own events; the
     // union of the three machines' types is more than xstate's signatures can follow, hence the casts.
     if (!snapshot.can(event as never)) {
-      throw new LifecycleViolation(`${who}: ${event.type}${'to' in event ? ` ${event.to}` : ''} is not allowed from ${JSON.stringify(snapshot.value)} (after: ${what})`);
+      throw new LifecycleViolation(
+        `${who}: ${event.type}${'to' in event ? ` ${event.to}` : ''} is not allowed from ${JSON.stringify(snapshot.value)} (after: ${what})`,
+      );
     }
     return transition(machine, snapshot as never, event as never)[0] as S;
   }
@@ -157,7 +180,9 @@ export class LifecycleTracker {
   /** A pool that appeared: from the machine's start, moved to the mode the model gave it. */
   private bornPool(p: PoolSummary, who: string, what: string): PoolSnapshot {
     const [start] = initialTransition(poolMachine, { needsCheck: p.needsCheck, suspended: p.suspended });
-    return p.mode === 'write' ? start : this.step(poolMachine, start, { type: 'MODE', to: p.mode, needsCheck: p.needsCheck }, who, what);
+    return p.mode === 'write'
+      ? start
+      : this.step(poolMachine, start, { type: 'MODE', to: p.mode, needsCheck: p.needsCheck }, who, what);
   }
 
   /** A thin that appeared: created, then opened (and suspended) as the model has it. */
@@ -168,8 +193,10 @@ export class LifecycleTracker {
 
   private thinTo(s: ThinSnapshot, before: ThinSummary, after: ThinSummary, who: string, what: string): ThinSnapshot {
     for (let n = before.openCount; n < after.openCount; n++) s = this.step(thinMachine, s, { type: 'OPEN' }, who, what);
-    for (let n = before.openCount; n > after.openCount; n--) s = this.step(thinMachine, s, { type: 'CLOSE' }, who, what);
-    if (after.suspended !== before.suspended && after.openCount > 0) s = this.step(thinMachine, s, { type: after.suspended ? 'SUSPEND' : 'RESUME' }, who, what);
+    for (let n = before.openCount; n > after.openCount; n--)
+      s = this.step(thinMachine, s, { type: 'CLOSE' }, who, what);
+    if (after.suspended !== before.suspended && after.openCount > 0)
+      s = this.step(thinMachine, s, { type: after.suspended ? 'SUSPEND' : 'RESUME' }, who, what);
     return s;
   }
 
@@ -201,6 +228,8 @@ export class LifecycleTracker {
       }
       frontier = further;
     }
-    throw new LifecycleViolation(`${who}: ${String(s.value)} -> ${to} is not allowed by containerd's device states (after: ${what})`);
+    throw new LifecycleViolation(
+      `${who}: ${String(s.value)} -> ${to} is not allowed by containerd's device states (after: ${what})`,
+    );
   }
 }

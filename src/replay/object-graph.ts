@@ -29,7 +29,9 @@ export interface CheckpointClass {
  * a constructor's name does not).
  */
 export function classRegistry(classes: Readonly<Record<string, CheckpointClass>>): ReadonlyMap<string, ClassEntry> {
-  return new Map(Object.entries(classes).map(([name, cls]) => [name, { prototype: cls.prototype, skip: cls.checkpointSkip ?? [] }]));
+  return new Map(
+    Object.entries(classes).map(([name, cls]) => [name, { prototype: cls.prototype, skip: cls.checkpointSkip ?? [] }]),
+  );
 }
 
 export class ObjectGraphError extends Error {

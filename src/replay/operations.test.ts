@@ -18,7 +18,9 @@ describe('operations recorded under a command', () => {
     ]);
     lab.runCommand('dmsetup message pool 0 "create_thin 0"');
     const again = lab.runCommand('dmsetup message pool 0 "create_thin 0"');
-    expect(again.type === 'ShellCommandRan' && again.data.operations).toEqual(['dm message pool 0 create_thin 0 -> EEXIST']);
+    expect(again.type === 'ShellCommandRan' && again.data.operations).toEqual([
+      'dm message pool 0 create_thin 0 -> EEXIST',
+    ]);
     const nothing = lab.runCommand('echo hello');
     expect(nothing.type === 'ShellCommandRan' && nothing.data.operations).toEqual([]);
   });
@@ -40,11 +42,15 @@ describe('operations recorded under a command', () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(DivergenceError);
-    expect((thrown as Error).message).toMatch(/main@2: 'dmsetup message pool 0 "create_thin 0"' did other device-mapper operations/);
+    expect((thrown as Error).message).toMatch(
+      /main@2: 'dmsetup message pool 0 "create_thin 0"' did other device-mapper operations/,
+    );
   });
 
   it('does not check operations of events recorded before they were (version 2)', () => {
     const lab = LabRuntime.fresh();
-    expect(() => lab.apply({ type: 'ShellCommandRan', version: 3, data: { command: POOL, output: '', status: 0 } }, 'main@1')).not.toThrow();
+    expect(() =>
+      lab.apply({ type: 'ShellCommandRan', version: 3, data: { command: POOL, output: '', status: 0 } }, 'main@1'),
+    ).not.toThrow();
   });
 });

@@ -75,7 +75,12 @@ function poolModes(machine: Machine): Map<string, string> {
 }
 
 /** Records the mode changes between two snapshots of the pool modes. */
-function modeChanges(before: Map<string, string>, after: Map<string, string>, position: number, into: ModeChange[]): void {
+function modeChanges(
+  before: Map<string, string>,
+  after: Map<string, string>,
+  position: number,
+  into: ModeChange[],
+): void {
   for (const name of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const from = before.get(name) ?? '(none)';
     const to = after.get(name) ?? '(none)';
@@ -84,8 +89,14 @@ function modeChanges(before: Map<string, string>, after: Map<string, string>, po
 }
 
 function output(event: LabEvent): { output: string; status: number; command: string } {
-  if (event.type === 'ShellCommandRan') return { output: event.data.output, status: event.data.status, command: event.data.command };
-  if (event.type === 'BlocksWritten') return { output: '', status: event.data.errno === 0 ? 0 : 1, command: `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})` };
+  if (event.type === 'ShellCommandRan')
+    return { output: event.data.output, status: event.data.status, command: event.data.command };
+  if (event.type === 'BlocksWritten')
+    return {
+      output: '',
+      status: event.data.errno === 0 ? 0 : 1,
+      command: `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})`,
+    };
   if (event.type === 'ClockAdvanced') return { output: '', status: 0, command: `(clock +${event.data.ms} ms)` };
   return { output: '', status: 0, command: '' };
 }
@@ -138,7 +149,15 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
       const o = output(event);
       const w = output(again);
       if (o.output !== w.output || o.status !== w.status) {
-        differences.push({ originalPosition: position, whatIfPosition: length, command: o.command, original: o.output, whatIf: w.output, originalStatus: o.status, whatIfStatus: w.status });
+        differences.push({
+          originalPosition: position,
+          whatIfPosition: length,
+          command: o.command,
+          original: o.output,
+          whatIf: w.output,
+          originalStatus: o.status,
+          whatIfStatus: w.status,
+        });
       }
       const oNow = poolModes(original.shell.machine);
       modeChanges(origModes, oNow, position, originalModes);
@@ -172,7 +191,9 @@ function describeTokens(tokens: Uint32Array): string {
   const first = tokens[0]!;
   if (first < 256 && tokens.every((t) => t === first)) {
     if (first === 0) return 'zeros';
-    return first >= 0x21 && first <= 0x7e ? `every byte '${String.fromCharCode(first)}'` : `every byte 0x${first.toString(16).padStart(2, '0')}`;
+    return first >= 0x21 && first <= 0x7e
+      ? `every byte '${String.fromCharCode(first)}'`
+      : `every byte 0x${first.toString(16).padStart(2, '0')}`;
   }
   return 'mixed data';
 }
@@ -201,14 +222,28 @@ export function compareThinData(original: Machine, whatIf: Machine): DataDiffere
     const sizeB = b.get(name);
     if (sizeA === undefined || sizeB === undefined) {
       const size = (sizeA ?? sizeB)! * 512;
-      out.push({ device, offsetBytes: 0, lengthBytes: size, original: sizeA === undefined ? 'no such device' : 'the device', whatIf: sizeB === undefined ? 'no such device' : 'the device', lost: sizeB === undefined });
+      out.push({
+        device,
+        offsetBytes: 0,
+        lengthBytes: size,
+        original: sizeA === undefined ? 'no such device' : 'the device',
+        whatIf: sizeB === undefined ? 'no such device' : 'the device',
+        lost: sizeB === undefined,
+      });
       continue;
     }
     const readA = original.readSectors(original.resolve(device)!, 0, sizeA);
     const readB = whatIf.readSectors(whatIf.resolve(device)!, 0, sizeB);
     if (!readA.ok || !readB.ok) {
       if (readA.ok !== readB.ok) {
-        out.push({ device, offsetBytes: 0, lengthBytes: Math.max(sizeA, sizeB) * 512, original: readA.ok ? 'reads' : 'read fails', whatIf: readB.ok ? 'reads' : 'read fails', lost: !readB.ok });
+        out.push({
+          device,
+          offsetBytes: 0,
+          lengthBytes: Math.max(sizeA, sizeB) * 512,
+          original: readA.ok ? 'reads' : 'read fails',
+          whatIf: readB.ok ? 'reads' : 'read fails',
+          lost: !readB.ok,
+        });
       }
       continue;
     }
@@ -216,7 +251,14 @@ export function compareThinData(original: Machine, whatIf: Machine): DataDiffere
     let open: { start: number; end: number; original: string; whatIf: string; lost: boolean } | null = null;
     const flush = (): void => {
       if (open === null) return;
-      out.push({ device, offsetBytes: open.start * 512, lengthBytes: (open.end - open.start) * 512, original: open.original, whatIf: open.whatIf, lost: open.lost });
+      out.push({
+        device,
+        offsetBytes: open.start * 512,
+        lengthBytes: (open.end - open.start) * 512,
+        original: open.original,
+        whatIf: open.whatIf,
+        lost: open.lost,
+      });
       open = null;
     };
     for (let s = 0; s < size; s += CHUNK_SECTORS) {
@@ -231,7 +273,8 @@ export function compareThinData(original: Machine, whatIf: Machine): DataDiffere
       const da = ca.length === 0 ? 'beyond the end' : describeTokens(ca);
       const db = cb.length === 0 ? 'beyond the end' : describeTokens(cb);
       const lost = ca.length > 0 && !isZeros(ca) && (cb.length === 0 || isZeros(cb));
-      if (open !== null && open.end === s && open.original === da && open.whatIf === db && open.lost === lost) open.end = end;
+      if (open !== null && open.end === s && open.original === da && open.whatIf === db && open.lost === lost)
+        open.end = end;
       else {
         flush();
         open = { start: s, end, original: da, whatIf: db, lost };

@@ -28,10 +28,21 @@ afterEach(async () => {
 
 /** A pool of 64 blocks written one block per command: after event 3 + k, k blocks are used. */
 async function recordFill(h: History): Promise<number> {
-  const writes = Array.from({ length: 60 }, (_, i) => `      dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 seek=${i} oflag=direct 2>/dev/null`);
+  const writes = Array.from(
+    { length: 60 },
+    (_, i) => `      dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 seek=${i} oflag=direct 2>/dev/null`,
+  );
   const scenario = parseScenario(
     'fill.yaml',
-    ['title: fill', 'steps:', '  - run: |', '      dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"', '      dmsetup message pool 0 "create_thin 0"', '      dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"', ...writes].join('\n'),
+    [
+      'title: fill',
+      'steps:',
+      '  - run: |',
+      '      dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      '      dmsetup message pool 0 "create_thin 0"',
+      '      dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+      ...writes,
+    ].join('\n'),
   );
   await h.createBranch('fill', null, 0, 65536);
   let length = 0;
@@ -75,7 +86,12 @@ describe('bisect', () => {
   it('reads the expression forms and refuses others', () => {
     expect(parseBisectExpr('pool_mode pool=write')).toEqual({ kind: 'pool_mode', pool: 'pool', mode: 'write' });
     expect(parseBisectExpr('needs_check p=true')).toEqual({ kind: 'needs_check', pool: 'p', value: true });
-    expect(parseBisectExpr('used_data_blocks docker-pool>=12')).toEqual({ kind: 'used_data_blocks', pool: 'docker-pool', op: '>=', value: 12 });
+    expect(parseBisectExpr('used_data_blocks docker-pool>=12')).toEqual({
+      kind: 'used_data_blocks',
+      pool: 'docker-pool',
+      op: '>=',
+      value: 12,
+    });
     expect(parseBisectExpr('invariants')).toEqual({ kind: 'invariants' });
     expect(() => parseBisectExpr('pool_mode pool=rw')).toThrow(/not a pool mode/);
     expect(() => parseBisectExpr('output_contains x')).toThrow(/cannot read the expectation/);

@@ -7,7 +7,12 @@
  */
 import { POOL_MODES, type PoolMode } from '../model/lifecycle.js';
 import type { Machine } from '../model/machine.js';
-import { checkNamedInvariant, NAMED_INVARIANTS, namedInvariant, type NamedInvariant } from '../model/named-invariants.js';
+import {
+  checkNamedInvariant,
+  NAMED_INVARIANTS,
+  namedInvariant,
+  type NamedInvariant,
+} from '../model/named-invariants.js';
 import type { History } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import { checkInvariants, poolViews, type CheckResult, type PoolView } from './expect.js';
@@ -25,7 +30,8 @@ export class BisectExprError extends Error {
   override readonly name = 'BisectExprError';
 }
 
-const FORMS = "pool_mode POOL=MODE, needs_check POOL=true|false, used_data_blocks POOL<N (=, !=, <, <=, >, >=), invariants";
+const FORMS =
+  'pool_mode POOL=MODE, needs_check POOL=true|false, used_data_blocks POOL<N (=, !=, <, <=, >, >=), invariants';
 
 /** Parses an `--invariant` name. */
 export function parseInvariantName(name: string): BisectCheck {
@@ -43,7 +49,8 @@ export function parseBisectExpr(text: string): BisectCheck {
   let m = /^pool_mode\s+([^\s=]+)\s*=\s*(\S+)$/.exec(t);
   if (m !== null) {
     const mode = m[2]! as PoolMode;
-    if (!POOL_MODES.includes(mode)) throw new BisectExprError(`'${m[2]}' is not a pool mode (${POOL_MODES.join(', ')})`);
+    if (!POOL_MODES.includes(mode))
+      throw new BisectExprError(`'${m[2]}' is not a pool mode (${POOL_MODES.join(', ')})`);
     return { kind: 'pool_mode', pool: m[1]!, mode };
   }
   m = /^needs_check\s+([^\s=]+)\s*=\s*(true|false)$/.exec(t);
@@ -91,18 +98,29 @@ export function evaluateCheck(c: BisectCheck, machine: Machine): CheckResult {
   if (c.kind === 'invariants') return { ...checkInvariants(machine), name };
   if (c.kind === 'invariant') {
     const problems = checkNamedInvariant(c.invariant, machine);
-    const actual = problems.length === 0 ? (machine.livePools().length === 0 ? 'holds (no pool yet)' : 'holds') : problems.join('; ');
+    const actual =
+      problems.length === 0
+        ? machine.livePools().length === 0
+          ? 'holds (no pool yet)'
+          : 'holds'
+        : problems.join('; ');
     return { name, ok: problems.length === 0, expected: c.invariant.holds, actual };
   }
   const pool = poolViews(machine).find((p) => p.name === c.pool);
-  if (pool === undefined) return { name, ok: true, expected: name, actual: `no pool '${c.pool}' (holds: nothing to be wrong yet)` };
+  if (pool === undefined)
+    return { name, ok: true, expected: name, actual: `no pool '${c.pool}' (holds: nothing to be wrong yet)` };
   switch (c.kind) {
     case 'pool_mode':
       return { name, ok: pool.mode === c.mode, expected: c.mode, actual: pool.mode };
     case 'needs_check':
       return { name, ok: pool.needsCheck === c.value, expected: String(c.value), actual: String(pool.needsCheck) };
     case 'used_data_blocks':
-      return { name, ok: compare(pool.usedDataBlocks, c.op, c.value), expected: `${c.op} ${c.value}`, actual: String(pool.usedDataBlocks) };
+      return {
+        name,
+        ok: compare(pool.usedDataBlocks, c.op, c.value),
+        expected: `${c.op} ${c.value}`,
+        actual: String(pool.usedDataBlocks),
+      };
   }
 }
 
@@ -115,7 +133,13 @@ export interface BisectSide {
 export type BisectOutcome =
   /** `length` is the position searched up to. */
   | { readonly kind: 'holds'; readonly length: number; readonly statesLooked: number }
-  | { readonly kind: 'found'; readonly length: number; readonly good: BisectSide; readonly bad: BisectSide; readonly statesLooked: number };
+  | {
+      readonly kind: 'found';
+      readonly length: number;
+      readonly good: BisectSide;
+      readonly bad: BisectSide;
+      readonly statesLooked: number;
+    };
 
 /** Finds the last good and first bad positions of a branch, up to `end` (default: its end). */
 export async function bisect(h: History, branch: string, check: BisectCheck, end?: number): Promise<BisectOutcome> {
@@ -155,5 +179,8 @@ export function poolLines(runtime: LabRuntime): Map<string, string> {
 }
 
 function summarizePool(p: PoolView): string {
-  return p.statusLine ?? `mode ${p.mode}, data ${p.usedDataBlocks}/${p.totalDataBlocks}${p.needsCheck ? ', needs_check' : ''} (no live table)`;
+  return (
+    p.statusLine ??
+    `mode ${p.mode}, data ${p.usedDataBlocks}/${p.totalDataBlocks}${p.needsCheck ? ', needs_check' : ''} (no live table)`
+  );
 }

@@ -14,7 +14,11 @@ let dir: string;
 let db: string;
 
 function thinlab(args: string[]): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, THINLAB_STORE: '' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, THINLAB_STORE: '' },
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -45,7 +49,9 @@ describe('thinlab run', () => {
     expect(r.stdout).toMatch(/\[ 4\] @6 +\$ dd if=\/patterns\/B/);
     expect(r.stdout).toContain('✓ pool_mode pool = out_of_data_space');
     expect(r.stdout).toMatch(/PASS {2}10 steps, 18 checks; recorded as branch pool-full-queue-extend, 13 events/);
-    expect(thinlab(['log', '--db', db, '--branch', 'pool-full-queue-extend']).stdout).toMatch(/branch pool-full-queue-extend, 13 events/);
+    expect(thinlab(['log', '--db', db, '--branch', 'pool-full-queue-extend']).stdout).toMatch(
+      /branch pool-full-queue-extend, 13 events/,
+    );
     expect(thinlab(['replay', '--db', db, '--branch', 'pool-full-queue-extend']).stdout).toMatch(/replayed 13 events/);
   });
 
@@ -55,33 +61,55 @@ describe('thinlab run', () => {
     expect(r.stdout).toContain('✗ pool_mode pool: expected write, got out_of_data_space');
     expect(r.stdout).toMatch(/\^\^\^ FIRST FAILURE \(step 3, line 6, position 3\)/);
     expect(r.stdout).toContain(`open the state there: thinlab at 3 --branch wrong --db ${db}`);
-    expect(thinlab(['at', '3', '--branch', 'wrong', '--db', db]).stdout).toMatch(/pool machine pool: out_of_data_space/);
+    expect(thinlab(['at', '3', '--branch', 'wrong', '--db', db]).stdout).toMatch(
+      /pool machine pool: out_of_data_space/,
+    );
   });
 
   it('exits 2 on an invalid file, naming file:line and field, and runs nothing', () => {
     const r = thinlab(['run', 'broken.yaml', join(ROOT, 'scenarios', 'low-water-mark.yaml'), '--db', db]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("thinlab: broken.yaml:4: steps[2].explode: unknown step 'explode' (expected one of run, advance, crash, fault, mark, expect)\n");
+    expect(r.stderr).toBe(
+      "thinlab: broken.yaml:4: steps[2].explode: unknown step 'explode' (expected one of run, advance, crash, fault, mark, expect)\n",
+    );
     expect(r.stdout).toBe('');
   });
 
   it('prints a machine-readable result with --json and --no-record', () => {
     const r = thinlab(['run', 'wrong.yaml', '--json', '--no-record']);
     expect(r.status).toBe(1);
-    const json = JSON.parse(r.stdout) as { passed: boolean; scenarios: Array<{ firstFailure: { step: number; position: number; failed: unknown[] } }> };
+    const json = JSON.parse(r.stdout) as {
+      passed: boolean;
+      scenarios: Array<{ firstFailure: { step: number; position: number; failed: unknown[] } }>;
+    };
     expect(json.passed).toBe(false);
-    expect(json.scenarios[0]!.firstFailure).toMatchObject({ step: 3, position: 3, failed: [{ name: 'pool_mode pool', expected: 'write', actual: 'out_of_data_space' }] });
+    expect(json.scenarios[0]!.firstFailure).toMatchObject({
+      step: 3,
+      position: 3,
+      failed: [{ name: 'pool_mode pool', expected: 'write', actual: 'out_of_data_space' }],
+    });
   });
 });
 
 describe('thinlab bisect', () => {
   it('finds where the recorded scenario left write mode and shows both sides', () => {
-    const r = thinlab(['bisect', '--expect', 'pool_mode pool=write', '--branch', 'pool-full-queue-extend', '8', '--db', db]);
+    const r = thinlab([
+      'bisect',
+      '--expect',
+      'pool_mode pool=write',
+      '--branch',
+      'pool-full-queue-extend',
+      '8',
+      '--db',
+      db,
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/first bad position 6: pool_mode pool=write expected write, got out_of_data_space/);
     expect(r.stdout).toMatch(/\nposition +5 +6\n/);
     expect(r.stdout).toMatch(/\ncommand +dd if=\/patterns\/A .*dd if=\/patterns\/B/);
-    expect(r.stdout).toMatch(/\npool pool +0 512 thin-pool 0 \d+\/16384 4\/4 - rw .* 0 512 thin-pool 0 \d+\/16384 4\/4 - out_of_data_space/);
+    expect(r.stdout).toMatch(
+      /\npool pool +0 512 thin-pool 0 \d+\/16384 4\/4 - rw .* 0 512 thin-pool 0 \d+\/16384 4\/4 - out_of_data_space/,
+    );
     expect(r.stdout).toContain(`thinlab at 6 --branch pool-full-queue-extend --db ${db}`);
   });
 

@@ -51,24 +51,48 @@ export function poolViews(machine: Machine, withStatusLines = false): PoolView[]
       totalDataBlocks: sm.nrBlocks,
       transactionId: Number(pool.md.transactionId),
       // --noflush: looking must not commit anything.
-      statusLine: withStatusLines && dev !== undefined && live?.type === 'thin-pool' && live.pool === pool ? `0 ${live.lengthSectors} thin-pool ${machine.targetStatus(dev, true)}` : null,
+      statusLine:
+        withStatusLines && dev !== undefined && live?.type === 'thin-pool' && live.pool === pool
+          ? `0 ${live.lengthSectors} thin-pool ${machine.targetStatus(dev, true)}`
+          : null,
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Checks of a run step's output and status, then of the state. */
-export function checkExpectation(exp: Expectation, machine: Machine, run?: { output: string; status: number }): CheckResult[] {
+export function checkExpectation(
+  exp: Expectation,
+  machine: Machine,
+  run?: { output: string; status: number },
+): CheckResult[] {
   const results: CheckResult[] = [];
   if (run !== undefined) {
-    if (exp.output !== undefined) results.push({ name: 'output', ok: run.output === exp.output, expected: exp.output, actual: run.output });
+    if (exp.output !== undefined)
+      results.push({ name: 'output', ok: run.output === exp.output, expected: exp.output, actual: run.output });
     if (exp.outputContains !== undefined) {
-      results.push({ name: 'output_contains', ok: run.output.includes(exp.outputContains), expected: exp.outputContains, actual: run.output });
+      results.push({
+        name: 'output_contains',
+        ok: run.output.includes(exp.outputContains),
+        expected: exp.outputContains,
+        actual: run.output,
+      });
     }
     if (exp.outputMatches !== undefined) {
-      results.push({ name: 'output_matches', ok: new RegExp(exp.outputMatches, 'm').test(run.output), expected: `/${exp.outputMatches}/`, actual: run.output });
+      results.push({
+        name: 'output_matches',
+        ok: new RegExp(exp.outputMatches, 'm').test(run.output),
+        expected: `/${exp.outputMatches}/`,
+        actual: run.output,
+      });
     }
-    if (exp.status !== undefined) results.push({ name: 'status', ok: run.status === exp.status, expected: String(exp.status), actual: String(run.status) });
+    if (exp.status !== undefined)
+      results.push({
+        name: 'status',
+        ok: run.status === exp.status,
+        expected: String(exp.status),
+        actual: String(run.status),
+      });
   }
   results.push(...checkState(exp, machine));
   return results;
@@ -78,11 +102,20 @@ export function checkExpectation(exp: Expectation, machine: Machine, run?: { out
 export function checkState(exp: StateExpectation, machine: Machine): CheckResult[] {
   const results: CheckResult[] = [];
   const pools = new Map(poolViews(machine).map((p) => [p.name, p]));
-  const perPool = <T>(field: string, wanted: Readonly<Record<string, T>> | undefined, actual: (p: PoolView) => T): void => {
+  const perPool = <T>(
+    field: string,
+    wanted: Readonly<Record<string, T>> | undefined,
+    actual: (p: PoolView) => T,
+  ): void => {
     for (const [name, value] of Object.entries(wanted ?? {})) {
       const p = pools.get(name);
       const got = p === undefined ? `no live pool named '${name}'` : String(actual(p));
-      results.push({ name: `${field} ${name}`, ok: p !== undefined && actual(p) === value, expected: String(value), actual: got });
+      results.push({
+        name: `${field} ${name}`,
+        ok: p !== undefined && actual(p) === value,
+        expected: String(value),
+        actual: got,
+      });
     }
   };
   perPool('pool_mode', exp.poolMode, (p) => p.mode);
@@ -94,7 +127,12 @@ export function checkState(exp: StateExpectation, machine: Machine): CheckResult
     // The loader accepts known names only.
     const inv = namedInvariant(name)!;
     const problems = checkNamedInvariant(inv, machine);
-    results.push({ name: `holds ${name}`, ok: problems.length === 0, expected: inv.holds, actual: problems.length === 0 ? 'holds' : problems.join('; ') });
+    results.push({
+      name: `holds ${name}`,
+      ok: problems.length === 0,
+      expected: inv.holds,
+      actual: problems.length === 0 ? 'holds' : problems.join('; '),
+    });
   }
   return results;
 }
@@ -103,9 +141,15 @@ export function checkInvariants(machine: Machine): CheckResult {
   const problems: string[] = [];
   for (const view of poolViews(machine)) {
     const pool = machine.livePools().find((p) => (machine.poolDevice(p)?.name ?? p.name) === view.name);
-    if (pool !== undefined) for (const problem of checkPoolInvariants(pool.md)) problems.push(`${view.name}: ${problem}`);
+    if (pool !== undefined)
+      for (const problem of checkPoolInvariants(pool.md)) problems.push(`${view.name}: ${problem}`);
   }
-  return { name: 'invariants', ok: problems.length === 0, expected: 'every pool consistent', actual: problems.length === 0 ? 'every pool consistent' : problems.join('; ') };
+  return {
+    name: 'invariants',
+    ok: problems.length === 0,
+    expected: 'every pool consistent',
+    actual: problems.length === 0 ? 'every pool consistent' : problems.join('; '),
+  };
 }
 
 function checkRead(r: ReadCheck, machine: Machine): CheckResult {
@@ -113,7 +157,13 @@ function checkRead(r: ReadCheck, machine: Machine): CheckResult {
   const expected = r.md5 !== undefined ? `md5 ${r.md5}` : `every byte ${describeByte((r.byte ?? '').charCodeAt(0))}`;
   const dev = machine.resolve(r.device);
   if (dev === null) return { name, ok: false, expected, actual: `no device ${r.device}` };
-  if ((r.offset + r.length) / 512 > machine.sizeSectors(dev)) return { name, ok: false, expected, actual: `the range ends beyond the device (${machine.sizeSectors(dev) * 512} bytes)` };
+  if ((r.offset + r.length) / 512 > machine.sizeSectors(dev))
+    return {
+      name,
+      ok: false,
+      expected,
+      actual: `the range ends beyond the device (${machine.sizeSectors(dev) * 512} bytes)`,
+    };
   const read = machine.readSectors(dev, r.offset / 512, r.length / 512);
   if (!read.ok) return { name, ok: false, expected, actual: `the read failed: ${strerror(read.errno)}` };
   const bytes = machine.dictionary.bytesOf(read.value).subarray(0, r.length);
@@ -123,7 +173,12 @@ function checkRead(r: ReadCheck, machine: Machine): CheckResult {
   }
   const want = (r.byte ?? '').charCodeAt(0);
   const bad = bytes.findIndex((b) => b !== want);
-  return { name, ok: bad < 0, expected, actual: bad < 0 ? expected : `byte ${r.offset + bad} is ${describeByte(bytes[bad]!)}` };
+  return {
+    name,
+    ok: bad < 0,
+    expected,
+    actual: bad < 0 ? expected : `byte ${r.offset + bad} is ${describeByte(bytes[bad]!)}`,
+  };
 }
 
 function describeByte(b: number): string {

@@ -31,21 +31,24 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /reached low water mark for data device: sending event/,
-    meaning: 'free data blocks fell to the low water mark of the pool table: the pool still works, but is about to run out; the event is for a daemon (dmeventd, lvm autoextend) to grow the pool',
+    meaning:
+      'free data blocks fell to the low water mark of the pool table: the pool still works, but is about to run out; the event is for a daemon (dmeventd, lvm autoextend) to grow the pool',
     next: 'grow the data device and reload the pool with a longer table (lvextend on LVM), or free space (delete thin devices, discard)',
     mode: 'write',
   },
   {
     source: KERNEL,
     pattern: /switching pool to out-of-data-space \(queue IO\) mode/,
-    meaning: 'every data block is in use: writes that need a new block are held (queue_if_no_space) until space appears or no_space_timeout (60 s by default) fails them; reads and writes to blocks a thin already owns still work',
+    meaning:
+      'every data block is in use: writes that need a new block are held (queue_if_no_space) until space appears or no_space_timeout (60 s by default) fails them; reads and writes to blocks a thin already owns still work',
     next: 'extend the pool now (the held writes then complete), or delete/discard and let a commit free the blocks',
     mode: 'out_of_data_space',
   },
   {
     source: KERNEL,
     pattern: /switching pool to out-of-data-space \(error IO\) mode/,
-    meaning: 'the pool is out of data space and fails writes that need a new block with ENOSPC at once: either the table asks for error_if_no_space or no_space_timeout expired while writes were queued (those were failed too; the data of buffered writes is lost)',
+    meaning:
+      'the pool is out of data space and fails writes that need a new block with ENOSPC at once: either the table asks for error_if_no_space or no_space_timeout expired while writes were queued (those were failed too; the data of buffered writes is lost)',
     next: 'free or add space; then retry the failed writes: nothing brings back what the writers were told failed',
     mode: 'out_of_data_space',
   },
@@ -59,20 +62,23 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /reached low water mark for metadata device/,
-    meaning: 'free metadata blocks fell below the threshold (a quarter of the device, up to 1024 blocks): the metadata device is filling up with mappings and snapshots',
+    meaning:
+      'free metadata blocks fell below the threshold (a quarter of the device, up to 1024 blocks): the metadata device is filling up with mappings and snapshots',
     next: 'grow the metadata device (lvextend --poolmetadatasize) before it runs out',
   },
   {
     source: KERNEL,
     pattern: /No free metadata blocks|unable to allocate new metadata block/,
-    meaning: 'the metadata device is full: the pool goes read-only (status `ro`); an operation that needed a metadata block is aborted and needs_check may be set',
+    meaning:
+      'the metadata device is full: the pool goes read-only (status `ro`); an operation that needed a metadata block is aborted and needs_check may be set',
     next: 'grow the metadata device and resume the pool; if needs_check is set, run thin_check (and thin_repair) before it can be written again',
     mode: 'out_of_metadata_space',
   },
   {
     source: KERNEL,
     pattern: /metadata operation '([^']+)' failed: error = -28/,
-    meaning: 'a metadata operation ran out of metadata space (ENOSPC): the transaction was aborted (the last commit is back), needs_check is set and the pool is read-only',
+    meaning:
+      'a metadata operation ran out of metadata space (ENOSPC): the transaction was aborted (the last commit is back), needs_check is set and the pool is read-only',
     next: 'grow the metadata device, then thin_check/thin_repair to clear needs_check (the pool refuses write mode until then)',
     mode: 'read_only',
     needsCheck: true,
@@ -80,7 +86,8 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /metadata operation '([^']+)' failed: error = -5/,
-    meaning: 'the metadata device returned an I/O error: the transaction was aborted (writes since the last commit are gone), needs_check is set and the pool is read-only; fail mode follows if the abort or the flag could not be read back',
+    meaning:
+      'the metadata device returned an I/O error: the transaction was aborted (writes since the last commit are gone), needs_check is set and the pool is read-only; fail mode follows if the abort or the flag could not be read back',
     next: 'fix the metadata device, deactivate the pool, run thin_check and thin_repair, reactivate',
     mode: 'read_only',
     needsCheck: true,
@@ -88,7 +95,8 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /metadata operation '([^']+)' failed/,
-    meaning: 'a metadata operation failed: the transaction was aborted back to the last commit, needs_check is set and the pool is read-only',
+    meaning:
+      'a metadata operation failed: the transaction was aborted back to the last commit, needs_check is set and the pool is read-only',
     next: 'thin_check the metadata (deactivated), thin_repair if it reports errors',
     mode: 'read_only',
     needsCheck: true,
@@ -96,7 +104,8 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /aborting current metadata transaction/,
-    meaning: 'the kernel threw away everything since the last commit after a failed metadata operation (new blocks, broken sharing, discards); the pool goes read-only with needs_check',
+    meaning:
+      'the kernel threw away everything since the last commit after a failed metadata operation (new blocks, broken sharing, discards); the pool goes read-only with needs_check',
     next: 'find the failed operation in the line before; repair before writing again',
     mode: 'read_only',
     needsCheck: true,
@@ -104,28 +113,32 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /failed to abort metadata transaction|failed to set 'needs_check' flag|switching pool to fail mode/,
-    meaning: 'the metadata device cannot even be read back: the pool is in fail mode, every I/O to its thins fails with EIO, no message works, and it never leaves fail mode while it exists',
+    meaning:
+      'the metadata device cannot even be read back: the pool is in fail mode, every I/O to its thins fails with EIO, no message works, and it never leaves fail mode while it exists',
     next: 'remove the thins and the pool, fix or replace the metadata device, thin_repair, and create the pool again (it comes back at its last commit)',
     mode: 'fail',
   },
   {
     source: KERNEL,
     pattern: /switching pool to read-only mode/,
-    meaning: 'the pool is read-only: reads and writes to owned blocks work, writes that need a block fail with EIO, messages (create, delete, snapshot) are refused',
+    meaning:
+      'the pool is read-only: reads and writes to owned blocks work, writes that need a block fail with EIO, messages (create, delete, snapshot) are refused',
     next: 'if needs_check is set: deactivate, thin_check/thin_repair, reactivate; if the table asks for read_only: reload without it',
     mode: 'read_only',
   },
   {
     source: KERNEL,
     pattern: /unable to service pool target messages in READ_ONLY or FAIL mode/,
-    meaning: 'a message (create_thin, create_snap, delete, set_transaction_id) was sent to a pool in read-only, out-of-metadata-space or fail mode and refused: Docker sees this as "dm_task_run failed"',
+    meaning:
+      'a message (create_thin, create_snap, delete, set_transaction_id) was sent to a pool in read-only, out-of-metadata-space or fail mode and refused: Docker sees this as "dm_task_run failed"',
     next: 'get the pool back to write mode first (repair needs_check, grow the metadata)',
     mode: 'read_only',
   },
   {
     source: KERNEL,
     pattern: /unable to switch pool to write mode until repaired/,
-    meaning: 'needs_check is set: the pool stays read-only whatever the table asks until the metadata is checked and repaired',
+    meaning:
+      'needs_check is set: the pool stays read-only whatever the table asks until the metadata is checked and repaired',
     next: 'deactivate the pool, thin_check (and thin_repair) the metadata, clear the flag, reactivate',
     mode: 'read_only',
     needsCheck: true,
@@ -140,72 +153,82 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /growing the (data|metadata) device from (\d+) to (\d+) blocks/,
-    meaning: 'the pool took a larger table or metadata device at resume; a pool that was out of space returns to write mode at the commit that follows',
+    meaning:
+      'the pool took a larger table or metadata device at resume; a pool that was out of space returns to write mode at the commit that follows',
     next: 'nothing',
     mode: 'write',
   },
   {
     source: KERNEL,
     pattern: /sb_check failed|couldn't read superblock|superblock validator check failed/,
-    meaning: 'the metadata device does not hold a readable dm-thin superblock (wrong device, overwritten, or damaged): the pool cannot be created on it',
+    meaning:
+      'the metadata device does not hold a readable dm-thin superblock (wrong device, overwritten, or damaged): the pool cannot be created on it',
     next: 'check the device is the right one; thin_repair from a good copy or thin_restore from a dump',
   },
   {
     source: 'kernel log (block layer)',
     pattern: /Buffer I\/O error on dev(ice)? dm-|I\/O error, dev dm-/,
-    meaning: 'a write or read to a dm device failed with EIO: a thin whose pool is read-only or in fail mode, a pool whose data device fails, or a block that needed allocation on a full pool in error mode; for buffered writes the data is lost',
+    meaning:
+      'a write or read to a dm device failed with EIO: a thin whose pool is read-only or in fail mode, a pool whose data device fails, or a block that needed allocation on a full pool in error mode; for buffered writes the data is lost',
     next: 'look at the pool status: mode and needs_check tell which; check the disks under the pool',
   },
   {
     source: 'dmsetup (libdevmapper)',
     pattern: /message ioctl on .* failed: Operation not supported/,
-    meaning: 'the pool refused a message (create_thin, create_snap, delete, set_transaction_id) with EOPNOTSUPP: it is read-only, out of metadata space or in fail mode',
+    meaning:
+      'the pool refused a message (create_thin, create_snap, delete, set_transaction_id) with EOPNOTSUPP: it is read-only, out of metadata space or in fail mode',
     next: 'dmsetup status on the pool; get it back to write mode first',
     mode: 'read_only',
   },
   {
     source: 'dmsetup (libdevmapper)',
     pattern: /message ioctl on .* failed: No data available/,
-    meaning: 'the message named a thin device id the pool does not have (ENODATA): deleted already, or never created (a crash rolled its creation back)',
+    meaning:
+      'the message named a thin device id the pool does not have (ENODATA): deleted already, or never created (a crash rolled its creation back)',
     next: 'compare the ids the caller expects with `thin_ls` on the metadata (Docker treats this answer to delete as success since moby#35333)',
   },
   {
     source: 'dmsetup (libdevmapper)',
     pattern: /message ioctl on .* failed: Device or resource busy/,
-    meaning: 'a delete was refused (EBUSY) because the thin device is still active (open): something holds it, a mount in another namespace for instance',
+    meaning:
+      'a delete was refused (EBUSY) because the thin device is still active (open): something holds it, a mount in another namespace for instance',
     next: 'find and remove the active thin table first (dmsetup remove), then delete',
   },
   {
     source: 'dmsetup (libdevmapper)',
     pattern: /message ioctl on .* failed: File exists/,
-    meaning: 'create_thin or create_snap named an id the pool already has (EEXIST): the caller\'s records and the pool disagree, as after a crash between the two',
+    meaning:
+      "create_thin or create_snap named an id the pool already has (EEXIST): the caller's records and the pool disagree, as after a crash between the two",
     next: 'pick another id, or reconcile the records with thin_ls',
   },
   {
     source: DOCKER,
     pattern: /Thin Pool has (\d+) free data blocks which is less than minimum required (\d+) free data blocks/,
-    meaning: 'Docker\'s own gate (dm.min_free_space, 10% by default) refused a new device: the kernel pool still works, but has less free data than Docker wants before it creates a layer',
+    meaning:
+      "Docker's own gate (dm.min_free_space, 10% by default) refused a new device: the kernel pool still works, but has less free data than Docker wants before it creates a layer",
     next: 'delete images and containers, grow the pool, or lower dm.min_free_space',
     mode: 'write',
   },
   {
     source: DOCKER,
     pattern: /Thin Pool has (\d+) free metadata blocks which is less than minimum required/,
-    meaning: 'Docker refused a new device because the pool\'s metadata is nearly full (too many snapshots for its size)',
+    meaning: "Docker refused a new device because the pool's metadata is nearly full (too many snapshots for its size)",
     next: 'grow the metadata device (or recreate the pool with a larger one), remove unused images',
     mode: 'write',
   },
   {
     source: DOCKER,
     pattern: /Error running (DeleteDevice|deviceCreate|createSnapDevice)|dm_task_run failed/,
-    meaning: 'a pool message failed in the kernel: the pool is read-only or in fail mode (out of space, a failed metadata operation), or the device id is wrong',
+    meaning:
+      'a pool message failed in the kernel: the pool is read-only or in fail mode (out of space, a failed metadata operation), or the device id is wrong',
     next: 'dmsetup status on the pool: the mode word and needs_check say which; fix the pool before retrying',
     mode: 'read_only',
   },
   {
     source: DOCKER,
     pattern: /Base Device UUID (and Filesystem )?verification failed/,
-    meaning: 'the daemon found a different or damaged pool than the one it recorded, often after the pool filled up and needs thin_check/thin_repair',
+    meaning:
+      'the daemon found a different or damaged pool than the one it recorded, often after the pool filled up and needs thin_check/thin_repair',
     next: 'check the pool (thin_check), repair, and make sure the storage options name the same pool',
     needsCheck: true,
   },
@@ -218,27 +241,31 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: 'LVM',
     pattern: /Thin pool transaction_id is (\d+), while expected (\d+)/,
-    meaning: 'the transaction id in the pool\'s metadata (moved by Docker\'s set_transaction_id) and the one LVM recorded disagree, so LVM will not activate the pool',
-    next: 'vgcfgbackup, set transaction_id in the backup to the pool\'s value, vgcfgrestore --force',
+    meaning:
+      "the transaction id in the pool's metadata (moved by Docker's set_transaction_id) and the one LVM recorded disagree, so LVM will not activate the pool",
+    next: "vgcfgbackup, set transaction_id in the backup to the pool's value, vgcfgrestore --force",
   },
   {
     source: 'LVM',
     pattern: /Check of pool (\S+) failed \(status:(\d+)\)/,
-    meaning: 'thin_check found the pool\'s metadata damaged (or thin_check is missing, status 2 with execvp failed): LVM refuses to activate it',
+    meaning:
+      "thin_check found the pool's metadata damaged (or thin_check is missing, status 2 with execvp failed): LVM refuses to activate it",
     next: 'thin_check to see what is wrong; lvconvert --repair, or thin_dump --repair and thin_restore',
     needsCheck: true,
   },
   {
     source: 'I/O error to a writer',
     pattern: /No space left on device/,
-    meaning: 'a write needed a new data block and the pool had none: the pool is out of data space in error mode (error_if_no_space, or no_space_timeout expired), or the filesystem inside the thin is full',
-    next: 'free or add pool space; compare with the filesystem\'s own free space',
+    meaning:
+      'a write needed a new data block and the pool had none: the pool is out of data space in error mode (error_if_no_space, or no_space_timeout expired), or the filesystem inside the thin is full',
+    next: "free or add pool space; compare with the filesystem's own free space",
     mode: 'out_of_data_space',
   },
   {
     source: 'I/O error to a writer',
     pattern: /Input\/output error/,
-    meaning: 'the I/O failed with EIO: the pool is read-only (a write that needed a block) or in fail mode (everything), or a device under the pool returned an error',
+    meaning:
+      'the I/O failed with EIO: the pool is read-only (a write that needed a block) or in fail mode (everything), or a device under the pool returned an error',
     next: 'dmsetup status on the pool and the kernel log tell which',
   },
 ];
@@ -251,7 +278,8 @@ export interface PoolStatusReading {
   readonly summary: string;
 }
 
-const pct = (used: number, total: number): string => (total === 0 ? '0%' : `${Math.round((used / total) * 1000) / 10}%`);
+const pct = (used: number, total: number): string =>
+  total === 0 ? '0%' : `${Math.round((used / total) * 1000) / 10}%`;
 
 /** Reads a pool status line field by field, or null when the text is not one. */
 export function readPoolStatus(text: string): PoolStatusReading | null {
@@ -261,7 +289,12 @@ export function readPoolStatus(text: string): PoolStatusReading | null {
   const prefixed = line !== null && line.target === 'thin-pool';
   const status = parsePoolStatus(prefixed ? line.text : t.replace(/^\S+:\s+/, ''));
   if (status?.kind === 'Fail' && prefixed) {
-    return { fields: [['status', 'Fail: the pool is in fail mode']], mode: 'fail', needsCheck: false, summary: 'the pool is in fail mode: every I/O to its thins fails with EIO and nothing but removing it works' };
+    return {
+      fields: [['status', 'Fail: the pool is in fail mode']],
+      mode: 'fail',
+      needsCheck: false,
+      summary: 'the pool is in fail mode: every I/O to its thins fails with EIO and nothing but removing it works',
+    };
   }
   if (status?.kind !== 'fields') return null;
   const { transactionId: tid, modeWord, discardWord: discard, noSpaceWord: space } = status;
@@ -273,12 +306,27 @@ export function readPoolStatus(text: string): PoolStatusReading | null {
   const metaTotal = status.metadataTotalBlocks;
   const needsCheck = status.needsCheck;
   // `ro` covers read_only and out_of_metadata_space: full metadata tells them apart.
-  const mode: PoolMode = modeWord === 'rw' ? 'write' : modeWord === 'out_of_data_space' ? 'out_of_data_space' : metaUsed >= metaTotal ? 'out_of_metadata_space' : 'read_only';
+  const mode: PoolMode =
+    modeWord === 'rw'
+      ? 'write'
+      : modeWord === 'out_of_data_space'
+        ? 'out_of_data_space'
+        : metaUsed >= metaTotal
+          ? 'out_of_metadata_space'
+          : 'read_only';
   const fields: Array<[string, string]> = [
     ['transaction id', `${tid} (set by userspace with set_transaction_id: Docker's and LVM's own counter)`],
     ['metadata', `${metaUsed}/${metaTotal} blocks used (${pct(metaUsed, metaTotal)})`],
-    ['data', `${dataUsed}/${dataTotal} blocks used (${pct(dataUsed, dataTotal)})${dataUsed >= dataTotal ? ': full' : ''}`],
-    ['held root', held === '-' ? 'none (no metadata snapshot held)' : `a metadata snapshot is held at block ${held} (thin_dump -m reads it; release it when done)`],
+    [
+      'data',
+      `${dataUsed}/${dataTotal} blocks used (${pct(dataUsed, dataTotal)})${dataUsed >= dataTotal ? ': full' : ''}`,
+    ],
+    [
+      'held root',
+      held === '-'
+        ? 'none (no metadata snapshot held)'
+        : `a metadata snapshot is held at block ${held} (thin_dump -m reads it; release it when done)`,
+    ],
     [
       'mode',
       modeWord === 'rw'
@@ -289,16 +337,40 @@ export function readPoolStatus(text: string): PoolStatusReading | null {
             ? 'ro: read-only because the metadata is full'
             : 'ro: read-only (a failed metadata operation, needs_check, or the read_only feature)',
     ],
-    ['discard', discard === 'discard_passdown' ? 'discards free blocks and reach the data device' : discard === 'no_discard_passdown' ? 'discards free pool blocks but do not reach the data device' : 'discards are ignored: deleting files frees nothing in the pool'],
-    ['when full', space === 'queue_if_no_space' ? 'queue_if_no_space: writes wait for space up to no_space_timeout' : 'error_if_no_space: writes fail at once with ENOSPC (asked by the table, or switched on when no_space_timeout expired)'],
-    ['needs_check', needsCheck ? 'set: the metadata must be checked and repaired; the pool will not write or grow until then' : 'clear'],
+    [
+      'discard',
+      discard === 'discard_passdown'
+        ? 'discards free blocks and reach the data device'
+        : discard === 'no_discard_passdown'
+          ? 'discards free pool blocks but do not reach the data device'
+          : 'discards are ignored: deleting files frees nothing in the pool',
+    ],
+    [
+      'when full',
+      space === 'queue_if_no_space'
+        ? 'queue_if_no_space: writes wait for space up to no_space_timeout'
+        : 'error_if_no_space: writes fail at once with ENOSPC (asked by the table, or switched on when no_space_timeout expired)',
+    ],
+    [
+      'needs_check',
+      needsCheck
+        ? 'set: the metadata must be checked and repaired; the pool will not write or grow until then'
+        : 'clear',
+    ],
     ['metadata low water', `${threshold} blocks`],
   ];
   const parts: string[] = [];
-  if (mode === 'write') parts.push(dataUsed >= dataTotal ? 'the pool works but has no free data block left' : 'the pool is healthy and writable');
-  if (mode === 'out_of_data_space') parts.push(`the pool is out of data space (${dataUsed}/${dataTotal}); ${space === 'queue_if_no_space' ? 'new-block writes are waiting' : 'new-block writes fail with ENOSPC'}, owned blocks are still writable`);
+  if (mode === 'write')
+    parts.push(
+      dataUsed >= dataTotal ? 'the pool works but has no free data block left' : 'the pool is healthy and writable',
+    );
+  if (mode === 'out_of_data_space')
+    parts.push(
+      `the pool is out of data space (${dataUsed}/${dataTotal}); ${space === 'queue_if_no_space' ? 'new-block writes are waiting' : 'new-block writes fail with ENOSPC'}, owned blocks are still writable`,
+    );
   if (mode === 'out_of_metadata_space') parts.push('the pool is read-only because its metadata device is full');
-  if (mode === 'read_only') parts.push('the pool is read-only: writes that need a block fail with EIO and messages are refused');
+  if (mode === 'read_only')
+    parts.push('the pool is read-only: writes that need a block fail with EIO and messages are refused');
   if (needsCheck) parts.push('needs_check is set: run thin_check/thin_repair with the pool deactivated');
   if (held !== '-') parts.push('a metadata snapshot is held');
   return { fields, mode, needsCheck, summary: parts.join('; ') };
@@ -306,7 +378,8 @@ export function readPoolStatus(text: string): PoolStatusReading | null {
 
 /** What to do about the state a pool status line shows; null when nothing is wrong. */
 function statusAdvice(s: PoolStatusReading): string | null {
-  if (s.needsCheck) return 'deactivate the thins and the pool, run thin_check on the metadata, thin_repair when it reports errors (or clear the flag with thin_check --clear-needs-check-flag when it does not), then activate again';
+  if (s.needsCheck)
+    return 'deactivate the thins and the pool, run thin_check on the metadata, thin_repair when it reports errors (or clear the flag with thin_check --clear-needs-check-flag when it does not), then activate again';
   switch (s.mode) {
     case 'out_of_data_space':
       return 'extend the pool (queued writes then complete), or delete thin devices or discard, and let a commit (dmsetup status, the 1 s timer) bring it back to write mode';
@@ -326,9 +399,11 @@ export function readThinStatus(text: string): string | null {
   const line = splitStatusLine(text.trim());
   if (line === null || line.target !== 'thin') return null;
   const status = parseThinStatus(line.text);
-  if (status?.kind === 'Fail') return 'the thin device\'s pool is in fail mode: every I/O to it fails';
+  if (status?.kind === 'Fail') return "the thin device's pool is in fail mode: every I/O to it fails";
   if (status?.kind !== 'fields') return null;
-  return status.mappedSectors === 0 ? 'the thin device maps nothing yet (every block reads as zeros or its external origin)' : `the thin device maps ${status.mappedSectors} sectors; its highest mapped sector is ${status.highestMappedSector ?? '-'}`;
+  return status.mappedSectors === 0
+    ? 'the thin device maps nothing yet (every block reads as zeros or its external origin)'
+    : `the thin device maps ${status.mappedSectors} sectors; its highest mapped sector is ${status.highestMappedSector ?? '-'}`;
 }
 
 export interface ScenarioMatch {
@@ -339,7 +414,13 @@ export interface ScenarioMatch {
 
 /** `...` in a scenario's symptom stands for anything; the rest is literal. */
 function symptomPattern(symptom: string): RegExp {
-  return new RegExp(symptom.trim().split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*'));
+  return new RegExp(
+    symptom
+      .trim()
+      .split('...')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[\\s\\S]*'),
+  );
 }
 
 /** Removes what varies between machines: a dmesg timestamp, the device's major:minor. */
@@ -348,7 +429,11 @@ export function normalizeSymptom(text: string): string {
 }
 
 /** Library scenarios that reproduce a symptom, best matches first, each scenario once. */
-export function matchScenarios(text: string, scenarios: readonly Scenario[], implied: { mode?: PoolMode | 'fail'; needsCheck?: boolean }): ScenarioMatch[] {
+export function matchScenarios(
+  text: string,
+  scenarios: readonly Scenario[],
+  implied: { mode?: PoolMode | 'fail'; needsCheck?: boolean },
+): ScenarioMatch[] {
   const symptom = normalizeSymptom(text);
   const found = new Map<Scenario, ScenarioMatch>();
   const add = (m: ScenarioMatch): void => {
@@ -356,7 +441,8 @@ export function matchScenarios(text: string, scenarios: readonly Scenario[], imp
   };
   for (const s of scenarios) {
     for (const declared of s.symptoms ?? []) {
-      if (symptomPattern(declared).test(symptom) || symptomPattern(symptom).test(declared)) add({ scenario: s, how: 'symptom', detail: declared });
+      if (symptomPattern(declared).test(symptom) || symptomPattern(symptom).test(declared))
+        add({ scenario: s, how: 'symptom', detail: declared });
     }
   }
   // Lines of the symptom long enough to mean something, found in what a step expects to print.
@@ -371,8 +457,13 @@ export function matchScenarios(text: string, scenarios: readonly Scenario[], imp
         .flatMap((x) => x.split('\n'))
         .map((x) => x.replace(/\b(25[34]|\d{3}):\d+\b/g, '').trim())
         .filter((x) => x.length >= 12);
-      if (needle.length >= 12 && lines.some((x) => x.includes(needle) || needle.includes(x))) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
-      else if (exp.outputMatches !== undefined && new RegExp(exp.outputMatches, 'm').test(symptom.endsWith('\n') ? symptom : `${symptom}\n`)) add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
+      if (needle.length >= 12 && lines.some((x) => x.includes(needle) || needle.includes(x)))
+        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
+      else if (
+        exp.outputMatches !== undefined &&
+        new RegExp(exp.outputMatches, 'm').test(symptom.endsWith('\n') ? symptom : `${symptom}\n`)
+      )
+        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
     });
   }
   // Write mode is where nearly every scenario starts: it says nothing about which one fits.
@@ -382,13 +473,18 @@ export function matchScenarios(text: string, scenarios: readonly Scenario[], imp
         const exp = 'expect' in step ? step.expect : undefined;
         if (exp === undefined) return;
         const modes = Object.values(exp.poolMode ?? {});
-        if (implied.mode !== undefined && implied.mode !== 'write' && modes.includes(implied.mode as PoolMode)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
-        else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true)) add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
+        if (implied.mode !== undefined && implied.mode !== 'write' && modes.includes(implied.mode as PoolMode))
+          add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
+        else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true))
+          add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
       });
     }
   }
   const rank = { symptom: 0, output: 1, state: 2 } as const;
-  return [...found.values()].sort((a, b) => rank[a.how] - rank[b.how] || (a.scenario.file < b.scenario.file ? -1 : a.scenario.file > b.scenario.file ? 1 : 0));
+  return [...found.values()].sort(
+    (a, b) =>
+      rank[a.how] - rank[b.how] || (a.scenario.file < b.scenario.file ? -1 : a.scenario.file > b.scenario.file ? 1 : 0),
+  );
 }
 
 export interface Explanation {
@@ -417,7 +513,14 @@ export function explain(text: string, scenarios: readonly Scenario[]): Explanati
   const thin = readThinStatus(symptom);
   if (thin !== null) {
     const failed = /Fail$/.test(symptom);
-    return { symptom, source: 'dmsetup status of a thin', meaning: thin, next: failed ? KNOWN_SYMPTOMS.find((k) => k.mode === 'fail')!.next : null, fields: [], scenarios: matchScenarios(symptom, scenarios, failed ? { mode: 'fail' } : {}) };
+    return {
+      symptom,
+      source: 'dmsetup status of a thin',
+      meaning: thin,
+      next: failed ? KNOWN_SYMPTOMS.find((k) => k.mode === 'fail')!.next : null,
+      fields: [],
+      scenarios: matchScenarios(symptom, scenarios, failed ? { mode: 'fail' } : {}),
+    };
   }
   const known = KNOWN_SYMPTOMS.find((k) => k.pattern.test(symptom));
   return {
@@ -426,6 +529,9 @@ export function explain(text: string, scenarios: readonly Scenario[]): Explanati
     meaning: known?.meaning ?? null,
     next: known?.next ?? null,
     fields: [],
-    scenarios: matchScenarios(symptom, scenarios, { ...(known?.mode === undefined ? {} : { mode: known.mode }), ...(known?.needsCheck === undefined ? {} : { needsCheck: known.needsCheck }) }),
+    scenarios: matchScenarios(symptom, scenarios, {
+      ...(known?.mode === undefined ? {} : { mode: known.mode }),
+      ...(known?.needsCheck === undefined ? {} : { needsCheck: known.needsCheck }),
+    }),
   };
 }

@@ -33,7 +33,8 @@ export function formatTimeline(scenario: Scenario, result: ScenarioResult, recor
 }
 
 function formatStep(step: StepRecord, first: boolean): string {
-  const where = step.to > step.from ? `@${step.from + 1 === step.to ? step.to : `${step.from + 1}-${step.to}`}` : `@${step.to}`;
+  const where =
+    step.to > step.from ? `@${step.from + 1 === step.to ? step.to : `${step.from + 1}-${step.to}`}` : `@${step.to}`;
   const head = `[${String(step.index).padStart(2)}] ${where.padEnd(8)} `;
   let out: string;
   switch (step.kind) {
@@ -52,7 +53,8 @@ function formatStep(step: StepRecord, first: boolean): string {
     }
   }
   if (step.output !== '') out += indentBlock(step.output, OUTPUT_INDENT);
-  if (step.kind !== 'mark' && step.kind !== 'expect' && step.status !== null && step.status !== 0) out += `${CHECK_INDENT}(exit status ${step.status})\n`;
+  if (step.kind !== 'mark' && step.kind !== 'expect' && step.status !== null && step.status !== 0)
+    out += `${CHECK_INDENT}(exit status ${step.status})\n`;
   for (const check of step.checks) out += formatCheck(check);
   if (step.error !== undefined) out += `${CHECK_INDENT}${FAILED} the lab stopped: ${step.error}\n`;
   if (first) out += `${CHECK_INDENT}^^^ FIRST FAILURE (step ${step.index}, line ${step.line}, position ${step.to})\n`;
@@ -60,7 +62,8 @@ function formatStep(step: StepRecord, first: boolean): string {
 }
 
 function formatCheck(c: CheckResult): string {
-  if (c.ok) return `${CHECK_INDENT}${PASS} ${c.name}${c.name.startsWith('output') || c.name.startsWith('transcript') ? '' : ` = ${c.expected}`}\n`;
+  if (c.ok)
+    return `${CHECK_INDENT}${PASS} ${c.name}${c.name.startsWith('output') || c.name.startsWith('transcript') ? '' : ` = ${c.expected}`}\n`;
   const multi = c.expected.includes('\n') || c.actual.includes('\n');
   if (!multi) return `${CHECK_INDENT}${FAILED} ${c.name}: expected ${c.expected}, got ${c.actual}\n`;
   return `${CHECK_INDENT}${FAILED} ${c.name}:\n${CHECK_INDENT}  expected:\n${indentBlock(c.expected, `${CHECK_INDENT}  | `)}${CHECK_INDENT}  actual:\n${indentBlock(c.actual, `${CHECK_INDENT}  | `)}`;
@@ -80,7 +83,8 @@ function summaryLine(result: ScenarioResult, recorded: Recorded | null): string 
   if (result.passed) return `PASS  ${result.steps.length} steps, ${checks} checks; ${stored}`;
   const f = result.firstFailure!;
   let line = `FAIL  at step ${f.index} (${f.kind}, line ${f.line}); ${stored}`;
-  if (recorded !== null) line += `\n      open the state there: thinlab at ${f.to} --branch ${recorded.branch}${recorded.where}`;
+  if (recorded !== null)
+    line += `\n      open the state there: thinlab at ${f.to} --branch ${recorded.branch}${recorded.where}`;
   return line;
 }
 
@@ -103,7 +107,10 @@ export function resultJson(scenario: Scenario, result: ScenarioResult, recorded:
             command: result.firstFailure.command,
             failed: result.firstFailure.checks.filter((c) => !c.ok),
             error: result.firstFailure.error ?? null,
-            open: recorded === null ? null : `thinlab at ${result.firstFailure.to} --branch ${recorded.branch}${recorded.where}`,
+            open:
+              recorded === null
+                ? null
+                : `thinlab at ${result.firstFailure.to} --branch ${recorded.branch}${recorded.where}`,
           },
     steps: result.steps.map((s) => ({
       step: s.index,

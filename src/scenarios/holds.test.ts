@@ -23,8 +23,18 @@ describe('holds', () => {
     const result = await runScenario(scenario);
     expect(result.steps[0]!.checks.every((c) => c.ok)).toBe(true);
     expect(result.steps[1]!.checks).toEqual([
-      { name: 'holds writable', ok: false, expected: 'the pool is in write mode (rw)', actual: 'pool: mode is out_of_data_space' },
-      { name: 'holds free-data-space', ok: false, expected: 'the pool has at least one free data block', actual: 'pool: no free data blocks (8 of 8 used)' },
+      {
+        name: 'holds writable',
+        ok: false,
+        expected: 'the pool is in write mode (rw)',
+        actual: 'pool: mode is out_of_data_space',
+      },
+      {
+        name: 'holds free-data-space',
+        ok: false,
+        expected: 'the pool has at least one free data block',
+        actual: 'pool: no free data blocks (8 of 8 used)',
+      },
     ]);
     expect(result.passed).toBe(false);
   });

@@ -59,7 +59,14 @@ describe('scenario loader', () => {
 
   it('names an unknown step, its line and what is allowed', () => {
     const p = problems('title: t\nsteps:\n  - run: echo\n  - inject: fault\n');
-    expect(p).toEqual([{ file: 'bad.yaml', line: 4, field: 'steps[2].inject', message: "unknown step 'inject' (expected one of run, advance, crash, fault, mark, expect)" }]);
+    expect(p).toEqual([
+      {
+        file: 'bad.yaml',
+        line: 4,
+        field: 'steps[2].inject',
+        message: "unknown step 'inject' (expected one of run, advance, crash, fault, mark, expect)",
+      },
+    ]);
   });
 
   it('reports wrong types and missing fields, all at once, with file:line in the message', () => {
@@ -79,19 +86,50 @@ describe('scenario loader', () => {
       ].join('\n'),
     );
     const lines = p.map((x) => `${x.line} ${x.field}`);
-    expect(lines).toEqual(['1 title', '1 report', '2 machine.ramdisk_kb', '6 steps[1].expect.status', '7 steps[1].expect.pool_mode.pool', '8 steps[2].advance', '9 steps[3].expect.output', '10 steps[4]']);
-    expect(new ScenarioInvalid(p).message.split('\n')[3]).toBe("bad.yaml:6: steps[1].expect.status: expected a whole number from 0 to 255, got '0'");
+    expect(lines).toEqual([
+      '1 title',
+      '1 report',
+      '2 machine.ramdisk_kb',
+      '6 steps[1].expect.status',
+      '7 steps[1].expect.pool_mode.pool',
+      '8 steps[2].advance',
+      '9 steps[3].expect.output',
+      '10 steps[4]',
+    ]);
+    expect(new ScenarioInvalid(p).message.split('\n')[3]).toBe(
+      "bad.yaml:6: steps[1].expect.status: expected a whole number from 0 to 255, got '0'",
+    );
   });
 
   it('checks read ranges', () => {
-    const p = problems('title: t\nsteps:\n  - expect:\n      reads:\n        - {device: /dev/x, offset: 100, length: 512, byte: A, md5: 00}\n');
-    expect(p.map((x) => x.field)).toEqual(['steps[1].expect.reads[1]', 'steps[1].expect.reads[1].offset', 'steps[1].expect.reads[1].md5']);
+    const p = problems(
+      'title: t\nsteps:\n  - expect:\n      reads:\n        - {device: /dev/x, offset: 100, length: 512, byte: A, md5: 00}\n',
+    );
+    expect(p.map((x) => x.field)).toEqual([
+      'steps[1].expect.reads[1]',
+      'steps[1].expect.reads[1].offset',
+      'steps[1].expect.reads[1].md5',
+    ]);
   });
 
   it('reads fault steps and symptoms, and turns a fault step into the fault directive', () => {
-    const s = parseScenario('f.yaml', ['title: t', 'symptoms: ["dd: ... Input/output error"]', 'steps:', '  - fault: io /dev/ram1 0+128 write', '    expect: {invariants: true}'].join('\n'));
+    const s = parseScenario(
+      'f.yaml',
+      [
+        'title: t',
+        'symptoms: ["dd: ... Input/output error"]',
+        'steps:',
+        '  - fault: io /dev/ram1 0+128 write',
+        '    expect: {invariants: true}',
+      ].join('\n'),
+    );
     expect(s.symptoms).toEqual(['dd: ... Input/output error']);
-    expect(s.steps[0]).toEqual({ kind: 'fault', line: 4, text: 'io /dev/ram1 0+128 write', expect: { invariants: true } });
+    expect(s.steps[0]).toEqual({
+      kind: 'fault',
+      line: 4,
+      text: 'io /dev/ram1 0+128 write',
+      expect: { invariants: true },
+    });
   });
 
   it('reports an unknown fault or bad fault arguments with file, line and field, in fault steps and run lines', () => {
@@ -110,12 +148,37 @@ describe('scenario loader', () => {
       ].join('\n'),
     );
     expect(found).toEqual([
-      { file: 'bad.yaml', line: 10, field: 'symptoms', message: 'expected a non-empty list of texts, got an empty list' },
-      { file: 'bad.yaml', line: 3, field: 'steps[1].fault', message: "unknown fault kind 'smash' (known: io, slow-commit, fill, metadata)" },
-      { file: 'bad.yaml', line: 4, field: 'steps[2].fault', message: "'12' is not a sector range START+LEN (e.g. 2048+128)" },
+      {
+        file: 'bad.yaml',
+        line: 10,
+        field: 'symptoms',
+        message: 'expected a non-empty list of texts, got an empty list',
+      },
+      {
+        file: 'bad.yaml',
+        line: 3,
+        field: 'steps[1].fault',
+        message: "unknown fault kind 'smash' (known: io, slow-commit, fill, metadata)",
+      },
+      {
+        file: 'bad.yaml',
+        line: 4,
+        field: 'steps[2].fault',
+        message: "'12' is not a sector range START+LEN (e.g. 2048+128)",
+      },
       { file: 'bad.yaml', line: 7, field: 'steps[3].run', message: "'lots' is not a number of blocks or 'all'" },
-      { file: 'bad.yaml', line: 8, field: 'steps[4].run', message: 'expected 2 arguments, got 1 (usage: fault slow-commit POOL MS)' },
-      { file: 'bad.yaml', line: 9, field: 'steps[5].fault', message: 'expected a fault, like io /dev/ram1 0+128 write, got nothing' },
+      {
+        file: 'bad.yaml',
+        line: 8,
+        field: 'steps[4].run',
+        message: 'expected 2 arguments, got 1 (usage: fault slow-commit POOL MS)',
+      },
+      {
+        file: 'bad.yaml',
+        line: 9,
+        field: 'steps[5].fault',
+        message: 'expected a fault, like io /dev/ram1 0+128 write, got nothing',
+      },
     ]);
   });
 
@@ -123,7 +186,13 @@ describe('scenario loader', () => {
     const s = parseScenario('h.yaml', 'title: t\nsteps:\n  - expect: {holds: [writable, committed]}\n');
     expect(s.steps[0]).toEqual({ kind: 'expect', line: 3, expect: { holds: ['writable', 'committed'] } });
     expect(problems('title: t\nsteps:\n  - expect:\n      holds: [writable, tidy]\n')).toEqual([
-      { file: 'bad.yaml', line: 4, field: 'steps[1].expect.holds[2]', message: "unknown invariant 'tidy' (known: pool, writable, no-needs-check, free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed)" },
+      {
+        file: 'bad.yaml',
+        line: 4,
+        field: 'steps[1].expect.holds[2]',
+        message:
+          "unknown invariant 'tidy' (known: pool, writable, no-needs-check, free-data-space, free-metadata-space, no-queued-io, no-leaked-blocks, committed)",
+      },
     ]);
   });
 

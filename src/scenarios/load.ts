@@ -11,16 +11,35 @@ import { checkFaultArgs } from '../faults/fault-command.js';
 import type { PoolMode } from '../model/lifecycle.js';
 import type { ModelMutation } from '../model/mutations.js';
 import { fieldOf, SchemaCheck } from './schema-check.js';
-import { ScenarioInvalid, type Expectation, type ReadCheck, type ScenarioMachineSettings, type Scenario, type ScenarioProblem, type Step } from './types.js';
-
+import {
+  ScenarioInvalid,
+  type Expectation,
+  type ReadCheck,
+  type ScenarioMachineSettings,
+  type Scenario,
+  type ScenarioProblem,
+  type Step,
+} from './types.js';
 
 /**
  * A `.sh` scenario: the whole script is one run step whose output must equal its transcript
  * (`NAME.expected`, null when there is none beside it).
  */
-export function parseShellScenario(file: string, script: string, expected: string | null, expectedName: string): Scenario {
+export function parseShellScenario(
+  file: string,
+  script: string,
+  expected: string | null,
+  expectedName: string,
+): Scenario {
   if (expected === null) {
-    throw new ScenarioInvalid([{ file, line: 1, field: '', message: `no transcript ${expectedName} beside the script (run it with \`thinlab sh --no-record\` and keep what it prints, once you have checked it)` }]);
+    throw new ScenarioInvalid([
+      {
+        file,
+        line: 1,
+        field: '',
+        message: `no transcript ${expectedName} beside the script (run it with \`thinlab sh --no-record\` and keep what it prints, once you have checked it)`,
+      },
+    ]);
   }
   const firstComment = /^#\s*(.*)$/m.exec(script);
   return {
@@ -38,7 +57,13 @@ export function parseScenario(file: string, text: string): Scenario {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const problems: ScenarioProblem[] = [];
-  for (const e of doc.errors) problems.push({ file, line: lc.linePos(e.pos[0]).line, field: '', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+  for (const e of doc.errors)
+    problems.push({
+      file,
+      line: lc.linePos(e.pos[0]).line,
+      field: '',
+      message: `not valid YAML: ${e.message.split('\n')[0]}`,
+    });
   if (problems.length > 0) throw new ScenarioInvalid(problems);
   const check = new SchemaCheck(file, doc, lc);
   const root = doc.contents;
@@ -78,7 +103,11 @@ interface ScenarioFile {
   readonly cites?: string;
   readonly what_happened?: string;
   readonly symptoms?: string[];
-  readonly machine?: { readonly ramdisk_kb?: number; readonly no_space_timeout?: number; readonly mutations?: ModelMutation[] };
+  readonly machine?: {
+    readonly ramdisk_kb?: number;
+    readonly no_space_timeout?: number;
+    readonly mutations?: ModelMutation[];
+  };
   readonly steps: StepFile[];
 }
 
@@ -116,11 +145,27 @@ function codeProblems(file: string, data: ScenarioFile, check: SchemaCheck): Sce
     const path = ['steps', i];
     if (typeof step.fault === 'string' && step.fault.trim() !== '') {
       const wrong = checkFaultArgs(step.fault.trim().split(/\s+/));
-      if (wrong !== null) out.push({ file, line: check.line(check.node([...path, 'fault'])), field: fieldOf([...path, 'fault']), message: wrong });
+      if (wrong !== null)
+        out.push({
+          file,
+          line: check.line(check.node([...path, 'fault'])),
+          field: fieldOf([...path, 'fault']),
+          message: wrong,
+        });
     }
-    if (typeof step.run === 'string') out.push(...faultLines(file, check.node([...path, 'run']), check, fieldOf([...path, 'run']), step.run));
-    if (typeof step.advance === 'string' && /^[0-9]+(\.[0-9]+)?(s|ms)$/.test(step.advance) && parseDuration(step.advance) === null) {
-      out.push({ file, line: check.line(check.node([...path, 'advance'])), field: fieldOf([...path, 'advance']), message: `expected a duration like 5s, 1.5s or 250ms, got '${step.advance}'` });
+    if (typeof step.run === 'string')
+      out.push(...faultLines(file, check.node([...path, 'run']), check, fieldOf([...path, 'run']), step.run));
+    if (
+      typeof step.advance === 'string' &&
+      /^[0-9]+(\.[0-9]+)?(s|ms)$/.test(step.advance) &&
+      parseDuration(step.advance) === null
+    ) {
+      out.push({
+        file,
+        line: check.line(check.node([...path, 'advance'])),
+        field: fieldOf([...path, 'advance']),
+        message: `expected a duration like 5s, 1.5s or 250ms, got '${step.advance}'`,
+      });
     }
   });
   return out;
@@ -130,7 +175,13 @@ function codeProblems(file: string, data: ScenarioFile, check: SchemaCheck): Sce
  * Checks every `fault` command line of a run text as the fault step checks its own: an unknown
  * kind or bad arguments are found before anything runs, not skipped at run time.
  */
-function faultLines(file: string, value: Node | null, check: SchemaCheck, field: string, text: string): ScenarioProblem[] {
+function faultLines(
+  file: string,
+  value: Node | null,
+  check: SchemaCheck,
+  field: string,
+  text: string,
+): ScenarioProblem[] {
   const out: ScenarioProblem[] = [];
   const block = isScalar(value) && (value.type === 'BLOCK_LITERAL' || value.type === 'BLOCK_FOLDED');
   text.split('\n').forEach((lineText, i) => {
@@ -162,7 +213,17 @@ function toExpectation(e: ExpectationFile): Expectation {
     ...(e.pool_mode === undefined ? {} : { poolMode: e.pool_mode }),
     ...(e.needs_check === undefined ? {} : { needsCheck: e.needs_check }),
     ...(e.used_data_blocks === undefined ? {} : { usedDataBlocks: e.used_data_blocks }),
-    ...(e.reads === undefined ? {} : { reads: e.reads.map((r) => ({ device: r.device, offset: r.offset, length: r.length, ...(r.md5 === undefined ? {} : { md5: r.md5 }), ...(r.byte === undefined ? {} : { byte: r.byte }) })) }),
+    ...(e.reads === undefined
+      ? {}
+      : {
+          reads: e.reads.map((r) => ({
+            device: r.device,
+            offset: r.offset,
+            length: r.length,
+            ...(r.md5 === undefined ? {} : { md5: r.md5 }),
+            ...(r.byte === undefined ? {} : { byte: r.byte }),
+          })),
+        }),
     ...(e.invariants === undefined ? {} : { invariants: true }),
     ...(e.holds === undefined ? {} : { holds: e.holds }),
   };
@@ -171,7 +232,8 @@ function toExpectation(e: ExpectationFile): Expectation {
 function toStep(s: StepFile, line: number): Step {
   const withExpect = s.expect === undefined ? {} : { expect: toExpectation(s.expect) };
   if (s.run !== undefined) return { kind: 'run', line, command: s.run, ...withExpect };
-  if (s.advance !== undefined) return { kind: 'advance', line, ms: parseDuration(s.advance)!, text: s.advance, ...withExpect };
+  if (s.advance !== undefined)
+    return { kind: 'advance', line, ms: parseDuration(s.advance)!, text: s.advance, ...withExpect };
   if (s.crash !== undefined) return { kind: 'crash', line, ...withExpect };
   if (s.fault !== undefined) return { kind: 'fault', line, text: s.fault.trim(), ...withExpect };
   if (s.mark !== undefined) return { kind: 'mark', line, name: s.mark };

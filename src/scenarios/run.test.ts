@@ -41,10 +41,17 @@ describe('the scenario library', () => {
         },
       });
       // Checks (reads included) must not change the lab: the recorded events alone give its state.
-      const replay = LabRuntime.fresh(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb });
+      const replay = LabRuntime.fresh(
+        scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb },
+      );
       events.forEach((e, i) => replay.apply(e, `${f}@${i + 1}`));
       expect(stateHash(replay.lab)).toBe(stateHash(runtime!.lab));
-      const failed = result.steps.flatMap((s) => [...s.checks.filter((c) => !c.ok).map((c) => `step ${s.index} (line ${s.line}) ${c.name}: expected ${c.expected}, got ${c.actual}`), ...(s.error === undefined ? [] : [s.error])]);
+      const failed = result.steps.flatMap((s) => [
+        ...s.checks
+          .filter((c) => !c.ok)
+          .map((c) => `step ${s.index} (line ${s.line}) ${c.name}: expected ${c.expected}, got ${c.actual}`),
+        ...(s.error === undefined ? [] : [s.error]),
+      ]);
       expect(failed).toEqual([]);
       expect(result.passed).toBe(true);
     });

@@ -109,7 +109,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   if (scenario.machine.noSpaceTimeout !== undefined) {
     const command = `echo ${scenario.machine.noSpaceTimeout} > ${NO_SPACE_TIMEOUT_PATH}`;
     const r = await runText(command);
-    records.push({ index: 0, kind: 'setup', line: 0, command, output: r.output, status: r.status, from: 0, to: position, checks: [] });
+    records.push({
+      index: 0,
+      kind: 'setup',
+      line: 0,
+      command,
+      output: r.output,
+      status: r.status,
+      from: 0,
+      to: position,
+      checks: [],
+    });
   }
 
   for (const [i, step] of scenario.steps.entries()) {
@@ -120,8 +130,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     let error: string | undefined;
     try {
       if (command !== '') run = await runText(command);
-      if (step.kind === 'run' && scenario.expectedTranscript !== undefined) checks.push(compareTranscript(scenario.expectedTranscript, run?.output ?? ''));
-      if (step.kind !== 'mark' && step.expect !== undefined) checks.push(...checkExpectation(step.expect, runtime.shell.machine, step.kind === 'run' ? run : undefined));
+      if (step.kind === 'run' && scenario.expectedTranscript !== undefined)
+        checks.push(compareTranscript(scenario.expectedTranscript, run?.output ?? ''));
+      if (step.kind !== 'mark' && step.expect !== undefined)
+        checks.push(...checkExpectation(step.expect, runtime.shell.machine, step.kind === 'run' ? run : undefined));
     } catch (e) {
       // The store failing is not a finding about the scenario: it ends the run as it is.
       if (e instanceof RecordFailed) throw e.cause;
@@ -147,12 +159,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (stopped) break;
   }
   const firstFailure = records.find((r) => r.error !== undefined || r.checks.some((c) => !c.ok)) ?? null;
-  return { file: scenario.file, title: scenario.title, passed: firstFailure === null, steps: records, firstFailure, marks, length: position };
+  return {
+    file: scenario.file,
+    title: scenario.title,
+    passed: firstFailure === null,
+    steps: records,
+    firstFailure,
+    marks,
+    length: position,
+  };
 }
 
 /** The whole transcript of a `.sh` scenario against its `.expected` file, naming the first different line. */
 function compareTranscript(expected: string, actual: string): CheckResult {
-  if (expected === actual) return { name: 'transcript', ok: true, expected: 'the .expected transcript', actual: 'the same' };
+  if (expected === actual)
+    return { name: 'transcript', ok: true, expected: 'the .expected transcript', actual: 'the same' };
   const e = expected.split('\n');
   const a = actual.split('\n');
   let n = 0;

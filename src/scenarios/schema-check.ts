@@ -40,7 +40,9 @@ const stepValidators = new Map(schema.$defs.step.oneOf.map((branch, i) => [STEP_
 /** The top-level fields, in the schema's order: problems are listed in this order, then by line. */
 const TOP_KEYS = Object.keys(schema.properties);
 /** Fields only a run step may have: a state check elsewhere gets a message that says so. */
-const RUN_ONLY = Object.keys(schema.$defs.runExpectation.properties).filter((k) => !(k in schema.$defs.stateExpectation.properties));
+const RUN_ONLY = Object.keys(schema.$defs.runExpectation.properties).filter(
+  (k) => !(k in schema.$defs.stateExpectation.properties),
+);
 
 /** Where in the document: the path of keys and indexes, as ajv gives it. */
 type Path = readonly (string | number)[];
@@ -72,12 +74,21 @@ export class SchemaCheck {
     const node = this.node(path);
     const field = fieldOf(path);
     if (step === null || typeof step !== 'object' || Array.isArray(step)) {
-      this.problem(node, field, `expected a step (a mapping with one of ${STEP_KINDS.join(', ')}), got ${describe(node)}`);
+      this.problem(
+        node,
+        field,
+        `expected a step (a mapping with one of ${STEP_KINDS.join(', ')}), got ${describe(node)}`,
+      );
       return null;
     }
     const keys = Object.keys(step);
     for (const key of keys) {
-      if (!STEP_KINDS.includes(key)) this.problem(this.keyNode([...path, key]), fieldOf([...path, key]), `unknown step '${key}' (expected one of ${STEP_KINDS.join(', ')})`);
+      if (!STEP_KINDS.includes(key))
+        this.problem(
+          this.keyNode([...path, key]),
+          fieldOf([...path, key]),
+          `unknown step '${key}' (expected one of ${STEP_KINDS.join(', ')})`,
+        );
     }
     const kinds = keys.filter((k) => STEP_KINDS.includes(k) && k !== 'expect');
     if (kinds.length > 1) {
@@ -139,12 +150,20 @@ export class SchemaCheck {
   keyNode(path: Path): Node | null {
     const parent = this.node(path.slice(0, -1));
     if (!isMap(parent)) return parent;
-    const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]));
+    const pair = parent.items.find(
+      (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(path[path.length - 1]),
+    );
     return (pair?.key as Node | undefined) ?? parent;
   }
 
   private fromAjv(e: ErrorObject, base: Path): void {
-    const path: Path = [...base, ...e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
+    const path: Path = [
+      ...base,
+      ...e.instancePath
+        .split('/')
+        .slice(1)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~'))),
+    ];
     // Errors from inside a oneOf branch are summed up by the oneOf error itself.
     if (/\/oneOf\/\d+\//.test(e.schemaPath.slice(e.schemaPath.indexOf('#')))) return;
     const node = this.node(path);
@@ -156,18 +175,31 @@ export class SchemaCheck {
         const key = String(params.additionalProperty);
         const at = [...path, key];
         if (RUN_ONLY.includes(key)) {
-          this.problem(this.node(at), fieldOf(at), 'only a run step prints output and has an exit status; check the state here, or move this into the run step');
+          this.problem(
+            this.node(at),
+            fieldOf(at),
+            'only a run step prints output and has an exit status; check the state here, or move this into the run step',
+          );
         } else if (key === 'expect' && 'mark' in ((s.properties as object | undefined) ?? {})) {
           this.problem(this.node(at), fieldOf(at), 'a mark has nothing to check; put the expectation in its own step');
         } else {
-          this.problem(this.keyNode(at), fieldOf(at), `unknown field '${key}' (expected one of ${Object.keys((s.properties as object | undefined) ?? {}).join(', ')})`);
+          this.problem(
+            this.keyNode(at),
+            fieldOf(at),
+            `unknown field '${key}' (expected one of ${Object.keys((s.properties as object | undefined) ?? {}).join(', ')})`,
+          );
         }
         return;
       }
       case 'required': {
         const key = String(params.missingProperty);
-        const description = ((s.properties as Record<string, Schema> | undefined)?.[key]?.description as string | undefined) ?? '';
-        return this.problem(node, fieldOf([...path, key]), `missing${path.length === 0 ? ` (${key} is required${description === '' ? '' : `: ${description.replace(/\.$/, '')}`})` : ''}`);
+        const description =
+          ((s.properties as Record<string, Schema> | undefined)?.[key]?.description as string | undefined) ?? '';
+        return this.problem(
+          node,
+          fieldOf([...path, key]),
+          `missing${path.length === 0 ? ` (${key} is required${description === '' ? '' : `: ${description.replace(/\.$/, '')}`})` : ''}`,
+        );
       }
       case 'type':
       case 'const':
@@ -176,11 +208,20 @@ export class SchemaCheck {
       case 'maximum':
         return this.problem(node, field, `expected ${expectedOf(s)}, got ${String(e.data)}`);
       case 'multipleOf':
-        return this.problem(node, field, `expected a multiple of ${String(params.multipleOf)} bytes, got ${String(e.data)}`);
+        return this.problem(
+          node,
+          field,
+          `expected a multiple of ${String(params.multipleOf)} bytes, got ${String(e.data)}`,
+        );
       case 'pattern':
         return this.problem(node, field, `expected ${expectedOf(s)}, got '${String(e.data)}'`);
       case 'enum':
-        if (typeof s['x-unknown'] === 'string') return this.problem(node, field, `unknown ${s['x-unknown']} '${String(e.data)}' (known: ${(s.enum as unknown[]).join(', ')})`);
+        if (typeof s['x-unknown'] === 'string')
+          return this.problem(
+            node,
+            field,
+            `unknown ${s['x-unknown']} '${String(e.data)}' (known: ${(s.enum as unknown[]).join(', ')})`,
+          );
         return this.problem(node, field, `expected ${expectedOf(s)}, got ${describe(node)}`);
       case 'format':
         try {
@@ -190,16 +231,32 @@ export class SchemaCheck {
         }
         return this.problem(node, field, `expected ${String(params.format)}`);
       case 'minItems':
-        return this.problem(node, field, `expected a non-empty list${(s.items as Schema | undefined)?.type === 'string' ? ' of texts' : ''}, got ${isSeq(node) && node.items.length === 0 ? 'an empty list' : describe(node)}`);
+        return this.problem(
+          node,
+          field,
+          `expected a non-empty list${(s.items as Schema | undefined)?.type === 'string' ? ' of texts' : ''}, got ${isSeq(node) && node.items.length === 0 ? 'an empty list' : describe(node)}`,
+        );
       case 'minLength':
         return this.problem(node, field, 'expected a non-empty text');
       case 'maxLength':
         return this.problem(node, field, `expected ${expectedOf(s)}, got '${String(e.data)}'`);
       case 'minProperties':
-        return this.problem(node, field, 'additionalProperties' in s && typeof s.additionalProperties === 'object' ? 'expected a mapping of pool device names to values, like {pool: write}' : 'nothing to check');
+        return this.problem(
+          node,
+          field,
+          'additionalProperties' in s && typeof s.additionalProperties === 'object'
+            ? 'expected a mapping of pool device names to values, like {pool: write}'
+            : 'nothing to check',
+        );
       case 'oneOf': {
         const data = e.data as Record<string, unknown>;
-        return this.problem(node, field, 'md5' in data && 'byte' in data ? 'give md5 or byte, not both' : 'give md5 or byte: what the range must read back');
+        return this.problem(
+          node,
+          field,
+          'md5' in data && 'byte' in data
+            ? 'give md5 or byte, not both'
+            : 'give md5 or byte: what the range must read back',
+        );
       }
       default:
         return this.problem(node, field, e.message ?? `does not match the schema (${e.keyword})`);
@@ -209,7 +266,10 @@ export class SchemaCheck {
 
 /** `steps[2].expect.status` for ['steps', 1, 'expect', 'status']: indexes count from 1. */
 export function fieldOf(path: Path): string {
-  return path.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg + 1}]` : out === '' ? seg : `${out}.${seg}`), '');
+  return path.reduce<string>(
+    (out, seg) => (typeof seg === 'number' ? `${out}[${seg + 1}]` : out === '' ? seg : `${out}.${seg}`),
+    '',
+  );
 }
 
 /** What a schema accepts, in words, for a message. */

@@ -38,7 +38,13 @@ export interface Expectation extends StateExpectation {
 
 export type Step =
   | { readonly kind: 'run'; readonly line: number; readonly command: string; readonly expect?: Expectation }
-  | { readonly kind: 'advance'; readonly line: number; readonly ms: number; readonly text: string; readonly expect?: Expectation }
+  | {
+      readonly kind: 'advance';
+      readonly line: number;
+      readonly ms: number;
+      readonly text: string;
+      readonly expect?: Expectation;
+    }
   | { readonly kind: 'crash'; readonly line: number; readonly expect?: Expectation }
   /** A lab fault: the `fault` directive's arguments (`io /dev/ram1 0+128 write`). */
   | { readonly kind: 'fault'; readonly line: number; readonly text: string; readonly expect?: Expectation }

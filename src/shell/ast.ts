@@ -8,7 +8,25 @@
  * `${name op word}` operators; `len` is `${#name}`. busybox ash (built with bash compatibility)
  * also has `${name/pat/rep}` (`/`, `//`, `/#`, `/%`) and `${name:offset:length}` (`substr`).
  */
-export type ParamOp = '-' | ':-' | '=' | ':=' | '+' | ':+' | '?' | ':?' | '#' | '##' | '%' | '%%' | 'len' | '/' | '//' | '/#' | '/%' | 'substr';
+export type ParamOp =
+  | '-'
+  | ':-'
+  | '='
+  | ':='
+  | '+'
+  | ':+'
+  | '?'
+  | ':?'
+  | '#'
+  | '##'
+  | '%'
+  | '%%'
+  | 'len'
+  | '/'
+  | '//'
+  | '/#'
+  | '/%'
+  | 'substr';
 
 export type WordPart =
   | { readonly kind: 'lit'; readonly text: string; readonly quoted: boolean }
@@ -96,7 +114,14 @@ export interface FunctionDefinition extends Base {
   readonly body: Command;
 }
 
-export type Command = SimpleCommand | GroupCommand | IfCommand | LoopCommand | ForCommand | CaseCommand | FunctionDefinition;
+export type Command =
+  | SimpleCommand
+  | GroupCommand
+  | IfCommand
+  | LoopCommand
+  | ForCommand
+  | CaseCommand
+  | FunctionDefinition;
 
 export interface Pipeline {
   readonly negate: boolean;

@@ -23,7 +23,29 @@ export interface FileProbe {
 
 class TestSyntax extends Error {}
 
-const UNARY = new Set(['-e', '-f', '-d', '-b', '-c', '-s', '-r', '-w', '-x', '-L', '-h', '-S', '-p', '-g', '-u', '-k', '-O', '-G', '-t', '-z', '-n']);
+const UNARY = new Set([
+  '-e',
+  '-f',
+  '-d',
+  '-b',
+  '-c',
+  '-s',
+  '-r',
+  '-w',
+  '-x',
+  '-L',
+  '-h',
+  '-S',
+  '-p',
+  '-g',
+  '-u',
+  '-k',
+  '-O',
+  '-G',
+  '-t',
+  '-z',
+  '-n',
+]);
 const BINARY = new Set(['=', '==', '!=', '<', '>', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef']);
 
 /** busybox getn(): strtol with surrounding white space allowed. */
@@ -183,7 +205,17 @@ export function processEscapes(text: string, octalNeedsZero: boolean): { text: s
       continue;
     }
     const d = text[i + 1]!;
-    const simple: Record<string, string> = { a: '\x07', b: '\b', e: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+    const simple: Record<string, string> = {
+      a: '\x07',
+      b: '\b',
+      e: '\x1b',
+      f: '\f',
+      n: '\n',
+      r: '\r',
+      t: '\t',
+      v: '\v',
+      '\\': '\\',
+    };
     if (d in simple) {
       out += simple[d];
       i++;
@@ -249,7 +281,12 @@ function printfNumber(arg: string | undefined, errors: string[]): bigint {
     return lead === null ? 0n : BigInt(lead[1]!);
   }
   const digits = m[2]!;
-  let v = digits.startsWith('0x') || digits.startsWith('0X') ? BigInt(digits) : digits.length > 1 && digits.startsWith('0') ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  let v =
+    digits.startsWith('0x') || digits.startsWith('0X')
+      ? BigInt(digits)
+      : digits.length > 1 && digits.startsWith('0')
+        ? BigInt(`0o${digits.slice(1)}`)
+        : BigInt(digits);
   if (m[1] === '-') v = -v;
   return v;
 }
@@ -333,7 +370,8 @@ export function printfBuiltin(argv: readonly string[]): BuiltinResult {
         case 'd':
         case 'i': {
           const v = printfNumber(arg, errors);
-          text = (v < 0n ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + (v < 0n ? -v : v).toString();
+          text =
+            (v < 0n ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + (v < 0n ? -v : v).toString();
           if (precision !== null) text = text.replace(/[0-9]+$/, (d) => d.padStart(precision!, '0'));
           break;
         }
@@ -346,7 +384,8 @@ export function printfBuiltin(argv: readonly string[]): BuiltinResult {
           text = conv === 'o' ? v.toString(8) : conv === 'u' ? v.toString() : v.toString(16);
           if (conv === 'X') text = text.toUpperCase();
           if (precision !== null) text = text.padStart(precision, '0');
-          if (flags.includes('#') && v !== 0n && conv !== 'u') text = (conv === 'o' ? '0' : conv === 'x' ? '0x' : '0X') + text;
+          if (flags.includes('#') && v !== 0n && conv !== 'u')
+            text = (conv === 'o' ? '0' : conv === 'x' ? '0x' : '0X') + text;
           break;
         }
         default:

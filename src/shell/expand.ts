@@ -119,7 +119,12 @@ export function removePattern(value: string, source: string, op: '#' | '##' | '%
 }
 
 /** `${x/p/r}` (first match), `${x//p/r}` (every match), `${x/#p/r}` (at the start), `${x/%p/r}` (at the end); matches are longest. */
-export function replacePattern(value: string, source: string, replacement: string, op: '/' | '//' | '/#' | '/%'): string {
+export function replacePattern(
+  value: string,
+  source: string,
+  replacement: string,
+  op: '/' | '//' | '/#' | '/%',
+): string {
   if (source === '') return value;
   const re = new RegExp(`^(?:${source})$`);
   const longestAt = (start: number): number => {
@@ -131,7 +136,8 @@ export function replacePattern(value: string, source: string, replacement: strin
     return end < 0 ? value : replacement + value.slice(end);
   }
   if (op === '/%') {
-    for (let start = 0; start < value.length; start++) if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
+    for (let start = 0; start < value.length; start++)
+      if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
     return value;
   }
   let out = '';

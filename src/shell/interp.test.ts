@@ -9,13 +9,17 @@ const run = (script: string): string => new LabShell({ ramdiskKb: 4096 }).runScr
 
 describe('compound commands', () => {
   it('runs if/elif/else, and ! negates', () => {
-    expect(run('if false; then echo no; elif true; then echo elif; else echo else; fi\nif ! false; then echo negated; fi')).toBe('elif\nnegated\n');
+    expect(
+      run('if false; then echo no; elif true; then echo elif; else echo else; fi\nif ! false; then echo negated; fi'),
+    ).toBe('elif\nnegated\n');
   });
 
   it('runs while and until with [ ] and $((...))', () => {
-    expect(run('i=0\nwhile [ $i -lt 3 ]; do\n  i=$((i+1))\n  echo "i=$i"\ndone\nuntil [ $i -eq 0 ]; do i=$((i-1)); done; echo "until i=$i"')).toBe(
-      'i=1\ni=2\ni=3\nuntil i=0\n',
-    );
+    expect(
+      run(
+        'i=0\nwhile [ $i -lt 3 ]; do\n  i=$((i+1))\n  echo "i=$i"\ndone\nuntil [ $i -eq 0 ]; do i=$((i-1)); done; echo "until i=$i"',
+      ),
+    ).toBe('i=1\ni=2\ni=3\nuntil i=0\n');
   });
 
   it('runs for over words, and break N / continue', () => {
@@ -40,7 +44,11 @@ describe('compound commands', () => {
   });
 
   it('runs { } groups and ( ) subshells, with redirections on them', () => {
-    expect(run('{ echo grouped; echo two; } > /run/g; cat /run/g\n( echo sub; echo sub2 ) | wc -l\nx=1; ( x=2 ); echo "x=$x"')).toBe('grouped\ntwo\n2\nx=1\n');
+    expect(
+      run(
+        '{ echo grouped; echo two; } > /run/g; cat /run/g\n( echo sub; echo sub2 ) | wc -l\nx=1; ( x=2 ); echo "x=$x"',
+      ),
+    ).toBe('grouped\ntwo\n2\nx=1\n');
   });
 
   it('defines functions with $1.., $#, $@, $*, "$@", return and local', () => {
@@ -55,11 +63,15 @@ describe('compound commands', () => {
       'v=outer; h() { local v=inner; echo "in h: $v"; }; h; echo "after h: $v"',
       'function k { echo "k $1"; }; k one',
     ].join('\n');
-    expect(run(script)).toBe('f: 2 [a] [b c] [a b c] [a b c]\nrc=4\n<1 2>\n<3>\n{1}\n{2}\n{3}\nin h: inner\nafter h: outer\nk one\n');
+    expect(run(script)).toBe(
+      'f: 2 [a] [b c] [a b c] [a b c]\nrc=4\n<1 2>\n<3>\n{1}\n{2}\n{3}\nin h: inner\nafter h: outer\nk one\n',
+    );
   });
 
   it('keeps the positional parameters of the caller around a function call, and shifts', () => {
-    expect(run('set -- p q r; echo "$# $1 $3"; shift; echo "$# $1"\nf() { echo "$1"; }; f x; echo "$1"')).toBe('3 p r\n2 q\nx\nq\n');
+    expect(run('set -- p q r; echo "$# $1 $3"; shift; echo "$# $1"\nf() { echo "$1"; }; f x; echo "$1"')).toBe(
+      '3 p r\n2 q\nx\nq\n',
+    );
   });
 
   it('ends the script at exit N', () => {
@@ -69,33 +81,45 @@ describe('compound commands', () => {
   });
 
   it('joins lines ending in a backslash and skips comments', () => {
-    expect(run('echo a \\\n  b # a comment\n# a whole comment line\necho c#not-a-comment')).toBe('a b\nc#not-a-comment\n');
+    expect(run('echo a \\\n  b # a comment\n# a whole comment line\necho c#not-a-comment')).toBe(
+      'a b\nc#not-a-comment\n',
+    );
   });
 
   it('reads here-documents, expanded unless the delimiter is quoted', () => {
-    expect(run('x=7\ncat <<EOT\nhere $x\nEOT\ncat <<"EOT"\nliteral $x\nEOT\ncat <<-EOT\n\tstripped\n\tEOT')).toBe('here 7\nliteral $x\nstripped\n');
+    expect(run('x=7\ncat <<EOT\nhere $x\nEOT\ncat <<"EOT"\nliteral $x\nEOT\ncat <<-EOT\n\tstripped\n\tEOT')).toBe(
+      'here 7\nliteral $x\nstripped\n',
+    );
   });
 
   it('runs trap EXIT when the script ends', () => {
-    expect(run('trap \'echo bye $?\' EXIT\necho hi\nexit 2')).toBe('hi\nbye 2\n');
+    expect(run("trap 'echo bye $?' EXIT\necho hi\nexit 2")).toBe('hi\nbye 2\n');
   });
 });
 
 describe('expansions', () => {
   it('expands variables with defaults, alternatives, lengths and pattern removal', () => {
-    expect(run('x="  a   b  "\necho ${Q:-def} ${Q-def2} "${Q:+alt}" ${#x}\nQ=val; echo ${Q:-def} ${Q:+alt} ${Q#v} ${Q%l} ${#Q} ${Q:=zz}')).toBe(
-      'def def2  9\nval alt al va 3 val\n',
+    expect(
+      run(
+        'x="  a   b  "\necho ${Q:-def} ${Q-def2} "${Q:+alt}" ${#x}\nQ=val; echo ${Q:-def} ${Q:+alt} ${Q#v} ${Q%l} ${#Q} ${Q:=zz}',
+      ),
+    ).toBe('def def2  9\nval alt al va 3 val\n');
+    expect(run('p=/dev/mapper/thin0; echo ${p##*/} ${p%/*} ${p/thin/snap} ${p:5:6}')).toBe(
+      'thin0 /dev/mapper /dev/mapper/snap0 mapper\n',
     );
-    expect(run('p=/dev/mapper/thin0; echo ${p##*/} ${p%/*} ${p/thin/snap} ${p:5:6}')).toBe('thin0 /dev/mapper /dev/mapper/snap0 mapper\n');
   });
 
   it('splits unquoted expansions on white space, never quoted ones', () => {
-    expect(run('x="  a   b  "; for w in $x; do echo "[$w]"; done; for w in "$x"; do echo "[$w]"; done')).toBe('[a]\n[b]\n[  a   b  ]\n');
+    expect(run('x="  a   b  "; for w in $x; do echo "[$w]"; done; for w in "$x"; do echo "[$w]"; done')).toBe(
+      '[a]\n[b]\n[  a   b  ]\n',
+    );
     expect(run('set -- ; for a in "$@"; do echo "never"; done; echo "[$*]"')).toBe('[]\n');
   });
 
   it('substitutes commands with $(...) and backquotes, trailing newlines removed', () => {
-    expect(run('echo "`echo back tick`" "$(echo nested $(echo deep))"\nv=$(printf \'a\\n\\n\\n\'); echo "[$v]"')).toBe('back tick nested deep\n[a]\n');
+    expect(run('echo "`echo back tick`" "$(echo nested $(echo deep))"\nv=$(printf \'a\\n\\n\\n\'); echo "[$v]"')).toBe(
+      'back tick nested deep\n[a]\n',
+    );
   });
 
   it('takes $? from a command substitution in an assignment', () => {
@@ -103,8 +127,12 @@ describe('expansions', () => {
   });
 
   it('does arithmetic like ash: C operators, octal and hex, assignments', () => {
-    expect(run('echo $(( 7 % 3 )) $(( -7 / 2 )) $(( 2 * (3 + 4) )) $(( 1 < 2 )) $(( x = 5 )) $x $(( x += 2 )) $x')).toBe('1 -3 14 1 5 5 7 7\n');
-    expect(run('echo $(( 0x10 + 010 )) $(( 3 == 3 && 2 > 1 )) $(( !0 )) $(( ~0 )) $(( 1 ? 5 : 6 )) $(( y )) $(( 1 << 40 ))')).toBe('24 1 1 -1 5 0 1099511627776\n');
+    expect(
+      run('echo $(( 7 % 3 )) $(( -7 / 2 )) $(( 2 * (3 + 4) )) $(( 1 < 2 )) $(( x = 5 )) $x $(( x += 2 )) $x'),
+    ).toBe('1 -3 14 1 5 5 7 7\n');
+    expect(
+      run('echo $(( 0x10 + 010 )) $(( 3 == 3 && 2 > 1 )) $(( !0 )) $(( ~0 )) $(( 1 ? 5 : 6 )) $(( y )) $(( 1 << 40 ))'),
+    ).toBe('24 1 1 -1 5 0 1099511627776\n');
   });
 
   it('has fixed $$ and $0, and $LINENO', () => {
@@ -136,10 +164,12 @@ describe('builtins', () => {
   });
 
   it('formats with printf', () => {
-    expect(run("printf '%s-%d-%x-%%\\n' abc 42 255\nprintf '%5s|%-5s|%05d|%X\\n' ab cd 42 255\nprintf '%s\\n' a b c\nprintf '%s %s\\n' a")).toBe(
-      'abc-42-ff-%\n   ab|cd   |00042|FF\na\nb\nc\na \n',
-    );
-    expect(run("printf 'x=%d\\n' abc; echo \"rc=$?\"")).toBe("x=sh: invalid number 'abc'\n0\nrc=1\n");
+    expect(
+      run(
+        "printf '%s-%d-%x-%%\\n' abc 42 255\nprintf '%5s|%-5s|%05d|%X\\n' ab cd 42 255\nprintf '%s\\n' a b c\nprintf '%s %s\\n' a",
+      ),
+    ).toBe('abc-42-ff-%\n   ab|cd   |00042|FF\na\nb\nc\na \n');
+    expect(run('printf \'x=%d\\n\' abc; echo "rc=$?"')).toBe("x=sh: invalid number 'abc'\n0\nrc=1\n");
   });
 
   it('echoes with -n and -e', () => {
@@ -147,9 +177,11 @@ describe('builtins', () => {
   });
 
   it('reads lines with read, the last name taking the rest', () => {
-    expect(run('echo "one two three" > /run/r; read a b < /run/r; echo "a=$a b=$b"\nprintf \'x\\ny\\n\' > /run/l\nwhile read l; do echo "line $l"; done < /run/l')).toBe(
-      'a=one b=two three\nline x\nline y\n',
-    );
+    expect(
+      run(
+        'echo "one two three" > /run/r; read a b < /run/r; echo "a=$a b=$b"\nprintf \'x\\ny\\n\' > /run/l\nwhile read l; do echo "line $l"; done < /run/l',
+      ),
+    ).toBe('a=one b=two three\nline x\nline y\n');
   });
 
   it('reads /proc/uptime and the discard limits in /sys/block', () => {
@@ -169,7 +201,9 @@ describe('builtins', () => {
 
 describe('errors', () => {
   it('says "not found" for unknown commands and goes on', () => {
-    expect(run('frob; echo "rc=$?"\nf() {\n  frob3\n}\nf')).toBe('/scenario.sh: line 1: frob: not found\nrc=127\n/scenario.sh: line 3: frob3: not found\n');
+    expect(run('frob; echo "rc=$?"\nf() {\n  frob3\n}\nf')).toBe(
+      '/scenario.sh: line 1: frob: not found\nrc=127\n/scenario.sh: line 3: frob3: not found\n',
+    );
   });
 
   it('names busybox commands the lab does not run', () => {
@@ -180,30 +214,42 @@ describe('errors', () => {
     expect(run('( echo $((1/0)); echo after ); echo "rc=$?"\n( echo ${U:?unset here} ); echo "rc=$?"')).toBe(
       '/scenario.sh: line 1: divide by zero\nrc=2\n/scenario.sh: line 2: U: unset here\nrc=2\n',
     );
-    expect(run('echo before\necho $((1+))\necho not reached')).toBe('before\n/scenario.sh: line 2: arithmetic syntax error\n');
+    expect(run('echo before\necho $((1+))\necho not reached')).toBe(
+      'before\n/scenario.sh: line 2: arithmetic syntax error\n',
+    );
   });
 
   it('ends the script at a syntax error, after running what came before', () => {
-    expect(run('echo before\nif true; then echo x\nfi fi\necho after')).toBe('before\n/scenario.sh: line 3: syntax error: unexpected "fi"\n');
-    expect(run('echo a\nwhile true; do\n  echo b')).toBe('a\n/scenario.sh: line 3: syntax error: unexpected end of file (expecting "done")\n');
+    expect(run('echo before\nif true; then echo x\nfi fi\necho after')).toBe(
+      'before\n/scenario.sh: line 3: syntax error: unexpected "fi"\n',
+    );
+    expect(run('echo a\nwhile true; do\n  echo b')).toBe(
+      'a\n/scenario.sh: line 3: syntax error: unexpected end of file (expecting "done")\n',
+    );
   });
 
   it('loses only the line with a syntax error when lines come one by one', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
-    expect(shell.runLine('echo "unterminated')).toBe('/scenario.sh: line 1: syntax error: unterminated quoted string\n');
+    expect(shell.runLine('echo "unterminated')).toBe(
+      '/scenario.sh: line 1: syntax error: unterminated quoted string\n',
+    );
     expect(shell.runLine('echo next')).toBe('next\n');
   });
 
   it('reports local outside a function and redirection failures like ash', () => {
-    expect(run('( local x=1; echo after ); echo "rc=$?"\necho x > /nonexistent/f; echo "rc=$?"\ncat < /nope; echo "rc=$?"')).toBe(
+    expect(
+      run('( local x=1; echo after ); echo "rc=$?"\necho x > /nonexistent/f; echo "rc=$?"\ncat < /nope; echo "rc=$?"'),
+    ).toBe(
       '/scenario.sh: local: line 1: not in a function\nrc=2\n' +
-        '/scenario.sh: line 2: can\'t create /nonexistent/f: nonexistent directory\nrc=1\n' +
+        "/scenario.sh: line 2: can't create /nonexistent/f: nonexistent directory\nrc=1\n" +
         "/scenario.sh: line 3: can't open /nope: no such file\nrc=1\n",
     );
   });
 
   it('runs sh -c with errors named sh and no line numbers', () => {
-    expect(run("sh -c 'echo in; frob'; echo \"rc=$?\"\nsh -c 'echo hi; fi'; echo \"rc=$?\"")).toBe('in\nsh: frob: not found\nrc=127\nsh: syntax error: unexpected "fi"\nrc=2\n');
+    expect(run('sh -c \'echo in; frob\'; echo "rc=$?"\nsh -c \'echo hi; fi\'; echo "rc=$?"')).toBe(
+      'in\nsh: frob: not found\nrc=127\nsh: syntax error: unexpected "fi"\nrc=2\n',
+    );
   });
 });
 
@@ -220,12 +266,16 @@ describe('splitCommands and runLine', () => {
 describe('files on /run', () => {
   // A whole-file read fills a cache; a later append once kept serving the old contents.
   it('keeps what >> appended after the file was read whole', () => {
-    expect(run('echo a > /run/x; cat /run/x; echo b >> /run/x; cat /run/x; echo c > /run/x; cat /run/x')).toBe('a\na\nb\nc\n');
+    expect(run('echo a > /run/x; cat /run/x; echo b >> /run/x; cat /run/x; echo c > /run/x; cat /run/x')).toBe(
+      'a\na\nb\nc\n',
+    );
   });
 
   it('keeps a dd write into the middle of a file that was read whole', () => {
-    expect(run('printf abcdef > /run/y; cat /run/y; echo; printf XY | dd of=/run/y bs=1 seek=2 conv=notrunc 2>/dev/null; cat /run/y; echo')).toBe(
-      'abcdef\nabXYef\n',
-    );
+    expect(
+      run(
+        'printf abcdef > /run/y; cat /run/y; echo; printf XY | dd of=/run/y bs=1 seek=2 conv=notrunc 2>/dev/null; cat /run/y; echo',
+      ),
+    ).toBe('abcdef\nabXYef\n');
   });
 });

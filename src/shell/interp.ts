@@ -10,14 +10,33 @@
  * script; pipeline stages, `( )`, `$( )` and background jobs run in a copy of the shell's state.
  */
 import type { Machine } from '../model/machine.js';
-import type { Command, FunctionDefinition, List, Pipeline, Redirection, SimpleCommand, Word, WordPart, AndOr } from './ast.js';
+import type {
+  Command,
+  FunctionDefinition,
+  List,
+  Pipeline,
+  Redirection,
+  SimpleCommand,
+  Word,
+  WordPart,
+  AndOr,
+} from './ast.js';
 import { ArithError, evaluate } from './arith.js';
 import { echoBuiltin, printfBuiltin, testBuiltin, type BuiltinResult, type FileProbe } from './builtins.js';
 import type { CommandIo } from './io.js';
-import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, removePattern, replacePattern, splitFields, type Segment } from './expand.js';
+import {
+  DEFAULT_IFS,
+  joinSegments,
+  matchesPattern,
+  patternSource,
+  removePattern,
+  replacePattern,
+  splitFields,
+  type Segment,
+} from './expand.js';
 import { bufferSink, concatBytes, InputStream, writeSink, type Sink, type Streams } from './io.js';
 import { Scheduler, type JobRecord } from './jobs.js';
-import { Parser, ShellSyntaxError } from './parse.js';
+import { Parser, type ShellSyntaxError } from './parse.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { Steps } from './wait.js';
 
@@ -137,10 +156,89 @@ interface Naming {
   readonly lines: boolean;
 }
 
-const SPECIAL_BUILTINS = new Set([':', '.', 'break', 'continue', 'eval', 'exec', 'exit', 'export', 'readonly', 'return', 'set', 'shift', 'unset', 'local', 'trap', 'source']);
-const TRAP_CONDITIONS = new Set(['EXIT', '0', 'HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'USR2', 'PIPE', 'ALRM', 'CHLD', 'ERR', '1', '2', '3', '13', '14', '15']);
-const REGULAR_BUILTINS = new Set(['sh', 'echo', 'printf', 'test', '[', '[[', 'true', 'false', 'read', 'wait', 'pwd', 'cd', 'let', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
-const NOT_IN_LAB = new Set(['.', 'source', 'type', 'command', 'jobs', 'kill', 'ulimit', 'umask', 'times', 'getopts', 'hash', 'alias', 'unalias', 'fg', 'bg']);
+const SPECIAL_BUILTINS = new Set([
+  ':',
+  '.',
+  'break',
+  'continue',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'readonly',
+  'return',
+  'set',
+  'shift',
+  'unset',
+  'local',
+  'trap',
+  'source',
+]);
+const TRAP_CONDITIONS = new Set([
+  'EXIT',
+  '0',
+  'HUP',
+  'INT',
+  'QUIT',
+  'TERM',
+  'USR1',
+  'USR2',
+  'PIPE',
+  'ALRM',
+  'CHLD',
+  'ERR',
+  '1',
+  '2',
+  '3',
+  '13',
+  '14',
+  '15',
+]);
+const REGULAR_BUILTINS = new Set([
+  'sh',
+  'echo',
+  'printf',
+  'test',
+  '[',
+  '[[',
+  'true',
+  'false',
+  'read',
+  'wait',
+  'pwd',
+  'cd',
+  'let',
+  'type',
+  'command',
+  'jobs',
+  'kill',
+  'ulimit',
+  'umask',
+  'times',
+  'getopts',
+  'hash',
+  'alias',
+  'unalias',
+  'fg',
+  'bg',
+]);
+const NOT_IN_LAB = new Set([
+  '.',
+  'source',
+  'type',
+  'command',
+  'jobs',
+  'kill',
+  'ulimit',
+  'umask',
+  'times',
+  'getopts',
+  'hash',
+  'alias',
+  'unalias',
+  'fg',
+  'bg',
+]);
 
 export interface InterpreterOptions {
   /** `$0` and the prefix of ash's error messages (`/scenario.sh: line 3: ...`). */
@@ -272,7 +370,13 @@ export class Interpreter {
   private spawn(andOr: AndOr, f: Frame, line: number): void {
     const env = cloneState(f.env);
     // Without job control, a background job's standard input is /dev/null (POSIX 2.9.3).
-    const jf: Frame = { ...f, env, io: { stdin: InputStream.empty(), out: f.io.out, err: f.io.err }, loops: 0, condition: false };
+    const jf: Frame = {
+      ...f,
+      env,
+      io: { stdin: InputStream.empty(), out: f.io.out, err: f.io.err },
+      loops: 0,
+      condition: false,
+    };
     const self = this;
     function* job(): Steps<number> {
       try {
@@ -314,7 +418,11 @@ export class Interpreter {
       for (let i = 0; i < p.commands.length; i++) {
         const last = i === p.commands.length - 1;
         const buffer = bufferSink();
-        const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err } };
+        const sub: Frame = {
+          ...f,
+          env: cloneState(f.env),
+          io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err },
+        };
         try {
           status = yield* this.runCommand(p.commands[i]!, sub);
         } catch (e) {
@@ -447,7 +555,8 @@ export class Interpreter {
     this.substitutionStatus = null;
     const fields = yield* this.expandFields(cmd.words, f);
     const assignments: Array<[string, string]> = [];
-    for (const a of cmd.assignments) assignments.push([a.name, joinSegments(yield* this.expandSegments(a.value.parts, f))]);
+    for (const a of cmd.assignments)
+      assignments.push([a.name, joinSegments(yield* this.expandSegments(a.value.parts, f))]);
     this.lineno = cmd.line;
     if (f.env.xtrace) {
       const words = [...assignments.map(([k, v]) => `${k}=${xtraceQuote(v)}`), ...fields.map(xtraceQuote)];
@@ -494,7 +603,13 @@ export class Interpreter {
     return status;
   }
 
-  private *invoke(name: string, args: string[], assignments: ReadonlyArray<[string, string]>, f: Frame, special: boolean): Steps<number> {
+  private *invoke(
+    name: string,
+    args: string[],
+    assignments: ReadonlyArray<[string, string]>,
+    f: Frame,
+    special: boolean,
+  ): Steps<number> {
     if (special) {
       // Assignments before a special builtin stay (POSIX 2.14).
       for (const [k, v] of assignments) this.setVar(f, k, v);
@@ -579,7 +694,8 @@ export class Interpreter {
           if (r.fd === 0 && target === '0') continue;
           return `${target}: duplicating standard input is not supported in the lab`;
         }
-        const from = target === '1' ? out : target === '2' ? err : /^[0-9]+$/.test(target) ? more?.get(Number(target)) : undefined;
+        const from =
+          target === '1' ? out : target === '2' ? err : /^[0-9]+$/.test(target) ? more?.get(Number(target)) : undefined;
         if (from === undefined) return `${target}: Bad file descriptor`;
         setFd(r.fd, from);
         continue;
@@ -602,7 +718,11 @@ export class Interpreter {
   }
 
   /** Applies module parameters written through redirections; a status when that failed. */
-  private closeRedirections(params: ReadonlyArray<Sink & { kind: 'param' }>, f: Frame, command: string | null): number | null {
+  private closeRedirections(
+    params: ReadonlyArray<Sink & { kind: 'param' }>,
+    f: Frame,
+    command: string | null,
+  ): number | null {
     let status: number | null = null;
     for (const p of params) {
       const error = this.host.closeParam(p.text);
@@ -741,7 +861,10 @@ export class Interpreter {
       case ':?': {
         if (value === undefined || (p.op === ':?' && value === '')) {
           const msg = yield* arg(this);
-          this.fatal(f, `${p.name}: ${msg !== '' ? msg : value === undefined ? 'parameter not set' : 'parameter null'}`);
+          this.fatal(
+            f,
+            `${p.name}: ${msg !== '' ? msg : value === undefined ? 'parameter not set' : 'parameter null'}`,
+          );
         }
         return text(value);
       }
@@ -780,7 +903,13 @@ export class Interpreter {
   /** `$(...)`: the body runs in a subshell; its output, less trailing newlines, is the value. */
   private *commandSubstitution(body: List, f: Frame): Steps<string> {
     const buffer = bufferSink();
-    const sub: Frame = { ...f, env: cloneState(f.env), io: { stdin: f.io.stdin, out: buffer, err: f.io.err }, loops: 0, condition: false };
+    const sub: Frame = {
+      ...f,
+      env: cloneState(f.env),
+      io: { stdin: f.io.stdin, out: buffer, err: f.io.err },
+      loops: 0,
+      condition: false,
+    };
     const line = this.lineno;
     let status: number;
     try {
@@ -1032,7 +1161,10 @@ export class Interpreter {
   /** `sh -c 'COMMANDS' [NAME [ARG...]]`: a new shell; its errors say `sh:` without line numbers. */
   private *sh(args: string[], f: Frame): Steps<number> {
     if (args[0] !== '-c' || args.length < 2) {
-      this.write(f.io.err, 'sh: the lab runs `sh -c COMMANDS` only (scripts are the lab\'s input, not files inside it)\n');
+      this.write(
+        f.io.err,
+        "sh: the lab runs `sh -c COMMANDS` only (scripts are the lab's input, not files inside it)\n",
+      );
       return 2;
     }
     const naming: Naming = { name: args[2] ?? 'sh', lines: false };
@@ -1135,10 +1267,27 @@ export class Interpreter {
     }
     return args.length === 0 ? 0 : (this.scheduler.statusOf(pids[pids.length - 1]!) ?? 0);
   }
-
 }
 
-const KEYWORDS = new Set(['!', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'function', 'if', 'in', 'then', 'until', 'while', '{', '}']);
+const KEYWORDS = new Set([
+  '!',
+  'case',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'function',
+  'if',
+  'in',
+  'then',
+  'until',
+  'while',
+  '{',
+  '}',
+]);
 
 /** How `set -x` shows a word: ash's maybe_single_quote (quote unless every byte is plain, or a keyword). */
 function xtraceQuote(word: string): string {

@@ -17,7 +17,8 @@ const FULL_POOL = (timeout: number): string =>
     'st() { dmsetup status pool | cut -d" " -f6,8; }',
   ].join('\n');
 
-const QUEUED_JOB = '( dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=5 oflag=direct 2>/run/q; echo "rc=$?" >> /run/q ) &';
+const QUEUED_JOB =
+  '( dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=5 oflag=direct 2>/run/q; echo "rc=$?" >> /run/q ) &';
 
 describe('background jobs', () => {
   it('park on a queued write and finish once the pool has grown', () => {
@@ -46,7 +47,11 @@ describe('background jobs', () => {
 
   it('run their own sleeps on time while the script sleeps', () => {
     const out = new LabShell({ ramdiskKb: 4096 }).runScript(
-      ['( sleep 2; echo "two at $(cut -d" " -f1 /proc/uptime)" ) &', '( sleep 1; echo "one at $(cut -d" " -f1 /proc/uptime)" ) &', 'sleep 3; echo three'].join('\n'),
+      [
+        '( sleep 2; echo "two at $(cut -d" " -f1 /proc/uptime)" ) &',
+        '( sleep 1; echo "one at $(cut -d" " -f1 /proc/uptime)" ) &',
+        'sleep 3; echo three',
+      ].join('\n'),
     );
     expect(out).toBe('one at 6.00\ntwo at 7.00\nthree\n');
   });
@@ -58,7 +63,13 @@ describe('background jobs', () => {
 
   it('are waited for by wait, which runs the clock, and wait PID gives the status', () => {
     const out = new LabShell({ ramdiskKb: 4096 }).runScript(
-      ['( sleep 5; echo done ) &', 'wait; echo "wait rc=$? at $(cut -d" " -f1 /proc/uptime)"', '( exit 5 ) &', 'wait $!; echo "wait pid rc=$?"', 'wait 12345; echo "unknown rc=$?"'].join('\n'),
+      [
+        '( sleep 5; echo done ) &',
+        'wait; echo "wait rc=$? at $(cut -d" " -f1 /proc/uptime)"',
+        '( exit 5 ) &',
+        'wait $!; echo "wait pid rc=$?"',
+        'wait 12345; echo "unknown rc=$?"',
+      ].join('\n'),
     );
     expect(out).toBe('done\nwait rc=0 at 10.00\nwait pid rc=5\nunknown rc=127\n');
   });
@@ -66,12 +77,16 @@ describe('background jobs', () => {
   it('make wait say so when they can never finish, and the script goes on', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     const out = shell.runScript([FULL_POOL(0), QUEUED_JOB, 'wait; echo "wait rc=$?"', 'echo after'].join('\n'));
-    expect(out).toMatch(/^thinlab: wait: background job \[1\] \(pid 101\) can never finish: .*thinlab stops waiting\nwait rc=127\nafter\n$/);
+    expect(out).toMatch(
+      /^thinlab: wait: background job \[1\] \(pid 101\) can never finish: .*thinlab stops waiting\nwait rc=127\nafter\n$/,
+    );
     expect(shell.quiescent).toBe(false);
   });
 
   it('are dropped silently when the script ends without waiting for them', () => {
-    expect(new LabShell({ ramdiskKb: 4096 }).runScript([FULL_POOL(0), QUEUED_JOB, 'echo end'].join('\n'))).toBe('end\n');
+    expect(new LabShell({ ramdiskKb: 4096 }).runScript([FULL_POOL(0), QUEUED_JOB, 'echo end'].join('\n'))).toBe(
+      'end\n',
+    );
   });
 
   it('wait for the resume of a suspended thin, where the script in the foreground is told it would hang', () => {
@@ -90,7 +105,11 @@ describe('background jobs', () => {
   });
 
   it('leave the foreground hang of a queued write as before', () => {
-    const out = new LabShell({ ramdiskKb: 4096 }).runScript([FULL_POOL(0), 'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=5 oflag=direct; echo "rc=$?"'].join('\n'));
+    const out = new LabShell({ ramdiskKb: 4096 }).runScript(
+      [FULL_POOL(0), 'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=5 oflag=direct; echo "rc=$?"'].join(
+        '\n',
+      ),
+    );
     expect(out).toBe(
       "dd: error writing '/dev/mapper/thin': the pool queued this write and nothing will release it (no_space_timeout is 0); a real dd would hang here, thinlab stops waiting\n1+0 records in\n0+0 records out\nrc=1\n",
     );

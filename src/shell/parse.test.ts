@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from './arith.js';
 import { parseScript } from './parse.js';
 
-const errors = (script: string): string[] => parseScript(script).flatMap((r) => ('error' in r ? [`${r.error.line}: ${r.error.text}`] : []));
+const errors = (script: string): string[] =>
+  parseScript(script).flatMap((r) => ('error' in r ? [`${r.error.line}: ${r.error.text}`] : []));
 
 describe('parseScript', () => {
   it('cuts a script into top-level commands, a compound command spanning lines', () => {
@@ -39,7 +40,10 @@ describe('parseScript', () => {
 });
 
 describe('arithmetic', () => {
-  const env = (vars: Record<string, string>) => ({ get: (n: string) => vars[n], set: (n: string, v: string) => void (vars[n] = v) });
+  const env = (vars: Record<string, string>) => ({
+    get: (n: string) => vars[n],
+    set: (n: string, v: string) => void (vars[n] = v),
+  });
 
   it('follows C precedence and 64-bit wrap-around', () => {
     expect(evaluate('1 + 2 * 3 - (4 - 1) % 2', env({}))).toBe(6n);

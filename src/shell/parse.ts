@@ -38,7 +38,24 @@ type Token = (
   | { readonly t: 'eof' }
 ) & { readonly line: number; readonly start: number };
 
-const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', '{', '}', '!', 'in']);
+const RESERVED = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'while',
+  'until',
+  'for',
+  '{',
+  '}',
+  '!',
+  'in',
+]);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SPECIAL_PARAMS = '@*#?$!-0';
 const REDIR_OPS: readonly RedirOp[] = ['<<-', '<<', '<>', '<&', '<', '>>', '>&', '>|', '>', '&>'];
@@ -66,7 +83,13 @@ export interface TopLevel {
 
 export type TopLevelResult =
   | TopLevel
-  | { readonly error: ShellSyntaxError; readonly firstLine: number; readonly source: string; readonly start: number; readonly end: number };
+  | {
+      readonly error: ShellSyntaxError;
+      readonly firstLine: number;
+      readonly source: string;
+      readonly start: number;
+      readonly end: number;
+    };
 
 export class Parser {
   private pos = 0;
@@ -396,7 +419,10 @@ export class Parser {
       const patterns: Word[] = [];
       for (;;) {
         const p = this.nextToken();
-        if (p.t !== 'word') throw p.t === 'eof' ? this.error('syntax error: unexpected end of file (expecting ")")', p.line) : this.unexpected(p);
+        if (p.t !== 'word')
+          throw p.t === 'eof'
+            ? this.error('syntax error: unexpected end of file (expecting ")")', p.line)
+            : this.unexpected(p);
         patterns.push(p.word);
         const sep = this.nextToken();
         if (sep.t === 'op' && sep.op === '|') continue;
@@ -465,8 +491,15 @@ export class Parser {
 
   private unexpected(t: Token, expecting?: string): ShellSyntaxError {
     const what = tokenName(t);
-    if (t.t === 'eof') return this.error(`syntax error: unexpected end of file${expecting ? ` (expecting "${expecting}")` : ''}`, t.line);
-    return this.error(`syntax error: unexpected ${what}${expecting && t.t === 'word' && t.plain === null ? ` (expecting "${expecting}")` : ''}`, t.line);
+    if (t.t === 'eof')
+      return this.error(
+        `syntax error: unexpected end of file${expecting ? ` (expecting "${expecting}")` : ''}`,
+        t.line,
+      );
+    return this.error(
+      `syntax error: unexpected ${what}${expecting && t.t === 'word' && t.plain === null ? ` (expecting "${expecting}")` : ''}`,
+      t.line,
+    );
   }
 
   private error(text: string, line: number): ShellSyntaxError {
@@ -580,7 +613,8 @@ export class Parser {
           this.line++;
           continue;
         }
-        const escapable = context === 'normal' || context === 'brace' ? !quoted || '$`"\\}'.includes(d) : '$`\\'.includes(d);
+        const escapable =
+          context === 'normal' || context === 'brace' ? !quoted || '$`"\\}'.includes(d) : '$`\\'.includes(d);
         if (escapable) {
           addLit(d, true);
           this.pos += 2;
@@ -723,7 +757,9 @@ export class Parser {
       }, true);
       const close = this.nextToken();
       if (close.t !== 'op' || close.op !== ')') {
-        throw close.t === 'eof' ? this.error('syntax error: unexpected end of file (expecting ")")', close.line) : this.unexpected(close);
+        throw close.t === 'eof'
+          ? this.error('syntax error: unexpected end of file (expecting ")")', close.line)
+          : this.unexpected(close);
       }
       this.peeked = saved;
       return { kind: 'cmdsub', body, quoted };
@@ -765,7 +801,8 @@ export class Parser {
       return { kind: 'param', name, op: null, arg: null, quoted };
     }
     if (src[this.pos] === '/') {
-      const op: ParamOp = src[this.pos + 1] === '/' ? '//' : src[this.pos + 1] === '#' ? '/#' : src[this.pos + 1] === '%' ? '/%' : '/';
+      const op: ParamOp =
+        src[this.pos + 1] === '/' ? '//' : src[this.pos + 1] === '#' ? '/#' : src[this.pos + 1] === '%' ? '/%' : '/';
       this.pos += op.length;
       const arg: Word = { parts: this.readWord('brace', quoted, undefined, '/}') };
       let arg2: Word | null = null;
@@ -791,10 +828,14 @@ export class Parser {
     }
     const ops: ParamOp[] = [':-', ':=', ':+', ':?', '-', '=', '+', '?', '##', '#', '%%', '%'];
     const op = ops.find((o) => src.startsWith(o, this.pos));
-    if (op === undefined) throw this.error(this.pos >= src.length ? "syntax error: missing '}'" : 'syntax error: bad substitution', this.line);
+    if (op === undefined)
+      throw this.error(
+        this.pos >= src.length ? "syntax error: missing '}'" : 'syntax error: bad substitution',
+        this.line,
+      );
     this.pos += op.length;
     const arg: Word = { parts: this.readWord('brace', quoted) };
-    if (src[this.pos] !== '}') throw this.error('syntax error: missing \'}\'', this.line);
+    if (src[this.pos] !== '}') throw this.error("syntax error: missing '}'", this.line);
     this.pos++;
     return { kind: 'param', name, op, arg, quoted };
   }

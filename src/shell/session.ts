@@ -162,7 +162,8 @@ export class ShellSession implements Host {
   runLine(line: string): string {
     const parser = new Parser(line, this.session.nextLine);
     let out = '';
-    for (let top = parser.next(); top !== null && this.session.exitStatus === null; top = parser.next()) out += this.runParsed(top, false);
+    for (let top = parser.next(); top !== null && this.session.exitStatus === null; top = parser.next())
+      out += this.runParsed(top, false);
     // A piece is whole lines without the newline that ends its last one.
     this.session.nextLine += countLines(line) + (line.endsWith('\n') ? 1 : 0);
     return out;
@@ -178,7 +179,8 @@ export class ShellSession implements Host {
       if (scriptMode) this.session.exitStatus = 2;
     } else {
       const ended = interp.runTopLevel(top.list);
-      if (ended !== null && (scriptMode || ended.explicit)) this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
+      if (ended !== null && (scriptMode || ended.explicit))
+        this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
     }
     return this.output.join('');
   }

@@ -25,7 +25,12 @@ export async function collect(iterable: AsyncIterable<StoredEvent>): Promise<Sto
 
 /** A batch whose events carry their index, so a test can tell which event landed where. */
 export function batchOf(count: number, label: string, timeMs = 0): NewEvent[] {
-  return Array.from({ length: count }, (_, i) => ({ type: 'Counted', version: 1, data: { label, i }, timeMs: timeMs + i }));
+  return Array.from({ length: count }, (_, i) => ({
+    type: 'Counted',
+    version: 1,
+    data: { label, i },
+    timeMs: timeMs + i,
+  }));
 }
 
 /** Runs `action`, which must fail with a store error carrying `code`, and returns that error. */
@@ -88,7 +93,12 @@ function appendAndReadTests({ store, sid }: ContractContext): void {
   it('round-trips type, version, data, metadata, time, revisions and positions', async () => {
     const stream = sid('roundtrip');
     const events: NewEvent[] = [
-      { type: 'PoolCreated', version: 1, data: { blocks: 1024, name: 'pool', nested: { list: [1, 'two', null, true] } }, timeMs: 0 },
+      {
+        type: 'PoolCreated',
+        version: 1,
+        data: { blocks: 1024, name: 'pool', nested: { list: [1, 'two', null, true] } },
+        timeMs: 0,
+      },
       { type: 'ThinCreated', version: 3, data: [1, 2, 3], metadata: { commandId: 'c-1', causes: ['a'] }, timeMs: 15 },
       { type: 'Note', version: 0, data: 'plain string ✓ ünïcode', metadata: {}, timeMs: 15.5 },
       { type: 'Nothing', version: 2, data: null, timeMs: 1e12 },
@@ -159,7 +169,10 @@ function expectedRevisionTests({ store, sid }: ContractContext): void {
   it("'no_stream' succeeds on a new stream and conflicts on an existing one", async () => {
     const stream = sid('no-stream');
     await store().append(stream, batchOf(2, 'a'), 'no_stream');
-    const error = (await expectStoreError(() => store().append(stream, batchOf(1, 'b'), 'no_stream'), 'STORE_CONFLICT')) as ConcurrencyConflictError;
+    const error = (await expectStoreError(
+      () => store().append(stream, batchOf(1, 'b'), 'no_stream'),
+      'STORE_CONFLICT',
+    )) as ConcurrencyConflictError;
     expect(isConcurrencyConflict(error)).toBe(true);
     expect(error.streamId).toBe(stream);
     expect(error.expected).toBe('no_stream');
@@ -169,7 +182,10 @@ function expectedRevisionTests({ store, sid }: ContractContext): void {
 
   it("'stream_exists' conflicts on a missing stream and succeeds on an existing one", async () => {
     const stream = sid('exists');
-    const error = (await expectStoreError(() => store().append(stream, batchOf(1, 'a'), 'stream_exists'), 'STORE_CONFLICT')) as ConcurrencyConflictError;
+    const error = (await expectStoreError(
+      () => store().append(stream, batchOf(1, 'a'), 'stream_exists'),
+      'STORE_CONFLICT',
+    )) as ConcurrencyConflictError;
     expect(error.expected).toBe('stream_exists');
     expect(error.actual).toBeNull();
     expect(await store().lastRevision(stream)).toBeNull();
@@ -180,13 +196,22 @@ function expectedRevisionTests({ store, sid }: ContractContext): void {
 
   it('an exact revision must match the last event: stale, future and missing-stream revisions conflict', async () => {
     const stream = sid('exact');
-    const missing = (await expectStoreError(() => store().append(stream, batchOf(1, 'a'), 0n), 'STORE_CONFLICT')) as ConcurrencyConflictError;
+    const missing = (await expectStoreError(
+      () => store().append(stream, batchOf(1, 'a'), 0n),
+      'STORE_CONFLICT',
+    )) as ConcurrencyConflictError;
     expect(missing.actual).toBeNull();
     await store().append(stream, batchOf(3, 'a'), 'no_stream');
-    const stale = (await expectStoreError(() => store().append(stream, batchOf(1, 'b'), 1n), 'STORE_CONFLICT')) as ConcurrencyConflictError;
+    const stale = (await expectStoreError(
+      () => store().append(stream, batchOf(1, 'b'), 1n),
+      'STORE_CONFLICT',
+    )) as ConcurrencyConflictError;
     expect(stale.expected).toBe(1n);
     expect(stale.actual).toBe(2n);
-    const future = (await expectStoreError(() => store().append(stream, batchOf(1, 'b'), 3n), 'STORE_CONFLICT')) as ConcurrencyConflictError;
+    const future = (await expectStoreError(
+      () => store().append(stream, batchOf(1, 'b'), 3n),
+      'STORE_CONFLICT',
+    )) as ConcurrencyConflictError;
     expect(future.actual).toBe(2n);
     const ok = await store().append(stream, batchOf(1, 'b'), 2n);
     expect(ok.nextExpectedRevision).toBe(3n);
@@ -233,7 +258,14 @@ function readOptionTests({ store, sid }: ContractContext): void {
   it('reads forwards from a revision and with a count', async () => {
     const stream = sid('opts-forwards');
     await seed(stream);
-    expect(revisions(await collect(store().readStream(stream, { fromRevision: 4n })))).toEqual([4n, 5n, 6n, 7n, 8n, 9n]);
+    expect(revisions(await collect(store().readStream(stream, { fromRevision: 4n })))).toEqual([
+      4n,
+      5n,
+      6n,
+      7n,
+      8n,
+      9n,
+    ]);
     expect(revisions(await collect(store().readStream(stream, { maxCount: 3 })))).toEqual([0n, 1n, 2n]);
     expect(revisions(await collect(store().readStream(stream, { fromRevision: 8n, maxCount: 5 })))).toEqual([8n, 9n]);
     expect(await collect(store().readStream(stream, { fromRevision: 10n }))).toEqual([]);
@@ -243,11 +275,31 @@ function readOptionTests({ store, sid }: ContractContext): void {
   it('reads backwards from the end or from a revision', async () => {
     const stream = sid('opts-backwards');
     await seed(stream);
-    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards' })))).toEqual([9n, 8n, 7n, 6n, 5n, 4n, 3n, 2n, 1n, 0n]);
+    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards' })))).toEqual([
+      9n,
+      8n,
+      7n,
+      6n,
+      5n,
+      4n,
+      3n,
+      2n,
+      1n,
+      0n,
+    ]);
     expect(revisions(await collect(store().readStream(stream, { direction: 'backwards', maxCount: 1 })))).toEqual([9n]);
-    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 3n })))).toEqual([3n, 2n, 1n, 0n]);
-    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 6n, maxCount: 2 })))).toEqual([6n, 5n]);
-    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 50n, maxCount: 2 })))).toEqual([9n, 8n]);
+    expect(revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 3n })))).toEqual([
+      3n,
+      2n,
+      1n,
+      0n,
+    ]);
+    expect(
+      revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 6n, maxCount: 2 }))),
+    ).toEqual([6n, 5n]);
+    expect(
+      revisions(await collect(store().readStream(stream, { direction: 'backwards', fromRevision: 50n, maxCount: 2 }))),
+    ).toEqual([9n, 8n]);
   });
 
   it('lets a reader stop early', async () => {
@@ -300,9 +352,15 @@ function streamMetadataTests({ store, sid }: ContractContext): void {
   it('checks the expected revision of the metadata', async () => {
     const stream = sid('meta-expected');
     await store().setStreamMetadata(stream, { v: 1 }, { expectedRevision: 'no_stream' });
-    await expectStoreError(() => store().setStreamMetadata(stream, { v: 2 }, { expectedRevision: 'no_stream' }), 'STORE_CONFLICT');
+    await expectStoreError(
+      () => store().setStreamMetadata(stream, { v: 2 }, { expectedRevision: 'no_stream' }),
+      'STORE_CONFLICT',
+    );
     await store().setStreamMetadata(stream, { v: 2 }, { expectedRevision: 0n });
-    await expectStoreError(() => store().setStreamMetadata(stream, { v: 3 }, { expectedRevision: 0n }), 'STORE_CONFLICT');
+    await expectStoreError(
+      () => store().setStreamMetadata(stream, { v: 3 }, { expectedRevision: 0n }),
+      'STORE_CONFLICT',
+    );
     expect(await store().getStreamMetadata(stream)).toEqual({ v: 2 });
   });
 
@@ -315,13 +373,17 @@ function streamMetadataTests({ store, sid }: ContractContext): void {
   });
 
   it('refuses keys reserved by the server', async () => {
-    await expectStoreError(() => store().setStreamMetadata(sid('meta-bad'), { $maxCount: 1 }), 'STORE_INVALID_ARGUMENT');
+    await expectStoreError(
+      () => store().setStreamMetadata(sid('meta-bad'), { $maxCount: 1 }),
+      'STORE_INVALID_ARGUMENT',
+    );
     await expectStoreError(() => store().setStreamMetadata(sid('meta-bad'), [] as never), 'STORE_INVALID_ARGUMENT');
   });
 }
 
 function checkpointTests({ store, sid }: ContractContext): void {
-  const bytes = (length: number, seed: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
+  const bytes = (length: number, seed: number): Uint8Array =>
+    Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff);
 
   it('loads the newest checkpoint at or before a revision', async () => {
     const stream = sid('cp');
@@ -379,8 +441,10 @@ function checkpointTests({ store, sid }: ContractContext): void {
 
 function badInputTests({ store, sid }: ContractContext): void {
   const good: NewEvent = { type: 'Ok', version: 1, data: {}, timeMs: 0 };
-  const appendBad = (streamId: string, events: unknown, expected: unknown = 'any') => () =>
-    store().append(streamId, events as NewEvent[], expected as ExpectedRevision);
+  const appendBad =
+    (streamId: string, events: unknown, expected: unknown = 'any') =>
+    () =>
+      store().append(streamId, events as NewEvent[], expected as ExpectedRevision);
 
   it('refuses bad stream ids, reserved prefixes included', async () => {
     for (const id of ['', '$system', '$$meta', 'thinlab.streams', 'a\nb', 7 as unknown as string]) {
@@ -412,10 +476,14 @@ function badInputTests({ store, sid }: ContractContext): void {
 
   it('refuses bad expected revisions and read options', async () => {
     const stream = sid('bad-options');
-    for (const expected of [-1n, 'latest', 3, null]) await expectStoreError(appendBad(stream, [good], expected), 'STORE_INVALID_ARGUMENT');
+    for (const expected of [-1n, 'latest', 3, null])
+      await expectStoreError(appendBad(stream, [good], expected), 'STORE_INVALID_ARGUMENT');
     await expectStoreError(() => collect(store().readStream(stream, { maxCount: -1 })), 'STORE_INVALID_ARGUMENT');
     await expectStoreError(() => collect(store().readStream(stream, { fromRevision: -2n })), 'STORE_INVALID_ARGUMENT');
-    await expectStoreError(() => collect(store().readStream(stream, { direction: 'sideways' as never })), 'STORE_INVALID_ARGUMENT');
+    await expectStoreError(
+      () => collect(store().readStream(stream, { direction: 'sideways' as never })),
+      'STORE_INVALID_ARGUMENT',
+    );
     await expectStoreError(() => store().saveCheckpoint(stream, 0n, 'bytes' as never), 'STORE_INVALID_ARGUMENT');
     await expectStoreError(() => store().loadCheckpoint(stream, -1n), 'STORE_INVALID_ARGUMENT');
   });

@@ -27,22 +27,27 @@ describe('parseStoreUrl', () => {
     expect(parseStoreUrl(url)).toEqual({ kind: 'sqlite', path });
   });
 
-  it.each(['kurrentdb://127.0.0.1:2113?tls=false', 'esdb://localhost:2113', 'esdb+discover://cluster.local', 'kdb://admin:changeit@h:1'])(
-    '%s is KurrentDB',
+  it.each([
+    'kurrentdb://127.0.0.1:2113?tls=false',
+    'esdb://localhost:2113',
+    'esdb+discover://cluster.local',
+    'kdb://admin:changeit@h:1',
+  ])('%s is KurrentDB', (url) => {
+    expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', url });
+  });
+
+  it.each(['', '   ', 'sqlite:', 'sqlite://', 'postgres://db/lab', 'http://localhost:2113', 'mysql:lab'])(
+    'refuses %j',
     (url) => {
-      expect(parseStoreUrl(url)).toEqual({ kind: 'kurrentdb', url });
+      let caught: unknown;
+      try {
+        parseStoreUrl(url);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isStoreError(caught, 'STORE_BAD_URL')).toBe(true);
     },
   );
-
-  it.each(['', '   ', 'sqlite:', 'sqlite://', 'postgres://db/lab', 'http://localhost:2113', 'mysql:lab'])('refuses %j', (url) => {
-    let caught: unknown;
-    try {
-      parseStoreUrl(url);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isStoreError(caught, 'STORE_BAD_URL')).toBe(true);
-  });
 
   it('keeps passwords out of its messages', () => {
     let caught: unknown;

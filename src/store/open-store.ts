@@ -13,7 +13,9 @@ import type { EventStore } from './event-store.js';
 import { StoreError } from './errors.js';
 import { redact } from './kurrentdb/connection-string.js';
 
-export type StoreLocation = { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'kurrentdb'; readonly url: string };
+export type StoreLocation =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'kurrentdb'; readonly url: string };
 
 const KURRENT_SCHEMES = /^(kurrentdb|kurrent|kdb|esdb)(\+discover)?:\/\//i;
 /** A scheme is letters then `:`; a Windows drive letter (`C:\`) is one letter, so it is not mistaken for one. */
@@ -21,7 +23,8 @@ const ANY_SCHEME = /^([a-z][a-z0-9+.-]+):/i;
 
 /** Parses a store URL without opening anything. */
 export function parseStoreUrl(url: string): StoreLocation {
-  if (typeof url !== 'string' || url.trim().length === 0) throw new StoreError('STORE_BAD_URL', 'the store URL is empty');
+  if (typeof url !== 'string' || url.trim().length === 0)
+    throw new StoreError('STORE_BAD_URL', 'the store URL is empty');
   const trimmed = url.trim();
   if (KURRENT_SCHEMES.test(trimmed)) return { kind: 'kurrentdb', url: trimmed };
   const sqlite = /^sqlite:(\/\/)?(.*)$/i.exec(trimmed);
@@ -32,7 +35,10 @@ export function parseStoreUrl(url: string): StoreLocation {
   }
   const scheme = ANY_SCHEME.exec(trimmed)?.[1];
   if (scheme !== undefined) {
-    throw new StoreError('STORE_BAD_URL', `unknown store scheme '${scheme}:' in '${redact(trimmed)}': use sqlite:PATH, a file path, or kurrentdb://host:port`);
+    throw new StoreError(
+      'STORE_BAD_URL',
+      `unknown store scheme '${scheme}:' in '${redact(trimmed)}': use sqlite:PATH, a file path, or kurrentdb://host:port`,
+    );
   }
   return { kind: 'sqlite', path: trimmed };
 }

@@ -20,9 +20,11 @@ export function validateStreamId(streamId: unknown): asserts streamId is string 
     throw invalidArgument(`stream id is ${streamId.length} characters long; the limit is ${STREAM_ID_MAX_LENGTH}`);
   }
   for (const prefix of RESERVED_STREAM_PREFIXES) {
-    if (streamId.startsWith(prefix)) throw invalidArgument(`stream id '${streamId}' starts with the reserved prefix '${prefix}'`);
+    if (streamId.startsWith(prefix))
+      throw invalidArgument(`stream id '${streamId}' starts with the reserved prefix '${prefix}'`);
   }
-  if (/[\u0000-\u001f]/.test(streamId)) throw invalidArgument(`stream id ${JSON.stringify(streamId)} contains a control character`);
+  if (/[\u0000-\u001f]/.test(streamId))
+    throw invalidArgument(`stream id ${JSON.stringify(streamId)} contains a control character`);
 }
 
 export function validateRevision(revision: unknown, what: string): asserts revision is bigint {
@@ -34,7 +36,9 @@ export function validateRevision(revision: unknown, what: string): asserts revis
 export function validateExpected(expected: unknown): asserts expected is ExpectedRevision {
   if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;
   if (typeof expected === 'bigint') return validateRevision(expected, 'expected revision');
-  throw invalidArgument(`expected revision must be 'any', 'no_stream', 'stream_exists' or a bigint, got ${describe(expected)}`);
+  throw invalidArgument(
+    `expected revision must be 'any', 'no_stream', 'stream_exists' or a bigint, got ${describe(expected)}`,
+  );
 }
 
 /** A NewEvent with its JSON already produced, so adapters serialise each payload exactly once. */
@@ -57,10 +61,13 @@ export function encodeEvents(events: unknown): EncodedEvent[] {
 }
 
 function encodeEvent(event: NewEvent, index: number): EncodedEvent {
-  if (typeof event !== 'object' || event === null) throw invalidArgument(`event ${index} is ${describe(event)}, not an object`);
+  if (typeof event !== 'object' || event === null)
+    throw invalidArgument(`event ${index} is ${describe(event)}, not an object`);
   const { type, version, timeMs } = event;
   if (typeof type !== 'string' || type.length === 0 || type.length > EVENT_TYPE_MAX_LENGTH || type.startsWith('$')) {
-    throw invalidArgument(`event ${index}: type must be a string of 1 to ${EVENT_TYPE_MAX_LENGTH} characters not starting with '$', got ${describe(type)}`);
+    throw invalidArgument(
+      `event ${index}: type must be a string of 1 to ${EVENT_TYPE_MAX_LENGTH} characters not starting with '$', got ${describe(type)}`,
+    );
   }
   if (!Number.isSafeInteger(version) || version < 0) {
     throw invalidArgument(`event ${index} (${type}): version must be a non-negative integer, got ${describe(version)}`);
@@ -89,7 +96,8 @@ export function encodeStreamMetadata(metadata: unknown): string {
 
 export function validateReadOptions(options: ReadOptions | undefined): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) throw invalidArgument(`read options must be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument(`read options must be an object, got ${describe(options)}`);
   if (options.fromRevision !== undefined) validateRevision(options.fromRevision, 'fromRevision');
   if (options.maxCount !== undefined && (!Number.isSafeInteger(options.maxCount) || options.maxCount < 0)) {
     throw invalidArgument(`maxCount must be a non-negative integer, got ${describe(options.maxCount)}`);
@@ -100,7 +108,8 @@ export function validateReadOptions(options: ReadOptions | undefined): void {
 }
 
 export function validateState(state: unknown): asserts state is Uint8Array {
-  if (!(state instanceof Uint8Array)) throw invalidArgument(`checkpoint state must be a Uint8Array, got ${describe(state)}`);
+  if (!(state instanceof Uint8Array))
+    throw invalidArgument(`checkpoint state must be a Uint8Array, got ${describe(state)}`);
 }
 
 export function validatePrefix(prefix: unknown): asserts prefix is string {

@@ -39,7 +39,14 @@ function partitionPivot<T>(a: T[], first: number, last: number, less: (x: T, y: 
   return unguardedPartition(a, first + 1, last, first, less);
 }
 
-function moveMedianToFirst<T>(a: T[], result: number, x: number, y: number, z: number, less: (p: T, q: T) => boolean): void {
+function moveMedianToFirst<T>(
+  a: T[],
+  result: number,
+  x: number,
+  y: number,
+  z: number,
+  less: (p: T, q: T) => boolean,
+): void {
   if (less(a[x]!, a[y]!)) {
     if (less(a[y]!, a[z]!)) swap(a, result, y);
     else if (less(a[x]!, a[z]!)) swap(a, result, z);
@@ -49,7 +56,13 @@ function moveMedianToFirst<T>(a: T[], result: number, x: number, y: number, z: n
   else swap(a, result, y);
 }
 
-function unguardedPartition<T>(a: T[], first: number, last: number, pivot: number, less: (x: T, y: T) => boolean): number {
+function unguardedPartition<T>(
+  a: T[],
+  first: number,
+  last: number,
+  pivot: number,
+  less: (x: T, y: T) => boolean,
+): number {
   for (;;) {
     while (less(a[first]!, a[pivot]!)) first++;
     last--;
@@ -105,7 +118,14 @@ function heapSort<T>(a: T[], first: number, last: number, less: (x: T, y: T) => 
   }
 }
 
-function adjustHeap<T>(a: T[], first: number, hole: number, len: number, value: T, less: (x: T, y: T) => boolean): void {
+function adjustHeap<T>(
+  a: T[],
+  first: number,
+  hole: number,
+  len: number,
+  value: T,
+  less: (x: T, y: T) => boolean,
+): void {
   const top = hole;
   let child = hole;
   while (child < Math.floor((len - 1) / 2)) {

@@ -25,7 +25,8 @@ function toy(seen: string[]) {
         seen.push(`${key}=${arg ?? ''}`);
         return key === 'S' ? 7 : undefined;
       },
-      run: (operands) => (operands.length === 0 ? usageError('No input file provided.') : (seen.push(`run ${operands.join(' ')}`), 0)),
+      run: (operands) =>
+        operands.length === 0 ? usageError('No input file provided.') : (seen.push(`run ${operands.join(' ')}`), 0),
     }),
   });
 }
@@ -35,7 +36,10 @@ function run(args: string[]): { out: string; err: string; status: number; seen: 
   let err = '';
   const seen: string[] = [];
   // The toy never touches the lab, so no shell context is needed.
-  const env = { ctx: undefined, io: { out: (t: string) => (out += t), err: (t: string) => (err += t) } } as unknown as ToolEnv;
+  const env = {
+    ctx: undefined,
+    io: { out: (t: string) => (out += t), err: (t: string) => (err += t) },
+  } as unknown as ToolEnv;
   const status = toy(seen)(env, args);
   return { out, err, status, seen };
 }
@@ -52,8 +56,15 @@ describe('defineTool', () => {
   });
 
   it("prints glibc's complaint and then the usage on stderr for a refused option, before acting on any", () => {
-    expect(run(['-o', 'x', '-z'])).toEqual({ out: '', err: `toy: invalid option -- 'z'\n${USAGE}`, status: 1, seen: [] });
-    expect(run(['--ver']).err).toBe(`toy: option '--ver' is ambiguous; possibilities: '--verbose' '--version'\n${USAGE}`);
+    expect(run(['-o', 'x', '-z'])).toEqual({
+      out: '',
+      err: `toy: invalid option -- 'z'\n${USAGE}`,
+      status: 1,
+      seen: [],
+    });
+    expect(run(['--ver']).err).toBe(
+      `toy: option '--ver' is ambiguous; possibilities: '--verbose' '--version'\n${USAGE}`,
+    );
     expect(run(['-o']).err).toBe(`toy: option requires an argument -- 'o'\n${USAGE}`);
   });
 
@@ -69,12 +80,25 @@ describe('defineTool', () => {
 describe.skipIf(!hasRealTools)("every tool's option table refuses what 0.9.0 refuses", () => {
   const bench = new ToolBench();
   afterAll(() => bench.dispose());
-  it.each(THIN_TOOL_NAMES.flatMap((t) => [`${t} -Z`, `${t} --bogus`, `${t} --help=1`, `${t} --ver`, `${t} --o`, `${t} -o`, `${t} -m`, `${t} --in`, `${t} --out`]))(
-    '%s',
-    (line) => {
-      const lab = bench.lab({}, line);
-      const real = bench.real({}, line);
-      expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({ stdout: real.stdout, stderr: real.stderr, status: real.status });
-    },
-  );
+  it.each(
+    THIN_TOOL_NAMES.flatMap((t) => [
+      `${t} -Z`,
+      `${t} --bogus`,
+      `${t} --help=1`,
+      `${t} --ver`,
+      `${t} --o`,
+      `${t} -o`,
+      `${t} -m`,
+      `${t} --in`,
+      `${t} --out`,
+    ]),
+  )('%s', (line) => {
+    const lab = bench.lab({}, line);
+    const real = bench.real({}, line);
+    expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({
+      stdout: real.stdout,
+      stderr: real.stderr,
+      status: real.status,
+    });
+  });
 });

@@ -44,7 +44,12 @@ function shortKinds(spec: string): Map<string, ArgKind> {
  * Parses `args` like getopt_long with the default (permuting) ordering: options and operands may
  * be mixed, `--` ends the options, and a long option may be abbreviated to any unique prefix.
  */
-export function getoptLong(prog: string, args: readonly string[], shortSpec: string, longs: readonly LongOption[]): GetoptResult {
+export function getoptLong(
+  prog: string,
+  args: readonly string[],
+  shortSpec: string,
+  longs: readonly LongOption[],
+): GetoptResult {
   const kinds = shortKinds(shortSpec);
   const options: ParsedOption[] = [];
   const operands: string[] = [];
@@ -65,7 +70,9 @@ export function getoptLong(prog: string, args: readonly string[], shortSpec: str
       const distinct = new Set(candidates.map((c) => `${c.key}/${c.arg}`));
       if (candidates.length === 0) return fail(`unrecognized option '--${name}'`);
       if (distinct.size > 1) {
-        return fail(`option '--${name}' is ambiguous; possibilities:${candidates.map((c) => ` '--${c.name}'`).join('')}`);
+        return fail(
+          `option '--${name}' is ambiguous; possibilities:${candidates.map((c) => ` '--${c.name}'`).join('')}`,
+        );
       }
       const opt = candidates[0]!;
       if (eq >= 0) {

@@ -47,8 +47,10 @@ describe('the tools on the lab block devices', () => {
     expect(shell.runLine('thin_check /dev/ram0; echo "rc=$?"')).toBe(
       'examining superblock\nTRANSACTION_ID=1\nMETADATA_FREE_BLOCKS=16383\nexamining devices tree\nexamining mapping tree\nchecking space map counts\nrc=0\n',
     );
-    expect(shell.runLine('thin_dump /dev/ram0')).toBe(XML.replace(/^  /gm, '  '));
-    expect(shell.runLine('thin_ls /dev/ram0')).toBe('DEV MAPPED CREATE_TIME SNAP_TIME \n  1 256KiB           0         0 \n');
+    expect(shell.runLine('thin_dump /dev/ram0')).toBe(XML.replace(/^ {2}/gm, '  '));
+    expect(shell.runLine('thin_ls /dev/ram0')).toBe(
+      'DEV MAPPED CREATE_TIME SNAP_TIME \n  1 256KiB           0         0 \n',
+    );
   });
 
   it('thin_check --clear-needs-check-flag clears the flag on a device', () => {
@@ -111,7 +113,10 @@ describe('usage and file errors', () => {
     ['thin_dump /run/tiny.bin; echo "rc=$?"', 'Metadata is not large enough for superblock.\nrc=1\n'],
     ['thin_rmap --region 4 /run/small.bin; echo "rc=$?"', 'badly formed region (no dots)rc=1\n'],
     ['thin_rmap /run/small.bin; echo "rc=$?"', `No regions provided.\n${THIN_RMAP_USAGE}rc=1\n`],
-    ['thin_restore -i /run/small.bin -o /run/none; echo "rc=$?"', 'Output file does not exist.\n\nThe output file should either be a block device,\nor an existing file.  The file needs to be large\nenough to hold the metadata.\nrc=1\n'],
+    [
+      'thin_restore -i /run/small.bin -o /run/none; echo "rc=$?"',
+      'Output file does not exist.\n\nThe output file should either be a block device,\nor an existing file.  The file needs to be large\nenough to hold the metadata.\nrc=1\n',
+    ],
     ['thin_ls -o DEV,NOPE /run/small.bin; echo "rc=$?"', 'unknown field\nrc=1\n'],
     ['thin_metadata_size -b 64k -s 1t; echo "rc=$?"', 'thin_metadata_size - max thins required!\nrc=1\n'],
     ['thin_metadata_size -b 64k -s 1t -m 1000 -n', '1073224\n'],
@@ -123,7 +128,9 @@ describe('usage and file errors', () => {
 
   it('thin_restore leaves a wiped superblock behind when the XML is bad, as 0.9.0 does', () => {
     const shell = shellWith({ 'bad.xml': '<superblock', 'out.bin': images.small! });
-    expect(shell.runLine('thin_restore -i /run/bad.xml -o /run/out.bin; echo "rc=$?"')).toBe('Parse error at line 1:\nunclosed token\n\nrc=1\n');
+    expect(shell.runLine('thin_restore -i /run/bad.xml -o /run/out.bin; echo "rc=$?"')).toBe(
+      'Parse error at line 1:\nunclosed token\n\nrc=1\n',
+    );
     expect(shell.runLine('thin_check -q /run/out.bin; echo "rc=$?"')).toBe('rc=1\n');
   });
 });
@@ -132,9 +139,23 @@ describe('helpers measured on 0.9.0', () => {
   it('formatDiskUnit rounds as thin_ls 0.9.0 does', () => {
     // Sizes in sectors and what 0.9.0's thin_ls printed for them (data block size of one sector).
     const measured: Array<[number, string]> = [
-      [3, '1536'], [8, '4096'], [19, '10KiB'], [21, '11KiB'], [1019, '510KiB'], [1023, '512KiB'], [1025, '513KiB'],
-      [2047, '1024KiB'], [2049, '1024KiB'], [3071, '1535KiB'], [4097, '2048KiB'], [10239, '5119KiB'], [20479, '10MiB'],
-      [30000, '15MiB'], [100000, '49MiB'], [2096127, '1023MiB'], [2096129, '1024MiB'],
+      [3, '1536'],
+      [8, '4096'],
+      [19, '10KiB'],
+      [21, '11KiB'],
+      [1019, '510KiB'],
+      [1023, '512KiB'],
+      [1025, '513KiB'],
+      [2047, '1024KiB'],
+      [2049, '1024KiB'],
+      [3071, '1535KiB'],
+      [4097, '2048KiB'],
+      [10239, '5119KiB'],
+      [20479, '10MiB'],
+      [30000, '15MiB'],
+      [100000, '49MiB'],
+      [2096127, '1023MiB'],
+      [2096129, '1024MiB'],
     ];
     for (const [sectors, text] of measured) expect(formatDiskUnit(BigInt(sectors))).toBe(text);
   });
@@ -161,9 +182,15 @@ describe('helpers measured on 0.9.0', () => {
     ] as const;
     expect(getoptLong('t', ['-m', '5', 'dev', '--form', 'xml'], 'm::f:', longs)).toEqual({
       ok: true,
-      options: [{ key: 'm', arg: undefined }, { key: 'f', arg: 'xml' }],
+      options: [
+        { key: 'm', arg: undefined },
+        { key: 'f', arg: 'xml' },
+      ],
       operands: ['5', 'dev'],
     });
-    expect(getoptLong('t', ['--format'], 'm::f:', longs)).toEqual({ ok: false, message: "t: option '--format' requires an argument\n" });
+    expect(getoptLong('t', ['--format'], 'm::f:', longs)).toEqual({
+      ok: false,
+      message: "t: option '--format' requires an argument\n",
+    });
   });
 });

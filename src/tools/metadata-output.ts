@@ -26,7 +26,8 @@ export interface BuiltDevice {
 }
 
 /** The output checks of 0.9.0's thin_restore and thin_repair, in their words. */
-const OUTPUT_HELP = '\nThe output file should either be a block device,\nor an existing file.  The file needs to be large\nenough to hold the metadata.\n';
+const OUTPUT_HELP =
+  '\nThe output file should either be a block device,\nor an existing file.  The file needs to be large\nenough to hold the metadata.\n';
 /** Files below eight metadata blocks are refused as too small (measured on 0.9.0). */
 const MIN_OUTPUT_BYTES = 8 * BLOCK_SIZE;
 
@@ -53,7 +54,11 @@ export function checkOutput(env: ToolEnv, path: string): number | null {
 }
 
 /** Builds the image; every device's mapped_blocks is recounted, as thin_restore recounts it. */
-export function buildImage(sb: BuiltSuperblock, devices: ReadonlyMap<number, BuiltDevice>, metadataNrBlocks: number): MetadataImage {
+export function buildImage(
+  sb: BuiltSuperblock,
+  devices: ReadonlyMap<number, BuiltDevice>,
+  metadataNrBlocks: number,
+): MetadataImage {
   const refcounts = new Uint32Array(sb.nrDataBlocks);
   const out = new Map<number, { details: DeviceDetails; table: MappingTable }>();
   for (const [id, dev] of devices) {
@@ -86,7 +91,13 @@ export function buildImage(sb: BuiltSuperblock, devices: ReadonlyMap<number, Bui
  * false when it does not fit. Only the blocks in use are written, as the real tools write only
  * the blocks they allocate.
  */
-export function writeImage(env: ToolEnv, path: string, sizeBytes: number, sb: BuiltSuperblock, devices: ReadonlyMap<number, BuiltDevice>): boolean {
+export function writeImage(
+  env: ToolEnv,
+  path: string,
+  sizeBytes: number,
+  sb: BuiltSuperblock,
+  devices: ReadonlyMap<number, BuiltDevice>,
+): boolean {
   const nrBlocks = Math.min(Math.floor(sizeBytes / BLOCK_SIZE), MAX_METADATA_BLOCKS);
   let bytes: Uint8Array;
   try {

@@ -20,7 +20,14 @@ import {
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
 } from '../format/layout.js';
-import { MetadataBlocks, readRawSuperblock, walkBtree, type NodeDamage, type RawSuperblock, type SpaceMapRoot } from '../format/metadata-walker.js';
+import {
+  MetadataBlocks,
+  readRawSuperblock,
+  walkBtree,
+  type NodeDamage,
+  type RawSuperblock,
+  type SpaceMapRoot,
+} from '../format/metadata-walker.js';
 
 export type { RawSuperblock, SpaceMapRoot } from '../format/metadata-walker.js';
 
@@ -121,14 +128,19 @@ export class MetadataBytes extends MetadataBlocks {
 
   details(root: number, onDamage: (d: TreeDamage) => void): Map<number, DetailsValue> {
     const out = new Map<number, DetailsValue>();
-    this.walkBtree(root, DETAILS_VALUE_SIZE, (id, v) => {
-      out.set(id, {
-        mappedBlocks: this.pointer(v),
-        transactionId: this.u64Big(v + 8),
-        creationTime: this.u32(v + 16),
-        snapshottedTime: this.u32(v + 20),
-      });
-    }, onDamage);
+    this.walkBtree(
+      root,
+      DETAILS_VALUE_SIZE,
+      (id, v) => {
+        out.set(id, {
+          mappedBlocks: this.pointer(v),
+          transactionId: this.u64Big(v + 8),
+          creationTime: this.u32(v + 16),
+          snapshottedTime: this.u32(v + 20),
+        });
+      },
+      onDamage,
+    );
     return out;
   }
 
@@ -146,11 +158,20 @@ export class MetadataBytes extends MetadataBlocks {
   }
 
   /** Visits a bottom tree's mappings in order without building them (big dumps stream). */
-  forEachMapping(root: number, visit: (vblock: number, dataBlock: number, time: number) => void, onDamage: (d: TreeDamage) => void): void {
-    this.walkBtree(root, MAPPING_VALUE_SIZE, (vblock, v) => {
-      const { dataBlock, time } = getBlockTime(this.dv, v);
-      visit(vblock, dataBlock, time);
-    }, onDamage);
+  forEachMapping(
+    root: number,
+    visit: (vblock: number, dataBlock: number, time: number) => void,
+    onDamage: (d: TreeDamage) => void,
+  ): void {
+    this.walkBtree(
+      root,
+      MAPPING_VALUE_SIZE,
+      (vblock, v) => {
+        const { dataBlock, time } = getBlockTime(this.dv, v);
+        visit(vblock, dataBlock, time);
+      },
+      onDamage,
+    );
   }
 
   /**
@@ -159,20 +180,26 @@ export class MetadataBytes extends MetadataBlocks {
    */
   dataCounts(sm: SpaceMapRoot): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
     const nr = sm.nrBlocks;
-    if (Math.ceil(nr / ENTRIES_PER_BITMAP) > this.nrBlocks) return { ok: false, reason: 'data space map too large for the metadata' };
+    if (Math.ceil(nr / ENTRIES_PER_BITMAP) > this.nrBlocks)
+      return { ok: false, reason: 'data space map too large for the metadata' };
     const counts = new Uint32Array(nr);
     let reason: string | null = null;
-    this.walkBtree(sm.bitmapRoot, INDEX_ENTRY_SIZE, (i, v) => {
-      if (reason !== null) return;
-      const block = this.pointer(v);
-      reason = this.blockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap');
-      if (reason !== null) return;
-      const first = i * ENTRIES_PER_BITMAP;
-      const n = Math.max(0, Math.min(ENTRIES_PER_BITMAP, nr - first));
-      this.bitmapEntries(block, n, counts, first);
-    }, (d) => {
-      reason ??= d.reason;
-    });
+    this.walkBtree(
+      sm.bitmapRoot,
+      INDEX_ENTRY_SIZE,
+      (i, v) => {
+        if (reason !== null) return;
+        const block = this.pointer(v);
+        reason = this.blockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap');
+        if (reason !== null) return;
+        const first = i * ENTRIES_PER_BITMAP;
+        const n = Math.max(0, Math.min(ENTRIES_PER_BITMAP, nr - first));
+        this.bitmapEntries(block, n, counts, first);
+      },
+      (d) => {
+        reason ??= d.reason;
+      },
+    );
     if (reason !== null) return { ok: false, reason };
     const overflow = this.overflow(sm.refCountRoot, counts);
     return overflow === null ? { ok: true, counts } : { ok: false, reason: overflow };
@@ -198,11 +225,16 @@ export class MetadataBytes extends MetadataBlocks {
 
   private overflow(root: number, counts: Uint32Array): string | null {
     let reason: string | null = null;
-    this.walkBtree(root, REFCOUNT_VALUE_SIZE, (b, v) => {
-      if (b < counts.length && counts[b] === 3) counts[b] = this.u32(v);
-    }, (d) => {
-      reason ??= d.reason;
-    });
+    this.walkBtree(
+      root,
+      REFCOUNT_VALUE_SIZE,
+      (b, v) => {
+        if (b < counts.length && counts[b] === 3) counts[b] = this.u32(v);
+      },
+      (d) => {
+        reason ??= d.reason;
+      },
+    );
     return reason;
   }
 }
@@ -271,7 +303,12 @@ export class RunMerger {
 
   add(vblock: number, dataBlock: number, time: number): void {
     const r = this.run;
-    if (r !== null && vblock === r.vbegin + r.length && dataBlock === r.dbegin + r.length && (!this.sameTime || time === r.time)) {
+    if (
+      r !== null &&
+      vblock === r.vbegin + r.length &&
+      dataBlock === r.dbegin + r.length &&
+      (!this.sameTime || time === r.time)
+    ) {
       r.length++;
       return;
     }

@@ -12,7 +12,17 @@
  * Damage is reported under the phase that found it, indented as the real tool indents it. Data
  * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
  */
-import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ENTRIES_PER_BITMAP, INDEX_ENTRY_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, REFCOUNT_VALUE_SIZE, ROOT_VALUE_SIZE, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import {
+  BLOCK_SIZE,
+  DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_ENTRY_SIZE,
+  MAPPING_VALUE_SIZE,
+  NEEDS_CHECK_FLAG,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+  SUPERBLOCK_CSUM_XOR,
+} from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { walkBtree } from '../format/metadata-walker.js';
 import { defineTool } from './define-tool.js';
@@ -55,7 +65,14 @@ export const thinCheck = defineTool({
     { long: 'super-block-only' },
   ],
   start: (env, usageError) => {
-    const flags: CheckFlags = { quiet: false, metadataSnap: false, clearNeedsCheck: false, ignoreNonFatal: false, skipMappings: false, superBlockOnly: false };
+    const flags: CheckFlags = {
+      quiet: false,
+      metadataSnap: false,
+      clearNeedsCheck: false,
+      ignoreNonFatal: false,
+      skipMappings: false,
+      superBlockOnly: false,
+    };
     return {
       option: (key) => {
         const flag = FLAG_OF[key];
@@ -82,11 +99,16 @@ function checkPath(env: ToolEnv, path: string, flags: CheckFlags): number {
     return 1;
   }
   const md = new MetadataBytes(input.bytes);
-  const result = runCheck(md, flags, (text) => {
-    if (!flags.quiet) io.err(text);
-  }, (text) => {
-    if (!flags.quiet) io.out(text);
-  });
+  const result = runCheck(
+    md,
+    flags,
+    (text) => {
+      if (!flags.quiet) io.err(text);
+    },
+    (text) => {
+      if (!flags.quiet) io.out(text);
+    },
+  );
   if (result === 0 && flags.clearNeedsCheck) {
     const sb = md.superblock(0);
     if ((sb.flags & NEEDS_CHECK_FLAG) !== 0) {
@@ -145,10 +167,15 @@ function runCheck(md: MetadataBytes, flags: CheckFlags, err: (t: string) => void
   if (flags.skipMappings) return damaged ? 1 : 0;
   // Only the damage matters here, so the leaves are walked without collecting their mappings.
   for (const [id, root] of roots) {
-    md.walkBtree(root, MAPPING_VALUE_SIZE, () => undefined, (d) => {
-      damaged = true;
-      err(`  thin device ${id} is missing mappings ${formatRange(d)}\n    ${d.reason}\n`);
-    });
+    md.walkBtree(
+      root,
+      MAPPING_VALUE_SIZE,
+      () => undefined,
+      (d) => {
+        damaged = true;
+        err(`  thin device ${id} is missing mappings ${formatRange(d)}\n    ${d.reason}\n`);
+      },
+    );
   }
   // With -m, 0.9.0 checks the snapshot's trees only, not the space maps.
   if (damaged || flags.metadataSnap) return damaged ? 1 : 0;
@@ -219,11 +246,13 @@ function expectedMetadataCounts(md: MetadataBytes, sb: RawSuperblock): Map<numbe
     tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.pointer(v), MAPPING_VALUE_SIZE));
   };
   superblock(sb);
-  if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null) superblock(md.superblock(sb.heldRoot));
+  if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null)
+    superblock(md.superblock(sb.heldRoot));
   // The metadata space map: its index block, bitmaps and overflow tree.
   inc(sb.metadataSm.bitmapRoot);
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
-  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++) inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
+    inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
   tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
   // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
   tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));

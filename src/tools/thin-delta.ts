@@ -26,7 +26,8 @@ interface DiffEmitter {
 function simpleEmitter(out: string[]): DiffEmitter {
   let current: { kind: Kind; begin: number; end: number } | null = null;
   const emit = (): void => {
-    if (current !== null) out.push(`    <${current.kind} begin="${current.begin}" length="${current.end - current.begin}"/>\n`);
+    if (current !== null)
+      out.push(`    <${current.kind} begin="${current.begin}" length="${current.end - current.begin}"/>\n`);
   };
   return {
     range(kind, vbegin, len) {
@@ -50,9 +51,11 @@ function verboseEmitter(out: string[]): DiffEmitter {
         out.push(`    <${kind}>\n`);
         current = kind;
       }
-      out.push(kind === 'different'
-        ? `      <range begin="${vbegin}" left_data_begin="${left}" right_data_begin="${right}" length="${len}"/>\n`
-        : `      <range begin="${vbegin}" data_begin="${kind === 'right_only' ? right : left}" length="${len}"/>\n`);
+      out.push(
+        kind === 'different'
+          ? `      <range begin="${vbegin}" left_data_begin="${left}" right_data_begin="${right}" length="${len}"/>\n`
+          : `      <range begin="${vbegin}" data_begin="${kind === 'right_only' ? right : left}" length="${len}"/>\n`,
+      );
     },
     complete() {
       if (current !== null) out.push(`    </${current}>\n`);
@@ -131,7 +134,8 @@ export const thinDelta = defineTool({
             break;
           }
           case 'm':
-            if (arg !== undefined && !/^[0-9]+$/.test(arg)) return die(`Couldn't parse metadata snapshot block: '${arg}'`);
+            if (arg !== undefined && !/^[0-9]+$/.test(arg))
+              return die(`Couldn't parse metadata snapshot block: '${arg}'`);
             o.metadataSnap = { block: arg === undefined ? null : Number(arg) };
             break;
           case 'verbose':
@@ -151,7 +155,12 @@ export const thinDelta = defineTool({
   },
 });
 
-function deltaPath(env: ToolEnv, options: DeltaOptions & { snap1: number; snap2: number }, path: string, die: (msg: string) => number): number {
+function deltaPath(
+  env: ToolEnv,
+  options: DeltaOptions & { snap1: number; snap2: number },
+  path: string,
+  die: (msg: string) => number,
+): number {
   const { io } = env;
   const { snap1, snap2, verbose, metadataSnap } = options;
   const opened = openMetadata(env.ctx, path, metadataSnap === null);
@@ -174,16 +183,21 @@ function deltaPath(env: ToolEnv, options: DeltaOptions & { snap1: number; snap2:
   const root2 = roots.get(snap2);
   if (root2 === undefined) return die(`Unable to find mapping tree for snap2 (${snap2})`);
   const runsOf = (root: number): Run[] =>
-    mappingRuns(md.mappings(root, () => {
-      damaged = true;
-    }), false).map((r) => ({ vbegin: r.vbegin, dbegin: r.dbegin, len: r.length }));
+    mappingRuns(
+      md.mappings(root, () => {
+        damaged = true;
+      }),
+      false,
+    ).map((r) => ({ vbegin: r.vbegin, dbegin: r.dbegin, len: r.length }));
   const left = runsOf(root1);
   const right = runsOf(root2);
   if (damaged) return die('damage in mapping tree, please run thin_check');
   const out: string[] = [];
   // The header describes the superblock that was read: with -m, the snapshot's copy (whose space
   // map roots are cleared and which holds no snapshot of its own), as 0.9.0 prints it.
-  out.push(`<superblock uuid="" time="${sb.time}" transaction="${sb.transactionId}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${sb.dataSm.nrBlocks}"${sb.heldRoot !== 0 ? ` metadata_snap="${sb.heldRoot}"` : ''}>\n`);
+  out.push(
+    `<superblock uuid="" time="${sb.time}" transaction="${sb.transactionId}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${sb.dataSm.nrBlocks}"${sb.heldRoot !== 0 ? ` metadata_snap="${sb.heldRoot}"` : ''}>\n`,
+  );
   out.push(`  <diff left="${snap1}" right="${snap2}">\n`);
   diffRuns(left, right, verbose ? verboseEmitter(out) : simpleEmitter(out));
   out.push('  </diff>\n</superblock>\n');

@@ -11,11 +11,19 @@
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { defineTool } from './define-tool.js';
-import { RunMerger, type MappingRun, type MetadataBytes, type DetailsValue, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import {
+  RunMerger,
+  type MappingRun,
+  type MetadataBytes,
+  type DetailsValue,
+  type RawSuperblock,
+  type TreeDamage,
+} from './metadata-view.js';
 import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 
-const METADATA_DAMAGE = 'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
+const METADATA_DAMAGE =
+  'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
 
 /** Writes the dump in one of the two formats, device by device, mapping by mapping. */
 interface Emitter {
@@ -67,9 +75,13 @@ function emitter(
 function xmlEmitter(out: (t: string) => void): Emitter {
   return emitter(out, {
     begin: (sb, uuid, nr) =>
-      out(`<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}" flags="${sb.flags}" version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`),
+      out(
+        `<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}" flags="${sb.flags}" version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
+      ),
     beginDevice: (id, d) =>
-      out(`  <device dev_id="${id}" mapped_blocks="${d.mappedBlocks}" transaction="${d.transactionId}" creation_time="${d.creationTime}" snap_time="${d.snapshottedTime}">\n`),
+      out(
+        `  <device dev_id="${id}" mapped_blocks="${d.mappedBlocks}" transaction="${d.transactionId}" creation_time="${d.creationTime}" snap_time="${d.snapshottedTime}">\n`,
+      ),
     run: (r) =>
       r.length === 1
         ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
@@ -81,9 +93,14 @@ function xmlEmitter(out: (t: string) => void): Emitter {
 
 function humanEmitter(out: (t: string) => void): Emitter {
   return emitter(out, {
-    begin: (sb, uuid, nr) => out(`begin superblock: "${uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`),
+    begin: (sb, uuid, nr) =>
+      out(
+        `begin superblock: "${uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`,
+      ),
     beginDevice: (id, d) =>
-      out(`device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`),
+      out(
+        `device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`,
+      ),
     run: (r) =>
       r.length === 1
         ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
@@ -96,7 +113,8 @@ function humanEmitter(out: (t: string) => void): Emitter {
 /** The superblock's uuid field as 0.9.0 prints it: its bytes up to the first NUL. */
 export function uuidText(bytes: Uint8Array, block: number): string {
   let s = '';
-  for (let i = block * BLOCK_SIZE + SB.uuid; i < block * BLOCK_SIZE + SB.uuid + 16 && bytes[i] !== 0; i++) s += String.fromCharCode(bytes[i]!);
+  for (let i = block * BLOCK_SIZE + SB.uuid; i < block * BLOCK_SIZE + SB.uuid + 16 && bytes[i] !== 0; i++)
+    s += String.fromCharCode(bytes[i]!);
   return s;
 }
 
@@ -171,9 +189,11 @@ function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
   const opened = openMetadata(env.ctx, path, snap === null);
   if (!opened.ok) {
     // With --repair, 0.9.0 says the same of a file too small for a superblock as of a damaged one.
-    io.err(repair && opened.failedAt !== 'open'
-      ? 'The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n'
-      : `${opened.message}\n`);
+    io.err(
+      repair && opened.failedAt !== 'open'
+        ? 'The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n'
+        : `${opened.message}\n`,
+    );
     return 1;
   }
   const { md, sb: sb0 } = opened;
@@ -190,26 +210,41 @@ function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
     }
     const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
     if (problem !== null) {
-      io.err(problem.startsWith('bad checksum') ? `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n` : `${problem}\n`);
+      io.err(
+        problem.startsWith('bad checksum')
+          ? `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n`
+          : `${problem}\n`,
+      );
       return 1;
     }
     sb = md.superblock(block);
   }
 
   let text = '';
-  const out = output === null ? (t: string) => io.out(t) : (t: string) => {
-    text += t;
-  };
+  const out =
+    output === null
+      ? (t: string) => io.out(t)
+      : (t: string) => {
+          text += t;
+        };
   const finish = (): void => {
     if (output !== null) writeTextFile(env.ctx, output, text);
   };
   const e = format === 'xml' ? xmlEmitter(out) : humanEmitter(out);
   // The snapshot's copy of the superblock has its space map roots cleared, so 0.9.0 prints
   // nr_data_blocks="0" for it; the dump follows whichever superblock it reads.
-  const status = dumpTrees(md, sb, sb.dataSm.nrBlocks, e, { repair, devId, skipMappings }, (t) => io.err(t), (msg) => {
-    finish();
-    io.err(msg);
-  });
+  const status = dumpTrees(
+    md,
+    sb,
+    sb.dataSm.nrBlocks,
+    e,
+    { repair, devId, skipMappings },
+    (t) => io.err(t),
+    (msg) => {
+      finish();
+      io.err(msg);
+    },
+  );
   if (status === 0) finish();
   return status;
 }
@@ -256,9 +291,13 @@ function dumpTrees(
       firstDamage = null;
       // Without --repair the dump keeps only the mappings before the first damage in the tree,
       // which are exactly those visited before it was met.
-      md.forEachMapping(root, (v, d, t) => {
-        if (opts.repair || firstDamage === null) e.mapping(v, d, t);
-      }, onDamage);
+      md.forEachMapping(
+        root,
+        (v, d, t) => {
+          if (opts.repair || firstDamage === null) e.mapping(v, d, t);
+        },
+        onDamage,
+      );
       e.flushMappings();
       if (damaged && !opts.repair) {
         // 0.9.0 reports a damaged bottom tree twice: once without its newline before it closes

@@ -10,8 +10,24 @@ import type { ToolEnv } from './tool-io.js';
 const PROG = 'thin_metadata_size';
 const UNIT_CHARS = 'bskKmMgGtTpPeEzZyY';
 const UNIT_STRINGS = [
-  'bytes', 'sectors', 'kibibytes', 'kilobytes', 'mebibytes', 'megabytes', 'gibibytes', 'gigabytes', 'tebibytes', 'terabytes',
-  'pebibytes', 'petabytes', 'ebibytes', 'exabytes', 'zebibytes', 'zetabytes', 'yobibytes', 'yottabytes',
+  'bytes',
+  'sectors',
+  'kibibytes',
+  'kilobytes',
+  'mebibytes',
+  'megabytes',
+  'gibibytes',
+  'gigabytes',
+  'tebibytes',
+  'terabytes',
+  'pebibytes',
+  'petabytes',
+  'ebibytes',
+  'exabytes',
+  'zebibytes',
+  'zetabytes',
+  'yobibytes',
+  'yottabytes',
 ];
 const U64 = (1n << 64n) - 1n;
 const LLONG_MAX = (1n << 63n) - 1n;
@@ -103,7 +119,12 @@ const sizeTool = defineTool({
     { long: 'version', short: 'V' },
   ],
   start: (env) => {
-    const o: SizeOptions = { unitIdx: SECTORS_INDEX, numeric: 'none', n: { b: 0n, s: 0n, m: 0n }, text: { b: '', s: '', m: '' } };
+    const o: SizeOptions = {
+      unitIdx: SECTORS_INDEX,
+      numeric: 'none',
+      n: { b: 0n, s: 0n, m: 0n },
+      text: { b: '', s: '', m: '' },
+    };
     return {
       option: (key, arg) => {
         const { n, text } = o;
@@ -172,7 +193,8 @@ function estimate(io: ToolEnv['io'], o: SizeOptions): number {
   if (full) out += ` ${UNIT_STRINGS[unitIdx]!}`;
   else if (numeric === 'short') out += UNIT_CHARS[unitIdx]!;
   else if (numeric === 'long') out += UNIT_STRINGS[unitIdx]!;
-  if (full) out += ` estimated metadata area size for "--block-size=${text.b} --pool-size=${text.s} --max-thins=${text.m}"`;
+  if (full)
+    out += ` estimated metadata area size for "--block-size=${text.b} --pool-size=${text.s} --max-thins=${text.m}"`;
   io.out(`${out}\n`);
   return 0;
 }

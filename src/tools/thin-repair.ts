@@ -54,7 +54,9 @@ function repair(env: ToolEnv, input: string, output: string): number {
   const md = new MetadataBytes(bytes.bytes);
   const sb = md.nrBlocks > 0 ? md.superblock(0) : null;
   if (sb === null || bytes.bytes.length < BLOCK_SIZE || sb.storedCsum !== sb.computedCsum) {
-    io.err('The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n');
+    io.err(
+      'The following field needs to be provided on the command line due to corruption in the superblock: transaction id\n',
+    );
     return 1;
   }
   const ignore = (): void => undefined;

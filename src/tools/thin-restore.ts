@@ -16,7 +16,8 @@ class RestoreError extends Error {}
 
 /** boost::lexical_cast<uint64_t>: digits only, else its well-known complaint. */
 function natural(value: string): bigint {
-  if (!/^[0-9]+$/.test(value)) throw new RestoreError('bad lexical cast: source type value could not be interpreted as target');
+  if (!/^[0-9]+$/.test(value))
+    throw new RestoreError('bad lexical cast: source type value could not be interpreted as target');
   return BigInt(value);
 }
 
@@ -37,7 +38,8 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
   };
   const map = (vblock: number, dataBlock: number, time: number): void => {
     if (current === null) throw new RestoreError('not in device');
-    if (dataBlock >= sb!.nrDataBlocks) throw new RestoreError(`mapping beyond end of data device (${dataBlock} >= ${sb!.nrDataBlocks})`);
+    if (dataBlock >= sb!.nrDataBlocks)
+      throw new RestoreError(`mapping beyond end of data device (${dataBlock} >= ${sb!.nrDataBlocks})`);
     current.mappings.push({ vblock, dataBlock, time });
   };
   parseXml(text, {

@@ -80,7 +80,12 @@ function rmapPath(env: ToolEnv, regions: readonly Region[], path: string): numbe
     for (const m of md.mappings(root, onDamage)) {
       if (!inRegions(m.dataBlock)) continue;
       const c = state.current;
-      if (c !== null && c.dev === dev && m.dataBlock === c.dataEnd && m.vblock === c.thinBegin + (c.dataEnd - c.dataBegin)) {
+      if (
+        c !== null &&
+        c.dev === dev &&
+        m.dataBlock === c.dataEnd &&
+        m.vblock === c.thinBegin + (c.dataEnd - c.dataBegin)
+      ) {
         c.dataEnd++;
         continue;
       }
@@ -96,6 +101,13 @@ function rmapPath(env: ToolEnv, regions: readonly Region[], path: string): numbe
   // 0.9.0 sorts with std::sort on the data block alone; the same unstable algorithm gives the
   // same order for runs that start at the same data block.
   cppSort(runs, (a, b) => a.dataBegin < b.dataBegin);
-  io.out(runs.map((r) => `data ${r.dataBegin}..${r.dataEnd} -> thin(${r.dev}) ${r.thinBegin}..${r.thinBegin + (r.dataEnd - r.dataBegin)}\n`).join(''));
+  io.out(
+    runs
+      .map(
+        (r) =>
+          `data ${r.dataBegin}..${r.dataEnd} -> thin(${r.dev}) ${r.thinBegin}..${r.thinBegin + (r.dataEnd - r.dataBegin)}\n`,
+      )
+      .join(''),
+  );
   return 0;
 }

@@ -27,7 +27,11 @@ function expectSame(line: string, extra: Record<string, Uint8Array | string> = {
   const files = filesOf(line, extra);
   const lab = bench.lab(files, line);
   const real = bench.real(files, line);
-  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({ stdout: real.stdout, stderr: real.stderr, status: real.status });
+  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({
+    stdout: real.stdout,
+    stderr: real.stderr,
+    status: real.status,
+  });
 }
 
 /** What the real thin_dump says about some metadata bytes. */
@@ -35,10 +39,27 @@ function realDump(bytes: Uint8Array, name: string): { dump: string; check: numbe
   const path = join(bench.dir, name);
   writeFileSync(path, bytes);
   const options = { encoding: 'utf8', maxBuffer: 256 << 20 } as const;
-  return { dump: spawnSync('thin_dump', [path], options).stdout, check: spawnSync('thin_check', ['-q', path], options).status };
+  return {
+    dump: spawnSync('thin_dump', [path], options).stdout,
+    check: spawnSync('thin_check', ['-q', path], options).status,
+  };
 }
 
-const damaged = ['bad0', 'bad1', 'bad2', 'bad3', 'bad4', 'bad5', 'bad6', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny', 'zero'];
+const damaged = [
+  'bad0',
+  'bad1',
+  'bad2',
+  'bad3',
+  'bad4',
+  'bad5',
+  'bad6',
+  'bad7',
+  'bad8',
+  'bad9',
+  'trunc',
+  'tiny',
+  'zero',
+];
 const deep = ['detailsLeaf', 'mappingLeaf', 'lastMappingLeaf', 'topLeaf'];
 const valid = ['empty', 'small', 'big'];
 
@@ -101,7 +122,8 @@ describe.skipIf(!hasRealTools)('thin_dump matches 0.9.0', () => {
 });
 
 describe.skipIf(!hasRealTools)('thin_ls matches 0.9.0', () => {
-  const all = 'DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS,MAPPED_SECTORS,EXCLUSIVE_SECTORS,SHARED_SECTORS,MAPPED_BYTES,EXCLUSIVE_BYTES,SHARED_BYTES,MAPPED,EXCLUSIVE,SHARED,TRANSACTION,CREATE_TIME,SNAP_TIME';
+  const all =
+    'DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS,MAPPED_SECTORS,EXCLUSIVE_SECTORS,SHARED_SECTORS,MAPPED_BYTES,EXCLUSIVE_BYTES,SHARED_BYTES,MAPPED,EXCLUSIVE,SHARED,TRANSACTION,CREATE_TIME,SNAP_TIME';
   it.each([
     ...valid.map((n) => `thin_ls @${n}`),
     ...valid.map((n) => `thin_ls -o ${all} @${n}`),
@@ -160,11 +182,13 @@ describe.skipIf(!hasRealTools)('thin_delta and thin_rmap match 0.9.0', () => {
 });
 
 /** XML inputs for thin_restore: a valid one, and one for each of the real tool's complaints. */
-const SB = '<superblock uuid="" time="5" transaction="2" flags="0" version="2" data_block_size="128" nr_data_blocks="100">\n';
+const SB =
+  '<superblock uuid="" time="5" transaction="2" flags="0" version="2" data_block_size="128" nr_data_blocks="100">\n';
 const DEV = '<device dev_id="1" mapped_blocks="1" transaction="0" creation_time="0" snap_time="0">\n';
 const xmls: Record<string, string> = {
   'good.xml': `${SB}${DEV}<range_mapping origin_begin="0" data_begin="10" length="3" time="1"/>\n<single_mapping origin_block="3" data_block="13" time="2"/>\n<single_mapping origin_block="7" data_block="20" time="2"/>\n</device>\n<device dev_id="2" mapped_blocks="4" transaction="1" creation_time="3" snap_time="4">\n<range_mapping origin_begin="0" data_begin="10" length="3" time="1"/>\n</device>\n</superblock>\n`,
-  'flags.xml': '<superblock uuid="" time="0" transaction="1" flags="1" data_block_size="128" nr_data_blocks="10">\n</superblock>\n',
+  'flags.xml':
+    '<superblock uuid="" time="0" transaction="1" flags="1" data_block_size="128" nr_data_blocks="10">\n</superblock>\n',
   'garbage.xml': 'garbage\n',
   'empty.xml': '',
   'open.xml': `${SB}${DEV}`,
@@ -179,7 +203,12 @@ const xmls: Record<string, string> = {
   'dup.xml': `${SB}${DEV}</device>${DEV}</device></superblock>\n`,
   'mismatch.xml': `${SB}${DEV}</superblock>\n`,
 };
-const outputs = { 'out.bin': new Uint8Array(4 << 20), 'small.bin': new Uint8Array(20480), 'min.bin': new Uint8Array(32768), 'zero.bin': new Uint8Array(0) };
+const outputs = {
+  'out.bin': new Uint8Array(4 << 20),
+  'small.bin': new Uint8Array(20480),
+  'min.bin': new Uint8Array(32768),
+  'zero.bin': new Uint8Array(0),
+};
 
 describe.skipIf(!hasRealTools)('thin_restore matches 0.9.0', () => {
   it.each(Object.keys(xmls))('restores %s as the real tool does', (xml) => {
@@ -220,14 +249,20 @@ describe.skipIf(!hasRealTools)('thin_restore matches 0.9.0', () => {
 });
 
 describe.skipIf(!hasRealTools)('thin_repair matches 0.9.0', () => {
-  it.each(['small', 'big', 'empty', 'held', ...deep, 'bad0', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny'])('repairs %s as the real tool does', (name) => {
-    const line = `thin_repair -i @${name} -o @out.bin`;
-    const files = { [name]: images[name]!, 'out.bin': new Uint8Array(16 << 20) };
-    const lab = bench.lab(files, line);
-    const real = bench.real(files, line);
-    expect([lab.stdout, lab.stderr, lab.status]).toEqual([real.stdout, real.stderr, real.status]);
-    if (real.status === 0) expect(realDump(lab.files['out.bin']!, 'lab-rep.bin')).toEqual(realDump(real.files['out.bin']!, 'real-rep.bin'));
-  });
+  it.each(['small', 'big', 'empty', 'held', ...deep, 'bad0', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny'])(
+    'repairs %s as the real tool does',
+    (name) => {
+      const line = `thin_repair -i @${name} -o @out.bin`;
+      const files = { [name]: images[name]!, 'out.bin': new Uint8Array(16 << 20) };
+      const lab = bench.lab(files, line);
+      const real = bench.real(files, line);
+      expect([lab.stdout, lab.stderr, lab.status]).toEqual([real.stdout, real.stderr, real.status]);
+      if (real.status === 0)
+        expect(realDump(lab.files['out.bin']!, 'lab-rep.bin')).toEqual(
+          realDump(real.files['out.bin']!, 'real-rep.bin'),
+        );
+    },
+  );
 
   it.each([
     'thin_repair -i @small',
@@ -262,8 +297,9 @@ describe.skipIf(!hasRealTools)('thin_metadata_size matches 0.9.0', () => {
     }
   }
   const units = ['', ' -u k', ' -u m', ' -u G', ' -u t -n', ' -u b -nlong', ' -u M -nshort'];
-  it.each(grid.flatMap((g, i) => [g + units[i % units.length]!, g + units[(i + 3) % units.length]!]))('thin_metadata_size %s', (args) =>
-    expectSame(`thin_metadata_size ${args}`),
+  it.each(grid.flatMap((g, i) => [g + units[i % units.length]!, g + units[(i + 3) % units.length]!]))(
+    'thin_metadata_size %s',
+    (args) => expectSame(`thin_metadata_size ${args}`),
   );
   it.each([
     '',
@@ -314,11 +350,28 @@ describe.skipIf(!canLoop)('thin_trim on a block device matches 0.9.0', () => {
   const xmlFor = (runs: Array<[number, number]>): string =>
     '<superblock uuid="" time="0" transaction="1" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n' +
     '<device dev_id="1" mapped_blocks="0" transaction="0" creation_time="0" snap_time="0">\n' +
-    runs.map(([begin, length], i) => `<range_mapping origin_begin="${i * 2000}" data_begin="${begin}" length="${length}" time="0"/>\n`).join('') +
+    runs
+      .map(
+        ([begin, length], i) =>
+          `<range_mapping origin_begin="${i * 2000}" data_begin="${begin}" length="${length}" time="0"/>\n`,
+      )
+      .join('') +
     '</device>\n</superblock>\n';
   it.each([
-    ['gaps and a free tail', [[10, 3], [100, 1]]],
-    ['the last block in use', [[3, 1], [1023, 1]]],
+    [
+      'gaps and a free tail',
+      [
+        [10, 3],
+        [100, 1],
+      ],
+    ],
+    [
+      'the last block in use',
+      [
+        [3, 1],
+        [1023, 1],
+      ],
+    ],
     ['nothing in use', []],
     ['everything in use', [[0, 1024]]],
     ['a free head only', [[500, 524]]],
@@ -335,19 +388,24 @@ describe.skipIf(!canLoop)('thin_trim on a block device matches 0.9.0', () => {
     const loop = spawnSync('losetup', ['-f', '--show', data], { encoding: 'utf8' }).stdout.trim();
     let real: string;
     try {
-      const r = spawnSync('sh', ['-c', `thin_trim --metadata-dev ${meta} --data-dev ${loop} 2>&1; echo "rc=$?"`], { encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', `thin_trim --metadata-dev ${meta} --data-dev ${loop} 2>&1; echo "rc=$?"`], {
+        encoding: 'utf8',
+      });
       real = r.stdout;
     } finally {
       spawnSync('losetup', ['-d', loop]);
     }
     // The lab: the same XML restored by the lab, the data device a thin of the same size.
-    const lab = bench.lab({ 'trim.xml': xml, 'meta.bin': new Uint8Array(1 << 20) }, [
-      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
-      'dmsetup message pool 0 "create_thin 1"',
-      'dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1"',
-      'thin_restore -i @trim.xml -o @meta.bin',
-      'thin_trim --metadata-dev @meta.bin --data-dev /dev/mapper/thin 2>&1; echo "rc=$?"',
-    ].join('\n'));
+    const lab = bench.lab(
+      { 'trim.xml': xml, 'meta.bin': new Uint8Array(1 << 20) },
+      [
+        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        'dmsetup message pool 0 "create_thin 1"',
+        'dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1"',
+        'thin_restore -i @trim.xml -o @meta.bin',
+        'thin_trim --metadata-dev @meta.bin --data-dev /dev/mapper/thin 2>&1; echo "rc=$?"',
+      ].join('\n'),
+    );
     expect(lab.stdout).toBe(real);
   });
 });
@@ -376,17 +434,23 @@ describe.skipIf(!canLoop)('on live metadata (a device held open) the tools refus
     let real: string;
     const fd = openSync(loop, constants.O_RDONLY | constants.O_EXCL);
     try {
-      const line = template.replace('DEV', loop).replace('OUT', join(bench.dir, 'live-out.bin')).replace('XML', join(bench.dir, 'live.xml'));
+      const line = template
+        .replace('DEV', loop)
+        .replace('OUT', join(bench.dir, 'live-out.bin'))
+        .replace('XML', join(bench.dir, 'live.xml'));
       real = spawnSync('sh', ['-c', `${line} 2>&1; echo "rc=$?"`], { encoding: 'utf8' }).stdout;
     } finally {
       closeSync(fd);
       spawnSync('losetup', ['-d', loop]);
     }
     // The lab: /dev/ram0 is the metadata device of an active pool.
-    const lab = bench.lab({ 'out.bin': new Uint8Array(1 << 20), 'live.xml': xmls['good.xml']! }, [
-      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
-      `${template.replace('DEV', '/dev/ram0').replace('OUT', '@out.bin').replace('XML', '@live.xml')} 2>&1; echo "rc=$?"`,
-    ].join('\n'));
+    const lab = bench.lab(
+      { 'out.bin': new Uint8Array(1 << 20), 'live.xml': xmls['good.xml']! },
+      [
+        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        `${template.replace('DEV', '/dev/ram0').replace('OUT', '@out.bin').replace('XML', '@live.xml')} 2>&1; echo "rc=$?"`,
+      ].join('\n'),
+    );
     expect(lab.stdout).toBe(real);
   });
 });
@@ -394,7 +458,17 @@ describe.skipIf(!canLoop)('on live metadata (a device held open) the tools refus
 // Every tool's -h and -V, also after other options and after a bad option value: the lab acts on
 // options in getopt order through one shared helper, as each real tool's option loop does.
 describe.skipIf(!hasRealTools)('-h and -V match 0.9.0 for every tool', () => {
-  const tools = ['thin_check', 'thin_dump', 'thin_restore', 'thin_repair', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'];
+  const tools = [
+    'thin_check',
+    'thin_dump',
+    'thin_restore',
+    'thin_repair',
+    'thin_ls',
+    'thin_delta',
+    'thin_rmap',
+    'thin_trim',
+    'thin_metadata_size',
+  ];
   it.each([
     ...tools.flatMap((t) => [`${t} -h`, `${t} -V`, `${t} --help`, `${t} --version`, `${t} -V -h`]),
     'thin_check -q -h @small',

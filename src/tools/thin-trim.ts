@@ -25,7 +25,8 @@ export const thinTrim = defineTool({
     return {
       option: (key, arg) => {
         if (key === 'metadata-dev') metadataDev = arg!;
-        if (key === 'pool-inactive') env.io.err('--pool-inactive no longer required since we ensure the metadata device is opened exclusively.\n');
+        if (key === 'pool-inactive')
+          env.io.err('--pool-inactive no longer required since we ensure the metadata device is opened exclusively.\n');
         if (key === 'data-dev') dataDev = arg!;
         return undefined;
       },
@@ -62,7 +63,8 @@ function trim(env: ToolEnv, metadataDev: string, dataDev: string): number {
   if (target.kind !== 'block') return fail('Data device is not a block device');
   const dev = target.dev;
   const blockSectors = sb.dataBlockSize;
-  if (ctx.machine.sizeSectors(dev) !== sb.dataSm.nrBlocks * blockSectors) return fail('Data device is not the expected size');
+  if (ctx.machine.sizeSectors(dev) !== sb.dataSm.nrBlocks * blockSectors)
+    return fail('Data device is not the expected size');
 
   // A damaged bitmap is only met while iterating over the space map, after the device checks.
   const counts = md.dataCounts(sb.dataSm);

@@ -31,15 +31,23 @@ describe('the thin tools on damaged images with a held snapshot', () => {
   it('never throw, whatever bytes are flipped or cut off', () => {
     // The image's blocks in use are 0-9 and the held superblock copy is block 50.
     const block = fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant(50));
-    const flip = fc.record({ block, offset: fc.integer({ min: 0, max: BLOCK_SIZE - 1 }), mask: fc.integer({ min: 1, max: 255 }) });
+    const flip = fc.record({
+      block,
+      offset: fc.integer({ min: 0, max: BLOCK_SIZE - 1 }),
+      mask: fc.integer({ min: 1, max: 255 }),
+    });
     const line = READERS.map((r) => `${r} >/dev/null 2>&1`).join('; ');
     fc.assert(
-      fc.property(fc.array(flip, { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: BLOCK_SIZE, max: 60 * BLOCK_SIZE }), { freq: 4 }), (flips, cut) => {
-        let bytes = Uint8Array.from(held!);
-        for (const f of flips) bytes[f.block * BLOCK_SIZE + f.offset]! ^= f.mask;
-        if (cut !== null) bytes = bytes.slice(0, cut);
-        expect(() => bench.lab({ m: bytes, out: new Uint8Array(64 * BLOCK_SIZE) }, line)).not.toThrow();
-      }),
+      fc.property(
+        fc.array(flip, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.integer({ min: BLOCK_SIZE, max: 60 * BLOCK_SIZE }), { freq: 4 }),
+        (flips, cut) => {
+          let bytes = Uint8Array.from(held!);
+          for (const f of flips) bytes[f.block * BLOCK_SIZE + f.offset]! ^= f.mask;
+          if (cut !== null) bytes = bytes.slice(0, cut);
+          expect(() => bench.lab({ m: bytes, out: new Uint8Array(64 * BLOCK_SIZE) }, line)).not.toThrow();
+        },
+      ),
       { numRuns: 40, seed: 17 },
     );
   });

@@ -12,7 +12,21 @@ import { lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
-const DIRECTORIES = new Set(['/', '/bin', '/sbin', '/dev', '/dev/mapper', '/run', '/tmp', '/patterns', '/files', '/proc', '/sys', '/lib', '/etc']);
+const DIRECTORIES = new Set([
+  '/',
+  '/bin',
+  '/sbin',
+  '/dev',
+  '/dev/mapper',
+  '/run',
+  '/tmp',
+  '/patterns',
+  '/files',
+  '/proc',
+  '/sys',
+  '/lib',
+  '/etc',
+]);
 
 export type InputBytes =
   | { readonly ok: true; readonly bytes: Uint8Array; readonly isBlock: boolean }
@@ -22,7 +36,8 @@ export type InputBytes =
  * What 0.9.0 prints when it opens a device exclusively (O_EXCL) while something holds it, such as
  * the metadata device of a live pool. Each tool adds its own newline (thin_rmap adds none).
  */
-export const LIVE_METADATA = "syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.";
+export const LIVE_METADATA =
+  "syscall 'open' failed: Device or resource busy\nNote: you cannot run this tool with these options on live metadata.";
 
 /** A block device something holds open (an active table), which an O_EXCL open refuses. */
 function isHeld(target: PathTarget): boolean {
@@ -72,10 +87,12 @@ export type OpenedMetadata =
 export function openMetadata(ctx: ShellContext, path: string, exclusive = true): OpenedMetadata {
   const input = readInputBytes(ctx, path, exclusive);
   if (!input.ok) return { ok: false, message: openFailure(input), failedAt: 'open' };
-  if (input.bytes.length < BLOCK_SIZE) return { ok: false, message: 'Metadata is not large enough for superblock.', failedAt: 'size' };
+  if (input.bytes.length < BLOCK_SIZE)
+    return { ok: false, message: 'Metadata is not large enough for superblock.', failedAt: 'size' };
   const md = new MetadataBytes(input.bytes);
   const sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) return { ok: false, message: `bad checksum in superblock, wanted ${sb.computedCsum}`, failedAt: 'superblock' };
+  if (sb.storedCsum !== sb.computedCsum)
+    return { ok: false, message: `bad checksum in superblock, wanted ${sb.computedCsum}`, failedAt: 'superblock' };
   return { ok: true, md, sb };
 }
 
@@ -103,7 +120,13 @@ export function outputTarget(ctx: ShellContext, path: string): OutputTarget {
   if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
   const target = lookupPath(ctx, p);
   if (target.kind === 'file') return { ok: true, sizeBytes: target.file.sizeBytes, isBlock: false, held: false };
-  if (target.kind === 'block') return { ok: true, sizeBytes: ctx.machine.sizeSectors(target.dev) * SECTOR_BYTES, isBlock: true, held: isHeld(target) };
+  if (target.kind === 'block')
+    return {
+      ok: true,
+      sizeBytes: ctx.machine.sizeSectors(target.dev) * SECTOR_BYTES,
+      isBlock: true,
+      held: isHeld(target),
+    };
   if (target.kind === 'missing') return { ok: false, why: 'missing' };
   return { ok: false, why: 'unwritable' };
 }

@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabShell } from '../lab/lab-shell.js';
 
-export const REAL_TOOLS = ['thin_check', 'thin_dump', 'thin_restore', 'thin_repair', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'];
+export const REAL_TOOLS = [
+  'thin_check',
+  'thin_dump',
+  'thin_restore',
+  'thin_repair',
+  'thin_ls',
+  'thin_delta',
+  'thin_rmap',
+  'thin_trim',
+  'thin_metadata_size',
+];
 
 /** True when every real tool is on PATH and is version 0.9.0, the one the lab reproduces. */
 export const hasRealTools: boolean = (() => {
@@ -38,7 +48,10 @@ export class ToolBench {
   }
 
   /** Runs `line` (with `@NAME` for files) in a fresh lab shell holding `files` under /run. */
-  lab(files: Readonly<Record<string, Uint8Array | string>>, line: string): RunResult & { files: Record<string, Uint8Array> } {
+  lab(
+    files: Readonly<Record<string, Uint8Array | string>>,
+    line: string,
+  ): RunResult & { files: Record<string, Uint8Array> } {
     const shell = new LabShell();
     for (const [name, content] of Object.entries(files)) {
       const f = shell.fs.openForWrite(`/run/${name}`, true);
@@ -48,7 +61,8 @@ export class ToolBench {
     const stdout = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')} 2>/run/stderr.txt`);
     const status = Number(shell.lastStatus);
     const errFile = shell.fs.get('/run/stderr.txt');
-    const stderr = errFile === undefined ? '' : new TextDecoder('latin1').decode(errFile.readBytes(0, errFile.sizeBytes));
+    const stderr =
+      errFile === undefined ? '' : new TextDecoder('latin1').decode(errFile.readBytes(0, errFile.sizeBytes));
     const out: Record<string, Uint8Array> = {};
     for (const name of Object.keys(files)) {
       const f = shell.fs.get(`/run/${name}`);
@@ -70,14 +84,23 @@ export class ToolBench {
     }
     const lab = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')}; echo "rc=$?"`);
     for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
-    const r = spawnSync('sh', ['-c', `${line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], { encoding: 'latin1', maxBuffer: 256 << 20 });
+    const r = spawnSync('sh', ['-c', `${line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], {
+      encoding: 'latin1',
+      maxBuffer: 256 << 20,
+    });
     return { lab, real: r.stdout.split(this.dir).join('/run') };
   }
 
   /** Runs the same line with the real tools, the files written to the temporary directory. */
-  real(files: Readonly<Record<string, Uint8Array | string>>, line: string): RunResult & { files: Record<string, Uint8Array> } {
+  real(
+    files: Readonly<Record<string, Uint8Array | string>>,
+    line: string,
+  ): RunResult & { files: Record<string, Uint8Array> } {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
-    const r = spawnSync('sh', ['-c', line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)], { encoding: 'latin1', maxBuffer: 256 << 20 });
+    const r = spawnSync('sh', ['-c', line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)], {
+      encoding: 'latin1',
+      maxBuffer: 256 << 20,
+    });
     const out: Record<string, Uint8Array> = {};
     for (const name of Object.keys(files)) out[name] = readFileSync(join(this.dir, name));
     // Paths in messages name the temporary directory; the lab names /run.

@@ -6,7 +6,10 @@
  */
 
 export class XmlSyntaxError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -111,7 +114,14 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
       const value = text.slice(pos + 1, close);
       if (value.includes('<')) fail('not well-formed (invalid token)');
       if (attrs.has(attr)) fail('duplicate attribute');
-      attrs.set(attr, value.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+      attrs.set(
+        attr,
+        value
+          .replace(/&quot;/g, '"')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&'),
+      );
       advanceTo(close + 1);
     }
     const selfClosing = text.startsWith('/>', pos);

@@ -2,7 +2,11 @@
  * containerd and its devmapper snapshotter (src/containerd/): ctr, nerdctl, containerd-devices,
  * containerd-fault, and systemctl for containerd's unit. Registered by name in src/lab/commands.ts.
  */
-import { CONTAINERD_HANDLERS, containerdSystemctl, type CtrdCommandContext } from '../../containerd/containerd-commands.js';
+import {
+  CONTAINERD_HANDLERS,
+  containerdSystemctl,
+  type CtrdCommandContext,
+} from '../../containerd/containerd-commands.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 

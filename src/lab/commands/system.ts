@@ -23,7 +23,8 @@ export const SYSTEM_COMMANDS = {
   rm,
   crash,
   journalctl,
-  systemctl: (lab, args, io) => (isContainerdUnit(args) ? CONTAINERD_COMMANDS.systemctl : DOCKER_COMMANDS.systemctl)(lab, args, io),
+  systemctl: (lab, args, io) =>
+    (isContainerdUnit(args) ? CONTAINERD_COMMANDS.systemctl : DOCKER_COMMANDS.systemctl)(lab, args, io),
   thinlab,
 } satisfies Record<string, CommandHandler>;
 
@@ -101,7 +102,14 @@ function journalctl(lab: Lab, args: readonly string[], io: CommandIo): number {
     io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
     return 1;
   }
-  const lines = unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor') ? lab.lvm.monitorLog : unit.startsWith('docker') ? lab.docker.log : unit.startsWith('containerd') ? lab.containerd.log : null;
+  const lines =
+    unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor')
+      ? lab.lvm.monitorLog
+      : unit.startsWith('docker')
+        ? lab.docker.log
+        : unit.startsWith('containerd')
+          ? lab.containerd.log
+          : null;
   if (lines === null) {
     io.out('-- No entries --\n');
     return 0;

@@ -13,7 +13,11 @@ type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) 
 /** A text filter as a command: its argv, standard input and files in, its output written out. */
 function filter(run: TextFilter): CommandHandler {
   return (lab, args, io) => {
-    const r = run([...args], () => io.stdin, (p) => readPath(lab, p));
+    const r = run(
+      [...args],
+      () => io.stdin,
+      (p) => readPath(lab, p),
+    );
     if (r.stdout.length > 0) io.out(r.stdout);
     if (r.stderr !== '') io.err(r.stderr);
     return r.status;
@@ -55,7 +59,11 @@ function cat(lab: Lab, args: readonly string[], io: CommandIo): number {
 function seq(_lab: Lab, args: readonly string[], io: CommandIo): number {
   const nums = args.map(Number);
   if (args.length < 1 || args.length > 3 || nums.some((n) => !Number.isInteger(n))) {
-    io.err(args.length < 1 || args.length > 3 ? 'Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST\n' : `seq: invalid number '${args[nums.findIndex((n) => !Number.isInteger(n))]}'\n`);
+    io.err(
+      args.length < 1 || args.length > 3
+        ? 'Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST\n'
+        : `seq: invalid number '${args[nums.findIndex((n) => !Number.isInteger(n))]}'\n`,
+    );
     return 1;
   }
   const last = nums[nums.length - 1]!;

@@ -9,7 +9,8 @@ import type { CommandHandler } from '../registry.js';
 
 /** The handler for one thin tool; the name must be one of THIN_TOOL_NAMES. */
 export function thinTool(name: string): CommandHandler {
-  if (!THIN_TOOL_NAMES.includes(name)) throw new InvariantViolation(`${name} is not one of the thin tools (${THIN_TOOL_NAMES.join(', ')})`);
+  if (!THIN_TOOL_NAMES.includes(name))
+    throw new InvariantViolation(`${name} is not one of the thin tools (${THIN_TOOL_NAMES.join(', ')})`);
   return (lab, args, io) => {
     const status = runThinTool(name, lab, args, io);
     if (status === null) throw new InvariantViolation(`thin tool ${name} vanished from src/tools/index.ts`);

@@ -12,7 +12,11 @@ export interface CtrError {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & CtrError);
 
-export const refuse = (error: string, errno: number = Errno.EINVAL): { ok: false } & CtrError => ({ ok: false, error, errno });
+export const refuse = (error: string, errno: number = Errno.EINVAL): { ok: false } & CtrError => ({
+  ok: false,
+  error,
+  errno,
+});
 
 export const UINT_MAX = 0xffffffff;
 

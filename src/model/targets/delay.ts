@@ -42,13 +42,16 @@ function parseDelayClass(argv: readonly string[]): Parsed<DelayClassArgs> {
 
 /** delay_ctr: `<dev> <offset> <delay> [<write dev> <offset> <delay> [<flush dev> <offset> <delay>]]`. */
 export function parseDelayArgs(argv: readonly string[]): Parsed<DelayArgs> {
-  if (argv.length !== 3 && argv.length !== 6 && argv.length !== 9) return refuse('Requires exactly 3, 6 or 9 arguments');
+  if (argv.length !== 3 && argv.length !== 6 && argv.length !== 9)
+    return refuse('Requires exactly 3, 6 or 9 arguments');
   const read = parseDelayClass(argv.slice(0, 3));
   if (!read.ok) return read;
-  if (argv.length === 3) return { ok: true, value: { argc: 3, read: read.value, write: read.value, flush: read.value } };
+  if (argv.length === 3)
+    return { ok: true, value: { argc: 3, read: read.value, write: read.value, flush: read.value } };
   const write = parseDelayClass(argv.slice(3, 6));
   if (!write.ok) return write;
-  if (argv.length === 6) return { ok: true, value: { argc: 6, read: read.value, write: write.value, flush: write.value } };
+  if (argv.length === 6)
+    return { ok: true, value: { argc: 6, read: read.value, write: write.value, flush: write.value } };
   const flush = parseDelayClass(argv.slice(6, 9));
   if (!flush.ok) return flush;
   return { ok: true, value: { argc: 9, read: read.value, write: write.value, flush: flush.value } };
@@ -87,7 +90,8 @@ export const delayTarget = defineTargetType<DelayTarget>({
   heldDevices: (t): BlockDev[] => [...new Set([t.read, t.write, t.flush])],
   // Bios being held right now, per class: the lab's delays end with the command that waits.
   status: () => '0 0 0',
-  table: (t) => delayTableText(t.args, (c) => devNumber(c === t.args.read ? t.read : c === t.args.write ? t.write : t.flush)),
+  table: (t) =>
+    delayTableText(t.args, (c) => devNumber(c === t.args.read ? t.read : c === t.args.write ? t.write : t.flush)),
 
   read(core, t, start, count) {
     core.ioDelayOwedMs += t.args.read.delayMs;

@@ -93,10 +93,15 @@ export function parseFlakeyArgs(argv: readonly string[]): Parsed<FlakeyArgs> {
           return refuse('Unrecognised flakey feature requested');
       }
     }
-    if (dropWrites && corrupt?.direction === 'w') return refuse('drop_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
-    if (errorWrites && corrupt?.direction === 'w') return refuse('error_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
+    if (dropWrites && corrupt?.direction === 'w')
+      return refuse('drop_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
+    if (errorWrites && corrupt?.direction === 'w')
+      return refuse('error_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
   }
-  return { ok: true, value: { dev: argv[0]!, offsetSectors: offset, upSecs: up, downSecs: down, dropWrites, errorWrites, corrupt } };
+  return {
+    ok: true,
+    value: { dev: argv[0]!, offsetSectors: offset, upSecs: up, downSecs: down, dropWrites, errorWrites, corrupt },
+  };
 }
 
 /** Whether a flakey device is in its down interval: whole seconds since its table was loaded. */
@@ -130,7 +135,8 @@ export function flakeyTableText(f: FlakeyArgs, devName: string): string {
   text += `${(f.dropWrites ? 1 : 0) + (f.errorWrites ? 1 : 0) + (f.corrupt !== null ? 5 : 0)} `;
   if (f.dropWrites) text += 'drop_writes ';
   else if (f.errorWrites) text += 'error_writes ';
-  if (f.corrupt !== null) text += `corrupt_bio_byte ${f.corrupt.byte} ${f.corrupt.direction} ${f.corrupt.value} ${f.corrupt.flags} `;
+  if (f.corrupt !== null)
+    text += `corrupt_bio_byte ${f.corrupt.byte} ${f.corrupt.direction} ${f.corrupt.value} ${f.corrupt.flags} `;
   return text;
 }
 
@@ -173,7 +179,11 @@ export const flakeyTarget = defineTargetType<FlakeyTarget>({
     const how = flakeyIsDown(t, core.nowMs) ? flakeyDownWrite(t.args) : 'pass';
     if (how === 'error') return finishedIo(Errno.EIO);
     if (how === 'drop') return finishedIo(0);
-    return core.writeSectors(t.dev, t.args.offsetSectors + start, how === 'corrupt' ? corruptBio(core.dictionary, tokens, t.args) : tokens);
+    return core.writeSectors(
+      t.dev,
+      t.args.offsetSectors + start,
+      how === 'corrupt' ? corruptBio(core.dictionary, tokens, t.args) : tokens,
+    );
   },
 
   discard(core, t, start, count) {

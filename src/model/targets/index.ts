@@ -26,7 +26,10 @@ let registry: ReadonlyMap<string, TargetType> | null = null;
  */
 export function targetTypes(): ReadonlyMap<string, TargetType> {
   registry ??= new Map<string, TargetType>(
-    [linearTarget, errorTarget, zeroTarget, flakeyTarget, delayTarget, thinPoolTarget, thinTarget].map((t) => [t.name, t]),
+    [linearTarget, errorTarget, zeroTarget, flakeyTarget, delayTarget, thinPoolTarget, thinTarget].map((t) => [
+      t.name,
+      t,
+    ]),
   );
   return registry;
 }

@@ -42,13 +42,20 @@ export function parseLinearArgs(argv: readonly string[]): Parsed<LinearArgs> {
 }
 
 /** The parts of a linear target's range [start, start+count) on the devices below, in order. */
-function linearPieces(t: LinearTarget, start: number, count: number): Array<{ dev: BlockDev; sector: number; at: number; count: number }> {
-  const segments = t.segments ?? [{ startSectors: 0, lengthSectors: t.lengthSectors, dev: t.dev, offsetSectors: t.offsetSectors }];
+function linearPieces(
+  t: LinearTarget,
+  start: number,
+  count: number,
+): Array<{ dev: BlockDev; sector: number; at: number; count: number }> {
+  const segments = t.segments ?? [
+    { startSectors: 0, lengthSectors: t.lengthSectors, dev: t.dev, offsetSectors: t.offsetSectors },
+  ];
   const out: Array<{ dev: BlockDev; sector: number; at: number; count: number }> = [];
   for (const s of segments) {
     const from = Math.max(start, s.startSectors);
     const to = Math.min(start + count, s.startSectors + s.lengthSectors);
-    if (to > from) out.push({ dev: s.dev, sector: s.offsetSectors + (from - s.startSectors), at: from - start, count: to - from });
+    if (to > from)
+      out.push({ dev: s.dev, sector: s.offsetSectors + (from - s.startSectors), at: from - start, count: to - from });
   }
   return out;
 }
@@ -68,7 +75,10 @@ export const linearTarget = defineTargetType<LinearTarget>({
     if (!parsed.ok) return parsed;
     const under = core.resolve(parsed.value.dev);
     if (under === null || under === dev) return refuse('Device lookup failed', Errno.ENODEV);
-    return { ok: true, value: { type: 'linear', lengthSectors, dev: under, offsetSectors: parsed.value.offsetSectors } };
+    return {
+      ok: true,
+      value: { type: 'linear', lengthSectors, dev: under, offsetSectors: parsed.value.offsetSectors },
+    };
   },
 
   constructLines(core, dev, lines) {
@@ -79,17 +89,34 @@ export const linearTarget = defineTargetType<LinearTarget>({
       const parsed = words[2] === 'linear' ? parseLinearArgs(words.slice(3)) : null;
       const start = Number(words[0]);
       const length = Number(words[1]);
-      if (parsed === null || !parsed.ok || !/^[0-9]+$/.test(words[0] ?? '') || !/^[0-9]+$/.test(words[1] ?? '') || length === 0) {
-        return refuseLines(core, `table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`, Errno.EINVAL);
+      if (
+        parsed === null ||
+        !parsed.ok ||
+        !/^[0-9]+$/.test(words[0] ?? '') ||
+        !/^[0-9]+$/.test(words[1] ?? '') ||
+        length === 0
+      ) {
+        return refuseLines(
+          core,
+          `table: ${devNumber(dev)}: only tables of linear targets may have several lines in the lab`,
+          Errno.EINVAL,
+        );
       }
-      if (start !== next) return refuseLines(core, `table: ${devNumber(dev)}: linear: Gap in table (-EINVAL)`, Errno.EINVAL);
+      if (start !== next)
+        return refuseLines(core, `table: ${devNumber(dev)}: linear: Gap in table (-EINVAL)`, Errno.EINVAL);
       const under = core.resolve(parsed.value.dev);
-      if (under === null || under === dev) return refuseLines(core, `table: ${devNumber(dev)}: linear: Device lookup failed (-ENODEV)`, Errno.ENODEV);
+      if (under === null || under === dev)
+        return refuseLines(core, `table: ${devNumber(dev)}: linear: Device lookup failed (-ENODEV)`, Errno.ENODEV);
       if (!core.areaFits(dev, under, parsed.value.offsetSectors, length)) {
         core.log('ioctl: unable to set up device queue for new table.');
         return fail(Errno.EINVAL);
       }
-      segments.push({ startSectors: start, lengthSectors: length, dev: under, offsetSectors: parsed.value.offsetSectors });
+      segments.push({
+        startSectors: start,
+        lengthSectors: length,
+        dev: under,
+        offsetSectors: parsed.value.offsetSectors,
+      });
       next = start + length;
     }
     const first = segments[0]!;
@@ -105,7 +132,11 @@ export const linearTarget = defineTargetType<LinearTarget>({
     if (t.segments !== undefined) {
       // Several lines: each after the first carries its own `start length linear` prefix.
       return t.segments
-        .map((seg, i) => (i === 0 ? '' : `\n${seg.startSectors} ${seg.lengthSectors} linear `) + `${devNumber(seg.dev)} ${seg.offsetSectors}`)
+        .map(
+          (seg, i) =>
+            (i === 0 ? '' : `\n${seg.startSectors} ${seg.lengthSectors} linear `) +
+            `${devNumber(seg.dev)} ${seg.offsetSectors}`,
+        )
         .join('');
     }
     return `${devNumber(t.dev)} ${t.offsetSectors}`;
@@ -134,7 +165,8 @@ export const linearTarget = defineTargetType<LinearTarget>({
 
   discard(core, t, start, count) {
     let errno = 0;
-    for (const piece of linearPieces(t, start, count)) errno ||= core.discardSectors(piece.dev, piece.sector, piece.count);
+    for (const piece of linearPieces(t, start, count))
+      errno ||= core.discardSectors(piece.dev, piece.sector, piece.count);
     return errno;
   },
 

@@ -27,7 +27,10 @@ function lab(): { machine: Machine; dut: DmDevice } {
  * a new kind of target does not compile until it has samples here.
  */
 const SAMPLES: Record<Target['type'], readonly string[]> = {
-  linear: ['0 100 linear /dev/ram2 8', '0 100 linear /dev/ram2 0\n100 50 linear /dev/ram3 16\n150 10 linear /dev/ram2 200'],
+  linear: [
+    '0 100 linear /dev/ram2 8',
+    '0 100 linear /dev/ram2 0\n100 50 linear /dev/ram3 16\n150 10 linear /dev/ram2 200',
+  ],
   error: ['0 100 error'],
   zero: ['0 100 zero'],
   flakey: [
@@ -35,9 +38,16 @@ const SAMPLES: Record<Target['type'], readonly string[]> = {
     '0 100 flakey /dev/ram2 8 5 1 1 drop_writes',
     '0 100 flakey /dev/ram2 0 0 7 6 error_writes corrupt_bio_byte 32 r 1 0',
   ],
-  delay: ['0 100 delay /dev/ram2 0 10', '0 100 delay /dev/ram2 0 10 /dev/ram3 8 20', '0 100 delay /dev/ram2 0 10 /dev/ram3 8 20 /dev/ram2 16 0'],
+  delay: [
+    '0 100 delay /dev/ram2 0 10',
+    '0 100 delay /dev/ram2 0 10 /dev/ram3 8 20',
+    '0 100 delay /dev/ram2 0 10 /dev/ram3 8 20 /dev/ram2 16 0',
+  ],
   // On the pool's own device, as only a reload of a pool's table may name its metadata device again.
-  'thin-pool': ['0 4096 thin-pool /dev/ram0 /dev/ram1 128 0', '0 4096 thin-pool /dev/ram0 /dev/ram1 128 10 2 skip_block_zeroing error_if_no_space'],
+  'thin-pool': [
+    '0 4096 thin-pool /dev/ram0 /dev/ram1 128 0',
+    '0 4096 thin-pool /dev/ram0 /dev/ram1 128 10 2 skip_block_zeroing error_if_no_space',
+  ],
   thin: ['0 256 thin /dev/mapper/pool 0', '0 256 thin /dev/mapper/pool 0 /dev/ram2'],
 };
 
@@ -46,7 +56,8 @@ const SAMPLES: Record<Target['type'], readonly string[]> = {
  * lines holds the first line's parameters, then each later line whole: the prefix is the first's.
  */
 function printed(machine: Machine, t: Target): string {
-  const lengthSectors = t.type === 'linear' && t.segments !== undefined ? t.segments[0]!.lengthSectors : t.lengthSectors;
+  const lengthSectors =
+    t.type === 'linear' && t.segments !== undefined ? t.segments[0]!.lengthSectors : t.lengthSectors;
   return `0 ${lengthSectors} ${t.type} ${machine.targetTable(t)}`;
 }
 
@@ -59,7 +70,10 @@ function withDevicesResolved(machine: Machine, t: Target): unknown {
   const resolve = (value: unknown): unknown => {
     if (value === null || typeof value !== 'object') return value;
     return Object.fromEntries(
-      Object.entries(value).map(([key, v]) => [key, key === 'dev' && typeof v === 'string' ? machine.resolve(v) : resolve(v)]),
+      Object.entries(value).map(([key, v]) => [
+        key,
+        key === 'dev' && typeof v === 'string' ? machine.resolve(v) : resolve(v),
+      ]),
     );
   };
   return { ...t, args: resolve(t.args) };

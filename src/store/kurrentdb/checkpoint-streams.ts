@@ -42,12 +42,22 @@ interface IndexEntry {
 const dataStreamOf = (streamId: string): string => `thinlab.checkpoint-data-${streamId}`;
 const indexStreamOf = (streamId: string): string => `thinlab.checkpoints-${streamId}`;
 
-export async function saveCheckpoint(raw: RawStreams, streamId: string, revision: bigint, state: Uint8Array): Promise<void> {
+export async function saveCheckpoint(
+  raw: RawStreams,
+  streamId: string,
+  revision: bigint,
+  state: Uint8Array,
+): Promise<void> {
   const what = `saving checkpoint ${revision} of '${streamId}'`;
   for (let attempt = 1; ; attempt++) {
     try {
       const firstChunk = await writeChunks(raw, streamId, revision, state, what);
-      const entry = { revision: revision.toString(), firstChunk: firstChunk?.toString() ?? null, chunks: chunkCount(state), bytes: state.byteLength };
+      const entry = {
+        revision: revision.toString(),
+        firstChunk: firstChunk?.toString() ?? null,
+        chunks: chunkCount(state),
+        bytes: state.byteLength,
+      };
       await raw.append(indexStreamOf(streamId), [jsonEvent({ type: 'CheckpointSaved', data: entry })], 'any', what);
       return;
     } catch (error) {
@@ -61,14 +71,25 @@ export async function saveCheckpoint(raw: RawStreams, streamId: string, revision
  * Appends the chunks so that they are consecutive in the data stream: each append expects the
  * revision of the previous chunk, and a concurrent save makes it fail rather than interleave.
  */
-async function writeChunks(raw: RawStreams, streamId: string, revision: bigint, state: Uint8Array, what: string): Promise<bigint | null> {
+async function writeChunks(
+  raw: RawStreams,
+  streamId: string,
+  revision: bigint,
+  state: Uint8Array,
+  what: string,
+): Promise<bigint | null> {
   const parts = chunkCount(state);
   let first: bigint | null = null;
   let expected: ExpectedRevision = 'any';
   for (let part = 0; part < parts; part++) {
     const chunk = state.subarray(part * CHUNK_BYTES, Math.min((part + 1) * CHUNK_BYTES, state.byteLength));
     const metadata = { revision: revision.toString(), part, parts };
-    const result = await raw.append(dataStreamOf(streamId), [binaryEvent({ type: 'CheckpointChunk', data: chunk, metadata })], expected, what);
+    const result = await raw.append(
+      dataStreamOf(streamId),
+      [binaryEvent({ type: 'CheckpointChunk', data: chunk, metadata })],
+      expected,
+      what,
+    );
     first ??= result.nextExpectedRevision;
     expected = result.nextExpectedRevision;
   }
@@ -77,7 +98,12 @@ async function writeChunks(raw: RawStreams, streamId: string, revision: bigint, 
 
 const chunkCount = (state: Uint8Array): number => Math.ceil(state.byteLength / CHUNK_BYTES);
 
-export async function loadCheckpoint(raw: RawStreams, streamId: string, atOrBefore: bigint, target: string): Promise<Checkpoint | null> {
+export async function loadCheckpoint(
+  raw: RawStreams,
+  streamId: string,
+  atOrBefore: bigint,
+  target: string,
+): Promise<Checkpoint | null> {
   let best: IndexEntry | undefined;
   for (const entry of (await readIndex(raw, streamId)).values()) {
     if (entry.revision <= atOrBefore && (best === undefined || entry.revision > best.revision)) best = entry;
@@ -91,13 +117,17 @@ export async function loadCheckpoint(raw: RawStreams, streamId: string, atOrBefo
   for (const [part, resolved] of events.entries()) {
     const data = resolved.event?.data;
     const meta = resolved.event?.metadata as { revision?: unknown; part?: unknown } | undefined;
-    const ours = resolved.event?.type === 'CheckpointChunk' && meta?.revision === best.revision.toString() && meta.part === part;
+    const ours =
+      resolved.event?.type === 'CheckpointChunk' && meta?.revision === best.revision.toString() && meta.part === part;
     if (!ours || !(data instanceof Uint8Array) || offset + data.byteLength > best.bytes) break;
     state.set(data, offset);
     offset += data.byteLength;
   }
   if (events.length !== best.chunks || offset !== best.bytes) {
-    throw new StoreError('STORE_CORRUPT', `checkpoint ${best.revision} of '${streamId}' on ${target} is incomplete: ${offset} of ${best.bytes} bytes in ${events.length} of ${best.chunks} chunks`);
+    throw new StoreError(
+      'STORE_CORRUPT',
+      `checkpoint ${best.revision} of '${streamId}' on ${target} is incomplete: ${offset} of ${best.bytes} bytes in ${events.length} of ${best.chunks} chunks`,
+    );
   }
   return { revision: best.revision, state };
 }
@@ -113,8 +143,11 @@ export async function checkpointStats(raw: RawStreams, streamId: string): Promis
 async function readIndex(raw: RawStreams, streamId: string): Promise<Map<bigint, IndexEntry>> {
   const index = new Map<bigint, IndexEntry>();
   for (const resolved of await raw.read(indexStreamOf(streamId), {}, `reading the checkpoint index of '${streamId}'`)) {
-    const data = resolved.event?.data as { revision?: unknown; firstChunk?: unknown; chunks?: unknown; bytes?: unknown } | undefined;
-    if (typeof data?.revision !== 'string' || typeof data.chunks !== 'number' || typeof data.bytes !== 'number') continue;
+    const data = resolved.event?.data as
+      | { revision?: unknown; firstChunk?: unknown; chunks?: unknown; bytes?: unknown }
+      | undefined;
+    if (typeof data?.revision !== 'string' || typeof data.chunks !== 'number' || typeof data.bytes !== 'number')
+      continue;
     const firstChunk = typeof data.firstChunk === 'string' ? BigInt(data.firstChunk) : null;
     const revision = BigInt(data.revision);
     index.set(revision, { revision, firstChunk, chunks: data.chunks, bytes: data.bytes });

@@ -4,13 +4,21 @@ import { describeTarget, normalizeConnectionString } from './connection-string.j
 
 describe('normalizeConnectionString', () => {
   it('adds a short deadline and discovery interval unless the URL sets them', () => {
-    expect(normalizeConnectionString('kurrentdb://h:2113?tls=false')).toBe('kurrentdb://h:2113?tls=false&defaultDeadline=5000&discoveryInterval=50');
-    expect(normalizeConnectionString('kurrentdb://h:2113')).toBe('kurrentdb://h:2113?defaultDeadline=5000&discoveryInterval=50');
-    expect(normalizeConnectionString('kurrentdb://h:2113/?DefaultDeadline=900&discoveryinterval=7')).toBe('kurrentdb://h:2113?DefaultDeadline=900&discoveryinterval=7');
+    expect(normalizeConnectionString('kurrentdb://h:2113?tls=false')).toBe(
+      'kurrentdb://h:2113?tls=false&defaultDeadline=5000&discoveryInterval=50',
+    );
+    expect(normalizeConnectionString('kurrentdb://h:2113')).toBe(
+      'kurrentdb://h:2113?defaultDeadline=5000&discoveryInterval=50',
+    );
+    expect(normalizeConnectionString('kurrentdb://h:2113/?DefaultDeadline=900&discoveryinterval=7')).toBe(
+      'kurrentdb://h:2113?DefaultDeadline=900&discoveryinterval=7',
+    );
   });
 
   it('rewrites the deprecated esdb scheme', () => {
-    expect(normalizeConnectionString('esdb://a:1,b:2?tls=false')).toBe('kurrentdb://a:1,b:2?tls=false&defaultDeadline=5000&discoveryInterval=50');
+    expect(normalizeConnectionString('esdb://a:1,b:2?tls=false')).toBe(
+      'kurrentdb://a:1,b:2?tls=false&defaultDeadline=5000&discoveryInterval=50',
+    );
     expect(normalizeConnectionString('esdb+discover://c.local')).toMatch(/^kurrentdb\+discover:\/\/c\.local\?/);
   });
 

@@ -5,7 +5,16 @@
  */
 import { StoreError } from '../errors.js';
 
-const SCHEMES = ['kurrentdb', 'kurrentdb+discover', 'kurrent', 'kurrent+discover', 'kdb', 'kdb+discover', 'esdb', 'esdb+discover'];
+const SCHEMES = [
+  'kurrentdb',
+  'kurrentdb+discover',
+  'kurrent',
+  'kurrent+discover',
+  'kdb',
+  'kdb+discover',
+  'esdb',
+  'esdb+discover',
+];
 
 /**
  * Settings added when the string does not set them:
@@ -27,16 +36,30 @@ export function isKurrentUrl(url: string): boolean {
 /** Returns the string to hand to the client. Throws STORE_BAD_URL for anything that is not a KurrentDB URL. */
 export function normalizeConnectionString(url: string): string {
   const trimmed = url.trim();
-  if (!isKurrentUrl(trimmed)) throw new StoreError('STORE_BAD_URL', `'${redact(trimmed)}' is not a KurrentDB URL (kurrentdb://host:port?tls=false)`);
-  const rewritten = trimmed.replace(/^esdb(\+discover)?:\/\//i, (_match, discover: string | undefined) => `kurrentdb${discover ?? ''}://`);
+  if (!isKurrentUrl(trimmed))
+    throw new StoreError(
+      'STORE_BAD_URL',
+      `'${redact(trimmed)}' is not a KurrentDB URL (kurrentdb://host:port?tls=false)`,
+    );
+  const rewritten = trimmed.replace(
+    /^esdb(\+discover)?:\/\//i,
+    (_match, discover: string | undefined) => `kurrentdb${discover ?? ''}://`,
+  );
   const queryStart = rewritten.indexOf('?');
   const base = queryStart === -1 ? rewritten : rewritten.slice(0, queryStart);
   const query = queryStart === -1 ? '' : rewritten.slice(queryStart + 1);
   if (base.slice(base.indexOf('://') + 3).replace(/\/+$/, '').length === 0) {
     throw new StoreError('STORE_BAD_URL', `'${redact(trimmed)}' names no host`);
   }
-  const present = new Set(query.split('&').filter(Boolean).map((pair) => pair.split('=')[0]!.toLowerCase()));
-  const added = DEFAULT_SETTINGS.filter(([key]) => !present.has(key.toLowerCase())).map(([key, value]) => `${key}=${value}`);
+  const present = new Set(
+    query
+      .split('&')
+      .filter(Boolean)
+      .map((pair) => pair.split('=')[0]!.toLowerCase()),
+  );
+  const added = DEFAULT_SETTINGS.filter(([key]) => !present.has(key.toLowerCase())).map(
+    ([key, value]) => `${key}=${value}`,
+  );
   const params = [query, ...added].filter(Boolean).join('&');
   return params.length === 0 ? base : `${base.replace(/\/+$/, '')}?${params}`;
 }
@@ -49,6 +72,9 @@ export function redact(url: string): string {
 /** `host:port[,host:port]` of a connection string, for one-line messages. */
 export function describeTarget(url: string): string {
   const afterScheme = url.slice(url.indexOf('://') + 3);
-  const hosts = afterScheme.split('?')[0]!.replace(/^[^@]*@/, '').replace(/\/+$/, '');
+  const hosts = afterScheme
+    .split('?')[0]!
+    .replace(/^[^@]*@/, '')
+    .replace(/\/+$/, '');
   return hosts;
 }

@@ -17,16 +17,31 @@ export interface Envelope {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
-export function toEnvelope(version: number, timeMs: number, metadata: Readonly<Record<string, unknown>> | undefined): Envelope {
+export function toEnvelope(
+  version: number,
+  timeMs: number,
+  metadata: Readonly<Record<string, unknown>> | undefined,
+): Envelope {
   return metadata === undefined ? { thinlab: { version, timeMs } } : { thinlab: { version, timeMs }, metadata };
 }
 
 /** Reads the envelope back; an event without one was not written by this adapter. */
-export function fromEnvelope(raw: unknown, where: string): { version: number; timeMs: number; metadata: Readonly<Record<string, unknown>> | undefined } {
+export function fromEnvelope(
+  raw: unknown,
+  where: string,
+): { version: number; timeMs: number; metadata: Readonly<Record<string, unknown>> | undefined } {
   const envelope = raw as Partial<Envelope> | undefined;
   const inner = envelope?.thinlab;
-  if (typeof inner !== 'object' || inner === null || typeof inner.version !== 'number' || typeof inner.timeMs !== 'number') {
-    throw new StoreError('STORE_CORRUPT', `${where} has no thinlab envelope in its metadata: it was not written by thinlab`);
+  if (
+    typeof inner !== 'object' ||
+    inner === null ||
+    typeof inner.version !== 'number' ||
+    typeof inner.timeMs !== 'number'
+  ) {
+    throw new StoreError(
+      'STORE_CORRUPT',
+      `${where} has no thinlab envelope in its metadata: it was not written by thinlab`,
+    );
   }
   return { version: inner.version, timeMs: inner.timeMs, metadata: envelope?.metadata };
 }

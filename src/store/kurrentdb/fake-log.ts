@@ -20,7 +20,9 @@ export interface FakeRecord {
 
 export type ProposedRecord = Omit<FakeRecord, 'streamName' | 'revision' | 'position'>;
 
-export type FakeExpected = { readonly kind: 'any' | 'no_stream' | 'stream_exists' } | { readonly kind: 'revision'; readonly revision: bigint };
+export type FakeExpected =
+  | { readonly kind: 'any' | 'no_stream' | 'stream_exists' }
+  | { readonly kind: 'revision'; readonly revision: bigint };
 
 export type FakeAppendOutcome =
   | { readonly ok: true; readonly currentRevision: bigint; readonly position: bigint }
@@ -89,7 +91,12 @@ export class FakeLog {
    * A stream read. `from` is a revision, or the start/end of the stream. Returns null when the
    * stream has no records, which the server reports as StreamNotFound.
    */
-  read(streamName: string, direction: 'forwards' | 'backwards', from: 'start' | 'end' | bigint, count: bigint): FakeRecord[] | null {
+  read(
+    streamName: string,
+    direction: 'forwards' | 'backwards',
+    from: 'start' | 'end' | bigint,
+    count: bigint,
+  ): FakeRecord[] | null {
     const records = this.#streams.get(streamName);
     if (records === undefined) return null;
     const last = records.length - 1;

@@ -54,7 +54,10 @@ const TICKS_PER_POSITION = 10n;
 const MAX_MESSAGE_BYTES = 17 * 1024 * 1024;
 
 export async function startFakeKurrentServer(options: FakeServerOptions = {}): Promise<FakeKurrentServer> {
-  const log = new FakeLog({ maxEvents: options.maxEvents ?? 2_000_000, maxBytes: options.maxBytes ?? 512 * 1024 * 1024 });
+  const log = new FakeLog({
+    maxEvents: options.maxEvents ?? 2_000_000,
+    maxBytes: options.maxBytes ?? 512 * 1024 * 1024,
+  });
   const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -70,10 +73,13 @@ export async function startFakeKurrentServer(options: FakeServerOptions = {}): P
       handleAppend(log, maxAppendBytes, call, callback),
     delete: unimplemented,
     tombstone: unimplemented,
-    batchAppend: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.destroy(Object.assign(new Error('not implemented'), { code: grpc.status.UNIMPLEMENTED })),
+    batchAppend: (call: grpc.ServerDuplexStream<unknown, unknown>) =>
+      call.destroy(Object.assign(new Error('not implemented'), { code: grpc.status.UNIMPLEMENTED })),
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
   });
   let closing: Promise<void> | undefined;
   return {
@@ -116,12 +122,19 @@ function handleAppend(
       return;
     }
     const message = request.getProposedMessage();
-    if (message === undefined || options === undefined) return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'append without options' });
+    if (message === undefined || options === undefined)
+      return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'append without options' });
     const metadata = message.getMetadataMap();
     const type = metadata.get('type');
     const contentType = metadata.get('content-type');
     if (type === undefined || contentType === undefined) {
-      return fail(errorWithException(grpc.status.INVALID_ARGUMENT, 'missing-required-metadata-property', 'type and content-type are required'));
+      return fail(
+        errorWithException(
+          grpc.status.INVALID_ARGUMENT,
+          'missing-required-metadata-property',
+          'type and content-type are required',
+        ),
+      );
     }
     const record: ProposedRecord = {
       id: uuidToString(message.getId()),
@@ -140,7 +153,11 @@ function handleAppend(
     if (failed) return;
     if (options === undefined) return fail({ code: grpc.status.INVALID_ARGUMENT, details: 'append without options' });
     if (bytes > maxAppendBytes) {
-      const error = errorWithException(grpc.status.INVALID_ARGUMENT, 'maximum-append-size-exceeded', `append of ${bytes} bytes`);
+      const error = errorWithException(
+        grpc.status.INVALID_ARGUMENT,
+        'maximum-append-size-exceeded',
+        `append of ${bytes} bytes`,
+      );
       error.metadata.set('maximum-append-size', String(maxAppendBytes));
       return fail(error);
     }
@@ -148,7 +165,12 @@ function handleAppend(
     const expected = expectedOf(options);
     try {
       const outcome = log.append(streamName, expected, proposed);
-      callback(null, outcome.ok ? appendSuccess(outcome.currentRevision, outcome.position) : wrongExpectedVersion(expected, outcome.currentRevision));
+      callback(
+        null,
+        outcome.ok
+          ? appendSuccess(outcome.currentRevision, outcome.position)
+          : wrongExpectedVersion(expected, outcome.currentRevision),
+      );
     } catch (error) {
       if (!(error instanceof FakeLogFullError)) throw error;
       fail({ code: grpc.status.RESOURCE_EXHAUSTED, details: error.message });
@@ -200,11 +222,14 @@ function handleRead(log: FakeLog, call: grpc.ServerWritableStream<ReadReq, ReadR
   const stream = options?.getStream();
   if (options === undefined || stream === undefined || options.hasSubscription()) {
     // $all reads and subscriptions are outside what the adapter uses.
-    call.destroy(Object.assign(new Error('only plain stream reads are implemented'), { code: grpc.status.UNIMPLEMENTED }));
+    call.destroy(
+      Object.assign(new Error('only plain stream reads are implemented'), { code: grpc.status.UNIMPLEMENTED }),
+    );
     return;
   }
   const streamName = streamNameOf(stream.getStreamIdentifier());
-  const direction = options.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.BACKWARDS ? 'backwards' : 'forwards';
+  const direction =
+    options.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.BACKWARDS ? 'backwards' : 'forwards';
   const from = stream.hasRevision() ? BigInt(stream.getRevision()) : stream.hasEnd() ? 'end' : 'start';
   const count = options.hasCount() ? BigInt(options.getCount()) : (1n << 64n) - 1n;
   const structuredIds = options.getUuidOption()?.hasStructured() ?? false;

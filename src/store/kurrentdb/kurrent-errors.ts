@@ -43,9 +43,14 @@ export function translateKurrentError(error: unknown, target: string, what: stri
     case 'access-denied':
       return new StoreError('STORE_DENIED', `KurrentDB at ${target} denied access while ${what}`, { cause: error });
     case 'maximum-append-size-exceeded':
-      return new StoreError('STORE_TOO_LARGE', `KurrentDB at ${target} refused an append over its maximum append size while ${what}`, { cause: error });
+      return new StoreError(
+        'STORE_TOO_LARGE',
+        `KurrentDB at ${target} refused an append over its maximum append size while ${what}`,
+        { cause: error },
+      );
   }
-  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED || code === GRPC_CANCELLED) return unreachable(`is unreachable (${firstLine(message)})`);
+  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED || code === GRPC_CANCELLED)
+    return unreachable(`is unreachable (${firstLine(message)})`);
   if (code === GRPC_UNAUTHENTICATED || code === GRPC_PERMISSION_DENIED) {
     return new StoreError('STORE_DENIED', `KurrentDB at ${target} denied access while ${what}`, { cause: error });
   }
@@ -53,7 +58,9 @@ export function translateKurrentError(error: unknown, target: string, what: stri
   if (code === GRPC_UNIMPLEMENTED || /operation is unsupported by the server/i.test(message)) {
     return unreachable('does not answer as a KurrentDB server');
   }
-  return new StoreError('STORE_BACKEND', `KurrentDB at ${target} failed while ${what}: ${firstLine(message)}`, { cause: error });
+  return new StoreError('STORE_BACKEND', `KurrentDB at ${target} failed while ${what}: ${firstLine(message)}`, {
+    cause: error,
+  });
 }
 
 function firstLine(text: string): string {

@@ -46,7 +46,10 @@ describe('KurrentDB adapter: unreachable servers', () => {
     const silent = await listen(() => createServer((socket) => sockets.add(socket)));
     try {
       const started = performance.now();
-      const error = await expectStoreError(() => openKurrentStore(`kurrentdb://127.0.0.1:${silent.port}?tls=false`, { timeoutMs: 400 }), 'STORE_UNREACHABLE');
+      const error = await expectStoreError(
+        () => openKurrentStore(`kurrentdb://127.0.0.1:${silent.port}?tls=false`, { timeoutMs: 400 }),
+        'STORE_UNREACHABLE',
+      );
       expect(performance.now() - started).toBeLessThan(3000);
       expect(error.message).toMatch(/did not answer within 400 ms|unreachable/);
     } finally {
@@ -58,10 +61,15 @@ describe('KurrentDB adapter: unreachable servers', () => {
   it('says so when the server speaks gRPC but is not KurrentDB', async () => {
     const other = new grpc.Server();
     const port = await new Promise<number>((resolve, reject) =>
-      other.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      other.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
     );
     try {
-      const error = await expectStoreError(() => openKurrentStore(`kurrentdb://127.0.0.1:${port}?tls=false`), 'STORE_UNREACHABLE');
+      const error = await expectStoreError(
+        () => openKurrentStore(`kurrentdb://127.0.0.1:${port}?tls=false`),
+        'STORE_UNREACHABLE',
+      );
       expect(error.message).toMatch(/KurrentDB/);
     } finally {
       other.forceShutdown();
@@ -132,7 +140,11 @@ describe('KurrentDB adapter: wire format', () => {
     const store = await openKurrentStore(server.url);
     const client = KurrentDBClient.connectionString(server.url);
     try {
-      await store.append('lab-envelope', [{ type: 'T', version: 4, data: { a: 1 }, metadata: { cmd: 'c' }, timeMs: 42 }], 'no_stream');
+      await store.append(
+        'lab-envelope',
+        [{ type: 'T', version: 4, data: { a: 1 }, metadata: { cmd: 'c' }, timeMs: 42 }],
+        'no_stream',
+      );
       await store.append('lab-envelope', [{ type: 'T', version: 4, data: { a: 2 }, timeMs: 43 }], 0n);
       const raw = [];
       for await (const resolved of client.readStream('lab-envelope')) raw.push(resolved.event);
@@ -163,13 +175,28 @@ describe('KurrentDB adapter: wire format', () => {
   it('answers reads made directly through the client’s Rust bridge, forwards and backwards', async () => {
     const client = KurrentDBClient.connectionString(`${server.url}&discoveryInterval=10`);
     try {
-      await client.appendToStream('bridge-direct', [1, 2, 3].map((n) => jsonEvent({ type: 'N', data: { n } })), { streamState: 'no_stream' });
+      await client.appendToStream(
+        'bridge-direct',
+        [1, 2, 3].map((n) => jsonEvent({ type: 'N', data: { n } })),
+        { streamState: 'no_stream' },
+      );
       // `rustClient` is the bridge that `readStream` uses; calling it directly rules out a silent
       // fallback to the gRPC-js read path.
-      const bridge = (client as unknown as { rustClient: { readStream(s: string, o: object): AsyncIterable<Array<{ event?: { revision: bigint } }>> } }).rustClient;
-      const options = { direction: 'backwards', fromRevision: 'end', maxCount: 2n, requiresLeader: false, resolvesLink: false };
+      const bridge = (
+        client as unknown as {
+          rustClient: { readStream(s: string, o: object): AsyncIterable<Array<{ event?: { revision: bigint } }>> };
+        }
+      ).rustClient;
+      const options = {
+        direction: 'backwards',
+        fromRevision: 'end',
+        maxCount: 2n,
+        requiresLeader: false,
+        resolvesLink: false,
+      };
       const revisions: bigint[] = [];
-      for await (const batch of bridge.readStream('bridge-direct', options)) for (const e of batch) revisions.push(e.event!.revision);
+      for await (const batch of bridge.readStream('bridge-direct', options))
+        for (const e of batch) revisions.push(e.event!.revision);
       expect(revisions).toEqual([2n, 1n]);
     } finally {
       await client.dispose();
@@ -185,11 +212,24 @@ describe('KurrentDB adapter: wire format', () => {
         [5n, 0n],
       ];
       for (const [expected, actual] of cases) {
-        const error = await client.appendToStream('wev', jsonEvent({ type: 'A', data: {} }), { streamState: expected as never }).catch((e: unknown) => e);
-        expect(error).toMatchObject({ type: 'wrong-expected-version', streamName: 'wev', expectedState: expected, actualState: actual });
+        const error = await client
+          .appendToStream('wev', jsonEvent({ type: 'A', data: {} }), { streamState: expected as never })
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({
+          type: 'wrong-expected-version',
+          streamName: 'wev',
+          expectedState: expected,
+          actualState: actual,
+        });
       }
-      const missing = await client.appendToStream('wev-missing', jsonEvent({ type: 'A', data: {} }), { streamState: 'stream_exists' }).catch((e: unknown) => e);
-      expect(missing).toMatchObject({ type: 'wrong-expected-version', expectedState: 'stream_exists', actualState: 'no_stream' });
+      const missing = await client
+        .appendToStream('wev-missing', jsonEvent({ type: 'A', data: {} }), { streamState: 'stream_exists' })
+        .catch((e: unknown) => e);
+      expect(missing).toMatchObject({
+        type: 'wrong-expected-version',
+        expectedState: 'stream_exists',
+        actualState: 'no_stream',
+      });
     } finally {
       await client.dispose();
     }

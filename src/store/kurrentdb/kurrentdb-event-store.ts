@@ -57,14 +57,19 @@ export const STREAM_INDEX = 'thinlab.streams';
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Opens a client and checks that the server answers, so a wrong URL fails here and not at the first append. */
-export async function openKurrentStore(connectionString: string, options: KurrentStoreOptions = {}): Promise<KurrentEventStore> {
+export async function openKurrentStore(
+  connectionString: string,
+  options: KurrentStoreOptions = {},
+): Promise<KurrentEventStore> {
   const url = normalizeConnectionString(connectionString);
   const target = describeTarget(url);
   let client: KurrentDBClient;
   try {
     client = KurrentDBClient.connectionString(url);
   } catch (error) {
-    throw new StoreError('STORE_BAD_URL', `cannot use KurrentDB URL for ${target}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError('STORE_BAD_URL', `cannot use KurrentDB URL for ${target}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const store = new KurrentEventStore(client, target, options.timeoutMs ?? 5000);
   try {
@@ -110,7 +115,11 @@ export class KurrentEventStore implements EventStore {
     validateExpected(expected);
     encodeEvents(events); // Validates; the client serialises again itself.
     const data = events.map((e) =>
-      jsonEvent({ type: e.type, data: e.data as never, metadata: toEnvelope(e.version, e.timeMs, e.metadata) as never }),
+      jsonEvent({
+        type: e.type,
+        data: e.data as never,
+        metadata: toEnvelope(e.version, e.timeMs, e.metadata) as never,
+      }),
     );
     await this.#flushIndex().catch(() => undefined); // Best effort here; listStreams insists.
     const result = await this.#appendRaw(streamId, data, expected, `appending to '${streamId}'`);
@@ -125,7 +134,12 @@ export class KurrentEventStore implements EventStore {
   /** Writes the pending index entries, oldest first; throws if the server refuses. */
   async #flushIndex(): Promise<void> {
     for (const streamId of [...this.#unindexed]) {
-      await this.#appendRaw(STREAM_INDEX, [jsonEvent({ type: 'StreamCreated', data: { streamId } })], 'any', 'indexing a new stream');
+      await this.#appendRaw(
+        STREAM_INDEX,
+        [jsonEvent({ type: 'StreamCreated', data: { streamId } })],
+        'any',
+        'indexing a new stream',
+      );
       this.#unindexed.delete(streamId);
     }
   }
@@ -143,7 +157,11 @@ export class KurrentEventStore implements EventStore {
 
   async lastRevision(streamId: string): Promise<bigint | null> {
     validateStreamId(streamId);
-    const [last] = await this.#readRaw(streamId, { direction: 'backwards', maxCount: 1 }, `reading the end of '${streamId}'`);
+    const [last] = await this.#readRaw(
+      streamId,
+      { direction: 'backwards', maxCount: 1 },
+      `reading the end of '${streamId}'`,
+    );
     return last?.event?.revision ?? null;
   }
 
@@ -173,11 +191,18 @@ export class KurrentEventStore implements EventStore {
 
   async getStreamMetadata(streamId: string): Promise<Readonly<Record<string, unknown>> | null> {
     validateStreamId(streamId);
-    const [last] = await this.#readRaw(`$$${streamId}`, { direction: 'backwards', maxCount: 1 }, `reading the metadata of '${streamId}'`);
+    const [last] = await this.#readRaw(
+      `$$${streamId}`,
+      { direction: 'backwards', maxCount: 1 },
+      `reading the metadata of '${streamId}'`,
+    );
     const data = last?.event?.data;
     if (data === undefined) return null;
     if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof Uint8Array) {
-      throw new StoreError('STORE_CORRUPT', `the metadata of stream '${streamId}' on ${this.#target} is not a JSON object`);
+      throw new StoreError(
+        'STORE_CORRUPT',
+        `the metadata of stream '${streamId}' on ${this.#target} is not a JSON object`,
+      );
     }
     return data as Record<string, unknown>;
   }
@@ -188,7 +213,10 @@ export class KurrentEventStore implements EventStore {
     validateState(state);
     const last = await this.lastRevision(streamId);
     if (last === null || last < revision) {
-      throw new StoreError('STORE_INVALID_ARGUMENT', `cannot checkpoint stream '${streamId}' at revision ${revision}: its last revision is ${last ?? 'none'}`);
+      throw new StoreError(
+        'STORE_INVALID_ARGUMENT',
+        `cannot checkpoint stream '${streamId}' at revision ${revision}: its last revision is ${last ?? 'none'}`,
+      );
     }
     await saveCheckpoint(this.#raw, streamId, revision, state);
   }
@@ -215,21 +243,33 @@ export class KurrentEventStore implements EventStore {
   }
 
   #timedOut(what: string): () => StoreError {
-    return () => new StoreError('STORE_UNREACHABLE', `KurrentDB at ${this.#target} did not answer within ${this.#timeoutMs} ms while ${what}`);
+    return () =>
+      new StoreError(
+        'STORE_UNREACHABLE',
+        `KurrentDB at ${this.#target} did not answer within ${this.#timeoutMs} ms while ${what}`,
+      );
   }
 
-  async #appendRaw(stream: string, events: EventData[], expected: ExpectedRevision, what: string): Promise<AppendResult> {
+  async #appendRaw(
+    stream: string,
+    events: EventData[],
+    expected: ExpectedRevision,
+    what: string,
+  ): Promise<AppendResult> {
     this.#checkOpen();
     try {
       const call = this.#client.appendToStream(stream, events, { streamState: expected as AppendStreamState });
       const result = await withTimeout(call, this.#timeoutMs, this.#timedOut(what));
       const position = result.position?.prepare ?? result.position?.commit;
-      if (position === undefined) throw new StoreError('STORE_BACKEND', `KurrentDB at ${this.#target} returned no log position while ${what}`);
+      if (position === undefined)
+        throw new StoreError('STORE_BACKEND', `KurrentDB at ${this.#target} returned no log position while ${what}`);
       return { nextExpectedRevision: result.nextExpectedRevision, position };
     } catch (error) {
       if (clientErrorType(error) === 'wrong-expected-version') {
         const actual = (error as { actualState?: bigint | string }).actualState;
-        throw new ConcurrencyConflictError(stream, expected, typeof actual === 'bigint' ? actual : null, { cause: error });
+        throw new ConcurrencyConflictError(stream, expected, typeof actual === 'bigint' ? actual : null, {
+          cause: error,
+        });
       }
       throw translateKurrentError(error, this.#target, what);
     }
@@ -277,7 +317,16 @@ export class KurrentEventStore implements EventStore {
     const where = `event ${event?.revision ?? '?'} of '${streamId}' on ${this.#target}`;
     if (event === undefined || !event.isJson) throw new StoreError('STORE_CORRUPT', `${where} is not a JSON event`);
     const { version, timeMs, metadata } = fromEnvelope(event.metadata, where);
-    return { streamId, revision: event.revision, position: this.#positionOf(event.position, where), type: event.type, version, data: event.data, metadata, timeMs };
+    return {
+      streamId,
+      revision: event.revision,
+      position: this.#positionOf(event.position, where),
+      type: event.type,
+      version,
+      data: event.data,
+      metadata,
+      timeMs,
+    };
   }
 
   /**
@@ -288,7 +337,10 @@ export class KurrentEventStore implements EventStore {
   #positionOf(position: { commit: bigint; prepare: bigint } | undefined, where: string): bigint {
     const value = position?.prepare !== undefined && position.prepare !== U64_MAX ? position.prepare : position?.commit;
     if (value === undefined || value === U64_MAX) {
-      throw new StoreError('STORE_BACKEND', `${where} carries no log position: KurrentDB before 22.6 does not report positions on stream reads`);
+      throw new StoreError(
+        'STORE_BACKEND',
+        `${where} carries no log position: KurrentDB before 22.6 does not report positions on stream reads`,
+      );
     }
     return value;
   }

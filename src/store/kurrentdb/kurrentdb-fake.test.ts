@@ -21,8 +21,13 @@ afterAll(async () => {
 
 // One server for the file keeps it fast; each test still gets its own client and its own streams.
 // A generous timeout: on a loaded machine a new client's first read can take seconds.
-runEventStoreContract('KurrentDB adapter via the loopback fake', async () => openKurrentStore(server.url, { timeoutMs: 15_000 }), () => undefined, {
-  get streamPrefix() {
-    return `fake-${run++}-`;
+runEventStoreContract(
+  'KurrentDB adapter via the loopback fake',
+  async () => openKurrentStore(server.url, { timeoutMs: 15_000 }),
+  () => undefined,
+  {
+    get streamPrefix() {
+      return `fake-${run++}-`;
+    },
   },
-});
+);

@@ -14,9 +14,14 @@ const runId = randomUUID().slice(0, 8);
 let test = 0;
 
 describe.skipIf(!url)('KurrentDB adapter against the real server at KURRENTDB_URL', () => {
-  runEventStoreContract('real KurrentDB', async () => openKurrentStore(url!, { timeoutMs: 10_000 }), () => undefined, {
-    get streamPrefix() {
-      return `thinlab-test-${runId}-${test++}-`;
+  runEventStoreContract(
+    'real KurrentDB',
+    async () => openKurrentStore(url!, { timeoutMs: 10_000 }),
+    () => undefined,
+    {
+      get streamPrefix() {
+        return `thinlab-test-${runId}-${test++}-`;
+      },
     },
-  });
+  );
 });

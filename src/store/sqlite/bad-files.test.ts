@@ -22,7 +22,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** A real store file with enough events to span many pages, closed cleanly (WAL folded back). */
 async function makeStore(): Promise<Buffer> {
   const store = await openSqliteStore(dbPath);
-  for (let b = 0; b < 20; b++) await store.append('lab-1', batchOf(200, `b${b}`), b === 0 ? 'no_stream' : BigInt(b * 200 - 1));
+  for (let b = 0; b < 20; b++)
+    await store.append('lab-1', batchOf(200, `b${b}`), b === 0 ? 'no_stream' : BigInt(b * 200 - 1));
   await store.close();
   expect(existsSync(`${dbPath}-wal`)).toBe(false);
   return readFileSync(dbPath);
@@ -43,7 +44,10 @@ describe('SQLite store on bad files', () => {
   it('refuses a file of random bytes', async () => {
     // A fixed pseudo-random pattern: the test must not depend on luck.
     let x = 12345;
-    writeFileSync(dbPath, Uint8Array.from({ length: 64 * 1024 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff));
+    writeFileSync(
+      dbPath,
+      Uint8Array.from({ length: 64 * 1024 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff),
+    );
     const error = await expectCorruptAndUntouched();
     expect(error.message).toMatch(/not a SQLite database/);
   });

@@ -33,7 +33,10 @@ describe('SQLite store with two writers', () => {
       expect(seenLeft).toBeNull();
       expect(seenRight).toBeNull();
       await left.append('pool', batchOf(3, 'left'), 'no_stream');
-      const error = await expectStoreError(() => right.append('pool', batchOf(3, 'right'), 'no_stream'), 'STORE_CONFLICT');
+      const error = await expectStoreError(
+        () => right.append('pool', batchOf(3, 'right'), 'no_stream'),
+        'STORE_CONFLICT',
+      );
       expect(isConcurrencyConflict(error)).toBe(true);
       // The loser rereads, sees the winner's events and appends after them.
       const now = await right.lastRevision('pool');
@@ -79,7 +82,10 @@ describe('SQLite store with two writers', () => {
     expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 2 * perWorker }, (_, i) => BigInt(i)));
     for (const id of ['w1', 'w2']) {
       // Each worker's events appear once each and in its own order.
-      const mine = events.map((e) => e.data as { worker: string; i: number }).filter((d) => d.worker === id).map((d) => d.i);
+      const mine = events
+        .map((e) => e.data as { worker: string; i: number })
+        .filter((d) => d.worker === id)
+        .map((d) => d.i);
       expect(mine).toEqual(Array.from({ length: perWorker }, (_, i) => i));
     }
     const conflicts = summaries.map((line) => (JSON.parse(line) as { conflicts: number }).conflicts);

@@ -32,7 +32,9 @@ const BATCH = 20_000;
  */
 async function appendAndKill(killAt: number, fraction: number): Promise<number> {
   const worker = spawnWorker('crash-worker.ts', [dbPath, 'lab', String(BATCH)]);
-  const startLine = await worker.waitFor((line) => line.startsWith('appending ') && Number(line.slice('appending '.length)) >= killAt);
+  const startLine = await worker.waitFor(
+    (line) => line.startsWith('appending ') && Number(line.slice('appending '.length)) >= killAt,
+  );
   const durations: number[] = [];
   worker.lines.forEach((line, i) => {
     if (!line.startsWith('committed ')) return;
@@ -53,8 +55,12 @@ async function checkLog(): Promise<number> {
   // The raw tables too, not only what the store chooses to show: a torn batch must not be on disk.
   const raw = new Database(dbPath, { readonly: true });
   expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
-  const rows = raw.prepare("SELECT count(*) AS n, coalesce(max(revision), -1) AS last FROM events WHERE stream_id = 'lab'").get() as { n: number; last: number };
-  const recordedLast = raw.prepare("SELECT last_revision FROM streams WHERE stream_id = 'lab'").pluck().get() as number | undefined;
+  const rows = raw
+    .prepare("SELECT count(*) AS n, coalesce(max(revision), -1) AS last FROM events WHERE stream_id = 'lab'")
+    .get() as { n: number; last: number };
+  const recordedLast = raw.prepare("SELECT last_revision FROM streams WHERE stream_id = 'lab'").pluck().get() as
+    | number
+    | undefined;
   raw.close();
   expect(rows.n % BATCH).toBe(0);
   expect(rows.last).toBe(rows.n - 1);
@@ -69,7 +75,11 @@ async function checkLog(): Promise<number> {
   const wrong: string[] = [];
   events.forEach((event, index) => {
     const data = event.data as { batch: number; size: number; i: number };
-    const ok = event.revision === BigInt(index) && data.size === BATCH && data.batch === Math.floor(index / BATCH) && data.i === index % BATCH;
+    const ok =
+      event.revision === BigInt(index) &&
+      data.size === BATCH &&
+      data.batch === Math.floor(index / BATCH) &&
+      data.i === index % BATCH;
     if (!ok && wrong.length < 5) wrong.push(`revision ${event.revision} at index ${index}: ${JSON.stringify(data)}`);
   });
   expect(wrong).toEqual([]);

@@ -24,7 +24,8 @@ export function checkDatabaseFile(path: string): void {
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
     throw corrupt(path, `its header gives an impossible page size ${rawPageSize}`);
   }
-  if (size % pageSize !== 0) throw corrupt(path, `it is truncated: ${size} bytes is not a whole number of ${pageSize}-byte pages`);
+  if (size % pageSize !== 0)
+    throw corrupt(path, `it is truncated: ${size} bytes is not a whole number of ${pageSize}-byte pages`);
   // The page count at offset 28 is valid only when the change counter (24) matches the
   // version-valid-for number (92). A WAL file may legitimately hold pages past the end of the
   // main file, so with a non-empty WAL the comparison is left to SQLite.
@@ -39,12 +40,15 @@ export function checkDatabaseFile(path: string): void {
 function fileSize(path: string): number | null {
   try {
     const stat = statSync(path);
-    if (!stat.isFile()) throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: it is not a regular file`);
+    if (!stat.isFile())
+      throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: it is not a regular file`);
     return stat.size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     if (error instanceof StoreError) throw error;
-    throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -54,7 +58,9 @@ function readHeader(path: string): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   try {
     readSync(fd, header, 0, HEADER_BYTES, 0);

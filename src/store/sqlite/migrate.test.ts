@@ -26,12 +26,18 @@ beforeEach(() => {
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const shipped = (): string[] => readdirSync(defaultMigrationsDir()).filter((n) => n.endsWith('.sql')).sort();
+const shipped = (): string[] =>
+  readdirSync(defaultMigrationsDir())
+    .filter((n) => n.endsWith('.sql'))
+    .sort();
 
 function recorded(path: string): Array<{ name: string; checksum: string }> {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare('SELECT name, checksum FROM schema_migrations ORDER BY name').all() as Array<{ name: string; checksum: string }>;
+    return db.prepare('SELECT name, checksum FROM schema_migrations ORDER BY name').all() as Array<{
+      name: string;
+      checksum: string;
+    }>;
   } finally {
     db.close();
   }
@@ -41,7 +47,9 @@ describe('SQLite migrations', () => {
   it('ships ordered, well-named migration files', () => {
     const names = shipped();
     expect(names.length).toBeGreaterThanOrEqual(3);
-    names.forEach((name, i) => expect(name).toMatch(new RegExp(`^${String(i + 1).padStart(4, '0')}_[a-z0-9_]+\\.sql$`)));
+    names.forEach((name, i) =>
+      expect(name).toMatch(new RegExp(`^${String(i + 1).padStart(4, '0')}_[a-z0-9_]+\\.sql$`)),
+    );
   });
 
   it('applies every migration once and records name and sha256', async () => {
@@ -73,7 +81,10 @@ describe('SQLite migrations', () => {
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
     const before = readFileSync(dbPath);
     appendFileSync(join(migrations, '0002_create_stream_metadata.sql'), '-- a harmless-looking edit\n');
-    const error = await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: migrations }), 'STORE_MIGRATION_EDITED');
+    const error = await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: migrations }),
+      'STORE_MIGRATION_EDITED',
+    );
     expect(error.message).toContain('0002_create_stream_metadata.sql');
     expect(readFileSync(dbPath).equals(before)).toBe(true);
   });
@@ -98,7 +109,10 @@ describe('SQLite migrations', () => {
   it('refuses a migration slipped in before one already applied', async () => {
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
     writeFileSync(join(migrations, '0000_too_early.sql'), 'CREATE TABLE early (x INTEGER) STRICT;\n');
-    const error = await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: migrations }), 'STORE_MIGRATION_INVALID');
+    const error = await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: migrations }),
+      'STORE_MIGRATION_INVALID',
+    );
     expect(error.message).toContain('0000_too_early.sql');
   });
 
@@ -112,8 +126,14 @@ describe('SQLite migrations', () => {
 
   it('rolls back a failing migration and records nothing for it', async () => {
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
-    writeFileSync(join(migrations, '0004_half_broken.sql'), 'CREATE TABLE half (x INTEGER) STRICT;\nTHIS IS NOT SQL;\n');
-    const error = await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: migrations }), 'STORE_MIGRATION_INVALID');
+    writeFileSync(
+      join(migrations, '0004_half_broken.sql'),
+      'CREATE TABLE half (x INTEGER) STRICT;\nTHIS IS NOT SQL;\n',
+    );
+    const error = await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: migrations }),
+      'STORE_MIGRATION_INVALID',
+    );
     expect(error.message).toContain('0004_half_broken.sql');
     const db = new Database(dbPath, { readonly: true });
     expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'half'").pluck().get()).toBe(0);
@@ -131,6 +151,9 @@ describe('SQLite migrations', () => {
   });
 
   it('refuses a missing migrations directory', async () => {
-    await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: join(dir, 'nowhere') }), 'STORE_MIGRATION_INVALID');
+    await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: join(dir, 'nowhere') }),
+      'STORE_MIGRATION_INVALID',
+    );
   });
 });

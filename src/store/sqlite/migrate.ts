@@ -42,17 +42,25 @@ export function loadMigrations(dir: string): Migration[] {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new StoreError('STORE_MIGRATION_INVALID', `cannot read the migrations directory ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new StoreError(
+      'STORE_MIGRATION_INVALID',
+      `cannot read the migrations directory ${dir}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const migrations: Migration[] = [];
   const seen = new Map<string, string>();
   for (const name of names.filter((n) => n.endsWith('.sql')).sort()) {
     if (!MIGRATION_NAME.test(name)) {
-      throw new StoreError('STORE_MIGRATION_INVALID', `migration file ${join(dir, name)} is misnamed: names look like 0004_add_index.sql`);
+      throw new StoreError(
+        'STORE_MIGRATION_INVALID',
+        `migration file ${join(dir, name)} is misnamed: names look like 0004_add_index.sql`,
+      );
     }
     const number = name.slice(0, 4);
     const other = seen.get(number);
-    if (other !== undefined) throw new StoreError('STORE_MIGRATION_INVALID', `migrations ${other} and ${name} share the number ${number}`);
+    if (other !== undefined)
+      throw new StoreError('STORE_MIGRATION_INVALID', `migrations ${other} and ${name} share the number ${number}`);
     seen.set(number, name);
     const sql = readFileSync(join(dir, name), 'utf8');
     migrations.push({ name, sql, checksum: checksumOf(sql) });
@@ -77,7 +85,11 @@ export function readAppliedMigrations(db: Database): AppliedRow[] {
  * Refuses a database that this code must not touch. It only reads, so a refused file is left
  * exactly as it was.
  */
-export function checkAppliedMigrations(applied: readonly AppliedRow[], migrations: readonly Migration[], dir: string): void {
+export function checkAppliedMigrations(
+  applied: readonly AppliedRow[],
+  migrations: readonly Migration[],
+  dir: string,
+): void {
   const byName = new Map(migrations.map((m) => [m.name, m]));
   const unknown = applied.filter((row) => !byName.has(row.name)).map((row) => row.name);
   if (unknown.length > 0) {
@@ -100,7 +112,10 @@ export function checkAppliedMigrations(applied: readonly AppliedRow[], migration
   const appliedNames = new Set(applied.map((row) => row.name));
   const late = migrations.find((m) => !appliedNames.has(m.name) && m.name < last);
   if (late !== undefined) {
-    throw new StoreError('STORE_MIGRATION_INVALID', `migration ${late.name} sorts before the applied ${last} but was never applied; migrations must be added at the end`);
+    throw new StoreError(
+      'STORE_MIGRATION_INVALID',
+      `migration ${late.name} sorts before the applied ${last} but was never applied; migrations must be added at the end`,
+    );
   }
 }
 
@@ -109,21 +124,34 @@ export function checkAppliedMigrations(applied: readonly AppliedRow[], migration
  * the record, so two processes opening a new file at once apply each migration exactly once.
  * Migration files must not contain their own BEGIN/COMMIT.
  */
-export function applyPendingMigrations(db: Database, migrations: readonly Migration[], applied: readonly AppliedRow[]): string[] {
+export function applyPendingMigrations(
+  db: Database,
+  migrations: readonly Migration[],
+  applied: readonly AppliedRow[],
+): string[] {
   const done = new Set(applied.map((row) => row.name));
   const ran: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.name)) continue;
     const apply = db.transaction(() => {
       db.exec(CREATE_SCHEMA_MIGRATIONS);
-      const row = db.prepare('SELECT checksum FROM schema_migrations WHERE name = ?').get(migration.name) as { checksum: string } | undefined;
+      const row = db.prepare('SELECT checksum FROM schema_migrations WHERE name = ?').get(migration.name) as
+        | { checksum: string }
+        | undefined;
       if (row !== undefined) return false; // Another process applied it while we waited for the lock.
       try {
         db.exec(migration.sql);
       } catch (error) {
-        throw new StoreError('STORE_MIGRATION_INVALID', `migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+        throw new StoreError(
+          'STORE_MIGRATION_INVALID',
+          `migration ${migration.name} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
-      db.prepare('INSERT INTO schema_migrations (name, checksum) VALUES (?, ?)').run(migration.name, migration.checksum);
+      db.prepare('INSERT INTO schema_migrations (name, checksum) VALUES (?, ?)').run(
+        migration.name,
+        migration.checksum,
+      );
       return true;
     });
     if (apply.immediate()) ran.push(migration.name);

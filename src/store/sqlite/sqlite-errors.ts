@@ -19,14 +19,22 @@ export function translateSqliteError(error: unknown, path: string, what: string)
   switch (primaryCode(error)) {
     case 'SQLITE_CORRUPT':
     case 'SQLITE_NOTADB':
-      return new StoreError('STORE_CORRUPT', `database ${path} is damaged (${message}) while ${what}`, { cause: error });
+      return new StoreError('STORE_CORRUPT', `database ${path} is damaged (${message}) while ${what}`, {
+        cause: error,
+      });
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
-      return new StoreError('STORE_BUSY', `database ${path} stayed locked by another writer past the busy timeout while ${what}`, { cause: error });
+      return new StoreError(
+        'STORE_BUSY',
+        `database ${path} stayed locked by another writer past the busy timeout while ${what}`,
+        { cause: error },
+      );
     case 'SQLITE_CANTOPEN':
     case 'SQLITE_PERM':
     case 'SQLITE_AUTH':
-      return new StoreError('STORE_UNREACHABLE', `cannot open database ${path} (${message}) while ${what}`, { cause: error });
+      return new StoreError('STORE_UNREACHABLE', `cannot open database ${path} (${message}) while ${what}`, {
+        cause: error,
+      });
     case 'SQLITE_FULL':
     case 'SQLITE_IOERR':
     case 'SQLITE_READONLY':

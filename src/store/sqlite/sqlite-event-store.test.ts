@@ -31,7 +31,11 @@ describe('SQLite store settings', () => {
       for (const durability of ['normal', 'full'] as const) {
         const path = join(settingsDir, `${durability}.db`);
         const store = await openSqliteStore(path, { durability });
-        const result = await store.append('lab', [{ type: 'A', version: 1, data: { durability }, timeMs: 1 }], 'no_stream');
+        const result = await store.append(
+          'lab',
+          [{ type: 'A', version: 1, data: { durability }, timeMs: 1 }],
+          'no_stream',
+        );
         expect(result).toEqual({ nextExpectedRevision: 0n, position: 1n });
         // journal_mode is stored in the file, so a second connection sees it.
         const raw = new Database(path, { readonly: true });
@@ -48,7 +52,11 @@ describe('SQLite store settings', () => {
     const settingsDir = mkdtempSync(join(tmpdir(), 'thinlab-sqlite-sync-'));
     try {
       const store = await openSqliteStore(join(settingsDir, 'lab.db'));
-      store.appendSync('lab', Array.from({ length: 5000 }, (_, i) => ({ type: 'A', version: 1, data: { i }, timeMs: i })), 'no_stream');
+      store.appendSync(
+        'lab',
+        Array.from({ length: 5000 }, (_, i) => ({ type: 'A', version: 1, data: { i }, timeMs: i })),
+        'no_stream',
+      );
       const pages = [...store.readStreamPagesSync('lab')];
       expect(pages.map((page) => page.length)).toEqual([4096, 904]);
       expect(pages.flat().map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));

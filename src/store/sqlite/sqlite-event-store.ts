@@ -59,7 +59,15 @@ export interface SqliteStoreOptions {
 const READ_PAGE_EVENTS = 4096;
 const MAX_SAFE_REVISION = BigInt(Number.MAX_SAFE_INTEGER);
 
-type EventRow = [revision: number, position: number, type: string, version: number, data: string, metadata: string | null, timeMs: number];
+type EventRow = [
+  revision: number,
+  position: number,
+  type: string,
+  version: number,
+  data: string,
+  metadata: string | null,
+  timeMs: number,
+];
 
 /** Opens (creating if needed) and migrates a store file. See `SqliteEventStore`. */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteEventStore> {
@@ -93,7 +101,9 @@ export class SqliteEventStore implements EventStore {
       db = new Database(path);
     } catch (error) {
       // better-sqlite3 throws a plain TypeError when the directory is missing.
-      throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, { cause: error });
+      throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     try {
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -140,7 +150,8 @@ export class SqliteEventStore implements EventStore {
       let revision = last === undefined ? 0 : last + 1;
       let position = 0;
       for (const e of encoded) {
-        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs).lastInsertRowid as number;
+        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs)
+          .lastInsertRowid as number;
       }
       s.upsertStream.run(streamId, revision - 1);
       return { nextExpectedRevision: BigInt(revision - 1), position: BigInt(position) };
@@ -182,11 +193,21 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  #readRows(direction: 'forwards' | 'backwards', streamId: string, cursor: number, limit: number, last = 0): EventRow[] {
+  #readRows(
+    direction: 'forwards' | 'backwards',
+    streamId: string,
+    cursor: number,
+    limit: number,
+    last = 0,
+  ): EventRow[] {
     this.#checkOpen(); // The store may have been closed between two pages.
     const s = this.#statements;
-    return this.#guard('reading', () =>
-      (direction === 'forwards' ? s.readForwards.all(streamId, cursor, last, limit) : s.readBackwards.all(streamId, cursor, limit)) as EventRow[],
+    return this.#guard(
+      'reading',
+      () =>
+        (direction === 'forwards'
+          ? s.readForwards.all(streamId, cursor, last, limit)
+          : s.readBackwards.all(streamId, cursor, limit)) as EventRow[],
     );
   }
 
@@ -194,7 +215,9 @@ export class SqliteEventStore implements EventStore {
     try {
       return rows.map((row) => toStoredEvent(streamId, row));
     } catch (error) {
-      throw new StoreError('STORE_CORRUPT', `database ${this.#path} holds malformed JSON in stream '${streamId}'`, { cause: error });
+      throw new StoreError('STORE_CORRUPT', `database ${this.#path} holds malformed JSON in stream '${streamId}'`, {
+        cause: error,
+      });
     }
   }
 
@@ -233,7 +256,8 @@ export class SqliteEventStore implements EventStore {
     const run = this.#db.transaction(() => {
       const current = s.metadataRevision.get(streamId) as number | undefined;
       const actual = current === undefined ? null : BigInt(current);
-      if (!expectedRevisionHolds(expected, actual)) throw new ConcurrencyConflictError(`$$${streamId}`, expected, actual);
+      if (!expectedRevisionHolds(expected, actual))
+        throw new ConcurrencyConflictError(`$$${streamId}`, expected, actual);
       s.upsertMetadata.run(streamId, current === undefined ? 0 : current + 1, json);
     });
     this.#guard('writing stream metadata', () => run.immediate());
@@ -242,8 +266,13 @@ export class SqliteEventStore implements EventStore {
   async getStreamMetadata(streamId: string): Promise<Readonly<Record<string, unknown>> | null> {
     validateStreamId(streamId);
     this.#checkOpen();
-    const json = this.#guard('reading stream metadata', () => this.#statements.getMetadata.get(streamId) as string | undefined);
-    return json === undefined ? null : (parseJson(json, this.#path, `metadata of stream '${streamId}'`) as Record<string, unknown>);
+    const json = this.#guard(
+      'reading stream metadata',
+      () => this.#statements.getMetadata.get(streamId) as string | undefined,
+    );
+    return json === undefined
+      ? null
+      : (parseJson(json, this.#path, `metadata of stream '${streamId}'`) as Record<string, unknown>);
   }
 
   async saveCheckpoint(streamId: string, revision: bigint, state: Uint8Array): Promise<void> {
@@ -255,7 +284,9 @@ export class SqliteEventStore implements EventStore {
     const run = this.#db.transaction(() => {
       const last = s.lastRevision.get(streamId) as number | undefined;
       if (last === undefined || BigInt(last) < revision) {
-        throw invalidArgument(`cannot checkpoint stream '${streamId}' at revision ${revision}: its last revision is ${last ?? 'none'}`);
+        throw invalidArgument(
+          `cannot checkpoint stream '${streamId}' at revision ${revision}: its last revision is ${last ?? 'none'}`,
+        );
       }
       s.saveCheckpoint.run(streamId, revision, Buffer.from(state.buffer, state.byteOffset, state.byteLength));
     });
@@ -266,18 +297,24 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     validateRevision(atOrBefore, 'atOrBefore');
     this.#checkOpen();
-    const row = this.#guard('loading a checkpoint', () => this.#statements.loadCheckpoint.get(streamId, clampRevision(atOrBefore))) as
-      | { revision: number; state: Buffer }
-      | undefined;
+    const row = this.#guard('loading a checkpoint', () =>
+      this.#statements.loadCheckpoint.get(streamId, clampRevision(atOrBefore)),
+    ) as { revision: number; state: Buffer } | undefined;
     if (row === undefined) return null;
     // A plain Uint8Array view: callers should not depend on Buffer's extra methods.
-    return { revision: BigInt(row.revision), state: new Uint8Array(row.state.buffer, row.state.byteOffset, row.state.byteLength) };
+    return {
+      revision: BigInt(row.revision),
+      state: new Uint8Array(row.state.buffer, row.state.byteOffset, row.state.byteLength),
+    };
   }
 
   async checkpointStats(streamId: string): Promise<CheckpointStats> {
     validateStreamId(streamId);
     this.#checkOpen();
-    return this.#guard('reading checkpoint stats', () => this.#statements.checkpointStats.get(streamId) as CheckpointStats);
+    return this.#guard(
+      'reading checkpoint stats',
+      () => this.#statements.checkpointStats.get(streamId) as CheckpointStats,
+    );
   }
 
   async close(): Promise<void> {
@@ -308,11 +345,15 @@ function prepareStatements(db: Db) {
   const readColumns = 'SELECT revision, position, type, version, data, metadata, time_ms FROM events';
   return {
     lastRevision: prepare('SELECT last_revision FROM streams WHERE stream_id = ?').pluck(),
-    insertEvent: prepare('INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertEvent: prepare(
+      'INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
     upsertStream: prepare(
       'INSERT INTO streams (stream_id, last_revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision',
     ),
-    readForwards: prepare(`${readColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`).raw(),
+    readForwards: prepare(
+      `${readColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
+    ).raw(),
     readBackwards: prepare(`${readColumns} WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`).raw(),
     listStreams: prepare('SELECT stream_id FROM streams WHERE stream_id >= ? ORDER BY stream_id').pluck(),
     metadataRevision: prepare('SELECT revision FROM stream_metadata WHERE stream_id = ?').pluck(),
@@ -323,16 +364,26 @@ function prepareStatements(db: Db) {
     saveCheckpoint: prepare(
       'INSERT INTO checkpoints (stream_id, revision, state) VALUES (?, ?, ?) ON CONFLICT (stream_id, revision) DO UPDATE SET state = excluded.state',
     ),
-    loadCheckpoint: prepare('SELECT revision, state FROM checkpoints WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT 1'),
-    checkpointStats: prepare('SELECT count(*) AS count, coalesce(sum(length(state)), 0) AS bytes FROM checkpoints WHERE stream_id = ?'),
+    loadCheckpoint: prepare(
+      'SELECT revision, state FROM checkpoints WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT 1',
+    ),
+    checkpointStats: prepare(
+      'SELECT count(*) AS count, coalesce(sum(length(state)), 0) AS bytes FROM checkpoints WHERE stream_id = ?',
+    ),
   };
 }
 
 /** A file that has tables but no migration record belongs to something else: migrating it would mix two schemas. */
 function refuseForeignDatabase(db: Db, path: string): void {
-  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 3").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 3")
+    .pluck()
+    .all() as string[];
   if (tables.length > 0) {
-    throw new StoreError('STORE_FOREIGN', `database ${path} is not a thinlab store: it has tables (${tables.join(', ')}) but no schema_migrations`);
+    throw new StoreError(
+      'STORE_FOREIGN',
+      `database ${path} is not a thinlab store: it has tables (${tables.join(', ')}) but no schema_migrations`,
+    );
   }
 }
 

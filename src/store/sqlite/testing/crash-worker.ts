@@ -8,13 +8,19 @@
 import { openSqliteStore } from '../sqlite-event-store.js';
 
 const [path, stream, sizeText] = process.argv.slice(2);
-if (path === undefined || stream === undefined || sizeText === undefined) throw new Error('usage: crash-worker.ts DB_PATH STREAM BATCH_SIZE');
+if (path === undefined || stream === undefined || sizeText === undefined)
+  throw new Error('usage: crash-worker.ts DB_PATH STREAM BATCH_SIZE');
 const size = Number(sizeText);
 const store = await openSqliteStore(path);
 let last = await store.lastRevision(stream);
 let batch = last === null ? 0 : Number(last + 1n) / size;
 for (;;) {
-  const events = Array.from({ length: size }, (_, i) => ({ type: 'Filler', version: 1, data: { batch, size, i, pad: 'x'.repeat(64) }, timeMs: batch }));
+  const events = Array.from({ length: size }, (_, i) => ({
+    type: 'Filler',
+    version: 1,
+    data: { batch, size, i, pad: 'x'.repeat(64) },
+    timeMs: batch,
+  }));
   process.stdout.write(`appending ${batch}\n`);
   last = store.appendSync(stream, events, last ?? 'no_stream').nextExpectedRevision;
   process.stdout.write(`committed ${batch}\n`);

@@ -53,9 +53,14 @@ export function spawnWorker(script: string, args: readonly string[]): Worker {
       const seen = lines.find(match);
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolveLine, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker ${script} printed no matching line in ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`worker ${script} printed no matching line in ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolveLine(line)) });
-        void exited.then(({ code, signal }) => reject(new Error(`worker ${script} exited (${code ?? signal}) before a matching line; stderr: ${stderr}`)));
+        void exited.then(({ code, signal }) =>
+          reject(new Error(`worker ${script} exited (${code ?? signal}) before a matching line; stderr: ${stderr}`)),
+        );
       });
     },
   };
