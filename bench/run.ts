@@ -122,6 +122,7 @@ function baselineRun(memory?: { bytes: number }): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the bench is one script read top to bottom: each figure measured in turn, in the order docs/performance.md reports them.
 async function main(): Promise<void> {
   const writes: number[] = [];
   const baselines: number[] = [];

@@ -13,6 +13,7 @@ import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import {
   bisect,
   BisectExprError,
+  type BisectCheck,
   describeCheck,
   parseBisectExpr,
   parseInvariantName,
@@ -141,7 +142,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   }
   if (args.expect !== undefined && args.invariant !== undefined)
     throw new UsageError('bisect takes --expect or --invariant, not both');
-  let check;
+  let check: BisectCheck;
   try {
     check = args.invariant !== undefined ? parseInvariantName(args.invariant) : parseBisectExpr(args.expect!);
   } catch (e) {
@@ -224,7 +225,7 @@ function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): str
     const l = wrap(left);
     const r = wrap(right);
     for (let i = 0; i < Math.max(l.length, r.length); i++) {
-      out += `${(i === 0 ? label : '').padEnd(w0)}  ${(l[i] ?? '').padEnd(w)}  ${r[i] ?? ''}`.trimEnd() + '\n';
+      out += `${`${(i === 0 ? label : '').padEnd(w0)}  ${(l[i] ?? '').padEnd(w)}  ${r[i] ?? ''}`.trimEnd()}\n`;
     }
   }
   return out;

@@ -374,10 +374,10 @@ function snapshotsLs(ctx: CtrdContext, io: CommandIo): number {
     rows
       .map(
         (r) =>
-          r
+          `${r
             .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 1)))
             .join('')
-            .trimEnd() + '\n',
+            .trimEnd()}\n`,
       )
       .join(''),
   );

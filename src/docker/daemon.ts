@@ -209,7 +209,7 @@ function initPoolAndBase(ctx: DaemonContext, o: DmOptions, built: { pool: string
 function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: number; transactionId: number }): void {
   const d = ctx.docker;
   const base = d.devices[''];
-  if (base !== undefined && base.initialized && !base.deleted) {
+  if (base?.initialized && !base.deleted) {
     if (o.fs !== null && o.fs !== d.baseFs) {
       driverLog(
         ctx,

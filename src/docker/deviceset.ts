@@ -463,6 +463,7 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
     try {
       closeTransaction(ctx);
     } catch (e) {
+      // biome-ignore lint/correctness/noUnsafeFinally: Go's deferred close: its own error wins only when the delete succeeded.
       if (!(e instanceof DriverError) || failure === null) throw e;
       log(ctx, 'error', `devmapper: ${e.text}`);
     }

@@ -420,10 +420,10 @@ function table(rows: readonly string[][]): string {
   return rows
     .map(
       (r) =>
-        r
+        `${r
           .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3)))
           .join('')
-          .trimEnd() + '\n',
+          .trimEnd()}\n`,
     )
     .join('');
 }

@@ -17,6 +17,7 @@ function quoteChar(c: string): string {
   return `'${c}'`;
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: one recursive-descent parser with Go's error texts; its cases share the cursor and split worse than they read.
 export function parseGoJson(text: string): { ok: true; value: JsonValue } | { ok: false; error: string } {
   let i = 0;
   const ws = (): void => {

@@ -85,6 +85,7 @@ function percent(key: string, value: string, limit: number): number | string {
 }
 
 /** Parses the options; a string is the error the daemon fails to start with. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: one case per dm.* option, in moby's order (parseOptions in deviceset.go), so each can be checked against the source.
 export function parseDmOptions(opts: readonly string[]): DmOptions | string {
   const o = defaultDmOptions();
   let deletionGiven = false;

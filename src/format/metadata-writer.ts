@@ -218,6 +218,7 @@ function fillBitmaps(
  * Returns the bytes of a metadata device of `metadataNrBlocks` 4 KiB blocks holding `image`.
  * Throws a RangeError if the image does not fit or the size is beyond the format's limit.
  */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the image is laid out in one pass in the kernel's block order; splitting it would pass the cursor through every helper.
 export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
   if (!Number.isInteger(metadataNrBlocks) || metadataNrBlocks < 2 || metadataNrBlocks > MAX_METADATA_BLOCKS) {
     throw new RangeError(

@@ -215,7 +215,6 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
   let inPart = 0;
   let outFull = 0;
   let outPart = 0;
-  let total = 0;
   let inPos = o.skip * o.ibs;
   let outPos = o.seek * o.obs;
   const stdinBytes = io.stdin;
@@ -249,7 +248,6 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
         const written = yield* writeChunk(ctx, dest, io, outPos, part, direct, outPath, carryMetadata);
         carryMetadata = undefined;
         outPos += written;
-        total += written;
         if (written === o.obs) outFull++;
         else outPart++;
         offset += piece;

@@ -121,7 +121,7 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     } else {
       for (let k = 0; k < row.length; k += 2) {
         const v = row[k]! | ((row[k + 1] ?? 0) << 8);
-        fields += ' ' + v.toString(8).padStart(6, '0');
+        fields += ` ${v.toString(8).padStart(6, '0')}`;
       }
     }
     if (row.length === 16 && fields === previous) {
@@ -523,7 +523,7 @@ export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     if (flags === '' || flags.includes('w')) fields.push(words);
     if (flags === '' || flags.includes('c')) fields.push(bytes.length);
     const width = fields.length === 1 ? 0 : 7;
-    out += fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`) + '\n';
+    out += `${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`;
   }
   return textResult(out, errors, errors ? 1 : 0);
 }
@@ -593,14 +593,13 @@ export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
   let out = '';
   for (const [, bytes] of data) {
     for (const line of splitLines(bytes)) {
-      if (charSpec !== null) out += [...line].filter((_c, i) => wanted(i + 1)).join('') + '\n';
+      if (charSpec !== null) out += `${[...line].filter((_c, i) => wanted(i + 1)).join('')}\n`;
       else if (!line.includes(delimiter)) out += `${line}\n`;
       else
-        out +=
-          line
-            .split(delimiter)
-            .filter((_f, i) => wanted(i + 1))
-            .join(delimiter) + '\n';
+        out += `${line
+          .split(delimiter)
+          .filter((_f, i) => wanted(i + 1))
+          .join(delimiter)}\n`;
     }
   }
   return textResult(out, errors, errors ? 1 : 0);

@@ -714,7 +714,7 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     } else vgName = pos;
   }
   let poolName = thinpoolName;
-  if (poolName !== undefined && poolName.includes('/')) {
+  if (poolName?.includes('/')) {
     const path = splitLvPath(poolName)!;
     vgName ??= path.vg;
     poolName = path.lv;

@@ -11,7 +11,7 @@ import { assert } from './assert.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { Errno, errnoSymbol } from './errno.js';
-import { ThinMetadata, type MetadataImage, type ThinDevice } from './metadata.js';
+import { ThinMetadata, type MetadataImage } from './metadata.js';
 import {
   metadataDeviceBlocks,
   ThinPool,

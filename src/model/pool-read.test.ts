@@ -30,7 +30,7 @@ function write(machine: Machine, dev: DmDevice, sector: number, tokens: Uint32Ar
   expect(ticket.errno).toBe(0);
 }
 
-function livePool(machine: Machine, thin: DmDevice) {
+function livePool(_machine: Machine, thin: DmDevice) {
   const t = thin.live;
   if (t?.type !== 'thin') throw new Error('no thin target');
   return { pool: t.pool, dev: t.thin };

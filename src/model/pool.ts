@@ -11,7 +11,13 @@ import { assert, unreachable } from './assert.js';
 import { Errno } from './errno.js';
 import { decidePoolMode, deleteRefusal, isReadOnlyMode, messageRefusal, type PoolMode } from './lifecycle.js';
 import { MAX_METADATA_BLOCKS, METADATA_BLOCK_SECTORS } from '../format/layout.js';
-import { MAX_DEV_ID, type ThinMetadata, type DamagedKeys, type MetadataBlockFailure, type ThinDevice } from './metadata.js';
+import {
+  MAX_DEV_ID,
+  type ThinMetadata,
+  type DamagedKeys,
+  type MetadataBlockFailure,
+  type ThinDevice,
+} from './metadata.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 import { formatPoolStatus, formatThinStatus } from './status-line.js';
@@ -965,7 +971,7 @@ export class ThinPool {
   }
 
   private processWrite(bio: Bio): BioOutcome {
-    const { device: dev, vb, offsetSectors: off, tokens, origin } = bio;
+    const { device: dev, vb, offsetSectors: off, tokens } = bio;
     const bs = this.dataBlockSizeSectors;
     const failure = this.mappingFailure(dev.id, vb);
     if (failure !== null) return this.lookupFailed(failure);

@@ -31,7 +31,13 @@ function instancesByPrototype(root: object): Map<object, object[]> {
     if (v === null || typeof v !== 'object' || seen.has(v) || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return;
     seen.add(v);
     if (Array.isArray(v) || v instanceof Set) return [...v].forEach(walk);
-    if (v instanceof Map) return [...v].forEach(([k, x]) => (walk(k), walk(x)));
+    if (v instanceof Map) {
+      for (const [k, x] of v) {
+        walk(k);
+        walk(x);
+      }
+      return;
+    }
     const proto = Object.getPrototypeOf(v) as object | null;
     if (proto !== null && proto !== Object.prototype) byProto.set(proto, [...(byProto.get(proto) ?? []), v]);
     const skip = skipOf.get(proto ?? {}) ?? [];

@@ -76,6 +76,7 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? String(ms / 1000) : (ms / 1000).toFixed(3).replace(/0+$/, '');
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the scenario runner is one loop over steps with its checks in order; helpers hold the parts that stand alone.
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const runtime = LabRuntime.fresh({
     ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),

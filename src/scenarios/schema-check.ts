@@ -156,6 +156,7 @@ export class SchemaCheck {
     return (pair?.key as Node | undefined) ?? parent;
   }
 
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: one case per ajv keyword, each turning ajv's error into the loader's message.
   private fromAjv(e: ErrorObject, base: Path): void {
     const path: Path = [
       ...base,

@@ -95,7 +95,7 @@ function parseNumber(text: string): bigint {
 }
 
 /** A variable's value as a number: its text is itself an arithmetic expression (usually digits). */
-function valueOf(env: ArithEnv, name: string, depth: number): bigint {
+function variableValue(env: ArithEnv, name: string, depth: number): bigint {
   const text = (env.get(name) ?? '').trim();
   if (text === '') return 0n;
   if (/^-?[0-9]+$/.test(text)) return wrap(BigInt(text));
@@ -119,6 +119,7 @@ const BINARY: ReadonlyArray<readonly string[]> = [
 const ASSIGN = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
 
 /** Evaluates an expression; ArithError carries ash's message. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a precedence-climbing parser of ash's arithmetic, one level per operator group, sharing the cursor.
 export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
   const toks = tokenize(text);
   let p = 0;
@@ -197,15 +198,15 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
         p++;
         const rhs = assignment();
         if (n.v === '=') return assign(t.v, rhs);
-        return assign(t.v, apply(n.v.slice(0, -1), valueOf(env, t.v, depth), rhs));
+        return assign(t.v, apply(n.v.slice(0, -1), variableValue(env, t.v, depth), rhs));
       }
       if (n.k === 'op' && (n.v === '++' || n.v === '--')) {
         p++;
-        const old = valueOf(env, t.v, depth);
+        const old = variableValue(env, t.v, depth);
         assign(t.v, wrap(n.v === '++' ? old + 1n : old - 1n));
         return old;
       }
-      return skip > 0 ? 0n : valueOf(env, t.v, depth);
+      return skip > 0 ? 0n : variableValue(env, t.v, depth);
     }
     if (t.k === 'op' && t.v === '(') {
       p++;
@@ -224,7 +225,7 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
         const n = peek();
         if (n.k !== 'name') throw new ArithError('arithmetic syntax error');
         p++;
-        const v = wrap(valueOf(env, n.v, depth) + (t.v === '++' ? 1n : -1n));
+        const v = wrap(variableValue(env, n.v, depth) + (t.v === '++' ? 1n : -1n));
         return assign(n.v, v);
       }
       if (t.v === '-' || t.v === '+' || t.v === '!' || t.v === '~') {

@@ -302,6 +302,7 @@ function pad(text: string, flags: string, width: number | null): string {
 }
 
 /** busybox printf: %s %b %c %d %i %u %o %x %X %%, flags, width and precision; the format repeats while arguments are left. */
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: busybox printf's format loop: conversions and escapes share the argument cursor.
 export function printfBuiltin(argv: readonly string[]): BuiltinResult {
   if (argv.length === 0) return result('', 'Usage: printf FORMAT [ARGUMENT]...\n', 2);
   const format = argv[0]!;

@@ -579,6 +579,7 @@ export class Parser {
   }
 
   /** Reads a word's parts in `context`; `quoted` marks everything as quoted (inside `"..."`). */
+  // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the word lexer: quotes, escapes, expansions and here-document ends share one cursor, as in ash's readtoken1.
   private readWord(context: WordContext, quoted: boolean, heredocEnd?: () => boolean, stops = '}'): WordPart[] {
     const src = this.src;
     const parts: WordPart[] = [];

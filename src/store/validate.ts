@@ -23,6 +23,7 @@ export function validateStreamId(streamId: unknown): asserts streamId is string 
     if (streamId.startsWith(prefix))
       throw invalidArgument(`stream id '${streamId}' starts with the reserved prefix '${prefix}'`);
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses.
   if (/[\u0000-\u001f]/.test(streamId))
     throw invalidArgument(`stream id ${JSON.stringify(streamId)} contains a control character`);
 }

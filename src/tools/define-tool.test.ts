@@ -25,8 +25,11 @@ function toy(seen: string[]) {
         seen.push(`${key}=${arg ?? ''}`);
         return key === 'S' ? 7 : undefined;
       },
-      run: (operands) =>
-        operands.length === 0 ? usageError('No input file provided.') : (seen.push(`run ${operands.join(' ')}`), 0),
+      run: (operands) => {
+        if (operands.length === 0) return usageError('No input file provided.');
+        seen.push(`run ${operands.join(' ')}`);
+        return 0;
+      },
     }),
   });
 }

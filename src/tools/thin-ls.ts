@@ -210,5 +210,5 @@ function countExclusive(md: MetadataBytes, topRoot: number, ids: readonly number
 export function renderGrid(rows: readonly string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => `${c.padStart(widths[i]!)} `).join('') + '\n').join('');
+  return rows.map((row) => `${row.map((c, i) => `${c.padStart(widths[i]!)} `).join('')}\n`).join('');
 }

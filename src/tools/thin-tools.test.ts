@@ -194,7 +194,7 @@ const xmls: Record<string, string> = {
   'open.xml': `${SB}${DEV}`,
   'junk.xml': `${SB}</superblock>\n<x/>`,
   'token.xml': `${SB}${DEV.trimEnd()}\n</superblock>\n`,
-  'lexical.xml': SB.replace('time="5"', 'time="x"') + '</superblock>\n',
+  'lexical.xml': `${SB.replace('time="5"', 'time="x"')}</superblock>\n`,
   'nosb.xml': `${DEV}</device>\n`,
   'beyond.xml': `${SB}${DEV}<single_mapping origin_block="0" data_block="200" time="0"/>\n</device>\n</superblock>\n`,
   'noattr.xml': `${SB}${DEV}<single_mapping origin_block="0" time="0"/>\n</device>\n</superblock>\n`,

@@ -57,7 +57,13 @@ export function spawnWorker(script: string, args: readonly string[]): Worker {
           () => reject(new Error(`worker ${script} printed no matching line in ${timeoutMs} ms; stderr: ${stderr}`)),
           timeoutMs,
         );
-        waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolveLine(line)) });
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolveLine(line);
+          },
+        });
         void exited.then(({ code, signal }) =>
           reject(new Error(`worker ${script} exited (${code ?? signal}) before a matching line; stderr: ${stderr}`)),
         );

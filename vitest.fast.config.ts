@@ -1,0 +1,26 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The daily loop (`npm run test:fast`): unit tests, the kernel and LVM transcripts, scenarios and
+ * the lab's registry, without the suites that spend minutes on CLI processes, thousands of damaged
+ * images, the real thin-provisioning-tools or property campaigns. `npm test` runs everything.
+ */
+export const SLOW_SUITES = [
+  'property-tests/**',
+  'test/metadata-damage.test.ts',
+  'test/damage-images.test.ts',
+  'test/cli.test.ts',
+  'test/docker-demo.test.ts',
+  'test/guide-incident.test.ts',
+  'test/incident-tools.test.ts',
+  'test/interop.test.ts',
+  'test/tool-command.test.ts',
+  'test/tool-docs.test.ts',
+  'test/metadata-estimate.test.ts',
+  'src/format/real-tools.test.ts',
+  'src/scenarios/cli.test.ts',
+  'src/store/kurrentdb/**',
+];
+
+export default mergeConfig(base, defineConfig({ test: { exclude: SLOW_SUITES } }));
