@@ -191,7 +191,8 @@ const ROWS: readonly Row[] = [
     entry: 23,
     message: 'Error starting daemon: error initializing graphdriver: devicemapper: Non existing device docker-thinpool',
     cause: /not activated at boot/,
-    scenario: null,
+    // The pool that is not active after power comes back, and vgchange -ay, not thin_check missing.
+    scenario: 'docker-crash-mid-transaction.yaml',
   },
   {
     entry: 23,
@@ -303,7 +304,7 @@ describe('explain on the catalogue (docker-devicemapper.md §4)', () => {
       // pool state it implies is a weaker hint, listed after them.
       const reproducing = e.scenarios.filter((m) => m.how !== 'state').map((m) => basename(m.scenario.file));
       if (row.scenario === null) expect(reproducing).toEqual([]);
-      else expect(reproducing[0]).toBe(row.scenario);
+      else expect(reproducing).toContain(row.scenario);
     });
   }
 

@@ -437,13 +437,14 @@ export function normalizeSymptom(text: string): string {
  * What stays of a line once everything that differs between two machines is gone, so that a
  * user's line and a scenario's line compare: quoted names (`"vg0-mythinpool-snap-2"`), record
  * dumps (`{DeviceID:2 ...}`), `<id>` placeholders, device names after `device` or `pool`,
- * /dev/mapper paths, hashes, sizes, and every number (ids, major:minor, block counts) become `#`.
+ * /dev/mapper paths, hashes, sizes, and every number (ids, major:minor, block counts) become `#`;
+ * dockerd's older wordings become today's.
  * A `...` the user left in stays, and stands for anything when matched. LVM's `(status:2)` stays
  * apart: it says thin_check did not run at all, a cause of its own (docker-devicemapper.md §4
  * entry 23), not damaged metadata.
  */
 export function canonicalSymptom(text: string): string {
-  return normalizeSymptom(text)
+  return sameWording(normalizeSymptom(text))
     .replace(/"[^"\n]*"/g, '"#"')
     .replace(/'[^'\s]*'/g, "'#'")
     .replace(/\{[^{}\n]*\}/g, '{#}')
@@ -458,6 +459,22 @@ export function canonicalSymptom(text: string): string {
     .replace(/\s*\(/g, ' (')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * dockerd said the same things in other words over its versions (1.x `Error starting daemon:`,
+ * today's `failed to start daemon:`; `devicemapper:` and `devmapper:` prefixes; the API's `Driver
+ * devicemapper failed to remove root filesystem ID` became `driver "devicemapper" failed to
+ * remove root filesystem for ID`): a report's line and the lab's compare in today's words.
+ */
+function sameWording(line: string): string {
+  return line
+    .replace(/\bError starting daemon: /g, 'failed to start daemon: ')
+    .replace(/\bdevicemapper: /g, 'devmapper: ')
+    .replace(
+      /\bDriver devicemapper failed to remove root filesystem /g,
+      'driver "devicemapper" failed to remove root filesystem for ',
+    );
 }
 
 /** `...` in a line stands for anything; the rest is literal. */
