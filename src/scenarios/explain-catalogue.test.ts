@@ -117,7 +117,7 @@ const ROWS: readonly Row[] = [
     message:
       'Error response from daemon: Driver devicemapper failed to remove root filesystem 0f1a2b3c4d5e: failed to remove device 9a8b7c6d5e4f-init:devicemapper: Error running DeleteDevice dm_task_run failed',
     cause: /already gone from the pool but its metadata file/,
-    scenario: null,
+    scenario: 'docker-1x-device-gone-cannot-remove.yaml',
   },
   {
     entry: 11,

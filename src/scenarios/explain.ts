@@ -450,7 +450,8 @@ export function canonicalSymptom(text: string): string {
     .replace(/\{[^{}\n]*\}/g, '{#}')
     .replace(/<[^<>\s]+>/g, '#')
     .replace(/\/dev\/mapper\/[^\s'":]+/g, '/dev/mapper/#')
-    .replace(/\b(device|pool|thin-pool|ownership of thin-pool) \(?(?=[\w./:-]*[-/\d])[\w./:-]+\)?/g, '$1 #')
+    // A name holds a colon only inside a major:minor (docker-8:2-400468-pool), not before a message.
+    .replace(/\b(device|pool|thin-pool|ownership of thin-pool) \(?(?=[\w./:-]*[-/\d])(?:[\w./-]|:(?=\d))+\)?/g, '$1 #')
     .replace(/\(status:2\)/g, '(status:execvp)')
     .replace(/\b[0-9a-f]{12,}\b/g, '#')
     .replace(/\b\d+(\.\d+)?\s?([kKMGTP]i?B|B)\b/g, '#')
