@@ -283,13 +283,13 @@ const ROWS: readonly Row[] = [
     message:
       'failed to commit the preparing: failed to suspend device "containerd-snapshotter-suite-pool-...-snap-13": invalid argument',
     cause: /refused to suspend/,
-    scenario: null,
+    scenario: 'containerd-suspend-invalid-argument-retried.yaml',
   },
   {
     entry: 32,
     message: 'device-mapper: suspend ioctl on containerd-snapshotter-suite-pool-snap-13 failed: Invalid argument',
     cause: /refused to suspend/,
-    scenario: null,
+    scenario: 'containerd-suspend-invalid-argument-retried.yaml',
   },
 ];
 
