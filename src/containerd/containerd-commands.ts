@@ -20,7 +20,6 @@ import {
   crashBeforeMetadataCommit,
   createSnapshotDevice,
   createThinDevice,
-  type DeviceRecord,
   type DevmapperConfig,
   deviceNameFor,
   PLUGIN_ID,
@@ -210,13 +209,10 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
         commitOrAbort(ctx, record, extractKey);
         crashBeforeMetadataCommit(ctx);
       } catch (e) {
-        if (e instanceof CommandFailed) {
-          ctx.ctrd.snapshotSequence = id - 1;
-          throw e;
-        }
         // The outer metadata.db transaction of this snapshot does not commit: its id is given out
         // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
         ctx.ctrd.snapshotSequence = id - 1;
+        if (e instanceof CommandFailed) throw e;
         if (e instanceof SnapshotterError)
           throw new CommandFailed(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
         throw e;
@@ -236,7 +232,7 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
  * snapshot it prepared is removed (its device deleted, its record gone) and the pull fails with
  * `failed to commit snapshot KEY: ...`.
  */
-function commitOrAbort(ctx: CtrdContext, record: DeviceRecord, extractKey: string): void {
+function commitOrAbort(ctx: CtrdContext, record: Parameters<typeof commitDevice>[1], extractKey: string): void {
   try {
     commitDevice(ctx, record);
   } catch (e) {

@@ -65,10 +65,10 @@ export interface CtrdState {
   crashDuring: Operation | null;
   /** Lab fault: power is lost after the next snapshot's device is ready, before metadata.db commits (containerd#5646). */
   crashBeforeCommit: boolean;
-  /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
-  failMessage: 'create_thin' | 'create_snap' | null;
   /** Lab fault `containerd-fault fail suspend N`: the next N suspends fail with EINVAL (containerd#11637). */
   failSuspends: number;
+  /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
+  failMessage: 'create_thin' | 'create_snap' | null;
 }
 
 export function newCtrdState(): CtrdState {
