@@ -91,13 +91,13 @@ const ROWS: readonly Row[] = [
     message:
       'Error starting daemon: error initializing graphdriver: devmapper: Base Device UUID and Filesystem verification failed.devicemapper: Error running deviceCreate (ActivateDevice) dm_task_run failed',
     cause: /without its storage options .*dm\.datadev\/dm\.metadatadev/,
-    scenario: null,
+    scenario: 'docker-restart-without-storage-options.yaml',
   },
   {
     entry: 7,
     message: 'Base Device UUID and Filesystem verification failed upon restarting docker',
     cause: /another pool than the one its metadata .* records/,
-    scenario: null,
+    scenario: 'docker-restart-without-storage-options.yaml',
   },
   {
     entry: 8,
