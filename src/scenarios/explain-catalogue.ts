@@ -5,7 +5,23 @@
  * directory`, `object already exists`) whose cause only the words before it tell: an
  * `ActivateDevice` that fails is a different pool, not a read-only one.
  */
-import type { KnownSymptom } from './explain.js';
+import type { PoolMode } from '../model/lifecycle.js';
+
+/** A line explain knows: what it is, what it says about the pool, what to do. */
+export interface KnownSymptom {
+  /** What kind of line it is, e.g. `kernel log (dm-thin)`. */
+  readonly source: string;
+  readonly pattern: RegExp;
+  /** The pool's state, in plain words. */
+  readonly meaning: string;
+  /** What to do about it. */
+  readonly next: string;
+  /** The pool state the symptom implies, to find scenarios that reach it. */
+  readonly mode?: PoolMode;
+  readonly needsCheck?: boolean;
+  /** The entries of docker-devicemapper.md §4 whose reports show this line, the likeliest first. */
+  readonly entries?: readonly number[];
+}
 
 /** The report each catalogue entry cites, to name it beside the cause. */
 export const CATALOGUE_REPORTS: Readonly<Record<number, string>> = {
@@ -46,7 +62,7 @@ export const CATALOGUE_REPORTS: Readonly<Record<number, string>> = {
 /** `catalogue entry 6 (moby/moby#6325)`, or two entries joined. */
 export function catalogueReference(entries: readonly number[]): string {
   const named = entries.map((n) => `${n} (${CATALOGUE_REPORTS[n] ?? 'unknown entry'})`);
-  return `docker-devicemapper.md §4 ${entries.length === 1 ? 'entry' : 'entries'} ${named.join(', ')}`;
+  return `docker-devicemapper.md section 4 ${entries.length === 1 ? 'entry' : 'entries'} ${named.join(', ')}`;
 }
 
 const DOCKER = 'Docker devicemapper error';

@@ -8,23 +8,10 @@
  */
 import type { PoolMode } from '../model/lifecycle.js';
 import { parsePoolStatus, parseThinStatus, splitStatusLine } from '../model/status-line.js';
-import { CATALOGUE_SYMPTOMS, catalogueReference } from './explain-catalogue.js';
+import { CATALOGUE_SYMPTOMS, catalogueReference, type KnownSymptom } from './explain-catalogue.js';
 import type { Expectation, Scenario } from './types.js';
 
-export interface KnownSymptom {
-  /** What kind of line it is, e.g. `kernel log (dm-thin)`. */
-  readonly source: string;
-  readonly pattern: RegExp;
-  /** The pool's state, in plain words. */
-  readonly meaning: string;
-  /** What to do about it. */
-  readonly next: string;
-  /** The pool state the symptom implies, to find scenarios that reach it. */
-  readonly mode?: PoolMode;
-  readonly needsCheck?: boolean;
-  /** The entries of docker-devicemapper.md §4 whose reports show this line, the likeliest first. */
-  readonly entries?: readonly number[];
-}
+export type { KnownSymptom };
 
 const KERNEL = 'kernel log (dm-thin)';
 const DOCKER = 'Docker devicemapper error';
@@ -444,22 +431,27 @@ export function normalizeSymptom(text: string): string {
  * entry 23), not damaged metadata.
  */
 export function canonicalSymptom(text: string): string {
-  return sameWording(normalizeSymptom(text))
-    .replace(/"[^"\n]*"/g, '"#"')
-    .replace(/'[^'\s]*'/g, "'#'")
-    .replace(/\{[^{}\n]*\}/g, '{#}')
-    .replace(/<[^<>\s]+>/g, '#')
-    .replace(/\/dev\/mapper\/[^\s'":]+/g, '/dev/mapper/#')
-    // A name holds a colon only inside a major:minor (docker-8:2-400468-pool), not before a message.
-    .replace(/\b(device|pool|thin-pool|ownership of thin-pool) \(?(?=[\w./:-]*[-/\d])(?:[\w./-]|:(?=\d))+\)?/g, '$1 #')
-    .replace(/\(status:2\)/g, '(status:execvp)')
-    .replace(/\b[0-9a-f]{12,}\b/g, '#')
-    .replace(/\b\d+(\.\d+)?\s?([kKMGTP]i?B|B)\b/g, '#')
-    .replace(/\d+/g, '#')
-    .replace(/#([-:.]#)+/g, '#')
-    .replace(/\s*\(/g, ' (')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    sameWording(normalizeSymptom(text))
+      .replace(/"[^"\n]*"/g, '"#"')
+      .replace(/'[^'\s]*'/g, "'#'")
+      .replace(/\{[^{}\n]*\}/g, '{#}')
+      .replace(/<[^<>\s]+>/g, '#')
+      .replace(/\/dev\/mapper\/[^\s'":]+/g, '/dev/mapper/#')
+      // A name holds a colon only inside a major:minor (docker-8:2-400468-pool), not before a message.
+      .replace(
+        /\b(device|pool|thin-pool|ownership of thin-pool) \(?(?=[\w./:-]*[-/\d])(?:[\w./-]|:(?=\d))+\)?/g,
+        '$1 #',
+      )
+      .replace(/\(status:2\)/g, '(status:execvp)')
+      .replace(/\b[0-9a-f]{12,}\b/g, '#')
+      .replace(/\b\d+(\.\d+)?\s?([kKMGTP]i?B|B)\b/g, '#')
+      .replace(/\d+/g, '#')
+      .replace(/#([-:.]#)+/g, '#')
+      .replace(/\s*\(/g, ' (')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /**
