@@ -5,27 +5,28 @@
  * devmapper`, and the lab directives `containerd-devices` (the device records, as the bbolt
  * database holds them) and `containerd-fault`.
  */
-import type { CommandIo } from '../shell/io.js';
-import { CommandFailed } from '../lab/command-errors.js';
-import type { LabFileSystem } from '../lab/fs.js';
-import { latin1Text } from '../shared/bytes.js';
+
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { OPERATIONS, stateString, type Operation } from '../lifecycle/containerd-device-states.js';
+import { CommandFailed } from '../lab/command-errors.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
 import {
+  type CtrdContext,
   commitDevice,
+  crashBeforeMetadataCommit,
   createSnapshotDevice,
   createThinDevice,
+  type DevmapperConfig,
   deviceNameFor,
   PLUGIN_ID,
-  crashBeforeMetadataCommit,
   reconcileDevices,
   removeDevice,
   SnapshotterError,
   writeRecord,
-  type CtrdContext,
-  type DevmapperConfig,
 } from './snapshotter.js';
 
 export const CONFIG_TOML = '/etc/containerd/config.toml';
@@ -205,12 +206,13 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
             ? createThinDevice(ctx, name)
             : createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, ctx.ctrd.snapshots[parent]!.id), name);
         writeRecord(ctx, record, 8 * 1024 * 1024, layer.sizeBytes, 0x61 + (id % 26));
-        commitDevice(ctx, record);
+        commitOrAbort(ctx, record, extractKey);
         crashBeforeMetadataCommit(ctx);
       } catch (e) {
         // The outer metadata.db transaction of this snapshot does not commit: its id is given out
         // again, while the device records (the inner <pool>.db) keep what was saved (containerd#5646).
         ctx.ctrd.snapshotSequence = id - 1;
+        if (e instanceof CommandFailed) throw e;
         if (e instanceof SnapshotterError)
           throw new CommandFailed(`ctr: failed to prepare extraction snapshot "${extractKey}": ${e.text}`);
         throw e;
@@ -223,6 +225,26 @@ function pull(ctx: CtrdContext, args: readonly string[], io: CommandIo): number 
   ctx.ctrd.images[ref] = keys;
   io.out(`unpacking linux/amd64 sha256:${hexId(`digest:${ref}`)}...\ndone\n`);
   return 0;
+}
+
+/**
+ * The unpacker's Commit of an extracted layer (core/unpack/unpacker.go): when it fails, the
+ * snapshot it prepared is removed (its device deleted, its record gone) and the pull fails with
+ * `failed to commit snapshot KEY: ...`.
+ */
+function commitOrAbort(ctx: CtrdContext, record: Parameters<typeof commitDevice>[1], extractKey: string): void {
+  try {
+    commitDevice(ctx, record);
+  } catch (e) {
+    if (!(e instanceof SnapshotterError)) throw e;
+    try {
+      removeDevice(ctx, record);
+    } catch (cleanup) {
+      if (!(cleanup instanceof SnapshotterError)) throw cleanup;
+      log(ctx, 'error', `failed to cleanup "${extractKey}": ${cleanup.text}`);
+    }
+    throw new CommandFailed(`ctr: failed to commit snapshot ${extractKey}: ${e.text}`);
+  }
 }
 
 function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
@@ -412,8 +434,15 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     ctx.ctrd.failMessage = what;
     return 0;
   }
+  if (kind === 'fail' && what === 'suspend') {
+    const count = args[2] ?? '1';
+    if (!/^[1-9]\d{0,2}$/.test(count))
+      throw new CommandFailed(`thinlab: containerd-fault fail suspend: the count must be 1 to 999, not "${count}"`, 2);
+    ctx.ctrd.failSuspends = Number(count);
+    return 0;
+  }
   io.err(
-    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n`,
+    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n       containerd-fault fail suspend [N]   (the next N suspends answer EINVAL, as under load in containerd#11637)\n`,
   );
   return 2;
 }

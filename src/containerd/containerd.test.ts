@@ -81,3 +81,16 @@ describe('ctr on the devmapper snapshotter', () => {
     expect(JSON.stringify(shell.containerd.devices)).toBe(before);
   });
 });
+
+describe('containerd-fault fail suspend', () => {
+  it('refuses a count that is not 1 to 999 and keeps the one it had', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    shell.runLine('containerd-fault fail suspend 2');
+    for (const bad of ['x', '0', '1000', '-1']) {
+      expect(shell.runLine(`containerd-fault fail suspend ${bad}; echo $?`)).toBe(
+        `thinlab: containerd-fault fail suspend: the count must be 1 to 999, not "${bad}"\n2\n`,
+      );
+    }
+    expect(shell.containerd.failSuspends).toBe(2);
+  });
+});

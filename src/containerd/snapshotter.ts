@@ -5,17 +5,18 @@
  * CreateThinDevice / CreateSnapshotDevice / Commit / RemoveDevice, and the reconciliation at
  * start. It never sends set_transaction_id: the pool's transaction id stays 0.
  */
-import { Errno, strerror } from '../model/errno.js';
-import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
+
 import { PowerLoss } from '../lab/command-errors.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
 import {
+  type DeviceState,
+  type Operation,
   reconcile,
   stateAfter,
   tryingState,
-  type DeviceState,
-  type Operation,
 } from '../lifecycle/containerd-device-states.js';
+import { Errno, strerror } from '../model/errno.js';
+import type { Machine } from '../model/machine.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
 const MAX_DEVICE_ID = 0xffffff;
@@ -64,6 +65,8 @@ export interface CtrdState {
   crashDuring: Operation | null;
   /** Lab fault: power is lost after the next snapshot's device is ready, before metadata.db commits (containerd#5646). */
   crashBeforeCommit: boolean;
+  /** Lab fault `containerd-fault fail suspend N`: the next N suspends fail with EINVAL (containerd#11637). */
+  failSuspends: number;
   /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
   failMessage: 'create_thin' | 'create_snap' | null;
 }
@@ -83,6 +86,7 @@ export function newCtrdState(): CtrdState {
     crashDuring: null,
     crashBeforeCommit: false,
     failMessage: null,
+    failSuspends: 0,
   };
 }
 
@@ -227,14 +231,48 @@ export function createThinDevice(ctx: CtrdContext, name: string): DeviceRecord {
   return record;
 }
 
+/** The kernel's answer to a suspend: EINVAL when it refuses, or when a lab fault says so. */
+function suspendErrno(ctx: CtrdContext, dev: NonNullable<ReturnType<Machine['device']>>): number {
+  if (ctx.ctrd.failSuspends > 0) {
+    ctx.ctrd.failSuspends--;
+    return Errno.EINVAL;
+  }
+  return ctx.machine.suspend(dev).ok ? 0 : Errno.EINVAL;
+}
+
+/**
+ * SuspendDevice / ResumeDevice: up to 3 attempts, 100·attempt ms apart, while the kernel answers
+ * "invalid argument" or busy (a device under load, containerd#11637); any other error at once.
+ */
+function suspendOrResume(
+  ctx: CtrdContext,
+  record: DeviceRecord,
+  op: 'suspend' | 'resume',
+  dev: NonNullable<ReturnType<Machine['device']>>,
+): void {
+  const fn = op === 'suspend' ? () => suspendErrno(ctx, dev) : () => (ctx.machine.resume(dev).ok ? 0 : Errno.EINVAL);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      transition(ctx, record, op, fn);
+      return;
+    } catch (e) {
+      if (!(e instanceof SnapshotterError)) throw e;
+      const retried = e.text === strerror(Errno.EINVAL).toLowerCase() || e.text === strerror(Errno.EBUSY).toLowerCase();
+      if (!retried) throw new SnapshotterError(`failed to ${op} device "${record.name}": ${e.text}`);
+      if (attempt === 3)
+        throw new SnapshotterError(`failed to ${op} device "${record.name}" after 3 attempts: ${e.text}`);
+      ctx.machine.advance(100 * attempt);
+    }
+  }
+}
+
 /** CreateSnapshotDevice: the parent is suspended (if loaded) before anything else and resumed after. */
 export function createSnapshotDevice(ctx: CtrdContext, parentName: string, name: string): DeviceRecord {
   const parent = ctx.ctrd.devices[parentName];
   if (parent === undefined)
     throw new SnapshotterError(`failed to query device metadata for "${parentName}": not found`);
   const parentDev = ctx.machine.device(parentName);
-  if (parentDev !== undefined)
-    transition(ctx, parent, 'suspend', () => (ctx.machine.suspend(parentDev).ok ? 0 : Errno.EINVAL));
+  if (parentDev !== undefined) suspendOrResume(ctx, parent, 'suspend', parentDev);
   try {
     const record = addDevice(ctx, name, parentName, parent.size);
     try {
@@ -252,7 +290,7 @@ export function createSnapshotDevice(ctx: CtrdContext, parentName: string, name:
     return record;
   } finally {
     if (parentDev !== undefined && ctx.ctrd.running && ctx.machine.device(parentName) === parentDev) {
-      transition(ctx, parent, 'resume', () => (ctx.machine.resume(parentDev).ok ? 0 : Errno.EINVAL));
+      suspendOrResume(ctx, parent, 'resume', parentDev);
     }
   }
 }
@@ -292,8 +330,8 @@ export function writeRecord(
 export function commitDevice(ctx: CtrdContext, record: DeviceRecord): void {
   const dev = ctx.machine.device(record.name);
   if (dev !== undefined) {
-    transition(ctx, record, 'suspend', () => (ctx.machine.suspend(dev).ok ? 0 : Errno.EINVAL));
-    transition(ctx, record, 'resume', () => (ctx.machine.resume(dev).ok ? 0 : Errno.EINVAL));
+    suspendOrResume(ctx, record, 'suspend', dev);
+    suspendOrResume(ctx, record, 'resume', dev);
   }
   transition(ctx, record, 'deactivate', () => deactivate(ctx, record));
 }

@@ -4,30 +4,31 @@
  * crash recovery (processPendingTransaction), the base device and its growth at restart
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
-import { strerror } from '../model/errno.js';
+
 import { createDevice } from '../lab/dm-ops.js';
 import type { LabFileSystem } from '../lab/fs.js';
+import { type LvmCommandName, type LvmContext, runLvmCommand } from '../lvm/lvm-commands.js';
+import { findPv } from '../lvm/lvm-state.js';
+import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { runLvmCommand, type LvmCommandName, type LvmContext } from '../lvm/lvm-commands.js';
-import { findPv } from '../lvm/lvm-state.js';
 import {
   activateDevice,
   createBaseDevice,
+  type DriverContext,
+  DriverError,
   deactivateDevice,
   deletedDeviceCount,
   deviceName,
-  DriverError,
   driverLog,
   forgetDaemonMemory,
   poolStatus,
   processPendingTransaction,
   writeDevice,
-  type DriverContext,
 } from './deviceset.js';
-import { newDockerState, type DockerState, type LoopbackDevices } from './docker-state.js';
-import { parseGoJson, type JsonValue } from './go-json.js';
-import { parseDmOptions, type DmOptions } from './options.js';
+import { type DockerState, type LoopbackDevices, newDockerState } from './docker-state.js';
+import { type JsonValue, parseGoJson } from './go-json.js';
+import { type DmOptions, parseDmOptions } from './options.js';
 import { humanSize } from './units.js';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
@@ -206,10 +207,28 @@ function initPoolAndBase(ctx: DaemonContext, o: DmOptions, built: { pool: string
   if (o.deferredDeletion) driverLog(ctx, 'info', 'devmapper: Deferred deletion support enabled.');
 }
 
+/**
+ * verifyBaseDeviceUUIDFS (§2.2): the base device Docker recorded is activated for blkid. In a pool
+ * that does not hold it (a daemon started without its storage options meets a fresh pool,
+ * moby/moby#6325, #21606) the activation fails, and the start with it. The lab's filesystems
+ * all carry one UUID, so another pool that has a device with the base's id would pass.
+ */
+function verifyBaseDevice(ctx: DaemonContext, base: NonNullable<DockerState['devices'][string]>): void {
+  try {
+    activateDevice(ctx, base);
+  } catch (e) {
+    if (e instanceof DriverError)
+      throw new DriverError(`devmapper: Base Device UUID and Filesystem verification failed: ${e.text}`);
+    throw e;
+  }
+  deactivateDevice(ctx, '', false);
+}
+
 function setupBaseImage(ctx: DaemonContext, o: DmOptions, status: { dataUsed: number; transactionId: number }): void {
   const d = ctx.docker;
   const base = d.devices[''];
   if (base?.initialized && !base.deleted) {
+    verifyBaseDevice(ctx, base);
     if (o.fs !== null && o.fs !== d.baseFs) {
       driverLog(
         ctx,

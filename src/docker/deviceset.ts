@@ -5,11 +5,13 @@
  * the dm.min_free_space gate and discards. It talks to the pool only through device-mapper
  * operations on the lab machine, so every step shows in `dmsetup` and in the kernel log.
  */
+
+import { PowerLoss } from '../lab/command-errors.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
-import { PowerLoss } from '../lab/command-errors.js';
 import type { DeviceFile, DockerState } from './docker-state.js';
+import { DOCKER_VERSIONS } from './options.js';
 import { humanSize } from './units.js';
 
 export const MAX_DEVICE_ID = 0xffffff;
@@ -428,7 +430,13 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
   const o = ctx.docker.options!;
   const name = deviceName(ctx.docker, hash);
   if (o.blkDiscard) {
-    activateDevice(ctx, info, true);
+    // deleteDevice ignores what issueDiscard returns: a device the pool no longer has cannot be
+    // activated for the discard (moby/moby#34463), and the delete goes on without it.
+    try {
+      activateDevice(ctx, info, true);
+    } catch (e) {
+      if (!(e instanceof DriverError)) throw e;
+    }
     const dev = ctx.machine.device(name);
     if (dev !== undefined && dev.openCount === 0) ctx.machine.discardSectors(dev, 0, Math.floor(info.sizeBytes / 512));
   }
@@ -438,7 +446,9 @@ export function deleteDevice(ctx: DriverContext, hash: string, syncDelete: boole
   try {
     maybeCrash(ctx, 'delete');
     const errno = poolMessage(ctx, `delete ${info.deviceId}`);
-    if (errno === 0 || errno === Errno.ENODATA) {
+    // Before moby PR #35919 an id the pool no longer has failed the removal (options.ts DOCKER_VERSIONS).
+    const gone = errno === Errno.ENODATA && !DOCKER_VERSIONS[ctx.docker.version]!.deleteNoDataFails;
+    if (errno === 0 || gone) {
       if (info.deleted)
         log(
           ctx,

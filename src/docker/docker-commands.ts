@@ -5,27 +5,29 @@
  * enabled), plus the lab directive `docker-fault`. Errors are Docker's own: the daemon's in
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
-import type { CommandIo } from '../shell/io.js';
+
 import { CommandFailed } from '../lab/command-errors.js';
+import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
-import { catalogue, normalizeRef, type CatalogueImage } from './catalogue.js';
-import { DAEMON_JSON, infoLines, startDaemon, stopDaemon, type DaemonContext } from './daemon.js';
+import type { CommandIo } from '../shell/io.js';
+import { type CatalogueImage, catalogue, normalizeRef } from './catalogue.js';
+import { DAEMON_JSON, type DaemonContext, infoLines, startDaemon, stopDaemon } from './daemon.js';
 import {
   activateDevice,
   addDevice,
+  DriverError,
   deactivateDevice,
   deleteDevice,
   deviceName,
-  DriverError,
   driverLog,
   runDeletionWorker,
   writeFile,
 } from './deviceset.js';
 import type { Container, DockerState, Image, Layer } from './docker-state.js';
 import { containerName, hexId } from './ids.js';
+import { DOCKER_VERSIONS } from './options.js';
 import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
-import { strerror } from '../model/errno.js';
 
 const CANNOT_CONNECT =
   'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
@@ -152,6 +154,17 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.hostDiskBytes = bytes;
     return 0;
   }
+  if (kind === 'version' && what !== undefined) {
+    if (DOCKER_VERSIONS[what] === undefined)
+      throw new CommandFailed(
+        `thinlab: docker-fault version: not modelled: ${what} (the lab runs dockerd ${Object.keys(DOCKER_VERSIONS).join(' or ')})`,
+        2,
+      );
+    if (ctx.docker.running)
+      throw new CommandFailed('thinlab: docker-fault version: stop dockerd first (systemctl stop docker)');
+    ctx.docker.version = what;
+    return 0;
+  }
   if (kind === 'release' && what !== undefined) {
     // By container name, even after the container is gone: the leaked mount outlives it.
     const name = ctx.docker.held[what] ?? ctx.docker.held[findContainer(ctx.docker, what)?.name ?? ''];
@@ -162,7 +175,7 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     return 0;
   }
   io.err(
-    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n",
+    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n",
   );
   return 2;
 }
@@ -275,7 +288,7 @@ function info(ctx: DaemonContext, io: CommandIo): number {
   const running = d.containers.filter((c) => c.state === 'running').length;
   out +=
     ` Containers: ${d.containers.length}\n  Running: ${running}\n  Paused: 0\n  Stopped: ${d.containers.length - running}\n` +
-    ` Images: ${d.images.length}\n Server Version: 20.10.24\n Storage Driver: devicemapper\n` +
+    ` Images: ${d.images.length}\n Server Version: ${DOCKER_VERSIONS[d.version]!.serverVersion}\n Storage Driver: devicemapper\n` +
     infoLines(ctx)
       .map((l) => ` ${l}\n`)
       .join('') +

@@ -4,7 +4,7 @@
  * `transaction-metadata`), the layer store, images and containers, and what lives only in the
  * running daemon's memory (mount counts, the id bitmap, the pool's transaction id).
  */
-import type { DmOptions } from './options.js';
+import { CURRENT_DOCKER_VERSION, type DmOptions } from './options.js';
 
 /** `metadata/<hash>`: `{"device_id","size","transaction_id","initialized","deleted"}`. */
 export interface DeviceFile {
@@ -110,6 +110,8 @@ export interface DockerState {
   held: Record<string, string>;
   /** A lab fault: crash the machine when the driver reaches this step (one shot). */
   crashBefore: string | null;
+  /** Lab setting `docker-fault version VERSION`: which dockerd runs (a key of DOCKER_VERSIONS in options.ts). */
+  version: string;
 }
 
 export function newDockerState(): DockerState {
@@ -140,5 +142,6 @@ export function newDockerState(): DockerState {
     removals: [],
     held: {},
     crashBefore: null,
+    version: CURRENT_DOCKER_VERSION,
   };
 }

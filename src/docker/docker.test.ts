@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { LabShell } from '../lab/lab-shell.js';
 import { parseGoJson } from './go-json.js';
 import { parseDmOptions } from './options.js';
 import { humanSize, ramInBytes } from './units.js';
-import { LabShell } from '../lab/lab-shell.js';
 
 describe('docker units', () => {
   it('prints sizes as go-units HumanSize does (decimal, %.4g)', () => {
@@ -224,5 +224,24 @@ describe('docker commit and system prune', () => {
     expect(shell.docker.images).toEqual([]);
     expect(Object.keys(shell.docker.devices)).toEqual(['']);
     expect(shell.runLine('dmsetup status docker-thinpool | cut -d" " -f6')).toBe('38/960\n');
+  });
+});
+
+describe('docker-fault version: the dockerd a lab runs', () => {
+  it('refuses a version the lab does not model, and a change while dockerd runs, keeping the one it had', () => {
+    const shell = new LabShell({ ramdiskKb: 524288 });
+    expect(shell.runLine('docker-fault version 18.09; echo $?')).toBe(
+      'thinlab: docker-fault version: not modelled: 18.09 (the lab runs dockerd 20.10.24 or 1.13.1)\n2\n',
+    );
+    expect(shell.docker.version).toBe('20.10.24');
+    shell.runLine('docker-fault version 1.13.1');
+    shell.runLine(
+      `echo '{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}' > /etc/docker/daemon.json`,
+    );
+    shell.runLine('systemctl start docker');
+    expect(shell.runLine('docker-fault version 20.10.24; echo $?')).toBe(
+      'thinlab: docker-fault version: stop dockerd first (systemctl stop docker)\n1\n',
+    );
+    expect(shell.runLine("docker info 2>/dev/null | grep 'Server Version'")).toBe(' Server Version: 1.13.1\n');
   });
 });

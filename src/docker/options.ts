@@ -233,3 +233,28 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
   }
   return o;
 }
+
+/**
+ * The dockerd versions a lab can run (`docker-fault version VERSION`, a lab setting recorded like
+ * every command): today's by default, and older ones where a catalogue incident
+ * (docker-devicemapper.md §4) happens only before a fix. Each behaviour names the change that ended it.
+ */
+export interface DockerBehaviour {
+  /** What `docker info` prints as Server Version. */
+  readonly serverVersion: string;
+  /**
+   * A pool `delete` answered with ENODATA (the device is already gone) fails the removal. moby PR
+   * #35919 (carrying #35333, merged 2018-01-03, first released in Docker CE 18.02) treats it as
+   * deleted; before it a daemon killed between the pool delete and the metadata file's removal left
+   * a container that could never be removed (moby/moby#34463, §4 entry 10).
+   */
+  readonly deleteNoDataFails: boolean;
+}
+
+export const DOCKER_VERSIONS: Readonly<Record<string, DockerBehaviour>> = {
+  '20.10.24': { serverVersion: '20.10.24', deleteNoDataFails: false },
+  // RHEL/CentOS 7's docker 1.13.1, the version of the 2021 workaround quoted in entry 10.
+  '1.13.1': { serverVersion: '1.13.1', deleteNoDataFails: true },
+};
+
+export const CURRENT_DOCKER_VERSION = '20.10.24';

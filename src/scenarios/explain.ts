@@ -8,26 +8,16 @@
  */
 import type { PoolMode } from '../model/lifecycle.js';
 import { parsePoolStatus, parseThinStatus, splitStatusLine } from '../model/status-line.js';
-import type { Scenario } from './types.js';
+import { CATALOGUE_SYMPTOMS, catalogueReference, type KnownSymptom } from './explain-catalogue.js';
+import type { Expectation, Scenario } from './types.js';
 
-export interface KnownSymptom {
-  /** What kind of line it is, e.g. `kernel log (dm-thin)`. */
-  readonly source: string;
-  readonly pattern: RegExp;
-  /** The pool's state, in plain words. */
-  readonly meaning: string;
-  /** What to do about it. */
-  readonly next: string;
-  /** The pool state the symptom implies, to find scenarios that reach it. */
-  readonly mode?: PoolMode;
-  readonly needsCheck?: boolean;
-}
+export type { KnownSymptom };
 
 const KERNEL = 'kernel log (dm-thin)';
 const DOCKER = 'Docker devicemapper error';
 
-/** The catalogue, most specific first (the first match wins). */
-export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
+/** Generic lines: the kernel's, libdevmapper's and the writers' (the first match wins). */
+const GENERIC_SYMPTOMS: readonly KnownSymptom[] = [
   {
     source: KERNEL,
     pattern: /reached low water mark for data device: sending event/,
@@ -133,6 +123,7 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
       'a message (create_thin, create_snap, delete, set_transaction_id) was sent to a pool in read-only, out-of-metadata-space or fail mode and refused: Docker sees this as "dm_task_run failed"',
     next: 'get the pool back to write mode first (repair needs_check, grow the metadata)',
     mode: 'read_only',
+    entries: [4],
   },
   {
     source: KERNEL,
@@ -171,6 +162,7 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
     meaning:
       'a write or read to a dm device failed with EIO: a thin whose pool is read-only or in fail mode, a pool whose data device fails, or a block that needed allocation on a full pool in error mode; for buffered writes the data is lost',
     next: 'look at the pool status: mode and needs_check tell which; check the disks under the pool',
+    entries: [4],
   },
   {
     source: 'dmsetup (libdevmapper)',
@@ -208,6 +200,7 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
       "Docker's own gate (dm.min_free_space, 10% by default) refused a new device: the kernel pool still works, but has less free data than Docker wants before it creates a layer",
     next: 'delete images and containers, grow the pool, or lower dm.min_free_space',
     mode: 'write',
+    entries: [1],
   },
   {
     source: DOCKER,
@@ -215,28 +208,32 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
     meaning: "Docker refused a new device because the pool's metadata is nearly full (too many snapshots for its size)",
     next: 'grow the metadata device (or recreate the pool with a larger one), remove unused images',
     mode: 'write',
+    entries: [2],
   },
   {
     source: DOCKER,
-    pattern: /Error running (DeleteDevice|deviceCreate|createSnapDevice)|dm_task_run failed/,
+    pattern: /Error running \w+|dm_task_run failed/,
     meaning:
-      'a pool message failed in the kernel: the pool is read-only or in fail mode (out of space, a failed metadata operation), or the device id is wrong',
+      'a device-mapper call of Docker failed in the kernel; for a pool message (create_snap, delete, set_transaction_id) the pool is read-only or in fail mode (out of space, a failed metadata operation), or the device id is wrong',
     next: 'dmsetup status on the pool: the mode word and needs_check say which; fix the pool before retrying',
     mode: 'read_only',
+    entries: [20, 4],
   },
   {
     source: DOCKER,
-    pattern: /Base Device UUID (and Filesystem )?verification failed/,
+    pattern: /Base Device UUID verification failed/,
     meaning:
-      'the daemon found a different or damaged pool than the one it recorded, often after the pool filled up and needs thin_check/thin_repair',
-    next: 'check the pool (thin_check), repair, and make sure the storage options name the same pool',
+      "blkid could not read the base device's UUID (the `exit status 2`): the pool filled up and now needs thin_check/thin_repair, or it is another pool than the one the daemon recorded",
+    next: 'loop-lvm: grow the filesystem under the loop files, take the pool down, thin_repair the metadata and swap the repaired file in; LVM: extend the VG, deactivate and reactivate the pool; check that the storage options name the same pool',
     needsCheck: true,
+    entries: [5],
   },
   {
     source: DOCKER,
     pattern: /Unable to take ownership of thin-pool/,
     meaning: 'the pool Docker was given already has data or a transaction id from an earlier install',
     next: 'remove and recreate the pool, or restore the matching /var/lib/docker',
+    entries: [8],
   },
   {
     source: 'LVM',
@@ -244,18 +241,11 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
     meaning:
       "the transaction id in the pool's metadata (moved by Docker's set_transaction_id) and the one LVM recorded disagree, so LVM will not activate the pool",
     next: "vgcfgbackup, set transaction_id in the backup to the pool's value, vgcfgrestore --force",
-  },
-  {
-    source: 'LVM',
-    pattern: /Check of pool (\S+) failed \(status:(\d+)\)/,
-    meaning:
-      "thin_check found the pool's metadata damaged (or thin_check is missing, status 2 with execvp failed): LVM refuses to activate it",
-    next: 'thin_check to see what is wrong; lvconvert --repair, or thin_dump --repair and thin_restore',
-    needsCheck: true,
+    entries: [9],
   },
   {
     source: 'I/O error to a writer',
-    pattern: /No space left on device/,
+    pattern: /No space left on device/i,
     meaning:
       'a write needed a new data block and the pool had none: the pool is out of data space in error mode (error_if_no_space, or no_space_timeout expired), or the filesystem inside the thin is full',
     next: "free or add pool space; compare with the filesystem's own free space",
@@ -269,6 +259,12 @@ export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
     next: 'dmsetup status on the pool and the kernel log tell which',
   },
 ];
+
+/**
+ * Every line explain knows, most specific first (the first match wins): the catalogue's messages
+ * before the generic lines, whose tails they share.
+ */
+export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [...CATALOGUE_SYMPTOMS, ...GENERIC_SYMPTOMS];
 
 /** The words of a pool status line, read as dm-thin's pool_status prints them. */
 export interface PoolStatusReading {
@@ -413,10 +409,72 @@ export interface ScenarioMatch {
   readonly detail: string;
 }
 
-/** `...` in a scenario's symptom stands for anything; the rest is literal. */
-function symptomPattern(symptom: string): RegExp {
+/**
+ * Removes what wraps a line where users copy it from: a dmesg timestamp, a syslog or journal
+ * prefix (`Dec 06 12:00:01 host dockerd[812]: `), logrus' `time=... level=... msg="..."`.
+ */
+export function normalizeSymptom(text: string): string {
+  let t = text.trim().replace(/^\[\s*\d+\.\d+\]\s*/, '');
+  t = t.replace(/^[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w.@-]+(\[\d+\])?: /, '');
+  const logrus = /^time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(t);
+  if (logrus !== null) t = logrus[1]!.replace(/\\(.)/g, '$1');
+  return t.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim();
+}
+
+/**
+ * What stays of a line once everything that differs between two machines is gone, so that a
+ * user's line and a scenario's line compare: quoted names (`"vg0-mythinpool-snap-2"`), record
+ * dumps (`{DeviceID:2 ...}`), `<id>` placeholders, device names after `device` or `pool`,
+ * /dev/mapper paths, hashes, sizes, and every number (ids, major:minor, block counts) become `#`;
+ * dockerd's older wordings become today's.
+ * A `...` the user left in stays, and stands for anything when matched. LVM's `(status:2)` stays
+ * apart: it says thin_check did not run at all, a cause of its own (docker-devicemapper.md §4
+ * entry 23), not damaged metadata.
+ */
+export function canonicalSymptom(text: string): string {
+  return (
+    sameWording(normalizeSymptom(text))
+      .replace(/"[^"\n]*"/g, '"#"')
+      .replace(/'[^'\s]*'/g, "'#'")
+      .replace(/\{[^{}\n]*\}/g, '{#}')
+      .replace(/<[^<>\s]+>/g, '#')
+      .replace(/\/dev\/mapper\/[^\s'":]+/g, '/dev/mapper/#')
+      // A name holds a colon only inside a major:minor (docker-8:2-400468-pool), not before a message.
+      .replace(
+        /\b(device|pool|thin-pool|ownership of thin-pool) \(?(?=[\w./:-]*[-/\d])(?:[\w./-]|:(?=\d))+\)?/g,
+        '$1 #',
+      )
+      .replace(/\(status:2\)/g, '(status:execvp)')
+      .replace(/\b[0-9a-f]{12,}\b/g, '#')
+      .replace(/\b\d+(\.\d+)?\s?([kKMGTP]i?B|B)\b/g, '#')
+      .replace(/\d+/g, '#')
+      .replace(/#([-:.]#)+/g, '#')
+      .replace(/\s*\(/g, ' (')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
+}
+
+/**
+ * dockerd said the same things in other words over its versions (1.x `Error starting daemon:`,
+ * today's `failed to start daemon:`; `devicemapper:` and `devmapper:` prefixes; the API's `Driver
+ * devicemapper failed to remove root filesystem ID` became `driver "devicemapper" failed to
+ * remove root filesystem for ID`): a report's line and the lab's compare in today's words.
+ */
+function sameWording(line: string): string {
+  return line
+    .replace(/\bError starting daemon: /g, 'failed to start daemon: ')
+    .replace(/\bdevicemapper: /g, 'devmapper: ')
+    .replace(
+      /\bDriver devicemapper failed to remove root filesystem /g,
+      'driver "devicemapper" failed to remove root filesystem for ',
+    );
+}
+
+/** `...` in a line stands for anything; the rest is literal. */
+function wildcardPattern(line: string): RegExp {
   return new RegExp(
-    symptom
+    line
       .trim()
       .split('...')
       .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
@@ -424,9 +482,62 @@ function symptomPattern(symptom: string): RegExp {
   );
 }
 
-/** Removes what varies between machines: a dmesg timestamp, the device's major:minor. */
-export function normalizeSymptom(text: string): string {
-  return text.trim().replace(/^\[\s*\d+\.\d+\]\s*/, '');
+/**
+ * Two canonical lines say the same: one holds the other, `...` standing for anything on either
+ * side. A short line (an lvs attribute such as `twi-aot-D-`) must be the whole of the other, since
+ * a few characters are found in too many lines by chance.
+ */
+function sameLine(symptom: string, line: string): boolean {
+  if (symptom.length < 12 || line.length < 12) return symptom.length >= 4 && symptom === line;
+  return wildcardPattern(symptom).test(line) || wildcardPattern(line).test(symptom);
+}
+
+/** The lines a step expects to print, canonical, long enough to mean something. */
+function expectedLines(exp: Expectation): string[] {
+  return [exp.output, exp.outputContains]
+    .filter((x): x is string => x !== undefined)
+    .flatMap((x) => x.split('\n'))
+    .map(canonicalSymptom)
+    .filter((x) => x.length >= 12);
+}
+
+/** Scenarios whose steps print the symptom (the canonical lines), or a line their regular expression accepts. */
+function matchOutputs(
+  symptom: string,
+  canonical: string,
+  scenarios: readonly Scenario[],
+  add: (m: ScenarioMatch) => void,
+) {
+  for (const s of scenarios) {
+    s.steps.forEach((step, i) => {
+      const exp = 'expect' in step ? step.expect : undefined;
+      if (exp === undefined) return;
+      if (expectedLines(exp).some((x) => sameLine(canonical, x)))
+        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
+      else if (exp.outputMatches !== undefined && new RegExp(exp.outputMatches, 'm').test(`${symptom}\n`))
+        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
+    });
+  }
+}
+
+/** Scenarios that reach the pool state a symptom implies (write mode says nothing: nearly every scenario starts there). */
+function matchStates(
+  implied: { mode?: PoolMode | 'fail'; needsCheck?: boolean },
+  scenarios: readonly Scenario[],
+  add: (m: ScenarioMatch) => void,
+): void {
+  const mode = implied.mode === 'write' ? undefined : implied.mode;
+  if (mode === undefined && implied.needsCheck !== true) return;
+  for (const s of scenarios) {
+    s.steps.forEach((step, i) => {
+      const exp = 'expect' in step ? step.expect : undefined;
+      if (exp === undefined) return;
+      if (mode !== undefined && Object.values(exp.poolMode ?? {}).includes(mode as PoolMode))
+        add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${mode}` });
+      else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true))
+        add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
+    });
+  }
 }
 
 /** Library scenarios that reproduce a symptom, best matches first, each scenario once. */
@@ -436,51 +547,18 @@ export function matchScenarios(
   implied: { mode?: PoolMode | 'fail'; needsCheck?: boolean },
 ): ScenarioMatch[] {
   const symptom = normalizeSymptom(text);
+  const canonical = canonicalSymptom(symptom);
   const found = new Map<Scenario, ScenarioMatch>();
   const add = (m: ScenarioMatch): void => {
     if (!found.has(m.scenario)) found.set(m.scenario, m);
   };
   for (const s of scenarios) {
     for (const declared of s.symptoms ?? []) {
-      if (symptomPattern(declared).test(symptom) || symptomPattern(symptom).test(declared))
-        add({ scenario: s, how: 'symptom', detail: declared });
+      if (sameLine(canonical, canonicalSymptom(declared))) add({ scenario: s, how: 'symptom', detail: declared });
     }
   }
-  // Lines of the symptom long enough to mean something, found in what a step expects to print.
-  const needle = symptom.replace(/\b(25[34]|\d{3}):\d+\b/g, '').trim();
-  for (const s of scenarios) {
-    s.steps.forEach((step, i) => {
-      const exp = 'expect' in step ? step.expect : undefined;
-      if (exp === undefined) return;
-      // Each expected line against the symptom, either way round (a fragment, or a whole line).
-      const lines = [exp.output, exp.outputContains]
-        .filter((x): x is string => x !== undefined)
-        .flatMap((x) => x.split('\n'))
-        .map((x) => x.replace(/\b(25[34]|\d{3}):\d+\b/g, '').trim())
-        .filter((x) => x.length >= 12);
-      if (needle.length >= 12 && lines.some((x) => x.includes(needle) || needle.includes(x)))
-        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints it` });
-      else if (
-        exp.outputMatches !== undefined &&
-        new RegExp(exp.outputMatches, 'm').test(symptom.endsWith('\n') ? symptom : `${symptom}\n`)
-      )
-        add({ scenario: s, how: 'output', detail: `step ${i + 1} (line ${step.line}) prints a line like it` });
-    });
-  }
-  // Write mode is where nearly every scenario starts: it says nothing about which one fits.
-  if ((implied.mode !== undefined && implied.mode !== 'write') || implied.needsCheck === true) {
-    for (const s of scenarios) {
-      s.steps.forEach((step, i) => {
-        const exp = 'expect' in step ? step.expect : undefined;
-        if (exp === undefined) return;
-        const modes = Object.values(exp.poolMode ?? {});
-        if (implied.mode !== undefined && implied.mode !== 'write' && modes.includes(implied.mode as PoolMode))
-          add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches mode ${implied.mode}` });
-        else if (implied.needsCheck === true && Object.values(exp.needsCheck ?? {}).includes(true))
-          add({ scenario: s, how: 'state', detail: `step ${i + 1} (line ${step.line}) reaches needs_check` });
-      });
-    }
-  }
+  matchOutputs(symptom, canonical, scenarios, add);
+  matchStates(implied, scenarios, add);
   const rank = { symptom: 0, output: 1, state: 2 } as const;
   return [...found.values()].sort(
     (a, b) =>
@@ -493,6 +571,8 @@ export interface Explanation {
   readonly source: string | null;
   readonly meaning: string | null;
   readonly next: string | null;
+  /** The entries of docker-devicemapper.md §4 whose reports show this line (empty when none). */
+  readonly entries: readonly number[];
   readonly fields: ReadonlyArray<readonly [string, string]>;
   readonly scenarios: readonly ScenarioMatch[];
 }
@@ -507,6 +587,7 @@ export function explain(text: string, scenarios: readonly Scenario[]): Explanati
       source: 'dmsetup status of a thin-pool',
       meaning: status.summary,
       next: statusAdvice(status),
+      entries: [],
       fields: status.fields,
       scenarios: matchScenarios(symptom, scenarios, { mode: status.mode, needsCheck: status.needsCheck }),
     };
@@ -519,16 +600,24 @@ export function explain(text: string, scenarios: readonly Scenario[]): Explanati
       source: 'dmsetup status of a thin',
       meaning: thin,
       next: failed ? KNOWN_SYMPTOMS.find((k) => k.mode === 'fail')!.next : null,
+      entries: [],
       fields: [],
       scenarios: matchScenarios(symptom, scenarios, failed ? { mode: 'fail' } : {}),
     };
   }
   const known = KNOWN_SYMPTOMS.find((k) => k.pattern.test(symptom));
+  const entries = known?.entries ?? [];
   return {
     symptom,
-    source: known?.source ?? null,
+    source:
+      known === undefined
+        ? null
+        : entries.length === 0
+          ? known.source
+          : `${known.source}; ${catalogueReference(entries)}`,
     meaning: known?.meaning ?? null,
     next: known?.next ?? null,
+    entries,
     fields: [],
     scenarios: matchScenarios(symptom, scenarios, {
       ...(known?.mode === undefined ? {} : { mode: known.mode }),
