@@ -18,7 +18,7 @@ function thinlab(args: string[], input?: string): { status: number; stdout: stri
     cwd: dir,
     input,
     encoding: 'latin1',
-    env: { ...process.env, THINLAB_STORE: '' },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -75,7 +75,9 @@ describe('thinlab time travel', () => {
     expect(branches.stdout).toMatch(/ {2}main +7 events/);
 
     const diff = thinlab(['diff', 'main', 'bigger', '--db', db]);
-    expect(diff.stdout).toMatch(/pool pool:\n {2}- mode out_of_data_space.*data 4\/4[^\n]*\n {2}\+ mode write.*data 6\/8/);
+    expect(diff.stdout).toMatch(
+      /pool pool:\n {2}- mode out_of_data_space.*data 4\/4[^\n]*\n {2}\+ mode write.*data 6\/8/,
+    );
     expect(diff.stdout).toMatch(
       /thin pool\/0: 4 -> 6 mapped blocks; blocks left_only 0, right_only 2, different 0, same 4/,
     );
