@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_DEMO_RAMDISK_KB, eventsBefore, FILL_STEP_MARK, runDockerDemo } from '../src/cli/docker-demo.js';
 import type { Output } from '../src/cli/history-commands.js';
-import { whyCommand } from '../src/cli/why-command.js';
 import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { whyCommand } from '../src/cli/why-command.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { History } from '../src/replay/history.js';
-import { stateHash } from '../src/replay/lab-snapshot.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import { LabShell } from '../src/lab/lab-shell.js';
+import { stateHash } from '../src/replay/lab-snapshot.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const ROOT = join(import.meta.dirname, '..');

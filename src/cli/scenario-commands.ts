@@ -223,6 +223,7 @@ async function bisectJson(
   const side = async (s: typeof outcome.good) => ({
     position: s.position,
     command: await commandAtPosition(h, branch, s.position),
+    name: s.check.name,
     expected: s.check.expected,
     actual: s.check.actual,
     passed: s.check.ok,

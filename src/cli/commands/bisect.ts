@@ -11,7 +11,7 @@ stops holding, with the last good and first bad states side by side.
                     no-queued-io, no-leaked-blocks, committed
   --branch NAME     another branch than the head
   --json            {branch, check, holds, length, statesLooked, good, bad} (good and bad:
-                    {position, command, expected, actual, passed})
+                    {position, command, name, expected, actual, passed})
 example:
   thinlab bisect --expect 'pool_mode docker-thinpool=write' --branch docker-demo
 `,
