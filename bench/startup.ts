@@ -82,7 +82,7 @@ export function startupBench(): StartupFigures {
     for (const [, args] of commands) timeMs([BIN, ...args], dir);
     for (let r = 0; r < RUNS; r++) {
       base.push(timeMs(['-e', '0'], dir));
-      commands.forEach(([, args], i) => times[i]!.push(timeMs([BIN, ...args], dir)));
+      for (const [i, [, args]] of commands.entries()) times[i]!.push(timeMs([BIN, ...args], dir));
     }
     const baselineMs = median(base);
     const rows = commands.map(([command, , target], i) => {

@@ -47,7 +47,7 @@ describe('each command declares its arguments', () => {
       expect(r.status, name).toBe(0);
       expect(r.stdout, name).toMatch(new RegExp(`^usage: thinlab ${name}`));
       expect(r.stdout, name).toMatch(/\nexamples?:\n {2}\S/);
-      expect(r.stdout, name).toMatch(new RegExp(`\\nexamples?:\\n[^]*thinlab ${name}\\b`));
+      expect(r.stdout, name).toMatch(new RegExp(`\\nexamples?:\\n[\\s\\S]*thinlab ${name}\\b`));
       expect(USAGE, name).toMatch(new RegExp(`\\n {2}${name}\\b`));
     }
   });
@@ -150,6 +150,7 @@ describe('positions mean commands', () => {
 
 describe('--json, against the text output', () => {
   const db = (): string => dbFor('json');
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field below
   const both = async (args: string[]): Promise<{ text: string; json: any }> => {
     const text = await cli(args, db());
     const json = await cli([...args, '--json'], db());

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The block of example commands: the one that starts with `npx thinlab demo`. */
 function exampleLines(): string[] {
-  const block = /```sh\n(npx thinlab demo [^]*?)```/.exec(README);
+  const block = /```sh\n(npx thinlab demo [\s\S]*?)```/.exec(README);
   if (block === null) throw new Error('README.md has no example block starting with `npx thinlab demo`');
   return block[1]!.split('\n').filter((l) => l.trim() !== '');
 }
@@ -29,7 +29,7 @@ type Check = (r: CliResult) => void;
 const ok =
   (...patterns: RegExp[]): Check =>
   (r) => {
-    expect(r.stderr.replace(/\n\nrecorded as[^]*$/, '')).not.toMatch(/thinlab: /);
+    expect(r.stderr.replace(/\n\nrecorded as[\s\S]*$/, '')).not.toMatch(/thinlab: /);
     expect(r.status).toBe(0);
     for (const p of patterns) expect(r.stdout).toMatch(p);
   };
@@ -74,12 +74,12 @@ const CHECKS: Record<string, Check> = {
     expect(r.stdout).toBe(readFileSync(join(ROOT, 'scenarios', 'tour.expected'), 'latin1'));
   },
   "echo 'exit 3' | npx thinlab sh --no-record": (r) => expect(r).toEqual({ status: 3, stdout: '', stderr: '' }),
-  [`echo 'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status' | npx thinlab sh --no-record`]:
+  'echo \'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status\' | npx thinlab sh --no-record':
     ok(/^pool: 0 1024 thin-pool 0 \d+\/16384 0\/8 - rw/),
   "echo 'fault --help' | npx thinlab sh --no-record": ok(/^Usage: fault KIND/),
   "echo 'pvcreate /dev/ram0; vgcreate docker /dev/ram0; lvcreate -n thinpool docker -l 95%VG; lvcreate -n thinpoolmeta docker -l 1%VG; lvs' | npx thinlab sh --no-record --ramdisk-kb docker-demo":
     ok(/thinpool +docker -wi-a----- 480\.00m/, /thinpoolmeta docker -wi-a----- +4\.00m/),
-  [`echo 'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup remove pool; thin_check /dev/ram0' | npx thinlab sh --no-record`]:
+  'echo \'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup remove pool; thin_check /dev/ram0\' | npx thinlab sh --no-record':
     ok(/^examining superblock\n/, /checking space map counts\n$/),
   'npx thinlab thin_check --help': ok(/^Usage: thin_check \[options\] \{device\|file\}/),
   'npx thinlab prop --runs 20 --seed 1': ok(/^passed: 20 sequences/m),
