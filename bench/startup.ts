@@ -22,7 +22,8 @@ export interface StartupRow {
 }
 
 export interface StartupFigures {
-  readonly compiled: boolean;
+  /** What bin/thinlab.js ran: the esbuild bundle, tsc's dist/src, or the sources through tsx. */
+  readonly build: 'dist/bundle' | 'dist/src' | 'tsx';
   readonly baselineMs: number;
   readonly rows: readonly StartupRow[];
 }
@@ -60,7 +61,11 @@ function makeHistory(dir: string): void {
 }
 
 export function startupBench(): StartupFigures {
-  const compiled = existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+  const build = existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))
+    ? 'dist/bundle'
+    : existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))
+      ? 'dist/src'
+      : 'tsx';
   const dir = mkdtempSync(join(tmpdir(), 'thinlab-startup-'));
   try {
     makeHistory(dir);
@@ -89,7 +94,7 @@ export function startupBench(): StartupFigures {
       const medianMs = median(times[i]!);
       return { command, medianMs, ratio: medianMs / baselineMs, target };
     });
-    return { compiled, baselineMs, rows };
+    return { build, baselineMs, rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -98,7 +103,7 @@ export function startupBench(): StartupFigures {
 /** The Markdown table for docs/performance.md. */
 export function formatStartup(f: StartupFigures): string {
   const lines = [
-    `| command (median of ${RUNS} runs${f.compiled ? ', compiled dist/' : ', NO dist/: through tsx'}) | time | / node -e 0 | target |`,
+    `| command (median of ${RUNS} runs, ${f.build}) | time | / node -e 0 | target |`,
     '|---|---|---|---|',
     `| node -e 0, same run | ${f.baselineMs.toFixed(0)} ms | 1.00 | - |`,
     ...f.rows.map((r) => `| ${r.command} | ${r.medianMs.toFixed(0)} ms | ${r.ratio.toFixed(2)} | <= ${r.target} |`),
