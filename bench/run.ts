@@ -6,10 +6,11 @@
  * mapping slot, one refcount, one data-device slot). Prints a Markdown table for docs/performance.md.
  */
 import { cpus, totalmem } from 'node:os';
-import { Machine, type DmDevice } from '../src/model/machine.js';
+import { type DmDevice, Machine } from '../src/model/machine.js';
 import { historyBench } from './history.js';
-import { toolsBench } from './tools.js';
 import { propsBench } from './props.js';
+import { formatStartup, startupBench } from './startup.js';
+import { toolsBench } from './tools.js';
 
 const DATA_BLOCK_SECTORS = 128;
 const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
@@ -136,6 +137,8 @@ async function main(): Promise<void> {
       `run ${r + 1}/${RUNS}: ${(writes[r]! / 1e6).toFixed(2)}M writes/s, baseline ${(baselines[r]! / 1e6).toFixed(1)}M/s\n`,
     );
   }
+  process.stderr.write('start-up: thinlab commands against node -e 0...\n');
+  const startup = startupBench();
   const naiveMemory = { bytes: 0 };
   baselineRun(naiveMemory);
   const scale = scaleRun();
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `machine: ${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n\n${lines.join('\n')}\n`,
   );
+  process.stdout.write(`\n${formatStartup(startup)}\n`);
   process.stderr.write('event log: appending, replaying and seeking...\n');
   const hist = await historyBench();
   const history = [
@@ -201,6 +205,7 @@ async function main(): Promise<void> {
       `| whole fast-check campaign (fc.commands up to 50, drawing included, 7-9 off) | ${props.campaignPerSecond.toFixed(0)} seq/s | - |\n`,
   );
   const failed =
+    startup.rows.some((r) => r.ratio > r.target) ||
     props.checkedPerSecond < 2000 ||
     w < 2e6 ||
     scale.heapMiB + scale.externalMiB >= 1024 ||

@@ -18,7 +18,7 @@ function thinlab(args: string[], input?: string): { status: number; stdout: stri
     cwd: dir,
     input,
     encoding: 'latin1',
-    env: { ...process.env, THINLAB_STORE: '' },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

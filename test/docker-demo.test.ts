@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_DEMO_RAMDISK_KB, eventsBefore, FILL_STEP_MARK, runDockerDemo } from '../src/cli/docker-demo.js';
 import type { Output } from '../src/cli/history-commands.js';
-import { whyCommand } from '../src/cli/why-command.js';
 import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { whyCommand } from '../src/cli/why-command.js';
+import { LabShell } from '../src/lab/lab-shell.js';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { History } from '../src/replay/history.js';
-import { stateHash } from '../src/replay/lab-snapshot.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import { LabShell } from '../src/lab/lab-shell.js';
+import { stateHash } from '../src/replay/lab-snapshot.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -31,7 +31,8 @@ function runSteps(): { steps: Map<string, string>; shell: LabShell; all: string;
   let current = 'preamble';
   let all = '';
   for (const command of topLevelCommands(shell, SCRIPT)) {
-    const mark = /^# ([0-9]+)\./.exec(command.trim());
+    // A step's comment leads the piece of its first command (comments are not pieces of their own).
+    const mark = /^# ([0-9]+)\./m.exec(command);
     if (mark !== null) current = mark[1]!;
     const output = shell.runLine(command);
     steps.set(current, (steps.get(current) ?? '') + output);
@@ -90,9 +91,9 @@ describe('the Docker demo', () => {
     const commands = topLevelCommands(before, SCRIPT);
     let events = 0;
     for (const c of commands) {
-      if (c.trim().startsWith(FILL_STEP_MARK)) break;
+      if (c.split('\n').some((line) => line.startsWith(FILL_STEP_MARK))) break;
       before.runLine(c);
-      if (!c.trim().startsWith('#')) events++;
+      events++;
     }
     const [used, total] = poolStatus(before)[2]!.split('/').map(Number) as [number, number];
     expect(Number(m![1])).toBe(total - used);

@@ -8,7 +8,7 @@ export function runThinlab(args: readonly string[], cwd: string): { status: numb
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, THINLAB_STORE: '' },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -4,25 +4,23 @@
  * rollback to the moment before the pool filled, on a branch of its own, where the pool is
  * still healthy. The tour of the thin pool alone stays available as `thinlab demo tour`.
  */
-import type { History } from '../replay/history.js';
-import { LabShell } from '../lab/lab-shell.js';
-import { recordScript, rollbackCommand, type Output } from './history-commands.js';
-import { topLevelCommands } from './shell-adapter.js';
 
-/** RAM disks of the demo: 512 MiB each, room for real images (the default 64 MiB holds only alpine). */
-export const DOCKER_DEMO_RAMDISK_KB = 524288;
+import { LabShell } from '../lab/lab-shell.js';
+import type { History } from '../replay/history.js';
+import { type Output, recordScript, rollbackCommand } from './history-commands.js';
+import { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
+import { scriptPieces } from './shell-adapter.js';
+
+export { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
 /** The comment that opens the step where the pool fills; the rollback goes to just before it. */
 export const FILL_STEP_MARK = '# 6.';
 
-/** How many events the script records before its line starting with `mark` (comments are not events). */
+/** How many events the script records before its comment line starting with `mark` (comments are not events). */
 export function eventsBefore(script: string, mark: string): number {
-  let n = 0;
-  for (const command of topLevelCommands(new LabShell({ ramdiskKb: 1 }), script)) {
-    const text = command.trim();
-    if (text.startsWith(mark)) return n;
-    if (!text.startsWith('#') && text !== '') n++;
-  }
-  throw new Error(`the demo script has no step '${mark}'`);
+  const pieces = scriptPieces(new LabShell({ ramdiskKb: 1 }), script);
+  const at = pieces.findIndex((p) => p.lead.split('\n').some((line) => line.trim().startsWith(mark)));
+  if (at < 0) throw new Error(`the demo script has no step '${mark}'`);
+  return at;
 }
 
 export async function runDockerDemo(

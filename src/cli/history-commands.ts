@@ -3,25 +3,19 @@
  * recording side of `thinlab sh`. They work on the store the CLI opened and on the branch named
  * by --branch or, by default, the head branch.
  */
-import { stateHash } from '../replay/lab-snapshot.js';
-import { LabRuntime } from '../replay/lab-runtime.js';
-import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import type { LabShell } from '../lab/lab-shell.js';
+import { diffLabs, formatDiff } from '../replay/diff.js';
+import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import { LabRuntime } from '../replay/lab-runtime.js';
+import { stateHash } from '../replay/lab-snapshot.js';
 import { whatIf } from '../replay/whatif.js';
-import { topLevelCommands } from './shell-adapter.js';
+import { type Output, printJson, UsageError } from './output.js';
+import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
 
-export interface Output {
-  out(text: string): void;
-  err(text: string): void;
-  /** Whether stderr is a terminal (progress bars only then). */
-  readonly interactive: boolean;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { type Output, UsageError } from './output.js';
 
 /** The branch a command works on: --branch, else the head, else main. */
 async function currentBranch(h: History, explicit: string | undefined): Promise<string> {
@@ -47,7 +41,7 @@ export async function recordScript(
   script: string,
   options: { branch?: string; baseName?: string; continueBranch: boolean; ramdiskKb: number; trace: boolean },
   io: Output,
-): Promise<{ branch: string; length: number }> {
+): Promise<{ branch: string; length: number; status: number }> {
   let branch: string;
   let runtime: LabRuntime;
   let length: number;
@@ -62,19 +56,27 @@ export async function recordScript(
     runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
   }
   await h.setHead(branch);
-  for (const command of topLevelCommands(runtime.shell, script)) {
-    if (options.trace) {
-      if (command.trim().startsWith('#')) {
-        io.out(`${command}\n`);
-        continue;
-      }
-      io.out(`$ ${command}\n`);
-    }
-    const event = runtime.runCommand(command);
+  for (const piece of scriptPieces(runtime.shell, script)) {
+    // After `exit` nothing runs, as in sh: the rest of the script is not recorded either.
+    if (runtime.shell.exitStatus !== null) break;
+    if (options.trace) tracePiece(piece, io);
+    if (piece.command === '') continue;
+    const event = runtime.runCommand(pieceText(piece));
     if (event.type === 'ShellCommandRan') io.out(event.data.output);
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
   }
-  return { branch, length };
+  return { branch, length, status: scriptStatus(runtime.shell) };
+}
+
+/** `--trace`: the comments before a command as they are, then the command after `$ `. */
+export function tracePiece(piece: ScriptPiece, io: Output): void {
+  if (piece.lead !== '') io.out(`${piece.lead}\n`);
+  if (piece.command !== '') io.out(`$ ${piece.command}\n`);
+}
+
+/** The status a script ends with, as sh's: its `exit N`, else the status of its last command. */
+export function scriptStatus(shell: LabShell): number {
+  return shell.exitStatus ?? Number(shell.lastStatus);
 }
 
 /** `main` for the first lab of a database (or the base name given), then `run-2`, `run-3`, ... */
@@ -86,10 +88,21 @@ async function nextRunName(h: History, baseName?: string): Promise<string> {
   for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`;
 }
 
-export async function logCommand(h: History, args: { branch?: string; full: boolean }, io: Output): Promise<void> {
+export async function logCommand(
+  h: History,
+  args: { branch?: string; full: boolean; json?: boolean },
+  io: Output,
+): Promise<void> {
   const branch = await currentBranch(h, args.branch);
   const info = await h.branch(branch);
   const length = await h.length(branch);
+  if (args.json === true) {
+    const events: unknown[] = [];
+    for await (const { position, event, timeMs } of h.events(branch, 0, length))
+      events.push({ position, timeMs, description: describeEvent(event), event });
+    printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, length, events });
+    return;
+  }
   io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
   for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
     io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}\n`);
@@ -104,27 +117,66 @@ export async function logCommand(h: History, args: { branch?: string; full: bool
   }
 }
 
+/** What `thinlab at` shows, as data: the text and the JSON are both made from it. */
+export interface LabStateView {
+  readonly branch: string;
+  readonly position: number;
+  readonly timeMs: number;
+  /** The lab's state hash (sha256 of its canonical snapshot). */
+  readonly state: string;
+  readonly devices: ReadonlyArray<{
+    readonly name: string;
+    readonly state: 'ACTIVE' | 'SUSPENDED';
+    readonly openCount: number;
+    readonly eventNr: number;
+    /** The live table line (`0 LENGTH TYPE ARGS`) and the status line; null without a live table. */
+    readonly table: string | null;
+    readonly status: string | null;
+  }>;
+  readonly lifecycle: { readonly pools: Record<string, string>; readonly thins: Record<string, string> };
+}
+
+export function labStateView(runtime: LabRuntime, branch: string, position: number): LabStateView {
+  const m = runtime.shell.machine;
+  const devices = m.deviceList().map((dev) => {
+    const t = dev.live;
+    return {
+      name: dev.name,
+      state: dev.suspended ? ('SUSPENDED' as const) : ('ACTIVE' as const),
+      openCount: dev.openCount,
+      eventNr: dev.eventNr,
+      table: t === null ? null : `0 ${t.lengthSectors} ${t.type} ${m.targetTable(t)}`,
+      // --noflush: looking at the past must not commit anything in it.
+      status: t === null ? null : `0 ${t.lengthSectors} ${t.type} ${m.targetStatus(dev, true)}`,
+    };
+  });
+  const { pools, thins } = runtime.lifecycleStates();
+  return { branch, position, timeMs: m.nowMs, state: stateHash(runtime.lab), devices, lifecycle: { pools, thins } };
+}
+
+function formatLabState(v: LabStateView): string {
+  let out = `${v.branch}@${v.position}  time ${(v.timeMs / 1000).toFixed(3)}s  state ${v.state.slice(0, 16)}\n`;
+  if (v.devices.length === 0) out += 'No devices found\n';
+  for (const d of v.devices) {
+    out += `${d.name} (${d.state}, open ${d.openCount}, events ${d.eventNr})\n`;
+    if (d.table !== null) out += `  table:  ${d.table}\n  status: ${d.status}\n`;
+  }
+  for (const [k, state] of Object.entries(v.lifecycle.pools)) out += `pool machine ${k}: ${state}\n`;
+  for (const [k, state] of Object.entries(v.lifecycle.thins)) out += `thin machine ${k}: ${state}\n`;
+  return out;
+}
+
 /** `thinlab at POS`: every device's status and table at a position, and the lifecycle states. */
-export async function atCommand(h: History, args: { branch?: string; position?: string }, io: Output): Promise<void> {
+export async function atCommand(
+  h: History,
+  args: { branch?: string; position?: string; json?: boolean },
+  io: Output,
+): Promise<void> {
   const branch = await currentBranch(h, args.branch);
   const position = parsePosition(args.position, 'POS');
-  const runtime = await h.stateAt(branch, position);
-  const m = runtime.shell.machine;
-  io.out(`${branch}@${position}  time ${(m.nowMs / 1000).toFixed(3)}s  state ${stateHash(runtime.lab).slice(0, 16)}\n`);
-  const devices = m.deviceList();
-  if (devices.length === 0) io.out('No devices found\n');
-  for (const dev of devices) {
-    const t = dev.live;
-    const state = dev.suspended ? 'SUSPENDED' : 'ACTIVE';
-    io.out(`${dev.name} (${state}, open ${dev.openCount}, events ${dev.eventNr})\n`);
-    if (t === null) continue;
-    io.out(`  table:  0 ${t.lengthSectors} ${t.type} ${m.targetTable(t)}\n`);
-    // --noflush: looking at the past must not commit anything in it.
-    io.out(`  status: 0 ${t.lengthSectors} ${t.type} ${m.targetStatus(dev, true)}\n`);
-  }
-  const states = runtime.lifecycleStates();
-  for (const [k, v] of Object.entries(states.pools)) io.out(`pool machine ${k}: ${v}\n`);
-  for (const [k, v] of Object.entries(states.thins)) io.out(`thin machine ${k}: ${v}\n`);
+  const view = labStateView(await h.stateAt(branch, position), branch, position);
+  if (args.json === true) printJson(io, view);
+  else io.out(formatLabState(view));
 }
 
 export async function rollbackCommand(
@@ -132,8 +184,15 @@ export async function rollbackCommand(
   args: { branch?: string; position?: string; name?: string },
   io: Output,
 ): Promise<void> {
-  const from = await currentBranch(h, args.branch);
   const position = parsePosition(args.position, 'POS');
+  // `rollback 5 --branch what-if` is what a user types first for a new branch called what-if;
+  // --branch names the branch rolled back everywhere else, so a name that is no branch is refused
+  // with the option that names the new one.
+  if (args.branch !== undefined && !(await h.branches()).some((b) => b.name === args.branch))
+    throw new UsageError(
+      `rollback: there is no branch '${args.branch}' to roll back (--branch FROM names the branch to roll back; the new branch is named with --name: thinlab rollback ${position} --name ${args.branch})`,
+    );
+  const from = await currentBranch(h, args.branch);
   const name = args.name ?? (await freeName(h, `${from}-at-${position}`));
   await h.createBranch(name, from, position, 0);
   await h.setHead(name);
@@ -148,14 +207,26 @@ async function freeName(h: History, base: string): Promise<string> {
   for (let i = 2; ; i++) if (!names.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-export async function branchesCommand(h: History, io: Output): Promise<void> {
+export async function branchesCommand(h: History, args: { json?: boolean }, io: Output): Promise<void> {
   const head = await h.head();
   const all = await h.branches();
-  if (all.length === 0) io.out('no branches yet\n');
-  for (const b of all) {
-    const length = await h.length(b.name);
+  const rows = [];
+  for (const b of all)
+    rows.push({
+      name: b.name,
+      head: b.name === head,
+      length: await h.length(b.name),
+      parent: b.parent,
+      forkPosition: b.forkPosition,
+    });
+  if (args.json === true) {
+    printJson(io, { head, branches: rows });
+    return;
+  }
+  if (rows.length === 0) io.out('no branches yet\n');
+  for (const b of rows) {
     io.out(
-      `${b.name === head ? '*' : ' '} ${b.name.padEnd(24)} ${String(length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`,
+      `${b.head ? '*' : ' '} ${b.name.padEnd(24)} ${String(b.length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`,
     );
   }
 }
@@ -184,7 +255,7 @@ async function resolveMoment(h: History, text: string, branch: string): Promise<
 
 export async function diffCommand(
   h: History,
-  args: { branch?: string; a?: string; b?: string },
+  args: { branch?: string; a?: string; b?: string; json?: boolean },
   io: Output,
 ): Promise<void> {
   if (args.a === undefined || args.b === undefined)
@@ -192,7 +263,9 @@ export async function diffCommand(
   const branch = await currentBranch(h, args.branch);
   const left = await resolveMoment(h, args.a, branch);
   const right = await resolveMoment(h, args.b, branch);
-  io.out(formatDiff(diffLabs(left.runtime.shell.machine, right.runtime.shell.machine), left.name, right.name));
+  const diff = diffLabs(left.runtime.shell.machine, right.runtime.shell.machine);
+  if (args.json === true) printJson(io, { left: left.name, right: right.name, ...diff });
+  else io.out(formatDiff(diff, left.name, right.name));
 }
 
 /** `thinlab replay`: rebuild a branch from its first event, checking every event, with progress. */
@@ -249,7 +322,7 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
   const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
   if (args.json === true) {
-    io.out(`${JSON.stringify({ ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) }, null, 2)}\n`);
+    printJson(io, { ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) });
     return;
   }
   const injectedLast = r.at + r.injected;

@@ -6,12 +6,12 @@
  * Coverage counts (pool-mode transitions, copy-on-write cases) end every run.
  */
 import { writeFileSync } from 'node:fs';
-import { runCampaign, type CampaignResult } from '../../property-tests/campaign.js';
+import { type CampaignFailure, type CampaignResult, runCampaign } from '../../property-tests/campaign.js';
 import { renderSequence } from '../../property-tests/commands.js';
 import { Coverage } from '../../property-tests/coverage.js';
 import { scenarioForFailure } from '../../property-tests/scenario-writer.js';
 import { isModelMutation, MODEL_MUTATIONS, type ModelMutation } from '../model/mutations.js';
-import type { Output } from './history-commands.js';
+import { type Output, printJson } from './output.js';
 
 export const PROP_USAGE = `usage: thinlab prop [--runs N] [--seed S] [--minutes M] [--mutate NAME] [--out FILE]
   --runs N          sequences to run (default 1000; with --minutes, until the time is up)
@@ -22,6 +22,9 @@ export const PROP_USAGE = `usage: thinlab prop [--runs N] [--seed S] [--minutes 
   --replay-every N  check invariants 7-9 (log replay, rollback, image, thin_check) every N-th sequence (default 10)
   --mutate NAME     switch on a deliberate model bug: ${MODEL_MUTATIONS.join(', ')}
   --out FILE        where the failing scenario is written (default prop-failure-SEED.yaml)
+  --json            the result as one JSON document: {seed, runs, passed, interrupted, failure, coverage}
+example:
+  thinlab prop --runs 200 --seed 7
 exit status: 0 no invariant broken, 1 a failure (scenario written), 2 bad arguments
 `;
 
@@ -34,6 +37,7 @@ interface PropArgs {
   replayEvery: number;
   mutations: ModelMutation[];
   out: string | null;
+  json: boolean;
 }
 
 class PropUsageError extends Error {}
@@ -57,6 +61,7 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
     replayEvery: 10,
     mutations: [],
     out: null,
+    json: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -107,6 +112,9 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
         a.out = v;
         break;
       }
+      case '--json':
+        a.json = true;
+        break;
       default:
         throw new PropUsageError(`unknown option '${flag}'`);
     }
@@ -121,15 +129,21 @@ function bar(done: number, total: number, width = 30): string {
 }
 
 /** Runs the campaign; returns the exit status. `now` is the wall clock (only the CLI reads it). */
-export function propCommand(argv: readonly string[], io: Output, now: () => number = Date.now): number {
+export function propCommand(argv: readonly string[], terminal: Output, now: () => number = Date.now): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    terminal.out(PROP_USAGE);
+    return 0;
+  }
   let args: PropArgs;
   try {
     args = parsePropArgs(argv);
   } catch (e) {
     if (!(e instanceof PropUsageError)) throw e;
-    io.err(`thinlab prop: ${e.message}\n${PROP_USAGE}`);
+    terminal.err(`thinlab prop: ${e.message} (thinlab prop --help lists the options)\n`);
     return 2;
   }
+  // With --json the report is the JSON document alone; progress still goes to a terminal's stderr.
+  const io: Output = args.json ? { ...terminal, out: () => {} } : terminal;
   const seed = args.seed ?? now() % 0x7fffffff;
   const runs = args.runs ?? (args.minutes !== null ? Number.MAX_SAFE_INTEGER : 1000);
   const coverage = new Coverage();
@@ -174,26 +188,60 @@ export function propCommand(argv: readonly string[], io: Output, now: () => numb
       `passed: ${result.runs} sequences in ${secs} s, no invariant broken${result.interrupted ? ' (stopped at the time limit)' : ''}\n`,
     );
   } else {
-    const f = result.failure;
-    const file = args.out ?? `prop-failure-${seed}.yaml`;
-    const written = scenarioForFailure(f, {
-      command: `thinlab prop --seed ${seed}${args.mutations.map((m) => ` --mutate ${m}`).join('')}`,
-    });
-    writeFileSync(file, written.yaml);
-    const lines = renderSequence(f.config, f.ran);
-    io.out(`FAILED after ${f.runsBeforeFailure} sequences (${secs} s): ${f.violation.message}\n`);
-    io.out(`  seed ${f.seed}, replay path ${f.path}\n`);
-    io.out(
-      `  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${args.mutations.map((m) => ` --mutate ${m}`).join('')}\n`,
-    );
-    io.out(`  shrunk to ${f.ran.length} commands (pool of ${f.config.poolBlocks} blocks):\n`);
-    lines.forEach((cmdLines, i) => {
-      for (const l of cmdLines) io.out(`  ${i === lines.length - 1 ? '>' : ' '} $ ${l}\n`);
-    });
-    io.out(`  scenario written: ${file} (the failure shows at step ${written.failingStep})\n`);
-    io.out(`  replay it: thinlab run ${file}\n`);
+    reportFailure(result.failure, args, seed, secs, io);
     status = 1;
   }
   io.out(`${coverage.format()}\n`);
+  if (args.json) printJson(terminal, propJson(seed, result, coverage, args.out ?? `prop-failure-${seed}.yaml`));
   return status;
+}
+
+/** The shrunk failure: its seed and replay path, its commands, and the scenario file written for it. */
+function reportFailure(f: CampaignFailure, args: PropArgs, seed: number, secs: string, io: Output): void {
+  const file = args.out ?? `prop-failure-${seed}.yaml`;
+  const written = scenarioForFailure(f, {
+    command: `thinlab prop --seed ${seed}${args.mutations.map((m) => ` --mutate ${m}`).join('')}`,
+  });
+  writeFileSync(file, written.yaml);
+  const lines = renderSequence(f.config, f.ran);
+  io.out(`FAILED after ${f.runsBeforeFailure} sequences (${secs} s): ${f.violation.message}\n`);
+  io.out(`  seed ${f.seed}, replay path ${f.path}\n`);
+  io.out(
+    `  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${args.mutations.map((m) => ` --mutate ${m}`).join('')}\n`,
+  );
+  io.out(`  shrunk to ${f.ran.length} commands (pool of ${f.config.poolBlocks} blocks):\n`);
+  lines.forEach((cmdLines, i) => {
+    for (const l of cmdLines) io.out(`  ${i === lines.length - 1 ? '>' : ' '} $ ${l}\n`);
+  });
+  io.out(`  scenario written: ${file} (the failure shows at step ${written.failingStep})\n`);
+  io.out(`  replay it: thinlab run ${file}\n`);
+}
+
+/** `thinlab prop --json`: what the report says, as data. */
+function propJson(seed: number, result: CampaignResult, coverage: Coverage, file: string): unknown {
+  const f = result.failure;
+  return {
+    seed,
+    runs: result.runs,
+    passed: f === null,
+    interrupted: result.interrupted,
+    failure:
+      f === null
+        ? null
+        : {
+            seed: f.seed,
+            path: f.path,
+            message: f.violation.message,
+            runsBeforeFailure: f.runsBeforeFailure,
+            commands: renderSequence(f.config, f.ran).map((lines) => lines.join('\n')),
+            poolBlocks: f.config.poolBlocks,
+            scenarioFile: file,
+          },
+    coverage: {
+      sequences: coverage.sequences,
+      commands: coverage.commands,
+      modeTransitions: Object.fromEntries(coverage.modeTransitions),
+      copyOnWrite: { ...coverage.cow },
+    },
+  };
 }

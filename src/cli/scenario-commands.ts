@@ -5,27 +5,27 @@
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
 import { basename, dirname, relative } from 'node:path';
-import type { LabEvent } from '../events/lab-events.js';
 import { describeEvent } from '../events/describe-event.js';
+import type { LabEvent } from '../events/lab-events.js';
+import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
-import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import {
-  bisect,
   BisectExprError,
+  bisect,
   type BisectCheck,
   describeCheck,
   parseBisectExpr,
   parseInvariantName,
   poolLines,
 } from '../scenarios/bisect.js';
-import { NAMED_INVARIANTS } from '../model/named-invariants.js';
-import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
-import { loadLibrary, loadScenario } from './scenario-files.js';
 import { explain } from '../scenarios/explain.js';
-import { runScenario, type EventSink } from '../scenarios/run.js';
-import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
-import { UsageError, type Output } from './history-commands.js';
+import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
+import { type EventSink, runScenario } from '../scenarios/run.js';
+import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
+import { type Output, printJson, UsageError } from './output.js';
+import { loadLibrary, loadScenario } from './scenario-files.js';
 
 export interface RunArgs {
   readonly files: readonly string[];
@@ -131,6 +131,8 @@ export interface BisectArgs {
   readonly end?: string;
   readonly branch?: string;
   readonly where: string;
+  /** The outcome as one JSON document (docs/cli.md) instead of the side-by-side report. */
+  readonly json?: boolean;
 }
 
 /** `thinlab bisect --expect EXPR`: prints the last good and first bad positions side by side. */
@@ -163,6 +165,10 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     throw new UsageError(`the end position must be a number, got '${args.end}'`);
   const outcome = await bisect(h, branch, check, args.end === undefined ? undefined : Number(args.end));
   const expr = describeCheck(check);
+  if (args.json === true) {
+    printJson(io, await bisectJson(h, branch, expr, outcome));
+    return 0;
+  }
   if (outcome.kind === 'holds') {
     const again = check.kind === 'invariant' ? `--invariant ${check.invariant.name}` : `--expect '${expr}'`;
     io.out(
@@ -171,11 +177,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     return 0;
   }
   const { good, bad } = outcome;
-  const commandAt = async (position: number): Promise<string> => {
-    if (position === 0) return '(the fresh lab)';
-    for await (const { event } of h.events(branch, position - 1, position)) return describeEvent(event);
-    return '';
-  };
+  const commandAt = (position: number): Promise<string> => commandAtPosition(h, branch, position);
   let badOutput = '';
   for await (const { event } of h.events(branch, bad.position - 1, bad.position))
     if (event.type === 'ShellCommandRan') badOutput = event.data.output;
@@ -201,6 +203,33 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   );
   io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
   return 0;
+}
+
+/** The command that brought a branch to a position, as `thinlab log` names it. */
+async function commandAtPosition(h: History, branch: string, position: number): Promise<string> {
+  if (position === 0) return '(the fresh lab)';
+  for await (const { event } of h.events(branch, position - 1, position)) return describeEvent(event);
+  return '';
+}
+
+/** `bisect --json`: the same outcome as the report, as data. */
+async function bisectJson(
+  h: History,
+  branch: string,
+  expr: string,
+  outcome: Awaited<ReturnType<typeof bisect>>,
+): Promise<unknown> {
+  const base = { branch, check: expr, length: outcome.length, statesLooked: outcome.statesLooked };
+  if (outcome.kind === 'holds') return { ...base, holds: true, good: null, bad: null };
+  const side = async (s: typeof outcome.good) => ({
+    position: s.position,
+    command: await commandAtPosition(h, branch, s.position),
+    name: s.check.name,
+    expected: s.check.expected,
+    actual: s.check.actual,
+    passed: s.check.ok,
+  });
+  return { ...base, holds: false, good: await side(outcome.good), bad: await side(outcome.bad) };
 }
 
 /** Three columns; a cell wider than its column wraps onto the next lines of the same row. */

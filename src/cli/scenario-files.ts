@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseScenario, parseShellScenario } from '../scenarios/load.js';
-import { formatProblem, ScenarioInvalid, type Scenario } from '../scenarios/types.js';
+import { formatProblem, type Scenario, ScenarioInvalid } from '../scenarios/types.js';
 
 /** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
 export function loadScenario(file: string): Scenario {

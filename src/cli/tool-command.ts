@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { LabShell } from '../lab/lab-shell.js';
 import { runThinTool } from '../tools/index.js';
-import type { Output } from './history-commands.js';
+import type { Output } from './output.js';
 
 /** Options whose value is a file the tool reads or writes, per tool (thin_ls's -o is its columns). */
 const FILE_OPTIONS: Readonly<Record<string, readonly string[]>> = {

@@ -5,9 +5,15 @@
  */
 import type { LabEvent } from './lab-events.js';
 
-/** The first line of a command; a longer command is marked with ` ...` after it. */
+/**
+ * The first line of a command; a longer command is marked with ` ...` after it. The comments a
+ * recorded script had before the command are part of its event (they are not events of their
+ * own) but not of its line.
+ */
 function firstLine(command: string): string {
-  const lines = command.replace(/\n+$/, '').split('\n');
+  const all = command.replace(/\n+$/, '').split('\n');
+  const start = all.findIndex((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const lines = start < 0 ? all : all.slice(start);
   return lines.length > 1 ? `${lines[0]} ...` : lines[0]!;
 }
 

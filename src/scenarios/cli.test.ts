@@ -17,7 +17,7 @@ function thinlab(args: string[]): { status: number; stdout: string; stderr: stri
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...process.env, THINLAB_STORE: '' },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -5,12 +5,32 @@
  * against the schema of its kind, chosen by its key, so that a wrong step gets the errors of
  * what it was meant to be rather than the noise of every kind it is not.
  */
+
+import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import schema from '../../docs/scenario.schema.json' with { type: 'json' };
+import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { packagePath } from '../shared/package-root.js';
 import type { ScenarioProblem } from './types.js';
 
 type Schema = Readonly<Record<string, unknown>>;
+type Properties = { readonly properties: Readonly<Record<string, unknown>> };
+/** The parts of docs/scenario.schema.json this module reads. */
+type SchemaFile = Schema & {
+  readonly $id: string;
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly $defs: {
+    readonly step: { readonly oneOf: ReadonlyArray<{ readonly $ref: string }> };
+    readonly runExpectation: Properties;
+    readonly stateExpectation: Properties;
+  };
+};
+
+/**
+ * The schema is read at run time from the package root, so that the same code works from src/
+ * (through tsx, in tests) and from the compiled dist/; an import of the JSON would make the
+ * compiler put docs/ inside the compiled tree.
+ */
+const schema = JSON.parse(readFileSync(packagePath('docs', 'scenario.schema.json'), 'utf8')) as SchemaFile;
 
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
 ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });

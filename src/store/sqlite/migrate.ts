@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { packagePath } from '../../shared/package-root.js';
 import { StoreError } from '../errors.js';
 
 export interface Migration {
@@ -29,7 +30,7 @@ const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /** `<package root>/migrations`, found from this file's location rather than the working directory. */
 export function defaultMigrationsDir(): string {
-  return resolve(import.meta.dirname, '..', '..', '..', 'migrations');
+  return packagePath('migrations');
 }
 
 export function checksumOf(sql: string): string {

@@ -1,0 +1,118 @@
+/**
+ * Start-up figures for `npm run bench`: how long `thinlab --help`, `log`, `at`, `diff` and
+ * `explain` take as a user runs them (node bin/thinlab.js, the compiled dist/), each the median of
+ * several runs, against `node -e 0` measured in the same run, interleaved with them so that a busy
+ * machine slows both alike. `log`, `at` and `diff` read a 1,000-event history made first.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'thinlab.js');
+const RUNS = Number(process.env.BENCH_START_RUNS ?? 7);
+const EVENTS = 1000;
+
+export interface StartupRow {
+  readonly command: string;
+  readonly medianMs: number;
+  readonly ratio: number;
+  readonly target: number;
+}
+
+export interface StartupFigures {
+  /** What bin/thinlab.js ran: the esbuild bundle, tsc's dist/src, or the sources through tsx. */
+  readonly build: 'dist/bundle' | 'dist/src' | 'tsx';
+  readonly baselineMs: number;
+  readonly rows: readonly StartupRow[];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function timeMs(args: readonly string[], cwd: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd, env: { ...process.env, THINLAB_STORE: '' }, stdio: 'ignore' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`bench: ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+/** A history of EVENTS commands: a pool, a thin, writes and status lines. */
+function makeHistory(dir: string): void {
+  const lines = [
+    'dmsetup create pool --table "0 20480 thin-pool /dev/ram0 /dev/ram1 128 0"',
+    'dmsetup message pool 0 "create_thin 0"',
+    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+  ];
+  for (let i = lines.length; i < EVENTS; i++)
+    lines.push(
+      i % 2 === 0
+        ? `dd if=/patterns/A of=/dev/mapper/thin bs=64k count=1 seek=${i % 150} oflag=direct 2>/dev/null`
+        : 'dmsetup status pool',
+    );
+  writeFileSync(join(dir, 'history.sh'), `${lines.join('\n')}\n`);
+  const r = spawnSync(process.execPath, [BIN, 'sh', 'history.sh'], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, THINLAB_STORE: '' },
+  });
+  if (r.status !== 0) throw new Error(`bench: recording the ${EVENTS}-event history failed (${r.status})`);
+}
+
+export function startupBench(): StartupFigures {
+  const build = existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))
+    ? 'dist/bundle'
+    : existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))
+      ? 'dist/src'
+      : 'tsx';
+  const dir = mkdtempSync(join(tmpdir(), 'thinlab-startup-'));
+  try {
+    makeHistory(dir);
+    const commands: Array<[string, string[], number]> = [
+      ['thinlab --help', ['--help'], 2],
+      [`thinlab log (${EVENTS} events)`, ['log'], 2],
+      ['thinlab at 500', ['at', '500'], 3],
+      ['thinlab diff 10 900', ['diff', '10', '900'], 3],
+      [
+        "thinlab explain 'switching pool to fail mode'",
+        ['explain', 'device-mapper: thin: 253:0: switching pool to fail mode'],
+        3,
+      ],
+    ];
+    const base: number[] = [];
+    const times = commands.map(() => [] as number[]);
+    // One untimed round warms the file cache for node and for the compiled modules alike.
+    timeMs(['-e', '0'], dir);
+    for (const [, args] of commands) timeMs([BIN, ...args], dir);
+    for (let r = 0; r < RUNS; r++) {
+      base.push(timeMs(['-e', '0'], dir));
+      for (const [i, [, args]] of commands.entries()) times[i]!.push(timeMs([BIN, ...args], dir));
+    }
+    const baselineMs = median(base);
+    const rows = commands.map(([command, , target], i) => {
+      const medianMs = median(times[i]!);
+      return { command, medianMs, ratio: medianMs / baselineMs, target };
+    });
+    return { build, baselineMs, rows };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Markdown table for docs/performance.md. */
+export function formatStartup(f: StartupFigures): string {
+  const lines = [
+    `| command (median of ${RUNS} runs, ${f.build}) | time | / node -e 0 | target |`,
+    '|---|---|---|---|',
+    `| node -e 0, same run | ${f.baselineMs.toFixed(0)} ms | 1.00 | - |`,
+    ...f.rows.map((r) => `| ${r.command} | ${r.medianMs.toFixed(0)} ms | ${r.ratio.toFixed(2)} | <= ${r.target} |`),
+  ];
+  return lines.join('\n');
+}
+
+// `node --import tsx bench/startup.ts` runs this part alone.
+if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
+  const f = startupBench();
+  process.stdout.write(`${formatStartup(f)}\n`);
+}

@@ -1,0 +1,45 @@
+/**
+ * The commands of `thinlab`, by name, each loaded only when it runs: `thinlab log` never loads
+ * the scenario runner, `thinlab --help` loads nothing. A new command (such as the web UI's `ui`)
+ * is one module under this folder and one line here.
+ */
+import type { CommandSpec } from '../command-spec.js';
+
+type Loader = () => Promise<{ readonly command: CommandSpec }>;
+
+export const COMMANDS: Readonly<Record<string, Loader>> = {
+  sh: () => import('./sh.js'),
+  demo: () => import('./demo.js'),
+  log: () => import('./log.js'),
+  at: () => import('./at.js'),
+  rollback: () => import('./rollback.js'),
+  branches: () => import('./branches.js'),
+  checkout: () => import('./checkout.js'),
+  diff: () => import('./diff.js'),
+  replay: () => import('./replay.js'),
+  why: () => import('./why.js'),
+  whatif: () => import('./whatif.js'),
+  run: () => import('./run.js'),
+  bisect: () => import('./bisect.js'),
+  explain: () => import('./explain.js'),
+  prop: () => import('./prop.js'),
+};
+
+/**
+ * The thin-provisioning-tools commands, which parse their own options as 0.9.0 does. The names are
+ * repeated here (a test holds them to src/tools/index.ts) so that choosing a command loads no tool.
+ */
+export const THIN_TOOL_COMMANDS: readonly string[] = [
+  'thin_check',
+  'thin_dump',
+  'thin_restore',
+  'thin_repair',
+  'thin_ls',
+  'thin_delta',
+  'thin_rmap',
+  'thin_trim',
+  'thin_metadata_size',
+];
+
+/** Commands that take their arguments as they are, with their own --help (prop, the thin tools). */
+export const RAW_ARGUMENT_COMMANDS: ReadonlySet<string> = new Set(['prop', ...THIN_TOOL_COMMANDS]);

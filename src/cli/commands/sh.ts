@@ -1,0 +1,52 @@
+import type { CommandSpec } from '../command-spec.js';
+import { UsageError } from '../output.js';
+import { ORACLE_RAMDISK_KB, parseRamdiskKb, RAMDISK_PRESETS } from '../ramdisk-presets.js';
+
+export const command: CommandSpec = {
+  name: 'sh',
+  help: `usage: thinlab sh [options] [SCRIPT [FILE...]]
+Runs a script (standard input when no SCRIPT or '-') on a fresh lab machine shaped like the
+kernel oracle VM and records it as a new branch, one event per command (comments are not
+events). Exits with the script's status, as sh does: its \`exit N\`, else its last command's.
+  --trace           show each command as '$ command' before its output
+  --branch NAME     name the new branch (default: main, then run-2, run-3, ...)
+  --continue        go on from the end of the head branch (or --branch) instead
+  --no-record       do not touch the database; FILEs are placed at /files/<name> as the oracle does
+  --ramdisk-kb N    size of /dev/ram0 and /dev/ram1 in KiB (default ${ORACLE_RAMDISK_KB}), or a preset:
+                    ${Object.entries(RAMDISK_PRESETS)
+                      .map(([k, v]) => `${k} (${v})`)
+                      .join(', ')}
+examples:
+  echo 'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status' | thinlab sh --no-record
+  thinlab sh --trace --ramdisk-kb docker-demo setup.sh
+`,
+  options: {
+    trace: { type: 'boolean' },
+    branch: { type: 'string' },
+    continue: { type: 'boolean' },
+    'no-record': { type: 'boolean' },
+    'ramdisk-kb': { type: 'string' },
+  },
+  maxPositionals: Number.POSITIVE_INFINITY,
+  async run(ctx) {
+    const { readScript, readExtraFiles, runUnrecorded } = await import('../sh-command.js');
+    const ramdiskKb = parseRamdiskKb(ctx.string('ramdisk-kb'));
+    const [file, ...extra] = ctx.positionals;
+    const script = readScript(file);
+    const trace = ctx.flag('trace');
+    if (ctx.flag('no-record')) return runUnrecorded(script, { ramdiskKb, trace, files: readExtraFiles(extra) }, ctx.io);
+    if (extra.length > 0)
+      throw new UsageError('files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record');
+    const { recordScript } = await import('../history-commands.js');
+    const branch = ctx.string('branch');
+    const r = await ctx.withHistory((h) =>
+      recordScript(
+        h,
+        script,
+        { ...(branch === undefined ? {} : { branch }), continueBranch: ctx.flag('continue'), ramdiskKb, trace },
+        ctx.io,
+      ),
+    );
+    return r.status;
+  },
+};

@@ -1,0 +1,47 @@
+import type { CommandSpec } from '../command-spec.js';
+import { BRANCH_OPTION, branchArg, JSON_OPTION } from './common.js';
+
+export const command: CommandSpec = {
+  name: 'whatif',
+  help: `usage: thinlab whatif --at POS --inject LINE [--name NEW] [--branch NAME] [--json]
+The branch again with LINE (a fault, crash, any command) inserted after position POS, on a new
+branch: the first output that differs, the pool modes on both, and data that reads back differently.
+  --at POS        where to insert
+  --inject LINE   what to insert (lines separated by newlines or ';')
+  --name NEW      the new branch's name (default BRANCH-whatif-POS)
+  --branch NAME   another branch than the head
+  --json          the outcome: {name, at, injected, injectedOutput, originalLength, whatIfLength,
+                  firstDifference, differences, originalModes, whatIfModes, data}
+example:
+  thinlab whatif --at 6 --inject crash
+`,
+  options: {
+    ...BRANCH_OPTION,
+    ...JSON_OPTION,
+    at: { type: 'string' },
+    inject: { type: 'string' },
+    name: { type: 'string' },
+  },
+  maxPositionals: 0,
+  async run(ctx) {
+    const { whatIfCommand } = await import('../history-commands.js');
+    const at = ctx.string('at');
+    const inject = ctx.string('inject');
+    const name = ctx.string('name');
+    await ctx.withHistory((h) =>
+      whatIfCommand(
+        h,
+        {
+          ...branchArg(ctx),
+          ...(at === undefined ? {} : { at }),
+          ...(inject === undefined ? {} : { inject }),
+          ...(name === undefined ? {} : { name }),
+          where: ctx.where,
+          json: ctx.flag('json'),
+        },
+        ctx.io,
+      ),
+    );
+    return 0;
+  },
+};

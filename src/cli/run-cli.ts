@@ -1,0 +1,66 @@
+/**
+ * The thinlab command line without the process: arguments in, text out through `io`, the exit
+ * status back. main.ts gives it the process's argv, streams and environment; tests call it directly.
+ */
+import { COMMON_HELP, commandContext, parseCommandArgs } from './command-spec.js';
+import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS } from './commands/index.js';
+import { type Output, UsageError } from './output.js';
+import { USAGE } from './usage.js';
+
+/** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
+function commandFirst(argv: readonly string[]): string[] {
+  const lead: string[] = [];
+  let i = 0;
+  while ((argv[i] === '--db' || argv[i] === '--store') && i + 1 < argv.length) lead.push(argv[i++]!, argv[i++]!);
+  return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
+}
+
+async function dispatch(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+  const [name, ...rest] = commandFirst(argv);
+  if (name === undefined) {
+    io.err(USAGE);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (THIN_TOOL_COMMANDS.includes(name)) {
+    const { toolCommand } = await import('./tool-command.js');
+    return toolCommand(name, rest, io);
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
+  const { command } = await load();
+  if (RAW_ARGUMENT_COMMANDS.has(name))
+    return command.run(commandContext({ positionals: rest, values: {} }, io, envStore));
+  const parsed = parseCommandArgs(command, rest);
+  if (parsed.values.help === true) {
+    io.out(`${command.help}\n${COMMON_HELP}`);
+    return 0;
+  }
+  return command.run(commandContext(parsed, io, envStore));
+}
+
+/**
+ * Runs one command line and returns its exit status. Expected failures carry a code (store,
+ * history, decode) and are one line on stderr with exit 1; bad input is exit 2; anything else is
+ * a broken invariant, reported as an internal error with exit 70.
+ */
+export async function runCli(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+  try {
+    return await dispatch(argv, io, envStore);
+  } catch (e) {
+    const err = e as { code?: string; message?: string; name?: string };
+    if (e instanceof UsageError) {
+      io.err(`thinlab: ${err.message}\n`);
+      return 2;
+    }
+    if (typeof err.code === 'string') {
+      io.err(`thinlab: ${err.message} [${err.code}]\n`);
+      return 1;
+    }
+    io.err(`thinlab: internal error: ${err.name ?? 'Error'}: ${err.message ?? String(e)}\n`);
+    return 70;
+  }
+}
