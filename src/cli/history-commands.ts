@@ -3,13 +3,15 @@
  * recording side of `thinlab sh`. They work on the store the CLI opened and on the branch named
  * by --branch or, by default, the head branch.
  */
-import { stateHash } from '../replay/lab-snapshot.js';
-import { LabRuntime } from '../replay/lab-runtime.js';
-import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
-import { whatIf } from '../replay/whatif.js';
+import { diffLabs, formatDiff } from '../replay/diff.js';
+import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import { LabRuntime } from '../replay/lab-runtime.js';
+import { stateHash } from '../replay/lab-snapshot.js';
+import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
+import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
 import { topLevelCommands } from './shell-adapter.js';
 
 export interface Output {
@@ -227,6 +229,32 @@ export interface WhatIfArgs {
   readonly where: string;
   /** The outcome as JSON (src/replay/whatif.ts's WhatIfOutcome) instead of the report. */
   readonly json?: boolean;
+  /** A state expectation (bisect's forms) followed on both sides. */
+  readonly expect?: string;
+  /** A named invariant followed on both sides. */
+  readonly invariant?: string;
+}
+
+/** The checks `whatif --expect`/`--invariant` asked for, parsed by bisect's rules. */
+function whatIfChecks(args: WhatIfArgs): StateCheck[] {
+  try {
+    return [
+      ...(args.expect === undefined ? [] : [parseCheckExpr(args.expect)]),
+      ...(args.invariant === undefined ? [] : [parseInvariantName(args.invariant)]),
+    ];
+  } catch (e) {
+    if (e instanceof CheckExprError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Each check on both sides: where it first failed after the insertion point, and at the end. */
+function formatWhatIfChecks(r: WhatIfOutcome, from: string): string {
+  if (r.checks.length === 0) return '';
+  const width = Math.max(from.length, r.name.length);
+  const side = (branch: string, t: CheckTrack): string =>
+    `  ${branch.padEnd(width)}  ${t.firstFailure === null ? 'holds throughout' : `fails from @${t.firstFailure.position}: ${t.firstFailure.result.actual}`}; at the end: ${t.end.ok ? 'holds' : t.end.actual}\n`;
+  return `\n${r.checks.map((c) => `${c.name} after position ${r.at}:\n${side(from, c.original)}${side(r.name, c.whatIf)}`).join('')}`;
 }
 
 /**
@@ -245,9 +273,10 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
     const wrong = checkFaultArgs(words.slice(1));
     if (wrong !== null) throw new UsageError(`--inject: ${wrong}`);
   }
+  const checks = whatIfChecks(args);
   const from = await currentBranch(h, args.branch);
   const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
-  const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
+  const r = await whatIf(h, { branch: from, at, inject: args.inject, name, checks });
   if (args.json === true) {
     io.out(`${JSON.stringify({ ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) }, null, 2)}\n`);
     return;
@@ -292,6 +321,7 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
       `  ${x.device} bytes ${x.offsetBytes}+${x.lengthBytes}: ${from} ${x.original}, ${r.name} ${x.whatIf}${x.lost ? '  (data lost)' : ''}\n`,
     );
   }
+  io.out(formatWhatIfChecks(r, from));
   io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
 }
 

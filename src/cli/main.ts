@@ -4,31 +4,31 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../store/open-store.js';
-import { topLevelCommands } from './shell-adapter.js';
-import type { EventStore } from '../store/event-store.js';
-import { History } from '../replay/history.js';
-import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { LabShell } from '../lab/lab-shell.js';
+import { History } from '../replay/history.js';
+import type { EventStore } from '../store/event-store.js';
+import { openStore } from '../store/open-store.js';
+import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { runDockerDemo } from './docker-demo.js';
 import {
   atCommand,
   branchesCommand,
   checkoutCommand,
   diffCommand,
   logCommand,
+  type Output,
   recordScript,
   replayCommand,
   rollbackCommand,
   UsageError,
   whatIfCommand,
-  type Output,
 } from './history-commands.js';
-import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 import { PROP_USAGE, propCommand } from './prop-command.js';
-import { runDockerDemo } from './docker-demo.js';
-import { whyCommand } from './why-command.js';
+import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
+import { topLevelCommands } from './shell-adapter.js';
 import { toolCommand } from './tool-command.js';
-import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { whyCommand } from './why-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -57,7 +57,8 @@ time travel (on the head branch unless --branch NAME)
   whatif --at POS --inject LINE [--name N] [--json]  the branch again with LINE (a fault, crash, any
                             command) inserted after POS, on a new branch; prints the first
                             output that differs, the pool modes on both, and data that reads back
-                            differently at the end
+                            differently at the end; --expect EXPR / --invariant NAME (bisect's forms)
+                            follow a check on both branches: where it first fails, and at the end
   replay                    rebuild the branch from its first event, checking each one
 
 scenarios (docs/scenarios.md)
@@ -312,6 +313,8 @@ async function main(argv: string[]): Promise<number> {
             ...(at === undefined ? {} : { at }),
             ...(inject === undefined ? {} : { inject }),
             ...(name === undefined ? {} : { name }),
+            ...(stringFlag(p, '--expect') === undefined ? {} : { expect: stringFlag(p, '--expect')! }),
+            ...(stringFlag(p, '--invariant') === undefined ? {} : { invariant: stringFlag(p, '--invariant')! }),
             where,
             json: p.flags.has('--json'),
           },

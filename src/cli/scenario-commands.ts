@@ -5,26 +5,27 @@
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
 import { basename, dirname, relative } from 'node:path';
-import type { LabEvent } from '../events/lab-events.js';
 import { describeEvent } from '../events/describe-event.js';
+import type { LabEvent } from '../events/lab-events.js';
+import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
-import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import {
-  bisect,
+  type BisectCheck,
   BisectExprError,
+  bisect,
   describeCheck,
   parseBisectExpr,
   parseInvariantName,
   poolLines,
 } from '../scenarios/bisect.js';
-import { NAMED_INVARIANTS } from '../model/named-invariants.js';
-import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
-import { loadLibrary, loadScenario } from './scenario-files.js';
 import { explain } from '../scenarios/explain.js';
-import { runScenario, type EventSink } from '../scenarios/run.js';
-import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
-import { UsageError, type Output } from './history-commands.js';
+import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
+import { type EventSink, runScenario } from '../scenarios/run.js';
+import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
+import { type Output, UsageError } from './history-commands.js';
+import { loadLibrary, loadScenario } from './scenario-files.js';
 
 export interface RunArgs {
   readonly files: readonly string[];
@@ -141,7 +142,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   }
   if (args.expect !== undefined && args.invariant !== undefined)
     throw new UsageError('bisect takes --expect or --invariant, not both');
-  let check;
+  let check: BisectCheck;
   try {
     check = args.invariant !== undefined ? parseInvariantName(args.invariant) : parseBisectExpr(args.expect!);
   } catch (e) {
@@ -169,6 +170,13 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     );
     return 0;
   }
+  if (outcome.kind === 'missing') {
+    io.out(
+      `${expr} fails at ${branch}@${outcome.length}: ${outcome.bad.check.actual}\n` +
+        `nothing to bisect: the expectation names something that is not there (check the name with thinlab at ${outcome.length} --branch ${branch}${args.where}, or give a position where it is there: thinlab bisect ... POS)\n`,
+    );
+    return 1;
+  }
   const { good, bad } = outcome;
   const commandAt = async (position: number): Promise<string> => {
     if (position === 0) return '(the fresh lab)';
@@ -192,7 +200,9 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   io.out(
     `first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`,
   );
-  io.out(sideBySide([['', 'last good', 'first bad'], ...rows]));
+  // A good side whose check is missing: the thing appeared already failing, so nothing held.
+  if (good.check.missing === true) io.out(`it never held: at position ${good.position} ${good.check.actual}\n\n`);
+  io.out(sideBySide([['', good.check.missing === true ? 'before' : 'last good', 'first bad'], ...rows]));
   if (badOutput !== '')
     io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
   io.out(
