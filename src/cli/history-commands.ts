@@ -6,6 +6,7 @@
 
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { diffSummaries, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
@@ -127,6 +128,8 @@ export async function atCommand(h: History, args: { branch?: string; position?: 
   const states = runtime.lifecycleStates();
   for (const [k, v] of Object.entries(states.pools)) io.out(`pool machine ${k}: ${v}\n`);
   for (const [k, v] of Object.entries(states.thins)) io.out(`thin machine ${k}: ${v}\n`);
+  // Docker, containerd and LVM as their own commands would show them (src/lab/lab-summary.ts).
+  for (const e of summaryEntries(labSummary(runtime.lab))) io.out(`${e.key}: ${e.value}\n`);
 }
 
 export async function rollbackCommand(
@@ -194,7 +197,8 @@ export async function diffCommand(
   const branch = await currentBranch(h, args.branch);
   const left = await resolveMoment(h, args.a, branch);
   const right = await resolveMoment(h, args.b, branch);
-  io.out(formatDiff(diffLabs(left.runtime.shell.machine, right.runtime.shell.machine), left.name, right.name));
+  const beyond = diffSummaries(labSummary(left.runtime.lab), labSummary(right.runtime.lab));
+  io.out(formatDiff(diffLabs(left.runtime.shell.machine, right.runtime.shell.machine), left.name, right.name, beyond));
 }
 
 /** `thinlab replay`: rebuild a branch from its first event, checking every event, with progress. */
