@@ -10,6 +10,7 @@ import { History } from '../replay/history.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
 import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { exportCommand } from './commands/export.js';
 import { runDockerDemo } from './docker-demo.js';
 import {
   atCommand,
@@ -60,6 +61,8 @@ time travel (on the head branch unless --branch NAME)
                             differently at the end; --expect EXPR / --invariant NAME (bisect's forms)
                             follow a check on both branches: where it first fails, and at the end
   replay                    rebuild the branch from its first event, checking each one
+  export [POS] DEVICE FILE  a lab block device (/dev/ram1, /dev/mapper/NAME, /dev/loop0) or lab file
+                            at POS (default: the end) to a host file, byte for byte
 
 scenarios (docs/scenarios.md)
   run FILE...               run scenario files (.yaml, or .sh with .expected), record each as a
@@ -289,6 +292,11 @@ async function main(argv: string[]): Promise<number> {
     case 'diff':
       await withHistory(p, (h) =>
         diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io),
+      );
+      return 0;
+    case 'export':
+      await withHistory(p, (h) =>
+        exportCommand(h, { ...(branch === undefined ? {} : { branch }), positional: p.positional }, io),
       );
       return 0;
     case 'replay':
