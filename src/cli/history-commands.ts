@@ -5,7 +5,9 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
+import type { ImageAttached } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { checkAttach } from '../lab/attach-image.js';
 import { diffSummaries, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
@@ -48,23 +50,40 @@ function parsePosition(text: string | undefined, what: string): number {
 export async function recordScript(
   h: History,
   script: string,
-  options: { branch?: string; baseName?: string; continueBranch: boolean; ramdiskKb: number; trace: boolean },
+  options: {
+    branch?: string;
+    baseName?: string;
+    continueBranch: boolean;
+    ramdiskKb: number;
+    trace: boolean;
+    /** A host image to place on a RAM disk first (`--attach FILE:/dev/ramN`), recorded as an event. */
+    attach?: ImageAttached['data'];
+  },
   io: Output,
 ): Promise<{ branch: string; length: number }> {
   let branch: string;
   let runtime: LabRuntime;
   let length: number;
+  const attach = options.attach;
   if (options.continueBranch) {
     branch = await currentBranch(h, options.branch);
     length = await h.length(branch);
     runtime = await h.stateAt(branch, length);
+    if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
   } else {
     branch = options.branch ?? (await nextRunName(h, options.baseName));
+    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
+    // Refused before the branch exists, so a refused image leaves nothing behind.
+    if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
     await h.createBranch(branch, null, 0, options.ramdiskKb);
     length = 0;
-    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
   }
   await h.setHead(branch);
+  if (attach !== undefined) {
+    const event = runtime.attachImage(attach);
+    if (options.trace) io.out(`$ ${describeEvent(event)}\n`);
+    length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
+  }
   for (const command of topLevelCommands(runtime.shell, script)) {
     if (options.trace) {
       if (command.trim().startsWith('#')) {

@@ -4,12 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ImageAttached } from '../events/lab-events.js';
+import { attachImage } from '../lab/attach-image.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { LabShell } from '../lab/lab-shell.js';
 import { History } from '../replay/history.js';
 import type { EventStore } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
 import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { readAttach } from './commands/attach.js';
 import { exportCommand } from './commands/export.js';
 import { runDockerDemo } from './docker-demo.js';
 import {
@@ -42,6 +45,7 @@ running a lab
      --continue             go on from the end of the head branch (or --branch) instead
      --no-record            do not touch the database
      --ramdisk-kb N         size of /dev/ram0 and /dev/ram1 (default ${DEFAULT_RAMDISK_KB})
+     --attach FILE:/dev/ramN  a host image on a RAM disk before the script runs (recorded with the branch)
   demo                      Docker on a direct-lvm thin pool: set up, fill, fail, recover, roll back
                             (demo/docker-devicemapper.sh, 512 MiB RAM disks)
   demo tour                 record the tour of a thin pool's life (scenarios/tour.sh)
@@ -109,6 +113,7 @@ const VALUE_FLAGS = new Set([
   '--at',
   '--inject',
   '--scenarios',
+  '--attach',
 ]);
 const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
 
@@ -215,8 +220,10 @@ async function main(argv: string[]): Promise<number> {
       const script = readScript(file);
       const trace = p.command === 'demo' || p.flags.has('--trace');
       const extra = p.command === 'sh' ? p.positional.slice(1) : [];
+      const attachSpec = stringFlag(p, '--attach');
+      const attach = attachSpec === undefined ? undefined : readAttach(attachSpec);
       if (p.flags.has('--no-record')) {
-        runUnrecorded(script, ramdiskKb(p), trace, readExtraFiles(extra));
+        runUnrecorded(script, ramdiskKb(p), trace, readExtraFiles(extra), attach);
         return 0;
       }
       if (extra.length > 0) {
@@ -234,6 +241,7 @@ async function main(argv: string[]): Promise<number> {
             continueBranch: p.flags.has('--continue'),
             ramdiskKb: ramdiskKb(p),
             trace,
+            ...(attach === undefined ? {} : { attach }),
           },
           io,
         ),
@@ -386,8 +394,15 @@ function readExtraFiles(paths: readonly string[]): Map<string, Uint8Array> {
   return files;
 }
 
-function runUnrecorded(script: string, kb: number, trace: boolean, files: ReadonlyMap<string, Uint8Array>): void {
+function runUnrecorded(
+  script: string,
+  kb: number,
+  trace: boolean,
+  files: ReadonlyMap<string, Uint8Array>,
+  attach?: ImageAttached['data'],
+): void {
   const shell = new LabShell({ ramdiskKb: kb, files });
+  if (attach !== undefined) attachImage(shell.lab, attach.device, attach.file, attach.sizeBytes, attach.runs);
   if (!trace) {
     io.out(shell.runScript(script));
     return;

@@ -6,6 +6,7 @@
  * says where behaviour first diverges (the first command that printed something else), how the
  * pool modes went on each side, and which device ranges read back differently at the end.
  */
+import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
 import type { History } from './history.js';
@@ -129,6 +130,7 @@ function output(event: LabEvent): { output: string; status: number; command: str
       command: `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})`,
     };
   if (event.type === 'ClockAdvanced') return { output: '', status: 0, command: `(clock +${event.data.ms} ms)` };
+  if (event.type === 'ImageAttached') return { output: '', status: 0, command: describeEvent(event) };
   return { output: '', status: 0, command: '' };
 }
 
@@ -141,6 +143,8 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
       return runtime.writeBlocks(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
     case 'ClockAdvanced':
       return runtime.advanceClock(event.data.ms);
+    case 'ImageAttached':
+      return runtime.attachImage(event.data);
     default:
       return event;
   }
