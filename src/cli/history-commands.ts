@@ -5,13 +5,17 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
+import type { ImageAttached } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { checkAttach } from '../lab/attach-image.js';
+import { diffSummaries, type LabSummary, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import type { LabShell } from '../lab/lab-shell.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
-import { whatIf } from '../replay/whatif.js';
+import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
+import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
 import { type Output, printJson, UsageError } from './output.js';
 import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
 
@@ -39,23 +43,40 @@ function parsePosition(text: string | undefined, what: string): number {
 export async function recordScript(
   h: History,
   script: string,
-  options: { branch?: string; baseName?: string; continueBranch: boolean; ramdiskKb: number; trace: boolean },
+  options: {
+    branch?: string;
+    baseName?: string;
+    continueBranch: boolean;
+    ramdiskKb: number;
+    trace: boolean;
+    /** A host image to place on a RAM disk first (`--attach FILE:/dev/ramN`), recorded as an event. */
+    attach?: ImageAttached['data'];
+  },
   io: Output,
 ): Promise<{ branch: string; length: number; status: number }> {
   let branch: string;
   let runtime: LabRuntime;
   let length: number;
+  const attach = options.attach;
   if (options.continueBranch) {
     branch = await currentBranch(h, options.branch);
     length = await h.length(branch);
     runtime = await h.stateAt(branch, length);
+    if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
   } else {
     branch = options.branch ?? (await nextRunName(h, options.baseName));
+    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
+    // Refused before the branch exists, so a refused image leaves nothing behind.
+    if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
     await h.createBranch(branch, null, 0, options.ramdiskKb);
     length = 0;
-    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
   }
   await h.setHead(branch);
+  if (attach !== undefined) {
+    const event = runtime.attachImage(attach);
+    if (options.trace) io.out(`$ ${describeEvent(event)}\n`);
+    length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
+  }
   for (const piece of scriptPieces(runtime.shell, script)) {
     // After `exit` nothing runs, as in sh: the rest of the script is not recorded either.
     if (runtime.shell.exitStatus !== null) break;
@@ -134,6 +155,8 @@ export interface LabStateView {
     readonly status: string | null;
   }>;
   readonly lifecycle: { readonly pools: Record<string, string>; readonly thins: Record<string, string> };
+  /** Docker, containerd and LVM as their own commands would show them (src/lab/lab-summary.ts). */
+  readonly summary: LabSummary;
 }
 
 export function labStateView(runtime: LabRuntime, branch: string, position: number): LabStateView {
@@ -151,7 +174,15 @@ export function labStateView(runtime: LabRuntime, branch: string, position: numb
     };
   });
   const { pools, thins } = runtime.lifecycleStates();
-  return { branch, position, timeMs: m.nowMs, state: stateHash(runtime.lab), devices, lifecycle: { pools, thins } };
+  return {
+    branch,
+    position,
+    timeMs: m.nowMs,
+    state: stateHash(runtime.lab),
+    devices,
+    lifecycle: { pools, thins },
+    summary: labSummary(runtime.lab),
+  };
 }
 
 function formatLabState(v: LabStateView): string {
@@ -163,6 +194,7 @@ function formatLabState(v: LabStateView): string {
   }
   for (const [k, state] of Object.entries(v.lifecycle.pools)) out += `pool machine ${k}: ${state}\n`;
   for (const [k, state] of Object.entries(v.lifecycle.thins)) out += `thin machine ${k}: ${state}\n`;
+  for (const e of summaryEntries(v.summary)) out += `${e.key}: ${e.value}\n`;
   return out;
 }
 
@@ -263,9 +295,10 @@ export async function diffCommand(
   const branch = await currentBranch(h, args.branch);
   const left = await resolveMoment(h, args.a, branch);
   const right = await resolveMoment(h, args.b, branch);
+  const beyond = diffSummaries(labSummary(left.runtime.lab), labSummary(right.runtime.lab));
   const diff = diffLabs(left.runtime.shell.machine, right.runtime.shell.machine);
-  if (args.json === true) printJson(io, { left: left.name, right: right.name, ...diff });
-  else io.out(formatDiff(diff, left.name, right.name));
+  if (args.json === true) printJson(io, { left: left.name, right: right.name, ...diff, beyond });
+  else io.out(formatDiff(diff, left.name, right.name, beyond));
 }
 
 /** `thinlab replay`: rebuild a branch from its first event, checking every event, with progress. */
@@ -300,6 +333,32 @@ export interface WhatIfArgs {
   readonly where: string;
   /** The outcome as JSON (src/replay/whatif.ts's WhatIfOutcome) instead of the report. */
   readonly json?: boolean;
+  /** A state expectation (bisect's forms) followed on both sides. */
+  readonly expect?: string;
+  /** A named invariant followed on both sides. */
+  readonly invariant?: string;
+}
+
+/** The checks `whatif --expect`/`--invariant` asked for, parsed by bisect's rules. */
+function whatIfChecks(args: WhatIfArgs): StateCheck[] {
+  try {
+    return [
+      ...(args.expect === undefined ? [] : [parseCheckExpr(args.expect)]),
+      ...(args.invariant === undefined ? [] : [parseInvariantName(args.invariant)]),
+    ];
+  } catch (e) {
+    if (e instanceof CheckExprError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Each check on both sides: where it first failed after the insertion point, and at the end. */
+function formatWhatIfChecks(r: WhatIfOutcome, from: string): string {
+  if (r.checks.length === 0) return '';
+  const width = Math.max(from.length, r.name.length);
+  const side = (branch: string, t: CheckTrack): string =>
+    `  ${branch.padEnd(width)}  ${t.firstFailure === null ? 'holds throughout' : `fails from @${t.firstFailure.position}: ${t.firstFailure.result.actual}`}; at the end: ${t.end.ok ? 'holds' : t.end.actual}\n`;
+  return `\n${r.checks.map((c) => `${c.name} after position ${r.at}:\n${side(from, c.original)}${side(r.name, c.whatIf)}`).join('')}`;
 }
 
 /**
@@ -318,9 +377,10 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
     const wrong = checkFaultArgs(words.slice(1));
     if (wrong !== null) throw new UsageError(`--inject: ${wrong}`);
   }
+  const checks = whatIfChecks(args);
   const from = await currentBranch(h, args.branch);
   const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
-  const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
+  const r = await whatIf(h, { branch: from, at, inject: args.inject, name, checks });
   if (args.json === true) {
     printJson(io, { ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) });
     return;
@@ -365,6 +425,7 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
       `  ${x.device} bytes ${x.offsetBytes}+${x.lengthBytes}: ${from} ${x.original}, ${r.name} ${x.whatIf}${x.lost ? '  (data lost)' : ''}\n`,
     );
   }
+  io.out(formatWhatIfChecks(r, from));
   io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
 }
 

@@ -167,7 +167,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   const expr = describeCheck(check);
   if (args.json === true) {
     printJson(io, await bisectJson(h, branch, expr, outcome));
-    return 0;
+    return outcome.kind === 'missing' ? 1 : 0;
   }
   if (outcome.kind === 'holds') {
     const again = check.kind === 'invariant' ? `--invariant ${check.invariant.name}` : `--expect '${expr}'`;
@@ -175,6 +175,13 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
       `${expr} holds at ${branch}@${outcome.length}: nothing to bisect (give a position where it fails: thinlab bisect ${again} POS)\n`,
     );
     return 0;
+  }
+  if (outcome.kind === 'missing') {
+    io.out(
+      `${expr} fails at ${branch}@${outcome.length}: ${outcome.bad.check.actual}\n` +
+        `nothing to bisect: the expectation names something that is not there (check the name with thinlab at ${outcome.length} --branch ${branch}${args.where}, or give a position where it is there: thinlab bisect ... POS)\n`,
+    );
+    return 1;
   }
   const { good, bad } = outcome;
   const commandAt = (position: number): Promise<string> => commandAtPosition(h, branch, position);
@@ -195,7 +202,9 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
   io.out(
     `first bad position ${bad.position}: ${bad.check.name} expected ${bad.check.expected}, got ${bad.check.actual}\n\n`,
   );
-  io.out(sideBySide([['', 'last good', 'first bad'], ...rows]));
+  // A good side whose check is missing: the thing appeared already failing, so nothing held.
+  if (good.check.missing === true) io.out(`it never held: at position ${good.position} ${good.check.actual}\n\n`);
+  io.out(sideBySide([['', good.check.missing === true ? 'before' : 'last good', 'first bad'], ...rows]));
   if (badOutput !== '')
     io.out(`\nwhat position ${bad.position} printed:\n${badOutput.replace(/\n$/, '').replace(/^/gm, '  | ')}\n`);
   io.out(
@@ -220,8 +229,8 @@ async function bisectJson(
   outcome: Awaited<ReturnType<typeof bisect>>,
 ): Promise<unknown> {
   const base = { branch, check: expr, length: outcome.length, statesLooked: outcome.statesLooked };
-  if (outcome.kind === 'holds') return { ...base, holds: true, good: null, bad: null };
-  const side = async (s: typeof outcome.good) => ({
+  if (outcome.kind === 'holds') return { ...base, holds: true, missing: false, good: null, bad: null };
+  const side = async (s: typeof outcome.bad) => ({
     position: s.position,
     command: await commandAtPosition(h, branch, s.position),
     name: s.check.name,
@@ -229,7 +238,10 @@ async function bisectJson(
     actual: s.check.actual,
     passed: s.check.ok,
   });
-  return { ...base, holds: false, good: await side(outcome.good), bad: await side(outcome.bad) };
+  // A check naming something that is not there at the end fails there: nothing held to bisect from.
+  if (outcome.kind === 'missing')
+    return { ...base, holds: false, missing: true, good: null, bad: await side(outcome.bad) };
+  return { ...base, holds: false, missing: false, good: await side(outcome.good), bad: await side(outcome.bad) };
 }
 
 /** Three columns; a cell wider than its column wraps onto the next lines of the same row. */

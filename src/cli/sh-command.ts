@@ -3,6 +3,8 @@
  * (with --no-record) not. Both exit with the script's status, as sh does: its `exit N`, else the
  * status of its last command.
  */
+import type { ImageAttached } from '../events/lab-events.js';
+import { attachImage } from '../lab/attach-image.js';
 import { readFileSync } from 'node:fs';
 import { LabShell } from '../lab/lab-shell.js';
 import { scriptStatus, tracePiece } from './history-commands.js';
@@ -36,10 +38,17 @@ export function readExtraFiles(paths: readonly string[]): Map<string, Uint8Array
 /** Runs a script without touching the database; returns its exit status. */
 export function runUnrecorded(
   script: string,
-  options: { ramdiskKb: number; trace: boolean; files: ReadonlyMap<string, Uint8Array> },
+  options: {
+    ramdiskKb: number;
+    trace: boolean;
+    files: ReadonlyMap<string, Uint8Array>;
+    attach?: ImageAttached['data'];
+  },
   io: Output,
 ): number {
   const shell = new LabShell({ ramdiskKb: options.ramdiskKb, files: options.files });
+  const attach = options.attach;
+  if (attach !== undefined) attachImage(shell.lab, attach.device, attach.file, attach.sizeBytes, attach.runs);
   if (!options.trace) {
     io.out(shell.runScript(script));
     return scriptStatus(shell);

@@ -33,6 +33,8 @@ time travel (on the head branch unless --branch NAME)
                             output that differs, the pool modes on both, and data that reads back
                             differently at the end
   replay                    rebuild the branch from its first event, checking each one
+  export [POS] DEVICE FILE  a lab block device or lab file at POS (default: the end) to a host file,
+                            byte for byte (e.g. for the real thin_check)
 
 scenarios (docs/scenarios.md)
   run FILE...               run scenario files (.yaml, or .sh with .expected), record each as a

@@ -9,9 +9,10 @@
  *   (dmsetup's failure line), which was the only way v1 logs showed a failure.
  */
 import {
-  CURRENT_VERSION,
-  LAB_EVENT_TYPES,
   type BlocksWritten,
+  CURRENT_VERSION,
+  type ImageAttached,
+  LAB_EVENT_TYPES,
   type LabEvent,
   type LabEventType,
 } from './lab-events.js';
@@ -91,6 +92,18 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
     case 'ClockAdvanced':
       need(Number.isInteger(d.ms) && (d.ms as number) >= 0, `${where}: ClockAdvanced needs ms`, 0);
       return { type, version: 1, data: { ms: d.ms as number } };
+    case 'ImageAttached': {
+      const runs = d.runs;
+      const ok =
+        typeof d.device === 'string' &&
+        typeof d.file === 'string' &&
+        isCount(d.sizeBytes) &&
+        typeof d.sha256 === 'string' &&
+        Array.isArray(runs) &&
+        runs.every((r) => isRecord(r) && isCount(r.offset) && typeof r.base64 === 'string');
+      need(ok, `${where}: ImageAttached needs device, file, sizeBytes, sha256 and runs of {offset, base64}`, 0);
+      return { type, version: 1, data: d as unknown as ImageAttached['data'] };
+    }
     default:
       throw new EventDecodeError(`${where}: unknown event type '${String(type)}'`);
   }

@@ -27,5 +27,9 @@ export function describeEvent(event: LabEvent): string {
     }
     case 'ClockAdvanced':
       return `(clock +${event.data.ms} ms)`;
+    case 'ImageAttached': {
+      const { device, file, sizeBytes, sha256 } = event.data;
+      return `(attach ${file} to ${device}: ${sizeBytes} bytes, sha256 ${sha256.slice(0, 16)})`;
+    }
   }
 }

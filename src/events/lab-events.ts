@@ -14,7 +14,7 @@
  *   that drive the model without a shell (property tests, the bench).
  * - `ClockAdvanced`: simulated time passing with nothing else happening.
  */
-export const LAB_EVENT_TYPES = ['ShellCommandRan', 'BlocksWritten', 'ClockAdvanced'] as const;
+export const LAB_EVENT_TYPES = ['ShellCommandRan', 'BlocksWritten', 'ClockAdvanced', 'ImageAttached'] as const;
 export type LabEventType = (typeof LAB_EVENT_TYPES)[number];
 
 export interface ShellCommandRan {
@@ -52,11 +52,30 @@ export interface ClockAdvanced {
   readonly data: { readonly ms: number };
 }
 
-export type LabEvent = ShellCommandRan | BlocksWritten | ClockAdvanced;
+/**
+ * A host image placed on a RAM disk (`thinlab sh --attach FILE:/dev/ramN`). The bytes are in the
+ * event, so a replay rebuilds the disk without the host file (which may have changed or be gone):
+ * only its non-zero 4 KiB blocks, merged into runs, base64-encoded. `sha256` and `file` say which
+ * image it was, for `thinlab log`.
+ */
+export interface ImageAttached {
+  readonly type: 'ImageAttached';
+  readonly version: 1;
+  readonly data: {
+    readonly device: string;
+    readonly file: string;
+    readonly sizeBytes: number;
+    readonly sha256: string;
+    readonly runs: ReadonlyArray<{ readonly offset: number; readonly base64: string }>;
+  };
+}
+
+export type LabEvent = ShellCommandRan | BlocksWritten | ClockAdvanced | ImageAttached;
 
 /** The current version of each event type: what the code writes. */
 export const CURRENT_VERSION: Readonly<Record<LabEventType, number>> = {
   ShellCommandRan: 3,
   BlocksWritten: 1,
   ClockAdvanced: 1,
+  ImageAttached: 1,
 };

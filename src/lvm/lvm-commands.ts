@@ -8,39 +8,40 @@
  * error; a refused command exits 5 (ECMD_FAILED) and leaves the state as it was, 3 for bad
  * arguments (EINVALID_CMD_LINE).
  */
-import { devNumber, type DmDevice, type Machine } from '../model/machine.js';
-import type { ShellContext } from '../lab/context.js';
-import type { CommandIo } from '../shell/io.js';
+
 import { CommandFailed, failureStatus } from '../lab/command-errors.js';
-import { latin1Text } from '../shared/bytes.js';
-import { runThinTool } from '../tools/index.js';
+import type { ShellContext } from '../lab/context.js';
 import { createDevice } from '../lab/dm-ops.js';
+import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
+import { runThinTool } from '../tools/index.js';
 import {
   allocateExtents,
   dmName,
-  estimatePoolMetadata,
   EXTENT_SECTORS,
+  estimatePoolMetadata,
   findLv,
   findPv,
   findVg,
   freeRuns,
   growLv,
+  type LogicalVolume,
+  type LvSegment as LvmSegment,
+  type LvmState,
   lvExtents,
   lvSizeSectors,
   maxPoolDataSectors,
   newLv,
   nextLvolName,
   PE_START_SECTORS,
+  type VolumeGroup,
   validLvName,
   vgExtentCount,
   vgFreeExtents,
-  type LogicalVolume,
-  type LvmState,
-  type LvSegment as LvmSegment,
-  type VolumeGroup,
 } from './lvm-state.js';
+import { monitoringEnabled, profilePath, readProfile } from './profile.js';
 import { lvmSize, parseLvmSize } from './units.js';
-import { monitoringEnabled, readProfile, profilePath } from './profile.js';
 
 const ECMD_FAILED = 5;
 const EINVALID_CMD_LINE = 3;
@@ -1443,6 +1444,36 @@ function thinPercent(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): strin
   if (dev === undefined || dev.live?.type !== 'thin') return '';
   const mapped = Number(ctx.machine.targetStatus(dev, true).trim().split(/\s+/)[0]);
   return Number.isFinite(mapped) ? percentText(mapped, lv.virtualSectors) : '';
+}
+
+/**
+ * One volume as `lvs` prints it (Attr, LSize, Pool, Data%, Meta%), for the lab summary of
+ * `thinlab at` and `diff`, so they show what `lvs` would and never compute it another way.
+ */
+export function lvReport(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  lv: LogicalVolume,
+): {
+  attr: string;
+  size: string;
+  pool: string;
+  dataPercent: string;
+  metaPercent: string;
+  active: boolean;
+  visible: boolean;
+} {
+  const f = lvFields(ctx);
+  const v = (name: string): string => f[name]!.value(vg, lv).trim();
+  return {
+    attr: v('lv_attr'),
+    size: v('lv_size'),
+    pool: v('pool_lv'),
+    dataPercent: v('data_percent'),
+    metaPercent: v('metadata_percent'),
+    active: isActive(ctx, vg, lv),
+    visible: isVisible(lv),
+  };
 }
 
 interface Field {

@@ -3,6 +3,8 @@
  * mode, per thin device the blocks that differ, in thin_delta's terms (left only, right only,
  * different data block, same). Pools are matched by device name, thins by pool name and id.
  */
+
+import type { SummaryChange } from '../lab/lab-summary.js';
 import type { Machine } from '../model/machine.js';
 import type { MappingTable } from '../model/mapping.js';
 
@@ -62,7 +64,9 @@ export function diffLabs(left: Machine, right: Machine): LabDiff {
       const tb = b?.tables.get(id);
       const counts = { leftOnly: 0, rightOnly: 0, different: 0, same: 0 };
       const right = new Map<number, number>();
-      tb?.table.forEach((vb, d) => right.set(vb, d));
+      tb?.table.forEach((vb, d) => {
+        right.set(vb, d);
+      });
       ta?.table.forEach((vb, d) => {
         const other = right.get(vb);
         if (other === undefined) counts.leftOnly++;
@@ -85,7 +89,16 @@ export function diffLabs(left: Machine, right: Machine): LabDiff {
   };
 }
 
-export function formatDiff(diff: LabDiff, leftName: string, rightName: string): string {
+/**
+ * The diff as text; `summary` adds what changed beyond device-mapper (Docker, containerd, LVM:
+ * src/lab/lab-summary.ts's diffSummaries), each thing as its line on both sides.
+ */
+export function formatDiff(
+  diff: LabDiff,
+  leftName: string,
+  rightName: string,
+  summary: readonly SummaryChange[] = [],
+): string {
   let out = `--- ${leftName}\n+++ ${rightName}\n`;
   for (const n of diff.devicesLeft) out += `device ${n}: only in ${leftName}\n`;
   for (const n of diff.devicesRight) out += `device ${n}: only in ${rightName}\n`;
@@ -98,6 +111,7 @@ export function formatDiff(diff: LabDiff, leftName: string, rightName: string): 
     const mapped = `${t.leftMapped ?? '(absent)'} -> ${t.rightMapped ?? '(absent)'} mapped blocks`;
     out += `thin ${t.key}: ${mapped}; blocks left_only ${t.leftOnly}, right_only ${t.rightOnly}, different ${t.different}, same ${t.same}\n`;
   }
+  for (const c of summary) out += `${c.key}:\n  - ${c.left ?? '(absent)'}\n  + ${c.right ?? '(absent)'}\n`;
   if (out.split('\n').length === 3) out += 'no differences\n';
   return out;
 }

@@ -4,11 +4,13 @@
  * decided exactly what the event recorded; a difference means the lab is not deterministic, or
  * the log was written by a lab with other rules, and is reported with the event's position.
  */
-import { Errno, strerror } from '../model/errno.js';
-import { LAB_WOULD_BLOCK, type BlockDev } from '../model/machine.js';
-import type { LabEvent } from '../events/lab-events.js';
+
+import type { ImageAttached, LabEvent } from '../events/lab-events.js';
+import { attachImage } from '../lab/attach-image.js';
 import { Lab, type LabSetup } from '../lab/lab.js';
 import { LabShell } from '../lab/lab-shell.js';
+import { Errno, strerror } from '../model/errno.js';
+import { type BlockDev, LAB_WOULD_BLOCK } from '../model/machine.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
 
 export class DivergenceError extends Error {
@@ -68,6 +70,13 @@ export class LabRuntime {
     return { type: 'ClockAdvanced', version: 1, data: { ms } };
   }
 
+  /** Places a host image on a RAM disk (src/lab/attach-image.ts), as an event. */
+  attachImage(data: ImageAttached['data']): LabEvent {
+    attachImage(this.lab, data.device, data.file, data.sizeBytes, data.runs);
+    this.checkLifecycle(`attach ${data.device}`);
+    return { type: 'ImageAttached', version: 1, data };
+  }
+
   /** Replays one recorded event; returns what it printed (the recorded output). */
   apply(event: LabEvent, where: string): string {
     switch (event.type) {
@@ -100,6 +109,9 @@ export class LabRuntime {
       case 'ClockAdvanced':
         this.shell.machine.advance(event.data.ms);
         this.checkLifecycle('clock');
+        return '';
+      case 'ImageAttached':
+        this.attachImage(event.data);
         return '';
       default:
         return '';

@@ -6,10 +6,12 @@
  * says where behaviour first diverges (the first command that printed something else), how the
  * pool modes went on each side, and which device ranges read back differently at the end.
  */
+import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
 import type { History } from './history.js';
 import type { LabRuntime } from './lab-runtime.js';
+import { type CheckResult, describeCheck, evaluateCheck, type StateCheck } from './state-checks.js';
 
 export interface WhatIfRequest {
   readonly branch: string;
@@ -19,6 +21,21 @@ export interface WhatIfRequest {
   readonly inject: string;
   /** The new branch's name. */
   readonly name: string;
+  /** State checks followed on both sides from the insertion point on (`whatif --expect`). */
+  readonly checks?: readonly StateCheck[];
+}
+
+/** Where a check first failed on one side (from the insertion point on), and how it ends. */
+export interface CheckTrack {
+  /** Position on its own branch and the failure there, or null when it held throughout. */
+  firstFailure: { readonly position: number; readonly result: CheckResult } | null;
+  end: CheckResult;
+}
+
+export interface WhatIfCheck {
+  readonly name: string;
+  readonly original: CheckTrack;
+  readonly whatIf: CheckTrack;
 }
 
 export interface ModeChange {
@@ -65,6 +82,21 @@ export interface WhatIfOutcome {
   readonly originalModes: readonly ModeChange[];
   readonly whatIfModes: readonly ModeChange[];
   readonly data: readonly DataDifference[];
+  /** The requested checks, side by side (empty when none was asked for). */
+  readonly checks: readonly WhatIfCheck[];
+}
+
+/** Evaluates every check on one side after an event, keeping the first failure of each. */
+function track(checks: readonly StateCheck[], tracks: CheckTrack[], machine: Machine, position: number): void {
+  checks.forEach((c, i) => {
+    const result = evaluateCheck(c, machine);
+    const t = tracks[i];
+    if (t === undefined) tracks[i] = { firstFailure: result.ok ? null : { position, result }, end: result };
+    else {
+      t.end = result;
+      if (!result.ok && t.firstFailure === null) t.firstFailure = { position, result };
+    }
+  });
 }
 
 /** The mode of every live pool by device name (a pool with no live table is left out). */
@@ -98,6 +130,7 @@ function output(event: LabEvent): { output: string; status: number; command: str
       command: `(write ${event.data.sectors} sectors at ${event.data.device}:${event.data.sector})`,
     };
   if (event.type === 'ClockAdvanced') return { output: '', status: 0, command: `(clock +${event.data.ms} ms)` };
+  if (event.type === 'ImageAttached') return { output: '', status: 0, command: describeEvent(event) };
   return { output: '', status: 0, command: '' };
 }
 
@@ -110,6 +143,8 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
       return runtime.writeBlocks(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
     case 'ClockAdvanced':
       return runtime.advanceClock(event.data.ms);
+    case 'ImageAttached':
+      return runtime.attachImage(event.data);
     default:
       return event;
   }
@@ -127,6 +162,11 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
 
   const whatIfModes: ModeChange[] = [];
   const originalModes: ModeChange[] = [];
+  const checks = req.checks ?? [];
+  const originalTracks: CheckTrack[] = [];
+  const whatIfTracks: CheckTrack[] = [];
+  track(checks, originalTracks, original.shell.machine, req.at);
+  track(checks, whatIfTracks, alt.shell.machine, req.at);
   let altModes = poolModes(alt.shell.machine);
   let injectedOutput = '';
   const pieces = alt.shell.splitCommands(req.inject);
@@ -137,6 +177,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
     const now = poolModes(alt.shell.machine);
     modeChanges(altModes, now, length, whatIfModes);
     altModes = now;
+    track(checks, whatIfTracks, alt.shell.machine, length);
   }
 
   let origModes = poolModes(original.shell.machine);
@@ -165,6 +206,8 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
       const wNow = poolModes(alt.shell.machine);
       modeChanges(altModes, wNow, length, whatIfModes);
       altModes = wNow;
+      track(checks, originalTracks, original.shell.machine, position);
+      track(checks, whatIfTracks, alt.shell.machine, length);
     }
   }
   return {
@@ -180,6 +223,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
     originalModes,
     whatIfModes,
     data: compareThinData(original.shell.machine, alt.shell.machine),
+    checks: checks.map((c, i) => ({ name: describeCheck(c), original: originalTracks[i]!, whatIf: whatIfTracks[i]! })),
   };
 }
 

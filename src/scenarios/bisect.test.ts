@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { History } from '../replay/history.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-event-store.js';
 import type { EventStore } from '../store/event-store.js';
-import { bisect, parseBisectExpr } from './bisect.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-event-store.js';
+import { bisect, parseBisectExpr, parseInvariantName } from './bisect.js';
 import { parseScenario } from './load.js';
 import { runScenario } from './run.js';
 
@@ -79,8 +79,28 @@ describe('bisect', () => {
     const early = await bisect(h, 'fill', parseBisectExpr('used_data_blocks pool <= 5'), 20);
     expect(early.kind === 'found' && early.bad.position).toBe(9);
     const mode = await bisect(h, 'fill', parseBisectExpr('pool_mode pool=read_only'));
-    // The pool does not exist before event 1: a check on a missing pool holds.
-    expect(mode.kind === 'found' && mode.bad.position).toBe(1);
+    // The pool appears at event 1 already failing (write mode): before it, it was not there.
+    expect(mode.kind).toBe('found');
+    if (mode.kind !== 'found') return;
+    expect(mode.bad.position).toBe(1);
+    expect(mode.good).toMatchObject({ position: 0, check: { ok: false, missing: true } });
+  });
+
+  it('never answers "holds" about a pool that is not there, nor an invariant with no pool', async () => {
+    const h = new History(store, 8);
+    await recordFill(h);
+    for (const expr of ['pool_mode nosuchpool=write', 'used_data_blocks nosuchpool<8']) {
+      const outcome = await bisect(h, 'fill', parseBisectExpr(expr));
+      expect(outcome.kind).toBe('missing');
+      if (outcome.kind !== 'missing') return;
+      expect(outcome.bad.position).toBe(63);
+      expect(outcome.bad.check.actual).toBe("no live pool named 'nosuchpool' (live pools: pool)");
+    }
+    // Position 0 is the fresh lab: no device at all.
+    const none = await bisect(h, 'fill', parseInvariantName('writable'), 0);
+    expect(none.kind === 'missing' && none.bad.check.actual).toBe('there is no live pool to check');
+    const pool = await bisect(h, 'fill', parseBisectExpr('pool_mode pool=write'), 0);
+    expect(pool.kind === 'missing' && pool.bad.check.actual).toBe("no live pool named 'pool' (there is no live pool)");
   });
 
   it('reads the expression forms and refuses others', () => {

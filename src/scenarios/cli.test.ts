@@ -118,4 +118,19 @@ describe('thinlab bisect', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^thinlab: cannot read the expectation/);
   });
+
+  it('fails (exit 1) naming a pool that is not there, and an invariant at a position with no pool', () => {
+    const where = ['--branch', 'pool-full-queue-extend', '--db', db];
+    const missing = thinlab(['bisect', '--expect', 'pool_mode nosuchpool=write', '8', ...where]);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toMatch(
+      /^pool_mode nosuchpool=write fails at pool-full-queue-extend@8: no live pool named 'nosuchpool' \(live pools: pool\)\n/,
+    );
+    expect(missing.stdout).not.toMatch(/holds/);
+    const none = thinlab(['bisect', '--invariant', 'writable', '0', ...where]);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toMatch(
+      /^invariant writable fails at pool-full-queue-extend@0: there is no live pool to check\n/,
+    );
+  });
 });

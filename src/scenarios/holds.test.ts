@@ -38,4 +38,49 @@ describe('holds', () => {
     ]);
     expect(result.passed).toBe(false);
   });
+
+  it('fails on a lab with no pool, and a pool check fails on a pool that is not there, naming it', async () => {
+    const scenario = parseScenario(
+      'none.yaml',
+      [
+        'title: t',
+        'machine: {ramdisk_kb: 4096}',
+        'steps:',
+        '  - run: echo nothing',
+        '    expect: {holds: [writable], invariants: true, pool_mode: {nosuchpool: write}, used_data_blocks: {nosuchpool: 0}}',
+      ].join('\n'),
+    );
+    const result = await runScenario(scenario);
+    expect(result.steps[0]!.checks).toEqual([
+      {
+        name: 'pool_mode nosuchpool',
+        ok: false,
+        expected: 'write',
+        actual: "no live pool named 'nosuchpool' (there is no live pool)",
+        missing: true,
+      },
+      {
+        name: 'used_data_blocks nosuchpool',
+        ok: false,
+        expected: '0',
+        actual: "no live pool named 'nosuchpool' (there is no live pool)",
+        missing: true,
+      },
+      {
+        name: 'invariants',
+        ok: false,
+        expected: 'every pool consistent',
+        actual: 'there is no live pool to check',
+        missing: true,
+      },
+      {
+        name: 'holds writable',
+        ok: false,
+        expected: 'the pool is in write mode (rw)',
+        actual: 'there is no live pool to check',
+        missing: true,
+      },
+    ]);
+    expect(result.passed).toBe(false);
+  });
 });

@@ -7,7 +7,7 @@ export const command: CommandSpec = {
 Every device's table and status after POS events of the branch, and the lifecycle machines' states.
   --branch NAME   another branch than the head
   --json          {branch, position, timeMs, state, devices: [{name, state, openCount, eventNr, table, status}],
-                  lifecycle: {pools, thins}}
+                  lifecycle: {pools, thins}, summary: Docker, containerd and LVM (docs/events.md)}
 example:
   thinlab at 11
 `,

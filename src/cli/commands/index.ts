@@ -17,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   checkout: () => import('./checkout.js'),
   diff: () => import('./diff.js'),
   replay: () => import('./replay.js'),
+  export: () => import('./export.js'),
   why: () => import('./why.js'),
   whatif: () => import('./whatif.js'),
   run: () => import('./run.js'),

@@ -12,6 +12,7 @@ events). Exits with the script's status, as sh does: its \`exit N\`, else its la
   --branch NAME     name the new branch (default: main, then run-2, run-3, ...)
   --continue        go on from the end of the head branch (or --branch) instead
   --no-record       do not touch the database; FILEs are placed at /files/<name> as the oracle does
+  --attach FILE:/dev/ramN  a host image on a RAM disk before the script runs (recorded with the branch)
   --ramdisk-kb N    size of /dev/ram0 and /dev/ram1 in KiB (default ${ORACLE_RAMDISK_KB}), or a preset:
                     ${Object.entries(RAMDISK_PRESETS)
                       .map(([k, v]) => `${k} (${v})`)
@@ -26,6 +27,7 @@ examples:
     continue: { type: 'boolean' },
     'no-record': { type: 'boolean' },
     'ramdisk-kb': { type: 'string' },
+    attach: { type: 'string' },
   },
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
@@ -34,7 +36,14 @@ examples:
     const [file, ...extra] = ctx.positionals;
     const script = readScript(file);
     const trace = ctx.flag('trace');
-    if (ctx.flag('no-record')) return runUnrecorded(script, { ramdiskKb, trace, files: readExtraFiles(extra) }, ctx.io);
+    const attachSpec = ctx.string('attach');
+    const attach = attachSpec === undefined ? undefined : (await import('./attach.js')).readAttach(attachSpec);
+    if (ctx.flag('no-record'))
+      return runUnrecorded(
+        script,
+        { ramdiskKb, trace, files: readExtraFiles(extra), ...(attach === undefined ? {} : { attach }) },
+        ctx.io,
+      );
     if (extra.length > 0)
       throw new UsageError('files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record');
     const { recordScript } = await import('../history-commands.js');
@@ -43,7 +52,13 @@ examples:
       recordScript(
         h,
         script,
-        { ...(branch === undefined ? {} : { branch }), continueBranch: ctx.flag('continue'), ramdiskKb, trace },
+        {
+          ...(branch === undefined ? {} : { branch }),
+          ...(attach === undefined ? {} : { attach }),
+          continueBranch: ctx.flag('continue'),
+          ramdiskKb,
+          trace,
+        },
         ctx.io,
       ),
     );

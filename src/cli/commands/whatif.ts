@@ -9,6 +9,8 @@ branch: the first output that differs, the pool modes on both, and data that rea
   --at POS        where to insert
   --inject LINE   what to insert (lines separated by newlines or ';')
   --name NEW      the new branch's name (default BRANCH-whatif-POS)
+  --expect EXPR / --invariant NAME   follow a check (bisect's forms) on both branches: where it
+                  first fails on each, and whether it holds at the end
   --branch NAME   another branch than the head
   --json          the outcome: {name, at, injected, injectedOutput, originalLength, whatIfLength,
                   firstDifference, differences, originalModes, whatIfModes, data}
@@ -21,6 +23,8 @@ example:
     at: { type: 'string' },
     inject: { type: 'string' },
     name: { type: 'string' },
+    expect: { type: 'string' },
+    invariant: { type: 'string' },
   },
   maxPositionals: 0,
   async run(ctx) {
@@ -28,6 +32,8 @@ example:
     const at = ctx.string('at');
     const inject = ctx.string('inject');
     const name = ctx.string('name');
+    const expect = ctx.string('expect');
+    const invariant = ctx.string('invariant');
     await ctx.withHistory((h) =>
       whatIfCommand(
         h,
@@ -36,6 +42,8 @@ example:
           ...(at === undefined ? {} : { at }),
           ...(inject === undefined ? {} : { inject }),
           ...(name === undefined ? {} : { name }),
+          ...(expect === undefined ? {} : { expect }),
+          ...(invariant === undefined ? {} : { invariant }),
           where: ctx.where,
           json: ctx.flag('json'),
         },
