@@ -29,6 +29,7 @@ import { runDockerDemo } from './docker-demo.js';
 import { whyCommand } from './why-command.js';
 import { toolCommand } from './tool-command.js';
 import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { uiCommand } from './commands/ui.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -73,6 +74,10 @@ thin-provisioning-tools 0.9.0 on metadata images (docs/tools.md)
   thin_check | thin_dump | thin_restore | thin_repair | thin_ls | thin_delta | thin_rmap |
   thin_trim | thin_metadata_size  [their own options] FILE   the lab's tools on a host file, with
                             the real tools' options, output and exit status; outputs are written back
+
+looking at a history in a browser (docs/ui.md)
+  ui [--port N]             a page on http://127.0.0.1:4780/: usage over time, device tree and block
+                            map at any position, diffs, "branch here" and whatif
 
 explaining a symptom
   explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
@@ -185,6 +190,7 @@ async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promi
 async function main(argv: string[]): Promise<number> {
   // The thin tools parse their own options, as 0.9.0 does.
   if (argv[0] !== undefined && THIN_TOOL_NAMES.includes(argv[0])) return toolCommand(argv[0], argv.slice(1), io);
+  if (argv[0] === 'ui') return uiCommand(argv.slice(1), io);
   if (argv[0] === 'prop')
     return argv.includes('--help') || argv.includes('-h') ? (io.out(PROP_USAGE), 0) : propCommand(argv.slice(1), io);
   const p = parseArgs(argv);
