@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runThinlab } from './thinlab-process.js';
-import { type DemoDb, pngColourCount, recordDemo, type RunningUi, startUi } from './ui-support.js';
+import { type DemoDb, pngColourCount, type RunningUi, recordDemo, startUi } from './ui-support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output', 'ui');
@@ -49,7 +49,9 @@ function atLines(position: number): { lines: string[]; dataUsed: number; thinDev
   const lines = out.filter((l) => /^ {2}(table|status): /.test(l));
   const poolStatus = out.find((l) => / thin-pool [0-9]+ [0-9]+\/[0-9]+ /.test(l))!;
   const dataUsed = Number(/ thin-pool [0-9]+ [0-9]+\/[0-9]+ ([0-9]+)\//.exec(poolStatus)![1]);
-  const thinDevices = out.flatMap((l, i) => (/^ {2}table: +0 [0-9]+ thin /.test(out[i + 1] ?? '') ? [l.split(' ')[0]!] : []));
+  const thinDevices = out.flatMap((l, i) =>
+    /^ {2}table: +0 [0-9]+ thin /.test(out[i + 1] ?? '') ? [l.split(' ')[0]!] : [],
+  );
   return { lines, dataUsed, thinDevices };
 }
 
@@ -60,7 +62,7 @@ async function shoot(selector: string, name: string): Promise<void> {
 
 async function moveSliderTo(position: number): Promise<void> {
   await page.locator('#slider').fill(String(position));
-  await page.waitForFunction((p) => document.getElementById('at-title')?.textContent?.startsWith(`docker-demo@${p} `), position);
+  await page.locator('#at-title', { hasText: new RegExp(`^docker-demo@${position} `) }).waitFor();
 }
 
 describe('thinlab ui in Chromium', () => {
@@ -77,7 +79,10 @@ describe('thinlab ui in Chromium', () => {
     expect(thinlab('at', String(from - 1), '--branch', 'docker-demo')).not.toContain(' out_of_data_space ');
     expect(thinlab('at', String(to + 1), '--branch', 'docker-demo')).not.toContain(' out_of_data_space ');
     const [used, total] = / thin-pool [0-9]+ [0-9]+\/[0-9]+ ([0-9]+)\/([0-9]+) /.exec(status)!.slice(1).map(Number);
-    expect(Number(await page.locator('svg.usage path.data').getAttribute('data-max'))).toBeCloseTo((used! * 100) / total!, 6);
+    expect(Number(await page.locator('svg.usage path.data').getAttribute('data-max'))).toBeCloseTo(
+      (used! * 100) / total!,
+      6,
+    );
     await expect(page.locator('svg.usage .marker-snapshot').count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('svg.usage .marker-delete').count()).resolves.toBeGreaterThan(0);
     await shoot('#usage-section', 'usage');
@@ -89,22 +94,31 @@ describe('thinlab ui in Chromium', () => {
       await moveSliderTo(position);
       expect(new URL(page.url()).searchParams.get('pos')).toBe(String(position));
       const at = atLines(position);
-      const tables = (await page.locator('#tables').textContent())!.split('\n').filter((l) => /^ {2}(table|status): /.test(l));
+      const tables = (await page.locator('#tables').textContent())!
+        .split('\n')
+        .filter((l) => /^ {2}(table|status): /.test(l));
       expect(tables).toEqual(at.lines);
       const canvas = page.locator('canvas.blockmap');
       expect(Number(await canvas.getAttribute('data-used'))).toBe(at.dataUsed);
-      const active = await page.locator('tr.thin td[title]').evaluateAll((tds) => tds.map((td) => td.getAttribute('title')).filter((t) => t !== ''));
+      const active = await page
+        .locator('tr.thin td[title]')
+        .evaluateAll((tds) => tds.map((td) => td.getAttribute('title')).filter((t) => t !== ''));
       expect(active.sort()).toEqual(at.thinDevices.sort());
       seen.push(`${await canvas.getAttribute('data-used')} ${await page.locator('tr.thin').count()}`);
     }
     expect(seen[0]).not.toBe(seen[1]);
     await page.keyboard.press('ArrowLeft');
-    await page.waitForFunction(() => document.getElementById('at-title')?.textContent?.startsWith('docker-demo@19 '));
+    await page.locator('#at-title', { hasText: /^docker-demo@19 / }).waitFor();
     await moveSliderTo(20);
   });
 
   it("highlights a snapshot's exclusive and shared blocks when it is clicked", async () => {
-    const row = page.locator('tr.thin', { hasText: 'container app1' }).first();
+    // app1's read-write layer: its thin id as the page's Docker view gives it, a snapshot of its init layer.
+    const app1 = page.locator('#docker-view tr', { has: page.locator('td', { hasText: /^app1$/ }) });
+    const id = await app1.locator('td').last().textContent();
+    const row = page.locator(`tr.thin[data-thin="${id}"]`);
+    expect(await row.textContent()).toContain(`${id}: container app1`);
+    expect(await row.getAttribute('title')).toMatch(/^snapshot of [0-9]+ \(by docker\)$/);
     const exclusive = Number(await row.locator('td.exclusive').textContent());
     const shared = Number(await row.locator('td.shared').textContent());
     expect(exclusive).toBeGreaterThan(0);
@@ -121,7 +135,7 @@ describe('thinlab ui in Chromium', () => {
     await page.locator('#diff-a').fill('docker-demo@19');
     await page.locator('#diff-b').fill('docker-demo@20');
     await page.locator('#diff-run').click();
-    await page.waitForFunction(() => (document.getElementById('diff-text')?.textContent ?? '') !== '');
+    await page.locator('#diff-text', { hasText: /^--- docker-demo@19\n/ }).waitFor();
     expect(await page.locator('#diff-text').textContent()).toBe(thinlab('diff', 'docker-demo@19', 'docker-demo@20'));
     expect(Number(await page.locator('canvas.blockmap').getAttribute('data-changed'))).toBeGreaterThan(0);
     await shoot('#diff-section', 'diff');
@@ -131,7 +145,7 @@ describe('thinlab ui in Chromium', () => {
     await moveSliderTo(19);
     await page.locator('#branch-name').fill('ui-fix');
     await page.locator('#branch-here').click();
-    await page.waitForFunction(() => document.getElementById('action-result')?.textContent?.startsWith('branch ui-fix'));
+    await page.locator('#action-result', { hasText: /^branch ui-fix / }).waitFor();
     expect(thinlab('branches')).toMatch(/^\* ui-fix +19 events {2}from docker-demo@19$/m);
     await page.waitForSelector('#branch-tree a.selected[data-branch="ui-fix"]');
     expect(new URL(page.url()).searchParams.get('branch')).toBe('ui-fix');

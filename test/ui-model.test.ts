@@ -8,14 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordScript, type Output } from '../src/cli/history-commands.js';
+import { type Output, recordScript } from '../src/cli/history-commands.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { History } from '../src/replay/history.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { changedRuns, UiApi, UiRequestError } from '../src/ui/api.js';
 import { FREE, guessOrigins, poolBlocks, runLength, SHARED } from '../src/ui/block-map.js';
-import { buildTimeline, markersOf } from '../src/ui/timeline.js';
+import { buildTimeline, compactTimeline, fromRuns, markersOf } from '../src/ui/timeline.js';
 
 const POOL = [
   'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"',
@@ -127,7 +127,12 @@ describe('the timeline and the API', () => {
 
   it("samples every position as the pool's status line says, with modes and markers", async () => {
     const h = new History(store);
-    const { branch, length } = await recordScript(h, FILL, { continueBranch: false, ramdiskKb: 4096, trace: false }, quiet);
+    const { branch, length } = await recordScript(
+      h,
+      FILL,
+      { continueBranch: false, ramdiskKb: 4096, trace: false },
+      quiet,
+    );
     const t = await buildTimeline(h, branch);
     expect(t.length).toBe(length);
     const pool = t.pools[0]!;
@@ -145,11 +150,22 @@ describe('the timeline and the API', () => {
     expect(pool.modes[pool.mode[length]!]).toBe('out_of_data_space');
     expect(t.markers.map((m) => m.kind)).toEqual(['snapshot', 'delete']);
     expect(t.markers[0]!.position).toBe(5);
+    // What the page receives: every column as runs, which expand back to the same samples.
+    const sent = compactTimeline(t);
+    expect(fromRuns(sent.timeMs)).toEqual(t.timeMs);
+    for (const column of ['dataUsed', 'metaUsed', 'mode', 'lowWaterBlocks'] as const)
+      expect(fromRuns(sent.pools[0]![column])).toEqual(pool[column]);
+    expect(sent.pools[0]!.dataTotal.length).toBeLessThan(pool.dataTotal.length);
   });
 
   it('answers bad requests with a clear error and the diff as `thinlab diff` prints it', async () => {
     const h = new History(store);
-    const { branch, length } = await recordScript(h, FILL, { continueBranch: false, ramdiskKb: 4096, trace: false }, quiet);
+    const { branch, length } = await recordScript(
+      h,
+      FILL,
+      { continueBranch: false, ramdiskKb: 4096, trace: false },
+      quiet,
+    );
     const api = new UiApi(h);
     await expect(api.at(branch, length + 1)).rejects.toThrow(`position ${length + 1} is outside branch '${branch}'`);
     await expect(api.diff('nope', `${branch}@1`)).rejects.toThrow(UiRequestError);

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runThinlab } from './thinlab-process.js';
-import { databaseHash, type DemoDb, rawRequest, recordDemo, type RunningUi, startUi } from './ui-support.js';
+import { type DemoDb, databaseHash, type RunningUi, rawRequest, recordDemo, startUi } from './ui-support.js';
 
 let db: DemoDb;
 let ui: RunningUi;

@@ -47,7 +47,9 @@ export async function startUi(db: DemoDb): Promise<RunningUi> {
       const m = /thinlab ui: (http:\/\/127\.0\.0\.1:[0-9]+\/)/.exec(printed);
       if (m !== null) resolve(m[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`thinlab ui exited (${code}) before printing its address: ${errors}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`thinlab ui exited (${code}) before printing its address: ${errors}`)),
+    );
   });
   return {
     url,

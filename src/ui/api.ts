@@ -8,12 +8,12 @@ import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { type History, HistoryError } from '../replay/history.js';
-import { stateHash } from '../replay/lab-snapshot.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
-import { whatIf, type WhatIfOutcome } from '../replay/whatif.js';
-import { FREE, LEAKED, SHARED } from './block-map.js';
-import { positionView, type PositionView } from './lab-view.js';
-import { TimelineCache, type Timeline } from './timeline.js';
+import { stateHash } from '../replay/lab-snapshot.js';
+import { type WhatIfOutcome, whatIf } from '../replay/whatif.js';
+import { FREE } from './block-map.js';
+import { type PositionView, positionView } from './lab-view.js';
+import { type CompactTimeline, compactTimeline, type Timeline, TimelineCache } from './timeline.js';
 
 /** A request the page got wrong: answered 400 with the message, nothing changed. */
 export class UiRequestError extends Error {
@@ -50,7 +50,8 @@ export const MAX_EVENTS_PER_PAGE = 2000;
 const POSITION_CACHE_SIZE = 16;
 
 export function parsePosition(text: string | null, what: string): number {
-  if (text === null || !/^[0-9]{1,12}$/.test(text)) throw new UiRequestError(`${what} must be a position (0, 1, 2, ...), got '${text ?? ''}'`);
+  if (text === null || !/^[0-9]{1,12}$/.test(text))
+    throw new UiRequestError(`${what} must be a position (0, 1, 2, ...), got '${text ?? ''}'`);
   return Number(text);
 }
 
@@ -101,8 +102,17 @@ export class UiApi {
     return rows;
   }
 
-  timeline(branch: string): Promise<Timeline> {
-    return this.timelines.get(branch);
+  private readonly compacted = new WeakMap<Timeline, CompactTimeline>();
+
+  /** The usage plot's data, as runs; compacted once per timeline built. */
+  async timeline(branch: string): Promise<CompactTimeline> {
+    const t = await this.timelines.get(branch);
+    let c = this.compacted.get(t);
+    if (c === undefined) {
+      c = compactTimeline(t);
+      this.compacted.set(t, c);
+    }
+    return c;
   }
 
   async events(branch: string, from: number, to: number): Promise<EventRow[]> {
@@ -185,7 +195,8 @@ export class UiApi {
     const branch = stringField(body, 'branch');
     const at = numberField(body, 'at');
     const inject = stringField(body, 'inject');
-    if (inject.trim() === '') throw new UiRequestError("inject needs a line, e.g. 'crash' or 'fault io /dev/ram1 0+128 write'");
+    if (inject.trim() === '')
+      throw new UiRequestError("inject needs a line, e.g. 'crash' or 'fault io /dev/ram1 0+128 write'");
     for (const piece of inject.split(/\n|;|&&|\|\|/)) {
       const words = piece.trim().split(/\s+/);
       if (words[0] !== 'fault') continue;
@@ -214,5 +225,3 @@ function numberField(body: Record<string, unknown>, key: string): number {
 export function isExpectedFailure(e: unknown): e is Error & { code: string } {
   return e instanceof UiRequestError || e instanceof HistoryError || typeof (e as { code?: unknown }).code === 'string';
 }
-
-export const OWNER_CODES = { FREE, SHARED, LEAKED } as const;

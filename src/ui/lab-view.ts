@@ -5,11 +5,11 @@
  * It only reads the lab: `targetStatus(dev, true)` is --noflush, so looking commits nothing.
  */
 import type { Lab } from '../lab/lab.js';
-import type { Machine } from '../model/machine.js';
-import type { ThinPool } from '../model/pool.js';
 import { poolDmName, poolUsage, thinPools } from '../lvm/lvm-commands.js';
 import { readProfile } from '../lvm/profile.js';
-import { guessOrigins, poolBlocks, runLength, type PoolBlocks } from './block-map.js';
+import type { Machine } from '../model/machine.js';
+import type { ThinPool } from '../model/pool.js';
+import { guessOrigins, type PoolBlocks, poolBlocks, runLength } from './block-map.js';
 import { dockerRoles } from './docker-roles.js';
 
 export interface DeviceLines {
@@ -78,27 +78,19 @@ export function modeOf(pool: ThinPool): string {
   return pool.md.needsCheck && pool.mode !== 'fail' ? 'needs_check' : pool.mode;
 }
 
-/** Used and total metadata and data blocks, from the pool's status line as dmsetup prints it. */
-export function usageOf(m: Machine, pool: ThinPool): PoolUsage {
-  const dev = m.poolDevice(pool);
-  const words = dev === undefined ? [] : m.targetStatus(dev, true).trim().split(/\s+/);
-  const pair = (w: string | undefined): [number, number] => {
-    const [a, b] = (w ?? '').split('/').map(Number);
-    return Number.isFinite(a) && Number.isFinite(b) ? [a!, b!] : [0, 0];
+/**
+ * Used and total metadata and data blocks: the numbers the pool's status line prints (pool.ts's
+ * status() computes them the same way), read from the model rather than by formatting the line,
+ * which costs twenty times more and is done after every event of a branch for the usage plot.
+ */
+export function usageOf(pool: ThinPool): PoolUsage {
+  const md = pool.md;
+  return {
+    dataUsed: md.spaceMap.nrBlocks - md.spaceMap.nrFree,
+    dataTotal: md.spaceMap.nrBlocks,
+    metaUsed: md.metadataNrBlocks - md.freeMetadataBlocks(),
+    metaTotal: md.metadataNrBlocks,
   };
-  const [metaUsed, metaTotal] = pair(words[1]);
-  const [dataUsed, dataTotal] = pair(words[2]);
-  if (dataTotal === 0) {
-    // A pool in fail mode prints only "Fail": count from the model instead.
-    const sm = pool.md.spaceMap;
-    return {
-      dataUsed: sm.nrBlocks - sm.nrFree,
-      dataTotal: sm.nrBlocks,
-      metaUsed: pool.md.metadataNrBlocks - pool.md.freeMetadataBlocks(),
-      metaTotal: pool.md.metadataNrBlocks,
-    };
-  }
-  return { dataUsed, dataTotal, metaUsed, metaTotal };
 }
 
 function deviceLines(m: Machine): DeviceLines[] {
@@ -152,7 +144,7 @@ export function poolView(lab: Lab, pool: ThinPool): PoolView {
   return {
     name: m.poolDevice(pool)?.name ?? pool.name,
     mode: modeOf(pool),
-    ...usageOf(m, pool),
+    ...usageOf(pool),
     blockSizeSectors: pool.dataBlockSizeSectors,
     lowWaterBlocks: pool.table.lowWaterBlocks,
     leaked: blocks.leaked,
@@ -162,7 +154,9 @@ export function poolView(lab: Lab, pool: ThinPool): PoolView {
 }
 
 function lvmView(lab: Lab): PositionView['lvm'] {
-  const pools = new Map(thinPools(lab.lvm).map(({ vg, pool }) => [`${vg.name}/${pool.name}`, poolUsage(lab, vg, pool)]));
+  const pools = new Map(
+    thinPools(lab.lvm).map(({ vg, pool }) => [`${vg.name}/${pool.name}`, poolUsage(lab, vg, pool)]),
+  );
   return lab.lvm.vgs.map((vg) => ({
     name: vg.name,
     volumes: vg.lvs
@@ -172,7 +166,9 @@ function lvmView(lab: Lab): PositionView['lvm'] {
         // A pool's extents are those of its hidden data volume.
         const holder = lv.role === 'thin-pool' ? (vg.lvs.find((x) => x.name === lv.dataLv) ?? lv) : lv;
         const sizeSectors =
-          lv.role === 'thin' ? lv.virtualSectors : holder.segments.reduce((n, s) => n + s.extents, 0) * vg.extentSectors;
+          lv.role === 'thin'
+            ? lv.virtualSectors
+            : holder.segments.reduce((n, s) => n + s.extents, 0) * vg.extentSectors;
         return {
           name: lv.name,
           role: lv.role,
@@ -213,7 +209,10 @@ export function positionView(lab: Lab, lifecycle: PositionView['lifecycle']): Po
 }
 
 /** The thresholds people set for a pool, in % of data used: Docker's min_free_space, LVM's autoextend. */
-export function thresholdsOf(lab: Lab, poolName: string): { dockerMinFree: number | null; lvmAutoextend: number | null } {
+export function thresholdsOf(
+  lab: Lab,
+  poolName: string,
+): { dockerMinFree: number | null; lvmAutoextend: number | null } {
   const o = lab.docker.options;
   const dockerMinFree = o !== null && lab.docker.poolName === poolName ? 100 - o.minFreeSpacePercent : null;
   let lvmAutoextend: number | null = null;

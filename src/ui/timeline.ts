@@ -3,7 +3,7 @@
  * and metadata usage, mode, low-water mark and the thresholds people set, plus markers for the
  * events that matter to a pool (snapshots, deletes, discards, faults, crashes). One replay of the
  * branch computes them all; the result is kept per branch and length, so the plot never replays
- * per view, and a branch that grew is summarised again only from where the cache ends.
+ * per view; a branch that grew (a whatif, `sh --continue`) is summarised again.
  */
 import type { LabEvent } from '../events/lab-events.js';
 import type { History } from '../replay/history.js';
@@ -62,7 +62,10 @@ class TimelineBuilder {
 
   constructor(private readonly branch: string) {}
 
-  sample(runtime: LabRuntime, position: number): void {
+  /** Thresholds by pool as last read: only a shell command can change daemon.json or a profile. */
+  private thresholds = new Map<string, ReturnType<typeof thresholdsOf>>();
+
+  sample(runtime: LabRuntime, position: number, commandRan = true): void {
     const lab = runtime.lab;
     this.timeMs.push(lab.machine.nowMs);
     const seen = new Set<string>();
@@ -71,11 +74,15 @@ class TimelineBuilder {
       if (seen.has(name)) continue;
       seen.add(name);
       const s = this.seriesOf(name, position);
-      const u = usageOf(lab.machine, pool);
+      const u = usageOf(pool);
       const mode = modeOf(pool);
       let modeIndex = s.modes.indexOf(mode);
       if (modeIndex < 0) modeIndex = s.modes.push(mode) - 1;
-      const t = thresholdsOf(lab, name);
+      let t = commandRan ? undefined : this.thresholds.get(name);
+      if (t === undefined) {
+        t = thresholdsOf(lab, name);
+        this.thresholds.set(name, t);
+      }
       s.dataUsed.push(u.dataUsed);
       s.dataTotal.push(u.dataTotal);
       s.metaUsed.push(u.metaUsed);
@@ -144,7 +151,7 @@ export async function buildTimeline(h: History, branch: string): Promise<Timelin
   for await (const page of h.eventPages(branch, 0, length)) {
     for (const { position, event } of page) {
       runtime.apply(event, `${branch}@${position}`);
-      b.sample(runtime, position);
+      b.sample(runtime, position, event.type === 'ShellCommandRan');
       for (const kind of markersOf(event)) b.markers.push({ position, kind });
     }
   }
@@ -172,4 +179,58 @@ export class TimelineCache {
     building.catch(() => this.built.delete(branch));
     return building;
   }
+}
+
+/** Runs of equal values, [value, count]: most columns hold the same value for long stretches. */
+export type Runs = Array<[number | null, number]>;
+
+export function toRuns(values: ReadonlyArray<number | null>): Runs {
+  const out: Runs = [];
+  for (const v of values) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last[0] === v) last[1]++;
+    else out.push([v, 1]);
+  }
+  return out;
+}
+
+export function fromRuns(runs: Runs): Array<number | null> {
+  const out: Array<number | null> = [];
+  for (const [v, n] of runs) for (let i = 0; i < n; i++) out.push(v);
+  return out;
+}
+
+const COLUMNS = [
+  'dataUsed',
+  'dataTotal',
+  'metaUsed',
+  'metaTotal',
+  'mode',
+  'lowWaterBlocks',
+  'dockerMinFree',
+  'lvmAutoextend',
+] as const;
+
+type Column = (typeof COLUMNS)[number];
+
+/** The timeline as the page receives it: every column as runs (the page expands them). */
+export interface CompactTimeline {
+  readonly branch: string;
+  readonly length: number;
+  readonly timeMs: Runs;
+  readonly pools: ReadonlyArray<{ readonly name: string; readonly modes: readonly string[] } & Record<Column, Runs>>;
+  readonly markers: readonly Marker[];
+}
+
+export function compactTimeline(t: Timeline): CompactTimeline {
+  return {
+    branch: t.branch,
+    length: t.length,
+    timeMs: toRuns(t.timeMs),
+    pools: t.pools.map((p) => {
+      const columns = Object.fromEntries(COLUMNS.map((c) => [c, toRuns(p[c])])) as Record<Column, Runs>;
+      return { name: p.name, modes: p.modes, ...columns };
+    }),
+    markers: t.markers,
+  };
 }

@@ -3,8 +3,9 @@
  * histories (src/ui, docs/ui.md). It parses its own options, like `prop`, so that hooking it into
  * the command line is one line; it runs until interrupted, then closes the store.
  */
-import { openStore } from '../../store/open-store.js';
+
 import { History } from '../../replay/history.js';
+import { openStore } from '../../store/open-store.js';
 import { startUiServer } from '../../ui/server.js';
 import { type Output, UsageError } from '../history-commands.js';
 
@@ -27,7 +28,8 @@ export function parseUiArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Ui
   let port = DEFAULT_UI_PORT;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
-    if (flag !== '--db' && flag !== '--store' && flag !== '--port') throw new UsageError(`ui: unknown option '${flag}'`);
+    if (flag !== '--db' && flag !== '--store' && flag !== '--port')
+      throw new UsageError(`ui: unknown option '${flag}'`);
     const value = argv[++i];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     if (flag === '--db') db = value;
@@ -39,7 +41,8 @@ export function parseUiArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Ui
     }
   }
   if (db !== undefined && store !== undefined) throw new UsageError('ui: give --db or --store, not both');
-  const storeUrl = store ?? (db !== undefined ? `sqlite:${db}` : undefined) ?? (env.THINLAB_STORE || 'sqlite:thinlab.db');
+  const storeUrl =
+    store ?? (db !== undefined ? `sqlite:${db}` : undefined) ?? (env.THINLAB_STORE || 'sqlite:thinlab.db');
   return { storeUrl, port };
 }
 

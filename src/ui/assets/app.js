@@ -116,7 +116,9 @@ function markCurrentEvent() {
 async function loadEvents() {
   const rows = [];
   for (let from = 0; from < state.length; from += 2000) {
-    rows.push(...(await getJson(`/api/events?branch=${encodeURIComponent(state.branch)}&from=${from}&to=${from + 2000}`)));
+    rows.push(
+      ...(await getJson(`/api/events?branch=${encodeURIComponent(state.branch)}&from=${from}&to=${from + 2000}`)),
+    );
     if (rows.length >= 20000) break; // a long branch: the list shows its first 20,000 events
   }
   state.events = rows;
@@ -133,9 +135,29 @@ async function selectBranch(name, position) {
   message(`loading ${name} ...`);
   await loadEvents();
   renderEvents();
-  state.timeline = await getJson(`/api/timeline?branch=${encodeURIComponent(name)}`);
+  state.timeline = expandTimeline(await getJson(`/api/timeline?branch=${encodeURIComponent(name)}`));
   await moveTo(Math.max(0, Math.min(position, b.length)));
   message('');
+}
+
+/** The server sends each column as [value, count] runs; the plot wants one value per position. */
+function expandTimeline(t) {
+  const expand = (runs) => runs.flatMap(([v, n]) => new Array(n).fill(v));
+  const columns = [
+    'dataUsed',
+    'dataTotal',
+    'metaUsed',
+    'metaTotal',
+    'mode',
+    'lowWaterBlocks',
+    'dockerMinFree',
+    'lvmAutoextend',
+  ];
+  return {
+    ...t,
+    timeMs: expand(t.timeMs),
+    pools: t.pools.map((p) => ({ ...p, ...Object.fromEntries(columns.map((c) => [c, expand(p[c])])) })),
+  };
 }
 
 let moveSeq = 0;
@@ -169,12 +191,44 @@ async function moveTo(position) {
 
 const MARKER_GLYPHS = { snapshot: '▼', delete: '✕', discard: '◆', fault: '⚡', crash: '☠' };
 
+/**
+ * A line over positions. A long branch has more positions than the plot has pixels: each of about
+ * 2000 buckets then draws its lowest and highest value, so no peak is lost and the path stays small.
+ */
 function polyline(values, x, y, cls, color, dashed) {
   let d = '';
-  values.forEach((v, i) => {
-    if (v === null) return;
-    d += `${d === '' || values[i - 1] === null ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-  });
+  const step = Math.max(1, Math.floor(values.length / 2000));
+  let broken = true;
+  for (let start = 0; start < values.length; start += step) {
+    let lo = null;
+    let hi = null;
+    let loAt = start;
+    let hiAt = start;
+    for (let i = start; i < Math.min(values.length, start + step); i++) {
+      const v = values[i];
+      if (v === null) continue;
+      if (lo === null || v < lo) [lo, loAt] = [v, i];
+      if (hi === null || v > hi) [hi, hiAt] = [v, i];
+    }
+    if (lo === null) {
+      broken = true;
+      continue;
+    }
+    const points =
+      loAt <= hiAt
+        ? [
+            [loAt, lo],
+            [hiAt, hi],
+          ]
+        : [
+            [hiAt, hi],
+            [loAt, lo],
+          ];
+    for (const [i, v] of step === 1 ? [points[0]] : points) {
+      d += `${broken ? 'M' : 'L'}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
+      broken = false;
+    }
+  }
   return svg('path', {
     d,
     class: cls,
@@ -224,7 +278,12 @@ function usagePlot(pool, t) {
   const n = t.length;
   const x = (i) => left + ((W - left - right) * i) / Math.max(1, n);
   const y = (p) => top + (H - top - bottom) * (1 - p / 100);
-  const plot = svg('svg', { class: 'usage', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', 'data-pool': pool.name });
+  const plot = svg('svg', {
+    class: 'usage',
+    viewBox: `0 0 ${W} ${H}`,
+    preserveAspectRatio: 'none',
+    'data-pool': pool.name,
+  });
   plot.append(modeBands(pool, x, top, H - top - bottom));
   for (const p of [0, 25, 50, 75, 100]) {
     plot.append(svg('line', { x1: left, x2: W - right, y1: y(p), y2: y(p), stroke: '#ddd' }));
@@ -234,12 +293,14 @@ function usagePlot(pool, t) {
   }
   const data = pool.dataUsed.map((u, i) => percent(u, pool.dataTotal[i]));
   const meta = pool.metaUsed.map((u, i) => percent(u, pool.metaTotal[i]));
-  const lowWater = pool.lowWaterBlocks.map((lw, i) => (lw && pool.dataTotal[i] ? 100 - (lw * 100) / pool.dataTotal[i] : null));
+  const lowWater = pool.lowWaterBlocks.map((lw, i) =>
+    lw && pool.dataTotal[i] ? 100 - (lw * 100) / pool.dataTotal[i] : null,
+  );
   plot.append(polyline(lowWater, x, y, 'low-water', 'var(--lowwater)', true));
   plot.append(polyline(pool.dockerMinFree, x, y, 'docker-min-free', 'var(--docker)', true));
   plot.append(polyline(pool.lvmAutoextend, x, y, 'lvm-autoextend', 'var(--lvm)', true));
   const dataLine = polyline(data, x, y, 'data', 'var(--data)', false);
-  dataLine.dataset.max = String(Math.max(...data.filter((v) => v !== null)));
+  dataLine.dataset.max = String(data.reduce((m, v) => (v !== null && v > m ? v : m), 0));
   plot.append(dataLine, polyline(meta, x, y, 'meta', 'var(--meta)', false));
   for (const m of t.markers) {
     if (pool.mode[m.position] === null) continue;
@@ -249,7 +310,16 @@ function usagePlot(pool, t) {
     mark.lastChild.textContent = `${m.kind} at ${m.position}`;
     plot.append(mark);
   }
-  plot.append(svg('line', { class: 'cursor', x1: x(state.position), x2: x(state.position), y1: top, y2: H - bottom, stroke: '#000' }));
+  plot.append(
+    svg('line', {
+      class: 'cursor',
+      x1: x(state.position),
+      x2: x(state.position),
+      y1: top,
+      y2: H - bottom,
+      stroke: '#000',
+    }),
+  );
   const caption = svg('text', { x: left, y: H - 6 });
   const i = state.position;
   caption.textContent =
@@ -292,7 +362,11 @@ function thinRow(pool, t, depth) {
     el('td', {}, String(t.mapped)),
     el('td', { class: 'exclusive' }, String(t.exclusive)),
     el('td', { class: 'shared' }, String(t.shared)),
-    el('td', { title: t.device ?? '' }, t.device === null ? '(inactive)' : t.device.length > 32 ? `${t.device.slice(0, 31)}…` : t.device),
+    el(
+      'td',
+      { title: t.device ?? '' },
+      t.device === null ? '(inactive)' : t.device.length > 32 ? `${t.device.slice(0, 31)}…` : t.device,
+    ),
   );
   if (state.selected?.pool === pool.name && state.selected.id === t.id) row.classList.add('selected');
   if (t.originBy !== null) row.title = `snapshot of ${t.originId} (by ${t.originBy})`;
@@ -375,7 +449,8 @@ function drawBlockMap(canvas, pool) {
       if (changed?.[b]) diff = true;
     }
     let color = colorOf(code);
-    if (mine !== null) color = hit ? (code === SHARED ? '#ffc400' : colorOf(selected.id)) : code === FREE ? '#f7f7f7' : '#cfd8dc';
+    if (mine !== null)
+      color = hit ? (code === SHARED ? '#ffc400' : colorOf(selected.id)) : code === FREE ? '#f7f7f7' : '#cfd8dc';
     const x = (c % cols) * cell;
     const y = Math.floor(c / cols) * cell;
     ctx.fillStyle = color;
@@ -407,25 +482,44 @@ function drawBlockMap(canvas, pool) {
 
 function poolSection(pool) {
   const canvas = el('canvas', { class: 'blockmap', width: 960, height: 240, 'data-pool': pool.name });
-  const reset = el('button', {
-    onclick: () => {
-      delete state.zoom[pool.name];
-      drawBlockMap(canvas, pool);
+  const reset = el(
+    'button',
+    {
+      onclick: () => {
+        delete state.zoom[pool.name];
+        drawBlockMap(canvas, pool);
+      },
     },
-  }, 'whole pool');
-  const clear = el('button', {
-    onclick: () => {
-      state.selected = null;
-      state.changed = null;
-      renderAt();
+    'whole pool',
+  );
+  const clear = el(
+    'button',
+    {
+      onclick: () => {
+        state.selected = null;
+        state.changed = null;
+        renderAt();
+      },
     },
-  }, 'clear highlight');
+    'clear highlight',
+  );
   const section = el(
     'div',
     { class: 'pool', 'data-pool': pool.name },
-    el('h3', {}, `${pool.name}: ${pool.mode}, data ${pool.dataUsed}/${pool.dataTotal} blocks, metadata ${pool.metaUsed}/${pool.metaTotal}, block ${pool.blockSizeSectors / 2} KiB${pool.leaked ? `, ${pool.leaked} leaked` : ''}`),
+    el(
+      'h3',
+      {},
+      `${pool.name}: ${pool.mode}, data ${pool.dataUsed}/${pool.dataTotal} blocks, metadata ${pool.metaUsed}/${pool.metaTotal}, block ${pool.blockSizeSectors / 2} KiB${pool.leaked ? `, ${pool.leaked} leaked` : ''}`,
+    ),
     deviceTree(pool),
-    el('p', { class: 'map-tools' }, 'Data blocks (click to zoom in; colours: one per thin, dark grey shared, red leaked, light free; a selected thin: its colour exclusive, yellow shared; magenta outline changed) ', reset, ' ', clear),
+    el(
+      'p',
+      { class: 'map-tools' },
+      'Data blocks (click to zoom in; colours: one per thin, dark grey shared, red leaked, light free; a selected thin: its colour exclusive, yellow shared; magenta outline changed) ',
+      reset,
+      ' ',
+      clear,
+    ),
     canvas,
   );
   drawBlockMap(canvas, pool);
@@ -441,11 +535,15 @@ function renderAt() {
   const at = state.at;
   $('at-title').textContent = `${at.branch}@${at.position}  time ${(at.timeMs / 1000).toFixed(3)}s  state ${at.state}`;
   const pools = $('pools');
-  pools.replaceChildren(...(at.pools.length === 0 ? [el('p', {}, 'No thin pool at this position.')] : at.pools.map(poolSection)));
+  pools.replaceChildren(
+    ...(at.pools.length === 0 ? [el('p', {}, 'No thin pool at this position.')] : at.pools.map(poolSection)),
+  );
   $('tables').textContent =
     at.devices.length === 0
       ? 'No devices found'
-      : at.devices.map((d) => `${d.name} (${d.state})\n  table:  ${d.table ?? ''}\n  status: ${d.status ?? ''}`).join('\n');
+      : at.devices
+          .map((d) => `${d.name} (${d.state})\n  table:  ${d.table ?? ''}\n  status: ${d.status ?? ''}`)
+          .join('\n');
   $('lifecycle').textContent = [
     ...Object.entries(at.lifecycle.pools).map(([k, v]) => `pool ${k}: ${v}`),
     ...Object.entries(at.lifecycle.thins).map(([k, v]) => `thin ${k}: ${v}`),
@@ -458,11 +556,27 @@ function renderLvm(vgs) {
   const box = $('lvm-view');
   box.replaceChildren();
   if (vgs.length === 0) return;
-  const table = el('table', {}, el('tr', {}, ...['LV', 'VG', 'role', 'size', 'Data%', 'Meta%', 'pool'].map((h) => el('th', {}, h))));
+  const table = el(
+    'table',
+    {},
+    el('tr', {}, ...['LV', 'VG', 'role', 'size', 'Data%', 'Meta%', 'pool'].map((h) => el('th', {}, h))),
+  );
   for (const vg of vgs)
     for (const lv of vg.volumes)
       table.append(
-        el('tr', {}, ...[lv.name, vg.name, lv.role, mib(lv.sizeSectors), lv.dataPercent?.toFixed(2) ?? '', lv.metaPercent?.toFixed(2) ?? '', lv.pool ?? ''].map((c) => el('td', {}, c))),
+        el(
+          'tr',
+          {},
+          ...[
+            lv.name,
+            vg.name,
+            lv.role,
+            mib(lv.sizeSectors),
+            lv.dataPercent?.toFixed(2) ?? '',
+            lv.metaPercent?.toFixed(2) ?? '',
+            lv.pool ?? '',
+          ].map((c) => el('td', {}, c)),
+        ),
       );
   box.append(el('h3', {}, 'LVM'), table);
 }
@@ -471,12 +585,19 @@ function renderDocker(docker) {
   const box = $('docker-view');
   box.replaceChildren();
   if (docker === null) return;
-  const images = el('table', {}, el('tr', {}, el('th', {}, 'image'), el('th', {}, 'layers')), ...docker.images.map((i) => el('tr', {}, el('td', {}, i.ref), el('td', {}, String(i.layers)))));
+  const images = el(
+    'table',
+    {},
+    el('tr', {}, el('th', {}, 'image'), el('th', {}, 'layers')),
+    ...docker.images.map((i) => el('tr', {}, el('td', {}, i.ref), el('td', {}, String(i.layers)))),
+  );
   const containers = el(
     'table',
     {},
     el('tr', {}, ...['container', 'state', 'image', 'thin id'].map((h) => el('th', {}, h))),
-    ...docker.containers.map((c) => el('tr', {}, ...[c.name, c.state, c.image, c.thinId ?? ''].map((v) => el('td', {}, String(v))))),
+    ...docker.containers.map((c) =>
+      el('tr', {}, ...[c.name, c.state, c.image, c.thinId ?? ''].map((v) => el('td', {}, String(v)))),
+    ),
   );
   box.append(el('h3', {}, 'Docker'), images, containers);
 }
