@@ -6,10 +6,11 @@
  * mapping slot, one refcount, one data-device slot). Prints a Markdown table for docs/performance.md.
  */
 import { cpus, totalmem } from 'node:os';
-import { Machine, type DmDevice } from '../src/model/machine.js';
+import { type DmDevice, Machine } from '../src/model/machine.js';
 import { historyBench } from './history.js';
-import { toolsBench } from './tools.js';
 import { propsBench } from './props.js';
+import { toolsBench } from './tools.js';
+import { uiBench, uiTable } from './ui.js';
 
 const DATA_BLOCK_SECTORS = 128;
 const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
@@ -171,6 +172,8 @@ async function main(): Promise<void> {
     `| database file | ${(hist.databaseBytes / 2 ** 20).toFixed(0)} MiB | - |`,
   ];
   process.stdout.write(`\n${history.join('\n')}\n`);
+  process.stderr.write('thinlab ui: the usage plot and slider moves on a 1M-event branch...\n');
+  process.stdout.write(`\n${uiTable(await uiBench())}\n`);
   process.stderr.write('thin tools: lab against the real 0.9.0 binaries...\n');
   const tools = toolsBench();
   if (!tools.available)

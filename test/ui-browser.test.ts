@@ -107,6 +107,8 @@ describe('thinlab ui in Chromium', () => {
       seen.push(`${await canvas.getAttribute('data-used')} ${await page.locator('tr.thin').count()}`);
     }
     expect(seen[0]).not.toBe(seen[1]);
+    // The page's own keys, with the focus off the slider (which steps by itself).
+    await page.locator('#at-title').click();
     await page.keyboard.press('ArrowLeft');
     await page.locator('#at-title', { hasText: /^docker-demo@19 / }).waitFor();
     await moveSliderTo(20);

@@ -6,6 +6,7 @@
  * per view; a branch that grew (a whatif, `sh --continue`) is summarised again.
  */
 import type { LabEvent } from '../events/lab-events.js';
+import type { ThinPool } from '../model/pool.js';
 import type { History } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { modeOf, thresholdsOf, usageOf } from './lab-view.js';
@@ -65,14 +66,28 @@ class TimelineBuilder {
   /** Thresholds by pool as last read: only a shell command can change daemon.json or a profile. */
   private thresholds = new Map<string, ReturnType<typeof thresholdsOf>>();
 
+  /** The live pools by name as of a lifecycle epoch: pools come and go only when it moves. */
+  private pools: Array<{ name: string; pool: ThinPool }> = [];
+  private poolsEpoch = -1;
+
+  private livePools(lab: LabRuntime['lab']): Array<{ name: string; pool: ThinPool }> {
+    const m = lab.machine;
+    if (this.poolsEpoch === m.lifecycleEpoch) return this.pools;
+    const byName = new Map<string, ThinPool>();
+    for (const pool of m.livePools()) {
+      const name = m.poolDevice(pool)?.name ?? pool.name;
+      if (!byName.has(name)) byName.set(name, pool);
+    }
+    this.pools = [...byName].map(([name, pool]) => ({ name, pool }));
+    this.poolsEpoch = m.lifecycleEpoch;
+    return this.pools;
+  }
+
   sample(runtime: LabRuntime, position: number, commandRan = true): void {
     const lab = runtime.lab;
     this.timeMs.push(lab.machine.nowMs);
-    const seen = new Set<string>();
-    for (const pool of lab.machine.livePools()) {
-      const name = lab.machine.poolDevice(pool)?.name ?? pool.name;
-      if (seen.has(name)) continue;
-      seen.add(name);
+    const live = this.livePools(lab);
+    for (const { name, pool } of live) {
       const s = this.seriesOf(name, position);
       const u = usageOf(pool);
       const mode = modeOf(pool);
@@ -92,7 +107,8 @@ class TimelineBuilder {
       s.dockerMinFree.push(t.dockerMinFree);
       s.lvmAutoextend.push(t.lvmAutoextend);
     }
-    for (const [name, s] of this.series) if (!seen.has(name)) pushNull(s);
+    if (this.series.size > live.length)
+      for (const [name, s] of this.series) if (!live.some((p) => p.name === name)) pushNull(s);
   }
 
   private seriesOf(name: string, position: number): PoolSeries {

@@ -656,13 +656,14 @@ function wire() {
   $('slider').addEventListener('input', () => moveTo(Number($('slider').value)));
   $('prev').addEventListener('click', () => moveTo(Math.max(0, state.position - 1)));
   $('next').addEventListener('click', () => moveTo(Math.min(state.length, state.position + 1)));
-  $('branch').addEventListener('change', () => selectBranch($('branch').value, 0));
+  $('branch').addEventListener('change', () => selectBranch($('branch').value, Number.MAX_SAFE_INTEGER));
   $('branch-here').addEventListener('click', branchHere);
   $('whatif').addEventListener('click', runWhatIf);
   $('diff-run').addEventListener('click', runDiff);
   for (const id of ['diff-a', 'diff-b']) $(id).addEventListener('input', () => ($(id).dataset.auto = '0'));
   document.addEventListener('keydown', (ev) => {
-    if (ev.target instanceof HTMLInputElement && ev.target.type !== 'range') return;
+    // Inputs keep their keys: the slider steps by itself (and fires 'input'), text fields edit.
+    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
     const step = { ArrowLeft: -1, ArrowRight: 1, PageUp: -10, PageDown: 10 }[ev.key];
     if (step !== undefined) {
       ev.preventDefault();
