@@ -119,4 +119,22 @@ describe('thinlab ui, the server', () => {
     expect(databaseHash(db.db)).toBe(before);
     expect(runThinlab(['branches', '--db', db.db], db.dir).stdout).not.toContain('from-elsewhere');
   });
+
+  it('writes through an action, which the database hash sees (so the checks above can fail)', async () => {
+    const before = databaseHash(db.db);
+    const r = await rawRequest(ui.port, {
+      path: '/api/branch',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ui.url.replace(/\/$/, '') },
+      body: JSON.stringify({ branch: 'docker-demo', position: 5, name: 'from-the-page' }),
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).text).toBe(
+      'branch from-the-page starts at docker-demo@5; it is now the head (nothing was deleted: docker-demo keeps all 32 events)',
+    );
+    expect(databaseHash(db.db)).not.toBe(before);
+    expect(runThinlab(['branches', '--db', db.db], db.dir).stdout).toMatch(
+      /^\* from-the-page +5 events {2}from docker-demo@5$/m,
+    );
+  });
 });
