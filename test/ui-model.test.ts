@@ -11,10 +11,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Output, recordScript } from '../src/cli/history-commands.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { History } from '../src/replay/history.js';
+import { LabRuntime } from '../src/replay/lab-runtime.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { changedRuns, UiApi, UiRequestError } from '../src/ui/api.js';
 import { FREE, guessOrigins, poolBlocks, runLength, SHARED } from '../src/ui/block-map.js';
+import { positionView } from '../src/ui/lab-view.js';
 import { buildTimeline, compactTimeline, fromRuns, markersOf } from '../src/ui/timeline.js';
 
 const POOL = [
@@ -88,6 +90,34 @@ describe('the block map', () => {
       [2, 1],
       [6, 1],
     ]);
+  });
+});
+
+describe('the LVM view', () => {
+  it("gives each volume's Data% and Meta% as lvs prints them", () => {
+    const runtime = LabRuntime.fresh({ ramdiskKb: 65536 });
+    const shell = runtime.shell;
+    shell.runScript(
+      [
+        'pvcreate /dev/ram0',
+        'vgcreate vg /dev/ram0',
+        'lvcreate -L 32M -T vg/pool',
+        'lvcreate -V 16M -T vg/pool -n thin1',
+        'dd if=/patterns/A of=/dev/vg/thin1 bs=64k count=20 oflag=direct 2>/dev/null',
+      ].join('\n'),
+    );
+    const lvs = shell.runLine('lvs --noheadings -o lv_name,data_percent,metadata_percent\n');
+    const view = positionView(runtime.lab, runtime.lifecycleStates());
+    const printed = view.lvm[0]!.volumes.map((v) =>
+      `${v.name} ${v.dataPercent?.toFixed(2) ?? ''} ${v.metaPercent?.toFixed(2) ?? ''}`.trim(),
+    );
+    expect(printed).toEqual(
+      lvs
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).join(' ')),
+    );
+    expect(printed.length).toBe(2);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import type { Lab } from '../lab/lab.js';
 import { poolDmName, poolUsage, thinPools } from '../lvm/lvm-commands.js';
+import { dmName } from '../lvm/lvm-state.js';
 import { readProfile } from '../lvm/profile.js';
 import type { Machine } from '../model/machine.js';
 import type { ThinPool } from '../model/pool.js';
@@ -153,6 +154,13 @@ export function poolView(lab: Lab, pool: ThinPool): PoolView {
   };
 }
 
+/** A thin volume's Data% as lvs prints it: mapped blocks over its virtual size, when it is active. */
+function thinDataPercent(lab: Lab, vg: string, lv: string): number | null {
+  const t = lab.machine.device(dmName(vg, lv))?.live;
+  if (t?.type !== 'thin' || t.lengthSectors === 0) return null;
+  return (t.thin.details.mappedBlocks * t.pool.dataBlockSizeSectors * 100) / t.lengthSectors;
+}
+
 function lvmView(lab: Lab): PositionView['lvm'] {
   const pools = new Map(
     thinPools(lab.lvm).map(({ vg, pool }) => [`${vg.name}/${pool.name}`, poolUsage(lab, vg, pool)]),
@@ -173,7 +181,7 @@ function lvmView(lab: Lab): PositionView['lvm'] {
           name: lv.name,
           role: lv.role,
           sizeSectors,
-          dataPercent: usage?.dataPercent ?? null,
+          dataPercent: usage?.dataPercent ?? (lv.role === 'thin' ? thinDataPercent(lab, vg.name, lv.name) : null),
           metaPercent: usage?.metadataPercent ?? null,
           pool: lv.pool,
         };
