@@ -3,10 +3,11 @@
  * better-sqlite3 insert loop on the same machine (the ceiling), replaying one million write
  * events, and seeking to random positions of that history through checkpoints.
  */
-import Database from 'better-sqlite3';
+
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { LabEvent } from '../src/events/lab-events.js';
 import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
@@ -132,7 +133,7 @@ export async function historyBench(): Promise<HistoryFigures> {
 }
 
 /** The three set-up commands, recorded against a lab whose ram1 is big enough. */
-async function setUpLabDirect(h: History): Promise<{ runtime: LabRuntime; length: number }> {
+export async function setUpLabDirect(h: History): Promise<{ runtime: LabRuntime; length: number }> {
   const runtime = LabRuntime.fresh({ ramdiskKb: 4 * 1024 * 1024 });
   let length = 0;
   for (const command of [

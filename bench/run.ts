@@ -11,6 +11,7 @@ import { historyBench } from './history.js';
 import { propsBench } from './props.js';
 import { formatStartup, startupBench } from './startup.js';
 import { toolsBench } from './tools.js';
+import { uiBench, uiTable } from './ui.js';
 
 const DATA_BLOCK_SECTORS = 128;
 const POOL_BLOCKS = 16_777_216; // 1 TiB of 64 KiB blocks
@@ -176,6 +177,8 @@ async function main(): Promise<void> {
     `| database file | ${(hist.databaseBytes / 2 ** 20).toFixed(0)} MiB | - |`,
   ];
   process.stdout.write(`\n${history.join('\n')}\n`);
+  process.stderr.write('thinlab ui: the usage plot and slider moves on a 1M-event branch...\n');
+  process.stdout.write(`\n${uiTable(await uiBench())}\n`);
   process.stderr.write('thin tools: lab against the real 0.9.0 binaries...\n');
   const tools = toolsBench();
   if (!tools.available)

@@ -59,6 +59,10 @@ property tests (docs/property-tests.md)
                             model and a reference model; a failure is shrunk and written as a
                             scenario file (thinlab prop --help for every option)
 
+looking at a history (docs/ui.md)
+  ui [--port N]             a local web page on 127.0.0.1: usage over time, the device tree and block
+                            map at any position, what changed between two, branch here, whatif
+
 json
   --json                    log, at, diff, branches, bisect, whatif, explain, why, run and prop print
                             their result as one JSON document (docs/cli.md)

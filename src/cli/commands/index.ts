@@ -24,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   bisect: () => import('./bisect.js'),
   explain: () => import('./explain.js'),
   prop: () => import('./prop.js'),
+  ui: () => import('./ui.js'),
 };
 
 /**
@@ -43,4 +44,4 @@ export const THIN_TOOL_COMMANDS: readonly string[] = [
 ];
 
 /** Commands that take their arguments as they are, with their own --help (prop, the thin tools). */
-export const RAW_ARGUMENT_COMMANDS: ReadonlySet<string> = new Set(['prop', ...THIN_TOOL_COMMANDS]);
+export const RAW_ARGUMENT_COMMANDS: ReadonlySet<string> = new Set(['prop', 'ui', ...THIN_TOOL_COMMANDS]);
