@@ -221,9 +221,11 @@ describe('thinlab explain', () => {
       scenarios: Array<{ file: string; how: string }>;
     };
     expect(j.known).toBe(true);
-    expect(j.source).toBe('Docker devicemapper error');
-    expect(j.scenarios[0]).toMatchObject({ how: 'symptom' });
-    expect(j.scenarios[0]!.file).toMatch(/pool-full-error-delete\.yaml$/);
+    expect(j.source).toBe('Docker devicemapper error; docker-devicemapper.md section 4 entry 1 (moby/moby#35939)');
+    // Both scenarios declare the message; within one rank scenarios come in file order.
+    expect(j.scenarios.slice(0, 2)).toMatchObject([{ how: 'symptom' }, { how: 'symptom' }]);
+    expect(j.scenarios[0]!.file).toMatch(/docker-pull-min-free-space\.yaml$/);
+    expect(j.scenarios[1]!.file).toMatch(/pool-full-error-delete\.yaml$/);
   });
 
   it('says when it knows nothing (exit 1) and needs a symptom (exit 2)', () => {
