@@ -4,9 +4,10 @@
  * rollback to the moment before the pool filled, on a branch of its own, where the pool is
  * still healthy. The tour of the thin pool alone stays available as `thinlab demo tour`.
  */
-import type { History } from '../replay/history.js';
+
 import { LabShell } from '../lab/lab-shell.js';
-import { recordScript, rollbackCommand, type Output } from './history-commands.js';
+import type { History } from '../replay/history.js';
+import { type Output, recordScript, rollbackCommand } from './history-commands.js';
 import { topLevelCommands } from './shell-adapter.js';
 
 /** RAM disks of the demo: 512 MiB each, room for real images (the default 64 MiB holds only alpine). */
@@ -33,13 +34,13 @@ export async function runDockerDemo(
   const recorded = await recordScript(
     h,
     script,
-    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true },
+    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true, origin: 'demo' },
     io,
   );
   const before = eventsBefore(script, FILL_STEP_MARK);
   io.out(`\n# Roll back to event ${before}, just before the pool filled: a new branch, nothing deleted.\n`);
   const name = `${recorded.branch}-before-full`;
-  await rollbackCommand(h, { branch: recorded.branch, position: String(before), name }, io);
+  await rollbackCommand(h, { branch: recorded.branch, position: String(before), name, origin: 'demo' }, io);
   await recordScript(
     h,
     "docker info 2>/dev/null | grep -E 'Data Space|Minimum'\nlvs\ndocker ps\n",

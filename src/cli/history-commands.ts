@@ -3,12 +3,13 @@
  * recording side of `thinlab sh`. They work on the store the CLI opened and on the branch named
  * by --branch or, by default, the head branch.
  */
-import { stateHash } from '../replay/lab-snapshot.js';
-import { LabRuntime } from '../replay/lab-runtime.js';
-import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { diffLabs, formatDiff } from '../replay/diff.js';
+import { type BranchOrigin, type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import { LabRuntime } from '../replay/lab-runtime.js';
+import { stateHash } from '../replay/lab-snapshot.js';
 import { whatIf } from '../replay/whatif.js';
 import { topLevelCommands } from './shell-adapter.js';
 
@@ -45,9 +46,16 @@ function parsePosition(text: string | undefined, what: string): number {
 export async function recordScript(
   h: History,
   script: string,
-  options: { branch?: string; baseName?: string; continueBranch: boolean; ramdiskKb: number; trace: boolean },
+  options: {
+    branch?: string;
+    baseName?: string;
+    continueBranch: boolean;
+    ramdiskKb: number;
+    trace: boolean;
+    origin?: BranchOrigin;
+  },
   io: Output,
-): Promise<{ branch: string; length: number }> {
+): Promise<{ branch: string; length: number; recorded: number }> {
   let branch: string;
   let runtime: LabRuntime;
   let length: number;
@@ -55,13 +63,25 @@ export async function recordScript(
     branch = await currentBranch(h, options.branch);
     length = await h.length(branch);
     runtime = await h.stateAt(branch, length);
+    await h.setHead(branch);
   } else {
-    branch = options.branch ?? (await nextRunName(h, options.baseName));
-    await h.createBranch(branch, null, 0, options.ramdiskKb);
+    // One registry write creates the branch and makes it the head: a crash leaves neither or both.
+    const created = await h.createBranch({
+      naming:
+        options.branch !== undefined
+          ? { name: options.branch }
+          : { first: options.baseName ?? MAIN_BRANCH, stem: options.baseName ?? 'run' },
+      parent: null,
+      forkPosition: 0,
+      ramdiskKb: options.ramdiskKb,
+      origin: options.origin ?? 'sh',
+      head: true,
+    });
+    branch = created.name;
     length = 0;
     runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
   }
-  await h.setHead(branch);
+  const start = length;
   for (const command of topLevelCommands(runtime.shell, script)) {
     if (options.trace) {
       if (command.trim().startsWith('#')) {
@@ -71,19 +91,12 @@ export async function recordScript(
       io.out(`$ ${command}\n`);
     }
     const event = runtime.runCommand(command);
-    if (event.type === 'ShellCommandRan') io.out(event.data.output);
+    // The output is shown once the event is stored: a command that another process's write made
+    // impossible to record (BRANCH_MOVED) prints nothing, since it never happened in the history.
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
+    if (event.type === 'ShellCommandRan') io.out(event.data.output);
   }
-  return { branch, length };
-}
-
-/** `main` for the first lab of a database (or the base name given), then `run-2`, `run-3`, ... */
-async function nextRunName(h: History, baseName?: string): Promise<string> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  const first = baseName ?? MAIN_BRANCH;
-  if (!names.has(first)) return first;
-  const stem = baseName ?? 'run';
-  for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`;
+  return { branch, length, recorded: length - start };
 }
 
 export async function logCommand(h: History, args: { branch?: string; full: boolean }, io: Output): Promise<void> {
@@ -129,26 +142,44 @@ export async function atCommand(h: History, args: { branch?: string; position?: 
 
 export async function rollbackCommand(
   h: History,
-  args: { branch?: string; position?: string; name?: string },
+  args: { branch?: string; position?: string; name?: string; origin?: BranchOrigin },
   io: Output,
 ): Promise<void> {
   const from = await currentBranch(h, args.branch);
   const position = parsePosition(args.position, 'POS');
-  const name = args.name ?? (await freeName(h, `${from}-at-${position}`));
-  await h.createBranch(name, from, position, 0);
-  await h.setHead(name);
+  const naming =
+    args.name !== undefined ? { name: args.name } : { first: `${from}-at-${position}`, stem: `${from}-at-${position}` };
+  const created = await h.createBranch({
+    naming,
+    parent: from,
+    forkPosition: position,
+    ramdiskKb: 0,
+    origin: args.origin ?? 'rollback',
+    head: true,
+  });
   io.out(
-    `branch ${name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`,
+    `branch ${created.name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`,
   );
 }
 
-async function freeName(h: History, base: string): Promise<string> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  if (!names.has(base)) return base;
-  for (let i = 2; ; i++) if (!names.has(`${base}-${i}`)) return `${base}-${i}`;
-}
-
-export async function branchesCommand(h: History, io: Output): Promise<void> {
+export async function branchesCommand(
+  h: History,
+  args: { delete?: string; prune?: boolean },
+  io: Output,
+): Promise<void> {
+  if (args.delete !== undefined || args.prune === true) {
+    if (args.delete !== undefined && args.prune === true)
+      throw new UsageError('branches takes --delete NAME or --prune, not both');
+    const r = args.delete !== undefined ? await h.deleteBranches([args.delete]) : await h.prune();
+    if (r.deleted.length === 0)
+      io.out(
+        'nothing to prune: each branch made by run, whatif or a demo is the head or has branches starting from it\n',
+      );
+    for (const name of r.deleted) io.out(`deleted branch ${name}\n`);
+    if (r.deleted.length > 0)
+      io.out(`the events other branches share are kept; the head is ${r.head ?? 'none (no branches left)'}\n`);
+    return;
+  }
   const head = await h.head();
   const all = await h.branches();
   if (all.length === 0) io.out('no branches yet\n');
@@ -246,8 +277,9 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
     if (wrong !== null) throw new UsageError(`--inject: ${wrong}`);
   }
   const from = await currentBranch(h, args.branch);
-  const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
-  const r = await whatIf(h, { branch: from, at, inject: args.inject, name });
+  const naming =
+    args.name !== undefined ? { name: args.name } : { first: `${from}-whatif-${at}`, stem: `${from}-whatif-${at}` };
+  const r = await whatIf(h, { branch: from, at, inject: args.inject, naming });
   if (args.json === true) {
     io.out(`${JSON.stringify({ ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) }, null, 2)}\n`);
     return;

@@ -4,31 +4,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../store/open-store.js';
-import { topLevelCommands } from './shell-adapter.js';
-import type { EventStore } from '../store/event-store.js';
-import { History } from '../replay/history.js';
-import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { LabShell } from '../lab/lab-shell.js';
+import { MAX_RAMDISK_KB } from '../replay/branch-registry.js';
+import { History } from '../replay/history.js';
+import type { EventStore } from '../store/event-store.js';
+import { openStore } from '../store/open-store.js';
+import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { runDockerDemo } from './docker-demo.js';
 import {
   atCommand,
   branchesCommand,
   checkoutCommand,
   diffCommand,
   logCommand,
+  type Output,
   recordScript,
   replayCommand,
   rollbackCommand,
   UsageError,
   whatIfCommand,
-  type Output,
 } from './history-commands.js';
-import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 import { PROP_USAGE, propCommand } from './prop-command.js';
-import { runDockerDemo } from './docker-demo.js';
-import { whyCommand } from './why-command.js';
+import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
+import { topLevelCommands } from './shell-adapter.js';
 import { toolCommand } from './tool-command.js';
-import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { whyCommand } from './why-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -52,6 +53,8 @@ time travel (on the head branch unless --branch NAME)
   at POS                    every device's table and status after POS events, and the lifecycle
   rollback POS [--name N]   start a new branch from POS and make it the head (deletes nothing)
   branches                  list the branches; * marks the head
+     --delete NAME          delete a branch (refused while another branch starts from it)
+     --prune                delete the branches run, whatif and the demos made that nothing starts from
   checkout BRANCH           make BRANCH the head
   diff A B                  compare two moments: POS, BRANCH or BRANCH@POS
   whatif --at POS --inject LINE [--name N] [--json]  the branch again with LINE (a fault, crash, any
@@ -105,8 +108,9 @@ const VALUE_FLAGS = new Set([
   '--at',
   '--inject',
   '--scenarios',
+  '--delete',
 ]);
-const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json']);
+const BOOLEAN_FLAGS = new Set(['--trace', '--continue', '--no-record', '--full', '--help', '-h', '--json', '--prune']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -158,7 +162,8 @@ function storeUrl(p: Parsed): string {
 function ramdiskKb(p: Parsed): number {
   const v = stringFlag(p, '--ramdisk-kb');
   if (v === undefined) return DEFAULT_RAMDISK_KB;
-  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`--ramdisk-kb needs a positive number of KiB, got '${v}'`);
+  if (!/^[1-9][0-9]*$/.test(v) || Number(v) > MAX_RAMDISK_KB)
+    throw new UsageError(`--ramdisk-kb needs a number of KiB from 1 to ${MAX_RAMDISK_KB} (4 TiB), got '${v}'`);
   return Number(v);
 }
 
@@ -172,14 +177,36 @@ function readScript(file: string | undefined): string {
   }
 }
 
-async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>): Promise<T> {
+/**
+ * Opens the store and the history on it, checks the history's structure, runs `run`, closes.
+ * `readOnly` commands never create, migrate or leave files next to a database.
+ * THINLAB_KILL_AT_WRITE=N[:after] ends the process with SIGKILL at the store's Nth write, just
+ * before (or after) its commit: the kill -9 sweep (test/store-kill-sweep.ts) uses it to prove
+ * that a crash at any write leaves the old or the new state.
+ */
+async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>, readOnly = false): Promise<T> {
   let store: EventStore | null = null;
   try {
-    store = await openStore(storeUrl(p));
-    return await run(new History(store));
+    const kill = killAtWrite(process.env.THINLAB_KILL_AT_WRITE);
+    store = await openStore(storeUrl(p), { readOnly, ...(kill === undefined ? {} : { onWrite: kill }) });
+    const history = new History(store);
+    await history.check();
+    return await run(history);
   } finally {
     await store?.close();
   }
+}
+
+function killAtWrite(
+  spec: string | undefined,
+): ((write: number, phase: 'before-commit' | 'after-commit') => void) | undefined {
+  const m = /^([1-9][0-9]*)(:after)?$/.exec(spec ?? '');
+  if (m === null) return undefined;
+  const at = Number(m[1]);
+  const phase = m[2] === undefined ? 'before-commit' : 'after-commit';
+  return (write, now) => {
+    if (write === at && now === phase) process.kill(process.pid, 'SIGKILL');
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -226,7 +253,7 @@ async function main(argv: string[]): Promise<number> {
           script,
           {
             ...(branch === undefined ? {} : { branch }),
-            ...(p.command === 'demo' ? { baseName: 'tour' } : {}),
+            ...(p.command === 'demo' ? { baseName: 'tour', origin: 'demo' as const } : {}),
             continueBranch: p.flags.has('--continue'),
             ramdiskKb: ramdiskKb(p),
             trace,
@@ -234,6 +261,7 @@ async function main(argv: string[]): Promise<number> {
           io,
         ),
       );
+      if (p.command === 'sh') io.err(`recorded ${result.recorded} events as branch ${result.branch}\n`);
       if (p.command === 'demo') {
         io.err(
           `\nrecorded as branch '${result.branch}' (${result.length} events) in ${storeUrl(p).replace(/^sqlite:/, '')}. Next:\n` +
@@ -247,21 +275,28 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'why':
-      return withHistory(p, (h) =>
-        whyCommand(
-          h,
-          { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] },
-          io,
-        ),
+      return withHistory(
+        p,
+        (h) =>
+          whyCommand(
+            h,
+            { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] },
+            io,
+          ),
+        true,
       );
     case 'log':
-      await withHistory(p, (h) =>
-        logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io),
+      await withHistory(
+        p,
+        (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io),
+        true,
       );
       return 0;
     case 'at':
-      await withHistory(p, (h) =>
-        atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io),
+      await withHistory(
+        p,
+        (h) => atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io),
+        true,
       );
       return 0;
     case 'rollback': {
@@ -279,19 +314,29 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    case 'branches':
-      await withHistory(p, (h) => branchesCommand(h, io));
+    case 'branches': {
+      const del = stringFlag(p, '--delete');
+      const prune = p.flags.has('--prune');
+      await withHistory(
+        p,
+        (h) => branchesCommand(h, { ...(del === undefined ? {} : { delete: del }), prune }, io),
+        del === undefined && !prune,
+      );
       return 0;
+    }
     case 'checkout':
       await withHistory(p, (h) => checkoutCommand(h, { branch: p.positional[0] ?? branch }, io));
       return 0;
     case 'diff':
-      await withHistory(p, (h) =>
-        diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io),
+      await withHistory(
+        p,
+        (h) =>
+          diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io),
+        true,
       );
       return 0;
     case 'replay':
-      await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io));
+      await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io), true);
       return 0;
     case 'explain': {
       // The library of this checkout, found from the code like the demo's script, so the symptoms
@@ -340,18 +385,21 @@ async function main(argv: string[]): Promise<number> {
       const expect = stringFlag(p, '--expect');
       const invariant = stringFlag(p, '--invariant');
       const end = p.positional[0];
-      return withHistory(p, (h) =>
-        bisectCommand(
-          h,
-          {
-            ...(expect === undefined ? {} : { expect }),
-            ...(invariant === undefined ? {} : { invariant }),
-            ...(end === undefined ? {} : { end }),
-            ...(branch === undefined ? {} : { branch }),
-            where,
-          },
-          io,
-        ),
+      return withHistory(
+        p,
+        (h) =>
+          bisectCommand(
+            h,
+            {
+              ...(expect === undefined ? {} : { expect }),
+              ...(invariant === undefined ? {} : { invariant }),
+              ...(end === undefined ? {} : { end }),
+              ...(branch === undefined ? {} : { branch }),
+              where,
+            },
+            io,
+          ),
+        true,
       );
     }
     case undefined:

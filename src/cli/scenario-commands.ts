@@ -5,26 +5,26 @@
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
 import { basename, dirname, relative } from 'node:path';
-import type { LabEvent } from '../events/lab-events.js';
 import { describeEvent } from '../events/describe-event.js';
+import type { LabEvent } from '../events/lab-events.js';
+import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { NAMED_INVARIANTS } from '../model/named-invariants.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
-import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import {
-  bisect,
   BisectExprError,
+  bisect,
   describeCheck,
   parseBisectExpr,
   parseInvariantName,
   poolLines,
 } from '../scenarios/bisect.js';
-import { NAMED_INVARIANTS } from '../model/named-invariants.js';
-import { formatTimeline, resultJson, type Recorded } from '../scenarios/format.js';
-import { loadLibrary, loadScenario } from './scenario-files.js';
 import { explain } from '../scenarios/explain.js';
-import { runScenario, type EventSink } from '../scenarios/run.js';
-import { formatProblem, ScenarioInvalid, type Scenario, type ScenarioProblem } from '../scenarios/types.js';
-import { UsageError, type Output } from './history-commands.js';
+import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
+import { type EventSink, runScenario } from '../scenarios/run.js';
+import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
+import { type Output, UsageError } from './history-commands.js';
+import { loadLibrary, loadScenario } from './scenario-files.js';
 
 export interface RunArgs {
   readonly files: readonly string[];
@@ -92,26 +92,22 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
 }
 
 async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promise<Recorded> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  let branch = args.branch;
-  if (branch === undefined) {
-    const stem =
-      basename(scenario.file)
-        .replace(/\.(ya?ml|sh)$/, '')
-        .replace(/[^A-Za-z0-9._-]/g, '-')
-        .replace(/^[^A-Za-z0-9]+/, '')
-        .slice(0, 56) || 'scenario';
-    branch = stem;
-    for (let i = 2; names.has(branch); i++) branch = `${stem}-${i}`;
-  }
-  await h.createBranch(
-    branch,
-    null,
-    0,
-    scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
-    scenario.machine.mutations ?? [],
-  );
-  return { branch, where: args.where };
+  const stem =
+    basename(scenario.file)
+      .replace(/\.(ya?ml|sh)$/, '')
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 56) || 'scenario';
+  const created = await h.createBranch({
+    naming: args.branch !== undefined ? { name: args.branch } : { first: stem, stem },
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
+    mutations: scenario.machine.mutations ?? [],
+    origin: 'run',
+    head: false,
+  });
+  return { branch: created.name, where: args.where };
 }
 
 /** Appends each event at the end of the branch, checking the branch did not move meanwhile. */

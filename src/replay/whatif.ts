@@ -8,7 +8,7 @@
  */
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
-import type { History } from './history.js';
+import type { BranchNaming, History } from './history.js';
 import type { LabRuntime } from './lab-runtime.js';
 
 export interface WhatIfRequest {
@@ -17,8 +17,8 @@ export interface WhatIfRequest {
   readonly at: number;
   /** Shell text; each top-level command becomes one event. */
   readonly inject: string;
-  /** The new branch's name. */
-  readonly name: string;
+  /** The new branch's name, or how to pick a free one. */
+  readonly naming: BranchNaming;
 }
 
 export interface ModeChange {
@@ -117,12 +117,19 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
 
 export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
   const originalLength = await h.length(req.branch);
-  await h.createBranch(req.name, req.branch, req.at, 0);
+  const { name } = await h.createBranch({
+    naming: req.naming,
+    parent: req.branch,
+    forkPosition: req.at,
+    ramdiskKb: 0,
+    origin: 'whatif',
+    head: false,
+  });
   const original = await h.stateAt(req.branch, req.at);
   const alt = await h.stateAt(req.branch, req.at);
   let length = req.at;
   const append = async (event: LabEvent): Promise<void> => {
-    length = await h.append(req.name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
+    length = await h.append(name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
   };
 
   const whatIfModes: ModeChange[] = [];
@@ -169,7 +176,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
   }
   return {
     branch: req.branch,
-    name: req.name,
+    name,
     at: req.at,
     injected: pieces.length,
     injectedOutput,

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { History } from '../replay/history.js';
-import { openSqliteStore } from '../store/sqlite/sqlite-event-store.js';
 import type { EventStore } from '../store/event-store.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-event-store.js';
 import { bisect, parseBisectExpr } from './bisect.js';
 import { parseScenario } from './load.js';
 import { runScenario } from './run.js';
@@ -44,7 +44,14 @@ async function recordFill(h: History): Promise<number> {
       ...writes,
     ].join('\n'),
   );
-  await h.createBranch('fill', null, 0, 65536);
+  await h.createBranch({
+    naming: { name: 'fill' },
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: 65536,
+    origin: 'sh',
+    head: true,
+  });
   let length = 0;
   await runScenario(scenario, {
     record: async (event, timeMs, runtime) => {

@@ -9,8 +9,9 @@
  * The KurrentDB adapter is imported on demand so that a SQLite run never loads the client and
  * its native bridge.
  */
-import type { EventStore } from './event-store.js';
+
 import { StoreError } from './errors.js';
+import type { EventStore } from './event-store.js';
 import { redact } from './kurrentdb/connection-string.js';
 
 export type StoreLocation =
@@ -43,12 +44,25 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { kind: 'sqlite', path: trimmed };
 }
 
+export interface OpenStoreOptions {
+  /**
+   * For commands that only read: a SQLite file must exist and is neither created nor migrated,
+   * and nothing is left next to it. A KurrentDB server is read as usual (reading creates nothing there).
+   */
+  readonly readOnly?: boolean;
+  /** The SQLite adapter's write hook (the kill -9 sweep's fault injection); ignored by KurrentDB. */
+  readonly onWrite?: (write: number, phase: 'before-commit' | 'after-commit', what: string) => void;
+}
+
 /** Opens the store a URL names. */
-export async function openStore(url: string): Promise<EventStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/sqlite-event-store.js');
-    return openSqliteStore(location.path);
+    return openSqliteStore(location.path, {
+      ...(options.readOnly === true ? { readOnly: true } : {}),
+      ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
+    });
   }
   const { openKurrentStore } = await import('./kurrentdb/kurrentdb-event-store.js');
   return openKurrentStore(location.url);

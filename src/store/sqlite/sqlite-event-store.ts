@@ -11,8 +11,10 @@
  * file stays consistent. `durability: 'full'` fsyncs the WAL on every commit to survive power
  * loss too, at the price of one fsync per batch.
  */
-import Database from 'better-sqlite3';
+
 import type { Database as Db, Statement } from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import { ConcurrencyConflictError, invalidArgument, StoreError } from '../errors.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -24,7 +26,6 @@ import type {
   SetStreamMetadataOptions,
   StoredEvent,
 } from '../event-store.js';
-import { ConcurrencyConflictError, invalidArgument, StoreError } from '../errors.js';
 import { expectedRevisionHolds } from '../expected-revision.js';
 import {
   encodeEvents,
@@ -44,7 +45,9 @@ import {
   loadMigrations,
   readAppliedMigrations,
 } from './migrate.js';
+import { openForReading } from './open-read-only.js';
 import { translateSqliteError } from './sqlite-errors.js';
+import { checkStoreStructure } from './structure-check.js';
 
 export interface SqliteStoreOptions {
   /** Where the migration files are; defaults to the package's `migrations/`. */
@@ -53,7 +56,22 @@ export interface SqliteStoreOptions {
   readonly durability?: 'normal' | 'full';
   /** How long a writer waits for another connection's lock before STORE_BUSY, in ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Open for reading only: the file must exist (STORE_MISSING otherwise, and nothing is created),
+   * no migration runs (a database that needs one is refused), every write is refused, and the
+   * open works on read-only files and directories without leaving `-wal`/`-shm` files behind
+   * (open-read-only.ts).
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Called at each write transaction (1, 2, 3... in this connection), once just before its commit
+   * and once just after: the kill -9 sweep ends the process there to prove a crash at any write
+   * leaves the old or the new state. Never set in normal use.
+   */
+  readonly onWrite?: WriteHook;
 }
+
+export type WriteHook = (write: number, phase: 'before-commit' | 'after-commit', what: string) => void;
 
 /** Events fetched per query while reading; big enough to amortise the query, small enough to bound memory. */
 const READ_PAGE_EVENTS = 4096;
@@ -79,13 +97,18 @@ export class SqliteEventStore implements EventStore {
   readonly #path: string;
   readonly #appliedMigrations: readonly string[];
   readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #readOnly: boolean;
+  readonly #onWrite: WriteHook | undefined;
+  #writes = 0;
   #closed = false;
 
-  private constructor(db: Db, path: string, appliedMigrations: readonly string[]) {
+  private constructor(db: Db, path: string, appliedMigrations: readonly string[], options: SqliteStoreOptions) {
     this.#db = db;
     this.#path = path;
     this.#appliedMigrations = appliedMigrations;
     this.#statements = prepareStatements(db);
+    this.#readOnly = options.readOnly === true;
+    this.#onWrite = options.onWrite;
   }
 
   /** Synchronous open: header check, connection settings, migration checks, then pending migrations. */
@@ -95,6 +118,7 @@ export class SqliteEventStore implements EventStore {
     }
     const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
     const migrations = loadMigrations(migrationsDir);
+    if (options.readOnly === true) return SqliteEventStore.#openReadOnly(path, migrations, migrationsDir, options);
     checkDatabaseFile(path);
     let db: Db;
     try {
@@ -114,9 +138,51 @@ export class SqliteEventStore implements EventStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('cache_size = -32768'); // 32 MiB of page cache: reads of a whole lab stay in memory.
-      applyPendingMigrations(db, migrations, applied);
+      let writes = 0;
+      const hook = options.onWrite;
+      applyPendingMigrations(
+        db,
+        migrations,
+        applied,
+        hook === undefined
+          ? undefined
+          : (phase, name) => hook(phase === 'before-commit' ? ++writes : writes, phase, name),
+      );
+      checkStoreStructure(db, path);
       const names = readAppliedMigrations(db).map((row) => row.name);
-      return new SqliteEventStore(db, path, names);
+      const store = new SqliteEventStore(db, path, names, options);
+      store.#writes = writes;
+      return store;
+    } catch (error) {
+      db.close();
+      throw translateSqliteError(error, path, 'opening');
+    }
+  }
+
+  static #openReadOnly(
+    path: string,
+    migrations: ReturnType<typeof loadMigrations>,
+    migrationsDir: string,
+    options: SqliteStoreOptions,
+  ): SqliteEventStore {
+    const db = openForReading(path, checkDatabaseFile);
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      const applied = readAppliedMigrations(db);
+      if (applied.length === 0) {
+        refuseForeignDatabase(db, path);
+        throw new StoreError('STORE_MISSING', `database ${path} is empty: no lab was recorded in it yet`);
+      }
+      checkAppliedMigrations(applied, migrations, migrationsDir);
+      const names = new Set(applied.map((row) => row.name));
+      const pending = migrations.filter((m) => !names.has(m.name)).map((m) => m.name);
+      if (pending.length > 0)
+        throw new StoreError(
+          'STORE_TOO_OLD',
+          `database ${path} was written by an older thinlab and needs ${pending.join(', ')}; a command that records (thinlab sh --continue) upgrades it, reading never does`,
+        );
+      checkStoreStructure(db, path);
+      return new SqliteEventStore(db, path, [...names], options);
     } catch (error) {
       db.close();
       throw translateSqliteError(error, path, 'opening');
@@ -141,7 +207,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     validateExpected(expected);
     const encoded = encodeEvents(events); // Serialise before taking the write lock.
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction((): AppendResult => {
       const last = s.lastRevision.get(streamId) as number | undefined;
@@ -154,9 +220,12 @@ export class SqliteEventStore implements EventStore {
           .lastInsertRowid as number;
       }
       s.upsertStream.run(streamId, revision - 1);
+      this.#beforeCommit(`append to ${streamId}`);
       return { nextExpectedRevision: BigInt(revision - 1), position: BigInt(position) };
     });
-    return this.#guard('appending', () => run.immediate());
+    const result = this.#guard('appending', () => run.immediate());
+    this.#afterCommit(`append to ${streamId}`);
+    return result;
   }
 
   readStream(streamId: string, options?: ReadOptions): AsyncIterable<StoredEvent> {
@@ -177,6 +246,7 @@ export class SqliteEventStore implements EventStore {
       while (cursor >= 0 && remaining > 0) {
         const rows = this.#readRows('backwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining));
         if (rows.length === 0) return;
+        this.#checkContiguous(streamId, rows, cursor, -1);
         yield this.#toStoredEvents(streamId, rows);
         remaining -= rows.length;
         cursor = rows[rows.length - 1]![0] - 1;
@@ -187,6 +257,7 @@ export class SqliteEventStore implements EventStore {
     while (cursor <= last && remaining > 0) {
       const rows = this.#readRows('forwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining), last);
       if (rows.length === 0) return;
+      this.#checkContiguous(streamId, rows, cursor, 1);
       yield this.#toStoredEvents(streamId, rows);
       remaining -= rows.length;
       cursor = rows[rows.length - 1]![0] + 1;
@@ -209,6 +280,17 @@ export class SqliteEventStore implements EventStore {
           ? s.readForwards.all(streamId, cursor, last, limit)
           : s.readBackwards.all(streamId, cursor, limit)) as EventRow[],
     );
+  }
+
+  /** Revisions must follow each other from `first`: a gap is a lost row, reported as damage. */
+  #checkContiguous(streamId: string, rows: readonly EventRow[], first: number, step: 1 | -1): void {
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i]![0] !== first + i * step)
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `database ${this.#path} is damaged: event ${first + i * step} of stream '${streamId}' is missing`,
+        );
+    }
   }
 
   #toStoredEvents(streamId: string, rows: EventRow[]): StoredEvent[] {
@@ -251,7 +333,7 @@ export class SqliteEventStore implements EventStore {
     const expected = options.expectedRevision ?? 'any';
     validateExpected(expected);
     const json = encodeStreamMetadata(metadata);
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction(() => {
       const current = s.metadataRevision.get(streamId) as number | undefined;
@@ -259,8 +341,10 @@ export class SqliteEventStore implements EventStore {
       if (!expectedRevisionHolds(expected, actual))
         throw new ConcurrencyConflictError(`$$${streamId}`, expected, actual);
       s.upsertMetadata.run(streamId, current === undefined ? 0 : current + 1, json);
+      this.#beforeCommit(`metadata of ${streamId}`);
     });
     this.#guard('writing stream metadata', () => run.immediate());
+    this.#afterCommit(`metadata of ${streamId}`);
   }
 
   async getStreamMetadata(streamId: string): Promise<Readonly<Record<string, unknown>> | null> {
@@ -279,7 +363,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     validateRevision(revision, 'checkpoint revision');
     validateState(state);
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction(() => {
       const last = s.lastRevision.get(streamId) as number | undefined;
@@ -289,8 +373,10 @@ export class SqliteEventStore implements EventStore {
         );
       }
       s.saveCheckpoint.run(streamId, revision, Buffer.from(state.buffer, state.byteOffset, state.byteLength));
+      this.#beforeCommit(`checkpoint of ${streamId}`);
     });
     this.#guard('saving a checkpoint', () => run.immediate());
+    this.#afterCommit(`checkpoint of ${streamId}`);
   }
 
   async loadCheckpoint(streamId: string, atOrBefore: bigint): Promise<Checkpoint | null> {
@@ -325,6 +411,23 @@ export class SqliteEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#readOnly)
+      throw new StoreError(
+        'STORE_IO',
+        `the SQLite store ${this.#path} was opened for reading only: nothing may be written`,
+      );
+  }
+
+  #beforeCommit(what: string): void {
+    if (this.#onWrite !== undefined) this.#onWrite(++this.#writes, 'before-commit', what);
+  }
+
+  #afterCommit(what: string): void {
+    if (this.#onWrite !== undefined) this.#onWrite(this.#writes, 'after-commit', what);
   }
 
   #checkOpen(): void {
