@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BranchNaming, History, HistoryError, type NewBranch } from '../src/replay/history.js';
-import type { EventStore } from '../src/store/event-store.js';
 import { isStoreError } from '../src/store/errors.js';
+import type { EventStore } from '../src/store/event-store.js';
 
 export const freshBranch = (naming: BranchNaming, extra: Partial<NewBranch> = {}): NewBranch => ({
   naming,
@@ -22,7 +22,8 @@ export const freshBranch = (naming: BranchNaming, extra: Partial<NewBranch> = {}
 export async function record(h: History, branch: string, commands: readonly string[]): Promise<number> {
   let length = await h.length(branch);
   const runtime = await h.stateAt(branch, length);
-  for (const c of commands) length = await h.append(branch, [{ event: runtime.runCommand(c), timeMs: 0 }], runtime, length);
+  for (const c of commands)
+    length = await h.append(branch, [{ event: runtime.runCommand(c), timeMs: 0 }], runtime, length);
   return length;
 }
 
@@ -66,7 +67,9 @@ export function runBranchRegistrySuite(name: string, open: () => Promise<EventSt
       expect(lost[0]!.reason).toBeInstanceOf(HistoryError);
       expect(lost[0]!.reason.code).toBe('BRANCH_EXISTS');
       // The loser is told what the other process made, not just that the name is taken.
-      expect(lost[0]!.reason.message).toMatch(/another process created it just now: made by thinlab sh from a fresh lab/);
+      expect(lost[0]!.reason.message).toMatch(
+        /another process created it just now: made by thinlab sh from a fresh lab/,
+      );
       const fresh = await history();
       expect((await fresh.branches()).map((x) => x.name)).toEqual(['main']);
       expect(await fresh.head()).toBe('main');
@@ -112,9 +115,15 @@ export function runBranchRegistrySuite(name: string, open: () => Promise<EventSt
       await h.createBranch(freshBranch({ name: 'main' }));
       await record(h, 'main', ['echo a', 'echo b']);
       await h.createBranch(freshBranch({ name: 'scenario' }, { origin: 'run', head: false }));
-      await h.createBranch(freshBranch({ name: 'w1' }, { parent: 'main', forkPosition: 1, origin: 'whatif', head: false }));
-      await h.createBranch(freshBranch({ name: 'w2' }, { parent: 'w1', forkPosition: 1, origin: 'whatif', head: false }));
-      await h.createBranch(freshBranch({ name: 'kept' }, { parent: 'main', forkPosition: 2, origin: 'rollback', head: false }));
+      await h.createBranch(
+        freshBranch({ name: 'w1' }, { parent: 'main', forkPosition: 1, origin: 'whatif', head: false }),
+      );
+      await h.createBranch(
+        freshBranch({ name: 'w2' }, { parent: 'w1', forkPosition: 1, origin: 'whatif', head: false }),
+      );
+      await h.createBranch(
+        freshBranch({ name: 'kept' }, { parent: 'main', forkPosition: 2, origin: 'rollback', head: false }),
+      );
       await h.createBranch(freshBranch({ name: 'demo' }, { origin: 'demo', head: true }));
       const r = await h.prune();
       expect(r.deleted.sort()).toEqual(['scenario', 'w1', 'w2']);

@@ -5,12 +5,21 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
+import type { LabEvent } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type BranchOrigin, type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import {
+  type BranchOrigin,
+  damageError,
+  type History,
+  HistoryError,
+  MAIN_BRANCH,
+  type PositionedEvent,
+} from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { whatIf } from '../replay/whatif.js';
+import type { StoreError } from '../store/errors.js';
 import { topLevelCommands } from './shell-adapter.js';
 
 export interface Output {
@@ -104,16 +113,31 @@ export async function logCommand(h: History, args: { branch?: string; full: bool
   const info = await h.branch(branch);
   const length = await h.length(branch);
   io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
-  for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-    io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}\n`);
-    if (args.full && event.type === 'ShellCommandRan') {
-      // The operations beneath the command, then what it printed.
-      for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
+  // Damage inside an event's text can still read as a valid event: check first, flag each one,
+  // and fail at the end (or where an event cannot be read at all) naming them.
+  const damaged = new Set(await h.damageIn(branch, 0, length));
+  const damage = (): StoreError => damageError(branch, [...damaged]);
+  try {
+    for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
+      const flag = damaged.has(position) ? '  [DAMAGED: fails its checksum]' : '';
+      io.out(
+        `${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}${flag}\n`,
+      );
+      if (args.full) printFull(event, io);
     }
-    if (args.full && event.type === 'ShellCommandRan' && event.data.output !== '') {
-      io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
-      if (!event.data.output.endsWith('\n')) io.out('\n');
-    }
+  } catch (e) {
+    throw damaged.size > 0 ? damage() : e;
+  }
+  if (damaged.size > 0) throw damage();
+}
+
+/** `log --full`: the operations beneath a command, then what it printed. */
+function printFull(event: LabEvent, io: Output): void {
+  if (event.type !== 'ShellCommandRan') return;
+  for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
+  if (event.data.output !== '') {
+    io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
+    if (!event.data.output.endsWith('\n')) io.out('\n');
   }
 }
 
@@ -231,10 +255,19 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   const branch = await currentBranch(h, args.branch);
   const length = await h.length(branch);
   const runtime = LabRuntime.fresh({ ramdiskKb: (await h.branch(branch)).ramdiskKb });
+  // Replay is the check of a whole branch: every event's text against its checksum first.
+  const damaged = await h.damageIn(branch, 0, length);
+  if (damaged.length > 0) throw damageError(branch, damaged);
   let done = 0;
   const started = process.hrtime.bigint();
-  for await (const page of h.eventPages(branch, 0, length)) {
-    for (const { position, event } of page) runtime.apply(event, `${branch}@${position}`);
+  for await (const page of pagesOrDamage(h, branch, length, () => done + 1)) {
+    for (const { position, event } of page) {
+      try {
+        runtime.apply(event, `${branch}@${position}`);
+      } catch (e) {
+        throw await h.asDamage(e, branch, position);
+      }
+    }
     done += page.length;
     if (io.interactive && length > 10_000) {
       const width = 30;
@@ -247,6 +280,20 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   io.out(
     `replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.lab)}\n`,
   );
+}
+
+/** The branch's pages; an event that cannot be read is checked for damage (`next()` is its position). */
+async function* pagesOrDamage(
+  h: History,
+  branch: string,
+  length: number,
+  next: () => number,
+): AsyncGenerator<PositionedEvent[]> {
+  try {
+    yield* h.eventPages(branch, 0, length);
+  } catch (e) {
+    throw await h.asDamage(e, branch, next());
+  }
 }
 
 export interface WhatIfArgs {

@@ -382,10 +382,56 @@ export class History {
       start = { position: 0, state: null };
       runtime = fresh();
     }
-    for await (const page of this.eventPages(name, start.position, position)) {
-      for (const { position: p, event } of page) runtime.apply(event, `${name}@${p}`);
+    // The events replayed here are checked against their checksums first: damage that still
+    // decodes (a changed byte in a command and its output alike) would otherwise replay quietly.
+    const damaged = await this.damageIn(name, start.position, position);
+    if (damaged.length > 0) throw damageError(name, damaged);
+    let next = start.position + 1;
+    try {
+      for await (const page of this.eventPages(name, start.position, position)) {
+        for (const { position: p, event } of page) {
+          next = p;
+          runtime.apply(event, `${name}@${p}`);
+          next = p + 1;
+        }
+      }
+    } catch (e) {
+      throw await this.asDamage(e, name, next);
     }
     return runtime;
+  }
+
+  /** Positions in `from+1 .. to` of a branch whose stored text fails its checksum (stores that keep one: SQLite). */
+  async damageIn(name: string, from: number, to: number): Promise<number[]> {
+    const store = this.store as EventStore & {
+      findDamage?: (stream: string, fromRevision: bigint, toRevision: bigint) => Promise<bigint[]>;
+    };
+    if (typeof store.findDamage !== 'function') return [];
+    const b = await this.branch(name);
+    const out: number[] = [];
+    if (from < b.forkPosition && b.parent !== null)
+      out.push(...(await this.damageIn(b.parent, from, Math.min(to, b.forkPosition))));
+    const start = Math.max(from, b.forkPosition);
+    if (to > start) {
+      const revisions = await store.findDamage(b.stream, BigInt(start - b.forkPosition), BigInt(to - b.forkPosition));
+      for (const r of revisions) out.push(b.forkPosition + Number(r) + 1);
+    }
+    return out;
+  }
+
+  /**
+   * What an error met while replaying `name@position` really is: a replay that diverges, or an
+   * event that cannot be decoded, is damage when the event's stored text fails its checksum, and
+   * is reported as such (STORE_CORRUPT) rather than as a lab that is not deterministic.
+   */
+  async asDamage(error: unknown, name: string, position: number): Promise<unknown> {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'REPLAY_DIVERGED' && code !== 'EVENT_UNREADABLE') return error;
+    if ((await this.damageIn(name, position - 1, position)).length === 0) return error;
+    return new StoreError(
+      'STORE_CORRUPT',
+      `event ${name}@${position} is damaged: its stored text does not match the checksum written with it (${(error as Error).message})`,
+    );
   }
 
   /** The last checkpoint at or before `position` along the branch's lineage. */
@@ -449,4 +495,14 @@ function depth(state: RegistryState, name: string): number {
 function describeBranch(b: BranchInfo): string {
   const from = b.parent === null ? 'a fresh lab' : `${b.parent}@${b.forkPosition}`;
   return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB`;
+}
+
+/** STORE_CORRUPT naming the damaged positions of a branch. */
+export function damageError(name: string, positions: readonly number[]): StoreError {
+  const shown = positions.slice(0, 5).map((p) => `${name}@${p}`);
+  const more = positions.length > 5 ? ` and ${positions.length - 5} more` : '';
+  return new StoreError(
+    'STORE_CORRUPT',
+    `event${positions.length === 1 ? '' : 's'} ${shown.join(', ')}${more} ${positions.length === 1 ? 'is' : 'are'} damaged: the stored text does not match the checksum written with it`,
+  );
 }

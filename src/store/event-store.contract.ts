@@ -5,9 +5,9 @@
  * suite also runs against a server that keeps data between tests and between runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventStore, ExpectedRevision, NewEvent, StoredEvent } from './event-store.js';
-import { isConcurrencyConflict, isStoreError } from './errors.js';
 import type { ConcurrencyConflictError, StoreErrorCode } from './errors.js';
+import { isConcurrencyConflict, isStoreError } from './errors.js';
+import type { EventStore, ExpectedRevision, NewEvent, StoredEvent } from './event-store.js';
 
 export interface ContractOptions {
   /**

@@ -37,6 +37,7 @@ import {
   validateState,
   validateStreamId,
 } from '../validate.js';
+import { eventChecksum } from './event-checksum.js';
 import { checkDatabaseFile } from './file-check.js';
 import {
   applyPendingMigrations,
@@ -47,7 +48,7 @@ import {
 } from './migrate.js';
 import { openForReading } from './open-read-only.js';
 import { translateSqliteError } from './sqlite-errors.js';
-import { checkStoreStructure } from './structure-check.js';
+import { checkStoreStructure, hasChecksumColumn } from './structure-check.js';
 
 export interface SqliteStoreOptions {
   /** Where the migration files are; defaults to the package's `migrations/`. */
@@ -76,6 +77,8 @@ export type WriteHook = (write: number, phase: 'before-commit' | 'after-commit',
 /** Events fetched per query while reading; big enough to amortise the query, small enough to bound memory. */
 const READ_PAGE_EVENTS = 4096;
 const MAX_SAFE_REVISION = BigInt(Number.MAX_SAFE_INTEGER);
+/** Migrations a read-only open can do without (see #openReadOnly). */
+const READ_OPTIONAL_MIGRATIONS: readonly string[] = ['0004_add_event_checksums.sql'];
 
 type EventRow = [
   revision: number,
@@ -106,7 +109,7 @@ export class SqliteEventStore implements EventStore {
     this.#db = db;
     this.#path = path;
     this.#appliedMigrations = appliedMigrations;
-    this.#statements = prepareStatements(db);
+    this.#statements = prepareStatements(db, hasChecksumColumn(db));
     this.#readOnly = options.readOnly === true;
     this.#onWrite = options.onWrite;
   }
@@ -175,7 +178,11 @@ export class SqliteEventStore implements EventStore {
       }
       checkAppliedMigrations(applied, migrations, migrationsDir);
       const names = new Set(applied.map((row) => row.name));
-      const pending = migrations.filter((m) => !names.has(m.name)).map((m) => m.name);
+      // Reading needs none of the optional migrations (a missing checksum column only means
+      // events are not checked), so an older database stays readable without being upgraded.
+      const pending = migrations
+        .filter((m) => !names.has(m.name) && !READ_OPTIONAL_MIGRATIONS.includes(m.name))
+        .map((m) => m.name);
       if (pending.length > 0)
         throw new StoreError(
           'STORE_TOO_OLD',
@@ -216,7 +223,8 @@ export class SqliteEventStore implements EventStore {
       let revision = last === undefined ? 0 : last + 1;
       let position = 0;
       for (const e of encoded) {
-        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs)
+        const checksum = eventChecksum(e.type, e.version, e.data, e.metadata, e.timeMs);
+        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs, checksum)
           .lastInsertRowid as number;
       }
       s.upsertStream.run(streamId, revision - 1);
@@ -301,6 +309,36 @@ export class SqliteEventStore implements EventStore {
         cause: error,
       });
     }
+  }
+
+  /**
+   * The revisions in `from .. to-1` of a stream whose stored text no longer matches the checksum
+   * written with it (events from before migration 0004 have none and are not checked). History
+   * calls this where damage would otherwise look like something else: `log`, and a replay that
+   * diverges or an event that cannot be decoded.
+   */
+  async findDamage(streamId: string, fromRevision: bigint, toRevision: bigint): Promise<bigint[]> {
+    validateStreamId(streamId);
+    this.#checkOpen();
+    const rows = this.#guard(
+      'checking events',
+      () =>
+        this.#statements.readChecked.all(streamId, clampRevision(fromRevision), clampRevision(toRevision)) as [
+          number,
+          string,
+          number,
+          string,
+          string | null,
+          number,
+          number | null,
+        ][],
+    );
+    const damaged: bigint[] = [];
+    for (const [revision, type, version, data, metadata, timeMs, checksum] of rows) {
+      if (checksum !== null && checksum !== eventChecksum(type, version, data, metadata, timeMs))
+        damaged.push(BigInt(revision));
+    }
+    return damaged;
   }
 
   async lastRevision(streamId: string): Promise<bigint | null> {
@@ -443,14 +481,20 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function prepareStatements(db: Db) {
+function prepareStatements(db: Db, checksums: boolean) {
   const prepare = (sql: string): Statement => db.prepare(sql);
   const readColumns = 'SELECT revision, position, type, version, data, metadata, time_ms FROM events';
   return {
     lastRevision: prepare('SELECT last_revision FROM streams WHERE stream_id = ?').pluck(),
-    insertEvent: prepare(
-      'INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
+    // A read-only open of a database from before migration 0004 has no checksum column; it never inserts.
+    insertEvent: checksums
+      ? prepare(
+          'INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+      : prepare('SELECT ?, ?, ?, ?, ?, ?, ?, ?'),
+    readChecked: prepare(
+      `SELECT revision, type, version, data, metadata, time_ms, ${checksums ? 'checksum' : 'NULL'} FROM events WHERE stream_id = ? AND revision >= ? AND revision < ? ORDER BY revision`,
+    ).raw(),
     upsertStream: prepare(
       'INSERT INTO streams (stream_id, last_revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision',
     ),

@@ -34,10 +34,19 @@ export function checkStoreStructure(db: Db, path: string): void {
   }
 }
 
+/** Whether migration 0004's checksum column is there (a read-only open may lack it). */
+export function hasChecksumColumn(db: Db): boolean {
+  return columnsOf(db, 'events').at(-1) === 'checksum';
+}
+
+const columnsOf = (db: Db, table: string): string[] =>
+  db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+
 function schemaProblems(db: Db): string[] {
   const problems: string[] = [];
-  for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
-    const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]) ?? [];
+  for (const [table, base] of Object.entries(EXPECTED_COLUMNS)) {
+    const columns = columnsOf(db, table);
+    const expected = table === 'events' && hasChecksumColumn(db) ? [...base, 'checksum'] : base;
     if (columns.length === 0) problems.push(`table '${table}' is missing`);
     else if (columns.join(',') !== expected.join(','))
       problems.push(`table '${table}' has columns (${columns.join(', ')}) where (${expected.join(', ')}) belong`);
