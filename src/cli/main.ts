@@ -247,6 +247,8 @@ async function main(argv: string[]): Promise<number> {
           'files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record',
         );
       }
+      // Checked before the store is opened, so a refused size creates no database.
+      const kb = ramdiskKb(p);
       const result = await withHistory(p, (h) =>
         recordScript(
           h,
@@ -255,7 +257,7 @@ async function main(argv: string[]): Promise<number> {
             ...(branch === undefined ? {} : { branch }),
             ...(p.command === 'demo' ? { baseName: 'tour', origin: 'demo' as const } : {}),
             continueBranch: p.flags.has('--continue'),
-            ramdiskKb: ramdiskKb(p),
+            ramdiskKb: kb,
             trace,
           },
           io,
