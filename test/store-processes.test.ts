@@ -123,6 +123,15 @@ describe('read-only commands', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('nor do commands that change an existing lab: checkout, rollback, sh --continue', () => {
+    for (const args of [['checkout', 'main'], ['rollback', '1'], ['sh', '--continue']]) {
+      const r = runThinlab([...args, '--db', 'typo.db'], dir);
+      expect(r.status, args[0]).toBe(1);
+      expect(r.stderr).toMatch(/no database typo.db: nothing was created.*\[STORE_MISSING\]/);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  }, 120_000);
+
   it('leave no -wal or -shm next to the database', () => {
     sh(['sh', '--db', 'lab.db'], 'echo hi\n');
     for (const cmd of [['log'], ['branches'], ['at', '1'], ['replay'], ['diff', '0', '1']]) {

@@ -184,11 +184,19 @@ function readScript(file: string | undefined): string {
  * before (or after) its commit: the kill -9 sweep (test/store-kill-sweep.ts) uses it to prove
  * that a crash at any write leaves the old or the new state.
  */
-async function withHistory<T>(p: Parsed, run: (h: History) => Promise<T>, readOnly = false): Promise<T> {
+async function withHistory<T>(
+  p: Parsed,
+  run: (h: History) => Promise<T>,
+  access: 'read' | 'write' | 'write-existing' = 'write',
+): Promise<T> {
   let store: EventStore | null = null;
   try {
     const kill = killAtWrite(process.env.THINLAB_KILL_AT_WRITE);
-    store = await openStore(storeUrl(p), { readOnly, ...(kill === undefined ? {} : { onWrite: kill }) });
+    store = await openStore(storeUrl(p), {
+      readOnly: access === 'read',
+      mustExist: access === 'write-existing',
+      ...(kill === undefined ? {} : { onWrite: kill }),
+    });
     const history = new History(store);
     await history.check();
     return await run(history);
@@ -249,19 +257,22 @@ async function main(argv: string[]): Promise<number> {
       }
       // Checked before the store is opened, so a refused size creates no database.
       const kb = ramdiskKb(p);
-      const result = await withHistory(p, (h) =>
-        recordScript(
-          h,
-          script,
-          {
-            ...(branch === undefined ? {} : { branch }),
-            ...(p.command === 'demo' ? { baseName: 'tour', origin: 'demo' as const } : {}),
-            continueBranch: p.flags.has('--continue'),
-            ramdiskKb: kb,
-            trace,
-          },
-          io,
-        ),
+      const result = await withHistory(
+        p,
+        (h) =>
+          recordScript(
+            h,
+            script,
+            {
+              ...(branch === undefined ? {} : { branch }),
+              ...(p.command === 'demo' ? { baseName: 'tour', origin: 'demo' as const } : {}),
+              continueBranch: p.flags.has('--continue'),
+              ramdiskKb: kb,
+              trace,
+            },
+            io,
+          ),
+        p.flags.has('--continue') ? 'write-existing' : 'write',
       );
       if (p.command === 'sh') io.err(`recorded ${result.recorded} events as branch ${result.branch}\n`);
       if (p.command === 'demo') {
@@ -285,34 +296,37 @@ async function main(argv: string[]): Promise<number> {
             { ...(branch === undefined ? {} : { branch }), name: p.positional[0], position: p.positional[1] },
             io,
           ),
-        true,
+        'read',
       );
     case 'log':
       await withHistory(
         p,
         (h) => logCommand(h, { ...(branch === undefined ? {} : { branch }), full: p.flags.has('--full') }, io),
-        true,
+        'read',
       );
       return 0;
     case 'at':
       await withHistory(
         p,
         (h) => atCommand(h, { ...(branch === undefined ? {} : { branch }), position: p.positional[0] }, io),
-        true,
+        'read',
       );
       return 0;
     case 'rollback': {
       const name = stringFlag(p, '--name');
-      await withHistory(p, (h) =>
-        rollbackCommand(
-          h,
-          {
-            ...(branch === undefined ? {} : { branch }),
-            position: p.positional[0],
-            ...(name === undefined ? {} : { name }),
-          },
-          io,
-        ),
+      await withHistory(
+        p,
+        (h) =>
+          rollbackCommand(
+            h,
+            {
+              ...(branch === undefined ? {} : { branch }),
+              position: p.positional[0],
+              ...(name === undefined ? {} : { name }),
+            },
+            io,
+          ),
+        'write-existing',
       );
       return 0;
     }
@@ -322,23 +336,23 @@ async function main(argv: string[]): Promise<number> {
       await withHistory(
         p,
         (h) => branchesCommand(h, { ...(del === undefined ? {} : { delete: del }), prune }, io),
-        del === undefined && !prune,
+        del === undefined && !prune ? 'read' : 'write-existing',
       );
       return 0;
     }
     case 'checkout':
-      await withHistory(p, (h) => checkoutCommand(h, { branch: p.positional[0] ?? branch }, io));
+      await withHistory(p, (h) => checkoutCommand(h, { branch: p.positional[0] ?? branch }, io), 'write-existing');
       return 0;
     case 'diff':
       await withHistory(
         p,
         (h) =>
           diffCommand(h, { ...(branch === undefined ? {} : { branch }), a: p.positional[0], b: p.positional[1] }, io),
-        true,
+        'read',
       );
       return 0;
     case 'replay':
-      await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io), true);
+      await withHistory(p, (h) => replayCommand(h, branch === undefined ? {} : { branch }, io), 'read');
       return 0;
     case 'explain': {
       // The library of this checkout, found from the code like the demo's script, so the symptoms
@@ -351,19 +365,22 @@ async function main(argv: string[]): Promise<number> {
       const at = stringFlag(p, '--at');
       const inject = stringFlag(p, '--inject');
       const name = stringFlag(p, '--name');
-      await withHistory(p, (h) =>
-        whatIfCommand(
-          h,
-          {
-            ...(branch === undefined ? {} : { branch }),
-            ...(at === undefined ? {} : { at }),
-            ...(inject === undefined ? {} : { inject }),
-            ...(name === undefined ? {} : { name }),
-            where,
-            json: p.flags.has('--json'),
-          },
-          io,
-        ),
+      await withHistory(
+        p,
+        (h) =>
+          whatIfCommand(
+            h,
+            {
+              ...(branch === undefined ? {} : { branch }),
+              ...(at === undefined ? {} : { at }),
+              ...(inject === undefined ? {} : { inject }),
+              ...(name === undefined ? {} : { name }),
+              where,
+              json: p.flags.has('--json'),
+            },
+            io,
+          ),
+        'write-existing',
       );
       return 0;
     }
@@ -401,7 +418,7 @@ async function main(argv: string[]): Promise<number> {
             },
             io,
           ),
-        true,
+        'read',
       );
     }
     case undefined:

@@ -10,6 +10,7 @@
  * its native bridge.
  */
 
+import { existsSync } from 'node:fs';
 import { StoreError } from './errors.js';
 import type { EventStore } from './event-store.js';
 import { redact } from './kurrentdb/connection-string.js';
@@ -50,6 +51,11 @@ export interface OpenStoreOptions {
    * and nothing is left next to it. A KurrentDB server is read as usual (reading creates nothing there).
    */
   readonly readOnly?: boolean;
+  /**
+   * For commands that write but need a lab already there (checkout, rollback, whatif, branch
+   * deletion, `sh --continue`): a missing SQLite file is STORE_MISSING instead of a new, empty one.
+   */
+  readonly mustExist?: boolean;
   /** The SQLite adapter's write hook (the kill -9 sweep's fault injection); ignored by KurrentDB. */
   readonly onWrite?: (write: number, phase: 'before-commit' | 'after-commit', what: string) => void;
 }
@@ -58,6 +64,11 @@ export interface OpenStoreOptions {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite') {
+    if (options.mustExist === true && !existsSync(location.path))
+      throw new StoreError(
+        'STORE_MISSING',
+        `no database ${location.path}: nothing was created (record a lab first with thinlab sh)`,
+      );
     const { openSqliteStore } = await import('./sqlite/sqlite-event-store.js');
     return openSqliteStore(location.path, {
       ...(options.readOnly === true ? { readOnly: true } : {}),
