@@ -5,17 +5,17 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { serialize } from 'node:v8';
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordScript, type Output } from '../src/cli/history-commands.js';
+import { type Output, recordScript } from '../src/cli/history-commands.js';
 import { topLevelCommands } from '../src/cli/shell-adapter.js';
 import { diffLabs } from '../src/replay/diff.js';
 import { History, HistoryError } from '../src/replay/history.js';
-import { stateHash } from '../src/replay/lab-snapshot.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { stateHash } from '../src/replay/lab-snapshot.js';
 import type { EventStore } from '../src/store/event-store.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const SCRIPT = [
   'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"',
@@ -82,7 +82,14 @@ describe('history', () => {
   it('rolls back by branching: the old branch keeps every event, the new one goes its own way', async () => {
     const h = new History(store);
     await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
-    await h.createBranch('what-if', 'main', 4, 0);
+    await h.createBranch({
+      naming: { name: 'what-if' },
+      parent: 'main',
+      forkPosition: 4,
+      ramdiskKb: 0,
+      origin: 'rollback',
+      head: false,
+    });
     await h.setHead('what-if');
     const { length } = await recordScript(
       h,
@@ -108,8 +115,26 @@ describe('history', () => {
     await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, quiet);
     await expect(h.stateAt('main', 10)).rejects.toThrow(/position 10 is outside branch 'main' \(0..9\)/);
     await expect(h.stateAt('nope', 0)).rejects.toThrow(HistoryError);
-    await expect(h.createBranch('main', null, 0, 65536)).rejects.toThrow(/already exists/);
-    await expect(h.createBranch('x y', null, 0, 65536)).rejects.toThrow(/bad branch name/);
+    await expect(
+      h.createBranch({
+        naming: { name: 'main' },
+        parent: null,
+        forkPosition: 0,
+        ramdiskKb: 65536,
+        origin: 'sh',
+        head: true,
+      }),
+    ).rejects.toThrow(/already exists/);
+    await expect(
+      h.createBranch({
+        naming: { name: 'x y' },
+        parent: null,
+        forkPosition: 0,
+        ramdiskKb: 65536,
+        origin: 'sh',
+        head: true,
+      }),
+    ).rejects.toThrow(/bad branch name/);
     await store.append('lab-branch-main', [{ type: 'Teleported', version: 1, data: {}, timeMs: 0 }], 8n);
     await expect(h.stateAt('main', 10)).rejects.toThrow(/main@10: unknown event type 'Teleported'/);
     // Nothing already in the log was lost: the first nine events still replay.

@@ -51,7 +51,12 @@ export interface CommandContext {
   string(name: string): string | undefined;
   flag(name: string): boolean;
   /** Opens the store, runs `use` on its history and closes the store, whatever happens. */
-  withHistory<T>(use: (h: History) => Promise<T>): Promise<T>;
+  /**
+   * Opens the store and the history on it, checks the history's structure, runs `use`, closes.
+   * `read` commands never create, migrate or leave files next to a database; `write-existing`
+   * ones refuse a database that is not there instead of creating it.
+   */
+  withHistory<T>(use: (h: History) => Promise<T>, access?: HistoryAccess): Promise<T>;
 }
 
 /** The one-line error for an option parseArgs refused, naming the command's own help. */
@@ -94,6 +99,25 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   return { positionals: parsed.positionals, values };
 }
 
+export type HistoryAccess = 'read' | 'write' | 'write-existing';
+
+/**
+ * THINLAB_KILL_AT_WRITE=N[:after] ends the process with SIGKILL at the store's Nth write, just
+ * before (or after) its commit: the kill -9 sweep (test/store-kill-sweep.ts) uses it to prove
+ * that a crash at any write leaves the old or the new state.
+ */
+function killAtWrite(
+  spec: string | undefined,
+): ((write: number, phase: 'before-commit' | 'after-commit') => void) | undefined {
+  const m = /^([1-9][0-9]*)(:after)?$/.exec(spec ?? '');
+  if (m === null) return undefined;
+  const at = Number(m[1]);
+  const phase = m[2] === undefined ? 'before-commit' : 'after-commit';
+  return (write, now) => {
+    if (write === at && now === phase) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 /** The context a command runs in; `env` is THINLAB_STORE as the CLI read it. */
 export function commandContext(parsed: ParsedCommand, io: Output, envStore: string | undefined): CommandContext {
   const str = (name: string): string | undefined => {
@@ -110,15 +134,22 @@ export function commandContext(parsed: ParsedCommand, io: Output, envStore: stri
     where: store !== undefined ? ` --store ${store}` : db !== undefined ? ` --db ${db}` : '',
     string: str,
     flag: (name) => parsed.values[name] === true,
-    withHistory: async (use) => {
+    withHistory: async (use, access = 'write') => {
       const [{ openStore }, { History }] = await Promise.all([
         import('../store/open-store.js'),
         import('../replay/history.js'),
       ]);
       let opened: EventStore | null = null;
       try {
-        opened = await openStore(storeUrl);
-        return await use(new History(opened));
+        const kill = killAtWrite(process.env.THINLAB_KILL_AT_WRITE);
+        opened = await openStore(storeUrl, {
+          readOnly: access === 'read',
+          mustExist: access === 'write-existing',
+          ...(kill === undefined ? {} : { onWrite: kill }),
+        });
+        const history = new History(opened);
+        await history.check();
+        return await use(history);
       } finally {
         await opened?.close();
       }

@@ -31,13 +31,13 @@ export async function runDockerDemo(
   const recorded = await recordScript(
     h,
     script,
-    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true },
+    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true, origin: 'demo' },
     io,
   );
   const before = eventsBefore(script, FILL_STEP_MARK);
   io.out(`\n# Roll back to event ${before}, just before the pool filled: a new branch, nothing deleted.\n`);
   const name = `${recorded.branch}-before-full`;
-  await rollbackCommand(h, { branch: recorded.branch, position: String(before), name }, io);
+  await rollbackCommand(h, { branch: recorded.branch, position: String(before), name, origin: 'demo' }, io);
   await recordScript(
     h,
     "docker info 2>/dev/null | grep -E 'Data Space|Minimum'\nlvs\ndocker ps\n",

@@ -5,17 +5,25 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
-import type { ImageAttached } from '../events/lab-events.js';
+import type { ImageAttached, LabEvent } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { checkAttach } from '../lab/attach-image.js';
 import { diffSummaries, type LabSummary, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import type { LabShell } from '../lab/lab-shell.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import {
+  type BranchOrigin,
+  damageError,
+  type History,
+  HistoryError,
+  MAIN_BRANCH,
+  type PositionedEvent,
+} from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
 import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
+import type { StoreError } from '../store/errors.js';
 import { type Output, printJson, UsageError } from './output.js';
 import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
 
@@ -51,9 +59,10 @@ export async function recordScript(
     trace: boolean;
     /** A host image to place on a RAM disk first (`--attach FILE:/dev/ramN`), recorded as an event. */
     attach?: ImageAttached['data'];
+    origin?: BranchOrigin;
   },
   io: Output,
-): Promise<{ branch: string; length: number; status: number }> {
+): Promise<{ branch: string; length: number; recorded: number; status: number }> {
   let branch: string;
   let runtime: LabRuntime;
   let length: number;
@@ -63,15 +72,27 @@ export async function recordScript(
     length = await h.length(branch);
     runtime = await h.stateAt(branch, length);
     if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
+    await h.setHead(branch);
   } else {
-    branch = options.branch ?? (await nextRunName(h, options.baseName));
     runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
     // Refused before the branch exists, so a refused image leaves nothing behind.
     if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
-    await h.createBranch(branch, null, 0, options.ramdiskKb);
+    // One registry write creates the branch and makes it the head: a crash leaves neither or both.
+    const created = await h.createBranch({
+      naming:
+        options.branch !== undefined
+          ? { name: options.branch }
+          : { first: options.baseName ?? MAIN_BRANCH, stem: options.baseName ?? 'run' },
+      parent: null,
+      forkPosition: 0,
+      ramdiskKb: options.ramdiskKb,
+      origin: options.origin ?? 'sh',
+      head: true,
+    });
+    branch = created.name;
     length = 0;
   }
-  await h.setHead(branch);
+  const start = length;
   if (attach !== undefined) {
     const event = runtime.attachImage(attach);
     if (options.trace) io.out(`$ ${describeEvent(event)}\n`);
@@ -83,10 +104,12 @@ export async function recordScript(
     if (options.trace) tracePiece(piece, io);
     if (piece.command === '') continue;
     const event = runtime.runCommand(pieceText(piece));
-    if (event.type === 'ShellCommandRan') io.out(event.data.output);
+    // The output is shown once the event is stored: a command that another process's write made
+    // impossible to record (BRANCH_MOVED) prints nothing, since it never happened in the history.
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
+    if (event.type === 'ShellCommandRan') io.out(event.data.output);
   }
-  return { branch, length, status: scriptStatus(runtime.shell) };
+  return { branch, length, recorded: length - start, status: scriptStatus(runtime.shell) };
 }
 
 /** `--trace`: the comments before a command as they are, then the command after `$ `. */
@@ -100,15 +123,6 @@ export function scriptStatus(shell: LabShell): number {
   return shell.exitStatus ?? Number(shell.lastStatus);
 }
 
-/** `main` for the first lab of a database (or the base name given), then `run-2`, `run-3`, ... */
-async function nextRunName(h: History, baseName?: string): Promise<string> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  const first = baseName ?? MAIN_BRANCH;
-  if (!names.has(first)) return first;
-  const stem = baseName ?? 'run';
-  for (let i = 2; ; i++) if (!names.has(`${stem}-${i}`)) return `${stem}-${i}`;
-}
-
 export async function logCommand(
   h: History,
   args: { branch?: string; full: boolean; json?: boolean },
@@ -117,24 +131,44 @@ export async function logCommand(
   const branch = await currentBranch(h, args.branch);
   const info = await h.branch(branch);
   const length = await h.length(branch);
+  // Damage inside an event's text can still read as a valid event: check first, flag each one,
+  // and fail at the end (or where an event cannot be read at all) naming them.
+  const damaged = new Set(await h.damageIn(branch, 0, length));
+  const damage = (): StoreError => damageError(branch, [...damaged]);
   if (args.json === true) {
     const events: unknown[] = [];
-    for await (const { position, event, timeMs } of h.events(branch, 0, length))
-      events.push({ position, timeMs, description: describeEvent(event), event });
+    try {
+      for await (const { position, event, timeMs } of h.events(branch, 0, length))
+        events.push({ position, timeMs, description: describeEvent(event), event, damaged: damaged.has(position) });
+    } catch (e) {
+      throw damaged.size > 0 ? damage() : e;
+    }
     printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, length, events });
+    if (damaged.size > 0) throw damage();
     return;
   }
   io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
-  for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-    io.out(`${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}\n`);
-    if (args.full && event.type === 'ShellCommandRan') {
-      // The operations beneath the command, then what it printed.
-      for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
+  try {
+    for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
+      const flag = damaged.has(position) ? '  [DAMAGED: fails its checksum]' : '';
+      io.out(
+        `${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}${flag}\n`,
+      );
+      if (args.full) printFull(event, io);
     }
-    if (args.full && event.type === 'ShellCommandRan' && event.data.output !== '') {
-      io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
-      if (!event.data.output.endsWith('\n')) io.out('\n');
-    }
+  } catch (e) {
+    throw damaged.size > 0 ? damage() : e;
+  }
+  if (damaged.size > 0) throw damage();
+}
+
+/** `log --full`: the operations beneath a command, then what it printed. */
+function printFull(event: LabEvent, io: Output): void {
+  if (event.type !== 'ShellCommandRan') return;
+  for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
+  if (event.data.output !== '') {
+    io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
+    if (!event.data.output.endsWith('\n')) io.out('\n');
   }
 }
 
@@ -213,7 +247,7 @@ export async function atCommand(
 
 export async function rollbackCommand(
   h: History,
-  args: { branch?: string; position?: string; name?: string },
+  args: { branch?: string; position?: string; name?: string; origin?: BranchOrigin },
   io: Output,
 ): Promise<void> {
   const position = parsePosition(args.position, 'POS');
@@ -225,21 +259,43 @@ export async function rollbackCommand(
       `rollback: there is no branch '${args.branch}' to roll back (--branch FROM names the branch to roll back; the new branch is named with --name: thinlab rollback ${position} --name ${args.branch})`,
     );
   const from = await currentBranch(h, args.branch);
-  const name = args.name ?? (await freeName(h, `${from}-at-${position}`));
-  await h.createBranch(name, from, position, 0);
-  await h.setHead(name);
+  const naming =
+    args.name !== undefined ? { name: args.name } : { first: `${from}-at-${position}`, stem: `${from}-at-${position}` };
+  const created = await h.createBranch({
+    naming,
+    parent: from,
+    forkPosition: position,
+    ramdiskKb: 0,
+    origin: args.origin ?? 'rollback',
+    head: true,
+  });
   io.out(
-    `branch ${name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`,
+    `branch ${created.name} starts at ${from}@${position}; it is now the head (nothing was deleted: ${from} keeps all ${await h.length(from)} events)\n`,
   );
 }
 
-async function freeName(h: History, base: string): Promise<string> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  if (!names.has(base)) return base;
-  for (let i = 2; ; i++) if (!names.has(`${base}-${i}`)) return `${base}-${i}`;
-}
-
-export async function branchesCommand(h: History, args: { json?: boolean }, io: Output): Promise<void> {
+export async function branchesCommand(
+  h: History,
+  args: { delete?: string; prune?: boolean; json?: boolean },
+  io: Output,
+): Promise<void> {
+  if (args.delete !== undefined || args.prune === true) {
+    if (args.delete !== undefined && args.prune === true)
+      throw new UsageError('branches takes --delete NAME or --prune, not both');
+    const r = args.delete !== undefined ? await h.deleteBranches([args.delete]) : await h.prune();
+    if (r.deleted.length === 0 && args.json !== true)
+      io.out(
+        'nothing to prune: each branch made by run, whatif or a demo is the head or has branches starting from it\n',
+      );
+    if (args.json === true) {
+      printJson(io, { deleted: r.deleted, head: r.head });
+      return;
+    }
+    for (const name of r.deleted) io.out(`deleted branch ${name}\n`);
+    if (r.deleted.length > 0)
+      io.out(`the events other branches share are kept; the head is ${r.head ?? 'none (no branches left)'}\n`);
+    return;
+  }
   const head = await h.head();
   const all = await h.branches();
   const rows = [];
@@ -306,10 +362,19 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   const branch = await currentBranch(h, args.branch);
   const length = await h.length(branch);
   const runtime = LabRuntime.fresh({ ramdiskKb: (await h.branch(branch)).ramdiskKb });
+  // Replay is the check of a whole branch: every event's text against its checksum first.
+  const damaged = await h.damageIn(branch, 0, length);
+  if (damaged.length > 0) throw damageError(branch, damaged);
   let done = 0;
   const started = process.hrtime.bigint();
-  for await (const page of h.eventPages(branch, 0, length)) {
-    for (const { position, event } of page) runtime.apply(event, `${branch}@${position}`);
+  for await (const page of pagesOrDamage(h, branch, length, () => done + 1)) {
+    for (const { position, event } of page) {
+      try {
+        runtime.apply(event, `${branch}@${position}`);
+      } catch (e) {
+        throw await h.asDamage(e, branch, position);
+      }
+    }
     done += page.length;
     if (io.interactive && length > 10_000) {
       const width = 30;
@@ -322,6 +387,20 @@ export async function replayCommand(h: History, args: { branch?: string }, io: O
   io.out(
     `replayed ${done} events of ${branch} in ${seconds.toFixed(2)} s; every event gave the recorded outcome\nstate ${stateHash(runtime.lab)}\n`,
   );
+}
+
+/** The branch's pages; an event that cannot be read is checked for damage (`next()` is its position). */
+async function* pagesOrDamage(
+  h: History,
+  branch: string,
+  length: number,
+  next: () => number,
+): AsyncGenerator<PositionedEvent[]> {
+  try {
+    yield* h.eventPages(branch, 0, length);
+  } catch (e) {
+    throw await h.asDamage(e, branch, next());
+  }
 }
 
 export interface WhatIfArgs {
@@ -379,8 +458,9 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   }
   const checks = whatIfChecks(args);
   const from = await currentBranch(h, args.branch);
-  const name = args.name ?? (await freeName(h, `${from}-whatif-${at}`));
-  const r = await whatIf(h, { branch: from, at, inject: args.inject, name, checks });
+  const naming =
+    args.name !== undefined ? { name: args.name } : { first: `${from}-whatif-${at}`, stem: `${from}-whatif-${at}` };
+  const r = await whatIf(h, { branch: from, at, inject: args.inject, naming, checks });
   if (args.json === true) {
     printJson(io, { ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) });
     return;

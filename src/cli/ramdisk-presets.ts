@@ -6,6 +6,9 @@
  */
 import { UsageError } from './output.js';
 
+/** The largest RAM disk a branch may record (src/replay/branch-registry.ts holds stored sizes to it too). */
+export const MAX_RAMDISK_KB = 4 * 1024 * 1024 * 1024;
+
 /** The kernel oracle VM's RAM disks (64 MiB each): the lab's default, what the fixtures were recorded on. */
 export const ORACLE_RAMDISK_KB = 65536;
 /** The Docker demo's RAM disks: 512 MiB each, room for real images (64 MiB holds only alpine). */
@@ -21,11 +24,11 @@ export function parseRamdiskKb(text: string | undefined): number {
   if (text === undefined) return ORACLE_RAMDISK_KB;
   const preset = RAMDISK_PRESETS[text];
   if (preset !== undefined) return preset;
-  if (!/^[1-9][0-9]*$/.test(text))
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_RAMDISK_KB)
     throw new UsageError(
       `--ramdisk-kb needs a positive number of KiB or a preset (${Object.entries(RAMDISK_PRESETS)
         .map(([k, v]) => `${k} = ${v}`)
-        .join(', ')}), got '${text}'`,
+        .join(', ')}) up to ${MAX_RAMDISK_KB} (4 TiB), got '${text}'`,
     );
   return Number(text);
 }

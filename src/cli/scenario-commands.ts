@@ -93,26 +93,22 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
 }
 
 async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promise<Recorded> {
-  const names = new Set((await h.branches()).map((b) => b.name));
-  let branch = args.branch;
-  if (branch === undefined) {
-    const stem =
-      basename(scenario.file)
-        .replace(/\.(ya?ml|sh)$/, '')
-        .replace(/[^A-Za-z0-9._-]/g, '-')
-        .replace(/^[^A-Za-z0-9]+/, '')
-        .slice(0, 56) || 'scenario';
-    branch = stem;
-    for (let i = 2; names.has(branch); i++) branch = `${stem}-${i}`;
-  }
-  await h.createBranch(
-    branch,
-    null,
-    0,
-    scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
-    scenario.machine.mutations ?? [],
-  );
-  return { branch, where: args.where };
+  const stem =
+    basename(scenario.file)
+      .replace(/\.(ya?ml|sh)$/, '')
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, 56) || 'scenario';
+  const created = await h.createBranch({
+    naming: args.branch !== undefined ? { name: args.branch } : { first: stem, stem },
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
+    mutations: scenario.machine.mutations ?? [],
+    origin: 'run',
+    head: false,
+  });
+  return { branch: created.name, where: args.where };
 }
 
 /** Appends each event at the end of the branch, checking the branch did not move meanwhile. */

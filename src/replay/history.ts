@@ -1,48 +1,65 @@
 /**
  * A lab's history in the store: branches, positions, checkpoints, and the state at any position.
  *
- * - A branch is a stream `lab-<name>`. `main` starts from an empty lab; a branch made by
- *   `rollback` starts from a position of its parent and holds only the events after it, so
- *   nothing is ever deleted or rewritten.
+ * - A branch is a stream (`lab-branch-<name>`) named in the branch registry (branch-registry.ts),
+ *   whose every change is one expected-revision append. `main` starts from an empty lab; a branch
+ *   made by `rollback` starts from a position of its parent and holds only the events after it,
+ *   so nothing is ever rewritten, and deleting a branch only removes its registry entry.
  * - Position N of a branch is the state after its first N events, counting the parent's events
  *   up to the fork; position 0 is the fresh lab.
  * - Checkpoints (the whole lab state, lab-snapshot.ts) are stored every `checkpointEvery` events
  *   of a stream, so reaching any position replays at most that many events.
  */
 import { decodeEvent } from '../events/codec.js';
-import { isModelMutation, type ModelMutation } from '../model/mutations.js';
 import type { LabEvent } from '../events/lab-events.js';
+import type { ModelMutation } from '../model/mutations.js';
+import { isStoreError, StoreError } from '../store/errors.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
-import { restoreLab, snapshotLab, SnapshotError } from './lab-snapshot.js';
+import {
+  BRANCH_STREAM_PREFIX,
+  type BranchInfo,
+  type BranchOrigin,
+  emptyRegistry,
+  foldRegistry,
+  checkBranchName as isBranchName,
+  isRamdiskKb,
+  LEGACY_HEAD_STREAM,
+  legacyImport,
+  MAX_RAMDISK_KB,
+  MIN_RAMDISK_KB,
+  prunable,
+  REGISTRY_STREAM,
+  type RegistryEvent,
+  type RegistryState,
+  stateFromLegacy,
+  streamForNewBranch,
+} from './branch-registry.js';
 import { LabRuntime } from './lab-runtime.js';
+import { restoreLab, SnapshotError, snapshotLab } from './lab-snapshot.js';
 
 export const MAIN_BRANCH = 'main';
-const HEAD_STREAM = 'lab-head';
-const BRANCH_PREFIX = 'lab-branch-';
 export const DEFAULT_CHECKPOINT_EVERY = 10_000;
+/** How often a registry write re-reads and tries again after another writer got in first. */
+const REGISTRY_ATTEMPTS = 100;
+
+export type { BranchInfo, BranchOrigin } from './branch-registry.js';
 
 export class HistoryError extends Error {
   override readonly name = 'HistoryError';
   constructor(
-    readonly code: 'UNKNOWN_BRANCH' | 'BAD_POSITION' | 'BRANCH_EXISTS' | 'BAD_BRANCH_NAME',
+    readonly code:
+      | 'UNKNOWN_BRANCH'
+      | 'BAD_POSITION'
+      | 'BRANCH_EXISTS'
+      | 'BAD_BRANCH_NAME'
+      | 'BRANCH_IN_USE'
+      | 'BRANCH_MOVED'
+      | 'BAD_RAMDISK_SIZE',
     message: string,
   ) {
     super(message);
   }
 }
-
-export interface BranchInfo {
-  readonly name: string;
-  readonly stream: string;
-  readonly parent: string | null;
-  /** Events of the parent this branch starts from. */
-  readonly forkPosition: number;
-  readonly ramdiskKb: number;
-  /** Deliberate model bugs the branch was recorded with (mutation suite scenarios only). */
-  readonly mutations: readonly ModelMutation[];
-}
-
-export const streamOf = (branch: string): string => `${BRANCH_PREFIX}${branch}`;
 
 export interface PositionedEvent {
   readonly position: number;
@@ -51,7 +68,7 @@ export interface PositionedEvent {
 }
 
 export function checkBranchName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+  if (!isBranchName(name)) {
     throw new HistoryError(
       'BAD_BRANCH_NAME',
       `bad branch name '${name}': use letters, digits, '.', '_' or '-' (up to 64)`,
@@ -59,80 +76,242 @@ export function checkBranchName(name: string): void {
   }
 }
 
+export function checkRamdiskKb(kb: number): void {
+  if (!isRamdiskKb(kb))
+    throw new HistoryError(
+      'BAD_RAMDISK_SIZE',
+      `a RAM disk of ${kb} KiB is out of range: the lab takes ${MIN_RAMDISK_KB} to ${MAX_RAMDISK_KB} KiB (4 TiB)`,
+    );
+}
+
+/** How a new branch is named: exactly `name`, or the first free of `stem`, `stem-2`, `stem-3`... */
+export type BranchNaming = { readonly name: string } | { readonly first: string; readonly stem: string };
+
+export interface NewBranch {
+  readonly naming: BranchNaming;
+  readonly parent: string | null;
+  readonly forkPosition: number;
+  /** Ignored when there is a parent: a branch runs on its parent's machine. */
+  readonly ramdiskKb: number;
+  readonly mutations?: readonly ModelMutation[];
+  readonly origin: BranchOrigin;
+  /** Makes the new branch the head in the same write. */
+  readonly head: boolean;
+}
+
 export class History {
+  #registry: RegistryState | null = null;
+
   constructor(
     readonly store: EventStore,
     readonly checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
   ) {}
 
-  async branch(name: string): Promise<BranchInfo> {
-    const meta = await this.store.getStreamMetadata(streamOf(name));
-    if (meta === null || meta.kind !== 'thinlab-branch') {
-      const known = (await this.branches()).map((b) => b.name).join(', ') || 'none yet';
-      throw new HistoryError('UNKNOWN_BRANCH', `no branch '${name}' (branches: ${known})`);
+  /**
+   * The registry as last read. Branch records never change once written, so a reader may keep
+   * it; a writer's append carries the revision it read, and re-reads when another process wrote.
+   */
+  async registry(): Promise<RegistryState> {
+    this.#registry ??= await this.#readRegistry();
+    return this.#registry;
+  }
+
+  async #readRegistry(): Promise<RegistryState> {
+    const events: StoredEvent[] = [];
+    for await (const e of this.store.readStream(REGISTRY_STREAM)) events.push(e);
+    if (events.length > 0) return foldRegistry(events);
+    // A database from before the registry: its branches are in stream metadata.
+    const headMeta = await this.store.getStreamMetadata(LEGACY_HEAD_STREAM);
+    if (headMeta === null) return emptyRegistry();
+    const branchMeta = new Map<string, Readonly<Record<string, unknown>> | null>();
+    for (const name of Array.isArray(headMeta.branches) ? headMeta.branches : []) {
+      if (typeof name === 'string' && isBranchName(name))
+        branchMeta.set(name, await this.store.getStreamMetadata(`${BRANCH_STREAM_PREFIX}${name}`));
     }
-    return {
-      name,
-      stream: streamOf(name),
-      parent: typeof meta.parent === 'string' ? meta.parent : null,
-      forkPosition: Number(meta.forkPosition ?? 0),
-      ramdiskKb: Number(meta.ramdiskKb ?? 65536),
-      mutations: Array.isArray(meta.mutations)
-        ? (meta.mutations as unknown[]).filter((m): m is ModelMutation => typeof m === 'string' && isModelMutation(m))
-        : [],
-    };
+    return stateFromLegacy(legacyImport(headMeta, branchMeta));
+  }
+
+  /**
+   * Checks what the registry cannot check alone: every branch's fork position lies within its
+   * parent. Commands call this once after opening, so a damaged database is reported as such
+   * before anything reads through it.
+   */
+  async check(): Promise<void> {
+    const state = await this.registry();
+    for (const b of state.branches.values()) {
+      if (b.parent === null) continue;
+      const parentLength = await this.length(b.parent);
+      if (b.forkPosition > parentLength)
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `the branch registry is damaged: branch '${b.name}' starts at ${b.parent}@${b.forkPosition}, but '${b.parent}' has ${parentLength} events`,
+        );
+    }
+  }
+
+  async branch(name: string): Promise<BranchInfo> {
+    const found = (await this.registry()).branches.get(name);
+    if (found !== undefined) return found;
+    const known = [...(await this.registry()).branches.keys()].join(', ') || 'none yet';
+    throw new HistoryError('UNKNOWN_BRANCH', `no branch '${name}' (branches: ${known})`);
   }
 
   async branches(): Promise<BranchInfo[]> {
-    const meta = await this.store.getStreamMetadata(HEAD_STREAM);
-    const names = Array.isArray(meta?.branches) ? (meta.branches as string[]) : [];
-    const out: BranchInfo[] = [];
-    for (const n of names) out.push(await this.branch(n));
-    return out;
+    return [...(await this.registry()).branches.values()];
   }
 
+  /** The head branch; when a crash of an old thinlab left none, the newest branch. */
   async head(): Promise<string | null> {
-    const meta = await this.store.getStreamMetadata(HEAD_STREAM);
-    return typeof meta?.head === 'string' ? meta.head : null;
+    const state = await this.registry();
+    if (state.head !== null) return state.head;
+    return [...state.branches.keys()].at(-1) ?? null;
+  }
+
+  /**
+   * Appends registry events built from the current state, atomically, retrying on a fresh state
+   * when another writer changed the registry in between. `decide` may throw (the name is now
+   * taken, the branch is gone) or return nothing to write.
+   */
+  async #writeRegistry<T>(
+    decide: (state: RegistryState, retry: number) => Promise<{ events: RegistryEvent[]; result: T }>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const state = await this.registry();
+      const { events, result } = await decide(state, attempt);
+      if (events.length === 0) return result;
+      const all = [...state.pendingImport, ...events];
+      try {
+        await this.store.append(
+          REGISTRY_STREAM,
+          all.map((e) => ({ type: e.type, version: 1, data: e.data, timeMs: 0 })),
+          state.revision === null ? 'no_stream' : state.revision,
+        );
+      } catch (e) {
+        if (!isStoreError(e, 'STORE_CONFLICT') || attempt + 1 >= REGISTRY_ATTEMPTS) throw e;
+        this.#registry = null;
+        continue;
+      }
+      this.#registry = null;
+      return result;
+    }
   }
 
   async setHead(name: string): Promise<void> {
-    await this.branch(name);
-    const meta = (await this.store.getStreamMetadata(HEAD_STREAM)) ?? {};
-    await this.store.setStreamMetadata(HEAD_STREAM, { ...meta, head: name });
+    await this.#writeRegistry(async (state) => {
+      if (!state.branches.has(name)) throw this.#unknown(state, name);
+      return { events: state.head === name ? [] : [{ type: 'HeadMoved', data: { name } }], result: undefined };
+    });
   }
 
-  /** Creates a branch: from nothing (`parent` null) or from a parent's position. */
-  async createBranch(
-    name: string,
-    parent: string | null,
-    forkPosition: number,
-    ramdiskKb: number,
-    mutations: readonly ModelMutation[] = [],
-  ): Promise<BranchInfo> {
-    checkBranchName(name);
-    const existing = await this.store.getStreamMetadata(streamOf(name));
-    if (existing !== null) throw new HistoryError('BRANCH_EXISTS', `branch '${name}' already exists`);
-    if (parent !== null) {
-      const length = await this.length(parent);
-      if (forkPosition < 0 || forkPosition > length) {
-        throw new HistoryError('BAD_POSITION', `position ${forkPosition} is outside branch '${parent}' (0..${length})`);
+  #unknown(state: RegistryState, name: string): HistoryError {
+    const known = [...state.branches.keys()].join(', ') || 'none yet';
+    return new HistoryError('UNKNOWN_BRANCH', `no branch '${name}' (branches: ${known})`);
+  }
+
+  /**
+   * Creates a branch: from nothing (`parent` null) or from a parent's position, in one registry
+   * append (with the head move when asked). Two processes creating one name: the first append
+   * wins, the second re-reads and gets BRANCH_EXISTS naming the branch the other one made; a
+   * default name moves on to the next free one instead.
+   */
+  async createBranch(spec: NewBranch): Promise<BranchInfo> {
+    if ('name' in spec.naming) checkBranchName(spec.naming.name);
+    if (spec.parent === null) checkRamdiskKb(spec.ramdiskKb);
+    let parentLength = 0;
+    if (spec.parent !== null) {
+      parentLength = await this.length(spec.parent);
+      if (!Number.isSafeInteger(spec.forkPosition) || spec.forkPosition < 0 || spec.forkPosition > parentLength) {
+        throw new HistoryError(
+          'BAD_POSITION',
+          `position ${spec.forkPosition} is outside branch '${spec.parent}' (0..${parentLength})`,
+        );
       }
-      const parentInfo = await this.branch(parent);
-      ramdiskKb = parentInfo.ramdiskKb;
-      mutations = parentInfo.mutations;
     }
-    await this.store.setStreamMetadata(streamOf(name), {
-      kind: 'thinlab-branch',
-      parent,
-      forkPosition,
-      ramdiskKb,
-      ...(mutations.length === 0 ? {} : { mutations: [...mutations] }),
+    return this.#writeRegistry(async (state, attempt) => {
+      const name = this.#pickName(state, spec.naming, attempt);
+      let parent: BranchInfo | null = null;
+      if (spec.parent !== null) {
+        parent = state.branches.get(spec.parent) ?? null;
+        if (parent === null) throw this.#unknown(state, spec.parent);
+      }
+      let stream = streamForNewBranch(state, name);
+      // A stream with events that no branch names (left by a crash of an older thinlab) is never
+      // adopted, or its events would become the new branch's: the branch gets a fresh stream.
+      if ((await this.store.lastRevision(stream)) !== null)
+        stream = `${BRANCH_STREAM_PREFIX}${name}~${state.revision === null ? 0n : state.revision + 1n}`;
+      const info: BranchInfo = {
+        name,
+        stream,
+        parent: spec.parent,
+        forkPosition: spec.parent === null ? 0 : spec.forkPosition,
+        ramdiskKb: parent?.ramdiskKb ?? spec.ramdiskKb,
+        mutations: [...(parent?.mutations ?? spec.mutations ?? [])],
+        origin: spec.origin,
+      };
+      return { events: [{ type: 'BranchCreated', data: { ...info, head: spec.head } }], result: info };
     });
-    const meta = (await this.store.getStreamMetadata(HEAD_STREAM)) ?? {};
-    const names = Array.isArray(meta.branches) ? (meta.branches as string[]) : [];
-    await this.store.setStreamMetadata(HEAD_STREAM, { ...meta, branches: [...names, name] });
-    return this.branch(name);
+  }
+
+  #pickName(state: RegistryState, naming: BranchNaming, attempt: number): string {
+    if ('name' in naming) {
+      const other = state.branches.get(naming.name);
+      if (other === undefined) return naming.name;
+      const by = attempt > 0 ? 'another process created it just now' : 'it exists';
+      throw new HistoryError(
+        'BRANCH_EXISTS',
+        `branch '${naming.name}' already exists (${by}: ${describeBranch(other)}); pick another name, or add to it with --continue`,
+      );
+    }
+    if (!state.branches.has(naming.first)) return naming.first;
+    for (let i = 2; ; i++) {
+      const name = `${naming.stem}-${i}`;
+      if (!state.branches.has(name)) return name;
+    }
+  }
+
+  /**
+   * Deletes branches in one registry append. A branch another branch starts from is refused
+   * (BRANCH_IN_USE, naming them), so no event another branch needs ever stops being reachable;
+   * the deleted branch's own events stay in the store, unreachable, like git's unreferenced
+   * objects. When the head goes, the newest remaining branch becomes the head.
+   */
+  async deleteBranches(names: readonly string[]): Promise<{ deleted: string[]; head: string | null }> {
+    return this.#writeRegistry(async (state) => {
+      const remaining = new Map(state.branches);
+      let head = state.head;
+      const events: RegistryEvent[] = [];
+      for (const name of names) {
+        if (!remaining.has(name)) throw this.#unknown(state, name);
+        const children = [...remaining.values()].filter((b) => b.parent === name && !names.includes(b.name));
+        if (children.length > 0)
+          throw new HistoryError(
+            'BRANCH_IN_USE',
+            `branch '${name}' cannot be deleted: ${children.map((c) => `'${c.name}' (from ${name}@${c.forkPosition})`).join(', ')} start${children.length === 1 ? 's' : ''} from it; delete ${children.length === 1 ? 'that' : 'those'} first`,
+          );
+      }
+      // Children before parents, so every event leaves a registry that holds together.
+      const order = [...names].sort((a, b) => depth(state, b) - depth(state, a));
+      for (const name of order) {
+        remaining.delete(name);
+        if (head === name) head = [...remaining.keys()].at(-1) ?? null;
+        events.push({ type: 'BranchDeleted', data: { name, head } });
+      }
+      return { events, result: { deleted: order, head } };
+    });
+  }
+
+  /** Deletes the branches run, whatif and the demos made that nothing starts from (not the head). */
+  async prune(): Promise<{ deleted: string[]; head: string | null }> {
+    const names = prunable(await this.registry());
+    if (names.length === 0) return { deleted: [], head: await this.head() };
+    try {
+      return await this.deleteBranches(names);
+    } catch (e) {
+      // Another process started a branch from one of these meanwhile: decide again on a fresh read.
+      if (!(e instanceof HistoryError) || e.code !== 'BRANCH_IN_USE') throw e;
+      this.#registry = null;
+      return this.deleteBranches(prunable(await this.registry()));
+    }
   }
 
   /** Number of events on a branch, the parent's up to the fork included. */
@@ -203,10 +382,56 @@ export class History {
       start = { position: 0, state: null };
       runtime = fresh();
     }
-    for await (const page of this.eventPages(name, start.position, position)) {
-      for (const { position: p, event } of page) runtime.apply(event, `${name}@${p}`);
+    // The events replayed here are checked against their checksums first: damage that still
+    // decodes (a changed byte in a command and its output alike) would otherwise replay quietly.
+    const damaged = await this.damageIn(name, start.position, position);
+    if (damaged.length > 0) throw damageError(name, damaged);
+    let next = start.position + 1;
+    try {
+      for await (const page of this.eventPages(name, start.position, position)) {
+        for (const { position: p, event } of page) {
+          next = p;
+          runtime.apply(event, `${name}@${p}`);
+          next = p + 1;
+        }
+      }
+    } catch (e) {
+      throw await this.asDamage(e, name, next);
     }
     return runtime;
+  }
+
+  /** Positions in `from+1 .. to` of a branch whose stored text fails its checksum (stores that keep one: SQLite). */
+  async damageIn(name: string, from: number, to: number): Promise<number[]> {
+    const store = this.store as EventStore & {
+      findDamage?: (stream: string, fromRevision: bigint, toRevision: bigint) => Promise<bigint[]>;
+    };
+    if (typeof store.findDamage !== 'function') return [];
+    const b = await this.branch(name);
+    const out: number[] = [];
+    if (from < b.forkPosition && b.parent !== null)
+      out.push(...(await this.damageIn(b.parent, from, Math.min(to, b.forkPosition))));
+    const start = Math.max(from, b.forkPosition);
+    if (to > start) {
+      const revisions = await store.findDamage(b.stream, BigInt(start - b.forkPosition), BigInt(to - b.forkPosition));
+      for (const r of revisions) out.push(b.forkPosition + Number(r) + 1);
+    }
+    return out;
+  }
+
+  /**
+   * What an error met while replaying `name@position` really is: a replay that diverges, or an
+   * event that cannot be decoded, is damage when the event's stored text fails its checksum, and
+   * is reported as such (STORE_CORRUPT) rather than as a lab that is not deterministic.
+   */
+  async asDamage(error: unknown, name: string, position: number): Promise<unknown> {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'REPLAY_DIVERGED' && code !== 'EVENT_UNREADABLE') return error;
+    if ((await this.damageIn(name, position - 1, position)).length === 0) return error;
+    return new StoreError(
+      'STORE_CORRUPT',
+      `event ${name}@${position} is damaged: its stored text does not match the checksum written with it (${(error as Error).message})`,
+    );
   }
 
   /** The last checkpoint at or before `position` along the branch's lineage. */
@@ -238,11 +463,20 @@ export class History {
     const b = await this.branch(name);
     const ownLength = expectedLength - b.forkPosition;
     const expected = ownLength === 0 ? ('no_stream' as const) : BigInt(ownLength - 1);
-    await this.store.append(
-      b.stream,
-      batch.map(({ event, timeMs }) => ({ type: event.type, version: event.version, data: event.data, timeMs })),
-      expected,
-    );
+    try {
+      await this.store.append(
+        b.stream,
+        batch.map(({ event, timeMs }) => ({ type: event.type, version: event.version, data: event.data, timeMs })),
+        expected,
+      );
+    } catch (e) {
+      if (!isStoreError(e, 'STORE_CONFLICT')) throw e;
+      const now = await this.length(name);
+      throw new HistoryError(
+        'BRANCH_MOVED',
+        `another process moved branch '${name}' while this one was recording: it now has ${now} events where this process expected ${expectedLength}; nothing of this command was recorded`,
+      );
+    }
     const newOwnLength = ownLength + batch.length;
     const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
     if (crossed && runtime.shell.quiescent) {
@@ -250,4 +484,25 @@ export class History {
     }
     return expectedLength + batch.length;
   }
+}
+
+function depth(state: RegistryState, name: string): number {
+  let d = 0;
+  for (let b = state.branches.get(name); b?.parent != null; b = state.branches.get(b.parent)) d++;
+  return d;
+}
+
+function describeBranch(b: BranchInfo): string {
+  const from = b.parent === null ? 'a fresh lab' : `${b.parent}@${b.forkPosition}`;
+  return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB`;
+}
+
+/** STORE_CORRUPT naming the damaged positions of a branch. */
+export function damageError(name: string, positions: readonly number[]): StoreError {
+  const shown = positions.slice(0, 5).map((p) => `${name}@${p}`);
+  const more = positions.length > 5 ? ` and ${positions.length - 5} more` : '';
+  return new StoreError(
+    'STORE_CORRUPT',
+    `event${positions.length === 1 ? '' : 's'} ${shown.join(', ')}${more} ${positions.length === 1 ? 'is' : 'are'} damaged: the stored text does not match the checksum written with it`,
+  );
 }

@@ -66,7 +66,14 @@ describe('whatif --expect', () => {
 
   it('follows a check on both sides: where it first fails after the insertion, and at the end', async () => {
     const h = new History(store);
-    await h.createBranch('b', null, 0, 4096);
+    await h.createBranch({
+      naming: { name: 'b' },
+      parent: null,
+      forkPosition: 0,
+      ramdiskKb: 4096,
+      origin: 'sh',
+      head: true,
+    });
     const runtime = LabRuntime.fresh({ ramdiskKb: 4096 });
     let length = 0;
     for (const c of [POOL, 'dmsetup message pool 0 "create_thin 0"', 'echo one', 'echo two']) {
@@ -76,7 +83,7 @@ describe('whatif --expect', () => {
       branch: 'b',
       at: 2,
       inject: 'dmsetup remove pool',
-      name: 'w',
+      naming: { name: 'w' },
       checks: [parseCheckExpr('pool_mode pool=write'), parseInvariantName('writable')],
     });
     const [mode, writable] = r.checks;

@@ -9,7 +9,7 @@
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
-import type { History } from './history.js';
+import type { BranchNaming, History } from './history.js';
 import type { LabRuntime } from './lab-runtime.js';
 import { type CheckResult, describeCheck, evaluateCheck, type StateCheck } from './state-checks.js';
 
@@ -19,8 +19,8 @@ export interface WhatIfRequest {
   readonly at: number;
   /** Shell text; each top-level command becomes one event. */
   readonly inject: string;
-  /** The new branch's name. */
-  readonly name: string;
+  /** The new branch's name, or how to pick a free one. */
+  readonly naming: BranchNaming;
   /** State checks followed on both sides from the insertion point on (`whatif --expect`). */
   readonly checks?: readonly StateCheck[];
 }
@@ -152,12 +152,19 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
 
 export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
   const originalLength = await h.length(req.branch);
-  await h.createBranch(req.name, req.branch, req.at, 0);
+  const { name } = await h.createBranch({
+    naming: req.naming,
+    parent: req.branch,
+    forkPosition: req.at,
+    ramdiskKb: 0,
+    origin: 'whatif',
+    head: false,
+  });
   const original = await h.stateAt(req.branch, req.at);
   const alt = await h.stateAt(req.branch, req.at);
   let length = req.at;
   const append = async (event: LabEvent): Promise<void> => {
-    length = await h.append(req.name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
+    length = await h.append(name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
   };
 
   const whatIfModes: ModeChange[] = [];
@@ -212,7 +219,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
   }
   return {
     branch: req.branch,
-    name: req.name,
+    name,
     at: req.at,
     injected: pieces.length,
     injectedOutput,

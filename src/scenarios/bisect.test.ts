@@ -44,7 +44,14 @@ async function recordFill(h: History): Promise<number> {
       ...writes,
     ].join('\n'),
   );
-  await h.createBranch('fill', null, 0, 65536);
+  await h.createBranch({
+    naming: { name: 'fill' },
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: 65536,
+    origin: 'sh',
+    head: true,
+  });
   let length = 0;
   await runScenario(scenario, {
     record: async (event, timeMs, runtime) => {

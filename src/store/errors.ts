@@ -35,7 +35,11 @@ export type StoreErrorCode =
   /** The store was used after `close()`. */
   | 'STORE_CLOSED'
   /** The server failed in a way none of the codes above describes. */
-  | 'STORE_BACKEND';
+  | 'STORE_BACKEND'
+  /** A read-only open found no database (or an empty one): nothing was created. */
+  | 'STORE_MISSING'
+  /** A read-only open found a database that needs a migration, which only a writing open applies. */
+  | 'STORE_TOO_OLD';
 
 /** A symbol shared across copies of this module, so isStoreError() works where instanceof would not. */
 const FOOTPRINT: unique symbol = Symbol.for('thinlab/StoreError');

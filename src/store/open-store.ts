@@ -9,8 +9,10 @@
  * The KurrentDB adapter is imported on demand so that a SQLite run never loads the client and
  * its native bridge.
  */
-import type { EventStore } from './event-store.js';
+
+import { existsSync } from 'node:fs';
 import { StoreError } from './errors.js';
+import type { EventStore } from './event-store.js';
 import { redact } from './kurrentdb/connection-string.js';
 
 export type StoreLocation =
@@ -43,12 +45,35 @@ export function parseStoreUrl(url: string): StoreLocation {
   return { kind: 'sqlite', path: trimmed };
 }
 
+export interface OpenStoreOptions {
+  /**
+   * For commands that only read: a SQLite file must exist and is neither created nor migrated,
+   * and nothing is left next to it. A KurrentDB server is read as usual (reading creates nothing there).
+   */
+  readonly readOnly?: boolean;
+  /**
+   * For commands that write but need a lab already there (checkout, rollback, whatif, branch
+   * deletion, `sh --continue`): a missing SQLite file is STORE_MISSING instead of a new, empty one.
+   */
+  readonly mustExist?: boolean;
+  /** The SQLite adapter's write hook (the kill -9 sweep's fault injection); ignored by KurrentDB. */
+  readonly onWrite?: (write: number, phase: 'before-commit' | 'after-commit', what: string) => void;
+}
+
 /** Opens the store a URL names. */
-export async function openStore(url: string): Promise<EventStore> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   const location = parseStoreUrl(url);
   if (location.kind === 'sqlite') {
+    if (options.mustExist === true && !existsSync(location.path))
+      throw new StoreError(
+        'STORE_MISSING',
+        `no database ${location.path}: nothing was created (record a lab first with thinlab sh)`,
+      );
     const { openSqliteStore } = await import('./sqlite/sqlite-event-store.js');
-    return openSqliteStore(location.path);
+    return openSqliteStore(location.path, {
+      ...(options.readOnly === true ? { readOnly: true } : {}),
+      ...(options.onWrite === undefined ? {} : { onWrite: options.onWrite }),
+    });
   }
   const { openKurrentStore } = await import('./kurrentdb/kurrentdb-event-store.js');
   return openKurrentStore(location.url);

@@ -181,8 +181,15 @@ export class UiApi {
     const from = stringField(body, 'branch');
     const position = numberField(body, 'position');
     const name = stringField(body, 'name');
-    await this.history.createBranch(name, from, position, 0);
-    await this.history.setHead(name);
+    // One registry write creates the branch and makes it the head, as `thinlab rollback` does.
+    await this.history.createBranch({
+      naming: { name },
+      parent: from,
+      forkPosition: position,
+      ramdiskKb: 0,
+      origin: 'rollback',
+      head: true,
+    });
     const kept = await this.history.length(from);
     return {
       branch: name,
@@ -203,8 +210,10 @@ export class UiApi {
       const wrong = checkFaultArgs(words.slice(1));
       if (wrong !== null) throw new UiRequestError(`inject: ${wrong}`);
     }
-    const name = typeof body.name === 'string' && body.name !== '' ? body.name : `${branch}-whatif-${at}`;
-    return whatIf(this.history, { branch, at, inject, name });
+    const base = `${branch}-whatif-${at}`;
+    const naming =
+      typeof body.name === 'string' && body.name !== '' ? { name: body.name } : { first: base, stem: base };
+    return whatIf(this.history, { branch, at, inject, naming });
   }
 }
 

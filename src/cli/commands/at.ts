@@ -15,8 +15,9 @@ example:
   maxPositionals: 1,
   async run(ctx) {
     const { atCommand } = await import('../history-commands.js');
-    await ctx.withHistory((h) =>
-      atCommand(h, { ...branchArg(ctx), position: ctx.positionals[0], json: ctx.flag('json') }, ctx.io),
+    await ctx.withHistory(
+      (h) => atCommand(h, { ...branchArg(ctx), position: ctx.positionals[0], json: ctx.flag('json') }, ctx.io),
+      'read',
     );
     return 0;
   },

@@ -22,19 +22,21 @@ example:
     const expect = ctx.string('expect');
     const invariant = ctx.string('invariant');
     const end = ctx.positionals[0];
-    return ctx.withHistory((h) =>
-      bisectCommand(
-        h,
-        {
-          ...(expect === undefined ? {} : { expect }),
-          ...(invariant === undefined ? {} : { invariant }),
-          ...(end === undefined ? {} : { end }),
-          ...branchArg(ctx),
-          where: ctx.where,
-          json: ctx.flag('json'),
-        },
-        ctx.io,
-      ),
+    return ctx.withHistory(
+      (h) =>
+        bisectCommand(
+          h,
+          {
+            ...(expect === undefined ? {} : { expect }),
+            ...(invariant === undefined ? {} : { invariant }),
+            ...(end === undefined ? {} : { end }),
+            ...branchArg(ctx),
+            where: ctx.where,
+            json: ctx.flag('json'),
+          },
+          ctx.io,
+        ),
+      'read',
     );
   },
 };

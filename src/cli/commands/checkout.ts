@@ -12,7 +12,7 @@ example:
   async run(ctx) {
     const { checkoutCommand } = await import('../history-commands.js');
     const branch = ctx.positionals[0] ?? ctx.string('branch');
-    await ctx.withHistory((h) => checkoutCommand(h, branch === undefined ? {} : { branch }, ctx.io));
+    await ctx.withHistory((h) => checkoutCommand(h, branch === undefined ? {} : { branch }, ctx.io), 'write-existing');
     return 0;
   },
 };

@@ -40,7 +40,7 @@ examples:
       recordScript(
         h,
         script,
-        { baseName: 'tour', continueBranch: false, ramdiskKb: ORACLE_RAMDISK_KB, trace: true },
+        { baseName: 'tour', origin: 'demo', continueBranch: false, ramdiskKb: ORACLE_RAMDISK_KB, trace: true },
         ctx.io,
       ),
     );

@@ -17,7 +17,7 @@ example:
   async run(ctx) {
     const { diffCommand } = await import('../history-commands.js');
     const [a, b] = ctx.positionals;
-    await ctx.withHistory((h) => diffCommand(h, { ...branchArg(ctx), a, b, json: ctx.flag('json') }, ctx.io));
+    await ctx.withHistory((h) => diffCommand(h, { ...branchArg(ctx), a, b, json: ctx.flag('json') }, ctx.io), 'read');
     return 0;
   },
 };

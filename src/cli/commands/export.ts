@@ -69,7 +69,7 @@ example:
   options: { ...BRANCH_OPTION },
   maxPositionals: 3,
   async run(ctx) {
-    await ctx.withHistory((h) => exportCommand(h, { ...branchArg(ctx), positional: ctx.positionals }, ctx.io));
+    await ctx.withHistory((h) => exportCommand(h, { ...branchArg(ctx), positional: ctx.positionals }, ctx.io), 'read');
     return 0;
   },
 };

@@ -15,8 +15,9 @@ example:
   maxPositionals: 0,
   async run(ctx) {
     const { logCommand } = await import('../history-commands.js');
-    await ctx.withHistory((h) =>
-      logCommand(h, { ...branchArg(ctx), full: ctx.flag('full'), json: ctx.flag('json') }, ctx.io),
+    await ctx.withHistory(
+      (h) => logCommand(h, { ...branchArg(ctx), full: ctx.flag('full'), json: ctx.flag('json') }, ctx.io),
+      'read',
     );
     return 0;
   },

@@ -12,7 +12,7 @@ example:
   maxPositionals: 0,
   async run(ctx) {
     const { replayCommand } = await import('../history-commands.js');
-    await ctx.withHistory((h) => replayCommand(h, branchArg(ctx), ctx.io));
+    await ctx.withHistory((h) => replayCommand(h, branchArg(ctx), ctx.io), 'read');
     return 0;
   },
 };

@@ -16,12 +16,14 @@ example:
   async run(ctx) {
     const { rollbackCommand } = await import('../history-commands.js');
     const name = ctx.string('name');
-    await ctx.withHistory((h) =>
-      rollbackCommand(
-        h,
-        { ...branchArg(ctx), position: ctx.positionals[0], ...(name === undefined ? {} : { name }) },
-        ctx.io,
-      ),
+    await ctx.withHistory(
+      (h) =>
+        rollbackCommand(
+          h,
+          { ...branchArg(ctx), position: ctx.positionals[0], ...(name === undefined ? {} : { name }) },
+          ctx.io,
+        ),
+      'write-existing',
     );
     return 0;
   },

@@ -48,20 +48,24 @@ examples:
       throw new UsageError('files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record');
     const { recordScript } = await import('../history-commands.js');
     const branch = ctx.string('branch');
-    const r = await ctx.withHistory((h) =>
-      recordScript(
-        h,
-        script,
-        {
-          ...(branch === undefined ? {} : { branch }),
-          ...(attach === undefined ? {} : { attach }),
-          continueBranch: ctx.flag('continue'),
-          ramdiskKb,
-          trace,
-        },
-        ctx.io,
-      ),
+    const r = await ctx.withHistory(
+      (h) =>
+        recordScript(
+          h,
+          script,
+          {
+            ...(branch === undefined ? {} : { branch }),
+            ...(attach === undefined ? {} : { attach }),
+            continueBranch: ctx.flag('continue'),
+            ramdiskKb,
+            trace,
+          },
+          ctx.io,
+        ),
+      ctx.flag('continue') ? 'write-existing' : 'write',
     );
+    // On stderr, so that the script's own output on stdout stays the script's.
+    ctx.io.err(`recorded ${r.recorded} events as branch ${r.branch}\n`);
     return r.status;
   },
 };

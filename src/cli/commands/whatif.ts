@@ -34,21 +34,23 @@ example:
     const name = ctx.string('name');
     const expect = ctx.string('expect');
     const invariant = ctx.string('invariant');
-    await ctx.withHistory((h) =>
-      whatIfCommand(
-        h,
-        {
-          ...branchArg(ctx),
-          ...(at === undefined ? {} : { at }),
-          ...(inject === undefined ? {} : { inject }),
-          ...(name === undefined ? {} : { name }),
-          ...(expect === undefined ? {} : { expect }),
-          ...(invariant === undefined ? {} : { invariant }),
-          where: ctx.where,
-          json: ctx.flag('json'),
-        },
-        ctx.io,
-      ),
+    await ctx.withHistory(
+      (h) =>
+        whatIfCommand(
+          h,
+          {
+            ...branchArg(ctx),
+            ...(at === undefined ? {} : { at }),
+            ...(inject === undefined ? {} : { inject }),
+            ...(name === undefined ? {} : { name }),
+            ...(expect === undefined ? {} : { expect }),
+            ...(invariant === undefined ? {} : { invariant }),
+            where: ctx.where,
+            json: ctx.flag('json'),
+          },
+          ctx.io,
+        ),
+      'write-existing',
     );
     return 0;
   },

@@ -16,12 +16,14 @@ example:
   maxPositionals: 2,
   async run(ctx) {
     const { whyCommand } = await import('../why-command.js');
-    return ctx.withHistory((h) =>
-      whyCommand(
-        h,
-        { ...branchArg(ctx), name: ctx.positionals[0], position: ctx.positionals[1], json: ctx.flag('json') },
-        ctx.io,
-      ),
+    return ctx.withHistory(
+      (h) =>
+        whyCommand(
+          h,
+          { ...branchArg(ctx), name: ctx.positionals[0], position: ctx.positionals[1], json: ctx.flag('json') },
+          ctx.io,
+        ),
+      'read',
     );
   },
 };

@@ -97,12 +97,12 @@ describe('SQLite migrations', () => {
   });
 
   it('refuses a database that records migrations the code does not ship, naming them', async () => {
-    writeFileSync(join(migrations, '0004_future_feature.sql'), 'CREATE TABLE future (x INTEGER) STRICT;\n');
+    writeFileSync(join(migrations, '9999_future_feature.sql'), 'CREATE TABLE future (x INTEGER) STRICT;\n');
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
-    rmSync(join(migrations, '0004_future_feature.sql'));
+    rmSync(join(migrations, '9999_future_feature.sql'));
     const before = readFileSync(dbPath);
     const error = await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: migrations }), 'STORE_TOO_NEW');
-    expect(error.message).toContain('0004_future_feature.sql');
+    expect(error.message).toContain('9999_future_feature.sql');
     expect(readFileSync(dbPath).equals(before)).toBe(true);
   });
 

@@ -129,6 +129,7 @@ export function applyPendingMigrations(
   db: Database,
   migrations: readonly Migration[],
   applied: readonly AppliedRow[],
+  onWrite?: (phase: 'before-commit' | 'after-commit', name: string) => void,
 ): string[] {
   const done = new Set(applied.map((row) => row.name));
   const ran: string[] = [];
@@ -153,9 +154,13 @@ export function applyPendingMigrations(
         migration.name,
         migration.checksum,
       );
+      onWrite?.('before-commit', migration.name);
       return true;
     });
-    if (apply.immediate()) ran.push(migration.name);
+    if (apply.immediate()) {
+      ran.push(migration.name);
+      onWrite?.('after-commit', migration.name);
+    }
   }
   return ran;
 }

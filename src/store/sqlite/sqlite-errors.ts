@@ -39,6 +39,14 @@ export function translateSqliteError(error: unknown, path: string, what: string)
     case 'SQLITE_IOERR':
     case 'SQLITE_READONLY':
       return new StoreError('STORE_IO', `I/O failure on database ${path} (${message}) while ${what}`, { cause: error });
+    case 'SQLITE_ERROR':
+      // The statements are fixed and checked at open, so a missing table or column means the
+      // schema itself was damaged after the open's check (or by something else entirely).
+      if (/no such (table|column)|malformed/i.test(message))
+        return new StoreError('STORE_CORRUPT', `database ${path} is damaged (${message}) while ${what}`, {
+          cause: error,
+        });
+      return error;
     default:
       // Anything else is a bug in the adapter (a bad statement, a type error): let it surface as is.
       return error;

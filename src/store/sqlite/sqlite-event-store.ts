@@ -11,8 +11,10 @@
  * file stays consistent. `durability: 'full'` fsyncs the WAL on every commit to survive power
  * loss too, at the price of one fsync per batch.
  */
-import Database from 'better-sqlite3';
+
 import type { Database as Db, Statement } from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import { ConcurrencyConflictError, invalidArgument, StoreError } from '../errors.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -24,7 +26,6 @@ import type {
   SetStreamMetadataOptions,
   StoredEvent,
 } from '../event-store.js';
-import { ConcurrencyConflictError, invalidArgument, StoreError } from '../errors.js';
 import { expectedRevisionHolds } from '../expected-revision.js';
 import {
   encodeEvents,
@@ -36,6 +37,7 @@ import {
   validateState,
   validateStreamId,
 } from '../validate.js';
+import { eventChecksum } from './event-checksum.js';
 import { checkDatabaseFile } from './file-check.js';
 import {
   applyPendingMigrations,
@@ -44,7 +46,9 @@ import {
   loadMigrations,
   readAppliedMigrations,
 } from './migrate.js';
+import { openForReading } from './open-read-only.js';
 import { translateSqliteError } from './sqlite-errors.js';
+import { checkStoreStructure, hasChecksumColumn } from './structure-check.js';
 
 export interface SqliteStoreOptions {
   /** Where the migration files are; defaults to the package's `migrations/`. */
@@ -53,11 +57,28 @@ export interface SqliteStoreOptions {
   readonly durability?: 'normal' | 'full';
   /** How long a writer waits for another connection's lock before STORE_BUSY, in ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Open for reading only: the file must exist (STORE_MISSING otherwise, and nothing is created),
+   * no migration runs (a database that needs one is refused), every write is refused, and the
+   * open works on read-only files and directories without leaving `-wal`/`-shm` files behind
+   * (open-read-only.ts).
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Called at each write transaction (1, 2, 3... in this connection), once just before its commit
+   * and once just after: the kill -9 sweep ends the process there to prove a crash at any write
+   * leaves the old or the new state. Never set in normal use.
+   */
+  readonly onWrite?: WriteHook;
 }
+
+export type WriteHook = (write: number, phase: 'before-commit' | 'after-commit', what: string) => void;
 
 /** Events fetched per query while reading; big enough to amortise the query, small enough to bound memory. */
 const READ_PAGE_EVENTS = 4096;
 const MAX_SAFE_REVISION = BigInt(Number.MAX_SAFE_INTEGER);
+/** Migrations a read-only open can do without (see #openReadOnly). */
+const READ_OPTIONAL_MIGRATIONS: readonly string[] = ['0004_add_event_checksums.sql'];
 
 type EventRow = [
   revision: number,
@@ -79,13 +100,18 @@ export class SqliteEventStore implements EventStore {
   readonly #path: string;
   readonly #appliedMigrations: readonly string[];
   readonly #statements: ReturnType<typeof prepareStatements>;
+  readonly #readOnly: boolean;
+  readonly #onWrite: WriteHook | undefined;
+  #writes = 0;
   #closed = false;
 
-  private constructor(db: Db, path: string, appliedMigrations: readonly string[]) {
+  private constructor(db: Db, path: string, appliedMigrations: readonly string[], options: SqliteStoreOptions) {
     this.#db = db;
     this.#path = path;
     this.#appliedMigrations = appliedMigrations;
-    this.#statements = prepareStatements(db);
+    this.#statements = prepareStatements(db, hasChecksumColumn(db));
+    this.#readOnly = options.readOnly === true;
+    this.#onWrite = options.onWrite;
   }
 
   /** Synchronous open: header check, connection settings, migration checks, then pending migrations. */
@@ -95,6 +121,7 @@ export class SqliteEventStore implements EventStore {
     }
     const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
     const migrations = loadMigrations(migrationsDir);
+    if (options.readOnly === true) return SqliteEventStore.#openReadOnly(path, migrations, migrationsDir, options);
     checkDatabaseFile(path);
     let db: Db;
     try {
@@ -114,9 +141,55 @@ export class SqliteEventStore implements EventStore {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('cache_size = -32768'); // 32 MiB of page cache: reads of a whole lab stay in memory.
-      applyPendingMigrations(db, migrations, applied);
+      let writes = 0;
+      const hook = options.onWrite;
+      applyPendingMigrations(
+        db,
+        migrations,
+        applied,
+        hook === undefined
+          ? undefined
+          : (phase, name) => hook(phase === 'before-commit' ? ++writes : writes, phase, name),
+      );
+      checkStoreStructure(db, path);
       const names = readAppliedMigrations(db).map((row) => row.name);
-      return new SqliteEventStore(db, path, names);
+      const store = new SqliteEventStore(db, path, names, options);
+      store.#writes = writes;
+      return store;
+    } catch (error) {
+      db.close();
+      throw translateSqliteError(error, path, 'opening');
+    }
+  }
+
+  static #openReadOnly(
+    path: string,
+    migrations: ReturnType<typeof loadMigrations>,
+    migrationsDir: string,
+    options: SqliteStoreOptions,
+  ): SqliteEventStore {
+    const db = openForReading(path, checkDatabaseFile);
+    try {
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      const applied = readAppliedMigrations(db);
+      if (applied.length === 0) {
+        refuseForeignDatabase(db, path);
+        throw new StoreError('STORE_MISSING', `database ${path} is empty: no lab was recorded in it yet`);
+      }
+      checkAppliedMigrations(applied, migrations, migrationsDir);
+      const names = new Set(applied.map((row) => row.name));
+      // Reading needs none of the optional migrations (a missing checksum column only means
+      // events are not checked), so an older database stays readable without being upgraded.
+      const pending = migrations
+        .filter((m) => !names.has(m.name) && !READ_OPTIONAL_MIGRATIONS.includes(m.name))
+        .map((m) => m.name);
+      if (pending.length > 0)
+        throw new StoreError(
+          'STORE_TOO_OLD',
+          `database ${path} was written by an older thinlab and needs ${pending.join(', ')}; a command that records (thinlab sh --continue) upgrades it, reading never does`,
+        );
+      checkStoreStructure(db, path);
+      return new SqliteEventStore(db, path, [...names], options);
     } catch (error) {
       db.close();
       throw translateSqliteError(error, path, 'opening');
@@ -141,7 +214,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     validateExpected(expected);
     const encoded = encodeEvents(events); // Serialise before taking the write lock.
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction((): AppendResult => {
       const last = s.lastRevision.get(streamId) as number | undefined;
@@ -150,13 +223,17 @@ export class SqliteEventStore implements EventStore {
       let revision = last === undefined ? 0 : last + 1;
       let position = 0;
       for (const e of encoded) {
-        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs)
+        const checksum = eventChecksum(e.type, e.version, e.data, e.metadata, e.timeMs);
+        position = s.insertEvent.run(streamId, revision++, e.type, e.version, e.data, e.metadata, e.timeMs, checksum)
           .lastInsertRowid as number;
       }
       s.upsertStream.run(streamId, revision - 1);
+      this.#beforeCommit(`append to ${streamId}`);
       return { nextExpectedRevision: BigInt(revision - 1), position: BigInt(position) };
     });
-    return this.#guard('appending', () => run.immediate());
+    const result = this.#guard('appending', () => run.immediate());
+    this.#afterCommit(`append to ${streamId}`);
+    return result;
   }
 
   readStream(streamId: string, options?: ReadOptions): AsyncIterable<StoredEvent> {
@@ -177,6 +254,7 @@ export class SqliteEventStore implements EventStore {
       while (cursor >= 0 && remaining > 0) {
         const rows = this.#readRows('backwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining));
         if (rows.length === 0) return;
+        this.#checkContiguous(streamId, rows, cursor, -1);
         yield this.#toStoredEvents(streamId, rows);
         remaining -= rows.length;
         cursor = rows[rows.length - 1]![0] - 1;
@@ -187,6 +265,7 @@ export class SqliteEventStore implements EventStore {
     while (cursor <= last && remaining > 0) {
       const rows = this.#readRows('forwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining), last);
       if (rows.length === 0) return;
+      this.#checkContiguous(streamId, rows, cursor, 1);
       yield this.#toStoredEvents(streamId, rows);
       remaining -= rows.length;
       cursor = rows[rows.length - 1]![0] + 1;
@@ -211,6 +290,17 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  /** Revisions must follow each other from `first`: a gap is a lost row, reported as damage. */
+  #checkContiguous(streamId: string, rows: readonly EventRow[], first: number, step: 1 | -1): void {
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i]![0] !== first + i * step)
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `database ${this.#path} is damaged: event ${first + i * step} of stream '${streamId}' is missing`,
+        );
+    }
+  }
+
   #toStoredEvents(streamId: string, rows: EventRow[]): StoredEvent[] {
     try {
       return rows.map((row) => toStoredEvent(streamId, row));
@@ -219,6 +309,36 @@ export class SqliteEventStore implements EventStore {
         cause: error,
       });
     }
+  }
+
+  /**
+   * The revisions in `from .. to-1` of a stream whose stored text no longer matches the checksum
+   * written with it (events from before migration 0004 have none and are not checked). History
+   * calls this where damage would otherwise look like something else: `log`, and a replay that
+   * diverges or an event that cannot be decoded.
+   */
+  async findDamage(streamId: string, fromRevision: bigint, toRevision: bigint): Promise<bigint[]> {
+    validateStreamId(streamId);
+    this.#checkOpen();
+    const rows = this.#guard(
+      'checking events',
+      () =>
+        this.#statements.readChecked.all(streamId, clampRevision(fromRevision), clampRevision(toRevision)) as [
+          number,
+          string,
+          number,
+          string,
+          string | null,
+          number,
+          number | null,
+        ][],
+    );
+    const damaged: bigint[] = [];
+    for (const [revision, type, version, data, metadata, timeMs, checksum] of rows) {
+      if (checksum !== null && checksum !== eventChecksum(type, version, data, metadata, timeMs))
+        damaged.push(BigInt(revision));
+    }
+    return damaged;
   }
 
   async lastRevision(streamId: string): Promise<bigint | null> {
@@ -251,7 +371,7 @@ export class SqliteEventStore implements EventStore {
     const expected = options.expectedRevision ?? 'any';
     validateExpected(expected);
     const json = encodeStreamMetadata(metadata);
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction(() => {
       const current = s.metadataRevision.get(streamId) as number | undefined;
@@ -259,8 +379,10 @@ export class SqliteEventStore implements EventStore {
       if (!expectedRevisionHolds(expected, actual))
         throw new ConcurrencyConflictError(`$$${streamId}`, expected, actual);
       s.upsertMetadata.run(streamId, current === undefined ? 0 : current + 1, json);
+      this.#beforeCommit(`metadata of ${streamId}`);
     });
     this.#guard('writing stream metadata', () => run.immediate());
+    this.#afterCommit(`metadata of ${streamId}`);
   }
 
   async getStreamMetadata(streamId: string): Promise<Readonly<Record<string, unknown>> | null> {
@@ -279,7 +401,7 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     validateRevision(revision, 'checkpoint revision');
     validateState(state);
-    this.#checkOpen();
+    this.#checkWritable();
     const s = this.#statements;
     const run = this.#db.transaction(() => {
       const last = s.lastRevision.get(streamId) as number | undefined;
@@ -289,8 +411,10 @@ export class SqliteEventStore implements EventStore {
         );
       }
       s.saveCheckpoint.run(streamId, revision, Buffer.from(state.buffer, state.byteOffset, state.byteLength));
+      this.#beforeCommit(`checkpoint of ${streamId}`);
     });
     this.#guard('saving a checkpoint', () => run.immediate());
+    this.#afterCommit(`checkpoint of ${streamId}`);
   }
 
   async loadCheckpoint(streamId: string, atOrBefore: bigint): Promise<Checkpoint | null> {
@@ -327,6 +451,23 @@ export class SqliteEventStore implements EventStore {
     this.#db.close();
   }
 
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#readOnly)
+      throw new StoreError(
+        'STORE_IO',
+        `the SQLite store ${this.#path} was opened for reading only: nothing may be written`,
+      );
+  }
+
+  #beforeCommit(what: string): void {
+    if (this.#onWrite !== undefined) this.#onWrite(++this.#writes, 'before-commit', what);
+  }
+
+  #afterCommit(what: string): void {
+    if (this.#onWrite !== undefined) this.#onWrite(this.#writes, 'after-commit', what);
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new StoreError('STORE_CLOSED', `the SQLite store ${this.#path} is closed`);
   }
@@ -340,14 +481,20 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function prepareStatements(db: Db) {
+function prepareStatements(db: Db, checksums: boolean) {
   const prepare = (sql: string): Statement => db.prepare(sql);
   const readColumns = 'SELECT revision, position, type, version, data, metadata, time_ms FROM events';
   return {
     lastRevision: prepare('SELECT last_revision FROM streams WHERE stream_id = ?').pluck(),
-    insertEvent: prepare(
-      'INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
+    // A read-only open of a database from before migration 0004 has no checksum column; it never inserts.
+    insertEvent: checksums
+      ? prepare(
+          'INSERT INTO events (stream_id, revision, type, version, data, metadata, time_ms, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+      : prepare('SELECT ?, ?, ?, ?, ?, ?, ?, ?'),
+    readChecked: prepare(
+      `SELECT revision, type, version, data, metadata, time_ms, ${checksums ? 'checksum' : 'NULL'} FROM events WHERE stream_id = ? AND revision >= ? AND revision < ? ORDER BY revision`,
+    ).raw(),
     upsertStream: prepare(
       'INSERT INTO streams (stream_id, last_revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision',
     ),
