@@ -150,6 +150,7 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
   }
 }
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the branch is replayed, the line inserted and both sides compared in one walk; splitting it passes both runtimes and their tracks through every helper.
 export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
   const originalLength = await h.length(req.branch);
   const { name } = await h.createBranch({
