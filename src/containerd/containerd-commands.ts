@@ -5,27 +5,30 @@
  * devmapper`, and the lab directives `containerd-devices` (the device records, as the bbolt
  * database holds them) and `containerd-fault`.
  */
-import type { CommandIo } from '../shell/io.js';
-import { CommandFailed } from '../lab/command-errors.js';
-import type { LabFileSystem } from '../lab/fs.js';
-import { latin1Text } from '../shared/bytes.js';
+
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { OPERATIONS, stateString, type Operation } from '../lifecycle/containerd-device-states.js';
+import { CommandFailed } from '../lab/command-errors.js';
+import type { LabFileSystem } from '../lab/fs.js';
+import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
 import {
+  type CtrdContext,
   commitDevice,
+  crashBeforeMetadataCommit,
   createSnapshotDevice,
   createThinDevice,
+  type DevmapperConfig,
   deviceNameFor,
   PLUGIN_ID,
-  crashBeforeMetadataCommit,
   reconcileDevices,
   removeDevice,
   SnapshotterError,
+  type StateRemoval,
+  wipeState,
   writeRecord,
-  type CtrdContext,
-  type DevmapperConfig,
 } from './snapshotter.js';
 
 export const CONFIG_TOML = '/etc/containerd/config.toml';
@@ -80,6 +83,29 @@ export const CONTAINERD_HANDLERS = {
   'containerd-fault': fault,
 } satisfies Record<string, (ctx: CtrdCommandContext, args: readonly string[], io: CommandIo) => number>;
 
+const CONTAINERD_ROOT = '/var/lib/containerd';
+const DEFAULT_ROOT_PATH = `${CONTAINERD_ROOT}/${PLUGIN_ID}`;
+
+/**
+ * `rm -r PATH` of containerd's state: the whole of /var/lib/containerd, or the snapshotter's
+ * root_path (its metadata.db and the pool's database). A running containerd keeps its open
+ * databases until it stops; the records are gone for the next start. Returns what the path was:
+ * null when it is not containerd's, `not modelled` for a path inside that the lab does not keep.
+ */
+export function removeContainerdState(ctx: CtrdCommandContext, path: string): StateRemoval | 'not modelled' | null {
+  const p = path.replace(/\/+$/, '').replace(/\/\*$/, '');
+  if (p !== CONTAINERD_ROOT && !p.startsWith(`${CONTAINERD_ROOT}/`) && ctx.ctrd.config?.rootPath !== p) return null;
+  let removal: StateRemoval | null = p === CONTAINERD_ROOT ? 'all' : null;
+  const file = ctx.fs.get(CONFIG_TOML);
+  const config = readDevmapperConfig(file === undefined ? null : latin1Text(file.readBytes(0, file.sizeBytes)));
+  const rootPath = typeof config === 'string' ? DEFAULT_ROOT_PATH : config.rootPath;
+  if (p === rootPath || p === ctx.ctrd.config?.rootPath) removal = 'snapshotter';
+  if (removal === null) return 'not modelled';
+  if (ctx.ctrd.running) ctx.ctrd.unlinked = ctx.ctrd.unlinked === 'all' ? 'all' : removal;
+  else wipeState(ctx.ctrd, removal);
+  return removal;
+}
+
 /** `systemctl VERB containerd`: the registry's systemctl sends containerd's units here. */
 export function containerdSystemctl(ctx: CtrdCommandContext, args: readonly string[], io: CommandIo): number {
   return systemctl(ctx, args[0] ?? '', io);
@@ -102,6 +128,7 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
   };
   const start = (): number => {
     if (ctx.ctrd.running) return 0;
+    if (ctx.ctrd.unlinked != null) wipeState(ctx.ctrd, ctx.ctrd.unlinked);
     const file = ctx.fs.get(CONFIG_TOML);
     const config = readDevmapperConfig(file === undefined ? null : latin1Text(file.readBytes(0, file.sizeBytes)));
     ctx.ctrd.running = true;

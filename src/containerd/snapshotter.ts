@@ -5,17 +5,18 @@
  * CreateThinDevice / CreateSnapshotDevice / Commit / RemoveDevice, and the reconciliation at
  * start. It never sends set_transaction_id: the pool's transaction id stays 0.
  */
-import { Errno, strerror } from '../model/errno.js';
-import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
+
 import { PowerLoss } from '../lab/command-errors.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
 import {
+  type DeviceState,
+  type Operation,
   reconcile,
   stateAfter,
   tryingState,
-  type DeviceState,
-  type Operation,
 } from '../lifecycle/containerd-device-states.js';
+import { Errno, strerror } from '../model/errno.js';
+import type { Machine } from '../model/machine.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
 const MAX_DEVICE_ID = 0xffffff;
@@ -66,6 +67,28 @@ export interface CtrdState {
   crashBeforeCommit: boolean;
   /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
   failMessage: 'create_thin' | 'create_snap' | null;
+  /**
+   * Databases removed with rm while containerd ran: the running daemon keeps its open (unlinked)
+   * bbolt files and sees its records until it stops; the next start finds them gone.
+   */
+  unlinked?: StateRemoval | null;
+}
+
+/** What an `rm -r` of containerd's directories deletes: the snapshotter's root_path, or all of /var/lib/containerd. */
+export type StateRemoval = 'snapshotter' | 'all';
+
+/** Deletes containerd's records as removing their files does: the snapshotter's, and with `all` the images and containers. */
+export function wipeState(ctrd: CtrdState, removal: StateRemoval): void {
+  ctrd.devices = {};
+  ctrd.deviceIds = {};
+  ctrd.idSequence = 0;
+  ctrd.snapshots = {};
+  ctrd.snapshotSequence = 0;
+  if (removal === 'all') {
+    ctrd.images = {};
+    ctrd.containers = {};
+  }
+  ctrd.unlinked = null;
 }
 
 export function newCtrdState(): CtrdState {
