@@ -15,8 +15,7 @@ import { createDevice } from '../lab/dm-ops.js';
 import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { runThinTool } from '../tools/index.js';
-import { checkLvmConf } from './lvm-conf.js';
+import { checkLvmConf, thinRepairExecutable } from './lvm-conf.js';
 import {
   allocateExtents,
   dmName,
@@ -42,7 +41,7 @@ import {
   vgFreeExtents,
 } from './lvm-state.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
-import { runPoolThinCheck } from './thin-check-exec.js';
+import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
 import { lvmSize, parseLvmSize } from './units.js';
 
 const ECMD_FAILED = 5;
@@ -422,20 +421,6 @@ function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void
   }
   lv.active = false;
   if (lv.role === 'thin-pool') deactivateSubvolumes(ctx, vg, lv);
-}
-
-function captureIo(): { io: CommandIo; text: () => string } {
-  let text = '';
-  const io: CommandIo = {
-    stdin: new Uint8Array(0),
-    out: (b) => {
-      text += typeof b === 'string' ? b : latin1Text(b);
-    },
-    err: (t) => {
-      text += t;
-    },
-  };
-  return { io, text: () => text };
 }
 
 // ------------------------------------------------------------------ pvcreate, vgcreate, vgextend, vgchange
@@ -1113,15 +1098,19 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   ) {
     throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   }
-  const captured = captureIo();
-  const status =
-    runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
+  const repair = execThinTool(ctx, 'thin_repair', thinRepairExecutable(ctx.fs), [
+    '-i',
+    `/dev/mapper/${metaDm}`,
+    '-o',
+    `/dev/mapper/${spareDm}`,
+  ]);
+  const status = repair.status;
   for (const name of [metaDm, spareDm]) {
     const dev = ctx.machine.device(name);
     if (dev !== undefined) ctx.machine.remove(dev);
   }
   if (status !== 0) {
-    io.err(captured.text());
+    io.err(repair.text);
     throw new CommandFailed(
       `  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`,
       ECMD_FAILED,

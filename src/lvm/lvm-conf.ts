@@ -11,14 +11,30 @@ import { latin1Text } from '../shared/bytes.js';
 
 export const LVM_CONF = '/etc/lvm/lvm.conf';
 
-/** Every lvm.conf setting the lab models (section/key), with where it is exercised. */
+/** Every lvm.conf setting the lab models (section/key). */
 export const MODELLED_LVM_SETTINGS: readonly string[] = [
   'activation/thin_pool_autoextend_threshold',
   'activation/thin_pool_autoextend_percent',
   'activation/monitoring',
   'global/thin_check_executable',
   'global/thin_check_options',
+  'global/thin_repair_executable',
 ];
+
+/**
+ * Settings accepted only with the one value that says what the lab does anyway: it has no udev,
+ * no lvmpolld, and its LVM never runs thin_dump (the oracle's preamble sets these,
+ * fixtures/lvm/oracle-preamble.sh). Any other value is refused.
+ */
+export const NO_EFFECT_LVM_SETTINGS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['devices/obtain_device_list_from_udev', ['0']],
+  ['activation/udev_sync', ['0']],
+  ['activation/udev_rules', ['0']],
+  ['global/use_lvmpolld', ['0']],
+  ['global/thin_dump_executable', ['"/sbin/thin_dump"', '"/usr/sbin/thin_dump"']],
+  // The lab's dmeventd is built in (src/lvm/monitor.ts); the oracle's copy is /files/dmeventd.
+  ['dmeventd/executable', ['"/files/dmeventd"', '"/sbin/dmeventd"', '"/usr/sbin/dmeventd"']],
+]);
 
 /** LVM 2.03.16's defaults for the thin check (lib/config/defaults.h). */
 export const DEFAULT_THIN_CHECK_EXECUTABLE = '/usr/sbin/thin_check';
@@ -52,13 +68,23 @@ function confSettings(fs: LabFileSystem): LvmSetting[] {
 
 /** Refuses, by name, the first lvm.conf setting the lab does not model (LVM reads it at every command). */
 export function checkLvmConf(fs: LabFileSystem): void {
-  const unmodelled = confSettings(fs).find((s) => !MODELLED_LVM_SETTINGS.includes(s.path));
+  const unmodelled = confSettings(fs).find(
+    (s) => !MODELLED_LVM_SETTINGS.includes(s.path) && NO_EFFECT_LVM_SETTINGS.get(s.path)?.includes(s.value) !== true,
+  );
   if (unmodelled !== undefined)
-    throw notModelled(`lvm.conf setting ${unmodelled.path} (the lab models ${MODELLED_LVM_SETTINGS.join(', ')})`);
+    throw notModelled(
+      `lvm.conf setting ${unmodelled.path} = ${unmodelled.value} (the lab models ${MODELLED_LVM_SETTINGS.join(', ')})`,
+    );
 }
 
 function stringValue(value: string): string {
   return value.replace(/^"(.*)"$/s, '$1');
+}
+
+/** `global/thin_repair_executable`, over LVM's default. */
+export function thinRepairExecutable(fs: LabFileSystem): string {
+  const exe = confSettings(fs).find((s) => s.path === 'global/thin_repair_executable');
+  return exe === undefined ? '/usr/sbin/thin_repair' : stringValue(exe.value);
 }
 
 /** `global/thin_check_executable` and `global/thin_check_options`, over LVM's defaults. */

@@ -20,13 +20,27 @@ const EXECVP_ENOENT_STATUS = 2;
 export function runPoolThinCheck(ctx: ShellContext, metadataPath: string): { status: number; text: string } | null {
   const { executable, options } = thinCheckConfig(ctx.fs);
   if (executable === '') return null;
+  return execThinTool(ctx, 'thin_check', executable, [...options, metadataPath]);
+}
+
+/**
+ * LVM's exec of one of the thin tools at the path lvm.conf gives (`thin_check_executable`,
+ * `thin_repair_executable`): its exit status and what it printed. A missing program is execvp's
+ * ENOENT; another program at that path is not something the lab can run, and says so.
+ */
+export function execThinTool(
+  ctx: ShellContext,
+  tool: 'thin_check' | 'thin_repair',
+  executable: string,
+  args: readonly string[],
+): { status: number; text: string } {
   const program = packagedProgram(ctx.fs, executable);
   if (program === null && ctx.fs.get(executable) !== undefined)
-    throw notModelled(`running ${executable} as thin_check_executable (the lab runs /usr/sbin/thin_check)`);
+    throw notModelled(`running ${executable} as ${tool}_executable (the lab runs /usr/sbin/${tool})`);
   if (program === null || !program.present)
     return { status: EXECVP_ENOENT_STATUS, text: `  ${executable}: execvp failed: No such file or directory\n` };
-  if (program.name !== 'thin_check')
-    throw notModelled(`running ${executable} as thin_check_executable (the lab runs /usr/sbin/thin_check)`);
+  if (program.name !== tool)
+    throw notModelled(`running ${executable} as ${tool}_executable (the lab runs /usr/sbin/${tool})`);
   let text = '';
   const io: CommandIo = {
     stdin: new Uint8Array(0),
@@ -37,6 +51,6 @@ export function runPoolThinCheck(ctx: ShellContext, metadataPath: string): { sta
       text += t;
     },
   };
-  const status = runThinTool('thin_check', ctx, [...options, metadataPath], io) ?? 0;
+  const status = runThinTool(tool, ctx, args, io) ?? 0;
   return { status, text };
 }

@@ -46,8 +46,14 @@ export function installPackageFiles(fs: LabFileSystem, name: string): boolean {
  * name and whether its file is there. Null for commands that are not files in the lab.
  */
 export function packagedProgram(fs: LabFileSystem, nameOrPath: string): { name: string; present: boolean } | null {
+  const wanted = usrMerged(nameOrPath);
   for (const [name, path] of PROGRAM_PATHS) {
-    if (nameOrPath === name || nameOrPath === path) return { name, present: fs.get(path) !== undefined };
+    if (wanted === name || wanted === path) return { name, present: fs.get(path) !== undefined };
   }
   return null;
+}
+
+/** Debian 12 is usr-merged: /sbin and /bin are links to /usr/sbin and /usr/bin. */
+export function usrMerged(path: string): string {
+  return path.replace(/^\/(s?bin)\//, '/usr/$1/');
 }
