@@ -5,18 +5,20 @@
  * enabled), plus the lab directive `docker-fault`. Errors are Docker's own: the daemon's in
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
-import type { CommandIo } from '../shell/io.js';
-import { CommandFailed } from '../lab/command-errors.js';
+
+import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
-import { catalogue, normalizeRef, type CatalogueImage } from './catalogue.js';
-import { DAEMON_JSON, infoLines, startDaemon, stopDaemon, type DaemonContext } from './daemon.js';
+import type { CommandIo } from '../shell/io.js';
+import { type CatalogueImage, catalogue, normalizeRef } from './catalogue.js';
+import { DAEMON_JSON, type DaemonContext, infoLines, startDaemon, stopDaemon } from './daemon.js';
 import {
   activateDevice,
   addDevice,
+  DriverError,
   deactivateDevice,
   deleteDevice,
   deviceName,
-  DriverError,
   driverLog,
   runDeletionWorker,
   writeFile,
@@ -25,7 +27,6 @@ import type { Container, DockerState, Image, Layer } from './docker-state.js';
 import { containerName, hexId } from './ids.js';
 import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
-import { strerror } from '../model/errno.js';
 
 const CANNOT_CONNECT =
   'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
@@ -181,11 +182,15 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
   const [sub, ...rest] = args;
   switch (sub) {
     case 'info':
+      if (rest.length > 0)
+        throw notModelled(`docker info ${rest.join(' ')} (the lab runs docker info without options)`);
       return info(ctx, io);
     case 'pull':
       requireDaemon(ctx);
       return pull(ctx, rest, io);
     case 'images':
+      if (rest.length > 0)
+        throw notModelled(`docker images ${rest.join(' ')} (the lab runs docker images without options)`);
       requireDaemon(ctx);
       return images(ctx, io);
     case 'create':
