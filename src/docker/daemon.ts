@@ -4,37 +4,43 @@
  * crash recovery (processPendingTransaction), the base device and its growth at restart
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
-import { strerror } from '../model/errno.js';
+
 import { createDevice } from '../lab/dm-ops.js';
 import type { LabFileSystem } from '../lab/fs.js';
+import { type LvmCommandName, type LvmContext, runLvmCommand } from '../lvm/lvm-commands.js';
+import { findPv } from '../lvm/lvm-state.js';
+import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { runLvmCommand, type LvmCommandName, type LvmContext } from '../lvm/lvm-commands.js';
-import { findPv } from '../lvm/lvm-state.js';
 import {
   activateDevice,
   createBaseDevice,
+  type DriverContext,
+  DriverError,
   deactivateDevice,
   deletedDeviceCount,
   deviceName,
-  DriverError,
   driverLog,
   forgetDaemonMemory,
   poolStatus,
   processPendingTransaction,
   writeDevice,
-  type DriverContext,
 } from './deviceset.js';
-import { newDockerState, type DockerState, type LoopbackDevices } from './docker-state.js';
-import { parseGoJson, type JsonValue } from './go-json.js';
-import { parseDmOptions, type DmOptions } from './options.js';
+import { type DockerState, type LoopbackDevices, newDockerState } from './docker-state.js';
+import { type JsonValue, parseGoJson } from './go-json.js';
+import { type DmOptions, parseDmOptions } from './options.js';
 import { humanSize } from './units.js';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
-const KNOWN_DIRECTIVES = new Set([
-  'storage-driver',
-  'storage-opts',
-  'debug',
+/** The daemon.json directives the lab models. */
+export const MODELLED_DIRECTIVES: readonly string[] = ['storage-driver', 'storage-opts', 'debug'];
+
+/**
+ * Directives dockerd has that the lab does not model: refused by name rather than ignored, since
+ * each changes what the real daemon does (where its files are, what it logs, what survives a
+ * restart). Any other key is dockerd's own error (no configuration option matches it).
+ */
+export const UNMODELLED_DIRECTIVES: readonly string[] = [
   'log-level',
   'data-root',
   'log-driver',
@@ -43,7 +49,8 @@ const KNOWN_DIRECTIVES = new Set([
   'exec-opts',
   'insecure-registries',
   'registry-mirrors',
-]);
+];
+const KNOWN_DIRECTIVES = new Set([...MODELLED_DIRECTIVES, ...UNMODELLED_DIRECTIVES]);
 
 export interface DaemonContext extends DriverContext {
   readonly fs: LabFileSystem;
@@ -79,6 +86,8 @@ export function loadConfiguration(
     const unknown = Object.keys(v).filter((k) => !KNOWN_DIRECTIVES.has(k));
     if (unknown.length > 0)
       return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
+    const unmodelled = Object.keys(v).find((k) => UNMODELLED_DIRECTIVES.includes(k));
+    if (unmodelled !== undefined) return `thinlab: not modelled: daemon.json directive "${unmodelled}"`;
     if (v.debug !== undefined) {
       if (typeof v.debug !== 'boolean')
         return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;

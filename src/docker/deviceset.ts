@@ -5,10 +5,11 @@
  * the dm.min_free_space gate and discards. It talks to the pool only through device-mapper
  * operations on the lab machine, so every step shows in `dmsetup` and in the kernel log.
  */
+
+import { PowerLoss } from '../lab/command-errors.js';
+import { createDevice, writeFill } from '../lab/dm-ops.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
-import { PowerLoss } from '../lab/command-errors.js';
 import type { DeviceFile, DockerState } from './docker-state.js';
 import { humanSize } from './units.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { LabShell } from '../lab/lab-shell.js';
 import { parseGoJson } from './go-json.js';
 import { parseDmOptions } from './options.js';
 import { humanSize, ramInBytes } from './units.js';
-import { LabShell } from '../lab/lab-shell.js';
 
 describe('docker units', () => {
   it('prints sizes as go-units HumanSize does (decimal, %.4g)', () => {

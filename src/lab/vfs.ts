@@ -12,6 +12,7 @@ import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
 import type { ShellContext } from './context.js';
 import { type LabFile, NO_SPACE_TIMEOUT_PATH, PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
+import { usrMerged } from './host/programs.js';
 
 /** Directories of the oracle VM, for `test -d` and friends. */
 export const DIRECTORIES: ReadonlySet<string> = new Set([
@@ -122,7 +123,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
     const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
-  const file = ctx.fs.get(path);
+  const file = ctx.fs.get(usrMerged(path));
   return file === undefined ? { kind: 'missing' } : { kind: 'file', file };
 }
 
@@ -199,7 +200,7 @@ function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
  */
 export function removePath(ctx: ShellContext, path: string, recursive: boolean): string | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (ctx.fs.remove(p)) return null;
+  if (ctx.fs.remove(usrMerged(p))) return null;
   if (DIRECTORIES.has(p) || ctx.fs.list(`${p}/`).length > 0) {
     if (!recursive) return 'Is a directory';
     for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);

@@ -159,7 +159,7 @@ function journalctl(lab: Lab, args: readonly string[], io: CommandIo): number {
   const unit = args[args.indexOf('-u') + 1];
   if (!args.includes('-u') || unit === undefined || args.length !== 2) {
     io.err(
-      'thinlab: not modelled: journalctl ' + args.join(' ') + ' (the lab runs journalctl -u UNIT and journalctl -b)\n',
+      `thinlab: not modelled: journalctl ${args.join(' ')} (the lab runs journalctl -u UNIT and journalctl -b)\n`,
     );
     return 2;
   }

@@ -21,6 +21,7 @@ import { forgetDaemonMemory } from '../../docker/deviceset.js';
 import { runLvmCommand } from '../../lvm/lvm-commands.js';
 import { latin1Text } from '../../shared/bytes.js';
 import type { CommandIo } from '../../shell/io.js';
+import { failureStatus } from '../command-errors.js';
 import { ctrdContext } from '../commands/containerd.js';
 import { DOCKER_COMMANDS, daemonContext } from '../commands/docker.js';
 import { BOOT_LOG, type Lab, SCRIPT_START_MS } from '../lab.js';
@@ -161,11 +162,18 @@ function startUnits(lab: Lab): void {
   for (const [unit, description] of UNITS) {
     if (!lab.host.enabledUnits.includes(unit)) continue;
     journal(lab, unit, `systemd[1]: Starting ${unit}.service - ${description}...`);
-    const quiet = capture().io;
-    const status =
-      unit === 'docker'
-        ? DOCKER_COMMANDS.systemctl(lab, ['start', unit], quiet)
-        : containerdSystemctl(ctrdContext(lab), ['start', unit], quiet);
+    const out = capture();
+    let status: number;
+    try {
+      status =
+        unit === 'docker'
+          ? DOCKER_COMMANDS.systemctl(lab, ['start', unit], out.io)
+          : containerdSystemctl(ctrdContext(lab), ['start', unit], out.io);
+    } catch (e) {
+      // A configuration the lab does not model: the unit fails, and the journal says why.
+      status = failureStatus(e, out.io);
+      for (const line of out.lines()) journal(lab, unit, line);
+    }
     if (status === 0) {
       journal(lab, unit, `systemd[1]: Started ${unit}.service - ${description}.`);
       continue;
