@@ -66,8 +66,25 @@ function confSettings(fs: LabFileSystem): LvmSetting[] {
   return file === undefined ? [] : parseLvmConfig(latin1Text(file.readBytes(0, file.sizeBytes)));
 }
 
-/** Refuses, by name, the first lvm.conf setting the lab does not model (LVM reads it at every command). */
+/** The settings a configuration profile (/etc/lvm/profile/NAME.profile) may hold in the lab. */
+export const MODELLED_PROFILE_SETTINGS: readonly string[] = [
+  'activation/thin_pool_autoextend_threshold',
+  'activation/thin_pool_autoextend_percent',
+];
+
+/**
+ * Refuses, by name, the first lvm.conf or profile setting the lab does not model (LVM reads its
+ * configuration at every command).
+ */
 export function checkLvmConf(fs: LabFileSystem): void {
+  for (const path of fs.list('/etc/lvm/profile/')) {
+    const f = fs.get(path)!;
+    const bad = parseLvmConfig(latin1Text(f.readBytes(0, f.sizeBytes))).find(
+      (s) => !MODELLED_PROFILE_SETTINGS.includes(s.path),
+    );
+    if (bad !== undefined)
+      throw notModelled(`${path} setting ${bad.path} (the lab models ${MODELLED_PROFILE_SETTINGS.join(', ')})`);
+  }
   const unmodelled = confSettings(fs).find(
     (s) => !MODELLED_LVM_SETTINGS.includes(s.path) && NO_EFFECT_LVM_SETTINGS.get(s.path)?.includes(s.value) !== true,
   );

@@ -158,9 +158,7 @@ function journalctl(lab: Lab, args: readonly string[], io: CommandIo): number {
   }
   const unit = args[args.indexOf('-u') + 1];
   if (!args.includes('-u') || unit === undefined || args.length !== 2) {
-    io.err(
-      `thinlab: not modelled: journalctl ${args.join(' ')} (the lab runs journalctl -u UNIT and journalctl -b)\n`,
-    );
+    io.err(`thinlab: not modelled: journalctl ${args.join(' ')} (the lab runs journalctl -u UNIT and journalctl -b)\n`);
     return 2;
   }
   const lines = unitLines(lab, unit);
