@@ -35,7 +35,7 @@ function exercisingFiles(): Array<{ path: string; text: string }> {
 
 const FILES = exercisingFiles();
 
-function escape(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -46,7 +46,7 @@ function usedIn(pattern: RegExp): string[] {
 
 /** A command name in command position: at a line's start or after a separator, a quote or `$(`. */
 function commandUse(name: string): RegExp {
-  return new RegExp(`(^|[;&|({\`'"]|\\$\\()\\s*${escape(name)}(\\s|$|;|'|")`, 'm');
+  return new RegExp(`(^|[;&|({\`'"]|\\$\\()\\s*${escapeRegex(name)}(\\s|$|;|'|")`, 'm');
 }
 
 function run(script: string, ramdiskKb = 4096): string {
@@ -71,7 +71,7 @@ describe('never a silent success: commands', () => {
     expect(refused.length).toBeGreaterThan(100);
     for (const name of refused) {
       expect(run(`${name} x; echo rc=$?`), name).toMatch(
-        new RegExp(`^thinlab: not modelled: ${escape(name)} .*\\nrc=127\\n$`),
+        new RegExp(`^thinlab: not modelled: ${escapeRegex(name)} .*\\nrc=127\\n$`),
       );
     }
   });
@@ -80,7 +80,7 @@ describe('never a silent success: commands', () => {
 describe('never a silent success: daemon.json and dm.* options', () => {
   for (const key of MODELLED_DIRECTIVES) {
     it(`daemon.json "${key}" is exercised`, () => {
-      expect(usedIn(new RegExp(`"${escape(key)}"`))).not.toEqual([]);
+      expect(usedIn(new RegExp(`"${escapeRegex(key)}"`))).not.toEqual([]);
     });
   }
   for (const key of UNMODELLED_DIRECTIVES) {
@@ -113,7 +113,7 @@ describe('never a silent success: daemon.json and dm.* options', () => {
     }
     it(`${key} is parsed and exercised`, () => {
       expect(parseDmOptions([`${key}=1`])).not.toBe(`devmapper: Unknown option ${key}`);
-      expect(usedIn(new RegExp(`${escape(key)}=`))).not.toEqual([]);
+      expect(usedIn(new RegExp(`${escapeRegex(key)}=`))).not.toEqual([]);
     });
   }
   it('an unknown dm.* option is moby’s own error', () => {
@@ -125,7 +125,7 @@ describe('never a silent success: lvm.conf and profiles', () => {
   for (const setting of [...MODELLED_LVM_SETTINGS, ...MODELLED_PROFILE_SETTINGS]) {
     const key = setting.split('/')[1]!;
     it(`${setting} is exercised`, () => {
-      expect(usedIn(new RegExp(`${escape(key)}\\s*=`))).not.toEqual([]);
+      expect(usedIn(new RegExp(`${escapeRegex(key)}\\s*=`))).not.toEqual([]);
     });
   }
   for (const [setting, values] of NO_EFFECT_LVM_SETTINGS) {
@@ -135,7 +135,7 @@ describe('never a silent success: lvm.conf and profiles', () => {
         `cat > /etc/lvm/lvm.conf <<'C'\n${section} { ${key} = ${value} }\nC\nvgs; echo rc=$?`;
       for (const v of values) expect(run(conf(v))).not.toContain('not modelled');
       expect(run(conf('"/elsewhere"'))).toMatch(
-        new RegExp(`^thinlab: not modelled: lvm.conf setting ${escape(setting)} = "/elsewhere" .*\\nrc=2\\n$`),
+        new RegExp(`^thinlab: not modelled: lvm.conf setting ${escapeRegex(setting)} = "/elsewhere" .*\\nrc=2\\n$`),
       );
     });
   }
@@ -161,7 +161,7 @@ describe('never a silent success: lvm.conf and profiles', () => {
 describe("never a silent success: containerd's config.toml", () => {
   for (const key of MODELLED_DEVMAPPER_KEYS) {
     it(`devmapper ${key} is exercised`, () => {
-      expect(usedIn(new RegExp(`${escape(key)} = `))).not.toEqual([]);
+      expect(usedIn(new RegExp(`${escapeRegex(key)} = `))).not.toEqual([]);
     });
   }
   it('another devmapper key, another section or another top-level key is refused by name', () => {

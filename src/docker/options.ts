@@ -46,6 +46,13 @@ export const UNMODELLED_DM_OPTIONS: readonly string[] = [
   'dm.xfs_nospace_max_retries',
 ];
 
+/** The refusal of the first option given whose effect the lab does not model, or null. */
+function unmodelledOption(opts: readonly string[]): string | null {
+  const keys = opts.map((raw) => raw.slice(0, raw.indexOf('=')).trim().toLowerCase());
+  const unmodelled = UNMODELLED_DM_OPTIONS.find((k) => keys.includes(k));
+  return unmodelled === undefined ? null : `thinlab: not modelled: storage option ${unmodelled}`;
+}
+
 /** Every `dm.*` key parseDmOptions parses; any other is moby's `devmapper: Unknown option` (test/not-modelled.test.ts). */
 export const DM_OPTION_KEYS: readonly string[] = [
   'dm.basesize',
@@ -252,9 +259,8 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
   }
   // Options Docker has whose effect the lab does not model (mkfs and mount arguments, XFS's retries,
   // udev, forcing direct-lvm over a filesystem): refused by name once they parse, never ignored.
-  const keys = opts.map((raw) => raw.slice(0, raw.indexOf('=')).trim().toLowerCase());
-  const unmodelled = UNMODELLED_DM_OPTIONS.find((k) => keys.includes(k));
-  if (unmodelled !== undefined) return `thinlab: not modelled: storage option ${unmodelled}`;
+  const refused = unmodelledOption(opts);
+  if (refused !== null) return refused;
   // validateLVMConfig (MOBY-SETUP) and the rules that tie options together.
   if (o.directLvmDevice !== null && o.thinPoolDevice !== null)
     return 'cannot setup direct-lvm when `dm.thinpooldev` is also specified';
