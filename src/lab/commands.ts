@@ -42,6 +42,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['reboot', HOST_COMMANDS.reboot],
   ['boot', HOST_COMMANDS.boot],
   ['apt-get', HOST_COMMANDS['apt-get']],
+  ['df', HOST_COMMANDS.df],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],

@@ -8,6 +8,7 @@ import { Errno, strerror } from '../../model/errno.js';
 import type { CommandIo } from '../../shell/io.js';
 import { notModelled } from '../command-errors.js';
 import { bootHost, reboot } from '../host/boot.js';
+import { allMounts, DF_HEADER, dfLine, mountOf } from '../host/df.js';
 import {
   KERNEL_RELEASE,
   type KernelModule,
@@ -23,7 +24,7 @@ import { installPackageFiles, PACKAGES } from '../host/programs.js';
 import type { Lab } from '../lab.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';
 import type { CommandHandler } from '../registry.js';
-import { lookupPath } from '../vfs.js';
+import { fileKind, lookupPath } from '../vfs.js';
 
 export const HOST_COMMANDS = {
   lsmod: (lab, _args, io) => {
@@ -48,7 +49,30 @@ export const HOST_COMMANDS = {
     return 0;
   },
   'apt-get': aptGet,
+  df,
 } satisfies Record<string, CommandHandler>;
+
+/** busybox df [-k] [PATH...]: the VM's tmpfs mounts (src/lab/host/df.ts, fixtures/kernel/92). */
+function df(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const option = args.find((a) => a.startsWith('-') && a !== '-k');
+  if (option !== undefined) throw notModelled(`df ${option}`);
+  const paths = args.filter((a) => a !== '-k');
+  io.out(DF_HEADER);
+  if (paths.length === 0) {
+    for (const m of allMounts()) io.out(dfLine(lab.fs, m));
+    return 0;
+  }
+  let status = 0;
+  for (const path of paths) {
+    const mount = mountOf(path);
+    if (fileKind(lab, path) === null) {
+      io.err(`df: ${path}: can't find mount point\n`);
+      status = 1;
+    } else if (mount === null) throw notModelled(`df of ${path} (the lab knows the VM's /dev and /tmp mounts)`);
+    else io.out(dfLine(lab.fs, mount));
+  }
+  return status;
+}
 
 const INSMOD_USAGE = `${BUSYBOX_BANNER}Usage: insmod FILE [SYMBOL=VALUE]...\n\nLoad kernel module\n`;
 const RMMOD_USAGE = `${BUSYBOX_BANNER}Usage: rmmod [-wfa] [MODULE]...\n\nUnload kernel modules\n\n\t-w\tWait until the module is no longer used\n\t-f\tForce unload\n\t-a\tRemove all unused modules (recursively)\n`;
