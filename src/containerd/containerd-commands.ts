@@ -9,7 +9,7 @@
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { CommandFailed } from '../lab/command-errors.js';
+import { CommandFailed, notModelled } from '../lab/command-errors.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
 import { latin1Text } from '../shared/bytes.js';
@@ -26,6 +26,8 @@ import {
   reconcileDevices,
   removeDevice,
   SnapshotterError,
+  type StateRemoval,
+  wipeState,
   writeRecord,
 } from './snapshotter.js';
 
@@ -33,6 +35,41 @@ export const CONFIG_TOML = '/etc/containerd/config.toml';
 
 export interface CtrdCommandContext extends CtrdContext {
   readonly fs: LabFileSystem;
+}
+
+/** The devmapper plugin's keys the lab models (docker-devicemapper.md §3.1). */
+export const MODELLED_DEVMAPPER_KEYS: readonly string[] = [
+  'pool_name',
+  'root_path',
+  'base_image_size',
+  'async_remove',
+  'discard_blocks',
+  'fs_type',
+];
+
+/**
+ * The first line of config.toml the lab does not model, named: any key of the devmapper section
+ * but the modelled ones (fs_options among them), and any other section or key but `version`
+ * (the CRI plugin, other snapshotters, the daemon's own settings change what the real
+ * containerd does, so the lab does not pretend to honour them). Null when all is modelled.
+ */
+export function unmodelledConfigLine(text: string): string | null {
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') continue;
+    const header = /^\[(.*)\]$/.exec(line);
+    if (header !== null) {
+      section = header[1]!.replace(/['"]/g, '');
+      if (section !== `plugins.${PLUGIN_ID}` && section !== 'plugins') return `config.toml section [${header[1]!}]`;
+      continue;
+    }
+    const key = /^([A-Za-z0-9_.-]+)\s*=/.exec(line)?.[1] ?? line;
+    if (section === '' && key === 'version') continue;
+    if (section === `plugins.${PLUGIN_ID}` && MODELLED_DEVMAPPER_KEYS.includes(key)) continue;
+    return `config.toml key ${section === '' ? key : `${section}.${key}`}`;
+  }
+  return null;
 }
 
 /** The devmapper plugin's section of config.toml: `key = "value"` and `key = true` lines. */
@@ -81,6 +118,29 @@ export const CONTAINERD_HANDLERS = {
   'containerd-fault': fault,
 } satisfies Record<string, (ctx: CtrdCommandContext, args: readonly string[], io: CommandIo) => number>;
 
+const CONTAINERD_ROOT = '/var/lib/containerd';
+const DEFAULT_ROOT_PATH = `${CONTAINERD_ROOT}/${PLUGIN_ID}`;
+
+/**
+ * `rm -r PATH` of containerd's state: the whole of /var/lib/containerd, or the snapshotter's
+ * root_path (its metadata.db and the pool's database). A running containerd keeps its open
+ * databases until it stops; the records are gone for the next start. Returns what the path was:
+ * null when it is not containerd's, `not modelled` for a path inside that the lab does not keep.
+ */
+export function removeContainerdState(ctx: CtrdCommandContext, path: string): StateRemoval | 'not modelled' | null {
+  const p = path.replace(/\/+$/, '').replace(/\/\*$/, '');
+  if (p !== CONTAINERD_ROOT && !p.startsWith(`${CONTAINERD_ROOT}/`) && ctx.ctrd.config?.rootPath !== p) return null;
+  let removal: StateRemoval | null = p === CONTAINERD_ROOT ? 'all' : null;
+  const file = ctx.fs.get(CONFIG_TOML);
+  const config = readDevmapperConfig(file === undefined ? null : latin1Text(file.readBytes(0, file.sizeBytes)));
+  const rootPath = typeof config === 'string' ? DEFAULT_ROOT_PATH : config.rootPath;
+  if (p === rootPath || p === ctx.ctrd.config?.rootPath) removal = 'snapshotter';
+  if (removal === null) return 'not modelled';
+  if (ctx.ctrd.running) ctx.ctrd.unlinked = ctx.ctrd.unlinked === 'all' ? 'all' : removal;
+  else wipeState(ctx.ctrd, removal);
+  return removal;
+}
+
 /** `systemctl VERB containerd`: the registry's systemctl sends containerd's units here. */
 export function containerdSystemctl(ctx: CtrdCommandContext, args: readonly string[], io: CommandIo): number {
   return systemctl(ctx, args[0] ?? '', io);
@@ -103,7 +163,11 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
   };
   const start = (): number => {
     if (ctx.ctrd.running) return 0;
+    if (ctx.ctrd.unlinked != null) wipeState(ctx.ctrd, ctx.ctrd.unlinked);
     const file = ctx.fs.get(CONFIG_TOML);
+    const unmodelled = file === undefined ? null : unmodelledConfigLine(latin1Text(file.readBytes(0, file.sizeBytes)));
+    if (unmodelled !== null)
+      throw notModelled(`${unmodelled} (the lab models the devmapper plugin's ${MODELLED_DEVMAPPER_KEYS.join(', ')})`);
     const config = readDevmapperConfig(file === undefined ? null : latin1Text(file.readBytes(0, file.sizeBytes)));
     ctx.ctrd.running = true;
     if (typeof config === 'string') {

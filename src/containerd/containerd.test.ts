@@ -80,6 +80,23 @@ describe('ctr on the devmapper snapshotter', () => {
     expect(shell.runLine('ctr snapshots ls')).toMatch(/^ctr: failed to dial "\/run\/containerd\/containerd.sock"/);
     expect(JSON.stringify(shell.containerd.devices)).toBe(before);
   });
+
+  it('nerdctl pulls, runs and removes over the same snapshotter; an unknown container is its own error', () => {
+    const shell = lab();
+    const id = shell.runLine('nerdctl --snapshotter devmapper run -d --name web docker.io/library/alpine:latest');
+    expect(id).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(shell.containerd.containers.web).toBeDefined();
+    expect(shell.runLine('nerdctl rm nope; echo rc=$?')).toBe('FATA[0000] 1 errors:\nno such container: nope\nrc=1\n');
+    shell.runLine('nerdctl rm -f web');
+    expect(shell.containerd.containers.web).toBeUndefined();
+  });
+});
+
+describe('discard_blocks', () => {
+  it('is read from the devmapper section', () => {
+    const c = readDevmapperConfig(`${SECTION}\n  pool_name = "p"\n  base_image_size = "1G"\n  discard_blocks = true\n`);
+    expect(typeof c === 'string' ? c : c.discardBlocks).toBe(true);
+  });
 });
 
 describe('containerd-fault fail suspend', () => {

@@ -69,6 +69,28 @@ export interface CtrdState {
   failSuspends: number;
   /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
   failMessage: 'create_thin' | 'create_snap' | null;
+  /**
+   * Databases removed with rm while containerd ran: the running daemon keeps its open (unlinked)
+   * bbolt files and sees its records until it stops; the next start finds them gone.
+   */
+  unlinked?: StateRemoval | null;
+}
+
+/** What an `rm -r` of containerd's directories deletes: the snapshotter's root_path, or all of /var/lib/containerd. */
+export type StateRemoval = 'snapshotter' | 'all';
+
+/** Deletes containerd's records as removing their files does: the snapshotter's, and with `all` the images and containers. */
+export function wipeState(ctrd: CtrdState, removal: StateRemoval): void {
+  ctrd.devices = {};
+  ctrd.deviceIds = {};
+  ctrd.idSequence = 0;
+  ctrd.snapshots = {};
+  ctrd.snapshotSequence = 0;
+  if (removal === 'all') {
+    ctrd.images = {};
+    ctrd.containers = {};
+  }
+  ctrd.unlinked = null;
 }
 
 export function newCtrdState(): CtrdState {

@@ -32,10 +32,15 @@ import { type DmOptions, parseDmOptions } from './options.js';
 import { humanSize } from './units.js';
 
 export const DAEMON_JSON = '/etc/docker/daemon.json';
-const KNOWN_DIRECTIVES = new Set([
-  'storage-driver',
-  'storage-opts',
-  'debug',
+/** The daemon.json directives the lab models. */
+export const MODELLED_DIRECTIVES: readonly string[] = ['storage-driver', 'storage-opts', 'debug'];
+
+/**
+ * Directives dockerd has that the lab does not model: refused by name rather than ignored, since
+ * each changes what the real daemon does (where its files are, what it logs, what survives a
+ * restart). Any other key is dockerd's own error (no configuration option matches it).
+ */
+export const UNMODELLED_DIRECTIVES: readonly string[] = [
   'log-level',
   'data-root',
   'log-driver',
@@ -44,7 +49,8 @@ const KNOWN_DIRECTIVES = new Set([
   'exec-opts',
   'insecure-registries',
   'registry-mirrors',
-]);
+];
+const KNOWN_DIRECTIVES = new Set([...MODELLED_DIRECTIVES, ...UNMODELLED_DIRECTIVES]);
 
 export interface DaemonContext extends DriverContext {
   readonly fs: LabFileSystem;
@@ -80,6 +86,8 @@ export function loadConfiguration(
     const unknown = Object.keys(v).filter((k) => !KNOWN_DIRECTIVES.has(k));
     if (unknown.length > 0)
       return `${prefix}the following directives don't match any configuration option: ${unknown.join(', ')}`;
+    const unmodelled = Object.keys(v).find((k) => UNMODELLED_DIRECTIVES.includes(k));
+    if (unmodelled !== undefined) return `thinlab: not modelled: daemon.json directive "${unmodelled}"`;
     if (v.debug !== undefined) {
       if (typeof v.debug !== 'boolean')
         return `${prefix}json: cannot unmarshal ${goType(v.debug)} into Go struct field Config.debug of type bool`;

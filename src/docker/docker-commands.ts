@@ -6,7 +6,7 @@
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
 
-import { CommandFailed } from '../lab/command-errors.js';
+import { CommandFailed, notModelled } from '../lab/command-errors.js';
 import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
@@ -194,11 +194,15 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
   const [sub, ...rest] = args;
   switch (sub) {
     case 'info':
+      if (rest.length > 0)
+        throw notModelled(`docker info ${rest.join(' ')} (the lab runs docker info without options)`);
       return info(ctx, io);
     case 'pull':
       requireDaemon(ctx);
       return pull(ctx, rest, io);
     case 'images':
+      if (rest.length > 0)
+        throw notModelled(`docker images ${rest.join(' ')} (the lab runs docker images without options)`);
       requireDaemon(ctx);
       return images(ctx, io);
     case 'create':

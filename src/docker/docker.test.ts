@@ -245,3 +245,37 @@ describe('docker-fault version: the dockerd a lab runs', () => {
     expect(shell.runLine("docker info 2>/dev/null | grep 'Server Version'")).toBe(' Server Version: 1.13.1\n');
   });
 });
+
+describe('dm.* options that shape what Docker builds', () => {
+  const run = (script: string, ramdiskKb: number): string => {
+    const sh = new LabShell({ ramdiskKb });
+    let out = '';
+    for (const step of sh.steps(script)) out += step.output;
+    return out;
+  };
+
+  it('dm.blocksize is the pool block size CreatePool loads', () => {
+    expect(
+      run(
+        'dockerd --storage-driver devicemapper --storage-opt dm.datadev=/dev/ram1 --storage-opt dm.metadatadev=/dev/ram0 --storage-opt dm.blocksize=512K\ndmsetup table | grep thin-pool',
+        262144,
+      ),
+    ).toBe('docker-8:1-1048577-pool: 0 524288 thin-pool 1:0 1:1 1024 32768 1 skip_block_zeroing \n');
+  });
+
+  it('dm.thinp_autoextend_percent and _threshold go into the direct-lvm profile', () => {
+    expect(
+      run(
+        `echo '{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0", "dm.thinp_autoextend_percent=30", "dm.thinp_autoextend_threshold=70"]}' > /etc/docker/daemon.json
+systemctl start docker
+cat /etc/lvm/profile/docker-thinpool.profile`,
+        524288,
+      ),
+    ).toBe('activation {\n\tthin_pool_autoextend_threshold=70\n\tthin_pool_autoextend_percent=30\n}\n');
+  });
+
+  it('the options whose effect the lab does not model are refused by name once they parse', () => {
+    expect(parseDmOptions(['dm.mkfsarg=-K'])).toBe('thinlab: not modelled: storage option dm.mkfsarg');
+    expect(parseDmOptions(['dm.xfs_nospace_max_retries=x'])).toBe('strconv.ParseUint: parsing "x": invalid syntax');
+  });
+});

@@ -36,6 +36,50 @@ export interface DmOptions {
 
 export const GIB = 1024 * 1024 * 1024;
 
+/** The `dm.*` keys that parse as Docker parses them but whose effect the lab does not model: refused. */
+export const UNMODELLED_DM_OPTIONS: readonly string[] = [
+  'dm.directlvm_device_force',
+  'dm.libdm_log_level',
+  'dm.mkfsarg',
+  'dm.mountopt',
+  'dm.override_udev_sync_check',
+  'dm.xfs_nospace_max_retries',
+];
+
+/** The refusal of the first option given whose effect the lab does not model, or null. */
+function unmodelledOption(opts: readonly string[]): string | null {
+  const keys = opts.map((raw) => raw.slice(0, raw.indexOf('=')).trim().toLowerCase());
+  const unmodelled = UNMODELLED_DM_OPTIONS.find((k) => keys.includes(k));
+  return unmodelled === undefined ? null : `thinlab: not modelled: storage option ${unmodelled}`;
+}
+
+/** Every `dm.*` key parseDmOptions parses; any other is moby's `devmapper: Unknown option` (test/not-modelled.test.ts). */
+export const DM_OPTION_KEYS: readonly string[] = [
+  'dm.basesize',
+  'dm.blkdiscard',
+  'dm.blocksize',
+  'dm.datadev',
+  'dm.directlvm_device',
+  'dm.directlvm_device_force',
+  'dm.fs',
+  'dm.libdm_log_level',
+  'dm.loopdatasize',
+  'dm.loopmetadatasize',
+  'dm.metadatadev',
+  'dm.min_free_space',
+  'dm.mkfsarg',
+  'dm.mountopt',
+  'dm.override_udev_sync_check',
+  'dm.thinp_autoextend_percent',
+  'dm.thinp_autoextend_threshold',
+  'dm.thinp_metapercent',
+  'dm.thinp_percent',
+  'dm.thinpooldev',
+  'dm.use_deferred_deletion',
+  'dm.use_deferred_removal',
+  'dm.xfs_nospace_max_retries',
+];
+
 export function defaultDmOptions(): DmOptions {
   return {
     baseSizeBytes: 10 * GIB,
@@ -214,6 +258,10 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
         return `devmapper: Unknown option ${key}`;
     }
   }
+  // Options Docker has whose effect the lab does not model (mkfs and mount arguments, XFS's retries,
+  // udev, forcing direct-lvm over a filesystem): refused by name once they parse, never ignored.
+  const refused = unmodelledOption(opts);
+  if (refused !== null) return refused;
   // validateLVMConfig (MOBY-SETUP) and the rules that tie options together.
   if (o.directLvmDevice !== null && o.thinPoolDevice !== null)
     return 'cannot setup direct-lvm when `dm.thinpooldev` is also specified';

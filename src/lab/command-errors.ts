@@ -45,3 +45,15 @@ export function failureStatus(e: unknown, io: { err(text: string): void }): numb
   }
   throw e;
 }
+
+/** The exit status of a refused option, configuration key or path the lab does not model. */
+export const NOT_MODELLED_STATUS = 2;
+
+/**
+ * What the lab does not model is refused by name, never accepted in silence: one line,
+ * `thinlab: not modelled: WHAT`, on stderr, as a CommandFailed with `status` (2 for an option, a
+ * key or a path; 127 for a whole command).
+ */
+export function notModelled(what: string, status = NOT_MODELLED_STATUS): CommandFailed {
+  return new CommandFailed(`thinlab: not modelled: ${what}`, status);
+}

@@ -8,12 +8,13 @@ import { CONTAINERD_COMMANDS } from './commands/containerd.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOCKER_COMMANDS } from './commands/docker.js';
 import { FAULT_COMMANDS } from './commands/faults.js';
+import { HOST_COMMANDS } from './commands/host.js';
 import { LVM_COMMANDS } from './commands/lvm.js';
 import { SYSTEM_COMMANDS } from './commands/system.js';
 import { TEXT_COMMANDS } from './commands/text.js';
 import { thinTool } from './commands/thin-tools.js';
 import type { Lab } from './lab.js';
-import { knownElsewhere, type CommandHandler, type CommandRegistry } from './registry.js';
+import { type CommandHandler, type CommandRegistry, knownElsewhere } from './registry.js';
 
 const table: Array<readonly [string, CommandHandler]> = [
   // Block devices and device-mapper: src/lab/commands/devices.ts
@@ -32,6 +33,16 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['systemctl', SYSTEM_COMMANDS.systemctl],
   ['thinlab', SYSTEM_COMMANDS.thinlab],
   ['help', help],
+  // The host: src/lab/commands/host.ts -> src/lab/host/
+  ['lsmod', HOST_COMMANDS.lsmod],
+  ['insmod', HOST_COMMANDS.insmod],
+  ['rmmod', HOST_COMMANDS.rmmod],
+  ['modprobe', HOST_COMMANDS.modprobe],
+  ['blockdev', HOST_COMMANDS.blockdev],
+  ['reboot', HOST_COMMANDS.reboot],
+  ['boot', HOST_COMMANDS.boot],
+  ['apt-get', HOST_COMMANDS['apt-get']],
+  ['df', HOST_COMMANDS.df],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],

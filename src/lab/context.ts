@@ -5,8 +5,11 @@
  */
 import type { Machine } from '../model/machine.js';
 import type { LabFileSystem } from './fs.js';
+import type { HostState } from './host/host-state.js';
 
 export interface ShellContext {
   readonly machine: Machine;
   readonly fs: LabFileSystem;
+  /** The host (kernel modules, removed device nodes); absent in contexts made for a tool alone. */
+  readonly host?: HostState;
 }

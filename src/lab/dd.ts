@@ -4,14 +4,14 @@
  * whenever it is sector aligned, so copying a pattern file to a thin device never builds the bytes.
  */
 import { Errno, strerror } from '../model/errno.js';
-import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/machine.js';
+import { type BlockDev, LAB_WOULD_BLOCK, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
-import type { ShellContext } from './context.js';
-import type { CommandIo } from '../shell/io.js';
-import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
-import { LabFile } from './fs.js';
 import { latin1Bytes } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
+import type { ShellContext } from './context.js';
+import { LabFile } from './fs.js';
+import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf =

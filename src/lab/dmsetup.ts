@@ -5,9 +5,11 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import { DM_MAJOR, type DmDevice, type Machine } from '../model/machine.js';
-import type { ShellContext } from './context.js';
-import type { CommandIo } from '../shell/io.js';
 import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
+import type { ShellContext } from './context.js';
+import { newHostState } from './host/host-state.js';
+import { targetsText } from './host/kernel-modules.js';
 
 const USAGE_HINT =
   'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
@@ -85,6 +87,9 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     case 'remove':
       return remove(m, args, io);
     case 'mknodes':
+      // Makes again the /dev/mapper nodes someone removed (the devices are still there).
+      if (ctx.host !== undefined)
+        ctx.host.removedNodes = ctx.host.removedNodes.filter((n) => !n.startsWith('/dev/mapper/'));
       return 0;
     case 'ls':
       return ls(m, io);
@@ -96,9 +101,8 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return 0;
       });
     case 'targets':
-      io.out(
-        'delay            v1.3.0\nflakey           v1.5.0\nthin-pool        v1.22.0\nthin             v1.22.0\nzero             v1.2.0\nerror            v1.6.0\nlinear           v1.4.0\n',
-      );
+      // Only the target types of loaded modules (src/lab/host/kernel-modules.ts).
+      io.out(targetsText(ctx.host ?? newHostState()));
       return 0;
     case 'version':
       io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');

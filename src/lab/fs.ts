@@ -4,7 +4,7 @@
  * a few sectors keep sector tokens (so a 64 MiB metadata image costs kilobytes), and a file that
  * was copied from a metadata device carries the dm-thin metadata it holds.
  */
-import { Storage, storageWriteCount, type MetadataContent } from '../model/machine.js';
+import { type MetadataContent, Storage, storageWriteCount } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
@@ -204,7 +204,7 @@ export class LabFileSystem {
   /** Opens for writing; `truncate` as a `>` redirection or dd without conv=notrunc does. */
   openForWrite(path: string, truncate: boolean): LabFile | string {
     if (
-      !/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|var\/lib\/docker)\//.test(path) &&
+      !/^\/(run|tmp|etc\/docker|etc\/lvm\/profile|etc\/containerd|etc\/modprobe\.d|var\/lib\/docker)\//.test(path) &&
       path !== '/dev/null' &&
       path !== '/etc/lvm/lvm.conf'
     ) {

@@ -4,20 +4,20 @@
  * a checkpoint needs: the lab (including the session's variables) is the checkpoint's root, and a
  * shell is made over a lab again after a restore.
  */
+
+import type { CtrdState } from '../containerd/snapshotter.js';
+import type { DockerState } from '../docker/docker-state.js';
+import type { LvmState } from '../lvm/lvm-state.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import type { LvmState } from '../lvm/lvm-state.js';
-import type { DockerState } from '../docker/docker-state.js';
-import type { CtrdState } from '../containerd/snapshotter.js';
 import type { FileProbe } from '../shell/builtins.js';
-import type { Sink } from '../shell/io.js';
-import { ShellSession, type ShellPort } from '../shell/session.js';
+import type { CommandIo, Sink } from '../shell/io.js';
+import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
-import type { CommandIo } from '../shell/io.js';
-import { NO_SPACE_TIMEOUT_PATH, type LabFileSystem } from './fs.js';
+import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
-import { runCommand, type CommandRegistry } from './registry.js';
+import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */

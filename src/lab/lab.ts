@@ -5,19 +5,22 @@
  * model objects only; what runs commands over it is the registry (src/lab/registry.ts), and what
  * runs scripts is the shell (src/lab/lab-shell.ts over src/shell/).
  */
+
+import { type CtrdState, newCtrdState } from '../containerd/snapshotter.js';
+import { type DockerState, newDockerState } from '../docker/docker-state.js';
+import { type LvmState, newLvmState } from '../lvm/lvm-state.js';
 import { Machine } from '../model/machine.js';
 import type { ModelMutation } from '../model/mutations.js';
 import { newSessionState, type SessionState } from '../shell/session.js';
-import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
-import { newDockerState, type DockerState } from '../docker/docker-state.js';
-import { newCtrdState, type CtrdState } from '../containerd/snapshotter.js';
 import type { ShellContext } from './context.js';
 import { LabFileSystem } from './fs.js';
+import { type HostState, newHostState } from './host/host-state.js';
+import { installPackageFiles, PACKAGES } from './host/programs.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
 /** Lines the oracle VM's kernel has logged about device-mapper before any script runs. */
-const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
+export const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
   [
     1_203,
     'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.',
@@ -26,7 +29,7 @@ const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
   [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
 ];
 /** Simulated time when the script starts (the VM has booted). */
-const SCRIPT_START_MS = 5_000;
+export const SCRIPT_START_MS = 5_000;
 
 export interface LabSetup {
   readonly ramdiskKb?: number;
@@ -47,6 +50,8 @@ export class Lab implements ShellContext {
   readonly docker: DockerState = newDockerState();
   /** containerd and its devmapper snapshotter (src/containerd). */
   readonly containerd: CtrdState = newCtrdState();
+  /** The host around the pool: kernel modules, device nodes, systemd units (src/lab/host). */
+  readonly host: HostState = newHostState();
   /** The shell session's variables, functions and line count: a checkpoint restores them too. */
   readonly session: SessionState = newSessionState();
 
@@ -56,6 +61,7 @@ export class Lab implements ShellContext {
       ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }),
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
+    for (const name of PACKAGES.keys()) installPackageFiles(this.fs, name);
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
     for (const [name, bytes] of setup.files ?? []) this.fs.provide(`/files/${name}`, bytes);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBusyboxSize } from './loop-commands.js';
 import { LabShell } from './lab-shell.js';
+import { parseBusyboxSize } from './loop-commands.js';
 
 describe('busybox sizes', () => {
   it.each([

@@ -6,8 +6,8 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { LoopDevice } from '../model/machine.js';
-import type { ShellContext } from './context.js';
 import type { CommandIo } from '../shell/io.js';
+import type { ShellContext } from './context.js';
 
 /** What busybox prints before an applet's usage text. */
 export const BUSYBOX_BANNER = 'BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n';

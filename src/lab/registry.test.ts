@@ -44,10 +44,10 @@ describe('the command registry', () => {
     expect(names).toEqual([...COMMANDS.keys()]);
   });
 
-  it('the not-supported line lists exactly the registered names and exits 127', () => {
+  it('the not-modelled line lists exactly the registered names and exits 127', () => {
     const sh = shell();
     const out = sh.runLine('ls /dev/mapper');
-    const m = /^sh: ls: not supported in the thinlab shell \(supported: (.*), and the shell's builtins\)\n$/.exec(out);
+    const m = /^thinlab: not modelled: ls \(supported: (.*), and the shell's builtins\)\n$/.exec(out);
     expect(m, out).not.toBeNull();
     expect(m![1]!.split(', ')).toEqual([...COMMANDS.keys()]);
     expect(sh.lastStatus).toBe('127');

@@ -4,14 +4,16 @@
  * src/lab/commands.ts; every list of names (the shell's "not supported" message, `help`, the
  * applets the VM has that the lab does not model) is computed from that map, never kept by hand.
  */
-import type { Steps } from '../shell/wait.js';
-import { runMonitor } from '../lvm/monitor.js';
+
 import { runDeletionWorker } from '../docker/deviceset.js';
+import { runMonitor } from '../lvm/monitor.js';
 import type { Machine } from '../model/machine.js';
-import { failureStatus } from './command-errors.js';
 import type { CommandIo } from '../shell/io.js';
-import type { Lab } from './lab.js';
+import type { Steps } from '../shell/wait.js';
+import { failureStatus } from './command-errors.js';
+import { packagedProgram } from './host/programs.js';
 import { VM_COMMANDS } from './known-commands.js';
+import type { Lab } from './lab.js';
 
 /**
  * Runs one command over the lab: an exit status, or steps when the command may wait on the
@@ -30,9 +32,9 @@ export function knownElsewhere(registry: CommandRegistry): ReadonlySet<string> {
   return new Set([...VM_COMMANDS].filter((name) => !registry.has(name)));
 }
 
-/** What the shell prints for a command the VM has but the lab does not run. */
+/** What the lab prints for a command the VM has but the lab does not run: refused by name, never run in silence. */
 export function notSupportedMessage(registry: CommandRegistry, name: string): string {
-  return `sh: ${name}: not supported in the thinlab shell (supported: ${[...registry.keys()].join(', ')}, and the shell's builtins)\n`;
+  return `thinlab: not modelled: ${name} (supported: ${[...registry.keys()].join(', ')}, and the shell's builtins)\n`;
 }
 
 /**
@@ -48,7 +50,10 @@ export function runCommand(
   args: readonly string[],
   io: CommandIo,
 ): Steps<number> | null {
-  const handler = registry.get(name);
+  const program = packagedProgram(lab.fs, name);
+  // A packaged program runs only while its file is there (`rm /usr/sbin/thin_check`: not found).
+  if (program !== null && !program.present) return null;
+  const handler = registry.get(program?.name ?? name);
   let result: number | Steps<number>;
   if (handler !== undefined) result = runGuarded(handler, lab, args, io);
   else if (knownElsewhere(registry).has(name) || name.includes('/')) {

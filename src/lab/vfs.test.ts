@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { latin1Text } from '../shared/bytes.js';
+import { reboot } from './host/boot.js';
 import { Lab } from './lab.js';
 import { fileKind, lookupPath, readPath, removePath } from './vfs.js';
 
@@ -56,9 +57,21 @@ describe('the lab VFS', () => {
     expect(readPath(l, '/tmp')).toBe('Is a directory');
   });
 
-  it('leaves device nodes in place when they are removed (the machine makes /dev)', () => {
+  it('removes a device node until the next boot (devtmpfs makes it again); the device stays', () => {
     const l = lab();
     expect(removePath(l, '/dev/ram0', false)).toBeNull();
+    expect(fileKind(l, '/dev/ram0')).toBeNull();
+    expect(removePath(l, '/dev/ram0', false)).toBe('No such file or directory');
+    expect(l.machine.resolve('/dev/ram0')).not.toBeNull();
+    expect(fileKind(l, '/dev/ram1')).toBe('block');
+    reboot(l);
     expect(fileKind(l, '/dev/ram0')).toBe('block');
+  });
+
+  it('refuses to remove kernel files and the read-only patterns', () => {
+    const l = lab();
+    expect(removePath(l, '/proc/uptime', false)).toBe('Operation not permitted');
+    expect(removePath(l, '/patterns/A', false)).toBe('Read-only file system');
+    expect(fileKind(l, '/patterns/A')).toBe('file');
   });
 });

@@ -11,7 +11,8 @@ import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
 import type { ShellContext } from './context.js';
-import { PATTERN_BYTES, PATTERN_LETTERS, NO_SPACE_TIMEOUT_PATH, type LabFile } from './fs.js';
+import { type LabFile, NO_SPACE_TIMEOUT_PATH, PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
+import { usrMerged } from './host/programs.js';
 
 /** Directories of the oracle VM, for `test -d` and friends. */
 export const DIRECTORIES: ReadonlySet<string> = new Set([
@@ -40,6 +41,10 @@ export const DIRECTORIES: ReadonlySet<string> = new Set([
   '/var',
   '/var/lib',
   '/var/lib/docker',
+  '/var/lib/containerd',
+  '/usr',
+  '/usr/sbin',
+  '/etc/modprobe.d',
 ]);
 
 /** Something a path names, for dd, cat and redirections. */
@@ -114,10 +119,11 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
     return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };
   }
   if (path.startsWith('/dev/')) {
+    if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
     const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
-  const file = ctx.fs.get(path);
+  const file = ctx.fs.get(usrMerged(path));
   return file === undefined ? { kind: 'missing' } : { kind: 'file', file };
 }
 
@@ -188,16 +194,26 @@ function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
 /**
  * Unlinks a path as busybox rm does; null when it is gone, else the reason (the text after
  * `rm: can't remove 'PATH': `). A directory goes only when `recursive`, with the files under it.
- * Device nodes and kernel files are left in place: the lab's /dev, /proc and /sys are made from
- * the machine, so removing one is accepted and changes nothing, as before the VFS had rm.
+ * A device node goes from /dev until the next boot (devtmpfs makes it again; the device itself
+ * stays, and a table that names it by major:minor still finds it). The kernel's /proc and /sys
+ * refuse, and so does the read-only /patterns.
  */
 export function removePath(ctx: ShellContext, path: string, recursive: boolean): string | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (ctx.fs.remove(p)) return null;
+  if (ctx.fs.remove(usrMerged(p))) return null;
   if (DIRECTORIES.has(p) || ctx.fs.list(`${p}/`).length > 0) {
     if (!recursive) return 'Is a directory';
     for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);
     return null;
   }
-  return lookupPath(ctx, p).kind === 'missing' ? strerror(Errno.ENOENT) : null;
+  const target = lookupPath(ctx, p);
+  if (target.kind === 'missing') return strerror(Errno.ENOENT);
+  if (/^\/(proc|sys)\//.test(p)) return strerror(Errno.EPERM);
+  if (p.startsWith('/patterns/')) return 'Read-only file system';
+  if (target.kind === 'block') {
+    if (ctx.host === undefined) return 'thinlab: not modelled: removing a device node outside a lab';
+    ctx.host.removedNodes.push(p);
+    return null;
+  }
+  return `thinlab: not modelled: removing ${p}`;
 }

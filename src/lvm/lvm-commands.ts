@@ -16,6 +16,7 @@ import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import { runThinTool } from '../tools/index.js';
+import { checkLvmConf, thinRepairExecutable } from './lvm-conf.js';
 import {
   allocateExtents,
   dmName,
@@ -41,6 +42,7 @@ import {
   vgFreeExtents,
 } from './lvm-state.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
+import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
 import { lvmSize, parseLvmSize } from './units.js';
 
 const ECMD_FAILED = 5;
@@ -54,7 +56,7 @@ export interface LvmContext extends ShellContext {
  * The LVM commands by name, for the lab's command registry (src/lab/commands/lvm.ts). A refused
  * command throws CommandFailed, which the registry's runner prints.
  */
-export const LVM_HANDLERS = {
+export const LVM_HANDLERS = readingLvmConf({
   pvcreate,
   vgcreate,
   vgextend,
@@ -69,7 +71,19 @@ export const LVM_HANDLERS = {
   lvs,
   vgs,
   pvs,
-} satisfies Record<string, LvmHandler>;
+});
+
+/** LVM reads lvm.conf at the start of every command: a setting the lab does not model refuses it. */
+function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T): T {
+  const wrapped: Record<string, LvmHandler> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    wrapped[name] = (ctx, args, io) => {
+      checkLvmConf(ctx.fs);
+      return handler(ctx, args, io);
+    };
+  }
+  return wrapped as T;
+}
 
 /** An LVM command; the lab's registry passes the lab itself, which is an LVM context as it is. */
 export type LvmHandler = (ctx: LvmContext, args: readonly string[], io: CommandIo) => number;
@@ -196,7 +210,8 @@ function opt(p: ParsedArgs, name: string): string | undefined {
 
 function yesNo(value: string | undefined, option: string): boolean | undefined {
   if (value === undefined) return undefined;
-  if (/^(y|yes|1)$/i.test(value)) return true;
+  // `ay` (auto-activation) activates what `y` does: the lab has no auto_activation_volume_list.
+  if (/^(a?y|yes|1)$/i.test(value)) return true;
   if (/^(n|no|0)$/i.test(value)) return false;
   throw new CommandFailed(
     `  Invalid argument for ${option}: ${value}\n  Error during parsing of command line.`,
@@ -331,19 +346,18 @@ export function activateLv(
     const metaDev = m.device(dmName(vg.name, meta.name))!;
     const head = m.readSectors(metaDev, 0, 8);
     if (checkMetadata && head.ok && head.value.some((t) => t !== 0)) {
-      const captured = captureIo();
-      const status =
-        runThinTool(
-          'thin_check',
-          ctx,
-          ['-q', '--clear-needs-check-flag', `/dev/mapper/${dmName(vg.name, meta.name)}`],
-          captured.io,
-        ) ?? 0;
-      if (status !== 0) {
-        io.err(captured.text());
+      let check: { status: number; text: string } | null;
+      try {
+        check = runPoolThinCheck(ctx, `/dev/mapper/${dmName(vg.name, meta.name)}`);
+      } catch (e) {
+        deactivateSubvolumes(ctx, vg, lv);
+        throw e;
+      }
+      if (check !== null && check.status !== 0) {
+        io.err(check.text);
         deactivateSubvolumes(ctx, vg, lv);
         throw new CommandFailed(
-          `  Check of pool ${vg.name}/${lv.name} failed (status:${status}). Manual repair required!`,
+          `  Check of pool ${vg.name}/${lv.name} failed (status:${check.status}). Manual repair required!`,
           ECMD_FAILED,
         );
       }
@@ -408,20 +422,6 @@ function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void
   }
   lv.active = false;
   if (lv.role === 'thin-pool') deactivateSubvolumes(ctx, vg, lv);
-}
-
-function captureIo(): { io: CommandIo; text: () => string } {
-  let text = '';
-  const io: CommandIo = {
-    stdin: new Uint8Array(0),
-    out: (b) => {
-      text += typeof b === 'string' ? b : latin1Text(b);
-    },
-    err: (t) => {
-      text += t;
-    },
-  };
-  return { io, text: () => text };
 }
 
 // ------------------------------------------------------------------ pvcreate, vgcreate, vgextend, vgchange
@@ -532,6 +532,7 @@ function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   const p = parseArgs('vgchange', args);
   const activate = yesNo(opt(p, '--activate'), '--activate');
   const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name);
+  let status = 0;
   for (const n of names) {
     const vg = requireVg(ctx, n);
     if (activate === undefined) continue;
@@ -540,13 +541,19 @@ function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     const rank = (lv: LogicalVolume): number => (lv.role === 'thin' ? 1 : 0);
     const ordered = [...visible].sort((a, b) => (activate ? rank(a) - rank(b) : rank(b) - rank(a)));
     for (const lv of ordered) {
-      if (activate) activateLv(ctx, vg, lv, io);
-      else deactivateLv(ctx, vg, lv);
+      // LVM goes on with the other volumes when one fails to activate, and exits 5 at the end.
+      try {
+        if (activate) activateLv(ctx, vg, lv, io);
+        else deactivateLv(ctx, vg, lv);
+      } catch (e) {
+        if (!activate || !(e instanceof CommandFailed)) throw e;
+        status = failureStatus(e, io);
+      }
     }
     const active = visible.filter((l) => isActive(ctx, vg, l)).length;
     io.out(`  ${active} logical volume(s) in volume group "${vg.name}" now active\n`);
   }
-  return 0;
+  return status;
 }
 
 /**
@@ -1092,15 +1099,19 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   ) {
     throw new CommandFailed(`  Failed to activate ${vg.name}/${pool.name}.`, ECMD_FAILED);
   }
-  const captured = captureIo();
-  const status =
-    runThinTool('thin_repair', ctx, ['-i', `/dev/mapper/${metaDm}`, '-o', `/dev/mapper/${spareDm}`], captured.io) ?? 1;
+  const repair = execThinTool(ctx, 'thin_repair', thinRepairExecutable(ctx.fs), [
+    '-i',
+    `/dev/mapper/${metaDm}`,
+    '-o',
+    `/dev/mapper/${spareDm}`,
+  ]);
+  const status = repair.status;
   for (const name of [metaDm, spareDm]) {
     const dev = ctx.machine.device(name);
     if (dev !== undefined) ctx.machine.remove(dev);
   }
   if (status !== 0) {
-    io.err(captured.text());
+    io.err(repair.text);
     throw new CommandFailed(
       `  Repair of thin metadata volume of thin pool ${vg.name}/${pool.name} failed (status:${status}). Manual repair required!`,
       ECMD_FAILED,

@@ -9,7 +9,7 @@
  */
 import type { DmDevice } from '../model/machine.js';
 import type { CommandIo } from '../shell/io.js';
-import { extendByPolicy, poolDmName, poolUsage, thinPools, type LvmContext } from './lvm-commands.js';
+import { extendByPolicy, type LvmContext, poolDmName, poolUsage, thinPools } from './lvm-commands.js';
 import { monitoringEnabled, readProfile } from './profile.js';
 
 export const MONITOR_INTERVAL_MS = 10_000;

@@ -4,13 +4,13 @@
  */
 import {
   CONTAINERD_HANDLERS,
-  containerdSystemctl,
   type CtrdCommandContext,
+  containerdSystemctl,
 } from '../../containerd/containerd-commands.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 
-function ctrdContext(lab: Lab): CtrdCommandContext {
+export function ctrdContext(lab: Lab): CtrdCommandContext {
   return { machine: lab.machine, fs: lab.fs, ctrd: lab.containerd };
 }
 

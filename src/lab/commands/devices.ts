@@ -9,7 +9,7 @@ import { ddSteps } from '../dd.js';
 import { dmsetup } from '../dmsetup.js';
 import type { Lab } from '../lab.js';
 import { losetupCommand, truncateCommand } from '../loop-commands.js';
-import { waitingForIoDelay, type CommandHandler } from '../registry.js';
+import { type CommandHandler, waitingForIoDelay } from '../registry.js';
 
 export const DEVICE_COMMANDS = {
   dmsetup,

@@ -2,8 +2,9 @@
  * Docker (src/docker/): docker, dockerd, docker-fault, and systemctl for every unit that is not
  * containerd's. Registered by name in src/lab/commands.ts.
  */
-import { DOCKER_HANDLERS } from '../../docker/docker-commands.js';
+
 import type { DaemonContext } from '../../docker/daemon.js';
+import { DOCKER_HANDLERS } from '../../docker/docker-commands.js';
 import { runMonitor } from '../../lvm/monitor.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
@@ -15,7 +16,12 @@ export function daemonContext(lab: Lab): DaemonContext {
 
 export const DOCKER_COMMANDS = {
   docker: (lab, args, io) => DOCKER_HANDLERS.docker(daemonContext(lab), args, io),
-  dockerd: (lab, args, io) => DOCKER_HANDLERS.dockerd(daemonContext(lab), args, io),
+  dockerd: (lab, args, io) => {
+    // Debian's docker.io package enables docker.service: a host that runs dockerd starts the
+    // unit at boot, with daemon.json and none of the flags given here (catalogue entry 6).
+    if (!lab.host.enabledUnits.includes('docker')) lab.host.enabledUnits.push('docker');
+    return DOCKER_HANDLERS.dockerd(daemonContext(lab), args, io);
+  },
   'docker-fault': (lab, args, io) => DOCKER_HANDLERS['docker-fault'](daemonContext(lab), args, io),
   /** `systemctl VERB UNIT` for Docker's unit (the system module sends containerd's elsewhere). */
   systemctl: (lab, args, io) => DOCKER_HANDLERS.systemctl(daemonContext(lab), args, io),

@@ -3,17 +3,18 @@
  * loss), systemctl (which sends each unit to its daemon's domain) and `thinlab why`. Registered by
  * name in src/lab/commands.ts.
  */
-import { isContainerdUnit } from '../../containerd/containerd-commands.js';
+import { isContainerdUnit, removeContainerdState } from '../../containerd/containerd-commands.js';
 import { wipeDockerRoot } from '../../docker/daemon.js';
 import { forgetDaemonMemory } from '../../docker/deviceset.js';
 import { describeProvenance } from '../../docker/provenance.js';
-import type { Steps } from '../../shell/wait.js';
 import type { CommandIo } from '../../shell/io.js';
+import type { Steps } from '../../shell/wait.js';
+import { NOT_MODELLED_STATUS } from '../command-errors.js';
 import type { Lab } from '../lab.js';
-import type { CommandHandler } from '../registry.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';
+import type { CommandHandler } from '../registry.js';
 import { removePath } from '../vfs.js';
-import { CONTAINERD_COMMANDS } from './containerd.js';
+import { CONTAINERD_COMMANDS, ctrdContext } from './containerd.js';
 import { DOCKER_COMMANDS } from './docker.js';
 
 export const SYSTEM_COMMANDS = {
@@ -23,8 +24,7 @@ export const SYSTEM_COMMANDS = {
   rm,
   crash,
   journalctl,
-  systemctl: (lab, args, io) =>
-    (isContainerdUnit(args) ? CONTAINERD_COMMANDS.systemctl : DOCKER_COMMANDS.systemctl)(lab, args, io),
+  systemctl,
   thinlab,
 } satisfies Record<string, CommandHandler>;
 
@@ -66,7 +66,11 @@ const DOCKER_ROOT = /^\/var\/lib\/docker(\/|\/\*)?$/;
 /** busybox 1.35's usage text for rm, printed when it is given nothing to remove. */
 const RM_USAGE = `${BUSYBOX_BANNER}Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse\n`;
 
-/** busybox rm [-f] [-r] PATH...: a missing path is an error unless -f. */
+/**
+ * busybox rm [-f] [-r] PATH...: a missing path is an error unless -f. Docker's and containerd's
+ * directories hold their state: removing them deletes it (src/docker, src/containerd); a path the
+ * lab keeps no state for is refused by name.
+ */
 function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   const flags = args.filter((a) => a.startsWith('-') && a !== '-').join('');
   const force = flags.includes('f');
@@ -79,10 +83,29 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   let status = 0;
   for (const p of paths) {
     if (DOCKER_ROOT.test(p)) continue;
+    const ctrd = removeContainerdState(ctrdContext(lab), p);
+    if (ctrd === 'not modelled') {
+      io.err(
+        `thinlab: not modelled: removing ${p} (the lab keeps containerd's state as /var/lib/containerd and the snapshotter's root_path)\n`,
+      );
+      status = NOT_MODELLED_STATUS;
+      continue;
+    }
+    if (ctrd !== null && !recursive) {
+      io.err(`rm: can't remove '${p}': Is a directory\n`);
+      status = 1;
+      continue;
+    }
+    if (ctrd !== null) continue;
     const failure = removePath(lab, p, recursive);
-    if (failure === null || (force && failure !== 'Is a directory')) continue;
+    if (failure === null || (force && failure === 'No such file or directory')) continue;
+    if (failure.startsWith('thinlab:')) {
+      io.err(`${failure}\n`);
+      status = NOT_MODELLED_STATUS;
+      continue;
+    }
     io.err(`rm: can't remove '${p}': ${failure}\n`);
-    status = 1;
+    status = status || 1;
   }
   if (args.some((a) => DOCKER_ROOT.test(a))) return wipeDockerRoot(lab.docker, io, lab.fs) || status;
   return status;
@@ -90,30 +113,55 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
 
 function crash(lab: Lab): number {
   lab.machine.crash();
+  // The host is down until `boot` (src/lab/host/boot.ts) brings it up the way systemd does.
+  lab.host.crashed = true;
+  lab.containerd.running = false;
   // The daemon dies with the machine: a start after the power loss runs its recovery.
   forgetDaemonMemory(lab.docker);
   return 0;
 }
 
-/** journalctl -u UNIT: what the background daemons logged (dmeventd: `dm-event`). */
-function journalctl(lab: Lab, args: readonly string[], io: CommandIo): number {
-  const unit = args[args.indexOf('-u') + 1];
-  if (!args.includes('-u') || unit === undefined) {
-    io.err('journalctl: the lab keeps only daemon logs: journalctl -u dm-event\n');
-    return 1;
-  }
-  const lines =
-    unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor')
-      ? lab.lvm.monitorLog
-      : unit.startsWith('docker')
-        ? lab.docker.log
-        : unit.startsWith('containerd')
-          ? lab.containerd.log
-          : null;
-  if (lines === null) {
-    io.out('-- No entries --\n');
+/**
+ * systemctl VERB UNIT: docker's and containerd's units go to their domains. A unit that was
+ * started is enabled (Debian's packages enable theirs), and `enable`/`disable` say it outright:
+ * the boot (src/lab/host/boot.ts) starts the enabled ones.
+ */
+function systemctl(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const [verb, unitArg] = args;
+  const unit = (unitArg ?? '').replace(/\.service$/, '');
+  const known = unit === 'docker' || unit === 'containerd';
+  if ((verb === 'enable' || verb === 'disable') && known) {
+    const enabled = lab.host.enabledUnits.filter((u) => u !== unit);
+    lab.host.enabledUnits = verb === 'enable' ? [...enabled, unit] : enabled;
     return 0;
   }
+  if ((verb === 'start' || verb === 'restart') && known && !lab.host.enabledUnits.includes(unit))
+    lab.host.enabledUnits.push(unit);
+  return (isContainerdUnit(args) ? CONTAINERD_COMMANDS.systemctl : DOCKER_COMMANDS.systemctl)(lab, args, io);
+}
+
+/** The lines a unit logged: the daemons' own logs, dmeventd's, and the boots' journal for the rest. */
+function unitLines(lab: Lab, unit: string): readonly string[] {
+  if (unit.startsWith('dm-event') || unit.startsWith('lvm2-monitor')) return lab.lvm.monitorLog;
+  if (unit.startsWith('docker')) return lab.docker.log;
+  if (unit.startsWith('containerd')) return lab.containerd.log;
+  const name = unit.replace(/\.service$/, '');
+  return lab.host.journal.filter((e) => e.unit === name).map((e) => e.text);
+}
+
+/** journalctl -u UNIT: what a unit logged; journalctl -b: the boots' journal. */
+function journalctl(lab: Lab, args: readonly string[], io: CommandIo): number {
+  if (args.length === 1 && args[0] === '-b') {
+    const lines = lab.host.journal.map((e) => e.text);
+    io.out(lines.length === 0 ? '-- No entries --\n' : lines.map((l) => `${l}\n`).join(''));
+    return 0;
+  }
+  const unit = args[args.indexOf('-u') + 1];
+  if (!args.includes('-u') || unit === undefined || args.length !== 2) {
+    io.err(`thinlab: not modelled: journalctl ${args.join(' ')} (the lab runs journalctl -u UNIT and journalctl -b)\n`);
+    return 2;
+  }
+  const lines = unitLines(lab, unit);
   io.out(lines.length === 0 ? '-- No entries --\n' : lines.map((l) => `${l}\n`).join(''));
   return 0;
 }

@@ -1,0 +1,245 @@
+/**
+ * The host around the pool (src/lab/host): kernel modules (busybox lsmod, insmod, rmmod as the
+ * oracle VM prints them, fixtures/kernel/91; kmod's modprobe as a Debian host has it), busybox
+ * blockdev, `reboot` and `boot` (after a `crash`), and `apt-get install` for the packages whose
+ * files the lab holds. Registered by name in src/lab/commands.ts.
+ */
+import { Errno, strerror } from '../../model/errno.js';
+import type { CommandIo } from '../../shell/io.js';
+import { notModelled } from '../command-errors.js';
+import { bootHost, reboot } from '../host/boot.js';
+import { allMounts, DF_HEADER, dfLine, mountOf } from '../host/df.js';
+import {
+  KERNEL_RELEASE,
+  type KernelModule,
+  kernelModule,
+  loadModule,
+  lsmodText,
+  moduleAtPath,
+  moduleFile,
+  unloadModule,
+  useCount,
+} from '../host/kernel-modules.js';
+import { installPackageFiles, PACKAGES } from '../host/programs.js';
+import type { Lab } from '../lab.js';
+import { BUSYBOX_BANNER } from '../loop-commands.js';
+import type { CommandHandler } from '../registry.js';
+import { fileKind, lookupPath } from '../vfs.js';
+
+export const HOST_COMMANDS = {
+  lsmod: (lab, _args, io) => {
+    io.out(lsmodText(lab.machine, lab.host));
+    return 0;
+  },
+  insmod,
+  rmmod,
+  modprobe,
+  blockdev,
+  reboot: (lab, args) => {
+    if (args.length > 0) throw notModelled(`reboot ${args.join(' ')} (the lab's reboot takes no options)`);
+    reboot(lab);
+    return 0;
+  },
+  boot: (lab, _args, io) => {
+    if (!lab.host.crashed) {
+      io.err('thinlab: boot: the host is running; `crash` loses power first, or `reboot` shuts down and boots\n');
+      return 1;
+    }
+    bootHost(lab);
+    return 0;
+  },
+  'apt-get': aptGet,
+  df,
+} satisfies Record<string, CommandHandler>;
+
+/** busybox df [-k] [PATH...]: the VM's tmpfs mounts (src/lab/host/df.ts, fixtures/kernel/92). */
+function df(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const option = args.find((a) => a.startsWith('-') && a !== '-k');
+  if (option !== undefined) throw notModelled(`df ${option}`);
+  const paths = args.filter((a) => a !== '-k');
+  io.out(DF_HEADER);
+  if (paths.length === 0) {
+    for (const m of allMounts()) io.out(dfLine(lab.fs, m));
+    return 0;
+  }
+  let status = 0;
+  for (const path of paths) {
+    const mount = mountOf(path);
+    if (fileKind(lab, path) === null) {
+      io.err(`df: ${path}: can't find mount point\n`);
+      status = 1;
+    } else if (mount === null) throw notModelled(`df of ${path} (the lab knows the VM's /dev and /tmp mounts)`);
+    else io.out(dfLine(lab.fs, mount));
+  }
+  return status;
+}
+
+const INSMOD_USAGE = `${BUSYBOX_BANNER}Usage: insmod FILE [SYMBOL=VALUE]...\n\nLoad kernel module\n`;
+const RMMOD_USAGE = `${BUSYBOX_BANNER}Usage: rmmod [-wfa] [MODULE]...\n\nUnload kernel modules\n\n\t-w\tWait until the module is no longer used\n\t-f\tForce unload\n\t-a\tRemove all unused modules (recursively)\n`;
+
+/** busybox insmod FILE: the file must be there; the kernel refuses a loaded module (17) or a missing dependency. */
+function insmod(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const [path, ...params] = args;
+  if (path === undefined) {
+    io.err(INSMOD_USAGE);
+    return 1;
+  }
+  if (params.length > 0) throw notModelled(`module parameters (${params.join(' ')})`);
+  if (lab.fs.get(path) === undefined) {
+    io.err(`insmod: can't insert '${path}': ${strerror(Errno.ENOENT)}\n`);
+    // busybox returns the negative errno of the failed open: 254.
+    return 256 - Errno.ENOENT;
+  }
+  const module = moduleAtPath(path);
+  if (module === undefined) {
+    io.err(`insmod: can't insert '${path}': invalid module format\n`);
+    return Errno.ENOEXEC;
+  }
+  const errno = loadModule(lab.machine, lab.host, module);
+  if (errno === 0) return 0;
+  io.err(
+    `insmod: can't insert '${path}': ${errno === Errno.ENOENT ? 'unknown symbol in module, or unknown parameter' : strerror(errno)}\n`,
+  );
+  return errno;
+}
+
+/** busybox rmmod MODULE...: a module in use stays (EAGAIN), one not loaded is ENOENT. */
+function rmmod(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const option = args.find((a) => a.startsWith('-'));
+  if (option !== undefined) throw notModelled(`rmmod ${option}`);
+  if (args.length === 0) {
+    io.err(RMMOD_USAGE);
+    return 1;
+  }
+  let status = 0;
+  for (const arg of args) {
+    const name = arg.replace(/^.*\//, '').replace(/\.ko$/, '').replace(/-/g, '_');
+    const module = kernelModule(name);
+    const errno = module === undefined ? Errno.ENOENT : unloadModule(lab.machine, lab.host, module);
+    if (errno !== 0) {
+      io.err(`rmmod: can't unload module '${name}': ${strerror(errno)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+/**
+ * kmod's modprobe, as a Debian host has it (the oracle VM's busybox modprobe cannot work there: it
+ * has no /lib/modules/RELEASE): `modprobe NAME` loads the module after its dependencies,
+ * `modprobe -r NAME` unloads it and the dependencies nothing else uses. An explicit modprobe
+ * ignores blacklists, as kmod does. The lab finds the module files where the VM keeps them.
+ */
+function modprobe(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const remove = args.includes('-r') || args.includes('--remove');
+  const unknown = args.find((a) => a.startsWith('-') && !['-r', '--remove', '-q', '--quiet'].includes(a));
+  if (unknown !== undefined) throw notModelled(`modprobe ${unknown}`);
+  const quiet = args.includes('-q') || args.includes('--quiet');
+  const names = args.filter((a) => !a.startsWith('-'));
+  if (names.length === 0) {
+    io.err('modprobe: ERROR: missing module name.\n');
+    return 1;
+  }
+  for (const name of names) {
+    const module = kernelModule(name);
+    const status = remove ? modprobeRemove(lab, name, module, io) : modprobeLoad(lab, name, module, quiet, io);
+    if (status !== 0) return status;
+  }
+  return 0;
+}
+
+function modprobeLoad(lab: Lab, name: string, module: KernelModule | undefined, quiet: boolean, io: CommandIo): number {
+  if (module === undefined) {
+    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
+    return 1;
+  }
+  for (const dep of module.deps) {
+    const status = modprobeLoad(lab, dep, kernelModule(dep), quiet, io);
+    if (status !== 0) return status;
+  }
+  if (lab.host.modules.includes(module.name)) return 0;
+  const file = lab.fs.get(moduleFile(module));
+  if (file === undefined) {
+    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
+    return 1;
+  }
+  loadModule(lab.machine, lab.host, module);
+  return 0;
+}
+
+function modprobeRemove(lab: Lab, name: string, module: KernelModule | undefined, io: CommandIo): number {
+  if (module === undefined || !lab.host.modules.includes(module.name)) {
+    io.err(`modprobe: FATAL: Module ${name} is not in kernel.\n`);
+    return 1;
+  }
+  if (unloadModule(lab.machine, lab.host, module) !== 0) {
+    io.err(`modprobe: FATAL: Module ${module.name} is in use.\n`);
+    return 1;
+  }
+  // kmod then removes the dependencies that nothing uses any more.
+  for (const dep of module.deps) {
+    const d = kernelModule(dep)!;
+    if (lab.host.modules.includes(dep) && useCount(lab.machine, lab.host, d) === 0) modprobeRemove(lab, dep, d, io);
+  }
+  return 0;
+}
+
+const BLOCKDEV_USAGE = `${BUSYBOX_BANNER}Usage: blockdev OPTION BLOCKDEV\n\n\t--setro\t\tSet ro\n\t--setrw\t\tSet rw\n\t--getro\t\tGet ro\n\t--getss\t\tGet sector size\n\t--getbsz\tGet block size\n\t--setbsz BYTES\tSet block size\n\t--getsz\t\tGet device size in 512-byte sectors\n\t--getsize64\tGet device size in bytes\n\t--getra\t\tGet readahead in 512-byte sectors\n\t--setra SECTORS\tSet readahead\n\t--flushbufs\tFlush buffers\n\t--rereadpt\tReread partition table\n`;
+
+/** busybox blockdev's options the lab answers, and those the VM has that it refuses by name. */
+const BLOCKDEV_GETTERS = ['--getsize64', '--getsz', '--getss', '--getbsz', '--getro'];
+const BLOCKDEV_OTHERS = ['--setro', '--setrw', '--setbsz', '--getra', '--setra', '--flushbufs', '--rereadpt'];
+
+/** busybox blockdev OPTION DEVICE: one option, one device (fixtures/kernel/91). */
+function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const [option, path] = args;
+  if (
+    args.length !== 2 ||
+    option === undefined ||
+    path === undefined ||
+    !BLOCKDEV_GETTERS.concat(BLOCKDEV_OTHERS).includes(option)
+  ) {
+    io.err(BLOCKDEV_USAGE);
+    return 1;
+  }
+  if (BLOCKDEV_OTHERS.includes(option)) throw notModelled(`blockdev ${option}`);
+  const target = lookupPath(lab, path);
+  if (target.kind === 'missing') {
+    io.err(`blockdev: can't open '${path}': ${strerror(Errno.ENOENT)}\n`);
+    return 1;
+  }
+  if (target.kind !== 'block') {
+    io.err(`blockdev: ${path}: ${strerror(Errno.ENOTTY)}\n`);
+    return 1;
+  }
+  const sectors = lab.machine.sizeSectors(target.dev);
+  const values: Record<string, number> = {
+    '--getsize64': sectors * 512,
+    '--getsz': sectors,
+    '--getss': 512,
+    '--getbsz': 4096,
+    '--getro': 0,
+  };
+  io.out(`${values[option]}\n`);
+  return 0;
+}
+
+/** apt-get install [-y] [--reinstall] PACKAGE...: puts a package's files back (the lab's packages only). */
+function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const [verb, ...rest] = args;
+  if (verb !== 'install') throw notModelled(`apt-get ${verb ?? ''} (the lab runs apt-get install PACKAGE)`);
+  const option = rest.find((a) => a.startsWith('-') && !['-y', '--yes', '--reinstall', '-q'].includes(a));
+  if (option !== undefined) throw notModelled(`apt-get install ${option}`);
+  const names = rest.filter((a) => !a.startsWith('-'));
+  io.out('Reading package lists...\nBuilding dependency tree...\nReading state information...\n');
+  const missing = names.find((n) => !PACKAGES.has(n));
+  if (missing !== undefined) {
+    io.err(`E: Unable to locate package ${missing}\n`);
+    return 100;
+  }
+  for (const name of names) {
+    installPackageFiles(lab.fs, name);
+    io.out(`Setting up ${name} (${PACKAGES.get(name)!.version}) ...\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,59 @@
+/**
+ * busybox df on the oracle VM (fixtures/kernel/92-df): its two tmpfs mounts, /dev and /tmp, with
+ * the sizes a 1 GiB VM gives them. /tmp's used space is the pages its files hold: a page of a
+ * file counts when any sector in it holds data (a hole in a sparse file costs nothing; a page the
+ * file wrote zeros to is not told apart from a hole, a difference from tmpfs).
+ */
+import type { LabFileSystem } from '../fs.js';
+
+const PAGE_SECTORS = 8;
+
+interface Mount {
+  readonly device: string;
+  readonly path: string;
+  readonly totalKb: number;
+}
+
+/** The VM's mounts that df lists (its rootfs has no size, so df leaves it out). */
+const MOUNTS: readonly Mount[] = [
+  { device: 'dev', path: '/dev', totalKb: 485288 },
+  { device: 'tmp', path: '/tmp', totalKb: 491872 },
+];
+
+export const DF_HEADER = 'Filesystem           1K-blocks      Used Available Use% Mounted on\n';
+
+/** The mount a path is on, or null when it is on none that df lists. */
+export function mountOf(path: string): Mount | null {
+  return MOUNTS.find((m) => path === m.path || path.startsWith(`${m.path}/`)) ?? null;
+}
+
+function pagesOf(fs: LabFileSystem, path: string): number {
+  const file = fs.get(path)!;
+  const sectors = Math.floor(file.sizeBytes / 512);
+  const tokens = file.readTokens(0, sectors);
+  if (tokens === null) return Math.ceil(file.sizeBytes / 4096);
+  let pages = 0;
+  for (let p = 0; p * PAGE_SECTORS < tokens.length; p++) {
+    if (tokens.subarray(p * PAGE_SECTORS, (p + 1) * PAGE_SECTORS).some((t) => t !== 0)) pages++;
+  }
+  // A partial last sector (bytes after the whole sectors) holds data in a page of its own or the last one.
+  if (file.sizeBytes % 512 !== 0 && (sectors % PAGE_SECTORS === 0 || tokens.length === 0)) pages++;
+  return pages;
+}
+
+function usedKb(fs: LabFileSystem, mount: Mount): number {
+  if (mount.path !== '/tmp') return 0;
+  return fs.list('/tmp/').reduce((kb, path) => kb + pagesOf(fs, path) * 4, 0);
+}
+
+/** One line of df's table, as busybox prints it. */
+export function dfLine(fs: LabFileSystem, mount: Mount): string {
+  const used = usedKb(fs, mount);
+  const avail = mount.totalKb - used;
+  const percent = Math.floor((used * 100 + Math.floor(mount.totalKb / 2)) / mount.totalKb);
+  return `${mount.device.padEnd(20, ' ')}${String(mount.totalKb).padStart(10, ' ')}${String(used).padStart(10, ' ')}${String(avail).padStart(10, ' ')}${String(percent).padStart(4, ' ')}% ${mount.path}\n`;
+}
+
+export function allMounts(): readonly Mount[] {
+  return MOUNTS;
+}

@@ -1,0 +1,59 @@
+/**
+ * Programs and module files are real lab files: Debian's packages put them in place when the lab
+ * starts, `rm` removes them, and then the shell cannot find the program (`sh: thin_check: not
+ * found`) and LVM cannot run it (`/usr/sbin/thin_check: execvp failed: No such file or directory`).
+ * `apt-get install PACKAGE` puts a package's files back.
+ */
+import { latin1Bytes } from '../../shared/bytes.js';
+import type { LabFileSystem } from '../fs.js';
+import { KERNEL_MODULES, KERNEL_RELEASE, moduleFile } from './kernel-modules.js';
+
+/** The thin-provisioning-tools commands the lab runs, and where Debian's package installs them. */
+const THIN_TOOLS = [
+  'thin_check',
+  'thin_dump',
+  'thin_restore',
+  'thin_repair',
+  'thin_ls',
+  'thin_delta',
+  'thin_rmap',
+  'thin_trim',
+  'thin_metadata_size',
+] as const;
+
+/** Each packaged program the registry runs, by command name, with its path. */
+export const PROGRAM_PATHS: ReadonlyMap<string, string> = new Map(THIN_TOOLS.map((t) => [t, `/usr/sbin/${t}`]));
+
+/** The Debian packages whose files the lab holds: their name, version and files. */
+export const PACKAGES: ReadonlyMap<string, { readonly version: string; readonly files: readonly string[] }> = new Map([
+  ['thin-provisioning-tools', { version: '0.9.0-2', files: [...PROGRAM_PATHS.values(), '/usr/sbin/pdata_tools'] }],
+  [`linux-image-${KERNEL_RELEASE}`, { version: '6.1.158-1', files: KERNEL_MODULES.map(moduleFile) }],
+]);
+
+/** An executable's contents: the ELF magic is enough for a file that is only ever run by name. */
+const ELF_MAGIC = latin1Bytes('\x7fELF');
+
+/** Puts a package's files in place (at the lab's start, and for apt-get install). */
+export function installPackageFiles(fs: LabFileSystem, name: string): boolean {
+  const pkg = PACKAGES.get(name);
+  if (pkg === undefined) return false;
+  for (const path of pkg.files) fs.provide(path, ELF_MAGIC);
+  return true;
+}
+
+/**
+ * The program a command name or path runs, when it is one of the packaged programs: the command's
+ * name and whether its file is there. Null for commands that are not files in the lab.
+ */
+export function packagedProgram(fs: LabFileSystem, nameOrPath: string): { name: string; present: boolean } | null {
+  const wanted = usrMerged(nameOrPath);
+  for (const [name, path] of PROGRAM_PATHS) {
+    if (wanted === name || wanted === path) return { name, present: fs.get(path) !== undefined };
+  }
+  return null;
+}
+
+/** Debian 12 is usr-merged: /sbin and /bin are links to /usr/sbin and /usr/bin. */
+export function usrMerged(path: string): string {
+  return path.replace(/^\/(s?bin)\//, '/usr/$1/');
+}
