@@ -15,7 +15,6 @@ import { createDevice } from '../lab/dm-ops.js';
 import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { runThinTool } from '../tools/index.js';
 import { checkLvmConf, thinRepairExecutable } from './lvm-conf.js';
 import {
   allocateExtents,

@@ -13,7 +13,7 @@ import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata
 import { assert } from './assert.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { type DeviceFaults, ioHitsErrorRange, noFaults } from './io-faults.js';
-import { type MetadataImage, type ThinDevice, ThinMetadata } from './metadata.js';
+import { type MetadataImage, ThinMetadata } from './metadata.js';
 import type { ModelMutation } from './mutations.js';
 import {
   type ExternalOrigin,
