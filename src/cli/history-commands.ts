@@ -3,12 +3,13 @@
  * recording side of `thinlab sh`. They work on the store the CLI opened and on the branch named
  * by --branch or, by default, the head branch.
  */
-import { stateHash } from '../replay/lab-snapshot.js';
-import { LabRuntime } from '../replay/lab-runtime.js';
-import { diffLabs, formatDiff } from '../replay/diff.js';
-import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { diffLabs, formatDiff } from '../replay/diff.js';
+import { type History, HistoryError, MAIN_BRANCH } from '../replay/history.js';
+import { LabRuntime } from '../replay/lab-runtime.js';
+import { stateHash } from '../replay/lab-snapshot.js';
 import { whatIf } from '../replay/whatif.js';
 import { topLevelCommands } from './shell-adapter.js';
 
@@ -97,11 +98,21 @@ export async function logCommand(h: History, args: { branch?: string; full: bool
       // The operations beneath the command, then what it printed.
       for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
     }
-    if (args.full && event.type === 'ShellCommandRan' && event.data.output !== '') {
-      io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
-      if (!event.data.output.endsWith('\n')) io.out('\n');
-    }
+    if (args.full && event.type === 'ShellCommandRan') io.out(indentedOutput(event.data.output));
   }
+}
+
+/**
+ * What a command printed, as `log --full` shows it under the command: each line behind `| `,
+ * every line ended (a last line without a newline gets one), nothing for no output. Splitting on
+ * newlines rather than anchoring a pattern at each line start keeps the empty piece after the
+ * final newline from becoming a stray indented line that runs into the next event.
+ */
+export function indentedOutput(output: string): string {
+  if (output === '') return '';
+  const lines = output.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((line) => (line === '' ? '        |\n' : `        | ${line}\n`)).join('');
 }
 
 /** `thinlab at POS`: every device's status and table at a position, and the lifecycle states. */

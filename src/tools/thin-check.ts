@@ -23,11 +23,11 @@ import {
   ROOT_VALUE_SIZE,
   SUPERBLOCK_CSUM_XOR,
 } from '../format/layout.js';
-import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { walkBtree } from '../format/metadata-walker.js';
+import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { defineTool } from './define-tool.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
-import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
+import { openFailure, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { THIN_CHECK_USAGE } from './usage.js';
 
 interface CheckFlags {
@@ -51,6 +51,7 @@ const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
 
 export const thinCheck = defineTool({
   name: 'thin_check',
+  pathOperand: true,
   usage: THIN_CHECK_USAGE,
   options: [
     { long: 'quiet', short: 'q' },
