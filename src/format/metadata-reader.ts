@@ -198,6 +198,11 @@ function describeNodeProblem(what: string, block: number, p: NodeProblem): strin
       return `${what} key: value too large`;
     case 'keys-out-of-order':
       return `${what}: keys out of order in block ${block}`;
+    // Only the tools ask the walker for these two (the kernel checks neither).
+    case 'parent-key':
+      return `${what}: parent key ${p.parent} above the lowest key ${p.lowest} in block ${block}`;
+    case 'leaf-key-overlap':
+      return `${what}: leaf keys overlap the previous leaf in block ${block}`;
   }
 }
 

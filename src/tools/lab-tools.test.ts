@@ -184,9 +184,22 @@ describe('helpers measured on 0.9.0', () => {
       ok: true,
       options: [
         { key: 'm', arg: undefined },
-        { key: 'f', arg: 'xml' },
+        { key: 'f', arg: 'xml', at: { index: 4, offset: 0 } },
       ],
       operands: ['5', 'dev'],
+      operandIndices: [1, 2],
+    });
+    // Where each value sits, for the CLI's rewriting of paths: inside `--output=`, `-o` attached or not.
+    const positions = getoptLong('t', ['--format=a', '-fb', '-f', 'c', '--', '-x'], 'm::f:', longs);
+    expect(positions).toEqual({
+      ok: true,
+      options: [
+        { key: 'f', arg: 'a', at: { index: 0, offset: 9 } },
+        { key: 'f', arg: 'b', at: { index: 1, offset: 2 } },
+        { key: 'f', arg: 'c', at: { index: 3, offset: 0 } },
+      ],
+      operands: ['-x'],
+      operandIndices: [5],
     });
     expect(getoptLong('t', ['--format'], 'm::f:', longs)).toEqual({
       ok: false,
