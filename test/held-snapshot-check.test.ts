@@ -7,10 +7,10 @@
  * three ways, and the lab must exit 1 and, where the real tools are installed, print what they print.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { baseImages } from '../reliability/metadata-images.js';
 import { dmChecksum } from '../src/format/crc32c.js';
 import { BLOCK_SIZE } from '../src/format/layout.js';
 import { hasRealTools, ToolBench } from '../src/tools/tool-test-support.js';
-import { baseImages } from '../reliability/metadata-images.js';
 
 describe('thin_check on a held snapshot with trees of its own', () => {
   const bench = new ToolBench();

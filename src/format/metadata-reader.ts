@@ -13,6 +13,7 @@
  * the number of distinct leaves that hold it (dm-thin.md §3.2), which can be lower.
  */
 import { Errno } from '../model/errno.js';
+import { MappingTable } from '../model/mapping.js';
 import type {
   DamagedKeys,
   DeviceDetails,
@@ -21,7 +22,6 @@ import type {
   MetadataDamage,
   MetadataImage,
 } from '../model/metadata.js';
-import { MappingTable } from '../model/mapping.js';
 import type { NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
 import {
@@ -54,11 +54,11 @@ import {
 import {
   MAX_BTREE_DEPTH,
   MetadataBlocks,
-  readRawSuperblock,
-  walkBtree,
   type NodeDamage,
   type NodePlace,
+  readRawSuperblock,
   type SpaceMapRoot,
+  walkBtree,
 } from './metadata-walker.js';
 
 export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { LabShell } from '../lab/lab-shell.js';
 import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
-import { testImages } from './tool-images.js';
-import { cExp2, cFixed2 } from './thin-metadata-size.js';
 import { formatDiskUnit } from './thin-ls.js';
+import { cExp2, cFixed2 } from './thin-metadata-size.js';
+import { testImages } from './tool-images.js';
 import { THIN_CHECK_USAGE, THIN_RMAP_USAGE } from './usage.js';
 
 const images = testImages();

@@ -146,8 +146,7 @@ export function countTreeReferences(md: MetadataBytes, sb: RawSuperblock): TreeC
     countTrees(md, sb, counts);
     if (sb.heldRoot !== 0) {
       counts.set(sb.heldRoot, (counts.get(sb.heldRoot) ?? 0) + 1);
-      if (!md.has(sb.heldRoot))
-        throw new CountAborted(`block out of bounds (${sb.heldRoot} >= ${md.nrBlocks})\n`);
+      if (!md.has(sb.heldRoot)) throw new CountAborted(`block out of bounds (${sb.heldRoot} >= ${md.nrBlocks})\n`);
       const held = md.superblock(sb.heldRoot);
       if (held.storedCsum !== held.computedCsum)
         throw new CountAborted(`bad checksum in superblock, wanted ${held.computedCsum}`);

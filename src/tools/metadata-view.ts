@@ -22,11 +22,11 @@ import {
 } from '../format/layout.js';
 import {
   MetadataBlocks,
-  readRawSuperblock,
-  walkBtree,
   type NodeDamage,
   type RawSuperblock,
+  readRawSuperblock,
   type SpaceMapRoot,
+  walkBtree,
 } from '../format/metadata-walker.js';
 
 export type { RawSuperblock, SpaceMapRoot } from '../format/metadata-walker.js';
