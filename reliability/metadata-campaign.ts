@@ -120,6 +120,8 @@ export interface MetadataCampaignOptions {
   /** Whether the real tools are run (they must be 0.9.0 on PATH). */
   readonly real: boolean;
   readonly batch?: number;
+  /** Names each case on stderr before running it. */
+  readonly progress?: boolean;
 }
 
 function checkCase(
@@ -174,6 +176,8 @@ export function metadataCampaign(o: MetadataCampaignOptions): CampaignReport {
       for (let i = first; i < Math.min(o.cases, first + batch); i++) cases.push(metadataCase(bases, o.seed, i));
       const real = o.real ? runRealBatch(dir, cases) : null;
       for (const c of cases) {
+        // Progress on stderr: a lab tool that hangs blocks this process, and the last line names the case.
+        if (o.progress === true) process.stderr.write(`case ${c.index} (${c.base}, ${c.damage})\n`);
         report.count('images');
         if (c.base === 'held.img' || c.base === 'diverged.img' || c.base.startsWith('tools-held'))
           report.count('images with a held snapshot');

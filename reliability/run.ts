@@ -30,7 +30,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** Each campaign at its full size, as docs/reliability.md reports it. */
 const CAMPAIGNS: Record<string, (seed: number, cases: number | null) => Promise<CampaignReport> | CampaignReport> = {
-  metadata: (seed, cases) => metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools }),
+  metadata: (seed, cases) => metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 20, progress: true }),
   shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
   'store-kill': (seed) => storeKillCampaign(seed),
