@@ -124,7 +124,11 @@ describe('read-only commands', () => {
   });
 
   it('nor do commands that change an existing lab: checkout, rollback, sh --continue', () => {
-    for (const args of [['checkout', 'main'], ['rollback', '1'], ['sh', '--continue']]) {
+    for (const args of [
+      ['checkout', 'main'],
+      ['rollback', '1'],
+      ['sh', '--continue'],
+    ]) {
       const r = runThinlab([...args, '--db', 'typo.db'], dir);
       expect(r.status, args[0]).toBe(1);
       expect(r.stderr).toMatch(/no database typo.db: nothing was created.*\[STORE_MISSING\]/);

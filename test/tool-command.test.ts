@@ -72,6 +72,51 @@ describe.skipIf(!haveTools)('thinlab <tool> against the real 0.9.0 tools on the 
     expect(run('thin_dump', ['restored.img']).stdout).toBe(xml);
   });
 
+  it('rewrites only the path positions of the tool: a file named like an option value stays a value', () => {
+    // Issue 17: `1` named a host file, and the CLI swapped the snapshot id for a lab path.
+    writeFileSync(join(dir, '1'), 'not metadata');
+    writeFileSync(join(dir, '0'), 'not metadata');
+    for (const args of [
+      ['thin_delta', '--snap1', '0', '--snap2', '1', 'meta.img'],
+      ['thin_delta', '--snap1=0', '--thin2', '1', 'meta.img'],
+      ['thin_dump', '--dev-id', '1', 'meta.img'],
+      ['thin_ls', '-o', 'DEV', 'meta.img'],
+      ['thin_check', 'meta.img', '1'],
+    ]) {
+      const real = run(args[0]!, args.slice(1));
+      expect({ args, ...lab(args) }).toEqual({ args, ...real });
+    }
+    rmSync(join(dir, '1'));
+    rmSync(join(dir, '0'));
+  });
+
+  it('thin_dump -o into a missing directory does what 0.9.0 does (its ofstream fails silently) and creates nothing', () => {
+    for (const args of [
+      ['thin_dump', '-o', 'nodir/x.xml', 'meta.img'],
+      ['thin_dump', '--output=nodir/x.xml', 'meta.img'],
+      ['thin_dump', '-onodir/x.xml', 'missing.img'],
+    ]) {
+      const real = run(args[0]!, args.slice(1));
+      expect({ args, ...lab(args) }).toEqual({ args, ...real });
+    }
+    expect(run('ls', ['nodir']).status).not.toBe(0);
+    const restore = ['thin_restore', '-i', 'nodir/x.xml', '-o', 'nodir/out.img'];
+    expect(lab(restore)).toEqual(run(restore[0]!, restore.slice(1)));
+  });
+
+  it('thin_dump -o truncates the output file when the dump fails, as 0.9.0 does', () => {
+    const bad = new Uint8Array(readFileSync(join(dir, 'meta.img')));
+    bad[0]! ^= 0xff;
+    writeFileSync(join(dir, 'bad.img'), bad);
+    for (const side of ['real', 'lab'] as const) {
+      writeFileSync(join(dir, `${side}.xml`), '<old dump/>\n');
+      const args = ['thin_dump', '-o', `${side}.xml`, 'bad.img'];
+      const r = side === 'real' ? run(args[0]!, args.slice(1)) : lab(args);
+      expect(r.status).toBe(1);
+      expect(readFileSync(join(dir, `${side}.xml`), 'latin1')).toBe('');
+    }
+  });
+
   it('refuses what is not a regular file, and writes nothing', () => {
     mkdirSync(join(dir, 'adir'));
     const r = lab(['thin_check', 'adir']);

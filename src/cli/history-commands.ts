@@ -166,10 +166,20 @@ export async function logCommand(
 function printFull(event: LabEvent, io: Output): void {
   if (event.type !== 'ShellCommandRan') return;
   for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
-  if (event.data.output !== '') {
-    io.out(event.data.output.replace(/^/gm, '        | ').replace(/\| $/, ''));
-    if (!event.data.output.endsWith('\n')) io.out('\n');
-  }
+  io.out(indentedOutput(event.data.output));
+}
+
+/**
+ * What a command printed, as `log --full` shows it under the command: each line behind `| `,
+ * every line ended (a last line without a newline gets one), nothing for no output. Splitting on
+ * newlines rather than anchoring a pattern at each line start keeps the empty piece after the
+ * final newline from becoming a stray indented line that runs into the next event.
+ */
+export function indentedOutput(output: string): string {
+  if (output === '') return '';
+  const lines = output.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((line) => (line === '' ? '        |\n' : `        | ${line}\n`)).join('');
 }
 
 /** What `thinlab at` shows, as data: the text and the JSON are both made from it. */

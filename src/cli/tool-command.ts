@@ -5,21 +5,21 @@
  * thin_dump -o file) is written back to the host file. Regular files only: this is for metadata
  * images (a copy taken with dd, a kernel's or a customer's), never for a live device.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LabShell } from '../lab/lab-shell.js';
-import { runThinTool } from '../tools/index.js';
+import { runThinTool, thinToolPathPositions } from '../tools/index.js';
 import type { Output } from './output.js';
-
-/** Options whose value is a file the tool reads or writes, per tool (thin_ls's -o is its columns). */
-const FILE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  thin_dump: ['-o', '--output'],
-  thin_restore: ['-i', '--input', '-o', '--output'],
-  thin_repair: ['-i', '--input', '-o', '--output'],
-  thin_trim: ['--metadata-dev', '--data-dev'],
-};
 
 /** Lab files stand in for host files under this directory (the lab shell may write under /tmp). */
 const HOST_DIR = '/tmp/host';
+
+/**
+ * A host path that cannot be created (its directory is missing or not writable) stands for a lab
+ * path under this directory, which does not exist in the lab: the tool then fails to open it
+ * exactly as 0.9.0 fails on the host (thin_dump's ofstream silently, thin_restore loudly).
+ */
+const NO_DIR = '/no-such-host-dir';
 
 interface HostFile {
   readonly hostPath: string;
@@ -28,9 +28,22 @@ interface HostFile {
   readonly before: Uint8Array | null;
 }
 
+/** Whether a file could be created at `hostPath`: its directory exists and may be written. */
+function creatable(hostPath: string): boolean {
+  if (hostPath === '') return false;
+  try {
+    accessSync(dirname(hostPath), constants.W_OK | constants.X_OK);
+    return statSync(dirname(hostPath)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Runs `tool` with `args` on host files; returns its exit status. Arguments that name files are
- * the values of the tool's file options and the operands that name existing host files.
+ * Runs `tool` with `args` on host files; returns its exit status. Only the arguments the tool
+ * itself takes as paths are host files (its path options' values and its metadata operand, as
+ * its getopt_long parses them): `thin_delta --snap2 1 meta.img` leaves `1` alone even when a
+ * file named `1` exists.
  */
 export function toolCommand(tool: string, args: readonly string[], io: Output): number {
   const shell = new LabShell();
@@ -45,30 +58,20 @@ export function toolCommand(tool: string, args: readonly string[], io: Output): 
       );
       return null;
     }
-    const labPath = `${HOST_DIR}/${files.length}/${hostPath.slice(hostPath.lastIndexOf('/') + 1)}`;
+    const name = hostPath.slice(hostPath.lastIndexOf('/') + 1) || 'file';
+    const dir = exists || creatable(hostPath) ? HOST_DIR : NO_DIR;
+    const labPath = `${dir}/${files.length}/${name}`;
     const before = exists ? new Uint8Array(readFileSync(hostPath)) : null;
     if (before !== null) shell.fs.provide(labPath, before);
     files.push({ hostPath, labPath, before });
     return labPath;
   };
-  const fileOptions = FILE_OPTIONS[tool] ?? [];
-  const labArgs: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0 && fileOptions.includes(arg.slice(0, eq))) {
-      const mapped = mapFile(arg.slice(eq + 1));
-      if (mapped === null) return 1;
-      labArgs.push(`${arg.slice(0, eq)}=${mapped}`);
-    } else if (fileOptions.includes(arg) && i + 1 < args.length) {
-      const mapped = mapFile(args[++i]!);
-      if (mapped === null) return 1;
-      labArgs.push(arg, mapped);
-    } else if (!arg.startsWith('-') && existsSync(arg)) {
-      const mapped = mapFile(arg);
-      if (mapped === null) return 1;
-      labArgs.push(mapped);
-    } else labArgs.push(arg);
+  const labArgs = [...args];
+  for (const { index, offset } of thinToolPathPositions(tool, args) ?? []) {
+    const arg = args[index]!;
+    const mapped = mapFile(arg.slice(offset));
+    if (mapped === null) return 1;
+    labArgs[index] = arg.slice(0, offset) + mapped;
   }
   // The tool's words name the files as the user did, not as the lab placed them.
   const hostWords = (text: string): string => files.reduce((t, f) => t.split(f.labPath).join(f.hostPath), text);
@@ -82,7 +85,15 @@ export function toolCommand(tool: string, args: readonly string[], io: Output): 
     const after = shell.fs.get(f.labPath);
     if (after === undefined) continue;
     const bytes = after.readBytes(0, after.sizeBytes);
-    if (f.before === null || Buffer.compare(f.before, bytes) !== 0) writeFileSync(f.hostPath, bytes);
+    if (f.before !== null && Buffer.compare(f.before, bytes) === 0) continue;
+    try {
+      writeFileSync(f.hostPath, bytes);
+    } catch (e) {
+      // The lab wrote it, the host refuses it (a read-only file): never a silent success.
+      const why = e instanceof Error && 'code' in e ? String(e.code) : String(e);
+      io.err(`thinlab ${tool}: ${f.hostPath}: cannot write the tool's output back to the host [${why}]\n`);
+      return 1;
+    }
   }
   return status;
 }

@@ -43,7 +43,11 @@ export type NodeProblem =
   | { readonly code: 'too-few-entries'; readonly nrEntries: number; readonly maxEntries: number }
   | { readonly code: 'empty-internal' }
   | { readonly code: 'key-too-large'; readonly index: number }
-  | { readonly code: 'keys-out-of-order'; readonly previous: number; readonly next: number };
+  | { readonly code: 'keys-out-of-order'; readonly previous: bigint; readonly next: bigint }
+  /** Found by the walker, not here: the parent's key for the node is above its first key. */
+  | { readonly code: 'parent-key'; readonly parent: number; readonly lowest: number }
+  /** Found by the walker: a leaf's first key is not above the previous leaf's last. */
+  | { readonly code: 'leaf-key-overlap'; readonly last: number; readonly first: number };
 
 export type NodeCheck =
   | { readonly ok: true; readonly node: NodeHeader }
@@ -82,12 +86,16 @@ export function checkBtreeNode(
   if (!isRoot && nr < Math.floor(max / 3)) return bad({ code: 'too-few-entries', nrEntries: nr, maxEntries: max });
   if (!leaf && nr === 0) return bad({ code: 'empty-internal' });
   const keyBase = at + NODE.header;
-  let previous = -1;
+  // The order is checked on the full 64-bit keys first, as the tools do, so that a key too large
+  // for the model is reported as the order it breaks when it breaks one.
+  let previous = -1n;
+  let tooLarge = -1;
   for (let i = 0; i < nr; i++) {
-    const key = getU64(dv, keyBase + i * 8);
-    if (key < 0) return bad({ code: 'key-too-large', index: i });
+    const key = dv.getBigUint64(keyBase + i * 8, true);
     if (key <= previous) return bad({ code: 'keys-out-of-order', previous, next: key });
+    if (tooLarge < 0 && key > BigInt(Number.MAX_SAFE_INTEGER)) tooLarge = i;
     previous = key;
   }
+  if (tooLarge >= 0) return bad({ code: 'key-too-large', index: tooLarge });
   return { ok: true, node: { block, leaf, nrEntries: nr, maxEntries: max, valueSize: vsize } };
 }

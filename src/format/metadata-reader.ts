@@ -13,6 +13,7 @@
  * the number of distinct leaves that hold it (dm-thin.md §3.2), which can be lower.
  */
 import { Errno } from '../model/errno.js';
+import { MappingTable } from '../model/mapping.js';
 import type {
   DamagedKeys,
   DeviceDetails,
@@ -21,7 +22,6 @@ import type {
   MetadataDamage,
   MetadataImage,
 } from '../model/metadata.js';
-import { MappingTable } from '../model/mapping.js';
 import type { NodeProblem } from './btree-node.js';
 import { dmChecksum } from './crc32c.js';
 import {
@@ -54,11 +54,11 @@ import {
 import {
   MAX_BTREE_DEPTH,
   MetadataBlocks,
-  readRawSuperblock,
-  walkBtree,
   type NodeDamage,
   type NodePlace,
+  readRawSuperblock,
   type SpaceMapRoot,
+  walkBtree,
 } from './metadata-walker.js';
 
 export type ReadResult = { ok: true; image: MetadataImage } | { ok: false; error: string };
@@ -198,6 +198,11 @@ function describeNodeProblem(what: string, block: number, p: NodeProblem): strin
       return `${what} key: value too large`;
     case 'keys-out-of-order':
       return `${what}: keys out of order in block ${block}`;
+    // Only the tools ask the walker for these two (the kernel checks neither).
+    case 'parent-key':
+      return `${what}: parent key ${p.parent} above the lowest key ${p.lowest} in block ${block}`;
+    case 'leaf-key-overlap':
+      return `${what}: leaf keys overlap the previous leaf in block ${block}`;
   }
 }
 

@@ -91,6 +91,8 @@ export interface NodePlace {
   readonly depth: number;
   readonly low: number;
   readonly high: number | null;
+  /** The key the parent holds for this node (null for the root). */
+  readonly parentKey?: number | null;
 }
 
 /**
@@ -121,6 +123,28 @@ export interface BtreeVisitor {
   /** A leaf entry: its key and the byte offset of its value. */
   entry(key: number, valueOffset: number): void;
   damage?(d: NodeDamage): void;
+  /**
+   * Also apply the two checks thin-provisioning-tools 0.9.0 makes from a node's surroundings (its
+   * btree_node_checker): the parent's key must not exceed the node's first key, and a leaf's first
+   * key must be above the previous leaf's last. The kernel makes neither, so its reader leaves
+   * this off.
+   */
+  readonly surroundingKeys?: boolean;
+}
+
+/** The node's problem with its surroundings, when the visitor asks for those checks. */
+function surroundingProblem(
+  blocks: MetadataBlocks,
+  place: NodePlace,
+  header: NodeHeader,
+  lastKey: number | null,
+): NodeProblem | null {
+  if (header.nrEntries === 0) return null;
+  const first = blocks.u64(header.block * BLOCK_SIZE + NODE.header);
+  const parent = place.parentKey ?? null;
+  if (parent !== null && parent > first) return { code: 'parent-key', parent, lowest: first };
+  if (header.leaf && lastKey !== null && lastKey >= first) return { code: 'leaf-key-overlap', last: lastKey, first };
+  return null;
 }
 
 /**
@@ -151,6 +175,11 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
     }
     entered.add(block);
     const header = checked.node;
+    const around = visitor.surroundingKeys === true ? surroundingProblem(blocks, place, header, lastKey) : null;
+    if (around !== null) {
+      report(place, around, null);
+      return;
+    }
     visitor.node?.(place, header);
     const keyBase = block * BLOCK_SIZE + NODE.header;
     const valueBase = keyBase + header.maxEntries * 8;
@@ -179,7 +208,7 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
         );
         continue;
       }
-      walk({ block: child, depth: depth + 1, low, high });
+      walk({ block: child, depth: depth + 1, low, high, parentKey: key });
     }
   };
   walk({ block: root, depth: 0, low: 0, high: null });

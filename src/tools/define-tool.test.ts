@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineTool } from './define-tool.js';
-import { THIN_TOOL_NAMES } from './index.js';
+import { THIN_TOOL_NAMES, thinToolPathPositions } from './index.js';
 import type { ToolEnv } from './tool-io.js';
 import { hasRealTools, ToolBench } from './tool-test-support.js';
 
@@ -103,5 +103,29 @@ describe.skipIf(!hasRealTools)("every tool's option table refuses what 0.9.0 ref
       stderr: real.stderr,
       status: real.status,
     });
+  });
+});
+
+describe('pathPositions: which arguments name files', () => {
+  const at = (tool: string, args: string[]) => thinToolPathPositions(tool, args);
+  it('finds the metadata operand and the path options, and nothing else', () => {
+    // Issue 17: `1` is thin_delta's snapshot id even when a file named 1 exists.
+    expect(at('thin_delta', ['--snap1', '0', '--snap2', '1', 'meta.img'])).toEqual([{ index: 4, offset: 0 }]);
+    expect(at('thin_dump', ['-o', 'x.xml', '--dev-id', '3', 'meta.img'])).toEqual([
+      { index: 1, offset: 0 },
+      { index: 4, offset: 0 },
+    ]);
+    expect(at('thin_dump', ['--output=x.xml', 'meta.img'])).toEqual([
+      { index: 0, offset: 9 },
+      { index: 1, offset: 0 },
+    ]);
+    expect(at('thin_ls', ['-o', 'DEV', 'meta.img'])).toEqual([{ index: 2, offset: 0 }]);
+    expect(at('thin_restore', ['-i', 'in.xml', '-oout.img'])).toEqual([
+      { index: 1, offset: 0 },
+      { index: 2, offset: 2 },
+    ]);
+    expect(at('thin_metadata_size', ['-b', '64k', '-s', '1t', '-m', '1000'])).toEqual([]);
+    expect(at('thin_check', ['--frobnicate', 'meta.img'])).toBeNull();
+    expect(at('thin_nope', ['meta.img'])).toBeUndefined();
   });
 });

@@ -14,13 +14,27 @@ export interface LongOption {
   readonly key: string;
 }
 
+/** Where a value sits on the command line: the argument's index and the offset of the value in it. */
+export interface ArgPosition {
+  readonly index: number;
+  readonly offset: number;
+}
+
 export interface ParsedOption {
   readonly key: string;
   readonly arg: string | undefined;
+  /** Where `arg` was found (`--output=f` and `-of` hold it inside the option's own argument). */
+  readonly at?: ArgPosition;
 }
 
 export type GetoptResult =
-  | { readonly ok: true; readonly options: ParsedOption[]; readonly operands: string[] }
+  | {
+      readonly ok: true;
+      readonly options: ParsedOption[];
+      readonly operands: string[];
+      /** The index in `args` of each operand, in the order of `operands`. */
+      readonly operandIndices: number[];
+    }
   /** `message` is glibc's own line on stderr; the tool then prints its usage and fails. */
   | { readonly ok: false; readonly message: string };
 
@@ -53,11 +67,15 @@ export function getoptLong(
   const kinds = shortKinds(shortSpec);
   const options: ParsedOption[] = [];
   const operands: string[] = [];
+  const operandIndices: number[] = [];
   const fail = (message: string): GetoptResult => ({ ok: false, message: `${prog}: ${message}\n` });
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
-      operands.push(...args.slice(i + 1));
+      for (let k = i + 1; k < args.length; k++) {
+        operands.push(args[k]!);
+        operandIndices.push(k);
+      }
       break;
     }
     if (a.startsWith('--')) {
@@ -77,10 +95,11 @@ export function getoptLong(
       const opt = candidates[0]!;
       if (eq >= 0) {
         if (opt.arg === 'none') return fail(`option '--${opt.name}' doesn't allow an argument`);
-        options.push({ key: opt.key, arg: a.slice(eq + 1) });
+        options.push({ key: opt.key, arg: a.slice(eq + 1), at: { index: i, offset: eq + 1 } });
       } else if (opt.arg === 'required') {
         if (i + 1 >= args.length) return fail(`option '--${opt.name}' requires an argument`);
-        options.push({ key: opt.key, arg: args[++i]! });
+        i++;
+        options.push({ key: opt.key, arg: args[i]!, at: { index: i, offset: 0 } });
       } else options.push({ key: opt.key, arg: undefined });
       continue;
     }
@@ -94,15 +113,18 @@ export function getoptLong(
           continue;
         }
         const rest = a.slice(j + 1);
-        if (rest !== '') options.push({ key: c, arg: rest });
+        if (rest !== '') options.push({ key: c, arg: rest, at: { index: i, offset: j + 1 } });
         else if (kind === 'optional') options.push({ key: c, arg: undefined });
-        else if (i + 1 < args.length) options.push({ key: c, arg: args[++i]! });
-        else return fail(`option requires an argument -- '${c}'`);
+        else if (i + 1 < args.length) {
+          i++;
+          options.push({ key: c, arg: args[i]!, at: { index: i, offset: 0 } });
+        } else return fail(`option requires an argument -- '${c}'`);
         break;
       }
       continue;
     }
     operands.push(a);
+    operandIndices.push(i);
   }
-  return { ok: true, options, operands };
+  return { ok: true, options, operands, operandIndices };
 }

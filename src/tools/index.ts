@@ -4,6 +4,8 @@
  */
 import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
+import { pathPositions, type ThinTool } from './define-tool.js';
+import type { ArgPosition } from './getopt.js';
 import { thinCheck } from './thin-check.js';
 import { thinDelta } from './thin-delta.js';
 import { thinDump } from './thin-dump.js';
@@ -13,9 +15,8 @@ import { thinRepair } from './thin-repair.js';
 import { thinRestore } from './thin-restore.js';
 import { thinRmap } from './thin-rmap.js';
 import { thinTrim } from './thin-trim.js';
-import type { ToolEnv } from './tool-io.js';
 
-const TOOLS: Record<string, (env: ToolEnv, args: readonly string[]) => number> = {
+const TOOLS: Record<string, ThinTool> = {
   thin_check: thinCheck,
   thin_dump: thinDump,
   thin_restore: thinRestore,
@@ -32,4 +33,13 @@ export const THIN_TOOL_NAMES: readonly string[] = Object.keys(TOOLS);
 export function runThinTool(name: string, ctx: ShellContext, args: readonly string[], io: CommandIo): number | null {
   const tool = TOOLS[name];
   return tool === undefined ? null : tool({ ctx, io }, args);
+}
+
+/**
+ * Which of `args` name files for tool `name` (see `pathPositions`); null when the tool would refuse
+ * the command line first, undefined when `name` is not a thin tool.
+ */
+export function thinToolPathPositions(name: string, args: readonly string[]): ArgPosition[] | null | undefined {
+  const tool = TOOLS[name];
+  return tool === undefined ? undefined : pathPositions(tool.definition, args);
 }

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { LabShell } from '../lab/lab-shell.js';
 import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
-import { testImages } from './tool-images.js';
-import { cExp2, cFixed2 } from './thin-metadata-size.js';
 import { formatDiskUnit } from './thin-ls.js';
+import { cExp2, cFixed2 } from './thin-metadata-size.js';
+import { testImages } from './tool-images.js';
 import { THIN_CHECK_USAGE, THIN_RMAP_USAGE } from './usage.js';
 
 const images = testImages();
@@ -184,9 +184,22 @@ describe('helpers measured on 0.9.0', () => {
       ok: true,
       options: [
         { key: 'm', arg: undefined },
-        { key: 'f', arg: 'xml' },
+        { key: 'f', arg: 'xml', at: { index: 4, offset: 0 } },
       ],
       operands: ['5', 'dev'],
+      operandIndices: [1, 2],
+    });
+    // Where each value sits, for the CLI's rewriting of paths: inside `--output=`, `-o` attached or not.
+    const positions = getoptLong('t', ['--format=a', '-fb', '-f', 'c', '--', '-x'], 'm::f:', longs);
+    expect(positions).toEqual({
+      ok: true,
+      options: [
+        { key: 'f', arg: 'a', at: { index: 0, offset: 9 } },
+        { key: 'f', arg: 'b', at: { index: 1, offset: 2 } },
+        { key: 'f', arg: 'c', at: { index: 3, offset: 0 } },
+      ],
+      operands: ['-x'],
+      operandIndices: [5],
     });
     expect(getoptLong('t', ['--format'], 'm::f:', longs)).toEqual({
       ok: false,

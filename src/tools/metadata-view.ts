@@ -22,11 +22,11 @@ import {
 } from '../format/layout.js';
 import {
   MetadataBlocks,
-  readRawSuperblock,
-  walkBtree,
   type NodeDamage,
   type RawSuperblock,
+  readRawSuperblock,
   type SpaceMapRoot,
+  walkBtree,
 } from '../format/metadata-walker.js';
 
 export type { RawSuperblock, SpaceMapRoot } from '../format/metadata-walker.js';
@@ -117,6 +117,7 @@ export class MetadataBytes extends MetadataBlocks {
     onNode: (block: number) => void = () => undefined,
   ): void {
     walkBtree(this, root, valueSize, {
+      surroundingKeys: true,
       node: (place) => onNode(place.block),
       entry: visit,
       damage: (d) => {
@@ -267,6 +268,10 @@ function thinCheckWords(block: number, p: NodeProblem): string {
       return `too few entries in btree_node: ${p.nrEntries}, expected at least ${Math.floor(p.maxEntries / 3)} (block ${block}, max_entries = ${p.maxEntries})`;
     case 'keys-out-of-order':
       return `keys are out of order, ${p.next} <= ${p.previous} (block ${block})`;
+    case 'parent-key':
+      return `parent key mismatch: parent was ${p.parent}, but lowest in node was ${p.lowest} (block ${block})`;
+    case 'leaf-key-overlap':
+      return `the last key of the previous leaf was ${p.last} and the first key of this leaf is ${p.first} (block ${block})`;
     case 'key-too-large':
       return `key too large in btree node (block ${block})`;
     default:

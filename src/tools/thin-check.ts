@@ -14,20 +14,19 @@
  */
 import {
   BLOCK_SIZE,
-  DETAILS_VALUE_SIZE,
   ENTRIES_PER_BITMAP,
   INDEX_ENTRY_SIZE,
   MAPPING_VALUE_SIZE,
   NEEDS_CHECK_FLAG,
   REFCOUNT_VALUE_SIZE,
-  ROOT_VALUE_SIZE,
   SUPERBLOCK_CSUM_XOR,
 } from '../format/layout.js';
-import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { walkBtree } from '../format/metadata-walker.js';
+import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { defineTool } from './define-tool.js';
+import { countTreeReferences } from './metadata-counter.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
-import { openFailure, readInputBytes, writeMetadataBytes, type ToolEnv } from './tool-io.js';
+import { openFailure, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { THIN_CHECK_USAGE } from './usage.js';
 
 interface CheckFlags {
@@ -51,6 +50,7 @@ const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
 
 export const thinCheck = defineTool({
   name: 'thin_check',
+  pathOperand: true,
   usage: THIN_CHECK_USAGE,
   options: [
     { long: 'quiet', short: 'q' },
@@ -190,6 +190,13 @@ function runCheck(md: MetadataBytes, flags: CheckFlags, err: (t: string) => void
  * --ignore-non-fatal-errors forgives.
  */
 function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags, err: (t: string) => void): number {
+  // 0.9.0 counts the trees' references first, the held snapshot's among them: what it cannot
+  // read there ends the check with the message unindented.
+  const trees = countTreeReferences(md, sb);
+  if (!trees.ok) {
+    err(`${trees.message}\n`);
+    return 1;
+  }
   const meta = md.metadataCounts(sb.metadataSm);
   if (!meta.ok) {
     err(`${meta.reason}\n`);
@@ -200,16 +207,7 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
     err(`${data.reason}\n`);
     return 1;
   }
-  // Counting the references of a held snapshot reads its superblock copy, and a bad checksum
-  // there ends the check, worded without indentation as 0.9.0 words it.
-  if (sb.heldRoot !== 0 && sb.heldRoot < md.nrBlocks) {
-    const held = md.superblock(sb.heldRoot);
-    if (held.storedCsum !== held.computedCsum) {
-      err(`bad checksum in superblock, wanted ${held.computedCsum}\n`);
-      return 1;
-    }
-  }
-  const expected = expectedMetadataCounts(md, sb);
+  const expected = addSpaceMapReferences(md, sb, trees.counts);
   let fatal = false;
   let nonFatal = false;
   for (let b = 0; b < meta.counts.length; b++) {
@@ -224,30 +222,15 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
   return nonFatal && !flags.ignoreNonFatal ? 1 : 0;
 }
 
-/** References to each metadata block: one per pointer to it; a shared node's children once. */
-function expectedMetadataCounts(md: MetadataBytes, sb: RawSuperblock): Map<number, number> {
-  const counts = new Map<number, number>();
-  const seen = new Set<number>();
-  const inc = (b: number): boolean => {
+/** Adds the space maps' own blocks to the trees' counts: index and bitmaps, and the overflow trees. */
+function addSpaceMapReferences(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): Map<number, number> {
+  const inc = (b: number): void => {
     counts.set(b, (counts.get(b) ?? 0) + 1);
-    if (seen.has(b)) return false;
-    seen.add(b);
-    return true;
   };
-  // A node reached again from another tree (a shared subtree) counts once more but is not
-  // descended again. Damaged nodes (only possible in a held snapshot's trees, which 0.9.0 does not
-  // walk before this point) count as referenced but have no children to count.
+  // The space maps' trees are sound here (reading the counts walked them), so every node counts once.
   const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
-    walkBtree(md, root, valueSize, { screen: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
+    walkBtree(md, root, valueSize, { node: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
   };
-  const superblock = (s: RawSuperblock): void => {
-    inc(s.block);
-    tree(s.deviceDetailsRoot, DETAILS_VALUE_SIZE);
-    tree(s.dataMappingRoot, ROOT_VALUE_SIZE, (v) => tree(md.pointer(v), MAPPING_VALUE_SIZE));
-  };
-  superblock(sb);
-  if (sb.heldRoot !== 0 && md.blockProblem(sb.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock') === null)
-    superblock(md.superblock(sb.heldRoot));
   // The metadata space map: its index block, bitmaps and overflow tree.
   inc(sb.metadataSm.bitmapRoot);
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;

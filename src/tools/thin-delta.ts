@@ -110,6 +110,7 @@ interface DeltaOptions {
 
 export const thinDelta = defineTool({
   name: 'thin_delta',
+  pathOperand: true,
   usage: THIN_DELTA_USAGE,
   options: [
     { long: 'help', short: 'h' },

@@ -12,14 +12,14 @@
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { defineTool } from './define-tool.js';
 import {
-  RunMerger,
+  type DetailsValue,
   type MappingRun,
   type MetadataBytes,
-  type DetailsValue,
   type RawSuperblock,
+  RunMerger,
   type TreeDamage,
 } from './metadata-view.js';
-import { openMetadata, writeTextFile, type ToolEnv } from './tool-io.js';
+import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 
 const METADATA_DAMAGE =
@@ -129,13 +129,14 @@ interface DumpOptions {
 
 export const thinDump = defineTool({
   name: 'thin_dump',
+  pathOperand: true,
   usage: THIN_DUMP_USAGE,
   options: [
     { long: 'help', short: 'h' },
     { long: 'format', short: 'f', arg: 'required' },
     { long: 'repair', short: 'r' },
     { long: 'metadata-snap', short: 'm', arg: 'optional' },
-    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'output', short: 'o', arg: 'required', path: true },
     { long: 'dev-id', arg: 'required' },
     { long: 'skip-mappings' },
     { long: 'version', short: 'V' },
@@ -182,6 +183,9 @@ export const thinDump = defineTool({
 function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
   const { io } = env;
   const { format, repair, snap, output, devId, skipMappings } = options;
+  // 0.9.0 opens (and so truncates) the output file before it looks at the format or the
+  // metadata, so a failed dump leaves an empty file where the old one was.
+  if (output !== null) writeTextFile(env.ctx, output, '');
   if (format !== 'xml' && format !== 'human_readable') {
     io.err(`unknown format '${format}'\n`);
     return 1;

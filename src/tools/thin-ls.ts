@@ -60,6 +60,7 @@ interface LsOptions {
 
 export const thinLs = defineTool({
   name: 'thin_ls',
+  pathOperand: true,
   usage: THIN_LS_USAGE,
   options: [
     { long: 'help', short: 'h' },

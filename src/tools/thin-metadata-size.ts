@@ -4,7 +4,7 @@
  * `(1 + 2·pool/block/252 + thins) · 4096` bytes in the output unit, and it is printed with C's
  * `%llu`, `%0.2f` or `%0.2e` (round half to even on exact ties, unlike JavaScript's toFixed).
  */
-import { defineTool } from './define-tool.js';
+import { defineTool, type ThinTool } from './define-tool.js';
 import type { ToolEnv } from './tool-io.js';
 
 const PROG = 'thin_metadata_size';
@@ -81,19 +81,6 @@ export function cExp2(x: number): string {
   const [mant, exp] = x.toExponential(2).split('e') as [string, string];
   const sign = exp.startsWith('-') ? '-' : '+';
   return `${mant}e${sign}${exp.replace(/^[-+]/, '').padStart(2, '0')}`;
-}
-
-export function thinMetadataSize(env: ToolEnv, args: readonly string[]): number {
-  const { io } = env;
-  try {
-    return sizeTool(env, args);
-  } catch (e) {
-    if (e instanceof Abort) {
-      io.err(`${PROG} - ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
 }
 
 /** Holds the options as they arrive; `Abort` ends the tool with 0.9.0's message. */
@@ -198,3 +185,19 @@ function estimate(io: ToolEnv['io'], o: SizeOptions): number {
   io.out(`${out}\n`);
   return 0;
 }
+
+/** thin_metadata_size: the defined tool, with its `Abort` turned into 0.9.0's message and status. */
+export const thinMetadataSize: ThinTool = Object.assign(
+  (env: ToolEnv, args: readonly string[]): number => {
+    try {
+      return sizeTool(env, args);
+    } catch (e) {
+      if (e instanceof Abort) {
+        env.io.err(`${PROG} - ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+  { definition: sizeTool.definition },
+);

@@ -7,7 +7,7 @@
  */
 import { BLOCK_SIZE } from '../format/layout.js';
 import { defineTool } from './define-tool.js';
-import { checkOutput, writeImage, type BuiltDevice } from './metadata-output.js';
+import { type BuiltDevice, checkOutput, writeImage } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_REPAIR_USAGE } from './usage.js';
@@ -17,8 +17,8 @@ export const thinRepair = defineTool({
   usage: THIN_REPAIR_USAGE,
   options: [
     { long: 'help', short: 'h' },
-    { long: 'input', short: 'i', arg: 'required' },
-    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'input', short: 'i', arg: 'required', path: true },
+    { long: 'output', short: 'o', arg: 'required', path: true },
     { long: 'transaction-id', arg: 'required' },
     { long: 'data-block-size', arg: 'required' },
     { long: 'nr-data-blocks', arg: 'required' },

@@ -6,7 +6,7 @@
  * restorer's own errors are worded as 0.9.0 words them.
  */
 import { defineTool } from './define-tool.js';
-import { checkOutput, wipeSuperblock, writeImage, type BuiltDevice, type BuiltSuperblock } from './metadata-output.js';
+import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock, writeImage } from './metadata-output.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
@@ -99,8 +99,8 @@ export const thinRestore = defineTool({
   usage: THIN_RESTORE_USAGE,
   options: [
     { long: 'help', short: 'h' },
-    { long: 'input', short: 'i', arg: 'required' },
-    { long: 'output', short: 'o', arg: 'required' },
+    { long: 'input', short: 'i', arg: 'required', path: true },
+    { long: 'output', short: 'o', arg: 'required', path: true },
     { long: 'transaction-id', arg: 'required' },
     { long: 'data-block-size', arg: 'required' },
     { long: 'nr-data-blocks', arg: 'required' },

@@ -28,6 +28,7 @@ export function parseRegion(text: string): Region | string {
 
 export const thinRmap = defineTool({
   name: 'thin_rmap',
+  pathOperand: true,
   usage: THIN_RMAP_USAGE,
   options: [
     { long: 'help', short: 'h' },

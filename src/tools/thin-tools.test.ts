@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasRealTools, ToolBench } from './tool-test-support.js';
 import { testImages } from './tool-images.js';
+import { hasRealTools, ToolBench } from './tool-test-support.js';
 
 const images = testImages();
 const bench = new ToolBench();

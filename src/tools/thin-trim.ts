@@ -15,8 +15,8 @@ export const thinTrim = defineTool({
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },
-    { long: 'metadata-dev', arg: 'required' },
-    { long: 'data-dev', arg: 'required' },
+    { long: 'metadata-dev', arg: 'required', path: true },
+    { long: 'data-dev', arg: 'required', path: true },
     { long: 'pool-inactive' },
   ],
   start: (env) => {

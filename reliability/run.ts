@@ -1,0 +1,56 @@
+/**
+ * `npm run reliability [-- --campaign NAME] [--seed N] [--cases N]`: the campaigns the project
+ * runs on itself (docs/reliability.md). With no --campaign every campaign runs at its full size;
+ * a campaign that cannot run here says so by name, and the run then fails (never a silent pass).
+ */
+import { databaseCampaign } from './database-campaign.js';
+import { metadataCampaign } from './metadata-campaign.js';
+import type { CampaignReport } from './report.js';
+import { shellCampaign } from './shell-campaign.js';
+import { storeKillCampaign } from './store-kill.js';
+import { hasRealTools } from '../src/tools/tool-test-support.js';
+
+interface Args {
+  campaign: string | null;
+  seed: number;
+  cases: number | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { campaign: null, seed: 17, cases: null };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--campaign' && value !== undefined) args.campaign = argv[++i]!;
+    else if (argv[i] === '--seed' && value !== undefined) args.seed = Number(argv[++i]);
+    else if (argv[i] === '--cases' && value !== undefined) args.cases = Number(argv[++i]);
+    else throw new Error(`reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N)`);
+  }
+  return args;
+}
+
+/** Each campaign at its full size, as docs/reliability.md reports it. */
+const CAMPAIGNS: Record<string, (seed: number, cases: number | null) => Promise<CampaignReport> | CampaignReport> = {
+  metadata: (seed, cases) => metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 20, progress: true }),
+  shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
+  database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
+  'store-kill': (seed) => storeKillCampaign(seed),
+};
+
+/** The kinds of finding that fail a run: everything but the real tool's own hangs. */
+const FAILING = /internal error|hang$|heap exhausted|differs from 0.9.0|crash|not run/;
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const names = args.campaign === null ? Object.keys(CAMPAIGNS) : [args.campaign];
+  let failed = false;
+  for (const name of names) {
+    const campaign = CAMPAIGNS[name];
+    if (campaign === undefined) throw new Error(`reliability: no campaign '${name}' (${Object.keys(CAMPAIGNS).join(', ')})`);
+    const report = await campaign(args.seed, args.cases);
+    process.stdout.write(report.format());
+    for (const kind of report.findings.keys()) if (FAILING.test(kind) && !kind.startsWith('output')) failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();

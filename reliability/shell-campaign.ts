@@ -1,0 +1,75 @@
+/**
+ * The shell campaign: generated lines (shell-lines.ts) through the lab shell in a worker thread,
+ * counting internal errors (a JavaScript exception escaping the shell, or its text in the output),
+ * hangs (a line still running after HANG_MS: the worker is terminated and the campaign goes on
+ * with the next line) and heap exhaustion (the worker's heap limit). It reports the shell's
+ * problems; it fixes none (the shell's limits are src/shell's work).
+ */
+import { Worker } from 'node:worker_threads';
+import { CampaignReport } from './report.js';
+import { fixtureLines, shellLine } from './shell-lines.js';
+import type { WorkerInput, WorkerMessage } from './shell-worker.js';
+
+export interface ShellCampaignOptions {
+  readonly seed: number;
+  readonly lines: number;
+  /** A line running longer than this is a hang. */
+  readonly hangMs?: number;
+  /** The worker's heap: the lab VM has 1 GiB, and the lab should fit well inside it. */
+  readonly heapMb?: number;
+  /** Lines run in one lab shell before a fresh one. */
+  readonly group?: number;
+}
+
+/** Runs lines [first, end) in one worker; resolves with the index to go on from. */
+function runWorker(o: ShellCampaignOptions, first: number, report: CampaignReport, corpus: string[]): Promise<number> {
+  const input: WorkerInput = { seed: o.seed, first, end: o.lines, group: o.group ?? 20 };
+  const worker = new Worker(new URL('./shell-worker.mjs', import.meta.url), {
+    workerData: input,
+    resourceLimits: { maxOldGenerationSizeMb: o.heapMb ?? 768 },
+  });
+  return new Promise((resolve) => {
+    let current = first;
+    let timer: NodeJS.Timeout | null = null;
+    const where = (i: number): string => `line ${i} (seed ${o.seed}): ${shellLine(corpus, o.seed, i).slice(0, 300)}`;
+    const arm = (): void => {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => {
+        report.find('hang', { where: where(current), what: `still running after ${o.hangMs ?? 10_000} ms` });
+        report.count('lines');
+        void worker.terminate();
+        resolve(current + 1);
+      }, o.hangMs ?? 10_000);
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.kind === 'start') {
+        current = m.index;
+        arm();
+        return;
+      }
+      report.count('lines');
+      report.sampleMemory(m.rssBytes);
+      if (m.internal !== null) report.find('internal error', { where: where(m.index), what: m.internal });
+    });
+    worker.on('error', (e) => {
+      if (timer !== null) clearTimeout(timer);
+      const kind = /out of memory|heap/i.test(String(e)) ? 'heap exhausted' : 'internal error';
+      report.find(kind, { where: where(current), what: String(e) });
+      report.count('lines');
+      resolve(current + 1);
+    });
+    worker.on('exit', () => {
+      if (timer !== null) clearTimeout(timer);
+      resolve(o.lines);
+    });
+  });
+}
+
+export async function shellCampaign(o: ShellCampaignOptions): Promise<CampaignReport> {
+  const report = new CampaignReport('shell', o.seed);
+  const corpus = fixtureLines();
+  report.count('fixture lines in the grammar', corpus.length);
+  let next = 0;
+  while (next < o.lines) next = await runWorker(o, next, report, corpus);
+  return report;
+}
