@@ -168,7 +168,7 @@ describe('read-only commands', () => {
         {
           cwd: dir,
           encoding: 'utf8',
-          env: { ...process.env, THINLAB_STORE: '', HOME: '/tmp' },
+          env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1', HOME: '/tmp' },
         },
       );
       expect(r.stderr).toBe('');

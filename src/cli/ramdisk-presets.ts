@@ -26,9 +26,11 @@ export function parseRamdiskKb(text: string | undefined): number {
   if (preset !== undefined) return preset;
   if (!/^[1-9][0-9]*$/.test(text) || Number(text) > MAX_RAMDISK_KB)
     throw new UsageError(
-      `--ramdisk-kb needs a positive number of KiB or a preset (${Object.entries(RAMDISK_PRESETS)
+      `--ramdisk-kb needs a number of KiB from 1 to ${MAX_RAMDISK_KB} (4 TiB) or a preset (${Object.entries(
+        RAMDISK_PRESETS,
+      )
         .map(([k, v]) => `${k} = ${v}`)
-        .join(', ')}) up to ${MAX_RAMDISK_KB} (4 TiB), got '${text}'`,
+        .join(', ')}), got '${text}'`,
     );
   return Number(text);
 }

@@ -14,6 +14,8 @@ export const UI_USAGE = `usage: thinlab ui [--db PATH | --store URL] [--port N]
   serves a page over the recorded histories on http://127.0.0.1:PORT/ (default port 4780; 0 picks
   a free one): usage over time, the device tree and block map at any position, what changed
   between two, "branch here" and whatif. Read-only except for those two actions.
+example:
+  thinlab ui --port 0
 `;
 
 export const DEFAULT_UI_PORT = 4780;
