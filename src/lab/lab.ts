@@ -5,12 +5,13 @@
  * model objects only; what runs commands over it is the registry (src/lab/registry.ts), and what
  * runs scripts is the shell (src/lab/lab-shell.ts over src/shell/).
  */
+
+import { type CtrdState, newCtrdState } from '../containerd/snapshotter.js';
+import { type DockerState, newDockerState } from '../docker/docker-state.js';
+import { type LvmState, newLvmState } from '../lvm/lvm-state.js';
 import { Machine } from '../model/machine.js';
 import type { ModelMutation } from '../model/mutations.js';
 import { newSessionState, type SessionState } from '../shell/session.js';
-import { newLvmState, type LvmState } from '../lvm/lvm-state.js';
-import { newDockerState, type DockerState } from '../docker/docker-state.js';
-import { newCtrdState, type CtrdState } from '../containerd/snapshotter.js';
 import type { ShellContext } from './context.js';
 import { LabFileSystem } from './fs.js';
 
@@ -34,6 +35,8 @@ export interface LabSetup {
   readonly files?: ReadonlyMap<string, Uint8Array>;
   /** Deliberate model bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
   readonly mutations?: readonly ModelMutation[];
+  /** The shell's step budget per top-level command (docs/shell.md, "Limits"); the default is generous. */
+  readonly maxSteps?: number;
 }
 
 export class Lab implements ShellContext {
@@ -48,7 +51,7 @@ export class Lab implements ShellContext {
   /** containerd and its devmapper snapshotter (src/containerd). */
   readonly containerd: CtrdState = newCtrdState();
   /** The shell session's variables, functions and line count: a checkpoint restores them too. */
-  readonly session: SessionState = newSessionState();
+  readonly session: SessionState;
 
   constructor(setup: LabSetup = {}) {
     this.machine = new Machine({
@@ -56,6 +59,7 @@ export class Lab implements ShellContext {
       ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }),
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
+    this.session = newSessionState(setup.maxSteps);
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
     for (const [name, bytes] of setup.files ?? []) this.fs.provide(`/files/${name}`, bytes);

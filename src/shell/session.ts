@@ -4,12 +4,12 @@
  * stdout and stderr interleaved in order. The shell language itself is parse.ts and interp.ts;
  * this file cuts scripts into top-level commands and keeps the line count, `exit` and the EXIT trap.
  */
-import type { FileProbe } from './builtins.js';
-import { initialState, Interpreter, type Host, type RootState } from './interp.js';
-import type { Sink } from './io.js';
-import { Parser, type TopLevelResult } from './parse.js';
-import type { CommandIo } from './io.js';
+
 import type { Machine } from '../model/machine.js';
+import type { FileProbe } from './builtins.js';
+import { DEFAULT_MAX_STEPS, type Host, Interpreter, initialState, type RootState } from './interp.js';
+import type { CommandIo, Sink } from './io.js';
+import { Parser, type TopLevelResult } from './parse.js';
 import type { Steps } from './wait.js';
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -29,10 +29,15 @@ export interface SessionState {
   exitStatus: number | null;
   /** The script line the next piece given to runLine starts on. */
   nextLine: number;
+  /**
+   * The step budget of each top-level command (interp.ts): part of the state so that a lab
+   * restored from a checkpoint keeps the budget it was made with. Older checkpoints have none.
+   */
+  readonly maxSteps?: number;
 }
 
-export function newSessionState(): SessionState {
-  return { shell: initialState(), exitStatus: null, nextLine: 1 };
+export function newSessionState(maxSteps = DEFAULT_MAX_STEPS): SessionState {
+  return { shell: initialState(), exitStatus: null, nextLine: 1, maxSteps };
 }
 
 /** Everything the shell needs from its host except its terminal, which the session captures. */
@@ -75,7 +80,11 @@ export class ShellSession implements Host {
   }
 
   private get interpreter(): Interpreter {
-    this.interp ??= new Interpreter(this, this.state, { scriptName: SCRIPT_NAME, pid: SHELL_PID });
+    this.interp ??= new Interpreter(this, this.state, {
+      scriptName: SCRIPT_NAME,
+      pid: SHELL_PID,
+      maxSteps: this.session.maxSteps ?? DEFAULT_MAX_STEPS,
+    });
     return this.interp;
   }
 
@@ -179,7 +188,12 @@ export class ShellSession implements Host {
       if (scriptMode) this.session.exitStatus = 2;
     } else {
       const ended = interp.runTopLevel(top.list);
-      if (ended !== null && (scriptMode || ended.explicit))
+      if (ended?.limit === true) {
+        // A limit of the lab (the step budget, the nesting depth) stopped the command. The step
+        // budget ends the script, as `timeout` would; a crash of the nesting limit only loses this
+        // command when the lines are run one by one (a recording goes on with the next line).
+        if (scriptMode || ended.explicit) this.session.exitStatus = ended.status;
+      } else if (ended !== null && (scriptMode || ended.explicit))
         this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
     }
     return this.output.join('');
