@@ -35,7 +35,15 @@ import {
   splitFields,
 } from './expand.js';
 import type { CommandIo } from './io.js';
-import { bufferSink, concatBytes, InputStream, type Sink, type Streams, writeSink } from './io.js';
+import {
+  bufferSink,
+  concatBytes,
+  InputStream,
+  PIPE_BUFFER_LIMIT_BYTES,
+  type Sink,
+  type Streams,
+  writeSink,
+} from './io.js';
 import { type JobRecord, Scheduler } from './jobs.js';
 import { Parser, type ShellSyntaxError } from './parse.js';
 import { call, DepthExceeded, type Run, trampoline } from './trampoline.js';
@@ -45,8 +53,11 @@ import type { Steps } from './wait.js';
 export interface Host {
   readonly machine: Machine;
   readonly files: FileProbe;
-  /** The shell's own output (its terminal): stdout and stderr interleaved, as the oracle prints. */
-  terminal(text: string): void;
+  /**
+   * The shell's own output (its terminal): stdout and stderr interleaved, as the oracle prints.
+   * False when the host keeps no more of it (see ShellSession), so that a writer stops.
+   */
+  terminal(text: string): boolean | void;
   /** Runs a command that is not a shell builtin; null when the lab knows no command by that name. */
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null;
   /** Opens a file for `>` or `>>`: a sink, or the reason it cannot (ash's wording). */
@@ -272,6 +283,13 @@ export const MAX_NESTING_LEVELS = 40_000;
 /** The status a shell the nesting limit stopped ends with: what a shell killed by SIGSEGV reports. */
 export const NESTING_EXIT_STATUS = 139;
 
+/**
+ * The longest value a variable may hold. busybox sh on the 1 GiB VM fails its allocation (`out of
+ * memory`) when a value and its copies no longer fit; the lab stops at 128 MiB, well inside both the
+ * VM's memory and V8's longest string.
+ */
+export const MAX_VALUE_BYTES = 128 * 1024 * 1024;
+
 /** Raised when a top-level command has run its budget of commands; only the top level catches it. */
 export class BudgetExhausted {
   constructor(readonly maxSteps: number) {}
@@ -343,6 +361,13 @@ export class Interpreter {
       this.state.status = NESTING_EXIT_STATUS;
       return { status: NESTING_EXIT_STATUS, explicit: false, limit: true };
     }
+    if (isAllocationFailure(e)) {
+      // A value too large for JavaScript (a string, an array, a BigInt): busybox's malloc fails
+      // there too, and ash reports it as an error that ends the shell.
+      this.message(this.main, 'out of memory');
+      this.state.status = 2;
+      return { status: 2, explicit: false, limit: true };
+    }
     throw e;
   }
 
@@ -383,8 +408,19 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ messages
 
-  private write(sink: Sink, data: Uint8Array | string): void {
-    writeSink(sink, data, (t) => this.host.terminal(t));
+  /** Writes to a sink; false when a full pipe dropped (some of) it. */
+  private write(sink: Sink, data: Uint8Array | string): boolean {
+    return writeSink(sink, data, (t) => this.host.terminal(t));
+  }
+
+  /** Says, once, that a pipe or a substitution kept only the first PIPE_BUFFER_LIMIT_BYTES. */
+  private reportOverflow(f: Frame, buffer: Sink & { kind: 'buffer' }, what: string): void {
+    if (!buffer.overflowed) return;
+    this.write(
+      f.io.err,
+      `thinlab: ${what} took more than ${PIPE_BUFFER_LIMIT_BYTES / 1024 / 1024} MiB: the lab runs commands one ` +
+        `after another and keeps at most that much between two of them; the writer was stopped and the rest dropped\n`,
+    );
   }
 
   /** ash's error line: `<script>: line N: text`. */
@@ -482,7 +518,10 @@ export class Interpreter {
         } catch (e) {
           status = this.subshellStatus(e);
         }
-        if (!last) input = new InputStream(concatBytes(buffer.chunks));
+        if (!last) {
+          this.reportOverflow(f, buffer, 'a pipe');
+          input = new InputStream(concatBytes(buffer.chunks));
+        }
       }
     }
     if (p.negate) status = status === 0 ? 1 : 0;
@@ -838,6 +877,8 @@ export class Interpreter {
 
   /** Sets a variable; a readonly one ends the shell, as in ash (`R: is read only`). */
   private setVar(f: Frame, name: string, value: string, builtin?: string): void {
+    // ash's allocation fails on the VM long before: `x=$x$x` in a loop ends in ash's message.
+    if (value.length > MAX_VALUE_BYTES) this.fatal(f, 'out of memory');
     if (f.env.readonly.has(name)) {
       if (builtin === undefined) this.message(f, `${name}: is read only`);
       else this.builtinMessage(f, builtin, `${name}: is read only`);
@@ -983,6 +1024,7 @@ export class Interpreter {
     }
     this.lineno = line;
     this.substitutionStatus = status;
+    this.reportOverflow(f, buffer, 'a command substitution');
     return latin1Text(concatBytes(buffer.chunks)).replace(/\n+$/, '');
   }
 
@@ -1332,6 +1374,16 @@ export class Interpreter {
     }
     return args.length === 0 ? 0 : (this.scheduler.statusOf(pids[pids.length - 1]!) ?? 0);
   }
+}
+
+/** V8's errors for an allocation beyond its limits (never a stack overflow, which is a nesting limit). */
+function isAllocationFailure(e: unknown): boolean {
+  return (
+    e instanceof RangeError &&
+    /Invalid string length|Invalid typed array length|Invalid array length|Array buffer allocation failed|Maximum BigInt size/.test(
+      e.message,
+    )
+  );
 }
 
 const KEYWORDS = new Set([

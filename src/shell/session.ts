@@ -50,8 +50,17 @@ export interface ScriptStep {
   readonly output: string;
 }
 
+/**
+ * The most one top-level command's output the session keeps (it is returned as one string, and
+ * recorded as one event). Past it, the writer is told to stop and the output ends with a line
+ * saying so: `seq 1 1000000000` with no pipe would otherwise fill the memory.
+ */
+export const OUTPUT_LIMIT_CHARS = 64 * 1024 * 1024;
+
 export class ShellSession implements Host {
   private output: string[] = [];
+  private outputChars = 0;
+  private outputOverflowed = false;
   /**
    * The interpreter holds generators and closures (background jobs), which a checkpoint cannot
    * store, so it lives here and not in the session state. A session over a restored state (taken
@@ -116,9 +125,9 @@ export class ShellSession implements Host {
     this.session.nextLine += countLines(script);
     // The script has ended (at its end or by `exit`): the EXIT trap runs now.
     if (this.state.traps.has('EXIT')) {
-      this.output = [];
+      this.takeOutput();
       this.session.exitStatus = this.interpreter.runExitTrap(this.session.exitStatus ?? this.state.status);
-      yield { firstLine: last, source: 'trap EXIT', output: this.output.join('') };
+      yield { firstLine: last, source: 'trap EXIT', output: this.takeOutput() };
     }
   }
 
@@ -179,7 +188,7 @@ export class ShellSession implements Host {
   }
 
   private runParsed(top: TopLevelResult, scriptMode: boolean): string {
-    this.output = [];
+    this.takeOutput();
     const interp = this.interpreter;
     // Jobs released while nothing ran (the clock advanced from outside) go first.
     interp.scheduler.runReady();
@@ -196,7 +205,7 @@ export class ShellSession implements Host {
       } else if (ended !== null && (scriptMode || ended.explicit))
         this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
     }
-    return this.output.join('');
+    return this.takeOutput();
   }
 
   // ------------------------------------------------------------------ Host, through the port
@@ -209,8 +218,24 @@ export class ShellSession implements Host {
     return this.port.files;
   }
 
-  terminal(text: string): void {
-    this.output.push(text);
+  terminal(text: string): boolean {
+    const room = OUTPUT_LIMIT_CHARS - this.outputChars;
+    const kept = text.length <= room ? text : text.slice(0, Math.max(0, room));
+    this.output.push(kept);
+    this.outputChars += kept.length;
+    if (kept.length < text.length) this.outputOverflowed = true;
+    return kept.length === text.length;
+  }
+
+  /** What the command printed, with the line that says where the lab stopped keeping it. */
+  private takeOutput(): string {
+    const overflowed = this.outputOverflowed;
+    const text = this.output.join('');
+    this.output = [];
+    this.outputChars = 0;
+    this.outputOverflowed = false;
+    if (!overflowed) return text;
+    return `${text}\nthinlab: the command printed more than ${OUTPUT_LIMIT_CHARS / 1024 / 1024} MiB; the lab kept the first ${OUTPUT_LIMIT_CHARS / 1024 / 1024} MiB and stopped the writer\n`;
   }
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
