@@ -4,31 +4,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openStore } from '../store/open-store.js';
-import { topLevelCommands } from './shell-adapter.js';
-import type { EventStore } from '../store/event-store.js';
-import { History } from '../replay/history.js';
-import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
+import { LabShell } from '../lab/lab-shell.js';
+import { History } from '../replay/history.js';
+import { DEFAULT_MAX_STEPS } from '../shell/interp.js';
+import type { EventStore } from '../store/event-store.js';
+import { openStore } from '../store/open-store.js';
+import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { runDockerDemo } from './docker-demo.js';
 import {
   atCommand,
   branchesCommand,
   checkoutCommand,
   diffCommand,
   logCommand,
+  type Output,
   recordScript,
   replayCommand,
   rollbackCommand,
   UsageError,
   whatIfCommand,
-  type Output,
 } from './history-commands.js';
-import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
 import { PROP_USAGE, propCommand } from './prop-command.js';
-import { runDockerDemo } from './docker-demo.js';
-import { whyCommand } from './why-command.js';
+import { bisectCommand, explainCommand, runScenariosCommand } from './scenario-commands.js';
+import { topLevelCommands } from './shell-adapter.js';
 import { toolCommand } from './tool-command.js';
-import { THIN_TOOL_NAMES } from '../tools/index.js';
+import { whyCommand } from './why-command.js';
 
 const USAGE = `usage: thinlab <command> [options]
 
@@ -41,6 +42,8 @@ running a lab
      --continue             go on from the end of the head branch (or --branch) instead
      --no-record            do not touch the database
      --ramdisk-kb N         size of /dev/ram0 and /dev/ram1 (default ${DEFAULT_RAMDISK_KB})
+     --max-steps N          commands one top-level command may run before the lab stops the script
+                            (status 124; default ${DEFAULT_MAX_STEPS}; with --no-record only)
   demo                      Docker on a direct-lvm thin pool: set up, fill, fail, recover, roll back
                             (demo/docker-devicemapper.sh, 512 MiB RAM disks)
   demo tour                 record the tour of a thin pool's life (scenarios/tour.sh)
@@ -99,6 +102,7 @@ const VALUE_FLAGS = new Set([
   '--store',
   '--branch',
   '--ramdisk-kb',
+  '--max-steps',
   '--name',
   '--expect',
   '--invariant',
@@ -162,6 +166,18 @@ function ramdiskKb(p: Parsed): number {
   return Number(v);
 }
 
+/** `--max-steps N`: the shell's step budget (docs/shell.md, "Limits"); undefined for the default. */
+function maxSteps(p: Parsed): number | undefined {
+  const v = stringFlag(p, '--max-steps');
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,14}$/.test(v))
+    throw new UsageError(`--max-steps needs a positive number of commands, got '${v}'`);
+  // A history replays with the default budget, so a recording made with another could not be replayed.
+  if (!p.flags.has('--no-record'))
+    throw new UsageError('--max-steps is not recorded in the history (replay uses the default): add --no-record');
+  return Number(v);
+}
+
 function readScript(file: string | undefined): string {
   try {
     return readFileSync(file === undefined || file === '-' ? 0 : file, 'latin1');
@@ -212,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
       const trace = p.command === 'demo' || p.flags.has('--trace');
       const extra = p.command === 'sh' ? p.positional.slice(1) : [];
       if (p.flags.has('--no-record')) {
-        runUnrecorded(script, ramdiskKb(p), trace, readExtraFiles(extra));
+        runUnrecorded(script, { ramdiskKb: ramdiskKb(p), maxSteps: maxSteps(p) }, trace, readExtraFiles(extra));
         return 0;
       }
       if (extra.length > 0) {
@@ -220,6 +236,7 @@ async function main(argv: string[]): Promise<number> {
           'files for /files (sh SCRIPT FILE...) are not recorded in the history yet: add --no-record',
         );
       }
+      maxSteps(p);
       const result = await withHistory(p, (h) =>
         recordScript(
           h,
@@ -375,8 +392,17 @@ function readExtraFiles(paths: readonly string[]): Map<string, Uint8Array> {
   return files;
 }
 
-function runUnrecorded(script: string, kb: number, trace: boolean, files: ReadonlyMap<string, Uint8Array>): void {
-  const shell = new LabShell({ ramdiskKb: kb, files });
+function runUnrecorded(
+  script: string,
+  machine: { ramdiskKb: number; maxSteps: number | undefined },
+  trace: boolean,
+  files: ReadonlyMap<string, Uint8Array>,
+): void {
+  const shell = new LabShell({
+    ramdiskKb: machine.ramdiskKb,
+    files,
+    ...(machine.maxSteps === undefined ? {} : { maxSteps: machine.maxSteps }),
+  });
   if (!trace) {
     io.out(shell.runScript(script));
     return;

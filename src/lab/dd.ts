@@ -4,14 +4,14 @@
  * whenever it is sector aligned, so copying a pattern file to a thin device never builds the bytes.
  */
 import { Errno, strerror } from '../model/errno.js';
-import { LAB_WOULD_BLOCK, type BlockDev, type MetadataContent } from '../model/machine.js';
+import { type BlockDev, LAB_WOULD_BLOCK, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
-import type { ShellContext } from './context.js';
-import type { CommandIo } from '../shell/io.js';
-import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
-import { LabFile } from './fs.js';
 import { latin1Bytes } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
+import type { ShellContext } from './context.js';
+import { LabFile } from './fs.js';
+import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf =
@@ -182,6 +182,9 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
 }
 
 /** busybox dd; yields where the kernel would block the process on a bio. */
+/** The largest block buffer the lab's dd allocates: the VM's 1 GiB of memory could not hold more. */
+const DD_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
+
 export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: CommandIo): Steps<number> {
   const parsed = parseOptions(argv);
   if (typeof parsed === 'string') {
@@ -189,6 +192,12 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
     return 1;
   }
   const o = parsed;
+  // busybox dd allocates its block buffer first: on the 1 GiB VM `bs=100000000000` fails there,
+  // `dd: out of memory`, status 1 (fixtures/kernel-probes/90-shell-limits: the oracle VM).
+  if (Math.max(o.ibs, o.obs) > DD_BUFFER_LIMIT_BYTES) {
+    io.err('dd: out of memory\n');
+    return 1;
+  }
   const inPath = o.input ?? '-';
   const outPath = o.output ?? '-';
   const source: PathTarget | { kind: 'stdin' } = o.input === null ? { kind: 'stdin' } : lookupPath(ctx, o.input);

@@ -1227,7 +1227,15 @@ export class Interpreter {
       case 'echo':
         return this.emit(f, echoBuiltin(args));
       case 'printf':
-        return this.emit(f, printfBuiltin(args));
+        try {
+          return this.emit(f, printfBuiltin(args));
+        } catch (e) {
+          // A width or precision of a gigabyte (`%1000000000s`): more than the lab holds in one
+          // string. The command fails with ash's words instead of ending the shell.
+          if (!isAllocationFailure(e)) throw e;
+          this.write(f.io.err, 'sh: printf: out of memory\n');
+          return 1;
+        }
       case 'test':
       case '[':
         return this.emit(f, testBuiltin(name, args, this.host.files));
