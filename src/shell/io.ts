@@ -71,9 +71,10 @@ export const TERMINAL: Sink = { kind: 'terminal' };
  * The most a pipe or a command substitution keeps. The lab runs a pipeline's commands one after
  * another, so a pipe holds all that its writer wrote (a real pipe holds 64 KiB and blocks the
  * writer); past this bound the writer is told to stop (CommandIo.out returns false), the rest is
- * dropped and the shell says so. 64 MiB is a sixteenth of the oracle VM's memory.
+ * dropped and the shell says so. 1 GiB is the oracle VM's whole memory: `dd if=/dev/mapper/X |
+ * md5sum` of any device the lab makes (512 MiB RAM disks in the Docker demo) still fits.
  */
-export const PIPE_BUFFER_LIMIT_BYTES = 64 * 1024 * 1024;
+export const PIPE_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 export function bufferSink(): Sink & { kind: 'buffer' } {
   return { kind: 'buffer', chunks: [], sizeBytes: 0, overflowed: false };
