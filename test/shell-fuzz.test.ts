@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkPoolInvariants } from '../src/model/invariants.js';
 import { LabShell } from '../src/lab/lab-shell.js';
+import { checkPoolInvariants } from '../src/model/invariants.js';
 
 const name = fc.constantFrom('pool', 'thin0', 'thin1', 'snap', 'meta', 'nosuch', '');
 const num = fc.oneof(
@@ -142,6 +142,43 @@ describe('the lab shell under random input', () => {
         }
       }),
       { numRuns: 150, seed: 20261127 },
+    );
+  });
+});
+
+/** Huge values and deep nesting: each case under a small step budget, so that none can hang. */
+const hostile = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('( ', '{ ', 'if true; then ', '$(echo '), fc.integer({ min: 1, max: 3000 }))
+    .map(([o, n]) => {
+      const close = o === '( ' ? ' )' : o === '{ ' ? '; }' : o === '$(echo ' ? ')' : '; fi';
+      return `${o === '$(echo ' ? 'echo ' : ''}${o.repeat(n)}${o === '$(echo ' ? 'x' : 'echo x'}${close.repeat(n)}`;
+    }),
+  fc
+    .tuple(
+      fc.constantFrom('**', '*', '<<', '/', '%', '+'),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+      fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+    )
+    .map(([op, a, b]) => `echo $((${a} ${op} ${b}))`),
+  fc.constantFrom(
+    'f() { f; }; f',
+    'while true; do :; done',
+    'x=a; while true; do x=$x$x; done',
+    'printf "%1000000000s" x',
+    'dd if=/dev/zero of=/dev/null bs=100000000000 count=1',
+    'printf "a\\0b" | tr -d "\\000" | tail -c 3',
+  ),
+);
+
+describe('the lab shell under hostile input (huge values, deep nesting)', () => {
+  it('never throws: every case ends with output or a one-line message', () => {
+    fc.assert(
+      fc.property(fc.array(hostile, { minLength: 1, maxLength: 3 }), (lines) => {
+        const shell = new LabShell({ ramdiskKb: 4096, maxSteps: 20_000 });
+        for (const l of lines) expect(typeof shell.runLine(l)).toBe('string');
+      }),
+      { numRuns: 12, seed: 20261206 },
     );
   });
 });

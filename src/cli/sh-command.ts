@@ -43,10 +43,15 @@ export function runUnrecorded(
     trace: boolean;
     files: ReadonlyMap<string, Uint8Array>;
     attach?: ImageAttached['data'];
+    maxSteps?: number;
   },
   io: Output,
 ): number {
-  const shell = new LabShell({ ramdiskKb: options.ramdiskKb, files: options.files });
+  const shell = new LabShell({
+    ramdiskKb: options.ramdiskKb,
+    files: options.files,
+    ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
+  });
   const attach = options.attach;
   if (attach !== undefined) attachImage(shell.lab, attach.device, attach.file, attach.sizeBytes, attach.runs);
   if (!options.trace) {

@@ -182,8 +182,20 @@ export function dd(ctx: ShellContext, argv: readonly string[], io: CommandIo): n
 }
 
 /** busybox dd; yields where the kernel would block the process on a bio. */
+/** The largest block buffer the lab's dd allocates: the VM's 1 GiB of memory could not hold more. */
+const DD_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * busybox dd allocates its block buffer before it opens anything: on the 1 GiB VM
+ * `bs=100000000000` fails there, `dd: out of memory`, status 1 (fixtures/kernel-probes/90-shell-limits).
+ */
+function bufferAllocated<T extends { ibs: number; obs: number }>(options: T | string): T | string {
+  if (typeof options === 'string') return options;
+  return Math.max(options.ibs, options.obs) > DD_BUFFER_LIMIT_BYTES ? 'dd: out of memory' : options;
+}
+
 export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: CommandIo): Steps<number> {
-  const parsed = parseOptions(argv);
+  const parsed = bufferAllocated(parseOptions(argv));
   if (typeof parsed === 'string') {
     io.err(`${parsed}\n`);
     return 1;

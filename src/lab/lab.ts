@@ -37,6 +37,8 @@ export interface LabSetup {
   readonly files?: ReadonlyMap<string, Uint8Array>;
   /** Deliberate model bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
   readonly mutations?: readonly ModelMutation[];
+  /** The shell's step budget per top-level command (docs/shell.md, "Limits"); the default is generous. */
+  readonly maxSteps?: number;
 }
 
 export class Lab implements ShellContext {
@@ -53,7 +55,7 @@ export class Lab implements ShellContext {
   /** The host around the pool: kernel modules, device nodes, systemd units (src/lab/host). */
   readonly host: HostState = newHostState();
   /** The shell session's variables, functions and line count: a checkpoint restores them too. */
-  readonly session: SessionState = newSessionState();
+  readonly session: SessionState;
 
   constructor(setup: LabSetup = {}) {
     this.machine = new Machine({
@@ -62,6 +64,7 @@ export class Lab implements ShellContext {
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const name of PACKAGES.keys()) installPackageFiles(this.fs, name);
+    this.session = newSessionState(setup.maxSteps);
     for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
     for (const [name, bytes] of setup.files ?? []) this.fs.provide(`/files/${name}`, bytes);

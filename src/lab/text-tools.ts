@@ -177,29 +177,60 @@ export function head(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
   const o = countOption(argv, 'head');
   if (typeof o === 'string') return textResult('', `${o}\n`, 1);
   const { data, errors } = inputs(o.files, stdin, readFile, 'head');
-  let out = '';
-  for (const [, bytes] of data) {
-    if (o.bytes) out += latin1Text(bytes.subarray(0, o.n));
-    else
-      out += splitLines(bytes)
-        .slice(0, o.n)
-        .map((l) => `${l}\n`)
-        .join('');
-  }
-  return textResult(out, errors, errors ? 1 : 0);
+  const parts = data.map(([, bytes]) => bytes.subarray(0, o.bytes ? o.n : afterLine(bytes, o.n)));
+  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
 }
 
+/**
+ * busybox tail: the last N lines (`-n N`) or bytes (`-c N`), or from line or byte N on (`+N`).
+ * Works on the bytes as they are (a last line without a newline stays without one), scanning only
+ * as far as it needs to, so that a 128 MiB device takes no longer than reading it.
+ */
 export function tail(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const o = countOption(argv, 'tail');
   if (typeof o === 'string') return textResult('', `${o}\n`, 1);
   const { data, errors } = inputs(o.files, stdin, readFile, 'tail');
-  let out = '';
-  for (const [, bytes] of data) {
-    const lines = splitLines(bytes);
-    const chosen = o.fromStart ? lines.slice(Math.max(0, o.n - 1)) : lines.slice(Math.max(0, lines.length - o.n));
-    out += chosen.map((l) => `${l}\n`).join('');
+  const parts = data.map(([, bytes]) => {
+    if (o.bytes) return bytes.subarray(o.fromStart ? Math.max(0, o.n - 1) : Math.max(0, bytes.length - o.n));
+    return bytes.subarray(o.fromStart ? afterLine(bytes, o.n - 1) : startOfLastLines(bytes, o.n));
+  });
+  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
+}
+
+/** The offset just after the `n`th newline (the whole input when it has fewer lines). */
+function afterLine(bytes: Uint8Array, n: number): number {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const nl = bytes.indexOf(10, at);
+    if (nl < 0) return bytes.length;
+    at = nl + 1;
   }
-  return textResult(out, errors, errors ? 1 : 0);
+  return at;
+}
+
+/** The offset where the last `n` lines start (a final newline ends the last line, it starts none). */
+function startOfLastLines(bytes: Uint8Array, n: number): number {
+  if (n === 0) return bytes.length;
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 10) end--;
+  for (let i = 0; i < n; i++) {
+    const nl = bytes.lastIndexOf(10, end - 1);
+    if (nl < 0 || end === 0) return 0;
+    if (i === n - 1) return nl + 1;
+    end = nl;
+  }
+  return 0;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Converts a POSIX bracket expression starting at `i` to a JavaScript class. */
@@ -528,33 +559,42 @@ export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
   return textResult(out, errors, errors ? 1 : 0);
 }
 
+/**
+ * busybox tr SET1 SET2, tr -d SET, tr -s SET, on bytes (NUL included: `tr -d '\000'`), one table
+ * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
+ */
 export function tr(argv: string[], stdin: Stdin): ToolResult {
-  if (argv[0] === '-s' && argv.length === 2) {
-    const set = new Set(expandTrSet(argv[1]!));
-    let out = '';
-    let last = '';
-    for (const ch of latin1Text(stdinBytes(stdin))) {
-      if (ch === last && set.has(ch)) continue;
-      out += ch;
-      last = ch;
+  if ((argv[0] === '-s' || argv[0] === '-d') && argv.length === 2) {
+    const set = new Uint8Array(256);
+    for (const c of expandTrSet(argv[1]!)) set[c.charCodeAt(0) & 0xff] = 1;
+    const input = stdinBytes(stdin);
+    const out = new Uint8Array(input.length);
+    let n = 0;
+    for (let i = 0; i < input.length; i++) {
+      const b = input[i]!;
+      if (set[b] === 1 && (argv[0] === '-d' || (n > 0 && out[n - 1] === b))) continue;
+      out[n++] = b;
     }
-    return textResult(out);
-  }
-  if (argv[0] === '-d' && argv.length === 2) {
-    const set = new Set(expandTrSet(argv[1]!));
-    return textResult([...latin1Text(stdinBytes(stdin))].filter((c) => !set.has(c)).join(''));
+    return { stdout: out.subarray(0, n), stderr: '', status: 0 };
   }
   if (argv.length === 2 && !argv[0]!.startsWith('-')) {
     const from = expandTrSet(argv[0]!);
     const to = expandTrSet(argv[1]!);
-    const map = new Map(from.map((c, i) => [c, to[Math.min(i, to.length - 1)] ?? c]));
-    return textResult([...latin1Text(stdinBytes(stdin))].map((c) => map.get(c) ?? c).join(''));
+    const map = new Uint8Array(256).map((_, i) => i);
+    from.forEach((c, i) => {
+      const target = to[Math.min(i, to.length - 1)];
+      if (target !== undefined) map[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
+    });
+    return { stdout: stdinBytes(stdin).map((b) => map[b]!), stderr: '', status: 0 };
   }
   return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
 }
 
 function expandTrSet(set: string): string[] {
-  const unescaped = set.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  // busybox tr's escapes: \n, \t, \\ and octal \NNN (one to three digits: \000 is NUL).
+  const unescaped = set.replace(/\\([0-7]{1,3}|n|t|\\)/g, (_, e: string) =>
+    e === 'n' ? '\n' : e === 't' ? '\t' : e === '\\' ? '\\' : String.fromCharCode(Number.parseInt(e, 8) & 0xff),
+  );
   const out: string[] = [];
   for (let i = 0; i < unescaped.length; i++) {
     if (unescaped[i + 1] === '-' && i + 2 < unescaped.length) {

@@ -87,18 +87,40 @@ function tokenize(text: string): Tok[] {
   return out;
 }
 
+/** The largest constant strtoull reads; a larger one overflows, and busybox's ash then takes 0. */
+const MAX_CONSTANT = (1n << 64n) - 1n;
+
 function parseNumber(text: string): bigint {
-  if (/^0[xX][0-9a-fA-F]+$/.test(text)) return wrap(BigInt(text));
-  if (/^0[0-7]+$/.test(text)) return wrap(BigInt(`0o${text.slice(1)}`));
-  if (/^[0-9]+$/.test(text)) return wrap(BigInt(text));
-  throw new ArithError('arithmetic syntax error');
+  let value: bigint;
+  if (/^0[xX][0-9a-fA-F]+$/.test(text)) value = BigInt(text);
+  else if (/^0[0-7]+$/.test(text)) value = BigInt(`0o${text.slice(1)}`);
+  else if (/^[0-9]+$/.test(text)) value = BigInt(text);
+  else throw new ArithError('arithmetic syntax error');
+  // `$((99999999999999999999))` prints 0 in busybox sh 1.35; 18446744073709551615 is -1.
+  return value > MAX_CONSTANT ? 0n : wrap(value);
+}
+
+/**
+ * `a ** b` on 64-bit integers, wrapped as C's repeated multiplication wraps, by squaring: the exact
+ * power of a large exponent (`2 ** 99999999999`) would be a number of gigabytes. busybox prints 0 for it.
+ */
+export function powerWrapped(base: bigint, exponent: bigint): bigint {
+  let result = 1n;
+  let b = BigInt.asUintN(64, base);
+  let e = exponent;
+  while (e > 0n) {
+    if ((e & 1n) === 1n) result = BigInt.asUintN(64, result * b);
+    b = BigInt.asUintN(64, b * b);
+    e >>= 1n;
+  }
+  return wrap(result);
 }
 
 /** A variable's value as a number: its text is itself an arithmetic expression (usually digits). */
 function variableValue(env: ArithEnv, name: string, depth: number): bigint {
   const text = (env.get(name) ?? '').trim();
   if (text === '') return 0n;
-  if (/^-?[0-9]+$/.test(text)) return wrap(BigInt(text));
+  if (/^-?[0-9]+$/.test(text)) return text.startsWith('-') ? wrap(-parseNumber(text.slice(1))) : parseNumber(text);
   if (depth > 32) throw new ArithError('expression recursion loop detected');
   return evaluate(text, env, depth + 1);
 }
@@ -116,11 +138,32 @@ const BINARY: ReadonlyArray<readonly string[]> = [
   ['*', '/', '%'],
 ];
 
+/** Each binary operator's level in BINARY (0 binds least). */
+const PRECEDENCE: ReadonlyMap<string, number> = new Map(BINARY.flatMap((ops, level) => ops.map((op) => [op, level])));
+
 const ASSIGN = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
 
-/** Evaluates an expression; ArithError carries ash's message. */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a precedence-climbing parser of ash's arithmetic, one level per operator group, sharing the cursor.
+/**
+ * Evaluates an expression; ArithError carries ash's message. busybox evaluates with an operator
+ * stack and takes any nesting; this recursive descent runs out of JavaScript stack at some
+ * thousand nested parentheses, which is reported as an error of the expression, never a crash.
+ */
 export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
+  try {
+    return evaluateExpression(text, env, depth);
+  } catch (e) {
+    if (isStackOverflow(e)) throw new ArithError('expression nested too deeply for the lab (about 1000 levels)');
+    throw e;
+  }
+}
+
+/** V8's RangeError for an exhausted stack (the only RangeError the lab turns into a message). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('call stack');
+}
+
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a precedence-climbing parser of ash's arithmetic, one level per operator group, sharing the cursor.
+function evaluateExpression(text: string, env: ArithEnv, depth: number): bigint {
   const toks = tokenize(text);
   let p = 0;
   // Skipping evaluation (the untaken side of && || ?:) still parses, but has no side effects.
@@ -152,7 +195,7 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
         return wrap(op === '/' ? a / b : a % b);
       case '**':
         if (b < 0n) throw new ArithError('exponent less than 0');
-        return wrap(a ** b);
+        return powerWrapped(a, b);
       case '<<':
         return wrap(a << (b & 63n));
       case '>>':
@@ -196,7 +239,7 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
       const n = peek();
       if (n.k === 'op' && ASSIGN.has(n.v)) {
         p++;
-        const rhs = assignment();
+        const rhs = ternary();
         if (n.v === '=') return assign(t.v, rhs);
         return assign(t.v, apply(n.v.slice(0, -1), variableValue(env, t.v, depth), rhs));
       }
@@ -249,23 +292,25 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
     return base;
   };
 
-  const binary = (level: number): bigint => {
-    if (level >= BINARY.length) return unary();
-    const ops = BINARY[level]!;
-    let left = binary(level + 1);
+  // Precedence climbing: one frame per operand, not one per precedence level, so that nested
+  // parentheses cost little stack.
+  const binary = (minLevel: number): bigint => {
+    let left = unary();
     for (;;) {
       const t = peek();
-      if (t.k !== 'op' || !ops.includes(t.v)) return left;
+      const level = t.k === 'op' ? PRECEDENCE.get(t.v) : undefined;
+      if (level === undefined || level < minLevel) return left;
+      const op = (t as { v: string }).v;
       p++;
-      if (t.v === '&&' || t.v === '||') {
-        const shortCircuit = t.v === '&&' ? left === 0n : left !== 0n;
+      if (op === '&&' || op === '||') {
+        const shortCircuit = op === '&&' ? left === 0n : left !== 0n;
         if (shortCircuit) skip++;
         const right = binary(level + 1);
         if (shortCircuit) skip--;
-        left = shortCircuit ? (t.v === '||' ? 1n : 0n) : right !== 0n ? 1n : 0n;
+        left = shortCircuit ? (op === '||' ? 1n : 0n) : right !== 0n ? 1n : 0n;
         continue;
       }
-      left = apply(t.v, left, binary(level + 1));
+      left = apply(op, left, binary(level + 1));
     }
   };
 
@@ -274,22 +319,20 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
     if (!isOp('?')) return cond;
     p++;
     if (cond === 0n) skip++;
-    const a = assignment();
+    const a = ternary();
     if (cond === 0n) skip--;
     expectOp(':');
     if (cond !== 0n) skip++;
-    const b = assignment();
+    const b = ternary();
     if (cond !== 0n) skip--;
     return cond !== 0n ? a : b;
   };
 
-  const assignment = (): bigint => ternary();
-
   const comma = (): bigint => {
-    let v = assignment();
+    let v = ternary();
     while (isOp(',')) {
       p++;
-      v = assignment();
+      v = ternary();
     }
     return v;
   };

@@ -10,7 +10,10 @@
  * script; pipeline stages, `( )`, `$( )` and background jobs run in a copy of the shell's state.
  */
 import type { Machine } from '../model/machine.js';
+import { latin1Text } from '../shared/bytes.js';
+import { ArithError, evaluate } from './arith.js';
 import type {
+  AndOr,
   Command,
   FunctionDefinition,
   List,
@@ -19,11 +22,8 @@ import type {
   SimpleCommand,
   Word,
   WordPart,
-  AndOr,
 } from './ast.js';
-import { ArithError, evaluate } from './arith.js';
-import { echoBuiltin, printfBuiltin, testBuiltin, type BuiltinResult, type FileProbe } from './builtins.js';
-import type { CommandIo } from './io.js';
+import { type BuiltinResult, echoBuiltin, type FileProbe, printfBuiltin, testBuiltin } from './builtins.js';
 import {
   DEFAULT_IFS,
   joinSegments,
@@ -31,21 +31,33 @@ import {
   patternSource,
   removePattern,
   replacePattern,
-  splitFields,
   type Segment,
+  splitFields,
 } from './expand.js';
-import { bufferSink, concatBytes, InputStream, writeSink, type Sink, type Streams } from './io.js';
-import { Scheduler, type JobRecord } from './jobs.js';
+import type { CommandIo } from './io.js';
+import {
+  bufferSink,
+  concatBytes,
+  InputStream,
+  PIPE_BUFFER_LIMIT_BYTES,
+  type Sink,
+  type Streams,
+  writeSink,
+} from './io.js';
+import { type JobRecord, Scheduler } from './jobs.js';
 import { Parser, type ShellSyntaxError } from './parse.js';
-import { latin1Text } from '../shared/bytes.js';
+import { call, DepthExceeded, type Run, trampoline } from './trampoline.js';
 import type { Steps } from './wait.js';
 
 /** What the interpreter needs from the lab around it. */
 export interface Host {
   readonly machine: Machine;
   readonly files: FileProbe;
-  /** The shell's own output (its terminal): stdout and stderr interleaved, as the oracle prints. */
-  terminal(text: string): void;
+  /**
+   * The shell's own output (its terminal): stdout and stderr interleaved, as the oracle prints.
+   * False when the host keeps no more of it (see ShellSession), so that a writer stops.
+   */
+  terminal(text: string): boolean | undefined;
   /** Runs a command that is not a shell builtin; null when the lab knows no command by that name. */
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null;
   /** Opens a file for `>` or `>>`: a sink, or the reason it cannot (ash's wording). */
@@ -54,6 +66,14 @@ export interface Host {
   readInput(path: string): Uint8Array | string;
   /** Applies text written to a module parameter when its redirection closes; an error text if refused. */
   closeParam(text: string): string | null;
+}
+
+/** How a top-level command ended the script: its status; `limit` when a limit of the lab stopped it. */
+export interface TopLevelEnd {
+  readonly status: number;
+  /** Raised by `exit` (or a limit): it ends even an interactive run. */
+  readonly explicit: boolean;
+  readonly limit?: boolean;
 }
 
 /** Ends the shell the signal is raised in, with this status. */
@@ -245,6 +265,34 @@ export interface InterpreterOptions {
   readonly scriptName: string;
   /** `$$`: fixed, so that scripts print the same every run. */
   readonly pid: number;
+  /** Commands one top-level command may run (loops, functions and all) before the lab stops it. */
+  readonly maxSteps?: number;
+}
+
+/** The default step budget of a top-level command: generous, yet a runaway loop ends in seconds. */
+export const DEFAULT_MAX_STEPS = 10_000_000;
+/** The exit status of a script the step budget stopped (as `timeout` reports a command it killed). */
+export const BUDGET_EXIT_STATUS = 124;
+/**
+ * How deep the interpreter's own stack may grow: nested commands, function calls, subshells and
+ * substitutions (a recursive function takes about three levels a call). busybox sh 1.35 on the
+ * oracle VM (8 MiB stack) runs about 7,500 nested calls of a one-line recursive function before it
+ * dies of a segmentation fault; the lab allows more, then stops with a message instead.
+ */
+export const MAX_NESTING_LEVELS = 40_000;
+/** The status a shell the nesting limit stopped ends with: what a shell killed by SIGSEGV reports. */
+export const NESTING_EXIT_STATUS = 139;
+
+/**
+ * The longest value a variable may hold. busybox sh on the 1 GiB VM fails its allocation (`out of
+ * memory`) when a value and its copies no longer fit; the lab stops at 128 MiB, well inside both the
+ * VM's memory and V8's longest string.
+ */
+export const MAX_VALUE_BYTES = 128 * 1024 * 1024;
+
+/** Raised when a top-level command has run its budget of commands; only the top level catches it. */
+export class BudgetExhausted {
+  constructor(readonly maxSteps: number) {}
 }
 
 export class Interpreter {
@@ -254,6 +302,8 @@ export class Interpreter {
   private lineno = 0;
   /** The status of the last command substitution of the command being expanded. */
   private substitutionStatus: number | null = null;
+  /** Commands run since the current top-level command started, against the step budget. */
+  private stepsUsed = 0;
 
   constructor(
     private readonly host: Host,
@@ -278,10 +328,10 @@ export class Interpreter {
    * Runs one top-level command in the foreground, to completion (waits run the clock). Returns
    * the exit status when the script has ended (`exit`, a fatal error), or null to go on.
    */
-  runTopLevel(list: List): { status: number; explicit: boolean } | null {
-    const steps = this.runList(list, this.main);
+  runTopLevel(list: List): TopLevelEnd | null {
+    this.stepsUsed = 0;
     try {
-      this.drive(steps);
+      this.drive(this.runList(list, this.main));
       this.scheduler.runReady();
       return null;
     } catch (e) {
@@ -289,8 +339,36 @@ export class Interpreter {
       // ash ends a script at a `return` outside any function.
       if (e instanceof ReturnSignal) return { status: e.status, explicit: true };
       if (e instanceof LoopSignal) return null;
-      throw e;
+      return this.limitReached(e);
     }
+  }
+
+  /** A limit of the lab stopped the command: one line saying which, and the script ends. */
+  private limitReached(e: unknown): TopLevelEnd {
+    if (e instanceof BudgetExhausted) {
+      this.host.terminal(
+        `thinlab: step budget of ${e.maxSteps} exhausted: a top-level command ran that many commands ` +
+          `(an endless loop?); the script stops here (--max-steps sets the budget)\n`,
+      );
+      this.state.status = BUDGET_EXIT_STATUS;
+      return { status: BUDGET_EXIT_STATUS, explicit: true, limit: true };
+    }
+    if (e instanceof DepthExceeded) {
+      this.host.terminal(
+        `thinlab: line ${this.lineno}: shell nesting deeper than ${MAX_NESTING_LEVELS} levels; busybox sh ` +
+          `would have crashed (Segmentation fault) well before, the lab stops the script here\n`,
+      );
+      this.state.status = NESTING_EXIT_STATUS;
+      return { status: NESTING_EXIT_STATUS, explicit: false, limit: true };
+    }
+    if (isAllocationFailure(e)) {
+      // A value too large for JavaScript (a string, an array, a BigInt): busybox's malloc fails
+      // there too, and ash reports it as an error that ends the shell.
+      this.message(this.main, 'out of memory');
+      this.state.status = 2;
+      return { status: 2, explicit: false, limit: true };
+    }
+    throw e;
   }
 
   /** Reports a syntax error the way ash does (it then ends the script). */
@@ -300,8 +378,9 @@ export class Interpreter {
     this.message(this.main, error.text);
   }
 
-  /** Runs steps in the foreground: every wait is served by running the clock and ready jobs. */
-  drive<T>(steps: Steps<T>): T {
+  /** Runs the interpreter in the foreground: every wait is served by running the clock and ready jobs. */
+  drive<T>(run: Run<T>): T {
+    const steps = trampoline(run, MAX_NESTING_LEVELS);
     let r = steps.next(true);
     while (!r.done) {
       const wait = r.value;
@@ -329,8 +408,19 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ messages
 
-  private write(sink: Sink, data: Uint8Array | string): void {
-    writeSink(sink, data, (t) => this.host.terminal(t));
+  /** Writes to a sink; false when a full pipe dropped (some of) it. */
+  private write(sink: Sink, data: Uint8Array | string): boolean {
+    return writeSink(sink, data, (t) => this.host.terminal(t));
+  }
+
+  /** Says, once, that a pipe or a substitution kept only the first PIPE_BUFFER_LIMIT_BYTES. */
+  private reportOverflow(f: Frame, buffer: Sink & { kind: 'buffer' }, what: string): void {
+    if (!buffer.overflowed) return;
+    this.write(
+      f.io.err,
+      `thinlab: ${what} took more than ${PIPE_BUFFER_LIMIT_BYTES / 1024 / 1024} MiB: the lab runs commands one ` +
+        `after another and keeps at most that much between two of them; the writer was stopped and the rest dropped\n`,
+    );
   }
 
   /** ash's error line: `<script>: line N: text`. */
@@ -353,7 +443,7 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ lists and pipelines
 
-  private *runList(list: List, f: Frame): Steps<number> {
+  private *runList(list: List, f: Frame): Run<number> {
     let status = f.env.status;
     for (const item of list) {
       if (item.background) {
@@ -378,14 +468,14 @@ export class Interpreter {
       condition: false,
     };
     const self = this;
-    function* job(): Steps<number> {
+    function* job(): Run<number> {
       try {
         return yield* self.runAndOr(andOr, jf);
       } catch (e) {
         return self.subshellStatus(e);
       }
     }
-    const j = this.scheduler.spawn(`job at line ${line}`, job());
+    const j = this.scheduler.spawn(`job at line ${line}`, trampoline(job(), MAX_NESTING_LEVELS));
     f.env.lastBackgroundPid = j.pid;
   }
 
@@ -396,7 +486,7 @@ export class Interpreter {
     throw e;
   }
 
-  private *runAndOr(andOr: AndOr, f: Frame): Steps<number> {
+  private *runAndOr(andOr: AndOr, f: Frame): Run<number> {
     const cond: Frame = f.condition ? f : { ...f, condition: true };
     let status = yield* this.runPipeline(andOr.first, andOr.rest.length > 0 ? cond : f);
     for (let i = 0; i < andOr.rest.length; i++) {
@@ -407,7 +497,7 @@ export class Interpreter {
     return status;
   }
 
-  private *runPipeline(p: Pipeline, f: Frame): Steps<number> {
+  private *runPipeline(p: Pipeline, f: Frame): Run<number> {
     let status = 0;
     if (p.commands.length === 1) {
       status = yield* this.runCommand(p.commands[0]!, p.negate ? { ...f, condition: true } : f);
@@ -428,7 +518,10 @@ export class Interpreter {
         } catch (e) {
           status = this.subshellStatus(e);
         }
-        if (!last) input = new InputStream(concatBytes(buffer.chunks));
+        if (!last) {
+          this.reportOverflow(f, buffer, 'a pipe');
+          input = new InputStream(concatBytes(buffer.chunks));
+        }
       }
     }
     if (p.negate) status = status === 0 ? 1 : 0;
@@ -439,7 +532,17 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ commands
 
-  private *runCommand(cmd: Command, f: Frame): Steps<number> {
+  /**
+   * Runs one command through the trampoline (every recursion of the interpreter passes here, so
+   * the native stack stays shallow), counting it against the step budget.
+   */
+  private *runCommand(cmd: Command, f: Frame): Run<number> {
+    const max = this.options.maxSteps ?? DEFAULT_MAX_STEPS;
+    if (++this.stepsUsed > max) throw new BudgetExhausted(max);
+    return yield* call(this.commandBody(cmd, f));
+  }
+
+  private *commandBody(cmd: Command, f: Frame): Run<number> {
     this.lineno = cmd.line;
     switch (cmd.type) {
       case 'simple':
@@ -463,7 +566,7 @@ export class Interpreter {
     }
   }
 
-  private *runCompound(cmd: Exclude<Command, SimpleCommand | FunctionDefinition>, f: Frame): Steps<number> {
+  private *runCompound(cmd: Exclude<Command, SimpleCommand | FunctionDefinition>, f: Frame): Run<number> {
     const cond: Frame = { ...f, condition: true };
     switch (cmd.type) {
       case 'group':
@@ -538,7 +641,7 @@ export class Interpreter {
   }
 
   /** One pass of a loop body; `stop` when a `break` ends the loop. */
-  private *loopBody(body: List, f: Frame): Steps<{ status: number; stop: boolean }> {
+  private *loopBody(body: List, f: Frame): Run<{ status: number; stop: boolean }> {
     try {
       return { status: yield* this.runList(body, f), stop: false };
     } catch (e) {
@@ -551,7 +654,7 @@ export class Interpreter {
     }
   }
 
-  private *runSimple(cmd: SimpleCommand, f: Frame): Steps<number> {
+  private *runSimple(cmd: SimpleCommand, f: Frame): Run<number> {
     this.substitutionStatus = null;
     const fields = yield* this.expandFields(cmd.words, f);
     const assignments: Array<[string, string]> = [];
@@ -609,7 +712,7 @@ export class Interpreter {
     assignments: ReadonlyArray<[string, string]>,
     f: Frame,
     special: boolean,
-  ): Steps<number> {
+  ): Run<number> {
     if (special) {
       // Assignments before a special builtin stay (POSIX 2.14).
       for (const [k, v] of assignments) this.setVar(f, k, v);
@@ -646,7 +749,7 @@ export class Interpreter {
     return yield* steps;
   }
 
-  private *callFunction(fn: FunctionDefinition, args: string[], f: Frame): Steps<number> {
+  private *callFunction(fn: FunctionDefinition, args: string[], f: Frame): Run<number> {
     const savedPositional = f.env.positional;
     f.env.positional = args;
     const scope: FunctionScope = { saved: new Map() };
@@ -672,7 +775,7 @@ export class Interpreter {
   private *openRedirections(
     redirections: readonly Redirection[],
     f: Frame,
-  ): Steps<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
+  ): Run<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
     let { stdin, out, err } = f.io;
     let more = f.io.more;
     const params: Array<Sink & { kind: 'param' }> = [];
@@ -737,14 +840,14 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ expansion
 
-  private *expandFields(words: readonly Word[], f: Frame): Steps<string[]> {
+  private *expandFields(words: readonly Word[], f: Frame): Run<string[]> {
     const out: string[] = [];
     const ifs = f.env.vars.get('IFS') ?? DEFAULT_IFS;
     for (const w of words) out.push(...splitFields(yield* this.expandSegments(w.parts, f), ifs));
     return out;
   }
 
-  private *expandSegments(parts: readonly WordPart[], f: Frame): Steps<Segment[]> {
+  private *expandSegments(parts: readonly WordPart[], f: Frame): Run<Segment[]> {
     const out: Segment[] = [];
     for (const p of parts) {
       switch (p.kind) {
@@ -774,6 +877,8 @@ export class Interpreter {
 
   /** Sets a variable; a readonly one ends the shell, as in ash (`R: is read only`). */
   private setVar(f: Frame, name: string, value: string, builtin?: string): void {
+    // ash's allocation fails on the VM long before: `x=$x$x` in a loop ends in ash's message.
+    if (value.length > MAX_VALUE_BYTES) this.fatal(f, 'out of memory');
     if (f.env.readonly.has(name)) {
       if (builtin === undefined) this.message(f, `${name}: is read only`);
       else this.builtinMessage(f, builtin, `${name}: is read only`);
@@ -819,7 +924,7 @@ export class Interpreter {
     }
   }
 
-  private *expandParam(p: Extract<WordPart, { kind: 'param' }>, f: Frame): Steps<Segment[]> {
+  private *expandParam(p: Extract<WordPart, { kind: 'param' }>, f: Frame): Run<Segment[]> {
     const text = (t: string): Segment[] => [{ kind: 'text', text: t, quoted: p.quoted, split: !p.quoted }];
     if ((p.name === '@' || p.name === '*') && p.op === null) {
       const params = f.env.positional;
@@ -833,7 +938,7 @@ export class Interpreter {
       return out;
     }
     const value = this.lookup(p.name, f);
-    const arg = function* (self: Interpreter): Steps<string> {
+    const arg = function* (self: Interpreter): Run<string> {
       return p.arg === null ? '' : joinSegments(yield* self.expandSegments(p.arg.parts, f));
     };
     switch (p.op) {
@@ -885,7 +990,7 @@ export class Interpreter {
       }
       case 'substr': {
         const v = value ?? '';
-        const number = function* (self: Interpreter, w: Word): Steps<number> {
+        const number = function* (self: Interpreter, w: Word): Run<number> {
           const expr = joinSegments(yield* self.expandSegments(w.parts, f));
           return Number(self.arithmetic(expr, f));
         };
@@ -901,7 +1006,7 @@ export class Interpreter {
   }
 
   /** `$(...)`: the body runs in a subshell; its output, less trailing newlines, is the value. */
-  private *commandSubstitution(body: List, f: Frame): Steps<string> {
+  private *commandSubstitution(body: List, f: Frame): Run<string> {
     const buffer = bufferSink();
     const sub: Frame = {
       ...f,
@@ -919,6 +1024,7 @@ export class Interpreter {
     }
     this.lineno = line;
     this.substitutionStatus = status;
+    this.reportOverflow(f, buffer, 'a command substitution');
     return latin1Text(concatBytes(buffer.chunks)).replace(/\n+$/, '');
   }
 
@@ -930,7 +1036,7 @@ export class Interpreter {
   }
 
   // biome-ignore lint/complexity/noExcessiveLinesPerFunction: one case per special builtin of ash, each a few lines; the switch is the list.
-  private *specialBuiltin(name: string, args: string[], f: Frame): Steps<number> {
+  private *specialBuiltin(name: string, args: string[], f: Frame): Run<number> {
     switch (name) {
       case ':':
         return 0;
@@ -1052,6 +1158,7 @@ export class Interpreter {
     if (action === undefined) return status;
     this.state.traps.delete('EXIT');
     this.state.status = status;
+    this.stepsUsed = 0;
     const parser = new Parser(action, this.lineno);
     try {
       for (let r = parser.next(); r !== null; r = parser.next()) {
@@ -1063,7 +1170,7 @@ export class Interpreter {
       }
     } catch (e) {
       if (e instanceof ExitSignal || e instanceof ReturnSignal) return e.status;
-      if (!(e instanceof LoopSignal)) throw e;
+      if (!(e instanceof LoopSignal)) return this.limitReached(e).status;
     }
     return status;
   }
@@ -1112,7 +1219,7 @@ export class Interpreter {
     return 0;
   }
 
-  private *builtin(name: string, args: string[], f: Frame): Steps<number> {
+  private *builtin(name: string, args: string[], f: Frame): Run<number> {
     switch (name) {
       case 'true':
         return 0;
@@ -1121,7 +1228,15 @@ export class Interpreter {
       case 'echo':
         return this.emit(f, echoBuiltin(args));
       case 'printf':
-        return this.emit(f, printfBuiltin(args));
+        try {
+          return this.emit(f, printfBuiltin(args));
+        } catch (e) {
+          // A width or precision of a gigabyte (`%1000000000s`): more than the lab holds in one
+          // string. The command fails with ash's words instead of ending the shell.
+          if (!isAllocationFailure(e)) throw e;
+          this.write(f.io.err, 'sh: printf: out of memory\n');
+          return 1;
+        }
       case 'test':
       case '[':
         return this.emit(f, testBuiltin(name, args, this.host.files));
@@ -1160,7 +1275,7 @@ export class Interpreter {
   }
 
   /** `sh -c 'COMMANDS' [NAME [ARG...]]`: a new shell; its errors say `sh:` without line numbers. */
-  private *sh(args: string[], f: Frame): Steps<number> {
+  private *sh(args: string[], f: Frame): Run<number> {
     if (args[0] !== '-c' || args.length < 2) {
       this.write(
         f.io.err,
@@ -1245,7 +1360,7 @@ export class Interpreter {
   }
 
   /** `wait [PID...]`: runs the clock until the jobs have finished; the last one's status. */
-  private *wait(args: string[], f: Frame): Steps<number> {
+  private *wait(args: string[], f: Frame): Run<number> {
     const pids = args.length === 0 ? this.scheduler.unfinished().map((j) => j.pid) : [];
     for (const a of args) {
       const job = /^%[0-9]+$/.exec(a) ? this.scheduler.unfinished().find((j) => `%${j.id}` === a) : undefined;
@@ -1268,6 +1383,16 @@ export class Interpreter {
     }
     return args.length === 0 ? 0 : (this.scheduler.statusOf(pids[pids.length - 1]!) ?? 0);
   }
+}
+
+/** V8's errors for an allocation beyond its limits (never a stack overflow, which is a nesting limit). */
+function isAllocationFailure(e: unknown): boolean {
+  return (
+    e instanceof RangeError &&
+    /Invalid string length|Invalid typed array length|Invalid array length|Array buffer allocation failed|Maximum BigInt size/.test(
+      e.message,
+    )
+  );
 }
 
 const KEYWORDS = new Set([

@@ -41,7 +41,11 @@ export class InputStream {
  */
 export interface CommandIo {
   readonly stdin: Uint8Array;
-  out(bytes: Uint8Array | string): void;
+  /**
+   * Writes to standard output. False when no more will be taken (a pipe's buffer is full, see
+   * PIPE_BUFFER_LIMIT_BYTES): a command that writes much (seq, cat, dd) stops there. Anything else: written.
+   */
+  out(bytes: Uint8Array | string): unknown;
   err(text: string): void;
 }
 
@@ -54,7 +58,8 @@ export interface WritableFile {
 export type Sink =
   | { readonly kind: 'terminal' }
   | { readonly kind: 'null' }
-  | { readonly kind: 'buffer'; readonly chunks: Uint8Array[] }
+  /** A pipe or a command substitution: what one command writes, kept for the next. */
+  | { readonly kind: 'buffer'; readonly chunks: Uint8Array[]; sizeBytes: number; overflowed: boolean }
   | { readonly kind: 'file'; readonly file: WritableFile }
   /** A module parameter: the text is applied when the redirection closes. */
   | { readonly kind: 'param'; text: string };
@@ -62,8 +67,17 @@ export type Sink =
 export const NULL_SINK: Sink = { kind: 'null' };
 export const TERMINAL: Sink = { kind: 'terminal' };
 
+/**
+ * The most a pipe or a command substitution keeps. The lab runs a pipeline's commands one after
+ * another, so a pipe holds all that its writer wrote (a real pipe holds 64 KiB and blocks the
+ * writer); past this bound the writer is told to stop (CommandIo.out returns false), the rest is
+ * dropped and the shell says so. 1 GiB is the oracle VM's whole memory: `dd if=/dev/mapper/X |
+ * md5sum` of any device the lab makes (512 MiB RAM disks in the Docker demo) still fits.
+ */
+export const PIPE_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
+
 export function bufferSink(): Sink & { kind: 'buffer' } {
-  return { kind: 'buffer', chunks: [] };
+  return { kind: 'buffer', chunks: [], sizeBytes: 0, overflowed: false };
 }
 
 /** A command's three standard streams. */
@@ -86,15 +100,26 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Writes to a sink; `terminal` is the shell's own output, collected in order. */
-export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text: string) => void): void {
+/**
+ * Writes to a sink; `terminal` is the shell's own output, collected in order. Returns false when a
+ * buffer is full and dropped (some of) the data.
+ */
+export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text: string) => unknown): boolean {
   switch (sink.kind) {
     case 'terminal':
-      terminal(typeof data === 'string' ? data : latin1Text(data));
+      // The terminal is bounded too (ShellSession.terminal): false when it is full.
+      return terminal(typeof data === 'string' ? data : latin1Text(data)) !== false;
+    case 'buffer': {
+      const room = PIPE_BUFFER_LIMIT_BYTES - sink.sizeBytes;
+      const bytes = typeof data === 'string' ? latin1Bytes(data.slice(0, Math.max(0, room))) : data.subarray(0, room);
+      sink.chunks.push(bytes);
+      sink.sizeBytes += bytes.length;
+      if (bytes.length < data.length) {
+        sink.overflowed = true;
+        return false;
+      }
       break;
-    case 'buffer':
-      sink.chunks.push(typeof data === 'string' ? latin1Bytes(data) : data);
-      break;
+    }
     case 'file': {
       const bytes = typeof data === 'string' ? latin1Bytes(data) : data;
       sink.file.writeBytes(sink.file.sizeBytes, bytes);
@@ -106,4 +131,5 @@ export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text
     default:
       break;
   }
+  return true;
 }

@@ -5,6 +5,7 @@
  * substitution and arithmetic. Like busybox ash, a script is parsed one top-level command at a time
  * (a line, or the lines a compound command spans), so everything before a syntax error runs.
  */
+import { isStackOverflow } from './arith.js';
 import type {
   AndOr,
   Assignment,
@@ -13,8 +14,8 @@ import type {
   ListItem,
   ParamOp,
   Pipeline,
-  RedirOp,
   Redirection,
+  RedirOp,
   SimpleCommand,
   Word,
   WordPart,
@@ -133,10 +134,21 @@ export class Parser {
       this.requireNoHeredocs();
       return { list, firstLine, ...text() };
     } catch (e) {
-      if (!(e instanceof ShellSyntaxError)) throw e;
-      this.recover(e.line);
-      return { error: e, firstLine, ...text() };
+      const error = isStackOverflow(e) ? this.tooDeep() : e;
+      if (!(error instanceof ShellSyntaxError)) throw e;
+      this.recover(error.line);
+      return { error, firstLine, ...text() };
     }
+  }
+
+  /**
+   * The parser is recursive descent and runs out of JavaScript stack at a few thousand nested
+   * `( )`, `{ }`, `if` or `$( )` (busybox sh, with 8 MiB of C stack, parses 10,000 nested
+   * subshells): the command is refused as a syntax error with that reason, and nothing crashes.
+   */
+  private tooDeep(): ShellSyntaxError {
+    this.peeked = null;
+    return this.error('syntax error: nested too deeply for the lab shell (about 1000 levels)', this.line);
   }
 
   /** Parses everything (for command substitution bodies). */

@@ -4,12 +4,12 @@
  * stdout and stderr interleaved in order. The shell language itself is parse.ts and interp.ts;
  * this file cuts scripts into top-level commands and keeps the line count, `exit` and the EXIT trap.
  */
-import type { FileProbe } from './builtins.js';
-import { initialState, Interpreter, type Host, type RootState } from './interp.js';
-import type { Sink } from './io.js';
-import { Parser, type TopLevelResult } from './parse.js';
-import type { CommandIo } from './io.js';
+
 import type { Machine } from '../model/machine.js';
+import type { FileProbe } from './builtins.js';
+import { DEFAULT_MAX_STEPS, type Host, Interpreter, initialState, type RootState } from './interp.js';
+import type { CommandIo, Sink } from './io.js';
+import { Parser, type TopLevelResult } from './parse.js';
 import type { Steps } from './wait.js';
 
 /** The script's name inside the oracle VM (`sh /scenario.sh`): `$0` and the prefix of sh's errors. */
@@ -29,10 +29,15 @@ export interface SessionState {
   exitStatus: number | null;
   /** The script line the next piece given to runLine starts on. */
   nextLine: number;
+  /**
+   * The step budget of each top-level command (interp.ts): part of the state so that a lab
+   * restored from a checkpoint keeps the budget it was made with. Older checkpoints have none.
+   */
+  readonly maxSteps?: number;
 }
 
-export function newSessionState(): SessionState {
-  return { shell: initialState(), exitStatus: null, nextLine: 1 };
+export function newSessionState(maxSteps = DEFAULT_MAX_STEPS): SessionState {
+  return { shell: initialState(), exitStatus: null, nextLine: 1, maxSteps };
 }
 
 /** Everything the shell needs from its host except its terminal, which the session captures. */
@@ -45,8 +50,17 @@ export interface ScriptStep {
   readonly output: string;
 }
 
+/**
+ * The most one top-level command's output the session keeps (it is returned as one string, and
+ * recorded as one event). Past it, the writer is told to stop and the output ends with a line
+ * saying so: `seq 1 1000000000` with no pipe would otherwise fill the memory.
+ */
+export const OUTPUT_LIMIT_CHARS = 64 * 1024 * 1024;
+
 export class ShellSession implements Host {
   private output: string[] = [];
+  private outputChars = 0;
+  private outputOverflowed = false;
   /**
    * The interpreter holds generators and closures (background jobs), which a checkpoint cannot
    * store, so it lives here and not in the session state. A session over a restored state (taken
@@ -75,7 +89,11 @@ export class ShellSession implements Host {
   }
 
   private get interpreter(): Interpreter {
-    this.interp ??= new Interpreter(this, this.state, { scriptName: SCRIPT_NAME, pid: SHELL_PID });
+    this.interp ??= new Interpreter(this, this.state, {
+      scriptName: SCRIPT_NAME,
+      pid: SHELL_PID,
+      maxSteps: this.session.maxSteps ?? DEFAULT_MAX_STEPS,
+    });
     return this.interp;
   }
 
@@ -107,9 +125,9 @@ export class ShellSession implements Host {
     this.session.nextLine += countLines(script);
     // The script has ended (at its end or by `exit`): the EXIT trap runs now.
     if (this.state.traps.has('EXIT')) {
-      this.output = [];
+      this.takeOutput();
       this.session.exitStatus = this.interpreter.runExitTrap(this.session.exitStatus ?? this.state.status);
-      yield { firstLine: last, source: 'trap EXIT', output: this.output.join('') };
+      yield { firstLine: last, source: 'trap EXIT', output: this.takeOutput() };
     }
   }
 
@@ -170,7 +188,7 @@ export class ShellSession implements Host {
   }
 
   private runParsed(top: TopLevelResult, scriptMode: boolean): string {
-    this.output = [];
+    this.takeOutput();
     const interp = this.interpreter;
     // Jobs released while nothing ran (the clock advanced from outside) go first.
     interp.scheduler.runReady();
@@ -179,10 +197,15 @@ export class ShellSession implements Host {
       if (scriptMode) this.session.exitStatus = 2;
     } else {
       const ended = interp.runTopLevel(top.list);
-      if (ended !== null && (scriptMode || ended.explicit))
+      if (ended?.limit === true) {
+        // A limit of the lab (the step budget, the nesting depth) stopped the command. The step
+        // budget ends the script, as `timeout` would; a crash of the nesting limit only loses this
+        // command when the lines are run one by one (a recording goes on with the next line).
+        if (scriptMode || ended.explicit) this.session.exitStatus = ended.status;
+      } else if (ended !== null && (scriptMode || ended.explicit))
         this.session.exitStatus = scriptMode ? ended.status : interp.runExitTrap(ended.status);
     }
-    return this.output.join('');
+    return this.takeOutput();
   }
 
   // ------------------------------------------------------------------ Host, through the port
@@ -195,8 +218,24 @@ export class ShellSession implements Host {
     return this.port.files;
   }
 
-  terminal(text: string): void {
-    this.output.push(text);
+  terminal(text: string): boolean {
+    const room = OUTPUT_LIMIT_CHARS - this.outputChars;
+    const kept = text.length <= room ? text : text.slice(0, Math.max(0, room));
+    this.output.push(kept);
+    this.outputChars += kept.length;
+    if (kept.length < text.length) this.outputOverflowed = true;
+    return kept.length === text.length;
+  }
+
+  /** What the command printed, with the line that says where the lab stopped keeping it. */
+  private takeOutput(): string {
+    const overflowed = this.outputOverflowed;
+    const text = this.output.join('');
+    this.output = [];
+    this.outputChars = 0;
+    this.outputOverflowed = false;
+    if (!overflowed) return text;
+    return `${text}\nthinlab: the command printed more than ${OUTPUT_LIMIT_CHARS / 1024 / 1024} MiB; the lab kept the first ${OUTPUT_LIMIT_CHARS / 1024 / 1024} MiB and stopped the writer\n`;
   }
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {

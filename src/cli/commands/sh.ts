@@ -13,6 +13,8 @@ events). Exits with the script's status, as sh does: its \`exit N\`, else its la
   --continue        go on from the end of the head branch (or --branch) instead
   --no-record       do not touch the database; FILEs are placed at /files/<name> as the oracle does
   --attach FILE:/dev/ramN  a host image on a RAM disk before the script runs (recorded with the branch)
+  --max-steps N     commands one top-level command may run before the lab stops the script
+                    (status 124; default 10000000; with --no-record only: a history replays with the default)
   --ramdisk-kb N    size of /dev/ram0 and /dev/ram1 in KiB (default ${ORACLE_RAMDISK_KB}), or a preset:
                     ${Object.entries(RAMDISK_PRESETS)
                       .map(([k, v]) => `${k} (${v})`)
@@ -28,6 +30,7 @@ examples:
     'no-record': { type: 'boolean' },
     'ramdisk-kb': { type: 'string' },
     attach: { type: 'string' },
+    'max-steps': { type: 'string' },
   },
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
@@ -38,10 +41,17 @@ examples:
     const trace = ctx.flag('trace');
     const attachSpec = ctx.string('attach');
     const attach = attachSpec === undefined ? undefined : (await import('./attach.js')).readAttach(attachSpec);
+    const maxSteps = parseMaxSteps(ctx.string('max-steps'), ctx.flag('no-record'));
     if (ctx.flag('no-record'))
       return runUnrecorded(
         script,
-        { ramdiskKb, trace, files: readExtraFiles(extra), ...(attach === undefined ? {} : { attach }) },
+        {
+          ramdiskKb,
+          trace,
+          files: readExtraFiles(extra),
+          ...(attach === undefined ? {} : { attach }),
+          ...(maxSteps === undefined ? {} : { maxSteps }),
+        },
         ctx.io,
       );
     if (extra.length > 0)
@@ -69,3 +79,14 @@ examples:
     return r.status;
   },
 };
+
+/** `--max-steps N`: the shell's step budget (docs/shell.md, "Limits"); undefined for the default. */
+function parseMaxSteps(text: string | undefined, unrecorded: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,14}$/.test(text))
+    throw new UsageError(`--max-steps needs a positive number of commands, got '${text}'`);
+  // A history replays with the default budget, so a recording made with another could not be replayed.
+  if (!unrecorded)
+    throw new UsageError('--max-steps is not recorded in the history (replay uses the default): add --no-record');
+  return Number(text);
+}

@@ -69,8 +69,22 @@ function seq(_lab: Lab, args: readonly string[], io: CommandIo): number {
   const last = nums[nums.length - 1]!;
   const first = args.length >= 2 ? nums[0]! : 1;
   const step = args.length === 3 ? nums[1]! : 1;
+  return writeSequence(first, step, last, io);
+}
+
+/** Output is written in chunks of this size, so that `seq 1 1000000000` never builds one string. */
+const SEQ_CHUNK_CHARS = 64 * 1024;
+
+/** Writes the numbers, a chunk at a time; stops (status 1) when the output takes no more (a full pipe). */
+function writeSequence(first: number, step: number, last: number, io: CommandIo): number {
+  if (step === 0) return 0;
   let out = '';
-  if (step !== 0) for (let v = first; step > 0 ? v <= last : v >= last; v += step) out += `${v}\n`;
-  io.out(out);
-  return 0;
+  for (let v = first; step > 0 ? v <= last : v >= last; v += step) {
+    out += `${v}\n`;
+    if (out.length >= SEQ_CHUNK_CHARS) {
+      if (io.out(out) === false) return 1;
+      out = '';
+    }
+  }
+  return io.out(out) === false ? 1 : 0;
 }
