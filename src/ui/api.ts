@@ -6,6 +6,7 @@
  */
 import { describeEvent } from '../events/describe-event.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
+import { diffSummaries, labSummary } from '../lab/lab-summary.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
@@ -165,6 +166,8 @@ export class UiApi {
       diffLabs(l.shell.machine, r.shell.machine),
       `${left.branch}@${left.position}`,
       `${right.branch}@${right.position}`,
+      // Docker, containerd and LVM too, as `thinlab diff` shows them.
+      diffSummaries(labSummary(l.lab), labSummary(r.lab)),
     );
     const lv = await this.at(left.branch, left.position);
     const rv = await this.at(right.branch, right.position);
