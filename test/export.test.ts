@@ -116,14 +116,14 @@ describe('thinlab export', () => {
     const db = join(dir, 'lab.db');
     const bad = spawnSync(process.execPath, [bin, 'export', '/dev/mapper/nope', join(dir, 'x.img'), '--db', db], {
       encoding: 'utf8',
-      env: { ...process.env, THINLAB_STORE: '' },
+      env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
     });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^thinlab: no block device or file '\/dev\/mapper\/nope' in the lab/);
     expect(existsSync(join(dir, 'x.img'))).toBe(false);
     const good = spawnSync(process.execPath, [bin, 'export', '3', '/dev/ram0', join(dir, 'data.img'), '--db', db], {
       encoding: 'utf8',
-      env: { ...process.env, THINLAB_STORE: '' },
+      env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
     });
     expect(good.status).toBe(0);
     expect(readFileSync(join(dir, 'data.img')).length).toBe(65536 * 1024);

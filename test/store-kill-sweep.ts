@@ -54,7 +54,7 @@ function thinlab(args: readonly string[], cwd: string, input: string, env: Recor
     cwd,
     input,
     encoding: 'utf8',
-    env: { ...process.env, THINLAB_STORE: '', ...env },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1', ...env },
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

@@ -32,10 +32,11 @@ export interface RunningUi {
   stop(): Promise<void>;
 }
 
-export async function startUi(db: DemoDb): Promise<RunningUi> {
+/** `fromBuild`: the compiled bundle `npm ci` makes (what `npx thinlab ui` runs), not the sources. */
+export async function startUi(db: DemoDb, options: { fromBuild?: boolean } = {}): Promise<RunningUi> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), 'ui', '--db', db.db, '--port', '0'], {
     cwd: db.dir,
-    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
+    env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: options.fromBuild === true ? '' : '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let printed = '';

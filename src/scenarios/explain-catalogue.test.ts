@@ -84,7 +84,7 @@ const ROWS: readonly Row[] = [
     entry: 6,
     message: 'Error running DeviceCreate (createPool) dm_task_run failed',
     cause: /dm-thin-pool module is not loaded/,
-    scenario: null,
+    scenario: 'docker-dm-thin-pool-not-loaded.yaml',
   },
   {
     entry: 6,
@@ -198,13 +198,13 @@ const ROWS: readonly Row[] = [
     entry: 23,
     message: '/usr/sbin/thin_check: execvp failed: No such file or directory',
     cause: /thin-provisioning-tools package is missing/,
-    scenario: null,
+    scenario: 'docker-thin-check-missing-after-reboot.yaml',
   },
   {
     entry: 23,
     message: 'Check of pool docker/thinpool failed (status:2). Manual repair required!',
     cause: /thin_check could not run/,
-    scenario: null,
+    scenario: 'docker-thin-check-missing-after-reboot.yaml',
   },
   {
     entry: 24,

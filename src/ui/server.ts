@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { packagePath } from '../shared/package-root.js';
 import type { History } from '../replay/history.js';
 import { isExpectedFailure, parsePosition, UiApi, UiRequestError } from './api.js';
 
@@ -21,8 +22,13 @@ const ASSETS: ReadonlyMap<string, { file: string; type: string }> = new Map([
   ['/assets/app.css', { file: 'app.css', type: 'text/css; charset=utf-8' }],
 ]);
 
+/**
+ * The assets are read from the package (src/ui/assets), not beside this module: the module may run
+ * from src/ (tsx), from dist/src/ or from the esbuild bundle in dist/bundle/, and only the package
+ * root is the same for all three.
+ */
 function readAsset(file: string): Buffer {
-  return readFileSync(new URL(`./assets/${file}`, import.meta.url));
+  return readFileSync(packagePath('src', 'ui', 'assets', file));
 }
 
 export interface UiServer {
@@ -115,11 +121,11 @@ async function handle(api: UiApi, req: IncomingMessage, res: ServerResponse, por
     return;
   }
   const asset = ASSETS.get(url.pathname);
-  if (req.method === 'GET' && asset !== undefined) {
-    send(res, 200, asset.type, readAsset(asset.file));
-    return;
-  }
   try {
+    if (req.method === 'GET' && asset !== undefined) {
+      send(res, 200, asset.type, readAsset(asset.file));
+      return;
+    }
     let value: unknown;
     if (req.method === 'GET') value = await answerGet(api, url);
     else if (req.method === 'POST') value = await answerPost(api, req, url, port);
