@@ -4,7 +4,8 @@ import base from './vitest.config.js';
 /**
  * The daily loop (`npm run test:fast`): unit tests, the kernel and LVM transcripts, scenarios and
  * the lab's registry, without the suites that spend minutes on CLI processes, thousands of damaged
- * images, the real thin-provisioning-tools or property campaigns. `npm test` runs everything.
+ * images, the real thin-provisioning-tools, a browser, determinism reruns or property campaigns.
+ * `npm test` runs everything.
  */
 export const SLOW_SUITES = [
   'property-tests/**',
@@ -18,6 +19,11 @@ export const SLOW_SUITES = [
   'test/tool-command.test.ts',
   'test/tool-docs.test.ts',
   'test/metadata-estimate.test.ts',
+  'test/store-processes.test.ts',
+  'test/determinism.test.ts',
+  'test/reliability.test.ts',
+  'test/export.test.ts',
+  'test/ui-*.test.ts',
   'src/format/real-tools.test.ts',
   'src/scenarios/cli.test.ts',
   'src/store/kurrentdb/**',
