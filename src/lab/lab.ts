@@ -11,6 +11,7 @@ import { type DockerState, newDockerState } from '../docker/docker-state.js';
 import { type LvmState, newLvmState } from '../lvm/lvm-state.js';
 import { Machine } from '../model/machine.js';
 import type { ModelMutation } from '../model/mutations.js';
+import type { StackId } from '../model/stack.js';
 import { newSessionState, type SessionState } from '../shell/session.js';
 import type { ShellContext } from './context.js';
 import { LabFileSystem } from './fs.js';
@@ -39,6 +40,8 @@ export interface LabSetup {
   readonly mutations?: readonly ModelMutation[];
   /** The shell's step budget per top-level command (docs/shell.md, "Limits"); the default is generous. */
   readonly maxSteps?: number;
+  /** The software stack to reproduce (src/model/stack.ts); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 export class Lab implements ShellContext {
@@ -61,6 +64,7 @@ export class Lab implements ShellContext {
     this.machine = new Machine({
       ramdiskKb: setup.ramdiskKb ?? DEFAULT_RAMDISK_KB,
       ...(setup.mutations === undefined ? {} : { mutations: setup.mutations }),
+      ...(setup.stack === undefined ? {} : { stack: setup.stack }),
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const name of PACKAGES.keys()) installPackageFiles(this.fs, name);

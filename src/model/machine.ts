@@ -25,6 +25,7 @@ import {
 } from './pool.js';
 import { fail, OK_VOID, ok, type Result } from './result.js';
 import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
+import { DEFAULT_STACK, type StackId } from './stack.js';
 import type { CtrError, Parsed } from './targets/ctr-args.js';
 import { type Target, targetType, typeOf } from './targets/index.js';
 import { type DmCore, finishedIo } from './targets/target-type.js';
@@ -216,6 +217,8 @@ export interface MachineConfig {
   readonly ramdiskCount?: number;
   /** Deliberate bugs for the mutation suite (src/model/mutations.ts); none in normal use. */
   readonly mutations?: readonly ModelMutation[];
+  /** The software stack this machine reproduces (src/model/stack.ts); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 export class Machine implements DmCore {
@@ -251,9 +254,12 @@ export class Machine implements DmCore {
   private dmOperations = 0;
   /** Deliberate bugs switched on for the mutation suite; empty in normal use. */
   readonly mutations: readonly ModelMutation[];
+  /** The software stack this machine reproduces: where Linux 6.1 and 6.12 differ, the model asks it. */
+  readonly stack: StackId;
 
   constructor(config: MachineConfig) {
     this.mutations = config.mutations ?? [];
+    this.stack = config.stack ?? DEFAULT_STACK;
     const sizesKb =
       typeof config.ramdiskKb === 'number'
         ? new Array<number>(config.ramdiskCount ?? 2).fill(config.ramdiskKb)
