@@ -56,6 +56,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['cut', TEXT_COMMANDS.cut],
   ['sort', TEXT_COMMANDS.sort],
   ['seq', TEXT_COMMANDS.seq],
+  ['yes', TEXT_COMMANDS.yes],
   // Faults: src/lab/commands/faults.ts
   ['fault', FAULT_COMMANDS.fault],
   // thin-provisioning-tools: src/lab/commands/thin-tools.ts -> src/tools/

@@ -277,6 +277,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
       }
     }
   } catch (e) {
+    if (e instanceof OutputClosed) return 1;
     if (e instanceof DdFailure) {
       if (e.printCounts) return finish(e.message);
       io.err(`${e.message}\n`);
@@ -392,6 +393,9 @@ function readFailure(path: string, errno: number): DdFailure {
   return new DdFailure(`dd: ${path}: ${strerror(errno)}`, false);
 }
 
+/** Standard output took no more: dd stops without its record counts, as SIGPIPE stops it. */
+class OutputClosed {}
+
 /** Writes one output block; returns the bytes written (short at the end of a device). */
 function* writeChunk(
   ctx: ShellContext,
@@ -406,7 +410,9 @@ function* writeChunk(
   const len = bufLength(data);
   switch (dest.kind) {
     case 'stdout':
-      io.out(toBytes(data, ctx.machine.dictionary));
+      // The output takes no more (a pipe's reader has ended): busybox dd dies of SIGPIPE there,
+      // printing nothing more.
+      if (io.out(toBytes(data, ctx.machine.dictionary)) === false) throw new OutputClosed();
       return len;
     case 'null':
       return len;

@@ -17,7 +17,7 @@ import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
 import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
-import { type CommandRegistry, runCommand } from './registry.js';
+import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
@@ -43,6 +43,10 @@ export class LabPort implements ShellPort {
 
   command(name: string, args: readonly string[], io: CommandIo): Steps<number> | null {
     return runCommand(this.registry, this.lab, name, args, io);
+  }
+
+  streamsInput(name: string): boolean {
+    return streamsInput(this.lab, name);
   }
 
   openOutput(path: string, append: boolean): Sink | string {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { startOfLastLines, type TrPlan } from './text-streams.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -59,7 +60,35 @@ export function md5sum(argv: string[], stdin: Stdin, readFile: ReadFile): ToolRe
   return textResult(out, errors, errors ? 1 : 0);
 }
 
-const OD_ESCAPES: Readonly<Record<number, string>> = {
+/** What `od` prints: the address radix and the format (`-c`, else octal two-byte words). */
+export interface OdOptions {
+  readonly radix: 'o' | 'd' | 'x' | 'n';
+  readonly format: 'c' | 'o2';
+  readonly files: string[];
+}
+
+/** `od [-A d|o|x|n] [-c] [FILE...]`'s options; a string is busybox's error. */
+export function odOptions(argv: readonly string[]): OdOptions | string {
+  let radix: OdOptions['radix'] = 'o';
+  let format: OdOptions['format'] = 'o2';
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-A') {
+      const r = argv[++i];
+      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
+        return `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`;
+      radix = r;
+    } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as OdOptions['radix'];
+    else if (a === '-c') format = 'c';
+    else if (a === '-Ad') radix = 'd';
+    else if (a.startsWith('-')) return `od: unrecognized option '${a}' (the lab supports -A and -c)\n`;
+    else files.push(a);
+  }
+  return { radix, format, files };
+}
+
+export const OD_ESCAPES: Readonly<Record<number, string>> = {
   0: '\\0',
   7: '\\a',
   8: '\\b',
@@ -70,73 +99,6 @@ const OD_ESCAPES: Readonly<Record<number, string>> = {
   13: '\\r',
 };
 
-/** `od [-A d|o|x|n] [-c]`: one character per byte, 16 per line, repeated lines folded to `*`. */
-export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  let radix: 'o' | 'd' | 'x' | 'n' = 'o';
-  let format: 'c' | 'o2' = 'o2';
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-A') {
-      const r = argv[++i];
-      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
-        return textResult(
-          '',
-          `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`,
-          1,
-        );
-      radix = r;
-    } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as typeof radix;
-    else if (a === '-c') format = 'c';
-    else if (a === '-Ad') radix = 'd';
-    else if (a.startsWith('-'))
-      return textResult('', `od: unrecognized option '${a}' (the lab supports -A and -c)\n`, 1);
-    else files.push(a);
-  }
-  const { data, errors } = inputs(files, stdin, readFile, 'od');
-  const total = data.reduce((n, [, b]) => n + b.length, 0);
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const [, b] of data) {
-    bytes.set(b, at);
-    at += b.length;
-  }
-  const address = (n: number): string =>
-    radix === 'd'
-      ? String(n).padStart(7, '0')
-      : radix === 'x'
-        ? n.toString(16).padStart(6, '0')
-        : n.toString(8).padStart(7, '0');
-  const lines: string[] = [];
-  let previous: string | null = null;
-  let starred = false;
-  for (let off = 0; off < bytes.length; off += 16) {
-    const row = bytes.subarray(off, Math.min(off + 16, bytes.length));
-    let fields = '';
-    if (format === 'c') {
-      for (const b of row) {
-        const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
-        fields += s.padStart(4, ' ');
-      }
-    } else {
-      for (let k = 0; k < row.length; k += 2) {
-        const v = row[k]! | ((row[k + 1] ?? 0) << 8);
-        fields += ` ${v.toString(8).padStart(6, '0')}`;
-      }
-    }
-    if (row.length === 16 && fields === previous) {
-      if (!starred) lines.push('*');
-      starred = true;
-      continue;
-    }
-    previous = row.length === 16 ? fields : null;
-    starred = false;
-    lines.push(radix === 'n' ? fields : `${address(off)}${fields}`);
-  }
-  if (radix !== 'n') lines.push(address(bytes.length));
-  return textResult(lines.map((l) => `${l}\n`).join(''), errors, errors ? 1 : 0);
-}
-
 function splitLines(bytes: Uint8Array): string[] {
   const text = latin1Text(bytes);
   if (text === '') return [];
@@ -145,7 +107,7 @@ function splitLines(bytes: Uint8Array): string[] {
   return parts;
 }
 
-function countOption(
+export function countOption(
   argv: string[],
   tool: string,
 ): { n: number; fromStart: boolean; bytes: boolean; files: string[] } | string {
@@ -206,20 +168,6 @@ function afterLine(bytes: Uint8Array, n: number): number {
     at = nl + 1;
   }
   return at;
-}
-
-/** The offset where the last `n` lines start (a final newline ends the last line, it starts none). */
-function startOfLastLines(bytes: Uint8Array, n: number): number {
-  if (n === 0) return bytes.length;
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 10) end--;
-  for (let i = 0; i < n; i++) {
-    const nl = bytes.lastIndexOf(10, end - 1);
-    if (nl < 0 || end === 0) return 0;
-    if (i === n - 1) return nl + 1;
-    end = nl;
-  }
-  return 0;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -564,30 +512,40 @@ export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
  * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
  */
 export function tr(argv: string[], stdin: Stdin): ToolResult {
+  const plan = trPlan(argv);
+  if (plan === null) return textResult('', TR_USAGE, 1);
+  const input = stdinBytes(stdin);
+  if (plan.mode === 'map') return { stdout: input.map((b) => plan.table[b]!), stderr: '', status: 0 };
+  const out = new Uint8Array(input.length);
+  let n = 0;
+  for (let i = 0; i < input.length; i++) {
+    const b = input[i]!;
+    if (plan.table[b] === 1 && (plan.mode === 'delete' || (n > 0 && out[n - 1] === b))) continue;
+    out[n++] = b;
+  }
+  return { stdout: out.subarray(0, n), stderr: '', status: 0 };
+}
+
+export const TR_USAGE = 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n';
+
+/** What `tr ARGS` does as a byte table; null for a form the lab does not run. */
+export function trPlan(argv: readonly string[]): TrPlan | null {
   if ((argv[0] === '-s' || argv[0] === '-d') && argv.length === 2) {
-    const set = new Uint8Array(256);
-    for (const c of expandTrSet(argv[1]!)) set[c.charCodeAt(0) & 0xff] = 1;
-    const input = stdinBytes(stdin);
-    const out = new Uint8Array(input.length);
-    let n = 0;
-    for (let i = 0; i < input.length; i++) {
-      const b = input[i]!;
-      if (set[b] === 1 && (argv[0] === '-d' || (n > 0 && out[n - 1] === b))) continue;
-      out[n++] = b;
-    }
-    return { stdout: out.subarray(0, n), stderr: '', status: 0 };
+    const table = new Uint8Array(256);
+    for (const c of expandTrSet(argv[1]!)) table[c.charCodeAt(0) & 0xff] = 1;
+    return { mode: argv[0] === '-d' ? 'delete' : 'squeeze', table };
   }
   if (argv.length === 2 && !argv[0]!.startsWith('-')) {
     const from = expandTrSet(argv[0]!);
     const to = expandTrSet(argv[1]!);
-    const map = new Uint8Array(256).map((_, i) => i);
+    const table = new Uint8Array(256).map((_, i) => i);
     from.forEach((c, i) => {
       const target = to[Math.min(i, to.length - 1)];
-      if (target !== undefined) map[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
+      if (target !== undefined) table[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
     });
-    return { stdout: stdinBytes(stdin).map((b) => map[b]!), stderr: '', status: 0 };
+    return { mode: 'map', table };
   }
-  return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
+  return null;
 }
 
 function expandTrSet(set: string): string[] {
@@ -605,7 +563,16 @@ function expandTrSet(set: string): string[] {
   return out;
 }
 
-export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
+/** `cut -c LIST` / `cut -f LIST [-d DELIM]` and its files; a string is busybox's error. */
+export interface CutOptions {
+  readonly delimiter: string;
+  /** The wanted positions (characters, or fields) as sorted, disjoint 1-based ranges. */
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+  readonly chars: boolean;
+  readonly files: string[];
+}
+
+export function cutOptions(argv: readonly string[]): CutOptions | string {
   let delimiter = '\t';
   let fieldSpec: string | null = null;
   let charSpec: string | null = null;
@@ -621,28 +588,36 @@ export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     else files.push(a);
   }
   const spec = fieldSpec ?? charSpec;
-  if (spec === null) return textResult('', 'cut: you must specify a list of bytes, characters, or fields\n', 1);
-  const wanted = (n: number): boolean =>
-    spec.split(',').some((r) => {
-      const [a, b] = r.split('-');
-      const lo = a === '' ? 1 : Number(a);
-      const hi = b === undefined ? lo : b === '' ? Infinity : Number(b);
-      return n >= lo && n <= hi;
-    });
-  const { data, errors } = inputs(files, stdin, readFile, 'cut');
-  let out = '';
-  for (const [, bytes] of data) {
-    for (const line of splitLines(bytes)) {
-      if (charSpec !== null) out += `${[...line].filter((_c, i) => wanted(i + 1)).join('')}\n`;
-      else if (!line.includes(delimiter)) out += `${line}\n`;
-      else
-        out += `${line
-          .split(delimiter)
-          .filter((_f, i) => wanted(i + 1))
-          .join(delimiter)}\n`;
-    }
+  if (spec === null) return 'cut: you must specify a list of bytes, characters, or fields\n';
+  return { delimiter, ranges: cutRanges(spec), chars: charSpec !== null, files };
+}
+
+/** `1,3-5,7-` as sorted disjoint ranges (a position is wanted when any range holds it). */
+function cutRanges(spec: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (const r of spec.split(',')) {
+    const [a, b] = r.split('-');
+    const lo = a === '' ? 1 : Number(a);
+    const hi = b === undefined ? lo : b === '' ? Number.POSITIVE_INFINITY : Number(b);
+    // A range with a bad number holds no position (as the comparison with NaN says).
+    if (!Number.isNaN(lo) && !Number.isNaN(hi) && lo <= hi) ranges.push([Math.max(lo, 1), hi]);
   }
-  return textResult(out, errors, errors ? 1 : 0);
+  ranges.sort((x, y) => x[0] - y[0]);
+  const merged: Array<[number, number]> = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return merged;
+}
+
+/** One line cut: its wanted characters, or its wanted fields (a line without the delimiter whole). */
+export function cutLine(line: string, o: CutOptions): string {
+  if (o.chars) return o.ranges.map(([lo, hi]) => line.slice(lo - 1, Math.min(hi, line.length))).join('');
+  if (!line.includes(o.delimiter)) return line;
+  const fields = line.split(o.delimiter);
+  return o.ranges.flatMap(([lo, hi]) => fields.slice(lo - 1, Math.min(hi, fields.length))).join(o.delimiter);
 }
 
 export { enc };

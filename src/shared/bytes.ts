@@ -6,7 +6,13 @@
  */
 const dec = new TextDecoder('latin1');
 
+const ascii = new TextEncoder();
+const NOT_ASCII = /[\u0080-\uffff]/;
+
 export function latin1Bytes(text: string): Uint8Array {
+  // Most text is ASCII, where UTF-8 is the same bytes: the native encoder is many times faster
+  // than the loop below (`seq 1 1000000000 | wc -l` encodes 10 GB of digits).
+  if (text.length > 256 && !NOT_ASCII.test(text)) return ascii.encode(text);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
   return out;

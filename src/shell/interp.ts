@@ -40,14 +40,16 @@ import {
   concatBytes,
   InputStream,
   PIPE_BUFFER_LIMIT_BYTES,
+  Pipe,
   type Sink,
   type Streams,
   writeSink,
 } from './io.js';
 import { type JobRecord, Scheduler } from './jobs.js';
 import { Parser, type ShellSyntaxError } from './parse.js';
+import { pipelineNesting, runStages } from './pipeline.js';
 import { call, DepthExceeded, type Run, trampoline } from './trampoline.js';
-import type { Steps } from './wait.js';
+import type { Steps, Wait } from './wait.js';
 
 /** What the interpreter needs from the lab around it. */
 export interface Host {
@@ -66,6 +68,12 @@ export interface Host {
   readInput(path: string): Uint8Array | string;
   /** Applies text written to a module parameter when its redirection closes; an error text if refused. */
   closeParam(text: string): string | null;
+  /**
+   * Whether a command reads its standard input as a stream (CommandIo.read) or not at all. One
+   * that does not is given its input whole: in a pipeline it starts once its writer can be run to
+   * the end. Absent: no command streams.
+   */
+  streamsInput?(name: string): boolean;
 }
 
 /** How a top-level command ended the script: its status; `limit` when a limit of the lab stopped it. */
@@ -282,6 +290,14 @@ export const BUDGET_EXIT_STATUS = 124;
 export const MAX_NESTING_LEVELS = 40_000;
 /** The status a shell the nesting limit stopped ends with: what a shell killed by SIGSEGV reports. */
 export const NESTING_EXIT_STATUS = 139;
+/**
+ * How many pipelines may run inside each other (`f() { echo | f; }`): each level runs its commands
+ * from inside the one around it, on the native stack. busybox forks a process per command and
+ * runs out of memory or processes; the lab stops with its nesting message.
+ */
+export const MAX_PIPELINE_NESTING = 150;
+/** The status of a command killed by SIGPIPE (128 + 13): it wrote to a pipe whose reader had ended. */
+export const SIGPIPE_STATUS = 141;
 
 /**
  * The longest value a variable may hold. busybox sh on the 1 GiB VM fails its allocation (`out of
@@ -408,18 +424,28 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ messages
 
-  /** Writes to a sink; false when a full pipe dropped (some of) it. */
+  /**
+   * Writes to a sink; false when a full pipe dropped (some of) it. A write of the shell itself (a
+   * builtin, an error message) to a pipe whose reader has ended kills the shell doing it, as
+   * SIGPIPE does: the pipeline's command ends with status 141.
+   */
   private write(sink: Sink, data: Uint8Array | string): boolean {
-    return writeSink(sink, data, (t) => this.host.terminal(t));
+    const ok = writeSink(sink, data, (t) => this.host.terminal(t));
+    if (!ok && sink.kind === 'pipe' && sink.pipe.readerGone) throw new ExitSignal(SIGPIPE_STATUS);
+    return ok;
   }
 
   /** Says, once, that a pipe or a substitution kept only the first PIPE_BUFFER_LIMIT_BYTES. */
-  private reportOverflow(f: Frame, buffer: Sink & { kind: 'buffer' }, what: string): void {
+  private reportOverflow(f: Frame, buffer: { readonly overflowed: boolean }, what: string): void {
     if (!buffer.overflowed) return;
+    const why =
+      what === 'a pipe'
+        ? 'its reader takes its input whole, so the lab keeps what the writer writes until the writer ends'
+        : 'the lab keeps the whole value of a substitution';
     this.write(
       f.io.err,
-      `thinlab: ${what} took more than ${PIPE_BUFFER_LIMIT_BYTES / 1024 / 1024} MiB: the lab runs commands one ` +
-        `after another and keeps at most that much between two of them; the writer was stopped and the rest dropped\n`,
+      `thinlab: ${what} took more than ${PIPE_BUFFER_LIMIT_BYTES / 1024 / 1024} MiB: ${why}, and keeps at most ` +
+        `that much; the writer was stopped and the rest dropped\n`,
     );
   }
 
@@ -502,32 +528,49 @@ export class Interpreter {
     if (p.commands.length === 1) {
       status = yield* this.runCommand(p.commands[0]!, p.negate ? { ...f, condition: true } : f);
     } else {
-      // The lab runs the stages in turn, each one's output buffered for the next; every stage
-      // runs in a subshell, as in ash.
-      let input = f.io.stdin;
-      for (let i = 0; i < p.commands.length; i++) {
-        const last = i === p.commands.length - 1;
-        const buffer = bufferSink();
-        const sub: Frame = {
-          ...f,
-          env: cloneState(f.env),
-          io: { stdin: input, out: last ? f.io.out : buffer, err: f.io.err },
-        };
-        try {
-          status = yield* this.runCommand(p.commands[i]!, sub);
-        } catch (e) {
-          status = this.subshellStatus(e);
-        }
-        if (!last) {
-          this.reportOverflow(f, buffer, 'a pipe');
-          input = new InputStream(concatBytes(buffer.chunks));
-        }
-      }
+      status = yield* this.runStages(p, f);
     }
     if (p.negate) status = status === 0 ? 1 : 0;
     f.env.status = status;
     if (status !== 0 && f.env.errexit && !f.condition && !p.negate) throw new ExitSignal(status);
     return status;
+  }
+
+  /**
+   * A pipeline of several commands: each runs in a subshell (as in ash) as a coroutine of its own
+   * (pipeline.ts), over pipes that hold a pipe's capacity while their readers stream.
+   */
+  private *runStages(p: Pipeline, f: Frame): Run<number> {
+    if (pipelineNesting() >= MAX_PIPELINE_NESTING) throw new DepthExceeded(pipelineNesting());
+    const n = p.commands.length;
+    const pipes = Array.from({ length: n - 1 }, () => new Pipe());
+    const steps = p.commands.map((cmd, i) => {
+      const sub: Frame = {
+        ...f,
+        env: cloneState(f.env),
+        io: {
+          stdin: i === 0 ? f.io.stdin : pipes[i - 1]!,
+          out: i === n - 1 ? f.io.out : { kind: 'pipe', pipe: pipes[i]! },
+          err: f.io.err,
+        },
+      };
+      return trampoline(this.stage(cmd, sub), MAX_NESTING_LEVELS);
+    });
+    const line = this.lineno;
+    const serve = (wait: Wait): boolean => this.keepingPlace(() => this.scheduler.waitFor(wait));
+    const statuses = yield* runStages(steps, pipes, serve);
+    this.lineno = line;
+    for (const pipe of pipes) this.reportOverflow(f, pipe, 'a pipe');
+    return statuses[n - 1]!;
+  }
+
+  /** One command of a pipeline, in its subshell: whatever ends the subshell gives its status. */
+  private *stage(cmd: Command, sub: Frame): Run<number> {
+    try {
+      return yield* this.runCommand(cmd, sub);
+    } catch (e) {
+      return this.subshellStatus(e);
+    }
   }
 
   // ------------------------------------------------------------------ commands
@@ -732,21 +775,53 @@ export class Interpreter {
         }
       }
     }
+    return yield* this.runLabCommand(name, args, f);
+  }
+
+  /**
+   * A command of the lab (not a builtin). Its standard input is read whole when it reads it, or a
+   * chunk at a time (CommandIo.read) by a command that streams. In a pipeline, a command that does
+   * not stream first lets the pipeline take it off any writer's stack (a handoff wait), so that it
+   * can run its writer to the end when it reads.
+   */
+  private *runLabCommand(name: string, args: string[], f: Frame): Run<number> {
+    const input = f.io.stdin;
+    const streams = this.host.streamsInput?.(name) ?? false;
+    if (!input.complete && !streams) yield { kind: 'pipe', stream: input, drainable: false, ready: () => true };
     let stdin: Uint8Array | null = null;
+    let brokenPipe = false;
+    const out = f.io.out;
     const io: CommandIo = {
       get stdin(): Uint8Array {
-        stdin ??= f.io.stdin.readAll();
+        stdin ??= input.readAll();
+        if (!input.complete) {
+          // Host.streamsInput said the command would not read its input whole; it did, while
+          // its writer could not run: it would get part of its input. A bug of the host.
+          throw new Error(`lab shell: ${name} read its standard input whole but is declared as streaming it`);
+        }
         return stdin;
       },
-      out: (data) => this.write(f.io.out, data),
-      err: (text) => this.write(f.io.err, text),
+      read: function* () {
+        while (!input.chunkReady()) if (!(yield input.dataWait('chunk'))) return null;
+        return input.readChunk();
+      },
+      out: (data) => {
+        const ok = writeSink(out, data, (t) => this.host.terminal(t));
+        if (!ok && out.kind === 'pipe' && out.pipe.readerGone) brokenPipe = true;
+        return ok;
+      },
+      err: (text) => {
+        writeSink(f.io.err, text, (t) => this.host.terminal(t));
+      },
     };
     const steps = this.host.command(name, args, io);
     if (steps === null) {
       this.message(f, `${name}: not found`);
       return 127;
     }
-    return yield* steps;
+    const status = yield* steps;
+    // A command that wrote to a pipe whose reader had ended was killed by SIGPIPE there.
+    return brokenPipe ? SIGPIPE_STATUS : status;
   }
 
   private *callFunction(fn: FunctionDefinition, args: string[], f: Frame): Run<number> {
@@ -1248,7 +1323,7 @@ export class Interpreter {
         return this.emit(f, testBuiltin('test', args.slice(0, -1), this.host.files));
       }
       case 'read':
-        return this.read(args, f);
+        return yield* this.read(args, f);
       case 'wait':
         return yield* this.wait(args, f);
       case 'sh':
@@ -1308,7 +1383,7 @@ export class Interpreter {
   }
 
   /** `read [-r] NAME...`: one line of standard input split on IFS; the last name takes the rest. */
-  private read(args: string[], f: Frame): number {
+  private *read(args: string[], f: Frame): Run<number> {
     let raw = false;
     const names: string[] = [];
     for (const a of args) {
@@ -1322,7 +1397,10 @@ export class Interpreter {
     let line = '';
     let gotLine = false;
     for (;;) {
-      const l = f.io.stdin.readLine();
+      const input = f.io.stdin;
+      // A pipe's writer may not have written the line yet: the pipeline runs it meanwhile.
+      while (!input.lineReady()) if (!(yield input.dataWait('line'))) break;
+      const l = input.readLine();
       if (l === null) break;
       if (!raw && l.ended && l.text.endsWith('\\')) {
         line += l.text.slice(0, -1);

@@ -1,36 +1,186 @@
 /**
- * Where a command's bytes go and come from. The lab runs every command to completion before the
- * next one (a pipeline's stages run in turn, each one's output buffered for the next), so a stream
- * is a byte array with a read position, and an output is a sink that takes bytes as they come.
+ * Where a command's bytes go and come from. Standard input is an InputStream: the bytes of a file
+ * or a here-document (complete from the start), or the read end of a Pipe that a pipeline's
+ * earlier command is still writing (src/shell/pipeline.ts runs the commands of a pipeline as
+ * coroutines over such pipes). An output is a sink that takes bytes as they come.
  */
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import type { Steps, Wait } from './wait.js';
 
 /** Standard input shared by the commands that read it in turn (`while read l; do ...; done < f`). */
 export class InputStream {
-  private pos = 0;
+  /** Unread bytes, oldest first; the first chunk is read from `offset` on. */
+  protected chunks: Uint8Array[] = [];
+  protected offset = 0;
+  protected bufferedBytes = 0;
+  /** No more bytes will come (a file's end, or a pipe whose writer has finished). */
+  protected ended = true;
+  /**
+   * Set by a pipeline on its pipes: runs the writer a step, for a reader that wants the whole
+   * input at once (a command that takes its standard input as one array). False when the writer
+   * cannot run now.
+   */
+  pull: (() => boolean) | null = null;
 
-  constructor(private readonly data: Uint8Array) {}
-
-  static empty(): InputStream {
-    return new InputStream(new Uint8Array(0));
+  constructor(data?: Uint8Array) {
+    if (data !== undefined && data.length > 0) this.push(data);
   }
 
-  /** Everything not read yet (a command that reads to the end of its input). */
+  static empty(): InputStream {
+    return new InputStream();
+  }
+
+  protected push(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.bufferedBytes += bytes.length;
+  }
+
+  /** Whether the input has ended: every byte it will ever have is buffered. */
+  get complete(): boolean {
+    return this.ended;
+  }
+
+  /** Bytes buffered and not read yet. */
+  get sizeBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /**
+   * Everything not read yet, to the end of the input (a command that reads to the end). A pipe
+   * whose writer has not finished is run until it has, through `pull`.
+   */
   readAll(): Uint8Array {
-    const rest = this.data.subarray(this.pos);
-    this.pos = this.data.length;
+    while (!this.ended && this.pull?.() === true) {
+      // The writer ran a step; the loop ends when it has closed the pipe or cannot run now.
+    }
+    const rest = this.chunks.length === 1 && this.offset === 0 ? this.chunks[0]! : this.gather(this.bufferedBytes);
+    this.chunks = [];
+    this.offset = 0;
+    this.bufferedBytes = 0;
     return rest;
+  }
+
+  /** Whether readChunk can answer now: bytes are buffered, or the input has ended. */
+  chunkReady(): boolean {
+    return this.bufferedBytes > 0 || this.ended;
+  }
+
+  /** The oldest buffered bytes, or null at the end of the input (call when chunkReady). */
+  readChunk(): Uint8Array | null {
+    if (this.bufferedBytes === 0) return null;
+    const first = this.chunks.shift()!;
+    const bytes = first.subarray(this.offset);
+    this.offset = 0;
+    this.bufferedBytes -= bytes.length;
+    return bytes;
+  }
+
+  /** Whether readLine can answer now: a whole line is buffered, or the input has ended. */
+  lineReady(): boolean {
+    if (this.ended) return true;
+    for (let i = 0; i < this.chunks.length; i++) {
+      if (this.chunks[i]!.indexOf(10, i === 0 ? this.offset : 0) >= 0) return true;
+    }
+    return false;
   }
 
   /** One line without its newline, or null at the end; `ended` tells whether a newline ended it. */
   readLine(): { text: string; ended: boolean } | null {
-    if (this.pos >= this.data.length) return null;
-    let end = this.data.indexOf(10, this.pos);
-    const ended = end >= 0;
-    if (!ended) end = this.data.length;
-    const text = latin1Text(this.data.subarray(this.pos, end));
-    this.pos = ended ? end + 1 : end;
-    return { text, ended };
+    if (this.bufferedBytes === 0) return null;
+    let length = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const from = i === 0 ? this.offset : 0;
+      const nl = this.chunks[i]!.indexOf(10, from);
+      if (nl >= 0) {
+        const text = latin1Text(this.gather(length + nl - from));
+        this.skip(1);
+        return { text, ended: true };
+      }
+      length += this.chunks[i]!.length - from;
+    }
+    return { text: latin1Text(this.gather(length)), ended: false };
+  }
+
+  /** A wait until a chunk (or a line) can be read: for a pipe's reader that found it empty. */
+  dataWait(unit: 'chunk' | 'line'): Wait {
+    return {
+      kind: 'pipe',
+      stream: this,
+      drainable: true,
+      ready: unit === 'line' ? () => this.lineReady() : () => this.chunkReady(),
+    };
+  }
+
+  /** Takes `length` bytes off the front as one array. */
+  private gather(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const first = this.chunks[0]!;
+      const n = Math.min(length - at, first.length - this.offset);
+      out.set(first.subarray(this.offset, this.offset + n), at);
+      at += n;
+      this.skip(n);
+    }
+    return out;
+  }
+
+  private skip(n: number): void {
+    this.offset += n;
+    this.bufferedBytes -= n;
+    if (this.offset === this.chunks[0]!.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+}
+
+/**
+ * A pipe between two commands of a pipeline. A real pipe holds 64 KiB and blocks its writer; the
+ * lab's writers are plain functions that cannot block, so when a pipe holds PIPE_CAPACITY_BYTES
+ * the pipe lets its reader run (`drain`, set by the pipeline) until the reader has taken what it
+ * can. A reader that takes its input whole cannot run before the writer has finished, so the pipe
+ * then keeps up to PIPE_BUFFER_LIMIT_BYTES. When the reader has finished, writes fail (the writer
+ * would get SIGPIPE).
+ */
+export class Pipe extends InputStream {
+  /** The reader has finished: what is written is lost, and the writer should stop. */
+  readerGone = false;
+  /** A write went past PIPE_BUFFER_LIMIT_BYTES and was cut. */
+  overflowed = false;
+  /** Set by the pipeline: lets the reader run while it takes data. */
+  drain: (() => void) | null = null;
+
+  constructor() {
+    super();
+    this.ended = false;
+  }
+
+  /** False when the data was not all taken: the reader has gone, or the pipe is full for good. */
+  write(data: Uint8Array): boolean {
+    if (this.readerGone) return false;
+    const room = PIPE_BUFFER_LIMIT_BYTES - this.bufferedBytes;
+    const bytes = data.length > room ? data.subarray(0, room) : data;
+    if (bytes.length > 0) this.push(bytes);
+    if (bytes.length < data.length) {
+      this.overflowed = true;
+      return false;
+    }
+    if (this.bufferedBytes >= PIPE_CAPACITY_BYTES) this.drain?.();
+    return !this.readerGone;
+  }
+
+  /** The writer has finished: the reader gets the end of its input once it has read the rest. */
+  closeWrite(): void {
+    this.ended = true;
+  }
+
+  /** The reader has finished: the buffered bytes are dropped and later writes fail. */
+  closeRead(): void {
+    this.readerGone = true;
+    this.chunks = [];
+    this.offset = 0;
+    this.bufferedBytes = 0;
   }
 }
 
@@ -40,7 +190,14 @@ export class InputStream {
  * port; the lab's commands implement against it.
  */
 export interface CommandIo {
+  /** The whole standard input (a pipe's writer is run to its end first). */
   readonly stdin: Uint8Array;
+  /**
+   * Standard input a chunk at a time, null at its end: a command that streams (head, md5sum, wc)
+   * reads this way, so that a pipe's writer and its reader take turns and neither holds all of it.
+   * Absent where the input is not a stream (a command run outside a shell).
+   */
+  readonly read?: () => Steps<Uint8Array | null>;
   /**
    * Writes to standard output. False when no more will be taken (a pipe's buffer is full, see
    * PIPE_BUFFER_LIMIT_BYTES): a command that writes much (seq, cat, dd) stops there. Anything else: written.
@@ -58,8 +215,10 @@ export interface WritableFile {
 export type Sink =
   | { readonly kind: 'terminal' }
   | { readonly kind: 'null' }
-  /** A pipe or a command substitution: what one command writes, kept for the next. */
+  /** A command substitution: what its commands write, kept for the value. */
   | { readonly kind: 'buffer'; readonly chunks: Uint8Array[]; sizeBytes: number; overflowed: boolean }
+  /** The write end of a pipe between two commands of a pipeline. */
+  | { readonly kind: 'pipe'; readonly pipe: Pipe }
   | { readonly kind: 'file'; readonly file: WritableFile }
   /** A module parameter: the text is applied when the redirection closes. */
   | { readonly kind: 'param'; text: string };
@@ -68,13 +227,16 @@ export const NULL_SINK: Sink = { kind: 'null' };
 export const TERMINAL: Sink = { kind: 'terminal' };
 
 /**
- * The most a pipe or a command substitution keeps. The lab runs a pipeline's commands one after
- * another, so a pipe holds all that its writer wrote (a real pipe holds 64 KiB and blocks the
- * writer); past this bound the writer is told to stop (CommandIo.out returns false), the rest is
- * dropped and the shell says so. 1 GiB is the oracle VM's whole memory: `dd if=/dev/mapper/X |
- * md5sum` of any device the lab makes (512 MiB RAM disks in the Docker demo) still fits.
+ * The most a pipe or a command substitution keeps. A pipe whose reader streams never holds more
+ * than about PIPE_CAPACITY_BYTES; one whose reader takes its input whole (sort, sed, a command
+ * that is not a stream) keeps all its writer wrote until the writer has finished, and a command
+ * substitution keeps all of its value. Past this bound the writer is told to stop (CommandIo.out
+ * returns false), the rest is dropped and the shell says so. 1 GiB is the oracle VM's whole memory.
  */
 export const PIPE_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
+
+/** A real pipe's capacity (Linux, 16 pages): past it the reader runs before the writer goes on. */
+export const PIPE_CAPACITY_BYTES = 64 * 1024;
 
 export function bufferSink(): Sink & { kind: 'buffer' } {
   return { kind: 'buffer', chunks: [], sizeBytes: 0, overflowed: false };
@@ -120,6 +282,8 @@ export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text
       }
       break;
     }
+    case 'pipe':
+      return sink.pipe.write(typeof data === 'string' ? latin1Bytes(data) : data);
     case 'file': {
       const bytes = typeof data === 'string' ? latin1Bytes(data) : data;
       sink.file.writeBytes(sink.file.sizeBytes, bytes);

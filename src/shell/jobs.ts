@@ -74,6 +74,8 @@ export class Scheduler {
         return wait.dev.kind !== 'dm' || !wait.dev.suspended;
       case 'jobs':
         return wait.pids.every((pid) => this.statusOf(pid) !== null);
+      case 'pipe':
+        return wait.ready();
       default:
         return true;
     }
@@ -117,6 +119,9 @@ export class Scheduler {
         return this.jobs.some((j) => this.jobClockCanHelp(j, seen));
       case 'jobs':
         return this.jobs.some((j) => wait.pids.includes(j.pid) && this.jobClockCanHelp(j, seen));
+      case 'pipe':
+        // Only the pipeline that owns the pipe can fill it; the clock cannot.
+        return false;
       default:
         return true;
     }

@@ -242,6 +242,10 @@ export class ShellSession implements Host {
     return this.port.command(name, args, io);
   }
 
+  streamsInput(name: string): boolean {
+    return this.port.streamsInput?.(name) ?? false;
+  }
+
   openOutput(path: string, append: boolean): Sink | string {
     return this.port.openOutput(path, append);
   }

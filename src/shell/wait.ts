@@ -16,7 +16,13 @@ export type Wait =
   /** `sleep`: until the simulated clock reaches this time. */
   | { readonly kind: 'sleep'; readonly untilMs: number }
   /** `wait`: until these background jobs have finished. */
-  | { readonly kind: 'jobs'; readonly pids: readonly number[] };
+  | { readonly kind: 'jobs'; readonly pids: readonly number[] }
+  /**
+   * A pipeline's command waiting on a pipe (src/shell/pipeline.ts): until `ready()`. `stream` is
+   * the pipe, so that a pipeline knows its own pipes' waits from those it must pass up. A
+   * `drainable` wait may be ended by the writer filling the pipe; the others only by the pipeline.
+   */
+  | { readonly kind: 'pipe'; readonly stream: object; readonly drainable: boolean; readonly ready: () => boolean };
 
 /**
  * A command that may wait. It is resumed with true when its wait ended, or false when nothing can

@@ -1,11 +1,35 @@
 /**
- * The text filters (src/lab/text-tools.ts) with busybox's output formats, and cat and seq. Each
- * reads its files through the lab's VFS. Registered by name in src/lab/commands.ts.
+ * The text tools (the streaming ones of src/lab/text-streams.ts, the filters of text-tools.ts) with
+ * busybox's output formats, and seq and yes. Each reads its files through the lab's VFS. Registered by name in src/lab/commands.ts.
  */
 import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
+import type { Steps } from '../../shell/wait.js';
 import type { CommandHandler } from '../registry.js';
-import { cut, grep, head, md5sum, od, type ReadFile, sed, sort, type ToolResult, tail, tr, wc } from '../text-tools.js';
+import {
+  type CountOptions,
+  catStream,
+  cutStream,
+  headStream,
+  md5sumStream,
+  odStream,
+  tailStream,
+  trStream,
+  wcStream,
+  yesStream,
+} from '../text-streams.js';
+import {
+  countOption,
+  cutOptions,
+  grep,
+  odOptions,
+  type ReadFile,
+  sed,
+  sort,
+  TR_USAGE,
+  type ToolResult,
+  trPlan,
+} from '../text-tools.js';
 import { readPath } from '../vfs.js';
 
 type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) => ToolResult;
@@ -24,36 +48,63 @@ function filter(run: TextFilter): CommandHandler {
   };
 }
 
+/** `head` or `tail` as a streaming command: its count checked first (busybox's error, status 1). */
+function counted(
+  tool: 'head' | 'tail',
+  run: (lab: Lab, o: CountOptions, io: CommandIo) => Steps<number>,
+): CommandHandler {
+  return (lab, args, io) => {
+    const o = countOption([...args], tool);
+    if (typeof o === 'string') {
+      io.err(`${o}\n`);
+      return 1;
+    }
+    return run(lab, o, io);
+  };
+}
+
+function od(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const o = odOptions(args);
+  if (typeof o === 'string') {
+    io.err(o);
+    return 1;
+  }
+  return odStream(lab, o, io);
+}
+
+function cut(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const o = cutOptions(args);
+  if (typeof o === 'string') {
+    io.err(o);
+    return 1;
+  }
+  return cutStream(lab, o, io);
+}
+
+function tr(_lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const plan = trPlan(args);
+  if (plan === null) {
+    io.err(TR_USAGE);
+    return 1;
+  }
+  return trStream(plan, io);
+}
+
 export const TEXT_COMMANDS = {
-  cat,
-  md5sum: filter(md5sum),
-  od: filter(od),
-  head: filter(head),
-  tail: filter(tail),
+  cat: catStream,
+  md5sum: md5sumStream,
+  od,
+  head: counted('head', headStream),
+  tail: counted('tail', tailStream),
   grep: filter(grep),
   sed: filter(sed),
-  wc: filter(wc),
-  tr: filter(tr),
-  cut: filter(cut),
+  wc: wcStream,
+  tr: tr,
+  cut,
   sort: filter(sort),
-  seq,
+  seq: seq,
+  yes: yesStream,
 } satisfies Record<string, CommandHandler>;
-
-function cat(lab: Lab, args: readonly string[], io: CommandIo): number {
-  if (args.length === 0) {
-    io.out(io.stdin);
-    return 0;
-  }
-  let status = 0;
-  for (const p of args) {
-    const data = p === '-' ? io.stdin : readPath(lab, p);
-    if (typeof data === 'string') {
-      io.err(`cat: can't open '${p}': ${data}\n`);
-      status = 1;
-    } else io.out(data);
-  }
-  return status;
-}
 
 /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
 function seq(_lab: Lab, args: readonly string[], io: CommandIo): number {

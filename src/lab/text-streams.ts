@@ -1,0 +1,499 @@
+/**
+ * The text tools that stream: cat, head, tail, md5sum, wc, tr and yes read their input a chunk at
+ * a time (standard input through CommandIo.read, a file or a device a MiB at a time) and write as
+ * they go, so that `seq 1 1000000000 | head -c 10` ends at once, `dd if=/dev/mapper/big | md5sum`
+ * and `head -c 16 /dev/mapper/big` never hold the device, and memory stays bounded whatever the
+ * input's size. Their output is what the whole-input versions in text-tools.ts print.
+ */
+import { createHash } from 'node:crypto';
+import { strerror } from '../model/errno.js';
+import { SECTOR_BYTES } from '../model/sectors.js';
+import { latin1Text } from '../shared/bytes.js';
+import type { CommandIo } from '../shell/io.js';
+import type { Steps } from '../shell/wait.js';
+import type { ShellContext } from './context.js';
+import { type CutOptions, cutLine, OD_ESCAPES, type OdOptions } from './text-tools.js';
+import { lookupPath, readPath } from './vfs.js';
+
+/** The next chunk of an input, null at its end; a string is a read error (the errno's text). */
+export type Chunks = () => Steps<Uint8Array | null | string>;
+
+/** How much of a file or a device a streaming tool reads at a time. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** Standard input as chunks: streamed where the shell streams it, else the whole of it at once. */
+export function stdinChunks(io: CommandIo): Chunks {
+  if (io.read !== undefined) return io.read;
+  let done = false;
+  // biome-ignore lint/correctness/useYield: the whole input is there at once; no wait is needed.
+  return function* () {
+    if (done) return null;
+    done = true;
+    return io.stdin;
+  };
+}
+
+/** A file, a device or a kernel file as chunks, read a MiB at a time; a string: it cannot be opened. */
+export function pathChunks(ctx: ShellContext, path: string): Chunks | string {
+  const target = lookupPath(ctx, path);
+  let at = 0;
+  if (target.kind === 'block') {
+    const dev = target.dev;
+    const sectors = ctx.machine.sizeSectors(dev);
+    const perChunk = READ_CHUNK_BYTES / SECTOR_BYTES;
+    // biome-ignore lint/correctness/useYield: device reads finish at once in the lab.
+    return function* () {
+      if (at >= sectors) return null;
+      const count = Math.min(perChunk, sectors - at);
+      const r = ctx.machine.readSectors(dev, at, count);
+      if (!r.ok) return strerror(r.errno);
+      at += count;
+      return ctx.machine.dictionary.bytesOf(r.value).subarray(0, count * SECTOR_BYTES);
+    };
+  }
+  if (target.kind === 'file') {
+    const file = target.file;
+    // biome-ignore lint/correctness/useYield: file reads finish at once in the lab.
+    return function* () {
+      if (at >= file.sizeBytes) return null;
+      const bytes = file.readBytes(at, READ_CHUNK_BYTES);
+      at += bytes.length;
+      return bytes;
+    };
+  }
+  const whole = readPath(ctx, path);
+  if (typeof whole === 'string') return whole;
+  // biome-ignore lint/correctness/useYield: a small made-up text or a pattern file, read at once.
+  return function* () {
+    if (at > 0 || whole.length === 0) return null;
+    at = whole.length;
+    return whole;
+  };
+}
+
+/** The inputs a tool names ('-' or none: standard input), each opened or with its error text. */
+function* eachInput(
+  ctx: ShellContext,
+  io: CommandIo,
+  files: readonly string[],
+  tool: string,
+  use: (name: string, chunks: Chunks) => Steps<boolean>,
+): Steps<number> {
+  let errors = '';
+  for (const name of files.length === 0 ? ['-'] : files) {
+    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
+    if (typeof chunks === 'string') {
+      errors += `${tool}: ${name}: ${chunks}\n`;
+      continue;
+    }
+    if (!(yield* use(name, chunks))) break;
+  }
+  // The whole-input tools print their errors after their output; so do these.
+  if (errors !== '') io.err(errors);
+  return errors === '' ? 0 : 1;
+}
+
+/** Reads chunks until `take` says it has enough (false) or the input ends; a read error's text. */
+function* consume(chunks: Chunks, take: (bytes: Uint8Array) => boolean): Steps<string | null> {
+  for (;;) {
+    const c = yield* chunks();
+    if (c === null) return null;
+    if (typeof c === 'string') return c;
+    if (!take(c)) return null;
+  }
+}
+
+/** `cat [FILE...]`: copies each input to standard output as it reads it. */
+export function* catStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
+  let status = 0;
+  for (const name of args.length === 0 ? ['-'] : args) {
+    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
+    if (typeof chunks === 'string') {
+      io.err(`cat: can't open '${name}': ${chunks}\n`);
+      status = 1;
+      continue;
+    }
+    let stopped = false;
+    const error = yield* consume(chunks, (c) => {
+      stopped = io.out(c) === false;
+      return !stopped;
+    });
+    if (error !== null) {
+      io.err(`cat: read error: ${error}\n`);
+      status = 1;
+    }
+    if (stopped) return 1;
+  }
+  return status;
+}
+
+/** `head` and `tail`'s count: N lines or bytes, or from the Nth on (`+N`); a string is the error. */
+export interface CountOptions {
+  readonly n: number;
+  readonly fromStart: boolean;
+  readonly bytes: boolean;
+  readonly files: string[];
+}
+
+/** `head -n N` / `head -c N`: stops reading (so a pipe's writer stops) once it has printed them. */
+export function* headStream(ctx: ShellContext, o: CountOptions, io: CommandIo): Steps<number> {
+  return yield* eachInput(ctx, io, o.files, 'head', function* (_name, chunks) {
+    let left = o.n;
+    if (left === 0) return true;
+    const error = yield* consume(chunks, (c) => {
+      let end = 0;
+      if (o.bytes) end = Math.min(c.length, left);
+      else {
+        for (; left > 0; left--) {
+          const nl = c.indexOf(10, end);
+          if (nl < 0) break;
+          end = nl + 1;
+        }
+        if (left > 0) end = c.length;
+      }
+      if (o.bytes) left -= end;
+      if (end > 0 && io.out(c.subarray(0, end)) === false) return false;
+      return left > 0;
+    });
+    if (error !== null) io.err(`head: ${error}\n`);
+    return true;
+  });
+}
+
+/**
+ * `tail -n N` / `tail -c N` / `+N`: keeps only what may still be printed (the last N bytes, or the
+ * chunks that hold the last N lines), so a 128 MiB device or an endless pipe costs a chunk or two.
+ */
+export function* tailStream(ctx: ShellContext, o: CountOptions, io: CommandIo): Steps<number> {
+  return yield* eachInput(ctx, io, o.files, 'tail', function* (_name, chunks) {
+    const keep = new TailKeeper(o);
+    const error = yield* consume(chunks, (c) => {
+      const pass = keep.add(c);
+      return pass === null || io.out(pass) !== false;
+    });
+    if (error !== null) io.err(`tail: ${error}\n`);
+    const rest = keep.end();
+    if (rest.length > 0) io.out(rest);
+    return true;
+  });
+}
+
+/** What tail keeps of its input while reading it. */
+class TailKeeper {
+  private kept: Uint8Array[] = [];
+  private keptBytes = 0;
+  /** For `+N`: bytes or lines still to skip before copying. */
+  private skip: number;
+
+  constructor(private readonly o: CountOptions) {
+    this.skip = o.fromStart ? Math.max(0, o.n - 1) : 0;
+  }
+
+  /** Takes a chunk; returns what can be printed at once (`+N` passes the rest through). */
+  add(c: Uint8Array): Uint8Array | null {
+    if (this.o.fromStart) return this.passFrom(c);
+    this.kept.push(c);
+    this.keptBytes += c.length;
+    this.trim();
+    return null;
+  }
+
+  private passFrom(c: Uint8Array): Uint8Array | null {
+    let from = 0;
+    if (this.o.bytes) {
+      from = Math.min(this.skip, c.length);
+      this.skip -= from;
+    } else {
+      while (this.skip > 0 && from < c.length) {
+        const nl = c.indexOf(10, from);
+        if (nl < 0) return null;
+        from = nl + 1;
+        this.skip--;
+      }
+      if (this.skip > 0) return null;
+    }
+    return from < c.length ? c.subarray(from) : null;
+  }
+
+  /** Drops whole chunks that the last N bytes or lines no longer reach. */
+  private trim(): void {
+    while (this.kept.length > 1) {
+      const first = this.kept[0]!;
+      const restBytes = this.keptBytes - first.length;
+      const enough = this.o.bytes ? restBytes >= this.o.n : this.linesIn(1) > this.o.n;
+      if (!enough) return;
+      this.kept.shift();
+      this.keptBytes = restBytes;
+    }
+  }
+
+  /** Newlines in the kept chunks from index `from` on. */
+  private linesIn(from: number): number {
+    let n = 0;
+    for (let i = from; i < this.kept.length; i++) {
+      const c = this.kept[i]!;
+      for (let at = c.indexOf(10); at >= 0 && n <= this.o.n; at = c.indexOf(10, at + 1)) n++;
+      if (n > this.o.n) return n;
+    }
+    return n;
+  }
+
+  /** The end of the input: what tail prints of what it kept. */
+  end(): Uint8Array {
+    if (this.o.fromStart) return new Uint8Array(0);
+    const all = joinChunks(this.kept);
+    if (this.o.bytes) return all.subarray(Math.max(0, all.length - this.o.n));
+    return all.subarray(startOfLastLines(all, this.o.n));
+  }
+}
+
+/** The offset where the last `n` lines start (a final newline ends the last line, it starts none). */
+export function startOfLastLines(bytes: Uint8Array, n: number): number {
+  if (n === 0) return bytes.length;
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 10) end--;
+  for (let i = 0; i < n; i++) {
+    const nl = bytes.lastIndexOf(10, end - 1);
+    if (nl < 0 || end === 0) return 0;
+    if (i === n - 1) return nl + 1;
+    end = nl;
+  }
+  return 0;
+}
+
+function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** `md5sum [FILE...]`: the digest of each input, computed as it is read. */
+export function* md5sumStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
+  return yield* eachInput(ctx, io, args, 'md5sum', function* (name, chunks) {
+    const hash = createHash('md5');
+    const error = yield* consume(chunks, (c) => {
+      hash.update(c);
+      return true;
+    });
+    if (error !== null) io.err(`md5sum: ${name}: ${error}\n`);
+    else io.out(`${hash.digest('hex')}  ${name}\n`);
+    return true;
+  });
+}
+
+/** Bytes that end a word for wc (JavaScript's `\s` over latin1 text). */
+const WC_SPACE = new Uint8Array(256);
+// 0xa0 too: latin1Text makes it U+00A0, which `\s` matches.
+for (const c of [9, 10, 11, 12, 13, 32, 0xa0]) WC_SPACE[c] = 1;
+
+/** `wc [-lwc] [FILE...]`: counts as it reads. */
+export function* wcStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
+  const flags = args
+    .filter((a) => a.startsWith('-'))
+    .join('')
+    .replace(/-/g, '');
+  const files = args.filter((a) => !a.startsWith('-'));
+  return yield* eachInput(ctx, io, files, 'wc', function* (name, chunks) {
+    let lines = 0;
+    let words = 0;
+    let bytes = 0;
+    let inWord = false;
+    const countWords = flags === '' || flags.includes('w');
+    const error = yield* consume(chunks, (c) => {
+      bytes += c.length;
+      if (!countWords) {
+        for (let at = c.indexOf(10); at >= 0; at = c.indexOf(10, at + 1)) lines++;
+        return true;
+      }
+      for (let i = 0; i < c.length; i++) {
+        const b = c[i]!;
+        if (b === 10) lines++;
+        const space = WC_SPACE[b] === 1;
+        if (!space && !inWord) words++;
+        inWord = !space;
+      }
+      return true;
+    });
+    if (error !== null) {
+      io.err(`wc: ${name}: ${error}\n`);
+      return true;
+    }
+    const fields: number[] = [];
+    if (flags === '' || flags.includes('l')) fields.push(lines);
+    if (flags === '' || flags.includes('w')) fields.push(words);
+    if (flags === '' || flags.includes('c')) fields.push(bytes);
+    const width = fields.length === 1 ? 0 : 7;
+    io.out(`${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`);
+    return true;
+  });
+}
+
+/** `yes [STRING]`: the line again and again, until the output takes no more (a pipe's reader ended). */
+// biome-ignore lint/correctness/useYield: yes never waits; it is a generator to share the streaming shape.
+export function* yesStream(_ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
+  const line = `${args.length === 0 ? 'y' : args.join(' ')}\n`;
+  const chunk = line.repeat(Math.max(1, Math.floor(8192 / line.length)));
+  while (io.out(chunk) !== false) {
+    // Writes until the reader has gone (yes dies of SIGPIPE) or the terminal keeps no more.
+  }
+  return 1;
+}
+
+/** A byte map for `tr`: SET1 to SET2, or the set to delete or squeeze; null for what the lab does not run. */
+export interface TrPlan {
+  readonly mode: 'map' | 'delete' | 'squeeze';
+  /** For `map`: each byte's replacement; else 1 for the bytes of the set. */
+  readonly table: Uint8Array;
+}
+
+/** `tr` over its standard input, a chunk at a time (`-s` remembers the last byte across chunks). */
+export function* trStream(plan: TrPlan, io: CommandIo): Steps<number> {
+  let last = -1;
+  const error = yield* consume(stdinChunks(io), (c) => {
+    if (plan.mode === 'map') return io.out(c.map((b) => plan.table[b]!)) !== false;
+    const out = new Uint8Array(c.length);
+    let n = 0;
+    for (let i = 0; i < c.length; i++) {
+      const b = c[i]!;
+      if (plan.table[b] === 1 && (plan.mode === 'delete' || b === last)) continue;
+      out[n++] = b;
+      last = b;
+    }
+    return n === 0 || io.out(out.subarray(0, n)) !== false;
+  });
+  if (error !== null) io.err(`tr: ${error}\n`);
+  return 0;
+}
+
+/**
+ * `od`: 16 bytes a line, a line equal to the one before folded to `*`. All inputs are one stream
+ * (busybox od concatenates its files). Rows are compared as bytes before they are formatted, so
+ * a 128 MiB device of zeros costs one pass over its bytes and two lines of output.
+ */
+export function* odStream(ctx: ShellContext, o: OdOptions, io: CommandIo): Steps<number> {
+  const f = new OdFormatter(o);
+  let errors = '';
+  for (const name of o.files.length === 0 ? ['-'] : o.files) {
+    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
+    const error =
+      typeof chunks === 'string'
+        ? chunks
+        : yield* consume(chunks, (c) => {
+            const text = f.add(c);
+            return text === '' || io.out(text) !== false;
+          });
+    if (error !== null) errors += `od: ${name}: ${error}\n`;
+  }
+  io.out(f.end());
+  // As the whole-input tools, od prints its errors after its output.
+  if (errors !== '') io.err(errors);
+  return errors === '' ? 0 : 1;
+}
+
+class OdFormatter {
+  /** Bytes of a row not complete yet. */
+  private partial = new Uint8Array(16);
+  private partialBytes = 0;
+  private readonly previous = new Uint8Array(16);
+  private hasPrevious = false;
+  private starred = false;
+  private offset = 0;
+
+  constructor(private readonly o: OdOptions) {}
+
+  /** Takes a chunk; returns the lines it completes. */
+  add(c: Uint8Array): string {
+    let out = '';
+    let at = 0;
+    if (this.partialBytes > 0) {
+      const n = Math.min(16 - this.partialBytes, c.length);
+      this.partial.set(c.subarray(0, n), this.partialBytes);
+      this.partialBytes += n;
+      at = n;
+      if (this.partialBytes < 16) return '';
+      out += this.row(this.partial);
+      this.partialBytes = 0;
+    }
+    for (; at + 16 <= c.length; at += 16) out += this.row(c.subarray(at, at + 16));
+    this.partial.set(c.subarray(at));
+    this.partialBytes = c.length - at;
+    return out;
+  }
+
+  /** The last, short row and the final address. */
+  end(): string {
+    let out = this.partialBytes > 0 ? this.line(this.partial.subarray(0, this.partialBytes)) : '';
+    this.offset += this.partialBytes;
+    if (this.o.radix !== 'n') out += `${this.address(this.offset)}\n`;
+    return out;
+  }
+
+  private row(bytes: Uint8Array): string {
+    const same = this.hasPrevious && bytes.every((b, i) => b === this.previous[i]);
+    let out = '';
+    if (!same) {
+      out = this.line(bytes);
+      this.previous.set(bytes);
+      this.hasPrevious = true;
+      this.starred = false;
+    } else if (!this.starred) {
+      out = '*\n';
+      this.starred = true;
+    }
+    this.offset += 16;
+    return out;
+  }
+
+  private line(row: Uint8Array): string {
+    let fields = '';
+    if (this.o.format === 'c') {
+      for (const b of row) {
+        const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
+        fields += s.padStart(4, ' ');
+      }
+    } else {
+      for (let k = 0; k < row.length; k += 2) {
+        const v = row[k]! | ((row[k + 1] ?? 0) << 8);
+        fields += ` ${v.toString(8).padStart(6, '0')}`;
+      }
+    }
+    return `${this.o.radix === 'n' ? fields : `${this.address(this.offset)}${fields}`}\n`;
+  }
+
+  private address(n: number): string {
+    if (this.o.radix === 'd') return String(n).padStart(7, '0');
+    if (this.o.radix === 'x') return n.toString(16).padStart(6, '0');
+    return n.toString(8).padStart(7, '0');
+  }
+}
+
+/**
+ * `cut`: each line as it is completed (a line is kept whole until its newline, as busybox's
+ * getline keeps it), so a device costs its longest line, not its size.
+ */
+export function* cutStream(ctx: ShellContext, o: CutOptions, io: CommandIo): Steps<number> {
+  return yield* eachInput(ctx, io, o.files, 'cut', function* (_name, chunks) {
+    let partial: Uint8Array[] = [];
+    const emit = (line: Uint8Array): boolean => io.out(`${cutLine(latin1Text(line), o)}\n`) !== false;
+    const error = yield* consume(chunks, (c) => {
+      let from = 0;
+      for (let nl = c.indexOf(10); nl >= 0; nl = c.indexOf(10, from)) {
+        partial.push(c.subarray(from, nl));
+        from = nl + 1;
+        const line = joinChunks(partial);
+        partial = [];
+        if (!emit(line)) return false;
+      }
+      if (from < c.length) partial.push(c.subarray(from));
+      return true;
+    });
+    if (partial.length > 0) emit(joinChunks(partial));
+    if (error !== null) io.err(`cut: ${error}\n`);
+    return true;
+  });
+}
