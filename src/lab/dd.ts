@@ -418,11 +418,19 @@ function* writeChunk(
       return len;
     case 'zero':
       return len;
-    case 'file':
+    case 'file': {
+      const fits = ctx.fs.room(dest.file, pos, len);
+      if (fits < len) {
+        // The file's tmpfs is full: what fits is written, and busybox dd fails on the block
+        // (fixtures/kernel-probes/90-shell-limits: the block is not counted as written).
+        if (fits > 0) dest.file.writeBytes(pos, toBytes(data, ctx.machine.dictionary).subarray(0, fits));
+        throw new DdFailure(`dd: writing '${path}': ${strerror(Errno.ENOSPC)}`);
+      }
       if (data.tokens !== undefined && pos % SECTOR_BYTES === 0) dest.file.writeTokens(pos / SECTOR_BYTES, data.tokens);
       else dest.file.writeBytes(pos, toBytes(data, ctx.machine.dictionary));
       if (metadata !== undefined && pos === 0) dest.file.metadata = metadata;
       return len;
+    }
     case 'block':
       return yield* writeBlock(ctx, dest.dev, pos, data, direct, path, metadata);
     default:

@@ -5,11 +5,29 @@
  * was copied from a metadata device carries the dm-thin metadata it holds.
  */
 import { type MetadataContent, Storage, storageWriteCount } from '../model/machine.js';
+import { Errno, strerror } from '../model/errno.js';
 import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
+import type { WritableFile } from '../shell/io.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
 export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
 export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_space_timeout';
+
+/**
+ * The oracle VM's file systems that scripts write to (fixtures/kernel-probes/90-shell-limits): a
+ * tmpfs `/tmp` of 491872 KiB, and the rootfs (485288 KiB) that holds `/run` and every other
+ * writable path. Both keep their files in the VM's 1 GiB of memory, a page per 4 KiB written.
+ */
+export const TMP_SIZE_BYTES = 491872 * 1024;
+export const ROOTFS_SIZE_BYTES = 485288 * 1024;
+export const FS_PAGE_BYTES = 4096;
+
+/** The mount a path is on, as the VM has them: its size, for `No space left on device`. */
+export function mountOf(path: string): { readonly name: string; readonly sizeBytes: number } {
+  return path.startsWith('/tmp/')
+    ? { name: '/tmp', sizeBytes: TMP_SIZE_BYTES }
+    : { name: '/', sizeBytes: ROOTFS_SIZE_BYTES };
+}
 
 /**
  * A regular file: bytes (small text) or sector tokens (images), plus metadata it carries. Its
@@ -23,6 +41,11 @@ export class LabFile {
   sizeBytes = 0;
   /** Bytes after the last whole sector. */
   private tail = new Uint8Array(0);
+  /**
+   * The pages written, as sorted, disjoint [first, end) pairs: what the file costs its tmpfs (a
+   * hole costs nothing). Absent in checkpoints from before it was kept: the whole file then counts.
+   */
+  private pages?: number[];
 
   constructor(private readonly dictionary: SectorDictionary) {
     this.storage = new Storage(0);
@@ -54,7 +77,65 @@ export class LabFile {
     this.ownStorage().metadata = content;
   }
 
+  /** Bytes of memory the file takes on its tmpfs: the pages written, holes left out. */
+  get allocatedBytes(): number {
+    if (this.pages === undefined) return Math.ceil(this.sizeBytes / FS_PAGE_BYTES) * FS_PAGE_BYTES;
+    let n = 0;
+    for (let i = 0; i < this.pages.length; i += 2) n += this.pages[i + 1]! - this.pages[i]!;
+    return n * FS_PAGE_BYTES;
+  }
+
+  /** Pages of [offset, offset + length) that no write has allocated yet, from the start of the range. */
+  newPagesIn(offset: number, length: number): number[] {
+    const first = Math.floor(offset / FS_PAGE_BYTES);
+    const end = Math.ceil((offset + length) / FS_PAGE_BYTES);
+    const fresh: number[] = [];
+    const pages = this.pages ?? [0, Math.ceil(this.sizeBytes / FS_PAGE_BYTES)];
+    let page = first;
+    for (let i = 0; i < pages.length && page < end; i += 2) {
+      const [a, b] = [pages[i]!, pages[i + 1]!];
+      if (b <= page) continue;
+      for (; page < Math.min(a, end); page++) fresh.push(page);
+      page = Math.max(page, b);
+    }
+    for (; page < end; page++) fresh.push(page);
+    return fresh;
+  }
+
+  private noteWritten(offset: number, length: number): void {
+    if (length === 0) return;
+    const pages = this.pages ?? (this.sizeBytes > 0 ? [0, Math.ceil(this.sizeBytes / FS_PAGE_BYTES)] : []);
+    let first = Math.floor(offset / FS_PAGE_BYTES);
+    let end = Math.ceil((offset + length) / FS_PAGE_BYTES);
+    const out: number[] = [];
+    let placed = false;
+    for (let i = 0; i < pages.length; i += 2) {
+      const [a, b] = [pages[i]!, pages[i + 1]!];
+      if (b < first) out.push(a, b);
+      else if (a > end) {
+        if (!placed) out.push(first, end);
+        placed = true;
+        out.push(a, b);
+      } else {
+        first = Math.min(first, a);
+        end = Math.max(end, b);
+      }
+    }
+    if (!placed) out.push(first, end);
+    this.pages = out;
+  }
+
+  /** Drops the pages past a new, smaller size (`truncate -s`, `>`). */
+  private clipPages(sizeBytes: number): void {
+    const end = Math.ceil(sizeBytes / FS_PAGE_BYTES);
+    const out: number[] = [];
+    const pages = this.pages ?? [0, Math.ceil(this.sizeBytes / FS_PAGE_BYTES)];
+    for (let i = 0; i < pages.length; i += 2) if (pages[i]! < end) out.push(pages[i]!, Math.min(pages[i + 1]!, end));
+    this.pages = out;
+  }
+
   truncate(): void {
+    this.pages = [];
     this.wholeCache = null;
     this.store = new SectorStore(0);
     this.tail = new Uint8Array(0);
@@ -68,17 +149,24 @@ export class LabFile {
    */
   resize(sizeBytes: number): void {
     this.wholeCache = null;
-    if (sizeBytes % SECTOR_BYTES === 0 && this.tail.length === 0) {
-      const sectors = sizeBytes / SECTOR_BYTES;
-      if (sectors !== this.store.sizeSectors) this.store = this.store.cloneResized(sectors);
-      this.sizeBytes = sizeBytes;
-      return;
+    if (sizeBytes < this.sizeBytes) this.clipPages(sizeBytes);
+    else this.pages ??= this.sizeBytes > 0 ? [0, Math.ceil(this.sizeBytes / FS_PAGE_BYTES)] : [];
+    const wholeSectors = Math.floor(sizeBytes / SECTOR_BYTES);
+    // The new partial last sector, and the old one when it becomes a whole sector, keep their
+    // bytes; everything else stays in sector tokens, so a 3 TB sparse file costs its token table.
+    const newTail = this.readBytes(wholeSectors * SECTOR_BYTES, sizeBytes % SECTOR_BYTES).slice();
+    const oldWholeSectors = Math.floor(this.sizeBytes / SECTOR_BYTES);
+    const oldTail = this.tail;
+    if (wholeSectors !== this.store.sizeSectors) this.store = this.store.cloneResized(wholeSectors);
+    if (oldTail.length > 0 && oldWholeSectors < wholeSectors) {
+      const sector = new Uint8Array(SECTOR_BYTES);
+      sector.set(oldTail);
+      this.store.write(oldWholeSectors, this.dictionary.tokensOf(sector));
     }
-    // A size that is not whole sectors, or a file with a partial last sector: small files in
-    // practice, rebuilt from their bytes.
-    const bytes = new Uint8Array(sizeBytes);
-    bytes.set(this.readBytes(0, Math.min(this.sizeBytes, sizeBytes)));
-    this.setContent(bytes);
+    const tail = new Uint8Array(sizeBytes % SECTOR_BYTES);
+    tail.set(newTail);
+    this.tail = tail;
+    this.sizeBytes = sizeBytes;
   }
 
   /**
@@ -134,25 +222,40 @@ export class LabFile {
 
   writeBytes(offset: number, bytes: Uint8Array): void {
     this.wholeCache = null;
+    this.noteWritten(offset, bytes.length);
     if (
       offset % SECTOR_BYTES === 0 &&
       bytes.length % SECTOR_BYTES === 0 &&
-      offset <= this.sizeBytes - this.tail.length
+      offset <= this.sizeBytes - this.tail.length &&
+      (this.tail.length === 0 || offset + bytes.length <= this.sizeBytes - this.tail.length)
     ) {
       this.writeTokens(offset / SECTOR_BYTES, this.dictionary.tokensOf(bytes));
       return;
     }
+    // Unaligned: the file grows first (a hole, as `truncate` makes it), then the sectors the write
+    // touches are read, changed and written back, and the partial last sector in `tail`. The
+    // whole file is never rebuilt, so `dd seek=4294967296 bs=1` costs a sector, not 4 GiB.
     const end = offset + bytes.length;
-    const newSize = Math.max(this.sizeBytes, end);
-    const whole = this.readBytes(0, this.sizeBytes);
-    const merged = new Uint8Array(newSize);
-    merged.set(whole, 0);
-    merged.set(bytes, offset);
-    this.setContent(merged);
+    if (end > this.sizeBytes) this.growTo(end);
+    const wholeSectors = Math.floor(this.sizeBytes / SECTOR_BYTES);
+    const firstSector = Math.floor(offset / SECTOR_BYTES);
+    const storeEnd = Math.min(Math.ceil(end / SECTOR_BYTES), wholeSectors);
+    if (storeEnd > firstSector) {
+      const sectors = this.readUncached(firstSector * SECTOR_BYTES, storeEnd * SECTOR_BYTES).slice();
+      const from = offset - firstSector * SECTOR_BYTES;
+      sectors.set(bytes.subarray(0, Math.min(bytes.length, sectors.length - from)), from);
+      this.store.write(firstSector, this.dictionary.tokensOf(sectors));
+    }
+    const tailStart = wholeSectors * SECTOR_BYTES;
+    if (end > tailStart) {
+      const skip = Math.max(0, tailStart - offset);
+      this.tail.set(bytes.subarray(skip), Math.max(0, offset - tailStart));
+    }
   }
 
   writeTokens(startSector: number, tokens: Uint32Array): void {
     this.wholeCache = null;
+    this.noteWritten(startSector * SECTOR_BYTES, tokens.length * SECTOR_BYTES);
     const end = startSector + tokens.length;
     if (this.tail.length > 0 && end * SECTOR_BYTES > this.sizeBytes - this.tail.length) {
       this.writeBytes(startSector * SECTOR_BYTES, this.dictionary.bytesOf(tokens));
@@ -163,14 +266,27 @@ export class LabFile {
     this.sizeBytes = Math.max(this.sizeBytes, end * SECTOR_BYTES);
   }
 
-  private setContent(bytes: Uint8Array): void {
-    // The read above may have filled the cache with the old contents.
-    this.wholeCache = null;
-    const whole = Math.floor(bytes.length / SECTOR_BYTES);
-    this.store = new SectorStore(whole);
-    if (whole > 0) this.store.write(0, this.dictionary.tokensOf(bytes.subarray(0, whole * SECTOR_BYTES)));
-    this.tail = Uint8Array.from(bytes.subarray(whole * SECTOR_BYTES));
-    this.sizeBytes = bytes.length;
+  /**
+   * Grows the file to `sizeBytes` for a write past its end: the store's capacity doubles as
+   * needed (appends of 64 KiB must not copy the whole file each time), the old partial sector
+   * becomes whole when the new size passes it, and the gap reads as zeros.
+   */
+  private growTo(sizeBytes: number): void {
+    this.pages ??= this.sizeBytes > 0 ? [0, Math.ceil(this.sizeBytes / FS_PAGE_BYTES)] : [];
+    const wholeSectors = Math.floor(sizeBytes / SECTOR_BYTES);
+    const oldWholeSectors = Math.floor(this.sizeBytes / SECTOR_BYTES);
+    const oldTail = this.tail;
+    this.ensureSectors(wholeSectors);
+    const tail = new Uint8Array(sizeBytes % SECTOR_BYTES);
+    if (oldWholeSectors < wholeSectors) {
+      if (oldTail.length > 0) {
+        const sector = new Uint8Array(SECTOR_BYTES);
+        sector.set(oldTail);
+        this.store.write(oldWholeSectors, this.dictionary.tokensOf(sector));
+      }
+    } else tail.set(oldTail);
+    this.tail = tail;
+    this.sizeBytes = sizeBytes;
   }
 
   private ensureSectors(sectors: number): void {
@@ -179,6 +295,26 @@ export class LabFile {
     while (capacity < sectors) capacity *= 2;
     this.store = this.store.cloneResized(capacity);
   }
+}
+
+/**
+ * A file as a redirection appends to it: what does not fit on its mount is not written, and the
+ * write fails with tmpfs's ENOSPC.
+ */
+export function appendingWriter(fs: LabFileSystem, file: LabFile): WritableFile {
+  let failure: string | null = null;
+  return {
+    get failure(): string | null {
+      return failure;
+    },
+    append(bytes: Uint8Array): boolean {
+      const fits = fs.room(file, file.sizeBytes, bytes.length);
+      if (fits > 0) file.writeBytes(file.sizeBytes, fits < bytes.length ? bytes.subarray(0, fits) : bytes);
+      if (fits === bytes.length) return true;
+      failure = strerror(Errno.ENOSPC);
+      return false;
+    },
+  };
 }
 
 /** Files by absolute path. Pattern files and devices are resolved by the shell, not stored. */
@@ -219,6 +355,23 @@ export class LabFileSystem {
       f.truncate();
     }
     return f;
+  }
+
+  /**
+   * How many bytes of a write of `length` at `offset` fit on the file's mount: all of them, or as
+   * many as the pages still free take (tmpfs allocates a page per 4 KiB written, holes free).
+   */
+  room(file: LabFile, offset: number, length: number): number {
+    const path = [...this.files].find(([, f]) => f === file)?.[0];
+    if (path === undefined) return length;
+    const mount = mountOf(path);
+    let used = 0;
+    for (const [p, f] of this.files) if (mountOf(p).name === mount.name) used += f.allocatedBytes;
+    const freePages = Math.max(0, Math.floor((mount.sizeBytes - used) / FS_PAGE_BYTES));
+    const fresh = file.newPagesIn(offset, length);
+    if (fresh.length <= freePages) return length;
+    // The write goes on up to the first page that does not fit.
+    return Math.max(0, Math.min(length, fresh[freePages]! * FS_PAGE_BYTES - offset));
   }
 
   remove(path: string): boolean {

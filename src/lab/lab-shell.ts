@@ -15,7 +15,7 @@ import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
-import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
+import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
@@ -56,7 +56,7 @@ export class LabPort implements ShellPort {
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
     const f = this.lab.fs.openForWrite(path, !append);
     if (typeof f === 'string') return f.includes('Read-only') ? 'Read-only file system' : 'nonexistent directory';
-    return { kind: 'file', file: f };
+    return { kind: 'file', file: appendingWriter(this.lab.fs, f) };
   }
 
   readInput(path: string): Uint8Array | string {

@@ -62,6 +62,9 @@ function escapeRegex(text: string): string {
 }
 
 /** A shell pattern as a regular expression body: unquoted `*`, `?` and `[...]` are special. */
+/** What a glob's `*` becomes in a pattern's regular expression. */
+const ANY_STRING = '[\\s\\S]*';
+
 export function patternSource(segments: readonly Segment[]): string {
   let out = '';
   for (const seg of segments) {
@@ -76,7 +79,7 @@ export function patternSource(segments: readonly Segment[]): string {
     const t = seg.text;
     for (let i = 0; i < t.length; i++) {
       const c = t[i]!;
-      if (c === '*') out += '[\\s\\S]*';
+      if (c === '*') out += ANY_STRING;
       else if (c === '?') out += '[\\s\\S]';
       else if (c === '[') {
         const end = t.indexOf(']', i + 2);
@@ -140,18 +143,28 @@ export function replacePattern(
       if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
     return value;
   }
+  // Linear in the value (issue 17): the regex engine finds the next place a match starts, instead
+  // of trying every end at every position. A pattern without `*` has one length, so the match
+  // found is the longest; with `*` the longest is looked for from the end of the value down.
+  const fixedLength = !source.includes(ANY_STRING);
+  const find = new RegExp(source, 'g');
   let out = '';
   let i = 0;
   while (i < value.length) {
-    const end = longestAt(i);
+    find.lastIndex = i;
+    const m = find.exec(value);
+    if (m === null) break;
+    const start = m.index;
+    const end = fixedLength ? (m[0].length > 0 ? start + m[0].length : -1) : longestAt(start);
     if (end < 0) {
-      out += value[i];
-      i++;
+      // Only an empty match starts here; the replacement needs a non-empty one.
+      out += value.slice(i, start + 1);
+      i = start + 1;
       continue;
     }
-    out += replacement;
+    out += value.slice(i, start) + replacement;
     i = end;
-    if (op === '/') return out + value.slice(i);
+    if (op === '/') break;
   }
-  return out;
+  return out + value.slice(i);
 }

@@ -51,6 +51,9 @@ import { pipelineNesting, runStages } from './pipeline.js';
 import { call, DepthExceeded, type Run, trampoline } from './trampoline.js';
 import type { Steps, Wait } from './wait.js';
 
+/** A redirection's sink that has something to say when it closes: a module parameter, a file. */
+type ClosingSink = Sink & { kind: 'param' | 'file' };
+
 /** What the interpreter needs from the lab around it. */
 export interface Host {
   readonly machine: Machine;
@@ -850,10 +853,10 @@ export class Interpreter {
   private *openRedirections(
     redirections: readonly Redirection[],
     f: Frame,
-  ): Run<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
+  ): Run<{ io: Streams; params: ClosingSink[] } | string> {
     let { stdin, out, err } = f.io;
     let more = f.io.more;
-    const params: Array<Sink & { kind: 'param' }> = [];
+    const params: ClosingSink[] = [];
     const setFd = (fd: number, sink: Sink): void => {
       if (fd === 1) out = sink;
       else if (fd === 2) err = sink;
@@ -886,7 +889,7 @@ export class Interpreter {
       }
       const sink = this.host.openOutput(target, r.op === '>>');
       if (typeof sink === 'string') return `can't create ${target}: ${sink}`;
-      if (sink.kind === 'param') params.push(sink);
+      if (sink.kind === 'param' || sink.kind === 'file') params.push(sink);
       if (r.op === '&>') {
         out = sink;
         err = sink;
@@ -895,15 +898,14 @@ export class Interpreter {
     return { io: more === undefined ? { stdin, out, err } : { stdin, out, err, more }, params };
   }
 
-  /** Applies module parameters written through redirections; a status when that failed. */
-  private closeRedirections(
-    params: ReadonlyArray<Sink & { kind: 'param' }>,
-    f: Frame,
-    command: string | null,
-  ): number | null {
+  /**
+   * Applies module parameters written through redirections, and reports a file write that failed
+   * (`No space left on device`); a status when either failed.
+   */
+  private closeRedirections(params: readonly ClosingSink[], f: Frame, command: string | null): number | null {
     let status: number | null = null;
     for (const p of params) {
-      const error = this.host.closeParam(p.text);
+      const error = p.kind === 'param' ? this.host.closeParam(p.text) : p.file.failure;
       if (error !== null) {
         if (command === 'echo' || command === 'printf') this.message(f, `${command}: write error: ${error}`);
         else this.write(f.io.err, `${command ?? 'sh'}: write error: ${error}\n`);

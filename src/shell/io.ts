@@ -206,10 +206,12 @@ export interface CommandIo {
   err(text: string): void;
 }
 
-/** A regular file a redirection appends to: the shell needs only its size and a write. */
+/** A regular file a redirection appends to. */
 export interface WritableFile {
-  readonly sizeBytes: number;
-  writeBytes(offset: number, bytes: Uint8Array): void;
+  /** Appends what fits; false when not all of it did (`failure` then says why). */
+  append(bytes: Uint8Array): boolean;
+  /** Why a write failed (`No space left on device`), once one has. */
+  readonly failure: string | null;
 }
 
 export type Sink =
@@ -284,11 +286,8 @@ export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text
     }
     case 'pipe':
       return sink.pipe.write(typeof data === 'string' ? latin1Bytes(data) : data);
-    case 'file': {
-      const bytes = typeof data === 'string' ? latin1Bytes(data) : data;
-      sink.file.writeBytes(sink.file.sizeBytes, bytes);
-      break;
-    }
+    case 'file':
+      return sink.file.append(typeof data === 'string' ? latin1Bytes(data) : data);
     case 'param':
       sink.text += typeof data === 'string' ? data : latin1Text(data);
       break;
