@@ -50,10 +50,11 @@ export function tooLargeToRead(sizeBytes: number): string {
  * opened. A tool that reads to the end is refused at once when the input is larger than
  * MAX_TOOL_READ_BYTES; `head` (`toEnd` false) only if it reads that far.
  */
-export function pathChunks(ctx: ShellContext, path: string, toEnd = true): Chunks | string {
-  const chunks = openChunks(ctx, path);
+export function pathChunks(ctx: ShellContext, path: string, toEnd = true, lastBytes?: number): Chunks | string {
+  const chunks = openChunks(ctx, path, lastBytes);
   if (typeof chunks === 'string') return chunks;
-  if (toEnd && chunks.sizeBytes > MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes);
+  const reads = lastBytes === undefined ? chunks.sizeBytes : Math.min(lastBytes, chunks.sizeBytes);
+  if (toEnd && reads > MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes);
   let read = 0;
   return function* () {
     if (read >= MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes);
@@ -63,12 +64,17 @@ export function pathChunks(ctx: ShellContext, path: string, toEnd = true): Chunk
   };
 }
 
-function openChunks(ctx: ShellContext, path: string): { sizeBytes: number; next: Chunks } | string {
+/** Opens a path for reading in chunks; with `lastBytes`, only its last bytes are read (tail -c seeks). */
+function openChunks(ctx: ShellContext, path: string, lastBytes?: number): { sizeBytes: number; next: Chunks } | string {
   const target = lookupPath(ctx, path);
   let at = 0;
+  const startAt = (sizeBytes: number): number => (lastBytes === undefined ? 0 : Math.max(0, sizeBytes - lastBytes));
   if (target.kind === 'block') {
     const dev = target.dev;
     const sectors = ctx.machine.sizeSectors(dev);
+    const from = startAt(sectors * SECTOR_BYTES);
+    at = Math.floor(from / SECTOR_BYTES);
+    let skip = from % SECTOR_BYTES;
     const perChunk = READ_CHUNK_BYTES / SECTOR_BYTES;
     // biome-ignore lint/correctness/useYield: device reads finish at once in the lab.
     const next = function* (): Steps<Uint8Array | null | string> {
@@ -77,12 +83,15 @@ function openChunks(ctx: ShellContext, path: string): { sizeBytes: number; next:
       const r = ctx.machine.readSectors(dev, at, count);
       if (!r.ok) return strerror(r.errno);
       at += count;
-      return ctx.machine.dictionary.bytesOf(r.value).subarray(0, count * SECTOR_BYTES);
+      const bytes = ctx.machine.dictionary.bytesOf(r.value).subarray(skip, count * SECTOR_BYTES);
+      skip = 0;
+      return bytes;
     };
     return { sizeBytes: sectors * SECTOR_BYTES, next };
   }
   if (target.kind === 'file') {
     const file = target.file;
+    at = startAt(file.sizeBytes);
     // biome-ignore lint/correctness/useYield: file reads finish at once in the lab.
     const next = function* (): Steps<Uint8Array | null | string> {
       if (at >= file.sizeBytes) return null;
@@ -110,11 +119,11 @@ function* eachInput(
   files: readonly string[],
   tool: string,
   use: (name: string, chunks: Chunks) => Steps<boolean>,
-  toEnd = true,
+  open: (name: string) => Chunks | string = (name) => pathChunks(ctx, name),
 ): Steps<number> {
   let errors = '';
   for (const name of files.length === 0 ? ['-'] : files) {
-    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name, toEnd);
+    const chunks = name === '-' ? stdinChunks(io) : open(name);
     if (typeof chunks === 'string') {
       errors += `${tool}: ${name}: ${chunks}\n`;
       continue;
@@ -196,7 +205,7 @@ export function* headStream(ctx: ShellContext, o: CountOptions, io: CommandIo): 
       if (error !== null) io.err(`head: ${error}\n`);
       return true;
     },
-    false,
+    (name) => pathChunks(ctx, name, false),
   );
 }
 
@@ -205,7 +214,7 @@ export function* headStream(ctx: ShellContext, o: CountOptions, io: CommandIo): 
  * chunks that hold the last N lines), so a 128 MiB device or an endless pipe costs a chunk or two.
  */
 export function* tailStream(ctx: ShellContext, o: CountOptions, io: CommandIo): Steps<number> {
-  return yield* eachInput(ctx, io, o.files, 'tail', function* (_name, chunks) {
+  const use = function* (_name: string, chunks: Chunks): Steps<boolean> {
     const keep = new TailKeeper(o);
     const error = yield* consume(chunks, (c) => {
       const pass = keep.add(c);
@@ -215,7 +224,11 @@ export function* tailStream(ctx: ShellContext, o: CountOptions, io: CommandIo): 
     const rest = keep.end();
     if (rest.length > 0) io.out(rest);
     return true;
-  });
+  };
+  // `tail -c N FILE` seeks to the last N bytes, as busybox does on a file or a device.
+  const open = (name: string): Chunks | string =>
+    pathChunks(ctx, name, true, o.bytes && !o.fromStart ? o.n : undefined);
+  return yield* eachInput(ctx, io, o.files, 'tail', use, open);
 }
 
 /** What tail keeps of its input while reading it. */
