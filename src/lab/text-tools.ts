@@ -1,11 +1,11 @@
 /**
  * The text filters the lab shell offers after a pipe, with busybox's output formats:
- * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, tr -s, cut. Each takes its argv and its
+ * grep, sed 's///' and sort (whole-input filters), and the options of od, head, tail, tr and cut,
+ * whose streaming versions are text-streams.ts. Each filter takes its argv and its
  * standard input as bytes and returns what it writes and its exit status.
  */
-import { createHash } from 'node:crypto';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
-import { startOfLastLines, type TrPlan } from './text-streams.js';
+import type { TrPlan } from './text-streams.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -51,13 +51,6 @@ function inputs(
     else data.push([f, r]);
   }
   return { data, errors };
-}
-
-export function md5sum(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const { data, errors } = inputs(argv, stdin, readFile, 'md5sum');
-  let out = '';
-  for (const [name, bytes] of data) out += `${createHash('md5').update(bytes).digest('hex')}  ${name}\n`;
-  return textResult(out, errors, errors ? 1 : 0);
 }
 
 /** What `od` prints: the address radix and the format (`-c`, else octal two-byte words). */
@@ -133,52 +126,6 @@ export function countOption(
     n = Math.abs(Number(value));
   }
   return { n, fromStart, bytes, files };
-}
-
-export function head(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const o = countOption(argv, 'head');
-  if (typeof o === 'string') return textResult('', `${o}\n`, 1);
-  const { data, errors } = inputs(o.files, stdin, readFile, 'head');
-  const parts = data.map(([, bytes]) => bytes.subarray(0, o.bytes ? o.n : afterLine(bytes, o.n)));
-  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
-}
-
-/**
- * busybox tail: the last N lines (`-n N`) or bytes (`-c N`), or from line or byte N on (`+N`).
- * Works on the bytes as they are (a last line without a newline stays without one), scanning only
- * as far as it needs to, so that a 128 MiB device takes no longer than reading it.
- */
-export function tail(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const o = countOption(argv, 'tail');
-  if (typeof o === 'string') return textResult('', `${o}\n`, 1);
-  const { data, errors } = inputs(o.files, stdin, readFile, 'tail');
-  const parts = data.map(([, bytes]) => {
-    if (o.bytes) return bytes.subarray(o.fromStart ? Math.max(0, o.n - 1) : Math.max(0, bytes.length - o.n));
-    return bytes.subarray(o.fromStart ? afterLine(bytes, o.n - 1) : startOfLastLines(bytes, o.n));
-  });
-  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
-}
-
-/** The offset just after the `n`th newline (the whole input when it has fewer lines). */
-function afterLine(bytes: Uint8Array, n: number): number {
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const nl = bytes.indexOf(10, at);
-    if (nl < 0) return bytes.length;
-    at = nl + 1;
-  }
-  return at;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Converts a POSIX bracket expression starting at `i` to a JavaScript class. */
@@ -483,47 +430,6 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     }
   }
   return textResult(out, errors, errors ? 2 : 0);
-}
-
-export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const flags = argv
-    .filter((a) => a.startsWith('-'))
-    .join('')
-    .replace(/-/g, '');
-  const files = argv.filter((a) => !a.startsWith('-'));
-  const { data, errors } = inputs(files, stdin, readFile, 'wc');
-  let out = '';
-  for (const [name, bytes] of data) {
-    const text = latin1Text(bytes);
-    const lines = (text.match(/\n/g) ?? []).length;
-    const words = text.split(/\s+/).filter((w) => w !== '').length;
-    const fields: number[] = [];
-    if (flags === '' || flags.includes('l')) fields.push(lines);
-    if (flags === '' || flags.includes('w')) fields.push(words);
-    if (flags === '' || flags.includes('c')) fields.push(bytes.length);
-    const width = fields.length === 1 ? 0 : 7;
-    out += `${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`;
-  }
-  return textResult(out, errors, errors ? 1 : 0);
-}
-
-/**
- * busybox tr SET1 SET2, tr -d SET, tr -s SET, on bytes (NUL included: `tr -d '\000'`), one table
- * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
- */
-export function tr(argv: string[], stdin: Stdin): ToolResult {
-  const plan = trPlan(argv);
-  if (plan === null) return textResult('', TR_USAGE, 1);
-  const input = stdinBytes(stdin);
-  if (plan.mode === 'map') return { stdout: input.map((b) => plan.table[b]!), stderr: '', status: 0 };
-  const out = new Uint8Array(input.length);
-  let n = 0;
-  for (let i = 0; i < input.length; i++) {
-    const b = input[i]!;
-    if (plan.table[b] === 1 && (plan.mode === 'delete' || (n > 0 && out[n - 1] === b))) continue;
-    out[n++] = b;
-  }
-  return { stdout: out.subarray(0, n), stderr: '', status: 0 };
 }
 
 export const TR_USAGE = 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n';
