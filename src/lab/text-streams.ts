@@ -12,7 +12,7 @@ import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
-import { type CutOptions, cutLine, OD_ESCAPES, type OdOptions } from './text-tools.js';
+import { type CutOptions, cutLine, OD_ESCAPES, type OdOptions, type TrPlan } from './text-tools.js';
 import { lookupPath, readPath } from './vfs.js';
 
 /** The next chunk of an input, null at its end; a string is a read error (the errno's text). */
@@ -395,13 +395,6 @@ export function* yesStream(_ctx: ShellContext, args: readonly string[], io: Comm
     // Writes until the reader has gone (yes dies of SIGPIPE) or the terminal keeps no more.
   }
   return 1;
-}
-
-/** A byte map for `tr`: SET1 to SET2, or the set to delete or squeeze; null for what the lab does not run. */
-export interface TrPlan {
-  readonly mode: 'map' | 'delete' | 'squeeze';
-  /** For `map`: each byte's replacement; else 1 for the bytes of the set. */
-  readonly table: Uint8Array;
 }
 
 /** `tr` over its standard input, a chunk at a time (`-s` remembers the last byte across chunks). */

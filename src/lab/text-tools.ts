@@ -5,7 +5,6 @@
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
-import type { TrPlan } from './text-streams.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -430,6 +429,13 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     }
   }
   return textResult(out, errors, errors ? 2 : 0);
+}
+
+/** A byte map for `tr`: SET1 to SET2, or the set to delete or squeeze; null for what the lab does not run. */
+export interface TrPlan {
+  readonly mode: 'map' | 'delete' | 'squeeze';
+  /** For `map`: each byte's replacement; else 1 for the bytes of the set. */
+  readonly table: Uint8Array;
 }
 
 export const TR_USAGE = 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n';

@@ -148,7 +148,9 @@ describe('tmpfs sizes (defect 10): /tmp and /run fill up as on the oracle VM', (
   });
 
   it('keeps /run (on the rootfs) apart from /tmp', () => {
-    const out = run('dd if=/dev/zero of=/run/big bs=1M count=600 2>&1 | head -n 1; dd if=/dev/zero of=/tmp/t bs=1M count=1');
+    const out = run(
+      'dd if=/dev/zero of=/run/big bs=1M count=600 2>&1 | head -n 1; dd if=/dev/zero of=/tmp/t bs=1M count=1',
+    );
     expect(out).toBe("dd: writing '/run/big': No space left on device\n1+0 records in\n1+0 records out\n");
   });
 });
