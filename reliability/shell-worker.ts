@@ -23,11 +23,20 @@ export type WorkerMessage =
 /** Output that only a JavaScript failure prints: the lab words every expected failure as the real tool does. */
 const INTERNAL_TEXT = /RangeError|TypeError|InvariantViolation|Maximum call stack|ReferenceError|SyntaxError: Invalid/;
 
+/**
+ * The step budget the campaign's shells run with. An endless shell loop is not a hang of the lab:
+ * it ends at its budget with the lab's message. The default budget (10,000,000 commands) takes
+ * minutes at the lab's tens of microseconds a command, far past the campaign's hang timeout, so
+ * the campaign gives its shells a budget that ends such a loop in well under a second.
+ */
+const CAMPAIGN_MAX_STEPS = 100_000;
+
 const input = workerData as WorkerInput;
 const corpus = fixtureLines();
-let shell = new LabShell();
+const newShell = (): LabShell => new LabShell({ maxSteps: CAMPAIGN_MAX_STEPS });
+let shell = newShell();
 for (let index = input.first; index < input.end; index++) {
-  if ((index - input.first) % input.group === 0) shell = new LabShell();
+  if ((index - input.first) % input.group === 0) shell = newShell();
   parentPort!.postMessage({ kind: 'start', index } satisfies WorkerMessage);
   let internal: string | null = null;
   try {
@@ -36,7 +45,7 @@ for (let index = input.first; index < input.end; index++) {
     if (m !== null) internal = `printed: ${out.slice(Math.max(0, m.index - 80), m.index + 120)}`;
   } catch (e) {
     internal = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    shell = new LabShell();
+    shell = newShell();
   }
   parentPort!.postMessage({ kind: 'done', index, internal, rssBytes: process.memoryUsage().rss } satisfies WorkerMessage);
 }

@@ -42,6 +42,7 @@ export const MAX_TOOL_READ_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** What a text tool says of an input larger than it reads. */
 export function tooLargeToRead(sizeBytes: number): string {
+  if (!Number.isFinite(sizeBytes)) return 'thinlab: not modelled: reading /dev/zero to its end (it has none)';
   return `thinlab: not modelled: reading ${sizeBytes} bytes in one command (the lab reads at most ${MAX_TOOL_READ_BYTES / 1024 ** 3} GiB of a file or device)`;
 }
 
@@ -69,6 +70,15 @@ function openChunks(ctx: ShellContext, path: string, lastBytes?: number): { size
   const target = lookupPath(ctx, path);
   let at = 0;
   const startAt = (sizeBytes: number): number => (lastBytes === undefined ? 0 : Math.max(0, sizeBytes - lastBytes));
+  if (target.kind === 'zero') {
+    // Endless: `cat /dev/zero | head -c 10` ends when head does, as on the VM.
+    const zeros = new Uint8Array(READ_CHUNK_BYTES);
+    // biome-ignore lint/correctness/useYield: zeros are there at once.
+    const next = function* (): Steps<Uint8Array | null | string> {
+      return zeros;
+    };
+    return { sizeBytes: Number.POSITIVE_INFINITY, next };
+  }
   if (target.kind === 'block') {
     const dev = target.dev;
     const sectors = ctx.machine.sizeSectors(dev);
@@ -149,7 +159,9 @@ function* consume(chunks: Chunks, take: (bytes: Uint8Array) => boolean): Steps<s
 export function* catStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
   let status = 0;
   for (const name of args.length === 0 ? ['-'] : args) {
-    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
+    // cat passes bytes on as it reads them: a pipe's reader or the terminal bounds it, and the
+    // read limit only once it is reached.
+    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name, false);
     if (typeof chunks === 'string') {
       io.err(`cat: can't open '${name}': ${chunks}\n`);
       status = 1;

@@ -65,6 +65,15 @@ describe('streaming pipelines (defects 9 and 10)', () => {
     expect(sh.runLine('dd if=/dev/ram0 bs=1M 2>/dev/null | md5sum')).toBe(`${whole}  -\n`);
   });
 
+  it('reads /dev/zero as the endless stream it is, and refuses to read it to its end', () => {
+    expect(run('cat /dev/zero | head -c 10 | od -c')).toBe(
+      '0000000  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0\n0000012\n',
+    );
+    expect(run('md5sum /dev/zero; echo $?')).toBe(
+      'md5sum: /dev/zero: thinlab: not modelled: reading /dev/zero to its end (it has none)\n1\n',
+    );
+  });
+
   it('stops deeply nested pipelines with the nesting message, never a stack overflow', () => {
     const out = run('f() { echo x | f; }; f; echo after');
     expect(out).toMatch(/shell nesting deeper than/);
