@@ -5,41 +5,24 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
-import type { ImageAttached, LabEvent } from '../events/lab-events.js';
+import { currentBranch } from './log-command.js';
+import type { ImageAttached } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { checkAttach } from '../lab/attach-image.js';
 import { diffSummaries, type LabSummary, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import type { LabShell } from '../lab/lab-shell.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
-import {
-  type BranchOrigin,
-  damageError,
-  type History,
-  HistoryError,
-  MAIN_BRANCH,
-  type PositionedEvent,
-} from '../replay/history.js';
+import { type BranchOrigin, damageError, type History, MAIN_BRANCH, type PositionedEvent } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
 import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
-import type { StoreError } from '../store/errors.js';
 import { type Output, printJson, UsageError } from './output.js';
 import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
 
 export { type Output, UsageError } from './output.js';
 
 /** The branch a command works on: --branch, else the head, else main. */
-async function currentBranch(h: History, explicit: string | undefined): Promise<string> {
-  if (explicit !== undefined) {
-    await h.branch(explicit);
-    return explicit;
-  }
-  const head = await h.head();
-  if (head === null)
-    throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: run `thinlab sh FILE` or `npm start` first');
-  return head;
-}
 
 function parsePosition(text: string | undefined, what: string): number {
   if (text === undefined || !/^[0-9]+$/.test(text))
@@ -121,65 +104,6 @@ export function tracePiece(piece: ScriptPiece, io: Output): void {
 /** The status a script ends with, as sh's: its `exit N`, else the status of its last command. */
 export function scriptStatus(shell: LabShell): number {
   return shell.exitStatus ?? Number(shell.lastStatus);
-}
-
-export async function logCommand(
-  h: History,
-  args: { branch?: string; full: boolean; json?: boolean },
-  io: Output,
-): Promise<void> {
-  const branch = await currentBranch(h, args.branch);
-  const info = await h.branch(branch);
-  const length = await h.length(branch);
-  // Damage inside an event's text can still read as a valid event: check first, flag each one,
-  // and fail at the end (or where an event cannot be read at all) naming them.
-  const damaged = new Set(await h.damageIn(branch, 0, length));
-  const damage = (): StoreError => damageError(branch, [...damaged]);
-  if (args.json === true) {
-    const events: unknown[] = [];
-    try {
-      for await (const { position, event, timeMs } of h.events(branch, 0, length))
-        events.push({ position, timeMs, description: describeEvent(event), event, damaged: damaged.has(position) });
-    } catch (e) {
-      throw damaged.size > 0 ? damage() : e;
-    }
-    printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, length, events });
-    if (damaged.size > 0) throw damage();
-    return;
-  }
-  io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
-  try {
-    for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-      const flag = damaged.has(position) ? '  [DAMAGED: fails its checksum]' : '';
-      io.out(
-        `${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}${flag}\n`,
-      );
-      if (args.full) printFull(event, io);
-    }
-  } catch (e) {
-    throw damaged.size > 0 ? damage() : e;
-  }
-  if (damaged.size > 0) throw damage();
-}
-
-/** `log --full`: the operations beneath a command, then what it printed. */
-function printFull(event: LabEvent, io: Output): void {
-  if (event.type !== 'ShellCommandRan') return;
-  for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
-  io.out(indentedOutput(event.data.output));
-}
-
-/**
- * What a command printed, as `log --full` shows it under the command: each line behind `| `,
- * every line ended (a last line without a newline gets one), nothing for no output. Splitting on
- * newlines rather than anchoring a pattern at each line start keeps the empty piece after the
- * final newline from becoming a stray indented line that runs into the next event.
- */
-export function indentedOutput(output: string): string {
-  if (output === '') return '';
-  const lines = output.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines.map((line) => (line === '' ? '        |\n' : `        | ${line}\n`)).join('');
 }
 
 /** What `thinlab at` shows, as data: the text and the JSON are both made from it. */

@@ -4,7 +4,7 @@
  * (one event per shell command, as `thinlab sh` records), so a failure can be opened with
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
-import { basename, dirname, relative } from 'node:path';
+import { basename } from 'node:path';
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
@@ -20,12 +20,11 @@ import {
   parseInvariantName,
   poolLines,
 } from '../scenarios/bisect.js';
-import { explain } from '../scenarios/explain.js';
 import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
 import { type EventSink, runScenario } from '../scenarios/run.js';
 import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
 import { type Output, printJson, UsageError } from './output.js';
-import { loadLibrary, loadScenario } from './scenario-files.js';
+import { loadScenario } from './scenario-files.js';
 
 export interface RunArgs {
   readonly files: readonly string[];
@@ -266,55 +265,4 @@ function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): str
     }
   }
   return out;
-}
-
-export interface ExplainArgs {
-  readonly symptom: string;
-  /** The library to search, `scenarios/` of this checkout by default. */
-  readonly library: string;
-  readonly json: boolean;
-}
-
-/**
- * `thinlab explain SYMPTOM`: the pool state a symptom means and the library scenarios that
- * reproduce it (src/scenarios/explain.ts). Exit 0 when something is known about it, 1 when not.
- */
-export function explainCommand(args: ExplainArgs, io: Output): number {
-  if (args.symptom.trim() === '')
-    throw new UsageError(
-      "explain needs a symptom: a kernel log line, a dmsetup status line or an error message, e.g. thinlab explain 'switching pool to out-of-data-space (queue IO) mode'",
-    );
-  const { scenarios, problems } = loadLibrary(args.library);
-  for (const p of problems) io.err(`thinlab: scenario library: ${p}\n`);
-  const e = explain(args.symptom, scenarios);
-  const known = e.meaning !== null || e.scenarios.length > 0;
-  if (args.json) {
-    io.out(
-      `${JSON.stringify({ ...e, scenarios: e.scenarios.map((m) => ({ file: m.scenario.file, title: m.scenario.title, how: m.how, detail: m.detail })), known }, null, 2)}\n`,
-    );
-    return known ? 0 : 1;
-  }
-  io.out(`symptom: ${e.symptom}\n`);
-  if (e.source !== null) io.out(`what it is: ${e.source}\n`);
-  if (e.fields.length > 0) {
-    const w = Math.max(...e.fields.map(([k]) => k.length));
-    for (const [k, v] of e.fields) io.out(`  ${k.padEnd(w)}  ${v}\n`);
-  }
-  if (e.meaning !== null) io.out(`what it means: ${e.meaning}\n`);
-  if (e.next !== null) io.out(`what to do: ${e.next}\n`);
-  if (e.meaning === null)
-    io.out(
-      'what it means: not a line the lab knows (kernel log lines of dm-thin, dmsetup status lines, Docker and LVM errors of docker-devicemapper.md section 4)\n',
-    );
-  if (e.scenarios.length === 0) io.out('\nno scenario in the library reproduces it\n');
-  else {
-    io.out(`\nscenarios that reproduce it (${e.scenarios.length}):\n`);
-    for (const m of e.scenarios) {
-      const how = m.how === 'symptom' ? `declares the symptom "${m.detail}"` : m.detail;
-      // As the file is named from the library's parent (the checkout): `scenarios/NAME.yaml`.
-      const file = relative(dirname(args.library), m.scenario.file);
-      io.out(`  ${file}\n    ${m.scenario.title}\n    ${how}; replay it: thinlab run ${file}\n`);
-    }
-  }
-  return known ? 0 : 1;
 }

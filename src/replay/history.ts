@@ -34,8 +34,9 @@ import {
   stateFromLegacy,
   streamForNewBranch,
 } from './branch-registry.js';
-import { LabRuntime } from './lab-runtime.js';
-import { restoreLab, SnapshotError, snapshotLab } from './lab-snapshot.js';
+// The lab (shell, Docker, LVM, tools, xstate) is loaded only by what needs a state: listing
+// events and branches (`thinlab log`, `branches`) never does, and starts in node's own time.
+import type { LabRuntime } from './lab-runtime.js';
 
 export const MAIN_BRANCH = 'main';
 export const DEFAULT_CHECKPOINT_EVERY = 10_000;
@@ -370,6 +371,8 @@ export class History {
     }
     const found = await this.nearestCheckpoint(name, position);
     const info = await this.branch(name);
+    const { LabRuntime } = await import('./lab-runtime.js');
+    const { restoreLab, SnapshotError } = await import('./lab-snapshot.js');
     const fresh = (): LabRuntime => LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
     let start = found;
     let runtime: LabRuntime;
@@ -480,6 +483,7 @@ export class History {
     const newOwnLength = ownLength + batch.length;
     const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
     if (crossed && runtime.shell.quiescent) {
+      const { snapshotLab } = await import('./lab-snapshot.js');
       await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.lab));
     }
     return expectedLength + batch.length;
