@@ -9,7 +9,7 @@ import { LabShell } from '../lab/lab-shell.js';
 import type { History } from '../replay/history.js';
 import { type Output, recordScript, rollbackCommand } from './history-commands.js';
 import { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
-import { scriptPieces } from './shell-adapter.js';
+import { scriptPieces } from '../lab/script-pieces.js';
 
 export { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
 /** The comment that opens the step where the pool fills; the rollback goes to just before it. */

@@ -18,7 +18,7 @@ import { stateHash } from '../replay/lab-snapshot.js';
 import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
 import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
 import { type Output, printJson, UsageError } from './output.js';
-import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
+import { pieceText, type ScriptPiece, scriptPieces } from '../lab/script-pieces.js';
 
 export { type Output, UsageError } from './output.js';
 
@@ -383,6 +383,10 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
     throw new UsageError(
       "whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash",
     );
+  // Comments are never events (positions count commands): an injection of comments alone would
+  // make a branch identical to its source, so it is refused rather than recorded as a what-if.
+  if (args.inject.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('#')))
+    throw new UsageError('--inject has only comments: comments are never events, so there is nothing to insert');
   const at = parsePosition(args.at, '--at');
   for (const piece of args.inject.split(/\n|;|&&|\|\|/)) {
     const words = piece.trim().split(/\s+/);

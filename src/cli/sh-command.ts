@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { LabShell } from '../lab/lab-shell.js';
 import { scriptStatus, tracePiece } from './history-commands.js';
 import { type Output, UsageError } from './output.js';
-import { pieceText, scriptPieces } from './shell-adapter.js';
+import { pieceText, scriptPieces } from '../lab/script-pieces.js';
 
 /** A script file, or standard input for undefined and '-'; a file that cannot be read is bad input. */
 export function readScript(file: string | undefined): string {

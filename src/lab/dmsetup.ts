@@ -4,7 +4,7 @@
  * `device-mapper: <ioctl> ioctl on <name> <maj:min> failed: <strerror>` then `Command failed.`
  */
 import { Errno, strerror } from '../model/errno.js';
-import { DM_MAJOR, type DmDevice, type Machine } from '../model/machine.js';
+import { DM_MAJOR, type DmDevice, devNumber, type Machine } from '../model/machine.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { ShellContext } from './context.js';
@@ -194,7 +194,7 @@ function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', noFlush: bo
     return t.segments
       .map(
         (seg) =>
-          `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${seg.dev.kind === 'ram' ? '1' : DM_MAJOR}:${seg.dev.minor} ${seg.offsetSectors}`}`,
+          `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${devNumber(seg.dev)} ${seg.offsetSectors}`}`,
       )
       .join('\n');
   }

@@ -78,11 +78,16 @@ export function restoreLab(bytes: Uint8Array): Lab {
 export function stateHash(lab: Lab): string {
   const hash = createHash('sha256');
   const ids = new Map<object, number>();
+  // The values are gathered into one string and handed to the hash in large pieces: one native
+  // call per value made hashing most of what `thinlab at` cost. The bytes hashed are the same.
+  let pending = '';
+  const flush = (): void => {
+    hash.update(pending, 'utf8');
+    pending = '';
+  };
   const put = (tag: string, text = ''): void => {
-    hash.update(tag);
-    hash.update(String(text.length));
-    hash.update(':');
-    hash.update(text, 'utf8');
+    pending += `${tag}${text.length}:${text}`;
+    if (pending.length > 1 << 16) flush();
   };
   const walk = (v: unknown): void => {
     if (v === null) return put('n');
@@ -108,7 +113,8 @@ export function stateHash(lab: Lab): string {
     ids.set(obj, ids.size);
     if (ArrayBuffer.isView(obj)) {
       put('t', obj.constructor.name);
-      hash.update(String(obj.byteLength));
+      pending += String(obj.byteLength);
+      flush();
       hash.update(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
       return;
     }
@@ -138,5 +144,6 @@ export function stateHash(lab: Lab): string {
     }
   };
   walk(encodeGraph(lab, REGISTRY));
+  flush();
   return hash.digest('hex');
 }

@@ -6,6 +6,7 @@
  * says where behaviour first diverges (the first command that printed something else), how the
  * pool modes went on each side, and which device ranges read back differently at the end.
  */
+import { topLevelCommands } from '../lab/script-pieces.js';
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
@@ -177,7 +178,7 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
   track(checks, whatIfTracks, alt.shell.machine, req.at);
   let altModes = poolModes(alt.shell.machine);
   let injectedOutput = '';
-  const pieces = alt.shell.splitCommands(req.inject);
+  const pieces = topLevelCommands(alt.shell, req.inject);
   for (const piece of pieces) {
     const event = alt.runCommand(piece);
     injectedOutput += output(event).output;

@@ -4,6 +4,7 @@
  * through afterwards. Lab directives are shell commands too (`advance` is `sleep`, `crash` the
  * lab's `crash` builtin), so the history holds nothing a plain replay does not know.
  */
+import { topLevelCommands } from '../lab/script-pieces.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { checkExpectation, type CheckResult } from './expect.js';
@@ -91,7 +92,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runText = async (text: string): Promise<{ output: string; status: number }> => {
     let output = '';
     let status = 0;
-    for (const piece of runtime.shell.splitCommands(text)) {
+    for (const piece of topLevelCommands(runtime.shell, text)) {
       const event = runtime.runCommand(piece);
       if (event.type === 'ShellCommandRan') {
         output += event.data.output;
