@@ -1,6 +1,6 @@
 /**
  * The text filters the lab shell offers after a pipe, with busybox's output formats:
- * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, tr -s, cut. Each takes its argv and its
+ * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, cut (tr is src/lab/tr.ts). Each takes its argv and its
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { createHash } from 'node:crypto';
@@ -563,48 +563,6 @@ export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
  * busybox tr SET1 SET2, tr -d SET, tr -s SET, on bytes (NUL included: `tr -d '\000'`), one table
  * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
  */
-export function tr(argv: string[], stdin: Stdin): ToolResult {
-  if ((argv[0] === '-s' || argv[0] === '-d') && argv.length === 2) {
-    const set = new Uint8Array(256);
-    for (const c of expandTrSet(argv[1]!)) set[c.charCodeAt(0) & 0xff] = 1;
-    const input = stdinBytes(stdin);
-    const out = new Uint8Array(input.length);
-    let n = 0;
-    for (let i = 0; i < input.length; i++) {
-      const b = input[i]!;
-      if (set[b] === 1 && (argv[0] === '-d' || (n > 0 && out[n - 1] === b))) continue;
-      out[n++] = b;
-    }
-    return { stdout: out.subarray(0, n), stderr: '', status: 0 };
-  }
-  if (argv.length === 2 && !argv[0]!.startsWith('-')) {
-    const from = expandTrSet(argv[0]!);
-    const to = expandTrSet(argv[1]!);
-    const map = new Uint8Array(256).map((_, i) => i);
-    from.forEach((c, i) => {
-      const target = to[Math.min(i, to.length - 1)];
-      if (target !== undefined) map[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
-    });
-    return { stdout: stdinBytes(stdin).map((b) => map[b]!), stderr: '', status: 0 };
-  }
-  return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
-}
-
-function expandTrSet(set: string): string[] {
-  // busybox tr's escapes: \n, \t, \\ and octal \NNN (one to three digits: \000 is NUL).
-  const unescaped = set.replace(/\\([0-7]{1,3}|n|t|\\)/g, (_, e: string) =>
-    e === 'n' ? '\n' : e === 't' ? '\t' : e === '\\' ? '\\' : String.fromCharCode(Number.parseInt(e, 8) & 0xff),
-  );
-  const out: string[] = [];
-  for (let i = 0; i < unescaped.length; i++) {
-    if (unescaped[i + 1] === '-' && i + 2 < unescaped.length) {
-      for (let c = unescaped.charCodeAt(i); c <= unescaped.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
-      i += 2;
-    } else out.push(unescaped[i]!);
-  }
-  return out;
-}
-
 export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let delimiter = '\t';
   let fieldSpec: string | null = null;
