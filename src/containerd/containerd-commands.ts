@@ -494,6 +494,10 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     ctx.ctrd.crashBeforeCommit = true;
     return 0;
   }
+  if (kind === 'gone-before-suspend' && what === undefined) {
+    ctx.ctrd.goneBeforeSuspend = true;
+    return 0;
+  }
   if (kind === 'fail' && (what === 'create_thin' || what === 'create_snap')) {
     ctx.ctrd.failMessage = what;
     return 0;
@@ -506,7 +510,7 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     return 0;
   }
   io.err(
-    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n       containerd-fault fail suspend [N]   (the next N suspends answer EINVAL, as under load in containerd#11637)\n`,
+    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n       containerd-fault fail suspend [N]   (the next N suspends answer EINVAL, as under load in containerd#11637)\n       containerd-fault gone-before-suspend   (the next parent to snapshot is seen by dmsetup info, then removed by the kernel before its suspend: ENXIO, containerd#5110)\n`,
   );
   return 2;
 }

@@ -282,7 +282,57 @@ function forEachContainer(
   return status;
 }
 
-// ------------------------------------------------------------------ info
+// ------------------------------------------------------------------ version and info
+
+/**
+ * docker version [--format TEMPLATE]: the client's and the engine's versions (the build chosen
+ * with `apt-get install docker.io=VERSION`) and containerd's (the lab passes the build that runs).
+ * The lines whose values the lab does not know (Go version, Git commit, Built, OS/Arch, runc,
+ * docker-init) are left out.
+ */
+export function dockerVersion(
+  ctx: DaemonContext,
+  containerdVersion: string,
+  args: readonly string[],
+  io: CommandIo,
+): number {
+  const { format, operands } = splitFormat(args, ['-f', '--format'], [], 'version');
+  if (operands.length > 0)
+    throw new CommandFailed(`"docker version" accepts no arguments.\nSee 'docker version --help'.`);
+  const version = DOCKER_VERSIONS[ctx.docker.version]!.serverVersion;
+  const apiVersion = DOCKER_VERSIONS[ctx.docker.version]!.apiVersion;
+  if (format !== null) {
+    const parsed = parseFormat(format);
+    const subject: { [key: string]: JsonValue } = {
+      Client: { Version: version, ApiVersion: apiVersion },
+      ...(ctx.docker.running ? { Server: { Version: version, ApiVersion: apiVersion } } : {}),
+    };
+    const r = executeGoTemplate(format, parsed.segments, (path) => {
+      let cur: JsonValue | undefined = subject;
+      for (const key of path)
+        cur = cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? cur[key] : undefined;
+      if (cur === undefined || (typeof cur === 'object' && cur !== null))
+        return {
+          kind: 'not-modelled',
+          what: `docker version's .${path.join('.')} (the lab models .Client.Version, .Client.ApiVersion, .Server.Version, .Server.ApiVersion)`,
+        };
+      return { kind: 'value', value: cur };
+    });
+    if (!r.ok && 'notModelled' in r) throw notModelled(r.notModelled);
+    if (!r.ok) throw new CommandFailed(`Template parsing error: ${r.error}`, 1);
+    io.out(`${r.text}\n`);
+    return 0;
+  }
+  io.out(`Client:\n Version:           ${version}\n API version:       ${apiVersion}\n\n`);
+  if (!ctx.docker.running) {
+    io.err(`${CANNOT_CONNECT}\n`);
+    return 1;
+  }
+  io.out(
+    `Server:\n Engine:\n  Version:          ${version}\n  API version:      ${apiVersion} (minimum version 1.12)\n containerd:\n  Version:          ${containerdVersion}\n`,
+  );
+  return 0;
+}
 
 function info(ctx: DaemonContext, io: CommandIo): number {
   const d = ctx.docker;
@@ -803,10 +853,7 @@ function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number 
   }
   // docker/cli's formatter.Context.preFormat: `table` off, spaces trimmed, \t and \n as written made real.
   const isTable = format.startsWith('table');
-  const body = (isTable ? format.slice('table'.length) : format)
-    .trim()
-    .replace(/\\t/g, '\t')
-    .replace(/\\n/g, '\n');
+  const body = (isTable ? format.slice('table'.length) : format).trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   const parsed = parseFormat(body);
   const lines: string[] = [];
   for (const c of shown) {

@@ -88,6 +88,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['dockerd', DOCKER_COMMANDS.dockerd],
   ['docker-fault', DOCKER_COMMANDS['docker-fault']],
   // containerd: src/lab/commands/containerd.ts -> src/containerd/containerd-commands.ts
+  ['containerd', CONTAINERD_COMMANDS.containerd],
   ['ctr', CONTAINERD_COMMANDS.ctr],
   ['nerdctl', CONTAINERD_COMMANDS.nerdctl],
   ['containerd-devices', CONTAINERD_COMMANDS['containerd-devices']],

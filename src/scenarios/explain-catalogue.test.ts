@@ -223,14 +223,29 @@ const ROWS: readonly Row[] = [
     message:
       'failed to prepare extraction snapshot "extract-349520000-Sx7b sha256:4e1f4b9d": failed to suspend device "docker--fc-thinpool--devmapper-snap-78199": no such device or address',
     cause: /parent snapshot's device that is gone/,
-    scenario: null,
+    scenario: 'containerd-1.4-suspend-leaks-record.yaml',
+  },
+  {
+    entry: 25,
+    // As the report pasted it: a logrus field with its quotes escaped and gRPC's `: unknown` code.
+    message:
+      'error="failed to prepare extraction snapshot \\"extract-291310233-tINQ sha256:548debedae4b2c03c1dd3abb3cb9a2ecab28447a6ff4ed7f446cfab2b992648d\\": failed to suspend device \\"docker--fc-thinpool--devmapper-snap-78199\\": no such device or address: unknown"',
+    cause: /parent snapshot's device that is gone/,
+    scenario: 'containerd-1.4-suspend-leaks-record.yaml',
   },
   {
     entry: 25,
     message:
       'failed to save metadata for device "...-snap-78200" (parent: "...-snap-78179"): device "...-snap-78200" is already there {DeviceID:548 ...}: object already exists',
     cause: /failed parent suspend left such a record/,
-    scenario: 'containerd-object-already-exists.yaml',
+    scenario: 'containerd-1.4-suspend-leaks-record.yaml',
+  },
+  {
+    entry: 25,
+    message:
+      'error="failed to create container, cleaning up: failed to save metadata for device \\"docker--fc-thinpool--devmapper-snap-78200\\" (parent: \\"docker--fc-thinpool--devmapper-snap-78179\\"): device \\"docker--fc-thinpool--devmapper-snap-78200\\" is already there {DeviceID:548 Size:3221225472 Name:docker--fc-thinpool--devmapper-snap-78200 ParentName:docker--fc-thinpool--devmapper-snap-78199 State:unknown 0 Error:}: object already exists"',
+    cause: /failed parent suspend left such a record/,
+    scenario: 'containerd-1.4-suspend-leaks-record.yaml',
   },
   {
     entry: 26,

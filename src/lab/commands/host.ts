@@ -21,6 +21,7 @@ import {
   useCount,
 } from '../host/kernel-modules.js';
 import { installPackageFiles, PACKAGES } from '../host/programs.js';
+import { installVersioned, VERSIONED_PACKAGES } from '../host/versioned-packages.js';
 import type { Lab } from '../lab.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';
 import type { CommandHandler } from '../registry.js';
@@ -224,7 +225,10 @@ function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
   return 0;
 }
 
-/** apt-get install [-y] [--reinstall] PACKAGE...: puts a package's files back (the lab's packages only). */
+/**
+ * apt-get install [-y] [--reinstall] PACKAGE[=VERSION]...: puts a package's files back, or installs
+ * another build of containerd or Docker (src/lab/host/versioned-packages.ts); the lab's packages only.
+ */
 function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
   const [verb, ...rest] = args;
   if (verb !== 'install') throw notModelled(`apt-get ${verb ?? ''} (the lab runs apt-get install PACKAGE)`);
@@ -232,14 +236,25 @@ function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
   if (option !== undefined) throw notModelled(`apt-get install ${option}`);
   const names = rest.filter((a) => !a.startsWith('-'));
   io.out('Reading package lists...\nBuilding dependency tree...\nReading state information...\n');
-  const missing = names.find((n) => !PACKAGES.has(n));
+  const missing = names.find((n) => !PACKAGES.has(n.split('=')[0]!) && !VERSIONED_PACKAGES.has(n.split('=')[0]!));
   if (missing !== undefined) {
-    io.err(`E: Unable to locate package ${missing}\n`);
+    io.err(`E: Unable to locate package ${missing.split('=')[0]}\n`);
+    return 100;
+  }
+  const pinned = names.find((n) => PACKAGES.has(n.split('=')[0]!) && n.includes('='));
+  if (pinned !== undefined) {
+    const [name, version] = pinned.split('=');
+    io.err(
+      `E: Version '${version}' for '${name}' was not found\nthinlab: not modelled: ${name} ${version} (the lab's ${name} is ${PACKAGES.get(name!)!.version})\n`,
+    );
     return 100;
   }
   for (const name of names) {
-    installPackageFiles(lab.fs, name);
-    io.out(`Setting up ${name} (${PACKAGES.get(name)!.version}) ...\n`);
+    const versioned = installVersioned(lab, name, io);
+    if (versioned !== null && 'error' in versioned) return versioned.error;
+    if (versioned === null) installPackageFiles(lab.fs, name);
+    const version = versioned?.version ?? PACKAGES.get(name)!.version;
+    io.out(`Setting up ${name.split('=')[0]} (${version}) ...\n`);
   }
   return 0;
 }
