@@ -43,6 +43,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['boot', HOST_COMMANDS.boot],
   ['apt-get', HOST_COMMANDS['apt-get']],
   ['df', HOST_COMMANDS.df],
+  ['lsblk', HOST_COMMANDS.lsblk],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],
