@@ -321,7 +321,11 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   const layers = ctx.ctrd.images[ref];
   if (layers === undefined) throw new CommandFailed(`ctr: image "${refText}": not found`);
   if (ctx.ctrd.containers[id] !== undefined) throw new CommandFailed(`ctr: container "${id}": already exists`);
-  const top = ctx.ctrd.snapshots[layers[layers.length - 1]!]!;
+  const top = ctx.ctrd.snapshots[layers[layers.length - 1]!];
+  if (top === undefined)
+    throw notModelled(
+      `ctr run of ${refText}, whose snapshots are gone with the snapshotter's database (ctr unpacks it again; the lab does not: ctr images pull it)`,
+    );
   const { id: snapId, name } = newSnapshotName(ctx);
   try {
     createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, top.id), name);
@@ -374,7 +378,9 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
 
 /** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */
 function removeSnapshot(ctx: CtrdContext, key: string): void {
-  const snap = ctx.ctrd.snapshots[key]!;
+  const snap = ctx.ctrd.snapshots[key];
+  // Gone with the snapshotter's database (rm -r of its root_path): containerd ignores NotFound here.
+  if (snap === undefined) return;
   const record = ctx.ctrd.devices[deviceNameFor(ctx.ctrd.config!, snap.id)];
   delete ctx.ctrd.snapshots[key];
   if (record === undefined) return;

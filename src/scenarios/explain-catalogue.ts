@@ -297,6 +297,14 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
   },
   {
     source: CONTAINERD,
+    pattern: /failed to create new thin device "[^"]*" ?\(dev: \d+\): file exists/,
+    meaning:
+      "the pool already has a thin device of the id containerd's database handed out (EEXIST): the database was deleted or replaced while the pool kept its devices (#4790), or the two disagree after a crash (#3470); the id is marked faulty and the next create tries the next one, so a pool holding many ids makes every create fail",
+    next: "stop containerd, remove all of the plugin's state (its root_path and the pool's thin devices, or recreate the thin pool), then start it again",
+    entries: [31, 28],
+  },
+  {
+    source: CONTAINERD,
     pattern: /failed to create new thin device "[^"]*" ?\(dev: \d+\): invalid argument/,
     meaning:
       'the pool refused create_thin with EINVAL (reported on a pool on an iSCSI-backed VG; a changed pool size or base_image_size suspected); the device is marked Faulty',
