@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { BUSYBOX_BANNER } from './loop-commands.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -537,32 +538,47 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
   return textResult(out, errors, errors ? 2 : 0);
 }
 
+/** A line's width as wc -L counts it: a tab moves to the next multiple of 8. */
+function displayWidth(line: string): number {
+  let col = 0;
+  for (const ch of line) col = ch === '\t' ? (col | 7) + 1 : col + 1;
+  return col;
+}
+
+const WC_USAGE = `${BUSYBOX_BANNER}Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
+
+/**
+ * busybox wc [-cmlwL] [FILE]...: lines, words, characters, bytes, longest line, in that order;
+ * one count alone unpadded, several each `%9u` (BusyBox v1.35.0, the VM's). In the C locale a
+ * character is a byte.
+ */
 export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const flags = argv
-    .filter((a) => a.startsWith('-'))
+    .filter((a) => a.startsWith('-') && a !== '-')
     .join('')
     .replace(/-/g, '');
-  const files = argv.filter((a) => !a.startsWith('-'));
+  const unknown = [...flags].find((f) => !'cmlwL'.includes(f));
+  if (unknown !== undefined) return textResult('', `wc: invalid option -- '${unknown}'\n${WC_USAGE}`, 1);
+  const files = argv.filter((a) => !a.startsWith('-') || a === '-');
   const { data, errors } = inputs(files, stdin, readFile, 'wc');
   let out = '';
   for (const [name, bytes] of data) {
     const text = latin1Text(bytes);
     const lines = (text.match(/\n/g) ?? []).length;
     const words = text.split(/\s+/).filter((w) => w !== '').length;
+    const longest = Math.max(0, ...text.split('\n').map(displayWidth));
     const fields: number[] = [];
     if (flags === '' || flags.includes('l')) fields.push(lines);
     if (flags === '' || flags.includes('w')) fields.push(words);
+    if (flags.includes('m')) fields.push(bytes.length);
     if (flags === '' || flags.includes('c')) fields.push(bytes.length);
-    const width = fields.length === 1 ? 0 : 7;
+    if (flags.includes('L')) fields.push(longest);
+    const width = fields.length === 1 ? 0 : 9;
     out += `${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`;
   }
   return textResult(out, errors, errors ? 1 : 0);
 }
 
-/**
- * busybox tr SET1 SET2, tr -d SET, tr -s SET, on bytes (NUL included: `tr -d '\000'`), one table
- * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
- */
 export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let delimiter = '\t';
   let fieldSpec: string | null = null;
