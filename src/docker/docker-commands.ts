@@ -193,6 +193,15 @@ function daemonError(text: string, status = 1): CommandFailed {
   return new CommandFailed(`Error response from daemon: ${text}`, status);
 }
 
+/** Options the lab does not model are refused by name, not read as names nor dropped (`docker rm -v`, `docker stop -t 0`). */
+function refuseOptions(args: readonly string[], allowed: readonly string[], command: string): void {
+  const other = args.find((a) => a.startsWith('-') && a !== '-' && !allowed.includes(a));
+  if (other !== undefined)
+    throw notModelled(
+      `docker ${command} ${other} (the lab runs docker ${command}${allowed.length === 0 ? ' without options' : ` with ${allowed.join(', ')}`})`,
+    );
+}
+
 function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -201,6 +210,7 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
         throw notModelled(`docker info ${rest.join(' ')} (the lab runs docker info without options)`);
       return info(ctx, io);
     case 'pull':
+      refuseOptions(rest, [], 'pull');
       requireDaemon(ctx);
       return pull(ctx, rest, io);
     case 'images':
@@ -215,24 +225,41 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
       requireDaemon(ctx);
       return create(ctx, rest, io, true);
     case 'start':
+      refuseOptions(rest, [], 'start');
       requireDaemon(ctx);
       return forEachContainer(ctx, rest, io, (c) => startContainer(ctx, c));
     case 'stop':
+      refuseOptions(rest, [], 'stop');
       requireDaemon(ctx);
       return forEachContainer(ctx, rest, io, (c) => stopContainer(ctx, c));
     case 'rm':
+      refuseOptions(rest, ['-f', '--force'], 'rm');
       requireDaemon(ctx);
       return rm(ctx, rest, io);
     case 'rmi':
+      refuseOptions(rest, ['-f', '--force'], 'rmi');
       requireDaemon(ctx);
       return rmi(ctx, rest, io);
     case 'ps':
       requireDaemon(ctx);
       return ps(ctx, rest, io);
     case 'exec':
+      // Options come before the container; what follows it is the command's own.
+      refuseOptions(
+        rest.slice(
+          0,
+          Math.max(
+            0,
+            rest.findIndex((a) => !a.startsWith('-')),
+          ),
+        ),
+        ['-it', '-i', '-t', '-ti'],
+        'exec',
+      );
       requireDaemon(ctx);
       return exec(ctx, rest, io);
     case 'commit':
+      refuseOptions(rest, [], 'commit');
       requireDaemon(ctx);
       return commit(ctx, rest, io);
     case 'inspect':

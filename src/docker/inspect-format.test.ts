@@ -100,3 +100,23 @@ describe("Go's text/template, the part the lab evaluates", () => {
     expect(parsed.ok && parsed.segments.map((s) => (s.kind === 'text' ? s.text : '*'))).toEqual(['a', '*', 'b']);
   });
 });
+
+describe('docker options the lab does not model', () => {
+  it('are refused by name instead of being read as names or dropped, and nothing changes', () => {
+    const shell = docker();
+    const before = JSON.stringify(shell.docker);
+    for (const [line, what] of [
+      ['docker stop -t 0 fred', 'docker stop -t'],
+      ['docker rm -v fred', 'docker rm -v'],
+      ['docker rmi --no-prune alpine', 'docker rmi --no-prune'],
+      ['docker pull -q busybox', 'docker pull -q'],
+      ["docker commit -m 'msg' fred snap", 'docker commit -m'],
+      ['docker exec -u root fred dd if=/dev/zero of=/x bs=1M count=1', 'docker exec -u'],
+    ] as const) {
+      expect(shell.runLine(`${line}; echo rc=$?`), line).toMatch(
+        new RegExp(`^thinlab: not modelled: ${what} .*\\nrc=2\\n$`),
+      );
+    }
+    expect(JSON.stringify(shell.docker)).toBe(before);
+  });
+});
