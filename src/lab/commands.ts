@@ -43,6 +43,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['boot', HOST_COMMANDS.boot],
   ['apt-get', HOST_COMMANDS['apt-get']],
   ['df', HOST_COMMANDS.df],
+  ['lsblk', HOST_COMMANDS.lsblk],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],
@@ -88,6 +89,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['dockerd', DOCKER_COMMANDS.dockerd],
   ['docker-fault', DOCKER_COMMANDS['docker-fault']],
   // containerd: src/lab/commands/containerd.ts -> src/containerd/containerd-commands.ts
+  ['containerd', CONTAINERD_COMMANDS.containerd],
   ['ctr', CONTAINERD_COMMANDS.ctr],
   ['nerdctl', CONTAINERD_COMMANDS.nerdctl],
   ['containerd-devices', CONTAINERD_COMMANDS['containerd-devices']],

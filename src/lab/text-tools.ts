@@ -1,10 +1,11 @@
 /**
  * The text filters the lab shell offers after a pipe, with busybox's output formats:
- * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, tr -s, cut. Each takes its argv and its
+ * md5sum, od -c, head, tail, grep, sed 's///', cat, wc, cut (tr is src/lab/tr.ts). Each takes its argv and its
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { createHash } from 'node:crypto';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { BUSYBOX_BANNER } from './loop-commands.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -537,72 +538,45 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
   return textResult(out, errors, errors ? 2 : 0);
 }
 
+/** A line's width as wc -L counts it: a tab moves to the next multiple of 8. */
+function displayWidth(line: string): number {
+  let col = 0;
+  for (const ch of line) col = ch === '\t' ? (col | 7) + 1 : col + 1;
+  return col;
+}
+
+const WC_USAGE = `${BUSYBOX_BANNER}Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
+
+/**
+ * busybox wc [-cmlwL] [FILE]...: lines, words, characters, bytes, longest line, in that order;
+ * one count alone unpadded, several each `%9u` (BusyBox v1.35.0, the VM's). In the C locale a
+ * character is a byte.
+ */
 export function wc(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   const flags = argv
-    .filter((a) => a.startsWith('-'))
+    .filter((a) => a.startsWith('-') && a !== '-')
     .join('')
     .replace(/-/g, '');
-  const files = argv.filter((a) => !a.startsWith('-'));
+  const unknown = [...flags].find((f) => !'cmlwL'.includes(f));
+  if (unknown !== undefined) return textResult('', `wc: invalid option -- '${unknown}'\n${WC_USAGE}`, 1);
+  const files = argv.filter((a) => !a.startsWith('-') || a === '-');
   const { data, errors } = inputs(files, stdin, readFile, 'wc');
   let out = '';
   for (const [name, bytes] of data) {
     const text = latin1Text(bytes);
     const lines = (text.match(/\n/g) ?? []).length;
     const words = text.split(/\s+/).filter((w) => w !== '').length;
+    const longest = Math.max(0, ...text.split('\n').map(displayWidth));
     const fields: number[] = [];
     if (flags === '' || flags.includes('l')) fields.push(lines);
     if (flags === '' || flags.includes('w')) fields.push(words);
+    if (flags.includes('m')) fields.push(bytes.length);
     if (flags === '' || flags.includes('c')) fields.push(bytes.length);
-    const width = fields.length === 1 ? 0 : 7;
+    if (flags.includes('L')) fields.push(longest);
+    const width = fields.length === 1 ? 0 : 9;
     out += `${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`;
   }
   return textResult(out, errors, errors ? 1 : 0);
-}
-
-/**
- * busybox tr SET1 SET2, tr -d SET, tr -s SET, on bytes (NUL included: `tr -d '\000'`), one table
- * look-up a byte, so that a 256 MiB input costs one pass and one output buffer.
- */
-export function tr(argv: string[], stdin: Stdin): ToolResult {
-  if ((argv[0] === '-s' || argv[0] === '-d') && argv.length === 2) {
-    const set = new Uint8Array(256);
-    for (const c of expandTrSet(argv[1]!)) set[c.charCodeAt(0) & 0xff] = 1;
-    const input = stdinBytes(stdin);
-    const out = new Uint8Array(input.length);
-    let n = 0;
-    for (let i = 0; i < input.length; i++) {
-      const b = input[i]!;
-      if (set[b] === 1 && (argv[0] === '-d' || (n > 0 && out[n - 1] === b))) continue;
-      out[n++] = b;
-    }
-    return { stdout: out.subarray(0, n), stderr: '', status: 0 };
-  }
-  if (argv.length === 2 && !argv[0]!.startsWith('-')) {
-    const from = expandTrSet(argv[0]!);
-    const to = expandTrSet(argv[1]!);
-    const map = new Uint8Array(256).map((_, i) => i);
-    from.forEach((c, i) => {
-      const target = to[Math.min(i, to.length - 1)];
-      if (target !== undefined) map[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
-    });
-    return { stdout: stdinBytes(stdin).map((b) => map[b]!), stderr: '', status: 0 };
-  }
-  return textResult('', 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n', 1);
-}
-
-function expandTrSet(set: string): string[] {
-  // busybox tr's escapes: \n, \t, \\ and octal \NNN (one to three digits: \000 is NUL).
-  const unescaped = set.replace(/\\([0-7]{1,3}|n|t|\\)/g, (_, e: string) =>
-    e === 'n' ? '\n' : e === 't' ? '\t' : e === '\\' ? '\\' : String.fromCharCode(Number.parseInt(e, 8) & 0xff),
-  );
-  const out: string[] = [];
-  for (let i = 0; i < unescaped.length; i++) {
-    if (unescaped[i + 1] === '-' && i + 2 < unescaped.length) {
-      for (let c = unescaped.charCodeAt(i); c <= unescaped.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
-      i += 2;
-    } else out.push(unescaped[i]!);
-  }
-  return out;
 }
 
 export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {

@@ -260,7 +260,7 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
     pattern: /failed to suspend device "[^"]*": no such device or address/,
     meaning:
       'containerd suspended a parent snapshot\'s device that is gone from device-mapper (ENXIO: removed by hand or lost at a reboot while its record still says Activated). In containerd before PR #5111 the new device\'s record was already saved and its error path left it, so every later snapshot of that name then fails with "object already exists"',
-    next: 'containerd 1.5 or later (PR #5111) marks the new record Faulty and orders the suspend first; on an older one remove the stale records (the device in <pool>.db) after containerd is stopped',
+    next: 'restart containerd: its start marks the stuck records (Unknown, Suspending) Faulty and the name then gets a new id; containerd 1.5 or later (PR #5111) suspends the parent before saving the new record, so the failure leaves nothing behind',
     entries: [25],
   },
   {
@@ -284,7 +284,7 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
     pattern: /failed to save metadata for device .*object already exists|is already there .*object already exists/,
     meaning:
       "a device record of that name is already in the snapshotter's database (<pool>.db) and is not Faulty. containerd stopped or lost power after the record was saved and before metadata.db committed, so the snapshot id sequence came back and every create of that snapshot name now collides (#5646); in containerd before PR #5111 a failed parent suspend left such a record as well (#5110)",
-    next: "nothing merged fixes it: stop containerd and remove the stale device record (or the plugin's whole state with the pool's devices) by hand",
+    next: "a record left in a transitional state (Unknown, Creating, Suspending ...) becomes Faulty at containerd's next start, and the name then gets a new id (#5110); an Activated one (#5646) stays: nothing merged fixes that, stop containerd and remove the stale device record (or the plugin's whole state with the pool's devices) by hand",
     entries: [25, 26],
   },
   {
@@ -294,6 +294,14 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
       'the device id containerd picked already exists in the pool though its database has it free (EEXIST): the database and the pool disagree after a hard reboot or an unplugged disk',
     next: 'containerd with PR #3470 marks the id faulty and retries with a new one; the stale pool device needs manual cleanup',
     entries: [28],
+  },
+  {
+    source: CONTAINERD,
+    pattern: /failed to create new thin device "[^"]*" ?\(dev: \d+\): file exists/,
+    meaning:
+      "the pool already has a thin device of the id containerd's database handed out (EEXIST): the database was deleted or replaced while the pool kept its devices (#4790), or the two disagree after a crash (#3470); the id is marked faulty and the next create tries the next one, so a pool holding many ids makes every create fail",
+    next: "stop containerd, remove all of the plugin's state (its root_path and the pool's thin devices, or recreate the thin pool), then start it again",
+    entries: [31, 28],
   },
   {
     source: CONTAINERD,

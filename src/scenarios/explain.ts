@@ -418,6 +418,12 @@ export function normalizeSymptom(text: string): string {
   t = t.replace(/^[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w.@-]+(\[\d+\])?: /, '');
   const logrus = /^time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(t);
   if (logrus !== null) t = logrus[1]!.replace(/\\(.)/g, '$1');
+  // A logrus field pasted on its own (`error="failed to ... \"name\" ..."`), or quotes still escaped.
+  const field = /(?:^|\s)error="((?:[^"\\]|\\.)*)"/.exec(t);
+  if (logrus === null && field !== null) t = field[1]!.replace(/\\(.)/g, '$1');
+  else if (t.includes('\\"')) t = t.replace(/\\(.)/g, '$1');
+  // containerd's gRPC errors reach the client with their code, `: unknown`, appended.
+  t = t.replace(/: unknown"?$/, '');
   return t.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim();
 }
 

@@ -5,7 +5,8 @@
 import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
-import { cut, grep, head, md5sum, od, type ReadFile, sed, sort, type ToolResult, tail, tr, wc } from '../text-tools.js';
+import { cut, grep, head, md5sum, od, type ReadFile, sed, sort, type ToolResult, tail, wc } from '../text-tools.js';
+import { tr } from '../tr.js';
 import { readPath } from '../vfs.js';
 
 type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) => ToolResult;
