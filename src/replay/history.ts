@@ -34,8 +34,10 @@ import {
   stateFromLegacy,
   streamForNewBranch,
 } from './branch-registry.js';
+import { mergeSummaries, saveSummaries, storedSummaries, summarizeEvent } from './event-summaries.js';
 import { LabRuntime } from './lab-runtime.js';
 import { restoreLab, SnapshotError, snapshotLab } from './lab-snapshot.js';
+import { appendColumns, type EventSummary, emptyColumns, pushSummary, type SummaryColumns } from './summary-columns.js';
 
 export const MAIN_BRANCH = 'main';
 export const DEFAULT_CHECKPOINT_EVERY = 10_000;
@@ -434,6 +436,46 @@ export class History {
     );
   }
 
+  /**
+   * The summaries of positions 1..`upTo` of a branch (default: all), as `History.append` stored
+   * them; a range without any (recorded before summaries were kept, or lost) is summarised by
+   * replaying it from the nearest checkpoint, once: the result is stored when the store allows.
+   */
+  async summaries(name: string, upTo?: number): Promise<SummaryColumns> {
+    const b = await this.branch(name);
+    const end = upTo ?? (await this.length(name));
+    const out = emptyColumns();
+    if (b.parent !== null && b.forkPosition > 0)
+      appendColumns(out, await this.summaries(b.parent, Math.min(end, b.forkPosition)));
+    const own = end - b.forkPosition;
+    if (own <= 0) return out;
+    for (const part of await storedSummaries(this.store, b.stream, own))
+      appendColumns(out, part.columns ?? (await this.#summarizeByReplay(name, part.first, part.count)));
+    return out;
+  }
+
+  /** The summary of position 0 of a branch: the fresh lab it starts from. */
+  async firstSummary(name: string): Promise<EventSummary> {
+    const info = await this.branch(name);
+    return summarizeEvent(LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations }), null);
+  }
+
+  /** Replays revisions `first .. first+count-1` of a branch's own stream, summarising each, and stores them. */
+  async #summarizeByReplay(name: string, first: number, count: number): Promise<SummaryColumns> {
+    const b = await this.branch(name);
+    const from = b.forkPosition + first;
+    const runtime = await this.stateAt(name, from);
+    const columns = emptyColumns();
+    for await (const page of this.eventPages(name, from, from + count)) {
+      for (const { position, event } of page) {
+        runtime.apply(event, `${name}@${position}`);
+        pushSummary(columns, summarizeEvent(runtime, event));
+      }
+    }
+    await saveSummaries(this.store, b.stream, first, columns);
+    return columns;
+  }
+
   /** The last checkpoint at or before `position` along the branch's lineage. */
   async nearestCheckpoint(name: string, position: number): Promise<{ position: number; state: Uint8Array | null }> {
     const b = await this.branch(name);
@@ -452,10 +494,14 @@ export class History {
    * the store's conflict error rather than fork the history silently. A checkpoint of `runtime`
    * (the state after the batch) is stored when the batch reaches or crosses a multiple of
    * `checkpointEvery`.
+   *
+   * The events' summaries (event-summaries.ts) are stored beside them: a one-event batch's from
+   * `runtime`, a longer batch's only when the caller gives every event's (`summarizeEvent` after
+   * each). At each checkpoint the summaries since the last one are merged into one chunk.
    */
   async append(
     name: string,
-    batch: ReadonlyArray<{ readonly event: LabEvent; readonly timeMs: number }>,
+    batch: ReadonlyArray<{ readonly event: LabEvent; readonly timeMs: number; readonly summary?: EventSummary }>,
     runtime: LabRuntime,
     expectedLength: number,
   ): Promise<number> {
@@ -478,11 +524,31 @@ export class History {
       );
     }
     const newOwnLength = ownLength + batch.length;
+    await this.#recordSummaries(b.stream, ownLength, batch, runtime);
     const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
+    if (crossed)
+      await mergeSummaries(this.store, b.stream, Math.floor(ownLength / this.checkpointEvery) * this.checkpointEvery);
     if (crossed && runtime.shell.quiescent) {
       await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.lab));
     }
     return expectedLength + batch.length;
+  }
+
+  async #recordSummaries(
+    stream: string,
+    first: number,
+    batch: ReadonlyArray<{ readonly event: LabEvent; readonly summary?: EventSummary }>,
+    runtime: LabRuntime,
+  ): Promise<void> {
+    const columns = emptyColumns();
+    for (const [i, { event, summary }] of batch.entries()) {
+      // Only the last event's state is at hand; without the others' summaries none is stored
+      // and the range is summarised by replay when first read.
+      const s = summary ?? (i === batch.length - 1 && batch.length === 1 ? summarizeEvent(runtime, event) : undefined);
+      if (s === undefined) return;
+      pushSummary(columns, s);
+    }
+    await saveSummaries(this.store, stream, first, columns);
   }
 }
 

@@ -14,7 +14,7 @@ import { stateHash } from '../replay/lab-snapshot.js';
 import { type WhatIfOutcome, whatIf } from '../replay/whatif.js';
 import { FREE } from './block-map.js';
 import { type PositionView, positionView } from './lab-view.js';
-import { type CompactTimeline, compactTimeline, type Timeline, TimelineCache } from './timeline.js';
+import { type CompactTimeline, TimelineCache } from './timeline.js';
 
 /** A request the page got wrong: answered 400 with the message, nothing changed. */
 export class UiRequestError extends Error {
@@ -103,17 +103,9 @@ export class UiApi {
     return rows;
   }
 
-  private readonly compacted = new WeakMap<Timeline, CompactTimeline>();
-
-  /** The usage plot's data, as runs; compacted once per timeline built. */
+  /** The usage plot's data, as runs. */
   async timeline(branch: string): Promise<CompactTimeline> {
-    const t = await this.timelines.get(branch);
-    let c = this.compacted.get(t);
-    if (c === undefined) {
-      c = compactTimeline(t);
-      this.compacted.set(t, c);
-    }
-    return c;
+    return this.timelines.get(branch);
   }
 
   async events(branch: string, from: number, to: number): Promise<EventRow[]> {
