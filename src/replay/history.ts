@@ -330,17 +330,18 @@ export class History {
 
   /**
    * The same events in pages, which is how replays read them: one await per page instead of one
-   * per event. The store's synchronous page reader is used when it has one (SQLite).
+   * per event. The store's synchronous page reader is used when it has one (SQLite); `verify`
+   * has it check each page against the events' checksums before handing it on (STORE_CORRUPT).
    */
-  async *eventPages(name: string, from: number, to: number): AsyncGenerator<PositionedEvent[]> {
+  async *eventPages(name: string, from: number, to: number, verify = false): AsyncGenerator<PositionedEvent[]> {
     const b = await this.branch(name);
     if (from < b.forkPosition && b.parent !== null) {
-      yield* this.eventPages(b.parent, from, Math.min(to, b.forkPosition));
+      yield* this.eventPages(b.parent, from, Math.min(to, b.forkPosition), verify);
     }
     const start = Math.max(from, b.forkPosition);
     if (to <= start) return;
     let position = start;
-    const options = { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start };
+    const options = { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start, verify };
     const decodePage = (stored: readonly StoredEvent[]): PositionedEvent[] =>
       stored.map((e) => {
         position++;
@@ -364,13 +365,26 @@ export class History {
     if (page.length > 0) yield decodePage(page);
   }
 
-  /** The lab as it was after `position` events of a branch. */
-  async stateAt(name: string, position: number): Promise<LabRuntime> {
+  /**
+   * The lab as it was after `position` events of a branch. `base`, the lab of this branch at an
+   * earlier position that the caller hands over (it is advanced and returned), is replayed from
+   * instead of a checkpoint when no checkpoint lies between the two: stepping forward one event
+   * at a time then replays one event, not everything since the last checkpoint.
+   */
+  async stateAt(
+    name: string,
+    position: number,
+    base?: { readonly position: number; readonly runtime: LabRuntime },
+  ): Promise<LabRuntime> {
     const length = await this.length(name);
     if (!Number.isInteger(position) || position < 0 || position > length) {
       throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
     }
     const found = await this.nearestCheckpoint(name, position);
+    if (base !== undefined && base.position <= position && base.position >= found.position) {
+      await this.#replayOnto(base.runtime, name, base.position, position);
+      return base.runtime;
+    }
     const info = await this.branch(name);
     const fresh = (): LabRuntime => LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
     let start = found;
@@ -384,13 +398,20 @@ export class History {
       start = { position: 0, state: null };
       runtime = fresh();
     }
-    // The events replayed here are checked against their checksums first: damage that still
-    // decodes (a changed byte in a command and its output alike) would otherwise replay quietly.
-    const damaged = await this.damageIn(name, start.position, position);
-    if (damaged.length > 0) throw damageError(name, damaged);
-    let next = start.position + 1;
+    await this.#replayOnto(runtime, name, start.position, position);
+    return runtime;
+  }
+
+  /**
+   * Applies events `from+1 .. to` of a branch to `runtime`. The events are checked against their
+   * checksums as they are read, each page before any of its events is applied (damage that
+   * still decodes, a changed byte in a command and its output alike, would otherwise replay
+   * quietly); a damaged one stops the replay with every damaged position of the range named.
+   */
+  async #replayOnto(runtime: LabRuntime, name: string, from: number, to: number): Promise<void> {
+    let next = from + 1;
     try {
-      for await (const page of this.eventPages(name, start.position, position)) {
+      for await (const page of this.eventPages(name, from, to, true)) {
         for (const { position: p, event } of page) {
           next = p;
           runtime.apply(event, `${name}@${p}`);
@@ -398,9 +419,12 @@ export class History {
         }
       }
     } catch (e) {
+      if (isStoreError(e, 'STORE_CORRUPT')) {
+        const damaged = await this.damageIn(name, from, to);
+        if (damaged.length > 0) throw damageError(name, damaged);
+      }
       throw await this.asDamage(e, name, next);
     }
-    return runtime;
   }
 
   /** Positions in `from+1 .. to` of a branch whose stored text fails its checksum (stores that keep one: SQLite). */

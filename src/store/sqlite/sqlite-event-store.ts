@@ -90,6 +90,8 @@ type EventRow = [
   data: string,
   metadata: string | null,
   timeMs: number,
+  /** Forward reads only; null for events from before migration 0004. */
+  checksum?: number | null,
 ];
 
 /** Opens (creating if needed) and migrates a store file. See `SqliteEventStore`. */
@@ -242,8 +244,16 @@ export class SqliteEventStore implements EventStore {
     return pagedAsyncIterable(() => this.readStreamPagesSync(streamId, options));
   }
 
-  /** Reads in pages of at most READ_PAGE_EVENTS events. A forward read stops at the last revision that existed when it began. */
-  *readStreamPagesSync(streamId: string, options: ReadOptions = {}): Generator<StoredEvent[], void, undefined> {
+  /**
+   * Reads in pages of at most READ_PAGE_EVENTS events. A forward read stops at the last revision
+   * that existed when it began. With `verify`, each forward page is checked against the checksums
+   * written with its events before it is handed on (what `findDamage` checks, in the same read):
+   * a page with a damaged event throws STORE_CORRUPT naming its first damaged revision.
+   */
+  *readStreamPagesSync(
+    streamId: string,
+    options: ReadOptions & { readonly verify?: boolean } = {},
+  ): Generator<StoredEvent[], void, undefined> {
     validateStreamId(streamId);
     validateReadOptions(options);
     this.#checkOpen();
@@ -268,9 +278,21 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#readRows('forwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining), last);
       if (rows.length === 0) return;
       this.#checkContiguous(streamId, rows, cursor, 1);
+      if (options.verify === true) this.#verify(streamId, rows);
       yield this.#toStoredEvents(streamId, rows);
       remaining -= rows.length;
       cursor = rows[rows.length - 1]![0] + 1;
+    }
+  }
+
+  /** Rows read with their checksum (the 8th column, forwards only): throws at the first that fails it. */
+  #verify(streamId: string, rows: readonly EventRow[]): void {
+    for (const [revision, , type, version, data, metadata, timeMs, checksum] of rows) {
+      if (checksum != null && checksum !== eventChecksum(type, version, data, metadata, timeMs))
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `database ${this.#path} is damaged: event ${revision} of stream '${streamId}' does not match the checksum written with it`,
+        );
     }
   }
 
@@ -520,6 +542,8 @@ function prepareStatements(db: Db, checksums: boolean, summaries: boolean) {
   // A read-only open of a database from before migration 0006 has no summaries: it reads none.
   const summarySql = (sql: string, without: string): Statement => prepare(summaries ? sql : without);
   const readColumns = 'SELECT revision, position, type, version, data, metadata, time_ms FROM events';
+  // Forward pages carry the checksum too, for reads that verify (it costs nothing to the others).
+  const forwardColumns = `SELECT revision, position, type, version, data, metadata, time_ms, ${checksums ? 'checksum' : 'NULL'} FROM events`;
   return {
     lastRevision: prepare('SELECT last_revision FROM streams WHERE stream_id = ?').pluck(),
     // A read-only open of a database from before migration 0004 has no checksum column; it never inserts.
@@ -535,7 +559,7 @@ function prepareStatements(db: Db, checksums: boolean, summaries: boolean) {
       'INSERT INTO streams (stream_id, last_revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision',
     ),
     readForwards: prepare(
-      `${readColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
+      `${forwardColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
     ).raw(),
     readBackwards: prepare(`${readColumns} WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`).raw(),
     listStreams: prepare('SELECT stream_id FROM streams WHERE stream_id >= ? ORDER BY stream_id').pluck(),
