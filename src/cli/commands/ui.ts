@@ -94,7 +94,9 @@ export async function uiCommand(argv: readonly string[], io: Output): Promise<nu
     if (code === 'EADDRINUSE') throw new UsageError(`port ${options.port} is in use: try --port 0 for any free port`);
     throw e;
   });
-  io.out(`thinlab ui: ${server.url.replace(/\/$/, '')}${path}  (${options.storeUrl.replace(/^sqlite:/, '')}; Ctrl-C stops it)\n`);
+  io.out(
+    `thinlab ui: ${server.url.replace(/\/$/, '')}${path}  (${options.storeUrl.replace(/^sqlite:/, '')}; Ctrl-C stops it)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
