@@ -254,6 +254,12 @@ describe('--json, against the text output', () => {
     );
     expect(json.good.position).toBe(json.bad.position - 1);
     expect(json.bad.command).toMatch(/^dd if=\/patterns\/B/);
+    // The page opens at the first bad position.
+    expect(text).toMatch(
+      new RegExp(
+        `\nopen in the ui: thinlab ui --branch main --at ${json.bad.position}( --db \\S+)?  \\(page /\\?branch=main&pos=${json.bad.position}\\)\n$`,
+      ),
+    );
   });
 
   it('whatif', async () => {
@@ -261,6 +267,16 @@ describe('--json, against the text output', () => {
     const json = JSON.parse(r.stdout);
     const log = JSON.parse((await cli(['log', '--branch', json.name, '--json'], db())).stdout);
     expect(log.length).toBe(json.whatIfLength);
+    // The text names the page at the first position that printed something else.
+    const text = (await cli(['whatif', '--at', '3', '--inject', 'crash', '--branch', 'main', '--name', 'w-ui'], db()))
+      .stdout;
+    const first = json.firstDifference.whatIfPosition;
+    expect(text).toContain(`first difference: main@${json.firstDifference.originalPosition} = w-ui@${first} `);
+    expect(text).toMatch(
+      new RegExp(
+        `\nopen in the ui: thinlab ui --branch w-ui --at ${first}\\b.*\\(page /\\?branch=w-ui&pos=${first}\\)\n$`,
+      ),
+    );
   });
 
   it('run', async () => {

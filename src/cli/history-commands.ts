@@ -17,6 +17,7 @@ import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
 import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
+import { uiLink } from '../shared/ui-link.js';
 import { type Output, printJson, UsageError } from './output.js';
 import { pieceText, type ScriptPiece, scriptPieces } from '../lab/script-pieces.js';
 
@@ -445,6 +446,8 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   }
   io.out(formatWhatIfChecks(r, from));
   io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
+  // The page opens where the two first differ, or else where the injected commands end.
+  io.out(`${uiLink(r.name, d === null ? injectedLast : d.whatIfPosition, args.where)}\n`);
 }
 
 function quote(text: string): string {

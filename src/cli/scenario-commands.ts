@@ -21,6 +21,7 @@ import {
   poolLines,
 } from '../scenarios/bisect.js';
 import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
+import { uiLink } from '../shared/ui-link.js';
 import { type EventSink, runScenario } from '../scenarios/run.js';
 import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
 import { type Output, printJson, UsageError } from './output.js';
@@ -206,6 +207,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     `\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`,
   );
   io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
+  io.out(`${uiLink(branch, bad.position, args.where)}\n`);
   return 0;
 }
 
