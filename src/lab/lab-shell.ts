@@ -16,6 +16,7 @@ import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
 import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
+import { parseKernelUint } from '../model/module-params.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
@@ -62,9 +63,9 @@ export class LabPort implements ShellPort {
   }
 
   closeParam(text: string): string | null {
-    const value = text.trim();
-    if (!/^[0-9]+$/.test(value)) return strerror(Errno.EINVAL);
-    this.lab.machine.noSpaceTimeoutSecs = Number(value);
+    const value = parseKernelUint(text);
+    if (!value.ok) return strerror(value.errno);
+    this.lab.machine.noSpaceTimeoutSecs = value.value;
     return null;
   }
 }
