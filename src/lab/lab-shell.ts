@@ -8,15 +8,15 @@
 import type { CtrdState } from '../containerd/snapshotter.js';
 import type { DockerState } from '../docker/docker-state.js';
 import type { LvmState } from '../lvm/lvm-state.js';
-import { Errno, strerror } from '../model/errno.js';
+import { strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { parseKernelUint } from '../model/module-params.js';
 import type { FileProbe } from '../shell/builtins.js';
 import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
 import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
-import { parseKernelUint } from '../model/module-params.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
