@@ -8,8 +8,9 @@
 import type { CtrdState } from '../containerd/snapshotter.js';
 import type { DockerState } from '../docker/docker-state.js';
 import type { LvmState } from '../lvm/lvm-state.js';
-import { Errno, strerror } from '../model/errno.js';
+import { strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { parseKernelUint } from '../model/module-params.js';
 import type { FileProbe } from '../shell/builtins.js';
 import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
@@ -62,9 +63,9 @@ export class LabPort implements ShellPort {
   }
 
   closeParam(text: string): string | null {
-    const value = text.trim();
-    if (!/^[0-9]+$/.test(value)) return strerror(Errno.EINVAL);
-    this.lab.machine.noSpaceTimeoutSecs = Number(value);
+    const value = parseKernelUint(text);
+    if (!value.ok) return strerror(value.errno);
+    this.lab.machine.noSpaceTimeoutSecs = value.value;
     return null;
   }
 }

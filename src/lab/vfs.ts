@@ -8,6 +8,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
+import { queueAttributeText } from '../model/queue-limits.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
 import type { ShellContext } from './context.js';
@@ -59,33 +60,16 @@ export type PathTarget =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'missing' };
 
-/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
-const THIN_DISCARD_MAX_BYTES = 17179869184;
-
-const LOOP_DISCARD_GRANULARITY_BYTES = 4096;
-const LOOP_DISCARD_MAX_BYTES = 4294966784;
-
 /** /proc/uptime: seconds since boot, and idle seconds (the lab's one CPU is as good as always idle). */
 function uptimeText(machine: Machine): string {
   const secs = (machine.nowMs / 1000).toFixed(2);
   return `${secs} ${secs}\n`;
 }
 
-/** /sys/block/dm-N/queue/discard_{granularity,max_bytes}: what a thin advertises, 0 elsewhere. */
+/** /sys/block/NAME/queue/ATTRIBUTE: the device's queue limits (src/model/queue-limits.ts). */
 function sysBlockText(machine: Machine, kernelName: string, attribute: string): string | null {
   const dev = machine.resolve(`/dev/${kernelName}`);
-  if (dev === null) return null;
-  if (dev.kind === 'loop') {
-    // A loop device over a tmpfs file discards by punching holes, a page at a time (fixtures/kernel/85).
-    if (attribute === 'discard_granularity') return `${LOOP_DISCARD_GRANULARITY_BYTES}\n`;
-    if (attribute === 'discard_max_bytes') return `${LOOP_DISCARD_MAX_BYTES}\n`;
-    return null;
-  }
-  const t = dev.kind === 'dm' ? dev.live : null;
-  const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
-  if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;
-  if (attribute === 'discard_max_bytes') return `${thin === null ? 0 : THIN_DISCARD_MAX_BYTES}\n`;
-  return null;
+  return dev === null ? null : queueAttributeText(machine.queueLimits(dev), attribute);
 }
 
 /**

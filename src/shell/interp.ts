@@ -830,8 +830,10 @@ export class Interpreter {
     for (const p of params) {
       const error = this.host.closeParam(p.text);
       if (error !== null) {
-        if (command === 'echo' || command === 'printf') this.message(f, `${command}: write error: ${error}`);
-        else this.write(f.io.err, `${command ?? 'sh'}: write error: ${error}\n`);
+        // busybox's echo reports the failed write as the shell (`sh: write error: ...`); its
+        // printf says nothing and only fails (fixtures/kernel/104-no-space-timeout).
+        if (command === 'echo') this.write(f.io.err, `sh: write error: ${error}\n`);
+        else if (command !== 'printf') this.write(f.io.err, `${command ?? 'sh'}: write error: ${error}\n`);
         status = 1;
       }
     }

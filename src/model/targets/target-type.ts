@@ -12,6 +12,7 @@ import type { Result } from '../result.js';
 import type { BlockDev, DmDevice, Storage } from '../machine.js';
 import type { Target } from './index.js';
 import type { Parsed } from './ctr-args.js';
+import type { QueueLimits } from '../queue-limits.js';
 
 /** An area of another device that a target maps, checked to fit when the table is loaded. */
 export interface DeviceArea {
@@ -71,6 +72,10 @@ export interface TargetType<T extends Target = Target> {
   loaded?(target: T): void;
   /** The areas of other devices the target maps (iterate_devices). */
   areas(target: T): readonly DeviceArea[];
+  /** The devices whose queue limits the target stacks (iterate_devices); its areas' when absent. */
+  limitDevices?(target: T): readonly BlockDev[];
+  /** The target's io_hints: its own changes to the queue limits stacked from its devices. */
+  ioHints?(target: T, limits: QueueLimits): QueueLimits;
   /** The devices the table holds open, once for each reference it takes (dm_get_device). */
   heldDevices(target: T): readonly BlockDev[];
   /** References beyond the devices' open counts (a pool, a thin) taken when the table is loaded. */
@@ -117,6 +122,8 @@ export function defineTargetType<T extends Target>(spec: TargetType<T>): TargetT
     constructLines: spec.constructLines,
     loaded: spec.loaded,
     areas: spec.areas,
+    limitDevices: spec.limitDevices,
+    ioHints: spec.ioHints,
     heldDevices: spec.heldDevices,
     acquire: spec.acquire,
     release: spec.release,

@@ -8,6 +8,7 @@ import { thinActivationRefusal } from '../lifecycle.js';
 import { devNumber, type BlockDev, type DmDevice } from '../machine.js';
 import { MAX_DEV_ID, type ThinDevice } from '../metadata.js';
 import { parseKernelU64, type ThinPool } from '../pool.js';
+import { thinIoHints } from '../queue-limits.js';
 import { fail, ok } from '../result.js';
 import { refuse, type Parsed } from './ctr-args.js';
 import { defineTargetType, finishedIo } from './target-type.js';
@@ -77,6 +78,9 @@ export const thinTarget = defineTargetType<ThinTarget>({
   },
 
   areas: () => [],
+  // thin_iterate_devices walks the pool's device, so a thin shows the pool's limits.
+  limitDevices: (t) => [t.poolDev],
+  ioHints: (t, limits) => thinIoHints(limits, t.pool.dataBlockSizeSectors, t.pool.thinsSupportDiscard),
   heldDevices: (t) => (t.origin === null ? [t.poolDev] : [t.poolDev, t.origin]),
 
   acquire(core, t) {
