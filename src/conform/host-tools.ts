@@ -48,7 +48,7 @@ export function missingToolsMessage(missing: readonly HostTool[]): string {
   const noApt = missing.some((t) => t.command.startsWith('apt'));
   const how = noApt
     ? 'conform builds its VM from Debian packages with apt: run it on a Debian or Ubuntu machine (or in a Debian container)'
-    : `install them with: sudo apt-get update && sudo apt-get install --no-install-recommends ${packages.join(' ')}`;
+    : `install ${missing.length === 1 ? 'it' : 'them'} with: sudo apt-get update && sudo apt-get install --no-install-recommends ${packages.join(' ')}`;
   return `conform needs ${names} on this machine, which has not got ${missing.length === 1 ? 'it' : 'them'}; ${how}`;
 }
 

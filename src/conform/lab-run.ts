@@ -16,7 +16,7 @@ export function runInLab(
   options: { ramdiskKb: number; files: ReadonlyMap<string, Uint8Array>; stack: StackId },
 ): LabTranscript {
   const shell = new LabShell({ ramdiskKb: options.ramdiskKb, files: options.files, stack: options.stack });
-  const setup = shell.runScript(`mkdir -p /etc/lvm\ncat > /etc/lvm/lvm.conf <<'CONF'\n${VM_LVM_CONF}CONF\n`);
+  const setup = shell.runScript(`cat > /etc/lvm/lvm.conf <<'CONF'\n${VM_LVM_CONF}CONF\n`);
   // The VM's /init wrote the same file without a word: anything printed here is a lab bug.
   if (setup !== '') throw new Error(`writing lvm.conf in the lab printed: ${setup}`);
   const text = shell.runScript(script);

@@ -12,7 +12,7 @@ import { ConformError } from './conform-error.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { runHost } from './host-run.js';
 import { initScript } from './vm-init.js';
-import { VM_LVM_CONF, VM_MODULES, VM_PROGRAMS, type VmStack } from './vm-stacks.js';
+import { PATTERN_BYTES, PATTERN_LETTERS, VM_LVM_CONF, VM_MODULES, VM_PROGRAMS, type VmStack } from './vm-stacks.js';
 
 export interface VmImage {
   readonly kernelPath: string;
@@ -155,6 +155,15 @@ function skeleton(stack: VmStack): CpioEntry[] {
     { kind: 'symlink', path: 'lib', target: 'usr/lib' },
     { kind: 'symlink', path: 'lib64', target: 'usr/lib64' },
     { kind: 'char', path: 'dev/console', major: 5, minor: 1 },
+    // Made here rather than by /init: 32 MiB written by busybox under software emulation cost seconds a run.
+    ...PATTERN_LETTERS.map(
+      (letter): CpioEntry => ({
+        kind: 'file',
+        path: `patterns/${letter}`,
+        data: new Uint8Array(PATTERN_BYTES).fill(letter.charCodeAt(0)),
+        executable: false,
+      }),
+    ),
     { kind: 'symlink', path: 'bin/sh', target: 'busybox' },
     { kind: 'file', path: 'etc/lvm/lvm.conf', data: new TextEncoder().encode(VM_LVM_CONF), executable: false },
     { kind: 'file', path: 'init', data: new TextEncoder().encode(initScript(stack)), executable: true },
@@ -179,9 +188,19 @@ function withParents(entries: readonly CpioEntry[]): CpioEntry[] {
   return out;
 }
 
+/** Raised when this module changes what it puts in the image, so that cached images are built again. */
+const IMAGE_LAYOUT_VERSION = 2;
+
 /** What the image is made of besides the packages: a change to /init or to the lists builds it again. */
 function layoutHash(stack: VmStack): string {
-  const text = [initScript(stack), VM_LVM_CONF, VM_MODULES.join(' '), VM_PROGRAMS.join(' ')].join('\n');
+  const text = [
+    IMAGE_LAYOUT_VERSION,
+    initScript(stack),
+    VM_LVM_CONF,
+    VM_MODULES.join(' '),
+    VM_PROGRAMS.join(' '),
+    PATTERN_BYTES,
+  ].join('\n');
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 

@@ -1,10 +1,9 @@
 /**
- * The VM's /init: mount what a script expects, load the kernel modules, make the RAM disks and the
- * pattern files, report the versions of what runs, then run /scenario.sh between two markers and
+ * The VM's /init: mount what a script expects, load the kernel modules, make the RAM disks, report the versions of what runs, then run /scenario.sh between two markers and
  * power off. Also the reading of that console output back. Pure text in, text out.
  */
 import type { VmVersions } from './report.js';
-import { PATTERN_BYTES, PATTERN_LETTERS, VM_MODULES, type VmStack } from './vm-stacks.js';
+import { VM_MODULES, type VmStack } from './vm-stacks.js';
 
 /** The markers around the script's output on the console; a script is unlikely to print them. */
 export const MARK = '@@thinlab-conform';
@@ -39,7 +38,7 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; m
 mkdir -p /run/lvm /run/lock/lvm /etc/lvm/profile
 RD=$(sed -n 's/.*ramdisk_kb=\\([0-9]*\\).*/\\1/p' /proc/cmdline)
 ${LOAD_MODULES}
-mkdir -p /patterns; for p in ${PATTERN_LETTERS.join(' ')}; do yes $p | tr -d '\\n' | head -c ${PATTERN_BYTES} > /patterns/$p; done
+echo
 echo "${MARK} kernelRelease $(uname -r)"
 echo "${MARK} kernel $(sed -n 's/.*Debian \\([0-9][0-9.]*\\).*/\\1/p' /proc/version)"
 echo "${MARK} thinProvisioningTools $(thin_check -V 2>&1 | head -1)"
@@ -86,7 +85,8 @@ export function parseConsole(console: string): VmTranscript | null {
   const begin = lines.indexOf(`${MARK} begin`);
   if (begin < 0) return null;
   for (const line of lines.slice(0, begin)) {
-    const m = new RegExp(`^${MARK} ([A-Za-z]+) ?(.*)$`).exec(line);
+    // The firmware's last words may share the line of the first report: read from the marker on.
+    const m = new RegExp(`${MARK} ([A-Za-z]+) ?(.*)$`).exec(line);
     if (m !== null) reported.set(m[1]!, m[2]!);
   }
   for (let i = begin + 1; i < lines.length; i++) {
