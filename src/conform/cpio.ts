@@ -3,6 +3,8 @@
  * run through cpio(1) so that the image holds device nodes and root-owned files without root
  * privileges, and the same tree gives the same bytes. Pure: entries in, bytes out.
  */
+import { concatBytes } from '../shared/bytes.js';
+
 export type CpioEntry =
   | { readonly kind: 'dir'; readonly path: string }
   | { readonly kind: 'file'; readonly path: string; readonly data: Uint8Array; readonly executable: boolean }
@@ -68,11 +70,5 @@ export function writeCpio(entries: readonly CpioEntry[]): Uint8Array {
       new Uint8Array(padTo4(data.length)),
     );
   });
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { STACK_VERSIONS } from '../model/stack.js';
 import { compareTranscripts } from './compare.js';
+import { DEBIAN12_VM_VERSIONS } from './test-support.js';
 import { type ConformReport, renderSideBySide, reportJson, versionMismatches } from './report.js';
 
 function report(lab: string, kernel: string, vm: Partial<ConformReport['vm']> = {}): ConformReport {
@@ -10,15 +11,7 @@ function report(lab: string, kernel: string, vm: Partial<ConformReport['vm']> = 
     ramdiskKb: 65536,
     modelled: STACK_VERSIONS.debian12,
     fixturesKernelRelease: '6.1.0-57-amd64',
-    vm: {
-      kernelRelease: '6.1.0-57-amd64',
-      kernel: '6.1.192',
-      thinProvisioningTools: '0.9.0',
-      dmsetup: '1.02.185',
-      lvm: '2.03.16',
-      busybox: '1.35.0',
-      ...vm,
-    },
+    vm: { ...DEBIAN12_VM_VERSIONS, ...vm },
     comparison: compareTranscripts({ text: lab, status: 0 }, { text: kernel, status: 0 }),
   };
 }

@@ -5,7 +5,7 @@
  * .ko), LVM's configuration and /init. A run adds only its script and files (vm-run.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ConformError } from './conform-error.js';
@@ -228,6 +228,9 @@ export function ensureImage(
       ...moduleEntries(modulesDir),
     ];
     writeFileSync(initramfsPath, gzipSync(writeCpio(withParents(entries)), { level: 1 }));
+    // Images of an older kernel or layout are never used again: they would only fill the cache.
+    for (const old of readdirSync(stackDir))
+      if (/^initramfs-.*\.cpio\.gz$/.test(old) && join(stackDir, old) !== initramfsPath) rmSync(join(stackDir, old));
   }
   return { kernelPath, initramfsPath, kernelRelease: release };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEBIAN12_VM_VERSIONS } from './test-support.js';
 import { MARK, initScript, parseConsole } from './vm-init.js';
 import { VM_MODULES, VM_STACKS } from './vm-stacks.js';
 
@@ -26,14 +27,7 @@ describe('parseConsole', () => {
     expect(t).not.toBeNull();
     expect(t!.text).toBe('hello\nrc=1\n');
     expect(t!.status).toBe(3);
-    expect(t!.versions).toEqual({
-      kernelRelease: '6.1.0-57-amd64',
-      kernel: '6.1.192',
-      thinProvisioningTools: '0.9.0',
-      dmsetup: '1.02.185',
-      lvm: '2.03.16',
-      busybox: '1.35.0',
-    });
+    expect(t!.versions).toEqual(DEBIAN12_VM_VERSIONS);
   });
 
   it('keeps output that did not end with a newline', () => {
