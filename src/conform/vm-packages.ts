@@ -89,6 +89,20 @@ export function ensureSysroot(
   if (existsSync(ready))
     return { dir, kernelPackage: (JSON.parse(readFileSync(ready, 'utf8')) as Sysroot).kernelPackage };
   progress(`fetching Debian ${VM_STACKS[stack].suite}'s kernel and tools into ${stackDir} (once)`);
+  try {
+    return fetchAndUnpack(stack, stackDir, source, asRoot);
+  } catch (e) {
+    if (!(e instanceof ConformError) || e.code !== 'fetch-failed') throw e;
+    throw new ConformError(
+      'fetch-failed',
+      `${e.message}\n  (the packages come from ${source.mirror} and ${source.securityMirror}: check the network, or give another archive with --mirror URL)`,
+    );
+  }
+}
+
+function fetchAndUnpack(stack: StackId, stackDir: string, source: PackageSource, asRoot: boolean): Sysroot {
+  const dir = join(stackDir, 'sysroot');
+  const ready = join(stackDir, READY);
   rmSync(stackDir, { recursive: true, force: true });
   for (const d of ['lists/partial', 'archives/partial', 'apt-cache', 'debs', 'sysroot'])
     mkdirSync(join(stackDir, d), { recursive: true });
