@@ -23,6 +23,7 @@ export const SLOW_SUITES = [
   'test/determinism.test.ts',
   'test/reliability.test.ts',
   'test/export.test.ts',
+  'test/conform.test.ts',
   'test/ui-*.test.ts',
   'src/format/real-tools.test.ts',
   'src/scenarios/cli.test.ts',

@@ -4,7 +4,7 @@
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { createHash } from 'node:crypto';
-import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { concatBytes, latin1Bytes, latin1Text } from '../shared/bytes.js';
 import { BUSYBOX_BANNER } from './loop-commands.js';
 
 export interface ToolResult {
@@ -179,7 +179,7 @@ export function head(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
   if (typeof o === 'string') return textResult('', `${o}\n`, 1);
   const { data, errors } = inputs(o.files, stdin, readFile, 'head');
   const parts = data.map(([, bytes]) => bytes.subarray(0, o.bytes ? o.n : afterLine(bytes, o.n)));
-  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
+  return { stdout: concatBytes(parts), stderr: errors, status: errors ? 1 : 0 };
 }
 
 /**
@@ -195,7 +195,7 @@ export function tail(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
     if (o.bytes) return bytes.subarray(o.fromStart ? Math.max(0, o.n - 1) : Math.max(0, bytes.length - o.n));
     return bytes.subarray(o.fromStart ? afterLine(bytes, o.n - 1) : startOfLastLines(bytes, o.n));
   });
-  return { stdout: concat(parts), stderr: errors, status: errors ? 1 : 0 };
+  return { stdout: concatBytes(parts), stderr: errors, status: errors ? 1 : 0 };
 }
 
 /** The offset just after the `n`th newline (the whole input when it has fewer lines). */
@@ -221,17 +221,6 @@ function startOfLastLines(bytes: Uint8Array, n: number): number {
     end = nl;
   }
   return 0;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Converts a POSIX bracket expression starting at `i` to a JavaScript class. */

@@ -25,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   explain: () => import('./explain.js'),
   prop: () => import('./prop.js'),
   ui: () => import('./ui.js'),
+  conform: () => import('./conform.js'),
 };
 
 /**
