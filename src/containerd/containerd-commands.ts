@@ -9,7 +9,7 @@
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
 import { latin1Text } from '../shared/bytes.js';
@@ -204,6 +204,9 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
       stop();
       return start();
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb))
+        throw notModelled(`systemctl ${verb} of this unit (the lab runs start, stop, restart)`);
       io.err(`Unknown command verb ${verb}.\n`);
       return 1;
   }

@@ -6,7 +6,7 @@
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
 
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
@@ -124,6 +124,9 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
       );
       return ctx.docker.running ? 0 : 3;
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb ?? ''))
+        throw notModelled(`systemctl ${verb ?? ''} of this unit (the lab runs start, stop, restart, status)`);
       io.err(`Unknown command verb ${verb ?? ''}.\n`);
       return 1;
   }
