@@ -257,7 +257,7 @@ function requireDevmapper(tool: string, command: string, snapshotter: string | n
 /** The options before the first operand (`--name`'s value is not one): what follows an image is its command's own. */
 function leadingOptions(args: readonly string[]): string[] {
   const end = args.findIndex((a, i) => !a.startsWith('-') && args[i - 1] !== '--name');
-  return args.slice(0, end === -1 ? args.length : end).filter((a, i, all) => all[i - 1] !== '--name');
+  return args.slice(0, end === -1 ? args.length : end).filter((_a, i, all) => all[i - 1] !== '--name');
 }
 
 /** Options the lab does not model, refused by name rather than dropped. */
@@ -417,12 +417,7 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
   }
   if (verb === 'rm') refuseOptions('nerdctl', 'rm', rest, ['-f', '--force']);
   if (verb === 'run') {
-    refuseOptions(
-      'nerdctl',
-      'run',
-      rest.filter((a, i) => rest[i - 1] !== '--name'),
-      ['-d', '--detach', '--name'],
-    );
+    refuseOptions('nerdctl', 'run', leadingOptions(rest), ['-d', '--detach', '--name']);
     const nameAt = rest.indexOf('--name');
     const name = nameAt >= 0 ? rest[nameAt + 1] : undefined;
     const image = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--name')[0];
