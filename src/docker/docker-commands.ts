@@ -160,6 +160,10 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.hostDiskBytes = bytes;
     return 0;
   }
+  if (kind === 'gone-before-cancel' && what === undefined) {
+    ctx.docker.goneBeforeCancel = true;
+    return 0;
+  }
   if (kind === 'version' && what !== undefined) {
     if (DOCKER_VERSIONS[what] === undefined)
       throw new CommandFailed(
@@ -181,7 +185,7 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     return 0;
   }
   io.err(
-    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n",
+    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n       docker-fault gone-before-cancel   (the next snapshot's origin, its deferred removal pending, is removed by the kernel before the driver cancels it: ENXIO, moby PR #31356)\n",
   );
   return 2;
 }
