@@ -9,7 +9,7 @@
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
 import { latin1Text } from '../shared/bytes.js';
@@ -204,6 +204,9 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
       stop();
       return start();
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb))
+        throw notModelled(`systemctl ${verb} of this unit (the lab runs start, stop, restart)`);
       io.err(`Unknown command verb ${verb}.\n`);
       return 1;
   }
@@ -254,7 +257,7 @@ function requireDevmapper(tool: string, command: string, snapshotter: string | n
 /** The options before the first operand (`--name`'s value is not one): what follows an image is its command's own. */
 function leadingOptions(args: readonly string[]): string[] {
   const end = args.findIndex((a, i) => !a.startsWith('-') && args[i - 1] !== '--name');
-  return args.slice(0, end === -1 ? args.length : end).filter((a, i, all) => all[i - 1] !== '--name');
+  return args.slice(0, end === -1 ? args.length : end).filter((_a, i, all) => all[i - 1] !== '--name');
 }
 
 /** Options the lab does not model, refused by name rather than dropped. */
@@ -414,12 +417,7 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
   }
   if (verb === 'rm') refuseOptions('nerdctl', 'rm', rest, ['-f', '--force']);
   if (verb === 'run') {
-    refuseOptions(
-      'nerdctl',
-      'run',
-      rest.filter((a, i) => rest[i - 1] !== '--name'),
-      ['-d', '--detach', '--name'],
-    );
+    refuseOptions('nerdctl', 'run', leadingOptions(rest), ['-d', '--detach', '--name']);
     const nameAt = rest.indexOf('--name');
     const name = nameAt >= 0 ? rest[nameAt + 1] : undefined;
     const image = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--name')[0];

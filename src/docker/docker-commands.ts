@@ -6,7 +6,7 @@
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
 
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
@@ -124,6 +124,9 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
       );
       return ctx.docker.running ? 0 : 3;
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb ?? ''))
+        throw notModelled(`systemctl ${verb ?? ''} of this unit (the lab runs start, stop, restart, status)`);
       io.err(`Unknown command verb ${verb ?? ''}.\n`);
       return 1;
   }
@@ -157,6 +160,10 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.hostDiskBytes = bytes;
     return 0;
   }
+  if (kind === 'gone-before-cancel' && what === undefined) {
+    ctx.docker.goneBeforeCancel = true;
+    return 0;
+  }
   if (kind === 'version' && what !== undefined) {
     if (DOCKER_VERSIONS[what] === undefined)
       throw new CommandFailed(
@@ -178,7 +185,7 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     return 0;
   }
   io.err(
-    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n",
+    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n       docker-fault gone-before-cancel   (the next snapshot's origin, its deferred removal pending, is removed by the kernel before the driver cancels it: ENXIO, moby PR #31356)\n",
   );
   return 2;
 }

@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { concatBytes, latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { busyboxArgs } from './busybox-options.js';
+import { notModelled } from './command-errors.js';
 import { BUSYBOX_BANNER } from './loop-commands.js';
 
 export interface ToolResult {
@@ -54,7 +56,10 @@ function inputs(
 }
 
 export function md5sum(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  const { data, errors } = inputs(argv, stdin, readFile, 'md5sum');
+  // -b and -t (binary, text) are accepted and ignored by busybox; checking (-c -s -w) is not modelled.
+  const parsed = busyboxArgs('md5sum', argv, 'bt', 'csw');
+  if ('error' in parsed) return textResult('', parsed.error, 1);
+  const { data, errors } = inputs(parsed.operands, stdin, readFile, 'md5sum');
   let out = '';
   for (const [name, bytes] of data) out += `${createHash('md5').update(bytes).digest('hex')}  ${name}\n`;
   return textResult(out, errors, errors ? 1 : 0);
@@ -581,6 +586,8 @@ export function cut(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
     else if (a.startsWith('-f')) fieldSpec = a.slice(2);
     else if (a === '-c') charSpec = argv[++i] ?? null;
     else if (a.startsWith('-c')) charSpec = a.slice(2);
+    else if (/^-[bsnDFO]/.test(a)) throw notModelled(`cut ${a.slice(0, 2)} (the lab runs cut -d -f and cut -c)`);
+    else if (a.startsWith('-') && a !== '-') return textResult('', `cut: invalid option -- '${a[1]}'\n`, 1);
     else files.push(a);
   }
   const spec = fieldSpec ?? charSpec;

@@ -171,7 +171,7 @@ const ROWS: readonly Row[] = [
     entry: 19,
     message: 'devicemapper: Error running deviceSuspend dm_task_run failed',
     cause: /already removed \(ENXIO\)/,
-    scenario: null,
+    scenario: 'docker-1x-suspend-after-enxio.yaml',
   },
   {
     entry: 20,

@@ -7,6 +7,8 @@ import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 import { cut, grep, head, md5sum, od, type ReadFile, sed, sort, type ToolResult, tail, wc } from '../text-tools.js';
 import { tr } from '../tr.js';
+import { busyboxArgs } from '../busybox-options.js';
+import { notModelled } from '../command-errors.js';
 import { readPath } from '../vfs.js';
 
 type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) => ToolResult;
@@ -40,7 +42,14 @@ export const TEXT_COMMANDS = {
   seq,
 } satisfies Record<string, CommandHandler>;
 
-function cat(lab: Lab, args: readonly string[], io: CommandIo): number {
+function cat(lab: Lab, argv: readonly string[], io: CommandIo): number {
+  // -u is POSIX's unbuffered output, which busybox accepts and ignores.
+  const parsed = busyboxArgs('cat', argv, 'u', 'nbvteA');
+  if ('error' in parsed) {
+    io.err(parsed.error);
+    return 1;
+  }
+  const args = parsed.operands;
   if (args.length === 0) {
     io.out(io.stdin);
     return 0;
@@ -58,6 +67,8 @@ function cat(lab: Lab, args: readonly string[], io: CommandIo): number {
 
 /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
 function seq(_lab: Lab, args: readonly string[], io: CommandIo): number {
+  const option = args.find((a) => a === '-w' || a === '-s' || a.startsWith('-s'));
+  if (option !== undefined) throw notModelled(`seq ${option} (the lab runs seq [FIRST [INCREMENT]] LAST)`);
   const nums = args.map(Number);
   if (args.length < 1 || args.length > 3 || nums.some((n) => !Number.isInteger(n))) {
     io.err(
