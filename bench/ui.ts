@@ -38,6 +38,9 @@ export interface UiFigures {
   readonly moveCpuMedianMs: number;
   readonly stepMedianMs: number;
   readonly stepCpuMedianMs: number;
+  /** The same positions viewed with no lab kept: from the nearest checkpoint. */
+  readonly stepBaselineMedianMs: number;
+  readonly stepBaselineCpuMedianMs: number;
   readonly atJsonBytes: number;
 }
 
@@ -61,14 +64,19 @@ async function slider(h: History, length: number) {
   for (let s = 0; s < MOVES; s += 4) await api.at('main', spread(s) + 1);
   const moves: Array<{ ms: number; cpuMs: number }> = [];
   const steps: Array<{ ms: number; cpuMs: number }> = [];
+  const baseline: Array<{ ms: number; cpuMs: number }> = [];
   let atJsonBytes = 0;
   for (let s = 0; s < MOVES; s++) {
-    const pos = Math.min(spread(s) + 7, length - 1);
+    // Spread over the branch and over the distance from the last checkpoint (0 to 9,999 events
+    // to replay), so that the median is a typical move, not one next to a checkpoint.
+    const pos = Math.min(spread(s) + ((s * 3571) % 10_000), length - 1);
     const move = await timed(() => api.at('main', pos));
     moves.push(move);
     atJsonBytes = Math.max(atJsonBytes, JSON.stringify(move.value).length);
     // The arrow key: one position on from the one just shown.
     steps.push(await timed(() => api.at('main', pos + 1)));
+    // The baseline, same position: a view with no lab kept (from the nearest checkpoint).
+    baseline.push(await timed(() => new UiApi(h).at('main', pos + 1)));
   }
   return {
     moveMedianMs: median(moves.map((m) => m.ms)),
@@ -76,6 +84,8 @@ async function slider(h: History, length: number) {
     moveCpuMedianMs: median(moves.map((m) => m.cpuMs)),
     stepMedianMs: median(steps.map((m) => m.ms)),
     stepCpuMedianMs: median(steps.map((m) => m.cpuMs)),
+    stepBaselineMedianMs: median(baseline.map((m) => m.ms)),
+    stepBaselineCpuMedianMs: median(baseline.map((m) => m.cpuMs)),
     atJsonBytes,
   };
 }
@@ -131,6 +141,7 @@ export function uiTable(f: UiFigures): string {
     `| same as JSON: size, serialising | ${(f.timelineJsonBytes / 2 ** 20).toFixed(2)} MiB, ${f.timelineJsonMs.toFixed(0)} ms | - | - |`,
     `| slider move: the view at a spread-out position (checkpoint, replay, tree, block map, hash), ${MOVES} positions: median / p95 | ${f.moveMedianMs.toFixed(0)} / ${f.moveP95Ms.toFixed(0)} ms | ${f.moveCpuMedianMs.toFixed(0)} ms (median) | < 200 ms |`,
     `| one step forward (→) from the position shown, median | ${f.stepMedianMs.toFixed(0)} ms | ${f.stepCpuMedianMs.toFixed(0)} ms | < 200 ms |`,
+    `| baseline, same run and positions: the same view with no lab kept (from the nearest checkpoint), median | ${f.stepBaselineMedianMs.toFixed(0)} ms | ${f.stepBaselineCpuMedianMs.toFixed(0)} ms | - |`,
     `| largest view at a position as JSON | ${(f.atJsonBytes / 1024).toFixed(0)} KiB | - | - |`,
   ].join('\n');
 }

@@ -30,6 +30,7 @@ examples:
       ctx.io.err(
         `\nrecorded as branch '${r.branch}', and '${r.branch}-before-full' from event ${r.before}, in ${db}` +
           ` (RAM disks of ${DOCKER_DEMO_RAMDISK_KB} KiB: thinlab sh --ramdisk-kb docker-demo). Next:\n` +
+          `  npx thinlab ui${ctx.where}   a page in the browser: the pool filling, failing and recovering\n` +
           `  npx thinlab log --branch ${r.branch}${ctx.where}\n  npx thinlab diff ${r.branch}@${r.before} ${r.branch}${ctx.where}\n`,
       );
       return 0;
