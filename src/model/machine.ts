@@ -604,7 +604,7 @@ export class Machine implements DmCore {
   private targetFits(dev: DmDevice, target: Target): boolean {
     return typeOf(target)
       .areas(target)
-      .every((area) => this.areaFits(dev, area.under, area.offset, target.lengthSectors));
+      .every((area) => this.areaFits(dev, area.under, area.offset, area.lengthSectors ?? target.lengthSectors));
   }
 
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */

@@ -123,7 +123,10 @@ export const linearTarget = defineTargetType<LinearTarget>({
     return ok({ type: 'linear', lengthSectors: next, dev: first.dev, offsetSectors: first.offsetSectors, segments });
   },
 
-  areas: (t) => [{ under: t.dev, offset: t.offsetSectors }],
+  areas: (t) =>
+    t.segments === undefined
+      ? [{ under: t.dev, offset: t.offsetSectors }]
+      : t.segments.map((s) => ({ under: s.dev, offset: s.offsetSectors, lengthSectors: s.lengthSectors })),
   // Each segment holds its device, even when several segments share one.
   heldDevices: (t) => linearPieces(t, 0, t.lengthSectors).map((piece) => piece.dev),
   status: () => '',

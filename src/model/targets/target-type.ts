@@ -18,6 +18,8 @@ import type { QueueLimits } from '../queue-limits.js';
 export interface DeviceArea {
   readonly under: BlockDev;
   readonly offset: number;
+  /** Sectors of the area; the whole target's length when absent. */
+  readonly lengthSectors?: number;
 }
 
 /**
