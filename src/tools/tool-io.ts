@@ -10,6 +10,7 @@ import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
 import { lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
+import type { ToolsRelease } from './release.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
 const DIRECTORIES = new Set([
@@ -163,4 +164,6 @@ export function writeTextFile(ctx: ShellContext, path: string, text: string): bo
 export interface ToolEnv {
   readonly ctx: ShellContext;
   readonly io: CommandIo;
+  /** The release running (src/tools/release.ts); set by defineTool from the machine's stack. */
+  readonly release?: ToolsRelease;
 }
