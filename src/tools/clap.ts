@@ -125,7 +125,6 @@ function badValue(a: ClapArg, value: string): string | null {
 }
 
 /** Parses `args` as the 1.1.0 tool `name` does. */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: one pass over the arguments, with clap's cases in the order it tries them.
 export function parseClap(name: string, cmd: ClapCommand, args: readonly string[]): ClapResult {
   const all = allArgs(cmd);
   const options: ParsedOption[] = [];
