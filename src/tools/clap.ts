@@ -23,6 +23,8 @@ export interface ClapArg {
   readonly numeric?: boolean;
   /** The value must be one of these. */
   readonly possible?: readonly string[];
+  /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
+  readonly path?: boolean;
 }
 
 /** A 1.1.0 tool's command line: its arguments, its operand and its help text (from `-h`). */
@@ -106,7 +108,8 @@ function unexpected(name: string, cmd: ClapCommand, arg: string): string {
   const tip =
     best !== undefined
       ? `  tip: a similar argument exists: '--${best.long}'\n`
-      : arg.startsWith('-')
+      : // clap offers `--` only to a command that takes an operand it could be meant for.
+        arg.startsWith('-') && cmd.operand !== undefined
         ? `  tip: to pass '${arg}' as a value, use '-- ${arg}'\n`
         : '';
   return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usageLine(name, cmd, best)}${MORE}`;
@@ -131,6 +134,12 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
   const operands: string[] = [];
   const fail = (message: string): ClapResult => ({ ok: false, message });
   const take = (a: ClapArg, value: string | undefined): ClapResult | null => {
+    // A flag or a required option given twice is refused (seen with -q -q, --input twice,
+    // --pool-size twice); another option with a value takes the last one (seen with --dev-id);
+    // -h and -V may repeat.
+    const once = (a.value === undefined || a.required === true) && a !== HELP_ARG && a !== VERSION_ARG;
+    if (once && options.some((o) => o.key === a.key))
+      return fail(`error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(name, cmd)}${MORE}`);
     if (value !== undefined) {
       const bad = badValue(a, value);
       if (bad !== null) return fail(bad);
@@ -168,13 +177,15 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
         const a = all.find((c) => c.short === arg[j]);
         if (a === undefined) return fail(unexpected(name, cmd, `-${arg[j]}`));
         if (a.value === undefined) {
-          options.push({ key: a.key, arg: undefined });
+          const r = take(a, undefined);
+          if (r !== null) return r;
           continue;
         }
         const rest = arg.slice(j + 1);
         // An optional value is attached with `=` only (`-m=5`); `-m5` is -m and then -5.
         if (a.optionalValue === true && !rest.startsWith('=')) {
-          options.push({ key: a.key, arg: undefined });
+          const r = take(a, undefined);
+          if (r !== null) return r;
           continue;
         }
         let value: string | undefined = rest.replace(/^=/, '');

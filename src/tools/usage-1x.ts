@@ -185,3 +185,67 @@ Options:
       --source-dev <DEVICE>   Specify the input device or file
   -V, --version               Print version
 `;
+
+export const CACHE_CHECK_HELP_1X = `Validates cache metadata on a device or file.
+
+Usage: cache_check [OPTIONS] <INPUT>
+
+Arguments:
+  <INPUT>  Specify the input device to check
+
+Options:
+      --auto-repair              Auto repair trivial issues
+      --clear-needs-check-flag   Clears the 'needs_check' flag in the superblock
+  -h, --help                     Print help
+      --ignore-non-fatal-errors  Only return a non-zero exit code if a fatal error is found.
+  -q, --quiet                    Suppress output messages, return only exit code.
+      --skip-discards            Don't check the discard bitset
+      --skip-hints               Don't check the hint array
+      --skip-mappings            Don't check the mapping array
+      --super-block-only         Only check the superblock
+  -V, --version                  Print version
+`;
+
+export const CACHE_DUMP_HELP_1X = `Dump the cache metadata to stdout in XML format
+
+Usage: cache_dump [OPTIONS] <INPUT>
+
+Arguments:
+  <INPUT>  Specify the input device to dump
+
+Options:
+  -h, --help           Print help
+  -o, --output <FILE>  Specify the output file rather than stdout
+  -r, --repair         Repair the metadata whilst dumping it
+  -V, --version        Print version
+`;
+
+export const ERA_CHECK_HELP_1X = `Validate era metadata on device or file.
+
+Usage: era_check [OPTIONS] <INPUT>
+
+Arguments:
+  <INPUT>  Specify the input device to check
+
+Options:
+  -h, --help                     Print help
+      --ignore-non-fatal-errors  Only return a non-zero exit code if a fatal error is found.
+  -q, --quiet                    Suppress output messages, return only exit code.
+      --super-block-only         Only check the superblock.
+  -V, --version                  Print version
+`;
+
+export const ERA_DUMP_HELP_1X = `Dump the era metadata to stdout in XML format
+
+Usage: era_dump [OPTIONS] <INPUT>
+
+Arguments:
+  <INPUT>  Specify the input device to dump
+
+Options:
+  -h, --help           Print help
+      --logical        Fold any unprocessed write sets into the final era array
+  -o, --output <FILE>  Specify the output file rather than stdout
+  -r, --repair         Repair the metadata whilst dumping it
+  -V, --version        Print version
+`;
