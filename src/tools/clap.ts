@@ -4,7 +4,7 @@
  * operands checked after -h and -V, values checked as they are read, and every refusal worded as
  * clap words it with status 2. The texts were taken from the real 1.1.0 binary (docs/tools.md).
  */
-import type { ParsedOption } from './getopt.js';
+import type { ArgPosition, ParsedOption } from './getopt.js';
 
 /** One argument of a 1.1.0 tool, in the order its help lists it. */
 export interface ClapArg {
@@ -36,7 +36,13 @@ export interface ClapCommand {
 }
 
 export type ClapResult =
-  | { readonly ok: true; readonly options: ParsedOption[]; readonly operands: string[] }
+  | {
+      readonly ok: true;
+      readonly options: ParsedOption[];
+      readonly operands: string[];
+      /** The index in `args` of each operand. */
+      readonly operandIndices: number[];
+    }
   | { readonly ok: false; readonly message: string }
   | { readonly ok: 'help' }
   | { readonly ok: 'version' };
@@ -132,8 +138,9 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
   const all = allArgs(cmd);
   const options: ParsedOption[] = [];
   const operands: string[] = [];
+  const operandIndices: number[] = [];
   const fail = (message: string): ClapResult => ({ ok: false, message });
-  const take = (a: ClapArg, value: string | undefined): ClapResult | null => {
+  const take = (a: ClapArg, value: string | undefined, at?: ArgPosition): ClapResult | null => {
     // A flag or a required option given twice is refused (seen with -q -q, --input twice,
     // --pool-size twice); another option with a value takes the last one (seen with --dev-id);
     // -h and -V may repeat.
@@ -144,13 +151,16 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
       const bad = badValue(a, value);
       if (bad !== null) return fail(bad);
     }
-    options.push({ key: a.key, arg: value });
+    options.push({ key: a.key, arg: value, ...(at === undefined ? {} : { at }) });
     return null;
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
-      operands.push(...args.slice(i + 1));
+      for (let k = i + 1; k < args.length; k++) {
+        operands.push(args[k]!);
+        operandIndices.push(k);
+      }
       break;
     }
     if (arg.startsWith('--')) {
@@ -159,6 +169,7 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
       const a = all.find((c) => c.long === long || c.aliases?.includes(long) === true);
       if (a === undefined) return fail(unexpected(name, cmd, arg));
       let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+      let at: ArgPosition | undefined = eq < 0 ? undefined : { index: i, offset: eq + 1 };
       if (a.value === undefined && value !== undefined)
         return fail(
           `error: unexpected value '${value}' for '--${a.long}' found; no more were expected\n\n${usageLine(name, cmd, a)}${MORE}`,
@@ -167,8 +178,9 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
         if (i + 1 >= args.length)
           return fail(`error: a value is required for '${shown(a)}' but none was supplied\n${MORE}`);
         value = args[++i]!;
+        at = { index: i, offset: 0 };
       }
-      const r = take(a, value);
+      const r = take(a, value, at);
       if (r !== null) return r;
       continue;
     }
@@ -189,12 +201,14 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
           continue;
         }
         let value: string | undefined = rest.replace(/^=/, '');
+        let at: ArgPosition = { index: i, offset: j + 1 + (rest.startsWith('=') ? 1 : 0) };
         if (value === '' && a.optionalValue !== true) {
           if (i + 1 >= args.length)
             return fail(`error: a value is required for '${shown(a)}' but none was supplied\n${MORE}`);
           value = args[++i]!;
+          at = { index: i, offset: 0 };
         }
-        const r = take(a, value === '' ? undefined : value);
+        const r = take(a, value === '' ? undefined : value, at);
         if (r !== null) return r;
         break;
       }
@@ -203,6 +217,7 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     if (cmd.operand === undefined || operands.length > 0)
       return fail(`error: unexpected argument '${arg}' found\n\n${usageLine(name, cmd)}${MORE}`);
     operands.push(arg);
+    operandIndices.push(i);
   }
   if (options.some((o) => o.key === 'h')) return { ok: 'help' };
   if (options.some((o) => o.key === 'V')) return { ok: 'version' };
@@ -212,5 +227,21 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     return fail(
       `error: the following required arguments were not provided:\n${missing.map((m) => `  ${m}\n`).join('')}\nUsage: ${[name, ...requiredParts(cmd)].join(' ')}\n${MORE}`,
     );
-  return { ok: true, options, operands };
+  return { ok: true, options, operands, operandIndices };
+}
+
+/**
+ * Where the arguments that name files are, as 1.1.0 parses the command line: the values of its
+ * path options and its operand (the metadata, for every 1.1.0 tool that takes one). Null when the
+ * tool would refuse the command line (or only print its help or version) before touching a file.
+ */
+export function clapPathPositions(name: string, cmd: ClapCommand, args: readonly string[]): ArgPosition[] | null {
+  const parsed = parseClap(name, cmd, args);
+  if (parsed.ok !== true) return null;
+  const pathKeys = new Set(cmd.args.filter((a) => a.path === true).map((a) => a.key));
+  const positions: ArgPosition[] = [];
+  for (const o of parsed.options) if (pathKeys.has(o.key) && o.at !== undefined) positions.push(o.at);
+  const first = parsed.operandIndices[0];
+  if (cmd.operand !== undefined && first !== undefined) positions.push({ index: first, offset: 0 });
+  return positions;
 }

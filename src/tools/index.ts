@@ -7,8 +7,9 @@
  * which `hasThinTool` tells the registry.
  */
 import type { ShellContext } from '../lab/context.js';
-import type { StackId } from '../model/stack.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import type { CommandIo } from '../shell/io.js';
+import { clapPathPositions } from './clap.js';
 import { cacheCheck, cacheDump, eraCheck, eraDump, REFUSED_CACHE_ERA_TOOLS } from './cache-era.js';
 import { NOT_MODELLED_STATUS, notModelled1x, pathPositions, type ThinTool } from './define-tool.js';
 import type { ArgPosition } from './getopt.js';
@@ -82,10 +83,19 @@ export function runThinTool(name: string, ctx: ShellContext, args: readonly stri
 }
 
 /**
- * Which of `args` name files for tool `name` (see `pathPositions`); null when the tool would refuse
- * the command line first, undefined when `name` is not a thin tool.
+ * Which of `args` name files for tool `name` on the stack's release (`pathPositions` for 0.9.0,
+ * `clapPathPositions` for 1.1.0); null when the tool would refuse the command line first,
+ * undefined when `name` is not a thin tool of that release.
  */
-export function thinToolPathPositions(name: string, args: readonly string[]): ArgPosition[] | null | undefined {
-  const tool = TOOLS_090[name];
-  return tool === undefined ? undefined : pathPositions(tool.definition, args);
+export function thinToolPathPositions(
+  name: string,
+  args: readonly string[],
+  stack: StackId = DEFAULT_STACK,
+): ArgPosition[] | null | undefined {
+  const release = toolsReleaseOf(stack);
+  const tool = TOOLS[release][name];
+  if (tool === undefined) return REFUSED_1X.has(name) && release === '1.1.0' ? [] : undefined;
+  const v1 = tool.definition.v1;
+  if (release === '0.9.0' || v1 === undefined) return pathPositions(tool.definition, args);
+  return clapPathPositions(name, v1.cli, args);
 }

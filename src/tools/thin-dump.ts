@@ -22,6 +22,7 @@ import {
 } from './metadata-view.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { FAILURE_1X, openInput1x, type ToolsRelease } from './release.js';
+import { hasCompatibleRoots } from './thin-repair-1x.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 import { THIN_DUMP_HELP_1X } from './usage-1x.js';
 
@@ -246,10 +247,9 @@ function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string): number {
   const sb = new MetadataBytes(input.bytes).superblock(0);
   if (sb.storedCsum !== sb.computedCsum) return options.repair ? 1 : fail('bad checksum in superblock\n');
   if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
-  // --repair searches for roots, and finds no compatible pair in a pool without devices (seen on
-  // the empty image), as thin_repair does.
-  const md = new MetadataBytes(input.bytes);
-  if (options.repair && md.deviceRoots(sb.dataMappingRoot, () => undefined).size === 0)
+  // --repair searches for roots as thin_repair does, and finds no compatible pair where a mapping
+  // root cannot be read or the pool has no devices (thin-repair-1x.ts).
+  if (options.repair && !hasCompatibleRoots(new MetadataBytes(input.bytes), sb))
     return fail('no compatible roots found\n');
   // From here on 0.9.0's dump runs with 1.1.0's XML; --repair changes nothing on sound trees,
   // and damage makes it return 1 (refused) instead of salvaging what 0.9.0 would.

@@ -45,11 +45,8 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
     return UNMODELLED;
   }
   if (Object.keys(overrides).length > 0) return UNMODELLED;
-  // A pool without devices has no pair of roots 1.1.0 calls compatible (seen on the empty image).
-  if (md.deviceRoots(sb.dataMappingRoot, () => undefined).size === 0) return fail('no compatible roots found\n');
-  const damage = mappingDamage(md, sb);
-  if (damage === 'root') return fail('no compatible roots found\n');
-  if (damage === 'below') return UNMODELLED;
+  if (!hasCompatibleRoots(md, sb)) return fail('no compatible roots found\n');
+  if (mappingDamage(md, sb) === 'below') return UNMODELLED;
   let detailsDamaged = false;
   md.details(sb.deviceDetailsRoot, () => {
     detailsDamaged = true;
@@ -58,6 +55,14 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   // 1.1.0 writes the repaired superblock without its flags: needs_check is cleared (0.9.0 kept it).
   const built = { ...builtSuperblock(sb), flags: 0 };
   return writeImage(env, output, out.sizeBytes, built, readDevices(md, sb)) ? 0 : UNMODELLED;
+}
+
+/**
+ * Whether 1.1.0's search would find a compatible pair of roots on lab-written metadata: not when a
+ * mapping root cannot be read, nor in a pool without devices (seen on the empty image).
+ */
+export function hasCompatibleRoots(md: MetadataBytes, sb: RawSuperblock): boolean {
+  return mappingDamage(md, sb) !== 'root' && md.deviceRoots(sb.dataMappingRoot, () => undefined).size > 0;
 }
 
 /** Whether any block reads as a btree node: the roots 1.1.0 searches for are among them. */
