@@ -219,15 +219,21 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     operands.push(arg);
     operandIndices.push(i);
   }
+  return finish(name, cmd, { ok: true, options, operands, operandIndices });
+}
+
+/** After the arguments are read: -h, then -V, then what is required and missing, as clap orders them. */
+function finish(name: string, cmd: ClapCommand, parsed: ClapResult & { ok: true }): ClapResult {
+  const { options, operands } = parsed;
   if (options.some((o) => o.key === 'h')) return { ok: 'help' };
   if (options.some((o) => o.key === 'V')) return { ok: 'version' };
   const missing = cmd.args.filter((a) => a.required === true && !options.some((o) => o.key === a.key)).map(shown);
   if (cmd.operand !== undefined && operands.length === 0) missing.push(cmd.operand);
-  if (missing.length > 0)
-    return fail(
-      `error: the following required arguments were not provided:\n${missing.map((m) => `  ${m}\n`).join('')}\nUsage: ${[name, ...requiredParts(cmd)].join(' ')}\n${MORE}`,
-    );
-  return { ok: true, options, operands, operandIndices };
+  if (missing.length === 0) return parsed;
+  return {
+    ok: false,
+    message: `error: the following required arguments were not provided:\n${missing.map((m) => `  ${m}\n`).join('')}\nUsage: ${[name, ...requiredParts(cmd)].join(' ')}\n${MORE}`,
+  };
 }
 
 /**
