@@ -10,8 +10,8 @@ import { dmChecksum } from '../format/crc32c.js';
 import { BLOCK_SIZE } from '../format/layout.js';
 import type { ClapArg } from './clap.js';
 import { defineTool, type ThinTool } from './define-tool.js';
-import { FAILURE_1X, openInput1x } from './release.js';
-import type { ToolEnv } from './tool-io.js';
+import { FAILURE_1X } from './release.js';
+import { openInput1x, type ToolEnv } from './tool-io.js';
 import { CACHE_CHECK_HELP_1X, CACHE_DUMP_HELP_1X, ERA_CHECK_HELP_1X, ERA_DUMP_HELP_1X } from './usage-1x.js';
 
 /** The checksum salts of a cache and an era superblock (dm-cache-metadata.c, dm-era-target.c). */

@@ -6,9 +6,6 @@
  */
 import { InvariantViolation } from '../model/assert.js';
 import { STACK_VERSIONS, type StackId } from '../model/stack.js';
-import type { ShellContext } from '../lab/context.js';
-import { lookupPath } from '../lab/vfs.js';
-import { readInputBytes } from './tool-io.js';
 
 export type ToolsRelease = '0.9.0' | '1.1.0';
 
@@ -27,25 +24,3 @@ export function toolsReleaseOf(stack: StackId): ToolsRelease {
  * only come from a path still worded as 0.9.0 words it (docs/tools.md).
  */
 export const FAILURE_1X = 64;
-
-/** An input 1.1.0 could open: its bytes, or the line (with its newline) it prints instead. */
-export type Input1x =
-  | { readonly ok: true; readonly bytes: Uint8Array }
-  | { readonly ok: false; readonly message: string };
-
-/**
- * Opens an input as 1.1.0 does: it checks that the path exists and is a regular file or a block
- * device before opening it (exclusively, except for a metadata snapshot), then reads it.
- */
-export function openInput1x(ctx: ShellContext, path: string, exclusive = true): Input1x {
-  const notFileOrDevice: Input1x = { ok: false, message: `Not a block device or regular file '${path}'.\n` };
-  const input = readInputBytes(ctx, path, exclusive);
-  if (!input.ok) {
-    if (input.why === 'missing') return { ok: false, message: `Couldn't find input file '${path}'\n` };
-    if (input.why === 'directory') return notFileOrDevice;
-    if (input.why === 'busy') return { ok: false, message: 'Device or resource busy (os error 16)\n' };
-    return { ok: false, message: 'Input/output error (os error 5)\n' };
-  }
-  const kind = lookupPath(ctx, path.length > 1 ? path.replace(/\/+$/, '') : path).kind;
-  return kind === 'file' || kind === 'block' ? { ok: true, bytes: input.bytes } : notFileOrDevice;
-}

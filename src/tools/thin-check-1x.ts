@@ -21,8 +21,8 @@ import { NEEDS_CHECK_FLAG } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { MetadataBytes } from './metadata-view.js';
-import { FAILURE_1X, openInput1x } from './release.js';
-import { type ToolEnv, writeMetadataBytes } from './tool-io.js';
+import { FAILURE_1X } from './release.js';
+import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
 /** The options of thin_check that 1.1.0 acts on. */
 export interface CheckFlags1x {

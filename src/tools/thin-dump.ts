@@ -20,8 +20,8 @@ import {
   RunMerger,
   type TreeDamage,
 } from './metadata-view.js';
-import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
-import { FAILURE_1X, openInput1x, type ToolsRelease } from './release.js';
+import { openInput1x, openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
+import { FAILURE_1X, type ToolsRelease } from './release.js';
 import { hasCompatibleRoots } from './thin-repair-1x.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 import { THIN_DUMP_HELP_1X } from './usage-1x.js';

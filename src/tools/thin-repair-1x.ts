@@ -14,8 +14,8 @@
 import { BLOCK_SIZE, BTREE_CSUM_XOR, MAPPING_VALUE_SIZE } from '../format/layout.js';
 import { builtSuperblock, readDevices, writeImage } from './metadata-output.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
-import { FAILURE_1X, openInput1x } from './release.js';
-import { outputTarget, type ToolEnv } from './tool-io.js';
+import { FAILURE_1X } from './release.js';
+import { openInput1x, outputTarget, type ToolEnv } from './tool-io.js';
 
 /** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
 const UNMODELLED = 1;
