@@ -65,8 +65,8 @@ const TOOLS: Readonly<Record<ToolsRelease, Readonly<Record<string, ThinTool>>>> 
   '1.1.0': TOOLS_1X,
 };
 
-/** Every name that is a thin tool in some release, for the registry. */
-export const THIN_TOOL_NAMES: readonly string[] = [...Object.keys(TOOLS_1X), ...REFUSED_1X.keys()];
+/** The thin tools of 0.9.0, which the registry lists (the others exist on debian13 only, see `hasThinTool`). */
+export const THIN_TOOL_NAMES: readonly string[] = Object.keys(TOOLS_090);
 
 /** Whether the stack's release has a command of this name (false for a name that is no thin tool). */
 export function hasThinTool(name: string, stack: StackId): boolean {
