@@ -17,6 +17,7 @@ export const SLOW_SUITES = [
   'test/incident-tools.test.ts',
   'test/interop.test.ts',
   'test/tool-command.test.ts',
+  'src/tools/thin-tools-1x.test.ts',
   'test/tool-docs.test.ts',
   'test/metadata-estimate.test.ts',
   'test/store-processes.test.ts',

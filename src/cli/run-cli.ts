@@ -3,9 +3,10 @@
  * status back. main.ts gives it the process's argv, streams and environment; tests call it directly.
  */
 import { COMMON_HELP, commandContext, parseCommandArgs } from './command-spec.js';
-import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS } from './commands/index.js';
+import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS, THIN_TOOL_COMMANDS_1X_ONLY } from './commands/index.js';
 import { type Output, UsageError } from './output.js';
 import { USAGE } from './usage.js';
+import { isStackId, STACK_IDS } from '../model/stack.js';
 
 /** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
 function commandFirst(argv: readonly string[]): string[] {
@@ -15,7 +16,23 @@ function commandFirst(argv: readonly string[]): string[] {
   return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
 }
 
-async function dispatch(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+const isThinTool = (name: string): boolean =>
+  THIN_TOOL_COMMANDS.includes(name) || THIN_TOOL_COMMANDS_1X_ONLY.includes(name);
+
+/** A thin tool on host files, on the stack given (`--stack`, else THINLAB_STACK, else debian12). */
+async function runTool(tool: string, args: readonly string[], io: Output, stack: string | undefined): Promise<number> {
+  if (stack !== undefined && !isStackId(stack))
+    throw new UsageError(`unknown stack '${stack}' (known: ${STACK_IDS.join(', ')})`);
+  const { toolCommand } = await import('./tool-command.js');
+  return toolCommand(tool, args, io, stack);
+}
+
+async function dispatch(
+  argv: readonly string[],
+  io: Output,
+  envStore: string | undefined,
+  envStack: string | undefined,
+): Promise<number> {
   const [name, ...rest] = commandFirst(argv);
   if (name === undefined) {
     io.err(USAGE);
@@ -25,10 +42,17 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
     io.out(USAGE);
     return 0;
   }
-  if (THIN_TOOL_COMMANDS.includes(name)) {
-    const { toolCommand } = await import('./tool-command.js');
-    return toolCommand(name, rest, io);
+  if (name === '--stack' || name.startsWith('--stack=')) {
+    // `thinlab --stack debian13 thin_check FILE`: the stack of a tool run on host files.
+    const value = name === '--stack' ? rest[0] : name.slice('--stack='.length);
+    const [tool, ...toolArgs] = name === '--stack' ? rest.slice(1) : rest;
+    if (value === undefined || tool === undefined || !isThinTool(tool))
+      throw new UsageError(
+        '--stack before the command is for the thin tools: thinlab --stack debian13 thin_check FILE',
+      );
+    return runTool(tool, toolArgs, io, value);
   }
+  if (isThinTool(name)) return runTool(name, rest, io, envStack);
   const load = COMMANDS[name];
   if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
   const { command } = await load();
@@ -47,9 +71,14 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
  * history, decode) and are one line on stderr with exit 1; bad input is exit 2; anything else is
  * a broken invariant, reported as an internal error with exit 70.
  */
-export async function runCli(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: Output,
+  envStore: string | undefined,
+  envStack?: string,
+): Promise<number> {
   try {
-    return await dispatch(argv, io, envStore);
+    return await dispatch(argv, io, envStore, envStack);
   } catch (e) {
     const err = e as { code?: string; message?: string; name?: string };
     if (e instanceof UsageError) {

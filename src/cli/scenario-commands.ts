@@ -9,6 +9,7 @@ import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
+import { DEFAULT_STACK } from '../model/stack.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import {
@@ -63,6 +64,13 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
     for (const p of problems) io.err(`thinlab: ${formatProblem(p)}\n`);
     return 2;
   }
+  // A branch does not record its stack yet, so a replay of a debian13 run would rebuild it on
+  // debian12 and diverge: refused before anything is recorded rather than stored wrong.
+  const otherStack = args.record ? scenarios.find((s) => (s.stack ?? DEFAULT_STACK) !== DEFAULT_STACK) : undefined;
+  if (otherStack !== undefined)
+    throw new UsageError(
+      `${otherStack.file}: stack ${otherStack.stack} cannot be recorded as a branch yet (branches replay on ${DEFAULT_STACK}); run it with --no-record`,
+    );
   const run = async (h: History | null): Promise<number> => {
     const reports: unknown[] = [];
     let failed = false;

@@ -44,6 +44,7 @@ export class LabRuntime {
       new Lab({
         ...(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }),
         ...(options.mutations === undefined || options.mutations.length === 0 ? {} : { mutations: options.mutations }),
+        ...(options.stack === undefined ? {} : { stack: options.stack }),
       }),
     );
   }

@@ -219,6 +219,18 @@ const ROWS: readonly Row[] = [
     scenario: 'lvm-check-failed-repair.yaml',
   },
   {
+    entry: 24,
+    message: 'data space map contains leaks',
+    cause: /0\.9\.0 passed data leaks/,
+    scenario: 'tools-1x-leaked-block-fails-check.yaml',
+  },
+  {
+    entry: 24,
+    message: 'no compatible roots found',
+    cause: /found no older compatible pair of roots/,
+    scenario: 'tools-1x-repair-no-compatible-roots.yaml',
+  },
+  {
     entry: 25,
     message:
       'failed to prepare extraction snapshot "extract-349520000-Sx7b sha256:4e1f4b9d": failed to suspend device "docker--fc-thinpool--devmapper-snap-78199": no such device or address',

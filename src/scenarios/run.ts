@@ -82,6 +82,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runtime = LabRuntime.fresh({
     ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
     ...(scenario.machine.mutations === undefined ? {} : { mutations: scenario.machine.mutations }),
+    ...(scenario.stack === undefined ? {} : { stack: scenario.stack }),
   });
   const records: StepRecord[] = [];
   const marks: Record<string, number> = {};

@@ -44,5 +44,22 @@ export const THIN_TOOL_COMMANDS: readonly string[] = [
   'thin_metadata_size',
 ];
 
+/** The tools only thin-provisioning-tools 1.1.0 has (`thinlab --stack debian13 thin_migrate -h`). */
+export const THIN_TOOL_COMMANDS_1X_ONLY: readonly string[] = [
+  'thin_metadata_pack',
+  'thin_metadata_unpack',
+  'thin_migrate',
+  'cache_check',
+  'cache_dump',
+  'cache_metadata_size',
+  'cache_repair',
+  'cache_restore',
+  'cache_writeback',
+  'era_check',
+  'era_dump',
+  'era_invalidate',
+  'era_restore',
+];
+
 /** Commands that take their arguments as they are, with their own --help (prop, the thin tools). */
 export const RAW_ARGUMENT_COMMANDS: ReadonlySet<string> = new Set(['prop', 'ui', ...THIN_TOOL_COMMANDS]);
