@@ -40,6 +40,7 @@ import {
   vgExtentCount,
   vgFreeExtents,
 } from './lvm-state.js';
+import { lvmStack } from './lvm-stack.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
 import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
 import { lvmSize, parseLvmSize } from './units.js';
@@ -243,8 +244,8 @@ function requireLv(ctx: LvmContext, text: string, command = ''): { vg: VolumeGro
   if (path === null) throw new CommandFailed(`  Invalid logical volume name: ${text}`, EINVALID_CMD_LINE);
   const vg = requireVg(ctx, path.vg);
   const lv = findLv(vg, path.lv);
-  // lvresize's code path words it differently from the other commands (fixtures/lvm/82).
-  if (lv === undefined && command === 'lvextend')
+  // 2.03.16's lvresize words it differently from the other commands (fixtures/lvm/82).
+  if (lv === undefined && command === 'lvextend' && lvmStack(ctx).lvextendOwnNotFoundText)
     throw new CommandFailed(`  Logical volume ${path.lv} not found in volume group ${path.vg}.`, ECMD_FAILED);
   if (lv === undefined) throw new CommandFailed(`  Failed to find logical volume "${path.vg}/${path.lv}"`, ECMD_FAILED);
   return { vg, lv };
@@ -1082,7 +1083,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   if (pool.role !== 'thin-pool')
     throw new CommandFailed(`  Operation not permitted on LV ${vg.name}/${pool.name} type linear.`, ECMD_FAILED);
   if (isActive(ctx, vg, pool))
-    throw new CommandFailed('  Active pools cannot be repaired.  Use lvchange -an first.', ECMD_FAILED);
+    throw new CommandFailed(`  ${lvmStack(ctx).activePoolRepairText(vg.name, pool.name)}`, ECMD_FAILED);
   const spare = vg.lvs.find((l) => l.role === 'pool-spare');
   if (spare === undefined)
     throw new CommandFailed(
@@ -1127,6 +1128,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const backupName = `${pool.name}_meta${n}`;
   meta.name = backupName;
   meta.role = 'linear';
+  meta.readOnly = lvmStack(ctx).repairBackupReadOnly;
   spare.name = `${pool.name}_tmeta`;
   spare.role = 'pool-metadata';
   pool.metadataLv = spare.name;
@@ -1220,8 +1222,9 @@ function resizeSubvolume(
   );
   if (lv.role === 'pool-metadata') growSpare(ctx, vg, wanted);
   reloadForResize(ctx, vg, top, lv);
-  // LVM checks over-provisioning with the volume it resized: the pool for its data, `_tmeta` for the metadata.
-  const resized = lv.role === 'pool-metadata' ? lv : top;
+  // LVM checks over-provisioning with the volume it resized: the pool for its data, and for the
+  // metadata `_tmeta` in 2.03.16, the pool in 2.03.31.
+  const resized = lv.role === 'pool-metadata' && !lvmStack(ctx).metadataResizeNamesPool ? lv : top;
   if (top.role === 'thin-pool') checkOverprovisioning(ctx, vg, resized, io);
   io.out(`  Logical volume ${vg.name}/${resized.name} successfully resized.\n`);
 }
@@ -1444,7 +1447,7 @@ function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
     case 'pool-spare':
       return `ewi-${active}${open}----`;
     default:
-      return `-wi-${active}${open}----`;
+      return `-${lv.readOnly === true ? 'r' : 'w'}i-${active}${open}----`;
   }
 }
 
@@ -1526,7 +1529,11 @@ function lvFields(ctx: LvmContext): Record<string, Field> {
       header: 'Monitor',
       right: false,
       value: (vg, lv) =>
-        lv.role === 'thin-pool' && isActive(ctx, vg, lv) && monitoringEnabled(ctx.fs) ? 'monitored' : '',
+        lv.role !== 'thin-pool' || !isActive(ctx, vg, lv)
+          ? ''
+          : monitoringEnabled(ctx.fs)
+            ? 'monitored'
+            : lvmStack(ctx).monitoringDisabledText,
     },
     chunk_size: {
       header: 'Chunk',

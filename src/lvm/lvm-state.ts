@@ -52,6 +52,8 @@ export interface LogicalVolume {
   /** The transaction id LVM expects the pool to have: LVM moves it with each thin volume it creates or removes. */
   transactionId: number;
   errorWhenFull: boolean;
+  /** LVM's permission `r` (lv_attr's second letter): a repair's `POOL_meta0` on LVM 2.03.31. */
+  readOnly?: boolean;
   // Thin volumes.
   pool: string | null;
   thinId: number;
