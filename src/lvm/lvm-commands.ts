@@ -40,13 +40,14 @@ import {
   vgExtentCount,
   vgFreeExtents,
 } from './lvm-state.js';
+import { newTargetCheck, type TargetCheck, thinTargetsPresent } from './lvm-modprobe.js';
 import { lvmStack } from './lvm-stack.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
 import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
 import { lvmSize, parseLvmSize } from './units.js';
 
-const ECMD_FAILED = 5;
-const EINVALID_CMD_LINE = 3;
+export const ECMD_FAILED = 5;
+export const EINVALID_CMD_LINE = 3;
 
 export interface LvmContext extends ShellContext {
   readonly lvm: LvmState;
@@ -74,15 +75,23 @@ export const LVM_HANDLERS = readingLvmConf({
 });
 
 /** LVM reads lvm.conf at the start of every command: a setting the lab does not model refuses it. */
-function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T): T {
+export function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T): T {
   const wrapped: Record<string, LvmHandler> = {};
   for (const [name, handler] of Object.entries(handlers)) {
     wrapped[name] = (ctx, args, io) => {
       checkLvmConf(ctx.fs);
+      // Each LVM command looks for the kernel's targets afresh (lvm-modprobe.ts).
+      ctx.lvm.targetCheck = newTargetCheck();
       return handler(ctx, args, io);
     };
   }
   return wrapped as T;
+}
+
+/** What this command found out about the kernel's thin targets (a context made outside a command gets its own). */
+function targetCheck(ctx: LvmContext): TargetCheck {
+  ctx.lvm.targetCheck ??= newTargetCheck();
+  return ctx.lvm.targetCheck;
 }
 
 /** An LVM command; the lab's registry passes the lab itself, which is an LVM context as it is. */
@@ -103,7 +112,7 @@ export function runLvmCommand(ctx: LvmContext, name: LvmCommandName, args: reado
 
 // ------------------------------------------------------------------ arguments
 
-interface ParsedArgs {
+export interface ParsedArgs {
   readonly options: Map<string, string[]>;
   readonly positional: string[];
 }
@@ -151,9 +160,10 @@ const FLAG_OPTIONS: Record<string, string> = {
   '-v': '--verbose',
   '--verbose': '--verbose',
   '-q': '--quiet',
+  '--swapmetadata': '--swapmetadata',
 };
 
-function parseArgs(command: string, args: readonly string[], allowAll = false): ParsedArgs {
+export function parseArgs(command: string, args: readonly string[], allowAll = false): ParsedArgs {
   const options = new Map<string, string[]>();
   const positional: string[] = [];
   const put = (k: string, v: string): void => {
@@ -203,12 +213,12 @@ function parseArgs(command: string, args: readonly string[], allowAll = false): 
   return { options, positional };
 }
 
-function opt(p: ParsedArgs, name: string): string | undefined {
+export function opt(p: ParsedArgs, name: string): string | undefined {
   const v = p.options.get(name);
   return v === undefined ? undefined : v[v.length - 1];
 }
 
-function yesNo(value: string | undefined, option: string): boolean | undefined {
+export function yesNo(value: string | undefined, option: string): boolean | undefined {
   if (value === undefined) return undefined;
   // `ay` (auto-activation) activates what `y` does: the lab has no auto_activation_volume_list.
   if (/^(a?y|yes|1)$/i.test(value)) return true;
@@ -220,7 +230,7 @@ function yesNo(value: string | undefined, option: string): boolean | undefined {
 }
 
 /** `VG/LV`, `/dev/VG/LV` or `/dev/mapper/VG-LV` (simple names only). */
-function splitLvPath(text: string): { vg: string; lv: string } | null {
+export function splitLvPath(text: string): { vg: string; lv: string } | null {
   const t = text.replace(/^\/dev\//, '');
   const m = /^([^/]+)\/([^/]+)$/.exec(t);
   if (m !== null) return { vg: m[1]!, lv: m[2]! };
@@ -232,14 +242,14 @@ function splitLvPath(text: string): { vg: string; lv: string } | null {
   return null;
 }
 
-function requireVg(ctx: LvmContext, name: string): VolumeGroup {
+export function requireVg(ctx: LvmContext, name: string): VolumeGroup {
   const vg = findVg(ctx.lvm, name);
   if (vg === undefined)
     throw new CommandFailed(`  Volume group "${name}" not found\n  Cannot process volume group ${name}`, ECMD_FAILED);
   return vg;
 }
 
-function requireLv(ctx: LvmContext, text: string, command = ''): { vg: VolumeGroup; lv: LogicalVolume } {
+export function requireLv(ctx: LvmContext, text: string, command = ''): { vg: VolumeGroup; lv: LogicalVolume } {
   const path = splitLvPath(text);
   if (path === null) throw new CommandFailed(`  Invalid logical volume name: ${text}`, EINVALID_CMD_LINE);
   const vg = requireVg(ctx, path.vg);
@@ -257,7 +267,7 @@ function pvDevice(m: Machine, device: string): DmDevice | ReturnType<Machine['re
   return m.resolve(device);
 }
 
-function linearTable(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+export function linearTable(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
   let start = 0;
   const lines: string[] = [];
   for (const s of lv.segments) {
@@ -329,11 +339,27 @@ export function activateLv(
   checkMetadata = true,
 ): number {
   const m = ctx.machine;
+  if (
+    (lv.role === 'thin-pool' || lv.role === 'thin') &&
+    !isActive(ctx, vg, lv) &&
+    !thinTargetsPresent(ctx, targetCheck(ctx), io)
+  )
+    throw new CommandFailed(
+      `  Can't process LV ${vg.name}/${lv.name}: ${lv.role} target support missing from kernel?`,
+      ECMD_FAILED,
+    );
   if (lv.role === 'thin-pool') {
     const name = poolDmName(vg.name, lv);
     if (m.device(name) !== undefined) return 0;
     const meta = findLv(vg, lv.metadataLv!)!;
     const data = findLv(vg, lv.dataLv!)!;
+    // A hidden volume activated on its own (component activation) keeps its pool down.
+    const component = [meta, data].find((sub) => sub.component === true);
+    if (component !== undefined)
+      throw new CommandFailed(
+        `  Activation of logical volume ${vg.name}/${lv.name} is prohibited while logical volume ${vg.name}/${component.name} is active.`,
+        ECMD_FAILED,
+      );
     for (const sub of [meta, data]) {
       if (m.device(dmName(vg.name, sub.name)) === undefined) {
         const errno = createDevice(m, dmName(vg.name, sub.name), linearTable(ctx, vg, sub));
@@ -342,31 +368,13 @@ export function activateLv(
       }
       sub.active = true;
     }
-    // LVM checks the pool's metadata with thin_check before it activates a pool that has been used.
-    const metaDev = m.device(dmName(vg.name, meta.name))!;
-    const head = m.readSectors(metaDev, 0, 8);
-    if (checkMetadata && head.ok && head.value.some((t) => t !== 0)) {
-      let check: { status: number; text: string } | null;
-      try {
-        check = runPoolThinCheck(ctx, `/dev/mapper/${dmName(vg.name, meta.name)}`);
-      } catch (e) {
-        deactivateSubvolumes(ctx, vg, lv);
-        throw e;
-      }
-      if (check !== null && check.status !== 0) {
-        io.err(check.text);
-        deactivateSubvolumes(ctx, vg, lv);
-        throw new CommandFailed(
-          `  Check of pool ${vg.name}/${lv.name} failed (status:${check.status}). Manual repair required!`,
-          ECMD_FAILED,
-        );
-      }
-    }
+    if (checkMetadata) checkPoolMetadata(ctx, vg, lv, meta, io);
     const errno = createDevice(m, name, poolTable(ctx, vg, lv));
     if (errno !== 0) {
       deactivateSubvolumes(ctx, vg, lv);
       throw new CommandFailed(`  Failed to activate ${vg.name}/${lv.name}.`, ECMD_FAILED);
     }
+    checkActivatedTransactionId(ctx, vg, lv, m.device(name)!);
     if (lv.transactionId > 0) {
       const tpool = m.device(name)!;
       createDevice(m, dmName(vg.name, lv.name), `0 ${lvSizeSectors(vg, lv)} linear ${devNumber(tpool)} 0`);
@@ -399,7 +407,54 @@ export function activateLv(
   return 0;
 }
 
-function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): void {
+/** LVM checks the pool's metadata with thin_check before it activates a pool that has been used. */
+function checkPoolMetadata(
+  ctx: LvmContext,
+  vg: VolumeGroup,
+  lv: LogicalVolume,
+  meta: LogicalVolume,
+  io: CommandIo,
+): void {
+  const m = ctx.machine;
+  const metaDev = m.device(dmName(vg.name, meta.name))!;
+  const head = m.readSectors(metaDev, 0, 8);
+  if (!head.ok || !head.value.some((t) => t !== 0)) return;
+  let check: { status: number; text: string } | null;
+  try {
+    check = runPoolThinCheck(ctx, `/dev/mapper/${dmName(vg.name, meta.name)}`);
+  } catch (e) {
+    deactivateSubvolumes(ctx, vg, lv);
+    throw e;
+  }
+  if (check !== null && check.status !== 0) {
+    io.err(check.text);
+    deactivateSubvolumes(ctx, vg, lv);
+    throw new CommandFailed(
+      `  Check of pool ${vg.name}/${lv.name} failed (status:${check.status}). Manual repair required!`,
+      ECMD_FAILED,
+    );
+  }
+}
+
+/**
+ * libdevmapper compares the kernel's transaction id of a pool it has just loaded with the one in
+ * LVM's metadata (when LVM has set one) and takes the pool down when they differ (fixtures/lvm/87:
+ * another program moved the kernel's).
+ */
+function checkActivatedTransactionId(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume, dev: DmDevice): void {
+  if (pool.transactionId === 0) return;
+  const kernelTid = Number(ctx.machine.targetStatus(dev, true).trim().split(/\s+/)[0]);
+  if (!Number.isFinite(kernelTid) || kernelTid === pool.transactionId) return;
+  const shown = `${dev.name} (${devNumber(dev)})`;
+  ctx.machine.remove(dev);
+  deactivateSubvolumes(ctx, vg, pool);
+  throw new CommandFailed(
+    `  Thin pool ${shown} transaction_id is ${kernelTid}, while expected ${pool.transactionId}.`,
+    ECMD_FAILED,
+  );
+}
+
+export function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVolume): void {
   for (const name of [pool.dataLv, pool.metadataLv]) {
     if (name === null) continue;
     const dev = ctx.machine.device(dmName(vg.name, name));
@@ -407,7 +462,7 @@ function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVol
   }
 }
 
-function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void {
+export function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): void {
   // A pool under active thin volumes stays as it is: nothing is taken down halfway.
   if (lv.role === 'thin-pool' && vg.lvs.some((l) => l.role === 'thin' && l.pool === lv.name && isActive(ctx, vg, l))) {
     throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
@@ -519,11 +574,11 @@ function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 }
 
 /** The volumes `lvs` shows without -a: not a pool's hidden parts. */
-function isVisible(lv: LogicalVolume): boolean {
+export function isVisible(lv: LogicalVolume): boolean {
   return lv.role === 'linear' || lv.role === 'thin-pool' || lv.role === 'thin';
 }
 
-function isActive(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): boolean {
+export function isActive(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): boolean {
   const name = lv.role === 'thin-pool' ? poolDmName(vg.name, lv) : dmName(vg.name, lv.name);
   return ctx.machine.device(name) !== undefined;
 }
@@ -560,7 +615,7 @@ function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
  * LVM's yes/no prompt on standard error, answered by the next line of standard input; at the end
  * of the input LVM takes the default (no) and shows it: `... [y/n]: [n]` (fixtures/lvm/82).
  */
-function confirm(io: CommandIo, answers: string[], prompt: string): boolean {
+export function confirm(io: CommandIo, answers: string[], prompt: string): boolean {
   io.err(`${prompt} [y/n]: `);
   const line = answers.shift();
   if (line === undefined) {
@@ -570,7 +625,7 @@ function confirm(io: CommandIo, answers: string[], prompt: string): boolean {
   return /^\s*y/i.test(line);
 }
 
-function stdinLines(io: CommandIo): string[] {
+export function stdinLines(io: CommandIo): string[] {
   const text = latin1Text(io.stdin);
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 }
@@ -806,6 +861,17 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
   activateLv(ctx, vg, pool, QUIET_IO);
   const poolDev = ctx.machine.device(poolDmName(vg.name, pool))!;
   const kernelTid = Number(ctx.machine.targetStatus(poolDev, true).trim().split(/\s+/)[0]);
+  // lvm2 checks a pool it never used (transaction id 0) in check_new_thin_pool, and a used one
+  // through its status, whose mismatch leaves it no room for a new volume (fixtures/lvm/87).
+  if (kernelTid !== pool.transactionId && pool.transactionId > 0) {
+    io.err(
+      `  WARNING: Thin pool ${vg.name}/${pool.name} has unexpected transaction id ${kernelTid}, expecting ${pool.transactionId}.\n`,
+    );
+    throw new CommandFailed(
+      `  Cannot create new thin volume, free space in thin pool ${vg.name}/${pool.name} reached threshold.`,
+      ECMD_FAILED,
+    );
+  }
   if (kernelTid !== pool.transactionId) {
     throw new CommandFailed(
       `  Cannot use thin pool ${vg.name}/${pool.name} with transaction id ${kernelTid} for thin volumes. Expected transaction id ${pool.transactionId}.`,
@@ -859,7 +925,7 @@ function sendPoolMessages(
  * the command changed; anything but a pool or a thin volume (a pool's metadata, lvconvert --repair)
  * makes LVM speak of "thin pools" in the plural (fixtures/lvm/81, 84).
  */
-function checkOverprovisioning(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume | null, io: CommandIo): void {
+export function checkOverprovisioning(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume | null, io: CommandIo): void {
   const poolLv = lv === null ? null : lv.role === 'thin' ? findLv(vg, lv.pool!)! : lv.role === 'thin-pool' ? lv : null;
   const thinSum = (pool: LogicalVolume): number =>
     vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => n + l.virtualSectors, 0);
@@ -917,6 +983,11 @@ function createThinPool(
   p: ParsedArgs,
   io: CommandIo,
 ): number {
+  if (!thinTargetsPresent(ctx, targetCheck(ctx), io))
+    throw new CommandFailed(
+      "  thin-pool: Required device-mapper target(s) not detected in your kernel.\n  Run `lvcreate --help' for more information.",
+      EINVALID_CMD_LINE,
+    );
   const chunk = chunkOption(p);
   const metaText = opt(p, '--poolmetadatasize');
   let estimate = estimatePoolMetadata(dataExtents * vg.extentSectors, chunk, vg.extentSectors);
@@ -990,7 +1061,7 @@ function allocateMetadata(ctx: LvmContext, vg: VolumeGroup, extents: number): Lv
 }
 
 /** LVM zeroes the start of a new pool's metadata volume, so the kernel formats fresh metadata. */
-function wipeMetadata(ctx: LvmContext, vg: VolumeGroup, meta: LogicalVolume): void {
+export function wipeMetadata(ctx: LvmContext, vg: VolumeGroup, meta: LogicalVolume): void {
   const s = meta.segments[0]!;
   const dev = ctx.machine.resolve(s.pv);
   if (dev === null) return;
@@ -1442,13 +1513,21 @@ function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
     case 'thin':
       return `Vwi-${active}${open}t${zero}--`;
     case 'pool-data':
-      return `Twi-${active}${open}----`;
+      return `T${componentPermission(ctx, vg, lv)}i-${active}${open}----`;
     case 'pool-metadata':
+      return `e${componentPermission(ctx, vg, lv)}i-${active}${open}----`;
     case 'pool-spare':
       return `ewi-${active}${open}----`;
     default:
       return `-${lv.readOnly === true ? 'r' : 'w'}i-${active}${open}----`;
   }
+}
+
+/** `R` (read-only activation) for a pool's hidden volume active on its own, else `w` (fixtures/lvm/86). */
+function componentPermission(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+  const pool = vg.lvs.find((l) => l.role === 'thin-pool' && (l.metadataLv === lv.name || l.dataLv === lv.name));
+  const alone = pool !== undefined && !isActive(ctx, vg, pool) && lv.component === true;
+  return alone ? 'R' : 'w';
 }
 
 /** A thin volume's Data%: its mapped sectors (the thin target's status) of its size. */

@@ -54,6 +54,8 @@ export interface LogicalVolume {
   errorWhenFull: boolean;
   /** LVM's permission `r` (lv_attr's second letter): a repair's `POOL_meta0` on LVM 2.03.31. */
   readOnly?: boolean;
+  /** A pool's hidden volume activated on its own, read-only (component activation, fixtures/lvm/86). */
+  component?: boolean;
   // Thin volumes.
   pool: string | null;
   thinId: number;
@@ -76,6 +78,8 @@ export interface LvmState {
   monitorLog: string[];
   /** Per pool (dm name): the device's event counter and the usage step (5 %) last seen by the monitor. */
   monitorSeen: Record<string, { events: number; dataStep: number; metaStep: number }>;
+  /** What the running LVM command found out about the kernel's thin targets (src/lvm/lvm-modprobe.ts). */
+  targetCheck?: { checked: boolean; present: boolean };
 }
 
 export function newLvmState(): LvmState {
