@@ -83,6 +83,7 @@ export function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T
       checkLvmConf(ctx.fs);
       // Each LVM command looks for the kernel's targets afresh (lvm-modprobe.ts).
       ctx.lvm.targetCheck = newTargetCheck();
+      ctx.lvm.failedChecks = [];
       return handler(ctx, args, io);
     };
   }
@@ -439,6 +440,11 @@ function checkPoolMetadata(
   if (check !== null && check.status !== 0) {
     io.err(check.text);
     deactivateSubvolumes(ctx, vg, lv);
+    // A second try in the same command (a thin volume of the pool) runs the check again, but LVM
+    // says nothing more than the check printed (fixtures/lvm/86).
+    const failed = (ctx.lvm.failedChecks ??= []);
+    if (failed.includes(`${vg.name}/${lv.name}`)) throw new CommandFailed('', ECMD_FAILED);
+    failed.push(`${vg.name}/${lv.name}`);
     throw new CommandFailed(
       `  Check of pool ${vg.name}/${lv.name} failed (status:${check.status}). Manual repair required!`,
       ECMD_FAILED,
@@ -617,7 +623,7 @@ function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
         else deactivateLv(ctx, vg, lv);
       } catch (e) {
         if (!activate || !(e instanceof CommandFailed)) throw e;
-        status = failureStatus(e, io);
+        status = e.text === '' ? e.status : failureStatus(e, io);
       }
     }
     const active = visible.filter((l) => isActive(ctx, vg, l)).length;

@@ -80,6 +80,8 @@ export interface LvmState {
   monitorSeen: Record<string, { events: number; dataStep: number; metaStep: number }>;
   /** What the running LVM command found out about the kernel's thin targets (src/lvm/lvm-modprobe.ts). */
   targetCheck?: { checked: boolean; present: boolean };
+  /** The pools whose metadata check failed in the running LVM command (VG/POOL). */
+  failedChecks?: string[];
 }
 
 export function newLvmState(): LvmState {
