@@ -119,7 +119,11 @@ export function vgrename(ctx: LvmContext, args: readonly string[], io: CommandIo
   const [from, to] = p.positional as [string, string];
   if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(to))
     throw new CommandFailed(`  New volume group name "${to}" is invalid.`, EINVALID_CMD_LINE);
-  if (from === to) throw new CommandFailed(`  Old and new volume group names must differ`, EINVALID_CMD_LINE);
+  // LVM looks for /dev/NEW first: the group's own directory when it has active volumes (fixtures/lvm/88).
+  const dir = `${to.replace(/-/g, '--')}-`;
+  if (ctx.machine.deviceList().some((d) => d.name.startsWith(dir)))
+    throw new CommandFailed(`  /dev/${to}: already exists in filesystem`, ECMD_FAILED);
+  if (from === to) throw new CommandFailed('  Old and new volume group names must differ', EINVALID_CMD_LINE);
   const vg = requireVg(ctx, from);
   if (findVg(ctx.lvm, to) !== undefined)
     throw new CommandFailed(`  New volume group "${to}" already exists`, ECMD_FAILED);

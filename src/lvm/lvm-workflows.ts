@@ -5,10 +5,19 @@
  * its handlers here, for the lab's registry (src/lab/commands/lvm.ts).
  */
 import type { CommandIo } from '../shell/io.js';
-import { LVM_HANDLERS, type LvmContext, opt, parseArgs, readingLvmConf, requireLv, yesNo } from './lvm-commands.js';
+import {
+  LVM_HANDLERS,
+  type LvmContext,
+  type LvmHandler,
+  opt,
+  parseArgs,
+  readingLvmConf,
+  requireLv,
+  yesNo,
+} from './lvm-commands.js';
 import { lvrename, vgrename } from './lvm-rename.js';
 import { activateComponent, deactivateComponent, isMetadataSwap, swapPoolMetadata } from './lvm-swap.js';
-import { vgcfgbackup, vgcfgrestore } from './vgcfg.js';
+import { vgcfgbackup, vgcfgrestore, writeBackup } from './vgcfg.js';
 
 function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvconvert', args);
@@ -33,8 +42,31 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
   return 0;
 }
 
+/** The commands that only read LVM's metadata (or write the backup themselves). */
+const READ_ONLY = new Set(['lvs', 'vgs', 'pvs', 'vgcfgbackup', 'vgcfgrestore']);
+
+/**
+ * LVM writes /etc/lvm/backup/VG after each command that changed the group (fixtures/lvm/87 finds
+ * it there before any vgcfgbackup); the lab writes every group's after each such command.
+ */
+function backingUp<T extends Record<string, LvmHandler>>(handlers: T): T {
+  const wrapped: Record<string, LvmHandler> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    wrapped[name] = READ_ONLY.has(name)
+      ? handler
+      : (ctx, args, io) => {
+          try {
+            return handler(ctx, args, io);
+          } finally {
+            for (const vg of ctx.lvm.vgs) writeBackup(ctx, vg, `${name} ${args.join(' ')}`.trim());
+          }
+        };
+  }
+  return wrapped as T;
+}
+
 /** Every LVM command of the lab, by name. */
-export const LVM_ALL_HANDLERS = {
+export const LVM_ALL_HANDLERS = backingUp({
   ...LVM_HANDLERS,
   ...readingLvmConf({ lvconvert, lvchange, lvrename, vgrename, vgcfgbackup, vgcfgrestore }),
-};
+});
