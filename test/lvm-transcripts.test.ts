@@ -69,7 +69,7 @@ function transcriptsOf(script: string): Array<{ stack: StackId; file: string }> 
  * only the oracle VM lacks (fixtures/lvm/89: busybox's modprobe and its module directory), and the
  * lab runs LAB COMMAND in its place (README.md).
  */
-export function labScript(source: string): string {
+function labScript(source: string): string {
   return source.replace(/^.*?\s# lab: (.*)$/gm, '$1');
 }
 
