@@ -1160,14 +1160,17 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
 }
 
 /** lvm2's answer to `lvconvert --repair` without a volume (fixtures/lvm/90). */
-const NO_MATCHING_REPAIR_SYNTAX = `  No command with matching syntax recognised.  Run 'lvconvert --help' for more information.
+function noMatchingRepairSyntax(ctx: LvmContext): string {
+  const end = lvmStack(ctx).syntaxLineEnd;
+  return `  No command with matching syntax recognised.  Run 'lvconvert --help' for more information.
   Nearest similar command has syntax:
   lvconvert --repair LV
-  Replace failed PVs in a raid or mirror LV. 
-  Repair a thin pool. 
+  Replace failed PVs in a raid or mirror LV.${end}
+  Repair a thin pool.${end}
   Repair a cache pool.
 
 `;
+}
 
 /**
  * lvconvert --repair VG/POOL: the pool must be inactive; thin_repair writes repaired metadata
@@ -1176,11 +1179,11 @@ const NO_MATCHING_REPAIR_SYNTAX = `  No command with matching syntax recognised.
  */
 function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const target = p.positional[0];
-  if (target === undefined) throw new CommandFailed(NO_MATCHING_REPAIR_SYNTAX, EINVALID_CMD_LINE);
+  if (target === undefined) throw new CommandFailed(noMatchingRepairSyntax(ctx), EINVALID_CMD_LINE);
   const { vg, lv: pool } = requireLv(ctx, target);
   if (pool.role !== 'thin-pool')
     throw new CommandFailed(
-      `  Command on LV ${vg.name}/${pool.name} does not accept LV type ${pool.role}.\n  Command not permitted on LV ${vg.name}/${pool.name}.`,
+      `  ${lvmStack(ctx).lvTypeRefusalPrefix}Command on LV ${vg.name}/${pool.name} does not accept LV type ${pool.role}.\n  Command not permitted on LV ${vg.name}/${pool.name}.`,
       ECMD_FAILED,
     );
   if (isActive(ctx, vg, pool))

@@ -33,6 +33,10 @@ export interface LvmStackBehaviour {
    * as every other command (fixtures/lvm/82).
    */
   readonly lvextendOwnNotFoundText: boolean;
+  /** `lvconvert --repair` of a volume that is not a pool: 2.03.31 makes the first line a WARNING (fixtures/lvm/90). */
+  readonly lvTypeRefusalPrefix: string;
+  /** lvm2's command-form descriptions end in a space in 2.03.16 (`Repair a thin pool. `), not in 2.03.31 (fixtures/lvm/90). */
+  readonly syntaxLineEnd: string;
 }
 
 export const LVM_STACKS: Readonly<Record<StackId, LvmStackBehaviour>> = {
@@ -43,6 +47,8 @@ export const LVM_STACKS: Readonly<Record<StackId, LvmStackBehaviour>> = {
     repairBackupReadOnly: false,
     metadataResizeNamesPool: false,
     lvextendOwnNotFoundText: true,
+    lvTypeRefusalPrefix: '',
+    syntaxLineEnd: ' ',
   },
   debian13: {
     version: '2.03.31',
@@ -51,6 +57,8 @@ export const LVM_STACKS: Readonly<Record<StackId, LvmStackBehaviour>> = {
     repairBackupReadOnly: true,
     metadataResizeNamesPool: true,
     lvextendOwnNotFoundText: false,
+    lvTypeRefusalPrefix: 'WARNING: ',
+    syntaxLineEnd: '',
   },
 };
 
