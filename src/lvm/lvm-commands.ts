@@ -81,10 +81,16 @@ export function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T
   for (const [name, handler] of Object.entries(handlers)) {
     wrapped[name] = (ctx, args, io) => {
       checkLvmConf(ctx.fs);
-      // Each LVM command looks for the kernel's targets afresh (lvm-modprobe.ts).
-      ctx.lvm.targetCheck = newTargetCheck();
-      ctx.lvm.failedChecks = [];
-      return handler(ctx, args, io);
+      // What a command found out (the kernel's targets, failed checks) lasts as long as the
+      // command: the next one looks afresh, and the lab's state keeps none of it.
+      delete ctx.lvm.targetCheck;
+      delete ctx.lvm.failedChecks;
+      try {
+        return handler(ctx, args, io);
+      } finally {
+        delete ctx.lvm.targetCheck;
+        delete ctx.lvm.failedChecks;
+      }
     };
   }
   return wrapped as T;

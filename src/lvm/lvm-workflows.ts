@@ -17,7 +17,7 @@ import {
 } from './lvm-commands.js';
 import { lvrename, vgrename } from './lvm-rename.js';
 import { activateComponent, deactivateComponent, isMetadataSwap, swapPoolMetadata } from './lvm-swap.js';
-import { vgcfgbackup, vgcfgrestore, writeBackup } from './vgcfg.js';
+import { vgcfgbackup, vgcfgrestore, writeBackupIfChanged } from './vgcfg.js';
 
 function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvconvert', args);
@@ -55,11 +55,11 @@ function backingUp<T extends Record<string, LvmHandler>>(handlers: T): T {
     wrapped[name] = READ_ONLY.has(name)
       ? handler
       : (ctx, args, io) => {
-          try {
-            return handler(ctx, args, io);
-          } finally {
-            for (const vg of ctx.lvm.vgs) writeBackup(ctx, vg, `${name} ${args.join(' ')}`.trim());
-          }
+          const status = handler(ctx, args, io);
+          // Only a command that changed a group's metadata writes its backup (a refusal changes nothing).
+          if (status === 0)
+            for (const vg of ctx.lvm.vgs) writeBackupIfChanged(ctx, vg, `${name} ${args.join(' ')}`.trim());
+          return status;
         };
   }
   return wrapped as T;

@@ -150,6 +150,17 @@ export function writeBackup(
   ctx.fs.provide(path, latin1Bytes(backupText(ctx, vg, command)));
 }
 
+/** The backup as LVM would write it now, unless the file already holds the same group (the command changed nothing). */
+export function writeBackupIfChanged(ctx: LvmContext, vg: VolumeGroup, command: string): void {
+  const path = `${BACKUP_DIR}/${vg.name}`;
+  const old = ctx.fs.get(path);
+  const withoutDescription = (t: string): string => t.replace(/^description = .*$/m, '');
+  const text = backupText(ctx, vg, command);
+  if (old !== undefined && withoutDescription(latin1Text(old.readBytes(0, old.sizeBytes))) === withoutDescription(text))
+    return;
+  ctx.fs.provide(path, latin1Bytes(text));
+}
+
 export function vgcfgbackup(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   let file: string | undefined;
   const names: string[] = [];
