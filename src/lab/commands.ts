@@ -69,7 +69,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['thin_rmap', thinTool('thin_rmap')],
   ['thin_trim', thinTool('thin_trim')],
   ['thin_metadata_size', thinTool('thin_metadata_size')],
-  // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-commands.ts
+  // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-workflows.ts (src/lvm/lvm-commands.ts and the repair workflows)
   ['pvcreate', LVM_COMMANDS.pvcreate],
   ['vgcreate', LVM_COMMANDS.vgcreate],
   ['vgextend', LVM_COMMANDS.vgextend],
@@ -84,6 +84,10 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['lvs', LVM_COMMANDS.lvs],
   ['vgs', LVM_COMMANDS.vgs],
   ['pvs', LVM_COMMANDS.pvs],
+  ['lvrename', LVM_COMMANDS.lvrename],
+  ['vgrename', LVM_COMMANDS.vgrename],
+  ['vgcfgbackup', LVM_COMMANDS.vgcfgbackup],
+  ['vgcfgrestore', LVM_COMMANDS.vgcfgrestore],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
   ['docker', DOCKER_COMMANDS.docker],
   ['dockerd', DOCKER_COMMANDS.dockerd],

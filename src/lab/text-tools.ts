@@ -76,13 +76,53 @@ const OD_ESCAPES: Readonly<Record<number, string>> = {
   13: '\\r',
 };
 
-/** `od [-A d|o|x|n] [-c]`: one character per byte, 16 per line, repeated lines folded to `*`. */
+/** One od line's fields: characters (-c), octal 2-byte words (the default) or unsigned 8-byte numbers (-t u8). */
+function odFields(row: Uint8Array, format: 'c' | 'o2' | 'u8'): string {
+  let fields = '';
+  if (format === 'c') {
+    for (const b of row) {
+      const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
+      fields += s.padStart(4, ' ');
+    }
+  } else if (format === 'u8') {
+    // Unsigned little-endian 8-byte fields, right-aligned in 21 columns as busybox prints them.
+    for (let k = 0; k < row.length; k += 8) {
+      let v = 0n;
+      for (let j = Math.min(row.length, k + 8) - 1; j >= k; j--) v = (v << 8n) | BigInt(row[j]!);
+      fields += ` ${v.toString().padStart(20, ' ')}`;
+    }
+  } else {
+    for (let k = 0; k < row.length; k += 2) {
+      const v = row[k]! | ((row[k + 1] ?? 0) << 8);
+      fields += ` ${v.toString(8).padStart(6, '0')}`;
+    }
+  }
+  return fields;
+}
+
+/** `od [-A d|o|x|n] [-c|-t u8] [-j SKIP] [-N COUNT]`: 16 bytes per line, repeated lines folded to `*`. */
 export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
   let radix: 'o' | 'd' | 'x' | 'n' = 'o';
-  let format: 'c' | 'o2' = 'o2';
+  let format: 'c' | 'o2' | 'u8' = 'o2';
+  let skipBytes = 0;
+  let limitBytes = Number.POSITIVE_INFINITY;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    // -j N / -N N / -t u8, glued or not: reading one field of a binary header (fixtures/lvm/86).
+    const valued = /^-([jNt])(.*)$/.exec(a);
+    if (valued !== null) {
+      const value = valued[2] === '' ? argv[++i] : valued[2];
+      if (valued[1] === 't') {
+        if (value !== 'u8')
+          return textResult('', `od: unsupported type '${value ?? ''}' (the lab supports -t u8)\n`, 1);
+        format = 'u8';
+      } else if (value === undefined || !/^[0-9]+$/.test(value))
+        return textResult('', `od: invalid argument '${value ?? ''}' for -${valued[1]!}\n`, 1);
+      else if (valued[1] === 'j') skipBytes = Number(value);
+      else limitBytes = Number(value);
+      continue;
+    }
     if (a === '-A') {
       const r = argv[++i];
       if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
@@ -96,17 +136,18 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     else if (a === '-c') format = 'c';
     else if (a === '-Ad') radix = 'd';
     else if (a.startsWith('-'))
-      return textResult('', `od: unrecognized option '${a}' (the lab supports -A and -c)\n`, 1);
+      return textResult('', `od: unrecognized option '${a}' (the lab supports -A, -c, -j, -N and -t u8)\n`, 1);
     else files.push(a);
   }
   const { data, errors } = inputs(files, stdin, readFile, 'od');
   const total = data.reduce((n, [, b]) => n + b.length, 0);
-  const bytes = new Uint8Array(total);
+  const all = new Uint8Array(total);
   let at = 0;
   for (const [, b] of data) {
-    bytes.set(b, at);
+    all.set(b, at);
     at += b.length;
   }
+  const bytes = all.subarray(Math.min(skipBytes, total), Math.min(total, skipBytes + limitBytes));
   const address = (n: number): string =>
     radix === 'd'
       ? String(n).padStart(7, '0')
@@ -118,18 +159,7 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
   let starred = false;
   for (let off = 0; off < bytes.length; off += 16) {
     const row = bytes.subarray(off, Math.min(off + 16, bytes.length));
-    let fields = '';
-    if (format === 'c') {
-      for (const b of row) {
-        const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
-        fields += s.padStart(4, ' ');
-      }
-    } else {
-      for (let k = 0; k < row.length; k += 2) {
-        const v = row[k]! | ((row[k + 1] ?? 0) << 8);
-        fields += ` ${v.toString(8).padStart(6, '0')}`;
-      }
-    }
+    const fields = odFields(row, format);
     if (row.length === 16 && fields === previous) {
       if (!starred) lines.push('*');
       starred = true;
@@ -137,9 +167,9 @@ export function od(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult
     }
     previous = row.length === 16 ? fields : null;
     starred = false;
-    lines.push(radix === 'n' ? fields : `${address(off)}${fields}`);
+    lines.push(radix === 'n' ? fields : `${address(skipBytes + off)}${fields}`);
   }
-  if (radix !== 'n') lines.push(address(bytes.length));
+  if (radix !== 'n') lines.push(address(skipBytes + bytes.length));
   return textResult(lines.map((l) => `${l}\n`).join(''), errors, errors ? 1 : 0);
 }
 

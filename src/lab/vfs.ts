@@ -74,18 +74,26 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
 
 /**
  * `/dev/VG/LV`, the link LVM's udev rules make to a volume's dm device `VG-LV` (a `-` in either
- * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none. Null for other paths.
+ * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none, except a pool's
+ * `_tdata` or `_tmeta` activated on its own (LVM's component activation, fixtures/lvm/86: the pool
+ * itself is not active then). Null for other paths.
  */
-function lvmLinkTarget(path: string): string | null {
+function lvmLinkTarget(machine: Machine, path: string): string | null {
   const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
-  if (
-    m === null ||
-    ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) ||
-    /_(tdata|tmeta|pmspare)$/.test(m[2]!)
-  )
-    return null;
+  if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!)) return null;
   const esc = (t: string): string => t.replace(/-/g, '--');
-  return `/dev/mapper/${esc(m[1]!)}-${esc(m[2]!)}`;
+  const target = `${esc(m[1]!)}-${esc(m[2]!)}`;
+  const hidden = /^(.*)_(tdata|tmeta|pmspare)$/.exec(m[2]!);
+  if (hidden !== null) {
+    const pool = `${esc(m[1]!)}-${esc(hidden[1]!)}`;
+    const component =
+      hidden[2] !== 'pmspare' &&
+      machine.device(target) !== undefined &&
+      machine.device(pool) === undefined &&
+      machine.device(`${pool}-tpool`) === undefined;
+    if (!component) return null;
+  }
+  return `/dev/mapper/${target}`;
 }
 
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
@@ -104,7 +112,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   }
   if (path.startsWith('/dev/')) {
     if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
-    const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
+    const dev = ctx.machine.resolve(lvmLinkTarget(ctx.machine, path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
   const file = ctx.fs.get(usrMerged(path));

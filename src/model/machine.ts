@@ -150,7 +150,8 @@ export interface LoopDevice {
 
 export interface DmDevice {
   readonly kind: 'dm';
-  readonly name: string;
+  /** The device's name; DM_DEV_RENAME (`Machine.rename`) changes it and nothing else. */
+  name: string;
   readonly minor: number;
   readonly kernelName: string;
   live: Target | null;
@@ -852,6 +853,23 @@ export class Machine implements DmCore {
     this.thawMetadataBelow(dev);
     if (t !== null) type?.resume?.(t);
     return OK_VOID;
+  }
+
+  /**
+   * DM_DEV_RENAME: the device keeps its minor, tables and openers under the new name (LVM's
+   * lvrename and vgrename of active volumes); EBUSY when the name is taken.
+   */
+  rename(dev: DmDevice, name: string): Result<undefined> {
+    this.dmOperations++;
+    const old = dev.name;
+    const r = this.devices.has(name) ? fail(Errno.EBUSY) : OK_VOID;
+    if (r.ok) {
+      this.devices.delete(dev.name);
+      dev.name = name;
+      this.devices.set(name, dev);
+    }
+    this.traced(() => `dm rename ${old} ${name}`, r.ok ? 0 : r.errno);
+    return r;
   }
 
   /** DM_DEV_REMOVE: refused while anything holds the device open. */

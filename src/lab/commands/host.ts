@@ -15,6 +15,7 @@ import {
   kernelModule,
   loadModule,
   lsmodText,
+  modprobeLoad as loadWithModprobe,
   moduleAtPath,
   moduleFile,
   unloadModule,
@@ -151,29 +152,16 @@ function modprobe(lab: Lab, args: readonly string[], io: CommandIo): number {
   }
   for (const name of names) {
     const module = kernelModule(name);
-    const status = remove ? modprobeRemove(lab, name, module, io) : modprobeLoad(lab, name, module, quiet, io);
+    const status = remove ? modprobeRemove(lab, name, module, io) : modprobeLoad(lab, name, quiet, io);
     if (status !== 0) return status;
   }
   return 0;
 }
 
-function modprobeLoad(lab: Lab, name: string, module: KernelModule | undefined, quiet: boolean, io: CommandIo): number {
-  if (module === undefined) {
-    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
-    return 1;
-  }
-  for (const dep of module.deps) {
-    const status = modprobeLoad(lab, dep, kernelModule(dep), quiet, io);
-    if (status !== 0) return status;
-  }
-  if (lab.host.modules.includes(module.name)) return 0;
-  const file = lab.fs.get(moduleFile(module));
-  if (file === undefined) {
-    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
-    return 1;
-  }
-  loadModule(lab.machine, lab.host, module);
-  return 0;
+function modprobeLoad(lab: Lab, name: string, quiet: boolean, io: CommandIo): number {
+  const r = loadWithModprobe(lab.machine, lab.host, (path) => lab.fs.get(path) !== undefined, name);
+  if (!quiet) io.err(r.message);
+  return r.status;
 }
 
 function modprobeRemove(lab: Lab, name: string, module: KernelModule | undefined, io: CommandIo): number {

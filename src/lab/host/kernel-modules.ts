@@ -145,3 +145,30 @@ export function unloadModule(machine: Machine, host: LoadedModules, module: Kern
   syncTargetTypes(machine, host);
   return 0;
 }
+
+/**
+ * kmod's `modprobe NAME`: the module after its dependencies, from its file (`fileExists` says
+ * whether a module file is there). 0, or 1 with kmod's message: a Debian host's modprobe, which
+ * both the `modprobe` command and LVM's own exec of /sbin/modprobe run.
+ */
+export function modprobeLoad(
+  machine: Machine,
+  host: LoadedModules,
+  fileExists: (path: string) => boolean,
+  name: string,
+): { status: number; message: string } {
+  const notFound = {
+    status: 1,
+    message: `modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`,
+  };
+  const module = kernelModule(name);
+  if (module === undefined) return notFound;
+  for (const dep of module.deps) {
+    const r = modprobeLoad(machine, host, fileExists, dep);
+    if (r.status !== 0) return r;
+  }
+  if (host.modules.includes(module.name)) return { status: 0, message: '' };
+  if (!fileExists(moduleFile(module))) return notFound;
+  loadModule(machine, host, module);
+  return { status: 0, message: '' };
+}
