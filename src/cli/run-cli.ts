@@ -7,6 +7,12 @@ import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS } from './commands/
 import { type Output, UsageError } from './output.js';
 import { USAGE } from './usage.js';
 
+/** What the CLI read from the environment: THINLAB_STORE and THINLAB_STACK. */
+interface CliEnv {
+  readonly store: string | undefined;
+  readonly stack: string | undefined;
+}
+
 /** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
 function commandFirst(argv: readonly string[]): string[] {
   const lead: string[] = [];
@@ -15,7 +21,7 @@ function commandFirst(argv: readonly string[]): string[] {
   return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
 }
 
-async function dispatch(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+async function dispatch(argv: readonly string[], io: Output, env: CliEnv): Promise<number> {
   const [name, ...rest] = commandFirst(argv);
   if (name === undefined) {
     io.err(USAGE);
@@ -33,13 +39,13 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
   if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
   const { command } = await load();
   if (RAW_ARGUMENT_COMMANDS.has(name))
-    return command.run(commandContext({ positionals: rest, values: {} }, io, envStore));
+    return command.run(commandContext({ positionals: rest, values: {} }, io, env.store, env.stack));
   const parsed = parseCommandArgs(command, rest);
   if (parsed.values.help === true) {
     io.out(`${command.help}\n${COMMON_HELP}`);
     return 0;
   }
-  return command.run(commandContext(parsed, io, envStore));
+  return command.run(commandContext(parsed, io, env.store, env.stack));
 }
 
 /**
@@ -47,9 +53,14 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
  * history, decode) and are one line on stderr with exit 1; bad input is exit 2; anything else is
  * a broken invariant, reported as an internal error with exit 70.
  */
-export async function runCli(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: Output,
+  envStore: string | undefined,
+  envStack?: string,
+): Promise<number> {
   try {
-    return await dispatch(argv, io, envStore);
+    return await dispatch(argv, io, { store: envStore, stack: envStack });
   } catch (e) {
     const err = e as { code?: string; message?: string; name?: string };
     if (e instanceof UsageError) {

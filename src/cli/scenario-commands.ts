@@ -9,6 +9,7 @@ import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
+import type { StackId } from '../model/stack.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import {
@@ -33,6 +34,8 @@ export interface RunArgs {
   readonly record: boolean;
   /** Only with one file: the branch name to record it as. */
   readonly branch?: string;
+  /** The stack every scenario runs on (--stack or THINLAB_STACK); debian12 unless said. */
+  readonly stack?: StackId;
   /** ` --db PATH` or ` --store URL` as given, to print commands the user can paste; '' for the default. */
   readonly where: string;
 }
@@ -77,6 +80,7 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
       const result = await runScenario(scenario, {
         ...(sink === undefined ? {} : { record: sink }),
         ...(progress === undefined ? {} : { progress }),
+        ...(args.stack === undefined ? {} : { stack: args.stack }),
       });
       if (progress !== undefined) io.err('\r\x1b[K');
       if (args.json) reports.push(resultJson(scenario, result, recorded));
@@ -105,6 +109,7 @@ async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promi
     forkPosition: 0,
     ramdiskKb: scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
     mutations: scenario.machine.mutations ?? [],
+    ...(args.stack === undefined ? {} : { stack: args.stack }),
     origin: 'run',
     head: false,
   });

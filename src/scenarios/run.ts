@@ -4,6 +4,7 @@
  * through afterwards. Lab directives are shell commands too (`advance` is `sleep`, `crash` the
  * lab's `crash` builtin), so the history holds nothing a plain replay does not know.
  */
+import type { StackId } from '../model/stack.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { checkExpectation, type CheckResult } from './expect.js';
@@ -47,6 +48,8 @@ export interface RunOptions {
   readonly record?: EventSink;
   /** Called after each step with the steps done and the total. */
   readonly progress?: (done: number, total: number) => void;
+  /** The stack to run on (`thinlab run --stack`); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 /** Wraps an error of the event sink, so it is not taken for an error of the lab. */
@@ -81,6 +84,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runtime = LabRuntime.fresh({
     ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
     ...(scenario.machine.mutations === undefined ? {} : { mutations: scenario.machine.mutations }),
+    ...(options.stack === undefined ? {} : { stack: options.stack }),
   });
   const records: StepRecord[] = [];
   const marks: Record<string, number> = {};

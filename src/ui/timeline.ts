@@ -161,7 +161,7 @@ function pushNull(s: PoolSeries): void {
 export async function buildTimeline(h: History, branch: string): Promise<Timeline> {
   const info = await h.branch(branch);
   const length = await h.length(branch);
-  const runtime = LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
+  const runtime = LabRuntime.forBranch(info);
   const b = new TimelineBuilder(branch);
   b.sample(runtime, 0);
   for await (const page of h.eventPages(branch, 0, length)) {

@@ -30,6 +30,8 @@ export interface DmCore {
   ioDelayOwedMs: number;
   readonly dictionary: SectorDictionary;
   resolve(path: string): BlockDev | null;
+  /** The errno of a table naming a device that is not there (it differs between kernels). */
+  lookupErrno(path: string): number;
   sizeSectors(dev: BlockDev): number;
   readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array>;
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket;

@@ -4,7 +4,6 @@
  * `ti->error` strings. The pool at run time is ThinPool (pool.ts); the machine keeps the pools'
  * registry (__pool_table), which this constructor asks for the pool a table drives.
  */
-import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
 import { readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
@@ -116,9 +115,9 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
     if (!parsed.ok) return parsed;
     const p = parsed.value;
     const metadataDev = core.resolve(p.metadataDev);
-    if (metadataDev === null) return refuse('Error opening metadata block device', Errno.ENODEV);
+    if (metadataDev === null) return refuse('Error opening metadata block device', core.lookupErrno(p.metadataDev));
     const dataDev = core.resolve(p.dataDev);
-    if (dataDev === null) return refuse('Error getting data device', Errno.ENODEV);
+    if (dataDev === null) return refuse('Error getting data device', core.lookupErrno(p.dataDev));
     const bs = parseDataBlockSize(p.blockSizeText);
     if (!bs.ok) return bs;
     const lwm = parseLowWaterMark(p.lowWaterText);

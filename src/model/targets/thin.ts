@@ -52,10 +52,10 @@ export const thinTarget = defineTargetType<ThinTarget>({
     let origin: BlockDev | null = null;
     if (t.originDev !== null) {
       origin = core.resolve(t.originDev);
-      if (origin === null) return refuse('Error opening origin device', Errno.ENODEV);
+      if (origin === null) return refuse('Error opening origin device', core.lookupErrno(t.originDev));
     }
     const poolBlock = core.resolve(t.poolDev);
-    if (poolBlock === null) return refuse('Error opening pool device', Errno.ENODEV);
+    if (poolBlock === null) return refuse('Error opening pool device', core.lookupErrno(t.poolDev));
     const id = parseThinDevId(t.devIdText);
     if (!id.ok) return id;
     if (poolBlock.kind !== 'dm') return refuse("Couldn't get pool mapped device");

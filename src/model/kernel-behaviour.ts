@@ -1,0 +1,54 @@
+/**
+ * Where the two kernels the lab reproduces behave differently, as data: Linux 6.1 (debian12) and
+ * Linux 6.12 (debian13). Every entry was seen on the oracle: the debian13 transcripts beside the
+ * 6.1 ones in fixtures/kernel (`NAME.debian13.out`) show it, and docs/stacks.md lists them by
+ * cause. The model asks `machine.kernel` (the entry of the machine's stack) instead of branching
+ * on the stack's name, so a third kernel is one more entry here.
+ */
+import { Errno } from './errno.js';
+import type { StackId } from './stack.js';
+
+export interface KernelBehaviour {
+  /**
+   * Whether brd (the RAM disks) accepts discards. 6.1's brd has no discard support, so a pool on
+   * a RAM disk logs "discard unsupported: Disabling discard passdown" and reports
+   * no_discard_passdown; 6.12's brd frees the pages a discard covers, so passdown stays on.
+   */
+  readonly ramDisksDiscard: boolean;
+  /**
+   * The errno of a table naming a device path that does not exist: dm_get_device looked the path
+   * up with dm_get_dev_t on 6.1 (-ENODEV when it found nothing) and with lookup_bdev on 6.12,
+   * which passes on the path walk's -ENOENT.
+   */
+  readonly missingDevicePathErrno: number;
+  /** The device-mapper lines the kernel logs while it boots, before any script runs (ms, text). */
+  readonly bootLog: ReadonlyArray<readonly [number, string]>;
+  /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
+  readonly dmIoctlVersion: string;
+}
+
+const IMA_LINE =
+  'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.';
+
+export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
+  debian12: {
+    ramDisksDiscard: false,
+    missingDevicePathErrno: Errno.ENODEV,
+    bootLog: [
+      [1_203, IMA_LINE],
+      [1_204, 'device-mapper: uevent: version 1.0.3'],
+      [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
+    ],
+    dmIoctlVersion: '4.47.0',
+  },
+  debian13: {
+    ramDisksDiscard: true,
+    missingDevicePathErrno: Errno.ENOENT,
+    bootLog: [
+      [1_203, IMA_LINE],
+      [1_204, 'device-mapper: uevent: version 1.0.3'],
+      [1_205, 'device-mapper: ioctl: 4.48.0-ioctl (2023-03-01) initialised: dm-devel@lists.linux.dev'],
+    ],
+    dmIoctlVersion: '4.48.0',
+  },
+};
