@@ -21,6 +21,13 @@ export interface KernelBehaviour {
    * which passes on the path walk's -ENOENT.
    */
   readonly missingDevicePathErrno: number;
+  /**
+   * Whether the pool device itself takes discards only when its table passes them down. 6.12's
+   * pool_io_hints sets the pool's max_hw_discard_sectors to 0 under ignore_discard or without
+   * (effective) passdown, so a BLKDISCARD on the pool is refused; 6.1 left the data device's
+   * limits on the pool device whatever the features said.
+   */
+  readonly poolDiscardsOnlyWithPassdown: boolean;
   /** The device-mapper lines the kernel logs while it boots, before any script runs (ms, text). */
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
@@ -34,6 +41,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   debian12: {
     ramDisksDiscard: false,
     missingDevicePathErrno: Errno.ENODEV,
+    poolDiscardsOnlyWithPassdown: false,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
@@ -44,6 +52,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   debian13: {
     ramDisksDiscard: true,
     missingDevicePathErrno: Errno.ENOENT,
+    poolDiscardsOnlyWithPassdown: true,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],

@@ -6,6 +6,7 @@
  * `Target` union in index.ts): checkpoints walk it field by field, so the behaviour lives in
  * these stateless objects, looked up by `target.type` in the registry (index.ts).
  */
+import type { KernelBehaviour } from '../kernel-behaviour.js';
 import type { SectorDictionary } from '../sectors.js';
 import { IoTicket, type ExternalOrigin, type PoolTable, type ThinPool } from '../pool.js';
 import type { Result } from '../result.js';
@@ -30,6 +31,8 @@ export interface DmCore {
   ioDelayOwedMs: number;
   readonly dictionary: SectorDictionary;
   resolve(path: string): BlockDev | null;
+  /** How this kernel differs from the other stack's (src/model/kernel-behaviour.ts). */
+  readonly kernel: KernelBehaviour;
   /** The errno of a table naming a device that is not there (it differs between kernels). */
   lookupErrno(path: string): number;
   sizeSectors(dev: BlockDev): number;

@@ -148,7 +148,11 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
   write: (core, t, start, tokens) => core.writeSectors(t.dataDev, start, tokens),
   discard: (core, t, start, count) => core.discardSectors(t.dataDev, start, count),
   flush: () => finishedIo(0),
-  supportsDiscard: (core, t) => core.supportsDiscard(t.dataDev),
+  supportsDiscard: (core, t) => {
+    const f = t.table.features;
+    if (core.kernel.poolDiscardsOnlyWithPassdown && !(f.discardEnabled && f.discardPassdown)) return false;
+    return core.supportsDiscard(t.dataDev);
+  },
   works: () => true,
   writeDelayMs: () => 0,
   storageUnder: () => null,
