@@ -40,7 +40,10 @@ const CHECKS: Record<string, Check> = {
     ok(/docker-thinpool/)(r);
     expect(r.stderr).toMatch(/recorded as branch 'docker-demo', and 'docker-demo-before-full'/);
   },
-  'npx thinlab log --branch docker-demo': ok(/^branch docker-demo, \d+ events\n/, /docker run -d --name app\$i/),
+  'npx thinlab log --branch docker-demo': ok(
+    /^branch docker-demo, \d+ events, stack debian12 \(Linux 6\.1, [^)]*\)\n/,
+    /docker run -d --name app\$i/,
+  ),
   'npx thinlab why app1 --branch docker-demo': ok(/app1/, /thin/),
   "npx thinlab bisect --expect 'pool_mode docker-thinpool=write' 24 --branch docker-demo": ok(
     /first bad position \d+: pool_mode docker-thinpool=write expected write, got out_of_data_space/,

@@ -59,9 +59,6 @@ export type PathTarget =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'missing' };
 
-/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
-const THIN_DISCARD_MAX_BYTES = 17179869184;
-
 const LOOP_DISCARD_GRANULARITY_BYTES = 4096;
 const LOOP_DISCARD_MAX_BYTES = 4294966784;
 
@@ -84,7 +81,9 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
   const t = dev.kind === 'dm' ? dev.live : null;
   const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
   if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;
-  if (attribute === 'discard_max_bytes') return `${thin === null ? 0 : THIN_DISCARD_MAX_BYTES}\n`;
+  // 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17); 6.12: 1024 blocks.
+  if (attribute === 'discard_max_bytes')
+    return `${thin === null ? 0 : machine.kernel.thinDiscardMaxBytes(thin.pool.dataBlockSizeSectors)}\n`;
   return null;
 }
 

@@ -28,11 +28,20 @@ export interface KernelBehaviour {
    * limits on the pool device whatever the features said.
    */
   readonly poolDiscardsOnlyWithPassdown: boolean;
+  /**
+   * A thin device's discard_max_bytes for a pool of this block size: 6.1's thin_io_hints set a
+   * fixed 16 GiB; 6.12's sets a block size times BIO_PRISON_MAX_RANGE (1024 blocks), since a
+   * discard now locks a range of blocks at once.
+   */
+  thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
   /** The device-mapper lines the kernel logs while it boots, before any script runs (ms, text). */
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
   readonly dmIoctlVersion: string;
 }
+
+/** 6.12's dm-bio-prison-v1: the most blocks one cell locks (a discard's range). */
+const BIO_PRISON_MAX_RANGE = 1024;
 
 const IMA_LINE =
   'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.';
@@ -42,6 +51,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
     ramDisksDiscard: false,
     missingDevicePathErrno: Errno.ENODEV,
     poolDiscardsOnlyWithPassdown: false,
+    thinDiscardMaxBytes: () => 16 * 1024 * 1024 * 1024,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
@@ -53,6 +63,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
     ramDisksDiscard: true,
     missingDevicePathErrno: Errno.ENOENT,
     poolDiscardsOnlyWithPassdown: true,
+    thinDiscardMaxBytes: (dataBlockSizeSectors) => dataBlockSizeSectors * BIO_PRISON_MAX_RANGE * 512,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
