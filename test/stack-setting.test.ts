@@ -177,6 +177,16 @@ describe('the stack in the history', () => {
   });
 });
 
+describe('run and demo record the stack too', () => {
+  it('records a scenario run and the tour on the stack asked for', async () => {
+    await cli(['run', '--stack', 'debian13', '--branch', 'scenario', 'scenarios/pool-full-queue-extend.yaml'], db);
+    expect((await branchInfo('scenario')).stack).toBe('debian13');
+    expect((await cli(['demo', 'tour'], db, 'debian13')).status).toBe(0);
+    expect((await branchInfo('tour')).stack).toBe('debian13');
+    expect((await cli(['at', '3', '--branch', 'tour'], db)).stdout).toContain(' discard_passdown ');
+  });
+});
+
 describe('branch records written before stacks', () => {
   const record = {
     name: 'main',
