@@ -171,6 +171,9 @@ describe('the stack in the history', () => {
     expect(text.stdout).toContain(
       'recorded as branch base-on-debian13-2 on debian13: every event of base run again on a fresh debian13 lab (base-on-debian13-2@1..5, the injected command at 2)\n',
     );
+    const beyond = await cli(['whatif', '--branch', 'base', '--stack', 'debian13', '--at', '9'], db);
+    expect(beyond.status).toBe(1);
+    expect(beyond.stderr).toBe("thinlab: position 9 is outside branch 'base' (0..4) [BAD_POSITION]\n");
     const noInject = await cli(['whatif', '--branch', 'base', '--at', '1'], db);
     expect(noInject.status).toBe(2);
     expect(noInject.stderr).toContain('whatif needs --inject LINE');

@@ -9,7 +9,7 @@
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
-import type { BranchNaming, History } from './history.js';
+import { type BranchNaming, type History, HistoryError } from './history.js';
 import type { StackId } from '../model/stack.js';
 import { LabRuntime } from './lab-runtime.js';
 import { type CheckResult, describeCheck, evaluateCheck, type StateCheck } from './state-checks.js';
@@ -197,6 +197,10 @@ async function startWhatIf(
       originalStack: info.stack,
     };
   }
+  // No parent checks the position here, so it is checked as a fork position would be.
+  const length = await h.length(req.branch);
+  if (!Number.isSafeInteger(req.at) || req.at < 0 || req.at > length)
+    throw new HistoryError('BAD_POSITION', `position ${req.at} is outside branch '${req.branch}' (0..${length})`);
   const { name } = await h.createBranch({
     naming: req.naming,
     parent: null,
