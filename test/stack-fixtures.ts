@@ -17,6 +17,10 @@ export const TOOLS_1X = 'thin-provisioning-tools 1.1.0 output (issue 14 item 3)'
 
 /** Script -> why its debian13 transcript still differs. */
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
+  [
+    '23-needs-check-io-error.sh',
+    "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
+  ],
   ['40-obs-s04.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
   ['40-obs-s05.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
   [
