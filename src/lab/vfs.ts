@@ -78,6 +78,11 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
     if (attribute === 'discard_max_bytes') return `${LOOP_DISCARD_MAX_BYTES}\n`;
     return null;
   }
+  if (dev.kind === 'ram') {
+    if (attribute === 'discard_granularity') return `${machine.kernel.ramDiscardGranularityBytes}\n`;
+    if (attribute === 'discard_max_bytes') return `${machine.kernel.ramDiscardMaxBytes}\n`;
+    return null;
+  }
   const t = dev.kind === 'dm' ? dev.live : null;
   const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
   if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;

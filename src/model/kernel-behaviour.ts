@@ -16,6 +16,12 @@ export interface KernelBehaviour {
    */
   readonly ramDisksDiscard: boolean;
   /**
+   * A RAM disk's /sys/block/ramN/queue/discard_granularity and discard_max_bytes: 0 on 6.1; on
+   * 6.12 a page and UINT_MAX sectors (fixtures/kernel/24-brd-discard).
+   */
+  readonly ramDiscardGranularityBytes: number;
+  readonly ramDiscardMaxBytes: number;
+  /**
    * The errno of a table naming a device path that does not exist: dm_get_device looked the path
    * up with dm_get_dev_t on 6.1 (-ENODEV when it found nothing) and with lookup_bdev on 6.12,
    * which passes on the path walk's -ENOENT.
@@ -34,7 +40,7 @@ export interface KernelBehaviour {
    * discard now locks a range of blocks at once.
    */
   thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
-  /** The device-mapper lines the kernel logs while it boots, before any script runs (ms, text). */
+  /** The device-mapper (and brd) lines the kernel logs while it boots, before any script runs (ms, text). */
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
   readonly dmIoctlVersion: string;
@@ -46,9 +52,14 @@ const BIO_PRISON_MAX_RANGE = 1024;
 const IMA_LINE =
   'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.';
 
+/** The VM's init loads brd after dm-mod; both kernels say so (fixtures/kernel/24-brd-discard). */
+const BRD_LINE: readonly [number, string] = [1_206, 'brd: module loaded'];
+
 export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   debian12: {
     ramDisksDiscard: false,
+    ramDiscardGranularityBytes: 0,
+    ramDiscardMaxBytes: 0,
     missingDevicePathErrno: Errno.ENODEV,
     poolDiscardsOnlyWithPassdown: false,
     thinDiscardMaxBytes: () => 16 * 1024 * 1024 * 1024,
@@ -56,11 +67,14 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
       [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
+      BRD_LINE,
     ],
     dmIoctlVersion: '4.47.0',
   },
   debian13: {
     ramDisksDiscard: true,
+    ramDiscardGranularityBytes: 4096,
+    ramDiscardMaxBytes: 0xffffffff * 512,
     missingDevicePathErrno: Errno.ENOENT,
     poolDiscardsOnlyWithPassdown: true,
     thinDiscardMaxBytes: (dataBlockSizeSectors) => dataBlockSizeSectors * BIO_PRISON_MAX_RANGE * 512,
@@ -68,6 +82,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
       [1_205, 'device-mapper: ioctl: 4.48.0-ioctl (2023-03-01) initialised: dm-devel@lists.linux.dev'],
+      BRD_LINE,
     ],
     dmIoctlVersion: '4.48.0',
   },
