@@ -27,6 +27,10 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     '40-obs-s13.sh',
     'Linux 6.12 with discard passdown: a write queued in out-of-data-space is still queued 2 s after a discard freed a block (6.1, without passdown, gave it the block). Likely cause, not modelled yet: a passed-down discard frees its block only after a commit (pt2 runs after the worker commits), so the pool leaves out-of-data-space one waker tick later and the requeued write waits for the next',
   ],
+  [
+    '51-held-root.sh',
+    'the held metadata root lands 7 to 11 blocks later on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276): its metadata space map allocates differently, which the lab does not model block for block',
+  ],
   ['52-damaged-superblock.sh', `${TOOLS_1X}: thin_check's one-line checksum error, EBUSY as "(os error 16)"`],
   ['62-leaked-block-thin-check.sh', `${TOOLS_1X}: thin_check 1.x reports the leak and exits 64, thin_dump, thin_ls`],
 ]);
