@@ -32,5 +32,13 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     'the held metadata root lands 7 to 11 blocks later on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276): its metadata space map allocates differently, which the lab does not model block for block',
   ],
   ['52-damaged-superblock.sh', `${TOOLS_1X}: thin_check's one-line checksum error, EBUSY as "(os error 16)"`],
+  [
+    '60-data-flakey.sh',
+    "Linux 6.12's dm-flakey (not modelled per stack yet): a table without features errors reads and writes and shows `1 2 error_reads error_writes`, error_reads is a feature, the table line has no trailing space, and `dmsetup targets` says delay v1.4.0",
+  ],
+  [
+    '61-metadata-flakey-delay.sh',
+    "Linux 6.12's dm-flakey (not modelled per stack yet): no trailing space in its table line, and a thin write over metadata on flakey error_writes fails with EIO where 6.1's succeeded",
+  ],
   ['62-leaked-block-thin-check.sh', `${TOOLS_1X}: thin_check 1.x reports the leak and exits 64, thin_dump, thin_ls`],
 ]);
