@@ -109,7 +109,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       });
     case 'targets':
       // Only the target types of loaded modules (src/lab/host/kernel-modules.ts).
-      io.out(targetsText(ctx.host ?? newHostState()));
+      io.out(targetsText(ctx.host ?? newHostState(), m.kernel.targetVersions));
       return 0;
     case 'version':
       io.out(`Library version:   ${LIBDM_VERSION[m.stack]}\nDriver version:    ${m.kernel.dmIoctlVersion}\n`);

@@ -40,6 +40,8 @@ export interface KernelBehaviour {
    * discard now locks a range of blocks at once.
    */
   thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
+  /** Target versions `dmsetup targets` shows where they differ from 6.1's (src/lab/host/kernel-modules.ts). */
+  readonly targetVersions: Readonly<Record<string, string>>;
   /** The device-mapper (and brd) lines the kernel logs while it boots, before any script runs (ms, text). */
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
@@ -58,6 +60,7 @@ const BRD_LINE: readonly [number, string] = [1_206, 'brd: module loaded'];
 export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   debian12: {
     ramDisksDiscard: false,
+    targetVersions: {},
     ramDiscardGranularityBytes: 0,
     ramDiscardMaxBytes: 0,
     missingDevicePathErrno: Errno.ENODEV,
@@ -73,6 +76,8 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   },
   debian13: {
     ramDisksDiscard: true,
+    // Seen in fixtures/kernel/40-obs-s08 and 60-data-flakey; the other targets were not listed there.
+    targetVersions: { 'thin-pool': 'v1.23.0', thin: 'v1.23.0', delay: 'v1.4.0' },
     ramDiscardGranularityBytes: 4096,
     ramDiscardMaxBytes: 0xffffffff * 512,
     missingDevicePathErrno: Errno.ENOENT,
