@@ -34,7 +34,7 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ['52-damaged-superblock.sh', `${TOOLS_1X}: thin_check's one-line checksum error, EBUSY as "(os error 16)"`],
   [
     '60-data-flakey.sh',
-    "Linux 6.12's dm-flakey (not modelled per stack yet): a table without features errors reads and writes and shows `1 2 error_reads error_writes`, error_reads is a feature, the table line has no trailing space, and `dmsetup targets` says delay v1.4.0",
+    "Linux 6.12's dm-flakey (not modelled per stack yet): a table without features errors reads and writes and shows `1 2 error_reads error_writes`, error_reads is a feature and the table line has no trailing space",
   ],
   [
     '61-metadata-flakey-delay.sh',
