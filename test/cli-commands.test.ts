@@ -218,7 +218,9 @@ describe('--json, against the text output', () => {
   it('at', async () => {
     const { text, json } = await both(['at', '4', '--branch', 'main']);
     expect(
-      text.startsWith(`main@4  time ${(json.timeMs / 1000).toFixed(3)}s  state ${json.state.slice(0, 16)}\n`),
+      text.startsWith(
+        `main@4  time ${(json.timeMs / 1000).toFixed(3)}s  state ${json.state.slice(0, 16)}  stack ${json.stack} (Linux ${json.versions.kernel}, thin-provisioning-tools ${json.versions.thinProvisioningTools}, LVM ${json.versions.lvm})\n`,
+      ),
     ).toBe(true);
     expect(json.devices.map((d: { name: string }) => d.name)).toEqual(['pool', 'thin']);
     for (const d of json.devices) expect(text).toContain(`  status: ${d.status}\n`);

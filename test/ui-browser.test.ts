@@ -148,7 +148,7 @@ describe('thinlab ui in Chromium', () => {
     await page.locator('#branch-name').fill('ui-fix');
     await page.locator('#branch-here').click();
     await page.locator('#action-result', { hasText: /^branch ui-fix / }).waitFor();
-    expect(thinlab('branches')).toMatch(/^\* ui-fix +19 events {2}from docker-demo@19$/m);
+    expect(thinlab('branches')).toMatch(/^\* ui-fix +19 events {2}debian12 {2}from docker-demo@19$/m);
     await page.waitForSelector('#branch-tree a.selected[data-branch="ui-fix"]');
     expect(new URL(page.url()).searchParams.get('branch')).toBe('ui-fix');
     await shoot('#history-section', 'history');

@@ -5,6 +5,7 @@
  */
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
+import { describeStack } from '../model/stack.js';
 import { damageError, type History, HistoryError } from '../replay/history.js';
 import type { StoreError } from '../store/errors.js';
 import { type Output, printJson } from './output.js';
@@ -41,12 +42,12 @@ export async function logCommand(
     } catch (e) {
       throw damaged.size > 0 ? damage() : e;
     }
-    printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, length, events });
+    printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, stack: info.stack, length, events });
     if (damaged.size > 0) throw damage();
     return;
   }
   // Lines are written in pieces of about 64 KiB: a write per event was a tenth of a long log's time.
-  let pending = `branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`;
+  let pending = `branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events, stack ${describeStack(info.stack)}\n`;
   const out = (text: string): void => {
     pending += text;
     if (pending.length >= 1 << 16) {

@@ -8,6 +8,12 @@ import { type Output, UsageError } from './output.js';
 import { USAGE } from './usage.js';
 import { isStackId, STACK_IDS } from '../model/stack.js';
 
+/** What the CLI read from the environment: THINLAB_STORE and THINLAB_STACK. */
+interface CliEnv {
+  readonly store: string | undefined;
+  readonly stack: string | undefined;
+}
+
 /** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
 function commandFirst(argv: readonly string[]): string[] {
   const lead: string[] = [];
@@ -27,12 +33,7 @@ async function runTool(tool: string, args: readonly string[], io: Output, stack:
   return toolCommand(tool, args, io, stack);
 }
 
-async function dispatch(
-  argv: readonly string[],
-  io: Output,
-  envStore: string | undefined,
-  envStack: string | undefined,
-): Promise<number> {
+async function dispatch(argv: readonly string[], io: Output, env: CliEnv): Promise<number> {
   const [name, ...rest] = commandFirst(argv);
   if (name === undefined) {
     io.err(USAGE);
@@ -52,18 +53,18 @@ async function dispatch(
       );
     return runTool(tool, toolArgs, io, value);
   }
-  if (isThinTool(name)) return runTool(name, rest, io, envStack);
+  if (isThinTool(name)) return runTool(name, rest, io, env.stack);
   const load = COMMANDS[name];
   if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
   const { command } = await load();
   if (RAW_ARGUMENT_COMMANDS.has(name))
-    return command.run(commandContext({ positionals: rest, values: {} }, io, envStore));
+    return command.run(commandContext({ positionals: rest, values: {} }, io, env.store, env.stack));
   const parsed = parseCommandArgs(command, rest);
   if (parsed.values.help === true) {
     io.out(`${command.help}\n${COMMON_HELP}`);
     return 0;
   }
-  return command.run(commandContext(parsed, io, envStore));
+  return command.run(commandContext(parsed, io, env.store, env.stack));
 }
 
 /**
@@ -78,7 +79,7 @@ export async function runCli(
   envStack?: string,
 ): Promise<number> {
   try {
-    return await dispatch(argv, io, envStore, envStack);
+    return await dispatch(argv, io, { store: envStore, stack: envStack });
   } catch (e) {
     const err = e as { code?: string; message?: string; name?: string };
     if (e instanceof UsageError) {

@@ -9,7 +9,7 @@ import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
-import { DEFAULT_STACK } from '../model/stack.js';
+import type { StackId } from '../model/stack.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import {
@@ -34,6 +34,8 @@ export interface RunArgs {
   readonly record: boolean;
   /** Only with one file: the branch name to record it as. */
   readonly branch?: string;
+  /** The stack every scenario runs on (--stack or THINLAB_STACK); debian12 unless said. */
+  readonly stack?: StackId;
   /** ` --db PATH` or ` --store URL` as given, to print commands the user can paste; '' for the default. */
   readonly where: string;
 }
@@ -64,12 +66,13 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
     for (const p of problems) io.err(`thinlab: ${formatProblem(p)}\n`);
     return 2;
   }
-  // A branch does not record its stack yet, so a replay of a debian13 run would rebuild it on
-  // debian12 and diverge: refused before anything is recorded rather than stored wrong.
-  const otherStack = args.record ? scenarios.find((s) => (s.stack ?? DEFAULT_STACK) !== DEFAULT_STACK) : undefined;
-  if (otherStack !== undefined)
+  // A scenario file names the stack it was written for; `--stack` may say the same or nothing.
+  const contradicted = scenarios.find(
+    (sc) => sc.stack !== undefined && args.stack !== undefined && sc.stack !== args.stack,
+  );
+  if (contradicted !== undefined)
     throw new UsageError(
-      `${otherStack.file}: stack ${otherStack.stack} cannot be recorded as a branch yet (branches replay on ${DEFAULT_STACK}); run it with --no-record`,
+      `${contradicted.file}: the scenario is written for stack ${contradicted.stack}; --stack ${args.stack} contradicts it`,
     );
   const run = async (h: History | null): Promise<number> => {
     const reports: unknown[] = [];
@@ -85,6 +88,7 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
       const result = await runScenario(scenario, {
         ...(sink === undefined ? {} : { record: sink }),
         ...(progress === undefined ? {} : { progress }),
+        ...(args.stack === undefined ? {} : { stack: args.stack }),
       });
       if (progress !== undefined) io.err('\r\x1b[K');
       if (args.json) reports.push(resultJson(scenario, result, recorded));
@@ -113,6 +117,7 @@ async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promi
     forkPosition: 0,
     ramdiskKb: scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
     mutations: scenario.machine.mutations ?? [],
+    ...((args.stack ?? scenario.stack) === undefined ? {} : { stack: args.stack ?? scenario.stack }),
     origin: 'run',
     head: false,
   });

@@ -5,11 +5,18 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import { DM_MAJOR, type DmDevice, devNumber, type Machine } from '../model/machine.js';
+import type { StackId } from '../model/stack.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { ShellContext } from './context.js';
 import { newHostState } from './host/host-state.js';
 import { targetsText } from './host/kernel-modules.js';
+
+/** libdevmapper's version and date as `dmsetup version` prints them, per stack (Debian's lvm2 package). */
+const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
+  debian12: '1.02.185 (2022-05-18)',
+  debian13: '1.02.205 (2025-02-27)',
+};
 
 const USAGE_HINT =
   'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
@@ -110,10 +117,10 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       });
     case 'targets':
       // Only the target types of loaded modules (src/lab/host/kernel-modules.ts).
-      io.out(targetsText(ctx.host ?? newHostState()));
+      io.out(targetsText(ctx.host ?? newHostState(), m.kernel.targetVersions));
       return 0;
     case 'version':
-      io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');
+      io.out(`Library version:   ${LIBDM_VERSION[m.stack]}\nDriver version:    ${m.kernel.dmIoctlVersion}\n`);
       return 0;
     default:
       io.err(`Unknown command: ${command}\n${USAGE_HINT}\nCommand failed.\n`);

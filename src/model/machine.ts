@@ -33,6 +33,7 @@ import {
 } from './pool.js';
 import { fail, OK_VOID, ok, type Result } from './result.js';
 import { SECTOR_BYTES, SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
+import { KERNEL_BEHAVIOUR, type KernelBehaviour } from './kernel-behaviour.js';
 import { DEFAULT_STACK, type StackId } from './stack.js';
 import type { CtrError, Parsed } from './targets/ctr-args.js';
 import { type Target, targetType, typeOf } from './targets/index.js';
@@ -114,6 +115,9 @@ export class Storage {
     return this.metadata;
   }
 }
+
+/** brd keeps a RAM disk in pages of 4 KiB: a discard frees whole pages only. */
+const BRD_PAGE_SECTORS = 8;
 
 export interface RamDisk {
   readonly kind: 'ram';
@@ -282,6 +286,11 @@ export class Machine implements DmCore {
   readonly mutations: readonly ModelMutation[];
   /** The software stack this machine reproduces: where Linux 6.1 and 6.12 differ, the model asks it. */
   readonly stack: StackId;
+
+  /** How this machine's kernel differs from the other stack's (src/model/kernel-behaviour.ts). */
+  get kernel(): KernelBehaviour {
+    return KERNEL_BEHAVIOUR[this.stack];
+  }
 
   constructor(config: MachineConfig) {
     this.mutations = config.mutations ?? [];
@@ -1024,7 +1033,7 @@ export class Machine implements DmCore {
 
   /** BLKDISCARD. EOPNOTSUPP where the device cannot discard (brd on 6.1, ignore_discard). */
   discardSectors(dev: BlockDev, start: number, count: number): number {
-    if (dev.kind === 'ram') return Errno.EOPNOTSUPP;
+    if (dev.kind === 'ram') return this.discardRam(dev, start, count);
     if (dev.kind === 'loop') {
       const stored = storedDev(dev);
       if (stored === null || start + count > dev.sizeSectors) return Errno.EIO;
@@ -1044,7 +1053,15 @@ export class Machine implements DmCore {
    * target maps and adjusted by the target's io_hints (docs/model.md, "Queue limits").
    */
   queueLimits(dev: BlockDev): QueueLimits {
-    if (dev.kind === 'ram') return RAM_DISK_LIMITS;
+    if (dev.kind === 'ram')
+      return this.kernel.ramDisksDiscard
+        ? {
+            ...RAM_DISK_LIMITS,
+            discardGranularityBytes: this.kernel.ramDiscardGranularityBytes,
+            maxDiscardSectors: this.kernel.ramDiscardMaxBytes / SECTOR_BYTES,
+            maxHwDiscardSectors: this.kernel.ramDiscardMaxBytes / SECTOR_BYTES,
+          }
+        : RAM_DISK_LIMITS;
     if (dev.kind === 'loop') return LOOP_LIMITS;
     const t = dev.live;
     if (t === null) return STACKING_LIMITS;
@@ -1052,13 +1069,31 @@ export class Machine implements DmCore {
     let limits = STACKING_LIMITS;
     for (const under of type.limitDevices?.(t) ?? type.areas(t).map((a) => a.under))
       limits = stackLimits(limits, this.queueLimits(under));
-    if (type.ioHints !== undefined) limits = type.ioHints(t, limits);
+    if (type.ioHints !== undefined) limits = type.ioHints(t, limits, this.kernel);
     return this.supportsDiscard(dev) ? limits : withoutDiscard(limits);
+  }
+
+  /**
+   * A discard on a RAM disk: 6.1's brd refuses it; 6.12's frees the whole pages (4 KiB) the range
+   * covers, which read as zeros afterwards, and leaves the partial pages at its ends as they were.
+   */
+  private discardRam(dev: RamDisk, start: number, count: number): number {
+    if (!this.kernel.ramDisksDiscard) return Errno.EOPNOTSUPP;
+    if (start + count > this.sizeSectors(dev)) return Errno.EIO;
+    const first = Math.ceil(start / BRD_PAGE_SECTORS) * BRD_PAGE_SECTORS;
+    const end = Math.floor((start + count) / BRD_PAGE_SECTORS) * BRD_PAGE_SECTORS;
+    if (end > first) this.writeStorage(dev.storage, first, new Uint32Array(end - first).fill(ZERO_TOKEN));
+    return 0;
+  }
+
+  /** The errno of a table that names a device `path` the kernel cannot find. */
+  lookupErrno(path: string): number {
+    return path.startsWith('/') ? this.kernel.missingDevicePathErrno : Errno.ENODEV;
   }
 
   /** Whether the device advertises discard (blkdiscard checks this first). */
   supportsDiscard(dev: BlockDev): boolean {
-    if (dev.kind === 'ram') return false;
+    if (dev.kind === 'ram') return this.kernel.ramDisksDiscard;
     if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;

@@ -109,13 +109,18 @@ export function poolIoHints(limits: QueueLimits, blockSectors: number, discardEn
   return discardEnabled ? hinted : withoutDiscard(hinted);
 }
 
-/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
-const THIN_MAX_DISCARD_SECTORS = 2048 * 1024 * 16;
-
-/** thin_io_hints: a thin discards whole pool blocks, up to 16 GiB at a time. */
-export function thinIoHints(limits: QueueLimits, blockSectors: number, discardEnabled: boolean): QueueLimits {
+/**
+ * thin_io_hints: a thin discards whole pool blocks, up to `maxDiscardBytes` at a time (the
+ * kernel's: a fixed 16 GiB on 6.1, 1024 blocks on 6.12; src/model/kernel-behaviour.ts).
+ */
+export function thinIoHints(
+  limits: QueueLimits,
+  blockSectors: number,
+  discardEnabled: boolean,
+  maxDiscardBytes: number,
+): QueueLimits {
   if (!discardEnabled) return limits;
-  return { ...limits, discardGranularityBytes: blockSectors * 512, maxDiscardSectors: THIN_MAX_DISCARD_SECTORS };
+  return { ...limits, discardGranularityBytes: blockSectors * 512, maxDiscardSectors: maxDiscardBytes / 512 };
 }
 
 /** The `/sys/block/NAME/queue/ATTRIBUTE` text of the limits; null for an attribute the lab has not. */

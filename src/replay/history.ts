@@ -12,7 +12,9 @@
  */
 import { decodeEvent } from '../events/codec.js';
 import type { LabEvent } from '../events/lab-events.js';
+import type { Lab } from '../lab/lab.js';
 import type { ModelMutation } from '../model/mutations.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { isStoreError, StoreError } from '../store/errors.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import {
@@ -98,6 +100,8 @@ export interface NewBranch {
   readonly forkPosition: number;
   /** Ignored when there is a parent: a branch runs on its parent's machine. */
   readonly ramdiskKb: number;
+  /** Ignored when there is a parent, like the size; debian12 unless said. */
+  readonly stack?: StackId;
   readonly mutations?: readonly ModelMutation[];
   readonly origin: BranchOrigin;
   /** Makes the new branch the head in the same write. */
@@ -250,6 +254,7 @@ export class History {
         parent: spec.parent,
         forkPosition: spec.parent === null ? 0 : spec.forkPosition,
         ramdiskKb: parent?.ramdiskKb ?? spec.ramdiskKb,
+        stack: parent?.stack ?? spec.stack ?? DEFAULT_STACK,
         mutations: [...(parent?.mutations ?? spec.mutations ?? [])],
         origin: spec.origin,
       };
@@ -391,11 +396,12 @@ export class History {
     const info = await this.branch(name);
     const { LabRuntime } = await import('./lab-runtime.js');
     const { restoreLab, SnapshotError } = await import('./lab-snapshot.js');
-    const fresh = (): LabRuntime => LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
+    const fresh = (): LabRuntime => LabRuntime.forBranch(info);
     let start = found;
     let runtime: LabRuntime;
     try {
-      runtime = found.state === null ? fresh() : new LabRuntime(restoreLab(found.state));
+      runtime =
+        found.state === null ? fresh() : new LabRuntime(restoredFor(info, restoreLab(found.state), SnapshotError));
     } catch (e) {
       if (!(e instanceof SnapshotError)) throw e;
       // A checkpoint is a cache of the events before it: one this thinlab cannot read (written in
@@ -488,7 +494,7 @@ export class History {
   async firstSummary(name: string): Promise<EventSummary> {
     const info = await this.branch(name);
     const [{ summarizeEvent }, { LabRuntime }] = await Promise.all([eventSummaries(), import('./lab-runtime.js')]);
-    return summarizeEvent(LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations }), null);
+    return summarizeEvent(LabRuntime.forBranch(info), null);
   }
 
   /** Replays revisions `first .. first+count-1` of a branch's own stream, summarising each, and stores them. */
@@ -590,6 +596,13 @@ export class History {
   }
 }
 
+/** A branch's checkpoint, which must hold a lab of the branch's own stack (else it is not its cache). */
+function restoredFor(info: BranchInfo, lab: Lab, SnapshotError: new (message: string) => Error): Lab {
+  if (lab.machine.stack !== info.stack)
+    throw new SnapshotError(`checkpoint holds a ${lab.machine.stack} lab, branch '${info.name}' is ${info.stack}`);
+  return lab;
+}
+
 function depth(state: RegistryState, name: string): number {
   let d = 0;
   for (let b = state.branches.get(name); b?.parent != null; b = state.branches.get(b.parent)) d++;
@@ -598,7 +611,7 @@ function depth(state: RegistryState, name: string): number {
 
 function describeBranch(b: BranchInfo): string {
   const from = b.parent === null ? 'a fresh lab' : `${b.parent}@${b.forkPosition}`;
-  return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB`;
+  return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB, stack ${b.stack}`;
 }
 
 /** STORE_CORRUPT naming the damaged positions of a branch. */

@@ -12,6 +12,7 @@ import { ThinDevice, ThinMetadata } from '../model/metadata.js';
 import { IoTicket, ThinPool } from '../model/pool.js';
 import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { LabFile, LabFileSystem } from '../lab/fs.js';
 import { Lab } from '../lab/lab.js';
 import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
@@ -64,6 +65,10 @@ export function restoreLab(bytes: Uint8Array): Lab {
   if (decoded.format !== SNAPSHOT_FORMAT)
     throw new SnapshotError(`checkpoint format ${String(decoded.format)} is not ${SNAPSHOT_FORMAT}`);
   const lab = decodeGraph(decoded.graph, REGISTRY) as Lab;
+  // A checkpoint written before stacks existed holds a machine without one: it was Debian 12's,
+  // the only stack there was.
+  if ((lab.machine as { stack?: StackId }).stack === undefined)
+    Object.defineProperty(lab.machine, 'stack', { value: DEFAULT_STACK, enumerable: true });
   lab.machine.rewire();
   return lab;
 }

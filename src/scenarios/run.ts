@@ -5,6 +5,7 @@
  * lab's `crash` builtin), so the history holds nothing a plain replay does not know.
  */
 import { topLevelCommands } from '../lab/script-pieces.js';
+import type { StackId } from '../model/stack.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { checkExpectation, type CheckResult } from './expect.js';
@@ -48,6 +49,8 @@ export interface RunOptions {
   readonly record?: EventSink;
   /** Called after each step with the steps done and the total. */
   readonly progress?: (done: number, total: number) => void;
+  /** The stack to run on (`thinlab run --stack`); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 /** Wraps an error of the event sink, so it is not taken for an error of the lab. */
@@ -82,7 +85,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runtime = LabRuntime.fresh({
     ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
     ...(scenario.machine.mutations === undefined ? {} : { mutations: scenario.machine.mutations }),
-    ...(scenario.stack === undefined ? {} : { stack: scenario.stack }),
+    // `thinlab run --stack` over the file's own `stack:` (the CLI refuses the two disagreeing).
+    ...((options.stack ?? scenario.stack) === undefined ? {} : { stack: options.stack ?? scenario.stack }),
   });
   const records: StepRecord[] = [];
   const marks: Record<string, number> = {};

@@ -10,14 +10,12 @@ import { CommandFailed, notModelled } from '../command-errors.js';
 import { bootHost, reboot } from '../host/boot.js';
 import { allMounts, DF_HEADER, dfLine, mountOf } from '../host/df.js';
 import {
-  KERNEL_RELEASE,
   type KernelModule,
   kernelModule,
   loadModule,
   lsmodText,
   modprobeLoad as loadWithModprobe,
   moduleAtPath,
-  moduleFile,
   unloadModule,
   useCount,
 } from '../host/kernel-modules.js';

@@ -88,10 +88,10 @@ export function syncTargetTypes(machine: Machine, host: LoadedModules): void {
 }
 
 /** `dmsetup targets`: the loaded modules' target types, the most recently loaded module's first. */
-export function targetsText(host: LoadedModules): string {
+export function targetsText(host: LoadedModules, versions: Readonly<Record<string, string>> = {}): string {
   return host.modules
     .flatMap((name) => kernelModule(name)?.targets ?? [])
-    .map(([type, version]) => `${type.padEnd(16, ' ')} ${version}\n`)
+    .map(([type, version]) => `${type.padEnd(16, ' ')} ${versions[type] ?? version}\n`)
     .join('');
 }
 

@@ -6,6 +6,7 @@
  * `Target` union in index.ts): checkpoints walk it field by field, so the behaviour lives in
  * these stateless objects, looked up by `target.type` in the registry (index.ts).
  */
+import type { KernelBehaviour } from '../kernel-behaviour.js';
 import type { SectorDictionary } from '../sectors.js';
 import { IoTicket, type ExternalOrigin, type PoolTable, type ThinPool } from '../pool.js';
 import type { Result } from '../result.js';
@@ -33,6 +34,10 @@ export interface DmCore {
   ioDelayOwedMs: number;
   readonly dictionary: SectorDictionary;
   resolve(path: string): BlockDev | null;
+  /** How this kernel differs from the other stack's (src/model/kernel-behaviour.ts). */
+  readonly kernel: KernelBehaviour;
+  /** The errno of a table naming a device that is not there (it differs between kernels). */
+  lookupErrno(path: string): number;
   sizeSectors(dev: BlockDev): number;
   readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array>;
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket;
@@ -77,7 +82,7 @@ export interface TargetType<T extends Target = Target> {
   /** The devices whose queue limits the target stacks (iterate_devices); its areas' when absent. */
   limitDevices?(target: T): readonly BlockDev[];
   /** The target's io_hints: its own changes to the queue limits stacked from its devices. */
-  ioHints?(target: T, limits: QueueLimits): QueueLimits;
+  ioHints?(target: T, limits: QueueLimits, kernel: KernelBehaviour): QueueLimits;
   /** The devices the table holds open, once for each reference it takes (dm_get_device). */
   heldDevices(target: T): readonly BlockDev[];
   /** References beyond the devices' open counts (a pool, a thin) taken when the table is loaded. */

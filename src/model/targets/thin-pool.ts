@@ -4,7 +4,6 @@
  * `ti->error` strings. The pool at run time is ThinPool (pool.ts); the machine keeps the pools'
  * registry (__pool_table), which this constructor asks for the pool a table drives.
  */
-import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
 import { poolIoHints } from '../queue-limits.js';
@@ -117,9 +116,9 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
     if (!parsed.ok) return parsed;
     const p = parsed.value;
     const metadataDev = core.resolve(p.metadataDev);
-    if (metadataDev === null) return refuse('Error opening metadata block device', Errno.ENODEV);
+    if (metadataDev === null) return refuse('Error opening metadata block device', core.lookupErrno(p.metadataDev));
     const dataDev = core.resolve(p.dataDev);
-    if (dataDev === null) return refuse('Error getting data device', Errno.ENODEV);
+    if (dataDev === null) return refuse('Error getting data device', core.lookupErrno(p.dataDev));
     const bs = parseDataBlockSize(p.blockSizeText);
     if (!bs.ok) return bs;
     const lwm = parseLowWaterMark(p.lowWaterText);
@@ -164,7 +163,11 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
   write: (core, t, start, tokens) => core.writeSectors(t.dataDev, start, tokens),
   discard: (core, t, start, count) => core.discardSectors(t.dataDev, start, count),
   flush: () => finishedIo(0),
-  supportsDiscard: (core, t) => core.supportsDiscard(t.dataDev),
+  supportsDiscard: (core, t) => {
+    const f = t.table.features;
+    if (core.kernel.poolDiscardsOnlyWithPassdown && !(f.discardEnabled && f.discardPassdown)) return false;
+    return core.supportsDiscard(t.dataDev);
+  },
   works: () => true,
   writeDelayMs: () => 0,
   storageUnder: () => null,
