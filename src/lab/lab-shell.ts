@@ -19,7 +19,7 @@ import { COMMANDS } from './commands.js';
 import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
-import { fileKind, readPath } from './vfs.js';
+import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
 export class LabPort implements ShellPort {
@@ -60,6 +60,15 @@ export class LabPort implements ShellPort {
     const data = readPath(this.lab, path);
     if (data === 'No such file or directory') return 'no such file';
     return data;
+  }
+
+  holdOpen(path: string): (() => void) | null {
+    const target = lookupPath(this.lab, path);
+    if (target.kind !== 'block') return null;
+    const machine = this.lab.machine;
+    const dev = target.dev;
+    machine.openBlock(dev);
+    return () => machine.closeBlock(dev);
   }
 
   closeParam(text: string): string | null {
