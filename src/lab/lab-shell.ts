@@ -47,7 +47,8 @@ export class LabPort implements ShellPort {
   }
 
   openOutput(path: string, append: boolean): Sink | string {
-    if (path === '/dev/null') return { kind: 'null' };
+    // The kernel discards what is written to /dev/zero; /dev/urandom takes it as entropy.
+    if (path === '/dev/null' || path === '/dev/zero' || path === '/dev/urandom') return { kind: 'null' };
     if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
     if (path.startsWith('/dev/'))
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;

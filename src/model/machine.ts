@@ -8,6 +8,7 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 
+import { URANDOM_SEED, urandomBytes } from './urandom.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { assert } from './assert.js';
@@ -269,6 +270,8 @@ export class Machine implements DmCore {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
+  /** Where the lab's /dev/urandom stream continues from (src/model/urandom.ts). */
+  urandomState = URANDOM_SEED;
   /**
    * Target types whose kernel module is not loaded (`rmmod dm_thin_pool`, a module missing at
    * boot): a table of one of these types is refused as an unknown type, as the kernel refuses it
@@ -868,6 +871,13 @@ export class Machine implements DmCore {
     const r = this.removeDevice(dev, options.deferred === true);
     this.traced(() => `dm remove ${dev.name}${options.deferred === true ? ' (deferred)' : ''}`, r.ok ? 0 : r.errno);
     return r;
+  }
+
+  /** The next `count` bytes of /dev/urandom. */
+  readUrandom(count: number): Uint8Array {
+    const r = urandomBytes(this.urandomState, count);
+    this.urandomState = r.state;
+    return r.bytes;
   }
 
   /** A process opens a block device (a shell redirection, for as long as its command runs). */
