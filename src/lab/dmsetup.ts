@@ -29,6 +29,8 @@ interface Flags {
   noTable: boolean;
   /** `--inactive`: the table loaded but not yet resumed (dmsetup table only). */
   inactive: boolean;
+  /** `--deferred` (remove only): remove at the last close when the device is open. */
+  deferred: boolean;
 }
 
 /** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
@@ -39,9 +41,17 @@ function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, 
   return 1;
 }
 
-export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
-  const m = ctx.machine;
-  const flags: Flags = { noFlush: false, table: null, target: null, force: false, noTable: false, inactive: false };
+/** dmsetup's options and the words of its command; null (after its complaint) when they are bad. */
+function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args: string[] } | null {
+  const flags: Flags = {
+    noFlush: false,
+    table: null,
+    target: null,
+    force: false,
+    noTable: false,
+    inactive: false,
+    deferred: false,
+  };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -50,24 +60,33 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       const t = argv[++i];
       if (t === undefined) {
         io.err('dmsetup: option requires an argument -- table\nCommand failed.\n');
-        return 1;
+        return null;
       }
       flags.table = t;
     } else if (a === '--target') flags.target = argv[++i] ?? null;
     else if (a === '-f' || a === '--force') flags.force = true;
     else if (a === '--notable') flags.noTable = true;
     else if (a === '--inactive') flags.inactive = true;
+    else if (a === '--deferred') flags.deferred = true;
     else if (a === '--noudevsync' || a === '--verifyudev' || a === '-v' || a === '--noheadings') {
       // Accepted and ignored: the lab has no udev.
     } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
       // getopt_long's own complaint (it scans every argument, even after the command's words).
       io.err(`dmsetup: invalid option -- '${a[1]!}'\nCouldn't process command line.\n`);
-      return 1;
+      return null;
     } else if (a.startsWith('-')) {
       io.err(`dmsetup: unrecognized option '${a}' (not supported in the lab)\nCommand failed.\n`);
-      return 1;
+      return null;
     } else args.push(a);
   }
+  return { flags, args };
+}
+
+export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
+  const m = ctx.machine;
+  const parsed = parseArgs(argv, io);
+  if (parsed === null) return 1;
+  const { flags, args } = parsed;
   const command = args.shift();
   if (command === undefined) {
     io.err(`${USAGE_HINT}\nCommand failed.\n`);
@@ -100,7 +119,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return r.ok ? 0 : ioctlFailed(io, 'resume', dev.name, '', r.errno);
       });
     case 'remove':
-      return remove(m, args, io);
+      return remove(m, args, flags, io);
     case 'mknodes':
       // Makes again the /dev/mapper nodes someone removed (the devices are still there).
       if (ctx.host !== undefined)
@@ -283,11 +302,24 @@ function forEachNamed(
   return status;
 }
 
-function remove(m: Machine, args: string[], io: CommandIo): number {
+/**
+ * `dmsetup remove [--force] [--deferred]`. With --force (and not --deferred), dmsetup first
+ * replaces an open device's table with `error` of the same size (its _error_device), so that its
+ * openers fail their I/O and let go of what the old table held; the remove itself may still fail
+ * with EBUSY (fixtures/kernel/120-opens-remove).
+ */
+function remove(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
   return forEachNamed(m, args, io, 'remove', (dev) => {
-    const r = m.remove(dev);
+    if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev);
+    const r = m.remove(dev, { deferred: flags.deferred });
     return r.ok ? 0 : ioctlFailed(io, 'remove', dev.name, '', r.errno);
   });
+}
+
+/** dmsetup's _error_device: load an `error` table of the device's size and resume it. */
+function errorDevice(m: Machine, dev: DmDevice): void {
+  const loaded = m.load(dev, `0 ${m.sizeSectors(dev)} error`);
+  if (loaded.ok) m.resume(dev);
 }
 
 function ls(m: Machine, io: CommandIo): number {
@@ -316,7 +348,9 @@ function info(m: Machine, args: string[], io: CommandIo): number {
     }
     const tables =
       dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
-    let text = `Name:              ${dev.name}\n` + `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}\n`;
+    let text =
+      `Name:              ${dev.name}\n` +
+      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`;
     if (dev.live !== null || dev.inactive !== null) text += 'Read Ahead:        256\n';
     text +=
       `Tables present:    ${tables}\n` +

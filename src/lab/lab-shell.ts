@@ -19,7 +19,7 @@ import { COMMANDS } from './commands.js';
 import { type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
-import { fileKind, readPath } from './vfs.js';
+import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
 export class LabPort implements ShellPort {
@@ -47,7 +47,8 @@ export class LabPort implements ShellPort {
   }
 
   openOutput(path: string, append: boolean): Sink | string {
-    if (path === '/dev/null') return { kind: 'null' };
+    // The kernel discards what is written to /dev/zero; /dev/urandom takes it as entropy.
+    if (path === '/dev/null' || path === '/dev/zero' || path === '/dev/urandom') return { kind: 'null' };
     if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
     if (path.startsWith('/dev/'))
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
@@ -60,6 +61,15 @@ export class LabPort implements ShellPort {
     const data = readPath(this.lab, path);
     if (data === 'No such file or directory') return 'no such file';
     return data;
+  }
+
+  holdOpen(path: string): (() => void) | null {
+    const target = lookupPath(this.lab, path);
+    if (target.kind !== 'block') return null;
+    const machine = this.lab.machine;
+    const dev = target.dev;
+    machine.openBlock(dev);
+    return () => machine.closeBlock(dev);
   }
 
   closeParam(text: string): string | null {

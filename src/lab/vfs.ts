@@ -53,6 +53,8 @@ export type PathTarget =
   | { readonly kind: 'block'; readonly dev: BlockDev }
   | { readonly kind: 'pattern'; readonly token: number; readonly sizeBytes: number }
   | { readonly kind: 'zero' }
+  /** The lab's seeded /dev/urandom (src/model/urandom.ts). */
+  | { readonly kind: 'urandom' }
   | { readonly kind: 'null' }
   | { readonly kind: 'file'; readonly file: LabFile }
   | { readonly kind: 'param' }
@@ -98,6 +100,7 @@ function lvmLinkTarget(machine: Machine, path: string): string | null {
 
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/zero') return { kind: 'zero' };
+  if (path === '/dev/urandom') return { kind: 'urandom' };
   if (path === '/dev/null') return { kind: 'null' };
   if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
   if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
@@ -141,6 +144,7 @@ export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'blo
     case 'block':
       return 'block';
     case 'zero':
+    case 'urandom':
     case 'null':
       return 'char';
     case 'missing':
@@ -164,6 +168,8 @@ export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
       return new Uint8Array(0);
     case 'zero':
       return 'reading /dev/zero never ends; use dd with count=';
+    case 'urandom':
+      return 'reading /dev/urandom never ends; use dd with count=';
     case 'pattern':
       return new Uint8Array(PATTERN_BYTES).fill(target.token);
     case 'file':

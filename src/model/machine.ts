@@ -8,6 +8,7 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 
+import { URANDOM_SEED, urandomBytes } from './urandom.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { assert } from './assert.js';
@@ -162,6 +163,11 @@ export interface DmDevice {
   inactive: Target | null;
   suspended: boolean;
   openCount: number;
+  /**
+   * `dmsetup remove --deferred` while the device was open: the kernel removes it when its last
+   * opener closes it, and `dmsetup info` shows "ACTIVE (DEFERRED REMOVE)" until then.
+   */
+  deferredRemove: boolean;
   eventNr: number;
   /** A writeback error the page cache holds until the next fsync reports it (errseq). */
   writebackErrno: number;
@@ -269,6 +275,8 @@ export class Machine implements DmCore {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
+  /** Where the lab's /dev/urandom stream continues from (src/model/urandom.ts). */
+  urandomState = URANDOM_SEED;
   /**
    * Target types whose kernel module is not loaded (`rmmod dm_thin_pool`, a module missing at
    * boot): a table of one of these types is refused as an unknown type, as the kernel refuses it
@@ -516,6 +524,7 @@ export class Machine implements DmCore {
       inactive: null,
       suspended: false,
       openCount: 0,
+      deferredRemove: false,
       eventNr: 0,
       writebackErrno: 0,
       faults: noFaults(),
@@ -881,16 +890,44 @@ export class Machine implements DmCore {
     return r;
   }
 
-  /** DM_DEV_REMOVE: refused while anything holds the device open. */
-  remove(dev: DmDevice): Result<undefined> {
-    const r = this.removeDevice(dev);
-    this.traced(() => `dm remove ${dev.name}`, r.ok ? 0 : r.errno);
+  /**
+   * DM_DEV_REMOVE: refused while anything holds the device open, unless `deferred` (the
+   * DM_DEFERRED_REMOVE flag), which then marks the device to go at its last close and succeeds.
+   */
+  remove(dev: DmDevice, options: { deferred?: boolean } = {}): Result<undefined> {
+    const r = this.removeDevice(dev, options.deferred === true);
+    this.traced(() => `dm remove ${dev.name}${options.deferred === true ? ' (deferred)' : ''}`, r.ok ? 0 : r.errno);
     return r;
   }
 
-  private removeDevice(dev: DmDevice): Result<undefined> {
+  /** The next `count` bytes of /dev/urandom. */
+  readUrandom(count: number): Uint8Array {
+    const r = urandomBytes(this.urandomState, count);
+    this.urandomState = r.state;
+    return r.bytes;
+  }
+
+  /** A process opens a block device (a shell redirection, for as long as its command runs). */
+  openBlock(dev: BlockDev): void {
+    dev.openCount++;
+  }
+
+  /** The process closes it: the last close of a device marked for deferred removal removes it. */
+  closeBlock(dev: BlockDev): void {
+    // A reboot while the opener ran has already dropped every open (resetDevices).
+    if (dev.openCount <= 0) return;
+    dev.openCount--;
+    if (dev.kind === 'dm' && dev.deferredRemove && dev.openCount === 0 && this.devices.get(dev.name) === dev)
+      this.remove(dev);
+  }
+
+  private removeDevice(dev: DmDevice, deferred: boolean): Result<undefined> {
     this.dmOperations++;
-    if (dev.openCount > 0) return fail(Errno.EBUSY);
+    if (dev.openCount > 0) {
+      if (!deferred) return fail(Errno.EBUSY);
+      dev.deferredRemove = true;
+      return OK_VOID;
+    }
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     if (dev.live !== null) {
       const live = dev.live;

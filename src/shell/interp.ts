@@ -66,6 +66,18 @@ export interface Host {
   readInput(path: string): Uint8Array | string;
   /** Applies text written to a module parameter when its redirection closes; an error text if refused. */
   closeParam(text: string): string | null;
+  /**
+   * Opens a block device for a redirection, as the kernel counts opens (dmsetup info's Open
+   * count, EBUSY on remove): the close to call when the command ends; null when `path` is no device.
+   */
+  holdOpen(path: string): (() => void) | null;
+}
+
+/** What a command's redirections opened: module parameters to apply and devices to close at its end. */
+interface Opened {
+  readonly io: Streams;
+  readonly params: Array<Sink & { kind: 'param' }>;
+  readonly holds: Array<() => void>;
 }
 
 /** How a top-level command ended the script: its status; `limit` when a limit of the lab stopped it. */
@@ -560,7 +572,7 @@ export class Interpreter {
         try {
           return yield* this.runCompound(cmd, g);
         } finally {
-          this.closeRedirections(r.params, g, null);
+          this.closeRedirections(r, g, null);
         }
       }
     }
@@ -673,7 +685,7 @@ export class Interpreter {
         return 1;
       }
       for (const [k, v] of assignments) this.setVar(f, k, v);
-      const status = this.closeRedirections(r.params, f, null) ?? this.substitutionStatus ?? 0;
+      const status = this.closeRedirections(r, f, null) ?? this.substitutionStatus ?? 0;
       this.runReadyJobs();
       return status;
     }
@@ -691,7 +703,8 @@ export class Interpreter {
     if (name === 'exec' && args.length === 0) {
       // `exec >file 2>&1`: the redirections stay for the rest of this shell.
       (f as { io: Streams }).io = r.io;
-      this.closeRedirections(r.params, f, name);
+      // The devices it opened stay open for the rest of this shell, as exec's do.
+      this.closeRedirections({ ...r, holds: [] }, f, name);
       return 0;
     }
     const g: Frame = { ...f, io: r.io };
@@ -699,7 +712,7 @@ export class Interpreter {
     try {
       status = yield* this.invoke(name, args, assignments, g, special);
     } finally {
-      const closed = this.closeRedirections(r.params, g, name);
+      const closed = this.closeRedirections(r, g, name);
       if (closed !== null) status = closed;
     }
     this.runReadyJobs();
@@ -772,13 +785,11 @@ export class Interpreter {
 
   // ------------------------------------------------------------------ redirections
 
-  private *openRedirections(
-    redirections: readonly Redirection[],
-    f: Frame,
-  ): Run<{ io: Streams; params: Array<Sink & { kind: 'param' }> } | string> {
+  private *openRedirections(redirections: readonly Redirection[], f: Frame): Run<Opened | string> {
     let { stdin, out, err } = f.io;
     let more = f.io.more;
     const params: Array<Sink & { kind: 'param' }> = [];
+    const holds: Array<() => void> = [];
     const setFd = (fd: number, sink: Sink): void => {
       if (fd === 1) out = sink;
       else if (fd === 2) err = sink;
@@ -805,29 +816,34 @@ export class Interpreter {
       }
       if (r.op === '<' || r.op === '<>') {
         const data = this.host.readInput(target);
-        if (typeof data === 'string') return `can't open ${target}: ${data}`;
+        if (typeof data === 'string') {
+          for (const release of holds) release();
+          return `can't open ${target}: ${data}`;
+        }
+        const hold = this.host.holdOpen(target);
+        if (hold !== null) holds.push(hold);
         if (r.fd === 0) stdin = new InputStream(data);
         continue;
       }
       const sink = this.host.openOutput(target, r.op === '>>');
-      if (typeof sink === 'string') return `can't create ${target}: ${sink}`;
+      if (typeof sink === 'string') {
+        for (const release of holds) release();
+        return `can't create ${target}: ${sink}`;
+      }
       if (sink.kind === 'param') params.push(sink);
       if (r.op === '&>') {
         out = sink;
         err = sink;
       } else setFd(r.fd, sink);
     }
-    return { io: more === undefined ? { stdin, out, err } : { stdin, out, err, more }, params };
+    return { io: more === undefined ? { stdin, out, err } : { stdin, out, err, more }, params, holds };
   }
 
-  /** Applies module parameters written through redirections; a status when that failed. */
-  private closeRedirections(
-    params: ReadonlyArray<Sink & { kind: 'param' }>,
-    f: Frame,
-    command: string | null,
-  ): number | null {
+  /** Closes the devices and applies module parameters the redirections opened; a status when that failed. */
+  private closeRedirections(opened: Opened, f: Frame, command: string | null): number | null {
+    for (const release of opened.holds) release();
     let status: number | null = null;
-    for (const p of params) {
+    for (const p of opened.params) {
       const error = this.host.closeParam(p.text);
       if (error !== null) {
         // busybox's echo reports the failed write as the shell (`sh: write error: ...`); its
