@@ -40,16 +40,10 @@ function ramdiskKbOf(source: string): number | undefined {
  * them to differ (it.fails), so that one that starts to match is noticed and moved out of here.
  */
 const PENDING: Readonly<Record<string, string>> = {
-  '80-direct-lvm-setup.debian13.out':
-    "Linux 6.12's pool status says discard_passdown over brd (6.1: no_discard_passdown); the kernel's 6.12 differences are the stack work's",
-  '81-thin-pool-usage-extend.debian13.out':
-    "Linux 6.12's pool status says discard_passdown over brd (6.1: no_discard_passdown); the kernel's 6.12 differences are the stack work's",
   '86-swap-metadata-manual-repair.out':
     "thin_check 0.9.0 -q still prints the exception that fails it ('bad checksum in btree node (block 26)', LVM passes it on), where the lab's -q prints nothing; and block 26 is the kernel's metadata layout, not the lab's (the LVM lines all match)",
   '86-swap-metadata-manual-repair.debian13.out':
     "thin-provisioning-tools 1.1.0's own lines and exit status 64 (thin_check, thin_repair's 'no compatible roots found'): the lab's tools are 0.9.0's until the 1.x tools land (the LVM lines all match)",
-  '89-lvm-modprobe.debian13.out':
-    "Linux 6.12's dmsetup targets lists thin-pool and thin as v1.23.0 (6.1: v1.22.0); the kernel's 6.12 differences are the stack work's (the LVM lines all match)",
   '90-lvconvert-repair-variants.out':
     "the lab keeps one pool's metadata per RAM disk: after a repair the metadata lives in the old spare (extent 0), and zeroing its superblock there is not seen at the next activation, where the kernel formats it afresh and thin1's table load fails with ENODATA (everything else matches)",
   '90-lvconvert-repair-variants.debian13.out':
