@@ -12,7 +12,7 @@ const layer = (name, from, notTo, comment) => ({
 });
 
 const HIGHER_THAN_PURE_CORE =
-  '^src/(events|lifecycle|shell|lab|tools|faults|lvm|docker|containerd|replay|store|scenarios|cli|ui)/';
+  '^src/(events|lifecycle|shell|lab|tools|faults|lvm|docker|containerd|replay|store|scenarios|conform|cli|ui)/';
 
 module.exports = {
   forbidden: [
@@ -31,10 +31,18 @@ module.exports = {
     layer(
       'domains-below-the-lab-root',
       '^src/(tools|faults|lvm|docker|containerd)/',
-      '^src/(lab/(lab|lab-shell|registry|commands)\\.ts|lab/commands/|replay|store|scenarios|cli|ui)',
+      '^src/(lab/(lab|lab-shell|registry|commands)\\.ts|lab/commands/|replay|store|scenarios|conform|cli|ui)',
       'The command domains register into the lab; they never import the composition root or anything above it.',
     ),
-    layer('lab-below-replay', '^src/lab/', '^src/(replay|store|scenarios|cli|ui)/', 'The lab is folded by replay, never the other way round.'),
+    layer('lab-below-replay', '^src/lab/', '^src/(replay|store|scenarios|conform|cli|ui)/', 'The lab is folded by replay, never the other way round.'),
+    layer('conform-below-cli', '^src/conform/', '^src/(replay|store|scenarios|cli|ui)/', 'thinlab conform runs a lab and a VM; only the CLI reads its options and environment.'),
+    {
+      name: 'conform-comparison-is-pure',
+      comment: "conform's comparison, report, masks, cpio writer and init script are pure; the VM adapter is apart.",
+      severity: 'error',
+      from: { path: '^src/conform/(compare|report|transcript-mask|cpio|vm-init|vm-stacks)\\.ts$' },
+      to: { path: '^node:|^(fs|path|os|crypto|child_process|zlib)$|^src/conform/(vm-image|vm-run|vm-packages|host-tools|host-run|conform|lab-run)\\.ts$' },
+    },
     layer('store-is-a-port', '^src/store/', '^src/(?!store/|shared/|events/)', 'The store knows events, nothing of the lab.'),
     layer('replay-below-scenarios', '^src/replay/', '^src/(scenarios|cli|ui)/', 'Replay is used by scenarios and the CLI.'),
     layer('scenarios-below-cli', '^src/scenarios/', '^src/(cli|ui)/', 'Only the CLI reads files, argv and the environment.'),

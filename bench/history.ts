@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LabEvent } from '../src/events/lab-events.js';
+import { summarizeEvent } from '../src/replay/event-summaries.js';
 import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import type { EventSummary } from '../src/replay/summary-columns.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = 1000;
@@ -21,6 +23,8 @@ const WORKING_SET_BLOCKS = 60_000;
 
 export interface HistoryFigures {
   readonly appendPerSecond: number;
+  /** Computing each event's summary while recording (event-summaries.ts), in µs per event. */
+  readonly summaryMicrosPerEvent: number;
   readonly rawInsertPerSecond: number;
   readonly replayPerSecond: number;
   readonly seekP95Ms: number;
@@ -76,27 +80,7 @@ export async function historyBench(): Promise<HistoryFigures> {
     const rawInsertPerSecond = rawInsertRate(join(dir, 'raw.db'), Math.min(EVENTS, 200_000));
     const store = await openSqliteStore(join(dir, 'lab.db'));
     const h = new History(store, CHECKPOINT_EVERY);
-    // The lab must exist with its ram1 size recorded: the branch stores ramdiskKb.
-    await store.setStreamMetadata('lab-branch-main', {
-      kind: 'thinlab-branch',
-      parent: null,
-      forkPosition: 0,
-      ramdiskKb: 4 * 1024 * 1024,
-    });
-    await store.setStreamMetadata('lab-head', { head: 'main', branches: ['main'] });
-    const { runtime, length: setUp } = await setUpLabDirect(h);
-    let length = setUp;
-    let appendSeconds = 0;
-    for (let i = 0; i < EVENTS; i += BATCH) {
-      const batch: Array<{ event: LabEvent; timeMs: number }> = [];
-      for (let k = i; k < i + BATCH; k++) {
-        const event = runtime.writeBlocks('/dev/mapper/thin', (k % WORKING_SET_BLOCKS) * 128, 128, 65 + (k % 8));
-        batch.push({ event, timeMs: runtime.shell.machine.nowMs });
-      }
-      const t0 = process.hrtime.bigint();
-      length = await h.append('main', batch, runtime, length);
-      appendSeconds += Number(process.hrtime.bigint() - t0) / 1e9;
-    }
+    const { length, appendSeconds, summarySeconds } = await recordWriteHistory(h, EVENTS);
     // Full replay from the first event, no checkpoints: read, decode, apply, check.
     const replayStore = new History(store, Number.MAX_SAFE_INTEGER);
     const t0 = process.hrtime.bigint();
@@ -119,6 +103,7 @@ export async function historyBench(): Promise<HistoryFigures> {
     await store.close();
     return {
       appendPerSecond: EVENTS / appendSeconds,
+      summaryMicrosPerEvent: (summarySeconds * 1e6) / EVENTS,
       rawInsertPerSecond,
       replayPerSecond: n / replaySeconds,
       seekP95Ms: p95(seekMs),
@@ -130,6 +115,45 @@ export async function historyBench(): Promise<HistoryFigures> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The history both this bench and bench/ui.ts read: a branch `main` on 4 GiB RAM disks, the three
+ * set-up commands, then `events` one-block writes cycling over WORKING_SET_BLOCKS, appended in
+ * batches of BATCH with each event's summary (what `thinlab sh` records, one event at a time).
+ * `appendSeconds` is the time spent in `History.append` (events and summaries written);
+ * `summarySeconds` the time spent computing the summaries.
+ */
+export async function recordWriteHistory(
+  h: History,
+  events: number,
+): Promise<{ runtime: LabRuntime; length: number; appendSeconds: number; summarySeconds: number }> {
+  // The lab must exist with its ram1 size recorded: the branch stores ramdiskKb.
+  await h.store.setStreamMetadata('lab-branch-main', {
+    kind: 'thinlab-branch',
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: 4 * 1024 * 1024,
+  });
+  await h.store.setStreamMetadata('lab-head', { head: 'main', branches: ['main'] });
+  const { runtime, length: setUp } = await setUpLabDirect(h);
+  let length = setUp;
+  let appendSeconds = 0;
+  let summarySeconds = 0;
+  for (let i = 0; i < events; i += BATCH) {
+    const batch: Array<{ event: LabEvent; timeMs: number; summary: EventSummary }> = [];
+    for (let k = i; k < Math.min(events, i + BATCH); k++) {
+      const event = runtime.writeBlocks('/dev/mapper/thin', (k % WORKING_SET_BLOCKS) * 128, 128, 65 + (k % 8));
+      const t0 = process.hrtime.bigint();
+      const summary = summarizeEvent(runtime, event);
+      summarySeconds += Number(process.hrtime.bigint() - t0) / 1e9;
+      batch.push({ event, timeMs: runtime.shell.machine.nowMs, summary });
+    }
+    const t0 = process.hrtime.bigint();
+    length = await h.append('main', batch, runtime, length);
+    appendSeconds += Number(process.hrtime.bigint() - t0) / 1e9;
+  }
+  return { runtime, length, appendSeconds, summarySeconds };
 }
 
 /** The three set-up commands, recorded against a lab whose ram1 is big enough. */

@@ -1,102 +1,128 @@
 /**
  * `thinlab ui` figures for `npm run bench`: on a branch of a million events (one-block writes to a
- * 4 GiB pool, as in the event-log bench), how long the usage plot's data takes the first time
- * (one replay of the branch, sampling every event) and once kept, how big it is as JSON, and how
- * long a slider move takes (the whole view at a position: checkpoint, replay, device tree, block
- * map). Runs on its own with `node --import tsx bench/ui.ts`.
+ * 4 GiB pool, recorded as in the event-log bench, bench/history.ts), how long the usage plot's
+ * data takes to open from the summaries stored when recording, against the same branch with its
+ * summaries removed (a history recorded before they were kept: one replay of the branch, the
+ * baseline, measured in the same run), how big it is as JSON, and how long a slider move takes
+ * (the whole view at a position: checkpoint or previous view, replay, device tree, block map,
+ * state hash) to a spread-out position and one step forward. Runs on its own with
+ * `node --import tsx bench/ui.ts` (`BENCH_UI_EVENTS` to change the size).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabEvent } from '../src/events/lab-events.js';
+import Database from 'better-sqlite3';
 import { History } from '../src/replay/history.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { UiApi } from '../src/ui/api.js';
-import { setUpLabDirect } from './history.js';
+import { recordWriteHistory } from './history.js';
 
 const EVENTS = Number(process.env.BENCH_UI_EVENTS ?? 1_000_000);
-const BATCH = 1000;
+const OPENS = 5;
 const MOVES = 20;
-const WORKING_SET_BLOCKS = 60_000;
 
 export interface UiFigures {
   readonly events: number;
-  readonly timelineFirstMs: number;
-  /** CPU time of the same: on a shared machine, wall clock counts other processes' turns too. */
-  readonly timelineFirstCpuMs: number;
+  /** Median of OPENS opens, each by a new UiApi (nothing kept), from the stored summaries. */
+  readonly timelineMs: number;
+  readonly timelineCpuMs: number;
+  /** The baseline: the same with no summaries stored (one replay of the branch, then stored). */
+  readonly timelineReplayMs: number;
+  readonly timelineReplayCpuMs: number;
   readonly timelineKeptMs: number;
   readonly timelineJsonBytes: number;
   readonly timelineJsonMs: number;
+  readonly summaryChunks: number;
   readonly moveMedianMs: number;
   readonly moveP95Ms: number;
   readonly moveCpuMedianMs: number;
+  readonly stepMedianMs: number;
+  readonly stepCpuMedianMs: number;
+  /** The same positions viewed with no lab kept: from the nearest checkpoint. */
+  readonly stepBaselineMedianMs: number;
+  readonly stepBaselineCpuMedianMs: number;
   readonly atJsonBytes: number;
 }
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
-const cpuMs = (c0: NodeJS.CpuUsage): number => {
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const p95 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
+
+/** Wall clock and CPU time (user + system) of one call, in ms. */
+async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number }> {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  const value = await action();
   const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000;
-};
+  return { value, ms: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (c.user + c.system) / 1000 };
+}
+
+async function slider(h: History, length: number) {
+  const api = new UiApi(h);
+  const spread = (s: number): number => Math.floor((((s * 7919) % MOVES) / MOVES) * length) + 1;
+  // One untimed round: the first reads fill SQLite's page cache and compile the replay path.
+  for (let s = 0; s < MOVES; s += 4) await api.at('main', spread(s) + 1);
+  const moves: Array<{ ms: number; cpuMs: number }> = [];
+  const steps: Array<{ ms: number; cpuMs: number }> = [];
+  const baseline: Array<{ ms: number; cpuMs: number }> = [];
+  let atJsonBytes = 0;
+  for (let s = 0; s < MOVES; s++) {
+    // Spread over the branch and over the distance from the last checkpoint (0 to 9,999 events
+    // to replay), so that the median is a typical move, not one next to a checkpoint.
+    const pos = Math.min(spread(s) + ((s * 3571) % 10_000), length - 1);
+    const move = await timed(() => api.at('main', pos));
+    moves.push(move);
+    atJsonBytes = Math.max(atJsonBytes, JSON.stringify(move.value).length);
+    // The arrow key: one position on from the one just shown.
+    steps.push(await timed(() => api.at('main', pos + 1)));
+    // The baseline, same position: a view with no lab kept (from the nearest checkpoint).
+    baseline.push(await timed(() => new UiApi(h).at('main', pos + 1)));
+  }
+  return {
+    moveMedianMs: median(moves.map((m) => m.ms)),
+    moveP95Ms: p95(moves.map((m) => m.ms)),
+    moveCpuMedianMs: median(moves.map((m) => m.cpuMs)),
+    stepMedianMs: median(steps.map((m) => m.ms)),
+    stepCpuMedianMs: median(steps.map((m) => m.cpuMs)),
+    stepBaselineMedianMs: median(baseline.map((m) => m.ms)),
+    stepBaselineCpuMedianMs: median(baseline.map((m) => m.cpuMs)),
+    atJsonBytes,
+  };
+}
 
 export async function uiBench(): Promise<UiFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'thinlab-bench-ui-'));
   try {
-    const store = await openSqliteStore(join(dir, 'lab.db'));
+    const path = join(dir, 'lab.db');
+    const store = await openSqliteStore(path);
     const h = new History(store, 10_000);
-    await store.setStreamMetadata('lab-branch-main', {
-      kind: 'thinlab-branch',
-      parent: null,
-      forkPosition: 0,
-      ramdiskKb: 4 * 1024 * 1024,
-    });
-    await store.setStreamMetadata('lab-head', { head: 'main', branches: ['main'] });
-    const { runtime, length: setUp } = await setUpLabDirect(h);
-    let length = setUp;
-    for (let i = 0; i < EVENTS; i += BATCH) {
-      const batch: Array<{ event: LabEvent; timeMs: number }> = [];
-      for (let k = i; k < i + BATCH; k++) {
-        const event = runtime.writeBlocks('/dev/mapper/thin', (k % WORKING_SET_BLOCKS) * 128, 128, 65 + (k % 8));
-        batch.push({ event, timeMs: runtime.shell.machine.nowMs });
-      }
-      length = await h.append('main', batch, runtime, length);
-    }
+    const { length } = await recordWriteHistory(h, EVENTS);
+    const summaryChunks = (await store.readSummaries('lab-branch-main')).length;
+    const opens: Array<{ ms: number; cpuMs: number }> = [];
+    for (let r = 0; r < OPENS; r++) opens.push(await timed(() => new UiApi(h).timeline('main')));
     const api = new UiApi(h);
-    let t0 = process.hrtime.bigint();
-    let c0 = process.cpuUsage();
     const timeline = await api.timeline('main');
-    const timelineFirstMs = ms(t0);
-    const timelineFirstCpuMs = cpuMs(c0);
-    t0 = process.hrtime.bigint();
-    await api.timeline('main');
-    const timelineKeptMs = ms(t0);
-    t0 = process.hrtime.bigint();
-    const json = JSON.stringify(timeline);
-    const timelineJsonMs = ms(t0);
-    const moves: number[] = [];
-    const moveCpu: number[] = [];
-    let atJsonBytes = 0;
-    for (let s = 0; s < MOVES; s++) {
-      const pos = Math.floor((((s * 7919) % MOVES) / MOVES) * length) + 1;
-      t0 = process.hrtime.bigint();
-      c0 = process.cpuUsage();
-      atJsonBytes = Math.max(atJsonBytes, JSON.stringify(await api.at('main', pos)).length);
-      moves.push(ms(t0));
-      moveCpu.push(cpuMs(c0));
-    }
+    const kept = await timed(() => api.timeline('main'));
+    const json = await timed(async () => JSON.stringify(timeline));
+    // The baseline, same branch and run: its summaries removed, as in a history recorded before.
+    const raw = new Database(path);
+    raw.exec('DELETE FROM event_summaries');
+    raw.close();
+    const replay = await timed(() => new UiApi(h).timeline('main'));
+    if (JSON.stringify(replay.value) !== json.value) throw new Error('bench: replayed summaries differ from recorded');
+    const moves = await slider(h, length);
     await store.close();
     return {
       events: length,
-      timelineFirstMs,
-      timelineFirstCpuMs,
-      timelineKeptMs,
-      timelineJsonBytes: json.length,
-      timelineJsonMs,
-      moveMedianMs: sorted(moves)[Math.floor(MOVES / 2)]!,
-      moveP95Ms: sorted(moves)[Math.ceil(MOVES * 0.95) - 1]!,
-      moveCpuMedianMs: sorted(moveCpu)[Math.floor(MOVES / 2)]!,
-      atJsonBytes,
+      timelineMs: median(opens.map((o) => o.ms)),
+      timelineCpuMs: median(opens.map((o) => o.cpuMs)),
+      timelineReplayMs: replay.ms,
+      timelineReplayCpuMs: replay.cpuMs,
+      timelineKeptMs: kept.ms,
+      timelineJsonBytes: json.value.length,
+      timelineJsonMs: json.ms,
+      summaryChunks,
+      ...moves,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -104,14 +130,19 @@ export async function uiBench(): Promise<UiFigures> {
 }
 
 export function uiTable(f: UiFigures): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   return [
-    '| figure | value | target |',
-    '|---|---|---|',
-    `| usage plot data of a ${f.events.toLocaleString('en')}-event branch, first time (one replay sampling every event): wall clock, CPU | ${(f.timelineFirstMs / 1000).toFixed(1)} s, ${(f.timelineFirstCpuMs / 1000).toFixed(1)} s | < 2 s |`,
-    `| same, kept (the branch did not grow) | ${f.timelineKeptMs.toFixed(1)} ms | - |`,
-    `| same as JSON: size, serialising | ${(f.timelineJsonBytes / 2 ** 20).toFixed(1)} MiB, ${f.timelineJsonMs.toFixed(0)} ms | - |`,
-    `| slider move: the whole view at a position (${MOVES} spread-out positions), median / p95, CPU median | ${f.moveMedianMs.toFixed(0)} / ${f.moveP95Ms.toFixed(0)} ms, ${f.moveCpuMedianMs.toFixed(0)} ms | < 200 ms |`,
-    `| largest view at a position as JSON | ${(f.atJsonBytes / 1024).toFixed(0)} KiB | - |`,
+    '| figure | wall clock | CPU | target |',
+    '|---|---|---|---|',
+    `| usage plot data of the ${f.events.toLocaleString('en')}-event branch, opened from the summaries stored when recording (${f.summaryChunks} chunks; median of ${OPENS} opens) | ${s(f.timelineMs)} | ${s(f.timelineCpuMs)} | < 2 s |`,
+    `| baseline, same run: the same branch without stored summaries (one replay sampling every event, then stored) | ${s(f.timelineReplayMs)} | ${s(f.timelineReplayCpuMs)} | - |`,
+    `| stored / replayed | ${(f.timelineMs / f.timelineReplayMs).toFixed(3)} | ${(f.timelineCpuMs / f.timelineReplayCpuMs).toFixed(3)} | - |`,
+    `| same, kept by the server (the branch did not grow) | ${f.timelineKeptMs.toFixed(1)} ms | - | - |`,
+    `| same as JSON: size, serialising | ${(f.timelineJsonBytes / 2 ** 20).toFixed(2)} MiB, ${f.timelineJsonMs.toFixed(0)} ms | - | - |`,
+    `| slider move: the view at a spread-out position (checkpoint, replay, tree, block map, hash), ${MOVES} positions: median / p95 | ${f.moveMedianMs.toFixed(0)} / ${f.moveP95Ms.toFixed(0)} ms | ${f.moveCpuMedianMs.toFixed(0)} ms (median) | < 200 ms |`,
+    `| one step forward (→) from the position shown, median | ${f.stepMedianMs.toFixed(0)} ms | ${f.stepCpuMedianMs.toFixed(0)} ms | < 200 ms |`,
+    `| baseline, same run and positions: the same view with no lab kept (from the nearest checkpoint), median | ${f.stepBaselineMedianMs.toFixed(0)} ms | ${f.stepBaselineCpuMedianMs.toFixed(0)} ms | - |`,
+    `| largest view at a position as JSON | ${(f.atJsonBytes / 1024).toFixed(0)} KiB | - | - |`,
   ].join('\n');
 }
 

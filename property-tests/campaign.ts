@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import type { ModelMutation } from '../src/model/mutations.js';
+import type { StackId } from '../src/model/stack.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { commandsArbitrary, configArbitrary, PropCommand } from './arbitraries.js';
 import type { Cmd } from './commands.js';
@@ -27,6 +28,8 @@ export interface CampaignOptions {
   /** Stop drawing new sequences after this many milliseconds (wall clock; the CLI's --minutes). */
   readonly timeLimitMs?: number;
   readonly mutations?: readonly ModelMutation[];
+  /** The stack every sequence's lab reproduces; debian12 unless said. */
+  readonly stack?: StackId;
   /** Check invariants 7-9 on every n-th sequence (1: all; 0: never). */
   readonly replayEvery?: number;
   readonly coverage?: Coverage;
@@ -63,6 +66,12 @@ export function checkSequenceEnd(config: SequenceConfig, state: SequenceState): 
 
 export function runCampaign(options: CampaignOptions): CampaignResult {
   const mutations = options.mutations ?? [];
+  // The drawn config says only the pool's size: the campaign's own settings go into every sequence.
+  const withSettings = (drawn: SequenceConfig): SequenceConfig => ({
+    ...drawn,
+    ...(mutations.length === 0 ? {} : { mutations }),
+    ...(options.stack === undefined ? {} : { stack: options.stack }),
+  });
   const replayEvery = options.replayEvery ?? 1;
   let runs = 0;
   let firstFailureAt = -1;
@@ -71,7 +80,7 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
     configArbitrary,
     commandsArbitrary(options.maxCommands ?? 50, commandsPath),
     (drawn, cmds) => {
-      const config: SequenceConfig = mutations.length === 0 ? drawn : { ...drawn, mutations };
+      const config = withSettings(drawn);
       const state = new SequenceState(config);
       // Shrinking re-runs sequences: only the search itself counts for coverage.
       const real = options.coverage === undefined || firstFailureAt >= 0 ? {} : { coverage: options.coverage };
@@ -102,7 +111,7 @@ export function runCampaign(options: CampaignOptions): CampaignResult {
     return { runs: done, failure: null, interrupted: details.interrupted };
   const [config, cmds] = details.counterexample;
   const commandsReplay = /replayPath="([^"]*)"/.exec(String(cmds))?.[1] ?? '';
-  const full: SequenceConfig = mutations.length === 0 ? config : { ...config, mutations };
+  const full = withSettings(config);
   const described = describeFailure(full, [...cmds].map(unwrapCommand));
   return {
     runs: done,

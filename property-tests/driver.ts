@@ -6,6 +6,7 @@
  */
 import type { DmDevice, Machine } from '../src/model/machine.js';
 import type { ModelMutation } from '../src/model/mutations.js';
+import type { StackId } from '../src/model/stack.js';
 import type { ThinPool } from '../src/model/pool.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { GEOMETRY, metadataTable, poolTable, thinName, thinTable, type Cmd } from './commands.js';
@@ -34,8 +35,12 @@ export class ModelDriver {
   /** Size of the metadata device (a small one runs out of metadata space). */
   metadataSectors: number = GEOMETRY.metadataSectors;
 
-  constructor(poolBlocks: number, mutations: readonly ModelMutation[] = []) {
-    this.shell = new LabShell({ ramdiskKb: GEOMETRY.ramdiskKb, ...(mutations.length === 0 ? {} : { mutations }) });
+  constructor(poolBlocks: number, mutations: readonly ModelMutation[] = [], stack?: StackId) {
+    this.shell = new LabShell({
+      ramdiskKb: GEOMETRY.ramdiskKb,
+      ...(mutations.length === 0 ? {} : { mutations }),
+      ...(stack === undefined ? {} : { stack }),
+    });
     this.machine = this.shell.machine;
     this.poolBlocks = poolBlocks;
   }

@@ -46,6 +46,7 @@ export function checkReplay(
   const runtime = LabRuntime.fresh({
     ramdiskKb: GEOMETRY.ramdiskKb,
     ...(config.mutations === undefined ? {} : { mutations: config.mutations }),
+    ...(config.stack === undefined ? {} : { stack: config.stack }),
   });
   const positions = new Set(
     options.rollbackPositions ?? [

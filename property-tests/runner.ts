@@ -7,6 +7,7 @@
  */
 import { deleteRefusal, messageRefusal, thinActivationRefusal } from '../src/model/lifecycle.js';
 import type { ModelMutation } from '../src/model/mutations.js';
+import type { StackId } from '../src/model/stack.js';
 import { GEOMETRY, type Cmd } from './commands.js';
 import { ModelDriver } from './driver.js';
 import { checkCommittedImage, checkMode, checkReads, checkSharing, checkSpace, Violation } from './invariants.js';
@@ -17,6 +18,8 @@ export interface SequenceConfig {
   /** Data blocks the pool starts with. */
   readonly poolBlocks: number;
   readonly mutations?: readonly ModelMutation[];
+  /** The stack the lab reproduces (`thinlab prop --stack`); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 /** The lab and the reference while a sequence runs. */
@@ -29,7 +32,7 @@ export class SequenceState {
   readonly ran: Cmd[] = [];
 
   constructor(readonly config: SequenceConfig) {
-    this.driver = new ModelDriver(config.poolBlocks, config.mutations ?? []);
+    this.driver = new ModelDriver(config.poolBlocks, config.mutations ?? [], config.stack);
     this.ref = new ReferencePool(config.poolBlocks, GEOMETRY.blockSectors, GEOMETRY.thinBlocks);
     const r = this.driver.setup();
     if (r !== 0) throw new Error(`the lab setup failed with errno ${r}`);

@@ -119,7 +119,10 @@ export function scenarioForFailure(failure: CampaignFailure, origin: { readonly 
       `(property-tests/reference.ts) says the lab must show after it${steps.length > failingIndex + 1 ? '; the steps after it activate the thins that were not active, so that their contents are checked too' : ''}.` +
       (mutations.length > 0
         ? ` The model runs with the deliberate bug${mutations.length > 1 ? 's' : ''} ${mutations.join(', ')} (src/model/mutations.ts).`
-        : ''),
+        : '') +
+      (config.stack === undefined
+        ? ''
+        : ` The lab reproduced ${config.stack}: run it with \`thinlab run --stack ${config.stack}\`.`),
     machine: { ramdisk_kb: GEOMETRY.ramdiskKb, ...(mutations.length > 0 ? { mutations: [...mutations] } : {}) },
     steps,
   };

@@ -140,6 +140,36 @@ describe('positions mean commands', () => {
     for (const run of runs) expect(run).toEqual(runs[0]);
   });
 
+  it('records no event for comments in whatif injections and scenario steps', async () => {
+    const db = dbFor('positions-whatif');
+    await cli(['sh', file('base.sh', BARE)], db);
+    const injected = await cli(
+      ['whatif', '--at', '1', '--inject', '# why: see the status\ndmsetup status pool\n# done', '--json'],
+      db,
+    );
+    const outcome = JSON.parse(injected.stdout) as { injected: number; name: string; whatIfLength: number };
+    expect(outcome.injected).toBe(1);
+    expect(outcome.whatIfLength).toBe(4);
+    const log = JSON.parse((await cli(['log', '--json', '--branch', outcome.name], db)).stdout) as {
+      events: { description: string }[];
+    };
+    expect(log.events.map((e) => e.description).filter((d) => d.startsWith('#'))).toEqual([]);
+
+    const only = await cli(['whatif', '--at', '1', '--inject', '# a note\n\n  # another'], db);
+    expect(only.status).toBe(2);
+    expect(only.stderr).toContain('--inject has only comments');
+
+    const scenario = file(
+      'commented.yaml',
+      'title: comments in steps\nsteps:\n  - run: "# only a comment"\n  - run: |\n      # a pool\n      dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"\n',
+    );
+    const sdb = dbFor('positions-scenario');
+    expect((await cli(['run', scenario], sdb)).status).toBe(0);
+    const recorded = JSON.parse((await cli(['log', '--json'], sdb)).stdout) as { events: { description: string }[] };
+    expect(recorded.events).toHaveLength(1);
+    expect(recorded.events[0]!.description).toContain('dmsetup create pool');
+  });
+
   it('keeps the line numbers of the whole script in the shell messages', async () => {
     const recorded = await cli(['sh', file('lines.sh', COMMENTED)], dbFor('lines'));
     expect(recorded.stdout).toContain('/scenario.sh: line 8: nosuch: not found');
@@ -188,7 +218,9 @@ describe('--json, against the text output', () => {
   it('at', async () => {
     const { text, json } = await both(['at', '4', '--branch', 'main']);
     expect(
-      text.startsWith(`main@4  time ${(json.timeMs / 1000).toFixed(3)}s  state ${json.state.slice(0, 16)}\n`),
+      text.startsWith(
+        `main@4  time ${(json.timeMs / 1000).toFixed(3)}s  state ${json.state.slice(0, 16)}  stack ${json.stack} (Linux ${json.versions.kernel}, thin-provisioning-tools ${json.versions.thinProvisioningTools}, LVM ${json.versions.lvm})\n`,
+      ),
     ).toBe(true);
     expect(json.devices.map((d: { name: string }) => d.name)).toEqual(['pool', 'thin']);
     for (const d of json.devices) expect(text).toContain(`  status: ${d.status}\n`);
@@ -224,6 +256,12 @@ describe('--json, against the text output', () => {
     );
     expect(json.good.position).toBe(json.bad.position - 1);
     expect(json.bad.command).toMatch(/^dd if=\/patterns\/B/);
+    // The page opens at the first bad position.
+    expect(text).toMatch(
+      new RegExp(
+        `\nopen in the ui: thinlab ui --branch main --at ${json.bad.position}( --db \\S+)?  \\(page /\\?branch=main&pos=${json.bad.position}\\)\n$`,
+      ),
+    );
   });
 
   it('whatif', async () => {
@@ -231,6 +269,16 @@ describe('--json, against the text output', () => {
     const json = JSON.parse(r.stdout);
     const log = JSON.parse((await cli(['log', '--branch', json.name, '--json'], db())).stdout);
     expect(log.length).toBe(json.whatIfLength);
+    // The text names the page at the first position that printed something else.
+    const text = (await cli(['whatif', '--at', '3', '--inject', 'crash', '--branch', 'main', '--name', 'w-ui'], db()))
+      .stdout;
+    const first = json.firstDifference.whatIfPosition;
+    expect(text).toContain(`first difference: main@${json.firstDifference.originalPosition} = w-ui@${first} `);
+    expect(text).toMatch(
+      new RegExp(
+        `\nopen in the ui: thinlab ui --branch w-ui --at ${first}\\b.*\\(page /\\?branch=w-ui&pos=${first}\\)\n$`,
+      ),
+    );
   });
 
   it('run', async () => {

@@ -10,8 +10,8 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** `thinlab ARGS` on the history at `db` (as THINLAB_STORE would name it). */
-export async function cli(args: readonly string[], db: string): Promise<CliResult> {
+/** `thinlab ARGS` on the history at `db` (as THINLAB_STORE would name it), with THINLAB_STACK if given. */
+export async function cli(args: readonly string[], db: string, envStack?: string): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const status = await runCli(
@@ -26,6 +26,7 @@ export async function cli(args: readonly string[], db: string): Promise<CliResul
       interactive: false,
     },
     `sqlite:${db}`,
+    envStack,
   );
   return { status, stdout, stderr };
 }

@@ -71,7 +71,7 @@ describe('thinlab time travel', () => {
     expect(grow.stdout).toMatch(/6\/8 - rw/);
 
     const branches = thinlab(['branches', '--db', db]);
-    expect(branches.stdout).toMatch(/\* bigger +9 events {2}from main@4/);
+    expect(branches.stdout).toMatch(/\* bigger +9 events {2}debian12 {2}from main@4/);
     expect(branches.stdout).toMatch(/ {2}main +7 events/);
 
     const diff = thinlab(['diff', 'main', 'bigger', '--db', db]);

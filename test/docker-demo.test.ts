@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_DEMO_RAMDISK_KB, eventsBefore, FILL_STEP_MARK, runDockerDemo } from '../src/cli/docker-demo.js';
 import type { Output } from '../src/cli/history-commands.js';
-import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { topLevelCommands } from '../src/lab/script-pieces.js';
 import { whyCommand } from '../src/cli/why-command.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { checkPoolInvariants } from '../src/model/invariants.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Output, recordScript } from '../src/cli/history-commands.js';
-import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { topLevelCommands } from '../src/lab/script-pieces.js';
 import { diffLabs } from '../src/replay/diff.js';
 import { History, HistoryError } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';

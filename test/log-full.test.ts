@@ -4,7 +4,7 @@
  * matched the empty piece after the final newline.
  */
 import { expect, it } from 'vitest';
-import { indentedOutput } from '../src/cli/history-commands.js';
+import { indentedOutput } from '../src/cli/log-command.js';
 
 it('indents each line of a command output once and ends every line', () => {
   expect(indentedOutput('a\nb\n')).toBe('        | a\n        | b\n');

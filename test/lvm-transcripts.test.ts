@@ -1,22 +1,24 @@
 /**
- * LVM on the real kernel (fixtures/lvm: the host's LVM 2.03.16 run inside the oracle VM, see its
- * README) must come out of `thinlab sh` unchanged, except for the used-metadata count in pool
+ * LVM on the real kernel (fixtures/lvm: the host's LVM 2.03.16 run inside the oracle VM, and LVM
+ * 2.03.31 built into the debian13 VM for `NAME.debian13.out`, see its README) must come out of
+ * `thinlab sh` on the same stack unchanged, except for the used-metadata count in pool
  * status lines and the `Meta%` that lvs computes from it, which the lab estimates (a block or two
  * off: 119 for the kernel's 118 of 1024 in 81, 112 for 113 after the repair in 84). The scripts run without the oracle's preamble: it only
  * brings LVM into the VM, and the lab's LVM commands are built in; but the lab gets the same
  * /etc/lvm/lvm.conf the preamble writes (monitoring = 0: the lab's own default is LVM's, 1, see
  * docs/lvm.md). Pool invariants are checked after every top-level command.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import { LabShell } from '../src/lab/lab-shell.js';
+import type { StackId } from '../src/model/stack.js';
 import { maskMetadataPercent, maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'lvm');
 const scripts = readdirSync(DIR)
-  .filter((f) => /^\d+-.*\.sh$/.test(f))
+  .filter((f) => /^\d+-.*\.sh$/.test(f) && existsSync(join(DIR, f.replace(/\.sh$/, '.out'))))
   .sort();
 
 /** The RAM disk size a script asks for in its `# RAMDISK_KB=N` header line (run-on-oracle reads it too). */
@@ -33,25 +35,78 @@ function ramdiskKbOf(source: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
+/**
+ * Transcripts the lab does not reproduce yet on a stack, each with the reason: the test expects
+ * them to differ (it.fails), so that one that starts to match is noticed and moved out of here.
+ */
+const PENDING: Readonly<Record<string, string>> = {
+  '86-swap-metadata-manual-repair.out':
+    "thin_check 0.9.0 -q still prints the exception that fails it ('bad checksum in btree node (block 26)', LVM passes it on), where the lab's -q prints nothing; and block 26 is the kernel's metadata layout, not the lab's (the LVM lines all match)",
+  '86-swap-metadata-manual-repair.debian13.out':
+    "thin-provisioning-tools 1.1.0's own lines and exit status 64 (thin_check, thin_repair's 'no compatible roots found'): the lab's tools are 0.9.0's until the 1.x tools land (the LVM lines all match)",
+  '90-lvconvert-repair-variants.out':
+    "the lab keeps one pool's metadata per RAM disk: after a repair the metadata lives in the old spare (extent 0), and zeroing its superblock there is not seen at the next activation, where the kernel formats it afresh and thin1's table load fails with ENODATA (everything else matches)",
+  '90-lvconvert-repair-variants.debian13.out':
+    "as on debian12: a zeroed superblock at the repaired metadata's new place (the old spare) is not seen by the lab, which keeps one pool's metadata per RAM disk (the rest matches)",
+  '83-autoextend-monitor.debian13.out':
+    "dmeventd 2.03.31 did not start in the debian13 VM from lvm.conf's dmeventd/executable (WARNING: Monitoring vg/pool failed.), so nothing was extended; the lab's monitor works as on debian12, and 6.12's discard passdown differs too",
+};
+
+/** The transcripts of a script: `NAME.out` on debian12, `NAME.debian13.out` on debian13 when recorded. */
+function transcriptsOf(script: string): Array<{ stack: StackId; file: string }> {
+  const base = script.replace(/\.sh$/, '');
+  const all: Array<{ stack: StackId; file: string }> = [
+    { stack: 'debian12', file: `${base}.out` },
+    { stack: 'debian13', file: `${base}.debian13.out` },
+  ];
+  return all.filter((t) => existsSync(join(DIR, t.file)));
+}
+
+/**
+ * The script as the lab runs it: a line `VM COMMANDS # lab: LAB COMMAND` sets something up that
+ * only the oracle VM lacks (fixtures/lvm/89: busybox's modprobe and its module directory), and the
+ * lab runs LAB COMMAND in its place (README.md).
+ */
+function labScript(source: string): string {
+  return source.replace(/^.*?\s# lab: (.*)$/gm, '$1');
+}
+
+/** What the lab prints for a script on a stack, with the used-metadata figures masked. */
+function labOutput(source: string, stack: StackId): string {
+  const shell = new LabShell({ ramdiskKb: ramdiskKbOf(source), stack });
+  for (const step of shell.steps(LVM_CONF_COMMAND)) expect(step.output).toBe('');
+  let output = '';
+  for (const step of shell.steps(labScript(source))) {
+    output += step.output;
+    for (const pool of shell.machine.livePools()) {
+      expect(checkPoolInvariants(pool.md), `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
+    }
+  }
+  return maskMetadataPercent(maskMetadataUsed(output));
+}
+
 describe('LVM transcripts', () => {
-  it('has the LVM transcripts', () => {
+  it('has the LVM transcripts, on both stacks', () => {
     expect(scripts.length).toBeGreaterThanOrEqual(5);
+    expect(scripts.filter((s) => transcriptsOf(s).some((t) => t.stack === 'debian13')).length).toBeGreaterThanOrEqual(
+      5,
+    );
+  });
+
+  it('lists as pending only transcripts that exist', () => {
+    const known = new Set(scripts.flatMap((s) => transcriptsOf(s).map((t) => t.file)));
+    for (const file of Object.keys(PENDING)) expect(known.has(file), file).toBe(true);
   });
 
   for (const script of scripts) {
-    it(`${script} prints what LVM and the kernel printed`, () => {
-      const source = readFileSync(join(DIR, script), 'latin1');
-      const expected = readFileSync(join(DIR, script.replace(/\.sh$/, '.out')), 'latin1');
-      const shell = new LabShell({ ramdiskKb: ramdiskKbOf(source) });
-      for (const step of shell.steps(LVM_CONF_COMMAND)) expect(step.output).toBe('');
-      let output = '';
-      for (const step of shell.steps(source)) {
-        output += step.output;
-        for (const pool of shell.machine.livePools()) {
-          expect(checkPoolInvariants(pool.md), `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
-        }
-      }
-      expect(maskMetadataPercent(maskMetadataUsed(output))).toBe(maskMetadataPercent(maskMetadataUsed(expected)));
-    });
+    for (const { stack, file } of transcriptsOf(script)) {
+      const reason = PENDING[file];
+      const test = reason === undefined ? it : it.fails;
+      test(`${script} on ${stack} prints what LVM and the kernel printed${reason === undefined ? '' : ` (pending: ${reason})`}`, () => {
+        const source = readFileSync(join(DIR, script), 'latin1');
+        const expected = readFileSync(join(DIR, file), 'latin1');
+        expect(labOutput(source, stack)).toBe(maskMetadataPercent(maskMetadataUsed(expected)));
+      });
+    }
   }
 });

@@ -15,7 +15,7 @@ import { BLOCK_SIZE, BTREE_CSUM_XOR } from '../src/format/layout.js';
 import { readMetadataImage } from '../src/format/metadata-reader.js';
 import { DAMAGE_KINDS, damageMetadata } from '../src/format/metadata-damage.js';
 import { recordScript, type Output } from '../src/cli/history-commands.js';
-import { topLevelCommands } from '../src/cli/shell-adapter.js';
+import { topLevelCommands } from '../src/lab/script-pieces.js';
 import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
 import { stateHash } from '../src/replay/lab-snapshot.js';

@@ -40,7 +40,10 @@ const CHECKS: Record<string, Check> = {
     ok(/docker-thinpool/)(r);
     expect(r.stderr).toMatch(/recorded as branch 'docker-demo', and 'docker-demo-before-full'/);
   },
-  'npx thinlab log --branch docker-demo': ok(/^branch docker-demo, \d+ events\n/, /docker run -d --name app\$i/),
+  'npx thinlab log --branch docker-demo': ok(
+    /^branch docker-demo, \d+ events, stack debian12 \(Linux 6\.1, [^)]*\)\n/,
+    /docker run -d --name app\$i/,
+  ),
   'npx thinlab why app1 --branch docker-demo': ok(/app1/, /thin/),
   "npx thinlab bisect --expect 'pool_mode docker-thinpool=write' 24 --branch docker-demo": ok(
     /first bad position \d+: pool_mode docker-thinpool=write expected write, got out_of_data_space/,
@@ -76,6 +79,8 @@ const CHECKS: Record<string, Check> = {
   "echo 'exit 3' | npx thinlab sh --no-record": (r) => expect(r).toEqual({ status: 3, stdout: '', stderr: '' }),
   'echo \'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status\' | npx thinlab sh --no-record':
     ok(/^pool: 0 1024 thin-pool 0 \d+\/16384 0\/8 - rw/),
+  'echo \'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status\' | npx thinlab sh --no-record --stack debian13':
+    ok(/^pool: 0 1024 thin-pool 0 \d+\/16384 0\/8 - rw discard_passdown /),
   "echo 'fault --help' | npx thinlab sh --no-record": ok(/^Usage: fault KIND/),
   "echo 'pvcreate /dev/ram0; vgcreate docker /dev/ram0; lvcreate -n thinpool docker -l 95%VG; lvcreate -n thinpoolmeta docker -l 1%VG; lvs' | npx thinlab sh --no-record --ramdisk-kb docker-demo":
     ok(/thinpool +docker -wi-a----- 480\.00m/, /thinpoolmeta docker -wi-a----- +4\.00m/),

@@ -70,7 +70,7 @@ describe('concurrent recorders on one database', () => {
     expect(lost).toHaveLength(3);
     for (const r of lost)
       expect(r.stderr).toMatch(
-        /branch 'same' already exists \((it exists|another process created it just now): made by thinlab sh from a fresh lab, RAM disks of \d+ KiB\).*\[BRANCH_EXISTS\]/,
+        /branch 'same' already exists \((it exists|another process created it just now): made by thinlab sh from a fresh lab, RAM disks of \d+ KiB, stack debian12\).*\[BRANCH_EXISTS\]/,
       );
     const replay = sh(['replay', '--db', 'lab.db', '--branch', 'same'], '');
     expect(replay.status, replay.stderr).toBe(0);
@@ -172,7 +172,7 @@ describe('read-only commands', () => {
         },
       );
       expect(r.stderr).toBe('');
-      expect(r.stdout).toMatch(/branch main, 1 events\n\s+1 .* echo hi/);
+      expect(r.stdout).toMatch(/branch main, 1 events, stack debian12 \([^)]*\)\n\s+1 .* echo hi/);
       expect(readdirSync(join(dir, 'ro'))).toEqual(['lab.db']);
     },
     120_000,

@@ -148,10 +148,44 @@ describe('thinlab ui in Chromium', () => {
     await page.locator('#branch-name').fill('ui-fix');
     await page.locator('#branch-here').click();
     await page.locator('#action-result', { hasText: /^branch ui-fix / }).waitFor();
-    expect(thinlab('branches')).toMatch(/^\* ui-fix +19 events {2}from docker-demo@19$/m);
+    expect(thinlab('branches')).toMatch(/^\* ui-fix +19 events {2}debian12 {2}from docker-demo@19$/m);
     await page.waitForSelector('#branch-tree a.selected[data-branch="ui-fix"]');
     expect(new URL(page.url()).searchParams.get('branch')).toBe('ui-fix');
     await shoot('#history-section', 'history');
     await page.screenshot({ path: join(SHOTS, 'page.png'), fullPage: true });
+  });
+
+  it('opens at the first bad position a bisect prints, by its command and by its page path', async () => {
+    const out = thinlab('bisect', '--branch', 'docker-demo', '--invariant', 'writable', '22');
+    const bad = Number(/^first bad position ([0-9]+):/m.exec(out)![1]);
+    const link = /^open in the ui: thinlab ui --branch docker-demo --at ([0-9]+) --db \S+ {2}\(page (\/\?\S+)\)$/m.exec(
+      out,
+    )!;
+    expect(Number(link[1])).toBe(bad);
+    // The command it prints, run as printed, prints the address of the page there.
+    const linked = await startUi(db, { args: ['--branch', 'docker-demo', '--at', link[1]!] });
+    try {
+      expect(linked.address).toBe(`${linked.url}${link[2]!.slice(1)}`);
+      await page.goto(linked.address);
+      await page.waitForSelector('body[data-ready="1"]');
+      await page.locator('#at-title', { hasText: new RegExp(`^docker-demo@${bad} `) }).waitFor();
+      expect(await page.locator('#slider').inputValue()).toBe(String(bad));
+      expect(await page.locator('#message').textContent()).toBe('');
+      // The first bad position is where the pool left write mode: the page shows the mode there.
+      expect(thinlab('at', String(bad), '--branch', 'docker-demo')).toContain(' out_of_data_space ');
+      expect(await page.locator('#at-section').textContent()).toContain('out_of_data_space');
+      await shoot('#at-section', 'opened-at-bisect');
+    } finally {
+      await linked.stop();
+    }
+    // A link naming what is not there says so, rather than showing something else quietly.
+    await page.goto(`${ui.url}?branch=nope&pos=3`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator('#message').textContent()).toMatch(/^no branch 'nope' in this database: showing /);
+    await page.goto(`${ui.url}?branch=docker-demo&pos=999`);
+    await page.waitForSelector('body[data-ready="1"]');
+    expect(await page.locator('#message').textContent()).toBe(
+      "position '999' is outside docker-demo (0..32): showing its end",
+    );
   });
 });

@@ -17,7 +17,9 @@ import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { changedRuns, UiApi, UiRequestError } from '../src/ui/api.js';
 import { FREE, guessOrigins, poolBlocks, runLength, SHARED } from '../src/ui/block-map.js';
 import { positionView } from '../src/ui/lab-view.js';
-import { buildTimeline, compactTimeline, fromRuns, markersOf } from '../src/ui/timeline.js';
+import { markersOf } from '../src/replay/event-summaries.js';
+import { encodeColumns } from '../src/replay/summary-columns.js';
+import { buildTimeline, fromRuns } from '../src/ui/timeline.js';
 
 const POOL = [
   'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"',
@@ -165,27 +167,94 @@ describe('the timeline and the API', () => {
     );
     const t = await buildTimeline(h, branch);
     expect(t.length).toBe(length);
-    const pool = t.pools[0]!;
-    expect(pool.name).toBe('pool');
-    expect(pool.dataUsed[0]).toBeNull();
+    const sent = t.pools[0]!;
+    expect(sent.name).toBe('pool');
+    const pool = Object.fromEntries(
+      (['dataUsed', 'dataTotal', 'metaUsed', 'metaTotal', 'mode', 'lowWaterBlocks'] as const).map((c) => [
+        c,
+        fromRuns(sent[c]),
+      ]),
+    );
+    expect(pool.dataUsed!.length).toBe(length + 1);
+    expect(pool.dataUsed![0]).toBeNull();
     for (const position of [1, 4, 7, length]) {
       const runtime = await h.stateAt(branch, position);
       const dev = runtime.shell.machine.device('pool')!;
       const words = runtime.shell.machine.targetStatus(dev, true).split(/\s+/);
-      expect(`${pool.metaUsed[position]}/${pool.metaTotal[position]}`).toBe(words[1]);
-      expect(`${pool.dataUsed[position]}/${pool.dataTotal[position]}`).toBe(words[2]);
+      expect(`${pool.metaUsed![position]}/${pool.metaTotal![position]}`).toBe(words[1]);
+      expect(`${pool.dataUsed![position]}/${pool.dataTotal![position]}`).toBe(words[2]);
     }
     // 8192 sectors of 128: 64 blocks; the fill asks for more, so the pool ran out of space.
-    expect(pool.dataUsed[length]).toBe(pool.dataTotal[length]);
-    expect(pool.modes[pool.mode[length]!]).toBe('out_of_data_space');
+    expect(pool.dataUsed![length]).toBe(pool.dataTotal![length]);
+    expect(sent.modes[pool.mode![length]!]).toBe('out_of_data_space');
     expect(t.markers.map((m) => m.kind)).toEqual(['snapshot', 'delete']);
     expect(t.markers[0]!.position).toBe(5);
-    // What the page receives: every column as runs, which expand back to the same samples.
-    const sent = compactTimeline(t);
-    expect(fromRuns(sent.timeMs)).toEqual(t.timeMs);
-    for (const column of ['dataUsed', 'metaUsed', 'mode', 'lowWaterBlocks'] as const)
-      expect(fromRuns(sent.pools[0]![column])).toEqual(pool[column]);
-    expect(sent.pools[0]!.dataTotal.length).toBeLessThan(pool.dataTotal.length);
+    // Runs: the pool's size is one run, while the usage moved.
+    expect(sent.dataTotal.length).toBeLessThan(pool.dataTotal!.length);
+    expect(sent.dataUsed.length).toBeGreaterThan(1);
+  });
+
+  it('reads the summaries stored when recording, and replays (then stores) only what has none', async () => {
+    const h = new History(store, 4);
+    const { branch, length } = await recordScript(
+      h,
+      FILL,
+      { continueBranch: false, ramdiskKb: 4096, trace: false },
+      quiet,
+    );
+    const stream = (await h.branch(branch)).stream;
+    const stored = await store.readSummaries(stream);
+    // One chunk per command, merged at each checkpoint (every 4 events): 0-3 and 4-7 merged.
+    expect(stored.map((c) => [Number(c.firstRevision), c.count])).toEqual([
+      [0, 4],
+      [4, 4],
+      ...Array.from({ length: length - 8 }, (_, i) => [8 + i, 1]),
+    ]);
+    const recorded = await h.summaries(branch);
+    expect(recorded.count).toBe(length);
+    // The same history in a store without summaries: every one is computed by replay and stored.
+    const bare = await openSqliteStore(join(dir, 'bare.db'));
+    try {
+      const copy = new History(bare, 4);
+      await recordScript(copy, FILL, { continueBranch: false, ramdiskKb: 4096, trace: false }, quiet);
+      const db = (bare as unknown as { path: string }).path;
+      const { default: Database } = await import('better-sqlite3');
+      const raw = new Database(db);
+      raw.exec('DELETE FROM event_summaries');
+      raw.close();
+      const replayed = await copy.summaries(branch);
+      expect(encodeColumns(replayed)).toBe(encodeColumns(recorded));
+      const backfilled = await bare.readSummaries((await copy.branch(branch)).stream);
+      expect(backfilled.map((c) => [Number(c.firstRevision), c.count])).toEqual([[0, length]]);
+      // A damaged chunk is passed over and computed again, never shown.
+      await bare.saveSummaries((await copy.branch(branch)).stream, {
+        firstRevision: 0n,
+        count: 3,
+        data: '{"format":1',
+      });
+      expect(encodeColumns(await copy.summaries(branch))).toBe(encodeColumns(recorded));
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("a branch's summaries are its parent's up to the fork, then its own", async () => {
+    const h = new History(store);
+    const { branch, length } = await recordScript(
+      h,
+      FILL,
+      { continueBranch: false, ramdiskKb: 4096, trace: false },
+      quiet,
+    );
+    const api = new UiApi(h);
+    await api.runWhatIf({ branch, at: 6, inject: 'dmsetup message pool 0 "create_thin 9"' });
+    const whatif = `${branch}-whatif-6`;
+    const parent = await buildTimeline(h, branch);
+    const child = await buildTimeline(h, whatif);
+    expect(child.length).toBe(length + 1);
+    const column = (t: typeof parent) => fromRuns(t.pools[0]!.dataUsed);
+    expect(column(child).slice(0, 7)).toEqual(column(parent).slice(0, 7));
+    expect(column(child).slice(8)).toEqual(column(parent).slice(7));
   });
 
   it('answers bad requests with a clear error and the diff as `thinlab diff` prints it', async () => {

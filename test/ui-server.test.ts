@@ -134,7 +134,7 @@ describe('thinlab ui, the server', () => {
     );
     expect(databaseHash(db.db)).not.toBe(before);
     expect(runThinlab(['branches', '--db', db.db], db.dir).stdout).toMatch(
-      /^\* from-the-page +5 events {2}from docker-demo@5$/m,
+      /^\* from-the-page +5 events {2}debian12 {2}from docker-demo@5$/m,
     );
   });
 });

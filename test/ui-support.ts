@@ -26,15 +26,22 @@ export function recordDemo(prefix: string): DemoDb {
 }
 
 export interface RunningUi {
+  /** The server's root, `http://127.0.0.1:PORT/`. */
   readonly url: string;
+  /** The whole address it printed (with `?branch=B&pos=N` when started with --branch/--at). */
+  readonly address: string;
   readonly port: number;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
 /** `fromBuild`: the compiled bundle `npm ci` makes (what `npx thinlab ui` runs), not the sources. */
-export async function startUi(db: DemoDb, options: { fromBuild?: boolean } = {}): Promise<RunningUi> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'thinlab.js'), 'ui', '--db', db.db, '--port', '0'], {
+export async function startUi(
+  db: DemoDb,
+  options: { fromBuild?: boolean; args?: readonly string[] } = {},
+): Promise<RunningUi> {
+  const argv = [join(ROOT, 'bin', 'thinlab.js'), 'ui', '--db', db.db, '--port', '0', ...(options.args ?? [])];
+  const child = spawn(process.execPath, argv, {
     cwd: db.dir,
     env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: options.fromBuild === true ? '' : '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,11 +49,11 @@ export async function startUi(db: DemoDb, options: { fromBuild?: boolean } = {})
   let printed = '';
   let errors = '';
   child.stderr!.on('data', (b: Buffer) => (errors += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, address] = await new Promise<[string, string]>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => {
       printed += b.toString();
-      const m = /thinlab ui: (http:\/\/127\.0\.0\.1:[0-9]+\/)/.exec(printed);
-      if (m !== null) resolve(m[1]!);
+      const m = /thinlab ui: ((http:\/\/127\.0\.0\.1:[0-9]+\/)\S*)/.exec(printed);
+      if (m !== null) resolve([m[2]!, m[1]!]);
     });
     child.once('exit', (code) =>
       reject(new Error(`thinlab ui exited (${code}) before printing its address: ${errors}`)),
@@ -54,6 +61,7 @@ export async function startUi(db: DemoDb, options: { fromBuild?: boolean } = {})
   });
   return {
     url,
+    address,
     port: Number(new URL(url).port),
     child,
     stop: () =>

@@ -6,6 +6,7 @@
  * load them.
  */
 import { parseArgs } from 'node:util';
+import { isStackId, STACK_IDS, STACK_VERSIONS, type StackId } from '../model/stack.js';
 import type { History } from '../replay/history.js';
 import type { EventStore } from '../store/event-store.js';
 import { type Output, UsageError } from './output.js';
@@ -50,6 +51,11 @@ export interface CommandContext {
   readonly where: string;
   string(name: string): string | undefined;
   flag(name: string): boolean;
+  /**
+   * The stack asked for: --stack, else THINLAB_STACK, else undefined (a new lab is debian12, a
+   * continued branch keeps its own). A value that names no stack is bad input, listing the stacks.
+   */
+  stack(): StackId | undefined;
   /** Opens the store, runs `use` on its history and closes the store, whatever happens. */
   /**
    * Opens the store and the history on it, checks the history's structure, runs `use`, closes.
@@ -118,8 +124,26 @@ function killAtWrite(
   };
 }
 
-/** The context a command runs in; `env` is THINLAB_STORE as the CLI read it. */
-export function commandContext(parsed: ParsedCommand, io: Output, envStore: string | undefined): CommandContext {
+/** `--stack NAME` (or THINLAB_STACK) checked against the stacks the lab reproduces. */
+export function parseStack(text: string | undefined, from: string): StackId | undefined {
+  if (text === undefined || (text === '' && from === 'THINLAB_STACK')) return undefined;
+  if (!isStackId(text))
+    throw new UsageError(
+      `${from} '${text}' is not a stack the lab reproduces: use ${STACK_IDS.map((id) => `${id} (Linux ${STACK_VERSIONS[id].kernel}, thin-provisioning-tools ${STACK_VERSIONS[id].thinProvisioningTools}, LVM ${STACK_VERSIONS[id].lvm})`).join(' or ')}`,
+    );
+  return text;
+}
+
+/**
+ * The context a command runs in; `envStore` and `envStack` are THINLAB_STORE and THINLAB_STACK as
+ * the CLI read them.
+ */
+export function commandContext(
+  parsed: ParsedCommand,
+  io: Output,
+  envStore: string | undefined,
+  envStack?: string,
+): CommandContext {
   const str = (name: string): string | undefined => {
     const v = parsed.values[name];
     return typeof v === 'string' ? v : undefined;
@@ -134,6 +158,10 @@ export function commandContext(parsed: ParsedCommand, io: Output, envStore: stri
     where: store !== undefined ? ` --store ${store}` : db !== undefined ? ` --db ${db}` : '',
     string: str,
     flag: (name) => parsed.values[name] === true,
+    stack: () => {
+      const given = str('stack');
+      return given !== undefined ? parseStack(given, '--stack') : parseStack(envStack, 'THINLAB_STACK');
+    },
     withHistory: async (use, access = 'write') => {
       const [{ openStore }, { History }] = await Promise.all([
         import('../store/open-store.js'),

@@ -6,10 +6,11 @@
  */
 
 import { LabShell } from '../lab/lab-shell.js';
+import type { StackId } from '../model/stack.js';
 import type { History } from '../replay/history.js';
 import { type Output, recordScript, rollbackCommand } from './history-commands.js';
 import { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
-import { scriptPieces } from './shell-adapter.js';
+import { scriptPieces } from '../lab/script-pieces.js';
 
 export { DOCKER_DEMO_RAMDISK_KB } from './ramdisk-presets.js';
 /** The comment that opens the step where the pool fills; the rollback goes to just before it. */
@@ -27,11 +28,19 @@ export async function runDockerDemo(
   h: History,
   script: string,
   io: Output,
+  stack?: StackId,
 ): Promise<{ branch: string; before: number }> {
   const recorded = await recordScript(
     h,
     script,
-    { baseName: 'docker-demo', continueBranch: false, ramdiskKb: DOCKER_DEMO_RAMDISK_KB, trace: true, origin: 'demo' },
+    {
+      baseName: 'docker-demo',
+      continueBranch: false,
+      ramdiskKb: DOCKER_DEMO_RAMDISK_KB,
+      ...(stack === undefined ? {} : { stack }),
+      trace: true,
+      origin: 'demo',
+    },
     io,
   );
   const before = eventsBefore(script, FILL_STEP_MARK);

@@ -5,41 +5,26 @@
  */
 
 import { describeEvent } from '../events/describe-event.js';
-import type { ImageAttached, LabEvent } from '../events/lab-events.js';
+import { currentBranch } from './log-command.js';
+import type { ImageAttached } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { checkAttach } from '../lab/attach-image.js';
 import { diffSummaries, type LabSummary, labSummary, summaryEntries } from '../lab/lab-summary.js';
 import type { LabShell } from '../lab/lab-shell.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
-import {
-  type BranchOrigin,
-  damageError,
-  type History,
-  HistoryError,
-  MAIN_BRANCH,
-  type PositionedEvent,
-} from '../replay/history.js';
+import { type BranchOrigin, damageError, type History, MAIN_BRANCH, type PositionedEvent } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { CheckExprError, parseCheckExpr, parseInvariantName, type StateCheck } from '../replay/state-checks.js';
 import { type CheckTrack, type WhatIfOutcome, whatIf } from '../replay/whatif.js';
-import type { StoreError } from '../store/errors.js';
+import { uiLink } from '../shared/ui-link.js';
+import { describeStack, STACK_VERSIONS, type StackId, type StackVersions } from '../model/stack.js';
 import { type Output, printJson, UsageError } from './output.js';
-import { pieceText, type ScriptPiece, scriptPieces } from './shell-adapter.js';
+import { pieceText, type ScriptPiece, scriptPieces } from '../lab/script-pieces.js';
 
 export { type Output, UsageError } from './output.js';
 
 /** The branch a command works on: --branch, else the head, else main. */
-async function currentBranch(h: History, explicit: string | undefined): Promise<string> {
-  if (explicit !== undefined) {
-    await h.branch(explicit);
-    return explicit;
-  }
-  const head = await h.head();
-  if (head === null)
-    throw new HistoryError('UNKNOWN_BRANCH', 'the database has no lab yet: run `thinlab sh FILE` or `npm start` first');
-  return head;
-}
 
 function parsePosition(text: string | undefined, what: string): number {
   if (text === undefined || !/^[0-9]+$/.test(text))
@@ -56,6 +41,8 @@ export async function recordScript(
     baseName?: string;
     continueBranch: boolean;
     ramdiskKb: number;
+    /** The stack of a new branch (debian12 unless said); with --continue, it must be the branch's own. */
+    stack?: StackId;
     trace: boolean;
     /** A host image to place on a RAM disk first (`--attach FILE:/dev/ramN`), recorded as an event. */
     attach?: ImageAttached['data'];
@@ -69,12 +56,16 @@ export async function recordScript(
   const attach = options.attach;
   if (options.continueBranch) {
     branch = await currentBranch(h, options.branch);
+    await checkSameStack(h, branch, options.stack);
     length = await h.length(branch);
     runtime = await h.stateAt(branch, length);
     if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
     await h.setHead(branch);
   } else {
-    runtime = LabRuntime.fresh({ ramdiskKb: options.ramdiskKb });
+    runtime = LabRuntime.fresh({
+      ramdiskKb: options.ramdiskKb,
+      ...(options.stack === undefined ? {} : { stack: options.stack }),
+    });
     // Refused before the branch exists, so a refused image leaves nothing behind.
     if (attach !== undefined) checkAttach(runtime.lab, attach.device, attach.file, attach.sizeBytes);
     // One registry write creates the branch and makes it the head: a crash leaves neither or both.
@@ -86,6 +77,7 @@ export async function recordScript(
       parent: null,
       forkPosition: 0,
       ramdiskKb: options.ramdiskKb,
+      ...(options.stack === undefined ? {} : { stack: options.stack }),
       origin: options.origin ?? 'sh',
       head: true,
     });
@@ -112,6 +104,20 @@ export async function recordScript(
   return { branch, length, recorded: length - start, status: scriptStatus(runtime.shell) };
 }
 
+/**
+ * A branch is one stack for its whole history: commands recorded on Debian 13 after ones recorded
+ * on Debian 12 could never be replayed, so continuing a branch on another stack is refused.
+ */
+async function checkSameStack(h: History, branch: string, asked: StackId | undefined): Promise<void> {
+  const recorded = (await h.branch(branch)).stack;
+  if (asked !== undefined && asked !== recorded)
+    throw new UsageError(
+      `branch ${branch} was recorded on ${recorded}, not ${asked}: a branch keeps one stack for its whole history; continue it without --stack ${asked} (and THINLAB_STACK), or start a new branch on ${asked}`,
+    );
+}
+
+/** A stack as `log` and `at` name it: its id and the kernel, thin tools and LVM it runs. */
+
 /** `--trace`: the comments before a command as they are, then the command after `$ `. */
 export function tracePiece(piece: ScriptPiece, io: Output): void {
   if (piece.lead !== '') io.out(`${piece.lead}\n`);
@@ -123,65 +129,6 @@ export function scriptStatus(shell: LabShell): number {
   return shell.exitStatus ?? Number(shell.lastStatus);
 }
 
-export async function logCommand(
-  h: History,
-  args: { branch?: string; full: boolean; json?: boolean },
-  io: Output,
-): Promise<void> {
-  const branch = await currentBranch(h, args.branch);
-  const info = await h.branch(branch);
-  const length = await h.length(branch);
-  // Damage inside an event's text can still read as a valid event: check first, flag each one,
-  // and fail at the end (or where an event cannot be read at all) naming them.
-  const damaged = new Set(await h.damageIn(branch, 0, length));
-  const damage = (): StoreError => damageError(branch, [...damaged]);
-  if (args.json === true) {
-    const events: unknown[] = [];
-    try {
-      for await (const { position, event, timeMs } of h.events(branch, 0, length))
-        events.push({ position, timeMs, description: describeEvent(event), event, damaged: damaged.has(position) });
-    } catch (e) {
-      throw damaged.size > 0 ? damage() : e;
-    }
-    printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, length, events });
-    if (damaged.size > 0) throw damage();
-    return;
-  }
-  io.out(`branch ${branch}${info.parent ? ` (from ${info.parent}@${info.forkPosition})` : ''}, ${length} events\n`);
-  try {
-    for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-      const flag = damaged.has(position) ? '  [DAMAGED: fails its checksum]' : '';
-      io.out(
-        `${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}${flag}\n`,
-      );
-      if (args.full) printFull(event, io);
-    }
-  } catch (e) {
-    throw damaged.size > 0 ? damage() : e;
-  }
-  if (damaged.size > 0) throw damage();
-}
-
-/** `log --full`: the operations beneath a command, then what it printed. */
-function printFull(event: LabEvent, io: Output): void {
-  if (event.type !== 'ShellCommandRan') return;
-  for (const op of event.data.operations ?? []) io.out(`        > ${op}\n`);
-  io.out(indentedOutput(event.data.output));
-}
-
-/**
- * What a command printed, as `log --full` shows it under the command: each line behind `| `,
- * every line ended (a last line without a newline gets one), nothing for no output. Splitting on
- * newlines rather than anchoring a pattern at each line start keeps the empty piece after the
- * final newline from becoming a stray indented line that runs into the next event.
- */
-export function indentedOutput(output: string): string {
-  if (output === '') return '';
-  const lines = output.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines.map((line) => (line === '' ? '        |\n' : `        | ${line}\n`)).join('');
-}
-
 /** What `thinlab at` shows, as data: the text and the JSON are both made from it. */
 export interface LabStateView {
   readonly branch: string;
@@ -189,6 +136,9 @@ export interface LabStateView {
   readonly timeMs: number;
   /** The lab's state hash (sha256 of its canonical snapshot). */
   readonly state: string;
+  /** The stack the lab reproduces, and the versions it runs. */
+  readonly stack: StackId;
+  readonly versions: StackVersions;
   readonly devices: ReadonlyArray<{
     readonly name: string;
     readonly state: 'ACTIVE' | 'SUSPENDED';
@@ -223,6 +173,8 @@ export function labStateView(runtime: LabRuntime, branch: string, position: numb
     position,
     timeMs: m.nowMs,
     state: stateHash(runtime.lab),
+    stack: m.stack,
+    versions: STACK_VERSIONS[m.stack],
     devices,
     lifecycle: { pools, thins },
     summary: labSummary(runtime.lab),
@@ -230,7 +182,7 @@ export function labStateView(runtime: LabRuntime, branch: string, position: numb
 }
 
 function formatLabState(v: LabStateView): string {
-  let out = `${v.branch}@${v.position}  time ${(v.timeMs / 1000).toFixed(3)}s  state ${v.state.slice(0, 16)}\n`;
+  let out = `${v.branch}@${v.position}  time ${(v.timeMs / 1000).toFixed(3)}s  state ${v.state.slice(0, 16)}  stack ${describeStack(v.stack)}\n`;
   if (v.devices.length === 0) out += 'No devices found\n';
   for (const d of v.devices) {
     out += `${d.name} (${d.state}, open ${d.openCount}, events ${d.eventNr})\n`;
@@ -316,6 +268,7 @@ export async function branchesCommand(
       length: await h.length(b.name),
       parent: b.parent,
       forkPosition: b.forkPosition,
+      stack: b.stack,
     });
   if (args.json === true) {
     printJson(io, { head, branches: rows });
@@ -324,7 +277,7 @@ export async function branchesCommand(
   if (rows.length === 0) io.out('no branches yet\n');
   for (const b of rows) {
     io.out(
-      `${b.head ? '*' : ' '} ${b.name.padEnd(24)} ${String(b.length).padStart(7)} events${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`,
+      `${b.head ? '*' : ' '} ${b.name.padEnd(24)} ${String(b.length).padStart(7)} events  ${b.stack}${b.parent ? `  from ${b.parent}@${b.forkPosition}` : ''}\n`,
     );
   }
 }
@@ -371,7 +324,7 @@ export async function diffCommand(
 export async function replayCommand(h: History, args: { branch?: string }, io: Output): Promise<void> {
   const branch = await currentBranch(h, args.branch);
   const length = await h.length(branch);
-  const runtime = LabRuntime.fresh({ ramdiskKb: (await h.branch(branch)).ramdiskKb });
+  const runtime = LabRuntime.forBranch(await h.branch(branch));
   // Replay is the check of a whole branch: every event's text against its checksum first.
   const damaged = await h.damageIn(branch, 0, length);
   if (damaged.length > 0) throw damageError(branch, damaged);
@@ -426,6 +379,27 @@ export interface WhatIfArgs {
   readonly expect?: string;
   /** A named invariant followed on both sides. */
   readonly invariant?: string;
+  /** Another stack for the new branch (`--stack`): the whole branch run again on it. */
+  readonly stack?: StackId;
+}
+
+/** What was inserted where, and which events the new branch holds. */
+function printWhatIfHeader(r: WhatIfOutcome, from: string, inject: string, io: Output): void {
+  const injectedLast = r.at + r.injected;
+  const injectedText = inject.replace(/\n+$/, '').replace(/\n/g, '; ');
+  if (r.stack !== r.originalStack) {
+    io.out(
+      `what if: ${from} (${r.originalStack}) on ${r.stack}${r.injected === 0 ? '' : `, with \`${injectedText}\` after position ${r.at}`}\n`,
+    );
+    io.out(
+      `recorded as branch ${r.name} on ${r.stack}: every event of ${from} run again on a fresh ${r.stack} lab (${r.name}@1..${r.whatIfLength}${r.injected === 0 ? '' : `, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}`})\n`,
+    );
+    return;
+  }
+  io.out(`what if: ${from} with \`${injectedText}\` after position ${r.at}\n`);
+  io.out(
+    `recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`,
+  );
 }
 
 /** The checks `whatif --expect`/`--invariant` asked for, parsed by bisect's rules. */
@@ -455,31 +429,42 @@ function formatWhatIfChecks(r: WhatIfOutcome, from: string): string {
  * on a new branch, and where it diverges from the original (src/replay/whatif.ts).
  */
 export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): Promise<void> {
-  if (args.inject === undefined || args.inject.trim() === '')
+  const from = await currentBranch(h, args.branch);
+  const originalStack = (await h.branch(from)).stack;
+  // On another stack the run itself is the question, so nothing needs to be injected.
+  const crossStack = args.stack !== undefined && args.stack !== originalStack;
+  const inject = args.inject ?? '';
+  if (inject.trim() === '' && !crossStack)
     throw new UsageError(
-      "whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash",
+      "whatif needs --inject LINE, e.g. --inject 'fault io /dev/ram1 0+128 write' or --inject crash (or --stack for the branch on another stack)",
     );
-  const at = parsePosition(args.at, '--at');
-  for (const piece of args.inject.split(/\n|;|&&|\|\|/)) {
+  // Comments are never events (positions count commands): an injection of comments alone would
+  // make a branch identical to its source, so it is refused rather than recorded as a what-if.
+  if (!crossStack && inject.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('#')))
+    throw new UsageError('--inject has only comments: comments are never events, so there is nothing to insert');
+  const at = crossStack && args.at === undefined ? 0 : parsePosition(args.at, '--at');
+  for (const piece of inject.split(/\n|;|&&|\|\|/)) {
     const words = piece.trim().split(/\s+/);
     if (words[0] !== 'fault') continue;
     const wrong = checkFaultArgs(words.slice(1));
     if (wrong !== null) throw new UsageError(`--inject: ${wrong}`);
   }
   const checks = whatIfChecks(args);
-  const from = await currentBranch(h, args.branch);
-  const naming =
-    args.name !== undefined ? { name: args.name } : { first: `${from}-whatif-${at}`, stem: `${from}-whatif-${at}` };
-  const r = await whatIf(h, { branch: from, at, inject: args.inject, naming, checks });
+  const stem = crossStack ? `${from}-on-${args.stack}` : `${from}-whatif-${at}`;
+  const naming = args.name !== undefined ? { name: args.name } : { first: stem, stem };
+  const r = await whatIf(h, {
+    branch: from,
+    at,
+    inject,
+    naming,
+    checks,
+    ...(args.stack === undefined ? {} : { stack: args.stack }),
+  });
   if (args.json === true) {
     printJson(io, { ...r, originalModes: r.originalModes.filter((c) => c.position > r.at) });
     return;
   }
-  const injectedLast = r.at + r.injected;
-  io.out(`what if: ${from} with \`${args.inject.replace(/\n+$/, '').replace(/\n/g, '; ')}\` after position ${r.at}\n`);
-  io.out(
-    `recorded as branch ${r.name}: ${from}@0..${r.at}, the injected command${r.injected === 1 ? '' : 's'} at ${r.at + 1}${r.injected > 1 ? `..${injectedLast}` : ''}, then ${from}@${r.at + 1}..${r.originalLength} run again (${r.name}@${injectedLast + 1}..${r.whatIfLength})\n`,
-  );
+  printWhatIfHeader(r, from, inject, io);
   if (r.injectedOutput !== '') io.out(`the injected command printed:\n${quote(r.injectedOutput)}`);
   io.out('\n');
   const d = r.firstDifference;
@@ -517,6 +502,8 @@ export async function whatIfCommand(h: History, args: WhatIfArgs, io: Output): P
   }
   io.out(formatWhatIfChecks(r, from));
   io.out(`\nlook closer: thinlab diff ${from} ${r.name}${args.where}; thinlab log --branch ${r.name}${args.where}\n`);
+  // The page opens where the two first differ, or else where the injected commands end.
+  io.out(`${uiLink(r.name, d === null ? r.at + r.injected : d.whatIfPosition, args.where)}\n`);
 }
 
 function quote(text: string): string {

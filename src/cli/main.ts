@@ -20,4 +20,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 // The exit status is set, not forced with process.exit(), so that everything written is flushed first.
-process.exitCode = await runCli(process.argv.slice(2), io, process.env.THINLAB_STORE);
+process.exitCode = await runCli(process.argv.slice(2), io, process.env.THINLAB_STORE, process.env.THINLAB_STACK);

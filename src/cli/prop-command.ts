@@ -11,6 +11,7 @@ import { renderSequence } from '../../property-tests/commands.js';
 import { Coverage } from '../../property-tests/coverage.js';
 import { scenarioForFailure } from '../../property-tests/scenario-writer.js';
 import { isModelMutation, MODEL_MUTATIONS, type ModelMutation } from '../model/mutations.js';
+import { isStackId, STACK_IDS, type StackId } from '../model/stack.js';
 import { type Output, printJson } from './output.js';
 
 export const PROP_USAGE = `usage: thinlab prop [--runs N] [--seed S] [--minutes M] [--mutate NAME] [--out FILE]
@@ -21,6 +22,7 @@ export const PROP_USAGE = `usage: thinlab prop [--runs N] [--seed S] [--minutes 
   --max-commands N  commands per sequence (default 50)
   --replay-every N  check invariants 7-9 (log replay, rollback, image, thin_check) every N-th sequence (default 10)
   --mutate NAME     switch on a deliberate model bug: ${MODEL_MUTATIONS.join(', ')}
+  --stack NAME      the stack the lab reproduces: ${STACK_IDS.join(' or ')} (default debian12, or THINLAB_STACK)
   --out FILE        where the failing scenario is written (default prop-failure-SEED.yaml)
   --json            the result as one JSON document: {seed, runs, passed, interrupted, failure, coverage}
 example:
@@ -36,6 +38,7 @@ interface PropArgs {
   maxCommands: number;
   replayEvery: number;
   mutations: ModelMutation[];
+  stack: StackId | null;
   out: string | null;
   json: boolean;
 }
@@ -60,6 +63,7 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
     maxCommands: 50,
     replayEvery: 10,
     mutations: [],
+    stack: null,
     out: null,
     json: false,
   };
@@ -106,6 +110,15 @@ export function parsePropArgs(argv: readonly string[]): PropArgs {
         if (!a.mutations.includes(v)) a.mutations.push(v);
         break;
       }
+      case '--stack': {
+        const v = value() ?? '';
+        if (!isStackId(v))
+          throw new PropUsageError(
+            `--stack '${v}' is not a stack the lab reproduces (stacks: ${STACK_IDS.join(', ')})`,
+          );
+        a.stack = v;
+        break;
+      }
       case '--out': {
         const v = value();
         if (v === undefined || v === '') throw new PropUsageError('--out needs a file name');
@@ -128,8 +141,16 @@ function bar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-/** Runs the campaign; returns the exit status. `now` is the wall clock (only the CLI reads it). */
-export function propCommand(argv: readonly string[], terminal: Output, now: () => number = Date.now): number {
+/**
+ * Runs the campaign; returns the exit status. `now` is the wall clock and `envStack` THINLAB_STACK
+ * (only the CLI reads them); --stack wins over THINLAB_STACK.
+ */
+export function propCommand(
+  argv: readonly string[],
+  terminal: Output,
+  now: () => number = Date.now,
+  envStack?: StackId,
+): number {
   if (argv.includes('--help') || argv.includes('-h')) {
     terminal.out(PROP_USAGE);
     return 0;
@@ -137,6 +158,7 @@ export function propCommand(argv: readonly string[], terminal: Output, now: () =
   let args: PropArgs;
   try {
     args = parsePropArgs(argv);
+    if (args.stack === null && envStack !== undefined) args.stack = envStack;
   } catch (e) {
     if (!(e instanceof PropUsageError)) throw e;
     terminal.err(`thinlab prop: ${e.message} (thinlab prop --help lists the options)\n`);
@@ -167,7 +189,7 @@ export function propCommand(argv: readonly string[], terminal: Output, now: () =
       ? ''
       : ` with the deliberate bug${args.mutations.length > 1 ? 's' : ''} ${args.mutations.join(', ')}`;
   io.out(
-    `thinlab prop: seed ${seed}${mutationText}, up to ${runs === Number.MAX_SAFE_INTEGER ? 'unlimited' : runs} sequences of up to ${args.maxCommands} commands${limitMs === undefined ? '' : ` for ${args.minutes} min`}\n`,
+    `thinlab prop: seed ${seed}${mutationText}${args.stack === null ? '' : ` on ${args.stack}`}, up to ${runs === Number.MAX_SAFE_INTEGER ? 'unlimited' : runs} sequences of up to ${args.maxCommands} commands${limitMs === undefined ? '' : ` for ${args.minutes} min`}\n`,
   );
   const result: CampaignResult = runCampaign({
     seed,
@@ -175,6 +197,7 @@ export function propCommand(argv: readonly string[], terminal: Output, now: () =
     maxCommands: args.maxCommands,
     replayEvery: args.replayEvery,
     mutations: args.mutations,
+    ...(args.stack === null ? {} : { stack: args.stack }),
     coverage,
     progress,
     ...(args.path === null ? {} : { path: args.path }),
@@ -200,21 +223,24 @@ export function propCommand(argv: readonly string[], terminal: Output, now: () =
 function reportFailure(f: CampaignFailure, args: PropArgs, seed: number, secs: string, io: Output): void {
   const file = args.out ?? `prop-failure-${seed}.yaml`;
   const written = scenarioForFailure(f, {
-    command: `thinlab prop --seed ${seed}${args.mutations.map((m) => ` --mutate ${m}`).join('')}`,
+    command: `thinlab prop --seed ${seed}${settingFlags(args)}`,
   });
   writeFileSync(file, written.yaml);
   const lines = renderSequence(f.config, f.ran);
   io.out(`FAILED after ${f.runsBeforeFailure} sequences (${secs} s): ${f.violation.message}\n`);
   io.out(`  seed ${f.seed}, replay path ${f.path}\n`);
-  io.out(
-    `  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${args.mutations.map((m) => ` --mutate ${m}`).join('')}\n`,
-  );
+  io.out(`  replay the shrunk run: thinlab prop --seed ${f.seed} --path ${f.path}${settingFlags(args)}\n`);
   io.out(`  shrunk to ${f.ran.length} commands (pool of ${f.config.poolBlocks} blocks):\n`);
   lines.forEach((cmdLines, i) => {
     for (const l of cmdLines) io.out(`  ${i === lines.length - 1 ? '>' : ' '} $ ${l}\n`);
   });
   io.out(`  scenario written: ${file} (the failure shows at step ${written.failingStep})\n`);
-  io.out(`  replay it: thinlab run ${file}\n`);
+  io.out(`  replay it: thinlab run${args.stack === null ? '' : ` --stack ${args.stack}`} ${file}\n`);
+}
+
+/** The options that make a run reproducible besides its seed: its deliberate bugs and its stack. */
+function settingFlags(args: PropArgs): string {
+  return `${args.mutations.map((m) => ` --mutate ${m}`).join('')}${args.stack === null ? '' : ` --stack ${args.stack}`}`;
 }
 
 /** `thinlab prop --json`: what the report says, as data. */

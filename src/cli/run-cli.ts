@@ -3,9 +3,16 @@
  * status back. main.ts gives it the process's argv, streams and environment; tests call it directly.
  */
 import { COMMON_HELP, commandContext, parseCommandArgs } from './command-spec.js';
-import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS } from './commands/index.js';
+import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS, THIN_TOOL_COMMANDS_1X_ONLY } from './commands/index.js';
 import { type Output, UsageError } from './output.js';
 import { USAGE } from './usage.js';
+import { isStackId, STACK_IDS } from '../model/stack.js';
+
+/** What the CLI read from the environment: THINLAB_STORE and THINLAB_STACK. */
+interface CliEnv {
+  readonly store: string | undefined;
+  readonly stack: string | undefined;
+}
 
 /** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
 function commandFirst(argv: readonly string[]): string[] {
@@ -15,7 +22,18 @@ function commandFirst(argv: readonly string[]): string[] {
   return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
 }
 
-async function dispatch(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+const isThinTool = (name: string): boolean =>
+  THIN_TOOL_COMMANDS.includes(name) || THIN_TOOL_COMMANDS_1X_ONLY.includes(name);
+
+/** A thin tool on host files, on the stack given (`--stack`, else THINLAB_STACK, else debian12). */
+async function runTool(tool: string, args: readonly string[], io: Output, stack: string | undefined): Promise<number> {
+  if (stack !== undefined && !isStackId(stack))
+    throw new UsageError(`unknown stack '${stack}' (known: ${STACK_IDS.join(', ')})`);
+  const { toolCommand } = await import('./tool-command.js');
+  return toolCommand(tool, args, io, stack);
+}
+
+async function dispatch(argv: readonly string[], io: Output, env: CliEnv): Promise<number> {
   const [name, ...rest] = commandFirst(argv);
   if (name === undefined) {
     io.err(USAGE);
@@ -25,21 +43,28 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
     io.out(USAGE);
     return 0;
   }
-  if (THIN_TOOL_COMMANDS.includes(name)) {
-    const { toolCommand } = await import('./tool-command.js');
-    return toolCommand(name, rest, io);
+  if (name === '--stack' || name.startsWith('--stack=')) {
+    // `thinlab --stack debian13 thin_check FILE`: the stack of a tool run on host files.
+    const value = name === '--stack' ? rest[0] : name.slice('--stack='.length);
+    const [tool, ...toolArgs] = name === '--stack' ? rest.slice(1) : rest;
+    if (value === undefined || tool === undefined || !isThinTool(tool))
+      throw new UsageError(
+        '--stack before the command is for the thin tools: thinlab --stack debian13 thin_check FILE',
+      );
+    return runTool(tool, toolArgs, io, value);
   }
+  if (isThinTool(name)) return runTool(name, rest, io, env.stack);
   const load = COMMANDS[name];
   if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
   const { command } = await load();
   if (RAW_ARGUMENT_COMMANDS.has(name))
-    return command.run(commandContext({ positionals: rest, values: {} }, io, envStore));
+    return command.run(commandContext({ positionals: rest, values: {} }, io, env.store, env.stack));
   const parsed = parseCommandArgs(command, rest);
   if (parsed.values.help === true) {
     io.out(`${command.help}\n${COMMON_HELP}`);
     return 0;
   }
-  return command.run(commandContext(parsed, io, envStore));
+  return command.run(commandContext(parsed, io, env.store, env.stack));
 }
 
 /**
@@ -47,9 +72,14 @@ async function dispatch(argv: readonly string[], io: Output, envStore: string | 
  * history, decode) and are one line on stderr with exit 1; bad input is exit 2; anything else is
  * a broken invariant, reported as an internal error with exit 70.
  */
-export async function runCli(argv: readonly string[], io: Output, envStore: string | undefined): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: Output,
+  envStore: string | undefined,
+  envStack?: string,
+): Promise<number> {
   try {
-    return await dispatch(argv, io, envStore);
+    return await dispatch(argv, io, { store: envStore, stack: envStack });
   } catch (e) {
     const err = e as { code?: string; message?: string; name?: string };
     if (e instanceof UsageError) {

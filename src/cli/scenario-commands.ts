@@ -4,11 +4,12 @@
  * (one event per shell command, as `thinlab sh` records), so a failure can be opened with
  * `thinlab at POS --branch NAME` and travelled through like any recorded script.
  */
-import { basename, dirname, relative } from 'node:path';
+import { basename } from 'node:path';
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { DEFAULT_RAMDISK_KB } from '../lab/lab.js';
 import { NAMED_INVARIANTS } from '../model/named-invariants.js';
+import type { StackId } from '../model/stack.js';
 import { type History, HistoryError } from '../replay/history.js';
 import type { LabRuntime } from '../replay/lab-runtime.js';
 import {
@@ -20,12 +21,12 @@ import {
   parseInvariantName,
   poolLines,
 } from '../scenarios/bisect.js';
-import { explain } from '../scenarios/explain.js';
 import { formatTimeline, type Recorded, resultJson } from '../scenarios/format.js';
+import { uiLink } from '../shared/ui-link.js';
 import { type EventSink, runScenario } from '../scenarios/run.js';
 import { formatProblem, type Scenario, ScenarioInvalid, type ScenarioProblem } from '../scenarios/types.js';
 import { type Output, printJson, UsageError } from './output.js';
-import { loadLibrary, loadScenario } from './scenario-files.js';
+import { loadScenario } from './scenario-files.js';
 
 export interface RunArgs {
   readonly files: readonly string[];
@@ -33,6 +34,8 @@ export interface RunArgs {
   readonly record: boolean;
   /** Only with one file: the branch name to record it as. */
   readonly branch?: string;
+  /** The stack every scenario runs on (--stack or THINLAB_STACK); debian12 unless said. */
+  readonly stack?: StackId;
   /** ` --db PATH` or ` --store URL` as given, to print commands the user can paste; '' for the default. */
   readonly where: string;
 }
@@ -63,6 +66,14 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
     for (const p of problems) io.err(`thinlab: ${formatProblem(p)}\n`);
     return 2;
   }
+  // A scenario file names the stack it was written for; `--stack` may say the same or nothing.
+  const contradicted = scenarios.find(
+    (sc) => sc.stack !== undefined && args.stack !== undefined && sc.stack !== args.stack,
+  );
+  if (contradicted !== undefined)
+    throw new UsageError(
+      `${contradicted.file}: the scenario is written for stack ${contradicted.stack}; --stack ${args.stack} contradicts it`,
+    );
   const run = async (h: History | null): Promise<number> => {
     const reports: unknown[] = [];
     let failed = false;
@@ -77,6 +88,7 @@ export async function runScenariosCommand(args: RunArgs, withHistory: WithHistor
       const result = await runScenario(scenario, {
         ...(sink === undefined ? {} : { record: sink }),
         ...(progress === undefined ? {} : { progress }),
+        ...(args.stack === undefined ? {} : { stack: args.stack }),
       });
       if (progress !== undefined) io.err('\r\x1b[K');
       if (args.json) reports.push(resultJson(scenario, result, recorded));
@@ -105,6 +117,7 @@ async function startBranch(h: History, scenario: Scenario, args: RunArgs): Promi
     forkPosition: 0,
     ramdiskKb: scenario.machine.ramdiskKb ?? DEFAULT_RAMDISK_KB,
     mutations: scenario.machine.mutations ?? [],
+    ...((args.stack ?? scenario.stack) === undefined ? {} : { stack: args.stack ?? scenario.stack }),
     origin: 'run',
     head: false,
   });
@@ -207,6 +220,7 @@ export async function bisectCommand(h: History, args: BisectArgs, io: Output): P
     `\nopen the states: thinlab at ${good.position} --branch ${branch}${args.where}; thinlab at ${bad.position} --branch ${branch}${args.where}\n`,
   );
   io.out(`what changed:    thinlab diff ${branch}@${good.position} ${branch}@${bad.position}${args.where}\n`);
+  io.out(`${uiLink(branch, bad.position, args.where)}\n`);
   return 0;
 }
 
@@ -266,55 +280,4 @@ function sideBySide(rows: ReadonlyArray<readonly [string, string, string]>): str
     }
   }
   return out;
-}
-
-export interface ExplainArgs {
-  readonly symptom: string;
-  /** The library to search, `scenarios/` of this checkout by default. */
-  readonly library: string;
-  readonly json: boolean;
-}
-
-/**
- * `thinlab explain SYMPTOM`: the pool state a symptom means and the library scenarios that
- * reproduce it (src/scenarios/explain.ts). Exit 0 when something is known about it, 1 when not.
- */
-export function explainCommand(args: ExplainArgs, io: Output): number {
-  if (args.symptom.trim() === '')
-    throw new UsageError(
-      "explain needs a symptom: a kernel log line, a dmsetup status line or an error message, e.g. thinlab explain 'switching pool to out-of-data-space (queue IO) mode'",
-    );
-  const { scenarios, problems } = loadLibrary(args.library);
-  for (const p of problems) io.err(`thinlab: scenario library: ${p}\n`);
-  const e = explain(args.symptom, scenarios);
-  const known = e.meaning !== null || e.scenarios.length > 0;
-  if (args.json) {
-    io.out(
-      `${JSON.stringify({ ...e, scenarios: e.scenarios.map((m) => ({ file: m.scenario.file, title: m.scenario.title, how: m.how, detail: m.detail })), known }, null, 2)}\n`,
-    );
-    return known ? 0 : 1;
-  }
-  io.out(`symptom: ${e.symptom}\n`);
-  if (e.source !== null) io.out(`what it is: ${e.source}\n`);
-  if (e.fields.length > 0) {
-    const w = Math.max(...e.fields.map(([k]) => k.length));
-    for (const [k, v] of e.fields) io.out(`  ${k.padEnd(w)}  ${v}\n`);
-  }
-  if (e.meaning !== null) io.out(`what it means: ${e.meaning}\n`);
-  if (e.next !== null) io.out(`what to do: ${e.next}\n`);
-  if (e.meaning === null)
-    io.out(
-      'what it means: not a line the lab knows (kernel log lines of dm-thin, dmsetup status lines, Docker and LVM errors of docker-devicemapper.md section 4)\n',
-    );
-  if (e.scenarios.length === 0) io.out('\nno scenario in the library reproduces it\n');
-  else {
-    io.out(`\nscenarios that reproduce it (${e.scenarios.length}):\n`);
-    for (const m of e.scenarios) {
-      const how = m.how === 'symptom' ? `declares the symptom "${m.detail}"` : m.detail;
-      // As the file is named from the library's parent (the checkout): `scenarios/NAME.yaml`.
-      const file = relative(dirname(args.library), m.scenario.file);
-      io.out(`  ${file}\n    ${m.scenario.title}\n    ${how}; replay it: thinlab run ${file}\n`);
-    }
-  }
-  return known ? 0 : 1;
 }

@@ -2,10 +2,11 @@
  * Reading scenario files from disk (the CLI is the only layer that reads files): the extension
  * picks the format, and a `.sh` scenario brings its `.expected` transcript along.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseScenario, parseShellScenario } from '../scenarios/load.js';
 import { formatProblem, type Scenario, ScenarioInvalid } from '../scenarios/types.js';
+import { libraryFileNames } from './scenario-library.js';
 
 /** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
 export function loadScenario(file: string): Scenario {
@@ -44,21 +45,15 @@ export function loadScenario(file: string): Scenario {
 
 /** Every scenario file of a directory (the library), sorted by name; problems are collected, not skipped. */
 export function loadLibrary(dir: string): { scenarios: Scenario[]; problems: string[] } {
+  const listed = libraryFileNames(dir);
+  if ('problem' in listed) return { scenarios: [], problems: [listed.problem] };
+  return loadLibraryFiles(dir, listed.names);
+}
+
+/** The named scenario files of a library directory, parsed; problems are collected, not skipped. */
+export function loadLibraryFiles(dir: string, names: readonly string[]): { scenarios: Scenario[]; problems: string[] } {
   const scenarios: Scenario[] = [];
   const problems: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      .filter((f) => /\.(ya?ml|sh)$/.test(f))
-      .sort();
-  } catch (e) {
-    return {
-      scenarios,
-      problems: [
-        `cannot read the scenario library ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      ],
-    };
-  }
   for (const name of names) {
     try {
       scenarios.push(loadScenario(join(dir, name)));

@@ -7,9 +7,10 @@ import type { ImageAttached } from '../events/lab-events.js';
 import { attachImage } from '../lab/attach-image.js';
 import { readFileSync } from 'node:fs';
 import { LabShell } from '../lab/lab-shell.js';
+import type { StackId } from '../model/stack.js';
 import { scriptStatus, tracePiece } from './history-commands.js';
 import { type Output, UsageError } from './output.js';
-import { pieceText, scriptPieces } from './shell-adapter.js';
+import { pieceText, scriptPieces } from '../lab/script-pieces.js';
 
 /** A script file, or standard input for undefined and '-'; a file that cannot be read is bad input. */
 export function readScript(file: string | undefined): string {
@@ -40,6 +41,7 @@ export function runUnrecorded(
   script: string,
   options: {
     ramdiskKb: number;
+    stack?: StackId;
     trace: boolean;
     files: ReadonlyMap<string, Uint8Array>;
     attach?: ImageAttached['data'];
@@ -49,6 +51,7 @@ export function runUnrecorded(
 ): number {
   const shell = new LabShell({
     ramdiskKb: options.ramdiskKb,
+    ...(options.stack === undefined ? {} : { stack: options.stack }),
     files: options.files,
     ...(options.maxSteps === undefined ? {} : { maxSteps: options.maxSteps }),
   });

@@ -8,8 +8,9 @@
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LabShell } from '../lab/lab-shell.js';
-import { runThinTool, thinToolPathPositions } from '../tools/index.js';
-import type { Output } from './output.js';
+import { DEFAULT_STACK, STACK_IDS, STACK_VERSIONS, type StackId } from '../model/stack.js';
+import { hasThinTool, runThinTool, thinToolPathPositions } from '../tools/index.js';
+import { type Output, UsageError } from './output.js';
 
 /** Lab files stand in for host files under this directory (the lab shell may write under /tmp). */
 const HOST_DIR = '/tmp/host';
@@ -45,8 +46,14 @@ function creatable(hostPath: string): boolean {
  * its getopt_long parses them): `thin_delta --snap2 1 meta.img` leaves `1` alone even when a
  * file named `1` exists.
  */
-export function toolCommand(tool: string, args: readonly string[], io: Output): number {
-  const shell = new LabShell();
+export function toolCommand(tool: string, args: readonly string[], io: Output, stack: StackId = DEFAULT_STACK): number {
+  if (!hasThinTool(tool, stack)) {
+    const other = STACK_IDS.find((s) => hasThinTool(tool, s));
+    throw new UsageError(
+      `${tool} is not a tool of thin-provisioning-tools ${STACK_VERSIONS[stack].thinProvisioningTools} (stack ${stack})${other === undefined ? '' : `: give --stack ${other}`}`,
+    );
+  }
+  const shell = new LabShell({ stack });
   const files: HostFile[] = [];
   const mapFile = (hostPath: string): string | null => {
     const known = files.find((f) => f.hostPath === hostPath);
@@ -67,7 +74,7 @@ export function toolCommand(tool: string, args: readonly string[], io: Output): 
     return labPath;
   };
   const labArgs = [...args];
-  for (const { index, offset } of thinToolPathPositions(tool, args) ?? []) {
+  for (const { index, offset } of thinToolPathPositions(tool, args, stack) ?? []) {
     const arg = args[index]!;
     const mapped = mapFile(arg.slice(offset));
     if (mapped === null) return 1;

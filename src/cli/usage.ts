@@ -54,6 +54,11 @@ explaining a symptom
   explain SYMPTOM           a kernel log line, a dmsetup status line or a Docker error: the pool
                             state it means and the scenarios that reproduce it (--json; --scenarios DIR)
 
+checking the lab against the real kernel (docs/conform.md)
+  conform SCRIPT [FILE...]  run a script in the lab and in a real-kernel VM built here from Debian's
+                            packages (qemu); the two transcripts side by side, the differing lines
+                            marked; exit 0 agree, 1 differ (--stack debian12|debian13, --json)
+
 property tests (docs/property-tests.md)
   prop [--runs N] [--seed S] [--minutes M] [--mutate NAME]   random command sequences against the
                             model and a reference model; a failure is shrunk and written as a
@@ -64,7 +69,7 @@ looking at a history (docs/ui.md)
                             map at any position, what changed between two, branch here, whatif
 
 json
-  --json                    log, at, diff, branches, bisect, whatif, explain, why, run and prop print
+  --json                    log, at, diff, branches, bisect, whatif, explain, why, run, prop and conform print
                             their result as one JSON document (docs/cli.md)
 
 where the history lives

@@ -9,7 +9,7 @@
 import { BUILTIN_IMAGES, normalizeRef } from '../docker/catalogue.js';
 import { hexId } from '../docker/ids.js';
 import { ramInBytes } from '../docker/units.js';
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { OPERATIONS, type Operation, stateString } from '../lifecycle/containerd-device-states.js';
 import { latin1Text } from '../shared/bytes.js';
@@ -204,6 +204,9 @@ function systemctl(ctx: CtrdCommandContext, verb: string, io: CommandIo): number
       stop();
       return start();
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb))
+        throw notModelled(`systemctl ${verb} of this unit (the lab runs start, stop, restart)`);
       io.err(`Unknown command verb ${verb}.\n`);
       return 1;
   }
@@ -217,26 +220,88 @@ function requireSnapshotter(ctx: CtrdContext): void {
   if (ctx.ctrd.config === null) throw new CommandFailed('ctr: snapshotter not loaded: devmapper: invalid argument');
 }
 
+/**
+ * ctr's and nerdctl's `--snapshotter NAME` and ctr's `-n|--namespace NAME`, taken out of the
+ * arguments. The lab models the devmapper snapshotter in the default namespace: another one is
+ * refused by name, and so is a command that needs a snapshotter and names none (ctr's and
+ * nerdctl's default is overlayfs, not devmapper).
+ */
+function globalOptions(tool: string, argv: readonly string[]): { args: string[]; snapshotter: string | null } {
+  const args: string[] = [];
+  let snapshotter: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (flag: string): string | null =>
+      a === flag ? (argv[++i] ?? '') : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : null;
+    const snap = value('--snapshotter');
+    const ns = tool === 'ctr' ? (value('-n') ?? value('--namespace')) : null;
+    if (snap !== null) {
+      if (snap !== 'devmapper')
+        throw notModelled(`${tool} --snapshotter ${snap} (the lab models the devmapper snapshotter)`);
+      snapshotter = snap;
+    } else if (ns !== null) {
+      if (ns !== 'default')
+        throw notModelled(`${tool} namespace ${ns} (the lab's containerd has the default namespace)`);
+    } else args.push(a);
+  }
+  return { args, snapshotter };
+}
+
+function requireDevmapper(tool: string, command: string, snapshotter: string | null): void {
+  if (snapshotter === null)
+    throw notModelled(
+      `${tool} ${command} without --snapshotter devmapper (${tool}'s default snapshotter is overlayfs; the lab models devmapper)`,
+    );
+}
+
+/** The options before the first operand (`--name`'s value is not one): what follows an image is its command's own. */
+function leadingOptions(args: readonly string[]): string[] {
+  const end = args.findIndex((a, i) => !a.startsWith('-') && args[i - 1] !== '--name');
+  return args.slice(0, end === -1 ? args.length : end).filter((_a, i, all) => all[i - 1] !== '--name');
+}
+
+/** Options the lab does not model, refused by name rather than dropped. */
+function refuseOptions(tool: string, command: string, args: readonly string[], allowed: readonly string[]): void {
+  const other = args.find((a) => a.startsWith('-') && !allowed.includes(a));
+  if (other !== undefined)
+    throw notModelled(
+      `${tool} ${command} ${other} (the lab runs ${tool} ${command}${allowed.length === 0 ? ' without options' : ` with ${allowed.join(', ')}`})`,
+    );
+}
+
 function ctr(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
-  const args = argv.filter(
-    (a, i) =>
-      !(
-        a === '--snapshotter' ||
-        argv[i - 1] === '--snapshotter' ||
-        a.startsWith('--snapshotter=') ||
-        a === '-n' ||
-        argv[i - 1] === '-n'
-      ),
-  );
+  const { args, snapshotter } = globalOptions('ctr', argv);
   const [group, verb, ...rest] = args;
-  if ((group === 'images' || group === 'image' || group === 'i') && verb === 'pull') return pull(ctx, rest, io);
-  if ((group === 'images' || group === 'image' || group === 'i') && (verb === 'rm' || verb === 'remove'))
+  const images = group === 'images' || group === 'image' || group === 'i';
+  const containers = group === 'containers' || group === 'container' || group === 'c';
+  const snapshots = group === 'snapshots' || group === 'snapshot';
+  const run_ = group === 'run';
+  if ((images && verb === 'pull') || run_ || snapshots)
+    requireDevmapper('ctr', `${group} ${run_ ? '' : verb}`.trim(), snapshotter);
+  if (images && verb === 'pull') {
+    refuseOptions('ctr', 'images pull', rest, []);
+    return pull(ctx, rest, io);
+  }
+  if (images && (verb === 'rm' || verb === 'remove')) {
+    refuseOptions('ctr', 'images rm', rest, []);
     return imagesRm(ctx, rest, io);
-  if (group === 'run') return run(ctx, [verb ?? '', ...rest], io);
-  if ((group === 'containers' || group === 'container' || group === 'c') && (verb === 'rm' || verb === 'delete'))
+  }
+  if (run_) {
+    refuseOptions('ctr', 'run', leadingOptions([verb ?? '', ...rest]), ['-d', '--detach']);
+    return run(ctx, [verb ?? '', ...rest], io);
+  }
+  if (containers && (verb === 'rm' || verb === 'delete')) {
+    refuseOptions('ctr', 'containers rm', rest, []);
     return containersRm(ctx, rest, io);
-  if ((group === 'snapshots' || group === 'snapshot') && verb === 'ls') return snapshotsLs(ctx, io);
-  if ((group === 'snapshots' || group === 'snapshot') && verb === 'rm') return snapshotsRm(ctx, rest, io);
+  }
+  if (snapshots && verb === 'ls') {
+    refuseOptions('ctr', 'snapshots ls', rest, []);
+    return snapshotsLs(ctx, io);
+  }
+  if (snapshots && verb === 'rm') {
+    refuseOptions('ctr', 'snapshots rm', rest, []);
+    return snapshotsRm(ctx, rest, io);
+  }
   throw new CommandFailed(
     `thinlab: ctr: the lab runs ctr images pull|rm, ctr run -d, ctr containers rm and ctr snapshots ls|rm (with --snapshotter devmapper)`,
   );
@@ -321,7 +386,11 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
   const layers = ctx.ctrd.images[ref];
   if (layers === undefined) throw new CommandFailed(`ctr: image "${refText}": not found`);
   if (ctx.ctrd.containers[id] !== undefined) throw new CommandFailed(`ctr: container "${id}": already exists`);
-  const top = ctx.ctrd.snapshots[layers[layers.length - 1]!]!;
+  const top = ctx.ctrd.snapshots[layers[layers.length - 1]!];
+  if (top === undefined)
+    throw notModelled(
+      `ctr run of ${refText}, whose snapshots are gone with the snapshotter's database (ctr unpacks it again; the lab does not: ctr images pull it)`,
+    );
   const { id: snapId, name } = newSnapshotName(ctx);
   try {
     createSnapshotDevice(ctx, deviceNameFor(ctx.ctrd.config!, top.id), name);
@@ -339,12 +408,16 @@ function run(ctx: CtrdContext, args: readonly string[], io: CommandIo): number {
 
 /** nerdctl's pull, run -d and rm over the same snapshotter (`--snapshotter devmapper`). */
 function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo): number {
-  const args = argv.filter(
-    (a, i) => !(a === '--snapshotter' || argv[i - 1] === '--snapshotter' || a.startsWith('--snapshotter=')),
-  );
+  const { args, snapshotter } = globalOptions('nerdctl', argv);
   const [verb, ...rest] = args;
-  if (verb === 'pull') return pull(ctx, rest, io);
+  if (verb === 'pull' || verb === 'run') requireDevmapper('nerdctl', verb, snapshotter);
+  if (verb === 'pull') {
+    refuseOptions('nerdctl', 'pull', rest, []);
+    return pull(ctx, rest, io);
+  }
+  if (verb === 'rm') refuseOptions('nerdctl', 'rm', rest, ['-f', '--force']);
   if (verb === 'run') {
+    refuseOptions('nerdctl', 'run', leadingOptions(rest), ['-d', '--detach', '--name']);
     const nameAt = rest.indexOf('--name');
     const name = nameAt >= 0 ? rest[nameAt + 1] : undefined;
     const image = rest.filter((a, i) => !a.startsWith('-') && rest[i - 1] !== '--name')[0];
@@ -374,7 +447,9 @@ function nerdctl(ctx: CtrdCommandContext, argv: readonly string[], io: CommandIo
 
 /** Snapshot.Remove: the device goes at once, or is only marked Removed with async_remove (GC deletes it). */
 function removeSnapshot(ctx: CtrdContext, key: string): void {
-  const snap = ctx.ctrd.snapshots[key]!;
+  const snap = ctx.ctrd.snapshots[key];
+  // Gone with the snapshotter's database (rm -r of its root_path): containerd ignores NotFound here.
+  if (snap === undefined) return;
   const record = ctx.ctrd.devices[deviceNameFor(ctx.ctrd.config!, snap.id)];
   delete ctx.ctrd.snapshots[key];
   if (record === undefined) return;
@@ -494,6 +569,10 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     ctx.ctrd.crashBeforeCommit = true;
     return 0;
   }
+  if (kind === 'gone-before-suspend' && what === undefined) {
+    ctx.ctrd.goneBeforeSuspend = true;
+    return 0;
+  }
   if (kind === 'fail' && (what === 'create_thin' || what === 'create_snap')) {
     ctx.ctrd.failMessage = what;
     return 0;
@@ -506,7 +585,7 @@ function fault(ctx: CtrdContext, args: readonly string[], io: CommandIo): number
     return 0;
   }
   io.err(
-    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n       containerd-fault fail suspend [N]   (the next N suspends answer EINVAL, as under load in containerd#11637)\n`,
+    `usage: containerd-fault crash-during ${Object.keys(OPERATIONS).join('|')}\n       containerd-fault crash-before-commit   (after the device is ready, before metadata.db commits: containerd#5646)\n       containerd-fault fail create_thin|create_snap   (the pool answers EINVAL, as in containerd#7048)\n       containerd-fault fail suspend [N]   (the next N suspends answer EINVAL, as under load in containerd#11637)\n       containerd-fault gone-before-suspend   (the next parent to snapshot is seen by dmsetup info, then removed by the kernel before its suspend: ENXIO, containerd#5110)\n`,
   );
   return 2;
 }

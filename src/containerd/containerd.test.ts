@@ -77,7 +77,9 @@ describe('ctr on the devmapper snapshotter', () => {
       'ctr: failed to resolve reference "docker.io/library/nosuch:latest": docker.io/library/nosuch:latest: not found\n',
     );
     shell.runLine('systemctl stop containerd');
-    expect(shell.runLine('ctr snapshots ls')).toMatch(/^ctr: failed to dial "\/run\/containerd\/containerd.sock"/);
+    expect(shell.runLine('ctr snapshots --snapshotter devmapper ls')).toMatch(
+      /^ctr: failed to dial "\/run\/containerd\/containerd.sock"/,
+    );
     expect(JSON.stringify(shell.containerd.devices)).toBe(before);
   });
 
@@ -109,5 +111,32 @@ describe('containerd-fault fail suspend', () => {
       );
     }
     expect(shell.containerd.failSuspends).toBe(2);
+  });
+});
+
+describe('ctr and nerdctl options the lab does not model', () => {
+  it('are refused by name, and nothing changes', () => {
+    const shell = new LabShell({ ramdiskKb: 524288 });
+    shell.runLine('pvcreate /dev/ram0; vgcreate vg0 /dev/ram0; lvcreate --thinpool vg0/mythinpool -L 400M -Zn');
+    shell.runLine(
+      `printf '[plugins."io.containerd.snapshotter.v1.devmapper"]\\n  pool_name = "vg0-mythinpool"\\n  base_image_size = "8192MB"\\n' > /etc/containerd/config.toml`,
+    );
+    shell.runLine('systemctl start containerd');
+    const before = JSON.stringify(shell.containerd);
+    for (const [line, what] of [
+      ['ctr images pull docker.io/library/alpine:latest', 'without --snapshotter devmapper'],
+      ['ctr --snapshotter overlayfs images pull docker.io/library/alpine:latest', '--snapshotter overlayfs'],
+      ['ctr -n k8s.io images pull --snapshotter devmapper docker.io/library/alpine:latest', 'namespace k8s.io'],
+      ['ctr images pull --snapshotter devmapper --platform linux/arm64 docker.io/library/alpine:latest', '--platform'],
+      ['ctr run --snapshotter devmapper --rm -d docker.io/library/alpine:latest x', '--rm'],
+      ['ctr snapshots ls', 'without --snapshotter devmapper'],
+      ['nerdctl run -d alpine', 'without --snapshotter devmapper'],
+      ['nerdctl --snapshotter devmapper run -d -p 80:80 alpine', '-p'],
+    ] as const) {
+      expect(shell.runLine(`${line}; echo rc=$?`), line).toMatch(
+        new RegExp(`^thinlab: not modelled: .*${what.replace(/[.-]/g, '\\$&')}.*\\nrc=2\\n$`),
+      );
+    }
+    expect(JSON.stringify(shell.containerd)).toBe(before);
   });
 });

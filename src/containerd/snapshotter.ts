@@ -13,10 +13,12 @@ import {
   type Operation,
   reconcile,
   stateAfter,
+  stateString,
   tryingState,
 } from '../lifecycle/containerd-device-states.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { CONTAINERD_BUILDS, type ContainerdBuild, DEFAULT_CONTAINERD_BUILD } from './versions.js';
 
 export const PLUGIN_ID = 'io.containerd.snapshotter.v1.devmapper';
 const MAX_DEVICE_ID = 0xffffff;
@@ -67,6 +69,10 @@ export interface CtrdState {
   crashBeforeCommit: boolean;
   /** Lab fault `containerd-fault fail suspend N`: the next N suspends fail with EINVAL (containerd#11637). */
   failSuspends: number;
+  /** Lab fault `containerd-fault gone-before-suspend`: the next parent to snapshot vanishes between dmsetup info and its suspend. */
+  goneBeforeSuspend?: boolean;
+  /** The containerd build that runs, by package version (src/containerd/versions.ts); absent in older checkpoints: the default. */
+  version?: string;
   /** Lab fault: the next pool message of this kind fails with EINVAL (containerd#7048). */
   failMessage: 'create_thin' | 'create_snap' | null;
   /**
@@ -110,6 +116,11 @@ export function newCtrdState(): CtrdState {
     failMessage: null,
     failSuspends: 0,
   };
+}
+
+/** The build that runs: its behaviours before and after the fixes the catalogue names. */
+export function containerdBuild(ctrd: CtrdState): ContainerdBuild {
+  return CONTAINERD_BUILDS[ctrd.version ?? DEFAULT_CONTAINERD_BUILD]!;
 }
 
 export class SnapshotterError extends Error {
@@ -164,7 +175,7 @@ function addDevice(ctx: CtrdContext, name: string, parentName: string, size: num
   const existing = ctx.ctrd.devices[name];
   if (existing !== undefined && existing.state !== 'Faulty') {
     throw new SnapshotterError(
-      `failed to save metadata for device "${name}" (parent: "${parentName}"): device "${name}" is already there {DeviceID:${existing.deviceId} Size:${existing.size} Name:${existing.name} ParentName:${existing.parentName} State:${existing.state} Error:${existing.error}}: object already exists`,
+      `failed to save metadata for device "${name}" (parent: "${parentName}"): device "${name}" is already there {DeviceID:${existing.deviceId} Size:${existing.size} Name:${existing.name} ParentName:${existing.parentName} State:${stateString(existing.state)} Error:${existing.error}}: object already exists`,
     );
   }
   // A Faulty record is overwritten with a new id; the old id stays marked faulty.
@@ -288,15 +299,39 @@ function suspendOrResume(
   }
 }
 
-/** CreateSnapshotDevice: the parent is suspended (if loaded) before anything else and resumed after. */
+/**
+ * The parent's suspend before its snapshot: up to 3 attempts on its dm device. With the lab fault
+ * `containerd-fault gone-before-suspend`, `dmsetup info` still saw the parent (a deferred removal
+ * pending) and the kernel removed it before the suspend: ENXIO, not retried (containerd#5110, #3787).
+ */
+function suspendParent(ctx: CtrdContext, parent: DeviceRecord, parentDev: ReturnType<Machine['device']>): void {
+  if (ctx.ctrd.goneBeforeSuspend === true) {
+    ctx.ctrd.goneBeforeSuspend = false;
+    transition(ctx, parent, 'suspend', () => Errno.ENXIO);
+  }
+  if (parentDev !== undefined) suspendOrResume(ctx, parent, 'suspend', parentDev);
+}
+
+/**
+ * CreateSnapshotDevice: the parent is suspended (if loaded) before anything else and resumed after.
+ * A containerd before PR #5111 saved the new record first, and a failed suspend left it behind
+ * (src/containerd/versions.ts, containerd#5110).
+ */
 export function createSnapshotDevice(ctx: CtrdContext, parentName: string, name: string): DeviceRecord {
   const parent = ctx.ctrd.devices[parentName];
   if (parent === undefined)
     throw new SnapshotterError(`failed to query device metadata for "${parentName}": not found`);
   const parentDev = ctx.machine.device(parentName);
-  if (parentDev !== undefined) suspendOrResume(ctx, parent, 'suspend', parentDev);
+  const early = containerdBuild(ctx.ctrd).addDeviceBeforeSuspend ? addDevice(ctx, name, parentName, parent.size) : null;
   try {
-    const record = addDevice(ctx, name, parentName, parent.size);
+    suspendParent(ctx, parent, parentDev);
+  } catch (e) {
+    if (e instanceof SnapshotterError && !e.text.startsWith('failed to'))
+      throw new SnapshotterError(`failed to suspend device "${parentName}": ${e.text}`);
+    throw e;
+  }
+  try {
+    const record = early ?? addDevice(ctx, name, parentName, parent.size);
     try {
       transition(ctx, record, 'create', () => message(ctx, `create_snap ${record.deviceId} ${parent.deviceId}`));
     } catch (e) {

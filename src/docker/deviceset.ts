@@ -298,6 +298,21 @@ export function checkFreeSpace(ctx: DriverContext): void {
   }
 }
 
+/**
+ * takeSnapshot's cancel of the origin's deferred removal meeting a device the kernel has just
+ * removed (the lab fault `docker-fault gone-before-cancel`, with dm.use_deferred_removal): ENXIO.
+ * A dockerd before moby PR #31356 suspends it anyway, with the device info it read before.
+ */
+function originGoneBeforeCancel(ctx: DriverContext, baseHash: string): void {
+  if (ctx.docker.goneBeforeCancel !== true || !ctx.docker.options!.deferredRemoval) return;
+  ctx.docker.goneBeforeCancel = false;
+  const name = deviceName(ctx.docker, baseHash);
+  ctx.docker.deferredRemovals = ctx.docker.deferredRemovals.filter((n) => n !== name);
+  log(ctx, 'debug', `devmapper: cancelDeferredRemoval(${baseHash}): no such device or address`);
+  if (DOCKER_VERSIONS[ctx.docker.version]!.suspendAfterEnxio)
+    throw new DriverError('devicemapper: Error running deviceSuspend dm_task_run failed');
+}
+
 /** AddDevice(hash, baseHash): a snapshot of the parent, the origin suspended around it when active. */
 export function addDevice(ctx: DriverContext, hash: string, baseHash: string, sizeBytes?: number): DeviceFile {
   log(ctx, 'debug', `devmapper: AddDevice START(hash=${hash} basehash=${baseHash})`);
@@ -311,6 +326,7 @@ export function addDevice(ctx: DriverContext, hash: string, baseHash: string, si
   if (size < base.sizeBytes)
     throw new DriverError(`devmapper: Container size cannot be smaller than ${humanSize(base.sizeBytes)}`);
   checkFreeSpace(ctx);
+  originGoneBeforeCancel(ctx, baseHash);
   const originDev = ctx.machine.device(deviceName(ctx.docker, baseHash));
   if (originDev !== undefined) ctx.machine.suspend(originDev);
   try {

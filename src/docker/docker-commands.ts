@@ -6,7 +6,7 @@
  * `Error response from daemon: ...`, exit status 1 (125 for `docker run`), and nothing changes.
  */
 
-import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { CommandFailed, notModelled, SYSTEMCTL_VERBS } from '../lab/command-errors.js';
 import { strerror } from '../model/errno.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
@@ -24,7 +24,10 @@ import {
   writeFile,
 } from './deviceset.js';
 import type { Container, DockerState, Image, Layer } from './docker-state.js';
+import type { JsonValue } from './go-json.js';
+import { executeGoTemplate, type ParsedTemplate, parseGoTemplate } from './go-template.js';
 import { containerName, hexId } from './ids.js';
+import { inspectResolver, PS_FIELDS, psResolver } from './inspect-format.js';
 import { DOCKER_VERSIONS } from './options.js';
 import { recordRemoval } from './provenance.js';
 import { humanSize, ramInBytes } from './units.js';
@@ -121,6 +124,9 @@ function systemctl(ctx: DaemonContext, args: readonly string[], io: CommandIo): 
       );
       return ctx.docker.running ? 0 : 3;
     default:
+      // systemctl's other verbs exist; the lab does not model them for this unit.
+      if (SYSTEMCTL_VERBS.includes(verb ?? ''))
+        throw notModelled(`systemctl ${verb ?? ''} of this unit (the lab runs start, stop, restart, status)`);
       io.err(`Unknown command verb ${verb ?? ''}.\n`);
       return 1;
   }
@@ -154,6 +160,10 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     ctx.docker.hostDiskBytes = bytes;
     return 0;
   }
+  if (kind === 'gone-before-cancel' && what === undefined) {
+    ctx.docker.goneBeforeCancel = true;
+    return 0;
+  }
   if (kind === 'version' && what !== undefined) {
     if (DOCKER_VERSIONS[what] === undefined)
       throw new CommandFailed(
@@ -175,7 +185,7 @@ function dockerFault(ctx: DaemonContext, args: readonly string[], io: CommandIo)
     return 0;
   }
   io.err(
-    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n",
+    "usage: docker-fault crash-before create_thin|create_snap|set_transaction_id|delete\n       docker-fault hold|release CONTAINER   (a mount of its layer leaked into another mount namespace)\n       docker-fault host-disk SIZE   (the filesystem holding /var/lib/docker is SIZE; loop-lvm's Data Space Available)\n       docker-fault version 20.10.24|1.13.1   (which dockerd runs; 1.13.1 fails a delete the pool answers with ENODATA)\n       docker-fault gone-before-cancel   (the next snapshot's origin, its deferred removal pending, is removed by the kernel before the driver cancels it: ENXIO, moby PR #31356)\n",
   );
   return 2;
 }
@@ -190,6 +200,15 @@ function daemonError(text: string, status = 1): CommandFailed {
   return new CommandFailed(`Error response from daemon: ${text}`, status);
 }
 
+/** Options the lab does not model are refused by name, not read as names nor dropped (`docker rm -v`, `docker stop -t 0`). */
+function refuseOptions(args: readonly string[], allowed: readonly string[], command: string): void {
+  const other = args.find((a) => a.startsWith('-') && a !== '-' && !allowed.includes(a));
+  if (other !== undefined)
+    throw notModelled(
+      `docker ${command} ${other} (the lab runs docker ${command}${allowed.length === 0 ? ' without options' : ` with ${allowed.join(', ')}`})`,
+    );
+}
+
 function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -198,6 +217,7 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
         throw notModelled(`docker info ${rest.join(' ')} (the lab runs docker info without options)`);
       return info(ctx, io);
     case 'pull':
+      refuseOptions(rest, [], 'pull');
       requireDaemon(ctx);
       return pull(ctx, rest, io);
     case 'images':
@@ -212,24 +232,41 @@ function docker(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
       requireDaemon(ctx);
       return create(ctx, rest, io, true);
     case 'start':
+      refuseOptions(rest, [], 'start');
       requireDaemon(ctx);
       return forEachContainer(ctx, rest, io, (c) => startContainer(ctx, c));
     case 'stop':
+      refuseOptions(rest, [], 'stop');
       requireDaemon(ctx);
       return forEachContainer(ctx, rest, io, (c) => stopContainer(ctx, c));
     case 'rm':
+      refuseOptions(rest, ['-f', '--force'], 'rm');
       requireDaemon(ctx);
       return rm(ctx, rest, io);
     case 'rmi':
+      refuseOptions(rest, ['-f', '--force'], 'rmi');
       requireDaemon(ctx);
       return rmi(ctx, rest, io);
     case 'ps':
       requireDaemon(ctx);
       return ps(ctx, rest, io);
     case 'exec':
+      // Options come before the container; what follows it is the command's own.
+      refuseOptions(
+        rest.slice(
+          0,
+          Math.max(
+            0,
+            rest.findIndex((a) => !a.startsWith('-')),
+          ),
+        ),
+        ['-it', '-i', '-t', '-ti'],
+        'exec',
+      );
       requireDaemon(ctx);
       return exec(ctx, rest, io);
     case 'commit':
+      refuseOptions(rest, [], 'commit');
       requireDaemon(ctx);
       return commit(ctx, rest, io);
     case 'inspect':
@@ -279,7 +316,57 @@ function forEachContainer(
   return status;
 }
 
-// ------------------------------------------------------------------ info
+// ------------------------------------------------------------------ version and info
+
+/**
+ * docker version [--format TEMPLATE]: the client's and the engine's versions (the build chosen
+ * with `apt-get install docker.io=VERSION`) and containerd's (the lab passes the build that runs).
+ * The lines whose values the lab does not know (Go version, Git commit, Built, OS/Arch, runc,
+ * docker-init) are left out.
+ */
+export function dockerVersion(
+  ctx: DaemonContext,
+  containerdVersion: string,
+  args: readonly string[],
+  io: CommandIo,
+): number {
+  const { format, operands } = splitFormat(args, ['-f', '--format'], [], 'version');
+  if (operands.length > 0)
+    throw new CommandFailed(`"docker version" accepts no arguments.\nSee 'docker version --help'.`);
+  const version = DOCKER_VERSIONS[ctx.docker.version]!.serverVersion;
+  const apiVersion = DOCKER_VERSIONS[ctx.docker.version]!.apiVersion;
+  if (format !== null) {
+    const parsed = parseFormat(format);
+    const subject: { [key: string]: JsonValue } = {
+      Client: { Version: version, ApiVersion: apiVersion },
+      ...(ctx.docker.running ? { Server: { Version: version, ApiVersion: apiVersion } } : {}),
+    };
+    const r = executeGoTemplate(format, parsed.segments, (path) => {
+      let cur: JsonValue | undefined = subject;
+      for (const key of path)
+        cur = cur !== null && typeof cur === 'object' && !Array.isArray(cur) ? cur[key] : undefined;
+      if (cur === undefined || (typeof cur === 'object' && cur !== null))
+        return {
+          kind: 'not-modelled',
+          what: `docker version's .${path.join('.')} (the lab models .Client.Version, .Client.ApiVersion, .Server.Version, .Server.ApiVersion)`,
+        };
+      return { kind: 'value', value: cur };
+    });
+    if (!r.ok && 'notModelled' in r) throw notModelled(r.notModelled);
+    if (!r.ok) throw new CommandFailed(`Template parsing error: ${r.error}`, 1);
+    io.out(`${r.text}\n`);
+    return 0;
+  }
+  io.out(`Client:\n Version:           ${version}\n API version:       ${apiVersion}\n\n`);
+  if (!ctx.docker.running) {
+    io.err(`${CANNOT_CONNECT}\n`);
+    return 1;
+  }
+  io.out(
+    `Server:\n Engine:\n  Version:          ${version}\n  API version:      ${apiVersion} (minimum version 1.12)\n containerd:\n  Version:          ${containerdVersion}\n`,
+  );
+  return 0;
+}
 
 function info(ctx: DaemonContext, io: CommandIo): number {
   const d = ctx.docker;
@@ -722,29 +809,103 @@ function rmi(ctx: DaemonContext, args: readonly string[], io: CommandIo): number
   return status;
 }
 
-function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
-  const all = args.includes('-a') || args.includes('--all');
-  const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
-  for (const c of [...ctx.docker.containers].reverse()) {
-    if (!all && c.state !== 'running') continue;
-    const status =
-      c.state === 'running'
-        ? 'Up Less than a second'
-        : c.state === 'created'
-          ? 'Created'
-          : c.state === 'dead'
-            ? 'Dead'
-            : `Exited (${c.exitCode})`;
-    rows.push([
-      shortId(c.id),
-      c.image.replace(/:latest$/, ''),
-      c.command,
-      'Less than a second ago',
-      status,
-      '',
-      c.name,
-    ]);
+/** The options `docker ps` and `docker inspect` take: `--format FMT`, `--format=FMT`, `-f FMT`, and flags. */
+function splitFormat(
+  args: readonly string[],
+  formatFlags: readonly string[],
+  flags: readonly string[],
+  command: string,
+): { format: string | null; set: Set<string>; operands: string[] } {
+  let format: string | null = null;
+  const set = new Set<string>();
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = formatFlags.find((f) => a.startsWith(`${f}=`));
+    if (formatFlags.includes(a)) {
+      if (args[i + 1] === undefined)
+        throw new CommandFailed(`flag needs an argument: ${a}\nSee 'docker ${command} --help'.`, 125);
+      format = args[++i]!;
+    } else if (eq !== undefined) format = a.slice(eq.length + 1);
+    else if (flags.includes(a)) set.add(a);
+    else if (a.startsWith('-'))
+      throw notModelled(
+        `docker ${command} ${a} (the lab runs docker ${command} with ${[...formatFlags, ...flags].join(', ')})`,
+      );
+    else operands.push(a);
   }
+  return { format, set, operands };
+}
+
+/** Parses a --format template, or fails with Docker's `Template parsing error: ...` (status 1). */
+function parseFormat(format: string): ParsedTemplate & { ok: true } {
+  const parsed = parseGoTemplate(format);
+  if (parsed.ok) return parsed;
+  if ('notModelled' in parsed) throw notModelled(parsed.notModelled);
+  throw new CommandFailed(`Template parsing error: ${parsed.error}`, 1);
+}
+
+function psRow(c: Container): Record<string, string> {
+  const status =
+    c.state === 'running'
+      ? 'Up Less than a second'
+      : c.state === 'created'
+        ? 'Created'
+        : c.state === 'dead'
+          ? 'Dead'
+          : `Exited (${c.exitCode})`;
+  return {
+    ID: shortId(c.id),
+    Image: c.image.replace(/:latest$/, ''),
+    Command: c.command,
+    RunningFor: 'Less than a second ago',
+    Status: status,
+    Ports: '',
+    Names: c.name,
+    State: c.state === 'dead' ? 'dead' : c.state,
+  };
+}
+
+/** docker ps [-a] [-q] [--format FMT]: the default table, the ids, or each row through a Go template. */
+function ps(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
+  const { format, set, operands } = splitFormat(args, ['--format'], ['-a', '--all', '-q', '--quiet'], 'ps');
+  if (operands.length > 0) throw new CommandFailed(`"docker ps" accepts no arguments.\nSee 'docker ps --help'.`);
+  const all = set.has('-a') || set.has('--all');
+  const shown = [...ctx.docker.containers].reverse().filter((c) => all || c.state === 'running');
+  if (set.has('-q') || set.has('--quiet')) {
+    io.out(shown.map((c) => `${shortId(c.id)}\n`).join(''));
+    return 0;
+  }
+  if (format === null || format.trim() === 'table') {
+    const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES']];
+    for (const c of shown) {
+      const r = psRow(c);
+      rows.push([r.ID!, r.Image!, c.command, r.RunningFor!, r.Status!, '', c.name]);
+    }
+    io.out(table(rows));
+    return 0;
+  }
+  // docker/cli's formatter.Context.preFormat: `table` off, spaces trimmed, \t and \n as written made real.
+  const isTable = format.startsWith('table');
+  const body = (isTable ? format.slice('table'.length) : format).trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  const parsed = parseFormat(body);
+  const lines: string[] = [];
+  for (const c of shown) {
+    const r = executeGoTemplate(body, parsed.segments, psResolver(psRow(c)));
+    if (!r.ok && 'notModelled' in r) throw notModelled(r.notModelled);
+    if (!r.ok) throw new CommandFailed(`Template parsing error: ${r.error}`, 1);
+    lines.push(r.text);
+  }
+  if (!isTable) {
+    io.out(lines.map((l) => `${l}\n`).join(''));
+    return 0;
+  }
+  // A table format's header names each field's column; cells are the template's tab-separated parts.
+  const header = executeGoTemplate(body, parsed.segments, (path) => ({
+    kind: 'value',
+    value: PS_FIELDS[path[0] ?? ''] ?? '',
+  }));
+  const rows = [header, ...lines.map((text) => ({ ok: true, text }))].map((h) => (h.ok ? h.text.split('\t') : []));
   io.out(table(rows));
   return 0;
 }
@@ -819,52 +980,71 @@ function commit(ctx: DaemonContext, args: readonly string[], io: CommandIo): num
   return 0;
 }
 
+/** What docker inspect prints for a container or an image (the fields the lab models, in Docker's order). */
+function inspectObject(d: DockerState, n: string): { [key: string]: JsonValue } | null {
+  const c = findContainer(d, n);
+  const img = c === undefined ? d.images.find((i) => i.ref === normalizeRef(n) || shortId(i.id) === n) : undefined;
+  const hash =
+    c !== undefined ? c.mountId : img !== undefined ? d.layers[img.layers[img.layers.length - 1]!]!.cacheId : null;
+  if (hash === null) return null;
+  const dev = d.devices[hash]!;
+  const graphDriver = {
+    Data: { DeviceId: String(dev.deviceId), DeviceName: deviceName(d, hash), DeviceSize: String(dev.sizeBytes) },
+    Name: 'devicemapper',
+  };
+  if (c !== undefined)
+    return { Id: c.id, Image: c.imageId, Name: `/${c.name}`, State: { Status: c.state }, GraphDriver: graphDriver };
+  return { Id: img!.id, RepoTags: [img!.ref], Size: imageSize(d, img!), GraphDriver: graphDriver };
+}
+
+/** The fields a --format template may also ask of a container, beyond those the default output prints. */
+function containerTemplateFields(c: Container): { [key: string]: JsonValue } {
+  return {
+    Driver: 'devicemapper',
+    State: {
+      Running: c.state === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: c.state === 'dead',
+      ExitCode: c.exitCode,
+    },
+  };
+}
+
 function inspect(ctx: DaemonContext, args: readonly string[], io: CommandIo): number {
   const d = ctx.docker;
-  const out: string[] = [];
-  let status = 0;
-  for (const n of args.filter((a) => !a.startsWith('-'))) {
-    const c = findContainer(d, n);
-    const img = c === undefined ? d.images.find((i) => i.ref === normalizeRef(n) || shortId(i.id) === n) : undefined;
-    const hash =
-      c !== undefined ? c.mountId : img !== undefined ? d.layers[img.layers[img.layers.length - 1]!]!.cacheId : null;
-    if (hash === null) {
-      io.err(`Error: No such object: ${n}\n`);
-      status = 1;
+  const { format, operands } = splitFormat(args, ['-f', '--format'], [], 'inspect');
+  const parsed = format === null ? null : parseFormat(format);
+  const out: JsonValue[] = [];
+  const lines: string[] = [];
+  const errors: string[] = [];
+  for (const n of operands) {
+    const subject = inspectObject(d, n);
+    if (subject === null) {
+      errors.push(`Error: No such object: ${n}`);
       continue;
     }
-    const dev = d.devices[hash]!;
-    const graph = [
-      '        "GraphDriver": {',
-      '            "Data": {',
-      `                "DeviceId": "${dev.deviceId}",`,
-      `                "DeviceName": "${deviceName(d, hash)}",`,
-      `                "DeviceSize": "${dev.sizeBytes}"`,
-      '            },',
-      '            "Name": "devicemapper"',
-      '        }',
-    ];
-    const head =
-      c !== undefined
-        ? [
-            `        "Id": "${c.id}",`,
-            `        "Image": "${c.imageId}",`,
-            `        "Name": "/${c.name}",`,
-            `        "State": {`,
-            `            "Status": "${c.state}"`,
-            '        },',
-          ]
-        : [
-            `        "Id": "${img!.id}",`,
-            `        "RepoTags": [`,
-            `            "${img!.ref}"`,
-            '        ],',
-            `        "Size": ${imageSize(d, img!)},`,
-          ];
-    out.push(['    {', ...head, ...graph, '    }'].join('\n'));
+    out.push(subject);
+    if (parsed === null) continue;
+    const c = findContainer(d, n);
+    const extra = c === undefined ? {} : containerTemplateFields(c);
+    const full = { ...extra, ...subject, State: { ...(subject.State as object), ...(extra.State as object) } };
+    if (c === undefined) delete (full as { State?: unknown }).State;
+    const r = executeGoTemplate(
+      format!,
+      parsed.segments,
+      inspectResolver(full, c === undefined ? 'image' : 'container'),
+    );
+    if (!r.ok && 'notModelled' in r) throw notModelled(r.notModelled);
+    if (r.ok) lines.push(r.text);
+    else errors.push(`Template parsing error: ${r.error}`);
   }
-  io.out(`[\n${out.join(',\n')}${out.length > 0 ? '\n' : ''}]\n`);
-  return status;
+  // Each template result on its own line; a buffer left empty prints one newline (inspector.Flush).
+  if (parsed !== null) io.out(lines.length === 0 ? '\n' : lines.map((l) => `${l}\n`).join(''));
+  else io.out(out.length === 0 ? '[\n]\n' : `${JSON.stringify(out, null, 4)}\n`);
+  if (errors.length > 0) io.err(`${errors.join('\n')}\n`);
+  return errors.length > 0 ? 1 : 0;
 }
 
 // ------------------------------------------------------------------ system df and prune

@@ -108,6 +108,11 @@ export interface DockerState {
   removals: Array<{ keys: string[]; hashes: string[]; text: string }>;
   /** Lab fault `docker-fault hold`: container name -> the dm device a leaked mount holds open. */
   held: Record<string, string>;
+  /**
+   * Lab fault `docker-fault gone-before-cancel`: the next snapshot's origin is seen active with its
+   * deferred removal pending, and the kernel removes it before the driver cancels that removal (ENXIO).
+   */
+  goneBeforeCancel?: boolean;
   /** A lab fault: crash the machine when the driver reaches this step (one shot). */
   crashBefore: string | null;
   /** Lab setting `docker-fault version VERSION`: which dockerd runs (a key of DOCKER_VERSIONS in options.ts). */

@@ -290,6 +290,8 @@ export function parseDmOptions(opts: readonly string[]): DmOptions | string {
 export interface DockerBehaviour {
   /** What `docker info` prints as Server Version. */
   readonly serverVersion: string;
+  /** The Engine API version it serves (`docker version`). */
+  readonly apiVersion: string;
   /**
    * A pool `delete` answered with ENODATA (the device is already gone) fails the removal. moby PR
    * #35919 (carrying #35333, merged 2018-01-03, first released in Docker CE 18.02) treats it as
@@ -297,12 +299,19 @@ export interface DockerBehaviour {
    * a container that could never be removed (moby/moby#34463, §4 entry 10).
    */
   readonly deleteNoDataFails: boolean;
+  /**
+   * takeSnapshot suspends the origin with the device info it read before cancelling the origin's
+   * deferred removal, even when the cancel found the device already gone (ENXIO): `devicemapper:
+   * Error running deviceSuspend dm_task_run failed`. moby PR #31356 (merged 2017-03, Docker 17.04)
+   * drops the stale info and skips the suspend (docker-devicemapper.md §4 entry 19).
+   */
+  readonly suspendAfterEnxio: boolean;
 }
 
 export const DOCKER_VERSIONS: Readonly<Record<string, DockerBehaviour>> = {
-  '20.10.24': { serverVersion: '20.10.24', deleteNoDataFails: false },
+  '20.10.24': { serverVersion: '20.10.24', apiVersion: '1.41', deleteNoDataFails: false, suspendAfterEnxio: false },
   // RHEL/CentOS 7's docker 1.13.1, the version of the 2021 workaround quoted in entry 10.
-  '1.13.1': { serverVersion: '1.13.1', deleteNoDataFails: true },
+  '1.13.1': { serverVersion: '1.13.1', apiVersion: '1.26', deleteNoDataFails: true, suspendAfterEnxio: true },
 };
 
 export const CURRENT_DOCKER_VERSION = '20.10.24';

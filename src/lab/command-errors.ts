@@ -57,3 +57,26 @@ export const NOT_MODELLED_STATUS = 2;
 export function notModelled(what: string, status = NOT_MODELLED_STATUS): CommandFailed {
   return new CommandFailed(`thinlab: not modelled: ${what}`, status);
 }
+
+/** systemctl's verbs for a unit (systemctl(1)): those the lab does not model for a unit are refused by name, not called unknown. */
+export const SYSTEMCTL_VERBS: readonly string[] = [
+  'status',
+  'is-active',
+  'is-enabled',
+  'is-failed',
+  'reload',
+  'try-restart',
+  'reload-or-restart',
+  'kill',
+  'show',
+  'cat',
+  'mask',
+  'unmask',
+  'reset-failed',
+  'clean',
+  'freeze',
+  'thaw',
+  'edit',
+  'help',
+  'list-dependencies',
+];

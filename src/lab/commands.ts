@@ -43,6 +43,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['boot', HOST_COMMANDS.boot],
   ['apt-get', HOST_COMMANDS['apt-get']],
   ['df', HOST_COMMANDS.df],
+  ['lsblk', HOST_COMMANDS.lsblk],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],
@@ -69,7 +70,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['thin_rmap', thinTool('thin_rmap')],
   ['thin_trim', thinTool('thin_trim')],
   ['thin_metadata_size', thinTool('thin_metadata_size')],
-  // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-commands.ts
+  // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-workflows.ts (src/lvm/lvm-commands.ts and the repair workflows)
   ['pvcreate', LVM_COMMANDS.pvcreate],
   ['vgcreate', LVM_COMMANDS.vgcreate],
   ['vgextend', LVM_COMMANDS.vgextend],
@@ -84,11 +85,16 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['lvs', LVM_COMMANDS.lvs],
   ['vgs', LVM_COMMANDS.vgs],
   ['pvs', LVM_COMMANDS.pvs],
+  ['lvrename', LVM_COMMANDS.lvrename],
+  ['vgrename', LVM_COMMANDS.vgrename],
+  ['vgcfgbackup', LVM_COMMANDS.vgcfgbackup],
+  ['vgcfgrestore', LVM_COMMANDS.vgcfgrestore],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
   ['docker', DOCKER_COMMANDS.docker],
   ['dockerd', DOCKER_COMMANDS.dockerd],
   ['docker-fault', DOCKER_COMMANDS['docker-fault']],
   // containerd: src/lab/commands/containerd.ts -> src/containerd/containerd-commands.ts
+  ['containerd', CONTAINERD_COMMANDS.containerd],
   ['ctr', CONTAINERD_COMMANDS.ctr],
   ['nerdctl', CONTAINERD_COMMANDS.nerdctl],
   ['containerd-devices', CONTAINERD_COMMANDS['containerd-devices']],

@@ -327,6 +327,8 @@ function* readChunk(
       return size % SECTOR_BYTES === 0
         ? { tokens: new Uint32Array(size / SECTOR_BYTES) }
         : { bytes: new Uint8Array(size) };
+    case 'urandom':
+      return { bytes: ctx.machine.readUrandom(size) };
     case 'null':
       return { bytes: new Uint8Array(0) };
     case 'pattern': {
@@ -417,6 +419,8 @@ function* writeChunk(
     case 'null':
       return len;
     case 'zero':
+    case 'urandom':
+      // The kernel takes writes to /dev/urandom as entropy; they change nothing a script sees.
       return len;
     case 'file': {
       const fits = ctx.fs.room(dest.file, pos, len);

@@ -4,12 +4,19 @@
  * `device-mapper: <ioctl> ioctl on <name> <maj:min> failed: <strerror>` then `Command failed.`
  */
 import { Errno, strerror } from '../model/errno.js';
-import { DM_MAJOR, type DmDevice, type Machine } from '../model/machine.js';
+import { DM_MAJOR, type DmDevice, devNumber, type Machine } from '../model/machine.js';
+import type { StackId } from '../model/stack.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { ShellContext } from './context.js';
 import { newHostState } from './host/host-state.js';
 import { targetsText } from './host/kernel-modules.js';
+
+/** libdevmapper's version and date as `dmsetup version` prints them, per stack (Debian's lvm2 package). */
+const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
+  debian12: '1.02.185 (2022-05-18)',
+  debian13: '1.02.205 (2025-02-27)',
+};
 
 const USAGE_HINT =
   'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
@@ -20,6 +27,10 @@ interface Flags {
   target: string | null;
   force: boolean;
   noTable: boolean;
+  /** `--inactive`: the table loaded but not yet resumed (dmsetup table only). */
+  inactive: boolean;
+  /** `--deferred` (remove only): remove at the last close when the device is open. */
+  deferred: boolean;
 }
 
 /** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
@@ -30,9 +41,17 @@ function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, 
   return 1;
 }
 
-export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
-  const m = ctx.machine;
-  const flags: Flags = { noFlush: false, table: null, target: null, force: false, noTable: false };
+/** dmsetup's options and the words of its command; null (after its complaint) when they are bad. */
+function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args: string[] } | null {
+  const flags: Flags = {
+    noFlush: false,
+    table: null,
+    target: null,
+    force: false,
+    noTable: false,
+    inactive: false,
+    deferred: false,
+  };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -41,23 +60,33 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       const t = argv[++i];
       if (t === undefined) {
         io.err('dmsetup: option requires an argument -- table\nCommand failed.\n');
-        return 1;
+        return null;
       }
       flags.table = t;
     } else if (a === '--target') flags.target = argv[++i] ?? null;
     else if (a === '-f' || a === '--force') flags.force = true;
     else if (a === '--notable') flags.noTable = true;
+    else if (a === '--inactive') flags.inactive = true;
+    else if (a === '--deferred') flags.deferred = true;
     else if (a === '--noudevsync' || a === '--verifyudev' || a === '-v' || a === '--noheadings') {
       // Accepted and ignored: the lab has no udev.
     } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
       // getopt_long's own complaint (it scans every argument, even after the command's words).
       io.err(`dmsetup: invalid option -- '${a[1]!}'\nCouldn't process command line.\n`);
-      return 1;
+      return null;
     } else if (a.startsWith('-')) {
       io.err(`dmsetup: unrecognized option '${a}' (not supported in the lab)\nCommand failed.\n`);
-      return 1;
+      return null;
     } else args.push(a);
   }
+  return { flags, args };
+}
+
+export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
+  const m = ctx.machine;
+  const parsed = parseArgs(argv, io);
+  if (parsed === null) return 1;
+  const { flags, args } = parsed;
   const command = args.shift();
   if (command === undefined) {
     io.err(`${USAGE_HINT}\nCommand failed.\n`);
@@ -73,6 +102,11 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       return message(m, args, io);
     case 'status':
     case 'table':
+      if (flags.inactive && command === 'status') {
+        // The inactive table's status would run its target's status hook outside a live table.
+        io.err('dmsetup: status --inactive is not modelled in the lab (table --inactive is)\nCommand failed.\n');
+        return 1;
+      }
       return statusOrTable(m, command, args, flags, io);
     case 'suspend':
       return forEachNamed(m, args, io, 'suspend', (dev) => {
@@ -85,7 +119,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return r.ok ? 0 : ioctlFailed(io, 'resume', dev.name, '', r.errno);
       });
     case 'remove':
-      return remove(m, args, io);
+      return remove(m, args, flags, io);
     case 'mknodes':
       // Makes again the /dev/mapper nodes someone removed (the devices are still there).
       if (ctx.host !== undefined)
@@ -102,10 +136,10 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       });
     case 'targets':
       // Only the target types of loaded modules (src/lab/host/kernel-modules.ts).
-      io.out(targetsText(ctx.host ?? newHostState()));
+      io.out(targetsText(ctx.host ?? newHostState(), m.kernel.targetVersions));
       return 0;
     case 'version':
-      io.out('Library version:   1.02.185 (2022-05-18)\nDriver version:    4.47.0\n');
+      io.out(`Library version:   ${LIBDM_VERSION[m.stack]}\nDriver version:    ${m.kernel.dmIoctlVersion}\n`);
       return 0;
     default:
       io.err(`Unknown command: ${command}\n${USAGE_HINT}\nCommand failed.\n`);
@@ -186,19 +220,19 @@ function message(m: Machine, args: string[], io: CommandIo): number {
   return r === 0 ? 0 : ioctlFailed(io, 'message', name, '', r);
 }
 
-function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', noFlush: boolean): string | null {
-  const t = dev.live;
+function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', flags: Flags): string | null {
+  const t = flags.inactive ? dev.inactive : dev.live;
   if (t === null) return null;
   if (t.type === 'linear' && t.segments !== undefined) {
     // An LVM volume with several segments: one line per linear target (status lines are empty).
     return t.segments
       .map(
         (seg) =>
-          `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${seg.dev.kind === 'ram' ? '1' : DM_MAJOR}:${seg.dev.minor} ${seg.offsetSectors}`}`,
+          `${seg.startSectors} ${seg.lengthSectors} linear ${kind === 'status' ? '' : `${devNumber(seg.dev)} ${seg.offsetSectors}`}`,
       )
       .join('\n');
   }
-  const params = kind === 'status' ? m.targetStatus(dev, noFlush) : m.targetTable(t);
+  const params = kind === 'status' ? m.targetStatus(dev, flags.noFlush) : m.targetTable(t);
   return `0 ${t.lengthSectors} ${t.type} ${params}`;
 }
 
@@ -210,7 +244,7 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
       return 0;
     }
     for (const dev of devices) {
-      const line = lineOf(m, dev, kind, flags.noFlush);
+      const line = lineOf(m, dev, kind, flags);
       if (flags.target !== null && dev.live?.type !== flags.target) continue;
       io.out(
         line === null
@@ -232,7 +266,7 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
       status = 1;
       continue;
     }
-    const line = lineOf(m, dev, kind, flags.noFlush);
+    const line = lineOf(m, dev, kind, flags);
     if (line !== null && (flags.target === null || dev.live?.type === flags.target)) {
       io.out(
         line
@@ -268,11 +302,24 @@ function forEachNamed(
   return status;
 }
 
-function remove(m: Machine, args: string[], io: CommandIo): number {
+/**
+ * `dmsetup remove [--force] [--deferred]`. With --force (and not --deferred), dmsetup first
+ * replaces an open device's table with `error` of the same size (its _error_device), so that its
+ * openers fail their I/O and let go of what the old table held; the remove itself may still fail
+ * with EBUSY (fixtures/kernel/120-opens-remove).
+ */
+function remove(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
   return forEachNamed(m, args, io, 'remove', (dev) => {
-    const r = m.remove(dev);
+    if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev);
+    const r = m.remove(dev, { deferred: flags.deferred });
     return r.ok ? 0 : ioctlFailed(io, 'remove', dev.name, '', r.errno);
   });
+}
+
+/** dmsetup's _error_device: load an `error` table of the device's size and resume it. */
+function errorDevice(m: Machine, dev: DmDevice): void {
+  const loaded = m.load(dev, `0 ${m.sizeSectors(dev)} error`);
+  if (loaded.ok) m.resume(dev);
 }
 
 function ls(m: Machine, io: CommandIo): number {
@@ -301,7 +348,9 @@ function info(m: Machine, args: string[], io: CommandIo): number {
     }
     const tables =
       dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
-    let text = `Name:              ${dev.name}\n` + `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}\n`;
+    let text =
+      `Name:              ${dev.name}\n` +
+      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`;
     if (dev.live !== null || dev.inactive !== null) text += 'Read Ahead:        256\n';
     text +=
       `Tables present:    ${tables}\n` +

@@ -8,8 +8,9 @@
 import type { CtrdState } from '../containerd/snapshotter.js';
 import type { DockerState } from '../docker/docker-state.js';
 import type { LvmState } from '../lvm/lvm-state.js';
-import { Errno, strerror } from '../model/errno.js';
+import { strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { parseKernelUint } from '../model/module-params.js';
 import type { FileProbe } from '../shell/builtins.js';
 import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
@@ -18,7 +19,7 @@ import { COMMANDS } from './commands.js';
 import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
-import { fileKind, readPath } from './vfs.js';
+import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
 export class LabPort implements ShellPort {
@@ -50,7 +51,8 @@ export class LabPort implements ShellPort {
   }
 
   openOutput(path: string, append: boolean): Sink | string {
-    if (path === '/dev/null') return { kind: 'null' };
+    // The kernel discards what is written to /dev/zero; /dev/urandom takes it as entropy.
+    if (path === '/dev/null' || path === '/dev/zero' || path === '/dev/urandom') return { kind: 'null' };
     if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
     if (path.startsWith('/dev/'))
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
@@ -65,10 +67,19 @@ export class LabPort implements ShellPort {
     return data;
   }
 
+  holdOpen(path: string): (() => void) | null {
+    const target = lookupPath(this.lab, path);
+    if (target.kind !== 'block') return null;
+    const machine = this.lab.machine;
+    const dev = target.dev;
+    machine.openBlock(dev);
+    return () => machine.closeBlock(dev);
+  }
+
   closeParam(text: string): string | null {
-    const value = text.trim();
-    if (!/^[0-9]+$/.test(value)) return strerror(Errno.EINVAL);
-    this.lab.machine.noSpaceTimeoutSecs = Number(value);
+    const value = parseKernelUint(text);
+    if (!value.ok) return strerror(value.errno);
+    this.lab.machine.noSpaceTimeoutSecs = value.value;
     return null;
   }
 }

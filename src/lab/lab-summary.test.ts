@@ -72,7 +72,7 @@ describe('labSummary', () => {
   it('says what ctr snapshots ls and containerd-devices say of each snapshot and its device', () => {
     const shell = lab();
     const s = labSummary(shell.lab).containerd!;
-    const ls = columns(shell.runLine('ctr snapshots ls'));
+    const ls = columns(shell.runLine('ctr snapshots --snapshotter devmapper ls'));
     expect(ls.length).toBe(2);
     expect(s.snapshots.map((x) => [x.key, x.parent, x.kind])).toEqual(ls);
     const devices = rows(shell.runLine('containerd-devices'));

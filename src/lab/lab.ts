@@ -20,15 +20,6 @@ import { installPackageFiles, PACKAGES } from './host/programs.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
-/** Lines the oracle VM's kernel has logged about device-mapper before any script runs. */
-export const BOOT_LOG: ReadonlyArray<readonly [number, string]> = [
-  [
-    1_203,
-    'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.',
-  ],
-  [1_204, 'device-mapper: uevent: version 1.0.3'],
-  [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
-];
 /** Simulated time when the script starts (the VM has booted). */
 export const SCRIPT_START_MS = 5_000;
 
@@ -69,7 +60,8 @@ export class Lab implements ShellContext {
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const name of PACKAGES.keys()) installPackageFiles(this.fs, name);
     this.session = newSessionState(setup.maxSteps);
-    for (const [ms, text] of BOOT_LOG) this.machine.kernelLog.push({ timeMs: ms, text });
+    // The lines the oracle VM's kernel logged about device-mapper while it booted (they differ per kernel).
+    for (const [ms, text] of this.machine.kernel.bootLog) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);
     for (const [name, bytes] of setup.files ?? []) this.fs.provide(`/files/${name}`, bytes);
   }

@@ -7,9 +7,11 @@
 
 import { runDeletionWorker } from '../docker/deviceset.js';
 import { runMonitor } from '../lvm/monitor.js';
+import { InvariantViolation } from '../model/assert.js';
 import type { Machine } from '../model/machine.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
+import { hasThinTool, runThinTool } from '../tools/index.js';
 import { failureStatus } from './command-errors.js';
 import { packagedProgram } from './host/programs.js';
 import { VM_COMMANDS } from './known-commands.js';
@@ -76,7 +78,7 @@ export function runCommand(
   const program = packagedProgram(lab.fs, name);
   // A packaged program runs only while its file is there (`rm /usr/sbin/thin_check`: not found).
   if (program !== null && !program.present) return null;
-  const handler = registry.get(program?.name ?? name);
+  const handler = registry.get(program?.name ?? name) ?? stackOnlyThinTool(lab, name);
   let result: number | Steps<number>;
   if (handler !== undefined) result = runGuarded(handler, lab, args, io);
   else if (knownElsewhere(registry).has(name) || name.includes('/')) {
@@ -86,6 +88,21 @@ export function runCommand(
   if (typeof result !== 'number') return thenBackgroundDaemons(lab, result);
   backgroundDaemons(lab);
   return lab.machine.ioDelayOwedMs > 0 ? waitingForIoDelay(lab.machine, finished(result)) : finished(result);
+}
+
+/**
+ * The thin tools only one stack has (1.1.0's thin_migrate, cache_check ... on debian13) are not in
+ * the registry, so that debian12's lists of commands stay as they were; the machine's stack says
+ * whether the name is a command there at all.
+ */
+function stackOnlyThinTool(lab: Lab, name: string): CommandHandler | undefined {
+  if (!hasThinTool(name, lab.machine.stack)) return undefined;
+  return (l, args, io) => {
+    const status = runThinTool(name, l, args, io);
+    if (status === null)
+      throw new InvariantViolation(`${name} is a thin tool of stack ${l.machine.stack} that did not run`);
+    return status;
+  };
 }
 
 /** Runs a handler; an expected failure (CommandFailed, PowerLoss) becomes its output and exit status. */

@@ -8,11 +8,12 @@
 import { createHash } from 'node:crypto';
 import { strerror } from '../model/errno.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
-import { latin1Text } from '../shared/bytes.js';
+import { concatBytes, latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
-import { type CutOptions, cutLine, OD_ESCAPES, type OdOptions, type TrPlan } from './text-tools.js';
+import { type CutOptions, cutLine, type OdOptions, odFields } from './text-tools.js';
+import { type TrPlan, trTranslate } from './tr.js';
 import { lookupPath, readPath } from './vfs.js';
 
 /** The next chunk of an input, null at its end; a string is a read error (the errno's text). */
@@ -155,7 +156,7 @@ function* consume(chunks: Chunks, take: (bytes: Uint8Array) => boolean): Steps<s
   }
 }
 
-/** `cat [FILE...]`: copies each input to standard output as it reads it. */
+/** `cat [FILE...]` (its options already parsed, see src/lab/commands/text.ts): copies each input to standard output as it reads it. */
 export function* catStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
   let status = 0;
   for (const name of args.length === 0 ? ['-'] : args) {
@@ -306,7 +307,7 @@ class TailKeeper {
   /** The end of the input: what tail prints of what it kept. */
   end(): Uint8Array {
     if (this.o.fromStart) return new Uint8Array(0);
-    const all = joinChunks(this.kept);
+    const all = concatBytes(this.kept);
     if (this.o.bytes) return all.subarray(Math.max(0, all.length - this.o.n));
     return all.subarray(startOfLastLines(all, this.o.n));
   }
@@ -324,17 +325,6 @@ export function startOfLastLines(bytes: Uint8Array, n: number): number {
     end = nl;
   }
   return 0;
-}
-
-function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** `md5sum [FILE...]`: the digest of each input, computed as it is read. */
@@ -356,28 +346,46 @@ const WC_SPACE = new Uint8Array(256);
 // 0xa0 too: latin1Text makes it U+00A0, which `\s` matches.
 for (const c of [9, 10, 11, 12, 13, 32, 0xa0]) WC_SPACE[c] = 1;
 
-/** `wc [-lwc] [FILE...]`: counts as it reads. */
-export function* wcStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
-  const flags = args
-    .filter((a) => a.startsWith('-'))
-    .join('')
-    .replace(/-/g, '');
-  const files = args.filter((a) => !a.startsWith('-'));
+/** What `wc` counts (each flag given: -c -m -l -w -L; none: lines, words, bytes) and its files. */
+export interface WcOptions {
+  readonly flags: string;
+  readonly files: string[];
+}
+
+/** A line's width as wc -L counts it: a tab moves to the next multiple of 8. */
+function displayWidth(width: number, b: number): number {
+  return b === 9 ? (width | 7) + 1 : width + 1;
+}
+
+/**
+ * busybox wc [-cmlwL] [FILE...], counting as it reads: lines, words, characters, bytes, longest
+ * line, in that order; one count alone unpadded, several each `%9u` (BusyBox v1.35.0, the VM's).
+ * In the C locale a character is a byte.
+ */
+export function* wcStream(ctx: ShellContext, o: WcOptions, io: CommandIo): Steps<number> {
+  const { flags, files } = o;
   return yield* eachInput(ctx, io, files, 'wc', function* (name, chunks) {
     let lines = 0;
     let words = 0;
     let bytes = 0;
     let inWord = false;
+    let width = 0;
+    let longest = 0;
     const countWords = flags === '' || flags.includes('w');
+    const countWidth = flags.includes('L');
     const error = yield* consume(chunks, (c) => {
       bytes += c.length;
-      if (!countWords) {
+      if (!countWords && !countWidth) {
         for (let at = c.indexOf(10); at >= 0; at = c.indexOf(10, at + 1)) lines++;
         return true;
       }
       for (let i = 0; i < c.length; i++) {
         const b = c[i]!;
-        if (b === 10) lines++;
+        if (b === 10) {
+          lines++;
+          if (width > longest) longest = width;
+          width = 0;
+        } else if (countWidth) width = displayWidth(width, b);
         const space = WC_SPACE[b] === 1;
         if (!space && !inWord) words++;
         inWord = !space;
@@ -388,12 +396,15 @@ export function* wcStream(ctx: ShellContext, args: readonly string[], io: Comman
       io.err(`wc: ${name}: ${error}\n`);
       return true;
     }
+    if (width > longest) longest = width;
     const fields: number[] = [];
     if (flags === '' || flags.includes('l')) fields.push(lines);
     if (flags === '' || flags.includes('w')) fields.push(words);
+    if (flags.includes('m')) fields.push(bytes);
     if (flags === '' || flags.includes('c')) fields.push(bytes);
-    const width = fields.length === 1 ? 0 : 7;
-    io.out(`${fields.map((f) => String(f).padStart(width)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`);
+    if (countWidth) fields.push(longest);
+    const pad = fields.length === 1 ? 0 : 9;
+    io.out(`${fields.map((f) => String(f).padStart(pad)).join(' ') + (name === '-' ? '' : ` ${name}`)}\n`);
     return true;
   });
 }
@@ -411,18 +422,10 @@ export function* yesStream(_ctx: ShellContext, args: readonly string[], io: Comm
 
 /** `tr` over its standard input, a chunk at a time (`-s` remembers the last byte across chunks). */
 export function* trStream(plan: TrPlan, io: CommandIo): Steps<number> {
-  let last = -1;
+  const state = { last: -1 };
   const error = yield* consume(stdinChunks(io), (c) => {
-    if (plan.mode === 'map') return io.out(c.map((b) => plan.table[b]!)) !== false;
-    const out = new Uint8Array(c.length);
-    let n = 0;
-    for (let i = 0; i < c.length; i++) {
-      const b = c[i]!;
-      if (plan.table[b] === 1 && (plan.mode === 'delete' || b === last)) continue;
-      out[n++] = b;
-      last = b;
-    }
-    return n === 0 || io.out(out.subarray(0, n)) !== false;
+    const out = trTranslate(plan, c, state);
+    return out.length === 0 || io.out(out) !== false;
   });
   if (error !== null) io.err(`tr: ${error}\n`);
   return 0;
@@ -436,14 +439,27 @@ export function* trStream(plan: TrPlan, io: CommandIo): Steps<number> {
 export function* odStream(ctx: ShellContext, o: OdOptions, io: CommandIo): Steps<number> {
   const f = new OdFormatter(o);
   let errors = '';
+  // -j skips bytes of the whole stream, -N stops reading it once that many are formatted.
+  let skip = o.skipBytes;
+  let left = o.limitBytes;
+  const bounded = Number.isFinite(left);
   for (const name of o.files.length === 0 ? ['-'] : o.files) {
-    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
+    if (left <= 0) break;
+    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name, !bounded);
     const error =
       typeof chunks === 'string'
         ? chunks
         : yield* consume(chunks, (c) => {
-            const text = f.add(c);
-            return text === '' || io.out(text) !== false;
+            if (skip > 0) {
+              const n = Math.min(skip, c.length);
+              skip -= n;
+              c = c.subarray(n);
+            }
+            if (c.length > left) c = c.subarray(0, left);
+            left -= c.length;
+            const text = c.length === 0 ? '' : f.add(c);
+            if (text !== '' && io.out(text) === false) return false;
+            return left > 0;
           });
     if (error !== null) errors += `od: ${name}: ${error}\n`;
   }
@@ -460,9 +476,12 @@ class OdFormatter {
   private readonly previous = new Uint8Array(16);
   private hasPrevious = false;
   private starred = false;
-  private offset = 0;
+  private offset: number;
 
-  constructor(private readonly o: OdOptions) {}
+  constructor(private readonly o: OdOptions) {
+    // Addresses count from the start of the input, the skipped bytes (-j) included.
+    this.offset = o.skipBytes;
+  }
 
   /** Takes a chunk; returns the lines it completes. */
   add(c: Uint8Array): string {
@@ -508,18 +527,7 @@ class OdFormatter {
   }
 
   private line(row: Uint8Array): string {
-    let fields = '';
-    if (this.o.format === 'c') {
-      for (const b of row) {
-        const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
-        fields += s.padStart(4, ' ');
-      }
-    } else {
-      for (let k = 0; k < row.length; k += 2) {
-        const v = row[k]! | ((row[k + 1] ?? 0) << 8);
-        fields += ` ${v.toString(8).padStart(6, '0')}`;
-      }
-    }
+    const fields = odFields(row, this.o.format);
     return `${this.o.radix === 'n' ? fields : `${this.address(this.offset)}${fields}`}\n`;
   }
 
@@ -543,14 +551,14 @@ export function* cutStream(ctx: ShellContext, o: CutOptions, io: CommandIo): Ste
       for (let nl = c.indexOf(10); nl >= 0; nl = c.indexOf(10, from)) {
         partial.push(c.subarray(from, nl));
         from = nl + 1;
-        const line = joinChunks(partial);
+        const line = concatBytes(partial);
         partial = [];
         if (!emit(line)) return false;
       }
       if (from < c.length) partial.push(c.subarray(from));
       return true;
     });
-    if (partial.length > 0) emit(joinChunks(partial));
+    if (partial.length > 0) emit(concatBytes(partial));
     if (error !== null) io.err(`cut: ${error}\n`);
     return true;
   });

@@ -1,10 +1,11 @@
 /**
  * The text filters the lab shell offers after a pipe, with busybox's output formats:
- * grep, sed 's///' and sort (whole-input filters), and the options of od, head, tail, tr and cut,
- * whose streaming versions are text-streams.ts. Each filter takes its argv and its
+ * grep, sed 's///' and sort (whole-input filters), and the options of od, head, tail and cut,
+ * whose streaming versions are text-streams.ts (tr's options are src/lab/tr.ts). Each filter takes its argv and its
  * standard input as bytes and returns what it writes and its exit status.
  */
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
+import { notModelled } from './command-errors.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -52,20 +53,40 @@ function inputs(
   return { data, errors };
 }
 
-/** What `od` prints: the address radix and the format (`-c`, else octal two-byte words). */
+/**
+ * What `od` prints: the address radix, the format (`-c`, `-t u8`, else octal two-byte words), and
+ * the bytes skipped (`-j`) and read at most (`-N`).
+ */
 export interface OdOptions {
   readonly radix: 'o' | 'd' | 'x' | 'n';
-  readonly format: 'c' | 'o2';
+  readonly format: 'c' | 'o2' | 'u8';
+  readonly skipBytes: number;
+  readonly limitBytes: number;
   readonly files: string[];
 }
 
-/** `od [-A d|o|x|n] [-c] [FILE...]`'s options; a string is busybox's error. */
+/** `od [-A d|o|x|n] [-c|-t u8] [-j SKIP] [-N COUNT] [FILE...]`'s options; a string is busybox's error. */
 export function odOptions(argv: readonly string[]): OdOptions | string {
   let radix: OdOptions['radix'] = 'o';
   let format: OdOptions['format'] = 'o2';
+  let skipBytes = 0;
+  let limitBytes = Number.POSITIVE_INFINITY;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    // -j N / -N N / -t u8, glued or not: reading one field of a binary header (fixtures/lvm/86).
+    const valued = /^-([jNt])(.*)$/.exec(a);
+    if (valued !== null) {
+      const value = valued[2] === '' ? argv[++i] : valued[2];
+      if (valued[1] === 't') {
+        if (value !== 'u8') return `od: unsupported type '${value ?? ''}' (the lab supports -t u8)\n`;
+        format = 'u8';
+      } else if (value === undefined || !/^[0-9]+$/.test(value))
+        return `od: invalid argument '${value ?? ''}' for -${valued[1]!}\n`;
+      else if (valued[1] === 'j') skipBytes = Number(value);
+      else limitBytes = Number(value);
+      continue;
+    }
     if (a === '-A') {
       const r = argv[++i];
       if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
@@ -74,13 +95,13 @@ export function odOptions(argv: readonly string[]): OdOptions | string {
     } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as OdOptions['radix'];
     else if (a === '-c') format = 'c';
     else if (a === '-Ad') radix = 'd';
-    else if (a.startsWith('-')) return `od: unrecognized option '${a}' (the lab supports -A and -c)\n`;
+    else if (a.startsWith('-')) return `od: unrecognized option '${a}' (the lab supports -A, -c, -j, -N and -t u8)\n`;
     else files.push(a);
   }
-  return { radix, format, files };
+  return { radix, format, skipBytes, limitBytes, files };
 }
 
-export const OD_ESCAPES: Readonly<Record<number, string>> = {
+const OD_ESCAPES: Readonly<Record<number, string>> = {
   0: '\\0',
   7: '\\a',
   8: '\\b',
@@ -90,6 +111,30 @@ export const OD_ESCAPES: Readonly<Record<number, string>> = {
   12: '\\f',
   13: '\\r',
 };
+
+/** One od line's fields: characters (-c), octal 2-byte words (the default) or unsigned 8-byte numbers (-t u8). */
+export function odFields(row: Uint8Array, format: OdOptions['format']): string {
+  let fields = '';
+  if (format === 'c') {
+    for (const b of row) {
+      const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
+      fields += s.padStart(4, ' ');
+    }
+  } else if (format === 'u8') {
+    // Unsigned little-endian 8-byte fields, right-aligned in 21 columns as busybox prints them.
+    for (let k = 0; k < row.length; k += 8) {
+      let v = 0n;
+      for (let j = Math.min(row.length, k + 8) - 1; j >= k; j--) v = (v << 8n) | BigInt(row[j]!);
+      fields += ` ${v.toString().padStart(20, ' ')}`;
+    }
+  } else {
+    for (let k = 0; k < row.length; k += 2) {
+      const v = row[k]! | ((row[k + 1] ?? 0) << 8);
+      fields += ` ${v.toString(8).padStart(6, '0')}`;
+    }
+  }
+  return fields;
+}
 
 function splitLines(bytes: Uint8Array): string[] {
   const text = latin1Text(bytes);
@@ -431,50 +476,6 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
   return textResult(out, errors, errors ? 2 : 0);
 }
 
-/** A byte map for `tr`: SET1 to SET2, or the set to delete or squeeze; null for what the lab does not run. */
-export interface TrPlan {
-  readonly mode: 'map' | 'delete' | 'squeeze';
-  /** For `map`: each byte's replacement; else 1 for the bytes of the set. */
-  readonly table: Uint8Array;
-}
-
-export const TR_USAGE = 'tr: the lab supports tr SET1 SET2, tr -s SET and tr -d SET\n';
-
-/** What `tr ARGS` does as a byte table; null for a form the lab does not run. */
-export function trPlan(argv: readonly string[]): TrPlan | null {
-  if ((argv[0] === '-s' || argv[0] === '-d') && argv.length === 2) {
-    const table = new Uint8Array(256);
-    for (const c of expandTrSet(argv[1]!)) table[c.charCodeAt(0) & 0xff] = 1;
-    return { mode: argv[0] === '-d' ? 'delete' : 'squeeze', table };
-  }
-  if (argv.length === 2 && !argv[0]!.startsWith('-')) {
-    const from = expandTrSet(argv[0]!);
-    const to = expandTrSet(argv[1]!);
-    const table = new Uint8Array(256).map((_, i) => i);
-    from.forEach((c, i) => {
-      const target = to[Math.min(i, to.length - 1)];
-      if (target !== undefined) table[c.charCodeAt(0) & 0xff] = target.charCodeAt(0) & 0xff;
-    });
-    return { mode: 'map', table };
-  }
-  return null;
-}
-
-function expandTrSet(set: string): string[] {
-  // busybox tr's escapes: \n, \t, \\ and octal \NNN (one to three digits: \000 is NUL).
-  const unescaped = set.replace(/\\([0-7]{1,3}|n|t|\\)/g, (_, e: string) =>
-    e === 'n' ? '\n' : e === 't' ? '\t' : e === '\\' ? '\\' : String.fromCharCode(Number.parseInt(e, 8) & 0xff),
-  );
-  const out: string[] = [];
-  for (let i = 0; i < unescaped.length; i++) {
-    if (unescaped[i + 1] === '-' && i + 2 < unescaped.length) {
-      for (let c = unescaped.charCodeAt(i); c <= unescaped.charCodeAt(i + 2); c++) out.push(String.fromCharCode(c));
-      i += 2;
-    } else out.push(unescaped[i]!);
-  }
-  return out;
-}
-
 /** `cut -c LIST` / `cut -f LIST [-d DELIM]` and its files; a string is busybox's error. */
 export interface CutOptions {
   readonly delimiter: string;
@@ -497,6 +498,8 @@ export function cutOptions(argv: readonly string[]): CutOptions | string {
     else if (a.startsWith('-f')) fieldSpec = a.slice(2);
     else if (a === '-c') charSpec = argv[++i] ?? null;
     else if (a.startsWith('-c')) charSpec = a.slice(2);
+    else if (/^-[bsnDFO]/.test(a)) throw notModelled(`cut ${a.slice(0, 2)} (the lab runs cut -d -f and cut -c)`);
+    else if (a.startsWith('-') && a !== '-') return `cut: invalid option -- '${a[1]}'\n`;
     else files.push(a);
   }
   const spec = fieldSpec ?? charSpec;

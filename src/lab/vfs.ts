@@ -8,6 +8,7 @@
  */
 import { Errno, strerror } from '../model/errno.js';
 import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
+import { queueAttributeText } from '../model/queue-limits.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
 import type { ShellContext } from './context.js';
@@ -52,6 +53,8 @@ export type PathTarget =
   | { readonly kind: 'block'; readonly dev: BlockDev }
   | { readonly kind: 'pattern'; readonly token: number; readonly sizeBytes: number }
   | { readonly kind: 'zero' }
+  /** The lab's seeded /dev/urandom (src/model/urandom.ts). */
+  | { readonly kind: 'urandom' }
   | { readonly kind: 'null' }
   | { readonly kind: 'file'; readonly file: LabFile }
   | { readonly kind: 'param' }
@@ -59,53 +62,45 @@ export type PathTarget =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'missing' };
 
-/** dm-thin's max_discard_sectors on 6.1: a fixed 16 GiB whatever the block size (kernel-observations §17). */
-const THIN_DISCARD_MAX_BYTES = 17179869184;
-
-const LOOP_DISCARD_GRANULARITY_BYTES = 4096;
-const LOOP_DISCARD_MAX_BYTES = 4294966784;
-
 /** /proc/uptime: seconds since boot, and idle seconds (the lab's one CPU is as good as always idle). */
 function uptimeText(machine: Machine): string {
   const secs = (machine.nowMs / 1000).toFixed(2);
   return `${secs} ${secs}\n`;
 }
 
-/** /sys/block/dm-N/queue/discard_{granularity,max_bytes}: what a thin advertises, 0 elsewhere. */
+/** /sys/block/NAME/queue/ATTRIBUTE: the device's queue limits (src/model/queue-limits.ts). */
 function sysBlockText(machine: Machine, kernelName: string, attribute: string): string | null {
   const dev = machine.resolve(`/dev/${kernelName}`);
-  if (dev === null) return null;
-  if (dev.kind === 'loop') {
-    // A loop device over a tmpfs file discards by punching holes, a page at a time (fixtures/kernel/85).
-    if (attribute === 'discard_granularity') return `${LOOP_DISCARD_GRANULARITY_BYTES}\n`;
-    if (attribute === 'discard_max_bytes') return `${LOOP_DISCARD_MAX_BYTES}\n`;
-    return null;
-  }
-  const t = dev.kind === 'dm' ? dev.live : null;
-  const thin = t !== null && t.type === 'thin' && t.pool.thinsSupportDiscard ? t : null;
-  if (attribute === 'discard_granularity') return `${thin === null ? 0 : thin.pool.dataBlockSizeSectors * 512}\n`;
-  if (attribute === 'discard_max_bytes') return `${thin === null ? 0 : THIN_DISCARD_MAX_BYTES}\n`;
-  return null;
+  return dev === null ? null : queueAttributeText(machine.queueLimits(dev), attribute);
 }
 
 /**
  * `/dev/VG/LV`, the link LVM's udev rules make to a volume's dm device `VG-LV` (a `-` in either
- * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none. Null for other paths.
+ * name doubled); hidden volumes (`_tdata`, `_tmeta`, `_pmspare`) get none, except a pool's
+ * `_tdata` or `_tmeta` activated on its own (LVM's component activation, fixtures/lvm/86: the pool
+ * itself is not active then). Null for other paths.
  */
-function lvmLinkTarget(path: string): string | null {
+function lvmLinkTarget(machine: Machine, path: string): string | null {
   const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
-  if (
-    m === null ||
-    ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!) ||
-    /_(tdata|tmeta|pmspare)$/.test(m[2]!)
-  )
-    return null;
+  if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!)) return null;
   const esc = (t: string): string => t.replace(/-/g, '--');
-  return `/dev/mapper/${esc(m[1]!)}-${esc(m[2]!)}`;
+  const target = `${esc(m[1]!)}-${esc(m[2]!)}`;
+  const hidden = /^(.*)_(tdata|tmeta|pmspare)$/.exec(m[2]!);
+  if (hidden !== null) {
+    const pool = `${esc(m[1]!)}-${esc(hidden[1]!)}`;
+    const component =
+      hidden[2] !== 'pmspare' &&
+      machine.device(target) !== undefined &&
+      machine.device(pool) === undefined &&
+      machine.device(`${pool}-tpool`) === undefined;
+    if (!component) return null;
+  }
+  return `/dev/mapper/${target}`;
 }
 
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/zero') return { kind: 'zero' };
+  if (path === '/dev/urandom') return { kind: 'urandom' };
   if (path === '/dev/null') return { kind: 'null' };
   if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
   if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
@@ -120,7 +115,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   }
   if (path.startsWith('/dev/')) {
     if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
-    const dev = ctx.machine.resolve(lvmLinkTarget(path) ?? path);
+    const dev = ctx.machine.resolve(lvmLinkTarget(ctx.machine, path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
   const file = ctx.fs.get(usrMerged(path));
@@ -149,6 +144,7 @@ export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'blo
     case 'block':
       return 'block';
     case 'zero':
+    case 'urandom':
     case 'null':
       return 'char';
     case 'missing':
@@ -172,6 +168,8 @@ export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
       return new Uint8Array(0);
     case 'zero':
       return 'reading /dev/zero never ends; use dd with count=';
+    case 'urandom':
+      return 'reading /dev/urandom never ends; use dd with count=';
     case 'pattern':
       return new Uint8Array(PATTERN_BYTES).fill(target.token);
     case 'file':

@@ -52,6 +52,10 @@ export interface LogicalVolume {
   /** The transaction id LVM expects the pool to have: LVM moves it with each thin volume it creates or removes. */
   transactionId: number;
   errorWhenFull: boolean;
+  /** LVM's permission `r` (lv_attr's second letter): a repair's `POOL_meta0` on LVM 2.03.31. */
+  readOnly?: boolean;
+  /** A pool's hidden volume activated on its own, read-only (component activation, fixtures/lvm/86). */
+  component?: boolean;
   // Thin volumes.
   pool: string | null;
   thinId: number;
@@ -74,6 +78,10 @@ export interface LvmState {
   monitorLog: string[];
   /** Per pool (dm name): the device's event counter and the usage step (5 %) last seen by the monitor. */
   monitorSeen: Record<string, { events: number; dataStep: number; metaStep: number }>;
+  /** What the running LVM command found out about the kernel's thin targets (src/lvm/lvm-modprobe.ts). */
+  targetCheck?: { checked: boolean; present: boolean };
+  /** The pools whose metadata check failed in the running LVM command (VG/POOL). */
+  failedChecks?: string[];
 }
 
 export function newLvmState(): LvmState {

@@ -78,6 +78,18 @@ describe('LVM commands', () => {
     );
   });
 
+  it('names a loop device by its own major in each line of a several-segment table', () => {
+    const shell = new LabShell({ ramdiskKb: 65536 });
+    run(
+      shell,
+      'truncate -s 48M /tmp/a.img\ntruncate -s 48M /tmp/b.img\nlosetup /dev/loop0 /tmp/a.img\nlosetup /dev/loop1 /tmp/b.img\n' +
+        'pvcreate /dev/loop0 /dev/loop1 >/dev/null\nvgcreate vg /dev/loop0 /dev/loop1 >/dev/null\nlvcreate -n lv -L 60M vg >/dev/null\n',
+    );
+    // Loop devices are major 7 (1 is the RAM disks, 254 device-mapper), in every segment's line;
+    // each 48 MiB PV holds 11 extents of 4 MiB after its 1 MiB of metadata.
+    expect(run(shell, 'dmsetup table vg-lv\n')).toBe('0 90112 linear 7:0 2048\n90112 32768 linear 7:1 2048\n');
+  });
+
   it('refuses to shrink a thin pool and to extend past the free extents, changing nothing', () => {
     const shell = new LabShell({ ramdiskKb: 65536 });
     run(

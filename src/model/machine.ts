@@ -8,9 +8,18 @@
  * major 254 with the lowest free minor, and brd cannot discard (Linux 6.1).
  */
 
+import { URANDOM_SEED, urandomBytes } from './urandom.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
 import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
 import { assert } from './assert.js';
+import {
+  LOOP_LIMITS,
+  type QueueLimits,
+  RAM_DISK_LIMITS,
+  STACKING_LIMITS,
+  stackLimits,
+  withoutDiscard,
+} from './queue-limits.js';
 import { Errno, errnoSymbol } from './errno.js';
 import { type DeviceFaults, ioHitsErrorRange, noFaults } from './io-faults.js';
 import { type MetadataImage, ThinMetadata } from './metadata.js';
@@ -24,7 +33,8 @@ import {
   ThinPool,
 } from './pool.js';
 import { fail, OK_VOID, ok, type Result } from './result.js';
-import { SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
+import { SECTOR_BYTES, SectorDictionary, SectorStore, ZERO_TOKEN } from './sectors.js';
+import { KERNEL_BEHAVIOUR, type KernelBehaviour } from './kernel-behaviour.js';
 import { DEFAULT_STACK, type StackId } from './stack.js';
 import type { CtrError, Parsed } from './targets/ctr-args.js';
 import { type Target, targetType, typeOf } from './targets/index.js';
@@ -107,6 +117,9 @@ export class Storage {
   }
 }
 
+/** brd keeps a RAM disk in pages of 4 KiB: a discard frees whole pages only. */
+const BRD_PAGE_SECTORS = 8;
+
 export interface RamDisk {
   readonly kind: 'ram';
   readonly kernelName: string;
@@ -142,13 +155,19 @@ export interface LoopDevice {
 
 export interface DmDevice {
   readonly kind: 'dm';
-  readonly name: string;
+  /** The device's name; DM_DEV_RENAME (`Machine.rename`) changes it and nothing else. */
+  name: string;
   readonly minor: number;
   readonly kernelName: string;
   live: Target | null;
   inactive: Target | null;
   suspended: boolean;
   openCount: number;
+  /**
+   * `dmsetup remove --deferred` while the device was open: the kernel removes it when its last
+   * opener closes it, and `dmsetup info` shows "ACTIVE (DEFERRED REMOVE)" until then.
+   */
+  deferredRemove: boolean;
   eventNr: number;
   /** A writeback error the page cache holds until the next fsync reports it (errseq). */
   writebackErrno: number;
@@ -207,6 +226,23 @@ function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): Met
   return { ...image, refcounts, damage: { ...damage, refcountSkew } };
 }
 
+/**
+ * bio_discard_limit on 6.1: the sectors a discard bio starting at `sector` may cover. The kernel's
+ * round_up is `((x - 1) | (y - 1)) + 1` on 64 bits, right only for powers of two; 0 rounds to 0.
+ */
+function discardPieceLimit(sector: number, granularitySectors: number): number {
+  const g = BigInt(Math.max(granularitySectors, 1));
+  const s = BigInt(sector);
+  const aligned = s === 0n ? 0n : ((s - 1n) | (g - 1n)) + 1n;
+  if (aligned !== s) return Number(aligned - s);
+  // round_down(UINT_MAX, granularity in bytes), also a mask, in sectors.
+  return Number((0xffffffffn & ~(g * 512n - 1n)) >> 9n);
+}
+
+/** The ctr error of a pool whose metadata would share a disk with a live pool's (not modelled). */
+export const NOT_MODELLED_SHARED_METADATA_DISK =
+  "thinlab: not modelled: a second pool whose metadata device is on the disk of a live pool's metadata";
+
 export function devNumber(dev: BlockDev): string {
   return `${dev.kind === 'ram' ? RAM_MAJOR : dev.kind === 'loop' ? LOOP_MAJOR : DM_MAJOR}:${dev.minor}`;
 }
@@ -239,6 +275,8 @@ export class Machine implements DmCore {
   readonly kernelLog: Array<{ readonly timeMs: number; readonly text: string }> = [];
   private clockMs = 0;
   noSpaceTimeoutSecs = 60;
+  /** Where the lab's /dev/urandom stream continues from (src/model/urandom.ts). */
+  urandomState = URANDOM_SEED;
   /**
    * Target types whose kernel module is not loaded (`rmmod dm_thin_pool`, a module missing at
    * boot): a table of one of these types is refused as an unknown type, as the kernel refuses it
@@ -256,6 +294,11 @@ export class Machine implements DmCore {
   readonly mutations: readonly ModelMutation[];
   /** The software stack this machine reproduces: where Linux 6.1 and 6.12 differ, the model asks it. */
   readonly stack: StackId;
+
+  /** How this machine's kernel differs from the other stack's (src/model/kernel-behaviour.ts). */
+  get kernel(): KernelBehaviour {
+    return KERNEL_BEHAVIOUR[this.stack];
+  }
 
   constructor(config: MachineConfig) {
     this.mutations = config.mutations ?? [];
@@ -481,6 +524,7 @@ export class Machine implements DmCore {
       inactive: null,
       suspended: false,
       openCount: 0,
+      deferredRemove: false,
       eventNr: 0,
       writebackErrno: 0,
       faults: noFaults(),
@@ -550,7 +594,11 @@ export class Machine implements DmCore {
     const target = built.value;
     this.acquire(target);
     type.loaded?.(target);
-    if (!type.areas(target).every((area) => this.areaFits(dev, area.under, area.offset, length))) {
+    // Only a device's first table sets its queue up at load (dm_setup_md_queue); a reload's limits
+    // are calculated when it is swapped in at resume, so a reload that does not fit its devices is
+    // accepted here and fails there (fixtures/kernel/101-live-reload).
+    const firstTable = dev.live === null && dev.inactive === null;
+    if (firstTable && !this.targetFits(dev, target)) {
       this.log('core: Cannot calculate initial queue limits');
       this.log('ioctl: unable to set up device queue for new table.');
       this.destroyTarget(target);
@@ -569,6 +617,13 @@ export class Machine implements DmCore {
     this.log(`table: ${devNumber(dev)}: ${typeName}: ${e.error} (-${errnoSymbol(e.errno)})`);
     this.log('ioctl: error adding target to table');
     return fail(e.errno);
+  }
+
+  /** Every area a target maps fits on the device under it (dm_calculate_queue_limits' check). */
+  private targetFits(dev: DmDevice, target: Target): boolean {
+    return typeOf(target)
+      .areas(target)
+      .every((area) => this.areaFits(dev, area.under, area.offset, area.lengthSectors ?? target.lengthSectors));
   }
 
   /** Checks that `length` sectors from `offset` fit on `under`, as dm's device_area_is_invalid. */
@@ -591,13 +646,18 @@ export class Machine implements DmCore {
   poolForTable(dev: DmDevice, table: PoolTable, metadataDev: BlockDev, dataDev: BlockDev): Parsed<ThinPool> {
     const storage = this.storageUnder(metadataDev);
     if (storage !== null && storage.livePool === null) storage.metadataOffsetSectors = this.offsetUnder(metadataDev);
-    let pool = this.poolsByMetadataDev.get(metadataDev) ?? (storage === null ? undefined : this.pools.get(storage));
+    // The kernel's pool table is keyed by the metadata block device, not by the disk under it.
+    let pool = this.poolsByMetadataDev.get(metadataDev);
     const current = dev.live?.type === 'thin-pool' ? dev.live.pool : undefined;
     if (pool !== undefined && this.poolTargets.get(pool) !== dev) {
       return { ok: false, error: 'metadata device already in use by a pool', errno: Errno.EBUSY };
     }
     if (pool === undefined && current !== undefined) {
       return { ok: false, error: 'different pool cannot replace a pool', errno: Errno.EINVAL };
+    }
+    if (pool === undefined && storage !== null && storage.livePool !== null) {
+      // The lab keeps one pool's metadata per disk; the kernel would open a second pool here.
+      return { ok: false, error: NOT_MODELLED_SHARED_METADATA_DISK, errno: Errno.EBUSY };
     }
     const created = pool === undefined;
     if (pool === undefined) {
@@ -628,9 +688,10 @@ export class Machine implements DmCore {
       this.poolTargets.set(pool, dev);
     } else if (pool.mode === 'fail') {
       return { ok: false, error: 'Error registering metadata threshold', errno: Errno.EINVAL };
-    } else if (pool.dataBlockSizeSectors !== table.dataBlockSizeSectors) {
-      return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
     }
+    // A reload of a live pool with another block size is accepted and ignored: __pool_find hands
+    // back the pool as it is, and its table and status go on showing the pool's own block size
+    // (fixtures/kernel/101-live-reload). The caller's table takes the pool's.
     if (!created && table.features.discardEnabled !== pool.discardEnabled) {
       return { ok: false, error: 'Discard support cannot be disabled once enabled', errno: Errno.EINVAL };
     }
@@ -786,6 +847,13 @@ export class Machine implements DmCore {
     if (incoming !== null) {
       // The implicit suspend is part of this resume, not an operation of its own.
       if (!dev.suspended) this.suspendDevice(dev, {});
+      if (!this.targetFits(dev, incoming)) {
+        // dm_swap_table refuses the table: do_resume destroys it and leaves the device suspended
+        // with its old table, which a plain resume then brings back.
+        this.destroyTarget(incoming);
+        dev.inactive = null;
+        return fail(Errno.EINVAL);
+      }
       if (dev.live !== null) this.destroyTarget(dev.live);
       dev.live = incoming;
       dev.inactive = null;
@@ -805,16 +873,61 @@ export class Machine implements DmCore {
     return OK_VOID;
   }
 
-  /** DM_DEV_REMOVE: refused while anything holds the device open. */
-  remove(dev: DmDevice): Result<undefined> {
-    const r = this.removeDevice(dev);
-    this.traced(() => `dm remove ${dev.name}`, r.ok ? 0 : r.errno);
+  /**
+   * DM_DEV_RENAME: the device keeps its minor, tables and openers under the new name (LVM's
+   * lvrename and vgrename of active volumes); EBUSY when the name is taken.
+   */
+  rename(dev: DmDevice, name: string): Result<undefined> {
+    this.dmOperations++;
+    const old = dev.name;
+    const r = this.devices.has(name) ? fail(Errno.EBUSY) : OK_VOID;
+    if (r.ok) {
+      this.devices.delete(dev.name);
+      dev.name = name;
+      this.devices.set(name, dev);
+    }
+    this.traced(() => `dm rename ${old} ${name}`, r.ok ? 0 : r.errno);
     return r;
   }
 
-  private removeDevice(dev: DmDevice): Result<undefined> {
+  /**
+   * DM_DEV_REMOVE: refused while anything holds the device open, unless `deferred` (the
+   * DM_DEFERRED_REMOVE flag), which then marks the device to go at its last close and succeeds.
+   */
+  remove(dev: DmDevice, options: { deferred?: boolean } = {}): Result<undefined> {
+    const r = this.removeDevice(dev, options.deferred === true);
+    this.traced(() => `dm remove ${dev.name}${options.deferred === true ? ' (deferred)' : ''}`, r.ok ? 0 : r.errno);
+    return r;
+  }
+
+  /** The next `count` bytes of /dev/urandom. */
+  readUrandom(count: number): Uint8Array {
+    const r = urandomBytes(this.urandomState, count);
+    this.urandomState = r.state;
+    return r.bytes;
+  }
+
+  /** A process opens a block device (a shell redirection, for as long as its command runs). */
+  openBlock(dev: BlockDev): void {
+    dev.openCount++;
+  }
+
+  /** The process closes it: the last close of a device marked for deferred removal removes it. */
+  closeBlock(dev: BlockDev): void {
+    // A reboot while the opener ran has already dropped every open (resetDevices).
+    if (dev.openCount <= 0) return;
+    dev.openCount--;
+    if (dev.kind === 'dm' && dev.deferredRemove && dev.openCount === 0 && this.devices.get(dev.name) === dev)
+      this.remove(dev);
+  }
+
+  private removeDevice(dev: DmDevice, deferred: boolean): Result<undefined> {
     this.dmOperations++;
-    if (dev.openCount > 0) return fail(Errno.EBUSY);
+    if (dev.openCount > 0) {
+      if (!deferred) return fail(Errno.EBUSY);
+      dev.deferredRemove = true;
+      return OK_VOID;
+    }
     if (dev.inactive !== null) this.destroyTarget(dev.inactive);
     if (dev.live !== null) {
       const live = dev.live;
@@ -933,9 +1046,31 @@ export class Machine implements DmCore {
     return { sizeSectors: this.sizeSectors(origin), read: (start, count) => this.readSectors(origin, start, count) };
   }
 
+  /**
+   * The BLKDISCARD ioctl (__blkdev_issue_discard): the range goes down as bios that the block
+   * layer cuts so that each after the first starts on a multiple of the device's discard
+   * granularity. It finds the boundary with round_up, a power-of-two mask, so with a granularity
+   * that is not a power of two (a pool of 384-sector blocks) the cuts fall inside blocks, and a
+   * discard of a whole block can reach dm-thin as two pieces that cover no block, which unmaps
+   * nothing (fixtures/kernel/103-queue-limits). Returns 0 or the first piece's errno.
+   */
+  issueDiscard(dev: BlockDev, start: number, count: number): number {
+    const granularity = Math.floor(this.queueLimits(dev).discardGranularityBytes / SECTOR_BYTES);
+    let sector = start;
+    let left = count;
+    let errno = 0;
+    while (left > 0) {
+      const piece = Math.min(left, discardPieceLimit(sector, granularity));
+      errno ||= this.discardSectors(dev, sector, piece);
+      sector += piece;
+      left -= piece;
+    }
+    return errno;
+  }
+
   /** BLKDISCARD. EOPNOTSUPP where the device cannot discard (brd on 6.1, ignore_discard). */
   discardSectors(dev: BlockDev, start: number, count: number): number {
-    if (dev.kind === 'ram') return Errno.EOPNOTSUPP;
+    if (dev.kind === 'ram') return this.discardRam(dev, start, count);
     if (dev.kind === 'loop') {
       const stored = storedDev(dev);
       if (stored === null || start + count > dev.sizeSectors) return Errno.EIO;
@@ -950,9 +1085,52 @@ export class Machine implements DmCore {
     return typeOf(t).discard(this, t, start, count);
   }
 
+  /**
+   * The device's queue limits: a disk's own, a dm device's stacked from the devices its live
+   * target maps and adjusted by the target's io_hints (docs/model.md, "Queue limits").
+   */
+  queueLimits(dev: BlockDev): QueueLimits {
+    if (dev.kind === 'ram')
+      return this.kernel.ramDisksDiscard
+        ? {
+            ...RAM_DISK_LIMITS,
+            discardGranularityBytes: this.kernel.ramDiscardGranularityBytes,
+            maxDiscardSectors: this.kernel.ramDiscardMaxBytes / SECTOR_BYTES,
+            maxHwDiscardSectors: this.kernel.ramDiscardMaxBytes / SECTOR_BYTES,
+          }
+        : RAM_DISK_LIMITS;
+    if (dev.kind === 'loop') return LOOP_LIMITS;
+    const t = dev.live;
+    if (t === null) return STACKING_LIMITS;
+    const type = typeOf(t);
+    let limits = STACKING_LIMITS;
+    for (const under of type.limitDevices?.(t) ?? type.areas(t).map((a) => a.under))
+      limits = stackLimits(limits, this.queueLimits(under));
+    if (type.ioHints !== undefined) limits = type.ioHints(t, limits, this.kernel);
+    return this.supportsDiscard(dev) ? limits : withoutDiscard(limits);
+  }
+
+  /**
+   * A discard on a RAM disk: 6.1's brd refuses it; 6.12's frees the whole pages (4 KiB) the range
+   * covers, which read as zeros afterwards, and leaves the partial pages at its ends as they were.
+   */
+  private discardRam(dev: RamDisk, start: number, count: number): number {
+    if (!this.kernel.ramDisksDiscard) return Errno.EOPNOTSUPP;
+    if (start + count > this.sizeSectors(dev)) return Errno.EIO;
+    const first = Math.ceil(start / BRD_PAGE_SECTORS) * BRD_PAGE_SECTORS;
+    const end = Math.floor((start + count) / BRD_PAGE_SECTORS) * BRD_PAGE_SECTORS;
+    if (end > first) this.writeStorage(dev.storage, first, new Uint32Array(end - first).fill(ZERO_TOKEN));
+    return 0;
+  }
+
+  /** The errno of a table that names a device `path` the kernel cannot find. */
+  lookupErrno(path: string): number {
+    return path.startsWith('/') ? this.kernel.missingDevicePathErrno : Errno.ENODEV;
+  }
+
   /** Whether the device advertises discard (blkdiscard checks this first). */
   supportsDiscard(dev: BlockDev): boolean {
-    if (dev.kind === 'ram') return false;
+    if (dev.kind === 'ram') return this.kernel.ramDisksDiscard;
     if (dev.kind === 'loop') return dev.storage !== null;
     const t = dev.live;
     if (t === null) return false;

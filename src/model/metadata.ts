@@ -253,7 +253,7 @@ export class ThinMetadata implements PageAccounting {
     const md = new ThinMetadata(
       image.dataBlockSizeSectors,
       image.metadataNrBlocks,
-      DataSpaceMap.fromCommitted(image.refcounts, image.nrDataBlocks),
+      DataSpaceMap.fromCommitted(withHeldReferences(image.refcounts, image.heldRoot, 1), image.nrDataBlocks),
       image.generation + 1,
     );
     md.time = image.time;
@@ -461,6 +461,12 @@ export class ThinMetadata implements PageAccounting {
       nrDataBlocks: this.spaceMap.nrBlocks,
       devices: this.frozenDevices(),
     };
+    // The snapshot's trees keep every data block they map in use: in the kernel a leaf shared with
+    // them is shadowed (its blocks' counts raised) before the live thin changes it, and a deleted
+    // thin's tree is still reached from the held root, so nothing it maps is freed until the
+    // release drops those trees (fixtures/kernel/100-held-snapshot-delete). The lab keeps one
+    // reference per held mapping, which gives the same blocks in use.
+    forEachHeldMapping(this.heldRoot, (b) => this.spaceMap.increment(b));
     this.superblockDirty = true;
     this.recomputeAccounting();
     return OK_VOID;
@@ -468,6 +474,7 @@ export class ThinMetadata implements PageAccounting {
 
   releaseMetadataSnap(): Result<undefined> {
     if (this.heldRoot === null) return fail(Errno.EINVAL);
+    forEachHeldMapping(this.heldRoot, (b) => this.dropDataRef(b));
     this.heldRoot = null;
     this.superblockDirty = true;
     this.recomputeAccounting();
@@ -597,7 +604,8 @@ export class ThinMetadata implements PageAccounting {
       metadataNrBlocks: this.committedMetadataNrBlocks,
       needsCheck: this.needsCheck && !this.needsCheckUnwritten,
       devices,
-      refcounts: this.spaceMap.committedCopy(),
+      // An image counts the live thins' references only; the writer adds the held trees' own.
+      refcounts: withHeldReferences(this.spaceMap.committedCopy(), this.heldRoot, -1),
       heldRoot: this.heldRoot,
       generation: this.generation,
       refcountSkew: new Map(this.committedRefcountSkew),
@@ -699,6 +707,24 @@ export class ThinMetadata implements PageAccounting {
     }
     return devices;
   }
+}
+
+/** Calls `visit` with the data block of every mapping a held metadata snapshot's trees hold. */
+export function forEachHeldMapping(held: HeldMetadataSnapshot | null, visit: (dataBlock: number) => void): void {
+  for (const dev of held?.devices.values() ?? []) dev.table.forEach((_vb, dataBlock) => visit(dataBlock));
+}
+
+/**
+ * Counts with the held snapshot's references added (+1) or taken off (-1): the model keeps them in
+ * its space map, an image (MetadataImage.refcounts) only the live thins' ones.
+ */
+function withHeldReferences(counts: Uint32Array, held: HeldMetadataSnapshot | null, sign: 1 | -1): Uint32Array {
+  if (held === null) return counts;
+  const out = counts.slice();
+  forEachHeldMapping(held, (b) => {
+    if (b < out.length) out[b] = Math.max(0, out[b]! + sign);
+  });
+  return out;
 }
 
 /** Blocks a btree of `n` entries needs beyond its single root leaf. */

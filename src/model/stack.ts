@@ -27,3 +27,9 @@ export const STACK_VERSIONS: Readonly<Record<StackId, StackVersions>> = {
   debian12: { kernel: '6.1', thinProvisioningTools: '0.9.0', lvm: '2.03.16', dmsetup: '1.02.185', busybox: '1.35.0' },
   debian13: { kernel: '6.12', thinProvisioningTools: '1.1.0', lvm: '2.03.31', dmsetup: '1.02.205', busybox: '1.37.0' },
 };
+
+/** A stack as `log`, `at` and `branches` name it: `debian12 (Linux 6.1, thin-provisioning-tools 0.9.0, LVM 2.03.16)`. */
+export function describeStack(stack: StackId): string {
+  const v = STACK_VERSIONS[stack];
+  return `${stack} (Linux ${v.kernel}, thin-provisioning-tools ${v.thinProvisioningTools}, LVM ${v.lvm})`;
+}

@@ -18,6 +18,7 @@
  * database: STORE_CORRUPT naming what is wrong.
  */
 import { isModelMutation, type ModelMutation } from '../model/mutations.js';
+import { DEFAULT_STACK, isStackId, STACK_IDS, type StackId } from '../model/stack.js';
 import { StoreError } from '../store/errors.js';
 
 export const REGISTRY_STREAM = 'lab-registry';
@@ -41,6 +42,12 @@ export interface BranchInfo {
   /** Events of the parent this branch starts from. */
   readonly forkPosition: number;
   readonly ramdiskKb: number;
+  /**
+   * The software stack the branch was recorded on (src/model/stack.ts): a replay rebuilds the lab
+   * on it, and a branch made from this one inherits it. Records written before stacks existed have
+   * none and read as debian12, the only stack there was.
+   */
+  readonly stack: StackId;
   /** Deliberate model bugs the branch was recorded with (mutation suite scenarios only). */
   readonly mutations: readonly ModelMutation[];
   readonly origin: BranchOrigin;
@@ -97,6 +104,11 @@ export function readBranchInfo(d: Record<string, unknown>, where: string): Branc
     throw corrupt(
       `${where} (branch '${name}') has a RAM-disk size of ${JSON.stringify(d.ramdiskKb)} KiB (allowed ${MIN_RAMDISK_KB}..${MAX_RAMDISK_KB})`,
     );
+  const stack = d.stack ?? DEFAULT_STACK;
+  if (typeof stack !== 'string' || !isStackId(stack))
+    throw corrupt(
+      `${where} (branch '${name}') has an unknown stack ${JSON.stringify(stack)} (stacks: ${STACK_IDS.join(', ')})`,
+    );
   const mutations = d.mutations ?? [];
   if (!Array.isArray(mutations) || !mutations.every((m) => typeof m === 'string' && isModelMutation(m)))
     throw corrupt(`${where} (branch '${name}') has unknown model mutations`);
@@ -110,6 +122,7 @@ export function readBranchInfo(d: Record<string, unknown>, where: string): Branc
     parent: d.parent as string | null,
     forkPosition: d.forkPosition,
     ramdiskKb: d.ramdiskKb,
+    stack,
     mutations: mutations as ModelMutation[],
     origin: origin as BranchOrigin,
   };

@@ -12,7 +12,9 @@
  */
 import { decodeEvent } from '../events/codec.js';
 import type { LabEvent } from '../events/lab-events.js';
+import type { Lab } from '../lab/lab.js';
 import type { ModelMutation } from '../model/mutations.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { isStoreError, StoreError } from '../store/errors.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import {
@@ -34,8 +36,13 @@ import {
   stateFromLegacy,
   streamForNewBranch,
 } from './branch-registry.js';
-import { LabRuntime } from './lab-runtime.js';
-import { restoreLab, SnapshotError, snapshotLab } from './lab-snapshot.js';
+// The lab (shell, Docker, LVM, tools, xstate) is loaded only by what needs a state: listing
+// events and branches (`thinlab log`, `branches`) never does, and starts in node's own time.
+import type { LabRuntime } from './lab-runtime.js';
+import { appendColumns, type EventSummary, emptyColumns, pushSummary, type SummaryColumns } from './summary-columns.js';
+
+/** The per-event summaries' module reads LVM's state, so it is loaded with the lab, when needed. */
+const eventSummaries = () => import('./event-summaries.js');
 
 export const MAIN_BRANCH = 'main';
 export const DEFAULT_CHECKPOINT_EVERY = 10_000;
@@ -93,6 +100,8 @@ export interface NewBranch {
   readonly forkPosition: number;
   /** Ignored when there is a parent: a branch runs on its parent's machine. */
   readonly ramdiskKb: number;
+  /** Ignored when there is a parent, like the size; debian12 unless said. */
+  readonly stack?: StackId;
   readonly mutations?: readonly ModelMutation[];
   readonly origin: BranchOrigin;
   /** Makes the new branch the head in the same write. */
@@ -245,6 +254,7 @@ export class History {
         parent: spec.parent,
         forkPosition: spec.parent === null ? 0 : spec.forkPosition,
         ramdiskKb: parent?.ramdiskKb ?? spec.ramdiskKb,
+        stack: parent?.stack ?? spec.stack ?? DEFAULT_STACK,
         mutations: [...(parent?.mutations ?? spec.mutations ?? [])],
         origin: spec.origin,
       };
@@ -328,17 +338,18 @@ export class History {
 
   /**
    * The same events in pages, which is how replays read them: one await per page instead of one
-   * per event. The store's synchronous page reader is used when it has one (SQLite).
+   * per event. The store's synchronous page reader is used when it has one (SQLite); `verify`
+   * has it check each page against the events' checksums before handing it on (STORE_CORRUPT).
    */
-  async *eventPages(name: string, from: number, to: number): AsyncGenerator<PositionedEvent[]> {
+  async *eventPages(name: string, from: number, to: number, verify = false): AsyncGenerator<PositionedEvent[]> {
     const b = await this.branch(name);
     if (from < b.forkPosition && b.parent !== null) {
-      yield* this.eventPages(b.parent, from, Math.min(to, b.forkPosition));
+      yield* this.eventPages(b.parent, from, Math.min(to, b.forkPosition), verify);
     }
     const start = Math.max(from, b.forkPosition);
     if (to <= start) return;
     let position = start;
-    const options = { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start };
+    const options = { fromRevision: BigInt(start - b.forkPosition), maxCount: to - start, verify };
     const decodePage = (stored: readonly StoredEvent[]): PositionedEvent[] =>
       stored.map((e) => {
         position++;
@@ -362,19 +373,35 @@ export class History {
     if (page.length > 0) yield decodePage(page);
   }
 
-  /** The lab as it was after `position` events of a branch. */
-  async stateAt(name: string, position: number): Promise<LabRuntime> {
+  /**
+   * The lab as it was after `position` events of a branch. `base`, the lab of this branch at an
+   * earlier position that the caller hands over (it is advanced and returned), is replayed from
+   * instead of a checkpoint when no checkpoint lies between the two: stepping forward one event
+   * at a time then replays one event, not everything since the last checkpoint.
+   */
+  async stateAt(
+    name: string,
+    position: number,
+    base?: { readonly position: number; readonly runtime: LabRuntime },
+  ): Promise<LabRuntime> {
     const length = await this.length(name);
     if (!Number.isInteger(position) || position < 0 || position > length) {
       throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
     }
     const found = await this.nearestCheckpoint(name, position);
+    if (base !== undefined && base.position <= position && base.position >= found.position) {
+      await this.#replayOnto(base.runtime, name, base.position, position);
+      return base.runtime;
+    }
     const info = await this.branch(name);
-    const fresh = (): LabRuntime => LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, mutations: info.mutations });
+    const { LabRuntime } = await import('./lab-runtime.js');
+    const { restoreLab, SnapshotError } = await import('./lab-snapshot.js');
+    const fresh = (): LabRuntime => LabRuntime.forBranch(info);
     let start = found;
     let runtime: LabRuntime;
     try {
-      runtime = found.state === null ? fresh() : new LabRuntime(restoreLab(found.state));
+      runtime =
+        found.state === null ? fresh() : new LabRuntime(restoredFor(info, restoreLab(found.state), SnapshotError));
     } catch (e) {
       if (!(e instanceof SnapshotError)) throw e;
       // A checkpoint is a cache of the events before it: one this thinlab cannot read (written in
@@ -382,13 +409,20 @@ export class History {
       start = { position: 0, state: null };
       runtime = fresh();
     }
-    // The events replayed here are checked against their checksums first: damage that still
-    // decodes (a changed byte in a command and its output alike) would otherwise replay quietly.
-    const damaged = await this.damageIn(name, start.position, position);
-    if (damaged.length > 0) throw damageError(name, damaged);
-    let next = start.position + 1;
+    await this.#replayOnto(runtime, name, start.position, position);
+    return runtime;
+  }
+
+  /**
+   * Applies events `from+1 .. to` of a branch to `runtime`. The events are checked against their
+   * checksums as they are read, each page before any of its events is applied (damage that
+   * still decodes, a changed byte in a command and its output alike, would otherwise replay
+   * quietly); a damaged one stops the replay with every damaged position of the range named.
+   */
+  async #replayOnto(runtime: LabRuntime, name: string, from: number, to: number): Promise<void> {
+    let next = from + 1;
     try {
-      for await (const page of this.eventPages(name, start.position, position)) {
+      for await (const page of this.eventPages(name, from, to, true)) {
         for (const { position: p, event } of page) {
           next = p;
           runtime.apply(event, `${name}@${p}`);
@@ -396,9 +430,12 @@ export class History {
         }
       }
     } catch (e) {
+      if (isStoreError(e, 'STORE_CORRUPT')) {
+        const damaged = await this.damageIn(name, from, to);
+        if (damaged.length > 0) throw damageError(name, damaged);
+      }
       throw await this.asDamage(e, name, next);
     }
-    return runtime;
   }
 
   /** Positions in `from+1 .. to` of a branch whose stored text fails its checksum (stores that keep one: SQLite). */
@@ -434,6 +471,49 @@ export class History {
     );
   }
 
+  /**
+   * The summaries of positions 1..`upTo` of a branch (default: all), as `History.append` stored
+   * them; a range without any (recorded before summaries were kept, or lost) is summarised by
+   * replaying it from the nearest checkpoint, once: the result is stored when the store allows.
+   */
+  async summaries(name: string, upTo?: number): Promise<SummaryColumns> {
+    const b = await this.branch(name);
+    const end = upTo ?? (await this.length(name));
+    const out = emptyColumns();
+    if (b.parent !== null && b.forkPosition > 0)
+      appendColumns(out, await this.summaries(b.parent, Math.min(end, b.forkPosition)));
+    const own = end - b.forkPosition;
+    if (own <= 0) return out;
+    const { storedSummaries } = await eventSummaries();
+    for (const part of await storedSummaries(this.store, b.stream, own))
+      appendColumns(out, part.columns ?? (await this.#summarizeByReplay(name, part.first, part.count)));
+    return out;
+  }
+
+  /** The summary of position 0 of a branch: the fresh lab it starts from. */
+  async firstSummary(name: string): Promise<EventSummary> {
+    const info = await this.branch(name);
+    const [{ summarizeEvent }, { LabRuntime }] = await Promise.all([eventSummaries(), import('./lab-runtime.js')]);
+    return summarizeEvent(LabRuntime.forBranch(info), null);
+  }
+
+  /** Replays revisions `first .. first+count-1` of a branch's own stream, summarising each, and stores them. */
+  async #summarizeByReplay(name: string, first: number, count: number): Promise<SummaryColumns> {
+    const b = await this.branch(name);
+    const from = b.forkPosition + first;
+    const runtime = await this.stateAt(name, from);
+    const { summarizeEvent, saveSummaries } = await eventSummaries();
+    const columns = emptyColumns();
+    for await (const page of this.eventPages(name, from, from + count)) {
+      for (const { position, event } of page) {
+        runtime.apply(event, `${name}@${position}`);
+        pushSummary(columns, summarizeEvent(runtime, event));
+      }
+    }
+    await saveSummaries(this.store, b.stream, first, columns);
+    return columns;
+  }
+
   /** The last checkpoint at or before `position` along the branch's lineage. */
   async nearestCheckpoint(name: string, position: number): Promise<{ position: number; state: Uint8Array | null }> {
     const b = await this.branch(name);
@@ -452,10 +532,14 @@ export class History {
    * the store's conflict error rather than fork the history silently. A checkpoint of `runtime`
    * (the state after the batch) is stored when the batch reaches or crosses a multiple of
    * `checkpointEvery`.
+   *
+   * The events' summaries (event-summaries.ts) are stored beside them: a one-event batch's from
+   * `runtime`, a longer batch's only when the caller gives every event's (`summarizeEvent` after
+   * each). At each checkpoint the summaries since the last one are merged into one chunk.
    */
   async append(
     name: string,
-    batch: ReadonlyArray<{ readonly event: LabEvent; readonly timeMs: number }>,
+    batch: ReadonlyArray<{ readonly event: LabEvent; readonly timeMs: number; readonly summary?: EventSummary }>,
     runtime: LabRuntime,
     expectedLength: number,
   ): Promise<number> {
@@ -478,12 +562,45 @@ export class History {
       );
     }
     const newOwnLength = ownLength + batch.length;
+    await this.#recordSummaries(b.stream, ownLength, batch, runtime);
     const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
+    if (crossed)
+      await (await eventSummaries()).mergeSummaries(
+        this.store,
+        b.stream,
+        Math.floor(ownLength / this.checkpointEvery) * this.checkpointEvery,
+      );
     if (crossed && runtime.shell.quiescent) {
+      const { snapshotLab } = await import('./lab-snapshot.js');
       await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.lab));
     }
     return expectedLength + batch.length;
   }
+
+  async #recordSummaries(
+    stream: string,
+    first: number,
+    batch: ReadonlyArray<{ readonly event: LabEvent; readonly summary?: EventSummary }>,
+    runtime: LabRuntime,
+  ): Promise<void> {
+    const { summarizeEvent, saveSummaries } = await eventSummaries();
+    const columns = emptyColumns();
+    for (const [i, { event, summary }] of batch.entries()) {
+      // Only the last event's state is at hand; without the others' summaries none is stored
+      // and the range is summarised by replay when first read.
+      const s = summary ?? (i === batch.length - 1 && batch.length === 1 ? summarizeEvent(runtime, event) : undefined);
+      if (s === undefined) return;
+      pushSummary(columns, s);
+    }
+    await saveSummaries(this.store, stream, first, columns);
+  }
+}
+
+/** A branch's checkpoint, which must hold a lab of the branch's own stack (else it is not its cache). */
+function restoredFor(info: BranchInfo, lab: Lab, SnapshotError: new (message: string) => Error): Lab {
+  if (lab.machine.stack !== info.stack)
+    throw new SnapshotError(`checkpoint holds a ${lab.machine.stack} lab, branch '${info.name}' is ${info.stack}`);
+  return lab;
 }
 
 function depth(state: RegistryState, name: string): number {
@@ -494,7 +611,7 @@ function depth(state: RegistryState, name: string): number {
 
 function describeBranch(b: BranchInfo): string {
   const from = b.parent === null ? 'a fresh lab' : `${b.parent}@${b.forkPosition}`;
-  return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB`;
+  return `made by ${b.origin === 'legacy' ? 'an older thinlab' : `thinlab ${b.origin}`} from ${from}, RAM disks of ${b.ramdiskKb} KiB, stack ${b.stack}`;
 }
 
 /** STORE_CORRUPT naming the damaged positions of a branch. */

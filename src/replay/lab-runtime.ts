@@ -11,6 +11,7 @@ import { Lab, type LabSetup } from '../lab/lab.js';
 import { LabShell } from '../lab/lab-shell.js';
 import { Errno, strerror } from '../model/errno.js';
 import { type BlockDev, LAB_WOULD_BLOCK } from '../model/machine.js';
+import type { BranchInfo } from './branch-registry.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
 
 export class DivergenceError extends Error {
@@ -18,7 +19,7 @@ export class DivergenceError extends Error {
   readonly code = 'REPLAY_DIVERGED';
 }
 
-/** A fresh lab for a history: the machine's size and deliberate model bugs (mutation suite only). */
+/** A fresh lab for a history: the machine's size, its stack and deliberate model bugs (mutation suite only). */
 export type LabOptions = Omit<LabSetup, 'files'>;
 
 export class LabRuntime {
@@ -44,8 +45,14 @@ export class LabRuntime {
       new Lab({
         ...(options.ramdiskKb === undefined ? {} : { ramdiskKb: options.ramdiskKb }),
         ...(options.mutations === undefined || options.mutations.length === 0 ? {} : { mutations: options.mutations }),
+        ...(options.stack === undefined ? {} : { stack: options.stack }),
       }),
     );
+  }
+
+  /** A fresh lab for a branch: its machine's size, its stack and its deliberate bugs, as recorded. */
+  static forBranch(info: Pick<BranchInfo, 'ramdiskKb' | 'stack' | 'mutations'>): LabRuntime {
+    return LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, stack: info.stack, mutations: info.mutations });
   }
 
   /** Runs a shell command for the first time and returns the event that records it. */

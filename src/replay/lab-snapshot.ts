@@ -12,6 +12,7 @@ import { ThinDevice, ThinMetadata } from '../model/metadata.js';
 import { IoTicket, ThinPool } from '../model/pool.js';
 import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { LabFile, LabFileSystem } from '../lab/fs.js';
 import { Lab } from '../lab/lab.js';
 import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './object-graph.js';
@@ -64,6 +65,10 @@ export function restoreLab(bytes: Uint8Array): Lab {
   if (decoded.format !== SNAPSHOT_FORMAT)
     throw new SnapshotError(`checkpoint format ${String(decoded.format)} is not ${SNAPSHOT_FORMAT}`);
   const lab = decodeGraph(decoded.graph, REGISTRY) as Lab;
+  // A checkpoint written before stacks existed holds a machine without one: it was Debian 12's,
+  // the only stack there was.
+  if ((lab.machine as { stack?: StackId }).stack === undefined)
+    Object.defineProperty(lab.machine, 'stack', { value: DEFAULT_STACK, enumerable: true });
   lab.machine.rewire();
   return lab;
 }
@@ -78,11 +83,16 @@ export function restoreLab(bytes: Uint8Array): Lab {
 export function stateHash(lab: Lab): string {
   const hash = createHash('sha256');
   const ids = new Map<object, number>();
+  // The values are gathered into one string and handed to the hash in large pieces: one native
+  // call per value made hashing most of what `thinlab at` cost. The bytes hashed are the same.
+  let pending = '';
+  const flush = (): void => {
+    hash.update(pending, 'utf8');
+    pending = '';
+  };
   const put = (tag: string, text = ''): void => {
-    hash.update(tag);
-    hash.update(String(text.length));
-    hash.update(':');
-    hash.update(text, 'utf8');
+    pending += `${tag}${text.length}:${text}`;
+    if (pending.length > 1 << 16) flush();
   };
   const walk = (v: unknown): void => {
     if (v === null) return put('n');
@@ -108,7 +118,8 @@ export function stateHash(lab: Lab): string {
     ids.set(obj, ids.size);
     if (ArrayBuffer.isView(obj)) {
       put('t', obj.constructor.name);
-      hash.update(String(obj.byteLength));
+      pending += String(obj.byteLength);
+      flush();
       hash.update(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
       return;
     }
@@ -138,5 +149,6 @@ export function stateHash(lab: Lab): string {
     }
   };
   walk(encodeGraph(lab, REGISTRY));
+  flush();
   return hash.digest('hex');
 }

@@ -6,11 +6,13 @@
  * says where behaviour first diverges (the first command that printed something else), how the
  * pool modes went on each side, and which device ranges read back differently at the end.
  */
+import { topLevelCommands } from '../lab/script-pieces.js';
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import type { Machine } from '../model/machine.js';
-import type { BranchNaming, History } from './history.js';
-import type { LabRuntime } from './lab-runtime.js';
+import { type BranchNaming, type History, HistoryError } from './history.js';
+import type { StackId } from '../model/stack.js';
+import { LabRuntime } from './lab-runtime.js';
 import { type CheckResult, describeCheck, evaluateCheck, type StateCheck } from './state-checks.js';
 
 export interface WhatIfRequest {
@@ -23,6 +25,11 @@ export interface WhatIfRequest {
   readonly naming: BranchNaming;
   /** State checks followed on both sides from the insertion point on (`whatif --expect`). */
   readonly checks?: readonly StateCheck[];
+  /**
+   * The stack the new branch runs on; the original's unless said. Another stack makes the new
+   * branch a fresh lab of that stack that runs every event of the original again.
+   */
+  readonly stack?: StackId;
 }
 
 /** Where a check first failed on one side (from the insertion point on), and how it ends. */
@@ -71,6 +78,9 @@ export interface WhatIfOutcome {
   readonly branch: string;
   readonly name: string;
   readonly at: number;
+  /** The original branch's stack and the new branch's (the same unless `whatif --stack` changed it). */
+  readonly originalStack: StackId;
+  readonly stack: StackId;
   /** Positions of the injected events on the new branch: at+1 .. at+injected. */
   readonly injected: number;
   readonly injectedOutput: string;
@@ -150,20 +160,67 @@ function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
   }
 }
 
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the branch is replayed, the line inserted and both sides compared in one walk; splitting it passes both runtimes and their tracks through every helper.
-export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
-  const originalLength = await h.length(req.branch);
+/**
+ * The new branch and the two labs the walk starts from. On the branch's own stack the new branch
+ * starts from the original's first `at` events, shared; on another stack nothing can be shared
+ * (those events printed what the other stack's kernel and tools print), so the new branch starts
+ * from a fresh lab of that stack and every event runs again, the first `at` ones included.
+ */
+async function startWhatIf(
+  h: History,
+  req: WhatIfRequest,
+): Promise<{
+  name: string;
+  original: LabRuntime;
+  alt: LabRuntime;
+  start: number;
+  stack: StackId;
+  originalStack: StackId;
+}> {
+  const info = await h.branch(req.branch);
+  const stack = req.stack ?? info.stack;
+  if (stack === info.stack) {
+    const { name } = await h.createBranch({
+      naming: req.naming,
+      parent: req.branch,
+      forkPosition: req.at,
+      ramdiskKb: 0,
+      origin: 'whatif',
+      head: false,
+    });
+    const original = await h.stateAt(req.branch, req.at);
+    return {
+      name,
+      original,
+      alt: await h.stateAt(req.branch, req.at),
+      start: req.at,
+      stack,
+      originalStack: info.stack,
+    };
+  }
+  // No parent checks the position here, so it is checked as a fork position would be.
+  const length = await h.length(req.branch);
+  if (!Number.isSafeInteger(req.at) || req.at < 0 || req.at > length)
+    throw new HistoryError('BAD_POSITION', `position ${req.at} is outside branch '${req.branch}' (0..${length})`);
   const { name } = await h.createBranch({
     naming: req.naming,
-    parent: req.branch,
-    forkPosition: req.at,
-    ramdiskKb: 0,
+    parent: null,
+    forkPosition: 0,
+    ramdiskKb: info.ramdiskKb,
+    stack,
+    mutations: info.mutations,
     origin: 'whatif',
     head: false,
   });
-  const original = await h.stateAt(req.branch, req.at);
-  const alt = await h.stateAt(req.branch, req.at);
-  let length = req.at;
+  const original = await h.stateAt(req.branch, 0);
+  return { name, original, alt: LabRuntime.forBranch({ ...info, stack }), start: 0, stack, originalStack: info.stack };
+}
+
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the branch is replayed, the line inserted and both sides compared in one walk; splitting it passes both runtimes and their tracks through every helper.
+export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutcome> {
+  const originalLength = await h.length(req.branch);
+  const { name, original, alt, start, stack, originalStack } = await startWhatIf(h, req);
+  let length = start;
   const append = async (event: LabEvent): Promise<void> => {
     length = await h.append(name, [{ event, timeMs: alt.shell.machine.nowMs }], alt, length);
   };
@@ -173,25 +230,31 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
   const checks = req.checks ?? [];
   const originalTracks: CheckTrack[] = [];
   const whatIfTracks: CheckTrack[] = [];
-  track(checks, originalTracks, original.shell.machine, req.at);
-  track(checks, whatIfTracks, alt.shell.machine, req.at);
+  track(checks, originalTracks, original.shell.machine, start);
+  track(checks, whatIfTracks, alt.shell.machine, start);
   let altModes = poolModes(alt.shell.machine);
   let injectedOutput = '';
-  const pieces = alt.shell.splitCommands(req.inject);
-  for (const piece of pieces) {
-    const event = alt.runCommand(piece);
-    injectedOutput += output(event).output;
-    await append(event);
-    const now = poolModes(alt.shell.machine);
-    modeChanges(altModes, now, length, whatIfModes);
-    altModes = now;
-    track(checks, whatIfTracks, alt.shell.machine, length);
-  }
+  const pieces = topLevelCommands(alt.shell, req.inject);
+  let injected = false;
+  const inject = async (): Promise<void> => {
+    injected = true;
+    for (const piece of pieces) {
+      const event = alt.runCommand(piece);
+      injectedOutput += output(event).output;
+      await append(event);
+      const now = poolModes(alt.shell.machine);
+      modeChanges(altModes, now, length, whatIfModes);
+      altModes = now;
+      track(checks, whatIfTracks, alt.shell.machine, length);
+    }
+  };
+  if (start === req.at) await inject();
 
   let origModes = poolModes(original.shell.machine);
   const differences: OutputDifference[] = [];
-  for await (const page of h.eventPages(req.branch, req.at, originalLength)) {
+  for await (const page of h.eventPages(req.branch, start, originalLength)) {
     for (const { position, event } of page) {
+      if (!injected && position > req.at) await inject();
       original.apply(event, `${req.branch}@${position}`);
       const again = rerun(alt, event);
       await append(again);
@@ -218,10 +281,13 @@ export async function whatIf(h: History, req: WhatIfRequest): Promise<WhatIfOutc
       track(checks, whatIfTracks, alt.shell.machine, length);
     }
   }
+  if (!injected) await inject();
   return {
     branch: req.branch,
     name,
     at: req.at,
+    originalStack,
+    stack,
     injected: pieces.length,
     injectedOutput,
     originalLength,

@@ -61,6 +61,14 @@ describe('thinlab run', () => {
     expect(r.stdout).toContain('✗ pool_mode pool: expected write, got out_of_data_space');
     expect(r.stdout).toMatch(/\^\^\^ FIRST FAILURE \(step 3, line 6, position 3\)/);
     expect(r.stdout).toContain(`open the state there: thinlab at 3 --branch wrong --db ${db}`);
+    expect(r.stdout).toContain(
+      `open in the ui: thinlab ui --branch wrong --at 3 --db ${db}  (page /?branch=wrong&pos=3)`,
+    );
+    const json = JSON.parse(thinlab(['run', 'wrong.yaml', '--branch', 'wrong-json', '--json', '--db', db]).stdout);
+    expect(json.scenarios[0].firstFailure.ui).toEqual({
+      command: `thinlab ui --branch wrong-json --at 3 --db ${db}`,
+      path: '/?branch=wrong-json&pos=3',
+    });
     expect(thinlab(['at', '3', '--branch', 'wrong', '--db', db]).stdout).toMatch(
       /pool machine pool: out_of_data_space/,
     );

@@ -253,6 +253,56 @@ const LVM_MESSAGES: readonly KnownSymptom[] = [
   },
 ];
 
+/**
+ * The words of thin-provisioning-tools 1.x (the Rust tools: Debian 13, Fedora, RHEL 9), whose
+ * failures all exit 64 (0.9.0 exited 1) and whose stricter checks are what entry 24 reports.
+ * Taken from the real 1.1.0 (src/tools/thin-tools-1x.test.ts, docs/tools.md).
+ */
+const TOOLS_1X_MESSAGES: readonly KnownSymptom[] = [
+  {
+    source: 'thin_check 1.x',
+    pattern:
+      /(data|metadata) space map contains leaks|\d+ (data|metadata) blocks have leaked|perhaps you wanted to run with --auto-repair/,
+    meaning:
+      'thin_check 1.x found blocks the space map counts but nothing uses (leaks) and exits 64. A leak loses only space, and 0.9.0 passed data leaks with status 0 (it never compared the data space map), so a pool that activated under the old tools is refused by LVM after the upgrade',
+    next: 'thin_check --ignore-non-fatal-errors passes a leak-only pool (LVM: add it to thin_check_options in lvm.conf); lvconvert --repair (thin_repair) rebuilds the space maps without the leak',
+    entries: [24],
+  },
+  {
+    source: 'thin_check 1.x',
+    pattern: /Bad reference count for (data|metadata) block \d+|Fatal errors in (data|metadata) space map/,
+    meaning:
+      'thin_check 1.x found a block used by the trees but counted too low by the space map (exit 64): the pool could hand it out again and overwrite live data or metadata',
+    next: 'do not activate the pool read-write; lvconvert --repair (or thin_repair into a new metadata device), which rebuilds the space maps from the trees, then thin_check again',
+    needsCheck: true,
+    entries: [24],
+  },
+  {
+    source: 'thin_repair / thin_dump --repair 1.x',
+    pattern: /no compatible roots found/,
+    meaning:
+      "thin_repair 1.x could not read the superblock's mapping tree (or the pool has no devices) and found no older compatible pair of roots on the device, so it gives up with status 64; 0.9.0 would have salvaged whatever mappings were still readable",
+    next: "keep the damaged metadata (lvconvert --repair keeps it as pool_meta0); try thin_dump --repair of 0.9.0 (Debian 12's package) on a copy, or restore a metadata backup; thin_check shows what is damaged",
+    entries: [24],
+  },
+  {
+    source: 'thin tools 1.x',
+    pattern: /Device or resource busy \(os error 16\)/,
+    meaning:
+      "a thin tool 1.x could not open the metadata device exclusively (exit 64): the pool is active and the kernel holds it (0.9.0 said syscall 'open' failed and exited 1)",
+    next: 'deactivate the pool (lvchange -an, dmsetup remove) first, or read a held metadata snapshot with -m after dmsetup message POOL 0 reserve_metadata_snap',
+  },
+  {
+    source: 'thin_repair 1.x',
+    pattern: /data block size needs to be provided due to corruption in the superblock/,
+    meaning:
+      "the superblock is damaged (bad checksum), so thin_repair 1.x cannot read the pool's data block size and asks for it (exit 64)",
+    next: 'give --data-block-size (sectors, from lvs -o chunk_size or the thin-pool table) and --nr-data-blocks; the trees below are then searched for roots',
+    needsCheck: true,
+    entries: [24],
+  },
+];
+
 /** The snapshotter's messages (containerd's devmapper plugin); the most specific first. */
 const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
   {
@@ -260,7 +310,7 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
     pattern: /failed to suspend device "[^"]*": no such device or address/,
     meaning:
       'containerd suspended a parent snapshot\'s device that is gone from device-mapper (ENXIO: removed by hand or lost at a reboot while its record still says Activated). In containerd before PR #5111 the new device\'s record was already saved and its error path left it, so every later snapshot of that name then fails with "object already exists"',
-    next: 'containerd 1.5 or later (PR #5111) marks the new record Faulty and orders the suspend first; on an older one remove the stale records (the device in <pool>.db) after containerd is stopped',
+    next: 'restart containerd: its start marks the stuck records (Unknown, Suspending) Faulty and the name then gets a new id; containerd 1.5 or later (PR #5111) suspends the parent before saving the new record, so the failure leaves nothing behind',
     entries: [25],
   },
   {
@@ -284,7 +334,7 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
     pattern: /failed to save metadata for device .*object already exists|is already there .*object already exists/,
     meaning:
       "a device record of that name is already in the snapshotter's database (<pool>.db) and is not Faulty. containerd stopped or lost power after the record was saved and before metadata.db committed, so the snapshot id sequence came back and every create of that snapshot name now collides (#5646); in containerd before PR #5111 a failed parent suspend left such a record as well (#5110)",
-    next: "nothing merged fixes it: stop containerd and remove the stale device record (or the plugin's whole state with the pool's devices) by hand",
+    next: "a record left in a transitional state (Unknown, Creating, Suspending ...) becomes Faulty at containerd's next start, and the name then gets a new id (#5110); an Activated one (#5646) stays: nothing merged fixes that, stop containerd and remove the stale device record (or the plugin's whole state with the pool's devices) by hand",
     entries: [25, 26],
   },
   {
@@ -294,6 +344,14 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
       'the device id containerd picked already exists in the pool though its database has it free (EEXIST): the database and the pool disagree after a hard reboot or an unplugged disk',
     next: 'containerd with PR #3470 marks the id faulty and retries with a new one; the stale pool device needs manual cleanup',
     entries: [28],
+  },
+  {
+    source: CONTAINERD,
+    pattern: /failed to create new thin device "[^"]*" ?\(dev: \d+\): file exists/,
+    meaning:
+      "the pool already has a thin device of the id containerd's database handed out (EEXIST): the database was deleted or replaced while the pool kept its devices (#4790), or the two disagree after a crash (#3470); the id is marked faulty and the next create tries the next one, so a pool holding many ids makes every create fail",
+    next: "stop containerd, remove all of the plugin's state (its root_path and the pool's thin devices, or recreate the thin pool), then start it again",
+    entries: [31, 28],
   },
   {
     source: CONTAINERD,
@@ -325,5 +383,6 @@ const CONTAINERD_MESSAGES: readonly KnownSymptom[] = [
 export const CATALOGUE_SYMPTOMS: readonly KnownSymptom[] = [
   ...DOCKER_MESSAGES,
   ...LVM_MESSAGES,
+  ...TOOLS_1X_MESSAGES,
   ...CONTAINERD_MESSAGES,
 ];

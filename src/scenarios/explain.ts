@@ -237,11 +237,26 @@ const GENERIC_SYMPTOMS: readonly KnownSymptom[] = [
   },
   {
     source: 'LVM',
-    pattern: /Thin pool transaction_id is (\d+), while expected (\d+)/,
+    // LVM 2.03 names the pool's dm device and its number: `Thin pool vg-pool-tpool (254:2) transaction_id is 5, ...`.
+    pattern: /Thin pool (?:\S+ \(\d+:\d+\) )?transaction_id is (\d+), while expected (\d+)/,
     meaning:
       "the transaction id in the pool's metadata (moved by Docker's set_transaction_id) and the one LVM recorded disagree, so LVM will not activate the pool",
     next: "vgcfgbackup, set transaction_id in the backup to the pool's value, vgcfgrestore --force",
     entries: [9],
+  },
+  {
+    source: 'LVM',
+    pattern: /has unexpected transaction id (\d+), expecting (\d+)/,
+    meaning:
+      "LVM's lvcreate found the pool's kernel transaction id moved away from the one in LVM's metadata (another program sent set_transaction_id), and refuses a new thin volume with the odd 'free space ... reached threshold' line",
+    next: "vgcfgbackup, set transaction_id in the backup to the pool's value, vgcfgrestore --force (fixtures/lvm/87)",
+  },
+  {
+    source: 'LVM',
+    pattern: /thin(?:-pool)? target support missing from kernel|Required device-mapper target\(s\) not detected/,
+    meaning:
+      'the kernel has no thin-pool target and LVM could not load it: its own `/sbin/modprobe dm-thin-pool` failed (the module file is missing, e.g. a kernel without its extra modules package)',
+    next: 'install the kernel modules package that has dm-thin-pool.ko, then modprobe dm-thin-pool (fixtures/lvm/89)',
   },
   {
     source: 'I/O error to a writer',
@@ -418,6 +433,12 @@ export function normalizeSymptom(text: string): string {
   t = t.replace(/^[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w.@-]+(\[\d+\])?: /, '');
   const logrus = /^time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/.exec(t);
   if (logrus !== null) t = logrus[1]!.replace(/\\(.)/g, '$1');
+  // A logrus field pasted on its own (`error="failed to ... \"name\" ..."`), or quotes still escaped.
+  const field = /(?:^|\s)error="((?:[^"\\]|\\.)*)"/.exec(t);
+  if (logrus === null && field !== null) t = field[1]!.replace(/\\(.)/g, '$1');
+  else if (t.includes('\\"')) t = t.replace(/\\(.)/g, '$1');
+  // containerd's gRPC errors reach the client with their code, `: unknown`, appended.
+  t = t.replace(/: unknown"?$/, '');
   return t.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim();
 }
 

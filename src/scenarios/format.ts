@@ -3,6 +3,7 @@
  * bottom like a lab notebook: each step with its position in the history, the command, what it
  * printed (indented) and each check; the first failure is marked so it stands out in a long run.
  */
+import { uiLink, uiPath } from '../shared/ui-link.js';
 import type { CheckResult } from './expect.js';
 import type { ScenarioResult, StepRecord } from './run.js';
 import type { Scenario } from './types.js';
@@ -84,7 +85,7 @@ function summaryLine(result: ScenarioResult, recorded: Recorded | null): string 
   const f = result.firstFailure!;
   let line = `FAIL  at step ${f.index} (${f.kind}, line ${f.line}); ${stored}`;
   if (recorded !== null)
-    line += `\n      open the state there: thinlab at ${f.to} --branch ${recorded.branch}${recorded.where}`;
+    line += `\n      open the state there: thinlab at ${f.to} --branch ${recorded.branch}${recorded.where}\n      ${uiLink(recorded.branch, f.to, recorded.where)}`;
   return line;
 }
 
@@ -111,6 +112,13 @@ export function resultJson(scenario: Scenario, result: ScenarioResult, recorded:
               recorded === null
                 ? null
                 : `thinlab at ${result.firstFailure.to} --branch ${recorded.branch}${recorded.where}`,
+            ui:
+              recorded === null
+                ? null
+                : {
+                    command: `thinlab ui --branch ${recorded.branch} --at ${result.firstFailure.to}${recorded.where}`,
+                    path: uiPath(recorded.branch, result.firstFailure.to),
+                  },
           },
     steps: result.steps.map((s) => ({
       step: s.index,

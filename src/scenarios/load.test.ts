@@ -24,6 +24,18 @@ const dir = mkdtempSync(join(tmpdir(), 'thinlab-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('scenario loader', () => {
+  it('reads the stack a scenario runs on, and leaves it unset when the file does not say', () => {
+    const on13 = parseScenario('s.yaml', 'title: t\nstack: debian13\nsteps:\n  - run: echo hi\n');
+    expect(on13.stack).toBe('debian13');
+    expect(parseScenario('s.yaml', 'title: t\nsteps:\n  - run: echo hi\n').stack).toBeUndefined();
+  });
+
+  it('refuses an unknown stack by name, with the known ones', () => {
+    expect(problems('title: t\nstack: debian14\nsteps:\n  - run: echo hi\n')).toEqual([
+      { file: 'bad.yaml', line: 2, field: 'stack', message: "unknown stack 'debian14' (known: debian12, debian13)" },
+    ]);
+  });
+
   it('reads a valid scenario with every kind of step', () => {
     const s = parseScenario(
       'ok.yaml',

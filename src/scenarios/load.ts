@@ -10,6 +10,7 @@ import { LineCounter, isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import type { PoolMode } from '../model/lifecycle.js';
 import type { ModelMutation } from '../model/mutations.js';
+import type { StackId } from '../model/stack.js';
 import { fieldOf, SchemaCheck } from './schema-check.js';
 import {
   ScenarioInvalid,
@@ -84,6 +85,7 @@ export function parseScenario(file: string, text: string): Scenario {
     ...(data.what_happened === undefined ? {} : { whatHappened: data.what_happened }),
     ...(data.symptoms === undefined ? {} : { symptoms: data.symptoms }),
     machine: machineSettings(data.machine ?? {}),
+    ...(data.stack === undefined ? {} : { stack: data.stack }),
     steps: data.steps.map((step, i) => toStep(step, check.line(check.node(['steps', i])))),
   };
 }
@@ -103,6 +105,7 @@ interface ScenarioFile {
   readonly cites?: string;
   readonly what_happened?: string;
   readonly symptoms?: string[];
+  readonly stack?: StackId;
   readonly machine?: {
     readonly ramdisk_kb?: number;
     readonly no_space_timeout?: number;

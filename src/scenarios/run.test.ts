@@ -41,9 +41,10 @@ describe('the scenario library', () => {
         },
       });
       // Checks (reads included) must not change the lab: the recorded events alone give its state.
-      const replay = LabRuntime.fresh(
-        scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb },
-      );
+      const replay = LabRuntime.fresh({
+        ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
+        ...(scenario.stack === undefined ? {} : { stack: scenario.stack }),
+      });
       events.forEach((e, i) => replay.apply(e, `${f}@${i + 1}`));
       expect(stateHash(replay.lab)).toBe(stateHash(runtime!.lab));
       const failed = result.steps.flatMap((s) => [

@@ -4,6 +4,8 @@
  * through afterwards. Lab directives are shell commands too (`advance` is `sleep`, `crash` the
  * lab's `crash` builtin), so the history holds nothing a plain replay does not know.
  */
+import { topLevelCommands } from '../lab/script-pieces.js';
+import type { StackId } from '../model/stack.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { checkExpectation, type CheckResult } from './expect.js';
@@ -47,6 +49,8 @@ export interface RunOptions {
   readonly record?: EventSink;
   /** Called after each step with the steps done and the total. */
   readonly progress?: (done: number, total: number) => void;
+  /** The stack to run on (`thinlab run --stack`); debian12 unless said. */
+  readonly stack?: StackId;
 }
 
 /** Wraps an error of the event sink, so it is not taken for an error of the lab. */
@@ -81,6 +85,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runtime = LabRuntime.fresh({
     ...(scenario.machine.ramdiskKb === undefined ? {} : { ramdiskKb: scenario.machine.ramdiskKb }),
     ...(scenario.machine.mutations === undefined ? {} : { mutations: scenario.machine.mutations }),
+    // `thinlab run --stack` over the file's own `stack:` (the CLI refuses the two disagreeing).
+    ...((options.stack ?? scenario.stack) === undefined ? {} : { stack: options.stack ?? scenario.stack }),
   });
   const records: StepRecord[] = [];
   const marks: Record<string, number> = {};
@@ -91,7 +97,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runText = async (text: string): Promise<{ output: string; status: number }> => {
     let output = '';
     let status = 0;
-    for (const piece of runtime.shell.splitCommands(text)) {
+    for (const piece of topLevelCommands(runtime.shell, text)) {
       const event = runtime.runCommand(piece);
       if (event.type === 'ShellCommandRan') {
         output += event.data.output;

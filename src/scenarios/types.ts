@@ -4,6 +4,7 @@
  */
 import type { ModelMutation } from '../model/mutations.js';
 import type { PoolMode } from '../model/lifecycle.js';
+import type { StackId } from '../model/stack.js';
 
 /** A check of what one device range reads back through the lab. */
 export interface ReadCheck {
@@ -72,6 +73,8 @@ export interface Scenario {
    */
   readonly symptoms?: readonly string[];
   readonly machine: ScenarioMachineSettings;
+  /** The software stack the scenario runs on (`stack:`); debian12 when the file does not say. */
+  readonly stack?: StackId;
   readonly steps: readonly Step[];
   /** For a `.sh` scenario: the transcript the whole script must print. */
   readonly expectedTranscript?: string;

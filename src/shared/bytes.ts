@@ -21,3 +21,15 @@ export function latin1Bytes(text: string): Uint8Array {
 export function latin1Text(bytes: Uint8Array): string {
   return dec.decode(bytes);
 }
+
+/** The parts one after the other in one array (the part itself when there is only one). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -254,6 +254,10 @@ export class ShellSession implements Host {
     return this.port.readInput(path);
   }
 
+  holdOpen(path: string): (() => void) | null {
+    return this.port.holdOpen(path);
+  }
+
   closeParam(text: string): string | null {
     return this.port.closeParam(text);
   }

@@ -84,6 +84,7 @@ export function runEventStoreContract(
     describe('listStreams', () => listStreamsTests(context));
     describe('stream metadata', () => streamMetadataTests(context));
     describe('checkpoints', () => checkpointTests(context));
+    describe('summaries', () => summaryTests(context));
     describe('bad input', () => badInputTests(context));
     describe('close', () => closeTests(context));
     describe('a registry stream written by racing writers', () => registryTests(context));
@@ -437,6 +438,51 @@ function checkpointTests({ store, sid }: ContractContext): void {
     await store().append(stream, batchOf(2, 'x'), 'no_stream');
     await expectStoreError(() => store().saveCheckpoint(stream, 2n, bytes(4, 0)), 'STORE_INVALID_ARGUMENT');
     expect(await store().checkpointStats(stream)).toEqual({ count: 0, bytes: 0 });
+  });
+}
+
+function summaryTests({ store, sid }: ContractContext): void {
+  const chunk = (first: bigint, count: number, data: string) => ({ firstRevision: first, count, data });
+
+  it('keeps chunks in revision order, a merged chunk replacing the ones inside its range', async () => {
+    const stream = sid('sum');
+    await store().append(stream, batchOf(6, 'x'), 'no_stream');
+    expect(await store().readSummaries(stream)).toEqual([]);
+    await store().saveSummaries(stream, chunk(2n, 1, 'c'));
+    await store().saveSummaries(stream, chunk(0n, 1, 'a'));
+    await store().saveSummaries(stream, chunk(1n, 1, 'b'));
+    await store().saveSummaries(stream, chunk(3n, 3, 'def'));
+    expect(await store().readSummaries(stream)).toEqual([
+      chunk(0n, 1, 'a'),
+      chunk(1n, 1, 'b'),
+      chunk(2n, 1, 'c'),
+      chunk(3n, 3, 'def'),
+    ]);
+    expect(await store().readSummaries(stream, 2n)).toEqual([chunk(2n, 1, 'c'), chunk(3n, 3, 'def')]);
+    await store().saveSummaries(stream, chunk(0n, 3, 'ABC'));
+    expect(await store().readSummaries(stream)).toEqual([chunk(0n, 3, 'ABC'), chunk(3n, 3, 'def')]);
+    // A chunk starting where another starts replaces it; streams keep their own.
+    await store().saveSummaries(stream, chunk(3n, 2, 'DE'));
+    expect(await store().readSummaries(stream)).toEqual([chunk(0n, 3, 'ABC'), chunk(3n, 2, 'DE')]);
+    expect(await store().readSummaries(sid('sum-other'))).toEqual([]);
+  });
+
+  it('refuses summaries past the end of the stream and malformed chunks, keeping what it had', async () => {
+    const stream = sid('sum-bad');
+    await expectStoreError(() => store().saveSummaries(stream, chunk(0n, 1, 'a')), 'STORE_INVALID_ARGUMENT');
+    await store().append(stream, batchOf(2, 'x'), 'no_stream');
+    await store().saveSummaries(stream, chunk(0n, 2, 'ok'));
+    await expectStoreError(() => store().saveSummaries(stream, chunk(1n, 2, 'b')), 'STORE_INVALID_ARGUMENT');
+    await expectStoreError(() => store().saveSummaries(stream, chunk(0n, 0, 'b')), 'STORE_INVALID_ARGUMENT');
+    await expectStoreError(
+      () => store().saveSummaries(stream, { firstRevision: -1n, count: 1, data: 'b' }),
+      'STORE_INVALID_ARGUMENT',
+    );
+    await expectStoreError(
+      () => store().saveSummaries(stream, { firstRevision: 0n, count: 1, data: 5 } as never),
+      'STORE_INVALID_ARGUMENT',
+    );
+    expect(await store().readSummaries(stream)).toEqual([chunk(0n, 2, 'ok')]);
   });
 }
 

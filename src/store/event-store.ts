@@ -75,6 +75,19 @@ export interface CheckpointStats {
   readonly bytes: number;
 }
 
+/**
+ * Summaries of consecutive events of a stream, as opaque text the caller wrote (the replay layer
+ * keeps there what a view needs of each event, so that it need not replay the events to draw
+ * them). A cache beside the log: it may be missing for any range, and is never part of an event.
+ */
+export interface SummaryChunk {
+  /** The revision of the first event summarised. */
+  readonly firstRevision: bigint;
+  /** How many consecutive events the text summarises, from `firstRevision`: a positive safe integer. */
+  readonly count: number;
+  readonly data: string;
+}
+
 export interface EventStore {
   /**
    * Appends a non-empty batch atomically: either every event is stored, with consecutive
@@ -107,6 +120,14 @@ export interface EventStore {
   /** The checkpoint with the highest revision not above `atOrBefore`, or null. */
   loadCheckpoint(streamId: string, atOrBefore: bigint): Promise<Checkpoint | null>;
   checkpointStats(streamId: string): Promise<CheckpointStats>;
+  /**
+   * Stores the summaries of revisions `firstRevision .. firstRevision+count-1`, which must exist.
+   * Chunks lying wholly inside that range are replaced (a merge of several into one), so a
+   * reader never sees two chunks for one revision unless they were written overlapping.
+   */
+  saveSummaries(streamId: string, chunk: SummaryChunk): Promise<void>;
+  /** The stream's summary chunks starting at or after `fromRevision` (default 0), in revision order. */
+  readSummaries(streamId: string, fromRevision?: bigint): Promise<SummaryChunk[]>;
   /** Releases the connection. Later calls fail with `STORE_CLOSED`; a second close is a no-op. */
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ export type {
   ReadOptions,
   SetStreamMetadataOptions,
   StoredEvent,
+  SummaryChunk,
 } from './event-store.js';
 export { RESERVED_STREAM_PREFIXES } from './event-store.js';
 export { ConcurrencyConflictError, isConcurrencyConflict, isStoreError, StoreError } from './errors.js';

@@ -41,6 +41,8 @@ function run(args: string[]): { out: string; err: string; status: number; seen: 
   // The toy never touches the lab, so no shell context is needed.
   const env = {
     ctx: undefined,
+    // Without a lab the release is given, as defineTool gives it to a tool.
+    release: '0.9.0',
     io: { out: (t: string) => (out += t), err: (t: string) => (err += t) },
   } as unknown as ToolEnv;
   const status = toy(seen)(env, args);

@@ -1,13 +1,24 @@
 /**
- * The preamble every thin tool of 0.9.0 shares, declared once: its name, its options (short and
- * long, with or without a value), its usage text and version. The command line is parsed with
- * getopt_long's behaviour (getopt.ts); a refused option prints glibc's line and then the usage on
- * stderr, status 1; -h and -V print the usage or the version on stdout, status 0. Options are
- * handed to the tool one by one in command-line order, because 0.9.0 acts on each as getopt
- * returns it: `thin_dump --dev-id x -h` fails on the dev-id before it sees -h.
+ * The preamble every thin tool shares, declared once per tool for each release: its name, its
+ * options, its usage text and version.
+ *
+ * 0.9.0 (debian12): the command line is parsed with getopt_long's behaviour (getopt.ts); a refused
+ * option prints glibc's line and then the usage on stderr, status 1; -h and -V print the usage or
+ * the version on stdout, status 0. Options are handed to the tool one by one in command-line order,
+ * because 0.9.0 acts on each as getopt returns it: `thin_dump --dev-id x -h` fails on the dev-id
+ * before it sees -h.
+ *
+ * 1.1.0 (debian13): the command line is clap's (clap.ts, the tool's `v1.cli`): refusals with
+ * status 2, -h before -V before missing arguments. The run is the same tool code, which asks
+ * `env.release` where 1.1.0 behaves differently. A tool whose 1.1.0 run the lab does not model
+ * (`v1.runs: false`), and any failure still worded as 0.9.0 words it (status 1, which 1.1.0 never
+ * gives), is refused by name instead of printing 0.9.0's text under 1.1.0's name.
  */
+import { InvariantViolation } from '../model/assert.js';
+import { type ClapCommand, parseClap } from './clap.js';
 import type { ArgKind, ArgPosition, LongOption } from './getopt.js';
 import { getoptLong } from './getopt.js';
+import { type ToolsRelease, toolsReleaseOf } from './release.js';
 import type { ToolEnv } from './tool-io.js';
 import { TOOLS_VERSION } from './usage.js';
 
@@ -34,8 +45,17 @@ export interface ToolRun {
   run(operands: readonly string[]): number;
 }
 
+/** A tool as 1.1.0 has it: its command line, and whether the lab models what it then does. */
+export interface ToolDefinition1x {
+  readonly cli: ClapCommand;
+  /** False: only the command line (-h, -V, refusals) is modelled, and a run is refused by name. */
+  readonly runs: boolean;
+}
+
 export interface ToolDefinition {
   readonly name: string;
+  /** Its 1.1.0 form (debian13); a tool without one is not in 1.1.0. */
+  readonly v1?: ToolDefinition1x;
   readonly options: readonly ToolOption[];
   readonly usage: string;
   /** Printed by -V; the tools' release by default. */
@@ -93,12 +113,85 @@ export function pathPositions(definition: ToolDefinition, args: readonly string[
   return positions;
 }
 
+/** The status the lab gives a run it refuses to model (as for any command it does not model). */
+export const NOT_MODELLED_STATUS = 127;
+
+/** The refusal for a 1.1.0 run the lab does not model, naming what was asked. */
+export function notModelled1x(name: string, what: string): string {
+  return `thinlab: not modelled: ${name} of thin-provisioning-tools 1.1.0 (stack debian13): ${what}; see docs/tools.md\n`;
+}
+
+/**
+ * Output held back until a 1.1.0 run ends, in the order it was written, so that a run that turns
+ * out to take a 0.9.0-worded path prints nothing of it.
+ */
+function heldIo(io: ToolEnv['io']): { io: ToolEnv['io']; flush(): void } {
+  const held: { stream: 'out' | 'err'; data: Uint8Array | string }[] = [];
+  return {
+    io: {
+      get stdin() {
+        return io.stdin;
+      },
+      out: (data) => {
+        held.push({ stream: 'out', data });
+        return true;
+      },
+      err: (data) => {
+        held.push({ stream: 'err', data });
+      },
+    },
+    flush: () => {
+      for (const h of held) h.stream === 'out' ? io.out(h.data) : io.err(h.data as string);
+    },
+  };
+}
+
+function run1x(definition: ToolDefinition, env: ToolEnv, args: readonly string[]): number {
+  const v1 = definition.v1;
+  const name = definition.name;
+  if (v1 === undefined) throw new InvariantViolation(`${name} is not a tool of 1.1.0, yet it ran on debian13`);
+  const parsed = parseClap(name, v1.cli, args);
+  if (parsed.ok === false) {
+    env.io.err(parsed.message);
+    return 2;
+  }
+  if (parsed.ok === 'help' || parsed.ok === 'version') {
+    env.io.out(parsed.ok === 'help' ? v1.cli.help : '1.1.0\n');
+    return 0;
+  }
+  if (!v1.runs) {
+    env.io.err(notModelled1x(name, 'what it does beyond -h, -V and its command-line checks'));
+    return NOT_MODELLED_STATUS;
+  }
+  const held = heldIo(env.io);
+  const usageError = (): number => {
+    throw new InvariantViolation(`${name} 1.1.0 asked for 0.9.0's usage error after clap accepted the command line`);
+  };
+  const run = definition.start({ ...env, io: held.io, release: '1.1.0' }, usageError);
+  let status: number | undefined;
+  for (const o of parsed.options) {
+    status = run.option?.(o.key, o.arg);
+    if (status !== undefined) break;
+  }
+  status ??= run.run(parsed.operands);
+  if (status === 1) {
+    env.io.err(notModelled1x(name, `how it reports this failure (the lab has only 0.9.0's words for it)`));
+    return NOT_MODELLED_STATUS;
+  }
+  held.flush();
+  return status;
+}
+
+/** The release a tool runs as in this lab. */
+export const releaseOf = (env: ToolEnv): ToolsRelease => env.release ?? toolsReleaseOf(env.ctx.machine.stack);
+
 export function defineTool(definition: ToolDefinition): ThinTool {
   const shorts = shortSpec(definition.options);
   const longs = longOptions(definition.options);
   const version = definition.version ?? TOOLS_VERSION;
   const usageAfterBadOption = definition.usageAfterBadOption ?? true;
   const tool = (env: ToolEnv, args: readonly string[]): number => {
+    if (releaseOf(env) === '1.1.0') return run1x(definition, env, args);
     const { io } = env;
     const parsed = getoptLong(definition.name, args, shorts, longs);
     if (!parsed.ok) {
@@ -109,7 +202,7 @@ export function defineTool(definition: ToolDefinition): ThinTool {
       io.err(`${message}\n${definition.usage}`);
       return 1;
     };
-    const run = definition.start(env, usageError);
+    const run = definition.start({ ...env, release: '0.9.0' }, usageError);
     for (const o of parsed.options) {
       if (o.key === 'h') {
         io.out(definition.usage);

@@ -207,3 +207,70 @@ describe('helpers measured on 0.9.0', () => {
     });
   });
 });
+
+describe('thin-provisioning-tools per stack', () => {
+  const run = (stack: 'debian12' | 'debian13', line: string): { out: string; status: string } => {
+    const shell = new LabShell({ stack });
+    const out = shell.runLine(`${line} 2>&1`);
+    return { out, status: shell.lastStatus };
+  };
+
+  it('answers -V with the release of the stack', () => {
+    expect(run('debian12', 'thin_check -V')).toEqual({ out: '0.9.0\n', status: '0' });
+    expect(run('debian13', 'thin_check -V')).toEqual({ out: '1.1.0\n', status: '0' });
+  });
+
+  it('has 1.1.0-only tools on debian13 alone: on debian12 the shell does not find them', () => {
+    expect(run('debian12', 'thin_migrate -V').status).toBe('127');
+    expect(run('debian12', 'thin_migrate -V').out).toMatch(/thin_migrate: not found\n$/);
+    expect(run('debian13', 'thin_migrate -V')).toEqual({ out: '1.1.0\n', status: '0' });
+  });
+
+  it('has no thin_ll_dump on either stack', () => {
+    for (const stack of ['debian12', 'debian13'] as const)
+      expect(run(stack, 'thin_ll_dump /dev/ram0').out).toMatch(/thin_ll_dump: not found\n$/);
+  });
+
+  it('refuses by name what it does not model of 1.1.0, never with 0.9.0 words', () => {
+    const ls = run('debian13', 'thin_ls /dev/ram0');
+    expect(ls).toEqual({
+      out: 'thinlab: not modelled: thin_ls of thin-provisioning-tools 1.1.0 (stack debian13): what it does beyond -h, -V and its command-line checks; see docs/tools.md\n',
+      status: '127',
+    });
+    const dump = run('debian13', 'thin_dump --transaction-id 3 /dev/ram0');
+    expect(dump.status).toBe('127');
+    expect(dump.out).toBe(
+      "thinlab: not modelled: thin_dump of thin-provisioning-tools 1.1.0 (stack debian13): how it reports this failure (the lab has only 0.9.0's words for it); see docs/tools.md\n",
+    );
+    expect(run('debian13', 'cache_restore -i x -o y').out).toContain('thinlab: not modelled: cache_restore');
+  });
+
+  it('says the metadata device of a live pool is busy, as 1.1.0 does', () => {
+    const shell = new LabShell({ stack: 'debian13' });
+    shell.runLine('dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    const out = shell.runLine('thin_check /dev/ram0 2>&1');
+    expect([out, shell.lastStatus]).toEqual(['Device or resource busy (os error 16)\n', '64']);
+  });
+
+  it('fails a leaked data block with 64 on debian13, where 0.9.0 on debian12 passes it', () => {
+    const script = [
+      'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      'dmsetup message pool 0 "create_thin 0"',
+      'dmsetup create thin --table "0 1024 thin /dev/mapper/pool 0"',
+      'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2',
+      'dmsetup remove thin',
+      'dmsetup remove pool',
+      'fault metadata refcount-high /dev/ram0',
+    ];
+    const results = (['debian12', 'debian13'] as const).map((stack) => {
+      const shell = new LabShell({ stack });
+      for (const line of script) shell.runLine(line);
+      const out = shell.runLine('thin_check /dev/ram0 2>&1');
+      return { out, status: shell.lastStatus };
+    });
+    expect(results[0]!.status).toBe('0');
+    expect(results[1]!.status).toBe('64');
+    expect(results[1]!.out).toContain('1 data blocks have leaked.\n');
+    expect(results[1]!.out).toContain('data space map contains leaks\nperhaps you wanted to run with --auto-repair\n');
+  });
+});

@@ -20,12 +20,16 @@ import {
   BLOCK_SIZE,
   BTREE_CSUM_XOR,
   DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_ENTRY_SIZE,
   INTERNAL_NODE,
   LEAF_NODE,
   MAPPING_VALUE_SIZE,
   NODE,
+  REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
 } from '../format/layout.js';
+import { walkBtree } from '../format/metadata-walker.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
 
 /** What 0.9.0 threw: its message is printed as is, followed by a newline. */
@@ -157,4 +161,29 @@ export function countTreeReferences(md: MetadataBytes, sb: RawSuperblock): TreeC
     if (e instanceof CountAborted) return { ok: false, message: e.message };
     throw e;
   }
+}
+
+/** Adds the space maps' own blocks to the trees' counts: index and bitmaps, and the overflow trees. */
+export function addSpaceMapReferences(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  counts: Map<number, number>,
+): Map<number, number> {
+  const inc = (b: number): void => {
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  };
+  // The space maps' trees are sound here (reading the counts walked them), so every node counts once.
+  const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
+    walkBtree(md, root, valueSize, { node: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
+  };
+  // The metadata space map: its index block, bitmaps and overflow tree.
+  inc(sb.metadataSm.bitmapRoot);
+  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
+    inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
+  // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
+  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));
+  tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
+  return counts;
 }

@@ -9,6 +9,7 @@ import { BLOCK_SIZE, MAX_METADATA_BLOCKS, SB, SUPERBLOCK_CSUM_XOR } from '../for
 import { writeMetadataImage } from '../format/metadata-writer.js';
 import { MappingTable } from '../model/mapping.js';
 import type { DeviceDetails, MetadataImage } from '../model/metadata.js';
+import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
 import { LIVE_METADATA, outputTarget, writeMetadataBytes, type ToolEnv } from './tool-io.js';
 
 export interface BuiltSuperblock {
@@ -126,4 +127,37 @@ function usedLength(bytes: Uint8Array): number {
 /** Zeroes the superblock first, as 0.9.0 does before it reads its input. */
 export function wipeSuperblock(env: ToolEnv, path: string): void {
   writeMetadataBytes(env.ctx, path, new Uint8Array(BLOCK_SIZE));
+}
+
+/** The superblock fields a repair keeps. */
+export function builtSuperblock(sb: RawSuperblock): BuiltSuperblock {
+  return {
+    time: sb.time,
+    transactionId: sb.transactionId,
+    flags: sb.flags,
+    version: sb.version,
+    dataBlockSize: sb.dataBlockSize,
+    nrDataBlocks: sb.dataSm.nrBlocks,
+  };
+}
+
+/** The devices and mappings a repair can still read, as `thin_dump --repair` reads them. */
+export function readDevices(md: MetadataBytes, sb: RawSuperblock): Map<number, BuiltDevice> {
+  const ignore = (): void => undefined;
+  // As with thin_dump --repair, only the devices before the first damaged details node survive.
+  let firstDamage: number | null = null;
+  const allDetails = md.details(sb.deviceDetailsRoot, (d) => {
+    firstDamage ??= d.visitedBefore;
+  });
+  const details = new Map([...allDetails].slice(0, firstDamage ?? allDetails.size));
+  const roots = md.deviceRoots(sb.dataMappingRoot, ignore);
+  const devices = new Map<number, BuiltDevice>();
+  for (const id of [...details.keys()].sort((a, b) => a - b)) {
+    const root = roots.get(id);
+    if (root === undefined) continue;
+    // Mappings beyond the data device cannot be restored; the real tool drops them too.
+    const mappings = md.mappings(root, ignore).filter((m) => m.dataBlock < sb.dataSm.nrBlocks);
+    devices.set(id, { details: { ...details.get(id)! }, mappings: [...mappings] });
+  }
+  return devices;
 }

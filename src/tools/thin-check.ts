@@ -1,5 +1,5 @@
 /**
- * thin_check 0.9.0 in the lab. The phases, their stderr lines and the order of stdout and stderr
+ * thin_check 0.9.0 in the lab (1.1.0's report, on debian13, is thin-check-1x.ts). The phases, their stderr lines and the order of stdout and stderr
  * follow the real tool as observed on the same images (src/tools/thin-tools.test.ts):
  *
  *   examining superblock            (stderr)
@@ -12,33 +12,24 @@
  * Damage is reported under the phase that found it, indented as the real tool indents it. Data
  * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
  */
-import {
-  BLOCK_SIZE,
-  ENTRIES_PER_BITMAP,
-  INDEX_ENTRY_SIZE,
-  MAPPING_VALUE_SIZE,
-  NEEDS_CHECK_FLAG,
-  REFCOUNT_VALUE_SIZE,
-  SUPERBLOCK_CSUM_XOR,
-} from '../format/layout.js';
-import { walkBtree } from '../format/metadata-walker.js';
+import { BLOCK_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
+import type { ClapCommand } from './clap.js';
 import { defineTool } from './define-tool.js';
-import { countTreeReferences } from './metadata-counter.js';
+import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
+import { type CheckFlags1x, check1x } from './thin-check-1x.js';
 import { THIN_CHECK_USAGE } from './usage.js';
+import { THIN_CHECK_HELP_1X } from './usage-1x.js';
 
-interface CheckFlags {
-  quiet: boolean;
-  metadataSnap: boolean;
-  clearNeedsCheck: boolean;
-  ignoreNonFatal: boolean;
-  skipMappings: boolean;
-  superBlockOnly: boolean;
-}
+type CheckFlags = { -readonly [K in keyof CheckFlags1x]: CheckFlags1x[K] };
 
-/** The flags each option sets; --auto-repair and --override-mapping-root are accepted and, in the lab, change nothing. */
+/**
+ * The flags each option sets. --auto-repair and --override-mapping-root are accepted and, in 0.9.0,
+ * change nothing in the lab; in 1.1.0 they (and --override-details-root) repair or redirect the
+ * check, which the lab does not model, so they mark the run as one to refuse.
+ */
 const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
   q: 'quiet',
   m: 'metadataSnap',
@@ -46,12 +37,35 @@ const FLAG_OF: Readonly<Record<string, keyof CheckFlags>> = {
   'ignore-non-fatal-errors': 'ignoreNonFatal',
   'skip-mappings': 'skipMappings',
   'super-block-only': 'superBlockOnly',
+  'auto-repair': 'unmodelled',
+  'override-mapping-root': 'unmodelled',
+  'override-details-root': 'unmodelled',
+};
+
+const BLOCKNR = '<BLOCKNR>';
+
+/** thin_check's command line in 1.1.0, in its help's order. */
+const CLI_1X: ClapCommand = {
+  help: THIN_CHECK_HELP_1X,
+  operand: '<INPUT>',
+  args: [
+    { long: 'auto-repair', key: 'auto-repair' },
+    { long: 'clear-needs-check-flag', key: 'clear-needs-check-flag' },
+    { long: 'ignore-non-fatal-errors', key: 'ignore-non-fatal-errors' },
+    { long: 'metadata-snap', short: 'm', key: 'm' },
+    { long: 'override-details-root', value: BLOCKNR, numeric: true, key: 'override-details-root' },
+    { long: 'override-mapping-root', value: BLOCKNR, numeric: true, key: 'override-mapping-root' },
+    { long: 'quiet', short: 'q', key: 'q' },
+    { long: 'skip-mappings', key: 'skip-mappings' },
+    { long: 'super-block-only', key: 'super-block-only' },
+  ],
 };
 
 export const thinCheck = defineTool({
   name: 'thin_check',
   pathOperand: true,
   usage: THIN_CHECK_USAGE,
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'quiet', short: 'q' },
     { long: 'help', short: 'h' },
@@ -72,6 +86,7 @@ export const thinCheck = defineTool({
       ignoreNonFatal: false,
       skipMappings: false,
       superBlockOnly: false,
+      unmodelled: false,
     };
     return {
       option: (key) => {
@@ -81,7 +96,8 @@ export const thinCheck = defineTool({
       },
       run: (operands) => {
         const path = operands[0];
-        return path === undefined ? usageError('No input file provided.') : checkPath(env, path, flags);
+        if (path === undefined) return usageError('No input file provided.');
+        return env.release === '1.1.0' ? check1x(env, path, flags) : checkPath(env, path, flags);
       },
     };
   },
@@ -220,25 +236,4 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
   }
   if (fatal) return 1;
   return nonFatal && !flags.ignoreNonFatal ? 1 : 0;
-}
-
-/** Adds the space maps' own blocks to the trees' counts: index and bitmaps, and the overflow trees. */
-function addSpaceMapReferences(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): Map<number, number> {
-  const inc = (b: number): void => {
-    counts.set(b, (counts.get(b) ?? 0) + 1);
-  };
-  // The space maps' trees are sound here (reading the counts walked them), so every node counts once.
-  const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
-    walkBtree(md, root, valueSize, { node: (place) => inc(place.block), entry: (_key, v) => leafValue?.(v) });
-  };
-  // The metadata space map: its index block, bitmaps and overflow tree.
-  inc(sb.metadataSm.bitmapRoot);
-  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
-  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
-    inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
-  tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
-  // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
-  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));
-  tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
-  return counts;
 }

@@ -9,6 +9,8 @@ import { defineTool } from './define-tool.js';
 import { mappingRuns } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE } from './usage.js';
+import type { ClapCommand } from './clap.js';
+import { THIN_DELTA_HELP_1X } from './usage-1x.js';
 
 type Kind = 'left_only' | 'right_only' | 'different' | 'same';
 interface Run {
@@ -108,10 +110,25 @@ interface DeltaOptions {
   metadataSnap: { block: number | null } | null;
 }
 
+/** thin_delta's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+const CLI_1X: ClapCommand = {
+  help: THIN_DELTA_HELP_1X,
+  operand: '<INPUT>',
+  args: [
+    { long: 'metadata-snap', short: 'm', key: 'm' },
+    { long: 'root1', value: '<BLOCKNR>', numeric: true, key: 'root1' },
+    { long: 'root2', value: '<BLOCKNR>', numeric: true, key: 'root2' },
+    { long: 'thin1', aliases: ['snap1'], value: '<DEV_ID>', numeric: true, key: '1' },
+    { long: 'thin2', aliases: ['snap2'], value: '<DEV_ID>', numeric: true, key: '2' },
+    { long: 'verbose', key: 'verbose' },
+  ],
+};
+
 export const thinDelta = defineTool({
   name: 'thin_delta',
   pathOperand: true,
   usage: THIN_DELTA_USAGE,
+  v1: { cli: CLI_1X, runs: false },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },

@@ -10,17 +10,21 @@
  * subtrees are skipped silently.
  */
 import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import { defineTool } from './define-tool.js';
+import type { ClapCommand } from './clap.js';
+import { defineTool, releaseOf } from './define-tool.js';
 import {
   type DetailsValue,
   type MappingRun,
-  type MetadataBytes,
+  MetadataBytes,
   type RawSuperblock,
   RunMerger,
   type TreeDamage,
 } from './metadata-view.js';
-import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
+import { openInput1x, openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
+import { FAILURE_1X, type ToolsRelease } from './release.js';
+import { hasCompatibleRoots } from './thin-repair-1x.js';
 import { THIN_DUMP_USAGE } from './usage.js';
+import { THIN_DUMP_HELP_1X } from './usage-1x.js';
 
 const METADATA_DAMAGE =
   'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
@@ -72,11 +76,16 @@ function emitter(
   };
 }
 
-function xmlEmitter(out: (t: string) => void): Emitter {
+/**
+ * The XML format. 1.1.0 writes `flags` only when it is not 0 and no newline after the closing
+ * `</superblock>` (seen on the real 1.1.0, thin-tools-1x.test.ts); 0.9.0 writes both always.
+ */
+function xmlEmitter(out: (t: string) => void, release: ToolsRelease): Emitter {
+  const v1 = release === '1.1.0';
   return emitter(out, {
     begin: (sb, uuid, nr) =>
       out(
-        `<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}" flags="${sb.flags}" version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
+        `<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}"${v1 && sb.flags === 0 ? '' : ` flags="${sb.flags}"`} version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
       ),
     beginDevice: (id, d) =>
       out(
@@ -87,11 +96,12 @@ function xmlEmitter(out: (t: string) => void): Emitter {
         ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
         : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`,
     endDevice: () => out('  </device>\n'),
-    end: () => out('</superblock>\n'),
+    end: () => out(v1 ? '</superblock>' : '</superblock>\n'),
   });
 }
 
-function humanEmitter(out: (t: string) => void): Emitter {
+/** The human_readable format; 1.1.0 writes a single mapping as a range of one, `(5..5) -> (9..9), 0`. */
+function humanEmitter(out: (t: string) => void, release: ToolsRelease): Emitter {
   return emitter(out, {
     begin: (sb, uuid, nr) =>
       out(
@@ -102,7 +112,7 @@ function humanEmitter(out: (t: string) => void): Emitter {
         `device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`,
       ),
     run: (r) =>
-      r.length === 1
+      r.length === 1 && release === '0.9.0'
         ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
         : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
     endDevice: () => out('\n'),
@@ -125,12 +135,33 @@ interface DumpOptions {
   output: string | null;
   devId: number | null;
   skipMappings: boolean;
+  /** An option of 1.1.0 the lab does not model was given. */
+  unmodelled: boolean;
 }
+
+/** thin_dump's command line in 1.1.0, in its help's order. */
+const CLI_1X: ClapCommand = {
+  help: THIN_DUMP_HELP_1X,
+  operand: '<INPUT>',
+  args: [
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'dev-id', value: '<THIN_ID>', numeric: true, key: 'dev-id' },
+    { long: 'format', short: 'f', value: '<TYPE>', possible: ['xml', 'human_readable'], key: 'f' },
+    { long: 'metadata-snap', short: 'm', value: '<BLOCKNR>', optionalValue: true, numeric: true, key: 'm' },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'output', short: 'o', value: '<FILE>', key: 'o', path: true },
+    { long: 'quiet', short: 'q', key: 'q' },
+    { long: 'repair', short: 'r', key: 'r' },
+    { long: 'skip-mappings', key: 'skip-mappings' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+  ],
+};
 
 export const thinDump = defineTool({
   name: 'thin_dump',
   pathOperand: true,
   usage: THIN_DUMP_USAGE,
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'format', short: 'f', arg: 'required' },
@@ -142,7 +173,15 @@ export const thinDump = defineTool({
     { long: 'version', short: 'V' },
   ],
   start: (env, usageError) => {
-    const o: DumpOptions = { format: 'xml', repair: false, snap: null, output: null, devId: null, skipMappings: false };
+    const o: DumpOptions = {
+      format: 'xml',
+      repair: false,
+      snap: null,
+      output: null,
+      devId: null,
+      skipMappings: false,
+      unmodelled: false,
+    };
     return {
       option: (key, arg) => {
         switch (key) {
@@ -169,16 +208,53 @@ export const thinDump = defineTool({
           case 'skip-mappings':
             o.skipMappings = true;
             break;
+          // 1.1.0's overrides for a damaged superblock: not modelled, so the run is refused.
+          case 'data-block-size':
+          case 'nr-data-blocks':
+          case 'transaction-id':
+            o.unmodelled = true;
+            break;
         }
         return undefined;
       },
       run: (operands) => {
         const path = operands[0];
-        return path === undefined ? usageError('No input file provided.') : dumpPath(env, o, path);
+        if (path === undefined) return usageError('No input file provided.');
+        return env.release === '1.1.0' ? dumpPath1x(env, o, path) : dumpPath(env, o, path);
       },
     };
   },
 });
+
+/**
+ * thin_dump as 1.1.0 runs it, where the lab knows its words: the open, a file too small, a bad
+ * superblock, a missing metadata snapshot, then the dump of undamaged trees. Damage (with or
+ * without --repair, which in 1.1.0 searches for roots) and the superblock overrides are runs
+ * the lab does not model: they return 1, which defineTool refuses by name.
+ */
+function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string): number {
+  const snap = options.snap;
+  if (options.unmodelled || (snap !== null && snap.block !== null)) return 1;
+  // An output that cannot be created gets 1.1.0's own words, which the lab has not recorded.
+  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return 1;
+  const input = openInput1x(env.ctx, path, snap === null);
+  const fail = (message: string): number => {
+    env.io.err(message);
+    return FAILURE_1X;
+  };
+  if (!input.ok) return fail(input.message);
+  if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
+  const sb = new MetadataBytes(input.bytes).superblock(0);
+  if (sb.storedCsum !== sb.computedCsum) return options.repair ? 1 : fail('bad checksum in superblock\n');
+  if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
+  // --repair searches for roots as thin_repair does, and finds no compatible pair where a mapping
+  // root cannot be read or the pool has no devices (thin-repair-1x.ts).
+  if (options.repair && !hasCompatibleRoots(new MetadataBytes(input.bytes), sb))
+    return fail('no compatible roots found\n');
+  // From here on 0.9.0's dump runs with 1.1.0's XML; --repair changes nothing on sound trees,
+  // and damage makes it return 1 (refused) instead of salvaging what 0.9.0 would.
+  return dumpPath(env, { ...options, repair: false }, path);
+}
 
 function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
   const { io } = env;
@@ -234,7 +310,7 @@ function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
   const finish = (): void => {
     if (output !== null) writeTextFile(env.ctx, output, text);
   };
-  const e = format === 'xml' ? xmlEmitter(out) : humanEmitter(out);
+  const e = format === 'xml' ? xmlEmitter(out, releaseOf(env)) : humanEmitter(out, releaseOf(env));
   // The snapshot's copy of the superblock has its space map roots cleared, so 0.9.0 prints
   // nr_data_blocks="0" for it; the dump follows whichever superblock it reads.
   const status = dumpTrees(

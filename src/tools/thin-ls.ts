@@ -9,6 +9,8 @@ import { defineTool } from './define-tool.js';
 import type { DetailsValue, MetadataBytes } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE } from './usage.js';
+import type { ClapCommand } from './clap.js';
+import { THIN_LS_HELP_1X } from './usage-1x.js';
 
 export const THIN_LS_FIELDS = [
   'DEV',
@@ -58,10 +60,22 @@ interface LsOptions {
   snap: boolean;
 }
 
+/** thin_ls's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+const CLI_1X: ClapCommand = {
+  help: THIN_LS_HELP_1X,
+  operand: '<INPUT>',
+  args: [
+    { long: 'metadata-snap', short: 'm', key: 'm' },
+    { long: 'no-headers', key: 'no-headers' },
+    { long: 'format', short: 'o', value: '<FIELDS>', key: 'o' },
+  ],
+};
+
 export const thinLs = defineTool({
   name: 'thin_ls',
   pathOperand: true,
   usage: THIN_LS_USAGE,
+  v1: { cli: CLI_1X, runs: false },
   options: [
     { long: 'help', short: 'h' },
     { long: 'metadata-snap', short: 'm' },

@@ -1,20 +1,39 @@
 /**
- * thin_repair 0.9.0 in the lab: reads whatever the input metadata still holds (as
+ * thin_repair 0.9.0 in the lab (1.1.0's, on debian13, is thin-repair-1x.ts): reads whatever the input metadata still holds (as
  * `thin_dump --repair` does: damaged subtrees are skipped) and writes fresh metadata to the
  * output. Like the real tool it keeps the superblock's flags, needs_check included, recounts
  * each device's mapped_blocks from the mappings it could read, and keeps only the devices before
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
+import type { ClapCommand } from './clap.js';
 import { defineTool } from './define-tool.js';
-import { type BuiltDevice, checkOutput, writeImage } from './metadata-output.js';
+import { builtSuperblock, checkOutput, readDevices, writeImage } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
+import { repair1x } from './thin-repair-1x.js';
 import { THIN_REPAIR_USAGE } from './usage.js';
+import { THIN_REPAIR_HELP_1X } from './usage-1x.js';
+
+const FILE = '<FILE>';
+
+/** thin_repair's command line in 1.1.0, in its help's order. */
+const CLI_1X: ClapCommand = {
+  help: THIN_REPAIR_HELP_1X,
+  args: [
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'input', short: 'i', value: FILE, required: true, key: 'i', path: true },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'output', short: 'o', value: FILE, required: true, key: 'o', path: true },
+    { long: 'quiet', short: 'q', key: 'q' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+  ],
+};
 
 export const thinRepair = defineTool({
   name: 'thin_repair',
   usage: THIN_REPAIR_USAGE,
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'input', short: 'i', arg: 'required', path: true },
@@ -27,16 +46,19 @@ export const thinRepair = defineTool({
   start: (env, usageError) => {
     let input: string | null = null;
     let output: string | null = null;
+    // 1.1.0's overrides for a damaged superblock, by option.
+    const overrides: Record<string, string> = {};
     return {
       option: (key, arg) => {
         if (key === 'i') input = arg!;
         if (key === 'o') output = arg!;
+        if (key === 'transaction-id' || key === 'data-block-size' || key === 'nr-data-blocks') overrides[key] = arg!;
         return undefined;
       },
       run: () => {
         if (input === null) return usageError('no input file provided');
         if (output === null) return usageError('No output file provided.');
-        return repair(env, input, output);
+        return env.release === '1.1.0' ? repair1x(env, input, output, overrides) : repair(env, input, output);
       },
     };
   },
@@ -59,29 +81,5 @@ function repair(env: ToolEnv, input: string, output: string): number {
     );
     return 1;
   }
-  const ignore = (): void => undefined;
-  // As with thin_dump --repair, only the devices before the first damaged details node survive.
-  let firstDamage: number | null = null;
-  const allDetails = md.details(sb.deviceDetailsRoot, (d) => {
-    firstDamage ??= d.visitedBefore;
-  });
-  const details = new Map([...allDetails].slice(0, firstDamage ?? allDetails.size));
-  const roots = md.deviceRoots(sb.dataMappingRoot, ignore);
-  const devices = new Map<number, BuiltDevice>();
-  for (const id of [...details.keys()].sort((a, b) => a - b)) {
-    const root = roots.get(id);
-    if (root === undefined) continue;
-    // Mappings beyond the data device cannot be restored; the real tool drops them too.
-    const mappings = md.mappings(root, ignore).filter((m) => m.dataBlock < sb.dataSm.nrBlocks);
-    devices.set(id, { details: { ...details.get(id)! }, mappings: [...mappings] });
-  }
-  const built = {
-    time: sb.time,
-    transactionId: sb.transactionId,
-    flags: sb.flags,
-    version: sb.version,
-    dataBlockSize: sb.dataBlockSize,
-    nrDataBlocks: sb.dataSm.nrBlocks,
-  };
-  return writeImage(env, output, size, built, devices) ? 0 : 1;
+  return writeImage(env, output, size, builtSuperblock(sb), readDevices(md, sb)) ? 0 : 1;
 }

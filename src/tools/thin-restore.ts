@@ -10,6 +10,8 @@ import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock, wr
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
+import type { ClapCommand } from './clap.js';
+import { THIN_RESTORE_HELP_1X } from './usage-1x.js';
 
 /** An error of the restorer itself (not of the XML syntax), printed as it is. */
 class RestoreError extends Error {}
@@ -94,9 +96,23 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
   return { sb, devices };
 }
 
+/** thin_restore's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+const CLI_1X: ClapCommand = {
+  help: THIN_RESTORE_HELP_1X,
+  args: [
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'input', short: 'i', value: '<FILE>', required: true, key: 'i', path: true },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'output', short: 'o', value: '<FILE>', required: true, key: 'o', path: true },
+    { long: 'quiet', short: 'q', key: 'q' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+  ],
+};
+
 export const thinRestore = defineTool({
   name: 'thin_restore',
   usage: THIN_RESTORE_USAGE,
+  v1: { cli: CLI_1X, runs: false },
   options: [
     { long: 'help', short: 'h' },
     { long: 'input', short: 'i', arg: 'required', path: true },

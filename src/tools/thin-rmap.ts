@@ -7,6 +7,8 @@ import { cppSort } from './cpp-sort.js';
 import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_RMAP_USAGE } from './usage.js';
+import type { ClapCommand } from './clap.js';
+import { THIN_RMAP_HELP_1X } from './usage-1x.js';
 
 interface Region {
   readonly begin: number;
@@ -26,10 +28,18 @@ export function parseRegion(text: string): Region | string {
   return { begin, end };
 }
 
+/** thin_rmap's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+const CLI_1X: ClapCommand = {
+  help: THIN_RMAP_HELP_1X,
+  operand: '<INPUT>',
+  args: [{ long: 'region', value: '<BLOCK_RANGE>', required: true, key: 'region' }],
+};
+
 export const thinRmap = defineTool({
   name: 'thin_rmap',
   pathOperand: true,
   usage: THIN_RMAP_USAGE,
+  v1: { cli: CLI_1X, runs: false },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },

@@ -8,10 +8,27 @@ import { lookupPath } from '../lab/vfs.js';
 import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE } from './usage.js';
+import type { ClapCommand } from './clap.js';
+import { THIN_TRIM_HELP_1X } from './usage-1x.js';
+
+/**
+ * thin_trim's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). The
+ * required options are in clap's order, which its refusal lists (--metadata-dev first), not the
+ * help's alphabetical one.
+ */
+const CLI_1X: ClapCommand = {
+  help: THIN_TRIM_HELP_1X,
+  args: [
+    { long: 'metadata-dev', value: '<FILE>', required: true, key: 'metadata-dev', path: true },
+    { long: 'data-dev', value: '<FILE>', required: true, key: 'data-dev', path: true },
+    { long: 'quiet', short: 'q', key: 'q' },
+  ],
+};
 
 export const thinTrim = defineTool({
   name: 'thin_trim',
   usage: THIN_TRIM_USAGE,
+  v1: { cli: CLI_1X, runs: false },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },

@@ -10,6 +10,7 @@ import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
 import { lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
+import type { ToolsRelease } from './release.js';
 
 /** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
 const DIRECTORIES = new Set([
@@ -163,4 +164,28 @@ export function writeTextFile(ctx: ShellContext, path: string, text: string): bo
 export interface ToolEnv {
   readonly ctx: ShellContext;
   readonly io: CommandIo;
+  /** The release running (src/tools/release.ts); set by defineTool from the machine's stack. */
+  readonly release?: ToolsRelease;
+}
+
+/** An input 1.1.0 could open: its bytes, or the line (with its newline) it prints instead. */
+export type Input1x =
+  | { readonly ok: true; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * Opens an input as 1.1.0 does: it checks that the path exists and is a regular file or a block
+ * device before opening it (exclusively, except for a metadata snapshot), then reads it.
+ */
+export function openInput1x(ctx: ShellContext, path: string, exclusive = true): Input1x {
+  const notFileOrDevice: Input1x = { ok: false, message: `Not a block device or regular file '${path}'.\n` };
+  const input = readInputBytes(ctx, path, exclusive);
+  if (!input.ok) {
+    if (input.why === 'missing') return { ok: false, message: `Couldn't find input file '${path}'\n` };
+    if (input.why === 'directory') return notFileOrDevice;
+    if (input.why === 'busy') return { ok: false, message: 'Device or resource busy (os error 16)\n' };
+    return { ok: false, message: 'Input/output error (os error 5)\n' };
+  }
+  const kind = lookupPath(ctx, path.length > 1 ? path.replace(/\/+$/, '') : path).kind;
+  return kind === 'file' || kind === 'block' ? { ok: true, bytes: input.bytes } : notFileOrDevice;
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabShell } from '../lab/lab-shell.js';
+import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 
 export const REAL_TOOLS = [
   'thin_check',
@@ -39,8 +40,23 @@ export interface RunResult {
 export class ToolBench {
   readonly dir: string;
 
-  constructor() {
+  /**
+   * `stack` is the lab's (debian12 runs 0.9.0, debian13 runs 1.1.0); `binDir`, when given, goes
+   * first on PATH for the real tools (the 1.1.0 wrappers of real-tools-1x.ts).
+   */
+  constructor(
+    private readonly stack: StackId = DEFAULT_STACK,
+    private readonly binDir?: string,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'thinlab-tools-'));
+  }
+
+  private shell(): LabShell {
+    return new LabShell({ stack: this.stack });
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return this.binDir === undefined ? process.env : { ...process.env, PATH: `${this.binDir}:${process.env.PATH}` };
   }
 
   dispose(): void {
@@ -52,7 +68,7 @@ export class ToolBench {
     files: Readonly<Record<string, Uint8Array | string>>,
     line: string,
   ): RunResult & { files: Record<string, Uint8Array> } {
-    const shell = new LabShell();
+    const shell = this.shell();
     for (const [name, content] of Object.entries(files)) {
       const f = shell.fs.openForWrite(`/run/${name}`, true);
       if (typeof f === 'string') throw new Error(f);
@@ -76,7 +92,7 @@ export class ToolBench {
    * in which the two are written, which is what a terminal or the oracle's capture shows.
    */
   combined(files: Readonly<Record<string, Uint8Array | string>>, line: string): { lab: string; real: string } {
-    const shell = new LabShell();
+    const shell = this.shell();
     for (const [name, content] of Object.entries(files)) {
       const f = shell.fs.openForWrite(`/run/${name}`, true);
       if (typeof f === 'string') throw new Error(f);
@@ -87,6 +103,7 @@ export class ToolBench {
     const r = spawnSync('sh', ['-c', `${line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], {
       encoding: 'latin1',
       maxBuffer: 256 << 20,
+      env: this.env(),
     });
     return { lab, real: r.stdout.split(this.dir).join('/run') };
   }
@@ -100,6 +117,7 @@ export class ToolBench {
     const r = spawnSync('sh', ['-c', line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)], {
       encoding: 'latin1',
       maxBuffer: 256 << 20,
+      env: this.env(),
     });
     const out: Record<string, Uint8Array> = {};
     for (const name of Object.keys(files)) out[name] = readFileSync(join(this.dir, name));

@@ -14,7 +14,7 @@ import { stateHash } from '../replay/lab-snapshot.js';
 import { type WhatIfOutcome, whatIf } from '../replay/whatif.js';
 import { FREE } from './block-map.js';
 import { type PositionView, positionView } from './lab-view.js';
-import { type CompactTimeline, compactTimeline, type Timeline, TimelineCache } from './timeline.js';
+import { type CompactTimeline, TimelineCache } from './timeline.js';
 
 /** A request the page got wrong: answered 400 with the message, nothing changed. */
 export class UiRequestError extends Error {
@@ -103,17 +103,9 @@ export class UiApi {
     return rows;
   }
 
-  private readonly compacted = new WeakMap<Timeline, CompactTimeline>();
-
-  /** The usage plot's data, as runs; compacted once per timeline built. */
+  /** The usage plot's data, as runs. */
   async timeline(branch: string): Promise<CompactTimeline> {
-    const t = await this.timelines.get(branch);
-    let c = this.compacted.get(t);
-    if (c === undefined) {
-      c = compactTimeline(t);
-      this.compacted.set(t, c);
-    }
-    return c;
+    return this.timelines.get(branch);
   }
 
   async events(branch: string, from: number, to: number): Promise<EventRow[]> {
@@ -138,6 +130,22 @@ export class UiApi {
   }
 
   /**
+   * The lab of the last position viewed, kept so that a step forward on the same branch (the
+   * slider, the arrow keys) replays only the events in between. Each view hands it on: only
+   * one view at a time may advance it, so concurrent requests wait for each other.
+   */
+  private last: { branch: string; position: number; runtime: LabRuntime } | null = null;
+  private viewing: Promise<unknown> = Promise.resolve();
+
+  private async advanceTo(branch: string, position: number): Promise<LabRuntime> {
+    const base = this.last?.branch === branch ? this.last : undefined;
+    this.last = null;
+    const runtime = await this.history.stateAt(branch, position, base);
+    this.last = { branch, position, runtime };
+    return runtime;
+  }
+
+  /**
    * The lab at a position. A position of a branch never changes (events are only appended), so
    * the views of the last few positions looked at are kept.
    */
@@ -145,13 +153,17 @@ export class UiApi {
     const key = `${branch}@${position}`;
     const cached = this.positions.get(key);
     if (cached !== undefined) return cached;
-    const runtime = await this.runtimeAt(branch, position);
-    const result: AtResult = {
-      branch,
-      position,
-      state: stateHash(runtime.lab).slice(0, 16),
-      ...positionView(runtime.lab, runtime.lifecycleStates()),
-    };
+    const view = this.viewing.then(async (): Promise<AtResult> => {
+      const runtime = await this.advanceTo(branch, position);
+      return {
+        branch,
+        position,
+        state: stateHash(runtime.lab).slice(0, 16),
+        ...positionView(runtime.lab, runtime.lifecycleStates()),
+      };
+    });
+    this.viewing = view.catch(() => undefined);
+    const result = await view;
     this.positions.set(key, result);
     if (this.positions.size > POSITION_CACHE_SIZE) this.positions.delete(this.positions.keys().next().value!);
     return result;

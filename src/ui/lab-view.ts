@@ -7,9 +7,9 @@
 import type { Lab } from '../lab/lab.js';
 import { poolDmName, poolUsage, thinPools } from '../lvm/lvm-commands.js';
 import { dmName } from '../lvm/lvm-state.js';
-import { readProfile } from '../lvm/profile.js';
 import type { Machine } from '../model/machine.js';
 import type { ThinPool } from '../model/pool.js';
+import { modeOf, type PoolUsage, usageOf } from '../replay/event-summaries.js';
 import { guessOrigins, type PoolBlocks, poolBlocks, runLength } from './block-map.js';
 import { dockerRoles } from './docker-roles.js';
 
@@ -33,13 +33,6 @@ export interface ThinView {
   readonly exclusive: number;
   readonly shared: number;
   readonly runs: ReadonlyArray<readonly [number, number]>;
-}
-
-export interface PoolUsage {
-  readonly dataUsed: number;
-  readonly dataTotal: number;
-  readonly metaUsed: number;
-  readonly metaTotal: number;
 }
 
 export interface PoolView extends PoolUsage {
@@ -72,26 +65,6 @@ export interface PositionView {
     readonly images: ReadonlyArray<{ ref: string; layers: number }>;
     readonly containers: ReadonlyArray<{ name: string; state: string; image: string; thinId: number | null }>;
   } | null;
-}
-
-/** A pool's mode as the page colours it: needs_check is shown over a pool that otherwise writes. */
-export function modeOf(pool: ThinPool): string {
-  return pool.md.needsCheck && pool.mode !== 'fail' ? 'needs_check' : pool.mode;
-}
-
-/**
- * Used and total metadata and data blocks: the numbers the pool's status line prints (pool.ts's
- * status() computes them the same way), read from the model rather than by formatting the line,
- * which costs twenty times more and is done after every event of a branch for the usage plot.
- */
-export function usageOf(pool: ThinPool): PoolUsage {
-  const md = pool.md;
-  return {
-    dataUsed: md.spaceMap.nrBlocks - md.spaceMap.nrFree,
-    dataTotal: md.spaceMap.nrBlocks,
-    metaUsed: md.metadataNrBlocks - md.freeMetadataBlocks(),
-    metaTotal: md.metadataNrBlocks,
-  };
 }
 
 function deviceLines(m: Machine): DeviceLines[] {
@@ -214,20 +187,4 @@ export function positionView(lab: Lab, lifecycle: PositionView['lifecycle']): Po
     lvm: lvmView(lab),
     docker: dockerView(lab),
   };
-}
-
-/** The thresholds people set for a pool, in % of data used: Docker's min_free_space, LVM's autoextend. */
-export function thresholdsOf(
-  lab: Lab,
-  poolName: string,
-): { dockerMinFree: number | null; lvmAutoextend: number | null } {
-  const o = lab.docker.options;
-  const dockerMinFree = o !== null && lab.docker.poolName === poolName ? 100 - o.minFreeSpacePercent : null;
-  let lvmAutoextend: number | null = null;
-  for (const { vg, pool } of thinPools(lab.lvm)) {
-    if (poolDmName(vg.name, pool) !== poolName) continue;
-    const t = readProfile(lab.fs, pool.profile).threshold;
-    if (t < 100) lvmAutoextend = t;
-  }
-  return { dockerMinFree, lvmAutoextend };
 }

@@ -16,9 +16,15 @@ example:
   options: { ...JSON_OPTION, scenarios: { type: 'string' } },
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
-    const { explainCommand } = await import('../scenario-commands.js');
+    const { explainCommand } = await import('../explain-command.js');
     // The library that ships with this thinlab, so a symptom is matched against its own scenarios.
     const library = ctx.string('scenarios') ?? packagePath('scenarios');
-    return explainCommand({ symptom: ctx.positionals.join(' '), library, json: ctx.flag('json') }, ctx.io);
+    // The build's index of that library is trusted only by the build's own code (under dist/):
+    // code run from the sources may parse differently from the parser that wrote it.
+    const index =
+      library === packagePath('scenarios') && import.meta.url.includes('/dist/')
+        ? packagePath('dist/scenario-index.json')
+        : undefined;
+    return explainCommand({ symptom: ctx.positionals.join(' '), library, json: ctx.flag('json'), index }, ctx.io);
   },
 };

@@ -25,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
   explain: () => import('./explain.js'),
   prop: () => import('./prop.js'),
   ui: () => import('./ui.js'),
+  conform: () => import('./conform.js'),
 };
 
 /**
@@ -41,6 +42,23 @@ export const THIN_TOOL_COMMANDS: readonly string[] = [
   'thin_rmap',
   'thin_trim',
   'thin_metadata_size',
+];
+
+/** The tools only thin-provisioning-tools 1.1.0 has (`thinlab --stack debian13 thin_migrate -h`). */
+export const THIN_TOOL_COMMANDS_1X_ONLY: readonly string[] = [
+  'thin_metadata_pack',
+  'thin_metadata_unpack',
+  'thin_migrate',
+  'cache_check',
+  'cache_dump',
+  'cache_metadata_size',
+  'cache_repair',
+  'cache_restore',
+  'cache_writeback',
+  'era_check',
+  'era_dump',
+  'era_invalidate',
+  'era_restore',
 ];
 
 /** Commands that take their arguments as they are, with their own --help (prop, the thin tools). */

@@ -14,7 +14,7 @@ example:
   options: { ...BRANCH_OPTION, ...JSON_OPTION, full: { type: 'boolean' } },
   maxPositionals: 0,
   async run(ctx) {
-    const { logCommand } = await import('../history-commands.js');
+    const { logCommand } = await import('../log-command.js');
     await ctx.withHistory(
       (h) => logCommand(h, { ...branchArg(ctx), full: ctx.flag('full'), json: ctx.flag('json') }, ctx.io),
       'read',

@@ -11,6 +11,6 @@ export const command: CommandSpec = {
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
     const { propCommand } = await import('../prop-command.js');
-    return propCommand(ctx.positionals, ctx.io);
+    return propCommand(ctx.positionals, ctx.io, Date.now, ctx.stack());
   },
 };

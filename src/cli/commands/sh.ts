@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../command-spec.js';
 import { UsageError } from '../output.js';
+import { STACK_HELP, STACK_OPTION, stackArg } from './common.js';
 import { ORACLE_RAMDISK_KB, parseRamdiskKb, RAMDISK_PRESETS } from '../ramdisk-presets.js';
 
 export const command: CommandSpec = {
@@ -15,6 +16,8 @@ events). Exits with the script's status, as sh does: its \`exit N\`, else its la
   --attach FILE:/dev/ramN  a host image on a RAM disk before the script runs (recorded with the branch)
   --max-steps N     commands one top-level command may run before the lab stops the script
                     (status 124; default 10000000; with --no-record only: a history replays with the default)
+${STACK_HELP.trimEnd()}
+                    (with --continue: the branch's own, which is recorded with it)
   --ramdisk-kb N    size of /dev/ram0 and /dev/ram1 in KiB (default ${ORACLE_RAMDISK_KB}), or a preset:
                     ${Object.entries(RAMDISK_PRESETS)
                       .map(([k, v]) => `${k} (${v})`)
@@ -22,6 +25,7 @@ events). Exits with the script's status, as sh does: its \`exit N\`, else its la
 examples:
   echo 'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup status' | thinlab sh --no-record
   thinlab sh --trace --ramdisk-kb docker-demo setup.sh
+  thinlab sh --stack debian13 fixtures/kernel/02-pool-features.sh
 `,
   options: {
     trace: { type: 'boolean' },
@@ -31,11 +35,13 @@ examples:
     'ramdisk-kb': { type: 'string' },
     attach: { type: 'string' },
     'max-steps': { type: 'string' },
+    ...STACK_OPTION,
   },
   maxPositionals: Number.POSITIVE_INFINITY,
   async run(ctx) {
     const { readScript, readExtraFiles, runUnrecorded } = await import('../sh-command.js');
     const ramdiskKb = parseRamdiskKb(ctx.string('ramdisk-kb'));
+    const stack = stackArg(ctx);
     const [file, ...extra] = ctx.positionals;
     const script = readScript(file);
     const trace = ctx.flag('trace');
@@ -47,6 +53,7 @@ examples:
         script,
         {
           ramdiskKb,
+          ...stack,
           trace,
           files: readExtraFiles(extra),
           ...(attach === undefined ? {} : { attach }),
@@ -68,6 +75,7 @@ examples:
             ...(attach === undefined ? {} : { attach }),
             continueBranch: ctx.flag('continue'),
             ramdiskKb,
+            ...stack,
             trace,
           },
           ctx.io,

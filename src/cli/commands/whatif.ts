@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command-spec.js';
-import { BRANCH_OPTION, branchArg, JSON_OPTION } from './common.js';
+import { BRANCH_OPTION, branchArg, JSON_OPTION, STACK_OPTION, stackFlag } from './common.js';
 
 export const command: CommandSpec = {
   name: 'whatif',
@@ -11,11 +11,15 @@ branch: the first output that differs, the pool modes on both, and data that rea
   --name NEW      the new branch's name (default BRANCH-whatif-POS)
   --expect EXPR / --invariant NAME   follow a check (bisect's forms) on both branches: where it
                   first fails on each, and whether it holds at the end
+  --stack NAME    the new branch on another stack (debian12 or debian13): the whole branch runs again
+                  on a fresh lab of that stack, --inject optional, --at 0 by default (THINLAB_STACK
+                  is not read here: a what-if inherits its branch's stack unless asked in so many words)
   --branch NAME   another branch than the head
   --json          the outcome: {name, at, injected, injectedOutput, originalLength, whatIfLength,
                   firstDifference, differences, originalModes, whatIfModes, data}
 example:
   thinlab whatif --at 6 --inject crash
+  thinlab whatif --stack debian13
 `,
   options: {
     ...BRANCH_OPTION,
@@ -25,6 +29,7 @@ example:
     name: { type: 'string' },
     expect: { type: 'string' },
     invariant: { type: 'string' },
+    ...STACK_OPTION,
   },
   maxPositionals: 0,
   async run(ctx) {
@@ -45,6 +50,7 @@ example:
             ...(name === undefined ? {} : { name }),
             ...(expect === undefined ? {} : { expect }),
             ...(invariant === undefined ? {} : { invariant }),
+            ...stackFlag(ctx),
             where: ctx.where,
             json: ctx.flag('json'),
           },

@@ -69,7 +69,7 @@ function blkdiscard(lab: Lab, args: readonly string[], io: CommandIo): number {
     io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(Errno.EOPNOTSUPP)}\n`);
     return 1;
   }
-  const r = machine.discardSectors(dev, offset / SECTOR_BYTES, len / SECTOR_BYTES);
+  const r = machine.issueDiscard(dev, offset / SECTOR_BYTES, len / SECTOR_BYTES);
   if (r !== 0) {
     io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(r)}\n`);
     return 1;

@@ -4,7 +4,8 @@
  */
 
 import type { DaemonContext } from '../../docker/daemon.js';
-import { DOCKER_HANDLERS } from '../../docker/docker-commands.js';
+import { containerdBuild } from '../../containerd/snapshotter.js';
+import { DOCKER_HANDLERS, dockerVersion } from '../../docker/docker-commands.js';
 import { runMonitor } from '../../lvm/monitor.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
@@ -15,7 +16,10 @@ export function daemonContext(lab: Lab): DaemonContext {
 }
 
 export const DOCKER_COMMANDS = {
-  docker: (lab, args, io) => DOCKER_HANDLERS.docker(daemonContext(lab), args, io),
+  docker: (lab, args, io) =>
+    args[0] === 'version'
+      ? dockerVersion(daemonContext(lab), containerdBuild(lab.containerd).version, args.slice(1), io)
+      : DOCKER_HANDLERS.docker(daemonContext(lab), args, io),
   dockerd: (lab, args, io) => {
     // Debian's docker.io package enables docker.service: a host that runs dockerd starts the
     // unit at boot, with daemon.json and none of the flags given here (catalogue entry 6).

@@ -6,21 +6,28 @@
  */
 import { Errno, strerror } from '../../model/errno.js';
 import type { CommandIo } from '../../shell/io.js';
-import { notModelled } from '../command-errors.js';
+import { CommandFailed, notModelled } from '../command-errors.js';
 import { bootHost, reboot } from '../host/boot.js';
 import { allMounts, DF_HEADER, dfLine, mountOf } from '../host/df.js';
 import {
-  KERNEL_RELEASE,
   type KernelModule,
   kernelModule,
   loadModule,
   lsmodText,
+  modprobeLoad as loadWithModprobe,
   moduleAtPath,
-  moduleFile,
   unloadModule,
   useCount,
 } from '../host/kernel-modules.js';
+import {
+  LSBLK_COLUMNS,
+  LSBLK_DEFAULT_COLUMNS,
+  LSBLK_UNMODELLED_COLUMNS,
+  lsblkRows,
+  lsblkTable,
+} from '../host/lsblk.js';
 import { installPackageFiles, PACKAGES } from '../host/programs.js';
+import { installVersioned, VERSIONED_PACKAGES } from '../host/versioned-packages.js';
 import type { Lab } from '../lab.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';
 import type { CommandHandler } from '../registry.js';
@@ -50,6 +57,7 @@ export const HOST_COMMANDS = {
   },
   'apt-get': aptGet,
   df,
+  lsblk,
 } satisfies Record<string, CommandHandler>;
 
 /** busybox df [-k] [PATH...]: the VM's tmpfs mounts (src/lab/host/df.ts, fixtures/kernel/92). */
@@ -142,29 +150,16 @@ function modprobe(lab: Lab, args: readonly string[], io: CommandIo): number {
   }
   for (const name of names) {
     const module = kernelModule(name);
-    const status = remove ? modprobeRemove(lab, name, module, io) : modprobeLoad(lab, name, module, quiet, io);
+    const status = remove ? modprobeRemove(lab, name, module, io) : modprobeLoad(lab, name, quiet, io);
     if (status !== 0) return status;
   }
   return 0;
 }
 
-function modprobeLoad(lab: Lab, name: string, module: KernelModule | undefined, quiet: boolean, io: CommandIo): number {
-  if (module === undefined) {
-    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
-    return 1;
-  }
-  for (const dep of module.deps) {
-    const status = modprobeLoad(lab, dep, kernelModule(dep), quiet, io);
-    if (status !== 0) return status;
-  }
-  if (lab.host.modules.includes(module.name)) return 0;
-  const file = lab.fs.get(moduleFile(module));
-  if (file === undefined) {
-    if (!quiet) io.err(`modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`);
-    return 1;
-  }
-  loadModule(lab.machine, lab.host, module);
-  return 0;
+function modprobeLoad(lab: Lab, name: string, quiet: boolean, io: CommandIo): number {
+  const r = loadWithModprobe(lab.machine, lab.host, (path) => lab.fs.get(path) !== undefined, name);
+  if (!quiet) io.err(r.message);
+  return r.status;
 }
 
 function modprobeRemove(lab: Lab, name: string, module: KernelModule | undefined, io: CommandIo): number {
@@ -224,7 +219,10 @@ function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
   return 0;
 }
 
-/** apt-get install [-y] [--reinstall] PACKAGE...: puts a package's files back (the lab's packages only). */
+/**
+ * apt-get install [-y] [--reinstall] PACKAGE[=VERSION]...: puts a package's files back, or installs
+ * another build of containerd or Docker (src/lab/host/versioned-packages.ts); the lab's packages only.
+ */
 function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
   const [verb, ...rest] = args;
   if (verb !== 'install') throw notModelled(`apt-get ${verb ?? ''} (the lab runs apt-get install PACKAGE)`);
@@ -232,14 +230,81 @@ function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
   if (option !== undefined) throw notModelled(`apt-get install ${option}`);
   const names = rest.filter((a) => !a.startsWith('-'));
   io.out('Reading package lists...\nBuilding dependency tree...\nReading state information...\n');
-  const missing = names.find((n) => !PACKAGES.has(n));
+  const missing = names.find((n) => !PACKAGES.has(n.split('=')[0]!) && !VERSIONED_PACKAGES.has(n.split('=')[0]!));
   if (missing !== undefined) {
-    io.err(`E: Unable to locate package ${missing}\n`);
+    io.err(`E: Unable to locate package ${missing.split('=')[0]}\n`);
+    return 100;
+  }
+  const pinned = names.find((n) => PACKAGES.has(n.split('=')[0]!) && n.includes('='));
+  if (pinned !== undefined) {
+    const [name, version] = pinned.split('=');
+    io.err(
+      `E: Version '${version}' for '${name}' was not found\nthinlab: not modelled: ${name} ${version} (the lab's ${name} is ${PACKAGES.get(name!)!.version})\n`,
+    );
     return 100;
   }
   for (const name of names) {
-    installPackageFiles(lab.fs, name);
-    io.out(`Setting up ${name} (${PACKAGES.get(name)!.version}) ...\n`);
+    const versioned = installVersioned(lab, name, io);
+    if (versioned !== null && 'error' in versioned) return versioned.error;
+    if (versioned === null) installPackageFiles(lab.fs, name);
+    const version = versioned?.version ?? PACKAGES.get(name)!.version;
+    io.out(`Setting up ${name.split('=')[0]} (${version}) ...\n`);
   }
   return 0;
+}
+
+/** lsblk's options the lab does not model (util-linux 2.38.1's --help): refused by name. */
+const LSBLK_UNMODELLED_OPTIONS = 'dDeEfiIJlmMnOpPrsSTtxz';
+
+/** The columns of `-o LIST` (`+LIST` adds to the default ones), or lsblk's error for an unknown one. */
+function lsblkColumns(list: string): string[] {
+  const names = list.replace(/^\+/, '').split(',');
+  const columns = list.startsWith('+') ? [...LSBLK_DEFAULT_COLUMNS] : [];
+  for (const raw of names) {
+    const name = raw.toUpperCase();
+    if (LSBLK_UNMODELLED_COLUMNS.includes(name))
+      throw notModelled(`lsblk column ${name} (the lab fills ${Object.keys(LSBLK_COLUMNS).join(',')})`);
+    if (LSBLK_COLUMNS[name] === undefined) throw new CommandFailed(`lsblk: unknown column: ${raw}`, 1);
+    columns.push(name);
+  }
+  return columns;
+}
+
+/** util-linux lsblk [-a] [-b] [-o LIST] [DEVICE...] (src/lab/host/lsblk.ts). */
+function lsblk(lab: Lab, args: readonly string[], io: CommandIo): number {
+  let all = false;
+  let bytes = false;
+  let columns = LSBLK_DEFAULT_COLUMNS;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-a' || a === '--all') all = true;
+    else if (a === '-b' || a === '--bytes') bytes = true;
+    else if (a === '-o' || a === '--output') columns = lsblkColumns(args[++i] ?? '');
+    else if (a.startsWith('--output=')) columns = lsblkColumns(a.slice('--output='.length));
+    else if (a.startsWith('-o')) columns = lsblkColumns(a.slice(2));
+    else if (/^-[ab]+$/.test(a)) {
+      all ||= a.includes('a');
+      bytes ||= a.includes('b');
+    } else if (a.startsWith('--')) throw notModelled(`lsblk ${a} (the lab runs lsblk with -a, -b, -o)`);
+    else if (a.startsWith('-') && a.length > 1) {
+      const flag = [...a.slice(1)].find((f) => !'ab'.includes(f))!;
+      if (LSBLK_UNMODELLED_OPTIONS.includes(flag))
+        throw notModelled(`lsblk -${flag} (the lab runs lsblk with -a, -b, -o)`);
+      throw new CommandFailed(`lsblk: invalid option -- '${flag}'\nTry 'lsblk --help' for more information.`, 1);
+    } else paths.push(a);
+  }
+  const roots = [];
+  let missing = 0;
+  for (const path of paths) {
+    const dev = lab.machine.resolve(path);
+    if (dev === null) {
+      io.err(`lsblk: ${path}: not a block device\n`);
+      missing++;
+    } else roots.push(dev);
+  }
+  const rows = lsblkRows(lab, paths.length === 0 ? null : roots, all);
+  if (rows.length > 0) io.out(lsblkTable(lab, rows, columns, bytes));
+  // util-linux: 32 when none of the devices named was found, 64 when some were not.
+  return missing === 0 ? 0 : missing === paths.length ? 32 : 64;
 }

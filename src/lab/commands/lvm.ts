@@ -2,7 +2,7 @@
  * LVM2 (src/lvm/): the pv, vg and lv commands. Registered by name in src/lab/commands.ts. The lab
  * is an LVM context as it is (its machine, files and LVM state), so the handlers need no adapter.
  */
-import { LVM_HANDLERS } from '../../lvm/lvm-commands.js';
+import { LVM_ALL_HANDLERS } from '../../lvm/lvm-workflows.js';
 import type { CommandHandler } from '../registry.js';
 
-export const LVM_COMMANDS: Readonly<Record<keyof typeof LVM_HANDLERS, CommandHandler>> = LVM_HANDLERS;
+export const LVM_COMMANDS: Readonly<Record<keyof typeof LVM_ALL_HANDLERS, CommandHandler>> = LVM_ALL_HANDLERS;

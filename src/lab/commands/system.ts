@@ -9,8 +9,9 @@ import { forgetDaemonMemory } from '../../docker/deviceset.js';
 import { describeProvenance } from '../../docker/provenance.js';
 import type { CommandIo } from '../../shell/io.js';
 import type { Steps } from '../../shell/wait.js';
-import { NOT_MODELLED_STATUS } from '../command-errors.js';
+import { NOT_MODELLED_STATUS, notModelled } from '../command-errors.js';
 import type { Lab } from '../lab.js';
+import { busyboxArgs } from '../busybox-options.js';
 import { BUSYBOX_BANNER } from '../loop-commands.js';
 import type { CommandHandler } from '../registry.js';
 import { removePath } from '../vfs.js';
@@ -72,10 +73,15 @@ const RM_USAGE = `${BUSYBOX_BANNER}Usage: rm [-irf] FILE...\n\nRemove (unlink) F
  * lab keeps no state for is refused by name.
  */
 function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
-  const flags = args.filter((a) => a.startsWith('-') && a !== '-').join('');
-  const force = flags.includes('f');
-  const recursive = flags.includes('r') || flags.includes('R');
-  const paths = args.filter((a) => !a.startsWith('-') || a === '-');
+  // -i prompts on the terminal the lab does not have: refused by name, not removed without asking.
+  const parsed = busyboxArgs('rm', args, 'frR', 'i');
+  if ('error' in parsed) {
+    io.err(parsed.error);
+    return 1;
+  }
+  const force = parsed.flags.has('f');
+  const recursive = parsed.flags.has('r') || parsed.flags.has('R');
+  const paths = parsed.operands;
   if (paths.length === 0 && !force) {
     io.err(RM_USAGE);
     return 1;
@@ -111,7 +117,9 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   return status;
 }
 
-function crash(lab: Lab): number {
+function crash(lab: Lab, args: readonly string[]): number {
+  if (args.length > 0)
+    throw notModelled(`crash ${args.join(' ')} (the lab's crash takes no arguments: power is lost at once)`);
   lab.machine.crash();
   // The host is down until `boot` (src/lab/host/boot.ts) brings it up the way systemd does.
   lab.host.crashed = true;

@@ -5,6 +5,9 @@
 import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
 import type { Steps } from '../../shell/wait.js';
+import { BUSYBOX_BANNER } from '../loop-commands.js';
+import { busyboxArgs } from '../busybox-options.js';
+import { notModelled } from '../command-errors.js';
 import type { CommandHandler } from '../registry.js';
 import {
   type CountOptions,
@@ -18,18 +21,8 @@ import {
   wcStream,
   yesStream,
 } from '../text-streams.js';
-import {
-  countOption,
-  cutOptions,
-  grep,
-  odOptions,
-  type ReadFile,
-  sed,
-  sort,
-  TR_USAGE,
-  type ToolResult,
-  trPlan,
-} from '../text-tools.js';
+import { countOption, cutOptions, grep, odOptions, type ReadFile, sed, sort, type ToolResult } from '../text-tools.js';
+import { trPlan } from '../tr.js';
 import { readPath } from '../vfs.js';
 
 type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) => ToolResult;
@@ -83,22 +76,58 @@ function cut(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<n
 
 function tr(_lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
   const plan = trPlan(args);
-  if (plan === null) {
-    io.err(TR_USAGE);
+  if (typeof plan === 'string') {
+    io.err(plan);
     return 1;
   }
   return trStream(plan, io);
 }
 
+/** busybox cat [-u] [FILE]...: -u (POSIX's unbuffered output) is accepted and ignored; -nbvteA are refused by name. */
+function cat(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
+  const parsed = busyboxArgs('cat', argv, 'u', 'nbvteA');
+  if ('error' in parsed) {
+    io.err(parsed.error);
+    return 1;
+  }
+  return catStream(lab, parsed.operands, io);
+}
+
+/** busybox md5sum [FILE]...: -b and -t (binary, text) accepted and ignored; checking (-c -s -w) is not modelled. */
+function md5sum(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
+  const parsed = busyboxArgs('md5sum', argv, 'bt', 'csw');
+  if ('error' in parsed) {
+    io.err(parsed.error);
+    return 1;
+  }
+  return md5sumStream(lab, parsed.operands, io);
+}
+
+const WC_USAGE = `${BUSYBOX_BANNER}Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
+
+/** busybox wc [-cmlwL] [FILE]...: an option it does not have is its `invalid option` with the usage. */
+function wc(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const flags = args
+    .filter((a) => a.startsWith('-') && a !== '-')
+    .join('')
+    .replace(/-/g, '');
+  const unknown = [...flags].find((f) => !'cmlwL'.includes(f));
+  if (unknown !== undefined) {
+    io.err(`wc: invalid option -- '${unknown}'\n${WC_USAGE}`);
+    return 1;
+  }
+  return wcStream(lab, { flags, files: args.filter((a) => !a.startsWith('-') || a === '-') }, io);
+}
+
 export const TEXT_COMMANDS = {
-  cat: catStream,
-  md5sum: md5sumStream,
+  cat,
+  md5sum,
   od,
   head: counted('head', headStream),
   tail: counted('tail', tailStream),
   grep: filter(grep),
   sed: filter(sed),
-  wc: wcStream,
+  wc,
   tr: tr,
   cut,
   sort: filter(sort),
@@ -108,6 +137,8 @@ export const TEXT_COMMANDS = {
 
 /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
 function seq(_lab: Lab, args: readonly string[], io: CommandIo): number {
+  const option = args.find((a) => a === '-w' || a === '-s' || a.startsWith('-s'));
+  if (option !== undefined) throw notModelled(`seq ${option} (the lab runs seq [FIRST [INCREMENT]] LAST)`);
   const nums = args.map(Number);
   if (args.length < 1 || args.length > 3 || nums.some((n) => !Number.isInteger(n))) {
     io.err(

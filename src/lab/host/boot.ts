@@ -24,7 +24,7 @@ import type { CommandIo } from '../../shell/io.js';
 import { failureStatus } from '../command-errors.js';
 import { ctrdContext } from '../commands/containerd.js';
 import { DOCKER_COMMANDS, daemonContext } from '../commands/docker.js';
-import { BOOT_LOG, type Lab, SCRIPT_START_MS } from '../lab.js';
+import { type Lab, SCRIPT_START_MS } from '../lab.js';
 import { bootModuleOrder, kernelModule, loadModule, moduleFile, syncTargetTypes } from './kernel-modules.js';
 
 /** The systemd units the lab runs, in boot order, with their descriptions (Debian 12's unit files). */
@@ -97,7 +97,7 @@ export function bootHost(lab: Lab): void {
   // The kernel log starts again, with the lines the VM's kernel logs while it boots.
   m.kernelLog.length = 0;
   const bootMs = m.nowMs;
-  for (const [ms, text] of BOOT_LOG) m.kernelLog.push({ timeMs: bootMs + ms, text });
+  for (const [ms, text] of m.kernel.bootLog) m.kernelLog.push({ timeMs: bootMs + ms, text });
   m.advance(SCRIPT_START_MS);
   host.removedNodes = [];
   loadBootModules(lab);

@@ -163,7 +163,7 @@ describe('files are real', () => {
 lvcreate --thinpool vg0/pool -L 100M >/dev/null 2>&1
 printf '[plugins."io.containerd.snapshotter.v1.devmapper"]\\n  pool_name = "vg0-pool"\\n  root_path = "/var/lib/containerd/devmapper"\\n  base_image_size = "64MB"\\n' > /etc/containerd/config.toml
 systemctl start containerd
-ctr images pull docker.io/library/alpine:latest >/dev/null`,
+ctr images pull --snapshotter devmapper docker.io/library/alpine:latest >/dev/null`,
     );
     const before = run(sh, 'containerd-devices | wc -l');
     expect(Number(before.trim())).toBeGreaterThan(0);

@@ -88,10 +88,10 @@ export function syncTargetTypes(machine: Machine, host: LoadedModules): void {
 }
 
 /** `dmsetup targets`: the loaded modules' target types, the most recently loaded module's first. */
-export function targetsText(host: LoadedModules): string {
+export function targetsText(host: LoadedModules, versions: Readonly<Record<string, string>> = {}): string {
   return host.modules
     .flatMap((name) => kernelModule(name)?.targets ?? [])
-    .map(([type, version]) => `${type.padEnd(16, ' ')} ${version}\n`)
+    .map(([type, version]) => `${type.padEnd(16, ' ')} ${versions[type] ?? version}\n`)
     .join('');
 }
 
@@ -144,4 +144,31 @@ export function unloadModule(machine: Machine, host: LoadedModules, module: Kern
   host.modules.splice(host.modules.indexOf(module.name), 1);
   syncTargetTypes(machine, host);
   return 0;
+}
+
+/**
+ * kmod's `modprobe NAME`: the module after its dependencies, from its file (`fileExists` says
+ * whether a module file is there). 0, or 1 with kmod's message: a Debian host's modprobe, which
+ * both the `modprobe` command and LVM's own exec of /sbin/modprobe run.
+ */
+export function modprobeLoad(
+  machine: Machine,
+  host: LoadedModules,
+  fileExists: (path: string) => boolean,
+  name: string,
+): { status: number; message: string } {
+  const notFound = {
+    status: 1,
+    message: `modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`,
+  };
+  const module = kernelModule(name);
+  if (module === undefined) return notFound;
+  for (const dep of module.deps) {
+    const r = modprobeLoad(machine, host, fileExists, dep);
+    if (r.status !== 0) return r;
+  }
+  if (host.modules.includes(module.name)) return { status: 0, message: '' };
+  if (!fileExists(moduleFile(module))) return notFound;
+  loadModule(machine, host, module);
+  return { status: 0, message: '' };
 }

@@ -75,6 +75,8 @@ export const delayTarget = defineTargetType<DelayTarget>({
     const read = core.resolve(d.read.dev);
     const write = core.resolve(d.write.dev);
     const flush = core.resolve(d.flush.dev);
+    const missing = [d.read, d.write, d.flush].find((_, i) => [read, write, flush][i] === null);
+    if (missing !== undefined) return refuse('Device lookup failed', core.lookupErrno(missing.dev));
     if (read === null || write === null || flush === null || [read, write, flush].includes(dev)) {
       return refuse('Device lookup failed', Errno.ENODEV);
     }

@@ -159,7 +159,8 @@ export const flakeyTarget = defineTargetType<FlakeyTarget>({
     const parsed = parseFlakeyArgs(argv);
     if (!parsed.ok) return parsed;
     const under = core.resolve(parsed.value.dev);
-    if (under === null || under === dev) return refuse('Device lookup failed', Errno.ENODEV);
+    if (under === null) return refuse('Device lookup failed', core.lookupErrno(parsed.value.dev));
+    if (under === dev) return refuse('Device lookup failed', Errno.ENODEV);
     return { ok: true, value: { type: 'flakey', lengthSectors, dev: under, args: parsed.value, startMs: core.nowMs } };
   },
 

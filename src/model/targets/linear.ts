@@ -3,7 +3,7 @@
  * linear lines end to end is what LVM loads for a volume of several segments; it is the only
  * multi-line table the lab models.
  */
-import { Errno } from '../errno.js';
+import { Errno, errnoSymbol } from '../errno.js';
 import { fail, ok } from '../result.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { refuse, type Parsed } from './ctr-args.js';
@@ -74,7 +74,8 @@ export const linearTarget = defineTargetType<LinearTarget>({
     const parsed = parseLinearArgs(argv);
     if (!parsed.ok) return parsed;
     const under = core.resolve(parsed.value.dev);
-    if (under === null || under === dev) return refuse('Device lookup failed', Errno.ENODEV);
+    if (under === null) return refuse('Device lookup failed', core.lookupErrno(parsed.value.dev));
+    if (under === dev) return refuse('Device lookup failed', Errno.ENODEV);
     return {
       ok: true,
       value: { type: 'linear', lengthSectors, dev: under, offsetSectors: parsed.value.offsetSectors },
@@ -105,8 +106,13 @@ export const linearTarget = defineTargetType<LinearTarget>({
       if (start !== next)
         return refuseLines(core, `table: ${devNumber(dev)}: linear: Gap in table (-EINVAL)`, Errno.EINVAL);
       const under = core.resolve(parsed.value.dev);
+      const lookupErrno = under === null ? core.lookupErrno(parsed.value.dev) : Errno.ENODEV;
       if (under === null || under === dev)
-        return refuseLines(core, `table: ${devNumber(dev)}: linear: Device lookup failed (-ENODEV)`, Errno.ENODEV);
+        return refuseLines(
+          core,
+          `table: ${devNumber(dev)}: linear: Device lookup failed (-${errnoSymbol(lookupErrno)})`,
+          lookupErrno,
+        );
       if (!core.areaFits(dev, under, parsed.value.offsetSectors, length)) {
         core.log('ioctl: unable to set up device queue for new table.');
         return fail(Errno.EINVAL);
@@ -123,7 +129,10 @@ export const linearTarget = defineTargetType<LinearTarget>({
     return ok({ type: 'linear', lengthSectors: next, dev: first.dev, offsetSectors: first.offsetSectors, segments });
   },
 
-  areas: (t) => [{ under: t.dev, offset: t.offsetSectors }],
+  areas: (t) =>
+    t.segments === undefined
+      ? [{ under: t.dev, offset: t.offsetSectors }]
+      : t.segments.map((s) => ({ under: s.dev, offset: s.offsetSectors, lengthSectors: s.lengthSectors })),
   // Each segment holds its device, even when several segments share one.
   heldDevices: (t) => linearPieces(t, 0, t.lengthSectors).map((piece) => piece.dev),
   status: () => '',

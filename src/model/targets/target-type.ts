@@ -6,17 +6,21 @@
  * `Target` union in index.ts): checkpoints walk it field by field, so the behaviour lives in
  * these stateless objects, looked up by `target.type` in the registry (index.ts).
  */
+import type { KernelBehaviour } from '../kernel-behaviour.js';
 import type { SectorDictionary } from '../sectors.js';
 import { IoTicket, type ExternalOrigin, type PoolTable, type ThinPool } from '../pool.js';
 import type { Result } from '../result.js';
 import type { BlockDev, DmDevice, Storage } from '../machine.js';
 import type { Target } from './index.js';
 import type { Parsed } from './ctr-args.js';
+import type { QueueLimits } from '../queue-limits.js';
 
 /** An area of another device that a target maps, checked to fit when the table is loaded. */
 export interface DeviceArea {
   readonly under: BlockDev;
   readonly offset: number;
+  /** Sectors of the area; the whole target's length when absent. */
+  readonly lengthSectors?: number;
 }
 
 /**
@@ -30,6 +34,10 @@ export interface DmCore {
   ioDelayOwedMs: number;
   readonly dictionary: SectorDictionary;
   resolve(path: string): BlockDev | null;
+  /** How this kernel differs from the other stack's (src/model/kernel-behaviour.ts). */
+  readonly kernel: KernelBehaviour;
+  /** The errno of a table naming a device that is not there (it differs between kernels). */
+  lookupErrno(path: string): number;
   sizeSectors(dev: BlockDev): number;
   readSectors(dev: BlockDev, start: number, count: number): Result<Uint32Array>;
   writeSectors(dev: BlockDev, start: number, tokens: Uint32Array): IoTicket;
@@ -71,6 +79,10 @@ export interface TargetType<T extends Target = Target> {
   loaded?(target: T): void;
   /** The areas of other devices the target maps (iterate_devices). */
   areas(target: T): readonly DeviceArea[];
+  /** The devices whose queue limits the target stacks (iterate_devices); its areas' when absent. */
+  limitDevices?(target: T): readonly BlockDev[];
+  /** The target's io_hints: its own changes to the queue limits stacked from its devices. */
+  ioHints?(target: T, limits: QueueLimits, kernel: KernelBehaviour): QueueLimits;
   /** The devices the table holds open, once for each reference it takes (dm_get_device). */
   heldDevices(target: T): readonly BlockDev[];
   /** References beyond the devices' open counts (a pool, a thin) taken when the table is loaded. */
@@ -117,6 +129,8 @@ export function defineTargetType<T extends Target>(spec: TargetType<T>): TargetT
     constructLines: spec.constructLines,
     loaded: spec.loaded,
     areas: spec.areas,
+    limitDevices: spec.limitDevices,
+    ioHints: spec.ioHints,
     heldDevices: spec.heldDevices,
     acquire: spec.acquire,
     release: spec.release,

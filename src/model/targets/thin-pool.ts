@@ -4,9 +4,9 @@
  * `ti->error` strings. The pool at run time is ThinPool (pool.ts); the machine keeps the pools'
  * registry (__pool_table), which this constructor asks for the pool a table drives.
  */
-import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { DEFAULT_POOL_FEATURES, parseKernelU64, type PoolFeatures, type PoolTable, type ThinPool } from '../pool.js';
+import { poolIoHints } from '../queue-limits.js';
 import { readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
 import { defineTargetType, finishedIo } from './target-type.js';
 
@@ -116,9 +116,9 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
     if (!parsed.ok) return parsed;
     const p = parsed.value;
     const metadataDev = core.resolve(p.metadataDev);
-    if (metadataDev === null) return refuse('Error opening metadata block device', Errno.ENODEV);
+    if (metadataDev === null) return refuse('Error opening metadata block device', core.lookupErrno(p.metadataDev));
     const dataDev = core.resolve(p.dataDev);
-    if (dataDev === null) return refuse('Error getting data device', Errno.ENODEV);
+    if (dataDev === null) return refuse('Error getting data device', core.lookupErrno(p.dataDev));
     const bs = parseDataBlockSize(p.blockSizeText);
     if (!bs.ok) return bs;
     const lwm = parseLowWaterMark(p.lowWaterText);
@@ -133,13 +133,27 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
     };
     const pool = core.poolForTable(dev, table, metadataDev, dataDev);
     if (!pool.ok) return pool;
-    return { ok: true, value: { type: 'thin-pool', lengthSectors, pool: pool.value, table, metadataDev, dataDev } };
+    // A reload's block size is ignored: the table shows the pool's own (pool_status prints
+    // pool->sectors_per_block), and the pool's size is counted in its blocks.
+    const kept = { ...table, dataBlockSizeSectors: pool.value.dataBlockSizeSectors };
+    return {
+      ok: true,
+      value: { type: 'thin-pool', lengthSectors, pool: pool.value, table: kept, metadataDev, dataDev },
+    };
   },
 
   // dm_calculate_queue_limits runs the pool's io_hints (which logs a disabled passdown) before
   // it checks that every device a target uses holds the area it maps.
   loaded: (t) => t.pool.tableLoaded(t.table),
   areas: (t) => [{ under: t.dataDev, offset: 0 }],
+  // pool_ctr lets the table discard only with discards on and passed down; the limits themselves
+  // are the data device's (none on a RAM disk).
+  ioHints: (t, limits) =>
+    poolIoHints(
+      limits,
+      t.pool.dataBlockSizeSectors,
+      t.table.features.discardEnabled && t.table.features.discardPassdown,
+    ),
   heldDevices: (t) => [t.metadataDev, t.dataDev],
   acquire: (core, t) => core.holdPool(t.pool),
   release: (core, t) => core.dropPoolRef(t.pool),
@@ -149,7 +163,11 @@ export const thinPoolTarget = defineTargetType<ThinPoolTarget>({
   write: (core, t, start, tokens) => core.writeSectors(t.dataDev, start, tokens),
   discard: (core, t, start, count) => core.discardSectors(t.dataDev, start, count),
   flush: () => finishedIo(0),
-  supportsDiscard: (core, t) => core.supportsDiscard(t.dataDev),
+  supportsDiscard: (core, t) => {
+    const f = t.table.features;
+    if (core.kernel.poolDiscardsOnlyWithPassdown && !(f.discardEnabled && f.discardPassdown)) return false;
+    return core.supportsDiscard(t.dataDev);
+  },
   works: () => true,
   writeDelayMs: () => 0,
   storageUnder: () => null,

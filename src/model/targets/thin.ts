@@ -8,6 +8,7 @@ import { thinActivationRefusal } from '../lifecycle.js';
 import { devNumber, type BlockDev, type DmDevice } from '../machine.js';
 import { MAX_DEV_ID, type ThinDevice } from '../metadata.js';
 import { parseKernelU64, type ThinPool } from '../pool.js';
+import { thinIoHints } from '../queue-limits.js';
 import { fail, ok } from '../result.js';
 import { refuse, type Parsed } from './ctr-args.js';
 import { defineTargetType, finishedIo } from './target-type.js';
@@ -52,10 +53,10 @@ export const thinTarget = defineTargetType<ThinTarget>({
     let origin: BlockDev | null = null;
     if (t.originDev !== null) {
       origin = core.resolve(t.originDev);
-      if (origin === null) return refuse('Error opening origin device', Errno.ENODEV);
+      if (origin === null) return refuse('Error opening origin device', core.lookupErrno(t.originDev));
     }
     const poolBlock = core.resolve(t.poolDev);
-    if (poolBlock === null) return refuse('Error opening pool device', Errno.ENODEV);
+    if (poolBlock === null) return refuse('Error opening pool device', core.lookupErrno(t.poolDev));
     const id = parseThinDevId(t.devIdText);
     if (!id.ok) return id;
     if (poolBlock.kind !== 'dm') return refuse("Couldn't get pool mapped device");
@@ -77,6 +78,15 @@ export const thinTarget = defineTargetType<ThinTarget>({
   },
 
   areas: () => [],
+  // thin_iterate_devices walks the pool's device, so a thin shows the pool's limits.
+  limitDevices: (t) => [t.poolDev],
+  ioHints: (t, limits, kernel) =>
+    thinIoHints(
+      limits,
+      t.pool.dataBlockSizeSectors,
+      t.pool.thinsSupportDiscard,
+      kernel.thinDiscardMaxBytes(t.pool.dataBlockSizeSectors),
+    ),
   heldDevices: (t) => (t.origin === null ? [t.poolDev] : [t.poolDev, t.origin]),
 
   acquire(core, t) {

@@ -13,6 +13,8 @@
  *   events are stored, and the store retries the index entry before its next append or listing;
  *   only a crash in between leaves the stream out of the list.
  * - Checkpoints: see `checkpoint-streams.ts`.
+ * - Summaries: one JSON `SummariesSaved` event per save on `thinlab.summaries-<stream>`; a reader
+ *   folds them, later saves replacing the chunks inside their range (`summary-chunks.ts`).
  */
 import { jsonEvent, KurrentDBClient } from '@kurrent/kurrentdb-client';
 import type { AppendStreamState, EventData, ResolvedEvent } from '@kurrent/kurrentdb-client';
@@ -26,8 +28,10 @@ import type {
   ReadOptions,
   SetStreamMetadataOptions,
   StoredEvent,
+  SummaryChunk,
 } from '../event-store.js';
 import { ConcurrencyConflictError, StoreError } from '../errors.js';
+import { foldSummaryChunks, lastRevisionOf, validateSummaryChunk } from '../summary-chunks.js';
 import {
   encodeEvents,
   encodeStreamMetadata,
@@ -54,6 +58,8 @@ export interface KurrentStoreOptions {
 
 /** The index of stream names; see the module comment. */
 export const STREAM_INDEX = 'thinlab.streams';
+/** The side stream of a lab stream's summary chunks (`thinlab.` is reserved for the adapter). */
+const summaryStreamOf = (streamId: string): string => `thinlab.summaries-${streamId}`;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Opens a client and checks that the server answers, so a wrong URL fails here and not at the first append. */
@@ -230,6 +236,45 @@ export class KurrentEventStore implements EventStore {
   async checkpointStats(streamId: string): Promise<CheckpointStats> {
     validateStreamId(streamId);
     return checkpointStats(this.#raw, streamId);
+  }
+
+  /** Summaries go to a side stream, one JSON event per save; the newest saves win (summary-chunks.ts). */
+  async saveSummaries(streamId: string, chunk: SummaryChunk): Promise<void> {
+    validateStreamId(streamId);
+    validateSummaryChunk(chunk);
+    const last = await this.lastRevision(streamId);
+    if (last === null || last < lastRevisionOf(chunk)) {
+      throw new StoreError(
+        'STORE_INVALID_ARGUMENT',
+        `cannot store summaries of stream '${streamId}' up to revision ${lastRevisionOf(chunk)}: its last revision is ${last ?? 'none'}`,
+      );
+    }
+    const data = { firstRevision: chunk.firstRevision.toString(), count: chunk.count, data: chunk.data };
+    await this.#appendRaw(
+      summaryStreamOf(streamId),
+      [jsonEvent({ type: 'SummariesSaved', data })],
+      'any',
+      `saving summaries of '${streamId}'`,
+    );
+  }
+
+  async readSummaries(streamId: string, fromRevision = 0n): Promise<SummaryChunk[]> {
+    validateStreamId(streamId);
+    validateRevision(fromRevision, 'fromRevision');
+    const saves: SummaryChunk[] = [];
+    for (const resolved of await this.#readRaw(summaryStreamOf(streamId), {}, `reading summaries of '${streamId}'`)) {
+      const d = resolved.event?.data as { firstRevision?: unknown; count?: unknown; data?: unknown } | undefined;
+      // A malformed save is passed over: summaries are a cache, and what is missing is recomputed.
+      if (typeof d?.firstRevision !== 'string' || !/^[0-9]{1,20}$/.test(d.firstRevision)) continue;
+      const chunk = { firstRevision: BigInt(d.firstRevision), count: d.count, data: d.data };
+      try {
+        validateSummaryChunk(chunk);
+      } catch {
+        continue;
+      }
+      saves.push(chunk);
+    }
+    return foldSummaryChunks(saves).filter((c) => c.firstRevision >= fromRevision);
   }
 
   async close(): Promise<void> {

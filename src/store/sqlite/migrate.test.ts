@@ -45,11 +45,15 @@ function recorded(path: string): Array<{ name: string; checksum: string }> {
 
 describe('SQLite migrations', () => {
   it('ships ordered, well-named migration files', () => {
+    // Numbers run 1, 2, 3... without gaps, except for a number reserved for work on another
+    // branch (0005, taken while 0006 was written); drop it from this list once that file lands.
     const names = shipped();
+    const reserved = new Set(['0005'].filter((n) => !names.some((name) => name.startsWith(n))));
     expect(names.length).toBeGreaterThanOrEqual(3);
-    names.forEach((name, i) =>
-      expect(name).toMatch(new RegExp(`^${String(i + 1).padStart(4, '0')}_[a-z0-9_]+\\.sql$`)),
-    );
+    const expected = Array.from({ length: names.length + reserved.size }, (_, i) =>
+      String(i + 1).padStart(4, '0'),
+    ).filter((n) => !reserved.has(n));
+    names.forEach((name, i) => expect(name).toMatch(new RegExp(`^${expected[i]}_[a-z0-9_]+\\.sql$`)));
   });
 
   it('applies every migration once and records name and sha256', async () => {

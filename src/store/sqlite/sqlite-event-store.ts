@@ -25,8 +25,10 @@ import type {
   ReadOptions,
   SetStreamMetadataOptions,
   StoredEvent,
+  SummaryChunk,
 } from '../event-store.js';
 import { expectedRevisionHolds } from '../expected-revision.js';
+import { validateSummaryChunk } from '../summary-chunks.js';
 import {
   encodeEvents,
   encodeStreamMetadata,
@@ -48,7 +50,7 @@ import {
 } from './migrate.js';
 import { openForReading } from './open-read-only.js';
 import { translateSqliteError } from './sqlite-errors.js';
-import { checkStoreStructure, hasChecksumColumn } from './structure-check.js';
+import { checkStoreStructure, hasChecksumColumn, hasSummaryTable } from './structure-check.js';
 
 export interface SqliteStoreOptions {
   /** Where the migration files are; defaults to the package's `migrations/`. */
@@ -78,7 +80,7 @@ export type WriteHook = (write: number, phase: 'before-commit' | 'after-commit',
 const READ_PAGE_EVENTS = 4096;
 const MAX_SAFE_REVISION = BigInt(Number.MAX_SAFE_INTEGER);
 /** Migrations a read-only open can do without (see #openReadOnly). */
-const READ_OPTIONAL_MIGRATIONS: readonly string[] = ['0004_add_event_checksums.sql'];
+const READ_OPTIONAL_MIGRATIONS: readonly string[] = ['0004_add_event_checksums.sql', '0006_create_event_summaries.sql'];
 
 type EventRow = [
   revision: number,
@@ -88,6 +90,8 @@ type EventRow = [
   data: string,
   metadata: string | null,
   timeMs: number,
+  /** Forward reads only; null for events from before migration 0004. */
+  checksum?: number | null,
 ];
 
 /** Opens (creating if needed) and migrates a store file. See `SqliteEventStore`. */
@@ -109,7 +113,7 @@ export class SqliteEventStore implements EventStore {
     this.#db = db;
     this.#path = path;
     this.#appliedMigrations = appliedMigrations;
-    this.#statements = prepareStatements(db, hasChecksumColumn(db));
+    this.#statements = prepareStatements(db, hasChecksumColumn(db), hasSummaryTable(db));
     this.#readOnly = options.readOnly === true;
     this.#onWrite = options.onWrite;
   }
@@ -240,8 +244,16 @@ export class SqliteEventStore implements EventStore {
     return pagedAsyncIterable(() => this.readStreamPagesSync(streamId, options));
   }
 
-  /** Reads in pages of at most READ_PAGE_EVENTS events. A forward read stops at the last revision that existed when it began. */
-  *readStreamPagesSync(streamId: string, options: ReadOptions = {}): Generator<StoredEvent[], void, undefined> {
+  /**
+   * Reads in pages of at most READ_PAGE_EVENTS events. A forward read stops at the last revision
+   * that existed when it began. With `verify`, each forward page is checked against the checksums
+   * written with its events before it is handed on (what `findDamage` checks, in the same read):
+   * a page with a damaged event throws STORE_CORRUPT naming its first damaged revision.
+   */
+  *readStreamPagesSync(
+    streamId: string,
+    options: ReadOptions & { readonly verify?: boolean } = {},
+  ): Generator<StoredEvent[], void, undefined> {
     validateStreamId(streamId);
     validateReadOptions(options);
     this.#checkOpen();
@@ -266,9 +278,21 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#readRows('forwards', streamId, cursor, Math.min(READ_PAGE_EVENTS, remaining), last);
       if (rows.length === 0) return;
       this.#checkContiguous(streamId, rows, cursor, 1);
+      if (options.verify === true) this.#verify(streamId, rows);
       yield this.#toStoredEvents(streamId, rows);
       remaining -= rows.length;
       cursor = rows[rows.length - 1]![0] + 1;
+    }
+  }
+
+  /** Rows read with their checksum (the 8th column, forwards only): throws at the first that fails it. */
+  #verify(streamId: string, rows: readonly EventRow[]): void {
+    for (const [revision, , type, version, data, metadata, timeMs, checksum] of rows) {
+      if (checksum != null && checksum !== eventChecksum(type, version, data, metadata, timeMs))
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `database ${this.#path} is damaged: event ${revision} of stream '${streamId}' does not match the checksum written with it`,
+        );
     }
   }
 
@@ -441,6 +465,38 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  async saveSummaries(streamId: string, chunk: SummaryChunk): Promise<void> {
+    validateStreamId(streamId);
+    validateSummaryChunk(chunk);
+    this.#checkWritable();
+    const s = this.#statements;
+    const first = clampRevision(chunk.firstRevision);
+    const last = first + chunk.count - 1;
+    const run = this.#db.transaction(() => {
+      const streamLast = s.lastRevision.get(streamId) as number | undefined;
+      if (streamLast === undefined || streamLast < last)
+        throw invalidArgument(
+          `cannot store summaries of stream '${streamId}' up to revision ${last}: its last revision is ${streamLast ?? 'none'}`,
+        );
+      s.deleteSummariesWithin.run(streamId, first, last);
+      s.insertSummaries.run(streamId, first, chunk.count, chunk.data);
+      this.#beforeCommit(`summaries of ${streamId}`);
+    });
+    this.#guard('saving summaries', () => run.immediate());
+    this.#afterCommit(`summaries of ${streamId}`);
+  }
+
+  async readSummaries(streamId: string, fromRevision = 0n): Promise<SummaryChunk[]> {
+    validateStreamId(streamId);
+    validateRevision(fromRevision, 'fromRevision');
+    this.#checkOpen();
+    const rows = this.#guard(
+      'reading summaries',
+      () => this.#statements.readSummaries.all(streamId, clampRevision(fromRevision)) as [number, number, string][],
+    );
+    return rows.map(([first, count, data]) => ({ firstRevision: BigInt(first), count, data }));
+  }
+
   async close(): Promise<void> {
     this.closeSync();
   }
@@ -481,9 +537,13 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function prepareStatements(db: Db, checksums: boolean) {
+function prepareStatements(db: Db, checksums: boolean, summaries: boolean) {
   const prepare = (sql: string): Statement => db.prepare(sql);
+  // A read-only open of a database from before migration 0006 has no summaries: it reads none.
+  const summarySql = (sql: string, without: string): Statement => prepare(summaries ? sql : without);
   const readColumns = 'SELECT revision, position, type, version, data, metadata, time_ms FROM events';
+  // Forward pages carry the checksum too, for reads that verify (it costs nothing to the others).
+  const forwardColumns = `SELECT revision, position, type, version, data, metadata, time_ms, ${checksums ? 'checksum' : 'NULL'} FROM events`;
   return {
     lastRevision: prepare('SELECT last_revision FROM streams WHERE stream_id = ?').pluck(),
     // A read-only open of a database from before migration 0004 has no checksum column; it never inserts.
@@ -499,7 +559,7 @@ function prepareStatements(db: Db, checksums: boolean) {
       'INSERT INTO streams (stream_id, last_revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET last_revision = excluded.last_revision',
     ),
     readForwards: prepare(
-      `${readColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
+      `${forwardColumns} WHERE stream_id = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
     ).raw(),
     readBackwards: prepare(`${readColumns} WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`).raw(),
     listStreams: prepare('SELECT stream_id FROM streams WHERE stream_id >= ? ORDER BY stream_id').pluck(),
@@ -517,6 +577,18 @@ function prepareStatements(db: Db, checksums: boolean) {
     checkpointStats: prepare(
       'SELECT count(*) AS count, coalesce(sum(length(state)), 0) AS bytes FROM checkpoints WHERE stream_id = ?',
     ),
+    deleteSummariesWithin: summarySql(
+      'DELETE FROM event_summaries WHERE stream_id = ? AND first_revision >= ? AND first_revision + count - 1 <= ?',
+      'SELECT ?, ?, ?',
+    ),
+    insertSummaries: summarySql(
+      'INSERT INTO event_summaries (stream_id, first_revision, count, data) VALUES (?, ?, ?, ?) ON CONFLICT (stream_id, first_revision) DO UPDATE SET count = excluded.count, data = excluded.data',
+      'SELECT ?, ?, ?, ?',
+    ),
+    readSummaries: summarySql(
+      'SELECT first_revision, count, data FROM event_summaries WHERE stream_id = ? AND first_revision >= ? ORDER BY first_revision',
+      'SELECT 0, 0, ?, ? WHERE 0',
+    ).raw(),
   };
 }
 

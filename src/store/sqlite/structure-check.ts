@@ -39,6 +39,11 @@ export function hasChecksumColumn(db: Db): boolean {
   return columnsOf(db, 'events').at(-1) === 'checksum';
 }
 
+/** Whether migration 0006's summary table is there (a read-only open may lack it). */
+export function hasSummaryTable(db: Db): boolean {
+  return columnsOf(db, 'event_summaries').length > 0;
+}
+
 const columnsOf = (db: Db, table: string): string[] =>
   db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
 

@@ -689,7 +689,13 @@ async function start() {
     while (root.parent !== null) root = state.branches.find((b) => b.name === root.parent) ?? { ...root, parent: null };
     const branch = state.branches.find((b) => b.name === wanted) ?? root;
     const pos = params.has('pos') ? Number(params.get('pos')) : branch.length;
-    await selectBranch(branch.name, Number.isInteger(pos) ? pos : branch.length);
+    const posOk = Number.isInteger(pos) && pos >= 0 && pos <= branch.length;
+    await selectBranch(branch.name, posOk ? pos : branch.length);
+    // A link that names what is not there says so rather than quietly showing something else.
+    if (wanted !== null && branch.name !== wanted)
+      message(`no branch '${wanted}' in this database: showing ${branch.name}`, true);
+    else if (!posOk)
+      message(`position '${params.get('pos')}' is outside ${branch.name} (0..${branch.length}): showing its end`, true);
     document.body.dataset.ready = '1';
   } catch (e) {
     message(e.message, true);

@@ -1,6 +1,6 @@
 /**
- * What the CLI needs from a lab shell beyond running a command: the script cut into the pieces
- * that are recorded, one event each.
+ * A script cut into the pieces that are recorded, one event each: `thinlab sh`, the demos,
+ * scenario runs and whatif's injected lines all record this way.
  *
  * Comment lines are never events of their own: positions given to at, rollback and bisect count
  * commands, whatever the flags. A comment is kept as the lead of the command after it (so that the
@@ -8,7 +8,7 @@
  * of the whole script); `--trace` prints the lead as it is and the command after `$ `. Comments
  * after the last command belong to no command: a trace prints them, nothing records them.
  */
-import type { LabShell } from '../lab/lab-shell.js';
+import type { LabShell } from './lab-shell.js';
 
 export interface ScriptPiece {
   /** Comment lines (and blank lines among them) before the command, without the final newline; '' if none. */

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { LabShell } from './lab-shell.js';
+
+describe('options the lab does not model, in its busybox applets and systemctl', () => {
+  it("are refused by name, or are busybox's own invalid option, and lose nothing", () => {
+    const sh = new LabShell();
+    sh.runLine('echo abc > /tmp/a');
+    const cases: ReadonlyArray<readonly [string, RegExp, string]> = [
+      ['cat -n /tmp/a', /^thinlab: not modelled: cat -n\b/, '2'],
+      ['cat -x /tmp/a', /^cat: invalid option -- 'x'\nBusyBox v1\.35\.0 .*\n\nUsage: cat \[-nbvteA\]/, '1'],
+      ['md5sum -c /tmp/a', /^thinlab: not modelled: md5sum -c\b/, '2'],
+      ['rm -i /tmp/a', /^thinlab: not modelled: rm -i\b/, '2'],
+      ['rm -v /tmp/a', /^rm: invalid option -- 'v'\n/, '1'],
+      ['crash now', /^thinlab: not modelled: crash now /, '2'],
+      ['seq -w 1 3', /^thinlab: not modelled: seq -w /, '2'],
+      ['cut -s -f1 /tmp/a', /^thinlab: not modelled: cut -s /, '2'],
+      ['systemctl status containerd', /^thinlab: not modelled: systemctl status of this unit/, '2'],
+      ['systemctl frobnicate docker', /^Unknown command verb frobnicate\.\n$/, '1'],
+    ];
+    for (const [line, output, status] of cases) {
+      expect(sh.runLine(line), line).toMatch(output);
+      expect(sh.lastStatus, line).toBe(status);
+    }
+    // Nothing was removed, and the host did not lose power (a table loads).
+    expect(sh.runLine('cat -u /tmp/a; md5sum -b /tmp/a')).toBe('abc\n0bee89b07a248e27c83fc3d5951213c1  /tmp/a\n');
+    expect(sh.runLine('dmsetup create z --table "0 8 zero"; echo rc=$?')).toBe('rc=0\n');
+  });
+});

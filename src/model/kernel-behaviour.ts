@@ -1,0 +1,94 @@
+/**
+ * Where the two kernels the lab reproduces behave differently, as data: Linux 6.1 (debian12) and
+ * Linux 6.12 (debian13). Every entry was seen on the oracle: the debian13 transcripts beside the
+ * 6.1 ones in fixtures/kernel (`NAME.debian13.out`) show it, and docs/stacks.md lists them by
+ * cause. The model asks `machine.kernel` (the entry of the machine's stack) instead of branching
+ * on the stack's name, so a third kernel is one more entry here.
+ */
+import { Errno } from './errno.js';
+import type { StackId } from './stack.js';
+
+export interface KernelBehaviour {
+  /**
+   * Whether brd (the RAM disks) accepts discards. 6.1's brd has no discard support, so a pool on
+   * a RAM disk logs "discard unsupported: Disabling discard passdown" and reports
+   * no_discard_passdown; 6.12's brd frees the pages a discard covers, so passdown stays on.
+   */
+  readonly ramDisksDiscard: boolean;
+  /**
+   * A RAM disk's /sys/block/ramN/queue/discard_granularity and discard_max_bytes: 0 on 6.1; on
+   * 6.12 a page and UINT_MAX sectors (fixtures/kernel/24-brd-discard).
+   */
+  readonly ramDiscardGranularityBytes: number;
+  readonly ramDiscardMaxBytes: number;
+  /**
+   * The errno of a table naming a device path that does not exist: dm_get_device looked the path
+   * up with dm_get_dev_t on 6.1 (-ENODEV when it found nothing) and with lookup_bdev on 6.12,
+   * which passes on the path walk's -ENOENT.
+   */
+  readonly missingDevicePathErrno: number;
+  /**
+   * Whether the pool device itself takes discards only when its table passes them down. 6.12's
+   * pool_io_hints sets the pool's max_hw_discard_sectors to 0 under ignore_discard or without
+   * (effective) passdown, so a BLKDISCARD on the pool is refused; 6.1 left the data device's
+   * limits on the pool device whatever the features said.
+   */
+  readonly poolDiscardsOnlyWithPassdown: boolean;
+  /**
+   * A thin device's discard_max_bytes for a pool of this block size: 6.1's thin_io_hints set a
+   * fixed 16 GiB; 6.12's sets a block size times BIO_PRISON_MAX_RANGE (1024 blocks), since a
+   * discard now locks a range of blocks at once.
+   */
+  thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
+  /** Target versions `dmsetup targets` shows where they differ from 6.1's (src/lab/host/kernel-modules.ts). */
+  readonly targetVersions: Readonly<Record<string, string>>;
+  /** The device-mapper (and brd) lines the kernel logs while it boots, before any script runs (ms, text). */
+  readonly bootLog: ReadonlyArray<readonly [number, string]>;
+  /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
+  readonly dmIoctlVersion: string;
+}
+
+/** 6.12's dm-bio-prison-v1: the most blocks one cell locks (a discard's range). */
+const BIO_PRISON_MAX_RANGE = 1024;
+
+const IMA_LINE =
+  'device-mapper: core: CONFIG_IMA_DISABLE_HTABLE is disabled. Duplicate IMA measurements will not be recorded in the IMA log.';
+
+/** The VM's init loads brd after dm-mod; both kernels say so (fixtures/kernel/24-brd-discard). */
+const BRD_LINE: readonly [number, string] = [1_206, 'brd: module loaded'];
+
+export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
+  debian12: {
+    ramDisksDiscard: false,
+    targetVersions: {},
+    ramDiscardGranularityBytes: 0,
+    ramDiscardMaxBytes: 0,
+    missingDevicePathErrno: Errno.ENODEV,
+    poolDiscardsOnlyWithPassdown: false,
+    thinDiscardMaxBytes: () => 16 * 1024 * 1024 * 1024,
+    bootLog: [
+      [1_203, IMA_LINE],
+      [1_204, 'device-mapper: uevent: version 1.0.3'],
+      [1_205, 'device-mapper: ioctl: 4.47.0-ioctl (2022-07-28) initialised: dm-devel@redhat.com'],
+      BRD_LINE,
+    ],
+    dmIoctlVersion: '4.47.0',
+  },
+  debian13: {
+    ramDisksDiscard: true,
+    // Seen in fixtures/kernel/40-obs-s08 and 60-data-flakey; the other targets were not listed there.
+    targetVersions: { 'thin-pool': 'v1.23.0', thin: 'v1.23.0', delay: 'v1.4.0' },
+    ramDiscardGranularityBytes: 4096,
+    ramDiscardMaxBytes: 0xffffffff * 512,
+    missingDevicePathErrno: Errno.ENOENT,
+    poolDiscardsOnlyWithPassdown: true,
+    thinDiscardMaxBytes: (dataBlockSizeSectors) => dataBlockSizeSectors * BIO_PRISON_MAX_RANGE * 512,
+    bootLog: [
+      [1_203, IMA_LINE],
+      [1_204, 'device-mapper: uevent: version 1.0.3'],
+      [1_205, 'device-mapper: ioctl: 4.48.0-ioctl (2023-03-01) initialised: dm-devel@lists.linux.dev'],
+      BRD_LINE,
+    ],
+    dmIoctlVersion: '4.48.0',
+  },
+};
