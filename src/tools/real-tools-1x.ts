@@ -10,32 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { THIN_TOOLS_090, THIN_TOOLS_1X_ONLY } from '../shared/thin-tool-names.js';
 
 /** The names 1.1.0's package links to pdata_tools (Debian 13's /usr/sbin). */
-export const TOOLS_1X = [
-  'thin_check',
-  'thin_dump',
-  'thin_restore',
-  'thin_repair',
-  'thin_ls',
-  'thin_delta',
-  'thin_rmap',
-  'thin_trim',
-  'thin_metadata_size',
-  'thin_metadata_pack',
-  'thin_metadata_unpack',
-  'thin_migrate',
-  'cache_check',
-  'cache_dump',
-  'cache_metadata_size',
-  'cache_repair',
-  'cache_restore',
-  'cache_writeback',
-  'era_check',
-  'era_dump',
-  'era_invalidate',
-  'era_restore',
-] as const;
+export const TOOLS_1X = [...THIN_TOOLS_090, ...THIN_TOOLS_1X_ONLY] as const;
 
 /** The roots looked in, in order. */
 export function candidateRoots1x(): string[] {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testImages } from './tool-images.js';
 import { hasRealTools, ToolBench } from './tool-test-support.js';
+import { THIN_TOOLS_090 } from '../shared/thin-tool-names.js';
 
 const images = testImages();
 const bench = new ToolBench();
@@ -458,17 +459,7 @@ describe.skipIf(!canLoop)('on live metadata (a device held open) the tools refus
 // Every tool's -h and -V, also after other options and after a bad option value: the lab acts on
 // options in getopt order through one shared helper, as each real tool's option loop does.
 describe.skipIf(!hasRealTools)('-h and -V match 0.9.0 for every tool', () => {
-  const tools = [
-    'thin_check',
-    'thin_dump',
-    'thin_restore',
-    'thin_repair',
-    'thin_ls',
-    'thin_delta',
-    'thin_rmap',
-    'thin_trim',
-    'thin_metadata_size',
-  ];
+  const tools = THIN_TOOLS_090;
   it.each([
     ...tools.flatMap((t) => [`${t} -h`, `${t} -V`, `${t} --help`, `${t} --version`, `${t} -V -h`]),
     'thin_check -q -h @small',

@@ -10,18 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_STACK, type StackId } from '../model/stack.js';
+import { THIN_TOOLS_090 } from '../shared/thin-tool-names.js';
 
-export const REAL_TOOLS = [
-  'thin_check',
-  'thin_dump',
-  'thin_restore',
-  'thin_repair',
-  'thin_ls',
-  'thin_delta',
-  'thin_rmap',
-  'thin_trim',
-  'thin_metadata_size',
-];
+export const REAL_TOOLS: readonly string[] = THIN_TOOLS_090;
 
 /** True when every real tool is on PATH and is version 0.9.0, the one the lab reproduces. */
 export const hasRealTools: boolean = (() => {

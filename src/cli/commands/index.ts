@@ -4,6 +4,7 @@
  * is one module under this folder and one line here.
  */
 import type { CommandSpec } from '../command-spec.js';
+import { THIN_TOOLS_090, THIN_TOOLS_1X_ONLY } from '../../shared/thin-tool-names.js';
 
 type Loader = () => Promise<{ readonly command: CommandSpec }>;
 
@@ -29,37 +30,13 @@ export const COMMANDS: Readonly<Record<string, Loader>> = {
 };
 
 /**
- * The thin-provisioning-tools commands, which parse their own options as 0.9.0 does. The names are
- * repeated here (a test holds them to src/tools/index.ts) so that choosing a command loads no tool.
+ * The thin-provisioning-tools commands, which parse their own options as 0.9.0 does. The names come
+ * from a leaf module (a test holds them to src/tools/index.ts) so that choosing a command loads no tool.
  */
-export const THIN_TOOL_COMMANDS: readonly string[] = [
-  'thin_check',
-  'thin_dump',
-  'thin_restore',
-  'thin_repair',
-  'thin_ls',
-  'thin_delta',
-  'thin_rmap',
-  'thin_trim',
-  'thin_metadata_size',
-];
+export const THIN_TOOL_COMMANDS: readonly string[] = THIN_TOOLS_090;
 
 /** The tools only thin-provisioning-tools 1.1.0 has (`thinlab --stack debian13 thin_migrate -h`). */
-export const THIN_TOOL_COMMANDS_1X_ONLY: readonly string[] = [
-  'thin_metadata_pack',
-  'thin_metadata_unpack',
-  'thin_migrate',
-  'cache_check',
-  'cache_dump',
-  'cache_metadata_size',
-  'cache_repair',
-  'cache_restore',
-  'cache_writeback',
-  'era_check',
-  'era_dump',
-  'era_invalidate',
-  'era_restore',
-];
+export const THIN_TOOL_COMMANDS_1X_ONLY: readonly string[] = THIN_TOOLS_1X_ONLY;
 
 /** Commands that take their arguments as they are, with their own --help (prop, the thin tools). */
 export const RAW_ARGUMENT_COMMANDS: ReadonlySet<string> = new Set(['prop', 'ui', ...THIN_TOOL_COMMANDS]);

@@ -7,19 +7,10 @@
 import { latin1Bytes } from '../../shared/bytes.js';
 import type { LabFileSystem } from '../fs.js';
 import { KERNEL_MODULES, KERNEL_RELEASE, moduleFile } from './kernel-modules.js';
+import { THIN_TOOLS_090 } from '../../shared/thin-tool-names.js';
 
 /** The thin-provisioning-tools commands the lab runs, and where Debian's package installs them. */
-const THIN_TOOLS = [
-  'thin_check',
-  'thin_dump',
-  'thin_restore',
-  'thin_repair',
-  'thin_ls',
-  'thin_delta',
-  'thin_rmap',
-  'thin_trim',
-  'thin_metadata_size',
-] as const;
+const THIN_TOOLS = THIN_TOOLS_090;
 
 /** Each packaged program the registry runs, by command name, with its path. */
 export const PROGRAM_PATHS: ReadonlyMap<string, string> = new Map(THIN_TOOLS.map((t) => [t, `/usr/sbin/${t}`]));
