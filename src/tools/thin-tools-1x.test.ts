@@ -28,22 +28,9 @@ afterAll(() => {
   if (binDir !== undefined) rmSync(binDir, { recursive: true, force: true });
 });
 
-function filesOf(line: string, extra: Record<string, Uint8Array | string> = {}): Record<string, Uint8Array | string> {
-  const all: Record<string, Uint8Array | string> = { ...images, ...extra };
-  const used: Record<string, Uint8Array | string> = {};
-  for (const m of line.matchAll(/@(\w[\w.]*)/g)) if (all[m[1]!] !== undefined) used[m[1]!] = all[m[1]!]!;
-  return used;
-}
-
 function expectSame(line: string, extra: Record<string, Uint8Array | string> = {}): void {
-  const files = filesOf(line, extra);
-  const lab = bench.lab(files, line);
-  const theirs = bench.real(files, line);
-  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({
-    stdout: theirs.stdout,
-    stderr: theirs.stderr,
-    status: theirs.status,
-  });
+  const { lab, real } = bench.both(images, line, extra);
+  expect(lab).toEqual(real);
 }
 
 const valid = ['empty', 'small', 'big'];
@@ -183,7 +170,7 @@ describe.skipIf(binDir === undefined)('on damaged metadata the lab matches 1.1.0
     `thin_repair -i @${n} -o @out`,
   ]);
   it.each(lines)('%s', (line) => {
-    const files = filesOf(line, { out: out4m });
+    const files = bench.files(images, line, { out: out4m });
     const lab = bench.lab(files, line);
     const theirs = bench.real(files, line);
     if (lab.status === 127)

@@ -16,23 +16,9 @@ const images = testImages();
 const bench = new ToolBench();
 afterAll(() => bench.dispose());
 
-/** The files a command line names with `@NAME`. */
-function filesOf(line: string, extra: Record<string, Uint8Array | string> = {}): Record<string, Uint8Array | string> {
-  const all: Record<string, Uint8Array | string> = { ...images, ...extra };
-  const used: Record<string, Uint8Array | string> = {};
-  for (const m of line.matchAll(/@(\w[\w.]*)/g)) if (all[m[1]!] !== undefined) used[m[1]!] = all[m[1]!]!;
-  return used;
-}
-
 function expectSame(line: string, extra: Record<string, Uint8Array | string> = {}): void {
-  const files = filesOf(line, extra);
-  const lab = bench.lab(files, line);
-  const real = bench.real(files, line);
-  expect({ stdout: lab.stdout, stderr: lab.stderr, status: lab.status }).toEqual({
-    stdout: real.stdout,
-    stderr: real.stderr,
-    status: real.status,
-  });
+  const { lab, real } = bench.both(images, line, extra);
+  expect(lab).toEqual(real);
 }
 
 /** What the real thin_dump says about some metadata bytes. */
@@ -338,7 +324,7 @@ describe.skipIf(!hasRealTools)('stdout and stderr interleave as with 0.9.0', () 
     'thin_restore -i @small -o @small',
     'thin_metadata_size -b 64k -s 1t',
   ])('%s', (line) => {
-    const files = filesOf(line);
+    const files = bench.files(images, line);
     const { lab, real } = bench.combined(files, line);
     expect(lab).toBe(real);
   });

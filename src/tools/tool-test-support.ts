@@ -50,6 +50,32 @@ export class ToolBench {
     return this.binDir === undefined ? process.env : { ...process.env, PATH: `${this.binDir}:${process.env.PATH}` };
   }
 
+  /** The files of `images` (and `extra`) a command line names with `@NAME`. */
+  files(
+    images: Readonly<Record<string, Uint8Array | string>>,
+    line: string,
+    extra: Readonly<Record<string, Uint8Array | string>> = {},
+  ): Record<string, Uint8Array | string> {
+    const all: Record<string, Uint8Array | string> = { ...images, ...extra };
+    const used: Record<string, Uint8Array | string> = {};
+    for (const m of line.matchAll(/@(\w[\w.]*)/g)) if (all[m[1]!] !== undefined) used[m[1]!] = all[m[1]!]!;
+    return used;
+  }
+
+  /**
+   * The command line through the lab and through the real tool, on the files of `images` (and
+   * `extra`) it names with `@NAME`: what each wrote and its status, ready to compare.
+   */
+  both(
+    images: Readonly<Record<string, Uint8Array | string>>,
+    line: string,
+    extra: Readonly<Record<string, Uint8Array | string>> = {},
+  ): { lab: RunResult; real: RunResult } {
+    const files = this.files(images, line, extra);
+    const pick = ({ stdout, stderr, status }: RunResult): RunResult => ({ stdout, stderr, status });
+    return { lab: pick(this.lab(files, line)), real: pick(this.real(files, line)) };
+  }
+
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
