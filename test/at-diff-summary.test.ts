@@ -4,15 +4,11 @@
  * every container, snapshot and volume with what `docker ps`, `ctr snapshots ls` and `lvs` say.
  * And `whatif --expect` prints where a check first fails on each side.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { atCommand, diffCommand, type Output, recordScript, whatIfCommand } from '../src/cli/history-commands.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { atCommand, diffCommand, recordScript, whatIfCommand } from '../src/cli/history-commands.js';
 import { labSummary, summaryEntries } from '../src/lab/lab-summary.js';
 import { History } from '../src/replay/history.js';
-import type { EventStore } from '../src/store/event-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { captureOutput, useTempStore } from './temp-store.js';
 
 const SCRIPT = [
   `echo '{"storage-driver": "devicemapper", "storage-opts": ["dm.directlvm_device=/dev/ram0"]}' > /etc/docker/daemon.json`,
@@ -21,28 +17,19 @@ const SCRIPT = [
   'docker stop web >/dev/null',
 ].join('\n');
 
-let dir: string;
-let store: EventStore;
+const temp = useTempStore('summary', 'all');
+const out = captureOutput();
 let h: History;
-let printed = '';
-const io: Output = { out: (t) => (printed += t), err: () => {}, interactive: false };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'thinlab-summary-'));
-  store = await openSqliteStore(join(dir, 'lab.db'));
-  h = new History(store);
-  await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 524288, trace: false }, io);
-});
-
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  h = new History(temp.store);
+  await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 524288, trace: false }, out.io);
 });
 
 describe('at and diff beyond device-mapper', () => {
   it('at lists the summary lines of the state at that position', async () => {
-    printed = '';
-    await atCommand(h, { position: '4' }, io);
+    out.reset();
+    await atCommand(h, { position: '4' }, out.io);
     const entries = summaryEntries(labSummary((await h.stateAt('main', 4)).lab));
     expect(entries.map((e) => e.key)).toEqual([
       'docker',
@@ -50,26 +37,28 @@ describe('at and diff beyond device-mapper', () => {
       'docker container web',
       'lv docker/thinpool',
     ]);
-    for (const e of entries) expect(printed).toContain(`\n${e.key}: ${e.value}\n`);
-    expect(printed).toMatch(
+    for (const e of entries) expect(out.text()).toContain(`\n${e.key}: ${e.value}\n`);
+    expect(out.text()).toMatch(
       /\ndocker container web: [0-9a-f]{12}, image alpine:latest, exited \(\d+\), thin id \d+ \(init \d+\)\n/,
     );
-    expect(printed).toMatch(/\nlv docker\/thinpool: twi-a[-o]t--- \S+, active, Data% \d+\.\d\d Meta% \d+\.\d\d\n/);
+    expect(out.text()).toMatch(/\nlv docker\/thinpool: twi-a[-o]t--- \S+, active, Data% \d+\.\d\d Meta% \d+\.\d\d\n/);
   });
 
   it('diff names the container whose state changed', async () => {
-    printed = '';
-    await diffCommand(h, { a: '3', b: '4' }, io);
-    expect(printed).toMatch(/\ndocker container web:\n {2}- .*, running, .*\n {2}\+ .*, exited \(\d+\), .*\n/);
-    printed = '';
-    await diffCommand(h, { a: '1', b: '3' }, io);
+    out.reset();
+    await diffCommand(h, { a: '3', b: '4' }, out.io);
+    expect(out.text()).toMatch(/\ndocker container web:\n {2}- .*, running, .*\n {2}\+ .*, exited \(\d+\), .*\n/);
+    out.reset();
+    await diffCommand(h, { a: '1', b: '3' }, out.io);
     // Docker is configured by `systemctl start docker` (position 2): before it there is nothing to show.
-    expect(printed).toMatch(/\ndocker:\n {2}- \(absent\)\n {2}\+ running, pool docker-thinpool, transaction id \d+\n/);
-    expect(printed).toMatch(/\ndocker container web:\n {2}- \(absent\)\n/);
+    expect(out.text()).toMatch(
+      /\ndocker:\n {2}- \(absent\)\n {2}\+ running, pool docker-thinpool, transaction id \d+\n/,
+    );
+    expect(out.text()).toMatch(/\ndocker container web:\n {2}- \(absent\)\n/);
   });
 
   it('whatif --expect prints where the check first fails on each side, naming a missing pool', async () => {
-    printed = '';
+    out.reset();
     await whatIfCommand(
       h,
       {
@@ -79,9 +68,9 @@ describe('at and diff beyond device-mapper', () => {
         where: '',
         name: 'gone',
       },
-      io,
+      out.io,
     );
-    expect(printed).toContain(
+    expect(out.text()).toContain(
       "pool_mode docker-thinpool=write after position 4:\n  main  holds throughout; at the end: holds\n  gone  fails from @5: no live pool named 'docker-thinpool' (there is no live pool); at the end: no live pool named 'docker-thinpool' (there is no live pool)\n",
     );
   });

@@ -5,11 +5,8 @@
  * image larger than the disk, or a device that is not a RAM disk, is refused and leaves no branch.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Output, recordScript } from '../src/cli/history-commands.js';
+import { describe, expect, it } from 'vitest';
+import { recordScript } from '../src/cli/history-commands.js';
 import { decodeEvent } from '../src/events/codec.js';
 import type { ImageAttached } from '../src/events/lab-events.js';
 import { AttachRefused, imageRuns } from '../src/lab/attach-image.js';
@@ -17,8 +14,7 @@ import { openForExport } from '../src/lab/device-export.js';
 import type { Lab } from '../src/lab/lab.js';
 import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import type { EventStore } from '../src/store/event-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { captureOutput, useTempStore } from './temp-store.js';
 
 const KB = 8192;
 
@@ -59,21 +55,8 @@ function attachData(bytes: Uint8Array, device: string): ImageAttached['data'] {
   };
 }
 
-let dir: string;
-let store: EventStore;
-let printed: string;
-const io: Output = { out: (t) => (printed += t), err: () => {}, interactive: false };
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'thinlab-attach-'));
-  store = await openSqliteStore(join(dir, 'lab.db'));
-  printed = '';
-});
-
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const temp = useTempStore('attach');
+const out = captureOutput();
 
 describe('thinlab sh --attach', () => {
   it('opens an exported metadata image as the pool, and a replay without the file rebuilds the same disk', async () => {
@@ -81,7 +64,7 @@ describe('thinlab sh --attach', () => {
     const runs = imageRuns(image);
     // Sparse: a mostly empty metadata device travels as a few runs.
     expect(runs.reduce((n, r) => n + Buffer.from(r.base64, 'base64').length, 0)).toBeLessThan(image.length / 16);
-    const h = new History(store);
+    const h = new History(temp.store);
     const script = [
       'thin_check /dev/ram1 2>&1 | tail -n 1',
       'dmsetup create pool --table "0 16384 thin-pool /dev/ram1 /dev/ram0 128 0"',
@@ -92,28 +75,28 @@ describe('thinlab sh --attach', () => {
       h,
       script,
       { continueBranch: false, ramdiskKb: KB, trace: false, attach: attachData(image, '/dev/ram1') },
-      io,
+      out.io,
     );
     expect(r.length).toBe(5);
-    expect(printed).toMatch(/^checking space map counts\n0 16384 thin-pool 0 \d+\/\d+ 12\/128 /);
+    expect(out.text()).toMatch(/^checking space map counts\n0 16384 thin-pool 0 \d+\/\d+ 12\/128 /);
     // From the first event, no checkpoint and no host file: the disk is the image, byte for byte.
-    const replayed = await new History(store, 1_000_000).stateAt(r.branch, 1);
+    const replayed = await new History(temp.store, 1_000_000).stateAt(r.branch, 1);
     expect(Buffer.compare(exported(replayed.lab, '/dev/ram1'), image)).toBe(0);
     const first = (await h.events(r.branch, 0, 1)[Symbol.asyncIterator]().next()).value!.event;
     expect(first).toMatchObject({ type: 'ImageAttached', data: { device: '/dev/ram1', sizeBytes: image.length } });
   });
 
   it('refuses an image larger than the RAM disk or a device that is not one, and records no branch', async () => {
-    const h = new History(store);
+    const h = new History(temp.store);
     const big = new Uint8Array(KB * 1024 + 512).fill(7);
     const base = { continueBranch: false, ramdiskKb: KB, trace: false };
-    await expect(recordScript(h, 'true', { ...base, attach: attachData(big, '/dev/ram0') }, io)).rejects.toThrow(
+    await expect(recordScript(h, 'true', { ...base, attach: attachData(big, '/dev/ram0') }, out.io)).rejects.toThrow(
       new AttachRefused(
         `meta.img (${KB * 1024 + 512} bytes) is larger than /dev/ram0 (${KB * 1024} bytes): start the lab with --ramdisk-kb ${KB + 1} or more`,
       ),
     );
     await expect(
-      recordScript(h, 'true', { ...base, attach: attachData(new Uint8Array(512), '/dev/loop0') }, io),
+      recordScript(h, 'true', { ...base, attach: attachData(new Uint8Array(512), '/dev/loop0') }, out.io),
     ).rejects.toThrow("an image can only be attached to a RAM disk (/dev/ram0, /dev/ram1), not '/dev/loop0'");
     expect(await h.branches()).toEqual([]);
   });

@@ -7,16 +7,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand } from '../src/cli/commands/export.js';
-import { type Output, recordScript } from '../src/cli/history-commands.js';
+import { recordScript } from '../src/cli/history-commands.js';
 import { ExportError } from '../src/lab/device-export.js';
 import { History } from '../src/replay/history.js';
-import type { EventStore } from '../src/store/event-store.js';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { captureOutput, useTempStore } from './temp-store.js';
 
 const SCRIPT = [
   'dmsetup create pool --table "0 131072 thin-pool /dev/ram1 /dev/ram0 128 0"',
@@ -34,39 +32,30 @@ const haveTools = ['thin_check', 'thin_dump'].every(
   (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0,
 );
 
-let dir: string;
-let store: EventStore;
+const temp = useTempStore('export', 'all');
+const out = captureOutput();
 let h: History;
-let printed = '';
-const io: Output = { out: (t) => (printed += t), err: () => {}, interactive: false };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'thinlab-export-'));
-  store = await openSqliteStore(join(dir, 'lab.db'));
-  h = new History(store);
-  await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, io);
-});
-
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  h = new History(temp.store);
+  await recordScript(h, SCRIPT, { continueBranch: false, ramdiskKb: 65536, trace: false }, out.io);
 });
 
 describe('thinlab export', () => {
   it('writes a thin device at a position byte for byte: its md5 is what the lab printed', async () => {
-    const file = join(dir, 'thin.img');
-    const written = await exportCommand(h, { positional: ['7', '/dev/mapper/thin', file] }, io);
+    const file = join(temp.dir, 'thin.img');
+    const written = await exportCommand(h, { positional: ['7', '/dev/mapper/thin', file] }, out.io);
     expect(written).toBe(65536 * 512);
     const sum = createHash('md5').update(readFileSync(file)).digest('hex');
-    expect(printed).toContain(`${sum}  -\n`);
-    expect(printed).toContain(`exported block device /dev/mapper/thin at main@7: ${written} bytes to ${file}\n`);
+    expect(out.text()).toContain(`${sum}  -\n`);
+    expect(out.text()).toContain(`exported block device /dev/mapper/thin at main@7: ${written} bytes to ${file}\n`);
   });
 
   it.skipIf(!haveTools)(
     'writes a metadata device the real thin_check passes and thin_dump reads as the lab holds it',
     async () => {
-      const file = join(dir, 'meta.img');
-      await exportCommand(h, { positional: ['/dev/ram1', file] }, io);
+      const file = join(temp.dir, 'meta.img');
+      await exportCommand(h, { positional: ['/dev/ram1', file] }, out.io);
       const check = spawnSync('thin_check', [file], { encoding: 'utf8' });
       expect(check.stderr).not.toMatch(/error|bad/i);
       expect(check.status).toBe(0);
@@ -93,39 +82,45 @@ describe('thinlab export', () => {
   );
 
   it('refuses a device the lab does not have at that position, naming what it has, and writes nothing', async () => {
-    const file = join(dir, 'kept.img');
+    const file = join(temp.dir, 'kept.img');
     writeFileSync(file, 'keep me');
-    await expect(exportCommand(h, { positional: ['2', '/dev/mapper/thin', file] }, io)).rejects.toThrow(
+    await expect(exportCommand(h, { positional: ['2', '/dev/mapper/thin', file] }, out.io)).rejects.toThrow(
       new ExportError(
         "no block device or file '/dev/mapper/thin' in the lab at this position (block devices: /dev/ram0, /dev/ram1, /dev/loop0, /dev/loop1, /dev/loop2, /dev/loop3, /dev/loop4, /dev/loop5, /dev/loop6, /dev/loop7, /dev/mapper/pool)",
       ),
     );
     expect(readFileSync(file, 'utf8')).toBe('keep me');
     expect(existsSync(`${file}.thinlab-partial`)).toBe(false);
-    await expect(exportCommand(h, { positional: ['x', '/dev/ram1', file] }, io)).rejects.toThrow(
+    await expect(exportCommand(h, { positional: ['x', '/dev/ram1', file] }, out.io)).rejects.toThrow(
       "POS must be a position (0, 1, 2, ...), got 'x'",
     );
-    await expect(exportCommand(h, { positional: ['/dev/ram1'] }, io)).rejects.toThrow(/export needs DEVICE and FILE/);
-    await expect(exportCommand(h, { positional: ['99', '/dev/ram1', file] }, io)).rejects.toThrow(
+    await expect(exportCommand(h, { positional: ['/dev/ram1'] }, out.io)).rejects.toThrow(
+      /export needs DEVICE and FILE/,
+    );
+    await expect(exportCommand(h, { positional: ['99', '/dev/ram1', file] }, out.io)).rejects.toThrow(
       "position 99 is outside branch 'main' (0..9)",
     );
   });
 
   it('runs from the command line: exit 1 with the reason for a missing device, 0 and the file otherwise', () => {
     const bin = join(import.meta.dirname, '..', 'bin', 'thinlab.js');
-    const db = join(dir, 'lab.db');
-    const bad = spawnSync(process.execPath, [bin, 'export', '/dev/mapper/nope', join(dir, 'x.img'), '--db', db], {
+    const db = join(temp.dir, 'lab.db');
+    const bad = spawnSync(process.execPath, [bin, 'export', '/dev/mapper/nope', join(temp.dir, 'x.img'), '--db', db], {
       encoding: 'utf8',
       env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
     });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^thinlab: no block device or file '\/dev\/mapper\/nope' in the lab/);
-    expect(existsSync(join(dir, 'x.img'))).toBe(false);
-    const good = spawnSync(process.execPath, [bin, 'export', '3', '/dev/ram0', join(dir, 'data.img'), '--db', db], {
-      encoding: 'utf8',
-      env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
-    });
+    expect(existsSync(join(temp.dir, 'x.img'))).toBe(false);
+    const good = spawnSync(
+      process.execPath,
+      [bin, 'export', '3', '/dev/ram0', join(temp.dir, 'data.img'), '--db', db],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, THINLAB_STORE: '', THINLAB_FROM_SOURCE: '1' },
+      },
+    );
     expect(good.status).toBe(0);
-    expect(readFileSync(join(dir, 'data.img')).length).toBe(65536 * 1024);
+    expect(readFileSync(join(temp.dir, 'data.img')).length).toBe(65536 * 1024);
   });
 });

@@ -4,15 +4,13 @@
  * modes and markers against the pool's status line after each event, and the diff's changed
  * blocks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Output, recordScript } from '../src/cli/history-commands.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import { History } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
-import type { EventStore } from '../src/store/event-store.js';
+import { useTempStore } from './temp-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 import { changedRuns, UiApi, UiRequestError } from '../src/ui/api.js';
 import { FREE, guessOrigins, poolBlocks, runLength, SHARED } from '../src/ui/block-map.js';
@@ -137,17 +135,7 @@ describe('markers', () => {
 });
 
 const quiet: Output = { out: () => {}, err: () => {}, interactive: false };
-let dir: string;
-let store: EventStore;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'thinlab-ui-model-'));
-  store = await openSqliteStore(join(dir, 'lab.db'));
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const temp = useTempStore('ui-model');
 
 describe('the timeline and the API', () => {
   const FILL = [
@@ -158,7 +146,7 @@ describe('the timeline and the API', () => {
   ].join('\n');
 
   it("samples every position as the pool's status line says, with modes and markers", async () => {
-    const h = new History(store);
+    const h = new History(temp.store);
     const { branch, length } = await recordScript(
       h,
       FILL,
@@ -195,7 +183,7 @@ describe('the timeline and the API', () => {
   });
 
   it('reads the summaries stored when recording, and replays (then stores) only what has none', async () => {
-    const h = new History(store, 4);
+    const h = new History(temp.store, 4);
     const { branch, length } = await recordScript(
       h,
       FILL,
@@ -203,7 +191,7 @@ describe('the timeline and the API', () => {
       quiet,
     );
     const stream = (await h.branch(branch)).stream;
-    const stored = await store.readSummaries(stream);
+    const stored = await temp.store.readSummaries(stream);
     // One chunk per command, merged at each checkpoint (every 4 events): 0-3 and 4-7 merged.
     expect(stored.map((c) => [Number(c.firstRevision), c.count])).toEqual([
       [0, 4],
@@ -213,7 +201,7 @@ describe('the timeline and the API', () => {
     const recorded = await h.summaries(branch);
     expect(recorded.count).toBe(length);
     // The same history in a store without summaries: every one is computed by replay and stored.
-    const bare = await openSqliteStore(join(dir, 'bare.db'));
+    const bare = await openSqliteStore(join(temp.dir, 'bare.db'));
     try {
       const copy = new History(bare, 4);
       await recordScript(copy, FILL, { continueBranch: false, ramdiskKb: 4096, trace: false }, quiet);
@@ -239,7 +227,7 @@ describe('the timeline and the API', () => {
   });
 
   it("a branch's summaries are its parent's up to the fork, then its own", async () => {
-    const h = new History(store);
+    const h = new History(temp.store);
     const { branch, length } = await recordScript(
       h,
       FILL,
@@ -258,7 +246,7 @@ describe('the timeline and the API', () => {
   });
 
   it('answers bad requests with a clear error and the diff as `thinlab diff` prints it', async () => {
-    const h = new History(store);
+    const h = new History(temp.store);
     const { branch, length } = await recordScript(
       h,
       FILL,

@@ -22,6 +22,7 @@ import {
   deviceName,
   driverLog,
   forgetDaemonMemory,
+  type PoolStatus,
   poolStatus,
   processPendingTransaction,
   writeDevice,
@@ -441,15 +442,36 @@ export function stopDaemon(ctx: DaemonContext): void {
   forgetDaemonMemory(d);
 }
 
+const ZERO_COUNTS: PoolStatus = {
+  transactionId: 0,
+  metaUsed: 0,
+  metaTotal: 0,
+  dataUsed: 0,
+  dataTotal: 0,
+  lengthSectors: 0,
+};
+
+/** poolStatus for Status(), which ignores its error: `unreadable` instead of the DriverError. */
+function poolStatusForInfo(ctx: DaemonContext): PoolStatus | null | 'unreadable' {
+  try {
+    return poolStatus(ctx);
+  } catch (e) {
+    if (e instanceof DriverError) return 'unreadable';
+    throw e;
+  }
+}
+
 /** The devicemapper lines of `docker info` (MOBY-DRV Status), with Docker's formulas. */
 export function infoLines(ctx: DaemonContext): string[] {
   const d = ctx.docker;
   const o = d.options!;
-  const s = poolStatus(ctx);
+  const read = poolStatusForInfo(ctx);
   const lines = [` Pool Name: ${d.poolName}`];
-  if (s === null) return lines;
+  if (read === null) return lines;
+  // Status() keeps its zero counts when poolStatus fails (a pool in Fail mode): 0B everywhere.
+  const s = read === 'unreadable' ? ZERO_COUNTS : read;
   const loop = d.loopback;
-  const blockSectors = Math.floor(s.lengthSectors / s.dataTotal);
+  const blockSectors = s.dataTotal === 0 ? 0 : Math.floor(s.lengthSectors / s.dataTotal);
   const blockBytes = blockSectors * 512;
   const dataUsed = s.dataUsed * blockBytes;
   const dataTotal = s.dataTotal * blockBytes;

@@ -10,6 +10,7 @@ import { PowerLoss } from '../lab/command-errors.js';
 import { createDevice, writeFill } from '../lab/dm-ops.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
+import { parsePoolStatus } from '../model/status-line.js';
 import type { DeviceFile, DockerState } from './docker-state.js';
 import { DOCKER_VERSIONS } from './options.js';
 import { humanSize } from './units.js';
@@ -48,6 +49,7 @@ function waitFor(ctx: DriverContext, ticket: { readonly done: boolean }): boolea
   return ticket.done;
 }
 
+/** The counts Docker scans from the pool's status line (`%d %d/%d %d/%d`), with the pool's length. */
 export interface PoolStatus {
   readonly transactionId: number;
   readonly metaUsed: number;
@@ -55,7 +57,6 @@ export interface PoolStatus {
   readonly dataUsed: number;
   readonly dataTotal: number;
   readonly lengthSectors: number;
-  readonly mode: string;
 }
 
 export function deviceName(docker: DockerState, hash: string): string {
@@ -68,20 +69,22 @@ function log(ctx: DriverContext, level: 'info' | 'warning' | 'error' | 'debug', 
   ctx.docker.log.push(`time="${secs}" level=${level} msg="${text.replace(/"/g, '\\"')}" storage-driver=devicemapper`);
 }
 
+/**
+ * Docker's poolStatus: null when the pool device is gone. A status without counts (`Fail`) fails
+ * Go's Sscanf, whose error text is all the daemon passes on.
+ */
 export function poolStatus(ctx: DriverContext): PoolStatus | null {
   const dev = ctx.machine.device(ctx.docker.poolName);
   if (dev === undefined || dev.live?.type !== 'thin-pool') return null;
-  const words = ctx.machine.targetStatus(dev, false).trim().split(/\s+/);
-  const [mu, mt] = (words[1] ?? '0/0').split('/').map(Number) as [number, number];
-  const [du, dt] = (words[2] ?? '0/0').split('/').map(Number) as [number, number];
+  const status = parsePoolStatus(ctx.machine.targetStatus(dev, false));
+  if (status === null || status.kind !== 'fields') throw new DriverError('expected integer');
   return {
-    transactionId: Number(words[0]),
-    metaUsed: mu,
-    metaTotal: mt,
-    dataUsed: du,
-    dataTotal: dt,
+    transactionId: Number(status.transactionId),
+    metaUsed: status.metadataUsedBlocks,
+    metaTotal: status.metadataTotalBlocks,
+    dataUsed: status.dataUsedBlocks,
+    dataTotal: status.dataTotalBlocks,
     lengthSectors: dev.live.lengthSectors,
-    mode: words[4] ?? 'rw',
   };
 }
 

@@ -279,3 +279,36 @@ cat /etc/lvm/profile/docker-thinpool.profile`,
     expect(parseDmOptions(['dm.xfs_nospace_max_retries=x'])).toBe('strconv.ParseUint: parsing "x": invalid syntax');
   });
 });
+
+describe('a pool in Fail mode, as moby reads its status', () => {
+  it("docker info keeps the zero counts Status() starts with, and a restart fails with Sscanf's error", () => {
+    const shell = new LabShell();
+    for (const line of [
+      'dmsetup create meta --table "0 8192 linear /dev/ram0 0"',
+      'dmsetup create docker-thinpool --table "0 65536 thin-pool /dev/mapper/meta /dev/ram1 128 32768 1 skip_block_zeroing"',
+      `echo '{"storage-driver": "devicemapper", "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]}' > /etc/docker/daemon.json`,
+      'systemctl start docker',
+      'dmsetup reload meta --table "0 8192 error"; dmsetup suspend meta; dmsetup resume meta',
+      'dmsetup message docker-thinpool 0 "create_thin 9"',
+    ])
+      shell.runLine(line);
+    expect(shell.runLine('dmsetup status docker-thinpool')).toBe('0 65536 thin-pool Fail\n');
+    const info = shell.runLine('docker info 2>&1 | grep -E "Blocksize|Space"');
+    expect(info.split('\n').filter((l) => l !== '')).toEqual(
+      [
+        'Pool Blocksize',
+        'Data Space Used',
+        'Data Space Total',
+        'Data Space Available',
+        'Metadata Space Used',
+        'Metadata Space Total',
+        'Metadata Space Available',
+        'Thin Pool Minimum Free Space',
+      ].map((name) => `  ${name}: 0B`),
+    );
+    expect(shell.runLine('systemctl restart docker; echo $?')).toMatch(/\n1\n$/);
+    expect(shell.runLine('journalctl -u docker | tail -1')).toBe(
+      'failed to start daemon: error initializing graphdriver: expected integer\n',
+    );
+  });
+});

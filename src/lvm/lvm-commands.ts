@@ -12,8 +12,10 @@
 import { CommandFailed, failureStatus } from '../lab/command-errors.js';
 import type { ShellContext } from '../lab/context.js';
 import { createDevice } from '../lab/dm-ops.js';
+import { assert } from '../model/assert.js';
 import { strerror } from '../model/errno.js';
 import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
+import { type PoolStatus, parsePoolStatus } from '../model/status-line.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import { checkLvmConf, thinRepairExecutable } from './lvm-conf.js';
@@ -1501,21 +1503,28 @@ export interface PoolUsage {
   readonly mode: string;
 }
 
-/** The pool's usage from its status line, as LVM reads it; null when it is not active. */
-export function poolUsage(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolume): PoolUsage | null {
+/** The pool's status line as LVM reads it (dm_get_status_thin_pool); null when it is not active. */
+export function poolStatusOf(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolume): PoolStatus | null {
   const dev = ctx.machine.device(poolDmName(vg.name, pool));
   if (dev === undefined || dev.live?.type !== 'thin-pool') return null;
-  const status = ctx.machine.targetStatus(dev, true).trim().split(/\s+/);
-  const [mu, mt] = (status[1] ?? '0/1').split('/').map(Number) as [number, number];
-  const [du, dt] = (status[2] ?? '0/1').split('/').map(Number) as [number, number];
+  const status = parsePoolStatus(ctx.machine.targetStatus(dev, true));
+  assert(status !== null, 'a live thin-pool prints a pool status line');
+  return status;
+}
+
+/** The pool's usage from its status line; null when it is not active or reports no counts (`Fail`). */
+export function poolUsage(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolume): PoolUsage | null {
+  const status = poolStatusOf(ctx, vg, pool);
+  if (status === null || status.kind !== 'fields') return null;
+  const s = status;
   return {
-    dataUsed: du,
-    dataTotal: dt,
-    metaUsed: mu,
-    metaTotal: mt,
-    dataPercent: (du * 100) / dt,
-    metadataPercent: (mu * 100) / mt,
-    mode: status[4] ?? 'rw',
+    dataUsed: s.dataUsedBlocks,
+    dataTotal: s.dataTotalBlocks,
+    metaUsed: s.metadataUsedBlocks,
+    metaTotal: s.metadataTotalBlocks,
+    dataPercent: (s.dataUsedBlocks * 100) / s.dataTotalBlocks,
+    metadataPercent: (s.metadataUsedBlocks * 100) / s.metadataTotalBlocks,
+    mode: s.modeWord,
   };
 }
 
@@ -1529,36 +1538,104 @@ function percentText(used: number, total: number): string {
   return s;
 }
 
+/**
+ * What LVM reads of a volume's device for a report row (its lv_seg_status): nothing when the volume
+ * is not active, `unknown` when the live target is not of the volume's segment type (a linear
+ * volume reloaded as `error`: dev_manager.c warns and the Attr shows X), else the status line.
+ */
+type SegmentStatus =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'unknown'; readonly target: string; readonly expected: string }
+  | { readonly kind: 'pool'; readonly status: PoolStatus }
+  | { readonly kind: 'thin'; readonly failed: boolean }
+  | { readonly kind: 'linear' };
+
+function lvDevice(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): DmDevice | undefined {
+  return ctx.machine.device(lv.role === 'thin-pool' ? poolDmName(vg.name, lv) : dmName(vg.name, lv.name));
+}
+
+function segmentStatus(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): SegmentStatus {
+  const dev = lvDevice(ctx, vg, lv);
+  if (dev === undefined || dev.live === null) return { kind: 'none' };
+  const target = dev.live.type;
+  // LVM calls its linear segments `striped`, whose status accepts the kernel's `linear`.
+  const expected = lv.role === 'thin-pool' ? 'thin-pool' : lv.role === 'thin' ? 'thin' : 'striped';
+  if (expected === 'striped' ? target !== 'linear' : target !== expected) return { kind: 'unknown', target, expected };
+  if (lv.role === 'thin-pool') return { kind: 'pool', status: poolStatusOf(ctx, vg, lv)! };
+  if (lv.role === 'thin') return { kind: 'thin', failed: ctx.machine.targetStatus(dev, true).trim() === 'Fail' };
+  return { kind: 'linear' };
+}
+
+/** The report fields that read the volume's device status, and so warn about a wrong target type. */
+const STATUS_FIELDS: ReadonlySet<string> = new Set([
+  'lv_attr',
+  'attr',
+  'data_percent',
+  'metadata_percent',
+  'lv_health_status',
+]);
+
+/** dev_manager.c's warning, once per report row that reads the status of a mismatched volume. */
+function warnUnknownSegments(
+  ctx: LvmContext,
+  rows: ReadonlyArray<{ vg: VolumeGroup; lv: LogicalVolume }>,
+  columns: readonly string[],
+  io: CommandIo,
+): void {
+  if (!columns.some((c) => STATUS_FIELDS.has(c))) return;
+  for (const { vg, lv } of rows) {
+    const s = segmentStatus(ctx, vg, lv);
+    if (s.kind === 'unknown')
+      io.err(
+        `  WARNING: Detected ${s.target} segment type does not match expected type ${s.expected} for ${vg.name}/${lv.name}.\n`,
+      );
+  }
+}
+
+/** lv_attr's ninth letter (lv.c): F failed, D out of data space, M read-only metadata, X unknown. */
+function healthLetter(s: SegmentStatus): string {
+  if (s.kind === 'unknown') return 'X';
+  if (s.kind === 'thin') return s.failed ? 'F' : '-';
+  if (s.kind !== 'pool') return '-';
+  if (s.status.kind === 'Fail') return 'F';
+  if (s.status.kind === 'Error') return 'X';
+  return s.status.modeWord === 'out_of_data_space' ? 'D' : s.status.modeWord === 'ro' ? 'M' : '-';
+}
+
+/** The Health column (report.c _lvhealthstatus_disp): thin pools only; thin volumes print nothing. */
+function healthText(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+  if (lv.role !== 'thin-pool') return '';
+  const s = segmentStatus(ctx, vg, lv);
+  if (s.kind !== 'pool' || s.status.kind === 'Error') return '';
+  if (s.status.kind === 'Fail') return 'failed';
+  return s.status.modeWord === 'out_of_data_space'
+    ? 'out_of_data'
+    : s.status.modeWord === 'ro'
+      ? 'metadata_read_only'
+      : '';
+}
+
 function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
-  const dev = ctx.machine.device(lv.role === 'thin-pool' ? poolDmName(vg.name, lv) : dmName(vg.name, lv.name));
-  const active = dev !== undefined ? (dev.suspended ? 's' : 'a') : '-';
-  const open = dev !== undefined && dev.openCount > 0 ? 'o' : '-';
+  const dev = lvDevice(ctx, vg, lv);
+  const status = segmentStatus(ctx, vg, lv);
+  const unknown = status.kind === 'unknown';
+  const active = unknown ? 'X' : dev !== undefined ? (dev.suspended ? 's' : 'a') : '-';
+  const open = unknown ? 'X' : dev !== undefined && dev.openCount > 0 ? 'o' : '-';
   const zero = lv.zeroNewBlocks ? 'z' : '-';
+  const health = healthLetter(status);
   switch (lv.role) {
-    case 'thin-pool': {
-      const usage = poolUsage(ctx, vg, lv);
-      const health =
-        usage === null
-          ? '-'
-          : usage.mode === 'out_of_data_space'
-            ? 'D'
-            : usage.mode === 'ro'
-              ? 'M'
-              : usage.mode === 'Fail'
-                ? 'F'
-                : '-';
+    case 'thin-pool':
       return `twi-${active}${open}t${zero}${health}-`;
-    }
     case 'thin':
-      return `Vwi-${active}${open}t${zero}--`;
+      return `Vwi-${active}${open}t${zero}${health}-`;
     case 'pool-data':
-      return `T${componentPermission(ctx, vg, lv)}i-${active}${open}----`;
+      return `T${componentPermission(ctx, vg, lv)}i-${active}${open}--${health}-`;
     case 'pool-metadata':
-      return `e${componentPermission(ctx, vg, lv)}i-${active}${open}----`;
+      return `e${componentPermission(ctx, vg, lv)}i-${active}${open}--${health}-`;
     case 'pool-spare':
-      return `ewi-${active}${open}----`;
+      return `ewi-${active}${open}--${health}-`;
     default:
-      return `-${lv.readOnly === true ? 'r' : 'w'}i-${active}${open}----`;
+      return `-${lv.readOnly === true ? 'r' : 'w'}i-${active}${open}--${health}-`;
   }
 }
 
@@ -1637,6 +1714,7 @@ function lvFields(ctx: LvmContext): Record<string, Field> {
     origin: { header: 'Origin', right: false, value: () => '' },
     data_percent: { header: 'Data%', right: false, minWidth: 6, value: dataPercent },
     metadata_percent: { header: 'Meta%', right: false, minWidth: 6, value: metaPercent },
+    lv_health_status: { header: 'Health', right: false, minWidth: 15, value: (vg, lv) => healthText(ctx, vg, lv) },
     move_pv: { header: 'Move', right: false, value: () => '' },
     mirror_log: { header: 'Log', right: false, value: () => '' },
     copy_percent: { header: 'Cpy%Sync', right: false, minWidth: 6, value: () => '' },
@@ -1766,6 +1844,7 @@ function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const shown = selected.filter(({ lv }) => all || isVisible(lv));
   // LVM sorts by group and volume name; the brackets of hidden volumes do not count.
   shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : a.lv.name < b.lv.name ? -1 : 1));
+  warnUnknownSegments(ctx, shown, columns, io);
   for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
   // Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85).
   if (shown.length > 0)
