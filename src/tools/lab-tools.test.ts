@@ -106,6 +106,9 @@ describe('usage and file errors', () => {
     ['thin_check; echo "rc=$?"', `No input file provided.\n${THIN_CHECK_USAGE}rc=1\n`],
     ['thin_check /run/none; echo "rc=$?"', "Couldn't stat path\nrc=1\n"],
     ['thin_check /tmp; echo "rc=$?"', 'bad path\nrc=1\n'],
+    // Every directory the shell knows, not a list of the tools' own (the real 0.9.0 on a host's /etc/lvm, /sys/block/loop0).
+    ['thin_check /sys/block/ram0; echo "rc=$?"', 'bad path\nrc=1\n'],
+    ['thin_dump /etc/lvm; echo "rc=$?"', 'bad path\nrc=1\n'],
     ['thin_check -z /run/x; echo "rc=$?"', `thin_check: invalid option -- 'z'\n${THIN_CHECK_USAGE}rc=1\n`],
     ['thin_check -m /run/small.bin; echo "rc=$?"', 'No metadata snapshot found.\nrc=1\n'],
     ['thin_check -q -m /run/small.bin; echo "rc=$?"', 'rc=1\n'],

@@ -8,26 +8,14 @@ import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
 import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
-import { lookupPath, type PathTarget } from '../lab/vfs.js';
+import { fileKind, lookupPath, type PathTarget } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import type { ToolsRelease } from './release.js';
 
-/** Directories of the lab machine: the tools say "bad path" for them, as for a real directory. */
-const DIRECTORIES = new Set([
-  '/',
-  '/bin',
-  '/sbin',
-  '/dev',
-  '/dev/mapper',
-  '/run',
-  '/tmp',
-  '/patterns',
-  '/files',
-  '/proc',
-  '/sys',
-  '/lib',
-  '/etc',
-]);
+/** A directory of the lab machine (vfs decides which): the tools say "bad path" for it, as for a real one. */
+function isDirectory(ctx: ShellContext, path: string): boolean {
+  return fileKind(ctx, path) === 'dir';
+}
 
 export type InputBytes =
   | { readonly ok: true; readonly bytes: Uint8Array; readonly isBlock: boolean }
@@ -52,7 +40,7 @@ function isHeld(target: PathTarget): boolean {
  */
 export function readInputBytes(ctx: ShellContext, path: string, exclusive = true): InputBytes {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
+  if (isDirectory(ctx, p)) return { ok: false, why: 'directory' };
   const target = lookupPath(ctx, p);
   if (exclusive && isHeld(target)) return { ok: false, why: 'busy' };
   switch (target.kind) {
@@ -118,7 +106,7 @@ export type OutputTarget =
 
 export function outputTarget(ctx: ShellContext, path: string): OutputTarget {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (DIRECTORIES.has(p)) return { ok: false, why: 'directory' };
+  if (isDirectory(ctx, p)) return { ok: false, why: 'directory' };
   const target = lookupPath(ctx, p);
   if (target.kind === 'file') return { ok: true, sizeBytes: target.file.sizeBytes, isBlock: false, held: false };
   if (target.kind === 'block')
