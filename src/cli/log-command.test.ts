@@ -75,7 +75,9 @@ async function log(branch: string, json = false): Promise<{ out: string; error: 
 function listing(out: string): { positions: number[]; flagged: number[] } {
   const lines = out.split('\n').slice(1, -1);
   const positions = lines.map((l) => Number(l.trim().split(/\s+/)[0]));
-  const flagged = lines.filter((l) => l.endsWith('[DAMAGED: fails its checksum]')).map((l) => Number(l.trim().split(/\s+/)[0]));
+  const flagged = lines
+    .filter((l) => l.endsWith('[DAMAGED: fails its checksum]'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
   return { positions, flagged };
 }
 
