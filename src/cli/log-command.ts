@@ -6,8 +6,7 @@
 import { describeEvent } from '../events/describe-event.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { describeStack } from '../model/stack.js';
-import { damageError, type History, HistoryError } from '../replay/history.js';
-import type { StoreError } from '../store/errors.js';
+import { damageError, type History, HistoryError, type PositionedEvent } from '../replay/history.js';
 import { type Output, printJson } from './output.js';
 
 /** The branch a command works on: the one named, else the head. */
@@ -30,20 +29,13 @@ export async function logCommand(
   const branch = await currentBranch(h, args.branch);
   const info = await h.branch(branch);
   const length = await h.length(branch);
-  // Damage inside an event's text can still read as a valid event: check first, flag each one,
-  // and fail at the end (or where an event cannot be read at all) naming them.
-  const damaged = new Set(await h.damageIn(branch, 0, length));
-  const damage = (): StoreError => damageError(branch, [...damaged]);
   if (args.json === true) {
     const events: unknown[] = [];
-    try {
-      for await (const { position, event, timeMs } of h.events(branch, 0, length))
-        events.push({ position, timeMs, description: describeEvent(event), event, damaged: damaged.has(position) });
-    } catch (e) {
-      throw damaged.size > 0 ? damage() : e;
-    }
+    const damaged = await listEvents(h, branch, length, ({ position, event, timeMs }, isDamaged) => {
+      events.push({ position, timeMs, description: describeEvent(event), event, damaged: isDamaged });
+    });
     printJson(io, { branch, parent: info.parent, forkPosition: info.forkPosition, stack: info.stack, length, events });
-    if (damaged.size > 0) throw damage();
+    if (damaged.length > 0) throw damageError(branch, damaged);
     return;
   }
   // Lines are written in pieces of about 64 KiB: a write per event was a tenth of a long log's time.
@@ -55,20 +47,56 @@ export async function logCommand(
       pending = '';
     }
   };
+  let damaged: number[];
   try {
-    for await (const { position, event, timeMs } of h.events(branch, 0, length)) {
-      const flag = damaged.has(position) ? '  [DAMAGED: fails its checksum]' : '';
+    damaged = await listEvents(h, branch, length, ({ position, event, timeMs }, isDamaged) => {
+      const flag = isDamaged ? '  [DAMAGED: fails its checksum]' : '';
       out(
         `${String(position).padStart(6)}  ${(timeMs / 1000).toFixed(3).padStart(10)}s  ${describeEvent(event)}${flag}\n`,
       );
       if (args.full) out(fullText(event));
-    }
-  } catch (e) {
+    });
+  } finally {
     io.out(pending);
-    throw damaged.size > 0 ? damage() : e;
   }
-  io.out(pending);
-  if (damaged.size > 0) throw damage();
+  if (damaged.length > 0) throw damageError(branch, damaged);
+}
+
+/**
+ * Hands every event of a branch to `visit` in order, each with whether its stored text fails its
+ * checksum, and returns the damaged positions; an event that cannot be read at all stops the
+ * listing (with every damaged position named when there is damage, else with its own error).
+ *
+ * One read does both: the events are read with their checksums checked page by page, so an
+ * undamaged log (nearly every log) is read once. Damage makes that read stop before the page that
+ * holds it, with every earlier page checked clean; from there the rest of the branch is searched
+ * for damage first and then listed with each damaged event flagged, as a log must show what is
+ * there rather than stop at the first bad event.
+ */
+async function listEvents(
+  h: History,
+  branch: string,
+  length: number,
+  visit: (e: PositionedEvent, damaged: boolean) => void,
+): Promise<number[]> {
+  let listed = 0;
+  try {
+    for await (const page of h.eventPages(branch, 0, length, true)) {
+      for (const e of page) visit(e, false);
+      listed = page.at(-1)?.position ?? listed;
+    }
+    return [];
+  } catch (e) {
+    const damaged = await h.damageIn(branch, listed, length);
+    if (damaged.length === 0) throw e;
+    const flagged = new Set(damaged);
+    try {
+      for await (const e of h.events(branch, listed, length)) visit(e, flagged.has(e.position));
+    } catch {
+      throw damageError(branch, damaged);
+    }
+    return damaged;
+  }
 }
 
 /** `log --full`: the operations beneath a command, then what it printed. */

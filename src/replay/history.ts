@@ -7,8 +7,9 @@
  *   so nothing is ever rewritten, and deleting a branch only removes its registry entry.
  * - Position N of a branch is the state after its first N events, counting the parent's events
  *   up to the fork; position 0 is the fresh lab.
- * - Checkpoints (the whole lab state, lab-snapshot.ts) are stored every `checkpointEvery` events
- *   of a stream, so reaching any position replays at most that many events.
+ * - Checkpoints (the whole lab state, lab-snapshot.ts) are stored as a checkpoint policy says
+ *   (checkpoint-policy.ts: by the events since the last one and that one's size), so reaching any
+ *   position replays at most the policy's `maxEvents` events, and a small lab's at most 99.
  */
 import { decodeEvent } from '../events/codec.js';
 import type { LabEvent } from '../events/lab-events.js';
@@ -39,13 +40,18 @@ import {
 // The lab (shell, Docker, LVM, tools, xstate) is loaded only by what needs a state: listing
 // events and branches (`thinlab log`, `branches`) never does, and starts in node's own time.
 import type { LabRuntime } from './lab-runtime.js';
+import {
+  type CheckpointPolicy,
+  checkpointEvery,
+  checkpointSpacing,
+  DEFAULT_CHECKPOINT_POLICY,
+} from './checkpoint-policy.js';
 import { appendColumns, type EventSummary, emptyColumns, pushSummary, type SummaryColumns } from './summary-columns.js';
 
 /** The per-event summaries' module reads LVM's state, so it is loaded with the lab, when needed. */
 const eventSummaries = () => import('./event-summaries.js');
 
 export const MAIN_BRANCH = 'main';
-export const DEFAULT_CHECKPOINT_EVERY = 10_000;
 /** How often a registry write re-reads and tries again after another writer got in first. */
 const REGISTRY_ATTEMPTS = 100;
 
@@ -110,11 +116,21 @@ export interface NewBranch {
 
 export class History {
   #registry: RegistryState | null = null;
+  readonly checkpointPolicy: CheckpointPolicy;
+  /**
+   * Per stream, where its last checkpoint is (as a length of the stream's own events) and its
+   * size, as this process last read or wrote it; null for none. Read once per stream, on the
+   * first append that could be due for one.
+   */
+  readonly #lastCheckpoint = new Map<string, { readonly ownLength: number; readonly bytes: number } | null>();
 
+  /** `checkpoints`: a policy, or a number N for one every N events whatever the lab's size. */
   constructor(
     readonly store: EventStore,
-    readonly checkpointEvery = DEFAULT_CHECKPOINT_EVERY,
-  ) {}
+    checkpoints: CheckpointPolicy | number = DEFAULT_CHECKPOINT_POLICY,
+  ) {
+    this.checkpointPolicy = typeof checkpoints === 'number' ? checkpointEvery(checkpoints) : checkpoints;
+  }
 
   /**
    * The registry as last read. Branch records never change once written, so a reader may keep
@@ -530,12 +546,14 @@ export class History {
    * Appends events at the end of a branch (one atomic batch), `expectedLength` being the branch's
    * length the caller's state is at: a second writer that moved the branch makes this fail with
    * the store's conflict error rather than fork the history silently. A checkpoint of `runtime`
-   * (the state after the batch) is stored when the batch reaches or crosses a multiple of
-   * `checkpointEvery`.
+   * (the state after the batch) is stored when the policy says one is due (checkpoint-policy.ts)
+   * and the lab is between commands. It is written after the events, in its own transaction:
+   * being a cache, a checkpoint lost to a crash in between costs only replay, and the next
+   * append, finding one still due, writes it.
    *
    * The events' summaries (event-summaries.ts) are stored beside them: a one-event batch's from
    * `runtime`, a longer batch's only when the caller gives every event's (`summarizeEvent` after
-   * each). At each checkpoint the summaries since the last one are merged into one chunk.
+   * each). Every `maxEvents` events the summaries since the last such point are merged into one chunk.
    */
   async append(
     name: string,
@@ -563,18 +581,29 @@ export class History {
     }
     const newOwnLength = ownLength + batch.length;
     await this.#recordSummaries(b.stream, ownLength, batch, runtime);
-    const crossed = Math.floor(newOwnLength / this.checkpointEvery) > Math.floor(ownLength / this.checkpointEvery);
-    if (crossed)
-      await (await eventSummaries()).mergeSummaries(
-        this.store,
-        b.stream,
-        Math.floor(ownLength / this.checkpointEvery) * this.checkpointEvery,
-      );
-    if (crossed && runtime.shell.quiescent) {
+    const every = this.checkpointPolicy.maxEvents;
+    if (Math.floor(newOwnLength / every) > Math.floor(ownLength / every))
+      await (await eventSummaries()).mergeSummaries(this.store, b.stream, Math.floor(ownLength / every) * every);
+    if (runtime.shell.quiescent && (await this.#checkpointDue(b.stream, ownLength, newOwnLength))) {
       const { snapshotLab } = await import('./lab-snapshot.js');
-      await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), snapshotLab(runtime.lab));
+      const state = snapshotLab(runtime.lab);
+      await this.store.saveCheckpoint(b.stream, BigInt(newOwnLength - 1), state);
+      this.#lastCheckpoint.set(b.stream, { ownLength: newOwnLength, bytes: state.byteLength });
     }
     return expectedLength + batch.length;
+  }
+
+  /** Whether a stream that grew from `ownLength` to `newOwnLength` events is due for a checkpoint. */
+  async #checkpointDue(stream: string, ownLength: number, newOwnLength: number): Promise<boolean> {
+    // No spacing is shorter than minEvents: a short history is never due, and is not read for its last one.
+    if (newOwnLength < this.checkpointPolicy.minEvents) return false;
+    let last = this.#lastCheckpoint.get(stream);
+    if (last === undefined) {
+      const found = ownLength === 0 ? null : await this.store.loadCheckpoint(stream, BigInt(ownLength - 1));
+      last = found === null ? null : { ownLength: Number(found.revision) + 1, bytes: found.state.byteLength };
+      this.#lastCheckpoint.set(stream, last);
+    }
+    return newOwnLength - (last?.ownLength ?? 0) >= checkpointSpacing(this.checkpointPolicy, last?.bytes ?? null);
   }
 
   async #recordSummaries(

@@ -14,7 +14,7 @@ example:
   options: { ...BRANCH_OPTION, ...JSON_OPTION },
   maxPositionals: 1,
   async run(ctx) {
-    const { atCommand } = await import('../history-commands.js');
+    const { atCommand } = await import('../state-commands.js');
     await ctx.withHistory(
       (h) => atCommand(h, { ...branchArg(ctx), position: ctx.positionals[0], json: ctx.flag('json') }, ctx.io),
       'read',

@@ -15,7 +15,7 @@ example:
   options: { ...BRANCH_OPTION, ...JSON_OPTION },
   maxPositionals: 2,
   async run(ctx) {
-    const { diffCommand } = await import('../history-commands.js');
+    const { diffCommand } = await import('../state-commands.js');
     const [a, b] = ctx.positionals;
     await ctx.withHistory((h) => diffCommand(h, { ...branchArg(ctx), a, b, json: ctx.flag('json') }, ctx.io), 'read');
     return 0;
