@@ -5,11 +5,11 @@
  * again, so editing one would silently split databases into two schemas: that is refused, as is a
  * database that recorded migrations this code does not ship (it was written by a newer lab).
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { packagePath } from '../../shared/package-root.js';
+import { sha256Hex } from '../../shared/sha256.js';
 import { StoreError } from '../errors.js';
 
 export interface Migration {
@@ -34,7 +34,7 @@ export function defaultMigrationsDir(): string {
 }
 
 export function checksumOf(sql: string): string {
-  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
+  return sha256Hex(sql.replace(/\r\n/g, '\n'));
 }
 
 /** Reads and orders the migration files. Other files (a README) are ignored; a misnamed `.sql` file is refused. */

@@ -18,8 +18,8 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
-import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { openDatabase } from './open-database.js';
 import { translateSqliteError } from './sqlite-errors.js';
 
 /** The largest database copied into memory; a bigger one is opened read-only in place. */
@@ -43,20 +43,20 @@ export function openForReading(path: string, checkFile: (path: string) => void):
     );
   checkFile(path);
   try {
-    if (writable(path) && writable(dirname(path))) return new Database(path, { fileMustExist: true });
+    if (writable(path) && writable(dirname(path))) return openDatabase(path, { fileMustExist: true });
     const wal = `${path}-wal`;
     if (existsSync(wal) || statSync(path).size > MAX_MEMORY_COPY_BYTES)
-      return new Database(path, { readonly: true, fileMustExist: true });
+      return openDatabase(path, { readonly: true, fileMustExist: true });
     const before = statSync(path);
     const copy = readFileSync(path);
     const after = statSync(path);
     if (existsSync(wal) || after.mtimeMs !== before.mtimeMs || after.size !== before.size)
-      return new Database(path, { readonly: true, fileMustExist: true });
+      return openDatabase(path, { readonly: true, fileMustExist: true });
     if (copy.length >= 20 && copy[18] === 2 && copy[19] === 2) {
       copy[18] = 1;
       copy[19] = 1;
     }
-    return new Database(copy, { readonly: true });
+    return openDatabase(copy, { readonly: true });
   } catch (error) {
     if (error instanceof StoreError) throw error;
     if (typeof (error as { code?: unknown }).code === 'string') throw translateSqliteError(error, path, 'opening');

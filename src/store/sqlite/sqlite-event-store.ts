@@ -13,8 +13,8 @@
  */
 
 import type { Database as Db, Statement } from 'better-sqlite3';
-import Database from 'better-sqlite3';
 import { ConcurrencyConflictError, invalidArgument, StoreError } from '../errors.js';
+import { openDatabase } from './open-database.js';
 import type {
   AppendResult,
   Checkpoint,
@@ -129,7 +129,7 @@ export class SqliteEventStore implements EventStore {
     checkDatabaseFile(path);
     let db: Db;
     try {
-      db = new Database(path);
+      db = openDatabase(path);
     } catch (error) {
       // better-sqlite3 throws a plain TypeError when the directory is missing.
       throw new StoreError('STORE_UNREACHABLE', `cannot open database ${path}: ${(error as Error).message}`, {
