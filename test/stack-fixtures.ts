@@ -21,12 +21,12 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     '23-needs-check-io-error.sh',
     "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
   ],
+  [
+    '100-held-snapshot-delete.sh',
+    `${TOOLS_1X}: thin_ls 1.1.0 is refused by name (\`thinlab: not modelled\`) where the VM prints "Scanning data mappings" and its table; and \`thin_dump | head -2 | sed\` ends in a newline on the VM where the lab's output ends without one (thin_dump 1.1.0 writes none after </superblock>; which of head or sed adds it on busybox 1.37 is not known yet)`,
+  ],
   ['40-obs-s04.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
   ['40-obs-s05.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
-  [
-    '40-obs-s13.sh',
-    'Linux 6.12 with discard passdown: a write queued in out-of-data-space is still queued 2 s after a discard freed a block (6.1, without passdown, gave it the block). Likely cause, not modelled yet: a passed-down discard frees its block only after a commit (pt2 runs after the worker commits), so the pool leaves out-of-data-space one waker tick later and the requeued write waits for the next',
-  ],
   [
     '51-held-root.sh',
     'the held metadata root lands 7 to 11 blocks later on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276): its metadata space map allocates differently, which the lab does not model block for block',

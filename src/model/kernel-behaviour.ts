@@ -40,6 +40,18 @@ export interface KernelBehaviour {
    * discard now locks a range of blocks at once.
    */
   thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
+  /**
+   * Whether thin_io_hints sets that limit as the hardware one (6.12: max_hw_discard_sectors, from
+   * which the block layer derives max_discard_sectors, so both read the same) or only the soft
+   * one (6.1: max_discard_sectors, the hardware limit stacked from the pool's).
+   */
+  readonly thinSetsHwDiscardMax: boolean;
+  /**
+   * Whether the zero and error targets take discards: 6.12's dm-zero drops them as it drops
+   * writes and dm-error fails them, and both advertise 512-byte granularity and UINT_MAX sectors
+   * (fixtures/kernel/103-queue-limits.debian13.out); 6.1's took none.
+   */
+  readonly zeroAndErrorDiscard: boolean;
   /** Target versions `dmsetup targets` shows where they differ from 6.1's (src/lab/host/kernel-modules.ts). */
   readonly targetVersions: Readonly<Record<string, string>>;
   /**
@@ -82,6 +94,8 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
     missingDevicePathErrno: Errno.ENODEV,
     poolDiscardsOnlyWithPassdown: false,
     thinDiscardMaxBytes: () => 16 * 1024 * 1024 * 1024,
+    thinSetsHwDiscardMax: false,
+    zeroAndErrorDiscard: false,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
@@ -114,6 +128,8 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
     missingDevicePathErrno: Errno.ENOENT,
     poolDiscardsOnlyWithPassdown: true,
     thinDiscardMaxBytes: (dataBlockSizeSectors) => dataBlockSizeSectors * BIO_PRISON_MAX_RANGE * 512,
+    thinSetsHwDiscardMax: true,
+    zeroAndErrorDiscard: true,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
