@@ -5,7 +5,8 @@
  * would be a silent success); any other is busybox's own `invalid option` with the applet's usage.
  */
 import { notModelled } from './command-errors.js';
-import { BUSYBOX_BANNER } from './loop-commands.js';
+import type { StackId } from '../model/stack.js';
+import { busyboxBanner } from './busybox-banner.js';
 
 /** The applets' usage texts, as the VM's BusyBox v1.35.0 prints them. */
 export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
@@ -20,6 +21,7 @@ export type BusyboxArgs =
   | { readonly error: string };
 
 export function busyboxArgs(
+  stack: StackId,
   tool: keyof typeof BUSYBOX_USAGE,
   args: readonly string[],
   modelled: string,
@@ -40,7 +42,7 @@ export function busyboxArgs(
     for (const f of a.slice(1)) {
       if (modelled.includes(f)) flags.add(f);
       else if (unmodelled.includes(f)) throw notModelled(`${tool} -${f}`);
-      else return { error: `${tool}: invalid option -- '${f}'\n${BUSYBOX_BANNER}${BUSYBOX_USAGE[tool]}` };
+      else return { error: `${tool}: invalid option -- '${f}'\n${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}` };
     }
   }
   return { flags, operands };

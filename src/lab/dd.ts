@@ -10,7 +10,7 @@ import { latin1Bytes } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
-import { LabFile } from './fs.js';
+import { LabFile, VM_MOUNT_SIZES } from './fs.js';
 import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
@@ -423,7 +423,7 @@ function* writeChunk(
       // The kernel takes writes to /dev/urandom as entropy; they change nothing a script sees.
       return len;
     case 'file': {
-      const fits = ctx.fs.room(dest.file, pos, len);
+      const fits = ctx.fs.room(dest.file, pos, len, VM_MOUNT_SIZES[ctx.machine.stack]);
       if (fits < len) {
         // The file's tmpfs is full: what fits is written, and busybox dd fails on the block
         // (fixtures/kernel-probes/90-shell-limits: the block is not counted as written).

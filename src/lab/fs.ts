@@ -7,6 +7,7 @@
 import { type MetadataContent, Storage, storageWriteCount } from '../model/machine.js';
 import { Errno, strerror } from '../model/errno.js';
 import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
+import type { StackId } from '../model/stack.js';
 import type { WritableFile } from '../shell/io.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
@@ -14,19 +15,33 @@ export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const
 export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_space_timeout';
 
 /**
- * The oracle VM's file systems that scripts write to (fixtures/kernel-probes/90-shell-limits): a
- * tmpfs `/tmp` of 491872 KiB, and the rootfs (485288 KiB) that holds `/run` and every other
- * writable path. Both keep their files in the VM's 1 GiB of memory, a page per 4 KiB written.
+ * The sizes of the oracle VM's memory-backed file systems, in KiB: devtmpfs `/dev`, the tmpfs
+ * `/tmp`, and the rootfs that holds `/run` and every other writable path. All keep their files in
+ * the VM's 1 GiB of memory, a page per 4 KiB written, and the kernel sizes them from the memory
+ * it counts, so each stack's kernel gives other figures for the same VM.
  */
-export const TMP_SIZE_BYTES = 491872 * 1024;
-export const ROOTFS_SIZE_BYTES = 485288 * 1024;
+export interface VmMountSizes {
+  readonly devKb: number;
+  readonly tmpKb: number;
+  readonly rootfsKb: number;
+}
+
+/**
+ * debian12: fixtures/kernel-probes/90-shell-limits (df and /proc/mounts). debian13: df in
+ * fixtures/kernel/92-df.debian13.out for /dev and /tmp, and /proc/mounts in
+ * fixtures/kernel-probes/93-mounts.debian13.out for the rootfs.
+ */
+export const VM_MOUNT_SIZES: Readonly<Record<StackId, VmMountSizes>> = {
+  debian12: { devKb: 485288, tmpKb: 491872, rootfsKb: 485288 },
+  debian13: { devKb: 487504, tmpKb: 495292, rootfsKb: 487504 },
+};
 export const FS_PAGE_BYTES = 4096;
 
 /** The mount a path is on, as the VM has them: its size, for `No space left on device`. */
-export function mountOf(path: string): { readonly name: string; readonly sizeBytes: number } {
+export function mountOf(path: string, sizes: VmMountSizes): { readonly name: string; readonly sizeBytes: number } {
   return path.startsWith('/tmp/')
-    ? { name: '/tmp', sizeBytes: TMP_SIZE_BYTES }
-    : { name: '/', sizeBytes: ROOTFS_SIZE_BYTES };
+    ? { name: '/tmp', sizeBytes: sizes.tmpKb * 1024 }
+    : { name: '/', sizeBytes: sizes.rootfsKb * 1024 };
 }
 
 /**
@@ -301,14 +316,14 @@ export class LabFile {
  * A file as a redirection appends to it: what does not fit on its mount is not written, and the
  * write fails with tmpfs's ENOSPC.
  */
-export function appendingWriter(fs: LabFileSystem, file: LabFile): WritableFile {
+export function appendingWriter(fs: LabFileSystem, file: LabFile, sizes: VmMountSizes): WritableFile {
   let failure: string | null = null;
   return {
     get failure(): string | null {
       return failure;
     },
     append(bytes: Uint8Array): boolean {
-      const fits = fs.room(file, file.sizeBytes, bytes.length);
+      const fits = fs.room(file, file.sizeBytes, bytes.length, sizes);
       if (fits > 0) file.writeBytes(file.sizeBytes, fits < bytes.length ? bytes.subarray(0, fits) : bytes);
       if (fits === bytes.length) return true;
       failure = strerror(Errno.ENOSPC);
@@ -361,12 +376,12 @@ export class LabFileSystem {
    * How many bytes of a write of `length` at `offset` fit on the file's mount: all of them, or as
    * many as the pages still free take (tmpfs allocates a page per 4 KiB written, holes free).
    */
-  room(file: LabFile, offset: number, length: number): number {
+  room(file: LabFile, offset: number, length: number, sizes: VmMountSizes): number {
     const path = [...this.files].find(([, f]) => f === file)?.[0];
     if (path === undefined) return length;
-    const mount = mountOf(path);
+    const mount = mountOf(path, sizes);
     let used = 0;
-    for (const [p, f] of this.files) if (mountOf(p).name === mount.name) used += f.allocatedBytes;
+    for (const [p, f] of this.files) if (mountOf(p, sizes).name === mount.name) used += f.allocatedBytes;
     const freePages = Math.max(0, Math.floor((mount.sizeBytes - used) / FS_PAGE_BYTES));
     const fresh = file.newPagesIn(offset, length);
     if (fresh.length <= freePages) return length;

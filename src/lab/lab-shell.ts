@@ -16,7 +16,7 @@ import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
-import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH } from './fs.js';
+import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH, VM_MOUNT_SIZES } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
 import { fileKind, lookupPath, readPath } from './vfs.js';
@@ -58,7 +58,7 @@ export class LabPort implements ShellPort {
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
     const f = this.lab.fs.openForWrite(path, !append);
     if (typeof f === 'string') return f.includes('Read-only') ? 'Read-only file system' : 'nonexistent directory';
-    return { kind: 'file', file: appendingWriter(this.lab.fs, f) };
+    return { kind: 'file', file: appendingWriter(this.lab.fs, f, VM_MOUNT_SIZES[this.lab.machine.stack]) };
   }
 
   readInput(path: string): Uint8Array | string {

@@ -7,13 +7,11 @@
 import { Errno, strerror } from '../model/errno.js';
 import type { LoopDevice } from '../model/machine.js';
 import type { CommandIo } from '../shell/io.js';
+import { busyboxBanner } from './busybox-banner.js';
 import type { ShellContext } from './context.js';
 
-/** What busybox prints before an applet's usage text. */
-export const BUSYBOX_BANNER = 'BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary.\n\n';
-
+/** losetup's usage text, after busybox's banner (src/lab/busybox-banner.ts). */
 const LOSETUP_USAGE =
-  BUSYBOX_BANNER +
   'Usage: losetup [-rP] [-o OFS] {-f|LOOPDEV} FILE: associate loop devices\n' +
   '\tlosetup -c LOOPDEV: reread file size\n' +
   '\tlosetup -d LOOPDEV: disassociate\n' +
@@ -25,7 +23,6 @@ const LOSETUP_USAGE =
   '\t-f\tShow/use next free loop device\n';
 
 const TRUNCATE_USAGE =
-  BUSYBOX_BANNER +
   'Usage: truncate [-c] -s SIZE FILE...\n\nTruncate FILEs to SIZE\n\n\t-c\tDo not create files\n\t-s SIZE\n';
 
 /** busybox's kmg_i_suffixes: binary K/M/G (with or without iB), decimal KB/MB/GB; no T. */
@@ -80,11 +77,12 @@ export function truncateCommand(ctx: ShellContext, args: readonly string[], io: 
     if (a === '-c') noCreate = true;
     else if (a === '-s') size = args[++i] ?? null;
     else if (a.startsWith('-s')) size = a.slice(2);
-    else if (a.startsWith('-') && a !== '-') return badOption('truncate', a, TRUNCATE_USAGE, io);
+    else if (a.startsWith('-') && a !== '-')
+      return badOption('truncate', a, busyboxBanner(ctx.machine.stack) + TRUNCATE_USAGE, io);
     else files.push(a);
   }
   if (size === null || files.length === 0) {
-    io.err(TRUNCATE_USAGE);
+    io.err(busyboxBanner(ctx.machine.stack) + TRUNCATE_USAGE);
     return 1;
   }
   const bytes = parseBusyboxSize(size);
@@ -156,14 +154,14 @@ export function losetupCommand(ctx: ShellContext, args: readonly string[], io: C
         return badOption(
           'losetup',
           a.startsWith('--') ? a : `-${[...a.slice(1)].find((c) => !'adf'.includes(c))!}`,
-          LOSETUP_USAGE,
+          busyboxBanner(ctx.machine.stack) + LOSETUP_USAGE,
           io,
         );
       }
     } else rest.push(a);
   }
   const usage = (): number => {
-    io.err(LOSETUP_USAGE);
+    io.err(busyboxBanner(ctx.machine.stack) + LOSETUP_USAGE);
     return 1;
   };
   if (all) {

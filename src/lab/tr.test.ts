@@ -6,7 +6,7 @@ import { trPlan, trTranslate } from './tr.js';
 
 /** tr over the whole input at once; trStream applies the same plan a chunk at a time. */
 const run = (argv: string[], input: string) => {
-  const plan = trPlan(argv);
+  const plan = trPlan(argv, 'debian12');
   if (typeof plan === 'string') return { out: '', err: plan.split('\n')[0], status: 1 };
   return { out: latin1Text(trTranslate(plan, latin1Bytes(input), { last: -1 })), err: '', status: 0 };
 };
@@ -55,7 +55,7 @@ describe('tr, as busybox runs it', () => {
   });
 
   it('squeezes across the chunks of a stream', () => {
-    const plan = trPlan(['-s', 'a']);
+    const plan = trPlan(['-s', 'a'], 'debian12');
     if (typeof plan === 'string') throw new Error(plan);
     const state = { last: -1 };
     const out = [trTranslate(plan, latin1Bytes('xaa'), state), trTranslate(plan, latin1Bytes('aab'), state)];

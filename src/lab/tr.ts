@@ -6,9 +6,10 @@
  * ranges, escapes and the classes [:alpha:] ... [:xdigit:] and [=C=]. The options become a plan
  * (byte tables) once; trStream (src/lab/text-streams.ts) applies it a chunk at a time.
  */
-import { BUSYBOX_BANNER } from './loop-commands.js';
+import type { StackId } from '../model/stack.js';
+import { busyboxBanner } from './busybox-banner.js';
 
-const TR_USAGE = `${BUSYBOX_BANNER}Usage: tr [-cds] STRING1 [STRING2]\n\nTranslate, squeeze, or delete characters from stdin, writing to stdout\n\n\t-c\tTake complement of STRING1\n\t-d\tDelete input characters coded STRING1\n\t-s\tSqueeze multiple output characters of STRING2 into one character\n`;
+const TR_USAGE = `Usage: tr [-cds] STRING1 [STRING2]\n\nTranslate, squeeze, or delete characters from stdin, writing to stdout\n\n\t-c\tTake complement of STRING1\n\t-d\tDelete input characters coded STRING1\n\t-s\tSqueeze multiple output characters of STRING2 into one character\n`;
 
 interface TrOptions {
   complement: boolean;
@@ -18,7 +19,7 @@ interface TrOptions {
 }
 
 /** getopt "+Ccds": bundled flags, stopping at the first operand; `--` ends the options. */
-function parseTrOptions(argv: readonly string[]): TrOptions | string {
+function parseTrOptions(argv: readonly string[], stack: StackId): TrOptions | string {
   const o: TrOptions = { complement: false, delete: false, squeeze: false, strings: [] };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -32,11 +33,11 @@ function parseTrOptions(argv: readonly string[]): TrOptions | string {
       if (flag === 'c' || flag === 'C') o.complement = true;
       else if (flag === 'd') o.delete = true;
       else if (flag === 's') o.squeeze = true;
-      else return `tr: invalid option -- '${flag}'\n${TR_USAGE}`;
+      else return `tr: invalid option -- '${flag}'\n${busyboxBanner(stack)}${TR_USAGE}`;
     }
   }
   o.strings = argv.slice(i);
-  if (o.strings.length === 0) return TR_USAGE;
+  if (o.strings.length === 0) return busyboxBanner(stack) + TR_USAGE;
   return o;
 }
 
@@ -137,8 +138,8 @@ export interface TrPlan {
 }
 
 /** tr's options as a plan; a string is busybox's error (status 1). */
-export function trPlan(argv: readonly string[]): TrPlan | string {
-  const o = parseTrOptions(argv);
+export function trPlan(argv: readonly string[], stack: StackId): TrPlan | string {
+  const o = parseTrOptions(argv, stack);
   if (typeof o === 'string') return o;
   const [first, second] = o.strings as [string, string | undefined];
   let from = expandTrSet(first);

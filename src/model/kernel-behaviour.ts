@@ -40,8 +40,34 @@ export interface KernelBehaviour {
    * discard now locks a range of blocks at once.
    */
   thinDiscardMaxBytes(dataBlockSizeSectors: number): number;
+  /**
+   * Whether thin_io_hints sets that limit as the hardware one (6.12: max_hw_discard_sectors, from
+   * which the block layer derives max_discard_sectors, so both read the same) or only the soft
+   * one (6.1: max_discard_sectors, the hardware limit stacked from the pool's).
+   */
+  readonly thinSetsHwDiscardMax: boolean;
+  /**
+   * Whether the zero and error targets take discards: 6.12's dm-zero drops them as it drops
+   * writes and dm-error fails them, and both advertise 512-byte granularity and UINT_MAX sectors
+   * (fixtures/kernel/103-queue-limits.debian13.out); 6.1's took none.
+   */
+  readonly zeroAndErrorDiscard: boolean;
   /** Target versions `dmsetup targets` shows where they differ from 6.1's (src/lab/host/kernel-modules.ts). */
   readonly targetVersions: Readonly<Record<string, string>>;
+  /**
+   * Module sizes `lsmod` shows where they differ from 6.1's (src/lab/host/kernel-modules.ts): each
+   * kernel's build of the same modules has its own size, in whole pages.
+   */
+  readonly moduleSizesBytes: Readonly<Record<string, number>>;
+  /**
+   * Whether dm-flakey is the newer one (6.12's; `dmsetup targets` still says v1.5.0): it has the
+   * `error_reads` feature and the random_read_corrupt/random_write_corrupt ones, takes up to 11
+   * feature arguments (6.1: 6), turns a table without features into `error_reads error_writes`
+   * (6.1 failed reads and writes without saying so), passes writes through unless told to fail or
+   * drop them, and prints its table line without 6.1's trailing space
+   * (fixtures/kernel/60-data-flakey.debian13.out; src/model/targets/flakey.ts).
+   */
+  readonly flakeyErrorReads: boolean;
   /** The device-mapper (and brd) lines the kernel logs while it boots, before any script runs (ms, text). */
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
@@ -61,11 +87,15 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   debian12: {
     ramDisksDiscard: false,
     targetVersions: {},
+    moduleSizesBytes: {},
+    flakeyErrorReads: false,
     ramDiscardGranularityBytes: 0,
     ramDiscardMaxBytes: 0,
     missingDevicePathErrno: Errno.ENODEV,
     poolDiscardsOnlyWithPassdown: false,
     thinDiscardMaxBytes: () => 16 * 1024 * 1024 * 1024,
+    thinSetsHwDiscardMax: false,
+    zeroAndErrorDiscard: false,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],
@@ -76,13 +106,30 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
   },
   debian13: {
     ramDisksDiscard: true,
-    // Seen in fixtures/kernel/40-obs-s08 and 60-data-flakey; the other targets were not listed there.
-    targetVersions: { 'thin-pool': 'v1.23.0', thin: 'v1.23.0', delay: 'v1.4.0' },
+    // fixtures/kernel/91-kernel-modules.debian13.out lists every target; striped, linear, flakey and log-writes kept 6.1's.
+    targetVersions: { 'thin-pool': 'v1.23.0', thin: 'v1.23.0', delay: 'v1.4.0', zero: 'v1.2.0', error: 'v1.7.0' },
+    // The same modules' lsmod sizes on 6.12 (fixtures/kernel/91-kernel-modules.debian13.out); dm_log_writes and dm_flakey kept 6.1's.
+    moduleSizesBytes: {
+      dm_mod: 221184,
+      dm_bufio: 57344,
+      crc32c_generic: 12288,
+      libcrc32c: 12288,
+      dm_persistent_data: 131072,
+      dm_bio_prison: 28672,
+      dm_thin_pool: 102400,
+      dm_zero: 12288,
+      dm_delay: 12288,
+      loop: 45056,
+      brd: 12288,
+    },
+    flakeyErrorReads: true,
     ramDiscardGranularityBytes: 4096,
     ramDiscardMaxBytes: 0xffffffff * 512,
     missingDevicePathErrno: Errno.ENOENT,
     poolDiscardsOnlyWithPassdown: true,
     thinDiscardMaxBytes: (dataBlockSizeSectors) => dataBlockSizeSectors * BIO_PRISON_MAX_RANGE * 512,
+    thinSetsHwDiscardMax: true,
+    zeroAndErrorDiscard: true,
     bootLog: [
       [1_203, IMA_LINE],
       [1_204, 'device-mapper: uevent: version 1.0.3'],

@@ -338,6 +338,15 @@ export class ThinMetadata implements PageAccounting {
     else this.emptyRootRefs.set(token, refs);
   }
 
+  /**
+   * dm_pool_changed_this_transaction: whether a thin device changed since the last commit. The
+   * pool's periodic commit asks only this, so a change to the space map alone (the data blocks a
+   * passed-down discard frees when it completes) waits for a commit something else causes.
+   */
+  get thinDevicesChanged(): boolean {
+    return this.changedDevices > 0;
+  }
+
   private markChanged(dev: ThinDevice): void {
     if (!dev.changed) {
       dev.changed = true;

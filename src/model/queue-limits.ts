@@ -118,9 +118,21 @@ export function thinIoHints(
   blockSectors: number,
   discardEnabled: boolean,
   maxDiscardBytes: number,
+  setsHwMax: boolean,
 ): QueueLimits {
   if (!discardEnabled) return limits;
-  return { ...limits, discardGranularityBytes: blockSectors * 512, maxDiscardSectors: maxDiscardBytes / 512 };
+  const max = maxDiscardBytes / 512;
+  return {
+    ...limits,
+    discardGranularityBytes: blockSectors * 512,
+    maxDiscardSectors: max,
+    maxHwDiscardSectors: setsHwMax ? max : limits.maxHwDiscardSectors,
+  };
+}
+
+/** 6.12's zero_io_hints and io_err_io_hints: discards of any size, a sector at a time. */
+export function anyDiscardIoHints(limits: QueueLimits): QueueLimits {
+  return { ...limits, discardGranularityBytes: 512, maxDiscardSectors: UINT_MAX, maxHwDiscardSectors: UINT_MAX };
 }
 
 /** The `/sys/block/NAME/queue/ATTRIBUTE` text of the limits; null for an attribute the lab has not. */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LabShell } from '../lab/lab-shell.js';
-import { TMP_SIZE_BYTES } from '../lab/fs.js';
+import { VM_MOUNT_SIZES } from '../lab/fs.js';
 import { InputStream, PIPE_CAPACITY_BYTES, Pipe } from './io.js';
 import { SIGPIPE_STATUS } from './interp.js';
 import { runStages } from './pipeline.js';
@@ -131,7 +131,7 @@ describe('tmpfs sizes (defect 10): /tmp and /run fill up as on the oracle VM', (
         // busybox echo's own write error, as for a refused module parameter (fixtures/kernel/104-no-space-timeout).
         'sh: write error: No space left on device\nstatus 1\n',
     );
-    expect(TMP_SIZE_BYTES).toBe(491872 * 1024);
+    expect(VM_MOUNT_SIZES.debian12.tmpKb).toBe(491872);
   });
 
   it('frees the space when the file goes, and holes cost nothing', () => {

@@ -29,7 +29,7 @@ import {
 import { installPackageFiles, PACKAGES } from '../host/programs.js';
 import { installVersioned, VERSIONED_PACKAGES } from '../host/versioned-packages.js';
 import type { Lab } from '../lab.js';
-import { BUSYBOX_BANNER } from '../loop-commands.js';
+import { busyboxBanner } from '../busybox-banner.js';
 import type { CommandHandler } from '../registry.js';
 import { fileKind, lookupPath } from '../vfs.js';
 
@@ -67,12 +67,12 @@ function df(lab: Lab, args: readonly string[], io: CommandIo): number {
   const paths = args.filter((a) => a !== '-k');
   io.out(DF_HEADER);
   if (paths.length === 0) {
-    for (const m of allMounts()) io.out(dfLine(lab.fs, m));
+    for (const m of allMounts(lab.machine.stack)) io.out(dfLine(lab.fs, m));
     return 0;
   }
   let status = 0;
   for (const path of paths) {
-    const mount = mountOf(path);
+    const mount = mountOf(path, lab.machine.stack);
     if (fileKind(lab, path) === null) {
       io.err(`df: ${path}: can't find mount point\n`);
       status = 1;
@@ -82,14 +82,14 @@ function df(lab: Lab, args: readonly string[], io: CommandIo): number {
   return status;
 }
 
-const INSMOD_USAGE = `${BUSYBOX_BANNER}Usage: insmod FILE [SYMBOL=VALUE]...\n\nLoad kernel module\n`;
-const RMMOD_USAGE = `${BUSYBOX_BANNER}Usage: rmmod [-wfa] [MODULE]...\n\nUnload kernel modules\n\n\t-w\tWait until the module is no longer used\n\t-f\tForce unload\n\t-a\tRemove all unused modules (recursively)\n`;
+const INSMOD_USAGE = `Usage: insmod FILE [SYMBOL=VALUE]...\n\nLoad kernel module\n`;
+const RMMOD_USAGE = `Usage: rmmod [-wfa] [MODULE]...\n\nUnload kernel modules\n\n\t-w\tWait until the module is no longer used\n\t-f\tForce unload\n\t-a\tRemove all unused modules (recursively)\n`;
 
 /** busybox insmod FILE: the file must be there; the kernel refuses a loaded module (17) or a missing dependency. */
 function insmod(lab: Lab, args: readonly string[], io: CommandIo): number {
   const [path, ...params] = args;
   if (path === undefined) {
-    io.err(INSMOD_USAGE);
+    io.err(busyboxBanner(lab.machine.stack) + INSMOD_USAGE);
     return 1;
   }
   if (params.length > 0) throw notModelled(`module parameters (${params.join(' ')})`);
@@ -116,7 +116,7 @@ function rmmod(lab: Lab, args: readonly string[], io: CommandIo): number {
   const option = args.find((a) => a.startsWith('-'));
   if (option !== undefined) throw notModelled(`rmmod ${option}`);
   if (args.length === 0) {
-    io.err(RMMOD_USAGE);
+    io.err(busyboxBanner(lab.machine.stack) + RMMOD_USAGE);
     return 1;
   }
   let status = 0;
@@ -179,7 +179,7 @@ function modprobeRemove(lab: Lab, name: string, module: KernelModule | undefined
   return 0;
 }
 
-const BLOCKDEV_USAGE = `${BUSYBOX_BANNER}Usage: blockdev OPTION BLOCKDEV\n\n\t--setro\t\tSet ro\n\t--setrw\t\tSet rw\n\t--getro\t\tGet ro\n\t--getss\t\tGet sector size\n\t--getbsz\tGet block size\n\t--setbsz BYTES\tSet block size\n\t--getsz\t\tGet device size in 512-byte sectors\n\t--getsize64\tGet device size in bytes\n\t--getra\t\tGet readahead in 512-byte sectors\n\t--setra SECTORS\tSet readahead\n\t--flushbufs\tFlush buffers\n\t--rereadpt\tReread partition table\n`;
+const BLOCKDEV_USAGE = `Usage: blockdev OPTION BLOCKDEV\n\n\t--setro\t\tSet ro\n\t--setrw\t\tSet rw\n\t--getro\t\tGet ro\n\t--getss\t\tGet sector size\n\t--getbsz\tGet block size\n\t--setbsz BYTES\tSet block size\n\t--getsz\t\tGet device size in 512-byte sectors\n\t--getsize64\tGet device size in bytes\n\t--getra\t\tGet readahead in 512-byte sectors\n\t--setra SECTORS\tSet readahead\n\t--flushbufs\tFlush buffers\n\t--rereadpt\tReread partition table\n`;
 
 /** busybox blockdev's options the lab answers, and those the VM has that it refuses by name. */
 const BLOCKDEV_GETTERS = ['--getsize64', '--getsz', '--getss', '--getbsz', '--getro'];
@@ -194,7 +194,7 @@ function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
     path === undefined ||
     !BLOCKDEV_GETTERS.concat(BLOCKDEV_OTHERS).includes(option)
   ) {
-    io.err(BLOCKDEV_USAGE);
+    io.err(busyboxBanner(lab.machine.stack) + BLOCKDEV_USAGE);
     return 1;
   }
   if (BLOCKDEV_OTHERS.includes(option)) throw notModelled(`blockdev ${option}`);

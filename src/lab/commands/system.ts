@@ -12,7 +12,7 @@ import type { Steps } from '../../shell/wait.js';
 import { NOT_MODELLED_STATUS, notModelled } from '../command-errors.js';
 import type { Lab } from '../lab.js';
 import { busyboxArgs } from '../busybox-options.js';
-import { BUSYBOX_BANNER } from '../loop-commands.js';
+import { busyboxBanner } from '../busybox-banner.js';
 import type { CommandHandler } from '../registry.js';
 import { removePath } from '../vfs.js';
 import { CONTAINERD_COMMANDS, ctrdContext } from './containerd.js';
@@ -64,8 +64,8 @@ function dmesg(lab: Lab, args: readonly string[], io: CommandIo): number {
 /** Docker's files live in the lab's Docker state: removing /var/lib/docker (or all in it) wipes them. */
 const DOCKER_ROOT = /^\/var\/lib\/docker(\/|\/\*)?$/;
 
-/** busybox 1.35's usage text for rm, printed when it is given nothing to remove. */
-const RM_USAGE = `${BUSYBOX_BANNER}Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse\n`;
+/** busybox's usage text for rm (after its banner), printed when it is given nothing to remove. */
+const RM_USAGE = `Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse\n`;
 
 /**
  * busybox rm [-f] [-r] PATH...: a missing path is an error unless -f. Docker's and containerd's
@@ -74,7 +74,7 @@ const RM_USAGE = `${BUSYBOX_BANNER}Usage: rm [-irf] FILE...\n\nRemove (unlink) F
  */
 function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   // -i prompts on the terminal the lab does not have: refused by name, not removed without asking.
-  const parsed = busyboxArgs('rm', args, 'frR', 'i');
+  const parsed = busyboxArgs(lab.machine.stack, 'rm', args, 'frR', 'i');
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;
@@ -83,7 +83,7 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   const recursive = parsed.flags.has('r') || parsed.flags.has('R');
   const paths = parsed.operands;
   if (paths.length === 0 && !force) {
-    io.err(RM_USAGE);
+    io.err(busyboxBanner(lab.machine.stack) + RM_USAGE);
     return 1;
   }
   let status = 0;

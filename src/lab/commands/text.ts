@@ -5,7 +5,7 @@
 import type { CommandIo } from '../../shell/io.js';
 import type { Lab } from '../lab.js';
 import type { Steps } from '../../shell/wait.js';
-import { BUSYBOX_BANNER } from '../loop-commands.js';
+import { busyboxBanner } from '../busybox-banner.js';
 import { busyboxArgs } from '../busybox-options.js';
 import { notModelled } from '../command-errors.js';
 import type { CommandHandler } from '../registry.js';
@@ -74,8 +74,8 @@ function cut(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<n
   return cutStream(lab, o, io);
 }
 
-function tr(_lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
-  const plan = trPlan(args);
+function tr(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const plan = trPlan(args, lab.machine.stack);
   if (typeof plan === 'string') {
     io.err(plan);
     return 1;
@@ -85,7 +85,7 @@ function tr(_lab: Lab, args: readonly string[], io: CommandIo): number | Steps<n
 
 /** busybox cat [-u] [FILE]...: -u (POSIX's unbuffered output) is accepted and ignored; -nbvteA are refused by name. */
 function cat(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
-  const parsed = busyboxArgs('cat', argv, 'u', 'nbvteA');
+  const parsed = busyboxArgs(lab.machine.stack, 'cat', argv, 'u', 'nbvteA');
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;
@@ -95,7 +95,7 @@ function cat(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<n
 
 /** busybox md5sum [FILE]...: -b and -t (binary, text) accepted and ignored; checking (-c -s -w) is not modelled. */
 function md5sum(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
-  const parsed = busyboxArgs('md5sum', argv, 'bt', 'csw');
+  const parsed = busyboxArgs(lab.machine.stack, 'md5sum', argv, 'bt', 'csw');
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;
@@ -103,7 +103,7 @@ function md5sum(lab: Lab, argv: readonly string[], io: CommandIo): number | Step
   return md5sumStream(lab, parsed.operands, io);
 }
 
-const WC_USAGE = `${BUSYBOX_BANNER}Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
+const WC_USAGE = `Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
 
 /** busybox wc [-cmlwL] [FILE]...: an option it does not have is its `invalid option` with the usage. */
 function wc(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
@@ -113,7 +113,7 @@ function wc(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<nu
     .replace(/-/g, '');
   const unknown = [...flags].find((f) => !'cmlwL'.includes(f));
   if (unknown !== undefined) {
-    io.err(`wc: invalid option -- '${unknown}'\n${WC_USAGE}`);
+    io.err(`wc: invalid option -- '${unknown}'\n${busyboxBanner(lab.machine.stack)}${WC_USAGE}`);
     return 1;
   }
   return wcStream(lab, { flags, files: args.filter((a) => !a.startsWith('-') || a === '-') }, io);

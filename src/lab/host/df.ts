@@ -1,10 +1,11 @@
 /**
  * busybox df on the oracle VM (fixtures/kernel/92-df): its two tmpfs mounts, /dev and /tmp, with
- * the sizes a 1 GiB VM gives them. /tmp's used space is the pages its files hold: a page of a
+ * the sizes each stack's kernel gives them in a 1 GiB VM (`VM_MOUNT_SIZES`). /tmp's used space is the pages its files hold: a page of a
  * file counts when any sector in it holds data (a hole in a sparse file costs nothing; a page the
  * file wrote zeros to is not told apart from a hole, a difference from tmpfs).
  */
-import type { LabFileSystem } from '../fs.js';
+import type { StackId } from '../../model/stack.js';
+import { type LabFileSystem, VM_MOUNT_SIZES } from '../fs.js';
 
 const PAGE_SECTORS = 8;
 
@@ -14,17 +15,20 @@ interface Mount {
   readonly totalKb: number;
 }
 
-/** The VM's mounts that df lists (its rootfs has no size, so df leaves it out). */
-const MOUNTS: readonly Mount[] = [
-  { device: 'dev', path: '/dev', totalKb: 485288 },
-  { device: 'tmp', path: '/tmp', totalKb: 491872 },
-];
+/** The VM's mounts that df lists on a stack (its rootfs has no size, so df leaves it out). */
+function mounts(stack: StackId): readonly Mount[] {
+  const sizes = VM_MOUNT_SIZES[stack];
+  return [
+    { device: 'dev', path: '/dev', totalKb: sizes.devKb },
+    { device: 'tmp', path: '/tmp', totalKb: sizes.tmpKb },
+  ];
+}
 
 export const DF_HEADER = 'Filesystem           1K-blocks      Used Available Use% Mounted on\n';
 
 /** The mount a path is on, or null when it is on none that df lists. */
-export function mountOf(path: string): Mount | null {
-  return MOUNTS.find((m) => path === m.path || path.startsWith(`${m.path}/`)) ?? null;
+export function mountOf(path: string, stack: StackId): Mount | null {
+  return mounts(stack).find((m) => path === m.path || path.startsWith(`${m.path}/`)) ?? null;
 }
 
 function pagesOf(fs: LabFileSystem, path: string): number {
@@ -54,6 +58,6 @@ export function dfLine(fs: LabFileSystem, mount: Mount): string {
   return `${mount.device.padEnd(20, ' ')}${String(mount.totalKb).padStart(10, ' ')}${String(used).padStart(10, ' ')}${String(avail).padStart(10, ' ')}${String(percent).padStart(4, ' ')}% ${mount.path}\n`;
 }
 
-export function allMounts(): readonly Mount[] {
-  return MOUNTS;
+export function allMounts(stack: StackId): readonly Mount[] {
+  return mounts(stack);
 }

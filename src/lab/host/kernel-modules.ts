@@ -23,7 +23,10 @@ export interface KernelModule {
   readonly targets: ReadonlyArray<readonly [string, string]>;
 }
 
-/** The oracle VM's modules, from its `lsmod` and `dmsetup targets` (fixtures/kernel/91). */
+/**
+ * The oracle VM's modules, from its `lsmod` and `dmsetup targets` (fixtures/kernel/91) on Linux
+ * 6.1; where 6.12's sizes and versions differ, `machine.kernel` has them (src/model/kernel-behaviour.ts).
+ */
 export const KERNEL_MODULES: readonly KernelModule[] = [
   {
     name: 'dm_mod',
@@ -123,7 +126,8 @@ export function lsmodText(machine: Machine, host: LoadedModules): string {
   for (const name of host.modules) {
     const module = kernelModule(name)!;
     const users = holders(host, name).join(',');
-    text += `${name.padEnd(20, ' ')}${String(module.sizeBytes).padStart(8, ' ')}${String(useCount(machine, host, module)).padStart(3, ' ')} ${users}\n`;
+    const size = machine.kernel.moduleSizesBytes[name] ?? module.sizeBytes;
+    text += `${name.padEnd(20, ' ')}${String(size).padStart(8, ' ')}${String(useCount(machine, host, module)).padStart(3, ' ')} ${users}\n`;
   }
   return text;
 }

@@ -1,5 +1,10 @@
-/** The `error` target (dm-target.c's io_err_target): every read, write and flush fails with EIO. */
+/**
+ * The `error` target (dm-target.c's io_err_target): every read, write and flush fails with EIO,
+ * and on Linux 6.12, which advertises discards for it, every discard too
+ * (`KernelBehaviour.zeroAndErrorDiscard`; 6.1's took none).
+ */
 import { Errno } from '../errno.js';
+import { anyDiscardIoHints } from '../queue-limits.js';
 import { fail } from '../result.js';
 import { defineTargetType, finishedIo } from './target-type.js';
 
@@ -18,9 +23,10 @@ export const errorTarget = defineTargetType<ErrorTarget>({
   table: () => '',
   read: () => fail(Errno.EIO),
   write: () => finishedIo(Errno.EIO),
-  discard: () => Errno.EOPNOTSUPP,
+  discard: (core) => (core.kernel.zeroAndErrorDiscard ? Errno.EIO : Errno.EOPNOTSUPP),
   flush: () => finishedIo(Errno.EIO),
-  supportsDiscard: () => false,
+  supportsDiscard: (core) => core.kernel.zeroAndErrorDiscard,
+  ioHints: (_t, limits, kernel) => (kernel.zeroAndErrorDiscard ? anyDiscardIoHints(limits) : limits),
   works: () => false,
   writeDelayMs: () => 0,
   storageUnder: () => null,

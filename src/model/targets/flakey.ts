@@ -1,14 +1,20 @@
 /**
- * The `flakey` target as Linux 6.1 builds it (dm-flakey v1.5.0): a device that is up for some
- * seconds, then down, failing, dropping or corrupting I/O. Argument checks follow flakey_ctr and
+ * The `flakey` target (dm-flakey v1.5.0 on both kernels): a device that is up for some seconds,
+ * then down, failing, dropping or corrupting I/O. Argument checks follow flakey_ctr and
  * parse_features in order, with their `ti->error` strings (fixtures/kernel/60-data-flakey); the
- * device is looked up after these checks, as the kernel calls dm_get_device last.
+ * device is looked up after these checks, as the kernel calls dm_get_device last. Linux 6.12's
+ * flakey is newer than 6.1's under the same version number (`KernelBehaviour.flakeyErrorReads`):
+ * it has an explicit `error_reads` feature, which a table without features gets together with
+ * `error_writes`, and writes pass unless a feature fails, drops or corrupts them. Its
+ * random_read_corrupt and random_write_corrupt corrupt at random: refused by name. The messages of
+ * 6.12's checks that the oracle has not shown (the incompatibilities, error_reads duplicated) are
+ * the kernel source's (drivers/md/dm-flakey.c, parse_features).
  */
 import { Errno } from '../errno.js';
 import { devNumber, type BlockDev } from '../machine.js';
 import { fail, ok } from '../result.js';
 import type { SectorDictionary } from '../sectors.js';
-import { readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
+import { type CtrError, readSector, readUint, refuse, UINT_MAX, type Parsed } from './ctr-args.js';
 import { defineTargetType, finishedIo } from './target-type.js';
 
 export interface CorruptBioByte {
@@ -27,7 +33,11 @@ export interface FlakeyArgs {
   readonly downSecs: number;
   readonly dropWrites: boolean;
   readonly errorWrites: boolean;
+  /** 6.12's error_reads; always false on 6.1, whose flakey decides about reads from the other features. */
+  readonly errorReads: boolean;
   readonly corrupt: CorruptBioByte | null;
+  /** Whether this kernel's flakey is 6.12's (with error_reads): its I/O rules and table text differ. */
+  readonly newer: boolean;
 }
 
 export interface FlakeyTarget {
@@ -39,8 +49,96 @@ export interface FlakeyTarget {
   readonly startMs: number;
 }
 
+/** The features a flakey table asks for, once parsed. */
+interface FlakeyFeatures {
+  dropWrites: boolean;
+  errorWrites: boolean;
+  errorReads: boolean;
+  corrupt: CorruptBioByte | null;
+}
+
+/** `corrupt_bio_byte <Nth_byte> <direction> <value> <bio_flags>`, read from `rest` at `at`. */
+function parseCorrupt(rest: readonly string[], at: number): Parsed<CorruptBioByte> {
+  const byte = readUint(rest[at], 1, UINT_MAX);
+  if (byte === null) return refuse('Invalid corrupt bio byte');
+  const dir = rest[at + 1]?.toLowerCase();
+  if (dir !== 'r' && dir !== 'w') return refuse('Invalid corrupt bio direction (r or w)');
+  const value = readUint(rest[at + 2], 0, 255);
+  if (value === null) return refuse('Invalid corrupt value to write into bio byte (0-255)');
+  const flags = readUint(rest[at + 3], 0, UINT_MAX);
+  if (flags === null) return refuse('Invalid corrupt bio flags mask');
+  return { ok: true, value: { byte, direction: dir, value, flags } };
+}
+
+/** One feature name of parse_features: the refusal of a duplicate or conflict, or null when it is set. */
+function setFlag(f: FlakeyFeatures, name: 'drop_writes' | 'error_writes' | 'error_reads'): CtrError | null {
+  if (name === 'error_reads') {
+    if (f.errorReads) return refuse('Feature error_reads duplicated');
+    f.errorReads = true;
+  } else if (name === 'drop_writes') {
+    if (f.dropWrites) return refuse('Feature drop_writes duplicated');
+    if (f.errorWrites) return refuse('Feature drop_writes conflicts with feature error_writes');
+    f.dropWrites = true;
+  } else {
+    if (f.errorWrites) return refuse('Feature error_writes duplicated');
+    if (f.dropWrites) return refuse('Feature error_writes conflicts with feature drop_writes');
+    f.errorWrites = true;
+  }
+  return null;
+}
+
+/** parse_features' last checks: a write feature with corrupting writes (and on 6.12, error_reads with corrupting reads). */
+function featureConflict(f: FlakeyFeatures, newer: boolean): CtrError | null {
+  // 6.12's messages name random_*_corrupt too, which 6.1's flakey does not have.
+  const also = newer ? 'random_write_corrupt or ' : '';
+  if (f.dropWrites && f.corrupt?.direction === 'w')
+    return refuse(`drop_writes is incompatible with ${also}corrupt_bio_byte with the WRITE flag set`);
+  if (f.errorWrites && f.corrupt?.direction === 'w')
+    return refuse(`error_writes is incompatible with ${also}corrupt_bio_byte with the WRITE flag set`);
+  if (f.errorReads && f.corrupt?.direction === 'r')
+    return refuse('error_reads is incompatible with random_read_corrupt or corrupt_bio_byte with the READ flag set');
+  return null;
+}
+
+/** parse_features: `<#features> <features...>` after the intervals; `newer` for 6.12's flakey. */
+function parseFeatures(rest: readonly string[], newer: boolean): Parsed<FlakeyFeatures> {
+  const f: FlakeyFeatures = { dropWrites: false, errorWrites: false, errorReads: false, corrupt: null };
+  // No feature count at all is no features (dm_read_arg_group is not called).
+  let count = rest.length === 0 ? 0 : readUint(rest[0], 0, newer ? 11 : 6);
+  if (count === null || (rest.length > 0 && count > rest.length - 1)) return refuse('Invalid number of feature args');
+  let i = 1;
+  while (count > 0) {
+    const name = rest[i++]!.toLowerCase();
+    count--;
+    if (name === 'drop_writes' || name === 'error_writes' || (newer && name === 'error_reads')) {
+      const refused = setFlag(f, name);
+      if (refused !== null) return { ok: false, ...refused };
+    } else if (name === 'corrupt_bio_byte') {
+      if (count === 0) return refuse('Feature corrupt_bio_byte requires parameters');
+      const corrupt = parseCorrupt(rest, i);
+      if (!corrupt.ok) return corrupt;
+      f.corrupt = corrupt.value;
+      i += 4;
+      count -= 4;
+    } else if (newer && (name === 'random_read_corrupt' || name === 'random_write_corrupt')) {
+      // 6.12 corrupts a random byte of a random share of bios: a lab that replays cannot.
+      return refuse(`thinlab: not modelled: flakey's ${name} (random corruption)`);
+    } else {
+      return refuse('Unrecognised flakey feature requested');
+    }
+  }
+  const conflict = featureConflict(f, newer);
+  if (conflict !== null) return { ok: false, ...conflict };
+  // 6.12 says what a table without features does: its reads and writes fail while it is down.
+  if (newer && !f.dropWrites && !f.errorWrites && !f.errorReads && f.corrupt === null) {
+    f.errorReads = true;
+    f.errorWrites = true;
+  }
+  return { ok: true, value: f };
+}
+
 /** flakey_ctr: `<dev> <offset> <up interval> <down interval> [<#features> <features...>]`. */
-export function parseFlakeyArgs(argv: readonly string[]): Parsed<FlakeyArgs> {
+export function parseFlakeyArgs(argv: readonly string[], newer: boolean): Parsed<FlakeyArgs> {
   if (argv.length < 4) return refuse('Invalid argument count');
   const offset = readSector(argv[1]!);
   if (offset === null) return refuse('Invalid device sector');
@@ -50,57 +148,11 @@ export function parseFlakeyArgs(argv: readonly string[]): Parsed<FlakeyArgs> {
   if (down === null) return refuse('Invalid down interval');
   if (up + down === 0) return refuse('Total (up + down) interval is zero');
   if (up + down > UINT_MAX) return refuse('Interval overflow');
-  const rest = argv.slice(4);
-  let dropWrites = false;
-  let errorWrites = false;
-  let corrupt: CorruptBioByte | null = null;
-  if (rest.length > 0) {
-    let count = readUint(rest[0], 0, 6);
-    if (count === null || count > rest.length - 1) return refuse('Invalid number of feature args');
-    let i = 1;
-    while (count > 0) {
-      const name = rest[i++]!;
-      count--;
-      switch (name.toLowerCase()) {
-        case 'drop_writes':
-          if (dropWrites) return refuse('Feature drop_writes duplicated');
-          if (errorWrites) return refuse('Feature drop_writes conflicts with feature error_writes');
-          dropWrites = true;
-          break;
-        case 'error_writes':
-          if (errorWrites) return refuse('Feature error_writes duplicated');
-          if (dropWrites) return refuse('Feature error_writes conflicts with feature drop_writes');
-          errorWrites = true;
-          break;
-        case 'corrupt_bio_byte': {
-          if (count === 0) return refuse('Feature corrupt_bio_byte requires parameters');
-          const byte = readUint(rest[i++], 1, UINT_MAX);
-          if (byte === null) return refuse('Invalid corrupt bio byte');
-          count--;
-          const dir = rest[i++]?.toLowerCase();
-          if (dir !== 'r' && dir !== 'w') return refuse('Invalid corrupt bio direction (r or w)');
-          count--;
-          const value = readUint(rest[i++], 0, 255);
-          if (value === null) return refuse('Invalid corrupt value to write into bio byte (0-255)');
-          count--;
-          const flags = readUint(rest[i++], 0, UINT_MAX);
-          if (flags === null) return refuse('Invalid corrupt bio flags mask');
-          count--;
-          corrupt = { byte, direction: dir, value, flags };
-          break;
-        }
-        default:
-          return refuse('Unrecognised flakey feature requested');
-      }
-    }
-    if (dropWrites && corrupt?.direction === 'w')
-      return refuse('drop_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
-    if (errorWrites && corrupt?.direction === 'w')
-      return refuse('error_writes is incompatible with corrupt_bio_byte with the WRITE flag set');
-  }
+  const features = parseFeatures(argv.slice(4), newer);
+  if (!features.ok) return features;
   return {
     ok: true,
-    value: { dev: argv[0]!, offsetSectors: offset, upSecs: up, downSecs: down, dropWrites, errorWrites, corrupt },
+    value: { dev: argv[0]!, offsetSectors: offset, upSecs: up, downSecs: down, ...features.value, newer },
   };
 }
 
@@ -111,12 +163,14 @@ export function flakeyIsDown(f: FlakeyTarget, nowMs: number): boolean {
 }
 
 /**
- * What flakey does to a read in its down interval (flakey_map and flakey_end_io): it fails
- * unless a write feature is set (then reads pass) or reads are being corrupted.
+ * What flakey does to a read in its down interval (flakey_map and flakey_end_io). 6.12: it fails
+ * under error_reads, else it passes (corrupted under corrupt_bio_byte r). 6.1: it fails unless a
+ * write feature is set (then reads pass) or reads are being corrupted.
  */
 export function flakeyDownRead(f: FlakeyArgs): 'error' | 'pass' | 'corrupt' {
+  if (f.newer && f.errorReads) return 'error';
   if (f.corrupt?.direction === 'r') return 'corrupt';
-  return f.dropWrites || f.errorWrites ? 'pass' : 'error';
+  return f.newer || f.dropWrites || f.errorWrites ? 'pass' : 'error';
 }
 
 /** What flakey does to a write (or discard) in its down interval. */
@@ -124,20 +178,26 @@ export function flakeyDownWrite(f: FlakeyArgs): 'error' | 'drop' | 'corrupt' | '
   if (f.dropWrites) return 'drop';
   if (f.errorWrites) return 'error';
   if (f.corrupt?.direction === 'w') return 'corrupt';
-  // A corrupt_bio_byte on reads only: writes go through (flakey_map maps them unchanged).
-  if (f.corrupt !== null) return 'pass';
+  // A corrupt_bio_byte on reads only: writes go through (flakey_map maps them unchanged), and on
+  // 6.12 every write no feature fails goes through (a table without features got error_writes).
+  if (f.corrupt !== null || f.newer) return 'pass';
   return 'error';
 }
 
-/** The `dmsetup table` text of a flakey target after `start length flakey `. */
+/**
+ * The `dmsetup table` text of a flakey target after `start length flakey `: 6.1 ends each field
+ * with a space (so the line ends in one), 6.12 starts each with one and lists error_reads first.
+ */
 export function flakeyTableText(f: FlakeyArgs, devName: string): string {
-  let text = `${devName} ${f.offsetSectors} ${f.upSecs} ${f.downSecs} `;
-  text += `${(f.dropWrites ? 1 : 0) + (f.errorWrites ? 1 : 0) + (f.corrupt !== null ? 5 : 0)} `;
-  if (f.dropWrites) text += 'drop_writes ';
-  else if (f.errorWrites) text += 'error_writes ';
+  const count =
+    (f.errorReads ? 1 : 0) + (f.dropWrites ? 1 : 0) + (f.errorWrites ? 1 : 0) + (f.corrupt !== null ? 5 : 0);
+  const fields = [`${devName} ${f.offsetSectors} ${f.upSecs} ${f.downSecs}`, String(count)];
+  if (f.errorReads) fields.push('error_reads');
+  if (f.dropWrites) fields.push('drop_writes');
+  else if (f.errorWrites) fields.push('error_writes');
   if (f.corrupt !== null)
-    text += `corrupt_bio_byte ${f.corrupt.byte} ${f.corrupt.direction} ${f.corrupt.value} ${f.corrupt.flags} `;
-  return text;
+    fields.push(`corrupt_bio_byte ${f.corrupt.byte} ${f.corrupt.direction} ${f.corrupt.value} ${f.corrupt.flags}`);
+  return f.newer ? fields.join(' ') : `${fields.join(' ')} `;
 }
 
 /** Flakey's Nth byte of a bio overwritten with its value (corrupt_bio_data). */
@@ -156,7 +216,7 @@ export const flakeyTarget = defineTargetType<FlakeyTarget>({
   name: 'flakey',
 
   construct(core, dev, lengthSectors, argv) {
-    const parsed = parseFlakeyArgs(argv);
+    const parsed = parseFlakeyArgs(argv, core.kernel.flakeyErrorReads);
     if (!parsed.ok) return parsed;
     const under = core.resolve(parsed.value.dev);
     if (under === null) return refuse('Device lookup failed', core.lookupErrno(parsed.value.dev));

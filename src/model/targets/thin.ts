@@ -86,6 +86,7 @@ export const thinTarget = defineTargetType<ThinTarget>({
       t.pool.dataBlockSizeSectors,
       t.pool.thinsSupportDiscard,
       kernel.thinDiscardMaxBytes(t.pool.dataBlockSizeSectors),
+      kernel.thinSetsHwDiscardMax,
     ),
   heldDevices: (t) => (t.origin === null ? [t.poolDev] : [t.poolDev, t.origin]),
 

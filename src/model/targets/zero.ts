@@ -1,5 +1,9 @@
-/** The `zero` target (dm-zero): reads return zeros, writes are dropped. */
+/**
+ * The `zero` target (dm-zero): reads return zeros, writes are dropped, and on Linux 6.12 so are
+ * discards (`KernelBehaviour.zeroAndErrorDiscard`; 6.1's took none).
+ */
 import { Errno } from '../errno.js';
+import { anyDiscardIoHints } from '../queue-limits.js';
 import { ok } from '../result.js';
 import { defineTargetType, finishedIo } from './target-type.js';
 
@@ -18,9 +22,10 @@ export const zeroTarget = defineTargetType<ZeroTarget>({
   table: () => '',
   read: (_core, _t, _start, count) => ok(new Uint32Array(count)),
   write: () => finishedIo(0),
-  discard: () => Errno.EOPNOTSUPP,
+  discard: (core) => (core.kernel.zeroAndErrorDiscard ? 0 : Errno.EOPNOTSUPP),
   flush: () => finishedIo(0),
-  supportsDiscard: () => false,
+  supportsDiscard: (core) => core.kernel.zeroAndErrorDiscard,
+  ioHints: (_t, limits, kernel) => (kernel.zeroAndErrorDiscard ? anyDiscardIoHints(limits) : limits),
   works: () => true,
   writeDelayMs: () => 0,
   storageUnder: () => null,
