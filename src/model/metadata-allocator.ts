@@ -81,7 +81,7 @@ interface MutableEntry {
 }
 
 /** One space map's counts and bitmaps (struct ll_disk), metadata or data. */
-class SpaceMapBlocks {
+export class SpaceMapBlocks {
   counts = new Map<number, number>();
   allocated = 0;
   bitmaps: MutableEntry[] = [];
@@ -124,6 +124,22 @@ class SpaceMapBlocks {
       this.bitmaps.push({ block: newBlock(), nrFree: ENTRIES_PER_BITMAP, noneFreeBefore: 0 });
       this.indexChanged = true;
     }
+  }
+
+  static of(
+    nrBlocks: number,
+    bitmaps: readonly IndexEntryPlan[],
+    counts: ReadonlyMap<number, number>,
+    refCountRoot: number,
+  ): SpaceMapBlocks {
+    const sm = new SpaceMapBlocks();
+    sm.nrBlocks = nrBlocks;
+    sm.bitmaps = bitmaps.map((e) => ({ ...e }));
+    sm.counts = new Map(counts);
+    sm.allocated = counts.size;
+    sm.refCountRoot = refCountRoot;
+    for (const c of counts.values()) if (c > 2) sm.overflow++;
+    return sm;
   }
 
   clone(): SpaceMapBlocks {
@@ -204,6 +220,34 @@ export class MetadataAllocator {
     a.detailsRoot = a.newBlock();
     a.commit();
     return a;
+  }
+
+  /**
+   * The allocator of metadata the lab wrote with this layout, reopened as the kernel opens it: the
+   * committed state, with the search cursor back at 0 (sm_metadata_open).
+   */
+  static open(plan: MetadataPlan): MetadataAllocator {
+    const a = new MetadataAllocator();
+    a.meta = SpaceMapBlocks.of(
+      plan.metadataNrBlocks,
+      plan.metadataBitmaps,
+      plan.metadataCounts,
+      plan.metadataRefCountRoot,
+    );
+    a.data = SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot);
+    a.metadataIndex = plan.metadataIndex;
+    a.dataIndexRoot = plan.dataIndexRoot;
+    a.mappingRoot = plan.mappingRoot;
+    a.detailsRoot = plan.detailsRoot;
+    a.deviceRoots = new Map(plan.deviceRoots);
+    a.held = plan.held;
+    a.commit();
+    return a;
+  }
+
+  /** Whether the data space map counts block `b` (a block the pool allocated and has not freed). */
+  countsData(b: number): boolean {
+    return this.data.count(b) > 0;
   }
 
   // ---- the transaction manager and the metadata space map ----
@@ -470,6 +514,9 @@ export class MetadataAllocator {
    * with the committed state, and the committed counts are the current ones.
    */
   commit(): void {
+    // A transaction that changed anything has shadowed at least one block; one that did not
+    // leaves the committed state as it is, and commits often happen with nothing to write.
+    if (this.shadowed.size === 0 && this.committed !== null) return;
     if (this.changedDetails.size > 0) this.shadowDetails();
     this.changedDetails.clear();
     if (this.data.indexChanged) {
