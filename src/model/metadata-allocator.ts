@@ -182,6 +182,8 @@ export class MetadataAllocator {
   /** Blocks allocated or shadowed in this transaction: changed in place (the tm's shadow table). */
   private shadowed = new Set<number>();
   private recursion = 0;
+  /** Blocks allocated since the last commit (`allocated_this_transaction`), for the free count. */
+  private allocatedThisTransaction = 0;
   private readonly bops: BlockOp[] = [];
   private metadataIndex = 0;
   private dataIndexRoot = 0;
@@ -266,6 +268,7 @@ export class MetadataAllocator {
       return 0;
     }
     this.begin = found + 1;
+    this.allocatedThisTransaction++;
     this.incBlock(found);
     this.shadowed.add(found);
     return found;
@@ -528,6 +531,7 @@ export class MetadataAllocator {
       this.meta.indexChanged = false;
     }
     this.shadowed.clear();
+    this.allocatedThisTransaction = 0;
     this.committedMetaCounts = new Map(this.meta.counts);
     this.committed = {
       meta: this.meta.clone(),
@@ -555,7 +559,17 @@ export class MetadataAllocator {
     this.held = c.held;
     this.changedDetails.clear();
     this.shadowed.clear();
+    this.allocatedThisTransaction = 0;
     this.begin = 0;
+  }
+
+  /**
+   * Metadata blocks in use as the kernel counts them for the pool's status (sm_metadata_get_nr_free):
+   * those allocated at the last commit plus those this transaction has allocated since, freed or not.
+   */
+  usedBlocks(): number {
+    assert(this.committed !== null, 'a formatted layout has a commit');
+    return this.committed.meta.allocated + this.allocatedThisTransaction;
   }
 
   /** The committed layout, or null once it is no longer the kernel's. */

@@ -467,11 +467,14 @@ export class ThinMetadata implements PageAccounting {
   /** Takes the metadata snapshot; the caller commits first, as the kernel does. */
   reserveMetadataSnap(): Result<undefined> {
     if (this.heldRoot !== null) return fail(Errno.EBUSY);
-    // The kernel shadows the space-map blocks for the root increments (4 allocations, measured on
-    // the oracle) before it allocates the superblock copy.
-    const block = (this.metadataCursor + 4) % this.metadataNrBlocks;
+    // Where the kernel's allocator puts the superblock copy, while the lab follows it; otherwise an
+    // estimate: the kernel shadows the space-map blocks for the root increments (4 allocations,
+    // measured on the oracle) before it allocates the copy.
+    let block = (this.metadataCursor + 4) % this.metadataNrBlocks;
+    this.followAllocator((a) => {
+      block = a.reserveMetadataSnap();
+    });
     this.metadataCursor = block + 1;
-    this.followAllocator((a) => a.reserveMetadataSnap());
     this.heldRoot = {
       block,
       time: this.time,
