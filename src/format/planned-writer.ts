@@ -86,10 +86,22 @@ function leavesByBlock(image: MetadataImage, plan: MetadataPlan): Map<number, Le
   return leaves;
 }
 
-/** Whether the plan's data counts are one per leaf holding each block, as thin_check recounts them. */
-function countsMatch(leaves: ReadonlyMap<number, Leaf>, counts: ReadonlyMap<number, number>): boolean {
+/**
+ * Whether the plan's data counts are one per leaf holding each block, as thin_check recounts them,
+ * plus the blocks the image counts beyond its mappings (a block leaked by a failed data write).
+ */
+function countsMatch(
+  leaves: ReadonlyMap<number, Leaf>,
+  counts: ReadonlyMap<number, number>,
+  skew: ReadonlyMap<number, number>,
+): boolean {
   const recount = new Map<number, number>();
   for (const leaf of leaves.values()) for (const d of leaf.dataBlocks) recount.set(d, (recount.get(d) ?? 0) + 1);
+  for (const [b, by] of skew) {
+    const c = (recount.get(b) ?? 0) + by;
+    if (c === 0) recount.delete(b);
+    else recount.set(b, c);
+  }
   if (recount.size !== counts.size) return false;
   for (const [b, c] of recount) if (counts.get(b) !== c) return false;
   return true;
@@ -144,7 +156,7 @@ function writeDeviceLeaves(
 export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uint8Array | null {
   if (plan.nrDataBlocks !== image.nrDataBlocks || plan.metadataNrBlocks !== image.metadataNrBlocks) return null;
   const leaves = leavesByBlock(image, plan);
-  if (leaves === null || !countsMatch(leaves, plan.dataCounts)) return null;
+  if (leaves === null || !countsMatch(leaves, plan.dataCounts, image.refcountSkew ?? new Map())) return null;
   const out = new MetadataOutput(plan.metadataNrBlocks);
   writeBitmaps(out, plan.metadataBitmaps, plan.metadataCounts);
   const indexAt = plan.metadataIndex * BLOCK_SIZE;

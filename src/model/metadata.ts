@@ -253,6 +253,8 @@ export class ThinMetadata implements PageAccounting {
    */
   keepLeakedDataBlock(block: number): void {
     this.skewRefcount(block, 1);
+    // The kernel counted the block when it allocated it: its space map changed in this transaction.
+    this.followAllocator((a) => a.allocateData(block));
   }
 
   private skewRefcount(block: number, by: number): void {
