@@ -43,6 +43,11 @@ describe('the metadata layout probes, in the lab', () => {
     expect(runInLab(script, 'debian12')).toEqual(comparable(probe('95-metadata-block-layout.out')));
   });
 
+  it('puts every block where Linux 6.1 did over a snapshot of a snapshot and a copy out of it (probe 97)', () => {
+    const script = probe('97-metadata-layout-sharing.sh');
+    expect(runInLab(script, 'debian12')).toEqual(comparable(probe('97-metadata-layout-sharing.out')));
+  });
+
   it('puts every block where Linux 6.12 did over probe 95 (probe 96)', () => {
     const script = withProbe95Commit(probe('96-metadata-block-layout-debian13.sh'));
     expect(runInLab(script, 'debian13')).toEqual(comparable(probe('96-metadata-block-layout-debian13.out')));

@@ -132,10 +132,58 @@ function probe95History(): MetadataPlan[] {
   return plans;
 }
 
+/** Probe 97's history: four single-block writes, a snapshot of a snapshot, and a copy out of the shared leaf. */
+function probe97History(): MetadataPlan[] {
+  const a = MetadataAllocator.format(16384);
+  const plans: MetadataPlan[] = [];
+  const t0: number[] = [];
+  a.resizeData(1024);
+  a.commit();
+  a.createThin(0);
+  a.commit();
+  for (const vb of blocks(0, 4)) {
+    a.allocateData(vb);
+    const before = [...t0];
+    t0[vb] = vb;
+    a.insertMapping(0, () => before, null, t0.length);
+    a.commit();
+  }
+  plans.push(a.plan()!);
+  a.createSnap(1, 0);
+  a.commit();
+  a.createSnap(2, 1);
+  a.commit();
+  plans.push(a.plan()!);
+  a.allocateData(4);
+  a.insertMapping(0, () => [...t0], 0, t0.length);
+  a.commit();
+  plans.push(a.plan()!);
+  return plans;
+}
+
+const layoutProbe = (name: string): ProbeStep[] =>
+  parseLayoutProbe(readFileSync(new URL(`../../fixtures/kernel-probes/${name}`, import.meta.url), 'utf8'));
+
+function expectStep(plan: MetadataPlan, expected: ProbeStep): void {
+  const fields = planFields(plan);
+  for (const [key, value] of expected.fields) {
+    if (key === 'trans_id') continue;
+    expect([key, fields.get(key)]).toEqual([key, value]);
+  }
+  expect(planBitmapHex(plan)).toBe(expected.bitmapHex);
+}
+
+describe('MetadataAllocator over probe 97', () => {
+  const probe = layoutProbe('97-metadata-layout-sharing.out');
+  const plans = probe97History();
+  it('replays as many committed steps as the probe printed', () => expect(plans.length).toBe(probe.length));
+  probe.forEach((expected, i) => {
+    it(`puts every structure where Linux 6.1 did: ${expected.name}`, () => expectStep(plans[i]!, expected));
+  });
+});
+
 describe('MetadataAllocator', () => {
-  const probe = parseLayoutProbe(
-    readFileSync(new URL('../../fixtures/kernel-probes/95-metadata-block-layout.out', import.meta.url), 'utf8'),
-  );
+  const probe = layoutProbe('95-metadata-block-layout.out');
   const plans = probe95History();
 
   it('replays as many committed steps as the probe printed', () => {
@@ -143,14 +191,6 @@ describe('MetadataAllocator', () => {
   });
 
   probe.forEach((expected, i) => {
-    it(`puts every structure where Linux 6.1 did: ${expected.name}`, () => {
-      const plan = plans[i]!;
-      const fields = planFields(plan);
-      for (const [key, value] of expected.fields) {
-        if (key === 'trans_id') continue;
-        expect([key, fields.get(key)]).toEqual([key, value]);
-      }
-      expect(planBitmapHex(plan)).toBe(expected.bitmapHex);
-    });
+    it(`puts every structure where Linux 6.1 did: ${expected.name}`, () => expectStep(plans[i]!, expected));
   });
 });
