@@ -1,5 +1,5 @@
 /**
- * The metadata layout probes (fixtures/kernel-probes/95-97, recorded on the oracle) run through the
+ * The metadata layout probes (fixtures/kernel-probes/95-98, recorded on the oracle) run through the
  * lab: every root, space map count and allocation the probe reads off the metadata device with
  * `dd | od -t u8`, and thin_dump's output, are the kernel's. The lines of `od -t x1` (the bitmap's
  * bytes, which the lab's od does not print) are left out here; src/model/metadata-allocator.test.ts
@@ -46,6 +46,17 @@ describe('the metadata layout probes, in the lab', () => {
   it('puts every block where Linux 6.1 did over a snapshot of a snapshot and a copy out of it (probe 97)', () => {
     const script = probe('97-metadata-layout-sharing.sh');
     expect(runInLab(script, 'debian12')).toEqual(comparable(probe('97-metadata-layout-sharing.out')));
+  });
+
+  it('names the damaged leaf by the block Linux 6.1 named after a history of shared leaves (probe 98)', () => {
+    const kernel = comparable(probe('98-metadata-layout-sharing-damage.out'));
+    // The kernel's page cache retries the failed read twice more and logs a buffer I/O error;
+    // the lab's read fails once. Everything up to the first failure is compared.
+    const cut = kernel.findIndex((line) => line.includes('process_cell')) + 1;
+    expect(cut).toBeGreaterThan(0);
+    expect(kernel).toContain('device-mapper: block manager: btree_node validator check failed for block 66');
+    const lab = runInLab(probe('98-metadata-layout-sharing-damage.sh'), 'debian12');
+    expect(lab).toEqual(kernel.slice(0, cut));
   });
 
   it('puts every block where Linux 6.12 did over probe 95 (probe 96)', () => {
