@@ -39,6 +39,35 @@ export function smallPool(): MetadataImage {
 }
 
 /**
+ * Laid out where the kernel would put it (every tree one node, src/model/metadata-allocator.ts):
+ * a snapshot of a snapshot sharing one leaf (3 references, in the metadata overflow tree), copies
+ * out of shared leaves (data counts of 3, in the data overflow tree), a discard, a delete, and a
+ * metadata snapshot held while the origin changes.
+ */
+export function sharedLeavesPool(): MetadataImage {
+  const md = ThinMetadata.format(128, 1024);
+  md.resizeData(1000);
+  md.commit();
+  must(md.createThin(0));
+  for (const vb of [0, 1, 2, 3]) write(md, 0, vb);
+  md.commit();
+  must(md.createSnap(1, 0));
+  must(md.createSnap(2, 1));
+  md.commit();
+  write(md, 0, 0);
+  write(md, 1, 1);
+  md.commit();
+  md.removeMapping(md.device(0)!, 2);
+  must(md.deleteThin(2));
+  md.commit();
+  must(md.reserveMetadataSnap());
+  md.commit();
+  write(md, 0, 5);
+  md.commit();
+  return md.image();
+}
+
+/**
  * Thousands of mappings (bottom trees with interior nodes), snapshots of snapshots (refcounts of
  * 3 and 4, so the overflow tree is used), broken sharing at a later time stamp, a deleted device,
  * data blocks in the second and third space-map bitmaps, 300 devices (details and top-level trees

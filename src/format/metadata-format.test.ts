@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ThinMetadata, type MetadataImage } from '../model/metadata.js';
 import { dmChecksum } from './crc32c.js';
-import { addHandMadeHeldRoot, bigPool, emptyPool, imageContents, smallPool } from './lab-states.js';
+import { addHandMadeHeldRoot, bigPool, emptyPool, imageContents, sharedLeavesPool, smallPool } from './lab-states.js';
 import { BLOCK_SIZE, BTREE_CSUM_XOR, getU64, maxEntries, SB, setU64, SUPERBLOCK_CSUM_XOR } from './layout.js';
 import { readMetadataImage } from './metadata-reader.js';
 import { writeMetadataImage } from './metadata-writer.js';
@@ -51,6 +51,42 @@ describe('metadata round trip', () => {
     const flagsOf = (block: number): number => dv.getUint32(block * BLOCK_SIZE + 4, true);
     expect(flagsOf(getU64(dv, SB.deviceDetailsRoot))).toBe(1);
     expect(flagsOf(getU64(dv, SB.dataMappingRoot))).toBe(1);
+  });
+
+  it('writes and reads back shared leaves and a held snapshot, with the kernel counts of a data block per leaf', () => {
+    const image = sharedLeavesPool();
+    const back = roundTrip(image);
+    const { refcounts: lab, ...rest } = imageContents(image) as { refcounts: number[] };
+    const { refcounts, ...restBack } = imageContents(back) as { refcounts: number[] };
+    expect(restBack).toEqual(rest);
+    // The lab counts a data block once per device that maps it; the kernel, and so the bytes,
+    // once per mapping leaf that holds it, and a leaf shared by a snapshot holds it once.
+    const perLeaf = refcounts.flatMap((c, b) => (c === 0 ? [] : [[b, c]]));
+    expect(perLeaf).toEqual([...image.layout!.dataCounts].sort(([a], [b]) => a! - b!));
+    expect(refcounts).not.toEqual(lab);
+    expect(back.heldRoot?.block).toBe(image.layout!.held!.block);
+    const heldDevices = (m: MetadataImage): unknown =>
+      (imageContents({ ...m, devices: m.heldRoot!.devices }) as { devices: unknown }).devices;
+    expect(heldDevices(back)).toEqual(heldDevices(image));
+  });
+
+  it('puts every structure where the plan of the allocator says, and lays out compactly what it does not follow', () => {
+    const image = sharedLeavesPool();
+    const plan = image.layout;
+    if (plan == null) throw new Error('the allocator follows this history');
+    const bytes = writeMetadataImage(image, image.metadataNrBlocks);
+    const dv = new DataView(bytes.buffer);
+    expect(getU64(dv, SB.dataMappingRoot)).toBe(plan.mappingRoot);
+    expect(getU64(dv, SB.deviceDetailsRoot)).toBe(plan.detailsRoot);
+    expect(getU64(dv, SB.heldRoot)).toBe(plan.held?.block);
+    expect(getU64(dv, SB.metadataSpaceMapRoot + 16)).toBe(plan.metadataIndex);
+    expect(getU64(dv, SB.metadataSpaceMapRoot + 24)).not.toBe(2);
+    expect(getU64(dv, SB.dataSpaceMapRoot + 24)).toBe(plan.dataRefCountRoot);
+    // A leaf shared by the held snapshot and a snapshot is one block, named by both trees.
+    const shared = [...plan.deviceRoots.values()].filter((b) => [...plan.held!.deviceRoots.values()].includes(b));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const block of shared) expect(getU64(dv, block * BLOCK_SIZE + 8)).toBe(block);
+    expect(bigPool().layout).toBeNull();
   });
 
   it('keeps needs_check both ways and round-trips a re-opened image', () => {

@@ -19,10 +19,19 @@
 import type { MetadataImage } from '../model/metadata.js';
 import { dmChecksum } from './crc32c.js';
 import {
+  type IndexEntry,
+  MetadataOutput,
+  putDetails,
+  putIndexEntry,
+  type ValueWriter,
+  writeNode,
+  writeSuperblocks,
+} from './metadata-blocks.js';
+import { writePlannedImage } from './planned-writer.js';
+import {
   BITMAP_CSUM_XOR,
   BITMAP_HEADER,
   BLOCK_SIZE,
-  BTREE_CSUM_XOR,
   DETAILS_VALUE_SIZE,
   ENTRIES_PER_BITMAP,
   INDEX_CSUM_XOR,
@@ -31,62 +40,16 @@ import {
   LEAF_NODE,
   MAPPING_VALUE_SIZE,
   MAX_METADATA_BLOCKS,
-  METADATA_BLOCK_SECTORS,
   maxEntries,
   NEEDS_CHECK_FLAG,
-  NODE,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
   SB,
   setBitmapEntry,
   setBlockTime,
   setU64,
-  SM_ROOT,
   SUPERBLOCK_CSUM_XOR,
-  THIN_SUPERBLOCK_MAGIC,
-  THIN_VERSION,
 } from './layout.js';
-
-/** Writes value `i` of a leaf at `offset` in the output. */
-type ValueWriter = (dv: DataView, offset: number, i: number) => void;
-
-/** The output device and its block allocator. Blocks are handed out in increasing order from 1. */
-class MetadataOutput {
-  readonly bytes: Uint8Array;
-  readonly dv: DataView;
-  private next = 1;
-  /** A block kept for a fixed purpose (the held snapshot's superblock copy); never handed out. */
-  private reserved = -1;
-
-  constructor(readonly nrBlocks: number) {
-    this.bytes = new Uint8Array(nrBlocks * BLOCK_SIZE);
-    this.dv = new DataView(this.bytes.buffer);
-  }
-
-  /** Whether block `b` holds something. */
-  inUse(b: number): boolean {
-    return b === 0 || b === this.reserved || b < this.next;
-  }
-
-  reserve(block: number): void {
-    if (block < 1 || block >= this.nrBlocks) throw new RangeError(`held metadata root ${block} is outside the device`);
-    this.reserved = block;
-  }
-
-  allocate(): number {
-    if (this.next === this.reserved) this.next++;
-    if (this.next >= this.nrBlocks) {
-      throw new RangeError(`metadata device too small: ${this.nrBlocks} blocks are not enough for this image`);
-    }
-    return this.next++;
-  }
-
-  /** Seals a block: its checksum covers everything after the checksum field. */
-  seal(block: number, xor: number): void {
-    const at = block * BLOCK_SIZE;
-    this.dv.setUint32(at, dmChecksum(this.bytes, at + 4, at + BLOCK_SIZE, xor), true);
-  }
-}
 
 /**
  * Builds a btree bottom-up from sorted keys and returns its root. Leaves and interior nodes are
@@ -130,52 +93,11 @@ function writeLevel(
     const begin = from + Math.floor((n * k) / nodes);
     const end = from + Math.floor((n * (k + 1)) / nodes);
     const block = out.allocate();
-    const at = block * BLOCK_SIZE;
-    const dv = out.dv;
-    dv.setUint32(at + NODE.flags, flags, true);
-    setU64(dv, at + NODE.blocknr, block);
-    dv.setUint32(at + NODE.nrEntries, end - begin, true);
-    dv.setUint32(at + NODE.maxEntries, max, true);
-    dv.setUint32(at + NODE.valueSize, valueSize, true);
-    const keyBase = at + NODE.header;
-    const valueBase = keyBase + max * 8;
-    for (let i = begin; i < end; i++) {
-      setU64(dv, keyBase + (i - begin) * 8, keys[i]!);
-      writeValue(dv, valueBase + (i - begin) * valueSize, i);
-    }
-    out.seal(block, BTREE_CSUM_XOR);
+    writeNode(out, block, flags, keys, begin, end, valueSize, writeValue);
     blocks.push(block);
     firstKeys.push(begin < end ? keys[begin]! : 0);
   }
   return { blocks, firstKeys };
-}
-
-/** The pieces of a space map root, before it is stored in the superblock. */
-interface SpaceMapRoot {
-  nrBlocks: number;
-  nrAllocated: number;
-  bitmapRoot: number;
-  refCountRoot: number;
-}
-
-function putSpaceMapRoot(dv: DataView, offset: number, root: SpaceMapRoot): void {
-  setU64(dv, offset + SM_ROOT.nrBlocks, root.nrBlocks);
-  setU64(dv, offset + SM_ROOT.nrAllocated, root.nrAllocated);
-  setU64(dv, offset + SM_ROOT.bitmapRoot, root.bitmapRoot);
-  setU64(dv, offset + SM_ROOT.refCountRoot, root.refCountRoot);
-}
-
-/** An index entry (struct disk_index_entry): the bitmap's block, its free count and first free entry. */
-interface IndexEntry {
-  block: number;
-  nrFree: number;
-  noneFreeBefore: number;
-}
-
-function putIndexEntry(dv: DataView, offset: number, e: IndexEntry): void {
-  setU64(dv, offset, e.block);
-  dv.setUint32(offset + 8, e.nrFree, true);
-  dv.setUint32(offset + 12, e.noneFreeBefore, true);
 }
 
 /**
@@ -218,12 +140,15 @@ function fillBitmaps(
  * Returns the bytes of a metadata device of `metadataNrBlocks` 4 KiB blocks holding `image`.
  * Throws a RangeError if the image does not fit or the size is beyond the format's limit.
  */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: the image is laid out in one pass in the kernel's block order; splitting it would pass the cursor through every helper.
 export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
   if (!Number.isInteger(metadataNrBlocks) || metadataNrBlocks < 2 || metadataNrBlocks > MAX_METADATA_BLOCKS) {
     throw new RangeError(
       `metadata_nr_blocks must be an integer in [2, ${MAX_METADATA_BLOCKS}], got ${metadataNrBlocks}`,
     );
+  }
+  if (image.layout != null && image.layout.metadataNrBlocks === metadataNrBlocks) {
+    const planned = writePlannedImage(image, image.layout);
+    if (planned !== null) return planned;
   }
   const out = new MetadataOutput(metadataNrBlocks);
   const dv = out.dv;
@@ -276,44 +201,18 @@ export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: numbe
   meta.entries.forEach((e, i) => putIndexEntry(dv, indexAt + 16 + i * INDEX_ENTRY_SIZE, e));
   out.seal(metaIndex, INDEX_CSUM_XOR);
 
-  dv.setUint32(SB.flags, image.needsCheck ? NEEDS_CHECK_FLAG : 0, true);
-  setU64(dv, SB.blocknr, 0);
-  setU64(dv, SB.magic, THIN_SUPERBLOCK_MAGIC);
-  dv.setUint32(SB.version, THIN_VERSION, true);
-  dv.setUint32(SB.time, image.time >>> 0, true);
-  dv.setBigUint64(SB.transId, BigInt.asUintN(64, image.transactionId), true);
-  setU64(dv, SB.heldRoot, held === null ? 0 : held.block);
-  putSpaceMapRoot(dv, SB.dataSpaceMapRoot, {
-    nrBlocks: nrData,
-    nrAllocated: data.allocated,
-    bitmapRoot: dataIndexRoot,
-    refCountRoot: dataRefCountRoot,
+  writeSuperblocks(out, image, {
+    data: { nrBlocks: nrData, nrAllocated: data.allocated, bitmapRoot: dataIndexRoot, refCountRoot: dataRefCountRoot },
+    metadata: {
+      nrBlocks: metadataNrBlocks,
+      nrAllocated: meta.allocated,
+      bitmapRoot: metaIndex,
+      refCountRoot: metaRefCountRoot,
+    },
+    mappingRoot: live.mappingRoot,
+    detailsRoot: live.detailsRoot,
+    held: held === null || heldTrees === null ? null : { block: held.block, ...heldTrees },
   });
-  putSpaceMapRoot(dv, SB.metadataSpaceMapRoot, {
-    nrBlocks: metadataNrBlocks,
-    nrAllocated: meta.allocated,
-    bitmapRoot: metaIndex,
-    refCountRoot: metaRefCountRoot,
-  });
-  setU64(dv, SB.dataMappingRoot, live.mappingRoot);
-  setU64(dv, SB.deviceDetailsRoot, live.detailsRoot);
-  dv.setUint32(SB.dataBlockSize, image.dataBlockSizeSectors, true);
-  dv.setUint32(SB.metadataBlockSize, METADATA_BLOCK_SECTORS, true);
-  setU64(dv, SB.metadataNrBlocks, metadataNrBlocks);
-  out.seal(0, SUPERBLOCK_CSUM_XOR);
-  if (held !== null && heldTrees !== null) {
-    // The snapshot's superblock: a copy of the live one as it was, without space-map roots.
-    const at = held.block * BLOCK_SIZE;
-    out.bytes.copyWithin(at, 0, BLOCK_SIZE);
-    setU64(dv, at + SB.blocknr, held.block);
-    dv.setUint32(at + SB.time, held.time >>> 0, true);
-    dv.setBigUint64(at + SB.transId, BigInt.asUintN(64, held.transactionId), true);
-    setU64(dv, at + SB.heldRoot, 0);
-    out.bytes.fill(0, at + SB.dataSpaceMapRoot, at + SB.dataMappingRoot);
-    setU64(dv, at + SB.dataMappingRoot, heldTrees.mappingRoot);
-    setU64(dv, at + SB.deviceDetailsRoot, heldTrees.detailsRoot);
-    out.seal(held.block, SUPERBLOCK_CSUM_XOR);
-  }
   return out.bytes;
 }
 
@@ -323,13 +222,9 @@ function writeDeviceTrees(
   devices: MetadataImage['devices'],
 ): { detailsRoot: number; mappingRoot: number } {
   const ids = [...devices.keys()].sort((a, b) => a - b);
-  const detailsRoot = writeBtree(out, ids, DETAILS_VALUE_SIZE, (v, offset, i) => {
-    const d = devices.get(ids[i]!)!.details;
-    setU64(v, offset, d.mappedBlocks);
-    v.setBigUint64(offset + 8, BigInt.asUintN(64, d.transactionId), true);
-    v.setUint32(offset + 16, d.creationTime >>> 0, true);
-    v.setUint32(offset + 20, d.snapshottedTime >>> 0, true);
-  });
+  const detailsRoot = writeBtree(out, ids, DETAILS_VALUE_SIZE, (v, offset, i) =>
+    putDetails(v, offset, devices.get(ids[i]!)!.details),
+  );
   const deviceRoots = ids.map((id) => {
     const vblocks: number[] = [];
     const dataBlocks: number[] = [];

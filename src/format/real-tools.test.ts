@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MetadataImage } from '../model/metadata.js';
 import { dmChecksum } from './crc32c.js';
-import { addHandMadeHeldRoot, bigPool, emptyPool, imageContents, smallPool } from './lab-states.js';
+import { addHandMadeHeldRoot, bigPool, emptyPool, imageContents, sharedLeavesPool, smallPool } from './lab-states.js';
 import { BITMAP_CSUM_XOR, BITMAP_HEADER, BLOCK_SIZE, getU64, SB, setBitmapEntry, SM_ROOT } from './layout.js';
 import { readMetadataImage } from './metadata-reader.js';
 import { writeMetadataImage } from './metadata-writer.js';
@@ -109,6 +109,7 @@ const states: [string, () => MetadataImage][] = [
   ['an empty pool', emptyPool],
   ['one thin with needs_check set', smallPool],
   ['snapshots, thousands of mappings, refcounts above 2, 300 devices', bigPool],
+  ['shared leaves and a held metadata snapshot, laid out as the kernel does', sharedLeavesPool],
 ];
 
 const title = haveTools

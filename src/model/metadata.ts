@@ -8,6 +8,7 @@ import { ENTRIES_PER_BITMAP } from '../format/layout.js';
 import { assert } from './assert.js';
 import { Errno } from './errno.js';
 import { leavesOf, MappingTable, type MappingPage, type PageAccounting } from './mapping.js';
+import { MetadataAllocator, type MetadataPlan } from './metadata-allocator.js';
 import type { ModelMutation } from './mutations.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { DataSpaceMap } from './space-map.js';
@@ -66,6 +67,12 @@ export interface MetadataImage {
   readonly metadataUsedSkew?: number;
   /** Damage found when the image was read from bytes the way the kernel reads them, if any. */
   readonly damage?: MetadataDamage | null;
+  /**
+   * Where the kernel's allocator put each block after the history that made this image
+   * (src/model/metadata-allocator.ts), for the writer; absent or null when the lab did not follow
+   * it (metadata read from bytes or built by a tool, or a tree that outgrew one node).
+   */
+  readonly layout?: MetadataPlan | null;
   /**
    * Data count minus mappings per block, as committed (see ThinMetadata.refcountSkew); carried by
    * images the lab keeps as objects. An image read from bytes has it in `damage` instead.
@@ -182,6 +189,11 @@ export class ThinMetadata implements PageAccounting {
   private committedRefcountSkew = new Map<number, number>();
   /** Deliberate bugs (mutation suite only); null in normal use. */
   mutations: ReadonlySet<ModelMutation> | null = null;
+  /**
+   * The kernel's metadata block allocator, followed operation by operation so that the writer can
+   * put every block where the kernel would; null for metadata the lab opened without a layout.
+   */
+  allocator: MetadataAllocator | null = null;
   /** Discards of this transaction, kept only under the `crash-keeps-discards` mutation. */
   private mutationDiscards: Array<readonly [ThinDevice, number]> = [];
 
@@ -218,6 +230,7 @@ export class ThinMetadata implements PageAccounting {
   static format(dataBlockSizeSectors: number, metadataNrBlocks: number): ThinMetadata {
     const md = new ThinMetadata(dataBlockSizeSectors, metadataNrBlocks, new DataSpaceMap(0), 1);
     md.metadataCursor = md.rawUsedMetadataBlocks();
+    md.allocator = MetadataAllocator.format(metadataNrBlocks);
     return md;
   }
 
@@ -240,6 +253,8 @@ export class ThinMetadata implements PageAccounting {
    */
   keepLeakedDataBlock(block: number): void {
     this.skewRefcount(block, 1);
+    // The kernel counted the block when it allocated it: its space map changed in this transaction.
+    this.followAllocator((a) => a.allocateData(block));
   }
 
   private skewRefcount(block: number, by: number): void {
@@ -271,6 +286,7 @@ export class ThinMetadata implements PageAccounting {
     }
     md.committedDevices = new Map(md.devices);
     md.damage = image.damage ?? null;
+    md.allocator = image.layout == null ? null : MetadataAllocator.open(image.layout);
     // An image the lab kept carries the skew as committed; one read from bytes has it from the damage.
     md.refcountSkew = new Map(image.refcountSkew ?? md.damage?.refcountSkew ?? []);
     md.committedRefcountSkew = new Map(md.refcountSkew);
@@ -386,6 +402,7 @@ export class ThinMetadata implements PageAccounting {
       snapshottedTime: this.time,
     };
     this.devices.set(id, new ThinDevice(id, new MappingTable(), details, null));
+    this.followAllocator((a) => a.createThin(id));
     this.messageShadowBlocks += 4 + this.deviceTreeDepthExtra();
     this.messageAllocatedBlocks += 5 + this.deviceTreeDepthExtra();
     this.recomputeAccounting();
@@ -414,6 +431,7 @@ export class ThinMetadata implements PageAccounting {
       snapshottedTime: this.time,
     };
     this.devices.set(id, new ThinDevice(id, table, details, null));
+    this.followAllocator((a) => a.createSnap(id, originId));
     this.messageShadowBlocks += 4 + this.deviceTreeDepthExtra();
     this.messageAllocatedBlocks += 4 + this.deviceTreeDepthExtra();
     this.recomputeAccounting();
@@ -425,6 +443,7 @@ export class ThinMetadata implements PageAccounting {
     const dev = this.devices.get(id);
     if (dev === undefined) return fail(Errno.ENODATA);
     if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
+    this.followAllocator((a) => a.deleteThin(id, () => dataBlocksOf(dev.table)));
     dev.table.forEach((_vb, dataBlock) => this.dropDataRef(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3 + this.deviceTreeDepthExtra();
@@ -459,9 +478,13 @@ export class ThinMetadata implements PageAccounting {
   /** Takes the metadata snapshot; the caller commits first, as the kernel does. */
   reserveMetadataSnap(): Result<undefined> {
     if (this.heldRoot !== null) return fail(Errno.EBUSY);
-    // The kernel shadows the space-map blocks for the root increments (4 allocations, measured on
-    // the oracle) before it allocates the superblock copy.
-    const block = (this.metadataCursor + 4) % this.metadataNrBlocks;
+    // Where the kernel's allocator puts the superblock copy, while the lab follows it; otherwise an
+    // estimate: the kernel shadows the space-map blocks for the root increments (4 allocations,
+    // measured on the oracle) before it allocates the copy.
+    let block = (this.metadataCursor + 4) % this.metadataNrBlocks;
+    this.followAllocator((a) => {
+      block = a.reserveMetadataSnap();
+    });
     this.metadataCursor = block + 1;
     this.heldRoot = {
       block,
@@ -483,6 +506,8 @@ export class ThinMetadata implements PageAccounting {
 
   releaseMetadataSnap(): Result<undefined> {
     if (this.heldRoot === null) return fail(Errno.EINVAL);
+    const held = this.heldRoot;
+    this.followAllocator((a) => a.releaseMetadataSnap((id) => () => dataBlocksOf(held.devices.get(id)?.table ?? null)));
     forEachHeldMapping(this.heldRoot, (b) => this.dropDataRef(b));
     this.heldRoot = null;
     this.superblockDirty = true;
@@ -492,6 +517,7 @@ export class ThinMetadata implements PageAccounting {
 
   /** Inserts or replaces a mapping; drops the reference of a replaced block. */
   insertMapping(dev: ThinDevice, vb: number, dataBlock: number): void {
+    this.allocatorInsert(dev, vb, dataBlock);
     const old = dev.table.insert(vb, dataBlock, this.time, this.generation);
     if (old < 0) dev.details.mappedBlocks++;
     else if (old !== dataBlock && !(this.mutations?.has('cow-keeps-old-reference') ?? false)) this.dropDataRef(old);
@@ -500,6 +526,8 @@ export class ThinMetadata implements PageAccounting {
 
   /** Removes a mapping; returns the data block it held (its reference is dropped), or -1. */
   removeMapping(dev: ThinDevice, vb: number): number {
+    const mapped = dev.table.lookupData(vb);
+    if (mapped >= 0) this.followAllocator((a) => a.removeMapping(dev.id, () => dataBlocksOf(dev.table), mapped));
     const old = dev.table.remove(vb, this.generation);
     if (old < 0) return -1;
     dev.details.mappedBlocks--;
@@ -513,15 +541,18 @@ export class ThinMetadata implements PageAccounting {
     const bitmaps = (n: number): number => Math.ceil(n / ENTRIES_PER_BITMAP);
     this.metadataCursor += bitmaps(nrBlocks) - bitmaps(this.spaceMap.nrBlocksUncommitted);
     this.spaceMap.resize(nrBlocks);
+    this.followAllocator((a) => a.resizeData(nrBlocks));
   }
 
   resizeMetadata(nrBlocks: number): void {
+    this.followAllocator((a) => a.resizeMetadata(nrBlocks));
     this.metadataNrBlocks = nrBlocks;
     this.superblockDirty = true;
   }
 
   commit(): void {
     if (this.changedThisTransaction) this.changingCommits++;
+    this.followAllocator((a) => a.commit());
     this.metadataCursor += this.allocatedThisTransaction();
     this.messageShadowBlocks = 0;
     this.messageAllocatedBlocks = 0;
@@ -565,6 +596,7 @@ export class ThinMetadata implements PageAccounting {
       dev.changed = false;
     }
     this.spaceMap.rollback();
+    this.followAllocator((a) => a.rollback());
     this.refcountSkew = new Map(this.committedRefcountSkew);
     this.spaceMap.cursor = 0;
     this.time = this.committedTime;
@@ -622,7 +654,33 @@ export class ThinMetadata implements PageAccounting {
       metadataUsedSkew: this.metadataUsedSkew,
       // Damaged blocks stay on disk until the kernel rewrites them, which the lab does not model.
       damage: this.damage,
+      layout: this.allocator?.plan() ?? null,
     };
+  }
+
+  /**
+   * Tells the allocator about a mapping going in: a block nobody counts yet was allocated for it
+   * (the kernel allocates before it inserts), and the leaf's mappings before the change are what
+   * a shared leaf's copy takes references for.
+   */
+  private allocatorInsert(dev: ThinDevice, vb: number, dataBlock: number): void {
+    this.followAllocator((a) => {
+      if (!a.countsData(dataBlock)) a.allocateData(dataBlock);
+      const old = dev.table.lookupData(vb);
+      const mappingsAfter = dev.table.count() + (old < 0 ? 1 : 0);
+      a.insertMapping(dev.id, () => dataBlocksOf(dev.table), old < 0 || old === dataBlock ? null : old, mappingsAfter);
+    });
+  }
+
+  /**
+   * Runs one operation on the allocator. Once the layout is no longer the kernel's the allocator
+   * is dropped for good: the writer lays the metadata out compactly from then on, and the lab stops
+   * paying for an allocator it no longer uses.
+   */
+  private followAllocator(operation: (allocator: MetadataAllocator) => void): void {
+    if (this.allocator === null || this.allocator === undefined) return;
+    operation(this.allocator);
+    if (this.allocator.inexactReason !== null) this.allocator = null;
   }
 
   // ---- metadata space accounting (an estimate: see docs/model.md) ----
@@ -740,4 +798,11 @@ function withHeldReferences(counts: Uint32Array, held: HeldMetadataSnapshot | nu
 function extraTreeBlocks(n: number, perLeaf: number): number {
   const leaves = Math.max(1, Math.ceil(n / perLeaf));
   return leaves === 1 ? 0 : leaves;
+}
+
+/** A table's data blocks in key order (what a mapping leaf's values hold). */
+function dataBlocksOf(table: MappingTable | null): number[] {
+  const blocks: number[] = [];
+  table?.forEach((_vb, dataBlock) => blocks.push(dataBlock));
+  return blocks;
 }

@@ -9,6 +9,7 @@ import { deserialize, serialize } from 'node:v8';
 import { Machine, Storage } from '../model/machine.js';
 import { MappingPage, MappingTable } from '../model/mapping.js';
 import { ThinDevice, ThinMetadata } from '../model/metadata.js';
+import { MetadataAllocator, SpaceMapBlocks } from '../model/metadata-allocator.js';
 import { IoTicket, ThinPool } from '../model/pool.js';
 import { SectorDictionary, SectorStore } from '../model/sectors.js';
 import { DataSpaceMap } from '../model/space-map.js';
@@ -34,6 +35,8 @@ export const REGISTRY: ReadonlyMap<string, ClassEntry> = classRegistry({
   ThinPool,
   ThinMetadata,
   ThinDevice,
+  MetadataAllocator,
+  SpaceMapBlocks,
   MappingTable,
   MappingPage,
   DataSpaceMap,

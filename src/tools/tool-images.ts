@@ -10,7 +10,12 @@ import { writeMetadataImage } from '../format/metadata-writer.js';
 import type { MetadataImage } from '../model/metadata.js';
 import { MetadataBytes } from './metadata-view.js';
 
-const write = (image: MetadataImage): Uint8Array => writeMetadataImage(image, image.metadataNrBlocks);
+/**
+ * In the compact layout, whatever the allocator followed: the damaged copies name their blocks by
+ * that layout's numbers (block 2 the metadata bitmap, block 8 a mapping leaf ...).
+ */
+const write = (image: MetadataImage): Uint8Array =>
+  writeMetadataImage({ ...image, layout: null }, image.metadataNrBlocks);
 
 /** Flips one byte inside `block`, so that its checksum no longer holds. */
 export function corruptBlock(bytes: Uint8Array, block: number): Uint8Array {

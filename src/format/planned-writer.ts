@@ -1,0 +1,199 @@
+/**
+ * Writes a committed {@link MetadataImage} where the kernel's allocator would have put each block
+ * after the same history: the {@link MetadataPlan} that src/model/metadata-allocator.ts kept for
+ * the pool. Every tree of a plan is a single node (the allocator gives up, and the compact writer
+ * takes over, once one would split), a leaf shared by a snapshot is written once, and the space
+ * maps hold the kernel's counts: a metadata block's references, and a data block's count per
+ * mapping leaf that holds it.
+ *
+ * The plan must describe the image (the same devices, sharing the same leaves with the same
+ * mappings, the same data counts); when it does not, nothing is written and the caller lays the
+ * image out compactly instead, so a difference between the lab's model and the allocator's can
+ * only cost the block numbers, never valid metadata.
+ */
+import type { MetadataPlan } from '../model/metadata-allocator.js';
+import type { DeviceDetails, MetadataImage } from '../model/metadata.js';
+import type { MappingTable } from '../model/mapping.js';
+import {
+  BITMAP_CSUM_XOR,
+  BITMAP_HEADER,
+  BLOCK_SIZE,
+  DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_CSUM_XOR,
+  INDEX_ENTRY_SIZE,
+  LEAF_NODE,
+  MAPPING_VALUE_SIZE,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+  setBitmapEntry,
+  setBlockTime,
+  setU64,
+} from './layout.js';
+import {
+  type IndexEntry,
+  MetadataOutput,
+  putDetails,
+  putIndexEntry,
+  writeNode,
+  writeSuperblocks,
+} from './metadata-blocks.js';
+
+type Devices = MetadataImage['devices'];
+
+/** One mapping leaf's contents, in key order. */
+interface Leaf {
+  readonly keys: number[];
+  readonly dataBlocks: number[];
+  readonly times: number[];
+}
+
+function leafOf(table: MappingTable): Leaf {
+  const leaf: Leaf = { keys: [], dataBlocks: [], times: [] };
+  table.forEach((vb, d, t) => {
+    leaf.keys.push(vb);
+    leaf.dataBlocks.push(d);
+    leaf.times.push(t);
+  });
+  return leaf;
+}
+
+const sameLeaf = (a: Leaf, b: Leaf): boolean =>
+  a.keys.length === b.keys.length &&
+  a.keys.every((k, i) => k === b.keys[i] && a.dataBlocks[i] === b.dataBlocks[i] && a.times[i] === b.times[i]);
+
+/**
+ * The distinct leaves the live and held trees reach, by block, or null when two devices share a
+ * block with different mappings or a device has no block in the plan.
+ */
+function leavesByBlock(image: MetadataImage, plan: MetadataPlan): Map<number, Leaf> | null {
+  const leaves = new Map<number, Leaf>();
+  const add = (devices: Devices, roots: ReadonlyMap<number, number>): boolean => {
+    if (devices.size !== roots.size) return false;
+    for (const [id, dev] of devices) {
+      const block = roots.get(id);
+      if (block === undefined) return false;
+      const leaf = leafOf(dev.table);
+      const seen = leaves.get(block);
+      if (seen !== undefined && !sameLeaf(seen, leaf)) return false;
+      leaves.set(block, leaf);
+    }
+    return true;
+  };
+  if (!add(image.devices, plan.deviceRoots)) return null;
+  if ((plan.held === null) !== (image.heldRoot === null)) return null;
+  if (plan.held !== null && image.heldRoot !== null && !add(image.heldRoot.devices, plan.held.deviceRoots)) return null;
+  return leaves;
+}
+
+/**
+ * Whether the plan's data counts are one per leaf holding each block, as thin_check recounts them,
+ * plus the blocks the image counts beyond its mappings (a block leaked by a failed data write).
+ */
+function countsMatch(
+  leaves: ReadonlyMap<number, Leaf>,
+  counts: ReadonlyMap<number, number>,
+  skew: ReadonlyMap<number, number>,
+): boolean {
+  const recount = new Map<number, number>();
+  for (const leaf of leaves.values()) for (const d of leaf.dataBlocks) recount.set(d, (recount.get(d) ?? 0) + 1);
+  for (const [b, by] of skew) {
+    const c = (recount.get(b) ?? 0) + by;
+    if (c === 0) recount.delete(b);
+    else recount.set(b, c);
+  }
+  if (recount.size !== counts.size) return false;
+  for (const [b, c] of recount) if (counts.get(b) !== c) return false;
+  return true;
+}
+
+/** Bitmaps from counts (2 bits a block, 3 for "in the overflow tree"). */
+function writeBitmaps(out: MetadataOutput, entries: readonly IndexEntry[], counts: ReadonlyMap<number, number>): void {
+  for (const e of entries) setU64(out.dv, e.block * BLOCK_SIZE + 8, e.block);
+  for (const [b, count] of counts) {
+    const e = entries[Math.floor(b / ENTRIES_PER_BITMAP)]!;
+    setBitmapEntry(out.bytes, e.block * BLOCK_SIZE + BITMAP_HEADER, b % ENTRIES_PER_BITMAP, Math.min(count, 3));
+  }
+  for (const e of entries) out.seal(e.block, BITMAP_CSUM_XOR);
+}
+
+/** The overflow tree of a space map: counts above 2, by block. */
+function writeOverflow(out: MetadataOutput, root: number, counts: ReadonlyMap<number, number>): void {
+  const keys = [...counts.keys()].filter((b) => counts.get(b)! > 2).sort((a, b) => a - b);
+  writeNode(out, root, LEAF_NODE, keys, 0, keys.length, REFCOUNT_VALUE_SIZE, (v, offset, i) =>
+    v.setUint32(offset, counts.get(keys[i]!)!, true),
+  );
+}
+
+/** The details leaf and the top-level leaf of a set of devices; blocks already written are skipped. */
+function writeDeviceLeaves(
+  out: MetadataOutput,
+  written: Set<number>,
+  devices: Devices,
+  roots: {
+    readonly mappingRoot: number;
+    readonly detailsRoot: number;
+    readonly deviceRoots: ReadonlyMap<number, number>;
+  },
+): void {
+  const ids = [...devices.keys()].sort((a, b) => a - b);
+  const details = (i: number): DeviceDetails => devices.get(ids[i]!)!.details;
+  if (!written.has(roots.detailsRoot)) {
+    writeNode(out, roots.detailsRoot, LEAF_NODE, ids, 0, ids.length, DETAILS_VALUE_SIZE, (v, offset, i) =>
+      putDetails(v, offset, details(i)),
+    );
+    written.add(roots.detailsRoot);
+  }
+  if (!written.has(roots.mappingRoot)) {
+    writeNode(out, roots.mappingRoot, LEAF_NODE, ids, 0, ids.length, ROOT_VALUE_SIZE, (v, offset, i) =>
+      setU64(v, offset, roots.deviceRoots.get(ids[i]!)!),
+    );
+    written.add(roots.mappingRoot);
+  }
+}
+
+/** The metadata device's bytes laid out as `plan` says, or null when the plan does not describe `image`. */
+export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uint8Array | null {
+  if (plan.nrDataBlocks !== image.nrDataBlocks || plan.metadataNrBlocks !== image.metadataNrBlocks) return null;
+  const leaves = leavesByBlock(image, plan);
+  if (leaves === null || !countsMatch(leaves, plan.dataCounts, image.refcountSkew ?? new Map())) return null;
+  const out = new MetadataOutput(plan.metadataNrBlocks);
+  writeBitmaps(out, plan.metadataBitmaps, plan.metadataCounts);
+  const indexAt = plan.metadataIndex * BLOCK_SIZE;
+  setU64(out.dv, indexAt + 8, plan.metadataIndex);
+  plan.metadataBitmaps.forEach((e, i) => putIndexEntry(out.dv, indexAt + 16 + i * INDEX_ENTRY_SIZE, e));
+  out.seal(plan.metadataIndex, INDEX_CSUM_XOR);
+  writeOverflow(out, plan.metadataRefCountRoot, plan.metadataCounts);
+  writeBitmaps(out, plan.dataBitmaps, plan.dataCounts);
+  const indexKeys = plan.dataBitmaps.map((_e, i) => i);
+  writeNode(out, plan.dataIndexRoot, LEAF_NODE, indexKeys, 0, indexKeys.length, INDEX_ENTRY_SIZE, (v, offset, i) =>
+    putIndexEntry(v, offset, plan.dataBitmaps[i]!),
+  );
+  writeOverflow(out, plan.dataRefCountRoot, plan.dataCounts);
+  for (const [block, leaf] of leaves) {
+    writeNode(out, block, LEAF_NODE, leaf.keys, 0, leaf.keys.length, MAPPING_VALUE_SIZE, (v, offset, i) =>
+      setBlockTime(v, offset, leaf.dataBlocks[i]!, leaf.times[i]!),
+    );
+  }
+  const written = new Set<number>();
+  writeDeviceLeaves(out, written, image.devices, plan);
+  if (plan.held !== null && image.heldRoot !== null) writeDeviceLeaves(out, written, image.heldRoot.devices, plan.held);
+  writeSuperblocks(out, image, {
+    data: {
+      nrBlocks: plan.nrDataBlocks,
+      nrAllocated: plan.dataAllocated,
+      bitmapRoot: plan.dataIndexRoot,
+      refCountRoot: plan.dataRefCountRoot,
+    },
+    metadata: {
+      nrBlocks: plan.metadataNrBlocks,
+      nrAllocated: plan.metadataAllocated,
+      bitmapRoot: plan.metadataIndex,
+      refCountRoot: plan.metadataRefCountRoot,
+    },
+    mappingRoot: plan.mappingRoot,
+    detailsRoot: plan.detailsRoot,
+    held: plan.held,
+  });
+  return out.bytes;
+}

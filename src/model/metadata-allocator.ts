@@ -1,0 +1,598 @@
+/**
+ * Where Linux 6.1's dm-thin puts each metadata block, modelled as the kernel decides it: the
+ * transaction manager (dm-transaction-manager.c: a block is shadowed, copied to a new block, once
+ * per transaction), the metadata space map's allocator (dm-space-map-metadata.c: next-fit from a
+ * cursor that a commit does not reset, over blocks free in both the committed and the current
+ * map, with the recursion of its own bitmap updates queued as the kernel's `bops`), the data space
+ * map's bitmaps and index, and the btrees of dm-thin-metadata.c, with snapshots sharing a device's
+ * mapping leaf (its count raised) until a write shadows it.
+ *
+ * Pure model code, driven by the operations the lab's metadata already does (format, resize of the
+ * data device, create thin and snapshot, insert and remove a mapping, delete, commit, rollback,
+ * the metadata snapshot). It is exact while every tree fits in one node (a device with at most 252
+ * mappings, at most 126 devices, at most 336 counts above 2 per space map): the kernel's node
+ * splitting and rebalancing are not modelled, so an operation that would split a node marks the
+ * layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
+ * metadata device (`sm_metadata_extend`'s bootstrap mode) does the same. The measurements behind
+ * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-metadata-block-layout).
+ */
+import {
+  DETAILS_VALUE_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_ENTRY_SIZE,
+  MAPPING_VALUE_SIZE,
+  METADATA_INDEX_ENTRIES,
+  maxEntries,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+} from '../format/layout.js';
+import { assert } from './assert.js';
+
+/** Entries a single-node tree holds before the kernel splits it (dm-btree.c `calc_max_entries`). */
+const MAPPINGS_PER_LEAF = maxEntries(MAPPING_VALUE_SIZE);
+const DETAILS_PER_LEAF = maxEntries(DETAILS_VALUE_SIZE);
+const ROOTS_PER_LEAF = maxEntries(ROOT_VALUE_SIZE);
+const OVERFLOW_PER_LEAF = maxEntries(REFCOUNT_VALUE_SIZE);
+const INDEX_ENTRIES_PER_LEAF = maxEntries(INDEX_ENTRY_SIZE);
+
+/** One bitmap's index entry (struct disk_index_entry) as the kernel keeps it up to date. */
+export interface IndexEntryPlan {
+  readonly block: number;
+  readonly nrFree: number;
+  readonly noneFreeBefore: number;
+}
+
+/** The trees a metadata snapshot (`reserve_metadata_snap`) holds, by block. */
+export interface HeldPlan {
+  readonly block: number;
+  readonly mappingRoot: number;
+  readonly detailsRoot: number;
+  readonly deviceRoots: ReadonlyMap<number, number>;
+}
+
+/**
+ * The committed layout: where each structure of a metadata image lives and the counts of both
+ * space maps as the kernel keeps them (a data block's count is the number of mapping leaves that
+ * hold it, so a leaf shared by a snapshot counts once).
+ */
+export interface MetadataPlan {
+  readonly metadataNrBlocks: number;
+  readonly metadataIndex: number;
+  readonly metadataBitmaps: readonly IndexEntryPlan[];
+  readonly metadataCounts: ReadonlyMap<number, number>;
+  readonly metadataAllocated: number;
+  readonly metadataRefCountRoot: number;
+  readonly nrDataBlocks: number;
+  readonly dataBitmaps: readonly IndexEntryPlan[];
+  readonly dataCounts: ReadonlyMap<number, number>;
+  readonly dataAllocated: number;
+  readonly dataIndexRoot: number;
+  readonly dataRefCountRoot: number;
+  readonly mappingRoot: number;
+  readonly detailsRoot: number;
+  readonly deviceRoots: ReadonlyMap<number, number>;
+  readonly held: HeldPlan | null;
+}
+
+interface MutableEntry {
+  block: number;
+  nrFree: number;
+  noneFreeBefore: number;
+}
+
+/** One space map's counts and bitmaps (struct ll_disk), metadata or data. */
+export class SpaceMapBlocks {
+  counts = new Map<number, number>();
+  allocated = 0;
+  bitmaps: MutableEntry[] = [];
+  /** The bitmap index changed since the last commit (`bitmap_index_changed`, the data map's ie cache). */
+  indexChanged = false;
+  refCountRoot = 0;
+  /** Entries of the overflow tree (counts above 2); its single node's capacity bounds exactness. */
+  overflow = 0;
+  nrBlocks = 0;
+
+  count(b: number): number {
+    return this.counts.get(b) ?? 0;
+  }
+
+  /** Sets a count and keeps the index entry as sm_ll_inc/dec do (none_free_before only moves back on a free). */
+  setCount(b: number, next: number): void {
+    const old = this.count(b);
+    const entry = this.bitmaps[Math.floor(b / ENTRIES_PER_BITMAP)]!;
+    const bit = b % ENTRIES_PER_BITMAP;
+    if (old === 0 && next > 0) {
+      this.allocated++;
+      entry.nrFree--;
+      if (entry.noneFreeBefore === bit) entry.noneFreeBefore = bit + 1;
+    } else if (old > 0 && next === 0) {
+      this.allocated--;
+      entry.nrFree++;
+      if (entry.noneFreeBefore > bit) entry.noneFreeBefore = bit;
+    }
+    if (next === 0) this.counts.delete(b);
+    else this.counts.set(b, next);
+    this.indexChanged = true;
+  }
+
+  /** New bitmaps for blocks up to `nrBlocks`; each entry starts with a whole bitmap free, as sm_ll_extend writes it. */
+  extend(nrBlocks: number, newBlock: () => number): void {
+    const before = Math.ceil(this.nrBlocks / ENTRIES_PER_BITMAP);
+    const after = Math.ceil(nrBlocks / ENTRIES_PER_BITMAP);
+    this.nrBlocks = nrBlocks;
+    for (let i = before; i < after; i++) {
+      this.bitmaps.push({ block: newBlock(), nrFree: ENTRIES_PER_BITMAP, noneFreeBefore: 0 });
+      this.indexChanged = true;
+    }
+  }
+
+  static of(
+    nrBlocks: number,
+    bitmaps: readonly IndexEntryPlan[],
+    counts: ReadonlyMap<number, number>,
+    refCountRoot: number,
+  ): SpaceMapBlocks {
+    const sm = new SpaceMapBlocks();
+    sm.nrBlocks = nrBlocks;
+    sm.bitmaps = bitmaps.map((e) => ({ ...e }));
+    sm.counts = new Map(counts);
+    sm.allocated = counts.size;
+    sm.refCountRoot = refCountRoot;
+    for (const c of counts.values()) if (c > 2) sm.overflow++;
+    return sm;
+  }
+
+  clone(): SpaceMapBlocks {
+    const c = new SpaceMapBlocks();
+    c.counts = new Map(this.counts);
+    c.allocated = this.allocated;
+    c.bitmaps = this.bitmaps.map((e) => ({ ...e }));
+    c.indexChanged = this.indexChanged;
+    c.refCountRoot = this.refCountRoot;
+    c.overflow = this.overflow;
+    c.nrBlocks = this.nrBlocks;
+    return c;
+  }
+}
+
+type BlockOp = readonly ['inc' | 'dec', number];
+
+/** The parts of the allocator a commit freezes and a rollback returns to. */
+interface Committed {
+  readonly meta: SpaceMapBlocks;
+  readonly data: SpaceMapBlocks;
+  readonly metadataIndex: number;
+  readonly dataIndexRoot: number;
+  readonly mappingRoot: number;
+  readonly detailsRoot: number;
+  readonly deviceRoots: ReadonlyMap<number, number>;
+  readonly held: HeldPlan | null;
+}
+
+/** The data blocks of a device's mappings, in key order: what a leaf's values inc or dec. */
+export type LeafDataBlocks = () => Iterable<number>;
+
+export class MetadataAllocator {
+  /** The current space map (`ll`) and the one committed (`old_ll`). */
+  private meta = new SpaceMapBlocks();
+  private committedMetaCounts = new Map<number, number>();
+  private data = new SpaceMapBlocks();
+  /** Where the next metadata allocation starts searching (`smm->begin`). */
+  private begin = 0;
+  /** Blocks allocated or shadowed in this transaction: changed in place (the tm's shadow table). */
+  private shadowed = new Set<number>();
+  private recursion = 0;
+  /** Blocks allocated since the last commit (`allocated_this_transaction`), for the free count. */
+  private allocatedThisTransaction = 0;
+  private readonly bops: BlockOp[] = [];
+  private metadataIndex = 0;
+  private dataIndexRoot = 0;
+  private mappingRoot = 0;
+  private detailsRoot = 0;
+  private deviceRoots = new Map<number, number>();
+  /** Devices whose details a commit writes (`td->changed`). */
+  private readonly changedDetails = new Set<number>();
+  private held: HeldPlan | null = null;
+  private committed: Committed | null = null;
+  /** Why the layout stopped following the kernel's, or null while it is exact. */
+  inexactReason: string | null = null;
+
+  /**
+   * A freshly formatted metadata device, as __format_metadata leaves it after its first commit:
+   * the bootstrap allocator hands out the index, the metadata count tree and the bitmaps from block
+   * 1, then the data space map's index and count trees and the empty mapping and details trees.
+   */
+  static format(metadataNrBlocks: number): MetadataAllocator {
+    const a = new MetadataAllocator();
+    const nrBitmaps = Math.ceil(metadataNrBlocks / ENTRIES_PER_BITMAP);
+    assert(nrBitmaps <= METADATA_INDEX_ENTRIES, 'the metadata device fits one index block');
+    a.meta.nrBlocks = metadataNrBlocks;
+    a.metadataIndex = 1;
+    a.meta.refCountRoot = 2;
+    for (let i = 0; i < nrBitmaps; i++)
+      a.meta.bitmaps.push({ block: 3 + i, nrFree: ENTRIES_PER_BITMAP, noneFreeBefore: 0 });
+    a.begin = 3 + nrBitmaps;
+    for (let b = 0; b < a.begin; b++) a.shadowed.add(b);
+    // The bootstrap allocations are counted together once the real allocator takes over.
+    for (let b = 0; b < a.begin; b++) a.bops.push(['inc', b]);
+    a.applyBops();
+    a.dataIndexRoot = a.newBlock();
+    a.data.refCountRoot = a.newBlock();
+    a.mappingRoot = a.newBlock();
+    a.detailsRoot = a.newBlock();
+    a.commit();
+    return a;
+  }
+
+  /**
+   * The allocator of metadata the lab wrote with this layout, reopened as the kernel opens it: the
+   * committed state, with the search cursor back at 0 (sm_metadata_open).
+   */
+  static open(plan: MetadataPlan): MetadataAllocator {
+    const a = new MetadataAllocator();
+    a.meta = SpaceMapBlocks.of(
+      plan.metadataNrBlocks,
+      plan.metadataBitmaps,
+      plan.metadataCounts,
+      plan.metadataRefCountRoot,
+    );
+    a.data = SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot);
+    a.metadataIndex = plan.metadataIndex;
+    a.dataIndexRoot = plan.dataIndexRoot;
+    a.mappingRoot = plan.mappingRoot;
+    a.detailsRoot = plan.detailsRoot;
+    a.deviceRoots = new Map(plan.deviceRoots);
+    a.held = plan.held;
+    a.commit();
+    return a;
+  }
+
+  /** Whether the data space map counts block `b` (a block the pool allocated and has not freed). */
+  countsData(b: number): boolean {
+    return this.data.count(b) > 0;
+  }
+
+  // ---- the transaction manager and the metadata space map ----
+
+  private freeInBoth(b: number): boolean {
+    return this.meta.count(b) === 0 && !this.committedMetaCounts.has(b);
+  }
+
+  /** sm_metadata_new_block: next-fit from `begin`, then from 0. */
+  private newBlock(): number {
+    let found = -1;
+    for (let b = this.begin; b < this.meta.nrBlocks && found < 0; b++) if (this.freeInBoth(b)) found = b;
+    for (let b = 0; b < this.begin && found < 0; b++) if (this.freeInBoth(b)) found = b;
+    if (found < 0) {
+      this.markInexact('the metadata device is full');
+      return 0;
+    }
+    this.begin = found + 1;
+    this.allocatedThisTransaction++;
+    this.incBlock(found);
+    this.shadowed.add(found);
+    return found;
+  }
+
+  private incBlock(b: number): void {
+    this.blockOp(['inc', b]);
+  }
+
+  private decBlock(b: number): void {
+    this.blockOp(['dec', b]);
+  }
+
+  /** Inside a space map update the change is queued and applied when the outermost one ends. */
+  private blockOp(op: BlockOp): void {
+    if (this.recursion > 0) {
+      this.bops.push(op);
+      return;
+    }
+    this.recursion++;
+    this.applyOp(op);
+    if (this.recursion === 1) this.applyBops();
+    this.recursion--;
+  }
+
+  private applyBops(): void {
+    // The kernel looks at a queued op, applies it and only then drops it, so a count it reads
+    // meanwhile still sees the op as pending.
+    while (this.bops.length > 0) {
+      this.recursion++;
+      this.applyOp(this.bops[0]!);
+      this.recursion--;
+      this.bops.shift();
+    }
+  }
+
+  private applyOp([kind, b]: BlockOp): void {
+    const old = this.meta.count(b);
+    assert(kind === 'inc' || old > 0, `metadata block ${b} decremented below 0`);
+    this.changeCount(this.meta, b, kind === 'inc' ? old + 1 : old - 1);
+  }
+
+  /** sm_ll_inc/dec: shadow the bitmap, then the overflow tree when the count is or was above 2. */
+  private changeCount(sm: SpaceMapBlocks, b: number, next: number): void {
+    const i = Math.floor(b / ENTRIES_PER_BITMAP);
+    const entry = sm.bitmaps[i];
+    assert(entry !== undefined, `block ${b} is beyond the space map`);
+    entry.block = this.shadow(entry.block).block;
+    const old = sm.count(b);
+    sm.setCount(b, next);
+    if (old > 2 || next > 2) {
+      sm.refCountRoot = this.shadow(sm.refCountRoot).block;
+      if (old <= 2) sm.overflow++;
+      if (next <= 2) sm.overflow--;
+      if (sm.overflow > OVERFLOW_PER_LEAF) this.markInexact('a space map overflow tree outgrew one node');
+    }
+  }
+
+  /** The count dm_tm_shadow_block asks about: the current count plus what is queued for the block. */
+  private countIsMoreThanOne(b: number): boolean {
+    let adjustment = 0;
+    for (const [kind, block] of this.bops) if (block === b) adjustment += kind === 'inc' ? 1 : -1;
+    if (adjustment > 1) return true;
+    const rc = Math.min(this.meta.count(b), 3);
+    return rc === 3 || rc + adjustment > 1;
+  }
+
+  /**
+   * dm_tm_shadow_block: a block already shadowed in this transaction and not shared is changed in
+   * place; otherwise it is copied to a new block and the old one loses a reference. `inc` says the
+   * block was shared, so the caller raises the counts of what the copy points at.
+   */
+  private shadow(orig: number): { block: number; inc: boolean } {
+    const inc = this.countIsMoreThanOne(orig);
+    if (this.shadowed.has(orig) && !inc) return { block: orig, inc };
+    const block = this.newBlock();
+    this.decBlock(orig);
+    return { block, inc };
+  }
+
+  private markInexact(reason: string): void {
+    this.inexactReason ??= reason;
+  }
+
+  // ---- the data space map ----
+
+  private dataInc(b: number): void {
+    this.changeCount(this.data, b, this.data.count(b) + 1);
+  }
+
+  private dataDec(b: number): void {
+    const old = this.data.count(b);
+    if (old === 0) {
+      this.markInexact(`data block ${b} freed with no count`);
+      return;
+    }
+    this.changeCount(this.data, b, old - 1);
+  }
+
+  /** A data block the pool allocated: its count goes from 0 to 1 (sm_disk_new_block). */
+  allocateData(b: number): void {
+    if (b >= this.data.nrBlocks) return this.markInexact(`data block ${b} is beyond the data space map`);
+    this.dataInc(b);
+  }
+
+  resizeData(nrBlocks: number): void {
+    if (nrBlocks < this.data.nrBlocks) return this.markInexact('the data space map shrank');
+    this.data.extend(nrBlocks, () => this.newBlock());
+    if (this.data.bitmaps.length > INDEX_ENTRIES_PER_LEAF) this.markInexact('the data index tree outgrew one node');
+  }
+
+  resizeMetadata(nrBlocks: number): void {
+    if (nrBlocks !== this.meta.nrBlocks) this.markInexact('the metadata device was resized (sm_metadata_extend)');
+  }
+
+  // ---- the trees ----
+
+  /** Shadows the top-level mapping tree's root; a shared one raises its device roots' counts. */
+  private shadowTop(): void {
+    const { block, inc } = this.shadow(this.mappingRoot);
+    this.mappingRoot = block;
+    if (inc) for (const root of this.deviceRoots.values()) this.incBlock(root);
+  }
+
+  private shadowDetails(): void {
+    this.detailsRoot = this.shadow(this.detailsRoot).block;
+  }
+
+  /** Shadows a device's mapping leaf; a shared one gives each data block it maps one more count. */
+  private shadowLeaf(id: number, dataBlocks: LeafDataBlocks): void {
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    const { block, inc } = this.shadow(root);
+    this.deviceRoots.set(id, block);
+    if (inc) for (const b of dataBlocks()) this.dataInc(b);
+  }
+
+  private checkDevices(): void {
+    if (this.deviceRoots.size > DETAILS_PER_LEAF || this.deviceRoots.size > ROOTS_PER_LEAF) {
+      this.markInexact('the details tree outgrew one node');
+    }
+  }
+
+  /** __create_thin: an empty leaf, inserted into the top-level tree. */
+  createThin(id: number): void {
+    const leaf = this.newBlock();
+    this.shadowTop();
+    this.deviceRoots.set(id, leaf);
+    this.changedDetails.add(id);
+    this.checkDevices();
+  }
+
+  /** __create_snap: the origin's root gains a reference and is inserted under the new id. */
+  createSnap(id: number, originId: number): void {
+    const root = this.deviceRoots.get(originId);
+    assert(root !== undefined, `origin ${originId} has a mapping tree`);
+    this.incBlock(root);
+    this.shadowTop();
+    this.deviceRoots.set(id, root);
+    this.changedDetails.add(id);
+    this.changedDetails.add(originId);
+    this.checkDevices();
+  }
+
+  /**
+   * dm_thin_insert_block: the spine is shadowed top first, then the device's leaf; a replaced
+   * mapping's data block loses the leaf's reference. `mappingsAfter` bounds the single leaf.
+   */
+  insertMapping(id: number, dataBlocks: LeafDataBlocks, replaced: number | null, mappingsAfter: number): void {
+    this.shadowTop();
+    this.shadowLeaf(id, dataBlocks);
+    if (replaced !== null) this.dataDec(replaced);
+    this.changedDetails.add(id);
+    if (mappingsAfter > MAPPINGS_PER_LEAF) this.markInexact(`device ${id} has more mappings than one leaf holds`);
+  }
+
+  /**
+   * __remove_range: the device's root is held by an extra reference while it is taken out of the
+   * top-level tree, its leaf is shadowed and the mapping's data block loses its reference, and the
+   * root goes back in.
+   */
+  removeMapping(id: number, dataBlocks: LeafDataBlocks, removed: number): void {
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.incBlock(root);
+    this.shadowTop();
+    this.decBlock(root);
+    this.shadowLeaf(id, dataBlocks);
+    this.dataDec(removed);
+    this.changedDetails.add(id);
+  }
+
+  /** __delete_device: out of the details tree, then out of the top-level tree, dropping its subtree. */
+  deleteThin(id: number, dataBlocks: LeafDataBlocks): void {
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.shadowDetails();
+    this.shadowTop();
+    this.deviceRoots.delete(id);
+    this.changedDetails.delete(id);
+    this.dropSubtree(root, dataBlocks);
+  }
+
+  /** dm_btree_del of a single-leaf tree: a shared leaf loses a reference, an unshared one its mappings too. */
+  private dropSubtree(root: number, dataBlocks: LeafDataBlocks): void {
+    if (this.meta.count(root) <= 1) for (const b of dataBlocks()) this.dataDec(b);
+    this.decBlock(root);
+  }
+
+  /**
+   * __reserve_metadata_snap (after its commit): the superblock gains a reference and is shadowed to
+   * its copy, and the trees the copy points at gain one each.
+   */
+  reserveMetadataSnap(): number {
+    this.incBlock(0);
+    const copy = this.shadow(0);
+    assert(copy.inc, 'the superblock is shared once it has been incremented');
+    this.incBlock(this.mappingRoot);
+    this.incBlock(this.detailsRoot);
+    this.held = {
+      block: copy.block,
+      mappingRoot: this.mappingRoot,
+      detailsRoot: this.detailsRoot,
+      deviceRoots: new Map(this.deviceRoots),
+    };
+    return copy.block;
+  }
+
+  /** __release_metadata_snap: the held trees are dropped (dm_btree_del), then the superblock copy. */
+  releaseMetadataSnap(heldDataBlocks: (id: number) => LeafDataBlocks): void {
+    const held = this.held;
+    if (held === null) return this.markInexact('a metadata snapshot released that the layout did not hold');
+    if (this.meta.count(held.mappingRoot) > 1) this.decBlock(held.mappingRoot);
+    else {
+      for (const [id, root] of held.deviceRoots) this.dropSubtree(root, heldDataBlocks(id));
+      this.decBlock(held.mappingRoot);
+    }
+    this.decBlock(held.detailsRoot);
+    this.decBlock(held.block);
+    this.held = null;
+  }
+
+  /**
+   * __commit_transaction: the changed details, then the data space map's index (its cached
+   * entries), then the metadata space map's index block; blocks shadowed so far become shared
+   * with the committed state, and the committed counts are the current ones.
+   */
+  commit(): void {
+    // A transaction that changed anything has shadowed at least one block; one that did not
+    // leaves the committed state as it is, and commits often happen with nothing to write.
+    if (this.shadowed.size === 0 && this.committed !== null) return;
+    if (this.changedDetails.size > 0) this.shadowDetails();
+    this.changedDetails.clear();
+    if (this.data.indexChanged) {
+      this.dataIndexRoot = this.shadow(this.dataIndexRoot).block;
+      this.data.indexChanged = false;
+    }
+    if (this.meta.indexChanged) {
+      this.metadataIndex = this.shadow(this.metadataIndex).block;
+      this.meta.indexChanged = false;
+    }
+    this.shadowed.clear();
+    this.allocatedThisTransaction = 0;
+    this.committedMetaCounts = new Map(this.meta.counts);
+    this.committed = {
+      meta: this.meta.clone(),
+      data: this.data.clone(),
+      metadataIndex: this.metadataIndex,
+      dataIndexRoot: this.dataIndexRoot,
+      mappingRoot: this.mappingRoot,
+      detailsRoot: this.detailsRoot,
+      deviceRoots: new Map(this.deviceRoots),
+      held: this.held,
+    };
+  }
+
+  /** The kernel's abort reopens the metadata: the committed state, and the cursor back at 0. */
+  rollback(): void {
+    const c = this.committed;
+    assert(c !== null, 'a formatted layout has a commit');
+    this.meta = c.meta.clone();
+    this.data = c.data.clone();
+    this.metadataIndex = c.metadataIndex;
+    this.dataIndexRoot = c.dataIndexRoot;
+    this.mappingRoot = c.mappingRoot;
+    this.detailsRoot = c.detailsRoot;
+    this.deviceRoots = new Map(c.deviceRoots);
+    this.held = c.held;
+    this.changedDetails.clear();
+    this.shadowed.clear();
+    this.allocatedThisTransaction = 0;
+    this.begin = 0;
+  }
+
+  /**
+   * Metadata blocks in use as the kernel counts them for the pool's status (sm_metadata_get_nr_free):
+   * those allocated at the last commit plus those this transaction has allocated since, freed or not.
+   */
+  usedBlocks(): number {
+    assert(this.committed !== null, 'a formatted layout has a commit');
+    return this.committed.meta.allocated + this.allocatedThisTransaction;
+  }
+
+  /** The committed layout, or null once it is no longer the kernel's. */
+  plan(): MetadataPlan | null {
+    const c = this.committed;
+    if (c === null || this.inexactReason !== null) return null;
+    return {
+      metadataNrBlocks: c.meta.nrBlocks,
+      metadataIndex: c.metadataIndex,
+      metadataBitmaps: c.meta.bitmaps.map((e) => ({ ...e })),
+      metadataCounts: new Map(c.meta.counts),
+      metadataAllocated: c.meta.allocated,
+      metadataRefCountRoot: c.meta.refCountRoot,
+      nrDataBlocks: c.data.nrBlocks,
+      dataBitmaps: c.data.bitmaps.map((e) => ({ ...e })),
+      dataCounts: new Map(c.data.counts),
+      dataAllocated: c.data.allocated,
+      dataIndexRoot: c.dataIndexRoot,
+      dataRefCountRoot: c.data.refCountRoot,
+      mappingRoot: c.mappingRoot,
+      detailsRoot: c.detailsRoot,
+      deviceRoots: new Map(c.deviceRoots),
+      held: c.held,
+    };
+  }
+}
