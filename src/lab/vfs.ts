@@ -126,8 +126,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
 export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataContent | undefined {
   let content: MetadataContent | undefined;
   if (target.kind === 'file') content = target.file.metadata;
-  else if (target.kind === 'block' && target.dev.kind === 'ram') content = target.dev.storage.currentMetadata();
-  else if (target.kind === 'block') content = ctx.machine.storageUnder(target.dev)?.currentMetadata();
+  else if (target.kind === 'block') content = ctx.machine.metadataOfDevice(target.dev);
   // Only a lab-written image travels with a copy; anything else is just bytes, which the format
   // reader parses when a pool opens the device they land on.
   return content?.kind === 'image' ? content : undefined;

@@ -113,6 +113,7 @@ export const delayTarget = defineTargetType<DelayTarget>({
   flush: () => finishedIo(0),
   supportsDiscard: (core, t) => core.supportsDiscard(t.read),
   works: (core, t, op) => core.deviceWorks(op === 'read' ? t.read : t.write, op),
+  dropsWrites: (core, t) => core.deviceDropsWrites(t.write),
   writeDelayMs: (core, t) => t.args.write.delayMs + core.writeDelayMs(t.write),
   storageUnder: (core, t) => core.storageUnder(t.write),
   offsetUnder: () => 0,

@@ -204,6 +204,8 @@ export const flakeyTarget = defineTargetType<FlakeyTarget>({
     return how !== 'error' && core.deviceWorks(t.dev, op);
   },
 
+  dropsWrites: (core, t) =>
+    flakeyIsDown(t, core.nowMs) ? flakeyDownWrite(t.args) === 'drop' : core.deviceDropsWrites(t.dev),
   writeDelayMs: (core, t) => core.writeDelayMs(t.dev),
   storageUnder: (core, t) => core.storageUnder(t.dev),
   // Metadata offsets are followed through linear volumes only (LVM's `_tmeta`): flakey adds none.
