@@ -136,6 +136,8 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
 export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'block' | 'char' | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (DIRECTORIES.has(p)) return 'dir';
+  // device-mapper's control node, made at boot (devtmpfs): fixtures/kernel/135-mapper-nodes.
+  if (p === '/dev/mapper/control') return 'char';
   const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
   if (sysDev !== null) return ctx.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
   const target = lookupPath(ctx, p);

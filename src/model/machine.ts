@@ -120,6 +120,19 @@ export class Storage {
 
 const NO_METADATA: MetadataContent = { kind: 'none' };
 
+/** Whether two byte ranges are equal, compared a word at a time where both are aligned. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && a.length % 4 === 0) {
+    const wa = new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+    for (let i = 0; i < wa.length; i++) if (wa[i] !== wb[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** brd keeps a RAM disk in pages of 4 KiB: a discard frees whole pages only. */
 const BRD_PAGE_SECTORS = 8;
 
@@ -674,7 +687,12 @@ export class Machine implements DmCore {
         }
       }
       const region = storage === null ? null : this.claimRegion(storage, offset, this.sizeSectors(metadataDev));
-      const formatted = storage !== null && region !== null && this.superblockIsZero(storage, region);
+      // Only bytes on the disk can be a superblock of zeros; an image is laid out lazily.
+      const formatted =
+        storage !== null &&
+        region !== null &&
+        region.currentMetadata().kind !== 'image' &&
+        this.superblockIsZero(storage, region);
       const opened = this.openMetadata(
         metadataDev,
         storage,
@@ -763,14 +781,16 @@ export class Machine implements DmCore {
   /**
    * The region a pool is about to open at `offset`. Other regions its sectors overlap (the old
    * place of metadata LVM moved) are laid out first and become plain bytes: the new pool's
-   * commits will overwrite them.
+   * commits will overwrite them. Nothing else is laid out: an open reads its own image.
    */
   private claimRegion(storage: Storage, offset: number, lengthSectors: number): MetadataRegion {
-    this.materialize(storage);
     const region = storage.region(offset);
     for (const other of storage.regions) {
       if (other === region || other.livePool !== null || other.metadata.kind !== 'image') continue;
-      if (other.overlaps(offset, lengthSectors)) other.metadata = { kind: 'bytes' };
+      if (!other.overlaps(offset, lengthSectors)) continue;
+      this.materializeRegion(storage, other);
+      other.metadata = { kind: 'bytes' };
+      other.materializedFrom = null;
     }
     return region;
   }
@@ -1440,7 +1460,7 @@ export class Machine implements DmCore {
     for (let at = 0; at < next.length; at += blockBytes) {
       const block = next.subarray(at, at + blockBytes);
       const old = previous.subarray(at, at + blockBytes);
-      if (at !== 0 && old.length === block.length && old.every((b, i) => b === block[i])) continue;
+      if (at !== 0 && sameBytes(old, block)) continue;
       storage.store.write(offset + at / SECTOR_BYTES, this.dictionary.tokensOf(block));
     }
     countWrite(storage);
