@@ -73,6 +73,6 @@ export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ],
   [
     '134-metadata-error-writes-recover.sh',
-    "a create_thin message whose commit fails on an error_writes metadata device: the kernel logs two failed commits and aborts (the message's and the worker's), cannot lock the superblock to set needs_check and goes to fail mode; the lab models one failed commit, read-only with needs_check, as for a data write's commit (fixtures/kernel/61). The second commit's source and the superblock lock failure are not modelled yet",
+    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0; in fixture 61 (the same operations with a `dmsetup table` between) the flush's own commit failed and dd got EIO, which is what the lab does. An earlier version of this script, failing a create_thin message's commit, gave `Fail` in one run and read-only in the other. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches",
   ],
 ]);
