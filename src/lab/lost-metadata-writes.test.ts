@@ -98,4 +98,24 @@ describe('lost metadata writes', () => {
     );
     expect(out).toBe('2 4/1024\ncheck rc=1\n1\n');
   });
+
+  it('loses only the commits of the pool whose piece of the disk drops writes', () => {
+    const out = new LabShell().runScript(
+      [
+        'dmsetup create m1 --table "0 8192 linear /dev/ram0 0"',
+        'dmsetup create m2 --table "0 8192 linear /dev/ram0 8192"',
+        'dmsetup create d1 --table "0 32768 linear /dev/ram1 0"',
+        'dmsetup create d2 --table "0 32768 linear /dev/ram1 32768"',
+        'dmsetup create p1 --table "0 32768 thin-pool /dev/mapper/m1 /dev/mapper/d1 128 0"',
+        'dmsetup create p2 --table "0 32768 thin-pool /dev/mapper/m2 /dev/mapper/d2 128 0"',
+        'dmsetup message p1 0 "create_thin 0"; dmsetup message p2 0 "create_thin 3"',
+        'dmsetup reload m2 --table "0 8192 flakey /dev/ram0 8192 0 5 1 drop_writes"; dmsetup suspend m2; dmsetup resume m2',
+        'dmsetup message p2 0 "create_thin 4"; dmsetup message p1 0 "create_thin 1"',
+        'dmsetup remove p1; dmsetup remove p2',
+        'dmsetup reload m2 --table "0 8192 linear /dev/ram0 8192"; dmsetup suspend m2; dmsetup resume m2',
+        'thin_dump /dev/mapper/m1 | grep -c "<device"; thin_dump /dev/mapper/m2 | grep -o "dev_id=.[0-9]*"',
+      ].join('\n'),
+    );
+    expect(out).toBe('2\ndev_id="3\n');
+  });
 });
