@@ -37,3 +37,26 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ],
   ['62-leaked-block-thin-check.sh', `${TOOLS_1X}: thin_check 1.x reports the leak and exits 64, thin_dump, thin_ls`],
 ]);
+
+/**
+ * Script -> why its debian12 transcript (`NAME.out`) still differs, for fixtures recorded before
+ * the lab could match them. Each runs as `it.fails`, so the list may only shrink.
+ */
+export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
+  [
+    '131-metadata-drop-writes-rollback.sh',
+    "the md5 of the superblock block on disk: its bytes name the kernel's block numbers for the space map and mapping roots, which the lab's compact metadata layout places elsewhere (issue 15 group 9, docs/metadata-layout.md); every other line, the rollback included, matches",
+  ],
+  [
+    '132-metadata-drop-writes-recover.sh',
+    "which metadata blocks a commit after lost writes leaves unwritten depends on where the kernel's allocator placed them (issue 15 group 9): on the kernel thin 1's empty mapping root (block 45) was never written, so thin_check fails on it and the pool still opens and creates thin 2; in the lab's compact layout the unwritten blocks are others (thin 0's mappings), so thin_check names another block and create_thin finds a damaged node",
+  ],
+  [
+    '135-mapper-nodes.sh',
+    "in the oracle VM (devtmpfs, no udev) dmsetup 1.02.185 makes no /dev/mapper node at create and removes none at rename or remove: only `dmsetup mknodes [NAME]` adds and prunes them (a stale node stays until then; /dev/dm-N follows the device). The lab's /dev/mapper/NAME follows the devices; modelling the nodes means reviewing the lab-written scripts, scenarios and tests that use a node without mknodes. `dmsetup rename` is refused by name (the lab's dmsetup has no rename yet); /dev/mapper/control matches",
+  ],
+  [
+    '134-metadata-error-writes-recover.sh',
+    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0; in fixture 61 (the same operations with a `dmsetup table` between) the flush's own commit failed and dd got EIO, which is what the lab does. An earlier version of this script, failing a create_thin message's commit, gave `Fail` in one run and read-only in the other. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches",
+  ],
+]);

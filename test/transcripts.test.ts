@@ -16,7 +16,7 @@ import { LabShell } from '../src/lab/lab-shell.js';
 import { checkPoolInvariants } from '../src/model/invariants.js';
 import type { StackId } from '../src/model/stack.js';
 import { fixtureFiles } from './damage-images.js';
-import { DEBIAN13_PENDING, transcriptFile } from './stack-fixtures.js';
+import { DEBIAN12_PENDING, DEBIAN13_PENDING, transcriptFile } from './stack-fixtures.js';
 import { maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
@@ -44,8 +44,19 @@ describe('kernel transcripts', () => {
     expect(scripts.length).toBeGreaterThanOrEqual(15);
   });
 
+  it('every pending script names a transcript that exists, and why it is pending', () => {
+    for (const [script, reason] of DEBIAN12_PENDING) {
+      expect(scripts, script).toContain(script);
+      expect(existsSync(join(DIR, transcriptFile(script, 'debian12'))), script).toBe(true);
+      expect(reason.length, script).toBeGreaterThan(20);
+    }
+  });
+
   for (const script of scripts) {
-    it(`${script} prints what the kernel printed`, () => {
+    const pending = DEBIAN12_PENDING.get(script);
+    // A pending script still fails: when it passes, it must leave the list (it.fails reports it).
+    const test = pending === undefined ? it : it.fails;
+    test(`${script} prints what the kernel printed${pending === undefined ? '' : ` (pending: ${pending})`}`, () => {
       const expected = readFileSync(join(DIR, transcriptFile(script, 'debian12')), 'latin1');
       expect(maskMetadataUsed(labOutput(script, 'debian12'))).toBe(maskMetadataUsed(expected));
     });

@@ -516,10 +516,7 @@ function* writeBlock(
     );
   }
   if (ticket.errno !== 0) throw new DdFailure(`dd: error writing '${path}': ${strerror(ticket.errno)}`);
-  if (metadata !== undefined) {
-    const storage = m.storageUnder(dev);
-    if (storage !== null && first === 0) storage.metadata = metadata;
-  }
+  if (metadata !== undefined && first === 0) m.carryMetadataTo(dev, metadata);
   return n;
 }
 

@@ -42,6 +42,7 @@ describe('the lab VFS', () => {
     expect(fileKind(l, '/dev/ram0')).toBe('block');
     expect(fileKind(l, '/dev/zero')).toBe('char');
     expect(fileKind(l, '/dev/null')).toBe('char');
+    expect(fileKind(l, '/dev/mapper/control')).toBe('char');
     expect(fileKind(l, '/dev/nosuch')).toBeNull();
     expect(fileKind(l, '/dev/mapper')).toBe('dir');
     const pattern = readPath(l, '/patterns/A') as Uint8Array;

@@ -126,8 +126,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
 export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataContent | undefined {
   let content: MetadataContent | undefined;
   if (target.kind === 'file') content = target.file.metadata;
-  else if (target.kind === 'block' && target.dev.kind === 'ram') content = target.dev.storage.currentMetadata();
-  else if (target.kind === 'block') content = ctx.machine.storageUnder(target.dev)?.currentMetadata();
+  else if (target.kind === 'block') content = ctx.machine.metadataOfDevice(target.dev);
   // Only a lab-written image travels with a copy; anything else is just bytes, which the format
   // reader parses when a pool opens the device they land on.
   return content?.kind === 'image' ? content : undefined;
@@ -137,6 +136,8 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
 export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'block' | 'char' | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (DIRECTORIES.has(p)) return 'dir';
+  // device-mapper's control node, made at boot (devtmpfs): fixtures/kernel/135-mapper-nodes.
+  if (p === '/dev/mapper/control') return 'char';
   const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
   if (sysDev !== null) return ctx.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
   const target = lookupPath(ctx, p);

@@ -1054,7 +1054,8 @@ function createThinPool(
   if (spareExtents > 0) vg.lvs.push(newLv(spareName, 'pool-spare', allocateExtents(ctx.lvm, vg, spareExtents)!));
   const data = newLv(`${name}_tdata`, 'pool-data', allocateExtents(ctx.lvm, vg, dataExtents)!);
   vg.lvs.push(data);
-  // The lab keeps one pool's metadata per disk (docs/lvm.md): prefer a disk without another pool's.
+  // A disk without another pool's metadata is preferred, as when the lab kept one pool's metadata
+  // per disk (docs/lvm.md); lvm2's own choice with several disks was not compared.
   const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateMetadata(ctx, vg, metaExtents));
   vg.lvs.push(meta);
   const pool = newLv(name, 'thin-pool', []);
@@ -1239,6 +1240,10 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   while (findLv(vg, `${pool.name}_meta${n}`) !== undefined) n++;
   const backupName = `${pool.name}_meta${n}`;
   meta.name = backupName;
+  // lvm2 links the backup into the group's list anew, after the volumes there: vgchange then
+  // activates it after the pool's thins (fixtures/lvm/90: thin1 takes minor 4, the backup after).
+  vg.lvs.splice(vg.lvs.indexOf(meta), 1);
+  vg.lvs.push(meta);
   meta.role = 'linear';
   meta.readOnly = lvmStack(ctx).repairBackupReadOnly;
   spare.name = `${pool.name}_tmeta`;

@@ -23,6 +23,7 @@ import {
 import { Errno, errnoSymbol } from './errno.js';
 import { type DeviceFaults, ioHitsErrorRange, noFaults } from './io-faults.js';
 import { type MetadataImage, ThinMetadata } from './metadata.js';
+import { type MetadataContent, MetadataRegion } from './metadata-region.js';
 import type { ModelMutation } from './mutations.js';
 import {
   type ExternalOrigin,
@@ -49,15 +50,7 @@ export const BOOT_LOOP_DEVICES = 8;
 /** EWOULDBLOCK stands for "this I/O would wait forever" (a suspended device, a hung queue). */
 export const LAB_WOULD_BLOCK = 11;
 
-/**
- * What a metadata device holds: nothing yet, a dm-thin image the lab wrote (kept as an object, so
- * that a copy carries the lab's bookkeeping too), or bytes someone else wrote (`dd of=`), which are
- * parsed with the on-disk format reader when a pool opens the device.
- */
-export type MetadataContent =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'image'; readonly image: MetadataImage }
-  | { readonly kind: 'bytes' };
+export type { MetadataContent } from './metadata-region.js';
 
 export function storageWriteCount(storage: Storage): number {
   return storage.writeCount ?? 0;
@@ -68,14 +61,14 @@ function countWrite(storage: Storage): void {
   storage.writeCount = (storage.writeCount ?? 0) + 1;
 }
 
-/** Sectors plus what dm-thin metadata they carry; RAM disks and lab files are both storage. */
+/**
+ * Sectors plus the dm-thin metadata they carry, one region per place a metadata device starts;
+ * RAM disks and lab files are both storage.
+ */
 export class Storage {
-  /** Left out of checkpoints: caches, rebuilt or refilled on demand (see the fields). */
-  static readonly checkpointSkip = ['materializedFrom', 'writeCount'] as const;
+  /** Left out of checkpoints: a cache count, refilled on demand (see the field). */
+  static readonly checkpointSkip = ['writeCount'] as const;
   store: SectorStore;
-  metadata: MetadataContent = { kind: 'none' };
-  /** The pool whose live metadata is here, if any; its committed state is what reads see. */
-  livePool: ThinPool | null = null;
   /**
    * How many times the sectors were written, for caches of a file's whole contents (a loop
    * device writes a file's sectors without going through the file). Not state: snapshots leave it
@@ -83,38 +76,61 @@ export class Storage {
    * every write of the model counts.
    */
   writeCount?: number = 0;
-  /** A copy taken when a device above was suspended: commits cannot reach the disk meanwhile. */
-  frozen: MetadataContent | null = null;
-  /**
-   * Which image the sectors were last laid out from (a cache: snapshots leave it out). Reading a
-   * metadata device lays the image out as real on-disk bytes first.
-   */
-  materializedFrom: { readonly source: object; readonly version: number } | null = null;
   /** A loop device was attached to this storage (a lab file's): its bytes may lag its image. */
   loopBacked = false;
   /**
-   * Where on the disk the metadata device starts: 0 for a whole disk, the offset of the linear
-   * volume otherwise (an LVM `_tmeta` volume sits after other volumes on its physical volume).
+   * The places on this storage where a metadata device starts, in the order they were first
+   * used: 0 for a whole disk, a linear volume's offset otherwise (an LVM `_tmeta` volume sits
+   * after other volumes on its physical volume; two pools may have two pieces of one disk).
    */
-  metadataOffsetSectors = 0;
-  /**
-   * Someone else wrote the live pool's metadata blocks (`dd of=`, `fault metadata`) since they
-   * were last laid out. The pool does not see it, readers of the device do, and it stays on disk
-   * while the pool commits nothing (see Machine.writeStorage and closeStorage). The value is the
-   * pool's count of commits that wrote something: once it moves on, the lab lays the image out again.
-   */
-  foreignWrites: number | null = null;
+  regions: MetadataRegion[] = [];
 
   constructor(sizeSectors: number) {
     this.store = new SectorStore(sizeSectors);
   }
 
-  /** The metadata content as a reader of the device would find it now. */
-  currentMetadata(): MetadataContent {
-    if (this.frozen !== null) return this.frozen;
-    if (this.livePool !== null) return { kind: 'image', image: this.livePool.md.image() };
-    return this.metadata;
+  /** The region that starts at `offsetSectors`, if one was ever used. */
+  regionAt(offsetSectors: number): MetadataRegion | undefined {
+    return this.regions.find((r) => r.offsetSectors === offsetSectors);
   }
+
+  /** The region that starts at `offsetSectors`, made (holding nothing) if it is new. */
+  region(offsetSectors: number): MetadataRegion {
+    const found = this.regionAt(offsetSectors);
+    if (found !== undefined) return found;
+    const made = new MetadataRegion(offsetSectors);
+    this.regions.push(made);
+    return made;
+  }
+
+  /** What a metadata device over the whole storage holds (the region at its start). */
+  get metadata(): MetadataContent {
+    return this.regionAt(0)?.metadata ?? NO_METADATA;
+  }
+
+  set metadata(content: MetadataContent) {
+    this.region(0).metadata = content;
+  }
+
+  /** The metadata content as a reader of the whole storage would find it now. */
+  currentMetadata(): MetadataContent {
+    return this.regionAt(0)?.currentMetadata() ?? NO_METADATA;
+  }
+}
+
+const NO_METADATA: MetadataContent = { kind: 'none' };
+
+/** Whether two byte ranges are equal, compared a word at a time where both are aligned. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && a.length % 4 === 0) {
+    const wa = new Uint32Array(a.buffer, a.byteOffset, a.length / 4);
+    const wb = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+    for (let i = 0; i < wa.length; i++) if (wa[i] !== wb[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** brd keeps a RAM disk in pages of 4 KiB: a discard frees whole pages only. */
@@ -239,9 +255,12 @@ function discardPieceLimit(sector: number, granularitySectors: number): number {
   return Number((0xffffffffn & ~(g * 512n - 1n)) >> 9n);
 }
 
-/** The ctr error of a pool whose metadata would share a disk with a live pool's (not modelled). */
+/**
+ * The ctr error of a pool whose metadata device covers sectors of a live pool's metadata through
+ * another device (not modelled: the kernel would open both, and each would overwrite the other's).
+ */
 export const NOT_MODELLED_SHARED_METADATA_DISK =
-  "thinlab: not modelled: a second pool whose metadata device is on the disk of a live pool's metadata";
+  "thinlab: not modelled: a second pool whose metadata device overlaps a live pool's metadata on its disk";
 
 export function devNumber(dev: BlockDev): string {
   return `${dev.kind === 'ram' ? RAM_MAJOR : dev.kind === 'loop' ? LOOP_MAJOR : DM_MAJOR}:${dev.minor}`;
@@ -265,8 +284,8 @@ export class Machine implements DmCore {
   /** Loop devices by minor: /dev/loop0 ... /dev/loop7 from boot, more as `losetup -f` asks. */
   loops: LoopDevice[] = [];
   private readonly devices = new Map<string, DmDevice>();
-  /** Where each live pool's metadata persists (the RAM disk under its metadata device). */
-  private readonly pools = new Map<Storage, ThinPool>();
+  /** Where each live pool's metadata persists: its region of the disk under its metadata device. */
+  private readonly pools = new Map<MetadataRegion, { readonly storage: Storage; readonly pool: ThinPool }>();
   /** Live pools by metadata device, as the kernel's __pool_find looks them up. */
   private readonly poolsByMetadataDev = new Map<BlockDev, ThinPool>();
   private readonly poolRefs = new Map<ThinPool, number>();
@@ -645,7 +664,7 @@ export class Machine implements DmCore {
    */
   poolForTable(dev: DmDevice, table: PoolTable, metadataDev: BlockDev, dataDev: BlockDev): Parsed<ThinPool> {
     const storage = this.storageUnder(metadataDev);
-    if (storage !== null && storage.livePool === null) storage.metadataOffsetSectors = this.offsetUnder(metadataDev);
+    const offset = this.offsetUnder(metadataDev);
     // The kernel's pool table is keyed by the metadata block device, not by the disk under it.
     let pool = this.poolsByMetadataDev.get(metadataDev);
     const current = dev.live?.type === 'thin-pool' ? dev.live.pool : undefined;
@@ -655,8 +674,8 @@ export class Machine implements DmCore {
     if (pool === undefined && current !== undefined) {
       return { ok: false, error: 'different pool cannot replace a pool', errno: Errno.EINVAL };
     }
-    if (pool === undefined && storage !== null && storage.livePool !== null) {
-      // The lab keeps one pool's metadata per disk; the kernel would open a second pool here.
+    if (pool === undefined && storage !== null && this.liveRegionOver(storage, offset, this.sizeSectors(metadataDev))) {
+      // Two devices over the same metadata sectors: the kernel would open two pools on them.
       return { ok: false, error: NOT_MODELLED_SHARED_METADATA_DISK, errno: Errno.EBUSY };
     }
     const created = pool === undefined;
@@ -667,7 +686,20 @@ export class Machine implements DmCore {
           return { ok: false, error: 'data device already in use by a pool', errno: Errno.EBUSY };
         }
       }
-      const opened = this.openMetadata(metadataDev, storage, table.dataBlockSizeSectors, table.features.readOnly);
+      const region = storage === null ? null : this.claimRegion(storage, offset, this.sizeSectors(metadataDev));
+      // Only bytes on the disk can be a superblock of zeros; an image is laid out lazily.
+      const formatted =
+        storage !== null &&
+        region !== null &&
+        region.currentMetadata().kind !== 'image' &&
+        this.superblockIsZero(storage, region);
+      const opened = this.openMetadata(
+        metadataDev,
+        storage,
+        region,
+        table.dataBlockSizeSectors,
+        table.features.readOnly,
+      );
       if (!opened.ok) return opened;
       if (this.mutations.length > 0) opened.value.switchOnMutations(this.mutations);
       pool = new ThinPool(
@@ -677,13 +709,7 @@ export class Machine implements DmCore {
         this.poolEnvironment(dev, metadataDev),
         this.poolDataDevice(dataDev),
       );
-      if (storage !== null) {
-        this.pools.set(storage, pool);
-        storage.livePool = pool;
-        // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
-        if (pool.md.damage !== null && storage.metadata.kind === 'bytes')
-          storage.foreignWrites = pool.md.changingCommits;
-      }
+      if (storage !== null && region !== null) this.openRegion(storage, region, pool, metadataDev, formatted);
       this.poolsByMetadataDev.set(metadataDev, pool);
       this.poolTargets.set(pool, dev);
     } else if (pool.mode === 'fail') {
@@ -701,10 +727,11 @@ export class Machine implements DmCore {
   private openMetadata(
     metadataDev: BlockDev,
     storage: Storage | null,
+    region: MetadataRegion | null,
     blockSize: number,
     readOnly: boolean,
   ): { ok: true; value: ThinMetadata } | ({ ok: false } & CtrError) {
-    const content = storage?.currentMetadata() ?? { kind: 'none' as const };
+    const content = storage === null || region === null ? NO_METADATA : this.contentToOpen(storage, region);
     const blocks = metadataDeviceBlocks(this.sizeSectors(metadataDev));
     if (this.sizeSectors(metadataDev) > 16 * 1024 * 1024 * 2) {
       this.log(
@@ -717,9 +744,9 @@ export class Machine implements DmCore {
         return { ok: true, value: ThinMetadata.format(blockSize, blocks) };
       case 'bytes': {
         const parsed =
-          storage === null
+          storage === null || region === null
             ? ({ ok: true, value: null } as const)
-            : this.metadataFromBytes(storage, this.sizeSectors(metadataDev));
+            : this.metadataFromBytes(storage, region, this.sizeSectors(metadataDev));
         if (!parsed.ok) return parsed;
         if (parsed.value === null) {
           if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
@@ -743,6 +770,62 @@ export class Machine implements DmCore {
         return { ok: true, value: ThinMetadata.open(content.image) };
       default:
         return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+    }
+  }
+
+  /** Whether a live pool's metadata covers any of `lengthSectors` sectors from `offset` of the storage. */
+  private liveRegionOver(storage: Storage, offset: number, lengthSectors: number): boolean {
+    return storage.regions.some((r) => r.livePool !== null && r.overlaps(offset, lengthSectors));
+  }
+
+  /**
+   * The region a pool is about to open at `offset`. Other regions its sectors overlap (the old
+   * place of metadata LVM moved) are laid out first and become plain bytes: the new pool's
+   * commits will overwrite them. Nothing else is laid out: an open reads its own image.
+   */
+  private claimRegion(storage: Storage, offset: number, lengthSectors: number): MetadataRegion {
+    const region = storage.region(offset);
+    for (const other of storage.regions) {
+      if (other === region || other.livePool !== null || other.metadata.kind !== 'image') continue;
+      if (!other.overlaps(offset, lengthSectors)) continue;
+      this.materializeRegion(storage, other);
+      other.metadata = { kind: 'bytes' };
+      other.materializedFrom = null;
+    }
+    return region;
+  }
+
+  /**
+   * What a pool opening the region reads: a region nothing was written to holds whatever the
+   * disk's sectors there do, so a superblock that is not all zeros is read from the bytes.
+   */
+  private contentToOpen(storage: Storage, region: MetadataRegion): MetadataContent {
+    const content = region.currentMetadata();
+    if (content.kind !== 'none') return content;
+    return this.superblockIsZero(storage, region) ? content : { kind: 'bytes' };
+  }
+
+  /** Whether the region's first block reads as zeros on the disk (a pool formats it). */
+  private superblockIsZero(storage: Storage, region: MetadataRegion): boolean {
+    return storage.store.read(region.offsetSectors, 8).every((t) => t === ZERO_TOKEN);
+  }
+
+  /** The pool has opened the region's metadata: it is live there until the pool closes. */
+  private openRegion(
+    storage: Storage,
+    region: MetadataRegion,
+    pool: ThinPool,
+    metadataDev: BlockDev,
+    formatted: boolean,
+  ): void {
+    this.pools.set(region, { storage, pool });
+    region.livePool = pool;
+    region.lengthSectors = this.sizeSectors(metadataDev);
+    // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
+    if (pool.md.damage !== null && region.metadata.kind === 'bytes') region.foreignWrites = pool.md.changingCommits;
+    // Metadata formatted on a device that drops writes never reaches its disk.
+    if (formatted && this.deviceDropsWrites(metadataDev)) {
+      region.lostWrites = { durable: null, lastLayout: this.layoutOf(storage, region, pool.md.image()) };
     }
   }
 
@@ -779,10 +862,10 @@ export class Machine implements DmCore {
     pool.close();
     this.poolTargets.delete(pool);
     for (const [md, p] of this.poolsByMetadataDev) if (p === pool) this.poolsByMetadataDev.delete(md);
-    for (const [storage, p] of this.pools) {
-      if (p !== pool) continue;
-      this.pools.delete(storage);
-      this.closeStorage(storage, pool, true);
+    for (const [region, held] of this.pools) {
+      if (held.pool !== pool) continue;
+      this.pools.delete(region);
+      this.closeStorage(held.storage, region, pool, true);
     }
   }
 
@@ -793,23 +876,30 @@ export class Machine implements DmCore {
    * crash). After a commit the lab lays the image out afresh: which damaged blocks the kernel
    * would have rewritten is not modelled (docs/metadata-damage.md).
    */
-  private closeStorage(storage: Storage, pool: ThinPool, rewriteSuperblock: boolean): void {
-    const untouched = storage.foreignWrites === pool.md.changingCommits;
-    storage.livePool = null;
-    storage.foreignWrites = null;
+  private closeStorage(storage: Storage, region: MetadataRegion, pool: ThinPool, rewriteSuperblock: boolean): void {
+    const untouched = region.foreignWrites === pool.md.changingCommits;
+    const lost = region.lostWrites;
+    region.livePool = null;
+    region.foreignWrites = null;
+    region.lostWrites = null;
+    region.materializedFrom = null;
+    if (lost !== null) {
+      // Commits were lost: the disk keeps what reached it, an image the lab knows or bytes.
+      region.metadata = lost.durable === null ? { kind: 'bytes' } : { kind: 'image', image: lost.durable };
+      return;
+    }
     if (!untouched) {
-      storage.metadata = { kind: 'image', image: pool.md.image() };
+      region.metadata = { kind: 'image', image: pool.md.image() };
       return;
     }
     if (rewriteSuperblock) {
       // Nothing the pool committed changed the trees, so the superblock on disk still points at
       // them: the close writes it back with the pool's needs_check and a sound checksum.
-      const at = storage.metadataOffsetSectors;
+      const at = region.offsetSectors;
       const block0 = this.dictionary.bytesOf(storage.store.read(at, 8));
       storage.store.write(at, this.dictionary.tokensOf(superblockWithNeedsCheck(block0, pool.md.needsCheck)));
     }
-    storage.metadata = { kind: 'bytes' };
-    storage.materializedFrom = null;
+    region.metadata = { kind: 'bytes' };
   }
 
   /** DM_DEV_SUSPEND (suspend). */
@@ -1147,9 +1237,9 @@ export class Machine implements DmCore {
   crash(): void {
     this.dmOperations++;
     for (const pool of this.poolRefs.keys()) pool.crash();
-    for (const [storage, pool] of this.pools) {
-      this.closeStorage(storage, pool, false);
-      storage.frozen = null;
+    for (const [region, held] of this.pools) {
+      this.closeStorage(held.storage, region, held.pool, false);
+      region.frozen = null;
     }
     this.pools.clear();
     this.poolsByMetadataDev.clear();
@@ -1180,44 +1270,56 @@ export class Machine implements DmCore {
 
   /**
    * Writes sectors of a RAM disk. A copy that carries a lab-written image (`metadata`, from dd of a
-   * whole metadata device) keeps it; any other write inside a metadata image turns the device into
-   * plain bytes, read with the on-disk format when a pool next opens it. A live pool's device is
-   * left to the pool: its next commit writes its own superblock again.
+   * whole metadata device) starts a region there that keeps it; any other write inside a metadata
+   * image turns that region into plain bytes, read with the on-disk format when a pool next opens
+   * it. A live pool's region is left to the pool: its next commit writes its own superblock again.
    */
   writeStorage(storage: Storage, start: number, tokens: Uint32Array, metadata?: MetadataContent): void {
-    if (metadata !== undefined && start === 0) {
+    if (metadata !== undefined) {
+      const region = storage.region(start);
+      this.touchRegions(storage, start, tokens.length, region);
       storage.store.write(start, tokens);
-      storage.metadata = metadata;
-      storage.materializedFrom = null;
+      region.metadata = metadata;
+      region.materializedFrom = null;
       countWrite(storage);
       return;
     }
-    if (storage.livePool !== null) {
-      // As on a real machine, the bytes change under the live pool, which keeps its own copy:
-      // lay out what it committed first, so the write lands on it and stays readable.
-      this.materialize(storage);
-      storage.store.write(start, tokens);
-      storage.foreignWrites = storage.livePool.md.changingCommits;
-      return;
-    }
-    if (storage.livePool === null) {
-      const current = storage.metadata;
-      if (current.kind === 'image') {
-        this.materialize(storage);
-        const at = storage.metadataOffsetSectors;
-        if (start < at + current.image.metadataNrBlocks * 8 && start + tokens.length > at)
-          storage.metadata = { kind: 'bytes' };
-      } else if (
-        current.kind === 'none' &&
-        start < storage.metadataOffsetSectors + 8 &&
-        start + tokens.length > storage.metadataOffsetSectors
-      ) {
-        storage.metadata = { kind: 'bytes' };
+    this.touchRegions(storage, start, tokens.length, null);
+    storage.store.write(start, tokens);
+    countWrite(storage);
+  }
+
+  /**
+   * Before a write of `count` sectors from `start`: each region it touches (but `except`) is laid
+   * out as bytes first, so that the write lands on them. A live pool keeps its own copy and the
+   * foreign bytes stay until it commits again; any other region becomes plain bytes.
+   */
+  private touchRegions(storage: Storage, start: number, count: number, except: MetadataRegion | null): void {
+    for (const region of storage.regions) {
+      if (region === except || !region.overlaps(start, count)) continue;
+      this.materializeRegion(storage, region);
+      if (region.livePool !== null) {
+        if (region.lostWrites === null) region.foreignWrites = region.livePool.md.changingCommits;
+      } else if (region.metadata.kind !== 'bytes') {
+        region.metadata = { kind: 'bytes' };
+        region.materializedFrom = null;
       }
     }
-    storage.store.write(start, tokens);
-    storage.materializedFrom = null;
-    countWrite(storage);
+  }
+
+  /** The metadata a reader of the device finds at its start (the region under it), if any. */
+  metadataOfDevice(dev: BlockDev): MetadataContent {
+    const storage = this.storageUnder(dev);
+    return storage?.regionAt(this.offsetUnder(dev))?.currentMetadata() ?? NO_METADATA;
+  }
+
+  /** A whole metadata image copied onto the device (dd): the region under it holds it now. */
+  carryMetadataTo(dev: BlockDev, content: MetadataContent): void {
+    const storage = this.storageUnder(dev);
+    if (storage === null) return;
+    const region = storage.region(this.offsetUnder(dev));
+    region.metadata = content;
+    region.materializedFrom = null;
   }
 
   /**
@@ -1228,26 +1330,34 @@ export class Machine implements DmCore {
     if (storage.loopBacked) this.materialize(storage);
   }
 
-  /** Lays the device's image out as real dm-thin metadata bytes, once per image version. */
+  /** Lays every region's image out as real dm-thin metadata bytes, once per image version. */
   private materialize(storage: Storage): void {
-    if (storage.foreignWrites !== null && storage.frozen === null && storage.livePool !== null) {
+    for (const region of storage.regions) this.materializeRegion(storage, region);
+  }
+
+  private materializeRegion(storage: Storage, region: MetadataRegion): void {
+    // After a lost commit the disk's sectors are what reached them: nothing is laid out.
+    if (region.lostWrites !== null && region.frozen === null) return;
+    if (region.foreignWrites !== null && region.frozen === null && region.livePool !== null) {
       // Foreign bytes on a live pool's device stay until the pool commits again.
-      if (storage.foreignWrites === storage.livePool.md.changingCommits) return;
-      storage.foreignWrites = null;
+      if (region.foreignWrites === region.livePool.md.changingCommits) return;
+      region.foreignWrites = null;
     }
-    const content = storage.currentMetadata();
+    const content = region.currentMetadata();
     if (content.kind !== 'image') return;
-    const source: object = storage.frozen !== null ? storage.frozen : (storage.livePool?.md ?? content.image);
-    const version = storage.frozen === null && storage.livePool !== null ? storage.livePool.md.commitCount : 0;
-    const last = storage.materializedFrom ?? null;
+    const source: object = region.frozen !== null ? region.frozen : (region.livePool?.md ?? content.image);
+    const version = region.frozen === null && region.livePool !== null ? region.livePool.md.commitCount : 0;
+    const last = region.materializedFrom ?? null;
     if (last !== null && last.source === source && last.version === version) return;
-    const image = content.image;
-    const at = storage.metadataOffsetSectors;
-    const blocks = Math.min(image.metadataNrBlocks, Math.floor((storage.store.sizeSectors - at) / 8));
-    const bytes = writeMetadataImage(image, blocks);
-    storage.store.write(at, this.dictionary.tokensOf(bytes));
-    storage.materializedFrom = { source, version };
+    storage.store.write(region.offsetSectors, this.dictionary.tokensOf(this.layoutOf(storage, region, content.image)));
+    region.materializedFrom = { source, version };
     countWrite(storage);
+  }
+
+  /** The bytes of an image laid out as dm-thin metadata, as many blocks as fit on the disk there. */
+  private layoutOf(storage: Storage, region: MetadataRegion, image: MetadataImage): Uint8Array {
+    const blocks = Math.min(image.metadataNrBlocks, Math.floor((storage.store.sizeSectors - region.offsetSectors) / 8));
+    return writeMetadataImage(image, blocks);
   }
 
   /**
@@ -1256,9 +1366,10 @@ export class Machine implements DmCore {
    */
   private metadataFromBytes(
     storage: Storage,
+    region: MetadataRegion,
     sizeSectors: number,
   ): { ok: true; value: MetadataImage | null } | ({ ok: false } & CtrError) {
-    const at = storage.metadataOffsetSectors;
+    const at = region.offsetSectors;
     const sb = this.dictionary.bytesOf(storage.store.read(at, 8));
     if (sb.every((b) => b === 0)) return { ok: true, value: null };
     const failure = superblockCheckFailure(sb, 0);
@@ -1284,19 +1395,85 @@ export class Machine implements DmCore {
     return { ok: true, value: withRecountedRefcounts(read.image, read.sharedNodes) };
   }
 
-  private freezeMetadataBelow(dev: DmDevice): void {
+  /** The region of a live pool's metadata under `dev` (a device suspended or reloaded below the pool). */
+  private liveRegionUnder(dev: DmDevice): MetadataRegion | null {
     const storage = this.storageUnder(dev);
-    if (storage !== null && storage.livePool !== null && storage.frozen === null) {
-      storage.frozen = { kind: 'image', image: storage.livePool.md.image() };
+    const region = storage?.regionAt(this.offsetUnder(dev));
+    return region?.livePool != null ? region : null;
+  }
+
+  private freezeMetadataBelow(dev: DmDevice): void {
+    const region = this.liveRegionUnder(dev);
+    if (region !== null && region.livePool !== null && region.frozen === null && region.lostWrites === null) {
+      region.frozen = { kind: 'image', image: region.livePool.md.image() };
     }
   }
 
   private thawMetadataBelow(dev: DmDevice): void {
     const storage = this.storageUnder(dev);
-    if (storage !== null && storage.frozen !== null) storage.frozen = null;
+    const region = storage?.regionAt(this.offsetUnder(dev));
+    if (region !== undefined && region.frozen !== null) region.frozen = null;
+  }
+
+  /** The region and disk a live pool keeps its metadata in. */
+  private regionOf(
+    pool: ThinPool,
+  ): { readonly storage: Storage; readonly region: MetadataRegion; readonly pool: ThinPool } | null {
+    for (const [region, held] of this.pools) if (held.pool === pool) return { ...held, region };
+    return null;
+  }
+
+  /**
+   * A commit is about to be written: on a device that drops writes it never reaches the disk.
+   * From the first such commit on, the disk's sectors of the region hold what really reached
+   * them (laid out once, from the last commit that did), and `commitReached` writes each later
+   * commit's changed blocks only, so a superblock written after lost commits points at blocks
+   * that never were (fixtures/kernel/131-134).
+   */
+  private commitStarting(pool: ThinPool | undefined, metadataDev: BlockDev): void {
+    const held = pool === undefined ? null : this.regionOf(pool);
+    if (held === null || held.region.lostWrites !== null || !this.deviceDropsWrites(metadataDev)) return;
+    const { storage, region } = held;
+    region.frozen = null;
+    this.materializeRegion(storage, region);
+    const durable = held.pool.md.image();
+    region.lostWrites = { durable, lastLayout: this.layoutOf(storage, region, durable) };
+  }
+
+  /** A commit was made: what of it reaches the disk, when earlier commits were lost. */
+  private commitReached(pool: ThinPool | undefined, metadataDev: BlockDev): void {
+    const held = pool === undefined ? null : this.regionOf(pool);
+    const lost = held?.region.lostWrites ?? null;
+    if (held === null || lost === null) return;
+    const { storage, region } = held;
+    const layout = this.layoutOf(storage, region, held.pool.md.image());
+    if (!this.deviceDropsWrites(metadataDev)) {
+      lost.durable = null;
+      this.writeChangedBlocks(storage, region.offsetSectors, lost.lastLayout, layout);
+    }
+    lost.lastLayout = layout;
+  }
+
+  /** Writes the blocks of `next` that differ from `previous`, and the superblock (block 0) always. */
+  private writeChangedBlocks(storage: Storage, offset: number, previous: Uint8Array, next: Uint8Array): void {
+    const blockBytes = 8 * SECTOR_BYTES;
+    for (let at = 0; at < next.length; at += blockBytes) {
+      const block = next.subarray(at, at + blockBytes);
+      const old = previous.subarray(at, at + blockBytes);
+      if (at !== 0 && sameBytes(old, block)) continue;
+      storage.store.write(offset + at / SECTOR_BYTES, this.dictionary.tokensOf(block));
+    }
+    countWrite(storage);
+  }
+
+  /** Whether writes to the device are acknowledged and thrown away (dm-flakey's drop_writes, down). */
+  deviceDropsWrites(dev: BlockDev): boolean {
+    if (dev.kind !== 'dm' || dev.live === null) return false;
+    return typeOf(dev.live).dropsWrites?.(this, dev.live) ?? false;
   }
 
   private poolEnvironment(dev: DmDevice, metadataDev: BlockDev) {
+    const pool = () => this.poolsByMetadataDev.get(metadataDev);
     return {
       nowMs: () => this.clockMs,
       noSpaceTimeoutSecs: () => this.noSpaceTimeoutSecs,
@@ -1309,7 +1486,9 @@ export class Machine implements DmCore {
       },
       metadataDeviceWorks: () => this.deviceWorks(metadataDev),
       metadataDeviceReads: () => this.deviceWorks(metadataDev, 'read'),
+      metadataCommitting: () => this.commitStarting(pool(), metadataDev),
       metadataCommitWritten: () => {
+        this.commitReached(pool(), metadataDev);
         // A commit writes the changed blocks, then the superblock after a flush: two writes in a
         // row, during which the pool's worker does nothing else, so the clock moves at once.
         this.clockMs += 2 * this.writeDelayMs(metadataDev);

@@ -96,6 +96,11 @@ export interface PoolEnvironment {
   metadataDeviceWorks(): boolean;
   /** False while reads of the metadata device's superblock return errors. */
   metadataDeviceReads(): boolean;
+  /**
+   * A commit is about to be written, its blocks and then its superblock: the device stack under
+   * the metadata device decides what of it reaches the disk (a `flakey ... drop_writes` loses it).
+   */
+  metadataCommitting(): void;
   /** A commit reached the metadata device (a slow device makes the command wait for it). */
   metadataCommitWritten(): void;
   /** Current size of the metadata device in sectors. */
@@ -382,6 +387,7 @@ export class ThinPool {
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.ENOSPC);
       return false;
     }
+    this.env.metadataCommitting();
     this.md.commit();
     this.env.metadataCommitWritten();
     this.checkForMetadataSpace();

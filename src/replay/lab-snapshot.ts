@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { Machine, Storage } from '../model/machine.js';
+import { MetadataRegion } from '../model/metadata-region.js';
 import { MappingPage, MappingTable } from '../model/mapping.js';
 import { ThinDevice, ThinMetadata } from '../model/metadata.js';
 import { MetadataAllocator, SpaceMapBlocks } from '../model/metadata-allocator.js';
@@ -20,10 +21,11 @@ import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './obje
 
 /**
  * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2). 3: the
- * root is the Lab, not the shell, and the shell's variables are its `session`. A checkpoint of
+ * root is the Lab, not the shell, and the shell's variables are its `session`. 4: a disk's metadata
+ * is kept per region (MetadataRegion), where a metadata device starts on it. A checkpoint of
  * another format is refused, and History replays the events instead.
  */
-const SNAPSHOT_FORMAT = 3;
+const SNAPSHOT_FORMAT = 4;
 
 /**
  * Every class a lab's state can hold, by a stable name. Each class declares the fields it keeps
@@ -32,6 +34,7 @@ const SNAPSHOT_FORMAT = 3;
 export const REGISTRY: ReadonlyMap<string, ClassEntry> = classRegistry({
   Machine,
   Storage,
+  MetadataRegion,
   ThinPool,
   ThinMetadata,
   ThinDevice,

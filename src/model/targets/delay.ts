@@ -113,7 +113,9 @@ export const delayTarget = defineTargetType<DelayTarget>({
   flush: () => finishedIo(0),
   supportsDiscard: (core, t) => core.supportsDiscard(t.read),
   works: (core, t, op) => core.deviceWorks(op === 'read' ? t.read : t.write, op),
+  dropsWrites: (core, t) => core.deviceDropsWrites(t.write),
   writeDelayMs: (core, t) => t.args.write.delayMs + core.writeDelayMs(t.write),
   storageUnder: (core, t) => core.storageUnder(t.write),
-  offsetUnder: () => 0,
+  // Writes decide what reaches the disk, so the metadata region is the write class's place.
+  offsetUnder: (core, t) => t.args.write.offsetSectors + core.offsetUnder(t.write),
 });

@@ -264,8 +264,10 @@ export const flakeyTarget = defineTargetType<FlakeyTarget>({
     return how !== 'error' && core.deviceWorks(t.dev, op);
   },
 
+  dropsWrites: (core, t) =>
+    flakeyIsDown(t, core.nowMs) ? flakeyDownWrite(t.args) === 'drop' : core.deviceDropsWrites(t.dev),
   writeDelayMs: (core, t) => core.writeDelayMs(t.dev),
   storageUnder: (core, t) => core.storageUnder(t.dev),
-  // Metadata offsets are followed through linear volumes only (LVM's `_tmeta`): flakey adds none.
-  offsetUnder: () => 0,
+  // Metadata is kept per region of a disk: a flakey piece of one is the region at its offset.
+  offsetUnder: (core, t) => t.args.offsetSectors + core.offsetUnder(t.dev),
 });

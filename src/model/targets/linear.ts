@@ -182,6 +182,7 @@ export const linearTarget = defineTargetType<LinearTarget>({
   flush: () => finishedIo(0),
   supportsDiscard: (core, t) => linearPieces(t, 0, t.lengthSectors).every((piece) => core.supportsDiscard(piece.dev)),
   works: (core, t, op) => linearPieces(t, 0, t.lengthSectors).every((piece) => core.deviceWorks(piece.dev, op)),
+  dropsWrites: (core, t) => linearPieces(t, 0, t.lengthSectors).some((piece) => core.deviceDropsWrites(piece.dev)),
   writeDelayMs: (core, t) => core.writeDelayMs(t.dev),
   storageUnder: (core, t) => core.storageUnder(t.dev),
   offsetUnder: (core, t) => t.offsetSectors + core.offsetUnder(t.dev),

@@ -44,6 +44,8 @@ export interface DmCore {
   discardSectors(dev: BlockDev, start: number, count: number): number;
   supportsDiscard(dev: BlockDev): boolean;
   deviceWorks(dev: BlockDev, op: 'read' | 'write'): boolean;
+  /** Whether writes to the device are acknowledged and never reach its disk (flakey's drop_writes). */
+  deviceDropsWrites(dev: BlockDev): boolean;
   writeDelayMs(dev: BlockDev): number;
   storageUnder(dev: BlockDev): Storage | null;
   offsetUnder(dev: BlockDev): number;
@@ -102,6 +104,8 @@ export interface TargetType<T extends Target = Target> {
   supportsDiscard(core: DmCore, target: T): boolean;
   /** False when I/O of this direction through the target would fail. */
   works(core: DmCore, target: T, op: 'read' | 'write'): boolean;
+  /** Whether writes through the target now succeed without reaching the disk; absent: never. */
+  dropsWrites?(core: DmCore, target: T): boolean;
   /** Milliseconds one write waits in and below the target (dm-delay, slow devices under it). */
   writeDelayMs(core: DmCore, target: T): number;
   /** The storage at the bottom of the target's stack, where metadata lives, if it leads to one. */
@@ -142,6 +146,7 @@ export function defineTargetType<T extends Target>(spec: TargetType<T>): TargetT
     flush: spec.flush,
     supportsDiscard: spec.supportsDiscard,
     works: spec.works,
+    dropsWrites: spec.dropsWrites,
     writeDelayMs: spec.writeDelayMs,
     storageUnder: spec.storageUnder,
     offsetUnder: spec.offsetUnder,
