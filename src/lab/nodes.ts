@@ -11,7 +11,15 @@ import { type BlockDev, DM_MAJOR, LOOP_MAJOR, RAM_MAJOR } from '../model/machine
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { ShellContext } from './context.js';
 import { PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
-import { DEV_CHAR_NODES, DM_CONTROL_NODE, FS_DEVICE_NUMBERS, ROOT_ENTRIES, SYS_ENTRIES } from './vm-nodes.js';
+import {
+  DEV_CHAR_NODES,
+  DM_CONTROL_NODE,
+  FS_DEVICE_NUMBERS,
+  INIT_FILE,
+  OPAQUE_DIRECTORIES,
+  ROOT_ENTRIES,
+  SYS_ENTRIES,
+} from './vm-nodes.js';
 import { DIRECTORIES, lookupPath } from './vfs.js';
 
 /** What `stat` tells of a node. */
@@ -32,6 +40,15 @@ export interface NodeInfo {
   readonly target?: string;
   /** The device number of the file system the node is on (`stat -c %d`). */
   readonly fsDev: number;
+}
+
+/** The mode as `ls -l` and `stat %A` print it: the type letter and rwx bits (`t` for the sticky bit). */
+export function modeString(info: NodeInfo): string {
+  const bits = 'rwxrwxrwx';
+  let s = '';
+  for (let i = 0; i < 9; i++) s += info.perm & (1 << (8 - i)) ? bits[i]! : '-';
+  if (info.perm & 0o1000) s = s.slice(0, 8) + (info.perm & 1 ? 't' : 'T');
+  return info.type + s;
 }
 
 /** The lab's wall clock at boot: 2024-01-01 00:00:00 UTC (the VM's is the host's, which changes every run). */
@@ -97,7 +114,9 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
   }
   const files = fileEntries(ctx, p);
   if (/^\/(tmp|run|files)$/.test(p) || files.length > 0) return unique(files);
-  return DIRECTORIES.has(p) || /^\/sys\/block\/[^/]+$/.test(p) ? 'not modelled' : null;
+  return DIRECTORIES.has(p) || OPAQUE_DIRECTORIES[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
+    ? 'not modelled'
+    : null;
 }
 
 /** The path without repeated or trailing slashes (`//dev/` is `/dev`). */
@@ -113,7 +132,10 @@ function blockMajor(dev: BlockDev): number {
 }
 
 function directoryInfo(ctx: ShellContext, p: string, entries: readonly string[]): NodeInfo {
-  const subdirs = entries.filter((e) => listDirectory(ctx, `${p === '/' ? '' : p}/${e}`) !== null).length;
+  const subdirs = entries.filter((e) => {
+    const child = `${p === '/' ? '' : p}/${e}`;
+    return opaqueDirectory(child) !== null || Array.isArray(listDirectory(ctx, child));
+  }).length;
   const sys = p.startsWith('/sys');
   return {
     type: 'd',
@@ -146,18 +168,48 @@ function devNodeInfo(ctx: ShellContext, p: string): NodeInfo | null {
   return { ...base, type: 'b', perm: mapper ? 0o660 : 0o600, gid: mapper ? 6 : 0, rdev };
 }
 
+/** A directory of the VM whose entries the lab does not list, as `ls -ld` shows it. */
+function opaqueDirectory(p: string): NodeInfo | null {
+  const known = OPAQUE_DIRECTORIES[p];
+  if (known === undefined) return null;
+  const fsDev =
+    p === '/proc'
+      ? FS_DEVICE_NUMBERS.proc
+      : p === '/sys'
+        ? FS_DEVICE_NUMBERS.sys
+        : p.startsWith('/dev')
+          ? FS_DEVICE_NUMBERS.dev
+          : FS_DEVICE_NUMBERS.root;
+  return { type: 'd', perm: known[0], links: known[1], uid: 0, gid: 0, sizeBytes: known[2], blocks: 0, fsDev };
+}
+
 /** What `stat` (lstat) finds at a path; null when nothing is there, 'not modelled' when the lab cannot say. */
 export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'not modelled' {
   const p = normalize(path);
-  const entries = listDirectory(ctx, p);
-  if (Array.isArray(entries)) return directoryInfo(ctx, p, entries);
-  if (entries === 'not modelled') return 'not modelled';
   const sysLink = /^\/sys\/block\/([^/]+)$/.exec(p);
   if (sysLink !== null) {
     if (!blockNames(ctx).includes(sysLink[1]!)) return null;
     const target = `../devices/virtual/block/${sysLink[1]!}`;
-    return { type: 'l', perm: 0o777, links: 1, uid: 0, gid: 0, sizeBytes: 0, blocks: 0, target, fsDev: 20 };
+    return {
+      type: 'l',
+      perm: 0o777,
+      links: 1,
+      uid: 0,
+      gid: 0,
+      sizeBytes: 0,
+      blocks: 0,
+      target,
+      fsDev: FS_DEVICE_NUMBERS.sys,
+    };
   }
+  // The VM's own directories (/sys, /lib, /usr ...) are as the VM shows them, even where the lab
+  // lists some entries or keeps packaged files under them; /etc only while the lab keeps none there.
+  const entries = listDirectory(ctx, p);
+  const opaque = opaqueDirectory(p);
+  if (opaque !== null && !(p === '/etc' && Array.isArray(entries))) return opaque;
+  if (Array.isArray(entries)) return directoryInfo(ctx, p, entries);
+  if (entries === 'not modelled') return 'not modelled';
+  if (p === '/init') return regularFile(INIT_FILE.sizeBytes, 4096, FS_DEVICE_NUMBERS.root, INIT_FILE.perm);
   if (p.startsWith('/dev/')) return devNodeInfo(ctx, p);
   const target = lookupPath(ctx, p);
   if (target.kind === 'pattern') return regularFile(PATTERN_BYTES, PATTERN_BYTES, FS_DEVICE_NUMBERS.root);
@@ -165,12 +217,12 @@ export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'no
   if (target.kind === 'missing') {
     const parent = p.slice(0, p.lastIndexOf('/')) || '/';
     const siblings = listDirectory(ctx, parent);
-    return Array.isArray(siblings) && !siblings.includes(p.slice(parent.length + 1)) ? null : 'not modelled';
+    return Array.isArray(siblings) && !siblings.includes(p.slice(p.lastIndexOf('/') + 1)) ? null : 'not modelled';
   }
   return 'not modelled';
 }
 
-function regularFile(sizeBytes: number, allocatedBytes: number, fsDev: number): NodeInfo {
+function regularFile(sizeBytes: number, allocatedBytes: number, fsDev: number, perm = 0o644): NodeInfo {
   const blocks = allocatedBytes / SECTOR_BYTES;
-  return { type: '-', perm: 0o644, links: 1, uid: 0, gid: 0, sizeBytes, blocks, fsDev };
+  return { type: '-', perm, links: 1, uid: 0, gid: 0, sizeBytes, blocks, fsDev };
 }

@@ -123,6 +123,26 @@ export const ROOT_ENTRIES: readonly string[] = [
   'usr',
 ];
 
+/**
+ * The VM's directories whose entries the lab does not list (busybox's /bin, the kernel's /proc),
+ * with what `ls -ld` shows of them: permissions, links and size.
+ */
+export const OPAQUE_DIRECTORIES: Readonly<Record<string, readonly [perm: number, links: number, sizeBytes: number]>> = {
+  '/bin': [0o755, 2, 5420],
+  '/etc': [0o755, 2, 40],
+  '/lib': [0o755, 4, 80],
+  '/lib64': [0o755, 2, 60],
+  '/proc': [0o555, 61, 0],
+  '/root': [0o700, 2, 40],
+  '/sbin': [0o755, 2, 240],
+  '/sys': [0o555, 13, 0],
+  '/usr': [0o755, 3, 60],
+  '/dev/input': [0o755, 2, 60],
+};
+
+/** /init in the VM: the oracle's boot script. */
+export const INIT_FILE = { perm: 0o755, sizeBytes: 652 } as const;
+
 /** /sys's top-level entries in the VM. */
 export const SYS_ENTRIES: readonly string[] = [
   'block',

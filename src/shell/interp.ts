@@ -834,6 +834,7 @@ export class Interpreter {
       err: (text) => {
         writeSink(f.io.err, text, (t) => this.host.terminal(t));
       },
+      stdoutIsTerminal: out.kind === 'terminal',
     };
     const steps = this.host.command(name, args, io);
     if (steps === null) {

@@ -1,0 +1,14 @@
+/**
+ * Files and time as busybox shows them: ls, stat and date over the lab's nodes and clock
+ * (src/lab/nodes.ts, src/lab/ls.ts, src/lab/stat-date.ts). Registered by name in src/lab/commands.ts,
+ * with xargs (src/lab/xargs.ts), which needs the registry itself to run its commands.
+ */
+import type { CommandHandler } from '../registry.js';
+import { ls } from '../ls.js';
+import { date, stat } from '../stat-date.js';
+
+export const FILE_COMMANDS = {
+  ls,
+  stat,
+  date,
+} satisfies Record<string, CommandHandler>;
