@@ -64,6 +64,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['ls', FILE_COMMANDS.ls],
   ['stat', FILE_COMMANDS.stat],
   ['date', FILE_COMMANDS.date],
+  ['awk', FILE_COMMANDS.awk],
   ['xargs', (lab, args, io) => xargs(lab, args, io, COMMANDS)],
   // Faults: src/lab/commands/faults.ts
   ['fault', FAULT_COMMANDS.fault],

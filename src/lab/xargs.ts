@@ -10,7 +10,7 @@ import { echoBuiltin, printfBuiltin, testBuiltin } from '../shell/builtins.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import { busyboxArgs } from './busybox-options.js';
-import { notModelled } from './command-errors.js';
+import { failureStatus, notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
@@ -59,7 +59,8 @@ function itemsOf(text: string, flags: ReadonlySet<string>): string[] | string {
   return splitItems(text);
 }
 
-function* readAll(io: CommandIo): Steps<string> {
+/** Standard input whole, as latin1 text: streamed a chunk at a time when the shell streams it. */
+export function* readStdin(io: CommandIo): Steps<string> {
   if (io.read === undefined) return new TextDecoder('latin1').decode(io.stdin);
   let text = '';
   for (;;) {
@@ -136,7 +137,7 @@ export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registr
     io.err(count);
     return 1;
   }
-  const items = itemsOf(yield* readAll(io), parsed.flags);
+  const items = itemsOf(yield* readStdin(io), parsed.flags);
   if (typeof items === 'string') {
     io.err(items);
     return 1;
@@ -145,7 +146,13 @@ export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registr
   let status = 0;
   for (const line of commandLines(prog, items, parsed.flags, parsed.values)) {
     if (parsed.flags.has('t')) io.err(`${line.join(' ')}\n`);
-    const s = yield* runOne(lab, registry, line, io);
+    let s: number | null;
+    try {
+      s = yield* runOne(lab, registry, line, io);
+    } catch (e) {
+      // A generator's throw happens after the registry's guard returned: report it here.
+      return failureStatus(e, io);
+    }
     if (s === null) {
       io.err(`xargs: ${line[0]!}: No such file or directory\n`);
       return 127;

@@ -77,7 +77,7 @@ function escapeRegex(text: string): string {
 }
 
 /** POSIX character classes inside a bracket expression, as JavaScript class bodies (C locale). */
-const CHARACTER_CLASSES: Readonly<Record<string, string>> = {
+export const CHARACTER_CLASSES: Readonly<Record<string, string>> = {
   alnum: '0-9A-Za-z',
   alpha: 'A-Za-z',
   blank: ' \\t',
