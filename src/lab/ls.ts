@@ -162,14 +162,17 @@ export function ls(lab: Lab, args: readonly string[], io: CommandIo): number {
     io.err(parsed.error);
     return 1;
   }
-  const flags = parsed.flags;
+  // -n is -l with numeric owners (which are all the VM prints anyway).
+  const flags: Flags = parsed.flags.has('n') ? new Set([...parsed.flags, 'l']) : parsed.flags;
   const tty = io.stdoutIsTerminal === true && SCRIPT_OUTPUT_IS_TTY[lab.machine.stack];
   const operands = parsed.operands.length > 0 ? parsed.operands : ['.'];
   const files: Entry[] = [];
   const dirs: Entry[] = [];
   let status = 0;
   for (const path of operands) {
-    const found = info(lab, path, !flags.has('l') || flags.has('L'));
+    // A link named on the command line is followed unless -l, -d or -F look at the link itself.
+    const follow = flags.has('L') || !(flags.has('l') || flags.has('d') || flags.has('F'));
+    const found = info(lab, path, follow);
     if (found === null) {
       io.err(`ls: ${path}: No such file or directory\n`);
       status = 1;
