@@ -107,22 +107,28 @@ export function stat(lab: Lab, args: readonly string[], io: CommandIo): number {
   return status;
 }
 
+/** Seconds since 1970 of the fields, or null when one is out of its range (busybox: `invalid date`). */
+function validTime(y: number, mo: number, d: number, h: number, mi: number, s: number): number | null {
+  const inRange = mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && s <= 60;
+  return inRange ? utcSecs(y, mo, d, h, mi, s) : null;
+}
+
 /** The TIME forms busybox date -d takes (its usage's list); null when the text is none of them. */
 export function parseDateTime(text: string, nowSecs: number): number | null {
   const at = /^@(-?[0-9]+)$/.exec(text);
   if (at !== null) return Number(at[1]);
   const [y, mo, d] = ymd(nowSecs);
   const clock = /^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$/.exec(text);
-  if (clock !== null) return utcSecs(y, mo, d, Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0));
+  if (clock !== null) return validTime(y, mo, d, Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0));
   const iso = /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?$/.exec(text);
   if (iso !== null) {
     const [, yy, mm, dd, hh, mi, ss] = iso.map((v) => Number(v ?? 0));
-    return utcSecs(yy!, mm!, dd!, hh!, mi!, ss!);
+    return validTime(yy!, mm!, dd!, hh!, mi!, ss!);
   }
   const dotted = /^(?:([0-9]{4})\.)?([0-9]{2})\.([0-9]{2})-([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$/.exec(text);
   if (dotted !== null) {
     const [, yy, mm, dd, hh, mi, ss] = dotted.map((v) => (v === undefined ? undefined : Number(v)));
-    return utcSecs(yy ?? y, mm!, dd!, hh!, mi!, ss ?? 0);
+    return validTime(yy ?? y, mm!, dd!, hh!, mi!, ss ?? 0);
   }
   return null;
 }
