@@ -5,8 +5,20 @@
  */
 import { AwkError } from './errors.js';
 import type { Expr } from './parse.js';
-import type { AwkRun } from './run.js';
 import { StrNum, sprintf, toNum, toStr, type Value } from './values.js';
+
+/** What the builtins need of the running program (src/lab/awk/run.ts AwkRun). */
+export interface AwkRun {
+  value(e: Expr): Value;
+  assign(target: Expr, v: Value): Value;
+  setVar(name: string, v: Value): void;
+  regexOf(e: Expr): RegExp;
+  split(text: string, fs: string): string[];
+  fs(): string;
+  arrayOf(name: string): Map<string, Value>;
+  isArray(name: string): boolean;
+  record0(): string;
+}
 
 /**
  * substr(s, m[, n]) as busybox awk computes it: the start truncated and clamped to the string

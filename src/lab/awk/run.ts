@@ -5,10 +5,10 @@
  * the builtin functions. Output goes to `out` as it is printed.
  */
 import { CHARACTER_CLASSES } from '../../shell/expand.js';
-import { callBuiltin } from './builtins.js';
+import { type AwkRun as BuiltinHost, callBuiltin } from './builtins.js';
 import { AwkError } from './errors.js';
 import type { Expr, Item, Stmt } from './parse.js';
-import { compare, numToStr, StrNum, sprintf, toBool, toNum, toStr, UNSET, type Value } from './values.js';
+import { compare, StrNum, sprintf, toBool, toNum, toStr, UNSET, type Value } from './values.js';
 
 class NextSignal {}
 class BreakSignal {}
@@ -28,7 +28,7 @@ export function awkRegex(source: string): RegExp {
   }
 }
 
-export class AwkRun {
+export class AwkRun implements BuiltinHost {
   private readonly vars = new Map<string, Value>([
     ['FS', ' '],
     ['OFS', ' '],
@@ -387,10 +387,6 @@ export class AwkRun {
 
   value(e: Expr): Value {
     return this.eval(e);
-  }
-
-  numToStr(n: number): string {
-    return numToStr(n);
   }
 }
 
