@@ -307,6 +307,8 @@ export class AwkParser {
   /** An expression; `noGt`: in print's arguments, where `>` is a redirection, not a comparison. */
   expr(noGt = false): Expr {
     const left = this.ternary(noGt);
+    const after = this.tokens[this.pos + 1];
+    if (this.isOp('|') && after?.t === 'kw' && after.v === 'getline') throw notModelled('awk getline');
     if (this.peek().t === 'op' && ASSIGN_OPS.has((this.peek() as { v: string }).v)) {
       if (left.k !== 'var' && left.k !== 'field' && left.k !== 'elem') throw new AwkError('Unexpected token');
       const op = (this.next() as { v: string }).v;
