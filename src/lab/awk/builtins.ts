@@ -79,15 +79,11 @@ function length(run: AwkRun, args: readonly Expr[]): Value {
   return toStr(run.value(a)).length;
 }
 
-const MATH: Readonly<Record<string, (x: number, y: number) => number>> = {
-  int: (x) => Math.trunc(x),
-  sqrt: (x) => Math.sqrt(x),
-  exp: (x) => Math.exp(x),
-  log: (x) => Math.log(x),
-  sin: (x) => Math.sin(x),
-  cos: (x) => Math.cos(x),
-  atan2: (x, y) => Math.atan2(x, y),
-};
+/**
+ * The functions busybox computes with the C math library: the VM's build leaves it out
+ * (FEATURE_AWK_LIBM off), so each stops the program with `Math support is not compiled in`.
+ */
+const LIBM_FUNCTIONS = new Set(['sqrt', 'exp', 'log', 'sin', 'cos', 'atan2']);
 
 export function callBuiltin(run: AwkRun, name: string, args: readonly Expr[]): Value {
   const str = (i: number): string => toStr(run.value(args[i]!));
@@ -114,10 +110,10 @@ export function callBuiltin(run: AwkRun, name: string, args: readonly Expr[]): V
       return str(0).toUpperCase();
     case 'tolower':
       return str(0).toLowerCase();
-    default: {
-      const f = MATH[name];
-      if (f === undefined) throw new AwkError(`unknown function ${name}`);
-      return f(toNum(run.value(args[0]!)), args[1] === undefined ? 0 : toNum(run.value(args[1])));
-    }
+    case 'int':
+      return Math.trunc(toNum(run.value(args[0]!)));
+    default:
+      if (LIBM_FUNCTIONS.has(name)) throw new AwkError('Math support is not compiled in');
+      throw new AwkError(`unknown function ${name}`);
   }
 }
