@@ -14,11 +14,29 @@ export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
   md5sum:
     "Usage: md5sum [-c[sw]] [FILE]...\n\nPrint or check MD5 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines\n",
   rm: 'Usage: rm [-irf] FILE...\n\nRemove (unlink) FILEs\n\n\t-i\tAlways prompt before removing\n\t-f\tNever prompt\n\t-R,-r\tRecurse\n',
+  ls: 'Usage: ls [-1AaCxdLHRFplinshrSXvctu] [-w WIDTH] [FILE]...\n\nList directory contents\n\n\t-1\tOne column output\n\t-a\tInclude names starting with .\n\t-A\tLike -a, but exclude . and ..\n\t-x\tList by lines\n\t-d\tList directory names, not contents\n\t-L\tFollow symlinks\n\t-H\tFollow symlinks on command line\n\t-R\tRecurse\n\t-p\tAppend / to directory names\n\t-F\tAppend indicator (one of */=@|) to names\n\t-l\tLong format\n\t-i\tList inode numbers\n\t-n\tList numeric UIDs and GIDs instead of names\n\t-s\tList allocated blocks\n\t-lc\tList ctime\n\t-lu\tList atime\n\t--full-time\tList full date/time\n\t-h\tHuman readable sizes (1K 243M 2G)\n\t--group-directories-first\n\t-S\tSort by size\n\t-X\tSort by extension\n\t-v\tSort by version\n\t-t\tSort by mtime\n\t-tc\tSort by ctime\n\t-tu\tSort by atime\n\t-r\tReverse sort order\n\t-w N\tFormat N columns wide\n\t--color[={always,never,auto}]\n',
+  stat: 'Usage: stat [-ltf] [-c FMT] FILE...\n\nDisplay file (default) or filesystem status\n\n\t-c FMT\tUse the specified format\n\t-f\tDisplay filesystem status\n\t-L\tFollow links\n\t-t\tTerse display\n\nFMT sequences for files:\n %a\tAccess rights in octal\n %A\tAccess rights in human readable form\n %b\tNumber of blocks allocated (see %B)\n %B\tSize in bytes of each block reported by %b\n %d\tDevice number in decimal\n %D\tDevice number in hex\n %f\tRaw mode in hex\n %F\tFile type\n %g\tGroup ID\n %G\tGroup name\n %h\tNumber of hard links\n %i\tInode number\n %n\tFile name\n %N\tFile name, with -> TARGET if symlink\n %o\tI/O block size\n %s\tTotal size in bytes\n %t\tMajor device type in hex\n %T\tMinor device type in hex\n %u\tUser ID\n %U\tUser name\n %x\tTime of last access\n %X\tTime of last access as seconds since Epoch\n %y\tTime of last modification\n %Y\tTime of last modification as seconds since Epoch\n %z\tTime of last change\n %Z\tTime of last change as seconds since Epoch\n\nFMT sequences for file systems:\n %a\tFree blocks available to non-superuser\n %b\tTotal data blocks\n %c\tTotal file nodes\n %d\tFree file nodes\n %f\tFree blocks\n %i\tFile System ID in hex\n %l\tMaximum length of filenames\n %n\tFile name\n %s\tBlock size (for faster transfer)\n %S\tFundamental block size (for block counts)\n %t\tType in hex\n %T\tType in human readable form\n',
+  date: "Usage: date [OPTIONS] [+FMT] [[-s] TIME]\n\nDisplay time (using +FMT), or set time\n\n\t-u\t\tWork in UTC (don't convert to local time)\n\t[-s] TIME\tSet time to TIME\n\t-d TIME\t\tDisplay TIME, not 'now'\n\t-D FMT\t\tFMT (strptime format) for -s/-d TIME conversion\n\t-r FILE\t\tDisplay last modification time of FILE\n\t-R\t\tOutput RFC-2822 date\n\t-I[SPEC]\tOutput ISO-8601 date\n\t\t\tSPEC=date (default), hours, minutes, seconds or ns\n\nRecognized TIME formats:\n\t@seconds_since_1970\n\thh:mm[:ss]\n\t[YYYY.]MM.DD-hh:mm[:ss]\n\tYYYY-MM-DD hh:mm[:ss]\n\t[[[[[YY]YY]MM]DD]hh]mm[.ss]\n\t'date TIME' form accepts MMDDhhmm[[YY]YY][.ss] instead\n",
+  xargs:
+    "Usage: xargs [OPTIONS] [PROG ARGS]\n\nRun PROG on every item given by stdin\n\n\t-0\tNUL terminated input\n\t-a FILE\tRead from FILE instead of stdin\n\t-r\tDon't run command if input is empty\n\t-t\tPrint the command on stderr before execution\n\t-p\tAsk user whether to run each command\n\t-E STR,-e[STR]\tSTR stops input processing\n\t-I STR\tReplace STR within PROG ARGS with input line\n\t-n N\tPass no more than N args to PROG\n\t-s N\tPass command line of no more than N bytes\n\t-P N\tRun up to N PROGs in parallel\n\t-x\tExit if size is exceeded\n",
 };
 
 export type BusyboxArgs =
-  | { readonly flags: ReadonlySet<string>; readonly operands: string[] }
+  | {
+      readonly flags: ReadonlySet<string>;
+      readonly operands: string[];
+      /** The arguments of the options that take one (the last one given wins). */
+      readonly values: ReadonlyMap<string, string>;
+    }
   | { readonly error: string };
+
+/** How an applet's options go beyond single flags. */
+export interface BusyboxOptionSpec {
+  /** Options that take an argument (`-c FMT` or `-cFMT`); they must be in `modelled` too. */
+  readonly valued?: string;
+  /** Options end at the first operand (getopt's `+`, as xargs parses them before its PROG). */
+  readonly stopAtOperand?: boolean;
+}
 
 export function busyboxArgs(
   stack: StackId,
@@ -26,24 +44,35 @@ export function busyboxArgs(
   args: readonly string[],
   modelled: string,
   unmodelled: string,
+  spec: BusyboxOptionSpec = {},
 ): BusyboxArgs {
   const flags = new Set<string>();
+  const values = new Map<string, string>();
   const operands: string[] = [];
   let optionsEnd = false;
-  for (const a of args) {
+  const usage = `${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}`;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k]!;
     if (optionsEnd || !a.startsWith('-') || a === '-') {
       operands.push(a);
+      if (spec.stopAtOperand === true) optionsEnd = true;
       continue;
     }
     if (a === '--') {
       optionsEnd = true;
       continue;
     }
-    for (const f of a.slice(1)) {
-      if (modelled.includes(f)) flags.add(f);
-      else if (unmodelled.includes(f)) throw notModelled(`${tool} -${f}`);
-      else return { error: `${tool}: invalid option -- '${f}'\n${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}` };
+    for (let j = 1; j < a.length; j++) {
+      const f = a[j]!;
+      if (unmodelled.includes(f)) throw notModelled(`${tool} -${f}`);
+      if (!modelled.includes(f)) return { error: `${tool}: invalid option -- '${f}'\n${usage}` };
+      flags.add(f);
+      if (spec.valued?.includes(f) !== true) continue;
+      const value = j + 1 < a.length ? a.slice(j + 1) : args[++k];
+      if (value === undefined) return { error: `${tool}: option requires an argument -- '${f}'\n${usage}` };
+      values.set(f, value);
+      break;
     }
   }
-  return { flags, operands };
+  return { flags, operands, values };
 }

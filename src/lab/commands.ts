@@ -8,6 +8,7 @@ import { CONTAINERD_COMMANDS } from './commands/containerd.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
 import { DOCKER_COMMANDS } from './commands/docker.js';
 import { FAULT_COMMANDS } from './commands/faults.js';
+import { FILE_COMMANDS } from './commands/files.js';
 import { HOST_COMMANDS } from './commands/host.js';
 import { LVM_COMMANDS } from './commands/lvm.js';
 import { SYSTEM_COMMANDS } from './commands/system.js';
@@ -15,6 +16,7 @@ import { TEXT_COMMANDS } from './commands/text.js';
 import { thinTool } from './commands/thin-tools.js';
 import type { Lab } from './lab.js';
 import { type CommandHandler, type CommandRegistry, knownElsewhere } from './registry.js';
+import { xargs } from './xargs.js';
 
 const table: Array<readonly [string, CommandHandler]> = [
   // Block devices and device-mapper: src/lab/commands/devices.ts
@@ -58,6 +60,12 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['sort', TEXT_COMMANDS.sort],
   ['seq', TEXT_COMMANDS.seq],
   ['yes', TEXT_COMMANDS.yes],
+  // Files and time: src/lab/commands/files.ts; xargs runs the registry's commands: src/lab/xargs.ts
+  ['ls', FILE_COMMANDS.ls],
+  ['stat', FILE_COMMANDS.stat],
+  ['date', FILE_COMMANDS.date],
+  ['awk', FILE_COMMANDS.awk],
+  ['xargs', (lab, args, io) => xargs(lab, args, io, COMMANDS)],
   // Faults: src/lab/commands/faults.ts
   ['fault', FAULT_COMMANDS.fault],
   // thin-provisioning-tools: src/lab/commands/thin-tools.ts -> src/tools/

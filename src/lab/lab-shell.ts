@@ -19,6 +19,7 @@ import { COMMANDS } from './commands.js';
 import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH, VM_MOUNT_SIZES } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
+import { listDirectory } from './nodes.js';
 import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
@@ -38,6 +39,10 @@ export class LabPort implements ShellPort {
       sizeBytes: (path) => {
         const data = readPath(this.lab, path);
         return typeof data === 'string' ? 0 : data.length;
+      },
+      entries: (dir) => {
+        const names = listDirectory(this.lab, dir);
+        return Array.isArray(names) ? names : null;
       },
     };
   }

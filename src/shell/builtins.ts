@@ -19,6 +19,8 @@ const result = (out: string, err: string, status: number): BuiltinResult => ({
 export interface FileProbe {
   kind(path: string): 'file' | 'dir' | 'block' | 'char' | null;
   sizeBytes(path: string): number;
+  /** The names in a directory (without `.` and `..`), for globbing; null when it is no directory. */
+  entries(dir: string): readonly string[] | null;
 }
 
 class TestSyntax extends Error {}

@@ -32,7 +32,7 @@ import {
   removePattern,
   replacePattern,
   type Segment,
-  splitFields,
+  splitFieldSegments,
 } from './expand.js';
 import type { CommandIo } from './io.js';
 import {
@@ -48,6 +48,7 @@ import {
 import { type JobRecord, Scheduler } from './jobs.js';
 import { Parser, type ShellSyntaxError } from './parse.js';
 import { pipelineNesting, runStages } from './pipeline.js';
+import { expandPathname } from './glob.js';
 import { call, DepthExceeded, type Run, trampoline } from './trampoline.js';
 import type { Steps, Wait } from './wait.js';
 
@@ -132,6 +133,8 @@ export interface ShellState {
   status: number;
   errexit: boolean;
   xtrace: boolean;
+  /** `set -f`: no pathname expansion. Absent in checkpoints from before globbing: off. */
+  noglob?: boolean;
   /** `$!`. */
   lastBackgroundPid: number | null;
   /** Trap actions by condition; only EXIT ever fires in the lab (no signals reach it). */
@@ -170,6 +173,7 @@ function cloneState(s: ShellState): ShellState {
     status: s.status,
     errexit: s.errexit,
     xtrace: s.xtrace,
+    noglob: s.noglob,
     lastBackgroundPid: s.lastBackgroundPid,
     // A subshell starts with no traps set (POSIX 2.12).
     traps: new Map(),
@@ -830,6 +834,7 @@ export class Interpreter {
       err: (text) => {
         writeSink(f.io.err, text, (t) => this.host.terminal(t));
       },
+      stdoutIsTerminal: out.kind === 'terminal',
     };
     const steps = this.host.command(name, args, io);
     if (steps === null) {
@@ -944,7 +949,11 @@ export class Interpreter {
   private *expandFields(words: readonly Word[], f: Frame): Run<string[]> {
     const out: string[] = [];
     const ifs = f.env.vars.get('IFS') ?? DEFAULT_IFS;
-    for (const w of words) out.push(...splitFields(yield* this.expandSegments(w.parts, f), ifs));
+    for (const w of words) {
+      const fields = splitFieldSegments(yield* this.expandSegments(w.parts, f), ifs);
+      for (const field of fields)
+        out.push(...(f.env.noglob === true ? [joinSegments(field)] : expandPathname(field, this.host.files)));
+    }
     return out;
   }
 
@@ -1014,7 +1023,7 @@ export class Interpreter {
       case '!':
         return env.lastBackgroundPid === null ? undefined : String(env.lastBackgroundPid);
       case '-':
-        return (env.errexit ? 'e' : '') + (env.xtrace ? 'x' : '');
+        return (env.errexit ? 'e' : '') + (env.noglob === true ? 'f' : '') + (env.xtrace ? 'x' : '');
       case '0':
         return this.options.scriptName;
       case 'LINENO':
@@ -1303,8 +1312,9 @@ export class Interpreter {
       for (const flag of a.slice(1)) {
         if (flag === 'e') f.env.errexit = on;
         else if (flag === 'x') f.env.xtrace = on;
-        else if (flag === 'u' || flag === 'f' || flag === 'C' || flag === 'v') {
-          // Accepted: -u (the lab's scripts never read unset variables on purpose), -f (no globbing anyway).
+        else if (flag === 'f') f.env.noglob = on;
+        else if (flag === 'u' || flag === 'C' || flag === 'v') {
+          // Accepted: -u (the lab's scripts never read unset variables on purpose).
         } else {
           this.builtinMessage(f, 'set', `set -${flag} is not supported in the lab shell`);
           return 2;

@@ -204,6 +204,8 @@ export interface CommandIo {
    */
   out(bytes: Uint8Array | string): unknown;
   err(text: string): void;
+  /** Whether standard output is the shell's terminal (ls prints columns there); absent: it is not. */
+  readonly stdoutIsTerminal?: boolean;
 }
 
 /** A regular file a redirection appends to. */

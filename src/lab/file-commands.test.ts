@@ -1,0 +1,137 @@
+/**
+ * ls, stat, date, xargs and awk as busybox 1.35 prints them. Expected texts are the oracle VM's
+ * (fixtures/kernel/122-126 hold whole transcripts) or the host's busybox 1.35.0, the same build.
+ */
+import { describe, expect, it } from 'vitest';
+import { LabShell } from './lab-shell.js';
+
+const run = (script: string, stack: 'debian12' | 'debian13' = 'debian12'): string =>
+  new LabShell({ ramdiskKb: 4096, stack }).runScript(script);
+
+describe('ls', () => {
+  it('prints columns on the console and one name a line into a pipe', () => {
+    expect(run('ls /')).toBe(
+      'bin          files        lib64        root         scenario.sh  usr\n' +
+        'dev          init         patterns     run          sys\n' +
+        'etc          lib          proc         sbin         tmp\n',
+    );
+    expect(run('ls / | head -2')).toBe('bin\ndev\n');
+  });
+
+  it('prints one name a line on debian13, whose oracle pipes a script through cat', () => {
+    expect(run('ls /patterns', 'debian13')).toBe('A\nB\nC\nD\nE\nF\nG\nH\n');
+  });
+
+  it('prints -l with numeric owners and device numbers, and -s/-h sizes', () => {
+    const out = run('ls -l /dev/ram0 /dev/null; ls -s /patterns; ls -lh /patterns | head -2');
+    expect(out).toBe(
+      'crw-rw-rw-    1 0        0           1,   3 Jan  1 00:00 /dev/null\n' +
+        'brw-------    1 0        0           1,   0 Jan  1 00:00 /dev/ram0\n' +
+        'total 32768\n  4096 A  4096 B  4096 C  4096 D  4096 E  4096 F  4096 G  4096 H\n' +
+        'total 32M    \n-rw-r--r--    1 0        0           4.0M Jan  1 00:00 A\n',
+    );
+  });
+
+  it('reports a missing path and goes on; refuses what the lab does not keep, by name', () => {
+    expect(run('ls /nonexist /dev/ram0; echo rc=$?')).toBe(
+      'ls: /nonexist: No such file or directory\n/dev/ram0\nrc=1\n',
+    );
+    expect(run('ls -i /; echo rc=$?')).toBe('thinlab: not modelled: ls -i\nrc=2\n');
+    expect(run('ls /proc; echo rc=$?')).toMatch(/^thinlab: not modelled: ls of \/proc .*\nrc=2\n$/);
+    expect(run('ls -Z / 2>&1 | head -1')).toBe("ls: invalid option -- 'Z'\n");
+  });
+});
+
+describe('stat', () => {
+  it('prints -c sequences of device nodes, files and directories', () => {
+    expect(run("echo hi > /tmp/f; stat -c '%n %F %a %A %u %g %h %s %b %t %T %d %D %f' /dev/ram0 /tmp/f /tmp")).toBe(
+      '/dev/ram0 block special file 600 brw------- 0 0 1 0 0 1 0 5 5 6180\n' +
+        '/tmp/f regular file 644 -rw-r--r-- 0 0 1 3 8 0 0 21 15 81a4\n' +
+        '/tmp directory 1777 drwxrwxrwt 0 0 2 60 0 0 0 21 15 43ff\n',
+    );
+  });
+
+  it('fails on a missing file with busybox text, and refuses inode numbers', () => {
+    expect(run('stat -c %s /nonexist /dev/null; echo rc=$?')).toBe(
+      "stat: can't stat '/nonexist': No such file or directory\n0\nrc=1\n",
+    );
+    expect(run('stat /tmp; echo rc=$?')).toMatch(/^thinlab: not modelled: stat without -c .*\nrc=2\n$/);
+    expect(run('stat -c %i /tmp; echo rc=$?')).toBe('thinlab: not modelled: stat %i (inode numbers)\nrc=2\n');
+  });
+});
+
+describe('date', () => {
+  it('reads the simulated clock: boot (now less /proc/uptime) is 2024-01-01 00:00:00 UTC, and sleep moves it', () => {
+    const script = [
+      'up=$(cut -d. -f1 /proc/uptime); now=$(date +%s); date -u -d @$((now - up))',
+      'sleep 61; echo $(( $(date +%s) - now ))',
+      'date | wc -c',
+    ].join('\n');
+    expect(run(script)).toBe('Mon Jan  1 00:00:00 UTC 2024\n61\n29\n');
+  });
+
+  it('formats fixed times with -d and +FORMAT, and rejects bad ones with busybox text', () => {
+    expect(run("date -d '2024-02-29 13:14:15' +'%j %a %b %e %I %p %-d|%_m|%05Y'; date -u -d @1234567890")).toBe(
+      '060 Thu Feb 29 01 PM 29| 2|02024\nFri Feb 13 23:31:30 UTC 2009\n',
+    );
+    expect(run('date -d garbage; echo rc=$?')).toBe("date: invalid date 'garbage'\nrc=1\n");
+    expect(run('date -s 2020; echo rc=$?')).toBe('thinlab: not modelled: date -s\nrc=2\n');
+    expect(run('date +%V; echo rc=$?')).toBe('thinlab: not modelled: date format %V\nrc=2\n');
+  });
+});
+
+describe('xargs', () => {
+  it('groups items with -n, replaces with -I, splits on NUL with -0', () => {
+    expect(
+      run(
+        "echo a b c d e | xargs -n 2 echo; printf 'p\\nq r\\n' | xargs -I{} echo '<{}>'; printf 'x\\0y z\\0' | xargs -0 echo",
+      ),
+    ).toBe('a b\nc d\ne\n<p>\n<q r>\nx y z\n');
+  });
+
+  it("runs the lab's commands and has busybox's statuses", () => {
+    expect(run('echo ram0 | xargs -I D blockdev --getsz /dev/D')).toBe('8192\n');
+    expect(run('echo a | xargs false; echo rc=$?; echo a | xargs nosuch; echo rc=$?')).toBe(
+      'rc=123\nxargs: nosuch: No such file or directory\nrc=127\n',
+    );
+    expect(run("echo 'a \"b' | xargs; echo rc=$?; xargs -n 0 < /dev/null; echo rc=$?")).toBe(
+      'xargs: unmatched double quote\nrc=1\nxargs: number 0 is not in 1..2147483647 range\nrc=1\n',
+    );
+    expect(run("echo x | xargs sh -c 'echo $0'; echo rc=$?")).toMatch(
+      /^thinlab: not modelled: xargs running sh.*\nrc=2\n$/,
+    );
+  });
+});
+
+describe('awk', () => {
+  it('splits fields, sums with -F, keeps arrays and prints numbers as awk does', () => {
+    expect(
+      run("echo 'a b c' | awk '{print $2, NF, NR}'; printf '1:2\\n3:4\\n' | awk -F: '{s+=$2} END {print s}'"),
+    ).toBe('b 3 1\n6\n');
+    expect(run('printf \'x 1\\ny 2\\nx 3\\n\' | awk \'{ s[$1] += $2 } END { print s["x"], s["y"] }\'')).toBe('4 2\n');
+    expect(run('awk \'BEGIN { print 7/2, 1e6, 0.1+0.2, 1/3; printf "%5.2f|%-4s|%x\\n", 3.14159, "x", 255 }\'')).toBe(
+      '3.5 1000000 0.3 0.333333\n 3.14|x   |ff\n',
+    );
+  });
+
+  it('compares fields as numbers when they look like numbers', () => {
+    expect(run('echo \'10 9\' | awk \'{ print ($1 > $2), ("10" > "9") }\'')).toBe('1 0\n');
+  });
+
+  it("prints busybox's errors and refuses what the lab does not run, by name", () => {
+    expect(run("awk '{'; echo rc=$?")).toBe('awk: cmd. line:1: Unexpected token\nrc=1\n');
+    expect(run("awk 'BEGIN { print 1/0 }'; echo rc=$?")).toBe('awk: cmd. line:1: Division by zero\nrc=1\n');
+    // The VM's busybox has no math library; print has written its first arguments already.
+    expect(run("awk 'BEGIN { print 1, 2 ^ 3 }'; echo rc=$?")).toBe(
+      '1 awk: cmd. line:1: Math support is not compiled in\nrc=1\n',
+    );
+    expect(run("awk 'BEGIN { print sqrt(4) }'; echo rc=$?")).toBe(
+      'awk: cmd. line:1: Math support is not compiled in\nrc=1\n',
+    );
+    expect(run("echo x | awk '{ getline; print }'; echo rc=$?")).toBe('thinlab: not modelled: awk getline\nrc=2\n');
+    expect(run("awk 'function f() { }'; echo rc=$?")).toBe('thinlab: not modelled: awk user-defined functions\nrc=2\n');
+    expect(run('awk \'BEGIN { print 1 > "/tmp/x" }\'; echo rc=$?')).toBe(
+      'thinlab: not modelled: awk print with a redirection or a pipe\nrc=2\n',
+    );
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * Directories and inodes as the oracle VM shows them to `ls`, `stat` and globbing: which names a
+ * directory holds, and each node's type, permissions, owner, size and device numbers. The
+ * directories the lab knows whole are /, /dev, /dev/mapper, /sys, /sys/block, /patterns, /files,
+ * /tmp, /run and the directories that hold the lab's files; any other directory (/proc, /bin,
+ * /dev/input, ...) is "not modelled" here, so ls refuses it by name and a glob in it matches
+ * nothing (the pattern stays, as when nothing matches). Times are not kept per node: every node
+ * carries the lab's clock at boot (see wallClockSecs).
+ */
+import { type BlockDev, DM_MAJOR, LOOP_MAJOR, RAM_MAJOR } from '../model/machine.js';
+import { SECTOR_BYTES } from '../model/sectors.js';
+import type { ShellContext } from './context.js';
+import { PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
+import {
+  DEV_CHAR_NODES,
+  DM_CONTROL_NODE,
+  FS_DEVICE_NUMBERS,
+  INIT_FILE,
+  OPAQUE_DIRECTORIES,
+  ROOT_ENTRIES,
+  SYS_ENTRIES,
+} from './vm-nodes.js';
+import { DIRECTORIES, lookupPath } from './vfs.js';
+
+/** What `stat` tells of a node. */
+export interface NodeInfo {
+  /** `-` regular file, `d` directory, `b` block and `c` character device, `l` symbolic link. */
+  readonly type: '-' | 'd' | 'b' | 'c' | 'l';
+  /** Permission bits (with the sticky bit of /tmp). */
+  readonly perm: number;
+  readonly links: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly sizeBytes: number;
+  /** 512-byte blocks allocated. */
+  readonly blocks: number;
+  /** Major and minor of a device node. */
+  readonly rdev?: readonly [number, number];
+  /** Where a symbolic link points. */
+  readonly target?: string;
+  /** The device number of the file system the node is on (`stat -c %d`). */
+  readonly fsDev: number;
+}
+
+/** The mode as `ls -l` and `stat %A` print it: the type letter and rwx bits (`t` for the sticky bit). */
+export function modeString(info: NodeInfo): string {
+  const bits = 'rwxrwxrwx';
+  let s = '';
+  for (let i = 0; i < 9; i++) s += info.perm & (1 << (8 - i)) ? bits[i]! : '-';
+  if (info.perm & 0o1000) s = s.slice(0, 8) + (info.perm & 1 ? 't' : 'T');
+  return info.type + s;
+}
+
+/** The lab's wall clock at boot: 2024-01-01 00:00:00 UTC (the VM's is the host's, which changes every run). */
+export const BOOT_EPOCH_SECS = 1_704_067_200;
+
+/** The lab's wall clock now, in whole seconds since 1970, from the machine's simulated time since boot. */
+export function wallClockSecs(ctx: ShellContext): number {
+  return BOOT_EPOCH_SECS + Math.floor(ctx.machine.nowMs / 1000);
+}
+
+/** A tmpfs or devtmpfs directory's size: 40 bytes and 20 more per entry, as the VM shows them. */
+function dirSize(entries: number): number {
+  return 40 + 20 * entries;
+}
+
+function dmNames(ctx: ShellContext): string[] {
+  return ctx.machine.deviceList().map((d) => d.name);
+}
+
+function blockNames(ctx: ShellContext): string[] {
+  const m = ctx.machine;
+  return [
+    ...m.ramdisks.map((d) => d.kernelName),
+    ...m.loops.map((d) => d.kernelName),
+    ...m.deviceList().map((d) => d.kernelName),
+  ];
+}
+
+/** The first names of the lab's files under `dir/` (a file, or a directory that holds files). */
+function fileEntries(ctx: ShellContext, dir: string): string[] {
+  const prefix = dir === '/' ? '/' : `${dir}/`;
+  return ctx.fs.list(prefix).map((p) => p.slice(prefix.length).split('/')[0]!);
+}
+
+function devEntries(ctx: ShellContext): string[] {
+  const removed = ctx.host?.removedNodes ?? [];
+  const names = [...DEV_CHAR_NODES.map((n) => n[0]), ...blockNames(ctx), 'input', 'mapper'];
+  return names.filter((n) => !removed.includes(`/dev/${n}`));
+}
+
+/**
+ * The names in a directory, `.` and `..` left out, unsorted; null when the path is no directory;
+ * 'not modelled' for a directory of the VM whose entries the lab does not know.
+ */
+export function listDirectory(ctx: ShellContext, path: string): string[] | null | 'not modelled' {
+  const p = normalize(path);
+  const unique = (names: string[]): string[] => [...new Set(names)];
+  switch (p) {
+    case '/':
+      return unique([...ROOT_ENTRIES, ...fileEntries(ctx, '/')]);
+    case '/dev':
+      return devEntries(ctx);
+    case '/dev/mapper':
+      return [DM_CONTROL_NODE[0], ...dmNames(ctx)];
+    case '/sys':
+      return [...SYS_ENTRIES];
+    case '/sys/block':
+      return blockNames(ctx);
+    case '/patterns':
+      return [...PATTERN_LETTERS];
+    default:
+      break;
+  }
+  const files = fileEntries(ctx, p);
+  if (/^\/(tmp|run|files)$/.test(p) || files.length > 0) return unique(files);
+  return DIRECTORIES.has(p) || OPAQUE_DIRECTORIES[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
+    ? 'not modelled'
+    : null;
+}
+
+/** The path without repeated or trailing slashes (`//dev/` is `/dev`). */
+export function normalize(path: string): string {
+  // The lab shell's working directory is always /.
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  const p = absolute.replace(/\/+/g, '/').replace(/\/\.(?=\/|$)/g, '');
+  return p.length > 1 ? p.replace(/\/$/, '') : p === '' ? '/' : p;
+}
+
+function blockMajor(dev: BlockDev): number {
+  return dev.kind === 'ram' ? RAM_MAJOR : dev.kind === 'loop' ? LOOP_MAJOR : DM_MAJOR;
+}
+
+function directoryInfo(ctx: ShellContext, p: string, entries: readonly string[]): NodeInfo {
+  const subdirs = entries.filter((e) => {
+    const child = `${p === '/' ? '' : p}/${e}`;
+    return opaqueDirectory(child) !== null || Array.isArray(listDirectory(ctx, child));
+  }).length;
+  const sys = p.startsWith('/sys');
+  return {
+    type: 'd',
+    perm: p === '/tmp' ? 0o1777 : 0o755,
+    links: 2 + subdirs,
+    uid: 0,
+    gid: 0,
+    // sysfs directories report no size.
+    sizeBytes: sys ? 0 : dirSize(entries.length),
+    blocks: 0,
+    fsDev: sys ? FS_DEVICE_NUMBERS.sys : p.startsWith('/dev') ? FS_DEVICE_NUMBERS.dev : fsOf(p),
+  };
+}
+
+function fsOf(p: string): number {
+  return p === '/tmp' || p.startsWith('/tmp/') ? FS_DEVICE_NUMBERS.tmp : FS_DEVICE_NUMBERS.root;
+}
+
+function devNodeInfo(ctx: ShellContext, p: string): NodeInfo | null {
+  const base = { links: 1, uid: 0, sizeBytes: 0, blocks: 0, fsDev: FS_DEVICE_NUMBERS.dev } as const;
+  const name = p.slice(p.lastIndexOf('/') + 1);
+  if (p === '/dev/mapper/control') return { ...base, type: 'c', perm: 0o600, gid: 0, rdev: [10, 236] };
+  const char = p === `/dev/${name}` ? DEV_CHAR_NODES.find((n) => n[0] === name) : undefined;
+  if (char !== undefined) return { ...base, type: 'c', perm: char[3], gid: 0, rdev: [char[1], char[2]] };
+  const target = lookupPath(ctx, p);
+  if (target.kind !== 'block') return null;
+  // dmsetup makes /dev/mapper nodes 0660 in group disk (6); devtmpfs makes the others 0600.
+  const mapper = p.startsWith('/dev/mapper/');
+  const rdev = [blockMajor(target.dev), target.dev.minor] as const;
+  return { ...base, type: 'b', perm: mapper ? 0o660 : 0o600, gid: mapper ? 6 : 0, rdev };
+}
+
+/** A directory of the VM whose entries the lab does not list, as `ls -ld` shows it. */
+function opaqueDirectory(p: string): NodeInfo | null {
+  const known = OPAQUE_DIRECTORIES[p];
+  if (known === undefined) return null;
+  const fsDev =
+    p === '/proc'
+      ? FS_DEVICE_NUMBERS.proc
+      : p === '/sys'
+        ? FS_DEVICE_NUMBERS.sys
+        : p.startsWith('/dev')
+          ? FS_DEVICE_NUMBERS.dev
+          : FS_DEVICE_NUMBERS.root;
+  return { type: 'd', perm: known[0], links: known[1], uid: 0, gid: 0, sizeBytes: known[2], blocks: 0, fsDev };
+}
+
+/** What `stat` (lstat) finds at a path; null when nothing is there, 'not modelled' when the lab cannot say. */
+export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'not modelled' {
+  const p = normalize(path);
+  const sysLink = /^\/sys\/block\/([^/]+)$/.exec(p);
+  if (sysLink !== null) {
+    if (!blockNames(ctx).includes(sysLink[1]!)) return null;
+    const target = `../devices/virtual/block/${sysLink[1]!}`;
+    return {
+      type: 'l',
+      perm: 0o777,
+      links: 1,
+      uid: 0,
+      gid: 0,
+      sizeBytes: 0,
+      blocks: 0,
+      target,
+      fsDev: FS_DEVICE_NUMBERS.sys,
+    };
+  }
+  // The VM's own directories (/sys, /lib, /usr ...) are as the VM shows them, even where the lab
+  // lists some entries or keeps packaged files under them; /etc only while the lab keeps none there.
+  const entries = listDirectory(ctx, p);
+  const opaque = opaqueDirectory(p);
+  if (opaque !== null && !(p === '/etc' && Array.isArray(entries))) return opaque;
+  if (Array.isArray(entries)) return directoryInfo(ctx, p, entries);
+  if (entries === 'not modelled') return 'not modelled';
+  if (p === '/init') return regularFile(INIT_FILE.sizeBytes, 4096, FS_DEVICE_NUMBERS.root, INIT_FILE.perm);
+  if (p.startsWith('/dev/')) return devNodeInfo(ctx, p);
+  const target = lookupPath(ctx, p);
+  if (target.kind === 'pattern') return regularFile(PATTERN_BYTES, PATTERN_BYTES, FS_DEVICE_NUMBERS.root);
+  if (target.kind === 'file') return regularFile(target.file.sizeBytes, target.file.allocatedBytes, fsOf(p));
+  if (target.kind === 'missing') {
+    const parent = p.slice(0, p.lastIndexOf('/')) || '/';
+    const siblings = listDirectory(ctx, parent);
+    return Array.isArray(siblings) && !siblings.includes(p.slice(p.lastIndexOf('/') + 1)) ? null : 'not modelled';
+  }
+  return 'not modelled';
+}
+
+function regularFile(sizeBytes: number, allocatedBytes: number, fsDev: number, perm = 0o644): NodeInfo {
+  const blocks = allocatedBytes / SECTOR_BYTES;
+  return { type: '-', perm, links: 1, uid: 0, gid: 0, sizeBytes, blocks, fsDev };
+}
