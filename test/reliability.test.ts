@@ -10,8 +10,8 @@ import { storeKillCampaign } from '../reliability/store-kill.js';
 import { hasRealTools } from '../src/tools/tool-test-support.js';
 
 describe('reliability campaigns, a seeded slice', () => {
-  it('metadata: damaged images, held snapshots among them, never throw and exit as 0.9.0 does', () => {
-    const report = metadataCampaign({ seed: 17, cases: 12, real: hasRealTools, batch: 12 });
+  it('metadata: damaged images, held snapshots among them, never throw and exit as 0.9.0 and 1.1.0 do', async () => {
+    const report = await metadataCampaign({ seed: 17, cases: 12, real: hasRealTools, batch: 12, workers: 0 });
     expect(report.counts.get('images')).toBe(12);
     expect(report.counts.get('images with a held snapshot')).toBeGreaterThan(0);
     expect(report.findings.get('internal error')?.first ?? []).toEqual([]);
