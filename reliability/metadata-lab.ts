@@ -90,6 +90,11 @@ function runLab(shell: LabShell, argv: readonly string[]): LabOutcome {
   }
 }
 
+/** One lab tool on an image, in a fresh lab of `stack` (the regression tests' way in). */
+export function labToolOn(stack: StackId, bytes: Uint8Array, argv: readonly string[]): LabOutcome {
+  return runLab(labWithImage(stack, bytes), argv);
+}
+
 /** Every lab tool run of one case: COMPARED on each release's lab, LAB_ONLY on 0.9.0's. */
 export function runLabCase(bytes: Uint8Array): LabCaseResult {
   const compared = {} as Record<ToolsRelease, LabOutcome[]>;

@@ -33,7 +33,7 @@ const CAMPAIGNS: Record<string, (seed: number, cases: number | null) => Promise<
   metadata: (seed, cases) => metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 50, progress: true }),
   shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
-  'store-kill': (seed) => storeKillCampaign(seed),
+  'store-kill': (seed, cases) => storeKillCampaign({ seed, randomKills: cases ?? 100, raceRounds: 10 }),
 };
 
 /** The kinds of finding that fail a run: everything but the real tool's own hangs. */
