@@ -73,6 +73,7 @@ function checkCase(done: CaseDone, real: Map<string, ToolOutcome> | null, report
         return;
       }
       report.count(`compared with the real ${release}`);
+      if (theirs.status !== lab.status) report.count(`  of which exit status differs from ${release}: ${argv}`);
       if (theirs.status !== lab.status)
         report.find(`exit status differs from ${release}`, {
           where,
