@@ -18,10 +18,15 @@ export class CampaignReport {
   private slowestMs = 0;
   private readonly startMs = performance.now();
 
+  /** Every report made in this process, so that an interrupted run can still print its figures. */
+  static readonly made: CampaignReport[] = [];
+
   constructor(
     readonly campaign: string,
     readonly seed: number,
-  ) {}
+  ) {
+    CampaignReport.made.push(this);
+  }
 
   count(what: string, by = 1): void {
     this.counts.set(what, (this.counts.get(what) ?? 0) + by);
@@ -49,8 +54,24 @@ export class CampaignReport {
     }
   }
 
+  /** A case's time, measured elsewhere (in a worker thread). */
+  slowest(ms: number): void {
+    this.slowestMs = Math.max(this.slowestMs, ms);
+  }
+
+  elapsedS(): number {
+    return (performance.now() - this.startMs) / 1000;
+  }
+
   sampleMemory(rssBytes = process.memoryUsage().rss): void {
     this.peakRssBytes = Math.max(this.peakRssBytes, rssBytes);
+  }
+
+  /** One line: the counts and the findings by kind so far (a long campaign's progress). */
+  brief(): string {
+    const parts = [...this.counts].map(([what, n]) => `${what} ${n}`);
+    for (const [kind, { total }] of this.findings) parts.push(`${kind} ${total}`);
+    return `${parts.join('; ')}; peak RSS ${Math.round(this.peakRssBytes / 2 ** 20)} MiB`;
   }
 
   /** The report as text: one line per count and finding kind, then the first findings. */

@@ -1,29 +1,146 @@
 /**
- * The hook for the store's kill -9 sweeps (issue 17 item 5: a kill at every store write of a
- * recording and at random times, and concurrent recorders on one database). They need the
- * transactional branches another engineer is building in src/store, so the sweep registers here
- * when it exists. Until then the campaign reports itself as not run, by name, and the reliability
- * run fails on it: a campaign that did not run is never counted as passed.
+ * The store campaign (issue 17 item 5): real `thinlab` processes recording into one SQLite
+ * database, killed with SIGKILL at every store write of a recording (before and after each
+ * commit, test/store-kill-sweep.ts), killed at seeded random times, and racing each other. After
+ * every kill or race the database must open, pass its structure checks, replay every branch to its
+ * end, hold only whole commands, and take a new recording: anything else is a wedged or lost
+ * history.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect, recordAfterwards, runKillSweep } from '../test/store-kill-sweep.js';
 import { CampaignReport } from './report.js';
+import { caseSeed, Rng } from './rng.js';
 
-/** A sweep: kills recordings at store writes and checks that no committed event was torn or lost. */
-export type StoreKillSweep = (report: CampaignReport, seed: number) => Promise<void>;
+const THINLAB = join(import.meta.dirname, '..', 'bin', 'thinlab.js');
 
-const sweeps: StoreKillSweep[] = [];
+/** The recording killed at each of its writes: a pool, a thin, data, a snapshot, a status. */
+export const KILLED_RECORDING = `dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 0"
+dmsetup message pool 0 "create_thin 0"
+dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"
+dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct
+dmsetup suspend thin
+dmsetup message pool 0 "create_snap 1 0"
+dmsetup resume thin
+dmsetup status pool
+`;
 
-/** Where src/store's sweep plugs in (called from this folder, so the store stays a port). */
-export function registerStoreKillSweep(sweep: StoreKillSweep): void {
-  sweeps.push(sweep);
+interface Run {
+  readonly status: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
-export async function storeKillCampaign(seed: number): Promise<CampaignReport> {
-  const report = new CampaignReport('store-kill', seed);
-  if (sweeps.length === 0)
-    report.find('not run', {
-      where: 'reliability/store-kill.ts',
-      what: 'no kill -9 sweep is registered: it waits for the transactional branches of src/store (issue 17 item 1)',
+/** Starts `thinlab ARGS` with `input` on stdin; `killAfterMs` sends SIGKILL that long after the start. */
+function thinlab(args: readonly string[], cwd: string, input: string, killAfterMs?: number): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [THINLAB, ...args], { cwd, env: { ...process.env, THINLAB_STORE: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('close', (status, signal) => {
+      if (timer !== null) clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
     });
-  for (const sweep of sweeps) await sweep(report, seed);
+    child.stdin.on('error', () => undefined); // Killed before it read its script.
+    child.stdin.end(input);
+  });
+}
+
+/** After a kill or a race: the database opens, checks, replays, and takes a new recording. */
+async function checkDatabase(db: string, report: CampaignReport, where: string): Promise<Record<string, number> | null> {
+  try {
+    const state = await inspect(db);
+    await recordAfterwards(db);
+    return state.branches;
+  } catch (e) {
+    report.find('wedged or lost history', { where, what: (e as Error).message });
+    return null;
+  }
+}
+
+/** Kill -9 at every store write of KILLED_RECORDING, before and after its commit. */
+async function sweepEveryWrite(report: CampaignReport): Promise<void> {
+  const result = await runKillSweep({ before: 'echo base\n', script: KILLED_RECORDING }, (p) => {
+    report.count(p.killed ? 'kills at a store write' : 'recordings that finished before the write');
+  });
+  for (const problem of result.problems)
+    report.find('wedged or lost history', { where: 'kill at every write', what: problem });
+}
+
+/** Recordings killed at seeded random times; the branch must hold a whole prefix of the script. */
+async function randomKills(report: CampaignReport, seed: number, kills: number): Promise<void> {
+  const commands = KILLED_RECORDING.trim().split('\n').length;
+  for (let i = 0; i < kills; i++) {
+    const rng = new Rng(caseSeed(seed, i));
+    const dir = mkdtempSync(join(tmpdir(), 'thinlab-random-kill-'));
+    const where = `random kill ${i} (seed ${seed})`;
+    try {
+      await thinlab(['sh', '--db', 'lab.db', '--branch', 'base'], dir, 'echo base\n');
+      const delayMs = rng.int(200, 6000);
+      const run = await thinlab(['sh', '--db', 'lab.db', '--branch', 'rec'], dir, KILLED_RECORDING, delayMs);
+      report.count(run.signal === 'SIGKILL' ? 'random kills' : 'random-kill recordings that finished first');
+      const branches = await checkDatabase(join(dir, 'lab.db'), report, `${where}, after ${delayMs} ms`);
+      if (branches === null) continue;
+      if (branches.base !== 1) report.find('wedged or lost history', { where, what: `branch base has ${branches.base} events, not 1` });
+      const rec = branches.rec ?? 0;
+      if (rec > commands || (run.signal !== 'SIGKILL' && rec !== commands))
+        report.find('wedged or lost history', { where, what: `branch rec has ${rec} events of ${commands}` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** One round of races on a fresh database: one name, default names, --continue on one branch. */
+async function raceRound(report: CampaignReport, round: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'thinlab-race-'));
+  const where = `race round ${round}`;
+  const lost = (what: string): void => report.find('wedged or lost history', { where, what });
+  try {
+    await thinlab(['sh', '--db', 'lab.db', '--branch', 'seed'], dir, 'echo seed\n');
+    const same = await Promise.all(
+      [1024, 2048, 4096].map((kb) => thinlab(['sh', '--db', 'lab.db', '--branch', 'same', '--ramdisk-kb', `${kb}`], dir, 'echo hi\n')),
+    );
+    if (same.filter((r) => r.status === 0).length !== 1) lost(`${same.filter((r) => r.status === 0).length} of 3 creators of 'same' won`);
+    for (const r of same)
+      if (r.status !== 0 && !r.stderr.includes('[BRANCH_EXISTS]')) lost(`a losing creator said: ${r.stderr.trim()}`);
+    const defaults = await Promise.all([1, 2, 3].map((i) => thinlab(['sh', '--db', 'lab.db'], dir, `echo r${i}\n`)));
+    const names = defaults.map((r) => /recorded 1 events as branch (\S+)/.exec(r.stderr)?.[1]);
+    if (new Set(names).size !== 3 || names.includes(undefined)) lost(`default recordings named ${names.join(', ')}`);
+    const script = (tag: string): string => Array.from({ length: 60 }, (_, i) => `echo ${tag}${i}`).join('\n');
+    const cont = await Promise.all(['A', 'B'].map((t) => thinlab(['sh', '--db', 'lab.db', '--continue'], dir, script(t))));
+    const log = await thinlab(['log', '--db', 'lab.db', '--full'], dir, '');
+    for (const r of cont) {
+      if (r.status !== 0 && !r.stderr.includes('[BRANCH_MOVED]')) lost(`a --continue that lost said: ${r.stderr.trim()}`);
+      for (const line of r.stdout.split('\n').filter((l) => l !== ''))
+        if (!log.stdout.includes(`| ${line}\n`)) lost(`'${line}' was printed but not recorded`);
+    }
+    report.count('races', 3);
+    await checkDatabase(join(dir, 'lab.db'), report, where);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface StoreKillOptions {
+  readonly seed: number;
+  /** Random kills (the sweep at every write always runs whole). */
+  readonly randomKills: number;
+  readonly raceRounds: number;
+  /** Skip the kill at every write (the test slice runs only a few random kills and one race). */
+  readonly everyWrite?: boolean;
+}
+
+export async function storeKillCampaign(o: StoreKillOptions): Promise<CampaignReport> {
+  const report = new CampaignReport('store-kill', o.seed);
+  if (o.everyWrite !== false) await sweepEveryWrite(report);
+  await randomKills(report, o.seed, o.randomKills);
+  for (let round = 0; round < o.raceRounds; round++) await raceRound(report, round);
   return report;
 }

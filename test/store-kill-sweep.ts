@@ -59,7 +59,7 @@ function thinlab(args: readonly string[], cwd: string, input: string, env: Recor
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function inspect(dbPath: string): Promise<{ branches: Record<string, number>; head: string | null }> {
+export async function inspect(dbPath: string): Promise<{ branches: Record<string, number>; head: string | null }> {
   let store: SqliteEventStore;
   try {
     store = await openSqliteStore(dbPath, { readOnly: true });
@@ -84,7 +84,7 @@ async function inspect(dbPath: string): Promise<{ branches: Record<string, numbe
 }
 
 /** After a kill: a new default recording on the database must work (it is not wedged). */
-async function recordAfterwards(dbPath: string): Promise<void> {
+export async function recordAfterwards(dbPath: string): Promise<void> {
   const store = await openSqliteStore(dbPath);
   try {
     const h = new History(store);

@@ -85,6 +85,18 @@ function tolerantSuperblock(sb: RawSuperblock): RawSuperblock {
 const ZERO_BLOCK = new MetadataBlocks(new Uint8Array(BLOCK_SIZE));
 
 export class MetadataBytes extends MetadataBlocks {
+  /**
+   * With `wideKeys` (thin_check's view) keys above 2^53 are read, rounded, instead of being damage:
+   * 0.9.0's keys are 64-bit. The tools that print keys keep them as damage, so that no rounded
+   * key is ever printed as a device or block number.
+   */
+  constructor(
+    bytes: Uint8Array,
+    private readonly wideKeys = false,
+  ) {
+    super(bytes);
+  }
+
   /** A u64 followed as a block pointer: too large to fit reads as an impossible block. */
   pointer(offset: number): number {
     return impossible(this.u64(offset));
@@ -118,6 +130,7 @@ export class MetadataBytes extends MetadataBlocks {
   ): void {
     walkBtree(this, root, valueSize, {
       surroundingKeys: true,
+      wideKeys: this.wideKeys,
       node: (place) => onNode(place.block),
       entry: visit,
       damage: (d) => {

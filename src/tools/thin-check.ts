@@ -114,7 +114,7 @@ function checkPath(env: ToolEnv, path: string, flags: CheckFlags): number {
     io.err('Metadata device/file too small.  Is this binary metadata?\n');
     return 1;
   }
-  const md = new MetadataBytes(input.bytes);
+  const md = new MetadataBytes(input.bytes, true);
   const result = runCheck(
     md,
     flags,

@@ -1,0 +1,81 @@
+/**
+ * The real thin-provisioning-tools' side of the metadata campaign: COMPARED on every image of a
+ * batch, from one shell script per batch (a process per call from node would cost more than the
+ * tools), run asynchronously so that the lab's next batch runs meanwhile. 0.9.0 is the host's
+ * (/usr/sbin); 1.1.0 is Debian 13's, unpacked and run through wrappers (src/tools/real-tools-1x.ts).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ToolsRelease } from '../src/tools/release.js';
+import { COMPARED, outcomeText, type ToolOutcome } from './metadata-lab.js';
+
+/**
+ * How much CPU a real tool may use on one image before it counts as hung. A CPU limit set once
+ * for the whole script (`ulimit -t`) costs nothing per call, where `timeout` was one more process
+ * for each of the tens of thousands of runs; the kernel ends the tool with SIGXCPU (status 152).
+ */
+const REAL_CPU_LIMIT_S = 20;
+export const isRealHang = (status: number): boolean => status === 152 || status === 137;
+
+/** Where each release's tools are: a directory to run them from, '' for the host's PATH. */
+export type RealTools = ReadonlyMap<ToolsRelease, string>;
+
+/**
+ * The command a wrapper of real-tools-1x.ts runs (`exec LD --library-path LIBS --argv0 NAME
+ * PDATA "$@"`), to run it without the wrapper's own shell: one process per call instead of two.
+ */
+function directCommand(binDir: string, name: string): string {
+  const line = readFileSync(join(binDir, name), 'utf8').split('\n').find((l) => l.startsWith('exec '));
+  if (line === undefined) throw new Error(`${join(binDir, name)} is not a wrapper of real-tools-1x.ts`);
+  return line.slice('exec '.length).replace(/ "\$@"$/, '');
+}
+
+/** The image file of case `index` in the batch directory. */
+export const imagePath = (dir: string, index: number): string => join(dir, `c${index}.img`);
+
+/**
+ * Runs COMPARED with every release on each image (already written to imagePath) and returns
+ * `release index tool` -> outcome. The images are removed afterwards.
+ */
+export async function runRealBatch(
+  dir: string,
+  indexes: readonly number[],
+  tools: RealTools,
+): Promise<Map<string, ToolOutcome>> {
+  // A real tool can itself loop on a damaged tree: such a case is counted apart, not compared.
+  const lines: string[] = [`ulimit -t ${REAL_CPU_LIMIT_S}`];
+  for (const index of indexes)
+    for (const [release, binDir] of tools)
+      COMPARED.forEach((argv, t) => {
+        const name = binDir === '' ? argv[0]! : directCommand(binDir, argv[0]!);
+        const cmd = [name, ...argv.slice(1).map((a) => (a === 'IMG' ? `"$D/c${index}.img"` : a))].join(' ');
+        const base = `"$D/r${release}.${index}.${t}"`;
+        lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
+      });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn('sh', ['-c', lines.join('\n')], { env: { ...process.env, D: dir } });
+    let text = '';
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (d: string) => (text += d));
+    child.on('error', reject);
+    child.on('close', () => resolve(text));
+  });
+  const outcomes = new Map<string, ToolOutcome>();
+  for (const line of stdout.split('\n')) {
+    const [release, index, tool, status] = line.split(' ');
+    if (status === undefined) continue;
+    const base = join(dir, `r${release}.${index}.${tool}`);
+    const fix = (s: string): string => s.split(imagePath(dir, Number(index))).join('IMG');
+    const out = fix(readFileSync(`${base}.out`, 'latin1'));
+    const err = fix(readFileSync(`${base}.err`, 'latin1'));
+    outcomes.set(`${release} ${index} ${tool}`, {
+      status: Number(status),
+      text: outcomeText(COMPARED[Number(tool)]!, out, err),
+    });
+    rmSync(`${base}.out`);
+    rmSync(`${base}.err`);
+  }
+  for (const index of indexes) rmSync(imagePath(dir, index), { force: true });
+  return outcomes;
+}
