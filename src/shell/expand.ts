@@ -105,22 +105,6 @@ export function matchesPattern(text: string, source: string): boolean {
   return new RegExp(`^(?:${source})$`).test(text);
 }
 
-/** `${x#p}`, `${x##p}`, `${x%p}`, `${x%%p}`: the shortest or longest matching prefix or suffix removed. */
-export function removePattern(value: string, source: string, op: '#' | '##' | '%' | '%%'): string {
-  const re = new RegExp(`^(?:${source})$`);
-  const n = value.length;
-  if (op === '#') {
-    for (let i = 0; i <= n; i++) if (re.test(value.slice(0, i))) return value.slice(i);
-  } else if (op === '##') {
-    for (let i = n; i >= 0; i--) if (re.test(value.slice(0, i))) return value.slice(i);
-  } else if (op === '%') {
-    for (let i = n; i >= 0; i--) if (re.test(value.slice(i))) return value.slice(0, i);
-  } else {
-    for (let i = 0; i <= n; i++) if (re.test(value.slice(i))) return value.slice(0, i);
-  }
-  return value;
-}
-
 /** `${x/p/r}` (first match), `${x//p/r}` (every match), `${x/#p/r}` (at the start), `${x/%p/r}` (at the end); matches are longest. */
 export function replacePattern(
   value: string,

@@ -29,11 +29,11 @@ import {
   joinSegments,
   matchesPattern,
   patternSource,
-  removePattern,
   replacePattern,
   type Segment,
   splitFields,
 } from './expand.js';
+import { globPattern, removePattern } from './glob-match.js';
 import type { CommandIo } from './io.js';
 import {
   bufferSink,
@@ -1078,8 +1078,8 @@ export class Interpreter {
       case '##':
       case '%':
       case '%%': {
-        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
-        return text(removePattern(value ?? '', source, p.op));
+        const pattern = globPattern(p.arg === null ? [] : yield* this.expandSegments(p.arg.parts, f));
+        return text(removePattern(value ?? '', pattern, p.op));
       }
       case '/':
       case '//':
