@@ -19,11 +19,16 @@ export interface ShellCampaignOptions {
   readonly heapMb?: number;
   /** Lines run in one lab shell before a fresh one. */
   readonly group?: number;
+  /**
+   * Lines that replace the generated ones at these indexes: a test plants an internal error or a
+   * hang this way, to see that the campaign (and the slice in npm test) catches it.
+   */
+  readonly planted?: Readonly<Record<number, string>>;
 }
 
 /** Runs lines [first, end) in one worker; resolves with the index to go on from. */
 function runWorker(o: ShellCampaignOptions, first: number, report: CampaignReport, corpus: string[]): Promise<number> {
-  const input: WorkerInput = { seed: o.seed, first, end: o.lines, group: o.group ?? 20 };
+  const input: WorkerInput = { seed: o.seed, first, end: o.lines, group: o.group ?? 20, planted: o.planted ?? {} };
   const worker = new Worker(new URL('./shell-worker.mjs', import.meta.url), {
     workerData: input,
     resourceLimits: { maxOldGenerationSizeMb: o.heapMb ?? 768 },
@@ -31,7 +36,8 @@ function runWorker(o: ShellCampaignOptions, first: number, report: CampaignRepor
   return new Promise((resolve) => {
     let current = first;
     let timer: NodeJS.Timeout | null = null;
-    const where = (i: number): string => `line ${i} (seed ${o.seed}): ${shellLine(corpus, o.seed, i).slice(0, 300)}`;
+    const where = (i: number): string =>
+      `line ${i} (seed ${o.seed}): ${(o.planted?.[i] ?? shellLine(corpus, o.seed, i)).slice(0, 300)}`;
     const arm = (): void => {
       if (timer !== null) clearTimeout(timer);
       timer = setTimeout(() => {

@@ -8,6 +8,7 @@ import { type MetadataContent, Storage, storageWriteCount } from '../model/machi
 import { Errno, strerror } from '../model/errno.js';
 import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
 import type { WritableFile } from '../shell/io.js';
+import { OutOfMemory } from '../shell/memory.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
 export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
@@ -20,13 +21,32 @@ export const NO_SPACE_TIMEOUT_PATH = '/sys/module/dm_thin_pool/parameters/no_spa
  */
 export const TMP_SIZE_BYTES = 491872 * 1024;
 export const ROOTFS_SIZE_BYTES = 485288 * 1024;
+/**
+ * What the rootfs already holds when a script starts: the initramfs's programs, modules and
+ * pattern files (Shmem after boot, 44280 kB). A file under /run gets the rest: 430 MiB and a
+ * part of the next (fixtures/kernel/140-memory-run-full: `431+0 records in`, `430+0 records out`).
+ */
+export const ROOTFS_USED_AT_BOOT_BYTES = 44280 * 1024;
 export const FS_PAGE_BYTES = 4096;
 
-/** The mount a path is on, as the VM has them: its size, for `No space left on device`. */
-export function mountOf(path: string): { readonly name: string; readonly sizeBytes: number } {
+/**
+ * What the VM's processes, tmpfs files and RAM disks share: MemFree after boot, 901068 kB of
+ * MemTotal's 983744 kB (the kernel, the initramfs's own files and the page cache hold the rest).
+ * /tmp and /run together are larger: filling both, the VM's OOM killer kills the writer
+ * (fixtures/kernel/143-memory-tmp-run-oom), and `x=$x$x` is killed at 512 MiB
+ * (fixtures/kernel/141-memory-variable). src/lab/fs-memory.ts counts against it.
+ */
+export const VM_FREE_MEMORY_BYTES = 901068 * 1024;
+
+/** The mount a path is on, as the VM has them: its size and what it holds at boot, for `No space left on device`. */
+export function mountOf(path: string): {
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly bootBytes: number;
+} {
   return path.startsWith('/tmp/')
-    ? { name: '/tmp', sizeBytes: TMP_SIZE_BYTES }
-    : { name: '/', sizeBytes: ROOTFS_SIZE_BYTES };
+    ? { name: '/tmp', sizeBytes: TMP_SIZE_BYTES, bootBytes: 0 }
+    : { name: '/', sizeBytes: ROOTFS_SIZE_BYTES, bootBytes: ROOTFS_USED_AT_BOOT_BYTES };
 }
 
 /**
@@ -319,7 +339,15 @@ export function appendingWriter(fs: LabFileSystem, file: LabFile): WritableFile 
 
 /** Files by absolute path. Pattern files and devices are resolved by the shell, not stored. */
 export class LabFileSystem {
+  /** Left out of checkpoints: a view of the machine the lab sets again on every shell it makes. */
+  static readonly checkpointSkip = ['memoryElsewhere'] as const;
   private readonly files = new Map<string, LabFile>();
+  /**
+   * The VM's memory that is not in these files (its RAM disks' pages), set by the lab's shell
+   * (src/lab/lab-shell.ts): a write that finds the memory full is killed as the VM's OOM killer
+   * kills it. Absent: only the mounts' sizes apply.
+   */
+  memoryElsewhere?: () => number;
 
   constructor(private readonly dictionary: SectorDictionary) {}
 
@@ -365,13 +393,34 @@ export class LabFileSystem {
     const path = [...this.files].find(([, f]) => f === file)?.[0];
     if (path === undefined) return length;
     const mount = mountOf(path);
-    let used = 0;
+    let used = mount.bootBytes;
     for (const [p, f] of this.files) if (mountOf(p).name === mount.name) used += f.allocatedBytes;
     const freePages = Math.max(0, Math.floor((mount.sizeBytes - used) / FS_PAGE_BYTES));
     const fresh = file.newPagesIn(offset, length);
+    this.checkMemory(path, fresh.length, freePages);
     if (fresh.length <= freePages) return length;
     // The write goes on up to the first page that does not fit.
     return Math.max(0, Math.min(length, fresh[freePages]! * FS_PAGE_BYTES - offset));
+  }
+
+  /**
+   * A write of `pages` new pages where the mount has `mountPages` free: when the VM's memory runs
+   * out first, the kernel's OOM killer kills the writer (ash prints `Killed`), as on the VM.
+   */
+  private checkMemory(path: string, pages: number, mountPages: number): void {
+    if (this.memoryElsewhere === undefined || pages === 0) return;
+    const left = VM_FREE_MEMORY_BYTES - this.allocatedBytes() - this.memoryElsewhere();
+    const leftPages = Math.max(0, Math.floor(left / FS_PAGE_BYTES));
+    if (pages > leftPages && leftPages < mountPages) {
+      throw new OutOfMemory(`a write to ${path}`, pages * FS_PAGE_BYTES, Math.max(0, left), true);
+    }
+  }
+
+  /** The memory every file holds (each on a tmpfs, in the VM's memory). */
+  allocatedBytes(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.allocatedBytes;
+    return n;
   }
 
   remove(path: string): boolean {
