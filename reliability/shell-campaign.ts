@@ -12,7 +12,9 @@ import type { WorkerInput, WorkerMessage } from './shell-worker.js';
 
 export interface ShellCampaignOptions {
   readonly seed: number;
+  /** Lines [first, lines) run; first is 0 unless a run goes on from an earlier one's end. */
   readonly lines: number;
+  readonly first?: number;
   /** A line running longer than this is a hang. */
   readonly hangMs?: number;
   /** The worker's heap: the lab VM has 1 GiB, and the lab should fit well inside it. */
@@ -75,7 +77,7 @@ export async function shellCampaign(o: ShellCampaignOptions): Promise<CampaignRe
   const report = new CampaignReport('shell', o.seed);
   const corpus = fixtureLines();
   report.count('fixture lines in the grammar', corpus.length);
-  let next = 0;
+  let next = o.first ?? 0;
   while (next < o.lines) next = await runWorker(o, next, report, corpus);
   return report;
 }

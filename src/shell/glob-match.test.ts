@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabShell } from '../lab/lab-shell.js';
 import { patternSource, type Segment } from './expand.js';
-import { globPattern, removePattern } from './glob-match.js';
+import { globPattern, removePattern, replacePattern } from './glob-match.js';
 
 type Op = '#' | '##' | '%' | '%%';
 
@@ -24,6 +24,39 @@ function byDefinition(value: string, segments: readonly Segment[], op: Op): stri
   }
   return value;
 }
+
+/** The definition of a replacement: at each place, the longest non-empty match (the lab's code before issue 17). */
+function replaceByDefinition(value: string, segments: readonly Segment[], replacement: string, op: RepOp): string {
+  const source = patternSource(segments);
+  if (source === '') return value;
+  const re = new RegExp(`^(?:${source})$`);
+  const longestAt = (start: number): number => {
+    for (let end = value.length; end > start; end--) if (re.test(value.slice(start, end))) return end;
+    return -1;
+  };
+  if (op === '/#') {
+    const end = longestAt(0);
+    return end < 0 ? value : replacement + value.slice(end);
+  }
+  if (op === '/%') {
+    for (let start = 0; start < value.length; start++)
+      if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
+    return value;
+  }
+  let out = '';
+  let i = 0;
+  for (let start = 0; start < value.length; start++) {
+    if (start < i) continue;
+    const end = longestAt(start);
+    if (end < 0) continue;
+    out += value.slice(i, start) + replacement;
+    i = end;
+    if (op === '/') break;
+  }
+  return out + value.slice(i);
+}
+
+type RepOp = '/' | '//' | '/#' | '/%';
 
 /** A small seeded generator (xorshift), so a failure names its case. */
 function random(seed: number): () => number {
@@ -55,6 +88,33 @@ describe('removing a prefix or suffix pattern', () => {
         );
       }
     }
+  });
+
+  it('replaces as the definition does on 1,500 seeded random values and patterns', () => {
+    const r = random(42);
+    for (let c = 0; c < 1500; c++) {
+      const value = Array.from({ length: Math.floor(r() * 12) }, () => pick(r, 'abc.')).join('');
+      const unquoted = Array.from({ length: Math.floor(r() * 5) }, () => pick(r, 'ab.**?')).join('');
+      const segments: Segment[] = [
+        { kind: 'text', text: unquoted + (r() < 0.3 ? '[!a]' : ''), quoted: false, split: false },
+      ];
+      for (const op of ['/', '//', '/#', '/%'] as const) {
+        expect(
+          replacePattern(value, globPattern(segments), 'R', op),
+          `case ${c}: \${${value}${op}${segments[0]!.kind === 'text' ? segments[0]!.text : ''}/R}`,
+        ).toBe(replaceByDefinition(value, segments, 'R', op));
+      }
+    }
+  });
+
+  it('replaces with star patterns over 40,000 characters in well under a second', () => {
+    const sh = new LabShell({ ramdiskKb: 4096 });
+    const started = performance.now();
+    const out = sh.runScript(
+      'x=$(printf "%40000s" a); y=${x//*p/r}; echo ${#y}; y=${x//a*b/r}; echo ${#y}; y=${x// */r}; echo ${#y}; y=${x/% */r}; echo ${#y} ${x/#* /r}',
+    );
+    expect(out).toBe('40000\n40000\n1\n1 ra\n');
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('takes 40,000 characters in well under a second, for each operator', () => {

@@ -93,15 +93,17 @@ function lastFit(value: string, piece: readonly Atom[], from: number): number {
 }
 
 /**
- * The end of the shortest (or longest) prefix of `value` the pattern matches, or -1. The first
- * piece is anchored at 0; the middle ones are placed as early as they fit, which leaves the most
- * room for the rest; the last piece then goes as early (shortest) or as late (longest) as it fits.
+ * The end of the shortest (or longest) match of the pattern that starts at `start`, or -1. The
+ * first piece is anchored there; the middle ones are placed as early as they fit, which leaves the
+ * most room for the rest; the last piece then goes as early (shortest) or as late (longest) as it
+ * fits.
  */
-export function prefixMatchEnd(value: string, pattern: GlobPattern, longest: boolean): number {
+export function prefixMatchEnd(value: string, pattern: GlobPattern, longest: boolean, start = 0): number {
   const { pieces } = pattern;
-  if (!pattern.starred) return pieceAt(value, pieces[0]!, 0) ? pieces[0]!.length : -1;
-  if (!pieceAt(value, pieces[0]!, 0)) return -1;
-  let at = pieces[0]!.length;
+  const first = pieces[0]!;
+  if (!pieceAt(value, first, start)) return -1;
+  if (!pattern.starred) return start + first.length;
+  let at = start + first.length;
   for (let k = 1; k < pieces.length - 1; k++) {
     const found = firstFit(value, pieces[k]!, at);
     if (found < 0) return -1;
@@ -110,6 +112,22 @@ export function prefixMatchEnd(value: string, pattern: GlobPattern, longest: boo
   const last = pieces[pieces.length - 1]!;
   const placed = longest ? lastFit(value, last, at) : firstFit(value, last, at);
   return placed < 0 ? -1 : placed + last.length;
+}
+
+/**
+ * The first non-empty longest match at or after `from`: where it starts and ends, or null. A match
+ * can only start where the first piece fits; if the rest cannot be placed after the earliest such
+ * place, it cannot after any later one either, so the search is one pass.
+ */
+function nextMatch(value: string, pattern: GlobPattern, from: number): { start: number; end: number } | null {
+  const first = pattern.pieces[0]!;
+  for (let start = firstFit(value, first, from); start >= 0 && start < value.length; ) {
+    const end = prefixMatchEnd(value, pattern, true, start);
+    if (end < 0) return pattern.starred ? null : nextMatch(value, pattern, start + 1);
+    if (end > start) return { start, end };
+    start = firstFit(value, first, start + 1);
+  }
+  return null;
 }
 
 function reversed(pattern: GlobPattern): GlobPattern {
@@ -131,4 +149,34 @@ export function removePattern(value: string, pattern: GlobPattern, op: '#' | '##
   // A suffix of the value is a prefix of the value reversed, for the pattern reversed.
   const end = prefixMatchEnd(reverseText(value), reversed(pattern), op === '%%');
   return end < 0 ? value : value.slice(0, value.length - end);
+}
+
+/**
+ * `${x/p/r}` (first match), `${x//p/r}` (every match), `${x/#p/r}` (at the start), `${x/%p/r}`
+ * (at the end); matches are the longest and never empty. Linear for patterns with stars, as the
+ * removals are; a pattern without one is a fixed-length piece found with indexOf or a scan.
+ */
+export function replacePattern(
+  value: string,
+  pattern: GlobPattern,
+  replacement: string,
+  op: '/' | '//' | '/#' | '/%',
+): string {
+  if (!pattern.starred && pattern.pieces[0]!.length === 0) return value;
+  if (op === '/#') {
+    const end = prefixMatchEnd(value, pattern, true);
+    return end > 0 ? replacement + value.slice(end) : value;
+  }
+  if (op === '/%') {
+    const end = prefixMatchEnd(reverseText(value), reversed(pattern), true);
+    return end > 0 ? value.slice(0, value.length - end) + replacement : value;
+  }
+  let out = '';
+  let i = 0;
+  for (let m = nextMatch(value, pattern, 0); m !== null; m = nextMatch(value, pattern, i)) {
+    out += value.slice(i, m.start) + replacement;
+    i = m.end;
+    if (op === '/') break;
+  }
+  return out + value.slice(i);
 }

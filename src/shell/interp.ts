@@ -24,16 +24,8 @@ import type {
   WordPart,
 } from './ast.js';
 import { type BuiltinResult, echoBuiltin, type FileProbe, printfBuiltin, testBuiltin } from './builtins.js';
-import {
-  DEFAULT_IFS,
-  joinSegments,
-  matchesPattern,
-  patternSource,
-  replacePattern,
-  type Segment,
-  splitFields,
-} from './expand.js';
-import { globPattern, removePattern } from './glob-match.js';
+import { DEFAULT_IFS, joinSegments, matchesPattern, patternSource, type Segment, splitFields } from './expand.js';
+import { globPattern, removePattern, replacePattern } from './glob-match.js';
 import {
   CHECKED_VALUE_BYTES,
   KILLED_STATUS,
@@ -1165,9 +1157,9 @@ export class Interpreter {
       case '//':
       case '/#':
       case '/%': {
-        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
+        const pattern = globPattern(p.arg === null ? [] : yield* this.expandSegments(p.arg.parts, f));
         const replacement = p.arg2 == null ? '' : joinSegments(yield* this.expandSegments(p.arg2.parts, f));
-        return text(replacePattern(value ?? '', source, replacement, p.op));
+        return text(replacePattern(value ?? '', pattern, replacement, p.op));
       }
       case 'substr': {
         const v = value ?? '';
