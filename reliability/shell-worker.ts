@@ -14,6 +14,8 @@ export interface WorkerInput {
   readonly first: number;
   readonly end: number;
   readonly group: number;
+  /** Lines that replace the generated ones at these indexes (ShellCampaignOptions.planted). */
+  readonly planted: Readonly<Record<number, string>>;
 }
 
 export type WorkerMessage =
@@ -40,7 +42,7 @@ for (let index = input.first; index < input.end; index++) {
   parentPort!.postMessage({ kind: 'start', index } satisfies WorkerMessage);
   let internal: string | null = null;
   try {
-    const out = shell.runLine(shellLine(corpus, input.seed, index));
+    const out = shell.runLine(input.planted[index] ?? shellLine(corpus, input.seed, index));
     const m = INTERNAL_TEXT.exec(out);
     if (m !== null) internal = `printed: ${out.slice(Math.max(0, m.index - 80), m.index + 120)}`;
   } catch (e) {

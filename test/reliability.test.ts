@@ -10,6 +10,9 @@ import { shellCampaign } from '../reliability/shell-campaign.js';
 import { storeKillCampaign } from '../reliability/store-kill.js';
 import { hasRealTools } from '../src/tools/tool-test-support.js';
 
+/** What the shell campaign must never find (docs/reliability.md): each is a defect of the lab shell. */
+const SHELL_PROBLEMS = ['internal error', 'hang', 'heap exhausted'] as const;
+
 describe('reliability campaigns, a seeded slice', () => {
   it('metadata: damaged images, held snapshots among them, never throw and exit as 0.9.0 and 1.1.0 do', async () => {
     const report = await metadataCampaign({ seed: 17, cases: 12, real: hasRealTools, batch: 12, workers: 0 });
@@ -21,12 +24,28 @@ describe('reliability campaigns, a seeded slice', () => {
     if (hasRealTools) expect(report.counts.get('compared with the real 0.9.0')).toBeGreaterThan(0);
   });
 
-  it('shell: generated lines run to the end, and every finding names its seed and line', async () => {
-    // The shell's limits are src/shell's work (issue 17 items 2 and 3): the campaign reports them.
+  it('shell: generated lines run to the end with no internal error, hang or heap exhaustion', async () => {
     const report = await shellCampaign({ seed: 17, lines: 25, hangMs: 10_000 });
     expect(report.counts.get('lines')).toBe(25);
-    for (const { first } of report.findings.values())
-      for (const f of first) expect(f.where).toMatch(/^line \d+ \(seed 17\): ./);
+    for (const kind of SHELL_PROBLEMS) expect(report.findings.get(kind)?.first ?? [], kind).toEqual([]);
+  });
+
+  it('shell: a planted internal error and a planted hang are found, each named by its seed and line', async () => {
+    // The assertions above can fail: the campaign sees what it is planted with. The hang is an
+    // endless writer, stopped only by the campaign's step budget after about 0.7 s of CPU, with a
+    // hang timeout of 0.3 s of CPU.
+    const endless = 'seq 1 1000000000 | wc -l';
+    const report = await shellCampaign({
+      seed: 17,
+      lines: 4,
+      hangMs: 300,
+      planted: { 1: 'echo "RangeError: planted"', 2: endless },
+    });
+    expect(report.findings.get('internal error')?.first.map((f) => f.where)).toEqual([
+      'line 1 (seed 17): echo "RangeError: planted"',
+    ]);
+    expect(report.findings.get('hang')?.first.map((f) => f.where)).toContain(`line 2 (seed 17): ${endless}`);
+    expect(report.counts.get('lines')).toBe(4);
   });
 
   it('database: damaged databases give each command a success or a one-line error, never a crash or a hang', () => {

@@ -9,6 +9,7 @@ import { Errno, strerror } from '../model/errno.js';
 import { SECTOR_BYTES, type SectorDictionary, SectorStore } from '../model/sectors.js';
 import type { StackId } from '../model/stack.js';
 import type { WritableFile } from '../shell/io.js';
+import { OutOfMemory } from '../shell/memory.js';
 
 export const PATTERN_BYTES = 4 * 1024 * 1024;
 export const PATTERN_LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
@@ -24,6 +25,13 @@ export interface VmMountSizes {
   readonly devKb: number;
   readonly tmpKb: number;
   readonly rootfsKb: number;
+  /**
+   * What the rootfs already holds when a script starts: the initramfs's programs, modules and
+   * pattern files (Shmem after boot). A file under /run gets the rest: on debian12 430 MiB and a
+   * part of the next (fixtures/kernel/140-memory-run-full: `431+0 records in`, `430+0 records out`).
+   * Measured on debian12 only; debian13 uses the same figure until a probe there says otherwise.
+   */
+  readonly rootfsUsedAtBootKb: number;
 }
 
 /**
@@ -32,16 +40,29 @@ export interface VmMountSizes {
  * fixtures/kernel-probes/93-mounts.debian13.out for the rootfs.
  */
 export const VM_MOUNT_SIZES: Readonly<Record<StackId, VmMountSizes>> = {
-  debian12: { devKb: 485288, tmpKb: 491872, rootfsKb: 485288 },
-  debian13: { devKb: 487504, tmpKb: 495292, rootfsKb: 487504 },
+  debian12: { devKb: 485288, tmpKb: 491872, rootfsKb: 485288, rootfsUsedAtBootKb: 44280 },
+  debian13: { devKb: 487504, tmpKb: 495292, rootfsKb: 487504, rootfsUsedAtBootKb: 44280 },
 };
 export const FS_PAGE_BYTES = 4096;
 
-/** The mount a path is on, as the VM has them: its size, for `No space left on device`. */
-export function mountOf(path: string, sizes: VmMountSizes): { readonly name: string; readonly sizeBytes: number } {
+/**
+ * What the VM's processes, tmpfs files and RAM disks share: MemFree after boot, 901068 kB of
+ * MemTotal's 983744 kB (the kernel, the initramfs's own files and the page cache hold the rest).
+ * /tmp and /run together are larger: filling both, the VM's OOM killer kills the writer
+ * (fixtures/kernel/143-memory-tmp-run-oom), and `x=$x$x` is killed at 512 MiB
+ * (fixtures/kernel/141-memory-variable). src/lab/fs-memory.ts counts against it. Measured on
+ * debian12; debian13 uses the same figure.
+ */
+export const VM_FREE_MEMORY_BYTES = 901068 * 1024;
+
+/** The mount a path is on, as the VM has them: its size and what it holds at boot, for `No space left on device`. */
+export function mountOf(
+  path: string,
+  sizes: VmMountSizes,
+): { readonly name: string; readonly sizeBytes: number; readonly bootBytes: number } {
   return path.startsWith('/tmp/')
-    ? { name: '/tmp', sizeBytes: sizes.tmpKb * 1024 }
-    : { name: '/', sizeBytes: sizes.rootfsKb * 1024 };
+    ? { name: '/tmp', sizeBytes: sizes.tmpKb * 1024, bootBytes: 0 }
+    : { name: '/', sizeBytes: sizes.rootfsKb * 1024, bootBytes: sizes.rootfsUsedAtBootKb * 1024 };
 }
 
 /**
@@ -334,7 +355,15 @@ export function appendingWriter(fs: LabFileSystem, file: LabFile, sizes: VmMount
 
 /** Files by absolute path. Pattern files and devices are resolved by the shell, not stored. */
 export class LabFileSystem {
+  /** Left out of checkpoints: a view of the machine the lab sets again on every shell it makes. */
+  static readonly checkpointSkip = ['memoryElsewhere'] as const;
   private readonly files = new Map<string, LabFile>();
+  /**
+   * The VM's memory that is not in these files (its RAM disks' pages), set by the lab's shell
+   * (src/lab/lab-shell.ts): a write that finds the memory full is killed as the VM's OOM killer
+   * kills it. Absent: only the mounts' sizes apply.
+   */
+  memoryElsewhere?: () => number;
 
   constructor(private readonly dictionary: SectorDictionary) {}
 
@@ -380,13 +409,34 @@ export class LabFileSystem {
     const path = [...this.files].find(([, f]) => f === file)?.[0];
     if (path === undefined) return length;
     const mount = mountOf(path, sizes);
-    let used = 0;
+    let used = mount.bootBytes;
     for (const [p, f] of this.files) if (mountOf(p, sizes).name === mount.name) used += f.allocatedBytes;
     const freePages = Math.max(0, Math.floor((mount.sizeBytes - used) / FS_PAGE_BYTES));
     const fresh = file.newPagesIn(offset, length);
+    this.checkMemory(path, fresh.length, freePages);
     if (fresh.length <= freePages) return length;
     // The write goes on up to the first page that does not fit.
     return Math.max(0, Math.min(length, fresh[freePages]! * FS_PAGE_BYTES - offset));
+  }
+
+  /**
+   * A write of `pages` new pages where the mount has `mountPages` free: when the VM's memory runs
+   * out first, the kernel's OOM killer kills the writer (ash prints `Killed`), as on the VM.
+   */
+  private checkMemory(path: string, pages: number, mountPages: number): void {
+    if (this.memoryElsewhere === undefined || pages === 0) return;
+    const left = VM_FREE_MEMORY_BYTES - this.allocatedBytes() - this.memoryElsewhere();
+    const leftPages = Math.max(0, Math.floor(left / FS_PAGE_BYTES));
+    if (pages > leftPages && leftPages < mountPages) {
+      throw new OutOfMemory(`a write to ${path}`, pages * FS_PAGE_BYTES, Math.max(0, left), true);
+    }
+  }
+
+  /** The memory every file holds (each on a tmpfs, in the VM's memory). */
+  allocatedBytes(): number {
+    let n = 0;
+    for (const f of this.files.values()) n += f.allocatedBytes;
+    return n;
   }
 
   remove(path: string): boolean {

@@ -16,6 +16,7 @@ import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
+import { memoryFreeBytes, ramDisksBytes } from './fs-memory.js';
 import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH, VM_MOUNT_SIZES } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
@@ -27,7 +28,10 @@ export class LabPort implements ShellPort {
   constructor(
     private readonly lab: Lab,
     private readonly registry: CommandRegistry = COMMANDS,
-  ) {}
+  ) {
+    // The files' writes count the RAM disks against the VM's memory too (one budget).
+    lab.fs.memoryElsewhere = () => ramDisksBytes(lab.machine);
+  }
 
   get machine(): Machine {
     return this.lab.machine;
@@ -79,6 +83,10 @@ export class LabPort implements ShellPort {
     const dev = target.dev;
     machine.openBlock(dev);
     return () => machine.closeBlock(dev);
+  }
+
+  memoryFreeBytes(): number {
+    return memoryFreeBytes(this.lab.fs, this.lab.machine);
   }
 
   closeParam(text: string): string | null {

@@ -69,7 +69,11 @@ export function splitFields(segments: readonly Segment[], ifs: string): string[]
 
 /** The word as one string: `"$@"` boundaries become spaces. */
 export function joinSegments(segments: readonly Segment[]): string {
-  return segments.map((s) => (s.kind === 'break' ? ' ' : s.text)).join('');
+  // Concatenation makes a rope in V8 (no copy); Array.join copies, and `x=$x$x` on a 256 MiB
+  // value took seconds that way.
+  let out = '';
+  for (const s of segments) out += s.kind === 'break' ? ' ' : s.text;
+  return out;
 }
 
 function escapeRegex(text: string): string {
@@ -166,68 +170,4 @@ export function patternSource(segments: readonly Segment[]): string {
 
 export function matchesPattern(text: string, source: string): boolean {
   return new RegExp(`^(?:${source})$`).test(text);
-}
-
-/** `${x#p}`, `${x##p}`, `${x%p}`, `${x%%p}`: the shortest or longest matching prefix or suffix removed. */
-export function removePattern(value: string, source: string, op: '#' | '##' | '%' | '%%'): string {
-  const re = new RegExp(`^(?:${source})$`);
-  const n = value.length;
-  if (op === '#') {
-    for (let i = 0; i <= n; i++) if (re.test(value.slice(0, i))) return value.slice(i);
-  } else if (op === '##') {
-    for (let i = n; i >= 0; i--) if (re.test(value.slice(0, i))) return value.slice(i);
-  } else if (op === '%') {
-    for (let i = n; i >= 0; i--) if (re.test(value.slice(i))) return value.slice(0, i);
-  } else {
-    for (let i = 0; i <= n; i++) if (re.test(value.slice(i))) return value.slice(0, i);
-  }
-  return value;
-}
-
-/** `${x/p/r}` (first match), `${x//p/r}` (every match), `${x/#p/r}` (at the start), `${x/%p/r}` (at the end); matches are longest. */
-export function replacePattern(
-  value: string,
-  source: string,
-  replacement: string,
-  op: '/' | '//' | '/#' | '/%',
-): string {
-  if (source === '') return value;
-  const re = new RegExp(`^(?:${source})$`);
-  const longestAt = (start: number): number => {
-    for (let end = value.length; end > start; end--) if (re.test(value.slice(start, end))) return end;
-    return -1;
-  };
-  if (op === '/#') {
-    const end = longestAt(0);
-    return end < 0 ? value : replacement + value.slice(end);
-  }
-  if (op === '/%') {
-    for (let start = 0; start < value.length; start++)
-      if (re.test(value.slice(start))) return value.slice(0, start) + replacement;
-    return value;
-  }
-  // Linear in the value (issue 17): the regex engine finds the next place a match starts, instead
-  // of trying every end at every position. A pattern without `*` has one length, so the match
-  // found is the longest; with `*` the longest is looked for from the end of the value down.
-  const fixedLength = !source.includes(ANY_STRING);
-  const find = new RegExp(source, 'g');
-  let out = '';
-  let i = 0;
-  while (i < value.length) {
-    find.lastIndex = i;
-    const m = find.exec(value);
-    if (m === null) break;
-    const start = m.index;
-    const end = fixedLength ? (m[0].length > 0 ? start + m[0].length : -1) : longestAt(start);
-    if (end < 0) {
-      // Only an empty match starts here; the replacement needs a non-empty one.
-      out += value.slice(i, start + 1);
-      i = start + 1;
-      continue;
-    }
-    out += value.slice(i, start) + replacement;
-    i = end;
-    if (op === '/') break;
-  }
-  return out + value.slice(i);
 }

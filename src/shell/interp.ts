@@ -24,16 +24,26 @@ import type {
   WordPart,
 } from './ast.js';
 import { type BuiltinResult, echoBuiltin, type FileProbe, printfBuiltin, testBuiltin } from './builtins.js';
+import { globPattern, removePattern, replacePattern } from './glob-match.js';
 import {
   DEFAULT_IFS,
   joinSegments,
   matchesPattern,
   patternSource,
-  removePattern,
-  replacePattern,
   type Segment,
   splitFieldSegments,
+  splitFields,
 } from './expand.js';
+import {
+  CHECKED_VALUE_BYTES,
+  KILLED_STATUS,
+  KILLED_TEXT,
+  LONGEST_STRING_CHARS,
+  commandKilledText,
+  mainShellKilledText,
+  OutOfMemory,
+  valuesBytes,
+} from './memory.js';
 import type { CommandIo } from './io.js';
 import {
   bufferSink,
@@ -83,6 +93,11 @@ export interface Host {
    * count, EBUSY on remove): the close to call when the command ends; null when `path` is no device.
    */
   holdOpen(path: string): (() => void) | null;
+  /**
+   * The VM's memory its files and RAM disks leave free, for the shell's values and pipes (one
+   * budget, src/shell/memory.ts). Absent: only the lab's fixed bounds apply.
+   */
+  memoryFreeBytes?(): number;
 }
 
 /** What a command's redirections opened: module parameters to apply and devices to close at its end. */
@@ -299,6 +314,13 @@ export interface InterpreterOptions {
 
 /** The default step budget of a top-level command: generous, yet a runaway loop ends in seconds. */
 export const DEFAULT_MAX_STEPS = 10_000_000;
+/**
+ * What a lab command's output costs against the step budget: a step per this many bytes. A
+ * command that writes without end into a pipe (`seq 1 1000000000 | wc -l`, ten gigabytes) is one
+ * command, and would run for minutes inside one step; charged by its output, it ends at the
+ * budget as an endless loop does (the default budget is about 5 GB of output).
+ */
+export const OUTPUT_BYTES_PER_STEP = 512;
 /** The exit status of a script the step budget stopped (as `timeout` reports a command it killed). */
 export const BUDGET_EXIT_STATUS = 124;
 /**
@@ -318,13 +340,6 @@ export const NESTING_EXIT_STATUS = 139;
 export const MAX_PIPELINE_NESTING = 150;
 /** The status of a command killed by SIGPIPE (128 + 13): it wrote to a pipe whose reader had ended. */
 export const SIGPIPE_STATUS = 141;
-
-/**
- * The longest value a variable may hold. busybox sh on the 1 GiB VM fails its allocation (`out of
- * memory`) when a value and its copies no longer fit; the lab stops at 128 MiB, well inside both the
- * VM's memory and V8's longest string.
- */
-export const MAX_VALUE_BYTES = 128 * 1024 * 1024;
 
 /** Raised when a top-level command has run its budget of commands; only the top level catches it. */
 export class BudgetExhausted {
@@ -383,8 +398,9 @@ export class Interpreter {
   private limitReached(e: unknown): TopLevelEnd {
     if (e instanceof BudgetExhausted) {
       this.host.terminal(
-        `thinlab: step budget of ${e.maxSteps} exhausted: a top-level command ran that many commands ` +
-          `(an endless loop?); the script stops here (--max-steps sets the budget)\n`,
+        `thinlab: step budget of ${e.maxSteps} exhausted: a top-level command ran that many commands, ` +
+          `a step per ${OUTPUT_BYTES_PER_STEP} bytes a command wrote (an endless loop?); the script stops here ` +
+          `(--max-steps sets the budget)\n`,
       );
       this.state.status = BUDGET_EXIT_STATUS;
       return { status: BUDGET_EXIT_STATUS, explicit: true, limit: true };
@@ -397,12 +413,16 @@ export class Interpreter {
       this.state.status = NESTING_EXIT_STATUS;
       return { status: NESTING_EXIT_STATUS, explicit: false, limit: true };
     }
-    if (isAllocationFailure(e)) {
-      // A value too large for JavaScript (a string, an array, a BigInt): busybox's malloc fails
-      // there too, and ash reports it as an error that ends the shell.
-      this.message(this.main, 'out of memory');
-      this.state.status = 2;
-      return { status: 2, explicit: false, limit: true };
+    if (e instanceof OutOfMemory || isAllocationFailure(e)) {
+      // A value too large for the VM's memory, or for JavaScript (a string, an array, a BigInt):
+      // the VM's OOM killer would have killed a process, the lab ends the script.
+      const oom =
+        e instanceof OutOfMemory
+          ? e
+          : new OutOfMemory('a value larger than the lab holds', LONGEST_STRING_CHARS, this.memoryLeft(this.main));
+      this.host.terminal(mainShellKilledText(oom));
+      this.state.status = KILLED_STATUS;
+      return { status: KILLED_STATUS, explicit: false, limit: true };
     }
     throw e;
   }
@@ -451,8 +471,20 @@ export class Interpreter {
    */
   private write(sink: Sink, data: Uint8Array | string): boolean {
     const ok = writeSink(sink, data, (t) => this.host.terminal(t));
-    if (!ok && sink.kind === 'pipe' && sink.pipe.readerGone) throw new ExitSignal(SIGPIPE_STATUS);
+    if (!ok && sink.kind === 'pipe' && (sink.pipe.readerGone || sink.pipe.overflowed)) {
+      throw new ExitSignal(SIGPIPE_STATUS);
+    }
     return ok;
+  }
+
+  private get maxSteps(): number {
+    return this.options.maxSteps ?? DEFAULT_MAX_STEPS;
+  }
+
+  /** Charges a lab command's output against the step budget; false once the budget is spent. */
+  private chargeOutput(bytes: number): boolean {
+    this.stepsUsed += bytes / OUTPUT_BYTES_PER_STEP;
+    return this.stepsUsed <= this.maxSteps;
   }
 
   /** Says, once, that a pipe or a substitution kept only the first PIPE_BUFFER_LIMIT_BYTES. */
@@ -529,7 +561,27 @@ export class Interpreter {
   private subshellStatus(e: unknown): number {
     if (e instanceof ExitSignal || e instanceof ReturnSignal) return e.status;
     if (e instanceof LoopSignal) return 0;
+    if (e instanceof OutOfMemory || isAllocationFailure(e)) {
+      // The OOM killer killed the subshell that grew; the shell waiting for it says so.
+      this.host.terminal(KILLED_TEXT);
+      return KILLED_STATUS;
+    }
     throw e;
+  }
+
+  /** The memory left for a value the shell of `f` builds: the VM's free memory less its values. */
+  private memoryLeft(f: Frame): number {
+    const free = this.host.memoryFreeBytes?.() ?? Number.POSITIVE_INFINITY;
+    return Math.max(0, free - valuesBytes(f.env));
+  }
+
+  /** A value of `bytes` the shell of `f` makes: past the memory left, that shell is killed. */
+  private checkValue(f: Frame, what: string, bytes: number): void {
+    if (bytes < CHECKED_VALUE_BYTES) return;
+    // ash builds the value on its stack and then copies it into the variable: twice its size.
+    const needed = 2 * bytes;
+    const left = this.memoryLeft(f);
+    if (needed > left || bytes > LONGEST_STRING_CHARS) throw new OutOfMemory(what, needed, left);
   }
 
   private *runAndOr(andOr: AndOr, f: Frame): Run<number> {
@@ -564,6 +616,7 @@ export class Interpreter {
     if (pipelineNesting() >= MAX_PIPELINE_NESTING) throw new DepthExceeded(pipelineNesting());
     const n = p.commands.length;
     const pipes = Array.from({ length: n - 1 }, () => new Pipe());
+    for (const pipe of pipes) pipe.memoryLeft = () => this.memoryLeft(f);
     const steps = p.commands.map((cmd, i) => {
       const sub: Frame = {
         ...f,
@@ -580,7 +633,7 @@ export class Interpreter {
     const serve = (wait: Wait): boolean => this.keepingPlace(() => this.scheduler.waitFor(wait));
     const statuses = yield* runStages(steps, pipes, serve);
     this.lineno = line;
-    for (const pipe of pipes) this.reportOverflow(f, pipe, 'a pipe');
+    for (const pipe of pipes) if (!pipe.reported) this.reportOverflow(f, pipe, 'a pipe');
     return statuses[n - 1]!;
   }
 
@@ -600,8 +653,7 @@ export class Interpreter {
    * the native stack stays shallow), counting it against the step budget.
    */
   private *runCommand(cmd: Command, f: Frame): Run<number> {
-    const max = this.options.maxSteps ?? DEFAULT_MAX_STEPS;
-    if (++this.stepsUsed > max) throw new BudgetExhausted(max);
+    if (++this.stepsUsed > this.maxSteps) throw new BudgetExhausted(this.maxSteps);
     return yield* call(this.commandBody(cmd, f));
   }
 
@@ -811,9 +863,20 @@ export class Interpreter {
     if (!input.complete && !streams) yield { kind: 'pipe', stream: input, drainable: false, ready: () => true };
     let stdin: Uint8Array | null = null;
     let brokenPipe = false;
+    let overBudget = false;
     const out = f.io.out;
     const io: CommandIo = {
       get stdin(): Uint8Array {
+        if (stdin === null && input instanceof Pipe) {
+          input.runWriterToEnd();
+          if (input.overflowed) {
+            // The reader holds its whole input in its own memory: it is the process that grew.
+            const held = input.sizeBytes;
+            input.reported = true;
+            input.closeRead();
+            throw new OutOfMemory(`${name}'s whole input`, held, held);
+          }
+        }
         stdin ??= input.readAll();
         if (!input.complete) {
           // Host.streamsInput said the command would not read its input whole; it did, while
@@ -827,8 +890,15 @@ export class Interpreter {
         return input.readChunk();
       },
       out: (data) => {
+        // Past the budget the writer is stopped as a full pipe stops it; the budget's message
+        // comes once it has returned (a command may catch what its writes throw).
+        if (!this.chargeOutput(data.length)) {
+          overBudget = true;
+          return false;
+        }
         const ok = writeSink(out, data, (t) => this.host.terminal(t));
-        if (!ok && out.kind === 'pipe' && out.pipe.readerGone) brokenPipe = true;
+        // A reader gone, or killed for what the pipe held: the writer gets SIGPIPE.
+        if (!ok && out.kind === 'pipe' && (out.pipe.readerGone || out.pipe.overflowed)) brokenPipe = true;
         return ok;
       },
       err: (text) => {
@@ -836,12 +906,22 @@ export class Interpreter {
       },
       stdoutIsTerminal: out.kind === 'terminal',
     };
-    const steps = this.host.command(name, args, io);
-    if (steps === null) {
-      this.message(f, `${name}: not found`);
-      return 127;
+    let status: number;
+    try {
+      const steps = this.host.command(name, args, io);
+      if (steps === null) {
+        this.message(f, `${name}: not found`);
+        return 127;
+      }
+      status = yield* steps;
+    } catch (e) {
+      if (!(e instanceof OutOfMemory)) throw e;
+      // Killed by the OOM killer: ash prints `Killed` where the VM showed it, else the lab names the limit.
+      if (e.seenOnVm) this.host.terminal(KILLED_TEXT);
+      else this.write(f.io.err, commandKilledText(e));
+      return KILLED_STATUS;
     }
-    const status = yield* steps;
+    if (overBudget) throw new BudgetExhausted(this.maxSteps);
     // A command that wrote to a pipe whose reader had ended was killed by SIGPIPE there.
     return brokenPipe ? SIGPIPE_STATUS : status;
   }
@@ -987,8 +1067,8 @@ export class Interpreter {
 
   /** Sets a variable; a readonly one ends the shell, as in ash (`R: is read only`). */
   private setVar(f: Frame, name: string, value: string, builtin?: string): void {
-    // ash's allocation fails on the VM long before: `x=$x$x` in a loop ends in ash's message.
-    if (value.length > MAX_VALUE_BYTES) this.fatal(f, 'out of memory');
+    // The VM's memory is one budget: `x=$x$x` in a loop ends as the OOM killer ends it.
+    this.checkValue(f, `the value of ${name}`, value.length);
     if (f.env.readonly.has(name)) {
       if (builtin === undefined) this.message(f, `${name}: is read only`);
       else this.builtinMessage(f, builtin, `${name}: is read only`);
@@ -1087,16 +1167,16 @@ export class Interpreter {
       case '##':
       case '%':
       case '%%': {
-        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
-        return text(removePattern(value ?? '', source, p.op));
+        const pattern = globPattern(p.arg === null ? [] : yield* this.expandSegments(p.arg.parts, f));
+        return text(removePattern(value ?? '', pattern, p.op));
       }
       case '/':
       case '//':
       case '/#':
       case '/%': {
-        const source = p.arg === null ? '' : patternSource(yield* this.expandSegments(p.arg.parts, f));
+        const pattern = globPattern(p.arg === null ? [] : yield* this.expandSegments(p.arg.parts, f));
         const replacement = p.arg2 == null ? '' : joinSegments(yield* this.expandSegments(p.arg2.parts, f));
-        return text(replacePattern(value ?? '', source, replacement, p.op));
+        return text(replacePattern(value ?? '', pattern, replacement, p.op));
       }
       case 'substr': {
         const v = value ?? '';
@@ -1117,7 +1197,7 @@ export class Interpreter {
 
   /** `$(...)`: the body runs in a subshell; its output, less trailing newlines, is the value. */
   private *commandSubstitution(body: List, f: Frame): Run<string> {
-    const buffer = bufferSink();
+    const buffer = bufferSink(() => this.memoryLeft(f));
     const sub: Frame = {
       ...f,
       env: cloneState(f.env),
@@ -1134,7 +1214,8 @@ export class Interpreter {
     }
     this.lineno = line;
     this.substitutionStatus = status;
-    this.reportOverflow(f, buffer, 'a command substitution');
+    // ash reads the output into its own memory: the shell doing the substitution is what grew.
+    if (buffer.overflowed) throw new OutOfMemory('a command substitution', buffer.sizeBytes, buffer.sizeBytes);
     return latin1Text(concatBytes(buffer.chunks)).replace(/\n+$/, '');
   }
 

@@ -50,14 +50,19 @@ export class InputStream {
    * whose writer has not finished is run until it has, through `pull`.
    */
   readAll(): Uint8Array {
-    while (!this.ended && this.pull?.() === true) {
-      // The writer ran a step; the loop ends when it has closed the pipe or cannot run now.
-    }
+    this.runWriterToEnd();
     const rest = this.chunks.length === 1 && this.offset === 0 ? this.chunks[0]! : this.gather(this.bufferedBytes);
     this.chunks = [];
     this.offset = 0;
     this.bufferedBytes = 0;
     return rest;
+  }
+
+  /** Runs a pipe's writer until it has closed the pipe or cannot run now. */
+  runWriterToEnd(): void {
+    while (!this.ended && this.pull?.() === true) {
+      // The writer ran a step.
+    }
   }
 
   /** Whether readChunk can answer now: bytes are buffered, or the input has ended. */
@@ -150,6 +155,16 @@ export class Pipe extends InputStream {
   overflowed = false;
   /** Set by the pipeline: lets the reader run while it takes data. */
   drain: (() => void) | null = null;
+  /**
+   * Set by the shell: the VM's memory left for what the pipe holds (one budget with files, RAM
+   * disks and values, src/shell/memory.ts). Asked once, when the pipe first holds more than a
+   * streaming reader ever leaves in it.
+   */
+  memoryLeft: (() => number) | null = null;
+  /** What the pipe may hold, once asked. */
+  private limitBytes: number | null = null;
+  /** The reader said it was killed for the memory the pipe took (so the shell says nothing more). */
+  reported = false;
 
   constructor() {
     super();
@@ -159,7 +174,7 @@ export class Pipe extends InputStream {
   /** False when the data was not all taken: the reader has gone, or the pipe is full for good. */
   write(data: Uint8Array): boolean {
     if (this.readerGone) return false;
-    const room = PIPE_BUFFER_LIMIT_BYTES - this.bufferedBytes;
+    const room = this.limit(data.length) - this.bufferedBytes;
     const bytes = data.length > room ? data.subarray(0, room) : data;
     if (bytes.length > 0) this.push(bytes);
     if (bytes.length < data.length) {
@@ -168,6 +183,12 @@ export class Pipe extends InputStream {
     }
     if (this.bufferedBytes >= PIPE_CAPACITY_BYTES) this.drain?.();
     return !this.readerGone;
+  }
+
+  private limit(adding: number): number {
+    if (this.bufferedBytes + adding <= STREAMING_PIPE_MAX_BYTES) return PIPE_BUFFER_LIMIT_BYTES;
+    this.limitBytes ??= memoryBound(this.memoryLeft);
+    return this.limitBytes;
   }
 
   /** The writer has finished: the reader gets the end of its input once it has read the rest. */
@@ -220,7 +241,15 @@ export type Sink =
   | { readonly kind: 'terminal' }
   | { readonly kind: 'null' }
   /** A command substitution: what its commands write, kept for the value. */
-  | { readonly kind: 'buffer'; readonly chunks: Uint8Array[]; sizeBytes: number; overflowed: boolean }
+  | {
+      readonly kind: 'buffer';
+      readonly chunks: Uint8Array[];
+      sizeBytes: number;
+      overflowed: boolean;
+      /** The memory left for the value, as for a Pipe; asked once the value is large. */
+      readonly memoryLeft: (() => number) | null;
+      limitBytes: number | null;
+    }
   /** The write end of a pipe between two commands of a pipeline. */
   | { readonly kind: 'pipe'; readonly pipe: Pipe }
   | { readonly kind: 'file'; readonly file: WritableFile }
@@ -242,8 +271,22 @@ export const PIPE_BUFFER_LIMIT_BYTES = 1024 * 1024 * 1024;
 /** A real pipe's capacity (Linux, 16 pages): past it the reader runs before the writer goes on. */
 export const PIPE_CAPACITY_BYTES = 64 * 1024;
 
-export function bufferSink(): Sink & { kind: 'buffer' } {
-  return { kind: 'buffer', chunks: [], sizeBytes: 0, overflowed: false };
+/**
+ * The most a pipe holds while its reader streams: its capacity and one write of a command that
+ * writes a MiB at a time. Below it a pipe is never cut, whatever the memory left, as a real pipe's
+ * 64 KiB are never refused; above it the memory budget applies.
+ */
+export const STREAMING_PIPE_MAX_BYTES = 2 * 1024 * 1024;
+
+/** What a pipe or a substitution may hold: the memory left, within the lab's own bound. */
+function memoryBound(memoryLeft: (() => number) | null): number {
+  const left = memoryLeft?.() ?? PIPE_BUFFER_LIMIT_BYTES;
+  return Math.max(STREAMING_PIPE_MAX_BYTES, Math.min(PIPE_BUFFER_LIMIT_BYTES, left));
+}
+
+/** A command substitution's buffer; `memoryLeft` as for a Pipe. */
+export function bufferSink(memoryLeft: (() => number) | null = null): Sink & { kind: 'buffer' } {
+  return { kind: 'buffer', chunks: [], sizeBytes: 0, overflowed: false, memoryLeft, limitBytes: null };
 }
 
 /** A command's three standard streams. */
@@ -276,7 +319,11 @@ export function writeSink(sink: Sink, data: Uint8Array | string, terminal: (text
       // The terminal is bounded too (ShellSession.terminal): false when it is full.
       return terminal(typeof data === 'string' ? data : latin1Text(data)) !== false;
     case 'buffer': {
-      const room = PIPE_BUFFER_LIMIT_BYTES - sink.sizeBytes;
+      const limit =
+        sink.sizeBytes + data.length <= STREAMING_PIPE_MAX_BYTES
+          ? PIPE_BUFFER_LIMIT_BYTES
+          : (sink.limitBytes ??= memoryBound(sink.memoryLeft));
+      const room = limit - sink.sizeBytes;
       const bytes = typeof data === 'string' ? latin1Bytes(data.slice(0, Math.max(0, room))) : data.subarray(0, room);
       sink.chunks.push(bytes);
       sink.sizeBytes += bytes.length;

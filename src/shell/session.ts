@@ -258,6 +258,10 @@ export class ShellSession implements Host {
     return this.port.holdOpen(path);
   }
 
+  memoryFreeBytes(): number {
+    return this.port.memoryFreeBytes?.() ?? Number.POSITIVE_INFINITY;
+  }
+
   closeParam(text: string): string | null {
     return this.port.closeParam(text);
   }

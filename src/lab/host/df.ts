@@ -1,13 +1,11 @@
 /**
  * busybox df on the oracle VM (fixtures/kernel/92-df): its two tmpfs mounts, /dev and /tmp, with
- * the sizes each stack's kernel gives them in a 1 GiB VM (`VM_MOUNT_SIZES`). /tmp's used space is the pages its files hold: a page of a
- * file counts when any sector in it holds data (a hole in a sparse file costs nothing; a page the
- * file wrote zeros to is not told apart from a hole, a difference from tmpfs).
+ * the sizes each stack's kernel gives them in a 1 GiB VM (`VM_MOUNT_SIZES`). /tmp's used space is the pages its files hold: a page counts
+ * once anything was written to it, zeros included, and a hole in a sparse file costs nothing
+ * (LabFile.allocatedBytes; fixtures/kernel/140-memory-run-full).
  */
 import type { StackId } from '../../model/stack.js';
 import { type LabFileSystem, VM_MOUNT_SIZES } from '../fs.js';
-
-const PAGE_SECTORS = 8;
 
 interface Mount {
   readonly device: string;
@@ -31,23 +29,9 @@ export function mountOf(path: string, stack: StackId): Mount | null {
   return mounts(stack).find((m) => path === m.path || path.startsWith(`${m.path}/`)) ?? null;
 }
 
-function pagesOf(fs: LabFileSystem, path: string): number {
-  const file = fs.get(path)!;
-  const sectors = Math.floor(file.sizeBytes / 512);
-  const tokens = file.readTokens(0, sectors);
-  if (tokens === null) return Math.ceil(file.sizeBytes / 4096);
-  let pages = 0;
-  for (let p = 0; p * PAGE_SECTORS < tokens.length; p++) {
-    if (tokens.subarray(p * PAGE_SECTORS, (p + 1) * PAGE_SECTORS).some((t) => t !== 0)) pages++;
-  }
-  // A partial last sector (bytes after the whole sectors) holds data in a page of its own or the last one.
-  if (file.sizeBytes % 512 !== 0 && (sectors % PAGE_SECTORS === 0 || tokens.length === 0)) pages++;
-  return pages;
-}
-
 function usedKb(fs: LabFileSystem, mount: Mount): number {
   if (mount.path !== '/tmp') return 0;
-  return fs.list('/tmp/').reduce((kb, path) => kb + pagesOf(fs, path) * 4, 0);
+  return fs.list('/tmp/').reduce((kb, path) => kb + fs.get(path)!.allocatedBytes / 1024, 0);
 }
 
 /** One line of df's table, as busybox prints it. */
