@@ -32,7 +32,6 @@ import {
   patternSource,
   type Segment,
   splitFieldSegments,
-  splitFields,
 } from './expand.js';
 import {
   CHECKED_VALUE_BYTES,
