@@ -199,9 +199,6 @@ function heldDevices(
   return { ok: true, devices };
 }
 
-/** 1.1.0's minimum of entries in a node below a root of the mapping tree (`MIN_ENTRIES`). */
-const MIN_ENTRIES = 84;
-
 /**
  * Each device's mappings counted against its details, as 1.1.0's `check_mapped_blocks` does: a
  * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
@@ -228,7 +225,8 @@ function checkMappedBlocks(
       },
       (d) => {
         if (d.block === root) rootDamaged = true;
-        else if (nodeErrorWords(d.code) === null && !(ignoreNonFatal && d.code === 'too-few-entries')) unmodelled = true;
+        else if (nodeErrorWords(d.code) === null && !(ignoreNonFatal && d.code === 'too-few-entries'))
+          unmodelled = true;
         errors++;
         errorNodes.set(d.block, d.code);
       },
@@ -301,7 +299,9 @@ function compareBitmaps(
         failed = true;
       } else if (actual === 1 && want === 0) leaks++;
       else if (actual !== want) {
-        lines.push(`Bad reference count for ${kind} block ${b}.  Expected ${want}, but space map contains ${actual}.\n`);
+        lines.push(
+          `Bad reference count for ${kind} block ${b}.  Expected ${want}, but space map contains ${actual}.\n`,
+        );
         failed = true;
       }
     }
