@@ -42,8 +42,6 @@ function ramdiskKbOf(source: string): number | undefined {
 const PENDING: Readonly<Record<string, string>> = {
   '86-swap-metadata-manual-repair.out':
     "thin_check 0.9.0 -q still prints the exception that fails it ('bad checksum in btree node (block 26)', LVM passes it on), where the lab's -q prints nothing; and block 26 is the kernel's metadata layout, not the lab's (the LVM lines all match)",
-  '86-swap-metadata-manual-repair.debian13.out':
-    "thin-provisioning-tools 1.1.0's own lines and exit status 64 (thin_check, thin_repair's 'no compatible roots found'): the lab's tools are 0.9.0's until the 1.x tools land (the LVM lines all match)",
   '90-lvconvert-repair-variants.out':
     "the lab keeps one pool's metadata per RAM disk: after a repair the metadata lives in the old spare (extent 0), and zeroing its superblock there is not seen at the next activation, where the kernel formats it afresh and thin1's table load fails with ENODATA (everything else matches)",
   '90-lvconvert-repair-variants.debian13.out':

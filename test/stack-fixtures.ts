@@ -12,17 +12,12 @@ export function transcriptFile(script: string, stack: StackId): string {
   return stack === 'debian12' ? `${base}.out` : `${base}.${stack}.out`;
 }
 
-/** The reason of scripts whose only differences are the thin tools' 1.1.0 output (issue 14 item 3). */
-export const TOOLS_1X = 'thin-provisioning-tools 1.1.0 output (issue 14 item 3)';
-
 /** Script -> why its debian13 transcript still differs. */
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
     '23-needs-check-io-error.sh',
     "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
   ],
-  ['40-obs-s04.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
-  ['40-obs-s05.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
   [
     '40-obs-s13.sh',
     'Linux 6.12 with discard passdown: a write queued in out-of-data-space is still queued 2 s after a discard freed a block (6.1, without passdown, gave it the block). Likely cause, not modelled yet: a passed-down discard frees its block only after a commit (pt2 runs after the worker commits), so the pool leaves out-of-data-space one waker tick later and the requeued write waits for the next',
@@ -51,5 +46,4 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     '61-metadata-flakey-delay.sh',
     "Linux 6.12's dm-flakey (not modelled per stack yet): no trailing space in its table line, and a thin write over metadata on flakey error_writes fails with EIO where 6.1's succeeded",
   ],
-  ['62-leaked-block-thin-check.sh', `${TOOLS_1X}: thin_check 1.x reports the leak and exits 64, thin_dump, thin_ls`],
 ]);
