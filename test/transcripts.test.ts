@@ -17,7 +17,7 @@ import { checkPoolInvariants } from '../src/model/invariants.js';
 import type { StackId } from '../src/model/stack.js';
 import { fixtureFiles } from './damage-images.js';
 import { DEBIAN13_PENDING, transcriptFile } from './stack-fixtures.js';
-import { maskMetadataUsed } from './transcript-compare.js';
+import { asOracleCaptures, maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
 const scripts = readdirSync(DIR)
@@ -36,10 +36,7 @@ function labOutput(script: string, stack: StackId): string {
       expect(problems, `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
     }
   }
-  // The oracle's capture ends the script's output with the `=== END rc=` marker on the same line
-  // and strips the marker, so a last line without a newline (thin_dump 1.1.0's `</superblock>`)
-  // reaches the transcript with one.
-  return output === '' || output.endsWith('\n') ? output : `${output}\n`;
+  return asOracleCaptures(output);
 }
 
 describe('kernel transcripts', () => {
