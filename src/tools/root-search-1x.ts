@@ -14,7 +14,7 @@
  * a held metadata snapshot (whose trees are candidates too, ordered by their mappings' times) are
  * not modelled: `unmodelled`, which the tools refuse by name.
  */
-import { BTREE_CSUM_XOR } from '../format/layout.js';
+import { BTREE_CSUM_XOR, ROOT_VALUE_SIZE } from '../format/layout.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import type { DetailsValue, MetadataBytes, RawSuperblock } from './metadata-view.js';
 
@@ -61,6 +61,21 @@ function mappingCandidate(md: MetadataBytes, sb: RawSuperblock): MappingCandidat
   return damaged || roots.size === 0 ? null : { mappings, nrMappings, age, highestDataBlock };
 }
 
+/** How many nodes of the top-level mapping tree can be read. */
+function topLevelNodes(md: MetadataBytes, sb: RawSuperblock): number {
+  let nodes = 0;
+  md.walkBtree(
+    sb.dataMappingRoot,
+    ROOT_VALUE_SIZE,
+    () => undefined,
+    () => undefined,
+    () => {
+      nodes++;
+    },
+  );
+  return nodes;
+}
+
 function detailsCandidate(md: MetadataBytes, sb: RawSuperblock): Map<number, DetailsValue> | null {
   let damaged = false;
   const details = md.details(sb.deviceDetailsRoot, () => {
@@ -84,8 +99,12 @@ export function findRepairSource(md: MetadataBytes): RepairSource {
   const sb = md.superblock(0);
   const candidate = mappingCandidate(md, sb);
   // A held snapshot's trees are candidates too: only the case where the live ones pair is known.
+  // A top-level tree of more than one node is searched subtree by subtree, which finds parts of
+  // it (seen on the tools' big image): only a one-node top level that fails is known to find none.
   if (candidate === null)
-    return sb.heldRoot === 0 ? { kind: 'failed', message: 'no compatible roots found\n' } : { kind: 'unmodelled' };
+    return sb.heldRoot === 0 && topLevelNodes(md, sb) <= 1
+      ? { kind: 'failed', message: 'no compatible roots found\n' }
+      : { kind: 'unmodelled' };
   const details = detailsCandidate(md, sb);
   if (details !== null && pairs(details, candidate)) return { kind: 'as-is' };
   return sb.heldRoot === 0 ? partialRoots(sb, candidate) : { kind: 'unmodelled' };

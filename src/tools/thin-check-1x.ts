@@ -94,9 +94,7 @@ export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number
 
 /** 1.1.0's words for a node a tree walk cannot read (its `NodeError`), or null for one it words otherwise. */
 function nodeErrorWords(code: string): string | null {
-  if (code === 'checksum') return 'checksum error';
-  if (code === 'out-of-bounds') return 'io error';
-  return null;
+  return code === 'checksum' ? 'checksum error' : null;
 }
 
 /**
@@ -105,6 +103,8 @@ function nodeErrorWords(code: string): string | null {
  * lab has not seen (null, refused).
  */
 function rootError(d: TreeDamage, root: number): string | null {
+  // A root past the end of the device is refused before it is read, as a bad value.
+  if (d.code === 'out-of-bounds' && d.block === root) return 'value error: block out of bounds';
   const words = nodeErrorWords(d.code);
   if (words === null || d.block !== root) return null;
   return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]`;
@@ -154,7 +154,7 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => 
   const held = flags.metadataSnap ? { ok: true as const, devices: [] } : heldDevices(md, sb, roots);
   if (held === null) return UNMODELLED;
   const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
-  const mapped = checkMappedBlocks(md, [...live, ...(held.ok ? held.devices : [])], flags.ignoreNonFatal, err);
+  const mapped = checkMappedBlocks(md, [...live, ...(held.ok ? held.devices : [])], err);
   if (mapped !== 0) return mapped;
   // A held snapshot whose superblock cannot be read fails here, after the live devices' mappings.
   if (!held.ok) {
@@ -204,12 +204,7 @@ function heldDevices(
  * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
  * that differs from mapped_blocks are reported for every device, then the check fails.
  */
-function checkMappedBlocks(
-  md: MetadataBytes,
-  devices: readonly CheckedDevice[],
-  ignoreNonFatal: boolean,
-  err: (t: string) => void,
-): number {
+function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[], err: (t: string) => void): number {
   const errorNodes = new Map<number, string>();
   const lines: string[] = [];
   for (const { id, root, details } of devices) {
@@ -225,8 +220,7 @@ function checkMappedBlocks(
       },
       (d) => {
         if (d.block === root) rootDamaged = true;
-        else if (nodeErrorWords(d.code) === null && !(ignoreNonFatal && d.code === 'too-few-entries'))
-          unmodelled = true;
+        else if (nodeErrorWords(d.code) === null) unmodelled = true;
         errors++;
         errorNodes.set(d.block, d.code);
       },
@@ -245,9 +239,7 @@ function checkMappedBlocks(
   if (errorNodes.size > 0) {
     const codes = [...errorNodes.values()];
     err(`${errorNodes.size} nodes in data mapping tree contain errors\n`);
-    err(
-      `${codes.filter((c) => c === 'out-of-bounds').length} io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`,
-    );
+    err(`0 io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`);
   }
   if (lines.length === 0) return 0;
   err(`${lines.join('')}Check of mappings failed\n`);

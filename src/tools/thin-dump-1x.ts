@@ -90,8 +90,12 @@ function damageBeforeOutput(
     if (root === sb.deviceDetailsRoot) md.details(root, onDamage);
     else md.deviceRoots(root, onDamage);
     if (first === null) continue;
-    const words = nodeError(first);
-    if (words === null || (first as TreeDamage).block !== root) return 'unmodelled';
+    const damage: TreeDamage = first;
+    if (damage.block !== root) return 'unmodelled';
+    // A root past the end of the device is refused before it is read, as a bad value.
+    if (damage.code === 'out-of-bounds') return 'value error: block out of bounds\n';
+    const words = nodeError(damage);
+    if (words === null) return 'unmodelled';
     return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]\n`;
   }
   if (options.skipMappings) return null;
