@@ -19,8 +19,19 @@ import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-v
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { findRepairSource, hasAnyBtreeNode } from './root-search-1x.js';
-import type { DumpOptions } from './thin-dump.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
+
+/** thin_dump's options, as either release's command line gives them. */
+export interface DumpOptions {
+  format: string;
+  repair: boolean;
+  snap: { block: number | null } | null;
+  output: string | null;
+  devId: number | null;
+  skipMappings: boolean;
+  /** An option of 1.1.0 the lab does not model was given. */
+  unmodelled: boolean;
+}
 
 /** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
 const UNMODELLED = 1;

@@ -14,24 +14,13 @@ import type { ClapCommand } from './clap.js';
 import { defineTool, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
-import { dumpPath1x } from './thin-dump-1x.js';
+import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 import { THIN_DUMP_HELP_1X } from './usage-1x.js';
 
 const METADATA_DAMAGE =
   'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
-
-export interface DumpOptions {
-  format: string;
-  repair: boolean;
-  snap: { block: number | null } | null;
-  output: string | null;
-  devId: number | null;
-  skipMappings: boolean;
-  /** An option of 1.1.0 the lab does not model was given. */
-  unmodelled: boolean;
-}
 
 /** thin_dump's command line in 1.1.0, in its help's order. */
 const CLI_1X: ClapCommand = {
