@@ -11,11 +11,12 @@
  *   data space map
  *   metadata space map
  *
- * The difference that matters in the field: 1.1.0 fails a leaked metadata block (counted by the
- * space map, used by no tree) with status 64 and "metadata space map contains leaks", where 0.9.0
- * passed it (thin-provisioning-tools#244, #265): LVM then refuses to activate the pool. Damaged
- * trees are reported by 1.1.0 in words the lab does not have; those runs return 1, which
- * defineTool turns into a refusal by name.
+ * The difference that matters in the field: 1.1.0 fails a leaked block (counted by a space map,
+ * used by nothing) with status 64 and "... space map contains leaks", where 0.9.0 passed it
+ * (thin-provisioning-tools#244, #265): LVM then refuses to activate the pool. Damage is reported
+ * in 1.1.0's order and words (src/thin/check.rs; every kind of docs/metadata-damage.md is compared
+ * with the real binary in test/metadata-damage-1x.test.ts); damage 1.1.0 words in ways the lab has
+ * not seen returns 1, which defineTool refuses by name.
  */
 import {
   BITMAP_CSUM_XOR,
