@@ -42,8 +42,6 @@ function ramdiskKbOf(source: string): number | undefined {
 const PENDING: Readonly<Record<string, string>> = {
   '86-swap-metadata-manual-repair.out':
     "thin_check 0.9.0 -q still prints the exception that fails it ('bad checksum in btree node (block 26)', LVM passes it on), where the lab's -q prints nothing; and block 26 is the kernel's metadata layout, not the lab's (the LVM lines all match)",
-  '86-swap-metadata-manual-repair.debian13.out':
-    "thin-provisioning-tools 1.1.0's own lines and exit status 64 (thin_check, thin_repair's 'no compatible roots found'): the lab's tools are 0.9.0's until the 1.x tools land (the LVM lines all match)",
   '83-autoextend-monitor.debian13.out':
     "dmeventd 2.03.31 did not start in the debian13 VM from lvm.conf's dmeventd/executable (WARNING: Monitoring vg/pool failed.), so nothing was extended; the lab's monitor works as on debian12, and 6.12's discard passdown differs too",
 };

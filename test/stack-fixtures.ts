@@ -12,21 +12,12 @@ export function transcriptFile(script: string, stack: StackId): string {
   return stack === 'debian12' ? `${base}.out` : `${base}.${stack}.out`;
 }
 
-/** The reason of scripts whose only differences are the thin tools' 1.1.0 output (issue 14 item 3). */
-export const TOOLS_1X = 'thin-provisioning-tools 1.1.0 output (issue 14 item 3)';
-
 /** Script -> why its debian13 transcript still differs. */
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
     '23-needs-check-io-error.sh',
     "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
   ],
-  [
-    '100-held-snapshot-delete.sh',
-    `${TOOLS_1X}: thin_ls 1.1.0 is refused by name (\`thinlab: not modelled\`) where the VM prints "Scanning data mappings" and its table; and \`thin_dump | head -2 | sed\` ends in a newline on the VM where the lab's output ends without one (thin_dump 1.1.0 writes none after </superblock>; which of head or sed adds it on busybox 1.37 is not known yet)`,
-  ],
-  ['40-obs-s04.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
-  ['40-obs-s05.sh', `${TOOLS_1X}: thin_dump without flags and without a newline after </superblock>`],
   [
     '51-held-root.sh',
     "the held metadata root lands 7 to 11 blocks later on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276). Not the allocator: 6.12 lays metadata out as 6.1 does (fixtures/kernel-probes/96), and the lab now gives 6.1's 20 held roots from it (docs/metadata-layout.md). The 7 at write10 are one more transaction of a write (the VM's 1-second periodic commit fell inside the 10-block dd on 6.12), and the 4 more at discard1 likely come from 6.12's discard passdown on the RAM disk; the lab commits at neither point",
@@ -35,7 +26,6 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     '61-metadata-flakey-delay.sh',
     "Linux 6.12 completes the `dd conv=fsync` of a new block over metadata on flakey error_writes (rc=0) where 6.1 failed its fsync with EIO, though both log the failed dm_pool_commit_metadata, abort the transaction and go read-only with needs_check: the fsync's flush is not failed by the aborted commit on 6.12, for a reason not found yet in dm-thin.c (process_deferred_bios, issue and complete_overwrite_bio read the same on both)",
   ],
-  ['62-leaked-block-thin-check.sh', `${TOOLS_1X}: thin_check 1.x reports the leak and exits 64, thin_dump, thin_ls`],
 ]);
 
 /**

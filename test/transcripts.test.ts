@@ -17,7 +17,7 @@ import { checkPoolInvariants } from '../src/model/invariants.js';
 import type { StackId } from '../src/model/stack.js';
 import { fixtureFiles } from './damage-images.js';
 import { DEBIAN12_PENDING, DEBIAN13_PENDING, transcriptFile } from './stack-fixtures.js';
-import { maskMetadataUsed } from './transcript-compare.js';
+import { asOracleCaptures, maskMetadataUsed } from './transcript-compare.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'kernel');
 const scripts = readdirSync(DIR)
@@ -36,7 +36,7 @@ function labOutput(script: string, stack: StackId): string {
       expect(problems, `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
     }
   }
-  return output;
+  return asOracleCaptures(output);
 }
 
 describe('kernel transcripts', () => {

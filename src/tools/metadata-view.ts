@@ -55,6 +55,9 @@ export interface TreeDamage {
   readonly high: number | null;
   readonly reason: string;
   readonly visitedBefore: number;
+  /** The damaged node, and what is wrong with it (a NodeProblem code, or 'loop'), for 1.1.0's words. */
+  readonly block: number;
+  readonly code: string;
 }
 
 /** The tools read a value too large for a safe integer as this impossible block (it is damage anyway). */
@@ -135,7 +138,14 @@ export class MetadataBytes extends MetadataBlocks {
       entry: visit,
       damage: (d) => {
         const low = d.lastKey === null ? d.place.low : d.lastKey + 1;
-        onDamage({ low, high: d.place.high, reason: thinCheckReason(d), visitedBefore: d.entriesBefore });
+        onDamage({
+          low,
+          high: d.place.high,
+          reason: thinCheckReason(d),
+          visitedBefore: d.entriesBefore,
+          block: d.place.block,
+          code: d.problem?.code ?? 'loop',
+        });
       },
     });
   }

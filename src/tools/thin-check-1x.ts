@@ -11,16 +11,26 @@
  *   data space map
  *   metadata space map
  *
- * The difference that matters in the field: 1.1.0 fails a leaked metadata block (counted by the
- * space map, used by no tree) with status 64 and "metadata space map contains leaks", where 0.9.0
- * passed it (thin-provisioning-tools#244, #265): LVM then refuses to activate the pool. Damaged
- * trees are reported by 1.1.0 in words the lab does not have; those runs return 1, which
- * defineTool turns into a refusal by name.
+ * The difference that matters in the field: 1.1.0 fails a leaked block (counted by a space map,
+ * used by nothing) with status 64 and "... space map contains leaks", where 0.9.0 passed it
+ * (thin-provisioning-tools#244, #265): LVM then refuses to activate the pool. Damage is reported
+ * in 1.1.0's order and words (src/thin/check.rs; every kind of docs/metadata-damage.md is compared
+ * with the real binary in test/metadata-damage-1x.test.ts); damage 1.1.0 words in ways the lab has
+ * not seen returns 1, which defineTool refuses by name.
  */
-import { NEEDS_CHECK_FLAG } from '../format/layout.js';
+import {
+  BITMAP_CSUM_XOR,
+  BLOCK_SIZE,
+  ENTRIES_PER_BITMAP,
+  INDEX_CSUM_XOR,
+  INDEX_ENTRY_SIZE,
+  NEEDS_CHECK_FLAG,
+  REFCOUNT_VALUE_SIZE,
+} from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
-import { MetadataBytes } from './metadata-view.js';
+import { type DetailsValue, MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
@@ -63,6 +73,13 @@ export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number
     err('no current metadata snap\n');
     return FAILURE_1X;
   }
+  if (flags.metadataSnap && md.has(sb.heldRoot)) {
+    const held = md.superblock(sb.heldRoot);
+    if (held.storedCsum !== held.computedCsum) {
+      err('metadata snap: bad checksum in superblock\n');
+      return FAILURE_1X;
+    }
+  }
   if (!flags.quiet)
     env.io.out(
       `TRANSACTION_ID=${sb.transactionId}\nMETADATA_FREE_BLOCKS=${sb.metadataSm.nrBlocks - sb.metadataSm.nrAllocated}\n`,
@@ -76,18 +93,58 @@ export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number
   return 0;
 }
 
+/** 1.1.0's words for a node a tree walk cannot read (its `NodeError`), or null for one it words otherwise. */
+function nodeErrorWords(code: string): string | null {
+  return code === 'checksum' ? 'checksum error' : null;
+}
+
+/**
+ * A whole tree read into a map, as 1.1.0's `btree_to_map` reads it: damage at the root gives its
+ * error (`node error: checksum error AgEH, effecting keys [..]`), damage deeper down words the
+ * lab has not seen (null, refused).
+ */
+function rootError(d: TreeDamage, root: number): string | null {
+  // A root past the end of the device is refused before it is read, as a bad value.
+  if (d.code === 'out-of-bounds' && d.block === root) return 'value error: block out of bounds';
+  const words = nodeErrorWords(d.code);
+  if (words === null || d.block !== root) return null;
+  return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]`;
+}
+
+/** What reading a whole tree gave: nothing wrong, 1.1.0's error, or damage the lab has no words for. */
+type TreeRead = { ok: true } | { ok: false; message: string | null };
+
+function readTree(walk: (onDamage: (d: TreeDamage) => void) => void, root: number): TreeRead {
+  let first: TreeDamage | null = null;
+  walk((d) => {
+    first ??= d;
+  });
+  return first === null ? { ok: true } : { ok: false, message: rootError(first, root) };
+}
+
 function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => void): number {
   const sb0 = md.superblock(0);
   // -m checks the held snapshot's trees, and then stops before the space maps.
   const sb = flags.metadataSnap ? md.superblock(sb0.heldRoot) : sb0;
   if (flags.metadataSnap && sb.storedCsum !== sb.computedCsum) return UNMODELLED;
-  let damaged = false;
-  const onDamage = (): void => {
-    damaged = true;
+  const fatal = (context: string, read: TreeRead): number => {
+    if (read.ok || read.message === null) return UNMODELLED;
+    err(`${context}: ${read.message}\n`);
+    return FAILURE_1X;
   };
-  err('Checking thin metadata\ndevice details tree\n');
-  md.details(sb.deviceDetailsRoot, onDamage);
-  if (damaged) return UNMODELLED;
+  err('Checking thin metadata\n');
+  // 1.1.0 reads the top level of the mapping tree first, to size its in-core space map.
+  const top = readTree((d) => md.deviceRoots(sb.dataMappingRoot, d), sb.dataMappingRoot);
+  if (!top.ok) return fatal('mapping top-level', top);
+  err('device details tree\n');
+  const detailsRead = readTree((d) => md.details(sb.deviceDetailsRoot, d), sb.deviceDetailsRoot);
+  if (!detailsRead.ok) return fatal('device details tree', detailsRead);
+  const details = md.details(sb.deviceDetailsRoot, () => undefined);
+  const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+  if ([...details.keys()].join() !== [...roots.keys()].join()) {
+    err('Inconsistency between the details tree and the mapping tree\n');
+    return FAILURE_1X;
+  }
   // 1.1.0's --skip-mappings fails here on every input the comparison gave it (a bug of 1.1.0,
   // seen on regular files): it never reaches the mapping tree.
   if (flags.skipMappings) {
@@ -95,102 +152,245 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => 
     return FAILURE_1X;
   }
   err('mapping tree\n');
-  const roots = md.deviceRoots(sb.dataMappingRoot, onDamage);
-  for (const root of roots.values()) md.forEachMapping(root, () => undefined, onDamage);
-  if (damaged) return UNMODELLED;
-  if (flags.metadataSnap) return 0;
-  return checkSpaceMaps(md, flags, err);
-}
-
-/** The differences between a space map and the references to its blocks. */
-interface CountDifferences {
-  /** 1.1.0's lines for blocks counted too low (fatal). */
-  readonly low: string[];
-  /** Blocks counted but referenced by nothing: leaks, which --ignore-non-fatal-errors forgives. */
-  readonly leaked: number;
-  /** A used block counted too high: 1.1.0 words the lab has not seen. */
-  readonly other: boolean;
-}
-
-function differences(
-  kind: 'data' | 'metadata',
-  expected: (b: number) => number,
-  counts: Uint32Array,
-): CountDifferences {
-  const low: string[] = [];
-  let leaked = 0;
-  let other = false;
-  for (let b = 0; b < counts.length; b++) {
-    const want = expected(b);
-    const got = counts[b]!;
-    if (want === got) continue;
-    if (want > got)
-      low.push(`Bad reference count for ${kind} block ${b}.  Expected ${want}, but space map contains ${got}.\n`);
-    else if (want === 0) leaked++;
-    else other = true;
+  const held = flags.metadataSnap ? { ok: true as const, devices: [] } : heldDevices(md, sb, roots);
+  if (held === null) return UNMODELLED;
+  const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
+  const mapped = checkMappedBlocks(md, [...live, ...(held.ok ? held.devices : [])], err);
+  if (mapped !== 0) return mapped;
+  // A held snapshot whose superblock cannot be read fails here, after the live devices' mappings.
+  if (!held.ok) {
+    err('metadata snap: bad checksum in superblock\n');
+    return FAILURE_1X;
   }
-  return { low, leaked, other };
+  if (flags.metadataSnap) return 0;
+  return checkSpaceMaps(md, [...live, ...held.devices], flags, err);
+}
+
+/** A thin device as the mapping check sees it: its id, the root of its mappings, its details. */
+interface CheckedDevice {
+  readonly id: number;
+  readonly root: number;
+  readonly details: DetailsValue;
+}
+
+/**
+ * The devices of the held metadata snapshot that 1.1.0 checks besides the live ones: those whose
+ * root differs from the live device's (`roots_excl`). Not ok when the snapshot's superblock has
+ * a bad checksum; null for damage the lab has no 1.1.0 words for.
+ */
+function heldDevices(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  liveRoots: ReadonlyMap<number, number>,
+): { ok: true; devices: CheckedDevice[] } | { ok: false } | null {
+  if (sb.heldRoot === 0) return { ok: true, devices: [] };
+  if (!md.has(sb.heldRoot)) return null;
+  const held = md.superblock(sb.heldRoot);
+  if (held.storedCsum !== held.computedCsum) return { ok: false };
+  let damaged = false;
+  const onDamage = (): void => {
+    damaged = true;
+  };
+  const details = md.details(held.deviceDetailsRoot, onDamage);
+  const roots = md.deviceRoots(held.dataMappingRoot, onDamage);
+  if (damaged || [...details.keys()].join() !== [...roots.keys()].join()) return null;
+  const devices = [...roots]
+    .filter(([id, root]) => liveRoots.get(id) !== root)
+    .map(([id, root]) => ({ id, root, details: details.get(id)! }));
+  return { ok: true, devices };
+}
+
+/**
+ * Each device's mappings counted against its details, as 1.1.0's `check_mapped_blocks` does: a
+ * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
+ * that differs from mapped_blocks are reported for every device, then the check fails.
+ */
+function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[], err: (t: string) => void): number {
+  const errorNodes = new Map<number, string>();
+  const lines: string[] = [];
+  for (const { id, root, details } of devices) {
+    const expected = details.mappedBlocks;
+    let count = 0;
+    let errors = 0;
+    let unmodelled = false;
+    let rootDamaged = false;
+    md.forEachMapping(
+      root,
+      () => {
+        count++;
+      },
+      (d) => {
+        if (d.block === root) rootDamaged = true;
+        else if (nodeErrorWords(d.code) === null) unmodelled = true;
+        errors++;
+        errorNodes.set(d.block, d.code);
+      },
+    );
+    if (unmodelled) return UNMODELLED;
+    if (rootDamaged) lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
+    else if (errors > 0)
+      lines.push(
+        `Thin device ${id} has ${Math.min(errors, 255)}${errors >= 255 ? '+' : ''} errors and is missing ${Math.max(0, expected - count)} mappings, while expected ${expected}\n`,
+      );
+    else if (count !== expected)
+      lines.push(`Thin device ${id} has unexpected number of mappings, expected ${expected}, actual ${count}\n`);
+  }
+  // A root that cannot be read is not counted among the nodes in error: 1.1.0 never reads it as one.
+  for (const { root } of devices) errorNodes.delete(root);
+  if (errorNodes.size > 0) {
+    const codes = [...errorNodes.values()];
+    err(`${errorNodes.size} nodes in data mapping tree contain errors\n`);
+    err(`0 io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`);
+  }
+  if (lines.length === 0) return 0;
+  err(`${lines.join('')}Check of mappings failed\n`);
+  return FAILURE_1X;
+}
+
+/** One space map's comparison: its fatal lines, its leaks, and whether 1.1.0's words are known. */
+interface Comparison {
+  readonly lines: string[];
+  readonly leaks: number;
+  readonly failed: boolean;
+}
+
+/**
+ * 1.1.0's `check_low_ref_counts`: each bitmap the index names is read whatever it holds (a block
+ * that is no bitmap is reported, then read as one), and each 2-bit entry compared with the
+ * references found: a count of 1 where nothing refers is a leak (non-fatal), any other difference
+ * is fatal, and an overflow entry (3) is fatal only where fewer than 3 references exist.
+ */
+function compareBitmaps(
+  md: MetadataBytes,
+  kind: 'data' | 'metadata',
+  bitmaps: readonly number[],
+  nrBlocks: number,
+  expected: (b: number) => number,
+): Comparison | null {
+  const lines: string[] = [];
+  let leaks = 0;
+  let failed = false;
+  const entries = new Uint32Array(ENTRIES_PER_BITMAP);
+  for (const [i, bitmap] of bitmaps.entries()) {
+    const first = i * ENTRIES_PER_BITMAP;
+    if (first >= nrBlocks) break;
+    const sums = md.checksums(bitmap, BITMAP_CSUM_XOR);
+    if (sums === null) return null;
+    if (sums.stored !== sums.computed) {
+      lines.push(`Index entry points to block (${bitmap}) that isn't a bitmap\n`);
+      failed = true;
+    }
+    const n = Math.min(ENTRIES_PER_BITMAP, nrBlocks - first);
+    md.bitmapEntries(bitmap, n, entries, 0);
+    for (let e = 0; e < n; e++) {
+      const b = first + e;
+      const actual = entries[e]!;
+      const want = expected(b);
+      if (actual === 3) {
+        if (want >= 3) continue;
+        lines.push(`Bad reference count for ${kind} block ${b}.  Expected ${want}, but space map says it's >= 3.\n`);
+        failed = true;
+      } else if (actual === 1 && want === 0) leaks++;
+      else if (actual !== want) {
+        lines.push(
+          `Bad reference count for ${kind} block ${b}.  Expected ${want}, but space map contains ${actual}.\n`,
+        );
+        failed = true;
+      }
+    }
+  }
+  if (leaks > 0) lines.push(`${leaks} ${kind} blocks have leaked.\n`);
+  return { lines, leaks, failed };
+}
+
+/** Whether every overflow entry (a count of 3 or more) holds what the references say; 1.1.0's other words are not known. */
+function overflowAgrees(md: MetadataBytes, root: number, expected: (b: number) => number): boolean {
+  let agrees = true;
+  md.walkBtree(
+    root,
+    REFCOUNT_VALUE_SIZE,
+    (b, v) => {
+      if (md.u32(v) !== expected(b)) agrees = false;
+    },
+    () => {
+      agrees = false;
+    },
+  );
+  return agrees;
 }
 
 /**
  * The data space map, then the metadata space map, each against the references made to its
- * blocks. A block counted too low ends the check at that space map (fatal); leaks are reported
- * as found and fail the check at the end, unless --ignore-non-fatal-errors (1.1.0 compares the
- * data space map too, which 0.9.0 never did: a data leak passes 0.9.0 and fails 1.1.0).
+ * blocks (1.1.0 compares the data space map too, which 0.9.0 never did: a data leak passes 0.9.0
+ * and fails 1.1.0). A fatal difference ends the check at that space map; leaks fail it at the
+ * end, the data space map's first, unless --ignore-non-fatal-errors.
  */
-function checkSpaceMaps(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => void): number {
+function checkSpaceMaps(
+  md: MetadataBytes,
+  devices: readonly CheckedDevice[],
+  flags: CheckFlags1x,
+  err: (t: string) => void,
+): number {
   const sb = md.superblock(0);
   err('data space map\n');
-  const data = md.dataCounts(sb.dataSm);
-  const references = dataReferences(md, data.ok ? data.counts.length : 0);
-  if (!data.ok || references === null) return UNMODELLED;
-  const leaks: string[] = [];
-  const dataDiff = differences('data', (b) => references[b]!, data.counts);
-  if (dataDiff.other) return UNMODELLED;
-  if (dataDiff.low.length > 0) {
-    err(`${dataDiff.low.join('')}data space map: Fatal errors in data space map\n`);
+  const references = dataReferences(md, devices, sb.dataSm.nrBlocks);
+  const bitmaps: number[] = [];
+  const index = readTree(
+    (d) => md.walkBtree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (_i, v) => bitmaps.push(md.pointer(v)), d),
+    sb.dataSm.bitmapRoot,
+  );
+  if (!index.ok) {
+    if (index.message === null) return UNMODELLED;
+    err(`data space map: ${index.message}\n`);
     return FAILURE_1X;
   }
-  if (dataDiff.leaked > 0) {
-    err(`${dataDiff.leaked} data blocks have leaked.\n`);
-    leaks.push('data');
+  const dataRefs = (b: number): number => references[b] ?? 0;
+  if (!overflowAgrees(md, sb.dataSm.refCountRoot, dataRefs)) return UNMODELLED;
+  const data = compareBitmaps(md, 'data', bitmaps, sb.dataSm.nrBlocks, dataRefs);
+  if (data === null) return UNMODELLED;
+  err(data.lines.join(''));
+  if (data.failed) {
+    err('data space map: Fatal errors in data space map\n');
+    return FAILURE_1X;
   }
   err('metadata space map\n');
   const trees = countTreeReferences(md, sb);
-  const meta = md.metadataCounts(sb.metadataSm);
-  if (!trees.ok || !meta.ok) return UNMODELLED;
-  const expected = addSpaceMapReferences(md, sb, trees.counts);
-  const metaDiff = differences('metadata', (b) => expected.get(b) ?? 0, meta.counts);
-  if (metaDiff.other || (metaDiff.low.length > 0 && leaks.length + metaDiff.leaked > 0)) return UNMODELLED;
-  if (metaDiff.low.length > 0) {
-    err(`${metaDiff.low.join('')}metadata space map: Fatal errors in metadata space map\n`);
+  if (!trees.ok) return UNMODELLED;
+  if (md.blockProblem(sb.metadataSm.bitmapRoot, INDEX_CSUM_XOR, 'index') !== null) {
+    err('metadata space map: bad checksum in index block\n');
     return FAILURE_1X;
   }
-  if (metaDiff.leaked > 0) {
-    err(`${metaDiff.leaked} metadata blocks have leaked.\n`);
-    leaks.push('metadata');
+  const expected = addSpaceMapReferences(md, sb, trees.counts);
+  const metaRefs = (b: number): number => expected.get(b) ?? 0;
+  if (!overflowAgrees(md, sb.metadataSm.refCountRoot, metaRefs)) return UNMODELLED;
+  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
+  const metaBitmaps: number[] = [];
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
+    metaBitmaps.push(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  const meta = compareBitmaps(md, 'metadata', metaBitmaps, sb.metadataSm.nrBlocks, metaRefs);
+  if (meta === null) return UNMODELLED;
+  err(meta.lines.join(''));
+  if (meta.failed) {
+    err('metadata space map: Fatal errors in metadata space map\n');
+    return FAILURE_1X;
   }
-  if (leaks.length === 0 || flags.ignoreNonFatal) return 0;
-  // Both kinds leaking at once has not been seen on the real tool: its wording is not guessed.
-  if (leaks.length > 1) return UNMODELLED;
-  err(`${leaks[0]} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
+  const leaking = data.leaks > 0 ? 'data' : meta.leaks > 0 ? 'metadata' : null;
+  if (leaking === null || flags.ignoreNonFatal) return 0;
+  err(`${leaking} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
   return FAILURE_1X;
 }
 
-/** How many mappings point at each data block; null when one points past the data device. */
-function dataReferences(md: MetadataBytes, nrDataBlocks: number): Uint32Array | null {
-  const sb = md.superblock(0);
+/** How many readable mappings of the checked devices point at each data block (1.1.0 passes over one past the end). */
+function dataReferences(md: MetadataBytes, devices: readonly CheckedDevice[], nrDataBlocks: number): Uint32Array {
   const references = new Uint32Array(nrDataBlocks);
-  let inRange = true;
-  for (const root of md.deviceRoots(sb.dataMappingRoot, () => undefined).values()) {
+  for (const { root } of devices) {
     md.forEachMapping(
       root,
       (_v, d) => {
         if (d < references.length) references[d]! += 1;
-        else inRange = false;
       },
       () => undefined,
     );
   }
-  return inRange ? references : null;
+  return references;
 }

@@ -9,135 +9,18 @@
  * case 0.9.0 prints its error twice (the first time without a newline). With --repair damaged
  * subtrees are skipped silently.
  */
-import { BLOCK_SIZE, SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import type { ClapCommand } from './clap.js';
 import { defineTool, releaseOf } from './define-tool.js';
-import {
-  type DetailsValue,
-  type MappingRun,
-  MetadataBytes,
-  type RawSuperblock,
-  RunMerger,
-  type TreeDamage,
-} from './metadata-view.js';
-import { openInput1x, openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
-import { FAILURE_1X, type ToolsRelease } from './release.js';
-import { hasCompatibleRoots } from './thin-repair-1x.js';
+import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
+import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
+import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
+import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 import { THIN_DUMP_HELP_1X } from './usage-1x.js';
 
 const METADATA_DAMAGE =
   'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair';
-
-/** Writes the dump in one of the two formats, device by device, mapping by mapping. */
-interface Emitter {
-  begin(sb: RawSuperblock, uuid: string, nrDataBlocks: number): void;
-  beginDevice(id: number, d: DetailsValue): void;
-  mapping(vblock: number, dataBlock: number, time: number): void;
-  /** Writes out the mappings given so far (before anything else is printed, on either stream). */
-  flushMappings(): void;
-  endDevice(): void;
-  end(): void;
-}
-
-/** Output is handed on in pieces of about this many characters, not a string per line or per dump. */
-const OUTPUT_PIECE_CHARS = 1 << 16;
-
-/**
- * The emitter of a format, from how it writes the fixed parts and a run of mappings. Lines are
- * gathered into pieces so that a dump of a million mappings makes neither a million writes nor
- * one string of the whole device.
- */
-function emitter(
-  out: (t: string) => void,
-  parts: Omit<Emitter, 'mapping' | 'flushMappings'> & { run(r: MappingRun): string },
-): Emitter {
-  let piece = '';
-  const write = (t: string): void => {
-    piece += t;
-    if (piece.length >= OUTPUT_PIECE_CHARS) {
-      out(piece);
-      piece = '';
-    }
-  };
-  const runs = new RunMerger(true, (r) => write(parts.run(r)));
-  const flush = (): void => {
-    runs.flush();
-    if (piece !== '') out(piece);
-    piece = '';
-  };
-  return {
-    begin: (sb, uuid, nr) => parts.begin(sb, uuid, nr),
-    beginDevice: (id, d) => parts.beginDevice(id, d),
-    mapping: (v, d, t) => runs.add(v, d, t),
-    flushMappings: flush,
-    endDevice: () => parts.endDevice(),
-    end: () => parts.end(),
-  };
-}
-
-/**
- * The XML format. 1.1.0 writes `flags` only when it is not 0 and no newline after the closing
- * `</superblock>` (seen on the real 1.1.0, thin-tools-1x.test.ts); 0.9.0 writes both always.
- */
-function xmlEmitter(out: (t: string) => void, release: ToolsRelease): Emitter {
-  const v1 = release === '1.1.0';
-  return emitter(out, {
-    begin: (sb, uuid, nr) =>
-      out(
-        `<superblock uuid="${uuid}" time="${sb.time}" transaction="${sb.transactionId}"${v1 && sb.flags === 0 ? '' : ` flags="${sb.flags}"`} version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
-      ),
-    beginDevice: (id, d) =>
-      out(
-        `  <device dev_id="${id}" mapped_blocks="${d.mappedBlocks}" transaction="${d.transactionId}" creation_time="${d.creationTime}" snap_time="${d.snapshottedTime}">\n`,
-      ),
-    run: (r) =>
-      r.length === 1
-        ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
-        : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`,
-    endDevice: () => out('  </device>\n'),
-    end: () => out(v1 ? '</superblock>' : '</superblock>\n'),
-  });
-}
-
-/** The human_readable format; 1.1.0 writes a single mapping as a range of one, `(5..5) -> (9..9), 0`. */
-function humanEmitter(out: (t: string) => void, release: ToolsRelease): Emitter {
-  return emitter(out, {
-    begin: (sb, uuid, nr) =>
-      out(
-        `begin superblock: "${uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`,
-      ),
-    beginDevice: (id, d) =>
-      out(
-        `device: ${id}\nmapped_blocks: ${d.mappedBlocks}\ntransaction: ${d.transactionId}\ncreation time: ${d.creationTime}\nsnap time: ${d.snapshottedTime}\n`,
-      ),
-    run: (r) =>
-      r.length === 1 && release === '0.9.0'
-        ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
-        : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
-    endDevice: () => out('\n'),
-    end: () => out('end superblock\n'),
-  });
-}
-
-/** The superblock's uuid field as 0.9.0 prints it: its bytes up to the first NUL. */
-export function uuidText(bytes: Uint8Array, block: number): string {
-  let s = '';
-  for (let i = block * BLOCK_SIZE + SB.uuid; i < block * BLOCK_SIZE + SB.uuid + 16 && bytes[i] !== 0; i++)
-    s += String.fromCharCode(bytes[i]!);
-  return s;
-}
-
-interface DumpOptions {
-  format: string;
-  repair: boolean;
-  snap: { block: number | null } | null;
-  output: string | null;
-  devId: number | null;
-  skipMappings: boolean;
-  /** An option of 1.1.0 the lab does not model was given. */
-  unmodelled: boolean;
-}
 
 /** thin_dump's command line in 1.1.0, in its help's order. */
 const CLI_1X: ClapCommand = {
@@ -220,43 +103,13 @@ export const thinDump = defineTool({
       run: (operands) => {
         const path = operands[0];
         if (path === undefined) return usageError('No input file provided.');
-        return env.release === '1.1.0' ? dumpPath1x(env, o, path) : dumpPath(env, o, path);
+        return env.release === '1.1.0' ? dumpPath1x(env, o, path, dumpPath) : dumpPath(env, o, path);
       },
     };
   },
 });
 
-/**
- * thin_dump as 1.1.0 runs it, where the lab knows its words: the open, a file too small, a bad
- * superblock, a missing metadata snapshot, then the dump of undamaged trees. Damage (with or
- * without --repair, which in 1.1.0 searches for roots) and the superblock overrides are runs
- * the lab does not model: they return 1, which defineTool refuses by name.
- */
-function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string): number {
-  const snap = options.snap;
-  if (options.unmodelled || (snap !== null && snap.block !== null)) return 1;
-  // An output that cannot be created gets 1.1.0's own words, which the lab has not recorded.
-  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return 1;
-  const input = openInput1x(env.ctx, path, snap === null);
-  const fail = (message: string): number => {
-    env.io.err(message);
-    return FAILURE_1X;
-  };
-  if (!input.ok) return fail(input.message);
-  if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
-  const sb = new MetadataBytes(input.bytes).superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) return options.repair ? 1 : fail('bad checksum in superblock\n');
-  if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
-  // --repair searches for roots as thin_repair does, and finds no compatible pair where a mapping
-  // root cannot be read or the pool has no devices (thin-repair-1x.ts).
-  if (options.repair && !hasCompatibleRoots(new MetadataBytes(input.bytes), sb))
-    return fail('no compatible roots found\n');
-  // From here on 0.9.0's dump runs with 1.1.0's XML; --repair changes nothing on sound trees,
-  // and damage makes it return 1 (refused) instead of salvaging what 0.9.0 would.
-  return dumpPath(env, { ...options, repair: false }, path);
-}
-
-function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
+export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): number {
   const { io } = env;
   const { format, repair, snap, output, devId, skipMappings } = options;
   // 0.9.0 opens (and so truncates) the output file before it looks at the format or the

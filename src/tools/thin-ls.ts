@@ -11,6 +11,7 @@ import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE } from './usage.js';
 import type { ClapCommand } from './clap.js';
 import { THIN_LS_HELP_1X } from './usage-1x.js';
+import { list1x, THIN_LS_FIELDS_1X_ONLY } from './thin-ls-1x.js';
 
 export const THIN_LS_FIELDS = [
   'DEV',
@@ -60,7 +61,7 @@ interface LsOptions {
   snap: boolean;
 }
 
-/** thin_ls's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+/** thin_ls's command line in 1.1.0 (its run: thin-ls-1x.ts). */
 const CLI_1X: ClapCommand = {
   help: THIN_LS_HELP_1X,
   operand: '<INPUT>',
@@ -75,7 +76,7 @@ export const thinLs = defineTool({
   name: 'thin_ls',
   pathOperand: true,
   usage: THIN_LS_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'metadata-snap', short: 'm' },
@@ -96,7 +97,9 @@ export const thinLs = defineTool({
             break;
           case 'o': {
             const names = arg!.split(',').filter((s, i, all) => !(s === '' && i === all.length - 1));
-            const unknown = names.find((n) => !(THIN_LS_FIELDS as readonly string[]).includes(n));
+            const known: readonly string[] =
+              env.release === '1.1.0' ? [...THIN_LS_FIELDS, ...THIN_LS_FIELDS_1X_ONLY] : THIN_LS_FIELDS;
+            const unknown = names.find((n) => !known.includes(n));
             if (unknown !== undefined) {
               env.io.err('unknown field\n');
               return 1;
@@ -109,7 +112,8 @@ export const thinLs = defineTool({
       },
       run: (operands) => {
         const path = operands[0];
-        return path === undefined ? usageError('No input file provided.') : listPath(env, o, path);
+        if (path === undefined) return usageError('No input file provided.');
+        return env.release === '1.1.0' ? list1x(env, o, path) : listPath(env, o, path);
       },
     };
   },

@@ -1,0 +1,200 @@
+/**
+ * thin_dump as thin-provisioning-tools 1.1.0 (debian13) runs it, where the lab knows its words:
+ * the open, a file too small, a bad superblock, a missing metadata snapshot, damage, --repair's
+ * search for roots (root-search-1x.ts), then 0.9.0's dump with 1.1.0's XML. Words taken from the
+ * real 1.1.0 on the damage kinds of docs/metadata-damage.md (src/tools/thin-tools-1x-damage.test.ts).
+ *
+ * 1.1.0 reads every tree's upper levels, and the leftmost leaf of each bottom tree, before it
+ * writes anything (`build_metadata`): damage there fails the dump with no output. A damaged
+ * details or top-level tree root is named by its path (`node error: checksum error AgEH,
+ * effecting keys [..]`), a bottom tree by the empty path (`node error: checksum error AA==`). A
+ * leaf further right is met while the dump is written: the mappings before it are printed, the
+ * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN`.
+ * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
+ */
+import { BLOCK_SIZE } from '../format/layout.js';
+import { humanEmitter, xmlEmitter } from './dump-emitters.js';
+import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
+import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { encodeNodePath } from './node-path-1x.js';
+import { FAILURE_1X } from './release.js';
+import { findRepairSource, hasAnyBtreeNode } from './root-search-1x.js';
+import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
+
+/** thin_dump's options, as either release's command line gives them. */
+export interface DumpOptions {
+  format: string;
+  repair: boolean;
+  snap: { block: number | null } | null;
+  output: string | null;
+  devId: number | null;
+  skipMappings: boolean;
+  /** An option of 1.1.0 the lab does not model was given. */
+  unmodelled: boolean;
+}
+
+/** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
+const UNMODELLED = 1;
+
+type Dump090 = (env: ToolEnv, options: DumpOptions, path: string) => number;
+
+export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dump090: Dump090): number {
+  const snap = options.snap;
+  if (options.unmodelled || (snap !== null && snap.block !== null)) return UNMODELLED;
+  // An output that cannot be created gets 1.1.0's own words, which the lab has not recorded.
+  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return UNMODELLED;
+  const input = openInput1x(env.ctx, path, snap === null);
+  const fail = (message: string): number => {
+    env.io.err(message);
+    return FAILURE_1X;
+  };
+  if (!input.ok) return fail(input.message);
+  if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
+  const md = new MetadataBytes(input.bytes);
+  const sb = md.superblock(0);
+  if (sb.storedCsum !== sb.computedCsum) {
+    if (!options.repair) return fail('bad checksum in superblock\n');
+    // The search runs first: with no tree to find it fails before it asks for the superblock's fields.
+    if (!hasAnyBtreeNode(md)) return fail('no compatible roots found\n');
+    return fail('data block size needs to be provided due to corruption in the superblock\n');
+  }
+  if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
+  if (snap !== null && md.has(sb.heldRoot)) {
+    const held = md.superblock(sb.heldRoot);
+    if (held.storedCsum !== held.computedCsum) return fail('bad checksum in superblock\n');
+  }
+  if (options.repair) {
+    if (snap !== null) return UNMODELLED;
+    const source = findRepairSource(md);
+    if (source.kind === 'failed') return fail(source.message);
+    if (source.kind === 'unmodelled') return UNMODELLED;
+    if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
+    return dump090(env, { ...options, repair: false }, path);
+  }
+  if (snap !== null) return dump090(env, options, path);
+  const damage = damageBeforeOutput(md, sb, options);
+  if (damage === 'unmodelled') return UNMODELLED;
+  if (damage === 'later') return dumpUntilDamage(env, md, sb, options);
+  if (damage !== null) return fail(damage);
+  return dump090(env, options, path);
+}
+
+/** 1.1.0's words for a node it cannot read, or null where the lab has not seen them. */
+function nodeError(d: TreeDamage): string | null {
+  return d.code === 'checksum' ? 'checksum error' : null;
+}
+
+/**
+ * Damage 1.1.0 meets before it writes anything: its message, 'unmodelled' for damage the lab has
+ * no words for, or null (the dump runs, and may still meet a damaged leaf on the way).
+ */
+function damageBeforeOutput(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+): string | 'unmodelled' | 'later' | null {
+  for (const root of [sb.deviceDetailsRoot, sb.dataMappingRoot]) {
+    let first: TreeDamage | null = null;
+    const onDamage = (d: TreeDamage): void => {
+      first ??= d;
+    };
+    if (root === sb.deviceDetailsRoot) md.details(root, onDamage);
+    else md.deviceRoots(root, onDamage);
+    if (first === null) continue;
+    const damage: TreeDamage = first;
+    if (damage.block !== root) return 'unmodelled';
+    // A root past the end of the device is refused before it is read, as a bad value.
+    if (damage.code === 'out-of-bounds') return 'value error: block out of bounds\n';
+    const words = nodeError(damage);
+    if (words === null) return 'unmodelled';
+    return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]\n`;
+  }
+  if (options.skipMappings) return null;
+  let later = false;
+  for (const [id, root] of md.deviceRoots(sb.dataMappingRoot, () => undefined)) {
+    if (options.devId !== null && id !== options.devId) continue;
+    let first: TreeDamage | null = null;
+    md.forEachMapping(
+      root,
+      () => undefined,
+      (d) => {
+        first ??= d;
+      },
+    );
+    if (first === null) continue;
+    const damage: TreeDamage = first;
+    if (nodeError(damage) === null) return 'unmodelled';
+    // The root and the leftmost path are read first; a leaf further right only while writing.
+    if (damage.visitedBefore === 0) return `node error: ${nodeError(damage)} ${encodeNodePath([0])}\n`;
+    later = true;
+  }
+  // A leaf met while writing: only the partial output to stdout is modelled.
+  if (!later) return null;
+  return options.output !== null ? 'unmodelled' : 'later';
+}
+
+/**
+ * The dump up to a damaged leaf met while writing: whole devices before it, then its device's
+ * mappings up to the last run completed before the leaf. 1.1.0's XML writer puts each element's
+ * newline before the next one, so its output ends without one; the human_readable one does not.
+ */
+function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number {
+  let text = '';
+  const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
+    text += t;
+  }, '1.1.0');
+  e.begin(sb, '', sb.dataSm.nrBlocks);
+  const details = md.details(sb.deviceDetailsRoot, () => undefined);
+  const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+  for (const [id, root] of [...roots].sort(([a], [b]) => a - b)) {
+    if (options.devId !== null && id !== options.devId) continue;
+    const d = details.get(id);
+    if (d === undefined) return UNMODELLED;
+    e.beginDevice(id, d);
+    let damage: TreeDamage | null = null;
+    md.forEachMapping(
+      root,
+      (v, b, t) => {
+        if (damage === null) e.mapping(v, b, t);
+      },
+      (found) => {
+        damage ??= found;
+      },
+    );
+    if (damage !== null) {
+      e.flushComplete();
+      env.io.out(options.format === 'xml' ? text.replace(/\n$/, '') : text);
+      env.io.err(`checksum failed for node ${(damage as TreeDamage).block}, UNKNOWN\n`);
+      return FAILURE_1X;
+    }
+    e.flushMappings();
+    e.endDevice();
+  }
+  return UNMODELLED;
+}
+
+/** thin_dump --repair's XML of a superblock rebuilt around the trees found, after its warning. */
+function dumpRebuilt(
+  env: ToolEnv,
+  options: DumpOptions,
+  source: { warning: string | null; sb: BuiltSuperblock; devices: Map<number, BuiltDevice> },
+): number {
+  if (options.format !== 'xml' || options.skipMappings) return UNMODELLED;
+  if (source.warning !== null) env.io.err(source.warning);
+  let text = '';
+  const e = xmlEmitter((t) => {
+    text += t;
+  }, '1.1.0');
+  e.begin(source.sb, '', source.sb.nrDataBlocks);
+  for (const [id, device] of [...source.devices].sort(([a], [b]) => a - b)) {
+    if (options.devId !== null && id !== options.devId) continue;
+    e.beginDevice(id, device.details);
+    for (const m of device.mappings) e.mapping(m.vblock, m.dataBlock, m.time);
+    e.flushMappings();
+    e.endDevice();
+  }
+  e.end();
+  if (options.output !== null) writeTextFile(env.ctx, options.output, text);
+  else env.io.out(text);
+  return 0;
+}
