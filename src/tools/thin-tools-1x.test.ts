@@ -47,7 +47,10 @@ describe.skipIf(binDir === undefined)('thin_check matches 1.1.0', () => {
     'thin_check -q @leaked',
     'thin_check -q @small',
     'thin_check --super-block-only @bad8',
-    'thin_check --skip-mappings @small',
+    // --skip-mappings clears needs_check itself: EBADF through the read-only open where the flag
+    // is set (small), exit 0 where it is not; a damaged held snapshot does not matter.
+    ...[...valid, 'held', 'leaked', 'bad8'].map((n) => `thin_check --skip-mappings @${n}`),
+    'thin_check -q --skip-mappings @small',
     'thin_check -m @small',
     'thin_check -m @held',
     'thin_check -m @heldbig',
@@ -66,13 +69,15 @@ describe.skipIf(binDir === undefined)('thin_check matches 1.1.0', () => {
     'thin_check /dev/null',
   ])('%s', (line) => expectSame(line));
 
-  it('--clear-needs-check-flag rewrites the superblock as the real tool does', () => {
-    const line = 'thin_check --clear-needs-check-flag @small';
-    const lab = bench.lab({ small: images.small! }, line);
-    const theirs = bench.real({ small: images.small! }, line);
-    expect([lab.stdout, lab.stderr, lab.status]).toEqual([theirs.stdout, theirs.stderr, theirs.status]);
-    expect(Buffer.from(lab.files.small!).equals(Buffer.from(theirs.files.small!))).toBe(true);
-  });
+  it.each(['thin_check --clear-needs-check-flag @small', 'thin_check --skip-mappings --clear-needs-check-flag @small'])(
+    '%s rewrites the superblock as the real tool does',
+    (line) => {
+      const lab = bench.lab({ small: images.small! }, line);
+      const theirs = bench.real({ small: images.small! }, line);
+      expect([lab.stdout, lab.stderr, lab.status]).toEqual([theirs.stdout, theirs.stderr, theirs.status]);
+      expect(Buffer.from(lab.files.small!).equals(Buffer.from(theirs.files.small!))).toBe(true);
+    },
+  );
 });
 
 const damaged = ['bad0', 'bad1', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny', 'zero'];
