@@ -211,7 +211,7 @@ function storedDev(dev: BlockDev): StoredDev | null {
  * below a damaged node) or below them (a mapping to a block counted free) is kept as it is, and
  * the difference recorded (fixtures/kernel/72, 77).
  */
-function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): MetadataImage {
+export function withRecountedRefcounts(image: MetadataImage, sharedNodes: boolean): MetadataImage {
   const refcounts = new Uint32Array(image.nrDataBlocks);
   for (const dev of image.devices.values()) {
     dev.table.forEach((_vb, dataBlock) => {
