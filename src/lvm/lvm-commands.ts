@@ -1519,7 +1519,11 @@ export function poolStatusOf(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVo
 
 /** The pool's usage from its status line; null when it is not active or reports no counts (`Fail`). */
 export function poolUsage(ctx: ShellContext, vg: VolumeGroup, pool: LogicalVolume): PoolUsage | null {
-  const status = poolStatusOf(ctx, vg, pool);
+  return usageOf(poolStatusOf(ctx, vg, pool));
+}
+
+/** The counts of a pool status line; null when there is none or it reports none (`Fail`). */
+function usageOf(status: PoolStatus | null): PoolUsage | null {
   if (status === null || status.kind !== 'fields') return null;
   const s = status;
   return {
@@ -1559,6 +1563,25 @@ function lvDevice(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): DmDevice
   return ctx.machine.device(lv.role === 'thin-pool' ? poolDmName(vg.name, lv) : dmName(vg.name, lv.name));
 }
 
+/**
+ * A report's reader of segment statuses: each volume's status line is read and parsed once per
+ * report, however many of its columns (Attr, Health, Data%, Meta%, the warning) need it. A report
+ * is one moment of the machine, so the first reading holds for the whole report.
+ */
+type SegmentStatusOf = (vg: VolumeGroup, lv: LogicalVolume) => SegmentStatus;
+
+function segmentStatusReader(ctx: LvmContext): SegmentStatusOf {
+  const seen = new Map<LogicalVolume, SegmentStatus>();
+  return (vg, lv) => {
+    let s = seen.get(lv);
+    if (s === undefined) {
+      s = segmentStatus(ctx, vg, lv);
+      seen.set(lv, s);
+    }
+    return s;
+  };
+}
+
 function segmentStatus(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): SegmentStatus {
   const dev = lvDevice(ctx, vg, lv);
   if (dev === undefined || dev.live === null) return { kind: 'none' };
@@ -1582,14 +1605,14 @@ const STATUS_FIELDS: ReadonlySet<string> = new Set([
 
 /** dev_manager.c's warning, once per report row that reads the status of a mismatched volume. */
 function warnUnknownSegments(
-  ctx: LvmContext,
+  statusOf: SegmentStatusOf,
   rows: ReadonlyArray<{ vg: VolumeGroup; lv: LogicalVolume }>,
   columns: readonly string[],
   io: CommandIo,
 ): void {
   if (!columns.some((c) => STATUS_FIELDS.has(c))) return;
   for (const { vg, lv } of rows) {
-    const s = segmentStatus(ctx, vg, lv);
+    const s = statusOf(vg, lv);
     if (s.kind === 'unknown')
       io.err(
         `  WARNING: Detected ${s.target} segment type does not match expected type ${s.expected} for ${vg.name}/${lv.name}.\n`,
@@ -1608,9 +1631,8 @@ function healthLetter(s: SegmentStatus): string {
 }
 
 /** The Health column (report.c _lvhealthstatus_disp): thin pools only; thin volumes print nothing. */
-function healthText(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+function healthText(lv: LogicalVolume, s: SegmentStatus): string {
   if (lv.role !== 'thin-pool') return '';
-  const s = segmentStatus(ctx, vg, lv);
   if (s.kind !== 'pool' || s.status.kind === 'Error') return '';
   if (s.status.kind === 'Fail') return 'failed';
   return s.status.modeWord === 'out_of_data_space'
@@ -1620,9 +1642,8 @@ function healthText(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string
       : '';
 }
 
-function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): string {
+function lvAttr(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, status: SegmentStatus): string {
   const dev = lvDevice(ctx, vg, lv);
-  const status = segmentStatus(ctx, vg, lv);
   const unknown = status.kind === 'unknown';
   const active = unknown ? 'X' : dev !== undefined ? (dev.suspended ? 's' : 'a') : '-';
   const open = unknown ? 'X' : dev !== undefined && dev.openCount > 0 ? 'o' : '-';
@@ -1696,30 +1717,40 @@ interface Field {
   readonly value: (vg: VolumeGroup, lv: LogicalVolume) => string;
 }
 
-function lvFields(ctx: LvmContext): Record<string, Field> {
+function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusReader(ctx)): Record<string, Field> {
   const displayName = (lv: LogicalVolume): string =>
     lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name;
+  // A pool whose live target is not a thin-pool has no counts (its status is `unknown`).
+  const poolUsageOfRow = (vg: VolumeGroup, lv: LogicalVolume): PoolUsage | null => {
+    const s = statusOf(vg, lv);
+    return s.kind === 'pool' ? usageOf(s.status) : null;
+  };
   const dataPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
     if (lv.role === 'thin') return thinPercent(ctx, vg, lv);
     if (lv.role !== 'thin-pool') return '';
-    const u = poolUsage(ctx, vg, lv);
+    const u = poolUsageOfRow(vg, lv);
     return u === null ? '' : percentText(u.dataUsed, u.dataTotal);
   };
   const metaPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
     if (lv.role !== 'thin-pool') return '';
-    const u = poolUsage(ctx, vg, lv);
+    const u = poolUsageOfRow(vg, lv);
     return u === null ? '' : percentText(u.metaUsed, u.metaTotal);
   };
   const fields: Record<string, Field> = {
     lv_name: { header: 'LV', right: false, value: (_vg, lv) => displayName(lv) },
     vg_name: { header: 'VG', right: false, value: (vg) => vg.name },
-    lv_attr: { header: 'Attr', right: false, value: (vg, lv) => lvAttr(ctx, vg, lv) },
+    lv_attr: { header: 'Attr', right: false, value: (vg, lv) => lvAttr(ctx, vg, lv, statusOf(vg, lv)) },
     lv_size: { header: 'LSize', right: true, value: (vg, lv) => lvmSize(lvSizeSectors(vg, lv), 'column') },
     pool_lv: { header: 'Pool', right: false, value: (_vg, lv) => lv.pool ?? '' },
     origin: { header: 'Origin', right: false, value: () => '' },
     data_percent: { header: 'Data%', right: false, minWidth: 6, value: dataPercent },
     metadata_percent: { header: 'Meta%', right: false, minWidth: 6, value: metaPercent },
-    lv_health_status: { header: 'Health', right: false, minWidth: 15, value: (vg, lv) => healthText(ctx, vg, lv) },
+    lv_health_status: {
+      header: 'Health',
+      right: false,
+      minWidth: 15,
+      value: (vg, lv) => healthText(lv, statusOf(vg, lv)),
+    },
     move_pv: { header: 'Move', right: false, value: () => '' },
     mirror_log: { header: 'Log', right: false, value: () => '' },
     copy_percent: { header: 'Cpy%Sync', right: false, minWidth: 6, value: () => '' },
@@ -1830,7 +1861,8 @@ function renderReport(
 
 function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs('lvs', args, true);
-  const fields = lvFields(ctx);
+  const statusOf = segmentStatusReader(ctx);
+  const fields = lvFields(ctx, statusOf);
   const columns = columnsFrom(p, LVS_DEFAULT, fields);
   const all = p.options.has('--all');
   const rows: string[][] = [];
@@ -1849,7 +1881,7 @@ function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const shown = selected.filter(({ lv }) => all || isVisible(lv));
   // LVM sorts by group and volume name; the brackets of hidden volumes do not count.
   shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : a.lv.name < b.lv.name ? -1 : 1));
-  warnUnknownSegments(ctx, shown, columns, io);
+  warnUnknownSegments(statusOf, shown, columns, io);
   for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
   // Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85).
   if (shown.length > 0)
