@@ -20,7 +20,7 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ],
   [
     '134-metadata-error-writes-recover.sh',
-    "the dd of a new block with conv=fsync over metadata on flakey error_writes exits 0 on Linux 6.12 in both recorded runs, as in 61 on 6.12, where the lab fails its fsync with EIO as 6.1 did in 61; on 6.1 the same script is the race described in DEBIAN12_PENDING. Every other line (the abort, read-only with needs_check, thin_check 1.1.0 and --clear-needs-check-flag) matches; 137 (no fsync, the periodic commit fails) matches on both stacks",
+    'the dd of a new block with conv=fsync over metadata on flakey error_writes exits 0 on Linux 6.12 in both recorded runs, as in 61 on 6.12, where the lab fails its fsync with EIO as 6.1 did in 61; on 6.1 the same script is the race described in DEBIAN12_PENDING. Every other line (the abort, read-only with needs_check, thin_check 1.1.0 and --clear-needs-check-flag) matches; 137 (no fsync, the periodic commit fails) matches on both stacks',
   ],
   [
     '23-needs-check-io-error.sh',

@@ -166,7 +166,9 @@ describe('flakey and delay targets', () => {
 
   it('corrupt the Nth byte of writes while down (corrupt_bio_byte)', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
-    shell.runScript('dmsetup create f --table "0 1000 flakey /dev/ram1 0 0 1 5 corrupt_bio_byte 3 w 66 0" && dmsetup mknodes');
+    shell.runScript(
+      'dmsetup create f --table "0 1000 flakey /dev/ram1 0 0 1 5 corrupt_bio_byte 3 w 66 0" && dmsetup mknodes',
+    );
     shell.runScript('dd if=/patterns/A of=/dev/mapper/f bs=4k count=1 oflag=direct 2>/dev/null');
     expect(shell.runScript('dd if=/dev/ram1 bs=1 count=4 2>/dev/null; echo')).toBe('AABA\n');
   });
