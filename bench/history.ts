@@ -161,9 +161,9 @@ export async function setUpLabDirect(h: History): Promise<{ runtime: LabRuntime;
   const runtime = LabRuntime.fresh({ ramdiskKb: 4 * 1024 * 1024 });
   let length = 0;
   for (const command of [
-    'dmsetup create pool --table "0 8388608 thin-pool /dev/ram0 /dev/ram1 128 0"',
+    'dmsetup create pool --table "0 8388608 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
     'dmsetup message pool 0 "create_thin 0"',
-    'dmsetup create thin --table "0 8388608 thin /dev/mapper/pool 0"',
+    'dmsetup create thin --table "0 8388608 thin /dev/mapper/pool 0" && dmsetup mknodes',
   ]) {
     const event = runtime.runCommand(command);
     length = await h.append('main', [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);

@@ -38,6 +38,8 @@ function buildPool(): { machine: Machine; thins: DmDevice[] } {
     'load pool',
   );
   must(machine.resume(pool.value).ok, 'resume pool');
+  // The node `dmsetup mknodes` would make, for the thin tables below to name the pool by path.
+  machine.addMapperNode('pool', pool.value.minor);
   return { machine, thins: [] };
 }
 

@@ -59,9 +59,9 @@ function timeMs(args: readonly string[], cwd: string): { wallMs: number; cpuMs: 
 /** A history of EVENTS commands: a pool, a thin, writes and status lines. */
 function makeHistory(dir: string): void {
   const lines = [
-    'dmsetup create pool --table "0 20480 thin-pool /dev/ram0 /dev/ram1 128 0"',
+    'dmsetup create pool --table "0 20480 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
     'dmsetup message pool 0 "create_thin 0"',
-    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
   ];
   for (let i = lines.length; i < EVENTS; i++)
     lines.push(

@@ -70,8 +70,8 @@ export function thinTable(id: number): string {
 /** The lines that set a sequence's lab up: the metadata device and the pool. */
 export function setupLines(poolBlocks: number): string[] {
   return [
-    `dmsetup create meta --table "${metadataTable(false)}"`,
-    `dmsetup create pool --table "${poolTable(poolBlocks, true)}"`,
+    `dmsetup create meta --table "${metadataTable(false)}" && dmsetup mknodes`,
+    `dmsetup create pool --table "${poolTable(poolBlocks, true)}" && dmsetup mknodes`,
   ];
 }
 
@@ -86,7 +86,7 @@ export function renderCommand(cmd: Cmd, pool: { readonly blocks: number; readonl
     case 'snap':
       return [`dmsetup message pool 0 "create_snap ${cmd.id} ${cmd.origin}"`];
     case 'activate':
-      return [`dmsetup create ${thinName(cmd.id)} --table "${thinTable(cmd.id)}"`];
+      return [`dmsetup create ${thinName(cmd.id)} --table "${thinTable(cmd.id)}" && dmsetup mknodes`];
     case 'remove':
       return [`dmsetup remove ${thinName(cmd.id)}`];
     case 'write': {
@@ -107,8 +107,8 @@ export function renderCommand(cmd: Cmd, pool: { readonly blocks: number; readonl
       return ['crash'];
     case 'reopen':
       return [
-        `dmsetup create meta --table "${metadataTable(false)}"`,
-        `dmsetup create pool --table "${poolTable(pool.blocks, pool.zeroing)}"`,
+        `dmsetup create meta --table "${metadataTable(false)}" && dmsetup mknodes`,
+        `dmsetup create pool --table "${poolTable(pool.blocks, pool.zeroing)}" && dmsetup mknodes`,
       ];
     case 'resize':
       return [

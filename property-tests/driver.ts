@@ -126,7 +126,10 @@ export class ModelDriver {
     return this.machine.message(dev, argv, 0);
   }
 
-  /** `dmsetup create NAME --table T`: create, load, resume, undone on failure as dmsetup does. */
+  /**
+   * `dmsetup create NAME --table T && dmsetup mknodes`: create, load, resume, undone on failure as
+   * dmsetup does, then the node (the tables after it name the pool and meta by path).
+   */
   private createDevice(name: string, table: string): number {
     const m = this.machine;
     const created = m.create(name);
@@ -143,6 +146,7 @@ export class ModelDriver {
       m.remove(dev);
       return resumed.errno;
     }
+    m.mknodes();
     return 0;
   }
 

@@ -15,9 +15,9 @@ const THINLAB = join(import.meta.dirname, '..', 'bin', 'thinlab.js');
 const COMMANDS: readonly (readonly string[])[] = [['log', '--full'], ['replay'], ['branches'], ['at', '3']];
 const TIMEOUT_MS = 120_000;
 
-const RECORDING = `dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 0"
+const RECORDING = `dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes
 dmsetup message pool 0 "create_thin 0"
-dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes
 dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct
 dmsetup status pool
 `;

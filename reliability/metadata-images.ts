@@ -46,16 +46,16 @@ export interface MetadataCase {
  * keeps nodes of its own. Damage to those is what issue 17 found thin_check missing.
  */
 const DIVERGED_SCRIPT = `
-dmsetup create meta --table "0 8192 linear /dev/ram0 0"
-dmsetup create pool --table "0 131072 thin-pool /dev/mapper/meta /dev/ram1 128 0"
+dmsetup create meta --table "0 8192 linear /dev/ram0 0" && dmsetup mknodes
+dmsetup create pool --table "0 131072 thin-pool /dev/mapper/meta /dev/ram1 128 0" && dmsetup mknodes
 dmsetup message pool 0 "create_thin 0"
-dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes
 dd if=/dev/zero of=/dev/mapper/thin0 bs=64k count=600 oflag=direct 2>/dev/null
 dmsetup suspend thin0; dmsetup message pool 0 "create_snap 1 0"; dmsetup resume thin0
 dmsetup message pool 0 "reserve_metadata_snap"
 dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=300 seek=2 oflag=direct 2>/dev/null
 dmsetup message pool 0 "create_thin 2"
-dmsetup create thin2 --table "0 262144 thin /dev/mapper/pool 2"
+dmsetup create thin2 --table "0 262144 thin /dev/mapper/pool 2" && dmsetup mknodes
 dd if=/patterns/C of=/dev/mapper/thin2 bs=64k count=3 seek=40 oflag=direct 2>/dev/null
 dmsetup remove thin2; dmsetup remove thin0; dmsetup remove pool
 dd if=/dev/mapper/meta of=/tmp/diverged.img bs=4096 2>/dev/null

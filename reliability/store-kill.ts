@@ -17,9 +17,9 @@ import { caseSeed, Rng } from './rng.js';
 const THINLAB = join(import.meta.dirname, '..', 'bin', 'thinlab.js');
 
 /** The recording killed at each of its writes: a pool, a thin, data, a snapshot, a status. */
-export const KILLED_RECORDING = `dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 0"
+export const KILLED_RECORDING = `dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes
 dmsetup message pool 0 "create_thin 0"
-dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes
 dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct
 dmsetup suspend thin
 dmsetup message pool 0 "create_snap 1 0"

@@ -2,18 +2,18 @@
 # disks, /dev/ram0 for metadata and /dev/ram1 for data, and pattern files /patterns/A..H.
 #
 # 1. A pool of 8 data blocks of 64 KiB (1024 sectors), low water mark 2, default features.
-dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"
+dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"; dmsetup mknodes
 dmsetup status pool
 # 2. A thin device (id 0) of 128 MiB: nothing is allocated until it is written.
 dmsetup message pool 0 "create_thin 0"
-dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"; dmsetup mknodes
 dmsetup status thin
 # 3. Write four blocks of A: four data blocks are provisioned.
 dd if=/patterns/A of=/dev/mapper/thin bs=64k count=4 oflag=direct
 dmsetup status pool; dmsetup status thin
 # 4. Snapshot it (suspend the origin first, as the kernel's documentation asks).
 dmsetup suspend thin; dmsetup message pool 0 "create_snap 1 0"; dmsetup resume thin
-dmsetup create snap --table "0 262144 thin /dev/mapper/pool 1"
+dmsetup create snap --table "0 262144 thin /dev/mapper/pool 1"; dmsetup mknodes
 # 5. Overwrite block 1 of the origin: sharing is broken, one more block is used.
 dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct 2>/dev/null
 dmsetup status pool
@@ -41,8 +41,8 @@ dd if=/patterns/E of=/dev/mapper/thin bs=64k count=1 seek=19 oflag=direct conv=f
 dd if=/patterns/E of=/dev/mapper/thin bs=64k count=2 seek=20 oflag=direct 2>/dev/null
 dmsetup status thin
 crash
-dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 2"
-dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create pool --table "0 2048 thin-pool /dev/ram0 /dev/ram1 128 2"; dmsetup mknodes
+dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"; dmsetup mknodes
 dmsetup status thin
 # 11. What the kernel logged along the way.
 dmesg | grep thin | sed 's/^\[[^]]*\] //'

@@ -33,9 +33,9 @@ function exported(lab: Lab, device: string): Uint8Array {
 function metadataImage(): Uint8Array {
   const lab = LabRuntime.fresh({ ramdiskKb: KB });
   for (const c of [
-    'dmsetup create pool --table "0 16384 thin-pool /dev/ram1 /dev/ram0 128 0"',
+    'dmsetup create pool --table "0 16384 thin-pool /dev/ram1 /dev/ram0 128 0" && dmsetup mknodes',
     'dmsetup message pool 0 "create_thin 0"',
-    'dmsetup create thin --table "0 16384 thin /dev/mapper/pool 0"',
+    'dmsetup create thin --table "0 16384 thin /dev/mapper/pool 0" && dmsetup mknodes',
     'dd if=/patterns/C of=/dev/mapper/thin bs=64k count=12 oflag=direct 2>/dev/null',
     'dmsetup message pool 0 "create_snap 1 0"',
     'dmsetup remove thin',
@@ -67,7 +67,7 @@ describe('thinlab sh --attach', () => {
     const h = new History(temp.store);
     const script = [
       'thin_check /dev/ram1 2>&1 | tail -n 1',
-      'dmsetup create pool --table "0 16384 thin-pool /dev/ram1 /dev/ram0 128 0"',
+      'dmsetup create pool --table "0 16384 thin-pool /dev/ram1 /dev/ram0 128 0" && dmsetup mknodes',
       'dmsetup status pool',
       'thin_ls -m /dev/ram1 2>&1 | head -n 1',
     ].join('\n');

@@ -29,9 +29,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const FILL = [
-  'dmsetup create pool --table "0 512 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"',
+  'dmsetup create pool --table "0 512 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct',
   'dmsetup status pool',
   'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=4 seek=2 oflag=direct',
@@ -113,9 +113,9 @@ describe('thinlab sh exits with the script status', () => {
 
 describe('positions mean commands', () => {
   const BARE =
-    'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"\ndmsetup status pool\nnosuch\n';
+    'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes\ndmsetup status pool\nnosuch\n';
   const COMMENTED =
-    '# a pool\n\ndmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"\n# its status\n\ndmsetup status pool\n  # indented\nnosuch\n# the end\n';
+    '# a pool\n\ndmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes\n# its status\n\ndmsetup status pool\n  # indented\nnosuch\n# the end\n';
 
   it('records the same events with and without comments and --trace', async () => {
     const runs: Array<{ descriptions: string[]; statuses: number[] }> = [];
@@ -161,7 +161,7 @@ describe('positions mean commands', () => {
 
     const scenario = file(
       'commented.yaml',
-      'title: comments in steps\nsteps:\n  - run: "# only a comment"\n  - run: |\n      # a pool\n      dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"\n',
+      'title: comments in steps\nsteps:\n  - run: "# only a comment"\n  - run: |\n      # a pool\n      dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes\n',
     );
     const sdb = dbFor('positions-scenario');
     expect((await cli(['run', scenario], sdb)).status).toBe(0);

@@ -29,9 +29,9 @@ beforeAll(() => {
   writeFileSync(
     join(dir, 'fill.sh'),
     [
-      'dmsetup create pool --table "0 512 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"',
+      'dmsetup create pool --table "0 512 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space" && dmsetup mknodes',
       'dmsetup message pool 0 "create_thin 0"',
-      'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+      'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
       'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct',
       'dmsetup status pool',
       'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=4 seek=2 oflag=direct',

@@ -17,9 +17,9 @@ import { History } from '../src/replay/history.js';
 import { captureOutput, useTempStore } from './temp-store.js';
 
 const SCRIPT = [
-  'dmsetup create pool --table "0 131072 thin-pool /dev/ram1 /dev/ram0 128 0"',
+  'dmsetup create pool --table "0 131072 thin-pool /dev/ram1 /dev/ram0 128 0" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin --table "0 65536 thin /dev/mapper/pool 0"',
+  'dmsetup create thin --table "0 65536 thin /dev/mapper/pool 0" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=10 oflag=direct 2>/dev/null',
   'dmsetup message pool 0 "create_snap 1 0"',
   'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=3 seek=20 oflag=direct 2>/dev/null',

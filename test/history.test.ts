@@ -18,9 +18,9 @@ import type { EventStore } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
 
 const SCRIPT = [
-  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"',
+  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=3 oflag=direct',
   'dmsetup suspend thin; dmsetup message pool 0 "create_snap 1 0"; dmsetup resume thin',
   'dd if=/patterns/B of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct',

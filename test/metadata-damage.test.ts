@@ -309,15 +309,15 @@ describe('fault metadata on a live pool behaves as dd on a real machine', () => 
 describe('fault metadata in a recorded history', () => {
   it('is an event: the state at every position equals running the commands directly, checkpoints included', async () => {
     const script = [
-      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
       'dmsetup message pool 0 "create_thin 0"',
-      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"',
+      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
       'dd if=/patterns/A of=/dev/mapper/thin0 bs=64k count=4 oflag=direct',
       'dmsetup message pool 0 "create_thin 1"',
       'fault metadata mapping-bottom-zeroed /dev/ram0',
       'dmsetup remove thin0; dmsetup remove pool',
-      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
-      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"',
+      'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
+      'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
       'dd if=/dev/mapper/thin0 of=/dev/null bs=64k count=1',
     ].join('\n');
     const dir = mkdtempSync(join(tmpdir(), 'thinlab-damage-'));

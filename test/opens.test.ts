@@ -13,9 +13,9 @@ function run(script: string): string {
 }
 
 const SETUP = [
-  'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+  'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create t0 --table "0 262144 thin /dev/mapper/pool 0"',
+  'dmsetup create t0 --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
 ].join('\n');
 
 describe('opens held by redirections', () => {

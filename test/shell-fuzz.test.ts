@@ -120,11 +120,11 @@ const line = fc.oneof(
 
 /** A start that usually makes later commands meaningful: a small pool with two thins. */
 const SETUP = [
-  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2"',
+  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
   'dmsetup message pool 0 "create_thin 1"',
-  'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"',
-  'dmsetup create thin1 --table "0 262144 thin /dev/mapper/pool 1"',
+  'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
+  'dmsetup create thin1 --table "0 262144 thin /dev/mapper/pool 1" && dmsetup mknodes',
 ];
 
 describe('the lab shell under random input', () => {

@@ -19,6 +19,10 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
     "the debian13 VM's /dev has three more entries (the dma_heap directory, fuse and udmabuf), so /dev has 5 links and 2260 bytes where 6.1's has 4 and 2200: src/lab/vm-nodes.ts holds debian12's nodes only (their device numbers on 6.12 not probed yet)",
   ],
   [
+    '134-metadata-error-writes-recover.sh',
+    'the dd of a new block with conv=fsync over metadata on flakey error_writes exits 0 on Linux 6.12 in both recorded runs, as in 61 on 6.12, where the lab fails its fsync with EIO as 6.1 did in 61; on 6.1 the same script is the race described in DEBIAN12_PENDING. Every other line (the abort, read-only with needs_check, thin_check 1.1.0 and --clear-needs-check-flag) matches; 137 (no fsync, the periodic commit fails) matches on both stacks',
+  ],
+  [
     '23-needs-check-io-error.sh',
     "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
   ],
@@ -46,11 +50,7 @@ export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, str
     "which metadata blocks a commit after lost writes leaves unwritten depends on where the kernel's allocator placed them (issue 15 group 9): on the kernel thin 1's empty mapping root (block 45) was never written, so thin_check fails on it and the pool still opens and creates thin 2; in the lab's compact layout the unwritten blocks are others (thin 0's mappings), so thin_check names another block and create_thin finds a damaged node",
   ],
   [
-    '135-mapper-nodes.sh',
-    "in the oracle VM (devtmpfs, no udev) dmsetup 1.02.185 makes no /dev/mapper node at create and removes none at rename or remove: only `dmsetup mknodes [NAME]` adds and prunes them (a stale node stays until then; /dev/dm-N follows the device). The lab's /dev/mapper/NAME follows the devices; modelling the nodes means reviewing the lab-written scripts, scenarios and tests that use a node without mknodes. `dmsetup rename` is refused by name (the lab's dmsetup has no rename yet); /dev/mapper/control matches",
-  ],
-  [
     '134-metadata-error-writes-recover.sh',
-    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0; in fixture 61 (the same operations with a `dmsetup table` between) the flush's own commit failed and dd got EIO, which is what the lab does. An earlier version of this script, failing a create_thin message's commit, gave `Fail` in one run and read-only in the other. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches",
+    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0; in fixture 61 (the same operations with a `dmsetup table` between) the flush's own commit failed and dd got EIO, which is what the lab does. An earlier version of this script, failing a create_thin message's commit, gave `Fail` in one run and read-only in the other. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches, and 137 is the same history without the race (no fsync on the new block's write, then 2 s for the periodic commit to fail), recorded twice on both stacks with identical runs, which the lab reproduces",
   ],
 ]);

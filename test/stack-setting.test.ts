@@ -14,7 +14,7 @@ import { cli } from './cli-in-process.js';
 
 // On Linux 6.1 brd cannot discard, so the pool turns passdown off and says so; 6.12's brd can.
 const SCRIPT = [
-  'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+  'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
   'dmsetup status pool',
   'dmesg | grep -c discard',
   'echo done',

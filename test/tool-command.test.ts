@@ -21,9 +21,9 @@ let dir: string;
 function labImage(): Uint8Array {
   const shell = new LabShell();
   shell.runScript(`
-dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"
+dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes
 dmsetup message pool 0 "create_thin 0"
-dmsetup create t --table "0 262144 thin /dev/mapper/pool 0"
+dmsetup create t --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes
 dd if=/patterns/A of=/dev/mapper/t bs=64k count=6 oflag=direct 2>/dev/null
 dmsetup suspend t; dmsetup message pool 0 "create_snap 1 0"; dmsetup resume t
 dd if=/patterns/B of=/dev/mapper/t bs=64k count=2 oflag=direct 2>/dev/null

@@ -20,12 +20,12 @@ import { encodeColumns } from '../src/replay/summary-columns.js';
 import { buildTimeline, fromRuns } from '../src/ui/timeline.js';
 
 const POOL = [
-  'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"',
+  'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin0 --table "0 16384 thin /dev/mapper/pool 0"',
+  'dmsetup create thin0 --table "0 16384 thin /dev/mapper/pool 0" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin0 bs=64k count=4 oflag=direct 2>/dev/null',
   'dmsetup suspend thin0; dmsetup message pool 0 "create_snap 1 0"; dmsetup resume thin0',
-  'dmsetup create snap1 --table "0 4096 thin /dev/mapper/pool 1"',
+  'dmsetup create snap1 --table "0 4096 thin /dev/mapper/pool 1" && dmsetup mknodes',
   'dd if=/patterns/B of=/dev/mapper/snap1 bs=64k count=1 oflag=direct 2>/dev/null',
   'dmsetup message pool 0 "create_thin 2"',
 ];

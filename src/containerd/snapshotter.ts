@@ -7,7 +7,7 @@
  */
 
 import { PowerLoss } from '../lab/command-errors.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
+import { createDevice, removeDevice as removeDmDevice, writeFill } from '../lab/dm-ops.js';
 import {
   type DeviceState,
   type Operation,
@@ -238,7 +238,7 @@ function deactivate(ctx: CtrdContext, record: DeviceRecord): number {
   if (dev === undefined) return 0; // ENXIO is ignored
   // Deactivate and delete are retried 100 times, 100 ms apart, while busy.
   for (let i = 0; i < 100; i++) {
-    if (ctx.machine.remove(dev).ok) return 0;
+    if (removeDmDevice(ctx.machine, dev).ok) return 0;
     if (i % 10 === 9) warn(ctx, `retrying... (${i + 1} of 100)`);
     ctx.machine.advance(100);
   }

@@ -5,7 +5,7 @@
  * (docker-devicemapper.md §2.1, §2.1b, §2.2, §2.9), and `docker info`'s devicemapper section (§2.8).
  */
 
-import { createDevice } from '../lab/dm-ops.js';
+import { createDevice, removeDevice } from '../lab/dm-ops.js';
 import type { LabFileSystem } from '../lab/fs.js';
 import { type LvmCommandName, type LvmContext, runLvmCommand } from '../lvm/lvm-commands.js';
 import { findPv } from '../lvm/lvm-state.js';
@@ -159,7 +159,7 @@ function initDevmapper(ctx: DaemonContext, o: DmOptions): void {
     // CreatePool's deferred cleanup: a pool Docker built in this start is deactivated again when
     // a later step fails (its loop devices, autoclear, go with it).
     const pool = built.pool === null ? undefined : ctx.machine.device(built.pool);
-    if (e instanceof DriverError && pool !== undefined) ctx.machine.remove(pool);
+    if (e instanceof DriverError && pool !== undefined) removeDevice(ctx.machine, pool);
     throw e;
   }
 }
@@ -436,7 +436,7 @@ export function stopDaemon(ctx: DaemonContext): void {
   const o = d.options;
   if (o !== null && o.thinPoolDevice === null && o.directLvmDevice === null) {
     const pool = ctx.machine.device(d.poolName);
-    if (pool !== undefined && !ctx.machine.remove(pool).ok)
+    if (pool !== undefined && !removeDevice(ctx.machine, pool).ok)
       driverLog(ctx, 'warning', `devmapper: device ${d.poolName} still has ${pool.openCount} active dependents`);
   }
   forgetDaemonMemory(d);

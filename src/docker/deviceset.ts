@@ -7,7 +7,7 @@
  */
 
 import { PowerLoss } from '../lab/command-errors.js';
-import { createDevice, writeFill } from '../lab/dm-ops.js';
+import { createDevice, removeDevice, writeFill } from '../lab/dm-ops.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
 import { parsePoolStatus } from '../model/status-line.js';
@@ -256,14 +256,14 @@ export function deactivateDevice(ctx: DriverContext, hash: string, deferred: boo
   const dev = ctx.machine.device(name);
   if (dev === undefined) return;
   log(ctx, 'debug', `devmapper: deactivateDevice START(${hash})`);
-  if (ctx.machine.remove(dev).ok) return;
+  if (removeDevice(ctx.machine, dev).ok) return;
   if (deferred) {
     if (!ctx.docker.deferredRemovals.includes(name)) ctx.docker.deferredRemovals.push(name);
     return;
   }
   for (let i = 1; i < REMOVE_RETRIES; i++) {
     ctx.machine.advance(REMOVE_RETRY_MS);
-    if (ctx.machine.remove(dev).ok) return;
+    if (removeDevice(ctx.machine, dev).ok) return;
   }
   throw new DriverError('Device is Busy');
 }
@@ -273,7 +273,7 @@ export function completeDeferredRemovals(ctx: DriverContext): void {
   ctx.docker.deferredRemovals = ctx.docker.deferredRemovals.filter((name) => {
     const dev = ctx.machine.device(name);
     if (dev === undefined) return false;
-    return !ctx.machine.remove(dev).ok;
+    return !removeDevice(ctx.machine, dev).ok;
   });
 }
 

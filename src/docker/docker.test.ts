@@ -284,8 +284,8 @@ describe('a pool in Fail mode, as moby reads its status', () => {
   it("docker info keeps the zero counts Status() starts with, and a restart fails with Sscanf's error", () => {
     const shell = new LabShell();
     for (const line of [
-      'dmsetup create meta --table "0 8192 linear /dev/ram0 0"',
-      'dmsetup create docker-thinpool --table "0 65536 thin-pool /dev/mapper/meta /dev/ram1 128 32768 1 skip_block_zeroing"',
+      'dmsetup create meta --table "0 8192 linear /dev/ram0 0" && dmsetup mknodes',
+      'dmsetup create docker-thinpool --table "0 65536 thin-pool /dev/mapper/meta /dev/ram1 128 32768 1 skip_block_zeroing" && dmsetup mknodes',
       `echo '{"storage-driver": "devicemapper", "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]}' > /etc/docker/daemon.json`,
       'systemctl start docker',
       'dmsetup reload meta --table "0 8192 error"; dmsetup suspend meta; dmsetup resume meta',

@@ -9,9 +9,9 @@ import { LabShell } from '../lab/lab-shell.js';
 import { checkFaultArgs } from './fault-command.js';
 
 const POOL = [
-  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"',
+  'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
 ].join('\n');
 
 const statusOf = (shell: LabShell): string => shell.runLine('dmsetup status --noflush pool');
@@ -155,7 +155,7 @@ describe('fault slow-commit', () => {
 describe('flakey and delay targets', () => {
   it('switch between up and down on the simulated clock', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
-    shell.runScript('dmsetup create f --table "0 1000 flakey /dev/ram1 0 2 3"');
+    shell.runScript('dmsetup create f --table "0 1000 flakey /dev/ram1 0 2 3" && dmsetup mknodes');
     const read = 'dd if=/dev/mapper/f bs=512 count=1 iflag=direct 2>/dev/null | wc -c';
     expect(shell.runScript(read)).toBe('512\n');
     shell.runScript('sleep 2');
@@ -166,7 +166,9 @@ describe('flakey and delay targets', () => {
 
   it('corrupt the Nth byte of writes while down (corrupt_bio_byte)', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
-    shell.runScript('dmsetup create f --table "0 1000 flakey /dev/ram1 0 0 1 5 corrupt_bio_byte 3 w 66 0"');
+    shell.runScript(
+      'dmsetup create f --table "0 1000 flakey /dev/ram1 0 0 1 5 corrupt_bio_byte 3 w 66 0" && dmsetup mknodes',
+    );
     shell.runScript('dd if=/patterns/A of=/dev/mapper/f bs=4k count=1 oflag=direct 2>/dev/null');
     expect(shell.runScript('dd if=/dev/ram1 bs=1 count=4 2>/dev/null; echo')).toBe('AABA\n');
   });
@@ -174,7 +176,7 @@ describe('flakey and delay targets', () => {
   it('delay holds a read for its milliseconds on the simulated clock and passes the data', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     shell.runScript('dd if=/patterns/C of=/dev/ram1 bs=512 count=1 2>/dev/null');
-    shell.runScript('dmsetup create d --table "0 1000 delay /dev/ram1 0 700"');
+    shell.runScript('dmsetup create d --table "0 1000 delay /dev/ram1 0 700" && dmsetup mknodes');
     const before = Number(shell.runScript('cat /proc/uptime').split(' ')[0]);
     expect(shell.runScript('dd if=/dev/mapper/d bs=512 count=1 iflag=direct 2>/dev/null | od -c | head -1')).toMatch(
       /^0000000 +C +C/,

@@ -36,7 +36,7 @@ function parseFill(args: readonly string[]): FillRequest | string {
 
 function runFill(ctx: ShellContext, req: FillRequest, io: CommandIo): number {
   const m = ctx.machine;
-  const dev = m.resolve(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
+  const dev = m.resolveDevice(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
   const t = dev?.kind === 'dm' ? dev.live : null;
   if (dev?.kind !== 'dm' || t?.type !== 'thin-pool') {
     io.err(`fault fill: ${req.pool}: not an active thin-pool device\n`);

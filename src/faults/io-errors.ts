@@ -58,7 +58,7 @@ function runIoFault(ctx: ShellContext, req: IoFaultRequest, io: CommandIo): numb
     }
     return 0;
   }
-  const dev = m.resolve(req.dev!);
+  const dev = m.resolveDevice(req.dev!);
   if (dev === null) {
     io.err(`fault io: ${req.dev}: No such device\n`);
     return 1;

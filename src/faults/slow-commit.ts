@@ -22,7 +22,7 @@ function parseSlowCommit(args: readonly string[]): { pool: string; ms: number } 
 }
 
 function runSlowCommit(ctx: ShellContext, req: { pool: string; ms: number }, io: CommandIo): number {
-  const dev = ctx.machine.resolve(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
+  const dev = ctx.machine.resolveDevice(req.pool.includes('/') ? req.pool : `/dev/mapper/${req.pool}`);
   const t = dev?.kind === 'dm' ? (dev.live ?? dev.inactive) : null;
   if (t?.type !== 'thin-pool') {
     io.err(`fault slow-commit: ${req.pool}: not a thin-pool device\n`);

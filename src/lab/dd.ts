@@ -11,7 +11,7 @@ import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { LabFile, VM_MOUNT_SIZES } from './fs.js';
-import { lookupPath, metadataAt, type PathTarget } from './vfs.js';
+import { lookupPath, metadataAt, type PathTarget, staleMapperNode } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf =
@@ -194,6 +194,33 @@ function bufferAllocated<T extends { ibs: number; obs: number }>(options: T | st
   return Math.max(options.ibs, options.obs) > DD_BUFFER_LIMIT_BYTES ? 'dd: out of memory' : options;
 }
 
+/**
+ * Why dd cannot open its input or output, or null: a stale /dev/mapper node (its device gone)
+ * fails with ENXIO; a missing input with ENOENT; writing where /dev/mapper has no node would make
+ * a regular file in devtmpfs, which the lab refuses by name.
+ */
+function openProblem(
+  ctx: ShellContext,
+  source: PathTarget | { kind: 'stdin' },
+  inPath: string,
+  dest: PathTarget | { kind: 'stdout' },
+  outPath: string,
+): string | null {
+  for (const [target, path] of [
+    [source, inPath],
+    [dest, outPath],
+  ] as const) {
+    if (target.kind === 'missing' && staleMapperNode(ctx, path) !== null)
+      return `dd: can't open '${path}': No such device or address\n`;
+  }
+  if (source.kind === 'missing' || source.kind === 'param')
+    return `dd: can't open '${inPath}': No such file or directory\n`;
+  if (dest.kind !== 'missing' || !/^\/dev\/mapper\/./.test(outPath)) return null;
+  // devtmpfs is writable: the real dd would make a regular file there, which a later
+  // `dmsetup mknodes` refuses to replace ("A non-block device file ... is already present").
+  return `thinlab: not modelled: dd of=${outPath} with no such node (it would create a regular file in /dev/mapper; dmsetup makes no node without udev: run \`dmsetup mknodes\` first)\n`;
+}
+
 export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: CommandIo): Steps<number> {
   const parsed = bufferAllocated(parseOptions(argv));
   if (typeof parsed === 'string') {
@@ -205,8 +232,9 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
   const outPath = o.output ?? '-';
   const source: PathTarget | { kind: 'stdin' } = o.input === null ? { kind: 'stdin' } : lookupPath(ctx, o.input);
   let dest: PathTarget | { kind: 'stdout' } = o.output === null ? { kind: 'stdout' } : lookupPath(ctx, o.output);
-  if (source.kind === 'missing' || source.kind === 'param') {
-    io.err(`dd: can't open '${inPath}': No such file or directory\n`);
+  const problem = openProblem(ctx, source, inPath, dest, outPath);
+  if (problem !== null) {
+    io.err(problem);
     return 1;
   }
   if (dest.kind === 'missing') {

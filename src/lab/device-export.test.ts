@@ -45,7 +45,7 @@ describe('openForExport', () => {
 
   it('fails a read of a suspended device part way with the reason', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
-    shell.runLine('dmsetup create lin --table "0 2048 linear /dev/ram0 0"');
+    shell.runLine('dmsetup create lin --table "0 2048 linear /dev/ram0 0" && dmsetup mknodes');
     shell.runLine('dmsetup suspend lin');
     const source = openForExport(shell.lab, '/dev/mapper/lin');
     expect(() => concat(source.chunks())).toThrow(

@@ -1,9 +1,14 @@
 /**
  * Device-mapper operations as libdevmapper runs them for LVM, Docker and containerd: create, load
- * and resume in one step (undone on failure), and writing sectors of one byte value to a device.
+ * and resume in one step (undone on failure), remove, and writing sectors of one byte value to a
+ * device. Unlike the dmsetup command, these keep /dev/mapper in step: LVM (udev_sync = 0 in the
+ * VM's lvm.conf) and Docker's driver call libdevmapper without DM_UDEV_DISABLE_LIBRARY_FALLBACK,
+ * so the library makes and removes the nodes itself when udev does not. containerd's snapshotter
+ * runs the dmsetup binary, which would leave them to udev: the lab models its host as one where
+ * udev makes them (docs/shell.md, "/dev/mapper nodes").
  */
 import { Errno } from '../model/errno.js';
-import type { Machine } from '../model/machine.js';
+import type { DmDevice, Machine } from '../model/machine.js';
 import type { IoTicket } from '../model/pool.js';
 
 /** `dmsetup create NAME --table TABLE`: 0, or the errno of the step that failed (the device is gone again). */
@@ -20,7 +25,15 @@ export function createDevice(m: Machine, name: string, table: string): number {
     m.remove(created.value);
     return resumed.errno;
   }
+  m.addMapperNode(name, created.value.minor);
   return 0;
+}
+
+/** DM_DEV_REMOVE with the node removed after it, as libdevmapper's fallback does; the remove's result. */
+export function removeDevice(m: Machine, dev: DmDevice): ReturnType<Machine['remove']> {
+  const r = m.remove(dev);
+  if (r.ok) m.removeMapperNode(dev.name);
+  return r;
 }
 
 /**

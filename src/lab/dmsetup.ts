@@ -1,7 +1,15 @@
 /**
  * `dmsetup` (lvm2 2.03.16, as in the oracle VM): create, reload, message, status, table, suspend,
- * resume, remove, mknodes, ls, info, targets, version. Its messages are libdevmapper's:
+ * resume, remove, rename, mknodes, ls, info, targets, version. Its messages are libdevmapper's:
  * `device-mapper: <ioctl> ioctl on <name> <maj:min> failed: <strerror>` then `Command failed.`
+ *
+ * /dev/mapper nodes: dmsetup (built with udev sync) sets DM_UDEV_DISABLE_LIBRARY_FALLBACK on
+ * create, remove and rename unless --verifyudev is given (its `_udev_only`), so libdevmapper
+ * leaves the node to udev; the VM runs no udev, so no node is made, renamed or removed, even with
+ * --noudevsync. DM_DISABLE_UDEV in the environment clears that flag, and --verifyudev leaves it
+ * off: then libdevmapper makes, renames and removes the node itself. `dmsetup mknodes` makes and
+ * prunes them whatever the flags (lvm2 libdm/libdm-common.c, libdm-iface.c, dmsetup.c;
+ * fixtures/kernel/135, 136).
  */
 import { Errno, strerror } from '../model/errno.js';
 import { DM_MAJOR, type DmDevice, devNumber, type Machine } from '../model/machine.js';
@@ -9,6 +17,7 @@ import type { StackId } from '../model/stack.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { ShellContext } from './context.js';
+import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
 import { targetsText } from './host/kernel-modules.js';
 
@@ -19,7 +28,7 @@ const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
 };
 
 const USAGE_HINT =
-  'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, mknodes, ls, info, targets, version';
+  'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, rename, mknodes, ls, info, deps, targets, version';
 
 interface Flags {
   noFlush: boolean;
@@ -31,6 +40,10 @@ interface Flags {
   inactive: boolean;
   /** `--deferred` (remove only): remove at the last close when the device is open. */
   deferred: boolean;
+  /** `--verifyudev`: libdevmapper checks udev's work and makes, renames or removes the node itself. */
+  verifyUdev: boolean;
+  /** `--setuuid` (rename only): the new word is the device's UUID. */
+  setUuid: boolean;
 }
 
 /** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
@@ -51,6 +64,8 @@ function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args
     noTable: false,
     inactive: false,
     deferred: false,
+    verifyUdev: false,
+    setUuid: false,
   };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -68,8 +83,10 @@ function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args
     else if (a === '--notable') flags.noTable = true;
     else if (a === '--inactive') flags.inactive = true;
     else if (a === '--deferred') flags.deferred = true;
-    else if (a === '--noudevsync' || a === '--verifyudev' || a === '-v' || a === '--noheadings') {
-      // Accepted and ignored: the lab has no udev.
+    else if (a === '--verifyudev') flags.verifyUdev = true;
+    else if (a === '--setuuid') flags.setUuid = true;
+    else if (a === '--noudevsync' || a === '-v' || a === '--noheadings') {
+      // Accepted: without udev, --noudevsync changes nothing (the node is still left to udev).
     } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
       // getopt_long's own complaint (it scans every argument, even after the command's words).
       io.err(`dmsetup: invalid option -- '${a[1]!}'\nCouldn't process command line.\n`);
@@ -119,16 +136,20 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         return r.ok ? 0 : ioctlFailed(io, 'resume', dev.name, '', r.errno);
       });
     case 'remove':
-      return remove(m, args, flags, io);
+      return remove(m, args, flags, libraryMakesNodes(flags, io), io);
+    case 'rename':
+      return rename(m, args, flags, libraryMakesNodes(flags, io), io);
     case 'mknodes':
-      // Makes again the /dev/mapper nodes someone removed (the devices are still there).
-      if (ctx.host !== undefined)
-        ctx.host.removedNodes = ctx.host.removedNodes.filter((n) => !n.startsWith('/dev/mapper/'));
+      // DM_DEVICE_MKNODES, once per name given (or once for all): add and prune, udev or not.
+      if (args.length === 0) m.mknodes();
+      for (const name of args) m.mknodes(name);
       return 0;
     case 'ls':
       return ls(m, io);
     case 'info':
       return info(m, args, io);
+    case 'deps':
+      return deps(m, args, io);
     case 'clear':
       return forEachNamed(m, args, io, 'clear', (dev) => {
         m.clearInactive(dev);
@@ -153,6 +174,14 @@ function tableText(flags: Flags, io: CommandIo): string | null {
   return text === '' ? null : text;
 }
 
+/**
+ * Whether libdevmapper makes, renames and removes the /dev/mapper node itself: dmsetup leaves it
+ * to udev (which the VM does not run) unless --verifyudev, or DM_DISABLE_UDEV is set (any value).
+ */
+function libraryMakesNodes(flags: Flags, io: CommandIo): boolean {
+  return flags.verifyUdev || io.env?.has('DM_DISABLE_UDEV') === true;
+}
+
 function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number {
   const m = ctx.machine;
   const name = args[0];
@@ -163,6 +192,13 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
   const created = m.create(name);
   if (!created.ok) return ioctlFailed(io, 'create', name, '', created.errno);
   const dev = created.value;
+  const status = loadAndResume(m, dev, flags, io);
+  if (status === 0 && libraryMakesNodes(flags, io)) m.addMapperNode(name, dev.minor);
+  return status;
+}
+
+function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): number {
+  const name = dev.name;
   if (flags.noTable) return 0;
   const table = tableText(flags, io);
   if (table === null) return 0;
@@ -308,12 +344,40 @@ function forEachNamed(
  * openers fail their I/O and let go of what the old table held; the remove itself may still fail
  * with EBUSY (fixtures/kernel/120-opens-remove).
  */
-function remove(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
+function remove(m: Machine, args: string[], flags: Flags, makesNodes: boolean, io: CommandIo): number {
   return forEachNamed(m, args, io, 'remove', (dev) => {
     if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev);
     const r = m.remove(dev, { deferred: flags.deferred });
-    return r.ok ? 0 : ioctlFailed(io, 'remove', dev.name, '', r.errno);
+    if (!r.ok) return ioctlFailed(io, 'remove', dev.name, '', r.errno);
+    if (makesNodes) m.removeMapperNode(dev.name);
+    return 0;
   });
+}
+
+/**
+ * `dmsetup rename DEVICE NEW` and `dmsetup rename DEVICE --setuuid UUID` (DM_DEV_RENAME): the
+ * errors are the kernel's (EBUSY for a name or UUID taken, its own name included; ENXIO for no such
+ * device; EINVAL for a second UUID), each with its log line; a name with `/` is libdevmapper's
+ * refusal. A UUID rename never touches /dev/mapper.
+ */
+function rename(m: Machine, args: string[], flags: Flags, makesNodes: boolean, io: CommandIo): number {
+  if (args.length < 1 || args.length > 2) {
+    io.err(`Incorrect number of arguments.\n${DMSETUP_USAGE[m.stack]}`);
+    return 1;
+  }
+  if (args.length === 1) {
+    io.err('No device specified.\nCommand failed.\n');
+    return 1;
+  }
+  const [name, target] = args as [string, string];
+  if (!flags.setUuid && target.includes('/')) {
+    io.err(`Name "${target}" invalid. It contains "/".\nCommand failed.\n`);
+    return 1;
+  }
+  const r = m.renameDevice(name, target, flags.setUuid);
+  if (!r.ok) return ioctlFailed(io, 'rename', name, '', r.errno);
+  if (makesNodes && !flags.setUuid) m.renameMapperNode(name, target);
+  return 0;
 }
 
 /** dmsetup's _error_device: load an `error` table of the device's size and resume it. */
@@ -330,6 +394,24 @@ function ls(m: Machine, io: CommandIo): number {
   }
   for (const dev of devices) io.out(`${dev.name}\t(${DM_MAJOR}:${dev.minor})\n`);
   return 0;
+}
+
+/** `dmsetup deps [DEVICE...]`: `N dependencies\t: (maj, min)...`, prefixed by the name when listing all. */
+function deps(m: Machine, args: string[], io: CommandIo): number {
+  const line = (dev: DmDevice): string => {
+    const held = m.dependencies(dev);
+    return `${held.length} dependencies\t:${held.map((d) => ` (${devNumber(d).replace(':', ', ')})`).join('')}\n`;
+  };
+  if (args.length === 0) {
+    const devices = m.deviceList();
+    if (devices.length === 0) io.out('No devices found\n');
+    for (const dev of devices) io.out(`${dev.name}: ${line(dev)}`);
+    return 0;
+  }
+  return forEachNamed(m, args, io, 'deps', (dev) => {
+    io.out(line(dev));
+    return 0;
+  });
 }
 
 function info(m: Machine, args: string[], io: CommandIo): number {
@@ -358,6 +440,7 @@ function info(m: Machine, args: string[], io: CommandIo): number {
       `Event number:      ${dev.eventNr}\n` +
       `Major, minor:      ${DM_MAJOR}, ${dev.minor}\n`;
     if (dev.live !== null) text += 'Number of targets: 1\n';
+    if (dev.uuid !== undefined) text += `UUID: ${dev.uuid}\n`;
     io.out(`${text}\n`);
   }
   return status;

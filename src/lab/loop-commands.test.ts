@@ -32,7 +32,7 @@ describe('loop devices', () => {
   it('losetup -d on a device under a table detaches it only when the table is gone', () => {
     const shell = new LabShell({ ramdiskKb: 1024 });
     shell.runLine('truncate -s 8M /tmp/f; losetup -f /tmp/f');
-    shell.runLine('dmsetup create lin --table "0 16384 linear /dev/loop0 0"');
+    shell.runLine('dmsetup create lin --table "0 16384 linear /dev/loop0 0" && dmsetup mknodes');
     expect(shell.runLine('losetup -d /dev/loop0; echo $?; losetup -a')).toBe('0\n/dev/loop0: 0 /tmp/f\n');
     shell.runLine('dmsetup remove lin');
     expect(shell.runLine('losetup -a; losetup -f')).toBe('/dev/loop0\n');

@@ -10,12 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import { LabShell } from './lab-shell.js';
 
-const POOL = 'dmsetup create pool --table "0 131072 thin-pool /dev/mapper/meta /dev/ram1 128 0"';
+const POOL = 'dmsetup create pool --table "0 131072 thin-pool /dev/mapper/meta /dev/ram1 128 0" && dmsetup mknodes';
 const START = [
-  'dmsetup create meta --table "0 65536 linear /dev/ram0 0"',
+  'dmsetup create meta --table "0 65536 linear /dev/ram0 0" && dmsetup mknodes',
   POOL,
   'dmsetup message pool 0 "create_thin 0"',
-  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+  'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct conv=fsync 2>/dev/null',
   'dmsetup message pool 0 "set_transaction_id 0 1"',
 ].join('\n');
@@ -42,7 +42,7 @@ describe('lost metadata writes', () => {
         POOL,
         fields,
         'dmsetup message pool 0 "create_thin 1"; echo "create_thin 1 rc=$?"',
-        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
         'dd if=/dev/mapper/thin bs=64k count=1 skip=4 2>/dev/null | od -A n -c | head -1',
       ].join('\n'),
     );
@@ -71,7 +71,7 @@ describe('lost metadata writes', () => {
   it('formats afresh on a device whose format never reached the disk', () => {
     const out = new LabShell().runScript(
       [
-        'dmsetup create meta --table "0 65536 flakey /dev/ram0 0 0 5 1 drop_writes"',
+        'dmsetup create meta --table "0 65536 flakey /dev/ram0 0 0 5 1 drop_writes" && dmsetup mknodes',
         POOL,
         'dmsetup message pool 0 "create_thin 0"; dmsetup message pool 0 "set_transaction_id 0 4"',
         'dmsetup remove pool',
@@ -102,12 +102,12 @@ describe('lost metadata writes', () => {
   it('loses only the commits of the pool whose piece of the disk drops writes', () => {
     const out = new LabShell().runScript(
       [
-        'dmsetup create m1 --table "0 8192 linear /dev/ram0 0"',
-        'dmsetup create m2 --table "0 8192 linear /dev/ram0 8192"',
-        'dmsetup create d1 --table "0 32768 linear /dev/ram1 0"',
-        'dmsetup create d2 --table "0 32768 linear /dev/ram1 32768"',
-        'dmsetup create p1 --table "0 32768 thin-pool /dev/mapper/m1 /dev/mapper/d1 128 0"',
-        'dmsetup create p2 --table "0 32768 thin-pool /dev/mapper/m2 /dev/mapper/d2 128 0"',
+        'dmsetup create m1 --table "0 8192 linear /dev/ram0 0" && dmsetup mknodes',
+        'dmsetup create m2 --table "0 8192 linear /dev/ram0 8192" && dmsetup mknodes',
+        'dmsetup create d1 --table "0 32768 linear /dev/ram1 0" && dmsetup mknodes',
+        'dmsetup create d2 --table "0 32768 linear /dev/ram1 32768" && dmsetup mknodes',
+        'dmsetup create p1 --table "0 32768 thin-pool /dev/mapper/m1 /dev/mapper/d1 128 0" && dmsetup mknodes',
+        'dmsetup create p2 --table "0 32768 thin-pool /dev/mapper/m2 /dev/mapper/d2 128 0" && dmsetup mknodes',
         'dmsetup message p1 0 "create_thin 0"; dmsetup message p2 0 "create_thin 3"',
         'dmsetup reload m2 --table "0 8192 flakey /dev/ram0 8192 0 5 1 drop_writes"; dmsetup suspend m2; dmsetup resume m2',
         'dmsetup message p2 0 "create_thin 4"; dmsetup message p1 0 "create_thin 1"',

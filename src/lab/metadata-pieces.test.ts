@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { LabShell } from './lab-shell.js';
 
 const PIECES = [
-  'dmsetup create meta1 --table "0 16384 linear /dev/ram0 0"',
-  'dmsetup create meta2 --table "0 16384 linear /dev/ram0 16384"',
-  'dmsetup create pool1 --table "0 65536 thin-pool /dev/mapper/meta1 /dev/ram1 128 0"',
+  'dmsetup create meta1 --table "0 16384 linear /dev/ram0 0" && dmsetup mknodes',
+  'dmsetup create meta2 --table "0 16384 linear /dev/ram0 16384" && dmsetup mknodes',
+  'dmsetup create pool1 --table "0 65536 thin-pool /dev/mapper/meta1 /dev/ram1 128 0" && dmsetup mknodes',
   'dmsetup message pool1 0 "create_thin 1"',
-  'dmsetup create thin1 --table "0 65536 thin /dev/mapper/pool1 1"',
+  'dmsetup create thin1 --table "0 65536 thin /dev/mapper/pool1 1" && dmsetup mknodes',
   'dd if=/patterns/A of=/dev/mapper/thin1 bs=64k count=3 oflag=direct 2>/dev/null',
   'dmsetup status pool1 | cut -d" " -f4,6',
 ].join('\n');
@@ -29,11 +29,11 @@ describe('pools on linear pieces of one disk', () => {
       [
         PIECES,
         SECOND_DATA,
-        'dmsetup create pool2 --table "0 65536 thin-pool /dev/mapper/meta2 /dev/loop0 128 0"; echo "pool2 rc=$?"',
+        'dmsetup create pool2 --table "0 65536 thin-pool /dev/mapper/meta2 /dev/loop0 128 0" && dmsetup mknodes; echo "pool2 rc=$?"',
         'dmsetup message pool2 0 "create_thin 5"; dmsetup message pool2 0 "set_transaction_id 0 9"',
         'dmsetup remove thin1; dmsetup remove pool1; dmsetup remove pool2',
-        'dmsetup create pool2 --table "0 65536 thin-pool /dev/mapper/meta2 /dev/loop0 128 0"',
-        'dmsetup create pool1 --table "0 65536 thin-pool /dev/mapper/meta1 /dev/ram1 128 0"',
+        'dmsetup create pool2 --table "0 65536 thin-pool /dev/mapper/meta2 /dev/loop0 128 0" && dmsetup mknodes',
+        'dmsetup create pool1 --table "0 65536 thin-pool /dev/mapper/meta1 /dev/ram1 128 0" && dmsetup mknodes',
         'dmsetup status pool1 | cut -d" " -f4,6; dmsetup status pool2 | cut -d" " -f4,6',
         'dmsetup message pool2 0 "create_thin 5"; echo "again rc=$?"',
       ].join('\n'),
@@ -49,8 +49,8 @@ describe('pools on linear pieces of one disk', () => {
       [
         PIECES,
         SECOND_DATA,
-        'dmsetup create meta3 --table "0 16384 linear /dev/ram0 8192"',
-        'dmsetup create pool3 --table "0 65536 thin-pool /dev/mapper/meta3 /dev/loop0 128 0"; echo "pool3 rc=$?"',
+        'dmsetup create meta3 --table "0 16384 linear /dev/ram0 8192" && dmsetup mknodes',
+        'dmsetup create pool3 --table "0 65536 thin-pool /dev/mapper/meta3 /dev/loop0 128 0" && dmsetup mknodes; echo "pool3 rc=$?"',
         'dmesg | grep -c "thinlab: not modelled: a second pool whose metadata device overlaps"',
         'dmsetup status pool1 | cut -d" " -f4,6',
         'dmsetup ls | grep -c pool3',

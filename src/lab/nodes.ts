@@ -20,7 +20,7 @@ import {
   ROOT_ENTRIES,
   SYS_ENTRIES,
 } from './vm-nodes.js';
-import { DIRECTORIES, lookupPath } from './vfs.js';
+import { DIRECTORIES, lookupPath, staleMapperNode } from './vfs.js';
 
 /** What `stat` tells of a node. */
 export interface NodeInfo {
@@ -64,8 +64,9 @@ function dirSize(entries: number): number {
   return 40 + 20 * entries;
 }
 
-function dmNames(ctx: ShellContext): string[] {
-  return ctx.machine.deviceList().map((d) => d.name);
+/** The /dev/mapper nodes: those dmsetup mknodes, LVM or Docker made, not every device (src/lab/dmsetup.ts). */
+function mapperNodeNames(ctx: ShellContext): string[] {
+  return ctx.machine.mapperNodeNames();
 }
 
 function blockNames(ctx: ShellContext): string[] {
@@ -102,7 +103,7 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
     case '/dev':
       return devEntries(ctx);
     case '/dev/mapper':
-      return [DM_CONTROL_NODE[0], ...dmNames(ctx)];
+      return [DM_CONTROL_NODE[0], ...mapperNodeNames(ctx)];
     case '/sys':
       return [...SYS_ENTRIES];
     case '/sys/block':
@@ -160,11 +161,12 @@ function devNodeInfo(ctx: ShellContext, p: string): NodeInfo | null {
   if (p === '/dev/mapper/control') return { ...base, type: 'c', perm: 0o600, gid: 0, rdev: [10, 236] };
   const char = p === `/dev/${name}` ? DEV_CHAR_NODES.find((n) => n[0] === name) : undefined;
   if (char !== undefined) return { ...base, type: 'c', perm: char[3], gid: 0, rdev: [char[1], char[2]] };
-  const target = lookupPath(ctx, p);
-  if (target.kind !== 'block') return null;
-  // dmsetup makes /dev/mapper nodes 0660 in group disk (6); devtmpfs makes the others 0600.
   const mapper = p.startsWith('/dev/mapper/');
-  const rdev = [blockMajor(target.dev), target.dev.minor] as const;
+  const stale = staleMapperNode(ctx, p);
+  const target = lookupPath(ctx, p);
+  if (target.kind !== 'block' && stale === null) return null;
+  // dmsetup makes /dev/mapper nodes 0660 in group disk (6); devtmpfs makes the others 0600.
+  const rdev = target.kind === 'block' ? ([blockMajor(target.dev), target.dev.minor] as const) : stale!;
   return { ...base, type: 'b', perm: mapper ? 0o660 : 0o600, gid: mapper ? 6 : 0, rdev };
 }
 

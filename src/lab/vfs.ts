@@ -7,7 +7,7 @@
  * path means the same to cat, dd, `test -e`, a redirection and rm.
  */
 import { Errno, strerror } from '../model/errno.js';
-import type { BlockDev, Machine, MetadataContent } from '../model/machine.js';
+import { type BlockDev, DM_MAJOR, type DmDevice, type Machine, type MetadataContent } from '../model/machine.js';
 import { queueAttributeText } from '../model/queue-limits.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
@@ -109,17 +109,42 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
     const text = sysBlockText(ctx.machine, sys[1]!, sys[2]!);
     return text === null ? { kind: 'missing' } : { kind: 'text', text };
   }
+  const dmAttr = /^\/sys\/block\/dm-([0-9]+)\/dm\/(name|uuid|suspended)$/.exec(path);
+  if (dmAttr !== null) {
+    const dev = ctx.machine.deviceByMinor(Number(dmAttr[1]));
+    return dev === null ? { kind: 'missing' } : { kind: 'text', text: `${dmAttribute(dev, dmAttr[2]!)}\n` };
+  }
   const pattern = /^\/patterns\/([A-H])$/.exec(path);
   if (pattern && (PATTERN_LETTERS as readonly string[]).includes(pattern[1]!)) {
     return { kind: 'pattern', token: pattern[1]!.charCodeAt(0), sizeBytes: PATTERN_BYTES };
   }
   if (path.startsWith('/dev/')) {
     if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
+    // A stale /dev/mapper node (its device gone, its minor free) is there but opens nowhere: the
+    // lab's readers see it as missing, dd says ENXIO (staleMapperNode), test and stat see a node.
     const dev = ctx.machine.resolve(lvmLinkTarget(ctx.machine, path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
   const file = ctx.fs.get(usrMerged(path));
   return file === undefined ? { kind: 'missing' } : { kind: 'file', file };
+}
+
+/** /sys/block/dm-N/dm/ATTRIBUTE: the device's name, UUID ('' until one is set) or 1 while suspended. */
+function dmAttribute(dev: DmDevice, attribute: string): string {
+  if (attribute === 'name') return dev.name;
+  if (attribute === 'uuid') return dev.uuid ?? '';
+  return dev.suspended ? '1' : '0';
+}
+
+/**
+ * A /dev/mapper node whose minor no device has now: its major and minor, else null. Opening it
+ * fails with ENXIO, as opening a real node of no device does.
+ */
+export function staleMapperNode(ctx: ShellContext, path: string): readonly [number, number] | null {
+  const m = /^\/dev\/mapper\/(.+)$/.exec(path);
+  if (m === null) return null;
+  const minor = ctx.machine.mapperNode(m[1]!);
+  return minor === undefined || ctx.machine.deviceByMinor(minor) !== null ? null : [DM_MAJOR, minor];
 }
 
 /** The dm-thin metadata a reader of this path would find at its start, if it is a metadata store. */
@@ -141,6 +166,7 @@ export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'blo
   const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
   if (sysDev !== null) return ctx.machine.resolve(`/dev/${sysDev[1]!}`) === null ? null : 'dir';
   const target = lookupPath(ctx, p);
+  if (target.kind === 'missing' && staleMapperNode(ctx, p) !== null) return 'block';
   switch (target.kind) {
     case 'block':
       return 'block';
@@ -204,6 +230,11 @@ export function removePath(ctx: ShellContext, path: string, recursive: boolean):
     if (!recursive) return 'Is a directory';
     for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);
     return null;
+  }
+  const mapper = /^\/dev\/mapper\/(.+)$/.exec(p);
+  if (mapper !== null && mapper[1] !== 'control') {
+    // A /dev/mapper node is the machine's (devtmpfs): rm unlinks it, the device stays.
+    return ctx.machine.removeMapperNode(mapper[1]!) ? null : strerror(Errno.ENOENT);
   }
   const target = lookupPath(ctx, p);
   if (target.kind === 'missing') return strerror(Errno.ENOENT);

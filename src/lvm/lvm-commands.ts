@@ -11,7 +11,7 @@
 
 import { CommandFailed, failureStatus } from '../lab/command-errors.js';
 import type { ShellContext } from '../lab/context.js';
-import { createDevice } from '../lab/dm-ops.js';
+import { createDevice, removeDevice } from '../lab/dm-ops.js';
 import { assert } from '../model/assert.js';
 import { strerror } from '../model/errno.js';
 import { type DmDevice, devNumber, type Machine } from '../model/machine.js';
@@ -473,7 +473,7 @@ function checkActivatedTransactionId(ctx: LvmContext, vg: VolumeGroup, pool: Log
   // keeps the kernel's id, fixtures/lvm/90).
   if (!Number.isFinite(kernelTid) || kernelTid === pool.transactionId || kernelTid === pool.transactionId - 1) return;
   const shown = `${dev.name} (${devNumber(dev)})`;
-  ctx.machine.remove(dev);
+  removeDevice(ctx.machine, dev);
   deactivateSubvolumes(ctx, vg, pool);
   throw new CommandFailed(
     `  Thin pool ${shown} transaction_id is ${kernelTid}, while expected ${pool.transactionId}.`,
@@ -485,7 +485,7 @@ export function deactivateSubvolumes(ctx: LvmContext, vg: VolumeGroup, pool: Log
   for (const name of [pool.dataLv, pool.metadataLv]) {
     if (name === null) continue;
     const dev = ctx.machine.device(dmName(vg.name, name));
-    if (dev !== undefined && ctx.machine.remove(dev).ok) findLv(vg, name)!.active = false;
+    if (dev !== undefined && removeDevice(ctx.machine, dev).ok) findLv(vg, name)!.active = false;
   }
 }
 
@@ -500,7 +500,7 @@ export function deactivateLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume
     const dev = ctx.machine.device(name);
     if (dev === undefined) continue;
     if (dev.openCount > 0) throw new CommandFailed(`  Logical volume ${vg.name}/${lv.name} in use.`, ECMD_FAILED);
-    ctx.machine.remove(dev);
+    removeDevice(ctx.machine, dev);
   }
   lv.active = false;
   if (lv.role === 'thin-pool') deactivateSubvolumes(ctx, vg, lv);
@@ -914,7 +914,7 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
   if (pool.transactionId === 1) {
     // The first thin volume: LVM reloads the pool under its -tpool layer, with `vg-pool` a linear over it.
     const old = ctx.machine.device(dmName(vg.name, pool.name));
-    if (old !== undefined) ctx.machine.remove(old);
+    if (old !== undefined) removeDevice(ctx.machine, old);
     activateLv(ctx, vg, pool, QUIET_IO, false);
   }
   const thin = newLv(name, 'thin', []);
@@ -1221,7 +1221,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   const status = repair.status;
   for (const name of [metaDm, spareDm]) {
     const dev = ctx.machine.device(name);
-    if (dev !== undefined) ctx.machine.remove(dev);
+    if (dev !== undefined) removeDevice(ctx.machine, dev);
   }
   if (status !== 0) {
     io.err(repair.text);

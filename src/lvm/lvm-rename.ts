@@ -22,6 +22,8 @@ function renameDevices(ctx: LvmContext, pairs: ReadonlyArray<readonly [string, s
     const r = ctx.machine.rename(dev, to);
     if (!r.ok)
       throw new CommandFailed(`  device-mapper: rename ioctl on ${from} failed: Device or resource busy`, ECMD_FAILED);
+    // udev_sync = 0: libdevmapper renames the /dev/mapper node itself.
+    ctx.machine.renameMapperNode(from, to);
   }
 }
 

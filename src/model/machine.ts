@@ -189,6 +189,8 @@ export interface DmDevice {
   writebackErrno: number;
   /** Lab faults on this device (`fault io`, `fault slow-commit`). */
   faults: DeviceFaults;
+  /** The device's UUID, once `dmsetup rename --setuuid` set it (the kernel sets it only once). */
+  uuid?: string;
 }
 
 export type BlockDev = RamDisk | LoopDevice | DmDevice;
@@ -284,6 +286,14 @@ export class Machine implements DmCore {
   /** Loop devices by minor: /dev/loop0 ... /dev/loop7 from boot, more as `losetup -f` asks. */
   loops: LoopDevice[] = [];
   private readonly devices = new Map<string, DmDevice>();
+  /**
+   * The block nodes in /dev/mapper (devtmpfs): name -> the dm minor the node was made for. Nothing
+   * here follows the devices by itself: in the oracle VM, with no udev, dmsetup leaves nodes to
+   * udev, so only `dmsetup mknodes` (or a tool whose libdevmapper falls back to making them: LVM,
+   * Docker) adds, renames and removes them. A node outlives its device (stale) and then names
+   * whichever device gets its minor next, as a real node does (fixtures/kernel/135, 136).
+   */
+  private readonly mapperNodes = new Map<string, number>();
   /** Where each live pool's metadata persists: its region of the disk under its metadata device. */
   private readonly pools = new Map<MetadataRegion, { readonly storage: Storage; readonly pool: ThinPool }>();
   /** Live pools by metadata device, as the kernel's __pool_find looks them up. */
@@ -468,7 +478,10 @@ export class Machine implements DmCore {
     m = /^\/dev\/loop([0-9]+)$/.exec(path);
     if (m) return this.loops[Number(m[1])] ?? null;
     m = /^\/dev\/mapper\/(.+)$/.exec(path);
-    if (m) return this.devices.get(m[1]!) ?? null;
+    if (m) {
+      const minor = this.mapperNodes.get(m[1]!);
+      return minor === undefined ? null : this.deviceByMinor(minor);
+    }
     m = /^\/dev\/dm-([0-9]+)$/.exec(path);
     if (m) return this.deviceByMinor(Number(m[1]));
     m = /^([0-9]+):([0-9]+)$/.exec(path);
@@ -482,8 +495,53 @@ export class Machine implements DmCore {
     return null;
   }
 
+  /**
+   * The lab's own lookup, for its directives, expectations and replay: `/dev/mapper/NAME` is the
+   * device of that name whether or not a node exists; any other path as `resolve` finds it.
+   */
+  resolveDevice(path: string): BlockDev | null {
+    const m = /^\/dev\/mapper\/(.+)$/.exec(path);
+    return m === null ? this.resolve(path) : (this.devices.get(m[1]!) ?? null);
+  }
+
   device(name: string): DmDevice | undefined {
     return this.devices.get(name);
+  }
+
+  /** The /dev/mapper node NAME: the minor it was made for, undefined when there is none. */
+  mapperNode(name: string): number | undefined {
+    return this.mapperNodes.get(name);
+  }
+
+  /** The names of the /dev/mapper nodes (control not included), in the order they were made. */
+  mapperNodeNames(): string[] {
+    return [...this.mapperNodes.keys()];
+  }
+
+  /**
+   * libdevmapper's _add_dev_node: makes /dev/mapper/NAME for a device, replacing a node of
+   * another device number (one for the same number is left as it is).
+   */
+  addMapperNode(name: string, minor: number): void {
+    if (this.mapperNodes.get(name) === minor) return;
+    this.mapperNodes.delete(name);
+    this.mapperNodes.set(name, minor);
+  }
+
+  /** libdevmapper's _rm_dev_node (and `rm /dev/mapper/NAME`): true when a node was there. */
+  removeMapperNode(name: string): boolean {
+    return this.mapperNodes.delete(name);
+  }
+
+  /**
+   * `dmsetup mknodes [NAME]` (DM_DEVICE_MKNODES): a node for each device named (every device when
+   * none is), and the stale nodes named (every stale one when none is) pruned.
+   */
+  mknodes(name?: string): void {
+    for (const node of [...this.mapperNodes.keys()])
+      if ((name === undefined || node === name) && !this.devices.has(node)) this.mapperNodes.delete(node);
+    for (const dev of this.devices.values())
+      if (name === undefined || dev.name === name) this.addMapperNode(dev.name, dev.minor);
   }
 
   deviceByMinor(minor: number): DmDevice | null {
@@ -829,6 +887,15 @@ export class Machine implements DmCore {
     }
   }
 
+  /**
+   * DM_TABLE_DEPS: the devices the live table holds, as the kernel lists them (dm_get_device adds
+   * each new one at the head of the table's list, so the last one named comes first).
+   */
+  dependencies(dev: DmDevice): BlockDev[] {
+    if (dev.live === null) return [];
+    return [...new Set(typeOf(dev.live).heldDevices(dev.live))].reverse();
+  }
+
   /** References a target takes when its table is loaded (dm_get_device and the thin open). */
   private acquire(target: Target): void {
     const type = typeOf(target);
@@ -968,16 +1035,59 @@ export class Machine implements DmCore {
    * lvrename and vgrename of active volumes); EBUSY when the name is taken.
    */
   rename(dev: DmDevice, name: string): Result<undefined> {
+    return this.renameDevice(dev.name, name, false);
+  }
+
+  /**
+   * DM_DEV_RENAME as dm_hash_rename checks it, in its order: the new name (or UUID) taken is
+   * EBUSY, a missing device ENXIO, a UUID set twice EINVAL, each with the kernel's log line. A
+   * rename wakes the device's event waiters, so a device with a live table counts one event.
+   */
+  renameDevice(oldName: string, target: string, changeUuid: boolean): Result<undefined> {
     this.dmOperations++;
-    const old = dev.name;
-    const r = this.devices.has(name) ? fail(Errno.EBUSY) : OK_VOID;
-    if (r.ok) {
-      this.devices.delete(dev.name);
-      dev.name = name;
-      this.devices.set(name, dev);
+    const r = this.checkRename(oldName, target, changeUuid);
+    const dev = this.devices.get(oldName);
+    if (r.ok && dev !== undefined) {
+      if (changeUuid) dev.uuid = target;
+      else {
+        this.devices.delete(oldName);
+        dev.name = target;
+        this.devices.set(target, dev);
+      }
+      if (dev.live !== null) dev.eventNr++;
     }
-    this.traced(() => `dm rename ${old} ${name}`, r.ok ? 0 : r.errno);
+    this.traced(() => `dm rename ${oldName} ${changeUuid ? '--setuuid ' : ''}${target}`, r.ok ? 0 : r.errno);
     return r;
+  }
+
+  private checkRename(oldName: string, target: string, changeUuid: boolean): Result<undefined> {
+    const what = changeUuid ? 'uuid' : 'name';
+    const taken = changeUuid ? [...this.devices.values()].some((d) => d.uuid === target) : this.devices.has(target);
+    if (taken) {
+      this.log(`ioctl: Unable to change ${what} on mapped device ${oldName} to one that already exists: ${target}`);
+      return fail(Errno.EBUSY);
+    }
+    const dev = this.devices.get(oldName);
+    if (dev === undefined) {
+      this.log(`ioctl: Unable to rename non-existent device, ${oldName} to ${changeUuid ? 'uuid ' : ''}${target}`);
+      return fail(Errno.ENXIO);
+    }
+    if (changeUuid && dev.uuid !== undefined) {
+      this.log(
+        `ioctl: Unable to change uuid of mapped device ${oldName} to ${target} because uuid is already set to ${dev.uuid}`,
+      );
+      return fail(Errno.EINVAL);
+    }
+    return OK_VOID;
+  }
+
+  /** libdevmapper's _rename_dev_node: the old node (if any) moves to the new name, replacing what was there. */
+  renameMapperNode(oldName: string, newName: string): void {
+    const minor = this.mapperNodes.get(oldName);
+    if (minor === undefined) return;
+    this.mapperNodes.delete(newName);
+    this.mapperNodes.delete(oldName);
+    this.mapperNodes.set(newName, minor);
   }
 
   /**
@@ -1246,6 +1356,8 @@ export class Machine implements DmCore {
     this.poolRefs.clear();
     this.poolTargets.clear();
     this.devices.clear();
+    // devtmpfs starts empty at the next boot: /dev/mapper holds control only.
+    this.mapperNodes.clear();
     for (const r of this.ramdisks) r.openCount = 0;
     // Loop devices do not survive a reboot either; their files do.
     for (const l of this.loops) {

@@ -17,6 +17,8 @@ function labWithThin(): { machine: Machine; thin: DmDevice } {
   expect(machine.load(pool.value, `0 ${16 * BLOCK} thin-pool /dev/ram0 /dev/ram1 ${BLOCK} 0`).ok).toBe(true);
   expect(machine.resume(pool.value).ok).toBe(true);
   expect(machine.message(pool.value, ['create_thin', '0'], 0)).toBe(0);
+  // The node `dmsetup mknodes` makes: the thin's table names its pool by path.
+  machine.addMapperNode('pool', pool.value.minor);
   const thin = machine.create('t0');
   if (!thin.ok) throw new Error('create t0');
   expect(machine.load(thin.value, `0 ${4 * BLOCK} thin /dev/mapper/pool 0`).ok).toBe(true);

@@ -40,9 +40,9 @@ describe('checkpointSpacing', () => {
 /** A pool on small RAM disks, a thin, then writes and status lines: a lab of about 25 KB. */
 function script(commands: number): string {
   const lines = [
-    'dmsetup create pool --table "0 20480 thin-pool /dev/ram0 /dev/ram1 128 0"',
+    'dmsetup create pool --table "0 20480 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
     'dmsetup message pool 0 "create_thin 0"',
-    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
   ];
   for (let i = lines.length; i < commands; i++)
     lines.push(

@@ -143,7 +143,7 @@ export class LabRuntime {
     }
     let dev = this.resolved.get(device);
     if (dev === undefined) {
-      dev = m.resolve(device);
+      dev = m.resolveDevice(device);
       this.resolved.set(device, dev);
     }
     if (dev === null) return Errno.ENXIO;

@@ -24,9 +24,9 @@ function run(shell: LabShell, tracker: LifecycleTracker, line: string): void {
 function poolWithActiveThin(): { shell: LabShell; tracker: LifecycleTracker } {
   const shell = new LabShell({ ramdiskKb: 1024 });
   const tracker = tracked(shell);
-  run(shell, tracker, 'dmsetup create pool --table "0 256 thin-pool /dev/ram0 /dev/ram1 128 0"');
+  run(shell, tracker, 'dmsetup create pool --table "0 256 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes');
   run(shell, tracker, 'dmsetup message pool 0 "create_thin 0"');
-  run(shell, tracker, 'dmsetup create thin --table "0 256 thin /dev/mapper/pool 0"');
+  run(shell, tracker, 'dmsetup create thin --table "0 256 thin /dev/mapper/pool 0" && dmsetup mknodes');
   return { shell, tracker };
 }
 

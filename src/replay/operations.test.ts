@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DivergenceError, LabRuntime } from './lab-runtime.js';
 
-const POOL = 'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"';
+const POOL = 'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes';
 
 describe('operations recorded under a command', () => {
   it('lists what dmsetup made the kernel do, and what it refused', () => {

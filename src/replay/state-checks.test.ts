@@ -14,7 +14,8 @@ import { LabRuntime } from './lab-runtime.js';
 import { evaluateCheck, parseCheckExpr, parseInvariantName } from './state-checks.js';
 import { whatIf } from './whatif.js';
 
-const POOL = 'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space"';
+const POOL =
+  'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0 1 error_if_no_space" && dmsetup mknodes';
 
 describe('evaluateCheck on what is not there', () => {
   it('fails a pool check on a missing pool, naming it and the pools that are there', () => {

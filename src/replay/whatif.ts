@@ -350,8 +350,8 @@ export function compareThinData(original: Machine, whatIf: Machine): DataDiffere
       });
       continue;
     }
-    const readA = original.readSectors(original.resolve(device)!, 0, sizeA);
-    const readB = whatIf.readSectors(whatIf.resolve(device)!, 0, sizeB);
+    const readA = original.readSectors(original.resolveDevice(device)!, 0, sizeA);
+    const readB = whatIf.readSectors(whatIf.resolveDevice(device)!, 0, sizeB);
     if (!readA.ok || !readB.ok) {
       if (readA.ok !== readB.ok) {
         out.push({

@@ -38,9 +38,9 @@ async function recordFill(h: History): Promise<number> {
       'title: fill',
       'steps:',
       '  - run: |',
-      '      dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      '      dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
       '      dmsetup message pool 0 "create_thin 0"',
-      '      dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+      '      dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
       ...writes,
     ].join('\n'),
   );

@@ -87,7 +87,7 @@ export function checkState(exp: StateExpectation, machine: Machine): CheckResult
 function checkRead(r: ReadCheck, machine: Machine): CheckResult {
   const name = `reads ${r.device}@${r.offset}+${r.length}`;
   const expected = r.md5 !== undefined ? `md5 ${r.md5}` : `every byte ${describeByte((r.byte ?? '').charCodeAt(0))}`;
-  const dev = machine.resolve(r.device);
+  const dev = machine.resolveDevice(r.device);
   if (dev === null) return { name, ok: false, expected, actual: `no device ${r.device}`, missing: true };
   if ((r.offset + r.length) / 512 > machine.sizeSectors(dev))
     return {

@@ -188,9 +188,9 @@ describe('builtins', () => {
     const shell = new LabShell({ ramdiskKb: 4096 });
     const out = shell.runScript(
       [
-        'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
         'dmsetup message pool 0 "create_thin 0"',
-        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
         'cat /sys/block/dm-1/queue/discard_granularity /sys/block/dm-1/queue/discard_max_bytes /sys/block/dm-0/queue/discard_max_bytes',
         'sleep 2.5; cat /proc/uptime; t=$(cut -d" " -f1 /proc/uptime); echo "t=$t"',
       ].join('\n'),

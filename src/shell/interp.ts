@@ -847,7 +847,7 @@ export class Interpreter {
         }
       }
     }
-    return yield* this.runLabCommand(name, args, f);
+    return yield* this.runLabCommand(name, args, f, assignments);
   }
 
   /**
@@ -856,7 +856,12 @@ export class Interpreter {
    * not stream first lets the pipeline take it off any writer's stack (a handoff wait), so that it
    * can run its writer to the end when it reads.
    */
-  private *runLabCommand(name: string, args: string[], f: Frame): Run<number> {
+  private *runLabCommand(
+    name: string,
+    args: string[],
+    f: Frame,
+    assignments: ReadonlyArray<[string, string]> = [],
+  ): Run<number> {
     const input = f.io.stdin;
     const streams = this.host.streamsInput?.(name) ?? false;
     if (!input.complete && !streams) yield { kind: 'pipe', stream: input, drainable: false, ready: () => true };
@@ -865,6 +870,7 @@ export class Interpreter {
     let overBudget = false;
     const out = f.io.out;
     const io: CommandIo = {
+      env: new Map(assignments),
       get stdin(): Uint8Array {
         if (stdin === null && input instanceof Pipe) {
           input.runWriterToEnd();

@@ -225,6 +225,12 @@ export interface CommandIo {
    */
   out(bytes: Uint8Array | string): unknown;
   err(text: string): void;
+  /**
+   * The variables assigned before the command's name (`DM_DISABLE_UDEV=1 dmsetup ...`), which the
+   * lab passes as the command's environment. The shell does not track `export`, so a variable
+   * exported earlier is not here. Absent outside a shell.
+   */
+  readonly env?: ReadonlyMap<string, string>;
   /** Whether standard output is the shell's terminal (ls prints columns there); absent: it is not. */
   readonly stdoutIsTerminal?: boolean;
 }

@@ -10,9 +10,9 @@ import { LabShell } from '../lab/lab-shell.js';
 const FULL_POOL = (timeout: number): string =>
   [
     `echo ${timeout} > /sys/module/dm_thin_pool/parameters/no_space_timeout`,
-    'dmsetup create pool --table "0 256 thin-pool /dev/ram0 /dev/ram1 128 0"',
+    'dmsetup create pool --table "0 256 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
     'dmsetup message pool 0 "create_thin 0"',
-    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+    'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
     'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2 oflag=direct 2>/dev/null',
     'st() { dmsetup status pool | cut -d" " -f6,8; }',
   ].join('\n');
@@ -92,9 +92,9 @@ describe('background jobs', () => {
   it('wait for the resume of a suspended thin, where the script in the foreground is told it would hang', () => {
     const out = new LabShell({ ramdiskKb: 4096 }).runScript(
       [
-        'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
         'dmsetup message pool 0 "create_thin 0"',
-        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0"',
+        'dmsetup create thin --table "0 262144 thin /dev/mapper/pool 0" && dmsetup mknodes',
         'dmsetup suspend thin',
         '( dd if=/patterns/C of=/dev/mapper/thin bs=64k count=1 oflag=direct 2>/dev/null; echo "bg rc=$?" ) &',
         'dd if=/patterns/C of=/dev/mapper/thin bs=64k count=1 seek=1 oflag=direct 2>/dev/null; echo "fg rc=$?"',

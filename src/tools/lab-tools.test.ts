@@ -84,9 +84,9 @@ describe('the tools on the lab block devices', () => {
   it('thin_trim discards the gaps (and, as 0.9.0 does, the last block in use) on a thin device', () => {
     // A thin device of 1024 blocks of 128 sectors stands in for the data device; thins take discards.
     const shell = shellWith({ 'a.xml': XML, 'meta.bin': new Uint8Array(1 << 20) });
-    shell.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    shell.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes');
     shell.runLine('dmsetup message pool 0 "create_thin 1"');
-    shell.runLine('dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1"');
+    shell.runLine('dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1" && dmsetup mknodes');
     shell.runLine('thin_restore -i /run/a.xml -o /run/meta.bin');
     expect(shell.runLine('thin_trim --metadata-dev /run/meta.bin --data-dev /dev/mapper/thin; echo "rc=$?"')).toBe(
       'in trim\nemitting discard for blocks (13, 100]\nemitting discard for blocks (100, 1024]\nrc=0\n',
@@ -251,16 +251,16 @@ describe('thin-provisioning-tools per stack', () => {
 
   it('says the metadata device of a live pool is busy, as 1.1.0 does', () => {
     const shell = new LabShell({ stack: 'debian13' });
-    shell.runLine('dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    shell.runLine('dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes');
     const out = shell.runLine('thin_check /dev/ram0 2>&1');
     expect([out, shell.lastStatus]).toEqual(['Device or resource busy (os error 16)\n', '64']);
   });
 
   it('fails a leaked data block with 64 on debian13, where 0.9.0 on debian12 passes it', () => {
     const script = [
-      'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"',
+      'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
       'dmsetup message pool 0 "create_thin 0"',
-      'dmsetup create thin --table "0 1024 thin /dev/mapper/pool 0"',
+      'dmsetup create thin --table "0 1024 thin /dev/mapper/pool 0" && dmsetup mknodes',
       'dd if=/patterns/A of=/dev/mapper/thin bs=64k count=2',
       'dmsetup remove thin',
       'dmsetup remove pool',

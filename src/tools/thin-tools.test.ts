@@ -386,9 +386,9 @@ describe.skipIf(!canLoop)('thin_trim on a block device matches 0.9.0', () => {
     const lab = bench.lab(
       { 'trim.xml': xml, 'meta.bin': new Uint8Array(1 << 20) },
       [
-        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
         'dmsetup message pool 0 "create_thin 1"',
-        'dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1"',
+        'dmsetup create thin --table "0 131072 thin /dev/mapper/pool 1" && dmsetup mknodes',
         'thin_restore -i @trim.xml -o @meta.bin',
         'thin_trim --metadata-dev @meta.bin --data-dev /dev/mapper/thin 2>&1; echo "rc=$?"',
       ].join('\n'),
@@ -434,7 +434,7 @@ describe.skipIf(!canLoop)('on live metadata (a device held open) the tools refus
     const lab = bench.lab(
       { 'out.bin': new Uint8Array(1 << 20), 'live.xml': xmls['good.xml']! },
       [
-        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"',
+        'dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes',
         `${template.replace('DEV', '/dev/ram0').replace('OUT', '@out.bin').replace('XML', '@live.xml')} 2>&1; echo "rc=$?"`,
       ].join('\n'),
     );

@@ -26,9 +26,9 @@ describe('kernel modules', () => {
       sh,
       `rmmod dm_thin_pool
 dmsetup targets | grep -c thin
-dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; echo rc=$?
+dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes; echo rc=$?
 modprobe dm_thin_pool; echo rc=$?
-dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0"; echo rc=$?
+dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes; echo rc=$?
 modprobe -r dm_thin_pool; echo rc=$?
 `,
     );

@@ -16,9 +16,9 @@ describe('lsblk', () => {
 
   it('draws the dm tree under each device a table holds; RAM disks only with -a', () => {
     const sh = new LabShell();
-    sh.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    sh.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes');
     sh.runLine(
-      'dmsetup message pool 0 "create_thin 1"; dmsetup create thin1 --table "0 204800 thin /dev/mapper/pool 1"',
+      'dmsetup message pool 0 "create_thin 1"; dmsetup create thin1 --table "0 204800 thin /dev/mapper/pool 1" && dmsetup mknodes',
     );
     // The default filter leaves out RAM disks (major 1) and what sits only on them, and unattached loops.
     expect(sh.runLine('lsblk; echo rc=$?')).toBe('rc=0\n');

@@ -17,6 +17,8 @@ function lab(): { machine: Machine; dut: DmDevice } {
   expect(machine.load(pool.value, '0 4096 thin-pool /dev/ram0 /dev/ram1 128 0').ok).toBe(true);
   expect(machine.resume(pool.value).ok).toBe(true);
   expect(machine.message(pool.value, ['create_thin', '0'])).toBe(0);
+  // The node `dmsetup mknodes` makes: the thin samples name the pool by path.
+  machine.addMapperNode('pool', pool.value.minor);
   const dut = machine.create('dut');
   if (!dut.ok) throw new Error('create dut');
   return { machine, dut: dut.value };
