@@ -31,7 +31,7 @@ function runLines(run: BatchRun, index: number, dir: string, sourceOf: (content:
   const out = join(dir, '.results', String(index));
   lines.push(`{ ${run.line.replace(/@(\w[\w.]*)/g, `${dir}/$1`)}\n} >'${out}.out' 2>'${out}.err' </dev/null`);
   lines.push(`echo $? >'${out}.rc'`);
-  for (const name of run.keep ?? []) lines.push(`cp '${join(dir, name)}' '${out}.${name}'`);
+  for (const name of run.keep ?? []) lines.push(`cp '${join(dir, name)}' '${out}.kept.${name}'`);
   return lines;
 }
 
@@ -63,7 +63,7 @@ export function runRealBatch(binDir: string | undefined, runs: readonly BatchRun
     const fix = (s: string): string => s.split(dir).join('/run');
     return runs.map((run, i) => {
       const out = join(dir, '.results', String(i));
-      const files = Object.fromEntries((run.keep ?? []).map((name) => [name, readFileSync(`${out}.${name}`)]));
+      const files = Object.fromEntries((run.keep ?? []).map((name) => [name, readFileSync(`${out}.kept.${name}`)]));
       return {
         stdout: fix(readFileSync(`${out}.out`, 'latin1')),
         stderr: fix(readFileSync(`${out}.err`, 'latin1')),
