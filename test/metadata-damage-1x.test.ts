@@ -9,10 +9,11 @@
  * words; docs/stacks.md lists them. Skipped, saying why, where the real 1.1.0 is absent.
  */
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findRealTools1x } from '../src/tools/real-tools-1x.js';
 import { ToolBench } from '../src/tools/tool-test-support.js';
 import { DAMAGE_CASES, damagedImages } from './damage-images.js';
+import { type BatchResult, runRealBatch } from './real-tools-batch.js';
 
 const real = findRealTools1x();
 const binDir = 'binDir' in real ? real.binDir : undefined;
@@ -33,27 +34,47 @@ const names = ['meta', 'held', ...DAMAGE_CASES.map((c) => c.name)];
 const held = ['held', 'metadata-snapshot'];
 const extra = { out: new Uint8Array(4 << 20), data: new Uint8Array(64 << 20) };
 
+/**
+ * The real tool's side of every line a describe block compares, run in one batch before its tests
+ * (test/real-tools-batch.ts: one shell process instead of two forks of this worker per line).
+ */
+const realRuns = new Map<string, BatchResult>();
+function runRealFirst(lines: readonly string[]): void {
+  beforeAll(() => {
+    const results = runRealBatch(
+      binDir,
+      lines.map((line) => ({ line, files: bench.files(images, line, extra) })),
+    );
+    lines.forEach((line, i) => realRuns.set(line, results[i]!));
+  }, 600_000);
+}
+
 function expectSame(line: string): void {
-  const { lab, real } = bench.both(images, line, extra);
-  expect(lab).toEqual(real);
+  const { stdout, stderr, status } = bench.lab(bench.files(images, line, extra), line);
+  const real = realRuns.get(line);
+  if (real === undefined) throw new Error(`no batched real run of ${line}`);
+  expect({ stdout, stderr, status }).toEqual({ stdout: real.stdout, stderr: real.stderr, status: real.status });
 }
 
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_check', () => {
-  it.each(names.flatMap((n) => [`thin_check @${n}`, `thin_check -q @${n}`]))('%s', expectSame);
-  it.each([
+  const plain = names.flatMap((n) => [`thin_check @${n}`, `thin_check -q @${n}`]);
+  const options = [
     ...['refcount-high', 'refcount-high-metadata', 'metadata-bitmap-zeroed', 'mapping-to-free-block-dev2'].map(
       (n) => `thin_check --ignore-non-fatal-errors @${n}`,
     ),
     ...[...held, 'meta'].map((n) => `thin_check -m @${n}`),
-  ])('%s', expectSame);
+  ];
+  runRealFirst([...plain, ...options]);
+  it.each(plain)('%s', expectSame);
+  it.each(options)('%s', expectSame);
 });
 
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_dump', () => {
-  it.each(names.flatMap((n) => [`thin_dump @${n}`, `thin_dump -r @${n}`, `thin_dump -f human_readable @${n}`]))(
-    '%s',
-    expectSame,
-  );
-  it.each([...held, 'meta'].map((n) => `thin_dump -m @${n}`))('%s', expectSame);
+  const plain = names.flatMap((n) => [`thin_dump @${n}`, `thin_dump -r @${n}`, `thin_dump -f human_readable @${n}`]);
+  const heldLines = [...held, 'meta'].map((n) => `thin_dump -m @${n}`);
+  runRealFirst([...plain, ...heldLines]);
+  it.each(plain)('%s', expectSame);
+  it.each(heldLines)('%s', expectSame);
 });
 
 /**
@@ -67,8 +88,24 @@ const REPAIR_PENDING: ReadonlyMap<string, string> = new Map(
   ]),
 );
 
+const repairLine = (name: string): string => `thin_repair -i @${name} -o @out`;
+/** The real repair of each image and the real thin_dump of what it wrote, batched before the tests. */
+const realRepairs = new Map<string, { repair: BatchResult; dump: BatchResult }>();
+
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_repair', () => {
   const repairs = names.map((name) => ({ name, pending: REPAIR_PENDING.get(name) }));
+  // Each real repair, then the real thin_dump of the image it wrote, left in place for it.
+  beforeAll(() => {
+    const runs = names.flatMap((name) => {
+      const line = repairLine(name);
+      return [
+        { line, files: bench.files(images, line, extra), keep: ['out'] },
+        { line: 'thin_dump @out', files: {} },
+      ];
+    });
+    const results = runRealBatch(binDir, runs);
+    names.forEach((name, i) => realRepairs.set(name, { repair: results[2 * i]!, dump: results[2 * i + 1]! }));
+  }, 600_000);
   it.each(repairs.filter((r) => r.pending === undefined).map((r) => r.name))(
     'thin_repair -i %s, and the real thin_dump of what it wrote',
     (name) => expectRepairSame(name),
@@ -83,20 +120,34 @@ describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_repair',
 
 /** thin_repair in the lab and the real 1.1.0: the same words and status, and the same image written (seen through the real thin_dump). A repair writes and dumps two 4 MiB images: on a loaded machine that took over 120 s. */
 function expectRepairSame(name: string): void {
-  const line = `thin_repair -i @${name} -o @out`;
-  const files = bench.files(images, line, extra);
-  const lab = bench.lab(files, line);
-  const theirs = bench.real(files, line);
-  expect([lab.stdout, lab.stderr, lab.status]).toEqual([theirs.stdout, theirs.stderr, theirs.status]);
-  const dump = (bytes: Uint8Array) => bench.real({ out: bytes }, 'thin_dump @out');
-  expect(dump(lab.files.out!)).toEqual(dump(theirs.files.out!));
+  const line = repairLine(name);
+  const lab = bench.lab(bench.files(images, line, extra), line);
+  const theirs = realRepairs.get(name);
+  if (theirs === undefined) throw new Error(`no batched real run of ${line}`);
+  expect([lab.stdout, lab.stderr, lab.status]).toEqual([
+    theirs.repair.stdout,
+    theirs.repair.stderr,
+    theirs.repair.status,
+  ]);
+  // The images written, byte for byte, and what the real thin_dump reads in each.
+  const dump = bench.real({ out: lab.files.out! }, 'thin_dump @out');
+  const { stdout, stderr, status } = theirs.dump;
+  expect({ stdout: dump.stdout, stderr: dump.stderr, status: dump.status, out: Buffer.from(lab.files.out!) }).toEqual({
+    stdout,
+    stderr,
+    status,
+    out: Buffer.from(theirs.repair.files.out!),
+  });
 }
 
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_ls', () => {
   const columns =
     'DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS,HIGHEST_BLOCK,MAPPED,SHARED,HIGHEST_MAPPED,TRANSACTION';
-  it.each(names.flatMap((n) => [`thin_ls @${n}`, `thin_ls -o ${columns} @${n}`]))('%s', expectSame);
-  it.each([...held, 'meta'].map((n) => `thin_ls -m @${n}`))('%s', expectSame);
+  const plain = names.flatMap((n) => [`thin_ls @${n}`, `thin_ls -o ${columns} @${n}`]);
+  const heldLines = [...held, 'meta'].map((n) => `thin_ls -m @${n}`);
+  runRealFirst([...plain, ...heldLines]);
+  it.each(plain)('%s', expectSame);
+  it.each(heldLines)('%s', expectSame);
 });
 
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: the tools the lab refuses by name', () => {
