@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunResult } from '../src/tools/tool-test-support.js';
+import { FILE_REFERENCE, type RunResult } from '../src/tools/tool-test-support.js';
 
 /** One line, with the files (`@NAME`) written fresh before it runs, as ToolBench.real writes them. */
 export interface BatchRun {
@@ -29,7 +29,7 @@ export interface BatchResult extends RunResult {
 function runLines(run: BatchRun, index: number, dir: string, sourceOf: (content: Uint8Array | string) => string) {
   const lines = Object.entries(run.files).map(([name, content]) => `cp '${sourceOf(content)}' '${join(dir, name)}'`);
   const out = join(dir, '.results', String(index));
-  lines.push(`{ ${run.line.replace(/@(\w[\w.]*)/g, `${dir}/$1`)}\n} >'${out}.out' 2>'${out}.err' </dev/null`);
+  lines.push(`{ ${run.line.replace(FILE_REFERENCE, `${dir}/$1`)}\n} >'${out}.out' 2>'${out}.err' </dev/null`);
   lines.push(`echo $? >'${out}.rc'`);
   for (const name of run.keep ?? []) lines.push(`cp '${join(dir, name)}' '${out}.kept.${name}'`);
   return lines;

@@ -12,6 +12,16 @@ import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { THIN_TOOLS_090 } from '../shared/thin-tool-names.js';
 
+/**
+ * `@NAME` in a test's command line: a file the test hands to both tools. Names carry hyphens
+ * (`details-zeroed`), so a pattern that stopped at one would hand neither tool the damaged image,
+ * and both would print the same "file not found" error, a comparison that proves nothing.
+ */
+export const FILE_REFERENCE = /@(\w[\w.-]*)/g;
+
+/** `@nothing`: a path that exists on neither side, for the tools' "file not found" errors. */
+export const ABSENT_FILE = 'nothing';
+
 export const REAL_TOOLS: readonly string[] = THIN_TOOLS_090;
 
 /** True when every real tool is on PATH and is version 0.9.0, the one the lab reproduces. */
@@ -58,7 +68,13 @@ export class ToolBench {
   ): Record<string, Uint8Array | string> {
     const all: Record<string, Uint8Array | string> = { ...images, ...extra };
     const used: Record<string, Uint8Array | string> = {};
-    for (const m of line.matchAll(/@(\w[\w.]*)/g)) if (all[m[1]!] !== undefined) used[m[1]!] = all[m[1]!]!;
+    for (const m of line.matchAll(FILE_REFERENCE)) {
+      const file = all[m[1]!];
+      // A name that resolves to nothing is a broken test: both tools would only say "not found".
+      if (file === undefined && m[1] === ABSENT_FILE) continue;
+      if (file === undefined) throw new Error(`test line names @${m[1]!}, which is not one of its files: ${line}`);
+      used[m[1]!] = file;
+    }
     return used;
   }
 
@@ -91,7 +107,7 @@ export class ToolBench {
       if (typeof f === 'string') throw new Error(f);
       f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
     }
-    const stdout = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')} 2>/run/stderr.txt`);
+    const stdout = shell.runLine(`${line.replace(FILE_REFERENCE, '/run/$1')} 2>/run/stderr.txt`);
     const status = Number(shell.lastStatus);
     const errFile = shell.fs.get('/run/stderr.txt');
     const stderr =
@@ -115,9 +131,9 @@ export class ToolBench {
       if (typeof f === 'string') throw new Error(f);
       f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
     }
-    const lab = shell.runLine(`${line.replace(/@(\w[\w.]*)/g, '/run/$1')}; echo "rc=$?"`);
+    const lab = shell.runLine(`${line.replace(FILE_REFERENCE, '/run/$1')}; echo "rc=$?"`);
     for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
-    const r = spawnSync('sh', ['-c', `${line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], {
+    const r = spawnSync('sh', ['-c', `${line.replace(FILE_REFERENCE, `${this.dir}/$1`)} 2>&1; echo "rc=$?"`], {
       encoding: 'latin1',
       maxBuffer: 256 << 20,
       env: this.env(),
@@ -131,7 +147,7 @@ export class ToolBench {
     line: string,
   ): RunResult & { files: Record<string, Uint8Array> } {
     for (const [name, content] of Object.entries(files)) writeFileSync(join(this.dir, name), content);
-    const r = spawnSync('sh', ['-c', line.replace(/@(\w[\w.]*)/g, `${this.dir}/$1`)], {
+    const r = spawnSync('sh', ['-c', line.replace(FILE_REFERENCE, `${this.dir}/$1`)], {
       encoding: 'latin1',
       maxBuffer: 256 << 20,
       env: this.env(),
