@@ -33,3 +33,7 @@ export const DOCKER_COMMANDS = {
 
 /** dockerd's deferred-deletion worker, which the registry runs after each command while dockerd runs. */
 export { runDeletionWorker } from '../../docker/deviceset.js';
+// What the system commands (rm of /var/lib/docker, crash, `thinlab why`) use of Docker, reached through this domain.
+export { wipeDockerRoot } from '../../docker/daemon.js';
+export { forgetDaemonMemory } from '../../docker/deviceset.js';
+export { describeProvenance } from '../../docker/provenance.js';
