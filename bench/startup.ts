@@ -6,11 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'thinlab.js');
+/**
+ * The CLI to time: bin/thinlab.js, or another build's entry (BENCH_STARTUP_BIN, say an earlier
+ * dist/bundle/main.js copied aside), so that a change is measured against the code before it in
+ * the same minutes of a shared machine.
+ */
+const BIN = process.env.BENCH_STARTUP_BIN ?? join(ROOT, 'bin', 'thinlab.js');
 const RUNS = Number(process.env.BENCH_START_RUNS ?? 7);
 const EVENTS = 1000;
 
@@ -26,7 +31,7 @@ export interface StartupRow {
 
 export interface StartupFigures {
   /** What bin/thinlab.js ran: the esbuild bundle, tsc's dist/src, or the sources through tsx. */
-  readonly build: 'dist/bundle' | 'dist/src' | 'tsx';
+  readonly build: 'dist/bundle' | 'dist/src' | 'tsx' | 'BENCH_STARTUP_BIN';
   readonly baselineMs: number;
   readonly baselineCpuMs: number;
   readonly rows: readonly StartupRow[];
@@ -79,11 +84,14 @@ function makeHistory(dir: string): void {
 }
 
 export function startupBench(): StartupFigures {
-  const build = existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))
-    ? 'dist/bundle'
-    : existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))
-      ? 'dist/src'
-      : 'tsx';
+  const build =
+    process.env.BENCH_STARTUP_BIN !== undefined
+      ? 'BENCH_STARTUP_BIN'
+      : existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))
+        ? 'dist/bundle'
+        : existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))
+          ? 'dist/src'
+          : 'tsx';
   const dir = mkdtempSync(join(tmpdir(), 'thinlab-startup-'));
   try {
     makeHistory(dir);
@@ -143,6 +151,8 @@ export function formatStartup(f: StartupFigures): string {
 
 // `node --import tsx bench/startup.ts` runs this part alone.
 if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
+  const load = (): string => loadavg()[0]!.toFixed(1);
+  const started = `${new Date().toISOString().slice(11, 16)} UTC, load ${load()}`;
   const f = startupBench();
-  process.stdout.write(`${formatStartup(f)}\n`);
+  process.stdout.write(`${formatStartup(f)}\n(started ${started}, load ${load()} at the end)\n`);
 }

@@ -8,7 +8,7 @@ import { diffSummaries, type LabSummary, labSummary, summaryEntries } from '../l
 import { describeStack, STACK_VERSIONS, type StackId, type StackVersions } from '../model/stack.js';
 import { diffLabs, formatDiff } from '../replay/diff.js';
 import type { History } from '../replay/history.js';
-import type { LabRuntime } from '../replay/lab-runtime.js';
+import type { LabRuntime } from '../replay/lab-runtime-core.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { currentBranch } from './log-command.js';
 import { type Output, printJson, UsageError } from './output.js';
@@ -93,7 +93,7 @@ export async function atCommand(
 ): Promise<void> {
   const branch = await currentBranch(h, args.branch);
   const position = parsePosition(args.position, 'POS');
-  const view = labStateView(await h.stateAt(branch, position), branch, position);
+  const view = labStateView(await h.viewAt(branch, position), branch, position);
   if (args.json === true) printJson(io, view);
   else io.out(formatLabState(view));
 }
@@ -111,7 +111,7 @@ async function resolveMoment(h: History, text: string, branch: string): Promise<
     b = text;
     pos = await h.length(b);
   }
-  return { name: `${b}@${pos}`, runtime: await h.stateAt(b, pos) };
+  return { name: `${b}@${pos}`, runtime: await h.viewAt(b, pos) };
 }
 
 export async function diffCommand(

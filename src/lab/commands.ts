@@ -3,20 +3,49 @@
  * runs, find its name here. The order is the order `help` and the shell's "not supported" message
  * list them in. Everything else that needs the lab's command names derives them from this map.
  */
+import { THIN_TOOLS_1X_ONLY } from '../shared/thin-tool-names.js';
 import type { CommandIo } from '../shell/io.js';
-import { CONTAINERD_COMMANDS } from './commands/containerd.js';
 import { DEVICE_COMMANDS } from './commands/devices.js';
-import { DOCKER_COMMANDS } from './commands/docker.js';
-import { FAULT_COMMANDS } from './commands/faults.js';
-import { FILE_COMMANDS } from './commands/files.js';
-import { HOST_COMMANDS } from './commands/host.js';
-import { LVM_COMMANDS } from './commands/lvm.js';
-import { SYSTEM_COMMANDS } from './commands/system.js';
-import { TEXT_COMMANDS } from './commands/text.js';
-import { thinTool } from './commands/thin-tools.js';
+import { type DomainId, domainModule, isDomainLoaded, provideDomain } from './domains.js';
 import type { Lab } from './lab.js';
 import { type CommandHandler, type CommandRegistry, knownElsewhere } from './registry.js';
 import { xargs } from './xargs.js';
+
+/**
+ * Each lazily loaded domain's registration module (src/lab/domains.ts): the devices (dmsetup, dd,
+ * losetup ...), xargs and help are always here; everything else is loaded by `loadDomains`.
+ */
+const LOADERS = {
+  system: () => import('./commands/system.js'),
+  host: () => import('./commands/host.js'),
+  text: () => import('./commands/text.js'),
+  files: () => import('./commands/files.js'),
+  faults: () => import('./commands/faults.js'),
+  'thin-tools': () => import('./commands/thin-tools.js'),
+  lvm: () => import('./commands/lvm.js'),
+  docker: () => import('./commands/docker.js'),
+  containerd: () => import('./commands/containerd.js'),
+} as const satisfies Record<DomainId, () => Promise<unknown>>;
+
+type DomainModules = { [K in DomainId]: Awaited<ReturnType<(typeof LOADERS)[K]>> };
+
+/** Loads the domains named (one already loaded costs nothing). */
+export async function loadDomains(ids: Iterable<DomainId>): Promise<void> {
+  const wanted = [...new Set(ids)].filter((id) => !isDomainLoaded(id));
+  const modules = await Promise.all(wanted.map((id) => LOADERS[id]()));
+  for (const [i, id] of wanted.entries()) provideDomain(id, modules[i]);
+}
+
+/**
+ * A handler of a lazily loaded domain: it finds its domain's module when it runs, so that the
+ * registry names every command without loading any domain.
+ */
+function lazy<K extends DomainId>(domain: K, pick: (m: DomainModules[K]) => CommandHandler): CommandHandler {
+  const handler: CommandHandler = (lab, args, io) => pick(domainModule<DomainModules[K]>(domain))(lab, args, io);
+  DOMAIN_OF_HANDLER.set(handler, domain);
+  return handler;
+}
+const DOMAIN_OF_HANDLER = new Map<CommandHandler, DomainId>();
 
 const table: Array<readonly [string, CommandHandler]> = [
   // Block devices and device-mapper: src/lab/commands/devices.ts
@@ -26,90 +55,116 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['losetup', DEVICE_COMMANDS.losetup],
   ['truncate', DEVICE_COMMANDS.truncate],
   // The system: src/lab/commands/system.ts
-  ['sync', SYSTEM_COMMANDS.sync],
-  ['sleep', SYSTEM_COMMANDS.sleep],
-  ['dmesg', SYSTEM_COMMANDS.dmesg],
-  ['rm', SYSTEM_COMMANDS.rm],
-  ['crash', SYSTEM_COMMANDS.crash],
-  ['journalctl', SYSTEM_COMMANDS.journalctl],
-  ['systemctl', SYSTEM_COMMANDS.systemctl],
-  ['thinlab', SYSTEM_COMMANDS.thinlab],
+  ['sync', lazy('system', (m) => m.SYSTEM_COMMANDS.sync)],
+  ['sleep', lazy('system', (m) => m.SYSTEM_COMMANDS.sleep)],
+  ['dmesg', lazy('system', (m) => m.SYSTEM_COMMANDS.dmesg)],
+  ['rm', lazy('system', (m) => m.SYSTEM_COMMANDS.rm)],
+  ['crash', lazy('system', (m) => m.SYSTEM_COMMANDS.crash)],
+  ['journalctl', lazy('system', (m) => m.SYSTEM_COMMANDS.journalctl)],
+  ['systemctl', lazy('system', (m) => m.SYSTEM_COMMANDS.systemctl)],
+  ['thinlab', lazy('system', (m) => m.SYSTEM_COMMANDS.thinlab)],
   ['help', help],
   // The host: src/lab/commands/host.ts -> src/lab/host/
-  ['lsmod', HOST_COMMANDS.lsmod],
-  ['insmod', HOST_COMMANDS.insmod],
-  ['rmmod', HOST_COMMANDS.rmmod],
-  ['modprobe', HOST_COMMANDS.modprobe],
-  ['blockdev', HOST_COMMANDS.blockdev],
-  ['reboot', HOST_COMMANDS.reboot],
-  ['boot', HOST_COMMANDS.boot],
-  ['apt-get', HOST_COMMANDS['apt-get']],
-  ['df', HOST_COMMANDS.df],
-  ['lsblk', HOST_COMMANDS.lsblk],
+  ['lsmod', lazy('host', (m) => m.HOST_COMMANDS.lsmod)],
+  ['insmod', lazy('host', (m) => m.HOST_COMMANDS.insmod)],
+  ['rmmod', lazy('host', (m) => m.HOST_COMMANDS.rmmod)],
+  ['modprobe', lazy('host', (m) => m.HOST_COMMANDS.modprobe)],
+  ['blockdev', lazy('host', (m) => m.HOST_COMMANDS.blockdev)],
+  ['reboot', lazy('host', (m) => m.HOST_COMMANDS.reboot)],
+  ['boot', lazy('host', (m) => m.HOST_COMMANDS.boot)],
+  ['apt-get', lazy('host', (m) => m.HOST_COMMANDS['apt-get'])],
+  ['df', lazy('host', (m) => m.HOST_COMMANDS.df)],
+  ['lsblk', lazy('host', (m) => m.HOST_COMMANDS.lsblk)],
   // Text tools: src/lab/commands/text.ts
-  ['cat', TEXT_COMMANDS.cat],
-  ['md5sum', TEXT_COMMANDS.md5sum],
-  ['od', TEXT_COMMANDS.od],
-  ['head', TEXT_COMMANDS.head],
-  ['tail', TEXT_COMMANDS.tail],
-  ['grep', TEXT_COMMANDS.grep],
-  ['sed', TEXT_COMMANDS.sed],
-  ['wc', TEXT_COMMANDS.wc],
-  ['tr', TEXT_COMMANDS.tr],
-  ['cut', TEXT_COMMANDS.cut],
-  ['sort', TEXT_COMMANDS.sort],
-  ['seq', TEXT_COMMANDS.seq],
-  ['yes', TEXT_COMMANDS.yes],
+  ['cat', lazy('text', (m) => m.TEXT_COMMANDS.cat)],
+  ['md5sum', lazy('text', (m) => m.TEXT_COMMANDS.md5sum)],
+  ['od', lazy('text', (m) => m.TEXT_COMMANDS.od)],
+  ['head', lazy('text', (m) => m.TEXT_COMMANDS.head)],
+  ['tail', lazy('text', (m) => m.TEXT_COMMANDS.tail)],
+  ['grep', lazy('text', (m) => m.TEXT_COMMANDS.grep)],
+  ['sed', lazy('text', (m) => m.TEXT_COMMANDS.sed)],
+  ['wc', lazy('text', (m) => m.TEXT_COMMANDS.wc)],
+  ['tr', lazy('text', (m) => m.TEXT_COMMANDS.tr)],
+  ['cut', lazy('text', (m) => m.TEXT_COMMANDS.cut)],
+  ['sort', lazy('text', (m) => m.TEXT_COMMANDS.sort)],
+  ['seq', lazy('text', (m) => m.TEXT_COMMANDS.seq)],
+  ['yes', lazy('text', (m) => m.TEXT_COMMANDS.yes)],
   // Files and time: src/lab/commands/files.ts; xargs runs the registry's commands: src/lab/xargs.ts
-  ['ls', FILE_COMMANDS.ls],
-  ['stat', FILE_COMMANDS.stat],
-  ['date', FILE_COMMANDS.date],
-  ['awk', FILE_COMMANDS.awk],
+  ['ls', lazy('files', (m) => m.FILE_COMMANDS.ls)],
+  ['stat', lazy('files', (m) => m.FILE_COMMANDS.stat)],
+  ['date', lazy('files', (m) => m.FILE_COMMANDS.date)],
+  ['awk', lazy('files', (m) => m.FILE_COMMANDS.awk)],
   ['xargs', (lab, args, io) => xargs(lab, args, io, COMMANDS)],
   // Faults: src/lab/commands/faults.ts
-  ['fault', FAULT_COMMANDS.fault],
+  ['fault', lazy('faults', (m) => m.FAULT_COMMANDS.fault)],
   // thin-provisioning-tools: src/lab/commands/thin-tools.ts -> src/tools/
-  ['thin_check', thinTool('thin_check')],
-  ['thin_dump', thinTool('thin_dump')],
-  ['thin_restore', thinTool('thin_restore')],
-  ['thin_repair', thinTool('thin_repair')],
-  ['thin_ls', thinTool('thin_ls')],
-  ['thin_delta', thinTool('thin_delta')],
-  ['thin_rmap', thinTool('thin_rmap')],
-  ['thin_trim', thinTool('thin_trim')],
-  ['thin_metadata_size', thinTool('thin_metadata_size')],
+  ['thin_check', lazy('thin-tools', (m) => m.thinTool('thin_check'))],
+  ['thin_dump', lazy('thin-tools', (m) => m.thinTool('thin_dump'))],
+  ['thin_restore', lazy('thin-tools', (m) => m.thinTool('thin_restore'))],
+  ['thin_repair', lazy('thin-tools', (m) => m.thinTool('thin_repair'))],
+  ['thin_ls', lazy('thin-tools', (m) => m.thinTool('thin_ls'))],
+  ['thin_delta', lazy('thin-tools', (m) => m.thinTool('thin_delta'))],
+  ['thin_rmap', lazy('thin-tools', (m) => m.thinTool('thin_rmap'))],
+  ['thin_trim', lazy('thin-tools', (m) => m.thinTool('thin_trim'))],
+  ['thin_metadata_size', lazy('thin-tools', (m) => m.thinTool('thin_metadata_size'))],
   // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-workflows.ts (src/lvm/lvm-commands.ts and the repair workflows)
-  ['pvcreate', LVM_COMMANDS.pvcreate],
-  ['vgcreate', LVM_COMMANDS.vgcreate],
-  ['vgextend', LVM_COMMANDS.vgextend],
-  ['vgchange', LVM_COMMANDS.vgchange],
-  ['vgremove', LVM_COMMANDS.vgremove],
-  ['lvcreate', LVM_COMMANDS.lvcreate],
-  ['lvconvert', LVM_COMMANDS.lvconvert],
-  ['lvextend', LVM_COMMANDS.lvextend],
-  ['lvresize', LVM_COMMANDS.lvresize],
-  ['lvchange', LVM_COMMANDS.lvchange],
-  ['lvremove', LVM_COMMANDS.lvremove],
-  ['lvs', LVM_COMMANDS.lvs],
-  ['vgs', LVM_COMMANDS.vgs],
-  ['pvs', LVM_COMMANDS.pvs],
-  ['lvrename', LVM_COMMANDS.lvrename],
-  ['vgrename', LVM_COMMANDS.vgrename],
-  ['vgcfgbackup', LVM_COMMANDS.vgcfgbackup],
-  ['vgcfgrestore', LVM_COMMANDS.vgcfgrestore],
+  ['pvcreate', lazy('lvm', (m) => m.LVM_COMMANDS.pvcreate)],
+  ['vgcreate', lazy('lvm', (m) => m.LVM_COMMANDS.vgcreate)],
+  ['vgextend', lazy('lvm', (m) => m.LVM_COMMANDS.vgextend)],
+  ['vgchange', lazy('lvm', (m) => m.LVM_COMMANDS.vgchange)],
+  ['vgremove', lazy('lvm', (m) => m.LVM_COMMANDS.vgremove)],
+  ['lvcreate', lazy('lvm', (m) => m.LVM_COMMANDS.lvcreate)],
+  ['lvconvert', lazy('lvm', (m) => m.LVM_COMMANDS.lvconvert)],
+  ['lvextend', lazy('lvm', (m) => m.LVM_COMMANDS.lvextend)],
+  ['lvresize', lazy('lvm', (m) => m.LVM_COMMANDS.lvresize)],
+  ['lvchange', lazy('lvm', (m) => m.LVM_COMMANDS.lvchange)],
+  ['lvremove', lazy('lvm', (m) => m.LVM_COMMANDS.lvremove)],
+  ['lvs', lazy('lvm', (m) => m.LVM_COMMANDS.lvs)],
+  ['vgs', lazy('lvm', (m) => m.LVM_COMMANDS.vgs)],
+  ['pvs', lazy('lvm', (m) => m.LVM_COMMANDS.pvs)],
+  ['lvrename', lazy('lvm', (m) => m.LVM_COMMANDS.lvrename)],
+  ['vgrename', lazy('lvm', (m) => m.LVM_COMMANDS.vgrename)],
+  ['vgcfgbackup', lazy('lvm', (m) => m.LVM_COMMANDS.vgcfgbackup)],
+  ['vgcfgrestore', lazy('lvm', (m) => m.LVM_COMMANDS.vgcfgrestore)],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
-  ['docker', DOCKER_COMMANDS.docker],
-  ['dockerd', DOCKER_COMMANDS.dockerd],
-  ['docker-fault', DOCKER_COMMANDS['docker-fault']],
+  ['docker', lazy('docker', (m) => m.DOCKER_COMMANDS.docker)],
+  ['dockerd', lazy('docker', (m) => m.DOCKER_COMMANDS.dockerd)],
+  ['docker-fault', lazy('docker', (m) => m.DOCKER_COMMANDS['docker-fault'])],
   // containerd: src/lab/commands/containerd.ts -> src/containerd/containerd-commands.ts
-  ['containerd', CONTAINERD_COMMANDS.containerd],
-  ['ctr', CONTAINERD_COMMANDS.ctr],
-  ['nerdctl', CONTAINERD_COMMANDS.nerdctl],
-  ['containerd-devices', CONTAINERD_COMMANDS['containerd-devices']],
-  ['containerd-fault', CONTAINERD_COMMANDS['containerd-fault']],
+  ['containerd', lazy('containerd', (m) => m.CONTAINERD_COMMANDS.containerd)],
+  ['ctr', lazy('containerd', (m) => m.CONTAINERD_COMMANDS.ctr)],
+  ['nerdctl', lazy('containerd', (m) => m.CONTAINERD_COMMANDS.nerdctl)],
+  ['containerd-devices', lazy('containerd', (m) => m.CONTAINERD_COMMANDS['containerd-devices'])],
+  ['containerd-fault', lazy('containerd', (m) => m.CONTAINERD_COMMANDS['containerd-fault'])],
 ];
 
 export const COMMANDS: CommandRegistry = new Map(table);
+
+/**
+ * The domain of each command that is not always loaded, by name, with the thin tools only one
+ * stack has (the registry runs those by the machine's stack, src/lab/registry.ts).
+ */
+export const COMMAND_DOMAINS: ReadonlyMap<string, DomainId> = new Map([
+  ...table.flatMap(([name, handler]): Array<[string, DomainId]> => {
+    const domain = DOMAIN_OF_HANDLER.get(handler);
+    return domain === undefined ? [] : [[name, domain]];
+  }),
+  ...THIN_TOOLS_1X_ONLY.map((name): [string, DomainId] => [name, 'thin-tools']),
+]);
+
+/**
+ * The domains whose commands a script's text names anywhere (as a command, an argument of xargs,
+ * a word assigned to a variable): what a replay loads before it runs the script. A name it cannot
+ * see (a function defined before, a word made by expansion) is found when the command runs.
+ */
+export function domainsNamedIn(text: string): Set<DomainId> {
+  const out = new Set<DomainId>();
+  for (const word of text.match(/[A-Za-z0-9_.-]+/g) ?? []) {
+    const domain = COMMAND_DOMAINS.get(word);
+    if (domain !== undefined) out.add(domain);
+  }
+  return out;
+}
 
 /** The VM's commands the lab does not model (busybox applets it has no use for). */
 export const KNOWN_ELSEWHERE: ReadonlySet<string> = knownElsewhere(COMMANDS);

@@ -10,7 +10,8 @@
  */
 import { deviceNameFor } from '../containerd/snapshotter.js';
 import type { DockerState } from '../docker/docker-state.js';
-import { lvReport } from '../lvm/lvm-commands.js';
+import type { lvReport } from '../lvm/lvm-commands.js';
+import { domainModule } from './domains.js';
 import type { Lab } from './lab.js';
 
 export interface DockerImageSummary {
@@ -152,7 +153,8 @@ function lvmSummary(lab: Lab): LvSummary[] {
   const out: LvSummary[] = [];
   for (const vg of [...lab.lvm.vgs].sort((a, b) => byName(a.name, b.name))) {
     for (const lv of [...vg.lvs].sort((a, b) => byName(a.name, b.name))) {
-      const r = lvReport(lab, vg, lv);
+      // LVM's code is loaded with its domain (src/lab/domains.ts): a lab with volumes has used it.
+      const r = domainModule<{ lvReport: typeof lvReport }>('lvm').lvReport(lab, vg, lv);
       if (!r.visible) continue;
       out.push({
         vg: vg.name,

@@ -5,14 +5,23 @@
  * applets the VM has that the lab does not model) is computed from that map, never kept by hand.
  */
 
-import { runDeletionWorker } from '../docker/deviceset.js';
-import { runMonitor } from '../lvm/monitor.js';
+import type { runDeletionWorker } from '../docker/deviceset.js';
+import type { runMonitor } from '../lvm/monitor.js';
 import { InvariantViolation } from '../model/assert.js';
 import type { Machine } from '../model/machine.js';
+import type { StackId } from '../model/stack.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
-import { hasThinTool, runThinTool } from '../tools/index.js';
+import { THIN_TOOLS_1X_ONLY } from '../shared/thin-tool-names.js';
+import type { hasThinTool, runThinTool } from '../tools/index.js';
 import { failureStatus } from './command-errors.js';
+import { type DomainId, domainModule } from './domains.js';
+
+// What the runner uses of three domains, which their registration modules in commands/ re-export:
+// the types only, so that the domains load when a history needs them (src/lab/domains.ts).
+type ThinToolsDomain = { hasThinTool: typeof hasThinTool; runThinTool: typeof runThinTool };
+type LvmDomain = { runMonitor: typeof runMonitor };
+type DockerDomain = { runDeletionWorker: typeof runDeletionWorker };
 import { packagedProgram } from './host/programs.js';
 import { VM_COMMANDS } from './known-commands.js';
 import type { Lab } from './lab.js';
@@ -96,13 +105,23 @@ export function runCommand(
  * whether the name is a command there at all.
  */
 function stackOnlyThinTool(lab: Lab, name: string): CommandHandler | undefined {
-  if (!hasThinTool(name, lab.machine.stack)) return undefined;
+  if (!isStackOnlyThinTool(name, lab.machine.stack)) return undefined;
   return (l, args, io) => {
-    const status = runThinTool(name, l, args, io);
+    const status = domainModule<ThinToolsDomain>('thin-tools').runThinTool(name, l, args, io);
     if (status === null)
       throw new InvariantViolation(`${name} is a thin tool of stack ${l.machine.stack} that did not run`);
     return status;
   };
+}
+
+/**
+ * Whether `name` is a thin tool of the machine's stack that the registry does not list: one of
+ * 1.1.0's own names on a stack whose tools are 1.1.0 (the tools' module says so, once loaded; the
+ * names alone decide, so that a name that is no tool does not load the tools).
+ */
+function isStackOnlyThinTool(name: string, stack: StackId): boolean {
+  if (!(THIN_TOOLS_1X_ONLY as readonly string[]).includes(name)) return false;
+  return domainModule<ThinToolsDomain>('thin-tools').hasThinTool(name, stack);
 }
 
 /** Runs a handler; an expected failure (CommandFailed, PowerLoss) becomes its output and exit status. */
@@ -135,10 +154,26 @@ function* thenBackgroundDaemons(lab: Lab, steps: Steps<number>): Steps<number> {
 }
 
 /**
+ * The domains a lab's state needs whatever commands run next: LVM's while it has a volume group
+ * (dmeventd looks after every command, `thinlab at` shows the volumes), Docker's while dockerd
+ * runs (its deletion worker). A replay loads these with those its events name.
+ */
+export function domainsForState(lab: Lab): DomainId[] {
+  const out: DomainId[] = [];
+  if (lab.lvm.vgs.length > 0) out.push('lvm');
+  if (lab.docker.running) out.push('docker');
+  return out;
+}
+
+/**
  * What runs beside the script when a command ends: dmeventd watching the LVM thin pools
  * (src/lvm/monitor.ts) and dockerd's deferred-deletion worker (src/docker/deviceset.ts).
  */
 function backgroundDaemons(lab: Lab): void {
-  runMonitor(lab);
-  runDeletionWorker(lab);
+  // Without a volume group dmeventd has no pool to look at: it only notes the time of its look
+  // (monitor.ts does the same when it finds no thin pool), and LVM's code need not be loaded.
+  if (lab.lvm.vgs.length === 0) lab.lvm.monitorLastMs = lab.machine.nowMs;
+  else domainModule<LvmDomain>('lvm').runMonitor(lab);
+  // A stopped dockerd deletes nothing (deviceset.ts returns at once), so Docker's code is needed only while it runs.
+  if (lab.docker.running) domainModule<DockerDomain>('docker').runDeletionWorker(lab);
 }

@@ -40,6 +40,7 @@ import {
 // The lab (shell, Docker, LVM, tools, xstate) is loaded only by what needs a state: listing
 // events and branches (`thinlab log`, `branches`) never does, and starts in node's own time.
 import type { LabRuntime } from './lab-runtime.js';
+import type { LabRuntime as LabRuntimeClass } from './lab-runtime-core.js';
 import {
   type CheckpointPolicy,
   checkpointEvery,
@@ -52,6 +53,12 @@ import { appendColumns, type EventSummary, emptyColumns, pushSummary, type Summa
 const eventSummaries = () => import('./event-summaries.js');
 
 export const MAIN_BRANCH = 'main';
+
+/** What a replay that loads command domains as it goes does first: after restoring, before each page. */
+interface ReplayPreparation {
+  restored(lab: Lab): Promise<void>;
+  page(events: readonly PositionedEvent[]): Promise<void>;
+}
 /** How often a registry write re-reads and tries again after another writer got in first. */
 const REGISTRY_ATTEMPTS = 100;
 
@@ -400,18 +407,70 @@ export class History {
     position: number,
     base?: { readonly position: number; readonly runtime: LabRuntime },
   ): Promise<LabRuntime> {
+    return this.#stateAt(name, position, base, await import('./lab-runtime.js'), null);
+  }
+
+  /**
+   * The lab after `position` events of a branch, to be looked at (`thinlab at`, `diff`): the
+   * same lab as stateAt, with only the command domains its replay needs loaded
+   * (src/lab/domains.ts): those the checkpoint's state needs, and those each page of events names,
+   * loaded before the page is applied. A command that still meets a domain that is not loaded
+   * (a function defined before the checkpoint, a name made by expansion) stops the replay, which
+   * loads that domain and starts again from the checkpoint: the result is the same lab, since a
+   * replay is deterministic. The returned lab has the domains its state needs (LVM's to show its
+   * volumes); running other commands on it needs `lab-runtime.ts`, which loads them all.
+   */
+  async viewAt(name: string, position: number): Promise<LabRuntime> {
+    const [core, { takeMissedDomains, ALL_DOMAINS }, { domainsNamedIn, loadDomains }, { domainsForState }] =
+      await Promise.all([
+        import('./lab-runtime-core.js'),
+        import('../lab/domains.js'),
+        import('../lab/commands.js'),
+        import('../lab/registry.js'),
+      ]);
+    const prepare: ReplayPreparation = {
+      restored: (lab) => loadDomains(domainsForState(lab)),
+      page: (events) => {
+        const named = new Set(
+          events.flatMap(({ event }) => (event.type === 'ShellCommandRan' ? [event.data.command] : [])),
+        );
+        return loadDomains([...named].flatMap((text) => [...domainsNamedIn(text)]));
+      },
+    };
+    // Each retry loads at least one more domain, so there are at most as many as there are domains.
+    for (let attempt = 0; ; attempt++) {
+      takeMissedDomains();
+      try {
+        const runtime = await this.#stateAt(name, position, undefined, core, prepare);
+        await loadDomains(domainsForState(runtime.lab));
+        return runtime;
+      } catch (e) {
+        const missed = takeMissedDomains();
+        if (missed.length === 0 || attempt >= ALL_DOMAINS.length) throw e;
+        await loadDomains(missed);
+      }
+    }
+  }
+
+  async #stateAt(
+    name: string,
+    position: number,
+    base: { readonly position: number; readonly runtime: LabRuntime } | undefined,
+    runtimes: { readonly LabRuntime: typeof LabRuntimeClass },
+    prepare: ReplayPreparation | null,
+  ): Promise<LabRuntime> {
     const length = await this.length(name);
     if (!Number.isInteger(position) || position < 0 || position > length) {
       throw new HistoryError('BAD_POSITION', `position ${position} is outside branch '${name}' (0..${length})`);
     }
     const found = await this.nearestCheckpoint(name, position);
     if (base !== undefined && base.position <= position && base.position >= found.position) {
-      await this.#replayOnto(base.runtime, name, base.position, position);
+      await this.#replayOnto(base.runtime, name, base.position, position, prepare);
       return base.runtime;
     }
     const info = await this.branch(name);
-    const { LabRuntime } = await import('./lab-runtime.js');
     const { restoreLab, SnapshotError } = await import('./lab-snapshot.js');
+    const { LabRuntime } = runtimes;
     const fresh = (): LabRuntime => LabRuntime.forBranch(info);
     let start = found;
     let runtime: LabRuntime;
@@ -425,7 +484,8 @@ export class History {
       start = { position: 0, state: null };
       runtime = fresh();
     }
-    await this.#replayOnto(runtime, name, start.position, position);
+    await prepare?.restored(runtime.lab);
+    await this.#replayOnto(runtime, name, start.position, position, prepare);
     return runtime;
   }
 
@@ -435,10 +495,17 @@ export class History {
    * still decodes, a changed byte in a command and its output alike, would otherwise replay
    * quietly); a damaged one stops the replay with every damaged position of the range named.
    */
-  async #replayOnto(runtime: LabRuntime, name: string, from: number, to: number): Promise<void> {
+  async #replayOnto(
+    runtime: LabRuntime,
+    name: string,
+    from: number,
+    to: number,
+    prepare: ReplayPreparation | null = null,
+  ): Promise<void> {
     let next = from + 1;
     try {
       for await (const page of this.eventPages(name, from, to, true)) {
+        await prepare?.page(page);
         for (const { position: p, event } of page) {
           next = p;
           runtime.apply(event, `${name}@${p}`);

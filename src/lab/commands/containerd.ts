@@ -34,3 +34,6 @@ export const CONTAINERD_COMMANDS = {
   /** `systemctl VERB containerd`: the system module sends containerd's unit here. */
   systemctl: (lab, args, io) => containerdSystemctl(ctrdContext(lab), args, io),
 } satisfies Record<string, CommandHandler>;
+
+// What the system commands (rm of containerd's directories, systemctl) use of containerd, reached through this domain.
+export { isContainerdUnit, removeContainerdState } from '../../containerd/containerd-commands.js';

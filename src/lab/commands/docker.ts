@@ -30,3 +30,10 @@ export const DOCKER_COMMANDS = {
   /** `systemctl VERB UNIT` for Docker's unit (the system module sends containerd's elsewhere). */
   systemctl: (lab, args, io) => DOCKER_HANDLERS.systemctl(daemonContext(lab), args, io),
 } satisfies Record<string, CommandHandler>;
+
+/** dockerd's deferred-deletion worker, which the registry runs after each command while dockerd runs. */
+export { runDeletionWorker } from '../../docker/deviceset.js';
+// What the system commands (rm of /var/lib/docker, crash, `thinlab why`) use of Docker, reached through this domain.
+export { wipeDockerRoot } from '../../docker/daemon.js';
+export { forgetDaemonMemory } from '../../docker/deviceset.js';
+export { describeProvenance } from '../../docker/provenance.js';

@@ -3,10 +3,6 @@
  * loss), systemctl (which sends each unit to its daemon's domain) and `thinlab why`. Registered by
  * name in src/lab/commands.ts.
  */
-import { isContainerdUnit, removeContainerdState } from '../../containerd/containerd-commands.js';
-import { wipeDockerRoot } from '../../docker/daemon.js';
-import { forgetDaemonMemory } from '../../docker/deviceset.js';
-import { describeProvenance } from '../../docker/provenance.js';
 import type { CommandIo } from '../../shell/io.js';
 import type { Steps } from '../../shell/wait.js';
 import { NOT_MODELLED_STATUS, notModelled } from '../command-errors.js';
@@ -15,8 +11,15 @@ import { busyboxArgs } from '../busybox-options.js';
 import { busyboxBanner } from '../busybox-banner.js';
 import type { CommandHandler } from '../registry.js';
 import { removePath } from '../vfs.js';
-import { CONTAINERD_COMMANDS, ctrdContext } from './containerd.js';
-import { DOCKER_COMMANDS } from './docker.js';
+import { domainModule } from '../domains.js';
+import type * as ContainerdDomain from './containerd.js';
+import type * as DockerDomain from './docker.js';
+
+// Docker's and containerd's code is reached through their domains (src/lab/domains.ts), so that a
+// history that only sleeps, syncs and reads dmesg does not load them; a command here that needs
+// them (rm of their directories, crash, systemctl, thinlab why) has them loaded by then.
+const docker = () => domainModule<typeof DockerDomain>('docker');
+const containerd = () => domainModule<typeof ContainerdDomain>('containerd');
 
 export const SYSTEM_COMMANDS = {
   sync: () => 0,
@@ -89,7 +92,7 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
   let status = 0;
   for (const p of paths) {
     if (DOCKER_ROOT.test(p)) continue;
-    const ctrd = removeContainerdState(ctrdContext(lab), p);
+    const ctrd = containerd().removeContainerdState(containerd().ctrdContext(lab), p);
     if (ctrd === 'not modelled') {
       io.err(
         `thinlab: not modelled: removing ${p} (the lab keeps containerd's state as /var/lib/containerd and the snapshotter's root_path)\n`,
@@ -113,7 +116,7 @@ function rm(lab: Lab, args: readonly string[], io: CommandIo): number {
     io.err(`rm: can't remove '${p}': ${failure}\n`);
     status = status || 1;
   }
-  if (args.some((a) => DOCKER_ROOT.test(a))) return wipeDockerRoot(lab.docker, io, lab.fs) || status;
+  if (args.some((a) => DOCKER_ROOT.test(a))) return docker().wipeDockerRoot(lab.docker, io, lab.fs) || status;
   return status;
 }
 
@@ -125,7 +128,7 @@ function crash(lab: Lab, args: readonly string[]): number {
   lab.host.crashed = true;
   lab.containerd.running = false;
   // The daemon dies with the machine: a start after the power loss runs its recovery.
-  forgetDaemonMemory(lab.docker);
+  docker().forgetDaemonMemory(lab.docker);
   return 0;
 }
 
@@ -145,7 +148,11 @@ function systemctl(lab: Lab, args: readonly string[], io: CommandIo): number | S
   }
   if ((verb === 'start' || verb === 'restart') && known && !lab.host.enabledUnits.includes(unit))
     lab.host.enabledUnits.push(unit);
-  return (isContainerdUnit(args) ? CONTAINERD_COMMANDS.systemctl : DOCKER_COMMANDS.systemctl)(lab, args, io);
+  return (containerd().isContainerdUnit(args) ? containerd().CONTAINERD_COMMANDS : docker().DOCKER_COMMANDS).systemctl(
+    lab,
+    args,
+    io,
+  );
 }
 
 /** The lines a unit logged: the daemons' own logs, dmeventd's, and the boots' journal for the rest. */
@@ -180,7 +187,7 @@ function thinlab(lab: Lab, args: readonly string[], io: CommandIo): number {
     io.err('thinlab: inside the lab shell only `thinlab why IMAGE|CONTAINER` runs\n');
     return 2;
   }
-  const r = describeProvenance(lab.machine, lab.docker, args[1]);
+  const r = docker().describeProvenance(lab.machine, lab.docker, args[1]);
   if (r.ok) io.out(r.text);
   else io.err(`${r.text}\n`);
   return r.ok ? 0 : 1;

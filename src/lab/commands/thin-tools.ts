@@ -17,3 +17,6 @@ export function thinTool(name: string): CommandHandler {
     return status;
   };
 }
+
+/** The stack-only tools (1.1.0's thin_migrate, cache_check ...) that the registry runs by the machine's stack. */
+export { hasThinTool, runThinTool } from '../../tools/index.js';
