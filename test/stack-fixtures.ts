@@ -15,10 +15,6 @@ export function transcriptFile(script: string, stack: StackId): string {
 /** Script -> why its debian13 transcript still differs. */
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
-    '123-ls.sh',
-    "the debian13 VM's /dev has three more entries (the dma_heap directory, fuse and udmabuf), so /dev has 5 links and 2260 bytes where 6.1's has 4 and 2200: src/lab/vm-nodes.ts holds debian12's nodes only (their device numbers on 6.12 not probed yet)",
-  ],
-  [
     '23-needs-check-io-error.sh',
     "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
   ],
