@@ -46,6 +46,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['apt-get', HOST_COMMANDS['apt-get']],
   ['df', HOST_COMMANDS.df],
   ['lsblk', HOST_COMMANDS.lsblk],
+  ['uname', HOST_COMMANDS.uname],
   // Text tools: src/lab/commands/text.ts
   ['cat', TEXT_COMMANDS.cat],
   ['md5sum', TEXT_COMMANDS.md5sum],
