@@ -111,7 +111,8 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
       break;
   }
   const files = fileEntries(ctx, p);
-  if (/^\/(tmp|run|files)$/.test(p) || files.length > 0) return unique(files);
+  if (p === '/run') return unique([...vmNodes(ctx).runDirectories, ...files]);
+  if (/^\/(tmp|files)$/.test(p) || files.length > 0) return unique(files);
   return DIRECTORIES.has(p) || vmNodes(ctx).opaqueDirectories[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
     ? 'not modelled'
     : null;

@@ -169,7 +169,7 @@ const OPAQUE_DIRECTORIES_DEBIAN12: OpaqueDirectories = {
 
 /**
  * The same on debian13 (fixtures/kernel-probes/148-dev-debian13): busybox 1.37 has more applets
- * (/bin), LVM's names are in /sbin and its files in /etc, /lib and /usr, and /dev has dma_heap.
+ * (/bin), LVM's names are in /sbin and its files in /etc, /lib, /usr and /run, and /dev has dma_heap.
  * /proc's link count is its number of subdirectories, most of them processes, as the probe saw it.
  */
 const OPAQUE_DIRECTORIES_DEBIAN13: OpaqueDirectories = {
@@ -184,6 +184,9 @@ const OPAQUE_DIRECTORIES_DEBIAN13: OpaqueDirectories = {
   '/usr': [0o755, 4, 80],
   '/dev/dma_heap': [0o755, 2, 60],
   '/dev/input': [0o755, 2, 60],
+  // fixtures/kernel-probes/147-dmeventd-debian13: /run/lock holds LVM's lock directory.
+  '/run/lock': [0o755, 3, 60],
+  '/run/lvm': [0o755, 2, 40],
 };
 
 /** /sys's top-level entries in the VM. */
@@ -215,6 +218,8 @@ export interface VmNodes {
   readonly charNodes: readonly CharNode[];
   /** /dev's subdirectories besides mapper, whose entries the lab does not list. */
   readonly devDirectories: readonly string[];
+  /** The directories the VM's image has in /run (debian13's LVM keeps its locks and state there). */
+  readonly runDirectories: readonly string[];
   readonly opaqueDirectories: OpaqueDirectories;
   /** /init: the oracle's boot script, which names the stack's own steps. */
   readonly initFile: { readonly perm: number; readonly sizeBytes: number };
@@ -230,6 +235,7 @@ export const VM_NODES: Readonly<Record<StackId, VmNodes>> = {
   debian12: {
     charNodes: DEV_CHAR_NODES_6_1,
     devDirectories: ['input'],
+    runDirectories: [],
     opaqueDirectories: OPAQUE_DIRECTORIES_DEBIAN12,
     initFile: { perm: 0o755, sizeBytes: 652 },
     fsDeviceNumbers: { root: 2, dev: 5, proc: 19, sys: 20, tmp: 21 },
@@ -237,6 +243,7 @@ export const VM_NODES: Readonly<Record<StackId, VmNodes>> = {
   debian13: {
     charNodes: withChanges(DEV_CHAR_NODES_6_1, DEV_CHAR_NODES_6_12_CHANGES),
     devDirectories: ['dma_heap', 'input'],
+    runDirectories: ['lock', 'lvm'],
     opaqueDirectories: OPAQUE_DIRECTORIES_DEBIAN13,
     initFile: { perm: 0o755, sizeBytes: 658 },
     fsDeviceNumbers: { root: 2, dev: 6, proc: 21, sys: 22, tmp: 23 },
