@@ -42,8 +42,6 @@ function ramdiskKbOf(source: string): number | undefined {
 const PENDING: Readonly<Record<string, string>> = {
   '86-swap-metadata-manual-repair.out':
     "thin_check 0.9.0 -q still prints the exception that fails it ('bad checksum in btree node (block 26)', LVM passes it on), where the lab's -q prints nothing; and block 26 is the kernel's metadata layout, not the lab's (the LVM lines all match)",
-  '83-autoextend-monitor.debian13.out':
-    "dmeventd 2.03.31 did not start in the debian13 VM from lvm.conf's dmeventd/executable (WARNING: Monitoring vg/pool failed.), so nothing was extended; the lab's monitor works as on debian12, and 6.12's discard passdown differs too",
 };
 
 /** The transcripts of a script: `NAME.out` on debian12, `NAME.debian13.out` on debian13 when recorded. */

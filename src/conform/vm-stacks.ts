@@ -4,6 +4,7 @@
  * console. The builder (vm-image.ts) and the init script (vm-init.ts) read only this, so a stack is
  * one entry here, not a second builder.
  */
+import { KERNEL_BEHAVIOUR } from '../model/kernel-behaviour.js';
 import type { StackId } from '../model/stack.js';
 
 export interface VmStack {
@@ -20,8 +21,8 @@ export interface VmStack {
 }
 
 export const VM_STACKS: Readonly<Record<StackId, VmStack>> = {
-  debian12: { suite: 'bookworm', fixturesKernelRelease: '6.1.0-57-amd64', pipeOutput: false },
-  debian13: { suite: 'trixie', fixturesKernelRelease: '6.12.117+deb13-amd64', pipeOutput: true },
+  debian12: { suite: 'bookworm', fixturesKernelRelease: KERNEL_BEHAVIOUR.debian12.release, pipeOutput: false },
+  debian13: { suite: 'trixie', fixturesKernelRelease: KERNEL_BEHAVIOUR.debian13.release, pipeOutput: true },
 };
 
 /** The packages unpacked into the VM besides the kernel (their dependencies come along). */

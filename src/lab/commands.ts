@@ -75,6 +75,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['apt-get', lazy('host', (m) => m.HOST_COMMANDS['apt-get'])],
   ['df', lazy('host', (m) => m.HOST_COMMANDS.df)],
   ['lsblk', lazy('host', (m) => m.HOST_COMMANDS.lsblk)],
+  ['uname', lazy('host', (m) => m.HOST_COMMANDS.uname)],
   // Text tools: src/lab/commands/text.ts
   ['cat', lazy('text', (m) => m.TEXT_COMMANDS.cat)],
   ['md5sum', lazy('text', (m) => m.TEXT_COMMANDS.md5sum)],

@@ -16,7 +16,7 @@ import { newSessionState, type SessionState } from '../shell/session.js';
 import type { ShellContext } from './context.js';
 import { LabFileSystem } from './fs.js';
 import { type HostState, newHostState } from './host/host-state.js';
-import { installPackageFiles, PACKAGES } from './host/programs.js';
+import { installPackageFiles, packagesOf } from './host/programs.js';
 
 export const DEFAULT_RAMDISK_KB = 65536;
 
@@ -58,7 +58,7 @@ export class Lab implements ShellContext {
       ...(setup.stack === undefined ? {} : { stack: setup.stack }),
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
-    for (const name of PACKAGES.keys()) installPackageFiles(this.fs, name);
+    for (const name of packagesOf(this.machine.stack).keys()) installPackageFiles(this.fs, this.machine.stack, name);
     this.session = newSessionState(setup.maxSteps);
     // The lines the oracle VM's kernel logged about device-mapper while it booted (they differ per kernel).
     for (const [ms, text] of this.machine.kernel.bootLog) this.machine.kernelLog.push({ timeMs: ms, text });

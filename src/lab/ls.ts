@@ -20,6 +20,15 @@ import { formatCtime } from './wall-clock.js';
  */
 const SCRIPT_OUTPUT_IS_TTY: Readonly<Record<StackId, boolean>> = { debian12: true, debian13: false };
 
+/**
+ * Whether `-s` with `-h` prints the blocks as a human size (`  12.0K`, 7 wide): busybox 1.36 made
+ * it so; 1.35 printed 1 KiB blocks whatever -h said (fixtures/kernel/123-ls on both stacks).
+ */
+const HUMAN_BLOCKS: Readonly<Record<StackId, boolean>> = { debian12: false, debian13: true };
+
+/** The flag `ls` adds for HUMAN_BLOCKS: a word, so it cannot be taken for an option letter. */
+const HUMAN_BLOCKS_FLAG = 'human-blocks';
+
 /** The console's width in the VM (busybox's default when it cannot ask the terminal). */
 const TERMINAL_COLUMNS = 80;
 
@@ -65,7 +74,9 @@ function indicator(e: Entry, flags: Flags): string {
 }
 
 function blocksColumn(e: Entry, flags: Flags): string {
-  return flags.has('s') ? `${String(Math.ceil(e.info().blocks / 2)).padStart(6)} ` : '';
+  if (!flags.has('s')) return '';
+  if (flags.has(HUMAN_BLOCKS_FLAG)) return `${humanSize(e.info().blocks * 512).padStart(7)} `;
+  return `${String(Math.ceil(e.info().blocks / 2)).padStart(6)} `;
 }
 
 /** One `ls -l` line, as busybox's display_single prints it. */
@@ -163,7 +174,9 @@ export function ls(lab: Lab, args: readonly string[], io: CommandIo): number {
     return 1;
   }
   // -n is -l with numeric owners (which are all the VM prints anyway).
-  const flags: Flags = parsed.flags.has('n') ? new Set([...parsed.flags, 'l']) : parsed.flags;
+  const flags = new Set(parsed.flags);
+  if (flags.has('n')) flags.add('l');
+  if (flags.has('h') && HUMAN_BLOCKS[lab.machine.stack]) flags.add(HUMAN_BLOCKS_FLAG);
   const tty = io.stdoutIsTerminal === true && SCRIPT_OUTPUT_IS_TTY[lab.machine.stack];
   const operands = parsed.operands.length > 0 ? parsed.operands : ['.'];
   const files: Entry[] = [];

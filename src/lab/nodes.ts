@@ -11,15 +11,7 @@ import { type BlockDev, DM_MAJOR, LOOP_MAJOR, RAM_MAJOR } from '../model/machine
 import { SECTOR_BYTES } from '../model/sectors.js';
 import type { ShellContext } from './context.js';
 import { PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
-import {
-  DEV_CHAR_NODES,
-  DM_CONTROL_NODE,
-  FS_DEVICE_NUMBERS,
-  INIT_FILE,
-  OPAQUE_DIRECTORIES,
-  ROOT_ENTRIES,
-  SYS_ENTRIES,
-} from './vm-nodes.js';
+import { DM_CONTROL_NODE, ROOT_ENTRIES, SYS_ENTRIES, VM_NODES, type VmNodes } from './vm-nodes.js';
 import { DIRECTORIES, lookupPath, staleMapperNode } from './vfs.js';
 
 /** What `stat` tells of a node. */
@@ -64,6 +56,11 @@ function dirSize(entries: number): number {
   return 40 + 20 * entries;
 }
 
+/** The nodes of the machine's stack's VM. */
+function vmNodes(ctx: ShellContext): VmNodes {
+  return VM_NODES[ctx.machine.stack];
+}
+
 /** The /dev/mapper nodes: those dmsetup mknodes, LVM or Docker made, not every device (src/lab/dmsetup.ts). */
 function mapperNodeNames(ctx: ShellContext): string[] {
   return ctx.machine.mapperNodeNames();
@@ -86,7 +83,8 @@ function fileEntries(ctx: ShellContext, dir: string): string[] {
 
 function devEntries(ctx: ShellContext): string[] {
   const removed = ctx.host?.removedNodes ?? [];
-  const names = [...DEV_CHAR_NODES.map((n) => n[0]), ...blockNames(ctx), 'input', 'mapper'];
+  const vm = vmNodes(ctx);
+  const names = [...vm.charNodes.map((n) => n[0]), ...blockNames(ctx), ...vm.devDirectories, 'mapper'];
   return names.filter((n) => !removed.includes(`/dev/${n}`));
 }
 
@@ -114,8 +112,9 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
       break;
   }
   const files = fileEntries(ctx, p);
-  if (/^\/(tmp|run|files)$/.test(p) || files.length > 0) return unique(files);
-  return DIRECTORIES.has(p) || OPAQUE_DIRECTORIES[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
+  if (p === '/run') return unique([...vmNodes(ctx).runDirectories, ...files]);
+  if (/^\/(tmp|files)$/.test(p) || files.length > 0) return unique(files);
+  return DIRECTORIES.has(p) || vmNodes(ctx).opaqueDirectories[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
     ? 'not modelled'
     : null;
 }
@@ -135,9 +134,10 @@ function blockMajor(dev: BlockDev): number {
 function directoryInfo(ctx: ShellContext, p: string, entries: readonly string[]): NodeInfo {
   const subdirs = entries.filter((e) => {
     const child = `${p === '/' ? '' : p}/${e}`;
-    return opaqueDirectory(child) !== null || Array.isArray(listDirectory(ctx, child));
+    return opaqueDirectory(ctx, child) !== null || Array.isArray(listDirectory(ctx, child));
   }).length;
   const sys = p.startsWith('/sys');
+  const fs = vmNodes(ctx).fsDeviceNumbers;
   return {
     type: 'd',
     perm: p === '/tmp' ? 0o1777 : 0o755,
@@ -147,19 +147,21 @@ function directoryInfo(ctx: ShellContext, p: string, entries: readonly string[])
     // sysfs directories report no size.
     sizeBytes: sys ? 0 : dirSize(entries.length),
     blocks: 0,
-    fsDev: sys ? FS_DEVICE_NUMBERS.sys : p.startsWith('/dev') ? FS_DEVICE_NUMBERS.dev : fsOf(p),
+    fsDev: sys ? fs.sys : p.startsWith('/dev') ? fs.dev : fsOf(ctx, p),
   };
 }
 
-function fsOf(p: string): number {
-  return p === '/tmp' || p.startsWith('/tmp/') ? FS_DEVICE_NUMBERS.tmp : FS_DEVICE_NUMBERS.root;
+function fsOf(ctx: ShellContext, p: string): number {
+  const fs = vmNodes(ctx).fsDeviceNumbers;
+  return p === '/tmp' || p.startsWith('/tmp/') ? fs.tmp : fs.root;
 }
 
 function devNodeInfo(ctx: ShellContext, p: string): NodeInfo | null {
-  const base = { links: 1, uid: 0, sizeBytes: 0, blocks: 0, fsDev: FS_DEVICE_NUMBERS.dev } as const;
+  const vm = vmNodes(ctx);
+  const base = { links: 1, uid: 0, sizeBytes: 0, blocks: 0, fsDev: vm.fsDeviceNumbers.dev } as const;
   const name = p.slice(p.lastIndexOf('/') + 1);
   if (p === '/dev/mapper/control') return { ...base, type: 'c', perm: 0o600, gid: 0, rdev: [10, 236] };
-  const char = p === `/dev/${name}` ? DEV_CHAR_NODES.find((n) => n[0] === name) : undefined;
+  const char = p === `/dev/${name}` ? vm.charNodes.find((n) => n[0] === name) : undefined;
   if (char !== undefined) return { ...base, type: 'c', perm: char[3], gid: 0, rdev: [char[1], char[2]] };
   const mapper = p.startsWith('/dev/mapper/');
   const stale = staleMapperNode(ctx, p);
@@ -171,17 +173,12 @@ function devNodeInfo(ctx: ShellContext, p: string): NodeInfo | null {
 }
 
 /** A directory of the VM whose entries the lab does not list, as `ls -ld` shows it. */
-function opaqueDirectory(p: string): NodeInfo | null {
-  const known = OPAQUE_DIRECTORIES[p];
+function opaqueDirectory(ctx: ShellContext, p: string): NodeInfo | null {
+  const vm = vmNodes(ctx);
+  const known = vm.opaqueDirectories[p];
   if (known === undefined) return null;
-  const fsDev =
-    p === '/proc'
-      ? FS_DEVICE_NUMBERS.proc
-      : p === '/sys'
-        ? FS_DEVICE_NUMBERS.sys
-        : p.startsWith('/dev')
-          ? FS_DEVICE_NUMBERS.dev
-          : FS_DEVICE_NUMBERS.root;
+  const fs = vm.fsDeviceNumbers;
+  const fsDev = p === '/proc' ? fs.proc : p === '/sys' ? fs.sys : p.startsWith('/dev') ? fs.dev : fs.root;
   return { type: 'd', perm: known[0], links: known[1], uid: 0, gid: 0, sizeBytes: known[2], blocks: 0, fsDev };
 }
 
@@ -201,21 +198,22 @@ export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'no
       sizeBytes: 0,
       blocks: 0,
       target,
-      fsDev: FS_DEVICE_NUMBERS.sys,
+      fsDev: vmNodes(ctx).fsDeviceNumbers.sys,
     };
   }
   // The VM's own directories (/sys, /lib, /usr ...) are as the VM shows them, even where the lab
   // lists some entries or keeps packaged files under them; /etc only while the lab keeps none there.
   const entries = listDirectory(ctx, p);
-  const opaque = opaqueDirectory(p);
+  const opaque = opaqueDirectory(ctx, p);
   if (opaque !== null && !(p === '/etc' && Array.isArray(entries))) return opaque;
   if (Array.isArray(entries)) return directoryInfo(ctx, p, entries);
   if (entries === 'not modelled') return 'not modelled';
-  if (p === '/init') return regularFile(INIT_FILE.sizeBytes, 4096, FS_DEVICE_NUMBERS.root, INIT_FILE.perm);
+  const vm = vmNodes(ctx);
+  if (p === '/init') return regularFile(vm.initFile.sizeBytes, 4096, vm.fsDeviceNumbers.root, vm.initFile.perm);
   if (p.startsWith('/dev/')) return devNodeInfo(ctx, p);
   const target = lookupPath(ctx, p);
-  if (target.kind === 'pattern') return regularFile(PATTERN_BYTES, PATTERN_BYTES, FS_DEVICE_NUMBERS.root);
-  if (target.kind === 'file') return regularFile(target.file.sizeBytes, target.file.allocatedBytes, fsOf(p));
+  if (target.kind === 'pattern') return regularFile(PATTERN_BYTES, PATTERN_BYTES, vm.fsDeviceNumbers.root);
+  if (target.kind === 'file') return regularFile(target.file.sizeBytes, target.file.allocatedBytes, fsOf(ctx, p));
   if (target.kind === 'missing') {
     const parent = p.slice(0, p.lastIndexOf('/')) || '/';
     const siblings = listDirectory(ctx, parent);

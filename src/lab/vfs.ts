@@ -6,6 +6,7 @@
  * parameter. Every command that opens, reads, probes or removes a path goes through here, so a
  * path means the same to cat, dd, `test -e`, a redirection and rm.
  */
+import { procVersionText } from './host/uname.js';
 import { Errno, strerror } from '../model/errno.js';
 import { type BlockDev, DM_MAJOR, type DmDevice, type Machine, type MetadataContent } from '../model/machine.js';
 import { queueAttributeText } from '../model/queue-limits.js';
@@ -104,6 +105,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/null') return { kind: 'null' };
   if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param' };
   if (path === '/proc/uptime') return { kind: 'text', text: uptimeText(ctx.machine) };
+  if (path === '/proc/version') return { kind: 'text', text: procVersionText(ctx.machine.kernel) };
   const sys = /^\/sys\/block\/([a-z]+-?[0-9]+)\/queue\/([a-z_]+)$/.exec(path);
   if (sys !== null) {
     const text = sysBlockText(ctx.machine, sys[1]!, sys[2]!);

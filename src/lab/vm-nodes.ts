@@ -1,9 +1,14 @@
+import type { StackId } from '../model/stack.js';
+
+/** A character device node: name, major, minor and permission bits (owner and group are root's). */
+export type CharNode = readonly [name: string, major: number, minor: number, mode: number];
+
 /**
  * The oracle VM's character device nodes in /dev, as devtmpfs makes them at boot (busybox `ls -l
  * /dev` on the debian12 oracle, Linux 6.1): name, major, minor and permission bits. Owner and group
  * are root's (0). The block devices (RAM disks, loop and dm devices) come from the machine instead.
  */
-export const DEV_CHAR_NODES: ReadonlyArray<readonly [name: string, major: number, minor: number, mode: number]> = [
+const DEV_CHAR_NODES_6_1: readonly CharNode[] = [
   ['console', 5, 1, 0o600],
   ['cpu_dma_latency', 10, 125, 0o600],
   ['full', 1, 7, 0o666],
@@ -103,6 +108,26 @@ export const DEV_CHAR_NODES: ReadonlyArray<readonly [name: string, major: number
 /** /dev/mapper/control, which dm-mod makes: `crw------- 10, 236`. */
 export const DM_CONTROL_NODE = ['control', 10, 236, 0o600] as const;
 
+/**
+ * Linux 6.12's nodes where they differ from 6.1's (fixtures/kernel-probes/148-dev-debian13): the
+ * misc devices with dynamic minors are numbered from 256 up (6.1 gave them free minors below 128),
+ * rtc takes major 249 (dma_heap, new in the VM's kernel, took 251), and fuse and udmabuf are new.
+ */
+const DEV_CHAR_NODES_6_12_CHANGES: readonly CharNode[] = [
+  ['cpu_dma_latency', 10, 259, 0o600],
+  ['fuse', 10, 229, 0o600],
+  ['rtc0', 249, 0, 0o600],
+  ['udmabuf', 10, 258, 0o600],
+  ['userfaultfd', 10, 257, 0o600],
+  ['vga_arbiter', 10, 256, 0o600],
+];
+
+function withChanges(base: readonly CharNode[], changes: readonly CharNode[]): readonly CharNode[] {
+  const byName = new Map(base.map((n) => [n[0], n]));
+  for (const n of changes) byName.set(n[0], n);
+  return [...byName.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
 /** The oracle VM's root directory (its initramfs): the entries `ls /` prints there. */
 export const ROOT_ENTRIES: readonly string[] = [
   'bin',
@@ -127,7 +152,9 @@ export const ROOT_ENTRIES: readonly string[] = [
  * The VM's directories whose entries the lab does not list (busybox's /bin, the kernel's /proc),
  * with what `ls -ld` shows of them: permissions, links and size.
  */
-export const OPAQUE_DIRECTORIES: Readonly<Record<string, readonly [perm: number, links: number, sizeBytes: number]>> = {
+type OpaqueDirectories = Readonly<Record<string, readonly [perm: number, links: number, sizeBytes: number]>>;
+
+const OPAQUE_DIRECTORIES_DEBIAN12: OpaqueDirectories = {
   '/bin': [0o755, 2, 5420],
   '/etc': [0o755, 2, 40],
   '/lib': [0o755, 4, 80],
@@ -140,8 +167,27 @@ export const OPAQUE_DIRECTORIES: Readonly<Record<string, readonly [perm: number,
   '/dev/input': [0o755, 2, 60],
 };
 
-/** /init in the VM: the oracle's boot script. */
-export const INIT_FILE = { perm: 0o755, sizeBytes: 652 } as const;
+/**
+ * The same on debian13 (fixtures/kernel-probes/148-dev-debian13): busybox 1.37 has more applets
+ * (/bin), LVM's names are in /sbin and its files in /etc, /lib, /usr and /run, and /dev has dma_heap.
+ * /proc's link count is its number of subdirectories, most of them processes, as the probe saw it.
+ */
+const OPAQUE_DIRECTORIES_DEBIAN13: OpaqueDirectories = {
+  '/bin': [0o755, 2, 5480],
+  '/etc': [0o755, 3, 60],
+  '/lib': [0o755, 3, 60],
+  '/lib64': [0o755, 2, 60],
+  '/proc': [0o555, 69, 0],
+  '/root': [0o700, 2, 40],
+  '/sbin': [0o755, 2, 1040],
+  '/sys': [0o555, 13, 0],
+  '/usr': [0o755, 4, 80],
+  '/dev/dma_heap': [0o755, 2, 60],
+  '/dev/input': [0o755, 2, 60],
+  // fixtures/kernel-probes/147-dmeventd-debian13: /run/lock holds LVM's lock directory.
+  '/run/lock': [0o755, 3, 60],
+  '/run/lvm': [0o755, 2, 40],
+};
 
 /** /sys's top-level entries in the VM. */
 export const SYS_ENTRIES: readonly string[] = [
@@ -158,8 +204,48 @@ export const SYS_ENTRIES: readonly string[] = [
   'power',
 ];
 
+/** The device numbers (`stat -c %d`) of the VM's file systems. */
+export interface FsDeviceNumbers {
+  readonly root: number;
+  readonly dev: number;
+  readonly proc: number;
+  readonly sys: number;
+  readonly tmp: number;
+}
+
+/** What differs between the stacks' VMs in the nodes above. */
+export interface VmNodes {
+  readonly charNodes: readonly CharNode[];
+  /** /dev's subdirectories besides mapper, whose entries the lab does not list. */
+  readonly devDirectories: readonly string[];
+  /** The directories the VM's image has in /run (debian13's LVM keeps its locks and state there). */
+  readonly runDirectories: readonly string[];
+  readonly opaqueDirectories: OpaqueDirectories;
+  /** /init: the oracle's boot script, which names the stack's own steps. */
+  readonly initFile: { readonly perm: number; readonly sizeBytes: number };
+  readonly fsDeviceNumbers: FsDeviceNumbers;
+}
+
 /**
- * The device numbers (`stat -c %d`) of the VM's file systems: the initramfs root 0:2, devtmpfs
- * 0:5, proc 0:19, sysfs 0:20 and the /tmp tmpfs 0:21, in the order Linux 6.1 mounts them at boot.
+ * Each stack's VM. Linux 6.1 mounts the initramfs root as 0:2, devtmpfs 0:5, proc 0:19, sysfs 0:20
+ * and the /tmp tmpfs 0:21 at boot; 6.12 numbers its anonymous devices one further from devtmpfs on
+ * (0:6, 0:21, 0:22, 0:23: fixtures/kernel-probes/148-dev-debian13).
  */
-export const FS_DEVICE_NUMBERS = { root: 2, dev: 5, proc: 19, sys: 20, tmp: 21 } as const;
+export const VM_NODES: Readonly<Record<StackId, VmNodes>> = {
+  debian12: {
+    charNodes: DEV_CHAR_NODES_6_1,
+    devDirectories: ['input'],
+    runDirectories: [],
+    opaqueDirectories: OPAQUE_DIRECTORIES_DEBIAN12,
+    initFile: { perm: 0o755, sizeBytes: 652 },
+    fsDeviceNumbers: { root: 2, dev: 5, proc: 19, sys: 20, tmp: 21 },
+  },
+  debian13: {
+    charNodes: withChanges(DEV_CHAR_NODES_6_1, DEV_CHAR_NODES_6_12_CHANGES),
+    devDirectories: ['dma_heap', 'input'],
+    runDirectories: ['lock', 'lvm'],
+    opaqueDirectories: OPAQUE_DIRECTORIES_DEBIAN13,
+    initFile: { perm: 0o755, sizeBytes: 658 },
+    fsDeviceNumbers: { root: 2, dev: 6, proc: 21, sys: 22, tmp: 23 },
+  },
+};

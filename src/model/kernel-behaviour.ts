@@ -72,6 +72,21 @@ export interface KernelBehaviour {
   readonly bootLog: ReadonlyArray<readonly [number, string]>;
   /** dm's ioctl interface version, as `dmsetup version` prints it (`Driver version:`). */
   readonly dmIoctlVersion: string;
+  /**
+   * The running kernel's release (`uname -r`): it names the kernel's Debian package
+   * (linux-image-RELEASE) and the module directory (/lib/modules/RELEASE) kmod's messages show.
+   */
+  readonly release: string;
+  /**
+   * The Debian version of that package, as `apt-get install` prints it. On debian13 it is the one
+   * `uname -v` names; debian12's stays the 6.1.158-1 the lab's Docker scenarios were written with,
+   * though the oracle's kernel of the same release now says 6.1.192-3 (fixtures/kernel/127-uname).
+   */
+  readonly packageVersion: string;
+  /** `uname -v`: the build number, preemption model, Debian version and build date. */
+  readonly buildVersion: string;
+  /** The compiler and linker /proc/version names between the release and the build. */
+  readonly compiler: string;
 }
 
 /** 6.12's dm-bio-prison-v1: the most blocks one cell locks (a discard's range). */
@@ -103,6 +118,11 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
       BRD_LINE,
     ],
     dmIoctlVersion: '4.47.0',
+    release: '6.1.0-57-amd64',
+    packageVersion: '6.1.158-1',
+    // fixtures/kernel/127-uname.out
+    buildVersion: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)',
+    compiler: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40',
   },
   debian13: {
     ramDisksDiscard: true,
@@ -137,5 +157,10 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
       BRD_LINE,
     ],
     dmIoctlVersion: '4.48.0',
+    // fixtures/kernel/127-uname.debian13.out
+    release: '6.12.117+deb13-amd64',
+    packageVersion: '6.12.117-1',
+    buildVersion: '#1 SMP PREEMPT_DYNAMIC Debian 6.12.117-1 (2026-11-12)',
+    compiler: 'x86_64-linux-gnu-gcc-14 (Debian 14.2.0-19) 14.2.0, GNU ld (GNU Binutils for Debian) 2.44',
   },
 };

@@ -26,7 +26,9 @@ import {
   lsblkRows,
   lsblkTable,
 } from '../host/lsblk.js';
-import { installPackageFiles, PACKAGES } from '../host/programs.js';
+import { installPackageFiles, packagesOf } from '../host/programs.js';
+import { unameText } from '../host/uname.js';
+import { BUSYBOX_USAGE, busyboxArgs } from '../busybox-options.js';
 import { installVersioned, VERSIONED_PACKAGES } from '../host/versioned-packages.js';
 import type { Lab } from '../lab.js';
 import { busyboxBanner } from '../busybox-banner.js';
@@ -58,7 +60,23 @@ export const HOST_COMMANDS = {
   'apt-get': aptGet,
   df,
   lsblk,
+  uname,
 } satisfies Record<string, CommandHandler>;
+
+/** busybox uname [-amnrspvio]: the running kernel (src/lab/host/uname.ts); an operand gets the usage. */
+function uname(lab: Lab, args: readonly string[], io: CommandIo): number {
+  const parsed = busyboxArgs(lab.machine.stack, 'uname', args, 'amnrspvio', '');
+  if ('error' in parsed) {
+    io.err(parsed.error);
+    return 1;
+  }
+  if (parsed.operands.length > 0) {
+    io.err(`${busyboxBanner(lab.machine.stack)}${BUSYBOX_USAGE.uname}`);
+    return 1;
+  }
+  io.out(unameText(lab.machine.kernel, parsed.flags));
+  return 0;
+}
 
 /** busybox df [-k] [PATH...]: the VM's tmpfs mounts (src/lab/host/df.ts, fixtures/kernel/92). */
 function df(lab: Lab, args: readonly string[], io: CommandIo): number {
@@ -229,25 +247,26 @@ function aptGet(lab: Lab, args: readonly string[], io: CommandIo): number {
   const option = rest.find((a) => a.startsWith('-') && !['-y', '--yes', '--reinstall', '-q'].includes(a));
   if (option !== undefined) throw notModelled(`apt-get install ${option}`);
   const names = rest.filter((a) => !a.startsWith('-'));
+  const packages = packagesOf(lab.machine.stack);
   io.out('Reading package lists...\nBuilding dependency tree...\nReading state information...\n');
-  const missing = names.find((n) => !PACKAGES.has(n.split('=')[0]!) && !VERSIONED_PACKAGES.has(n.split('=')[0]!));
+  const missing = names.find((n) => !packages.has(n.split('=')[0]!) && !VERSIONED_PACKAGES.has(n.split('=')[0]!));
   if (missing !== undefined) {
     io.err(`E: Unable to locate package ${missing.split('=')[0]}\n`);
     return 100;
   }
-  const pinned = names.find((n) => PACKAGES.has(n.split('=')[0]!) && n.includes('='));
+  const pinned = names.find((n) => packages.has(n.split('=')[0]!) && n.includes('='));
   if (pinned !== undefined) {
     const [name, version] = pinned.split('=');
     io.err(
-      `E: Version '${version}' for '${name}' was not found\nthinlab: not modelled: ${name} ${version} (the lab's ${name} is ${PACKAGES.get(name!)!.version})\n`,
+      `E: Version '${version}' for '${name}' was not found\nthinlab: not modelled: ${name} ${version} (the lab's ${name} is ${packages.get(name!)!.version})\n`,
     );
     return 100;
   }
   for (const name of names) {
     const versioned = installVersioned(lab, name, io);
     if (versioned !== null && 'error' in versioned) return versioned.error;
-    if (versioned === null) installPackageFiles(lab.fs, name);
-    const version = versioned?.version ?? PACKAGES.get(name)!.version;
+    if (versioned === null) installPackageFiles(lab.fs, lab.machine.stack, name);
+    const version = versioned?.version ?? packages.get(name)!.version;
     io.out(`Setting up ${name.split('=')[0]} (${version}) ...\n`);
   }
   return 0;

@@ -60,9 +60,6 @@ export const KERNEL_MODULES: readonly KernelModule[] = [
   { name: 'brd', sizeBytes: 20480, deps: [], targets: [] },
 ];
 
-/** The running kernel's release (`uname -r` in the VM). */
-export const KERNEL_RELEASE = '6.1.0-57-amd64';
-
 export function kernelModule(name: string): KernelModule | undefined {
   const n = name.replace(/-/g, '_');
   return KERNEL_MODULES.find((m) => m.name === n);
@@ -163,7 +160,7 @@ export function modprobeLoad(
 ): { status: number; message: string } {
   const notFound = {
     status: 1,
-    message: `modprobe: FATAL: Module ${name} not found in directory /lib/modules/${KERNEL_RELEASE}\n`,
+    message: `modprobe: FATAL: Module ${name} not found in directory /lib/modules/${machine.kernel.release}\n`,
   };
   const module = kernelModule(name);
   if (module === undefined) return notFound;

@@ -6,7 +6,9 @@
  */
 import { latin1Bytes } from '../../shared/bytes.js';
 import type { LabFileSystem } from '../fs.js';
-import { KERNEL_MODULES, KERNEL_RELEASE, moduleFile } from './kernel-modules.js';
+import { KERNEL_BEHAVIOUR } from '../../model/kernel-behaviour.js';
+import type { StackId } from '../../model/stack.js';
+import { KERNEL_MODULES, moduleFile } from './kernel-modules.js';
 import { THIN_TOOLS_090 } from '../../shared/thin-tool-names.js';
 
 /** The thin-provisioning-tools commands the lab runs, and where Debian's package installs them. */
@@ -15,18 +17,30 @@ const THIN_TOOLS = THIN_TOOLS_090;
 /** Each packaged program the registry runs, by command name, with its path. */
 export const PROGRAM_PATHS: ReadonlyMap<string, string> = new Map(THIN_TOOLS.map((t) => [t, `/usr/sbin/${t}`]));
 
-/** The Debian packages whose files the lab holds: their name, version and files. */
-export const PACKAGES: ReadonlyMap<string, { readonly version: string; readonly files: readonly string[] }> = new Map([
-  ['thin-provisioning-tools', { version: '0.9.0-2', files: [...PROGRAM_PATHS.values(), '/usr/sbin/pdata_tools'] }],
-  [`linux-image-${KERNEL_RELEASE}`, { version: '6.1.158-1', files: KERNEL_MODULES.map(moduleFile) }],
-]);
+export interface Package {
+  readonly version: string;
+  readonly files: readonly string[];
+}
+
+/**
+ * The Debian packages whose files the lab holds on a stack: their name, version and files. The
+ * kernel's package is named after the stack's kernel release (linux-image-6.1.0-57-amd64 on
+ * debian12, linux-image-6.12.117+deb13-amd64 on debian13).
+ */
+export function packagesOf(stack: StackId): ReadonlyMap<string, Package> {
+  const kernel = KERNEL_BEHAVIOUR[stack];
+  return new Map([
+    ['thin-provisioning-tools', { version: '0.9.0-2', files: [...PROGRAM_PATHS.values(), '/usr/sbin/pdata_tools'] }],
+    [`linux-image-${kernel.release}`, { version: kernel.packageVersion, files: KERNEL_MODULES.map(moduleFile) }],
+  ]);
+}
 
 /** An executable's contents: the ELF magic is enough for a file that is only ever run by name. */
 const ELF_MAGIC = latin1Bytes('\x7fELF');
 
 /** Puts a package's files in place (at the lab's start, and for apt-get install). */
-export function installPackageFiles(fs: LabFileSystem, name: string): boolean {
-  const pkg = PACKAGES.get(name);
+export function installPackageFiles(fs: LabFileSystem, stack: StackId, name: string): boolean {
+  const pkg = packagesOf(stack).get(name);
   if (pkg === undefined) return false;
   for (const path of pkg.files) fs.provide(path, ELF_MAGIC);
   return true;
