@@ -225,6 +225,10 @@ export interface CommandIo {
    */
   out(bytes: Uint8Array | string): unknown;
   err(text: string): void;
+  /** Bytes standard input holds now (`read` returns them without waiting); absent: unknown. */
+  readonly bufferedBytes?: () => number;
+  /** Whether standard input is a pipe (a read takes at most what it holds, as dd's does); absent: it is not. */
+  readonly stdinIsPipe?: boolean;
   /** Whether standard output is the shell's terminal (ls prints columns there); absent: it is not. */
   readonly stdoutIsTerminal?: boolean;
 }
