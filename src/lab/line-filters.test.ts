@@ -1,7 +1,7 @@
 /**
  * busybox grep, sed, sort and dd over bounded pipes (issue 17 item 3): each streams as busybox
  * does, so a pipeline whose last command ends early ends at once with the VM's statuses
- * (fixtures/kernel/146-stream-filters), and sort is killed where its lines fill the VM's memory.
+ * (fixtures/kernel/147-stream-filters), and sort is killed where its lines fill the VM's memory.
  */
 import { describe, expect, it } from 'vitest';
 import { LabShell } from './lab-shell.js';

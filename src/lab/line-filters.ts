@@ -1,7 +1,7 @@
 /**
  * The line filters that stream: busybox grep, sed and sort read their input a line at a time, as
  * busybox's getline does (bb_get_chunk_from_file), so that `yes | grep y | head -n 3` ends at once
- * with grep and yes killed by SIGPIPE (fixtures/kernel/146-stream-filters). A line is held whole
+ * with grep and yes killed by SIGPIPE (fixtures/kernel/147-stream-filters). A line is held whole
  * until its newline, counted against the VM's memory; sort keeps every line, each costing what
  * busybox's malloc'd line and its pointer cost, so `yes | sort` is killed where the VM's OOM
  * killer killed it (`Killed`, status 137).
@@ -25,7 +25,7 @@ import {
 
 /**
  * What the VM keeps back when the OOM killer picks its victim: `yes | sort` was killed with
- * 853,176 kB of anonymous memory (fixtures/kernel-probes/146-stream-filters-probe) where the VM has
+ * 853,176 kB of anonymous memory (fixtures/kernel-probes/147-stream-filters-probe) where the VM has
  * 901,068 kB free after boot (src/lab/fs.ts): the kernel's watermarks, page tables and the other
  * processes take the rest.
  */

@@ -57,7 +57,7 @@ describe('one memory budget', () => {
   });
 
   it('kills sort when the lines it keeps take the memory left, as the OOM killer did on the VM', () => {
-    // fixtures/kernel/146-stream-filters: `yes | sort` prints `Killed`, status 137; with files
+    // fixtures/kernel/147-stream-filters: `yes | sort` prints `Killed`, status 137; with files
     // holding most of the memory it is killed as soon as its lines take what they leave.
     const sh = new LabShell();
     sh.runScript(
