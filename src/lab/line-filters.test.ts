@@ -104,3 +104,22 @@ describe('sort keeps its lines as busybox does', () => {
     expect(run('seq 20000 | sort -rn | head -n 2')).toBe('20000\n19999\n');
   });
 });
+
+describe('awk and xargs over endless inputs', () => {
+  it('reads awk records a line at a time: `exit` and a reader that has gone end an endless input', () => {
+    expect(run(statuses('yes', "awk '{ print; exit }'", 'cat'))).toBe('y\nstatus 0 141 0\n');
+    expect(run(statuses('yes', "awk '{ print NR }'", 'head -n 2'))).toBe('1\n2\nstatus 0 141 141\n');
+    // A BEGIN-only program reads no input at all.
+    expect(run("yes | awk 'BEGIN { print 1 }'; echo $?")).toBe('1\n0\n');
+  });
+
+  it('stops xargs holding an endless input at the memory left, never a JavaScript error', () => {
+    const sh = new LabShell();
+    sh.runScript(
+      'dd if=/dev/zero of=/tmp/big bs=1M count=470 2>/dev/null; dd if=/dev/zero of=/run/big bs=1M count=380 2>/dev/null',
+    );
+    expect(sh.runScript('yes | xargs echo | head -c 2; echo "rc $?"')).toMatch(
+      /^thinlab: out of memory: xargs's input took the \d+ MiB the VM had left .*\nrc 0\n$/,
+    );
+  });
+});

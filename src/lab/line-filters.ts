@@ -104,7 +104,7 @@ export class LineSplitter {
 }
 
 /** Runs `line` over each line of an input; a read error's text, or null. */
-function* eachLine(
+export function* eachLine(
   chunks: Chunks,
   split: LineSplitter,
   line: (text: string, newline: boolean) => boolean,
