@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { strerror } from '../model/errno.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
-import { concatBytes, latin1Text } from '../shared/bytes.js';
+import { concatBytes } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
