@@ -194,7 +194,9 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
         const real = dir === null ? null : await runRealBatch(dir, indexes, tools);
         for (const d of done.sort((a, b) => a.index - b.index)) checkCase(d, real, report);
         if (o.progress === true)
-          process.stderr.write(`metadata: ${end} of ${o.cases} cases, ${Math.round(report.elapsedS())} s: ${report.brief()}\n`);
+          process.stderr.write(
+            `metadata: ${end} of ${o.cases} cases, ${Math.round(report.elapsedS())} s: ${report.brief()}\n`,
+          );
       };
       pendingReal = compare();
     }

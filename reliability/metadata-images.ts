@@ -75,7 +75,7 @@ function usedBlocks(bytes: Uint8Array): { blocks: Map<number, number>; heldOnly:
   const held = new Map<number, number>();
   walkMetadata(bytes, {
     superblock: (sb) => (sb.block === 0 ? live : held).set(sb.block, SUPERBLOCK_CSUM_XOR),
-    node: (copy, tree, place) => {
+    node: (copy, _tree, place) => {
       (copy === 0 ? live : held).set(place.block, BTREE_CSUM_XOR);
     },
     bitmap: (copy, _kind, _i, block) => (copy === 0 ? live : held).set(block, BITMAP_CSUM_XOR),

@@ -26,7 +26,9 @@ export type RealTools = ReadonlyMap<ToolsRelease, string>;
  * PDATA "$@"`), to run it without the wrapper's own shell: one process per call instead of two.
  */
 function directCommand(binDir: string, name: string): string {
-  const line = readFileSync(join(binDir, name), 'utf8').split('\n').find((l) => l.startsWith('exec '));
+  const line = readFileSync(join(binDir, name), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('exec '));
   if (line === undefined) throw new Error(`${join(binDir, name)} is not a wrapper of real-tools-1x.ts`);
   return line.slice('exec '.length).replace(/ "\$@"$/, '');
 }

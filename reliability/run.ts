@@ -30,7 +30,8 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** Each campaign at its full size, as docs/reliability.md reports it. */
 const CAMPAIGNS: Record<string, (seed: number, cases: number | null) => Promise<CampaignReport> | CampaignReport> = {
-  metadata: (seed, cases) => metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 50, progress: true }),
+  metadata: (seed, cases) =>
+    metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 50, progress: true }),
   shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
   'store-kill': (seed, cases) => storeKillCampaign({ seed, randomKills: cases ?? 100, raceRounds: 10 }),
@@ -45,7 +46,8 @@ async function main(): Promise<number> {
   let failed = false;
   for (const name of names) {
     const campaign = CAMPAIGNS[name];
-    if (campaign === undefined) throw new Error(`reliability: no campaign '${name}' (${Object.keys(CAMPAIGNS).join(', ')})`);
+    if (campaign === undefined)
+      throw new Error(`reliability: no campaign '${name}' (${Object.keys(CAMPAIGNS).join(', ')})`);
     const report = await campaign(args.seed, args.cases);
     process.stdout.write(report.format());
     for (const kind of report.findings.keys()) if (FAILING.test(kind) && !kind.startsWith('output')) failed = true;

@@ -51,6 +51,7 @@ const HOSTILE = [
   'seq 1 1000000000 | wc -l',
   'while :; do echo x; done',
   'while true; do :; done',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell line, whose ${ } the lab shell expands.
   'x=$(printf "%40000s" a); echo ${#x} ${x//a/b} | wc -c',
   'tail -c 3 /patterns/A | od -c',
   "printf 'a\\000b' | tr -d '\\000' | od -c",

@@ -49,5 +49,10 @@ for (let index = input.first; index < input.end; index++) {
     internal = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     shell = newShell();
   }
-  parentPort!.postMessage({ kind: 'done', index, internal, rssBytes: process.memoryUsage().rss } satisfies WorkerMessage);
+  parentPort!.postMessage({
+    kind: 'done',
+    index,
+    internal,
+    rssBytes: process.memoryUsage().rss,
+  } satisfies WorkerMessage);
 }

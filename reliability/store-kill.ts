@@ -53,7 +53,11 @@ function thinlab(args: readonly string[], cwd: string, input: string, killAfterM
 }
 
 /** After a kill or a race: the database opens, checks, replays, and takes a new recording. */
-async function checkDatabase(db: string, report: CampaignReport, where: string): Promise<Record<string, number> | null> {
+async function checkDatabase(
+  db: string,
+  report: CampaignReport,
+  where: string,
+): Promise<Record<string, number> | null> {
   try {
     const state = await inspect(db);
     await recordAfterwards(db);
@@ -87,7 +91,8 @@ async function randomKills(report: CampaignReport, seed: number, kills: number):
       report.count(run.signal === 'SIGKILL' ? 'random kills' : 'random-kill recordings that finished first');
       const branches = await checkDatabase(join(dir, 'lab.db'), report, `${where}, after ${delayMs} ms`);
       if (branches === null) continue;
-      if (branches.base !== 1) report.find('wedged or lost history', { where, what: `branch base has ${branches.base} events, not 1` });
+      if (branches.base !== 1)
+        report.find('wedged or lost history', { where, what: `branch base has ${branches.base} events, not 1` });
       const rec = branches.rec ?? 0;
       if (rec > commands || (run.signal !== 'SIGKILL' && rec !== commands))
         report.find('wedged or lost history', { where, what: `branch rec has ${rec} events of ${commands}` });
@@ -105,19 +110,25 @@ async function raceRound(report: CampaignReport, round: number): Promise<void> {
   try {
     await thinlab(['sh', '--db', 'lab.db', '--branch', 'seed'], dir, 'echo seed\n');
     const same = await Promise.all(
-      [1024, 2048, 4096].map((kb) => thinlab(['sh', '--db', 'lab.db', '--branch', 'same', '--ramdisk-kb', `${kb}`], dir, 'echo hi\n')),
+      [1024, 2048, 4096].map((kb) =>
+        thinlab(['sh', '--db', 'lab.db', '--branch', 'same', '--ramdisk-kb', `${kb}`], dir, 'echo hi\n'),
+      ),
     );
-    if (same.filter((r) => r.status === 0).length !== 1) lost(`${same.filter((r) => r.status === 0).length} of 3 creators of 'same' won`);
+    if (same.filter((r) => r.status === 0).length !== 1)
+      lost(`${same.filter((r) => r.status === 0).length} of 3 creators of 'same' won`);
     for (const r of same)
       if (r.status !== 0 && !r.stderr.includes('[BRANCH_EXISTS]')) lost(`a losing creator said: ${r.stderr.trim()}`);
     const defaults = await Promise.all([1, 2, 3].map((i) => thinlab(['sh', '--db', 'lab.db'], dir, `echo r${i}\n`)));
     const names = defaults.map((r) => /recorded 1 events as branch (\S+)/.exec(r.stderr)?.[1]);
     if (new Set(names).size !== 3 || names.includes(undefined)) lost(`default recordings named ${names.join(', ')}`);
     const script = (tag: string): string => Array.from({ length: 60 }, (_, i) => `echo ${tag}${i}`).join('\n');
-    const cont = await Promise.all(['A', 'B'].map((t) => thinlab(['sh', '--db', 'lab.db', '--continue'], dir, script(t))));
+    const cont = await Promise.all(
+      ['A', 'B'].map((t) => thinlab(['sh', '--db', 'lab.db', '--continue'], dir, script(t))),
+    );
     const log = await thinlab(['log', '--db', 'lab.db', '--full'], dir, '');
     for (const r of cont) {
-      if (r.status !== 0 && !r.stderr.includes('[BRANCH_MOVED]')) lost(`a --continue that lost said: ${r.stderr.trim()}`);
+      if (r.status !== 0 && !r.stderr.includes('[BRANCH_MOVED]'))
+        lost(`a --continue that lost said: ${r.stderr.trim()}`);
       for (const line of r.stdout.split('\n').filter((l) => l !== ''))
         if (!log.stdout.includes(`| ${line}\n`)) lost(`'${line}' was printed but not recorded`);
     }

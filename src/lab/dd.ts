@@ -6,11 +6,12 @@
 import { Errno, strerror } from '../model/errno.js';
 import { type BlockDev, LAB_WOULD_BLOCK, type MetadataContent } from '../model/machine.js';
 import { SECTOR_BYTES, type SectorDictionary } from '../model/sectors.js';
-import { latin1Bytes } from '../shared/bytes.js';
-import type { CommandIo } from '../shell/io.js';
+import { concatBytes, latin1Bytes } from '../shared/bytes.js';
+import { type CommandIo, PIPE_CAPACITY_BYTES } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { LabFile, VM_MOUNT_SIZES } from './fs.js';
+import { type Chunks, stdinChunks } from './text-streams.js';
 import { lookupPath, metadataAt, type PathTarget, staleMapperNode } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
@@ -257,7 +258,8 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
   let outPart = 0;
   let inPos = o.skip * o.ibs;
   let outPos = o.seek * o.obs;
-  const stdinBytes = io.stdin;
+  // Standard input is read only when it is dd's input, a block at a time (a pipe's writer and dd take turns).
+  const stdin = source.kind === 'stdin' ? new StdinBlocks(io) : null;
   let carryMetadata: MetadataContent | undefined;
   if (inPos === 0 && outPos === 0) carryMetadata = metadataAt(ctx, source as PathTarget);
 
@@ -271,7 +273,10 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
 
   try {
     for (let n = 0; o.count === null || n < o.count; n++) {
-      const chunk = yield* readChunk(ctx, source, stdinBytes, inPos, o.ibs, o.directIn, inPath);
+      const chunk =
+        stdin !== null
+          ? yield* stdin.read(inPos, o.ibs)
+          : yield* readChunk(ctx, source, inPos, o.ibs, o.directIn, inPath);
       const len = bufLength(chunk);
       if (len === 0) break;
       inPos += len;
@@ -342,15 +347,12 @@ function toBytes(b: Buf, dictionary: SectorDictionary): Uint8Array {
 function* readChunk(
   ctx: ShellContext,
   source: PathTarget | { kind: 'stdin' },
-  stdin: Uint8Array,
   pos: number,
   size: number,
   direct: boolean,
   path: string,
 ): Steps<Buf> {
   switch (source.kind) {
-    case 'stdin':
-      return { bytes: stdin.subarray(Math.min(pos, stdin.length), Math.min(pos + size, stdin.length)) };
     case 'zero':
       return size % SECTOR_BYTES === 0
         ? { tokens: new Uint32Array(size / SECTOR_BYTES) }
@@ -421,6 +423,58 @@ function readFailure(path: string, errno: number): DdFailure {
       false,
     );
   return new DdFailure(`dd: ${path}: ${strerror(errno)}`, false);
+}
+
+/**
+ * dd's standard input, read as busybox dd reads it: a read from a pipe returns what the pipe holds,
+ * at most its 64 KiB capacity (a partial record, `0+1 records in`, as on the VM), and a read from
+ * a file or a here-document a whole block. The bytes before `pos` (skip=) are read and dropped.
+ */
+class StdinBlocks {
+  private held: Uint8Array = new Uint8Array(0);
+  private readBytes = 0;
+  private ended = false;
+  private readonly next: Chunks;
+
+  constructor(private readonly io: CommandIo) {
+    this.next = stdinChunks(io);
+  }
+
+  *read(pos: number, size: number): Steps<Buf> {
+    while (this.readBytes < pos) {
+      if (!(yield* this.fill())) return { bytes: new Uint8Array(0) };
+      const n = Math.min(pos - this.readBytes, this.held.length);
+      this.take(n);
+    }
+    const limit = this.io.stdinIsPipe === true ? Math.min(size, PIPE_CAPACITY_BYTES) : size;
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < limit && (yield* this.fill())) {
+      const part = this.take(Math.min(limit - got, this.held.length));
+      parts.push(part);
+      got += part.length;
+      // From a pipe, one read takes what is there, however many writes put it there, and never waits for more.
+      if (this.io.stdinIsPipe === true && this.held.length === 0 && (this.io.bufferedBytes?.() ?? 0) === 0) break;
+    }
+    return { bytes: concatBytes(parts) };
+  }
+
+  /** Whether bytes are held (after waiting for a chunk if none are); false at the end of the input. */
+  private *fill(): Steps<boolean> {
+    while (this.held.length === 0 && !this.ended) {
+      const c = yield* this.next();
+      if (c === null || typeof c === 'string') this.ended = true;
+      else this.held = c;
+    }
+    return this.held.length > 0;
+  }
+
+  private take(n: number): Uint8Array {
+    const part = this.held.subarray(0, n);
+    this.held = this.held.subarray(n);
+    this.readBytes += n;
+    return part;
+  }
 }
 
 /** Standard output took no more: dd stops without its record counts, as SIGPIPE stops it. */

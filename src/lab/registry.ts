@@ -38,20 +38,11 @@ export type CommandRegistry = ReadonlyMap<string, CommandHandler>;
 /**
  * The commands that take their standard input whole (`io.stdin`): in a pipeline they run once
  * their writer can be run to its end (src/shell/pipeline.ts). Every other command either streams
- * its input (CommandIo.read: cat, head, tail, md5sum, wc, tr, od, cut) or never reads it, and runs at once.
+ * its input (CommandIo.read: cat, head, tail, md5sum, wc, tr, od, cut, grep, sed, sort, dd) or never reads it, and runs at once.
  * A command that reads `io.stdin` must be listed here: the shell stops with an error naming it
  * when one that is not listed reads a pipe whose writer is still running.
  */
-export const WHOLE_INPUT_COMMANDS: ReadonlySet<string> = new Set([
-  'dd',
-  'dmsetup',
-  'docker',
-  'vgremove',
-  'lvremove',
-  'grep',
-  'sed',
-  'sort',
-]);
+export const WHOLE_INPUT_COMMANDS: ReadonlySet<string> = new Set(['dmsetup', 'docker', 'vgremove', 'lvremove']);
 
 /** Whether the command `name` runs streams its standard input or never reads it. */
 export function streamsInput(lab: Lab, name: string): boolean {

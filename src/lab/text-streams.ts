@@ -1,5 +1,5 @@
 /**
- * The text tools that stream: cat, head, tail, md5sum, wc, tr and yes read their input a chunk at
+ * The text tools that stream: cat, head, tail, md5sum, wc, tr, od and yes read their input a chunk at
  * a time (standard input through CommandIo.read, a file or a device a MiB at a time) and write as
  * they go, so that `seq 1 1000000000 | head -c 10` ends at once, `dd if=/dev/mapper/big | md5sum`
  * and `head -c 16 /dev/mapper/big` never hold the device, and memory stays bounded whatever the
@@ -8,11 +8,11 @@
 import { createHash } from 'node:crypto';
 import { strerror } from '../model/errno.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
-import { concatBytes, latin1Text } from '../shared/bytes.js';
+import { concatBytes } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
-import { type CutOptions, cutLine, type OdOptions, odFields } from './text-tools.js';
+import { type OdOptions, odFields } from './text-tools.js';
 import { type TrPlan, trTranslate } from './tr.js';
 import { lookupPath, readPath } from './vfs.js';
 
@@ -124,7 +124,7 @@ function openChunks(ctx: ShellContext, path: string, lastBytes?: number): { size
 }
 
 /** The inputs a tool names ('-' or none: standard input), each opened or with its error text. */
-function* eachInput(
+export function* eachInput(
   ctx: ShellContext,
   io: CommandIo,
   files: readonly string[],
@@ -147,7 +147,7 @@ function* eachInput(
 }
 
 /** Reads chunks until `take` says it has enough (false) or the input ends; a read error's text. */
-function* consume(chunks: Chunks, take: (bytes: Uint8Array) => boolean): Steps<string | null> {
+export function* consume(chunks: Chunks, take: (bytes: Uint8Array) => boolean): Steps<string | null> {
   for (;;) {
     const c = yield* chunks();
     if (c === null) return null;
@@ -536,30 +536,4 @@ class OdFormatter {
     if (this.o.radix === 'x') return n.toString(16).padStart(6, '0');
     return n.toString(8).padStart(7, '0');
   }
-}
-
-/**
- * `cut`: each line as it is completed (a line is kept whole until its newline, as busybox's
- * getline keeps it), so a device costs its longest line, not its size.
- */
-export function* cutStream(ctx: ShellContext, o: CutOptions, io: CommandIo): Steps<number> {
-  return yield* eachInput(ctx, io, o.files, 'cut', function* (_name, chunks) {
-    let partial: Uint8Array[] = [];
-    const emit = (line: Uint8Array): boolean => io.out(`${cutLine(latin1Text(line), o)}\n`) !== false;
-    const error = yield* consume(chunks, (c) => {
-      let from = 0;
-      for (let nl = c.indexOf(10); nl >= 0; nl = c.indexOf(10, from)) {
-        partial.push(c.subarray(from, nl));
-        from = nl + 1;
-        const line = concatBytes(partial);
-        partial = [];
-        if (!emit(line)) return false;
-      }
-      if (from < c.length) partial.push(c.subarray(from));
-      return true;
-    });
-    if (partial.length > 0) emit(concatBytes(partial));
-    if (error !== null) io.err(`cut: ${error}\n`);
-    return true;
-  });
 }

@@ -261,15 +261,22 @@ export function posixToJs(re: string, extended: boolean): string | null {
   return js;
 }
 
-export function grep(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  let extended = false;
-  let invert = false;
-  let ignoreCase = false;
-  let count = false;
-  let quiet = false;
-  let fixed = false;
-  let lineNumbers = false;
-  let onlyMatching = false;
+/** What grep matches and prints (busybox grep -EvicqFno, -e), and its files. */
+export interface GrepOptions {
+  readonly invert: boolean;
+  readonly count: boolean;
+  readonly quiet: boolean;
+  readonly lineNumbers: boolean;
+  readonly onlyMatching: boolean;
+  /** Every pattern as one expression; `global`: the same for -o's matches. */
+  readonly re: RegExp;
+  readonly global: RegExp;
+  readonly files: string[];
+}
+
+/** grep's options; a ToolResult is busybox's error for a bad command line (status 2). */
+export function grepOptions(argv: readonly string[]): GrepOptions | ToolResult {
+  const flags = new Set<string>();
   const patterns: string[] = [];
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -279,16 +286,7 @@ export function grep(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
       if (p === undefined) return textResult('', 'grep: option requires an argument -- e\n', 2);
       patterns.push(p);
     } else if (/^-[EvicqFnow]+$/.test(a)) {
-      for (const f of a.slice(1)) {
-        if (f === 'E') extended = true;
-        else if (f === 'v') invert = true;
-        else if (f === 'i') ignoreCase = true;
-        else if (f === 'c') count = true;
-        else if (f === 'q') quiet = true;
-        else if (f === 'F') fixed = true;
-        else if (f === 'n') lineNumbers = true;
-        else if (f === 'o') onlyMatching = true;
-      }
+      for (const f of a.slice(1)) flags.add(f);
     } else if (a.startsWith('-') && a !== '-') {
       return textResult('', `grep: unrecognized option '${a}' (the lab supports -E -e -v -i -c -q -F -n -o)\n`, 2);
     } else if (patterns.length === 0) patterns.push(a);
@@ -297,36 +295,29 @@ export function grep(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
   if (patterns.length === 0) return textResult('', 'Usage: grep [-EvicqFno] PATTERN [FILE]...\n', 2);
   const sources: string[] = [];
   for (const p of patterns) {
-    const js = fixed ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixToJs(p, extended);
+    const js = flags.has('F') ? p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&') : posixToJs(p, flags.has('E'));
     if (js === null) return textResult('', `grep: bad regex '${p}'\n`, 2);
     sources.push(js);
   }
-  const re = new RegExp(sources.map((s) => `(?:${s})`).join('|'), ignoreCase ? 'i' : '');
-  const reGlobal = new RegExp(re.source, ignoreCase ? 'gi' : 'g');
-  const { data, errors } = inputs(files, stdin, readFile, 'grep');
-  let out = '';
-  let matches = 0;
-  for (const [name, bytes] of data) {
-    let n = 0;
-    splitLines(bytes).forEach((line, idx) => {
-      if (re.test(line) === invert) return;
-      n++;
-      if (count || quiet) return;
-      const prefix = (files.length > 1 ? `${name}:` : '') + (lineNumbers ? `${idx + 1}:` : '');
-      if (onlyMatching && !invert) for (const m of line.matchAll(reGlobal)) out += `${prefix}${m[0]}\n`;
-      else out += `${prefix}${line}\n`;
-    });
-    matches += n;
-    if (count) out += `${files.length > 1 ? `${name}:` : ''}${n}\n`;
-  }
-  if (quiet) out = '';
-  return textResult(out, errors, errors ? 2 : matches > 0 ? 0 : 1);
+  const re = new RegExp(sources.map((s) => `(?:${s})`).join('|'), flags.has('i') ? 'i' : '');
+  return {
+    invert: flags.has('v'),
+    count: flags.has('c'),
+    quiet: flags.has('q'),
+    lineNumbers: flags.has('n'),
+    onlyMatching: flags.has('o'),
+    re,
+    global: new RegExp(re.source, flags.has('i') ? 'gi' : 'g'),
+    files,
+  };
 }
 
-interface SedCommand {
+export interface SedCommand {
   readonly address: RegExp | number | null;
   readonly kind: 's' | 'd' | 'p' | 'q';
   readonly re?: RegExp;
+  /** `re` without the g flag: whether the line matches at all (`s///p` prints only then). */
+  readonly test?: RegExp;
   readonly replacement?: string;
   readonly global?: boolean;
   readonly print?: boolean;
@@ -370,6 +361,7 @@ function parseSedScript(script: string, extended: boolean): SedCommand[] | strin
       address,
       kind: 's',
       re: new RegExp(js, flags.includes('g') ? 'g' : ''),
+      test: new RegExp(js),
       replacement: convertReplacement(rest.slice(e1 + 1, e2)),
       global: flags.includes('g'),
       print: flags.includes('p'),
@@ -415,14 +407,22 @@ function convertReplacement(repl: string): string {
   return out;
 }
 
-export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
-  let quietMode = false;
+/** A sed script parsed (busybox sed -n -e -E -r, the s///, d, p and q commands) and its files. */
+export interface SedOptions {
+  readonly quiet: boolean;
+  readonly commands: readonly SedCommand[];
+  readonly files: string[];
+}
+
+/** sed's options and script; a ToolResult is busybox's error for a bad command line (status 1). */
+export function sedOptions(argv: readonly string[]): SedOptions | ToolResult {
+  let quiet = false;
   let extended = false;
   const scripts: string[] = [];
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-n') quietMode = true;
+    if (a === '-n') quiet = true;
     else if (a === '-E' || a === '-r') extended = true;
     else if (a === '-e') scripts.push(argv[++i] ?? '');
     else if (a.startsWith('-') && a !== '-')
@@ -433,47 +433,35 @@ export function sed(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResul
   if (scripts.length === 0) return textResult('', 'Usage: sed [-nEr] [-e] SCRIPT [FILE]...\n', 1);
   const commands = parseSedScript(scripts.join('\n'), extended);
   if (typeof commands === 'string') return textResult('', `${commands}\n`, 1);
-  const { data, errors } = inputs(files, stdin, readFile, 'sed');
-  let out = '';
-  let lineNo = 0;
-  outer: for (const [, bytes] of data) {
-    const text = latin1Text(bytes);
-    const endsWithNewline = text.endsWith('\n');
-    const lines = splitLines(bytes);
-    for (let k = 0; k < lines.length; k++) {
-      let line = lines[k]!;
-      lineNo++;
-      let deleted = false;
-      let quit = false;
-      for (const c of commands) {
-        const selected =
-          c.address === null || (typeof c.address === 'number' ? c.address === lineNo : c.address.test(line));
-        if (!selected) continue;
-        if (c.kind === 'd') {
-          deleted = true;
-          break;
-        }
-        if (c.kind === 'p') out += `${line}\n`;
-        if (c.kind === 'q') {
-          quit = true;
-          break;
-        }
-        if (c.kind === 's') {
-          c.re!.lastIndex = 0;
-          const replaced = line.replace(c.re!, c.replacement!);
-          const changed = c.re!.global
-            ? replaced !== line || new RegExp(c.re!.source).test(line)
-            : new RegExp(c.re!.source).test(line);
-          line = replaced;
-          if (changed && c.print) out += `${line}\n`;
-        }
-      }
-      const newline = k < lines.length - 1 || endsWithNewline ? '\n' : '';
-      if (!deleted && !quietMode) out += `${line}${newline}`;
-      if (quit) break outer;
+  return { quiet, commands, files };
+}
+
+/**
+ * What sed does with one line: what its commands print (`p`, `s///p`), the line it prints at the
+ * end of the script (null: deleted, or -n), and whether it quits after it (`q`).
+ */
+export function sedLine(
+  o: SedOptions,
+  input: string,
+  lineNo: number,
+): { printed: string; line: string | null; quit: boolean } {
+  let line = input;
+  let printed = '';
+  for (const c of o.commands) {
+    const selected =
+      c.address === null || (typeof c.address === 'number' ? c.address === lineNo : c.address.test(line));
+    if (!selected) continue;
+    if (c.kind === 'd') return { printed, line: null, quit: false };
+    if (c.kind === 'p') printed += `${line}\n`;
+    if (c.kind === 'q') return { printed, line: o.quiet ? null : line, quit: true };
+    if (c.kind === 's') {
+      c.re!.lastIndex = 0;
+      const changed = c.test!.test(line);
+      line = line.replace(c.re!, c.replacement!);
+      if (changed && c.print) printed += `${line}\n`;
     }
   }
-  return textResult(out, errors, errors ? 2 : 0);
+  return { printed, line: o.quiet ? null : line, quit: false };
 }
 
 /** `cut -c LIST` / `cut -f LIST [-d DELIM]` and its files; a string is busybox's error. */
@@ -537,20 +525,28 @@ export function cutLine(line: string, o: CutOptions): string {
 
 export { enc };
 
-/**
- * busybox sort: lines in byte order (busybox compares with strcmp, whatever the locale), `-r`
- * reverses, `-n` compares leading numbers, `-u` keeps the first of equal lines.
- */
-export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
+/** busybox sort's flags: -r reverses, -n compares leading numbers, -u keeps the first of equal lines. */
+export interface SortOptions {
+  readonly flags: string;
+  readonly files: string[];
+}
+
+/** sort's options; a ToolResult is busybox's error (status 1). */
+export function sortOptions(argv: readonly string[]): SortOptions | ToolResult {
   const flags = argv
     .filter((a) => /^-[a-zA-Z0-9]+$/.test(a))
     .join('')
     .replace(/-/g, '');
   const bad = flags.replace(/[rnu]/g, '');
   if (bad !== '') return textResult('', `sort: unrecognized option '-${bad[0]!}'\n`, 1);
-  const files = argv.filter((a) => !/^-[a-zA-Z0-9]+$/.test(a));
-  const { data, errors } = inputs(files, stdin, readFile, 'sort');
-  const lines = data.flatMap(([, bytes]) => splitLines(bytes));
+  return { flags, files: argv.filter((a) => !/^-[a-zA-Z0-9]+$/.test(a)) };
+}
+
+/**
+ * busybox sort's order: bytes (busybox compares with strcmp, whatever the locale), `-r` reverses,
+ * `-n` compares leading numbers, `-u` keeps the first of equal lines. Sorts `lines` in place.
+ */
+export function sortLines(lines: string[], flags: string): string[] {
   const numeric = (l: string): number => Number(/^\s*-?[0-9]*\.?[0-9]*/.exec(l)![0]) || 0;
   const compare = (a: string, b: string): number => {
     if (flags.includes('n')) {
@@ -559,8 +555,20 @@ export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResu
     }
     return a < b ? -1 : a > b ? 1 : 0;
   };
-  let sorted = [...lines].sort(compare);
+  let sorted = lines.sort(compare);
   if (flags.includes('r')) sorted.reverse();
   if (flags.includes('u')) sorted = sorted.filter((l, i) => i === 0 || compare(sorted[i - 1]!, l) !== 0);
+  return sorted;
+}
+
+/** busybox sort over whole inputs (the lab runs sortStream, src/lab/line-filters.ts; this is its order on bytes). */
+export function sort(argv: string[], stdin: Stdin, readFile: ReadFile): ToolResult {
+  const o = sortOptions(argv);
+  if ('status' in o) return o;
+  const { data, errors } = inputs(o.files, stdin, readFile, 'sort');
+  const sorted = sortLines(
+    data.flatMap(([, bytes]) => splitLines(bytes)),
+    o.flags,
+  );
   return textResult(sorted.map((l) => `${l}\n`).join(''), errors, errors ? 2 : 0);
 }

@@ -7,11 +7,14 @@
  * stops), 127 when there is no such command.
  */
 import { echoBuiltin, printfBuiltin, testBuiltin } from '../shell/builtins.js';
+import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
+import { LONGEST_STRING_CHARS, OutOfMemory } from '../shell/memory.js';
 import type { Steps } from '../shell/wait.js';
 import { busyboxArgs } from './busybox-options.js';
 import { failureStatus, notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
+import { commandMemoryBytes } from './line-filters.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
@@ -59,14 +62,25 @@ function itemsOf(text: string, flags: ReadonlySet<string>): string[] | string {
   return splitItems(text);
 }
 
-/** Standard input whole, as latin1 text: streamed a chunk at a time when the shell streams it. */
-export function* readStdin(io: CommandIo): Steps<string> {
-  if (io.read === undefined) return new TextDecoder('latin1').decode(io.stdin);
-  let text = '';
+/**
+ * Standard input whole, as latin1 text: streamed a chunk at a time when the shell streams it. The
+ * lab's xargs runs its command once, after the whole input (busybox runs it each time its command
+ * line is full), so an endless input is held until the memory left is taken: the OOM killer's
+ * turn, never a JavaScript string too long.
+ */
+export function* readStdin(io: CommandIo, memoryLeft: () => number): Steps<string> {
+  if (io.read === undefined) return latin1Text(io.stdin);
+  const chunks: Uint8Array[] = [];
+  let held = 0;
+  let limit: number | null = null;
   for (;;) {
     const chunk = yield* io.read();
-    if (chunk === null) return text;
-    for (const b of chunk) text += String.fromCharCode(b);
+    if (chunk === null) return chunks.map(latin1Text).join('');
+    chunks.push(chunk.slice());
+    held += chunk.length;
+    if (held < 1024 * 1024) continue;
+    limit ??= Math.min(memoryLeft(), LONGEST_STRING_CHARS);
+    if (held > limit) throw new OutOfMemory("xargs's input", held, limit);
   }
 }
 
@@ -140,7 +154,7 @@ export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registr
     io.err(count);
     return 1;
   }
-  const items = itemsOf(yield* readStdin(io), parsed.flags);
+  const items = itemsOf(yield* readStdin(io, () => commandMemoryBytes(lab)), parsed.flags);
   if (typeof items === 'string') {
     io.err(items);
     return 1;

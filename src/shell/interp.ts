@@ -909,6 +909,8 @@ export class Interpreter {
       err: (text) => {
         writeSink(f.io.err, text, (t) => this.host.terminal(t));
       },
+      bufferedBytes: () => input.sizeBytes,
+      stdinIsPipe: input instanceof Pipe,
       stdoutIsTerminal: out.kind === 'terminal',
     };
     let status: number;

@@ -231,6 +231,10 @@ export interface CommandIo {
    * exported earlier is not here. Absent outside a shell.
    */
   readonly env?: ReadonlyMap<string, string>;
+  /** Bytes standard input holds now (`read` returns them without waiting); absent: unknown. */
+  readonly bufferedBytes?: () => number;
+  /** Whether standard input is a pipe (a read takes at most what it holds, as dd's does); absent: it is not. */
+  readonly stdinIsPipe?: boolean;
   /** Whether standard output is the shell's terminal (ls prints columns there); absent: it is not. */
   readonly stdoutIsTerminal?: boolean;
 }

@@ -8,8 +8,8 @@ import type { CommandIo } from '../../shell/io.js';
 import type { Steps } from '../../shell/wait.js';
 import { failureStatus, notModelled } from '../command-errors.js';
 import type { Lab } from '../lab.js';
-import { readPath } from '../vfs.js';
-import { readStdin } from '../xargs.js';
+import { commandMemoryBytes, eachLine, LineSplitter } from '../line-filters.js';
+import { type Chunks, pathChunks, stdinChunks } from '../text-streams.js';
 import { AwkError } from './errors.js';
 import { AwkParser } from './parse.js';
 import { AwkRun } from './run.js';
@@ -56,13 +56,6 @@ function parseArgs(args: readonly string[]): AwkArgs | string {
   return { program, fs, assignments, operands: args.slice(k + 1) };
 }
 
-/** The records of a text: lines, the last one without its newline too. */
-function* linesOf(text: string): Iterable<string> {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  yield* lines;
-}
-
 export function* awk(lab: Lab, args: readonly string[], io: CommandIo): Steps<number> {
   let parsed: AwkArgs | string;
   try {
@@ -75,8 +68,12 @@ export function* awk(lab: Lab, args: readonly string[], io: CommandIo): Steps<nu
     return 1;
   }
   let run: AwkRun;
+  // The output took no more (its reader has gone): awk stops reading.
+  const closed = { value: false };
   try {
-    run = new AwkRun(new AwkParser(parsed.program).program(), (t) => io.out(t));
+    run = new AwkRun(new AwkParser(parsed.program).program(), (t) => {
+      if (io.out(t) === false) closed.value = true;
+    });
   } catch (e) {
     // A generator's throw happens after the registry's guard returned: report it here.
     if (!(e instanceof AwkError)) return failureStatus(e, io);
@@ -89,20 +86,29 @@ export function* awk(lab: Lab, args: readonly string[], io: CommandIo): Steps<nu
   const operandAssignments = parsed.operands.map(assignmentOf).filter((a) => a !== null);
   for (const [name, value] of [...parsed.assignments, ...operandAssignments]) run.setVar(name, new StrNum(value));
   const files = parsed.operands.filter((o) => assignmentOf(o) === null);
-  const texts: string[] = [];
-  if (files.length === 0) texts.push(yield* readStdin(io));
-  for (const f of files) {
-    const data = f === '-' ? yield* readStdin(io) : readPath(lab, f);
-    if (typeof data === 'string' && f !== '-') {
-      io.err(`awk: ${f}: ${data}\n`);
+  // Every file is opened before BEGIN runs: one that cannot be is an error with nothing printed.
+  const inputs: Chunks[] = [];
+  for (const f of files.length === 0 ? ['-'] : files) {
+    const chunks = f === '-' ? stdinChunks(io) : pathChunks(lab, f);
+    if (typeof chunks === 'string') {
+      io.err(`awk: ${f}: ${chunks}\n`);
       return 1;
     }
-    texts.push(typeof data === 'string' ? data : new TextDecoder('latin1').decode(data));
+    inputs.push(chunks);
   }
   try {
-    return run.run(function* () {
-      for (const t of texts) yield* linesOf(t);
-    });
+    // Records are read a line at a time, as busybox awk reads them: `yes | awk '{ print; exit }'`
+    // ends at its exit, and a reader that has gone stops awk (SIGPIPE).
+    if (run.begin()) {
+      for (const chunks of inputs) {
+        const split = new LineSplitter("awk's line", () => commandMemoryBytes(lab));
+        let more = true;
+        const error = yield* eachLine(chunks, split, (line) => (more = run.feed(line) && !closed.value));
+        if (error !== null) io.err(`awk: ${error}\n`);
+        if (!more) break;
+      }
+    }
+    return run.finish();
   } catch (e) {
     if (!(e instanceof AwkError)) throw e;
     io.err(`awk: cmd. line:1: ${e.message}\n`);

@@ -55,21 +55,40 @@ export class AwkRun implements BuiltinHost {
 
   /** Runs BEGIN, each record, then END; the exit status. */
   run(records: () => Iterable<string>): number {
-    let status: number | null = null;
+    if (this.begin()) for (const r of records()) if (!this.feed(r)) break;
+    return this.finish();
+  }
+
+  /** The status an `exit` set, once one has run (the records after it are not read). */
+  private exitStatus: number | null = null;
+  private exited = false;
+
+  /** Runs BEGIN; false when it exited or no record is wanted (a BEGIN-only program reads no input). */
+  begin(): boolean {
+    this.guarded(() => this.runItems('begin'));
+    return !this.exited && this.items.some((i) => i.kind !== 'begin');
+  }
+
+  /** One record through the main items; false once an `exit` has run. */
+  feed(text: string): boolean {
+    this.guarded(() => this.record(text));
+    return !this.exited;
+  }
+
+  /** Runs END; the exit status. */
+  finish(): number {
+    this.guarded(() => this.runItems('end'));
+    return this.exitStatus ?? 0;
+  }
+
+  private guarded(run: () => void): void {
     try {
-      this.runItems('begin');
-      if (this.items.some((i) => i.kind !== 'begin')) for (const r of records()) this.record(r);
+      run();
     } catch (e) {
       if (!(e instanceof ExitSignal)) throw e;
-      status = e.status ?? status;
+      this.exited = true;
+      this.exitStatus = e.status ?? this.exitStatus;
     }
-    try {
-      this.runItems('end');
-    } catch (e) {
-      if (!(e instanceof ExitSignal)) throw e;
-      status = e.status ?? status;
-    }
-    return status ?? 0;
   }
 
   private runItems(kind: 'begin' | 'end'): void {

@@ -12,7 +12,6 @@ import type { CommandHandler } from '../registry.js';
 import {
   type CountOptions,
   catStream,
-  cutStream,
   headStream,
   md5sumStream,
   odStream,
@@ -21,23 +20,34 @@ import {
   wcStream,
   yesStream,
 } from '../text-streams.js';
-import { countOption, cutOptions, grep, odOptions, type ReadFile, sed, sort, type ToolResult } from '../text-tools.js';
+import {
+  countOption,
+  cutOptions,
+  grepOptions,
+  odOptions,
+  sedOptions,
+  sortOptions,
+  type ToolResult,
+} from '../text-tools.js';
+import { cutStream, grepStream, sedStream, sortStream } from '../line-filters.js';
 import { trPlan } from '../tr.js';
-import { readPath } from '../vfs.js';
 
-type TextFilter = (args: string[], stdin: () => Uint8Array, readFile: ReadFile) => ToolResult;
-
-/** A text filter as a command: its argv, standard input and files in, its output written out. */
-function filter(run: TextFilter): CommandHandler {
+/**
+ * A line filter (grep, sed, sort) as a command: its command line parsed first (a ToolResult is
+ * busybox's error for it), then its input streamed a line at a time (src/lab/line-filters.ts).
+ */
+function lineFilter<O extends object>(
+  parse: (args: readonly string[]) => O | ToolResult,
+  run: (lab: Lab, o: O, io: CommandIo) => Steps<number>,
+): CommandHandler {
   return (lab, args, io) => {
-    const r = run(
-      [...args],
-      () => io.stdin,
-      (p) => readPath(lab, p),
-    );
-    if (r.stdout.length > 0) io.out(r.stdout);
-    if (r.stderr !== '') io.err(r.stderr);
-    return r.status;
+    const o = parse(args);
+    if ('status' in o && 'stderr' in o) {
+      if (o.stdout.length > 0) io.out(o.stdout);
+      if (o.stderr !== '') io.err(o.stderr);
+      return o.status;
+    }
+    return run(lab, o as O, io);
   };
 }
 
@@ -125,12 +135,12 @@ export const TEXT_COMMANDS = {
   od,
   head: counted('head', headStream),
   tail: counted('tail', tailStream),
-  grep: filter(grep),
-  sed: filter(sed),
+  grep: lineFilter(grepOptions, grepStream),
+  sed: lineFilter(sedOptions, sedStream),
   wc,
   tr: tr,
   cut,
-  sort: filter(sort),
+  sort: lineFilter(sortOptions, sortStream),
   seq: seq,
   yes: yesStream,
 } satisfies Record<string, CommandHandler>;
