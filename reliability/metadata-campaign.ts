@@ -17,8 +17,8 @@ import { findRealTools1x } from '../src/tools/real-tools-1x.js';
 import type { ToolsRelease } from '../src/tools/release.js';
 import { COMPARED, LAB_ONLY, RELEASES, type ToolOutcome } from './metadata-lab.js';
 import { baseImages } from './metadata-images.js';
-import { isRealHang, type RealTools, runRealBatch } from './metadata-real.js';
-import type { CaseDone, MetadataWorkerMessage, WorkerJob } from './metadata-worker.js';
+import { imagePath, isRealHang, type RealTools, runRealBatch } from './metadata-real.js';
+import type { CaseDone, LabCache, MetadataWorkerMessage, WorkerJob } from './metadata-worker.js';
 import { runJob } from './metadata-worker.js';
 import { CampaignReport, type Finding } from './report.js';
 
@@ -47,9 +47,12 @@ function realTools(report: CampaignReport): RealTools {
   return tools;
 }
 
+/** The real tools' outcomes of one image, by `release tool-index`. */
+type RealOutcomes = ReadonlyMap<string, ToolOutcome>;
+
 /** Compares one case's lab outcomes with the real ones and records what it finds. */
-function checkCase(done: CaseDone, real: Map<string, ToolOutcome> | null, report: CampaignReport): void {
-  const { where, index, result } = done;
+function checkCase(done: CaseDone, real: RealOutcomes | undefined, report: CampaignReport): void {
+  const { where, result } = done;
   report.count('images');
   if (done.held) report.count('images with a held snapshot');
   report.sampleMemory(done.rssBytes);
@@ -62,7 +65,7 @@ function checkCase(done: CaseDone, real: Map<string, ToolOutcome> | null, report
         report.find('internal error', { where, what: `${release} ${argv}: ${lab.internal}` });
         return;
       }
-      const theirs = real?.get(`${release} ${index} ${t}`);
+      const theirs = real?.get(`${release} ${t}`);
       if (theirs === undefined) return;
       if (isRealHang(theirs.status)) {
         report.find(`real ${release} hung (not compared)`, { where, what: `${argv}: lab ${lab.status}` });
@@ -154,6 +157,35 @@ class CaseWorker {
   }
 }
 
+/**
+ * Runs the real tools once per distinct image of a batch (an image met before keeps its outcomes
+ * in `seen`, by key) and returns each case's outcomes. The images not run are removed here.
+ */
+async function realOutcomes(
+  dir: string,
+  done: readonly CaseDone[],
+  tools: RealTools,
+  seen: Map<string, RealOutcomes>,
+  report: CampaignReport,
+): Promise<Map<number, RealOutcomes | undefined>> {
+  const first = new Map<string, number>();
+  for (const d of done) if (!seen.has(d.key) && !first.has(d.key) && !d.repeated) first.set(d.key, d.index);
+  const run = new Set(first.values());
+  for (const d of done) if (!run.has(d.index)) rmSync(imagePath(dir, d.index), { force: true });
+  const outcomes = await runRealBatch(dir, [...run], tools);
+  for (const [key, index] of first) {
+    const mine = new Map<string, ToolOutcome>();
+    for (const release of tools.keys())
+      COMPARED.forEach((_, t) => {
+        const o = outcomes.get(`${release} ${index} ${t}`);
+        if (o !== undefined) mine.set(`${release} ${t}`, o);
+      });
+    seen.set(key, mine);
+  }
+  report.count('distinct images run by the real tools', run.size);
+  return new Map(done.map((d) => [d.index, seen.get(d.key)]));
+}
+
 /** The batches' indexes, dealt to `n` jobs in turn (cases differ in cost by base image). */
 function deal(first: number, end: number, n: number): number[][] {
   const jobs: number[][] = Array.from({ length: n }, () => []);
@@ -170,7 +202,9 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
   const nWorkers = o.workers ?? 2;
   const workers = Array.from({ length: nWorkers }, () => new CaseWorker(o.hangMs ?? 120_000));
   const bases = nWorkers === 0 ? baseImages() : null;
+  const labCache: LabCache = new Map();
   let pendingReal: Promise<void> = Promise.resolve();
+  const seenReal = new Map<string, RealOutcomes>();
   try {
     for (let first = 0; first < o.cases; first += batch) {
       const end = Math.min(o.cases, first + batch);
@@ -180,7 +214,7 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
       if (bases !== null)
         runJob(bases, { seed: o.seed, indexes: deal(first, end, 1)[0]!, dir }, (m) => {
           if (m.kind === 'done') done.push(m);
-        });
+        }, labCache);
       else
         await Promise.all(
           deal(first, end, nWorkers).map((indexes, w) =>
@@ -189,10 +223,13 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
         );
       // The previous batch's real tools have run beside this batch's lab; wait for them first.
       await pendingReal;
-      const indexes = done.map((d) => d.index);
       const compare = async (): Promise<void> => {
-        const real = dir === null ? null : await runRealBatch(dir, indexes, tools);
-        for (const d of done.sort((a, b) => a.index - b.index)) checkCase(d, real, report);
+        done.sort((a, b) => a.index - b.index);
+        const real = dir === null ? null : await realOutcomes(dir, done, tools, seenReal, report);
+        for (const d of done) {
+          if (d.repeated) report.count('images met again (lab outcomes reused)');
+          checkCase(d, real?.get(d.index), report);
+        }
         if (o.progress === true)
           process.stderr.write(
             `metadata: ${end} of ${o.cases} cases, ${Math.round(report.elapsedS())} s: ${report.brief()}\n`,

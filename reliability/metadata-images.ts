@@ -6,7 +6,9 @@
  * copy's blocks among them), flips re-sealed with a valid checksum so that the structural checks
  * behind the checksum are reached, or a cut-off device.
  */
+import { createHash } from 'node:crypto';
 import { dmChecksum } from '../src/format/crc32c.js';
+import { addHandMadeHeldRoot } from '../src/format/lab-states.js';
 import {
   BITMAP_CSUM_XOR,
   BLOCK_SIZE,
@@ -16,7 +18,9 @@ import {
 } from '../src/format/layout.js';
 import { DAMAGE_KINDS, damageMetadata } from '../src/format/metadata-damage.js';
 import { MetadataBlocks, readRawSuperblock, walkMetadata } from '../src/format/metadata-walker.js';
+import { writeMetadataImage } from '../src/format/metadata-writer.js';
 import { LabShell } from '../src/lab/lab-shell.js';
+import { ThinMetadata } from '../src/model/metadata.js';
 import { testImages } from '../src/tools/tool-images.js';
 import { damagedImages } from '../test/damage-images.js';
 import { caseSeed, Rng } from './rng.js';
@@ -38,6 +42,11 @@ export interface MetadataCase {
   /** What was done to the base, enough to read the case back. */
   readonly damage: string;
   readonly bytes: Uint8Array;
+  /**
+   * Names the bytes: the base, the length and a digest of every block the damage touched. Two
+   * cases with one key are byte-identical, so the campaign runs the tools on the first only.
+   */
+  readonly key: string;
 }
 
 /**
@@ -69,6 +78,45 @@ function divergedImage(): Uint8Array {
   return f.readBytes(0, f.sizeBytes);
 }
 
+/**
+ * Trees of two levels at a fraction of the big base's cost: 700 mappings in device 0 (three
+ * leaves under an internal node), a snapshot sharing them, part of it rewritten, and 140 devices
+ * (details and top-level trees past one leaf), on a 4 MiB metadata device. The real tools' cost
+ * and the lab's grow with the mappings and the device size: this base gives damage to internal
+ * nodes for about a tenth of what tools-big costs.
+ */
+function mediumPool(): Uint8Array {
+  const md = ThinMetadata.format(128, 1024);
+  md.resizeData(5000);
+  md.commit();
+  const write = (dev: number, vb: number): void => {
+    const block = md.spaceMap.allocate();
+    if (block < 0) throw new Error('the medium base ran out of data blocks');
+    md.insertMapping(md.device(dev)!, vb, block);
+  };
+  const must = (r: { ok: boolean }): void => {
+    if (!r.ok) throw new Error('a message of the medium base failed');
+  };
+  must(md.createThin(0));
+  for (let vb = 0; vb < 700; vb++) write(0, vb * 3);
+  md.commit();
+  must(md.createSnap(1, 0));
+  for (let vb = 0; vb < 300; vb += 4) write(1, vb * 3);
+  md.commit();
+  for (let id = 10; id < 150; id++) must(md.createThin(id));
+  write(20, 7);
+  md.commit();
+  const image = md.image();
+  return writeMetadataImage({ ...image, layout: null }, image.metadataNrBlocks);
+}
+
+/** A copy of `bytes` with a hand-made held metadata snapshot in the free block `held`. */
+function withHeld(bytes: Uint8Array, held: number): Uint8Array {
+  const out = bytes.slice();
+  addHandMadeHeldRoot(out, held);
+  return out;
+}
+
 /** The blocks an image uses, found with the metadata walker, and those only its held copy reaches. */
 function usedBlocks(bytes: Uint8Array): { blocks: Map<number, number>; heldOnly: number[] } {
   const live = new Map<number, number>();
@@ -87,16 +135,24 @@ function usedBlocks(bytes: Uint8Array): { blocks: Map<number, number>; heldOnly:
   return { blocks: new Map([...live, ...held]), heldOnly };
 }
 
-/** Every base image of the campaign, built by the lab (a few seconds, once per run). */
+/**
+ * Every base image of the campaign, built by the lab (a few seconds, once per run). Six bases of
+ * 4 MiB and one of 16 MiB (tools-big: 6,000 mappings, 300 devices), picked alike: the big one
+ * costs the lab and the real tools ten times what a small one does (docs/reliability.md), so it
+ * is one base of seven rather than two of six, and medium-held carries a held snapshot over
+ * two-level trees in place of the big image with a held copy.
+ */
 export function baseImages(): BaseImage[] {
   const fixtures = damagedImages();
   const tools = testImages();
+  const medium = mediumPool();
   const named: [string, Uint8Array][] = [
     ['meta.img', fixtures.get('meta.img')!],
     ['held.img', fixtures.get('held.img')!],
     ['diverged.img', divergedImage()],
     ['tools-held', tools.held!],
-    ['tools-heldbig', tools.heldbig!],
+    ['medium', medium],
+    ['medium-held', withHeld(medium, 1000)],
     ['tools-big', tools.big!],
   ];
   return named.map(([name, bytes]) => ({ name, bytes, ...usedBlocks(bytes) }));
@@ -108,9 +164,15 @@ function reseal(bytes: Uint8Array, block: number, xor: number): void {
 }
 
 /** Flips 1-4 bytes, mostly in node headers and keys where they change the most; `sealed` re-seals. */
-function flipBytes(rng: Rng, base: BaseImage, out: Uint8Array, pool: readonly number[], sealed: boolean): string {
+function flipBytes(
+  rng: Rng,
+  base: BaseImage,
+  out: Uint8Array,
+  pool: readonly number[],
+  sealed: boolean,
+  touched: Set<number>,
+): string {
   const flips: string[] = [];
-  const touched = new Set<number>();
   for (let n = rng.int(1, 4); n > 0; n--) {
     const block = rng.pick(pool);
     const offset = rng.chance(0.6) ? rng.int(4, 127) : rng.int(0, BLOCK_SIZE - 1);
@@ -123,7 +185,7 @@ function flipBytes(rng: Rng, base: BaseImage, out: Uint8Array, pool: readonly nu
   return `${sealed ? 'sealed-flips' : 'flips'} ${flips.join(',')}`;
 }
 
-function namedKind(rng: Rng, base: BaseImage, out: Uint8Array): string | null {
+function namedKind(rng: Rng, base: BaseImage, out: Uint8Array, touched: Set<number>): string | null {
   const kind = rng.pick(DAMAGE_KINDS).name;
   const options = {
     node: rng.int(0, 3),
@@ -134,13 +196,16 @@ function namedKind(rng: Rng, base: BaseImage, out: Uint8Array): string | null {
   };
   const r = damageMetadata(base.bytes, kind, options);
   if (!r.ok) return null;
-  for (const w of r.writes) out.set(w.bytes, w.block * BLOCK_SIZE);
+  for (const w of r.writes) {
+    out.set(w.bytes, w.block * BLOCK_SIZE);
+    for (let b = 0; b * BLOCK_SIZE < w.bytes.length; b++) touched.add(w.block + b);
+  }
   return `kind ${kind} node=${options.node} dev=${options.dev} seed=${options.seed} by=${options.by} sm=${options.spaceMap}`;
 }
 
 /** Whether a base image has a held metadata snapshot (the campaign counts those images apart). */
 export function hasHeldSnapshot(base: string): boolean {
-  return base === 'held.img' || base === 'diverged.img' || base.startsWith('tools-held');
+  return base === 'held.img' || base === 'diverged.img' || base === 'tools-held' || base === 'medium-held';
 }
 
 /** Case `index` of a campaign seeded with `seed`: the same arguments always give the same bytes. */
@@ -153,15 +218,29 @@ export function metadataCase(bases: readonly BaseImage[], seed: number, index: n
   const used = [...base.blocks.keys()];
   const roll = rng.next();
   let damage: string | null = null;
-  if (roll < 0.2) damage = namedKind(rng, base, out);
-  else if (roll < 0.4 && base.heldOnly.length > 0) damage = flipBytes(rng, base, out, base.heldOnly, rng.chance(0.5));
-  else if (roll < 0.65) damage = flipBytes(rng, base, out, used, true);
-  if (damage === null) damage = flipBytes(rng, base, out, used, false);
+  const touched = new Set<number>();
+  if (roll < 0.2) damage = namedKind(rng, base, out, touched);
+  else if (roll < 0.4 && base.heldOnly.length > 0)
+    damage = flipBytes(rng, base, out, base.heldOnly, rng.chance(0.5), touched);
+  else if (roll < 0.65) damage = flipBytes(rng, base, out, used, true, touched);
+  if (damage === null) damage = flipBytes(rng, base, out, used, false, touched);
   if (rng.chance(0.05)) {
     const blocks = rng.int(0, Math.floor(out.length / BLOCK_SIZE));
     const cut = blocks * BLOCK_SIZE + (rng.chance(0.2) ? rng.int(1, BLOCK_SIZE - 1) : 0);
     out = out.slice(0, Math.min(cut, out.length));
     damage += ` cut=${out.length}`;
   }
-  return { index, seed: s, base: base.name, damage, bytes: out };
+  return { index, seed: s, base: base.name, damage, bytes: out, key: caseKey(base, out, touched) };
+}
+
+/** The base, the length and each touched block's digest (blocks past a cut are gone). */
+function caseKey(base: BaseImage, out: Uint8Array, touched: ReadonlySet<number>): string {
+  const hash = createHash('md5');
+  for (const b of [...touched].sort((x, y) => x - y)) {
+    const at = b * BLOCK_SIZE;
+    if (at >= out.length) continue;
+    hash.update(`${b}:`);
+    hash.update(out.subarray(at, Math.min(out.length, at + BLOCK_SIZE)));
+  }
+  return `${base.name} ${out.length} ${hash.digest('hex')}`;
 }

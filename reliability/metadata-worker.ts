@@ -25,6 +25,10 @@ export interface CaseDone {
   readonly ms: number;
   readonly result: LabCaseResult;
   readonly rssBytes: number;
+  /** The image's key (metadata-images.ts): cases with one key are one image. */
+  readonly key: string;
+  /** Whether this worker had run the same image before (its lab outcomes are reused). */
+  readonly repeated: boolean;
 }
 
 export type MetadataWorkerMessage =
@@ -32,18 +36,29 @@ export type MetadataWorkerMessage =
   | ({ readonly kind: 'done' } & CaseDone)
   | { readonly kind: 'job-done' };
 
+/**
+ * The lab outcomes of the images a worker has run, by key. The lab is deterministic, so an image
+ * met again (a named damage kind whose options do not matter on that base, say) needs no second
+ * run; only outcomes are kept, a few kilobytes an image.
+ */
+export type LabCache = Map<string, LabCaseResult>;
+
 /** Makes and runs each case of a job, telling `post` as it goes (also used in-process). */
 export function runJob(
   bases: ReturnType<typeof baseImages>,
   job: WorkerJob,
   post: (m: MetadataWorkerMessage) => void,
+  cache: LabCache = new Map(),
 ): void {
   for (const index of job.indexes) {
     post({ kind: 'start', index });
     const start = performance.now();
     const c = metadataCase(bases, job.seed, index);
-    if (job.dir !== null) writeFileSync(imagePath(job.dir, index), c.bytes);
-    const result = runLabCase(c.bytes);
+    const seen = cache.get(c.key);
+    // A repeated image is not written again: the real tools' side runs each key once.
+    if (job.dir !== null && seen === undefined) writeFileSync(imagePath(job.dir, index), c.bytes);
+    const result = seen ?? runLabCase(c.bytes);
+    cache.set(c.key, result);
     post({
       kind: 'done',
       index,
@@ -52,6 +67,8 @@ export function runJob(
       ms: performance.now() - start,
       result,
       rssBytes: process.memoryUsage().rss,
+      key: c.key,
+      repeated: seen !== undefined,
     });
   }
   post({ kind: 'job-done' });
@@ -61,5 +78,6 @@ export function runJob(
 if (parentPort !== null && (workerData as { metadataWorker?: boolean } | null)?.metadataWorker === true) {
   const port = parentPort;
   const bases = baseImages();
-  port.on('message', (job: WorkerJob) => runJob(bases, job, (m) => port.postMessage(m)));
+  const cache: LabCache = new Map();
+  port.on('message', (job: WorkerJob) => runJob(bases, job, (m) => port.postMessage(m), cache));
 }

@@ -1,75 +1,105 @@
 /**
  * The metadata images on which the reliability campaign found the lab's tools exiting otherwise
- * than the real thin-provisioning-tools 0.9.0 (fixtures/reliability/README.md): each must now
- * give 0.9.0's exit status. Where the real 0.9.0 is installed, it is asked too, so that the
- * recorded statuses stay true.
+ * than the real thin-provisioning-tools 0.9.0 or 1.1.0 (fixtures/reliability/README.md): each
+ * must now give the real tools' exit statuses. Where the real tools are installed they are asked
+ * too, so that the recorded statuses stay true.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { labToolOn } from '../reliability/metadata-lab.js';
+import type { StackId } from '../src/model/stack.js';
+import { findRealTools1x } from '../src/tools/real-tools-1x.js';
+import type { ToolsRelease } from '../src/tools/release.js';
 import { hasRealTools } from '../src/tools/tool-test-support.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'reliability');
 
-/** The real 0.9.0's exit statuses, recorded when the case was found (the README's table). */
-const CASES: readonly { image: string; why: string; statuses: Readonly<Record<string, number>> }[] = [
+/** The real tools' exit statuses by release, recorded when the case was found (the README's table). */
+type Statuses = Readonly<Record<string, number>>;
+
+/** The six compared command lines, in the order of a row of statuses. */
+const LINES = [
+  'thin_check IMG',
+  'thin_check -m IMG',
+  'thin_check --skip-mappings IMG',
+  'thin_dump IMG',
+  'thin_dump -m IMG',
+  'thin_dump --repair IMG',
+];
+const row = (statuses: readonly number[]): Statuses => Object.fromEntries(LINES.map((l, i) => [l, statuses[i]!]));
+
+/** Which stack's lab runs each release's tools. */
+const STACK_OF: Readonly<Record<ToolsRelease, StackId>> = { '0.9.0': 'debian12', '1.1.0': 'debian13' };
+
+const CASES: readonly { image: string; why: string; statuses: Partial<Record<ToolsRelease, Statuses>> }[] = [
   {
     image: 'seed17-case115',
     why: 'a leaf whose flags word has other bits set beside LEAF is a leaf',
-    statuses: {
-      'thin_check IMG': 0,
-      'thin_check -m IMG': 1,
-      'thin_check --skip-mappings IMG': 0,
-      'thin_dump IMG': 0,
-      'thin_dump -m IMG': 1,
-      'thin_dump --repair IMG': 0,
-    },
+    statuses: { '0.9.0': row([0, 1, 0, 0, 1, 0]) },
   },
   {
     image: 'seed17-case126',
     why: 'a key above 2^53 in the held snapshot is no damage to thin_check',
+    statuses: { '0.9.0': row([0, 0, 0, 0, 1, 0]) },
+  },
+  {
+    image: 'seed17-case13',
+    why: "1.1.0 reads the held snapshot's top-level tree before the details, --skip-mappings too",
+    // The lab refuses 1.1.0's `thin_dump -m` here by name (its words for this failure are not
+    // modelled; the real one exits 64), so that line is not compared.
     statuses: {
-      'thin_check IMG': 0,
-      'thin_check -m IMG': 0,
-      'thin_check --skip-mappings IMG': 0,
-      'thin_dump IMG': 0,
-      'thin_dump -m IMG': 1,
-      'thin_dump --repair IMG': 0,
+      '0.9.0': row([1, 1, 0, 0, 1, 0]),
+      '1.1.0': Object.fromEntries(
+        Object.entries(row([64, 64, 64, 0, 64, 0])).filter(([l]) => l !== 'thin_dump -m IMG'),
+      ),
     },
   },
 ];
 
-describe('metadata campaign regressions: the lab exits as 0.9.0 does', () => {
+const imageBytes = (image: string): Uint8Array =>
+  new Uint8Array(gunzipSync(readFileSync(join(FIXTURES, `${image}.img.gz`))));
+
+describe('metadata campaign regressions: the lab exits as the real tools do', () => {
   for (const c of CASES)
     it(`${c.image}: ${c.why}`, () => {
-      const path = join(FIXTURES, `${c.image}.img.gz`);
-      const bytes = new Uint8Array(gunzipSync(readFileSync(path)));
-      for (const [line, expected] of Object.entries(c.statuses)) {
-        const argv = line.split(' ');
-        const lab = labToolOn('debian12', bytes, argv);
-        if ('internal' in lab) throw new Error(`${line}: ${lab.internal}`);
-        expect({ line, status: lab.status }, lab.text).toEqual({ line, status: expected });
-      }
+      const bytes = imageBytes(c.image);
+      for (const [release, statuses] of Object.entries(c.statuses) as [ToolsRelease, Statuses][])
+        for (const [line, expected] of Object.entries(statuses)) {
+          const lab = labToolOn(STACK_OF[release], bytes, line.split(' '));
+          if ('internal' in lab) throw new Error(`${release} ${line}: ${lab.internal}`);
+          // A refusal by name is no agreement: these images are modelled, so it must not happen.
+          expect(lab.text).not.toContain('thinlab: not modelled:');
+          expect({ release, line, status: lab.status }, lab.text).toEqual({ release, line, status: expected });
+        }
     });
 
-  it.runIf(hasRealTools)("the recorded statuses are the real 0.9.0 tools' own", () => {
+  /** Runs each recorded line with the real tools of `release` (from `binDir`, '' for PATH). */
+  const askReal = (release: ToolsRelease, binDir: string): void => {
     for (const c of CASES) {
-      const file = join(FIXTURES, `${c.image}.img`);
+      const statuses = c.statuses[release];
+      if (statuses === undefined) continue;
       const img = `/tmp/thinlab-regression-${process.pid}-${c.image}.img`;
-      spawnSync('sh', ['-c', `gunzip -c '${file}.gz' > '${img}'`]);
-      for (const [line, expected] of Object.entries(c.statuses)) {
+      writeFileSync(img, imageBytes(c.image));
+      for (const [line, expected] of Object.entries(statuses)) {
         const [tool, ...args] = line.split(' ');
         const r = spawnSync(
-          tool!,
+          join(binDir, tool!),
           args.map((a) => (a === 'IMG' ? img : a)),
           { stdio: 'ignore' },
         );
-        expect({ line, status: r.status }).toEqual({ line, status: expected });
+        expect({ release, line, status: r.status }).toEqual({ release, line, status: expected });
       }
-      spawnSync('rm', ['-f', img]);
+      rmSync(img, { force: true });
     }
-  });
+  };
+
+  it.runIf(hasRealTools)("the recorded statuses are the real 0.9.0 tools' own", () => askReal('0.9.0', ''));
+
+  const real1x = findRealTools1x();
+  it.runIf('binDir' in real1x)("the recorded statuses are the real 1.1.0 tools' own", () =>
+    askReal('1.1.0', 'binDir' in real1x ? real1x.binDir : ''),
+  );
 });

@@ -103,6 +103,7 @@ export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number
 
 /** 1.1.0's words for a node a tree walk cannot read (its `NodeError`), or null for one it words otherwise. */
 function nodeErrorWords(code: string): string | null {
+  if (code === 'keys-out-of-order') return 'keys out of order';
   return code === 'checksum' ? 'checksum error' : null;
 }
 
@@ -144,6 +145,11 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => 
   // 1.1.0 reads the top level of the mapping tree first, to size its in-core space map.
   const top = readTree((d) => md.deviceRoots(sb.dataMappingRoot, d), sb.dataMappingRoot);
   if (!top.ok) return fatal('mapping top-level', top);
+  // And the held snapshot's top level too, when its superblock reads (create_metadata_sm): the
+  // reliability campaign found damage there failing --skip-mappings on the real 1.1.0 (seed 17,
+  // case 13 of fixtures/reliability/).
+  const heldTop = flags.metadataSnap ? null : heldTopLevel(md, sb0);
+  if (heldTop !== null && !heldTop.ok) return fatal('mapping top-level', heldTop);
   err('device details tree\n');
   const detailsRead = readTree((d) => md.details(sb.deviceDetailsRoot, d), sb.deviceDetailsRoot);
   if (!detailsRead.ok) return fatal('device details tree', detailsRead);
@@ -168,6 +174,14 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => 
   }
   if (flags.metadataSnap) return 0;
   return checkSpaceMaps(md, [...live, ...held.devices], flags, err);
+}
+
+/** The held snapshot's top-level tree read whole, or null when there is none or its superblock does not read. */
+function heldTopLevel(md: MetadataBytes, sb: RawSuperblock): TreeRead | null {
+  if (sb.heldRoot === 0 || !md.has(sb.heldRoot)) return null;
+  const held = md.superblock(sb.heldRoot);
+  if (held.storedCsum !== held.computedCsum) return null;
+  return readTree((d) => md.deviceRoots(held.dataMappingRoot, d), held.dataMappingRoot);
 }
 
 /** A thin device as the mapping check sees it: its id, the root of its mappings, its details. */
