@@ -23,6 +23,8 @@ export interface ClapArg {
   readonly numeric?: boolean;
   /** The value must be one of these. */
   readonly possible?: readonly string[];
+  /** The tool's own value parser: why clap refuses the value (after `: `), or null to take it. */
+  readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
   readonly path?: boolean;
 }
@@ -121,13 +123,21 @@ function unexpected(name: string, cmd: ClapCommand, arg: string): string {
   return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usageLine(name, cmd, best)}${MORE}`;
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/** Why Rust's `str::parse::<u64>` refuses `value`, in its words, or null when it parses. */
+export function rustU64Error(value: string): string | null {
+  if (value === '') return 'cannot parse integer from empty string';
+  if (!/^\+?[0-9]+$/.test(value)) return 'invalid digit found in string';
+  return BigInt(value) > U64_MAX ? 'number too large to fit in target type' : null;
+}
+
 /** Checks a value as clap's value parser does; the refusal, or null. */
 function badValue(a: ClapArg, value: string): string | null {
-  const what = `'--${a.long} ${a.value}'`;
-  if (a.numeric === true && !/^\+?[0-9]+$/.test(value)) {
-    const why = value === '' ? 'cannot parse integer from empty string' : 'invalid digit found in string';
-    return `error: invalid value '${value}' for ${what}: ${why}\n${MORE}`;
-  }
+  // An optional value shows as `--numeric-only[=<OPT>]` (seen with thin_metadata_size -n=x).
+  const what = a.optionalValue === true ? `'--${a.long}[=${a.value}]'` : `'--${a.long} ${a.value}'`;
+  const why = a.numeric === true ? rustU64Error(value) : (a.parse?.(value) ?? null);
+  if (why !== null) return `error: invalid value '${value}' for ${what}: ${why}\n${MORE}`;
   if (a.possible !== undefined && !a.possible.includes(value))
     return `error: invalid value '${value}' for ${what}\n  [possible values: ${a.possible.join(', ')}]\n${MORE}`;
   return null;

@@ -136,6 +136,31 @@ describe.skipIf(binDir === undefined)('thin_repair matches 1.1.0', () => {
   });
 });
 
+describe.skipIf(binDir === undefined)('thin_metadata_size matches 1.1.0', () => {
+  it.each([
+    ...['', ' -n', ' -n=short', ' -n=long', ' -nlong', ' -n=x', ' -u k', ' -u g', ' -u t', ' -u T', ' -u KiB', ' -u x'].map(
+      (extra) => `thin_metadata_size -b 64k -s 1t -m 1${extra}`,
+    ),
+    'thin_metadata_size -b 64k -s 1g -m 1 -u m',
+    'thin_metadata_size -b 64k -s 1g -m 1 -u g',
+    'thin_metadata_size -b 128 -s 1t -m 1000 -u b',
+    'thin_metadata_size -b 64k -s 1p -m 1',
+    'thin_metadata_size -b 64k -s 64k -m 0 -u T',
+    'thin_metadata_size -b 64k -s 100e -m 5 -u M',
+    'thin_metadata_size --block-size=1m --pool-size=3000G --max-thins=7 --unit=megabyte',
+    'thin_metadata_size -b 32k -s 1t -m 1',
+    'thin_metadata_size -b 0 -s 1t -m 1',
+    'thin_metadata_size -b 2g -s 1t -m 1',
+    'thin_metadata_size -b 64k -s 32k -m 1',
+    'thin_metadata_size -b x -s 1t -m 1',
+    'thin_metadata_size -b 64x -s 1t -m 1',
+    'thin_metadata_size -b 64k -s 99999999999999999999 -m 1',
+    'thin_metadata_size -b 64k -s 20000000e -m 1',
+    'thin_metadata_size -b 64k -s 1t -m x',
+    'thin_metadata_size -b 64k -s 1t -m 99999999999999999999',
+  ])('%s', (line) => expectSame(line));
+});
+
 describe.skipIf(binDir === undefined)('the other tools of 1.1.0: their command lines match', () => {
   it.each([
     ...['thin_restore', 'thin_ls', 'thin_delta', 'thin_rmap', 'thin_trim', 'thin_metadata_size'].flatMap((t) => [
