@@ -123,14 +123,27 @@ function unexpected(name: string, cmd: ClapCommand, arg: string): string {
   return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usageLine(name, cmd, best)}${MORE}`;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
-
-/** Why Rust's `str::parse::<u64>` refuses `value`, in its words, or null when it parses. */
-export function rustU64Error(value: string): string | null {
+/** Why Rust's `str::parse` of an unsigned integer of `bits` refuses `value`, in its words, or null. */
+export function rustUintError(value: string, bits: 32 | 64): string | null {
   if (value === '') return 'cannot parse integer from empty string';
   if (!/^\+?[0-9]+$/.test(value)) return 'invalid digit found in string';
-  return BigInt(value) > U64_MAX ? 'number too large to fit in target type' : null;
+  return BigInt(value) >= 1n << BigInt(bits) ? 'number too large to fit in target type' : null;
 }
+
+/**
+ * Why clap's `value_parser!(u32)` refuses `value`: it parses an i64 and then checks the range, so
+ * a number past u32 is "not in 0..=4294967295" unless it is past i64 too.
+ */
+export function clapU32Error(value: string): string | null {
+  const why = rustUintError(value, 64);
+  if (why !== null) return why;
+  const n = BigInt(value);
+  if (n >= 1n << 63n) return 'number too large to fit in target type';
+  return n >= 1n << 32n ? `${n} is not in 0..=4294967295` : null;
+}
+
+/** Why Rust's `str::parse::<u64>` refuses `value`, or null when it parses. */
+export const rustU64Error = (value: string): string | null => rustUintError(value, 64);
 
 /** Checks a value as clap's value parser does; the refusal, or null. */
 function badValue(a: ClapArg, value: string): string | null {
