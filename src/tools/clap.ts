@@ -23,6 +23,8 @@ export interface ClapArg {
   readonly numeric?: boolean;
   /** The value must be one of these. */
   readonly possible?: readonly string[];
+  /** It may be given more than once, each value kept (clap's `ArgAction::Append`: thin_rmap's --region). */
+  readonly multiple?: boolean;
   /** The tool's own value parser: why clap refuses the value (after `: `), or null to take it. */
   readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
@@ -167,7 +169,8 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     // A flag or a required option given twice is refused (seen with -q -q, --input twice,
     // --pool-size twice); another option with a value takes the last one (seen with --dev-id);
     // -h and -V may repeat.
-    const once = (a.value === undefined || a.required === true) && a !== HELP_ARG && a !== VERSION_ARG;
+    const once =
+      (a.value === undefined || a.required === true) && a.multiple !== true && a !== HELP_ARG && a !== VERSION_ARG;
     if (once && options.some((o) => o.key === a.key))
       return fail(`error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(name, cmd)}${MORE}`);
     if (value !== undefined) {

@@ -220,6 +220,23 @@ function expectSameImage(
   expect(view(lab.files[name]!)).toEqual(view(theirs.files[name]!));
 }
 
+describe.skipIf(binDir === undefined)('thin_rmap matches 1.1.0', () => {
+  it.each([
+    ...[...valid, 'held', 'heldbig', 'dataleak'].map((n) => `thin_rmap --region 0..100000 @${n}`),
+    'thin_rmap --region 0..1 --region 2..3 --region 7..9 @small',
+    'thin_rmap --region 3..5 @big',
+    'thin_rmap --region 5 @small',
+    'thin_rmap --region x..5 @small',
+    'thin_rmap --region 5..2 @small',
+    'thin_rmap --region 1..2..3 @small',
+    'thin_rmap --region 0..99999999999999999999 @small',
+    'thin_rmap --region 0..9 @bad0',
+    'thin_rmap --region 0..9 @tiny',
+    'thin_rmap --region 0..9 /run',
+    'thin_rmap --region 0..9 /run/missing',
+  ])('%s', (line) => expectSame(line));
+});
+
 describe.skipIf(binDir === undefined)('thin_metadata_size matches 1.1.0', () => {
   it.each([
     ...[
