@@ -23,6 +23,10 @@ export interface ClapArg {
   readonly numeric?: boolean;
   /** The value must be one of these. */
   readonly possible?: readonly string[];
+  /** It may be given more than once, each value kept (clap's `ArgAction::Append`: thin_rmap's --region). */
+  readonly multiple?: boolean;
+  /** The tool's own value parser: why clap refuses the value (after `: `), or null to take it. */
+  readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
   readonly path?: boolean;
 }
@@ -121,13 +125,34 @@ function unexpected(name: string, cmd: ClapCommand, arg: string): string {
   return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usageLine(name, cmd, best)}${MORE}`;
 }
 
+/** Why Rust's `str::parse` of an unsigned integer of `bits` refuses `value`, in its words, or null. */
+export function rustUintError(value: string, bits: 32 | 64): string | null {
+  if (value === '') return 'cannot parse integer from empty string';
+  if (!/^\+?[0-9]+$/.test(value)) return 'invalid digit found in string';
+  return BigInt(value) >= 1n << BigInt(bits) ? 'number too large to fit in target type' : null;
+}
+
+/**
+ * Why clap's `value_parser!(u32)` refuses `value`: it parses an i64 and then checks the range, so
+ * a number past u32 is "not in 0..=4294967295" unless it is past i64 too.
+ */
+export function clapU32Error(value: string): string | null {
+  const why = rustUintError(value, 64);
+  if (why !== null) return why;
+  const n = BigInt(value);
+  if (n >= 1n << 63n) return 'number too large to fit in target type';
+  return n >= 1n << 32n ? `${n} is not in 0..=4294967295` : null;
+}
+
+/** Why Rust's `str::parse::<u64>` refuses `value`, or null when it parses. */
+export const rustU64Error = (value: string): string | null => rustUintError(value, 64);
+
 /** Checks a value as clap's value parser does; the refusal, or null. */
 function badValue(a: ClapArg, value: string): string | null {
-  const what = `'--${a.long} ${a.value}'`;
-  if (a.numeric === true && !/^\+?[0-9]+$/.test(value)) {
-    const why = value === '' ? 'cannot parse integer from empty string' : 'invalid digit found in string';
-    return `error: invalid value '${value}' for ${what}: ${why}\n${MORE}`;
-  }
+  // An optional value shows as `--numeric-only[=<OPT>]` (seen with thin_metadata_size -n=x).
+  const what = a.optionalValue === true ? `'--${a.long}[=${a.value}]'` : `'--${a.long} ${a.value}'`;
+  const why = a.numeric === true ? rustU64Error(value) : (a.parse?.(value) ?? null);
+  if (why !== null) return `error: invalid value '${value}' for ${what}: ${why}\n${MORE}`;
   if (a.possible !== undefined && !a.possible.includes(value))
     return `error: invalid value '${value}' for ${what}\n  [possible values: ${a.possible.join(', ')}]\n${MORE}`;
   return null;
@@ -144,7 +169,8 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     // A flag or a required option given twice is refused (seen with -q -q, --input twice,
     // --pool-size twice); another option with a value takes the last one (seen with --dev-id);
     // -h and -V may repeat.
-    const once = (a.value === undefined || a.required === true) && a !== HELP_ARG && a !== VERSION_ARG;
+    const once =
+      (a.value === undefined || a.required === true) && a.multiple !== true && a !== HELP_ARG && a !== VERSION_ARG;
     if (once && options.some((o) => o.key === a.key))
       return fail(`error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(name, cmd)}${MORE}`);
     if (value !== undefined) {

@@ -9,7 +9,7 @@ import { LabShell } from '../lab/lab-shell.js';
 import { cppSort } from './cpp-sort.js';
 import { getoptLong } from './getopt.js';
 import { formatDiskUnit } from './thin-ls.js';
-import { cExp2, cFixed2 } from './thin-metadata-size.js';
+import { cExp2, cFixed2 } from './float-format.js';
 import { testImages } from './tool-images.js';
 import { THIN_CHECK_USAGE, THIN_RMAP_USAGE } from './usage.js';
 

@@ -54,11 +54,15 @@ export function checkOutput(env: ToolEnv, path: string): number | null {
   return t.sizeBytes;
 }
 
-/** Builds the image; every device's mapped_blocks is recounted, as thin_restore recounts it. */
+/**
+ * Builds the image. Every device's mapped_blocks is recounted, as 0.9.0's thin_restore recounts
+ * it, unless `recount` is false: 1.1.0's restorer writes the count its input gives.
+ */
 export function buildImage(
   sb: BuiltSuperblock,
   devices: ReadonlyMap<number, BuiltDevice>,
   metadataNrBlocks: number,
+  recount = true,
 ): MetadataImage {
   const refcounts = new Uint32Array(sb.nrDataBlocks);
   const out = new Map<number, { details: DeviceDetails; table: MappingTable }>();
@@ -70,7 +74,10 @@ export function buildImage(
       if (old >= 0) refcounts[old]! -= 1;
       refcounts[m.dataBlock]! += 1;
     }
-    out.set(id, { details: { ...dev.details, mappedBlocks: table.count() }, table });
+    out.set(id, {
+      details: { ...dev.details, mappedBlocks: recount ? table.count() : dev.details.mappedBlocks },
+      table,
+    });
   }
   return {
     time: sb.time,
@@ -88,8 +95,8 @@ export function buildImage(
 }
 
 /**
- * Writes the image to `path` (of `sizeBytes`), or prints 0.9.0's allocation failure and returns
- * false when it does not fit. Only the blocks in use are written, as the real tools write only
+ * Writes the image to `path` (of `sizeBytes`), or prints the allocation failure (0.9.0's unless
+ * `noSpace` gives another) and returns false when it does not fit. Only the blocks in use are written, as the real tools write only
  * the blocks they allocate.
  */
 export function writeImage(
@@ -98,14 +105,15 @@ export function writeImage(
   sizeBytes: number,
   sb: BuiltSuperblock,
   devices: ReadonlyMap<number, BuiltDevice>,
+  options: { recount?: boolean; noSpace?: string } = {},
 ): boolean {
   const nrBlocks = Math.min(Math.floor(sizeBytes / BLOCK_SIZE), MAX_METADATA_BLOCKS);
   let bytes: Uint8Array;
   try {
-    bytes = writeMetadataImage(buildImage(sb, devices, nrBlocks), nrBlocks);
+    bytes = writeMetadataImage(buildImage(sb, devices, nrBlocks, options.recount ?? true), nrBlocks);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
-    env.io.err("transaction_manager::new_block() couldn't allocate new block\n");
+    env.io.err(options.noSpace ?? "transaction_manager::new_block() couldn't allocate new block\n");
     return false;
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

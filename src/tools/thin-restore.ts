@@ -10,7 +10,9 @@ import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock, wr
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, clapU32Error } from './clap.js';
+import { restore1x } from './thin-restore-1x.js';
+import type { ToolRun } from './define-tool.js';
 import { THIN_RESTORE_HELP_1X } from './usage-1x.js';
 
 /** An error of the restorer itself (not of the XML syntax), printed as it is. */
@@ -96,11 +98,11 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
   return { sb, devices };
 }
 
-/** thin_restore's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+/** thin_restore's command line in 1.1.0; its run is thin-restore-1x.ts. */
 const CLI_1X: ClapCommand = {
   help: THIN_RESTORE_HELP_1X,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'data-block-size', value: '<SECTORS>', key: 'data-block-size', parse: clapU32Error },
     { long: 'input', short: 'i', value: '<FILE>', required: true, key: 'i', path: true },
     { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
     { long: 'output', short: 'o', value: '<FILE>', required: true, key: 'o', path: true },
@@ -112,7 +114,7 @@ const CLI_1X: ClapCommand = {
 export const thinRestore = defineTool({
   name: 'thin_restore',
   usage: THIN_RESTORE_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'input', short: 'i', arg: 'required', path: true },
@@ -124,6 +126,7 @@ export const thinRestore = defineTool({
     { long: 'version', short: 'V' },
   ],
   start: (env, usageError) => {
+    if (env.release === '1.1.0') return restoreRun1x(env);
     let input: string | null = null;
     let output: string | null = null;
     return {
@@ -166,4 +169,30 @@ function restore(env: ToolEnv, input: string, output: string): number {
     return 1;
   }
   return writeImage(env, output, size, restored.sb, restored.devices) ? 0 : 1;
+}
+
+/** The run of thin_restore 1.1.0 once clap has taken its command line (-i and -o are required). */
+function restoreRun1x(env: ToolEnv): ToolRun {
+  const values = new Map<string, string>();
+  return {
+    option: (key, arg) => {
+      values.set(key, arg ?? '');
+      return undefined;
+    },
+    run: () => {
+      const overrides = new Map([...values].filter(([k]) => k !== 'i' && k !== 'o' && k !== 'q'));
+      // -q: 1.1.0's quiet report drops every message, its errors too; the status stays.
+      const quiet = {
+        ...env,
+        io: {
+          get stdin() {
+            return env.io.stdin;
+          },
+          out: env.io.out,
+          err: () => undefined,
+        },
+      };
+      return restore1x(values.has('q') ? quiet : env, values.get('i')!, values.get('o')!, overrides);
+    },
+  };
 }

@@ -8,6 +8,8 @@ import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_RMAP_USAGE } from './usage.js';
 import type { ClapCommand } from './clap.js';
+import { parseRegion1x, type Region1x, rmap1x } from './thin-rmap-1x.js';
+import type { ToolRun } from './define-tool.js';
 import { THIN_RMAP_HELP_1X } from './usage-1x.js';
 
 interface Region {
@@ -28,24 +30,37 @@ export function parseRegion(text: string): Region | string {
   return { begin, end };
 }
 
-/** thin_rmap's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+/** thin_rmap's command line in 1.1.0; its run is thin-rmap-1x.ts. */
 const CLI_1X: ClapCommand = {
   help: THIN_RMAP_HELP_1X,
   operand: '<INPUT>',
-  args: [{ long: 'region', value: '<BLOCK_RANGE>', required: true, key: 'region' }],
+  args: [
+    {
+      long: 'region',
+      value: '<BLOCK_RANGE>',
+      required: true,
+      multiple: true,
+      key: 'region',
+      parse: (v) => {
+        const r = parseRegion1x(v);
+        return typeof r === 'string' ? r : null;
+      },
+    },
+  ],
 };
 
 export const thinRmap = defineTool({
   name: 'thin_rmap',
   pathOperand: true,
   usage: THIN_RMAP_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },
     { long: 'region', arg: 'required' },
   ],
   start: (env, usageError) => {
+    if (env.release === '1.1.0') return rmapRun1x(env);
     const regions: Region[] = [];
     return {
       option: (key, arg) => {
@@ -121,4 +136,16 @@ function rmapPath(env: ToolEnv, regions: readonly Region[], path: string): numbe
       .join(''),
   );
   return 0;
+}
+
+/** The run of thin_rmap 1.1.0 once clap has taken its command line (a region and the input). */
+function rmapRun1x(env: ToolEnv): ToolRun {
+  const regions: Region1x[] = [];
+  return {
+    option: (key, arg) => {
+      if (key === 'region') regions.push(parseRegion1x(arg!) as Region1x);
+      return undefined;
+    },
+    run: (operands) => rmap1x(env, regions, operands[0]!),
+  };
 }
