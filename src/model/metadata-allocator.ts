@@ -26,7 +26,14 @@ import {
   ROOT_VALUE_SIZE,
 } from '../format/layout.js';
 import { assert } from './assert.js';
-import { type BtreeTransaction, btreeDel, btreeInsert, reachableNodes, type TreeNode } from './metadata-btree.js';
+import {
+  type BtreeTransaction,
+  btreeDel,
+  btreeInsert,
+  btreeRemove,
+  reachableNodes,
+  type TreeNode,
+} from './metadata-btree.js';
 
 /** Entries a single-node tree holds before the kernel splits it (dm-btree.c `calc_max_entries`). */
 const DETAILS_PER_LEAF = maxEntries(DETAILS_VALUE_SIZE);
@@ -181,7 +188,6 @@ interface Committed {
   readonly held: HeldPlan | null;
 }
 
-
 export class MetadataAllocator {
   /** The current space map (`ll`) and the one committed (`old_ll`). */
   private meta = new SpaceMapBlocks();
@@ -244,7 +250,12 @@ export class MetadataAllocator {
     const a = new MetadataAllocator();
     a.adopt({
       ...plan,
-      meta: SpaceMapBlocks.of(plan.metadataNrBlocks, plan.metadataBitmaps, plan.metadataCounts, plan.metadataRefCountRoot),
+      meta: SpaceMapBlocks.of(
+        plan.metadataNrBlocks,
+        plan.metadataBitmaps,
+        plan.metadataCounts,
+        plan.metadataRefCountRoot,
+      ),
       data: SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot),
     });
     for (const [b, n] of plan.nodes) a.nodes.set(b, { leaf: n.leaf, keys: [...n.keys], values: [...n.values] });
@@ -481,25 +492,17 @@ export class MetadataAllocator {
 
   /**
    * __remove_range: the device's root is held by an extra reference while it is taken out of the
-   * top-level tree, its leaf is shadowed and the mapping's data block loses its reference, and the
-   * root goes back in. Only a tree of one leaf is followed: removal from a bigger tree rebalances
-   * its nodes (dm-btree-remove.c), which is not modelled.
+   * top-level tree, the mapping is removed from the tree as dm_btree_remove_leaves removes it
+   * (rebalancing the nodes on its way down), its data block losing its reference, and the root
+   * goes back in.
    */
   removeMapping(id: number, key: number): void {
     const root = this.deviceRoots.get(id);
     assert(root !== undefined, `device ${id} has a mapping tree`);
-    if (!this.nodes.get(root)!.leaf) return this.markInexact(`a mapping removed from device ${id}'s tree of several nodes`);
     this.incBlock(root);
     this.shadowTop();
     this.decBlock(root);
-    const leafBlock = this.shadowNode(root);
-    this.deviceRoots.set(id, leafBlock);
-    const leaf = this.nodes.get(leafBlock)!;
-    const i = leaf.keys.indexOf(key);
-    assert(i >= 0, `device ${id} maps block ${key}`);
-    const [removed] = leaf.values.splice(i, 1);
-    leaf.keys.splice(i, 1);
-    this.dataDec(removed!);
+    this.deviceRoots.set(id, btreeRemove(this.tx, root, key));
     this.changedDetails.add(id);
   }
 

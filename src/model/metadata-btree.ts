@@ -8,6 +8,7 @@
  * less. Pure model code: the allocator (metadata-allocator.ts) supplies the transaction manager.
  */
 import { MAPPING_VALUE_SIZE, maxEntries } from '../format/layout.js';
+import { assert } from './assert.js';
 
 /** A node's keys and values: data blocks in a leaf, child blocks in an internal node. */
 export interface TreeNode {
@@ -100,7 +101,14 @@ function splitBeneath(tx: BtreeTransaction, block: number): void {
 }
 
 /** rebalance_left/right: entries shared evenly with a neighbour; the one the key now falls in is returned. */
-function rebalance(tx: BtreeTransaction, parent: TreeNode, index: number, current: number, key: number, side: -1 | 1): number {
+function rebalance(
+  tx: BtreeTransaction,
+  parent: TreeNode,
+  index: number,
+  current: number,
+  key: number,
+  side: -1 | 1,
+): number {
   const sibling = shadowChild(tx, parent, index + side);
   const [left, right] = side < 0 ? [sibling, current] : [current, sibling];
   const leftNode = tx.nodes.get(left)!;
@@ -122,7 +130,13 @@ function splitOneIntoTwo(tx: BtreeTransaction, parent: TreeNode, index: number, 
 }
 
 /** split_two_into_three: the node and its left neighbour spread over three, a new one in the middle. */
-function splitTwoIntoThree(tx: BtreeTransaction, parent: TreeNode, index: number, current: number, key: number): number {
+function splitTwoIntoThree(
+  tx: BtreeTransaction,
+  parent: TreeNode,
+  index: number,
+  current: number,
+  key: number,
+): number {
   const left = shadowChild(tx, parent, index - 1);
   const leftNode = tx.nodes.get(left)!;
   const middleNode: TreeNode = { leaf: leftNode.leaf, keys: [], values: [] };
@@ -205,6 +219,111 @@ function insertInLeaf(tx: BtreeTransaction, leaf: TreeNode, lower: number, key: 
   leaf.keys.splice(lower + 1, 0, key);
   leaf.values.splice(lower + 1, 0, value);
   return null;
+}
+
+/** dm-btree-remove.c merge_threshold: a third of a node. */
+const MERGE_THRESHOLD = Math.floor(MAX_ENTRIES / 3);
+
+/** delete_at on an internal node: the child's entry goes. */
+function deleteAt(node: TreeNode, index: number): void {
+  node.keys.splice(index, 1);
+  node.values.splice(index, 1);
+}
+
+/** __rebalance2: two neighbours merge into the left when small enough, else share their entries evenly. */
+function rebalanceTwo(tx: BtreeTransaction, parent: TreeNode, left: number, rightIndex: number): void {
+  const leftNode = tx.nodes.get(left)!;
+  const right = parent.values[rightIndex]!;
+  const rightNode = tx.nodes.get(right)!;
+  const total = leftNode.keys.length + rightNode.keys.length;
+  if (total < 2 * MERGE_THRESHOLD + 1) {
+    redistribute([leftNode, rightNode], [total, 0]);
+    deleteAt(parent, rightIndex);
+    // The right node's children stay referenced, now by the left.
+    tx.decBlock(right);
+    return;
+  }
+  redistribute([leftNode, rightNode], halves(total));
+  parent.keys[rightIndex] = rightNode.keys[0]!;
+}
+
+/** delete_center_node: the centre's entries fill the left, the rest go to the right, and the centre goes. */
+function deleteCentre(tx: BtreeTransaction, parent: TreeNode, index: number, nodes: readonly TreeNode[]): void {
+  const [leftNode, centreNode, rightNode] = nodes as [TreeNode, TreeNode, TreeNode];
+  const toLeft = Math.min(MAX_ENTRIES - leftNode.keys.length, centreNode.keys.length);
+  const total = leftNode.keys.length + centreNode.keys.length + rightNode.keys.length;
+  redistribute(nodes, [leftNode.keys.length + toLeft, 0, total - leftNode.keys.length - toLeft]);
+  parent.keys[index + 2] = rightNode.keys[0]!;
+  const centre = parent.values[index + 1]!;
+  deleteAt(parent, index + 1);
+  tx.decBlock(centre);
+  rebalanceTwo(tx, parent, parent.values[index]!, index + 1);
+}
+
+/** rebalance3: three neighbours, shadowed left to right, lose their centre or share their entries. */
+function rebalanceThree(tx: BtreeTransaction, parent: TreeNode, index: number): void {
+  const blocks = [0, 1, 2].map((k) => shadowChild(tx, parent, index + k));
+  const nodes = blocks.map((b) => tx.nodes.get(b)!);
+  const total = nodes.reduce((sum, n) => sum + n.keys.length, 0);
+  if (total < MERGE_THRESHOLD * 4 + 1) return deleteCentre(tx, parent, index, nodes);
+  const right = Math.floor(total / 3);
+  const left = right + (right * 3 === total ? 0 : 1);
+  redistribute(nodes, [left, total - left - right, right]);
+  parent.keys[index + 1] = nodes[1]!.keys[0]!;
+  parent.keys[index + 2] = nodes[2]!.keys[0]!;
+}
+
+/**
+ * rebalance_children: before stepping down, the child the key is in is rebalanced with its
+ * neighbours (every time, whatever its size); a node left with one child takes the child's place.
+ */
+function rebalanceChildren(tx: BtreeTransaction, node: TreeNode, key: number): void {
+  if (node.keys.length === 1) {
+    const only = node.values[0]!;
+    const child = tx.nodes.get(only)!;
+    node.leaf = child.leaf;
+    node.keys = [...child.keys];
+    node.values = [...child.values];
+    tx.decBlock(only);
+    return;
+  }
+  const i = lowerBound(node.keys, key);
+  if (i === 0 || i === node.keys.length - 1) {
+    const left = i === 0 ? 0 : i - 1;
+    const leftBlock = shadowChild(tx, node, left);
+    shadowChild(tx, node, left + 1);
+    rebalanceTwo(tx, node, leftBlock, left + 1);
+  } else rebalanceThree(tx, node, i - 1);
+}
+
+/**
+ * remove_one of dm_btree_remove_leaves for a key that is mapped: the spine is shadowed top down,
+ * each internal node's children rebalanced before the step down, and the entry deleted from its
+ * leaf, its data block losing the leaf's reference. Returns the new root.
+ */
+export function btreeRemove(tx: BtreeTransaction, root: number, key: number): number {
+  let parent: TreeNode | null = null;
+  let index = 0;
+  let block = root;
+  let newRoot = root;
+  for (;;) {
+    const current = tx.shadowNode(block);
+    if (parent === null) newRoot = current;
+    else parent.values[index] = current;
+    const node = tx.nodes.get(current)!;
+    if (!node.leaf) rebalanceChildren(tx, node, key);
+    if (node.leaf) {
+      const i = lowerBound(node.keys, key);
+      assert(i >= 0 && node.keys[i] === key, `the tree maps key ${key}`);
+      const [data] = node.values.splice(i, 1);
+      node.keys.splice(i, 1);
+      tx.decData(data!);
+      return newRoot;
+    }
+    index = lowerBound(node.keys, key);
+    parent = node;
+    block = node.values[index]!;
+  }
 }
 
 /** dm_btree_del: a shared node loses a reference; an unshared one drops its children (or data blocks) first. */
