@@ -506,6 +506,16 @@ export class MetadataAllocator {
     this.changedDetails.add(id);
   }
 
+  /**
+   * The end of a run of removed mappings (dm_btree_remove_leaves): the kernel walks down once more
+   * for the key after the run's last, rebalancing on the way, before it finds nothing to remove.
+   */
+  endRemovalRun(id: number, nextKey: number): void {
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.deviceRoots.set(id, btreeRemove(this.tx, root, nextKey, false));
+  }
+
   /** __delete_device: out of the details tree, then out of the top-level tree, dropping its subtree. */
   deleteThin(id: number): void {
     const root = this.deviceRoots.get(id);

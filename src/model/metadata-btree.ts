@@ -297,11 +297,13 @@ function rebalanceChildren(tx: BtreeTransaction, node: TreeNode, key: number): v
 }
 
 /**
- * remove_one of dm_btree_remove_leaves for a key that is mapped: the spine is shadowed top down,
- * each internal node's children rebalanced before the step down, and the entry deleted from its
- * leaf, its data block losing the leaf's reference. Returns the new root.
+ * remove_one of dm_btree_remove_leaves: the spine is shadowed top down, each internal node's
+ * children rebalanced before the step down, and the key's entry deleted from its leaf, its data
+ * block losing the leaf's reference. The kernel also walks down for the key after the last one
+ * it removes, to find that it is not to be removed: `remove` false is that walk, which rebalances
+ * all the same. Returns the new root.
  */
-export function btreeRemove(tx: BtreeTransaction, root: number, key: number): number {
+export function btreeRemove(tx: BtreeTransaction, root: number, key: number, remove = true): number {
   let parent: TreeNode | null = null;
   let index = 0;
   let block = root;
@@ -313,17 +315,21 @@ export function btreeRemove(tx: BtreeTransaction, root: number, key: number): nu
     const node = tx.nodes.get(current)!;
     if (!node.leaf) rebalanceChildren(tx, node, key);
     if (node.leaf) {
-      const i = lowerBound(node.keys, key);
-      assert(i >= 0 && node.keys[i] === key, `the tree maps key ${key}`);
-      const [data] = node.values.splice(i, 1);
-      node.keys.splice(i, 1);
-      tx.decData(data!);
+      if (remove) removeFromLeaf(tx, node, key);
       return newRoot;
     }
     index = lowerBound(node.keys, key);
     parent = node;
     block = node.values[index]!;
   }
+}
+
+function removeFromLeaf(tx: BtreeTransaction, leaf: TreeNode, key: number): void {
+  const i = lowerBound(leaf.keys, key);
+  assert(i >= 0 && leaf.keys[i] === key, `the tree maps key ${key}`);
+  const [data] = leaf.values.splice(i, 1);
+  leaf.keys.splice(i, 1);
+  tx.decData(data!);
 }
 
 /** dm_btree_del: a shared node loses a reference; an unshared one drops its children (or data blocks) first. */

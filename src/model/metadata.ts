@@ -536,6 +536,11 @@ export class ThinMetadata implements PageAccounting {
     return old;
   }
 
+  /** After the last of consecutive removed mappings: the kernel's walk for the next key (MetadataAllocator.endRemovalRun). */
+  endRemovalRun(dev: ThinDevice, nextVb: number): void {
+    this.followAllocator((a) => a.endRemovalRun(dev.id, nextVb));
+  }
+
   resizeData(nrBlocks: number): void {
     const bitmaps = (n: number): number => Math.ceil(n / ENTRIES_PER_BITMAP);
     this.metadataCursor += bitmaps(nrBlocks) - bitmaps(this.spaceMap.nrBlocksUncommitted);
