@@ -5,16 +5,17 @@
  * cursor that a commit does not reset, over blocks free in both the committed and the current
  * map, with the recursion of its own bitmap updates queued as the kernel's `bops`), the data space
  * map's bitmaps and index, and the btrees of dm-thin-metadata.c, with snapshots sharing a device's
- * mapping leaf (its count raised) until a write shadows it.
+ * mapping tree (its root's count raised) until a write shadows the path it changes. A device's
+ * mapping tree is kept node by node (keys, and data blocks or children) and changed as
+ * dm-btree.c and dm-btree-remove.c change it (metadata-btree.ts): splits, rebalancing, merges.
  *
  * Pure model code, driven by the operations the lab's metadata already does (format, resize of the
  * data device, create thin and snapshot, insert and remove a mapping, delete, commit, rollback,
- * the metadata snapshot). It is exact while every tree fits in one node (a device with at most 252
- * mappings, at most 126 devices, at most 336 counts above 2 per space map): the kernel's node
- * splitting and rebalancing are not modelled, so an operation that would split a node marks the
- * layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
+ * the metadata snapshot). The other trees are followed while they fit in one node (at most 126
+ * devices, 336 counts above 2 per space map, 168 data bitmaps): an operation that would split one
+ * marks the layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
  * metadata device (`sm_metadata_extend`'s bootstrap mode) does the same. The measurements behind
- * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-metadata-block-layout).
+ * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-98 and 100).
  */
 import {
   DETAILS_VALUE_SIZE,
