@@ -426,19 +426,25 @@ export class MetadataAllocator {
     this.detailsRoot = this.shadow(this.detailsRoot).block;
   }
 
-  /** The transaction manager as the btree code sees it (dm-btree.c's calls into dm-transaction-manager.c). */
-  private readonly tx: BtreeTransaction = {
-    nodes: this.nodes,
-    newNode: (node) => {
-      const block = this.newBlock();
-      this.tx.nodes.set(block, node);
-      return block;
-    },
-    shadowNode: (orig) => this.shadowNode(orig),
-    isShared: (b) => this.countIsMoreThanOne(b),
-    decBlock: (b) => this.decBlock(b),
-    decData: (b) => this.dataDec(b),
-  };
+  /**
+   * The transaction manager as the btree code sees it (dm-btree.c's calls into
+   * dm-transaction-manager.c). Made on demand, not kept: checkpoints store the allocator's fields
+   * and cannot store functions.
+   */
+  private get tx(): BtreeTransaction {
+    return {
+      nodes: this.nodes,
+      newNode: (node) => {
+        const block = this.newBlock();
+        this.nodes.set(block, node);
+        return block;
+      },
+      shadowNode: (orig) => this.shadowNode(orig),
+      isShared: (b) => this.countIsMoreThanOne(b),
+      decBlock: (b) => this.decBlock(b),
+      decData: (b) => this.dataDec(b),
+    };
+  }
 
   /** bn_shadow: a copy on a new block unless shadowed already; a shared node's children gain a reference. */
   private shadowNode(orig: number): number {
