@@ -43,11 +43,11 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
 export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
     '131-metadata-drop-writes-rollback.sh',
-    "the md5 of the superblock block on disk: its bytes name the kernel's block numbers for the space map and mapping roots, which the lab's compact metadata layout places elsewhere (issue 15 group 9, docs/metadata-layout.md); every other line, the rollback included, matches",
+    "the md5 of the superblock block on disk, which names the kernel's blocks: the lab now lays them out as the kernel does, and gives the kernel's md5 when its copy of the script commits between the first `dd`'s two writes, where the oracle VM's 1-second periodic commit fell (its commands take over a second under emulation; the lab's clock does not move for them). Every other line, the rollback included, matches",
   ],
   [
     '132-metadata-drop-writes-recover.sh',
-    "which metadata blocks a commit after lost writes leaves unwritten depends on where the kernel's allocator placed them (issue 15 group 9): on the kernel thin 1's empty mapping root (block 45) was never written, so thin_check fails on it and the pool still opens and creates thin 2; in the lab's compact layout the unwritten blocks are others (thin 0's mappings), so thin_check names another block and create_thin finds a damaged node",
+    "one line: thin_check names the unwritten block 45 (thin 1's empty mapping root) on the kernel and 31 in the lab. With each of the two 2-block `dd`s committed between its writes, where the oracle VM's 1-second periodic commit fell (its commands take over a second under emulation; the lab's clock does not move for them), the lab names block 45 too: the layout is the kernel's, the commit points are not",
   ],
   [
     '134-metadata-error-writes-recover.sh',

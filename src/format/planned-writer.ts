@@ -1,8 +1,9 @@
 /**
  * Writes a committed {@link MetadataImage} where the kernel's allocator would have put each block
  * after the same history: the {@link MetadataPlan} that src/model/metadata-allocator.ts kept for
- * the pool. Every tree of a plan is a single node (the allocator gives up, and the compact writer
- * takes over, once one would split), a leaf shared by a snapshot is written once, and the space
+ * the pool. A device's mapping tree has the nodes the kernel's inserts split it into (other trees
+ * are single nodes: the allocator gives up, and the compact writer takes over, once one of them
+ * would split), a node shared by snapshots is written once, and the space
  * maps hold the kernel's counts: a metadata block's references, and a data block's count per
  * mapping leaf that holds it.
  *
@@ -11,7 +12,7 @@
  * image out compactly instead, so a difference between the lab's model and the allocator's can
  * only cost the block numbers, never valid metadata.
  */
-import type { MetadataPlan } from '../model/metadata-allocator.js';
+import type { MetadataPlan, TreeNodePlan } from '../model/metadata-allocator.js';
 import type { DeviceDetails, MetadataImage } from '../model/metadata.js';
 import type { MappingTable } from '../model/mapping.js';
 import {
@@ -22,6 +23,7 @@ import {
   ENTRIES_PER_BITMAP,
   INDEX_CSUM_XOR,
   INDEX_ENTRY_SIZE,
+  INTERNAL_NODE,
   LEAF_NODE,
   MAPPING_VALUE_SIZE,
   REFCOUNT_VALUE_SIZE,
@@ -43,47 +45,64 @@ type Devices = MetadataImage['devices'];
 
 /** One mapping leaf's contents, in key order. */
 interface Leaf {
-  readonly keys: number[];
-  readonly dataBlocks: number[];
-  readonly times: number[];
+  readonly keys: readonly number[];
+  readonly dataBlocks: readonly number[];
+  readonly times: readonly number[];
 }
 
-function leafOf(table: MappingTable): Leaf {
-  const leaf: Leaf = { keys: [], dataBlocks: [], times: [] };
-  table.forEach((vb, d, t) => {
-    leaf.keys.push(vb);
-    leaf.dataBlocks.push(d);
-    leaf.times.push(t);
-  });
-  return leaf;
+/** The nodes of the live and held mapping trees: leaves with their times, internal nodes by their children. */
+interface TreeBlocks {
+  readonly leaves: Map<number, Leaf>;
+  readonly internal: Map<number, TreeNodePlan>;
 }
-
-const sameLeaf = (a: Leaf, b: Leaf): boolean =>
-  a.keys.length === b.keys.length &&
-  a.keys.every((k, i) => k === b.keys[i] && a.dataBlocks[i] === b.dataBlocks[i] && a.times[i] === b.times[i]);
 
 /**
- * The distinct leaves the live and held trees reach, by block, or null when two devices share a
- * block with different mappings or a device has no block in the plan.
+ * Walks a device's tree in the plan and checks that its leaves, in order, hold the device's
+ * mappings; false when they do not, or when a leaf another device shares holds other times.
  */
-function leavesByBlock(image: MetadataImage, plan: MetadataPlan): Map<number, Leaf> | null {
-  const leaves = new Map<number, Leaf>();
+function addDeviceTree(plan: MetadataPlan, blocks: TreeBlocks, root: number, table: MappingTable): boolean {
+  const entries: Array<readonly [number, number, number]> = [];
+  table.forEach((vb, d, t) => entries.push([vb, d, t]));
+  let next = 0;
+  const walk = (block: number): boolean => {
+    const node = plan.nodes.get(block);
+    if (node === undefined) return false;
+    if (!node.leaf) {
+      blocks.internal.set(block, node);
+      return node.values.every((child) => walk(child));
+    }
+    const mine = entries.slice(next, next + node.keys.length);
+    next += node.keys.length;
+    if (mine.length !== node.keys.length || mine.some(([vb, d], i) => vb !== node.keys[i] || d !== node.values[i])) {
+      return false;
+    }
+    const times = mine.map(([, , t]) => t);
+    const seen = blocks.leaves.get(block);
+    if (seen !== undefined) return seen.times.every((t, i) => t === times[i]);
+    blocks.leaves.set(block, { keys: node.keys, dataBlocks: node.values, times });
+    return true;
+  };
+  return walk(root) && next === entries.length;
+}
+
+/**
+ * The distinct nodes the live and held trees reach, by block, or null when a device's tree in the
+ * plan does not hold its mappings or a device has no tree in the plan.
+ */
+function treeBlocks(image: MetadataImage, plan: MetadataPlan): TreeBlocks | null {
+  const blocks: TreeBlocks = { leaves: new Map(), internal: new Map() };
   const add = (devices: Devices, roots: ReadonlyMap<number, number>): boolean => {
     if (devices.size !== roots.size) return false;
     for (const [id, dev] of devices) {
-      const block = roots.get(id);
-      if (block === undefined) return false;
-      const leaf = leafOf(dev.table);
-      const seen = leaves.get(block);
-      if (seen !== undefined && !sameLeaf(seen, leaf)) return false;
-      leaves.set(block, leaf);
+      const root = roots.get(id);
+      if (root === undefined || !addDeviceTree(plan, blocks, root, dev.table)) return false;
     }
     return true;
   };
   if (!add(image.devices, plan.deviceRoots)) return null;
   if ((plan.held === null) !== (image.heldRoot === null)) return null;
   if (plan.held !== null && image.heldRoot !== null && !add(image.heldRoot.devices, plan.held.deviceRoots)) return null;
-  return leaves;
+  return blocks;
 }
 
 /**
@@ -155,8 +174,8 @@ function writeDeviceLeaves(
 /** The metadata device's bytes laid out as `plan` says, or null when the plan does not describe `image`. */
 export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uint8Array | null {
   if (plan.nrDataBlocks !== image.nrDataBlocks || plan.metadataNrBlocks !== image.metadataNrBlocks) return null;
-  const leaves = leavesByBlock(image, plan);
-  if (leaves === null || !countsMatch(leaves, plan.dataCounts, image.refcountSkew ?? new Map())) return null;
+  const trees = treeBlocks(image, plan);
+  if (trees === null || !countsMatch(trees.leaves, plan.dataCounts, image.refcountSkew ?? new Map())) return null;
   const out = new MetadataOutput(plan.metadataNrBlocks);
   writeBitmaps(out, plan.metadataBitmaps, plan.metadataCounts);
   const indexAt = plan.metadataIndex * BLOCK_SIZE;
@@ -170,9 +189,14 @@ export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uin
     putIndexEntry(v, offset, plan.dataBitmaps[i]!),
   );
   writeOverflow(out, plan.dataRefCountRoot, plan.dataCounts);
-  for (const [block, leaf] of leaves) {
+  for (const [block, leaf] of trees.leaves) {
     writeNode(out, block, LEAF_NODE, leaf.keys, 0, leaf.keys.length, MAPPING_VALUE_SIZE, (v, offset, i) =>
       setBlockTime(v, offset, leaf.dataBlocks[i]!, leaf.times[i]!),
+    );
+  }
+  for (const [block, node] of trees.internal) {
+    writeNode(out, block, INTERNAL_NODE, node.keys, 0, node.keys.length, ROOT_VALUE_SIZE, (v, offset, i) =>
+      setU64(v, offset, node.values[i]!),
     );
   }
   const written = new Set<number>();

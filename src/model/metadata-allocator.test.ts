@@ -88,17 +88,13 @@ const blocks = (from: number, to: number): number[] => Array.from({ length: to -
 function probe95History(): MetadataPlan[] {
   const a = MetadataAllocator.format(16384);
   const plans: MetadataPlan[] = [];
-  const t0: number[] = [];
   const step = (): void => {
     a.commit();
     plans.push(a.plan()!);
   };
   const write = (vb: number, data: number): void => {
     a.allocateData(data);
-    const replaced = t0[vb] ?? null;
-    const before = [...t0];
-    t0[vb] = data;
-    a.insertMapping(0, () => before, replaced, t0.length);
+    a.insertMapping(0, vb, data);
   };
   a.resizeData(1024);
   step();
@@ -116,18 +112,17 @@ function probe95History(): MetadataPlan[] {
   step();
   a.createSnap(1, 0);
   step();
-  const snapshot = [...t0];
   write(0, 10);
   step();
   a.createThin(2);
   a.commit();
   a.createThin(3);
   step();
-  a.deleteThin(1, () => snapshot);
+  a.deleteThin(1);
   step();
   a.reserveMetadataSnap();
   step();
-  a.releaseMetadataSnap(() => () => []);
+  a.releaseMetadataSnap();
   step();
   return plans;
 }
@@ -136,16 +131,13 @@ function probe95History(): MetadataPlan[] {
 function probe97History(): MetadataPlan[] {
   const a = MetadataAllocator.format(16384);
   const plans: MetadataPlan[] = [];
-  const t0: number[] = [];
   a.resizeData(1024);
   a.commit();
   a.createThin(0);
   a.commit();
   for (const vb of blocks(0, 4)) {
     a.allocateData(vb);
-    const before = [...t0];
-    t0[vb] = vb;
-    a.insertMapping(0, () => before, null, t0.length);
+    a.insertMapping(0, vb, vb);
     a.commit();
   }
   plans.push(a.plan()!);
@@ -155,7 +147,7 @@ function probe97History(): MetadataPlan[] {
   a.commit();
   plans.push(a.plan()!);
   a.allocateData(4);
-  a.insertMapping(0, () => [...t0], 0, t0.length);
+  a.insertMapping(0, 0, 4);
   a.commit();
   plans.push(a.plan()!);
   return plans;

@@ -5,31 +5,38 @@
  * cursor that a commit does not reset, over blocks free in both the committed and the current
  * map, with the recursion of its own bitmap updates queued as the kernel's `bops`), the data space
  * map's bitmaps and index, and the btrees of dm-thin-metadata.c, with snapshots sharing a device's
- * mapping leaf (its count raised) until a write shadows it.
+ * mapping tree (its root's count raised) until a write shadows the path it changes. A device's
+ * mapping tree is kept node by node (keys, and data blocks or children) and changed as
+ * dm-btree.c and dm-btree-remove.c change it (metadata-btree.ts): splits, rebalancing, merges.
  *
  * Pure model code, driven by the operations the lab's metadata already does (format, resize of the
  * data device, create thin and snapshot, insert and remove a mapping, delete, commit, rollback,
- * the metadata snapshot). It is exact while every tree fits in one node (a device with at most 252
- * mappings, at most 126 devices, at most 336 counts above 2 per space map): the kernel's node
- * splitting and rebalancing are not modelled, so an operation that would split a node marks the
- * layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
+ * the metadata snapshot). The other trees are followed while they fit in one node (at most 126
+ * devices, 336 counts above 2 per space map, 168 data bitmaps): an operation that would split one
+ * marks the layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
  * metadata device (`sm_metadata_extend`'s bootstrap mode) does the same. The measurements behind
- * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-metadata-block-layout).
+ * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-98 and 100).
  */
 import {
   DETAILS_VALUE_SIZE,
   ENTRIES_PER_BITMAP,
   INDEX_ENTRY_SIZE,
-  MAPPING_VALUE_SIZE,
   METADATA_INDEX_ENTRIES,
   maxEntries,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
 } from '../format/layout.js';
 import { assert } from './assert.js';
+import {
+  type BtreeTransaction,
+  btreeDel,
+  btreeInsert,
+  btreeRemove,
+  reachableNodes,
+  type TreeNode,
+} from './metadata-btree.js';
 
 /** Entries a single-node tree holds before the kernel splits it (dm-btree.c `calc_max_entries`). */
-const MAPPINGS_PER_LEAF = maxEntries(MAPPING_VALUE_SIZE);
 const DETAILS_PER_LEAF = maxEntries(DETAILS_VALUE_SIZE);
 const ROOTS_PER_LEAF = maxEntries(ROOT_VALUE_SIZE);
 const OVERFLOW_PER_LEAF = maxEntries(REFCOUNT_VALUE_SIZE);
@@ -40,6 +47,17 @@ export interface IndexEntryPlan {
   readonly block: number;
   readonly nrFree: number;
   readonly noneFreeBefore: number;
+}
+
+/**
+ * One node of a device's mapping tree as the kernel left it: a leaf's values are data blocks, an
+ * internal node's the blocks of its children. Nodes are never changed once committed (a change
+ * shadows them to a new block), so plans share them.
+ */
+export interface TreeNodePlan {
+  readonly leaf: boolean;
+  readonly keys: readonly number[];
+  readonly values: readonly number[];
 }
 
 /** The trees a metadata snapshot (`reserve_metadata_snap`) holds, by block. */
@@ -72,6 +90,8 @@ export interface MetadataPlan {
   readonly detailsRoot: number;
   readonly deviceRoots: ReadonlyMap<number, number>;
   readonly held: HeldPlan | null;
+  /** Every node of the live and held mapping trees, by block. */
+  readonly nodes: ReadonlyMap<number, TreeNodePlan>;
 }
 
 interface MutableEntry {
@@ -169,9 +189,6 @@ interface Committed {
   readonly held: HeldPlan | null;
 }
 
-/** The data blocks of a device's mappings, in key order: what a leaf's values inc or dec. */
-export type LeafDataBlocks = () => Iterable<number>;
-
 export class MetadataAllocator {
   /** The current space map (`ll`) and the one committed (`old_ll`). */
   private meta = new SpaceMapBlocks();
@@ -190,6 +207,8 @@ export class MetadataAllocator {
   private mappingRoot = 0;
   private detailsRoot = 0;
   private deviceRoots = new Map<number, number>();
+  /** The nodes of the mapping trees, by block: those committed, held, and this transaction's. */
+  private nodes = new Map<number, TreeNode>();
   /** Devices whose details a commit writes (`td->changed`). */
   private readonly changedDetails = new Set<number>();
   private held: HeldPlan | null = null;
@@ -230,21 +249,31 @@ export class MetadataAllocator {
    */
   static open(plan: MetadataPlan): MetadataAllocator {
     const a = new MetadataAllocator();
-    a.meta = SpaceMapBlocks.of(
-      plan.metadataNrBlocks,
-      plan.metadataBitmaps,
-      plan.metadataCounts,
-      plan.metadataRefCountRoot,
-    );
-    a.data = SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot);
-    a.metadataIndex = plan.metadataIndex;
-    a.dataIndexRoot = plan.dataIndexRoot;
-    a.mappingRoot = plan.mappingRoot;
-    a.detailsRoot = plan.detailsRoot;
-    a.deviceRoots = new Map(plan.deviceRoots);
-    a.held = plan.held;
+    a.adopt({
+      ...plan,
+      meta: SpaceMapBlocks.of(
+        plan.metadataNrBlocks,
+        plan.metadataBitmaps,
+        plan.metadataCounts,
+        plan.metadataRefCountRoot,
+      ),
+      data: SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot),
+    });
+    for (const [b, n] of plan.nodes) a.nodes.set(b, { leaf: n.leaf, keys: [...n.keys], values: [...n.values] });
     a.commit();
     return a;
+  }
+
+  /** Takes a committed state as the current one (a plan opened, or a rollback), copying what later changes. */
+  private adopt(c: Committed): void {
+    this.meta = c.meta.clone();
+    this.data = c.data.clone();
+    this.metadataIndex = c.metadataIndex;
+    this.dataIndexRoot = c.dataIndexRoot;
+    this.mappingRoot = c.mappingRoot;
+    this.detailsRoot = c.detailsRoot;
+    this.deviceRoots = new Map(c.deviceRoots);
+    this.held = c.held;
   }
 
   /** Whether the data space map counts block `b` (a block the pool allocated and has not freed). */
@@ -397,13 +426,35 @@ export class MetadataAllocator {
     this.detailsRoot = this.shadow(this.detailsRoot).block;
   }
 
-  /** Shadows a device's mapping leaf; a shared one gives each data block it maps one more count. */
-  private shadowLeaf(id: number, dataBlocks: LeafDataBlocks): void {
-    const root = this.deviceRoots.get(id);
-    assert(root !== undefined, `device ${id} has a mapping tree`);
-    const { block, inc } = this.shadow(root);
-    this.deviceRoots.set(id, block);
-    if (inc) for (const b of dataBlocks()) this.dataInc(b);
+  /**
+   * The transaction manager as the btree code sees it (dm-btree.c's calls into
+   * dm-transaction-manager.c). Made on demand, not kept: checkpoints store the allocator's fields
+   * and cannot store functions.
+   */
+  private get tx(): BtreeTransaction {
+    return {
+      nodes: this.nodes,
+      newNode: (node) => {
+        const block = this.newBlock();
+        this.nodes.set(block, node);
+        return block;
+      },
+      shadowNode: (orig) => this.shadowNode(orig),
+      isShared: (b) => this.countIsMoreThanOne(b),
+      decBlock: (b) => this.decBlock(b),
+      decData: (b) => this.dataDec(b),
+    };
+  }
+
+  /** bn_shadow: a copy on a new block unless shadowed already; a shared node's children gain a reference. */
+  private shadowNode(orig: number): number {
+    const node = this.nodes.get(orig);
+    assert(node !== undefined, `metadata block ${orig} is a mapping tree node`);
+    const { block, inc } = this.shadow(orig);
+    if (block !== orig) this.nodes.set(block, { leaf: node.leaf, keys: [...node.keys], values: [...node.values] });
+    if (inc && node.leaf) for (const d of node.values) this.dataInc(d);
+    else if (inc) for (const child of node.values) this.incBlock(child);
+    return block;
   }
 
   private checkDevices(): void {
@@ -414,7 +465,7 @@ export class MetadataAllocator {
 
   /** __create_thin: an empty leaf, inserted into the top-level tree. */
   createThin(id: number): void {
-    const leaf = this.newBlock();
+    const leaf = this.tx.newNode({ leaf: true, keys: [], values: [] });
     this.shadowTop();
     this.deviceRoots.set(id, leaf);
     this.changedDetails.add(id);
@@ -434,48 +485,53 @@ export class MetadataAllocator {
   }
 
   /**
-   * dm_thin_insert_block: the spine is shadowed top first, then the device's leaf; a replaced
-   * mapping's data block loses the leaf's reference. `mappingsAfter` bounds the single leaf.
+   * dm_thin_insert_block: the top-level tree is shadowed, then the device's tree is walked down
+   * as dm_btree_insert walks it (splitting and rebalancing full nodes); a replaced mapping's data
+   * block loses the leaf's reference.
    */
-  insertMapping(id: number, dataBlocks: LeafDataBlocks, replaced: number | null, mappingsAfter: number): void {
+  insertMapping(id: number, key: number, dataBlock: number): void {
     this.shadowTop();
-    this.shadowLeaf(id, dataBlocks);
-    if (replaced !== null) this.dataDec(replaced);
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.deviceRoots.set(id, btreeInsert(this.tx, root, key, dataBlock).root);
     this.changedDetails.add(id);
-    if (mappingsAfter > MAPPINGS_PER_LEAF) this.markInexact(`device ${id} has more mappings than one leaf holds`);
   }
 
   /**
    * __remove_range: the device's root is held by an extra reference while it is taken out of the
-   * top-level tree, its leaf is shadowed and the mapping's data block loses its reference, and the
-   * root goes back in.
+   * top-level tree, the mapping is removed from the tree as dm_btree_remove_leaves removes it
+   * (rebalancing the nodes on its way down), its data block losing its reference, and the root
+   * goes back in.
    */
-  removeMapping(id: number, dataBlocks: LeafDataBlocks, removed: number): void {
+  removeMapping(id: number, key: number): void {
     const root = this.deviceRoots.get(id);
     assert(root !== undefined, `device ${id} has a mapping tree`);
     this.incBlock(root);
     this.shadowTop();
     this.decBlock(root);
-    this.shadowLeaf(id, dataBlocks);
-    this.dataDec(removed);
+    this.deviceRoots.set(id, btreeRemove(this.tx, root, key));
     this.changedDetails.add(id);
   }
 
+  /**
+   * The end of a run of removed mappings (dm_btree_remove_leaves): the kernel walks down once more
+   * for the key after the run's last, rebalancing on the way, before it finds nothing to remove.
+   */
+  endRemovalRun(id: number, nextKey: number): void {
+    const root = this.deviceRoots.get(id);
+    assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.deviceRoots.set(id, btreeRemove(this.tx, root, nextKey, false));
+  }
+
   /** __delete_device: out of the details tree, then out of the top-level tree, dropping its subtree. */
-  deleteThin(id: number, dataBlocks: LeafDataBlocks): void {
+  deleteThin(id: number): void {
     const root = this.deviceRoots.get(id);
     assert(root !== undefined, `device ${id} has a mapping tree`);
     this.shadowDetails();
     this.shadowTop();
     this.deviceRoots.delete(id);
     this.changedDetails.delete(id);
-    this.dropSubtree(root, dataBlocks);
-  }
-
-  /** dm_btree_del of a single-leaf tree: a shared leaf loses a reference, an unshared one its mappings too. */
-  private dropSubtree(root: number, dataBlocks: LeafDataBlocks): void {
-    if (this.meta.count(root) <= 1) for (const b of dataBlocks()) this.dataDec(b);
-    this.decBlock(root);
+    btreeDel(this.tx, root);
   }
 
   /**
@@ -498,12 +554,12 @@ export class MetadataAllocator {
   }
 
   /** __release_metadata_snap: the held trees are dropped (dm_btree_del), then the superblock copy. */
-  releaseMetadataSnap(heldDataBlocks: (id: number) => LeafDataBlocks): void {
+  releaseMetadataSnap(): void {
     const held = this.held;
     if (held === null) return this.markInexact('a metadata snapshot released that the layout did not hold');
     if (this.meta.count(held.mappingRoot) > 1) this.decBlock(held.mappingRoot);
     else {
-      for (const [id, root] of held.deviceRoots) this.dropSubtree(root, heldDataBlocks(id));
+      for (const root of held.deviceRoots.values()) btreeDel(this.tx, root);
       this.decBlock(held.mappingRoot);
     }
     this.decBlock(held.detailsRoot);
@@ -543,20 +599,24 @@ export class MetadataAllocator {
       deviceRoots: new Map(this.deviceRoots),
       held: this.held,
     };
+    this.dropUnreachableNodes();
+  }
+
+  /** Forgets the nodes no live or held tree reaches any more (their blocks are free, or will be reused). */
+  private dropUnreachableNodes(): void {
+    const reachable = reachableNodes(this.nodes, this.treeRoots());
+    for (const b of this.nodes.keys()) if (!reachable.has(b)) this.nodes.delete(b);
+  }
+
+  private treeRoots(): number[] {
+    return [...this.deviceRoots.values(), ...(this.held?.deviceRoots.values() ?? [])];
   }
 
   /** The kernel's abort reopens the metadata: the committed state, and the cursor back at 0. */
   rollback(): void {
     const c = this.committed;
     assert(c !== null, 'a formatted layout has a commit');
-    this.meta = c.meta.clone();
-    this.data = c.data.clone();
-    this.metadataIndex = c.metadataIndex;
-    this.dataIndexRoot = c.dataIndexRoot;
-    this.mappingRoot = c.mappingRoot;
-    this.detailsRoot = c.detailsRoot;
-    this.deviceRoots = new Map(c.deviceRoots);
-    this.held = c.held;
+    this.adopt(c);
     this.changedDetails.clear();
     this.shadowed.clear();
     this.allocatedThisTransaction = 0;
@@ -593,6 +653,14 @@ export class MetadataAllocator {
       detailsRoot: c.detailsRoot,
       deviceRoots: new Map(c.deviceRoots),
       held: c.held,
+      nodes: this.committedNodes(c),
     };
+  }
+
+  private committedNodes(c: Committed): Map<number, TreeNodePlan> {
+    const roots = [...c.deviceRoots.values(), ...(c.held?.deviceRoots.values() ?? [])];
+    const nodes = new Map<number, TreeNodePlan>();
+    for (const b of reachableNodes(this.nodes, roots)) nodes.set(b, this.nodes.get(b)!);
+    return nodes;
   }
 }

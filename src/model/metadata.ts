@@ -443,7 +443,7 @@ export class ThinMetadata implements PageAccounting {
     const dev = this.devices.get(id);
     if (dev === undefined) return fail(Errno.ENODATA);
     if (this.devicesSharingRoot(dev.table.rootToken) >= 3) this.messageAllocatedBlocks += 1;
-    this.followAllocator((a) => a.deleteThin(id, () => dataBlocksOf(dev.table)));
+    this.followAllocator((a) => a.deleteThin(id));
     dev.table.forEach((_vb, dataBlock) => this.dropDataRef(dataBlock));
     this.devices.delete(id);
     this.messageShadowBlocks += 3 + this.deviceTreeDepthExtra();
@@ -506,8 +506,7 @@ export class ThinMetadata implements PageAccounting {
 
   releaseMetadataSnap(): Result<undefined> {
     if (this.heldRoot === null) return fail(Errno.EINVAL);
-    const held = this.heldRoot;
-    this.followAllocator((a) => a.releaseMetadataSnap((id) => () => dataBlocksOf(held.devices.get(id)?.table ?? null)));
+    this.followAllocator((a) => a.releaseMetadataSnap());
     forEachHeldMapping(this.heldRoot, (b) => this.dropDataRef(b));
     this.heldRoot = null;
     this.superblockDirty = true;
@@ -527,7 +526,7 @@ export class ThinMetadata implements PageAccounting {
   /** Removes a mapping; returns the data block it held (its reference is dropped), or -1. */
   removeMapping(dev: ThinDevice, vb: number): number {
     const mapped = dev.table.lookupData(vb);
-    if (mapped >= 0) this.followAllocator((a) => a.removeMapping(dev.id, () => dataBlocksOf(dev.table), mapped));
+    if (mapped >= 0) this.followAllocator((a) => a.removeMapping(dev.id, vb));
     const old = dev.table.remove(vb, this.generation);
     if (old < 0) return -1;
     dev.details.mappedBlocks--;
@@ -535,6 +534,11 @@ export class ThinMetadata implements PageAccounting {
     this.dropDataRef(old);
     if (this.mutations?.has('crash-keeps-discards') ?? false) this.mutationDiscards.push([dev, vb]);
     return old;
+  }
+
+  /** After the last of consecutive removed mappings: the kernel's walk for the next key (MetadataAllocator.endRemovalRun). */
+  endRemovalRun(dev: ThinDevice, nextVb: number): void {
+    this.followAllocator((a) => a.endRemovalRun(dev.id, nextVb));
   }
 
   resizeData(nrBlocks: number): void {
@@ -660,15 +664,12 @@ export class ThinMetadata implements PageAccounting {
 
   /**
    * Tells the allocator about a mapping going in: a block nobody counts yet was allocated for it
-   * (the kernel allocates before it inserts), and the leaf's mappings before the change are what
-   * a shared leaf's copy takes references for.
+   * (the kernel allocates before it inserts).
    */
   private allocatorInsert(dev: ThinDevice, vb: number, dataBlock: number): void {
     this.followAllocator((a) => {
       if (!a.countsData(dataBlock)) a.allocateData(dataBlock);
-      const old = dev.table.lookupData(vb);
-      const mappingsAfter = dev.table.count() + (old < 0 ? 1 : 0);
-      a.insertMapping(dev.id, () => dataBlocksOf(dev.table), old < 0 || old === dataBlock ? null : old, mappingsAfter);
+      a.insertMapping(dev.id, vb, dataBlock);
     });
   }
 
@@ -798,11 +799,4 @@ function withHeldReferences(counts: Uint32Array, held: HeldMetadataSnapshot | nu
 function extraTreeBlocks(n: number, perLeaf: number): number {
   const leaves = Math.max(1, Math.ceil(n / perLeaf));
   return leaves === 1 ? 0 : leaves;
-}
-
-/** A table's data blocks in key order (what a mapping leaf's values hold). */
-function dataBlocksOf(table: MappingTable | null): number[] {
-  const blocks: number[] = [];
-  table?.forEach((_vb, dataBlock) => blocks.push(dataBlock));
-  return blocks;
 }

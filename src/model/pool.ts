@@ -967,8 +967,9 @@ export class ThinPool {
     const removed: Array<[number, number]> = [];
     dev.table.forEachInRange(begin, end, (vb, dataBlock) => removed.push([vb, dataBlock]));
     const passedDown: number[] = [];
-    for (const [vb] of removed) {
+    removed.forEach(([vb], i) => {
       const old = this.md.removeMapping(dev, vb);
+      if (removed[i + 1]?.[0] !== vb + 1) this.md.endRemovalRun(dev, vb + 1);
       if (old >= 0 && this.discardPassdown && this.md.spaceMap.refcount(old) === 0) {
         // Passdown errors are ignored, as in the kernel.
         this.dataDev.discard(old * bs, bs);
@@ -977,7 +978,7 @@ export class ThinPool {
         this.md.spaceMap.increment(old);
         passedDown.push(old);
       }
-    }
+    });
     // The worker pass that unmapped the blocks commits now if a commit is due: with passdown
     // the blocks are still referenced then, so an out-of-data-space pool stays so.
     this.runWorker();
