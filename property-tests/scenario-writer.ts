@@ -103,7 +103,8 @@ export function scenarioForFailure(failure: CampaignFailure, origin: { readonly 
     const inactive = [...ref.thins.keys()]
       .filter((id) => !state.poolLive || !state.active.has(id))
       .sort((a, b) => a - b);
-    for (const id of inactive) steps.push({ run: `dmsetup create ${thinName(id)} --table "${thinTable(id)}"` });
+    for (const id of inactive)
+      steps.push({ run: `dmsetup create ${thinName(id)} --table "${thinTable(id)}" && dmsetup mknodes` });
     if (inactive.length > 0 || !state.poolLive)
       steps[steps.length - 1]!.expect = stateExpectation(
         ref,
