@@ -212,9 +212,14 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
       const where = (index: number): Finding => ({ where: `case ${index} (seed ${o.seed})`, what: 'lab tools' });
       const onHang = (index: number): void => report.find('hang', where(index));
       if (bases !== null)
-        runJob(bases, { seed: o.seed, indexes: deal(first, end, 1)[0]!, dir }, (m) => {
-          if (m.kind === 'done') done.push(m);
-        }, labCache);
+        runJob(
+          bases,
+          { seed: o.seed, indexes: deal(first, end, 1)[0]!, dir },
+          (m) => {
+            if (m.kind === 'done') done.push(m);
+          },
+          labCache,
+        );
       else
         await Promise.all(
           deal(first, end, nWorkers).map((indexes, w) =>

@@ -297,9 +297,6 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
         else outPart++;
         offset += piece;
       }
-      if (o.count === null && source.kind === 'zero') {
-        // dd from /dev/zero without count= runs until the output is full.
-      }
     }
     if (o.fsync && dest.kind === 'block') {
       const errno = yield* fsyncBlock(ctx, dest.dev);

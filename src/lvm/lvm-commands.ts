@@ -1717,25 +1717,35 @@ interface Field {
   readonly value: (vg: VolumeGroup, lv: LogicalVolume) => string;
 }
 
-function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusReader(ctx)): Record<string, Field> {
-  const displayName = (lv: LogicalVolume): string =>
-    lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name;
+/** The Data% and Meta% columns, from the row's one reading of its segment status. */
+function percentFields(
+  ctx: LvmContext,
+  statusOf: SegmentStatusOf,
+): { dataPercent: Field['value']; metaPercent: Field['value'] } {
   // A pool whose live target is not a thin-pool has no counts (its status is `unknown`).
   const poolUsageOfRow = (vg: VolumeGroup, lv: LogicalVolume): PoolUsage | null => {
     const s = statusOf(vg, lv);
     return s.kind === 'pool' ? usageOf(s.status) : null;
   };
-  const dataPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
-    if (lv.role === 'thin') return thinPercent(ctx, vg, lv);
-    if (lv.role !== 'thin-pool') return '';
-    const u = poolUsageOfRow(vg, lv);
-    return u === null ? '' : percentText(u.dataUsed, u.dataTotal);
+  return {
+    dataPercent: (vg, lv) => {
+      if (lv.role === 'thin') return thinPercent(ctx, vg, lv);
+      if (lv.role !== 'thin-pool') return '';
+      const u = poolUsageOfRow(vg, lv);
+      return u === null ? '' : percentText(u.dataUsed, u.dataTotal);
+    },
+    metaPercent: (vg, lv) => {
+      if (lv.role !== 'thin-pool') return '';
+      const u = poolUsageOfRow(vg, lv);
+      return u === null ? '' : percentText(u.metaUsed, u.metaTotal);
+    },
   };
-  const metaPercent = (vg: VolumeGroup, lv: LogicalVolume): string => {
-    if (lv.role !== 'thin-pool') return '';
-    const u = poolUsageOfRow(vg, lv);
-    return u === null ? '' : percentText(u.metaUsed, u.metaTotal);
-  };
+}
+
+function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusReader(ctx)): Record<string, Field> {
+  const displayName = (lv: LogicalVolume): string =>
+    lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name;
+  const { dataPercent, metaPercent } = percentFields(ctx, statusOf);
   const fields: Record<string, Field> = {
     lv_name: { header: 'LV', right: false, value: (_vg, lv) => displayName(lv) },
     vg_name: { header: 'VG', right: false, value: (vg) => vg.name },
