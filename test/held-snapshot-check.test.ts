@@ -28,7 +28,11 @@ describe('thin_check on a held snapshot with trees of its own', () => {
   };
 
   it('has blocks only the snapshot reaches, and passes whole', () => {
-    expect(diverged.heldOnly.length).toBeGreaterThan(3);
+    // The held superblock copy and the tree nodes the live trees shadowed away since. With the
+    // kernel's layout the two share every node the writes did not touch (3 blocks here; the compact
+    // layout, which wrote the held trees apart, gave 11), so the snapshot reaches at least one node
+    // of its own besides its superblock.
+    expect(diverged.heldOnly.length).toBeGreaterThan(1);
     expect(bench.lab({ m: diverged.bytes }, 'thin_check @m').status).toBe(0);
   });
 

@@ -81,12 +81,40 @@ describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_dump', (
  * Sound images whose repair the lab does not write block for block as 1.1.0 does, with why. Run
  * with `it.fails`, so one that starts to match fails the suite until it leaves the list.
  */
-const REPAIR_PENDING: ReadonlyMap<string, string> = new Map(
-  ['meta', 'held'].map((name) => [
+const REPAIR_PENDING: ReadonlyMap<string, string> = new Map([
+  ...['meta', 'held'].map((name): [string, string] => [
     name,
     "since the lab writes the kernel's metadata layout (src/model/metadata-allocator.ts), these two sound images are no longer compact, and 1.1.0's repair of them puts the data space map's bitmap and ref-count roots at blocks 14 and 13 where the lab's repair writes 6 and 5: how 1.1.0 places its output after such an input is not modelled yet",
   ]),
-);
+  // Found once the damaged images really reached both tools (the @NAME pattern had stopped at the
+  // hyphen, so both printed "Couldn't find input file"): the words, statuses and the real thin_dump
+  // of both outputs agree, the bytes of the written image do not.
+  ...[
+    'data-bitmap-garbage',
+    'data-bitmap-zeroed',
+    'data-index-garbage',
+    'data-index-zeroed',
+    'details-garbage',
+    'details-zeroed',
+    'mapped-blocks-mismatch',
+    'mapped-blocks-mismatch-low',
+    'mapping-to-free-block',
+    'mapping-to-free-block-dev2',
+    'metadata-bitmap-garbage',
+    'metadata-bitmap-zeroed',
+    'metadata-index-garbage',
+    'metadata-index-zeroed',
+    'metadata-snapshot',
+    'refcount-high',
+    'refcount-high-metadata',
+    'refcount-low',
+    'refcount-low-metadata',
+    'refcount-low-shared',
+  ].map((name): [string, string] => [
+    name,
+    "1.1.0's repair writes its output's blocks in another order than the lab's writer (device leaves first, then internal nodes, the details and top-level trees, the data space map, and the metadata space map last; the lab puts the space maps first: docs/stacks.md), so the image bytes differ though thin_dump reads the same metadata from both",
+  ]),
+]);
 
 const repairLine = (name: string): string => `thin_repair -i @${name} -o @out`;
 /** The real repair of each image and the real thin_dump of what it wrote, batched before the tests. */
@@ -106,38 +134,45 @@ describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_repair',
     const results = runRealBatch(binDir, runs);
     names.forEach((name, i) => realRepairs.set(name, { repair: results[2 * i]!, dump: results[2 * i + 1]! }));
   }, 600_000);
+  it.each(names)(
+    'thin_repair -i %s: the same words and status, and the real thin_dump reads the same in what each wrote',
+    (name) => expectRepairSame(name, 'read'),
+    600_000,
+  );
   it.each(repairs.filter((r) => r.pending === undefined).map((r) => r.name))(
-    'thin_repair -i %s, and the real thin_dump of what it wrote',
-    (name) => expectRepairSame(name),
+    'thin_repair -i %s writes the same bytes',
+    (name) => expectRepairSame(name, 'bytes'),
     600_000,
   );
   it.fails.each(repairs.filter((r) => r.pending !== undefined).map((r) => [r.name, r.pending!]))(
-    'thin_repair -i %s, and the real thin_dump of what it wrote (pending: %s)',
-    (name) => expectRepairSame(name),
+    'thin_repair -i %s writes the same bytes (pending: %s)',
+    (name) => expectRepairSame(name, 'bytes'),
     600_000,
   );
 });
 
-/** thin_repair in the lab and the real 1.1.0: the same words and status, and the same image written (seen through the real thin_dump). A repair writes and dumps two 4 MiB images: on a loaded machine that took over 120 s. */
-function expectRepairSame(name: string): void {
+/**
+ * thin_repair in the lab and the real 1.1.0: the same words and status and what the real
+ * thin_dump reads in each written image ('read'), or the images byte for byte ('bytes'). A repair
+ * writes and dumps two 4 MiB images: on a loaded machine that took over 120 s.
+ */
+function expectRepairSame(name: string, what: 'read' | 'bytes'): void {
   const line = repairLine(name);
   const lab = bench.lab(bench.files(images, line, extra), line);
   const theirs = realRepairs.get(name);
   if (theirs === undefined) throw new Error(`no batched real run of ${line}`);
+  if (what === 'bytes') {
+    expect(Buffer.from(lab.files.out!)).toEqual(Buffer.from(theirs.repair.files.out!));
+    return;
+  }
   expect([lab.stdout, lab.stderr, lab.status]).toEqual([
     theirs.repair.stdout,
     theirs.repair.stderr,
     theirs.repair.status,
   ]);
-  // The images written, byte for byte, and what the real thin_dump reads in each.
   const dump = bench.real({ out: lab.files.out! }, 'thin_dump @out');
   const { stdout, stderr, status } = theirs.dump;
-  expect({ stdout: dump.stdout, stderr: dump.stderr, status: dump.status, out: Buffer.from(lab.files.out!) }).toEqual({
-    stdout,
-    stderr,
-    status,
-    out: Buffer.from(theirs.repair.files.out!),
-  });
+  expect({ stdout: dump.stdout, stderr: dump.stderr, status: dump.status }).toEqual({ stdout, stderr, status });
 }
 
 describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_ls', () => {
