@@ -197,15 +197,29 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
   return status;
 }
 
+/**
+ * A table the lab refused because it does not model what it asks for: the refusal is in the kernel
+ * log as a target's ctr error, and is also said on standard error, so that it is never mistaken
+ * for the kernel's own EINVAL or EBUSY.
+ */
+function sayNotModelled(m: Machine, loggedBefore: number, io: CommandIo): void {
+  for (const { text } of m.kernelLog.slice(loggedBefore)) {
+    const at = text.indexOf('thinlab: not modelled:');
+    if (at >= 0) io.err(`${text.slice(at).replace(/ \(-E[A-Z]+\)$/, '')}\n`);
+  }
+}
+
 function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): number {
   const name = dev.name;
   if (flags.noTable) return 0;
   const table = tableText(flags, io);
   if (table === null) return 0;
   const lines = table.split('\n').filter((l) => l.trim() !== '');
+  const logged = m.kernelLog.length;
   const loaded = m.load(dev, lines.join('\n'));
   if (!loaded.ok) {
     m.discardFailedCreate(dev);
+    sayNotModelled(m, logged, io);
     return ioctlFailed(io, 'reload', name, `(${DM_MAJOR}:${dev.minor})`, loaded.errno);
   }
   const resumed = m.resume(dev);

@@ -58,6 +58,7 @@ describe('pools on linear pieces of one disk', () => {
     );
     expect(out).toBe(
       '0 3/512\n' +
+        "thinlab: not modelled: a second pool whose metadata device overlaps a live pool's metadata on its disk\n" +
         'device-mapper: reload ioctl on pool3 (254:5) failed: Device or resource busy\nCommand failed.\npool3 rc=1\n' +
         '1\n0 3/512\n0\n',
     );
