@@ -198,15 +198,19 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
 }
 
 /**
- * A table the lab refused because it does not model what it asks for: the refusal is in the kernel
- * log as a target's ctr error, and is also said on standard error, so that it is never mistaken
- * for the kernel's own EINVAL or EBUSY.
+ * `m.load`, saying on standard error any refusal of a table the lab does not model: the refusal
+ * is in the kernel log as a target's ctr error, and is also said here, so that it is never
+ * mistaken for the kernel's own EINVAL or EBUSY. Every dmsetup path that loads a table uses it.
  */
-function sayNotModelled(m: Machine, loggedBefore: number, io: CommandIo): void {
-  for (const { text } of m.kernelLog.slice(loggedBefore)) {
-    const at = text.indexOf('thinlab: not modelled:');
-    if (at >= 0) io.err(`${text.slice(at).replace(/ \(-E[A-Z]+\)$/, '')}\n`);
-  }
+function loadTable(m: Machine, dev: DmDevice, table: string, io: CommandIo): ReturnType<Machine['load']> {
+  const loggedBefore = m.kernelLog.length;
+  const loaded = m.load(dev, table);
+  if (!loaded.ok)
+    for (const { text } of m.kernelLog.slice(loggedBefore)) {
+      const at = text.indexOf('thinlab: not modelled:');
+      if (at >= 0) io.err(`${text.slice(at).replace(/ \(-E[A-Z]+\)$/, '')}\n`);
+    }
+  return loaded;
 }
 
 function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): number {
@@ -215,11 +219,9 @@ function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): 
   const table = tableText(flags, io);
   if (table === null) return 0;
   const lines = table.split('\n').filter((l) => l.trim() !== '');
-  const logged = m.kernelLog.length;
-  const loaded = m.load(dev, lines.join('\n'));
+  const loaded = loadTable(m, dev, lines.join('\n'), io);
   if (!loaded.ok) {
     m.discardFailedCreate(dev);
-    sayNotModelled(m, logged, io);
     return ioctlFailed(io, 'reload', name, `(${DM_MAJOR}:${dev.minor})`, loaded.errno);
   }
   const resumed = m.resume(dev);
@@ -245,7 +247,7 @@ function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
     io.err('dmsetup: reload needs a table (--table or standard input)\nCommand failed.\n');
     return 1;
   }
-  const loaded = m.load(dev, table);
+  const loaded = loadTable(m, dev, table, io);
   if (!loaded.ok) return ioctlFailed(io, 'reload', name, '', loaded.errno);
   return 0;
 }
