@@ -40,8 +40,12 @@ function loadedBy(args: readonly string[], db: string): { modules: string[]; std
 const DOMAIN_MODULES = ['system', 'host', 'text', 'files', 'faults', 'thin-tools', 'lvm', 'docker', 'containerd'].map(
   (d) => `lab/commands/${d}.ts`,
 );
-/** The domains' own code, which only their registration modules import. */
-const DOMAIN_CODE = /^(tools|faults|lab\/awk)\/|^docker\/(?!docker-state|options|units)|^lvm\/(?!lvm-state)/;
+/**
+ * The domains' own code, which only their registration modules import: the text tools and xargs
+ * among it (dd reads its input through lab/stdin-chunks.ts, not the text tools' streams).
+ */
+const DOMAIN_CODE =
+  /^(tools|faults|lab\/awk)\/|^docker\/(?!docker-state|options|units)|^lvm\/(?!lvm-state)|^lab\/(text-streams|text-tools|tr|line-filters|xargs)\.ts$/;
 
 let dir: string;
 let db: string;

@@ -9,11 +9,10 @@ import { DEVICE_COMMANDS } from './commands/devices.js';
 import { type DomainId, domainModule, isDomainLoaded, provideDomain } from './domains.js';
 import type { Lab } from './lab.js';
 import { type CommandHandler, type CommandRegistry, knownElsewhere } from './registry.js';
-import { xargs } from './xargs.js';
 
 /**
  * Each lazily loaded domain's registration module (src/lab/domains.ts): the devices (dmsetup, dd,
- * losetup ...), xargs and help are always here; everything else is loaded by `loadDomains`.
+ * losetup ...) and help are always here; everything else is loaded by `loadDomains`.
  */
 const LOADERS = {
   system: () => import('./commands/system.js'),
@@ -95,7 +94,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['stat', lazy('files', (m) => m.FILE_COMMANDS.stat)],
   ['date', lazy('files', (m) => m.FILE_COMMANDS.date)],
   ['awk', lazy('files', (m) => m.FILE_COMMANDS.awk)],
-  ['xargs', (lab, args, io) => xargs(lab, args, io, COMMANDS)],
+  ['xargs', lazy('files', (m) => (lab, args, io) => m.xargs(lab, args, io, COMMANDS))],
   // Faults: src/lab/commands/faults.ts
   ['fault', lazy('faults', (m) => m.FAULT_COMMANDS.fault)],
   // thin-provisioning-tools: src/lab/commands/thin-tools.ts -> src/tools/

@@ -11,7 +11,7 @@ import { type CommandIo, PIPE_CAPACITY_BYTES } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { LabFile, VM_MOUNT_SIZES } from './fs.js';
-import { type Chunks, stdinChunks } from './text-streams.js';
+import { type Chunks, stdinChunks } from './stdin-chunks.js';
 import { lookupPath, metadataAt, type PathTarget, staleMapperNode } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */

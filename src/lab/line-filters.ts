@@ -12,7 +12,8 @@ import { LONGEST_STRING_CHARS, OutOfMemory } from '../shell/memory.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { memoryFreeBytes } from './fs-memory.js';
-import { type Chunks, consume, eachInput, pathChunks, stdinChunks } from './text-streams.js';
+import { type Chunks, stdinChunks } from './stdin-chunks.js';
+import { consume, eachInput, pathChunks } from './text-streams.js';
 import {
   type CutOptions,
   cutLine,

@@ -14,25 +14,11 @@ import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { type OdOptions, odFields } from './text-tools.js';
 import { type TrPlan, trTranslate } from './tr.js';
+import { type Chunks, stdinChunks } from './stdin-chunks.js';
 import { lookupPath, readPath } from './vfs.js';
-
-/** The next chunk of an input, null at its end; a string is a read error (the errno's text). */
-export type Chunks = () => Steps<Uint8Array | null | string>;
 
 /** How much of a file or a device a streaming tool reads at a time. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
-
-/** Standard input as chunks: streamed where the shell streams it, else the whole of it at once. */
-export function stdinChunks(io: CommandIo): Chunks {
-  if (io.read !== undefined) return io.read;
-  let done = false;
-  // biome-ignore lint/correctness/useYield: the whole input is there at once; no wait is needed.
-  return function* () {
-    if (done) return null;
-    done = true;
-    return io.stdin;
-  };
-}
 
 /**
  * The most a text tool reads of one file or device. The VM reads a sparse file's holes at a few

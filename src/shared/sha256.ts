@@ -1,7 +1,8 @@
 /**
  * SHA-256 (FIPS 180-4) of a string's UTF-8 bytes, as lowercase hex. The store checks its migration
- * files' checksums on every open; node:crypto costs a read-only command about 13 ms of CPU just to
- * load, more than hashing a few kilobytes here. The round constants are derived as the standard
+ * files' checksums on every open that may migrate (a read-only open compares their names only);
+ * node:crypto costs such a command about 13 ms of CPU just to load, more than hashing a few
+ * kilobytes here. The round constants are derived as the standard
  * defines them (fractional parts of square and cube roots of the first primes) rather than typed out.
  */
 

@@ -93,6 +93,31 @@ describe('SQLite migrations', () => {
     expect(readFileSync(dbPath).equals(before)).toBe(true);
   });
 
+  it('reads through an edited migration without hashing it, and still refuses to write through it', async () => {
+    const store = await openSqliteStore(dbPath, { migrationsDir: migrations });
+    await store.append('lab-1', [{ type: 'A', version: 1, data: { n: 1 }, timeMs: 0 }], 'no_stream');
+    await store.close();
+    appendFileSync(join(migrations, '0002_create_stream_metadata.sql'), '-- a harmless-looking edit\n');
+    // A read-only open applies nothing, so the edit cannot split the schema there: it checks the
+    // applied names (and the structure) only, and never pays for hashing the files.
+    const reader = await openSqliteStore(dbPath, { migrationsDir: migrations, readOnly: true });
+    expect(await reader.lastRevision('lab-1')).toBe(0n);
+    await reader.close();
+    await expectStoreError(() => openSqliteStore(dbPath, { migrationsDir: migrations }), 'STORE_MIGRATION_EDITED');
+  });
+
+  it('refuses a newer database on a read-only open too, naming what it does not ship', async () => {
+    await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
+    writeFileSync(join(migrations, '0099_add_type_index.sql'), 'CREATE INDEX events_by_type ON events (type);\n');
+    await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
+    rmSync(join(migrations, '0099_add_type_index.sql'));
+    const error = await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: migrations, readOnly: true }),
+      'STORE_TOO_NEW',
+    );
+    expect(error.message).toContain('0099_add_type_index.sql');
+  });
+
   it('does not count CRLF line endings as an edit', async () => {
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
     const file = join(migrations, '0001_create_events.sql');

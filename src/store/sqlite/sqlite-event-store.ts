@@ -180,7 +180,7 @@ export class SqliteEventStore implements EventStore {
         refuseForeignDatabase(db, path);
         throw new StoreError('STORE_MISSING', `database ${path} is empty: no lab was recorded in it yet`);
       }
-      checkAppliedMigrations(applied, migrations, migrationsDir);
+      checkAppliedMigrations(applied, migrations, migrationsDir, false);
       const names = new Set(applied.map((row) => row.name));
       // Reading needs none of the optional migrations (a missing checksum column only means
       // events are not checked), so an older database stays readable without being upgraded.
