@@ -32,4 +32,14 @@ export const SLOW_SUITES = [
   'src/store/kurrentdb/**',
 ];
 
-export default mergeConfig(base, defineConfig({ test: { exclude: SLOW_SUITES } }));
+/**
+ * Suites that take a slice of their cases here (every Nth, the same on each run) and all of them
+ * in `npm test`: test/history.test.ts replays each kernel fixture and scenario through the store,
+ * a minute of CPU for all of them.
+ */
+const SLICE_EVERY = '3';
+
+export default mergeConfig(
+  base,
+  defineConfig({ test: { exclude: SLOW_SUITES, env: { THINLAB_TEST_SLICE: SLICE_EVERY } } }),
+);
