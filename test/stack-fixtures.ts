@@ -42,10 +42,6 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
  */
 export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
-    '152-tiny-metadata-device.sh',
-    "one line: the kernel logs `reached low water mark for metadata device` twice for the 16-block metadata device (after the format and create_thin), the lab once; its threshold check replays a transaction's free counts from before and after (pool.ts checkMetadataLowWater), not each allocation and free the kernel's space map makes on so small a device. Every other line matches, the EIO and EINVAL of the smaller devices with their log lines included (test/tiny-metadata-device.test.ts)",
-  ],
-  [
     '131-metadata-drop-writes-rollback.sh',
     "the md5 of the superblock block on disk, which names the kernel's blocks: the lab now lays them out as the kernel does, and gives the kernel's md5 when its copy of the script commits between the first `dd`'s two writes, where the oracle VM's 1-second periodic commit fell (its commands take over a second under emulation; the lab's clock does not move for them). Every other line, the rollback included, matches",
   ],
