@@ -165,6 +165,8 @@ export class ThinPool {
   private lowWaterTriggered = false;
   /** The free metadata count the space map saw at its last allocation (its threshold state). */
   private metadataFreeSeen = Number.POSITIVE_INFINITY;
+  /** The last commit's layout while a commit the shortened-device check made on trial may still fail. */
+  private trialCommitFrom: MetadataPlan | null = null;
   /** The mode the bound table asks for; synced with the mode like the kernel's adjusted_pf.mode. */
   private boundTableMode: PoolMode = 'write';
   private bound = false;
@@ -375,6 +377,7 @@ export class ThinPool {
       return true;
     }
     const dip = this.commitDipWatch();
+    this.trialCommitFrom = null;
     // An error target, or a device shorter than the blocks the commit writes, fails the commit.
     const deviceBlocks = metadataDeviceBlocks(this.env.metadataDeviceSectors());
     const shrunk = deviceBlocks < this.md.metadataNrBlocks && this.commitWritesPastEnd(deviceBlocks);
@@ -384,7 +387,9 @@ export class ThinPool {
     }
     if (this.md.rawUsedMetadataBlocks() > this.md.metadataNrBlocks) {
       // The transaction's shadow copies and the new space-map blocks do not fit: the reserve was
-      // too small for this commit (a tiny metadata device), so the kernel aborts it.
+      // too small for this commit (a tiny metadata device), so the kernel aborts it. An allocator
+      // the shortened-device check committed on trial goes back to the last commit first.
+      if (this.trialCommitFrom !== null) this.md.allocator = MetadataAllocator.open(this.trialCommitFrom);
       this.env.log('space map metadata: unable to allocate new metadata block');
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.ENOSPC);
       return false;
@@ -403,7 +408,7 @@ export class ThinPool {
    * the commit shadows the details tree, the data space map's index and its own index block
    * before the blocks this transaction freed count as free again, so a commit can dip to the
    * threshold where neither the count before it nor the one after reaches it (fixtures/kernel/152
-   * and fixtures/kernel-probes/153: a 16-block metadata device logs the event while the pool is
+   * and 157: a 16-block metadata device logs the event while the pool is
    * created, in the commit that follows sizing the data space map). Only near the threshold, and
    * while the lab follows the kernel's allocator, is the dip worth the two plans it costs.
    */
@@ -447,7 +452,10 @@ export class ThinPool {
     }
     allocator.commit();
     const after = allocator.plan();
-    if (after === null || highestNewMetadataBlock(before, after) < deviceBlocks) return false;
+    if (after === null || highestNewMetadataBlock(before, after) < deviceBlocks) {
+      this.trialCommitFrom = before;
+      return false;
+    }
     this.md.allocator = MetadataAllocator.open(before);
     return true;
   }
