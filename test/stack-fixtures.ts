@@ -16,15 +16,15 @@ export function transcriptFile(script: string, stack: StackId): string {
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
     '131-metadata-drop-writes-rollback.sh',
-    "the md5 of the superblock block on disk, as on debian12 (DEBIAN12_PENDING): its bytes name the kernel's block numbers for the space map and mapping roots after lost writes, which the lab's writer does not place as the kernel did; and on 6.12 the kernel itself gave another md5 in each of two runs (1afd9422..., kept, and 555e6aeb...). Every other line, the rollback included, matches Linux 6.12",
+    "the md5 of the superblock block on disk, which names the kernel's blocks after the lost writes: they depend on where the oracle VM's 1-second periodic commit fell inside the 2-block dds, and on 6.12 it gave another md5 in each of two runs (1afd9422..., kept, and 555e6aeb..., 6.1's). Fixture 155 (each dd split by `sleep 2`, so the periodic commit falls between the two blocks) gives 555e6aeb on both kernels, twice each, and the lab reproduces it on both stacks: the layout is the kernel's, the commit points are the VM's timing (the lab's commands take no time). Every other line, the rollback included, matches Linux 6.12",
   ],
   [
     '134-metadata-error-writes-recover.sh',
-    'the dd of a new block with conv=fsync over metadata on flakey error_writes exits 0 on Linux 6.12 in both recorded runs, as in 61 on 6.12, where the lab fails its fsync with EIO as 6.1 did in 61; on 6.1 the same script is the race described in DEBIAN12_PENDING. Every other line (the abort, read-only with needs_check, thin_check 1.1.0 and --clear-needs-check-flag) matches; 137 (no fsync, the periodic commit fails) matches on both stacks',
+    "the dd of a new block with conv=fsync over metadata on flakey error_writes exits 0 on Linux 6.12 in both recorded runs (and on 6.1, DEBIAN12_PENDING): the VM's periodic commit failed, aborted and went read-only before the dd's fsync, whose flush then passed; the lab's commands take no time, so its flush's own commit fails first and dd gets EIO, as in 61. Fixture 154 (the write without fsync, `sleep 2`, then the fsync) gives rc=0 on both kernels, twice each, and the lab reproduces it on both stacks; 137 (no fsync at all) matches too. Every other line (the abort, read-only with needs_check, thin_check 1.1.0 and --clear-needs-check-flag) matches",
   ],
   [
     '23-needs-check-io-error.sh',
-    "Linux 6.12 cannot abort the failed commit on the shortened metadata device (couldn't open metadata space map, tm_open_with_sm failed) and goes to fail mode where 6.1 aborted to read-only with needs_check; after the device is restored the pool comes back writable. The script's own header says the outcome depends on where the metadata space map allocates, which the lab does not lay out block for block",
+    "not a 6.12 difference but where the oracle VM's 1-second periodic commit fell: between the two writes of the first 2-block dd, so the last commit put the metadata space map's index block at 30, past the 26 blocks the metadata device is shortened to, and the abort's reopen cannot read it (couldn't open metadata space map, tm_open_with_sm failed, fail mode). Fixture 153 (the same history with the dd split by a commit) gives exactly this on both kernels (twice each, identical) and the lab reproduces it; with one commit (23 on 6.1, probe 152 on 6.12) the index is at 23 and the abort goes read-only. The lab's commands take no time, so it commits once there",
   ],
   [
     '51-held-root.sh',
@@ -32,7 +32,7 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ],
   [
     '61-metadata-flakey-delay.sh',
-    "not a kernel difference but the pool's 1 s commit period against the VM's speed when each transcript was recorded: the worker pass that maps a new block also commits when the last worker commit is over 1 s old (need_commit_due_to_time), and that commit fails, aborts and goes read-only before dd's fsync, whose flush then passes (rc=0); when under 1 s has passed, the flush's own commit fails and dd gets EIO. Probe 149 (fixtures/kernel-probes) shows both kernels do the former after a 3 s pause and after a quick write, and the lab does the same; probe 150 timed 61's steps between the fsync commit and the write at 1.5 s on 6.12 and 2.3 s on 6.1 under load 22, where 61's 6.1 transcript was recorded in under 1 s. The lab's commands take no time, so it gives the fast case (61.out) on both stacks; 134 is the same race on debian12",
+    "not a kernel difference but the pool's 1 s commit period against the VM's speed when each transcript was recorded: the worker pass that maps a new block also commits when the last worker commit is over 1 s old (need_commit_due_to_time), and that commit fails, aborts and goes read-only before dd's fsync, whose flush then passes (rc=0); when under 1 s has passed, the flush's own commit fails and dd gets EIO. Probe 149 (fixtures/kernel-probes) shows both kernels do the former after a 3 s pause and after a quick write, and the lab does the same; probe 150 timed 61's steps between the fsync commit and the write at 1.5 s on 6.12 and 2.3 s on 6.1 under load 22, where 61's 6.1 transcript was recorded in under 1 s. The lab's commands take no time, so it gives the fast case (61.out) on both stacks; 134 is the same race on debian12, and fixture 154 (the fsync 2 s after the write) is the slow case, which the lab reproduces on both stacks",
   ],
 ]);
 
@@ -42,19 +42,15 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
  */
 export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
-    '152-tiny-metadata-device.sh',
-    "one line: the kernel logs `reached low water mark for metadata device` twice for the 16-block metadata device (after the format and create_thin), the lab once; its threshold check replays a transaction's free counts from before and after (pool.ts checkMetadataLowWater), not each allocation and free the kernel's space map makes on so small a device. Every other line matches, the EIO and EINVAL of the smaller devices with their log lines included (test/tiny-metadata-device.test.ts)",
-  ],
-  [
     '131-metadata-drop-writes-rollback.sh',
-    "the md5 of the superblock block on disk, which names the kernel's blocks: the lab now lays them out as the kernel does, and gives the kernel's md5 when its copy of the script commits between the first `dd`'s two writes, where the oracle VM's 1-second periodic commit fell (its commands take over a second under emulation; the lab's clock does not move for them). Every other line, the rollback included, matches",
+    "the md5 of the superblock block on disk, which names the kernel's blocks: the lab lays them out as the kernel does, but the oracle VM's 1-second periodic commit fell between the first `dd`'s two writes (its commands take over a second under emulation; the lab's clock does not move for them). Fixture 155 (each 2-block dd split by `sleep 2`, so the periodic commit falls there) gives this md5 (555e6aeb...) on both kernels, twice each, and the lab reproduces it on both stacks. Every other line, the rollback included, matches",
   ],
   [
     '132-metadata-drop-writes-recover.sh',
-    "one line: thin_check names the unwritten block 45 (thin 1's empty mapping root) on the kernel and 31 in the lab. With each of the two 2-block `dd`s committed between its writes, where the oracle VM's 1-second periodic commit fell (its commands take over a second under emulation; the lab's clock does not move for them), the lab names block 45 too: the layout is the kernel's, the commit points are not",
+    "one line: thin_check names the unwritten block 45 (thin 1's empty mapping root) on the kernel and 31 in the lab, because the oracle VM's 1-second periodic commit fell between the two writes of each 2-block `dd` (its commands take over a second under emulation; the lab's clock does not move for them). Fixture 156 (each dd split by `sleep 2`, so the periodic commit falls there) names block 45 on both kernels, twice each, and the lab reproduces it on both stacks: the layout is the kernel's, the commit points are the VM's timing",
   ],
   [
     '134-metadata-error-writes-recover.sh',
-    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0; in fixture 61 (the same operations with a `dmsetup table` between) the flush's own commit failed and dd got EIO, which is what the lab does. An earlier version of this script, failing a create_thin message's commit, gave `Fail` in one run and read-only in the other. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches, and 137 is the same history without the race (no fsync on the new block's write, then 2 s for the periodic commit to fail), recorded twice on both stacks with identical runs, which the lab reproduces",
+    "a race in the kernel between the pool's periodic commit (its waker, every second) and the dd's fsync: here the periodic commit failed first, the abort left the thin unchanged in this transaction, so the flush that followed went straight to the data device and dd exited 0 (so did both 6.12 runs); in fixture 61 the flush's own commit failed and dd got EIO, which is what the lab does, its commands taking no time. Fixture 154 (the write without fsync, `sleep 2` for the periodic commit to fail, then the fsync) gives rc=0 on both kernels, twice each, and the lab reproduces it on both stacks; 137 is the same history without any fsync. Everything after the failure (read-only with needs_check once writes work again, a reload that does not reopen, the flag on disk, --clear-needs-check-flag) matches",
   ],
 ]);

@@ -18,6 +18,7 @@ import {
   type MetadataBlockFailure,
   type ThinDevice,
 } from './metadata.js';
+import { MetadataAllocator, type MetadataPlan } from './metadata-allocator.js';
 import { fail, OK_VOID, type Result } from './result.js';
 import { ZERO_TOKEN } from './sectors.js';
 import { formatPoolStatus, formatThinStatus } from './status-line.js';
@@ -164,6 +165,8 @@ export class ThinPool {
   private lowWaterTriggered = false;
   /** The free metadata count the space map saw at its last allocation (its threshold state). */
   private metadataFreeSeen = Number.POSITIVE_INFINITY;
+  /** The last commit's layout while a commit the shortened-device check made on trial may still fail. */
+  private trialCommitFrom: MetadataPlan | null = null;
   /** The mode the bound table asks for; synced with the mode like the kernel's adjusted_pf.mode. */
   private boundTableMode: PoolMode = 'write';
   private bound = false;
@@ -373,25 +376,87 @@ export class ThinPool {
       this.checkForDataSpace();
       return true;
     }
+    const dip = this.commitDipWatch();
+    this.trialCommitFrom = null;
     // An error target, or a device shorter than the blocks the commit writes, fails the commit.
     const deviceBlocks = metadataDeviceBlocks(this.env.metadataDeviceSectors());
-    const shrunk = deviceBlocks < this.md.metadataNrBlocks && this.md.commitWriteEnd() > deviceBlocks;
+    const shrunk = deviceBlocks < this.md.metadataNrBlocks && this.commitWritesPastEnd(deviceBlocks);
     if (!this.env.metadataDeviceWorks() || shrunk) {
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.EIO);
       return false;
     }
     if (this.md.rawUsedMetadataBlocks() > this.md.metadataNrBlocks) {
       // The transaction's shadow copies and the new space-map blocks do not fit: the reserve was
-      // too small for this commit (a tiny metadata device), so the kernel aborts it.
+      // too small for this commit (a tiny metadata device), so the kernel aborts it. An allocator
+      // the shortened-device check committed on trial goes back to the last commit first.
+      if (this.trialCommitFrom !== null) this.md.allocator = MetadataAllocator.open(this.trialCommitFrom);
       this.env.log('space map metadata: unable to allocate new metadata block');
       this.metadataOperationFailed('dm_pool_commit_metadata', -Errno.ENOSPC);
       return false;
     }
     this.env.metadataCommitting();
     this.md.commit();
+    if (dip !== null) this.checkCommitDip(dip);
     this.env.metadataCommitWritten();
     this.checkForMetadataSpace();
     this.checkForDataSpace();
+    return true;
+  }
+
+  /**
+   * The metadata space map checks its threshold at every allocation, the commit's own included:
+   * the commit shadows the details tree, the data space map's index and its own index block
+   * before the blocks this transaction freed count as free again, so a commit can dip to the
+   * threshold where neither the count before it nor the one after reaches it (fixtures/kernel/152
+   * and 157: a 16-block metadata device logs the event while the pool is
+   * created, in the commit that follows sizing the data space map). Only near the threshold, and
+   * while the lab follows the kernel's allocator, is the dip worth the two plans it costs.
+   */
+  private commitDipWatch(): CommitDipWatch | null {
+    const allocator = this.md.allocator;
+    if (allocator === null || allocator === undefined) return null;
+    const usedBlocks = allocator.usedBlocks();
+    const lowestFree = this.md.metadataNrBlocks - usedBlocks - COMMIT_SHADOWS_MAX;
+    if (lowestFree > this.metadataThresholdBlocks()) return null;
+    const before = allocator.plan();
+    return before === null ? null : { usedBlocks, before };
+  }
+
+  private checkCommitDip(dip: CommitDipWatch): void {
+    const after = this.md.allocator?.plan() ?? null;
+    if (after === null) return;
+    const moved = [
+      dip.before.detailsRoot !== after.detailsRoot,
+      dip.before.dataIndexRoot !== after.dataIndexRoot,
+      dip.before.metadataIndex !== after.metadataIndex,
+    ];
+    const shadows = moved.filter((m) => m).length;
+    if (shadows === 0) return;
+    const first = this.md.metadataNrBlocks - dip.usedBlocks - 1;
+    this.noteMetadataFreeCounts(first, first - shadows + 1);
+  }
+
+  /**
+   * Whether this transaction's commit writes a block past the end of a metadata device shortened
+   * under the pool. While the lab follows the kernel's allocator, the allocator commits first and
+   * the highest block the commit newly counts is the answer (the kernel writes every block the
+   * transaction shadowed, and the metadata space map's index block last); a commit that fails
+   * leaves the allocator at the last commit, where the kernel's abort reopens it. Otherwise the
+   * metadata's own estimate of where its writes end stands in.
+   */
+  private commitWritesPastEnd(deviceBlocks: number): boolean {
+    const allocator = this.md.allocator;
+    const before = allocator?.plan() ?? null;
+    if (allocator === null || allocator === undefined || before === null) {
+      return this.md.commitWriteEnd() > deviceBlocks;
+    }
+    allocator.commit();
+    const after = allocator.plan();
+    if (after === null || highestNewMetadataBlock(before, after) < deviceBlocks) {
+      this.trialCommitFrom = before;
+      return false;
+    }
+    this.md.allocator = MetadataAllocator.open(before);
     return true;
   }
 
@@ -417,8 +482,8 @@ export class ThinPool {
 
   private abortTransaction(): void {
     this.logPool('aborting current metadata transaction');
-    // The abort reads the superblock back (block 0), so only a device whose reads fail fails it.
-    if (!this.env.metadataDeviceReads() || this.env.metadataDeviceSectors() < METADATA_BLOCK_SECTORS) {
+    const aborted = this.reopenCommittedMetadata();
+    if (!aborted) {
       this.logPool('failed to abort metadata transaction');
       this.setMode('fail');
     } else {
@@ -426,8 +491,9 @@ export class ThinPool {
     }
     // Setting the flag locks the superblock (a read) and only dirties it in the block manager's
     // cache: a device that fails writes alone keeps the flag in memory, and off the disk until a
-    // later write-back gets through (fixtures/kernel/61-metadata-flakey-delay).
-    if (!this.env.metadataDeviceReads()) {
+    // later write-back gets through (fixtures/kernel/61-metadata-flakey-delay). After a failed
+    // abort the metadata is closed (fail_io), so setting the flag fails too.
+    if (!aborted || !this.env.metadataDeviceReads()) {
       this.logPool("failed to set 'needs_check' flag in metadata");
       this.setMode('fail');
     } else {
@@ -435,6 +501,24 @@ export class ThinPool {
       if (!this.env.metadataDeviceWorks()) this.md.needsCheckUnwritten = true;
       this.env.lifecycleChanged();
     }
+  }
+
+  /**
+   * dm_pool_abort_metadata reopens the metadata as the last commit left it: it reads the
+   * superblock (block 0) and the metadata space map's index block that the superblock names
+   * (__open_metadata, sm_ll_open_metadata). When either cannot be read the reopen fails and the
+   * pool goes to fail mode. The index block moves at every commit, so a metadata device
+   * shortened under a live pool fails the abort only when the last commit put the index past
+   * its end: one commit more or less before the shortening decides it (fixtures/kernel/23 and
+   * 153, on both kernels). Returns whether the reopen succeeded.
+   */
+  private reopenCommittedMetadata(): boolean {
+    if (!this.env.metadataDeviceReads() || this.env.metadataDeviceSectors() < METADATA_BLOCK_SECTORS) return false;
+    const index = this.md.allocator?.plan()?.metadataIndex;
+    if (index === undefined || index < metadataDeviceBlocks(this.env.metadataDeviceSectors())) return true;
+    this.env.log("transaction manager: couldn't open metadata space map");
+    this.env.log('thin metadata: tm_open_with_sm failed');
+    return false;
   }
 
   /** Power loss: everything since the last commit is gone (dm-thin.md §4). */
@@ -544,14 +628,14 @@ export class ThinPool {
         return 'nospace';
       }
     }
-    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    const thresholdFreeBefore = this.thresholdFreeBlocks();
     const block = this.md.spaceMap.allocate();
     if (block < 0) {
       this.setMode('out_of_data_space');
       return 'nospace';
     }
     const metaFreeAfter = this.md.rawFreeMetadataBlocks();
-    this.checkMetadataLowWater(metaFreeBefore, metaFreeAfter);
+    this.checkMetadataLowWater(thresholdFreeBefore);
     if (metaFreeAfter <= this.md.metadataReserveBlocks()) {
       // Commit before the metadata reserve is used up; the commit then enters OOMS.
       if (!this.commit()) return 'error';
@@ -615,17 +699,36 @@ export class ThinPool {
    * transaction's allocations at once, so it replays the values `before - 1 ... after` that the
    * kernel would have seen one block at a time.
    */
-  private checkMetadataLowWater(rawFreeBefore: number, after = this.md.rawFreeMetadataBlocks()): void {
+  private checkMetadataLowWater(rawFreeBefore: number, after = this.thresholdFreeBlocks()): void {
     if (after >= rawFreeBefore) return;
+    this.noteMetadataFreeCounts(rawFreeBefore - 1, after);
+  }
+
+  /**
+   * The space map saw the free counts `first`, `first - 1` ... `last`, one allocation each: the
+   * event fires at the first of them at or below the threshold unless the value seen before it
+   * was already there (check_threshold's threshold_already_triggered).
+   */
+  private noteMetadataFreeCounts(first: number, last: number): void {
     const threshold = this.metadataThresholdBlocks();
-    const first = rawFreeBefore - 1;
-    const crossed =
-      (this.metadataFreeSeen > threshold && first <= threshold) || (first > threshold && after <= threshold);
-    this.metadataFreeSeen = after;
+    const crossed = last <= threshold && (first > threshold || this.metadataFreeSeen > threshold);
+    this.metadataFreeSeen = last;
     if (crossed) {
       this.logPool('reached low water mark for metadata device: sending event.');
       this.env.raiseEvent();
     }
+  }
+
+  /**
+   * The free count the space map checks against its threshold (sm_metadata_get_nr_free): the
+   * kernel's own while the lab follows its allocator, else the metadata's estimate.
+   */
+  private thresholdFreeBlocks(): number {
+    const allocator = this.md.allocator;
+    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) {
+      return this.md.rawFreeMetadataBlocks();
+    }
+    return Math.max(0, this.md.metadataNrBlocks - allocator.usedBlocks());
   }
 
   metadataThresholdBlocks(): number {
@@ -642,7 +745,7 @@ export class ThinPool {
       return refused;
     }
     const name = (argv[0] ?? '').toLowerCase();
-    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    const metaFreeBefore = this.thresholdFreeBlocks();
     let r: number;
     switch (name) {
       case 'create_thin':
@@ -1014,15 +1117,14 @@ export class ThinPool {
       this.md.keepLeakedDataBlock(block);
       return written.errno;
     }
-    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
+    const thresholdFreeBefore = this.thresholdFreeBlocks();
     this.md.insertMapping(dev, vb, block);
-    const metaFreeAfter = this.md.rawFreeMetadataBlocks();
-    if (metaFreeAfter === 0) {
+    if (this.md.rawFreeMetadataBlocks() === 0) {
       this.env.log('space map metadata: unable to allocate new metadata block');
       this.metadataOperationFailed('dm_thin_insert_block', -Errno.ENOSPC);
       return Errno.EIO;
     }
-    this.checkMetadataLowWater(metaFreeBefore, metaFreeAfter);
+    this.checkMetadataLowWater(thresholdFreeBefore);
     return DONE;
   }
 
@@ -1101,4 +1203,27 @@ export function parseKernelU64(arg: string): bigint | null {
   if (m === null) return null;
   const v = BigInt(m[1]!);
   return v < 1n << 64n ? v : null;
+}
+
+/**
+ * The most blocks a commit shadows of its own (__commit_transaction): the details tree's root,
+ * the data space map's index root and the metadata space map's index block.
+ */
+const COMMIT_SHADOWS_MAX = 3;
+
+/** What a commit near the metadata threshold needs to replay its own allocations afterwards. */
+interface CommitDipWatch {
+  /** Metadata blocks in use before the commit, as the space map counts them. */
+  readonly usedBlocks: number;
+  /** The committed layout before the commit. */
+  readonly before: MetadataPlan;
+}
+
+/** The highest metadata block counted after a commit that was free before it (-1 when none). */
+function highestNewMetadataBlock(before: MetadataPlan, after: MetadataPlan): number {
+  let highest = Math.max(-1, after.metadataIndex);
+  for (const [block, count] of after.metadataCounts) {
+    if (count > 0 && (before.metadataCounts.get(block) ?? 0) === 0) highest = Math.max(highest, block);
+  }
+  return highest;
 }
