@@ -78,9 +78,8 @@ export interface KernelBehaviour {
    */
   readonly release: string;
   /**
-   * The Debian version of that package, as `apt-get install` prints it. On debian13 it is the one
-   * `uname -v` names; debian12's stays the 6.1.158-1 the lab's Docker scenarios were written with,
-   * though the oracle's kernel of the same release now says 6.1.192-3 (fixtures/kernel/127-uname).
+   * The Debian version of that package, as `apt-get install` prints it: the one `uname -v` names
+   * on the oracle's VM of each stack (fixtures/kernel/127-uname). A test holds the two together.
    */
   readonly packageVersion: string;
   /** `uname -v`: the build number, preemption model, Debian version and build date. */
@@ -119,7 +118,7 @@ export const KERNEL_BEHAVIOUR: Readonly<Record<StackId, KernelBehaviour>> = {
     ],
     dmIoctlVersion: '4.47.0',
     release: '6.1.0-57-amd64',
-    packageVersion: '6.1.158-1',
+    packageVersion: '6.1.192-3',
     // fixtures/kernel/127-uname.out
     buildVersion: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)',
     compiler: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40',

@@ -37,6 +37,12 @@ describe('uname and /proc/version name each stack its own kernel', () => {
     expect(run('debian12', 'uname -r')).not.toBe(run('debian13', 'uname -r'));
   });
 
+  it.each(STACK_IDS)('%s: apt-get installs the kernel package version that uname -v names', (stack) => {
+    const kernel = KERNEL_BEHAVIOUR[stack];
+    // uname -v on the oracle's VM: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)'.
+    expect(kernel.buildVersion).toContain(` Debian ${kernel.packageVersion} (`);
+  });
+
   it('refuses an unknown option and an operand with the usage, exit 1, printing nothing on stdout', () => {
     const out = run('debian13', 'uname -x 2>/dev/null; echo rc=$?; uname extra 2>&1 | head -1');
     expect(out).toBe('rc=1\nBusyBox v1.37.0 (Debian 1:1.37.0-6+b9) multi-call binary.\n');
