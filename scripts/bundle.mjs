@@ -12,6 +12,11 @@ try {
   process.exit(0);
 }
 
+// esbuild names chunks by content and never removes old ones: without this, every build would
+// leave the previous build's chunks beside the new ones.
+const { rmSync } = await import('node:fs');
+rmSync('dist/bundle', { recursive: true, force: true });
+
 await build({
   entryPoints: ['dist/src/cli/main.js'],
   outdir: 'dist/bundle',
