@@ -11,8 +11,9 @@ import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE } from './usage.js';
 import type { ClapCommand } from './clap.js';
 import { THIN_DELTA_HELP_1X } from './usage-1x.js';
+import { deltaRun1x } from './thin-delta-1x.js';
 
-type Kind = 'left_only' | 'right_only' | 'different' | 'same';
+export type Kind = 'left_only' | 'right_only' | 'different' | 'same';
 interface Run {
   vbegin: number;
   dbegin: number;
@@ -20,12 +21,12 @@ interface Run {
 }
 
 /** Prints what 0.9.0 prints for each compared range. */
-interface DiffEmitter {
+export interface DiffEmitter {
   range(kind: Kind, vbegin: number, len: number, left: number, right: number): void;
   complete(): void;
 }
 
-function simpleEmitter(out: string[]): DiffEmitter {
+export function simpleEmitter(out: string[]): DiffEmitter {
   let current: { kind: Kind; begin: number; end: number } | null = null;
   const emit = (): void => {
     if (current !== null)
@@ -110,7 +111,7 @@ interface DeltaOptions {
   metadataSnap: { block: number | null } | null;
 }
 
-/** thin_delta's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+/** thin_delta's command line in 1.1.0; its run is thin-delta-1x.ts. */
 const CLI_1X: ClapCommand = {
   help: THIN_DELTA_HELP_1X,
   operand: '<INPUT>',
@@ -128,7 +129,7 @@ export const thinDelta = defineTool({
   name: 'thin_delta',
   pathOperand: true,
   usage: THIN_DELTA_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },
@@ -140,6 +141,7 @@ export const thinDelta = defineTool({
     { long: 'verbose' },
   ],
   start: (env, die) => {
+    if (env.release === '1.1.0') return deltaRun1x(env);
     const o: DeltaOptions = { snap1: null, snap2: null, verbose: false, metadataSnap: null };
     return {
       option: (key, arg) => {
