@@ -237,6 +237,49 @@ describe.skipIf(binDir === undefined)('thin_rmap matches 1.1.0', () => {
   ])('%s', (line) => expectSame(line));
 });
 
+/**
+ * thin_delta: the superblock's flags (small has needs_check set), -m, roots given by block (a
+ * top-level tree read as a mapping tree, a details tree refused for its value size, a block past
+ * the end), damage below the roots (1.1.0 names the node by its path and key range), and each of
+ * its own errors. thin_trim on images whose pools are larger than its data file: the size error,
+ * after the check (the check's damage words are metadata-damage-1x's).
+ */
+describe.skipIf(binDir === undefined)('thin_delta and thin_trim match 1.1.0', () => {
+  it.each([
+    'thin_delta --thin1 7 --thin2 7 @small',
+    'thin_delta -m --thin1 7 --thin2 7 @held',
+    'thin_delta -m --thin1 7 --thin2 7 @small',
+    'thin_delta -m --thin1 0 --thin2 1 @heldbig',
+    'thin_delta --thin1 0 --thin2 1 @empty',
+    'thin_delta --thin1 0 --thin2 10 @big',
+    'thin_delta --verbose --thin1 0 --thin2 2 @big',
+    'thin_delta --thin1 0 --thin2 1 @mappingLeaf',
+    'thin_delta --thin1 1 --thin2 0 @lastMappingLeaf',
+    'thin_delta --thin1 1 --thin2 2 @mappingLeaf',
+    'thin_delta --thin1 0 --thin2 1 @topLeaf',
+    'thin_delta --thin1 0 --thin2 1 @detailsLeaf',
+    ...['bad0', 'bad6', 'bad7', 'bad8', 'bad9', 'tiny', 'trunc', 'zero'].map(
+      (n) => `thin_delta --thin1 7 --thin2 7 @${n}`,
+    ),
+    'thin_delta --root1 9 --thin2 7 @small',
+    'thin_delta --root1 7 --root2 8 @small',
+    'thin_delta --root1 5000 --thin2 7 @small',
+    'thin_delta --root1 18446744073709551615 --thin2 7 @small',
+    'thin_delta --thin1 7 --thin2 9 @small',
+    'thin_delta --thin1 9 --thin2 7 @small',
+    'thin_delta --thin1 7 @small',
+    'thin_delta --thin2 7 @small',
+    'thin_delta --thin1 7 --thin2 7 /run',
+    'thin_delta --thin1 7 --thin2 7 /run/missing',
+    ...['small', 'big', 'empty', 'dataleak', 'tiny', 'bad8'].map(
+      (n) => `thin_trim --metadata-dev @${n} --data-dev @data`,
+    ),
+    'thin_trim --metadata-dev @small --data-dev /run/missing',
+    'thin_trim --metadata-dev @small --data-dev /run',
+    'thin_trim --metadata-dev /run/missing --data-dev @data',
+  ])('%s', (line) => expectSame(line, { data: new Uint8Array(1 << 20) }));
+});
+
 describe.skipIf(binDir === undefined)('thin_metadata_size matches 1.1.0', () => {
   it.each([
     ...[
