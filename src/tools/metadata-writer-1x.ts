@@ -44,6 +44,8 @@ class Batcher {
   private allocBegin = 0;
   private allocations = new Set<number>();
   readonly written = new Map<number, Uint8Array>();
+  /** The entries of each node written, as a read of the node gives them back. */
+  readonly nodeEntries = new Map<number, [bigint, unknown][]>();
 
   constructor(readonly nrBlocks: number) {
     this.counts = new Uint32Array(nrBlocks);
@@ -64,8 +66,14 @@ class Batcher {
     return b;
   }
 
-  dec(b: number): void {
+  inc(b: number): void {
+    this.counts[b]! += 1;
+  }
+
+  /** Returns true when the block is now free (SpaceMap::dec). */
+  dec(b: number): boolean {
     this.counts[b]! -= 1;
+    return this.counts[b] === 0;
   }
 
   /** Seals the block with the checksum of its kind and keeps it (the last write of a block wins). */
@@ -130,17 +138,22 @@ interface NodeSummary {
   readonly block: number;
   readonly key: bigint;
   readonly nrEntries: number;
+  /** Built in a <def>: a node other trees take whole, whose values are counted once. */
+  readonly shared: boolean;
 }
 
 /** The unwritten tails of the nodes written: [offset, end) in the image, for the tests to skip. */
 export type Tails = [number, number][];
 
-/** NodeBuilder (unshared): values become nodes of `max` entries, the last two balanced. */
+/**
+ * NodeBuilder: values become nodes of `max` entries, the last two balanced; a shared subtree's
+ * leaves are taken whole where they are full enough, else copied value by value.
+ */
 class NodeBuilder<V> {
   private values: [bigint, V][] = [];
   private readonly nodes: NodeSummary[] = [];
-  private readonly held = new Map<number, [bigint, V][]>();
   private readonly max: number;
+  private readonly half: number;
 
   constructor(
     private readonly w: Batcher,
@@ -148,29 +161,68 @@ class NodeBuilder<V> {
     private readonly leaf: boolean,
     private readonly tails: Tails,
     private readonly inc: (v: V) => void = () => undefined,
+    private readonly shared = false,
   ) {
     this.max = maxEntries(kind.size);
+    this.half = Math.floor(this.max / 2);
   }
 
   push(key: bigint, v: V): void {
-    const half = Math.floor(this.max / 2);
-    if (this.nodes.length === 1 && this.nodes[0]!.nrEntries < half) this.unshift();
+    if (this.nodes.length === 1 && this.nodes[0]!.nrEntries < this.half) this.unshift();
     else if (this.values.length === this.max * 2) this.emit(this.max);
     this.inc(v);
     this.values.push([key, v]);
   }
 
+  /** push_nodes: a shared subtree's leaves, referenced (their count goes up) or copied. */
+  pushNodes(nodes: readonly NodeSummary[]): void {
+    if (nodes.length === 1 && this.nodes.length === 0 && this.values.length === 0) {
+      this.take(nodes);
+      return;
+    }
+    if (this.nodes.length === 1 && this.nodes[0]!.nrEntries < this.half) this.unshift();
+    if (this.values.length > 0 && this.values.length < this.half) {
+      this.append(nodes[0]!);
+      if (nodes.length > 1) {
+        this.emitAll();
+        this.take(nodes.slice(1));
+      }
+    } else {
+      this.emitAll();
+      if (nodes[0]!.nrEntries < this.half) this.append(nodes[0]!);
+      else this.take(nodes);
+    }
+  }
+
   complete(): NodeSummary[] {
-    const half = Math.floor(this.max / 2);
-    if (this.values.length > 0 && this.values.length < half && this.nodes.length > 0) this.unshift();
+    if (this.values.length > 0 && this.values.length < this.half && this.nodes.length > 0) this.unshift();
+    this.emitAll();
+    if (this.nodes.length === 0) this.emit(0);
+    return this.nodes;
+  }
+
+  private take(nodes: readonly NodeSummary[]): void {
+    for (const n of nodes) {
+      this.w.inc(n.block);
+      this.nodes.push(n);
+    }
+  }
+
+  /** append_values: a node's values copied in, each counted again. */
+  private append(node: NodeSummary): void {
+    for (const [k, v] of this.w.nodeEntries.get(node.block)! as [bigint, V][]) {
+      this.inc(v);
+      this.values.push([k, v]);
+    }
+  }
+
+  private emitAll(): void {
     const n = this.values.length;
     if (n > this.max) {
       const first = Math.floor(n / 2);
       this.emit(first);
       this.emit(n - first);
     } else if (n > 0) this.emit(n);
-    if (this.nodes.length === 0) this.emit(0);
-    return this.nodes;
   }
 
   private emit(n: number): void {
@@ -190,15 +242,18 @@ class NodeBuilder<V> {
     });
     this.w.write(b, bytes, BTREE_CSUM_XOR);
     this.tails.push([b * BLOCK_SIZE + valuesAt + n * this.kind.size, (b + 1) * BLOCK_SIZE]);
-    this.held.set(b, entries);
-    this.nodes.push({ block: b, key: entries[0]?.[0] ?? 0n, nrEntries: n });
+    this.w.nodeEntries.set(b, entries);
+    this.nodes.push({ block: b, key: entries[0]?.[0] ?? 0n, nrEntries: n, shared: this.shared });
   }
 
-  /** unshift_node: the last node read back into the values waiting, and its block freed. */
+  /** unshift_node: the last node read back into the values waiting, and its reference dropped. */
   private unshift(): void {
     const last = this.nodes.pop()!;
+    const entries = this.w.nodeEntries.get(last.block)! as [bigint, V][];
     this.w.dec(last.block);
-    this.values = [...this.held.get(last.block)!, ...this.values];
+    // A shared node's values were counted once, for the subtree: this copy counts them again.
+    if (last.shared) for (const [, v] of entries) this.inc(v);
+    this.values = [...entries, ...this.values];
   }
 }
 
@@ -334,34 +389,62 @@ function writeMetadataSm(w: Batcher, tails: Tails): SmRoot {
   return { nrBlocks: w.nrBlocks, nrAllocated: w.nrAllocated, bitmapRoot: indexBlock, refCountRoot };
 }
 
-/** One device as the Restorer receives it: its details and its mappings in key order. */
+/** A mapping as the Restorer receives it (`<single_mapping>`, one block of a `<range_mapping>`). */
+export interface Mapping1x {
+  readonly vblock: number;
+  readonly dataBlock: number;
+  readonly time: number;
+}
+
+/** What a device or a shared subtree holds, in order: mappings, or a reference to a subtree. */
+export type Entry1x = { readonly mappings: readonly Mapping1x[] } | { readonly ref: number };
+
+/** One device as the Restorer receives it. */
 export interface Device1x {
   readonly id: number;
   readonly details: DeviceDetails;
-  readonly mappings: readonly { vblock: number; dataBlock: number; time: number }[];
+  readonly entries: readonly Entry1x[];
+}
+
+/** A shared subtree (`<def>`), as thin_repair's dump hands it over: its mappings. */
+export interface Def1x {
+  readonly id: number;
+  readonly mappings: readonly Mapping1x[];
 }
 
 /**
- * The image 1.1.0's Restorer writes for `devices` (in the order it reads them) on a metadata device
- * of `nrBlocks` blocks: the bytes up to the last block written, and the unwritten tails of its
- * nodes. Throws OutOfMetadataSpace1x when the blocks run out.
+ * The image 1.1.0's Restorer writes for `defs` and then `devices` (in the order it reads them) on a
+ * metadata device of `nrBlocks` blocks: the bytes up to the last block written, and the unwritten
+ * tails of its nodes. Throws OutOfMetadataSpace1x when the blocks run out.
  */
 export function writeMetadata1x(
   nrBlocks: number,
   sb: BuiltSuperblock,
   devices: readonly Device1x[],
+  defs: readonly Def1x[] = [],
 ): { bytes: Uint8Array; tails: Tails } {
   const w = new Batcher(Math.min(nrBlocks, MAX_METADATA_BLOCKS));
   const tails: Tails = [];
   w.alloc();
   const dataCounts = new Uint32Array(sb.nrDataBlocks);
+  const countData = (v: bigint): void => {
+    dataCounts[Number(v >> 24n)]! += 1;
+  };
+  const leafBuilder = (shared: boolean) => new NodeBuilder<bigint>(w, U64, true, tails, countData, shared);
+  const pushAll = (b: NodeBuilder<bigint>, mappings: readonly Mapping1x[]): void => {
+    for (const m of mappings) b.push(BigInt(m.vblock), (BigInt(m.dataBlock) << 24n) | BigInt(m.time));
+  };
+  const subTrees = new Map<number, NodeSummary[]>();
+  for (const def of defs) {
+    const b = leafBuilder(true);
+    pushAll(b, def.mappings);
+    subTrees.set(def.id, b.complete());
+  }
   const roots = new Map<number, { details: DeviceDetails; root: number }>();
   for (const d of devices) {
-    const leaves = new NodeBuilder<bigint>(w, U64, true, tails, (v) => {
-      dataCounts[Number(v >> 24n)]! += 1;
-    });
-    for (const m of d.mappings) leaves.push(BigInt(m.vblock), (BigInt(m.dataBlock) << 24n) | BigInt(m.time));
-    roots.set(d.id, { details: d.details, root: buildBtree(w, leaves.complete(), tails) });
+    const b = leafBuilder(false);
+    for (const e of d.entries) 'ref' in e ? b.pushNodes(subTrees.get(e.ref)!) : pushAll(b, e.mappings);
+    roots.set(d.id, { details: d.details, root: buildBtree(w, b.complete(), tails) });
   }
   const details = new NodeBuilder(w, DETAILS, true, tails);
   const top = new NodeBuilder(w, U64, true, tails);
@@ -371,6 +454,11 @@ export function writeMetadata1x(
   }
   const detailsRoot = buildBtree(w, details.complete(), tails);
   const mappingRoot = buildBtree(w, top.complete(), tails);
+  // release_subtrees: the subtrees' own references go; a leaf no tree took frees its values.
+  for (const leaves of subTrees.values())
+    for (const n of leaves)
+      if (w.dec(n.block))
+        for (const [, v] of w.nodeEntries.get(n.block)! as [bigint, bigint][]) dataCounts[Number(v >> 24n)]! -= 1;
   const dataSm = writeDataSm(w, dataCounts, tails);
   const metadataSm = writeMetadataSm(w, tails);
   w.written.set(0, superblockBlock(sb, dataSm, metadataSm, mappingRoot, detailsRoot));

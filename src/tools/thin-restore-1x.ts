@@ -217,7 +217,11 @@ function writeRestored(
   if (nrBlocks !== undefined && Number(nrBlocks) > sb.nrDataBlocks) return UNMODELLED;
   const size = outputTarget(env.ctx, output);
   if (!size.ok) return UNMODELLED;
-  const devices = [...restored.devices].map(([id, d]) => ({ id, details: d.details, mappings: d.mappings }));
+  const devices = [...restored.devices].map(([id, d]) => ({
+    id,
+    details: d.details,
+    entries: [{ mappings: d.mappings }],
+  }));
   try {
     const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devices);
     writeMetadataBytes(env.ctx, output, bytes);
