@@ -28,7 +28,7 @@ import { keySet1x, walkTree1x } from './btree-walk-1x.js';
 import type { ToolRun } from './define-tool.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { FAILURE_1X } from './release.js';
-import { diffRuns, type DiffEmitter, type Kind, simpleEmitter } from './thin-delta.js';
+import { type DiffEmitter, diffRuns, type Kind, type Run, simpleEmitter } from './delta-runs.js';
 import { superblockDebug } from './thin-ls-1x.js';
 import { openInput1x, type ToolEnv } from './tool-io.js';
 
@@ -130,12 +130,6 @@ function readSuperblock(md: MetadataBytes, snap: boolean): RawSuperblock | strin
   if (!md.has(live.heldRoot)) throw new Unmodelled('a held snapshot past the end of the device');
   const held = md.superblock(live.heldRoot);
   return held.storedCsum === held.computedCsum ? held : 'bad checksum in superblock';
-}
-
-interface Run {
-  vbegin: number;
-  dbegin: number;
-  len: number;
 }
 
 /** A safe integer from a u64 the lab prints, or a refusal by name. */
