@@ -50,33 +50,43 @@ export interface CheckFlags1x {
 const UNMODELLED = 1;
 
 /** Runs thin_check 1.1.0 on `path`; the exit status. */
-export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number {
+export function check1x(
+  env: ToolEnv,
+  path: string,
+  flags: CheckFlags1x,
+  fatalSink: (t: string) => void = (t) => env.io.err(t),
+): number {
   const err = (t: string): void => {
     if (!flags.quiet) env.io.err(t);
   };
+  // The error that ends the check is what to_exit_code prints, apart from the report's lines:
+  // thin_trim runs the check and drops it (it prints its own line instead).
+  const fatal = (t: string): void => {
+    if (!flags.quiet) fatalSink(t);
+  };
   const input = openInput1x(env.ctx, path, !flags.metadataSnap);
   if (!input.ok) {
-    err(input.message);
+    fatal(input.message);
     return FAILURE_1X;
   }
   if (input.bytes.length < 4096) {
-    err('Metadata device/file too small.  Is this binary metadata?\n');
+    fatal('Metadata device/file too small.  Is this binary metadata?\n');
     return FAILURE_1X;
   }
   const md = new MetadataBytes(input.bytes);
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
-    err('bad checksum in superblock\n');
+    fatal('bad checksum in superblock\n');
     return FAILURE_1X;
   }
   if (flags.metadataSnap && sb.heldRoot === 0) {
-    err('no current metadata snap\n');
+    fatal('no current metadata snap\n');
     return FAILURE_1X;
   }
   if (flags.metadataSnap && md.has(sb.heldRoot)) {
     const held = md.superblock(sb.heldRoot);
     if (held.storedCsum !== held.computedCsum) {
-      err('metadata snap: bad checksum in superblock\n');
+      fatal('metadata snap: bad checksum in superblock\n');
       return FAILURE_1X;
     }
   }
@@ -86,14 +96,14 @@ export function check1x(env: ToolEnv, path: string, flags: CheckFlags1x): number
     );
   if (flags.superBlockOnly) return 0;
   if (flags.unmodelled) return UNMODELLED;
-  const status = checkTrees(md, flags, err);
+  const status = checkTrees(md, flags, err, fatal);
   if (status !== 0 || (sb.flags & NEEDS_CHECK_FLAG) === 0) return status;
   if (!flags.clearNeedsCheck) {
     // --skip-mappings clears needs_check by itself (check.rs clear_needs_check_flag) through the
     // read-only open of a plain check: the write fails with EBADF. The reliability campaign found
     // that images without the flag pass (exit 0), as the real 1.1.0 does.
     if (!flags.skipMappings) return 0;
-    err('Bad file descriptor (os error 9)\n');
+    fatal('Bad file descriptor (os error 9)\n');
     return FAILURE_1X;
   }
   writeMetadataBytes(env.ctx, path, superblockWithNeedsCheck(input.bytes, false));
@@ -131,32 +141,34 @@ function readTree(walk: (onDamage: (d: TreeDamage) => void) => void, root: numbe
   return first === null ? { ok: true } : { ok: false, message: rootError(first, root) };
 }
 
-function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => void): number {
+type Sink = (t: string) => void;
+
+function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
   const sb0 = md.superblock(0);
   // -m checks the held snapshot's trees, and then stops before the space maps.
   const sb = flags.metadataSnap ? md.superblock(sb0.heldRoot) : sb0;
   if (flags.metadataSnap && sb.storedCsum !== sb.computedCsum) return UNMODELLED;
-  const fatal = (context: string, read: TreeRead): number => {
+  const treeFailed = (context: string, read: TreeRead): number => {
     if (read.ok || read.message === null) return UNMODELLED;
-    err(`${context}: ${read.message}\n`);
+    fatal(`${context}: ${read.message}\n`);
     return FAILURE_1X;
   };
   err('Checking thin metadata\n');
   // 1.1.0 reads the top level of the mapping tree first, to size its in-core space map.
   const top = readTree((d) => md.deviceRoots(sb.dataMappingRoot, d), sb.dataMappingRoot);
-  if (!top.ok) return fatal('mapping top-level', top);
+  if (!top.ok) return treeFailed('mapping top-level', top);
   // And the held snapshot's top level too, when its superblock reads (create_metadata_sm): the
   // reliability campaign found damage there failing --skip-mappings on the real 1.1.0 (seed 17,
   // case 13 of fixtures/reliability/).
   const heldTop = flags.metadataSnap ? null : heldTopLevel(md, sb0);
-  if (heldTop !== null && !heldTop.ok) return fatal('mapping top-level', heldTop);
+  if (heldTop !== null && !heldTop.ok) return treeFailed('mapping top-level', heldTop);
   err('device details tree\n');
   const detailsRead = readTree((d) => md.details(sb.deviceDetailsRoot, d), sb.deviceDetailsRoot);
-  if (!detailsRead.ok) return fatal('device details tree', detailsRead);
+  if (!detailsRead.ok) return treeFailed('device details tree', detailsRead);
   const details = md.details(sb.deviceDetailsRoot, () => undefined);
   const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
   if ([...details.keys()].join() !== [...roots.keys()].join()) {
-    err('Inconsistency between the details tree and the mapping tree\n');
+    fatal('Inconsistency between the details tree and the mapping tree\n');
     return FAILURE_1X;
   }
   // --skip-mappings stops after the details tree; check1x then clears needs_check as check.rs does.
@@ -165,15 +177,15 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: (t: string) => 
   const held = flags.metadataSnap ? { ok: true as const, devices: [] } : heldDevices(md, sb, roots);
   if (held === null) return UNMODELLED;
   const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
-  const mapped = checkMappedBlocks(md, [...live, ...(held.ok ? held.devices : [])], err);
+  const mapped = checkMappedBlocks(md, [...live, ...(held.ok ? held.devices : [])], err, fatal);
   if (mapped !== 0) return mapped;
   // A held snapshot whose superblock cannot be read fails here, after the live devices' mappings.
   if (!held.ok) {
-    err('metadata snap: bad checksum in superblock\n');
+    fatal('metadata snap: bad checksum in superblock\n');
     return FAILURE_1X;
   }
   if (flags.metadataSnap) return 0;
-  return checkSpaceMaps(md, [...live, ...held.devices], flags, err);
+  return checkSpaceMaps(md, [...live, ...held.devices], flags, err, fatal);
 }
 
 /** The held snapshot's top-level tree read whole, or null when there is none or its superblock does not read. */
@@ -223,7 +235,7 @@ function heldDevices(
  * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
  * that differs from mapped_blocks are reported for every device, then the check fails.
  */
-function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[], err: (t: string) => void): number {
+function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[], err: Sink, fatal: Sink): number {
   const errorNodes = new Map<number, string>();
   const lines: string[] = [];
   for (const { id, root, details } of devices) {
@@ -261,7 +273,8 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
     err(`0 io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`);
   }
   if (lines.length === 0) return 0;
-  err(`${lines.join('')}Check of mappings failed\n`);
+  err(lines.join(''));
+  fatal('Check of mappings failed\n');
   return FAILURE_1X;
 }
 
@@ -347,7 +360,8 @@ function checkSpaceMaps(
   md: MetadataBytes,
   devices: readonly CheckedDevice[],
   flags: CheckFlags1x,
-  err: (t: string) => void,
+  err: Sink,
+  fatal: Sink,
 ): number {
   const sb = md.superblock(0);
   err('data space map\n');
@@ -359,7 +373,7 @@ function checkSpaceMaps(
   );
   if (!index.ok) {
     if (index.message === null) return UNMODELLED;
-    err(`data space map: ${index.message}\n`);
+    fatal(`data space map: ${index.message}\n`);
     return FAILURE_1X;
   }
   const dataRefs = (b: number): number => references[b] ?? 0;
@@ -368,14 +382,14 @@ function checkSpaceMaps(
   if (data === null) return UNMODELLED;
   err(data.lines.join(''));
   if (data.failed) {
-    err('data space map: Fatal errors in data space map\n');
+    fatal('data space map: Fatal errors in data space map\n');
     return FAILURE_1X;
   }
   err('metadata space map\n');
   const trees = countTreeReferences(md, sb);
   if (!trees.ok) return UNMODELLED;
   if (md.blockProblem(sb.metadataSm.bitmapRoot, INDEX_CSUM_XOR, 'index') !== null) {
-    err('metadata space map: bad checksum in index block\n');
+    fatal('metadata space map: bad checksum in index block\n');
     return FAILURE_1X;
   }
   const expected = addSpaceMapReferences(md, sb, trees.counts);
@@ -389,12 +403,12 @@ function checkSpaceMaps(
   if (meta === null) return UNMODELLED;
   err(meta.lines.join(''));
   if (meta.failed) {
-    err('metadata space map: Fatal errors in metadata space map\n');
+    fatal('metadata space map: Fatal errors in metadata space map\n');
     return FAILURE_1X;
   }
   const leaking = data.leaks > 0 ? 'data' : meta.leaks > 0 ? 'metadata' : null;
   if (leaking === null || flags.ignoreNonFatal) return 0;
-  err(`${leaking} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
+  fatal(`${leaking} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
   return FAILURE_1X;
 }
 

@@ -5,103 +5,14 @@
  * short form merges adjacent ranges of one kind, the --verbose form groups them in elements.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { diffRuns, type Run, simpleEmitter, verboseEmitter } from './delta-runs.js';
 import { defineTool } from './define-tool.js';
 import { mappingRuns } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE } from './usage.js';
 import type { ClapCommand } from './clap.js';
 import { THIN_DELTA_HELP_1X } from './usage-1x.js';
-
-type Kind = 'left_only' | 'right_only' | 'different' | 'same';
-interface Run {
-  vbegin: number;
-  dbegin: number;
-  len: number;
-}
-
-/** Prints what 0.9.0 prints for each compared range. */
-interface DiffEmitter {
-  range(kind: Kind, vbegin: number, len: number, left: number, right: number): void;
-  complete(): void;
-}
-
-function simpleEmitter(out: string[]): DiffEmitter {
-  let current: { kind: Kind; begin: number; end: number } | null = null;
-  const emit = (): void => {
-    if (current !== null)
-      out.push(`    <${current.kind} begin="${current.begin}" length="${current.end - current.begin}"/>\n`);
-  };
-  return {
-    range(kind, vbegin, len) {
-      if (current !== null && current.kind === kind && current.end === vbegin) {
-        current.end += len;
-        return;
-      }
-      emit();
-      current = { kind, begin: vbegin, end: vbegin + len };
-    },
-    complete: emit,
-  };
-}
-
-function verboseEmitter(out: string[]): DiffEmitter {
-  let current: Kind | null = null;
-  return {
-    range(kind, vbegin, len, left, right) {
-      if (current !== kind) {
-        if (current !== null) out.push(`    </${current}>\n`);
-        out.push(`    <${kind}>\n`);
-        current = kind;
-      }
-      out.push(
-        kind === 'different'
-          ? `      <range begin="${vbegin}" left_data_begin="${left}" right_data_begin="${right}" length="${len}"/>\n`
-          : `      <range begin="${vbegin}" data_begin="${kind === 'right_only' ? right : left}" length="${len}"/>\n`,
-      );
-    },
-    complete() {
-      if (current !== null) out.push(`    </${current}>\n`);
-    },
-  };
-}
-
-/** Walks both run lists in step, splitting runs where they start to differ. */
-export function diffRuns(left: readonly Run[], right: readonly Run[], e: DiffEmitter): void {
-  let li = 0;
-  let ri = 0;
-  let l: Run = { vbegin: 0, dbegin: 0, len: 0 };
-  let r: Run = { vbegin: 0, dbegin: 0, len: 0 };
-  const consume = (m: Run, delta: number): void => {
-    m.vbegin += delta;
-    m.dbegin += delta;
-    m.len -= delta;
-  };
-  while ((l.len > 0 || li < left.length) && (r.len > 0 || ri < right.length)) {
-    if (l.len === 0) l = { ...left[li++]! };
-    if (r.len === 0) r = { ...right[ri++]! };
-    while (l.len > 0 && r.len > 0) {
-      if (l.vbegin < r.vbegin) {
-        const delta = Math.min(l.len, r.vbegin - l.vbegin);
-        e.range('left_only', l.vbegin, delta, l.dbegin, 0);
-        consume(l, delta);
-      } else if (l.vbegin > r.vbegin) {
-        const delta = Math.min(r.len, l.vbegin - r.vbegin);
-        e.range('right_only', r.vbegin, delta, 0, r.dbegin);
-        consume(r, delta);
-      } else {
-        const delta = Math.min(l.len, r.len);
-        e.range(l.dbegin === r.dbegin ? 'same' : 'different', l.vbegin, delta, l.dbegin, r.dbegin);
-        consume(l, delta);
-        consume(r, delta);
-      }
-    }
-  }
-  if (l.len > 0) e.range('left_only', l.vbegin, l.len, l.dbegin, 0);
-  for (; li < left.length; li++) e.range('left_only', left[li]!.vbegin, left[li]!.len, left[li]!.dbegin, 0);
-  if (r.len > 0) e.range('right_only', r.vbegin, r.len, 0, r.dbegin);
-  for (; ri < right.length; ri++) e.range('right_only', right[ri]!.vbegin, right[ri]!.len, 0, right[ri]!.dbegin);
-  e.complete();
-}
+import { deltaRun1x } from './thin-delta-1x.js';
 
 interface DeltaOptions {
   snap1: number | null;
@@ -110,7 +21,7 @@ interface DeltaOptions {
   metadataSnap: { block: number | null } | null;
 }
 
-/** thin_delta's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). */
+/** thin_delta's command line in 1.1.0; its run is thin-delta-1x.ts. */
 const CLI_1X: ClapCommand = {
   help: THIN_DELTA_HELP_1X,
   operand: '<INPUT>',
@@ -128,7 +39,7 @@ export const thinDelta = defineTool({
   name: 'thin_delta',
   pathOperand: true,
   usage: THIN_DELTA_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },
@@ -140,6 +51,7 @@ export const thinDelta = defineTool({
     { long: 'verbose' },
   ],
   start: (env, die) => {
+    if (env.release === '1.1.0') return deltaRun1x(env);
     const o: DeltaOptions = { snap1: null, snap2: null, verbose: false, metadataSnap: null };
     return {
       option: (key, arg) => {

@@ -186,14 +186,19 @@ function renderGrid(rows: readonly string[][]): string {
   return rows.map((row) => `${row.map((c, i) => `${c.padStart(widths[i]!)} `).join('')}\n`).join('');
 }
 
-/** Rust's `{:?}` of 1.1.0's Superblock, as its "inconsistent device ids" error prints it. */
-function superblockDebug(md: MetadataBytes, sb: RawSuperblock): string {
-  const bytes = (offset: number, n: number): string => `[${[...md.bytes.subarray(offset, offset + n)].join(', ')}]`;
+/**
+ * Rust's `{:?}` of 1.1.0's Superblock read at `sb.block` (block 0, or a held snapshot's copy), as
+ * its "inconsistent device ids" error prints it: `block` is the block number the copy records.
+ */
+export function superblockDebug(md: MetadataBytes, sb: RawSuperblock): string {
+  const at = sb.block * BLOCK_SIZE;
+  const bytes = (offset: number, n: number): string =>
+    `[${[...md.bytes.subarray(at + offset, at + offset + n)].join(', ')}]`;
   return (
-    `Superblock { flags: SuperblockFlags { needs_check: ${(sb.flags & 1) !== 0} }, block: 0, version: ${sb.version}, ` +
-    `time: ${sb.time}, transaction_id: ${sb.transactionId}, metadata_snap: ${sb.heldRoot}, ` +
+    `Superblock { flags: SuperblockFlags { needs_check: ${(sb.flags & 1) !== 0} }, block: ${md.u64Big(at + SB.blocknr)}, version: ${sb.version}, ` +
+    `time: ${sb.time}, transaction_id: ${sb.transactionId}, metadata_snap: ${md.u64Big(at + SB.heldRoot)}, ` +
     `data_sm_root: ${bytes(SB.dataSpaceMapRoot, 128)}, metadata_sm_root: ${bytes(SB.metadataSpaceMapRoot, 128)}, ` +
-    `mapping_root: ${sb.dataMappingRoot}, details_root: ${sb.deviceDetailsRoot}, data_block_size: ${sb.dataBlockSize}, ` +
-    `nr_metadata_blocks: ${md.u64(SB.metadataNrBlocks)} }`
+    `mapping_root: ${md.u64Big(at + SB.dataMappingRoot)}, details_root: ${md.u64Big(at + SB.deviceDetailsRoot)}, data_block_size: ${sb.dataBlockSize}, ` +
+    `nr_metadata_blocks: ${md.u64Big(at + SB.metadataNrBlocks)} }`
   );
 }

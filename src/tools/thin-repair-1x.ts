@@ -8,11 +8,13 @@
  * defineTool refuses by name. Words taken from the real 1.1.0 (src/tools/thin-tools-1x.test.ts).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
-import { builtSuperblock, readDevices, writeImage } from './metadata-output.js';
-import { MetadataBytes } from './metadata-view.js';
+import { type BuiltSuperblock, builtSuperblock, readDevices, writeImage } from './metadata-output.js';
+import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata-view.js';
+import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
+import { repairInput1x } from './repair-input-1x.js';
 import { FAILURE_1X } from './release.js';
 import { findRepairSource, hasAnyBtreeNode } from './root-search-1x.js';
-import { openInput1x, outputTarget, type ToolEnv } from './tool-io.js';
+import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
 /** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
 const UNMODELLED = 1;
@@ -47,9 +49,52 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   if (source.kind === 'unmodelled') return UNMODELLED;
   if (source.kind === 'rebuilt') {
     if (source.warning !== null) env.io.err(source.warning);
-    return writeImage(env, output, out.sizeBytes, source.sb, source.devices) ? 0 : UNMODELLED;
+    // The rebuilt superblock's devices are the top-level tree's, with their details made up.
+    const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+    const devices = new Map([...source.devices].map(([id, d]) => [id, { root: roots.get(id)!, details: d.details }]));
+    const fallback = (): boolean => writeImage(env, output, out.sizeBytes, source.sb, source.devices);
+    return write1x(env, output, out.sizeBytes, source.sb, md, devices, fallback);
   }
   // 1.1.0 writes the repaired superblock without its flags: needs_check is cleared (0.9.0 kept it).
   const built = { ...builtSuperblock(sb), flags: 0 };
-  return writeImage(env, output, out.sizeBytes, built, readDevices(md, sb)) ? 0 : UNMODELLED;
+  const fallback = (): boolean => writeImage(env, output, out.sizeBytes, built, readDevices(md, sb));
+  return write1x(env, output, out.sizeBytes, built, md, devicesOf(md, sb), fallback);
+}
+
+/**
+ * Writes what 1.1.0's Restorer writes for the devices' trees (repair-input-1x.ts, metadata-writer-1x.ts);
+ * where a tree does not read whole, the lab's compact writer (`fallback`) writes the same metadata
+ * in other blocks. The exit status.
+ */
+function write1x(
+  env: ToolEnv,
+  output: string,
+  sizeBytes: number,
+  sb: BuiltSuperblock,
+  md: MetadataBytes,
+  devices: ReadonlyMap<number, { root: number; details: DetailsValue }>,
+  fallback: () => boolean,
+): number {
+  const restorer = [...devices.values()].every((d) => d.root !== undefined) ? repairInput1x(md, devices) : null;
+  if (restorer === null) return fallback() ? 0 : UNMODELLED;
+  try {
+    const { bytes } = writeMetadata1x(Math.floor(sizeBytes / BLOCK_SIZE), sb, restorer.devices, restorer.defs);
+    writeMetadataBytes(env.ctx, output, bytes);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof OutOfMetadataSpace1x)) throw e;
+    return UNMODELLED;
+  }
+}
+
+/** Each device's root and details, as 1.1.0's devices_iter pairs them (ids in order). */
+function devicesOf(md: MetadataBytes, sb: RawSuperblock): Map<number, { root: number; details: DetailsValue }> {
+  const details = md.details(sb.deviceDetailsRoot, () => undefined);
+  const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+  const out = new Map<number, { root: number; details: DetailsValue }>();
+  for (const [id, root] of roots) {
+    const d = details.get(id);
+    if (d !== undefined) out.set(id, { root, details: d });
+  }
+  return out;
 }

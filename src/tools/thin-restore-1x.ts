@@ -16,9 +16,10 @@
 import type { DeviceDetails } from '../model/metadata.js';
 import { rustUintError } from './clap.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
-import { writeImage } from './metadata-output.js';
+import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
+import { BLOCK_SIZE } from '../format/layout.js';
 import { FAILURE_1X } from './release.js';
-import { openInput1x, outputTarget, type ToolEnv } from './tool-io.js';
+import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { type XmlEvent1x, xmlEvents1x } from './xml-events-1x.js';
 
 /** A status of 1: the lab has no 1.1.0 words for this run, and defineTool refuses it by name. */
@@ -160,7 +161,8 @@ function readEvents(events: readonly XmlEvent1x[], state: { finalized: Restored 
     } else if (e.kind === 'end' && e.name === 'superblock') {
       if (sb === null) throw new Fatal('missing superblock');
       if (section !== 'superblock') throw new Unmodelled('</superblock> inside a device');
-      state.finalized = { sb, devices: new Map([...devices].sort(([x], [y]) => x - y)) };
+      // In the order read: 1.1.0 writes each device's leaves as it reads it (metadata-writer-1x.ts).
+      state.finalized = { sb, devices: new Map(devices) };
       section = 'finalized';
     } else if (e.kind === 'end') {
       throw new Fatal(`unknown end tag at byte ${e.endByte}`);
@@ -215,8 +217,20 @@ function writeRestored(
   if (nrBlocks !== undefined && Number(nrBlocks) > sb.nrDataBlocks) return UNMODELLED;
   const size = outputTarget(env.ctx, output);
   if (!size.ok) return UNMODELLED;
-  // When the output is too small, 1.1.0 fails as it allocates; it has written some blocks by then,
-  // which the lab does not reproduce (it writes nothing): the words and the status match.
-  const noSpace = 'out of metadata space\n';
-  return writeImage(env, output, size.sizeBytes, sb, restored.devices, { recount: false, noSpace }) ? 0 : FAILURE_1X;
+  const devices = [...restored.devices].map(([id, d]) => ({
+    id,
+    details: d.details,
+    entries: [{ mappings: d.mappings }],
+  }));
+  try {
+    const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devices);
+    writeMetadataBytes(env.ctx, output, bytes);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof OutOfMetadataSpace1x)) throw e;
+    // 1.1.0 fails as it allocates, having written some blocks by then, which the lab does not
+    // reproduce (it writes nothing): the words and the status match.
+    env.io.err('out of metadata space\n');
+    return FAILURE_1X;
+  }
 }

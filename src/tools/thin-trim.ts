@@ -10,9 +10,10 @@ import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE } from './usage.js';
 import type { ClapCommand } from './clap.js';
 import { THIN_TRIM_HELP_1X } from './usage-1x.js';
+import { trimRun1x } from './thin-trim-1x.js';
 
 /**
- * thin_trim's command line in 1.1.0 (its run is not modelled: the lab refuses it by name). The
+ * thin_trim's command line in 1.1.0 (its run is thin-trim-1x.ts). The
  * required options are in clap's order, which its refusal lists (--metadata-dev first), not the
  * help's alphabetical one.
  */
@@ -28,7 +29,7 @@ const CLI_1X: ClapCommand = {
 export const thinTrim = defineTool({
   name: 'thin_trim',
   usage: THIN_TRIM_USAGE,
-  v1: { cli: CLI_1X, runs: false },
+  v1: { cli: CLI_1X, runs: true },
   options: [
     { long: 'help', short: 'h' },
     { long: 'version', short: 'V' },
@@ -37,6 +38,7 @@ export const thinTrim = defineTool({
     { long: 'pool-inactive' },
   ],
   start: (env) => {
+    if (env.release === '1.1.0') return trimRun1x(env);
     let metadataDev: string | null = null;
     let dataDev: string | null = null;
     return {

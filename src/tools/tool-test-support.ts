@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dmChecksum } from '../format/crc32c.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR, NODE } from '../format/layout.js';
 import { LabShell } from '../lab/lab-shell.js';
 import { DEFAULT_STACK, type StackId } from '../model/stack.js';
 import { THIN_TOOLS_090 } from '../shared/thin-tool-names.js';
@@ -158,4 +160,27 @@ export class ToolBench {
     const fix = (s: string): string => s.split(this.dir).join('/run');
     return { stdout: fix(r.stdout), stderr: fix(r.stderr), status: r.status ?? -1, files: out };
   }
+}
+
+/**
+ * A copy of a metadata image written by 1.1.0 with what 1.1.0 does not reproduce from run to run
+ * cleared: the bytes of each btree node after its last value, which it never writes (its nodes are
+ * allocated with Block::new, not zeroed, so they hold whatever the buffer held before), and the
+ * node's checksum, which covers them. Everything else is compared.
+ */
+export function withoutUnwrittenNodeTails(image: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(image);
+  const dv = new DataView(out.buffer);
+  for (let at = 0; at + BLOCK_SIZE <= out.length; at += BLOCK_SIZE) {
+    const salt = (dv.getUint32(at, true) ^ dmChecksum(out, at + 4, at + BLOCK_SIZE, 0)) >>> 0;
+    if (salt !== BTREE_CSUM_XOR) continue;
+    const nr = dv.getUint32(at + NODE.nrEntries, true);
+    const max = dv.getUint32(at + NODE.maxEntries, true);
+    const valueSize = dv.getUint32(at + NODE.valueSize, true);
+    const tail = NODE.header + max * 8 + nr * valueSize;
+    if (tail > BLOCK_SIZE) continue;
+    out.fill(0, at + tail, at + BLOCK_SIZE);
+    dv.setUint32(at, 0, true);
+  }
+  return out;
 }

@@ -1,0 +1,151 @@
+/**
+ * thin-provisioning-tools 1.1.0's btree walker (src/pdata/btree_walker.rs, btree.rs and
+ * btree_error.rs of v1.1.0), for the tools that print its errors as they come: thin_delta. It
+ * differs from the lab's walker of 0.9.0's checks (src/format/metadata-walker.ts) in what it checks
+ * and how it words it: a node is checked by its checksum's salt (a bitmap's is "not a btree node"),
+ * then unpacked (value size of a leaf, max_entries, nr_entries, keys in order), then its block
+ * number; an error names the node by its path of blocks (node-path-1x.ts) and the keys its parent
+ * gave it, `[200..400]` (the first child starts at its own first key). A child past the end of the
+ * device is skipped without a word (its reference count cannot be taken), a node met again gives
+ * its first error again or nothing, and the walk goes on past a damaged child, the errors of one
+ * node's children printed one after the other.
+ */
+import { BLOCK_SIZE, BTREE_CSUM_XOR, LEAF_NODE, NODE } from '../format/layout.js';
+import { dmChecksum } from '../format/crc32c.js';
+import type { MetadataBytes } from './metadata-view.js';
+import { encodeNodePath } from './node-path-1x.js';
+
+/** The checksum salts 1.1.0 knows (checksum.rs): a block with another is "not a btree node". */
+const OTHER_SALTS = new Set([160774, 9031977, 146538381, 240779, 160478, 595846735]);
+
+/** A key range as 1.1.0 prints it: `[..]`, `[..e]`, `[s..]`, `[s..e]` (end one past the last). */
+interface KeyRange {
+  readonly start: bigint | null;
+  readonly end: bigint | null;
+}
+
+const showRange = (kr: KeyRange): string => `[${kr.start ?? ''}..${kr.end ?? ''}]`;
+
+/** What a walk found: its error in 1.1.0's words (`Display` of its BTreeError), or none. */
+export type WalkResult1x = { readonly ok: true } | { readonly ok: false; readonly error: string };
+
+/** A leaf entry: its key, and the byte offset of its value in the metadata. */
+export type LeafVisit1x = (key: bigint, valueOffset: number) => void;
+
+interface Header {
+  readonly leaf: boolean;
+  readonly nrEntries: number;
+  readonly maxEntries: number;
+  readonly valueSize: number;
+}
+
+/** check_and_unpack_node: 1.1.0's NodeError words for the node at `block`, or its header. */
+function checkNode(md: MetadataBytes, block: number, valueSize: number, isRoot: boolean): Header | string {
+  const at = block * BLOCK_SIZE;
+  const stored = md.u32(at);
+  const salt = (stored ^ dmChecksum(md.bytes, at + 4, at + BLOCK_SIZE, 0)) >>> 0;
+  if (salt !== BTREE_CSUM_XOR) return OTHER_SALTS.has(salt) ? 'not a btree node' : 'checksum error';
+  const h: Header = {
+    // 1.1.0 reads a node as a leaf only when its flags are exactly LEAF_NODE.
+    leaf: md.u32(at + NODE.flags) === LEAF_NODE,
+    nrEntries: md.u32(at + NODE.nrEntries),
+    maxEntries: md.u32(at + NODE.maxEntries),
+    valueSize: md.u32(at + NODE.valueSize),
+  };
+  if (h.leaf && h.valueSize !== valueSize) return 'value_size mismatch';
+  // (value_size + 8) is a u32 sum in 1.1.0, so it wraps.
+  if (((h.valueSize + 8) >>> 0) * h.maxEntries + NODE.header > BLOCK_SIZE) return 'max_entries is too large';
+  if (h.nrEntries > h.maxEntries) return 'nr_entries > max_entries';
+  if (h.maxEntries % 3 !== 0) return 'max_entries is not divisible by 3';
+  if (!isRoot && h.nrEntries < Math.floor(h.maxEntries / 3)) return 'nr_entries < max_entries / 3';
+  for (let i = 1; i < h.nrEntries; i++)
+    if (md.u64Big(at + NODE.header + i * 8) <= md.u64Big(at + NODE.header + (i - 1) * 8)) return 'keys out of order';
+  // An internal node's values are read as u64s after max_entries keys, whatever its value size.
+  if (!h.leaf && NODE.header + (h.maxEntries + h.nrEntries) * 8 > BLOCK_SIZE) return 'incomplete data';
+  if (md.u64Big(at + NODE.blocknr) !== BigInt(block)) return 'blocknr mismatch';
+  return h;
+}
+
+/** split_key_ranges: each child's range, or null where a key does not split the range (a context error). */
+function splitKeyRanges(kr: KeyRange, keys: readonly bigint[]): KeyRange[] | { key: bigint; range: KeyRange } {
+  const out: KeyRange[] = [];
+  let rest: KeyRange = { start: keys[0]!, end: kr.end };
+  for (const k of keys.slice(1)) {
+    const ok = (rest.start === null || rest.start < k) && (rest.end === null || k < rest.end);
+    if (!ok) return { key: k, range: rest };
+    out.push({ start: rest.start, end: k });
+    rest = { start: k, end: rest.end };
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * One BTreeWalker of 1.1.0 (a new one for each tree it reads, as thin_delta makes), walking the
+ * tree at `root` whose leaves hold `valueSize`-byte values and visiting each leaf entry.
+ */
+export function walkTree1x(md: MetadataBytes, root: number, valueSize: number, visit: LeafVisit1x): WalkResult1x {
+  const seen = new Set<number>();
+  const fails = new Map<number, string>();
+  const walkNode = (parents: readonly number[], kr: KeyRange, block: number, isRoot: boolean): string | null => {
+    const path = [...parents, block];
+    const node = checkNode(md, block, valueSize, isRoot);
+    if (typeof node === 'string') {
+      const e = `node error: ${node} ${encodeNodePath(path)}, effecting keys ${showRange(kr)}`;
+      fails.set(block, e);
+      return e;
+    }
+    const at = block * BLOCK_SIZE + NODE.header;
+    const keys = Array.from({ length: node.nrEntries }, (_, i) => md.u64Big(at + i * 8));
+    const valuesAt = at + node.maxEntries * 8;
+    if (node.leaf) {
+      keys.forEach((k, i) => visit(k, valuesAt + i * valueSize));
+      return null;
+    }
+    if (keys.length === 0) return `context error: split_key_ranges: no keys present ${encodeNodePath(path)}`;
+    const krs = splitKeyRanges(kr, keys);
+    if (!Array.isArray(krs))
+      return `context error: couldn't split key range ${showRange(krs.range)} at ${krs.key} ${encodeNodePath(path)}`;
+    const errors = walkChildren(
+      path,
+      krs,
+      keys.map((_, i) => md.u64Big(valuesAt + i * 8)),
+    );
+    if (errors.length === 0) return null;
+    // An aggregate error prints its errors one after the other, with nothing between them.
+    const e = errors.join('');
+    fails.set(block, e);
+    return e;
+  };
+  /** walk_nodes: every child's reference taken first, then the new ones walked in order. */
+  const walkChildren = (path: readonly number[], krs: readonly KeyRange[], children: readonly bigint[]): string[] => {
+    const errors: string[] = [];
+    const fresh: { block: number; kr: KeyRange }[] = [];
+    children.forEach((child, i) => {
+      if (child >= BigInt(md.nrBlocks)) return;
+      const block = Number(child);
+      if (!seen.has(block)) {
+        seen.add(block);
+        fresh.push({ block, kr: krs[i]! });
+        return;
+      }
+      const failed = fails.get(block);
+      if (failed !== undefined) errors.push(failed);
+    });
+    for (const { block, kr } of fresh) {
+      const e = walkNode(path, kr, block, false);
+      if (e !== null) errors.push(e);
+    }
+    return errors;
+  };
+  if (root >= md.nrBlocks || root < 0) return { ok: false, error: 'value error: block out of bounds' };
+  seen.add(root);
+  const e = walkNode([], { start: null, end: null }, root, true);
+  return e === null ? { ok: true } : { ok: false, error: e };
+}
+
+/** btree_to_key_set of a tree at `root` (path [0], from the superblock): its keys, or null on any error. */
+export function keySet1x(md: MetadataBytes, root: number, valueSize: number): bigint[] | null {
+  const keys: bigint[] = [];
+  return walkTree1x(md, root, valueSize, (k) => keys.push(k)).ok ? keys : null;
+}
