@@ -9,8 +9,10 @@
  * the reliability campaign: "set at index 3355443200 exceeds fixbitset size 1024").
  *
  * This module repeats the search's order and its errors (which stop a node's children from being
- * followed) only as far as they decide whether it reaches such a child; what the search then
- * finds is root-search-1x.ts's.
+ * followed), so it also knows whether the search finds any top-level mapping tree at all: with
+ * none, --repair fails with "no compatible roots found" (seed 17 cases 233, 311, 364 ...: the lab's
+ * root-search-1x.ts, which looks at the superblock's own trees only, decided otherwise). What the
+ * search then rebuilds from is root-search-1x.ts's.
  */
 import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, LEAF_NODE } from '../format/layout.js';
 import type { MetadataBytes } from './metadata-view.js';
@@ -34,14 +36,22 @@ const U64_SIZE = 8;
 /** The search over one image: `examined` is the bitset, `infos` the nodes that read. */
 class NodeCollector {
   private readonly examined: Uint8Array;
+  /** The children of every node that read as a parent: no root (`referenced`). */
+  private readonly referenced: Uint8Array;
   private readonly infos = new Map<number, Info>();
 
   constructor(private readonly md: MetadataBytes) {
     this.examined = new Uint8Array(md.nrBlocks);
+    this.referenced = new Uint8Array(md.nrBlocks);
   }
 
   collect(): void {
     for (let b = 0; b < this.md.nrBlocks; b++) this.info(BigInt(b));
+  }
+
+  /** `gather_roots`: the top-level mapping trees no node refers to. */
+  devRoots(): number[] {
+    return [...this.infos].filter(([b, info]) => info.kind === 'dev' && this.referenced[b] === 0).map(([b]) => b);
   }
 
   /** `get_info`: the bit is set before the node is read, and that is where a bad pointer panics. */
@@ -88,27 +98,35 @@ class NodeCollector {
     if (values.length === 0) return null;
     const first = this.info(values[0]!);
     if (first === null) return null;
-    let range: { low: bigint; high: bigint } | null = null;
-    for (const v of values) {
+    let high = first.high;
+    for (const [i, v] of values.entries()) {
       const child = this.info(v);
       if (child === null || child.kind !== first.kind) return null;
-      if (range !== null && child.low <= range.high) return null;
-      range = { low: range?.low ?? child.low, high: child.high };
+      // push_child: each child after the first must start past the keys before it.
+      if (i > 0 && child.low <= high) return null;
+      high = child.high;
     }
-    return { kind: first.kind, ...range! };
+    for (const v of values) this.referenced[Number(v)] = 1;
+    return { kind: first.kind, low: first.low, high };
   }
 }
 
-/** The panic text of 1.1.0's root search on `md`, or null when the search ends without one. */
-export function repairScanPanic(md: MetadataBytes): string | null {
+/**
+ * What 1.1.0's root search finds on `md`: the panic it ends in, or the top-level mapping trees it
+ * found (none: "no compatible roots found", whatever the superblock says).
+ */
+export function repairScan(md: MetadataBytes): { readonly panic: string } | { readonly devRoots: readonly number[] } {
+  const collector = new NodeCollector(md);
   try {
-    new NodeCollector(md).collect();
-    return null;
+    collector.collect();
+    return { devRoots: collector.devRoots() };
   } catch (e) {
     if (!(e instanceof BitsetOverflow)) throw e;
-    return panicText(
-      '/usr/share/cargo/registry/fixedbitset-0.4.2/src/lib.rs:258:9',
-      `set at index ${e.index} exceeds fixbitset size ${md.nrBlocks}`,
-    );
+    return {
+      panic: panicText(
+        '/usr/share/cargo/registry/fixedbitset-0.4.2/src/lib.rs:258:9',
+        `set at index ${e.index} exceeds fixbitset size ${md.nrBlocks}`,
+      ),
+    };
   }
 }

@@ -199,6 +199,9 @@ function heldTopLevel(md: MetadataBytes, sb: RawSuperblock): TreeRead | null {
   if (sb.heldRoot === 0 || !md.has(sb.heldRoot)) return null;
   const held = md.superblock(sb.heldRoot);
   if (held.storedCsum !== held.computedCsum) return null;
+  // A node 1.1.0 reads as internal where the lab reads a leaf: its words are not modelled.
+  if (differsIn(md, held.dataMappingRoot, ROOT_VALUE_SIZE) || differsIn(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE))
+    return { ok: false, message: null };
   return readTree((d) => md.deviceRoots(held.dataMappingRoot, d), held.dataMappingRoot);
 }
 

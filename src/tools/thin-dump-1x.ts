@@ -19,8 +19,8 @@ import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-v
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
-import { repairScanPanic } from './repair-scan-1x.js';
-import { findRepairSource, hasAnyBtreeNode } from './root-search-1x.js';
+import { repairScan } from './repair-scan-1x.js';
+import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
 
@@ -54,17 +54,17 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (!input.ok) return fail(input.message);
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   const md = new MetadataBytes(input.bytes);
-  // --repair's search for roots reads the whole device before the superblock, and can panic.
-  const panic = options.repair && snap === null ? repairScanPanic(md) : null;
-  if (panic !== null) {
-    env.io.err(panic);
+  // --repair's search for roots reads the whole device before the superblock: it can panic, and
+  // with no top-level mapping tree found it fails whatever the superblock holds.
+  const scan = options.repair && snap === null ? repairScan(md) : null;
+  if (scan !== null && 'panic' in scan) {
+    env.io.err(scan.panic);
     return PANIC_STATUS;
   }
+  if (scan !== null && scan.devRoots.length === 0) return fail('no compatible roots found\n');
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
     if (!options.repair) return fail('bad checksum in superblock\n');
-    // The search runs first: with no tree to find it fails before it asks for the superblock's fields.
-    if (!hasAnyBtreeNode(md)) return fail('no compatible roots found\n');
     return fail('data block size needs to be provided due to corruption in the superblock\n');
   }
   if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
@@ -77,12 +77,18 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (options.repair) {
     if (snap !== null) return UNMODELLED;
     const source = findRepairSource(md);
-    if (source.kind === 'failed') return fail(source.message);
+    // The lab's model of the search found nothing where the search itself found trees: not modelled.
+    if (source.kind === 'failed') return UNMODELLED;
     if (source.kind === 'unmodelled') return UNMODELLED;
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
     return dump090(env, { ...options, repair: false }, path);
   }
-  if (snap !== null) return dump090(env, options, path);
+  // -m dumps the held snapshot's trees through the same reader: damage there is 1.1.0's to word,
+  // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
+  if (snap !== null)
+    return damageBeforeOutput(md, md.superblock(sb.heldRoot), options) === null
+      ? dump090(env, options, path)
+      : UNMODELLED;
   const damage = damageBeforeOutput(md, sb, options);
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage === 'panic') {
