@@ -51,7 +51,12 @@ function realTools(report: CampaignReport): RealTools {
 type RealOutcomes = ReadonlyMap<string, ToolOutcome>;
 
 /** Compares one case's lab outcomes with the real ones and records what it finds. */
-function checkCase(done: CaseDone, real: RealOutcomes | undefined, report: CampaignReport): void {
+function checkCase(
+  done: CaseDone,
+  real: RealOutcomes | undefined,
+  report: CampaignReport,
+  log: ((line: string) => void) | null,
+): void {
   const { where, result } = done;
   report.count('images');
   if (done.held) report.count('images with a held snapshot');
@@ -77,6 +82,10 @@ function checkCase(done: CaseDone, real: RealOutcomes | undefined, report: Campa
       }
       report.count(`compared with the real ${release}`);
       if (theirs.status !== lab.status) report.count(`  of which exit status differs from ${release}: ${argv}`);
+      // The report keeps five findings of a kind whole; a long run names every disagreement as it
+      // meets it, so that each can be triaged from its seed and case after the run.
+      if (theirs.status !== lab.status)
+        log?.(`metadata: ${where}: ${release} ${argv}: lab ${lab.status}, real ${theirs.status}\n`);
       if (theirs.status !== lab.status)
         report.find(`exit status differs from ${release}`, {
           where,
@@ -233,7 +242,7 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
         const real = dir === null ? null : await realOutcomes(dir, done, tools, seenReal, report);
         for (const d of done) {
           if (d.repeated) report.count('images met again (lab outcomes reused)');
-          checkCase(d, real?.get(d.index), report);
+          checkCase(d, real?.get(d.index), report, o.progress === true ? (l) => process.stderr.write(l) : null);
         }
         if (o.progress === true)
           process.stderr.write(

@@ -103,6 +103,34 @@ describe('xargs', () => {
   });
 });
 
+describe('xargs as its input comes (fixtures/lvm/92)', () => {
+  /** A pipeline's statuses, each command's written to /tmp as it ends (ash has no PIPESTATUS). */
+  const statuses = (a: string, b: string, c: string): string =>
+    `{ ${a}; echo $? > /tmp/s1; } | { ${b}; echo $? > /tmp/s2; } | ${c}; echo "status $? $(cat /tmp/s1) $(cat /tmp/s2)"`;
+
+  it('runs each -n group as it is read: `yes | xargs -n1 echo | head -n 2` ends, xargs and yes die of SIGPIPE', () => {
+    const start = performance.now();
+    expect(run(statuses('yes', 'xargs -n1 echo', 'head -n 2'))).toBe('y\ny\nstatus 0 141 141\n');
+    expect(performance.now() - start).toBeLessThan(20_000);
+    expect(run('yes | xargs -n 3 echo | head -n 1; echo rc=$?')).toBe('y y y\nrc=0\n');
+  });
+
+  it("fills busybox's command line of 30,720 bytes less the command's own, as the VM does", () => {
+    expect(run('seq 1 20000 | xargs echo | wc -l; seq 1 20000 | xargs echo | head -n 1 | wc -c')).toBe('4\n30713\n');
+    expect(run('seq 1 20000 | xargs echo | tail -n 1 | cut -c 1-12')).toBe('17209 17210 \n');
+    // An item that fills the line alone: busybox stops there, without running the command.
+    expect(run("head -c 40000 /dev/zero | tr '\\0' a | xargs echo | wc -c")).toBe('xargs: argument line too long\n0\n');
+  });
+
+  it('runs the groups read before an unmatched quote; its status is 123 once a command line failed', () => {
+    expect(run('printf "a \'b\\nc d\\n" | xargs -n 1 echo; echo rc=$?')).toBe(
+      'a\nxargs: unmatched single quote\nrc=1\n',
+    );
+    expect(run("printf '1\\n2\\n' | xargs -n1 test 2 -eq; echo rc=$?")).toBe('rc=123\n');
+    expect(run("printf '2\\n1\\n' | xargs -n1 test 2 -eq; echo rc=$?")).toBe('rc=123\n');
+  });
+});
+
 describe('awk', () => {
   it('splits fields, sums with -F, keeps arrays and prints numbers as awk does', () => {
     expect(

@@ -42,7 +42,7 @@ export type CommandRegistry = ReadonlyMap<string, CommandHandler>;
  * A command that reads `io.stdin` must be listed here: the shell stops with an error naming it
  * when one that is not listed reads a pipe whose writer is still running.
  */
-export const WHOLE_INPUT_COMMANDS: ReadonlySet<string> = new Set(['dmsetup', 'docker', 'vgremove', 'lvremove']);
+export const WHOLE_INPUT_COMMANDS: ReadonlySet<string> = new Set(['dmsetup', 'docker']);
 
 /** Whether the command `name` runs streams its standard input or never reads it. */
 export function streamsInput(lab: Lab, name: string): boolean {

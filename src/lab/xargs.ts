@@ -9,78 +9,84 @@
 import { echoBuiltin, printfBuiltin, testBuiltin } from '../shell/builtins.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { LONGEST_STRING_CHARS, OutOfMemory } from '../shell/memory.js';
 import type { Steps } from '../shell/wait.js';
 import { busyboxArgs } from './busybox-options.js';
 import { failureStatus, notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
-import { commandMemoryBytes } from './line-filters.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
-/** Blank-separated items with busybox's quoting; a string is the error for an unmatched quote. */
-export function splitItems(text: string): string[] | string {
-  const items: string[] = [];
-  let current = '';
-  let has = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote !== null) {
-      if (c === quote) quote = null;
-      else current += c;
-      continue;
+/**
+ * busybox's reading of items as the input comes: blank-separated with quotes and backslashes,
+ * NUL-separated with -0, or whole lines with -I (leading blanks dropped, empty lines skipped, as
+ * busybox 1.35 does: fixtures/kernel/125). `push` takes text and returns the items it completed;
+ * `partialChars` is the length of the item being read, which busybox bounds by its buffer.
+ */
+export class ItemReader {
+  private current = '';
+  private has = false;
+  private quote: '"' | "'" | null = null;
+  private escaped = false;
+
+  constructor(private readonly mode: 'blank' | 'nul' | 'line') {}
+
+  get partialChars(): number {
+    return this.current.length;
+  }
+
+  push(text: string): string[] {
+    const items: string[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const item = this.take(text[i]!);
+      if (item !== null) items.push(item);
+    }
+    return items;
+  }
+
+  /** The input's end: the last item, or the error of an unmatched quote. */
+  end(): { item: string | null } | { error: string } {
+    if (this.quote !== null) return { error: `xargs: unmatched ${this.quote === '"' ? 'double' : 'single'} quote\n` };
+    if (this.mode === 'blank') return { item: this.has ? this.close() : null };
+    return { item: this.current === '' ? null : this.close() };
+  }
+
+  private close(): string | null {
+    const item = this.current;
+    const had = this.has;
+    this.current = '';
+    this.has = false;
+    if (this.mode === 'line') {
+      const line = item.replace(/^[ \t]+/, '');
+      return line === '' ? null : line;
+    }
+    return had || this.mode === 'nul' ? item : null;
+  }
+
+  private take(c: string): string | null {
+    if (this.mode === 'nul') return c === '\0' ? this.close() : this.add(c);
+    if (this.mode === 'line') return c === '\n' ? this.close() : this.add(c);
+    if (this.escaped) {
+      this.escaped = false;
+      return this.add(c);
+    }
+    if (this.quote !== null) {
+      if (c === this.quote) this.quote = null;
+      else this.current += c;
+      return null;
     }
     if (c === '"' || c === "'") {
-      quote = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < text.length) {
-      current += text[++i];
-      has = true;
-    } else if (c === ' ' || c === '\t' || c === '\n') {
-      if (has) items.push(current);
-      current = '';
-      has = false;
-    } else {
-      current += c;
-      has = true;
-    }
+      this.quote = c;
+      this.has = true;
+    } else if (c === '\\') this.escaped = true;
+    else if (c === ' ' || c === '\t' || c === '\n') return this.has ? this.close() : null;
+    else return this.add(c);
+    return null;
   }
-  if (quote !== null) return `xargs: unmatched ${quote === '"' ? 'double' : 'single'} quote\n`;
-  if (has) items.push(current);
-  return items;
-}
 
-/** The items of the input: NUL-separated (-0), whole lines (-I, leading blanks dropped) or blank-separated. */
-function itemsOf(text: string, flags: ReadonlySet<string>): string[] | string {
-  if (flags.has('0')) return text.split('\0').filter((s, i, all) => s !== '' || i < all.length - 1);
-  if (flags.has('I'))
-    return text
-      .split('\n')
-      .map((l) => l.replace(/^[ \t]+/, ''))
-      .filter((l) => l !== '');
-  return splitItems(text);
-}
-
-/**
- * Standard input whole, as latin1 text: streamed a chunk at a time when the shell streams it. The
- * lab's xargs runs its command once, after the whole input (busybox runs it each time its command
- * line is full), so an endless input is held until the memory left is taken: the OOM killer's
- * turn, never a JavaScript string too long.
- */
-export function* readStdin(io: CommandIo, memoryLeft: () => number): Steps<string> {
-  if (io.read === undefined) return latin1Text(io.stdin);
-  const chunks: Uint8Array[] = [];
-  let held = 0;
-  let limit: number | null = null;
-  for (;;) {
-    const chunk = yield* io.read();
-    if (chunk === null) return chunks.map(latin1Text).join('');
-    chunks.push(chunk.slice());
-    held += chunk.length;
-    if (held < 1024 * 1024) continue;
-    limit ??= Math.min(memoryLeft(), LONGEST_STRING_CHARS);
-    if (held > limit) throw new OutOfMemory("xargs's input", held, limit);
+  private add(c: string): null {
+    this.current += c;
+    this.has = true;
+    return null;
   }
 }
 
@@ -116,22 +122,6 @@ function* runOne(lab: Lab, registry: CommandRegistry, argv: readonly string[], i
   return yield* steps;
 }
 
-/** The command lines to run: groups of -n items, or one per item with -I's string replaced. */
-function commandLines(
-  prog: readonly string[],
-  items: readonly string[],
-  flags: ReadonlySet<string>,
-  values: ReadonlyMap<string, string>,
-): string[][] {
-  const replace = values.get('I');
-  if (replace !== undefined) return items.map((item) => prog.map((a) => a.split(replace).join(item)));
-  const n = values.has('n') ? Number(values.get('n')) : Number.POSITIVE_INFINITY;
-  if (items.length === 0) return flags.has('r') ? [] : [[...prog]];
-  const lines: string[][] = [];
-  for (let i = 0; i < items.length; i += n) lines.push([...prog, ...items.slice(i, i + n)]);
-  return lines;
-}
-
 /** busybox's check of -n's number. */
 function badCount(text: string | undefined): string | null {
   if (text === undefined) return null;
@@ -140,6 +130,124 @@ function badCount(text: string | undefined): string | null {
   return n < 1 || n > 2147483647 ? `xargs: number ${text} is not in 1..2147483647 range\n` : null;
 }
 
+/**
+ * The bytes of one command line busybox builds: ARG_MAX capped at 32 KiB, less the 2,048 POSIX
+ * leaves for the environment; the command's own words (each with its NUL) come off it too.
+ * fixtures/lvm/92: `seq 1 20000 | xargs echo` runs echo 4 times, the first with 30,713 bytes.
+ */
+export const XARGS_LINE_BYTES = 32 * 1024 - 2048;
+
+/** How one xargs run groups its items into command lines, and where it is. */
+interface Batching {
+  readonly prog: readonly string[];
+  readonly replace: string | undefined;
+  readonly maxArgs: number;
+  readonly maxChars: number;
+  readonly trace: boolean;
+  batch: string[];
+  usedBytes: number;
+  ran: boolean;
+  status: number;
+  /** The status xargs ends with now (busybox stops on 124-127, a closed output stops it too), or null. */
+  stop: number | null;
+}
+
+/** Runs the pending command line, as busybox does once its line is full or its input ends. */
+function* runBatch(lab: Lab, registry: CommandRegistry, b: Batching, io: CommandIo): Steps<void> {
+  const replace = b.replace;
+  const line = replace === undefined ? [...b.prog, ...b.batch] : b.prog.map((a) => a.split(replace).join(b.batch[0]!));
+  b.batch = [];
+  b.usedBytes = 0;
+  b.ran = true;
+  if (b.trace) io.err(`${line.join(' ')}\n`);
+  // A write its reader no longer takes ends xargs, as SIGPIPE does (the shell then gives it 141).
+  let closed = false;
+  const child: CommandIo = {
+    stdin: new Uint8Array(0),
+    err: (t) => io.err(t),
+    ...(io.stdoutIsTerminal === undefined ? {} : { stdoutIsTerminal: io.stdoutIsTerminal }),
+    out: (d) => {
+      const ok = io.out(d);
+      if (ok === false) closed = true;
+      return ok;
+    },
+  };
+  let s: number | null;
+  try {
+    s = yield* runOne(lab, registry, line, child);
+  } catch (e) {
+    // A generator's throw happens after the registry's guard returned: report it here.
+    b.stop = failureStatus(e, io);
+    return;
+  }
+  if (s === null) {
+    io.err(`xargs: ${line[0]!}: No such file or directory\n`);
+    b.stop = 127;
+  } else if (s === 255) {
+    io.err(`xargs: ${line[0]!}: exited with status 255; aborting\n`);
+    b.stop = 124;
+  } else if (s !== 0) b.status = 123;
+  if (closed) b.stop ??= b.status;
+}
+
+/** Adds a whole item: the pending line runs first when the item does not fit in it. */
+function* addItem(lab: Lab, registry: CommandRegistry, b: Batching, io: CommandIo, item: string): Steps<void> {
+  if (b.batch.length > 0 && b.usedBytes + item.length + 1 > b.maxChars) yield* runBatch(lab, registry, b, io);
+  if (b.stop !== null) return;
+  if (item.length + 1 > b.maxChars) {
+    io.err('xargs: argument line too long\n');
+    b.stop = 1;
+    return;
+  }
+  b.batch.push(item);
+  b.usedBytes += item.length + 1;
+  if (b.batch.length >= b.maxArgs) yield* runBatch(lab, registry, b, io);
+}
+
+/** busybox's buffer fills inside an item: the line so far runs, and an item that fills it alone is too long. */
+function* partialItem(lab: Lab, registry: CommandRegistry, b: Batching, io: CommandIo, chars: number): Steps<void> {
+  if (b.batch.length > 0 && b.usedBytes + chars >= b.maxChars) yield* runBatch(lab, registry, b, io);
+  if (b.stop === null && chars >= b.maxChars) {
+    io.err('xargs: argument line too long\n');
+    b.stop = 1;
+  }
+}
+
+interface ParsedXargs {
+  readonly flags: ReadonlySet<string>;
+  readonly values: ReadonlyMap<string, string>;
+  readonly operands: readonly string[];
+}
+
+/** The command line an xargs run starts from, with its limits, or the error that stops it. */
+function batching(parsed: ParsedXargs): Batching | string {
+  const count = badCount(parsed.values.get('n'));
+  if (count !== null) return count;
+  const prog = parsed.operands.length > 0 ? parsed.operands : ['echo'];
+  const maxChars = XARGS_LINE_BYTES - prog.reduce((n, a) => n + a.length + 1, 0);
+  if (maxChars <= 0) return "xargs: can't fit single argument within argument list size limit\n";
+  const replace = parsed.values.get('I');
+  const n = parsed.values.get('n');
+  return {
+    prog,
+    replace,
+    maxArgs: replace !== undefined ? 1 : n !== undefined ? Number(n) : Number.POSITIVE_INFINITY,
+    maxChars,
+    trace: parsed.flags.has('t'),
+    batch: [],
+    usedBytes: 0,
+    ran: false,
+    status: 0,
+    stop: null,
+  };
+}
+
+/**
+ * busybox 1.35 `xargs`, as its input comes: each command line runs once it is full (-n items, one
+ * line with -I, or XARGS_LINE_BYTES) or the input ends, so `yes | xargs -n1 echo | head -n 2`
+ * ends at once and xargs never holds more than one command line (fixtures/lvm/92). Its status is
+ * 123 once a command line has failed, even when later ones succeed (the VM's busybox 1.35 and 1.37).
+ */
 export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registry: CommandRegistry): Steps<number> {
   const parsed = busyboxArgs(lab.machine.stack, 'xargs', args, '0nIrt', 'apEesPx', {
     valued: 'nI',
@@ -149,36 +257,35 @@ export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registr
     io.err(parsed.error);
     return 1;
   }
-  const count = badCount(parsed.values.get('n'));
-  if (count !== null) {
-    io.err(count);
+  const b = batching(parsed);
+  if (typeof b === 'string') {
+    io.err(b);
     return 1;
   }
-  const items = itemsOf(yield* readStdin(io, () => commandMemoryBytes(lab)), parsed.flags);
-  if (typeof items === 'string') {
-    io.err(items);
+  const reader = new ItemReader(parsed.flags.has('0') ? 'nul' : b.replace !== undefined ? 'line' : 'blank');
+  // Where standard input is no stream (a command run outside a shell) it comes whole, as one chunk.
+  let whole: Uint8Array | null = io.read === undefined ? io.stdin : null;
+  for (;;) {
+    let chunk: Uint8Array | null = whole;
+    whole = null;
+    if (io.read !== undefined) chunk = yield* io.read();
+    if (chunk === null) break;
+    for (const item of reader.push(latin1Text(chunk))) {
+      yield* addItem(lab, registry, b, io, item);
+      if (b.stop !== null) return b.stop;
+    }
+    yield* partialItem(lab, registry, b, io, reader.partialChars);
+    if (b.stop !== null) return b.stop;
+  }
+  const last = reader.end();
+  if ('error' in last) {
+    io.err(last.error);
     return 1;
   }
-  const prog = parsed.operands.length > 0 ? parsed.operands : ['echo'];
-  let status = 0;
-  for (const line of commandLines(prog, items, parsed.flags, parsed.values)) {
-    if (parsed.flags.has('t')) io.err(`${line.join(' ')}\n`);
-    let s: number | null;
-    try {
-      s = yield* runOne(lab, registry, line, io);
-    } catch (e) {
-      // A generator's throw happens after the registry's guard returned: report it here.
-      return failureStatus(e, io);
-    }
-    if (s === null) {
-      io.err(`xargs: ${line[0]!}: No such file or directory\n`);
-      return 127;
-    }
-    if (s === 255) {
-      io.err(`xargs: ${line[0]!}: exited with status 255; aborting\n`);
-      return 124;
-    }
-    if (s !== 0) status = 123;
-  }
-  return status;
+  if (last.item !== null) yield* addItem(lab, registry, b, io, last.item);
+  if (b.stop !== null) return b.stop;
+  // With no items at all busybox runs the command once, bare (not with -r, nor with -I).
+  if (b.batch.length > 0 || (!b.ran && !parsed.flags.has('r') && b.replace === undefined))
+    yield* runBatch(lab, registry, b, io);
+  return b.stop ?? b.status;
 }

@@ -12,13 +12,16 @@
  * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN`.
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
-import { BLOCK_SIZE } from '../format/layout.js';
+import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, ROOT_VALUE_SIZE } from '../format/layout.js';
 import { humanEmitter, xmlEmitter } from './dump-emitters.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
-import { findRepairSource, hasAnyBtreeNode } from './root-search-1x.js';
+import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
+import { repairScan } from './repair-scan-1x.js';
+import { findRepairSource } from './root-search-1x.js';
+import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
 
 /** thin_dump's options, as either release's command line gives them. */
@@ -51,29 +54,47 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (!input.ok) return fail(input.message);
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   const md = new MetadataBytes(input.bytes);
+  // --repair's search for roots reads the whole device before the superblock: it can panic, and
+  // with no top-level mapping tree found it fails whatever the superblock holds.
+  const scan = options.repair && snap === null ? repairScan(md) : null;
+  if (scan !== null && 'panic' in scan) {
+    env.io.err(scan.panic);
+    return PANIC_STATUS;
+  }
+  if (scan !== null && scan.devRoots.length === 0) return fail('no compatible roots found\n');
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
     if (!options.repair) return fail('bad checksum in superblock\n');
-    // The search runs first: with no tree to find it fails before it asks for the superblock's fields.
-    if (!hasAnyBtreeNode(md)) return fail('no compatible roots found\n');
     return fail('data block size needs to be provided due to corruption in the superblock\n');
   }
   if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
-  if (snap !== null && md.has(sb.heldRoot)) {
+  // A held root past the end of a cut device: the read comes up short (Rust's read_exact).
+  if (snap !== null && !md.has(sb.heldRoot)) return fail('failed to fill whole buffer\n');
+  if (snap !== null) {
     const held = md.superblock(sb.heldRoot);
     if (held.storedCsum !== held.computedCsum) return fail('bad checksum in superblock\n');
   }
   if (options.repair) {
     if (snap !== null) return UNMODELLED;
     const source = findRepairSource(md);
-    if (source.kind === 'failed') return fail(source.message);
+    // The lab's model of the search found nothing where the search itself found trees: not modelled.
+    if (source.kind === 'failed') return UNMODELLED;
     if (source.kind === 'unmodelled') return UNMODELLED;
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
     return dump090(env, { ...options, repair: false }, path);
   }
-  if (snap !== null) return dump090(env, options, path);
+  // -m dumps the held snapshot's trees through the same reader: damage there is 1.1.0's to word,
+  // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
+  if (snap !== null)
+    return damageBeforeOutput(md, md.superblock(sb.heldRoot), options) === null
+      ? dump090(env, options, path)
+      : UNMODELLED;
   const damage = damageBeforeOutput(md, sb, options);
   if (damage === 'unmodelled') return UNMODELLED;
+  if (damage === 'panic') {
+    env.io.err(EMPTY_ROOT_PANIC);
+    return PANIC_STATUS;
+  }
   if (damage === 'later') return dumpUntilDamage(env, md, sb, options);
   if (damage !== null) return fail(damage);
   return dump090(env, options, path);
@@ -84,6 +105,51 @@ function nodeError(d: TreeDamage): string | null {
   return d.code === 'checksum' ? 'checksum error' : null;
 }
 
+/** The panic of 1.1.0's leaf walker on a bottom-tree root it reads as an internal node with no entries. */
+const EMPTY_ROOT_PANIC = panicText(
+  'src/pdata/btree_leaf_walker.rs:190:57',
+  'index out of bounds: the len is 0 but the index is 0',
+);
+
+const differsIn = (md: MetadataBytes, root: number, valueSize: number): boolean =>
+  treeHasLeafFlagsDiffering1x(md, root, valueSize);
+
+/**
+ * The dumped devices' bottom trees as 1.1.0's leaf walker meets them (`collect_leaves`, root by
+ * root in block order, each first read down its leftmost path): 'panic' where a root whose flags
+ * it reads as internal has no entries (`values[0]` of an empty list), 'unmodelled' for any other
+ * node it reads otherwise than the lab, or for such a root beside other damage (the order of the
+ * two is not modelled), else null.
+ */
+function bottomTreeFlags(md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): 'panic' | 'unmodelled' | null {
+  const roots = [...md.deviceRoots(sb.dataMappingRoot, () => undefined)]
+    .filter(([id]) => options.devId === null || id === options.devId)
+    .map(([, root]) => root);
+  let emptyRoot = false;
+  let damaged = false;
+  for (const root of new Set(roots)) {
+    if (leafFlagsDiffer1x(md, root) && nodeEntries(md, root) === 0) {
+      emptyRoot = true;
+      continue;
+    }
+    let differs = false;
+    md.walkBtree(
+      root,
+      MAPPING_VALUE_SIZE,
+      () => undefined,
+      () => {
+        damaged = true;
+      },
+      (block) => {
+        if (leafFlagsDiffer1x(md, block)) differs = true;
+      },
+    );
+    if (differs) return 'unmodelled';
+  }
+  if (!emptyRoot) return null;
+  return damaged ? 'unmodelled' : 'panic';
+}
+
 /**
  * Damage 1.1.0 meets before it writes anything: its message, 'unmodelled' for damage the lab has
  * no words for, or null (the dump runs, and may still meet a damaged leaf on the way).
@@ -92,7 +158,7 @@ function damageBeforeOutput(
   md: MetadataBytes,
   sb: RawSuperblock,
   options: DumpOptions,
-): string | 'unmodelled' | 'later' | null {
+): string | 'unmodelled' | 'later' | 'panic' | null {
   for (const root of [sb.deviceDetailsRoot, sb.dataMappingRoot]) {
     let first: TreeDamage | null = null;
     const onDamage = (d: TreeDamage): void => {
@@ -109,7 +175,11 @@ function damageBeforeOutput(
     if (words === null) return 'unmodelled';
     return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]\n`;
   }
+  if (differsIn(md, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE) || differsIn(md, sb.dataMappingRoot, ROOT_VALUE_SIZE))
+    return 'unmodelled';
   if (options.skipMappings) return null;
+  const bottom = bottomTreeFlags(md, sb, options);
+  if (bottom !== null) return bottom;
   let later = false;
   for (const [id, root] of md.deviceRoots(sb.dataMappingRoot, () => undefined)) {
     if (options.devId !== null && id !== options.devId) continue;

@@ -1,0 +1,132 @@
+/**
+ * The panic of 1.1.0's root search (`NodeCollector` in src/thin/metadata_repair.rs), which
+ * thin_dump --repair runs before anything else. The search reads every block in turn as a btree
+ * node and follows each node's children; a child it has not examined yet is marked in a bitset of
+ * one bit per metadata block *before* it is read, without a bounds check. So a node that reads as
+ * internal (1.1.0 takes any flags word but exactly LEAF for internal) whose child pointer is past
+ * the end of the device, or a top-level leaf whose value is exactly the device's block count (its
+ * `maybe_top_level` test is `> nr_blocks`), panics in fixedbitset, status 101 (seed 17 case 61 of
+ * the reliability campaign: "set at index 3355443200 exceeds fixbitset size 1024").
+ *
+ * This module repeats the search's order and its errors (which stop a node's children from being
+ * followed), so it also knows whether the search finds any top-level mapping tree at all: with
+ * none, --repair fails with "no compatible roots found" (seed 17 cases 233, 311, 364 ...: the lab's
+ * root-search-1x.ts, which looks at the superblock's own trees only, decided otherwise). What the
+ * search then rebuilds from is root-search-1x.ts's.
+ */
+import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, LEAF_NODE } from '../format/layout.js';
+import type { MetadataBytes } from './metadata-view.js';
+import { panicText } from './rust-panic-1x.js';
+
+/** What a node read as: the kind of tree it belongs to and its keys' range (the search's NodeInfo). */
+interface Info {
+  readonly kind: 'dev' | 'mappings' | 'details';
+  readonly low: bigint;
+  readonly high: bigint;
+}
+
+/** A child pointer past the bitset: the search panics on it. */
+class BitsetOverflow {
+  constructor(readonly index: bigint) {}
+}
+
+const HEADER_SIZE = 32;
+const U64_SIZE = 8;
+
+/** The search over one image: `examined` is the bitset, `infos` the nodes that read. */
+class NodeCollector {
+  private readonly examined: Uint8Array;
+  /** The children of every node that read as a parent: no root (`referenced`). */
+  private readonly referenced: Uint8Array;
+  private readonly infos = new Map<number, Info>();
+
+  constructor(private readonly md: MetadataBytes) {
+    this.examined = new Uint8Array(md.nrBlocks);
+    this.referenced = new Uint8Array(md.nrBlocks);
+  }
+
+  collect(): void {
+    for (let b = 0; b < this.md.nrBlocks; b++) this.info(BigInt(b));
+  }
+
+  /** `gather_roots`: the top-level mapping trees no node refers to. */
+  devRoots(): number[] {
+    return [...this.infos].filter(([b, info]) => info.kind === 'dev' && this.referenced[b] === 0).map(([b]) => b);
+  }
+
+  /** `get_info`: the bit is set before the node is read, and that is where a bad pointer panics. */
+  private info(b: bigint): Info | null {
+    if (b >= BigInt(this.md.nrBlocks)) throw new BitsetOverflow(b);
+    const block = Number(b);
+    if (this.examined[block] === 1) return this.infos.get(block) ?? null;
+    this.examined[block] = 1;
+    const info = this.gather(block);
+    if (info !== null) this.infos.set(block, info);
+    return info;
+  }
+
+  /** `gather_info`: a node whose checksum, header and keys read, by its value size and flags. */
+  private gather(block: number): Info | null {
+    const sums = this.md.checksums(block, BTREE_CSUM_XOR);
+    if (sums === null || sums.stored !== sums.computed) return null;
+    const at = block * BLOCK_SIZE;
+    const flags = this.md.u32(at + 4);
+    const nr = this.md.u32(at + 16);
+    const max = this.md.u32(at + 20);
+    const valueSize = this.md.u32(at + 24);
+    if (valueSize !== U64_SIZE && valueSize !== DETAILS_VALUE_SIZE) return null;
+    // unpack_node's checks, with ignore_non_fatal and as a root (no fullness rules).
+    if ((valueSize + U64_SIZE) * max + HEADER_SIZE > BLOCK_SIZE || nr > max) return null;
+    const keys: bigint[] = [];
+    for (let i = 0; i < nr; i++) keys.push(this.md.u64Big(at + HEADER_SIZE + i * U64_SIZE));
+    if (keys.some((k, i) => i > 0 && k <= keys[i - 1]!)) return null;
+    const own = { low: keys[0] ?? 0n, high: keys[nr - 1] ?? 0n };
+    const leaf = flags === LEAF_NODE;
+    if (valueSize === DETAILS_VALUE_SIZE) return leaf ? { kind: 'details', ...own } : null;
+    const valuesAt = at + HEADER_SIZE + max * U64_SIZE;
+    const values = Array.from({ length: nr }, (_, i) => this.md.u64Big(valuesAt + i * U64_SIZE));
+    if (!leaf) return this.subtree(values);
+    const nrBlocks = BigInt(this.md.nrBlocks);
+    // maybe_top_level: every value no more than the block count makes a top-level leaf.
+    if (values.length === 0 || values.some((v) => v > nrBlocks)) return { kind: 'mappings', ...own };
+    for (const v of values) if (this.info(v)?.kind !== 'mappings') return null;
+    return { kind: 'dev', ...own };
+  }
+
+  /** `gather_subtree_info`: the first child decides the kind; each child must follow the last. */
+  private subtree(values: readonly bigint[]): Info | null {
+    if (values.length === 0) return null;
+    const first = this.info(values[0]!);
+    if (first === null) return null;
+    let high = first.high;
+    for (const [i, v] of values.entries()) {
+      const child = this.info(v);
+      if (child === null || child.kind !== first.kind) return null;
+      // push_child: each child after the first must start past the keys before it.
+      if (i > 0 && child.low <= high) return null;
+      high = child.high;
+    }
+    for (const v of values) this.referenced[Number(v)] = 1;
+    return { kind: first.kind, low: first.low, high };
+  }
+}
+
+/**
+ * What 1.1.0's root search finds on `md`: the panic it ends in, or the top-level mapping trees it
+ * found (none: "no compatible roots found", whatever the superblock says).
+ */
+export function repairScan(md: MetadataBytes): { readonly panic: string } | { readonly devRoots: readonly number[] } {
+  const collector = new NodeCollector(md);
+  try {
+    collector.collect();
+    return { devRoots: collector.devRoots() };
+  } catch (e) {
+    if (!(e instanceof BitsetOverflow)) throw e;
+    return {
+      panic: panicText(
+        '/usr/share/cargo/registry/fixedbitset-0.4.2/src/lib.rs:258:9',
+        `set at index ${e.index} exceeds fixbitset size ${md.nrBlocks}`,
+      ),
+    };
+  }
+}
