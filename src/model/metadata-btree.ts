@@ -345,7 +345,8 @@ function rebalanceTwo(tx: BtreeTransaction, parent: TreeNode, left: number, righ
   const right = parent.values[rightIndex]!;
   const rightNode = tx.nodes.get(right)!;
   const total = leftNode.keys.length + rightNode.keys.length;
-  if (total < 2 * mergeThreshold(leftNode) + 1) {
+  // Each side keeps at least a third of a node plus one, whichever later loses an entry (__rebalance2).
+  if (total < 2 * (mergeThreshold(leftNode) + 1)) {
     redistribute([leftNode, rightNode], [total, 0]);
     deleteAt(parent, rightIndex);
     // The right node's children stay referenced, now by the left.
