@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LabShell } from '../src/lab/lab-shell.js';
 import type { StackId } from '../src/model/stack.js';
+import { maskMetadataPercent, maskMetadataUsed } from './transcript-compare.js';
 
 const probe = (name: string): string =>
   readFileSync(new URL(`../fixtures/kernel-probes/${name}`, import.meta.url), 'latin1');
@@ -135,6 +136,29 @@ describe('the metadata layout probes, in the lab', () => {
     expect(kernel).toContain('node 81 flags=1 nr=2 max=252 vs=8');
     expect(kernel).toContain('node 91 flags=1 nr=2 max=252 vs=8');
     expect(kernel.some((line) => line.includes('index=4098 refcount_root=2 bitmaps=4097 4096 0'))).toBe(true);
+  });
+
+  it("names LVM 86's damaged block 26 and prints its whole transcript when it commits where the VM's periodic commit fell (probe 172)", () => {
+    // Probe 172 read the pool's superblock after each of 86's commands on the oracle: the 4 MiB
+    // dd was committed after its first MiB by the periodic commit and the rest at the
+    // deactivation, which leaves the data space map's index at block 26. The lab's clock does not
+    // move for commands, so its copy of the script commits there itself.
+    const lvm = (name: string): string => readFileSync(new URL(`../fixtures/lvm/${name}`, import.meta.url), 'latin1');
+    const conf = /^cat > \/etc\/lvm\/lvm\.conf <<'CONF'\n[\s\S]*?\nCONF\n/m.exec(lvm('oracle-preamble.sh'));
+    expect(conf).not.toBeNull();
+    const dd = 'dd if=/patterns/C of=/dev/vg/thin1 bs=1M count=4 oflag=direct 2>/dev/null; echo dd=$?';
+    const script = lvm('86-swap-metadata-manual-repair.sh');
+    expect(script).toContain(dd);
+    const split =
+      'dd if=/patterns/C of=/dev/vg/thin1 bs=1M count=1 oflag=direct 2>/dev/null; ' +
+      'dmsetup suspend vg-pool-tpool; dmsetup resume vg-pool-tpool; ' +
+      'dd if=/patterns/C of=/dev/vg/thin1 bs=1M count=3 seek=1 oflag=direct 2>/dev/null; echo dd=$?';
+    const shell = new LabShell({ ramdiskKb: 131072, stack: 'debian12' });
+    expect(shell.runScript(conf![0])).toBe('');
+    const lab = shell.runScript(script.replace(dd, split));
+    expect(lab).toContain('bad checksum in btree node (block 26)');
+    const masked = (text: string): string => maskMetadataPercent(maskMetadataUsed(text));
+    expect(masked(lab)).toBe(masked(lvm('86-swap-metadata-manual-repair.out')));
   });
 
   it("gives the superblock and the unwritten block of the lost-writes fixtures 131 and 132 when it commits where the VM's periodic commit fell", () => {

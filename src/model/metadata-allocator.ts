@@ -10,12 +10,14 @@
  * dm-btree.c and dm-btree-remove.c change it (metadata-btree.ts): splits, rebalancing, merges.
  *
  * Pure model code, driven by the operations the lab's metadata already does (format, resize of the
- * data device, create thin and snapshot, insert and remove a mapping, delete, commit, rollback,
- * the metadata snapshot). The other trees are followed while they fit in one node (at most 126
- * devices, 336 counts above 2 per space map, 168 data bitmaps): an operation that would split one
- * marks the layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
- * metadata device (`sm_metadata_extend`'s bootstrap mode) does the same. The measurements behind
- * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-98 and 100).
+ * data and metadata devices, create thin and snapshot, insert and remove a mapping, delete, commit,
+ * rollback, the metadata snapshot). Every tree is kept node by node: the devices' mapping trees,
+ * the top-level tree of their roots, the details tree, the data space map's index (behind the
+ * kernel's cache of index entries) and both space maps' overflow trees. What still makes the layout
+ * inexact (`inexactReason`, after which the writer falls back to its compact layout): a metadata
+ * device that shrinks or outgrows one index block, a full metadata device, counts the lab and the
+ * kernel keep differently. The measurements behind it are in docs/metadata-layout.md
+ * (fixtures/kernel-probes/95-98, 100 and 171).
  */
 import { ENTRIES_PER_BITMAP, METADATA_INDEX_ENTRIES } from '../format/layout.js';
 import { assert } from './assert.js';
