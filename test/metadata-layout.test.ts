@@ -140,8 +140,9 @@ describe('the metadata layout probes, in the lab', () => {
 
   it("names LVM 86's damaged block 26 and prints its whole transcript when it commits where the VM's periodic commit fell (probe 172)", () => {
     // Probe 172 read the pool's superblock after each of 86's commands on the oracle: the 4 MiB
-    // dd was committed after its first MiB by the periodic commit and the rest at the
-    // deactivation, which leaves the data space map's index at block 26. The lab's clock does not
+    // dd was committed by the periodic commit after its first MiB (after its first block in the
+    // second run) and the rest at the deactivation, which leaves the data space map's index at
+    // block 26 either way. The lab's clock does not
     // move for commands, so its copy of the script commits there itself.
     const lvm = (name: string): string => readFileSync(new URL(`../fixtures/lvm/${name}`, import.meta.url), 'latin1');
     const conf = /^cat > \/etc\/lvm\/lvm\.conf <<'CONF'\n[\s\S]*?\nCONF\n/m.exec(lvm('oracle-preamble.sh'));
