@@ -233,6 +233,12 @@ export class MetadataAllocator {
   private resized = false;
   private held: HeldPlan | null = null;
   private committed: Committed | null = null;
+  /**
+   * The metadata device ran out of free blocks in this transaction. The kernel fails the operation
+   * and aborts the transaction (the pool goes read-only), so nothing more is followed until the
+   * rollback takes the allocator back to its last commit; a commit instead ends the following.
+   */
+  private exhausted = false;
   /** Why the layout stopped following the kernel's, or null while it is exact. */
   inexactReason: string | null = null;
 
@@ -318,7 +324,7 @@ export class MetadataAllocator {
     for (let b = this.begin; b < this.meta.nrBlocks && found < 0; b++) if (this.freeInBoth(b)) found = b;
     for (let b = 0; b < this.begin && found < 0; b++) if (this.freeInBoth(b)) found = b;
     if (found < 0) {
-      this.markInexact('the metadata device is full');
+      this.exhausted = true;
       return 0;
     }
     this.begin = found + 1;
@@ -331,7 +337,7 @@ export class MetadataAllocator {
   /** sm_bootstrap_new_block: the whole new area is free, so the next block is taken as it is. */
   private bootstrapBlock(): number {
     if (this.begin >= this.meta.nrBlocks) {
-      this.markInexact('the metadata device is full');
+      this.exhausted = true;
       return 0;
     }
     const block = this.begin++;
@@ -470,12 +476,14 @@ export class MetadataAllocator {
 
   /** A data block the pool allocated: its count goes from 0 to 1 (sm_disk_new_block). */
   allocateData(b: number): void {
+    if (this.exhausted) return;
     if (b >= this.data.nrBlocks) return this.markInexact(`data block ${b} is beyond the data space map`);
     this.dataInc(b);
   }
 
   /** sm_ll_extend of the data space map: a bitmap allocated for each new index entry, each entry saved after its block. */
   resizeData(nrBlocks: number): void {
+    if (this.exhausted) return;
     if (nrBlocks < this.data.nrBlocks) return this.markInexact('the data space map shrank');
     this.data.extend(
       nrBlocks,
@@ -491,6 +499,7 @@ export class MetadataAllocator {
    * next allocations start at the old end of the device.
    */
   resizeMetadata(nrBlocks: number): void {
+    if (this.exhausted) return;
     if (nrBlocks === this.meta.nrBlocks) return;
     if (nrBlocks < this.meta.nrBlocks) return this.markInexact('the metadata device shrank');
     if (Math.ceil(nrBlocks / ENTRIES_PER_BITMAP) > METADATA_INDEX_ENTRIES)
@@ -556,6 +565,7 @@ export class MetadataAllocator {
 
   /** __create_thin: an empty leaf, inserted into the top-level tree. */
   createThin(id: number): void {
+    if (this.exhausted) return;
     const leaf = this.tx.newNode(emptyLeaf('mapping'));
     this.mappingRoot = btreeInsert(this.tx, this.mappingRoot, id, leaf).root;
     this.deviceRoots.set(id, leaf);
@@ -565,6 +575,7 @@ export class MetadataAllocator {
 
   /** __create_snap: the origin's root gains a reference and is inserted under the new id; both are opened. */
   createSnap(id: number, originId: number): void {
+    if (this.exhausted) return;
     const root = this.deviceRoots.get(originId);
     assert(root !== undefined, `origin ${originId} has a mapping tree`);
     this.incBlock(root);
@@ -591,6 +602,7 @@ export class MetadataAllocator {
    * mapping's data block loses the leaf's reference.
    */
   insertMapping(id: number, key: number, dataBlock: number): void {
+    if (this.exhausted) return;
     assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
     this.openDevice(id);
     this.changeDeviceTree(id, (root) => btreeInsert(this.tx, root, key, dataBlock).root);
@@ -604,6 +616,7 @@ export class MetadataAllocator {
    * losing its reference, and the root goes back into the top-level tree.
    */
   removeMapping(id: number, key: number): void {
+    if (this.exhausted) return;
     const root = this.deviceRoots.get(id);
     assert(root !== undefined, `device ${id} has a mapping tree`);
     this.openDevice(id);
@@ -620,12 +633,14 @@ export class MetadataAllocator {
    * for the key after the run's last, rebalancing on the way, before it finds nothing to remove.
    */
   endRemovalRun(id: number, nextKey: number): void {
+    if (this.exhausted) return;
     assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
     this.changeDeviceTree(id, (root) => btreeRemove(this.tx, root, nextKey, false));
   }
 
   /** __delete_device: out of the details tree, then out of the top-level tree, which drops its subtree. */
   deleteThin(id: number): void {
+    if (this.exhausted) return;
     assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
     if (!this.committedDetails(id)) return this.markInexact('a device deleted before its details were committed');
     this.detailsRoot = btreeRemove(this.tx, this.detailsRoot, id);
@@ -650,6 +665,10 @@ export class MetadataAllocator {
    * its copy, and the trees the copy points at gain one each.
    */
   reserveMetadataSnap(): number {
+    if (this.exhausted) {
+      this.markInexact('a metadata snapshot reserved on a full metadata device');
+      return 0;
+    }
     this.incBlock(0);
     const copy = this.shadow(0);
     assert(copy.inc, 'the superblock is shared once it has been incremented');
@@ -666,6 +685,7 @@ export class MetadataAllocator {
 
   /** __release_metadata_snap: the held trees are dropped (dm_btree_del), then the superblock copy. */
   releaseMetadataSnap(): void {
+    if (this.exhausted) return;
     const held = this.held;
     if (held === null) return this.markInexact('a metadata snapshot released that the layout did not hold');
     btreeDel(this.tx, held.mappingRoot);
@@ -683,6 +703,7 @@ export class MetadataAllocator {
   commit(): void {
     // A transaction that changed anything has shadowed at least one block; one that did not
     // leaves the committed state as it is, and commits often happen with nothing to write.
+    if (this.exhausted) return this.markInexact('a transaction that ran out of metadata blocks was committed');
     if (this.shadowed.size === 0 && !this.resized && this.committed !== null) return;
     for (const id of this.openDevices) {
       if (this.changedDetails.has(id)) this.detailsRoot = btreeInsert(this.tx, this.detailsRoot, id, 0).root;
@@ -734,6 +755,9 @@ export class MetadataAllocator {
     this.adopt(c);
     this.changedDetails.clear();
     this.shadowed.clear();
+    this.bops.length = 0;
+    this.recursion = 0;
+    this.exhausted = false;
     this.resized = false;
     this.allocatedThisTransaction = 0;
     this.begin = 0;

@@ -822,7 +822,7 @@ export class ThinPool {
     return formatPoolStatus({
       kind: 'fields',
       transactionId: md.transactionId,
-      metadataUsedBlocks: metaTotal - md.freeMetadataBlocks(),
+      metadataUsedBlocks: md.statusUsedMetadataBlocks(),
       metadataTotalBlocks: metaTotal,
       dataUsedBlocks: dataTotal - md.spaceMap.nrFree,
       dataTotalBlocks: dataTotal,
