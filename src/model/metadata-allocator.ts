@@ -306,6 +306,11 @@ export class MetadataAllocator {
     this.ieCache = new Array<IeCacheSlot | null>(IE_CACHE_SIZE).fill(null);
   }
 
+  /** Whether this transaction ran out of metadata blocks (and the allocator waits for the rollback). */
+  get outOfBlocks(): boolean {
+    return this.exhausted;
+  }
+
   /** Whether the data space map counts block `b` (a block the pool allocated and has not freed). */
   countsData(b: number): boolean {
     return this.data.count(b) > 0;
