@@ -763,21 +763,6 @@ export class ThinMetadata implements PageAccounting {
     return Math.max(0, this.metadataNrBlocks - this.rawUsedMetadataBlocks());
   }
 
-  /**
-   * The used-metadata count of the pool's status: where the lab follows the kernel's allocator,
-   * the kernel's own figure (sm_metadata_get_nr_free, less the reserve, as
-   * dm_pool_get_free_metadata_block_count hides it); otherwise the estimate. The pool's decisions
-   * (out of metadata space, the low-water mark, a commit that does not fit) still follow the
-   * estimate: on a metadata device filled to its reserve the allocator runs out of blocks where
-   * the kernel's commit fails, not before (docs/metadata-layout.md, "Used metadata").
-   */
-  statusUsedMetadataBlocks(): number {
-    const allocator = this.allocator;
-    if (allocator === null || allocator === undefined) return this.metadataNrBlocks - this.freeMetadataBlocks();
-    const free = Math.max(0, this.metadataNrBlocks - allocator.usedBlocks());
-    return this.metadataNrBlocks - Math.max(0, free - this.metadataReserveBlocks());
-  }
-
   /** Free metadata blocks as the kernel reports them (reserve excluded). */
   freeMetadataBlocks(): number {
     return Math.max(0, this.rawFreeMetadataBlocks() - this.metadataReserveBlocks());

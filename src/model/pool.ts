@@ -822,7 +822,7 @@ export class ThinPool {
     return formatPoolStatus({
       kind: 'fields',
       transactionId: md.transactionId,
-      metadataUsedBlocks: md.statusUsedMetadataBlocks(),
+      metadataUsedBlocks: metaTotal - md.freeMetadataBlocks(),
       metadataTotalBlocks: metaTotal,
       dataUsedBlocks: dataTotal - md.spaceMap.nrFree,
       dataTotalBlocks: dataTotal,

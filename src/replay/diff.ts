@@ -41,7 +41,7 @@ function poolLines(
     const line =
       `mode ${pool.mode}${md.needsCheck ? ' needs_check' : ''}, transaction ${md.transactionId}, ` +
       `data ${md.spaceMap.nrBlocks - md.spaceMap.nrFree}/${md.spaceMap.nrBlocks} blocks, ` +
-      `metadata ${md.statusUsedMetadataBlocks()}/${md.metadataNrBlocks}, time ${md.time}, ${md.devices.size} thin devices`;
+      `metadata ${md.metadataNrBlocks - md.freeMetadataBlocks()}/${md.metadataNrBlocks}, time ${md.time}, ${md.devices.size} thin devices`;
     const tables = new Map<number, { table: MappingTable; mapped: number }>();
     for (const [id, d] of md.devices) tables.set(id, { table: d.table, mapped: d.details.mappedBlocks });
     out.set(name, { line, tables });

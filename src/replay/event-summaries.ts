@@ -55,7 +55,7 @@ export function usageOf(pool: ThinPool): PoolUsage {
   return {
     dataUsed: md.spaceMap.nrBlocks - md.spaceMap.nrFree,
     dataTotal: md.spaceMap.nrBlocks,
-    metaUsed: md.statusUsedMetadataBlocks(),
+    metaUsed: md.metadataNrBlocks - md.freeMetadataBlocks(),
     metaTotal: md.metadataNrBlocks,
   };
 }
