@@ -1,18 +1,18 @@
 /**
  * Writes a committed {@link MetadataImage} where the kernel's allocator would have put each block
  * after the same history: the {@link MetadataPlan} that src/model/metadata-allocator.ts kept for
- * the pool. A device's mapping tree has the nodes the kernel's inserts split it into (other trees
- * are single nodes: the allocator gives up, and the compact writer takes over, once one of them
- * would split), a node shared by snapshots is written once, and the space
- * maps hold the kernel's counts: a metadata block's references, and a data block's count per
- * mapping leaf that holds it.
+ * the pool. Every tree (a device's mappings, the top-level tree of device roots, the details, the
+ * data space map's index and both overflow trees) has the nodes the kernel's inserts and removals
+ * left, a node shared by snapshots is written once, and the space maps hold the kernel's counts:
+ * a metadata block's references, and a data block's count per mapping leaf that holds it.
  *
  * The plan must describe the image (the same devices, sharing the same leaves with the same
  * mappings, the same data counts); when it does not, nothing is written and the caller lays the
  * image out compactly instead, so a difference between the lab's model and the allocator's can
  * only cost the block numbers, never valid metadata.
  */
-import type { MetadataPlan, TreeNodePlan } from '../model/metadata-allocator.js';
+import type { IndexEntryPlan, MetadataPlan, TreeNodePlan } from '../model/metadata-allocator.js';
+import type { TreeName } from '../model/metadata-btree.js';
 import type { DeviceDetails, MetadataImage } from '../model/metadata.js';
 import type { MappingTable } from '../model/mapping.js';
 import {
@@ -136,72 +136,153 @@ function writeBitmaps(out: MetadataOutput, entries: readonly IndexEntry[], count
   for (const e of entries) out.seal(e.block, BITMAP_CSUM_XOR);
 }
 
-/** The overflow tree of a space map: counts above 2, by block. */
-function writeOverflow(out: MetadataOutput, root: number, counts: ReadonlyMap<number, number>): void {
-  const keys = [...counts.keys()].filter((b) => counts.get(b)! > 2).sort((a, b) => a - b);
-  writeNode(out, root, LEAF_NODE, keys, 0, keys.length, REFCOUNT_VALUE_SIZE, (v, offset, i) =>
-    v.setUint32(offset, counts.get(keys[i]!)!, true),
+/**
+ * Writes the internal nodes of the tree at `root` and hands each leaf to `leaf`; false when a
+ * node is missing from the plan or belongs to another tree.
+ */
+function writeTree(
+  out: MetadataOutput,
+  nodes: ReadonlyMap<number, TreeNodePlan>,
+  root: number,
+  tree: TreeName,
+  leaf: (block: number, node: TreeNodePlan) => boolean,
+): boolean {
+  const node = nodes.get(root);
+  if (node === undefined || node.tree !== tree) return false;
+  if (node.leaf) return leaf(root, node);
+  writeNode(out, root, INTERNAL_NODE, node.keys, 0, node.keys.length, ROOT_VALUE_SIZE, (v, offset, i) =>
+    setU64(v, offset, node.values[i]!),
   );
+  return node.values.every((child) => writeTree(out, nodes, child, tree, leaf));
 }
 
-/** The details leaf and the top-level leaf of a set of devices; blocks already written are skipped. */
-function writeDeviceLeaves(
+/** A tree's keys in order, leaf by leaf. */
+function treeKeys(nodes: ReadonlyMap<number, TreeNodePlan>, root: number): number[] {
+  const node = nodes.get(root);
+  if (node === undefined) return [];
+  return node.leaf ? [...node.keys] : node.values.flatMap((child) => treeKeys(nodes, child));
+}
+
+const sameKeys = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((k, i) => k === b[i]);
+
+/** The overflow tree of a space map: its counts above 2, by block; false when its keys are not those blocks. */
+function writeOverflow(
   out: MetadataOutput,
+  plan: MetadataPlan,
+  root: number,
+  tree: TreeName,
+  counts: ReadonlyMap<number, number>,
+): boolean {
+  const above2 = [...counts.keys()].filter((b) => counts.get(b)! > 2).sort((a, b) => a - b);
+  if (!sameKeys(treeKeys(plan.nodes, root), above2)) return false;
+  return writeTree(out, plan.nodes, root, tree, (block, node) => {
+    writeNode(out, block, LEAF_NODE, node.keys, 0, node.keys.length, REFCOUNT_VALUE_SIZE, (v, offset, i) =>
+      v.setUint32(offset, counts.get(node.keys[i]!)!, true),
+    );
+    return true;
+  });
+}
+
+/** The data space map's index tree: each bitmap's entry under its number. */
+function writeDataIndex(out: MetadataOutput, plan: MetadataPlan, entries: readonly IndexEntryPlan[]): boolean {
+  if (
+    !sameKeys(
+      treeKeys(plan.nodes, plan.dataIndexRoot),
+      entries.map((_e, i) => i),
+    )
+  )
+    return false;
+  return writeTree(out, plan.nodes, plan.dataIndexRoot, 'index', (block, node) => {
+    writeNode(out, block, LEAF_NODE, node.keys, 0, node.keys.length, INDEX_ENTRY_SIZE, (v, offset, i) =>
+      putIndexEntry(v, offset, entries[node.keys[i]!]!),
+    );
+    return true;
+  });
+}
+
+/**
+ * The details tree and the top-level tree of a set of devices (the live ones, or the held
+ * snapshot's); nodes already written (shared with the live trees) are skipped. False when the
+ * trees' keys are not the devices.
+ */
+function writeDeviceTrees(
+  out: MetadataOutput,
+  plan: MetadataPlan,
   written: Set<number>,
   devices: Devices,
-  roots: {
-    readonly mappingRoot: number;
-    readonly detailsRoot: number;
-    readonly deviceRoots: ReadonlyMap<number, number>;
-  },
-): void {
+  roots: { readonly mappingRoot: number; readonly detailsRoot: number },
+): boolean {
   const ids = [...devices.keys()].sort((a, b) => a - b);
-  const details = (i: number): DeviceDetails => devices.get(ids[i]!)!.details;
-  if (!written.has(roots.detailsRoot)) {
-    writeNode(out, roots.detailsRoot, LEAF_NODE, ids, 0, ids.length, DETAILS_VALUE_SIZE, (v, offset, i) =>
-      putDetails(v, offset, details(i)),
-    );
-    written.add(roots.detailsRoot);
-  }
-  if (!written.has(roots.mappingRoot)) {
-    writeNode(out, roots.mappingRoot, LEAF_NODE, ids, 0, ids.length, ROOT_VALUE_SIZE, (v, offset, i) =>
-      setU64(v, offset, roots.deviceRoots.get(ids[i]!)!),
-    );
-    written.add(roots.mappingRoot);
-  }
+  if (!sameKeys(treeKeys(plan.nodes, roots.detailsRoot), ids)) return false;
+  if (!sameKeys(treeKeys(plan.nodes, roots.mappingRoot), ids)) return false;
+  const once =
+    (write: (block: number, node: TreeNodePlan) => void) =>
+    (block: number, node: TreeNodePlan): boolean => {
+      if (!written.has(block)) write(block, node);
+      written.add(block);
+      return true;
+    };
+  const details = (id: number): DeviceDetails => devices.get(id)!.details;
+  return (
+    writeTree(
+      out,
+      plan.nodes,
+      roots.detailsRoot,
+      'details',
+      once((block, node) =>
+        writeNode(out, block, LEAF_NODE, node.keys, 0, node.keys.length, DETAILS_VALUE_SIZE, (v, offset, i) =>
+          putDetails(v, offset, details(node.keys[i]!)),
+        ),
+      ),
+    ) &&
+    writeTree(
+      out,
+      plan.nodes,
+      roots.mappingRoot,
+      'top',
+      once((block, node) =>
+        writeNode(out, block, LEAF_NODE, node.keys, 0, node.keys.length, ROOT_VALUE_SIZE, (v, offset, i) =>
+          setU64(v, offset, node.values[i]!),
+        ),
+      ),
+    )
+  );
 }
 
 /** The metadata device's bytes laid out as `plan` says, or null when the plan does not describe `image`. */
 export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uint8Array | null {
   if (plan.nrDataBlocks !== image.nrDataBlocks || plan.metadataNrBlocks !== image.metadataNrBlocks) return null;
-  const trees = treeBlocks(image, plan);
-  if (trees === null || !countsMatch(trees.leaves, plan.dataCounts, image.refcountSkew ?? new Map())) return null;
+  const mappingTrees = treeBlocks(image, plan);
+  if (mappingTrees === null || !countsMatch(mappingTrees.leaves, plan.dataCounts, image.refcountSkew ?? new Map()))
+    return null;
   const out = new MetadataOutput(plan.metadataNrBlocks);
   writeBitmaps(out, plan.metadataBitmaps, plan.metadataCounts);
   const indexAt = plan.metadataIndex * BLOCK_SIZE;
   setU64(out.dv, indexAt + 8, plan.metadataIndex);
   plan.metadataBitmaps.forEach((e, i) => putIndexEntry(out.dv, indexAt + 16 + i * INDEX_ENTRY_SIZE, e));
   out.seal(plan.metadataIndex, INDEX_CSUM_XOR);
-  writeOverflow(out, plan.metadataRefCountRoot, plan.metadataCounts);
   writeBitmaps(out, plan.dataBitmaps, plan.dataCounts);
-  const indexKeys = plan.dataBitmaps.map((_e, i) => i);
-  writeNode(out, plan.dataIndexRoot, LEAF_NODE, indexKeys, 0, indexKeys.length, INDEX_ENTRY_SIZE, (v, offset, i) =>
-    putIndexEntry(v, offset, plan.dataBitmaps[i]!),
-  );
-  writeOverflow(out, plan.dataRefCountRoot, plan.dataCounts);
-  for (const [block, leaf] of trees.leaves) {
+  const written = new Set<number>();
+  const trees =
+    writeOverflow(out, plan, plan.metadataRefCountRoot, 'metadata-overflow', plan.metadataCounts) &&
+    writeOverflow(out, plan, plan.dataRefCountRoot, 'data-overflow', plan.dataCounts) &&
+    writeDataIndex(out, plan, plan.dataBitmaps) &&
+    writeDeviceTrees(out, plan, written, image.devices, plan) &&
+    (plan.held === null ||
+      image.heldRoot === null ||
+      writeDeviceTrees(out, plan, written, image.heldRoot.devices, plan.held));
+  if (!trees) return null;
+  for (const [block, leaf] of mappingTrees.leaves) {
     writeNode(out, block, LEAF_NODE, leaf.keys, 0, leaf.keys.length, MAPPING_VALUE_SIZE, (v, offset, i) =>
       setBlockTime(v, offset, leaf.dataBlocks[i]!, leaf.times[i]!),
     );
   }
-  for (const [block, node] of trees.internal) {
+  for (const [block, node] of mappingTrees.internal) {
     writeNode(out, block, INTERNAL_NODE, node.keys, 0, node.keys.length, ROOT_VALUE_SIZE, (v, offset, i) =>
       setU64(v, offset, node.values[i]!),
     );
   }
-  const written = new Set<number>();
-  writeDeviceLeaves(out, written, image.devices, plan);
-  if (plan.held !== null && image.heldRoot !== null) writeDeviceLeaves(out, written, image.heldRoot.devices, plan.held);
   writeSuperblocks(out, image, {
     data: {
       nrBlocks: plan.nrDataBlocks,

@@ -910,13 +910,18 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
   roundingNote(p, vg, extents, io, '--virtualsize');
   const thinId =
     1 + vg.lvs.filter((l) => l.role === 'thin' && l.pool === pool.name).reduce((n, l) => Math.max(n, l.thinId), 0);
-  sendPoolMessages(ctx, vg, pool, [['create_thin', String(thinId)]]);
-  if (pool.transactionId === 1) {
-    // The first thin volume: LVM reloads the pool under its -tpool layer, with `vg-pool` a linear over it.
+  if (pool.transactionId === 0) {
+    // The first thin volume: LVM reloads the pool under its -tpool layer, with `vg-pool` a linear
+    // over it, before it sends the messages: the kernel has reopened the pool's metadata by then
+    // (its allocations start again from block 0: fixtures/kernel-probes/172). The layer's name
+    // follows the transaction id the messages are about to set.
     const old = ctx.machine.device(dmName(vg.name, pool.name));
     if (old !== undefined) removeDevice(ctx.machine, old);
+    pool.transactionId = 1;
     activateLv(ctx, vg, pool, QUIET_IO, false);
+    pool.transactionId = 0;
   }
+  sendPoolMessages(ctx, vg, pool, [['create_thin', String(thinId)]]);
   const thin = newLv(name, 'thin', []);
   thin.pool = pool.name;
   thin.thinId = thinId;
@@ -936,7 +941,8 @@ function sendPoolMessages(
   pool: LogicalVolume,
   messages: ReadonlyArray<readonly string[]>,
 ): void {
-  const dev = ctx.machine.device(poolDmName(vg.name, pool))!;
+  // The thin-pool target itself, under its -tpool layer once LVM has put one there.
+  const dev = ctx.machine.device(dmName(vg.name, pool.name, 'tpool')) ?? ctx.machine.device(poolDmName(vg.name, pool))!;
   for (const argv of [
     ...messages,
     ['set_transaction_id', String(pool.transactionId), String(pool.transactionId + 1)],

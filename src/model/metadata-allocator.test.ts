@@ -186,3 +186,41 @@ describe('MetadataAllocator', () => {
     it(`puts every structure where Linux 6.1 did: ${expected.name}`, () => expectStep(plans[i]!, expected));
   });
 });
+
+describe('MetadataAllocator on a full metadata device', () => {
+  /** A 32-block device (as fixtures/kernel/21's) with one thin, then thins created until a transaction runs out of blocks. */
+  function fillToExhaustion(): { a: MetadataAllocator; committedUsed: number; thins: number } {
+    const a = MetadataAllocator.format(32);
+    a.resizeData(512);
+    a.createThin(0);
+    a.commit();
+    let committedUsed = a.usedBlocks();
+    let thins = 1;
+    for (; thins < 64; thins++) {
+      a.createThin(thins);
+      if (a.outOfBlocks) break;
+      a.commit();
+      committedUsed = a.usedBlocks();
+    }
+    return { a, committedUsed, thins };
+  }
+
+  it('follows nothing more once out of blocks, and the rollback takes it back to its last commit', () => {
+    const { a, committedUsed, thins } = fillToExhaustion();
+    expect(thins).toBeLessThan(64);
+    const plan = a.plan();
+    expect(plan).not.toBeNull();
+    a.createThin(99);
+    a.rollback();
+    expect(a.inexactReason).toBeNull();
+    expect(a.usedBlocks()).toBe(committedUsed);
+    expect(a.plan()!.deviceRoots).toEqual(plan!.deviceRoots);
+  });
+
+  it('gives up when a transaction that ran out of blocks is committed', () => {
+    const { a } = fillToExhaustion();
+    a.commit();
+    expect(a.inexactReason).toMatch(/ran out of metadata blocks/);
+    expect(a.plan()).toBeNull();
+  });
+});

@@ -10,37 +10,42 @@
  * dm-btree.c and dm-btree-remove.c change it (metadata-btree.ts): splits, rebalancing, merges.
  *
  * Pure model code, driven by the operations the lab's metadata already does (format, resize of the
- * data device, create thin and snapshot, insert and remove a mapping, delete, commit, rollback,
- * the metadata snapshot). The other trees are followed while they fit in one node (at most 126
- * devices, 336 counts above 2 per space map, 168 data bitmaps): an operation that would split one
- * marks the layout inexact (`inexactReason`) and the writer falls back to its compact layout. Growing the
- * metadata device (`sm_metadata_extend`'s bootstrap mode) does the same. The measurements behind
- * it are in docs/metadata-layout.md (fixtures/kernel-probes/95-98 and 100).
+ * data and metadata devices, create thin and snapshot, insert and remove a mapping, delete, commit,
+ * rollback, the metadata snapshot). Every tree is kept node by node: the devices' mapping trees,
+ * the top-level tree of their roots, the details tree, the data space map's index (behind the
+ * kernel's cache of index entries) and both space maps' overflow trees. What still makes the layout
+ * inexact (`inexactReason`, after which the writer falls back to its compact layout): a metadata
+ * device that shrinks or outgrows one index block, a full metadata device, counts the lab and the
+ * kernel keep differently. The measurements behind it are in docs/metadata-layout.md
+ * (fixtures/kernel-probes/95-98, 100 and 171).
  */
-import {
-  DETAILS_VALUE_SIZE,
-  ENTRIES_PER_BITMAP,
-  INDEX_ENTRY_SIZE,
-  METADATA_INDEX_ENTRIES,
-  maxEntries,
-  REFCOUNT_VALUE_SIZE,
-  ROOT_VALUE_SIZE,
-} from '../format/layout.js';
+import { ENTRIES_PER_BITMAP, METADATA_INDEX_ENTRIES } from '../format/layout.js';
 import { assert } from './assert.js';
 import {
   type BtreeTransaction,
   btreeDel,
   btreeInsert,
   btreeRemove,
+  btreeUpdate,
+  lowerBound as lowerBoundOf,
   reachableNodes,
+  type TreeName,
   type TreeNode,
 } from './metadata-btree.js';
 
-/** Entries a single-node tree holds before the kernel splits it (dm-btree.c `calc_max_entries`). */
-const DETAILS_PER_LEAF = maxEntries(DETAILS_VALUE_SIZE);
-const ROOTS_PER_LEAF = maxEntries(ROOT_VALUE_SIZE);
-const OVERFLOW_PER_LEAF = maxEntries(REFCOUNT_VALUE_SIZE);
-const INDEX_ENTRIES_PER_LEAF = maxEntries(INDEX_ENTRY_SIZE);
+/** The data space map's cache of index entries (dm-space-map-common.c IE_CACHE_SIZE). */
+const IE_CACHE_SIZE = 64;
+
+/** The cache slot of a bitmap's index entry: dm_hash_block(index, IE_CACHE_MASK), a multiply by 2^32 - 5. */
+function ieCacheSlot(index: number): number {
+  return (((-5 * (index % IE_CACHE_SIZE)) % IE_CACHE_SIZE) + IE_CACHE_SIZE) % IE_CACHE_SIZE;
+}
+
+/** One slot of that cache: the bitmap whose entry it holds, and whether the index tree has it yet. */
+interface IeCacheSlot {
+  index: number;
+  dirty: boolean;
+}
 
 /** One bitmap's index entry (struct disk_index_entry) as the kernel keeps it up to date. */
 export interface IndexEntryPlan {
@@ -55,6 +60,7 @@ export interface IndexEntryPlan {
  * shadows them to a new block), so plans share them.
  */
 export interface TreeNodePlan {
+  readonly tree: TreeName;
   readonly leaf: boolean;
   readonly keys: readonly number[];
   readonly values: readonly number[];
@@ -90,7 +96,7 @@ export interface MetadataPlan {
   readonly detailsRoot: number;
   readonly deviceRoots: ReadonlyMap<number, number>;
   readonly held: HeldPlan | null;
-  /** Every node of the live and held mapping trees, by block. */
+  /** Every node of every live and held tree (mapping, top-level, details, data index, overflow), by block. */
   readonly nodes: ReadonlyMap<number, TreeNodePlan>;
 }
 
@@ -108,8 +114,6 @@ export class SpaceMapBlocks {
   /** The bitmap index changed since the last commit (`bitmap_index_changed`, the data map's ie cache). */
   indexChanged = false;
   refCountRoot = 0;
-  /** Entries of the overflow tree (counts above 2); its single node's capacity bounds exactness. */
-  overflow = 0;
   nrBlocks = 0;
 
   count(b: number): number {
@@ -135,14 +139,18 @@ export class SpaceMapBlocks {
     this.indexChanged = true;
   }
 
-  /** New bitmaps for blocks up to `nrBlocks`; each entry starts with a whole bitmap free, as sm_ll_extend writes it. */
-  extend(nrBlocks: number, newBlock: () => number): void {
+  /**
+   * New bitmaps for blocks up to `nrBlocks`; each entry starts with a whole bitmap free, as
+   * sm_ll_extend writes it, and is saved (`saved`, the space map's save_ie) after its block.
+   */
+  extend(nrBlocks: number, newBlock: () => number, saved: (index: number) => void = () => {}): void {
     const before = Math.ceil(this.nrBlocks / ENTRIES_PER_BITMAP);
     const after = Math.ceil(nrBlocks / ENTRIES_PER_BITMAP);
     this.nrBlocks = nrBlocks;
     for (let i = before; i < after; i++) {
       this.bitmaps.push({ block: newBlock(), nrFree: ENTRIES_PER_BITMAP, noneFreeBefore: 0 });
       this.indexChanged = true;
+      saved(i);
     }
   }
 
@@ -158,7 +166,6 @@ export class SpaceMapBlocks {
     sm.counts = new Map(counts);
     sm.allocated = counts.size;
     sm.refCountRoot = refCountRoot;
-    for (const c of counts.values()) if (c > 2) sm.overflow++;
     return sm;
   }
 
@@ -169,7 +176,6 @@ export class SpaceMapBlocks {
     c.bitmaps = this.bitmaps.map((e) => ({ ...e }));
     c.indexChanged = this.indexChanged;
     c.refCountRoot = this.refCountRoot;
-    c.overflow = this.overflow;
     c.nrBlocks = this.nrBlocks;
     return c;
   }
@@ -196,6 +202,11 @@ export class MetadataAllocator {
   private data = new SpaceMapBlocks();
   /** Where the next metadata allocation starts searching (`smm->begin`). */
   private begin = 0;
+  /**
+   * sm_metadata_extend's bootstrap mode: blocks are handed out from `begin` on without being
+   * counted, and every count change is queued, until the new area's blocks are counted.
+   */
+  private bootstrap = false;
   /** Blocks allocated or shadowed in this transaction: changed in place (the tm's shadow table). */
   private shadowed = new Set<number>();
   private recursion = 0;
@@ -207,12 +218,27 @@ export class MetadataAllocator {
   private mappingRoot = 0;
   private detailsRoot = 0;
   private deviceRoots = new Map<number, number>();
-  /** The nodes of the mapping trees, by block: those committed, held, and this transaction's. */
+  /** The nodes of every tree, by block: those committed, held, and this transaction's. */
   private nodes = new Map<number, TreeNode>();
   /** Devices whose details a commit writes (`td->changed`). */
   private readonly changedDetails = new Set<number>();
+  /**
+   * The devices the kernel has open (`pmd->thin_devices`), most recently opened first: the order
+   * in which a commit writes their details (__write_changed_details).
+   */
+  private openDevices: number[] = [];
+  /** The data space map's index entry cache, by slot (null: empty). */
+  private ieCache: Array<IeCacheSlot | null> = new Array<IeCacheSlot | null>(IE_CACHE_SIZE).fill(null);
+  /** The metadata device grew in this transaction: a commit writes its new size even with nothing else changed. */
+  private resized = false;
   private held: HeldPlan | null = null;
   private committed: Committed | null = null;
+  /**
+   * The metadata device ran out of free blocks in this transaction. The kernel fails the operation
+   * and aborts the transaction (the pool goes read-only), so nothing more is followed until the
+   * rollback takes the allocator back to its last commit; a commit instead ends the following.
+   */
+  private exhausted = false;
   /** Why the layout stopped following the kernel's, or null while it is exact. */
   inexactReason: string | null = null;
 
@@ -228,6 +254,7 @@ export class MetadataAllocator {
     a.meta.nrBlocks = metadataNrBlocks;
     a.metadataIndex = 1;
     a.meta.refCountRoot = 2;
+    a.nodes.set(2, emptyLeaf('metadata-overflow'));
     for (let i = 0; i < nrBitmaps; i++)
       a.meta.bitmaps.push({ block: 3 + i, nrFree: ENTRIES_PER_BITMAP, noneFreeBefore: 0 });
     a.begin = 3 + nrBitmaps;
@@ -235,10 +262,10 @@ export class MetadataAllocator {
     // The bootstrap allocations are counted together once the real allocator takes over.
     for (let b = 0; b < a.begin; b++) a.bops.push(['inc', b]);
     a.applyBops();
-    a.dataIndexRoot = a.newBlock();
-    a.data.refCountRoot = a.newBlock();
-    a.mappingRoot = a.newBlock();
-    a.detailsRoot = a.newBlock();
+    a.dataIndexRoot = a.tx.newNode(emptyLeaf('index'));
+    a.data.refCountRoot = a.tx.newNode(emptyLeaf('data-overflow'));
+    a.mappingRoot = a.tx.newNode(emptyLeaf('top'));
+    a.detailsRoot = a.tx.newNode(emptyLeaf('details'));
     a.commit();
     return a;
   }
@@ -259,7 +286,8 @@ export class MetadataAllocator {
       ),
       data: SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot),
     });
-    for (const [b, n] of plan.nodes) a.nodes.set(b, { leaf: n.leaf, keys: [...n.keys], values: [...n.values] });
+    for (const [b, n] of plan.nodes)
+      a.nodes.set(b, { tree: n.tree, leaf: n.leaf, keys: [...n.keys], values: [...n.values] });
     a.commit();
     return a;
   }
@@ -274,6 +302,13 @@ export class MetadataAllocator {
     this.detailsRoot = c.detailsRoot;
     this.deviceRoots = new Map(c.deviceRoots);
     this.held = c.held;
+    // A reopened space map starts with an empty index entry cache.
+    this.ieCache = new Array<IeCacheSlot | null>(IE_CACHE_SIZE).fill(null);
+  }
+
+  /** Whether this transaction ran out of metadata blocks (and the allocator waits for the rollback). */
+  get outOfBlocks(): boolean {
+    return this.exhausted;
   }
 
   /** Whether the data space map counts block `b` (a block the pool allocated and has not freed). */
@@ -287,13 +322,14 @@ export class MetadataAllocator {
     return this.meta.count(b) === 0 && !this.committedMetaCounts.has(b);
   }
 
-  /** sm_metadata_new_block: next-fit from `begin`, then from 0. */
+  /** sm_metadata_new_block: next-fit from `begin`, then from 0; in bootstrap mode the next block, uncounted. */
   private newBlock(): number {
+    if (this.bootstrap) return this.bootstrapBlock();
     let found = -1;
     for (let b = this.begin; b < this.meta.nrBlocks && found < 0; b++) if (this.freeInBoth(b)) found = b;
     for (let b = 0; b < this.begin && found < 0; b++) if (this.freeInBoth(b)) found = b;
     if (found < 0) {
-      this.markInexact('the metadata device is full');
+      this.exhausted = true;
       return 0;
     }
     this.begin = found + 1;
@@ -301,6 +337,17 @@ export class MetadataAllocator {
     this.incBlock(found);
     this.shadowed.add(found);
     return found;
+  }
+
+  /** sm_bootstrap_new_block: the whole new area is free, so the next block is taken as it is. */
+  private bootstrapBlock(): number {
+    if (this.begin >= this.meta.nrBlocks) {
+      this.exhausted = true;
+      return 0;
+    }
+    const block = this.begin++;
+    this.shadowed.add(block);
+    return block;
   }
 
   private incBlock(b: number): void {
@@ -311,9 +358,9 @@ export class MetadataAllocator {
     this.blockOp(['dec', b]);
   }
 
-  /** Inside a space map update the change is queued and applied when the outermost one ends. */
+  /** Inside a space map update (or in bootstrap mode) the change is queued and applied when the outermost one ends. */
   private blockOp(op: BlockOp): void {
-    if (this.recursion > 0) {
+    if (this.recursion > 0 || this.bootstrap) {
       this.bops.push(op);
       return;
     }
@@ -340,24 +387,59 @@ export class MetadataAllocator {
     this.changeCount(this.meta, b, kind === 'inc' ? old + 1 : old - 1);
   }
 
-  /** sm_ll_inc/dec: shadow the bitmap, then the overflow tree when the count is or was above 2. */
+  /**
+   * sm_ll_inc/dec: the index entry loaded and the bitmap shadowed; a count going above 2 is
+   * inserted into the overflow tree, one changing above 2 has its leaf shadowed
+   * (btree_get_overwrite_leaf), one going back to 2 is removed from it; the entry saved.
+   */
   private changeCount(sm: SpaceMapBlocks, b: number, next: number): void {
     const i = Math.floor(b / ENTRIES_PER_BITMAP);
     const entry = sm.bitmaps[i];
     assert(entry !== undefined, `block ${b} is beyond the space map`);
+    const isData = sm === this.data;
+    if (isData) this.loadIe(i);
     entry.block = this.shadow(entry.block).block;
     const old = sm.count(b);
     sm.setCount(b, next);
-    if (old > 2 || next > 2) {
-      sm.refCountRoot = this.shadow(sm.refCountRoot).block;
-      if (old <= 2) sm.overflow++;
-      if (next <= 2) sm.overflow--;
-      if (sm.overflow > OVERFLOW_PER_LEAF) this.markInexact('a space map overflow tree outgrew one node');
+    if (old <= 2 && next > 2) sm.refCountRoot = btreeInsert(this.tx, sm.refCountRoot, b, 0).root;
+    else if (old > 2) {
+      sm.refCountRoot = btreeUpdate(this.tx, sm.refCountRoot, b, () => {});
+      if (next <= 2) sm.refCountRoot = btreeRemove(this.tx, sm.refCountRoot, b);
     }
+    if (isData) this.saveIe(i);
+  }
+
+  // ---- the data space map's index entry cache (disk_ll_load_ie, disk_ll_save_ie, disk_ll_commit) ----
+
+  /** An entry read: a slot holding another bitmap's unwritten entry writes it to the index tree first. */
+  private loadIe(index: number): void {
+    const slot = ieCacheSlot(index);
+    const held = this.ieCache[slot];
+    if (held?.index === index) return;
+    if (held?.dirty) this.writeBackIe(held);
+    this.ieCache[slot] = { index, dirty: false };
+  }
+
+  private saveIe(index: number): void {
+    const slot = ieCacheSlot(index);
+    const held = this.ieCache[slot];
+    if (held?.index === index) {
+      held.dirty = true;
+      return;
+    }
+    if (held?.dirty) this.writeBackIe(held);
+    this.ieCache[slot] = { index, dirty: true };
+  }
+
+  /** ie_cache_writeback: the entry inserted (or overwritten) in the data space map's index tree. */
+  private writeBackIe(slot: IeCacheSlot): void {
+    slot.dirty = false;
+    this.dataIndexRoot = btreeInsert(this.tx, this.dataIndexRoot, slot.index, 0).root;
   }
 
   /** The count dm_tm_shadow_block asks about: the current count plus what is queued for the block. */
   private countIsMoreThanOne(b: number): boolean {
+    if (this.bootstrap) return false;
     let adjustment = 0;
     for (const [kind, block] of this.bops) if (block === b) adjustment += kind === 'inc' ? 1 : -1;
     if (adjustment > 1) return true;
@@ -399,32 +481,52 @@ export class MetadataAllocator {
 
   /** A data block the pool allocated: its count goes from 0 to 1 (sm_disk_new_block). */
   allocateData(b: number): void {
+    if (this.exhausted) return;
     if (b >= this.data.nrBlocks) return this.markInexact(`data block ${b} is beyond the data space map`);
     this.dataInc(b);
   }
 
+  /** sm_ll_extend of the data space map: a bitmap allocated for each new index entry, each entry saved after its block. */
   resizeData(nrBlocks: number): void {
+    if (this.exhausted) return;
     if (nrBlocks < this.data.nrBlocks) return this.markInexact('the data space map shrank');
-    this.data.extend(nrBlocks, () => this.newBlock());
-    if (this.data.bitmaps.length > INDEX_ENTRIES_PER_LEAF) this.markInexact('the data index tree outgrew one node');
+    this.data.extend(
+      nrBlocks,
+      () => this.newBlock(),
+      (i) => this.saveIe(i),
+    );
   }
 
+  /**
+   * sm_metadata_extend: in bootstrap mode from the old end of the device, the new bitmaps are
+   * allocated, then the blocks the new area gave out are counted and the index written, again
+   * and again until that allocates nothing more. The search cursor stays where it ended, so the
+   * next allocations start at the old end of the device.
+   */
   resizeMetadata(nrBlocks: number): void {
-    if (nrBlocks !== this.meta.nrBlocks) this.markInexact('the metadata device was resized (sm_metadata_extend)');
+    if (this.exhausted) return;
+    if (nrBlocks === this.meta.nrBlocks) return;
+    if (nrBlocks < this.meta.nrBlocks) return this.markInexact('the metadata device shrank');
+    if (Math.ceil(nrBlocks / ENTRIES_PER_BITMAP) > METADATA_INDEX_ENTRIES)
+      return this.markInexact('the metadata device outgrew one index block');
+    let counted = this.meta.nrBlocks;
+    this.begin = counted;
+    this.bootstrap = true;
+    this.meta.extend(nrBlocks, () => this.newBlock());
+    do {
+      for (let b = counted; b < this.begin; b++) this.bops.push(['inc', b]);
+      counted = this.begin;
+      this.applyBops();
+      if (this.meta.indexChanged) {
+        this.metadataIndex = this.shadow(this.metadataIndex).block;
+        this.meta.indexChanged = false;
+      }
+    } while (counted !== this.begin);
+    this.bootstrap = false;
+    this.resized = true;
   }
 
   // ---- the trees ----
-
-  /** Shadows the top-level mapping tree's root; a shared one raises its device roots' counts. */
-  private shadowTop(): void {
-    const { block, inc } = this.shadow(this.mappingRoot);
-    this.mappingRoot = block;
-    if (inc) for (const root of this.deviceRoots.values()) this.incBlock(root);
-  }
-
-  private shadowDetails(): void {
-    this.detailsRoot = this.shadow(this.detailsRoot).block;
-  }
 
   /**
    * The transaction manager as the btree code sees it (dm-btree.c's calls into
@@ -446,70 +548,88 @@ export class MetadataAllocator {
     };
   }
 
-  /** bn_shadow: a copy on a new block unless shadowed already; a shared node's children gain a reference. */
+  /**
+   * bn_shadow: a copy on a new block unless shadowed already; a shared node's children gain a
+   * reference (a mapping leaf's data blocks, a top-level leaf's device trees, an internal node's children).
+   */
   private shadowNode(orig: number): number {
     const node = this.nodes.get(orig);
-    assert(node !== undefined, `metadata block ${orig} is a mapping tree node`);
+    assert(node !== undefined, `metadata block ${orig} is a tree node`);
     const { block, inc } = this.shadow(orig);
-    if (block !== orig) this.nodes.set(block, { leaf: node.leaf, keys: [...node.keys], values: [...node.values] });
-    if (inc && node.leaf) for (const d of node.values) this.dataInc(d);
-    else if (inc) for (const child of node.values) this.incBlock(child);
+    if (block !== orig)
+      this.nodes.set(block, { tree: node.tree, leaf: node.leaf, keys: [...node.keys], values: [...node.values] });
+    if (inc && node.leaf && node.tree === 'mapping') for (const d of node.values) this.dataInc(d);
+    else if (inc && (!node.leaf || node.tree === 'top')) for (const child of node.values) this.incBlock(child);
     return block;
   }
 
-  private checkDevices(): void {
-    if (this.deviceRoots.size > DETAILS_PER_LEAF || this.deviceRoots.size > ROOTS_PER_LEAF) {
-      this.markInexact('the details tree outgrew one node');
-    }
+  /** __open_device: a device the kernel had not open goes to the head of its list. */
+  private openDevice(id: number): void {
+    if (!this.openDevices.includes(id)) this.openDevices.unshift(id);
   }
 
   /** __create_thin: an empty leaf, inserted into the top-level tree. */
   createThin(id: number): void {
-    const leaf = this.tx.newNode({ leaf: true, keys: [], values: [] });
-    this.shadowTop();
+    if (this.exhausted) return;
+    const leaf = this.tx.newNode(emptyLeaf('mapping'));
+    this.mappingRoot = btreeInsert(this.tx, this.mappingRoot, id, leaf).root;
     this.deviceRoots.set(id, leaf);
+    this.openDevice(id);
     this.changedDetails.add(id);
-    this.checkDevices();
   }
 
-  /** __create_snap: the origin's root gains a reference and is inserted under the new id. */
+  /** __create_snap: the origin's root gains a reference and is inserted under the new id; both are opened. */
   createSnap(id: number, originId: number): void {
+    if (this.exhausted) return;
     const root = this.deviceRoots.get(originId);
     assert(root !== undefined, `origin ${originId} has a mapping tree`);
     this.incBlock(root);
-    this.shadowTop();
+    this.mappingRoot = btreeInsert(this.tx, this.mappingRoot, id, root).root;
     this.deviceRoots.set(id, root);
+    this.openDevice(id);
+    this.openDevice(originId);
     this.changedDetails.add(id);
     this.changedDetails.add(originId);
-    this.checkDevices();
+  }
+
+  /** The top-level tree walked (shadowed) to a device, its root there replaced by what `change` makes of it. */
+  private changeDeviceTree(id: number, change: (root: number) => number): void {
+    this.mappingRoot = btreeUpdate(this.tx, this.mappingRoot, id, (leaf, index) => {
+      const root = change(leaf.values[index]!);
+      leaf.values[index] = root;
+      this.deviceRoots.set(id, root);
+    });
   }
 
   /**
-   * dm_thin_insert_block: the top-level tree is shadowed, then the device's tree is walked down
-   * as dm_btree_insert walks it (splitting and rebalancing full nodes); a replaced mapping's data
-   * block loses the leaf's reference.
+   * dm_thin_insert_block: the two-level insert walks the top-level tree to the device, then the
+   * device's tree as dm_btree_insert walks it (splitting and rebalancing full nodes); a replaced
+   * mapping's data block loses the leaf's reference.
    */
   insertMapping(id: number, key: number, dataBlock: number): void {
-    this.shadowTop();
-    const root = this.deviceRoots.get(id);
-    assert(root !== undefined, `device ${id} has a mapping tree`);
-    this.deviceRoots.set(id, btreeInsert(this.tx, root, key, dataBlock).root);
+    if (this.exhausted) return;
+    assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
+    this.openDevice(id);
+    this.changeDeviceTree(id, (root) => btreeInsert(this.tx, root, key, dataBlock).root);
     this.changedDetails.add(id);
   }
 
   /**
    * __remove_range: the device's root is held by an extra reference while it is taken out of the
-   * top-level tree, the mapping is removed from the tree as dm_btree_remove_leaves removes it
-   * (rebalancing the nodes on its way down), its data block losing its reference, and the root
-   * goes back in.
+   * top-level tree (its value dropped there, as the extra reference), the mapping is removed from
+   * it as dm_btree_remove_leaves removes it (rebalancing the nodes on its way down), its data block
+   * losing its reference, and the root goes back into the top-level tree.
    */
   removeMapping(id: number, key: number): void {
+    if (this.exhausted) return;
     const root = this.deviceRoots.get(id);
     assert(root !== undefined, `device ${id} has a mapping tree`);
+    this.openDevice(id);
     this.incBlock(root);
-    this.shadowTop();
-    this.decBlock(root);
-    this.deviceRoots.set(id, btreeRemove(this.tx, root, key));
+    this.mappingRoot = btreeRemove(this.tx, this.mappingRoot, id);
+    const newRoot = btreeRemove(this.tx, root, key);
+    this.mappingRoot = btreeInsert(this.tx, this.mappingRoot, id, newRoot).root;
+    this.deviceRoots.set(id, newRoot);
     this.changedDetails.add(id);
   }
 
@@ -518,20 +638,31 @@ export class MetadataAllocator {
    * for the key after the run's last, rebalancing on the way, before it finds nothing to remove.
    */
   endRemovalRun(id: number, nextKey: number): void {
-    const root = this.deviceRoots.get(id);
-    assert(root !== undefined, `device ${id} has a mapping tree`);
-    this.deviceRoots.set(id, btreeRemove(this.tx, root, nextKey, false));
+    if (this.exhausted) return;
+    assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
+    this.changeDeviceTree(id, (root) => btreeRemove(this.tx, root, nextKey, false));
   }
 
-  /** __delete_device: out of the details tree, then out of the top-level tree, dropping its subtree. */
+  /** __delete_device: out of the details tree, then out of the top-level tree, which drops its subtree. */
   deleteThin(id: number): void {
-    const root = this.deviceRoots.get(id);
-    assert(root !== undefined, `device ${id} has a mapping tree`);
-    this.shadowDetails();
-    this.shadowTop();
+    if (this.exhausted) return;
+    assert(this.deviceRoots.has(id), `device ${id} has a mapping tree`);
+    if (!this.committedDetails(id)) return this.markInexact('a device deleted before its details were committed');
+    this.detailsRoot = btreeRemove(this.tx, this.detailsRoot, id);
+    this.mappingRoot = btreeRemove(this.tx, this.mappingRoot, id);
     this.deviceRoots.delete(id);
     this.changedDetails.delete(id);
-    btreeDel(this.tx, root);
+    this.openDevices = this.openDevices.filter((d) => d !== id);
+  }
+
+  /** Whether the details tree holds a device (a device's details reach it at the first commit after its creation). */
+  private committedDetails(id: number): boolean {
+    let node = this.nodes.get(this.detailsRoot);
+    while (node !== undefined && !node.leaf) {
+      const i = Math.max(0, lowerBoundOf(node.keys, id));
+      node = this.nodes.get(node.values[i]!);
+    }
+    return node?.keys.includes(id) ?? false;
   }
 
   /**
@@ -539,6 +670,10 @@ export class MetadataAllocator {
    * its copy, and the trees the copy points at gain one each.
    */
   reserveMetadataSnap(): number {
+    if (this.exhausted) {
+      this.markInexact('a metadata snapshot reserved on a full metadata device');
+      return 0;
+    }
     this.incBlock(0);
     const copy = this.shadow(0);
     assert(copy.inc, 'the superblock is shared once it has been incremented');
@@ -555,38 +690,37 @@ export class MetadataAllocator {
 
   /** __release_metadata_snap: the held trees are dropped (dm_btree_del), then the superblock copy. */
   releaseMetadataSnap(): void {
+    if (this.exhausted) return;
     const held = this.held;
     if (held === null) return this.markInexact('a metadata snapshot released that the layout did not hold');
-    if (this.meta.count(held.mappingRoot) > 1) this.decBlock(held.mappingRoot);
-    else {
-      for (const root of held.deviceRoots.values()) btreeDel(this.tx, root);
-      this.decBlock(held.mappingRoot);
-    }
-    this.decBlock(held.detailsRoot);
+    btreeDel(this.tx, held.mappingRoot);
+    btreeDel(this.tx, held.detailsRoot);
     this.decBlock(held.block);
     this.held = null;
   }
 
   /**
-   * __commit_transaction: the changed details, then the data space map's index (its cached
-   * entries), then the metadata space map's index block; blocks shadowed so far become shared
-   * with the committed state, and the committed counts are the current ones.
+   * __commit_transaction: the changed details (in the order of the kernel's list of open devices),
+   * then the data space map's index entries still in its cache, then the metadata space map's
+   * index block; blocks shadowed so far become shared with the committed state, and the committed
+   * counts are the current ones.
    */
   commit(): void {
     // A transaction that changed anything has shadowed at least one block; one that did not
     // leaves the committed state as it is, and commits often happen with nothing to write.
-    if (this.shadowed.size === 0 && this.committed !== null) return;
-    if (this.changedDetails.size > 0) this.shadowDetails();
-    this.changedDetails.clear();
-    if (this.data.indexChanged) {
-      this.dataIndexRoot = this.shadow(this.dataIndexRoot).block;
-      this.data.indexChanged = false;
+    if (this.exhausted) return this.markInexact('a transaction that ran out of metadata blocks was committed');
+    if (this.shadowed.size === 0 && !this.resized && this.committed !== null) return;
+    for (const id of this.openDevices) {
+      if (this.changedDetails.has(id)) this.detailsRoot = btreeInsert(this.tx, this.detailsRoot, id, 0).root;
     }
+    this.changedDetails.clear();
+    for (const slot of this.ieCache) if (slot?.dirty) this.writeBackIe(slot);
     if (this.meta.indexChanged) {
       this.metadataIndex = this.shadow(this.metadataIndex).block;
       this.meta.indexChanged = false;
     }
     this.shadowed.clear();
+    this.resized = false;
     this.allocatedThisTransaction = 0;
     this.committedMetaCounts = new Map(this.meta.counts);
     this.committed = {
@@ -609,7 +743,14 @@ export class MetadataAllocator {
   }
 
   private treeRoots(): number[] {
-    return [...this.deviceRoots.values(), ...(this.held?.deviceRoots.values() ?? [])];
+    return [
+      this.mappingRoot,
+      this.detailsRoot,
+      this.dataIndexRoot,
+      this.data.refCountRoot,
+      this.meta.refCountRoot,
+      ...(this.held === null ? [] : [this.held.mappingRoot, this.held.detailsRoot]),
+    ];
   }
 
   /** The kernel's abort reopens the metadata: the committed state, and the cursor back at 0. */
@@ -619,6 +760,10 @@ export class MetadataAllocator {
     this.adopt(c);
     this.changedDetails.clear();
     this.shadowed.clear();
+    this.bops.length = 0;
+    this.recursion = 0;
+    this.exhausted = false;
+    this.resized = false;
     this.allocatedThisTransaction = 0;
     this.begin = 0;
   }
@@ -658,9 +803,23 @@ export class MetadataAllocator {
   }
 
   private committedNodes(c: Committed): Map<number, TreeNodePlan> {
-    const roots = [...c.deviceRoots.values(), ...(c.held?.deviceRoots.values() ?? [])];
+    const roots = [
+      c.mappingRoot,
+      c.detailsRoot,
+      c.dataIndexRoot,
+      c.data.refCountRoot,
+      c.meta.refCountRoot,
+      ...(c.held === null ? [] : [c.held.mappingRoot, c.held.detailsRoot]),
+    ];
     const nodes = new Map<number, TreeNodePlan>();
-    for (const b of reachableNodes(this.nodes, roots)) nodes.set(b, this.nodes.get(b)!);
+    for (const b of reachableNodes(this.nodes, roots)) {
+      const node = this.nodes.get(b);
+      if (node !== undefined) nodes.set(b, node);
+    }
     return nodes;
   }
+}
+
+function emptyLeaf(tree: TreeName): TreeNode {
+  return { tree, leaf: true, keys: [], values: [] };
 }

@@ -1,24 +1,93 @@
 /**
- * The kernel's btree operations on a device's mapping tree (drivers/md/persistent-data/dm-btree.c
- * at Linux 6.1), as far as they decide which metadata blocks are shadowed, allocated and freed, and
- * in what order: an insert walks down shadowing each node, splits a full root beneath itself
+ * The kernel's btree operations (drivers/md/persistent-data/dm-btree.c and dm-btree-remove.c at
+ * Linux 6.1) on every tree of the thin metadata: a device's mapping tree, the top-level tree of
+ * device roots, the details tree, the data space map's index and both space maps' overflow trees
+ * (they differ only in how many entries a leaf holds and what a leaf's values point at), as far as
+ * they decide which metadata blocks are shadowed, allocated and freed, and in what order: an insert walks down shadowing each node, splits a full root beneath itself
  * (`btree_split_beneath`), and makes room in a full child by moving entries to a neighbour with
  * at least 8 free entries (`rebalance_left/right`) or by splitting (`split_one_into_two`,
  * `split_two_into_three`); `dm_btree_del` drops a tree, leaving shared subtrees with one reference
  * less. Pure model code: the allocator (metadata-allocator.ts) supplies the transaction manager.
  */
-import { MAPPING_VALUE_SIZE, maxEntries } from '../format/layout.js';
+import {
+  DETAILS_VALUE_SIZE,
+  INDEX_ENTRY_SIZE,
+  MAPPING_VALUE_SIZE,
+  maxEntries,
+  REFCOUNT_VALUE_SIZE,
+  ROOT_VALUE_SIZE,
+} from '../format/layout.js';
 import { assert } from './assert.js';
 
-/** A node's keys and values: data blocks in a leaf, child blocks in an internal node. */
+/**
+ * Which tree a node belongs to. The writer needs it to fill a leaf's values: a mapping leaf's are
+ * data blocks, a top-level leaf's the roots of device trees; the others' values (a device's
+ * details, a bitmap's index entry, a count above 2) are the image's and the plan's, by key.
+ */
+export type TreeName = 'mapping' | 'top' | 'details' | 'index' | 'metadata-overflow' | 'data-overflow';
+
+/** A node's keys and values: a leaf's values as its tree says, child blocks in an internal node. */
 export interface TreeNode {
+  tree: TreeName;
   leaf: boolean;
   keys: number[];
   values: number[];
 }
 
-/** A mapping tree's leaves and internal nodes hold the same number of 8-byte values. */
-const MAX_ENTRIES = maxEntries(MAPPING_VALUE_SIZE);
+/**
+ * What a tree's leaves hold: how many entries (dm-btree.c `calc_max_entries` of the value size),
+ * and whether their values hold references, to data blocks (a device's mappings) or to metadata
+ * blocks (the top-level tree's device roots), that a shared leaf's copy raises and a delete drops.
+ */
+export interface TreeKind {
+  readonly name: TreeName;
+  readonly leafEntries: number;
+  readonly leafValues: 'data' | 'subtrees' | 'plain';
+}
+
+export const MAPPING_TREE: TreeKind = {
+  name: 'mapping',
+  leafEntries: maxEntries(MAPPING_VALUE_SIZE),
+  leafValues: 'data',
+};
+export const TOP_TREE: TreeKind = { name: 'top', leafEntries: maxEntries(ROOT_VALUE_SIZE), leafValues: 'subtrees' };
+export const DETAILS_TREE: TreeKind = {
+  name: 'details',
+  leafEntries: maxEntries(DETAILS_VALUE_SIZE),
+  leafValues: 'plain',
+};
+export const INDEX_TREE: TreeKind = { name: 'index', leafEntries: maxEntries(INDEX_ENTRY_SIZE), leafValues: 'plain' };
+export const METADATA_OVERFLOW_TREE: TreeKind = {
+  name: 'metadata-overflow',
+  leafEntries: maxEntries(REFCOUNT_VALUE_SIZE),
+  leafValues: 'plain',
+};
+export const DATA_OVERFLOW_TREE: TreeKind = {
+  name: 'data-overflow',
+  leafEntries: maxEntries(REFCOUNT_VALUE_SIZE),
+  leafValues: 'plain',
+};
+
+/** Internal nodes of every tree hold 8-byte child blocks (btree_split_beneath gives the root that size). */
+const INTERNAL_ENTRIES = maxEntries(ROOT_VALUE_SIZE);
+
+/** How many entries a node holds at most (its header's max_entries). */
+export function capacity(node: TreeNode): number {
+  return node.leaf ? KINDS[node.tree].leafEntries : INTERNAL_ENTRIES;
+}
+
+const KINDS: Readonly<Record<TreeName, TreeKind>> = {
+  mapping: MAPPING_TREE,
+  top: TOP_TREE,
+  details: DETAILS_TREE,
+  index: INDEX_TREE,
+  'metadata-overflow': METADATA_OVERFLOW_TREE,
+  'data-overflow': DATA_OVERFLOW_TREE,
+};
+
+export function treeKind(name: TreeName): TreeKind {
+  return KINDS[name];
+}
 /** The free entries a neighbour needs before an insert moves entries to it (dm-btree.c SPACE_THRESHOLD). */
 const SPACE_THRESHOLD = 8;
 
@@ -50,7 +119,7 @@ export function lowerBound(keys: readonly number[], key: number): number {
 }
 
 function hasSpaceForInsert(node: TreeNode, key: number): boolean {
-  if (node.keys.length < MAX_ENTRIES) return true;
+  if (node.keys.length < capacity(node)) return true;
   // A full leaf needs no room for an overwrite.
   return node.leaf && node.keys[lowerBound(node.keys, key)] === key;
 }
@@ -87,6 +156,7 @@ function splitBeneath(tx: BtreeTransaction, block: number): void {
   const node = tx.nodes.get(block)!;
   const nrLeft = Math.floor(node.keys.length / 2);
   const half = (from: number, to?: number): TreeNode => ({
+    tree: node.tree,
     leaf: node.leaf,
     keys: node.keys.slice(from, to),
     values: node.values.slice(from, to),
@@ -121,7 +191,7 @@ function rebalance(
 /** split_one_into_two: a new right neighbour takes half the entries. */
 function splitOneIntoTwo(tx: BtreeTransaction, parent: TreeNode, index: number, current: number, key: number): number {
   const node = tx.nodes.get(current)!;
-  const rightNode: TreeNode = { leaf: node.leaf, keys: [], values: [] };
+  const rightNode: TreeNode = { tree: node.tree, leaf: node.leaf, keys: [], values: [] };
   const right = tx.newNode(rightNode);
   redistribute([node, rightNode], halves(node.keys.length));
   parent.keys.splice(index + 1, 0, rightNode.keys[0]!);
@@ -139,7 +209,7 @@ function splitTwoIntoThree(
 ): number {
   const left = shadowChild(tx, parent, index - 1);
   const leftNode = tx.nodes.get(left)!;
-  const middleNode: TreeNode = { leaf: leftNode.leaf, keys: [], values: [] };
+  const middleNode: TreeNode = { tree: leftNode.tree, leaf: leftNode.leaf, keys: [], values: [] };
   const middle = tx.newNode(middleNode);
   const rightNode = tx.nodes.get(current)!;
   redistribute([leftNode, middleNode, rightNode], thirds(leftNode.keys.length + rightNode.keys.length));
@@ -153,7 +223,10 @@ function splitTwoIntoThree(
 /** rebalance_or_split: a neighbour with room and not shared takes entries; otherwise a split. */
 function rebalanceOrSplit(tx: BtreeTransaction, parent: TreeNode, index: number, current: number, key: number): number {
   const nrParent = parent.keys.length;
-  const roomIn = (block: number): number => MAX_ENTRIES - tx.nodes.get(block)!.keys.length;
+  const roomIn = (block: number): number => {
+    const node = tx.nodes.get(block)!;
+    return capacity(node) - node.keys.length;
+  };
   let leftShared = false;
   let rightShared = false;
   if (index > 0) {
@@ -174,15 +247,11 @@ function rebalanceOrSplit(tx: BtreeTransaction, parent: TreeNode, index: number,
 }
 
 /**
- * dm_btree_insert into one device's tree (btree_insert_raw, then insert_at or an overwrite): the
- * new root, and the data block an overwrite replaced (its reference already dropped), or null.
+ * btree_insert_raw: walks down to the leaf where `key` goes, shadowing each node and making room
+ * in a full one; returns the new root and that leaf (already shadowed), its key's place found by
+ * the caller.
  */
-export function btreeInsert(
-  tx: BtreeTransaction,
-  root: number,
-  key: number,
-  value: number,
-): { root: number; replaced: number | null } {
+function insertRaw(tx: BtreeTransaction, root: number, key: number): { root: number; leaf: TreeNode } {
   let parent: TreeNode | null = null;
   let index = -1;
   let block = root;
@@ -197,7 +266,7 @@ export function btreeInsert(
     }
     const node = tx.nodes.get(current)!;
     index = lowerBound(node.keys, key);
-    if (node.leaf) return { root: newRoot, replaced: insertInLeaf(tx, node, index, key, value) };
+    if (node.leaf) return { root: newRoot, leaf: node };
     if (index < 0) {
       // The lowest key's bound moves down to the new key.
       node.keys[0] = key;
@@ -208,12 +277,52 @@ export function btreeInsert(
   }
 }
 
-function insertInLeaf(tx: BtreeTransaction, leaf: TreeNode, lower: number, key: number, value: number): number | null {
+/**
+ * dm_btree_insert into one tree (btree_insert_raw, then insert_at or an overwrite): the new root,
+ * and the value an overwrite replaced (a replaced data block or device tree has lost its
+ * reference already), or null.
+ */
+export function btreeInsert(
+  tx: BtreeTransaction,
+  root: number,
+  key: number,
+  value: number,
+): { root: number; replaced: number | null } {
+  const path = insertRaw(tx, root, key);
+  return { root: path.root, replaced: insertInLeaf(tx, path.leaf, key, value) };
+}
+
+/**
+ * The first level of a two-level insert (dm-btree.c insert(), the top-level tree of device roots):
+ * the walk to the leaf holding `key`, which must be there; `setValue` gets the leaf and the key's
+ * place, for the device tree's new root.
+ */
+export function btreeUpdate(
+  tx: BtreeTransaction,
+  root: number,
+  key: number,
+  update: (leaf: TreeNode, index: number) => void,
+): number {
+  const path = insertRaw(tx, root, key);
+  const index = lowerBound(path.leaf.keys, key);
+  assert(index >= 0 && path.leaf.keys[index] === key, `the tree holds key ${key}`);
+  update(path.leaf, index);
+  return path.root;
+}
+
+/** What a leaf's value held, dropped: a data block's reference, or a device tree (subtree_dec). */
+function dropLeafValue(tx: BtreeTransaction, leaf: TreeNode, value: number): void {
+  if (KINDS[leaf.tree].leafValues === 'data') tx.decData(value);
+  else if (KINDS[leaf.tree].leafValues === 'subtrees') btreeDel(tx, value);
+}
+
+function insertInLeaf(tx: BtreeTransaction, leaf: TreeNode, key: number, value: number): number | null {
+  const lower = lowerBound(leaf.keys, key);
   if (lower >= 0 && leaf.keys[lower] === key) {
     const old = leaf.values[lower]!;
     leaf.values[lower] = value;
-    if (old === value) return null;
-    tx.decData(old);
+    if (old === value || KINDS[leaf.tree].leafValues === 'plain') return null;
+    dropLeafValue(tx, leaf, old);
     return old;
   }
   leaf.keys.splice(lower + 1, 0, key);
@@ -222,7 +331,7 @@ function insertInLeaf(tx: BtreeTransaction, leaf: TreeNode, lower: number, key: 
 }
 
 /** dm-btree-remove.c merge_threshold: a third of a node. */
-const MERGE_THRESHOLD = Math.floor(MAX_ENTRIES / 3);
+const mergeThreshold = (node: TreeNode): number => Math.floor(capacity(node) / 3);
 
 /** delete_at on an internal node: the child's entry goes. */
 function deleteAt(node: TreeNode, index: number): void {
@@ -236,7 +345,8 @@ function rebalanceTwo(tx: BtreeTransaction, parent: TreeNode, left: number, righ
   const right = parent.values[rightIndex]!;
   const rightNode = tx.nodes.get(right)!;
   const total = leftNode.keys.length + rightNode.keys.length;
-  if (total < 2 * MERGE_THRESHOLD + 1) {
+  // Each side keeps at least a third of a node plus one, whichever later loses an entry (__rebalance2).
+  if (total < 2 * (mergeThreshold(leftNode) + 1)) {
     redistribute([leftNode, rightNode], [total, 0]);
     deleteAt(parent, rightIndex);
     // The right node's children stay referenced, now by the left.
@@ -250,7 +360,7 @@ function rebalanceTwo(tx: BtreeTransaction, parent: TreeNode, left: number, righ
 /** delete_center_node: the centre's entries fill the left, the rest go to the right, and the centre goes. */
 function deleteCentre(tx: BtreeTransaction, parent: TreeNode, index: number, nodes: readonly TreeNode[]): void {
   const [leftNode, centreNode, rightNode] = nodes as [TreeNode, TreeNode, TreeNode];
-  const toLeft = Math.min(MAX_ENTRIES - leftNode.keys.length, centreNode.keys.length);
+  const toLeft = Math.min(capacity(leftNode) - leftNode.keys.length, centreNode.keys.length);
   const total = leftNode.keys.length + centreNode.keys.length + rightNode.keys.length;
   redistribute(nodes, [leftNode.keys.length + toLeft, 0, total - leftNode.keys.length - toLeft]);
   parent.keys[index + 2] = rightNode.keys[0]!;
@@ -265,7 +375,7 @@ function rebalanceThree(tx: BtreeTransaction, parent: TreeNode, index: number): 
   const blocks = [0, 1, 2].map((k) => shadowChild(tx, parent, index + k));
   const nodes = blocks.map((b) => tx.nodes.get(b)!);
   const total = nodes.reduce((sum, n) => sum + n.keys.length, 0);
-  if (total < MERGE_THRESHOLD * 4 + 1) return deleteCentre(tx, parent, index, nodes);
+  if (total < mergeThreshold(nodes[0]!) * 4 + 1) return deleteCentre(tx, parent, index, nodes);
   const right = Math.floor(total / 3);
   const left = right + (right * 3 === total ? 0 : 1);
   redistribute(nodes, [left, total - left - right, right]);
@@ -326,25 +436,30 @@ export function btreeRemove(tx: BtreeTransaction, root: number, key: number, rem
 
 function removeFromLeaf(tx: BtreeTransaction, leaf: TreeNode, key: number): void {
   const i = lowerBound(leaf.keys, key);
-  assert(i >= 0 && leaf.keys[i] === key, `the tree maps key ${key}`);
-  const [data] = leaf.values.splice(i, 1);
+  assert(i >= 0 && leaf.keys[i] === key, `the tree holds key ${key}`);
+  // The value is dropped before its entry goes (dm_btree_remove: value_type.dec, then delete_at).
+  dropLeafValue(tx, leaf, leaf.values[i]!);
+  leaf.values.splice(i, 1);
   leaf.keys.splice(i, 1);
-  tx.decData(data!);
 }
 
-/** dm_btree_del: a shared node loses a reference; an unshared one drops its children (or data blocks) first. */
+/**
+ * dm_btree_del: a shared node loses a reference; an unshared one drops its children first (a
+ * leaf's data blocks, or the device trees a top-level leaf holds, each in turn).
+ */
 export function btreeDel(tx: BtreeTransaction, block: number): void {
   if (tx.isShared(block)) {
     tx.decBlock(block);
     return;
   }
   const node = tx.nodes.get(block)!;
-  if (node.leaf) for (const d of node.values) tx.decData(d);
-  else for (const child of node.values) btreeDel(tx, child);
+  if (node.leaf && KINDS[node.tree].leafValues === 'data') for (const d of node.values) tx.decData(d);
+  else if (!node.leaf || KINDS[node.tree].leafValues === 'subtrees')
+    for (const child of node.values) btreeDel(tx, child);
   tx.decBlock(block);
 }
 
-/** The blocks of every node reachable from `roots`, each once. */
+/** The blocks of every node reachable from `roots` (a top-level leaf reaches its device trees), each once. */
 export function reachableNodes(nodes: ReadonlyMap<number, TreeNode>, roots: Iterable<number>): Set<number> {
   const seen = new Set<number>();
   const stack = [...roots];
@@ -353,7 +468,7 @@ export function reachableNodes(nodes: ReadonlyMap<number, TreeNode>, roots: Iter
     if (seen.has(b)) continue;
     seen.add(b);
     const node = nodes.get(b);
-    if (node !== undefined && !node.leaf) stack.push(...node.values);
+    if (node !== undefined && (!node.leaf || node.tree === 'top')) stack.push(...node.values);
   }
   return seen;
 }

@@ -23,10 +23,12 @@ import { classRegistry, decodeGraph, encodeGraph, type ClassEntry } from './obje
  * The checkpoint format. 2: the sector dictionary keeps its sectors in slabs (session 2). 3: the
  * root is the Lab, not the shell, and the shell's variables are its `session`. 4: a disk's metadata
  * is kept per region (MetadataRegion), where a metadata device starts on it. 5: the machine keeps
- * its /dev/mapper nodes (Machine.mapperNodes), which no longer follow the devices. A checkpoint of
- * another format is refused, and History replays the events instead.
+ * its /dev/mapper nodes (Machine.mapperNodes), which no longer follow the devices. 6: the metadata
+ * allocator keeps every tree node by node (each node names its tree), the kernel's list of open
+ * devices and the data space map's index entry cache. A checkpoint of another format is refused,
+ * and History replays the events instead.
  */
-const SNAPSHOT_FORMAT = 5;
+const SNAPSHOT_FORMAT = 6;
 
 /**
  * Every class a lab's state can hold, by a stable name. Each class declares the fields it keeps
