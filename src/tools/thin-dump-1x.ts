@@ -57,6 +57,7 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   // --repair's search for roots reads the whole device before the superblock: it can panic, and
   // with no top-level mapping tree found it fails whatever the superblock holds.
   const scan = options.repair && snap === null ? repairScan(md) : null;
+  if (scan !== null && 'tooDeep' in scan) return UNMODELLED;
   if (scan !== null && 'panic' in scan) {
     env.io.err(scan.panic);
     return PANIC_STATUS;

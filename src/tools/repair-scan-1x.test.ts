@@ -1,0 +1,61 @@
+/**
+ * 1.1.0's root search (repair-scan-1x.ts) on chains of internal nodes: it follows children
+ * recursively, so a chain deep enough to outrun the lab's stack must be refused by name rather
+ * than end the tool in a RangeError (issue 17: no tool throws on any input). The real 1.1.0 (run
+ * on chainImage's images by hand, ulimit -s 8192) says `no compatible roots found` (64) up to
+ * 10,000 levels and from 15,000 aborts with "thread 'main' has overflowed its stack" (134); the
+ * lab follows about 1,000 to 3,000 and refuses past that, so between the two it refuses where the
+ * real tool answers (docs/reliability.md).
+ */
+import { describe, expect, it } from 'vitest';
+import { dmChecksum } from '../format/crc32c.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
+import { LabShell } from '../lab/lab-shell.js';
+import { MetadataBytes } from './metadata-view.js';
+import { repairScan } from './repair-scan-1x.js';
+
+/**
+ * An image whose blocks 1 .. depth-1 are internal nodes, each with one child, the next block, and
+ * whose last block is a mapping leaf: the search nests `depth` levels deep from block 1.
+ */
+function chainImage(depth: number): Uint8Array {
+  const bytes = new Uint8Array((depth + 1) * BLOCK_SIZE);
+  const dv = new DataView(bytes.buffer);
+  for (let b = 1; b <= depth; b++) {
+    const at = b * BLOCK_SIZE;
+    const leaf = b === depth;
+    dv.setUint32(at + 4, leaf ? LEAF_NODE : INTERNAL_NODE, true);
+    dv.setBigUint64(at + 8, BigInt(b), true);
+    dv.setUint32(at + 16, 1, true); // nr_entries
+    dv.setUint32(at + 20, 126, true); // max_entries for 8-byte values
+    dv.setUint32(at + 24, 8, true); // value_size
+    dv.setBigUint64(at + 32, 0n, true); // the one key
+    // An internal node's value is its child; the leaf's is a block-time past the device (a mapping).
+    dv.setBigUint64(at + 32 + 126 * 8, leaf ? 1n << 40n : BigInt(b + 1), true);
+    dv.setUint32(at, dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+  }
+  return bytes;
+}
+
+describe("1.1.0's root search on nested internal nodes", () => {
+  it('follows a short chain to its leaf: a mapping tree, no top-level tree', () => {
+    expect(repairScan(new MetadataBytes(chainImage(40)))).toEqual({ devRoots: [] });
+  });
+
+  it('reports a chain deeper than the lab follows instead of throwing', () => {
+    expect(repairScan(new MetadataBytes(chainImage(30_000)))).toEqual({ tooDeep: true });
+  });
+
+  it('thin_dump --repair refuses that chain by name on debian13, with nothing on stdout', () => {
+    const shell = new LabShell({ stack: 'debian13' });
+    const file = shell.fs.openForWrite('/run/deep.img', true);
+    if (typeof file === 'string') throw new Error(file);
+    file.writeBytes(0, chainImage(30_000));
+    const out = shell.runLine('thin_dump --repair /run/deep.img 2>/dev/null; echo "rc=$?"');
+    // 127: the lab's status for a run it does not model (src/lab/command-errors.ts).
+    expect(out).toBe('rc=127\n');
+    expect(shell.runLine('thin_dump --repair /run/deep.img 2>&1 >/dev/null')).toMatch(
+      /^thinlab: not modelled: thin_dump of thin-provisioning-tools 1\.1\.0 \(stack debian13\)/,
+    );
+  });
+});
