@@ -7,6 +7,9 @@
  * lab follows about 1,000 to 3,000 and refuses past that, so between the two it refuses where the
  * real tool answers (docs/reliability.md).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { dmChecksum } from '../format/crc32c.js';
 import { BLOCK_SIZE, BTREE_CSUM_XOR, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
@@ -56,6 +59,38 @@ describe("1.1.0's root search on nested internal nodes", () => {
     expect(out).toBe('rc=127\n');
     expect(shell.runLine('thin_dump --repair /run/deep.img 2>&1 >/dev/null')).toMatch(
       /^thinlab: not modelled: thin_dump of thin-provisioning-tools 1\.1\.0 \(stack debian13\)/,
+    );
+  });
+
+  /** A lab on debian13 with `bytes` at /run/in.img and a 4 MiB /run/out.img for thin_repair. */
+  function labWith(bytes: Uint8Array): LabShell {
+    const shell = new LabShell({ stack: 'debian13' });
+    const file = shell.fs.openForWrite('/run/in.img', true);
+    if (typeof file === 'string') throw new Error(file);
+    file.writeBytes(0, bytes);
+    shell.runLine('truncate -s 4M /run/out.img');
+    return shell;
+  }
+
+  // thin_repair's read_or_rebuild_superblock runs the same search before the superblock. The real
+  // 1.1.0, run by hand on the same inputs: `no compatible roots found` (64) on a 1,000-level
+  // chain, and the fixedbitset panic (101) on seed 17 case 61 (fixtures/reliability/).
+  it('thin_repair runs the search first: no compatible roots on a chain of mapping nodes', () => {
+    const shell = labWith(chainImage(40));
+    expect(shell.runLine('thin_repair -i /run/in.img -o /run/out.img 2>&1; echo "rc=$?"')).toBe(
+      'no compatible roots found\nrc=64\n',
+    );
+  });
+
+  it('thin_repair panics as the real 1.1.0 does on a child pointer past the device (seed 17 case 61)', () => {
+    const image = gunzipSync(
+      readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'reliability', 'seed17-case61.img.gz')),
+    );
+    const shell = labWith(new Uint8Array(image));
+    expect(shell.runLine('thin_repair -i /run/in.img -o /run/out.img 2>&1 >/dev/null; echo "rc=$?"')).toBe(
+      "\nthread 'main' panicked at /usr/share/cargo/registry/fixedbitset-0.4.2/src/lib.rs:258:9:\n" +
+        'set at index 3355443200 exceeds fixbitset size 1024\n' +
+        'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\nrc=101\n',
     );
   });
 });

@@ -14,7 +14,7 @@
  * a held metadata snapshot (whose trees are candidates too, ordered by their mappings' times) are
  * not modelled: `unmodelled`, which the tools refuse by name.
  */
-import { BTREE_CSUM_XOR, ROOT_VALUE_SIZE } from '../format/layout.js';
+import { ROOT_VALUE_SIZE } from '../format/layout.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import type { DetailsValue, MetadataBytes, RawSuperblock } from './metadata-view.js';
 
@@ -142,10 +142,4 @@ function partialRoots(sb: RawSuperblock, candidate: MappingCandidate): RepairSou
     },
     devices,
   };
-}
-
-/** Whether any block reads as a btree node: the roots 1.1.0 searches for are among them. */
-export function hasAnyBtreeNode(md: MetadataBytes): boolean {
-  for (let b = 0; b < md.nrBlocks; b++) if (md.blockProblem(b, BTREE_CSUM_XOR, 'btree node') === null) return true;
-  return false;
 }
