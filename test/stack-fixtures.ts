@@ -15,10 +15,6 @@ export function transcriptFile(script: string, stack: StackId): string {
 /** Script -> why its debian13 transcript still differs. */
 export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
   [
-    '40-obs-s09.sh',
-    "one line and the event count: the kernel logs `reached low water mark for metadata device` five times during the 220 create_thin messages on the 256-block metadata device (Event number 6), the lab four times (Event number 5; its first at message 177, one message later than before the merge). It passed on each of session 7's two branches alone and fails since they were merged: the low-water check at every metadata allocation on the allocator's free count (fixtures 152 and 157) now meets an allocator that follows the details and top-level trees past one node (probe 171) instead of falling back to the estimate at the details tree's split (message 127). Measured in the lab: from message 126 on, each create_thin's lowest free count is 4 below the count after it on the allocator (events at messages 176-179), 5 below on the estimate the branch fell back to (events at 175-179, the kernel's five): the allocator shadows or frees one block fewer per create_thin once the details tree has two levels, or the estimate was right by accident. Probe 175 (three runs, identical) settles it: the kernel's events fire after messages 175-179, so the allocator's dip is a block short there. Every other line matches",
-  ],
-  [
     '131-metadata-drop-writes-rollback.sh',
     "the md5 of the superblock block on disk, which names the kernel's blocks after the lost writes: they depend on where the oracle VM's 1-second periodic commit fell inside the 2-block dds, and on 6.12 it gave another md5 in each of two runs (1afd9422..., kept, and 555e6aeb..., 6.1's). Fixture 155 (each dd split by `sleep 2`, so the periodic commit falls between the two blocks) gives 555e6aeb on both kernels, twice each, and the lab reproduces it on both stacks: the layout is the kernel's, the commit points are the VM's timing (the lab's commands take no time). Every other line, the rollback included, matches Linux 6.12",
   ],
@@ -45,10 +41,6 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
  * the lab could match them. Each runs as `it.fails`, so the list may only shrink.
  */
 export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, string>([
-  [
-    '40-obs-s09.sh',
-    "one line and the event count: the kernel logs `reached low water mark for metadata device` five times during the 220 create_thin messages on the 256-block metadata device (Event number 6), the lab four times (Event number 5; its first at message 177, one message later than before the merge). It passed on each of session 7's two branches alone and fails since they were merged: the low-water check at every metadata allocation on the allocator's free count (fixtures 152 and 157) now meets an allocator that follows the details and top-level trees past one node (probe 171) instead of falling back to the estimate at the details tree's split (message 127). Measured in the lab: from message 126 on, each create_thin's lowest free count is 4 below the count after it on the allocator (events at messages 176-179), 5 below on the estimate the branch fell back to (events at 175-179, the kernel's five): the allocator shadows or frees one block fewer per create_thin once the details tree has two levels, or the estimate was right by accident. Probe 175 (three runs, identical) settles it: the kernel's events fire after messages 175-179, so the allocator's dip is a block short there. Every other line matches",
-  ],
   [
     '131-metadata-drop-writes-rollback.sh',
     "the md5 of the superblock block on disk, which names the kernel's blocks: the lab lays them out as the kernel does, but the oracle VM's 1-second periodic commit fell between the first `dd`'s two writes (its commands take over a second under emulation; the lab's clock does not move for them). Fixture 155 (each 2-block dd split by `sleep 2`, so the periodic commit falls there) gives this md5 (555e6aeb...) on both kernels, twice each, and the lab reproduces it on both stacks. Every other line, the rollback included, matches",

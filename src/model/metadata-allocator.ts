@@ -212,6 +212,12 @@ export class MetadataAllocator {
   private recursion = 0;
   /** Blocks allocated since the last commit (`allocated_this_transaction`), for the free count. */
   private allocatedThisTransaction = 0;
+  /**
+   * The blocks the last commit allocated itself (the details tree's path, the data space map's
+   * index entries, the metadata space map's index block), each one allocation at which the space
+   * map checks its low-water threshold (ThinPool's commit dip).
+   */
+  lastCommitAllocations = 0;
   private readonly bops: BlockOp[] = [];
   private metadataIndex = 0;
   private dataIndexRoot = 0;
@@ -706,10 +712,12 @@ export class MetadataAllocator {
    * counts are the current ones.
    */
   commit(): void {
+    this.lastCommitAllocations = 0;
     // A transaction that changed anything has shadowed at least one block; one that did not
     // leaves the committed state as it is, and commits often happen with nothing to write.
     if (this.exhausted) return this.markInexact('a transaction that ran out of metadata blocks was committed');
     if (this.shadowed.size === 0 && !this.resized && this.committed !== null) return;
+    const allocatedBefore = this.allocatedThisTransaction;
     for (const id of this.openDevices) {
       if (this.changedDetails.has(id)) this.detailsRoot = btreeInsert(this.tx, this.detailsRoot, id, 0).root;
     }
@@ -719,6 +727,7 @@ export class MetadataAllocator {
       this.metadataIndex = this.shadow(this.metadataIndex).block;
       this.meta.indexChanged = false;
     }
+    this.lastCommitAllocations = this.allocatedThisTransaction - allocatedBefore;
     this.shadowed.clear();
     this.resized = false;
     this.allocatedThisTransaction = 0;

@@ -409,28 +409,21 @@ export class ThinPool {
    * before the blocks this transaction freed count as free again, so a commit can dip to the
    * threshold where neither the count before it nor the one after reaches it (fixtures/kernel/152
    * and 157: a 16-block metadata device logs the event while the pool is
-   * created, in the commit that follows sizing the data space map). Only near the threshold, and
-   * while the lab follows the kernel's allocator, is the dip worth the two plans it costs.
+   * created, in the commit that follows sizing the data space map). Watched while the lab follows
+   * the kernel's allocator, which counts the commit's own allocations (lastCommitAllocations).
    */
   private commitDipWatch(): CommitDipWatch | null {
     const allocator = this.md.allocator;
-    if (allocator === null || allocator === undefined) return null;
-    const usedBlocks = allocator.usedBlocks();
-    const lowestFree = this.md.metadataNrBlocks - usedBlocks - COMMIT_SHADOWS_MAX;
-    if (lowestFree > this.metadataThresholdBlocks()) return null;
-    const before = allocator.plan();
-    return before === null ? null : { usedBlocks, before };
+    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) return null;
+    return { usedBlocks: allocator.usedBlocks() };
   }
 
   private checkCommitDip(dip: CommitDipWatch): void {
-    const after = this.md.allocator?.plan() ?? null;
-    if (after === null) return;
-    const moved = [
-      dip.before.detailsRoot !== after.detailsRoot,
-      dip.before.dataIndexRoot !== after.dataIndexRoot,
-      dip.before.metadataIndex !== after.metadataIndex,
-    ];
-    const shadows = moved.filter((m) => m).length;
+    const allocator = this.md.allocator;
+    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) return;
+    // Every block the commit allocated, not only the roots that moved: a details tree of two
+    // levels shadows its root and a leaf (probe 175: 40-obs-s09's events after messages 175-179).
+    const shadows = allocator.lastCommitAllocations;
     if (shadows === 0) return;
     const first = this.md.metadataNrBlocks - dip.usedBlocks - 1;
     this.noteMetadataFreeCounts(first, first - shadows + 1);
@@ -1205,18 +1198,10 @@ export function parseKernelU64(arg: string): bigint | null {
   return v < 1n << 64n ? v : null;
 }
 
-/**
- * The most blocks a commit shadows of its own (__commit_transaction): the details tree's root,
- * the data space map's index root and the metadata space map's index block.
- */
-const COMMIT_SHADOWS_MAX = 3;
-
-/** What a commit near the metadata threshold needs to replay its own allocations afterwards. */
+/** What a commit needs to replay its own allocations afterwards (the metadata low-water check). */
 interface CommitDipWatch {
   /** Metadata blocks in use before the commit, as the space map counts them. */
   readonly usedBlocks: number;
-  /** The committed layout before the commit. */
-  readonly before: MetadataPlan;
 }
 
 /** The highest metadata block counted after a commit that was free before it (-1 when none). */
