@@ -61,12 +61,12 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SPECIAL_PARAMS = '@*#?$!-0';
 const REDIR_OPS: readonly RedirOp[] = ['<<-', '<<', '<>', '<&', '<', '>>', '>&', '>|', '>', '&>'];
 const OPERATORS = ['&&', '||', ';;', '&', '|', ';', '(', ')'];
+/** A file descriptor number before `<` or `>` (at most 11 digits, as the lexer always read it). */
+const IO_NUMBER = /([0-9]{1,11})(?=[<>])/y;
 /**
  * Characters that end nothing and start nothing in a word read in the `normal` context: not a
  * blank, an operator, a quote, an escape, `$` or a backquote (readWord's fast path).
  */
-/** A file descriptor number before `<` or `>` (at most 11 digits, as the lexer always read it). */
-const IO_NUMBER = /([0-9]{1,11})(?=[<>])/y;
 const PLAIN_RUN = /[^ \t\n;&|<>()\\'"$`]+/y;
 
 /** Where a word is being read: each context ends words and treats quotes differently. */
