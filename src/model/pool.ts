@@ -376,7 +376,8 @@ export class ThinPool {
       this.checkForDataSpace();
       return true;
     }
-    const dip = this.commitDipWatch();
+    // The space map's count before the commit, while the lab follows the kernel's allocator.
+    const usedBeforeCommit = this.followedAllocator()?.usedBlocks() ?? null;
     this.trialCommitFrom = null;
     // An error target, or a device shorter than the blocks the commit writes, fails the commit.
     const deviceBlocks = metadataDeviceBlocks(this.env.metadataDeviceSectors());
@@ -396,7 +397,7 @@ export class ThinPool {
     }
     this.env.metadataCommitting();
     this.md.commit();
-    if (dip !== null) this.checkCommitDip(dip);
+    if (usedBeforeCommit !== null) this.checkCommitDip(usedBeforeCommit);
     this.env.metadataCommitWritten();
     this.checkForMetadataSpace();
     this.checkForDataSpace();
@@ -409,23 +410,17 @@ export class ThinPool {
    * before the blocks this transaction freed count as free again, so a commit can dip to the
    * threshold where neither the count before it nor the one after reaches it (fixtures/kernel/152
    * and 157: a 16-block metadata device logs the event while the pool is
-   * created, in the commit that follows sizing the data space map). Watched while the lab follows
+   * created, in the commit that follows sizing the data space map). Replayed while the lab follows
    * the kernel's allocator, which counts the commit's own allocations (lastCommitAllocations).
    */
-  private commitDipWatch(): CommitDipWatch | null {
-    const allocator = this.md.allocator;
-    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) return null;
-    return { usedBlocks: allocator.usedBlocks() };
-  }
-
-  private checkCommitDip(dip: CommitDipWatch): void {
-    const allocator = this.md.allocator;
-    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) return;
+  private checkCommitDip(usedBeforeCommit: number): void {
+    const allocator = this.followedAllocator();
+    if (allocator === null) return;
     // Every block the commit allocated, not only the roots that moved: a details tree of two
     // levels shadows its root and a leaf (probe 175: 40-obs-s09's events after messages 175-179).
     const shadows = allocator.lastCommitAllocations;
     if (shadows === 0) return;
-    const first = this.md.metadataNrBlocks - dip.usedBlocks - 1;
+    const first = this.md.metadataNrBlocks - usedBeforeCommit - 1;
     this.noteMetadataFreeCounts(first, first - shadows + 1);
   }
 
@@ -717,11 +712,15 @@ export class ThinPool {
    * kernel's own while the lab follows its allocator, else the metadata's estimate.
    */
   private thresholdFreeBlocks(): number {
-    const allocator = this.md.allocator;
-    if (allocator === null || allocator === undefined || allocator.inexactReason !== null) {
-      return this.md.rawFreeMetadataBlocks();
-    }
+    const allocator = this.followedAllocator();
+    if (allocator === null) return this.md.rawFreeMetadataBlocks();
     return Math.max(0, this.md.metadataNrBlocks - allocator.usedBlocks());
+  }
+
+  /** The kernel's allocator while the lab follows it block for block, else null. */
+  private followedAllocator(): MetadataAllocator | null {
+    const allocator = this.md.allocator;
+    return allocator === null || allocator === undefined || allocator.inexactReason !== null ? null : allocator;
   }
 
   metadataThresholdBlocks(): number {
@@ -1196,12 +1195,6 @@ export function parseKernelU64(arg: string): bigint | null {
   if (m === null) return null;
   const v = BigInt(m[1]!);
   return v < 1n << 64n ? v : null;
-}
-
-/** What a commit needs to replay its own allocations afterwards (the metadata low-water check). */
-interface CommitDipWatch {
-  /** Metadata blocks in use before the commit, as the space map counts them. */
-  readonly usedBlocks: number;
 }
 
 /** The highest metadata block counted after a commit that was free before it (-1 when none). */
