@@ -3,6 +3,7 @@
  * wrapped to 64 bits, so large sector counts stay exact), C operators and precedence, variables by
  * name (unset or empty is 0), assignments, and the errors ash reports.
  */
+import { isStackOverflow } from '../shared/stack-overflow.js';
 
 export class ArithError extends Error {}
 
@@ -155,11 +156,6 @@ export function evaluate(text: string, env: ArithEnv, depth = 0): bigint {
     if (isStackOverflow(e)) throw new ArithError('expression nested too deeply for the lab (about 1000 levels)');
     throw e;
   }
-}
-
-/** V8's RangeError for an exhausted stack (the only RangeError the lab turns into a message). */
-export function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && e.message.includes('call stack');
 }
 
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a precedence-climbing parser of ash's arithmetic, one level per operator group, sharing the cursor.

@@ -5,7 +5,7 @@
  * substitution and arithmetic. Like busybox ash, a script is parsed one top-level command at a time
  * (a line, or the lines a compound command spans), so everything before a syntax error runs.
  */
-import { isStackOverflow } from './arith.js';
+import { isStackOverflow } from '../shared/stack-overflow.js';
 import type {
   AndOr,
   Assignment,

@@ -15,6 +15,7 @@
  * search then rebuilds from is root-search-1x.ts's.
  */
 import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, LEAF_NODE } from '../format/layout.js';
+import { isStackOverflow } from '../shared/stack-overflow.js';
 import type { MetadataBytes } from './metadata-view.js';
 import { panicText } from './rust-panic-1x.js';
 
@@ -127,7 +128,7 @@ export function repairScan(
     // The search follows children recursively, as 1.1.0 does on its 8 MiB main stack; a chain of
     // internal nodes thousands deep (only a damaged or crafted image has one) outruns the lab's
     // stack first, and what 1.1.0 does there is not modelled: the caller refuses it by name.
-    if (e instanceof RangeError && e.message.includes('call stack')) return { tooDeep: true };
+    if (isStackOverflow(e)) return { tooDeep: true };
     if (!(e instanceof BitsetOverflow)) throw e;
     return {
       panic: panicText(
