@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { dmChecksum } from '../format/crc32c.js';
-import { BLOCK_SIZE, BTREE_CSUM_XOR, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
+import { INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
+import { MetadataOutput, writeNode } from '../format/metadata-blocks.js';
 import { LabShell } from '../lab/lab-shell.js';
 import { MetadataBytes } from './metadata-view.js';
 import { repairScan } from './repair-scan-1x.js';
@@ -22,22 +22,15 @@ import { repairScan } from './repair-scan-1x.js';
  * whose last block is a mapping leaf: the search nests `depth` levels deep from block 1.
  */
 function chainImage(depth: number): Uint8Array {
-  const bytes = new Uint8Array((depth + 1) * BLOCK_SIZE);
-  const dv = new DataView(bytes.buffer);
+  const out = new MetadataOutput(depth + 1);
   for (let b = 1; b <= depth; b++) {
-    const at = b * BLOCK_SIZE;
     const leaf = b === depth;
-    dv.setUint32(at + 4, leaf ? LEAF_NODE : INTERNAL_NODE, true);
-    dv.setBigUint64(at + 8, BigInt(b), true);
-    dv.setUint32(at + 16, 1, true); // nr_entries
-    dv.setUint32(at + 20, 126, true); // max_entries for 8-byte values
-    dv.setUint32(at + 24, 8, true); // value_size
-    dv.setBigUint64(at + 32, 0n, true); // the one key
-    // An internal node's value is its child; the leaf's is a block-time past the device (a mapping).
-    dv.setBigUint64(at + 32 + 126 * 8, leaf ? 1n << 40n : BigInt(b + 1), true);
-    dv.setUint32(at, dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+    // An internal node's value is its child; the leaf's a block-time past the device (a mapping).
+    writeNode(out, b, leaf ? LEAF_NODE : INTERNAL_NODE, [0], 0, 1, 8, (dv, offset) =>
+      dv.setBigUint64(offset, leaf ? 1n << 40n : BigInt(b + 1), true),
+    );
   }
-  return bytes;
+  return out.bytes;
 }
 
 describe("1.1.0's root search on nested internal nodes", () => {
