@@ -17,7 +17,8 @@
 import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, LEAF_NODE } from '../format/layout.js';
 import { isStackOverflow } from '../shared/stack-overflow.js';
 import type { MetadataBytes } from './metadata-view.js';
-import { panicText } from './rust-panic-1x.js';
+import { FAILURE_1X } from './release.js';
+import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 
 /** What a node read as: the kind of tree it belongs to and its keys' range (the search's NodeInfo). */
 interface Info {
@@ -137,4 +138,22 @@ export function repairScan(
       ),
     };
   }
+}
+
+/**
+ * The search as both repairs run it before they read anything else (thin_dump --repair, and
+ * thin_repair through read_or_rebuild_superblock in src/thin/metadata_repair.rs): the status the
+ * tool ends with (its panic; `no compatible roots found`, whatever the superblock holds;
+ * `unmodelled` for nodes nested deeper than the lab follows), or null to go on.
+ */
+export function rootSearchEnding(md: MetadataBytes, err: (text: string) => void, unmodelled: number): number | null {
+  const scan = repairScan(md);
+  if ('tooDeep' in scan) return unmodelled;
+  if ('panic' in scan) {
+    err(scan.panic);
+    return PANIC_STATUS;
+  }
+  if (scan.devRoots.length > 0) return null;
+  err('no compatible roots found\n');
+  return FAILURE_1X;
 }

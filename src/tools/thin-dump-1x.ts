@@ -19,7 +19,7 @@ import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-v
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
-import { repairScan } from './repair-scan-1x.js';
+import { rootSearchEnding } from './repair-scan-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -54,15 +54,9 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (!input.ok) return fail(input.message);
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   const md = new MetadataBytes(input.bytes);
-  // --repair's search for roots reads the whole device before the superblock: it can panic, and
-  // with no top-level mapping tree found it fails whatever the superblock holds.
-  const scan = options.repair && snap === null ? repairScan(md) : null;
-  if (scan !== null && 'tooDeep' in scan) return UNMODELLED;
-  if (scan !== null && 'panic' in scan) {
-    env.io.err(scan.panic);
-    return PANIC_STATUS;
-  }
-  if (scan !== null && scan.devRoots.length === 0) return fail('no compatible roots found\n');
+  // --repair's search for roots reads the whole device before the superblock.
+  const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), UNMODELLED) : null;
+  if (searched !== null) return searched;
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
     if (!options.repair) return fail('bad checksum in superblock\n');

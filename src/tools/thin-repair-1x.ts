@@ -13,9 +13,8 @@ import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { repairInput1x } from './repair-input-1x.js';
 import { FAILURE_1X } from './release.js';
-import { repairScan } from './repair-scan-1x.js';
+import { rootSearchEnding } from './repair-scan-1x.js';
 import { findRepairSource } from './root-search-1x.js';
-import { PANIC_STATUS } from './rust-panic-1x.js';
 import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
 /** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
@@ -38,16 +37,9 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   if (opened.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   if (!out.isBlock && out.sizeBytes < MIN_OUTPUT_BYTES) return fail('Output file too small.\n');
   const md = new MetadataBytes(opened.bytes);
-  // read_or_rebuild_superblock runs the search for roots before it reads the superblock, as
-  // thin_dump --repair does: it can panic, and with no top-level mapping tree found it fails
-  // whatever the superblock holds (src/thin/metadata_repair.rs).
-  const scan = repairScan(md);
-  if ('tooDeep' in scan) return UNMODELLED;
-  if ('panic' in scan) {
-    env.io.err(scan.panic);
-    return PANIC_STATUS;
-  }
-  if (scan.devRoots.length === 0) return fail('no compatible roots found\n');
+  // read_or_rebuild_superblock runs the search for roots before it reads the superblock.
+  const searched = rootSearchEnding(md, (t) => env.io.err(t), UNMODELLED);
+  if (searched !== null) return searched;
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
     if (overrides['data-block-size'] === undefined)
