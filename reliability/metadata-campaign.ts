@@ -26,7 +26,10 @@ export { COMPARED } from './metadata-lab.js';
 
 export interface MetadataCampaignOptions {
   readonly seed: number;
+  /** The case indexes run are `first` (default 0) up to, not including, `cases`. */
   readonly cases: number;
+  /** Lets a campaign too long for one sitting run in parts: the same seed, from where the last part ended. */
+  readonly first?: number;
   /** Whether the real tools are run (0.9.0 on PATH; 1.1.0 where src/tools/real-tools-1x.ts finds it). */
   readonly real: boolean;
   readonly batch?: number;
@@ -215,7 +218,7 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
   let pendingReal: Promise<void> = Promise.resolve();
   const seenReal = new Map<string, RealOutcomes>();
   try {
-    for (let first = 0; first < o.cases; first += batch) {
+    for (let first = o.first ?? 0; first < o.cases; first += batch) {
       const end = Math.min(o.cases, first + batch);
       const done: CaseDone[] = [];
       const where = (index: number): Finding => ({ where: `case ${index} (seed ${o.seed})`, what: 'lab tools' });

@@ -1,5 +1,5 @@
 /**
- * `npm run reliability [-- --campaign NAME] [--seed N] [--cases N]`: the campaigns the project
+ * `npm run reliability [-- --campaign NAME] [--seed N] [--cases N] [--first N]`: the campaigns the project
  * runs on itself (docs/reliability.md). With no --campaign every campaign runs at its full size;
  * a campaign that cannot run here says so by name, and the run then fails (never a silent pass).
  */
@@ -14,24 +14,32 @@ interface Args {
   campaign: string | null;
   seed: number;
   cases: number | null;
+  first: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { campaign: null, seed: 17, cases: null };
+  const args: Args = { campaign: null, seed: 17, cases: null, first: 0 };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--campaign' && value !== undefined) args.campaign = argv[++i]!;
     else if (argv[i] === '--seed' && value !== undefined) args.seed = Number(argv[++i]);
     else if (argv[i] === '--cases' && value !== undefined) args.cases = Number(argv[++i]);
-    else throw new Error(`reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N)`);
+    else if (argv[i] === '--first' && value !== undefined) args.first = Number(argv[++i]);
+    else
+      throw new Error(`reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N, --first N)`);
   }
+  if (args.first !== 0 && args.campaign !== 'metadata')
+    throw new Error('reliability: --first N is for --campaign metadata (its cases are numbered by seed)');
   return args;
 }
 
 /** Each campaign at its full size, as docs/reliability.md reports it. */
-const CAMPAIGNS: Record<string, (seed: number, cases: number | null) => Promise<CampaignReport> | CampaignReport> = {
-  metadata: (seed, cases) =>
-    metadataCampaign({ seed, cases: cases ?? 10_000, real: hasRealTools, batch: 50, progress: true }),
+const CAMPAIGNS: Record<
+  string,
+  (seed: number, cases: number | null, first: number) => Promise<CampaignReport> | CampaignReport
+> = {
+  metadata: (seed, cases, first) =>
+    metadataCampaign({ seed, cases: cases ?? 10_000, first, real: hasRealTools, batch: 50, progress: true }),
   shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
   'store-kill': (seed, cases) => storeKillCampaign({ seed, randomKills: cases ?? 100, raceRounds: 10 }),
@@ -48,7 +56,7 @@ async function main(): Promise<number> {
     const campaign = CAMPAIGNS[name];
     if (campaign === undefined)
       throw new Error(`reliability: no campaign '${name}' (${Object.keys(CAMPAIGNS).join(', ')})`);
-    const report = await campaign(args.seed, args.cases);
+    const report = await campaign(args.seed, args.cases, args.first);
     process.stdout.write(report.format());
     for (const kind of report.findings.keys()) if (FAILING.test(kind) && !kind.startsWith('output')) failed = true;
   }
