@@ -56,7 +56,10 @@ export async function runRealBatch(
         lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
       });
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('sh', ['-c', lines.join('\n')], { env: { ...process.env, D: dir } });
+    // The script goes to sh's stdin: a batch of 50 cases is over Linux's 128 KiB limit for one
+    // argument (`sh -c SCRIPT` failed with E2BIG), and every command reads /dev/null, not the script.
+    const child = spawn('sh', [], { env: { ...process.env, D: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(`${lines.join('\n')}\n`);
     let text = '';
     child.stdout.setEncoding('latin1');
     child.stdout.on('data', (d: string) => (text += d));
