@@ -11,12 +11,12 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 /**
- * The CLI to time: bin/thinlab.js, or another build's entry (BENCH_STARTUP_BIN, say an earlier
- * dist/bundle/main.js copied aside), so that a change is measured against the code before it in
- * the same minutes of a shared machine.
+ * The CLI to time: bin/thinlab.js, or another build's entry (BENCH_STARTUP_BIN, say the
+ * bin/thinlab.js of a worktree of the commit before, built), so that a change is measured against
+ * the code before it in the same minutes of a shared machine.
  */
 const BIN = process.env.BENCH_STARTUP_BIN ?? join(ROOT, 'bin', 'thinlab.js');
-const RUNS = Number(process.env.BENCH_START_RUNS ?? 7);
+const RUNS = Number(process.env.BENCH_START_RUNS ?? 11);
 const EVENTS = 1000;
 
 export interface StartupRow {
@@ -87,7 +87,7 @@ export function startupBench(): StartupFigures {
   const build =
     process.env.BENCH_STARTUP_BIN !== undefined
       ? 'BENCH_STARTUP_BIN'
-      : existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))
+      : existsSync(join(ROOT, 'dist', 'bundle', 'main.cjs'))
         ? 'dist/bundle'
         : existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))
           ? 'dist/src'

@@ -1,18 +1,57 @@
 #!/usr/bin/env node
 // Runs the compiled CLI that `npm ci` builds (its `prepare` script, `npm run build`): tsc writes
-// dist/src/, and esbuild bundles it into dist/bundle/ (one chunk per command), so that a command
-// starts in about the time node itself takes. Without a build (a checkout where nothing was built
-// yet) it compiles the TypeScript on the fly through tsx, which costs seconds per command, and
-// says so. THINLAB_FROM_SOURCE=1 asks for the sources even when a build exists: the tests use it,
-// so that they run the code as it is now, not as last built.
-import { existsSync } from 'node:fs';
+// dist/src/, and esbuild bundles it into dist/bundle/, one CommonJS file per command with a V8 code
+// cache beside it (scripts/bundle.mjs), so that a command starts in about the time node itself
+// takes. Without a build (a checkout where nothing was built yet) it compiles the TypeScript on the
+// fly through tsx, which costs seconds per command, and says so. THINLAB_FROM_SOURCE=1 asks for
+// the sources even when a build exists: the tests use it, so that they run the code as it is now,
+// not as last built.
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
-const builds = ['../dist/bundle/main.js', '../dist/src/cli/main.js'].map((p) => new URL(p, import.meta.url));
-const built = process.env.THINLAB_FROM_SOURCE === '1' ? undefined : builds.find((u) => existsSync(u));
-if (built !== undefined) {
-  await import(built.href);
+const dist = new URL('../dist/', import.meta.url);
+const fromSource = process.env.THINLAB_FROM_SOURCE === '1';
+
+/**
+ * Runs one bundle as node would run a CommonJS module, but compiled through vm.Script so that V8
+ * takes the code it compiled in the build's training run (FILE.cache) instead of compiling it
+ * again. A cache older than its bundle, or one V8 rejects (another node), is not used: the bundle
+ * then compiles as usual. With THINLAB_WRITE_CODE_CACHE=1 (the build's training runs) the code
+ * compiled by the time the process exits is written as the cache.
+ */
+function runBundle(file) {
+  const cacheFile = `${file}.cache`;
+  let cachedData;
+  try {
+    if (statSync(cacheFile).mtimeMs >= statSync(file).mtimeMs) cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const source = readFileSync(file, 'utf8');
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  if (process.env.THINLAB_WRITE_CODE_CACHE === '1')
+    process.on('exit', () => {
+      writeFileSync(`${cacheFile}.tmp`, script.createCachedData());
+      renameSync(`${cacheFile}.tmp`, cacheFile);
+    });
+  const cjsModule = { exports: {} };
+  script.runInThisContext()(cjsModule.exports, createRequire(file), cjsModule, file, dirname(file));
+}
+
+const bundles = new URL('bundle/', dist);
+if (!fromSource && existsSync(new URL('main.cjs', bundles))) {
+  const { bundleFor } = await import(new URL('src/cli/command-route.js', dist).href);
+  runBundle(fileURLToPath(new URL(`${bundleFor(process.argv.slice(2))}.cjs`, bundles)));
+} else if (!fromSource && existsSync(new URL('src/cli/main.js', dist))) {
+  await import(new URL('src/cli/main.js', dist).href);
 } else {
-  if (process.env.THINLAB_FROM_SOURCE !== '1')
+  if (!fromSource)
     process.stderr.write(
       'thinlab: no compiled dist/ (run `npm run build`); running the TypeScript through tsx, which is slower\n',
     );

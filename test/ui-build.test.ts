@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './thinlab-process.js';
 import { rawRequest, recordDemo, type RunningUi, startUi } from './ui-support.js';
 
-const BUILT = existsSync(join(ROOT, 'dist', 'bundle', 'main.js'));
+const BUILT = existsSync(join(ROOT, 'dist', 'bundle', 'main.cjs'));
 
 describe.skipIf(!BUILT)('thinlab ui from the compiled bundle', () => {
   let ui: RunningUi | undefined;

@@ -19,5 +19,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-// The exit status is set, not forced with process.exit(), so that everything written is flushed first.
-process.exitCode = await runCli(process.argv.slice(2), io, process.env.THINLAB_STORE, process.env.THINLAB_STACK);
+// The exit status is set, not forced with process.exit(), so that everything written is flushed
+// first. No top-level await: the CLI's bundles are CommonJS (scripts/bundle.mjs).
+void runCli(process.argv.slice(2), io, process.env.THINLAB_STORE, process.env.THINLAB_STACK).then((status) => {
+  process.exitCode = status;
+});

@@ -3,7 +3,8 @@
  * status back. main.ts gives it the process's argv, streams and environment; tests call it directly.
  */
 import { COMMON_HELP, commandContext, parseCommandArgs } from './command-spec.js';
-import { COMMANDS, RAW_ARGUMENT_COMMANDS, THIN_TOOL_COMMANDS, THIN_TOOL_COMMANDS_1X_ONLY } from './commands/index.js';
+import { commandFirst, isThinTool } from './command-route.js';
+import { COMMANDS, RAW_ARGUMENT_COMMANDS } from './commands/index.js';
 import { type Output, UsageError } from './output.js';
 import { USAGE } from './usage.js';
 import { isStackId, STACK_IDS } from '../model/stack.js';
@@ -13,17 +14,6 @@ interface CliEnv {
   readonly store: string | undefined;
   readonly stack: string | undefined;
 }
-
-/** Options given before the command (`thinlab --db x log`) go after it, where its parser reads them. */
-function commandFirst(argv: readonly string[]): string[] {
-  const lead: string[] = [];
-  let i = 0;
-  while ((argv[i] === '--db' || argv[i] === '--store') && i + 1 < argv.length) lead.push(argv[i++]!, argv[i++]!);
-  return [...argv.slice(i, i + 1), ...lead, ...argv.slice(i + 1)];
-}
-
-const isThinTool = (name: string): boolean =>
-  THIN_TOOL_COMMANDS.includes(name) || THIN_TOOL_COMMANDS_1X_ONLY.includes(name);
 
 /** A thin tool on host files, on the stack given (`--stack`, else THINLAB_STACK, else debian12). */
 async function runTool(tool: string, args: readonly string[], io: Output, stack: string | undefined): Promise<number> {
@@ -54,7 +44,7 @@ async function dispatch(argv: readonly string[], io: Output, env: CliEnv): Promi
     return runTool(tool, toolArgs, io, value);
   }
   if (isThinTool(name)) return runTool(name, rest, io, env.stack);
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (load === undefined) throw new UsageError(`unknown command '${name}' (thinlab --help lists them)`);
   const { command } = await load();
   if (RAW_ARGUMENT_COMMANDS.has(name))

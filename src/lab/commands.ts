@@ -35,6 +35,11 @@ export async function loadDomains(ids: Iterable<DomainId>): Promise<void> {
   for (const [i, id] of wanted.entries()) provideDomain(id, modules[i]);
 }
 
+/** Hands the registry every domain's module at once, loaded by the caller (src/lab/all-domains.ts). */
+export function provideDomains(modules: DomainModules): void {
+  for (const id of Object.keys(modules) as DomainId[]) if (!isDomainLoaded(id)) provideDomain(id, modules[id]);
+}
+
 /**
  * A handler of a lazily loaded domain: it finds its domain's module when it runs, so that the
  * registry names every command without loading any domain.
