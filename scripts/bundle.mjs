@@ -8,7 +8,9 @@
 // again. Each bundle holds run-cli.ts and only its own command: the other commands are stubs that
 // fail loudly if reached, which bin/thinlab.js's routing (src/cli/command-route.ts) prevents.
 //
-// Native and optional packages stay outside the bundles and are loaded from node_modules. esbuild
+// better-sqlite3's JavaScript is bundled too (requiring it from node_modules cost 14-17 ms of CPU
+// a start); its compiled .node file is loaded by path (src/store/sqlite/open-database.ts). The
+// optional KurrentDB client stays outside and is loaded from node_modules when used. esbuild
 // comes with tsx (a dependency); without it the bundles are skipped and bin/thinlab.js runs
 // dist/src/ as tsc wrote it, which works the same, only starts slower.
 import { spawnSync } from 'node:child_process';
@@ -65,7 +67,7 @@ await Promise.all(
       format: 'cjs',
       platform: 'node',
       target: 'node20',
-      external: ['better-sqlite3', '@kurrent/*', '@grpc/*', 'tsx', 'tsx/*'],
+      external: ['@kurrent/*', '@grpc/*', 'tsx', 'tsx/*'],
       // A CommonJS bundle has no import.meta: the code asks it for its own file's place only.
       define: { 'import.meta.dirname': '__dirname', 'import.meta.url': '__thinlabModuleUrl' },
       banner: { js: "const __thinlabModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
