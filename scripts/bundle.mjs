@@ -83,6 +83,19 @@ await Promise.all(
   ),
 );
 
+// bin/thinlab.js's route (src/cli/command-route.ts) as a small CommonJS file of its own: the
+// command table's loaders are stubs there, only the names are used.
+await build({
+  entryPoints: ['dist/src/cli/command-route.js'],
+  outfile: join(OUT, 'route.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  plugins: [onlyCommand(MAIN_BUNDLE)],
+  logLevel: 'warning',
+});
+
 // The training runs: each bundle runs once, in a scratch directory on a scratch database, and
 // bin/thinlab.js writes the code V8 compiled for it (THINLAB_WRITE_CODE_CACHE). A command whose
 // training is `--help` still gets the cache of everything it loads to parse its arguments.
