@@ -323,7 +323,10 @@ export function* md5sumStream(ctx: ShellContext, args: readonly string[], io: Co
   for (const name of args.length === 0 ? ['-'] : args) {
     const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
     if (typeof chunks === 'string') {
-      io.err(`md5sum: can't open '${name}': ${chunks}\n`);
+      // A lab refusal (a read it does not model) is no failed open: it keeps the `NAME: ` form.
+      io.err(
+        chunks.startsWith('thinlab: ') ? `md5sum: ${name}: ${chunks}\n` : `md5sum: can't open '${name}': ${chunks}\n`,
+      );
       status = 1;
       continue;
     }
