@@ -1,9 +1,9 @@
 /**
  * LVM on the real kernel (fixtures/lvm: the host's LVM 2.03.16 run inside the oracle VM, and LVM
  * 2.03.31 built into the debian13 VM for `NAME.debian13.out`, see its README) must come out of
- * `thinlab sh` on the same stack unchanged, except for the used-metadata count in pool
- * status lines and the `Meta%` that lvs computes from it, which the lab estimates (a block or two
- * off: 119 for the kernel's 118 of 1024 in 81, 112 for 113 after the repair in 84). The scripts run without the oracle's preamble: it only
+ * `thinlab sh` on the same stack unchanged, the used-metadata count in pool status lines and the
+ * `Meta%` that lvs computes from it included (the kernel allocator's count, which the lab follows),
+ * except where USED_METADATA_MASKED says why not. The scripts run without the oracle's preamble: it only
  * brings LVM into the VM, and the lab's LVM commands are built in; but the lab gets the same
  * /etc/lvm/lvm.conf the preamble writes (monitoring = 0: the lab's own default is LVM's, 1, see
  * docs/lvm.md). Pool invariants are checked after every top-level command.
@@ -44,6 +44,17 @@ const PENDING: Readonly<Record<string, string>> = {
     "the VM's periodic commit fell after the 4 MiB dd's first MiB (fixtures/kernel-probes/172), which puts the data space map's index at the block thin_check names (26); the lab's clock does not move for commands, so it commits the whole dd at once (19). Committing there, the lab prints the transcript exactly (test/metadata-layout.test.ts)",
 };
 
+/**
+ * Transcript -> why its used-metadata figures (the pool status count, lvs `Meta%`) still differ
+ * from the kernel's. Every other transcript compares them exactly: the lab's count is the kernel
+ * allocator's wherever it follows it (docs/metadata-layout.md, "Used metadata"). One listed here is
+ * compared with them masked and must still differ without the mask, so the list may only shrink.
+ */
+const USED_METADATA_MASKED: Readonly<Record<string, string>> = {
+  '84-lvconvert-repair.out':
+    "one lvs line after `lvconvert --repair`: Meta% 10.94 in the lab where LVM 2.03.16 on Linux 6.1 says 11.04, one metadata block fewer, on metadata thin_repair 0.9.0 wrote (debian13, with 1.1.0's repair, matches); not found yet",
+};
+
 /** The transcripts of a script: `NAME.out` on debian12, `NAME.debian13.out` on debian13 when recorded. */
 function transcriptsOf(script: string): Array<{ stack: StackId; file: string }> {
   const base = script.replace(/\.sh$/, '');
@@ -63,7 +74,7 @@ function labScript(source: string): string {
   return source.replace(/^.*?\s# lab: (.*)$/gm, '$1');
 }
 
-/** What the lab prints for a script on a stack, with the used-metadata figures masked. */
+/** What the lab prints for a script on a stack. */
 function labOutput(source: string, stack: StackId): string {
   const shell = new LabShell({ ramdiskKb: ramdiskKbOf(source), stack });
   for (const step of shell.steps(LVM_CONF_COMMAND)) expect(step.output).toBe('');
@@ -74,7 +85,12 @@ function labOutput(source: string, stack: StackId): string {
       expect(checkPoolInvariants(pool.md), `invariants after line ${step.firstLine}: ${step.source}`).toEqual([]);
     }
   }
-  return maskMetadataPercent(maskMetadataUsed(output));
+  return output;
+}
+
+/** The used-metadata figures masked: the pool status count and lvs `Meta%`. */
+function masked(text: string): string {
+  return maskMetadataPercent(maskMetadataUsed(text));
 }
 
 describe('LVM transcripts', () => {
@@ -88,6 +104,7 @@ describe('LVM transcripts', () => {
   it('lists as pending only transcripts that exist', () => {
     const known = new Set(scripts.flatMap((s) => transcriptsOf(s).map((t) => t.file)));
     for (const file of Object.keys(PENDING)) expect(known.has(file), file).toBe(true);
+    for (const file of Object.keys(USED_METADATA_MASKED)) expect(known.has(file), file).toBe(true);
   });
 
   for (const script of scripts) {
@@ -97,7 +114,15 @@ describe('LVM transcripts', () => {
       test(`${script} on ${stack} prints what LVM and the kernel printed${reason === undefined ? '' : ` (pending: ${reason})`}`, () => {
         const source = readFileSync(join(DIR, script), 'latin1');
         const expected = readFileSync(join(DIR, file), 'latin1');
-        expect(labOutput(source, stack)).toBe(maskMetadataPercent(maskMetadataUsed(expected)));
+        const output = labOutput(source, stack);
+        if (USED_METADATA_MASKED[file] === undefined) {
+          expect(output).toBe(expected);
+          return;
+        }
+        expect(masked(output)).toBe(masked(expected));
+        expect(output, `${file}: the used-metadata figures now match; remove it from USED_METADATA_MASKED`).not.toBe(
+          expected,
+        );
       });
     }
   }

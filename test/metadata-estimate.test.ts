@@ -1,7 +1,8 @@
 /**
- * How far the lab's used-metadata estimate is from the kernel, over every pool status line of
- * every kernel transcript. The transcript test masks this one number; this test keeps the error
- * bounded so that a regression in the estimate shows (docs/model.md describes the estimate).
+ * How far the lab's used-metadata count is from the kernel, over every pool status line of every
+ * kernel transcript: the allocator's count where the lab follows it, the estimate elsewhere. The
+ * transcript test compares it exactly except where test/stack-fixtures.ts masks it; this test keeps
+ * the error bounded over all of them so that a regression shows (docs/model.md, docs/metadata-layout.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

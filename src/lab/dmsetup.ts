@@ -44,6 +44,14 @@ interface Flags {
   verifyUdev: boolean;
   /** `--setuuid` (rename only): the new word is the device's UUID. */
   setUuid: boolean;
+  /** `-u`/`--uuid UUID`: the UUID create gives the device, or the device other commands act on. */
+  uuid: string | null;
+  /** `-c`/`--columns` (info only): one report line per device. */
+  columns: boolean;
+  /** `-o`/`--options FIELDS`: the report's fields. */
+  fields: string | null;
+  /** `--noheadings`: the report without its heading line. */
+  noHeadings: boolean;
 }
 
 /** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
@@ -66,11 +74,29 @@ function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args
     deferred: false,
     verifyUdev: false,
     setUuid: false,
+    uuid: null,
+    columns: false,
+    fields: null,
+    noHeadings: false,
   };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--noflush') flags.noFlush = true;
+    else if (a === '-u' || a === '--uuid' || a === '-o' || a === '--options') {
+      const value = argv[++i];
+      if (value === undefined) {
+        // getopt_long's words, for a short and for a long option.
+        const why = a.startsWith('--')
+          ? `option '${a}' requires an argument`
+          : `option requires an argument -- '${a[1]!}'`;
+        io.err(`dmsetup: ${why}\nCouldn't process command line.\n`);
+        return null;
+      }
+      if (a === '-u' || a === '--uuid') flags.uuid = value;
+      else flags.fields = value;
+    } else if (a === '-c' || a === '--columns') flags.columns = true;
+    else if (a === '--noheadings') flags.noHeadings = true;
     else if (a === '--table') {
       const t = argv[++i];
       if (t === undefined) {
@@ -85,7 +111,7 @@ function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args
     else if (a === '--deferred') flags.deferred = true;
     else if (a === '--verifyudev') flags.verifyUdev = true;
     else if (a === '--setuuid') flags.setUuid = true;
-    else if (a === '--noudevsync' || a === '-v' || a === '--noheadings') {
+    else if (a === '--noudevsync' || a === '-v') {
       // Accepted: without udev, --noudevsync changes nothing (the node is still left to udev).
     } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
       // getopt_long's own complaint (it scans every argument, even after the command's words).
@@ -108,6 +134,11 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
   if (command === undefined) {
     io.err(`${USAGE_HINT}\nCommand failed.\n`);
     return 1;
+  }
+  if (flags.uuid !== null && command !== 'create') {
+    const named = deviceOfUuid(m, command, flags.uuid, args, io);
+    if (typeof named === 'number') return named;
+    args.splice(0, args.length, named);
   }
   switch (command) {
     case 'create':
@@ -133,7 +164,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     case 'resume':
       return forEachNamed(m, args, io, 'resume', (dev) => {
         const r = m.resume(dev);
-        return r.ok ? 0 : ioctlFailed(io, 'resume', dev.name, '', r.errno);
+        return r.ok ? 0 : ioctlFailed(io, 'resume', ...ioctlTarget(dev, flags), r.errno);
       });
     case 'remove':
       return remove(m, args, flags, libraryMakesNodes(flags, io), io);
@@ -147,7 +178,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     case 'ls':
       return ls(m, io);
     case 'info':
-      return info(m, args, io);
+      return flags.columns ? infoColumns(m, args, flags, io) : info(m, args, io);
     case 'deps':
       return deps(m, args, io);
     case 'clear':
@@ -189,8 +220,10 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
     io.err('Please specify device.\nCommand failed.\n');
     return 1;
   }
-  const created = m.create(name);
-  if (!created.ok) return ioctlFailed(io, 'create', name, '', created.errno);
+  const uuid = flags.uuid ?? '';
+  if (!uuidAccepted(uuid, io)) return 1;
+  const created = m.create(name, uuid);
+  if (!created.ok) return ioctlFailed(io, 'create', name, uuid, created.errno);
   const dev = created.value;
   const status = loadAndResume(m, dev, flags, io);
   if (status === 0 && libraryMakesNodes(flags, io)) m.addMapperNode(name, dev.minor);
@@ -364,7 +397,7 @@ function remove(m: Machine, args: string[], flags: Flags, makesNodes: boolean, i
   return forEachNamed(m, args, io, 'remove', (dev) => {
     if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev);
     const r = m.remove(dev, { deferred: flags.deferred });
-    if (!r.ok) return ioctlFailed(io, 'remove', dev.name, '', r.errno);
+    if (!r.ok) return ioctlFailed(io, 'remove', ...ioctlTarget(dev, flags), r.errno);
     if (makesNodes) m.removeMapperNode(dev.name);
     return 0;
   });
@@ -458,6 +491,107 @@ function info(m: Machine, args: string[], io: CommandIo): number {
     if (dev.live !== null) text += 'Number of targets: 1\n';
     if (dev.uuid !== undefined) text += `UUID: ${dev.uuid}\n`;
     io.out(`${text}\n`);
+  }
+  return status;
+}
+
+/** The commands that find their device by `-u UUID` in the lab (each takes one device). */
+const UUID_LOOKUPS: ReadonlySet<string> = new Set([
+  'info',
+  'table',
+  'status',
+  'remove',
+  'suspend',
+  'resume',
+  'deps',
+  'clear',
+]);
+
+/**
+ * The name of the device `-u UUID` names, for a command that acts on one device; else the
+ * command's status after dmsetup's complaint: info and status say the device does not exist, the
+ * others fail their ioctl on the UUID (ENXIO). The lab refuses by name what it does not model.
+ */
+function deviceOfUuid(
+  m: Machine,
+  command: string,
+  uuid: string,
+  args: readonly string[],
+  io: CommandIo,
+): string | number {
+  if (!UUID_LOOKUPS.has(command) || args.length > 0) {
+    io.err(
+      `thinlab: not modelled: dmsetup ${command} -u${args.length > 0 ? ' with a device name too' : ''} (the lab finds a device by UUID for ${[...UUID_LOOKUPS].join(', ')}, with no name)\nCommand failed.\n`,
+    );
+    return 1;
+  }
+  const dev = m.deviceByUuid(uuid);
+  if (dev !== undefined) return dev.name;
+  if (command === 'info' || command === 'status') {
+    io.err('Device does not exist.\nCommand failed.\n');
+    return 1;
+  }
+  return ioctlFailed(io, command, '', uuid, Errno.ENXIO);
+}
+
+/** How libdevmapper names the device of a failed ioctl: by the name, or by the UUID it was given. */
+function ioctlTarget(dev: DmDevice, flags: Flags): [string, string] {
+  return flags.uuid === null ? [dev.name, ''] : ['', flags.uuid];
+}
+
+/** The longest UUID libdevmapper takes: DM_UUID_LEN (129) less its terminating NUL. */
+const UUID_MAX_CHARS = 128;
+
+/**
+ * dm_task_set_uuid's checks (mangling mode auto): a UUID longer than its buffer fails in dmsetup
+ * itself, before any ioctl (fixtures/kernel/180). Characters outside libdevmapper's whitelist would
+ * be mangled to `\xNN`, which the lab does not model, so it refuses them by name.
+ */
+function uuidAccepted(uuid: string, io: CommandIo): boolean {
+  if (uuid.length > UUID_MAX_CHARS) {
+    io.err(
+      `Mangled form of the UUID too long for "${uuid}".\nFailed to mangle device uuid "${uuid}".\nCommand failed.\n`,
+    );
+    return false;
+  }
+  if (!/^[0-9A-Za-z#+\-.:=@_]*$/.test(uuid)) {
+    io.err(
+      `thinlab: not modelled: a UUID with characters libdevmapper mangles to \\xNN ("${uuid}")\nCommand failed.\n`,
+    );
+    return false;
+  }
+  return true;
+}
+
+/** The fields `dmsetup info -c -o` prints in the lab, with how each is read. */
+const INFO_FIELDS: Readonly<Record<string, (dev: DmDevice) => string>> = {
+  name: (dev) => dev.name,
+  uuid: (dev) => dev.uuid ?? '',
+};
+
+/**
+ * `dmsetup info -c -o FIELDS --noheadings`: one line per device, the fields joined by `:` (the
+ * report's separator when fields are chosen). The default columns and the heading line are
+ * refused by name: the lab has not recorded their alignment.
+ */
+function infoColumns(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
+  const fields = flags.fields?.split(',') ?? [];
+  const unknown = fields.filter((f) => INFO_FIELDS[f] === undefined);
+  if (flags.fields === null || !flags.noHeadings || unknown.length > 0) {
+    io.err(
+      `thinlab: not modelled: dmsetup info -c other than -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings${unknown.length > 0 ? ` (field ${unknown.join(', ')})` : ''}\nCommand failed.\n`,
+    );
+    return 1;
+  }
+  const devices = args.length > 0 ? args.map((n) => m.device(n)) : m.deviceList();
+  let status = 0;
+  for (const dev of devices) {
+    if (dev === undefined) {
+      io.err('Device does not exist.\nCommand failed.\n');
+      status = 1;
+      continue;
+    }
+    io.out(`${fields.map((f) => INFO_FIELDS[f]!(dev)).join(':')}\n`);
   }
   return status;
 }

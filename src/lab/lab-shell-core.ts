@@ -8,7 +8,7 @@
 import type { CtrdState } from '../containerd/snapshotter.js';
 import type { DockerState } from '../docker/docker-state.js';
 import type { LvmState } from '../lvm/lvm-state.js';
-import { strerror } from '../model/errno.js';
+import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
 import { parseKernelUint } from '../model/module-params.js';
 import type { FileProbe } from '../shell/builtins.js';
@@ -21,7 +21,7 @@ import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH, VM_MOUNT_SI
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
 import { listDirectory } from './nodes.js';
-import { fileKind, lookupPath, readPath } from './vfs.js';
+import { fileKind, lookupPath, readPath, staleMapperNode } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
 export class LabPort implements ShellPort {
@@ -63,6 +63,8 @@ export class LabPort implements ShellPort {
     // The kernel discards what is written to /dev/zero; /dev/urandom takes it as entropy.
     if (path === '/dev/null' || path === '/dev/zero' || path === '/dev/urandom') return { kind: 'null' };
     if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
+    // A stale /dev/mapper node opens nowhere (ENXIO), for writing as for reading.
+    if (staleMapperNode(this.lab, path) !== null) return strerror(Errno.ENXIO);
     if (path.startsWith('/dev/'))
       return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
     const f = this.lab.fs.openForWrite(path, !append);

@@ -123,7 +123,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path.startsWith('/dev/')) {
     if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
     // A stale /dev/mapper node (its device gone, its minor free) is there but opens nowhere: the
-    // lab's readers see it as missing, dd says ENXIO (staleMapperNode), test and stat see a node.
+    // lab's openers see it as missing and say ENXIO (missingReason), test and stat see a node.
     const dev = ctx.machine.resolve(lvmLinkTarget(ctx.machine, path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
@@ -183,12 +183,22 @@ export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'blo
   }
 }
 
+/**
+ * Why opening a path that names nothing openable fails: a directory, a stale /dev/mapper node
+ * (the node is there but no device has its minor, so the kernel's open says ENXIO to every opener;
+ * fixtures/kernel/180), or nothing at all.
+ */
+export function missingReason(ctx: ShellContext, path: string): string {
+  if (DIRECTORIES.has(path)) return 'Is a directory';
+  return strerror(staleMapperNode(ctx, path) === null ? Errno.ENOENT : Errno.ENXIO);
+}
+
 /** Whole contents of a path, for cat, md5sum FILE and `<` redirections; a string is the reason it cannot be read. */
 export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
   const target = lookupPath(ctx, path);
   switch (target.kind) {
     case 'missing':
-      return DIRECTORIES.has(path) ? 'Is a directory' : 'No such file or directory';
+      return missingReason(ctx, path);
     case 'param':
       return latin1Bytes(`${ctx.machine.noSpaceTimeoutSecs}\n`);
     case 'text':

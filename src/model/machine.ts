@@ -189,7 +189,7 @@ export interface DmDevice {
   writebackErrno: number;
   /** Lab faults on this device (`fault io`, `fault slow-commit`). */
   faults: DeviceFaults;
-  /** The device's UUID, once `dmsetup rename --setuuid` set it (the kernel sets it only once). */
+  /** The device's UUID, given at create (`dmsetup create -u`) or by `dmsetup rename --setuuid` (the kernel sets it only once). */
   uuid?: string;
 }
 
@@ -584,16 +584,25 @@ export class Machine implements DmCore {
     if (this.traceOperations) this.operations.push(errno === 0 ? text() : `${text()} -> ${errnoSymbol(errno)}`);
   }
 
-  /** DM_DEV_CREATE: a new device with no table, or EBUSY if the name is taken. */
-  create(name: string): Result<DmDevice> {
-    const r = this.createDevice(name);
-    this.traced(() => `dm create ${name}`, r.ok ? 0 : r.errno);
+  /**
+   * DM_DEV_CREATE: a new device with no table, or EBUSY if the name or the UUID is taken
+   * (dm_hash_insert, which logs neither). An empty UUID is no UUID, as the kernel reads it.
+   */
+  create(name: string, uuid = ''): Result<DmDevice> {
+    const r = this.createDevice(name, uuid);
+    this.traced(() => `dm create ${name}${uuid === '' ? '' : ` -u ${uuid}`}`, r.ok ? 0 : r.errno);
     return r;
   }
 
-  private createDevice(name: string): Result<DmDevice> {
+  /** The device whose UUID this is (`dmsetup -u`), if any. */
+  deviceByUuid(uuid: string): DmDevice | undefined {
+    return [...this.devices.values()].find((d) => d.uuid === uuid);
+  }
+
+  private createDevice(name: string, uuid: string): Result<DmDevice> {
     this.dmOperations++;
     if (this.devices.has(name)) return fail(Errno.EBUSY);
+    if (uuid !== '' && this.deviceByUuid(uuid) !== undefined) return fail(Errno.EBUSY);
     let minor = 0;
     const used = new Set([...this.devices.values()].map((d) => d.minor));
     while (used.has(minor)) minor++;
@@ -611,6 +620,7 @@ export class Machine implements DmCore {
       writebackErrno: 0,
       faults: noFaults(),
     };
+    if (uuid !== '') dev.uuid = uuid;
     this.devices.set(name, dev);
     return ok(dev);
   }
@@ -1099,7 +1109,7 @@ export class Machine implements DmCore {
 
   private checkRename(oldName: string, target: string, changeUuid: boolean): Result<undefined> {
     const what = changeUuid ? 'uuid' : 'name';
-    const taken = changeUuid ? [...this.devices.values()].some((d) => d.uuid === target) : this.devices.has(target);
+    const taken = changeUuid ? this.deviceByUuid(target) !== undefined : this.devices.has(target);
     if (taken) {
       this.log(`ioctl: Unable to change ${what} on mapped device ${oldName} to one that already exists: ${target}`);
       return fail(Errno.EBUSY);

@@ -759,8 +759,22 @@ export class ThinMetadata implements PageAccounting {
     return Math.min(4096, Math.floor(this.metadataNrBlocks / 10));
   }
 
+  /**
+   * Metadata blocks in use as the kernel counts them (sm_metadata_get_nr_free: allocated at the
+   * last commit plus allocated since): the allocator's own count while the lab follows it block for
+   * block, else the estimate (rawUsedMetadataBlocks). The status and every decision the pool takes
+   * on metadata space read this one number, so what a reader of the status sees is what the pool
+   * decides by.
+   */
+  usedMetadataBlocks(): number {
+    const allocator = this.allocator;
+    return allocator === null || allocator === undefined || allocator.inexactReason !== null
+      ? this.rawUsedMetadataBlocks()
+      : allocator.usedBlocks();
+  }
+
   rawFreeMetadataBlocks(): number {
-    return Math.max(0, this.metadataNrBlocks - this.rawUsedMetadataBlocks());
+    return Math.max(0, this.metadataNrBlocks - this.usedMetadataBlocks());
   }
 
   /** Free metadata blocks as the kernel reports them (reserve excluded). */

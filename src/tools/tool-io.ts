@@ -8,7 +8,7 @@ import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
 import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
-import { fileKind, lookupPath, type PathTarget } from '../lab/vfs.js';
+import { fileKind, lookupPath, type PathTarget, staleMapperNode } from '../lab/vfs.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import type { ToolsRelease } from './release.js';
 
@@ -19,7 +19,12 @@ function isDirectory(ctx: ShellContext, path: string): boolean {
 
 export type InputBytes =
   | { readonly ok: true; readonly bytes: Uint8Array; readonly isBlock: boolean }
-  | { readonly ok: false; readonly why: 'missing' | 'directory' | 'unreadable' | 'busy'; readonly detail?: string };
+  | {
+      readonly ok: false;
+      /** `no device`: a stale /dev/mapper node, there to stat but opening no device (ENXIO). */
+      readonly why: 'missing' | 'directory' | 'unreadable' | 'busy' | 'no device';
+      readonly detail?: string;
+    };
 
 /**
  * What 0.9.0 prints when it opens a device exclusively (O_EXCL) while something holds it, such as
@@ -57,7 +62,7 @@ export function readInputBytes(ctx: ShellContext, path: string, exclusive = true
     case 'null':
       return { ok: true, bytes: new Uint8Array(0), isBlock: false };
     case 'missing':
-      return { ok: false, why: 'missing' };
+      return { ok: false, why: staleMapperNode(ctx, p) === null ? 'missing' : 'no device' };
     default:
       return { ok: false, why: 'unreadable' };
   }
@@ -89,6 +94,8 @@ export function openMetadata(ctx: ShellContext, path: string, exclusive = true):
 export function openFailure(input: InputBytes & { ok: false }, noun: 'path' | 'file' = 'path'): string {
   if (input.why === 'directory') return 'bad path';
   if (input.why === 'busy') return LIVE_METADATA;
+  // get_file_length stats the path (a stale node is a block device) and then opens it for its size.
+  if (input.why === 'no device') return "couldn't open block device to ascertain size";
   return `Couldn't stat ${noun}`;
 }
 
@@ -172,6 +179,9 @@ export function openInput1x(ctx: ShellContext, path: string, exclusive = true): 
     if (input.why === 'missing') return { ok: false, message: `Couldn't find input file '${path}'\n` };
     if (input.why === 'directory') return notFileOrDevice;
     if (input.why === 'busy') return { ok: false, message: 'Device or resource busy (os error 16)\n' };
+    // A stale node passes the path check; the open for the device's size gets ENXIO (fixtures/kernel/180).
+    if (input.why === 'no device')
+      return { ok: false, message: "Couldn't get file size: No such device or address (os error 6)\n" };
     return { ok: false, message: 'Input/output error (os error 5)\n' };
   }
   const kind = lookupPath(ctx, path.length > 1 ? path.replace(/\/+$/, '') : path).kind;

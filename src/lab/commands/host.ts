@@ -33,7 +33,7 @@ import { installVersioned, VERSIONED_PACKAGES } from '../host/versioned-packages
 import type { Lab } from '../lab.js';
 import { busyboxBanner } from '../busybox-banner.js';
 import type { CommandHandler } from '../registry.js';
-import { fileKind, lookupPath } from '../vfs.js';
+import { fileKind, lookupPath, missingReason } from '../vfs.js';
 
 export const HOST_COMMANDS = {
   lsmod: (lab, _args, io) => {
@@ -218,7 +218,7 @@ function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
   if (BLOCKDEV_OTHERS.includes(option)) throw notModelled(`blockdev ${option}`);
   const target = lookupPath(lab, path);
   if (target.kind === 'missing') {
-    io.err(`blockdev: can't open '${path}': ${strerror(Errno.ENOENT)}\n`);
+    io.err(`blockdev: can't open '${path}': ${missingReason(lab, path)}\n`);
     return 1;
   }
   if (target.kind !== 'block') {
