@@ -6,7 +6,7 @@
  * problems; it fixes none (the shell's limits are src/shell's work).
  */
 import { Worker } from 'node:worker_threads';
-import { CampaignReport } from './report.js';
+import { CampaignReport, type Finding } from './report.js';
 import { fixtureLines, shellLine } from './shell-lines.js';
 import type { WorkerInput, WorkerMessage } from './shell-worker.js';
 
@@ -26,7 +26,15 @@ export interface ShellCampaignOptions {
    * hang this way, to see that the campaign (and the slice in npm test) catches it.
    */
   readonly planted?: Readonly<Record<number, string>>;
+  /**
+   * Every finding on standard error as it is met, and a line of counts every PROGRESS_LINES
+   * lines: a full-size run takes an hour, and its report keeps only the first findings of a kind.
+   */
+  readonly progress?: boolean;
 }
+
+/** How often a run with progress says where it is. */
+const PROGRESS_LINES = 1000;
 
 /** A line running this many times the hang timeout in wall time is a hang, whatever CPU it got. */
 const WALL_FACTOR = 30;
@@ -44,6 +52,16 @@ function runWorker(o: ShellCampaignOptions, first: number, report: CampaignRepor
     const where = (i: number): string =>
       `line ${i} (seed ${o.seed}): ${(o.planted?.[i] ?? shellLine(corpus, o.seed, i)).slice(0, 300)}`;
     const hangMs = o.hangMs ?? 10_000;
+    const found = (kind: string, f: Finding): void => {
+      report.find(kind, f);
+      if (o.progress === true) process.stderr.write(`shell: ${kind}: ${f.where}\n  ${f.what}\n`);
+    };
+    const done = (): void => {
+      report.count('lines');
+      const n = report.counts.get('lines') ?? 0;
+      if (o.progress === true && n % PROGRESS_LINES === 0)
+        process.stderr.write(`shell: ${n} lines, ${Math.round(report.elapsedS())} s: ${report.brief()}\n`);
+    };
     // A hang is a line that used hangMs of CPU, not of wall time: on a machine shared with other
     // work (load 25 on two cores) a line of a second waits for minutes. The main thread only waits
     // for messages, so the process's CPU time is the worker's. A line past WALL_FACTOR times the
@@ -60,8 +78,8 @@ function runWorker(o: ShellCampaignOptions, first: number, report: CampaignRepor
         timer = setTimeout(check, Math.max(100, hangMs - used));
         return;
       }
-      report.find('hang', { where: where(current), what: `still running after ${Math.round(used)} ms of CPU` });
-      report.count('lines');
+      found('hang', { where: where(current), what: `still running after ${Math.round(used)} ms of CPU` });
+      done();
       void worker.terminate();
       resolve(current + 1);
     };
@@ -77,15 +95,15 @@ function runWorker(o: ShellCampaignOptions, first: number, report: CampaignRepor
         arm();
         return;
       }
-      report.count('lines');
       report.sampleMemory(m.rssBytes);
-      if (m.internal !== null) report.find('internal error', { where: where(m.index), what: m.internal });
+      if (m.internal !== null) found('internal error', { where: where(m.index), what: m.internal });
+      done();
     });
     worker.on('error', (e) => {
       if (timer !== null) clearTimeout(timer);
       const kind = /out of memory|heap/i.test(String(e)) ? 'heap exhausted' : 'internal error';
-      report.find(kind, { where: where(current), what: String(e) });
-      report.count('lines');
+      found(kind, { where: where(current), what: String(e) });
+      done();
       resolve(current + 1);
     });
     worker.on('exit', () => {
