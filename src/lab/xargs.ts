@@ -253,7 +253,8 @@ function batching(parsed: ParsedXargs): Batching | string {
  */
 export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registry: CommandRegistry): Steps<number> {
   const parsed = busyboxArgs(lab.machine.stack, 'xargs', args, '0nIrt', 'apEesPx', {
-    valued: 'nI',
+    valued: 'nIaEsP',
+    optionalValued: 'e',
     stopAtOperand: true,
   });
   if ('error' in parsed) {
