@@ -28,8 +28,8 @@ function parseArgs(argv: readonly string[]): Args {
     else
       throw new Error(`reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N, --first N)`);
   }
-  if (args.first !== 0 && args.campaign !== 'metadata')
-    throw new Error('reliability: --first N is for --campaign metadata (its cases are numbered by seed)');
+  if (args.first !== 0 && args.campaign !== 'metadata' && args.campaign !== 'shell')
+    throw new Error('reliability: --first N is for --campaign metadata or shell (their cases are numbered by seed)');
   return args;
 }
 
@@ -40,7 +40,7 @@ const CAMPAIGNS: Record<
 > = {
   metadata: (seed, cases, first) =>
     metadataCampaign({ seed, cases: cases ?? 10_000, first, real: hasRealTools, batch: 50, progress: true }),
-  shell: (seed, cases) => shellCampaign({ seed, lines: cases ?? 100_000 }),
+  shell: (seed, cases, first) => shellCampaign({ seed, lines: cases ?? 100_000, first, progress: true }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
   'store-kill': (seed, cases) => storeKillCampaign({ seed, randomKills: cases ?? 100, raceRounds: 10 }),
 };

@@ -20,7 +20,14 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { readonly kind: 'start'; readonly index: number }
-  | { readonly kind: 'done'; readonly index: number; readonly internal: string | null; readonly rssBytes: number };
+  | {
+      readonly kind: 'done';
+      readonly index: number;
+      readonly internal: string | null;
+      readonly rssBytes: number;
+      /** The line's wall time in the worker, for the report's slowest case. */
+      readonly wallMs: number;
+    };
 
 /** Output that only a JavaScript failure prints: the lab words every expected failure as the real tool does. */
 const INTERNAL_TEXT = /RangeError|TypeError|InvariantViolation|Maximum call stack|ReferenceError|SyntaxError: Invalid/;
@@ -41,6 +48,7 @@ for (let index = input.first; index < input.end; index++) {
   if ((index - input.first) % input.group === 0) shell = newShell();
   parentPort!.postMessage({ kind: 'start', index } satisfies WorkerMessage);
   let internal: string | null = null;
+  const startMs = performance.now();
   try {
     const out = shell.runLine(input.planted[index] ?? shellLine(corpus, input.seed, index));
     const m = INTERNAL_TEXT.exec(out);
@@ -54,5 +62,6 @@ for (let index = input.first; index < input.end; index++) {
     index,
     internal,
     rssBytes: process.memoryUsage().rss,
+    wallMs: performance.now() - startMs,
   } satisfies WorkerMessage);
 }

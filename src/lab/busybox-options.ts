@@ -34,8 +34,13 @@ export type BusyboxArgs =
 
 /** How an applet's options go beyond single flags. */
 export interface BusyboxOptionSpec {
-  /** Options that take an argument (`-c FMT` or `-cFMT`); they must be in `modelled` too. */
+  /**
+   * Options that take an argument (`-c FMT` or `-cFMT`), modelled or not: an unmodelled one's
+   * argument is skipped as getopt skips it, so that the options after it are still read.
+   */
   readonly valued?: string;
+  /** Options whose argument is optional and only ever attached (`-e[STR]`): the rest of the word. */
+  readonly optionalValued?: string;
   /** Options end at the first operand (getopt's `+`, as xargs parses them before its PROG). */
   readonly stopAtOperand?: boolean;
 }
@@ -53,6 +58,10 @@ export function busyboxArgs(
   const operands: string[] = [];
   let optionsEnd = false;
   const usage = `${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}`;
+  // getopt reads every option before the applet does anything: an invalid option anywhere is
+  // busybox's usage error, even after one the lab refuses (`xargs -0x7fffffff` is `invalid option
+  // -- '7'` on the VM; issue 17's shell campaign, seed 17 line 23843). The refusal waits for the end.
+  let refused: string | null = null;
   for (let k = 0; k < args.length; k++) {
     const a = args[k]!;
     if (optionsEnd || !a.startsWith('-') || a === '-') {
@@ -66,15 +75,18 @@ export function busyboxArgs(
     }
     for (let j = 1; j < a.length; j++) {
       const f = a[j]!;
-      if (unmodelled.includes(f)) throw notModelled(`${tool} -${f}`);
-      if (!modelled.includes(f)) return { error: `${tool}: invalid option -- '${f}'\n${usage}` };
-      flags.add(f);
+      const isModelled = modelled.includes(f);
+      if (!isModelled && !unmodelled.includes(f)) return { error: `${tool}: invalid option -- '${f}'\n${usage}` };
+      if (!isModelled) refused ??= `${tool} -${f}`;
+      else flags.add(f);
+      if (spec.optionalValued?.includes(f) === true) break;
       if (spec.valued?.includes(f) !== true) continue;
       const value = j + 1 < a.length ? a.slice(j + 1) : args[++k];
       if (value === undefined) return { error: `${tool}: option requires an argument -- '${f}'\n${usage}` };
-      values.set(f, value);
+      if (isModelled) values.set(f, value);
       break;
     }
   }
+  if (refused !== null) throw notModelled(refused);
   return { flags, operands, values };
 }

@@ -222,6 +222,38 @@ function openProblem(
   return `thinlab: not modelled: dd of=${outPath} with no such node (it would create a regular file in /dev/mapper; dmsetup makes no node without udev: run \`dmsetup mknodes\` first)\n`;
 }
 
+/**
+ * The most dd copies from a device without end to one that keeps nothing: the 4 GiB a text tool
+ * reads of one device (text-streams.ts MAX_TOOL_READ_BYTES, not imported: dd must not load the
+ * text tools, test/startup-modules.test.ts).
+ */
+const ENDLESS_COPY_LIMIT_BYTES = 4 * 1024 ** 3;
+
+/** Inputs that never end, and outputs that take anything and keep nothing. */
+const ENDLESS_INPUTS: ReadonlySet<string> = new Set(['zero', 'urandom']);
+const BOTTOMLESS_OUTPUTS: ReadonlySet<string> = new Set(['null', 'zero', 'urandom']);
+
+/**
+ * A copy from /dev/zero or /dev/urandom to /dev/null (or zero, urandom) ends only at its count:
+ * nothing fills, no reader goes away and no pipe charges the step budget. Past what a text tool
+ * reads of one device (ENDLESS_COPY_LIMIT_BYTES) it is refused by name, as they are: the VM would copy
+ * `bs=4k count=3055464578907` for years, and the lab ran it without end (issue 17's shell
+ * campaign, seed 17 line 65317).
+ */
+function endlessCopy(
+  o: { count: number | null; ibs: number },
+  source: { kind: string },
+  dest: { kind: string },
+  inPath: string,
+  outPath: string,
+): string | null {
+  if (!ENDLESS_INPUTS.has(source.kind) || !BOTTOMLESS_OUTPUTS.has(dest.kind)) return null;
+  const bytes = o.count === null ? Number.POSITIVE_INFINITY : o.count * o.ibs;
+  if (bytes <= ENDLESS_COPY_LIMIT_BYTES) return null;
+  const what = o.count === null ? 'without a count' : `${bytes} bytes`;
+  return `thinlab: not modelled: dd copying ${what} from ${inPath} to ${outPath} (the lab copies at most ${ENDLESS_COPY_LIMIT_BYTES / 1024 ** 3} GiB from a device without end in one command)\n`;
+}
+
 export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: CommandIo): Steps<number> {
   const parsed = bufferAllocated(parseOptions(argv));
   if (typeof parsed === 'string') {
@@ -233,7 +265,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
   const outPath = o.output ?? '-';
   const source: PathTarget | { kind: 'stdin' } = o.input === null ? { kind: 'stdin' } : lookupPath(ctx, o.input);
   let dest: PathTarget | { kind: 'stdout' } = o.output === null ? { kind: 'stdout' } : lookupPath(ctx, o.output);
-  const problem = openProblem(ctx, source, inPath, dest, outPath);
+  const problem = openProblem(ctx, source, inPath, dest, outPath) ?? endlessCopy(o, source, dest, inPath, outPath);
   if (problem !== null) {
     io.err(problem);
     return 1;

@@ -131,6 +131,50 @@ describe('xargs as its input comes (fixtures/lvm/92)', () => {
   });
 });
 
+/**
+ * busybox 1.35's process_stdin, read against its source (findutils/xargs.c) and the host's busybox
+ * 1.35.0 (Debian 1:1.35.0-4+deb12u1, the VM's build), which printed every expected text below.
+ */
+describe("xargs's items as busybox's process_stdin reads them (issue 17)", () => {
+  it('keeps the quote state across command lines, as busybox does since bug 11441', () => {
+    // Each quoted number is cut by a full command line somewhere; were the state reset there, the
+    // closing quote would open a new one and busybox 1.31's `argument line too long` would follow.
+    const quoted = `seq 10000 29999 | sed -e 's/^/"/' -e 's/$/"/' | xargs echo`;
+    expect(run(`${quoted} | wc -l; ${quoted} | cut -c 1-20`)).toBe(
+      '4\n10000 10001 10002 10\n15119 15120 15121 15\n20238 20239 20240 20\n25357 25358 25359 25\n',
+    );
+    // 29,583 bytes of numbers and a 1,129-byte item fill echo's 30,715 bytes at the "ab" of
+    // "ab cd": the line runs there and the item goes on, still quoted, whole in the next line.
+    // Were the state reset, ` cd"` would split and open a quote that ends unmatched.
+    const cut = (tail: string): string =>
+      `{ seq 1 6138 | tr '\\n' ' '; head -c 1129 /dev/zero | tr '\\0' p; echo '${tail}'; } | xargs echo | awk '{ print NF, length($NF), $1 }'`;
+    expect(run(cut(' "ab cd" e'))).toBe('6139 1129 1\n3 1 ab\n');
+    expect(run(cut(' ab\\ cd e'))).toBe('6139 1129 1\n3 1 ab\n');
+    // printf's own words leave 30,707 bytes: with a 1,122-byte item the "a" fills the line.
+    const printf = `{ seq 1 6138 | tr '\\n' ' '; head -c 1122 /dev/zero | tr '\\0' p; echo ' "ab cd" e'; } | xargs printf '<%s>\\n' | tail -n 2`;
+    expect(run(printf)).toBe('<ab cd>\n<e>\n');
+  });
+
+  it('makes no item of an empty quoted word, nor an error of an empty quote at the end', () => {
+    expect(
+      run(`echo "a '' b" | xargs -n1 echo; printf 'a "" b ""' | xargs -n1 echo; echo "'' \\"\\"" | xargs echo x`),
+    ).toBe('a\nb\na\nb\nx\n');
+    expect(run(`printf "a '" | xargs echo; echo rc=$?; printf "a ''" | xargs echo; echo rc=$?`)).toBe(
+      'a\nrc=0\na\nrc=0\n',
+    );
+    // A quote with text in it at the end is unmatched, and the line it was in does not run.
+    expect(run(`printf "a 'b" | xargs echo; echo rc=$?`)).toBe('xargs: unmatched single quote\nrc=1\n');
+  });
+
+  it("splits on busybox's ISSPACE (\\v, \\f and \\r too); -0 keeps empty items; -I drops those blanks in front", () => {
+    expect(run("printf 'a\\rb\\vc\\fd e\\\\' | xargs -n1 echo | od -c")).toBe(
+      '0000000   a  \\n   b  \\n   c  \\n   d  \\n   e  \\n\n0000012\n',
+    );
+    expect(run("printf 'x\\0\\0y\\0' | xargs -0 -n1 echo | od -c")).toBe('0000000   x  \\n  \\n   y  \\n\n0000005\n');
+    expect(run("printf ' \\v1 2\\n\\f\\r\\n3' | xargs -I% echo '[%]'")).toBe('[1 2]\n[3]\n');
+  });
+});
+
 describe('awk', () => {
   it('splits fields, sums with -F, keeps arrays and prints numbers as awk does', () => {
     expect(

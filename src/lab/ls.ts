@@ -168,7 +168,7 @@ function total(entries: readonly Entry[], flags: Flags): string {
 }
 
 export function ls(lab: Lab, args: readonly string[], io: CommandIo): number {
-  const parsed = busyboxArgs(lab.machine.stack, 'ls', args, MODELLED, UNMODELLED);
+  const parsed = busyboxArgs(lab.machine.stack, 'ls', args, MODELLED, UNMODELLED, { valued: 'w' });
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;

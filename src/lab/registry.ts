@@ -118,7 +118,22 @@ function isStackOnlyThinTool(name: string, stack: StackId): boolean {
 /** Runs a handler; an expected failure (CommandFailed, PowerLoss) becomes its output and exit status. */
 function runGuarded(handler: CommandHandler, lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
   try {
-    return handler(lab, [...args], io);
+    const result = handler(lab, [...args], io);
+    return typeof result === 'number' ? result : guardedSteps(result, io);
+  } catch (e) {
+    return failureStatus(e, io);
+  }
+}
+
+/**
+ * A command that runs as a generator throws its expected failures once the shell runs it, after
+ * runGuarded has returned: they are caught here too. Without it `xargs -x` (refused by name while
+ * reading its options, inside its generator) escaped the shell as a JavaScript exception (issue
+ * 17's shell campaign, seed 17 line 23843).
+ */
+function* guardedSteps(steps: Steps<number>, io: CommandIo): Steps<number> {
+  try {
+    return yield* steps;
   } catch (e) {
     return failureStatus(e, io);
   }

@@ -16,15 +16,23 @@ import type { Lab } from './lab.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
+/** busybox's ISSPACE: blank, tab, newline, vertical tab, form feed and carriage return. */
+const isXargsSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
+
 /**
  * busybox's reading of items as the input comes: blank-separated with quotes and backslashes,
  * NUL-separated with -0, or whole lines with -I (leading blanks dropped, empty lines skipped, as
  * busybox 1.35 does: fixtures/kernel/125). `push` takes text and returns the items it completed;
  * `partialChars` is the length of the item being read, which busybox bounds by its buffer.
+ *
+ * A blank-separated item exists only once it holds a character, as in busybox's process_stdin
+ * (`p != s`): an empty quoted word (`''`, `""`) is no item at all, and a quote opened at the end
+ * of the input with nothing in it is no error. The quote state lives as long as the input, across
+ * command lines: busybox 1.35 keeps it in its globals since 1.32 (commit 1ff7002b1, bug 11441),
+ * so a quoted item cut by a full command line goes on quoted in the next one.
  */
 export class ItemReader {
   private current = '';
-  private has = false;
   private quote: '"' | "'" | null = null;
   private escaped = false;
 
@@ -43,23 +51,21 @@ export class ItemReader {
     return items;
   }
 
-  /** The input's end: the last item, or the error of an unmatched quote. */
+  /** The input's end: the last item, or the error of an unmatched quote around some text. */
   end(): { item: string | null } | { error: string } {
+    if (this.current === '') return { item: null };
     if (this.quote !== null) return { error: `xargs: unmatched ${this.quote === '"' ? 'double' : 'single'} quote\n` };
-    if (this.mode === 'blank') return { item: this.has ? this.close() : null };
-    return { item: this.current === '' ? null : this.close() };
+    return { item: this.close() };
   }
 
   private close(): string | null {
     const item = this.current;
-    const had = this.has;
     this.current = '';
-    this.has = false;
     if (this.mode === 'line') {
-      const line = item.replace(/^[ \t]+/, '');
+      const line = item.replace(/^[ \t\v\f\r]+/, '');
       return line === '' ? null : line;
     }
-    return had || this.mode === 'nul' ? item : null;
+    return this.mode === 'nul' || item !== '' ? item : null;
   }
 
   private take(c: string): string | null {
@@ -74,18 +80,15 @@ export class ItemReader {
       else this.current += c;
       return null;
     }
-    if (c === '"' || c === "'") {
-      this.quote = c;
-      this.has = true;
-    } else if (c === '\\') this.escaped = true;
-    else if (c === ' ' || c === '\t' || c === '\n') return this.has ? this.close() : null;
+    if (c === '"' || c === "'") this.quote = c;
+    else if (c === '\\') this.escaped = true;
+    else if (isXargsSpace(c)) return this.close();
     else return this.add(c);
     return null;
   }
 
   private add(c: string): null {
     this.current += c;
-    this.has = true;
     return null;
   }
 }
@@ -250,7 +253,8 @@ function batching(parsed: ParsedXargs): Batching | string {
  */
 export function* xargs(lab: Lab, args: readonly string[], io: CommandIo, registry: CommandRegistry): Steps<number> {
   const parsed = busyboxArgs(lab.machine.stack, 'xargs', args, '0nIrt', 'apEesPx', {
-    valued: 'nI',
+    valued: 'nIaEsP',
+    optionalValued: 'e',
     stopAtOperand: true,
   });
   if ('error' in parsed) {

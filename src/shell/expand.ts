@@ -115,8 +115,31 @@ export function bracketEnd(t: string, open: number): number {
   return -1;
 }
 
+/** A character inside a regular expression class, escaped where the class would read it otherwise. */
+const classChar = (c: string): string => (/[\\\][^-]/.test(c) ? `\\${c}` : c);
+
+/**
+ * A bracket expression's characters and ranges (no `[:class:]` in them) as a regular expression
+ * class body. A range whose end comes before its start matches nothing, as in busybox's fnmatch
+ * (`[f-3]` matches neither `f` nor `3`; `[0x7fffffff-3]` matches 0, 7, f, x); JavaScript would
+ * refuse the whole expression ("Range out of order in character class", issue 17's shell campaign,
+ * seed 17 line 17760).
+ */
+function rangesSource(piece: string): string {
+  let out = '';
+  for (let i = 0; i < piece.length; i++) {
+    const lo = piece[i]!;
+    const hi = piece[i + 2];
+    if (piece[i + 1] === '-' && hi !== undefined) {
+      if (lo <= hi) out += `${classChar(lo)}-${classChar(hi)}`;
+      i += 2;
+    } else out += classChar(lo);
+  }
+  return out;
+}
+
 /** A bracket expression's body (between `[` and `]`) as a regular expression class. */
-function bracketSource(body: string): string {
+export function bracketSource(body: string): string {
   let negate = false;
   let rest = body;
   if (rest.startsWith('!') || rest.startsWith('^')) {
@@ -128,7 +151,7 @@ function bracketSource(body: string): string {
     .map((piece) => {
       const cls = /^\[:([a-z]+):\]$/.exec(piece);
       if (cls !== null) return CHARACTER_CLASSES[cls[1]!] ?? '';
-      return piece.replace(/\\/g, '\\\\').replace(/\]/g, '\\]').replace(/\[/g, '\\[');
+      return rangesSource(piece);
     })
     .join('');
   return `[${negate ? '^' : ''}${inner}]`;

@@ -4,7 +4,7 @@
  * (issue 17: 40,000 characters took seconds); a pattern is a run of fixed-length pieces between
  * stars, and placing each piece as early as it fits is what any match needs, so one pass decides.
  */
-import type { Segment } from './expand.js';
+import { bracketEnd, bracketSource, type Segment } from './expand.js';
 
 /** One character of a pattern: a literal, `?`, or a bracket expression. */
 type Atom =
@@ -19,21 +19,11 @@ export interface GlobPattern {
   readonly starred: boolean;
 }
 
-function escapeClassBody(body: string): string {
-  return body.replace(/\\/g, '\\\\').replace(/\]/g, '\\]');
-}
-
 /** A bracket expression at `t[i]` as an atom and where it ends; null when `[` is a literal. */
 function bracketAt(t: string, i: number): { atom: Atom; end: number } | null {
-  const end = t.indexOf(']', i + 2);
+  const end = bracketEnd(t, i);
   if (end < 0) return null;
-  let body = t.slice(i + 1, end);
-  let negate = false;
-  if (body.startsWith('!') || body.startsWith('^')) {
-    negate = true;
-    body = body.slice(1);
-  }
-  return { atom: { kind: 'class', test: new RegExp(`^[${negate ? '^' : ''}${escapeClassBody(body)}]$`) }, end };
+  return { atom: { kind: 'class', test: new RegExp(`^${bracketSource(t.slice(i + 1, end))}$`) }, end };
 }
 
 /** The pattern of an expanded word: unquoted `*`, `?` and `[...]` are special, as in patternSource. */

@@ -434,15 +434,26 @@ export class AwkParser {
   }
 
   private operatorPrimary(op: string): Expr {
-    if (op === '$') {
-      const index = this.isOp('++') || this.isOp('--') ? this.postfix() : this.primary();
-      return { k: 'field', index };
-    }
+    if (op === '$') return { k: 'field', index: this.fieldOperand() };
     if (op === '(') {
       const list = this.exprList(')');
       return list.length === 1 ? list[0]! : { k: 'group', list };
     }
     throw new AwkError('Unexpected token');
+  }
+
+  /**
+   * What `$` applies to: a primary, an increment, or a unary `-`, `+` or `!` before one, as busybox
+   * awk reads `$-1` (a negative field), `$!0` (`$1`) and `$-0+2` (`($-0)+2`).
+   */
+  private fieldOperand(): Expr {
+    if (this.isOp('++') || this.isOp('--')) return this.postfix();
+    for (const op of ['-', '+', '!'])
+      if (this.isOp(op)) {
+        this.pos++;
+        return { k: 'unary', op, e: this.fieldOperand() };
+      }
+    return this.primary();
   }
 
   private variable(name: string): Expr {

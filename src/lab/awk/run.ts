@@ -6,6 +6,7 @@
  */
 import { CHARACTER_CLASSES } from '../../shell/expand.js';
 import { type AwkRun as BuiltinHost, callBuiltin } from './builtins.js';
+import { CommandFailed } from '../command-errors.js';
 import { AwkError } from './errors.js';
 import type { Expr, Item, Stmt } from './parse.js';
 import { compare, StrNum, sprintf, toBool, toNum, toStr, UNSET, type Value } from './values.js';
@@ -26,6 +27,33 @@ export function awkRegex(source: string): RegExp {
   } catch {
     throw new AwkError(`bad regex '${source}'`);
   }
+}
+
+/**
+ * C's `(int)` of a double as busybox awk takes a field number or NF (`(int)getvar_i(...)`): on
+ * x86-64 a value outside int's range, or NaN, becomes INT_MIN, so `$4294967297` and
+ * `$9223372036854775807` are negative fields there.
+ */
+function cInt(n: number): number {
+  const t = Math.trunc(n);
+  return Number.isNaN(t) || t < -(2 ** 31) || t >= 2 ** 31 ? -(2 ** 31) : t;
+}
+
+/** busybox awk's text for a negative field number. */
+const NEGATIVE_FIELD = 'Access to negative field';
+
+/** busybox awk's sanity cap on its fields (fsrealloc: `if (size > 0xffffff) bb_die_memory_exhausted()`). */
+const MAX_FIELDS = 0xffffff;
+
+/**
+ * A field number or NF as busybox awk allows it: negative is `negativeText` (a syntax error), past
+ * MAX_FIELDS `awk: out of memory` (status 1), as busybox 1.35 prints them (issue 17's shell
+ * campaign, seed 17 lines 66526 and 66956: the lab grew an array to the number and hung).
+ */
+function fieldCount(n: number, negativeText: string): number {
+  if (n < 0) throw new AwkError(negativeText);
+  if (n > MAX_FIELDS) throw new CommandFailed('awk: out of memory');
+  return n;
 }
 
 export class AwkRun implements BuiltinHost {
@@ -129,12 +157,11 @@ export class AwkRun implements BuiltinHost {
   }
 
   private getField(i: number): Value {
-    if (i < 0) throw new AwkError(`trying to access out of range field ${i}`);
-    return this.fields[i] ?? UNSET;
+    return this.fields[fieldCount(i, NEGATIVE_FIELD)] ?? UNSET;
   }
 
   private setField(i: number, v: Value): void {
-    if (i < 0) throw new AwkError(`trying to access out of range field ${i}`);
+    fieldCount(i, NEGATIVE_FIELD);
     if (i === 0) {
       this.setRecord(toStr(v));
       return;
@@ -145,7 +172,7 @@ export class AwkRun implements BuiltinHost {
   }
 
   private setNf(n: number): void {
-    const nf = Math.max(0, Math.trunc(n));
+    const nf = fieldCount(cInt(n), 'NF set to negative value');
     this.fields.length = Math.min(this.fields.length, nf + 1);
     while (this.fields.length <= nf) this.fields.push(UNSET);
     this.rebuild();
@@ -289,7 +316,7 @@ export class AwkRun implements BuiltinHost {
 
   private get(target: Expr): Value {
     if (target.k === 'var') return this.getVar(target.name);
-    if (target.k === 'field') return this.getField(Math.trunc(toNum(this.eval(target.index))));
+    if (target.k === 'field') return this.getField(cInt(toNum(this.eval(target.index))));
     if (target.k === 'elem') {
       const arr = this.array(target.name);
       const key = this.subscript(target.subs);
@@ -301,7 +328,7 @@ export class AwkRun implements BuiltinHost {
 
   assign(target: Expr, v: Value): Value {
     if (target.k === 'var') this.assignVar(target.name, v);
-    else if (target.k === 'field') this.setField(Math.trunc(toNum(this.eval(target.index))), v);
+    else if (target.k === 'field') this.setField(cInt(toNum(this.eval(target.index))), v);
     else if (target.k === 'elem') this.array(target.name).set(this.subscript(target.subs), v);
     return v;
   }
@@ -342,9 +369,15 @@ export class AwkRun implements BuiltinHost {
   }
 
   private assignment(op: string, target: Expr, valueExpr: Expr): Value {
+    // busybox evaluates a field's number before the value: `$-1 = $1000000000` is a negative
+    // field, not out of memory.
+    const place: Expr =
+      target.k === 'field'
+        ? { k: 'field', index: { k: 'num', v: fieldCount(cInt(toNum(this.eval(target.index))), NEGATIVE_FIELD) } }
+        : target;
     const value = this.eval(valueExpr);
-    if (op === '=') return this.assign(target, value);
-    return this.assign(target, arithmetic(op.slice(0, -1), toNum(this.get(target)), toNum(value)));
+    if (op === '=') return this.assign(place, value);
+    return this.assign(place, arithmetic(op.slice(0, -1), toNum(this.get(place)), toNum(value)));
   }
 
   private unary(op: string, e: Expr): Value {
