@@ -912,6 +912,12 @@ export class Interpreter {
       bufferedBytes: () => input.sizeBytes,
       stdinIsPipe: input instanceof Pipe,
       stdoutIsTerminal: out.kind === 'terminal',
+      chargeSteps: (steps) => {
+        this.stepsUsed += steps;
+        if (this.stepsUsed <= this.maxSteps) return true;
+        overBudget = true;
+        return false;
+      },
     };
     let status: number;
     try {

@@ -237,6 +237,12 @@ export interface CommandIo {
   readonly stdinIsPipe?: boolean;
   /** Whether standard output is the shell's terminal (ls prints columns there); absent: it is not. */
   readonly stdoutIsTerminal?: boolean;
+  /**
+   * Charges work that writes no output against the shell's step budget, a step per unit (dd's
+   * records to a device or file): false once the budget is spent, and the command stops there.
+   * Absent outside a shell.
+   */
+  readonly chargeSteps?: (steps: number) => boolean;
 }
 
 /** A regular file a redirection appends to. */
