@@ -305,9 +305,7 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
 
   try {
     for (let n = 0; o.count === null || n < o.count; n++) {
-      // A record is a step of the shell's budget: `dd if=/dev/zero of=/dev/ram0 bs=1` is 67 million
-      // of them, minutes of the lab's CPU, and writes no output the budget would count (issue 17's
-      // shell campaign, seed 17 lines 82066 and 86368). The shell reports the budget spent.
+      // A record is a step of the shell's budget (bs=1 onto a RAM disk: 67 million records, no output).
       if (io.chargeSteps?.(1) === false) return 1;
       const chunk =
         stdin !== null
