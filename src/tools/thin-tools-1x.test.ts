@@ -313,19 +313,33 @@ describe.skipIf(binDir === undefined)('thin_delta and thin_trim match 1.1.0', ()
     'thin_check -v -m @heldbig',
     'thin_check -v --skip-mappings @big',
     'thin_check -v --super-block-only @big',
+    // thin_dump prints the same with -v (but for --repair), as do thin_rmap, thin_delta, thin_metadata_size.
+    'thin_dump -v @small',
+    'thin_dump -vvv -m @heldbig',
+    'thin_dump -v --skip-mappings @big',
+    'thin_dump -v @mappingLeaf',
+    'thin_rmap -v --region 0..1 @small',
+    'thin_delta -v --thin1 7 --thin2 7 @small',
+    'thin_metadata_size -v -b 64k -s 1t -m 1',
   ])('%s', (line) => expectSame(line, { data: new Uint8Array(1 << 20) }));
 
   // -vv adds debug lines that time each step: refused by name.
-  it.each(['thin_trim -vv --metadata-dev @big --data-dev @data', 'thin_check -vv @big', 'thin_check -v -v @small'])(
-    '%s is refused by name',
-    (line) => {
-      const lab = bench.lab(bench.files(images, line, { data: new Uint8Array(1 << 20) }), line);
-      expect([lab.status, lab.stderr]).toEqual([
-        127,
-        expect.stringMatching(/^thinlab: not modelled: thin_\w+ of thin-provisioning-tools 1\.1\.0 /),
-      ]);
-    },
-  );
+  // So do the log lines thin_ls, thin_repair, thin_restore and thin_dump --repair print with -v.
+  it.each([
+    'thin_trim -vv --metadata-dev @big --data-dev @data',
+    'thin_check -vv @big',
+    'thin_check -v -v @small',
+    'thin_ls -v @small',
+    'thin_repair -i @small -v -o @out',
+    'thin_restore -v -i @small -o @out',
+    'thin_dump -r -v @small',
+  ])('%s is refused by name', (line) => {
+    const lab = bench.lab(bench.files(images, line, { data: new Uint8Array(1 << 20), out: out4m }), line);
+    expect([lab.status, lab.stderr]).toEqual([
+      127,
+      expect.stringMatching(/^thinlab: not modelled: thin_\w+ of thin-provisioning-tools 1\.1\.0 /),
+    ]);
+  });
 });
 
 describe.skipIf(binDir === undefined)('thin_metadata_size matches 1.1.0', () => {
