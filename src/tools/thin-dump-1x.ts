@@ -6,10 +6,12 @@
  *
  * 1.1.0 reads every tree's upper levels, and the leftmost leaf of each bottom tree, before it
  * writes anything (`build_metadata`): damage there fails the dump with no output. A damaged
- * details or top-level tree root is named by its path (`node error: checksum error AgEH,
- * effecting keys [..]`), a bottom tree by the empty path (`node error: checksum error AA==`). A
+ * node of the details or top-level tree, at its root or below, is named by 1.1.0's walker with
+ * its path and key range (`node error: checksum error BAKWATI=, effecting keys [0..158]`), a
+ * bottom tree's root by the empty path (`node error: checksum error AA==`). A
  * leaf further right is met while the dump is written: the mappings before it are printed, the
- * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN`.
+ * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN` (after
+ * the XML's last line on one stream: failPartWay).
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, ROOT_VALUE_SIZE } from '../format/layout.js';
