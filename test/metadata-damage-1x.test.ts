@@ -84,6 +84,17 @@ describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_dump', (
   it.each(heldLines)('%s', expectSame);
 });
 
+/**
+ * stdout and stderr on one stream (2>&1) where a dump fails part way: the real order, with the
+ * XML's last line after the error (Rust's line-buffered stdout), for every damage kind.
+ */
+describe.skipIf(binDir === undefined)('1.1.0 on every damage kind: thin_dump 2>&1', () => {
+  it.each(names.map((n) => `thin_dump @${n}`))('%s', (line) => {
+    const { lab, real } = bench.combined(bench.files(images, line, extra), line);
+    expect(lab).toBe(real);
+  });
+});
+
 const repairLine = (name: string): string => `thin_repair -i @${name} -o @out`;
 /** The real repair of each image and the real thin_dump of what it wrote, batched before the tests. */
 const realRepairs = new Map<string, { repair: BatchResult; dump: BatchResult }>();

@@ -40,7 +40,14 @@ interface Header {
 }
 
 /** check_and_unpack_node: 1.1.0's NodeError words for the node at `block`, or its header. */
-function checkNode(md: MetadataBytes, block: number, valueSize: number, isRoot: boolean): Header | string {
+function checkNode(
+  md: MetadataBytes,
+  block: number,
+  valueSize: number,
+  isRoot: boolean,
+  ignoreNonFatal: boolean,
+  onNonFatal?: (block: number) => void,
+): Header | string {
   const at = block * BLOCK_SIZE;
   const stored = md.u32(at);
   const salt = (stored ^ dmChecksum(md.bytes, at + 4, at + BLOCK_SIZE, 0)) >>> 0;
@@ -56,8 +63,15 @@ function checkNode(md: MetadataBytes, block: number, valueSize: number, isRoot: 
   // (value_size + 8) is a u32 sum in 1.1.0, so it wraps.
   if (((h.valueSize + 8) >>> 0) * h.maxEntries + NODE.header > BLOCK_SIZE) return 'max_entries is too large';
   if (h.nrEntries > h.maxEntries) return 'nr_entries > max_entries';
-  if (h.maxEntries % 3 !== 0) return 'max_entries is not divisible by 3';
-  if (!isRoot && h.nrEntries < Math.floor(h.maxEntries / 3)) return 'nr_entries < max_entries / 3';
+  // --ignore-non-fatal-errors of thin_check lets these two pass (unpack_node_raw).
+  const nonFatal =
+    h.maxEntries % 3 !== 0
+      ? 'max_entries is not divisible by 3'
+      : !isRoot && h.nrEntries < Math.floor(h.maxEntries / 3)
+        ? 'nr_entries < max_entries / 3'
+        : null;
+  if (nonFatal !== null && !ignoreNonFatal) return nonFatal;
+  if (nonFatal !== null) onNonFatal?.(block);
   for (let i = 1; i < h.nrEntries; i++)
     if (md.u64Big(at + NODE.header + i * 8) <= md.u64Big(at + NODE.header + (i - 1) * 8)) return 'keys out of order';
   // An internal node's values are read as u64s after max_entries keys, whatever its value size.
@@ -81,15 +95,36 @@ function splitKeyRanges(kr: KeyRange, keys: readonly bigint[]): KeyRange[] | { k
 }
 
 /**
+ * Where a walk starts: the path of blocks its messages name above the root (thin_delta's bottom
+ * trees start at [], the trees thin_check reads from the superblock at [0]), and whether the
+ * walker lets non-fatal node problems pass (thin_check's --ignore-non-fatal-errors).
+ */
+export interface WalkStart1x {
+  readonly path?: readonly number[];
+  readonly ignoreNonFatal?: boolean;
+  /** Told of each node whose non-fatal problem ignoreNonFatal let pass. */
+  readonly onNonFatal?: (block: number) => void;
+  /** Told of each node the walker unpacks as an internal node, with the value size it claims. */
+  readonly onInternal?: (block: number, valueSize: number) => void;
+}
+
+/**
  * One BTreeWalker of 1.1.0 (a new one for each tree it reads, as thin_delta makes), walking the
  * tree at `root` whose leaves hold `valueSize`-byte values and visiting each leaf entry.
  */
-export function walkTree1x(md: MetadataBytes, root: number, valueSize: number, visit: LeafVisit1x): WalkResult1x {
+export function walkTree1x(
+  md: MetadataBytes,
+  root: number,
+  valueSize: number,
+  visit: LeafVisit1x,
+  start: WalkStart1x = {},
+): WalkResult1x {
+  const ignoreNonFatal = start.ignoreNonFatal ?? false;
   const seen = new Set<number>();
   const fails = new Map<number, string>();
   const walkNode = (parents: readonly number[], kr: KeyRange, block: number, isRoot: boolean): string | null => {
     const path = [...parents, block];
-    const node = checkNode(md, block, valueSize, isRoot);
+    const node = checkNode(md, block, valueSize, isRoot, ignoreNonFatal, start.onNonFatal);
     if (typeof node === 'string') {
       const e = `node error: ${node} ${encodeNodePath(path)}, effecting keys ${showRange(kr)}`;
       fails.set(block, e);
@@ -102,6 +137,7 @@ export function walkTree1x(md: MetadataBytes, root: number, valueSize: number, v
       keys.forEach((k, i) => visit(k, valuesAt + i * valueSize));
       return null;
     }
+    start.onInternal?.(block, node.valueSize);
     if (keys.length === 0) return `context error: split_key_ranges: no keys present ${encodeNodePath(path)}`;
     const krs = splitKeyRanges(kr, keys);
     if (!Array.isArray(krs))
@@ -140,7 +176,7 @@ export function walkTree1x(md: MetadataBytes, root: number, valueSize: number, v
   };
   if (root >= md.nrBlocks || root < 0) return { ok: false, error: 'value error: block out of bounds' };
   seen.add(root);
-  const e = walkNode([], { start: null, end: null }, root, true);
+  const e = walkNode(start.path ?? [], { start: null, end: null }, root, true);
   return e === null ? { ok: true } : { ok: false, error: e };
 }
 

@@ -25,6 +25,8 @@ export interface ClapArg {
   readonly possible?: readonly string[];
   /** It may be given more than once, each value kept (clap's `ArgAction::Append`: thin_rmap's --region). */
   readonly multiple?: boolean;
+  /** An option with a value that clap refuses twice (`ArgAction::Set`: thin_delta's --thin1 and --root1). */
+  readonly once?: boolean;
   /** The tool's own value parser: why clap refuses the value (after `: `), or null to take it. */
   readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
@@ -37,6 +39,8 @@ export interface ClapCommand {
   /** The operand's name (`<INPUT>`) when the tool takes one; it is then required. */
   readonly operand?: string;
   readonly help: string;
+  /** Pairs of argument keys that clap refuses together (`conflicts_with`: thin_delta's --thin1 and --root1). */
+  readonly conflicts?: readonly (readonly [string, string])[];
 }
 
 export type ClapResult =
@@ -52,6 +56,12 @@ export type ClapResult =
   | { readonly ok: 'version' };
 
 const MORE = "\nFor more information, try '--help'.\n";
+
+/**
+ * The hidden -v most 1.1.0 tools take (report.rs verbose_args: a short option only, counted,
+ * absent from the help): each -v raises the log level by one.
+ */
+export const VERBOSE_ARG_1X: ClapArg = { long: '', short: 'v', key: 'v', multiple: true };
 
 const HELP_ARG: ClapArg = { long: 'help', short: 'h', key: 'h' };
 const VERSION_ARG: ClapArg = { long: 'version', short: 'V', key: 'V' };
@@ -108,6 +118,7 @@ function unexpected(name: string, cmd: ClapCommand, arg: string): string {
   let bestScore = 0.7;
   if (long !== null) {
     for (const a of allArgs(cmd)) {
+      if (a.long === '') continue;
       const score = jaro(long, a.long);
       if (score > bestScore) {
         best = a;
@@ -158,6 +169,16 @@ function badValue(a: ClapArg, value: string): string | null {
   return null;
 }
 
+/**
+ * Whether clap refuses `a` given twice: a flag or a required option (seen with -q -q, --input
+ * twice, --pool-size twice) or one marked `once`; another option with a value takes the last one
+ * (seen with --dev-id); -h and -V may repeat.
+ */
+function refusedTwice(a: ClapArg): boolean {
+  if (a.once === true) return true;
+  return (a.value === undefined || a.required === true) && a.multiple !== true && a !== HELP_ARG && a !== VERSION_ARG;
+}
+
 /** Parses `args` as the 1.1.0 tool `name` does. */
 export function parseClap(name: string, cmd: ClapCommand, args: readonly string[]): ClapResult {
   const all = allArgs(cmd);
@@ -166,12 +187,7 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
   const operandIndices: number[] = [];
   const fail = (message: string): ClapResult => ({ ok: false, message });
   const take = (a: ClapArg, value: string | undefined, at?: ArgPosition): ClapResult | null => {
-    // A flag or a required option given twice is refused (seen with -q -q, --input twice,
-    // --pool-size twice); another option with a value takes the last one (seen with --dev-id);
-    // -h and -V may repeat.
-    const once =
-      (a.value === undefined || a.required === true) && a.multiple !== true && a !== HELP_ARG && a !== VERSION_ARG;
-    if (once && options.some((o) => o.key === a.key))
+    if (refusedTwice(a) && options.some((o) => o.key === a.key))
       return fail(`error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(name, cmd)}${MORE}`);
     if (value !== undefined) {
       const bad = badValue(a, value);
@@ -192,7 +208,7 @@ export function parseClap(name: string, cmd: ClapCommand, args: readonly string[
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const long = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const a = all.find((c) => c.long === long || c.aliases?.includes(long) === true);
+      const a = all.find((c) => (c.long !== '' && c.long === long) || c.aliases?.includes(long) === true);
       if (a === undefined) return fail(unexpected(name, cmd, arg));
       let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
       let at: ArgPosition | undefined = eq < 0 ? undefined : { index: i, offset: eq + 1 };
@@ -253,6 +269,8 @@ function finish(name: string, cmd: ClapCommand, parsed: ClapResult & { ok: true 
   const { options, operands } = parsed;
   if (options.some((o) => o.key === 'h')) return { ok: 'help' };
   if (options.some((o) => o.key === 'V')) return { ok: 'version' };
+  const conflict = conflictError(name, cmd, options);
+  if (conflict !== null) return { ok: false, message: conflict };
   const missing = cmd.args.filter((a) => a.required === true && !options.some((o) => o.key === a.key)).map(shown);
   if (cmd.operand !== undefined && operands.length === 0) missing.push(cmd.operand);
   if (missing.length === 0) return parsed;
@@ -260,6 +278,27 @@ function finish(name: string, cmd: ClapCommand, parsed: ClapResult & { ok: true 
     ok: false,
     message: `error: the following required arguments were not provided:\n${missing.map((m) => `  ${m}\n`).join('')}\nUsage: ${[name, ...requiredParts(cmd)].join(' ')}\n${MORE}`,
   };
+}
+
+/**
+ * clap's refusal of two arguments that conflict, or null: the first argument given that has a
+ * partner among the others is named with that partner, and the usage line lists the arguments
+ * given (each once, in the order given, the partner left out) before the operand. Taken from the
+ * real 1.1.0's thin_delta (`--root1 5 --thin1 0 --root2 7` names --root1 first, and its usage
+ * `thin_delta --root1 <BLOCKNR> --root2 <BLOCKNR> <INPUT>`).
+ */
+function conflictError(name: string, cmd: ClapCommand, options: readonly ParsedOption[]): string | null {
+  const given = [...new Set(options.map((o) => o.key))];
+  const byKey = (key: string): ClapArg => cmd.args.find((a) => a.key === key)!;
+  for (const key of given) {
+    const pair = cmd.conflicts?.find(([a, b]) => (a === key && given.includes(b)) || (b === key && given.includes(a)));
+    if (pair === undefined) continue;
+    const partner = pair[0] === key ? pair[1] : pair[0];
+    const used = given.filter((k) => k !== partner).map((k) => shown(byKey(k)));
+    const usage = [name, ...used, ...(cmd.operand === undefined ? [] : [cmd.operand])].join(' ');
+    return `error: the argument '${shown(byKey(key))}' cannot be used with '${shown(byKey(partner))}'\n\nUsage: ${usage}\n${MORE}`;
+  }
+  return null;
 }
 
 /**

@@ -35,8 +35,16 @@ import {
 import type { DeviceDetails } from '../model/metadata.js';
 import type { BuiltSuperblock } from './metadata-output.js';
 
-/** The metadata device is full: 1.1.0 says "out of metadata space". */
-export class OutOfMetadataSpace1x extends Error {}
+/**
+ * The metadata device is full: 1.1.0 says "out of metadata space". `written` holds the blocks
+ * written by then, by number: the WriteBatcher is dropped on the way out, and its drop flushes
+ * them to the output, so a failed restore leaves them there.
+ */
+export class OutOfMetadataSpace1x extends Error {
+  constructor(readonly written: ReadonlyMap<number, Uint8Array>) {
+    super('out of metadata space');
+  }
+}
 
 /** The WriteBatcher over its in-core metadata space map (core_metadata_sm). */
 class Batcher {
@@ -59,7 +67,7 @@ class Batcher {
   alloc(): number {
     let b = this.counts.indexOf(0, this.allocBegin);
     if (b < 0) b = this.counts.subarray(0, this.allocBegin).indexOf(0);
-    if (b < 0) throw new OutOfMetadataSpace1x('out of metadata space');
+    if (b < 0) throw new OutOfMetadataSpace1x(this.written);
     this.counts[b] = 1;
     this.allocBegin = b + 1;
     this.allocations.add(b);

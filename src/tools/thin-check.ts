@@ -14,7 +14,7 @@
  */
 import { BLOCK_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
@@ -23,7 +23,7 @@ import { type CheckFlags1x, check1x } from './thin-check-1x.js';
 import { THIN_CHECK_USAGE } from './usage.js';
 import { THIN_CHECK_HELP_1X } from './usage-1x.js';
 
-type CheckFlags = { -readonly [K in keyof CheckFlags1x]: CheckFlags1x[K] };
+type CheckFlags = { -readonly [K in Exclude<keyof CheckFlags1x, 'verbose'>]: CheckFlags1x[K] };
 
 /**
  * The flags each option sets. --auto-repair and --override-mapping-root are accepted and, in 0.9.0,
@@ -58,6 +58,7 @@ const CLI_1X: ClapCommand = {
     { long: 'quiet', short: 'q', key: 'q' },
     { long: 'skip-mappings', key: 'skip-mappings' },
     { long: 'super-block-only', key: 'super-block-only' },
+    VERBOSE_ARG_1X,
   ],
 };
 
@@ -88,16 +89,19 @@ export const thinCheck = defineTool({
       superBlockOnly: false,
       unmodelled: false,
     };
+    // 1.1.0's hidden -v, counted (0.9.0 has none: getopt refuses it).
+    let verbose = 0;
     return {
       option: (key) => {
         const flag = FLAG_OF[key];
         if (flag !== undefined) flags[flag] = true;
+        if (key === 'v') verbose++;
         return undefined;
       },
       run: (operands) => {
         const path = operands[0];
         if (path === undefined) return usageError('No input file provided.');
-        return env.release === '1.1.0' ? check1x(env, path, flags) : checkPath(env, path, flags);
+        return env.release === '1.1.0' ? check1x(env, path, { ...flags, verbose }) : checkPath(env, path, flags);
       },
     };
   },

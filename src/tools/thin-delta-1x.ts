@@ -11,9 +11,9 @@
  * each run of the verbose form apart). Every error is one line, status 64.
  *
  * A root given by block (`--root1`) is read as a mapping tree whatever it is: a top-level tree's
- * values read as block-and-time pairs, as 1.1.0 reads them. Not modelled, refused by name: both
- * `--thin1` and `--root1` for one side (clap's conflict message), a held snapshot past the end of
- * the device, keys or blocks beyond 2^53.
+ * values read as block-and-time pairs, as 1.1.0 reads them. Both `--thin1` and `--root1` for one
+ * side get clap's conflict message (clap.ts). Not modelled, refused by name: a held snapshot past
+ * the end of the device, keys or blocks beyond 2^53.
  */
 import {
   BLOCK_SIZE,
@@ -71,8 +71,8 @@ export function deltaRun1x(env: ToolEnv): ToolRun {
 function sideOf(o: DeltaOptions1x, thin: string, root: string): Side | null {
   const dev = o.sides.get(thin);
   const block = o.sides.get(root);
-  // clap refuses both with its conflict message, which the lab does not print.
-  if (dev !== undefined && block !== undefined) throw new Unmodelled('--thinN with --rootN');
+  // clap refused both already (thin-delta.ts: the conflicts of its command line).
+  if (dev !== undefined && block !== undefined) throw new Error('thin_delta: --thinN with --rootN got past clap');
   if (dev !== undefined) return { dev: BigInt(dev) };
   return block === undefined ? null : { root: BigInt(block) };
 }

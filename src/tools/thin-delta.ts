@@ -27,11 +27,15 @@ const CLI_1X: ClapCommand = {
   operand: '<INPUT>',
   args: [
     { long: 'metadata-snap', short: 'm', key: 'm' },
-    { long: 'root1', value: '<BLOCKNR>', numeric: true, key: 'root1' },
-    { long: 'root2', value: '<BLOCKNR>', numeric: true, key: 'root2' },
-    { long: 'thin1', aliases: ['snap1'], value: '<DEV_ID>', numeric: true, key: '1' },
-    { long: 'thin2', aliases: ['snap2'], value: '<DEV_ID>', numeric: true, key: '2' },
+    { long: 'root1', value: '<BLOCKNR>', numeric: true, key: 'root1', once: true },
+    { long: 'root2', value: '<BLOCKNR>', numeric: true, key: 'root2', once: true },
+    { long: 'thin1', aliases: ['snap1'], value: '<DEV_ID>', numeric: true, key: '1', once: true },
+    { long: 'thin2', aliases: ['snap2'], value: '<DEV_ID>', numeric: true, key: '2', once: true },
     { long: 'verbose', key: 'verbose' },
+  ],
+  conflicts: [
+    ['1', 'root1'],
+    ['2', 'root2'],
   ],
 };
 

@@ -6,16 +6,19 @@
  *
  * 1.1.0 reads every tree's upper levels, and the leftmost leaf of each bottom tree, before it
  * writes anything (`build_metadata`): damage there fails the dump with no output. A damaged
- * details or top-level tree root is named by its path (`node error: checksum error AgEH,
- * effecting keys [..]`), a bottom tree by the empty path (`node error: checksum error AA==`). A
+ * node of the details or top-level tree, at its root or below, is named by 1.1.0's walker with
+ * its path and key range (`node error: checksum error BAKWATI=, effecting keys [0..158]`), a
+ * bottom tree's root by the empty path (`node error: checksum error AA==`). A
  * leaf further right is met while the dump is written: the mappings before it are printed, the
- * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN`.
+ * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN` (after
+ * the XML's last line on one stream: failPartWay).
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, ROOT_VALUE_SIZE } from '../format/layout.js';
 import { humanEmitter, xmlEmitter } from './dump-emitters.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { walkTree1x } from './btree-walk-1x.js';
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
@@ -154,21 +157,15 @@ function damageBeforeOutput(
   sb: RawSuperblock,
   options: DumpOptions,
 ): string | 'unmodelled' | 'later' | 'panic' | null {
-  for (const root of [sb.deviceDetailsRoot, sb.dataMappingRoot]) {
-    let first: TreeDamage | null = null;
-    const onDamage = (d: TreeDamage): void => {
-      first ??= d;
-    };
-    if (root === sb.deviceDetailsRoot) md.details(root, onDamage);
-    else md.deviceRoots(root, onDamage);
-    if (first === null) continue;
-    const damage: TreeDamage = first;
-    if (damage.block !== root) return 'unmodelled';
-    // A root past the end of the device is refused before it is read, as a bad value.
-    if (damage.code === 'out-of-bounds') return 'value error: block out of bounds\n';
-    const words = nodeError(damage);
-    if (words === null) return 'unmodelled';
-    return `node error: ${words} ${encodeNodePath([0, root])}, effecting keys [..]\n`;
+  // build_metadata reads the details tree, then the top level, whole through 1.1.0's walker
+  // (btree_to_map from the superblock, non-fatal node problems let pass): damage at a root or
+  // below it is worded by the walker, `node error: checksum error BAKWATI=, effecting keys [0..158]`.
+  // --skip-mappings reads the details tree alone (build_metadata_without_mappings).
+  const trees: [number, number][] = [[sb.deviceDetailsRoot, DETAILS_VALUE_SIZE]];
+  if (!options.skipMappings) trees.push([sb.dataMappingRoot, ROOT_VALUE_SIZE]);
+  for (const [root, valueSize] of trees) {
+    const walked = walkTree1x(md, root, valueSize, () => undefined, { path: [0], ignoreNonFatal: true });
+    if (!walked.ok) return `${walked.error}\n`;
   }
   if (differsIn(md, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE) || differsIn(md, sb.dataMappingRoot, ROOT_VALUE_SIZE))
     return 'unmodelled';
@@ -193,9 +190,7 @@ function damageBeforeOutput(
     if (damage.visitedBefore === 0) return `node error: ${nodeError(damage)} ${encodeNodePath([0])}\n`;
     later = true;
   }
-  // A leaf met while writing: only the partial output to stdout is modelled.
-  if (!later) return null;
-  return options.output !== null ? 'unmodelled' : 'later';
+  return later ? 'later' : null;
 }
 
 /**
@@ -228,14 +223,35 @@ function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, opt
     );
     if (damage !== null) {
       e.flushComplete();
-      env.io.out(options.format === 'xml' ? text.replace(/\n$/, '') : text);
-      env.io.err(`checksum failed for node ${(damage as TreeDamage).block}, UNKNOWN\n`);
-      return FAILURE_1X;
+      return failPartWay(env, options, text, `checksum failed for node ${(damage as TreeDamage).block}, UNKNOWN\n`);
     }
     e.flushMappings();
     e.endDevice();
   }
   return UNMODELLED;
+}
+
+/**
+ * A dump that fails part way: what it wrote, then its error. 1.1.0 writes through a BufWriter
+ * that is dropped, and so flushed whole, before the error is printed; to a file (-o) that is all
+ * of it. Its stdout, though, is Rust's line-buffered Stdout, which passes on only what ends with a
+ * newline and keeps the rest until the process exits: on one stream (2>&1) the XML's last line,
+ * which 1.1.0 leaves without a newline, comes after the error (checked against the real 1.1.0 on
+ * mapping-bottom-garbage-leaf2 and the tools' mappingLeaf image). human_readable ends every line,
+ * so nothing of it follows the error.
+ */
+function failPartWay(env: ToolEnv, options: DumpOptions, text: string, error: string): number {
+  const written = options.format === 'xml' ? text.replace(/\n$/, '') : text;
+  if (options.output !== null) {
+    writeTextFile(env.ctx, options.output, written);
+    env.io.err(error);
+    return FAILURE_1X;
+  }
+  const lineEnd = written.lastIndexOf('\n') + 1;
+  env.io.out(written.slice(0, lineEnd));
+  env.io.err(error);
+  if (lineEnd < written.length) env.io.out(written.slice(lineEnd));
+  return FAILURE_1X;
 }
 
 /** thin_dump --repair's XML of a superblock rebuilt around the trees found, after its warning. */

@@ -10,7 +10,7 @@
  * subtrees are skipped silently.
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
@@ -37,6 +37,7 @@ const CLI_1X: ClapCommand = {
     { long: 'repair', short: 'r', key: 'r' },
     { long: 'skip-mappings', key: 'skip-mappings' },
     { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    VERBOSE_ARG_1X,
   ],
 };
 
@@ -65,9 +66,15 @@ export const thinDump = defineTool({
       skipMappings: false,
       unmodelled: false,
     };
+    // 1.1.0's hidden -v: a plain, -m or --skip-mappings dump prints the same with it (checked with
+    // -v to -vvv on the tools' images); --repair's search logs more, which is not modelled.
+    let verbose = false;
     return {
       option: (key, arg) => {
         switch (key) {
+          case 'v':
+            verbose = true;
+            break;
           case 'f':
             // Checked after the options, as 0.9.0 does: `-f bogus -h` prints the usage, and a later -f wins.
             o.format = arg!;
@@ -103,6 +110,7 @@ export const thinDump = defineTool({
       run: (operands) => {
         const path = operands[0];
         if (path === undefined) return usageError('No input file provided.');
+        if (verbose && o.repair) o.unmodelled = true;
         return env.release === '1.1.0' ? dumpPath1x(env, o, path, dumpPath) : dumpPath(env, o, path);
       },
     };

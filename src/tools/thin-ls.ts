@@ -9,7 +9,7 @@ import { defineTool } from './define-tool.js';
 import type { DetailsValue, MetadataBytes } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE } from './usage.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { THIN_LS_HELP_1X } from './usage-1x.js';
 import { list1x, THIN_LS_FIELDS_1X_ONLY } from './thin-ls-1x.js';
 
@@ -69,6 +69,7 @@ const CLI_1X: ClapCommand = {
     { long: 'metadata-snap', short: 'm', key: 'm' },
     { long: 'no-headers', key: 'no-headers' },
     { long: 'format', short: 'o', value: '<FIELDS>', key: 'o' },
+    VERBOSE_ARG_1X,
   ],
 };
 
@@ -89,6 +90,9 @@ export const thinLs = defineTool({
     return {
       option: (key, arg) => {
         switch (key) {
+          // 1.1.0's hidden -v: its log lines (timings among them) are not modelled, refused by name.
+          case 'v':
+            return 1;
           case 'm':
             o.snap = true;
             break;

@@ -6,7 +6,7 @@
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
 import { builtSuperblock, checkOutput, readDevices, writeImage } from './metadata-output.js';
 import { MetadataBytes } from './metadata-view.js';
@@ -27,6 +27,7 @@ const CLI_1X: ClapCommand = {
     { long: 'output', short: 'o', value: FILE, required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
     { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    VERBOSE_ARG_1X,
   ],
 };
 
@@ -50,6 +51,8 @@ export const thinRepair = defineTool({
     const overrides: Record<string, string> = {};
     return {
       option: (key, arg) => {
+        // 1.1.0's hidden -v: the repair's log lines are not modelled, refused by name.
+        if (key === 'v') return 1;
         if (key === 'i') input = arg!;
         if (key === 'o') output = arg!;
         if (key === 'transaction-id' || key === 'data-block-size' || key === 'nr-data-blocks') overrides[key] = arg!;

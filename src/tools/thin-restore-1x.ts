@@ -19,7 +19,7 @@ import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { BLOCK_SIZE } from '../format/layout.js';
 import { FAILURE_1X } from './release.js';
-import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
+import { openInput1x, outputTarget, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { type XmlEvent1x, xmlEvents1x } from './xml-events-1x.js';
 
 /** A status of 1: the lab has no 1.1.0 words for this run, and defineTool refuses it by name. */
@@ -228,8 +228,13 @@ function writeRestored(
     return 0;
   } catch (e) {
     if (!(e instanceof OutOfMetadataSpace1x)) throw e;
-    // 1.1.0 fails as it allocates, having written some blocks by then, which the lab does not
-    // reproduce (it writes nothing): the words and the status match.
+    // 1.1.0 fails as it allocates; the blocks it wrote before reach the output all the same (its
+    // WriteBatcher flushes them when dropped), each over what the output held.
+    const before = readInputBytes(env.ctx, output, false);
+    if (!before.ok) return UNMODELLED;
+    const image = Uint8Array.from(before.bytes);
+    for (const [b, bytes] of e.written) image.set(bytes, b * BLOCK_SIZE);
+    writeMetadataBytes(env.ctx, output, image);
     env.io.err('out of metadata space\n');
     return FAILURE_1X;
   }

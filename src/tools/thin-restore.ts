@@ -10,7 +10,7 @@ import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock, wr
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
-import { type ClapCommand, clapU32Error } from './clap.js';
+import { type ClapCommand, clapU32Error, VERBOSE_ARG_1X } from './clap.js';
 import { restore1x } from './thin-restore-1x.js';
 import type { ToolRun } from './define-tool.js';
 import { THIN_RESTORE_HELP_1X } from './usage-1x.js';
@@ -108,6 +108,7 @@ const CLI_1X: ClapCommand = {
     { long: 'output', short: 'o', value: '<FILE>', required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
     { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    VERBOSE_ARG_1X,
   ],
 };
 
@@ -176,6 +177,8 @@ function restoreRun1x(env: ToolEnv): ToolRun {
   const values = new Map<string, string>();
   return {
     option: (key, arg) => {
+      // The hidden -v: the restore's log lines are not modelled, refused by name.
+      if (key === 'v') return 1;
       values.set(key, arg ?? '');
       return undefined;
     },

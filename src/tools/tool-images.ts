@@ -5,9 +5,17 @@
  */
 import { dmChecksum } from '../format/crc32c.js';
 import { addHandMadeHeldRoot, bigPool, emptyPool, smallPool } from '../format/lab-states.js';
-import { BITMAP_CSUM_XOR, BITMAP_HEADER, BLOCK_SIZE, setBitmapEntry } from '../format/layout.js';
+import {
+  BITMAP_CSUM_XOR,
+  BITMAP_HEADER,
+  BLOCK_SIZE,
+  BTREE_CSUM_XOR,
+  ENTRIES_PER_BITMAP,
+  NODE,
+  setBitmapEntry,
+} from '../format/layout.js';
 import { writeMetadataImage } from '../format/metadata-writer.js';
-import type { MetadataImage } from '../model/metadata.js';
+import { type MetadataImage, ThinMetadata } from '../model/metadata.js';
 import { MetadataBytes } from './metadata-view.js';
 
 /**
@@ -90,4 +98,71 @@ export function testImages(): Record<string, Uint8Array> {
   };
   for (let b = 0; b <= 9; b++) images[`bad${b}`] = corruptBlock(small, b);
   return { ...images, ...deepDamage(big) };
+}
+
+/** A header field of a btree node that nodeProblemImages rewrites. */
+type NodeField = 'flags' | 'blocknr' | 'nrEntries' | 'maxEntries' | 'valueSize';
+
+/** A copy of `bytes` with one header field of the btree node at `block` set, the node sealed again. */
+export function withNodeField(bytes: Uint8Array, block: number, field: NodeField, value: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  const at = block * BLOCK_SIZE;
+  const dv = new DataView(out.buffer);
+  if (field === 'blocknr') dv.setBigUint64(at + NODE.blocknr, BigInt(value), true);
+  else dv.setUint32(at + NODE[field], value, true);
+  dv.setUint32(at, dmChecksum(out, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+  return out;
+}
+
+/** A copy of `bytes` whose btree node at `block` has its second key equal to its first, sealed again. */
+function withKeysOutOfOrder(bytes: Uint8Array, block: number): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  const at = block * BLOCK_SIZE;
+  out.copyWithin(at + NODE.header + 8, at + NODE.header, at + NODE.header + 8);
+  new DataView(out.buffer).setUint32(at, dmChecksum(out, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+  return out;
+}
+
+/**
+ * A pool of 400 data bitmaps (6,528,000 blocks of 64 KiB, no devices): its data space map's index
+ * tree is a root over three leaves, so a node below that root can be damaged.
+ */
+function wideDataPool(): Uint8Array {
+  const md = ThinMetadata.format(128, 4096);
+  md.resizeData(400 * ENTRIES_PER_BITMAP);
+  md.commit();
+  return write(md.image());
+}
+
+/**
+ * Node problems below the root of the details, top-level and data index trees, which thin_check
+ * 1.1.0 reads whole from the superblock: the second details leaf and the first top-level leaf of
+ * `big`, and the second index leaf of a pool of 400 data bitmaps, each with a bad checksum, a
+ * wrong block number, flags, value size, too few entries, max_entries not divisible by 3, more
+ * entries than max_entries, or keys out of order (each node sealed again with a good checksum).
+ */
+export function nodeProblemImages(): Record<string, Uint8Array> {
+  const big = write(bigPool());
+  const wide = wideDataPool();
+  const trees: [string, Uint8Array, number, number][] = [];
+  const md = new MetadataBytes(big);
+  const sb = md.superblock(0);
+  const wideIndex = new MetadataBytes(wide).superblock(0).dataSm.bitmapRoot;
+  trees.push(['details', big, childrenOf(md, sb.deviceDetailsRoot)[1]!, 16]);
+  trees.push(['top', big, childrenOf(md, sb.dataMappingRoot)[0]!, 16]);
+  trees.push(['index', wide, childrenOf(new MetadataBytes(wide), wideIndex)[1]!, 8]);
+  const images: Record<string, Uint8Array> = {};
+  for (const [tree, bytes, leaf, otherValueSize] of trees) {
+    const view = new MetadataBytes(bytes);
+    const max = view.u32(leaf * BLOCK_SIZE + NODE.maxEntries);
+    images[`${tree}Checksum`] = corruptBlock(bytes, leaf);
+    images[`${tree}Blocknr`] = withNodeField(bytes, leaf, 'blocknr', leaf + 1);
+    images[`${tree}Internal`] = withNodeField(bytes, leaf, 'flags', 1);
+    images[`${tree}ValueSize`] = withNodeField(bytes, leaf, 'valueSize', otherValueSize);
+    images[`${tree}Few`] = withNodeField(bytes, leaf, 'nrEntries', 1);
+    images[`${tree}Max`] = withNodeField(bytes, leaf, 'maxEntries', max - 1);
+    images[`${tree}Over`] = withNodeField(bytes, leaf, 'nrEntries', max + 1);
+    images[`${tree}Order`] = withKeysOutOfOrder(bytes, leaf);
+  }
+  return images;
 }

@@ -109,7 +109,9 @@ export class ToolBench {
       if (typeof f === 'string') throw new Error(f);
       f.writeBytes(0, typeof content === 'string' ? new TextEncoder().encode(content) : content);
     }
-    const stdout = shell.runLine(`${line.replace(FILE_REFERENCE, '/run/$1')} 2>/run/stderr.txt`);
+    // The whole line's stderr, as the real side's `sh -c` gives it: a line of several commands
+    // (`thin_dump ... > x.xml; thin_restore ...`) would otherwise send only the last one's there.
+    const stdout = shell.runLine(`{ ${line.replace(FILE_REFERENCE, '/run/$1')}; } 2>/run/stderr.txt`);
     const status = Number(shell.lastStatus);
     const errFile = shell.fs.get('/run/stderr.txt');
     const stderr =
