@@ -56,7 +56,10 @@ export async function runRealBatch(
         lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
       });
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('sh', ['-c', lines.join('\n')], { env: { ...process.env, D: dir } });
+    // The script goes to the shell's standard input, not its argv: a batch of 1.1.0 lines (each
+    // with its ld.so and library path) passes the 128 KiB a single argument may have (E2BIG).
+    const child = spawn('sh', ['-s'], { env: { ...process.env, D: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(`${lines.join('\n')}\n`);
     let text = '';
     child.stdout.setEncoding('latin1');
     child.stdout.on('data', (d: string) => (text += d));
