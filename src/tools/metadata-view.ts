@@ -6,7 +6,7 @@
  * is still readable. So the walker's damage is worded here and handed to a callback with its key
  * range, and the walk goes on.
  */
-import type { NodeProblem } from '../format/btree-node.js';
+import type { NodeHeader, NodeProblem } from '../format/btree-node.js';
 import {
   BITMAP_CSUM_XOR,
   BLOCK_SIZE,
@@ -23,6 +23,7 @@ import {
 import {
   MetadataBlocks,
   type NodeDamage,
+  type NodePlace,
   type RawSuperblock,
   readRawSuperblock,
   type SpaceMapRoot,
@@ -140,12 +141,12 @@ export class MetadataBytes extends MetadataBlocks {
     valueSize: number,
     visit: (key: number, valueOffset: number) => void,
     onDamage: (d: TreeDamage) => void,
-    onNode: (block: number) => void = () => undefined,
+    onNode: (block: number, place: NodePlace, header: NodeHeader) => void = () => undefined,
   ): void {
     walkBtree(this, root, valueSize, {
       surroundingKeys: true,
       wideKeys: this.wideKeys,
-      node: (place) => onNode(place.block),
+      node: (place, header) => onNode(place.block, place, header),
       entry: visit,
       damage: (d) => {
         const low = d.lastKey === null ? d.place.low : d.lastKey + 1;

@@ -34,7 +34,12 @@ import {
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { type DetailsValue, MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
-import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x as differsIn } from './leaf-flags-1x.js';
+import {
+  leafFlagsDiffer1x,
+  leafPastKeyRange1x,
+  nodeEntries,
+  treeHasLeafFlagsDiffering1x as differsIn,
+} from './leaf-flags-1x.js';
 import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
@@ -187,7 +192,7 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   const detailsRead = readTree((d) => md.details(sb.deviceDetailsRoot, d), sb.deviceDetailsRoot);
   if (!detailsRead.ok) return treeFailed('device details tree', detailsRead);
   const details = md.details(sb.deviceDetailsRoot, () => undefined);
-  const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+  const roots = bottomRoots1x(md, sb.dataMappingRoot);
   if ([...details.keys()].join() !== [...roots.keys()].join()) {
     fatal('Inconsistency between the details tree and the mapping tree\n');
     return FAILURE_1X;
@@ -232,6 +237,22 @@ interface CheckedDevice {
 }
 
 /**
+ * The top-level tree's bottom roots as 1.1.0's mapping check follows them: `*root as u32`
+ * (check.rs collect_nodes_in_use and check_mapped_blocks), so a root pointer with a high bit
+ * flipped still leads to its tree (seed 17 case 886: device 85's root 2^52 + 175 passes -m).
+ */
+function bottomRoots1x(md: MetadataBytes, topRoot: number): Map<number, number> {
+  const roots = new Map<number, number>();
+  md.walkBtree(
+    topRoot,
+    ROOT_VALUE_SIZE,
+    (id, v) => roots.set(id, Number(md.u64Big(v) & 0xffffffffn)),
+    () => undefined,
+  );
+  return roots;
+}
+
+/**
  * The devices of the held metadata snapshot that 1.1.0 checks besides the live ones: those whose
  * root differs from the live device's (`roots_excl`). Not ok when the snapshot's superblock has
  * a bad checksum; null for damage the lab has no 1.1.0 words for.
@@ -250,7 +271,8 @@ function heldDevices(
     damaged = true;
   };
   const details = md.details(held.deviceDetailsRoot, onDamage);
-  const roots = md.deviceRoots(held.dataMappingRoot, onDamage);
+  md.deviceRoots(held.dataMappingRoot, onDamage);
+  const roots = bottomRoots1x(md, held.dataMappingRoot);
   if (damaged || [...details.keys()].join() !== [...roots.keys()].join()) return null;
   const devices = [...roots]
     .filter(([id, root]) => liveRoots.get(id) !== root)
@@ -277,8 +299,9 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
       lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
       continue;
     }
-    // A leaf below the root that 1.1.0 reads as internal is summarised by no one: one error for
-    // its device, its mappings missing, but no node error (check.rs summarize_tree).
+    // A leaf below the root that 1.1.0 reads as internal is summarised by no one, and one whose keys
+    // pass its parent's next key fails its summary: one error for its device, its mappings
+    // missing, but no node error (check.rs summarize_tree).
     let inDifferingLeaf = false;
     md.walkBtree(
       root,
@@ -292,8 +315,8 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
         errors++;
         errorNodes.set(d.block, d.code);
       },
-      (block) => {
-        inDifferingLeaf = leafFlagsDiffer1x(md, block);
+      (block, place, header) => {
+        inDifferingLeaf = leafFlagsDiffer1x(md, block) || leafPastKeyRange1x(md, place, header);
         if (inDifferingLeaf && block === root) unmodelled = true;
         if (inDifferingLeaf) errors++;
       },
