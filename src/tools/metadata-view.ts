@@ -214,7 +214,10 @@ export class MetadataBytes extends MetadataBlocks {
    * The data space map's reference counts (overflow entries resolved), or the reason it cannot be
    * read, worded like thin_check.
    */
-  dataCounts(sm: SpaceMapRoot, checkBlockNr = false): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
+  dataCounts(
+    sm: SpaceMapRoot,
+    checkBlockNr = false,
+  ): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
     const nr = sm.nrBlocks;
     if (Math.ceil(nr / ENTRIES_PER_BITMAP) > this.nrBlocks)
       return { ok: false, reason: 'data space map too large for the metadata' };
@@ -242,7 +245,10 @@ export class MetadataBytes extends MetadataBlocks {
   }
 
   /** The metadata space map's counts, from its single index block. */
-  metadataCounts(sm: SpaceMapRoot, checkBlockNr = false): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
+  metadataCounts(
+    sm: SpaceMapRoot,
+    checkBlockNr = false,
+  ): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
     const index = this.placedBlockProblem(sm.bitmapRoot, INDEX_CSUM_XOR, 'metadata index block', checkBlockNr);
     if (index !== null) return { ok: false, reason: index };
     const nr = Math.min(sm.nrBlocks, METADATA_INDEX_ENTRIES * ENTRIES_PER_BITMAP);

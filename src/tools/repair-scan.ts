@@ -45,7 +45,8 @@ class UndefinedRead {
 const HEADER_SIZE = 32;
 const U64_SIZE = 8;
 /** node_ref::calc_max_entries: (4096 - 32) / (8 + value size), rounded down to a multiple of 3. */
-const maxEntries = (valueSize: number): number => Math.floor((BLOCK_SIZE - HEADER_SIZE) / (U64_SIZE + valueSize) / 3) * 3;
+const maxEntries = (valueSize: number): number =>
+  Math.floor((BLOCK_SIZE - HEADER_SIZE) / (U64_SIZE + valueSize) / 3) * 3;
 const u32 = (n: number): number => n >>> 0;
 
 class Gatherer {

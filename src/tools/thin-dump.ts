@@ -161,7 +161,9 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
       return 1;
     }
     if ('unmodelled' in searched) {
-      io.err(`thinlab: not modelled: thin_dump --repair of thin-provisioning-tools 0.9.0: its root search reads ${searched.unmodelled}, which is undefined behaviour in 0.9.0 (a segmentation fault or garbage); see docs/reliability.md\n`);
+      io.err(
+        `thinlab: not modelled: thin_dump --repair of thin-provisioning-tools 0.9.0: its root search reads ${searched.unmodelled}, which is undefined behaviour in 0.9.0 (a segmentation fault or garbage); see docs/reliability.md\n`,
+      );
       return NOT_MODELLED_STATUS;
     }
     sb = searched.sb;
