@@ -174,13 +174,13 @@ class Gatherer {
     if (valueSize !== U64_SIZE) return base;
     const keys = nr > 0 ? { keyLow: this.key(b, 0, U64_SIZE), keyHigh: this.key(b, nr - 1, U64_SIZE) } : {};
     const values = Array.from({ length: nr }, (_, i) => this.u64Value(b, i));
-    if (values.every((v) => v < BigInt(this.md.nrBlocks))) return this.topLevelInfo(b, { ...base, ...keys }, values);
+    if (values.every((v) => v < BigInt(this.md.nrBlocks))) return this.topLevelInfo({ ...base, ...keys }, values);
     // A bottom-level leaf: its block/time values give its age and its mapping count.
     const age = values.reduce((a, v) => Math.max(a, Number(v & 0xffffffn)), 0);
     return { ...base, ...keys, type: 'bottom', age, nrMappings: nr };
   }
 
-  private topLevelInfo(b: number, base: NodeInfo, values: readonly bigint[]): NodeInfo {
+  private topLevelInfo(base: NodeInfo, values: readonly bigint[]): NodeInfo {
     let info: NodeInfo = { ...base, type: 'top' };
     for (const v of values) {
       const child = this.info(Number(v));
