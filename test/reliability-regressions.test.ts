@@ -129,6 +129,12 @@ const CASES: readonly { image: string; why: string; statuses: Partial<Record<Too
     why: '1.1.0 allocates a data space map of 270,479,860,437,896 blocks (and aborts): refused by name, -m too',
     statuses: { '0.9.0': row([1, 0, 0, 0, 0, 0]), '1.1.0': partialRow([null, null, 64, 0, 0, 0]) },
   },
+  // Met by the campaign of session 8 (cases 1700-9999) after the fixes above.
+  {
+    image: 'seed17-case1916',
+    why: "0.9.0 only counts the data space map's blocks: a superblock giving 2^60 data blocks passes its thin_check",
+    statuses: { '0.9.0': row([0, 0, 0, 0, 0, 0]), '1.1.0': partialRow([null, null, 0, 0, 0, 0]) },
+  },
 ];
 
 /** Lines the lab refuses by name on these images (the real tool's outcome depends on the host). */
