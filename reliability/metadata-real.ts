@@ -56,9 +56,9 @@ export async function runRealBatch(
         lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
       });
   const stdout = await new Promise<string>((resolve, reject) => {
-    // The script goes to sh's stdin: a batch of 50 cases is over Linux's 128 KiB limit for one
-    // argument (`sh -c SCRIPT` failed with E2BIG), and every command reads /dev/null, not the script.
-    const child = spawn('sh', [], { env: { ...process.env, D: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+    // The script goes to the shell's standard input, not its argv: a batch of 1.1.0 lines (each
+    // with its ld.so and library path) passes the 128 KiB a single argument may have (E2BIG).
+    const child = spawn('sh', ['-s'], { env: { ...process.env, D: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.end(`${lines.join('\n')}\n`);
     let text = '';
     child.stdout.setEncoding('latin1');

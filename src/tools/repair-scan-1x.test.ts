@@ -1,13 +1,14 @@
 /**
- * 1.1.0's root search (repair-scan-1x.ts) on chains of internal nodes: it follows children
- * recursively, so a chain deep enough to outrun the lab's stack must be refused by name rather
- * than end the tool in a RangeError (issue 17: no tool throws on any input). The real 1.1.0 (run
- * on chainImage's images by hand, ulimit -s 8192) says `no compatible roots found` (64) up to
- * 10,000 levels and from 15,000 aborts with "thread 'main' has overflowed its stack" (134); the
- * lab follows about 1,000 to 3,000 and refuses past that, so between the two it refuses where the
- * real tool answers (docs/reliability.md).
+ * 1.1.0's root search (repair-scan-1x.ts) on chains of internal nodes. The real 1.1.0 follows
+ * children recursively on its 8 MiB main stack: `no compatible roots found` (64) up to about
+ * 10,681 levels, then "thread 'main' has overflowed its stack" (134; bisected by hand, ulimit -s
+ * 8192, the edge moving by a few levels from run to run). The lab runs the search on an explicit
+ * stack, answers as the real tool on both sides, and refuses by name near the edge. No depth may
+ * end the lab's tool in a RangeError (issue 17: no tool throws on any input).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,13 @@ import { INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
 import { MetadataOutput, writeNode } from '../format/metadata-blocks.js';
 import { LabShell } from '../lab/lab-shell.js';
 import { MetadataBytes } from './metadata-view.js';
-import { repairScan } from './repair-scan-1x.js';
+import {
+  ROOT_SEARCH_OVERFLOWS_DEPTH,
+  ROOT_SEARCH_SURVIVES_DEPTH,
+  repairScan,
+  STACK_OVERFLOW_TEXT_1X,
+} from './repair-scan-1x.js';
+import { findRealTools1x } from './real-tools-1x.js';
 
 /**
  * An image whose blocks 1 .. depth-1 are internal nodes, each with one child, the next block, and
@@ -38,21 +45,60 @@ describe("1.1.0's root search on nested internal nodes", () => {
     expect(repairScan(new MetadataBytes(chainImage(40)))).toEqual({ devRoots: [] });
   });
 
-  it('reports a chain deeper than the lab follows instead of throwing', () => {
-    expect(repairScan(new MetadataBytes(chainImage(30_000)))).toEqual({ tooDeep: true });
-  });
-
-  it('thin_dump --repair refuses that chain by name on debian13, with nothing on stdout', () => {
+  /** thin_dump --repair on a lab of debian13 holding `bytes`: its stdout, stderr and status. */
+  function labRepair(bytes: Uint8Array): { out: string; err: string; status: string } {
     const shell = new LabShell({ stack: 'debian13' });
     const file = shell.fs.openForWrite('/run/deep.img', true);
     if (typeof file === 'string') throw new Error(file);
-    file.writeBytes(0, chainImage(30_000));
+    file.writeBytes(0, bytes);
     const out = shell.runLine('thin_dump --repair /run/deep.img 2>/dev/null; echo "rc=$?"');
-    // 127: the lab's status for a run it does not model (src/lab/command-errors.ts).
-    expect(out).toBe('rc=127\n');
-    expect(shell.runLine('thin_dump --repair /run/deep.img 2>&1 >/dev/null')).toMatch(
-      /^thinlab: not modelled: thin_dump of thin-provisioning-tools 1\.1\.0 \(stack debian13\)/,
-    );
+    const err = shell.runLine('thin_dump --repair /run/deep.img 2>&1 >/dev/null');
+    return { out: out.slice(0, out.lastIndexOf('rc=')), err, status: out.slice(out.lastIndexOf('rc=')) };
+  }
+
+  // The search runs on an explicit stack: 10,000 levels answer as the real 1.1.0 does (64), past
+  // its overflow it aborts as the real one does (134), and at the edge, which moves with the host,
+  // it refuses by name.
+  it('answers `no compatible roots found` on a chain of 10,000 levels, as the real 1.1.0', () => {
+    expect(repairScan(new MetadataBytes(chainImage(10_000)))).toEqual({ devRoots: [] });
+    expect(labRepair(chainImage(10_000))).toEqual({ out: '', err: 'no compatible roots found\n', status: 'rc=64\n' });
+  });
+
+  it("aborts with Rust's stack overflow past 1.1.0's stack (15,000 and 30,000 levels), nothing on stdout", () => {
+    for (const depth of [15_000, 30_000]) {
+      expect(repairScan(new MetadataBytes(chainImage(depth)))).toEqual({ overflow: true });
+      expect(labRepair(chainImage(depth))).toEqual({ out: '', err: STACK_OVERFLOW_TEXT_1X, status: 'rc=134\n' });
+    }
+  });
+
+  it('refuses by name between the depths where the real stack surely holds and surely overflows', () => {
+    for (const depth of [ROOT_SEARCH_SURVIVES_DEPTH + 1, ROOT_SEARCH_OVERFLOWS_DEPTH]) {
+      expect(repairScan(new MetadataBytes(chainImage(depth)))).toEqual({ tooDeep: true });
+      const lab = labRepair(chainImage(depth));
+      // 127: the lab's status for a run it does not model (src/lab/command-errors.ts).
+      expect(lab.status).toBe('rc=127\n');
+      expect(lab.err).toMatch(/^thinlab: not modelled: thin_dump of thin-provisioning-tools 1\.1\.0 .*stack holds/);
+    }
+    expect(repairScan(new MetadataBytes(chainImage(ROOT_SEARCH_SURVIVES_DEPTH)))).toEqual({ devRoots: [] });
+    expect(repairScan(new MetadataBytes(chainImage(ROOT_SEARCH_OVERFLOWS_DEPTH + 1)))).toEqual({ overflow: true });
+  });
+
+  // The real 1.1.0 where it is installed: the two sides of the edge, well clear of it.
+  const real = findRealTools1x();
+  it.skipIf(!('binDir' in real))('the real 1.1.0 gives 64 at 10,000 levels and 134 at 15,000', () => {
+    if (!('binDir' in real)) return;
+    for (const [depth, status] of [
+      [10_000, 64],
+      [15_000, 134],
+    ] as const) {
+      const img = join(tmpdir(), `thinlab-chain-${process.pid}-${depth}.img`);
+      writeFileSync(img, chainImage(depth));
+      const r = spawnSync(join(real.binDir, 'thin_dump'), ['--repair', img], { encoding: 'latin1' });
+      rmSync(img, { force: true });
+      // An abort is SIGABRT to spawnSync; the shell reports it as 134.
+      expect(r.status ?? 128 + (r.signal === 'SIGABRT' ? 6 : 0)).toBe(status);
+      expect(r.stderr).toBe(status === 64 ? 'no compatible roots found\n' : STACK_OVERFLOW_TEXT_1X);
+    }
   });
 
   /** A lab on debian13 with `bytes` at /run/in.img and a 4 MiB /run/out.img for thin_repair. */

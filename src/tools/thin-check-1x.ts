@@ -36,7 +36,12 @@ import {
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata-view.js';
-import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x as differsIn } from './leaf-flags-1x.js';
+import {
+  leafFlagsDiffer1x,
+  leafPastKeyRange1x,
+  nodeEntries,
+  treeHasLeafFlagsDiffering1x as differsIn,
+} from './leaf-flags-1x.js';
 import { type LeafVisit1x, walkTree1x } from './btree-walk-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
@@ -193,7 +198,12 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   // The values come from 1.1.0's walk: with --ignore-non-fatal-errors a node whose max_entries
   // is not a multiple of 3 passes, and its values are read where that max_entries puts them.
   const roots = new Map<number, number>();
-  const top = readTree(md, sb.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) => roots.set(Number(k), md.pointer(v)));
+  // 1.1.0's mapping check follows a bottom root as `*root as u32` (check.rs collect_nodes_in_use and
+  // check_mapped_blocks), so a root pointer with a high bit flipped still leads to its tree (seed 17
+  // case 886: device 85's root 2^52 + 175 passes -m).
+  const top = readTree(md, sb.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) =>
+    roots.set(Number(k), rootAsU32(md, v)),
+  );
   if (!top.ok) return treeFailed('mapping top-level', top);
   // And the held snapshot's top level too, when its superblock reads (create_metadata_sm): the
   // reliability campaign found damage there failing --skip-mappings on the real 1.1.0 (seed 17,
@@ -221,6 +231,10 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   // --skip-mappings stops after the details tree; check1x then clears needs_check as check.rs does.
   if (flags.skipMappings) return 0;
   err('mapping tree\n');
+  // 1.1.0 allocates its data space map here (create_data_sm), by the live superblock's count, -m
+  // too; a damaged count aborts it (`memory allocation of N bytes failed`, 134, seed 17 case 1549
+  // with and without -m). Where allocation fails depends on the host's memory: not modelled.
+  if (md.superblock(0).dataSm.nrBlocks > MODELLED_DATA_BLOCKS) return UNMODELLED;
   const held = flags.metadataSnap ? { ok: true as const, devices: [] } : heldDevices(md, sb, roots);
   if (held === null) return UNMODELLED;
   const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
@@ -286,12 +300,34 @@ function heldDevices(
     damaged = true;
   };
   const details = md.details(held.deviceDetailsRoot, onDamage);
-  const roots = md.deviceRoots(held.dataMappingRoot, onDamage);
+  md.deviceRoots(held.dataMappingRoot, onDamage);
+  const roots = bottomRoots1x(md, held.dataMappingRoot);
   if (damaged || [...details.keys()].join() !== [...roots.keys()].join()) return null;
   const devices = [...roots]
     .filter(([id, root]) => liveRoots.get(id) !== root)
     .map(([id, root]) => ({ id, root, details: details.get(id)! }));
   return { ok: true, devices };
+}
+
+/**
+ * The top-level tree's bottom roots as 1.1.0's mapping check follows them: `*root as u32`
+ * (check.rs collect_nodes_in_use and check_mapped_blocks), so a root pointer with a high bit
+ * flipped still leads to its tree (seed 17 case 886: device 85's root 2^52 + 175 passes -m).
+ */
+function bottomRoots1x(md: MetadataBytes, topRoot: number): Map<number, number> {
+  const roots = new Map<number, number>();
+  md.walkBtree(
+    topRoot,
+    ROOT_VALUE_SIZE,
+    (id, v) => roots.set(id, rootAsU32(md, v)),
+    () => undefined,
+  );
+  return roots;
+}
+
+/** A bottom root's pointer as 1.1.0 follows it: its low 32 bits (bottomRoots1x). */
+function rootAsU32(md: MetadataBytes, v: number): number {
+  return Number(md.u64Big(v) & 0xffffffffn);
 }
 
 /**
@@ -313,8 +349,9 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
       lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
       continue;
     }
-    // A leaf below the root that 1.1.0 reads as internal is summarised by no one: one error for
-    // its device, its mappings missing, but no node error (check.rs summarize_tree).
+    // A leaf below the root that 1.1.0 reads as internal is summarised by no one, and one whose keys
+    // pass its parent's next key fails its summary: one error for its device, its mappings
+    // missing, but no node error (check.rs summarize_tree).
     let inDifferingLeaf = false;
     md.walkBtree(
       root,
@@ -328,8 +365,8 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
         errors++;
         errorNodes.set(d.block, d.code);
       },
-      (block) => {
-        inDifferingLeaf = leafFlagsDiffer1x(md, block);
+      (block, place, header) => {
+        inDifferingLeaf = leafFlagsDiffer1x(md, block) || leafPastKeyRange1x(md, place, header);
         if (inDifferingLeaf && block === root) unmodelled = true;
         if (inDifferingLeaf) errors++;
       },
@@ -471,9 +508,6 @@ function checkSpaceMaps(
 ): number {
   const sb = md.superblock(0);
   err('data space map\n');
-  // 1.1.0 allocates its data space map by the superblock's count; a damaged count aborts it
-  // (`memory allocation of N bytes failed`, seed 17 case 1549), which the lab does not model.
-  if (sb.dataSm.nrBlocks > MODELLED_DATA_BLOCKS) return UNMODELLED;
   const references = dataReferences(md, devices, sb.dataSm.nrBlocks);
   const bitmaps: number[] = [];
   const index = readTree(md, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, flags, (_i, v) => bitmaps.push(md.pointer(v)));

@@ -58,7 +58,7 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   const md = new MetadataBytes(input.bytes);
   // --repair's search for roots reads the whole device before the superblock.
-  const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), UNMODELLED) : null;
+  const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), 'thin_dump') : null;
   if (searched !== null) return searched;
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {

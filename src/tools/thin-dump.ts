@@ -11,9 +11,10 @@
  */
 import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
-import { defineTool, releaseOf } from './define-tool.js';
+import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
+import { findBetterRoots0 } from './repair-scan.js';
 import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
@@ -161,6 +162,20 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     sb = md.superblock(block);
   }
 
+  if (repair && snap === null) {
+    const searched = repairRoots0(md, sb);
+    if ('error' in searched) {
+      io.err(`${searched.error}\n`);
+      return 1;
+    }
+    if ('unmodelled' in searched) {
+      io.err(
+        `thinlab: not modelled: thin_dump --repair of thin-provisioning-tools 0.9.0: its root search reads ${searched.unmodelled}, which is undefined behaviour in 0.9.0 (a segmentation fault or garbage); see docs/reliability.md\n`,
+      );
+      return NOT_MODELLED_STATUS;
+    }
+    sb = searched.sb;
+  }
   let text = '';
   const out =
     output === null
@@ -188,6 +203,32 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
   );
   if (status === 0) finish();
   return status;
+}
+
+/**
+ * metadata_repair_: when the superblock's details or top-level tree does not walk cleanly,
+ * 0.9.0 searches the blocks for better roots (repair-scan.ts) and dumps from the pair it finds,
+ * with the time their nodes give and no held snapshot; else from the superblock's roots.
+ */
+function repairRoots0(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+): { sb: RawSuperblock } | { error: string } | { unmodelled: string } {
+  const walksCleanly = (kind: 'details' | 'mapping', root: number): boolean => {
+    let clean = true;
+    const onDamage = (): void => {
+      clean = false;
+    };
+    if (kind === 'details') md.details(root, onDamage);
+    else md.deviceRoots(root, onDamage);
+    return clean;
+  };
+  if (walksCleanly('details', sb.deviceDetailsRoot) && walksCleanly('mapping', sb.dataMappingRoot)) return { sb };
+  const search = findBetterRoots0(md, walksCleanly);
+  if (!('roots' in search)) return search;
+  if (search.roots === null) return { sb };
+  const { details, mapping, time } = search.roots;
+  return { sb: { ...sb, heldRoot: 0, time, deviceDetailsRoot: details, dataMappingRoot: mapping } };
 }
 
 function dumpTrees(

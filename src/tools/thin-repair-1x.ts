@@ -38,7 +38,7 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   if (!out.isBlock && out.sizeBytes < MIN_OUTPUT_BYTES) return fail('Output file too small.\n');
   const md = new MetadataBytes(opened.bytes);
   // read_or_rebuild_superblock runs the search for roots before it reads the superblock.
-  const searched = rootSearchEnding(md, (t) => env.io.err(t), UNMODELLED);
+  const searched = rootSearchEnding(md, (t) => env.io.err(t), 'thin_repair');
   if (searched !== null) return searched;
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
