@@ -305,12 +305,8 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
 
   try {
     for (let n = 0; o.count === null || n < o.count; n++) {
-      // A record is a step of the shell's budget (bs=1 onto a RAM disk: 67 million records, no output).
-      if (io.chargeSteps?.(1) === false) return 1;
-      const chunk =
-        stdin !== null
-          ? yield* stdin.read(inPos, o.ibs)
-          : yield* readChunk(ctx, source, inPos, o.ibs, o.directIn, inPath);
+      const chunk = yield* nextRecord(ctx, io, stdin, source, inPos, o, inPath);
+      if (chunk === null) return 1;
       const len = bufLength(chunk);
       if (len === 0) break;
       inPos += len;
@@ -350,6 +346,26 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
     throw e;
   }
   return finish(null);
+}
+
+/**
+ * dd's next input record, or null once the shell's step budget is spent: a record is a step
+ * (`dd if=/dev/zero of=/dev/ram0 bs=1` is 67 million records and writes no output the budget
+ * would count; issue 17's shell campaign, seed 17 lines 82066 and 86368). The shell reports it.
+ */
+function* nextRecord(
+  ctx: ShellContext,
+  io: CommandIo,
+  stdin: StdinBlocks | null,
+  source: PathTarget | { kind: 'stdin' },
+  inPos: number,
+  o: { readonly ibs: number; readonly directIn: boolean },
+  inPath: string,
+): Steps<Buf | null> {
+  if (io.chargeSteps?.(1) === false) return null;
+  return stdin !== null
+    ? yield* stdin.read(inPos, o.ibs)
+    : yield* readChunk(ctx, source, inPos, o.ibs, o.directIn, inPath);
 }
 
 /** fsync on a block device: the flush, then any writeback error not yet reported (once). */
