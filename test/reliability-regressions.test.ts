@@ -135,6 +135,11 @@ const CASES: readonly { image: string; why: string; statuses: Partial<Record<Too
     why: "0.9.0 only counts the data space map's blocks: a superblock giving 2^60 data blocks passes its thin_check",
     statuses: { '0.9.0': row([0, 0, 0, 0, 0, 0]), '1.1.0': partialRow([null, null, 0, 0, 0, 0]) },
   },
+  {
+    image: 'seed17-case1896',
+    why: "a held root of 2^60 + 50: out of bounds to 0.9.0; 1.1.0's thin_dump -m reads block 50 through a wrapping offset",
+    statuses: { '0.9.0': row([1, 1, 0, 0, 1, 0]), '1.1.0': partialRow([64, 64, 64, 0, null, 0]) },
+  },
 ];
 
 /** Lines the lab refuses by name on these images (the real tool's outcome depends on the host). */
@@ -142,6 +147,7 @@ const REFUSED: readonly { image: string; release: ToolsRelease; line: string }[]
   { image: 'seed17-case1106', release: '0.9.0', line: 'thin_dump --repair IMG' },
   { image: 'seed17-case1549', release: '1.1.0', line: 'thin_check IMG' },
   { image: 'seed17-case1549', release: '1.1.0', line: 'thin_check -m IMG' },
+  { image: 'seed17-case1896', release: '1.1.0', line: 'thin_dump -m IMG' },
 ];
 
 /** Standard error as the real tools print it (recorded from them; the test asks them again). */
