@@ -12,6 +12,7 @@ export const SLOW_SUITES = [
   'test/metadata-damage.test.ts',
   'test/damage-images.test.ts',
   'test/cli.test.ts',
+  'test/cli-bundles.test.ts',
   'test/docker-demo.test.ts',
   'test/guide-incident.test.ts',
   'test/incident-tools.test.ts',
