@@ -767,10 +767,13 @@ export class ThinMetadata implements PageAccounting {
    * decides by.
    */
   usedMetadataBlocks(): number {
+    return this.followedAllocator()?.usedBlocks() ?? this.rawUsedMetadataBlocks();
+  }
+
+  /** The kernel's allocator while the lab follows it block for block, else null. */
+  followedAllocator(): MetadataAllocator | null {
     const allocator = this.allocator;
-    return allocator === null || allocator === undefined || allocator.inexactReason !== null
-      ? this.rawUsedMetadataBlocks()
-      : allocator.usedBlocks();
+    return allocator === null || allocator === undefined || allocator.inexactReason !== null ? null : allocator;
   }
 
   rawFreeMetadataBlocks(): number {

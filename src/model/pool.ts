@@ -377,7 +377,7 @@ export class ThinPool {
       return true;
     }
     // The space map's count before the commit, while the lab follows the kernel's allocator.
-    const usedBeforeCommit = this.followedAllocator()?.usedBlocks() ?? null;
+    const usedBeforeCommit = this.md.followedAllocator()?.usedBlocks() ?? null;
     this.trialCommitFrom = null;
     // An error target, or a device shorter than the blocks the commit writes, fails the commit.
     const deviceBlocks = metadataDeviceBlocks(this.env.metadataDeviceSectors());
@@ -417,7 +417,7 @@ export class ThinPool {
    * the kernel's allocator, which counts the commit's own allocations (lastCommitAllocations).
    */
   private checkCommitDip(usedBeforeCommit: number, trialAllocations: number | null): void {
-    const allocator = this.followedAllocator();
+    const allocator = this.md.followedAllocator();
     if (allocator === null) return;
     // Every block the commit allocated, not only the roots that moved: a details tree of two
     // levels shadows its root and a leaf (probe 175: 40-obs-s09's events after messages 175-179).
@@ -439,7 +439,7 @@ export class ThinPool {
    * it. Otherwise the estimate decides (null: no trial).
    */
   private trialCommit(): 'out of blocks' | number | null {
-    const allocator = this.followedAllocator();
+    const allocator = this.md.followedAllocator();
     const before = allocator?.plan() ?? null;
     if (allocator === null || before === null)
       return this.md.rawUsedMetadataBlocks() > this.md.metadataNrBlocks ? 'out of blocks' : null;
@@ -646,7 +646,7 @@ export class ThinPool {
         return 'nospace';
       }
     }
-    const thresholdFreeBefore = this.thresholdFreeBlocks();
+    const thresholdFreeBefore = this.md.rawFreeMetadataBlocks();
     const block = this.md.spaceMap.allocate();
     if (block < 0) {
       this.setMode('out_of_data_space');
@@ -717,7 +717,7 @@ export class ThinPool {
    * transaction's allocations at once, so it replays the values `before - 1 ... after` that the
    * kernel would have seen one block at a time.
    */
-  private checkMetadataLowWater(rawFreeBefore: number, after = this.thresholdFreeBlocks()): void {
+  private checkMetadataLowWater(rawFreeBefore: number, after = this.md.rawFreeMetadataBlocks()): void {
     if (after >= rawFreeBefore) return;
     this.noteMetadataFreeCounts(rawFreeBefore - 1, after);
   }
@@ -737,22 +737,6 @@ export class ThinPool {
     }
   }
 
-  /**
-   * The free count the space map checks against its threshold (sm_metadata_get_nr_free): the
-   * kernel's own while the lab follows its allocator, else the metadata's estimate.
-   */
-  private thresholdFreeBlocks(): number {
-    const allocator = this.followedAllocator();
-    if (allocator === null) return this.md.rawFreeMetadataBlocks();
-    return Math.max(0, this.md.metadataNrBlocks - allocator.usedBlocks());
-  }
-
-  /** The kernel's allocator while the lab follows it block for block, else null. */
-  private followedAllocator(): MetadataAllocator | null {
-    const allocator = this.md.allocator;
-    return allocator === null || allocator === undefined || allocator.inexactReason !== null ? null : allocator;
-  }
-
   metadataThresholdBlocks(): number {
     return Math.min(1024, Math.floor(metadataDeviceBlocks(this.env.metadataDeviceSectors()) / 4));
   }
@@ -767,7 +751,7 @@ export class ThinPool {
       return refused;
     }
     const name = (argv[0] ?? '').toLowerCase();
-    const metaFreeBefore = this.thresholdFreeBlocks();
+    const metaFreeBefore = this.md.rawFreeMetadataBlocks();
     let r: number;
     switch (name) {
       case 'create_thin':
@@ -1139,7 +1123,7 @@ export class ThinPool {
       this.md.keepLeakedDataBlock(block);
       return written.errno;
     }
-    const thresholdFreeBefore = this.thresholdFreeBlocks();
+    const thresholdFreeBefore = this.md.rawFreeMetadataBlocks();
     this.md.insertMapping(dev, vb, block);
     if (this.md.rawFreeMetadataBlocks() === 0) {
       this.env.log('space map metadata: unable to allocate new metadata block');
