@@ -480,10 +480,15 @@ export class Interpreter {
     return this.options.maxSteps ?? DEFAULT_MAX_STEPS;
   }
 
+  /** Charges steps against the budget; false once the budget is spent. */
+  private charge(steps: number): boolean {
+    this.stepsUsed += steps;
+    return this.stepsUsed <= this.maxSteps;
+  }
+
   /** Charges a lab command's output against the step budget; false once the budget is spent. */
   private chargeOutput(bytes: number): boolean {
-    this.stepsUsed += bytes / OUTPUT_BYTES_PER_STEP;
-    return this.stepsUsed <= this.maxSteps;
+    return this.charge(bytes / OUTPUT_BYTES_PER_STEP);
   }
 
   /** Says, once, that a pipe or a substitution kept only the first PIPE_BUFFER_LIMIT_BYTES. */
@@ -652,7 +657,7 @@ export class Interpreter {
    * the native stack stays shallow), counting it against the step budget.
    */
   private *runCommand(cmd: Command, f: Frame): Run<number> {
-    if (++this.stepsUsed > this.maxSteps) throw new BudgetExhausted(this.maxSteps);
+    if (!this.charge(1)) throw new BudgetExhausted(this.maxSteps);
     return yield* call(this.commandBody(cmd, f));
   }
 
@@ -913,8 +918,7 @@ export class Interpreter {
       stdinIsPipe: input instanceof Pipe,
       stdoutIsTerminal: out.kind === 'terminal',
       chargeSteps: (steps) => {
-        this.stepsUsed += steps;
-        if (this.stepsUsed <= this.maxSteps) return true;
+        if (this.charge(steps)) return true;
         overBudget = true;
         return false;
       },
