@@ -65,6 +65,9 @@ describe('dmsetup -u', () => {
       ['dmsetup info -c', /not modelled: dmsetup info -c/],
       ['dmsetup info -c -o name,uuid', /not modelled: dmsetup info -c/],
       ['dmsetup info -c -o name,open --noheadings', /\(field open\)/],
+      ['dmsetup status -c', /not modelled: dmsetup status with -c or -o/],
+      ['dmsetup info -o name,uuid', /not modelled: dmsetup info with -c or -o/],
+      ['dmsetup ls -o blkdevname', /not modelled: dmsetup ls with -c or -o/],
     ];
     for (const [line, error] of refusals) {
       expect(sh.runLine(`${line} 2>&1; echo rc=$?`), line).toMatch(error);

@@ -135,6 +135,13 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     io.err(`${USAGE_HINT}\nCommand failed.\n`);
     return 1;
   }
+  // The report options mean something only to info -c here; anywhere else they would be ignored.
+  if ((flags.columns || flags.fields !== null) && !(command === 'info' && flags.columns)) {
+    io.err(
+      `thinlab: not modelled: dmsetup ${command} with -c or -o (the lab's one report is info -c -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings)\nCommand failed.\n`,
+    );
+    return 1;
+  }
   if (flags.uuid !== null && command !== 'create') {
     const named = deviceOfUuid(m, command, flags.uuid, args, io);
     if (typeof named === 'number') return named;
