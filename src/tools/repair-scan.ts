@@ -14,7 +14,8 @@
  * block reads whatever memory follows (case 1106: a segmentation fault), and a child pointer past
  * the device indexes a std::vector<bool> out of bounds: both undefined behaviour, refused by name.
  */
-import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, INTERNAL_NODE } from '../format/layout.js';
+// node_ref::calc_max_entries is the kernel's calc_max_entries: layout.ts's maxEntries.
+import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, INTERNAL_NODE, maxEntries, NODE } from '../format/layout.js';
 import { isStackOverflow } from '../shared/stack-overflow.js';
 import type { MetadataBytes } from './metadata-view.js';
 
@@ -42,11 +43,8 @@ class UndefinedRead {
   constructor(readonly what: string) {}
 }
 
-const HEADER_SIZE = 32;
+const HEADER_SIZE = NODE.header;
 const U64_SIZE = 8;
-/** node_ref::calc_max_entries: (4096 - 32) / (8 + value size), rounded down to a multiple of 3. */
-const maxEntries = (valueSize: number): number =>
-  Math.floor((BLOCK_SIZE - HEADER_SIZE) / (U64_SIZE + valueSize) / 3) * 3;
 const u32 = (n: number): number => n >>> 0;
 
 class Gatherer {
