@@ -214,10 +214,7 @@ export class MetadataBytes extends MetadataBlocks {
    * The data space map's reference counts (overflow entries resolved), or the reason it cannot be
    * read, worded like thin_check.
    */
-  dataCounts(
-    sm: SpaceMapRoot,
-    checkBlockNr = false,
-  ): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
+  dataCounts(sm: SpaceMapRoot): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
     const nr = sm.nrBlocks;
     if (Math.ceil(nr / ENTRIES_PER_BITMAP) > this.nrBlocks)
       return { ok: false, reason: 'data space map too large for the metadata' };
@@ -229,7 +226,7 @@ export class MetadataBytes extends MetadataBlocks {
       (i, v) => {
         if (reason !== null) return;
         const block = this.pointer(v);
-        reason = this.placedBlockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap', checkBlockNr);
+        reason = this.blockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap');
         if (reason !== null) return;
         const first = i * ENTRIES_PER_BITMAP;
         const n = Math.max(0, Math.min(ENTRIES_PER_BITMAP, nr - first));
