@@ -94,11 +94,13 @@ function checkCase(
           where,
           what: `${argv}: lab ${lab.status}, real ${theirs.status}\n--- real\n${theirs.text}\n--- lab\n${lab.text}`,
         });
-      else if (theirs.text !== lab.text)
+      else if (theirs.text !== lab.text) {
+        log?.(`metadata: ${where}: ${release} ${argv}: output differs (status ${lab.status})\n`);
         report.find(`output differs from ${release} (same status)`, {
           where,
           what: `${argv}\n--- real\n${theirs.text}\n--- lab\n${lab.text}`,
         });
+      }
     });
   report.count('tool runs', LAB_ONLY.length);
   for (const what of result.labOnlyInternal) report.find('internal error', { where, what });
