@@ -55,8 +55,8 @@ export interface LabCaseResult {
 const digest = (text: string): string => createHash('md5').update(text, 'latin1').digest('hex');
 
 /** How an outcome is compared: thin_dump's XML by digest (it can be megabytes), the rest whole. */
-export function outcomeText(argv: readonly string[], stdout: string, stderr: string): string {
-  const out = argv[0] === 'thin_dump' && stdout.length > 2000 ? `xml:${digest(stdout)}` : stdout;
+export function outcomeText(argv: readonly string[], stdout: string, stderr: string, whole = false): string {
+  const out = !whole && argv[0] === 'thin_dump' && stdout.length > 2000 ? `xml:${digest(stdout)}` : stdout;
   return `${out}\n--stderr--\n${stderr}`;
 }
 
@@ -68,8 +68,13 @@ function labWithImage(stack: StackId, bytes: Uint8Array): LabShell {
   return shell;
 }
 
+/** How a lab outcome is kept: `whole` keeps thin_dump's XML whole instead of its digest. */
+export interface LabRunOptions {
+  readonly whole?: boolean;
+}
+
 /** Runs one lab tool; a throw is an internal error, returned as such. */
-function runLab(shell: LabShell, argv: readonly string[]): LabOutcome {
+function runLab(shell: LabShell, argv: readonly string[], options: LabRunOptions = {}): LabOutcome {
   const args = argv.slice(1).map((a) => (a === 'IMG' ? '/run/img' : a === 'OUT' ? '/run/out' : a));
   let stdout = '';
   let stderr = '';
@@ -84,15 +89,20 @@ function runLab(shell: LabShell, argv: readonly string[]): LabOutcome {
       },
     });
     const fix = (s: string): string => s.split('/run/img').join('IMG');
-    return { status: status ?? 127, text: outcomeText(argv, fix(stdout), fix(stderr)) };
+    return { status: status ?? 127, text: outcomeText(argv, fix(stdout), fix(stderr), options.whole) };
   } catch (e) {
     return { internal: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }
 }
 
 /** One lab tool on an image, in a fresh lab of `stack` (the regression tests' way in). */
-export function labToolOn(stack: StackId, bytes: Uint8Array, argv: readonly string[]): LabOutcome {
-  return runLab(labWithImage(stack, bytes), argv);
+export function labToolOn(
+  stack: StackId,
+  bytes: Uint8Array,
+  argv: readonly string[],
+  options: LabRunOptions = {},
+): LabOutcome {
+  return runLab(labWithImage(stack, bytes), argv, options);
 }
 
 /** Every lab tool run of one case: COMPARED on each release's lab, LAB_ONLY on 0.9.0's. */
