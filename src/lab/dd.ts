@@ -452,7 +452,7 @@ function* readBlock(
   let r = m.readSectors(dev, first, last - first);
   // A read from a suspended device waits for its resume, as the write does.
   while (!r.ok && r.errno === LAB_WOULD_BLOCK) {
-    const resumed = yield { kind: 'resume', dev };
+    const resumed = yield { kind: 'resume', dev: m.awaitedResume(dev) };
     if (!resumed) break;
     r = m.readSectors(dev, first, last - first);
   }
@@ -601,7 +601,12 @@ function* writeBlock(
     const pageStart = Math.floor(pos / PAGE_BYTES) * PAGE_BYTES;
     const pageEnd = Math.min(Math.ceil((pos + n) / PAGE_BYTES) * PAGE_BYTES, devBytes);
     first = pageStart / SECTOR_BYTES;
-    const r = m.readSectors(dev, first, (pageEnd - pageStart) / SECTOR_BYTES);
+    let r = m.readSectors(dev, first, (pageEnd - pageStart) / SECTOR_BYTES);
+    // The page is read before it is changed, and that read waits for a resume as any read does.
+    while (!r.ok && r.errno === LAB_WOULD_BLOCK) {
+      if (!(yield { kind: 'resume', dev: m.awaitedResume(dev) })) break;
+      r = m.readSectors(dev, first, (pageEnd - pageStart) / SECTOR_BYTES);
+    }
     if (!r.ok)
       throw new DdFailure(
         `dd: error writing '${path}': ${strerror(r.errno === LAB_WOULD_BLOCK ? Errno.EIO : r.errno)}`,
@@ -619,7 +624,7 @@ function* writeBlock(
   let ticket = m.writeSectors(dev, first, tokens);
   // A suspended device holds the write until it is resumed: wait for that, then submit again.
   while (ticket.done && ticket.errno === LAB_WOULD_BLOCK) {
-    const resumed = yield { kind: 'resume', dev };
+    const resumed = yield { kind: 'resume', dev: m.awaitedResume(dev) };
     if (!resumed) break;
     ticket = m.writeSectors(dev, first, tokens);
   }

@@ -16,7 +16,9 @@ import { DM_MAJOR, type DmDevice, devNumber, type Machine } from '../model/machi
 import type { StackId } from '../model/stack.js';
 import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
+import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
+import { type LockedDevice, type LockUse, underMetadataLock } from './dmsetup-lock.js';
 import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
 import { targetsText } from './host/kernel-modules.js';
@@ -125,7 +127,7 @@ function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args
   return { flags, args };
 }
 
-export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number {
+export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number | Steps<number> {
   const m = ctx.machine;
   const parsed = parseArgs(argv, io);
   if (parsed === null) return 1;
@@ -154,7 +156,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
     case 'load':
       return reload(ctx, args, flags, io);
     case 'message':
-      return message(m, args, io);
+      return lockedMessage(m, args, io);
     case 'status':
     case 'table':
       if (flags.inactive && command === 'status') {
@@ -162,19 +164,19 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
         io.err('dmsetup: status --inactive is not modelled in the lab (table --inactive is)\nCommand failed.\n');
         return 1;
       }
-      return statusOrTable(m, command, args, flags, io);
+      return command === 'table' ? statusOrTable(m, command, args, flags, io) : lockedStatus(m, args, flags, io);
     case 'suspend':
-      return forEachNamed(m, args, io, 'suspend', (dev) => {
-        m.suspend(dev, { noFlush: flags.noFlush });
-        return 0;
-      });
+      return lockedSuspend(m, args, flags, io);
     case 'resume':
       return forEachNamed(m, args, io, 'resume', (dev) => {
         const r = m.resume(dev);
         return r.ok ? 0 : ioctlFailed(io, 'resume', ...ioctlTarget(dev, flags), r.errno);
       });
     case 'remove':
-      return remove(m, args, flags, libraryMakesNodes(flags, io), io);
+      // The pool's last table commits as it closes the metadata; a thin's closes its device under the lock.
+      return underMetadataLock(m, lockedDevices(m, args, poolCommitsThinTakes), 'remove', io, () =>
+        remove(m, args, flags, libraryMakesNodes(flags, io), io),
+      );
     case 'rename':
       return rename(m, args, flags, libraryMakesNodes(flags, io), io);
     case 'mknodes':
@@ -204,6 +206,47 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       io.err(`Unknown command: ${command}\n${USAGE_HINT}\nCommand failed.\n`);
       return 1;
   }
+}
+
+const isPool = (dev: DmDevice): boolean => dev.live?.type === 'thin-pool';
+const poolCommitsThinTakes = (dev: DmDevice): LockUse => (isPool(dev) ? 'commits' : 'takes');
+
+/** `dmsetup message`: every message that succeeds commits; reserve_metadata_snap commits before it reserves. */
+function lockedMessage(m: Machine, args: string[], io: CommandIo): number | Steps<number> {
+  const reserves = args[2]?.trim().startsWith('reserve_metadata_snap') === true;
+  const locked = lockedDevices(m, args.slice(0, 1), (dev) => (!isPool(dev) ? null : reserves ? 'commits' : 'takes'));
+  return underMetadataLock(m, locked, 'message', io, () => message(m, args, io));
+}
+
+/** `dmsetup status`: a pool's commits first, unless --noflush or the pool is suspended; a thin's takes the lock. */
+function lockedStatus(m: Machine, args: string[], flags: Flags, io: CommandIo): number | Steps<number> {
+  const names = args.length === 0 ? m.deviceList().map((d) => d.name) : args;
+  const locked = lockedDevices(m, names, (dev) =>
+    isPool(dev) && !flags.noFlush && !dev.suspended ? 'commits' : 'takes',
+  );
+  return underMetadataLock(m, locked, 'status', io, () => statusOrTable(m, 'status', args, flags, io));
+}
+
+/** `dmsetup suspend`: a pool commits at postsuspend. */
+function lockedSuspend(m: Machine, args: string[], flags: Flags, io: CommandIo): number | Steps<number> {
+  const locked = lockedDevices(m, args, (dev) => (isPool(dev) && !dev.suspended ? 'commits' : null));
+  return underMetadataLock(m, locked, 'suspend', io, () =>
+    forEachNamed(m, args, io, 'suspend', (dev) => {
+      m.suspend(dev, { noFlush: flags.noFlush });
+      return 0;
+    }),
+  );
+}
+
+/** The named devices of a pool or a thin, each with what the command does with its pool's lock. */
+function lockedDevices(m: Machine, names: readonly string[], use: (dev: DmDevice) => LockUse | null): LockedDevice[] {
+  const locked: LockedDevice[] = [];
+  for (const name of names) {
+    const dev = m.device(name);
+    const how = dev === undefined ? null : use(dev);
+    if (dev !== undefined && how !== null) locked.push([dev, how]);
+  }
+  return locked;
 }
 
 function tableText(flags: Flags, io: CommandIo): string | null {

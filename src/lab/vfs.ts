@@ -8,7 +8,14 @@
  */
 import { procVersionText } from './host/uname.js';
 import { Errno, strerror } from '../model/errno.js';
-import { type BlockDev, DM_MAJOR, type DmDevice, type Machine, type MetadataContent } from '../model/machine.js';
+import {
+  type BlockDev,
+  DM_MAJOR,
+  type DmDevice,
+  LAB_WOULD_BLOCK,
+  type Machine,
+  type MetadataContent,
+} from '../model/machine.js';
 import { queueAttributeText } from '../model/queue-limits.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
@@ -220,10 +227,18 @@ export function readPath(ctx: ShellContext, path: string): Uint8Array | string {
   }
 }
 
+/**
+ * What a read says that waits for a suspended device's resume when nothing in the lab will resume
+ * it: the real read waits, so the script would hang there; the lab stops the read instead.
+ */
+export function suspendedRead(awaited: BlockDev): string {
+  return `thinlab: the read waits for the resume of suspended device ${awaited.kind === 'dm' ? awaited.name : awaited.kernelName}, and nothing in the lab will resume it: a real read would wait forever, thinlab stops it here`;
+}
+
 function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
   const sectors = machine.sizeSectors(dev);
   const r = machine.readSectors(dev, 0, sectors);
-  if (!r.ok) return strerror(r.errno);
+  if (!r.ok) return r.errno === LAB_WOULD_BLOCK ? suspendedRead(machine.awaitedResume(dev)) : strerror(r.errno);
   const bytes = machine.dictionary.bytesOf(r.value);
   return bytes.subarray(0, sectors * SECTOR_BYTES);
 }

@@ -1074,6 +1074,7 @@ export class Machine implements DmCore {
     dev.suspended = false;
     this.thawMetadataBelow(dev);
     if (t !== null) type?.resume?.(t);
+    this.finishHeldCommits();
     return OK_VOID;
   }
 
@@ -1260,7 +1261,7 @@ export class Machine implements DmCore {
       this.materialize(stored.storage);
       return ok(stored.storage.store.read(start, count));
     }
-    if (dev.suspended) return fail(LAB_WOULD_BLOCK);
+    if (dev.suspended || this.metadataLockWait(dev) !== null) return fail(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return fail(Errno.ENXIO);
     return typeOf(t).read(this, t, start, count);
@@ -1281,7 +1282,7 @@ export class Machine implements DmCore {
       this.writeStorage(stored.storage, start, tokens);
       return finishedIo(0);
     }
-    if (dev.suspended) return finishedIo(LAB_WOULD_BLOCK);
+    if (dev.suspended || this.metadataLockWait(dev) !== null) return finishedIo(LAB_WOULD_BLOCK);
     const t = dev.live;
     if (t === null) return finishedIo(Errno.ENXIO);
     return typeOf(t).write(this, t, start, tokens);
@@ -1326,7 +1327,7 @@ export class Machine implements DmCore {
       this.writeStorage(stored.storage, start, new Uint32Array(count).fill(ZERO_TOKEN));
       return 0;
     }
-    if (dev.suspended) return LAB_WOULD_BLOCK;
+    if (dev.suspended || this.metadataLockWait(dev) !== null) return LAB_WOULD_BLOCK;
     const t = dev.live;
     if (t === null) return Errno.ENXIO;
     return typeOf(t).discard(this, t, start, count);
@@ -1653,7 +1654,55 @@ export class Machine implements DmCore {
         this.clockMs += 2 * this.writeDelayMs(metadataDev);
       },
       metadataDeviceSectors: () => this.sizeSectors(metadataDev),
+      metadataDeviceSuspended: () => this.suspendedInStack(metadataDev) !== null,
     };
+  }
+
+  /** The first suspended device-mapper device in `dev`'s stack: itself or a device its live table holds. */
+  suspendedInStack(dev: BlockDev): DmDevice | null {
+    if (dev.kind !== 'dm') return null;
+    if (dev.suspended) return dev;
+    const t = dev.live;
+    if (t === null) return null;
+    for (const below of typeOf(t).heldDevices(t)) {
+      const suspended = this.suspendedInStack(below);
+      if (suspended !== null) return suspended;
+    }
+    return null;
+  }
+
+  /**
+   * The pool of a pool or thin device whose metadata lock a commit holds while it waits for the
+   * suspended metadata device (ThinPool.commitWaitsForResume), and the device whose resume ends
+   * the wait; null when nothing of the kind holds `dev`'s I/O or its status.
+   */
+  metadataLockWait(dev: BlockDev, commits = false): { readonly pool: ThinPool; readonly resume: DmDevice } | null {
+    const pool = this.poolOfDevice(dev);
+    if (pool === null || !(commits ? pool.commitWouldWait : pool.commitWaitsForResume)) return null;
+    const metadataDev = [...this.poolsByMetadataDev].find(([, p]) => p === pool)?.[0];
+    const resume = metadataDev === undefined ? null : this.suspendedInStack(metadataDev);
+    return resume === null ? null : { pool, resume };
+  }
+
+  /** The pool a pool device or a thin device belongs to. */
+  private poolOfDevice(dev: BlockDev): ThinPool | null {
+    if (dev.kind !== 'dm' || dev.live === null) return null;
+    const t = dev.live;
+    return t.type === 'thin-pool' || t.type === 'thin' ? t.pool : null;
+  }
+
+  /** A device was resumed: commits that waited for it go through (fixtures/kernel/190). */
+  private finishHeldCommits(): void {
+    for (const pool of new Set(this.poolsByMetadataDev.values())) pool.finishHeldCommit();
+  }
+
+  /**
+   * The device whose resume a read or write of `dev` that returned LAB_WOULD_BLOCK waits for:
+   * itself when suspended, else the suspended metadata device of a pool whose commit holds the lock.
+   */
+  awaitedResume(dev: BlockDev): BlockDev {
+    if (dev.kind === 'dm' && dev.suspended) return dev;
+    return this.metadataLockWait(dev)?.resume ?? dev;
   }
 
   /**

@@ -104,6 +104,8 @@ export interface PoolEnvironment {
   metadataCommitting(): void;
   /** A commit reached the metadata device (a slow device makes the command wait for it). */
   metadataCommitWritten(): void;
+  /** True while a device-mapper device in the metadata device's stack is suspended. */
+  metadataDeviceSuspended(): boolean;
   /** Current size of the metadata device in sectors. */
   metadataDeviceSectors(): number;
 }
@@ -167,6 +169,8 @@ export class ThinPool {
   private metadataFreeSeen = Number.POSITIVE_INFINITY;
   /** The last commit's layout while a commit the shortened-device check made on trial may still fail. */
   private trialCommitFrom: MetadataPlan | null = null;
+  /** A commit waiting for the suspended metadata device's resume (commitWaitsForResume). */
+  private heldCommit = false;
   /** The mode the bound table asks for; synced with the mode like the kernel's adjusted_pf.mode. */
   private boundTableMode: PoolMode = 'write';
   private bound = false;
@@ -365,6 +369,26 @@ export class ThinPool {
 
   // ------------------------------------------------------------------ commits and failures
 
+  /**
+   * True while a commit waits for the suspended metadata device to be resumed: the kernel's
+   * commit holds the metadata lock while its writes wait in the suspended device, so whatever
+   * takes the lock (a status, a message, a thin's I/O) waits with it (fixtures/kernel/190).
+   */
+  get commitWaitsForResume(): boolean {
+    return this.heldCommit;
+  }
+
+  /**
+   * Whether a commit now would wait for a resume: one is waiting already, or the next one writes
+   * (the pool is in service) to a metadata device that is suspended. Commands that commit and
+   * then read the result (a flushing status, a pool suspend) wait for the resume first.
+   */
+  get commitWouldWait(): boolean {
+    if (this.heldCommit) return true;
+    if (this.isReadOnlyMode || !this.env.metadataDeviceSuspended()) return false;
+    return this.md.inService || this.md.changedThisTransaction;
+  }
+
   /** The kernel's commit(): refused in the read-only modes; checks space afterwards. */
   commit(): boolean {
     if (this.isReadOnlyMode) return false;
@@ -374,6 +398,11 @@ export class ThinPool {
     if (!this.md.inService) {
       this.checkForMetadataSpace();
       this.checkForDataSpace();
+      return true;
+    }
+    if (this.heldCommit || this.env.metadataDeviceSuspended()) {
+      // The writes wait in the suspended device; the commit ends when it is resumed.
+      this.heldCommit = true;
       return true;
     }
     // The space map's count before the commit, while the lab follows the kernel's allocator.
@@ -601,6 +630,8 @@ export class ThinPool {
     // need_commit_due_to_time with dm_pool_changed_this_transaction: only thin devices' changes count.
     if (this.flushWaiters.length === 0 && !(due && this.md.thinDevicesChanged)) return;
     const committed = this.commit();
+    // Flushes wait for a commit that waits for the metadata device's resume (fixtures/kernel/190).
+    if (this.heldCommit) return;
     const waiters = this.flushWaiters.splice(0);
     if (!committed) {
       for (const t of waiters) t.complete(Errno.EIO);
@@ -609,6 +640,19 @@ export class ThinPool {
     // The kernel stamps the commit when it is done, which a slow metadata device makes later.
     this.lastCommitMs = this.env.nowMs();
     for (const t of waiters) t.complete(DONE);
+  }
+
+  /**
+   * The suspended metadata device was resumed: the waiting commit's writes go through, and the
+   * flushes that waited for it complete, as the worker's commit would have done.
+   */
+  finishHeldCommit(): void {
+    if (!this.heldCommit || this.env.metadataDeviceSuspended()) return;
+    this.heldCommit = false;
+    const committed = this.commit();
+    const waiters = this.flushWaiters.splice(0);
+    for (const t of waiters) t.complete(committed ? DONE : Errno.EIO);
+    if (committed) this.lastCommitMs = this.env.nowMs();
   }
 
   private requeueRetryList(): void {

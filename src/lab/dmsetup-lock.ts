@@ -1,0 +1,86 @@
+/**
+ * dmsetup commands that wait for a pool's metadata lock. A pool's commit takes the lock and writes
+ * the metadata device; when a device in that device's stack is suspended, the writes wait there
+ * until it is resumed, and the commit holds the lock all that time. On Linux 6.1 and 6.12 alike
+ * (fixtures/kernel/190): a flushing pool status waits (its own commit writes the superblock even
+ * when nothing changed), so do a pool suspend and a message (each commits), and, while a commit
+ * waits, a thin's status; a noflush status, `table` and `info` do not. In the foreground, with no
+ * background job left to resume the device, the real dmsetup would wait forever: the lab says so
+ * and stops the command.
+ */
+import type { DmDevice, Machine } from '../model/machine.js';
+import type { CommandIo } from '../shell/io.js';
+import type { Steps } from '../shell/wait.js';
+
+/** What a command does with a device's pool lock: only takes it, or commits (which writes). */
+export type LockUse = 'takes' | 'commits';
+
+/** A device the command works on, and what it does with its pool's lock. */
+export type LockedDevice = readonly [DmDevice, LockUse];
+
+/** The device whose resume the command waits for before it runs, if any. */
+function waitBefore(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
+  for (const [dev, use] of devs) {
+    const w = m.metadataLockWait(dev, use === 'commits');
+    if (w !== null) return w.resume;
+  }
+  return null;
+}
+
+/** The device whose resume the command's own commit waits for once it has run, if any. */
+function waitAfter(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
+  for (const [dev] of devs) {
+    const w = m.metadataLockWait(dev);
+    if (w !== null) return w.resume;
+  }
+  return null;
+}
+
+function stopped(io: CommandIo, command: string, resume: DmDevice): number {
+  io.err(
+    `thinlab: dmsetup ${command}: waits for the pool's metadata lock, held by a commit whose writes wait for suspended device ${resume.name}; ` +
+      `nothing in the lab will resume it: a real dmsetup would wait forever, thinlab stops waiting\nCommand failed.\n`,
+  );
+  return 1;
+}
+
+/**
+ * Runs `run` as the kernel would under the pools' locks: first waits while a commit holds one
+ * (or, for a device it `commits`, while its own commit would wait), then runs, then waits for a commit
+ * the command itself left waiting. Runs at once, without a generator, when nothing waits.
+ */
+export function underMetadataLock(
+  m: Machine,
+  devs: readonly LockedDevice[],
+  command: string,
+  io: CommandIo,
+  run: () => number,
+): number | Steps<number> {
+  if (waitBefore(m, devs) === null) {
+    const status = run();
+    const after = waitAfter(m, devs);
+    return after === null ? status : waitForResume(m, devs, command, io, status, after);
+  }
+  return (function* (): Steps<number> {
+    for (let resume = waitBefore(m, devs); resume !== null; resume = waitBefore(m, devs)) {
+      if (!(yield { kind: 'resume', dev: resume })) return stopped(io, command, resume);
+    }
+    const status = run();
+    const after = waitAfter(m, devs);
+    return after === null ? status : yield* waitForResume(m, devs, command, io, status, after);
+  })();
+}
+
+function* waitForResume(
+  m: Machine,
+  devs: readonly LockedDevice[],
+  command: string,
+  io: CommandIo,
+  status: number,
+  first: DmDevice,
+): Steps<number> {
+  for (let resume: DmDevice | null = first; resume !== null; resume = waitAfter(m, devs)) {
+    if (!(yield { kind: 'resume', dev: resume })) return stopped(io, command, resume);
+  }
+  return status;
+}
