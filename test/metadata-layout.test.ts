@@ -140,6 +140,24 @@ describe('the metadata layout probes, in the lab', () => {
     expect(kernel.some((line) => line.includes('index=4098 refcount_root=2 bitmaps=4097 4096 0'))).toBe(true);
   });
 
+  it('puts every node of a metadata overflow tree past one node where Linux 6.1 and 6.12 did, and follows a metadata device at, over and grown to its limit (probe 182)', () => {
+    const script = probe('182-metadata-overflow-and-limits.sh');
+    for (const [stack, out] of [
+      ['debian12', '182-metadata-overflow-and-limits.out'],
+      ['debian13', '182-metadata-overflow-and-limits.debian13.out'],
+    ] as const) {
+      const kernel = comparable(probe(out));
+      expect(runInLab(script, stack, 131072), stack).toEqual(kernel);
+      // The parts the probe is for: 340 metadata blocks counted 3 (two leaves under a new root),
+      // 140 after the deletes (merged into one), a device of 4,161,600 blocks (255 bitmaps, the
+      // warning), a growth to it from 2048 blocks, and the refused shrink.
+      expect(kernel.filter((line) => /^node \d+ flags=2 nr=(168|172|140) max=336 vs=4$/.test(line))).toHaveLength(3);
+      expect(kernel.filter((line) => line.includes('metadata_sm nr_blocks=4161600'))).toHaveLength(5);
+      expect(kernel).toContain('device-mapper: thin: 254:1: growing the metadata device from 2048 to 4161600 blocks');
+      expect(kernel).toContain('device-mapper: thin: 254:1: metadata device (4096 blocks) too small: expected 4161600');
+    }
+  });
+
   it("names LVM 86's damaged block 26 and prints its whole transcript when it commits where the VM's periodic commit fell (probe 172)", () => {
     // Probe 172 read the pool's superblock after each of 86's commands on the oracle: the 4 MiB
     // dd was committed by the periodic commit after its first MiB (after its first block in the
