@@ -31,8 +31,16 @@ export class MetadataOutput {
   /** A block kept for a fixed purpose (the held snapshot's superblock copy); never handed out. */
   private reserved = -1;
 
-  constructor(readonly nrBlocks: number) {
-    this.bytes = new Uint8Array(nrBlocks * BLOCK_SIZE);
+  /**
+   * `heldBlocks` is how many of the device's first blocks the bytes hold (all of them unless the
+   * caller knows the last block it writes): a metadata device of up to 4,161,600 blocks (16 GiB)
+   * is mostly free blocks that the writer would only fill with zeros.
+   */
+  constructor(
+    readonly nrBlocks: number,
+    heldBlocks = nrBlocks,
+  ) {
+    this.bytes = new Uint8Array(heldBlocks * BLOCK_SIZE);
     this.dv = new DataView(this.bytes.buffer);
   }
 

@@ -141,6 +141,20 @@ function fillBitmaps(
  * Throws a RangeError if the image does not fit or the size is beyond the format's limit.
  */
 export function writeMetadataImage(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
+  const prefix = writeMetadataImagePrefix(image, metadataNrBlocks);
+  if (prefix.length === metadataNrBlocks * BLOCK_SIZE) return prefix;
+  const bytes = new Uint8Array(metadataNrBlocks * BLOCK_SIZE);
+  bytes.set(prefix);
+  return bytes;
+}
+
+/**
+ * The first blocks of the metadata device {@link writeMetadataImage} would write, up to at least
+ * the last one the image uses: every block after them is zeros. A kernel-laid-out image on a
+ * device of millions of blocks (up to 16 GiB) uses a few hundred of them, and the lab stores the
+ * rest as zeros without ever holding them as bytes.
+ */
+export function writeMetadataImagePrefix(image: MetadataImage, metadataNrBlocks: number): Uint8Array {
   if (!Number.isInteger(metadataNrBlocks) || metadataNrBlocks < 2 || metadataNrBlocks > MAX_METADATA_BLOCKS) {
     throw new RangeError(
       `metadata_nr_blocks must be an integer in [2, ${MAX_METADATA_BLOCKS}], got ${metadataNrBlocks}`,

@@ -250,13 +250,20 @@ function writeDeviceTrees(
   );
 }
 
-/** The metadata device's bytes laid out as `plan` says, or null when the plan does not describe `image`. */
+/**
+ * The metadata device's bytes laid out as `plan` says, up to its last block in use (every block
+ * after it is free and reads as zeros), or null when the plan does not describe `image`.
+ */
 export function writePlannedImage(image: MetadataImage, plan: MetadataPlan): Uint8Array | null {
   if (plan.nrDataBlocks !== image.nrDataBlocks || plan.metadataNrBlocks !== image.metadataNrBlocks) return null;
   const mappingTrees = treeBlocks(image, plan);
   if (mappingTrees === null || !countsMatch(mappingTrees.leaves, plan.dataCounts, image.refcountSkew ?? new Map()))
     return null;
-  const out = new MetadataOutput(plan.metadataNrBlocks);
+  // Every block the plan writes is counted in its metadata space map; the blocks after the last
+  // of them are free, and left out of the bytes (the caller zeroes them).
+  let lastBlock = 0;
+  for (const b of plan.metadataCounts.keys()) lastBlock = Math.max(lastBlock, b);
+  const out = new MetadataOutput(plan.metadataNrBlocks, lastBlock + 1);
   writeBitmaps(out, plan.metadataBitmaps, plan.metadataCounts);
   const indexAt = plan.metadataIndex * BLOCK_SIZE;
   setU64(out.dv, indexAt + 8, plan.metadataIndex);

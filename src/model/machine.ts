@@ -9,8 +9,10 @@
  */
 
 import { URANDOM_SEED, urandomBytes } from './urandom.js';
+import { MAX_METADATA_BLOCKS, METADATA_BLOCK_SECTORS } from '../format/layout.js';
 import { readMetadataAsKernel, superblockCheckFailure } from '../format/metadata-reader.js';
-import { superblockWithNeedsCheck, writeMetadataImage } from '../format/metadata-writer.js';
+import { readMetadataPlan } from '../format/plan-reader.js';
+import { superblockWithNeedsCheck, writeMetadataImage, writeMetadataImagePrefix } from '../format/metadata-writer.js';
 import { assert } from './assert.js';
 import {
   LOOP_LIMITS,
@@ -810,11 +812,7 @@ export class Machine implements DmCore {
   ): { ok: true; value: ThinMetadata } | ({ ok: false } & CtrError) {
     const content = storage === null || region === null ? NO_METADATA : this.contentToOpen(storage, region);
     const blocks = metadataDeviceBlocks(this.sizeSectors(metadataDev));
-    if (this.sizeSectors(metadataDev) > 16 * 1024 * 1024 * 2) {
-      this.log(
-        `thin: Metadata device ${metadataDev.kernelName} is larger than ${255 * ((1 << 14) - 64) * 8} sectors: excess space will not be used.`,
-      );
-    }
+    this.warnIfMetadataDeviceTooBig(metadataDev);
     switch (content.kind) {
       case 'none':
         if (readOnly) return { ok: false, error: 'Error creating metadata object', errno: Errno.EPERM };
@@ -847,6 +845,19 @@ export class Machine implements DmCore {
         return { ok: true, value: ThinMetadata.open(content.image) };
       default:
         return { ok: false, error: 'Error creating metadata object', errno: Errno.EINVAL };
+    }
+  }
+
+  /**
+   * warn_if_metadata_device_too_big: over 16 GiB the kernel says that it uses only its first
+   * 4,161,600 blocks (one index block of 255 bitmaps), at the pool's creation and again when the
+   * device grows (fixtures/kernel-probes/182).
+   */
+  private warnIfMetadataDeviceTooBig(metadataDev: BlockDev): void {
+    if (this.sizeSectors(metadataDev) > 16 * 1024 * 1024 * 2) {
+      this.log(
+        `thin: Metadata device ${metadataDev.kernelName} is larger than ${MAX_METADATA_BLOCKS * METADATA_BLOCK_SECTORS} sectors: excess space will not be used.`,
+      );
     }
   }
 
@@ -1509,15 +1520,24 @@ export class Machine implements DmCore {
     const version = region.frozen === null && region.livePool !== null ? region.livePool.md.commitCount : 0;
     const last = region.materializedFrom ?? null;
     if (last !== null && last.source === source && last.version === version) return;
-    storage.store.write(region.offsetSectors, this.dictionary.tokensOf(this.layoutOf(storage, region, content.image)));
+    const blocks = this.regionBlocks(storage, region, content.image);
+    const prefix = this.dictionary.tokensOf(writeMetadataImagePrefix(content.image, blocks));
+    storage.store.write(region.offsetSectors, prefix);
+    // The blocks after the image's last are free: zeros, without holding a 16 GiB device as bytes.
+    const rest = blocks * METADATA_BLOCK_SECTORS - prefix.length;
+    if (rest > 0) storage.store.fill(region.offsetSectors + prefix.length, rest, ZERO_TOKEN);
     region.materializedFrom = { source, version };
     countWrite(storage);
   }
 
   /** The bytes of an image laid out as dm-thin metadata, as many blocks as fit on the disk there. */
   private layoutOf(storage: Storage, region: MetadataRegion, image: MetadataImage): Uint8Array {
-    const blocks = Math.min(image.metadataNrBlocks, Math.floor((storage.store.sizeSectors - region.offsetSectors) / 8));
-    return writeMetadataImage(image, blocks);
+    return writeMetadataImage(image, this.regionBlocks(storage, region, image));
+  }
+
+  /** How many blocks of an image's metadata the lab lays out: as many as fit on the disk there. */
+  private regionBlocks(storage: Storage, region: MetadataRegion, image: MetadataImage): number {
+    return Math.min(image.metadataNrBlocks, Math.floor((storage.store.sizeSectors - region.offsetSectors) / 8));
   }
 
   /**
@@ -1552,7 +1572,10 @@ export class Machine implements DmCore {
       this.log(`thin metadata: ${read.error}`);
       return { ok: false, error: 'Error creating metadata object', errno: Errno.EIO };
     }
-    return { ok: true, value: withRecountedRefcounts(read.image, read.sharedNodes) };
+    const image = withRecountedRefcounts(read.image, read.sharedNodes);
+    // Sound metadata carries its own layout: the lab follows the kernel's allocator from the open on.
+    const layout = image.damage === null ? readMetadataPlan(all) : null;
+    return { ok: true, value: layout === null ? image : { ...image, layout } };
   }
 
   /** The region of a live pool's metadata under `dev` (a device suspended or reloaded below the pool). */
@@ -1655,6 +1678,7 @@ export class Machine implements DmCore {
       },
       metadataDeviceSectors: () => this.sizeSectors(metadataDev),
       metadataDeviceSuspended: () => this.suspendedInStack(metadataDev) !== null,
+      warnIfMetadataDeviceTooBig: () => this.warnIfMetadataDeviceTooBig(metadataDev),
     };
   }
 

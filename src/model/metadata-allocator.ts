@@ -14,9 +14,10 @@
  * rollback, the metadata snapshot). Every tree is kept node by node: the devices' mapping trees,
  * the top-level tree of their roots, the details tree, the data space map's index (behind the
  * kernel's cache of index entries) and both space maps' overflow trees. What still makes the layout
- * inexact (`inexactReason`, after which the writer falls back to its compact layout): a metadata
- * device that shrinks or outgrows one index block, a full metadata device, counts the lab and the
- * kernel keep differently. The measurements behind it are in docs/metadata-layout.md
+ * inexact (`inexactReason`, after which the writer falls back to its compact layout): a full
+ * metadata device, counts the lab and the kernel keep differently. (A metadata device never shrinks
+ * under a live pool, which refuses to resume on it, nor outgrows one index block: the kernel uses
+ * the first 4,161,600 blocks of a larger one.) The measurements behind it are in docs/metadata-layout.md
  * (fixtures/kernel-probes/95-98, 100 and 171).
  */
 import { ENTRIES_PER_BITMAP, METADATA_INDEX_ENTRIES } from '../format/layout.js';
@@ -512,9 +513,14 @@ export class MetadataAllocator {
   resizeMetadata(nrBlocks: number): void {
     if (this.exhausted) return;
     if (nrBlocks === this.meta.nrBlocks) return;
-    if (nrBlocks < this.meta.nrBlocks) return this.markInexact('the metadata device shrank');
-    if (Math.ceil(nrBlocks / ENTRIES_PER_BITMAP) > METADATA_INDEX_ENTRIES)
-      return this.markInexact('the metadata device outgrew one index block');
+    // The pool refuses to resume on a smaller metadata device ("metadata device (N blocks) too
+    // small"), and it never sees more of one than one index block describes (the rest of a larger
+    // device is unused: fixtures/kernel-probes/182), so neither reaches the allocator.
+    assert(nrBlocks > this.meta.nrBlocks, 'the metadata device only grows');
+    assert(
+      Math.ceil(nrBlocks / ENTRIES_PER_BITMAP) <= METADATA_INDEX_ENTRIES,
+      'the metadata device fits one index block',
+    );
     let counted = this.meta.nrBlocks;
     this.begin = counted;
     this.bootstrap = true;

@@ -108,6 +108,8 @@ export interface PoolEnvironment {
   metadataDeviceSuspended(): boolean;
   /** Current size of the metadata device in sectors. */
   metadataDeviceSectors(): number;
+  /** Logs the kernel's warning for a metadata device over 16 GiB, as a growth does before it grows. */
+  warnIfMetadataDeviceTooBig(): void;
 }
 
 /** A write, discard or flush the pool has not finished; resolved when its last bio completes. */
@@ -279,6 +281,7 @@ export class ThinPool {
       if (this.md.needsCheck) {
         this.logPool('unable to grow the metadata device until repaired.');
       } else {
+        this.env.warnIfMetadataDeviceTooBig();
         this.logPool(`growing the metadata device from ${metaRecorded} to ${metaNow} blocks`);
         if (this.mode === 'out_of_metadata_space') this.setMode('write');
         this.md.resizeMetadata(metaNow);
