@@ -14,6 +14,7 @@ import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
+import type { ToolsRelease } from './release.js';
 import { findBetterRoots0 } from './repair-scan.js';
 import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -176,6 +177,11 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     }
     sb = searched.sb;
   }
+  const wide = wideKeyRefusal(md, sb, releaseOf(env), { repair, devId, skipMappings });
+  if (wide !== null) {
+    io.err(wide);
+    return NOT_MODELLED_STATUS;
+  }
   let text = '';
   const out =
     output === null
@@ -231,12 +237,43 @@ function repairRoots0(
   return { sb: { ...sb, heldRoot: 0, time, deviceDetailsRoot: details, dataMappingRoot: mapping } };
 }
 
+/**
+ * 0.9.0's keys are u64 and it prints a mapping past 2^53 as it is (seed 17 case 3145's
+ * origin_block 17732923532771370); the lab's mappings are safe integers, so a dump that would
+ * reach such a key is refused by name. A first pass with its output thrown away finds out.
+ */
+function wideKeyRefusal(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  release: ToolsRelease,
+  opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+): string | null {
+  const probe: DumpProbe = { wideKeyBlock: null };
+  const sink = xmlEmitter(() => undefined, release);
+  dumpTrees(
+    md,
+    sb,
+    sb.dataSm.nrBlocks,
+    sink,
+    { ...opts, probe },
+    () => undefined,
+    () => undefined,
+  );
+  if (probe.wideKeyBlock === null) return null;
+  return `thinlab: not modelled: thin_dump of thin-provisioning-tools ${release} on a key of 2^53 or more (block ${probe.wideKeyBlock}): the real tool dumps it as a u64, the lab's keys are safe integers; see docs/reliability.md\n`;
+}
+
+/** What a dump met that the lab cannot print: the block of a key of 2^53 or more. */
+interface DumpProbe {
+  wideKeyBlock: number | null;
+}
+
 function dumpTrees(
   md: MetadataBytes,
   sb: RawSuperblock,
   nrDataBlocks: number,
   e: Emitter,
-  opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+  opts: { repair: boolean; devId: number | null; skipMappings: boolean; probe?: DumpProbe },
   err: (text: string) => void,
   fail: (message: string) => void,
 ): number {
@@ -246,6 +283,7 @@ function dumpTrees(
   const onDamage = (d: TreeDamage): void => {
     damaged = true;
     firstDamage ??= d.visitedBefore;
+    if (d.code === 'key-too-large' && opts.probe !== undefined) opts.probe.wideKeyBlock ??= d.block;
   };
   const allDetails = md.details(sb.deviceDetailsRoot, onDamage);
   // With --repair, 0.9.0 still dumps only the devices before the first damaged details node.
