@@ -116,7 +116,11 @@ export class MetadataBytes extends MetadataBlocks {
    * Why a block of the given kind cannot be used, worded as thin_check 0.9.0 words it, or null.
    * The out-of-bounds message really is followed by an empty line in 0.9.0's output.
    */
-  blockProblem(block: number, xor: number, kind: string): string | null {
+  blockProblem(wide: number | bigint, xor: number, kind: string): string | null {
+    // A u64 pointer past 2^53 is printed as the u64 it is, as 0.9.0 prints it (seed 17 case 1896).
+    if (typeof wide === 'bigint' && wide >= BigInt(this.nrBlocks))
+      return `block out of bounds (${wide} >= ${this.nrBlocks})\n`;
+    const block = Number(wide);
     const sums = this.checksums(block, xor);
     if (sums === null) return `block out of bounds (${block} >= ${this.nrBlocks})\n`;
     return sums.stored === sums.computed ? null : `bad checksum in ${kind} (block ${block})`;
@@ -127,9 +131,10 @@ export class MetadataBytes extends MetadataBlocks {
    * index block), as 0.9.0's bitmap and index validators check it after the checksum. 1.1.0 reads
    * the same blocks without looking at that field (its thin_check passes seed 17 case 1423).
    */
-  placedBlockProblem(block: number, xor: number, kind: string, checkBlockNr: boolean): string | null {
-    const problem = this.blockProblem(block, xor, kind);
+  placedBlockProblem(wide: number | bigint, xor: number, kind: string, checkBlockNr: boolean): string | null {
+    const problem = this.blockProblem(wide, xor, kind);
     if (problem !== null || !checkBlockNr) return problem;
+    const block = Number(wide);
     return this.u64Big(block * BLOCK_SIZE + 8) === BigInt(block) ? null : `bad block nr in ${kind} (block ${block})`;
   }
 
@@ -242,19 +247,24 @@ export class MetadataBytes extends MetadataBlocks {
     return overflow === null ? { ok: true, counts } : { ok: false, reason: overflow };
   }
 
-  /** The metadata space map's counts, from its single index block. */
+  /**
+   * The metadata space map's counts, from its single index block. `indexRoot` is the index
+   * block's number as the superblock's u64 holds it, so that one past 2^53 is printed whole.
+   */
   metadataCounts(
     sm: SpaceMapRoot,
     checkBlockNr = false,
+    indexRoot: number | bigint = sm.bitmapRoot,
   ): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
-    const index = this.placedBlockProblem(sm.bitmapRoot, INDEX_CSUM_XOR, 'metadata index block', checkBlockNr);
+    const index = this.placedBlockProblem(indexRoot, INDEX_CSUM_XOR, 'metadata index block', checkBlockNr);
     if (index !== null) return { ok: false, reason: index };
     const nr = Math.min(sm.nrBlocks, METADATA_INDEX_ENTRIES * ENTRIES_PER_BITMAP);
     const counts = new Uint32Array(nr);
     const at = sm.bitmapRoot * BLOCK_SIZE;
     for (let i = 0; i * ENTRIES_PER_BITMAP < nr; i++) {
-      const block = this.pointer(at + 16 + i * INDEX_ENTRY_SIZE);
-      const problem = this.placedBlockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap', checkBlockNr);
+      const wide = this.u64Big(at + 16 + i * INDEX_ENTRY_SIZE);
+      const problem = this.placedBlockProblem(wide, BITMAP_CSUM_XOR, 'space map bitmap', checkBlockNr);
+      const block = Number(wide);
       if (problem !== null) return { ok: false, reason: problem };
       const first = i * ENTRIES_PER_BITMAP;
       this.bitmapEntries(block, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, first);

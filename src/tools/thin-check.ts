@@ -12,7 +12,7 @@
  * Damage is reported under the phase that found it, indented as the real tool indents it. Data
  * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
  */
-import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SB } from '../format/layout.js';
+import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SB, SM_ROOT } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
@@ -237,7 +237,7 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
     err(`${trees.message}\n`);
     return 1;
   }
-  const meta = md.metadataCounts(sb.metadataSm, true);
+  const meta = md.metadataCounts(sb.metadataSm, true, md.u64Big(SB.metadataSpaceMapRoot + SM_ROOT.bitmapRoot));
   // 0.9.0 tries both space maps, each in its own try block, before it gives up.
   if (!meta.ok) loud(`${meta.reason}\n`);
   const expected = trees.counts;

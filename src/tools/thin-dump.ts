@@ -9,7 +9,8 @@
  * case 0.9.0 prints its error twice (the first time without a newline). With --repair damaged
  * subtrees are skipped silently.
  */
-import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { SB, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { outOfBounds0 } from './btree-node-0.js';
 import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
@@ -142,25 +143,12 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
   const { md, sb: sb0 } = opened;
   let sb = sb0;
   if (snap !== null) {
-    const block = snap.block ?? sb0.heldRoot;
-    if (sb0.heldRoot === 0) {
-      io.err('no current metadata snap\n');
+    const held = heldSuperblock0(md, sb0, snap.block);
+    if (typeof held === 'string') {
+      io.err(held);
       return 1;
     }
-    if (block !== sb0.heldRoot) {
-      io.err('metadata snapshot does not match that in superblock\n');
-      return 1;
-    }
-    const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
-    if (problem !== null) {
-      io.err(
-        problem.startsWith('bad checksum')
-          ? `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n`
-          : `${problem}\n`,
-      );
-      return 1;
-    }
-    sb = md.superblock(block);
+    sb = held;
   }
 
   if (repair && snap === null) {
@@ -235,6 +223,19 @@ function repairRoots0(
   if (search.roots === null) return { sb };
   const { details, mapping, time } = search.roots;
   return { sb: { ...sb, heldRoot: 0, time, deviceDetailsRoot: details, dataMappingRoot: mapping } };
+}
+
+/** The held snapshot's superblock that -m (or -mBLOCK) dumps, or 0.9.0's message why not. */
+function heldSuperblock0(md: MetadataBytes, sb0: RawSuperblock, asked: number | null): RawSuperblock | string {
+  const block = asked ?? sb0.heldRoot;
+  if (sb0.heldRoot === 0) return 'no current metadata snap\n';
+  if (block !== sb0.heldRoot) return 'metadata snapshot does not match that in superblock\n';
+  // The held root as the u64 it is: past 2^53 it is printed whole (seed 17 case 1896: 2^60 + 50).
+  const held = md.u64Big(SB.heldRoot);
+  if (held >= BigInt(md.nrBlocks)) return `${outOfBounds0(held, md.nrBlocks)}\n`;
+  const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
+  if (problem !== null) return `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n`;
+  return md.superblock(block);
 }
 
 /**
