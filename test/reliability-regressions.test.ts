@@ -5,10 +5,12 @@
  * too, so that the recorded statuses stay true.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { baseImages, metadataCase } from '../reliability/metadata-images.js';
 import { labToolOn } from '../reliability/metadata-lab.js';
 import type { StackId } from '../src/model/stack.js';
 import { findRealTools1x } from '../src/tools/real-tools-1x.js';
@@ -310,6 +312,227 @@ describe('metadata campaign regressions: the lab exits as the real tools do', ()
       rmSync(img, { force: true });
       expect({ line: p.line, status: r.status, stdout: r.stdout }).toEqual({ line: p.line, status: 101, stdout: '' });
       expect(labStderr(p.image, p.line)).toBe(r.stderr);
+    }
+  });
+});
+
+/**
+ * Session 9 (out09): one case per class of the campaign's output differences with the real 0.9.0
+ * at the same exit status (seed 17, cases 4500-4595 of part 3 and case 1896), each image made
+ * from its seed and index. The lab must print what the real 0.9.0 printed, recorded here; where
+ * the real tools are installed the record is checked against them too.
+ */
+const SAME_AS_090: readonly {
+  index: number;
+  line: string;
+  why: string;
+  status: number;
+  stdout: string;
+  stderr: string;
+}[] = [
+  {
+    index: 4500,
+    line: 'thin_check IMG',
+    why: "0.9.0's btree validator words a wrong block number `bad block nr in btree node (block = N)`",
+    status: 1,
+    stdout: 'TRANSACTION_ID=1099511627781\nMETADATA_FREE_BLOCKS=760\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 2 is missing mappings [9999, 10500]\n    bad block nr in btree node (block = 99)\n  thin device 199 is missing mappings [0, -]\n    bad block nr in btree node (block = 293)\n',
+  },
+  {
+    index: 4503,
+    line: 'thin_check IMG',
+    why: 'consecutive bad nodes make one damage: one range, their messages run together',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 0 is missing mappings [200, -]\n    bad checksum in btree node (block 9)bad checksum in btree node (block 10)\n',
+  },
+  {
+    index: 4508,
+    line: 'thin_check -m IMG',
+    why: '-m reads block 0 before anything else: its bad checksum is printed unindented',
+    status: 1,
+    stdout: '',
+    stderr: 'bad checksum in superblock, wanted 1486624749\n',
+  },
+  {
+    index: 4513,
+    line: 'thin_check -m IMG',
+    why: '-m: a held root past the end is `superblock is corrupt` under `examining superblock`, before TRANSACTION_ID',
+    status: 1,
+    stdout: '',
+    stderr: 'examining superblock\n  superblock is corrupt\n    block out of bounds (1000 >= 988)\n\n',
+  },
+  {
+    index: 4514,
+    line: 'thin_check IMG',
+    why: "the data space map's index tree is counted by the btree counter: a node out of key order is uncounted, not fatal",
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\nchecking space map counts\n  metadata reference counts differ for block 6, expected 0, but got 1\n  metadata reference counts differ for block 22, expected 0, but got 1\n',
+  },
+  {
+    index: 4515,
+    line: 'thin_check IMG',
+    why: '`max entries too large: N (block B)`',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 0 is missing mappings [400, -]\n    max entries too large: 59644 (block 10)\n',
+  },
+  {
+    index: 4554,
+    line: 'thin_check IMG',
+    why: '`value size mismatch: expected E, but got F (block B).`',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 1 is missing mappings [0, 200]\n    value size mismatch: expected 8, but got 67108872 (block 14).\n',
+  },
+  {
+    index: 4580,
+    line: 'thin_check IMG',
+    why: 'a leaf shared with an earlier device is skipped silently, so the damage range starts where the last leaf checked ended',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 1 is missing mappings [0, -]\n    bad checksum in btree node (block 21)\n  thin device 2 is missing mappings [0, -]\n    bad checksum in btree node (block 43)\n',
+  },
+  {
+    index: 4550,
+    line: 'thin_check -m IMG',
+    why: '-m: a damaged node shared by two devices is reported once (one visited set for the whole walk)',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 0 is missing mappings [374, -]\n    bad checksum in btree node (block 23)\n',
+  },
+  {
+    index: 4538,
+    line: 'thin_check -m IMG',
+    why: 'a key past 2^53 is printed as its u64 in a damage message',
+    status: 1,
+    stdout: 'TRANSACTION_ID=0\nMETADATA_FREE_BLOCKS=1023\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 0 is missing mappings [200, -]\n    keys are out of order, 202 <= 9007199254741193 (block 22)keys are out of order, 403 <= 914 (block 23)\n  thin device 1 is missing mappings [0, 200]\n    keys are out of order, 6 <= 1073741829 (block 25)\n  thin device 1 is missing mappings [400, -]\n    keys are out of order, 412 <= 33179 (block 27)\n',
+  },
+  {
+    index: 1896,
+    line: 'thin_dump -m IMG',
+    why: 'thin_dump -m: a held root of 2^60 + 50 is printed as its u64 in `block out of bounds`',
+    status: 1,
+    stdout: '',
+    stderr: 'block out of bounds (1152921504606847026 >= 1024)\n\n',
+  },
+];
+
+/** thin_dump lines: the real 0.9.0's XML (status 0, nothing on stderr) is recorded by its md5. */
+const SAME_DUMP_090: readonly { index: number; line: string; why: string; md5: string }[] = [
+  {
+    index: 2720,
+    line: 'thin_dump --repair IMG',
+    why: "a device missing from the details ends only its top-level leaf: the later leaves' devices are dumped",
+    md5: '42e48db860fa62dbf31e27ddc5c85708',
+  },
+  {
+    index: 2732,
+    line: 'thin_dump -m IMG',
+    why: 'nr_data_blocks is 0 for the held copy, whatever its cleared root holds',
+    md5: '924e07a59f63184ae63e9644a5b5843a',
+  },
+  {
+    index: 2891,
+    line: 'thin_dump -m IMG',
+    why: "the uuid is always empty in 0.9.0's dump",
+    md5: '924e07a59f63184ae63e9644a5b5843a',
+  },
+];
+
+/** Lines whose real 0.9.0 outcome the lab cannot print or depends on undefined behaviour. */
+const REFUSED_090: readonly { index: number; line: string; why: string }[] = [
+  { index: 3145, line: 'thin_dump IMG', why: 'a mapping key of 2^53 or more, which 0.9.0 dumps as a u64 (real 0)' },
+  { index: 3145, line: 'thin_dump --repair IMG', why: 'the same key, with --repair (real 0)' },
+  {
+    index: 3780,
+    line: 'thin_dump --repair IMG',
+    why: "the root search reads a leaf's last key 89 MB past its block (real 139 or 137)",
+  },
+];
+
+describe('metadata campaign, session 9: 0.9.0 output at the same status, class by class', () => {
+  const bases = baseImages();
+  const caseBytes = (index: number): Uint8Array => metadataCase(bases, 17, index).bytes;
+  const split = (text: string): { stdout: string; stderr: string } => {
+    const at = text.indexOf('\n--stderr--\n');
+    return { stdout: text.slice(0, at), stderr: text.slice(at + '\n--stderr--\n'.length) };
+  };
+
+  for (const c of SAME_AS_090)
+    it(`case ${c.index} ${c.line}: ${c.why}`, () => {
+      const lab = labToolOn('debian12', caseBytes(c.index), c.line.split(' '), { whole: true });
+      if ('internal' in lab) throw new Error(lab.internal);
+      expect({ status: lab.status, ...split(lab.text) }).toEqual({
+        status: c.status,
+        stdout: c.stdout,
+        stderr: c.stderr,
+      });
+    });
+
+  const md5 = (text: string): string => createHash('md5').update(text, 'latin1').digest('hex');
+
+  for (const c of SAME_DUMP_090)
+    it(`case ${c.index} ${c.line}: ${c.why}`, () => {
+      const lab = labToolOn('debian12', caseBytes(c.index), c.line.split(' '), { whole: true });
+      if ('internal' in lab) throw new Error(lab.internal);
+      const { stdout, stderr } = split(lab.text);
+      expect({ status: lab.status, md5: md5(stdout), stderr }).toEqual({ status: 0, md5: c.md5, stderr: '' });
+    });
+
+  it('refuses by name what 0.9.0 prints past 2^53 or reads past its memory', () => {
+    for (const r of REFUSED_090) {
+      const lab = labToolOn('debian12', caseBytes(r.index), r.line.split(' '));
+      if ('internal' in lab) throw new Error(`${r.line}: ${lab.internal}`);
+      expect({ ...r, status: lab.status }).toEqual({ ...r, status: 127 });
+      expect(lab.text).toContain('thinlab: not modelled:');
+    }
+  });
+
+  it.runIf(hasRealTools)("the recorded outputs are the real 0.9.0's own", () => {
+    for (const c of SAME_AS_090) {
+      const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
+      writeFileSync(img, caseBytes(c.index));
+      const [tool, ...args] = c.line.split(' ');
+      const r = spawnSync(
+        tool!,
+        args.map((a) => (a === 'IMG' ? img : a)),
+        { encoding: 'latin1' },
+      );
+      rmSync(img, { force: true });
+      const fix = (s: string): string => s.split(img).join('IMG');
+      expect({ index: c.index, status: r.status, stdout: fix(r.stdout), stderr: fix(r.stderr) }).toEqual({
+        index: c.index,
+        status: c.status,
+        stdout: c.stdout,
+        stderr: c.stderr,
+      });
+    }
+    for (const c of SAME_DUMP_090) {
+      const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
+      writeFileSync(img, caseBytes(c.index));
+      const [tool, ...args] = c.line.split(' ');
+      const r = spawnSync(
+        tool!,
+        args.map((a) => (a === 'IMG' ? img : a)),
+        { encoding: 'latin1' },
+      );
+      rmSync(img, { force: true });
+      expect({ index: c.index, status: r.status, md5: md5(r.stdout) }).toEqual({
+        index: c.index,
+        status: 0,
+        md5: c.md5,
+      });
     }
   });
 });

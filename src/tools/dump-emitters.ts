@@ -11,7 +11,8 @@ export type DumpedSuperblock = Pick<RawSuperblock, 'time' | 'transactionId' | 'f
 
 /** Writes the dump in one of the two formats, device by device, mapping by mapping. */
 export interface Emitter {
-  begin(sb: DumpedSuperblock, uuid: string, nrDataBlocks: number): void;
+  /** nrDataBlocks is a u64 read from the metadata: 0.9.0 prints it whole. */
+  begin(sb: DumpedSuperblock, uuid: string, nrDataBlocks: number | bigint): void;
   beginDevice(id: number, d: DetailsValue): void;
   mapping(vblock: number, dataBlock: number, time: number): void;
   /** Writes out the mappings given so far (before anything else is printed, on either stream). */

@@ -11,31 +11,27 @@
  *   anything below it; the comparison with the space map then reports its count.
  * - A node already counted (shared with another tree, or met again through a loop) is counted
  *   once more and not descended again, which is also what ends a loop.
+ * - An internal node's children are all prefetched before the first is visited, so a child past
+ *   the end ends the count at its parent, before any earlier sibling's subtree is read.
  *
  * Keys and child pointers are read as 64-bit bigints, so that a damaged value is printed as the
  * real tool prints it rather than rounded.
  */
-import { dmChecksum } from '../format/crc32c.js';
 import {
+  BITMAP_CSUM_XOR,
   BLOCK_SIZE,
-  BTREE_CSUM_XOR,
   DETAILS_VALUE_SIZE,
   ENTRIES_PER_BITMAP,
   INDEX_ENTRY_SIZE,
-  INTERNAL_NODE,
-  LEAF_NODE,
   MAPPING_VALUE_SIZE,
-  NODE,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
+  SB,
+  SM_ROOT,
 } from '../format/layout.js';
 import { walkBtree } from '../format/metadata-walker.js';
+import { isInternal0, Node0, NodeError0, nodeProblem0, outOfBounds0, readNode0 } from './btree-node-0.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
-
-/** What 0.9.0 threw: its message is printed as is, followed by a newline. */
-class CountAborted {
-  constructor(readonly message: string) {}
-}
 
 /** One node waiting to be visited: where it hangs decides which checks apply to it. */
 interface Pending {
@@ -48,90 +44,58 @@ interface Pending {
   readonly parentKey: bigint | null;
 }
 
-/** Reads a node as 0.9.0's block manager and btree validator do; the block number, or a throw. */
-function readNode(md: MetadataBytes, block: bigint): number {
-  if (block >= BigInt(md.nrBlocks)) throw new CountAborted(`block out of bounds (${block} >= ${md.nrBlocks})\n`);
-  const b = Number(block);
-  const at = b * BLOCK_SIZE;
-  if (md.u32(at + NODE.csum) !== dmChecksum(md.bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR))
-    throw new CountAborted(`bad checksum in btree node (block ${b})`);
-  if (md.u64Big(at + NODE.blocknr) !== block) throw new CountAborted(`bad block nr in btree node (block = ${b})`);
-  return b;
-}
-
-/** node_ref::get_type: internal or leaf, or a throw for both or neither. */
-function isInternal(flags: number, block: number): boolean {
-  if ((flags & INTERNAL_NODE) !== 0) {
-    if ((flags & LEAF_NODE) !== 0) throw new CountAborted(`btree node is both internal and leaf (block ${block})`);
-    return true;
-  }
-  if ((flags & LEAF_NODE) !== 0) return false;
-  throw new CountAborted(`unknown node type (block ${block})`);
-}
-
 /**
  * Counts the nodes of the btree at `root` into `counts`, as count_btree_blocks does for a tree of
- * `levels` levels whose bottom leaves hold `leafValueSize`-byte values. The walk is depth first in
- * key order, kept on an explicit stack because a damaged tree can be as deep as the device is long.
+ * `levels` levels whose bottom leaves hold `leafValueSize`-byte values; `leafValue` sees each
+ * value of a bottom leaf counted for the first time (the value counter). The walk is depth first
+ * in key order, kept on an explicit stack because a damaged tree can be as deep as the device is
+ * long. What cannot be read throws NodeError0, as the counter rethrows it.
  */
 function countBtree(
   md: MetadataBytes,
-  root: number,
+  root: bigint,
   levels: 1 | 2,
   leafValueSize: number,
   counts: Map<number, number>,
+  leafValue?: (n: Node0, i: number) => void,
 ): void {
   const lastLeafKey: (bigint | null)[] = [null, null];
-  const stack: Pending[] = [{ block: BigInt(root), level: 0, subRoot: true, parentKey: null }];
+  const stack: Pending[] = [{ block: root, level: 0, subRoot: true, parentKey: null }];
   while (stack.length > 0) {
     const p = stack.pop()!;
-    const block = readNode(md, p.block);
-    const at = block * BLOCK_SIZE;
-    const internal = isInternal(md.u32(at + NODE.flags), block);
-    const nr = md.u32(at + NODE.nrEntries);
-    const max = md.u32(at + NODE.maxEntries);
-    const valueSize = md.u32(at + NODE.valueSize);
-    const key = (i: number): bigint => {
-      if (i >= nr) throw new CountAborted('key index out of bounds');
-      return md.u64Big(at + NODE.header + i * 8);
-    };
+    const block = readNode0(md, p.block);
+    const internal = isInternal0(md, block);
+    const n = new Node0(md, block);
     if (p.subRoot) lastLeafKey[p.level] = null;
-    const expectedValueSize = internal || p.level < levels - 1 ? ROOT_VALUE_SIZE : leafValueSize;
-    if (valueSize !== expectedValueSize) continue;
-    if ((8 + valueSize) * max + NODE.header > BLOCK_SIZE || max % 3 !== 0) continue;
-    if (nr > max || (!p.subRoot && nr < Math.floor(max / 3))) continue;
-    if (!keysAscend(nr, key)) continue;
-    if (p.parentKey !== null && p.parentKey > key(0)) continue;
-    if (!internal && nr > 0) {
-      const last = lastLeafKey[p.level] ?? null;
-      if (last !== null && last >= key(0)) continue;
-      lastLeafKey[p.level] = key(nr - 1);
-    }
+    const bottom = !internal && p.level >= levels - 1;
+    const place = { subRoot: p.subRoot, parentKey: p.parentKey, lastLeafKey: lastLeafKey[p.level] ?? null };
+    if (nodeProblem0(n, bottom ? leafValueSize : ROOT_VALUE_SIZE, place, !internal) !== null) continue;
+    if (!internal && n.nrEntries > 0) lastLeafKey[p.level] = n.key(n.nrEntries - 1);
     const seen = (counts.get(block) ?? 0) > 0;
     counts.set(block, (counts.get(block) ?? 0) + 1);
-    if (seen || (!internal && p.level >= levels - 1)) continue;
-    const values = at + NODE.header + max * 8;
+    if (seen) continue;
+    if (bottom) {
+      for (let i = 0; i < n.nrEntries; i++) leafValue?.(n, i);
+      continue;
+    }
+    if (internal) n.prefetchChildren();
     // Pushed last child first, so that the children are visited in key order.
-    for (let i = nr - 1; i >= 0; i--) {
-      const child = md.u64Big(values + i * 8);
+    for (let i = n.nrEntries - 1; i >= 0; i--) {
+      const child = n.value64(i);
       stack.push(
         internal
-          ? { block: child, level: p.level, subRoot: false, parentKey: key(i) }
+          ? { block: child, level: p.level, subRoot: false, parentKey: n.key(i) }
           : { block: child, level: p.level + 1, subRoot: true, parentKey: null },
       );
     }
   }
 }
 
-function keysAscend(nr: number, key: (i: number) => bigint): boolean {
-  for (let i = 1; i < nr; i++) if (key(i) <= key(i - 1)) return false;
-  return true;
-}
-
 /** The device details tree and the two-level mapping tree of one superblock copy. */
-function countTrees(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): void {
-  countBtree(md, sb.deviceDetailsRoot, 1, DETAILS_VALUE_SIZE, counts);
-  countBtree(md, sb.dataMappingRoot, 2, MAPPING_VALUE_SIZE, counts);
+function countTrees(md: MetadataBytes, sbBlock: number, counts: Map<number, number>): void {
+  const root = (field: number): bigint => md.u64Big(sbBlock * BLOCK_SIZE + field);
+  countBtree(md, root(SB.deviceDetailsRoot), 1, DETAILS_VALUE_SIZE, counts);
+  countBtree(md, root(SB.dataMappingRoot), 2, MAPPING_VALUE_SIZE, counts);
 }
 
 export type TreeCounts =
@@ -147,49 +111,97 @@ export type TreeCounts =
 export function countTreeReferences(md: MetadataBytes, sb: RawSuperblock): TreeCounts {
   const counts = new Map<number, number>([[0, 1]]);
   try {
-    countTrees(md, sb, counts);
-    if (sb.heldRoot !== 0) {
+    countTrees(md, sb.block, counts);
+    // The held root as the u64 it is: 0.9.0 prints it whole when it is past the end (seed 17
+    // case 1896's root of 2^60 + 50).
+    const heldRoot = md.u64Big(sb.block * BLOCK_SIZE + SB.heldRoot);
+    if (heldRoot !== 0n) {
       counts.set(sb.heldRoot, (counts.get(sb.heldRoot) ?? 0) + 1);
-      if (!md.has(sb.heldRoot)) throw new CountAborted(`block out of bounds (${sb.heldRoot} >= ${md.nrBlocks})\n`);
+      if (heldRoot >= BigInt(md.nrBlocks)) throw new NodeError0(outOfBounds0(heldRoot, md.nrBlocks));
       const held = md.superblock(sb.heldRoot);
       if (held.storedCsum !== held.computedCsum)
-        throw new CountAborted(`bad checksum in superblock, wanted ${held.computedCsum}`);
-      countTrees(md, held, counts);
+        throw new NodeError0(`bad checksum in superblock, wanted ${held.computedCsum}`);
+      countTrees(md, sb.heldRoot, counts);
     }
     return { ok: true, counts };
   } catch (e) {
-    if (e instanceof CountAborted) return { ok: false, message: e.message };
+    if (e instanceof NodeError0) return { ok: false, message: e.message };
     throw e;
   }
 }
 
-/** Adds the space maps' own blocks to the trees' counts: index and bitmaps, and the overflow trees. */
+/** Adds the metadata space map's own blocks to the counts: its index block, bitmaps and overflow tree. */
+export function addMetadataSpaceMapReferences(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): void {
+  const inc = (b: number): void => {
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  };
+  inc(sb.metadataSm.bitmapRoot);
+  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
+  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
+    inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+  countSoundTree(md, sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE, counts);
+}
+
+/**
+ * A space map tree that reading the counts already walked whole, so every node counts once. Its
+ * keys do not matter to the count (seed 17 case 1098: an index key of 2^56 passes 0.9.0).
+ */
+function countSoundTree(
+  md: MetadataBytes,
+  root: number,
+  valueSize: number,
+  counts: Map<number, number>,
+  leafValue?: (valueOffset: number) => void,
+): void {
+  walkBtree(md, root, valueSize, {
+    wideKeys: true,
+    node: (place) => counts.set(place.block, (counts.get(place.block) ?? 0) + 1),
+    entry: (_key, v) => leafValue?.(v),
+  });
+}
+
+/** Adds both space maps' own blocks to the trees' counts (1.1.0's view: the trees are sound). */
 export function addSpaceMapReferences(
   md: MetadataBytes,
   sb: RawSuperblock,
   counts: Map<number, number>,
 ): Map<number, number> {
+  addMetadataSpaceMapReferences(md, sb, counts);
   const inc = (b: number): void => {
     counts.set(b, (counts.get(b) ?? 0) + 1);
   };
-  // The space maps' trees are sound here (reading the counts walked them), so every node counts once.
-  // Their keys do not matter to the count: 0.9.0 counts the data space map's index tree node by
-  // node and never looks a bitmap up by its key (seed 17 case 1098: an index key of 2^56 passes).
-  const tree = (root: number, valueSize: number, leafValue?: (valueOffset: number) => void): void => {
-    walkBtree(md, root, valueSize, {
-      wideKeys: true,
-      node: (place) => inc(place.block),
-      entry: (_key, v) => leafValue?.(v),
-    });
-  };
-  // The metadata space map: its index block, bitmaps and overflow tree.
-  inc(sb.metadataSm.bitmapRoot);
-  const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
-  for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
-    inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
-  tree(sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
-  // The data space map: its index tree (whose values name the bitmaps) and overflow tree.
-  tree(sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, (v) => inc(md.pointer(v)));
-  tree(sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE);
+  countSoundTree(md, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, counts, (v) => inc(md.pointer(v)));
+  countSoundTree(md, sb.dataSm.refCountRoot, REFCOUNT_VALUE_SIZE, counts);
   return counts;
+}
+
+/** The bitmap validator's complaint when 0.9.0 locks a space map bitmap, or null. */
+function bitmapProblem0(md: MetadataBytes, block: bigint): string | null {
+  if (block >= BigInt(md.nrBlocks)) return outOfBounds0(block, md.nrBlocks);
+  return md.placedBlockProblem(Number(block), BITMAP_CSUM_XOR, 'space map bitmap', true);
+}
+
+/**
+ * 0.9.0's count of the data space map's own blocks (sm_disk::count_metadata on its btree index
+ * store): the index tree through the btree counter, each index entry's bitmap locked with its
+ * validator, then the overflow tree. A node that fails a structural check is silently not counted
+ * (the comparison then reports it, seed 17 case 4514); what cannot be read ends the count with
+ * its message, which thin_check prints unindented. Returns that message, or null.
+ */
+export function countDataSpaceMap0(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): string | null {
+  const sm = (field: number): bigint => md.u64Big(sb.block * BLOCK_SIZE + SB.dataSpaceMapRoot + field);
+  try {
+    countBtree(md, sm(SM_ROOT.bitmapRoot), 1, INDEX_ENTRY_SIZE, counts, (n, i) => {
+      const bitmap = n.value64(i);
+      if (bitmap === 0n) return;
+      const problem = bitmapProblem0(md, bitmap);
+      if (problem !== null) throw new NodeError0(problem);
+      counts.set(Number(bitmap), (counts.get(Number(bitmap)) ?? 0) + 1);
+    });
+    countBtree(md, sm(SM_ROOT.refCountRoot), 1, REFCOUNT_VALUE_SIZE, counts);
+    return null;
+  } catch (e) {
+    if (e instanceof NodeError0) return e.message;
+    throw e;
+  }
 }

@@ -15,6 +15,7 @@ import {
   getBlockTime,
   INDEX_CSUM_XOR,
   INDEX_ENTRY_SIZE,
+  INTERNAL_NODE,
   MAPPING_VALUE_SIZE,
   METADATA_INDEX_ENTRIES,
   REFCOUNT_VALUE_SIZE,
@@ -115,7 +116,11 @@ export class MetadataBytes extends MetadataBlocks {
    * Why a block of the given kind cannot be used, worded as thin_check 0.9.0 words it, or null.
    * The out-of-bounds message really is followed by an empty line in 0.9.0's output.
    */
-  blockProblem(block: number, xor: number, kind: string): string | null {
+  blockProblem(wide: number | bigint, xor: number, kind: string): string | null {
+    // A u64 pointer past 2^53 is printed as the u64 it is, as 0.9.0 prints it (seed 17 case 1896).
+    if (typeof wide === 'bigint' && wide >= BigInt(this.nrBlocks))
+      return `block out of bounds (${wide} >= ${this.nrBlocks})\n`;
+    const block = Number(wide);
     const sums = this.checksums(block, xor);
     if (sums === null) return `block out of bounds (${block} >= ${this.nrBlocks})\n`;
     return sums.stored === sums.computed ? null : `bad checksum in ${kind} (block ${block})`;
@@ -126,9 +131,10 @@ export class MetadataBytes extends MetadataBlocks {
    * index block), as 0.9.0's bitmap and index validators check it after the checksum. 1.1.0 reads
    * the same blocks without looking at that field (its thin_check passes seed 17 case 1423).
    */
-  placedBlockProblem(block: number, xor: number, kind: string, checkBlockNr: boolean): string | null {
-    const problem = this.blockProblem(block, xor, kind);
+  placedBlockProblem(wide: number | bigint, xor: number, kind: string, checkBlockNr: boolean): string | null {
+    const problem = this.blockProblem(wide, xor, kind);
     if (problem !== null || !checkBlockNr) return problem;
+    const block = Number(wide);
     return this.u64Big(block * BLOCK_SIZE + 8) === BigInt(block) ? null : `bad block nr in ${kind} (block ${block})`;
   }
 
@@ -242,39 +248,23 @@ export class MetadataBytes extends MetadataBlocks {
   }
 
   /**
-   * What 0.9.0's thin_check finds wrong in the data space map, which it only counts (its data
-   * reference check is disabled): the index tree, each bitmap's checksum and block number, and the
-   * overflow tree, but no count is read, so a huge block count is no problem (seed 17 case 1916:
-   * a superblock flip that gives 2^60 data blocks passes 0.9.0).
+   * The metadata space map's counts, from its single index block. `indexRoot` is the index
+   * block's number as the superblock's u64 holds it, so that one past 2^53 is printed whole.
    */
-  dataSpaceMapProblem0(sm: SpaceMapRoot): string | null {
-    let reason: string | null = null;
-    this.walkBtree(
-      sm.bitmapRoot,
-      INDEX_ENTRY_SIZE,
-      (_i, v) => {
-        reason ??= this.placedBlockProblem(this.pointer(v), BITMAP_CSUM_XOR, 'space map bitmap', true);
-      },
-      (d) => {
-        reason ??= d.reason;
-      },
-    );
-    return reason ?? this.overflow(sm.refCountRoot, new Uint32Array(0));
-  }
-
-  /** The metadata space map's counts, from its single index block. */
   metadataCounts(
     sm: SpaceMapRoot,
     checkBlockNr = false,
+    indexRoot: number | bigint = sm.bitmapRoot,
   ): { ok: true; counts: Uint32Array } | { ok: false; reason: string } {
-    const index = this.placedBlockProblem(sm.bitmapRoot, INDEX_CSUM_XOR, 'metadata index block', checkBlockNr);
+    const index = this.placedBlockProblem(indexRoot, INDEX_CSUM_XOR, 'metadata index block', checkBlockNr);
     if (index !== null) return { ok: false, reason: index };
     const nr = Math.min(sm.nrBlocks, METADATA_INDEX_ENTRIES * ENTRIES_PER_BITMAP);
     const counts = new Uint32Array(nr);
     const at = sm.bitmapRoot * BLOCK_SIZE;
     for (let i = 0; i * ENTRIES_PER_BITMAP < nr; i++) {
-      const block = this.pointer(at + 16 + i * INDEX_ENTRY_SIZE);
-      const problem = this.placedBlockProblem(block, BITMAP_CSUM_XOR, 'space map bitmap', checkBlockNr);
+      const wide = this.u64Big(at + 16 + i * INDEX_ENTRY_SIZE);
+      const problem = this.placedBlockProblem(wide, BITMAP_CSUM_XOR, 'space map bitmap', checkBlockNr);
+      const block = Number(wide);
       if (problem !== null) return { ok: false, reason: problem };
       const first = i * ENTRIES_PER_BITMAP;
       this.bitmapEntries(block, Math.min(ENTRIES_PER_BITMAP, nr - first), counts, first);
@@ -310,7 +300,13 @@ function thinCheckReason(d: NodeDamage): string {
   return thinCheckWords(block, d.problem!);
 }
 
-/** A node problem as thin_check 0.9.0 words it (the out-of-bounds line really ends in a newline). */
+/**
+ * A node problem as 0.9.0 words it (btree-node-0.ts, which thin_check's own walk uses, has the
+ * same words; the out-of-bounds line really ends in a newline). An empty internal node is damage
+ * because 0.9.0 asks for its first key (node_ref::key_at throws). The walker checks the flags
+ * before the block number, 0.9.0 the other way round: a node with both wrong is worded by its
+ * flags here.
+ */
 function thinCheckWords(block: number, p: NodeProblem): string {
   switch (p.code) {
     case 'out-of-bounds':
@@ -318,11 +314,19 @@ function thinCheckWords(block: number, p: NodeProblem): string {
     case 'checksum':
       return `bad checksum in btree node (block ${block})`;
     case 'flags':
-      return `bad flags in btree node (block ${block})`;
+      return (p.flags & INTERNAL_NODE) !== 0
+        ? `btree node is both internal and leaf (block ${block})`
+        : `unknown node type (block ${block})`;
     case 'blocknr':
-      return `blocknr mismatch in btree node (block ${block})`;
+      return `bad block nr in btree node (block = ${block})`;
     case 'value-size':
-      return `value size mismatch in btree node (block ${block})`;
+      return `value size mismatch: expected ${p.expected}, but got ${p.found} (block ${block}).`;
+    case 'max-entries-too-large':
+      return `max entries too large: ${p.maxEntries} (block ${block})`;
+    case 'max-entries-not-divisible':
+      return `max entries is not divisible by 3: ${p.maxEntries} (block ${block})`;
+    case 'too-many-entries':
+      return `bad nr_entries: ${p.nrEntries} < ${p.maxEntries} (block ${block})`;
     case 'too-few-entries':
       return `too few entries in btree_node: ${p.nrEntries}, expected at least ${Math.floor(p.maxEntries / 3)} (block ${block}, max_entries = ${p.maxEntries})`;
     case 'keys-out-of-order':
@@ -334,7 +338,7 @@ function thinCheckWords(block: number, p: NodeProblem): string {
     case 'key-too-large':
       return `key too large in btree node (block ${block})`;
     default:
-      return `bad nr_entries in btree node (block ${block})`;
+      return 'key index out of bounds';
   }
 }
 

@@ -44,6 +44,8 @@ class UndefinedRead {
 }
 
 const HEADER_SIZE = NODE.header;
+/** block_manager::choose_cache_size: the block cache's memory is at most 16 MiB. */
+const CACHE_BYTES_MAX = 16 * 1024 * 1024;
 const U64_SIZE = 8;
 const u32 = (n: number): number => n >>> 0;
 
@@ -106,8 +108,23 @@ class Gatherer {
     if (max < nr) throw new GathererError(`Bad nr of elements: max per block = ${max}, actual = ${nr} (block ${b})\n`);
   }
 
-  private key(b: number, i: number, traitsSize: number): bigint {
-    this.checkFits(b, traitsSize);
+  /**
+   * node_ref::key_at checks only the index, not that the key lies in the block: a leaf with
+   * millions of entries has its last key read far past its block. Within the block cache's memory
+   * (one allocation of at most 16 MiB, or the device's size) that reads another block's bytes and
+   * the value read after it throws (cases 835, 1329, 1534: 166 KB past, status 1); further than
+   * the whole cache is certainly outside it (seed 17 case 3780: 89 MB past, a segmentation fault
+   * or a kill), which is undefined behaviour and refused by name.
+   */
+  private key(b: number, i: number): bigint {
+    const end = HEADER_SIZE + (i + 1) * U64_SIZE;
+    const cacheBytes = Math.min(CACHE_BYTES_MAX, this.md.nrBlocks * BLOCK_SIZE);
+    if (end > cacheBytes)
+      throw new UndefinedRead(
+        `key ${i} of block ${b}, ${end - BLOCK_SIZE} bytes past the block, outside the block cache`,
+      );
+    // What such a key holds does not matter: every leaf whose keys are read has its values read
+    // next, and check_fits_within_block throws there.
     return this.md.u64Big(b * BLOCK_SIZE + HEADER_SIZE + i * U64_SIZE);
   }
 
@@ -159,7 +176,7 @@ class Gatherer {
     const { nr, valueSize } = this.header(b);
     const base: NodeInfo = { ...failed(b), valid: true, values: nr };
     if (valueSize === DETAILS_VALUE_SIZE) {
-      const keys = nr > 0 ? { keyLow: this.key(b, 0, valueSize), keyHigh: this.key(b, nr - 1, valueSize) } : {};
+      const keys = nr > 0 ? { keyLow: this.key(b, 0), keyHigh: this.key(b, nr - 1) } : {};
       let age = 0;
       let nrMappings = 0;
       for (let i = 0; i < nr; i++) {
@@ -170,7 +187,7 @@ class Gatherer {
       return { ...base, ...keys, type: 'details', age, nrMappings };
     }
     if (valueSize !== U64_SIZE) return base;
-    const keys = nr > 0 ? { keyLow: this.key(b, 0, U64_SIZE), keyHigh: this.key(b, nr - 1, U64_SIZE) } : {};
+    const keys = nr > 0 ? { keyLow: this.key(b, 0), keyHigh: this.key(b, nr - 1) } : {};
     const values = Array.from({ length: nr }, (_, i) => this.u64Value(b, i));
     if (values.every((v) => v < BigInt(this.md.nrBlocks))) return this.topLevelInfo({ ...base, ...keys }, values);
     // A bottom-level leaf: its block/time values give its age and its mapping count.

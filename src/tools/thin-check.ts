@@ -12,12 +12,14 @@
  * Damage is reported under the phase that found it, indented as the real tool indents it. Data
  * space map counts are not compared with the mappings, because 0.9.0 does not compare them either.
  */
-import { BLOCK_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SB, SM_ROOT } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
-import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
-import { formatRange, MetadataBytes, type RawSuperblock } from './metadata-view.js';
+import { addMetadataSpaceMapReferences, countDataSpaceMap0, countTreeReferences } from './metadata-counter.js';
+import { outOfBounds0 } from './btree-node-0.js';
+import { formatRange0, walkDamage0 } from './damage-walk-0.js';
+import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { type CheckFlags1x, check1x } from './thin-check-1x.js';
 import { THIN_CHECK_USAGE } from './usage.js';
@@ -154,67 +156,71 @@ interface CheckErr {
 function runCheck(md: MetadataBytes, flags: CheckFlags, errs: CheckErr, out: (t: string) => void): number {
   const { err } = errs;
   const sb0 = md.superblock(0);
-  // 0.9.0 looks for the metadata snapshot before it says anything else.
-  if (flags.metadataSnap && sb0.storedCsum === sb0.computedCsum && sb0.heldRoot === 0) {
-    err('No metadata snapshot found.\n');
-    return 1;
-  }
-  err('examining superblock\n');
-  if (sb0.storedCsum !== sb0.computedCsum) {
-    err(`  superblock is corrupt\n    bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
-    return 1;
-  }
-  // With -m the snapshot's copy is the superblock examined, and a bad checksum there is worded as
-  // one in block 0 (0.9.0 on a damaged held root, test/metadata-damage.test.ts).
-  if (flags.metadataSnap && sb0.heldRoot < md.nrBlocks) {
-    const held = md.superblock(sb0.heldRoot);
-    if (held.storedCsum !== held.computedCsum) {
-      err(`  superblock is corrupt\n    bad checksum in superblock, wanted ${held.computedCsum}\n`);
-      return 1;
-    }
-  }
-  out(`TRANSACTION_ID=${sb0.transactionId}\nMETADATA_FREE_BLOCKS=${md.nrBlocks - 1}\n`);
-  if (flags.superBlockOnly) return 0;
-
-  let sb: RawSuperblock = sb0;
+  // With -m, 0.9.0 reads block 0 for the snapshot's location before it says anything else, and
+  // what that read throws is printed unindented (metadata_checker's get_superblock_location).
+  let sbBlock = 0n;
   if (flags.metadataSnap) {
-    const problem = md.blockProblem(sb0.heldRoot, SUPERBLOCK_CSUM_XOR, 'superblock');
-    if (problem !== null) {
-      err(`  metadata snapshot is corrupt\n    ${problem}\n`);
+    if (sb0.storedCsum !== sb0.computedCsum) {
+      err(`bad checksum in superblock, wanted ${sb0.computedCsum}\n`);
       return 1;
     }
-    sb = md.superblock(sb0.heldRoot);
+    sbBlock = md.u64Big(SB.heldRoot);
+    if (sbBlock === 0n) {
+      err('No metadata snapshot found.\n');
+      return 1;
+    }
   }
-
-  let damaged = false;
-  err('examining devices tree\n');
-  md.details(sb.deviceDetailsRoot, (d) => {
-    damaged = true;
-    err(`  missing devices: ${formatRange(d)}\n    ${d.reason}\n`);
-  });
-  err(flags.skipMappings ? 'examining top level of mapping tree\n' : 'examining mapping tree\n');
-  const roots = md.deviceRoots(sb.dataMappingRoot, (d) => {
-    damaged = true;
-    err(`  missing all mappings for devices: ${formatRange(d)}\n    ${d.reason}\n`);
-  });
+  // The superblock examined is the snapshot's copy with -m: its problems are worded alike.
+  err('examining superblock\n');
+  const problem = superblockProblem0(md, sbBlock);
+  if (problem !== null) {
+    err(`  superblock is corrupt\n    ${problem}\n`);
+    return 1;
+  }
+  const sb = md.superblock(Number(sbBlock));
+  out(`TRANSACTION_ID=${sb.transactionId}\nMETADATA_FREE_BLOCKS=${md.nrBlocks - 1}\n`);
+  if (flags.superBlockOnly) return 0;
+  const damaged = checkTrees(md, Number(sbBlock), flags.skipMappings, err);
   if (flags.skipMappings) return damaged ? 1 : 0;
-  // Only the damage matters here, so the leaves are walked without collecting their mappings.
-  for (const [id, root] of roots) {
-    md.walkBtree(
-      root,
-      MAPPING_VALUE_SIZE,
-      () => undefined,
-      (d) => {
-        damaged = true;
-        err(`  thin device ${id} is missing mappings ${formatRange(d)}\n    ${d.reason}\n`);
-      },
-    );
-  }
   // With -m, 0.9.0 checks the snapshot's trees only, not the space maps.
   if (damaged || flags.metadataSnap) return damaged ? 1 : 0;
 
   err('checking space map counts\n');
   return checkSpaceMaps(md, sb0, flags, errs);
+}
+
+/** The superblock validator's complaint about the copy at `block`, or null. */
+function superblockProblem0(md: MetadataBytes, block: bigint): string | null {
+  if (block >= BigInt(md.nrBlocks)) return outOfBounds0(block, md.nrBlocks);
+  const sb = md.superblock(Number(block));
+  return sb.storedCsum === sb.computedCsum ? null : `bad checksum in superblock, wanted ${sb.computedCsum}`;
+}
+
+/**
+ * The devices tree, then the mapping tree (only its top level with --skip-mappings), walked as
+ * 0.9.0 walks them (damage-walk-0.ts); whether any damage was reported.
+ */
+function checkTrees(md: MetadataBytes, sbBlock: number, topOnly: boolean, err: (t: string) => void): boolean {
+  let damaged = false;
+  const root = (field: number): bigint => md.u64Big(sbBlock * BLOCK_SIZE + field);
+  err('examining devices tree\n');
+  walkDamage0(md, { root: root(SB.deviceDetailsRoot), levels: 1, leafValueSize: DETAILS_VALUE_SIZE }, (d) => {
+    damaged = true;
+    err(`  missing devices: ${formatRange0(d)}\n    ${d.desc}\n`);
+  });
+  err(topOnly ? 'examining top level of mapping tree\n' : 'examining mapping tree\n');
+  const mappings = {
+    root: root(SB.dataMappingRoot),
+    levels: topOnly ? 1 : 2,
+    leafValueSize: topOnly ? 8 : MAPPING_VALUE_SIZE,
+  } as const;
+  walkDamage0(md, mappings, (d) => {
+    damaged = true;
+    const what =
+      d.path.length === 0 ? 'missing all mappings for devices:' : `thin device ${d.path[0]} is missing mappings`;
+    err(`  ${what} ${formatRange0(d)}\n    ${d.desc}\n`);
+  });
+  return damaged;
 }
 
 /**
@@ -231,13 +237,14 @@ function checkSpaceMaps(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags,
     err(`${trees.message}\n`);
     return 1;
   }
-  const meta = md.metadataCounts(sb.metadataSm, true);
+  const meta = md.metadataCounts(sb.metadataSm, true, md.u64Big(SB.metadataSpaceMapRoot + SM_ROOT.bitmapRoot));
   // 0.9.0 tries both space maps, each in its own try block, before it gives up.
   if (!meta.ok) loud(`${meta.reason}\n`);
-  const data = md.dataSpaceMapProblem0(sb.dataSm);
+  const expected = trees.counts;
+  const data = countDataSpaceMap0(md, sb, expected);
   if (data !== null) loud(`${data}\n`);
   if (!meta.ok || data !== null) return 1;
-  const expected = addSpaceMapReferences(md, sb, trees.counts);
+  addMetadataSpaceMapReferences(md, sb, expected);
   let fatal = false;
   let nonFatal = false;
   for (let b = 0; b < meta.counts.length; b++) {

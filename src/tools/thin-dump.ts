@@ -9,11 +9,13 @@
  * case 0.9.0 prints its error twice (the first time without a newline). With --repair damaged
  * subtrees are skipped silently.
  */
-import { SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { BLOCK_SIZE, ROOT_VALUE_SIZE, SB, SM_ROOT, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
+import { outOfBounds0 } from './btree-node-0.js';
 import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
-import type { MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
+import type { DetailsValue, MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
+import type { ToolsRelease } from './release.js';
 import { findBetterRoots0 } from './repair-scan.js';
 import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -141,25 +143,12 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
   const { md, sb: sb0 } = opened;
   let sb = sb0;
   if (snap !== null) {
-    const block = snap.block ?? sb0.heldRoot;
-    if (sb0.heldRoot === 0) {
-      io.err('no current metadata snap\n');
+    const held = heldSuperblock0(md, sb0, snap.block);
+    if (typeof held === 'string') {
+      io.err(held);
       return 1;
     }
-    if (block !== sb0.heldRoot) {
-      io.err('metadata snapshot does not match that in superblock\n');
-      return 1;
-    }
-    const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
-    if (problem !== null) {
-      io.err(
-        problem.startsWith('bad checksum')
-          ? `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n`
-          : `${problem}\n`,
-      );
-      return 1;
-    }
-    sb = md.superblock(block);
+    sb = held;
   }
 
   if (repair && snap === null) {
@@ -176,6 +165,11 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     }
     sb = searched.sb;
   }
+  const wide = wideKeyRefusal(md, sb, releaseOf(env), { repair, devId, skipMappings });
+  if (wide !== null) {
+    io.err(wide);
+    return NOT_MODELLED_STATUS;
+  }
   let text = '';
   const out =
     output === null
@@ -187,14 +181,15 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     if (output !== null) writeTextFile(env.ctx, output, text);
   };
   const e = format === 'xml' ? xmlEmitter(out, releaseOf(env)) : humanEmitter(out, releaseOf(env));
-  // The snapshot's copy of the superblock has its space map roots cleared, so 0.9.0 prints
-  // nr_data_blocks="0" for it; the dump follows whichever superblock it reads.
+  // nr_data_blocks comes from the superblock the dump reads, as nrDataBlocks0 says.
   const status = dumpTrees(
     md,
     sb,
-    sb.dataSm.nrBlocks,
+    nrDataBlocks0(md, sb),
     e,
-    { repair, devId, skipMappings },
+    // 0.9.0's metadata_dump begins the superblock with an empty uuid whatever the block holds
+    // (seed 17 case 2891: a flipped uuid byte in the held copy is not printed).
+    { repair, devId, skipMappings, uuid: releaseOf(env) === '0.9.0' ? '' : uuidText(md.bytes, sb.block) },
     (t) => io.err(t),
     (msg) => {
       finish();
@@ -231,57 +226,146 @@ function repairRoots0(
   return { sb: { ...sb, heldRoot: 0, time, deviceDetailsRoot: details, dataMappingRoot: mapping } };
 }
 
+/** The held snapshot's superblock that -m (or -mBLOCK) dumps, or 0.9.0's message why not. */
+function heldSuperblock0(md: MetadataBytes, sb0: RawSuperblock, asked: number | null): RawSuperblock | string {
+  const block = asked ?? sb0.heldRoot;
+  if (sb0.heldRoot === 0) return 'no current metadata snap\n';
+  if (block !== sb0.heldRoot) return 'metadata snapshot does not match that in superblock\n';
+  // The held root as the u64 it is: past 2^53 it is printed whole (seed 17 case 1896: 2^60 + 50).
+  const held = md.u64Big(SB.heldRoot);
+  if (held >= BigInt(md.nrBlocks)) return `${outOfBounds0(held, md.nrBlocks)}\n`;
+  const problem = md.blockProblem(block, SUPERBLOCK_CSUM_XOR, 'superblock');
+  if (problem !== null) return `bad checksum in superblock, wanted ${md.superblock(block).computedCsum}\n`;
+  return md.superblock(block);
+}
+
+/**
+ * 0.9.0's keys are u64 and it prints a mapping past 2^53 as it is (seed 17 case 3145's
+ * origin_block 17732923532771370); the lab's mappings are safe integers, so a dump that would
+ * reach such a key is refused by name. A first pass with its output thrown away finds out.
+ */
+function wideKeyRefusal(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  release: ToolsRelease,
+  opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+): string | null {
+  const probe: DumpProbe = { wideKeyBlock: null };
+  const sink = xmlEmitter(() => undefined, release);
+  dumpTrees(
+    md,
+    sb,
+    sb.dataSm.nrBlocks,
+    sink,
+    { ...opts, probe },
+    () => undefined,
+    () => undefined,
+  );
+  if (probe.wideKeyBlock === null) return null;
+  return `thinlab: not modelled: thin_dump of thin-provisioning-tools ${release} on a key of 2^53 or more (block ${probe.wideKeyBlock}): the real tool dumps it as a u64, the lab's keys are safe integers; see docs/reliability.md\n`;
+}
+
+/**
+ * metadata_dumper.cc's get_nr_blocks: thin_dump opens no space map, so it reads the data space
+ * map root's count (a u64, printed whole) only from a superblock whose block number field says 0,
+ * and prints 0 for any other: a held snapshot's copy, or a superblock whose field is damaged
+ * (seed 17 case 2732: a flip in the held copy's cleared root is not printed).
+ */
+function nrDataBlocks0(md: MetadataBytes, sb: RawSuperblock): bigint {
+  return sb.blocknr === 0 ? md.u64Big(sb.block * BLOCK_SIZE + SB.dataSpaceMapRoot + SM_ROOT.nrBlocks) : 0n;
+}
+
+/** The top-level mapping tree's leaves in key order, each as its devices and their bottom roots. */
+function topLevelLeaves(md: MetadataBytes, root: number, onDamage: (d: TreeDamage) => void): [number, number][][] {
+  const leaves: [number, number][][] = [];
+  md.walkBtree(
+    root,
+    ROOT_VALUE_SIZE,
+    (id, v) => leaves.at(-1)!.push([id, md.pointer(v)]),
+    onDamage,
+    (_block, _place, header) => {
+      if (header.leaf) leaves.push([]);
+    },
+  );
+  return leaves;
+}
+
+/**
+ * One device's element and its mappings; false when its bottom tree is damaged and the dump
+ * stops (without --repair), in which case the element is left open.
+ */
+function dumpDevice(
+  md: MetadataBytes,
+  id: number,
+  root: number,
+  dd: DetailsValue,
+  e: Emitter,
+  opts: { repair: boolean; skipMappings: boolean },
+  onDamage: (d: TreeDamage) => void,
+): boolean {
+  e.beginDevice(id, dd);
+  if (opts.skipMappings) return true;
+  let damaged = false;
+  // Without --repair the dump keeps only the mappings before the first damage in the tree,
+  // which are exactly those visited before it was met.
+  md.forEachMapping(
+    root,
+    (v, d, t) => {
+      if (opts.repair || !damaged) e.mapping(v, d, t);
+    },
+    (d) => {
+      damaged = true;
+      onDamage(d);
+    },
+  );
+  e.flushMappings();
+  return opts.repair || !damaged;
+}
+
+/** What a dump met that the lab cannot print: the block of a key of 2^53 or more. */
+interface DumpProbe {
+  wideKeyBlock: number | null;
+}
+
 function dumpTrees(
   md: MetadataBytes,
   sb: RawSuperblock,
-  nrDataBlocks: number,
+  nrDataBlocks: number | bigint,
   e: Emitter,
-  opts: { repair: boolean; devId: number | null; skipMappings: boolean },
+  opts: { repair: boolean; devId: number | null; skipMappings: boolean; uuid?: string; probe?: DumpProbe },
   err: (text: string) => void,
   fail: (message: string) => void,
 ): number {
   let damaged = false;
-  // Where each walk first met damage: 0.9.0 stops there, except in the bottom trees with --repair.
-  let firstDamage: number | null = null;
   const onDamage = (d: TreeDamage): void => {
     damaged = true;
-    firstDamage ??= d.visitedBefore;
+    if (d.code === 'key-too-large' && opts.probe !== undefined) opts.probe.wideKeyBlock ??= d.block;
   };
-  const allDetails = md.details(sb.deviceDetailsRoot, onDamage);
-  // With --repair, 0.9.0 still dumps only the devices before the first damaged details node.
-  const details = new Map([...allDetails].slice(0, firstDamage ?? allDetails.size));
+  // The details of every leaf that reads: 0.9.0's walk visits the values of each good leaf.
+  const details = md.details(sb.deviceDetailsRoot, onDamage);
   if (damaged && !opts.repair) {
     fail(`${METADATA_DAMAGE}\n`);
     return 1;
   }
-  e.begin(sb, uuidText(md.bytes, sb.block), nrDataBlocks);
-  const roots = md.deviceRoots(sb.dataMappingRoot, onDamage);
+  e.begin(sb, opts.uuid ?? '', nrDataBlocks);
+  const leaves = topLevelLeaves(md, sb.dataMappingRoot, onDamage);
   if (damaged && !opts.repair) {
     fail(`${METADATA_DAMAGE}\n`);
     return 1;
   }
-  const ids = [...details.keys()].sort((a, b) => a - b).filter((id) => opts.devId === null || id === opts.devId);
-  for (const id of ids) {
-    const root = roots.get(id);
-    if (root === undefined) {
-      if (opts.repair) continue;
-      fail(`${METADATA_DAMAGE}\n`);
-      return 1;
-    }
-    e.beginDevice(id, details.get(id)!);
-    if (!opts.skipMappings) {
-      firstDamage = null;
-      // Without --repair the dump keeps only the mappings before the first damage in the tree,
-      // which are exactly those visited before it was met.
-      md.forEachMapping(
-        root,
-        (v, d, t) => {
-          if (opts.repair || firstDamage === null) e.mapping(v, d, t);
-        },
-        onDamage,
-      );
-      e.flushMappings();
-      if (damaged && !opts.repair) {
+  // The devices are those of the mapping tree, leaf by leaf (mapping_tree_emit_visitor). One
+  // missing from the details throws out of its top-level leaf: with --repair the rest of that
+  // leaf is skipped and the walk goes on (seed 17 case 2720), without it the dump fails.
+  for (const leaf of leaves)
+    for (const [id, root] of leaf) {
+      if (opts.devId !== null && id !== opts.devId) continue;
+      const dd = details.get(id);
+      if (dd === undefined) {
+        if (opts.repair) break;
+        fail(`${METADATA_DAMAGE}\n`);
+        return 1;
+      }
+      if (!dumpDevice(md, id, root, dd, e, opts, onDamage)) {
         // 0.9.0 reports a damaged bottom tree twice: once without its newline before it closes
         // the device element, and again after it (the order shows when both streams are one).
         err(METADATA_DAMAGE);
@@ -289,9 +373,8 @@ function dumpTrees(
         fail(`${METADATA_DAMAGE}\n`);
         return 1;
       }
+      e.endDevice();
     }
-    e.endDevice();
-  }
   e.end();
   return 0;
 }
