@@ -22,6 +22,10 @@ export interface Emitter {
    */
   flushComplete(): void;
   endDevice(): void;
+  /** 1.1.0's shared runs of leaves (shared-runs-1x.ts): a def before the devices, a ref inside one. */
+  beginDef(name: number): void;
+  endDef(): void;
+  ref(name: number): void;
   end(): void;
 }
 
@@ -61,6 +65,9 @@ function emitter(
     flushMappings: flush,
     flushComplete: flushPiece,
     endDevice: () => parts.endDevice(),
+    beginDef: (name) => parts.beginDef(name),
+    endDef: () => parts.endDef(),
+    ref: (name) => parts.ref(name),
     end: () => parts.end(),
   };
 }
@@ -85,6 +92,9 @@ export function xmlEmitter(out: (t: string) => void, release: ToolsRelease): Emi
         ? `    <single_mapping origin_block="${r.vbegin}" data_block="${r.dbegin}" time="${r.time}"/>\n`
         : `    <range_mapping origin_begin="${r.vbegin}" data_begin="${r.dbegin}" length="${r.length}" time="${r.time}"/>\n`,
     endDevice: () => out('  </device>\n'),
+    beginDef: (name) => out(`  <def name="${name}">\n`),
+    endDef: () => out('  </def>\n'),
+    ref: (name) => out(`    <ref name="${name}"/>\n`),
     end: () => out(v1 ? '</superblock>' : '</superblock>\n'),
   });
 }
@@ -105,6 +115,9 @@ export function humanEmitter(out: (t: string) => void, release: ToolsRelease): E
         ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
         : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
     endDevice: () => out('\n'),
+    beginDef: (name) => out(`def: ${name}\n`),
+    endDef: () => out('\n'),
+    ref: (name) => out(`    ref: ${name}\n`),
     end: () => out('end superblock\n'),
   });
 }

@@ -23,6 +23,7 @@ import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
 import { rootSearchEnding } from './repair-scan-1x.js';
+import { sharedDumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -86,14 +87,14 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
     if (source.kind === 'failed') return UNMODELLED;
     if (source.kind === 'unmodelled') return UNMODELLED;
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
-    return dump090(env, { ...options, repair: false }, path);
+    return dumpWhole(env, md, sb, { ...options, repair: false }, path, dump090);
   }
   // -m dumps the held snapshot's trees through the same reader: damage there is 1.1.0's to word,
   // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
-  if (snap !== null)
-    return damageBeforeOutput(md, md.superblock(sb.heldRoot), options) === null
-      ? dump090(env, options, path)
-      : UNMODELLED;
+  if (snap !== null) {
+    const held = md.superblock(sb.heldRoot);
+    return damageBeforeOutput(md, held, options) === null ? dumpWhole(env, md, held, options, path, dump090) : UNMODELLED;
+  }
   const damage = damageBeforeOutput(md, sb, options);
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage === 'panic') {
@@ -102,7 +103,30 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   }
   if (damage === 'later') return dumpUntilDamage(env, md, sb, options);
   if (damage !== null) return fail(damage);
-  return dump090(env, options, path);
+  return dumpWhole(env, md, sb, options, path, dump090);
+}
+
+/**
+ * A dump that meets no damage: 0.9.0's with 1.1.0's XML, unless devices share runs of leaves,
+ * which 1.1.0 prints once as defs (thin-dump-shared-1x.ts).
+ */
+function dumpWhole(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+  path: string,
+  dump090: Dump090,
+): number {
+  const shared = options.skipMappings ? null : sharedDumpPlan1x(md, sb, options.devId);
+  if (shared === null) return dump090(env, options, path);
+  if (shared === 'unmodelled') return UNMODELLED;
+  if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
+  const text = sharedDumpText1x(md, sb, shared, options.format);
+  if (text === null) return UNMODELLED;
+  if (options.output !== null) writeTextFile(env.ctx, options.output, text);
+  else env.io.out(text);
+  return 0;
 }
 
 /** 1.1.0's words for a node it cannot read, or null where the lab has not seen them. */
@@ -206,6 +230,8 @@ function damageBeforeOutput(
  * newline before the next one, so its output ends without one; the human_readable one does not.
  */
 function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number {
+  // 1.1.0 writes shared runs first (defs); where it stops among them is not recorded.
+  if (sharedDumpPlan1x(md, sb, options.devId) !== null) return UNMODELLED;
   let text = '';
   const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;
