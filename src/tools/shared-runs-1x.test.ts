@@ -99,7 +99,10 @@ describe('1.1.0 thin_dump: atomic runs of shared leaves (runs.rs Gatherer)', () 
       [20, 12, 13],
     ]);
     expect(plan.defs).toEqual([{ head: 12, leaves: [12, 13] }]);
-    expect(plan.devices).toEqual([[{ leaf: 10 }, { leaf: 11 }, { ref: 12 }], [{ leaf: 20 }, { ref: 12 }]]);
+    expect(plan.devices).toEqual([
+      [{ leaf: 10 }, { leaf: 11 }, { ref: 12 }],
+      [{ leaf: 20 }, { ref: 12 }],
+    ]);
   });
 
   it('devices that share no leaf get no def and keep their leaves inline', () => {

@@ -90,9 +90,7 @@ class Gatherer {
   gather(): { run: number[]; shared: boolean }[] {
     this.newSeq();
     this.completeHeadsAndTails();
-    return [...this.heads]
-      .sort((x, y) => x - y)
-      .map((b) => ({ run: this.extractSeq(b), shared: this.shared.has(b) }));
+    return [...this.heads].sort((x, y) => x - y).map((b) => ({ run: this.extractSeq(b), shared: this.shared.has(b) }));
   }
 }
 

@@ -93,7 +93,9 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
   if (snap !== null) {
     const held = md.superblock(sb.heldRoot);
-    return damageBeforeOutput(md, held, options) === null ? dumpWhole(env, md, held, options, path, dump090) : UNMODELLED;
+    return damageBeforeOutput(md, held, options) === null
+      ? dumpWhole(env, md, held, options, path, dump090)
+      : UNMODELLED;
   }
   const damage = damageBeforeOutput(md, sb, options);
   if (damage === 'unmodelled') return UNMODELLED;
