@@ -89,23 +89,18 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
     return dumpWhole(env, md, sb, { ...options, repair: false }, path, dump090);
   }
-  // -m dumps the held snapshot's trees through the same reader: damage there is 1.1.0's to word,
-  // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
-  if (snap !== null) {
-    const held = md.superblock(sb.heldRoot);
-    return damageBeforeOutput(md, held, options) === null
-      ? dumpWhole(env, md, held, options, path, dump090)
-      : UNMODELLED;
-  }
-  const damage = damageBeforeOutput(md, sb, options);
+  // -m dumps the held snapshot's trees through the same reader (build_metadata), so damage there
+  // gets the same words (seed 17 cases 4552 and 4580 of the metadata campaign).
+  const dumped = snap === null ? sb : md.superblock(sb.heldRoot);
+  const damage = damageBeforeOutput(md, dumped, options);
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage === 'panic') {
     env.io.err(EMPTY_ROOT_PANIC);
     return PANIC_STATUS;
   }
-  if (damage === 'later') return dumpUntilDamage(env, md, sb, options);
+  if (damage === 'later') return dumpUntilDamage(env, md, dumped, options);
   if (damage !== null) return fail(damage);
-  return dumpWhole(env, md, sb, options, path, dump090);
+  return dumpWhole(env, md, dumped, options, path, dump090);
 }
 
 /**
@@ -124,10 +119,11 @@ function dumpWhole(
   if (shared === null) return dump090(env, options, path);
   if (shared === 'unmodelled') return UNMODELLED;
   if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
-  const text = sharedDumpText1x(md, sb, shared, options.format);
-  if (text === null) return UNMODELLED;
-  if (options.output !== null) writeTextFile(env.ctx, options.output, text);
-  else env.io.out(text);
+  const dumped = sharedDumpText1x(md, sb, shared, options.format);
+  // A leaf that does not read here was damage damageBeforeOutput missed: not modelled.
+  if (dumped === null || dumped.failedNode !== null) return UNMODELLED;
+  if (options.output !== null) writeTextFile(env.ctx, options.output, dumped.text);
+  else env.io.out(dumped.text);
   return 0;
 }
 
@@ -232,8 +228,15 @@ function damageBeforeOutput(
  * newline before the next one, so its output ends without one; the human_readable one does not.
  */
 function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number {
-  // 1.1.0 writes shared runs first (defs); where it stops among them is not recorded.
-  if (sharedDumpPlan1x(md, sb, options.devId) !== null) return UNMODELLED;
+  // Devices that share runs of leaves: 1.1.0 writes the shared runs first (seed 17 cases 4582, 4595).
+  const shared = sharedDumpPlan1x(md, sb, options.devId);
+  if (shared === 'unmodelled') return UNMODELLED;
+  if (shared !== null) {
+    if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
+    const dumped = sharedDumpText1x(md, sb, shared, options.format);
+    if (dumped === null || dumped.failedNode === null) return UNMODELLED;
+    return failPartWay(env, options, dumped.text, `checksum failed for node ${dumped.failedNode}, UNKNOWN\n`);
+  }
   let text = '';
   const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;

@@ -10,32 +10,44 @@ import { type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
 import { planSharedRuns1x, type SharedPlan } from './shared-runs-1x.js';
 
-/** A bottom tree's leaves in key order (1.1.0's LeafWalker visits them so), and whether it is damaged. */
-function leavesOf(md: MetadataBytes, root: number): { leaves: number[]; damaged: boolean } {
+/**
+ * A bottom tree's leaves in key order, as 1.1.0's LeafWalker lists them without reading them: a
+ * leaf that does not read is listed too (its damage is met only when the dump reads it). Damage
+ * above the leaves is `unmodelled` (the LeafWalker fails on it before any output, in words the
+ * lab has not recorded beside shared runs).
+ */
+function leavesOf(md: MetadataBytes, root: number): { leaves: number[]; damaged: number[]; unmodelled: boolean } {
   const leaves: number[] = [];
-  let damaged = false;
+  const damaged: number[] = [];
+  let leafDepth: number | null = null;
+  let unmodelled = false;
   walkBtree(md, root, MAPPING_VALUE_SIZE, {
     node: (place, header) => {
-      if (header.leaf) leaves.push(place.block);
+      if (!header.leaf) return;
+      leaves.push(place.block);
+      leafDepth ??= place.depth;
     },
     entry: () => undefined,
-    damage: () => {
-      damaged = true;
+    damage: (d) => {
+      if (leafDepth === null || d.place.depth !== leafDepth || d.problem?.code !== 'checksum') unmodelled = true;
+      leaves.push(d.place.block);
+      damaged.push(d.place.block);
     },
   });
-  return { leaves, damaged };
+  return { leaves, damaged, unmodelled };
 }
 
-/** The dumped devices (by id) and 1.1.0's plan of shared runs for them. */
+/** The dumped devices (by id), 1.1.0's plan of shared runs for them, and the leaves that do not read. */
 export interface SharedDump {
   readonly ids: readonly number[];
   readonly plan: SharedPlan;
+  readonly damaged: ReadonlySet<number>;
 }
 
 /**
  * The plan for the devices a dump selects, or null when they share no run (the dump is then
  * 0.9.0's with 1.1.0's XML, as before), or 'unmodelled' where they share runs and a bottom tree
- * is damaged too (1.1.0's collect_leaves would fail on it; how is not recorded).
+ * is damaged above its leaves.
  */
 export function sharedDumpPlan1x(
   md: MetadataBytes,
@@ -48,13 +60,25 @@ export function sharedDumpPlan1x(
   const walked = roots.map(([, root]) => leavesOf(md, root));
   const plan = planSharedRuns1x(walked.map((w) => w.leaves));
   if (plan.defs.length === 0) return null;
-  if (walked.some((w) => w.damaged)) return 'unmodelled';
-  return { ids: roots.map(([id]) => id), plan };
+  if (walked.some((w) => w.unmodelled)) return 'unmodelled';
+  return { ids: roots.map(([id]) => id), plan, damaged: new Set(walked.flatMap((w) => w.damaged)) };
 }
 
-/** Writes one stretch of leaves' mappings, merged into runs that end with the stretch. */
-function emitLeaves(md: MetadataBytes, e: Emitter, leaves: readonly number[]): void {
+/**
+ * Writes one stretch of leaves' mappings, merged into runs that end with the stretch; at a leaf
+ * that does not read it stops, leaving the run being merged unwritten, and gives that leaf.
+ */
+function emitLeaves(
+  md: MetadataBytes,
+  e: Emitter,
+  leaves: readonly number[],
+  damaged: ReadonlySet<number>,
+): number | null {
   for (const leaf of leaves) {
+    if (damaged.has(leaf)) {
+      e.flushComplete();
+      return leaf;
+    }
     walkBtree(md, leaf, MAPPING_VALUE_SIZE, {
       entry: (key, valueOffset) => {
         const { dataBlock, time } = getBlockTime(md.dv, valueOffset);
@@ -63,19 +87,21 @@ function emitLeaves(md: MetadataBytes, e: Emitter, leaves: readonly number[]): v
     });
   }
   e.flushMappings();
+  return null;
 }
 
 /**
- * The whole dump as 1.1.0 writes it, as text, or null where the details and top-level trees hold
- * other devices: 1.1.0 pairs their entries by position (devices_iter zips them), which the lab
- * does not model.
+ * The dump as 1.1.0 writes it, as text, up to the first leaf that does not read (`failedNode`,
+ * null when it wrote the whole dump); or null where the details and top-level trees hold other
+ * devices: 1.1.0 pairs their entries by position (devices_iter zips them), which the lab does
+ * not model.
  */
 export function sharedDumpText1x(
   md: MetadataBytes,
   sb: RawSuperblock,
   shared: SharedDump,
   format: 'xml' | 'human_readable',
-): string | null {
+): { text: string; failedNode: number | null } | null {
   const details = md.details(sb.deviceDetailsRoot, () => undefined);
   const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
   if (details.size !== roots.size || [...roots.keys()].some((id) => !details.has(id))) return null;
@@ -83,27 +109,29 @@ export function sharedDumpText1x(
   const e = (format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;
   }, '1.1.0');
+  const stopped = (failedNode: number) => ({ text, failedNode });
   e.begin(sb, '', sb.dataSm.nrBlocks);
   for (const def of shared.plan.defs) {
     e.beginDef(def.head);
-    emitLeaves(md, e, def.leaves);
+    const failed = emitLeaves(md, e, def.leaves, shared.damaged);
+    if (failed !== null) return stopped(failed);
     e.endDef();
   }
-  shared.ids.forEach((id, i) => {
+  for (const [i, id] of shared.ids.entries()) {
     e.beginDevice(id, details.get(id)!);
     let stretch: number[] = [];
-    for (const entry of shared.plan.devices[i]!) {
-      if ('leaf' in entry) {
+    for (const entry of [...shared.plan.devices[i]!, null]) {
+      if (entry !== null && 'leaf' in entry) {
         stretch.push(entry.leaf);
         continue;
       }
-      emitLeaves(md, e, stretch);
+      const failed = emitLeaves(md, e, stretch, shared.damaged);
+      if (failed !== null) return stopped(failed);
       stretch = [];
-      e.ref(entry.ref);
+      if (entry !== null) e.ref(entry.ref);
     }
-    emitLeaves(md, e, stretch);
     e.endDevice();
-  });
+  }
   e.end();
-  return text;
+  return { text, failedNode: null };
 }
