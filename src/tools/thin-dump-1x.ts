@@ -23,7 +23,7 @@ import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
 import { rootSearchEnding } from './repair-scan-1x.js';
-import { sharedDumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
+import { hugeKeys1x, type SharedDump, sharedDumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -87,11 +87,16 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
     if (source.kind === 'failed') return UNMODELLED;
     if (source.kind === 'unmodelled') return UNMODELLED;
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
-    return dumpWhole(env, md, sb, { ...options, repair: false }, path, dump090);
+    const plain = { ...options, repair: false };
+    return dumpHugeKeys(env, md, sb, plain) ?? dumpWhole(env, md, sb, plain, path, dump090);
   }
   // -m dumps the held snapshot's trees through the same reader (build_metadata), so damage there
   // gets the same words (seed 17 cases 4552 and 4580 of the metadata campaign).
   const dumped = snap === null ? sb : md.superblock(sb.heldRoot);
+  // A mapping key past 2^53 is no damage to 1.1.0 (u64 keys; seed 17 case 3145 dumps
+  // origin_block="17732923532771370"); the lab dumps one that is exactly a double.
+  const huge = dumpHugeKeys(env, md, dumped, options);
+  if (huge !== null) return huge;
   const damage = damageBeforeOutput(md, dumped, options);
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage === 'panic') {
@@ -101,6 +106,21 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (damage === 'later') return dumpUntilDamage(env, md, dumped, options);
   if (damage !== null) return fail(damage);
   return dumpWhole(env, md, dumped, options, path, dump090);
+}
+
+/**
+ * A dump whose trees hold a key past 2^53, through 1.1.0's writer where it is exact (hugeKeys1x)
+ * and no damage is beside it, else refused by name; null where there is no such key.
+ */
+function dumpHugeKeys(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number | null {
+  const huge = options.skipMappings ? 'none' : hugeKeys1x(md, sb, options.devId);
+  if (huge === 'none') return null;
+  if (huge === 'inexact') return UNMODELLED;
+  const wide = new MetadataBytes(md.bytes, true);
+  if (damageBeforeOutput(wide, sb, options) !== null) return UNMODELLED;
+  const plan = sharedDumpPlan1x(wide, sb, options.devId, true);
+  if (plan === null || plan === 'unmodelled') return UNMODELLED;
+  return writeSharedDump(env, wide, sb, options, plan);
 }
 
 /**
@@ -118,8 +138,19 @@ function dumpWhole(
   const shared = options.skipMappings ? null : sharedDumpPlan1x(md, sb, options.devId);
   if (shared === null) return dump090(env, options, path);
   if (shared === 'unmodelled') return UNMODELLED;
+  return writeSharedDump(env, md, sb, options, shared);
+}
+
+/** The dump through 1.1.0's writer (thin-dump-shared-1x.ts), whole, to stdout or -o. */
+function writeSharedDump(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+  plan: SharedDump,
+): number {
   if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
-  const dumped = sharedDumpText1x(md, sb, shared, options.format);
+  const dumped = sharedDumpText1x(md, sb, plan, options.format);
   // A leaf that does not read here was damage damageBeforeOutput missed: not modelled.
   if (dumped === null || dumped.failedNode !== null) return UNMODELLED;
   if (options.output !== null) writeTextFile(env.ctx, options.output, dumped.text);

@@ -4,7 +4,7 @@
  * src/thin/dump.rs). Mappings merge into ranges within one stretch of leaves only: a def, or a
  * device's leaves between two refs, is written by its own MappingVisitor, whose run ends with it.
  */
-import { getBlockTime, MAPPING_VALUE_SIZE } from '../format/layout.js';
+import { BLOCK_SIZE, getBlockTime, MAPPING_VALUE_SIZE, NODE } from '../format/layout.js';
 import { walkBtree } from '../format/metadata-walker.js';
 import { type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
@@ -22,6 +22,7 @@ function leavesOf(md: MetadataBytes, root: number): { leaves: number[]; damaged:
   let leafDepth: number | null = null;
   let unmodelled = false;
   walkBtree(md, root, MAPPING_VALUE_SIZE, {
+    wideKeys: true,
     node: (place, header) => {
       if (!header.leaf) return;
       leaves.push(place.block);
@@ -46,20 +47,22 @@ export interface SharedDump {
 
 /**
  * The plan for the devices a dump selects, or null when they share no run (the dump is then
- * 0.9.0's with 1.1.0's XML, as before), or 'unmodelled' where they share runs and a bottom tree
- * is damaged above its leaves.
+ * 0.9.0's with 1.1.0's XML, as before) unless `evenUnshared`, or 'unmodelled' where a bottom
+ * tree is damaged above its leaves. Keys past 2^53 are read (1.1.0's keys are u64); the caller
+ * makes sure they are exact as doubles (hugeKeys1x).
  */
 export function sharedDumpPlan1x(
   md: MetadataBytes,
   sb: RawSuperblock,
   devId: number | null,
+  evenUnshared = false,
 ): SharedDump | 'unmodelled' | null {
   const roots = [...md.deviceRoots(sb.dataMappingRoot, () => undefined)]
     .filter(([id]) => devId === null || id === devId)
     .sort(([a], [b]) => a - b);
   const walked = roots.map(([, root]) => leavesOf(md, root));
   const plan = planSharedRuns1x(walked.map((w) => w.leaves));
-  if (plan.defs.length === 0) return null;
+  if (plan.defs.length === 0 && !evenUnshared) return null;
   if (walked.some((w) => w.unmodelled)) return 'unmodelled';
   return { ids: roots.map(([id]) => id), plan, damaged: new Set(walked.flatMap((w) => w.damaged)) };
 }
@@ -80,6 +83,7 @@ function emitLeaves(
       return leaf;
     }
     walkBtree(md, leaf, MAPPING_VALUE_SIZE, {
+      wideKeys: true,
       entry: (key, valueOffset) => {
         const { dataBlock, time } = getBlockTime(md.dv, valueOffset);
         e.mapping(key, dataBlock, time);
@@ -134,4 +138,33 @@ export function sharedDumpText1x(
   }
   e.end();
   return { text, failedNode: null };
+}
+
+/**
+ * Keys past 2^53 in the selected devices' bottom trees: 'none'; 'exact' where each device has at
+ * most one and it is exactly a double (so it prints as itself and merges with no neighbour: the
+ * keys below it are safe integers); else 'inexact', which the lab does not model.
+ */
+export function hugeKeys1x(md: MetadataBytes, sb: RawSuperblock, devId: number | null): 'none' | 'exact' | 'inexact' {
+  let found: 'none' | 'exact' | 'inexact' = 'none';
+  for (const [id, root] of md.deviceRoots(sb.dataMappingRoot, () => undefined)) {
+    if (devId !== null && id !== devId) continue;
+    let huge = 0;
+    walkBtree(md, root, MAPPING_VALUE_SIZE, {
+      wideKeys: true,
+      node: (place, header) => {
+        if (!header.leaf) return;
+        for (let i = 0; i < header.nrEntries; i++) {
+          const key = md.u64Big(place.block * BLOCK_SIZE + NODE.header + i * 8);
+          if (key <= BigInt(Number.MAX_SAFE_INTEGER)) continue;
+          huge++;
+          if (BigInt(Number(key)) !== key) found = 'inexact';
+        }
+      },
+      entry: () => undefined,
+    });
+    if (huge > 1) found = 'inexact';
+    if (huge === 1 && found === 'none') found = 'exact';
+  }
+  return found;
 }
