@@ -323,7 +323,13 @@ describe('metadata campaign regressions: the lab exits as the real tools do', ()
  */
 const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: string; why: string }[] = [
   { index: 4510, line: 'thin_dump IMG', status: 0, shows: '  <def name="22">\n', why: 'shared leaves as a def' },
-  { index: 4510, line: 'thin_dump -m IMG', status: 0, shows: '    <ref name="22"/>\n', why: 'and a ref, -m too' },
+  {
+    index: 4510,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: '  <def name="21">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </def>\n',
+    why: 'the snapshot: both devices take one whole run, -m',
+  },
   {
     index: 4510,
     line: 'thin_dump --repair IMG',
