@@ -58,7 +58,11 @@ export async function runRealBatch(
   const stdout = await new Promise<string>((resolve, reject) => {
     // The script goes to the shell's standard input, not its argv: a batch of 1.1.0 lines (each
     // with its ld.so and library path) passes the 128 KiB a single argument may have (E2BIG).
-    const child = spawn('sh', ['-s'], { env: { ...process.env, D: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
+    // The lab's 1.1.0 panics as on a machine without RUST_BACKTRACE (rust-panic-1x.ts); a caller's
+    // RUST_BACKTRACE=1 would add a `stack backtrace:` to every real panic (seed 17 case 4544).
+    const env: NodeJS.ProcessEnv = { ...process.env, D: dir };
+    delete env.RUST_BACKTRACE;
+    const child = spawn('sh', ['-s'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.end(`${lines.join('\n')}\n`);
     let text = '';
     child.stdout.setEncoding('latin1');

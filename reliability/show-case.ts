@@ -28,7 +28,10 @@ function realRun(release: ToolsRelease, argv: readonly string[], image: string):
     command = join(t1x.binDir, command);
   }
   const args = argv.slice(1).map((a) => (a === 'IMG' ? image : a));
-  const r = spawnSync(command, args, { encoding: 'latin1', maxBuffer: 1 << 30 });
+  // Without RUST_BACKTRACE, as the campaign runs the real tools (metadata-real.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.RUST_BACKTRACE;
+  const r = spawnSync(command, args, { encoding: 'latin1', maxBuffer: 1 << 30, env });
   const fix = (s: string): string => s.split(image).join('IMG');
   return { status: r.status ?? 128 + 9, text: `${fix(r.stdout)}\n--stderr--\n${fix(r.stderr)}` };
 }

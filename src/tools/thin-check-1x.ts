@@ -94,7 +94,9 @@ export function check1x(
     fatal('Metadata device/file too small.  Is this binary metadata?\n');
     return FAILURE_1X;
   }
-  const md = new MetadataBytes(input.bytes);
+  // 1.1.0's keys are u64s: a mapping at a virtual block past 2^53 is no damage to it (seed 17
+  // case 3145: device 2's key 17732923532771370 passes). thin_check prints no key of a mapping.
+  const md = new MetadataBytes(input.bytes, true);
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
     fatal('bad checksum in superblock\n');
@@ -184,10 +186,8 @@ function readTree(
 type Sink = (t: string) => void;
 
 function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
-  const sb0 = md.superblock(0);
-  // -m checks the held snapshot's trees, and then stops before the space maps.
-  const sb = flags.metadataSnap ? md.superblock(sb0.heldRoot) : sb0;
-  if (flags.metadataSnap && sb.storedCsum !== sb.computedCsum) return UNMODELLED;
+  const sb = md.superblock(0);
+  if (flags.metadataSnap) return checkHeldOnly(md, md.superblock(sb.heldRoot), flags, err, fatal);
   const treeFailed = (context: string, read: TreeRead): number => {
     if (read.ok || read.message === null) return UNMODELLED;
     fatal(`${context}: ${read.message}\n`);
@@ -208,11 +208,11 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   // And the held snapshot's top level too, when its superblock reads (create_metadata_sm): the
   // reliability campaign found damage there failing --skip-mappings on the real 1.1.0 (seed 17,
   // case 13 of fixtures/reliability/).
-  const heldTop = flags.metadataSnap ? null : heldTopLevel(md, sb0, flags);
+  const heldTop = heldTopLevel(md, sb, flags);
   if (heldTop !== null && !heldTop.ok) return treeFailed('mapping top-level', heldTop);
   // Then it counts the superblock and the held snapshot's in the new space map (inc_superblock),
   // which refuses a block past the end of a cut device (seed 17 case 90 of fixtures/reliability/).
-  if (!flags.metadataSnap && sb0.heldRoot !== 0 && !md.has(sb0.heldRoot)) {
+  if (sb.heldRoot !== 0 && !md.has(sb.heldRoot)) {
     fatal('block out of bounds\n');
     return FAILURE_1X;
   }
@@ -231,26 +231,55 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   // --skip-mappings stops after the details tree; check1x then clears needs_check as check.rs does.
   if (flags.skipMappings) return 0;
   err('mapping tree\n');
-  // 1.1.0 allocates its data space map here (create_data_sm), by the live superblock's count, -m
-  // too; a damaged count aborts it (`memory allocation of N bytes failed`, 134, seed 17 case 1549
-  // with and without -m). Where allocation fails depends on the host's memory: not modelled.
-  if (md.superblock(0).dataSm.nrBlocks > MODELLED_DATA_BLOCKS) return UNMODELLED;
-  const held = flags.metadataSnap ? { ok: true as const, devices: [] } : heldDevices(md, sb, roots);
+  if (dataSpaceMapUnmodelled(md)) return UNMODELLED;
+  const held = heldDevices(md, sb, roots, flags);
   if (held === null) return UNMODELLED;
   const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
   const checked = [...live, ...(held.ok ? held.devices : [])];
-  // With -m every device checked is the snapshot's: all of them count as exclusive to it.
-  const exclusive = flags.metadataSnap ? checked.length : held.ok ? held.devices.length : 0;
-  if ((flags.verbose ?? 0) > 0) reportCounts(md, checked, exclusive, err);
-  const mapped = checkMappedBlocks(md, checked, err, fatal);
+  if ((flags.verbose ?? 0) > 0) reportCounts(md, checked, held.ok ? held.devices.length : 0, err);
+  const mapped = checkMappedBlocks(md, checked, live.length, err, fatal);
   if (mapped !== 0) return mapped;
-  // A held snapshot whose superblock cannot be read fails here, after the live devices' mappings.
+  // A held snapshot that cannot be read fails here, after the live devices' mappings.
   if (!held.ok) {
-    fatal('metadata snap: bad checksum in superblock\n');
+    fatal(`metadata snap: ${held.message}\n`);
     return FAILURE_1X;
   }
-  if (flags.metadataSnap) return 0;
   return checkSpaceMaps(md, [...live, ...held.devices], flags, err, fatal);
+}
+
+/**
+ * 1.1.0 allocates its data space map after the details tree (create_data_sm), by the live
+ * superblock's count, -m too; a damaged count aborts it (`memory allocation of N bytes failed`,
+ * 134, seed 17 case 1549 with and without -m). Where allocation fails depends on the host's
+ * memory: not modelled.
+ */
+function dataSpaceMapUnmodelled(md: MetadataBytes): boolean {
+  return md.superblock(0).dataSm.nrBlocks > MODELLED_DATA_BLOCKS;
+}
+
+/**
+ * thin_check -m: the held snapshot's devices alone. 1.1.0 then reads no live tree and no top
+ * level beforehand (its space map is a RestrictedSpaceMap, not create_metadata_sm's); a snapshot
+ * whose trees do not read, or hold other devices, is "inconsistent device ids", reported after
+ * the (empty) mapping check (check.rs get_thins_from_metadata_snap; seed 17 cases 4545, 4552,
+ * 4567, 4578, 4590 and 4597 of the metadata campaign). It stops before the space maps.
+ */
+function checkHeldOnly(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
+  err('Checking thin metadata\n');
+  err('device details tree\n');
+  const snap = snapshotDevices(md, held, flags);
+  if (snap === null) return UNMODELLED;
+  if (flags.skipMappings) return 0;
+  err('mapping tree\n');
+  if (dataSpaceMapUnmodelled(md)) return UNMODELLED;
+  const devices = snap.ok ? [...snap.roots].map(([id, root]) => ({ id, root, details: snap.details.get(id)! })) : [];
+  // Every device checked is the snapshot's: all of them count as exclusive to it.
+  if ((flags.verbose ?? 0) > 0) reportCounts(md, devices, devices.length, err);
+  const mapped = checkMappedBlocks(md, devices, 0, err, fatal);
+  if (mapped !== 0) return mapped;
+  if (snap.ok) return 0;
+  fatal(`metadata snap: ${snap.message}\n`);
+  return FAILURE_1X;
 }
 
 /** A device's details as a details leaf holds them at byte `v`. */
@@ -281,51 +310,60 @@ interface CheckedDevice {
   readonly details: DetailsValue;
 }
 
+/** A held snapshot's trees as 1.1.0 reads them, or why they fail it (null: damage the lab has no words for). */
+type SnapshotRead =
+  | { ok: true; roots: Map<number, number>; details: Map<number, DetailsValue> }
+  | { ok: false; message: string }
+  | null;
+
+/**
+ * The held snapshot's top-level and details trees, read whole. 1.1.0 first asks whether they hold
+ * the same devices (is_superblock_consistent: both read to key sets, any error or difference
+ * failing it as "inconsistent device ids").
+ */
+function snapshotDevices(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags1x): SnapshotRead {
+  if (differsIn(md, held.dataMappingRoot, ROOT_VALUE_SIZE) || differsIn(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE))
+    return null;
+  const roots = new Map<number, number>();
+  const details = new Map<number, DetailsValue>();
+  const reads = [
+    readTree(md, held.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) => roots.set(Number(k), rootAsU32(md, v))),
+    readTree(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE, flags, (k, v) => details.set(Number(k), detailsAt(md, v))),
+  ];
+  if (reads.some((r) => !r.ok && r.message === null)) return null;
+  const inconsistent = { ok: false as const, message: 'inconsistent device ids' };
+  if (reads.some((r) => !r.ok)) return inconsistent;
+  if ([...details.keys()].join() !== [...roots.keys()].join()) return inconsistent;
+  return { ok: true, roots, details };
+}
+
 /**
  * The devices of the held metadata snapshot that 1.1.0 checks besides the live ones: those whose
  * root differs from the live device's (`roots_excl`). Not ok when the snapshot's superblock has
- * a bad checksum; null for damage the lab has no 1.1.0 words for.
+ * a bad checksum or its trees are inconsistent; null for damage the lab has no 1.1.0 words for.
  */
 function heldDevices(
   md: MetadataBytes,
   sb: RawSuperblock,
   liveRoots: ReadonlyMap<number, number>,
-): { ok: true; devices: CheckedDevice[] } | { ok: false } | null {
+  flags: CheckFlags1x,
+): { ok: true; devices: CheckedDevice[] } | { ok: false; message: string } | null {
   if (sb.heldRoot === 0) return { ok: true, devices: [] };
   if (!md.has(sb.heldRoot)) return null;
   const held = md.superblock(sb.heldRoot);
-  if (held.storedCsum !== held.computedCsum) return { ok: false };
-  let damaged = false;
-  const onDamage = (): void => {
-    damaged = true;
-  };
-  const details = md.details(held.deviceDetailsRoot, onDamage);
-  md.deviceRoots(held.dataMappingRoot, onDamage);
-  const roots = bottomRoots1x(md, held.dataMappingRoot);
-  if (damaged || [...details.keys()].join() !== [...roots.keys()].join()) return null;
-  const devices = [...roots]
+  if (held.storedCsum !== held.computedCsum) return { ok: false, message: 'bad checksum in superblock' };
+  const snap = snapshotDevices(md, held, flags);
+  if (snap === null || !snap.ok) return snap;
+  const devices = [...snap.roots]
     .filter(([id, root]) => liveRoots.get(id) !== root)
-    .map(([id, root]) => ({ id, root, details: details.get(id)! }));
+    .map(([id, root]) => ({ id, root, details: snap.details.get(id)! }));
   return { ok: true, devices };
 }
 
 /**
- * The top-level tree's bottom roots as 1.1.0's mapping check follows them: `*root as u32`
- * (check.rs collect_nodes_in_use and check_mapped_blocks), so a root pointer with a high bit
- * flipped still leads to its tree (seed 17 case 886: device 85's root 2^52 + 175 passes -m).
+ * A bottom root's pointer as 1.1.0 follows it: its low 32 bits (check.rs collect_nodes_in_use and
+ * check_mapped_blocks read `*root as u32`).
  */
-function bottomRoots1x(md: MetadataBytes, topRoot: number): Map<number, number> {
-  const roots = new Map<number, number>();
-  md.walkBtree(
-    topRoot,
-    ROOT_VALUE_SIZE,
-    (id, v) => roots.set(id, rootAsU32(md, v)),
-    () => undefined,
-  );
-  return roots;
-}
-
-/** A bottom root's pointer as 1.1.0 follows it: its low 32 bits (bottomRoots1x). */
 function rootAsU32(md: MetadataBytes, v: number): number {
   return Number(md.u64Big(v) & 0xffffffffn);
 }
@@ -335,9 +373,16 @@ function rootAsU32(md: MetadataBytes, v: number): number {
  * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
  * that differs from mapped_blocks are reported for every device, then the check fails.
  */
-function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[], err: Sink, fatal: Sink): number {
+function checkMappedBlocks(
+  md: MetadataBytes,
+  devices: readonly CheckedDevice[],
+  liveCount: number,
+  err: Sink,
+  fatal: Sink,
+): number {
   const errorNodes = new Map<number, string>();
-  const lines: string[] = [];
+  // Each device's line, or null where it passes, in the order of `devices`.
+  const lines: (string | null)[] = [];
   for (const { id, root, details } of devices) {
     const expected = details.mappedBlocks;
     let count = 0;
@@ -379,6 +424,7 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
       );
     else if (count !== expected)
       lines.push(`Thin device ${id} has unexpected number of mappings, expected ${expected}, actual ${count}\n`);
+    else lines.push(null);
   }
   // A root that cannot be read is not counted among the nodes in error: 1.1.0 never reads it as one.
   for (const { root } of devices) errorNodes.delete(root);
@@ -387,10 +433,17 @@ function checkMappedBlocks(md: MetadataBytes, devices: readonly CheckedDevice[],
     err(`${errorNodes.size} nodes in data mapping tree contain errors\n`);
     err(`0 io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`);
   }
-  if (lines.length === 0) return 0;
-  err(lines.join(''));
-  fatal('Check of mappings failed\n');
-  return FAILURE_1X;
+  // The live devices are checked first, and a failure among them ends the check there: the held
+  // snapshot's own devices are then not reported (check.rs calls check_mapped_blocks twice, with
+  // `?`; seed 17 cases 4580, 4582, 4595 and 4598 of the metadata campaign).
+  for (const group of [lines.slice(0, liveCount), lines.slice(liveCount)]) {
+    const failed = group.filter((l) => l !== null);
+    if (failed.length === 0) continue;
+    err(failed.join(''));
+    fatal('Check of mappings failed\n');
+    return FAILURE_1X;
+  }
+  return 0;
 }
 
 /**
@@ -477,6 +530,21 @@ function compareBitmaps(
   return { lines, leaks, failed };
 }
 
+/** Where a metadata space map index block keeps its own block number (struct MetadataIndex). */
+const INDEX_BLOCKNR_OFFSET = 8;
+
+/**
+ * A space map's overflow tree (its reference counts of 3 or more) walked by 1.1.0's walker: its
+ * error, or null. 1.1.0 reads a node as
+ * a leaf only when its flags are exactly LEAF: an empty overflow root with other bits set beside
+ * it is an internal node without keys to it (seed 17 case 4330: `context error: split_key_ranges:
+ * no keys present AgEF`), where the lab's walker read an empty leaf.
+ */
+function walkOverflowTree(md: MetadataBytes, root: number, ignoreNonFatal: boolean): string | null {
+  const walked = walkTree1x(md, root, REFCOUNT_VALUE_SIZE, () => undefined, { path: [0], ignoreNonFatal });
+  return walked.ok ? null : walked.error;
+}
+
 /** Whether every overflow entry (a count of 3 or more) holds what the references say; 1.1.0's other words are not known. */
 function overflowAgrees(md: MetadataBytes, root: number, expected: (b: number) => number): boolean {
   let agrees = true;
@@ -517,6 +585,11 @@ function checkSpaceMaps(
     return FAILURE_1X;
   }
   const dataRefs = (b: number): number => references[b] ?? 0;
+  const dataOverflow = walkOverflowTree(md, sb.dataSm.refCountRoot, flags.ignoreNonFatal);
+  if (dataOverflow !== null) {
+    fatal(`data space map: ${dataOverflow}\n`);
+    return FAILURE_1X;
+  }
   if (!overflowAgrees(md, sb.dataSm.refCountRoot, dataRefs)) return UNMODELLED;
   const data = compareBitmaps(md, 'data', bitmaps, sb.dataSm.nrBlocks, dataRefs);
   if (data === null) return UNMODELLED;
@@ -528,8 +601,19 @@ function checkSpaceMaps(
   err('metadata space map\n');
   const trees = countTreeReferences(md, sb);
   if (!trees.ok) return UNMODELLED;
+  // count_btree_blocks walks the overflow tree first, non-fatal problems failing it too.
+  const metaOverflow = walkOverflowTree(md, sb.metadataSm.refCountRoot, false);
+  if (metaOverflow !== null) {
+    fatal(`metadata space map: ${metaOverflow}\n`);
+    return FAILURE_1X;
+  }
   if (md.blockProblem(sb.metadataSm.bitmapRoot, INDEX_CSUM_XOR, 'index') !== null) {
     fatal('metadata space map: bad checksum in index block\n');
+    return FAILURE_1X;
+  }
+  // load_metadata_index then checks the index block's own number (seed 17 case 3954).
+  if (md.u64Big(sb.metadataSm.bitmapRoot * BLOCK_SIZE + INDEX_BLOCKNR_OFFSET) !== BigInt(sb.metadataSm.bitmapRoot)) {
+    fatal('metadata space map: blocknr mismatch\n');
     return FAILURE_1X;
   }
   const expected = addSpaceMapReferences(md, sb, trees.counts);

@@ -23,6 +23,7 @@ import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
 import { rootSearchEnding } from './repair-scan-1x.js';
+import { hugeKeys1x, type SharedDump, sharedDumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -86,23 +87,75 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
     if (source.kind === 'failed') return UNMODELLED;
     if (source.kind === 'unmodelled') return UNMODELLED;
     if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
-    return dump090(env, { ...options, repair: false }, path);
+    const plain = { ...options, repair: false };
+    return dumpHugeKeys(env, md, sb, plain) ?? dumpWhole(env, md, sb, plain, path, dump090);
   }
-  // -m dumps the held snapshot's trees through the same reader: damage there is 1.1.0's to word,
-  // which the lab has not recorded (the campaign found 0.9.0's dump going on where 1.1.0 fails).
-  if (snap !== null)
-    return damageBeforeOutput(md, md.superblock(sb.heldRoot), options) === null
-      ? dump090(env, options, path)
-      : UNMODELLED;
-  const damage = damageBeforeOutput(md, sb, options);
+  // -m dumps the held snapshot's trees through the same reader (build_metadata), so damage there
+  // gets the same words (seed 17 cases 4552 and 4580 of the metadata campaign).
+  const dumped = snap === null ? sb : md.superblock(sb.heldRoot);
+  // A mapping key past 2^53 is no damage to 1.1.0 (u64 keys; seed 17 case 3145 dumps
+  // origin_block="17732923532771370"); the lab dumps one that is exactly a double.
+  const huge = dumpHugeKeys(env, md, dumped, options);
+  if (huge !== null) return huge;
+  const damage = damageBeforeOutput(md, dumped, options);
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage === 'panic') {
     env.io.err(EMPTY_ROOT_PANIC);
     return PANIC_STATUS;
   }
-  if (damage === 'later') return dumpUntilDamage(env, md, sb, options);
+  if (damage === 'later') return dumpUntilDamage(env, md, dumped, options);
   if (damage !== null) return fail(damage);
-  return dump090(env, options, path);
+  return dumpWhole(env, md, dumped, options, path, dump090);
+}
+
+/**
+ * A dump whose trees hold a key past 2^53, through 1.1.0's writer where it is exact (hugeKeys1x)
+ * and no damage is beside it, else refused by name; null where there is no such key.
+ */
+function dumpHugeKeys(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number | null {
+  const huge = options.skipMappings ? 'none' : hugeKeys1x(md, sb, options.devId);
+  if (huge === 'none') return null;
+  if (huge === 'inexact') return UNMODELLED;
+  const wide = new MetadataBytes(md.bytes, true);
+  if (damageBeforeOutput(wide, sb, options) !== null) return UNMODELLED;
+  const plan = sharedDumpPlan1x(wide, sb, options.devId, true);
+  if (plan === null || plan === 'unmodelled') return UNMODELLED;
+  return writeSharedDump(env, wide, sb, options, plan);
+}
+
+/**
+ * A dump that meets no damage: 0.9.0's with 1.1.0's XML, unless devices share runs of leaves,
+ * which 1.1.0 prints once as defs (thin-dump-shared-1x.ts).
+ */
+function dumpWhole(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+  path: string,
+  dump090: Dump090,
+): number {
+  const shared = options.skipMappings ? null : sharedDumpPlan1x(md, sb, options.devId);
+  if (shared === null) return dump090(env, options, path);
+  if (shared === 'unmodelled') return UNMODELLED;
+  return writeSharedDump(env, md, sb, options, shared);
+}
+
+/** The dump through 1.1.0's writer (thin-dump-shared-1x.ts), whole, to stdout or -o. */
+function writeSharedDump(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+  plan: SharedDump,
+): number {
+  if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
+  const dumped = sharedDumpText1x(md, sb, plan, options.format);
+  // A leaf that does not read here was damage damageBeforeOutput missed: not modelled.
+  if (dumped === null || dumped.failedNode !== null) return UNMODELLED;
+  if (options.output !== null) writeTextFile(env.ctx, options.output, dumped.text);
+  else env.io.out(dumped.text);
+  return 0;
 }
 
 /** 1.1.0's words for a node it cannot read, or null where the lab has not seen them. */
@@ -206,6 +259,15 @@ function damageBeforeOutput(
  * newline before the next one, so its output ends without one; the human_readable one does not.
  */
 function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number {
+  // Devices that share runs of leaves: 1.1.0 writes the shared runs first (seed 17 cases 4582, 4595).
+  const shared = sharedDumpPlan1x(md, sb, options.devId);
+  if (shared === 'unmodelled') return UNMODELLED;
+  if (shared !== null) {
+    if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
+    const dumped = sharedDumpText1x(md, sb, shared, options.format);
+    if (dumped === null || dumped.failedNode === null) return UNMODELLED;
+    return failPartWay(env, options, dumped.text, `checksum failed for node ${dumped.failedNode}, UNKNOWN\n`);
+  }
   let text = '';
   const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;
