@@ -21,12 +21,12 @@ const FILE = '<FILE>';
 const CLI_1X: ClapCommand = {
   help: THIN_REPAIR_HELP_1X,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size', once: true },
     { long: 'input', short: 'i', value: FILE, required: true, key: 'i', path: true },
-    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks', once: true },
     { long: 'output', short: 'o', value: FILE, required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
-    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id', once: true },
     VERBOSE_ARG_1X,
   ],
 };
