@@ -87,7 +87,16 @@ const lines = [
   'thin_migrate --buffer-size-meg 1 --buffer-size-meg 2',
   'thin_metadata_pack -v -i @small -o @out',
   'thin_metadata_unpack -v -i @small -o @out',
-  // thin_repair: an override given twice.
+  // thin_repair: the root search's candidates and pairs, then the Restorer's lines; -q says nothing.
+  ...['small', 'big', 'held', 'heldbig', 'empty', 'leaked', 'undercounted', 'trunc', 'detailsLeaf'].map(
+    (n) => `thin_repair -v -i @${n} -o @out`,
+  ),
+  ...['bad0', 'bad1', 'bad7', 'bad8', 'bad9'].map((n) => `thin_repair -v -i @${n} -o @out`),
+  'thin_repair -vv -i @small -o @out',
+  'thin_repair -q -v -i @small -o @out',
+  'thin_repair -q -i @bad8 -o @out',
+  'thin_repair -q -i @tiny -o @out',
+  `thin_repair${many(253)} -i @small -o @out`,
   'thin_repair --data-block-size 128 --data-block-size 128 -i @small -o @out',
 ];
 

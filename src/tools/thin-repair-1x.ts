@@ -13,7 +13,9 @@ import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { repairInput1x } from './repair-input-1x.js';
 import { FAILURE_1X } from './release.js';
-import { rootSearchEnding } from './repair-scan-1x.js';
+import { rootSearchEnding, rootSearchLog1x } from './repair-scan-1x.js';
+import { NOT_MODELLED_STATUS, notModelled1x } from './define-tool.js';
+import { INVALID_LOG_LEVEL_1X, LOG_INFO, LOG_WARNING, logLevel1x } from './log-level-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
@@ -23,11 +25,29 @@ const UNMODELLED = 1;
 /** Output files below this are "too small" (seen at 0 and 8 KiB; 0.9.0's limit, 32 KiB, assumed). */
 const MIN_OUTPUT_BYTES = 8 * BLOCK_SIZE;
 
-export function repair1x(env: ToolEnv, input: string, output: string, overrides: Record<string, string>): number {
+/** How the report of a 1.1.0 run was asked for: -q (the quiet report, which says nothing) and the hidden -v's count. */
+export interface Report1x {
+  readonly quiet: boolean;
+  readonly verbose: number;
+}
+
+export function repair1x(
+  env: ToolEnv,
+  input: string,
+  output: string,
+  overrides: Record<string, string>,
+  report: Report1x = { quiet: false, verbose: 0 },
+): number {
+  // The report's messages (its errors, warnings and info lines); -q drops them all, the status stays.
+  const say = (text: string): void => {
+    if (!report.quiet) env.io.err(text);
+  };
   const fail = (message: string): number => {
-    env.io.err(message);
+    say(message);
     return FAILURE_1X;
   };
+  const level = logLevel1x(report.verbose);
+  if (level === null) return fail(INVALID_LOG_LEVEL_1X);
   const opened = openInput1x(env.ctx, input);
   if (!opened.ok) return fail(opened.message);
   const out = outputTarget(env.ctx, output);
@@ -38,7 +58,10 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   if (!out.isBlock && out.sizeBytes < MIN_OUTPUT_BYTES) return fail('Output file too small.\n');
   const md = new MetadataBytes(opened.bytes);
   // read_or_rebuild_superblock runs the search for roots before it reads the superblock.
-  const searched = rootSearchEnding(md, (t) => env.io.err(t), 'thin_repair');
+  const searched = rootSearchEnding(md, (t) => env.io.err(t), 'thin_repair', {
+    report: say,
+    searched: () => (report.quiet || level < LOG_INFO ? null : logSearch(env, md)),
+  });
   if (searched !== null) return searched;
   const sb = md.superblock(0);
   if (sb.storedCsum !== sb.computedCsum) {
@@ -51,17 +74,36 @@ export function repair1x(env: ToolEnv, input: string, output: string, overrides:
   if (source.kind === 'failed') return fail(source.message);
   if (source.kind === 'unmodelled') return UNMODELLED;
   if (source.kind === 'rebuilt') {
-    if (source.warning !== null) env.io.err(source.warning);
+    if (source.warning !== null && level >= LOG_WARNING) say(source.warning);
     // The rebuilt superblock's devices are the top-level tree's, with their details made up.
     const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
     const devices = new Map([...source.devices].map(([id, d]) => [id, { root: roots.get(id)!, details: d.details }]));
     const fallback = (): boolean => writeImage(env, output, out.sizeBytes, source.sb, source.devices);
+    if (level >= LOG_INFO) say(buildingLines(devices.keys()));
     return write1x(env, output, out.sizeBytes, source.sb, md, devices, fallback);
   }
   // 1.1.0 writes the repaired superblock without its flags: needs_check is cleared (0.9.0 kept it).
   const built = { ...builtSuperblock(sb), flags: 0 };
   const fallback = (): boolean => writeImage(env, output, out.sizeBytes, built, readDevices(md, sb));
-  return write1x(env, output, out.sizeBytes, built, md, devicesOf(md, sb), fallback);
+  const devices = devicesOf(md, sb);
+  if (level >= LOG_INFO) say(buildingLines(devices.keys()));
+  return write1x(env, output, out.sizeBytes, built, md, devices, fallback);
+}
+
+/** The Restorer's info line for each device it builds, in the order the dump hands them over (by id). */
+function buildingLines(ids: Iterable<number>): string {
+  return [...ids].map((id) => `building btree for device ${id}\n`).join('');
+}
+
+/** thin_repair -v: what the root search logs (repair-scan-1x.ts), or a refusal where 1.1.0's order is its sort's. */
+function logSearch(env: ToolEnv, md: MetadataBytes): number | null {
+  const log = rootSearchLog1x(md);
+  if (log !== null) {
+    env.io.err(log);
+    return null;
+  }
+  env.io.err(notModelled1x('thin_repair', '-v where two candidate roots tie in the order 1.1.0 sorts them (unstably)'));
+  return NOT_MODELLED_STATUS;
 }
 
 /**

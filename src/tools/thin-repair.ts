@@ -49,10 +49,12 @@ export const thinRepair = defineTool({
     let output: string | null = null;
     // 1.1.0's overrides for a damaged superblock, by option.
     const overrides: Record<string, string> = {};
+    // 1.1.0's report: -q and the hidden -v, counted (thin-repair-1x.ts prints what they change).
+    const report = { quiet: false, verbose: 0 };
     return {
       option: (key, arg) => {
-        // 1.1.0's hidden -v: the repair's log lines are not modelled, refused by name.
-        if (key === 'v') return 1;
+        if (key === 'v') report.verbose++;
+        if (key === 'q') report.quiet = true;
         if (key === 'i') input = arg!;
         if (key === 'o') output = arg!;
         if (key === 'transaction-id' || key === 'data-block-size' || key === 'nr-data-blocks') overrides[key] = arg!;
@@ -61,7 +63,7 @@ export const thinRepair = defineTool({
       run: () => {
         if (input === null) return usageError('no input file provided');
         if (output === null) return usageError('No output file provided.');
-        return env.release === '1.1.0' ? repair1x(env, input, output, overrides) : repair(env, input, output);
+        return env.release === '1.1.0' ? repair1x(env, input, output, overrides, report) : repair(env, input, output);
       },
     };
   },
