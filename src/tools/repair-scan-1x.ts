@@ -344,21 +344,9 @@ const timeCountsDebug = (m: ReadonlyMap<number, number>): string =>
  * the same count that pair with one mapping tree.
  */
 export function rootSearchLog1x(md: MetadataBytes): string | null {
-  const collector = new NodeCollector(md, true);
-  collector.collect();
-  const devs = collector.candidates('dev').sort((a, b) => compareTimeCounts(a.stats.timeCounts, b.stats.timeCounts));
-  if (devs.some((d, i) => i > 0 && compareTimeCounts(devs[i - 1]!.stats.timeCounts, d.stats.timeCounts) === 0))
-    return null;
-  const details = collector.candidates('details');
-  const pairs: [number, number][] = [];
-  for (const dev of devs) {
-    const matching = details.filter(
-      (d) => d.stats.nrDevices === dev.stats.nrDevices && d.stats.nrMappings === dev.stats.nrMappings,
-    );
-    const paired = matching.filter((d) => sameDevices(md, dev.block, d.block));
-    if (paired.length > 1) return null;
-    for (const d of paired) pairs.push([dev.block, d.block]);
-  }
+  const found = rootPairs1x(md);
+  if (found === null) return null;
+  const { devs, details, pairs } = found;
   const lines = [`mapping candidates (${devs.length}):`];
   for (const { block, stats: s } of devs)
     lines.push(
@@ -367,8 +355,40 @@ export function rootSearchLog1x(md: MetadataBytes): string | null {
   lines.push('', `device candidates (${details.length}):`);
   for (const { block, stats: s } of details)
     lines.push(`b=${block}, nr_devices=${s.nrDevices}, nr_mappings=${s.nrMappings}, max_tid=${s.maxTid}, age=${s.age}`);
-  lines.push('', `compatible roots (${pairs.length}):`, ...pairs.map(([a, b]) => `(${a}, ${b})`));
+  lines.push('', `compatible roots (${pairs.length}):`, ...pairs.map(([a, b]) => `(${a.block}, ${b.block})`));
   return `${lines.join('\n')}\n`;
+}
+
+/** A root the search found, with its tree's sums. */
+export interface Candidate1x {
+  readonly block: number;
+  readonly stats: CandidateStats;
+}
+
+/**
+ * The search's candidates and pairs (`find_root_pairs`), in 1.1.0's order: the mapping trees by
+ * their latest times, each one's details trees of as many mappings and the same devices. Null
+ * where that order is its unstable sort's (see rootSearchLog1x).
+ */
+export function rootPairs1x(
+  md: MetadataBytes,
+): { devs: Candidate1x[]; details: Candidate1x[]; pairs: [Candidate1x, Candidate1x][] } | null {
+  const collector = new NodeCollector(md, true);
+  collector.collect();
+  const devs = collector.candidates('dev').sort((a, b) => compareTimeCounts(a.stats.timeCounts, b.stats.timeCounts));
+  if (devs.some((d, i) => i > 0 && compareTimeCounts(devs[i - 1]!.stats.timeCounts, d.stats.timeCounts) === 0))
+    return null;
+  const details = collector.candidates('details');
+  const pairs: [Candidate1x, Candidate1x][] = [];
+  for (const dev of devs) {
+    const matching = details.filter(
+      (d) => d.stats.nrDevices === dev.stats.nrDevices && d.stats.nrMappings === dev.stats.nrMappings,
+    );
+    const paired = matching.filter((d) => sameDevices(md, dev.block, d.block));
+    if (paired.length > 1) return null;
+    for (const d of paired) pairs.push([dev, d]);
+  }
+  return { devs, details, pairs };
 }
 
 /** devices_identical: the top-level tree and the details tree hold the same device ids (each read whole). */

@@ -13,7 +13,7 @@ import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { repairInput1x } from './repair-input-1x.js';
 import { FAILURE_1X } from './release.js';
-import { rootSearchEnding, rootSearchLog1x } from './repair-scan-1x.js';
+import { rootPairs1x, rootSearchEnding, rootSearchLog1x } from './repair-scan-1x.js';
 import { NOT_MODELLED_STATUS, notModelled1x } from './define-tool.js';
 import { INVALID_LOG_LEVEL_1X, LOG_INFO, LOG_WARNING, logLevel1x } from './log-level-1x.js';
 import { findRepairSource } from './root-search-1x.js';
@@ -48,6 +48,10 @@ export function repair1x(
   };
   const level = logLevel1x(report.verbose);
   if (level === null) return fail(INVALID_LOG_LEVEL_1X);
+  // The Restorer's info line for each device it builds, in the order the dump hands them over (by id).
+  const announce = (ids: Iterable<number>): void => {
+    if (level >= LOG_INFO) say([...ids].map((id) => `building btree for device ${id}\n`).join(''));
+  };
   const opened = openInput1x(env.ctx, input);
   if (!opened.ok) return fail(opened.message);
   const out = outputTarget(env.ctx, output);
@@ -67,10 +71,11 @@ export function repair1x(
   if (sb.storedCsum !== sb.computedCsum) {
     if (overrides['data-block-size'] === undefined)
       return fail('data block size needs to be provided due to corruption in the superblock\n');
-    return UNMODELLED;
+    return repairAroundPair(env, md, sb, output, out.sizeBytes, overrides, { fail, announce });
   }
-  if (Object.keys(overrides).length > 0) return UNMODELLED;
   const source = findRepairSource(md);
+  // The overrides change a superblock the search agrees with; one it rebuilds is not modelled with them.
+  if (Object.keys(overrides).length > 0 && source.kind !== 'as-is') return UNMODELLED;
   if (source.kind === 'failed') return fail(source.message);
   if (source.kind === 'unmodelled') return UNMODELLED;
   if (source.kind === 'rebuilt') {
@@ -79,20 +84,85 @@ export function repair1x(
     const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
     const devices = new Map([...source.devices].map(([id, d]) => [id, { root: roots.get(id)!, details: d.details }]));
     const fallback = (): boolean => writeImage(env, output, out.sizeBytes, source.sb, source.devices);
-    if (level >= LOG_INFO) say(buildingLines(devices.keys()));
+    announce(devices.keys());
     return write1x(env, output, out.sizeBytes, source.sb, md, devices, fallback);
   }
   // 1.1.0 writes the repaired superblock without its flags: needs_check is cleared (0.9.0 kept it).
-  const built = { ...builtSuperblock(sb), flags: 0 };
+  const built = overridden({ ...builtSuperblock(sb), flags: 0 }, overrides);
+  if (built === null) return UNMODELLED;
+  // Superblock::overrides takes any size; the Restorer refuses it as the dump hands it the superblock.
+  if (!validDataBlockSize(built.dataBlockSize)) return fail('output error: invalid data block size\n');
   const fallback = (): boolean => writeImage(env, output, out.sizeBytes, built, readDevices(md, sb));
   const devices = devicesOf(md, sb);
-  if (level >= LOG_INFO) say(buildingLines(devices.keys()));
+  announce(devices.keys());
   return write1x(env, output, out.sizeBytes, built, md, devices, fallback);
 }
 
-/** The Restorer's info line for each device it builds, in the order the dump hands them over (by id). */
-function buildingLines(ids: Iterable<number>): string {
-  return [...ids].map((id) => `building btree for device ${id}\n`).join('');
+/** check_data_block_size: 64 KiB to 1 GiB, in sectors, a multiple of 64 KiB. */
+const validDataBlockSize = (sectors: number): boolean => sectors >= 128 && sectors <= 2097152 && (sectors & 0x7f) === 0;
+
+/** Above this many data blocks the lab's writer would hold a count for each in memory: refused by name. */
+const MAX_OVERRIDDEN_DATA_BLOCKS = 1 << 24;
+
+/**
+ * The superblock the search agrees with, as `Superblock::overrides` changes it: the larger
+ * transaction id, the data block size as given (unchecked), the larger number of data blocks.
+ * Null where the lab refuses it (more data blocks than it writes a space map for).
+ */
+function overridden(sb: BuiltSuperblock, overrides: Record<string, string>): BuiltSuperblock | null {
+  const tid = overrides['transaction-id'];
+  const size = overrides['data-block-size'];
+  const nr = overrides['nr-data-blocks'];
+  const nrDataBlocks = nr === undefined || BigInt(nr) <= BigInt(sb.nrDataBlocks) ? sb.nrDataBlocks : Number(nr);
+  if (nrDataBlocks > MAX_OVERRIDDEN_DATA_BLOCKS) return null;
+  return {
+    ...sb,
+    transactionId: tid !== undefined && BigInt(tid) > sb.transactionId ? BigInt(tid) : sb.transactionId,
+    dataBlockSize: size === undefined ? sb.dataBlockSize : Number(size),
+    nrDataBlocks,
+  };
+}
+
+/**
+ * A damaged superblock with --data-block-size: 1.1.0's `rebuild_superblock` around the first pair
+ * of trees the search found (src/thin/metadata_repair.rs): the data block size checked, the time
+ * the trees' age, the transaction one past the details' highest (or the override, if larger), the
+ * data blocks one past the highest mapped (or the override, if larger). Where the search found
+ * mapping trees without details, or its order is its unstable sort's, the lab refuses by name.
+ */
+function repairAroundPair(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  output: string,
+  sizeBytes: number,
+  overrides: Record<string, string>,
+  { fail, announce }: { fail: (message: string) => number; announce: (ids: Iterable<number>) => void },
+): number {
+  const size = Number(overrides['data-block-size']);
+  if (!validDataBlockSize(size)) return fail('invalid data block size\n');
+  const found = rootPairs1x(md);
+  if (found === null || found.pairs.length === 0) return UNMODELLED;
+  const [dev, details] = found.pairs[0]!;
+  const tid = overrides['transaction-id'];
+  const nr = overrides['nr-data-blocks'];
+  const rootsTid = details.stats.maxTid + 1n;
+  const rootsNr = dev.stats.highest + 1n;
+  const nrDataBlocks = nr !== undefined && BigInt(nr) > rootsNr ? BigInt(nr) : rootsNr;
+  if (nrDataBlocks > BigInt(MAX_OVERRIDDEN_DATA_BLOCKS)) return UNMODELLED;
+  const built: BuiltSuperblock = {
+    time: Math.max(dev.stats.age, details.stats.age),
+    transactionId: tid !== undefined && BigInt(tid) > rootsTid ? BigInt(tid) : rootsTid,
+    flags: 0,
+    version: 2,
+    dataBlockSize: size,
+    nrDataBlocks: Number(nrDataBlocks),
+  };
+  const trees = { ...sb, dataMappingRoot: dev.block, deviceDetailsRoot: details.block };
+  const fallback = (): boolean => writeImage(env, output, sizeBytes, built, readDevices(md, trees));
+  const devices = devicesOf(md, trees);
+  announce(devices.keys());
+  return write1x(env, output, sizeBytes, built, md, devices, fallback);
 }
 
 /** thin_repair -v: what the root search logs (repair-scan-1x.ts), or a refusal where 1.1.0's order is its sort's. */
