@@ -19,6 +19,7 @@ export const SLOW_SUITES = [
   'test/interop.test.ts',
   'test/tool-command.test.ts',
   'src/tools/thin-tools-1x.test.ts',
+  'test/thin-tools-1x-verbose.test.ts',
   'test/metadata-damage-1x.test.ts',
   'test/tool-docs.test.ts',
   'test/metadata-estimate.test.ts',

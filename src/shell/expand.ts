@@ -80,113 +80,42 @@ function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** POSIX character classes inside a bracket expression, as JavaScript class bodies (C locale). */
-export const CHARACTER_CLASSES: Readonly<Record<string, string>> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  blank: ' \\t',
-  cntrl: '\\x00-\\x1f\\x7f',
-  digit: '0-9',
-  graph: '\\x21-\\x7e',
-  lower: 'a-z',
-  print: '\\x20-\\x7e',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: ' \\t\\n\\v\\f\\r',
-  upper: 'A-Z',
-  xdigit: '0-9A-Fa-f',
-};
+import { bracketAt, patternSegments, type SegmentPosition } from './bracket.js';
 
-/** Where the bracket expression opened at `open` closes: a `]` right after `[`, `[!` or `[^` is literal, `[:name:]` is skipped; -1 when it does not. */
-export function bracketEnd(t: string, open: number): number {
-  let i = open + 1;
-  if (t[i] === '!' || t[i] === '^') i++;
-  if (t[i] === ']') i++;
-  while (i < t.length) {
-    if (t.startsWith('[:', i)) {
-      const close = t.indexOf(':]', i + 2);
-      if (close > 0) {
-        i = close + 2;
-        continue;
-      }
-    }
-    if (t[i] === ']') return i;
-    i++;
-  }
-  return -1;
-}
-
-/** A character inside a regular expression class, escaped where the class would read it otherwise. */
-const classChar = (c: string): string => (/[\\\][^-]/.test(c) ? `\\${c}` : c);
-
-/**
- * A bracket expression's characters and ranges (no `[:class:]` in them) as a regular expression
- * class body. A range whose end comes before its start matches nothing, as in busybox's fnmatch
- * (`[f-3]` matches neither `f` nor `3`; `[0x7fffffff-3]` matches 0, 7, f, x); JavaScript would
- * refuse the whole expression ("Range out of order in character class", issue 17's shell campaign,
- * seed 17 line 17760).
- */
-function rangesSource(piece: string): string {
-  let out = '';
-  for (let i = 0; i < piece.length; i++) {
-    const lo = piece[i]!;
-    const hi = piece[i + 2];
-    if (piece[i + 1] === '-' && hi !== undefined) {
-      if (lo <= hi) out += `${classChar(lo)}-${classChar(hi)}`;
-      i += 2;
-    } else out += classChar(lo);
-  }
-  return out;
-}
-
-/** A bracket expression's body (between `[` and `]`) as a regular expression class. */
-export function bracketSource(body: string): string {
-  let negate = false;
-  let rest = body;
-  if (rest.startsWith('!') || rest.startsWith('^')) {
-    negate = true;
-    rest = rest.slice(1);
-  }
-  const inner = rest
-    .split(/(\[:[a-z]+:\])/)
-    .map((piece) => {
-      const cls = /^\[:([a-z]+):\]$/.exec(piece);
-      if (cls !== null) return CHARACTER_CLASSES[cls[1]!] ?? '';
-      return rangesSource(piece);
-    })
-    .join('');
-  return `[${negate ? '^' : ''}${inner}]`;
-}
+export { CHARACTER_CLASSES } from './bracket.js';
 
 /** A shell pattern as a regular expression body: unquoted `*`, `?` and `[...]` are special. */
 /** What a glob's `*` becomes in a pattern's regular expression. */
 const ANY_STRING = '[\\s\\S]*';
 
-export function patternSource(segments: readonly Segment[]): string {
+export function patternSource(word: readonly Segment[]): string {
+  const segments = patternSegments(word);
   let out = '';
-  for (const seg of segments) {
-    if (seg.kind === 'break') {
-      out += ' ';
-      continue;
-    }
-    if (seg.quoted) {
-      out += escapeRegex(seg.text);
-      continue;
-    }
-    const t = seg.text;
-    for (let i = 0; i < t.length; i++) {
-      const c = t[i]!;
-      if (c === '*') out += ANY_STRING;
-      else if (c === '?') out += '[\\s\\S]';
-      else if (c === '[') {
-        const end = bracketEnd(t, i);
-        if (end < 0) {
-          out += '\\[';
-          continue;
+  // The next character to read: a bracket may close in a later segment, past quoted ones (bracket.ts).
+  let seg = 0;
+  let i = 0;
+  while (seg < segments.length) {
+    const s = segments[seg]!;
+    let next: SegmentPosition | null = null;
+    if (s.kind === 'break') out += ' ';
+    else if (s.quoted) out += escapeRegex(s.text.slice(i));
+    else
+      for (const t = s.text; i < t.length && next === null; i++) {
+        const c = t[i]!;
+        if (c === '*') out += ANY_STRING;
+        else if (c === '?') out += '[\\s\\S]';
+        else if (c !== '[') out += escapeRegex(c);
+        else {
+          const bracket = bracketAt(segments, { seg, i });
+          if (bracket === null) out += '\\[';
+          else {
+            out += bracket.source;
+            if (bracket.end.seg === seg) i = bracket.end.i;
+            else next = bracket.end;
+          }
         }
-        out += bracketSource(t.slice(i + 1, end));
-        i = end;
-      } else out += escapeRegex(c);
-    }
+      }
+    [seg, i] = next === null ? [seg + 1, 0] : [next.seg, next.i + 1];
   }
   return out;
 }

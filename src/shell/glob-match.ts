@@ -4,7 +4,8 @@
  * (issue 17: 40,000 characters took seconds); a pattern is a run of fixed-length pieces between
  * stars, and placing each piece as early as it fits is what any match needs, so one pass decides.
  */
-import { bracketEnd, bracketSource, type Segment } from './expand.js';
+import { bracketAt, patternSegments, type SegmentPosition } from './bracket.js';
+import type { Segment } from './expand.js';
 
 /** One character of a pattern: a literal, `?`, or a bracket expression. */
 type Atom =
@@ -19,39 +20,38 @@ export interface GlobPattern {
   readonly starred: boolean;
 }
 
-/** A bracket expression at `t[i]` as an atom and where it ends; null when `[` is a literal. */
-function bracketAt(t: string, i: number): { atom: Atom; end: number } | null {
-  const end = bracketEnd(t, i);
-  if (end < 0) return null;
-  return { atom: { kind: 'class', test: new RegExp(`^${bracketSource(t.slice(i + 1, end))}$`) }, end };
-}
-
 /** The pattern of an expanded word: unquoted `*`, `?` and `[...]` are special, as in patternSource. */
-export function globPattern(segments: readonly Segment[]): GlobPattern {
+export function globPattern(word: readonly Segment[]): GlobPattern {
+  const segments = patternSegments(word);
   const pieces: Atom[][] = [[]];
   const add = (atom: Atom): void => {
     pieces[pieces.length - 1]!.push(atom);
   };
-  for (const seg of segments) {
-    if (seg.kind === 'break') {
-      add({ kind: 'char', char: ' ' });
-      continue;
-    }
-    const t = seg.text;
-    for (let i = 0; i < t.length; i++) {
-      const c = t[i]!;
-      if (seg.quoted) add({ kind: 'char', char: c });
-      else if (c === '*') pieces.push([]);
-      else if (c === '?') add({ kind: 'any' });
-      else if (c === '[') {
-        const bracket = bracketAt(t, i);
-        if (bracket === null) add({ kind: 'char', char: c });
+  // The next character to read: a bracket may close in a later segment, past quoted ones (bracket.ts).
+  let seg = 0;
+  let i = 0;
+  while (seg < segments.length) {
+    const s = segments[seg]!;
+    let next: SegmentPosition | null = null;
+    if (s.kind === 'break') add({ kind: 'char', char: ' ' });
+    else
+      for (const t = s.text; i < t.length && next === null; i++) {
+        const c = t[i]!;
+        if (s.quoted) add({ kind: 'char', char: c });
+        else if (c === '*') pieces.push([]);
+        else if (c === '?') add({ kind: 'any' });
+        else if (c !== '[') add({ kind: 'char', char: c });
         else {
-          add(bracket.atom);
-          i = bracket.end;
+          const bracket = bracketAt(segments, { seg, i });
+          if (bracket === null) add({ kind: 'char', char: c });
+          else {
+            add({ kind: 'class', test: new RegExp(`^${bracket.source}$`) });
+            if (bracket.end.seg === seg) i = bracket.end.i;
+            else next = bracket.end;
+          }
         }
-      } else add({ kind: 'char', char: c });
-    }
+      }
+    [seg, i] = next === null ? [seg + 1, 0] : [next.seg, next.i + 1];
   }
   return { pieces, starred: pieces.length > 1 };
 }

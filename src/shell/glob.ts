@@ -10,7 +10,8 @@
  * sort is strcmp's. Redirection targets and `case` words are never expanded (checked against
  * `busybox sh` 1.35.0: `echo hi > Z*` writes a file named `Z*` even when `Z1` exists).
  */
-import { bracketEnd, patternSource, type Segment } from './expand.js';
+import { bracketAt, patternSegments } from './bracket.js';
+import { patternSource, type Segment } from './expand.js';
 
 /** What globbing needs to know about the file system. */
 export interface DirectoryReader {
@@ -31,17 +32,19 @@ function fieldText(field: Field): string {
   return field.map((s) => (s.kind === 'text' ? s.text : ' ')).join('');
 }
 
-/** Whether an unquoted `[` in the text has a `]` to close it (else ash takes it literally). */
-function hasBracket(text: string): boolean {
-  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (bracketEnd(text, i) > 0) return true;
-  return false;
-}
-
-/** Whether the field has a pattern character that is not quoted. */
-export function hasGlob(field: Field): boolean {
-  return field.some(
-    (s) => s.kind === 'text' && !s.quoted && (s.text.includes('*') || s.text.includes('?') || hasBracket(s.text)),
-  );
+/**
+ * Whether the field has a pattern character that is not quoted: a `*`, a `?`, or a `[` that an
+ * unquoted `]` closes, perhaps past quoted characters (bracket.ts; else ash takes it literally).
+ */
+export function hasGlob(word: Field): boolean {
+  const field = patternSegments(word);
+  return field.some((s, seg) => {
+    if (s.kind !== 'text' || s.quoted) return false;
+    if (s.text.includes('*') || s.text.includes('?')) return true;
+    for (let i = s.text.indexOf('['); i >= 0; i = s.text.indexOf('[', i + 1))
+      if (bracketAt(field, { seg, i }) !== null) return true;
+    return false;
+  });
 }
 
 /** The field cut at each `/`, each piece keeping its characters' quoting. */

@@ -31,6 +31,11 @@ export interface ClapArg {
   readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
   readonly path?: boolean;
+  /**
+   * Hidden from the help (`.hide(true)`): clap still suggests it for a mistyped option, but its
+   * usage line leaves it out (`Usage: thin_migrate [OPTIONS]`, not `... --zero-dest`).
+   */
+  readonly hidden?: boolean;
 }
 
 /** A 1.1.0 tool's command line: its arguments, its operand and its help text (from `-h`). */
@@ -72,7 +77,7 @@ const shown = (a: ClapArg): string => (a.value === undefined ? `--${a.long}` : `
 
 /** The Usage line of an error: the one of the help text, or clap's shorter one naming `used`. */
 function usageLine(name: string, cmd: ClapCommand, used?: ClapArg): string {
-  if (used === undefined) {
+  if (used === undefined || used.hidden === true) {
     const line = cmd.help.split('\n').find((l) => l.startsWith('Usage: '));
     return `${line ?? `Usage: ${name}`}\n`;
   }

@@ -41,7 +41,15 @@ import type { BuiltSuperblock } from './metadata-output.js';
  * them to the output, so a failed restore leaves them there.
  */
 export class OutOfMetadataSpace1x extends Error {
-  constructor(readonly written: ReadonlyMap<number, Uint8Array>) {
+  constructor(
+    readonly written: ReadonlyMap<number, Uint8Array>,
+    /**
+     * How many devices the Restorer had begun when the blocks ran out: it writes a device's nodes
+     * between its `<device>` and `</device>`, so thin_restore -v has said "building btree for
+     * device N" for exactly these.
+     */
+    readonly devicesBegun = 0,
+  ) {
     super('out of metadata space');
   }
 }
@@ -431,6 +439,22 @@ export function writeMetadata1x(
   devices: readonly Device1x[],
   defs: readonly Def1x[] = [],
 ): { bytes: Uint8Array; tails: Tails } {
+  const progress = { devicesBegun: 0 };
+  try {
+    return writeAll(nrBlocks, sb, devices, defs, progress);
+  } catch (e) {
+    if (e instanceof OutOfMetadataSpace1x) throw new OutOfMetadataSpace1x(e.written, progress.devicesBegun);
+    throw e;
+  }
+}
+
+function writeAll(
+  nrBlocks: number,
+  sb: BuiltSuperblock,
+  devices: readonly Device1x[],
+  defs: readonly Def1x[],
+  progress: { devicesBegun: number },
+): { bytes: Uint8Array; tails: Tails } {
   const w = new Batcher(Math.min(nrBlocks, MAX_METADATA_BLOCKS));
   const tails: Tails = [];
   w.alloc();
@@ -450,6 +474,7 @@ export function writeMetadata1x(
   }
   const roots = new Map<number, { details: DeviceDetails; root: number }>();
   for (const d of devices) {
+    progress.devicesBegun++;
     const b = leafBuilder(false);
     for (const e of d.entries) 'ref' in e ? b.pushNodes(subTrees.get(e.ref)!) : pushAll(b, e.mappings);
     roots.set(d.id, { details: d.details, root: buildBtree(w, b.complete(), tails) });

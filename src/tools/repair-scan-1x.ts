@@ -25,6 +25,46 @@ interface Info {
   readonly kind: 'dev' | 'mappings' | 'details';
   readonly low: bigint;
   readonly high: bigint;
+  /** What thin_repair -v logs of a candidate root (DevInfo, DetailsInfo): kept only when asked for. */
+  readonly stats?: CandidateStats;
+}
+
+/** A subtree's sums as 1.1.0's DevInfo, MappingsInfo and DetailsInfo keep them. */
+export interface CandidateStats {
+  readonly nrDevices: bigint;
+  readonly nrMappings: bigint;
+  readonly highest: bigint;
+  readonly age: number;
+  /** How many mappings have each time (mapping and top-level trees). */
+  readonly timeCounts: ReadonlyMap<number, number>;
+  /** The highest transaction id of the devices (details trees). */
+  readonly maxTid: bigint;
+}
+
+const NO_STATS: CandidateStats = {
+  nrDevices: 0n,
+  nrMappings: 0n,
+  highest: 0n,
+  age: 0,
+  timeCounts: new Map(),
+  maxTid: 0n,
+};
+
+/** The larger of two u64s (Math.max takes no bigint). */
+const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/** push_child (and a top-level leaf's sum of its subtrees): the two subtrees' sums as one. */
+function addStats(a: CandidateStats, b: CandidateStats): CandidateStats {
+  const timeCounts = new Map(a.timeCounts);
+  for (const [t, n] of b.timeCounts) timeCounts.set(t, (timeCounts.get(t) ?? 0) + n);
+  return {
+    nrDevices: a.nrDevices + b.nrDevices,
+    nrMappings: a.nrMappings + b.nrMappings,
+    highest: maxBig(a.highest, b.highest),
+    age: Math.max(a.age, b.age),
+    timeCounts: [...timeCounts].sort(([x], [y]) => x - y).reduce((m, [t, n]) => m.set(t, n), new Map<number, number>()),
+    maxTid: maxBig(a.maxTid, b.maxTid),
+  };
 }
 
 /** A child pointer past the bitset: the search panics on it. */
@@ -66,7 +106,10 @@ class NodeCollector {
   /** The deepest nesting of get_info calls so far. */
   maxDepth = 0;
 
-  constructor(private readonly md: MetadataBytes) {
+  constructor(
+    private readonly md: MetadataBytes,
+    private readonly withStats = false,
+  ) {
     this.examined = new Uint8Array(md.nrBlocks);
     this.referenced = new Uint8Array(md.nrBlocks);
   }
@@ -78,6 +121,14 @@ class NodeCollector {
   /** `gather_roots`: the top-level mapping trees no node refers to. */
   devRoots(): number[] {
     return [...this.infos].filter(([b, info]) => info.kind === 'dev' && this.referenced[b] === 0).map(([b]) => b);
+  }
+
+  /** `gather_roots` with what each root's tree sums to, in block order (the search's BTreeMap). */
+  candidates(kind: 'dev' | 'details'): { block: number; stats: CandidateStats }[] {
+    return [...this.infos]
+      .filter(([b, info]) => info.kind === kind && this.referenced[b] === 0)
+      .sort(([a], [b]) => a - b)
+      .map(([block, info]) => ({ block, stats: info.stats ?? NO_STATS }));
   }
 
   /** Runs get_info(b) to its end, each nested call a frame of `frames`. */
@@ -125,15 +176,49 @@ class NodeCollector {
     if (keys.some((k, i) => i > 0 && k <= keys[i - 1]!)) return null;
     const own = { low: keys[0] ?? 0n, high: keys[nr - 1] ?? 0n };
     const leaf = flags === LEAF_NODE;
-    if (valueSize === DETAILS_VALUE_SIZE) return leaf ? { kind: 'details', ...own } : null;
     const valuesAt = at + HEADER_SIZE + max * U64_SIZE;
+    if (valueSize === DETAILS_VALUE_SIZE)
+      return leaf ? { kind: 'details', ...own, ...this.detailsStats(valuesAt, nr) } : null;
     const values = Array.from({ length: nr }, (_, i) => this.md.u64Big(valuesAt + i * U64_SIZE));
     if (!leaf) return yield* this.subtree(values);
     const nrBlocks = BigInt(this.md.nrBlocks);
     // maybe_top_level: every value no more than the block count makes a top-level leaf.
-    if (values.length === 0 || values.some((v) => v > nrBlocks)) return { kind: 'mappings', ...own };
-    for (const v of values) if ((yield v)?.kind !== 'mappings') return null;
-    return { kind: 'dev', ...own };
+    if (values.length === 0 || values.some((v) => v > nrBlocks))
+      return { kind: 'mappings', ...own, ...this.mappingStats(values) };
+    let stats: CandidateStats = { ...NO_STATS, nrDevices: BigInt(nr) };
+    for (const v of values) {
+      const child = yield v;
+      if (child?.kind !== 'mappings') return null;
+      if (this.withStats) stats = addStats(stats, child.stats!);
+    }
+    return { kind: 'dev', ...own, ...(this.withStats ? { stats } : {}) };
+  }
+
+  /** gather_mapping_leaf_info: the leaf's mappings, their highest data block, times and age. */
+  private mappingStats(values: readonly bigint[]): { stats?: CandidateStats } {
+    if (!this.withStats) return {};
+    const timeCounts = new Map<number, number>();
+    let highest = 0n;
+    for (const v of values) {
+      const block = v >> 24n;
+      const time = Number(v & 0xffffffn);
+      if (block > highest) highest = block;
+      timeCounts.set(time, (timeCounts.get(time) ?? 0) + 1);
+    }
+    const age = Math.max(0, ...timeCounts.keys());
+    return { stats: addStats(NO_STATS, { ...NO_STATS, nrMappings: BigInt(values.length), highest, age, timeCounts }) };
+  }
+
+  /** gather_details_leaf_info: the devices, their mapped blocks summed, the highest transaction and time. */
+  private detailsStats(valuesAt: number, nr: number): { stats?: CandidateStats } {
+    if (!this.withStats) return {};
+    let stats: CandidateStats = { ...NO_STATS, nrDevices: BigInt(nr) };
+    for (let i = 0; i < nr; i++) {
+      const v = valuesAt + i * DETAILS_VALUE_SIZE;
+      const age = Math.max(this.md.u32(v + 16), this.md.u32(v + 20));
+      stats = addStats(stats, { ...NO_STATS, nrMappings: this.md.u64Big(v), maxTid: this.md.u64Big(v + 8), age });
+    }
+    return { stats };
   }
 
   /** `gather_subtree_info`: the first child decides the kind; each child must follow the last. */
@@ -142,15 +227,17 @@ class NodeCollector {
     const first = yield values[0]!;
     if (first === null) return null;
     let high = first.high;
+    let stats = NO_STATS;
     for (const [i, v] of values.entries()) {
       const child = yield v;
       if (child === null || child.kind !== first.kind) return null;
       // push_child: each child after the first must start past the keys before it.
       if (i > 0 && child.low <= high) return null;
       high = child.high;
+      if (this.withStats) stats = addStats(stats, child.stats!);
     }
     for (const v of values) this.referenced[Number(v)] = 1;
-    return { kind: first.kind, low: first.low, high };
+    return { kind: first.kind, low: first.low, high, ...(this.withStats ? { stats } : {}) };
   }
 }
 
@@ -189,13 +276,25 @@ export function repairScan(
   return { devRoots: collector.devRoots() };
 }
 
+/** What a caller adds to the search's end: its report (a quiet one drops the error) and what it does once the search is done. */
+export interface SearchHooks {
+  readonly report?: (text: string) => void;
+  /** Runs when the search ended without a panic (thin_repair -v logs it here); a status ends the tool. */
+  readonly searched?: () => number | null;
+}
+
 /**
  * The search as both repairs run it before they read anything else (thin_dump --repair, and
  * thin_repair through read_or_rebuild_superblock in src/thin/metadata_repair.rs): the status the
  * tool ends with (its panic; its stack overflow; `no compatible roots found`, whatever the
  * superblock holds; a refusal by name where the real stack may or may not hold), or null to go on.
  */
-export function rootSearchEnding(md: MetadataBytes, err: (text: string) => void, tool: string): number | null {
+export function rootSearchEnding(
+  md: MetadataBytes,
+  err: (text: string) => void,
+  tool: string,
+  hooks: SearchHooks = {},
+): number | null {
   const scan = repairScan(md);
   if ('tooDeep' in scan) {
     err(
@@ -214,7 +313,91 @@ export function rootSearchEnding(md: MetadataBytes, err: (text: string) => void,
     err(scan.panic);
     return PANIC_STATUS;
   }
+  const stop = hooks.searched?.() ?? null;
+  if (stop !== null) return stop;
   if (scan.devRoots.length > 0) return null;
-  err('no compatible roots found\n');
+  (hooks.report ?? err)('no compatible roots found\n');
   return FAILURE_1X;
+}
+
+/** compare_time_counts: the latest time first, then the one with more mappings at it, then the longer. */
+function compareTimeCounts(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): number {
+  const x = [...a].reverse();
+  const y = [...b].reverse();
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [[ta, ca], [tb, cb]] = [x[i]!, y[i]!];
+    if (ta !== tb) return tb - ta;
+    if (ca !== cb) return cb - ca;
+  }
+  return y.length - x.length;
+}
+
+const timeCountsDebug = (m: ReadonlyMap<number, number>): string =>
+  `{${[...m].map(([t, n]) => `${t}: ${n}`).join(', ')}}`;
+
+/**
+ * The info lines 1.1.0's root search logs (`log_results` in src/thin/metadata_repair.rs), which
+ * thin_repair -v prints, for a search that ends without a panic: the top-level mapping trees no
+ * node refers to (in the order find_root_pairs sorted them: by their latest times), the details
+ * trees, and the pairs of the two with the same devices and as many mappings. Null where 1.1.0's
+ * order is its unstable sort's: two mapping trees with the same times, or two details trees with
+ * the same count that pair with one mapping tree.
+ */
+export function rootSearchLog1x(md: MetadataBytes): string | null {
+  const found = rootPairs1x(md);
+  if (found === null) return null;
+  const { devs, details, pairs } = found;
+  const lines = [`mapping candidates (${devs.length}):`];
+  for (const { block, stats: s } of devs)
+    lines.push(
+      `b=${block}, nr_devices=${s.nrDevices}, nr_mappings=${s.nrMappings}, highest_mapped=${s.highest}, age=${s.age}, time_counts=${timeCountsDebug(s.timeCounts)}`,
+    );
+  lines.push('', `device candidates (${details.length}):`);
+  for (const { block, stats: s } of details)
+    lines.push(`b=${block}, nr_devices=${s.nrDevices}, nr_mappings=${s.nrMappings}, max_tid=${s.maxTid}, age=${s.age}`);
+  lines.push('', `compatible roots (${pairs.length}):`, ...pairs.map(([a, b]) => `(${a.block}, ${b.block})`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A root the search found, with its tree's sums. */
+export interface Candidate1x {
+  readonly block: number;
+  readonly stats: CandidateStats;
+}
+
+/**
+ * The search's candidates and pairs (`find_root_pairs`), in 1.1.0's order: the mapping trees by
+ * their latest times, each one's details trees of as many mappings and the same devices. Null
+ * where that order is its unstable sort's (see rootSearchLog1x).
+ */
+export function rootPairs1x(
+  md: MetadataBytes,
+): { devs: Candidate1x[]; details: Candidate1x[]; pairs: [Candidate1x, Candidate1x][] } | null {
+  const collector = new NodeCollector(md, true);
+  collector.collect();
+  const devs = collector.candidates('dev').sort((a, b) => compareTimeCounts(a.stats.timeCounts, b.stats.timeCounts));
+  if (devs.some((d, i) => i > 0 && compareTimeCounts(devs[i - 1]!.stats.timeCounts, d.stats.timeCounts) === 0))
+    return null;
+  const details = collector.candidates('details');
+  const pairs: [Candidate1x, Candidate1x][] = [];
+  for (const dev of devs) {
+    const matching = details.filter(
+      (d) => d.stats.nrDevices === dev.stats.nrDevices && d.stats.nrMappings === dev.stats.nrMappings,
+    );
+    const paired = matching.filter((d) => sameDevices(md, dev.block, d.block));
+    if (paired.length > 1) return null;
+    for (const d of paired) pairs.push([dev, d]);
+  }
+  return { devs, details, pairs };
+}
+
+/** devices_identical: the top-level tree and the details tree hold the same device ids (each read whole). */
+function sameDevices(md: MetadataBytes, devRoot: number, detailsRoot: number): boolean {
+  let damaged = false;
+  const onDamage = (): void => {
+    damaged = true;
+  };
+  const ids = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].join();
+  const same = ids(md.deviceRoots(devRoot, onDamage)) === ids(md.details(detailsRoot, onDamage));
+  return same && !damaged;
 }

@@ -26,9 +26,7 @@ import {
   INDEX_CSUM_XOR,
   DETAILS_VALUE_SIZE,
   INDEX_ENTRY_SIZE,
-  LEAF_NODE,
   MAPPING_VALUE_SIZE,
-  NODE,
   NEEDS_CHECK_FLAG,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
@@ -43,6 +41,7 @@ import {
   treeHasLeafFlagsDiffering1x as differsIn,
 } from './leaf-flags-1x.js';
 import { type LeafVisit1x, walkTree1x } from './btree-walk-1x.js';
+import { collectedNodes1x } from './node-counts-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
@@ -454,23 +453,10 @@ function checkMappedBlocks(
 function reportCounts(md: MetadataBytes, devices: readonly CheckedDevice[], exclusive: number, err: Sink): void {
   const snap = exclusive > 0 ? ` (${exclusive} exclusive in metadata snapshot)` : '';
   err(`number of devices to check: ${devices.length}${snap}\n`);
-  const internal = new Set<number>();
-  const leaves = new Set<number>();
-  const damaged = new Set<number>();
-  for (const { root } of devices)
-    md.walkBtree(
-      root,
-      MAPPING_VALUE_SIZE,
-      () => undefined,
-      (d) => damaged.add(d.block),
-      (block) => {
-        (md.u32(block * BLOCK_SIZE + NODE.flags) === LEAF_NODE ? leaves : internal).add(block);
-      },
-    );
-  for (const block of damaged) {
-    internal.delete(block);
-    leaves.delete(block);
-  }
+  const { internal, leaves } = collectedNodes1x(
+    md,
+    devices.map((d) => d.root),
+  );
   err(`nr internal nodes: ${internal.size}\nnr leaves: ${leaves.size}\n`);
 }
 

@@ -59,6 +59,8 @@ interface LsOptions {
   fields: Field[];
   headers: boolean;
   snap: boolean;
+  /** How often 1.1.0's hidden -v was given. */
+  verbose: number;
 }
 
 /** thin_ls's command line in 1.1.0 (its run: thin-ls-1x.ts). */
@@ -68,7 +70,7 @@ const CLI_1X: ClapCommand = {
   args: [
     { long: 'metadata-snap', short: 'm', key: 'm' },
     { long: 'no-headers', key: 'no-headers' },
-    { long: 'format', short: 'o', value: '<FIELDS>', key: 'o' },
+    { long: 'format', short: 'o', value: '<FIELDS>', key: 'o', once: true },
     VERBOSE_ARG_1X,
   ],
 };
@@ -86,13 +88,14 @@ export const thinLs = defineTool({
     { long: 'no-headers' },
   ],
   start: (env, usageError) => {
-    const o: LsOptions = { fields: DEFAULT_FIELDS, headers: true, snap: false };
+    const o: LsOptions = { fields: DEFAULT_FIELDS, headers: true, snap: false, verbose: 0 };
     return {
       option: (key, arg) => {
         switch (key) {
-          // 1.1.0's hidden -v: its log lines (timings among them) are not modelled, refused by name.
+          // 1.1.0's hidden -v, counted: its log level (thin-ls-1x.ts prints what each level adds).
           case 'v':
-            return 1;
+            o.verbose++;
+            break;
           case 'm':
             o.snap = true;
             break;

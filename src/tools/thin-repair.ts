@@ -21,12 +21,12 @@ const FILE = '<FILE>';
 const CLI_1X: ClapCommand = {
   help: THIN_REPAIR_HELP_1X,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size', once: true },
     { long: 'input', short: 'i', value: FILE, required: true, key: 'i', path: true },
-    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks', once: true },
     { long: 'output', short: 'o', value: FILE, required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
-    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id', once: true },
     VERBOSE_ARG_1X,
   ],
 };
@@ -49,10 +49,12 @@ export const thinRepair = defineTool({
     let output: string | null = null;
     // 1.1.0's overrides for a damaged superblock, by option.
     const overrides: Record<string, string> = {};
+    // 1.1.0's report: -q and the hidden -v, counted (thin-repair-1x.ts prints what they change).
+    const report = { quiet: false, verbose: 0 };
     return {
       option: (key, arg) => {
-        // 1.1.0's hidden -v: the repair's log lines are not modelled, refused by name.
-        if (key === 'v') return 1;
+        if (key === 'v') report.verbose++;
+        if (key === 'q') report.quiet = true;
         if (key === 'i') input = arg!;
         if (key === 'o') output = arg!;
         if (key === 'transaction-id' || key === 'data-block-size' || key === 'nr-data-blocks') overrides[key] = arg!;
@@ -61,7 +63,7 @@ export const thinRepair = defineTool({
       run: () => {
         if (input === null) return usageError('no input file provided');
         if (output === null) return usageError('No output file provided.');
-        return env.release === '1.1.0' ? repair1x(env, input, output, overrides) : repair(env, input, output);
+        return env.release === '1.1.0' ? repair1x(env, input, output, overrides, report) : repair(env, input, output);
       },
     };
   },

@@ -18,6 +18,7 @@ import { rustUintError } from './clap.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { BLOCK_SIZE } from '../format/layout.js';
+import { INVALID_LOG_LEVEL_1X, LOG_INFO, logLevel1x } from './log-level-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, outputTarget, readInputBytes, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 import { type XmlEvent1x, xmlEvents1x } from './xml-events-1x.js';
@@ -92,10 +93,13 @@ interface Restored {
  * The Restorer of 1.1.0 over the events: what it finalised (written at `</superblock>`), and the
  * error it stopped at, if any (a second superblock fails after the first was written).
  */
-function restoreEvents(events: readonly XmlEvent1x[]): { finalized: Restored | null; error: Error | null } {
+function restoreEvents(
+  events: readonly XmlEvent1x[],
+  onDevice: (id: number) => void,
+): { finalized: Restored | null; error: Error | null } {
   const state: { finalized: Restored | null } = { finalized: null };
   try {
-    readEvents(events, state);
+    readEvents(events, state, onDevice);
     return {
       finalized: state.finalized,
       error: state.finalized === null ? new Fatal('incomplete source metadata') : null,
@@ -106,7 +110,11 @@ function restoreEvents(events: readonly XmlEvent1x[]): { finalized: Restored | n
   }
 }
 
-function readEvents(events: readonly XmlEvent1x[], state: { finalized: Restored | null }): void {
+function readEvents(
+  events: readonly XmlEvent1x[],
+  state: { finalized: Restored | null },
+  onDevice: (id: number) => void,
+): void {
   let sb: BuiltSuperblock | null = null;
   let section: 'none' | 'superblock' | 'device' | 'finalized' = 'none';
   const devices = new Map<number, BuiltDevice>();
@@ -149,6 +157,7 @@ function readEvents(events: readonly XmlEvent1x[], state: { finalized: Restored 
         snapshottedTime: n('snap_time'),
       };
       if (section !== 'superblock') throw new Fatal('missing superblock');
+      onDevice(id);
       current = { id, dev: { details, mappings: [] }, lastKey: -1 };
       section = 'device';
     } else if (e.kind === 'start') {
@@ -180,33 +189,51 @@ function readEvents(events: readonly XmlEvent1x[], state: { finalized: Restored 
   }
 }
 
-/** thin_restore 1.1.0 from `input` to `output`, with the overrides given; the exit status. */
-export function restore1x(env: ToolEnv, input: string, output: string, overrides: ReadonlyMap<string, string>): number {
+/**
+ * thin_restore 1.1.0 from `input` to `output`, with the overrides given and the hidden -v given
+ * `verbose` times; the exit status. At Info (-v and more; it has no debug lines) the Restorer says
+ * `building btree for device N` as each `<device>` opens, before its mappings are read.
+ */
+export function restore1x(
+  env: ToolEnv,
+  input: string,
+  output: string,
+  overrides: ReadonlyMap<string, string>,
+  verbose = 0,
+): number {
   const fail = (message: string): number => {
     env.io.err(message);
     return FAILURE_1X;
   };
+  const level = logLevel1x(verbose);
+  if (level === null) return fail(INVALID_LOG_LEVEL_1X);
   const opened = openInput1x(env.ctx, input, false);
   if (!opened.ok) return fail(opened.message);
   const problem = outputProblem1x(env, output);
   if (problem !== null) return 'message' in problem ? fail(problem.message) : UNMODELLED;
   const events = xmlEvents1x(new TextDecoder('latin1').decode(opened.bytes));
   if (!('ok' in events)) return UNMODELLED;
-  const { finalized, error } = restoreEvents(events.events);
+  const devices: number[] = [];
+  const { finalized, error } = restoreEvents(events.events, (id) => devices.push(id));
   if (error instanceof Unmodelled) return UNMODELLED;
+  const lines = level >= LOG_INFO ? devices.map((id) => `building btree for device ${id}\n`) : [];
   if (finalized !== null) {
-    const status = writeRestored(env, output, finalized, overrides);
+    const status = writeRestored(env, output, finalized, overrides, lines);
     if (status !== 0 || error === null) return status;
-  }
+  } else env.io.err(lines.join(''));
   return fail(`${error!.message}\n`);
 }
 
-/** Writes what the restorer finalised, with the superblock overrides applied; the exit status. */
+/**
+ * Writes what the restorer finalised, with the superblock overrides applied, and prints the info
+ * `lines` the reading gave before its own words; the exit status.
+ */
 function writeRestored(
   env: ToolEnv,
   output: string,
   restored: Restored,
   overrides: ReadonlyMap<string, string>,
+  lines: readonly string[],
 ): number {
   const sb = { ...restored.sb };
   const tid = overrides.get('transaction-id');
@@ -225,6 +252,7 @@ function writeRestored(
   try {
     const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devices);
     writeMetadataBytes(env.ctx, output, bytes);
+    env.io.err(lines.join(''));
     return 0;
   } catch (e) {
     if (!(e instanceof OutOfMetadataSpace1x)) throw e;
@@ -235,7 +263,8 @@ function writeRestored(
     const image = Uint8Array.from(before.bytes);
     for (const [b, bytes] of e.written) image.set(bytes, b * BLOCK_SIZE);
     writeMetadataBytes(env.ctx, output, image);
-    env.io.err('out of metadata space\n');
+    // 1.1.0 writes each device's nodes as it reads the device, so the lines stop at the one it failed in.
+    env.io.err(`${lines.slice(0, e.devicesBegun).join('')}out of metadata space\n`);
     return FAILURE_1X;
   }
 }

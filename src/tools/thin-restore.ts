@@ -102,12 +102,12 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
 const CLI_1X: ClapCommand = {
   help: THIN_RESTORE_HELP_1X,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', key: 'data-block-size', parse: clapU32Error },
+    { long: 'data-block-size', value: '<SECTORS>', key: 'data-block-size', parse: clapU32Error, once: true },
     { long: 'input', short: 'i', value: '<FILE>', required: true, key: 'i', path: true },
-    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks', once: true },
     { long: 'output', short: 'o', value: '<FILE>', required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
-    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id', once: true },
     VERBOSE_ARG_1X,
   ],
 };
@@ -175,10 +175,14 @@ function restore(env: ToolEnv, input: string, output: string): number {
 /** The run of thin_restore 1.1.0 once clap has taken its command line (-i and -o are required). */
 function restoreRun1x(env: ToolEnv): ToolRun {
   const values = new Map<string, string>();
+  let verbose = 0;
   return {
     option: (key, arg) => {
-      // The hidden -v: the restore's log lines are not modelled, refused by name.
-      if (key === 'v') return 1;
+      // The hidden -v, counted: its log level (thin-restore-1x.ts prints what it adds).
+      if (key === 'v') {
+        verbose++;
+        return undefined;
+      }
       values.set(key, arg ?? '');
       return undefined;
     },
@@ -195,7 +199,7 @@ function restoreRun1x(env: ToolEnv): ToolRun {
           err: () => undefined,
         },
       };
-      return restore1x(values.has('q') ? quiet : env, values.get('i')!, values.get('o')!, overrides);
+      return restore1x(values.has('q') ? quiet : env, values.get('i')!, values.get('o')!, overrides, verbose);
     },
   };
 }
