@@ -72,6 +72,31 @@ describe('shell campaign regressions, seed 17', () => {
   });
 });
 
+describe('shell campaign regressions, seed 17, session 9 (lines 87,537-99,999)', () => {
+  it('lines 92269 and 98543: an awk loop of 10^9 iterations ends at the step budget, a step an iteration', () => {
+    const budgetSpent = `thinlab: step budget of ${CAMPAIGN_MAX_STEPS} exhausted:`;
+    for (const [index, bound] of [
+      [92269, '99999999999999999999999'],
+      [98543, '1e9'],
+    ] as const) {
+      const { text, out } = campaignLine(index);
+      expect(text).toBe(
+        `awk 'BEGIN { x = 5; if (x > 3) print "big"; else print "small"; while (x > 3) x--; print x; for (i = 0; i < ${bound}; i++) printf "%d ", i; print "" }'`,
+      );
+      expect(out.startsWith('big\n3\n0 1 2 3 ')).toBe(true);
+      expect(out).toContain(budgetSpent);
+    }
+  });
+
+  it('an awk loop into a reader that goes away dies of SIGPIPE at its next write, as busybox awk does', () => {
+    // The host's busybox 1.35.0 prints the same 30 bytes, and its awk's status is 141.
+    const out = new LabShell({ maxSteps: CAMPAIGN_MAX_STEPS }).runLine(
+      `{ awk 'BEGIN { for (i = 0; i < 1e9; i++) printf "%d ", i }'; echo $? > /tmp/rc; } | head -c 30; echo; cat /tmp/rc`,
+    );
+    expect(out).toBe('0 1 2 3 4 5 6 7 8 9 10 11 12 1\n141\n');
+  });
+});
+
 describe("busybox awk's field limits, beside the campaign's lines", () => {
   const run = (script: string): string => new LabShell({ maxSteps: 100_000 }).runScript(script);
 

@@ -13,7 +13,7 @@ import { type Chunks, stdinChunks } from '../stdin-chunks.js';
 import { pathChunks } from '../text-streams.js';
 import { AwkError } from './errors.js';
 import { AwkParser } from './parse.js';
-import { AwkRun } from './run.js';
+import { AwkRun, StopSignal } from './run.js';
 import { StrNum } from './values.js';
 
 interface AwkArgs {
@@ -72,9 +72,15 @@ export function* awk(lab: Lab, args: readonly string[], io: CommandIo): Steps<nu
   // The output took no more (its reader has gone): awk stops reading.
   const closed = { value: false };
   try {
-    run = new AwkRun(new AwkParser(parsed.program).program(), (t) => {
-      if (io.out(t) === false) closed.value = true;
-    });
+    run = new AwkRun(
+      new AwkParser(parsed.program).program(),
+      (t) => {
+        if (io.out(t) === false) closed.value = true;
+      },
+      // A loop stops once its output's reader has gone or the step budget is spent: without it
+      // `for (i = 0; i < 1e9; i++) printf ...` ran on past `| head` and past the budget.
+      () => !closed.value && io.chargeSteps?.(1) !== false,
+    );
   } catch (e) {
     // A generator's throw happens after the registry's guard returned: report it here.
     if (!(e instanceof AwkError)) return failureStatus(e, io);
@@ -111,6 +117,8 @@ export function* awk(lab: Lab, args: readonly string[], io: CommandIo): Steps<nu
     }
     return run.finish();
   } catch (e) {
+    // SIGPIPE (141) when the reader went; past the budget the shell stops the script itself.
+    if (e instanceof StopSignal) return closed.value ? 141 : 1;
     if (!(e instanceof AwkError)) throw e;
     io.err(`awk: cmd. line:1: ${e.message}\n`);
     return 1;

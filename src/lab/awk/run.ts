@@ -14,6 +14,12 @@ import { compare, StrNum, sprintf, toBool, toNum, toStr, UNSET, type Value } fro
 class NextSignal {}
 class BreakSignal {}
 class ContinueSignal {}
+/**
+ * The lab stops awk inside a loop: its output's reader has gone (busybox awk dies of SIGPIPE at
+ * that write) or the script's step budget is spent (a step per loop iteration).
+ */
+export class StopSignal {}
+
 /** `exit [N]`; without N the status stays what an earlier exit set. */
 export class ExitSignal {
   constructor(readonly status: number | null) {}
@@ -74,6 +80,8 @@ export class AwkRun implements BuiltinHost {
   constructor(
     private readonly items: readonly Item[],
     private readonly out: (text: string) => void,
+    /** Called once per loop iteration; false stops awk (StopSignal). */
+    private readonly tick: () => boolean = () => true,
   ) {}
 
   setVar(name: string, value: Value): void {
@@ -246,6 +254,7 @@ export class AwkRun implements BuiltinHost {
 
   /** Runs a loop body once; false when a `break` ended the loop. */
   private iteration(body: Stmt): boolean {
+    if (!this.tick()) throw new StopSignal();
     try {
       this.exec(body);
     } catch (e) {
