@@ -35,9 +35,11 @@ export const SLOW_SUITES = [
 ];
 
 /**
- * Suites that take a slice of their cases here (every Nth, the same on each run) and all of them
- * in `npm test`: test/history.test.ts replays each kernel fixture and scenario through the store,
- * a minute of CPU for all of them.
+ * Suites that take a slice of their cases here (every Nth, the same on each run; test/slice.ts)
+ * and all of them in `npm test`: test/history.test.ts (each kernel fixture and scenario replayed
+ * through the store), src/scenarios/run.test.ts (each scenario run and replayed), thin_metadata_size's
+ * grid against the real 0.9.0; and the slowest single cases (metadata-layout's probes 100 and
+ * 171, repair-scan-1x's stack overflow at 15,000 and 30,000 levels) run only in `npm test`.
  */
 const SLICE_EVERY = '3';
 

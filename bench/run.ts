@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { type DmDevice, Machine } from '../src/model/machine.js';
 import { historyBench } from './history.js';
 import { propsBench } from './props.js';
+import { shellBench, shellTable } from './shell.js';
 import { formatStartup, startupBench } from './startup.js';
 import { toolsBench } from './tools.js';
 import { uiBench, uiTable } from './ui.js';
@@ -201,6 +202,9 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }
+  process.stderr.write('lab shell: pattern operators over 40,000 characters, endless producers...\n');
+  const shell = shellBench();
+  process.stdout.write(`\n${shellTable(shell)}\n`);
   process.stderr.write('property tests: sequences of 50 commands with every invariant on...\n');
   const props = propsBench();
   process.stdout.write(
@@ -217,7 +221,8 @@ async function main(): Promise<void> {
     scale.heapMiB + scale.externalMiB >= 1024 ||
     hist.appendPerSecond < 1e5 ||
     hist.replayPerSecond < 5e5 ||
-    hist.seekP95Ms >= 200;
+    hist.seekP95Ms >= 200 ||
+    shell.some((r) => r.labMs >= r.targetMs);
   if (failed) process.stdout.write('\nA target was missed.\n');
 }
 

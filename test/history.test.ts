@@ -16,6 +16,7 @@ import { LabRuntime } from '../src/replay/lab-runtime.js';
 import { stateHash } from '../src/replay/lab-snapshot.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-event-store.js';
+import { testSlice } from './slice.js';
 
 const SCRIPT = [
   'dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 2" && dmsetup mknodes',
@@ -153,10 +154,8 @@ describe('determinism', () => {
       .filter((f) => f.endsWith('.sh'))
       .map((f) => join(scenarios, f)),
   ];
-  // test:fast (vitest.fast.config.ts) replays every THINLAB_TEST_SLICE-th script, the same ones
-  // on every run; `npm test` replays them all.
-  const every = Number(process.env.THINLAB_TEST_SLICE ?? 1);
-  for (const file of files.filter((_, i) => i % every === 0)) {
+  // test:fast replays every third script (test/slice.ts); `npm test` replays them all.
+  for (const file of testSlice(files)) {
     it(`replays ${file.split('/').slice(-2).join('/')} to byte-identical state twice`, async () => {
       const h = new History(store, 25);
       const script = readFileSync(file, 'latin1');

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { itInFullSuite } from './slice.js';
 import { LabShell } from '../src/lab/lab-shell.js';
 import type { StackId } from '../src/model/stack.js';
 import { maskMetadataPercent, maskMetadataUsed } from './transcript-compare.js';
@@ -84,58 +85,64 @@ describe('the metadata layout probes, in the lab', () => {
     expect(lab).toEqual(kernel.slice(0, cut));
   });
 
-  it('puts every node of trees of hundreds of mappings where Linux 6.1 did: splits, a snapshot, copies, a delete, a discard (probe 100)', () => {
-    const kernel = comparable(probe('100-metadata-layout-splits.out'));
-    const lab = runInLab(withProbe100Commits(probe('100-metadata-layout-splits.sh')), 'debian12', 131072);
-    // On the oracle the first commit inside the first write fell between a data block's
-    // allocation and its mapping's insert, so the next transaction shadowed the top-level tree
-    // (25) before the data bitmap; the lab allocates and inserts at once (27, and the device's
-    // root one block later). Those two lines of the first write's step are the only exceptions.
-    const exceptions = new Map([
-      [
-        'trans_id=0 held_root=0 mapping_root=25 details_root=31',
-        'trans_id=0 held_root=0 mapping_root=27 details_root=31',
-      ],
-      ['device 0 root 27', 'device 0 root 28'],
-      ['node 27 flags=1 nr=2 keys=0..126', 'node 28 flags=1 nr=2 keys=0..126'],
-    ]);
-    // The used-metadata count of the pool's status included: the allocator's, as the kernel's.
-    const expected = kernel.map((line) => exceptions.get(line) ?? line);
-    expect(lab).toEqual(expected);
-    expect(kernel.filter((line) => exceptions.has(line))).toHaveLength(3);
-  });
+  itInFullSuite(
+    'puts every node of trees of hundreds of mappings where Linux 6.1 did: splits, a snapshot, copies, a delete, a discard (probe 100)',
+    () => {
+      const kernel = comparable(probe('100-metadata-layout-splits.out'));
+      const lab = runInLab(withProbe100Commits(probe('100-metadata-layout-splits.sh')), 'debian12', 131072);
+      // On the oracle the first commit inside the first write fell between a data block's
+      // allocation and its mapping's insert, so the next transaction shadowed the top-level tree
+      // (25) before the data bitmap; the lab allocates and inserts at once (27, and the device's
+      // root one block later). Those two lines of the first write's step are the only exceptions.
+      const exceptions = new Map([
+        [
+          'trans_id=0 held_root=0 mapping_root=25 details_root=31',
+          'trans_id=0 held_root=0 mapping_root=27 details_root=31',
+        ],
+        ['device 0 root 27', 'device 0 root 28'],
+        ['node 27 flags=1 nr=2 keys=0..126', 'node 28 flags=1 nr=2 keys=0..126'],
+      ]);
+      // The used-metadata count of the pool's status included: the allocator's, as the kernel's.
+      const expected = kernel.map((line) => exceptions.get(line) ?? line);
+      expect(lab).toEqual(expected);
+      expect(kernel.filter((line) => exceptions.has(line))).toHaveLength(3);
+    },
+  );
 
-  it('puts every node of the top-level, details, data index and overflow trees where Linux 6.1 did, and follows a growing metadata device (probe 171)', () => {
-    let script = probe('171-metadata-layout-trees.sh');
-    const substitute = (from: string, to: string): void => {
-      expect(script).toContain(from);
-      script = script.replace(from, to);
-    };
-    // Part C's second 175-block write spanned the VM's periodic commit (run 1, the `.out`): the
-    // lab commits after its first block, as for probe 100.
-    substitute(
-      'dd if=/dev/zero of=/dev/mapper/t0 bs=11200k count=1 seek=1 oflag=direct 2>/dev/null;',
-      'dd if=/dev/zero of=/dev/mapper/t0 bs=64k count=1 seek=175 oflag=direct 2>/dev/null; commit; ' +
-        'dd if=/dev/zero of=/dev/mapper/t0 bs=64k count=174 seek=176 oflag=direct 2>/dev/null;',
-    );
-    // Part D's data device is a RAM disk followed by a `zero` target; the lab refuses a table that
-    // mixes targets, so it backs the same sectors with a sparse file on a loop device. The layout
-    // of the metadata does not depend on what backs the data.
-    substitute(
-      "printf '0 262144 linear /dev/ram1 0\\n262144 354861056 zero\\n' | dmsetup reload data",
-      'truncate -s 181688860672 /tmp/big; losetup /dev/loop0 /tmp/big; ' +
-        "printf '0 262144 linear /dev/ram1 0\\n262144 354861056 linear /dev/loop0 0\\n' | dmsetup reload data",
-    );
-    // The used-metadata count of the pool's status included: the allocator's, as the kernel's.
-    const kernel = comparable(probe('171-metadata-layout-trees.out'));
-    expect(runInLab(script, 'debian12', 131072)).toEqual(kernel);
-    // The parts the probe is for: a details tree of three leaves, a top-level tree that split and
-    // merged back, a data overflow tree and a data index of two leaves, a second metadata bitmap.
-    expect(kernel).toContain('node 1459 flags=1 nr=3 max=252 vs=8');
-    expect(kernel).toContain('node 81 flags=1 nr=2 max=252 vs=8');
-    expect(kernel).toContain('node 91 flags=1 nr=2 max=252 vs=8');
-    expect(kernel.some((line) => line.includes('index=4098 refcount_root=2 bitmaps=4097 4096 0'))).toBe(true);
-  });
+  itInFullSuite(
+    'puts every node of the top-level, details, data index and overflow trees where Linux 6.1 did, and follows a growing metadata device (probe 171)',
+    () => {
+      let script = probe('171-metadata-layout-trees.sh');
+      const substitute = (from: string, to: string): void => {
+        expect(script).toContain(from);
+        script = script.replace(from, to);
+      };
+      // Part C's second 175-block write spanned the VM's periodic commit (run 1, the `.out`): the
+      // lab commits after its first block, as for probe 100.
+      substitute(
+        'dd if=/dev/zero of=/dev/mapper/t0 bs=11200k count=1 seek=1 oflag=direct 2>/dev/null;',
+        'dd if=/dev/zero of=/dev/mapper/t0 bs=64k count=1 seek=175 oflag=direct 2>/dev/null; commit; ' +
+          'dd if=/dev/zero of=/dev/mapper/t0 bs=64k count=174 seek=176 oflag=direct 2>/dev/null;',
+      );
+      // Part D's data device is a RAM disk followed by a `zero` target; the lab refuses a table that
+      // mixes targets, so it backs the same sectors with a sparse file on a loop device. The layout
+      // of the metadata does not depend on what backs the data.
+      substitute(
+        "printf '0 262144 linear /dev/ram1 0\\n262144 354861056 zero\\n' | dmsetup reload data",
+        'truncate -s 181688860672 /tmp/big; losetup /dev/loop0 /tmp/big; ' +
+          "printf '0 262144 linear /dev/ram1 0\\n262144 354861056 linear /dev/loop0 0\\n' | dmsetup reload data",
+      );
+      // The used-metadata count of the pool's status included: the allocator's, as the kernel's.
+      const kernel = comparable(probe('171-metadata-layout-trees.out'));
+      expect(runInLab(script, 'debian12', 131072)).toEqual(kernel);
+      // The parts the probe is for: a details tree of three leaves, a top-level tree that split and
+      // merged back, a data overflow tree and a data index of two leaves, a second metadata bitmap.
+      expect(kernel).toContain('node 1459 flags=1 nr=3 max=252 vs=8');
+      expect(kernel).toContain('node 81 flags=1 nr=2 max=252 vs=8');
+      expect(kernel).toContain('node 91 flags=1 nr=2 max=252 vs=8');
+      expect(kernel.some((line) => line.includes('index=4098 refcount_root=2 bitmaps=4097 4096 0'))).toBe(true);
+    },
+  );
 
   it('puts every node of a metadata overflow tree past one node where Linux 6.1 and 6.12 did, and follows a metadata device at, over and grown to its limit (probe 182)', () => {
     const script = probe('182-metadata-overflow-and-limits.sh');

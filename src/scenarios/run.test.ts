@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { testSlice } from '../../test/slice.js';
 import type { LabEvent } from '../events/lab-events.js';
 import { stateHash } from '../replay/lab-snapshot.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
@@ -29,7 +30,8 @@ describe('the scenario library', () => {
     }
   });
 
-  for (const f of files) {
+  // test:fast runs every third scenario (test/slice.ts); `npm test` all of them.
+  for (const f of testSlice(files)) {
     it(`${f} passes, and its events replay to the same state`, async () => {
       const scenario = loadScenario(join(DIR, f));
       const events: LabEvent[] = [];

@@ -63,10 +63,8 @@ describe('one memory budget', () => {
     sh.runScript(
       'dd if=/dev/zero of=/tmp/big bs=1M count=470 2>/dev/null; dd if=/dev/zero of=/run/big bs=1M count=380 2>/dev/null',
     );
-    const started = performance.now();
     const out = sh.runScript('yes | sort; echo "rc $?"; echo after');
     expect(out).toBe('Killed\nrc 137\nafter\n');
-    expect(performance.now() - started).toBeLessThan(20_000);
   });
 
   it('kills a reader holding one endless line (no newline) at the memory left, naming the limit', () => {

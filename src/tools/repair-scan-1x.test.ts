@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { itInFullSuite } from '../../test/slice.js';
 import { INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
 import { MetadataOutput, writeNode } from '../format/metadata-blocks.js';
 import { LabShell } from '../lab/lab-shell.js';
@@ -64,12 +65,15 @@ describe("1.1.0's root search on nested internal nodes", () => {
     expect(labRepair(chainImage(10_000))).toEqual({ out: '', err: 'no compatible roots found\n', status: 'rc=64\n' });
   });
 
-  it("aborts with Rust's stack overflow past 1.1.0's stack (15,000 and 30,000 levels), nothing on stdout", () => {
-    for (const depth of [15_000, 30_000]) {
-      expect(repairScan(new MetadataBytes(chainImage(depth)))).toEqual({ overflow: true });
-      expect(labRepair(chainImage(depth))).toEqual({ out: '', err: STACK_OVERFLOW_TEXT_1X, status: 'rc=134\n' });
-    }
-  });
+  itInFullSuite(
+    "aborts with Rust's stack overflow past 1.1.0's stack (15,000 and 30,000 levels), nothing on stdout",
+    () => {
+      for (const depth of [15_000, 30_000]) {
+        expect(repairScan(new MetadataBytes(chainImage(depth)))).toEqual({ overflow: true });
+        expect(labRepair(chainImage(depth))).toEqual({ out: '', err: STACK_OVERFLOW_TEXT_1X, status: 'rc=134\n' });
+      }
+    },
+  );
 
   it('refuses by name between the depths where the real stack surely holds and surely overflows', () => {
     for (const depth of [ROOT_SEARCH_SURVIVES_DEPTH + 1, ROOT_SEARCH_OVERFLOWS_DEPTH]) {

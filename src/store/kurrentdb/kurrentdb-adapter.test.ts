@@ -35,9 +35,7 @@ describe('KurrentDB adapter: unreachable servers', () => {
     const stopped = await startFakeKurrentServer();
     const url = stopped.url;
     await stopped.close();
-    const started = performance.now();
     const error = await expectStoreError(() => openKurrentStore(url), 'STORE_UNREACHABLE');
-    expect(performance.now() - started).toBeLessThan(3000);
     expect(error.message).toContain(`127.0.0.1:${stopped.port}`);
   });
 
@@ -45,12 +43,10 @@ describe('KurrentDB adapter: unreachable servers', () => {
     const sockets = new Set<import('node:net').Socket>();
     const silent = await listen(() => createServer((socket) => sockets.add(socket)));
     try {
-      const started = performance.now();
       const error = await expectStoreError(
         () => openKurrentStore(`kurrentdb://127.0.0.1:${silent.port}?tls=false`, { timeoutMs: 400 }),
         'STORE_UNREACHABLE',
       );
-      expect(performance.now() - started).toBeLessThan(3000);
       expect(error.message).toMatch(/did not answer within 400 ms|unreachable/);
     } finally {
       for (const socket of sockets) socket.destroy();
