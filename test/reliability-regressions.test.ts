@@ -546,6 +546,13 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
 const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: string; why: string }[] = [
   { index: 4510, line: 'thin_dump IMG', status: 0, shows: '  <def name="22">\n', why: 'shared leaves as a def' },
   {
+    index: 5569,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: checksum error',
+    why: 'a bottom-tree root with a flipped flags byte fails its checksum before its flags are read (no panic)',
+  },
+  {
     index: 4510,
     line: 'thin_dump -m IMG',
     status: 0,

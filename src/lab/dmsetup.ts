@@ -209,7 +209,9 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
 }
 
 const isPool = (dev: DmDevice): boolean => dev.live?.type === 'thin-pool';
-const poolCommitsThinTakes = (dev: DmDevice): LockUse => (isPool(dev) ? 'commits' : 'takes');
+/** A remove: an open device fails with EBUSY before its table is touched; else a pool commits, a thin takes the lock. */
+const poolCommitsThinTakes = (dev: DmDevice): LockUse | null =>
+  dev.openCount > 0 ? null : isPool(dev) ? 'commits' : 'takes';
 
 /** `dmsetup message`: every message that succeeds commits; reserve_metadata_snap commits before it reserves. */
 function lockedMessage(m: Machine, args: string[], io: CommandIo): number | Steps<number> {

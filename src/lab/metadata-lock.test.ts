@@ -101,6 +101,15 @@ describe("a commit waiting for the suspended metadata device holds the pool's lo
   });
 });
 
+describe('what does not take the lock', () => {
+  it('removing a pool its thin holds open fails with EBUSY at once, before any commit', () => {
+    const sh = poolWithSuspendedMetadata();
+    expect(sh.runLine('dmsetup remove pool 2>&1; echo rc=$?')).toBe(
+      'device-mapper: remove ioctl on pool  failed: Device or resource busy\nCommand failed.\nrc=1\n',
+    );
+  });
+});
+
 describe('reads of a suspended device wait for its resume', () => {
   it('in the background until the resume; in the foreground the lab stops them, never with EAGAIN', () => {
     const sh = new LabShell();

@@ -6,7 +6,7 @@
  * Seed 17 case 115 of the reliability campaign: a device's empty bottom-tree leaf with flags
  * 0x00640002 is "missing root" to 1.1.0's thin_check, and its thin_dump panics on it.
  */
-import { BLOCK_SIZE, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
+import { BLOCK_SIZE, BTREE_CSUM_XOR, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
 import type { NodeHeader } from '../format/btree-node.js';
 import type { NodePlace } from '../format/metadata-walker.js';
 import type { MetadataBytes } from './metadata-view.js';
@@ -18,6 +18,10 @@ const KEYS_OFFSET = 32;
 /** Whether the lab's walker reads the node at `block` as a leaf where 1.1.0 reads it as internal. */
 export function leafFlagsDiffer1x(md: MetadataBytes, block: number): boolean {
   if (!md.has(block)) return false;
+  // 1.1.0 checks a node's checksum before its flags: a node that fails it is a checksum error,
+  // whatever its flags say (seed 17 case 5569: a flipped flags byte, `node error: checksum error`).
+  const sums = md.checksums(block, BTREE_CSUM_XOR);
+  if (sums === null || sums.stored !== sums.computed) return false;
   const flags = md.u32(block * BLOCK_SIZE + FLAGS_OFFSET);
   return (flags & LEAF_NODE) !== 0 && (flags & INTERNAL_NODE) === 0 && flags !== LEAF_NODE;
 }
