@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { testSlice } from './slice.js';
 import { baseImages, metadataCase } from '../reliability/metadata-images.js';
 import { labToolOn } from '../reliability/metadata-lab.js';
 import type { StackId } from '../src/model/stack.js';
@@ -469,7 +470,7 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
     return { stdout: text.slice(0, at), stderr: text.slice(at + '\n--stderr--\n'.length) };
   };
 
-  for (const c of SAME_AS_090)
+  for (const c of testSlice(SAME_AS_090))
     it(`case ${c.index} ${c.line}: ${c.why}`, () => {
       const lab = labToolOn('debian12', caseBytes(c.index), c.line.split(' '), { whole: true });
       if ('internal' in lab) throw new Error(lab.internal);
@@ -482,7 +483,7 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
 
   const md5 = (text: string): string => createHash('md5').update(text, 'latin1').digest('hex');
 
-  for (const c of SAME_DUMP_090)
+  for (const c of testSlice(SAME_DUMP_090))
     it(`case ${c.index} ${c.line}: ${c.why}`, () => {
       const lab = labToolOn('debian12', caseBytes(c.index), c.line.split(' '), { whole: true });
       if ('internal' in lab) throw new Error(lab.internal);
@@ -500,7 +501,7 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
   });
 
   it.runIf(hasRealTools)("the recorded outputs are the real 0.9.0's own", () => {
-    for (const c of SAME_AS_090) {
+    for (const c of testSlice(SAME_AS_090)) {
       const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
       writeFileSync(img, caseBytes(c.index));
       const [tool, ...args] = c.line.split(' ');
@@ -518,7 +519,7 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
         stderr: c.stderr,
       });
     }
-    for (const c of SAME_DUMP_090) {
+    for (const c of testSlice(SAME_DUMP_090)) {
       const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
       writeFileSync(img, caseBytes(c.index));
       const [tool, ...args] = c.line.split(' ');
@@ -681,7 +682,7 @@ describe('metadata campaign: output differences with the real 1.1.0 (session 9)'
     return { status: r.status ?? -1, text: `${fix(r.stdout)}\n--stderr--\n${fix(r.stderr)}` };
   };
 
-  for (const c of OUTPUT_1X)
+  for (const c of testSlice(OUTPUT_1X))
     it(`case ${c.index} ${c.line}: ${c.why}`, () => {
       const bytes = metadataCase(bases(), 17, c.index).bytes;
       const lab = labToolOn('debian13', bytes, c.line.split(' '), { whole: true });

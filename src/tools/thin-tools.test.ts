@@ -199,7 +199,8 @@ const outputs = {
 };
 
 describe.skipIf(!hasRealTools)('thin_restore matches 0.9.0', () => {
-  it.each(Object.keys(xmls))('restores %s as the real tool does', (xml) => {
+  // test:fast takes every third (test/slice.ts), as below.
+  it.each(testSlice(Object.keys(xmls)))('restores %s as the real tool does', (xml) => {
     const line = `thin_restore -i @${xml} -o @out.bin`;
     const files = { [xml]: xmls[xml]!, 'out.bin': outputs['out.bin'] };
     const lab = bench.lab(files, line);
@@ -237,7 +238,7 @@ describe.skipIf(!hasRealTools)('thin_restore matches 0.9.0', () => {
 });
 
 describe.skipIf(!hasRealTools)('thin_repair matches 0.9.0', () => {
-  it.each(['small', 'big', 'empty', 'held', ...deep, 'bad0', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny'])(
+  it.each(testSlice(['small', 'big', 'empty', 'held', ...deep, 'bad0', 'bad7', 'bad8', 'bad9', 'trunc', 'tiny']))(
     'repairs %s as the real tool does',
     (name) => {
       const line = `thin_repair -i @${name} -o @out.bin`;
