@@ -4,8 +4,9 @@
  * tools), run asynchronously so that the lab's next batch runs meanwhile. 0.9.0 is the host's
  * (/usr/sbin); 1.1.0 is Debian 13's, unpacked and run through wrappers (src/tools/real-tools-1x.ts).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolsRelease } from '../src/tools/release.js';
 import { COMPARED, outcomeText, type ToolOutcome } from './metadata-lab.js';
@@ -33,6 +34,45 @@ function directCommand(binDir: string, name: string): string {
   return line.slice('exec '.length).replace(/ "\$@"$/, '');
 }
 
+/**
+ * The environment the real tools run in: the lab's 1.1.0 panics as on a machine without
+ * RUST_BACKTRACE (rust-panic-1x.ts); a caller's RUST_BACKTRACE=1 would add a `stack backtrace:`
+ * to every real panic (seed 17 case 4544).
+ */
+function realToolEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.RUST_BACKTRACE;
+  return env;
+}
+
+/** What one real tool printed, with the image's path written IMG. */
+export interface RealRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * One real tool run on image bytes, outside a batch (the regression tests, show-case.ts): `line`
+ * names the image IMG; `binDir` holds the release's tools ('' for the host's PATH, 0.9.0).
+ */
+export function realToolOnBytes(binDir: string, bytes: Uint8Array, line: readonly string[]): RealRun {
+  const img = join(tmpdir(), `thinlab-real-${process.pid}.img`);
+  writeFileSync(img, bytes);
+  try {
+    const [tool, ...args] = line;
+    const r = spawnSync(
+      join(binDir, tool!),
+      args.map((a) => (a === 'IMG' ? img : a)),
+      { encoding: 'latin1', maxBuffer: 1 << 30, env: realToolEnv() },
+    );
+    const fix = (t: string): string => t.split(img).join('IMG');
+    return { status: r.status ?? -1, stdout: fix(r.stdout), stderr: fix(r.stderr) };
+  } finally {
+    rmSync(img, { force: true });
+  }
+}
+
 /** The image file of case `index` in the batch directory. */
 export const imagePath = (dir: string, index: number): string => join(dir, `c${index}.img`);
 
@@ -58,10 +98,7 @@ export async function runRealBatch(
   const stdout = await new Promise<string>((resolve, reject) => {
     // The script goes to the shell's standard input, not its argv: a batch of 1.1.0 lines (each
     // with its ld.so and library path) passes the 128 KiB a single argument may have (E2BIG).
-    // The lab's 1.1.0 panics as on a machine without RUST_BACKTRACE (rust-panic-1x.ts); a caller's
-    // RUST_BACKTRACE=1 would add a `stack backtrace:` to every real panic (seed 17 case 4544).
-    const env: NodeJS.ProcessEnv = { ...process.env, D: dir };
-    delete env.RUST_BACKTRACE;
+    const env = realToolEnv({ D: dir });
     const child = spawn('sh', ['-s'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     child.stdin.end(`${lines.join('\n')}\n`);
     let text = '';

@@ -13,27 +13,23 @@ import { findRealTools1x } from '../src/tools/real-tools-1x.js';
 import type { ToolsRelease } from '../src/tools/release.js';
 import { COMPARED, labToolOn, RELEASES } from './metadata-lab.js';
 import { baseImages, metadataCase } from './metadata-images.js';
+import { realToolOnBytes } from './metadata-real.js';
 
 interface Shown {
   readonly status: number;
   readonly text: string;
 }
 
-/** The real release's run of one command line on the image, stdout and stderr whole. */
-function realRun(release: ToolsRelease, argv: readonly string[], image: string): Shown {
-  let command = argv[0]!;
+/** The real release's run of one command line on the image bytes, stdout and stderr whole. */
+function realRun(release: ToolsRelease, argv: readonly string[], bytes: Uint8Array): Shown {
+  let binDir = '';
   if (release !== '0.9.0') {
     const t1x = findRealTools1x();
     if (!('binDir' in t1x)) throw new Error(`the real 1.1.0 is not here: ${t1x.missing}`);
-    command = join(t1x.binDir, command);
+    binDir = t1x.binDir;
   }
-  const args = argv.slice(1).map((a) => (a === 'IMG' ? image : a));
-  // Without RUST_BACKTRACE, as the campaign runs the real tools (metadata-real.ts).
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.RUST_BACKTRACE;
-  const r = spawnSync(command, args, { encoding: 'latin1', maxBuffer: 1 << 30, env });
-  const fix = (s: string): string => s.split(image).join('IMG');
-  return { status: r.status ?? 128 + 9, text: `${fix(r.stdout)}\n--stderr--\n${fix(r.stderr)}` };
+  const r = realToolOnBytes(binDir, bytes, argv);
+  return { status: r.status, text: `${r.stdout}\n--stderr--\n${r.stderr}` };
 }
 
 /** `diff -u` of two texts, labelled. */
@@ -64,8 +60,6 @@ function main(argv: readonly string[]): void {
   try {
     for (const index of indexes) {
       const c = metadataCase(bases, seed, index);
-      const image = join(dir, 'meta.img');
-      writeFileSync(image, c.bytes);
       process.stdout.write(`== case ${c.index} (seed ${c.seed}, ${c.base}, ${c.damage})\n`);
       for (const { release, stack } of RELEASES) {
         if (onlyRelease !== null && release !== onlyRelease) continue;
@@ -76,7 +70,7 @@ function main(argv: readonly string[]): void {
             process.stdout.write(`-- ${release} [${t}] ${tool.join(' ')}: internal error ${lab.internal}\n`);
             return;
           }
-          const real = realRun(release, tool, image);
+          const real = realRun(release, tool, c.bytes);
           if (real.status === lab.status && real.text === lab.text) return;
           process.stdout.write(`-- ${release} [${t}] ${tool.join(' ')}: real ${real.status}, lab ${lab.status}\n`);
           process.stdout.write(unifiedDiff(dir, real, lab));

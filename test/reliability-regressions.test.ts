@@ -4,12 +4,12 @@
  * must now give the real tools' exit statuses. Where the real tools are installed they are asked
  * too, so that the recorded statuses stay true.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { realToolOnBytes } from '../reliability/metadata-real.js';
 import { testSlice } from './slice.js';
 import { baseImages, metadataCase } from '../reliability/metadata-images.js';
 import { labToolOn } from '../reliability/metadata-lab.js';
@@ -259,18 +259,10 @@ describe('metadata campaign regressions: the lab exits as the real tools do', ()
     for (const c of CASES) {
       const statuses = c.statuses[release];
       if (statuses === undefined) continue;
-      const img = `/tmp/thinlab-regression-${process.pid}-${c.image}.img`;
-      writeFileSync(img, imageBytes(c.image));
       for (const [line, expected] of Object.entries(statuses)) {
-        const [tool, ...args] = line.split(' ');
-        const r = spawnSync(
-          join(binDir, tool!),
-          args.map((a) => (a === 'IMG' ? img : a)),
-          { stdio: 'ignore' },
-        );
+        const r = realToolOnBytes(binDir, imageBytes(c.image), line.split(' '));
         expect({ release, line, status: r.status }).toEqual({ release, line, status: expected });
       }
-      rmSync(img, { force: true });
     }
   };
 
@@ -283,34 +275,15 @@ describe('metadata campaign regressions: the lab exits as the real tools do', ()
 
   it.runIf(hasRealTools && 'binDir' in real1x)("the recorded standard error is the real tools' own", () => {
     for (const e of STDERR) {
-      const img = `/tmp/thinlab-regression-${process.pid}-${e.image}.img`;
-      writeFileSync(img, imageBytes(e.image));
-      const [tool, ...args] = e.line.split(' ');
       const binDir = e.release === '0.9.0' || !('binDir' in real1x) ? '' : real1x.binDir;
-      const r = spawnSync(
-        join(binDir, tool!),
-        args.map((a) => (a === 'IMG' ? img : a)),
-        { encoding: 'latin1' },
-      );
-      rmSync(img, { force: true });
+      const r = realToolOnBytes(binDir, imageBytes(e.image), e.line.split(' '));
       expect({ ...e, stderr: r.stderr }).toEqual(e);
     }
   });
 
   it.runIf('binDir' in real1x)("the lab's panic texts are the real 1.1.0's, byte for byte", () => {
-    const env = { ...process.env };
-    delete env.RUST_BACKTRACE;
     for (const p of PANICS) {
-      const img = `/tmp/thinlab-regression-${process.pid}-${p.image}.img`;
-      writeFileSync(img, imageBytes(p.image));
-      const [tool, ...args] = p.line.split(' ');
-      const binDir = 'binDir' in real1x ? real1x.binDir : '';
-      const r = spawnSync(
-        join(binDir, tool!),
-        args.map((a) => (a === 'IMG' ? img : a)),
-        { encoding: 'utf8', env },
-      );
-      rmSync(img, { force: true });
+      const r = realToolOnBytes('binDir' in real1x ? real1x.binDir : '', imageBytes(p.image), p.line.split(' '));
       expect({ line: p.line, status: r.status, stdout: r.stdout }).toEqual({ line: p.line, status: 101, stdout: '' });
       expect(labStderr(p.image, p.line)).toBe(r.stderr);
     }
@@ -502,17 +475,8 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
 
   it.runIf(hasRealTools)("the recorded outputs are the real 0.9.0's own", () => {
     for (const c of testSlice(SAME_AS_090)) {
-      const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
-      writeFileSync(img, caseBytes(c.index));
-      const [tool, ...args] = c.line.split(' ');
-      const r = spawnSync(
-        tool!,
-        args.map((a) => (a === 'IMG' ? img : a)),
-        { encoding: 'latin1' },
-      );
-      rmSync(img, { force: true });
-      const fix = (s: string): string => s.split(img).join('IMG');
-      expect({ index: c.index, status: r.status, stdout: fix(r.stdout), stderr: fix(r.stderr) }).toEqual({
+      const r = realToolOnBytes('', caseBytes(c.index), c.line.split(' '));
+      expect({ index: c.index, ...r }).toEqual({
         index: c.index,
         status: c.status,
         stdout: c.stdout,
@@ -520,15 +484,7 @@ describe('metadata campaign, session 9: 0.9.0 output at the same status, class b
       });
     }
     for (const c of testSlice(SAME_DUMP_090)) {
-      const img = `/tmp/thinlab-regression-${process.pid}-case${c.index}.img`;
-      writeFileSync(img, caseBytes(c.index));
-      const [tool, ...args] = c.line.split(' ');
-      const r = spawnSync(
-        tool!,
-        args.map((a) => (a === 'IMG' ? img : a)),
-        { encoding: 'latin1' },
-      );
-      rmSync(img, { force: true });
+      const r = realToolOnBytes('', caseBytes(c.index), c.line.split(' '));
       expect({ index: c.index, status: r.status, md5: md5(r.stdout) }).toEqual({
         index: c.index,
         status: 0,
@@ -666,20 +622,8 @@ describe('metadata campaign: output differences with the real 1.1.0 (session 9)'
 
   const realWhole = (bytes: Uint8Array, line: string): { status: number; text: string } => {
     if (!('binDir' in real1x)) throw new Error('no real 1.1.0');
-    const img = `/tmp/thinlab-regression-${process.pid}-out1x.img`;
-    writeFileSync(img, bytes);
-    const [tool, ...args] = line.split(' ');
-    // The lab's 1.1.0 panics as on a machine without RUST_BACKTRACE.
-    const env = { ...process.env };
-    delete env.RUST_BACKTRACE;
-    const r = spawnSync(
-      join(real1x.binDir, tool!),
-      args.map((a) => (a === 'IMG' ? img : a)),
-      { encoding: 'latin1', env },
-    );
-    rmSync(img, { force: true });
-    const fix = (s: string): string => s.split(img).join('IMG');
-    return { status: r.status ?? -1, text: `${fix(r.stdout)}\n--stderr--\n${fix(r.stderr)}` };
+    const r = realToolOnBytes(real1x.binDir, bytes, line.split(' '));
+    return { status: r.status, text: `${r.stdout}\n--stderr--\n${r.stderr}` };
   };
 
   for (const c of testSlice(OUTPUT_1X))
