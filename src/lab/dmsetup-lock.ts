@@ -29,11 +29,10 @@ function waitBefore(m: Machine, devs: readonly LockedDevice[]): DmDevice | null 
 
 /** The device whose resume the command's own commit waits for once it has run, if any. */
 function waitAfter(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
-  for (const [dev] of devs) {
-    const w = m.metadataLockWait(dev);
-    if (w !== null) return w.resume;
-  }
-  return null;
+  return waitBefore(
+    m,
+    devs.map(([dev]) => [dev, 'takes'] as const),
+  );
 }
 
 function stopped(io: CommandIo, command: string, resume: DmDevice): number {
