@@ -9,6 +9,7 @@
 import type { PoolMode } from '../model/lifecycle.js';
 import { parsePoolStatus, parseThinStatus, splitStatusLine } from '../model/status-line.js';
 import { CATALOGUE_SYMPTOMS, catalogueReference, type KnownSymptom } from './explain-catalogue.js';
+import { THIN_TOOL_SYMPTOMS } from './explain-tools.js';
 import type { Expectation, Scenario } from './types.js';
 
 export type { KnownSymptom };
@@ -279,7 +280,11 @@ const GENERIC_SYMPTOMS: readonly KnownSymptom[] = [
  * Every line explain knows, most specific first (the first match wins): the catalogue's messages
  * before the generic lines, whose tails they share.
  */
-export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [...CATALOGUE_SYMPTOMS, ...GENERIC_SYMPTOMS];
+export const KNOWN_SYMPTOMS: readonly KnownSymptom[] = [
+  ...CATALOGUE_SYMPTOMS,
+  ...GENERIC_SYMPTOMS,
+  ...THIN_TOOL_SYMPTOMS,
+];
 
 /** The words of a pool status line, read as dm-thin's pool_status prints them. */
 export interface PoolStatusReading {
