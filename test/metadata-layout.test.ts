@@ -187,9 +187,10 @@ describe('the metadata layout probes, in the lab', () => {
   });
 
   it("gives the superblock and the unwritten block of the lost-writes fixtures 131 and 132 when it commits where the VM's periodic commit fell", () => {
-    // Both fixtures are pending in DEBIAN12_PENDING for this alone: on the oracle each 2-block
-    // dd was committed between its two writes by the 1-second periodic commit (the VM's commands
-    // take longer than a second under emulation; the lab's clock does not move for them).
+    // The first recordings of both differ from the lab for this alone (their timing variants,
+    // TIMING_VARIANTS in test/stack-fixtures.ts, are the lab's): on the oracle each 2-block dd was
+    // committed between its two writes by the 1-second periodic commit (the VM's commands can take
+    // longer than a second under emulation; the lab's clock does not move for them).
     const commit = 'dmsetup suspend pool; dmsetup resume pool;';
     const splitDd = (script: string, letter: string, seek: number, quiet: string): string => {
       const dd = `dd if=/patterns/${letter} of=/dev/mapper/thin bs=64k count=2${seek === 0 ? '' : ` seek=${seek}`} oflag=direct conv=fsync${quiet};`;

@@ -19,6 +19,9 @@ import { fixtureFiles } from './damage-images.js';
 import {
   DEBIAN12_PENDING,
   DEBIAN13_PENDING,
+  TIMING_VARIANTS,
+  timingKey,
+  timingVariantFile,
   transcriptFile,
   USED_METADATA_MASKED,
   usedMetadataKey,
@@ -45,13 +48,30 @@ function labOutput(script: string, stack: StackId): string {
   return asOracleCaptures(output);
 }
 
+/** The timing variants of a script on a stack (test/stack-fixtures.ts, TIMING_VARIANTS), in order. */
+function timingVariants(script: string, stack: StackId): string[] {
+  const files: string[] = [];
+  for (let k = 2; existsSync(join(DIR, timingVariantFile(script, stack, k))); k++) {
+    files.push(timingVariantFile(script, stack, k));
+  }
+  return files;
+}
+
 /**
  * The lab's transcript against the kernel's, the used-metadata count included, except for the
  * scripts of USED_METADATA_MASKED: those compare with it masked and must still differ without the
- * mask (a script whose count comes right leaves the list).
+ * mask (a script whose count comes right leaves the list). A script of TIMING_VARIANTS must print
+ * one of its timing variants, and not its first recording (which would take it off the list).
  */
 function expectTranscript(script: string, stack: StackId, expected: string): void {
   const output = labOutput(script, stack);
+  if (TIMING_VARIANTS.has(timingKey(script, stack))) {
+    expect(output, `${script}: the first recording now matches; remove it from TIMING_VARIANTS`).not.toBe(expected);
+    const variants = timingVariants(script, stack).map((f) => readFileSync(join(DIR, f), 'latin1'));
+    // None of them: show the difference from the first variant.
+    if (!variants.includes(output)) expect(output).toBe(variants[0]);
+    return;
+  }
   if (!USED_METADATA_MASKED.has(usedMetadataKey(script, stack))) {
     expect(output).toBe(expected);
     return;
@@ -74,6 +94,27 @@ describe('kernel transcripts', () => {
       expect(existsSync(join(DIR, transcriptFile(script, stack))), key).toBe(true);
       expect(reason.length, key).toBeGreaterThan(20);
     }
+  });
+
+  it('only the scripts of TIMING_VARIANTS have timing variants, each a transcript of its own', () => {
+    const variantFiles = readdirSync(DIR).filter((f) => /\.timing-\d+\.out$/.test(f));
+    const listed = new Set<string>();
+    for (const [key, reason] of TIMING_VARIANTS) {
+      const [stack, script] = key.split(':') as [StackId, string];
+      expect(scripts, key).toContain(script);
+      expect(reason.length, key).toBeGreaterThan(20);
+      expect(DEBIAN12_PENDING.has(script) && stack === 'debian12', key).toBe(false);
+      expect(DEBIAN13_PENDING.has(script) && stack === 'debian13', key).toBe(false);
+      expect(USED_METADATA_MASKED.has(usedMetadataKey(script, stack)), key).toBe(false);
+      const first = readFileSync(join(DIR, transcriptFile(script, stack)), 'latin1');
+      const variants = timingVariants(script, stack);
+      expect(variants.length, key).toBeGreaterThan(0);
+      for (const f of variants) {
+        expect(readFileSync(join(DIR, f), 'latin1'), f).not.toBe(first);
+        listed.add(f);
+      }
+    }
+    expect(variantFiles.sort()).toEqual([...listed].sort());
   });
 
   it('every pending script names a transcript that exists, and why it is pending', () => {
