@@ -28,7 +28,7 @@ export const DEBIAN13_PENDING: ReadonlyMap<string, string> = new Map<string, str
   ],
   [
     '51-held-root.sh',
-    "the held metadata root lands 7 to 11 blocks later on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276). Not the allocator: 6.12 lays metadata out as 6.1 does (fixtures/kernel-probes/96), and the lab gives 6.1's 20 held roots from it (docs/metadata-layout.md). The 7 at write10 are one more transaction of a write: the pool's 1 s periodic commit fell inside the 10-block dd on 6.12, as a slower VM makes it (probe 150: the VM's commands take 0.1 to 0.6 s each under load, and the lab's none); the 4 more at discard1 likely come from 6.12's discard passdown on the RAM disk. The lab commits at neither point",
+    "the held metadata root lands 7 blocks later from write10 on and 11 from discard1 on, on Linux 6.12 (145, 154, 166, 182, 287 where 6.1 gave 138, 147, 159, 171, 276): two commits the VM's timing added, which the lab's commands, taking no time, do not make. The periodic commit fell inside the 10-block dd (its first block's worker pass came over a second after the last worker commit: one more transaction, 7 blocks), and the worker pass of the discard's passdown pt1 committed for the same reason, so pt2's decrements shadowed the data space map again in the next transaction (16 blocks to discard1 where 6.1, without passdown, and the lab give 12). Fixture 192 is this script with both commits made certain (`sleep 2` before the dd and before the discard): Linux 6.12 gives exactly these five numbers, 6.1 gives discard1 12 blocks after cow1, both twice, and the lab reproduces both stacks; fixture 191 pins passdown's cost on both kernels (docs/metadata-layout.md)",
   ],
   [
     '61-metadata-flakey-delay.sh',
@@ -65,7 +65,7 @@ export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, str
 export const USED_METADATA_MASKED: ReadonlyMap<string, string> = new Map<string, string>([
   [
     'debian13:40-obs-s07.sh',
-    'one `status --noflush` line: after a discard and a write refused for want of space, Linux 6.12 (discard passdown on the RAM disk) counts 1651 where 6.1, and the allocator, count 1653; the two blocks 6.12 does not allocate in that transaction are not found yet (6.1 matches)',
+    "one `status --noflush` line: after a discard and a write refused for want of space, Linux 6.12 counts 1651 where 6.1 and the lab count 1653. Not a kernel difference but the VM's timing: on 6.12 the discard's passdown pt1 came over a second after the last worker commit (the 5-block dd's), so its worker pass committed before pt2, whose decrements then shadowed the data space map's bitmap (and the metadata space map's) again, 2 blocks; the lab's commands take no time, so it commits at neither point, as 6.1 (no passdown on its RAM disk) did. Probe 183 on 6.12 gives 1653 for a discard right after a dd's fsync commit and +2 for one 2 s later, as the lab does, and fixture 191 (the latter, on both kernels) is reproduced exactly (docs/metadata-layout.md, \"What discard passdown costs in metadata blocks\")",
   ],
 ]);
 
