@@ -493,6 +493,20 @@ export class MetadataAllocator {
     this.dataInc(b);
   }
 
+  /**
+   * dm_pool_inc_data_range / dm_pool_dec_data_range, which discard passdown runs on each run of
+   * blocks it unmapped (pt1 holds them while the discard it passed down is in flight, pt2 lets them
+   * go): sm_ll_inc/dec over the range, block by block in order, shared blocks included (a count
+   * going above 2 reaches the overflow tree).
+   */
+  changeDataRange(begin: number, end: number, by: 1 | -1): void {
+    if (this.exhausted) return;
+    for (let b = begin; b < end; b++) {
+      if (by === 1) this.dataInc(b);
+      else this.dataDec(b);
+    }
+  }
+
   /** sm_ll_extend of the data space map: a bitmap allocated for each new index entry, each entry saved after its block. */
   resizeData(nrBlocks: number): void {
     if (this.exhausted) return;

@@ -541,6 +541,19 @@ export class ThinMetadata implements PageAccounting {
     this.followAllocator((a) => a.endRemovalRun(dev.id, nextVb));
   }
 
+  /**
+   * Discard passdown's hold on a run of data blocks it unmapped (pt1's dm_pool_inc_data_range) or
+   * its release once the passed-down discard completed (pt2's dm_pool_dec_data_range): every block
+   * of the run, shared ones included, so that none is allocated under the discard.
+   */
+  changePassdownRange(begin: number, end: number, by: 1 | -1): void {
+    for (let b = begin; b < end; b++) {
+      if (by === 1) this.spaceMap.increment(b);
+      else this.dropDataRef(b);
+    }
+    this.followAllocator((a) => a.changeDataRange(begin, end, by));
+  }
+
   resizeData(nrBlocks: number): void {
     const bitmaps = (n: number): number => Math.ceil(n / ENTRIES_PER_BITMAP);
     this.metadataCursor += bitmaps(nrBlocks) - bitmaps(this.spaceMap.nrBlocksUncommitted);
