@@ -90,8 +90,7 @@ export const DEBIAN12_PENDING: ReadonlyMap<string, string> = new Map<string, str
  * (docs/metadata-layout.md, "Used metadata"). A script here is compared with the count masked and
  * must still differ unmasked, so the list may only shrink.
  */
-export const USED_METADATA_MASKED: ReadonlyMap<string, string> = new Map<string, string>([
-]);
+export const USED_METADATA_MASKED: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 /** The key of USED_METADATA_MASKED for a script on a stack. */
 export function usedMetadataKey(script: string, stack: StackId): string {
