@@ -645,8 +645,11 @@ function* writeBlock(
     return n;
   }
   if (ticket.errno === LAB_WOULD_BLOCK) {
+    // The awaited device is the metadata device when a commit the write waits behind is held.
+    const awaited = m.awaitedResume(dev);
+    const which = awaited === dev || awaited.kind !== 'dm' ? 'the device' : `device ${awaited.name}`;
     throw new DdFailure(
-      `dd: error writing '${path}': the device is suspended; on a real machine the write would wait for a resume (thinlab stops it here)`,
+      `dd: error writing '${path}': ${which} is suspended; on a real machine the write would wait for a resume (thinlab stops it here)`,
     );
   }
   if (ticket.errno !== 0) throw new DdFailure(`dd: error writing '${path}': ${strerror(ticket.errno)}`);

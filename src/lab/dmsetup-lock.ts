@@ -4,7 +4,11 @@
  * until it is resumed, and the commit holds the lock all that time. On Linux 6.1 and 6.12 alike
  * (fixtures/kernel/190): a flushing pool status waits (its own commit writes the superblock even
  * when nothing changed), so do a pool suspend and a message (each commits), and, while a commit
- * waits, a thin's status; a noflush status, `table` and `info` do not. In the foreground, with no
+ * waits, a thin's status; a noflush status, `table` and `info` do not. A thin table's load waits
+ * too (thin_ctr opens the thin in the pool's metadata under the lock, fixtures/kernel/200); a
+ * `dmsetup create` has made its device before, so the device is there, with no table, meanwhile.
+ * A failed message takes the lock and commits nothing: with no commit waiting it returns at once
+ * (fixtures/kernel/200). In the foreground, with no
  * background job left to resume the device, the real dmsetup would wait forever: the lab says so
  * and stops the command.
  */
@@ -18,11 +22,33 @@ export type LockUse = 'takes' | 'commits';
 /** A device the command works on, and what it does with its pool's lock. */
 export type LockedDevice = readonly [DmDevice, LockUse];
 
-/** The device whose resume the command waits for before it runs, if any. */
+/**
+ * The pool devices that a table's `thin` lines name, each as a device whose lock the load takes:
+ * thin_ctr opens the thin device in the pool's metadata (dm_pool_open_thin_device) under it.
+ * Paths resolve as the kernel's dm_get_device does; a line that names no pool is left to the load.
+ */
+export function thinTablePools(m: Machine, table: string): LockedDevice[] {
+  const locked: LockedDevice[] = [];
+  for (const line of table.split('\n')) {
+    const [, , type, poolPath] = line.trim().split(/\s+/);
+    if (type !== 'thin' || poolPath === undefined) continue;
+    const dev = m.resolve(poolPath);
+    if (dev !== null && dev.kind === 'dm' && dev.live?.type === 'thin-pool') locked.push([dev, 'takes']);
+  }
+  return locked;
+}
+
+/**
+ * The device whose resume the command waits for before it runs, if any. A command that commits
+ * starts its commit, which then waits holding the lock: a message behind a flushing status waits
+ * for the resume too, even one that fails (fixtures/kernel/200).
+ */
 function waitBefore(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
   for (const [dev, use] of devs) {
     const w = m.metadataLockWait(dev, use === 'commits');
-    if (w !== null) return w.resume;
+    if (w === null) continue;
+    if (!w.pool.commitWaitsForResume) w.pool.commit();
+    return w.resume;
   }
   return null;
 }

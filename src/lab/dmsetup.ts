@@ -18,7 +18,7 @@ import { latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
-import { type LockedDevice, type LockUse, underMetadataLock } from './dmsetup-lock.js';
+import { type LockedDevice, type LockUse, thinTablePools, underMetadataLock } from './dmsetup-lock.js';
 import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
 import { targetsText } from './host/kernel-modules.js';
@@ -265,7 +265,7 @@ function libraryMakesNodes(flags: Flags, io: CommandIo): boolean {
   return flags.verifyUdev || io.env?.has('DM_DISABLE_UDEV') === true;
 }
 
-function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number {
+function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number | Steps<number> {
   const m = ctx.machine;
   const name = args[0];
   if (name === undefined) {
@@ -277,9 +277,13 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
   const created = m.create(name, uuid);
   if (!created.ok) return ioctlFailed(io, 'create', name, uuid, created.errno);
   const dev = created.value;
-  const status = loadAndResume(m, dev, flags, io);
-  if (status === 0 && libraryMakesNodes(flags, io)) m.addMapperNode(name, dev.minor);
-  return status;
+  // DM_DEV_CREATE is done: a thin table's load may now wait for its pool's metadata lock.
+  const table = flags.noTable ? null : tableText(flags, io);
+  return underMetadataLock(m, table === null ? [] : thinTablePools(m, table), 'create', io, () => {
+    const status = loadAndResume(m, dev, flags, io);
+    if (status === 0 && libraryMakesNodes(flags, io)) m.addMapperNode(name, dev.minor);
+    return status;
+  });
 }
 
 /**
@@ -318,7 +322,7 @@ function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): 
   return 0;
 }
 
-function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number {
+function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo): number | Steps<number> {
   const m = ctx.machine;
   const name = args[0];
   if (name === undefined) {
@@ -332,9 +336,10 @@ function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
     io.err('dmsetup: reload needs a table (--table or standard input)\nCommand failed.\n');
     return 1;
   }
-  const loaded = loadTable(m, dev, table, io);
-  if (!loaded.ok) return ioctlFailed(io, 'reload', name, '', loaded.errno);
-  return 0;
+  return underMetadataLock(m, thinTablePools(m, table), 'reload', io, () => {
+    const loaded = loadTable(m, dev, table, io);
+    return loaded.ok ? 0 : ioctlFailed(io, 'reload', name, '', loaded.errno);
+  });
 }
 
 function message(m: Machine, args: string[], io: CommandIo): number {

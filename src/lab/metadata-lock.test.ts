@@ -130,3 +130,97 @@ describe('reads of a suspended device wait for its resume', () => {
     );
   });
 });
+
+describe('what else waits for the lock (fixtures/kernel/200-202)', () => {
+  it("a failed message behind a flushing status's waiting commit waits too, then fails", () => {
+    const sh = poolWithSuspendedMetadata();
+    expect(sh.runLine('(dmsetup status pool >/dev/null; echo status returned) & sleep 2; echo later')).toBe('later\n');
+    expect(
+      sh.runLine('(dmsetup message pool 0 "create_thin 0" 2>&1; echo "message rc=$?") & sleep 2; echo later'),
+    ).toBe('later\n');
+    expect(sh.runLine('dmsetup resume meta; wait')).toBe(
+      'status returned\ndevice-mapper: message ioctl on pool  failed: File exists\nCommand failed.\nmessage rc=1\n',
+    );
+  });
+
+  it("a thin table's load waits for the lock (thin_ctr opens the thin in the metadata); in the foreground the lab stops it", () => {
+    const sh = poolWithSuspendedMetadata();
+    sh.runLine('(dmsetup message pool 0 "create_thin 1"; echo "message rc=$?") & sleep 2');
+    expect(
+      sh.runLine(
+        '(dmsetup create thin1 --table "0 262144 thin /dev/mapper/pool 1"; echo "create rc=$?") & sleep 2; echo later',
+      ),
+    ).toBe('later\n');
+    expect(sh.runLine('dmsetup reload thin0 --table "0 262144 thin /dev/mapper/pool 0" 2>&1; echo rc=$?')).toBe(
+      `${STOPPED('reload')}rc=1\n`,
+    );
+    expect(sh.runLine('dmsetup resume meta; wait; dmsetup mknodes; dmsetup status thin1')).toBe(
+      'message rc=0\ncreate rc=0\n0 262144 thin 0 -\n',
+    );
+  });
+
+  it('a discard waits behind the held commit; in the foreground the lab stops it', () => {
+    const sh = poolWithSuspendedMetadata();
+    sh.runLine('(dmsetup message pool 0 "create_thin 1" >/dev/null) & sleep 2');
+    expect(sh.runLine('blkdiscard -o 0 -l 65536 /dev/mapper/thin0 2>&1; echo rc=$?')).toBe(
+      'blkdiscard: /dev/mapper/thin0: the discard waits for a suspended device (meta); nothing in the lab will resume it: a real blkdiscard would wait forever, thinlab stops waiting\nrc=1\n',
+    );
+    expect(sh.runLine('(blkdiscard -o 0 -l 65536 /dev/mapper/thin0; echo "discard rc=$?") & sleep 2; echo later')).toBe(
+      'later\n',
+    );
+    expect(sh.runLine('dmsetup resume meta; wait; dmsetup status thin0')).toBe('discard rc=0\n0 262144 thin 128 255\n');
+  });
+});
+
+describe('a pool that runs out of data space while its metadata device is suspended (fixtures/kernel/201)', () => {
+  const FULL = [
+    'dmsetup create meta --table "0 65536 linear /dev/ram0 0"; dmsetup mknodes',
+    'dmsetup create pool --table "0 512 thin-pool /dev/mapper/meta /dev/ram1 128 0 1 error_if_no_space"; dmsetup mknodes',
+    'dmsetup message pool 0 "create_thin 0"',
+    'dmsetup create thin0 --table "0 262144 thin /dev/mapper/pool 0"; dmsetup mknodes',
+    'dd if=/patterns/A of=/dev/mapper/thin0 bs=64k count=4 oflag=direct conv=fsync 2>/dev/null',
+    'dmsetup suspend meta',
+  ];
+
+  it("the write waits in the worker's commit: only the low water event comes before the resume, ENOSPC after", () => {
+    const sh = new LabShell();
+    for (const line of FULL) sh.runLine(line);
+    expect(
+      sh.runLine(
+        '(dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=1 seek=4 oflag=direct 2>&1; echo "write rc=$?") & sleep 4; echo later',
+      ),
+    ).toBe('later\n');
+    // Even a noflush status would wait now: the worker's commit holds the lock.
+    expect(sh.runLine('dmsetup info pool | grep Event; dmsetup table pool')).toBe(
+      'Event number:      1\n0 512 thin-pool 254:0 1:1 128 0 1 error_if_no_space \n',
+    );
+    expect(sh.runLine('dmsetup resume meta; wait; dmsetup status pool; dmsetup info pool | grep Event')).toBe(
+      "dd: error writing '/dev/mapper/thin0': No space left on device\n1+0 records in\n0+0 records out\nwrite rc=1\n" +
+        '0 512 thin-pool 0 829/8192 4/4 - out_of_data_space no_discard_passdown error_if_no_space - 1024 \nEvent number:      2\n',
+    );
+  });
+
+  it('in the foreground the lab stops the write, naming the suspended metadata device', () => {
+    const sh = new LabShell();
+    for (const line of FULL) sh.runLine(line);
+    expect(sh.runLine('dd if=/patterns/B of=/dev/mapper/thin0 bs=64k count=1 seek=4 oflag=direct; echo rc=$?')).toBe(
+      "dd: error writing '/dev/mapper/thin0': device meta is suspended; on a real machine the write would wait for a resume (thinlab stops it here)\n1+0 records in\n0+0 records out\nrc=1\n",
+    );
+  });
+});
+
+describe('thin tools 1.1.0 on a suspended live metadata device (fixtures/kernel/202)', () => {
+  it('thin_check waits for the resume, then fails to open it (EBUSY); another tool is refused by name', () => {
+    const sh = new LabShell({ stack: 'debian13' });
+    for (const line of SETUP) sh.runLine(line);
+    sh.runLine('dmsetup suspend meta');
+    expect(sh.runLine('thin_check /dev/mapper/meta 2>&1; echo rc=$?')).toBe(
+      'thinlab: thin_check: waits for suspended device meta to be resumed; nothing in the lab will resume it: a real thin_check would wait forever, thinlab stops waiting\nrc=1\n',
+    );
+    expect(sh.runLine('thin_dump /dev/mapper/meta 2>&1; echo rc=$?')).toBe(
+      'thinlab: not modelled: thin_dump 1.1.0 on a live device while device meta in its stack is suspended (only thin_check was seen to wait for the resume)\nrc=1\n',
+    );
+    expect(sh.runLine('(thin_check /dev/mapper/meta; echo "thin_check rc=$?") & sleep 2; echo later')).toBe('later\n');
+    expect(sh.runLine('dmsetup resume meta; wait')).toBe('Device or resource busy (os error 16)\nthin_check rc=64\n');
+  });
+});

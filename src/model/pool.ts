@@ -142,6 +142,11 @@ interface Bio {
 
 type BioOutcome = number | 'queued';
 const DONE = 0;
+/**
+ * A bio that waits for the suspended metadata device's resume, to be submitted again then: the
+ * machine's LAB_WOULD_BLOCK (EWOULDBLOCK), which its writers already wait on for a suspended device.
+ */
+const WAITS_FOR_RESUME = Errno.EAGAIN;
 
 /** Metadata size cap in blocks, and the thresholds derived from the device size. */
 export function metadataDeviceBlocks(sizeSectors: number): number {
@@ -670,8 +675,13 @@ export class ThinPool {
 
   // ------------------------------------------------------------------ allocation
 
-  /** alloc_data_block(): the low-water event, the commit when nothing is free, OODS on ENOSPC. */
-  private allocDataBlock(caller = 'provision_block'): number | 'nospace' | 'error' {
+  /**
+   * alloc_data_block(): the low-water event, the commit when nothing is free, OODS on ENOSPC.
+   * 'held' when that commit waits for the suspended metadata device: the worker, and the bio
+   * with it, waits for the resume before it looks at the free count again and switches the mode
+   * (fixtures/kernel/201); the caller submits the bio again once the device is resumed.
+   */
+  private allocDataBlock(caller = 'provision_block'): number | 'nospace' | 'error' | 'held' {
     assert(this.mode === 'write', 'allocation only in write mode');
     const damaged = this.md.damage?.allocation ?? null;
     if (damaged !== null) {
@@ -687,6 +697,7 @@ export class ThinPool {
     this.checkLowWaterMark(free);
     if (free === 0) {
       if (!this.commit()) return 'error';
+      if (this.heldCommit) return 'held';
       free = this.md.spaceMap.nrFree;
       if (free === 0) {
         this.setMode('out_of_data_space');
@@ -1182,6 +1193,7 @@ export class ThinPool {
     const block = this.allocDataBlock(mapped >= 0 ? 'break_sharing' : 'provision_block');
     if (block === 'error') return Errno.EIO;
     if (block === 'nospace') return this.unserviceable(bio);
+    if (block === 'held') return WAITS_FOR_RESUME;
     const prepared = this.prepareNewBlock(bio, mapped, block);
     const written = prepared.ok ? this.dataDev.write(block * bs + off, tokens, 0, tokens.length) : prepared;
     if (!written.ok) {
