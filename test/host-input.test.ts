@@ -21,7 +21,7 @@ describe('host input read up to a bound', () => {
     expect(() => readBounded(join(dir, 'missing'), 10)).toThrow(/ENOENT/);
   });
 
-  it('refuses `thinlab sh /dev/zero` by name with exit 2, touching no database', async () => {
+  it('refuses thinlab sh /dev/zero by name with exit 2, touching no database', async () => {
     const db = join(dir, 'lab.db');
     for (const args of [
       ['sh', '--no-record', '/dev/zero'],
