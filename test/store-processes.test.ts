@@ -4,11 +4,12 @@
  * and damaged databases, and sizes out of range. Each test spawns the CLI as a user would.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from './cli-in-process.js';
 import { runKillSweep } from './store-kill-sweep.js';
 import { ROOT, runThinlab } from './thinlab-process.js';
 
@@ -206,7 +207,7 @@ describe('bad sizes and damaged databases', () => {
     expect(r.stderr).toMatch(/table 'events' has columns \(position, stream_ie, .*\[STORE_CORRUPT\]/);
   }, 120_000);
 
-  it('reports a branch graph with a cycle as STORE_CORRUPT at once (a database from before the registry)', () => {
+  it('reports a branch graph with a cycle as STORE_CORRUPT at once (a database from before the registry)', async () => {
     const r =
       damage(`DELETE FROM events WHERE stream_id = 'lab-registry'; DELETE FROM streams WHERE stream_id = 'lab-registry';
       INSERT INTO stream_metadata VALUES ('lab-head', 0, '{"head":"a","branches":["a","b"]}'),
@@ -214,6 +215,16 @@ describe('bad sizes and damaged databases', () => {
         ('lab-branch-b', 0, '{"kind":"thinlab-branch","parent":"a","forkPosition":0,"ramdiskKb":65536}')`);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/the branch parents form a cycle: (a -> b -> a|b -> a -> b) \[STORE_CORRUPT\]/);
+    // replay, at and sh --continue ran forever on it too (684 MB after 40 s): in-process, at once.
+    writeFileSync(join(dir, 'more.sh'), 'echo more\n');
+    for (const args of [['replay'], ['at', '1'], ['sh', '--continue', 'more.sh']]) {
+      const c = await cli(
+        args.map((a) => (a === 'more.sh' ? join(dir, a) : a)),
+        join(dir, 'lab.db'),
+      );
+      expect({ args, status: c.status }).toEqual({ args, status: 1 });
+      expect(c.stderr).toMatch(/the branch parents form a cycle: .*\[STORE_CORRUPT\]/);
+    }
   }, 120_000);
 
   it('reports a stored negative RAM-disk size as STORE_CORRUPT', () => {

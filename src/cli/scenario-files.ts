@@ -3,6 +3,7 @@
  * picks the format, and a `.sh` scenario brings its `.expected` transcript along.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mib, readBounded, SCRIPT_LIMIT_BYTES } from './host-input.js';
 import { basename, join } from 'node:path';
 import { parseScenario, parseShellScenario } from '../scenarios/load.js';
 import { formatProblem, type Scenario, ScenarioInvalid } from '../scenarios/types.js';
@@ -10,9 +11,9 @@ import { libraryFileNames } from './scenario-library.js';
 
 /** Loads any scenario file by its extension; throws ScenarioInvalid with every problem found. */
 export function loadScenario(file: string): Scenario {
-  let text: string;
+  let bytes: Buffer | null;
   try {
-    text = readFileSync(file, 'latin1');
+    bytes = readBounded(file, SCRIPT_LIMIT_BYTES);
   } catch (e) {
     throw new ScenarioInvalid([
       {
@@ -23,6 +24,11 @@ export function loadScenario(file: string): Scenario {
       },
     ]);
   }
+  if (bytes === null)
+    throw new ScenarioInvalid([
+      { file, line: 0, field: '', message: `not modelled: a scenario longer than ${mib(SCRIPT_LIMIT_BYTES)}` },
+    ]);
+  const text = bytes.toString('latin1');
   if (file.endsWith('.sh')) {
     const expectedFile = file.replace(/\.sh$/, '.expected');
     return parseShellScenario(

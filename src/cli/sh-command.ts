@@ -5,33 +5,36 @@
  */
 import type { ImageAttached } from '../events/lab-events.js';
 import { attachImage } from '../lab/attach-image.js';
-import { readFileSync } from 'node:fs';
 import { LabShell } from '../lab/lab-shell.js';
 import type { StackId } from '../model/stack.js';
 import { scriptStatus, tracePiece } from './history-commands.js';
+import { mib, readBounded, readHostFile, SCRIPT_LIMIT_BYTES } from './host-input.js';
 import { type Output, UsageError } from './output.js';
 import { pieceText, scriptPieces } from '../lab/script-pieces.js';
 
 /** A script file, or standard input for undefined and '-'; a file that cannot be read is bad input. */
 export function readScript(file: string | undefined): string {
+  const name = file === undefined || file === '-' ? 'standard input' : file;
+  let bytes: Buffer | null;
   try {
-    return readFileSync(file === undefined || file === '-' ? 0 : file, 'latin1');
+    bytes = readBounded(file === undefined || file === '-' ? 0 : file, SCRIPT_LIMIT_BYTES);
   } catch (e) {
     throw new UsageError(
       `cannot read ${file ?? 'standard input'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
+  if (bytes === null)
+    throw new UsageError(
+      `not modelled: a script longer than ${mib(SCRIPT_LIMIT_BYTES)} (${name}): the lab reads at most that much of a script`,
+    );
+  return bytes.toString('latin1');
 }
 
 /** Files given after the script are placed at /files/<name>, as the kernel oracle does. */
 export function readExtraFiles(paths: readonly string[]): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   for (const path of paths) {
-    try {
-      files.set(path.slice(path.lastIndexOf('/') + 1), new Uint8Array(readFileSync(path)));
-    } catch (e) {
-      throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    files.set(path.slice(path.lastIndexOf('/') + 1), new Uint8Array(readHostFile(path, 'a FILE')));
   }
   return files;
 }

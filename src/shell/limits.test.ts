@@ -104,6 +104,31 @@ describe('sizes and memory (defects 8 and 9)', () => {
     expect(run('dd if=/dev/zero of=/dev/null bs=100000000000 count=1; echo $?')).toBe('dd: out of memory\n1\n');
   });
 
+  it('ends seq 1 1000000000 alone and into wc -l at the step budget, never a RangeError or a heap abort', () => {
+    // Defects 8 and 9: seq past ~10^8 built its whole output (invalid string length), and
+    // `seq 1 1000000000 | wc -l` grew to 2.5 GB. Now seq streams and pays a step per 512 bytes.
+    const budget = /^thinlab: step budget of 2000 exhausted: .*--max-steps sets the budget\)\n$/;
+    const alone = shell(2000).runScript('seq 1 1000000000; echo never');
+    expect(alone.startsWith('1\n2\n3\n')).toBe(true);
+    expect(alone.slice(alone.lastIndexOf('\n', alone.length - 2) + 1)).toMatch(budget);
+    expect(alone.length).toBeLessThan(2000 * 512 + 1000);
+    expect(run('seq 1 1000000000 | wc -l; echo never', 2000)).toMatch(budget);
+    expect(run('seq 999999999999 1000000000001')).toBe('999999999999\n1000000000000\n1000000000001\n');
+  });
+
+  it('ends an endless echo loop at the step budget with what it printed so far', () => {
+    const out = run('while :; do echo x; done; echo never', 1000);
+    expect(out).toMatch(/^(x\n){100,999}thinlab: step budget of 1000 exhausted: /);
+  });
+
+  it('refuses to read /dev/zero to its end as a FILE argument, naming it', () => {
+    // Defect 9: a FILE argument read from /dev/zero grew without bound (4.5 GB in 30 s).
+    expect(run('wc -l /dev/zero; echo rc $?; grep x /dev/zero; echo rc $?')).toBe(
+      'wc: /dev/zero: thinlab: not modelled: reading /dev/zero to its end (it has none)\nrc 1\n' +
+        'grep: /dev/zero: thinlab: not modelled: reading /dev/zero to its end (it has none)\nrc 2\n',
+    );
+  });
+
   it('keeps at most OUTPUT_LIMIT_CHARS of one command and says so', () => {
     const out = run('seq 1 10000000');
     expect(out.length).toBeLessThan(OUTPUT_LIMIT_CHARS + 200);

@@ -5,10 +5,10 @@
  * them to say which image it was.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { ImageAttached } from '../../events/lab-events.js';
 import { imageRuns } from '../../lab/attach-image.js';
 import { UsageError } from '../output.js';
+import { readHostFile } from '../host-input.js';
 
 /** Reads `FILE:/dev/ramN` into the event's data; a usage error names what is wrong. */
 export function readAttach(spec: string): ImageAttached['data'] {
@@ -16,12 +16,7 @@ export function readAttach(spec: string): ImageAttached['data'] {
   if (at <= 0) throw new UsageError(`--attach needs FILE:DEVICE, e.g. --attach meta.img:/dev/ram0, got '${spec}'`);
   const file = spec.slice(0, at);
   const device = spec.slice(at + 1);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = readHostFile(file, 'an image');
   return {
     device,
     file,

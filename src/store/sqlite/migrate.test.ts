@@ -118,6 +118,20 @@ describe('SQLite migrations', () => {
     expect(error.message).toContain('0099_add_type_index.sql');
   });
 
+  it('never migrates an older database on a read-only open: STORE_TOO_OLD, and the bytes stay', async () => {
+    // Issue 17, defect 5: read-only commands (`thinlab log`) created and migrated databases.
+    await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
+    writeFileSync(join(migrations, '0099_add_type_index.sql'), 'CREATE INDEX events_by_type ON events (type);\n');
+    const before = readFileSync(dbPath);
+    const error = await expectStoreError(
+      () => openSqliteStore(dbPath, { migrationsDir: migrations, readOnly: true }),
+      'STORE_TOO_OLD',
+    );
+    expect(error.message).toContain('0099_add_type_index.sql');
+    expect(readFileSync(dbPath).equals(before)).toBe(true);
+    expect(recorded(dbPath).map((r) => r.name)).toEqual(shipped());
+  });
+
   it('does not count CRLF line endings as an edit', async () => {
     await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
     const file = join(migrations, '0001_create_events.sql');
