@@ -1,8 +1,10 @@
 /**
  * The command-line parsing of thin-provisioning-tools 1.1.0, which is clap 4 (Rust), not glibc's
- * getopt: no abbreviated long options, a "similar argument" tip instead, required options and
- * operands checked after -h and -V, values checked as they are read, and every refusal worded as
- * clap words it with status 2. The texts were taken from the real 1.1.0 binary (docs/tools.md).
+ * getopt: no abbreviated long options, a "similar argument" tip instead, -h acted on where it is
+ * met, an argument given twice refused unless it appends, -V alone or refused, required options
+ * and operands checked last, values checked as they are read, and every refusal worded as clap
+ * words it with status 2. The texts were taken from the real 1.1.0 binary (docs/tools.md;
+ * test/clap-1x.test.ts holds 1.1.0's answers to each tool's options given twice).
  */
 import type { ArgPosition, ParsedOption } from './getopt.js';
 
@@ -23,10 +25,14 @@ export interface ClapArg {
   readonly numeric?: boolean;
   /** The value must be one of these. */
   readonly possible?: readonly string[];
-  /** It may be given more than once, each value kept (clap's `ArgAction::Append`: thin_rmap's --region). */
+  /**
+   * It may be given more than once, each value kept (clap's `ArgAction::Append`: thin_rmap's
+   * --region, thin_dump's --dev-id; `ArgAction::Count`: -v). Every other argument is `Set` or
+   * `SetTrue`, which clap refuses twice.
+   */
   readonly multiple?: boolean;
-  /** An option with a value that clap refuses twice (`ArgAction::Set`: thin_delta's --thin1 and --root1). */
-  readonly once?: boolean;
+  /** clap's value_delimiter: each piece between them is a value of its own (thin_ls's `-o DEV,MAPPED`). */
+  readonly delimiter?: string;
   /** The tool's own value parser: why clap refuses the value (after `: `), or null to take it. */
   readonly parse?: (value: string) => string | null;
   /** The value names a file the tool reads or writes (for `thinlab <tool> FILE` on host files). */
@@ -43,9 +49,19 @@ export interface ClapCommand {
   readonly args: readonly ClapArg[];
   /** The operand's name (`<INPUT>`) when the tool takes one; it is then required. */
   readonly operand?: string;
+  /**
+   * A hidden positional the tool takes and ignores (thin_repair's DUMMY, "for compatibility with
+   * lvconvert"): one word is accepted, and clap offers `--` for a mistyped option.
+   */
+  readonly dummyOperand?: boolean;
   readonly help: string;
   /** Pairs of argument keys that clap refuses together (`conflicts_with`: thin_delta's --thin1 and --root1). */
   readonly conflicts?: readonly (readonly [string, string])[];
+  /**
+   * clap's ArgGroups, by their members' keys (thin_delta's SNAP1 and SNAP2, whose members also
+   * conflict): a usage line built from the arguments given names a group, not its members.
+   */
+  readonly groups?: readonly (readonly string[])[];
 }
 
 export type ClapResult =
@@ -66,22 +82,55 @@ const MORE = "\nFor more information, try '--help'.\n";
  * The hidden -v most 1.1.0 tools take (report.rs verbose_args: a short option only, counted,
  * absent from the help): each -v raises the log level by one.
  */
-export const VERBOSE_ARG_1X: ClapArg = { long: '', short: 'v', key: 'v', multiple: true };
+export const VERBOSE_ARG_1X: ClapArg = { long: '', short: 'v', key: 'v', multiple: true, hidden: true };
 
+/**
+ * The hidden --io-engine of the tools that read metadata through an io engine (engine.rs
+ * engine_args: every thin tool but thin_metadata_size and thin_metadata_pack). Its value is
+ * looked at only after the tool's own checks of its files (defineTool's run1x).
+ */
+export const IO_ENGINE_ARG_1X: ClapArg = { long: 'io-engine', value: '<IO_ENGINE>', key: 'io-engine', hidden: true };
+
+/** -h is clap's Help action: met, it prints the help at once, whatever follows. */
 const HELP_ARG: ClapArg = { long: 'help', short: 'h', key: 'h' };
+/** -V is the tools' own flag (version.rs: SetTrue and exclusive), not clap's Version action. */
 const VERSION_ARG: ClapArg = { long: 'version', short: 'V', key: 'V' };
 
 const allArgs = (cmd: ClapCommand): ClapArg[] => [...cmd.args, HELP_ARG, VERSION_ARG];
 
-const shown = (a: ClapArg): string => (a.value === undefined ? `--${a.long}` : `--${a.long} ${a.value}`);
+/** An argument as clap names it in its messages: `--quiet`, `--output <FILE>`, `--metadata-snap[=<BLOCKNR>]`. */
+const shown = (a: ClapArg): string =>
+  a.value === undefined
+    ? `--${a.long}`
+    : a.optionalValue === true
+      ? `--${a.long}[=${a.value}]`
+      : `--${a.long} ${a.value}`;
 
-/** The Usage line of an error: the one of the help text, or clap's shorter one naming `used`. */
-function usageLine(name: string, cmd: ClapCommand, used?: ClapArg): string {
-  if (used === undefined || used.hidden === true) {
+/**
+ * The Usage line of an error: the help's, or where arguments were given, clap's "smart usage"
+ * (usage.rs write_args): the required options, then those given (hidden ones left out; members of
+ * a group give the group, after the options), then the operand. Seen with `thin_dump -q /x
+ * --bogus` (`Usage: thin_dump --quiet <INPUT>`) and `thin_restore -i a -q --bogus`
+ * (`Usage: thin_restore --input <FILE> --output <FILE> --quiet`).
+ */
+function usageLine(name: string, cmd: ClapCommand, used: readonly ClapArg[] = []): string {
+  const visible = used.filter((a) => a.hidden !== true);
+  if (visible.length === 0) {
     const line = cmd.help.split('\n').find((l) => l.startsWith('Usage: '));
     return `${line ?? `Usage: ${name}`}\n`;
   }
-  return `Usage: ${[name, shown(used), ...requiredParts(cmd)].join(' ')}\n`;
+  const parts: string[] = [];
+  const groups: (readonly string[])[] = [];
+  for (const a of [...cmd.args.filter((r) => r.required === true), ...visible]) {
+    const group = cmd.groups?.find((g) => g.includes(a.key));
+    if (group !== undefined) {
+      if (!groups.includes(group)) groups.push(group);
+    } else if (!parts.includes(shown(a))) parts.push(shown(a));
+  }
+  const byKey = (key: string): ClapArg => cmd.args.find((c) => c.key === key)!;
+  for (const g of groups) parts.push(`<${g.map((k) => shown(byKey(k))).join('|')}>`);
+  if (cmd.operand !== undefined) parts.push(cmd.operand);
+  return `Usage: ${[name, ...parts].join(' ')}\n`;
 }
 
 function requiredParts(cmd: ClapCommand): string[] {
@@ -117,28 +166,43 @@ export function jaro(a: string, b: string): number {
   return (matches / a.length + matches / b.length + (matches - transpositions / 2) / matches) / 3;
 }
 
-function unexpected(name: string, cmd: ClapCommand, arg: string): string {
-  const long = arg.startsWith('--') ? arg.slice(2).split('=')[0]! : null;
-  let best: ClapArg | undefined;
+/** The best of `names` for a mistyped `typed` as clap suggests it (strsim's Jaro above 0.7, the first of equals), or undefined. */
+function similar<T>(typed: string, candidates: readonly T[], nameOf: (c: T) => string): T | undefined {
+  let best: T | undefined;
   let bestScore = 0.7;
-  if (long !== null) {
-    for (const a of allArgs(cmd)) {
-      if (a.long === '') continue;
-      const score = jaro(long, a.long);
-      if (score > bestScore) {
-        best = a;
-        bestScore = score;
-      }
+  for (const c of candidates) {
+    const score = jaro(typed, nameOf(c));
+    if (score > bestScore) {
+      best = c;
+      bestScore = score;
     }
   }
+  return best;
+}
+
+/** clap's refusal of an argument it does not know; `used` are the arguments given before it. */
+function unexpected(name: string, cmd: ClapCommand, arg: string, used: readonly ClapArg[] = []): string {
+  const long = arg.startsWith('--') ? arg.slice(2).split('=')[0]! : null;
+  const best =
+    long === null
+      ? undefined
+      : similar(
+          long,
+          allArgs(cmd).filter((a) => a.long !== ''),
+          (a) => a.long,
+        );
   const tip =
     best !== undefined
       ? `  tip: a similar argument exists: '--${best.long}'\n`
       : // clap offers `--` only to a command that takes an operand it could be meant for.
-        arg.startsWith('-') && cmd.operand !== undefined
+        arg.startsWith('-') && (cmd.operand !== undefined || cmd.dummyOperand === true)
         ? `  tip: to pass '${arg}' as a value, use '-- ${arg}'\n`
         : '';
-  return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usageLine(name, cmd, best)}${MORE}`;
+  // A mistyped long option: the usage names the arguments given and the one suggested; a short
+  // one gets the help's usage (parser.rs: did_you_mean_error against parse_short_arg's error).
+  const usage =
+    long === null ? usageLine(name, cmd) : usageLine(name, cmd, best === undefined ? used : [...used, best]);
+  return `error: unexpected argument '${arg}' found\n\n${tip === '' ? '' : `${tip}\n`}${usage}${MORE}`;
 }
 
 /** Why Rust's `str::parse` of an unsigned integer of `bits` refuses `value`, in its words, or null. */
@@ -163,122 +227,171 @@ export function clapU32Error(value: string): string | null {
 /** Why Rust's `str::parse::<u64>` refuses `value`, or null when it parses. */
 export const rustU64Error = (value: string): string | null => rustUintError(value, 64);
 
-/** Checks a value as clap's value parser does; the refusal, or null. */
-function badValue(a: ClapArg, value: string): string | null {
-  // An optional value shows as `--numeric-only[=<OPT>]` (seen with thin_metadata_size -n=x).
-  const what = a.optionalValue === true ? `'--${a.long}[=${a.value}]'` : `'--${a.long} ${a.value}'`;
-  const why = a.numeric === true ? rustU64Error(value) : (a.parse?.(value) ?? null);
-  if (why !== null) return `error: invalid value '${value}' for ${what}: ${why}\n${MORE}`;
-  if (a.possible !== undefined && !a.possible.includes(value))
-    return `error: invalid value '${value}' for ${what}\n  [possible values: ${a.possible.join(', ')}]\n${MORE}`;
-  return null;
+/** clap's refusal of an option given no value, with the values it takes where it lists them. */
+function valueRequired(a: ClapArg): string {
+  const possible = a.possible === undefined ? '' : `  [possible values: ${a.possible.join(', ')}]\n`;
+  return `error: a value is required for '${shown(a)}' but none was supplied\n${possible}${MORE}`;
 }
 
-/**
- * Whether clap refuses `a` given twice: a flag or a required option (seen with -q -q, --input
- * twice, --pool-size twice) or one marked `once`; another option with a value takes the last one
- * (seen with --dev-id); -h and -V may repeat.
- */
-function refusedTwice(a: ClapArg): boolean {
-  if (a.once === true) return true;
-  return (a.value === undefined || a.required === true) && a.multiple !== true && a !== HELP_ARG && a !== VERSION_ARG;
+/** Checks a value as clap's value parser does; the refusal, or null. */
+function badValue(a: ClapArg, value: string): string | null {
+  const why = a.numeric === true ? rustU64Error(value) : (a.parse?.(value) ?? null);
+  if (why !== null) return `error: invalid value '${value}' for '${shown(a)}': ${why}\n${MORE}`;
+  if (a.possible === undefined || a.possible.includes(value)) return null;
+  // clap's invalid_value turns an empty value into empty_value (seen with `thin_dump --format=`).
+  if (value === '') return valueRequired(a);
+  const near = similar(value, a.possible, (p) => p);
+  const tip = near === undefined ? '' : `\n  tip: a similar value exists: '${near}'\n`;
+  return `error: invalid value '${value}' for '${shown(a)}'\n  [possible values: ${a.possible.join(', ')}]\n${tip}${MORE}`;
+}
+
+/** The state of one parse: the options read so far, the arguments given, an option awaiting its value. */
+class ClapParse {
+  readonly options: ParsedOption[] = [];
+  /** Each argument given, once, in the order first given (clap's ArgMatcher). */
+  readonly given: ClapArg[] = [];
+  readonly operands: string[] = [];
+  readonly operandIndices: number[] = [];
+  /** An option whose value was not next (the next word looked like an option): clap's pending value. */
+  pending: ClapArg | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly cmd: ClapCommand,
+  ) {}
+
+  fail(message: string): ClapResult {
+    return { ok: false, message };
+  }
+
+  /**
+   * An argument met (clap's react): an option still awaiting its value fails first; -h ends the
+   * parse with the help; a second Set or SetTrue argument is refused before its value is read
+   * (seen with `--override-mapping-root 5 --override-mapping-root x`); then the value is checked.
+   */
+  take(a: ClapArg, value: string | undefined, at?: ArgPosition): ClapResult | null {
+    if (this.pending !== null) return this.fail(valueRequired(this.pending));
+    if (a === HELP_ARG) return { ok: 'help' };
+    if (a.multiple !== true && this.given.includes(a))
+      return this.fail(
+        `error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(this.name, this.cmd)}${MORE}`,
+      );
+    for (const piece of value === undefined ? [] : a.delimiter === undefined ? [value] : value.split(a.delimiter)) {
+      const bad = badValue(a, piece);
+      if (bad !== null) return this.fail(bad);
+    }
+    this.options.push({ key: a.key, arg: value, ...(at === undefined ? {} : { at }) });
+    if (!this.given.includes(a)) this.given.push(a);
+    return null;
+  }
+
+  /**
+   * An option that needs a value and has none attached takes the next word, unless that looks
+   * like an option (`-q`, `--`, `-5`; a lone `-` is a value): then the value is pending, and the
+   * next argument met fails for it (`thin_dump -o -q x`: a value is required for '--output <FILE>').
+   */
+  takeNext(a: ClapArg, args: readonly string[], i: number): { result: ClapResult | null; next: number } {
+    if (this.pending !== null) return { result: this.fail(valueRequired(this.pending)), next: i };
+    const word = args[i + 1];
+    if (word === undefined || (word.startsWith('-') && word !== '-')) {
+      this.pending = a;
+      return { result: null, next: i };
+    }
+    return { result: this.take(a, word, { index: i + 1, offset: 0 }), next: i + 1 };
+  }
 }
 
 /** Parses `args` as the 1.1.0 tool `name` does. */
 export function parseClap(name: string, cmd: ClapCommand, args: readonly string[]): ClapResult {
   const all = allArgs(cmd);
-  const options: ParsedOption[] = [];
-  const operands: string[] = [];
-  const operandIndices: number[] = [];
-  const fail = (message: string): ClapResult => ({ ok: false, message });
-  const take = (a: ClapArg, value: string | undefined, at?: ArgPosition): ClapResult | null => {
-    if (refusedTwice(a) && options.some((o) => o.key === a.key))
-      return fail(`error: the argument '${shown(a)}' cannot be used multiple times\n\n${usageLine(name, cmd)}${MORE}`);
-    if (value !== undefined) {
-      const bad = badValue(a, value);
-      if (bad !== null) return fail(bad);
-    }
-    options.push({ key: a.key, arg: value, ...(at === undefined ? {} : { at }) });
-    return null;
-  };
+  const p = new ClapParse(name, cmd);
+  // After `--` every word is a positional.
+  let trailing = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--') {
-      for (let k = i + 1; k < args.length; k++) {
-        operands.push(args[k]!);
-        operandIndices.push(k);
-      }
-      break;
-    }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const long = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const a = all.find((c) => (c.long !== '' && c.long === long) || c.aliases?.includes(long) === true);
-      if (a === undefined) return fail(unexpected(name, cmd, arg));
-      let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
-      let at: ArgPosition | undefined = eq < 0 ? undefined : { index: i, offset: eq + 1 };
-      if (a.value === undefined && value !== undefined)
-        return fail(
-          `error: unexpected value '${value}' for '--${a.long}' found; no more were expected\n\n${usageLine(name, cmd, a)}${MORE}`,
-        );
-      if (a.value !== undefined && value === undefined && a.optionalValue !== true) {
-        if (i + 1 >= args.length)
-          return fail(`error: a value is required for '${shown(a)}' but none was supplied\n${MORE}`);
-        value = args[++i]!;
-        at = { index: i, offset: 0 };
-      }
-      const r = take(a, value, at);
-      if (r !== null) return r;
+    if (arg === '--' && !trailing) {
+      if (p.pending !== null) return p.fail(valueRequired(p.pending));
+      trailing = true;
       continue;
     }
-    if (arg.startsWith('-') && arg.length > 1) {
-      for (let j = 1; j < arg.length; j++) {
-        const a = all.find((c) => c.short === arg[j]);
-        if (a === undefined) return fail(unexpected(name, cmd, `-${arg[j]}`));
-        if (a.value === undefined) {
-          const r = take(a, undefined);
-          if (r !== null) return r;
-          continue;
-        }
-        const rest = arg.slice(j + 1);
-        // An optional value is attached with `=` only (`-m=5`); `-m5` is -m and then -5.
-        if (a.optionalValue === true && !rest.startsWith('=')) {
-          const r = take(a, undefined);
-          if (r !== null) return r;
-          continue;
-        }
-        let value: string | undefined = rest.replace(/^=/, '');
-        let at: ArgPosition = { index: i, offset: j + 1 + (rest.startsWith('=') ? 1 : 0) };
-        if (value === '' && a.optionalValue !== true) {
-          if (i + 1 >= args.length)
-            return fail(`error: a value is required for '${shown(a)}' but none was supplied\n${MORE}`);
-          value = args[++i]!;
-          at = { index: i, offset: 0 };
-        }
-        const r = take(a, value === '' ? undefined : value, at);
-        if (r !== null) return r;
-        break;
-      }
+    let step: { result: ClapResult | null; next: number };
+    if (!trailing && arg.startsWith('--')) step = longArg(p, all, args, i);
+    else if (!trailing && arg.startsWith('-') && arg.length > 1) step = shortArgs(p, all, args, i);
+    else {
+      if ((cmd.operand === undefined && cmd.dummyOperand !== true) || p.operands.length > 0)
+        return p.fail(`error: unexpected argument '${arg}' found\n\n${usageLine(name, cmd)}${MORE}`);
+      p.operands.push(arg);
+      p.operandIndices.push(i);
       continue;
     }
-    if (cmd.operand === undefined || operands.length > 0)
-      return fail(`error: unexpected argument '${arg}' found\n\n${usageLine(name, cmd)}${MORE}`);
-    operands.push(arg);
-    operandIndices.push(i);
+    if (step.result !== null) return step.result;
+    i = step.next;
   }
-  return finish(name, cmd, { ok: true, options, operands, operandIndices });
+  if (p.pending !== null) return p.fail(valueRequired(p.pending));
+  return finish(p);
 }
 
-/** After the arguments are read: -h, then -V, then what is required and missing, as clap orders them. */
-function finish(name: string, cmd: ClapCommand, parsed: ClapResult & { ok: true }): ClapResult {
-  const { options, operands } = parsed;
-  if (options.some((o) => o.key === 'h')) return { ok: 'help' };
-  if (options.some((o) => o.key === 'V')) return { ok: 'version' };
+/** One `--long` or `--long=value` at `args[i]`. */
+function longArg(p: ClapParse, all: readonly ClapArg[], args: readonly string[], i: number) {
+  const arg = args[i]!;
+  const eq = arg.indexOf('=');
+  const long = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+  const a = all.find((c) => (c.long !== '' && c.long === long) || c.aliases?.includes(long) === true);
+  if (a === undefined) return { result: p.fail(unexpected(p.name, p.cmd, arg, p.given)), next: i };
+  const value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+  if (a.value === undefined && value !== undefined) {
+    // parser.rs: the usage names the arguments given that are not required, and this one.
+    const used = [...p.given.filter((g) => g.required !== true), a];
+    return {
+      result: p.fail(
+        `error: unexpected value '${value}' for '--${a.long}' found; no more were expected\n\n${usageLine(p.name, p.cmd, used)}${MORE}`,
+      ),
+      next: i,
+    };
+  }
+  if (a.value !== undefined && value === undefined && a.optionalValue !== true) return p.takeNext(a, args, i);
+  return { result: p.take(a, value, eq < 0 ? undefined : { index: i, offset: eq + 1 }), next: i };
+}
+
+/** A cluster of short options at `args[i]` (`-qr`, `-o FILE`, `-oFILE`, `-o=FILE`, `-m=5`). */
+function shortArgs(p: ClapParse, all: readonly ClapArg[], args: readonly string[], i: number) {
+  const arg = args[i]!;
+  for (let j = 1; j < arg.length; j++) {
+    const a = all.find((c) => c.short === arg[j]);
+    if (a === undefined) return { result: p.fail(unexpected(p.name, p.cmd, `-${arg[j]}`)), next: i };
+    const rest = arg.slice(j + 1);
+    // A flag, or an optional value without `=` (`-m5` is -m and then -5): the next letter is an option.
+    if (a.value === undefined || (a.optionalValue === true && !rest.startsWith('='))) {
+      const r = p.take(a, undefined);
+      if (r !== null) return { result: r, next: i };
+      continue;
+    }
+    if (rest === '') return p.takeNext(a, args, i);
+    // The rest of the word is the value, less one `=` (`-o=` gives the empty value).
+    const at: ArgPosition = { index: i, offset: j + 1 + (rest.startsWith('=') ? 1 : 0) };
+    return { result: p.take(a, rest.replace(/^=/, ''), at), next: i };
+  }
+  return { result: null, next: i };
+}
+
+/**
+ * After the arguments are read, as clap's validator orders it: -V with anything else (exclusive),
+ * then -V alone, then arguments that conflict, then what is required and missing.
+ */
+function finish(p: ClapParse): ClapResult {
+  const { name, cmd, options, operands } = p;
+  if (p.given.includes(VERSION_ARG)) {
+    if (p.given.length + (operands.length > 0 ? 1 : 0) > 1)
+      return p.fail(
+        `error: the argument '--version' cannot be used with one or more of the other specified arguments\n\n${usageLine(name, cmd)}${MORE}`,
+      );
+    return { ok: 'version' };
+  }
   const conflict = conflictError(name, cmd, options);
   if (conflict !== null) return { ok: false, message: conflict };
   const missing = cmd.args.filter((a) => a.required === true && !options.some((o) => o.key === a.key)).map(shown);
   if (cmd.operand !== undefined && operands.length === 0) missing.push(cmd.operand);
-  if (missing.length === 0) return parsed;
+  if (missing.length === 0) return { ok: true, options, operands, operandIndices: p.operandIndices };
   return {
     ok: false,
     message: `error: the following required arguments were not provided:\n${missing.map((m) => `  ${m}\n`).join('')}\nUsage: ${[name, ...requiredParts(cmd)].join(' ')}\n${MORE}`,

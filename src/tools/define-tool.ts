@@ -167,9 +167,17 @@ function run1x(definition: ToolDefinition, env: ToolEnv, args: readonly string[]
   const usageError = (): number => {
     throw new InvariantViolation(`${name} 1.1.0 asked for 0.9.0's usage error after clap accepted the command line`);
   };
+  // The default engine is sync: naming it changes nothing. The others read the same blocks in
+  // another way, and each tool looks at the value at its own point (engine.rs parse_engine_opts).
+  const engine = parsed.options.find((o) => o.key === 'io-engine');
+  if (engine !== undefined && engine.arg !== 'sync') {
+    env.io.err(notModelled1x(name, `--io-engine ${engine.arg ?? ''} (the lab models only sync, the default engine)`));
+    return NOT_MODELLED_STATUS;
+  }
   const run = definition.start({ ...env, io: held.io, release: '1.1.0' }, usageError);
   let status: number | undefined;
   for (const o of parsed.options) {
+    if (o.key === 'io-engine') continue;
     status = run.option?.(o.key, o.arg);
     if (status !== undefined) break;
   }

@@ -14,7 +14,7 @@
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, NEEDS_CHECK_FLAG, SB, SM_ROOT } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
 import { addMetadataSpaceMapReferences, countDataSpaceMap0, countTreeReferences } from './metadata-counter.js';
 import { outOfBounds0 } from './btree-node-0.js';
@@ -61,6 +61,7 @@ const CLI_1X: ClapCommand = {
     { long: 'skip-mappings', key: 'skip-mappings' },
     { long: 'super-block-only', key: 'super-block-only' },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
 };
 

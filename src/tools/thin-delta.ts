@@ -10,7 +10,7 @@ import { defineTool } from './define-tool.js';
 import { mappingRuns } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_DELTA_USAGE } from './usage.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X } from './clap.js';
 import { THIN_DELTA_HELP_1X } from './usage-1x.js';
 import { deltaRun1x } from './thin-delta-1x.js';
 
@@ -27,15 +27,21 @@ const CLI_1X: ClapCommand = {
   operand: '<INPUT>',
   args: [
     { long: 'metadata-snap', short: 'm', key: 'm' },
-    { long: 'root1', value: '<BLOCKNR>', numeric: true, key: 'root1', once: true },
-    { long: 'root2', value: '<BLOCKNR>', numeric: true, key: 'root2', once: true },
-    { long: 'thin1', aliases: ['snap1'], value: '<DEV_ID>', numeric: true, key: '1', once: true },
-    { long: 'thin2', aliases: ['snap2'], value: '<DEV_ID>', numeric: true, key: '2', once: true },
+    { long: 'root1', value: '<BLOCKNR>', numeric: true, key: 'root1' },
+    { long: 'root2', value: '<BLOCKNR>', numeric: true, key: 'root2' },
+    { long: 'thin1', aliases: ['snap1'], value: '<DEV_ID>', numeric: true, key: '1' },
+    { long: 'thin2', aliases: ['snap2'], value: '<DEV_ID>', numeric: true, key: '2' },
     { long: 'verbose', key: 'verbose' },
+    IO_ENGINE_ARG_1X,
   ],
   conflicts: [
     ['1', 'root1'],
     ['2', 'root2'],
+  ],
+  // ArgGroup SNAP1 and SNAP2, each of its members in its definition's order.
+  groups: [
+    ['root1', '1'],
+    ['root2', '2'],
   ],
 };
 

@@ -35,6 +35,8 @@ export interface DumpOptions {
   snap: { block: number | null } | null;
   output: string | null;
   devId: number | null;
+  /** Every --dev-id given, in order (1.1.0 dumps each device they name). */
+  devIds: number[];
   skipMappings: boolean;
   /** An option of 1.1.0 the lab does not model was given. */
   unmodelled: boolean;
@@ -51,8 +53,6 @@ type Dump090 = (env: ToolEnv, options: DumpOptions, path: string) => number;
 export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dump090: Dump090): number {
   const snap = options.snap;
   if (options.unmodelled || (snap !== null && snap.block !== null)) return UNMODELLED;
-  // An output that cannot be created gets 1.1.0's own words, which the lab has not recorded.
-  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return UNMODELLED;
   const input = openInput1x(env.ctx, path, snap === null);
   const fail = (message: string): number => {
     env.io.err(message);
@@ -60,6 +60,9 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   };
   if (!input.ok) return fail(input.message);
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
+  // The output is created after the input's checks (thin_dump.rs, then dump.rs's File::create);
+  // one that cannot be created gets 1.1.0's own words, which the lab has not recorded.
+  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return UNMODELLED;
   const md = new MetadataBytes(input.bytes);
   // --repair's search for roots reads the whole device before the superblock.
   const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), 'thin_dump') : null;
@@ -81,7 +84,7 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
     if (held.storedCsum !== held.computedCsum) return fail('bad checksum in superblock\n');
   }
   if (options.repair) {
-    if (snap !== null) return UNMODELLED;
+    if (snap !== null || new Set(options.devIds).size > 1) return UNMODELLED;
     const source = findRepairSource(md);
     // The lab's model of the search found nothing where the search itself found trees: not modelled.
     if (source.kind === 'failed') return UNMODELLED;
@@ -93,6 +96,9 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   // -m dumps the held snapshot's trees through the same reader (build_metadata), so damage there
   // gets the same words (seed 17 cases 4552 and 4580 of the metadata campaign).
   const dumped = snap === null ? sb : md.superblock(sb.heldRoot);
+  const selected = selectedDevice(md, dumped, options.devIds);
+  if (selected === 'unmodelled') return UNMODELLED;
+  options.devId = selected;
   // A mapping key past 2^53 is no damage to 1.1.0 (u64 keys; seed 17 case 3145 dumps
   // origin_block="17732923532771370"); the lab dumps one that is exactly a double.
   const huge = dumpHugeKeys(env, md, dumped, options);
@@ -106,6 +112,20 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (damage === 'later') return dumpUntilDamage(env, md, dumped, options);
   if (damage !== null) return fail(damage);
   return dumpWhole(env, md, dumped, options, path, dump090);
+}
+
+/**
+ * The one device that the --dev-id options select (build_metadata_with_dev keeps the devices whose
+ * id is among them), or null for all: 'unmodelled' where they name more than one device that is
+ * there, a dump of several devices, which the lab does not model.
+ */
+function selectedDevice(md: MetadataBytes, sb: RawSuperblock, devIds: readonly number[]): number | null | 'unmodelled' {
+  const asked = [...new Set(devIds)];
+  if (asked.length < 2) return asked[0] ?? null;
+  const present = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+  const found = asked.filter((id) => present.has(id));
+  if (found.length > 1) return 'unmodelled';
+  return found[0] ?? asked[0]!;
 }
 
 /**

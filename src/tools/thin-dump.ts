@@ -11,7 +11,7 @@
  */
 import { BLOCK_SIZE, ROOT_VALUE_SIZE, SB, SM_ROOT, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { outOfBounds0 } from './btree-node-0.js';
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
 import type { DetailsValue, MetadataBytes, RawSuperblock, TreeDamage } from './metadata-view.js';
@@ -31,7 +31,7 @@ const CLI_1X: ClapCommand = {
   operand: '<INPUT>',
   args: [
     { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
-    { long: 'dev-id', value: '<THIN_ID>', numeric: true, key: 'dev-id' },
+    { long: 'dev-id', value: '<THIN_ID>', numeric: true, key: 'dev-id', multiple: true },
     { long: 'format', short: 'f', value: '<TYPE>', possible: ['xml', 'human_readable'], key: 'f' },
     { long: 'metadata-snap', short: 'm', value: '<BLOCKNR>', optionalValue: true, numeric: true, key: 'm' },
     { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
@@ -41,7 +41,10 @@ const CLI_1X: ClapCommand = {
     { long: 'skip-mappings', key: 'skip-mappings' },
     { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
+  // --repair's conflicts_with("METADATA_SNAPSHOT").
+  conflicts: [['r', 'm']],
 };
 
 export const thinDump = defineTool({
@@ -66,6 +69,7 @@ export const thinDump = defineTool({
       snap: null,
       output: null,
       devId: null,
+      devIds: [],
       skipMappings: false,
       unmodelled: false,
     };
@@ -96,6 +100,8 @@ export const thinDump = defineTool({
             const digits = /^\s*([-+]?)(\d+)/.exec(arg!);
             if (digits === null) return usageError("couldn't parse <dev-id>");
             o.devId = digits[1] === '-' && Number(digits[2]) !== 0 ? -1 : Number(digits[2]);
+            // 1.1.0 keeps every --dev-id (clap's Append): dumpPath1x picks among them.
+            o.devIds.push(o.devId);
             break;
           }
           case 'skip-mappings':

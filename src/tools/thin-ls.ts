@@ -9,7 +9,7 @@ import { defineTool } from './define-tool.js';
 import type { DetailsValue, MetadataBytes } from './metadata-view.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_LS_USAGE } from './usage.js';
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { THIN_LS_HELP_1X } from './usage-1x.js';
 import { list1x, THIN_LS_FIELDS_1X_ONLY } from './thin-ls-1x.js';
 
@@ -32,6 +32,7 @@ export const THIN_LS_FIELDS = [
   'SNAP_TIME',
 ] as const;
 type Field = (typeof THIN_LS_FIELDS)[number];
+const FIELDS_1X: readonly string[] = [...THIN_LS_FIELDS, ...THIN_LS_FIELDS_1X_ONLY];
 const DEFAULT_FIELDS: Field[] = ['DEV', 'MAPPED', 'CREATE_TIME', 'SNAP_TIME'];
 
 /**
@@ -70,8 +71,17 @@ const CLI_1X: ClapCommand = {
   args: [
     { long: 'metadata-snap', short: 'm', key: 'm' },
     { long: 'no-headers', key: 'no-headers' },
-    { long: 'format', short: 'o', value: '<FIELDS>', key: 'o', once: true },
+    // Each field is parsed by clap (ls.rs OutputField::from_str): `-o DEV,xyz` is refused there.
+    {
+      long: 'format',
+      short: 'o',
+      value: '<FIELDS>',
+      key: 'o',
+      delimiter: ',',
+      parse: (field) => (FIELDS_1X.includes(field) ? null : 'Unknown field'),
+    },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
 };
 
@@ -104,8 +114,7 @@ export const thinLs = defineTool({
             break;
           case 'o': {
             const names = arg!.split(',').filter((s, i, all) => !(s === '' && i === all.length - 1));
-            const known: readonly string[] =
-              env.release === '1.1.0' ? [...THIN_LS_FIELDS, ...THIN_LS_FIELDS_1X_ONLY] : THIN_LS_FIELDS;
+            const known: readonly string[] = env.release === '1.1.0' ? FIELDS_1X : THIN_LS_FIELDS;
             const unknown = names.find((n) => !known.includes(n));
             if (unknown !== undefined) {
               env.io.err('unknown field\n');

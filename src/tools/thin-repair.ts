@@ -6,7 +6,7 @@
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
 import { builtSuperblock, checkOutput, readDevices } from './metadata-output.js';
 import { writeImage0 } from './metadata-writer-0.js';
@@ -21,14 +21,16 @@ const FILE = '<FILE>';
 /** thin_repair's command line in 1.1.0, in its help's order. */
 const CLI_1X: ClapCommand = {
   help: THIN_REPAIR_HELP_1X,
+  dummyOperand: true,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size', once: true },
+    { long: 'data-block-size', value: '<SECTORS>', numeric: true, key: 'data-block-size' },
     { long: 'input', short: 'i', value: FILE, required: true, key: 'i', path: true },
-    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks', once: true },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
     { long: 'output', short: 'o', value: FILE, required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
-    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id', once: true },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
 };
 

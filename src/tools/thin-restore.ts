@@ -12,7 +12,7 @@ import { writeImage0 } from './metadata-writer-0.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
-import { type ClapCommand, clapU32Error, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, clapU32Error, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { restore1x } from './thin-restore-1x.js';
 import type { ToolRun } from './define-tool.js';
 import { THIN_RESTORE_HELP_1X } from './usage-1x.js';
@@ -104,13 +104,14 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
 const CLI_1X: ClapCommand = {
   help: THIN_RESTORE_HELP_1X,
   args: [
-    { long: 'data-block-size', value: '<SECTORS>', key: 'data-block-size', parse: clapU32Error, once: true },
+    { long: 'data-block-size', value: '<SECTORS>', key: 'data-block-size', parse: clapU32Error },
     { long: 'input', short: 'i', value: '<FILE>', required: true, key: 'i', path: true },
-    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks', once: true },
+    { long: 'nr-data-blocks', value: '<NUM>', numeric: true, key: 'nr-data-blocks' },
     { long: 'output', short: 'o', value: '<FILE>', required: true, key: 'o', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
-    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id', once: true },
+    { long: 'transaction-id', value: '<NUM>', numeric: true, key: 'transaction-id' },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
 };
 

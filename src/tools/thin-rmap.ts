@@ -7,7 +7,7 @@ import { cppSort } from './cpp-sort.js';
 import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_RMAP_USAGE } from './usage.js';
-import type { ClapCommand } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X } from './clap.js';
 import { parseRegion1x, type Region1x, rmap1x } from './thin-rmap-1x.js';
 import type { ToolRun } from './define-tool.js';
 import { THIN_RMAP_HELP_1X } from './usage-1x.js';
@@ -46,6 +46,7 @@ const CLI_1X: ClapCommand = {
         return typeof r === 'string' ? r : null;
       },
     },
+    IO_ENGINE_ARG_1X,
   ],
 };
 

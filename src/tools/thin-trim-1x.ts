@@ -83,8 +83,6 @@ interface TrimOptions1x {
 }
 
 function trim1x(env: ToolEnv, { metadataDev, dataDev, quiet, verbose }: TrimOptions1x): number {
-  // -vv adds the debug lines: each step's duration, which the lab cannot give, and each discard.
-  if (verbose > 1) return UNMODELLED;
   const fail = (message: string, status = FAILURE_1X): number => {
     if (!quiet) env.io.err(message);
     return status;
@@ -96,6 +94,9 @@ function trim1x(env: ToolEnv, { metadataDev, dataDev, quiet, verbose }: TrimOpti
   const data = dataDevice(env, dataDev);
   if (data === 'unmodelled') return UNMODELLED;
   if ('message' in data) return fail(`${data.message}\n`);
+  // -vv adds the debug lines: each step's duration, which the lab cannot give, and each discard.
+  // The checks of the two files above come before any (seen with a missing and a tiny file).
+  if (verbose > 1) return UNMODELLED;
   const flags = {
     quiet,
     metadataSnap: false,

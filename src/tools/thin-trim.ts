@@ -8,7 +8,7 @@ import { lookupPath } from '../lab/vfs.js';
 import { defineTool } from './define-tool.js';
 import { openMetadata, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE } from './usage.js';
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { THIN_TRIM_HELP_1X } from './usage-1x.js';
 import { trimRun1x } from './thin-trim-1x.js';
 
@@ -24,6 +24,7 @@ const CLI_1X: ClapCommand = {
     { long: 'data-dev', value: '<FILE>', required: true, key: 'data-dev', path: true },
     { long: 'quiet', short: 'q', key: 'q' },
     VERBOSE_ARG_1X,
+    IO_ENGINE_ARG_1X,
   ],
 };
 

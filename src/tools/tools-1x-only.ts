@@ -5,7 +5,7 @@
  * and thin_migrate's checks of them, not what they do: a run is refused by name (defineTool's
  * `runs: false`; thin_migrate's migrateRun).
  */
-import { type ClapCommand, VERBOSE_ARG_1X } from './clap.js';
+import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, notModelled1x, type ThinTool, type ToolRun } from './define-tool.js';
 import { INVALID_LOG_LEVEL_1X, logLevel1x } from './log-level-1x.js';
 import { FAILURE_1X } from './release.js';
@@ -39,6 +39,7 @@ export const thinMetadataUnpack = commandLineOnly('thin_metadata_unpack', {
     { long: 'input', short: 'i', value: '<FILE>', required: true, key: 'i', path: true },
     { long: 'output', short: 'o', value: '<DEV>', required: true, key: 'o', path: true },
     { long: 'force', short: 'f', key: 'f' },
+    IO_ENGINE_ARG_1X,
   ],
 });
 
@@ -94,16 +95,17 @@ export const thinMigrate = defineTool({
     cli: {
       help: THIN_MIGRATE_HELP_1X,
       args: [
-        { long: 'buffer-size-meg', value: '<MB>', numeric: true, key: 'buffer-size-meg', once: true },
+        { long: 'buffer-size-meg', value: '<MB>', numeric: true, key: 'buffer-size-meg' },
         // Each value option is clap's ArgAction::Set: given twice, it is refused (status 2).
         // Hidden from its help: a baseline thin for deltas, and zeroing the destination's unwritten regions.
-        { long: 'delta-id', value: '<THIN_ID>', key: 'delta-id', hidden: true, once: true },
-        { long: 'dest-dev', value: '<DEVICE>', key: 'dest-dev', once: true },
-        { long: 'dest-file', value: '<FILE>', key: 'dest-file', once: true },
+        { long: 'delta-id', value: '<THIN_ID>', key: 'delta-id', hidden: true },
+        { long: 'dest-dev', value: '<DEVICE>', key: 'dest-dev' },
+        { long: 'dest-file', value: '<FILE>', key: 'dest-file' },
         { long: 'quiet', short: 'q', key: 'q' },
-        { long: 'source-dev', value: '<DEVICE>', key: 'source-dev', once: true },
+        { long: 'source-dev', value: '<DEVICE>', key: 'source-dev' },
         { long: 'zero-dest', key: 'zero-dest', hidden: true },
         VERBOSE_ARG_1X,
+        IO_ENGINE_ARG_1X,
       ],
     },
     runs: true,
