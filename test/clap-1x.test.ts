@@ -11,6 +11,7 @@ import { LabShell } from '../src/lab/lab-shell.js';
 import { findRealTools1x } from '../src/tools/real-tools-1x.js';
 import type { RunResult } from '../src/tools/tool-test-support.js';
 import { CLAP_LINES_1X, CLAP_LINES_REFUSED_1X, realAnswers1x } from './clap-1x-lines.js';
+import { itInFullSuite } from './slice.js';
 
 const recorded = JSON.parse(readFileSync('fixtures/tools-1x/clap-lines.json', 'utf8')) as Record<string, RunResult>;
 
@@ -48,7 +49,8 @@ const real = findRealTools1x();
 describe.skipIf(!('binDir' in real))('the recording is what the real 1.1.0 answers', () => {
   const binDir = 'binDir' in real ? real.binDir : '';
   afterAll(() => rmSync(binDir, { recursive: true, force: true }));
-  it('answers every line as recorded', () => {
+  // 721 runs of the real binaries: `npm test` only (test:fast compares the lab with the recording).
+  itInFullSuite('answers every line as recorded', () => {
     const saved = process.env.RUST_BACKTRACE;
     delete process.env.RUST_BACKTRACE;
     try {
