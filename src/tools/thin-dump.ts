@@ -145,8 +145,9 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
   }
   const { sb: sb0 } = opened;
   // Every walk of 0.9.0's thin_dump (metadata_dump, and get_dev_ids and get_map_ids before a
-  // repair) runs with ignore_non_fatal, so a node below one-third full is no damage to it.
-  const md = new MetadataBytes(opened.md.bytes, false, true);
+  // repair) runs with ignore_non_fatal, so a node below one-third full is no damage to it. 1.1.0's
+  // dumps that come here (thin-dump-1x.ts dumpWhole) keep the check, as they did.
+  const md = releaseOf(env) === '0.9.0' ? new MetadataBytes(opened.md.bytes, false, true) : opened.md;
   let sb = sb0;
   if (snap !== null) {
     const held = heldSuperblock0(md, sb0, snap.block);
