@@ -100,7 +100,8 @@ export function checkBtreeNode(
   if (max > maxEntries(vsize)) return bad({ code: 'max-entries-too-large', maxEntries: max, nrEntries: nr });
   if (max % 3 !== 0) return bad({ code: 'max-entries-not-divisible', maxEntries: max, nrEntries: nr });
   if (nr > max) return bad({ code: 'too-many-entries', maxEntries: max, nrEntries: nr });
-  if (!isRoot && !fewEntriesPass && nr < Math.floor(max / 3)) return bad({ code: 'too-few-entries', nrEntries: nr, maxEntries: max });
+  if (!isRoot && !fewEntriesPass && nr < Math.floor(max / 3))
+    return bad({ code: 'too-few-entries', nrEntries: nr, maxEntries: max });
   if (!leaf && nr === 0) return bad({ code: 'empty-internal' });
   const keyBase = at + NODE.header;
   // The order is checked on the full 64-bit keys first, as the tools do, so that a key too large

@@ -219,10 +219,14 @@ function checkTrees(md: MetadataBytes, sbBlock: number, flags: CheckFlags, err: 
   let damaged = false;
   const root = (field: number): bigint => md.u64Big(sbBlock * BLOCK_SIZE + field);
   err('examining devices tree\n');
-  walkDamage0(md, { root: root(SB.deviceDetailsRoot), levels: 1, leafValueSize: DETAILS_VALUE_SIZE, ignoreNonFatal }, (d) => {
-    damaged = true;
-    err(`  missing devices: ${formatRange0(d)}\n    ${d.desc}\n`);
-  });
+  walkDamage0(
+    md,
+    { root: root(SB.deviceDetailsRoot), levels: 1, leafValueSize: DETAILS_VALUE_SIZE, ignoreNonFatal },
+    (d) => {
+      damaged = true;
+      err(`  missing devices: ${formatRange0(d)}\n    ${d.desc}\n`);
+    },
+  );
   err(topOnly ? 'examining top level of mapping tree\n' : 'examining mapping tree\n');
   const mappings = {
     root: root(SB.dataMappingRoot),
