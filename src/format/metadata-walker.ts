@@ -137,6 +137,8 @@ export interface BtreeVisitor {
    * only in a damaged range, so the rounding shows only there.
    */
   readonly wideKeys?: boolean;
+  /** Pass a node below one-third full anywhere in the tree (thin_dump 0.9.0's ignore_non_fatal). */
+  readonly fewEntriesPass?: boolean;
 }
 
 /** The key at `offset`: exact below 2^53, rounded above (only a `wideKeys` walk gets there). */
@@ -181,7 +183,15 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
     const { block, depth } = place;
     const loop = depth > MAX_BTREE_DEPTH ? 'too-deep' : entered.has(block) ? 'revisited' : null;
     if (loop === null && visitor.screen !== undefined && !visitor.screen(place)) return;
-    const checked = checkBtreeNode(blocks.bytes, blocks.dv, block, valueSize, depth === 0, visitor.wideKeys);
+    const checked = checkBtreeNode(
+      blocks.bytes,
+      blocks.dv,
+      block,
+      valueSize,
+      depth === 0,
+      visitor.wideKeys,
+      visitor.fewEntriesPass,
+    );
     if (loop !== null || !checked.ok) {
       report(place, checked.ok ? null : checked.problem, loop);
       return;

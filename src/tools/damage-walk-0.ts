@@ -97,6 +97,8 @@ export interface Tree0 {
   readonly root: bigint;
   readonly levels: 1 | 2;
   readonly leafValueSize: number;
+  /** --ignore-non-fatal-errors: the walk skips the one-third-full check (check_nr_entries). */
+  readonly ignoreNonFatal?: boolean;
 }
 
 /** Walks a tree as thin_check 0.9.0 checks it, handing each damage on in order. */
@@ -143,6 +145,7 @@ function visitNode(md: MetadataBytes, tree: Tree0, loc: Location, state: WalkSta
     bottom ? tree.leafValueSize : 8,
     {
       subRoot: loc.depth === 0,
+      fewEntriesPass: tree.ignoreNonFatal === true,
       parentKey: loc.depth === 0 ? null : loc.key,
       lastLeafKey: internal ? null : (state.lastLeafKey[level] ?? null),
     },

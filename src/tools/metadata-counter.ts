@@ -130,8 +130,8 @@ export function countTreeReferences(md: MetadataBytes, sb: RawSuperblock): TreeC
   }
 }
 
-/** Adds the metadata space map's own blocks to the counts: its index block, bitmaps and overflow tree. */
-export function addMetadataSpaceMapReferences(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): void {
+/** Adds the metadata space map's index block and bitmaps to the counts. */
+function countMetadataIndex(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): void {
   const inc = (b: number): void => {
     counts.set(b, (counts.get(b) ?? 0) + 1);
   };
@@ -139,6 +139,11 @@ export function addMetadataSpaceMapReferences(md: MetadataBytes, sb: RawSuperblo
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
   for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
     inc(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
+}
+
+/** Adds the metadata space map's own blocks to the counts: its index block, bitmaps and overflow tree. */
+function addMetadataSpaceMapReferences(md: MetadataBytes, sb: RawSuperblock, counts: Map<number, number>): void {
+  countMetadataIndex(md, sb, counts);
   countSoundTree(md, sb.metadataSm.refCountRoot, REFCOUNT_VALUE_SIZE, counts);
 }
 
@@ -158,6 +163,33 @@ function countSoundTree(
     node: (place) => counts.set(place.block, (counts.get(place.block) ?? 0) + 1),
     entry: (_key, v) => leafValue?.(v),
   });
+}
+
+/**
+ * 0.9.0's count of the metadata space map's own blocks (sm_disk::count_metadata on its index
+ * block): the index block and each bitmap, whose reads the caller has already checked, then the
+ * overflow tree through the btree counter, whose rules are the trees' (a node failing a structural
+ * check is silently not counted; one that cannot be read ends the count). Returns that message,
+ * which thin_check prints unindented, or null.
+ */
+export function countMetadataSpaceMap0(
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  counts: Map<number, number>,
+): string | null {
+  countMetadataIndex(md, sb, counts);
+  try {
+    countBtree(md, metadataRefCountRoot0(md, sb), 1, REFCOUNT_VALUE_SIZE, counts);
+    return null;
+  } catch (e) {
+    if (e instanceof NodeError0) return e.message;
+    throw e;
+  }
+}
+
+/** The metadata space map's overflow tree root, as the superblock's u64 holds it. */
+export function metadataRefCountRoot0(md: MetadataBytes, sb: RawSuperblock): bigint {
+  return md.u64Big(sb.block * BLOCK_SIZE + SB.metadataSpaceMapRoot + SM_ROOT.refCountRoot);
 }
 
 /** Adds both space maps' own blocks to the trees' counts (1.1.0's view: the trees are sound). */
