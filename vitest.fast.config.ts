@@ -40,9 +40,11 @@ export const SLOW_SUITES = [
  * Suites that take a slice of their cases here (every Nth, the same on each run; test/slice.ts)
  * and all of them in `npm test`: test/history.test.ts (each kernel fixture and scenario replayed
  * through the store), src/scenarios/run.test.ts (each scenario run and replayed), thin_metadata_size's
- * grid, thin_restore's and thin_repair's images against the real 0.9.0, session 9's campaign
- * regressions (test/reliability-regressions.test.ts, beyond its image cases); and the slowest single cases (metadata-layout's probes 100 and
- * 171, repair-scan-1x's stack overflow at 15,000 and 30,000 levels) run only in `npm test`.
+ * grid, every table of lines src/tools/thin-tools.test.ts compares with the real 0.9.0, session 9's
+ * and 10's campaign regressions (test/reliability-regressions.test.ts, beyond its image cases); and
+ * the slowest single cases (metadata-layout's probes 100 and 171, repair-scan-1x's stack overflow
+ * at 15,000 and 30,000 levels, the checks of the campaign regressions' and clap-1x's recordings
+ * against the real tools) run only in `npm test`.
  */
 const SLICE_EVERY = '3';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { realToolOnBytes } from '../reliability/metadata-real.js';
-import { testSlice } from './slice.js';
+import { itInFullSuite, testSlice } from './slice.js';
 import { baseImages, metadataCase } from '../reliability/metadata-images.js';
 import { labToolOn } from '../reliability/metadata-lab.js';
 import type { StackId } from '../src/model/stack.js';
@@ -268,10 +268,13 @@ describe('metadata campaign regressions: the lab exits as the real tools do', ()
     }
   };
 
-  it.runIf(hasRealTools)("the recorded statuses are the real 0.9.0 tools' own", () => askReal('0.9.0', ''));
+  // The recordings against the real tools (a minute of real-tool runs): `npm test` only.
+  (hasRealTools ? itInFullSuite : it.skip)("the recorded statuses are the real 0.9.0 tools' own", () =>
+    askReal('0.9.0', ''),
+  );
 
   const real1x = findRealTools1x();
-  it.runIf('binDir' in real1x)("the recorded statuses are the real 1.1.0 tools' own", () =>
+  ('binDir' in real1x ? itInFullSuite : it.skip)("the recorded statuses are the real 1.1.0 tools' own", () =>
     askReal('1.1.0', 'binDir' in real1x ? real1x.binDir : ''),
   );
 
