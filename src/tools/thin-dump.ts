@@ -261,9 +261,11 @@ function heldSuperblock0(md: MetadataBytes, sb0: RawSuperblock, asked: number | 
 }
 
 /**
- * 0.9.0's keys are u64 and it prints a mapping past 2^53 as it is (seed 17 case 3145's
- * origin_block 17732923532771370); the lab's mappings are safe integers, so a dump that would
- * reach such a key is refused by name. A first pass with its output thrown away finds out.
+ * 0.9.0's keys are u64. It prints a mapping past 2^53 as it is (seed 17 case 3145's
+ * origin_block 17732923532771370), and so does the lab (forEachMappingWide); but the lab's device
+ * ids are safe integers, so a dump that would reach a device id of 2^53 or more in the top level
+ * is refused by name, as is 1.1.0's dump here of any such key. A first pass with its output thrown
+ * away finds out.
  */
 function wideKeyRefusal(
   md: MetadataBytes,
@@ -359,7 +361,7 @@ function dumpDevice(
   root: number,
   dd: DetailsValue,
   e: Emitter,
-  opts: { repair: boolean; skipMappings: boolean },
+  opts: { repair: boolean; skipMappings: boolean; walk090: boolean },
   onDamage: (d: TreeDamage) => void,
 ): boolean {
   e.beginDevice(id, dd);
@@ -367,16 +369,16 @@ function dumpDevice(
   let damaged = false;
   // Without --repair the dump keeps only the mappings before the first damage in the tree,
   // which are exactly those visited before it was met.
-  md.forEachMapping(
-    root,
-    (v, d, t) => {
-      if (opts.repair || !damaged) e.mapping(v, d, t);
-    },
-    (d) => {
-      damaged = true;
-      onDamage(d);
-    },
-  );
+  const visit = (v: number | bigint, d: number, t: number): void => {
+    if (opts.repair || !damaged) e.mapping(v, d, t);
+  };
+  const damage = (d: TreeDamage): void => {
+    damaged = true;
+    onDamage(d);
+  };
+  // 0.9.0 reads keys as u64s and prints one past 2^53 whole; 1.1.0's dumps here keep it as damage.
+  if (opts.walk090) md.forEachMappingWide(root, visit, damage);
+  else md.forEachMapping(root, visit, damage);
   e.flushMappings();
   return opts.repair || !damaged;
 }
