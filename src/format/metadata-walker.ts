@@ -120,8 +120,11 @@ export interface BtreeVisitor {
   screen?(place: NodePlace): boolean;
   /** A node that passed validation, before its entries are reported. */
   node?(place: NodePlace, header: NodeHeader): void;
-  /** A leaf entry: its key and the byte offset of its value. */
-  entry(key: number, valueOffset: number): void;
+  /**
+   * A leaf entry: its key, the byte offset of its value, and that of its key (where a `wideKeys`
+   * walk's rounded key can be read again exactly).
+   */
+  entry(key: number, valueOffset: number, keyOffset: number): void;
   damage?(d: NodeDamage): void;
   /**
    * Also apply the two checks thin-provisioning-tools 0.9.0 makes from a node's surroundings (its
@@ -213,7 +216,7 @@ export function walkBtree(blocks: MetadataBlocks, root: number, valueSize: numbe
       if (header.leaf) {
         lastKey = key;
         entries++;
-        visitor.entry(key, valueOffset);
+        visitor.entry(key, valueOffset, keyBase + i * 8);
         continue;
       }
       // The first child may start below its key only at the root's left edge; keep the parent's

@@ -101,8 +101,17 @@ export interface Tree0 {
   readonly ignoreNonFatal?: boolean;
 }
 
-/** Walks a tree as thin_check 0.9.0 checks it, handing each damage on in order. */
-export function walkDamage0(md: MetadataBytes, tree: Tree0, onDamage: (d: Damage0) => void): void {
+/**
+ * Walks a tree as thin_check 0.9.0 checks it, handing each damage on in order. `onLeaf` is the
+ * value visitor: it is given each good bottom leaf after its checks, as visit_values is, so what it
+ * does falls between the damages issued before and after (thin_dump's top level walks so).
+ */
+export function walkDamage0(
+  md: MetadataBytes,
+  tree: Tree0,
+  onDamage: (d: Damage0) => void,
+  onLeaf?: (n: Node0) => void,
+): void {
   const tracker = new Tracker(onDamage);
   const seen = new Set<number>();
   const lastLeafKey: (bigint | null)[] = [null, null];
@@ -110,7 +119,7 @@ export function walkDamage0(md: MetadataBytes, tree: Tree0, onDamage: (d: Damage
   while (stack.length > 0) {
     const loc = stack.pop()!;
     try {
-      const children = visitNode(md, tree, loc, { tracker, seen, lastLeafKey });
+      const children = visitNode(md, tree, loc, { tracker, seen, lastLeafKey, onLeaf });
       for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
     } catch (e) {
       if (!(e instanceof NodeError0)) throw e;
@@ -126,6 +135,7 @@ interface WalkState {
   readonly tracker: Tracker;
   readonly seen: Set<number>;
   readonly lastLeafKey: (bigint | null)[];
+  readonly onLeaf: ((n: Node0) => void) | undefined;
 }
 
 /** walk_tree_internal for one node: its checks, and the children to walk next (in key order). */
@@ -170,7 +180,10 @@ function visitNode(md: MetadataBytes, tree: Tree0, loc: Location, state: WalkSta
     state.lastLeafKey[level] = last;
     tracker.goodLeaf(n.key(0), BigInt.asUintN(64, last + 1n));
   }
-  if (bottom) return [];
+  if (bottom) {
+    state.onLeaf?.(n);
+    return [];
+  }
   // A top-level leaf of the mapping tree: each value is a device's subtree root.
   return Array.from({ length: n.nrEntries }, (_, i) => ({
     path: [...loc.path, n.key(i)],

@@ -14,7 +14,8 @@ export interface Emitter {
   /** nrDataBlocks is a u64 read from the metadata: 0.9.0 prints it whole. */
   begin(sb: DumpedSuperblock, uuid: string, nrDataBlocks: number | bigint): void;
   beginDevice(id: number, d: DetailsValue): void;
-  mapping(vblock: number, dataBlock: number, time: number): void;
+  /** A virtual block of 2^53 or more comes as a bigint (0.9.0 prints its u64 keys whole). */
+  mapping(vblock: number | bigint, dataBlock: number, time: number): void;
   /** Writes out the mappings given so far (before anything else is printed, on either stream). */
   flushMappings(): void;
   /**
@@ -30,6 +31,13 @@ export interface Emitter {
   end(): void;
 }
 
+/** A run as the emitters print it: its first virtual block may be a u64 past 2^53. */
+type DumpRun = Omit<MappingRun, 'vbegin'> & { readonly vbegin: number | bigint };
+
+/** The last virtual block of a run. */
+const lastOf = (r: DumpRun): number | bigint =>
+  typeof r.vbegin === 'bigint' ? r.vbegin + BigInt(r.length - 1) : r.vbegin + r.length - 1;
+
 /** Output is handed on in pieces of about this many characters, not a string per line or per dump. */
 const OUTPUT_PIECE_CHARS = 1 << 16;
 
@@ -40,7 +48,7 @@ const OUTPUT_PIECE_CHARS = 1 << 16;
  */
 function emitter(
   out: (t: string) => void,
-  parts: Omit<Emitter, 'mapping' | 'flushMappings' | 'flushComplete'> & { run(r: MappingRun): string },
+  parts: Omit<Emitter, 'mapping' | 'flushMappings' | 'flushComplete'> & { run(r: DumpRun): string },
 ): Emitter {
   let piece = '';
   const write = (t: string): void => {
@@ -51,18 +59,43 @@ function emitter(
     }
   };
   const runs = new RunMerger(true, (r) => write(parts.run(r)));
+  // Runs of wide virtual blocks are merged apart, in bigints, so that the common path's merger
+  // keeps to numbers; keys come in order, so a wide run only follows the narrow ones.
+  let wide: DumpRun & { vbegin: bigint } = { vbegin: 0n, dbegin: 0, length: 0, time: 0 };
+  const flushWide = (): void => {
+    if (wide.length > 0) write(parts.run(wide));
+    wide = { vbegin: 0n, dbegin: 0, length: 0, time: 0 };
+  };
+  const addWide = (v: bigint, d: number, t: number): void => {
+    runs.flush();
+    const w = wide;
+    if (w.length > 0 && v === w.vbegin + BigInt(w.length) && d === w.dbegin + w.length && t === w.time) {
+      w.length++;
+      return;
+    }
+    flushWide();
+    wide = { vbegin: v, dbegin: d, length: 1, time: t };
+  };
   const flushPiece = (): void => {
     if (piece !== '') out(piece);
     piece = '';
   };
   const flush = (): void => {
     runs.flush();
+    flushWide();
     flushPiece();
   };
   return {
     begin: (sb, uuid, nr) => parts.begin(sb, uuid, nr),
     beginDevice: (id, d) => parts.beginDevice(id, d),
-    mapping: (v, d, t) => runs.add(v, d, t),
+    mapping: (v, d, t) => {
+      if (typeof v === 'number' && wide.length === 0) runs.add(v, d, t);
+      else if (typeof v === 'bigint') addWide(v, d, t);
+      else {
+        flushWide();
+        runs.add(v, d, t);
+      }
+    },
     flushMappings: flush,
     flushComplete: flushPiece,
     endDevice: () => parts.endDevice(),
@@ -116,7 +149,7 @@ export function humanEmitter(out: (t: string) => void, release: ToolsRelease): E
     run: (r) =>
       r.length === 1 && release === '0.9.0'
         ? `    ${r.vbegin} -> ${r.dbegin}, ${r.time}\n`
-        : `    (${r.vbegin}..${r.vbegin + r.length - 1}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
+        : `    (${r.vbegin}..${lastOf(r)}) -> (${r.dbegin}..${r.dbegin + r.length - 1}), ${r.time}\n`,
     endDevice: () => out('\n'),
     beginDef: (name) => out(`def: ${name}\n`),
     endDef: () => out('\n'),

@@ -147,7 +147,7 @@ export class MetadataBytes extends MetadataBlocks {
   walkBtree(
     root: number,
     valueSize: number,
-    visit: (key: number, valueOffset: number) => void,
+    visit: (key: number, valueOffset: number, keyOffset: number) => void,
     onDamage: (d: TreeDamage) => void,
     onNode: (block: number, place: NodePlace, header: NodeHeader) => void = () => undefined,
     wideKeys = this.wideKeys,
@@ -224,6 +224,29 @@ export class MetadataBytes extends MetadataBlocks {
         visit(vblock, dataBlock, time);
       },
       onDamage,
+    );
+  }
+
+  /**
+   * forEachMapping as 0.9.0's thin_dump reads keys, as u64s: a key of 2^53 or more is no damage
+   * and is handed on exactly, as a bigint (seed 17 case 3145's origin_block 17732923532771370);
+   * every other key stays a number, so the common path pays one comparison.
+   */
+  forEachMappingWide(
+    root: number,
+    visit: (vblock: number | bigint, dataBlock: number, time: number) => void,
+    onDamage: (d: TreeDamage) => void,
+  ): void {
+    this.walkBtree(
+      root,
+      MAPPING_VALUE_SIZE,
+      (vblock, v, k) => {
+        const { dataBlock, time } = getBlockTime(this.dv, v);
+        visit(vblock > Number.MAX_SAFE_INTEGER ? this.u64Big(k) : vblock, dataBlock, time);
+      },
+      onDamage,
+      undefined,
+      true,
     );
   }
 

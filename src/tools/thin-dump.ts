@@ -11,6 +11,7 @@
  */
 import { BLOCK_SIZE, ROOT_VALUE_SIZE, SB, SM_ROOT, SUPERBLOCK_CSUM_XOR } from '../format/layout.js';
 import { outOfBounds0 } from './btree-node-0.js';
+import { walkDamage0 } from './damage-walk-0.js';
 import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, NOT_MODELLED_STATUS, releaseOf } from './define-tool.js';
 import { type Emitter, humanEmitter, uuidText, xmlEmitter } from './dump-emitters.js';
@@ -202,7 +203,13 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     e,
     // 0.9.0's metadata_dump begins the superblock with an empty uuid whatever the block holds
     // (seed 17 case 2891: a flipped uuid byte in the held copy is not printed).
-    { repair, devId, skipMappings, uuid: releaseOf(env) === '0.9.0' ? '' : uuidText(md.bytes, sb.block) },
+    {
+      repair,
+      devId,
+      skipMappings,
+      walk090: releaseOf(env) === '0.9.0',
+      uuid: releaseOf(env) === '0.9.0' ? '' : uuidText(md.bytes, sb.block),
+    },
     (t) => io.err(t),
     (msg) => {
       finish();
@@ -254,9 +261,11 @@ function heldSuperblock0(md: MetadataBytes, sb0: RawSuperblock, asked: number | 
 }
 
 /**
- * 0.9.0's keys are u64 and it prints a mapping past 2^53 as it is (seed 17 case 3145's
- * origin_block 17732923532771370); the lab's mappings are safe integers, so a dump that would
- * reach such a key is refused by name. A first pass with its output thrown away finds out.
+ * 0.9.0's keys are u64. It prints a mapping past 2^53 as it is (seed 17 case 3145's
+ * origin_block 17732923532771370), and so does the lab (forEachMappingWide); but the lab's device
+ * ids are safe integers, so a dump that would reach a device id of 2^53 or more in the top level
+ * is refused by name, as is 1.1.0's dump here of any such key. A first pass with its output thrown
+ * away finds out.
  */
 function wideKeyRefusal(
   md: MetadataBytes,
@@ -271,7 +280,7 @@ function wideKeyRefusal(
     sb,
     sb.dataSm.nrBlocks,
     sink,
-    { ...opts, probe },
+    { ...opts, walk090: release === '0.9.0', probe },
     () => undefined,
     () => undefined,
   );
@@ -305,6 +314,44 @@ function topLevelLeaves(md: MetadataBytes, root: number, onDamage: (d: TreeDamag
 }
 
 /**
+ * The top-level mapping tree's leaves as 0.9.0's metadata_dump walks them (damage-walk-0.ts, with
+ * ignore_non_fatal): each good leaf's devices are visited as the walk reaches it. A damage is
+ * issued when the walk next meets a good node or ends; without --repair that throws, and the
+ * throw, caught by walk_tree as damage to the node being checked, leaves every later leaf unvisited
+ * (seed 17 case 6726: a zeroed second leaf, after a first one whose devices are all dumped). So
+ * the leaves are those before the first damage, and with --repair all the good ones.
+ */
+function topLevelLeaves0(
+  md: MetadataBytes,
+  root: number,
+  repair: boolean,
+  onWideKey: (block: number) => void,
+): { leaves: [number, number][][]; damaged: boolean } {
+  const leaves: [number, number][][] = [];
+  let damaged = false;
+  const tree = { root: BigInt(root), levels: 1, leafValueSize: ROOT_VALUE_SIZE, ignoreNonFatal: true } as const;
+  walkDamage0(
+    md,
+    tree,
+    () => {
+      damaged = true;
+    },
+    (n) => {
+      if (damaged && !repair) return;
+      const leaf: [number, number][] = [];
+      for (let i = 0; i < n.nrEntries; i++) {
+        const id = n.key(i);
+        // A device id of 2^53 or more is refused by name (wideKeyRefusal's first pass finds it).
+        if (id > BigInt(Number.MAX_SAFE_INTEGER)) onWideKey(n.block);
+        leaf.push([Number(id), md.pointer(n.valueOffset(i))]);
+      }
+      leaves.push(leaf);
+    },
+  );
+  return { leaves, damaged };
+}
+
+/**
  * One device's element and its mappings; false when its bottom tree is damaged and the dump
  * stops (without --repair), in which case the element is left open.
  */
@@ -314,7 +361,7 @@ function dumpDevice(
   root: number,
   dd: DetailsValue,
   e: Emitter,
-  opts: { repair: boolean; skipMappings: boolean },
+  opts: { repair: boolean; skipMappings: boolean; walk090: boolean },
   onDamage: (d: TreeDamage) => void,
 ): boolean {
   e.beginDevice(id, dd);
@@ -322,16 +369,16 @@ function dumpDevice(
   let damaged = false;
   // Without --repair the dump keeps only the mappings before the first damage in the tree,
   // which are exactly those visited before it was met.
-  md.forEachMapping(
-    root,
-    (v, d, t) => {
-      if (opts.repair || !damaged) e.mapping(v, d, t);
-    },
-    (d) => {
-      damaged = true;
-      onDamage(d);
-    },
-  );
+  const visit = (v: number | bigint, d: number, t: number): void => {
+    if (opts.repair || !damaged) e.mapping(v, d, t);
+  };
+  const damage = (d: TreeDamage): void => {
+    damaged = true;
+    onDamage(d);
+  };
+  // 0.9.0 reads keys as u64s and prints one past 2^53 whole; 1.1.0's dumps here keep it as damage.
+  if (opts.walk090) md.forEachMappingWide(root, visit, damage);
+  else md.forEachMapping(root, visit, damage);
   e.flushMappings();
   return opts.repair || !damaged;
 }
@@ -346,7 +393,15 @@ function dumpTrees(
   sb: RawSuperblock,
   nrDataBlocks: number | bigint,
   e: Emitter,
-  opts: { repair: boolean; devId: number | null; skipMappings: boolean; uuid?: string; probe?: DumpProbe },
+  opts: {
+    repair: boolean;
+    devId: number | null;
+    skipMappings: boolean;
+    /** 0.9.0's own walk of the top level (topLevelLeaves0); 1.1.0's dumps that come here keep theirs. */
+    walk090: boolean;
+    uuid?: string;
+    probe?: DumpProbe;
+  },
   err: (text: string) => void,
   fail: (message: string) => void,
 ): number {
@@ -366,8 +421,13 @@ function dumpTrees(
     return 1;
   }
   e.begin(sb, opts.uuid ?? '', nrDataBlocks);
-  const leaves = topLevelLeaves(md, sb.dataMappingRoot, onDamage);
-  if (damaged && !opts.repair) {
+  const top = opts.walk090
+    ? topLevelLeaves0(md, sb.dataMappingRoot, opts.repair, (block) => {
+        if (opts.probe !== undefined) opts.probe.wideKeyBlock ??= block;
+      })
+    : null;
+  const leaves = top?.leaves ?? topLevelLeaves(md, sb.dataMappingRoot, onDamage);
+  if (top === null && damaged && !opts.repair) {
     fail(`${METADATA_DAMAGE}\n`);
     return 1;
   }
@@ -393,6 +453,10 @@ function dumpTrees(
       }
       e.endDevice();
     }
+  if (top?.damaged === true && !opts.repair) {
+    fail(`${METADATA_DAMAGE}\n`);
+    return 1;
+  }
   e.end();
   return 0;
 }
