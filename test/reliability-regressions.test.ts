@@ -752,6 +752,28 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'data space map: context error: split_key_ranges: no keys present AgEF\n',
     why: 'an overflow root that 1.1.0 reads as internal without keys',
   },
+  // Session 10 (out1xd): nr_data_blocks is the dumped superblock's own u64 count.
+  {
+    index: 5255,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="1152921504606846976">',
+    why: "a held copy's count past 2^53 in a dump of shared leaves, printed whole",
+  },
+  {
+    index: 6095,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="5260204364768739328">',
+    why: "a held copy's own count, not 0.9.0's 0",
+  },
+  {
+    index: 7131,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="274877906944000">',
+    why: "a held copy's own count (medium-held, no shared leaves)",
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {

@@ -23,7 +23,13 @@ import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
 import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
 import { rootSearchEnding } from './repair-scan-1x.js';
-import { hugeKeys1x, type SharedDump, sharedDumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
+import {
+  hugeKeys1x,
+  nrDataBlocks1x,
+  type SharedDump,
+  sharedDumpPlan1x,
+  sharedDumpText1x,
+} from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -292,7 +298,7 @@ function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, opt
   const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;
   }, '1.1.0');
-  e.begin(sb, '', sb.dataSm.nrBlocks);
+  e.begin(sb, '', nrDataBlocks1x(md, sb));
   const details = md.details(sb.deviceDetailsRoot, () => undefined);
   const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
   for (const [id, root] of [...roots].sort(([a], [b]) => a - b)) {
