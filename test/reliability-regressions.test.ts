@@ -774,6 +774,28 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'nr_data_blocks="274877906944000">',
     why: "a held copy's own count (medium-held, no shared leaves)",
   },
+  {
+    index: 6655,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '  <device dev_id="0" mapped_blocks="6000" transaction="1099511627780" creation_time="4" snap_time="4">\n',
+    why: "the search's one candidate is a subtree of the top level: its devices' details made up",
+  },
+  {
+    index: 6963,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows:
+      '  <device dev_id="157" mapped_blocks="0" transaction="1099511627780" creation_time="4" snap_time="4">\n  </device>\n</superblock>',
+    why: "the same, the subtree's devices end at 157",
+  },
+  {
+    index: 6481,
+    line: 'thin_dump --repair IMG',
+    status: 64,
+    shows: 'found 1 mapping trees without device details\ndata block size needs to be provided',
+    why: "find_roots warns before a damaged superblock's data block size is found missing",
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {
