@@ -17,7 +17,7 @@
 import { ROOT_VALUE_SIZE } from '../format/layout.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import type { DetailsValue, MetadataBytes, RawSuperblock } from './metadata-view.js';
-import { rootPairs1x } from './repair-scan-1x.js';
+import { repairScan, rootPairs1x } from './repair-scan-1x.js';
 
 export type RepairSource =
   | { readonly kind: 'failed'; readonly message: string }
@@ -124,11 +124,13 @@ export function findRepairSource(md: MetadataBytes): RepairSource {
  * the superblock's own tree is a candidate (or the search found none, which the callers report).
  */
 function candidateElsewhere(md: MetadataBytes, sb: RawSuperblock): RepairSource | null {
+  // The candidates in no order first: the order (rootPairs1x) is unknown where 1.1.0's sort ties.
+  const scan = repairScan(md);
+  if (!('devRoots' in scan) || scan.devRoots.length === 0 || scan.devRoots.includes(sb.dataMappingRoot)) return null;
+  if (sb.heldRoot !== 0 || scan.devRoots.length !== 1) return { kind: 'unmodelled' };
   const found = rootPairs1x(md);
-  if (found === null) return { kind: 'unmodelled' };
-  if (found.devs.length === 0 || found.devs.some((d) => d.block === sb.dataMappingRoot)) return null;
-  if (sb.heldRoot !== 0 || found.devs.length !== 1 || found.pairs.length > 0) return { kind: 'unmodelled' };
-  const root = found.devs[0]!.block;
+  if (found === null || found.pairs.length > 0) return { kind: 'unmodelled' };
+  const root = scan.devRoots[0]!;
   const candidate = mappingCandidate(md, { ...sb, dataMappingRoot: root });
   return candidate === null ? { kind: 'unmodelled' } : partialRoots(sb, candidate, root);
 }
