@@ -277,6 +277,10 @@ function damageBeforeOutput(
     );
     if (first === null) continue;
     const damage: TreeDamage = first;
+    // A root whose max_entries is not a multiple of 3 fails the leaf walker's read (seed 17 cases
+    // 6775, 6846); below the root the lab has not seen 1.1.0's words for it.
+    const rootWords = damage.code === 'max-entries-not-divisible' ? 'max_entries is not divisible by 3' : null;
+    if (damage.visitedBefore === 0 && rootWords !== null) return `node error: ${rootWords} ${encodeNodePath([0])}\n`;
     if (nodeError(damage) === null) return 'unmodelled';
     // The root and the leftmost path are read first; a leaf further right only while writing.
     if (damage.visitedBefore === 0) return `node error: ${nodeError(damage)} ${encodeNodePath([0])}\n`;
