@@ -817,6 +817,78 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'data space map: context error: split_key_ranges: no keys present AgEF\n',
     why: 'an overflow root that 1.1.0 reads as internal without keys',
   },
+  // Session 10 (out1xd): nr_data_blocks is the dumped superblock's own u64 count.
+  {
+    index: 5255,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="1152921504606846976">',
+    why: "a held copy's count past 2^53 in a dump of shared leaves, printed whole",
+  },
+  {
+    index: 6095,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="5260204364768739328">',
+    why: "a held copy's own count, not 0.9.0's 0",
+  },
+  {
+    index: 7131,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'nr_data_blocks="274877906944000">',
+    why: "a held copy's own count (medium-held, no shared leaves)",
+  },
+  {
+    index: 6655,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '  <device dev_id="0" mapped_blocks="6000" transaction="1099511627780" creation_time="4" snap_time="4">\n',
+    why: "the search's one candidate is a subtree of the top level: its devices' details made up",
+  },
+  {
+    index: 6963,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows:
+      '  <device dev_id="157" mapped_blocks="0" transaction="1099511627780" creation_time="4" snap_time="4">\n  </device>\n</superblock>',
+    why: "the same, the subtree's devices end at 157",
+  },
+  {
+    index: 6481,
+    line: 'thin_dump --repair IMG',
+    status: 64,
+    shows: 'found 1 mapping trees without device details\ndata block size needs to be provided',
+    why: "find_roots warns before a damaged superblock's data block size is found missing",
+  },
+  {
+    index: 6775,
+    line: 'thin_check IMG',
+    status: 64,
+    shows: '1 nodes in data mapping tree contain errors\n0 io errors, 0 checksum errors\nThin device 7 is missing root',
+    why: 'a leaf root that only the non-fatal check fails is counted among the nodes in error',
+  },
+  {
+    index: 6556,
+    line: 'thin_check IMG',
+    status: 64,
+    shows: '2 nodes in data mapping tree contain errors\n',
+    why: 'the same beside a damaged node elsewhere',
+  },
+  {
+    index: 6775,
+    line: 'thin_dump -m IMG',
+    status: 64,
+    shows: 'node error: max_entries is not divisible by 3 AA==\n',
+    why: "thin_dump's leaf walker fails such a root",
+  },
+  {
+    index: 6846,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: max_entries is not divisible by 3 AA==\n',
+    why: 'the same on the big image',
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {

@@ -80,6 +80,24 @@ function checkNode(
   return h;
 }
 
+/**
+ * How a bottom-tree root reads to thin_check's two passes: 'fatal' where it fails even with the
+ * non-fatal problems let pass (get_depth reads it so, and gives up on the device), 'non-fatal'
+ * where only those fail it, as thin_check's own pass reads it without the flag, with whether it
+ * is a leaf; null where it reads in both.
+ */
+export function rootReading1x(
+  md: MetadataBytes,
+  root: number,
+  valueSize: number,
+): 'fatal' | { nonFatal: true; leaf: boolean } | null {
+  const lenient = checkNode(md, root, valueSize, true, true);
+  if (typeof lenient === 'string') return 'fatal';
+  return typeof checkNode(md, root, valueSize, true, false) === 'string'
+    ? { nonFatal: true, leaf: lenient.leaf }
+    : null;
+}
+
 /** split_key_ranges: each child's range, or null where a key does not split the range (a context error). */
 function splitKeyRanges(kr: KeyRange, keys: readonly bigint[]): KeyRange[] | { key: bigint; range: KeyRange } {
   const out: KeyRange[] = [];

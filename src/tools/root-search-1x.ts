@@ -17,6 +17,7 @@
 import { ROOT_VALUE_SIZE } from '../format/layout.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import type { DetailsValue, MetadataBytes, RawSuperblock } from './metadata-view.js';
+import { repairScan, rootPairs1x } from './repair-scan-1x.js';
 
 export type RepairSource =
   | { readonly kind: 'failed'; readonly message: string }
@@ -29,6 +30,8 @@ export type RepairSource =
       readonly warning: string | null;
       readonly sb: BuiltSuperblock;
       readonly devices: Map<number, BuiltDevice>;
+      /** The top-level mapping tree the devices come from. */
+      readonly mappingRoot: number;
     };
 
 /** A top-level mapping tree that reads whole: each device's mappings, and their highest data block and time. */
@@ -97,6 +100,8 @@ function pairs(details: ReadonlyMap<number, DetailsValue>, candidate: MappingCan
  */
 export function findRepairSource(md: MetadataBytes): RepairSource {
   const sb = md.superblock(0);
+  const elsewhere = candidateElsewhere(md, sb);
+  if (elsewhere !== null) return elsewhere;
   const candidate = mappingCandidate(md, sb);
   // A held snapshot's trees are candidates too: only the case where the live ones pair is known.
   // A top-level tree of more than one node is searched subtree by subtree, which finds parts of
@@ -107,14 +112,34 @@ export function findRepairSource(md: MetadataBytes): RepairSource {
       : { kind: 'unmodelled' };
   const details = detailsCandidate(md, sb);
   if (details !== null && pairs(details, candidate)) return { kind: 'as-is' };
-  return sb.heldRoot === 0 ? partialRoots(sb, candidate) : { kind: 'unmodelled' };
+  return sb.heldRoot === 0 ? partialRoots(sb, candidate, sb.dataMappingRoot) : { kind: 'unmodelled' };
+}
+
+/**
+ * Where the search (repair-scan-1x.ts) does not find the superblock's own top-level tree, the
+ * lab's reading of the superblock's trees is not what 1.1.0 rebuilds from (seed 17 cases 6655,
+ * 6837, 6963: a flip leaves a subtree of the top level as the one candidate, and the real dump
+ * makes up the details of that subtree's devices). One candidate with no details tree to pair is
+ * rebuilt from as to_partial_found_roots does; anything else there is refused by name. Null where
+ * the superblock's own tree is a candidate (or the search found none, which the callers report).
+ */
+function candidateElsewhere(md: MetadataBytes, sb: RawSuperblock): RepairSource | null {
+  // The candidates in no order first: the order (rootPairs1x) is unknown where 1.1.0's sort ties.
+  const scan = repairScan(md);
+  if (!('devRoots' in scan) || scan.devRoots.length === 0 || scan.devRoots.includes(sb.dataMappingRoot)) return null;
+  if (sb.heldRoot !== 0 || scan.devRoots.length !== 1) return { kind: 'unmodelled' };
+  const found = rootPairs1x(md);
+  if (found === null || found.pairs.length > 0) return { kind: 'unmodelled' };
+  const root = scan.devRoots[0]!;
+  const candidate = mappingCandidate(md, { ...sb, dataMappingRoot: root });
+  return candidate === null ? { kind: 'unmodelled' } : partialRoots(sb, candidate, root);
 }
 
 /**
  * 1.1.0's `to_partial_found_roots` and `rebuild_superblock`: every device's details are made up,
  * transaction 1 (or the superblock's, when higher) and the tree's age + 1 as the time.
  */
-function partialRoots(sb: RawSuperblock, candidate: MappingCandidate): RepairSource {
+function partialRoots(sb: RawSuperblock, candidate: MappingCandidate, mappingRoot: number): RepairSource {
   const foundTime = candidate.age + 1;
   const transactionId = sb.transactionId > 1n ? sb.transactionId : 1n;
   const nrDataBlocks = Math.max(sb.dataSm.nrBlocks, candidate.highestDataBlock + 1);
@@ -141,5 +166,6 @@ function partialRoots(sb: RawSuperblock, candidate: MappingCandidate): RepairSou
       nrDataBlocks,
     },
     devices,
+    mappingRoot,
   };
 }

@@ -40,7 +40,7 @@ import {
   nodeEntries,
   treeHasLeafFlagsDiffering1x as differsIn,
 } from './leaf-flags-1x.js';
-import { type LeafVisit1x, walkTree1x } from './btree-walk-1x.js';
+import { type LeafVisit1x, rootReading1x, walkTree1x } from './btree-walk-1x.js';
 import { collectedNodes1x } from './node-counts-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
@@ -382,6 +382,7 @@ function checkMappedBlocks(
   fatal: Sink,
 ): number {
   const errorNodes = new Map<number, string>();
+  const countedRoots = new Set<number>();
   // Each device's line, or null where it passes, in the order of `devices`.
   const lines: (string | null)[] = [];
   for (const { id, root, details } of devices) {
@@ -418,6 +419,15 @@ function checkMappedBlocks(
       },
     );
     if (unmodelled) return UNMODELLED;
+    if (rootDamaged) {
+      // get_depth reads a root with the non-fatal problems let pass: a leaf root that fails only
+      // thin_check's own read is taken as a leaf, read again without the flag, and so counted
+      // among the nodes in error before its device is reported missing its root (seed 17 cases
+      // 6775, 6846: max_entries not divisible by 3). Such an internal root is not modelled.
+      const reading = rootReading1x(md, root, MAPPING_VALUE_SIZE);
+      if (reading !== 'fatal' && reading !== null && !reading.leaf) return UNMODELLED;
+      if (reading !== 'fatal' && reading !== null) countedRoots.add(root);
+    }
     if (rootDamaged) lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
     else if (errors > 0)
       lines.push(
@@ -428,7 +438,7 @@ function checkMappedBlocks(
     else lines.push(null);
   }
   // A root that cannot be read is not counted among the nodes in error: 1.1.0 never reads it as one.
-  for (const { root } of devices) errorNodes.delete(root);
+  for (const { root } of devices) if (!countedRoots.has(root)) errorNodes.delete(root);
   if (errorNodes.size > 0) {
     const codes = [...errorNodes.values()];
     err(`${errorNodes.size} nodes in data mapping tree contain errors\n`);

@@ -4,7 +4,7 @@
  * src/thin/dump.rs). Mappings merge into ranges within one stretch of leaves only: a def, or a
  * device's leaves between two refs, is written by its own MappingVisitor, whose run ends with it.
  */
-import { BLOCK_SIZE, getBlockTime, MAPPING_VALUE_SIZE, NODE } from '../format/layout.js';
+import { BLOCK_SIZE, getBlockTime, MAPPING_VALUE_SIZE, NODE, SB, SM_ROOT } from '../format/layout.js';
 import { walkBtree } from '../format/metadata-walker.js';
 import { type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
@@ -95,6 +95,16 @@ function emitLeaves(
 }
 
 /**
+ * 1.1.0's nr_data_blocks: the data space map root's count in the superblock it dumps, a u64
+ * printed whole (dump.rs unpacks the root of that superblock, the held copy's own under -m, with
+ * none of 0.9.0's rule that only block 0 counts). Seed 17 cases 5255 (`1152921504606846976`, not
+ * a double's 9007199254740991) and 6095 (a held copy's `5260204364768739328`, not 0).
+ */
+export function nrDataBlocks1x(md: MetadataBytes, sb: RawSuperblock): bigint {
+  return md.u64Big(sb.block * BLOCK_SIZE + SB.dataSpaceMapRoot + SM_ROOT.nrBlocks);
+}
+
+/**
  * The dump as 1.1.0 writes it, as text, up to the first leaf that does not read (`failedNode`,
  * null when it wrote the whole dump); or null where the details and top-level trees hold other
  * devices: 1.1.0 pairs their entries by position (devices_iter zips them), which the lab does
@@ -114,7 +124,7 @@ export function sharedDumpText1x(
     text += t;
   }, '1.1.0');
   const stopped = (failedNode: number) => ({ text, failedNode });
-  e.begin(sb, '', sb.dataSm.nrBlocks);
+  e.begin(sb, '', nrDataBlocks1x(md, sb));
   for (const def of shared.plan.defs) {
     e.beginDef(def.head);
     const failed = emitLeaves(md, e, def.leaves, shared.damaged);

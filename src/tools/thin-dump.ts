@@ -19,6 +19,7 @@ import { type DetailsValue, MetadataBytes, type RawSuperblock, type TreeDamage }
 import type { ToolsRelease } from './release.js';
 import { findBetterRoots0 } from './repair-scan.js';
 import { type DumpOptions, dumpPath1x } from './thin-dump-1x.js';
+import { nrDataBlocks1x } from './thin-dump-shared-1x.js';
 import { openMetadata, type ToolEnv, writeTextFile } from './tool-io.js';
 import { THIN_DUMP_USAGE } from './usage.js';
 import { THIN_DUMP_HELP_1X } from './usage-1x.js';
@@ -195,11 +196,12 @@ export function dumpPath(env: ToolEnv, options: DumpOptions, path: string): numb
     if (output !== null) writeTextFile(env.ctx, output, text);
   };
   const e = format === 'xml' ? xmlEmitter(out, releaseOf(env)) : humanEmitter(out, releaseOf(env));
-  // nr_data_blocks comes from the superblock the dump reads, as nrDataBlocks0 says.
+  // nr_data_blocks comes from the superblock the dump reads, as nrDataBlocks0 (0.9.0) and
+  // nrDataBlocks1x (1.1.0, whose dumps without shared leaves come here too) say.
   const status = dumpTrees(
     md,
     sb,
-    nrDataBlocks0(md, sb),
+    releaseOf(env) === '0.9.0' ? nrDataBlocks0(md, sb) : nrDataBlocks1x(md, sb),
     e,
     // 0.9.0's metadata_dump begins the superblock with an empty uuid whatever the block holds
     // (seed 17 case 2891: a flipped uuid byte in the held copy is not printed).

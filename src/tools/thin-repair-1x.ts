@@ -81,7 +81,7 @@ export function repair1x(
   if (source.kind === 'rebuilt') {
     if (source.warning !== null && level >= LOG_WARNING) say(source.warning);
     // The rebuilt superblock's devices are the top-level tree's, with their details made up.
-    const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
+    const roots = md.deviceRoots(source.mappingRoot, () => undefined);
     const devices = new Map([...source.devices].map(([id, d]) => [id, { root: roots.get(id)!, details: d.details }]));
     const fallback = (): boolean => writeImage(env, output, out.sizeBytes, source.sb, source.devices);
     announce(devices.keys());
