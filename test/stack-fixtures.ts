@@ -4,6 +4,9 @@
  * shrink: test/transcripts.test.ts runs a pending script with `it.fails`, so one that passes fails
  * the suite until it leaves the list.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
 import type { StackId } from '../src/model/stack.js';
 
 /** `NAME.out` on debian12 (the transcripts recorded first), `NAME.STACK.out` on any other stack. */
@@ -13,12 +16,27 @@ export function transcriptFile(script: string, stack: StackId): string {
 }
 
 /**
- * `NAME.timing-K.out` on debian12, `NAME.STACK.timing-K.out` on another stack: another transcript
- * the real kernel printed for the same script on the same stack, recorded on the oracle like the
- * first and never edited, for the scripts of TIMING_VARIANTS only.
+ * `NAME.timing-K.out` on debian12, `NAME.STACK.timing-K.out` on another stack (K from 2): another
+ * transcript the real kernel printed for the same script on the same stack, recorded on the oracle
+ * like the first and never edited, for the scripts of TIMING_VARIANTS only. Returns those of the
+ * transcript `file` in `dir`, in order.
  */
-export function timingVariantFile(script: string, stack: StackId, k: number): string {
-  return transcriptFile(script, stack).replace(/\.out$/, `.timing-${k}.out`);
+export function timingVariantsOf(dir: string, file: string): string[] {
+  const files: string[] = [];
+  for (let k = 2; existsSync(join(dir, file.replace(/\.out$/, `.timing-${k}.out`))); k++) {
+    files.push(file.replace(/\.out$/, `.timing-${k}.out`));
+  }
+  return files;
+}
+
+/**
+ * A transcript of TIMING_VARIANTS: the lab's output must be one of its timing variants and not its
+ * first recording (which would take it off the list); none of them shows the difference from the
+ * first variant.
+ */
+export function expectTimingVariant(output: string, first: string, variants: readonly string[], label: string): void {
+  expect(output, `${label}: the first recording now matches; remove it from TIMING_VARIANTS`).not.toBe(first);
+  if (!variants.includes(output)) expect(output).toBe(variants[0]);
 }
 
 /**
@@ -27,7 +45,7 @@ export function timingVariantFile(script: string, stack: StackId, k: number): st
  * software emulation, more under load; fixtures/kernel-probes/150) decides which blocks a commit
  * wrote, or whether a flush's commit or the periodic one failed first. The lab's commands take no
  * time, as on a fast machine, so it prints one of them: the test asks that its transcript be one
- * the real kernel printed, the first recording or a timing variant (`timingVariantFile`), and a
+ * the real kernel printed, the first recording or a timing variant (`timingVariantsOf`), and a
  * script leaves this list when the lab matches its first recording.
  */
 export const TIMING_VARIANTS: ReadonlyMap<string, string> = new Map<string, string>([
