@@ -19,8 +19,10 @@ import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { type LockedDevice, type LockUse, thinTablePools, underMetadataLock } from './dmsetup-lock.js';
+import { type Flags, parseDmsetupArgs } from './dmsetup-args.js';
 import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
+import { withStdioBuffer } from './stdio-buffer.js';
 import { targetsText } from './host/kernel-modules.js';
 
 /** libdevmapper's version and date as `dmsetup version` prints them, per stack (Debian's lvm2 package). */
@@ -29,126 +31,93 @@ const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
   debian13: '1.02.205 (2025-02-27)',
 };
 
-const USAGE_HINT =
-  'dmsetup: the lab supports create, reload, message, status, table, suspend, resume, remove, rename, mknodes, ls, info, deps, targets, version';
-
-interface Flags {
-  noFlush: boolean;
-  table: string | null;
-  target: string | null;
-  force: boolean;
-  noTable: boolean;
-  /** `--inactive`: the table loaded but not yet resumed (dmsetup table only). */
-  inactive: boolean;
-  /** `--deferred` (remove only): remove at the last close when the device is open. */
-  deferred: boolean;
-  /** `--verifyudev`: libdevmapper checks udev's work and makes, renames or removes the node itself. */
-  verifyUdev: boolean;
-  /** `--setuuid` (rename only): the new word is the device's UUID. */
-  setUuid: boolean;
-  /** `-u`/`--uuid UUID`: the UUID create gives the device, or the device other commands act on. */
-  uuid: string | null;
-  /** `-c`/`--columns` (info only): one report line per device. */
-  columns: boolean;
-  /** `-o`/`--options FIELDS`: the report's fields. */
-  fields: string | null;
-  /** `--noheadings`: the report without its heading line. */
-  noHeadings: boolean;
-}
-
-/** The short options lvm2 2.03's dmsetup accepts (its getopt string). */
-const DMSETUP_SHORT_OPTIONS = 'cCfG:hj:m:M:no:O:rS:u:U:vy'.replace(/:/g, '');
-
 function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, errno: number): number {
   io.err(`device-mapper: ${ioctl} ioctl on ${name} ${devNo} failed: ${strerror(errno)}\nCommand failed.\n`);
   return 1;
 }
 
-/** dmsetup's options and the words of its command; null (after its complaint) when they are bad. */
-function parseArgs(argv: readonly string[], io: CommandIo): { flags: Flags; args: string[] } | null {
-  const flags: Flags = {
-    noFlush: false,
-    table: null,
-    target: null,
-    force: false,
-    noTable: false,
-    inactive: false,
-    deferred: false,
-    verifyUdev: false,
-    setUuid: false,
-    uuid: null,
-    columns: false,
-    fields: null,
-    noHeadings: false,
-  };
-  const args: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--noflush') flags.noFlush = true;
-    else if (a === '-u' || a === '--uuid' || a === '-o' || a === '--options') {
-      const value = argv[++i];
-      if (value === undefined) {
-        // getopt_long's words, for a short and for a long option.
-        const why = a.startsWith('--')
-          ? `option '${a}' requires an argument`
-          : `option requires an argument -- '${a[1]!}'`;
-        io.err(`dmsetup: ${why}\nCouldn't process command line.\n`);
-        return null;
-      }
-      if (a === '-u' || a === '--uuid') flags.uuid = value;
-      else flags.fields = value;
-    } else if (a === '-c' || a === '--columns') flags.columns = true;
-    else if (a === '--noheadings') flags.noHeadings = true;
-    else if (a === '--table') {
-      const t = argv[++i];
-      if (t === undefined) {
-        io.err('dmsetup: option requires an argument -- table\nCommand failed.\n');
-        return null;
-      }
-      flags.table = t;
-    } else if (a === '--target') flags.target = argv[++i] ?? null;
-    else if (a === '-f' || a === '--force') flags.force = true;
-    else if (a === '--notable') flags.noTable = true;
-    else if (a === '--inactive') flags.inactive = true;
-    else if (a === '--deferred') flags.deferred = true;
-    else if (a === '--verifyudev') flags.verifyUdev = true;
-    else if (a === '--setuuid') flags.setUuid = true;
-    else if (a === '--noudevsync' || a === '-v') {
-      // Accepted: without udev, --noudevsync changes nothing (the node is still left to udev).
-    } else if (/^-[^-]/.test(a) && !DMSETUP_SHORT_OPTIONS.includes(a[1]!)) {
-      // getopt_long's own complaint (it scans every argument, even after the command's words).
-      io.err(`dmsetup: invalid option -- '${a[1]!}'\nCouldn't process command line.\n`);
-      return null;
-    } else if (a.startsWith('-')) {
-      io.err(`dmsetup: unrecognized option '${a}' (not supported in the lab)\nCommand failed.\n`);
-      return null;
-    } else args.push(a);
-  }
-  return { flags, args };
+/** dmsetup's commands the lab does not run: refused by name, never dmsetup's `Unknown command.` */
+const UNMODELLED_COMMANDS: ReadonlySet<string> = new Set([
+  'remove_all',
+  'wipe_table',
+  'measure',
+  'stats',
+  'wait',
+  'mangle',
+  'udevcreatecookie',
+  'udevreleasecookie',
+  'udevflags',
+  'udevcomplete',
+  'udevcomplete_all',
+  'udevcookies',
+  'target-version',
+  'setgeometry',
+  'splitname',
+]);
+
+/**
+ * The commands whose output `-v` changes in a way the lab does not model: each prints the device's
+ * info after it acts (dmsetup.c's _create_one_device, _load and _simple with display set).
+ */
+const VERBOSE_AFTER_ACTING: ReadonlySet<string> = new Set(['create', 'load', 'reload', 'suspend', 'resume', 'clear']);
+
+/** Why the lab does not run this line, or null. */
+function unmodelled(command: string, flags: Flags): string | null {
+  if (UNMODELLED_COMMANDS.has(command)) return `dmsetup ${command}`;
+  if (flags.verbose > 1) return "dmsetup -vv (libdevmapper's debug lines)";
+  if (flags.verbose === 1 && VERBOSE_AFTER_ACTING.has(command))
+    return `dmsetup -v ${command} (the info it prints after acting)`;
+  if (command === 'help') return flags.columns ? 'dmsetup help -c (the report fields)' : null;
+  // The report options mean something only to info -c here; anywhere else they would be ignored.
+  if ((flags.columns || flags.fields !== null) && !(command === 'info' && flags.columns))
+    return `dmsetup ${command} with -c or -o (the lab's one report is info -c -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings)`;
+  return null;
 }
 
-export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number | Steps<number> {
-  const m = ctx.machine;
-  const parsed = parseArgs(argv, io);
-  if (parsed === null) return 1;
-  const { flags, args } = parsed;
-  const command = args.shift();
-  if (command === undefined) {
-    io.err(`${USAGE_HINT}\nCommand failed.\n`);
+/**
+ * The line read as dmsetup reads it, with what it runs: the command, its flags and its words; or
+ * the exit status once it has failed, been refused, or printed its usage.
+ */
+function commandLine(
+  m: Machine,
+  argv: readonly string[],
+  io: CommandIo,
+): { command: string; flags: Flags; args: string[] } | number {
+  const parsed = parseDmsetupArgs(argv, m.stack);
+  if ('error' in parsed || 'refused' in parsed) {
+    io.err('error' in parsed ? parsed.error : parsed.refused);
     return 1;
   }
-  // The report options mean something only to info -c here; anywhere else they would be ignored.
-  if ((flags.columns || flags.fields !== null) && !(command === 'info' && flags.columns)) {
-    io.err(
-      `thinlab: not modelled: dmsetup ${command} with -c or -o (the lab's one report is info -c -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings)\nCommand failed.\n`,
-    );
+  const { flags, words: args } = parsed;
+  // -h and --version run their commands whatever the line names, and exit 0 (dmsetup.c's main).
+  const command = flags.help ? 'help' : flags.version ? 'version' : args.shift();
+  const refusal = command === undefined ? null : unmodelled(command, flags);
+  if (refusal !== null) {
+    io.err(`thinlab: not modelled: ${refusal}\nCommand failed.\n`);
     return 1;
+  }
+  if (command === undefined || command === 'help') {
+    io.err(DMSETUP_USAGE[m.stack]);
+    return command === undefined ? 1 : 0;
   }
   if (flags.uuid !== null && command !== 'create') {
     const named = deviceOfUuid(m, command, flags.uuid, args, io);
     if (typeof named === 'number') return named;
     args.splice(0, args.length, named);
   }
+  return { command, flags, args };
+}
+
+/** dmsetup, its standard output buffered as glibc does (src/lab/stdio-buffer.ts). */
+export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number | Steps<number> {
+  return withStdioBuffer(io, ctx.machine.stack, (buffered) => runDmsetup(ctx, argv, buffered));
+}
+
+function runDmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): number | Steps<number> {
+  const m = ctx.machine;
+  const line = commandLine(m, argv, io);
+  if (typeof line === 'number') return line;
+  const { command, flags, args } = line;
   switch (command) {
     case 'create':
       return create(ctx, args, flags, io);
@@ -185,11 +154,11 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       for (const name of args) m.mknodes(name);
       return 0;
     case 'ls':
-      return ls(m, io);
+      return ls(m, flags, io);
     case 'info':
       return flags.columns ? infoColumns(m, args, flags, io) : info(m, args, io);
     case 'deps':
-      return deps(m, args, io);
+      return deps(m, args, flags, io);
     case 'clear':
       return forEachNamed(m, args, io, 'clear', (dev) => {
         m.clearInactive(dev);
@@ -203,7 +172,7 @@ export function dmsetup(ctx: ShellContext, argv: readonly string[], io: CommandI
       io.out(`Library version:   ${LIBDM_VERSION[m.stack]}\nDriver version:    ${m.kernel.dmIoctlVersion}\n`);
       return 0;
     default:
-      io.err(`Unknown command: ${command}\n${USAGE_HINT}\nCommand failed.\n`);
+      io.err(`Unknown command.\n${DMSETUP_USAGE[m.stack]}`);
       return 1;
   }
 }
@@ -378,29 +347,20 @@ function lineOf(m: Machine, dev: DmDevice, kind: 'status' | 'table', flags: Flag
   return `0 ${t.lengthSectors} ${t.type} ${params}`;
 }
 
+/**
+ * `dmsetup status|table [DEVICE...]`: every device (each line prefixed by its name) or those named
+ * (prefixed when more than one). With `-v` each device's info comes first and no line is
+ * prefixed; several devices are then parted by an empty line (dmsetup.c's _status).
+ */
 function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], flags: Flags, io: CommandIo): number {
-  if (args.length === 0) {
-    const devices = m.deviceList();
-    if (devices.length === 0) {
-      io.out('No devices found\n');
-      return 0;
-    }
-    for (const dev of devices) {
-      const line = lineOf(m, dev, kind, flags);
-      if (flags.target !== null && dev.live?.type !== flags.target) continue;
-      io.out(
-        line === null
-          ? `${dev.name}: \n`
-          : line
-              .split('\n')
-              .map((l) => `${dev.name}: ${l}\n`)
-              .join(''),
-      );
-    }
+  const all = args.length === 0;
+  if (all && m.deviceList().length === 0) {
+    io.out('No devices found\n');
     return 0;
   }
+  const several = all || args.length > 1;
   let status = 0;
-  for (const name of args) {
+  for (const name of all ? m.deviceList().map((d) => d.name) : args) {
     const dev = m.device(name);
     if (dev === undefined) {
       if (kind === 'status') io.err('Device does not exist.\nCommand failed.\n');
@@ -408,15 +368,24 @@ function statusOrTable(m: Machine, kind: 'status' | 'table', args: string[], fla
       status = 1;
       continue;
     }
+    if (flags.target !== null && dev.live?.type !== flags.target) continue;
     const line = lineOf(m, dev, kind, flags);
-    if (line !== null && (flags.target === null || dev.live?.type === flags.target)) {
-      io.out(
-        line
-          .split('\n')
-          .map((l) => (args.length > 1 ? `${name}: ${l}\n` : `${l}\n`))
-          .join(''),
-      );
+    if (flags.verbose > 0) {
+      if (writeInfo(m, dev, io)) io.out(`${line ?? ''}\n${several ? '\n' : ''}`);
+      else status = 1;
+      continue;
     }
+    if (line === null) {
+      // No target to print: dmsetup still ends the device's line.
+      io.out(several ? `${dev.name}: \n` : '\n');
+      continue;
+    }
+    io.out(
+      line
+        .split('\n')
+        .map((l) => (several ? `${name}: ${l}\n` : `${l}\n`))
+        .join(''),
+    );
   }
   return status;
 }
@@ -492,29 +461,49 @@ function errorDevice(m: Machine, dev: DmDevice): void {
   if (loaded.ok) m.resume(dev);
 }
 
-function ls(m: Machine, io: CommandIo): number {
+/**
+ * `dmsetup ls`: each device's name and number; with `--target TYPE` only the devices with a target
+ * of that type, whose number dmsetup then prints as `(major, minor)` (its _display_dev, reached
+ * through _status, where plain ls prints `major:minor`).
+ */
+function ls(m: Machine, flags: Flags, io: CommandIo): number {
   const devices = m.deviceList();
   if (devices.length === 0) {
     io.out('No devices found\n');
     return 0;
   }
-  for (const dev of devices) io.out(`${dev.name}\t(${DM_MAJOR}:${dev.minor})\n`);
+  for (const dev of devices) {
+    if (flags.target === null) io.out(`${dev.name}\t(${DM_MAJOR}:${dev.minor})\n`);
+    else if (dev.live?.type === flags.target) io.out(`${dev.name}\t(${DM_MAJOR}, ${dev.minor})\n`);
+  }
   return 0;
 }
 
-/** `dmsetup deps [DEVICE...]`: `N dependencies\t: (maj, min)...`, prefixed by the name when listing all. */
-function deps(m: Machine, args: string[], io: CommandIo): number {
+/**
+ * `dmsetup deps [DEVICE...]`: `N dependencies\t: (maj, min)...`, prefixed by the name when listing
+ * all; with `-v` the device's info comes first instead, and an empty line parts several devices.
+ */
+function deps(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
   const line = (dev: DmDevice): string => {
     const held = m.dependencies(dev);
     return `${held.length} dependencies\t:${held.map((d) => ` (${devNumber(d).replace(':', ', ')})`).join('')}\n`;
   };
+  const verbose = (dev: DmDevice, several: boolean): number => {
+    if (!writeInfo(m, dev, io)) return 1;
+    io.out(`${line(dev)}${several ? '\n' : ''}`);
+    return 0;
+  };
   if (args.length === 0) {
     const devices = m.deviceList();
     if (devices.length === 0) io.out('No devices found\n');
-    for (const dev of devices) io.out(`${dev.name}: ${line(dev)}`);
-    return 0;
+    let status = 0;
+    for (const dev of devices)
+      if (flags.verbose === 0) io.out(`${dev.name}: ${line(dev)}`);
+      else status = Math.max(status, verbose(dev, true));
+    return status;
   }
   return forEachNamed(m, args, io, 'deps', (dev) => {
+    if (flags.verbose > 0) return verbose(dev, args.length > 1);
     io.out(line(dev));
     return 0;
   });
@@ -534,22 +523,48 @@ function info(m: Machine, args: string[], io: CommandIo): number {
       status = 1;
       continue;
     }
-    const tables =
-      dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
-    let text =
-      `Name:              ${dev.name}\n` +
-      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`;
-    if (dev.live !== null || dev.inactive !== null) text += 'Read Ahead:        256\n';
-    text +=
-      `Tables present:    ${tables}\n` +
-      `Open count:        ${dev.openCount}\n` +
-      `Event number:      ${dev.eventNr}\n` +
-      `Major, minor:      ${DM_MAJOR}, ${dev.minor}\n`;
-    if (dev.live !== null) text += 'Number of targets: 1\n';
-    if (dev.uuid !== undefined) text += `UUID: ${dev.uuid}\n`;
-    io.out(`${text}\n`);
+    if (!writeInfo(m, dev, io)) status = 1;
   }
   return status;
+}
+
+/**
+ * Writes a device's info as `dmsetup info` prints it (dmsetup.c's _display_info_long), with its
+ * empty line after; false, after a refusal, when the lab does not know what it prints. libdevmapper
+ * reads the read-ahead from sysfs, which a device that never had a table lacks (its gendisk is
+ * added at the first load), and then from its node: without one it says so on standard error and
+ * prints no `Read Ahead` line. The kernel counts 0 targets there (fixtures/kernel/207).
+ */
+function writeInfo(m: Machine, dev: DmDevice, io: CommandIo): boolean {
+  const noTable = dev.live === null && dev.inactive === null;
+  if (noTable && m.mapperNode(dev.name) !== undefined) {
+    io.err('thinlab: not modelled: dmsetup info of a device that never had a table, with its /dev/mapper node made\n');
+    return false;
+  }
+  const tables = dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
+  io.out(
+    `Name:              ${dev.name}\n` +
+      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`,
+  );
+  if (noTable) io.err(`/dev/mapper/${dev.name}: open failed: ${strerror(Errno.ENOENT)}\n`);
+  else io.out('Read Ahead:        256\n');
+  io.out(
+    `Tables present:    ${tables}\n` +
+      `Open count:        ${dev.openCount}\n` +
+      `Event number:      ${dev.eventNr}\n` +
+      `Major, minor:      ${DM_MAJOR}, ${dev.minor}\n` +
+      `Number of targets: ${targetCount(dev)}\n` +
+      (dev.uuid !== undefined ? `UUID: ${dev.uuid}\n` : '') +
+      '\n',
+  );
+  return true;
+}
+
+/** The live table's targets: an LVM volume's linear segments, else the one target (0 with no live table). */
+function targetCount(dev: DmDevice): number {
+  const t = dev.live;
+  if (t === null) return 0;
+  return t.type === 'linear' && t.segments !== undefined ? t.segments.length : 1;
 }
 
 /** The commands that find their device by `-u UUID` in the lab (each takes one device). */

@@ -11,14 +11,8 @@ import { busyboxArgs } from './busybox-options.js';
 import { notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
 import { listDirectory, modeString, type NodeInfo, nodeInfo, wallClockSecs } from './nodes.js';
+import { stdoutIsTty } from './stdio-buffer.js';
 import { formatCtime } from './wall-clock.js';
-
-/**
- * Whether a script's own output is a terminal on the oracle: debian12's VM runs it on the serial
- * console, debian13's pipes it through `cat` (shared/oracle/kernel-dm-thin), so `ls` there prints
- * one name a line even at the top level.
- */
-const SCRIPT_OUTPUT_IS_TTY: Readonly<Record<StackId, boolean>> = { debian12: true, debian13: false };
 
 /**
  * Whether `-s` with `-h` prints the blocks as a human size (`  12.0K`, 7 wide): busybox 1.36 made
@@ -177,7 +171,7 @@ export function ls(lab: Lab, args: readonly string[], io: CommandIo): number {
   const flags = new Set(parsed.flags);
   if (flags.has('n')) flags.add('l');
   if (flags.has('h') && HUMAN_BLOCKS[lab.machine.stack]) flags.add(HUMAN_BLOCKS_FLAG);
-  const tty = io.stdoutIsTerminal === true && SCRIPT_OUTPUT_IS_TTY[lab.machine.stack];
+  const tty = stdoutIsTty(io, lab.machine.stack);
   const operands = parsed.operands.length > 0 ? parsed.operands : ['.'];
   const files: Entry[] = [];
   const dirs: Entry[] = [];
