@@ -1,14 +1,15 @@
 /**
  * thin_repair 0.9.0 in the lab (1.1.0's, on debian13, is thin-repair-1x.ts): reads whatever the input metadata still holds (as
  * `thin_dump --repair` does: damaged subtrees are skipped) and writes fresh metadata to the
- * output. Like the real tool it keeps the superblock's flags, needs_check included, recounts
+ * output where 0.9.0 puts each block (metadata-writer-0.ts). Like the real tool it keeps the superblock's flags, needs_check included, recounts
  * each device's mapped_blocks from the mappings it could read, and keeps only the devices before
  * the first damaged node of the details tree (what `thin_dump --repair` prints).
  */
 import { BLOCK_SIZE } from '../format/layout.js';
 import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
-import { builtSuperblock, checkOutput, readDevices, writeImage } from './metadata-output.js';
+import { builtSuperblock, checkOutput, readDevices } from './metadata-output.js';
+import { writeImage0 } from './metadata-writer-0.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
 import { repair1x } from './thin-repair-1x.js';
@@ -88,5 +89,5 @@ function repair(env: ToolEnv, input: string, output: string): number {
     );
     return 1;
   }
-  return writeImage(env, output, size, builtSuperblock(sb), readDevices(md, sb)) ? 0 : 1;
+  return writeImage0(env, output, size, builtSuperblock(sb), readDevices(md, sb)) ? 0 : 1;
 }

@@ -1,12 +1,14 @@
 /**
- * thin_restore 0.9.0 in the lab: reads thin_dump's XML and writes fresh metadata with the format
- * writer. The checks and messages follow the real tool: the output must exist and hold at least
+ * thin_restore 0.9.0 in the lab: reads thin_dump's XML and writes fresh metadata as 0.9.0's
+ * restorer lays it out (metadata-writer-0.ts). The checks and messages follow the real tool: the
+ * output must exist and hold at least
  * eight metadata blocks, its superblock is wiped before the XML is read (so a failed restore
  * leaves unusable metadata behind, as the real one does), and expat's parse errors and the
  * restorer's own errors are worded as 0.9.0 words them.
  */
 import { defineTool } from './define-tool.js';
-import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock, writeImage } from './metadata-output.js';
+import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock } from './metadata-output.js';
+import { writeImage0 } from './metadata-writer-0.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
@@ -170,7 +172,7 @@ function restore(env: ToolEnv, input: string, output: string): number {
     else throw e;
     return 1;
   }
-  return writeImage(env, output, size, restored.sb, restored.devices) ? 0 : 1;
+  return writeImage0(env, output, size, restored.sb, restored.devices) ? 0 : 1;
 }
 
 /** The run of thin_restore 1.1.0 once clap has taken its command line (-i and -o are required). */

@@ -1,0 +1,160 @@
+/**
+ * thin_restore and thin_repair 0.9.0 write their metadata byte for byte as the real ones do
+ * (metadata-writer-0.ts): the same block for every node, bitmap and index, the same bytes a split
+ * leaves behind, the same superblock (its nr_allocated counting the empty mapping root the
+ * restorer frees after its commit, which is LVM fixture 84's Meta% after `lvconvert --repair`), and
+ * on a device too small the same blocks left behind. The inputs are a generated sweep: devices in
+ * and out of id order, snapshots (the same mappings twice, data counts above 2), mappings in and
+ * out of order, a vblock given twice, empty devices, hundreds of devices (details and top-level
+ * splits), thousands of mappings (mapping tree splits), data devices of 0 to 184 bitmaps (the
+ * data index tree split), metadata devices from 32 KiB to 64 MiB. The output file starts filled
+ * with a pattern, so that a block one side writes and the other does not is seen.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasRealTools, ToolBench } from './tool-test-support.js';
+
+const bench = new ToolBench();
+afterAll(() => bench.dispose());
+
+/** A small deterministic generator (mulberry32), so that every run builds the same inputs. */
+function prng(seed: number): { next: () => number; int: (n: number) => number; pick: <T>(xs: readonly T[]) => T } {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  return { next, int, pick: (xs) => xs[int(xs.length)]! };
+}
+
+type Mapping = readonly [vblock: number, dataBlock: number, time: number];
+
+/** The mappings of one device: a run, a scatter (sorted or not), or the previous device's (a snapshot). */
+function mappingsOf(r: ReturnType<typeof prng>, nrData: number, many: boolean, previous: Mapping[]): Mapping[] {
+  const n = many ? r.pick([1, 5, 64, 252, 253, 500, 1000, 3000]) : r.pick([0, 1, 3, 40]);
+  const kind = r.next();
+  let ms: Mapping[];
+  if (kind < 0.3 && previous.length > 0) ms = [...previous];
+  else if (kind < 0.6) {
+    const start = r.int(1000);
+    ms = Array.from({ length: n }, (_, i) => [start + i, r.int(nrData), r.int(4)] as const);
+  } else {
+    ms = Array.from({ length: n }, () => [r.int(100000), r.int(nrData), r.int(4)] as const);
+    if (r.next() < 0.5) ms.sort((x, y) => x[0] - y[0]);
+  }
+  // Now and then a vblock given twice: 0.9.0 overwrites it and keeps both data counts.
+  if (ms.length > 0 && r.next() < 0.15) ms.push([ms[0]![0], r.int(nrData), 0]);
+  return ms;
+}
+
+/** thin_dump's XML for the case `seed`. */
+function sweepXml(seed: number): string {
+  const r = prng(seed);
+  const nrData = r.pick([0, 10, 512, 16320, 16321, 40000, 200000, 3000000]);
+  const nrDevices = nrData === 0 ? r.pick([0, 1, 2]) : r.pick([0, 1, 1, 2, 3, 5, 8, 130, 260]);
+  const lines = [
+    `<superblock uuid="" time="${r.int(10)}" transaction="${r.int(100)}" flags="${r.pick([0, 0, 1])}" version="2" data_block_size="128" nr_data_blocks="${nrData}">`,
+  ];
+  const ids = new Set<number>();
+  while (ids.size < nrDevices) ids.add(r.int(2000));
+  const order = r.next() < 0.5 ? [...ids].sort((x, y) => x - y) : [...ids];
+  let previous: Mapping[] = [];
+  for (const id of order) {
+    lines.push(
+      `<device dev_id="${id}" mapped_blocks="0" transaction="${r.int(6)}" creation_time="${r.int(6)}" snap_time="${r.int(6)}">`,
+    );
+    if (nrData > 0 && r.next() > 0.15) {
+      previous = mappingsOf(r, nrData, nrDevices < 50, previous);
+      for (const [v, d, t] of previous)
+        lines.push(`<single_mapping origin_block="${v}" data_block="${d}" time="${t}"/>`);
+    }
+    lines.push('</device>');
+  }
+  lines.push('</superblock>');
+  return `${lines.join('\n')}\n`;
+}
+
+/** An output file of `size` bytes holding a pattern, not zeros. */
+const patterned = (size: number): Uint8Array => new Uint8Array(size).fill(0x5a);
+
+/**
+ * The sweep: a seed and a metadata device size each. 4 and 36 have 3,000,000 data blocks (184
+ * bitmaps: the data index tree splits), 10, 24 and 36 have 260 devices (the top-level and details
+ * trees split) and dozens of empty ones (the empty mapping root shared, counts above 2 in the
+ * metadata overflow tree), 8 and 49 thousands of mappings on 10 and 512 data blocks (data counts
+ * above 2, the data overflow tree split), 39 two empty devices and no data device. The last three
+ * are too small for their input.
+ */
+const CASES: ReadonlyArray<readonly [seed: number, sizeBytes: number]> = [
+  [4, 16 << 20],
+  [5, 4 << 20],
+  [8, 4 << 20],
+  [10, 4 << 20],
+  [14, 1 << 20],
+  [24, 16 << 20],
+  [26, 1 << 20],
+  [36, 64 << 20],
+  [39, 1 << 20],
+  [41, 4 << 20],
+  [49, 4 << 20],
+  [60, 1 << 20],
+  [49, 40960],
+  [10, 81920],
+  [36, 32768],
+];
+
+/** The repairs: inputs the real thin_restore wrote for these cases, each repaired onto its own size and onto 1 MiB. */
+const REPAIRED = [4, 5, 8, 10, 24, 49];
+
+/** The cases' shapes, so that the sweep is seen to hold what it claims. */
+function shapeOf(xml: string): { nrData: number; devices: number; mappings: number; emptyDevices: number } {
+  return {
+    nrData: Number(/nr_data_blocks="(\d+)"/.exec(xml)![1]),
+    devices: xml.match(/<device /g)?.length ?? 0,
+    mappings: xml.match(/<single_mapping/g)?.length ?? 0,
+    emptyDevices: xml.match(/">\n<\/device>/g)?.length ?? 0,
+  };
+}
+
+describe.skipIf(!hasRealTools)('thin_restore and thin_repair 0.9.0 write the real layout', () => {
+  it('the sweep covers many devices, many mappings, empty devices and failures', () => {
+    const shapes = CASES.map(([seed]) => shapeOf(sweepXml(seed)));
+    expect(Math.max(...shapes.map((s) => s.nrData))).toBeGreaterThan(168 * 16320);
+    expect(Math.max(...shapes.map((s) => s.devices))).toBeGreaterThan(252);
+    expect(Math.max(...shapes.map((s) => s.mappings))).toBeGreaterThan(5000);
+    expect(shapes.some((s) => s.emptyDevices > 1)).toBe(true);
+  });
+
+  it.each(CASES)('thin_restore of sweep case %i onto %i bytes', (seed, size) => {
+    const files = { 'in.xml': sweepXml(seed), 'out.bin': patterned(size) };
+    const line = 'thin_restore -i @in.xml -o @out.bin';
+    const lab = bench.lab(files, line);
+    const real = bench.real(files, line);
+    expect([lab.stdout, lab.stderr, lab.status]).toEqual([real.stdout, real.stderr, real.status]);
+    expect(Buffer.from(lab.files['out.bin']!).equals(Buffer.from(real.files['out.bin']!))).toBe(true);
+  });
+
+  it.each(CASES.filter(([seed], i) => i < 12 && REPAIRED.includes(seed)))(
+    'thin_repair of sweep case %i, as the real thin_restore wrote it',
+    (seed, size) => {
+      const input = join(bench.dir, `repair-in-${seed}.bin`);
+      writeFileSync(input, new Uint8Array(size));
+      writeFileSync(join(bench.dir, 'repair.xml'), sweepXml(seed));
+      expect(spawnSync('thin_restore', ['-i', join(bench.dir, 'repair.xml'), '-o', input]).status).toBe(0);
+      for (const outSize of [size, 1 << 20]) {
+        const files = { 'in.bin': new Uint8Array(readFileSync(input)), 'out.bin': patterned(outSize) };
+        const line = 'thin_repair -i @in.bin -o @out.bin';
+        const lab = bench.lab(files, line);
+        const real = bench.real(files, line);
+        expect([lab.stdout, lab.stderr, lab.status]).toEqual([real.stdout, real.stderr, real.status]);
+        expect(Buffer.from(lab.files['out.bin']!).equals(Buffer.from(real.files['out.bin']!))).toBe(true);
+      }
+    },
+  );
+});
