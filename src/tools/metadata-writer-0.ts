@@ -507,6 +507,17 @@ class Restorer0 {
 }
 
 /**
+ * create_metadata_sm (persistent-data/space-maps/disk.cc): a metadata device of more blocks than
+ * one index block's bitmaps cover is cut to MAX_METADATA_BLOCKS, and 0.9.0 says so on stderr, even
+ * with -q. thin_restore and thin_repair both create the metadata once they have opened the output
+ * and found the input, before they read it, so the line comes before any error the input gives.
+ */
+export function createMetadata0(env: ToolEnv, sizeBytes: number): void {
+  if (Math.floor(sizeBytes / BLOCK_SIZE) > MAX_METADATA_BLOCKS)
+    env.io.err(`truncating metadata device to ${MAX_METADATA_BLOCKS} 4k blocks\n`);
+}
+
+/**
  * The bytes 0.9.0's thin_restore (or thin_repair) leaves on a metadata device of `nrBlocks` 4 KiB
  * blocks for `sb` and `devices` (in the order the input gives them, each device's mappings too):
  * the device's first blocks, up to the last one written (every later block is untouched). Throws
@@ -517,7 +528,7 @@ export function writeMetadata0(
   sb: BuiltSuperblock,
   devices: ReadonlyMap<number, BuiltDevice>,
 ): Uint8Array {
-  // Past 4,161,600 blocks the metadata space map is cut to that size (0.9.0 says so on stderr).
+  // Past 4,161,600 blocks the metadata space map is cut to that size (createMetadata0 says so).
   const store = new Blocks0(Math.min(nrBlocks, MAX_METADATA_BLOCKS));
   let r: Restorer0 | null = null;
   try {

@@ -9,7 +9,7 @@ import { BLOCK_SIZE } from '../format/layout.js';
 import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool } from './define-tool.js';
 import { builtSuperblock, checkOutput, readDevices } from './metadata-output.js';
-import { writeImage0 } from './metadata-writer-0.js';
+import { createMetadata0, writeImage0 } from './metadata-writer-0.js';
 import { MetadataBytes } from './metadata-view.js';
 import { openFailure, readInputBytes, type ToolEnv } from './tool-io.js';
 import { repair1x } from './thin-repair-1x.js';
@@ -81,6 +81,7 @@ function repair(env: ToolEnv, input: string, output: string): number {
   }
   const size = checkOutput(env, output);
   if (size === null) return 1;
+  createMetadata0(env, size);
   const md = new MetadataBytes(bytes.bytes);
   const sb = md.nrBlocks > 0 ? md.superblock(0) : null;
   if (sb === null || bytes.bytes.length < BLOCK_SIZE || sb.storedCsum !== sb.computedCsum) {

@@ -8,7 +8,7 @@
  */
 import { defineTool } from './define-tool.js';
 import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock } from './metadata-output.js';
-import { writeImage0 } from './metadata-writer-0.js';
+import { createMetadata0, writeImage0 } from './metadata-writer-0.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
@@ -160,6 +160,7 @@ function restore(env: ToolEnv, input: string, output: string): number {
     return 1;
   }
   // The input is read after the wipe, so restoring a file onto itself reads the wiped bytes.
+  createMetadata0(env, size);
   wipeSuperblock(env, output);
   const xml = readInputBytes(env.ctx, input, false);
   if (!xml.ok) return 1;
