@@ -9,6 +9,7 @@
 import { defineTool } from './define-tool.js';
 import { type BuiltDevice, type BuiltSuperblock, checkOutput, wipeSuperblock } from './metadata-output.js';
 import { createMetadata0, writeImage0 } from './metadata-writer-0.js';
+import { type Overrides0, overridden0, takeOverride0 } from './overrides-0.js';
 import { readInputBytes, type ToolEnv } from './tool-io.js';
 import { THIN_RESTORE_USAGE } from './usage.js';
 import { parseXml, XmlSyntaxError } from './xml-input.js';
@@ -28,7 +29,10 @@ function natural(value: string): bigint {
 }
 
 /** Turns the XML elements into a superblock and devices, checking what 0.9.0 checks. */
-export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Map<number, BuiltDevice> } {
+export function restoreFromXml(
+  text: string,
+  overrides: Overrides0 = {},
+): { sb: BuiltSuperblock; devices: Map<number, BuiltDevice> } {
   let sb: BuiltSuperblock | null = null;
   const devices = new Map<number, BuiltDevice>();
   let current: BuiltDevice | null = null;
@@ -51,15 +55,18 @@ export function restoreFromXml(text: string): { sb: BuiltSuperblock; devices: Ma
   parseXml(text, {
     start(name, attrs) {
       if (name === 'superblock') {
-        sb = {
-          // The uuid is read and dropped: 0.9.0 writes a zero uuid whatever the XML says.
-          time: num(attrs, 'time'),
-          transactionId: natural(get(attrs, 'transaction')),
-          flags: optional(attrs, 'flags', 0),
-          version: optional(attrs, 'version', 1),
-          dataBlockSize: num(attrs, 'data_block_size'),
-          nrDataBlocks: num(attrs, 'nr_data_blocks'),
-        };
+        sb = overridden0(
+          {
+            // The uuid is read and dropped: 0.9.0 writes a zero uuid whatever the XML says.
+            time: num(attrs, 'time'),
+            transactionId: natural(get(attrs, 'transaction')),
+            flags: optional(attrs, 'flags', 0),
+            version: optional(attrs, 'version', 1),
+            dataBlockSize: num(attrs, 'data_block_size'),
+            nrDataBlocks: num(attrs, 'nr_data_blocks'),
+          },
+          overrides,
+        );
         return;
       }
       if (sb === null) throw new RestoreError('missing superblock');
@@ -133,23 +140,24 @@ export const thinRestore = defineTool({
     if (env.release === '1.1.0') return restoreRun1x(env);
     let input: string | null = null;
     let output: string | null = null;
+    const overrides: Overrides0 = {};
     return {
       option: (key, arg) => {
         if (key === 'i') input = arg!;
         if (key === 'o') output = arg!;
-        return undefined;
+        return takeOverride0(overrides, key, arg, usageError);
       },
       run: () => {
         // 0.9.0 leaves an empty line between these two and the usage.
         if (input === null) return usageError('No input file provided.\n');
         if (output === null) return usageError('No output file provided.\n');
-        return restore(env, input, output);
+        return restore(env, input, output, overrides);
       },
     };
   },
 });
 
-function restore(env: ToolEnv, input: string, output: string): number {
+function restore(env: ToolEnv, input: string, output: string, overrides: Overrides0): number {
   const { io } = env;
   const size = checkOutput(env, output);
   if (size === null) return 1;
@@ -166,7 +174,7 @@ function restore(env: ToolEnv, input: string, output: string): number {
   if (!xml.ok) return 1;
   let restored: ReturnType<typeof restoreFromXml>;
   try {
-    restored = restoreFromXml(new TextDecoder('latin1').decode(xml.bytes));
+    restored = restoreFromXml(new TextDecoder('latin1').decode(xml.bytes), overrides);
   } catch (e) {
     if (e instanceof XmlSyntaxError) io.err(`Parse error at line ${e.line}:\n${e.message}\n\n`);
     else if (e instanceof RestoreError) io.err(`${e.message}\n`);
