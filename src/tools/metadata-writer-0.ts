@@ -496,7 +496,10 @@ class Restorer0 {
     const value = new Uint8Array(MAPPING_VALUE_SIZE);
     const dv = new DataView(value.buffer);
     for (const m of mappings) {
-      setBlockTime(dv, 0, m.dataBlock, m.time);
+      // block_time_traits::pack: (block << 24) | time, the time not cut to 24 bits, so a time of
+      // 2^24 or more runs into the block's low byte, as the XML can ask.
+      setBlockTime(dv, 0, m.dataBlock, 0);
+      dv.setUint32(0, (dv.getUint32(0, true) | m.time) >>> 0, true);
       const r = this.emptyMapping.insert(m.vblock, value, root);
       root = r.root;
       if (r.inserted) mapped++;
