@@ -937,8 +937,12 @@ export class Machine implements DmCore {
     this.pools.set(region, { storage, pool });
     region.livePool = pool;
     region.lengthSectors = this.sizeSectors(metadataDev);
-    // Damaged bytes the pool opened stay on the device, as foreign writes do, until it writes.
-    if (pool.md.damage !== null && region.metadata.kind === 'bytes') region.foreignWrites = pool.md.changingCommits;
+    // Bytes the pool opened (a tool's, dd's, damaged or sound) stay on the device, as foreign
+    // writes do, until it writes: the kernel writes nothing at an open. Laying the image out
+    // instead would rewrite blocks the lab's layout does not hold (a free block a tool left a
+    // node in, as 0.9.0's restorer does), so the disk would change with the first read, and a
+    // run with a read would differ from the replay of its events.
+    if (!formatted && region.metadata.kind !== 'image') region.foreignWrites = pool.md.changingCommits;
     // Metadata formatted on a device that drops writes never reaches its disk.
     if (formatted && this.deviceDropsWrites(metadataDev)) {
       region.lostWrites = { durable: null, lastLayout: this.layoutOf(storage, region, pool.md.image()) };

@@ -160,12 +160,13 @@ export class SpaceMapBlocks {
     bitmaps: readonly IndexEntryPlan[],
     counts: ReadonlyMap<number, number>,
     refCountRoot: number,
+    allocated = counts.size,
   ): SpaceMapBlocks {
     const sm = new SpaceMapBlocks();
     sm.nrBlocks = nrBlocks;
     sm.bitmaps = bitmaps.map((e) => ({ ...e }));
     sm.counts = new Map(counts);
-    sm.allocated = counts.size;
+    sm.allocated = allocated;
     sm.refCountRoot = refCountRoot;
     return sm;
   }
@@ -290,8 +291,15 @@ export class MetadataAllocator {
         plan.metadataBitmaps,
         plan.metadataCounts,
         plan.metadataRefCountRoot,
+        plan.metadataAllocated,
       ),
-      data: SpaceMapBlocks.of(plan.nrDataBlocks, plan.dataBitmaps, plan.dataCounts, plan.dataRefCountRoot),
+      data: SpaceMapBlocks.of(
+        plan.nrDataBlocks,
+        plan.dataBitmaps,
+        plan.dataCounts,
+        plan.dataRefCountRoot,
+        plan.dataAllocated,
+      ),
     });
     for (const [b, n] of plan.nodes)
       a.nodes.set(b, { tree: n.tree, leaf: n.leaf, keys: [...n.keys], values: [...n.values] });

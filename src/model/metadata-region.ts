@@ -49,7 +49,8 @@ export class MetadataRegion {
   materializedFrom: { readonly source: object; readonly version: number } | null = null;
   /**
    * Someone else wrote the live pool's metadata blocks (`dd of=`, `fault metadata`) since they
-   * were last laid out. The pool does not see it, readers of the device do, and it stays on disk
+   * were last laid out, or wrote the bytes the pool opened (a tool, `dd` of an image). The pool
+   * does not see it, readers of the device do, and it stays on disk
    * while the pool commits nothing (see Machine.writeStorage and closeStorage). The value is the
    * pool's count of commits that wrote something: once it moves on, the lab lays the image out again.
    */

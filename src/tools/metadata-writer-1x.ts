@@ -12,7 +12,7 @@
  *
  * 1.1.0 allocates nodes without zeroing them (Block::new), so the bytes after a node's last value
  * are whatever its buffer held: the lab writes zeros there (`unwrittenTails` names them for the
- * tests, which compare everything else). 0.9.0's writer is src/format/metadata-writer.ts.
+ * tests, which compare everything else). 0.9.0's writer is metadata-writer-0.ts.
  */
 import { dmChecksum } from '../format/crc32c.js';
 import {

@@ -31,6 +31,12 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
   const fail = (message: string): never => {
     throw new XmlSyntaxError(line, message);
   };
+  // Expat names the line a token starts on when the input ends inside it (`<superblock` and a
+  // newline: line 1), not the line the input ends on.
+  let tokenLine = 1;
+  const unclosed = (): never => {
+    throw new XmlSyntaxError(tokenLine, 'unclosed token');
+  };
   const advanceTo = (to: number): void => {
     for (; pos < to; pos++) if (text.charCodeAt(pos) === 10) line++;
   };
@@ -46,6 +52,7 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
   };
   while (pos < text.length) {
     const c = text[pos]!;
+    tokenLine = line;
     if (c !== '<') {
       if (/\s/.test(c)) {
         advanceTo(pos + 1);
@@ -62,19 +69,13 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
     }
     if (text.startsWith('<?', pos)) {
       const end = text.indexOf('?>', pos);
-      if (end < 0) {
-        advanceTo(text.length);
-        fail('unclosed token');
-      }
+      if (end < 0) unclosed();
       advanceTo(end + 2);
       continue;
     }
     if (text.startsWith('<!--', pos)) {
       const end = text.indexOf('-->', pos);
-      if (end < 0) {
-        advanceTo(text.length);
-        fail('unclosed token');
-      }
+      if (end < 0) unclosed();
       advanceTo(end + 3);
       continue;
     }
@@ -97,7 +98,7 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
     for (;;) {
       const before = pos;
       skipSpace();
-      if (pos >= text.length) fail('unclosed token');
+      if (pos >= text.length) unclosed();
       if (text[pos] === '>' || text.startsWith('/>', pos)) break;
       if (pos === before) fail('not well-formed (invalid token)');
       const attr = readName();
@@ -108,10 +109,7 @@ export function parseXml(text: string, handlers: XmlHandlers): void {
       const quote = text[pos];
       if (quote !== '"' && quote !== "'") fail('not well-formed (invalid token)');
       const close = text.indexOf(quote!, pos + 1);
-      if (close < 0) {
-        advanceTo(text.length);
-        fail('unclosed token');
-      }
+      if (close < 0) unclosed();
       const value = text.slice(pos + 1, close);
       if (value.includes('<')) fail('not well-formed (invalid token)');
       if (attrs.has(attr)) fail('duplicate attribute');
