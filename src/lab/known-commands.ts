@@ -1,5 +1,8 @@
 /**
- * Commands the oracle VM has: busybox 1.35's applets (the VM's /bin) and thin-provisioning-tools.
+ * Commands the oracle VM has: busybox 1.35's applets (the VM's /bin), thin-provisioning-tools, and
+ * LVM's commands (debian13's /sbin has lvm and its links, debian12's preamble links the same
+ * lvm binary under those names and vgrename: fixtures/lvm/oracle-preamble*.sh; lvscan, pvscan,
+ * vgscan, lvmconfig, pvmove ... are names neither VM has, so `not found` there and in the lab).
  * A fact about the VM, so kept by hand; the ones the lab does not model (this list minus the
  * registry, src/lab/registry.ts `knownElsewhere`) get "not supported", and any other name that is
  * not registered gets what sh prints for a command that does not exist (`name: not found`).
@@ -128,6 +131,17 @@ export const VM_COMMANDS: ReadonlySet<string> = new Set([
   'ls',
   'lsmod',
   'lsscsi',
+  'lvchange',
+  'lvconvert',
+  'lvcreate',
+  'lvdisplay',
+  'lvextend',
+  'lvm',
+  'lvreduce',
+  'lvremove',
+  'lvrename',
+  'lvresize',
+  'lvs',
   'lzcat',
   'lzma',
   'lzop',
@@ -172,6 +186,11 @@ export const VM_COMMANDS: ReadonlySet<string> = new Set([
   'poweroff',
   'printf',
   'ps',
+  'pvcreate',
+  'pvdisplay',
+  'pvremove',
+  'pvresize',
+  'pvs',
   'pwd',
   'rdate',
   'readlink',
@@ -268,6 +287,16 @@ export const VM_COMMANDS: ReadonlySet<string> = new Set([
   'uudecode',
   'uuencode',
   'vconfig',
+  'vgcfgbackup',
+  'vgcfgrestore',
+  'vgchange',
+  'vgcreate',
+  'vgdisplay',
+  'vgextend',
+  'vgreduce',
+  'vgremove',
+  'vgrename',
+  'vgs',
   'vi',
   'w',
   'watch',

@@ -44,6 +44,8 @@ import {
   vgFreeExtents,
 } from './lvm-state.js';
 import { newTargetCheck, type TargetCheck, thinTargetsPresent } from './lvm-modprobe.js';
+import { type ParsedArgs, parseLvmArgs } from './lvm-options.js';
+import { type ReportColumn, type ReportStyle, renderReport, reportStyle } from './lvm-report-format.js';
 import { lvmStack } from './lvm-stack.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
 import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
@@ -51,6 +53,8 @@ import { lvmSize, parseLvmSize } from './units.js';
 
 export const ECMD_FAILED = 5;
 export const EINVALID_CMD_LINE = 3;
+
+export type { ParsedArgs } from './lvm-options.js';
 
 export interface LvmContext extends ShellContext {
   readonly lvm: LvmState;
@@ -122,105 +126,12 @@ export function runLvmCommand(ctx: LvmContext, name: LvmCommandName, args: reado
 
 // ------------------------------------------------------------------ arguments
 
-export interface ParsedArgs {
-  readonly options: Map<string, string[]>;
-  readonly positional: string[];
-}
-
-/** Options that take a value, with their long names (the short ones LVM also accepts map here). */
-const VALUE_OPTIONS: Record<string, string> = {
-  '-n': '--name',
-  '--name': '--name',
-  '-l': '--extents',
-  '--extents': '--extents',
-  '-L': '--size',
-  '--size': '--size',
-  '-V': '--virtualsize',
-  '--virtualsize': '--virtualsize',
-  '--thinpool': '--thinpool',
-  '--type': '--type',
-  '--poolmetadatasize': '--poolmetadatasize',
-  '--poolmetadata': '--poolmetadata',
-  '-c': '--chunksize',
-  '--chunksize': '--chunksize',
-  '-Z': '--zero',
-  '--zero': '--zero',
-  '-W': '--wipesignatures',
-  '--wipesignatures': '--wipesignatures',
-  '--metadataprofile': '--metadataprofile',
-  '-a': '--activate',
-  '--activate': '--activate',
-  '-o': '--options',
-  '--options': '--options',
-  '--errorwhenfull': '--errorwhenfull',
-  '--discards': '--discards',
-  '-T': '--thin-T',
-  '--units': '--units',
-};
-const FLAG_OPTIONS: Record<string, string> = {
-  '-y': '--yes',
-  '--yes': '--yes',
-  '-f': '--force',
-  '-ff': '--force',
-  '--force': '--force',
-  '--repair': '--repair',
-  '--use-policies': '--use-policies',
-  '--noheadings': '--noheadings',
-  '--all': '--all',
-  '-v': '--verbose',
-  '--verbose': '--verbose',
-  '-q': '--quiet',
-  '--swapmetadata': '--swapmetadata',
-};
-
-export function parseArgs(command: string, args: readonly string[], allowAll = false): ParsedArgs {
-  const options = new Map<string, string[]>();
-  const positional: string[] = [];
-  const put = (k: string, v: string): void => {
-    options.set(k, [...(options.get(k) ?? []), v]);
-  };
-  for (let i = 0; i < args.length; i++) {
-    let a = args[i]!;
-    // Glued short values: -L10G, -l95%VG, -ay, -Zn.
-    const glued = /^-([nlLVcZWao])(.+)$/.exec(a);
-    if (glued !== null && !a.startsWith('--')) {
-      put(VALUE_OPTIONS[`-${glued[1]!}`]!, glued[2]!);
-      continue;
-    }
-    const eq = /^(--[a-z-]+)=(.*)$/.exec(a);
-    if (eq !== null && VALUE_OPTIONS[eq[1]!] !== undefined) {
-      put(VALUE_OPTIONS[eq[1]!]!, eq[2]!);
-      continue;
-    }
-    if (a === '-a' && allowAll) {
-      put('--all', '');
-      continue;
-    }
-    if (a === '-T') {
-      // -T is --thin: a flag whose argument, if any, is the positional VG/POOL.
-      put('--thin-T', '');
-      continue;
-    }
-    if (VALUE_OPTIONS[a] !== undefined) {
-      const v = args[++i];
-      if (v === undefined) throw new CommandFailed(`  Option ${a} requires argument.`, EINVALID_CMD_LINE);
-      put(VALUE_OPTIONS[a]!, v);
-      continue;
-    }
-    if (FLAG_OPTIONS[a] !== undefined) {
-      put(FLAG_OPTIONS[a]!, '');
-      continue;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      a = a.replace(/=.*$/, '');
-      throw new CommandFailed(
-        `${command}: unrecognized option '${a}'\n  Error during parsing of command line.`,
-        EINVALID_CMD_LINE,
-      );
-    }
-    positional.push(a);
-  }
-  return { options, positional };
+/**
+ * Parses an LVM command's line with its own options in the stack's LVM (src/lvm/lvm-options.ts):
+ * LVM's errors for an option it does not know, a refusal by name for one the lab does not model.
+ */
+export function parseArgs(ctx: ShellContext, command: string, args: readonly string[]): ParsedArgs {
+  return parseLvmArgs(command, args, lvmStack(ctx).version);
 }
 
 export function opt(p: ParsedArgs, name: string): string | undefined {
@@ -528,7 +439,7 @@ function initPv(ctx: LvmContext, device: string, io: CommandIo, force: boolean):
 }
 
 function pvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('pvcreate', args);
+  const p = parseArgs(ctx, 'pvcreate', args);
   if (p.positional.length === 0)
     throw new CommandFailed(
       "  Please enter a physical volume path.\n  Run `pvcreate --help' for more information.",
@@ -560,7 +471,7 @@ function addPvsToVg(ctx: LvmContext, vg: VolumeGroup, devices: readonly string[]
 }
 
 function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgcreate', args);
+  const p = parseArgs(ctx, 'vgcreate', args);
   const [name, ...devices] = p.positional;
   if (name === undefined)
     throw new CommandFailed(
@@ -587,7 +498,7 @@ function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 }
 
 function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgextend', args);
+  const p = parseArgs(ctx, 'vgextend', args);
   const [name, ...devices] = p.positional;
   if (name === undefined || devices.length === 0)
     throw new CommandFailed(
@@ -611,7 +522,7 @@ export function isActive(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume): b
 }
 
 function vgchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgchange', args);
+  const p = parseArgs(ctx, 'vgchange', args);
   const activate = yesNo(opt(p, '--activate'), '--activate');
   const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name);
   let status = 0;
@@ -661,7 +572,7 @@ export function stdinLines(io: CommandIo): string[] {
 
 /** vgremove [-y|-f] VG...: removes the group's volumes (asking first, as lvremove does) and the group; its disks stay PVs. */
 function vgremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgremove', args);
+  const p = parseArgs(ctx, 'vgremove', args);
   if (p.positional.length === 0)
     throw new CommandFailed(
       "  Please enter one or more volume group paths\n  Run `vgremove --help' for more information.",
@@ -782,13 +693,13 @@ function chunkOption(p: ParsedArgs): number | null {
 }
 
 function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvcreate', args);
+  const p = parseArgs(ctx, 'lvcreate', args);
   const type = opt(p, '--type');
   const thinpoolName = opt(p, '--thinpool');
   const wantsPool =
     thinpoolName !== undefined ||
     type === 'thin-pool' ||
-    (p.options.has('--thin-T') && opt(p, '--virtualsize') === undefined);
+    (p.options.has('--thin') && opt(p, '--virtualsize') === undefined);
   if (opt(p, '--virtualsize') !== undefined) return createThinVolume(ctx, p, io);
   if (type !== undefined && type !== 'thin-pool' && type !== 'linear')
     throw new CommandFailed(
@@ -845,6 +756,9 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     const segments = allocateExtents(ctx.lvm, vg, extents)!;
     const lv = newLv(lvName, 'linear', segments);
     vg.lvs.push(lv);
+    // lvm2 checks every new volume against the group's thin pools (pool_check_overprovisioning in
+    // lv_create): a linear one takes free space the pools could have grown into (fixtures/lvm/97).
+    checkOverprovisioning(ctx, vg, null, io);
     activateLv(ctx, vg, lv, io);
     io.out(`  Logical volume "${lvName}" created.\n`);
     return 0;
@@ -1107,7 +1021,7 @@ export function wipeMetadata(ctx: LvmContext, vg: VolumeGroup, meta: LogicalVolu
 // ------------------------------------------------------------------ lvconvert
 
 function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvconvert', args);
+  const p = parseArgs(ctx, 'lvconvert', args);
   if (p.options.has('--repair')) return repairPool(ctx, p, io);
   const type = opt(p, '--type');
   let dataText = opt(p, '--thinpool');
@@ -1270,7 +1184,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
 // ------------------------------------------------------------------ lvextend
 
 function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs(name, args);
+  const p = parseArgs(ctx, name, args);
   const target = p.positional[0];
   if (target === undefined)
     throw new CommandFailed(
@@ -1278,7 +1192,7 @@ function lvextend(ctx: LvmContext, name: string, args: readonly string[], io: Co
       EINVALID_CMD_LINE,
     );
   const { vg, lv } = requireLv(ctx, target, 'lvextend');
-  if (p.options.has('--use-policies')) return extendByPolicy(ctx, vg, lv, io) ? 0 : ECMD_FAILED;
+  if (p.options.has('--usepolicies')) return extendByPolicy(ctx, vg, lv, io) ? 0 : ECMD_FAILED;
   const metaText = opt(p, '--poolmetadatasize');
   let changed = false;
   if (metaText !== undefined) {
@@ -1410,7 +1324,7 @@ export function extendByPolicy(ctx: LvmContext, vg: VolumeGroup, pool: LogicalVo
 // ------------------------------------------------------------------ lvchange, lvremove
 
 function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvchange', args);
+  const p = parseArgs(ctx, 'lvchange', args);
   const targets = p.positional;
   if (targets.length === 0)
     throw new CommandFailed(
@@ -1434,7 +1348,7 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 }
 
 function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvremove', args);
+  const p = parseArgs(ctx, 'lvremove', args);
   if (p.positional.length === 0)
     throw new CommandFailed(
       "  Please enter one or more logical volume paths\n  Run `lvremove --help' for more information.",
@@ -1748,7 +1662,11 @@ function percentFields(
   };
 }
 
-function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusReader(ctx)): Record<string, Field> {
+function lvFields(
+  ctx: LvmContext,
+  statusOf: SegmentStatusOf = segmentStatusReader(ctx),
+  size: (sectors: number) => string = (sectors) => lvmSize(sectors, 'column'),
+): Record<string, Field> {
   const displayName = (lv: LogicalVolume): string =>
     lv.role === 'pool-data' || lv.role === 'pool-metadata' || lv.role === 'pool-spare' ? `[${lv.name}]` : lv.name;
   const { dataPercent, metaPercent } = percentFields(ctx, statusOf);
@@ -1756,7 +1674,7 @@ function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusRead
     lv_name: { header: 'LV', right: false, value: (_vg, lv) => displayName(lv) },
     vg_name: { header: 'VG', right: false, value: (vg) => vg.name },
     lv_attr: { header: 'Attr', right: false, value: (vg, lv) => lvAttr(ctx, vg, lv, statusOf(vg, lv)) },
-    lv_size: { header: 'LSize', right: true, value: (vg, lv) => lvmSize(lvSizeSectors(vg, lv), 'column') },
+    lv_size: { header: 'LSize', right: true, value: (vg, lv) => size(lvSizeSectors(vg, lv)) },
     pool_lv: { header: 'Pool', right: false, value: (_vg, lv) => lv.pool ?? '' },
     origin: { header: 'Origin', right: false, value: () => '' },
     data_percent: { header: 'Data%', right: false, minWidth: 6, value: dataPercent },
@@ -1786,14 +1704,14 @@ function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusRead
     chunk_size: {
       header: 'Chunk',
       right: true,
-      value: (_vg, lv) => lvmSize(lv.role === 'thin-pool' ? lv.chunkSectors : 0, 'column'),
+      value: (_vg, lv) => size(lv.role === 'thin-pool' ? lv.chunkSectors : 0),
     },
     lv_profile: { header: 'LProfile', right: false, value: (_vg, lv) => lv.profile ?? '' },
     lv_metadata_size: {
-      header: 'LMetaSize',
+      header: 'MSize',
       right: true,
       value: (vg, lv) =>
-        lv.role === 'thin-pool' ? lvmSize(lvExtents(findLv(vg, lv.metadataLv!)!) * vg.extentSectors, 'column') : '',
+        lv.role === 'thin-pool' ? size(lvExtents(findLv(vg, lv.metadataLv!)!) * vg.extentSectors) : '',
     },
     data_lv: { header: 'Data', right: false, value: (_vg, lv) => (lv.dataLv === null ? '' : `[${lv.dataLv}]`) },
     metadata_lv: {
@@ -1813,19 +1731,20 @@ function lvFields(ctx: LvmContext, statusOf: SegmentStatusOf = segmentStatusRead
         lv.role === 'thin-pool' ? `${lv.dataLv}(0)` : lv.segments.map((s) => `${s.pv}(${s.startExtent})`).join(','),
     },
     lv_dm_path: { header: 'DMPath', right: false, value: (vg, lv) => `/dev/mapper/${dmName(vg.name, lv.name)}` },
+    // A hidden volume has no /dev/VG/LV link, so no path.
+    lv_path: { header: 'Path', right: false, value: (vg, lv) => (isVisible(lv) ? `/dev/${vg.name}/${lv.name}` : '') },
   };
-  const aliases: Record<string, string> = {
-    name: 'lv_name',
-    attr: 'lv_attr',
-    size: 'lv_size',
-    pool: 'pool_lv',
-    data_percent: 'data_percent',
-    metadata_percent: 'metadata_percent',
-    lv_path: 'lv_dm_path',
-  };
-  for (const [a, f] of Object.entries(aliases)) fields[a] ??= fields[f]!;
+  for (const [a, f] of Object.entries(LV_FIELD_ALIASES)) fields[a] ??= fields[f]!;
   return fields;
 }
+
+/** The short names lvs takes for its fields (`-o name,size`); a JSON report keys them by the field's own name. */
+const LV_FIELD_ALIASES: Readonly<Record<string, string>> = {
+  name: 'lv_name',
+  attr: 'lv_attr',
+  size: 'lv_size',
+  pool: 'pool_lv',
+};
 
 const LVS_DEFAULT = [
   'lv_name',
@@ -1854,34 +1773,13 @@ function columnsFrom(p: ParsedArgs, defaults: readonly string[], known: Record<s
   return columns;
 }
 
-/**
- * LVM's report layout: two spaces, then each column padded to its width (headers always to the
- * left; sizes and counts to the right, percentages to the left in at least 6 characters), rows
- * padded to the last column, the heading line not.
- */
-function renderReport(
-  headers: ReadonlyArray<{ header: string; right: boolean; minWidth?: number }>,
-  rows: string[][],
-  noHeadings: boolean,
-): string {
-  const widths = headers.map((h, i) =>
-    Math.max(h.minWidth ?? 0, noHeadings ? 0 : h.header.length, ...rows.map((r) => r[i]!.length)),
-  );
-  const row = (cells: readonly string[]): string =>
-    `  ${cells.map((c, i) => (headers[i]!.right ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' ')}`;
-  // The heading is padded to the column widths like the rows (`VFree ` over `20.00m`: fixtures/lvm/80).
-  let out = noHeadings ? '' : `  ${headers.map((h, i) => h.header.padEnd(widths[i]!)).join(' ')}\n`;
-  for (const r of rows) out += `${row(r)}\n`;
-  return out;
-}
-
 function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvs', args, true);
+  const p = parseArgs(ctx, 'lvs', args);
+  const style = reportStyle('lvs', p, lvmStack(ctx));
   const statusOf = segmentStatusReader(ctx);
-  const fields = lvFields(ctx, statusOf);
+  const fields = lvFields(ctx, statusOf, style.size);
   const columns = columnsFrom(p, LVS_DEFAULT, fields);
   const all = p.options.has('--all');
-  const rows: string[][] = [];
   const selected: Array<{ vg: VolumeGroup; lv: LogicalVolume }> = [];
   if (p.positional.length === 0) {
     for (const vg of ctx.lvm.vgs) for (const lv of vg.lvs) selected.push({ vg, lv });
@@ -1898,62 +1796,70 @@ function lvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   // LVM sorts by group and volume name; the brackets of hidden volumes do not count.
   shown.sort((a, b) => (a.vg.name !== b.vg.name ? (a.vg.name < b.vg.name ? -1 : 1) : a.lv.name < b.lv.name ? -1 : 1));
   warnUnknownSegments(statusOf, shown, columns, io);
-  for (const { vg, lv } of shown) rows.push(columns.map((c) => fields[c]!.value(vg, lv)));
-  // Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85).
-  if (shown.length > 0)
-    io.out(
-      renderReport(
-        columns.map((c) => fields[c]!),
-        rows,
-        p.options.has('--noheadings'),
-      ),
-    );
+  const rows = shown.map(({ vg, lv }) => columns.map((c) => fields[c]!.value(vg, lv)));
+  const reportColumns = columns.map((c) => ({ id: LV_FIELD_ALIASES[c] ?? c, ...fields[c]! }));
+  printReport(ctx, 'lv', reportColumns, rows, style, io);
   return 0;
 }
 
+/**
+ * Nothing to report prints nothing, with or without groups (fixtures/lvm/82, 85); a JSON report
+ * is printed even empty.
+ */
+function printReport(
+  ctx: LvmContext,
+  kind: string,
+  columns: readonly ReportColumn[],
+  rows: readonly string[][],
+  style: ReportStyle,
+  io: CommandIo,
+): void {
+  if (rows.length > 0 || style.json) io.out(renderReport(kind, columns, rows, style, lvmStack(ctx)));
+}
+
+const VGS_COLUMNS: readonly ReportColumn[] = [
+  { id: 'vg_name', header: 'VG', right: false },
+  { id: 'pv_count', header: '#PV', right: true },
+  { id: 'lv_count', header: '#LV', right: true },
+  { id: 'snap_count', header: '#SN', right: true },
+  { id: 'vg_attr', header: 'Attr', right: false },
+  { id: 'vg_size', header: 'VSize', right: true },
+  { id: 'vg_free', header: 'VFree', right: true },
+];
+
 function vgs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgs', args);
+  const p = parseArgs(ctx, 'vgs', args);
+  const style = reportStyle('vgs', p, lvmStack(ctx));
   const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name).sort();
-  const headers = [
-    { header: 'VG', right: false },
-    { header: '#PV', right: true },
-    { header: '#LV', right: true },
-    { header: '#SN', right: true },
-    { header: 'Attr', right: false },
-    { header: 'VSize', right: true },
-    { header: 'VFree', right: true },
-  ];
-  const rows: string[][] = [];
-  for (const n of names) {
+  const rows = names.map((n) => {
     const vg = requireVg(ctx, n);
     const visible = vg.lvs.filter(isVisible).length;
-    rows.push([
+    return [
       vg.name,
       String(vg.pvs.length),
       String(visible),
       '0',
       'wz--n-',
-      lvmSize(vgExtentCount(ctx.lvm, vg) * vg.extentSectors, 'column'),
-      lvmSize(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors, 'column'),
-    ]);
-  }
-  // No group prints nothing (fixtures/lvm/85).
-  if (rows.length === 0) return 0;
-  io.out(renderReport(headers, rows, p.options.has('--noheadings')));
+      style.size(vgExtentCount(ctx.lvm, vg) * vg.extentSectors),
+      style.size(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors),
+    ];
+  });
+  printReport(ctx, 'vg', VGS_COLUMNS, rows, style, io);
   return 0;
 }
 
+const PVS_COLUMNS: readonly ReportColumn[] = [
+  { id: 'pv_name', header: 'PV', right: false, minWidth: 10 },
+  { id: 'vg_name', header: 'VG', right: false },
+  { id: 'pv_fmt', header: 'Fmt', right: false },
+  { id: 'pv_attr', header: 'Attr', right: false },
+  { id: 'pv_size', header: 'PSize', right: true },
+  { id: 'pv_free', header: 'PFree', right: true },
+];
+
 function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('pvs', args);
-  const headers = [
-    { header: 'PV', right: false, minWidth: 10 },
-    { header: 'VG', right: false },
-    { header: 'Fmt', right: false },
-    { header: 'Attr', right: false },
-    { header: 'PSize', right: true },
-    { header: 'PFree', right: true },
-  ];
-  const rows: string[][] = [];
+  const p = parseArgs(ctx, 'pvs', args);
+  const style = reportStyle('pvs', p, lvmStack(ctx));
   const list =
     p.positional.length > 0
       ? p.positional.map((d) => {
@@ -1962,27 +1868,24 @@ function pvs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
           return pv;
         })
       : [...ctx.lvm.pvs].sort((a, b) => (a.device < b.device ? -1 : 1));
-  for (const pv of list) {
+  const rows = list.map((pv) => {
     const vg = pv.vg === null ? undefined : findVg(ctx.lvm, pv.vg);
-    if (vg === undefined) {
-      rows.push([pv.device, '', 'lvm2', '---', lvmSize(pv.sizeSectors, 'column'), lvmSize(pv.sizeSectors, 'column')]);
-      continue;
-    }
+    if (vg === undefined) return [pv.device, '', 'lvm2', '---', style.size(pv.sizeSectors), style.size(pv.sizeSectors)];
     const free = ctxFree(ctx, vg, pv.device);
-    rows.push([
+    return [
       pv.device,
       vg.name,
       'lvm2',
       'a--',
-      lvmSize(pv.peCount * vg.extentSectors, 'column'),
-      lvmSize(free * vg.extentSectors, 'column'),
-    ]);
-  }
-  if (rows.length === 0) {
+      style.size(pv.peCount * vg.extentSectors),
+      style.size(free * vg.extentSectors),
+    ];
+  });
+  if (rows.length === 0 && !style.json) {
     io.err('  No physical volume label read from /dev/ram0\n');
     return 0;
   }
-  io.out(renderReport(headers, rows, p.options.has('--noheadings')));
+  printReport(ctx, 'pv', PVS_COLUMNS, rows, style, io);
   return 0;
 }
 

@@ -74,7 +74,7 @@ function checkNewName(to: string): void {
 }
 
 export function lvrename(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvrename', args);
+  const p = parseArgs(ctx, 'lvrename', args);
   const { vg: vgName, from, to } = renameArgs(p.positional);
   checkNewName(to);
   if (from === to)
@@ -115,7 +115,7 @@ function renameLv(ctx: LvmContext, vg: VolumeGroup, lv: LogicalVolume, to: strin
 }
 
 export function vgrename(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('vgrename', args);
+  const p = parseArgs(ctx, 'vgrename', args);
   if (p.positional.length !== 2)
     throw new CommandFailed('  Old and new volume group names need specifying', EINVALID_CMD_LINE);
   const [from, to] = p.positional as [string, string];

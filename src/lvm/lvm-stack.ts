@@ -6,10 +6,11 @@
  */
 import type { ShellContext } from '../lab/context.js';
 import type { StackId } from '../model/stack.js';
+import type { LvmVersion } from './lvm-options.js';
 
 export interface LvmStackBehaviour {
   /** LVM's version, as `lvm version` names it. */
-  readonly version: string;
+  readonly version: LvmVersion;
   /**
    * lvs's Monitor column for an active pool that dmeventd does not watch: 2.03.16 leaves it empty
    * when activation/monitoring is 0, 2.03.31 says so (fixtures/lvm/80).

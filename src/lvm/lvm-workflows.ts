@@ -20,14 +20,14 @@ import { activateComponent, deactivateComponent, isMetadataSwap, swapPoolMetadat
 import { vgcfgbackup, vgcfgrestore, writeBackupIfChanged } from './vgcfg.js';
 
 function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvconvert', args);
+  const p = parseArgs(ctx, 'lvconvert', args);
   if (isMetadataSwap(ctx, p)) return swapPoolMetadata(ctx, p, io);
   return LVM_HANDLERS.lvconvert(ctx, args, io);
 }
 
 /** lvchange: a pool's hidden volume is activated alone (component activation); the rest as before. */
 function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  const p = parseArgs('lvchange', args);
+  const p = parseArgs(ctx, 'lvchange', args);
   const activate = yesNo(opt(p, '--activate'), '--activate');
   const components = p.positional
     .map((t) => requireLv(ctx, t))

@@ -12,7 +12,16 @@
 import { CommandFailed, notModelled } from '../lab/command-errors.js';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
-import { confirm, ECMD_FAILED, EINVALID_CMD_LINE, type LvmContext, requireVg, stdinLines } from './lvm-commands.js';
+import {
+  confirm,
+  ECMD_FAILED,
+  EINVALID_CMD_LINE,
+  type LvmContext,
+  opt,
+  parseArgs,
+  requireVg,
+  stdinLines,
+} from './lvm-commands.js';
 import { lvmStack } from './lvm-stack.js';
 import { findLv, type LogicalVolume, lvExtents, type VolumeGroup } from './lvm-state.js';
 
@@ -162,14 +171,9 @@ export function writeBackupIfChanged(ctx: LvmContext, vg: VolumeGroup, command: 
 }
 
 export function vgcfgbackup(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  let file: string | undefined;
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-f' || a === '--file') file = args[++i];
-    else if (a.startsWith('-')) throw notModelled(`vgcfgbackup ${a} (the lab models -f FILE)`);
-    else names.push(a);
-  }
+  const p = parseArgs(ctx, 'vgcfgbackup', args);
+  const file = opt(p, '--file');
+  const names = p.positional;
   const vgs = names.length > 0 ? names.map((n) => requireVg(ctx, n)) : ctx.lvm.vgs;
   for (const vg of vgs) {
     const command = `vgcfgbackup ${args.join(' ')}`.trim();
@@ -227,16 +231,10 @@ function refuseActiveRestore(ctx: LvmContext, vg: VolumeGroup, io: CommandIo): v
 }
 
 export function vgcfgrestore(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
-  let file: string | undefined;
-  let force = false;
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-f' || a === '--file') file = args[++i];
-    else if (a === '--force') force = true;
-    else if (a.startsWith('-')) throw notModelled(`vgcfgrestore ${a} (the lab models -f FILE and --force)`);
-    else names.push(a);
-  }
+  const p = parseArgs(ctx, 'vgcfgrestore', args);
+  const file = opt(p, '--file');
+  const force = p.options.has('--force');
+  const names = p.positional;
   if (names.length !== 1)
     throw new CommandFailed(
       "  Please specify a *single* volume group to restore.\n  Run `vgcfgrestore --help' for more information.",
