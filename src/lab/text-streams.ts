@@ -29,8 +29,8 @@ export const READ_CHUNK_BYTES = 1024 * 1024;
 export const MAX_TOOL_READ_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** What a text tool says of an input larger than it reads. */
-export function tooLargeToRead(sizeBytes: number): string {
-  if (!Number.isFinite(sizeBytes)) return 'thinlab: not modelled: reading /dev/zero to its end (it has none)';
+export function tooLargeToRead(sizeBytes: number, path: string): string {
+  if (!Number.isFinite(sizeBytes)) return `thinlab: not modelled: reading ${path} to its end (it has none)`;
   return `thinlab: not modelled: reading ${sizeBytes} bytes in one command (the lab reads at most ${MAX_TOOL_READ_BYTES / 1024 ** 3} GiB of a file or device)`;
 }
 
@@ -43,10 +43,10 @@ export function pathChunks(ctx: ShellContext, path: string, toEnd = true, lastBy
   const chunks = openChunks(ctx, path, lastBytes);
   if (typeof chunks === 'string') return chunks;
   const reads = lastBytes === undefined ? chunks.sizeBytes : Math.min(lastBytes, chunks.sizeBytes);
-  if (toEnd && reads > MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes);
+  if (toEnd && reads > MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes, path);
   let read = 0;
   return function* () {
-    if (read >= MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes);
+    if (read >= MAX_TOOL_READ_BYTES) return tooLargeToRead(chunks.sizeBytes, path);
     const c = yield* chunks.next();
     if (c !== null && typeof c !== 'string') read += c.length;
     return c;
@@ -64,6 +64,16 @@ function openChunks(ctx: ShellContext, path: string, lastBytes?: number): { size
     // biome-ignore lint/correctness/useYield: zeros are there at once.
     const next = function* (): Steps<Uint8Array | null | string> {
       return zeros;
+    };
+    return { sizeBytes: Number.POSITIVE_INFINITY, next };
+  }
+  if (target.kind === 'urandom') {
+    // Endless too, and seeded (src/model/urandom.ts): `head -c 16 /dev/urandom` ends when head
+    // does. A read takes a chunk from the stream whatever the reader keeps of it, so the bytes a
+    // later read sees depend only on the commands that ran, never on timing.
+    // biome-ignore lint/correctness/useYield: the stream's bytes are there at once.
+    const next = function* (): Steps<Uint8Array | null | string> {
+      return ctx.machine.readUrandom(READ_CHUNK_BYTES);
     };
     return { sizeBytes: Number.POSITIVE_INFINITY, next };
   }

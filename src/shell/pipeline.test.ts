@@ -4,9 +4,12 @@
  * and no pipe holds a device; `/tmp` and `/run` fill up as on the oracle VM
  * (fixtures/kernel-probes/90-shell-limits); `${x//p/r}` and the text tools are linear.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LabShell } from '../lab/lab-shell.js';
 import { VM_MOUNT_SIZES } from '../lab/fs.js';
+import { READ_CHUNK_BYTES } from '../lab/text-streams.js';
+import { URANDOM_SEED, urandomBytes } from '../model/urandom.js';
 import { InputStream, PIPE_CAPACITY_BYTES, Pipe } from './io.js';
 import { SIGPIPE_STATUS } from './interp.js';
 import { runStages } from './pipeline.js';
@@ -66,6 +69,28 @@ describe('streaming pipelines (defects 9 and 10)', () => {
     );
     expect(run('md5sum /dev/zero; echo $?')).toBe(
       'md5sum: /dev/zero: thinlab: not modelled: reading /dev/zero to its end (it has none)\n1\n',
+    );
+  });
+
+  it('reads /dev/urandom as an endless seeded stream: head ends it, a read to its end is refused', () => {
+    // Before: every text tool refused /dev/urandom ("reading /dev/urandom never ends; use dd with
+    // count="), even `head -c 8`, which busybox reads at once. The bytes are the seeded stream's
+    // (src/model/urandom.ts), as dd gives them.
+    const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const first = urandomBytes(URANDOM_SEED, READ_CHUNK_BYTES);
+    const sh = shell();
+    expect(sh.runLine('head -c 8 /dev/urandom | md5sum')).toBe(
+      `${createHash('md5').update(first.bytes.subarray(0, 8)).digest('hex')}  -\n`,
+    );
+    // The next read goes on from where the first chunk ended, so two reads differ.
+    const second = urandomBytes(first.state, 8).bytes;
+    expect(sh.runLine('dd if=/dev/urandom bs=8 count=1 2>/dev/null | md5sum')).toBe(
+      `${createHash('md5').update(second).digest('hex')}  -\n`,
+    );
+    expect(hex(second)).not.toBe(hex(first.bytes.subarray(0, 8)));
+    expect(run('cat /dev/urandom | head -c 3 | wc -c')).toBe('3\n');
+    expect(run('md5sum /dev/urandom; echo $?')).toBe(
+      'md5sum: /dev/urandom: thinlab: not modelled: reading /dev/urandom to its end (it has none)\n1\n',
     );
   });
 
