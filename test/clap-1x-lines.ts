@@ -155,6 +155,47 @@ const TOOLS: Readonly<Record<string, ToolOptions>> = {
     flags: [['quiet', 'q']],
     engine: true,
   },
+  // The dm-cache and dm-era tools the lab models (src/tools/cache-era.ts): the checks take the hidden -v too.
+  cache_check: {
+    base: '/nonexist',
+    values: [],
+    flags: [
+      ['auto-repair', ''],
+      ['clear-needs-check-flag', ''],
+      ['ignore-non-fatal-errors', ''],
+      ['quiet', 'q'],
+      ['skip-discards', ''],
+      ['skip-hints', ''],
+      ['skip-mappings', ''],
+      ['super-block-only', ''],
+    ],
+    engine: true,
+  },
+  cache_dump: {
+    base: '/nonexist',
+    values: [['output', 'o', '/tmp/a', '/tmp/b']],
+    flags: [['repair', 'r']],
+    engine: true,
+  },
+  era_check: {
+    base: '/nonexist',
+    values: [],
+    flags: [
+      ['ignore-non-fatal-errors', ''],
+      ['quiet', 'q'],
+      ['super-block-only', ''],
+    ],
+    engine: true,
+  },
+  era_dump: {
+    base: '/nonexist',
+    values: [['output', 'o', '/tmp/a', '/tmp/b']],
+    flags: [
+      ['logical', ''],
+      ['repair', 'r'],
+    ],
+    engine: true,
+  },
 };
 
 function valueLines(t: string, base: string, [long, short, v1, v2]: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 /**
- * 1.1.0's command-line parsing (src/tools/clap.ts) against the real 1.1.0's answers to 721 lines
- * (test/clap-1x-lines.ts): every value option and flag of each thin tool given twice, -h, -V, -v
+ * 1.1.0's command-line parsing (src/tools/clap.ts) against the real 1.1.0's answers to 883 lines
+ * (test/clap-1x-lines.ts): every value option and flag of each thin tool (and of the cache and era tools the lab runs) given twice, -h, -V, -v
  * and --io-engine among others, values that look like options, mistyped options after others. The
  * answers are recorded in fixtures/tools-1x/clap-lines.json (scripts/record-clap-1x.ts); where the
  * real 1.1.0 is installed the recording is checked against it too, so it cannot drift from it.
@@ -49,7 +49,7 @@ const real = findRealTools1x();
 describe.skipIf(!('binDir' in real))('the recording is what the real 1.1.0 answers', () => {
   const binDir = 'binDir' in real ? real.binDir : '';
   afterAll(() => rmSync(binDir, { recursive: true, force: true }));
-  // 721 runs of the real binaries: `npm test` only (test:fast compares the lab with the recording).
+  // 883 runs of the real binaries: `npm test` only (test:fast compares the lab with the recording).
   itInFullSuite('answers every line as recorded', () => {
     const saved = process.env.RUST_BACKTRACE;
     delete process.env.RUST_BACKTRACE;

@@ -78,6 +78,10 @@ export class LabPort implements ShellPort {
     return data;
   }
 
+  endlessInput(path: string): boolean {
+    return lookupPath(this.lab, path).kind === 'zero';
+  }
+
   holdOpen(path: string): (() => void) | null {
     const target = lookupPath(this.lab, path);
     if (target.kind !== 'block') return null;

@@ -158,7 +158,13 @@ export function trPlan(argv: readonly string[], stack: StackId): TrPlan | string
 
 /** Applies a plan to the next bytes of the input; `state.last` (the last byte written, -1 at first) carries -s across chunks. */
 export function trTranslate(plan: TrPlan, input: Uint8Array, state: { last: number }): Uint8Array {
-  if (!plan.delete && !plan.squeeze) return input.map((b) => plan.map[b]!);
+  if (!plan.delete && !plan.squeeze) {
+    // A plain loop: Uint8Array.map's callback per byte made `tr a b < /dev/zero` six times slower than cat.
+    const out = new Uint8Array(input.length);
+    const map = plan.map;
+    for (let i = 0; i < input.length; i++) out[i] = map[input[i]!]!;
+    return out;
+  }
   const out = new Uint8Array(input.length);
   let n = 0;
   let last = state.last;

@@ -47,6 +47,7 @@ import type { CommandIo } from './io.js';
 import {
   bufferSink,
   concatBytes,
+  EndlessZeros,
   InputStream,
   PIPE_BUFFER_LIMIT_BYTES,
   Pipe,
@@ -79,6 +80,11 @@ export interface Host {
   openOutput(path: string, append: boolean): Sink | string;
   /** Reads a file for `<`: its bytes, or the reason it cannot (ash's wording). */
   readInput(path: string): Uint8Array | string;
+  /**
+   * Whether `path` is a device with no end that a `<` gives as a stream (/dev/zero): a command
+   * that streams its input reads it a chunk at a time. Absent: none is.
+   */
+  endlessInput?(path: string): boolean;
   /** Applies text written to a module parameter when its redirection closes; an error text if refused. */
   closeParam(text: string): string | null;
   /**
@@ -869,11 +875,20 @@ export class Interpreter {
   ): Run<number> {
     const input = f.io.stdin;
     const streams = this.host.streamsInput?.(name) ?? false;
+    if (input instanceof EndlessZeros && !streams) {
+      // It would read /dev/zero whole, as the VM's would until its memory ran out.
+      this.write(
+        f.io.err,
+        `thinlab: not modelled: ${name} taking /dev/zero whole as its standard input (it has no end)\n`,
+      );
+      return 1;
+    }
     if (!input.complete && !streams) yield { kind: 'pipe', stream: input, drainable: false, ready: () => true };
     let stdin: Uint8Array | null = null;
     let brokenPipe = false;
     let overBudget = false;
     const out = f.io.out;
+    const chargeRead = (bytes: number): boolean => this.chargeOutput(bytes);
     const io: CommandIo = {
       env: new Map(assignments),
       get stdin(): Uint8Array {
@@ -897,7 +912,14 @@ export class Interpreter {
       },
       read: function* () {
         while (!input.chunkReady()) if (!(yield input.dataWait('chunk'))) return null;
-        return input.readChunk();
+        const chunk = input.readChunk();
+        // An endless input read into no output (`wc -c < /dev/zero`) costs steps as output does,
+        // so that the step budget ends it; past the budget it reads as ended.
+        if (input instanceof EndlessZeros && chunk !== null && !chargeRead(chunk.length)) {
+          overBudget = true;
+          return null;
+        }
+        return chunk;
       },
       out: (data) => {
         // Past the budget the writer is stopped as a full pipe stops it; the budget's message
@@ -996,6 +1018,10 @@ export class Interpreter {
         continue;
       }
       if (r.op === '<' || r.op === '<>') {
+        if (r.op === '<' && this.host.endlessInput?.(target) === true) {
+          if (r.fd === 0) stdin = new EndlessZeros();
+          continue;
+        }
         const data = this.host.readInput(target);
         if (typeof data === 'string') {
           for (const release of holds) release();
@@ -1530,6 +1556,11 @@ export class Interpreter {
     if (names.length === 0) names.push('REPLY');
     let line = '';
     let gotLine = false;
+    if (f.io.stdin instanceof EndlessZeros) {
+      // busybox's read takes a byte at a time until a newline that /dev/zero never gives.
+      this.builtinMessage(f, 'read', 'reading a line from /dev/zero is not modelled (it has no newline and no end)');
+      return 2;
+    }
     for (;;) {
       const input = f.io.stdin;
       // A pipe's writer may not have written the line yet: the pipeline runs it meanwhile.

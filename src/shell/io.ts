@@ -206,6 +206,31 @@ export class Pipe extends InputStream {
 }
 
 /**
+ * /dev/zero given by a `<` redirection: zeros a chunk at a time, without end, for a command that
+ * streams its input (`tr a b < /dev/zero | head -c 10` ends when head does, as busybox's does).
+ * The shell refuses it by name to a command or builtin that would take it whole or by the line.
+ */
+export class EndlessZeros extends InputStream {
+  private readonly zeros = new Uint8Array(ENDLESS_CHUNK_BYTES);
+
+  constructor() {
+    super();
+    this.ended = false;
+  }
+
+  override chunkReady(): boolean {
+    return true;
+  }
+
+  override readChunk(): Uint8Array {
+    return this.zeros;
+  }
+}
+
+/** How many zeros EndlessZeros gives a read: what a pipe holds. */
+const ENDLESS_CHUNK_BYTES = 65536;
+
+/**
  * What a command gets from the shell: its standard input, and writers for standard output and
  * standard error (which the shell interleaves in order, as a terminal would). The shell owns this
  * port; the lab's commands implement against it.

@@ -94,6 +94,22 @@ describe('streaming pipelines (defects 9 and 10)', () => {
     );
   });
 
+  it('streams /dev/zero given by `<` to a reader that streams, as busybox does', () => {
+    // busybox 1.35 on the host: `tr a b < /dev/zero | head -c 10 | od -c` ends with head.
+    expect(run('tr a b < /dev/zero | head -c 10 | od -c; head -c 3 < /dev/zero | wc -c')).toBe(
+      '0000000  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0  \\0\n0000012\n3\n',
+    );
+    // Read into no output it never ends: the step budget stops it, as it stops an endless writer.
+    const budget = new LabShell({ ramdiskKb: 4096, maxSteps: 2000 }).runScript('wc -c < /dev/zero; echo after');
+    expect(budget).toMatch(/^thinlab: step budget of 2000 exhausted/);
+    expect(budget).not.toContain('after');
+    // Taken whole or by the line, it would grow without end: refused by name.
+    expect(run('dmsetup create x < /dev/zero; echo $?; read x < /dev/zero; echo $?')).toBe(
+      'thinlab: not modelled: dmsetup taking /dev/zero whole as its standard input (it has no end)\n1\n' +
+        '/scenario.sh: read: line 1: reading a line from /dev/zero is not modelled (it has no newline and no end)\n2\n',
+    );
+  });
+
   it('stops deeply nested pipelines with the nesting message, never a stack overflow', () => {
     const out = run('f() { echo x | f; }; f; echo after');
     expect(out).toMatch(/shell nesting deeper than/);

@@ -254,6 +254,10 @@ export class ShellSession implements Host {
     return this.port.readInput(path);
   }
 
+  endlessInput(path: string): boolean {
+    return this.port.endlessInput?.(path) ?? false;
+  }
+
   holdOpen(path: string): (() => void) | null {
     return this.port.holdOpen(path);
   }

@@ -8,10 +8,11 @@
  */
 import { dmChecksum } from '../format/crc32c.js';
 import { BLOCK_SIZE } from '../format/layout.js';
-import type { ClapArg } from './clap.js';
+import { type ClapArg, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { defineTool, type ThinTool } from './define-tool.js';
+import { INVALID_LOG_LEVEL_1X, logLevel1x } from './log-level-1x.js';
 import { FAILURE_1X } from './release.js';
-import { openInput1x, type ToolEnv } from './tool-io.js';
+import { looksLikeXml1x, openInput1x, type ToolEnv, XML_INPUT_1X } from './tool-io.js';
 import { CACHE_CHECK_HELP_1X, CACHE_DUMP_HELP_1X, ERA_CHECK_HELP_1X, ERA_DUMP_HELP_1X } from './usage-1x.js';
 
 /** The checksum salts of a cache and an era superblock (dm-cache-metadata.c, dm-era-target.c). */
@@ -31,35 +32,57 @@ export const REFUSED_CACHE_ERA_TOOLS = [
 const flag = (long: string, short?: string): ClapArg => ({ long, key: short ?? long, ...(short ? { short } : {}) });
 const OUTPUT: ClapArg = { long: 'output', short: 'o', value: '<FILE>', key: 'o', path: true };
 
-/** One of the four: its arguments, and whether it prints a header before it reads the superblock. */
-function cacheEraTool(name: string, help: string, args: readonly ClapArg[], header?: string): ThinTool {
+/**
+ * How a tool reads its input before its superblock: the checks (cache_check, era_check) take the
+ * hidden -v (report.rs verbose_args, its level checked first) and refuse XML (utils.rs
+ * check_not_xml); the dumps take neither. All four take the hidden --io-engine (engine_args).
+ */
+interface Reading {
+  readonly check: boolean;
+  /** Printed before the superblock is read (era_check's "Checking era metadata"). */
+  readonly header?: string;
+}
+
+/** One of the four: its arguments (without the hidden ones), and how it reads its input. */
+function cacheEraTool(name: string, help: string, args: readonly ClapArg[], reading: Reading): ThinTool {
+  const hidden = reading.check ? [VERBOSE_ARG_1X, IO_ENGINE_ARG_1X] : [IO_ENGINE_ARG_1X];
   return defineTool({
     name,
     // Not a tool of 0.9.0: the lab's table of 0.9.0 tools (index.ts) does not list it.
     usage: '',
     options: [],
-    v1: { cli: { help, operand: '<INPUT>', args }, runs: true },
+    v1: { cli: { help, operand: '<INPUT>', args: [...args, ...hidden] }, runs: true },
     start: (env) => {
-      let quiet = false;
-      let unmodelled = false;
+      const run: Run = { quiet: false, unmodelled: false, verbose: 0 };
       return {
         option: (key) => {
-          if (key === 'q') quiet = true;
+          if (key === 'q') run.quiet = true;
+          else if (key === 'v') run.verbose++;
           // Writing an output file, or repairing, is not modelled: there is no cache metadata to write.
           else if (key === 'o' || key === 'r' || key === 'auto-repair' || key === 'clear-needs-check-flag')
-            unmodelled = true;
+            run.unmodelled = true;
           return undefined;
         },
-        run: (operands) => refuse(env, operands[0]!, quiet, unmodelled, header),
+        run: (operands) => refuse(env, operands[0]!, run, reading),
       };
     },
   });
 }
 
-function refuse(env: ToolEnv, path: string, quiet: boolean, unmodelled: boolean, header?: string): number {
+interface Run {
+  quiet: boolean;
+  unmodelled: boolean;
+  verbose: number;
+}
+
+function refuse(env: ToolEnv, path: string, run: Run, reading: Reading): number {
   const err = (t: string): void => {
-    if (!quiet) env.io.err(t);
+    if (!run.quiet) env.io.err(t);
   };
+  if (logLevel1x(run.verbose) === null) {
+    err(INVALID_LOG_LEVEL_1X);
+    return FAILURE_1X;
+  }
   const input = openInput1x(env.ctx, path);
   if (!input.ok) {
     err(input.message);
@@ -69,32 +92,45 @@ function refuse(env: ToolEnv, path: string, quiet: boolean, unmodelled: boolean,
     err('Metadata device/file too small.  Is this binary metadata?\n');
     return FAILURE_1X;
   }
-  if (header !== undefined) err(header);
+  if (reading.check && looksLikeXml1x(input.bytes)) {
+    err(XML_INPUT_1X);
+    return FAILURE_1X;
+  }
+  if (reading.header !== undefined) err(reading.header);
   const stored = new DataView(input.bytes.buffer, input.bytes.byteOffset).getUint32(0, true);
   const sealed = [CACHE_SUPERBLOCK_CSUM_XOR, ERA_SUPERBLOCK_CSUM_XOR].some(
     (xor) => dmChecksum(input.bytes, 4, BLOCK_SIZE, xor) === stored,
   );
   // Status 1 under 1.1.0 is a run the lab does not model: defineTool refuses it by name.
-  if (sealed || unmodelled) return 1;
+  if (sealed || run.unmodelled) return 1;
   err('bad checksum in superblock\n');
   return FAILURE_1X;
 }
 
-export const cacheCheck = cacheEraTool('cache_check', CACHE_CHECK_HELP_1X, [
-  flag('auto-repair'),
-  flag('clear-needs-check-flag'),
-  flag('ignore-non-fatal-errors'),
-  flag('quiet', 'q'),
-  flag('skip-discards'),
-  flag('skip-hints'),
-  flag('skip-mappings'),
-  flag('super-block-only'),
-]);
-export const cacheDump = cacheEraTool('cache_dump', CACHE_DUMP_HELP_1X, [OUTPUT, flag('repair', 'r')]);
+export const cacheCheck = cacheEraTool(
+  'cache_check',
+  CACHE_CHECK_HELP_1X,
+  [
+    flag('auto-repair'),
+    flag('clear-needs-check-flag'),
+    flag('ignore-non-fatal-errors'),
+    flag('quiet', 'q'),
+    flag('skip-discards'),
+    flag('skip-hints'),
+    flag('skip-mappings'),
+    flag('super-block-only'),
+  ],
+  { check: true },
+);
+export const cacheDump = cacheEraTool('cache_dump', CACHE_DUMP_HELP_1X, [OUTPUT, flag('repair', 'r')], {
+  check: false,
+});
 export const eraCheck = cacheEraTool(
   'era_check',
   ERA_CHECK_HELP_1X,
   [flag('ignore-non-fatal-errors'), flag('quiet', 'q'), flag('super-block-only')],
-  'Checking era metadata\n',
+  { check: true, header: 'Checking era metadata\n' },
 );
-export const eraDump = cacheEraTool('era_dump', ERA_DUMP_HELP_1X, [flag('logical'), OUTPUT, flag('repair', 'r')]);
+export const eraDump = cacheEraTool('era_dump', ERA_DUMP_HELP_1X, [flag('logical'), OUTPUT, flag('repair', 'r')], {
+  check: false,
+});

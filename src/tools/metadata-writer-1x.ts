@@ -184,10 +184,18 @@ class NodeBuilder<V> {
   }
 
   push(key: bigint, v: V): void {
-    if (this.nodes.length === 1 && this.nodes[0]!.nrEntries < this.half) this.unshift();
-    else if (this.values.length === this.max * 2) this.emit(this.max);
+    this.makeRoom();
     this.inc(v);
     this.values.push([key, v]);
+  }
+
+  /**
+   * What push_value does before it checks the key and counts the value: a short first node is read
+   * back, or a node is written when two nodes' worth of values wait.
+   */
+  makeRoom(): void {
+    if (this.nodes.length === 1 && this.nodes[0]!.nrEntries < this.half) this.unshift();
+    else if (this.values.length === this.max * 2) this.emit(this.max);
   }
 
   /** push_nodes: a shared subtree's leaves, referenced (their count goes up) or copied. */
@@ -448,6 +456,86 @@ export function writeMetadata1x(
   }
 }
 
+/** Where the Restorer stopped inside a device: the mappings it had pushed, and whether a further push failed. */
+export interface OpenDevice1x {
+  readonly mappings: readonly Mapping1x[];
+  /**
+   * True when the Restorer failed inside a push (a key out of order, a data block out of bounds):
+   * NodeBuilder::push_value first makes room (reads back a short first node, or writes a node when
+   * two nodes' worth of values wait) and only then checks the key and counts the block.
+   */
+  readonly failedInPush: boolean;
+}
+
+/**
+ * The blocks 1.1.0's Restorer has written when its input fails before `</superblock>`: each device
+ * read whole, then the nodes of the device it stopped in (`open`, if any). The WriteBatcher's drop
+ * flushes them to the output; the superblock and the space maps are never written. Throws
+ * OutOfMetadataSpace1x when the blocks run out first, as 1.1.0 then fails on that.
+ */
+export function writtenBeforeFailure1x(
+  nrBlocks: number,
+  sb: BuiltSuperblock,
+  devices: readonly Device1x[],
+  open: OpenDevice1x | null,
+): ReadonlyMap<number, Uint8Array> {
+  const progress = { devicesBegun: 0 };
+  try {
+    const trees = new Trees(nrBlocks, sb);
+    for (const d of devices) trees.device(d, progress);
+    if (open !== null) {
+      progress.devicesBegun++;
+      const b = trees.leafBuilder(false);
+      trees.pushAll(b, open.mappings);
+      if (open.failedInPush) b.makeRoom();
+    }
+    return trees.w.written;
+  } catch (e) {
+    if (e instanceof OutOfMetadataSpace1x) throw new OutOfMetadataSpace1x(e.written, progress.devicesBegun);
+    throw e;
+  }
+}
+
+/** The Restorer's state while it reads devices: the batcher, the data block counts, the trees built. */
+class Trees {
+  readonly w: Batcher;
+  readonly tails: Tails = [];
+  readonly dataCounts: Uint32Array;
+  readonly subTrees = new Map<number, NodeSummary[]>();
+  readonly roots = new Map<number, { details: DeviceDetails; root: number }>();
+
+  constructor(nrBlocks: number, sb: BuiltSuperblock) {
+    this.w = new Batcher(Math.min(nrBlocks, MAX_METADATA_BLOCKS));
+    // superblock_b allocates block 0; the superblock is written there only when the input ends well.
+    this.w.alloc();
+    this.dataCounts = new Uint32Array(sb.nrDataBlocks);
+  }
+
+  leafBuilder(shared: boolean): NodeBuilder<bigint> {
+    const countData = (v: bigint): void => {
+      this.dataCounts[Number(v >> 24n)]! += 1;
+    };
+    return new NodeBuilder<bigint>(this.w, U64, true, this.tails, countData, shared);
+  }
+
+  pushAll(b: NodeBuilder<bigint>, mappings: readonly Mapping1x[]): void {
+    for (const m of mappings) b.push(BigInt(m.vblock), (BigInt(m.dataBlock) << 24n) | BigInt(m.time));
+  }
+
+  def(def: Def1x): void {
+    const b = this.leafBuilder(true);
+    this.pushAll(b, def.mappings);
+    this.subTrees.set(def.id, b.complete());
+  }
+
+  device(d: Device1x, progress: { devicesBegun: number }): void {
+    progress.devicesBegun++;
+    const b = this.leafBuilder(false);
+    for (const e of d.entries) 'ref' in e ? b.pushNodes(this.subTrees.get(e.ref)!) : this.pushAll(b, e.mappings);
+    this.roots.set(d.id, { details: d.details, root: buildBtree(this.w, b.complete(), this.tails) });
+  }
+}
+
 function writeAll(
   nrBlocks: number,
   sb: BuiltSuperblock,
@@ -455,40 +543,20 @@ function writeAll(
   defs: readonly Def1x[],
   progress: { devicesBegun: number },
 ): { bytes: Uint8Array; tails: Tails } {
-  const w = new Batcher(Math.min(nrBlocks, MAX_METADATA_BLOCKS));
-  const tails: Tails = [];
-  w.alloc();
-  const dataCounts = new Uint32Array(sb.nrDataBlocks);
-  const countData = (v: bigint): void => {
-    dataCounts[Number(v >> 24n)]! += 1;
-  };
-  const leafBuilder = (shared: boolean) => new NodeBuilder<bigint>(w, U64, true, tails, countData, shared);
-  const pushAll = (b: NodeBuilder<bigint>, mappings: readonly Mapping1x[]): void => {
-    for (const m of mappings) b.push(BigInt(m.vblock), (BigInt(m.dataBlock) << 24n) | BigInt(m.time));
-  };
-  const subTrees = new Map<number, NodeSummary[]>();
-  for (const def of defs) {
-    const b = leafBuilder(true);
-    pushAll(b, def.mappings);
-    subTrees.set(def.id, b.complete());
-  }
-  const roots = new Map<number, { details: DeviceDetails; root: number }>();
-  for (const d of devices) {
-    progress.devicesBegun++;
-    const b = leafBuilder(false);
-    for (const e of d.entries) 'ref' in e ? b.pushNodes(subTrees.get(e.ref)!) : pushAll(b, e.mappings);
-    roots.set(d.id, { details: d.details, root: buildBtree(w, b.complete(), tails) });
-  }
+  const trees = new Trees(nrBlocks, sb);
+  const { w, tails, dataCounts } = trees;
+  for (const def of defs) trees.def(def);
+  for (const d of devices) trees.device(d, progress);
   const details = new NodeBuilder(w, DETAILS, true, tails);
   const top = new NodeBuilder(w, U64, true, tails);
-  for (const [id, r] of [...roots].sort(([a], [b]) => a - b)) {
+  for (const [id, r] of [...trees.roots].sort(([a], [b]) => a - b)) {
     details.push(BigInt(id), r.details);
     top.push(BigInt(id), BigInt(r.root));
   }
   const detailsRoot = buildBtree(w, details.complete(), tails);
   const mappingRoot = buildBtree(w, top.complete(), tails);
   // release_subtrees: the subtrees' own references go; a leaf no tree took frees its values.
-  for (const leaves of subTrees.values())
+  for (const leaves of trees.subTrees.values())
     for (const n of leaves)
       if (w.dec(n.block))
         for (const [, v] of w.nodeEntries.get(n.block)! as [bigint, bigint][]) dataCounts[Number(v >> 24n)]! -= 1;

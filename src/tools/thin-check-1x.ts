@@ -43,7 +43,7 @@ import {
 import { type LeafVisit1x, rootReading1x, walkTree1x } from './btree-walk-1x.js';
 import { collectedNodes1x } from './node-counts-1x.js';
 import { FAILURE_1X } from './release.js';
-import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
+import { looksLikeXml1x, openInput1x, type ToolEnv, writeMetadataBytes, XML_INPUT_1X } from './tool-io.js';
 
 /** The options of thin_check that 1.1.0 acts on. */
 export interface CheckFlags1x {
@@ -90,6 +90,10 @@ export function check1x(
   }
   if (input.bytes.length < 4096) {
     fatal('Metadata device/file too small.  Is this binary metadata?\n');
+    return FAILURE_1X;
+  }
+  if (looksLikeXml1x(input.bytes)) {
+    fatal(XML_INPUT_1X);
     return FAILURE_1X;
   }
   // -vv adds debug lines with durations the lab cannot give; the checks of the file above come

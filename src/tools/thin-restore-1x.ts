@@ -16,7 +16,7 @@
 import type { DeviceDetails } from '../model/metadata.js';
 import { rustUintError } from './clap.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
-import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
+import { type Device1x, OutOfMetadataSpace1x, writeMetadata1x, writtenBeforeFailure1x } from './metadata-writer-1x.js';
 import { BLOCK_SIZE } from '../format/layout.js';
 import { INVALID_LOG_LEVEL_1X, LOG_INFO, logLevel1x } from './log-level-1x.js';
 import { FAILURE_1X } from './release.js';
@@ -89,42 +89,47 @@ interface Restored {
   devices: Map<number, BuiltDevice>;
 }
 
-/**
- * The Restorer of 1.1.0 over the events: what it finalised (written at `</superblock>`), and the
- * error it stopped at, if any (a second superblock fails after the first was written).
- */
+/** How far the Restorer got: what a failure leaves written depends on it. */
+interface Progress {
+  /** What it finalised (written at `</superblock>`). */
+  finalized: Restored | null;
+  /** The superblock it began, the devices it read whole, in order, and the one it was in. */
+  sb: BuiltSuperblock | null;
+  readonly devices: Map<number, BuiltDevice>;
+  current: { id: number; dev: BuiltDevice; lastKey: number } | null;
+  /** The error came from a push of a mapping (its key's order, its data block's bound). */
+  failedInPush: boolean;
+}
+
+/** The Restorer of 1.1.0 over the events: how far it got, and the error it stopped at, if any. */
 function restoreEvents(
   events: readonly XmlEvent1x[],
   onDevice: (id: number) => void,
-): { finalized: Restored | null; error: Error | null } {
-  const state: { finalized: Restored | null } = { finalized: null };
+): { progress: Progress; error: Error | null } {
+  const progress: Progress = { finalized: null, sb: null, devices: new Map(), current: null, failedInPush: false };
   try {
-    readEvents(events, state, onDevice);
+    readEvents(events, progress, onDevice);
     return {
-      finalized: state.finalized,
-      error: state.finalized === null ? new Fatal('incomplete source metadata') : null,
+      progress,
+      error: progress.finalized === null ? new Fatal('incomplete source metadata') : null,
     };
   } catch (e) {
-    if (e instanceof Fatal || e instanceof Unmodelled) return { finalized: state.finalized, error: e };
+    if (e instanceof Fatal || e instanceof Unmodelled) return { progress, error: e };
     throw e;
   }
 }
 
-function readEvents(
-  events: readonly XmlEvent1x[],
-  state: { finalized: Restored | null },
-  onDevice: (id: number) => void,
-): void {
-  let sb: BuiltSuperblock | null = null;
+function readEvents(events: readonly XmlEvent1x[], p: Progress, onDevice: (id: number) => void): void {
   let section: 'none' | 'superblock' | 'device' | 'finalized' = 'none';
-  const devices = new Map<number, BuiltDevice>();
-  let current: { id: number; dev: BuiltDevice; lastKey: number } | null = null;
   const map = (thinBegin: number, dataBegin: number, length: number, time: number): void => {
+    const current = p.current;
     if (current === null) throw new Fatal('Mapping tags must appear within a <def> or <device> tag.');
     for (let i = 0; i < length; i++) {
       // The builder checks the key's order before it counts the data block in the space map.
+      p.failedInPush = true;
       if (thinBegin + i <= current.lastKey) throw new Fatal('keys out of order');
-      if (dataBegin + i >= sb!.nrDataBlocks) throw new Fatal('block out of bounds');
+      if (dataBegin + i >= p.sb!.nrDataBlocks) throw new Fatal('block out of bounds');
+      p.failedInPush = false;
       current.lastKey = thinBegin + i;
       current.dev.mappings.push({ vblock: thinBegin + i, dataBlock: dataBegin + i, time });
     }
@@ -143,7 +148,7 @@ function readEvents(
       const time = num(a, 'superblock', 'time');
       const transactionId = BigInt(need(a, 'superblock', 'transaction'));
       const nrDataBlocks = num(a, 'superblock', 'nr_data_blocks');
-      sb = { time, transactionId, flags: 0, version: 2, dataBlockSize, nrDataBlocks };
+      p.sb = { time, transactionId, flags: 0, version: 2, dataBlockSize, nrDataBlocks };
       section = 'superblock';
     } else if (e.kind === 'start' && e.name === 'device') {
       const a = readAttrs(e, 'device', DEVICE_ATTRS);
@@ -158,20 +163,20 @@ function readEvents(
       };
       if (section !== 'superblock') throw new Fatal('missing superblock');
       onDevice(id);
-      current = { id, dev: { details, mappings: [] }, lastKey: -1 };
+      p.current = { id, dev: { details, mappings: [] }, lastKey: -1 };
       section = 'device';
     } else if (e.kind === 'start') {
       throw new Fatal(`unknown start tag at byte ${e.endByte}`);
     } else if (e.kind === 'end' && e.name === 'device') {
-      if (devices.has(current!.id)) throw new Unmodelled('a device id given twice');
-      devices.set(current!.id, current!.dev);
-      current = null;
+      if (p.devices.has(p.current!.id)) throw new Unmodelled('a device id given twice');
+      p.devices.set(p.current!.id, p.current!.dev);
+      p.current = null;
       section = 'superblock';
     } else if (e.kind === 'end' && e.name === 'superblock') {
-      if (sb === null) throw new Fatal('missing superblock');
+      if (p.sb === null) throw new Fatal('missing superblock');
       if (section !== 'superblock') throw new Unmodelled('</superblock> inside a device');
       // In the order read: 1.1.0 writes each device's leaves as it reads it (metadata-writer-1x.ts).
-      state.finalized = { sb, devices: new Map(devices) };
+      p.finalized = { sb: p.sb, devices: new Map(p.devices) };
       section = 'finalized';
     } else if (e.kind === 'end') {
       throw new Fatal(`unknown end tag at byte ${e.endByte}`);
@@ -214,14 +219,65 @@ export function restore1x(
   const events = xmlEvents1x(new TextDecoder('latin1').decode(opened.bytes));
   if (!('ok' in events)) return UNMODELLED;
   const devices: number[] = [];
-  const { finalized, error } = restoreEvents(events.events, (id) => devices.push(id));
+  const { progress, error } = restoreEvents(events.events, (id) => devices.push(id));
   if (error instanceof Unmodelled) return UNMODELLED;
   const lines = level >= LOG_INFO ? devices.map((id) => `building btree for device ${id}\n`) : [];
-  if (finalized !== null) {
-    const status = writeRestored(env, output, finalized, overrides, lines);
+  if (progress.finalized !== null) {
+    const status = writeRestored(env, output, progress.finalized, overrides, lines);
     if (status !== 0 || error === null) return status;
-  } else env.io.err(lines.join(''));
-  return fail(`${error!.message}\n`);
+    return fail(`${error.message}\n`);
+  }
+  return writeBeforeFailure(env, output, progress, lines, error!);
+}
+
+/**
+ * A restore whose input failed before `</superblock>`: the nodes the Restorer wrote by then reach
+ * the output all the same (its WriteBatcher flushes them when dropped), unless the blocks ran out
+ * first, which is then the error 1.1.0 gives.
+ */
+function writeBeforeFailure(env: ToolEnv, output: string, p: Progress, lines: readonly string[], error: Error): number {
+  if (p.sb === null) {
+    env.io.err(`${lines.join('')}${error.message}\n`);
+    return FAILURE_1X;
+  }
+  const size = outputTarget(env.ctx, output);
+  if (!size.ok) return UNMODELLED;
+  const open = p.current === null ? null : { mappings: p.current.dev.mappings, failedInPush: p.failedInPush };
+  try {
+    const written = writtenBeforeFailure1x(Math.floor(size.sizeBytes / BLOCK_SIZE), p.sb, devicesOf(p.devices), open);
+    if (!writeOver(env, output, written)) return UNMODELLED;
+    env.io.err(`${lines.join('')}${error.message}\n`);
+    return FAILURE_1X;
+  } catch (e) {
+    return outOfSpace(env, output, e, lines);
+  }
+}
+
+/** The devices read whole, as the writer takes them. */
+function devicesOf(devices: ReadonlyMap<number, BuiltDevice>): Device1x[] {
+  return [...devices].map(([id, d]) => ({ id, details: d.details, entries: [{ mappings: d.mappings }] }));
+}
+
+/** The blocks written, each over what the output held; false where the output cannot be read back. */
+function writeOver(env: ToolEnv, output: string, written: ReadonlyMap<number, Uint8Array>): boolean {
+  if (written.size === 0) return true;
+  const before = readInputBytes(env.ctx, output, false);
+  if (!before.ok) return false;
+  const image = Uint8Array.from(before.bytes);
+  for (const [b, bytes] of written) image.set(bytes, b * BLOCK_SIZE);
+  writeMetadataBytes(env.ctx, output, image);
+  return true;
+}
+
+/**
+ * 1.1.0 failed as it allocated: the blocks it wrote before stay, and the `building btree` lines
+ * stop at the device it failed in (it writes each device's nodes as it reads the device).
+ */
+function outOfSpace(env: ToolEnv, output: string, e: unknown, lines: readonly string[]): number {
+  if (!(e instanceof OutOfMetadataSpace1x)) throw e;
+  if (!writeOver(env, output, e.written)) return UNMODELLED;
+  env.io.err(`${lines.slice(0, e.devicesBegun).join('')}out of metadata space\n`);
+  return FAILURE_1X;
 }
 
 /**
@@ -244,27 +300,12 @@ function writeRestored(
   if (nrBlocks !== undefined && Number(nrBlocks) > sb.nrDataBlocks) return UNMODELLED;
   const size = outputTarget(env.ctx, output);
   if (!size.ok) return UNMODELLED;
-  const devices = [...restored.devices].map(([id, d]) => ({
-    id,
-    details: d.details,
-    entries: [{ mappings: d.mappings }],
-  }));
   try {
-    const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devices);
+    const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devicesOf(restored.devices));
     writeMetadataBytes(env.ctx, output, bytes);
     env.io.err(lines.join(''));
     return 0;
   } catch (e) {
-    if (!(e instanceof OutOfMetadataSpace1x)) throw e;
-    // 1.1.0 fails as it allocates; the blocks it wrote before reach the output all the same (its
-    // WriteBatcher flushes them when dropped), each over what the output held.
-    const before = readInputBytes(env.ctx, output, false);
-    if (!before.ok) return UNMODELLED;
-    const image = Uint8Array.from(before.bytes);
-    for (const [b, bytes] of e.written) image.set(bytes, b * BLOCK_SIZE);
-    writeMetadataBytes(env.ctx, output, image);
-    // 1.1.0 writes each device's nodes as it reads the device, so the lines stop at the one it failed in.
-    env.io.err(`${lines.slice(0, e.devicesBegun).join('')}out of metadata space\n`);
-    return FAILURE_1X;
+    return outOfSpace(env, output, e, lines);
   }
 }

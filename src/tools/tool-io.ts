@@ -168,6 +168,15 @@ export type Input1x =
   | { readonly ok: true; readonly bytes: Uint8Array }
   | { readonly ok: false; readonly message: string };
 
+/** 1.1.0's check_not_xml (utils.rs): thin_check, cache_check and era_check refuse an input that starts as XML. */
+export const XML_INPUT_1X = 'This looks like XML.  This tool only supports the binary metadata format.\n';
+
+/** is_xml of 1.1.0 on the first 16 bytes: `<superblock`, `?xml` (sic) or `<!DOCTYPE`. */
+export function looksLikeXml1x(bytes: Uint8Array): boolean {
+  const start = new TextDecoder('latin1').decode(bytes.subarray(0, 16));
+  return ['<superblock', '?xml', '<!DOCTYPE'].some((x) => start.startsWith(x));
+}
+
 /**
  * Opens an input as 1.1.0 does: it checks that the path exists and is a regular file or a block
  * device before opening it (exclusively, except for a metadata snapshot), then reads it.

@@ -130,6 +130,11 @@ describe('SQLite migrations', () => {
     expect(error.message).toContain('0099_add_type_index.sql');
     expect(readFileSync(dbPath).equals(before)).toBe(true);
     expect(recorded(dbPath).map((r) => r.name)).toEqual(shipped());
+    // The message names what upgrades it: plain `thinlab sh SCRIPT` opens for writing, as does
+    // `sh --continue`, which it once named alone (a new branch needs no --continue).
+    expect(error.message).toContain('thinlab sh SCRIPT, which starts a new branch');
+    await (await openSqliteStore(dbPath, { migrationsDir: migrations })).close();
+    expect(recorded(dbPath).map((r) => r.name)).toEqual([...shipped(), '0099_add_type_index.sql']);
   });
 
   it('does not count CRLF line endings as an edit', async () => {

@@ -190,7 +190,7 @@ export class SqliteEventStore implements EventStore {
       if (pending.length > 0)
         throw new StoreError(
           'STORE_TOO_OLD',
-          `database ${path} was written by an older thinlab and needs ${pending.join(', ')}; a command that records (thinlab sh --continue) upgrades it, reading never does`,
+          `database ${path} was written by an older thinlab and needs ${pending.join(', ')}; a command that records upgrades it (thinlab sh SCRIPT, which starts a new branch, as does sh --continue), reading never does`,
         );
       checkStoreStructure(db, path);
       return new SqliteEventStore(db, path, [...names], options);
