@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { recordScript, replayCommand } from '../src/cli/history-commands.js';
 import { runUnrecorded } from '../src/cli/sh-command.js';
 import { LabShell } from '../src/lab/lab-shell.js';
+import { scriptPieces } from '../src/lab/script-pieces.js';
 import { History } from '../src/replay/history.js';
 import { captureOutput, useTempStore } from './temp-store.js';
 
@@ -54,6 +55,18 @@ const SCRIPTS: ReadonlyArray<{ name: string; script: string; printed: string; st
     status: 2,
   },
   {
+    name: 'a syntax error at the end of the file names the line after the last',
+    script: 'echo a\necho `b\n',
+    printed: 'a\n/scenario.sh: line 3: syntax error: EOF in backquote substitution\n',
+    status: 2,
+  },
+  {
+    name: 'an unterminated quote reads on to the end of the file',
+    script: "x='a\nb\n\n",
+    printed: '/scenario.sh: line 4: syntax error: unterminated quoted string\n',
+    status: 2,
+  },
+  {
     name: 'exit in the EXIT trap sets the status',
     script: "trap 'exit 5' EXIT\ntrue\n",
     printed: '',
@@ -83,7 +96,13 @@ describe('thinlab sh FILE runs a script as sh FILE does', () => {
         { ramdiskKb: 1024, trace: true, interactive: false, files: new Map() },
         traced.io,
       );
-      expect(traced.text().replace(/^(\$ .*\n|#.*\n)/gm, '')).toBe(printed);
+      // The trace prints each command (a piece may span lines) before its output: the output is the
+      // text after the last trace line, which is all of it for scripts whose commands print.
+      const withoutTrace = scriptPieces(new LabShell({ ramdiskKb: 1024 }), script).reduce(
+        (text, piece) => text.replace(`$ ${piece.command}\n`, ''),
+        traced.text(),
+      );
+      expect(withoutTrace.replace(/^#.*\n/gm, '')).toBe(printed);
       expect(traceStatus).toBe(status);
     });
   }

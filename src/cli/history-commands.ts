@@ -99,7 +99,8 @@ export async function recordScript(
     if (runtime.shell.exitStatus !== null) break;
     if (options.trace) tracePiece(piece, io);
     if (piece.command === '') continue;
-    const event = runtime.runCommand(pieceText(piece), pieceMode(options.interactive === true, i === last));
+    const mode = pieceMode(options.interactive === true, i === last);
+    const event = runtime.runCommand(scriptPieceText(piece, mode, script), mode);
     // The output is shown once the event is stored: a command that another process's write made
     // impossible to record (BRANCH_MOVED) prints nothing, since it never happened in the history.
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
@@ -133,6 +134,14 @@ export function lastCommandAt(pieces: readonly ScriptPiece[]): number {
 export function pieceMode(interactive: boolean, last: boolean): PieceMode {
   if (interactive) return 'line';
   return last ? 'script-end' : 'script';
+}
+
+/**
+ * The text a piece runs as: the last piece of a script file keeps the newline that ends the file,
+ * so that a syntax error at the end of the file names the line ash names (the one after the last).
+ */
+export function scriptPieceText(piece: ScriptPiece, mode: PieceMode, script: string): string {
+  return mode === 'script-end' && script.endsWith('\n') ? `${pieceText(piece)}\n` : pieceText(piece);
 }
 
 /** `--trace`: the comments before a command as they are, then the command after `$ `. */

@@ -7,10 +7,10 @@ import type { ImageAttached } from '../events/lab-events.js';
 import { attachImage } from '../lab/attach-image.js';
 import { LabShell } from '../lab/lab-shell.js';
 import type { StackId } from '../model/stack.js';
-import { lastCommandAt, pieceMode, scriptStatus, tracePiece } from './history-commands.js';
+import { lastCommandAt, pieceMode, scriptPieceText, scriptStatus, tracePiece } from './history-commands.js';
 import { mib, readBounded, readHostFile, SCRIPT_LIMIT_BYTES } from './host-input.js';
 import { type Output, UsageError } from './output.js';
-import { pieceText, scriptPieces } from '../lab/script-pieces.js';
+import { scriptPieces } from '../lab/script-pieces.js';
 
 /** A script file, or standard input for undefined and '-'; a file that cannot be read is bad input. */
 export function readScript(file: string | undefined): string {
@@ -71,7 +71,8 @@ export function runUnrecorded(
   for (const [i, piece] of pieces.entries()) {
     if (shell.exitStatus !== null) break;
     tracePiece(piece, io);
-    if (piece.command !== '') io.out(shell.runLine(pieceText(piece), pieceMode(options.interactive, i === last)));
+    const mode = pieceMode(options.interactive, i === last);
+    if (piece.command !== '') io.out(shell.runLine(scriptPieceText(piece, mode, script), mode));
   }
   return scriptStatus(shell);
 }

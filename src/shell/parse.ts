@@ -662,7 +662,9 @@ export class Parser {
       }
       if (c === "'" && (context === 'normal' || context === 'brace') && !quoted) {
         const end = src.indexOf("'", this.pos + 1);
-        if (end < 0) throw this.error('syntax error: unterminated quoted string', this.line);
+        // ash reads the quote on to the end of the file and names the line it reached there.
+        if (end < 0)
+          throw this.error('syntax error: unterminated quoted string', this.line + countNewlines(src.slice(this.pos)));
         const text = src.slice(this.pos + 1, end);
         this.line += countNewlines(text);
         flush();
@@ -885,7 +887,8 @@ export class Parser {
     let i = this.pos + 1;
     let text = '';
     for (;;) {
-      if (i >= src.length) throw this.error('syntax error: EOF in backquote substitution', this.line);
+      if (i >= src.length)
+        throw this.error('syntax error: EOF in backquote substitution', this.line + countNewlines(src.slice(this.pos)));
       const c = src[i]!;
       if (c === '`') break;
       if (c === '\\' && i + 1 < src.length && '$`\\'.includes(src[i + 1]!)) {
