@@ -7,6 +7,7 @@ import { databaseCampaign } from './database-campaign.js';
 import { metadataCampaign } from './metadata-campaign.js';
 import { CampaignReport } from './report.js';
 import { shellCampaign } from './shell-campaign.js';
+import { shellDiffCampaign } from './shell-diff.js';
 import { storeKillCampaign } from './store-kill.js';
 import { hasRealTools } from '../src/tools/tool-test-support.js';
 
@@ -41,6 +42,7 @@ const CAMPAIGNS: Record<
   metadata: (seed, cases, first) =>
     metadataCampaign({ seed, cases: cases ?? 10_000, first, real: hasRealTools, batch: 50, progress: true }),
   shell: (seed, cases, first) => shellCampaign({ seed, lines: cases ?? 100_000, first, progress: true }),
+  'shell-diff': (seed, cases) => shellDiffCampaign({ seed, cases: cases ?? 1000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
   'store-kill': (seed, cases) => storeKillCampaign({ seed, randomKills: cases ?? 100, raceRounds: 10 }),
 };

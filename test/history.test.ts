@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Output, recordScript } from '../src/cli/history-commands.js';
-import { topLevelCommands } from '../src/lab/script-pieces.js';
+import { lastCommandAt, type Output, pieceMode, recordScript, scriptPieceText } from '../src/cli/history-commands.js';
+import { scriptPieces, topLevelCommands } from '../src/lab/script-pieces.js';
 import { diffLabs } from '../src/replay/diff.js';
 import { History, HistoryError } from '../src/replay/history.js';
 import { LabRuntime } from '../src/replay/lab-runtime.js';
@@ -165,8 +165,15 @@ describe('determinism', () => {
         { continueBranch: false, ramdiskKb: 65536, trace: false },
         quiet,
       );
+      // The same pieces run directly, each in the mode a script file runs it in.
       const recorded = LabRuntime.fresh();
-      for (const c of topLevelCommands(recorded.shell, script)) recorded.runCommand(c);
+      const pieces = scriptPieces(recorded.shell, script);
+      const last = lastCommandAt(pieces);
+      for (const [i, piece] of pieces.entries()) {
+        if (piece.command === '' || recorded.shell.exitStatus !== null) continue;
+        const mode = pieceMode(false, i === last);
+        recorded.runCommand(scriptPieceText(piece, mode, script), mode);
+      }
       const first = await h.stateAt(branch, length);
       const second = await h.stateAt(branch, length);
       expect(stateHash(first.lab)).toBe(stateHash(recorded.lab));

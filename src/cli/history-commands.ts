@@ -10,6 +10,7 @@ import type { ImageAttached } from '../events/lab-events.js';
 import { checkFaultArgs } from '../faults/fault-command.js';
 import { checkAttach } from '../lab/attach-image.js';
 import type { LabShell } from '../lab/lab-shell.js';
+import type { PieceMode } from '../shell/session.js';
 import { type BranchOrigin, damageError, type History, MAIN_BRANCH, type PositionedEvent } from '../replay/history.js';
 import { LabRuntime } from '../replay/lab-runtime.js';
 import { stateHash } from '../replay/lab-snapshot.js';
@@ -42,6 +43,12 @@ export async function recordScript(
     /** A host image to place on a RAM disk first (`--attach FILE:/dev/ramN`), recorded as an event. */
     attach?: ImageAttached['data'];
     origin?: BranchOrigin;
+    /**
+     * The script was typed at a terminal (`thinlab sh` with standard input a terminal): each
+     * command runs as at ash's interactive prompt, where an error loses that command only.
+     * Otherwise the script runs as `sh FILE` runs it (a fatal error ends it, its EXIT trap fires).
+     */
+    interactive?: boolean;
   },
   io: Output,
 ): Promise<{ branch: string; length: number; recorded: number; status: number }> {
@@ -85,12 +92,15 @@ export async function recordScript(
     if (options.trace) io.out(`$ ${describeEvent(event)}\n`);
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
   }
-  for (const piece of scriptPieces(runtime.shell, script)) {
+  const pieces = scriptPieces(runtime.shell, script);
+  const last = lastCommandAt(pieces);
+  for (const [i, piece] of pieces.entries()) {
     // After `exit` nothing runs, as in sh: the rest of the script is not recorded either.
     if (runtime.shell.exitStatus !== null) break;
     if (options.trace) tracePiece(piece, io);
     if (piece.command === '') continue;
-    const event = runtime.runCommand(pieceText(piece));
+    const mode = pieceMode(options.interactive === true, i === last);
+    const event = runtime.runCommand(scriptPieceText(piece, mode, script), mode);
     // The output is shown once the event is stored: a command that another process's write made
     // impossible to record (BRANCH_MOVED) prints nothing, since it never happened in the history.
     length = await h.append(branch, [{ event, timeMs: runtime.shell.machine.nowMs }], runtime, length);
@@ -112,6 +122,27 @@ async function checkSameStack(h: History, branch: string, asked: StackId | undef
 }
 
 /** A stack as `log` and `at` name it: its id and the kernel, thin tools and LVM it runs. */
+
+/** The index of the last piece with a command (after it the script ends); -1 when none has one. */
+export function lastCommandAt(pieces: readonly ScriptPiece[]): number {
+  let at = pieces.length - 1;
+  while (at >= 0 && pieces[at]!.command === '') at--;
+  return at;
+}
+
+/** How a piece runs: as at a prompt when typed at a terminal, else as part of a script file. */
+export function pieceMode(interactive: boolean, last: boolean): PieceMode {
+  if (interactive) return 'line';
+  return last ? 'script-end' : 'script';
+}
+
+/**
+ * The text a piece runs as: the last piece of a script file keeps the newline that ends the file,
+ * so that a syntax error at the end of the file names the line ash names (the one after the last).
+ */
+export function scriptPieceText(piece: ScriptPiece, mode: PieceMode, script: string): string {
+  return mode === 'script-end' && script.endsWith('\n') ? `${pieceText(piece)}\n` : pieceText(piece);
+}
 
 /** `--trace`: the comments before a command as they are, then the command after `$ `. */
 export function tracePiece(piece: ScriptPiece, io: Output): void {

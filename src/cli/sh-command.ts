@@ -7,10 +7,10 @@ import type { ImageAttached } from '../events/lab-events.js';
 import { attachImage } from '../lab/attach-image.js';
 import { LabShell } from '../lab/lab-shell.js';
 import type { StackId } from '../model/stack.js';
-import { scriptStatus, tracePiece } from './history-commands.js';
+import { lastCommandAt, pieceMode, scriptPieceText, scriptStatus, tracePiece } from './history-commands.js';
 import { mib, readBounded, readHostFile, SCRIPT_LIMIT_BYTES } from './host-input.js';
 import { type Output, UsageError } from './output.js';
-import { pieceText, scriptPieces } from '../lab/script-pieces.js';
+import { scriptPieces } from '../lab/script-pieces.js';
 
 /** A script file, or standard input for undefined and '-'; a file that cannot be read is bad input. */
 export function readScript(file: string | undefined): string {
@@ -46,6 +46,8 @@ export function runUnrecorded(
     ramdiskKb: number;
     stack?: StackId;
     trace: boolean;
+    /** Typed at a terminal: each command runs as at ash's prompt (see recordScript). */
+    interactive: boolean;
     files: ReadonlyMap<string, Uint8Array>;
     attach?: ImageAttached['data'];
     maxSteps?: number;
@@ -60,14 +62,17 @@ export function runUnrecorded(
   });
   const attach = options.attach;
   if (attach !== undefined) attachImage(shell.lab, attach.device, attach.file, attach.sizeBytes, attach.runs);
-  if (!options.trace) {
+  if (!options.trace && !options.interactive) {
     io.out(shell.runScript(script));
     return scriptStatus(shell);
   }
-  for (const piece of scriptPieces(shell, script)) {
+  const pieces = scriptPieces(shell, script);
+  const last = lastCommandAt(pieces);
+  for (const [i, piece] of pieces.entries()) {
     if (shell.exitStatus !== null) break;
     tracePiece(piece, io);
-    if (piece.command !== '') io.out(shell.runLine(pieceText(piece)));
+    const mode = pieceMode(options.interactive, i === last);
+    if (piece.command !== '') io.out(shell.runLine(scriptPieceText(piece, mode, script), mode));
   }
   return scriptStatus(shell);
 }

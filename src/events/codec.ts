@@ -15,6 +15,7 @@ import {
   LAB_EVENT_TYPES,
   type LabEvent,
   type LabEventType,
+  type ShellCommandRan,
 } from './lab-events.js';
 
 export class EventDecodeError extends Error {
@@ -75,7 +76,17 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
         `${where}: ShellCommandRan v3 needs operations (strings)`,
         0,
       );
-      return { type, version: 3, data: { ...data, operations: operations as string[] } };
+      const mode = d.mode as ShellCommandRan['data']['mode'];
+      need(
+        mode === undefined || mode === 'script' || mode === 'script-end',
+        `${where}: ShellCommandRan mode must be 'script' or 'script-end'`,
+        0,
+      );
+      return {
+        type,
+        version: 3,
+        data: { ...data, operations: operations as string[], ...(mode === undefined ? {} : { mode }) },
+      };
     }
     case 'BlocksWritten': {
       const ok =

@@ -29,6 +29,12 @@ export interface ShellCommandRan {
      * in order. Absent in events written before they were recorded (versions 1 and 2).
      */
     readonly operations?: readonly string[];
+    /**
+     * How the shell ran the command (src/shell/session.ts, `PieceMode`): a piece of a script file
+     * (`script`), the last one (`script-end`, after which the EXIT trap fires), or, when absent, a
+     * line as at an interactive prompt (events written before scripts ran as scripts).
+     */
+    readonly mode?: 'script' | 'script-end';
   };
 }
 

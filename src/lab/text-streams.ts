@@ -454,11 +454,13 @@ export function* trStream(plan: TrPlan, io: CommandIo): Steps<number> {
 }
 
 /**
- * `od`: 16 bytes a line, a line equal to the one before folded to `*`. All inputs are one stream
- * (busybox od concatenates its files). Rows are compared as bytes before they are formatted, so
- * a 128 MiB device of zeros costs one pass over its bytes and two lines of output.
+ * `od`: 16 bytes a line (`-w`), one line per format (`-t`), a line equal to the one before folded to
+ * `*` (not with `-v`). All inputs are one stream (busybox od concatenates its files). Rows are
+ * compared as bytes before they are formatted, so a 128 MiB device of zeros costs one pass over its
+ * bytes and two lines of output.
  */
 export function* odStream(ctx: ShellContext, o: OdOptions, io: CommandIo): Steps<number> {
+  if (o.warning !== '') io.err(o.warning);
   const f = new OdFormatter(o);
   let errors = '';
   // -j skips bytes of the whole stream, -N stops reading it once that many are formatted.
@@ -487,6 +489,11 @@ export function* odStream(ctx: ShellContext, o: OdOptions, io: CommandIo): Steps
           });
     if (error !== null) errors += `od: ${name}: ${error}\n`;
   }
+  if (opened && skip > 0) {
+    // busybox skips before it prints anything, and dies when the inputs end first.
+    io.err(`${errors}od: can't skip past end of combined input\n`);
+    return 1;
+  }
   // busybox od gives up before its first line when no input opened at all (its main returns
   // when open_next_file leaves no stream), so not even the final address is printed.
   if (opened) io.out(f.end());
@@ -495,49 +502,66 @@ export function* odStream(ctx: ShellContext, o: OdOptions, io: CommandIo): Steps
   return errors === '' ? 0 : 1;
 }
 
+/** The blanks before every format's line but the first with `-A n` (see OdFormatter.line). */
+const OD_NONE_INDENT = 'u'.charCodeAt(0) - '0'.charCodeAt(0);
+
 class OdFormatter {
+  private readonly rowBytes: number;
   /** Bytes of a row not complete yet. */
-  private partial = new Uint8Array(16);
+  private readonly partial: Uint8Array;
   private partialBytes = 0;
-  private readonly previous = new Uint8Array(16);
+  private readonly previous: Uint8Array;
   private hasPrevious = false;
   private starred = false;
   private offset: number;
 
   constructor(private readonly o: OdOptions) {
+    this.rowBytes = o.rowBytes;
+    this.partial = new Uint8Array(o.rowBytes);
+    this.previous = new Uint8Array(o.rowBytes);
     // Addresses count from the start of the input, the skipped bytes (-j) included.
     this.offset = o.skipBytes;
   }
 
   /** Takes a chunk; returns the lines it completes. */
   add(c: Uint8Array): string {
+    const size = this.rowBytes;
     let out = '';
     let at = 0;
     if (this.partialBytes > 0) {
-      const n = Math.min(16 - this.partialBytes, c.length);
+      const n = Math.min(size - this.partialBytes, c.length);
       this.partial.set(c.subarray(0, n), this.partialBytes);
       this.partialBytes += n;
       at = n;
-      if (this.partialBytes < 16) return '';
+      if (this.partialBytes < size) return '';
       out += this.row(this.partial);
       this.partialBytes = 0;
     }
-    for (; at + 16 <= c.length; at += 16) out += this.row(c.subarray(at, at + 16));
+    for (; at + size <= c.length; at += size) out += this.row(c.subarray(at, at + size));
     this.partial.set(c.subarray(at));
     this.partialBytes = c.length - at;
     return out;
   }
 
-  /** The last, short row and the final address. */
+  /**
+   * The last, short row and the final address. The short row is filled with zero bytes to a
+   * multiple of the largest type, and every format prints that many bytes' worth, as busybox does.
+   */
   end(): string {
-    let out = this.partialBytes > 0 ? this.line(this.partial.subarray(0, this.partialBytes)) : '';
+    let out = '';
+    if (this.partialBytes > 0) {
+      const largest = Math.max(...this.o.formats.map((f) => f.sizeBytes));
+      const padded = new Uint8Array(Math.ceil(this.partialBytes / largest) * largest);
+      padded.set(this.partial.subarray(0, this.partialBytes));
+      out = this.line(padded);
+    }
     this.offset += this.partialBytes;
     if (this.o.radix !== 'n') out += `${this.address(this.offset)}\n`;
     return out;
   }
 
   private row(bytes: Uint8Array): string {
-    const same = this.hasPrevious && bytes.every((b, i) => b === this.previous[i]);
+    const same = !this.o.verbose && this.hasPrevious && bytes.every((b, i) => b === this.previous[i]);
     let out = '';
     if (!same) {
       out = this.line(bytes);
@@ -548,13 +572,20 @@ class OdFormatter {
       out = '*\n';
       this.starred = true;
     }
-    this.offset += 16;
+    this.offset += this.rowBytes;
     return out;
   }
 
+  /**
+   * A row in each format: the first line after the address, the others after as many blanks. With
+   * `-A n` busybox 1.35 takes that count from one entry past its 3-entry table of address widths
+   * (od_bloaty.c, `doxn_address_pad_len_char[3]`): the byte there is the next table's `'u'`, so the
+   * other formats' lines start with 'u' - '0' = 69 blanks (measured on the host's busybox 1.35.0).
+   */
   private line(row: Uint8Array): string {
-    const fields = odFields(row, this.o.format);
-    return `${this.o.radix === 'n' ? fields : `${this.address(this.offset)}${fields}`}\n`;
+    const address = this.o.radix === 'n' ? '' : this.address(this.offset);
+    const indent = ' '.repeat(this.o.radix === 'n' ? OD_NONE_INDENT : address.length);
+    return this.o.formats.map((format, k) => `${k === 0 ? address : indent}${odFields(row, format)}\n`).join('');
   }
 
   private address(n: number): string {

@@ -6,6 +6,9 @@
  */
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 import { notModelled } from './command-errors.js';
+import type { StackId } from '../model/stack.js';
+import { busyboxBanner } from './busybox-banner.js';
+import { BUSYBOX_USAGE } from './busybox-options.js';
 
 export interface ToolResult {
   readonly stdout: Uint8Array;
@@ -53,52 +56,178 @@ function inputs(
   return { data, errors };
 }
 
+/** One od output format (`-t TYPE`): named characters, characters, or integers of 1, 2, 4 or 8 bytes. */
+export interface OdFormat {
+  readonly kind: 'a' | 'c' | 'd' | 'o' | 'u' | 'x';
+  readonly sizeBytes: 1 | 2 | 4 | 8;
+}
+
 /**
- * What `od` prints: the address radix, the format (`-c`, `-t u8`, else octal two-byte words), and
- * the bytes skipped (`-j`) and read at most (`-N`).
+ * What `od` prints: the address radix, the formats (each a line of its own for every row), the
+ * bytes of a row (`-w`), whether repeated rows fold to `*` (not with `-v`), and the bytes skipped
+ * (`-j`) and read at most (`-N`). `warning` is busybox's note on a width it corrected.
  */
 export interface OdOptions {
   readonly radix: 'o' | 'd' | 'x' | 'n';
-  readonly format: 'c' | 'o2' | 'u8';
+  readonly formats: readonly OdFormat[];
+  readonly rowBytes: number;
+  readonly verbose: boolean;
   readonly skipBytes: number;
   readonly limitBytes: number;
   readonly files: string[];
+  readonly warning: string;
 }
 
-/** `od [-A d|o|x|n] [-c|-t u8] [-j SKIP] [-N COUNT] [FILE...]`'s options; a string is busybox's error. */
-export function odOptions(argv: readonly string[]): OdOptions | string {
-  let radix: OdOptions['radix'] = 'o';
-  let format: OdOptions['format'] = 'o2';
-  let skipBytes = 0;
-  let limitBytes = Number.POSITIVE_INFINITY;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    // -j N / -N N / -t u8, glued or not: reading one field of a binary header (fixtures/lvm/86).
-    const valued = /^-([jNt])(.*)$/.exec(a);
-    if (valued !== null) {
-      const value = valued[2] === '' ? argv[++i] : valued[2];
-      if (valued[1] === 't') {
-        if (value !== 'u8') return `od: unsupported type '${value ?? ''}' (the lab supports -t u8)\n`;
-        format = 'u8';
-      } else if (value === undefined || !/^[0-9]+$/.test(value))
-        return `od: invalid argument '${value ?? ''}' for -${valued[1]!}\n`;
-      else if (valued[1] === 'j') skipBytes = Number(value);
-      else limitBytes = Number(value);
+/** busybox od's traditional options and the `-t` type each stands for. */
+const OD_LEGACY: Readonly<Record<string, string>> = {
+  a: 'a',
+  b: 'o1',
+  c: 'c',
+  d: 'u2',
+  h: 'x2',
+  i: 'd2',
+  l: 'd4',
+  o: 'o2',
+  s: 'd2',
+  x: 'x2',
+};
+
+const OD_SIZE_LETTERS: Readonly<Record<string, 1 | 2 | 4 | 8>> = { C: 1, S: 2, I: 4, L: 8 };
+
+/** A `-t` type string (`x1`, `d`, `uL`, `ca`) as busybox's decode_format_string reads it; a string is its error. */
+function odTypes(spec: string): OdFormat[] | string {
+  const formats: OdFormat[] = [];
+  for (let i = 0; i < spec.length; ) {
+    const c = spec[i++]!;
+    if (c === 'a' || c === 'c') {
+      formats.push({ kind: c, sizeBytes: 1 });
       continue;
     }
-    if (a === '-A') {
-      const r = argv[++i];
-      if (r !== 'o' && r !== 'd' && r !== 'x' && r !== 'n')
-        return `od: invalid output address radix '${r ?? ''}'; it must be one character from [doxn]\n`;
-      radix = r;
-    } else if (a.startsWith('-A') && a.length === 3) radix = a[2] as OdOptions['radix'];
-    else if (a === '-c') format = 'c';
-    else if (a === '-Ad') radix = 'd';
-    else if (a.startsWith('-')) return `od: unrecognized option '${a}' (the lab supports -A, -c, -j, -N and -t u8)\n`;
-    else files.push(a);
+    if (c === 'f') return `thinlab: not modelled: od -t f (floating point types)\n`;
+    if (c !== 'd' && c !== 'o' && c !== 'u' && c !== 'x')
+      return `od: invalid character '${c}' in type string '${spec}'\n`;
+    let size: number = 4;
+    if (spec[i] !== undefined && spec[i]! in OD_SIZE_LETTERS) size = OD_SIZE_LETTERS[spec[i++]!]!;
+    else if (/[0-9]/.test(spec[i] ?? '')) {
+      // busybox reads the size with bb_strtou over the rest of the string: anything after its
+      // digits makes it fail, which busybox reports as a size of UINT_MAX.
+      const rest = spec.slice(i);
+      size = /^[0-9]+$/.test(rest) ? Number(rest) : 4294967295;
+      i = spec.length;
+    }
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8)
+      return `od: invalid type string '${spec}'; ${size}-byte integral type is not supported\n`;
+    formats.push({ kind: c, sizeBytes: size });
   }
-  return { radix, format, skipBytes, limitBytes, files };
+  return formats;
+}
+
+/** `-N` and `-j`: busybox's xstrtooff_sfx in base 0 with the suffixes b (512), k and m. */
+function odCount(text: string): number | null {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([bkm]?)$/.exec(text);
+  if (m === null) return null;
+  const digits = m[1]!;
+  const n = /^0[xX]/.test(digits)
+    ? Number.parseInt(digits.slice(2), 16)
+    : digits.startsWith('0')
+      ? Number.parseInt(digits, 8)
+      : Number(digits);
+  return n * ({ '': 1, b: 512, k: 1024, m: 1024 * 1024 } as Record<string, number>)[m[2]!]!;
+}
+
+/** What od's options set while they are read. */
+interface OdParse {
+  radix: OdOptions['radix'];
+  formats: OdFormat[];
+  width: number | null;
+  verbose: boolean;
+  skipBytes: number;
+  limitBytes: number;
+  /** busybox's banner and od's usage, printed after an invalid option. */
+  readonly usage: string;
+}
+
+/** One option letter with its value (undefined for none); a string is busybox's error. */
+function odOption(p: OdParse, letter: string, value: string | undefined): string | null {
+  if (letter === 'A') {
+    if (value !== 'o' && value !== 'd' && value !== 'x' && value !== 'n')
+      return `od: bad output address radix '${value ?? ''}' (must be [doxn])\n`;
+    p.radix = value;
+  } else if (letter === 't') {
+    const f = odTypes(value ?? '');
+    if (typeof f === 'string') return f;
+    p.formats.push(...f);
+  } else if (letter === 'N' || letter === 'j') {
+    const n = odCount(value ?? '');
+    if (n === null) return `od: invalid number '${value ?? ''}'\n`;
+    if (letter === 'N') p.limitBytes = n;
+    else p.skipBytes = n;
+  } else if (letter === 'w') p.width = value === undefined ? 32 : /^[0-9]+$/.test(value) ? Number(value) : -1;
+  else if (letter === 'v') p.verbose = true;
+  else if (letter === 'S') return 'thinlab: not modelled: od -S (strings)\n';
+  else if (letter in OD_LEGACY) p.formats.push(...(odTypes(OD_LEGACY[letter]!) as OdFormat[]));
+  else return `od: invalid option -- '${letter}'\n${p.usage}`;
+  return null;
+}
+
+/**
+ * `od [-abcdhilovxs] [-t TYPE]... [-A RADIX] [-N SIZE] [-j SKIP] [-w[WIDTH]] [FILE]...`'s options,
+ * as busybox 1.35's od (its od_bloaty.c: getopt clusters, `-t` types, `-w` corrected to a multiple of
+ * the largest size); a string is busybox's error. `-S` and floating point types are refused by name.
+ */
+export function odOptions(argv: readonly string[], stack: StackId): OdOptions | string {
+  const p: OdParse = {
+    radix: 'o',
+    formats: [],
+    width: null,
+    verbose: false,
+    skipBytes: 0,
+    limitBytes: Number.POSITIVE_INFINITY,
+    usage: `${busyboxBanner(stack)}${BUSYBOX_USAGE.od}`,
+  };
+  const files: string[] = [];
+  let options = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!options || a === '-' || !a.startsWith('-')) {
+      files.push(a);
+      continue;
+    }
+    if (a === '--') {
+      options = false;
+      continue;
+    }
+    for (let k = 1; k < a.length; k++) {
+      const letter = a[k]!;
+      const rest = a.slice(k + 1);
+      // A, t, N, j take a value (the rest of the word, else the next word); w and S only a glued one.
+      const takes = 'AtNj'.includes(letter);
+      const optional = letter === 'w' || letter === 'S';
+      const value = takes ? (rest !== '' ? rest : argv[++i]) : optional && rest !== '' ? rest : undefined;
+      if (takes && value === undefined) return `od: option requires an argument -- '${letter}'\n`;
+      const error = odOption(p, letter, value);
+      if (error !== null) return error;
+      if (takes || (optional && rest !== '')) break;
+    }
+  }
+  const formats = p.formats.length === 0 ? [{ kind: 'o', sizeBytes: 2 } as const] : p.formats;
+  const largest = Math.max(...formats.map((f) => f.sizeBytes));
+  let rowBytes = p.width ?? 16;
+  let warning = '';
+  if (rowBytes <= 0 || rowBytes % largest !== 0) {
+    warning = `od: warning: invalid width ${p.width}; using ${largest} instead\n`;
+    rowBytes = largest;
+  }
+  return {
+    radix: p.radix,
+    formats,
+    rowBytes,
+    verbose: p.verbose,
+    skipBytes: p.skipBytes,
+    limitBytes: p.limitBytes,
+    files,
+    warning,
+  };
 }
 
 const OD_ESCAPES: Readonly<Record<number, string>> = {
@@ -112,26 +241,77 @@ const OD_ESCAPES: Readonly<Record<number, string>> = {
   13: '\\r',
 };
 
-/** One od line's fields: characters (-c), octal 2-byte words (the default) or unsigned 8-byte numbers (-t u8). */
-export function odFields(row: Uint8Array, format: OdOptions['format']): string {
+/** `-t a`'s names of the ASCII control characters (a byte's high bit is dropped first). */
+const OD_NAMES = [
+  'nul',
+  'soh',
+  'stx',
+  'etx',
+  'eot',
+  'enq',
+  'ack',
+  'bel',
+  'bs',
+  'ht',
+  'nl',
+  'vt',
+  'ff',
+  'cr',
+  'so',
+  'si',
+  'dle',
+  'dc1',
+  'dc2',
+  'dc3',
+  'dc4',
+  'nak',
+  'syn',
+  'etb',
+  'can',
+  'em',
+  'sub',
+  'esc',
+  'fs',
+  'gs',
+  'rs',
+  'us',
+  'sp',
+];
+
+/** The columns of one integer field after its blank: enough for the type's widest value. */
+const OD_WIDTHS: Readonly<Record<'d' | 'o' | 'u' | 'x', Readonly<Record<1 | 2 | 4 | 8, number>>>> = {
+  d: { 1: 4, 2: 6, 4: 11, 8: 20 },
+  o: { 1: 3, 2: 6, 4: 11, 8: 22 },
+  u: { 1: 3, 2: 5, 4: 10, 8: 20 },
+  x: { 1: 2, 2: 4, 4: 8, 8: 16 },
+};
+
+function odCharacter(b: number, named: boolean): string {
+  if (named) {
+    const c = b & 0x7f;
+    return c === 127 ? 'del' : c <= 32 ? OD_NAMES[c]! : String.fromCharCode(c);
+  }
+  return OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
+}
+
+/**
+ * One od line's fields in one format: each a blank and the value, right-aligned in the type's
+ * columns (octal and hex with leading zeros); integers are little-endian, as on the VM.
+ */
+export function odFields(row: Uint8Array, format: OdFormat): string {
   let fields = '';
-  if (format === 'c') {
-    for (const b of row) {
-      const s = OD_ESCAPES[b] ?? (b >= 32 && b < 127 ? String.fromCharCode(b) : b.toString(8).padStart(3, '0'));
-      fields += s.padStart(4, ' ');
-    }
-  } else if (format === 'u8') {
-    // Unsigned little-endian 8-byte fields, right-aligned in 21 columns as busybox prints them.
-    for (let k = 0; k < row.length; k += 8) {
-      let v = 0n;
-      for (let j = Math.min(row.length, k + 8) - 1; j >= k; j--) v = (v << 8n) | BigInt(row[j]!);
-      fields += ` ${v.toString().padStart(20, ' ')}`;
-    }
-  } else {
-    for (let k = 0; k < row.length; k += 2) {
-      const v = row[k]! | ((row[k + 1] ?? 0) << 8);
-      fields += ` ${v.toString(8).padStart(6, '0')}`;
-    }
+  if (format.kind === 'a' || format.kind === 'c') {
+    for (const b of row) fields += ` ${odCharacter(b, format.kind === 'a').padStart(3, ' ')}`;
+    return fields;
+  }
+  const size = format.sizeBytes;
+  const width = OD_WIDTHS[format.kind][size];
+  for (let k = 0; k + size <= row.length; k += size) {
+    let v = 0n;
+    for (let j = k + size - 1; j >= k; j--) v = (v << 8n) | BigInt(row[j]!);
+    if (format.kind === 'd') v = BigInt.asIntN(size * 8, v);
+    const text = v.toString(format.kind === 'o' ? 8 : format.kind === 'x' ? 16 : 10);
+    fields += ` ${text.padStart(width, format.kind === 'o' || format.kind === 'x' ? '0' : ' ')}`;
   }
   return fields;
 }

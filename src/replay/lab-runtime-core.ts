@@ -5,7 +5,7 @@
  * the log was written by a lab with other rules, and is reported with the event's position.
  */
 
-import type { ImageAttached, LabEvent } from '../events/lab-events.js';
+import type { ImageAttached, LabEvent, ShellCommandRan } from '../events/lab-events.js';
 import { attachImage } from '../lab/attach-image.js';
 import { Lab, type LabSetup } from '../lab/lab.js';
 import { LabShell } from '../lab/lab-shell-core.js';
@@ -13,6 +13,9 @@ import { Errno, strerror } from '../model/errno.js';
 import { type BlockDev, LAB_WOULD_BLOCK } from '../model/machine.js';
 import type { BranchInfo } from './branch-registry.js';
 import { LifecycleTracker, summarize } from './lifecycle-tracker.js';
+
+/** How a piece of a script file ran (absent from an event for a line run as at a prompt). */
+type ScriptPieceMode = NonNullable<ShellCommandRan['data']['mode']>;
 
 export class DivergenceError extends Error {
   override readonly name = 'DivergenceError';
@@ -55,13 +58,20 @@ export class LabRuntime {
     return LabRuntime.fresh({ ramdiskKb: info.ramdiskKb, stack: info.stack, mutations: info.mutations });
   }
 
-  /** Runs a shell command for the first time and returns the event that records it. */
-  runCommand(command: string): LabEvent {
-    const output = this.shell.runLine(command);
+  /**
+   * Runs a shell command for the first time and returns the event that records it: a line as at a
+   * prompt, or a piece of a script file (`mode`, recorded so that a replay runs it the same way).
+   */
+  runCommand(command: string, mode: ScriptPieceMode | 'line' = 'line'): LabEvent {
+    const output = this.shell.runLine(command, mode);
     const status = Number(this.shell.lastStatus);
     this.checkLifecycle(command);
     const operations = this.shell.machine.takeOperations();
-    return { type: 'ShellCommandRan', version: 3, data: { command, output, status, operations } };
+    return {
+      type: 'ShellCommandRan',
+      version: 3,
+      data: { command, output, status, operations, ...(mode === 'line' ? {} : { mode }) },
+    };
   }
 
   /** Writes whole sectors of one byte straight to a device (no shell), as an event. */
@@ -88,7 +98,7 @@ export class LabRuntime {
   apply(event: LabEvent, where: string): string {
     switch (event.type) {
       case 'ShellCommandRan': {
-        const output = this.shell.runLine(event.data.command);
+        const output = this.shell.runLine(event.data.command, event.data.mode ?? 'line');
         if (output !== event.data.output) {
           throw new DivergenceError(
             `${where}: '${event.data.command}' printed something else on replay than when it was recorded`,

@@ -148,7 +148,7 @@ function output(event: LabEvent): { output: string; status: number; command: str
 function rerun(runtime: LabRuntime, event: LabEvent): LabEvent {
   switch (event.type) {
     case 'ShellCommandRan':
-      return runtime.runCommand(event.data.command);
+      return runtime.runCommand(event.data.command, event.data.mode ?? 'line');
     case 'BlocksWritten':
       return runtime.writeBlocks(event.data.device, event.data.sector, event.data.sectors, event.data.byte);
     case 'ClockAdvanced':

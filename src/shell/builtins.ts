@@ -272,35 +272,78 @@ export function echoBuiltin(argv: readonly string[]): BuiltinResult {
   return result(newline ? `${text}\n` : text, '', 0);
 }
 
-/** A printf numeric argument: a number, or 'c / "c for a character code. */
-function printfNumber(arg: string | undefined, errors: string[]): bigint {
-  if (arg === undefined || arg === '') return 0n;
-  if (arg[0] === "'" || arg[0] === '"') return BigInt(arg.length > 1 ? arg.charCodeAt(1) : 0);
-  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(arg);
-  if (m === null) {
-    errors.push(`invalid number '${arg}'`);
-    const lead = /^\s*([+-]?[0-9]+)/.exec(arg);
-    return lead === null ? 0n : BigInt(lead[1]!);
-  }
-  const digits = m[2]!;
-  let v =
-    digits.startsWith('0x') || digits.startsWith('0X')
-      ? BigInt(digits)
-      : digits.length > 1 && digits.startsWith('0')
-        ? BigInt(`0o${digits.slice(1)}`)
-        : BigInt(digits);
-  if (m[1] === '-') v = -v;
-  return v;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+const UINT64_MAX = (1n << 64n) - 1n;
+
+/**
+ * C's strto(u)ll in base 0 over the whole text, as busybox's bb_strtoll and bb_strtoull call it:
+ * the first character (after a `-`) must be a letter or digit, the number must end the text, and
+ * must fit `min..max`; null when any of that fails (busybox's EINVAL or ERANGE).
+ */
+function strtoWhole(text: string, min: bigint, max: bigint): bigint | null {
+  const negative = text.startsWith('-');
+  const body = negative ? text.slice(1) : text;
+  if (!/^[0-9A-Za-z]/.test(body)) return null;
+  const m = /^(?:0[xX]([0-9a-fA-F]+)|0([0-7]*)|([1-9][0-9]*))$/.exec(body);
+  if (m === null) return null;
+  const magnitude =
+    m[1] !== undefined ? BigInt(`0x${m[1]}`) : m[2] !== undefined ? BigInt(`0o0${m[2]}`) : BigInt(m[3]!);
+  const v = negative ? -magnitude : magnitude;
+  return v < min || v > max ? null : v;
 }
 
-function pad(text: string, flags: string, width: number | null): string {
+/**
+ * A printf numeric argument as busybox 1.35's printf converts it (its multiconvert): leading
+ * blanks skipped, `'c` or `"c` the code of the byte c, one `+` allowed, then the whole rest a
+ * number in base 0 (`0x1F`, `010`) within the range of long long (%d %i), or unsigned long long
+ * (%u %o %x %X, where a negative number within long long's range wraps). Anything else, a missing
+ * argument and an empty one included, is `invalid number 'ARG'` and the value 0.
+ */
+function printfNumber(given: string | undefined, errors: string[], unsigned = false): bigint {
+  const arg = (given ?? '').replace(/^[ \t\n\v\f\r]+/, '');
+  if (arg[0] === "'" || arg[0] === '"') return BigInt(arg.length > 1 ? arg.charCodeAt(1) & 0xff : 0);
+  const text = arg.startsWith('+') ? arg.slice(1) : arg;
+  const v =
+    unsigned && !text.startsWith('-') ? strtoWhole(text, 0n, UINT64_MAX) : strtoWhole(text, INT64_MIN, INT64_MAX);
+  if (v === null) {
+    errors.push(`invalid number '${arg}'`);
+    return 0n;
+  }
+  return unsigned ? BigInt.asUintN(64, v) : v;
+}
+
+/**
+ * C's padding to a width: `-` pads on the right; `0` pads a number between its sign or `0x` and
+ * its digits, unless a precision was given (C ignores `0` then, and for strings always).
+ */
+function pad(text: string, flags: string, width: number | null, zeroPads = false): string {
   if (width === null || text.length >= width) return text;
   if (flags.includes('-')) return text.padEnd(width, ' ');
-  if (flags.includes('0') && /^[+-]?[0-9a-fA-F]+$/.test(text)) {
-    const sign = /^[+-]/.test(text) ? text[0]! : '';
-    return sign + text.slice(sign.length).padStart(width - sign.length, '0');
+  if (zeroPads && flags.includes('0')) {
+    const lead = /^([+ -]|0[xX])?/.exec(text)![0];
+    return lead + text.slice(lead.length).padStart(width - lead.length, '0');
   }
   return text.padStart(width, ' ');
+}
+
+/**
+ * An integer conversion's text as C's printf makes it: the digits in their base, at least
+ * `precision` of them (none for 0 with precision 0), the sign or blank of %d and %i, and `#`'s
+ * `0x`/`0X` before a non-zero hex number or `0` before octal digits.
+ */
+function integerText(conv: string, v: bigint, flags: string, precision: number | null): string {
+  const magnitude = v < 0n ? -v : v;
+  let digits =
+    conv === 'o' ? magnitude.toString(8) : conv === 'x' || conv === 'X' ? magnitude.toString(16) : magnitude.toString();
+  if (conv === 'X') digits = digits.toUpperCase();
+  if (precision !== null) digits = precision === 0 && v === 0n ? '' : digits.padStart(precision, '0');
+  if (conv === 'd' || conv === 'i')
+    return (v < 0n ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + digits;
+  if (!flags.includes('#')) return digits;
+  if (conv === 'o') return digits.startsWith('0') ? digits : `0${digits}`;
+  if ((conv === 'x' || conv === 'X') && v !== 0n) return (conv === 'x' ? '0x' : '0X') + digits;
+  return digits;
 }
 
 /** busybox printf: %s %b %c %d %i %u %o %x %X %%, flags, width and precision; the format repeats while arguments are left. */
@@ -347,13 +390,19 @@ export function printfBuiltin(argv: readonly string[]): BuiltinResult {
         out += '%';
         continue;
       }
-      const flags = m[1]!;
+      let flags = m[1]!;
       let width: number | null = null;
       if (m[2] === '*') width = Number(printfNumber(args[used++], errors));
       else if (m[2] !== undefined) width = Number(m[2]);
+      // A negative width from `*` is C's `-` flag with that width; a negative precision is none.
+      if (width !== null && width < 0) {
+        flags += '-';
+        width = -width;
+      }
       let precision: number | null = null;
       if (m[3] === '*') precision = Number(printfNumber(args[used++], errors));
       else if (m[3] !== undefined) precision = m[3] === '' ? 0 : Number(m[3]);
+      if (precision !== null && precision < 0) precision = null;
       const arg = args[used++];
       let text: string;
       switch (conv) {
@@ -368,29 +417,19 @@ export function printfBuiltin(argv: readonly string[]): BuiltinResult {
           break;
         }
         case 'c':
-          text = (arg ?? '').slice(0, 1);
+          // C's %c of the argument's first byte: an empty or missing argument prints a NUL.
+          text = (arg ?? '').slice(0, 1) || '\0';
           break;
         case 'd':
-        case 'i': {
-          const v = printfNumber(arg, errors);
-          text =
-            (v < 0n ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '') + (v < 0n ? -v : v).toString();
-          if (precision !== null) text = text.replace(/[0-9]+$/, (d) => d.padStart(precision!, '0'));
+        case 'i':
+          text = integerText(conv, printfNumber(arg, errors), flags, precision);
           break;
-        }
         case 'u':
         case 'o':
         case 'x':
-        case 'X': {
-          let v = printfNumber(arg, errors);
-          if (v < 0n) v = BigInt.asUintN(64, v);
-          text = conv === 'o' ? v.toString(8) : conv === 'u' ? v.toString() : v.toString(16);
-          if (conv === 'X') text = text.toUpperCase();
-          if (precision !== null) text = text.padStart(precision, '0');
-          if (flags.includes('#') && v !== 0n && conv !== 'u')
-            text = (conv === 'o' ? '0' : conv === 'x' ? '0x' : '0X') + text;
+        case 'X':
+          text = integerText(conv, printfNumber(arg, errors, true), flags, precision);
           break;
-        }
         default:
           flushOut();
           writes.push([2, `sh: %${conv}: invalid format\n`]);
@@ -402,7 +441,7 @@ export function printfBuiltin(argv: readonly string[]): BuiltinResult {
         writes.push([2, `sh: ${e}\n`]);
         failed = true;
       }
-      out += pad(text, flags, width);
+      out += pad(text, flags, width, 'diouxX'.includes(conv) && precision === null);
     }
     if (stop || used >= args.length || used === before) break;
   }

@@ -662,7 +662,9 @@ export class Parser {
       }
       if (c === "'" && (context === 'normal' || context === 'brace') && !quoted) {
         const end = src.indexOf("'", this.pos + 1);
-        if (end < 0) throw this.error('syntax error: unterminated quoted string', this.line);
+        // ash reads the quote on to the end of the file and names the line it reached there.
+        if (end < 0)
+          throw this.error('syntax error: unterminated quoted string', this.line + countNewlines(src.slice(this.pos)));
         const text = src.slice(this.pos + 1, end);
         this.line += countNewlines(text);
         flush();
@@ -839,11 +841,13 @@ export class Parser {
       const op: ParamOp =
         src[this.pos + 1] === '/' ? '//' : src[this.pos + 1] === '#' ? '/#' : src[this.pos + 1] === '%' ? '/%' : '/';
       this.pos += op.length;
-      const arg: Word = { parts: this.readWord('brace', quoted, undefined, '/}') };
+      // The pattern and its replacement are read as outside double quotes, even inside them, as
+      // ash reads them (`"${v/a/'x'}"` is `xbc`): see the trims below.
+      const arg: Word = { parts: this.readWord('brace', false, undefined, '/}') };
       let arg2: Word | null = null;
       if (src[this.pos] === '/') {
         this.pos++;
-        arg2 = { parts: this.readWord('brace', quoted) };
+        arg2 = { parts: this.readWord('brace', false) };
       }
       if (src[this.pos] !== '}') throw this.error("syntax error: missing '}'", this.line);
       this.pos++;
@@ -869,7 +873,10 @@ export class Parser {
         this.line,
       );
     this.pos += op.length;
-    const arg: Word = { parts: this.readWord('brace', quoted) };
+    // A trim's pattern is a pattern even inside double quotes (`"${v#?}"` drops one character, and
+    // `"${v#'a'}"` drops an a), as ash reads it; a default's word keeps the double quotes' rules.
+    const trim = op === '#' || op === '##' || op === '%' || op === '%%';
+    const arg: Word = { parts: this.readWord('brace', quoted && !trim) };
     if (src[this.pos] !== '}') throw this.error("syntax error: missing '}'", this.line);
     this.pos++;
     return { kind: 'param', name, op, arg, quoted };
@@ -880,7 +887,8 @@ export class Parser {
     let i = this.pos + 1;
     let text = '';
     for (;;) {
-      if (i >= src.length) throw this.error('syntax error: EOF in backquote substitution', this.line);
+      if (i >= src.length)
+        throw this.error('syntax error: EOF in backquote substitution', this.line + countNewlines(src.slice(this.pos)));
       const c = src[i]!;
       if (c === '`') break;
       if (c === '\\' && i + 1 < src.length && '$`\\'.includes(src[i + 1]!)) {

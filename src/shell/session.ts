@@ -40,6 +40,9 @@ export function newSessionState(maxSteps = DEFAULT_MAX_STEPS): SessionState {
   return { shell: initialState(), exitStatus: null, nextLine: 1, maxSteps };
 }
 
+/** How runLine runs a piece: as a line typed at a prompt, or as part of a script file (see runLine). */
+export type PieceMode = 'line' | 'script' | 'script-end';
+
 /** Everything the shell needs from its host except its terminal, which the session captures. */
 export type ShellPort = Omit<Host, 'terminal'>;
 
@@ -174,17 +177,39 @@ export class ShellSession implements Host {
 
   /**
    * Runs one piece of a script (see splitCommands) and returns what it printed. Line numbers in
-   * messages continue from the pieces run before. Unlike a whole script, a syntax error or a
-   * failed expansion only loses this piece (as in an interactive shell); after `exit`, nothing runs.
+   * messages continue from the pieces run before; after `exit`, nothing runs.
+   *
+   * - `line` (the default): the piece runs like a line typed at an interactive shell, as ash runs
+   *   one read from a terminal: a syntax error or a failed expansion loses this piece only.
+   * - `script`: the piece is part of a script file (`sh FILE`, `thinlab sh FILE`): a syntax error or
+   *   a failed expansion ends the script, as in `runScript`, and the EXIT trap fires then.
+   * - `script-end`: the last piece of a script file: as `script`, and the script ends after it, so
+   *   its EXIT trap fires even when nothing called `exit`.
    */
-  runLine(line: string): string {
+  runLine(line: string, mode: PieceMode = 'line'): string {
+    const scriptMode = mode !== 'line';
     const parser = new Parser(line, this.session.nextLine);
     let out = '';
     for (let top = parser.next(); top !== null && this.session.exitStatus === null; top = parser.next())
-      out += this.runParsed(top, false);
+      out += this.runParsed(top, scriptMode);
     // A piece is whole lines without the newline that ends its last one.
     this.session.nextLine += countLines(line) + (line.endsWith('\n') ? 1 : 0);
+    if (scriptMode && (this.session.exitStatus !== null || mode === 'script-end')) out += this.endScript();
     return out;
+  }
+
+  /**
+   * The script has ended, by `exit`, a fatal error or its last line: its EXIT trap runs (once: ash
+   * clears it first). At its last line the script's status is kept as `$?` and the session stays
+   * open, so that a recording continued later (`thinlab sh --continue`) goes on in the same shell.
+   */
+  private endScript(): string {
+    if (!this.state.traps.has('EXIT')) return '';
+    this.takeOutput();
+    const status = this.interpreter.runExitTrap(this.session.exitStatus ?? this.state.status);
+    if (this.session.exitStatus !== null) this.session.exitStatus = status;
+    else this.state.status = status;
+    return this.takeOutput();
   }
 
   private runParsed(top: TopLevelResult, scriptMode: boolean): string {

@@ -45,6 +45,9 @@ examples:
     const [file, ...extra] = ctx.positionals;
     const script = readScript(file);
     const trace = ctx.flag('trace');
+    // Commands typed at a terminal run as at ash's prompt (an error loses that command only); a
+    // script file, or a script piped in, runs as `sh FILE` runs it.
+    const interactive = (file === undefined || file === '-') && process.stdin.isTTY === true;
     const attachSpec = ctx.string('attach');
     const attach = attachSpec === undefined ? undefined : (await import('./attach.js')).readAttach(attachSpec);
     const maxSteps = parseMaxSteps(ctx.string('max-steps'), ctx.flag('no-record'));
@@ -55,6 +58,7 @@ examples:
           ramdiskKb,
           ...stack,
           trace,
+          interactive,
           files: readExtraFiles(extra),
           ...(attach === undefined ? {} : { attach }),
           ...(maxSteps === undefined ? {} : { maxSteps }),
@@ -74,6 +78,7 @@ examples:
             ...(branch === undefined ? {} : { branch }),
             ...(attach === undefined ? {} : { attach }),
             continueBranch: ctx.flag('continue'),
+            interactive,
             ramdiskKb,
             ...stack,
             trace,

@@ -67,7 +67,7 @@ function counted(
 }
 
 function od(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
-  const o = odOptions(args);
+  const o = odOptions(args, lab.machine.stack);
   if (typeof o === 'string') {
     io.err(o);
     return 1;
