@@ -889,6 +889,49 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'node error: max_entries is not divisible by 3 AA==\n',
     why: 'the same on the big image',
   },
+  // Session 11 (dump1x): thin_dump's bottom trees as 1.1.0's LeafWalker and emit_leaf read them.
+  {
+    index: 4650,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: keys out of order AA==\n',
+    why: "a root's keys out of order, met by get_depth before any output",
+  },
+  {
+    index: 5120,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: keys out of order AQ==\n',
+    why: 'a later leaf with its keys out of order, met by emit_leaf (the empty path) part way',
+  },
+  {
+    index: 4544,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'block 16 is not a leaf\n',
+    why: 'a listed leaf that reads as an internal node',
+  },
+  {
+    index: 5320,
+    line: 'thin_dump IMG',
+    status: 0,
+    shows: '</superblock>',
+    why: "a bottom-tree node's block number is not checked by the leaf walker or emit_leaf",
+  },
+  {
+    index: 4760,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: nr_entries > max_entries AA==\n',
+    why: 'too many entries in a root',
+  },
+  {
+    index: 6710,
+    line: 'thin_dump IMG',
+    status: 64,
+    shows: 'node error: value_size mismatch AA==\n',
+    why: "a root leaf's value size",
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {

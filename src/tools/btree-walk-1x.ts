@@ -15,16 +15,31 @@ import { dmChecksum } from '../format/crc32c.js';
 import type { MetadataBytes } from './metadata-view.js';
 import { encodeNodePath } from './node-path-1x.js';
 
-/** The checksum salts 1.1.0 knows (checksum.rs): a block with another is "not a btree node". */
-const OTHER_SALTS = new Set([160774, 9031977, 146538381, 240779, 160478, 595846735]);
+/** The block types 1.1.0 tells apart by their checksum's salt (checksum.rs `BT`), by salt. */
+const BLOCK_TYPES = new Map<number, string>([
+  [160774, 'THIN_SUPERBLOCK'],
+  [9031977, 'CACHE_SUPERBLOCK'],
+  [146538381, 'ERA_SUPERBLOCK'],
+  [BTREE_CSUM_XOR, 'NODE'],
+  [240779, 'BITMAP'],
+  [160478, 'INDEX'],
+  [595846735, 'ARRAY'],
+]);
+
+/** metadata_block_type: the block's type as 1.1.0 names it (`NODE`, `BITMAP`, ... or `UNKNOWN`). */
+export function blockType1x(md: MetadataBytes, block: number): string {
+  const at = block * BLOCK_SIZE;
+  const salt = (md.u32(at) ^ dmChecksum(md.bytes, at + 4, at + BLOCK_SIZE, 0)) >>> 0;
+  return BLOCK_TYPES.get(salt) ?? 'UNKNOWN';
+}
 
 /** A key range as 1.1.0 prints it: `[..]`, `[..e]`, `[s..]`, `[s..e]` (end one past the last). */
-interface KeyRange {
+export interface KeyRange1x {
   readonly start: bigint | null;
   readonly end: bigint | null;
 }
 
-const showRange = (kr: KeyRange): string => `[${kr.start ?? ''}..${kr.end ?? ''}]`;
+export const showRange1x = (kr: KeyRange1x): string => `[${kr.start ?? ''}..${kr.end ?? ''}]`;
 
 /** What a walk found: its error in 1.1.0's words (`Display` of its BTreeError), or none. */
 export type WalkResult1x = { readonly ok: true } | { readonly ok: false; readonly error: string };
@@ -32,27 +47,27 @@ export type WalkResult1x = { readonly ok: true } | { readonly ok: false; readonl
 /** A leaf entry: its key, and the byte offset of its value in the metadata. */
 export type LeafVisit1x = (key: bigint, valueOffset: number) => void;
 
-interface Header {
+export interface Header1x {
   readonly leaf: boolean;
   readonly nrEntries: number;
   readonly maxEntries: number;
   readonly valueSize: number;
 }
 
-/** check_and_unpack_node: 1.1.0's NodeError words for the node at `block`, or its header. */
-function checkNode(
+/**
+ * unpack_node_raw: 1.1.0's NodeError words for the node at `block` once its checksum passed, or
+ * its header. It does not look at the node's block number (check_and_unpack_node does).
+ */
+export function unpackNode1x(
   md: MetadataBytes,
   block: number,
   valueSize: number,
   isRoot: boolean,
   ignoreNonFatal: boolean,
   onNonFatal?: (block: number) => void,
-): Header | string {
+): Header1x | string {
   const at = block * BLOCK_SIZE;
-  const stored = md.u32(at);
-  const salt = (stored ^ dmChecksum(md.bytes, at + 4, at + BLOCK_SIZE, 0)) >>> 0;
-  if (salt !== BTREE_CSUM_XOR) return OTHER_SALTS.has(salt) ? 'not a btree node' : 'checksum error';
-  const h: Header = {
+  const h: Header1x = {
     // 1.1.0 reads a node as a leaf only when its flags are exactly LEAF_NODE.
     leaf: md.u32(at + NODE.flags) === LEAF_NODE,
     nrEntries: md.u32(at + NODE.nrEntries),
@@ -76,7 +91,23 @@ function checkNode(
     if (md.u64Big(at + NODE.header + i * 8) <= md.u64Big(at + NODE.header + (i - 1) * 8)) return 'keys out of order';
   // An internal node's values are read as u64s after max_entries keys, whatever its value size.
   if (!h.leaf && NODE.header + (h.maxEntries + h.nrEntries) * 8 > BLOCK_SIZE) return 'incomplete data';
-  if (md.u64Big(at + NODE.blocknr) !== BigInt(block)) return 'blocknr mismatch';
+  return h;
+}
+
+/** check_and_unpack_node: 1.1.0's NodeError words for the node at `block`, or its header. */
+function checkNode(
+  md: MetadataBytes,
+  block: number,
+  valueSize: number,
+  isRoot: boolean,
+  ignoreNonFatal: boolean,
+  onNonFatal?: (block: number) => void,
+): Header1x | string {
+  const type = blockType1x(md, block);
+  if (type !== 'NODE') return type === 'UNKNOWN' ? 'checksum error' : 'not a btree node';
+  const h = unpackNode1x(md, block, valueSize, isRoot, ignoreNonFatal, onNonFatal);
+  if (typeof h === 'string') return h;
+  if (md.u64Big(block * BLOCK_SIZE + NODE.blocknr) !== BigInt(block)) return 'blocknr mismatch';
   return h;
 }
 
@@ -99,9 +130,12 @@ export function rootReading1x(
 }
 
 /** split_key_ranges: each child's range, or null where a key does not split the range (a context error). */
-function splitKeyRanges(kr: KeyRange, keys: readonly bigint[]): KeyRange[] | { key: bigint; range: KeyRange } {
-  const out: KeyRange[] = [];
-  let rest: KeyRange = { start: keys[0]!, end: kr.end };
+export function splitKeyRanges1x(
+  kr: KeyRange1x,
+  keys: readonly bigint[],
+): KeyRange1x[] | { key: bigint; range: KeyRange1x } {
+  const out: KeyRange1x[] = [];
+  let rest: KeyRange1x = { start: keys[0]!, end: kr.end };
   for (const k of keys.slice(1)) {
     const ok = (rest.start === null || rest.start < k) && (rest.end === null || k < rest.end);
     if (!ok) return { key: k, range: rest };
@@ -140,11 +174,11 @@ export function walkTree1x(
   const ignoreNonFatal = start.ignoreNonFatal ?? false;
   const seen = new Set<number>();
   const fails = new Map<number, string>();
-  const walkNode = (parents: readonly number[], kr: KeyRange, block: number, isRoot: boolean): string | null => {
+  const walkNode = (parents: readonly number[], kr: KeyRange1x, block: number, isRoot: boolean): string | null => {
     const path = [...parents, block];
     const node = checkNode(md, block, valueSize, isRoot, ignoreNonFatal, start.onNonFatal);
     if (typeof node === 'string') {
-      const e = `node error: ${node} ${encodeNodePath(path)}, effecting keys ${showRange(kr)}`;
+      const e = `node error: ${node} ${encodeNodePath(path)}, effecting keys ${showRange1x(kr)}`;
       fails.set(block, e);
       return e;
     }
@@ -157,9 +191,9 @@ export function walkTree1x(
     }
     start.onInternal?.(block, node.valueSize);
     if (keys.length === 0) return `context error: split_key_ranges: no keys present ${encodeNodePath(path)}`;
-    const krs = splitKeyRanges(kr, keys);
+    const krs = splitKeyRanges1x(kr, keys);
     if (!Array.isArray(krs))
-      return `context error: couldn't split key range ${showRange(krs.range)} at ${krs.key} ${encodeNodePath(path)}`;
+      return `context error: couldn't split key range ${showRange1x(krs.range)} at ${krs.key} ${encodeNodePath(path)}`;
     const errors = walkChildren(
       path,
       krs,
@@ -172,9 +206,9 @@ export function walkTree1x(
     return e;
   };
   /** walk_nodes: every child's reference taken first, then the new ones walked in order. */
-  const walkChildren = (path: readonly number[], krs: readonly KeyRange[], children: readonly bigint[]): string[] => {
+  const walkChildren = (path: readonly number[], krs: readonly KeyRange1x[], children: readonly bigint[]): string[] => {
     const errors: string[] = [];
-    const fresh: { block: number; kr: KeyRange }[] = [];
+    const fresh: { block: number; kr: KeyRange1x }[] = [];
     children.forEach((child, i) => {
       if (child >= BigInt(md.nrBlocks)) return;
       const block = Number(child);

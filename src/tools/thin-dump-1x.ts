@@ -1,35 +1,28 @@
 /**
  * thin_dump as thin-provisioning-tools 1.1.0 (debian13) runs it, where the lab knows its words:
  * the open, a file too small, a bad superblock, a missing metadata snapshot, damage, --repair's
- * search for roots (root-search-1x.ts), then 0.9.0's dump with 1.1.0's XML. Words taken from the
+ * search for roots (root-search-1x.ts), then the dump through 1.1.0's writer. Words taken from the
  * real 1.1.0 on the damage kinds of docs/metadata-damage.md (src/tools/thin-tools-1x-damage.test.ts).
  *
- * 1.1.0 reads every tree's upper levels, and the leftmost leaf of each bottom tree, before it
- * writes anything (`build_metadata`): damage there fails the dump with no output. A damaged
+ * 1.1.0 reads the details and top-level trees whole, then lists the bottom trees' leaves, before
+ * it writes anything (`build_metadata`): damage there fails the dump with no output. A damaged
  * node of the details or top-level tree, at its root or below, is named by 1.1.0's walker with
- * its path and key range (`node error: checksum error BAKWATI=, effecting keys [0..158]`), a
- * bottom tree's root by the empty path (`node error: checksum error AA==`). A
- * leaf further right is met while the dump is written: the mappings before it are printed, the
- * run still being merged is not, and it fails with `checksum failed for node 9, UNKNOWN` (after
- * the XML's last line on one stream: failPartWay).
+ * its path and key range (`node error: checksum error BAKWATI=, effecting keys [0..158]`); the
+ * bottom trees are read by its LeafWalker, and each leaf only while the dump is written, where
+ * the mappings before a leaf that does not read are printed, the run still being merged is not,
+ * and it fails with that leaf's error (leaf-walk-1x.ts; after the XML's last line on one stream:
+ * failPartWay).
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
-import { BLOCK_SIZE, DETAILS_VALUE_SIZE, MAPPING_VALUE_SIZE, ROOT_VALUE_SIZE, SB } from '../format/layout.js';
-import { humanEmitter, xmlEmitter } from './dump-emitters.js';
+import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ROOT_VALUE_SIZE, SB } from '../format/layout.js';
+import { xmlEmitter } from './dump-emitters.js';
 import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
-import { MetadataBytes, type RawSuperblock, type TreeDamage } from './metadata-view.js';
+import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { walkTree1x } from './btree-walk-1x.js';
-import { encodeNodePath } from './node-path-1x.js';
 import { FAILURE_1X } from './release.js';
-import { leafFlagsDiffer1x, nodeEntries, treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
+import { treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
 import { rootPairs1x, rootSearchEnding } from './repair-scan-1x.js';
-import {
-  hugeKeys1x,
-  nrDataBlocks1x,
-  type SharedDump,
-  sharedDumpPlan1x,
-  sharedDumpText1x,
-} from './thin-dump-shared-1x.js';
+import { hugeKeys1x, type SharedDump, dumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -117,11 +110,6 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (huge !== null) return huge;
   const damage = damageBeforeOutput(md, dumped, options);
   if (damage === 'unmodelled') return UNMODELLED;
-  if (damage === 'panic') {
-    env.io.err(EMPTY_ROOT_PANIC);
-    return PANIC_STATUS;
-  }
-  if (damage === 'later') return dumpUntilDamage(env, md, dumped, options);
   if (damage !== null) return fail(damage);
   return dumpWhole(env, md, dumped, options, path, dump090);
 }
@@ -150,14 +138,17 @@ function dumpHugeKeys(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, option
   if (huge === 'inexact') return UNMODELLED;
   const wide = new MetadataBytes(md.bytes, true);
   if (damageBeforeOutput(wide, sb, options) !== null) return UNMODELLED;
-  const plan = sharedDumpPlan1x(wide, sb, options.devId, true);
-  if (plan === null || plan === 'unmodelled') return UNMODELLED;
-  return writeSharedDump(env, wide, sb, options, plan);
+  const plan = dumpPlan1x(wide, sb, options.devId);
+  if ('kind' in plan) return UNMODELLED;
+  const written = writeDump(env, wide, sb, options, plan);
+  return written === 'details differ' ? UNMODELLED : written;
 }
 
 /**
- * A dump that meets no damage: 0.9.0's with 1.1.0's XML, unless devices share runs of leaves,
- * which 1.1.0 prints once as defs (thin-dump-shared-1x.ts).
+ * The dump once the details and top-level trees have read: the bottom trees' leaves listed
+ * (collect_leaves, which may fail before anything is written), then written through 1.1.0's
+ * writer (thin-dump-shared-1x.ts), which may fail part way at a leaf. --skip-mappings, and a
+ * dump whose details and top-level trees hold other devices, are 0.9.0's with 1.1.0's XML.
  */
 function dumpWhole(
   env: ToolEnv,
@@ -167,32 +158,54 @@ function dumpWhole(
   path: string,
   dump090: Dump090,
 ): number {
-  const shared = options.skipMappings ? null : sharedDumpPlan1x(md, sb, options.devId);
-  if (shared === null) return dump090(env, options, path);
-  if (shared === 'unmodelled') return UNMODELLED;
-  return writeSharedDump(env, md, sb, options, shared);
+  if (options.skipMappings) return dump090(env, options, path);
+  const plan = dumpPlan1x(md, sb, options.devId);
+  if ('kind' in plan) {
+    if (plan.kind === 'unmodelled') return UNMODELLED;
+    env.io.err(plan.kind === 'panic' ? EMPTY_ROOT_PANIC : `${plan.message}\n`);
+    return plan.kind === 'panic' ? PANIC_STATUS : FAILURE_1X;
+  }
+  const written = writeDump(env, md, sb, options, plan);
+  if (written !== 'details differ') return written;
+  // 1.1.0 pairs the two trees' entries by position (devices_iter zips them), which the lab does
+  // not model; 0.9.0's dump stands in only where no leaf is shared or damaged, as before.
+  return plan.plan.defs.length === 0 && !bottomTreesDamaged(md, sb, options) ? dump090(env, options, path) : UNMODELLED;
 }
 
-/** The dump through 1.1.0's writer (thin-dump-shared-1x.ts), whole, to stdout or -o. */
-function writeSharedDump(
+/** Whether the lab's walker finds damage in the dumped devices' bottom trees. */
+function bottomTreesDamaged(md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): boolean {
+  let damaged = false;
+  for (const [id, root] of md.deviceRoots(sb.dataMappingRoot, () => undefined)) {
+    if (options.devId !== null && id !== options.devId) continue;
+    md.forEachMapping(
+      root,
+      () => undefined,
+      () => {
+        damaged = true;
+      },
+    );
+  }
+  return damaged;
+}
+
+/**
+ * The dump through 1.1.0's writer, to stdout or -o: whole, or up to a leaf that does not read
+ * and then its error; 'details differ' where the details and top-level trees hold other devices.
+ */
+function writeDump(
   env: ToolEnv,
   md: MetadataBytes,
   sb: RawSuperblock,
   options: DumpOptions,
   plan: SharedDump,
-): number {
+): number | 'details differ' {
   if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
   const dumped = sharedDumpText1x(md, sb, plan, options.format);
-  // A leaf that does not read here was damage damageBeforeOutput missed: not modelled.
-  if (dumped === null || dumped.failedNode !== null) return UNMODELLED;
+  if (dumped === null) return 'details differ';
+  if (dumped.failure !== null) return failPartWay(env, options, dumped.text, `${dumped.failure}\n`);
   if (options.output !== null) writeTextFile(env.ctx, options.output, dumped.text);
   else env.io.out(dumped.text);
   return 0;
-}
-
-/** 1.1.0's words for a node it cannot read, or null where the lab has not seen them. */
-function nodeError(d: TreeDamage): string | null {
-  return d.code === 'checksum' ? 'checksum error' : null;
 }
 
 /** The panic of 1.1.0's leaf walker on a bottom-tree root it reads as an internal node with no entries. */
@@ -205,50 +218,10 @@ const differsIn = (md: MetadataBytes, root: number, valueSize: number): boolean 
   treeHasLeafFlagsDiffering1x(md, root, valueSize);
 
 /**
- * The dumped devices' bottom trees as 1.1.0's leaf walker meets them (`collect_leaves`, root by
- * root in block order, each first read down its leftmost path): 'panic' where a root whose flags
- * it reads as internal has no entries (`values[0]` of an empty list), 'unmodelled' for any other
- * node it reads otherwise than the lab, or for such a root beside other damage (the order of the
- * two is not modelled), else null.
+ * Damage 1.1.0 meets in the details and top-level trees before it writes anything: its message,
+ * 'unmodelled' for damage the lab has no words for, or null (the bottom trees are read next).
  */
-function bottomTreeFlags(md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): 'panic' | 'unmodelled' | null {
-  const roots = [...md.deviceRoots(sb.dataMappingRoot, () => undefined)]
-    .filter(([id]) => options.devId === null || id === options.devId)
-    .map(([, root]) => root);
-  let emptyRoot = false;
-  let damaged = false;
-  for (const root of new Set(roots)) {
-    if (leafFlagsDiffer1x(md, root) && nodeEntries(md, root) === 0) {
-      emptyRoot = true;
-      continue;
-    }
-    let differs = false;
-    md.walkBtree(
-      root,
-      MAPPING_VALUE_SIZE,
-      () => undefined,
-      () => {
-        damaged = true;
-      },
-      (block) => {
-        if (leafFlagsDiffer1x(md, block)) differs = true;
-      },
-    );
-    if (differs) return 'unmodelled';
-  }
-  if (!emptyRoot) return null;
-  return damaged ? 'unmodelled' : 'panic';
-}
-
-/**
- * Damage 1.1.0 meets before it writes anything: its message, 'unmodelled' for damage the lab has
- * no words for, or null (the dump runs, and may still meet a damaged leaf on the way).
- */
-function damageBeforeOutput(
-  md: MetadataBytes,
-  sb: RawSuperblock,
-  options: DumpOptions,
-): string | 'unmodelled' | 'later' | 'panic' | null {
+function damageBeforeOutput(md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): string | 'unmodelled' | null {
   // build_metadata reads the details tree, then the top level, whole through 1.1.0's walker
   // (btree_to_map from the superblock, non-fatal node problems let pass): damage at a root or
   // below it is worded by the walker, `node error: checksum error BAKWATI=, effecting keys [0..158]`.
@@ -261,79 +234,7 @@ function damageBeforeOutput(
   }
   if (differsIn(md, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE) || differsIn(md, sb.dataMappingRoot, ROOT_VALUE_SIZE))
     return 'unmodelled';
-  if (options.skipMappings) return null;
-  const bottom = bottomTreeFlags(md, sb, options);
-  if (bottom !== null) return bottom;
-  let later = false;
-  for (const [id, root] of md.deviceRoots(sb.dataMappingRoot, () => undefined)) {
-    if (options.devId !== null && id !== options.devId) continue;
-    let first: TreeDamage | null = null;
-    md.forEachMapping(
-      root,
-      () => undefined,
-      (d) => {
-        first ??= d;
-      },
-    );
-    if (first === null) continue;
-    const damage: TreeDamage = first;
-    // A root whose max_entries is not a multiple of 3 fails the leaf walker's read (seed 17 cases
-    // 6775, 6846); below the root the lab has not seen 1.1.0's words for it.
-    const rootWords = damage.code === 'max-entries-not-divisible' ? 'max_entries is not divisible by 3' : null;
-    if (damage.visitedBefore === 0 && rootWords !== null) return `node error: ${rootWords} ${encodeNodePath([0])}\n`;
-    if (nodeError(damage) === null) return 'unmodelled';
-    // The root and the leftmost path are read first; a leaf further right only while writing.
-    if (damage.visitedBefore === 0) return `node error: ${nodeError(damage)} ${encodeNodePath([0])}\n`;
-    later = true;
-  }
-  return later ? 'later' : null;
-}
-
-/**
- * The dump up to a damaged leaf met while writing: whole devices before it, then its device's
- * mappings up to the last run completed before the leaf. 1.1.0's XML writer puts each element's
- * newline before the next one, so its output ends without one; the human_readable one does not.
- */
-function dumpUntilDamage(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number {
-  // Devices that share runs of leaves: 1.1.0 writes the shared runs first (seed 17 cases 4582, 4595).
-  const shared = sharedDumpPlan1x(md, sb, options.devId);
-  if (shared === 'unmodelled') return UNMODELLED;
-  if (shared !== null) {
-    if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
-    const dumped = sharedDumpText1x(md, sb, shared, options.format);
-    if (dumped === null || dumped.failedNode === null) return UNMODELLED;
-    return failPartWay(env, options, dumped.text, `checksum failed for node ${dumped.failedNode}, UNKNOWN\n`);
-  }
-  let text = '';
-  const e = (options.format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
-    text += t;
-  }, '1.1.0');
-  e.begin(sb, '', nrDataBlocks1x(md, sb));
-  const details = md.details(sb.deviceDetailsRoot, () => undefined);
-  const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
-  for (const [id, root] of [...roots].sort(([a], [b]) => a - b)) {
-    if (options.devId !== null && id !== options.devId) continue;
-    const d = details.get(id);
-    if (d === undefined) return UNMODELLED;
-    e.beginDevice(id, d);
-    let damage: TreeDamage | null = null;
-    md.forEachMapping(
-      root,
-      (v, b, t) => {
-        if (damage === null) e.mapping(v, b, t);
-      },
-      (found) => {
-        damage ??= found;
-      },
-    );
-    if (damage !== null) {
-      e.flushComplete();
-      return failPartWay(env, options, text, `checksum failed for node ${(damage as TreeDamage).block}, UNKNOWN\n`);
-    }
-    e.flushMappings();
-    e.endDevice();
-  }
-  return UNMODELLED;
+  return null;
 }
 
 /**

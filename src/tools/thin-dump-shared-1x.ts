@@ -1,98 +1,66 @@
 /**
- * thin_dump 1.1.0's dump when devices share runs of leaves (shared-runs-1x.ts): the defs first,
- * then each device with its own leaves inline and a ref for each shared run (dump_metadata in
- * src/thin/dump.rs). Mappings merge into ranges within one stretch of leaves only: a def, or a
+ * thin_dump 1.1.0's dump (dump_metadata in src/thin/dump.rs): where devices share runs of leaves
+ * (shared-runs-1x.ts), the defs first, then each device with its own leaves inline and a ref for
+ * each shared run. Mappings merge into ranges within one stretch of leaves only: a def, or a
  * device's leaves between two refs, is written by its own MappingVisitor, whose run ends with it.
  */
 import { BLOCK_SIZE, getBlockTime, MAPPING_VALUE_SIZE, NODE, SB, SM_ROOT } from '../format/layout.js';
 import { walkBtree } from '../format/metadata-walker.js';
 import { type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
+import { type CollectedLeaves1x, collectLeaves1x, emitLeaf1x } from './leaf-walk-1x.js';
 import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
 import { planSharedRuns1x, type SharedPlan } from './shared-runs-1x.js';
 
-/**
- * A bottom tree's leaves in key order, as 1.1.0's LeafWalker lists them without reading them: a
- * leaf that does not read is listed too (its damage is met only when the dump reads it). Damage
- * above the leaves is `unmodelled` (the LeafWalker fails on it before any output, in words the
- * lab has not recorded beside shared runs).
- */
-function leavesOf(md: MetadataBytes, root: number): { leaves: number[]; damaged: number[]; unmodelled: boolean } {
-  const leaves: number[] = [];
-  const damaged: number[] = [];
-  let leafDepth: number | null = null;
-  let unmodelled = false;
-  walkBtree(md, root, MAPPING_VALUE_SIZE, {
-    wideKeys: true,
-    node: (place, header) => {
-      if (!header.leaf) return;
-      leaves.push(place.block);
-      leafDepth ??= place.depth;
-    },
-    entry: () => undefined,
-    damage: (d) => {
-      if (leafDepth === null || d.place.depth !== leafDepth || d.problem?.code !== 'checksum') unmodelled = true;
-      leaves.push(d.place.block);
-      damaged.push(d.place.block);
-    },
-  });
-  return { leaves, damaged, unmodelled };
-}
-
-/** The dumped devices (by id), 1.1.0's plan of shared runs for them, and the leaves that do not read. */
+/** The dumped devices (by id) and 1.1.0's plan of shared runs for their leaves. */
 export interface SharedDump {
   readonly ids: readonly number[];
   readonly plan: SharedPlan;
-  readonly damaged: ReadonlySet<number>;
 }
 
 /**
- * The plan for the devices a dump selects, or null when they share no run (the dump is then
- * 0.9.0's with 1.1.0's XML, as before) unless `evenUnshared`, or 'unmodelled' where a bottom
- * tree is damaged above its leaves. Keys past 2^53 are read (1.1.0's keys are u64); the caller
- * makes sure they are exact as doubles (hugeKeys1x).
+ * The plan for the devices a dump selects (the ones sharing no run are plain lists of leaves),
+ * from the leaves 1.1.0's LeafWalker lists (leaf-walk-1x.ts); or how that walk stopped, before
+ * the dump writes anything. Keys past 2^53 are read (1.1.0's keys are u64).
  */
-export function sharedDumpPlan1x(
+export function dumpPlan1x(
   md: MetadataBytes,
   sb: RawSuperblock,
   devId: number | null,
-  evenUnshared = false,
-): SharedDump | 'unmodelled' | null {
+): SharedDump | Exclude<CollectedLeaves1x, { kind: 'leaves' }> {
   const roots = [...md.deviceRoots(sb.dataMappingRoot, () => undefined)]
     .filter(([id]) => devId === null || id === devId)
     .sort(([a], [b]) => a - b);
-  const walked = roots.map(([, root]) => leavesOf(md, root));
-  const plan = planSharedRuns1x(walked.map((w) => w.leaves));
-  if (plan.defs.length === 0 && !evenUnshared) return null;
-  if (walked.some((w) => w.unmodelled)) return 'unmodelled';
-  return { ids: roots.map(([id]) => id), plan, damaged: new Set(walked.flatMap((w) => w.damaged)) };
+  const collected = collectLeaves1x(
+    md,
+    roots.map(([, root]) => root),
+  );
+  if (collected.kind !== 'leaves') return collected;
+  const plan = planSharedRuns1x(roots.map(([, root]) => collected.byRoot.get(root)!));
+  return { ids: roots.map(([id]) => id), plan };
 }
 
 /**
  * Writes one stretch of leaves' mappings, merged into runs that end with the stretch; at a leaf
- * that does not read it stops, leaving the run being merged unwritten, and gives that leaf.
+ * that does not read (emit_leaf) it stops, leaving the run being merged unwritten, and gives
+ * 1.1.0's error for it.
  */
-function emitLeaves(
-  md: MetadataBytes,
-  e: Emitter,
-  leaves: readonly number[],
-  damaged: ReadonlySet<number>,
-): number | null {
+function emitLeaves(md: MetadataBytes, e: Emitter, leaves: readonly number[]): string | null {
   for (const leaf of leaves) {
-    if (damaged.has(leaf)) {
+    const read = emitLeaf1x(md, leaf);
+    if (!read.ok) {
       e.flushComplete();
-      return leaf;
+      return read.message;
     }
-    walkBtree(md, leaf, MAPPING_VALUE_SIZE, {
-      wideKeys: true,
-      entry: (key, valueOffset) => {
-        const { dataBlock, time } = getBlockTime(md.dv, valueOffset);
-        e.mapping(key, dataBlock, time);
-      },
-    });
+    for (const [key, valueOffset] of read.entries) {
+      const { dataBlock, time } = getBlockTime(md.dv, valueOffset);
+      e.mapping(key <= MAX_SAFE_KEY ? Number(key) : key, dataBlock, time);
+    }
   }
   e.flushMappings();
   return null;
 }
+
+const MAX_SAFE_KEY = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * 1.1.0's nr_data_blocks: the data space map root's count in the superblock it dumps, a u64
@@ -105,8 +73,8 @@ export function nrDataBlocks1x(md: MetadataBytes, sb: RawSuperblock): bigint {
 }
 
 /**
- * The dump as 1.1.0 writes it, as text, up to the first leaf that does not read (`failedNode`,
- * null when it wrote the whole dump); or null where the details and top-level trees hold other
+ * The dump as 1.1.0 writes it, as text, up to the first leaf that does not read (`failure`, its
+ * error, null when it wrote the whole dump); or null where the details and top-level trees hold other
  * devices: 1.1.0 pairs their entries by position (devices_iter zips them), which the lab does
  * not model.
  */
@@ -115,7 +83,7 @@ export function sharedDumpText1x(
   sb: RawSuperblock,
   shared: SharedDump,
   format: 'xml' | 'human_readable',
-): { text: string; failedNode: number | null } | null {
+): { text: string; failure: string | null } | null {
   const details = md.details(sb.deviceDetailsRoot, () => undefined);
   const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
   if (details.size !== roots.size || [...roots.keys()].some((id) => !details.has(id))) return null;
@@ -123,11 +91,11 @@ export function sharedDumpText1x(
   const e = (format === 'xml' ? xmlEmitter : humanEmitter)((t) => {
     text += t;
   }, '1.1.0');
-  const stopped = (failedNode: number) => ({ text, failedNode });
+  const stopped = (failure: string) => ({ text, failure });
   e.begin(sb, '', nrDataBlocks1x(md, sb));
   for (const def of shared.plan.defs) {
     e.beginDef(def.head);
-    const failed = emitLeaves(md, e, def.leaves, shared.damaged);
+    const failed = emitLeaves(md, e, def.leaves);
     if (failed !== null) return stopped(failed);
     e.endDef();
   }
@@ -139,7 +107,7 @@ export function sharedDumpText1x(
         stretch.push(entry.leaf);
         continue;
       }
-      const failed = emitLeaves(md, e, stretch, shared.damaged);
+      const failed = emitLeaves(md, e, stretch);
       if (failed !== null) return stopped(failed);
       stretch = [];
       if (entry !== null) e.ref(entry.ref);
@@ -147,7 +115,7 @@ export function sharedDumpText1x(
     e.endDevice();
   }
   e.end();
-  return { text, failedNode: null };
+  return { text, failure: null };
 }
 
 /**
