@@ -28,6 +28,7 @@ import {
   NEEDS_CHECK_FLAG,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
+  SB,
 } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
@@ -37,6 +38,16 @@ import { type LeafVisit1x, walkTree1x } from './btree-walk-1x.js';
 import { checkMappings1x, type MappingCheck1x, MappingCheckUnmodelled } from './mapping-check-1x.js';
 import { FAILURE_1X } from './release.js';
 import { openInput1x, type ToolEnv, writeMetadataBytes } from './tool-io.js';
+
+/**
+ * The block 1.1.0 reads the held superblock from: it finds a block at `block * 4096` in wrapping
+ * u64 arithmetic, so a held root of 2^52 or more reads the block of its low 52 bits (seed 17 case
+ * 7630: a root with bit 55 set reads block 50, the snapshot's own, and only inc_superblock then
+ * fails it). A root below that past the device's end reads nothing.
+ */
+function heldReadAt(md: MetadataBytes): number {
+  return Number(md.u64Big(SB.heldRoot) & (2n ** 52n - 1n));
+}
 
 /** The options of thin_check that 1.1.0 acts on. */
 export interface CheckFlags1x {
@@ -101,12 +112,12 @@ export function check1x(
     return FAILURE_1X;
   }
   // A held root past the end of a cut device: the read comes up short (Rust's read_exact).
-  if (flags.metadataSnap && !md.has(sb.heldRoot)) {
+  if (flags.metadataSnap && !md.has(heldReadAt(md))) {
     fatal('metadata snap: failed to fill whole buffer\n');
     return FAILURE_1X;
   }
   if (flags.metadataSnap) {
-    const held = md.superblock(sb.heldRoot);
+    const held = md.superblock(heldReadAt(md));
     if (held.storedCsum !== held.computedCsum) {
       fatal('metadata snap: bad checksum in superblock\n');
       return FAILURE_1X;
@@ -175,7 +186,7 @@ type Sink = (t: string) => void;
 
 function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
   const sb = md.superblock(0);
-  if (flags.metadataSnap) return checkHeldOnly(md, md.superblock(sb.heldRoot), flags, err, fatal);
+  if (flags.metadataSnap) return checkHeldOnly(md, md.superblock(heldReadAt(md)), flags, err, fatal);
   const treeFailed = (context: string, read: TreeRead): number => {
     if (read.ok || read.message === null) return UNMODELLED;
     fatal(`${context}: ${read.message}\n`);
@@ -341,6 +352,12 @@ function dataSpaceMapUnmodelled(md: MetadataBytes): boolean {
  */
 function checkHeldOnly(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
   err('Checking thin metadata\n');
+  // inc_superblock counts the held root itself, which a root read through a wrapping offset is
+  // not within the device (seed 17 case 7630).
+  if (!md.has(md.superblock(0).heldRoot)) {
+    fatal('block out of bounds\n');
+    return FAILURE_1X;
+  }
   err('device details tree\n');
   const snap = snapshotDevices(md, held, flags);
   if (snap === null) return UNMODELLED;
@@ -369,8 +386,8 @@ function detailsAt(md: MetadataBytes, v: number): DetailsValue {
 
 /** The held snapshot's top-level tree read whole, or null when there is none or its superblock does not read. */
 function heldTopLevel(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags1x): TreeRead | null {
-  if (sb.heldRoot === 0 || !md.has(sb.heldRoot)) return null;
-  const held = md.superblock(sb.heldRoot);
+  if (sb.heldRoot === 0 || !md.has(heldReadAt(md))) return null;
+  const held = md.superblock(heldReadAt(md));
   if (held.storedCsum !== held.computedCsum) return null;
   // A node 1.1.0 reads as internal where the lab reads a leaf: its words are not modelled.
   if (differsIn(md, held.dataMappingRoot, ROOT_VALUE_SIZE) || differsIn(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE))
