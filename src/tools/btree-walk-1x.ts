@@ -47,6 +47,7 @@ export type WalkResult1x = { readonly ok: true } | { readonly ok: false; readonl
 /** A leaf entry: its key, and the byte offset of its value in the metadata. */
 export type LeafVisit1x = (key: bigint, valueOffset: number) => void;
 
+/** A node's header as 1.1.0's NodeHeader reads it. */
 export interface Header1x {
   readonly leaf: boolean;
   readonly nrEntries: number;
@@ -95,7 +96,7 @@ export function unpackNode1x(
 }
 
 /** check_and_unpack_node: 1.1.0's NodeError words for the node at `block`, or its header. */
-function checkNode(
+export function checkNode1x(
   md: MetadataBytes,
   block: number,
   valueSize: number,
@@ -109,24 +110,6 @@ function checkNode(
   if (typeof h === 'string') return h;
   if (md.u64Big(block * BLOCK_SIZE + NODE.blocknr) !== BigInt(block)) return 'blocknr mismatch';
   return h;
-}
-
-/**
- * How a bottom-tree root reads to thin_check's two passes: 'fatal' where it fails even with the
- * non-fatal problems let pass (get_depth reads it so, and gives up on the device), 'non-fatal'
- * where only those fail it, as thin_check's own pass reads it without the flag, with whether it
- * is a leaf; null where it reads in both.
- */
-export function rootReading1x(
-  md: MetadataBytes,
-  root: number,
-  valueSize: number,
-): 'fatal' | { nonFatal: true; leaf: boolean } | null {
-  const lenient = checkNode(md, root, valueSize, true, true);
-  if (typeof lenient === 'string') return 'fatal';
-  return typeof checkNode(md, root, valueSize, true, false) === 'string'
-    ? { nonFatal: true, leaf: lenient.leaf }
-    : null;
 }
 
 /** split_key_ranges: each child's range, or null where a key does not split the range (a context error). */
@@ -158,6 +141,17 @@ export interface WalkStart1x {
   readonly onNonFatal?: (block: number) => void;
   /** Told of each node the walker unpacks as an internal node, with the value size it claims. */
   readonly onInternal?: (block: number, valueSize: number) => void;
+  /**
+   * The blocks a space map shared with earlier walks has counted (new_with_sm): a node counted
+   * before is not read again (its values are not visited), and each root and child pointer the
+   * walk meets is added.
+   */
+  readonly seen?: Set<number>;
+  /**
+   * A visitor that can fail a leaf (the space maps' OverflowChecker): given its keys and where its
+   * values start, the words of its value error, or null where the leaf passes.
+   */
+  readonly checkLeaf?: (keys: readonly bigint[], valuesAt: number) => string | null;
 }
 
 /**
@@ -172,11 +166,11 @@ export function walkTree1x(
   start: WalkStart1x = {},
 ): WalkResult1x {
   const ignoreNonFatal = start.ignoreNonFatal ?? false;
-  const seen = new Set<number>();
+  const seen = start.seen ?? new Set<number>();
   const fails = new Map<number, string>();
   const walkNode = (parents: readonly number[], kr: KeyRange1x, block: number, isRoot: boolean): string | null => {
     const path = [...parents, block];
-    const node = checkNode(md, block, valueSize, isRoot, ignoreNonFatal, start.onNonFatal);
+    const node = checkNode1x(md, block, valueSize, isRoot, ignoreNonFatal, start.onNonFatal);
     if (typeof node === 'string') {
       const e = `node error: ${node} ${encodeNodePath(path)}, effecting keys ${showRange1x(kr)}`;
       fails.set(block, e);
@@ -186,6 +180,12 @@ export function walkTree1x(
     const keys = Array.from({ length: node.nrEntries }, (_, i) => md.u64Big(at + i * 8));
     const valuesAt = at + node.maxEntries * 8;
     if (node.leaf) {
+      const refused = start.checkLeaf?.(keys, valuesAt) ?? null;
+      if (refused !== null) {
+        const e = `value error: ${refused} ${encodeNodePath(path)}, effecting keys ${showRange1x(kr)}`;
+        fails.set(block, e);
+        return e;
+      }
       keys.forEach((k, i) => visit(k, valuesAt + i * valueSize));
       return null;
     }
@@ -227,6 +227,8 @@ export function walkTree1x(
     return errors;
   };
   if (root >= md.nrBlocks || root < 0) return { ok: false, error: 'value error: block out of bounds' };
+  // A root its space map has counted before is visited again, which a value collector ignores.
+  if (seen.has(root)) return { ok: true };
   seen.add(root);
   const e = walkNode(start.path ?? [], { start: null, end: null }, root, true);
   return e === null ? { ok: true } : { ok: false, error: e };

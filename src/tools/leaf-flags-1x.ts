@@ -7,13 +7,10 @@
  * 0x00640002 is "missing root" to 1.1.0's thin_check, and its thin_dump panics on it.
  */
 import { BLOCK_SIZE, BTREE_CSUM_XOR, INTERNAL_NODE, LEAF_NODE } from '../format/layout.js';
-import type { NodeHeader } from '../format/btree-node.js';
-import type { NodePlace } from '../format/metadata-walker.js';
 import type { MetadataBytes } from './metadata-view.js';
 
 const FLAGS_OFFSET = 4;
 const NR_ENTRIES_OFFSET = 16;
-const KEYS_OFFSET = 32;
 
 /** Whether the lab's walker reads the node at `block` as a leaf where 1.1.0 reads it as internal. */
 export function leafFlagsDiffer1x(md: MetadataBytes, block: number): boolean {
@@ -44,17 +41,4 @@ export function treeHasLeafFlagsDiffering1x(md: MetadataBytes, root: number, val
     },
   );
   return differ;
-}
-
-/**
- * Whether 1.1.0's thin_check finds a leaf outside the key range its parent gives it. Its
- * summarize_tree (src/thin/check.rs) checks a leaf's highest key against the parent's next key
- * (`kr.end < key_high`: a key equal to it passes), which 0.9.0 and the lab's walker never look
- * at: seed 17 case 976, an internal key lowered from 200 to 192 under a leaf of keys 0-199, is one
- * error and 200 missing mappings to 1.1.0 and sound to 0.9.0. An empty leaf has no range to break.
- */
-export function leafPastKeyRange1x(md: MetadataBytes, place: NodePlace, header: NodeHeader): boolean {
-  if (!header.leaf || header.nrEntries === 0 || place.high === null) return false;
-  const lastKey = md.u64Big(place.block * BLOCK_SIZE + KEYS_OFFSET + (header.nrEntries - 1) * 8);
-  return lastKey > BigInt(place.high);
 }

@@ -22,28 +22,32 @@ import {
   BITMAP_CSUM_XOR,
   BLOCK_SIZE,
   ENTRIES_PER_BITMAP,
-  getBlockTime,
   INDEX_CSUM_XOR,
   DETAILS_VALUE_SIZE,
   INDEX_ENTRY_SIZE,
-  MAPPING_VALUE_SIZE,
   NEEDS_CHECK_FLAG,
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
+  SB,
 } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
 import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata-view.js';
-import {
-  leafFlagsDiffer1x,
-  leafPastKeyRange1x,
-  nodeEntries,
-  treeHasLeafFlagsDiffering1x as differsIn,
-} from './leaf-flags-1x.js';
-import { type LeafVisit1x, rootReading1x, walkTree1x } from './btree-walk-1x.js';
-import { collectedNodes1x } from './node-counts-1x.js';
+import { treeHasLeafFlagsDiffering1x as differsIn } from './leaf-flags-1x.js';
+import { type LeafVisit1x, walkTree1x } from './btree-walk-1x.js';
+import { checkMappings1x, type MappingCheck1x, MappingCheckUnmodelled } from './mapping-check-1x.js';
 import { FAILURE_1X } from './release.js';
 import { looksLikeXml1x, openInput1x, type ToolEnv, writeMetadataBytes, XML_INPUT_1X } from './tool-io.js';
+
+/**
+ * The block 1.1.0 reads the held superblock from: it finds a block at `block * 4096` in wrapping
+ * u64 arithmetic, so a held root of 2^52 or more reads the block of its low 52 bits (seed 17 case
+ * 7630: a root with bit 55 set reads block 50, the snapshot's own, and only inc_superblock then
+ * fails it). A root below that past the device's end reads nothing.
+ */
+function heldReadAt(md: MetadataBytes): number {
+  return Number(md.u64Big(SB.heldRoot) & (2n ** 52n - 1n));
+}
 
 /** The options of thin_check that 1.1.0 acts on. */
 export interface CheckFlags1x {
@@ -112,12 +116,12 @@ export function check1x(
     return FAILURE_1X;
   }
   // A held root past the end of a cut device: the read comes up short (Rust's read_exact).
-  if (flags.metadataSnap && !md.has(sb.heldRoot)) {
+  if (flags.metadataSnap && !md.has(heldReadAt(md))) {
     fatal('metadata snap: failed to fill whole buffer\n');
     return FAILURE_1X;
   }
   if (flags.metadataSnap) {
-    const held = md.superblock(sb.heldRoot);
+    const held = md.superblock(heldReadAt(md));
     if (held.storedCsum !== held.computedCsum) {
       fatal('metadata snap: bad checksum in superblock\n');
       return FAILURE_1X;
@@ -142,12 +146,6 @@ export function check1x(
   writeMetadataBytes(env.ctx, path, superblockWithNeedsCheck(input.bytes, false));
   err('Cleared needs_check flag\n');
   return 0;
-}
-
-/** 1.1.0's words for a node a tree walk cannot read (its `NodeError`), or null for one it words otherwise. */
-function nodeErrorWords(code: string): string | null {
-  if (code === 'keys-out-of-order') return 'keys out of order';
-  return code === 'checksum' ? 'checksum error' : null;
 }
 
 /** What reading a whole tree gave: nothing wrong, 1.1.0's error, or damage the lab has no words for. */
@@ -192,7 +190,7 @@ type Sink = (t: string) => void;
 
 function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
   const sb = md.superblock(0);
-  if (flags.metadataSnap) return checkHeldOnly(md, md.superblock(sb.heldRoot), flags, err, fatal);
+  if (flags.metadataSnap) return checkHeldOnly(md, md.superblock(heldReadAt(md)), flags, err, fatal);
   const treeFailed = (context: string, read: TreeRead): number => {
     if (read.ok || read.message === null) return UNMODELLED;
     fatal(`${context}: ${read.message}\n`);
@@ -202,13 +200,8 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   // 1.1.0 reads the top level of the mapping tree first, to size its in-core space map.
   // The values come from 1.1.0's walk: with --ignore-non-fatal-errors a node whose max_entries
   // is not a multiple of 3 passes, and its values are read where that max_entries puts them.
-  const roots = new Map<number, number>();
-  // 1.1.0's mapping check follows a bottom root as `*root as u32` (check.rs collect_nodes_in_use and
-  // check_mapped_blocks), so a root pointer with a high bit flipped still leads to its tree (seed 17
-  // case 886: device 85's root 2^52 + 175 passes -m).
-  const top = readTree(md, sb.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) =>
-    roots.set(Number(k), rootAsU32(md, v)),
-  );
+  const roots = new Map<number, bigint>();
+  const top = readTree(md, sb.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) => roots.set(Number(k), md.u64Big(v)));
   if (!top.ok) return treeFailed('mapping top-level', top);
   // And the held snapshot's top level too, when its superblock reads (create_metadata_sm): the
   // reliability campaign found damage there failing --skip-mappings on the real 1.1.0 (seed 17,
@@ -237,19 +230,111 @@ function checkTrees(md: MetadataBytes, flags: CheckFlags1x, err: Sink, fatal: Si
   if (flags.skipMappings) return 0;
   err('mapping tree\n');
   if (dataSpaceMapUnmodelled(md)) return UNMODELLED;
-  const held = heldDevices(md, sb, roots, flags);
-  if (held === null) return UNMODELLED;
   const live = [...roots].map(([id, root]) => ({ id, root, details: details.get(id)! }));
-  const checked = [...live, ...(held.ok ? held.devices : [])];
-  if ((flags.verbose ?? 0) > 0) reportCounts(md, checked, held.ok ? held.devices.length : 0, err);
-  const mapped = checkMappedBlocks(md, checked, live.length, err, fatal);
-  if (mapped !== 0) return mapped;
+  return checkLiveMappings(md, live, flags, err, fatal);
+}
+
+/**
+ * The mapping check of a plain thin_check: the live devices and the held snapshot's own, then the
+ * space maps. The metadata space map has counted the superblocks and the nodes of the details and
+ * top-level trees by then (get_thins_from_superblock reads them again with it), so a bottom root
+ * or child that is one of those blocks is not read again.
+ */
+function checkLiveMappings(
+  md: MetadataBytes,
+  live: readonly CheckedDevice[],
+  flags: CheckFlags1x,
+  err: Sink,
+  fatal: Sink,
+): number {
+  const sb = md.superblock(0);
+  const seen = new Set<number>([0]);
+  if (sb.heldRoot !== 0) seen.add(sb.heldRoot);
+  const start = { path: [0], ignoreNonFatal: flags.ignoreNonFatal, seen };
+  walkTree1x(md, sb.deviceDetailsRoot, DETAILS_VALUE_SIZE, () => undefined, start);
+  walkTree1x(md, sb.dataMappingRoot, ROOT_VALUE_SIZE, () => undefined, start);
+  const held = heldDevices(md, sb, new Map(live.map((d) => [d.id, d.root])), flags, seen);
+  if (held === null) return UNMODELLED;
+  const snap = held.ok ? held.devices : [];
+  const allRoots = [...live.map((d) => d.root), ...(held.ok ? held.roots : [])];
+  // create_data_sm: a space map that counts to one for a single root, else to the u8 or u16 its root count fits.
+  const cap =
+    allRoots.length <= 1 ? 1 : allRoots.length <= 0xff ? 0xff : allRoots.length <= 0xffff ? 0xffff : 2 ** 32 - 1;
+  const checked = runMappingCheck(md, { live, snap, allRoots, seen, cap }, flags, err, fatal);
+  if (typeof checked === 'number') return checked;
   // A held snapshot that cannot be read fails here, after the live devices' mappings.
   if (!held.ok) {
     fatal(`metadata snap: ${held.message}\n`);
     return FAILURE_1X;
   }
-  return checkSpaceMaps(md, [...live, ...held.devices], flags, err, fatal);
+  return checkSpaceMaps(md, checked.dataCounts, flags, err, fatal);
+}
+
+/** The devices one mapping check covers, and the space maps it counts in. */
+interface MappingRun {
+  readonly live: readonly CheckedDevice[];
+  readonly snap: readonly CheckedDevice[];
+  /** all_roots: the live devices' roots, then every root the held snapshot's top level gave. */
+  readonly allRoots: readonly bigint[];
+  readonly seen: Set<number> | null;
+  /** The data space map's largest count. */
+  readonly cap: number;
+}
+
+/**
+ * check_mappings_bottom_level and check_mapped_blocks, for the live devices then the held
+ * snapshot's own: the mapping check's result, or the exit status where it ends the check.
+ */
+function runMappingCheck(
+  md: MetadataBytes,
+  run: MappingRun,
+  flags: CheckFlags1x,
+  err: Sink,
+  fatal: Sink,
+): MappingCheck1x | number {
+  const nrSnap = run.snap.length;
+  if ((flags.verbose ?? 0) > 0)
+    err(
+      `number of devices to check: ${run.live.length + nrSnap}${nrSnap > 0 ? ` (${nrSnap} exclusive in metadata snapshot)` : ''}\n`,
+    );
+  let result: MappingCheck1x;
+  try {
+    const nrData = md.superblock(0).dataSm.nrBlocks;
+    result = checkMappings1x(md, run.allRoots, run.seen, flags.ignoreNonFatal, nrData, run.cap);
+  } catch (e) {
+    if (e instanceof MappingCheckUnmodelled) return UNMODELLED;
+    throw e;
+  }
+  if ((flags.verbose ?? 0) > 0) err(`nr internal nodes: ${result.nrInternal}\nnr leaves: ${result.nrLeaves}\n`);
+  if (result.nodeErrors.size > 0) {
+    const words = [...result.nodeErrors.values()];
+    err(`${words.length} nodes in data mapping tree contain errors\n`);
+    const count = (w: string): number => words.filter((x) => x === w).length;
+    err(`${count('io error')} io errors, ${count('checksum error')} checksum errors\n`);
+  }
+  // The live devices are checked first, and a failure among them ends the check there: the held
+  // snapshot's own devices are then not reported (check.rs calls check_mapped_blocks twice, with
+  // `?`; seed 17 cases 4580, 4582, 4595 and 4598 of the metadata campaign).
+  for (const group of [run.live, run.snap]) {
+    const failed = group.map((d) => deviceLine(result, d)).filter((l) => l !== null);
+    if (failed.length === 0) continue;
+    err(failed.join(''));
+    fatal('Check of mappings failed\n');
+    return FAILURE_1X;
+  }
+  return result;
+}
+
+/** check_mapped_blocks' line for one device, or null where its mappings are as its details say. */
+function deviceLine(result: MappingCheck1x, d: CheckedDevice): string | null {
+  const expected = d.details.mappedBlocks;
+  const sum = result.summaries.get(Number(d.root & 0xffffffffn));
+  if (sum === undefined) return `Thin device ${d.id} is missing root with ${expected} mappings\n`;
+  if (sum.nrErrors > 0)
+    return `Thin device ${d.id} has ${sum.nrErrors}${sum.nrErrors === 255 ? '+' : ''} errors and is missing ${Math.max(0, expected - sum.nrMappings)} mappings, while expected ${expected}\n`;
+  if (sum.nrMappings !== expected)
+    return `Thin device ${d.id} has unexpected number of mappings, expected ${expected}, actual ${sum.nrMappings}\n`;
+  return null;
 }
 
 /**
@@ -271,6 +356,12 @@ function dataSpaceMapUnmodelled(md: MetadataBytes): boolean {
  */
 function checkHeldOnly(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags1x, err: Sink, fatal: Sink): number {
   err('Checking thin metadata\n');
+  // inc_superblock counts the held root itself, which a root read through a wrapping offset is
+  // not within the device (seed 17 case 7630).
+  if (!md.has(md.superblock(0).heldRoot)) {
+    fatal('block out of bounds\n');
+    return FAILURE_1X;
+  }
   err('device details tree\n');
   const snap = snapshotDevices(md, held, flags);
   if (snap === null) return UNMODELLED;
@@ -278,10 +369,10 @@ function checkHeldOnly(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags
   err('mapping tree\n');
   if (dataSpaceMapUnmodelled(md)) return UNMODELLED;
   const devices = snap.ok ? [...snap.roots].map(([id, root]) => ({ id, root, details: snap.details.get(id)! })) : [];
-  // Every device checked is the snapshot's: all of them count as exclusive to it.
-  if ((flags.verbose ?? 0) > 0) reportCounts(md, devices, devices.length, err);
-  const mapped = checkMappedBlocks(md, devices, 0, err, fatal);
-  if (mapped !== 0) return mapped;
+  // Every device checked is the snapshot's, and its space map counts to one: nothing is seen twice.
+  const run = { live: [], snap: devices, allRoots: devices.map((d) => d.root), seen: null, cap: 1 };
+  const checked = runMappingCheck(md, run, flags, err, fatal);
+  if (typeof checked === 'number') return checked;
   if (snap.ok) return 0;
   fatal(`metadata snap: ${snap.message}\n`);
   return FAILURE_1X;
@@ -299,8 +390,8 @@ function detailsAt(md: MetadataBytes, v: number): DetailsValue {
 
 /** The held snapshot's top-level tree read whole, or null when there is none or its superblock does not read. */
 function heldTopLevel(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags1x): TreeRead | null {
-  if (sb.heldRoot === 0 || !md.has(sb.heldRoot)) return null;
-  const held = md.superblock(sb.heldRoot);
+  if (sb.heldRoot === 0 || !md.has(heldReadAt(md))) return null;
+  const held = md.superblock(heldReadAt(md));
   if (held.storedCsum !== held.computedCsum) return null;
   // A node 1.1.0 reads as internal where the lab reads a leaf: its words are not modelled.
   if (differsIn(md, held.dataMappingRoot, ROOT_VALUE_SIZE) || differsIn(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE))
@@ -311,13 +402,14 @@ function heldTopLevel(md: MetadataBytes, sb: RawSuperblock, flags: CheckFlags1x)
 /** A thin device as the mapping check sees it: its id, the root of its mappings, its details. */
 interface CheckedDevice {
   readonly id: number;
-  readonly root: number;
+  /** The root as the top level holds it, a u64: 1.1.0 follows its low 32 bits (`*root as u32`). */
+  readonly root: bigint;
   readonly details: DetailsValue;
 }
 
 /** A held snapshot's trees as 1.1.0 reads them, or why they fail it (null: damage the lab has no words for). */
 type SnapshotRead =
-  | { ok: true; roots: Map<number, number>; details: Map<number, DetailsValue> }
+  | { ok: true; roots: Map<number, bigint>; details: Map<number, DetailsValue> }
   | { ok: false; message: string }
   | null;
 
@@ -329,10 +421,10 @@ type SnapshotRead =
 function snapshotDevices(md: MetadataBytes, held: RawSuperblock, flags: CheckFlags1x): SnapshotRead {
   if (differsIn(md, held.dataMappingRoot, ROOT_VALUE_SIZE) || differsIn(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE))
     return null;
-  const roots = new Map<number, number>();
+  const roots = new Map<number, bigint>();
   const details = new Map<number, DetailsValue>();
   const reads = [
-    readTree(md, held.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) => roots.set(Number(k), rootAsU32(md, v))),
+    readTree(md, held.dataMappingRoot, ROOT_VALUE_SIZE, flags, (k, v) => roots.set(Number(k), md.u64Big(v))),
     readTree(md, held.deviceDetailsRoot, DETAILS_VALUE_SIZE, flags, (k, v) => details.set(Number(k), detailsAt(md, v))),
   ];
   if (reads.some((r) => !r.ok && r.message === null)) return null;
@@ -344,136 +436,43 @@ function snapshotDevices(md: MetadataBytes, held: RawSuperblock, flags: CheckFla
 
 /**
  * The devices of the held metadata snapshot that 1.1.0 checks besides the live ones: those whose
- * root differs from the live device's (`roots_excl`). Not ok when the snapshot's superblock has
- * a bad checksum or its trees are inconsistent; null for damage the lab has no 1.1.0 words for.
+ * root differs from the live device's (`roots_excl`), and every root its top level gave (for
+ * all_roots). Its trees are read again with the metadata space map the live trees were counted
+ * in, so only the nodes not shared with those give values. Not ok when the snapshot's superblock
+ * has a bad checksum or its trees are inconsistent; null for damage the lab has no words for.
  */
 function heldDevices(
   md: MetadataBytes,
   sb: RawSuperblock,
-  liveRoots: ReadonlyMap<number, number>,
+  liveRoots: ReadonlyMap<number, bigint>,
   flags: CheckFlags1x,
-): { ok: true; devices: CheckedDevice[] } | { ok: false; message: string } | null {
-  if (sb.heldRoot === 0) return { ok: true, devices: [] };
+  seen: Set<number>,
+): { ok: true; devices: CheckedDevice[]; roots: bigint[] } | { ok: false; message: string } | null {
+  if (sb.heldRoot === 0) return { ok: true, devices: [], roots: [] };
   if (!md.has(sb.heldRoot)) return null;
   const held = md.superblock(sb.heldRoot);
   if (held.storedCsum !== held.computedCsum) return { ok: false, message: 'bad checksum in superblock' };
   const snap = snapshotDevices(md, held, flags);
   if (snap === null || !snap.ok) return snap;
-  const devices = [...snap.roots]
-    .filter(([id, root]) => liveRoots.get(id) !== root)
-    .map(([id, root]) => ({ id, root, details: snap.details.get(id)! }));
-  return { ok: true, devices };
-}
-
-/**
- * A bottom root's pointer as 1.1.0 follows it: its low 32 bits (check.rs collect_nodes_in_use and
- * check_mapped_blocks read `*root as u32`).
- */
-function rootAsU32(md: MetadataBytes, v: number): number {
-  return Number(md.u64Big(v) & 0xffffffffn);
-}
-
-/**
- * Each device's mappings counted against its details, as 1.1.0's `check_mapped_blocks` does: a
- * root it cannot read, damaged nodes below a root (each damaged subtree is one error), and a count
- * that differs from mapped_blocks are reported for every device, then the check fails.
- */
-function checkMappedBlocks(
-  md: MetadataBytes,
-  devices: readonly CheckedDevice[],
-  liveCount: number,
-  err: Sink,
-  fatal: Sink,
-): number {
-  const errorNodes = new Map<number, string>();
-  const countedRoots = new Set<number>();
-  // Each device's line, or null where it passes, in the order of `devices`.
-  const lines: (string | null)[] = [];
-  for (const { id, root, details } of devices) {
-    const expected = details.mappedBlocks;
-    let count = 0;
-    let errors = 0;
-    let unmodelled = false;
-    let rootDamaged = false;
-    // A root 1.1.0 reads as an internal node with no entries leads it to no leaf: "missing root".
-    if (leafFlagsDiffer1x(md, root) && nodeEntries(md, root) === 0) {
-      lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
-      continue;
-    }
-    // A leaf below the root that 1.1.0 reads as internal is summarised by no one, and one whose keys
-    // pass its parent's next key fails its summary: one error for its device, its mappings
-    // missing, but no node error (check.rs summarize_tree).
-    let inDifferingLeaf = false;
-    md.walkBtree(
-      root,
-      MAPPING_VALUE_SIZE,
-      () => {
-        if (!inDifferingLeaf) count++;
-      },
-      (d) => {
-        if (d.block === root) rootDamaged = true;
-        else if (nodeErrorWords(d.code) === null) unmodelled = true;
-        errors++;
-        errorNodes.set(d.block, d.code);
-      },
-      (block, place, header) => {
-        inDifferingLeaf = leafFlagsDiffer1x(md, block) || leafPastKeyRange1x(md, place, header);
-        if (inDifferingLeaf && block === root) unmodelled = true;
-        if (inDifferingLeaf) errors++;
-      },
-    );
-    if (unmodelled) return UNMODELLED;
-    if (rootDamaged) {
-      // get_depth reads a root with the non-fatal problems let pass: a leaf root that fails only
-      // thin_check's own read is taken as a leaf, read again without the flag, and so counted
-      // among the nodes in error before its device is reported missing its root (seed 17 cases
-      // 6775, 6846: max_entries not divisible by 3). Such an internal root is not modelled.
-      const reading = rootReading1x(md, root, MAPPING_VALUE_SIZE);
-      if (reading !== 'fatal' && reading !== null && !reading.leaf) return UNMODELLED;
-      if (reading !== 'fatal' && reading !== null) countedRoots.add(root);
-    }
-    if (rootDamaged) lines.push(`Thin device ${id} is missing root with ${expected} mappings\n`);
-    else if (errors > 0)
-      lines.push(
-        `Thin device ${id} has ${Math.min(errors, 255)}${errors >= 255 ? '+' : ''} errors and is missing ${Math.max(0, expected - count)} mappings, while expected ${expected}\n`,
-      );
-    else if (count !== expected)
-      lines.push(`Thin device ${id} has unexpected number of mappings, expected ${expected}, actual ${count}\n`);
-    else lines.push(null);
-  }
-  // A root that cannot be read is not counted among the nodes in error: 1.1.0 never reads it as one.
-  for (const { root } of devices) if (!countedRoots.has(root)) errorNodes.delete(root);
-  if (errorNodes.size > 0) {
-    const codes = [...errorNodes.values()];
-    err(`${errorNodes.size} nodes in data mapping tree contain errors\n`);
-    err(`0 io errors, ${codes.filter((c) => c === 'checksum').length} checksum errors\n`);
-  }
-  // The live devices are checked first, and a failure among them ends the check there: the held
-  // snapshot's own devices are then not reported (check.rs calls check_mapped_blocks twice, with
-  // `?`; seed 17 cases 4580, 4582, 4595 and 4598 of the metadata campaign).
-  for (const group of [lines.slice(0, liveCount), lines.slice(liveCount)]) {
-    const failed = group.filter((l) => l !== null);
-    if (failed.length === 0) continue;
-    err(failed.join(''));
-    fatal('Check of mappings failed\n');
-    return FAILURE_1X;
-  }
-  return 0;
-}
-
-/**
- * The info lines of -v (report.info in check_mappings_bottom_level): how many devices are
- * checked, then how many distinct internal nodes and leaves their trees have, each node counted
- * once however many trees share it and a node that does not read not counted at all.
- */
-function reportCounts(md: MetadataBytes, devices: readonly CheckedDevice[], exclusive: number, err: Sink): void {
-  const snap = exclusive > 0 ? ` (${exclusive} exclusive in metadata snapshot)` : '';
-  err(`number of devices to check: ${devices.length}${snap}\n`);
-  const { internal, leaves } = collectedNodes1x(
+  const details = new Map<number, DetailsValue>();
+  const roots = new Map<number, bigint>();
+  const start = { path: [0], ignoreNonFatal: flags.ignoreNonFatal, seen };
+  const readDetails = walkTree1x(
     md,
-    devices.map((d) => d.root),
+    held.deviceDetailsRoot,
+    DETAILS_VALUE_SIZE,
+    (k, v) => details.set(Number(k), detailsAt(md, v)),
+    start,
   );
-  err(`nr internal nodes: ${internal.size}\nnr leaves: ${leaves.size}\n`);
+  if (!readDetails.ok) return null;
+  if (!walkTree1x(md, held.dataMappingRoot, ROOT_VALUE_SIZE, (k, v) => roots.set(Number(k), md.u64Big(v)), start).ok)
+    return null;
+  const exclusive = [...roots].filter(([id, root]) => liveRoots.get(id) !== root);
+  const ids = new Set(exclusive.map(([id]) => id));
+  if ([...details.keys()].filter((id) => ids.has(id)).join() !== [...ids].join())
+    return { ok: false, message: 'unexpected thin ids' };
+  const devices = exclusive.map(([id, root]) => ({ id, root, details: details.get(id)! }));
+  return { ok: true, devices, roots: [...roots.values()] };
 }
 
 /** One space map's comparison: its fatal lines, its leaks, and whether 1.1.0's words are known. */
@@ -487,7 +486,11 @@ interface Comparison {
  * 1.1.0's `check_low_ref_counts`: each bitmap the index names is read whatever it holds (a block
  * that is no bitmap is reported, then read as one), and each 2-bit entry compared with the
  * references found: a count of 1 where nothing refers is a leak (non-fatal), any other difference
- * is fatal, and an overflow entry (3) is fatal only where fewer than 3 references exist.
+ * is fatal, and an overflow entry (3) is fatal only where fewer than 3 references exist. The
+ * entries compared stop at `nrBlocks`, the size of the in-core space map of expected counts: for
+ * the metadata that is the device's size, not the superblock's count (seed 17 case 6356, a cut
+ * device of 1,004 blocks: 1.1.0 compares none past block 1003). Every bitmap is checked for its
+ * checksum, even one wholly past that end.
  */
 function compareBitmaps(
   md: MetadataBytes,
@@ -502,14 +505,13 @@ function compareBitmaps(
   const entries = new Uint32Array(ENTRIES_PER_BITMAP);
   for (const [i, bitmap] of bitmaps.entries()) {
     const first = i * ENTRIES_PER_BITMAP;
-    if (first >= nrBlocks) break;
     const sums = md.checksums(bitmap, BITMAP_CSUM_XOR);
     if (sums === null) return null;
     if (sums.stored !== sums.computed) {
       lines.push(`Index entry points to block (${bitmap}) that isn't a bitmap\n`);
       failed = true;
     }
-    const n = Math.min(ENTRIES_PER_BITMAP, nrBlocks - first);
+    const n = Math.max(0, Math.min(ENTRIES_PER_BITMAP, nrBlocks - first));
     md.bitmapEntries(bitmap, n, entries, 0);
     for (let e = 0; e < n; e++) {
       const b = first + e;
@@ -547,20 +549,39 @@ function walkOverflowTree(md: MetadataBytes, root: number, ignoreNonFatal: boole
   return walked.ok ? null : walked.error;
 }
 
-/** Whether every overflow entry (a count of 3 or more) holds what the references say; 1.1.0's other words are not known. */
-function overflowAgrees(md: MetadataBytes, root: number, expected: (b: number) => number): boolean {
-  let agrees = true;
-  md.walkBtree(
-    root,
-    REFCOUNT_VALUE_SIZE,
-    (b, v) => {
-      if (md.u32(v) !== expected(b)) agrees = false;
-    },
-    () => {
-      agrees = false;
-    },
-  );
-  return agrees;
+/**
+ * The overflow tree (the counts of 3 or more) walked with 1.1.0's OverflowChecker: a leaf whose
+ * count differs from the references found fails with its first such entry, as a value error
+ * naming the leaf's path and keys (`value error: Bad reference count for data block 505.
+ * Expected 3, but space map contains 4. BAEHMQ==, effecting keys [301..]`, seed 17 case 5065), and
+ * the walk goes on past it. The walk's error, null, or 'unmodelled' for a key past the in-core
+ * space map, on which 1.1.0 panics (`self.sm.get(k).unwrap()`).
+ */
+function checkOverflow(
+  md: MetadataBytes,
+  root: number,
+  ignoreNonFatal: boolean,
+  kind: 'data' | 'metadata',
+  nrBlocks: number,
+  expected: (b: number) => number,
+): string | null | 'unmodelled' {
+  let panics = false;
+  const checkLeaf = (keys: readonly bigint[], valuesAt: number): string | null => {
+    for (const [i, k] of keys.entries()) {
+      if (k >= BigInt(nrBlocks)) {
+        panics = true;
+        return null;
+      }
+      const want = expected(Number(k));
+      const actual = md.u32(valuesAt + i * REFCOUNT_VALUE_SIZE);
+      if (actual !== want)
+        return `Bad reference count for ${kind} block ${k}.  Expected ${want}, but space map contains ${actual}.`;
+    }
+    return null;
+  };
+  const walked = walkTree1x(md, root, REFCOUNT_VALUE_SIZE, () => undefined, { path: [0], ignoreNonFatal, checkLeaf });
+  if (panics) return 'unmodelled';
+  return walked.ok ? null : walked.error;
 }
 
 /**
@@ -571,14 +592,13 @@ function overflowAgrees(md: MetadataBytes, root: number, expected: (b: number) =
  */
 function checkSpaceMaps(
   md: MetadataBytes,
-  devices: readonly CheckedDevice[],
+  references: Uint32Array,
   flags: CheckFlags1x,
   err: Sink,
   fatal: Sink,
 ): number {
   const sb = md.superblock(0);
   err('data space map\n');
-  const references = dataReferences(md, devices, sb.dataSm.nrBlocks);
   const bitmaps: number[] = [];
   const index = readTree(md, sb.dataSm.bitmapRoot, INDEX_ENTRY_SIZE, flags, (_i, v) => bitmaps.push(md.pointer(v)));
   if (!index.ok) {
@@ -587,12 +607,13 @@ function checkSpaceMaps(
     return FAILURE_1X;
   }
   const dataRefs = (b: number): number => references[b] ?? 0;
-  const dataOverflow = walkOverflowTree(md, sb.dataSm.refCountRoot, flags.ignoreNonFatal);
+  const nrData = sb.dataSm.nrBlocks;
+  const dataOverflow = checkOverflow(md, sb.dataSm.refCountRoot, flags.ignoreNonFatal, 'data', nrData, dataRefs);
+  if (dataOverflow === 'unmodelled') return UNMODELLED;
   if (dataOverflow !== null) {
     fatal(`data space map: ${dataOverflow}\n`);
     return FAILURE_1X;
   }
-  if (!overflowAgrees(md, sb.dataSm.refCountRoot, dataRefs)) return UNMODELLED;
   const data = compareBitmaps(md, 'data', bitmaps, sb.dataSm.nrBlocks, dataRefs);
   if (data === null) return UNMODELLED;
   err(data.lines.join(''));
@@ -620,12 +641,24 @@ function checkSpaceMaps(
   }
   const expected = addSpaceMapReferences(md, sb, trees.counts);
   const metaRefs = (b: number): number => expected.get(b) ?? 0;
-  if (!overflowAgrees(md, sb.metadataSm.refCountRoot, metaRefs)) return UNMODELLED;
+  const metaCounts = checkOverflow(
+    md,
+    sb.metadataSm.refCountRoot,
+    flags.ignoreNonFatal,
+    'metadata',
+    md.nrBlocks,
+    metaRefs,
+  );
+  if (metaCounts === 'unmodelled') return UNMODELLED;
+  if (metaCounts !== null) {
+    fatal(`metadata space map: ${metaCounts}\n`);
+    return FAILURE_1X;
+  }
   const indexAt = sb.metadataSm.bitmapRoot * BLOCK_SIZE;
   const metaBitmaps: number[] = [];
   for (let i = 0; i * ENTRIES_PER_BITMAP < sb.metadataSm.nrBlocks; i++)
     metaBitmaps.push(md.pointer(indexAt + 16 + i * INDEX_ENTRY_SIZE));
-  const meta = compareBitmaps(md, 'metadata', metaBitmaps, sb.metadataSm.nrBlocks, metaRefs);
+  const meta = compareBitmaps(md, 'metadata', metaBitmaps, md.nrBlocks, metaRefs);
   if (meta === null) return UNMODELLED;
   err(meta.lines.join(''));
   if (meta.failed) {
@@ -636,33 +669,4 @@ function checkSpaceMaps(
   if (leaking === null || flags.ignoreNonFatal) return 0;
   fatal(`${leaking} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
   return FAILURE_1X;
-}
-
-/**
- * How many readable leaves of the checked devices' trees map each data block (1.1.0 passes over
- * one past the end). A leaf shared by two trees (a snapshot, or a held metadata snapshot's device
- * whose writes did not shadow it) is read once, as the kernel counts it once: 1.1.0 reads each
- * distinct leaf (check.rs read_leaf_nodes). The reliability campaign found the lab counting such
- * a leaf per device (seed 17 cases 13, 35 and 52 on diverged.img).
- */
-function dataReferences(md: MetadataBytes, devices: readonly CheckedDevice[], nrDataBlocks: number): Uint32Array {
-  const references = new Uint32Array(nrDataBlocks);
-  const seen = new Set<number>();
-  let counting = true;
-  for (const { root } of devices) {
-    md.walkBtree(
-      root,
-      MAPPING_VALUE_SIZE,
-      (_k, v) => {
-        const d = getBlockTime(md.dv, v).dataBlock;
-        if (counting && d < references.length) references[d]! += 1;
-      },
-      () => undefined,
-      (block) => {
-        counting = !seen.has(block);
-        seen.add(block);
-      },
-    );
-  }
-  return references;
 }
