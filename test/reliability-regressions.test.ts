@@ -1004,6 +1004,28 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'METADATA_FREE_BLOCKS=1014\n\n--stderr--\nChecking thin metadata\nblock out of bounds\n',
     why: 'a held root with bit 55 set is read through a wrapping offset (block 50), then fails inc_superblock',
   },
+  // Session 11 (lead), campaign part 5: 1.1.0 dumps only the needs_check bit of a flags word.
+  {
+    index: 8051,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: 'transaction="3" flags="1" version="62076"',
+    why: 'a held superblock whose flags word is 0x80000001 dumps flags="1"',
+  },
+  {
+    index: 8458,
+    line: 'thin_dump -m IMG',
+    status: 0,
+    shows: '<superblock uuid="" time="1" transaction="0" version="2" ',
+    why: 'one whose flags word is 0x400 dumps no flags',
+  },
+  {
+    index: 8051,
+    line: 'thin_dump -m --format human_readable IMG',
+    status: 0,
+    shows: 'begin superblock: "", 0, 3, 1, 62076, ',
+    why: 'and the human-readable format its 1',
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {

@@ -107,6 +107,15 @@ function emitter(
 }
 
 /**
+ * The superblock's flags as a release dumps them: 0.9.0 the word as it is, 1.1.0 only its
+ * needs_check bit (dump.rs to_superblock_ir reads the word into SuperblockFlags, which keeps
+ * nothing else; seed 17 cases 7683, 8051, 8458, 8708, 8873: a flipped flags word of a held
+ * superblock dumps as `flags="1"` or none).
+ */
+const dumpedFlags = (sb: DumpedSuperblock, release: ToolsRelease): number =>
+  release === '1.1.0' ? sb.flags & 1 : sb.flags;
+
+/**
  * The XML format. 1.1.0 writes `flags` only when it is not 0 and no newline after the closing
  * `</superblock>` (seen on the real 1.1.0, thin-tools-1x.test.ts); 0.9.0 writes both always.
  * 1.1.0's uuid is always empty, whatever the superblock's bytes (dump.rs to_superblock_ir; seed
@@ -117,7 +126,7 @@ export function xmlEmitter(out: (t: string) => void, release: ToolsRelease): Emi
   return emitter(out, {
     begin: (sb, uuid, nr) =>
       out(
-        `<superblock uuid="${v1 ? '' : uuid}" time="${sb.time}" transaction="${sb.transactionId}"${v1 && sb.flags === 0 ? '' : ` flags="${sb.flags}"`} version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
+        `<superblock uuid="${v1 ? '' : uuid}" time="${sb.time}" transaction="${sb.transactionId}"${v1 && dumpedFlags(sb, release) === 0 ? '' : ` flags="${dumpedFlags(sb, release)}"`} version="${sb.version}" data_block_size="${sb.dataBlockSize}" nr_data_blocks="${nr}">\n`,
       ),
     beginDevice: (id, d) =>
       out(
@@ -140,7 +149,7 @@ export function humanEmitter(out: (t: string) => void, release: ToolsRelease): E
   return emitter(out, {
     begin: (sb, uuid, nr) =>
       out(
-        `begin superblock: "${release === '1.1.0' ? '' : uuid}", ${sb.time}, ${sb.transactionId}, ${sb.flags}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`,
+        `begin superblock: "${release === '1.1.0' ? '' : uuid}", ${sb.time}, ${sb.transactionId}, ${dumpedFlags(sb, release)}, ${sb.version}, ${sb.dataBlockSize}, ${nr}\n`,
       ),
     beginDevice: (id, d) =>
       out(
