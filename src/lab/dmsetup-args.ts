@@ -8,6 +8,7 @@
  * uses `--tree` must not learn that dmsetup has no such option.
  */
 import type { StackId } from '../model/stack.js';
+import { getoptLong, type LongOption, type ShortOption } from './getopt-long.js';
 
 export interface Flags {
   noFlush: boolean;
@@ -207,84 +208,26 @@ const newFlags = (): Flags => ({
   help: false,
 });
 
-/** One option met on the line: its long name and its argument ('' for none). */
-interface Met {
-  readonly name: string;
-  readonly value: string;
-  /** How the line spelled it, for a refusal. */
-  readonly spelled: string;
-}
+/** The stack's long options in getopt_long's form. */
+const longOptions = (stack: StackId): LongOption[] =>
+  LONG_OPTIONS[stack].map(([name, takesValue]) => ({ long: `--${name}`, takesValue }));
+
+/** The short options in getopt_long's form, each counted as the long option it stands for. */
+const SHORTS: readonly ShortOption[] = [...SHORT_OPTIONS].map(([c, takesValue]) => ({
+  short: `-${c}`,
+  long: `--${SHORT_AS_LONG[c]!}`,
+  takesValue,
+}));
 
 /** Reads dmsetup's argv (after `dmsetup`) as getopt_long does. */
 export function parseDmsetupArgs(argv: readonly string[], stack: StackId): DmsetupArgs {
-  const met: Met[] = [];
-  const words: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      words.push(...argv.slice(i + 1));
-      break;
-    }
-    const r = a.startsWith('--')
-      ? longOption(a, argv[i + 1], stack)
-      : a.startsWith('-') && a !== '-'
-        ? shortOptions(a, argv[i + 1])
-        : null;
-    if (r === null) words.push(a);
-    else if ('error' in r) return { error: `dmsetup: ${r.error}\nCouldn't process command line.\n` };
-    else {
-      met.push(...r.met);
-      if (r.usedNext) i++;
-    }
-  }
+  const read = getoptLong(argv, longOptions(stack), SHORTS);
+  if ('error' in read) return { error: `dmsetup: ${read.error}\nCouldn't process command line.\n` };
   const flags = newFlags();
-  for (const { name, value, spelled } of met) {
-    const set = MODELLED[name];
+  for (const { long, value, spelled } of read.met) {
+    const set = MODELLED[long.slice(2)];
     if (set === undefined) return { refused: `thinlab: not modelled: dmsetup ${spelled}\nCommand failed.\n` };
     set(flags, value);
   }
-  return { flags, words };
-}
-
-type OptionRead = { readonly met: Met[]; readonly usedNext: boolean } | { readonly error: string };
-
-/** `--name`, `--name=value` or `--name value`, where name may be a unique prefix (getopt_long). */
-function longOption(arg: string, next: string | undefined, stack: StackId): OptionRead {
-  const eq = arg.indexOf('=');
-  const typed = arg.slice(2, eq < 0 ? undefined : eq);
-  const options = LONG_OPTIONS[stack];
-  const exact = options.find(([n]) => n === typed);
-  const prefixed = options.filter(([n]) => n.startsWith(typed));
-  const found = exact ?? (prefixed.length === 1 ? prefixed[0] : undefined);
-  if (found === undefined && prefixed.length > 1)
-    return {
-      error: `option '--${typed}' is ambiguous; possibilities:${prefixed.map(([n]) => ` '--${n}'`).join('')}`,
-    };
-  if (found === undefined) return { error: `unrecognized option '${arg}'` };
-  const [name, takesValue] = found;
-  if (!takesValue && eq >= 0) return { error: `option '--${name}' doesn't allow an argument` };
-  if (!takesValue) return { met: [{ name, value: '', spelled: `--${name}` }], usedNext: false };
-  if (eq >= 0) return { met: [{ name, value: arg.slice(eq + 1), spelled: `--${name}` }], usedNext: false };
-  if (next === undefined) return { error: `option '--${name}' requires an argument` };
-  return { met: [{ name, value: next, spelled: `--${name}` }], usedNext: true };
-}
-
-/** A cluster of short options (`-vv`, `-cv`, `-ofields`, `-o fields`). */
-function shortOptions(arg: string, next: string | undefined): OptionRead {
-  const met: Met[] = [];
-  for (let k = 1; k < arg.length; k++) {
-    const c = arg[k]!;
-    const takesValue = SHORT_OPTIONS.get(c);
-    if (takesValue === undefined) return { error: `invalid option -- '${c}'` };
-    const name = SHORT_AS_LONG[c]!;
-    if (!takesValue) {
-      met.push({ name, value: '', spelled: `-${c}` });
-      continue;
-    }
-    const glued = arg.slice(k + 1);
-    if (glued !== '') return { met: [...met, { name, value: glued, spelled: `-${c}` }], usedNext: false };
-    if (next === undefined) return { error: `option requires an argument -- '${c}'` };
-    return { met: [...met, { name, value: next, spelled: `-${c}` }], usedNext: true };
-  }
-  return { met, usedNext: false };
+  return { flags, words: read.words };
 }

@@ -7,6 +7,7 @@
  * name (`thinlab: not modelled: lvs --rows`), never accepted and ignored.
  */
 import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { getoptLong, type OptionMet } from '../lab/getopt-long.js';
 import { assert } from '../model/assert.js';
 import {
   LVM_ARGS_2_03_16,
@@ -102,17 +103,6 @@ function parseError(text: string): CommandFailed {
   return new CommandFailed(`${text}\n  Error during parsing of command line.`, EINVALID_CMD_LINE);
 }
 
-/** getopt_long's match of `--name`: the option itself, or the one option it is a prefix of. */
-function longMatch(command: string, specs: readonly OptionSpec[], given: string, whole: string): OptionSpec {
-  const exact = specs.find((s) => s.long === given);
-  if (exact !== undefined) return exact;
-  const prefixed = specs.filter((s) => s.long.startsWith(given));
-  if (prefixed.length === 1) return prefixed[0]!;
-  if (prefixed.length === 0) throw parseError(`${command}: unrecognized option '${whole}'`);
-  const names = prefixed.map((s) => `'${s.long}'`).sort();
-  throw parseError(`${command}: option '${given}' is ambiguous; possibilities: ${names.join(' ')}`);
-}
-
 /**
  * Parses a command line as lvm2 does (getopt_long on the command's own options, lvm2's removal of
  * dashes inside a long name: `--use-policies` is `--usepolicies`), then refuses by name an option
@@ -120,73 +110,28 @@ function longMatch(command: string, specs: readonly OptionSpec[], given: string,
  */
 export function parseLvmArgs(command: string, args: readonly string[], version: LvmVersion): ParsedArgs {
   const specs = commandOptions(command, version);
+  const byLong = new Map(specs.map((s) => [s.long, s]));
   const options = new Map<string, string[]>();
-  const positional: string[] = [];
-  const put = (spec: OptionSpec, value: string): void => {
-    const before = options.get(spec.long);
+  // lvm2 counts each option as getopt_long hands it over, so a repeat fails before a later bad option.
+  const onOption = ({ long, value }: OptionMet): void => {
+    const spec = byLong.get(long)!;
+    const before = options.get(long);
     if (before !== undefined && !spec.repeatable) {
       const name = spec.short === undefined ? spec.long : `${spec.short}/${spec.long}`;
       throw parseError(`  Option ${name} may not be repeated.`);
     }
-    options.set(spec.long, [...(before ?? []), value]);
+    options.set(long, [...(before ?? []), value]);
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = `--${(eq < 0 ? a.slice(2) : a.slice(2, eq)).replace(/-/g, '')}`;
-      const spec = longMatch(command, specs, name, a);
-      if (!spec.takesValue) {
-        if (eq >= 0) throw parseError(`${command}: option '${spec.long}' doesn't allow an argument`);
-        put(spec, '');
-      } else if (eq >= 0) put(spec, a.slice(eq + 1));
-      else {
-        const v = args[++i];
-        if (v === undefined) throw parseError(`${command}: option '${spec.long}' requires an argument`);
-        put(spec, v);
-      }
-      continue;
-    }
-    if (a.startsWith('-') && a !== '-') {
-      i = shortCluster(command, specs, args, i, put);
-      continue;
-    }
-    positional.push(a);
-  }
+  // lvm2's option table is in name order, and an ambiguous prefix lists its possibilities so.
+  const longs = [...specs].sort((x, y) => (x.long < y.long ? -1 : x.long > y.long ? 1 : 0));
+  const shorts = specs.flatMap((s) => (s.short === undefined ? [] : [{ ...s, short: s.short }]));
+  const read = getoptLong(args, longs, shorts, {
+    normalise: (typed) => `--${typed.slice(2).replace(/-/g, '')}`,
+    onOption,
+  });
+  if ('error' in read) throw parseError(`${command}: ${read.error}`);
   refuseUnmodelled(command, options);
-  return { options, positional };
-}
-
-/** `-ay`, `-ff`, `-ao lv_name`: flags in a row, the first that takes a value takes the rest or the next word. */
-function shortCluster(
-  command: string,
-  specs: readonly OptionSpec[],
-  args: readonly string[],
-  at: number,
-  put: (spec: OptionSpec, value: string) => void,
-): number {
-  const a = args[at]!;
-  for (let j = 1; j < a.length; j++) {
-    const spec = specs.find((s) => s.short === `-${a[j]}`);
-    if (spec === undefined) throw parseError(`${command}: invalid option -- '${a[j]}'`);
-    if (!spec.takesValue) {
-      put(spec, '');
-      continue;
-    }
-    if (j + 1 < a.length) {
-      put(spec, a.slice(j + 1));
-      return at;
-    }
-    const v = args[at + 1];
-    if (v === undefined) throw parseError(`${command}: option requires an argument -- '${a[j]}'`);
-    put(spec, v);
-    return at + 1;
-  }
-  return at;
+  return { options, positional: read.words };
 }
 
 function refuseUnmodelled(command: string, options: ReadonlyMap<string, string[]>): void {
