@@ -77,14 +77,14 @@ export function realToolOnBytes(binDir: string, bytes: Uint8Array, line: readonl
 export const imagePath = (dir: string, index: number): string => join(dir, `c${index}.img`);
 
 /**
- * Runs COMPARED with every release on each image (already written to imagePath) and returns
- * `release index tool` -> outcome. The images are removed afterwards.
+ * Real shells run at once per batch. 1.1.0's thin_check and thin_dump sleep about 0.5 s of wall
+ * time before they exit (a progress thread's poll is joined, `clock_nanosleep` under strace), with
+ * almost no CPU; so the real side of a batch is bound by sleeps, not by the two cores.
  */
-export async function runRealBatch(
-  dir: string,
-  indexes: readonly number[],
-  tools: RealTools,
-): Promise<Map<string, ToolOutcome>> {
+const REAL_SHELLS = 8;
+
+/** The shell lines that run COMPARED with every release on `indexes`' images. */
+function realScript(indexes: readonly number[], tools: RealTools): string {
   // A real tool can itself loop on a damaged tree: such a case is counted apart, not compared.
   const lines: string[] = [`ulimit -t ${REAL_CPU_LIMIT_S}`];
   for (const index of indexes)
@@ -95,18 +95,42 @@ export async function runRealBatch(
         const base = `"$D/r${release}.${index}.${t}"`;
         lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
       });
-  const stdout = await new Promise<string>((resolve, reject) => {
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs one script in `sh -s` with D set to the batch directory; resolves to what it printed. */
+function runScript(script: string, dir: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     // The script goes to the shell's standard input, not its argv: a batch of 1.1.0 lines (each
     // with its ld.so and library path) passes the 128 KiB a single argument may have (E2BIG).
-    const env = realToolEnv({ D: dir });
-    const child = spawn('sh', ['-s'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    child.stdin.end(`${lines.join('\n')}\n`);
+    const child = spawn('sh', ['-s'], { env: realToolEnv({ D: dir }), stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(script);
     let text = '';
     child.stdout.setEncoding('latin1');
     child.stdout.on('data', (d: string) => (text += d));
     child.on('error', reject);
     child.on('close', () => resolve(text));
   });
+}
+
+/**
+ * Runs COMPARED with every release on each image (already written to imagePath) and returns
+ * `release index tool` -> outcome. The images are removed afterwards.
+ */
+export async function runRealBatch(
+  dir: string,
+  indexes: readonly number[],
+  tools: RealTools,
+): Promise<Map<string, ToolOutcome>> {
+  // The images are dealt to REAL_SHELLS shells that run at once: 1.1.0's tools spend most of
+  // their wall time asleep (REAL_SHELLS), so one shell left both cores idle for most of the campaign.
+  const shells = Array.from({ length: Math.min(REAL_SHELLS, indexes.length) }, (_, s) =>
+    realScript(
+      indexes.filter((_, i) => i % REAL_SHELLS === s),
+      tools,
+    ),
+  );
+  const stdout = (await Promise.all(shells.map((script) => runScript(script, dir)))).join('');
   const outcomes = new Map<string, ToolOutcome>();
   for (const line of stdout.split('\n')) {
     const [release, index, tool, status] = line.split(' ');
