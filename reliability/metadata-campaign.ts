@@ -17,7 +17,14 @@ import { findRealTools1x } from '../src/tools/real-tools-1x.js';
 import type { ToolsRelease } from '../src/tools/release.js';
 import { COMPARED, LAB_ONLY, RELEASES, type ToolOutcome } from './metadata-lab.js';
 import { baseImages } from './metadata-images.js';
-import { imagePath, isRealHang, type RealTools, runRealBatch } from './metadata-real.js';
+import {
+  imagePath,
+  isRealHang,
+  type RealImageOutcomes,
+  RealOutcomeCache,
+  type RealTools,
+  runRealBatch,
+} from './metadata-real.js';
 import type { CaseDone, LabCache, MetadataWorkerMessage, WorkerJob } from './metadata-worker.js';
 import { runJob } from './metadata-worker.js';
 import { CampaignReport, type Finding } from './report.js';
@@ -39,6 +46,11 @@ export interface MetadataCampaignOptions {
   readonly hangMs?: number;
   /** Names each batch on stderr as it ends. */
   readonly progress?: boolean;
+  /**
+   * Where the real tools' outcomes are kept between runs (RealOutcomeCache), or null to run the
+   * real tools on every image.
+   */
+  readonly keptRealDir?: string | null;
 }
 
 /** The real releases that can run here: 0.9.0 from PATH, 1.1.0 through its wrappers. */
@@ -50,13 +62,10 @@ function realTools(report: CampaignReport): RealTools {
   return tools;
 }
 
-/** The real tools' outcomes of one image, by `release tool-index`. */
-type RealOutcomes = ReadonlyMap<string, ToolOutcome>;
-
 /** Compares one case's lab outcomes with the real ones and records what it finds. */
 function checkCase(
   done: CaseDone,
-  real: RealOutcomes | undefined,
+  real: RealImageOutcomes | undefined,
   report: CampaignReport,
   log: ((line: string) => void) | null,
 ): void {
@@ -173,28 +182,38 @@ class CaseWorker {
 
 /**
  * Runs the real tools once per distinct image of a batch (an image met before keeps its outcomes
- * in `seen`, by key) and returns each case's outcomes. The images not run are removed here.
+ * in `seen`, by key; one run before keeps them in `kept`, by digest) and returns each case's
+ * outcomes. The images not run are removed here.
  */
 async function realOutcomes(
   dir: string,
   done: readonly CaseDone[],
   tools: RealTools,
-  seen: Map<string, RealOutcomes>,
+  seen: Map<string, RealImageOutcomes>,
+  kept: RealOutcomeCache | null,
   report: CampaignReport,
-): Promise<Map<number, RealOutcomes | undefined>> {
-  const first = new Map<string, number>();
-  for (const d of done) if (!seen.has(d.key) && !first.has(d.key) && !d.repeated) first.set(d.key, d.index);
-  const run = new Set(first.values());
+): Promise<Map<number, RealImageOutcomes | undefined>> {
+  const first = new Map<string, CaseDone>();
+  for (const d of done) if (!seen.has(d.key) && !first.has(d.key) && !d.repeated) first.set(d.key, d);
+  for (const [key, d] of first) {
+    const before = kept?.get(d.digest);
+    if (before === undefined) continue;
+    seen.set(key, before);
+    first.delete(key);
+    report.count('images whose real outcomes were kept from an earlier run');
+  }
+  const run = new Set([...first.values()].map((d) => d.index));
   for (const d of done) if (!run.has(d.index)) rmSync(imagePath(dir, d.index), { force: true });
   const outcomes = await runRealBatch(dir, [...run], tools);
-  for (const [key, index] of first) {
+  for (const [key, d] of first) {
     const mine = new Map<string, ToolOutcome>();
     for (const release of tools.keys())
       COMPARED.forEach((_, t) => {
-        const o = outcomes.get(`${release} ${index} ${t}`);
+        const o = outcomes.get(`${release} ${d.index} ${t}`);
         if (o !== undefined) mine.set(`${release} ${t}`, o);
       });
     seen.set(key, mine);
+    kept?.put(d.digest, mine);
   }
   report.count('distinct images run by the real tools', run.size);
   return new Map(done.map((d) => [d.index, seen.get(d.key)]));
@@ -218,7 +237,8 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
   const bases = nWorkers === 0 ? baseImages() : null;
   const labCache: LabCache = new Map();
   let pendingReal: Promise<void> = Promise.resolve();
-  const seenReal = new Map<string, RealOutcomes>();
+  const seenReal = new Map<string, RealImageOutcomes>();
+  const kept = o.real && o.keptRealDir != null ? new RealOutcomeCache(o.keptRealDir, tools) : null;
   try {
     for (let first = o.first ?? 0; first < o.cases; first += batch) {
       const end = Math.min(o.cases, first + batch);
@@ -244,7 +264,7 @@ export async function metadataCampaign(o: MetadataCampaignOptions): Promise<Camp
       await pendingReal;
       const compare = async (): Promise<void> => {
         done.sort((a, b) => a.index - b.index);
-        const real = dir === null ? null : await realOutcomes(dir, done, tools, seenReal, report);
+        const real = dir === null ? null : await realOutcomes(dir, done, tools, seenReal, kept, report);
         for (const d of done) {
           if (d.repeated) report.count('images met again (lab outcomes reused)');
           checkCase(d, real?.get(d.index), report, o.progress === true ? (l) => process.stderr.write(l) : null);

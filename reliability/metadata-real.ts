@@ -5,7 +5,17 @@
  * (/usr/sbin); 1.1.0 is Debian 13's, unpacked and run through wrappers (src/tools/real-tools-1x.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ToolsRelease } from '../src/tools/release.js';
@@ -148,4 +158,48 @@ export async function runRealBatch(
   }
   for (const index of indexes) rmSync(imagePath(dir, index), { force: true });
   return outcomes;
+}
+
+/** The real tools' outcomes of one image, by `release tool-index`. */
+export type RealImageOutcomes = ReadonlyMap<string, ToolOutcome>;
+
+/**
+ * The real tools' outcomes kept between runs, one file per image named by the SHA-1 of its bytes,
+ * under a directory named by the tools' identity (each release's binary: path, size, mtime) and
+ * COMPARED. The real tools are deterministic on the same bytes, so a campaign run again after a
+ * lab fix needs only the lab's side; a new build of either release, or a new tool line, starts an
+ * empty directory. The campaign counts how many images' outcomes came from here.
+ */
+export class RealOutcomeCache {
+  private readonly dir: string;
+
+  constructor(root: string, tools: RealTools) {
+    const identity = [...tools].map(([release, binDir]) => `${release} ${binaryIdentity(binDir)}`);
+    const tag = createHash('sha1').update(JSON.stringify({ identity, COMPARED })).digest('hex').slice(0, 16);
+    this.dir = join(root, tag);
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  get(digest: string): RealImageOutcomes | undefined {
+    const file = join(this.dir, `${digest}.json`);
+    if (!existsSync(file)) return undefined;
+    return new Map(Object.entries(JSON.parse(readFileSync(file, 'utf8')) as Record<string, ToolOutcome>));
+  }
+
+  put(digest: string, outcomes: RealImageOutcomes): void {
+    // Written whole under another name, then renamed: a run stopped part way leaves no torn file.
+    const file = join(this.dir, `${digest}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(outcomes)));
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+/** The binary a release's thin_check runs, with its size and mtime: a rebuilt tool is another tool. */
+function binaryIdentity(binDir: string): string {
+  const binary =
+    binDir === ''
+      ? realpathSync(spawnSync('sh', ['-c', 'command -v thin_check'], { encoding: 'utf8' }).stdout.trim())
+      : (directCommand(binDir, 'thin_check').split(' ').at(-1) ?? '').replaceAll("'", '');
+  const st = statSync(binary);
+  return `${binary} ${st.size} ${st.mtimeMs}`;
 }

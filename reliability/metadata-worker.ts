@@ -4,6 +4,7 @@
  * once, then for every job makes each case's image (writing it for the real tools when asked) and
  * runs the lab's tools on it, saying which case it starts and how each ended.
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type LabCaseResult, runLabCase } from './metadata-lab.js';
@@ -29,6 +30,8 @@ export interface CaseDone {
   readonly key: string;
   /** Whether this worker had run the same image before (its lab outcomes are reused). */
   readonly repeated: boolean;
+  /** The SHA-1 of the image's bytes: the key of the real tools' outcomes kept between runs. */
+  readonly digest: string;
 }
 
 export type MetadataWorkerMessage =
@@ -69,6 +72,7 @@ export function runJob(
       rssBytes: process.memoryUsage().rss,
       key: c.key,
       repeated: seen !== undefined,
+      digest: createHash('sha1').update(c.bytes).digest('hex'),
     });
   }
   post({ kind: 'job-done' });

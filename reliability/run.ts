@@ -1,8 +1,10 @@
 /**
- * `npm run reliability [-- --campaign NAME] [--seed N] [--cases N] [--first N]`: the campaigns the project
+ * `npm run reliability [-- --campaign NAME] [--seed N] [--cases N] [--first N] [--no-kept-real]`: the campaigns the project
  * runs on itself (docs/reliability.md). With no --campaign every campaign runs at its full size;
  * a campaign that cannot run here says so by name, and the run then fails (never a silent pass).
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { databaseCampaign } from './database-campaign.js';
 import { metadataCampaign } from './metadata-campaign.js';
 import { CampaignReport } from './report.js';
@@ -16,31 +18,55 @@ interface Args {
   seed: number;
   cases: number | null;
   first: number;
+  /** Whether the metadata campaign reuses real outcomes kept by an earlier run (--no-kept-real). */
+  keptReal: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { campaign: null, seed: 17, cases: null, first: 0 };
+  const args: Args = { campaign: null, seed: 17, cases: null, first: 0, keptReal: true };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--campaign' && value !== undefined) args.campaign = argv[++i]!;
     else if (argv[i] === '--seed' && value !== undefined) args.seed = Number(argv[++i]);
     else if (argv[i] === '--cases' && value !== undefined) args.cases = Number(argv[++i]);
     else if (argv[i] === '--first' && value !== undefined) args.first = Number(argv[++i]);
+    else if (argv[i] === '--no-kept-real') args.keptReal = false;
     else
-      throw new Error(`reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N, --first N)`);
+      throw new Error(
+        `reliability: unknown argument '${argv[i]}' (--campaign NAME, --seed N, --cases N, --first N, --no-kept-real)`,
+      );
   }
   if (args.first !== 0 && args.campaign !== 'metadata' && args.campaign !== 'shell')
     throw new Error('reliability: --first N is for --campaign metadata or shell (their cases are numbered by seed)');
   return args;
 }
 
+/**
+ * Where the metadata campaign keeps the real tools' outcomes between runs (RealOutcomeCache):
+ * beside the unpacked 1.1.0, under the user's cache directory.
+ */
+const KEPT_REAL_DIR = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'thinlab', 'real-outcomes');
+
 /** Each campaign at its full size, as docs/reliability.md reports it. */
 const CAMPAIGNS: Record<
   string,
-  (seed: number, cases: number | null, first: number) => Promise<CampaignReport> | CampaignReport
+  (
+    seed: number,
+    cases: number | null,
+    first: number,
+    keptRealDir: string | null,
+  ) => Promise<CampaignReport> | CampaignReport
 > = {
-  metadata: (seed, cases, first) =>
-    metadataCampaign({ seed, cases: cases ?? 10_000, first, real: hasRealTools, batch: 50, progress: true }),
+  metadata: (seed, cases, first, keptRealDir) =>
+    metadataCampaign({
+      seed,
+      cases: cases ?? 10_000,
+      first,
+      real: hasRealTools,
+      batch: 50,
+      progress: true,
+      keptRealDir,
+    }),
   shell: (seed, cases, first) => shellCampaign({ seed, lines: cases ?? 100_000, first, progress: true }),
   'shell-diff': (seed, cases) => shellDiffCampaign({ seed, cases: cases ?? 1000 }),
   database: (seed, cases) => databaseCampaign({ seed, cases: cases ?? 200 }),
@@ -58,7 +84,7 @@ async function main(): Promise<number> {
     const campaign = CAMPAIGNS[name];
     if (campaign === undefined)
       throw new Error(`reliability: no campaign '${name}' (${Object.keys(CAMPAIGNS).join(', ')})`);
-    const report = await campaign(args.seed, args.cases, args.first);
+    const report = await campaign(args.seed, args.cases, args.first, args.keptReal ? KEPT_REAL_DIR : null);
     process.stdout.write(report.format());
     for (const kind of report.findings.keys()) if (FAILING.test(kind) && !kind.startsWith('output')) failed = true;
   }
