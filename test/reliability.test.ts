@@ -3,6 +3,9 @@
  * `npm test` keeps them working and holds the lab to their goals on a few cases; `npm run
  * reliability` runs them at full size.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { databaseCampaign } from '../reliability/database-campaign.js';
 import { metadataCampaign } from '../reliability/metadata-campaign.js';
@@ -23,6 +26,37 @@ describe('reliability campaigns, a seeded slice', () => {
     expect(report.total('hang')).toBe(0);
     if (hasRealTools) expect(report.counts.get('compared with the real 0.9.0')).toBeGreaterThan(0);
   });
+
+  it.skipIf(!hasRealTools)(
+    'metadata: real outcomes kept by one run are what the next run compares with',
+    async () => {
+      const keptRealDir = mkdtempSync(join(tmpdir(), 'thinlab-kept-real-'));
+      try {
+        const options = { seed: 17, cases: 6, real: true, batch: 6, workers: 0, keptRealDir } as const;
+        const first = await metadataCampaign(options);
+        const ran = first.counts.get('distinct images run by the real tools') ?? 0;
+        expect(ran).toBeGreaterThan(0);
+        const again = await metadataCampaign(options);
+        expect(again.counts.get('images whose real outcomes were kept from an earlier run')).toBe(ran);
+        expect(again.counts.get('distinct images run by the real tools')).toBe(0);
+        expect(again.counts.get('compared with the real 0.9.0')).toBe(first.counts.get('compared with the real 0.9.0'));
+        // The kept files are what the second run reads: a kept exit status made wrong by hand is
+        // found as a difference, where the real tools' own run found none.
+        const [tag] = readdirSync(keptRealDir);
+        const [file] = readdirSync(join(keptRealDir, tag!));
+        const path = join(keptRealDir, tag!, file!);
+        const kept = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { status: number; text: string }>;
+        kept['0.9.0 0']!.status += 100;
+        writeFileSync(path, JSON.stringify(kept));
+        const tampered = await metadataCampaign(options);
+        expect(first.total('exit status differs from 0.9.0')).toBe(0);
+        expect(tampered.total('exit status differs from 0.9.0')).toBe(1);
+      } finally {
+        rmSync(keptRealDir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
 
   it('shell: generated lines run to the end with no internal error, hang or heap exhaustion', async () => {
     const report = await shellCampaign({ seed: 17, lines: 25, hangMs: 10_000 });
