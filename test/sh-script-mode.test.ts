@@ -16,6 +16,14 @@ import { captureOutput, useTempStore } from './temp-store.js';
 
 const temp = useTempStore('sh-script-mode');
 
+/** The versions of the branch's ShellCommandRan events as stored (before any upcast on read). */
+async function storedShellVersions(h: History): Promise<number[]> {
+  const stream = (await h.branch('main')).stream;
+  const versions: number[] = [];
+  for await (const e of temp.store.readStream(stream)) if (e.type === 'ShellCommandRan') versions.push(e.version);
+  return versions;
+}
+
 /** Each script with what busybox sh printed for it (stdout and stderr in order) and its exit status. */
 const SCRIPTS: ReadonlyArray<{ name: string; script: string; printed: string; status: number }> = [
   {
@@ -82,6 +90,9 @@ describe('thinlab sh FILE runs a script as sh FILE does', () => {
       const r = await recordScript(h, script, { continueBranch: false, ramdiskKb: 1024, trace: false }, out.io);
       expect(out.text()).toBe(printed);
       expect(r.status).toBe(status);
+      // Each piece is stored as a v4 event with its mode, which a thinlab without modes refuses.
+      expect(await storedShellVersions(h)).toEqual(expect.arrayContaining([4]));
+      expect(await storedShellVersions(h)).not.toContain(3);
       // runScript (the transcript tests' path) agrees.
       const shell = new LabShell({ ramdiskKb: 1024 });
       expect(shell.runScript(script)).toBe(printed);
@@ -118,6 +129,8 @@ describe('thinlab sh FILE runs a script as sh FILE does', () => {
     );
     expect(out.text()).toBe('/scenario.sh: line 1: divide by zero\nafter\n');
     expect(r.status).toBe(0);
+    // Prompt lines stay v3 events, readable by a thinlab that knows no modes.
+    expect(await storedShellVersions(h)).toEqual([3, 3]);
     const replayed = captureOutput();
     await replayCommand(h, {}, replayed.io);
     expect(replayed.text()).toMatch(/every event gave the recorded outcome/);

@@ -46,6 +46,27 @@ describe('decodeEvent', () => {
     ).toThrow(/main@3: ShellCommandRan v3 needs operations/);
   });
 
+  it("reads a script piece as v4 (mode required), and session 11's v3 with a mode as v4", () => {
+    const piece = { command: 'false', output: '', status: 1, operations: [], mode: 'script' } as const;
+    expect(decodeEvent({ type: 'ShellCommandRan', version: 4, data: piece }, 'e')).toEqual({
+      type: 'ShellCommandRan',
+      version: 4,
+      data: piece,
+    });
+    expect(decodeEvent({ type: 'ShellCommandRan', version: 3, data: piece }, 'e')).toEqual({
+      type: 'ShellCommandRan',
+      version: 4,
+      data: piece,
+    });
+    const { mode: _, ...line } = piece;
+    expect(() => decodeEvent({ type: 'ShellCommandRan', version: 4, data: line }, 'main@4')).toThrow(
+      /main@4: ShellCommandRan v4 needs a mode/,
+    );
+    expect(() => decodeEvent({ type: 'ShellCommandRan', version: 5, data: piece }, 'main@5')).toThrow(
+      /version 5 is not one this thinlab reads \(1\.\.4\)/,
+    );
+  });
+
   it('passes current events through unchanged', () => {
     const e = {
       type: 'BlocksWritten',

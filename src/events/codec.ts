@@ -7,6 +7,7 @@
  * - `ShellCommandRan` v1 (`{ line, stdout }`, before exit statuses were recorded) becomes v2
  *   (`{ command, output, status }`), with status 0 unless the output ends in `Command failed.`
  *   (dmsetup's failure line), which was the only way v1 logs showed a failure.
+ * - `ShellCommandRan` v3 with a `mode` (written for a while before v4 existed) is read as v4.
  */
 import {
   type BlocksWritten,
@@ -82,11 +83,12 @@ export function decodeEvent(raw: RawEvent, where: string): LabEvent {
         `${where}: ShellCommandRan mode must be 'script' or 'script-end'`,
         0,
       );
-      return {
-        type,
-        version: 3,
-        data: { ...data, operations: operations as string[], ...(mode === undefined ? {} : { mode }) },
-      };
+      need(raw.version === 3 || mode !== undefined, `${where}: ShellCommandRan v4 needs a mode`, 0);
+      const withOperations = { ...data, operations: operations as string[] };
+      // Session 11's thinlab wrote modes under version 3: they are read as the version 4 they are.
+      return mode === undefined
+        ? { type, version: 3, data: withOperations }
+        : { type, version: 4, data: { ...withOperations, mode } };
     }
     case 'BlocksWritten': {
       const ok =

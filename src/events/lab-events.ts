@@ -19,7 +19,12 @@ export type LabEventType = (typeof LAB_EVENT_TYPES)[number];
 
 export interface ShellCommandRan {
   readonly type: 'ShellCommandRan';
-  readonly version: 3;
+  /**
+   * 4 exactly when `mode` is present: a thinlab that knows no modes (it reads up to 3) refuses a
+   * script piece by name instead of replaying it as a prompt line, which runs differently (a
+   * failed expansion ends a script, not a line). A line at a prompt stays 3, readable by both.
+   */
+  readonly version: 3 | 4;
   readonly data: {
     readonly command: string;
     readonly output: string;
@@ -80,7 +85,7 @@ export type LabEvent = ShellCommandRan | BlocksWritten | ClockAdvanced | ImageAt
 
 /** The current version of each event type: what the code writes. */
 export const CURRENT_VERSION: Readonly<Record<LabEventType, number>> = {
-  ShellCommandRan: 3,
+  ShellCommandRan: 4,
   BlocksWritten: 1,
   ClockAdvanced: 1,
   ImageAttached: 1,

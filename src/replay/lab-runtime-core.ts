@@ -69,8 +69,9 @@ export class LabRuntime {
     const operations = this.shell.machine.takeOperations();
     return {
       type: 'ShellCommandRan',
-      version: 3,
-      data: { command, output, status, operations, ...(mode === 'line' ? {} : { mode }) },
+      ...(mode === 'line'
+        ? { version: 3, data: { command, output, status, operations } }
+        : { version: 4, data: { command, output, status, operations, mode } }),
     };
   }
 
