@@ -195,7 +195,9 @@ function lockedStatus(m: Machine, args: string[], flags: Flags, io: CommandIo): 
   const locked = lockedDevices(m, names, (dev) =>
     isPool(dev) && !flags.noFlush && !dev.suspended ? 'commits' : 'takes',
   );
-  return underMetadataLock(m, locked, 'status', io, () => statusOrTable(m, 'status', args, flags, io));
+  return underMetadataLock(m, locked, 'status', io, () => statusOrTable(m, 'status', args, flags, io), {
+    readsAfterCommit: true,
+  });
 }
 
 /** `dmsetup suspend`: a pool commits at postsuspend. */
