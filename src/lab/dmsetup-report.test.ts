@@ -93,3 +93,37 @@ describe('dmsetup ls --tree, -o and -j/-m', () => {
     );
   });
 });
+
+describe('dmsetup remove_all and udevcookies (fixtures/kernel-probes/210)', () => {
+  const pool = (sh: LabShell) =>
+    sh.runLine(
+      'dmsetup create pool --table "0 8192 thin-pool /dev/ram0 /dev/ram1 128 0"; dmsetup mknodes; dmsetup message pool 0 "create_thin 0"; dmsetup create thin0 --table "0 8192 thin /dev/mapper/pool 0"; dmsetup mknodes',
+    );
+
+  it('removes every device, a pool after its thins, and prunes /dev/mapper, printing nothing', () => {
+    const sh = new LabShell({ ramdiskKb: 4096, stack: 'debian12' });
+    pool(sh);
+    expect(sh.runLine('dmsetup remove_all; echo rc=$?; dmsetup ls; ls /dev/mapper')).toBe(
+      'rc=0\nNo devices found\ncontrol\n',
+    );
+  });
+
+  it('refuses by name what it has not recorded, and changes nothing', () => {
+    const sh = new LabShell({ ramdiskKb: 4096, stack: 'debian12' });
+    pool(sh);
+    sh.runLine('exec 3</dev/mapper/thin0');
+    expect(sh.runLine('dmsetup remove_all 2>&1; echo rc=$?')).toBe(
+      'thinlab: not modelled: dmsetup remove_all with a device open (the kernel leaves it and logs so)\nCommand failed.\nrc=1\n',
+    );
+    expect(sh.runLine('dmsetup remove_all -f 2>&1 | head -1')).toBe('thinlab: not modelled: dmsetup remove_all -f\n');
+    expect(sh.runLine('dmsetup remove_all pool 2>&1 | head -1')).toBe('Incorrect number of arguments.\n');
+    expect(sh.runLine('dmsetup ls')).toBe('pool\t(254:0)\nthin0\t(254:1)\n');
+  });
+
+  it('udevcookies lists no cookie: the lab never waits for udev', () => {
+    const sh = new LabShell({ ramdiskKb: 4096, stack: 'debian13' });
+    expect(sh.runLine('dmsetup udevcookies 2>/dev/null; echo rc=$?')).toBe(
+      'Cookie       Semid      Value      Last semop time           Last change time\nrc=0\n',
+    );
+  });
+});
