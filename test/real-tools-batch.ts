@@ -7,7 +7,7 @@
  * it names, copied fresh before it runs, so what each line sees and prints is what it saw alone.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FILE_REFERENCE, type RunResult } from '../src/tools/tool-test-support.js';
@@ -35,12 +35,36 @@ function runLines(run: BatchRun, index: number, dir: string, sourceOf: (content:
   return lines;
 }
 
+/** How a batch runs. */
+export interface BatchOptions {
+  /**
+   * Run where /dev/mapper is an empty directory, whatever the host has there. 1.1.0's thin_migrate
+   * opens /dev/mapper/control before anything else and says why it failed: `No such file or
+   * directory (os error 2)` on a host without device-mapper, `No such device (os error 19)` on one
+   * where an LVM run left the node but the kernel has no dm driver. Recorded answers must not
+   * change with that host state, so such a batch hides the host's node in a mount namespace of its
+   * own (an empty tmpfs over /dev/mapper), where every host answers as the recording's did.
+   */
+  readonly hideHostDeviceMapper?: boolean;
+}
+
+/** The command that runs a batch's script: sh, or sh in a mount namespace without the host's /dev/mapper. */
+function batchCommand(script: string, options: BatchOptions): [string, string[]] {
+  if (options.hideHostDeviceMapper !== true || !existsSync('/dev/mapper/control')) return ['sh', ['-c', script]];
+  const inner = 'mount -t tmpfs tmpfs /dev/mapper && exec sh -c "$1"';
+  return ['unshare', ['--mount', '--map-root-user', 'sh', '-c', inner, 'sh', script]];
+}
+
 /**
  * Runs `runs` in order with the real tools (`binDir` first on PATH, as ToolBench's) and returns
  * what each printed, its status and the files it kept, with the temporary directory named /run as
  * the lab names it.
  */
-export function runRealBatch(binDir: string | undefined, runs: readonly BatchRun[]): BatchResult[] {
+export function runRealBatch(
+  binDir: string | undefined,
+  runs: readonly BatchRun[],
+  options: BatchOptions = {},
+): BatchResult[] {
   const dir = mkdtempSync(join(tmpdir(), 'thinlab-batch-'));
   try {
     mkdirSync(join(dir, '.sources'));
@@ -58,7 +82,8 @@ export function runRealBatch(binDir: string | undefined, runs: readonly BatchRun
     };
     const script = runs.flatMap((run, i) => runLines(run, i, dir, sourceOf)).join('\n');
     const env = binDir === undefined ? process.env : { ...process.env, PATH: `${binDir}:${process.env.PATH}` };
-    const shell = spawnSync('sh', ['-c', script], { encoding: 'latin1', env, maxBuffer: 16 << 20 });
+    const [command, args] = batchCommand(script, options);
+    const shell = spawnSync(command, args, { encoding: 'latin1', env, maxBuffer: 16 << 20 });
     if (shell.status !== 0) throw new Error(`the batch of real tools failed: ${shell.stderr}`);
     const fix = (s: string): string => s.split(dir).join('/run');
     return runs.map((run, i) => {

@@ -32,6 +32,15 @@ export interface Flags {
   fields: string | null;
   /** `--noheadings`: the report without its heading line. */
   noHeadings: boolean;
+  /** `-O`/`--sort KEYS`: the report's sort keys. */
+  sort: string | null;
+  /** `--separator TEXT`: what parts the report's fields (unaligned). */
+  separator: string | null;
+  /** `--tree` (ls only): the devices as a tree of what each uses. */
+  tree: boolean;
+  /** `-j`/`--major` and `-m`/`--minor`: the device other commands act on, by number. */
+  major: string | null;
+  minor: string | null;
   /** How many `-v`/`--verbose` were given. */
   verbose: number;
   /** `--version`: dmsetup runs its `version` command, whatever command is named. */
@@ -167,6 +176,11 @@ const MODELLED: Readonly<Record<string, (flags: Flags, value: string) => void>> 
   options: (f, v) => (f.fields = v),
   columns: (f) => (f.columns = true),
   noheadings: (f) => (f.noHeadings = true),
+  sort: (f, v) => (f.sort = v),
+  separator: (f, v) => (f.separator = v),
+  tree: (f) => (f.tree = true),
+  major: (f, v) => (f.major = v),
+  minor: (f, v) => (f.minor = v),
   table: (f, v) => (f.table = v),
   target: (f, v) => (f.target = v),
   force: (f) => (f.force = true),
@@ -203,6 +217,11 @@ const newFlags = (): Flags => ({
   columns: false,
   fields: null,
   noHeadings: false,
+  sort: null,
+  separator: null,
+  tree: false,
+  major: null,
+  minor: null,
   verbose: 0,
   version: false,
   help: false,

@@ -13,6 +13,7 @@
  * and stops the command.
  */
 import type { DmDevice, Machine } from '../model/machine.js';
+import type { ThinPool } from '../model/pool.js';
 import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 
@@ -38,20 +39,43 @@ export function thinTablePools(m: Machine, table: string): LockedDevice[] {
   return locked;
 }
 
+/** A wait for a pool's metadata lock: the pool, the device whose resume ends it, and whether the command began the commit. */
+interface LockWait {
+  readonly pool: ThinPool;
+  readonly resume: DmDevice;
+  readonly beganCommit: boolean;
+}
+
 /**
- * The device whose resume the command waits for before it runs, if any. A command that commits
- * starts its commit, which then waits holding the lock: a message behind a flushing status waits
- * for the resume too, even one that fails (fixtures/kernel/200).
+ * What the command waits for before it runs, if anything. A command that commits starts its
+ * commit, which then waits holding the lock: a message behind a flushing status waits for the
+ * resume too, even one that fails (fixtures/kernel/200).
  */
-function waitBefore(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
+function lockWaitBefore(m: Machine, devs: readonly LockedDevice[]): LockWait | null {
   for (const [dev, use] of devs) {
     const w = m.metadataLockWait(dev, use === 'commits');
     if (w === null) continue;
-    if (!w.pool.commitWaitsForResume) w.pool.commit();
-    return w.resume;
+    const beganCommit = !w.pool.commitWaitsForResume;
+    if (beganCommit) w.pool.commit();
+    return { pool: w.pool, resume: w.resume, beganCommit };
   }
   return null;
 }
+
+/** The device whose resume the command waits for before it runs, if any. */
+function waitBefore(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
+  return lockWaitBefore(m, devs)?.resume ?? null;
+}
+
+/**
+ * How many dmsetup commands wait in each pool's lock queue behind a commit that holds it. The
+ * kernel's rw_semaphore hands the lock over in the order it was asked for: when the commit ends,
+ * those queued run before the committing command can take the lock again (to read its status).
+ * Kept beside the pool, not in it: only the commands parked in the shell's jobs are counted.
+ */
+const queuedOnLock = new WeakMap<ThinPool, number>();
+
+const queueCount = (pool: ThinPool): number => queuedOnLock.get(pool) ?? 0;
 
 /** The device whose resume the command's own commit waits for once it has run, if any. */
 function waitAfter(m: Machine, devs: readonly LockedDevice[]): DmDevice | null {
@@ -69,6 +93,16 @@ function stopped(io: CommandIo, command: string, resume: DmDevice): number {
   return 1;
 }
 
+/** What the command does once its own commit has finished: only a pool's status reads under the lock again. */
+export interface LockOptions {
+  /**
+   * The command reads what it prints under the lock after its commit (a flushing pool status: its
+   * counts). When its commit waited, the commands queued on the lock meanwhile run first, so it
+   * prints what they did (fixtures/kernel-probes/203: used metadata 830 after a waiting create_thin).
+   */
+  readonly readsAfterCommit?: boolean;
+}
+
 /**
  * Runs `run` as the kernel would under the pools' locks: first waits while a commit holds one
  * (or, for a device it `commits`, while its own commit would wait), then runs, then waits for a commit
@@ -80,16 +114,28 @@ export function underMetadataLock(
   command: string,
   io: CommandIo,
   run: () => number,
+  options: LockOptions = {},
 ): number | Steps<number> {
-  if (waitBefore(m, devs) === null) {
+  const first = lockWaitBefore(m, devs);
+  if (first === null) {
     const status = run();
     const after = waitAfter(m, devs);
     return after === null ? status : waitForResume(m, devs, command, io, status, after);
   }
   return (function* (): Steps<number> {
-    for (let resume = waitBefore(m, devs); resume !== null; resume = waitBefore(m, devs)) {
-      if (!(yield { kind: 'resume', dev: resume })) return stopped(io, command, resume);
+    const queued = !first.beganCommit;
+    if (queued) queuedOnLock.set(first.pool, queueCount(first.pool) + 1);
+    try {
+      for (let resume: DmDevice | null = first.resume; resume !== null; resume = waitBefore(m, devs)) {
+        if (!(yield { kind: 'resume', dev: resume })) return stopped(io, command, resume);
+      }
+    } finally {
+      if (queued) queuedOnLock.set(first.pool, queueCount(first.pool) - 1);
     }
+    // The commit it began has ended: the commands queued behind it take the lock first. When
+    // nothing can run them (false), it reads at once.
+    if (first.beganCommit && options.readsAfterCommit === true && queueCount(first.pool) > 0)
+      yield { kind: 'turn', ready: () => queueCount(first.pool) === 0 };
     const status = run();
     const after = waitAfter(m, devs);
     return after === null ? status : yield* waitForResume(m, devs, command, io, status, after);

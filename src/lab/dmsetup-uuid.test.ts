@@ -62,12 +62,12 @@ describe('dmsetup -u', () => {
       ['dmsetup create b -u "a b" --table "0 8 zero"', /not modelled: a UUID with characters libdevmapper mangles/],
       ['dmsetup info -u U1 a', /not modelled: dmsetup info -u with a device name too/],
       ['dmsetup message -u U1 0 hello', /not modelled: dmsetup message -u/],
-      ['dmsetup info -c', /not modelled: dmsetup info -c/],
-      ['dmsetup info -c -o name,uuid', /not modelled: dmsetup info -c/],
-      ['dmsetup info -c -o name,open --noheadings', /\(field open\)/],
-      ['dmsetup status -c', /not modelled: dmsetup status with -c or -o/],
-      ['dmsetup info -o name,uuid', /not modelled: dmsetup info with -c or -o/],
-      ['dmsetup ls -o blkdevname', /not modelled: dmsetup ls with -c or -o/],
+      ['dmsetup info -c -o name,read_count', /not modelled: dmsetup report field read_count/],
+      ['dmsetup info -c --rows', /not modelled: dmsetup --rows/],
+      ['dmsetup status -c', /not modelled: dmsetup status with -c, --sort or --separator/],
+      ['dmsetup status -o devname', /not modelled: dmsetup status -o/],
+      ['dmsetup ls --tree -o vt100', /not modelled: dmsetup ls --tree -o vt100/],
+      ['dmsetup table --tree', /not modelled: dmsetup table --tree/],
     ];
     for (const [line, error] of refusals) {
       expect(sh.runLine(`${line} 2>&1; echo rc=$?`), line).toMatch(error);

@@ -1,6 +1,7 @@
 /**
  * `dmsetup` (lvm2 2.03.16, as in the oracle VM): create, reload, message, status, table, suspend,
- * resume, remove, rename, mknodes, ls, info, targets, version. Its messages are libdevmapper's:
+ * resume, remove, remove_all, rename, mknodes, ls (and ls --tree), info (and info -c), deps,
+ * splitname, udevcookies, targets, version. Its messages are libdevmapper's:
  * `device-mapper: <ioctl> ioctl on <name> <maj:min> failed: <strerror>` then `Command failed.`
  *
  * /dev/mapper nodes: dmsetup (built with udev sync) sets DM_UDEV_DISABLE_LIBRARY_FALLBACK on
@@ -20,6 +21,8 @@ import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { type LockedDevice, type LockUse, thinTablePools, underMetadataLock } from './dmsetup-lock.js';
 import { type Flags, parseDmsetupArgs } from './dmsetup-args.js';
+import { neverHadTable, printReport, type ReportObject, targetCount } from './dmsetup-report.js';
+import { badOption, deviceNaming, namedDevice, treeOptionsError, treeText } from './dmsetup-tree.js';
 import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
 import { withStdioBuffer } from './stdio-buffer.js';
@@ -38,7 +41,6 @@ function ioctlFailed(io: CommandIo, ioctl: string, name: string, devNo: string, 
 
 /** dmsetup's commands the lab does not run: refused by name, never dmsetup's `Unknown command.` */
 const UNMODELLED_COMMANDS: ReadonlySet<string> = new Set([
-  'remove_all',
   'wipe_table',
   'measure',
   'stats',
@@ -49,10 +51,8 @@ const UNMODELLED_COMMANDS: ReadonlySet<string> = new Set([
   'udevflags',
   'udevcomplete',
   'udevcomplete_all',
-  'udevcookies',
   'target-version',
   'setgeometry',
-  'splitname',
 ]);
 
 /**
@@ -68,9 +68,20 @@ function unmodelled(command: string, flags: Flags): string | null {
   if (flags.verbose === 1 && VERBOSE_AFTER_ACTING.has(command))
     return `dmsetup -v ${command} (the info it prints after acting)`;
   if (command === 'help') return flags.columns ? 'dmsetup help -c (the report fields)' : null;
-  // The report options mean something only to info -c here; anywhere else they would be ignored.
-  if ((flags.columns || flags.fields !== null) && !(command === 'info' && flags.columns))
-    return `dmsetup ${command} with -c or -o (the lab's one report is info -c -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings)`;
+  const reports = (command === 'info' && flags.columns) || command === 'splitname';
+  if (!reports && (flags.columns || flags.sort !== null || flags.separator !== null))
+    return `dmsetup ${command} with -c, --sort or --separator (the lab's reports are info -c and splitname)`;
+  if (flags.tree && command !== 'ls') return `dmsetup ${command} --tree (the lab draws ls --tree)`;
+  // -o means the report's fields to info -c and splitname, the tree's options to ls --tree, and
+  // how devices are named to ls and deps; to any other command the lab does not say.
+  if (
+    flags.fields !== null &&
+    !reports &&
+    command !== 'ls' &&
+    command !== 'deps' &&
+    optionsRefusal(command, flags) === null
+  )
+    return `dmsetup ${command} -o (the lab reads -o for info -c, splitname, ls and deps)`;
   return null;
 }
 
@@ -89,6 +100,10 @@ function commandLine(
     return 1;
   }
   const { flags, words: args } = parsed;
+  if ((flags.major === null) !== (flags.minor === null)) {
+    io.err("Please specify both major number and minor number.\nCouldn't process command line.\n");
+    return 1;
+  }
   // -h and --version run their commands whatever the line names, and exit 0 (dmsetup.c's main).
   const command = flags.help ? 'help' : flags.version ? 'version' : args.shift();
   const refusal = command === undefined ? null : unmodelled(command, flags);
@@ -100,12 +115,61 @@ function commandLine(
     io.err(DMSETUP_USAGE[m.stack]);
     return command === undefined ? 1 : 0;
   }
-  if (flags.uuid !== null && command !== 'create') {
-    const named = deviceOfUuid(m, command, flags.uuid, args, io);
-    if (typeof named === 'number') return named;
-    args.splice(0, args.length, named);
+  const range = ARGUMENT_RANGES[command];
+  if (range !== undefined && (args.length < range[0] || args.length > range[1])) {
+    io.err(`Incorrect number of arguments.\n${DMSETUP_USAGE[m.stack]}`);
+    return 1;
   }
+  const optionsError = optionsRefusal(command, flags);
+  if (optionsError !== null) {
+    io.err(`${optionsError}\nCouldn't process command line.\n`);
+    return 1;
+  }
+  const chosen = chosenDevice(m, command, flags, args, io);
+  if (typeof chosen === 'number') return chosen;
+  if (chosen !== null) args.splice(0, args.length, chosen);
   return { command, flags, args };
+}
+
+/** The word counts dmsetup's command table allows, for the commands whose count the lab checks here. */
+const ARGUMENT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  ls: [0, 0],
+  splitname: [1, 2],
+  remove_all: [0, 0],
+  udevcookies: [0, 0],
+};
+
+/**
+ * dmsetup's _process_options: -o to ls --tree is the tree's options, to info -c and splitname the
+ * report's fields (read later); to any other command how devices are named: each word a prefix of
+ * devno, blkdevname or devname, the last one winning.
+ */
+function optionsRefusal(command: string, flags: Flags): string | null {
+  if (flags.fields === null || flags.columns || command === 'splitname') return null;
+  if (flags.tree) return treeOptionsError(flags.fields);
+  return deviceNaming(flags.fields) === null ? `Option not recognised: ${badOption(flags.fields)}.` : null;
+}
+
+/** The device -u or -j/-m names for a command given no name, if any; else the status after dmsetup's complaint. */
+function chosenDevice(
+  m: Machine,
+  command: string,
+  flags: Flags,
+  args: readonly string[],
+  io: CommandIo,
+): string | number | null {
+  if (command === 'create') return null;
+  if (flags.uuid !== null) return deviceOfUuid(m, command, flags.uuid, args, io);
+  if (flags.major === null || flags.minor === null) return null;
+  if (!UUID_LOOKUPS.has(command)) {
+    io.err(
+      `thinlab: not modelled: dmsetup ${command} -j -m (the lab finds a device by number for ${[...UUID_LOOKUPS].join(', ')})\nCommand failed.\n`,
+    );
+    return 1;
+  }
+  // A name given wins over -j/-m (dmsetup.c's _set_task_device).
+  if (args.length > 0) return null;
+  return deviceOfNumber(m, command, flags.major, flags.minor, io);
 }
 
 /** dmsetup, its standard output buffered as glibc does (src/lab/stdio-buffer.ts). */
@@ -157,6 +221,19 @@ function runDmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): 
       return ls(m, flags, io);
     case 'info':
       return flags.columns ? infoColumns(m, args, flags, io) : info(m, args, io);
+    case 'remove_all':
+      return removeAll(m, flags, io);
+    case 'udevcookies':
+      // The semaphores of libdevmapper's udev cookies: the lab's dmsetup never waits for udev, so none.
+      io.out('Cookie       Semid      Value      Last semop time           Last change time\n');
+      return 0;
+    case 'splitname':
+      return printReport(
+        m,
+        [{ kind: 'name', name: args[0]!, subsystem: args[1] ?? 'LVM' }],
+        reportRequest(flags, true),
+        io,
+      );
     case 'deps':
       return deps(m, args, flags, io);
     case 'clear':
@@ -195,7 +272,9 @@ function lockedStatus(m: Machine, args: string[], flags: Flags, io: CommandIo): 
   const locked = lockedDevices(m, names, (dev) =>
     isPool(dev) && !flags.noFlush && !dev.suspended ? 'commits' : 'takes',
   );
-  return underMetadataLock(m, locked, 'status', io, () => statusOrTable(m, 'status', args, flags, io));
+  return underMetadataLock(m, locked, 'status', io, () => statusOrTable(m, 'status', args, flags, io), {
+    readsAfterCommit: true,
+  });
 }
 
 /** `dmsetup suspend`: a pool commits at postsuspend. */
@@ -462,9 +541,10 @@ function errorDevice(m: Machine, dev: DmDevice): void {
 }
 
 /**
- * `dmsetup ls`: each device's name and number; with `--target TYPE` only the devices with a target
- * of that type, whose number dmsetup then prints as `(major, minor)` (its _display_dev, reached
- * through _status, where plain ls prints `major:minor`).
+ * `dmsetup ls`: each device's name and number, or with `-o` its name or sysfs name (the number
+ * where it has none); with `--target TYPE` only the devices with a target of that type, whose
+ * number dmsetup then prints as `(major, minor)` whatever -o says (its _display_dev, reached
+ * through _status); with `--tree` the tree of what each device uses (src/lab/dmsetup-tree.ts).
  */
 function ls(m: Machine, flags: Flags, io: CommandIo): number {
   const devices = m.deviceList();
@@ -472,21 +552,33 @@ function ls(m: Machine, flags: Flags, io: CommandIo): number {
     io.out('No devices found\n');
     return 0;
   }
+  if (flags.tree) {
+    const tree = treeText(m, flags.fields);
+    if ('refused' in tree) {
+      io.err(`thinlab: not modelled: ${tree.refused}\nCommand failed.\n`);
+      return 1;
+    }
+    io.out(tree.text);
+    return 0;
+  }
+  const naming = flags.fields === null ? 'devno' : deviceNaming(flags.fields)!;
   for (const dev of devices) {
-    if (flags.target === null) io.out(`${dev.name}\t(${DM_MAJOR}:${dev.minor})\n`);
+    if (flags.target === null) io.out(`${dev.name}\t(${namedDevice(dev, naming, ':')})\n`);
     else if (dev.live?.type === flags.target) io.out(`${dev.name}\t(${DM_MAJOR}, ${dev.minor})\n`);
   }
   return 0;
 }
 
 /**
- * `dmsetup deps [DEVICE...]`: `N dependencies\t: (maj, min)...`, prefixed by the name when listing
- * all; with `-v` the device's info comes first instead, and an empty line parts several devices.
+ * `dmsetup deps [DEVICE...]`: `N dependencies\t: (maj, min)...` (with -o, each by its name or sysfs
+ * name), prefixed by the name when listing all; with `-v` the device's info comes first instead,
+ * and an empty line parts several devices.
  */
 function deps(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
+  const naming = flags.fields === null ? 'devno' : deviceNaming(flags.fields)!;
   const line = (dev: DmDevice): string => {
     const held = m.dependencies(dev);
-    return `${held.length} dependencies\t:${held.map((d) => ` (${devNumber(d).replace(':', ', ')})`).join('')}\n`;
+    return `${held.length} dependencies\t:${held.map((d) => ` (${namedDevice(d, naming, ', ')})`).join('')}\n`;
   };
   const verbose = (dev: DmDevice, several: boolean): number => {
     if (!writeInfo(m, dev, io)) return 1;
@@ -560,13 +652,6 @@ function writeInfo(m: Machine, dev: DmDevice, io: CommandIo): boolean {
   return true;
 }
 
-/** The live table's targets: an LVM volume's linear segments, else the one target (0 with no live table). */
-function targetCount(dev: DmDevice): number {
-  const t = dev.live;
-  if (t === null) return 0;
-  return t.type === 'linear' && t.segments !== undefined ? t.segments.length : 1;
-}
-
 /** The commands that find their device by `-u UUID` in the lab (each takes one device). */
 const UUID_LOOKUPS: ReadonlySet<string> = new Set([
   'info',
@@ -606,6 +691,39 @@ function deviceOfUuid(
   return ioctlFailed(io, command, '', uuid, Errno.ENXIO);
 }
 
+/**
+ * The name of the device `-j MAJOR -m MINOR` names (each read with atoi), for a command that acts on
+ * one device. libdevmapper refuses a major of 0 or less before any ioctl; info and status of a
+ * number no device has say it does not exist; the lab refuses what else it has not recorded.
+ */
+function deviceOfNumber(
+  m: Machine,
+  command: string,
+  majorText: string,
+  minorText: string,
+  io: CommandIo,
+): string | number {
+  const major = atoi(majorText);
+  if (major <= 0) {
+    io.err("Missing major number for persistent device.\nCouldn't create ioctl argument.\nCommand failed.\n");
+    return 1;
+  }
+  const dev = major === DM_MAJOR ? m.deviceList().find((d) => d.minor === atoi(minorText)) : undefined;
+  if (dev !== undefined) return dev.name;
+  if (command === 'info' || command === 'status') {
+    io.err('Device does not exist.\nCommand failed.\n');
+    return 1;
+  }
+  io.err(`thinlab: not modelled: dmsetup ${command} -j ${majorText} -m ${minorText} of no device\nCommand failed.\n`);
+  return 1;
+}
+
+/** C's atoi: the leading decimal digits (after blanks and a sign), 0 when there are none. */
+function atoi(text: string): number {
+  const match = /^\s*([+-]?\d+)/.exec(text);
+  return match === null ? 0 : Number.parseInt(match[1]!, 10);
+}
+
 /** How libdevmapper names the device of a failed ioctl: by the name, or by the UUID it was given. */
 function ioctlTarget(dev: DmDevice, flags: Flags): [string, string] {
   return flags.uuid === null ? [dev.name, ''] : ['', flags.uuid];
@@ -635,35 +753,82 @@ function uuidAccepted(uuid: string, io: CommandIo): boolean {
   return true;
 }
 
-/** The fields `dmsetup info -c -o` prints in the lab, with how each is read. */
-const INFO_FIELDS: Readonly<Record<string, (dev: DmDevice) => string>> = {
-  name: (dev) => dev.name,
-  uuid: (dev) => dev.uuid ?? '',
-};
+/** The report the flags ask for. */
+function reportRequest(flags: Flags, splitname: boolean) {
+  return {
+    fields: flags.fields,
+    sort: flags.sort,
+    noHeadings: flags.noHeadings,
+    separator: flags.separator,
+    splitname,
+  };
+}
 
 /**
- * `dmsetup info -c -o FIELDS --noheadings`: one line per device, the fields joined by `:` (the
- * report's separator when fields are chosen). The default columns and the heading line are
- * refused by name: the lab has not recorded their alignment.
+ * `dmsetup info -c`: the devices named (each that does not exist said so), or all, as a report
+ * (src/lab/dmsetup-report.ts). A device that never had a table but has a node is refused, as
+ * writeInfo refuses it: libdevmapper would read its read-ahead through the node.
  */
 function infoColumns(m: Machine, args: string[], flags: Flags, io: CommandIo): number {
-  const fields = flags.fields?.split(',') ?? [];
-  const unknown = fields.filter((f) => INFO_FIELDS[f] === undefined);
-  if (flags.fields === null || !flags.noHeadings || unknown.length > 0) {
+  const devices = args.length > 0 ? args.map((n) => m.device(n) ?? null) : m.deviceList();
+  if (devices.some((d) => d !== null && neverHadTable(d) && m.mapperNode(d.name) !== undefined)) {
     io.err(
-      `thinlab: not modelled: dmsetup info -c other than -o ${Object.keys(INFO_FIELDS).join(',')} --noheadings${unknown.length > 0 ? ` (field ${unknown.join(', ')})` : ''}\nCommand failed.\n`,
+      'thinlab: not modelled: dmsetup info -c of a device that never had a table, with its /dev/mapper node made\nCommand failed.\n',
     );
     return 1;
   }
-  const devices = args.length > 0 ? args.map((n) => m.device(n)) : m.deviceList();
-  let status = 0;
-  for (const dev of devices) {
-    if (dev === undefined) {
-      io.err('Device does not exist.\nCommand failed.\n');
-      status = 1;
-      continue;
-    }
-    io.out(`${fields.map((f) => INFO_FIELDS[f]!(dev)).join(':')}\n`);
+  if (devices.length === 0) {
+    io.out('No devices found\n');
+    return 0;
   }
-  return status;
+  const objects: (ReportObject | null)[] = devices.map((dev) => (dev === null ? null : { kind: 'device', dev }));
+  return printReport(m, objects, reportRequest(flags, false), io);
+}
+
+/**
+ * The devices DM_REMOVE_ALL would leave: it removes every device nothing holds open, again and
+ * again while that makes progress (a pool goes once its thins have), and leaves the rest.
+ */
+function removeAllLeaves(m: Machine): DmDevice[] {
+  const opens = new Map(m.deviceList().map((d) => [d, d.openCount]));
+  const gone = new Set<DmDevice>();
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const dev of m.deviceList()) {
+      if (gone.has(dev) || opens.get(dev)! > 0) continue;
+      gone.add(dev);
+      progress = true;
+      for (const held of m.dependencies(dev)) if (held.kind === 'dm') opens.set(held, opens.get(held)! - 1);
+    }
+  }
+  return m.deviceList().filter((d) => !gone.has(d));
+}
+
+/**
+ * `dmsetup remove_all`: DM_REMOVE_ALL, then dm_mknodes, which prunes /dev/mapper; nothing printed,
+ * status 0 (fixtures/kernel-probes/210). The lab refuses by name what it has not recorded the kernel's
+ * log of (a device left open: `remove_all left N open device(s)`), a loaded table (whose devices
+ * the count above does not see), a pool whose metadata lock waits, and `-f`, whose error tables
+ * hung the VM with a device open.
+ */
+function removeAll(m: Machine, flags: Flags, io: CommandIo): number {
+  const devices = m.deviceList();
+  const refusal = flags.force
+    ? 'dmsetup remove_all -f'
+    : removeAllLeaves(m).length > 0
+      ? 'dmsetup remove_all with a device open (the kernel leaves it and logs so)'
+      : devices.some((d) => d.inactive !== null || m.metadataLockWait(d, true) !== null)
+        ? 'dmsetup remove_all with a loaded table or a held metadata lock'
+        : null;
+  if (refusal !== null) {
+    io.err(`thinlab: not modelled: ${refusal}\nCommand failed.\n`);
+    return 1;
+  }
+  for (let dev = devices.find((d) => d.openCount === 0); dev !== undefined; ) {
+    const removed = m.remove(dev);
+    if (!removed.ok) throw new Error(`remove_all: ${dev.name} could not be removed`);
+    dev = m.deviceList().find((d) => d.openCount === 0);
+  }
+  m.mknodes();
+  return 0;
 }

@@ -271,6 +271,11 @@ const SMALLEST_FORMATTED_BLOCKS = 16;
 export const NOT_MODELLED_SHARED_METADATA_DISK =
   "thinlab: not modelled: a second pool whose metadata device overlaps a live pool's metadata on its disk";
 
+/** Whether one of a mapped device's tables holds `dev`. */
+function heldByAny(tables: readonly (Target | null)[], dev: BlockDev): boolean {
+  return tables.some((t) => t !== null && typeOf(t).heldDevices(t).includes(dev));
+}
+
 export function devNumber(dev: BlockDev): string {
   return `${dev.kind === 'ram' ? RAM_MAJOR : dev.kind === 'loop' ? LOOP_MAJOR : DM_MAJOR}:${dev.minor}`;
 }
@@ -656,8 +661,8 @@ export class Machine implements DmCore {
         return fail(Errno.EINVAL);
       }
       if (!several.ok) return several;
-      this.acquire(several.value);
-      if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+      this.acquire(several.value, [dev.live, dev.inactive]);
+      if (dev.inactive !== null) this.destroyTarget(dev.inactive, [dev.live, several.value]);
       dev.inactive = several.value;
       return OK_VOID;
     }
@@ -686,7 +691,7 @@ export class Machine implements DmCore {
     const built = type.construct(this, dev, length, words.slice(3));
     if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
     const target = built.value;
-    this.acquire(target);
+    this.acquire(target, [dev.live, dev.inactive]);
     type.loaded?.(target);
     // Only a device's first table sets its queue up at load (dm_setup_md_queue); a reload's limits
     // are calculated when it is swapped in at resume, so a reload that does not fit its devices is
@@ -695,10 +700,10 @@ export class Machine implements DmCore {
     if (firstTable && !this.targetFits(dev, target)) {
       this.log('core: Cannot calculate initial queue limits');
       this.log('ioctl: unable to set up device queue for new table.');
-      this.destroyTarget(target);
+      this.destroyTarget(target, [dev.live, dev.inactive]);
       return fail(Errno.EINVAL);
     }
-    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive, [dev.live, target]);
     dev.inactive = target;
     return OK_VOID;
   }
@@ -958,18 +963,27 @@ export class Machine implements DmCore {
     return [...new Set(typeOf(dev.live).heldDevices(dev.live))].reverse();
   }
 
-  /** References a target takes when its table is loaded (dm_get_device and the thin open). */
-  private acquire(target: Target): void {
+  /**
+   * References a target takes when its table is loaded (dm_get_device and the thin open). A
+   * mapped device opens each device its tables use once: dm_get_device shares the device's
+   * table_devices entry between its live and inactive tables, so a device that one of `others`
+   * (the same mapped device's tables) already holds is not opened again (fixtures/kernel/208: a
+   * pool used by a thin's live and loaded tables counts one open from it).
+   */
+  private acquire(target: Target, others: readonly (Target | null)[]): void {
     const type = typeOf(target);
-    for (const d of type.heldDevices(target)) d.openCount++;
+    for (const d of type.heldDevices(target)) if (!heldByAny(others, d)) d.openCount++;
     type.acquire?.(this, target);
   }
 
-  /** A table is destroyed: drop its references; the last one closes the pool (with a commit). */
-  private destroyTarget(target: Target): void {
+  /**
+   * A table is destroyed: drop its references (each device none of `others`, the mapped device's
+   * tables that stay, still holds); the last one closes the pool (with a commit).
+   */
+  private destroyTarget(target: Target, others: readonly (Target | null)[]): void {
     const type = typeOf(target);
     const held = type.heldDevices(target);
-    for (const d of held) d.openCount--;
+    for (const d of held) if (!heldByAny(others, d)) d.openCount--;
     type.release?.(this, target);
     // A loop device whose detach waited for its last user goes now (after the pool's last commit).
     for (const dev of held) if (dev.kind === 'loop' && dev.autoclear && dev.openCount === 0) this.detachLoop(dev);
@@ -1069,11 +1083,11 @@ export class Machine implements DmCore {
       if (!this.targetFits(dev, incoming)) {
         // dm_swap_table refuses the table: do_resume destroys it and leaves the device suspended
         // with its old table, which a plain resume then brings back.
-        this.destroyTarget(incoming);
+        this.destroyTarget(incoming, [dev.live]);
         dev.inactive = null;
         return fail(Errno.EINVAL);
       }
-      if (dev.live !== null) this.destroyTarget(dev.live);
+      if (dev.live !== null) this.destroyTarget(dev.live, [incoming]);
       dev.live = incoming;
       dev.inactive = null;
     } else if (!dev.suspended) {
@@ -1191,11 +1205,11 @@ export class Machine implements DmCore {
       dev.deferredRemove = true;
       return OK_VOID;
     }
-    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive, [dev.live]);
     if (dev.live !== null) {
       const live = dev.live;
       if (!dev.suspended) typeOf(live).postsuspend?.(live);
-      this.destroyTarget(live);
+      this.destroyTarget(live, []);
     }
     this.devices.delete(dev.name);
     return OK_VOID;
@@ -1210,7 +1224,7 @@ export class Machine implements DmCore {
   /** DM_CLEAR_TABLE. */
   clearInactive(dev: DmDevice): void {
     this.dmOperations++;
-    if (dev.inactive !== null) this.destroyTarget(dev.inactive);
+    if (dev.inactive !== null) this.destroyTarget(dev.inactive, [dev.live]);
     dev.inactive = null;
   }
 

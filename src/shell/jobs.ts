@@ -75,6 +75,7 @@ export class Scheduler {
       case 'jobs':
         return wait.pids.every((pid) => this.statusOf(pid) !== null);
       case 'pipe':
+      case 'turn':
         return wait.ready();
       default:
         return true;
@@ -116,6 +117,7 @@ export class Scheduler {
       case 'sleep':
         return true;
       case 'resume':
+      case 'turn':
         return this.jobs.some((j) => this.jobClockCanHelp(j, seen));
       case 'jobs':
         return this.jobs.some((j) => wait.pids.includes(j.pid) && this.jobClockCanHelp(j, seen));

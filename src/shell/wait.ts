@@ -15,6 +15,11 @@ export type Wait =
   | { readonly kind: 'resume'; readonly dev: BlockDev }
   /** `sleep`: until the simulated clock reaches this time. */
   | { readonly kind: 'sleep'; readonly untilMs: number }
+  /**
+   * Until the commands queued before it on a lock have run (`ready()`): a command whose turn comes
+   * after theirs (src/lab/dmsetup-lock.ts). Only other jobs can end it.
+   */
+  | { readonly kind: 'turn'; readonly ready: () => boolean }
   /** `wait`: until these background jobs have finished. */
   | { readonly kind: 'jobs'; readonly pids: readonly number[] }
   /**
