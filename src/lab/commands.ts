@@ -92,6 +92,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['tr', lazy('text', (m) => m.TEXT_COMMANDS.tr)],
   ['cut', lazy('text', (m) => m.TEXT_COMMANDS.cut)],
   ['sort', lazy('text', (m) => m.TEXT_COMMANDS.sort)],
+  ['uniq', lazy('text', (m) => m.TEXT_COMMANDS.uniq)],
   ['seq', lazy('text', (m) => m.TEXT_COMMANDS.seq)],
   ['yes', lazy('text', (m) => m.TEXT_COMMANDS.yes)],
   // Files and time: src/lab/commands/files.ts; xargs runs the registry's commands: src/lab/xargs.ts
