@@ -32,6 +32,8 @@ import {
 import { cutStream, grepStream, sedStream, sortStream } from '../line-filters.js';
 import { trPlan } from '../tr.js';
 import { uniqOptions, uniqStream } from '../uniq.js';
+import { basename, dirname, nproc } from '../path-applets.js';
+import { teeStream } from '../tee.js';
 
 /**
  * A line filter (grep, sed, sort) as a command: its command line parsed first (a ToolResult is
@@ -153,6 +155,10 @@ export const TEXT_COMMANDS = {
   cut,
   sort: lineFilter(sortOptions, sortStream),
   uniq,
+  tee: teeStream,
+  basename: (lab, args, io) => basename(lab.machine.stack, args, io),
+  dirname: (lab, args, io) => dirname(lab.machine.stack, args, io),
+  nproc: (lab, args, io) => nproc(lab.machine.stack, args, io),
   seq: seq,
   yes: yesStream,
 } satisfies Record<string, CommandHandler>;
