@@ -77,6 +77,10 @@ describe('basename, dirname, nproc and tee, as busybox 1.35 runs them', () => {
     ).toBe('a\ntee: /nonexistent/g: No such file or directory\nrc=1\na\nb\nc\n');
   });
 
+  it("tee - reads what the pipe holds at once, so each copy comes whole (the host busybox's order)", () => {
+    expect(run('for i in a b; do echo "$i"; done | tee -a - /dev/null\n')).toBe('a\nb\na\nb\n');
+  });
+
   it('tee stops with its reader, as SIGPIPE stops it', () => {
     expect(run('yes | tee /dev/null | head -n 2\n')).toBe('y\ny\n');
   });
