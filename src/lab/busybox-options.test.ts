@@ -14,6 +14,8 @@ describe('options the lab does not model, in its busybox applets and systemctl',
       // getopt_long's words for a long option (the host's busybox 1.35.0), and `APPLET --help`'s usage with status 0.
       ['cat --number /tmp/a', /^cat: unrecognized option '--number'\nBusyBox v1\.35\.0 .*\n\nUsage: cat /, '1'],
       ['md5sum --x=1 /tmp/a', /^md5sum: unrecognized option '--x=1'\n/, '1'],
+      ['ls --color=never /tmp', /^thinlab: not modelled: ls --color\b/, '2'],
+      ['date --ut', /^thinlab: not modelled: date --utc\b/, '2'],
       ['cat --help', /^BusyBox v1\.35\.0 .*\n\nUsage: cat \[-nbvteA\] \[FILE\]\.\.\.\n/, '0'],
       ['crash now', /^thinlab: not modelled: crash now /, '2'],
       ['seq -w 1 3', /^thinlab: not modelled: seq -w /, '2'],

@@ -56,6 +56,11 @@ export interface BusyboxOptionSpec {
    * busybox's number error at once, before any later option is read.
    */
   readonly numeric?: string;
+  /**
+   * The applet's long options (getopt32long's table, by full name): the lab refuses them by name
+   * (`--name`, a unique prefix, `--name=value`) rather than answer `unrecognized option`.
+   */
+  readonly longOptions?: readonly string[];
 }
 
 /**
@@ -100,7 +105,13 @@ export function busyboxArgs(
       continue;
     }
     // getopt32 reads with getopt_long, whose words for a long option the applet lacks are these.
-    if (a.startsWith('--')) return { error: `${tool}: unrecognized option '${a}'\n${usage}` };
+    if (a.startsWith('--')) {
+      const given = a.slice(2).split('=')[0]!;
+      const known = (spec.longOptions ?? []).filter((o) => o.startsWith(given));
+      if (known.length === 0) return { error: `${tool}: unrecognized option '${a}'\n${usage}` };
+      refused ??= `${tool} --${known.includes(given) ? given : known[0]}`;
+      continue;
+    }
     for (let j = 1; j < a.length; j++) {
       const f = a[j]!;
       const isModelled = modelled.includes(f);
