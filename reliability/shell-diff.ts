@@ -21,7 +21,25 @@ import { caseSeed, Rng } from './rng.js';
 export const BUSYBOX = '/usr/bin/busybox';
 
 /** The applets a generated script may run; each is a link to busybox in the sandbox's PATH. */
-const APPLETS = ['sh', 'echo', 'printf', 'test', '[', 'tr', 'cut', 'sort', 'uniq', 'wc', 'od', 'seq', 'head', 'tail'];
+const APPLETS = [
+  'sh',
+  'echo',
+  'printf',
+  'test',
+  '[',
+  'tr',
+  'cut',
+  'sort',
+  'uniq',
+  'wc',
+  'od',
+  'seq',
+  'head',
+  'tail',
+  'tee',
+  'basename',
+  'dirname',
+];
 const TOOLS_ON_PIPES = ['sed', 'awk', 'grep', 'md5sum', 'xargs', 'cat'];
 
 const NUMBERS = [
@@ -38,6 +56,12 @@ const NUMBERS = [
 ];
 const WORDS = ['a', 'b c', 'abc', 'a*', '', 'x y z', 'hello world', '-n', '--', '1 2'];
 
+/**
+ * Paths for basename and dirname. No nproc: the host's CPUs are not the VM's one (the sandbox's
+ * doing), and src/lab/path-applets.test.ts checks nproc's errors against the host instead.
+ */
+const PATHS = ['/', '//', 'a', 'a/', '/a/b', 'a//b//', '.', '..', '/usr/lib/x.so', 'x.sh/', '', '-a', '--'];
+
 /** Parameter expansions (shell text, not templates). */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: these are the shell's ${...}, not JavaScript's.
 const EXPANSIONS = ['${v#?}', '${v%?}', '${#v}', '${v:-d}', '${v:+s}', '${v##*a}', '${v/a/X}', '${v:1:2}'];
@@ -50,7 +74,7 @@ function quote(w: string): string {
 function line(r: Rng): string {
   const n = () => r.pick(NUMBERS);
   const w = () => quote(r.pick(WORDS));
-  switch (r.int(0, 13)) {
+  switch (r.int(0, 14)) {
     case 0:
       return `x=${n()}; echo $((x ${r.pick(['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '<', '>=', '==', '&&', '||'])} ${n()}))`;
     case 1:
@@ -62,7 +86,7 @@ function line(r: Rng): string {
     case 4:
       return `case ${w()} in ${r.pick(['a*', '?', '[a-c]*', '*" "*', "''", 'a|b'])}) echo m;; *) echo n;; esac`;
     case 5:
-      return `for i in ${r.pick(['1 2 3', 'a b', '"x y"', ''])}; do echo "$i"; done | ${pipeTool(r)}`;
+      return `for i in ${r.pick(['1 2 3', 'a b', '"x y"', '', 'a a b B b', '1 1 2 2 2 x', 'x X x'])}; do echo "$i"; done | ${pipeTool(r)}`;
     case 6:
       return `echo ${w()} ${w()} | ${pipeTool(r)}`;
     case 7:
@@ -77,9 +101,26 @@ function line(r: Rng): string {
       return `${r.pick(['cat', 'tr a-z A-Z', 'wc -l', 'od -c'])} <<EOF\n${r.pick(['one', 'a b', 'x\ty', ''])}\nEOF`;
     case 12:
       return `echo ${r.pick(['-n', '-e', '-ne', ''])} ${quote(r.pick(['a\\tb', 'x\\ny', '\\0101', 'c\\c', 'plain']))}; echo`;
+    case 13:
+      return pathLine(r);
     default:
       return `set -- ${w()} ${w()}; echo $# "$@"; shift; echo "$*"`;
   }
+}
+
+/** basename and dirname on a path, alone, with a suffix or options, or in a substitution. */
+function pathLine(r: Rng): string {
+  const p = () => quote(r.pick(PATHS));
+  const command = r.pick([
+    () => `basename ${p()}`,
+    () => `basename ${p()} ${quote(r.pick(['.so', 'b', 'x.sh', '/']))}`,
+    () => `basename -a ${p()} ${p()}`,
+    () => `basename -s .sh ${p()} ${p()}`,
+    () => `basename ${p()} ${p()} ${p()}`,
+    () => `dirname ${p()}`,
+    () => `dirname ${p()} ${p()}`,
+  ])();
+  return r.pick([command, `v=$(${command}); echo "[$v] $?"`, `${command}; echo $?`]);
 }
 
 function pipeTool(r: Rng): string {
@@ -92,7 +133,17 @@ function pipeTool(r: Rng): string {
     'sort',
     'sort -r',
     'sort -n',
+    'uniq',
     'uniq -c',
+    'uniq -d',
+    'uniq -u',
+    'uniq -ic',
+    'uniq -f 1 -c',
+    'uniq -s 1',
+    'uniq -w 1 -c',
+    'tee /dev/null',
+    'tee -a - /dev/null',
+    'tee /nonexistent/f',
     'wc -l',
     'wc -c',
     'wc',

@@ -22,6 +22,13 @@ export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
     'Usage: uname [-amnrspvio]\n\nPrint system information\n\n\t-a\tPrint all\n\t-m\tMachine (hardware) type\n\t-n\tHostname\n\t-r\tKernel release\n\t-s\tKernel name (default)\n\t-p\tProcessor type\n\t-v\tKernel version\n\t-i\tHardware platform\n\t-o\tOS name\n',
   xargs:
     "Usage: xargs [OPTIONS] [PROG ARGS]\n\nRun PROG on every item given by stdin\n\n\t-0\tNUL terminated input\n\t-a FILE\tRead from FILE instead of stdin\n\t-r\tDon't run command if input is empty\n\t-t\tPrint the command on stderr before execution\n\t-p\tAsk user whether to run each command\n\t-E STR,-e[STR]\tSTR stops input processing\n\t-I STR\tReplace STR within PROG ARGS with input line\n\t-n N\tPass no more than N args to PROG\n\t-s N\tPass command line of no more than N bytes\n\t-P N\tRun up to N PROGs in parallel\n\t-x\tExit if size is exceeded\n",
+  uniq: 'Usage: uniq [-cduiz] [-f,s,w N] [FILE [OUTFILE]]\n\nDiscard duplicate lines\n\n\t-c\tPrefix lines by the number of occurrences\n\t-d\tOnly print duplicate lines\n\t-u\tOnly print unique lines\n\t-i\tIgnore case\n\t-z\tNUL terminated output\n\t-f N\tSkip first N fields\n\t-s N\tSkip first N chars (after any skipped fields)\n\t-w N\tCompare N characters in line\n',
+  tee: "Usage: tee [-ai] [FILE]...\n\nCopy stdin to each FILE, and also to stdout\n\n\t-a\tAppend to the given FILEs, don't overwrite\n\t-i\tIgnore interrupt signals (SIGINT)\n",
+  basename:
+    'Usage: basename FILE [SUFFIX] | -a FILE... | -s SUFFIX FILE...\n\nStrip directory path and SUFFIX from FILE\n\n\t-a\t\tAll arguments are FILEs\n\t-s SUFFIX\tRemove SUFFIX (implies -a)\n',
+  dirname: 'Usage: dirname FILENAME\n\nStrip non-directory suffix from FILENAME\n',
+  nproc:
+    'Usage: nproc [--all] [--ignore=N]\n\nPrint number of available CPUs\n\n\t--all\t\tNumber of installed CPUs\n\t--ignore=N\tExclude N CPUs\n',
 };
 
 export type BusyboxArgs =
@@ -44,6 +51,29 @@ export interface BusyboxOptionSpec {
   readonly optionalValued?: string;
   /** Options end at the first operand (getopt's `+`, as xargs parses them before its PROG). */
   readonly stopAtOperand?: boolean;
+  /**
+   * Options whose argument getopt32 converts as it meets it (`f:+`, xatoi_positive): a bad one is
+   * busybox's number error at once, before any later option is read.
+   */
+  readonly numeric?: string;
+  /**
+   * The applet's long options (getopt32long's table, by full name): the lab refuses them by name
+   * (`--name`, a unique prefix, `--name=value`) rather than answer `unrecognized option`.
+   */
+  readonly longOptions?: readonly string[];
+}
+
+/**
+ * busybox's xatoi_positive: decimal digits only (no sign, no leading blank, no suffix), 0 to
+ * INT_MAX; a number is returned, else the error busybox dies with (bb_strtoui's ERANGE past
+ * UINT_MAX is `invalid number`, INT_MAX to UINT_MAX is the range error).
+ */
+export function xatoiPositive(text: string): number | string {
+  const digits = /^[0-9]+/.exec(text)?.[0];
+  if (digits === undefined || digits.length !== text.length || BigInt(text) > 4294967295n)
+    return `invalid number '${text}'`;
+  const n = Number(text);
+  return n > 2147483647 ? `number ${text} is not in 0..2147483647 range` : n;
 }
 
 export function busyboxArgs(
@@ -74,6 +104,14 @@ export function busyboxArgs(
       optionsEnd = true;
       continue;
     }
+    // getopt32 reads with getopt_long, whose words for a long option the applet lacks are these.
+    if (a.startsWith('--')) {
+      const given = a.slice(2).split('=')[0]!;
+      const known = (spec.longOptions ?? []).filter((o) => o.startsWith(given));
+      if (known.length === 0) return { error: `${tool}: unrecognized option '${a}'\n${usage}` };
+      refused ??= `${tool} --${known.includes(given) ? given : known[0]}`;
+      continue;
+    }
     for (let j = 1; j < a.length; j++) {
       const f = a[j]!;
       const isModelled = modelled.includes(f);
@@ -84,6 +122,8 @@ export function busyboxArgs(
       if (spec.valued?.includes(f) !== true) continue;
       const value = j + 1 < a.length ? a.slice(j + 1) : args[++k];
       if (value === undefined) return { error: `${tool}: option requires an argument -- '${f}'\n${usage}` };
+      const number = spec.numeric?.includes(f) === true ? xatoiPositive(value) : 0;
+      if (typeof number === 'string') return { error: `${tool}: ${number}\n` };
       if (isModelled) values.set(f, value);
       break;
     }

@@ -92,6 +92,11 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['tr', lazy('text', (m) => m.TEXT_COMMANDS.tr)],
   ['cut', lazy('text', (m) => m.TEXT_COMMANDS.cut)],
   ['sort', lazy('text', (m) => m.TEXT_COMMANDS.sort)],
+  ['uniq', lazy('text', (m) => m.TEXT_COMMANDS.uniq)],
+  ['tee', lazy('text', (m) => m.TEXT_COMMANDS.tee)],
+  ['basename', lazy('text', (m) => m.TEXT_COMMANDS.basename)],
+  ['dirname', lazy('text', (m) => m.TEXT_COMMANDS.dirname)],
+  ['nproc', lazy('text', (m) => m.TEXT_COMMANDS.nproc)],
   ['seq', lazy('text', (m) => m.TEXT_COMMANDS.seq)],
   ['yes', lazy('text', (m) => m.TEXT_COMMANDS.yes)],
   // Files and time: src/lab/commands/files.ts; xargs runs the registry's commands: src/lab/xargs.ts

@@ -162,7 +162,10 @@ function total(entries: readonly Entry[], flags: Flags): string {
 }
 
 export function ls(lab: Lab, args: readonly string[], io: CommandIo): number {
-  const parsed = busyboxArgs(lab.machine.stack, 'ls', args, MODELLED, UNMODELLED, { valued: 'w' });
+  const parsed = busyboxArgs(lab.machine.stack, 'ls', args, MODELLED, UNMODELLED, {
+    valued: 'w',
+    longOptions: ['full-time', 'group-directories-first', 'color'],
+  });
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;

@@ -14,6 +14,8 @@ import type { CommandIo } from '../shell/io.js';
 import type { Steps } from '../shell/wait.js';
 import { THIN_TOOLS_1X_ONLY } from '../shared/thin-tool-names.js';
 import type { hasThinTool, runThinTool } from '../tools/index.js';
+import { busyboxBanner } from './busybox-banner.js';
+import { BUSYBOX_USAGE } from './busybox-options.js';
 import { failureStatus } from './command-errors.js';
 import { type DomainId, domainModule } from './domains.js';
 
@@ -80,7 +82,8 @@ export function runCommand(
   if (program !== null && !program.present) return null;
   const handler = registry.get(program?.name ?? name) ?? stackOnlyThinTool(lab, name);
   let result: number | Steps<number>;
-  if (handler !== undefined) result = runGuarded(handler, lab, args, io);
+  if (handler !== undefined && isAppletHelp(name, args)) result = appletHelp(lab, name, io);
+  else if (handler !== undefined) result = runGuarded(handler, lab, args, io);
   else if (knownElsewhere(registry).has(name) || name.includes('/')) {
     io.err(notSupportedMessage(registry, name));
     result = NOT_RUNNABLE_STATUS;
@@ -88,6 +91,19 @@ export function runCommand(
   if (typeof result !== 'number') return thenBackgroundDaemons(lab, result);
   backgroundDaemons(lab);
   return lab.machine.ioDelayOwedMs > 0 ? waitingForIoDelay(lab.machine, finished(result)) : finished(result);
+}
+
+/**
+ * `APPLET --help` and nothing else: busybox prints the applet's usage before the applet runs, and
+ * exits 0 (appletlib.c, run_applet_no_and_exit), for every applet whose usage the lab keeps.
+ */
+function isAppletHelp(name: string, args: readonly string[]): boolean {
+  return args.length === 1 && args[0] === '--help' && Object.hasOwn(BUSYBOX_USAGE, name);
+}
+
+function appletHelp(lab: Lab, name: string, io: CommandIo): number {
+  io.err(`${busyboxBanner(lab.machine.stack)}${BUSYBOX_USAGE[name]}`);
+  return 0;
 }
 
 /**

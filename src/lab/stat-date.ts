@@ -164,7 +164,10 @@ export function date(lab: Lab, args: readonly string[], io: CommandIo): number {
   // -I takes its SPEC only attached (`-Iseconds`), so it is split off before the common parser.
   const iso = args.find((a) => /^-I/.test(a));
   const rest = args.filter((a) => a !== iso);
-  const parsed = busyboxArgs(lab.machine.stack, 'date', rest, 'uRdr', 'sD', { valued: 'drsD' });
+  const parsed = busyboxArgs(lab.machine.stack, 'date', rest, 'uRdr', 'sD', {
+    valued: 'drsD',
+    longOptions: ['rfc-822', 'rfc-2822', 'set', 'utc', 'date', 'reference'],
+  });
   if ('error' in parsed) {
     io.err(parsed.error);
     return 1;

@@ -31,6 +31,9 @@ import {
 } from '../text-tools.js';
 import { cutStream, grepStream, sedStream, sortStream } from '../line-filters.js';
 import { trPlan } from '../tr.js';
+import { uniqOptions, uniqStream } from '../uniq.js';
+import { basename, dirname, nproc } from '../path-applets.js';
+import { teeStream } from '../tee.js';
 
 /**
  * A line filter (grep, sed, sort) as a command: its command line parsed first (a ToolResult is
@@ -93,6 +96,16 @@ function tr(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<nu
   return trStream(plan, io);
 }
 
+/** busybox uniq [-cduiz] [-f,s,w N] [FILE [OUTFILE]] (src/lab/uniq.ts). */
+function uniq(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const o = uniqOptions(lab.machine.stack, args);
+  if (typeof o === 'string') {
+    io.err(o);
+    return 1;
+  }
+  return uniqStream(lab, o, io);
+}
+
 /** busybox cat [-u] [FILE]...: -u (POSIX's unbuffered output) is accepted and ignored; -nbvteA are refused by name. */
 function cat(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
   const parsed = busyboxArgs(lab.machine.stack, 'cat', argv, 'u', 'nbvteA');
@@ -141,6 +154,11 @@ export const TEXT_COMMANDS = {
   tr: tr,
   cut,
   sort: lineFilter(sortOptions, sortStream),
+  uniq,
+  tee: teeStream,
+  basename: (lab, args, io) => basename(lab.machine.stack, args, io),
+  dirname: (lab, args, io) => dirname(lab.machine.stack, args, io),
+  nproc: (lab, args, io) => nproc(lab.machine.stack, args, io),
   seq: seq,
   yes: yesStream,
 } satisfies Record<string, CommandHandler>;
