@@ -279,6 +279,8 @@ interface CopyFlags {
   readonly recursive: boolean;
   /** -a (-d): a device node is copied as a node, not read. */
   readonly nodes: boolean;
+  /** The directory a recursive copy makes at its top, once it has made it. */
+  readonly root?: string;
 }
 
 function* copyOne(ctx: ShellContext, io: CommandIo, source: string, target: string, flags: CopyFlags): Steps<boolean> {
@@ -354,7 +356,8 @@ function* copyDirectory(
 ): Steps<boolean> {
   const from = normalize(source);
   const to = normalize(target);
-  if (to.startsWith(`${from}/`)) {
+  // A copy into the directory itself: busybox makes the target first, and meets it as a source.
+  if (from === flags.root) {
     io.err(`cp: recursion detected, omitting directory '${source}'\n`);
     return false;
   }
@@ -374,7 +377,8 @@ function* copyDirectory(
   let ok = true;
   const names = [...new Set(contents(ctx, from).map((p) => p.slice(from.length + 1).split('/')[0]!))].sort();
   for (const name of names) {
-    ok = (yield* copyOne(ctx, io, joinPath(source, name), joinPath(target, name), flags)) && ok;
+    const inner = { ...flags, root: flags.root ?? to };
+    ok = (yield* copyOne(ctx, io, joinPath(source, name), joinPath(target, name), inner)) && ok;
   }
   return ok;
 }

@@ -145,10 +145,17 @@ class Dumper {
     return out;
   }
 
-  /** The short last row and the end line. */
+  /**
+   * The short last row and the end line. A short row that starts as the row before it does is
+   * still printed, after a `*` (busybox's get() stars it before it returns the zero-padded row).
+   */
   end(): string {
     let out = '';
-    if (this.filled > 0) out = this.layout.line(this.row, this.filled, this.address);
+    const n = this.filled;
+    const same =
+      this.layout.fold && this.hasPrevious && this.row.subarray(0, n).every((b, i) => b === this.previous[i]);
+    if (n > 0 && same && !this.starred) out = '*\n';
+    if (n > 0) out += this.layout.line(this.row, n, this.address);
     return out + this.layout.end(this.address + this.filled);
   }
 }
