@@ -332,17 +332,14 @@ function* copyData(ctx: ShellContext, io: CommandIo, from: string, to: string): 
   };
   const status = yield* ddSteps(ctx, [`if=${from}`, `of=${to}`, 'bs=1048576', 'status=none'], quiet);
   if (status === 0) return true;
-  // busybox's bb_copyfd: `read error` or `write error` with the errno's text.
+  // busybox's bb_copyfd says `read error` or `write error` with the errno's text (fixtures/kernel/212);
+  // dd names the input in a read error (`dd: PATH: TEXT`) and says `writing` in a write error.
   for (const line of errors.split('\n').filter((l) => l !== '')) {
-    if (line.startsWith('thinlab:')) io.err(`${line}\n`);
-    else {
-      const m = /^dd: (error )?(reading|writing) '[^']*': (.*)$/.exec(line);
-      io.err(
-        m === null
-          ? `cp: ${line.replace(/^dd: /, '')}\n`
-          : `cp: ${m[2] === 'reading' ? 'read' : 'write'} error: ${m[3]}\n`,
-      );
-    }
+    const write = /^dd: (?:error )?writing '[^']*': (.*)$/.exec(line);
+    const read = line.startsWith(`dd: ${from}: `) ? line.slice(`dd: ${from}: `.length) : null;
+    if (write !== null && !write[1]!.includes('thinlab')) io.err(`cp: write error: ${write[1]}\n`);
+    else if (read !== null && !read.includes('thinlab')) io.err(`cp: read error: ${read}\n`);
+    else io.err(`${line.replace(/^dd: /, 'cp: ')}\n`);
   }
   return false;
 }
