@@ -105,6 +105,17 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['date', lazy('files', (m) => m.FILE_COMMANDS.date)],
   ['awk', lazy('files', (m) => m.FILE_COMMANDS.awk)],
   ['xargs', lazy('files', (m) => (lab, args, io) => m.xargs(lab, args, io, COMMANDS))],
+  ['mkdir', lazy('files', (m) => m.FILE_COMMANDS.mkdir)],
+  ['rmdir', lazy('files', (m) => m.FILE_COMMANDS.rmdir)],
+  ['touch', lazy('files', (m) => m.FILE_COMMANDS.touch)],
+  ['mv', lazy('files', (m) => m.FILE_COMMANDS.mv)],
+  ['cp', lazy('files', (m) => m.FILE_COMMANDS.cp)],
+  ['sha1sum', lazy('files', (m) => m.FILE_COMMANDS.sha1sum)],
+  ['sha256sum', lazy('files', (m) => m.FILE_COMMANDS.sha256sum)],
+  ['sha512sum', lazy('files', (m) => m.FILE_COMMANDS.sha512sum)],
+  ['cmp', lazy('files', (m) => m.FILE_COMMANDS.cmp)],
+  ['hexdump', lazy('files', (m) => m.FILE_COMMANDS.hexdump)],
+  ['xxd', lazy('files', (m) => m.FILE_COMMANDS.xxd)],
   // Faults: src/lab/commands/faults.ts
   ['fault', lazy('faults', (m) => m.FAULT_COMMANDS.fault)],
   // thin-provisioning-tools: src/lab/commands/thin-tools.ts -> src/tools/

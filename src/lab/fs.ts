@@ -394,6 +394,7 @@ export class LabFileSystem {
       const dir = path.slice(0, path.lastIndexOf('/')) || '/';
       return `can't create '${path}': ${dir === '/patterns' || dir === '/' ? 'Read-only file system' : 'No such file or directory'}`;
     }
+    if (!this.parentExists(path)) return `can't create '${path}': No such file or directory`;
     let f = this.files.get(path);
     if (f === undefined) {
       f = new LabFile(this.dictionary);
@@ -405,16 +406,27 @@ export class LabFileSystem {
   }
 
   /**
+   * Whether the directory a scratch file under /tmp or /run would go in is there: the mount's top,
+   * a directory `mkdir` made, one that holds files, or one of the VM's own under /run. A redirection
+   * into a directory nobody made fails on the VM (ash: `can't create /tmp/nodir/f: nonexistent
+   * directory`, fixtures/kernel/211).
+   */
+  private parentExists(path: string): boolean {
+    const m = /^\/(tmp|run)\/(.+)\/[^/]+$/.exec(path);
+    if (m === null) return true;
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    if (m[1] === 'run' && /^(lock|lvm)(\/|$)/.test(m[2]!)) return true;
+    return this.madeDirectory(parent) || this.list(`${parent}/`).length > 0;
+  }
+
+  /**
    * How many bytes of a write of `length` at `offset` fit on the file's mount: all of them, or as
    * many as the pages still free take (tmpfs allocates a page per 4 KiB written, holes free).
    */
   room(file: LabFile, offset: number, length: number, sizes: VmMountSizes): number {
     const path = [...this.files].find(([, f]) => f === file)?.[0];
     if (path === undefined) return length;
-    const mount = mountOf(path, sizes);
-    let used = mount.bootBytes;
-    for (const [p, f] of this.files) if (mountOf(p, sizes).name === mount.name) used += f.allocatedBytes;
-    const freePages = Math.max(0, Math.floor((mount.sizeBytes - used) / FS_PAGE_BYTES));
+    const freePages = Math.floor(this.freeBytesOn(path, sizes) / FS_PAGE_BYTES);
     const fresh = file.newPagesIn(offset, length);
     this.checkMemory(path, fresh.length, freePages);
     if (fresh.length <= freePages) return length;
@@ -435,6 +447,14 @@ export class LabFileSystem {
     }
   }
 
+  /** Bytes still free on the mount a path is on (what a file moved there may take). */
+  freeBytesOn(path: string, sizes: VmMountSizes): number {
+    const mount = mountOf(path, sizes);
+    let used = mount.bootBytes;
+    for (const [p, f] of this.files) if (mountOf(p, sizes).name === mount.name) used += f.allocatedBytes;
+    return Math.max(0, mount.sizeBytes - used);
+  }
+
   /** The memory every file holds (each on a tmpfs, in the VM's memory). */
   allocatedBytes(): number {
     let n = 0;
@@ -444,6 +464,53 @@ export class LabFileSystem {
 
   remove(path: string): boolean {
     return this.files.delete(path);
+  }
+
+  /**
+   * The directories `mkdir` made (absent in checkpoints from before they were kept): the VM's own
+   * are vfs.ts's DIRECTORIES, and a directory that holds lab files is there while it does.
+   */
+  private made?: Set<string>;
+
+  /** Whether `mkdir` made this directory and nothing removed it since. */
+  madeDirectory(path: string): boolean {
+    return this.made?.has(path) === true;
+  }
+
+  makeDirectory(path: string): void {
+    this.made ??= new Set();
+    this.made.add(path);
+  }
+
+  /** Forgets a made directory and every one under it (rmdir, rm -r, mv of its parent). */
+  removeDirectory(path: string): void {
+    for (const d of this.madeDirectories(path)) this.made?.delete(d);
+  }
+
+  /** The made directories at or under `path`, sorted. */
+  madeDirectories(path: string): string[] {
+    return [...(this.made ?? [])].filter((d) => d === path || d.startsWith(`${path}/`)).sort();
+  }
+
+  /**
+   * Moves a file to another path (mv on one mount); a file already at `to` is replaced. The file
+   * keeps its storage, so a loop device attached to it still reads it.
+   */
+  rename(from: string, to: string): void {
+    const f = this.files.get(from);
+    if (f === undefined) return;
+    this.files.delete(from);
+    this.files.set(to, f);
+  }
+
+  /** Puts a file at a path (mv across mounts, whose copy is a new file there). */
+  place(path: string, file: LabFile): void {
+    this.files.set(path, file);
+  }
+
+  /** A new empty file, not yet at any path. */
+  newFile(): LabFile {
+    return new LabFile(this.dictionary);
   }
 
   list(prefix: string): string[] {

@@ -75,10 +75,11 @@ function blockNames(ctx: ShellContext): string[] {
   ];
 }
 
-/** The first names of the lab's files under `dir/` (a file, or a directory that holds files). */
+/** The first names of the lab's files and made directories under `dir/` (a file, or a directory that holds some). */
 function fileEntries(ctx: ShellContext, dir: string): string[] {
   const prefix = dir === '/' ? '/' : `${dir}/`;
-  return ctx.fs.list(prefix).map((p) => p.slice(prefix.length).split('/')[0]!);
+  const made = ctx.fs.madeDirectories(dir === '/' ? '' : dir).filter((d) => d.startsWith(prefix));
+  return [...ctx.fs.list(prefix), ...made].map((p) => p.slice(prefix.length).split('/')[0]!);
 }
 
 function devEntries(ctx: ShellContext): string[] {
@@ -113,7 +114,7 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
   }
   const files = fileEntries(ctx, p);
   if (p === '/run') return unique([...vmNodes(ctx).runDirectories, ...files]);
-  if (/^\/(tmp|files)$/.test(p) || files.length > 0) return unique(files);
+  if (/^\/(tmp|files)$/.test(p) || files.length > 0 || ctx.fs.madeDirectory(p)) return unique(files);
   return DIRECTORIES.has(p) || vmNodes(ctx).opaqueDirectories[p] !== undefined || /^\/sys\/block\/[^/]+$/.test(p)
     ? 'not modelled'
     : null;

@@ -1,11 +1,11 @@
 /**
- * The text tools that stream: cat, head, tail, md5sum, wc, tr, od and yes read their input a chunk at
+ * The text tools that stream: cat, head, tail, wc, tr, od and yes (and the digests of
+ * src/lab/checksums.ts) read their input a chunk at
  * a time (standard input through CommandIo.read, a file or a device a MiB at a time) and write as
  * they go, so that `seq 1 1000000000 | head -c 10` ends at once, `dd if=/dev/mapper/big | md5sum`
  * and `head -c 16 /dev/mapper/big` never hold the device, and memory stays bounded whatever the
  * input's size. Their output is what the whole-input versions in text-tools.ts print.
  */
-import { createHash } from 'node:crypto';
 import { strerror } from '../model/errno.js';
 import { LAB_WOULD_BLOCK } from '../model/machine.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
@@ -328,39 +328,6 @@ export function startOfLastLines(bytes: Uint8Array, n: number): number {
     end = nl;
   }
   return 0;
-}
-
-/**
- * `md5sum [FILE...]`: the digest of each input, computed as it is read. An input that does not
- * open is said at once in busybox's open_or_warn words (`can't open 'FILE': ...`), not in the
- * `FILE: ...` of the tools that print their errors after their output (fixtures/kernel/180).
- */
-export function* md5sumStream(ctx: ShellContext, args: readonly string[], io: CommandIo): Steps<number> {
-  let status = 0;
-  for (const name of args.length === 0 ? ['-'] : args) {
-    const chunks = name === '-' ? stdinChunks(io) : pathChunks(ctx, name);
-    if (typeof chunks === 'string') {
-      // A lab refusal (a read it does not model) is no failed open: it keeps the `NAME: ` form.
-      io.err(
-        chunks.startsWith('thinlab: ') ? `md5sum: ${name}: ${chunks}\n` : `md5sum: can't open '${name}': ${chunks}\n`,
-      );
-      status = 1;
-      continue;
-    }
-    const hash = createHash('md5');
-    const error = yield* consume(chunks, (c) => {
-      hash.update(c);
-      return true;
-    });
-    // busybox's hash_file: a read error is `can't read` and the exit status 1 (the host's 1.35).
-    if (error !== null) {
-      io.err(
-        error.startsWith('thinlab: ') ? `md5sum: ${name}: ${error}\n` : `md5sum: can't read '${name}': ${error}\n`,
-      );
-      status = 1;
-    } else io.out(`${hash.digest('hex')}  ${name}\n`);
-  }
-  return status;
 }
 
 /** Bytes that end a word for wc (JavaScript's `\s` over latin1 text). */

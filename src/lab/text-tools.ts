@@ -123,7 +123,7 @@ function odTypes(spec: string): OdFormat[] | string {
 }
 
 /** `-N` and `-j`: busybox's xstrtooff_sfx in base 0 with the suffixes b (512), k and m. */
-function odCount(text: string): number | null {
+export function odCount(text: string): number | null {
   const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([bkm]?)$/.exec(text);
   if (m === null) return null;
   const digits = m[1]!;

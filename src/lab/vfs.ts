@@ -166,10 +166,19 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
   return content?.kind === 'image' ? content : undefined;
 }
 
+/**
+ * Whether a path is a directory: one of the VM's own, one `mkdir` made, or one that holds the
+ * lab's files (the daemons' state under /var/lib, a copy's target).
+ */
+export function isDirectory(ctx: ShellContext, path: string): boolean {
+  const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return DIRECTORIES.has(p) || ctx.fs.madeDirectory(p) || (p !== '/' && ctx.fs.list(`${p}/`).length > 0);
+}
+
 /** What `test -f/-d/-b/-c` sees at a path; null when nothing is there. */
 export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'block' | 'char' | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  if (DIRECTORIES.has(p)) return 'dir';
+  if (isDirectory(ctx, p)) return 'dir';
   // device-mapper's control node, made at boot (devtmpfs): fixtures/kernel/135-mapper-nodes.
   if (p === '/dev/mapper/control') return 'char';
   const sysDev = /^\/sys\/block\/([a-z]+-?[0-9]+)(\/queue)?$/.exec(p);
@@ -196,7 +205,7 @@ export function fileKind(ctx: ShellContext, path: string): 'file' | 'dir' | 'blo
  * fixtures/kernel/180), or nothing at all.
  */
 export function missingReason(ctx: ShellContext, path: string): string {
-  if (DIRECTORIES.has(path)) return 'Is a directory';
+  if (isDirectory(ctx, path)) return 'Is a directory';
   return strerror(staleMapperNode(ctx, path) === null ? Errno.ENOENT : Errno.ENXIO);
 }
 
@@ -253,9 +262,11 @@ function readWholeDevice(machine: Machine, dev: BlockDev): Uint8Array | string {
 export function removePath(ctx: ShellContext, path: string, recursive: boolean): string | null {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (ctx.fs.remove(usrMerged(p))) return null;
-  if (DIRECTORIES.has(p) || ctx.fs.list(`${p}/`).length > 0) {
+  if (isDirectory(ctx, p)) {
     if (!recursive) return 'Is a directory';
     for (const f of ctx.fs.list(`${p}/`)) ctx.fs.remove(f);
+    // A directory mkdir made goes with what it held; the VM's own stay (rm -r empties them).
+    ctx.fs.removeDirectory(p);
     return null;
   }
   const mapper = /^\/dev\/mapper\/(.+)$/.exec(p);

@@ -13,7 +13,6 @@ import {
   type CountOptions,
   catStream,
   headStream,
-  md5sumStream,
   odStream,
   tailStream,
   trStream,
@@ -29,6 +28,7 @@ import {
   sortOptions,
   type ToolResult,
 } from '../text-tools.js';
+import { digestCommand } from '../checksums.js';
 import { cutStream, grepStream, sedStream, sortStream } from '../line-filters.js';
 import { trPlan } from '../tr.js';
 import { uniqOptions, uniqStream } from '../uniq.js';
@@ -116,16 +116,6 @@ function cat(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<n
   return catStream(lab, parsed.operands, io);
 }
 
-/** busybox md5sum [FILE]...: -b and -t (binary, text) accepted and ignored; checking (-c -s -w) is not modelled. */
-function md5sum(lab: Lab, argv: readonly string[], io: CommandIo): number | Steps<number> {
-  const parsed = busyboxArgs(lab.machine.stack, 'md5sum', argv, 'bt', 'csw');
-  if ('error' in parsed) {
-    io.err(parsed.error);
-    return 1;
-  }
-  return md5sumStream(lab, parsed.operands, io);
-}
-
 const WC_USAGE = `Usage: wc [-cmlwL] [FILE]...\n\nCount lines, words, and bytes for FILEs (or stdin)\n\n\t-c\tCount bytes\n\t-m\tCount characters\n\t-l\tCount newlines\n\t-w\tCount words\n\t-L\tPrint longest line length\n`;
 
 /** busybox wc [-cmlwL] [FILE]...: an option it does not have is its `invalid option` with the usage. */
@@ -144,7 +134,7 @@ function wc(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<nu
 
 export const TEXT_COMMANDS = {
   cat,
-  md5sum,
+  md5sum: digestCommand('md5sum'),
   od,
   head: counted('head', headStream),
   tail: counted('tail', tailStream),
