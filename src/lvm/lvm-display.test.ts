@@ -71,7 +71,9 @@ describe('lvdisplay, vgdisplay, pvdisplay', () => {
     expect(shell.runLine('vgdisplay vg; echo rc=$?')).toMatch(
       /^thinlab: not modelled: vgdisplay's long form .*\nrc=2\n$/,
     );
-    expect(shell.runLine('lvdisplay -C vg; echo rc=$?')).toBe('thinlab: not modelled: lvdisplay --columns\nrc=2\n');
+    expect(shell.runLine('lvdisplay -Ca vg; echo rc=$?')).toBe(
+      'thinlab: not modelled: lvdisplay -C clustered with other options\nrc=2\n',
+    );
     expect(shell.runLine('lvdisplay --units G vg/lin; echo rc=$?')).toBe(
       'thinlab: not modelled: lvdisplay --units G\nrc=2\n',
     );
@@ -89,5 +91,11 @@ describe('lvdisplay, vgdisplay, pvdisplay', () => {
       /^ {2}\/dev\/ram0:vg:131072:-1:8:8:-1:4096:15:10:5:\S+\n {2}\/dev\/ram1:vg:131072:-1:8:8:-1:4096:15:2:13:\S+\n$/,
     );
     expect(shell.runLine('vgdisplay -s')).toBe('  "vg" 120.00 MiB [72.00 MiB used / 48.00 MiB free]\n');
+    expect(shell.runLine('pvdisplay -s')).toBe(
+      '  Device "/dev/ram0" has a capacity of 40.00 MiB\n  Device "/dev/ram1" has a capacity of 8.00 MiB\n',
+    );
+    // -C is the report command.
+    expect(shell.runLine('lvdisplay -C -a vg')).toBe(shell.runLine('lvs -a vg'));
+    expect(shell.runLine('pvdisplay -C')).toBe(shell.runLine('pvs'));
   });
 });

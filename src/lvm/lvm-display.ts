@@ -18,6 +18,7 @@ import {
   ECMD_FAILED,
   EINVALID_CMD_LINE,
   isVisible,
+  LVM_HANDLERS,
   type LvmContext,
   opt,
   type ParsedArgs,
@@ -258,19 +259,44 @@ function incompatible(ctx: ShellContext, command: string, option: string, old16:
   return new CommandFailed(text, EINVALID_CMD_LINE);
 }
 
+/**
+ * `-C`: the display command is its report (lvdisplay -C is lvs, fixtures/lvm/98), run with the
+ * rest of the line. A `-C` clustered with other letters is refused by name.
+ */
+function asReport(
+  ctx: LvmContext,
+  command: string,
+  report: 'lvs' | 'vgs' | 'pvs',
+  args: readonly string[],
+  io: CommandIo,
+): number {
+  if (args.some((a) => /^-[^-]*C/.test(a) && a !== '-C'))
+    throw notModelled(`${command} -C clustered with other options`);
+  return LVM_HANDLERS[report](
+    ctx,
+    args.filter((a) => a !== '-C' && a !== '--columns'),
+    io,
+  );
+}
+
 /** What the display commands refuse by name. */
 function refuseUnmodelledForms(command: string, p: ParsedArgs, forms: readonly string[]): void {
   for (const long of forms) if (opt(p, long) !== undefined) throw notModelled(`${command} ${long}`);
 }
 
 /**
- * pvdisplay -s prints nothing for a disk in a group (fixtures/lvm/98); what it prints for one
- * in no group was not recorded.
+ * pvdisplay -s (pvdisplay_short): a disk in a group as `Device "DEV" has a capacity of FREE`, its
+ * free extents (fixtures/lvm/98); what it prints for one in no group was not recorded.
  */
-function pvdisplayShort(ctx: LvmContext, names: readonly string[]): number {
+function pvdisplayShort(ctx: LvmContext, names: readonly string[], size: DisplaySize, io: CommandIo): number {
   const pvs = names.length === 0 ? ctx.lvm.pvs : names.map((n) => findPv(ctx.lvm, n));
-  if (pvs.some((pv) => pv === undefined || pv.vg === null))
-    throw notModelled('pvdisplay -s of a device in no volume group');
+  const vgOf = (pv: PhysicalVolume | undefined): VolumeGroup | undefined =>
+    pv?.vg === null || pv === undefined ? undefined : findVg(ctx.lvm, pv.vg);
+  if (pvs.some((pv) => vgOf(pv) === undefined)) throw notModelled('pvdisplay -s of a device in no volume group');
+  for (const pv of pvs as PhysicalVolume[]) {
+    const free = (pv.peCount - pvAllocatedExtents(ctx, pv)) * vgOf(pv)!.extentSectors;
+    io.out(`  Device "${pv.device}" has a capacity of ${size(free)}\n`);
+  }
   return 0;
 }
 
@@ -283,7 +309,7 @@ function lvdisplayOptions(ctx: ShellContext, p: ParsedArgs): void {
   if (has('--colon') && columns) throw incompatible(ctx, 'lvdisplay', '--colon', 'Incompatible options selected');
   if (has('--colon') && has('--maps'))
     throw incompatible(ctx, 'lvdisplay', '--colon', 'Options -c and -m are incompatible.');
-  refuseUnmodelledForms('lvdisplay', p, ['--columns']);
+  if (p.options.has('--columns')) refuseUnmodelledForms('lvdisplay -C', p, ['--maps']);
 }
 
 /** The volumes an lvdisplay argument names: a group, or one volume (`VG/LV`, `/dev/VG/LV`). */
@@ -333,6 +359,7 @@ function eachNamed<T>(
 export function lvdisplay(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(ctx, 'lvdisplay', args);
   lvdisplayOptions(ctx, p);
+  if (p.options.has('--columns')) return asReport(ctx, 'lvdisplay', 'lvs', args, io);
   const all = p.options.has('--all');
   const colon = p.options.has('--colon');
   const maps = p.options.has('--maps');
@@ -384,7 +411,10 @@ export function vgdisplay(ctx: LvmContext, args: readonly string[], io: CommandI
   const colon = p.options.has('--colon');
   const short = p.options.has('--short');
   if (colon && short) throw incompatible(ctx, 'vgdisplay', '--colon', 'Option -c is not allowed with option -s');
-  refuseUnmodelledForms('vgdisplay', p, ['--columns']);
+  if (p.options.has('--columns')) {
+    refuseUnmodelledForms('vgdisplay -C', p, ['--colon', '--short']);
+    return asReport(ctx, 'vgdisplay', 'vgs', args, io);
+  }
   if (!colon && !short)
     throw notModelled(
       "vgdisplay's long form (its Metadata Sequence No counts LVM's metadata commits, which the lab does not follow); vgdisplay -c and -s are modelled",
@@ -487,8 +517,11 @@ export function pvdisplay(ctx: LvmContext, args: readonly string[], io: CommandI
   if (p.options.has('--all')) throw incompatible(ctx, 'pvdisplay', '--all', 'Incompatible options selected');
   if (colon && p.options.has('--maps'))
     throw incompatible(ctx, 'pvdisplay', '--colon', 'Option -c not allowed with option -m');
-  if (p.options.has('--columns')) throw notModelled('pvdisplay --columns');
-  if (p.options.has('--short')) return pvdisplayShort(ctx, p.positional);
+  if (p.options.has('--columns')) {
+    refuseUnmodelledForms('pvdisplay -C', p, ['--colon', '--short', '--maps']);
+    return asReport(ctx, 'pvdisplay', 'pvs', args, io);
+  }
+  if (p.options.has('--short')) return pvdisplayShort(ctx, p.positional, displaySizeIn('pvdisplay', p), io);
   const find = (name: string): PhysicalVolume[] => {
     const pv = findPv(ctx.lvm, name);
     if (pv !== undefined) return [pv];
