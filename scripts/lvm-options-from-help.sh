@@ -8,7 +8,7 @@
 set -euo pipefail
 lvm16=$1 lvm31=$2 git=$3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-commands="pvcreate vgcreate vgextend vgchange vgremove lvcreate lvconvert lvextend lvresize lvchange lvremove lvs vgs pvs lvrename vgrename vgcfgbackup vgcfgrestore lvdisplay"
+commands="pvcreate vgcreate vgextend vgchange vgremove lvcreate lvconvert lvextend lvresize lvchange lvremove lvs vgs pvs lvrename vgrename vgcfgbackup vgcfgrestore lvdisplay vgdisplay pvdisplay pvremove vgreduce pvresize lvreduce"
 # Every option a command's help names, long names only, in order.
 options_of() { "$1" "$2" --longhelp 2>/dev/null | awk '/Common variables for lvm/ { stop = 1 } !stop' | grep -o -- '\(-[A-Za-z]|\)\?--[a-z][a-z-]*' | sort -u | awk -F'|' '{ k = $NF; if (!(k in seen) || NF > 1) seen[k] = $0 } END { for (k in seen) print seen[k] }' | sort -t- -k3 | tr '\n' ' ' | sed 's/ $//'; }
 # args.h: `arg(ID, 'c', "long", VALUE_TYPE, FLAGS, ...`: one line per option, `-c|--long` with `=`

@@ -40,7 +40,16 @@ function ramdiskKbOf(source: string): number | undefined {
  * Transcripts the lab does not reproduce yet on a stack, each with the reason: the test expects
  * them to differ (it.fails), so that one that starts to match is noticed and moved out of here.
  */
-const PENDING: Readonly<Record<string, string>> = {};
+const PENDING: Readonly<Record<string, string>> = {
+  '98-lvm-display.out':
+    "vgdisplay's long form (and -v) is refused by name: its Metadata Sequence No counts LVM's metadata commits, which the lab does not follow",
+  '98-lvm-display.debian13.out':
+    "vgdisplay's long form (and -v) is refused by name: its Metadata Sequence No counts LVM's metadata commits, which the lab does not follow",
+  '99-pv-vg-repair.out':
+    'pvremove, vgreduce, pvresize and lvreduce are not modelled (refused by name); losetup -c neither',
+  '99-pv-vg-repair.debian13.out':
+    'pvremove, vgreduce, pvresize and lvreduce are not modelled (refused by name); losetup -c neither',
+};
 
 /**
  * Transcript -> why LVM and the kernel printed more than one transcript for its script: where the
@@ -100,6 +109,23 @@ function labOutput(source: string, stack: StackId): string {
   return output;
 }
 
+/**
+ * What varies from one real run to the next, masked (fixtures/lvm/98, 99: recorded twice, and
+ * these are the only lines that differ): LVM's random ids (6-4-4-4-4-4-6 letters and digits, in
+ * lvdisplay, vgdisplay, pvdisplay and their `-c` lines), each replaced by its order of first
+ * appearance so that the same volume must keep the same id; and `LV Creation host, time`'s wall
+ * clock, replaced whole (the lab's simulated clock does not tick between commands as the VM's does).
+ */
+function maskIdsAndTimes(text: string): string {
+  const ids = new Map<string, number>();
+  return text
+    .replace(/\b[A-Za-z0-9]{6}(?:-[A-Za-z0-9]{4}){5}-[A-Za-z0-9]{6}\b/g, (id) => {
+      if (!ids.has(id)) ids.set(id, ids.size + 1);
+      return `<id ${ids.get(id)}>`;
+    })
+    .replace(/^( {2}LV Creation host, time .*, )\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$/gm, '$1<time>');
+}
+
 /** The used-metadata figures masked: the pool status count and lvs `Meta%`. */
 function masked(text: string): string {
   return maskMetadataPercent(maskMetadataUsed(text));
@@ -148,10 +174,10 @@ describe('LVM transcripts', () => {
           return;
         }
         if (USED_METADATA_MASKED[file] === undefined) {
-          expect(output).toBe(expected);
+          expect(maskIdsAndTimes(output)).toBe(maskIdsAndTimes(expected));
           return;
         }
-        expect(masked(output)).toBe(masked(expected));
+        expect(masked(maskIdsAndTimes(output))).toBe(masked(maskIdsAndTimes(expected)));
         expect(output, `${file}: the used-metadata figures now match; remove it from USED_METADATA_MASKED`).not.toBe(
           expected,
         );

@@ -147,6 +147,9 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['vgrename', lazy('lvm', (m) => m.LVM_COMMANDS.vgrename)],
   ['vgcfgbackup', lazy('lvm', (m) => m.LVM_COMMANDS.vgcfgbackup)],
   ['vgcfgrestore', lazy('lvm', (m) => m.LVM_COMMANDS.vgcfgrestore)],
+  ['lvdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.lvdisplay)],
+  ['vgdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.vgdisplay)],
+  ['pvdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.pvdisplay)],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
   ['docker', lazy('docker', (m) => m.DOCKER_COMMANDS.docker)],
   ['dockerd', lazy('docker', (m) => m.DOCKER_COMMANDS.dockerd)],

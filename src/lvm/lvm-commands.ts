@@ -974,9 +974,9 @@ function createThinPool(
   if (spareExtents > 0) vg.lvs.push(newLv(spareName, 'pool-spare', allocateExtents(ctx.lvm, vg, spareExtents)!));
   const data = newLv(`${name}_tdata`, 'pool-data', allocateExtents(ctx.lvm, vg, dataExtents)!);
   vg.lvs.push(data);
-  // A disk without another pool's metadata is preferred, as when the lab kept one pool's metadata
-  // per disk (docs/lvm.md); lvm2's own choice with several disks was not compared.
-  const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateMetadata(ctx, vg, metaExtents));
+  // A disk without the pool's data (fixtures/lvm/98: data on the first disk, metadata on the
+  // second) and without another pool's metadata is preferred (docs/lvm.md).
+  const meta = newLv(`${name}_tmeta`, 'pool-metadata', allocateMetadata(ctx, vg, metaExtents, data));
   vg.lvs.push(meta);
   const pool = newLv(name, 'thin-pool', []);
   pool.chunkSectors = estimate.chunkSectors;
@@ -999,13 +999,21 @@ function createThinPool(
   return 0;
 }
 
-/** Extents for a pool's metadata, on a disk that holds no other pool's metadata when there is one. */
-function allocateMetadata(ctx: LvmContext, vg: VolumeGroup, extents: number): LvmSegment[] {
-  const taken = new Set(vg.lvs.filter((l) => l.role === 'pool-metadata').flatMap((l) => l.segments.map((s) => s.pv)));
-  for (const device of vg.pvs) {
-    if (taken.has(device)) continue;
-    const fit = freeRuns(ctx.lvm, vg, device).find((r) => r.extents >= extents);
-    if (fit !== undefined) return [{ pv: device, startExtent: fit.start, extents }];
+/**
+ * Extents for a pool's metadata: on a disk that holds neither the pool's data nor another pool's
+ * metadata when there is one, else on one without another pool's metadata, else anywhere.
+ */
+function allocateMetadata(ctx: LvmContext, vg: VolumeGroup, extents: number, data: LogicalVolume): LvmSegment[] {
+  const otherMeta = new Set(
+    vg.lvs.filter((l) => l.role === 'pool-metadata').flatMap((l) => l.segments.map((s) => s.pv)),
+  );
+  const dataDisks = new Set(data.segments.map((s) => s.pv));
+  for (const avoid of [(d: string) => otherMeta.has(d) || dataDisks.has(d), (d: string) => otherMeta.has(d)]) {
+    for (const device of vg.pvs) {
+      if (avoid(device)) continue;
+      const fit = freeRuns(ctx.lvm, vg, device).find((r) => r.extents >= extents);
+      if (fit !== undefined) return [{ pv: device, startExtent: fit.start, extents }];
+    }
   }
   return allocateExtents(ctx.lvm, vg, extents)!;
 }
@@ -1458,7 +1466,7 @@ function usageOf(status: PoolStatus | null): PoolUsage | null {
 }
 
 /** LVM's percentages: two decimals, never 100.00 unless full and never 0.00 unless empty. */
-function percentText(used: number, total: number): string {
+export function percentText(used: number, total: number): string {
   if (total === 0) return '0.00';
   const value = (used * 100) / total;
   let s = value.toFixed(2);

@@ -300,6 +300,18 @@ export const LVM_COMMAND_OPTIONS_2_03_16: Readonly<Record<string, string>> = {
     '-d|--debug -f|--file -h|--help -l|--list -M|--metadatatype -q|--quiet -t|--test -v|--verbose -y|--yes --commandprofile --config --devices --devicesfile --driverloaded --force --journal --lockopt --longhelp --nohints --nolocking --profile --version',
   lvdisplay:
     '-a|--all -c|--colon -C|--columns -d|--debug -h|--help -H|--history -m|--maps -o|--options -q|--quiet -S|--select -O|--sort -t|--test -v|--verbose -y|--yes --aligned --binary --commandprofile --config --configreport --devices --devicesfile --driverloaded --foreign --ignorelockingfailure --journal --lockopt --logonly --longhelp --noheadings --nohints --nolocking --nosuffix --profile --readonly --segments --separator --shared --unbuffered --units --version',
+  vgdisplay:
+    '-A|--activevolumegroups -c|--colon -C|--columns -d|--debug -h|--help -o|--options -q|--quiet -S|--select -s|--short -O|--sort -t|--test -v|--verbose -y|--yes --aligned --binary --commandprofile --config --configreport --devices --devicesfile --driverloaded --foreign --ignorelockingfailure --journal --lockopt --logonly --longhelp --noheadings --nohints --nolocking --nosuffix --profile --readonly --separator --shared --unbuffered --units --version',
+  pvdisplay:
+    '-a|--all -c|--colon -C|--columns -d|--debug -h|--help -m|--maps -o|--options -q|--quiet -S|--select -s|--short -O|--sort -t|--test -v|--verbose -y|--yes --aligned --binary --commandprofile --config --configreport --devices --devicesfile --driverloaded --foreign --ignorelockingfailure --journal --lockopt --logonly --longhelp --noheadings --nohints --nolocking --nosuffix --profile --readonly --separator --shared --unbuffered --units --version',
+  pvremove:
+    '-d|--debug -f|--force -h|--help -q|--quiet -t|--test -v|--verbose -y|--yes --commandprofile --config --devices --devicesfile --driverloaded --journal --lockopt --longhelp --nohints --nolocking --profile --reportformat --version',
+  vgreduce:
+    '-a|--all -A|--autobackup -d|--debug -f|--force -h|--help -q|--quiet -t|--test -v|--verbose -y|--yes --commandprofile --config --devices --devicesfile --driverloaded --journal --lockopt --longhelp --mirrorsonly --nohints --nolocking --profile --removemissing --reportformat --version',
+  pvresize:
+    '-d|--debug -h|--help -q|--quiet -t|--test -v|--verbose -y|--yes --commandprofile --config --devices --devicesfile --driverloaded --journal --lockopt --longhelp --nohints --nolocking --profile --reportformat --setphysicalvolumesize --version',
+  lvreduce:
+    '-A|--autobackup -d|--debug -l|--extents -f|--force -h|--help -n|--nofsck -q|--quiet -r|--resizefs -L|--size -t|--test -v|--verbose -y|--yes --commandprofile --config --devices --devicesfile --driverloaded --journal --lockopt --longhelp --nohints --nolocking --noudevsync --profile --reportformat --version',
 };
 
 /** What 2.03.31's --longhelp adds, by command. */
@@ -314,4 +326,7 @@ export const LVM_COMMAND_OPTIONS_ADDED_2_03_31: Readonly<Record<string, string>>
   vgs: '--headings',
   pvs: '--headings -A|--allpvs',
   lvdisplay: '--headings --nameprefixes --reportformat --rows --unquoted',
+  vgdisplay: '--headings --nameprefixes --reportformat --rows --unquoted -a|--all',
+  pvdisplay: '--headings --nameprefixes --reportformat --rows --segments --unquoted',
+  lvreduce: '--fs --fsmode',
 };

@@ -53,6 +53,10 @@ const MODELLED: Readonly<Record<string, string>> = {
   vgrename: '',
   vgcfgbackup: '--file',
   vgcfgrestore: '--file --force',
+  // The display commands read these to refuse them as LVM does, or by name (src/lvm/lvm-display.ts).
+  lvdisplay: '--all --colon --columns --maps --options --noheadings --units',
+  vgdisplay: '--colon --short --columns --units',
+  pvdisplay: '--colon --short --columns --maps --all --units',
 };
 
 function argsOf(version: LvmVersion): Map<string, { takesValue: boolean; repeatable: boolean }> {

@@ -56,6 +56,8 @@ export interface LogicalVolume {
   readOnly?: boolean;
   /** A pool's hidden volume activated on its own, read-only (component activation, fixtures/lvm/86). */
   component?: boolean;
+  /** When the command that made it ran, on the lab's wall clock (lvdisplay's `LV Creation host, time`). */
+  createdSecs?: number;
   // Thin volumes.
   pool: string | null;
   thinId: number;

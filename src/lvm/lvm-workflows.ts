@@ -15,6 +15,7 @@ import {
   requireLv,
   yesNo,
 } from './lvm-commands.js';
+import { lvdisplay, pvdisplay, stampCreationTimes, vgdisplay } from './lvm-display.js';
 import { lvrename, vgrename } from './lvm-rename.js';
 import { activateComponent, deactivateComponent, isMetadataSwap, swapPoolMetadata } from './lvm-swap.js';
 import { vgcfgbackup, vgcfgrestore, writeBackupIfChanged } from './vgcfg.js';
@@ -43,7 +44,7 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
 }
 
 /** The commands that only read LVM's metadata (or write the backup themselves). */
-const READ_ONLY = new Set(['lvs', 'vgs', 'pvs', 'vgcfgbackup', 'vgcfgrestore']);
+const READ_ONLY = new Set(['lvs', 'vgs', 'pvs', 'lvdisplay', 'vgdisplay', 'pvdisplay', 'vgcfgbackup', 'vgcfgrestore']);
 
 /**
  * LVM writes /etc/lvm/backup/VG after each command that changed the group (fixtures/lvm/87 finds
@@ -55,7 +56,7 @@ function backingUp<T extends Record<string, LvmHandler>>(handlers: T): T {
     wrapped[name] = READ_ONLY.has(name)
       ? handler
       : (ctx, args, io) => {
-          const status = handler(ctx, args, io);
+          const status = stampingCreation(handler)(ctx, args, io);
           // Only a command that changed a group's metadata writes its backup (a refusal changes nothing).
           if (status === 0)
             for (const vg of ctx.lvm.vgs) writeBackupIfChanged(ctx, vg, `${name} ${args.join(' ')}`.trim());
@@ -65,8 +66,29 @@ function backingUp<T extends Record<string, LvmHandler>>(handlers: T): T {
   return wrapped as T;
 }
 
+/** The volumes a command made get its time as their creation time (lvdisplay prints it). */
+function stampingCreation(handler: LvmHandler): LvmHandler {
+  return (ctx, args, io) => {
+    try {
+      return handler(ctx, args, io);
+    } finally {
+      stampCreationTimes(ctx, ctx.lvm);
+    }
+  };
+}
+
 /** Every LVM command of the lab, by name. */
 export const LVM_ALL_HANDLERS = backingUp({
   ...LVM_HANDLERS,
-  ...readingLvmConf({ lvconvert, lvchange, lvrename, vgrename, vgcfgbackup, vgcfgrestore }),
+  ...readingLvmConf({
+    lvconvert,
+    lvchange,
+    lvrename,
+    vgrename,
+    vgcfgbackup,
+    vgcfgrestore,
+    lvdisplay,
+    vgdisplay,
+    pvdisplay,
+  }),
 });

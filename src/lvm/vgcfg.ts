@@ -28,7 +28,7 @@ import { findLv, type LogicalVolume, lvExtents, type VolumeGroup } from './lvm-s
 export const BACKUP_DIR = '/etc/lvm/backup';
 
 /** A deterministic stand-in for LVM's random 32-character ids (6-4-4-4-4-4-6), from a name. */
-function labId(name: string): string {
+export function labId(name: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let h = 2166136261;
   let id = '';
