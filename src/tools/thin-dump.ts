@@ -157,18 +157,16 @@ function strtoull10(arg: string): bigint {
 
 const U64_MAX = (1n << 64n) - 1n;
 
+/** Which devices are dumped (null: all): 0.9.0's set of u64 ids, or 1.1.0's one id (dumpPath1x picks it). */
+function selectedDevices(release: ToolsRelease, options: DumpOptions0): ReadonlySet<bigint> | null {
+  if (release === '0.9.0') return (options.selected0 ?? []).length === 0 ? null : new Set(options.selected0);
+  return options.devId === null ? null : new Set([BigInt(options.devId)]);
+}
+
 export function dumpPath(env: ToolEnv, options: DumpOptions0, path: string): number {
   const { io } = env;
   const { format, repair, output, devId, skipMappings } = options;
-  // Which devices are dumped: 0.9.0's set of u64 ids, or 1.1.0's one id (dumpPath1x picks it).
-  const selected: ReadonlySet<bigint> | null =
-    releaseOf(env) === '0.9.0'
-      ? (options.selected0 ?? []).length === 0
-        ? null
-        : new Set(options.selected0)
-      : devId === null
-        ? null
-        : new Set([BigInt(devId)]);
+  const selected = selectedDevices(releaseOf(env), options);
   // dump_ takes --repair's branch before it looks at -m: the repair reads the live superblock
   // whatever -m asked (seed 17's case-126 image: `thin_dump -m --repair` dumps the live devices).
   const snap = repair ? null : options.snap;
