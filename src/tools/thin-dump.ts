@@ -165,7 +165,7 @@ function selectedDevices(release: ToolsRelease, options: DumpOptions0): Readonly
 
 export function dumpPath(env: ToolEnv, options: DumpOptions0, path: string): number {
   const { io } = env;
-  const { format, repair, output, devId, skipMappings } = options;
+  const { format, repair, output, skipMappings } = options;
   const selected = selectedDevices(releaseOf(env), options);
   // dump_ takes --repair's branch before it looks at -m: the repair reads the live superblock
   // whatever -m asked (seed 17's case-126 image: `thin_dump -m --repair` dumps the live devices).
