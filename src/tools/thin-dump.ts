@@ -14,6 +14,7 @@ import {
   DETAILS_VALUE_SIZE,
   getBlockTime,
   MAPPING_VALUE_SIZE,
+  NODE,
   ROOT_VALUE_SIZE,
   SB,
   SM_ROOT,
@@ -452,10 +453,17 @@ function bottomMappings0(
   onDamage: () => void,
 ): void {
   walkDamage0(md, tree0(root, MAPPING_VALUE_SIZE), onDamage, (n) => {
+    if (n.nrEntries === 0) return;
+    // The walk has run check_fits_within_block on the first value: every key and value lies in
+    // the block, so they are read directly (a dump can be millions of mappings), a key as a
+    // number unless it is 2^53 or more.
+    const values = valueAt0(n, 0, MAPPING_VALUE_SIZE);
+    const keys = n.block * BLOCK_SIZE + NODE.header;
     for (let i = 0; i < n.nrEntries; i++) {
-      const key = n.key(i);
-      const { dataBlock, time } = getBlockTime(md.dv, valueAt0(n, i, MAPPING_VALUE_SIZE));
-      visit(key > BigInt(Number.MAX_SAFE_INTEGER) ? key : Number(key), dataBlock, time);
+      const hi = md.u32(keys + i * 8 + 4);
+      const key = hi < 0x200000 ? hi * 2 ** 32 + md.u32(keys + i * 8) : md.u64Big(keys + i * 8);
+      const { dataBlock, time } = getBlockTime(md.dv, values + i * MAPPING_VALUE_SIZE);
+      visit(key, dataBlock, time);
     }
   });
 }
