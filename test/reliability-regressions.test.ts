@@ -1028,6 +1028,198 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
   },
 ];
 
+/**
+ * Session 12 (d09): the 0.9.0 differences of the campaign's last parts, each recorded from the
+ * real 0.9.0 (/usr/sbin) and asked again where it is installed.
+ */
+const SAME_AS_090_S12: typeof SAME_AS_090 = [
+  {
+    index: 9511,
+    line: 'thin_dump --repair IMG',
+    why: "a bottom root whose first child is past the end: the prefetch of its children is the root's damage, so no leaf of device 0 is dumped",
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </device>\n  <device dev_id="2" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    index: 9794,
+    line: 'thin_dump IMG',
+    why: 'the same with the third child: device 1 is dumped with no mappings, then the damage',
+    status: 1,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n  </device>\n',
+    stderr:
+      'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repairmetadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair\n',
+  },
+  {
+    index: 9794,
+    line: 'thin_dump --repair IMG',
+    why: 'and with --repair, which goes on with device 2',
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n  </device>\n  <device dev_id="2" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    index: 53,
+    line: 'thin_check --ignore-non-fatal-errors IMG',
+    why: 'ignore_non_fatal skips the whole entry-count check: a leaf with 250 entries and max_entries 132 is no damage',
+    status: 1,
+    stdout: 'TRANSACTION_ID=1099511627781\nMETADATA_FREE_BLOCKS=4095\n',
+    stderr:
+      'examining superblock\nexamining devices tree\nexamining mapping tree\n  thin device 1 is missing mappings [999, 1500]\n    keys are out of order, 1018 <= 1246200 (block 56)\n',
+  },
+];
+
+/** Session 12 (d09): the 0.9.0 XML of a whole dump, by its md5 (status 0, nothing on stderr). */
+const SAME_DUMP_090_S12: typeof SAME_DUMP_090 = [
+  {
+    index: 53,
+    line: 'thin_dump --repair IMG',
+    why: 'the leaf with 250 entries and max_entries 132 is dumped, its values read from key 132 on (`data_block="0" time="4264"`)',
+    md5: 'b0fee87692aa7fe864c062fd36bc527e',
+  },
+];
+
+/** A u64 of the `meta.img` base rewritten, its btree node sealed again. */
+interface U64Edit {
+  readonly block: number;
+  readonly offset: number;
+  readonly value: bigint;
+}
+
+/** meta.img: the details leaf is block 7 (ids 0, 1, 2), the top-level leaf block 17. */
+const WIDE = 2n ** 53n + 1n;
+const keyAt = (block: number, i: number, value: bigint): U64Edit => ({ block, offset: NODE.header + 8 * i, value });
+
+/**
+ * Session 12 (d09): device ids and mapped_blocks of 2^53 or more, and --dev-id, on `meta.img`
+ * with u64s rewritten: 0.9.0 keys its details by u64 id, selects devices by a set of u64s, and
+ * prints an id through begin_device's uint32_t.
+ */
+const EDITED_090: readonly (WholeOutput & { edits: readonly U64Edit[] })[] = [
+  {
+    edits: [keyAt(17, 2, WIDE)],
+    line: 'thin_dump IMG',
+    why: 'a top-level id of 2^53 + 1 that the details lack: the dump fails there',
+    status: 1,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </device>\n',
+    stderr: 'metadata contains errors (run thin_check for details).\nperhaps you wanted to run with --repair\n',
+  },
+  {
+    edits: [keyAt(17, 2, WIDE)],
+    line: 'thin_dump --repair IMG',
+    why: 'and with --repair the device is left out',
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    edits: [keyAt(17, 2, WIDE), keyAt(7, 2, WIDE)],
+    line: 'thin_dump IMG',
+    why: 'the same id in the details too: the device is dumped, its id printed as a uint32_t (1)',
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    edits: [keyAt(17, 2, WIDE), keyAt(7, 2, WIDE)],
+    line: 'thin_dump -f human_readable IMG',
+    why: 'and in the human_readable format',
+    status: 0,
+    stdout:
+      'begin superblock: "", 1, 0, 0, 2, 128, 1024\ndevice: 0\nmapped_blocks: 600\ntransaction: 0\ncreation time: 0\nsnap time: 1\n    (0..1) -> (0..1), 0\n    (2..3) -> (600..601), 1\n    (4..599) -> (4..599), 0\n\ndevice: 1\nmapped_blocks: 600\ntransaction: 0\ncreation time: 1\nsnap time: 1\n    (0..599) -> (0..599), 0\n\ndevice: 1\nmapped_blocks: 3\ntransaction: 0\ncreation time: 1\nsnap time: 1\n    (40..42) -> (602..604), 1\n\nend superblock\n',
+    stderr: '',
+  },
+  {
+    edits: [keyAt(17, 2, 2n ** 64n - 1n), keyAt(7, 2, 2n ** 64n - 1n)],
+    line: 'thin_dump --dev-id -1 IMG',
+    why: "--dev-id -1 is strtoull's 2^64 - 1, which selects a device of that id",
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="4294967295" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    edits: [],
+    line: 'thin_dump --dev-id 0 --dev-id 2 IMG',
+    why: 'every --dev-id given is selected, not the last one only',
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="600" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="2" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+  {
+    edits: [{ block: 7, offset: NODE.header + 8 * 126, value: 2n ** 60n + 50n }],
+    line: 'thin_dump IMG',
+    why: 'a mapped_blocks of 2^60 + 50 is printed as the u64 it is',
+    status: 0,
+    stdout:
+      '<superblock uuid="" time="1" transaction="0" flags="0" version="2" data_block_size="128" nr_data_blocks="1024">\n  <device dev_id="0" mapped_blocks="1152921504606847026" transaction="0" creation_time="0" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="2" time="0"/>\n    <range_mapping origin_begin="2" data_begin="600" length="2" time="1"/>\n    <range_mapping origin_begin="4" data_begin="4" length="596" time="0"/>\n  </device>\n  <device dev_id="1" mapped_blocks="600" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="0" data_begin="0" length="600" time="0"/>\n  </device>\n  <device dev_id="2" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n    <range_mapping origin_begin="40" data_begin="602" length="3" time="1"/>\n  </device>\n</superblock>\n',
+    stderr: '',
+  },
+];
+
+describe('metadata campaign, session 12 (d09): the last 0.9.0 differences, and u64 device ids', () => {
+  const bases = lazyBases();
+  const caseBytes = (index: number): Uint8Array => metadataCase(bases(), 17, index).bytes;
+  const edited = (edits: readonly U64Edit[]): Uint8Array => {
+    const bytes = Uint8Array.from(bases().find((b) => b.name === 'meta.img')!.bytes);
+    const dv = new DataView(bytes.buffer);
+    for (const { block, offset, value } of edits) {
+      const at = block * BLOCK_SIZE;
+      dv.setBigUint64(at + offset, value, true);
+      dv.setUint32(at, dmChecksum(bytes, at + 4, at + BLOCK_SIZE, BTREE_CSUM_XOR), true);
+    }
+    return bytes;
+  };
+  const whole = (bytes: Uint8Array, line: string): { status: number; stdout: string; stderr: string } => {
+    const lab = labToolOn('debian12', bytes, line.split(' '), { whole: true });
+    if ('internal' in lab) throw new Error(lab.internal);
+    const at = lab.text.indexOf('\n--stderr--\n');
+    return { status: lab.status, stdout: lab.text.slice(0, at), stderr: lab.text.slice(at + '\n--stderr--\n'.length) };
+  };
+  const md5 = (text: string): string => createHash('md5').update(text, 'latin1').digest('hex');
+  const expected = (c: WholeOutput) => ({ status: c.status, stdout: c.stdout, stderr: c.stderr });
+
+  for (const c of SAME_AS_090_S12)
+    it(`case ${c.index} ${c.line}: ${c.why}`, () => expect(whole(caseBytes(c.index), c.line)).toEqual(expected(c)));
+
+  for (const c of SAME_DUMP_090_S12)
+    it(`case ${c.index} ${c.line}: ${c.why}`, () => {
+      const { status, stdout, stderr } = whole(caseBytes(c.index), c.line);
+      expect({ status, md5: md5(stdout), stderr }).toEqual({ status: 0, md5: c.md5, stderr: '' });
+    });
+
+  for (const c of EDITED_090)
+    it(`meta.img edited, ${c.line}: ${c.why}`, () => expect(whole(edited(c.edits), c.line)).toEqual(expected(c)));
+
+  it.runIf(hasRealTools)("the recorded outputs are the real 0.9.0's own", () => {
+    for (const c of SAME_AS_090_S12)
+      expect({ index: c.index, ...realToolOnBytes('', caseBytes(c.index), c.line.split(' ')) }).toEqual({
+        index: c.index,
+        ...expected(c),
+      });
+    for (const c of SAME_DUMP_090_S12) {
+      const r = realToolOnBytes('', caseBytes(c.index), c.line.split(' '));
+      expect({ index: c.index, status: r.status, md5: md5(r.stdout) }).toEqual({
+        index: c.index,
+        status: 0,
+        md5: c.md5,
+      });
+    }
+    for (const c of EDITED_090)
+      expect({ line: c.line, ...realToolOnBytes('', edited(c.edits), c.line.split(' ')) }).toEqual({
+        line: c.line,
+        ...expected(c),
+      });
+  });
+});
+
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {
   const real1x = findRealTools1x();
   const bases = lazyBases();

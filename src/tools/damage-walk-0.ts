@@ -18,7 +18,7 @@
  * The walk keeps an explicit stack, visiting nodes in the recursion's order, because a damaged
  * tree can be as deep as the metadata device is long.
  */
-import { isInternal0, Node0, NodeError0, nodeProblem0, readNode0 } from './btree-node-0.js';
+import { isInternal0, Node0, NodeError0, nodeProblem0, readNode0, valueAt0 } from './btree-node-0.js';
 import type { MetadataBytes } from './metadata-view.js';
 
 /** One damage as btree_damage_visitor issues it: the path (device ids above), keys, messages. */
@@ -155,7 +155,7 @@ function visitNode(md: MetadataBytes, tree: Tree0, loc: Location, state: WalkSta
     bottom ? tree.leafValueSize : 8,
     {
       subRoot: loc.depth === 0,
-      fewEntriesPass: tree.ignoreNonFatal === true,
+      ignoreNonFatal: tree.ignoreNonFatal === true,
       parentKey: loc.depth === 0 ? null : loc.key,
       lastLeafKey: internal ? null : (state.lastLeafKey[level] ?? null),
     },
@@ -180,6 +180,10 @@ function visitNode(md: MetadataBytes, tree: Tree0, loc: Location, state: WalkSta
     state.lastLeafKey[level] = last;
     tracker.goodLeaf(n.key(0), BigInt.asUintN(64, last + 1n));
   }
+  // The first value_at of the leaf's values (visit_values, or the loop over a top-level leaf's
+  // subtrees) runs check_fits_within_block: under ignore_non_fatal a node can hold more entries
+  // than fit, and that throws here, after the leaf's keys were found good.
+  if (n.nrEntries > 0) valueAt0(n, 0, bottom ? tree.leafValueSize : 8);
   if (bottom) {
     state.onLeaf?.(n);
     return [];

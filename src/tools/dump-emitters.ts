@@ -9,11 +9,14 @@ import type { ToolsRelease } from './release.js';
 /** The superblock fields a dump's first line shows (a rebuilt superblock has these too). */
 export type DumpedSuperblock = Pick<RawSuperblock, 'time' | 'transactionId' | 'flags' | 'version' | 'dataBlockSize'>;
 
+/** A device's details as a dump prints them: 0.9.0 prints a u64 mapped_blocks past 2^53 whole. */
+export type DumpedDetails = Omit<DetailsValue, 'mappedBlocks'> & { readonly mappedBlocks: number | bigint };
+
 /** Writes the dump in one of the two formats, device by device, mapping by mapping. */
 export interface Emitter {
   /** nrDataBlocks is a u64 read from the metadata: 0.9.0 prints it whole. */
   begin(sb: DumpedSuperblock, uuid: string, nrDataBlocks: number | bigint): void;
-  beginDevice(id: number, d: DetailsValue): void;
+  beginDevice(id: number, d: DumpedDetails): void;
   /** A virtual block of 2^53 or more comes as a bigint (0.9.0 prints its u64 keys whole). */
   mapping(vblock: number | bigint, dataBlock: number, time: number): void;
   /** Writes out the mappings given so far (before anything else is printed, on either stream). */
