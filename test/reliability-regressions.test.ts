@@ -1070,6 +1070,20 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: '  <device dev_id="149" mapped_blocks="0" transaction="0" creation_time="1" snap_time="1">\n',
     why: "the superblock's own trees pair as the search reads them: used as they are",
   },
+  {
+    index: 1943,
+    line: 'thin_check IMG',
+    status: 64,
+    shows: 'METADATA_FREE_BLOCKS=18446744073692775414\n',
+    why: "the metadata space map root's allocated count past its blocks: the u64 subtraction wraps",
+  },
+  {
+    index: 1943,
+    line: 'thin_check -m IMG',
+    status: 0,
+    shows: 'METADATA_FREE_BLOCKS=18446744073692775414\n',
+    why: 'the same, -m (printed from the live superblock)',
+  },
 ];
 
 describe('metadata campaign: output differences with the real 1.1.0 (session 9)', () => {
