@@ -1026,6 +1026,64 @@ const OUTPUT_1X: readonly { index: number; line: string; status: number; shows: 
     shows: 'begin superblock: "", 0, 3, 1, 62076, ',
     why: 'and the human-readable format its 1',
   },
+  // Session 12 (rep12): read_or_rebuild_superblock ported (root-search-1x.ts); each was refused
+  // by name, or (7396) printed the superblock's own transaction.
+  {
+    index: 7396,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '<superblock uuid="" time="1" transaction="1" version="2" data_block_size="128" nr_data_blocks="1024">\n',
+    why: "the live details tree fails: the superblock is rebuilt around the first pair found, its transaction one past the pair's devices'",
+  },
+  {
+    index: 2120,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '<superblock uuid="" time="1" transaction="1" version="2" ',
+    why: "two mapping trees with the same times (the live and the held one): Rust's sort_unstable of 20 or fewer is an insertion sort, block order kept",
+  },
+  {
+    index: 9959,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '  <device dev_id="2" mapped_blocks="3" transaction="0" creation_time="1" snap_time="1">\n',
+    why: 'one mapping tree and two details trees that pair with it (the live and the held one), taken in block order',
+  },
+  {
+    index: 400,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '  <device dev_id="0" mapped_blocks="700" transaction="0" creation_time="2" snap_time="2">\n',
+    why: "no details tree pairs (a held snapshot): every device made up at the tree's age + 1, after the warning",
+  },
+  {
+    index: 620,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: 'transaction="1" version="2" data_block_size="128" nr_data_blocks="1024">\n  <def name="21">\n',
+    why: "a pair found away from the superblock's roots, whose devices share leaves",
+  },
+  {
+    index: 5320,
+    line: 'thin_dump --repair IMG',
+    status: 0,
+    shows: '  <device dev_id="149" mapped_blocks="0" transaction="0" creation_time="1" snap_time="1">\n',
+    why: "the superblock's own trees pair as the search reads them: used as they are",
+  },
+  {
+    index: 1943,
+    line: 'thin_check IMG',
+    status: 64,
+    shows: 'METADATA_FREE_BLOCKS=18446744073692775414\n',
+    why: "the metadata space map root's allocated count past its blocks: the u64 subtraction wraps",
+  },
+  {
+    index: 1943,
+    line: 'thin_check -m IMG',
+    status: 0,
+    shows: 'METADATA_FREE_BLOCKS=18446744073692775414\n',
+    why: 'the same, -m (printed from the live superblock)',
+  },
 ];
 
 /**

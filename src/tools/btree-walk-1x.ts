@@ -234,8 +234,11 @@ export function walkTree1x(
   return e === null ? { ok: true } : { ok: false, error: e };
 }
 
-/** btree_to_key_set of a tree at `root` (path [0], from the superblock): its keys, or null on any error. */
-export function keySet1x(md: MetadataBytes, root: number, valueSize: number): bigint[] | null {
+/**
+ * btree_to_key_set of a tree at `root` (path [0], from the superblock): its keys, or null on any
+ * error; `ignoreNonFatal` as its caller passes it.
+ */
+export function keySet1x(md: MetadataBytes, root: number, valueSize: number, ignoreNonFatal = false): bigint[] | null {
   const keys: bigint[] = [];
-  return walkTree1x(md, root, valueSize, (k) => keys.push(k)).ok ? keys : null;
+  return walkTree1x(md, root, valueSize, (k) => keys.push(k), { path: [0], ignoreNonFatal }).ok ? keys : null;
 }

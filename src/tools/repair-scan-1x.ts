@@ -16,6 +16,7 @@
  */
 import { BLOCK_SIZE, BTREE_CSUM_XOR, DETAILS_VALUE_SIZE, LEAF_NODE } from '../format/layout.js';
 import { NOT_MODELLED_STATUS, notModelled1x } from './define-tool.js';
+import { keySet1x } from './btree-walk-1x.js';
 import type { MetadataBytes } from './metadata-view.js';
 import { FAILURE_1X } from './release.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
@@ -129,6 +130,12 @@ class NodeCollector {
       .filter(([b, info]) => info.kind === kind && this.referenced[b] === 0)
       .sort(([a], [b]) => a - b)
       .map(([block, info]) => ({ block, stats: info.stats ?? NO_STATS }));
+  }
+
+  /** get_ro_info: the number of mappings below a mapping subtree's root the search read, else null. */
+  mappingsBelow(block: number): bigint | null {
+    const info = this.infos.get(block);
+    return info?.kind === 'mappings' ? info.stats!.nrMappings : null;
   }
 
   /** Runs get_info(b) to its end, each nested call a frame of `frames`. */
@@ -340,8 +347,7 @@ const timeCountsDebug = (m: ReadonlyMap<number, number>): string =>
  * thin_repair -v prints, for a search that ends without a panic: the top-level mapping trees no
  * node refers to (in the order find_root_pairs sorted them: by their latest times), the details
  * trees, and the pairs of the two with the same devices and as many mappings. Null where 1.1.0's
- * order is its unstable sort's: two mapping trees with the same times, or two details trees with
- * the same count that pair with one mapping tree.
+ * order is ipnsort's: more than 20 candidates to sort, two of which compare equal (rootPairs1x).
  */
 export function rootSearchLog1x(md: MetadataBytes): string | null {
   const found = rootPairs1x(md);
@@ -365,39 +371,61 @@ export interface Candidate1x {
   readonly stats: CandidateStats;
 }
 
+/** More than this many candidates are sorted by ipnsort, whose order of equal ones is not the input's. */
+const INSERTION_SORT_MAX = 20;
+
 /**
- * The search's candidates and pairs (`find_root_pairs`), in 1.1.0's order: the mapping trees by
- * their latest times, each one's details trees of as many mappings and the same devices. Null
- * where that order is its unstable sort's (see rootSearchLog1x).
+ * Rust 1.85's sort_unstable_by (the 1.1.0 of Debian 13 is built with it): a slice of at most 20
+ * is sorted by insertion sort, which never moves an element past an equal one, so its order is
+ * JavaScript's stable sort's. A longer one goes to ipnsort, whose order of equal elements the lab
+ * does not model: null where such a slice has two that compare equal.
  */
-export function rootPairs1x(
-  md: MetadataBytes,
-): { devs: Candidate1x[]; details: Candidate1x[]; pairs: [Candidate1x, Candidate1x][] } | null {
-  const collector = new NodeCollector(md, true);
-  collector.collect();
-  const devs = collector.candidates('dev').sort((a, b) => compareTimeCounts(a.stats.timeCounts, b.stats.timeCounts));
-  if (devs.some((d, i) => i > 0 && compareTimeCounts(devs[i - 1]!.stats.timeCounts, d.stats.timeCounts) === 0))
-    return null;
-  const details = collector.candidates('details');
-  const pairs: [Candidate1x, Candidate1x][] = [];
-  for (const dev of devs) {
-    const matching = details.filter(
-      (d) => d.stats.nrDevices === dev.stats.nrDevices && d.stats.nrMappings === dev.stats.nrMappings,
-    );
-    const paired = matching.filter((d) => sameDevices(md, dev.block, d.block));
-    if (paired.length > 1) return null;
-    for (const d of paired) pairs.push([dev, d]);
-  }
-  return { devs, details, pairs };
+function sortUnstable1x<T>(items: readonly T[], compare: (a: T, b: T) => number): T[] | null {
+  const sorted = [...items].sort(compare);
+  if (sorted.length <= INSERTION_SORT_MAX) return sorted;
+  return sorted.some((x, i) => i > 0 && compare(sorted[i - 1]!, x) === 0) ? null : sorted;
 }
 
-/** devices_identical: the top-level tree and the details tree hold the same device ids (each read whole). */
+/** The search's findings, and the number of mappings of each mapping subtree it read (`get_ro_info`). */
+export interface RootPairs1x {
+  readonly devs: Candidate1x[];
+  readonly details: Candidate1x[];
+  readonly pairs: [Candidate1x, Candidate1x][];
+  readonly mappingsBelow: (block: number) => bigint | null;
+}
+
+/**
+ * The search's candidates and pairs (`find_root_pairs`), in 1.1.0's order: the mapping trees by
+ * their latest times (equal ones in block order), and for each the details trees of as many
+ * mappings (in block order), whose device ids are the same. Null where that order is ipnsort's
+ * (sortUnstable1x).
+ */
+export function rootPairs1x(md: MetadataBytes): RootPairs1x | null {
+  const collector = new NodeCollector(md, true);
+  collector.collect();
+  const devs = sortUnstable1x(collector.candidates('dev'), (a, b) =>
+    compareTimeCounts(a.stats.timeCounts, b.stats.timeCounts),
+  );
+  const details = collector.candidates('details');
+  // filter_details_roots keeps the details trees with as many devices as some mapping tree.
+  const counts = new Set(devs?.map((d) => d.stats.nrDevices));
+  const byMappings = sortUnstable1x(
+    details.filter((d) => counts.has(d.stats.nrDevices)),
+    (a, b) => (a.stats.nrMappings < b.stats.nrMappings ? -1 : a.stats.nrMappings > b.stats.nrMappings ? 1 : 0),
+  );
+  if (devs === null || byMappings === null) return null;
+  const pairs: [Candidate1x, Candidate1x][] = [];
+  for (const dev of devs)
+    for (const d of byMappings)
+      if (d.stats.nrMappings === dev.stats.nrMappings && sameDevices(md, dev.block, d.block)) pairs.push([dev, d]);
+  return { devs, details, pairs, mappingsBelow: (block) => collector.mappingsBelow(block) };
+}
+
+/**
+ * devices_identical: the top-level tree and the details tree hold the same device ids, each read
+ * whole by 1.1.0's walker with its non-fatal problems let pass (btree_to_key_set).
+ */
 function sameDevices(md: MetadataBytes, devRoot: number, detailsRoot: number): boolean {
-  let damaged = false;
-  const onDamage = (): void => {
-    damaged = true;
-  };
-  const ids = (m: ReadonlyMap<number, unknown>): string => [...m.keys()].join();
-  const same = ids(md.deviceRoots(devRoot, onDamage)) === ids(md.details(detailsRoot, onDamage));
-  return same && !damaged;
+  const ids = keySet1x(md, devRoot, U64_SIZE, true);
+  return ids !== null && ids.join() === keySet1x(md, detailsRoot, DETAILS_VALUE_SIZE, true)?.join();
 }

@@ -29,6 +29,7 @@ import {
   REFCOUNT_VALUE_SIZE,
   ROOT_VALUE_SIZE,
   SB,
+  SM_ROOT,
 } from '../format/layout.js';
 import { superblockWithNeedsCheck } from '../format/metadata-writer.js';
 import { addSpaceMapReferences, countTreeReferences } from './metadata-counter.js';
@@ -128,9 +129,7 @@ export function check1x(
     }
   }
   if (!flags.quiet)
-    env.io.out(
-      `TRANSACTION_ID=${sb.transactionId}\nMETADATA_FREE_BLOCKS=${sb.metadataSm.nrBlocks - sb.metadataSm.nrAllocated}\n`,
-    );
+    env.io.out(`TRANSACTION_ID=${sb.transactionId}\nMETADATA_FREE_BLOCKS=${metadataFreeBlocks1x(md)}\n`);
   if (flags.superBlockOnly) return 0;
   if (flags.unmodelled) return UNMODELLED;
   const status = checkTrees(md, flags, err, fatal);
@@ -669,4 +668,14 @@ function checkSpaceMaps(
   if (leaking === null || flags.ignoreNonFatal) return 0;
   fatal(`${leaking} space map contains leaks\nperhaps you wanted to run with --auto-repair\n`);
   return FAILURE_1X;
+}
+
+/**
+ * print_info's METADATA_FREE_BLOCKS: the metadata space map root's u64 counts subtracted as
+ * 1.1.0's release build subtracts them, wrapping (seed 17 case 1943: 1,024 blocks of which
+ * 16,777,226 allocated prints 18446744073692775414; the lab printed -16776202).
+ */
+function metadataFreeBlocks1x(md: MetadataBytes): bigint {
+  const root = SB.metadataSpaceMapRoot;
+  return BigInt.asUintN(64, md.u64Big(root + SM_ROOT.nrBlocks) - md.u64Big(root + SM_ROOT.nrAllocated));
 }

@@ -15,14 +15,13 @@
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ROOT_VALUE_SIZE, SB } from '../format/layout.js';
-import { xmlEmitter } from './dump-emitters.js';
-import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { walkTree1x } from './btree-walk-1x.js';
+import { NOT_MODELLED_STATUS, notModelled1x } from './define-tool.js';
 import { FAILURE_1X } from './release.js';
 import { treeHasLeafFlagsDiffering1x } from './leaf-flags-1x.js';
-import { rootPairs1x, rootSearchEnding } from './repair-scan-1x.js';
-import { hugeKeys1x, type SharedDump, dumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
+import { rootSearchEnding } from './repair-scan-1x.js';
+import { type DumpHead1x, hugeKeys1x, type SharedDump, dumpPlan1x, sharedDumpText1x } from './thin-dump-shared-1x.js';
 import { findRepairSource } from './root-search-1x.js';
 import { PANIC_STATUS, panicText } from './rust-panic-1x.js';
 import { openInput1x, type ToolEnv, writeTextFile } from './tool-io.js';
@@ -66,17 +65,11 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   // --repair's search for roots reads the whole device before the superblock.
   const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), 'thin_dump') : null;
   if (searched !== null) return searched;
+  if (options.repair && snap === null) return dumpRepaired(env, md, options, path, dump090);
+  // --repair with -m is not modelled.
+  if (options.repair) return UNMODELLED;
   const sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) {
-    if (!options.repair) return fail('bad checksum in superblock\n');
-    // find_roots has already warned of the mapping trees it found without details (seed 17 cases
-    // 6481, 7072); where the search's order is its unstable sort's, the lab does not know it.
-    const found = rootPairs1x(md);
-    if (found === null) return UNMODELLED;
-    if (found.pairs.length === 0 && found.devs.length > 0)
-      env.io.err(`found ${found.devs.length} mapping trees without device details\n`);
-    return fail('data block size needs to be provided due to corruption in the superblock\n');
-  }
+  if (sb.storedCsum !== sb.computedCsum) return fail('bad checksum in superblock\n');
   if (snap !== null && sb.heldRoot === 0) return fail('no current metadata snap\n');
   // 1.1.0 finds a block at `block * 4096` in wrapping u64 arithmetic, so a held root of 2^52 or
   // more reads another block (seed 17 case 1896: 2^60 + 50 dumps block 50's snapshot, status 0).
@@ -87,16 +80,6 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (snap !== null) {
     const held = md.superblock(sb.heldRoot);
     if (held.storedCsum !== held.computedCsum) return fail('bad checksum in superblock\n');
-  }
-  if (options.repair) {
-    if (snap !== null || new Set(options.devIds).size > 1) return UNMODELLED;
-    const source = findRepairSource(md);
-    // The lab's model of the search found nothing where the search itself found trees: not modelled.
-    if (source.kind === 'failed') return UNMODELLED;
-    if (source.kind === 'unmodelled') return UNMODELLED;
-    if (source.kind === 'rebuilt') return dumpRebuilt(env, options, source);
-    const plain = { ...options, repair: false };
-    return dumpHugeKeys(env, md, sb, plain) ?? dumpWhole(env, md, sb, plain, path, dump090);
   }
   // -m dumps the held snapshot's trees through the same reader (build_metadata), so damage there
   // gets the same words (seed 17 cases 4552 and 4580 of the metadata campaign).
@@ -112,6 +95,40 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (damage === 'unmodelled') return UNMODELLED;
   if (damage !== null) return fail(damage);
   return dumpWhole(env, md, dumped, options, path, dump090);
+}
+
+/**
+ * thin_dump --repair once the search has found a mapping tree: the dump of what 1.1.0 rebuilds
+ * from (root-search-1x.ts), after find_roots' warning. A superblock used as it is dumps as a plain
+ * dump does; a rebuilt one is printed as rebuilt, with the trees it names.
+ */
+function dumpRepaired(env: ToolEnv, md: MetadataBytes, options: DumpOptions, path: string, dump090: Dump090): number {
+  // Several --dev-id options, and the superblock overrides, are not modelled with --repair.
+  if (new Set(options.devIds).size > 1) return UNMODELLED;
+  const source = findRepairSource(md);
+  if (source.warning !== null) env.io.err(source.warning);
+  if (source.kind === 'unmodelled') {
+    env.io.err(notModelled1x('thin_dump', `--repair on ${source.why}`));
+    return NOT_MODELLED_STATUS;
+  }
+  if (source.kind === 'failed') {
+    env.io.err(source.message);
+    return FAILURE_1X;
+  }
+  const sb = md.superblock(0);
+  const plain = { ...options, repair: false };
+  if (source.kind === 'as-is') return dumpHugeKeys(env, md, sb, plain) ?? dumpWhole(env, md, sb, plain, path, dump090);
+  // The rebuilt superblock's fields are printed; its trees are read as a plain dump reads them.
+  if (options.skipMappings) return UNMODELLED;
+  const head = { sb: source.head, nrDataBlocks: source.head.nrDataBlocks };
+  if (source.kind === 'on-disk') {
+    const trees = { ...sb, dataMappingRoot: source.mappingRoot, deviceDetailsRoot: source.detailsRoot };
+    return dumpHugeKeys(env, md, trees, plain, head) ?? dumpWhole(env, md, trees, plain, path, null, head);
+  }
+  const trees = { ...sb, dataMappingRoot: source.mappingRoot };
+  const details = new Map([...source.devices].map(([id, d]) => [id, d.details]));
+  const given = { ...head, details };
+  return dumpHugeKeys(env, md, trees, plain, given) ?? dumpWhole(env, md, trees, plain, path, null, given);
 }
 
 /**
@@ -132,7 +149,13 @@ function selectedDevice(md: MetadataBytes, sb: RawSuperblock, devIds: readonly n
  * A dump whose trees hold a key past 2^53, through 1.1.0's writer where it is exact (hugeKeys1x)
  * and no damage is beside it, else refused by name; null where there is no such key.
  */
-function dumpHugeKeys(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, options: DumpOptions): number | null {
+function dumpHugeKeys(
+  env: ToolEnv,
+  md: MetadataBytes,
+  sb: RawSuperblock,
+  options: DumpOptions,
+  head?: DumpHead1x,
+): number | null {
   const huge = options.skipMappings ? 'none' : hugeKeys1x(md, sb, options.devId);
   if (huge === 'none') return null;
   if (huge === 'inexact') return UNMODELLED;
@@ -140,7 +163,7 @@ function dumpHugeKeys(env: ToolEnv, md: MetadataBytes, sb: RawSuperblock, option
   if (damageBeforeOutput(wide, sb, options) !== null) return UNMODELLED;
   const plan = dumpPlan1x(wide, sb, options.devId);
   if ('kind' in plan) return UNMODELLED;
-  const written = writeDump(env, wide, sb, options, plan);
+  const written = writeDump(env, wide, sb, options, plan, head);
   return written === 'details differ' ? UNMODELLED : written;
 }
 
@@ -156,17 +179,20 @@ function dumpWhole(
   sb: RawSuperblock,
   options: DumpOptions,
   path: string,
-  dump090: Dump090,
+  dump090: Dump090 | null,
+  head?: DumpHead1x,
 ): number {
-  if (options.skipMappings) return dump090(env, options, path);
+  // 0.9.0's dump stands in below only for the superblock on disk: not for one --repair rebuilt.
+  if (options.skipMappings) return dump090 === null ? UNMODELLED : dump090(env, options, path);
   const plan = dumpPlan1x(md, sb, options.devId);
   if ('kind' in plan) {
     if (plan.kind === 'unmodelled') return UNMODELLED;
     env.io.err(plan.kind === 'panic' ? EMPTY_ROOT_PANIC : `${plan.message}\n`);
     return plan.kind === 'panic' ? PANIC_STATUS : FAILURE_1X;
   }
-  const written = writeDump(env, md, sb, options, plan);
+  const written = writeDump(env, md, sb, options, plan, head);
   if (written !== 'details differ') return written;
+  if (dump090 === null) return UNMODELLED;
   // 1.1.0 pairs the two trees' entries by position (devices_iter zips them), which the lab does
   // not model; 0.9.0's dump stands in only where no leaf is shared or damaged, as before.
   return plan.plan.defs.length === 0 && !bottomTreesDamaged(md, sb, options) ? dump090(env, options, path) : UNMODELLED;
@@ -198,9 +224,10 @@ function writeDump(
   sb: RawSuperblock,
   options: DumpOptions,
   plan: SharedDump,
+  head?: DumpHead1x,
 ): number | 'details differ' {
   if (options.format !== 'xml' && options.format !== 'human_readable') return UNMODELLED;
-  const dumped = sharedDumpText1x(md, sb, plan, options.format);
+  const dumped = sharedDumpText1x(md, sb, plan, options.format, head);
   if (dumped === null) return 'details differ';
   if (dumped.failure !== null) return failPartWay(env, options, dumped.text, `${dumped.failure}\n`);
   if (options.output !== null) writeTextFile(env.ctx, options.output, dumped.text);
@@ -258,30 +285,4 @@ function failPartWay(env: ToolEnv, options: DumpOptions, text: string, error: st
   env.io.err(error);
   if (lineEnd < written.length) env.io.out(written.slice(lineEnd));
   return FAILURE_1X;
-}
-
-/** thin_dump --repair's XML of a superblock rebuilt around the trees found, after its warning. */
-function dumpRebuilt(
-  env: ToolEnv,
-  options: DumpOptions,
-  source: { warning: string | null; sb: BuiltSuperblock; devices: Map<number, BuiltDevice> },
-): number {
-  if (options.format !== 'xml' || options.skipMappings) return UNMODELLED;
-  if (source.warning !== null) env.io.err(source.warning);
-  let text = '';
-  const e = xmlEmitter((t) => {
-    text += t;
-  }, '1.1.0');
-  e.begin(source.sb, '', source.sb.nrDataBlocks);
-  for (const [id, device] of [...source.devices].sort(([a], [b]) => a - b)) {
-    if (options.devId !== null && id !== options.devId) continue;
-    e.beginDevice(id, device.details);
-    for (const m of device.mappings) e.mapping(m.vblock, m.dataBlock, m.time);
-    e.flushMappings();
-    e.endDevice();
-  }
-  e.end();
-  if (options.output !== null) writeTextFile(env.ctx, options.output, text);
-  else env.io.out(text);
-  return 0;
 }

@@ -6,9 +6,9 @@
  */
 import { BLOCK_SIZE, getBlockTime, MAPPING_VALUE_SIZE, NODE, SB, SM_ROOT } from '../format/layout.js';
 import { walkBtree } from '../format/metadata-walker.js';
-import { type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
+import { type DumpedSuperblock, type Emitter, humanEmitter, xmlEmitter } from './dump-emitters.js';
 import { type CollectedLeaves1x, collectLeaves1x, emitLeaf1x } from './leaf-walk-1x.js';
-import type { MetadataBytes, RawSuperblock } from './metadata-view.js';
+import type { DetailsValue, MetadataBytes, RawSuperblock } from './metadata-view.js';
 import { planSharedRuns1x, type SharedPlan } from './shared-runs-1x.js';
 
 /** The dumped devices (by id) and 1.1.0's plan of shared runs for their leaves. */
@@ -73,6 +73,16 @@ export function nrDataBlocks1x(md: MetadataBytes, sb: RawSuperblock): bigint {
 }
 
 /**
+ * What a dump prints of a superblock other than the one its trees are read from (the one --repair
+ * rebuilt), with the details it made up where it rebuilt them around a mapping tree alone.
+ */
+export interface DumpHead1x {
+  readonly sb: DumpedSuperblock;
+  readonly nrDataBlocks: bigint;
+  readonly details?: ReadonlyMap<number, DetailsValue>;
+}
+
+/**
  * The dump as 1.1.0 writes it, as text, up to the first leaf that does not read (`failure`, its
  * error, null when it wrote the whole dump); or null where the details and top-level trees hold other
  * devices: 1.1.0 pairs their entries by position (devices_iter zips them), which the lab does
@@ -83,8 +93,9 @@ export function sharedDumpText1x(
   sb: RawSuperblock,
   shared: SharedDump,
   format: 'xml' | 'human_readable',
+  head?: DumpHead1x,
 ): { text: string; failure: string | null } | null {
-  const details = md.details(sb.deviceDetailsRoot, () => undefined);
+  const details = head?.details ?? md.details(sb.deviceDetailsRoot, () => undefined);
   const roots = md.deviceRoots(sb.dataMappingRoot, () => undefined);
   if (details.size !== roots.size || [...roots.keys()].some((id) => !details.has(id))) return null;
   let text = '';
@@ -92,7 +103,7 @@ export function sharedDumpText1x(
     text += t;
   }, '1.1.0');
   const stopped = (failure: string) => ({ text, failure });
-  e.begin(sb, '', nrDataBlocks1x(md, sb));
+  e.begin(head?.sb ?? sb, '', head?.nrDataBlocks ?? nrDataBlocks1x(md, sb));
   for (const def of shared.plan.defs) {
     e.beginDef(def.head);
     const failed = emitLeaves(md, e, def.leaves);

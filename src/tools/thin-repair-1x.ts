@@ -13,10 +13,10 @@ import { type DetailsValue, MetadataBytes, type RawSuperblock } from './metadata
 import { OutOfMetadataSpace1x, writeMetadata1x } from './metadata-writer-1x.js';
 import { repairInput1x } from './repair-input-1x.js';
 import { FAILURE_1X } from './release.js';
-import { rootPairs1x, rootSearchEnding, rootSearchLog1x } from './repair-scan-1x.js';
+import { rootSearchEnding, rootSearchLog1x } from './repair-scan-1x.js';
 import { NOT_MODELLED_STATUS, notModelled1x } from './define-tool.js';
 import { INVALID_LOG_LEVEL_1X, LOG_INFO, LOG_WARNING, logLevel1x } from './log-level-1x.js';
-import { findRepairSource } from './root-search-1x.js';
+import { findRepairSource, type RepairOverrides1x, type RepairSource, validDataBlockSize1x } from './root-search-1x.js';
 import { openInput1x, outputTarget, type ToolEnv, writeMetadataBytes } from './tool-io.js';
 
 /** A status of 1 under 1.1.0: a case the lab has no 1.1.0 words for (refused by name). */
@@ -67,39 +67,25 @@ export function repair1x(
     searched: () => (report.quiet || level < LOG_INFO ? null : logSearch(env, md)),
   });
   if (searched !== null) return searched;
-  const sb = md.superblock(0);
-  if (sb.storedCsum !== sb.computedCsum) {
-    if (overrides['data-block-size'] === undefined)
-      return fail('data block size needs to be provided due to corruption in the superblock\n');
-    return repairAroundPair(env, md, sb, output, out.sizeBytes, overrides, { fail, announce });
+  const source = findRepairSource(md, repairOverrides(overrides));
+  if (source.warning !== null && level >= LOG_WARNING) say(source.warning);
+  if (source.kind === 'unmodelled') {
+    env.io.err(notModelled1x('thin_repair', source.why));
+    return NOT_MODELLED_STATUS;
   }
-  const source = findRepairSource(md);
-  // The overrides change a superblock the search agrees with; one it rebuilds is not modelled with them.
-  if (Object.keys(overrides).length > 0 && source.kind !== 'as-is') return UNMODELLED;
   if (source.kind === 'failed') return fail(source.message);
-  if (source.kind === 'unmodelled') return UNMODELLED;
-  if (source.kind === 'rebuilt') {
-    if (source.warning !== null && level >= LOG_WARNING) say(source.warning);
-    // The rebuilt superblock's devices are the top-level tree's, with their details made up.
-    const roots = md.deviceRoots(source.mappingRoot, () => undefined);
-    const devices = new Map([...source.devices].map(([id, d]) => [id, { root: roots.get(id)!, details: d.details }]));
-    const fallback = (): boolean => writeImage(env, output, out.sizeBytes, source.sb, source.devices);
-    announce(devices.keys());
-    return write1x(env, output, out.sizeBytes, source.sb, md, devices, fallback);
-  }
+  if (source.kind !== 'as-is') return repairRebuilt(env, md, output, out.sizeBytes, source, announce);
+  const sb = md.superblock(0);
   // 1.1.0 writes the repaired superblock without its flags: needs_check is cleared (0.9.0 kept it).
   const built = overridden({ ...builtSuperblock(sb), flags: 0 }, overrides);
   if (built === null) return UNMODELLED;
   // Superblock::overrides takes any size; the Restorer refuses it as the dump hands it the superblock.
-  if (!validDataBlockSize(built.dataBlockSize)) return fail('output error: invalid data block size\n');
+  if (!validDataBlockSize1x(built.dataBlockSize)) return fail('output error: invalid data block size\n');
   const fallback = (): boolean => writeImage(env, output, out.sizeBytes, built, readDevices(md, sb));
   const devices = devicesOf(md, sb);
   announce(devices.keys());
   return write1x(env, output, out.sizeBytes, built, md, devices, fallback);
 }
-
-/** check_data_block_size: 64 KiB to 1 GiB, in sectors, a multiple of 64 KiB. */
-const validDataBlockSize = (sectors: number): boolean => sectors >= 128 && sectors <= 2097152 && (sectors & 0x7f) === 0;
 
 /** Above this many data blocks the lab's writer would hold a count for each in memory: refused by name. */
 const MAX_OVERRIDDEN_DATA_BLOCKS = 1 << 24;
@@ -123,44 +109,53 @@ function overridden(sb: BuiltSuperblock, overrides: Record<string, string>): Bui
   };
 }
 
+/** The overrides as thin_repair's command line gives them (clap has checked that each is a number). */
+function repairOverrides(overrides: Record<string, string>): RepairOverrides1x {
+  const tid = overrides['transaction-id'];
+  const size = overrides['data-block-size'];
+  const nr = overrides['nr-data-blocks'];
+  return {
+    ...(tid === undefined ? {} : { transactionId: BigInt(tid) }),
+    ...(size === undefined ? {} : { dataBlockSize: Number(size) }),
+    ...(nr === undefined ? {} : { nrDataBlocks: BigInt(nr) }),
+  };
+}
+
 /**
- * A damaged superblock with --data-block-size: 1.1.0's `rebuild_superblock` around the first pair
- * of trees the search found (src/thin/metadata_repair.rs): the data block size checked, the time
- * the trees' age, the transaction one past the details' highest (or the override, if larger), the
- * data blocks one past the highest mapped (or the override, if larger). Where the search found
- * mapping trees without details, or its order is its unstable sort's, the lab refuses by name.
+ * The repair around a superblock 1.1.0 rebuilt (root-search-1x.ts): the devices of a pair of
+ * trees on disk, or of a mapping tree alone with their details made up.
  */
-function repairAroundPair(
+function repairRebuilt(
   env: ToolEnv,
   md: MetadataBytes,
-  sb: RawSuperblock,
   output: string,
   sizeBytes: number,
-  overrides: Record<string, string>,
-  { fail, announce }: { fail: (message: string) => number; announce: (ids: Iterable<number>) => void },
+  source: Extract<RepairSource, { kind: 'on-disk' | 'in-core' }>,
+  announce: (ids: Iterable<number>) => void,
 ): number {
-  const size = Number(overrides['data-block-size']);
-  if (!validDataBlockSize(size)) return fail('invalid data block size\n');
-  const found = rootPairs1x(md);
-  if (found === null || found.pairs.length === 0) return UNMODELLED;
-  const [dev, details] = found.pairs[0]!;
-  const tid = overrides['transaction-id'];
-  const nr = overrides['nr-data-blocks'];
-  const rootsTid = details.stats.maxTid + 1n;
-  const rootsNr = dev.stats.highest + 1n;
-  const nrDataBlocks = nr !== undefined && BigInt(nr) > rootsNr ? BigInt(nr) : rootsNr;
-  if (nrDataBlocks > BigInt(MAX_OVERRIDDEN_DATA_BLOCKS)) return UNMODELLED;
-  const built: BuiltSuperblock = {
-    time: Math.max(dev.stats.age, details.stats.age),
-    transactionId: tid !== undefined && BigInt(tid) > rootsTid ? BigInt(tid) : rootsTid,
-    flags: 0,
-    version: 2,
-    dataBlockSize: size,
-    nrDataBlocks: Number(nrDataBlocks),
-  };
-  const trees = { ...sb, dataMappingRoot: dev.block, deviceDetailsRoot: details.block };
-  const fallback = (): boolean => writeImage(env, output, sizeBytes, built, readDevices(md, trees));
-  const devices = devicesOf(md, trees);
+  if (source.head.nrDataBlocks > BigInt(MAX_OVERRIDDEN_DATA_BLOCKS)) return UNMODELLED;
+  const built: BuiltSuperblock = { ...source.head, nrDataBlocks: Number(source.head.nrDataBlocks) };
+  const sb = md.superblock(0);
+  const trees =
+    source.kind === 'on-disk'
+      ? { ...sb, dataMappingRoot: source.mappingRoot, deviceDetailsRoot: source.detailsRoot }
+      : { ...sb, dataMappingRoot: source.mappingRoot };
+  const devices = source.kind === 'on-disk' ? devicesOf(md, trees) : new Map(source.devices);
+  const fallback = (): boolean =>
+    writeImage(
+      env,
+      output,
+      sizeBytes,
+      built,
+      source.kind === 'on-disk'
+        ? readDevices(md, trees)
+        : new Map(
+            [...source.devices].map(([id, d]) => [
+              id,
+              { details: d.details, mappings: [...md.mappings(d.root, () => undefined)] },
+            ]),
+          ),
+    );
   announce(devices.keys());
   return write1x(env, output, sizeBytes, built, md, devices, fallback);
 }
@@ -172,7 +167,12 @@ function logSearch(env: ToolEnv, md: MetadataBytes): number | null {
     env.io.err(log);
     return null;
   }
-  env.io.err(notModelled1x('thin_repair', '-v where two candidate roots tie in the order 1.1.0 sorts them (unstably)'));
+  env.io.err(
+    notModelled1x(
+      'thin_repair',
+      "-v where more than 20 candidate roots are sorted and two of them tie (ipnsort's order)",
+    ),
+  );
   return NOT_MODELLED_STATUS;
 }
 
