@@ -70,6 +70,9 @@ export function toolCommand(tool: string, args: readonly string[], io: Output, s
     const labPath = `${dir}/${files.length}/${name}`;
     const before = exists ? new Uint8Array(readFileSync(hostPath)) : null;
     if (before !== null) shell.fs.provide(labPath, before);
+    // The host directory is there, so its stand-in is too: a lab output into a /tmp directory
+    // nobody made fails as on the VM (fixtures/kernel/211), and thin_dump's would fail silently.
+    if (dir === HOST_DIR) for (const d of [HOST_DIR, `${HOST_DIR}/${files.length}`]) shell.fs.makeDirectory(d);
     files.push({ hostPath, labPath, before });
     return labPath;
   };
