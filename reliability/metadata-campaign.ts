@@ -6,7 +6,9 @@
  *
  * Where the time went (docs/reliability.md): one lab copy of the image per tool run, not the
  * tools. Now each case gets one lab per stack, two worker threads run cases (the machine has two
- * cores), and the real tools of one batch run in a child process while the workers do the next.
+ * cores), and the real tools of one batch run in child shells while the workers do the next.
+ * Later (session 12): the real side was bound by 1.1.0's sleeps, not by CPU, so its shells run
+ * at once, and its outcomes are kept between runs, so a re-run costs only the lab's side.
  * A case whose lab tools run past `hangMs` is a hang: its worker is ended and replaced.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,7 +1,8 @@
 /**
  * The real thin-provisioning-tools' side of the metadata campaign: COMPARED on every image of a
- * batch, from one shell script per batch (a process per call from node would cost more than the
- * tools), run asynchronously so that the lab's next batch runs meanwhile. 0.9.0 is the host's
+ * batch, from shell scripts (a process per call from node would cost more than the tools), eight
+ * at once (REAL_SHELLS), run asynchronously so that the lab's next batch runs meanwhile; what they
+ * printed is kept between runs by image digest (RealOutcomeCache). 0.9.0 is the host's
  * (/usr/sbin); 1.1.0 is Debian 13's, unpacked and run through wrappers (src/tools/real-tools-1x.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
