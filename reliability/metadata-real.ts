@@ -98,10 +98,17 @@ const REAL_SHELLS = 8;
 function realScript(indexes: readonly number[], tools: RealTools): string {
   // A real tool can itself loop on a damaged tree: such a case is counted apart, not compared.
   const lines: string[] = [`ulimit -t ${REAL_CPU_LIMIT_S}`];
+  // Each release's command for each tool line, read from its wrapper once, not once per image.
+  const names = new Map(
+    [...tools].map(([release, binDir]) => [
+      release,
+      COMPARED.map((argv) => (binDir === '' ? argv[0]! : directCommand(binDir, argv[0]!))),
+    ]),
+  );
   for (const index of indexes)
-    for (const [release, binDir] of tools)
+    for (const [release] of tools)
       COMPARED.forEach((argv, t) => {
-        const name = binDir === '' ? argv[0]! : directCommand(binDir, argv[0]!);
+        const name = names.get(release)![t]!;
         const cmd = [name, ...argv.slice(1).map((a) => (a === 'IMG' ? `"$D/c${index}.img"` : a))].join(' ');
         const base = `"$D/r${release}.${index}.${t}"`;
         lines.push(`${cmd} >${base}.out 2>${base}.err </dev/null; echo "${release} ${index} ${t} $?"`);
