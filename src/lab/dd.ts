@@ -12,7 +12,7 @@ import type { Steps } from '../shell/wait.js';
 import type { ShellContext } from './context.js';
 import { LabFile, VM_MOUNT_SIZES } from './fs.js';
 import { type Chunks, stdinChunks } from './stdin-chunks.js';
-import { lookupPath, metadataAt, type PathTarget, staleMapperNode } from './vfs.js';
+import { lookupPath, metadataAt, openFileForWrite, type PathTarget, staleMapperNode } from './vfs.js';
 
 /** dd's buffer: whole sectors as tokens, or raw bytes. */
 type Buf =
@@ -271,9 +271,10 @@ export function* ddSteps(ctx: ShellContext, argv: readonly string[], io: Command
     return 1;
   }
   if (dest.kind === 'missing') {
-    const created = ctx.fs.openForWrite(outPath, !o.notrunc && o.seek === 0);
-    if (typeof created === 'string') {
-      io.err(`dd: ${created}\n`);
+    const created = openFileForWrite(ctx, outPath, !o.notrunc && o.seek === 0);
+    // busybox's dd opens with xopen3, whose words are `can't open` whatever the flags.
+    if (typeof created === 'number') {
+      io.err(`dd: can't open '${outPath}': ${strerror(created)}\n`);
       return 1;
     }
     dest = { kind: 'file', file: created };

@@ -1,5 +1,5 @@
 /**
- * mkdir, rmdir, touch, mv, cp, sha*sum, cmp, hexdump and xxd against the host's busybox 1.35.0
+ * mkdir, rmdir, touch, mv, cp, sha*sum, cmp, hexdump and xxd (and the writers' open errors) against the host's busybox 1.35.0
  * (Debian 12's, the VM's build), case by case: each case runs in a directory of its own, made
  * under a temporary directory on the host and under /tmp/t in the lab, with the same inputs; the
  * host's output has its directory's name put back to /tmp/t. The VM's own semantics (its mounts,
@@ -52,6 +52,10 @@ const FILE_CASES = [
   'mv $D/d $D/d/sub; echo rc=$?; mkdir $D/e; mv $D/d $D/e; echo rc=$?; ls $D/e $D/e/d | cat',
   'mkdir $D/ne; mv $D/ne $D/in1; echo rc=$?; mv $D/in3 $D/d; mv $D/in4 $D/d/in3; echo rc=$?; cat $D/d/in3',
   'mkdir -p $D/full/x; mkdir $D/t; mv $D/t $D/full; echo rc=$?; ls $D/full | cat; mv -z $D/in1 $D/y; echo rc=$?',
+  // Writers opening a directory or a path in a missing one: EISDIR and ENOENT in each one's words,
+  // and nothing made beside the directory (the lab once made a file at a directory's path).
+  'truncate -s 1 $D/d; echo rc=$?; dd if=$D/in1 of=$D/d; echo rc=$?; dd if=$D/in1 of=$D/nodir/x; echo rc=$?; ls $D | cat',
+  'echo x | tee $D/d $D/nodir/x; echo rc=$?; echo x | uniq - $D/d; echo rc=$?; ls -a $D/d | cat',
 ];
 
 const DIGEST_CASES = [

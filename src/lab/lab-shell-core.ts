@@ -17,11 +17,12 @@ import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
 import { memoryFreeBytes, ramDisksBytes } from './fs-memory.js';
-import { appendingWriter, type LabFileSystem, NO_SPACE_TIMEOUT_PATH, VM_MOUNT_SIZES } from './fs.js';
+import { openOutputTarget } from './command-output.js';
+import type { LabFileSystem } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
 import { listDirectory } from './nodes.js';
-import { fileKind, lookupPath, readPath, staleMapperNode } from './vfs.js';
+import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
 export class LabPort implements ShellPort {
@@ -60,16 +61,20 @@ export class LabPort implements ShellPort {
   }
 
   openOutput(path: string, append: boolean): Sink | string {
-    // The kernel discards what is written to /dev/zero; /dev/urandom takes it as entropy.
-    if (path === '/dev/null' || path === '/dev/zero' || path === '/dev/urandom') return { kind: 'null' };
-    if (path === NO_SPACE_TIMEOUT_PATH) return { kind: 'param', text: '' };
-    // A stale /dev/mapper node opens nowhere (ENXIO), for writing as for reading.
-    if (staleMapperNode(this.lab, path) !== null) return strerror(Errno.ENXIO);
-    if (path.startsWith('/dev/'))
-      return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
-    const f = this.lab.fs.openForWrite(path, !append);
-    if (typeof f === 'string') return f.includes('Read-only') ? 'Read-only file system' : 'nonexistent directory';
-    return { kind: 'file', file: appendingWriter(this.lab.fs, f, VM_MOUNT_SIZES[this.lab.machine.stack]) };
+    const target = openOutputTarget(this.lab, path, append);
+    switch (target.kind) {
+      case 'discard':
+        return { kind: 'null' };
+      case 'param':
+        return { kind: 'param', text: '' };
+      case 'device':
+        return `writing to a device with a redirection is not supported in the lab (use dd of=${path})`;
+      case 'failed':
+        // ash words ENOENT its own way (errmsg's "nonexistent directory"), every other errno as strerror.
+        return target.errno === Errno.ENOENT ? 'nonexistent directory' : strerror(target.errno);
+      case 'file':
+        return { kind: 'file', file: target.file };
+    }
   }
 
   readInput(path: string): Uint8Array | string {

@@ -9,6 +9,7 @@ import type { LoopDevice } from '../model/machine.js';
 import type { CommandIo } from '../shell/io.js';
 import { busyboxBanner } from './busybox-banner.js';
 import type { ShellContext } from './context.js';
+import { openFileForWrite } from './vfs.js';
 
 /** losetup's usage text, after busybox's banner (src/lab/busybox-banner.ts). */
 const LOSETUP_USAGE =
@@ -93,9 +94,9 @@ export function truncateCommand(ctx: ShellContext, args: readonly string[], io: 
   let status = 0;
   for (const path of files) {
     if (noCreate && ctx.fs.get(path) === undefined) continue;
-    const f = ctx.fs.openForWrite(path, false);
-    if (typeof f === 'string') {
-      io.err(`truncate: ${path}: open: ${f.slice(f.lastIndexOf(': ') + 2)}\n`);
+    const f = openFileForWrite(ctx, path, false);
+    if (typeof f === 'number') {
+      io.err(`truncate: ${path}: open: ${strerror(f)}\n`);
       status = 1;
       continue;
     }

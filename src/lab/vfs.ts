@@ -7,7 +7,7 @@
  * path means the same to cat, dd, `test -e`, a redirection and rm.
  */
 import { procVersionText } from './host/uname.js';
-import { Errno, strerror } from '../model/errno.js';
+import { Errno, type ErrnoValue, strerror } from '../model/errno.js';
 import {
   type BlockDev,
   DM_MAJOR,
@@ -173,6 +173,19 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
 export function isDirectory(ctx: ShellContext, path: string): boolean {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
   return DIRECTORIES.has(p) || ctx.fs.madeDirectory(p) || (p !== '/' && ctx.fs.list(`${p}/`).length > 0);
+}
+
+/**
+ * Opens a scratch file for writing as open(2) with O_CREAT does: a directory is EISDIR before
+ * anything is made (the lab's file system would otherwise put a file beside the directory), and a
+ * path outside the writable mounts is EROFS or ENOENT as src/lab/fs.ts `openForWrite` says.
+ * fixtures/kernel/219-output-targets records each on the VM.
+ */
+export function openFileForWrite(ctx: ShellContext, path: string, truncate: boolean): LabFile | ErrnoValue {
+  if (isDirectory(ctx, path)) return Errno.EISDIR;
+  const f = ctx.fs.openForWrite(path, truncate);
+  if (typeof f !== 'string') return f;
+  return f.endsWith(strerror(Errno.EROFS)) ? Errno.EROFS : Errno.ENOENT;
 }
 
 /** What `test -f/-d/-b/-c` sees at a path; null when nothing is there. */

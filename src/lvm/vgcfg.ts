@@ -10,6 +10,7 @@
  * that would change anything else is refused by name, since the lab does not rebuild a group.
  */
 import { CommandFailed, notModelled } from '../lab/command-errors.js';
+import { isDirectory } from '../lab/vfs.js';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import {
@@ -178,6 +179,9 @@ export function vgcfgbackup(ctx: LvmContext, args: readonly string[], io: Comman
   for (const vg of vgs) {
     const command = `vgcfgbackup ${args.join(' ')}`.trim();
     if (file !== undefined) {
+      // LVM writes a temporary file beside FILE and renames it over FILE: onto a directory the
+      // rename fails with a message naming that randomly named file, which the lab cannot print.
+      if (isDirectory(ctx, file)) throw notModelled(`vgcfgbackup --file naming a directory (${file})`);
       const target = ctx.fs.openForWrite(file, true);
       if (typeof target === 'string')
         throw new CommandFailed(`  ${file}: ${target.replace(/^can't create '[^']*': /, '')}`, ECMD_FAILED);

@@ -14,6 +14,7 @@
  * failPartWay).
  * The superblock overrides are not modelled: those runs return 1, which defineTool refuses by name.
  */
+import { strerror } from '../model/errno.js';
 import { BLOCK_SIZE, DETAILS_VALUE_SIZE, ROOT_VALUE_SIZE, SB } from '../format/layout.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import { walkTree1x } from './btree-walk-1x.js';
@@ -59,8 +60,10 @@ export function dumpPath1x(env: ToolEnv, options: DumpOptions, path: string, dum
   if (!input.ok) return fail(input.message);
   if (input.bytes.length < BLOCK_SIZE) return fail('Metadata device/file too small.  Is this binary metadata?\n');
   // The output is created after the input's checks (thin_dump.rs, then dump.rs's File::create);
-  // one that cannot be created gets 1.1.0's own words, which the lab has not recorded.
-  if (options.output !== null && !writeTextFile(env.ctx, options.output, '')) return UNMODELLED;
+  // one that cannot be created fails with the io::Error's words (`output error: Is a directory
+  // (os error 21)`, src/tools/thin-tools-1x.test.ts compares with the real 1.1.0).
+  const unopened = options.output === null ? null : writeTextFile(env.ctx, options.output, '');
+  if (unopened !== null) return fail(`output error: ${strerror(unopened)} (os error ${unopened})\n`);
   const md = new MetadataBytes(input.bytes);
   // --repair's search for roots reads the whole device before the superblock.
   const searched = options.repair && snap === null ? rootSearchEnding(md, (t) => env.io.err(t), 'thin_dump') : null;

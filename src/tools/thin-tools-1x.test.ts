@@ -107,6 +107,10 @@ describe.skipIf(binDir === undefined)('thin_dump matches 1.1.0', () => {
     'thin_dump -h',
     'thin_dump -V',
     'thin_dump /run/missing',
+    // An output that cannot be created: the io::Error's words, after the input's checks.
+    'thin_dump -o /run @small',
+    'thin_dump -o /run/missing/x.xml @small',
+    'thin_dump -o /run @tiny',
     // A damaged leaf met while writing: -o gets all that was written before the error.
     'thin_dump -o @out.xml @mappingLeaf; cat @out.xml',
     'thin_dump -f human_readable -o @out.xml @mappingLeaf; cat @out.xml',

@@ -8,7 +8,8 @@ import { SECTOR_BYTES } from '../model/sectors.js';
 import type { BlockDev } from '../model/machine.js';
 import type { ShellContext } from '../lab/context.js';
 import type { CommandIo } from '../shell/io.js';
-import { fileKind, lookupPath, type PathTarget, staleMapperNode } from '../lab/vfs.js';
+import { fileKind, lookupPath, openFileForWrite, type PathTarget, staleMapperNode } from '../lab/vfs.js';
+import type { ErrnoValue } from '../model/errno.js';
 import { MetadataBytes, type RawSuperblock } from './metadata-view.js';
 import type { ToolsRelease } from './release.js';
 
@@ -147,12 +148,15 @@ export function writeMetadataBytes(ctx: ShellContext, path: string, bytes: Uint8
   return false;
 }
 
-/** Creates or truncates a text output file (thin_dump -o), as the tool's ofstream would. */
-export function writeTextFile(ctx: ShellContext, path: string, text: string): boolean {
-  const f = ctx.fs.openForWrite(path, true);
-  if (typeof f === 'string') return false;
+/**
+ * Creates or truncates a text output file (thin_dump -o) and writes `text` to it: the errno of an
+ * open that failed (a directory, a missing directory, a read-only mount), else null.
+ */
+export function writeTextFile(ctx: ShellContext, path: string, text: string): ErrnoValue | null {
+  const f = openFileForWrite(ctx, path, true);
+  if (typeof f === 'number') return f;
   f.writeBytes(0, new TextEncoder().encode(text));
-  return true;
+  return null;
 }
 
 /** What each tool receives: the lab, and the command's output streams. */
