@@ -10,6 +10,7 @@
 import { awk } from '../awk/command.js';
 import { digestCommand } from '../checksums.js';
 import { cmp } from '../cmp.js';
+import { diff } from '../diff.js';
 import { cp, mkdir, mv, rmdir, touch } from '../file-ops.js';
 import { hexdump, xxd } from '../hexdump.js';
 import type { CommandHandler } from '../registry.js';
@@ -32,6 +33,7 @@ export const FILE_COMMANDS = {
   sha256sum: digestCommand('sha256sum'),
   sha512sum: digestCommand('sha512sum'),
   cmp,
+  diff,
   hexdump,
   xxd,
 } satisfies Record<string, CommandHandler>;
