@@ -14,6 +14,7 @@ import { diff } from '../diff.js';
 import { cp, mkdir, mv, rmdir, touch } from '../file-ops.js';
 import { hexdump, xxd } from '../hexdump.js';
 import type { CommandHandler } from '../registry.js';
+import { readlink, realpath } from '../links.js';
 import { ls } from '../ls.js';
 import { date, stat } from '../stat-date.js';
 
@@ -34,6 +35,8 @@ export const FILE_COMMANDS = {
   sha512sum: digestCommand('sha512sum'),
   cmp,
   diff,
+  readlink,
+  realpath,
   hexdump,
   xxd,
 } satisfies Record<string, CommandHandler>;
