@@ -53,6 +53,20 @@ export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
   cmp: 'Usage: cmp [-ls] [-n NUM] FILE1 [FILE2 [SKIP1 [SKIP2]]]\n\nCompare FILE1 with FILE2 (or stdin)\n\n\t-l\tWrite the byte numbers (decimal) and values (octal)\n\t\tfor all differing bytes\n\t-s\tQuiet\n\t-n NUM\tCompare at most NUM bytes\n',
 };
 
+/**
+ * Where debian13's busybox 1.37 words an applet's usage differently: readlink lists `-n` first
+ * since busybox commit d2b81b3dc (2023, "readlink: support --, -n always").
+ */
+const BUSYBOX_1_37_USAGE: Readonly<Record<string, string>> = {
+  readlink:
+    "Usage: readlink [-fnv] FILE\n\nDisplay the value of a symlink\n\n\t-n\tDon't add newline\n\t-f\tCanonicalize by following all symlinks\n\t-v\tVerbose\n",
+};
+
+/** An applet's usage text as the stack's busybox prints it. */
+export function busyboxUsage(stack: StackId, tool: string): string {
+  return (stack === 'debian13' ? BUSYBOX_1_37_USAGE[tool] : undefined) ?? BUSYBOX_USAGE[tool]!;
+}
+
 export type BusyboxArgs =
   | {
       readonly flags: ReadonlySet<string>;
@@ -113,7 +127,7 @@ export function busyboxArgs(
   const lists = new Map<string, string[]>();
   const operands: string[] = [];
   let optionsEnd = false;
-  const usage = `${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}`;
+  const usage = `${busyboxBanner(stack)}${busyboxUsage(stack, tool)}`;
   // getopt reads every option before the applet does anything: an invalid option anywhere is
   // busybox's usage error, even after one the lab refuses (`xargs -0x7fffffff` is `invalid option
   // -- '7'` on the VM; issue 17's shell campaign, seed 17 line 23843). The refusal waits for the end.

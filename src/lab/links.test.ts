@@ -75,3 +75,12 @@ describe('readlink and realpath on the VM nodes', () => {
     );
   });
 });
+
+describe("readlink's usage on each stack", () => {
+  it('lists -n first on debian13 (busybox 1.37), -f first on debian12 (1.35)', () => {
+    const usage = (stack: 'debian12' | 'debian13') =>
+      new LabShell({ ramdiskKb: 1024, stack }).runScript('readlink 2>&1 | sed -n 7p; readlink --help 2>&1 | sed -n 7p');
+    expect(usage('debian12')).toBe('\t-f\tCanonicalize by following all symlinks\n'.repeat(2));
+    expect(usage('debian13')).toBe("\t-n\tDon't add newline\n".repeat(2));
+  });
+});

@@ -9,7 +9,7 @@
  */
 import type { CommandIo } from '../shell/io.js';
 import { busyboxBanner } from './busybox-banner.js';
-import { BUSYBOX_USAGE, busyboxArgs } from './busybox-options.js';
+import { BUSYBOX_USAGE, busyboxArgs, busyboxUsage } from './busybox-options.js';
 import { notModelled } from './command-errors.js';
 import type { ShellContext } from './context.js';
 import { type NodeInfo, nodeInfo, normalize } from './nodes.js';
@@ -111,7 +111,7 @@ export function readlink(ctx: ShellContext, args: readonly string[], io: Command
     return 1;
   }
   if (parsed.operands.length !== 1) {
-    io.err(`${busyboxBanner(ctx.machine.stack)}${BUSYBOX_USAGE.readlink}`);
+    io.err(`${busyboxBanner(ctx.machine.stack)}${busyboxUsage(ctx.machine.stack, 'readlink')}`);
     return 1;
   }
   const name = parsed.operands[0]!;
