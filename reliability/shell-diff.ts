@@ -39,6 +39,9 @@ const APPLETS = [
   'tee',
   'basename',
   'dirname',
+  'diff',
+  'readlink',
+  'realpath',
 ];
 const TOOLS_ON_PIPES = ['sed', 'awk', 'grep', 'md5sum', 'xargs', 'cat'];
 
@@ -61,6 +64,12 @@ const WORDS = ['a', 'b c', 'abc', 'a*', '', 'x y z', 'hello world', '-n', '--', 
  * doing), and src/lab/path-applets.test.ts checks nproc's errors against the host instead.
  */
 const PATHS = ['/', '//', 'a', 'a/', '/a/b', 'a//b//', '.', '..', '/usr/lib/x.so', 'x.sh/', '', '-a', '--'];
+
+/**
+ * Paths for readlink and realpath whose answer does not depend on the host's tree or the sandbox's
+ * working directory (the lab's is always `/`).
+ */
+const LINK_PATHS = ['/', '//', '', 'a', 'a/b', '/nonexistent', '/nonexistent/x', '//nonexistent//', '/dev/null', '-n'];
 
 /** Parameter expansions (shell text, not templates). */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: these are the shell's ${...}, not JavaScript's.
@@ -117,6 +126,8 @@ function pathLine(r: Rng): string {
     () => `basename -a ${p()} ${p()}`,
     () => `basename -s .sh ${p()} ${p()}`,
     () => `basename ${p()} ${p()} ${p()}`,
+    () => `readlink ${r.pick(['-f', '-fn', '-v', '-fv', ''])} ${quote(r.pick(LINK_PATHS))}`,
+    () => `realpath ${quote(r.pick(LINK_PATHS))} ${quote(r.pick(LINK_PATHS))}`,
     () => `dirname ${p()}`,
     () => `dirname ${p()} ${p()}`,
   ])();
@@ -153,6 +164,10 @@ function pipeTool(r: Rng): string {
     'head -n 2',
     'tail -n 1',
     'head -c 3',
+    'diff - /dev/null',
+    'diff -q - /dev/null',
+    'diff -U 1 /dev/null -',
+    'diff -s - -',
     ...TOOLS_ON_PIPES.map((t) =>
       t === 'sed'
         ? 'sed s/1/X/'

@@ -46,8 +46,26 @@ export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
     "Usage: sha256sum [-c[sw]] [FILE]...\n\nPrint or check SHA256 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines\n",
   sha512sum:
     "Usage: sha512sum [-c[sw]] [FILE]...\n\nPrint or check SHA512 checksums\n\n\t-c\tCheck sums against list in FILEs\n\t-s\tDon't output anything, status code shows success\n\t-w\tWarn about improperly formatted checksum lines\n",
+  diff: 'Usage: diff [-abBdiNqrTstw] [-L LABEL] [-S FILE] [-U LINES] FILE1 FILE2\n\nCompare files line by line and output the differences between them.\nThis implementation supports unified diffs only.\n\n\t-a\tTreat all files as text\n\t-b\tIgnore changes in the amount of whitespace\n\t-B\tIgnore changes whose lines are all blank\n\t-d\tTry hard to find a smaller set of changes\n\t-i\tIgnore case differences\n\t-L\tUse LABEL instead of the filename in the unified header\n\t-N\tTreat absent files as empty\n\t-q\tOutput only whether files differ\n\t-r\tRecurse\n\t-S\tStart with FILE when comparing directories\n\t-T\tMake tabs line up by prefixing a tab when necessary\n\t-s\tReport when two files are the same\n\t-t\tExpand tabs to spaces in output\n\t-U\tOutput LINES lines of context\n\t-w\tIgnore all whitespace\n',
+  readlink:
+    "Usage: readlink [-fnv] FILE\n\nDisplay the value of a symlink\n\n\t-f\tCanonicalize by following all symlinks\n\t-n\tDon't add newline\n\t-v\tVerbose\n",
+  realpath: 'Usage: realpath FILE...\n\nPrint absolute pathnames of FILEs\n',
   cmp: 'Usage: cmp [-ls] [-n NUM] FILE1 [FILE2 [SKIP1 [SKIP2]]]\n\nCompare FILE1 with FILE2 (or stdin)\n\n\t-l\tWrite the byte numbers (decimal) and values (octal)\n\t\tfor all differing bytes\n\t-s\tQuiet\n\t-n NUM\tCompare at most NUM bytes\n',
 };
+
+/**
+ * Where debian13's busybox 1.37 words an applet's usage differently: readlink lists `-n` first
+ * since busybox commit d2b81b3dc (2023, "readlink: support --, -n always").
+ */
+const BUSYBOX_1_37_USAGE: Readonly<Record<string, string>> = {
+  readlink:
+    "Usage: readlink [-fnv] FILE\n\nDisplay the value of a symlink\n\n\t-n\tDon't add newline\n\t-f\tCanonicalize by following all symlinks\n\t-v\tVerbose\n",
+};
+
+/** An applet's usage text as the stack's busybox prints it. */
+export function busyboxUsage(stack: StackId, tool: string): string {
+  return (stack === 'debian13' ? BUSYBOX_1_37_USAGE[tool] : undefined) ?? BUSYBOX_USAGE[tool]!;
+}
 
 export type BusyboxArgs =
   | {
@@ -55,6 +73,8 @@ export type BusyboxArgs =
       readonly operands: string[];
       /** The arguments of the options that take one (the last one given wins). */
       readonly values: ReadonlyMap<string, string>;
+      /** Every argument of each option that takes one, in order (getopt32's `L:*` lists). */
+      readonly lists: ReadonlyMap<string, readonly string[]>;
     }
   | { readonly error: string };
 
@@ -104,9 +124,10 @@ export function busyboxArgs(
 ): BusyboxArgs {
   const flags = new Set<string>();
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const operands: string[] = [];
   let optionsEnd = false;
-  const usage = `${busyboxBanner(stack)}${BUSYBOX_USAGE[tool]}`;
+  const usage = `${busyboxBanner(stack)}${busyboxUsage(stack, tool)}`;
   // getopt reads every option before the applet does anything: an invalid option anywhere is
   // busybox's usage error, even after one the lab refuses (`xargs -0x7fffffff` is `invalid option
   // -- '7'` on the VM; issue 17's shell campaign, seed 17 line 23843). The refusal waits for the end.
@@ -143,9 +164,10 @@ export function busyboxArgs(
       const number = spec.numeric?.includes(f) === true ? xatoiPositive(value) : 0;
       if (typeof number === 'string') return { error: `${tool}: ${number}\n` };
       if (isModelled) values.set(f, value);
+      if (isModelled) lists.set(f, [...(lists.get(f) ?? []), value]);
       break;
     }
   }
   if (refused !== null) throw notModelled(refused);
-  return { flags, operands, values };
+  return { flags, operands, values, lists };
 }

@@ -114,6 +114,9 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['sha256sum', lazy('files', (m) => m.FILE_COMMANDS.sha256sum)],
   ['sha512sum', lazy('files', (m) => m.FILE_COMMANDS.sha512sum)],
   ['cmp', lazy('files', (m) => m.FILE_COMMANDS.cmp)],
+  ['diff', lazy('files', (m) => m.FILE_COMMANDS.diff)],
+  ['readlink', lazy('files', (m) => m.FILE_COMMANDS.readlink)],
+  ['realpath', lazy('files', (m) => m.FILE_COMMANDS.realpath)],
   ['hexdump', lazy('files', (m) => m.FILE_COMMANDS.hexdump)],
   ['xxd', lazy('files', (m) => m.FILE_COMMANDS.xxd)],
   // Faults: src/lab/commands/faults.ts

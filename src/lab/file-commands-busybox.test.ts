@@ -5,14 +5,8 @@
  * host's output has its directory's name put back to /tmp/t. The VM's own semantics (its mounts,
  * its devices) are fixtures/kernel/211.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LabShell } from './lab-shell.js';
-
-const BUSYBOX = '/usr/bin/busybox';
+import { busyboxAndLabInDirectories, hasHostBusybox } from './busybox-test-support.js';
 
 /** The inputs every case finds in its directory $D. */
 const SETUP = [
@@ -155,34 +149,13 @@ const DUMP_CASES = [
   'xxd $D/nothere; echo rc=$?; xxd $D/in1 $D/in1; echo rc=$?; echo hi | xxd; echo hi | xxd -',
 ];
 
-/** One script: a directory per case, each case's output after a line that names it. */
-function script(cases: readonly string[], root: string): string {
-  return cases
-    .map(
-      (c, k) => `echo "## ${k}: ${c.replace(/["$`\\]/g, '.')}"; D=${root}/c${k}; mkdir $D; ${SETUP}; { ${c}; } 2>&1\n`,
-    )
-    .join('');
-}
-
 function agree(cases: readonly string[]): void {
-  const root = mkdtempSync(join(tmpdir(), 'thinlab-files-'));
-  try {
-    const real = execFileSync(BUSYBOX, ['sh', '-s'], { input: script(cases, root), encoding: 'latin1' }).replaceAll(
-      root,
-      '/tmp/t',
-    );
-    const lab = new LabShell({ ramdiskKb: 1024 }).runScript(`mkdir /tmp/t\n${script(cases, '/tmp/t')}`);
-    const split = (text: string) => text.split(/(?=^## \d+:)/m);
-    const want = split(real);
-    const got = split(lab);
-    expect(got.length).toBe(want.length);
-    for (const [k, text] of got.entries()) expect(text).toBe(want[k]);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  const { busybox, lab } = busyboxAndLabInDirectories(cases, SETUP);
+  expect(lab.length).toBe(busybox.length);
+  for (const [k, text] of lab.entries()) expect(text).toBe(busybox[k]);
 }
 
-describe.runIf(existsSync(BUSYBOX))('the file commands agree with the host busybox 1.35 case by case', () => {
+describe.runIf(hasHostBusybox)('the file commands agree with the host busybox 1.35 case by case', () => {
   it('mkdir, rmdir, touch, cp and mv', () => agree(FILE_CASES));
   it('sha1sum, sha256sum, sha512sum and md5sum, with -c', () => agree(DIGEST_CASES));
   it('cmp', () => agree(CMP_CASES));

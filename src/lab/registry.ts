@@ -15,7 +15,7 @@ import type { Steps } from '../shell/wait.js';
 import { THIN_TOOLS_1X_ONLY } from '../shared/thin-tool-names.js';
 import type { hasThinTool, runThinTool } from '../tools/index.js';
 import { busyboxBanner } from './busybox-banner.js';
-import { BUSYBOX_USAGE } from './busybox-options.js';
+import { BUSYBOX_USAGE, busyboxUsage } from './busybox-options.js';
 import { failureStatus } from './command-errors.js';
 import { type DomainId, domainModule } from './domains.js';
 
@@ -102,7 +102,7 @@ function isAppletHelp(name: string, args: readonly string[]): boolean {
 }
 
 function appletHelp(lab: Lab, name: string, io: CommandIo): number {
-  io.err(`${busyboxBanner(lab.machine.stack)}${BUSYBOX_USAGE[name]}`);
+  io.err(`${busyboxBanner(lab.machine.stack)}${busyboxUsage(lab.machine.stack, name)}`);
   return 0;
 }
 

@@ -88,7 +88,7 @@ function sysBlockText(machine: Machine, kernelName: string, attribute: string): 
  * `_tdata` or `_tmeta` activated on its own (LVM's component activation, fixtures/lvm/86: the pool
  * itself is not active then). Null for other paths.
  */
-function lvmLinkTarget(machine: Machine, path: string): string | null {
+export function lvmLinkTarget(machine: Machine, path: string): string | null {
   const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
   if (m === null || ['mapper', 'disk', 'block', 'char', 'pts', 'shm'].includes(m[1]!)) return null;
   const esc = (t: string): string => t.replace(/-/g, '--');

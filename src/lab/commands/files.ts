@@ -10,9 +10,11 @@
 import { awk } from '../awk/command.js';
 import { digestCommand } from '../checksums.js';
 import { cmp } from '../cmp.js';
+import { diff } from '../diff.js';
 import { cp, mkdir, mv, rmdir, touch } from '../file-ops.js';
 import { hexdump, xxd } from '../hexdump.js';
 import type { CommandHandler } from '../registry.js';
+import { readlink, realpath } from '../links.js';
 import { ls } from '../ls.js';
 import { date, stat } from '../stat-date.js';
 
@@ -32,6 +34,9 @@ export const FILE_COMMANDS = {
   sha256sum: digestCommand('sha256sum'),
   sha512sum: digestCommand('sha512sum'),
   cmp,
+  diff,
+  readlink,
+  realpath,
   hexdump,
   xxd,
 } satisfies Record<string, CommandHandler>;
