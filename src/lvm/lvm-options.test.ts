@@ -119,9 +119,9 @@ describe('LVM report options', () => {
 describe('LVM commands the lab does not run', () => {
   it('refuses the VM has as not modelled, status 127, where the shell said not found', () => {
     const shell = labWithPool();
-    const out = shell.runLine('pvremove /dev/ram1; echo rc=$?');
-    expect(out).toMatch(/^thinlab: not modelled: pvremove \(supported: .*\)\nrc=127\n$/);
-    expect(shell.runLine('vgreduce vg /dev/ram1 2>/dev/null; echo rc=$?')).toBe('rc=127\n');
+    const out = shell.runLine('pvresize /dev/ram1; echo rc=$?');
+    expect(out).toMatch(/^thinlab: not modelled: pvresize \(supported: .*\)\nrc=127\n$/);
+    expect(shell.runLine('lvreduce -L 4M vg/pool 2>/dev/null; echo rc=$?')).toBe('rc=127\n');
     // A name neither VM has stays unknown.
     expect(shell.runLine('lvscan 2>&1; echo rc=$?')).toMatch(/lvscan: not found\nrc=127\n$/);
   });

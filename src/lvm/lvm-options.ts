@@ -58,6 +58,8 @@ const MODELLED: Readonly<Record<string, string>> = {
   lvdisplay: '--all --colon --columns --maps --options --noheadings --units',
   vgdisplay: '--colon --short --columns --units --verbose',
   pvdisplay: '--colon --short --columns --maps --all --units',
+  pvremove: '--force',
+  vgreduce: '--all --removemissing',
 };
 
 function argsOf(version: LvmVersion): Map<string, { takesValue: boolean; repeatable: boolean }> {
