@@ -42,13 +42,13 @@ function ramdiskKbOf(source: string): number | undefined {
  */
 const PENDING: Readonly<Record<string, string>> = {
   '99-pv-vg-repair.out':
-    'pvresize and lvreduce are not modelled (refused by name); losetup -c neither (the pvremove and vgreduce parts match)',
+    "pvresize and lvreduce of a thin or linear volume are not modelled (refused by name); losetup -c neither (the pvremove and vgreduce parts and lvreduce's refusals match)",
   '99-pv-vg-repair.debian13.out':
-    'pvresize and lvreduce are not modelled (refused by name); losetup -c neither (the pvremove and vgreduce parts match)',
+    "pvresize and lvreduce of a thin or linear volume are not modelled (refused by name); losetup -c neither (the pvremove and vgreduce parts and lvreduce's refusals match)",
   '102-seqno-more.out':
-    'pvresize and lvreduce are not modelled (refused by name); losetup -c neither (the sequence numbers before them match)',
+    'pvresize and lvreduce of a thin or linear volume are not modelled (refused by name); losetup -c neither (the sequence numbers before them match)',
   '102-seqno-more.debian13.out':
-    'pvresize and lvreduce are not modelled (refused by name); losetup -c neither (the sequence numbers before them match)',
+    'pvresize and lvreduce of a thin or linear volume are not modelled (refused by name); losetup -c neither (the sequence numbers before them match)',
 };
 
 /**

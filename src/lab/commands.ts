@@ -153,6 +153,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['lvm', lazy('lvm', (m) => m.lvmCommand)],
   ['pvremove', lazy('lvm', (m) => m.LVM_COMMANDS.pvremove)],
   ['vgreduce', lazy('lvm', (m) => m.LVM_COMMANDS.vgreduce)],
+  ['lvreduce', lazy('lvm', (m) => m.LVM_COMMANDS.lvreduce)],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
   ['docker', lazy('docker', (m) => m.DOCKER_COMMANDS.docker)],
   ['dockerd', lazy('docker', (m) => m.DOCKER_COMMANDS.dockerd)],

@@ -121,7 +121,7 @@ describe('LVM commands the lab does not run', () => {
     const shell = labWithPool();
     const out = shell.runLine('pvresize /dev/ram1; echo rc=$?');
     expect(out).toMatch(/^thinlab: not modelled: pvresize \(supported: .*\)\nrc=127\n$/);
-    expect(shell.runLine('lvreduce -L 4M vg/pool 2>/dev/null; echo rc=$?')).toBe('rc=127\n');
+    expect(shell.runLine('lvm pvresize /dev/ram1; echo rc=$?')).toBe('thinlab: not modelled: lvm pvresize\nrc=2\n');
     // A name neither VM has stays unknown.
     expect(shell.runLine('lvscan 2>&1; echo rc=$?')).toMatch(/lvscan: not found\nrc=127\n$/);
   });

@@ -60,6 +60,7 @@ const MODELLED: Readonly<Record<string, string>> = {
   pvdisplay: '--colon --short --columns --maps --all --units',
   pvremove: '--force',
   vgreduce: '--all --removemissing',
+  lvreduce: '--size --extents --force',
 };
 
 function argsOf(version: LvmVersion): Map<string, { takesValue: boolean; repeatable: boolean }> {

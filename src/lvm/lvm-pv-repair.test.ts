@@ -65,3 +65,22 @@ describe('vgreduce', () => {
     );
   });
 });
+
+describe('lvreduce', () => {
+  it("refuses a thin pool in LVM's words, and the rest of what it does not model by name", () => {
+    const shell = labWithPool();
+    for (const line of ['lvreduce -L 8M vg/pool', 'lvreduce -y -L 8M vg/pool'])
+      expect(shell.runLine(`${line}; echo rc=$?`)).toBe(
+        '  Thin pool volumes vg/pool_tdata cannot be reduced in size yet.\nrc=5\n',
+      );
+    expect(shell.runLine('lvreduce vg/pool; echo rc=$?')).toBe(
+      "  No command with matching syntax recognised.  Run 'lvreduce --help' for more information.\n  Correct command syntax is:\n  lvreduce -L|--size [-]Size[m|UNIT] LV\n\nrc=3\n",
+    );
+    expect(shell.runLine('lvreduce -f -L 8M vg/nosuch; echo rc=$?')).toBe(
+      '  Logical volume nosuch not found in volume group vg.\nrc=5\n',
+    );
+    expect(shell.runLine('lvcreate -L 8M -n lin vg >/dev/null; lvreduce -y -L 4M vg/lin; echo rc=$?')).toBe(
+      'thinlab: not modelled: lvreduce of a volume that is not a thin pool\nrc=2\n',
+    );
+  });
+});

@@ -99,7 +99,7 @@ export { lvReport } from '../../lvm/lvm-commands.js';
  * them by name where a name lvm2 does not know gets its `No such command`.
  */
 const LVM_UNMODELLED = new Set(
-  'config devtypes dumpconfig formats fullreport help lastlog lvmchange lvmconfig lvmdevices lvmdiskscan lvmsadc lvmsar lvpoll lvreduce lvscan pvchange pvck pvdata pvmove pvresize pvscan segtypes systemid tags vgck vgconvert vgexport vgimport vgimportclone vgimportdevices vgmerge vgmknodes vgscan vgsplit'.split(
+  'config devtypes dumpconfig formats fullreport help lastlog lvmchange lvmconfig lvmdevices lvmdiskscan lvmsadc lvmsar lvpoll lvscan pvchange pvck pvdata pvmove pvresize pvscan segtypes systemid tags vgck vgconvert vgexport vgimport vgimportclone vgimportdevices vgmerge vgmknodes vgscan vgsplit'.split(
     ' ',
   ),
 );
