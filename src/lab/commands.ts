@@ -153,6 +153,10 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['lvdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.lvdisplay)],
   ['vgdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.vgdisplay)],
   ['pvdisplay', lazy('lvm', (m) => m.LVM_COMMANDS.pvdisplay)],
+  ['lvm', lazy('lvm', (m) => m.lvmCommand)],
+  ['pvremove', lazy('lvm', (m) => m.LVM_COMMANDS.pvremove)],
+  ['vgreduce', lazy('lvm', (m) => m.LVM_COMMANDS.vgreduce)],
+  ['lvreduce', lazy('lvm', (m) => m.LVM_COMMANDS.lvreduce)],
   // Docker: src/lab/commands/docker.ts -> src/docker/docker-commands.ts
   ['docker', lazy('docker', (m) => m.DOCKER_COMMANDS.docker)],
   ['dockerd', lazy('docker', (m) => m.DOCKER_COMMANDS.dockerd)],

@@ -29,7 +29,7 @@ import { withStdioBuffer } from './stdio-buffer.js';
 import { targetsText } from './host/kernel-modules.js';
 
 /** libdevmapper's version and date as `dmsetup version` prints them, per stack (Debian's lvm2 package). */
-const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
+export const LIBDM_VERSION: Readonly<Record<StackId, string>> = {
   debian12: '1.02.185 (2022-05-18)',
   debian13: '1.02.205 (2025-02-27)',
 };

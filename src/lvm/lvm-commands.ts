@@ -21,6 +21,7 @@ import type { CommandIo } from '../shell/io.js';
 import { checkLvmConf, thinRepairExecutable } from './lvm-conf.js';
 import {
   allocateExtents,
+  commitVg,
   dmName,
   EXTENT_SECTORS,
   estimatePoolMetadata,
@@ -46,7 +47,7 @@ import {
 import { newTargetCheck, type TargetCheck, thinTargetsPresent } from './lvm-modprobe.js';
 import { type ParsedArgs, parseLvmArgs } from './lvm-options.js';
 import { type ReportColumn, type ReportStyle, renderReport, reportStyle } from './lvm-report-format.js';
-import { lvmStack } from './lvm-stack.js';
+import { lvmStack, lvmVersionText } from './lvm-stack.js';
 import { monitoringEnabled, profilePath, readProfile } from './profile.js';
 import { execThinTool, runPoolThinCheck } from './thin-check-exec.js';
 import { lvmSize, parseLvmSize } from './units.js';
@@ -87,6 +88,11 @@ export function readingLvmConf<T extends Record<string, LvmHandler>>(handlers: T
   for (const [name, handler] of Object.entries(handlers)) {
     wrapped[name] = (ctx, args, io) => {
       checkLvmConf(ctx.fs);
+      // Every LVM command takes --version (lvm_run_command answers it before the command runs).
+      if (args.some((a) => a.startsWith('--v')) && parseArgs(ctx, name, args).options.has('--version')) {
+        io.out(lvmVersionText(ctx));
+        return 0;
+      }
       // What a command found out (the kernel's targets, failed checks) lasts as long as the
       // command: the next one looks afresh, and the lab's state keeps none of it.
       delete ctx.lvm.targetCheck;
@@ -490,9 +496,10 @@ function vgcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
       `  New volume group name "${name}" is invalid.\n  Run \`vgcreate --help' for more information.`,
       EINVALID_CMD_LINE,
     );
-  const vg: VolumeGroup = { name, extentSectors: EXTENT_SECTORS, pvs: [], lvs: [] };
+  const vg: VolumeGroup = { name, extentSectors: EXTENT_SECTORS, seqno: 0, pvs: [], lvs: [] };
   addPvsToVg(ctx, vg, devices, io);
   ctx.lvm.vgs.push(vg);
+  commitVg(vg);
   io.out(`  Volume group "${name}" successfully created\n`);
   return 0;
 }
@@ -507,6 +514,7 @@ function vgextend(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     );
   const vg = requireVg(ctx, name);
   addPvsToVg(ctx, vg, devices, io);
+  commitVg(vg);
   io.out(`  Volume group "${name}" successfully extended\n`);
   return 0;
 }
@@ -694,6 +702,30 @@ function chunkOption(p: ParsedArgs): number | null {
 
 function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(ctx, 'lvcreate', args);
+  if (opt(p, '--virtualsize') !== undefined && (p.options.has('--size') || p.options.has('--extents')))
+    return createPoolAndThinVolume(ctx, p, io);
+  return lvcreateParsed(ctx, p, io, true);
+}
+
+/**
+ * `lvcreate -L SIZE -V VSIZE -T VG/POOL [-n NAME]`: a thin pool and its first thin volume in one
+ * command. LVM prints the pool's lines but not its `created` line, then the thin volume's
+ * (fixtures/lvm/102).
+ */
+function createPoolAndThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
+  const poolOptions = new Map(p.options);
+  poolOptions.delete('--virtualsize');
+  poolOptions.delete('--name');
+  poolOptions.set('--thin', ['']);
+  const status = lvcreateParsed(ctx, { options: poolOptions, positional: p.positional }, io, false);
+  if (status !== 0) return status;
+  const thinOptions = new Map(p.options);
+  thinOptions.delete('--size');
+  thinOptions.delete('--extents');
+  return createThinVolume(ctx, { options: thinOptions, positional: p.positional }, io);
+}
+
+function lvcreateParsed(ctx: LvmContext, p: ParsedArgs, io: CommandIo, announcePool: boolean): number {
   const type = opt(p, '--type');
   const thinpoolName = opt(p, '--thinpool');
   const wantsPool =
@@ -759,11 +791,12 @@ function lvcreate(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     // lvm2 checks every new volume against the group's thin pools (pool_check_overprovisioning in
     // lv_create): a linear one takes free space the pools could have grown into (fixtures/lvm/97).
     checkOverprovisioning(ctx, vg, null, io);
+    commitVg(vg);
     activateLv(ctx, vg, lv, io);
     io.out(`  Logical volume "${lvName}" created.\n`);
     return 0;
   }
-  return createThinPool(ctx, vg, lvName, extents, p, io);
+  return createThinPool(ctx, vg, lvName, extents, p, io, announcePool);
 }
 
 /**
@@ -842,6 +875,10 @@ function createThinVolume(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number
   thin.virtualSectors = extents * vg.extentSectors;
   thin.zeroNewBlocks = pool.zeroNewBlocks;
   vg.lvs.push(thin);
+  // lvm2 commits the new volume with the pool's message queued, then again once the pool took it
+  // (fixtures/lvm/100: every lvcreate -V moves the sequence number by two).
+  commitVg(vg);
+  commitVg(vg);
   activateLv(ctx, vg, thin, io);
   checkOverprovisioning(ctx, vg, thin, io);
   io.out(`  Logical volume "${name}" created.\n`);
@@ -931,6 +968,7 @@ function createThinPool(
   dataExtents: number,
   p: ParsedArgs,
   io: CommandIo,
+  announce = true,
 ): number {
   if (!thinTargetsPresent(ctx, targetCheck(ctx), io))
     throw new CommandFailed(
@@ -995,7 +1033,12 @@ function createThinPool(
     vg.lvs = vg.lvs.filter((l) => !added.has(l.name));
     throw e;
   }
-  io.out(`  Logical volume "${name}" created.\n`);
+  // lvm2 makes a missing spare as a volume of its own (one commit), then commits the pool with its
+  // metadata wiped, and again once it is active (fixtures/lvm/100).
+  if (spareExtents > 0) commitVg(vg);
+  commitVg(vg);
+  commitVg(vg);
+  if (announce) io.out(`  Logical volume "${name}" created.\n`);
   return 0;
 }
 
@@ -1080,7 +1123,10 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
   if (spareNeeded) {
     const spare = allocateExtents(ctx.lvm, vg, lvExtents(meta));
     if (spare === null) io.err('  WARNING: Not enough free space for spare metadata volume (skipping).\n');
-    else vg.lvs.push(newLv(nextLvolName(vg, '_pmspare'), 'pool-spare', spare));
+    else {
+      vg.lvs.push(newLv(nextLvolName(vg, '_pmspare'), 'pool-spare', spare));
+      commitVg(vg);
+    }
   }
   const pool = newLv(poolName, 'thin-pool', []);
   pool.chunkSectors = estimate.chunkSectors;
@@ -1089,6 +1135,7 @@ function lvconvert(ctx: LvmContext, args: readonly string[], io: CommandIo): num
   pool.metadataLv = meta.name;
   vg.lvs.push(pool);
   wipeMetadata(ctx, vg, meta);
+  commitVg(vg);
   activateLv(ctx, vg, pool, io);
   io.out(
     `  Converted ${vg.name}/${poolName} and ${vg.name}/${meta.name.replace(/_tmeta$/, '') === poolName ? metaText.split('/').pop()! : meta.name} to thin pool.\n`,
@@ -1162,8 +1209,10 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   // `lvol1_pmspare`, fixtures/lvm/84), then the swap: the spare becomes the metadata, the old
   // metadata a visible POOL_meta0.
   const newSpare = allocateExtents(ctx.lvm, vg, lvExtents(spare));
-  if (newSpare !== null) vg.lvs.push(newLv(nextLvolName(vg, '_pmspare'), 'pool-spare', newSpare));
-  else io.err('  WARNING: Not enough free space for spare metadata volume (skipping).\n');
+  if (newSpare !== null) {
+    vg.lvs.push(newLv(nextLvolName(vg, '_pmspare'), 'pool-spare', newSpare));
+    commitVg(vg);
+  } else io.err('  WARNING: Not enough free space for spare metadata volume (skipping).\n');
   let n = 0;
   while (findLv(vg, `${pool.name}_meta${n}`) !== undefined) n++;
   const backupName = `${pool.name}_meta${n}`;
@@ -1177,6 +1226,7 @@ function repairPool(ctx: LvmContext, p: ParsedArgs, io: CommandIo): number {
   spare.name = `${pool.name}_tmeta`;
   spare.role = 'pool-metadata';
   pool.metadataLv = spare.name;
+  commitVg(vg);
   checkOverprovisioning(ctx, vg, null, io);
   io.err(
     `  WARNING: LV ${vg.name}/${backupName} holds a backup of the unrepaired metadata. Use lvremove when no longer required.\n`,
@@ -1266,6 +1316,7 @@ function resizeSubvolume(
     `  Size of logical volume ${shown} changed from ${lvmSize(current * vg.extentSectors, 'message')} (${current} extents) to ${lvmSize(wanted * vg.extentSectors, 'message')} (${wanted} extents).\n`,
   );
   if (lv.role === 'pool-metadata') growSpare(ctx, vg, wanted);
+  commitVg(vg);
   reloadForResize(ctx, vg, top, lv);
   // LVM checks over-provisioning with the volume it resized: the pool for its data, and for the
   // metadata `_tmeta` in 2.03.16, the pool in 2.03.31.
@@ -1347,6 +1398,7 @@ function lvchange(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
       if (ctx.fs.get(profilePath(profile)) === undefined)
         throw new CommandFailed(`  Failed to load configuration profile ${profile}.`, ECMD_FAILED);
       lv.profile = profile;
+      commitVg(vg);
       io.out(`  Logical volume ${vg.name}/${lv.name} changed.\n`);
     }
     if (activate === true) activateLv(ctx, vg, lv, io);
@@ -1364,11 +1416,29 @@ function lvremove(ctx: LvmContext, args: readonly string[], io: CommandIo): numb
     );
   const yes = p.options.has('--yes') || p.options.has('--force');
   const answers = stdinLines(io);
-  for (const t of p.positional) {
-    const { vg, lv } = requireLv(ctx, t);
-    removeAsked(ctx, vg, lv, yes, answers, io);
+  const before = new Map(ctx.lvm.vgs.map((vg) => [vg, [...vg.lvs]]));
+  try {
+    for (const t of p.positional) {
+      const { vg, lv } = requireLv(ctx, t);
+      removeAsked(ctx, vg, lv, yes, answers, io);
+    }
+  } finally {
+    for (const [vg, lvs] of before) commitRemovals(vg, lvs);
   }
   return 0;
+}
+
+/**
+ * lvremove's commits (fixtures/lvm/100, 102): a thin volume removed from a pool that stays takes
+ * two (the group with the pool's `delete` message queued, then without it), and the other
+ * removals go with them; a command that removed no such thin volume commits once for all it
+ * removed (two pools, a pool with its thin volumes, or a linear volume: one each time).
+ */
+function commitRemovals(vg: VolumeGroup, before: readonly LogicalVolume[]): void {
+  const removed = before.filter((lv) => !vg.lvs.includes(lv));
+  if (removed.length === 0) return;
+  const thins = removed.filter((lv) => lv.role === 'thin' && findLv(vg, lv.pool!) !== undefined).length;
+  for (let i = 0; i < Math.max(1, 2 * thins); i++) commitVg(vg);
 }
 
 /**
@@ -1825,34 +1895,43 @@ function printReport(
   if (rows.length > 0 || style.json) io.out(renderReport(kind, columns, rows, style, lvmStack(ctx)));
 }
 
-const VGS_COLUMNS: readonly ReportColumn[] = [
-  { id: 'vg_name', header: 'VG', right: false },
-  { id: 'pv_count', header: '#PV', right: true },
-  { id: 'lv_count', header: '#LV', right: true },
-  { id: 'snap_count', header: '#SN', right: true },
-  { id: 'vg_attr', header: 'Attr', right: false },
-  { id: 'vg_size', header: 'VSize', right: true },
-  { id: 'vg_free', header: 'VFree', right: true },
-];
+/** vgs's fields: header, alignment and value; LVM takes each without its `vg_` prefix too (`-o seqno`). */
+function vgFields(
+  ctx: LvmContext,
+  size: (sectors: number) => string,
+): Record<string, { header: string; right: boolean; value: (vg: VolumeGroup) => string }> {
+  const fields: Record<string, { header: string; right: boolean; value: (vg: VolumeGroup) => string }> = {
+    vg_name: { header: 'VG', right: false, value: (vg) => vg.name },
+    pv_count: { header: '#PV', right: true, value: (vg) => String(vg.pvs.length) },
+    lv_count: { header: '#LV', right: true, value: (vg) => String(vg.lvs.filter(isVisible).length) },
+    snap_count: { header: '#SN', right: true, value: () => '0' },
+    vg_attr: { header: 'Attr', right: false, value: () => 'wz--n-' },
+    vg_size: { header: 'VSize', right: true, value: (vg) => size(vgExtentCount(ctx.lvm, vg) * vg.extentSectors) },
+    vg_free: { header: 'VFree', right: true, value: (vg) => size(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors) },
+    vg_seqno: { header: 'Seq', right: true, value: (vg) => String(vg.seqno) },
+  };
+  for (const f of Object.keys(fields)) if (f.startsWith('vg_')) fields[f.slice(3)] ??= fields[f]!;
+  return fields;
+}
+
+const VGS_DEFAULT = ['vg_name', 'pv_count', 'lv_count', 'snap_count', 'vg_attr', 'vg_size', 'vg_free'];
 
 function vgs(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(ctx, 'vgs', args);
   const style = reportStyle('vgs', p, lvmStack(ctx));
+  const fields = vgFields(ctx, style.size);
+  const columns = columnsFrom(p, VGS_DEFAULT, fields);
   const names = p.positional.length > 0 ? p.positional : ctx.lvm.vgs.map((v) => v.name).sort();
   const rows = names.map((n) => {
     const vg = requireVg(ctx, n);
-    const visible = vg.lvs.filter(isVisible).length;
-    return [
-      vg.name,
-      String(vg.pvs.length),
-      String(visible),
-      '0',
-      'wz--n-',
-      style.size(vgExtentCount(ctx.lvm, vg) * vg.extentSectors),
-      style.size(vgFreeExtents(ctx.lvm, vg) * vg.extentSectors),
-    ];
+    return columns.map((c) => fields[c]!.value(vg));
   });
-  printReport(ctx, 'vg', VGS_COLUMNS, rows, style, io);
+  const reportColumns = columns.map((c) => ({
+    id: c.startsWith('vg_') || VGS_DEFAULT.includes(c) ? c : `vg_${c}`,
+    header: fields[c]!.header,
+    right: fields[c]!.right,
+  }));
+  printReport(ctx, 'vg', reportColumns, rows, style, io);
   return 0;
 }
 

@@ -5,9 +5,8 @@
  * random ones (the same as vgcfgbackup writes), the creation time is the lab's wall clock when the
  * command that made the volume ran, and the host is the VM's, which has none: `(none)`.
  *
- * What the lab does not model is refused by name: `-m` (segment maps), `-C` (the report form),
- * `-v`, `--units`, and vgdisplay's long form, whose `Metadata Sequence No` counts LVM's metadata
- * commits, which the lab does not follow.
+ * vgdisplay's `Metadata Sequence No` is the group's commit count, which the LVM commands keep
+ * (lvm-state.ts commitVg). What the lab does not model is refused by name.
  */
 import { CommandFailed, notModelled } from '../lab/command-errors.js';
 import { wallClockSecs } from '../lab/nodes.js';
@@ -406,6 +405,57 @@ function vgShort(ctx: LvmContext, vg: VolumeGroup, sizeOf: DisplaySize): string 
   return `  "${vg.name}" ${size(total).padEnd(9)} [${size(vgAllocatedExtents(ctx, vg)).padEnd(9)} used / ${size(vgFreeExtents(ctx.lvm, vg))} free]`;
 }
 
+/** vgdisplay_full: the group's block (lib/display/display.c). */
+function vgBlock(ctx: LvmContext, vg: VolumeGroup, sizeOf: DisplaySize): string[] {
+  const size = (extents: number): string => sizeOf(extents * vg.extentSectors);
+  const total = vgExtentCount(ctx.lvm, vg);
+  const alloc = vgAllocatedExtents(ctx, vg);
+  return [
+    '  --- Volume group ---',
+    `  VG Name               ${vg.name}`,
+    '  System ID             ',
+    '  Format                lvm2',
+    // Every PV the lab makes has LVM's one metadata area.
+    `  Metadata Areas        ${vg.pvs.length}`,
+    `  Metadata Sequence No  ${vg.seqno}`,
+    '  VG Access             read/write',
+    '  VG Status             resizable',
+    '  MAX LV                0',
+    `  Cur LV                ${vg.lvs.filter(isVisible).length}`,
+    `  Open LV               ${openLvs(ctx, vg)}`,
+    '  Max PV                0',
+    `  Cur PV                ${vg.pvs.length}`,
+    `  Act PV                ${vg.pvs.length}`,
+    `  VG Size               ${size(total)}`,
+    `  PE Size               ${sizeOf(vg.extentSectors)}`,
+    `  Total PE              ${total}`,
+    `  Alloc PE / Size       ${alloc} / ${size(alloc)}`,
+    `  Free  PE / Size       ${total - alloc} / ${size(total - alloc)}`,
+    `  VG UUID               ${labId(vg.name)}`,
+    '   ',
+  ];
+}
+
+/**
+ * vgdisplay -v: the group's block, then lvdisplay_full of each visible volume and pvdisplay_short
+ * of each disk under `--- Physical volumes ---` (fixtures/lvm/98).
+ */
+function vgVerbose(ctx: LvmContext, vg: VolumeGroup, size: DisplaySize): string[] {
+  const pvs = vg.pvs.map((d) => findPv(ctx.lvm, d)!);
+  return [
+    ...vgBlock(ctx, vg, size),
+    ...vg.lvs.filter(isVisible).flatMap((lv) => lvBlock(ctx, vg, lv, size)),
+    '  --- Physical volumes ---',
+    ...pvs.flatMap((pv) => [
+      `  PV Name               ${pv.device}     `,
+      `  PV UUID               ${labId(pv.device)}`,
+      '  PV Status             allocatable',
+      `  Total PE / Free PE    ${pv.peCount} / ${pv.peCount - pvAllocatedExtents(ctx, pv)}`,
+      '   ',
+    ]),
+  ];
+}
+
 export function vgdisplay(ctx: LvmContext, args: readonly string[], io: CommandIo): number {
   const p = parseArgs(ctx, 'vgdisplay', args);
   const colon = p.options.has('--colon');
@@ -415,10 +465,10 @@ export function vgdisplay(ctx: LvmContext, args: readonly string[], io: CommandI
     refuseUnmodelledForms('vgdisplay -C', p, ['--colon', '--short']);
     return asReport(ctx, 'vgdisplay', 'vgs', args, io);
   }
-  if (!colon && !short)
-    throw notModelled(
-      "vgdisplay's long form (its Metadata Sequence No counts LVM's metadata commits, which the lab does not follow); vgdisplay -c and -s are modelled",
-    );
+  const verbose = p.options.has('--verbose');
+  // More than one -v makes LVM log its steps on standard error, which the lab does not model.
+  if ((p.options.get('--verbose')?.length ?? 0) > 1) throw notModelled('vgdisplay -vv');
+  if (verbose && (colon || short)) throw notModelled(`vgdisplay -v with ${colon ? '-c' : '-s'}`);
   const find = (name: string): VolumeGroup[] => {
     const vg = findVg(ctx.lvm, name);
     if (vg === undefined)
@@ -427,7 +477,14 @@ export function vgdisplay(ctx: LvmContext, args: readonly string[], io: CommandI
   };
   const size = displaySizeIn('vgdisplay', p);
   const show = (vg: VolumeGroup): void => {
-    io.out(`${colon ? vgColons(ctx, vg) : vgShort(ctx, vg, size)}\n`);
+    const lines = colon
+      ? [vgColons(ctx, vg)]
+      : short
+        ? [vgShort(ctx, vg, size)]
+        : verbose
+          ? vgVerbose(ctx, vg, size)
+          : vgBlock(ctx, vg, size);
+    io.out(`${lines.join('\n')}\n`);
   };
   return eachNamed(p.positional, find, () => [...ctx.lvm.vgs], show, io);
 }

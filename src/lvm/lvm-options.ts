@@ -31,7 +31,8 @@ interface OptionSpec {
 
 /**
  * The options each command of the lab models (what its handler reads); `--yes` for every command,
- * as LVM's commands that ask nothing take it and do nothing with it either.
+ * as LVM's commands that ask nothing take it and do nothing with it either, and `--version`, which
+ * every command answers before it runs (lvm-commands.ts readingLvmConf).
  */
 const MODELLED: Readonly<Record<string, string>> = {
   pvcreate: '--force',
@@ -47,7 +48,7 @@ const MODELLED: Readonly<Record<string, string>> = {
   lvchange: '--activate --metadataprofile',
   lvremove: '--force',
   lvs: '--all --options --noheadings --units --nosuffix --separator --aligned --reportformat',
-  vgs: '--noheadings --units --nosuffix --separator --aligned --reportformat',
+  vgs: '--options --noheadings --units --nosuffix --separator --aligned --reportformat',
   pvs: '--noheadings --units --nosuffix --separator --aligned --reportformat',
   lvrename: '',
   vgrename: '',
@@ -55,8 +56,11 @@ const MODELLED: Readonly<Record<string, string>> = {
   vgcfgrestore: '--file --force',
   // The display commands read these to refuse them as LVM does, or by name (src/lvm/lvm-display.ts).
   lvdisplay: '--all --colon --columns --maps --options --noheadings --units',
-  vgdisplay: '--colon --short --columns --units',
+  vgdisplay: '--colon --short --columns --units --verbose',
   pvdisplay: '--colon --short --columns --maps --all --units',
+  pvremove: '--force',
+  vgreduce: '--all --removemissing',
+  lvreduce: '--size --extents --force',
 };
 
 function argsOf(version: LvmVersion): Map<string, { takesValue: boolean; repeatable: boolean }> {
@@ -139,6 +143,6 @@ export function parseLvmArgs(command: string, args: readonly string[], version: 
 }
 
 function refuseUnmodelled(command: string, options: ReadonlyMap<string, string[]>): void {
-  const modelled = new Set(['--yes', ...(MODELLED[command] ?? '').split(' ')]);
+  const modelled = new Set(['--yes', '--version', ...(MODELLED[command] ?? '').split(' ')]);
   for (const long of options.keys()) if (!modelled.has(long)) throw notModelled(`${command} ${long}`);
 }

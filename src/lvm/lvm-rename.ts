@@ -7,7 +7,7 @@
 import { CommandFailed } from '../lab/command-errors.js';
 import type { CommandIo } from '../shell/io.js';
 import { EINVALID_CMD_LINE, ECMD_FAILED, type LvmContext, parseArgs, requireVg } from './lvm-commands.js';
-import { dmName, findLv, findVg, type LogicalVolume, type VolumeGroup, validLvName } from './lvm-state.js';
+import { commitVg, dmName, findLv, findVg, type LogicalVolume, type VolumeGroup, validLvName } from './lvm-state.js';
 
 /** The dm devices a volume has when active: the pool's `-tpool` layer besides its own. */
 function dmNamesOf(vg: string, lv: LogicalVolume): string[] {
@@ -88,6 +88,7 @@ export function lvrename(ctx: LvmContext, args: readonly string[], io: CommandIo
   if (findLv(vg, to) !== undefined)
     throw new CommandFailed(`  Logical Volume "${to}" already exists in volume group "${vgName}"`, ECMD_FAILED);
   renameLv(ctx, vg, lv, to);
+  commitVg(vg);
   io.out(`  Renamed "${from}" to "${to}" in volume group "${vgName}"\n`);
   return 0;
 }
@@ -136,6 +137,7 @@ export function vgrename(ctx: LvmContext, args: readonly string[], io: CommandIo
   (vg as { name: string }).name = to;
   for (const pv of ctx.lvm.pvs) if (pv.vg === from) pv.vg = to;
   renameDevices(ctx, pairs);
+  commitVg(vg);
   io.out(`  Volume group "${from}" successfully renamed to "${to}"\n`);
   return 0;
 }

@@ -66,14 +66,15 @@ export function reportStyle(command: string, p: ParsedArgs, stack: LvmStackBehav
 /**
  * LVM's report layout: two spaces, then each column padded to its width (headers always to the
  * left; sizes and counts to the right, percentages to the left in at least 6 characters), the
- * heading padded like the rows (`VFree ` over `20.00m`: fixtures/lvm/80). With `--separator` the
+ * heading padded like the rows (`VFree ` over `20.00m`: fixtures/lvm/80); without the heading
+ * (`--noheadings`) the columns keep its widths (`a-- ` under `Attr`: fixtures/lvm/101). With `--separator` the
  * cells are joined by it as they are, padded only with `--aligned`.
  */
 function basicReport(columns: readonly ReportColumn[], rows: readonly string[][], style: ReportStyle): string {
   const sep = style.separator ?? ' ';
   const padded = style.separator === null || style.aligned;
   const widths = columns.map((h, i) =>
-    padded ? Math.max(h.minWidth ?? 0, style.noHeadings ? 0 : h.header.length, ...rows.map((r) => r[i]!.length)) : 0,
+    padded ? Math.max(h.minWidth ?? 0, h.header.length, ...rows.map((r) => r[i]!.length)) : 0,
   );
   const row = (cells: readonly string[]): string =>
     `  ${cells.map((c, i) => (columns[i]!.right ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(sep)}`;

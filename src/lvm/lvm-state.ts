@@ -67,6 +67,11 @@ export interface LogicalVolume {
 export interface VolumeGroup {
   readonly name: string;
   readonly extentSectors: number;
+  /**
+   * LVM's metadata sequence number (`seqno` in the metadata, vgdisplay's `Metadata Sequence No`,
+   * vgs's `vg_seqno`): each commit of the group's metadata (vg_write and vg_commit) moves it by one.
+   */
+  seqno: number;
   pvs: string[];
   lvs: LogicalVolume[];
 }
@@ -107,6 +112,15 @@ export function newLv(name: string, role: LvRole, segments: LvSegment[]): Logica
     thinId: 0,
     virtualSectors: 0,
   };
+}
+
+/**
+ * One commit of the group's metadata (lvm2's vg_write then vg_commit): the sequence number moves
+ * by one. A command commits as often as lvm2 does (fixtures/lvm/100: a thin pool or a thin volume
+ * takes more than one), so each caller commits where lvm2 does.
+ */
+export function commitVg(vg: VolumeGroup): void {
+  vg.seqno += 1;
 }
 
 export function findVg(state: LvmState, name: string): VolumeGroup | undefined {

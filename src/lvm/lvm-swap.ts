@@ -21,7 +21,7 @@ import {
   requireLv,
   stdinLines,
 } from './lvm-commands.js';
-import { dmName, findLv, type LogicalVolume, type VolumeGroup } from './lvm-state.js';
+import { commitVg, dmName, findLv, type LogicalVolume, type VolumeGroup } from './lvm-state.js';
 
 /** lvm2's answer to `--swapmetadata` without `--poolmetadata`: no command form matches. */
 const NO_MATCHING_SWAP_SYNTAX = `  No command with matching syntax recognised.  Run 'lvconvert --help' for more information.
@@ -89,6 +89,7 @@ export function swapPoolMetadata(ctx: LvmContext, p: ParsedArgs, io: CommandIo):
   // holds the pool's old metadata.
   const tmeta = findLv(vg, pool.metadataLv!)!;
   [tmeta.segments, meta.segments] = [meta.segments, tmeta.segments];
+  commitVg(vg);
   return 0;
 }
 

@@ -16,6 +16,7 @@ import {
   yesNo,
 } from './lvm-commands.js';
 import { lvdisplay, pvdisplay, stampCreationTimes, vgdisplay } from './lvm-display.js';
+import { lvreduce, pvremove, vgreduce } from './lvm-pv-repair.js';
 import { lvrename, vgrename } from './lvm-rename.js';
 import { activateComponent, deactivateComponent, isMetadataSwap, swapPoolMetadata } from './lvm-swap.js';
 import { vgcfgbackup, vgcfgrestore, writeBackupIfChanged } from './vgcfg.js';
@@ -90,5 +91,8 @@ export const LVM_ALL_HANDLERS = backingUp({
     lvdisplay,
     vgdisplay,
     pvdisplay,
+    pvremove,
+    vgreduce,
+    lvreduce,
   }),
 });

@@ -24,7 +24,7 @@ import {
   stdinLines,
 } from './lvm-commands.js';
 import { lvmStack } from './lvm-stack.js';
-import { findLv, type LogicalVolume, lvExtents, type VolumeGroup } from './lvm-state.js';
+import { commitVg, findLv, type LogicalVolume, lvExtents, type VolumeGroup } from './lvm-state.js';
 
 export const BACKUP_DIR = '/etc/lvm/backup';
 
@@ -96,6 +96,7 @@ function lvText(vg: VolumeGroup, lv: LogicalVolume): string[] {
       ']',
     ),
     '\t\t\tflags = []',
+    ...(lv.profile === null ? [] : [`\t\t\tprofile = "${lv.profile}"`]),
     '\t\t\tsegment_count = 1',
     '',
     ...segmentText(vg, lv),
@@ -131,6 +132,7 @@ export function backupText(ctx: LvmContext, vg: VolumeGroup, command: string): s
     '',
     `${vg.name} {`,
     `\tid = "${labId(vg.name)}"`,
+    `\tseqno = ${vg.seqno}`,
     '\tformat = "lvm2"',
     '\tstatus = ["RESIZEABLE", "READ", "WRITE"]',
     '\tflags = []',
@@ -192,19 +194,33 @@ export function vgcfgbackup(ctx: LvmContext, args: readonly string[], io: Comman
   return 0;
 }
 
-/** The pools' `transaction_id` in a backup, by pool name, and the names of its volumes. */
-function parseBackup(text: string): { vg: string; lvs: string[]; transactionIds: Map<string, number> } {
+interface Backup {
+  readonly vg: string;
+  /** The group's `seqno`, when the file has one. */
+  readonly seqno: number | null;
+  readonly lvs: string[];
+  /** The pools' `transaction_id`, by pool name. */
+  readonly transactionIds: Map<string, number>;
+  /** Each volume's metadata profile (`profile = "NAME"`), null without one. */
+  readonly profiles: Map<string, string | null>;
+}
+
+/** What the lab restores from a backup: the group's sequence number, its volumes' names, pools' transaction ids and profiles. */
+function parseBackup(text: string): Backup {
   const vg = /^([A-Za-z0-9+_.-]+) \{$/m.exec(text)?.[1];
   if (vg === undefined) throw new CommandFailed("  Couldn't read volume group metadata from file.", ECMD_FAILED);
+  const seqno = /^\tseqno = ([0-9]+)$/m.exec(text);
   const lvs: string[] = [];
   const transactionIds = new Map<string, number>();
+  const profiles = new Map<string, string | null>();
   const body = text.slice(text.indexOf('logical_volumes {'));
   for (const m of body.matchAll(/^\t\t([A-Za-z0-9+_.-]+) \{\n([\s\S]*?)^\t\t\}/gm)) {
     lvs.push(m[1]!);
     const pool = /type = "thin-pool"[\s\S]*?transaction_id = ([0-9]+)/.exec(m[2]!);
     if (pool !== null) transactionIds.set(m[1]!, Number(pool[1]));
+    profiles.set(m[1]!, /^\t\t\tprofile = "([^"]*)"$/m.exec(m[2]!)?.[1] ?? null);
   }
-  return { vg, lvs, transactionIds };
+  return { vg, seqno: seqno === null ? null : Number(seqno[1]), lvs, transactionIds, profiles };
 }
 
 /**
@@ -256,7 +272,7 @@ export function vgcfgrestore(ctx: LvmContext, args: readonly string[], io: Comma
   refuseActiveRestore(ctx, vg, io);
   if (backup.vg !== vg.name || backup.lvs.join(' ') !== vg.lvs.map((l) => l.name).join(' '))
     throw notModelled(
-      `vgcfgrestore of a backup whose volumes differ from the group's (the lab restores the pools' transaction_id only)`,
+      `vgcfgrestore of a backup whose volumes differ from the group's (the lab restores the pools' transaction_id and profiles only)`,
     );
   const thin = vg.lvs.some((l) => l.role === 'thin' || l.role === 'thin-pool');
   if (thin && !force)
@@ -266,6 +282,11 @@ export function vgcfgrestore(ctx: LvmContext, args: readonly string[], io: Comma
     );
   if (thin) io.out(`  WARNING: Forced restore of Volume Group ${vg.name} with thin volumes.\n`);
   for (const [name, id] of backup.transactionIds) findLv(vg, name)!.transactionId = id;
+  for (const [name, profile] of backup.profiles) findLv(vg, name)!.profile = profile;
+  // LVM writes the group it read from the file, one commit on from the file's sequence number, not
+  // the group's (fixtures/lvm/102: a backup at 21 restored over 22 gives 22).
+  if (backup.seqno !== null) vg.seqno = backup.seqno;
+  commitVg(vg);
   writeBackup(ctx, vg, `vgcfgrestore ${args.join(' ')}`);
   io.out(`  Restored volume group ${vg.name}.\n`);
   return 0;
