@@ -52,6 +52,9 @@ export const BUSYBOX_USAGE: Readonly<Record<string, string>> = {
   env: 'Usage: env [-i0] [-u NAME]... [-] [NAME=VALUE]... [PROG ARGS]\n\nPrint current environment or run PROG after setting up environment\n\n\t-, -i\tStart with empty environment\n\t-0\tNUL terminated output\n\t-u NAME\tRemove variable from environment\n',
   tac: 'Usage: tac [FILE]...\n\nConcatenate FILEs and print them in reverse\n',
   rev: 'Usage: rev [FILE]...\n\nReverse lines of FILE\n',
+  fold: 'Usage: fold [-bs] [-w WIDTH] [FILE]...\n\nWrap input lines in FILEs (or stdin), writing to stdout\n\n\t-b\tCount bytes rather than columns\n\t-s\tBreak at spaces\n\t-w\tUse WIDTH columns instead of 80\n',
+  base64:
+    'Usage: base64 [-d] [-w COL] [FILE]\n\nBase64 encode or decode FILE to standard output\n\n\t-d\tDecode data\n\t-w COL\tWrap lines at COL (default 76, 0 disables)\n',
 };
 
 export type BusyboxArgs =

@@ -100,6 +100,10 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['seq', lazy('text', (m) => m.TEXT_COMMANDS.seq)],
   ['yes', lazy('text', (m) => m.TEXT_COMMANDS.yes)],
   ['expr', lazy('text', (m) => m.TEXT_COMMANDS.expr)],
+  ['tac', lazy('text', (m) => m.TEXT_COMMANDS.tac)],
+  ['rev', lazy('text', (m) => m.TEXT_COMMANDS.rev)],
+  ['fold', lazy('text', (m) => m.TEXT_COMMANDS.fold)],
+  ['base64', lazy('text', (m) => m.TEXT_COMMANDS.base64)],
   // Files and time: src/lab/commands/files.ts; xargs runs the registry's commands: src/lab/xargs.ts
   ['ls', lazy('files', (m) => m.FILE_COMMANDS.ls)],
   ['stat', lazy('files', (m) => m.FILE_COMMANDS.stat)],
