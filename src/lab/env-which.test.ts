@@ -21,6 +21,8 @@ describe('env, as busybox 1.35 runs it in the VM', () => {
 
   it('clears, unsets and sets, and runs a program with its input', () => {
     expect(run('env -u HOME - B=1; env -i; env -i A=1 PATH=/x A=2\n')).toBe('B=1\nA=2\nPATH=/x\n');
+    // xargs passes its environment on, as busybox's does (the host's `echo | busybox xargs busybox env` agrees).
+    expect(run('export P=1; echo | xargs env | grep P=; echo sh | xargs which\n')).toBe('P=1\n/bin/sh\n');
     expect(run('echo hi | env -i cat; env echo a b; env nothere; echo rc=$?\n')).toBe(
       "hi\na b\nenv: can't execute 'nothere': No such file or directory\nrc=127\n",
     );

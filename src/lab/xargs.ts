@@ -174,6 +174,8 @@ function* runBatch(lab: Lab, registry: CommandRegistry, b: Batching, io: Command
     stdin: new Uint8Array(0),
     err: (t) => io.err(t),
     ...(io.stdoutIsTerminal === undefined ? {} : { stdoutIsTerminal: io.stdoutIsTerminal }),
+    // The program gets xargs's environment (`xargs env`, `xargs which`).
+    ...(io.environment === undefined ? {} : { environment: io.environment }),
     out: (d) => {
       const ok = io.out(d);
       if (ok === false) closed = true;
