@@ -42,6 +42,11 @@ const APPLETS = [
   'diff',
   'readlink',
   'realpath',
+  'expr',
+  'tac',
+  'rev',
+  'fold',
+  'base64',
 ];
 const TOOLS_ON_PIPES = ['sed', 'awk', 'grep', 'md5sum', 'xargs', 'cat'];
 
@@ -83,6 +88,7 @@ function quote(w: string): string {
 function line(r: Rng): string {
   const n = () => r.pick(NUMBERS);
   const w = () => quote(r.pick(WORDS));
+  if (r.int(0, 5) === 0) return exprLine(r);
   switch (r.int(0, 14)) {
     case 0:
       return `x=${n()}; echo $((x ${r.pick(['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '<', '>=', '==', '&&', '||'])} ${n()}))`;
@@ -134,8 +140,35 @@ function pathLine(r: Rng): string {
   return r.pick([command, `v=$(${command}); echo "[$v] $?"`, `${command}; echo $?`]);
 }
 
+/** expr over numbers and words: arithmetic, comparisons, matches, keywords, errors. */
+function exprLine(r: Rng): string {
+  const a = () => r.pick([r.pick(NUMBERS), quote(r.pick(WORDS)), quote(r.pick(PATHS))]);
+  const op = () => r.pick(['+', '-', "'*'", '/', '%', "'<'", "'>='", '=', "'!='", "'&'", "'|'", ':']);
+  const command = r.pick([
+    () => `expr ${a()} ${op()} ${a()}`,
+    () => `expr ${a()} ${op()} ${a()} ${op()} ${a()}`,
+    () => `expr ${a()} : ${quote(r.pick(['a*', '\\(.\\)', '.*', '[0-9]*', '\\([a-z]*\\)', 'x', '^a', '\\(']))}`,
+    () => `expr ${r.pick(['length', 'quote'])} ${a()}`,
+    () => `expr substr ${a()} ${r.pick(NUMBERS)} ${r.pick(NUMBERS)}`,
+    () => `expr index ${a()} ${a()}`,
+    () => `expr match ${a()} ${quote(r.pick(['a', '.', '\\(b\\)']))}`,
+    () => `expr '(' ${a()} ${op()} ${a()} ')' ${op()} ${a()}`,
+    () => `expr ${a()}`,
+  ])();
+  return r.pick([`${command}; echo $?`, `v=$(${command}); echo "[$v] $?"`]);
+}
+
 function pipeTool(r: Rng): string {
   return r.pick([
+    'tac',
+    'rev',
+    'fold -w 3',
+    'fold -s -w 4',
+    'fold -b -w 2',
+    'base64',
+    'base64 -w 6',
+    'base64 | base64 -d',
+    'base64 -d',
     'tr a-z A-Z',
     'tr -d 1',
     'tr -s " "',

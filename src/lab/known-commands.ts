@@ -313,3 +313,16 @@ export const VM_COMMANDS: ReadonlySet<string> = new Set([
   'yes',
   'zcat',
 ]);
+
+/**
+ * Why the lab does not run some of the VM's commands a user would type, said in the refusal
+ * (src/lab/registry.ts): what the VM prints for them the lab could not print the same.
+ */
+export const NOT_MODELLED_REASONS: Readonly<Record<string, string>> = {
+  free: "the VM's memory figures change from boot to boot and drift with its caches as a script runs (fixtures/kernel-probes/213: 901,252 and 899,236 kB free after two boots of the same script, 901,068 kB in probes 90 and 144; used moved by 40 kB over a sleep 2), so no figure the lab printed would be the VM's",
+  shuf: "busybox's shuf orders its lines by its own random numbers, seeded from the time and its pid: no order the lab printed would be the VM's",
+  time: "it prints the real, user and system time the VM measured (probe 213: `time true` took 0m 0.00s on one boot, 0m 0.01s on the next), which the lab's simulated clock does not give",
+  timeout:
+    "stopping a command at a moment of the lab's clock (busybox sends SIGTERM; ash then prints Terminated, status 143: probe 213)",
+  mktemp: 'busybox names the file with random letters (probe 213: /tmp/tmp.L57eGF), which the lab does not make',
+};

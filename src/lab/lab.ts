@@ -12,6 +12,7 @@ import { type LvmState, newLvmState } from '../lvm/lvm-state.js';
 import { Machine } from '../model/machine.js';
 import type { ModelMutation } from '../model/mutations.js';
 import type { StackId } from '../model/stack.js';
+import { vmEnvironment } from '../shell/interp.js';
 import { newSessionState, type SessionState } from '../shell/session.js';
 import type { ShellContext } from './context.js';
 import { LabFileSystem } from './fs.js';
@@ -59,7 +60,8 @@ export class Lab implements ShellContext {
     });
     this.fs = new LabFileSystem(this.machine.dictionary);
     for (const name of packagesOf(this.machine.stack).keys()) installPackageFiles(this.fs, this.machine.stack, name);
-    this.session = newSessionState(setup.maxSteps);
+    // The VM's script starts with the environment its init gave it (HOME, TERM, ramdisk_kb ...).
+    this.session = newSessionState(setup.maxSteps, vmEnvironment(setup.ramdiskKb ?? DEFAULT_RAMDISK_KB));
     // The lines the oracle VM's kernel logged about device-mapper while it booted (they differ per kernel).
     for (const [ms, text] of this.machine.kernel.bootLog) this.machine.kernelLog.push({ timeMs: ms, text });
     this.machine.advance(SCRIPT_START_MS);

@@ -25,7 +25,7 @@ type ThinToolsDomain = { hasThinTool: typeof hasThinTool; runThinTool: typeof ru
 type LvmDomain = { runMonitor: typeof runMonitor };
 type DockerDomain = { runDeletionWorker: typeof runDeletionWorker };
 import { packagedProgram } from './host/programs.js';
-import { VM_COMMANDS } from './known-commands.js';
+import { NOT_MODELLED_REASONS, VM_COMMANDS } from './known-commands.js';
 import type { Lab } from './lab.js';
 
 /**
@@ -61,7 +61,8 @@ export function knownElsewhere(registry: CommandRegistry): ReadonlySet<string> {
 
 /** What the lab prints for a command the VM has but the lab does not run: refused by name, never run in silence. */
 export function notSupportedMessage(registry: CommandRegistry, name: string): string {
-  return `thinlab: not modelled: ${name} (supported: ${[...registry.keys()].join(', ')}, and the shell's builtins)\n`;
+  const reason = Object.hasOwn(NOT_MODELLED_REASONS, name) ? ` (${NOT_MODELLED_REASONS[name]})` : '';
+  return `thinlab: not modelled: ${name}${reason} (supported: ${[...registry.keys()].join(', ')}, and the shell's builtins)\n`;
 }
 
 /**

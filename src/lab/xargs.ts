@@ -93,8 +93,19 @@ export class ItemReader {
   }
 }
 
-/** Runs one command line; its exit status, or null when there is no such command. */
-function* runOne(lab: Lab, registry: CommandRegistry, argv: readonly string[], io: CommandIo): Steps<number | null> {
+/**
+ * Runs one command line as busybox runs a program (xargs's, env's): echo, printf, test, true and
+ * false as the VM's applets, the rest through the registry, with `io` as the program's own. Its
+ * exit status, or null when there is no such command. `sh` is refused by name: a lab command
+ * cannot start the shell.
+ */
+export function* runProgram(
+  lab: Lab,
+  registry: CommandRegistry,
+  argv: readonly string[],
+  io: CommandIo,
+  runner: string,
+): Steps<number | null> {
   const [name, ...args] = argv as [string, ...string[]];
   const sizeBytes = (p: string): number => {
     const data = readPath(lab, p);
@@ -113,14 +124,8 @@ function* runOne(lab: Lab, registry: CommandRegistry, argv: readonly string[], i
     for (const [fd, text] of r.writes) (fd === 1 ? io.out : io.err)(text);
     return r.status;
   }
-  if (name === 'sh' || name === 'ash') throw notModelled('xargs running sh (a lab command cannot start the shell)');
-  const child: CommandIo = {
-    stdin: new Uint8Array(0),
-    out: (b) => io.out(b),
-    err: (t) => io.err(t),
-    stdoutIsTerminal: io.stdoutIsTerminal,
-  };
-  const steps = runCommand(registry, lab, name, args, child);
+  if (name === 'sh' || name === 'ash') throw notModelled(`${runner} running sh (a lab command cannot start the shell)`);
+  const steps = runCommand(registry, lab, name, args, io);
   if (steps === null) return null;
   return yield* steps;
 }
@@ -169,6 +174,8 @@ function* runBatch(lab: Lab, registry: CommandRegistry, b: Batching, io: Command
     stdin: new Uint8Array(0),
     err: (t) => io.err(t),
     ...(io.stdoutIsTerminal === undefined ? {} : { stdoutIsTerminal: io.stdoutIsTerminal }),
+    // The program gets xargs's environment (`xargs env`, `xargs which`).
+    ...(io.environment === undefined ? {} : { environment: io.environment }),
     out: (d) => {
       const ok = io.out(d);
       if (ok === false) closed = true;
@@ -177,7 +184,7 @@ function* runBatch(lab: Lab, registry: CommandRegistry, b: Batching, io: Command
   };
   let s: number | null;
   try {
-    s = yield* runOne(lab, registry, line, child);
+    s = yield* runProgram(lab, registry, line, child, 'xargs');
   } catch (e) {
     // A generator's throw happens after the registry's guard returned: report it here.
     b.stop = failureStatus(e, io);

@@ -161,17 +161,35 @@ export interface ShellState {
   readonly traps: Map<string, string>;
   /** Names made `readonly`. */
   readonly readonly: Set<string>;
+  /**
+   * Names exported to the commands the shell runs (`export`, and the VM's environment at the
+   * start). Absent in checkpoints from before `env`: nothing exported.
+   */
+  exported?: Set<string>;
 }
 
 /** The top-level shell's state, which also keeps the record of its background jobs. */
 export type RootState = ShellState & JobRecord;
 
-export function initialState(): RootState {
+/**
+ * The variables the VM's script starts with, exported, as its `env` prints them
+ * (fixtures/kernel-probes/213): the kernel gives init HOME and TERM and the unknown
+ * `ramdisk_kb=` of its command line, the oracle's init exports PATH, and ash sets SHLVL and PWD.
+ */
+export function vmEnvironment(ramdiskKb: number): Array<[string, string]> {
+  return [
+    ['HOME', '/'],
+    ['TERM', 'linux'],
+    ['ramdisk_kb', String(ramdiskKb)],
+    ['SHLVL', '2'],
+    ['PWD', '/'],
+  ];
+}
+
+export function initialState(environment: ReadonlyArray<[string, string]> = []): RootState {
   return {
-    vars: new Map([
-      ['IFS', DEFAULT_IFS],
-      ['PATH', '/bin:/sbin'],
-    ]),
+    vars: new Map([['IFS', DEFAULT_IFS], ['PATH', '/bin:/sbin'], ...environment]),
+    exported: new Set(['PATH', ...environment.map(([name]) => name)]),
     functions: new Map(),
     positional: [],
     status: 0,
@@ -198,6 +216,7 @@ function cloneState(s: ShellState): ShellState {
     // A subshell starts with no traps set (POSIX 2.12).
     traps: new Map(),
     readonly: new Set(s.readonly),
+    exported: new Set(s.exported),
   };
 }
 
@@ -891,6 +910,7 @@ export class Interpreter {
     const chargeRead = (bytes: number): boolean => this.chargeOutput(bytes);
     const io: CommandIo = {
       env: new Map(assignments),
+      environment: environmentOf(f.env, assignments),
       get stdin(): Uint8Array {
         if (stdin === null && input instanceof Pipe) {
           input.runWriterToEnd();
@@ -1310,6 +1330,8 @@ export class Interpreter {
           }
           if (m[2] !== undefined) this.setVar(f, m[1]!, m[2], name);
           if (name === 'readonly') f.env.readonly.add(m[1]!);
+          else if (args.includes('-n')) f.env.exported?.delete(m[1]!);
+          else (f.env.exported ??= new Set()).add(m[1]!);
         }
         return 0;
       case 'unset':
@@ -1319,7 +1341,10 @@ export class Interpreter {
           else if (f.env.readonly.has(a)) {
             this.builtinMessage(f, name, `${a}: is read only`);
             throw new ExitSignal(2);
-          } else f.env.vars.delete(a);
+          } else {
+            f.env.vars.delete(a);
+            f.env.exported?.delete(a);
+          }
         }
         return 0;
       case 'local':
@@ -1492,7 +1517,13 @@ export class Interpreter {
         this.write(f.io.out, '/\n');
         return 0;
       case 'cd':
-        if (args.length === 0 || args[0] === '/') return 0;
+        if (args.length === 0 || args[0] === '/') {
+          // ash's cd exports OLDPWD (and PWD), which `env` then prints.
+          this.setVar(f, 'OLDPWD', '/');
+          this.setVar(f, 'PWD', '/');
+          for (const name of ['OLDPWD', 'PWD']) (f.env.exported ??= new Set()).add(name);
+          return 0;
+        }
         this.builtinMessage(f, 'cd', `can't cd to ${args[0]}: the lab shell stays in /`);
         return 2;
       case 'let': {
@@ -1666,4 +1697,30 @@ function xtraceQuote(word: string): string {
   });
   if (plain && !KEYWORDS.has(word)) return word;
   return `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * ash's bucket of a variable in its table of 39 (hashvar): ash lists the exported variables
+ * bucket by bucket, each bucket's in the order they were made, and that is the order of a
+ * command's environment (`env` prints it so).
+ */
+function ashBucket(name: string): number {
+  let hash = (name.charCodeAt(0) & 0xff) << 4;
+  for (let i = 0; i < name.length; i++) hash += name.charCodeAt(i) & 0xff;
+  return hash % 39;
+}
+
+/**
+ * The environment a command gets, `NAME=value` in ash's order: the exported variables that are
+ * set, with the assignments before the command's name (exported for it alone; a new one comes
+ * after the variables that exist, as ash adds it at its bucket's end).
+ */
+export function environmentOf(env: ShellState, assignments: ReadonlyArray<[string, string]>): string[] {
+  const values = new Map(env.vars);
+  for (const [k, v] of assignments) values.set(k, v);
+  const names = new Set(assignments.map(([k]) => k));
+  const entries = [...values].filter(([k]) => env.exported?.has(k) === true || names.has(k));
+  const ordered = entries.map(([k, v], at) => ({ text: `${k}=${v}`, bucket: ashBucket(k), at }));
+  ordered.sort((a, b) => a.bucket - b.bucket || a.at - b.at);
+  return ordered.map((e) => e.text);
 }

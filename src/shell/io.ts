@@ -256,6 +256,8 @@ export interface CommandIo {
    * exported earlier is not here. Absent outside a shell.
    */
   readonly env?: ReadonlyMap<string, string>;
+  /** The command's whole environment, `NAME=value` in ash's order (what `env` prints). Absent outside a shell. */
+  readonly environment?: readonly string[];
   /** Bytes standard input holds now (`read` returns them without waiting); absent: unknown. */
   readonly bufferedBytes?: () => number;
   /** Whether standard input is a pipe (a read takes at most what it holds, as dd's does); absent: it is not. */

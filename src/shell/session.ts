@@ -36,8 +36,11 @@ export interface SessionState {
   readonly maxSteps?: number;
 }
 
-export function newSessionState(maxSteps = DEFAULT_MAX_STEPS): SessionState {
-  return { shell: initialState(), exitStatus: null, nextLine: 1, maxSteps };
+export function newSessionState(
+  maxSteps = DEFAULT_MAX_STEPS,
+  environment: ReadonlyArray<[string, string]> = [],
+): SessionState {
+  return { shell: initialState(environment), exitStatus: null, nextLine: 1, maxSteps };
 }
 
 /** How runLine runs a piece: as a line typed at a prompt, or as part of a script file (see runLine). */

@@ -19,6 +19,7 @@ import { ls } from '../ls.js';
 import { date, stat } from '../stat-date.js';
 
 export { xargs } from '../xargs.js';
+export { env, which } from '../env-which.js';
 
 export const FILE_COMMANDS = {
   ls,

@@ -34,6 +34,8 @@ import { trPlan } from '../tr.js';
 import { uniqOptions, uniqStream } from '../uniq.js';
 import { basename, dirname, nproc } from '../path-applets.js';
 import { teeStream } from '../tee.js';
+import { expr } from '../expr.js';
+import { base64, fold, rev, tac } from '../small-text-tools.js';
 
 /**
  * A line filter (grep, sed, sort) as a command: its command line parsed first (a ToolResult is
@@ -151,6 +153,11 @@ export const TEXT_COMMANDS = {
   nproc: (lab, args, io) => nproc(lab.machine.stack, args, io),
   seq: seq,
   yes: yesStream,
+  expr: (_lab, args, io) => expr(args, io),
+  tac,
+  rev,
+  fold,
+  base64,
 } satisfies Record<string, CommandHandler>;
 
 /** busybox seq [FIRST [INCREMENT]] LAST, integers only. */
