@@ -138,6 +138,7 @@ const table: Array<readonly [string, CommandHandler]> = [
   ['thin_rmap', lazy('thin-tools', (m) => m.thinTool('thin_rmap'))],
   ['thin_trim', lazy('thin-tools', (m) => m.thinTool('thin_trim'))],
   ['thin_metadata_size', lazy('thin-tools', (m) => m.thinTool('thin_metadata_size'))],
+  ['pdata_tools', lazy('thin-tools', (m) => m.pdataTools)],
   // LVM2: src/lab/commands/lvm.ts -> src/lvm/lvm-workflows.ts (src/lvm/lvm-commands.ts and the repair workflows)
   ['pvcreate', lazy('lvm', (m) => m.LVM_COMMANDS.pvcreate)],
   ['vgcreate', lazy('lvm', (m) => m.LVM_COMMANDS.vgcreate)],

@@ -584,6 +584,9 @@ function* writeBlock(
   const m = ctx.machine;
   const devBytes = m.sizeSectors(dev) * SECTOR_BYTES;
   const len = bufLength(data);
+  // blkdev_write_iter refuses a write to a read-only disk before it looks at the position
+  // (fixtures/kernel/213: EPERM at the device's end too).
+  if (m.isReadOnly(dev)) throw new DdFailure(`dd: error writing '${path}': ${strerror(Errno.EPERM)}`);
   if (pos >= devBytes) throw new DdFailure(`dd: error writing '${path}': ${strerror(Errno.ENOSPC)}`);
   const n = Math.min(len, devBytes - pos);
   // The kernel observed through the oracle writes sub-page pieces as whole 4 KiB pages, reading the

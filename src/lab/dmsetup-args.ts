@@ -47,6 +47,10 @@ export interface Flags {
   version: boolean;
   /** `-h`/`--help`: dmsetup runs its `help` command. */
   help: boolean;
+  /** `-r`/`--readonly`: create and load (reload) load their table read-only (DM_READONLY_FLAG). */
+  readOnly: boolean;
+  /** `-y`/`--yes`: udevcomplete_all asks nothing. */
+  yes: boolean;
 }
 
 /** dmsetup's long options, each with whether it takes an argument, in its table's order. */
@@ -167,7 +171,7 @@ const SHORT_AS_LONG: Readonly<Record<string, string>> = {
 
 /**
  * The options the lab models, each setting its flag. `--noudevsync` changes nothing without udev
- * (the node is still left to udev); `--yes` answers prompts dmsetup's modelled commands never ask;
+ * (the node is still left to udev); `--yes` answers udevcomplete_all's prompt;
  * `--showkeys` shows keys of crypt and integrity tables, which the lab has none of.
  */
 const MODELLED: Readonly<Record<string, (flags: Flags, value: string) => void>> = {
@@ -192,8 +196,9 @@ const MODELLED: Readonly<Record<string, (flags: Flags, value: string) => void>> 
   verbose: (f) => f.verbose++,
   version: (f) => (f.version = true),
   help: (f) => (f.help = true),
+  readonly: (f) => (f.readOnly = true),
   noudevsync: () => {},
-  yes: () => {},
+  yes: (f) => (f.yes = true),
   showkeys: () => {},
 };
 
@@ -225,6 +230,8 @@ const newFlags = (): Flags => ({
   verbose: 0,
   version: false,
   help: false,
+  readOnly: false,
+  yes: false,
 });
 
 /** The stack's long options in getopt_long's form. */

@@ -109,10 +109,11 @@ const DEVICE_VALUES: Readonly<Record<string, (m: Machine, dev: DmDevice, io: Com
       `Could not resolve block device name for ${DM_MAJOR}:${dev.minor}.\n_do_report_object: report function failed for field blkdevname\n`,
     );
   },
-  attr: (_m, dev) => `${dev.live ? 'L' : '-'}${dev.inactive ? 'I' : '-'}${dev.suspended ? 's' : '-'}w`,
+  attr: (_m, dev) =>
+    `${dev.live ? 'L' : '-'}${dev.inactive ? 'I' : '-'}${dev.suspended ? 's' : '-'}${dev.readOnly ? 'r' : 'w'}`,
   tables_loaded: (_m, dev) => (dev.live ? (dev.inactive ? 'Both' : 'Live') : dev.inactive ? 'Inactive' : 'None'),
   suspended: (_m, dev) => (dev.suspended ? 'Suspended' : 'Active'),
-  readonly: () => 'Writeable',
+  readonly: (_m, dev) => (dev.readOnly ? 'Read-only' : 'Writeable'),
   devno: (_m, dev) => devNumber(dev),
   major: () => DM_MAJOR,
   minor: (_m, dev) => dev.minor,

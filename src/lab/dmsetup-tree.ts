@@ -216,7 +216,7 @@ class TreeWriter {
 function attributes(dev: DmDevice, s: TreeSwitches): string {
   const parts = [
     ...(s.active ? [dev.suspended ? 'SUSPENDED' : 'ACTIVE'] : []),
-    ...(s.rw ? ['RW'] : []),
+    ...(s.rw ? [dev.readOnly ? 'RO' : 'RW'] : []),
     ...(s.open ? [String(dev.openCount)] : []),
     ...(s.uuid ? [dev.uuid ?? ''] : []),
   ];

@@ -26,6 +26,7 @@ import { badOption, deviceNaming, namedDevice, treeOptionsError, treeText } from
 import { DMSETUP_USAGE } from './dmsetup-usage.js';
 import { newHostState } from './host/host-state.js';
 import { withStdioBuffer } from './stdio-buffer.js';
+import { stdinChunks } from './stdin-chunks.js';
 import { targetsText } from './host/kernel-modules.js';
 
 /** libdevmapper's version and date as `dmsetup version` prints them, per stack (Debian's lvm2 package). */
@@ -50,7 +51,6 @@ const UNMODELLED_COMMANDS: ReadonlySet<string> = new Set([
   'udevreleasecookie',
   'udevflags',
   'udevcomplete',
-  'udevcomplete_all',
   'target-version',
   'setgeometry',
 ]);
@@ -137,6 +137,7 @@ const ARGUMENT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   splitname: [1, 2],
   remove_all: [0, 0],
   udevcookies: [0, 0],
+  udevcomplete_all: [0, 1],
 };
 
 /**
@@ -227,6 +228,8 @@ function runDmsetup(ctx: ShellContext, argv: readonly string[], io: CommandIo): 
       // The semaphores of libdevmapper's udev cookies: the lab's dmsetup never waits for udev, so none.
       io.out('Cookie       Semid      Value      Last semop time           Last change time\n');
       return 0;
+    case 'udevcomplete_all':
+      return udevCompleteAll(args, flags, io);
     case 'splitname':
       return printReport(
         m,
@@ -339,9 +342,9 @@ function create(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
  * is in the kernel log as a target's ctr error, and is also said here, so that it is never
  * mistaken for the kernel's own EINVAL or EBUSY. Every dmsetup path that loads a table uses it.
  */
-function loadTable(m: Machine, dev: DmDevice, table: string, io: CommandIo): ReturnType<Machine['load']> {
+function loadTable(m: Machine, dev: DmDevice, table: string, flags: Flags, io: CommandIo): ReturnType<Machine['load']> {
   const loggedBefore = m.kernelLog.length;
-  const loaded = m.load(dev, table);
+  const loaded = m.load(dev, table, { readOnly: flags.readOnly });
   if (!loaded.ok)
     for (const { text } of m.kernelLog.slice(loggedBefore)) {
       const at = text.indexOf('thinlab: not modelled:');
@@ -356,7 +359,7 @@ function loadAndResume(m: Machine, dev: DmDevice, flags: Flags, io: CommandIo): 
   const table = tableText(flags, io);
   if (table === null) return 0;
   const lines = table.split('\n').filter((l) => l.trim() !== '');
-  const loaded = loadTable(m, dev, lines.join('\n'), io);
+  const loaded = loadTable(m, dev, lines.join('\n'), flags, io);
   if (!loaded.ok) {
     m.discardFailedCreate(dev);
     return ioctlFailed(io, 'reload', name, `(${DM_MAJOR}:${dev.minor})`, loaded.errno);
@@ -385,7 +388,7 @@ function reload(ctx: ShellContext, args: string[], flags: Flags, io: CommandIo):
     return 1;
   }
   return underMetadataLock(m, thinTablePools(m, table), 'reload', io, () => {
-    const loaded = loadTable(m, dev, table, io);
+    const loaded = loadTable(m, dev, table, flags, io);
     return loaded.ok ? 0 : ioctlFailed(io, 'reload', name, '', loaded.errno);
   });
 }
@@ -500,7 +503,7 @@ function forEachNamed(
  */
 function remove(m: Machine, args: string[], flags: Flags, makesNodes: boolean, io: CommandIo): number {
   return forEachNamed(m, args, io, 'remove', (dev) => {
-    if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev);
+    if (flags.force && !flags.deferred && dev.openCount > 0 && dev.live !== null) errorDevice(m, dev, flags);
     const r = m.remove(dev, { deferred: flags.deferred });
     if (!r.ok) return ioctlFailed(io, 'remove', ...ioctlTarget(dev, flags), r.errno);
     if (makesNodes) m.removeMapperNode(dev.name);
@@ -534,9 +537,9 @@ function rename(m: Machine, args: string[], flags: Flags, makesNodes: boolean, i
   return 0;
 }
 
-/** dmsetup's _error_device: load an `error` table of the device's size and resume it. */
-function errorDevice(m: Machine, dev: DmDevice): void {
-  const loaded = m.load(dev, `0 ${m.sizeSectors(dev)} error`);
+/** dmsetup's _error_device: load an `error` table of the device's size (read-only with -r) and resume it. */
+function errorDevice(m: Machine, dev: DmDevice, flags: Flags): void {
+  const loaded = m.load(dev, `0 ${m.sizeSectors(dev)} error`, { readOnly: flags.readOnly });
   if (loaded.ok) m.resume(dev);
 }
 
@@ -636,7 +639,7 @@ function writeInfo(m: Machine, dev: DmDevice, io: CommandIo): boolean {
   const tables = dev.live && dev.inactive ? 'LIVE & INACTIVE' : dev.live ? 'LIVE' : dev.inactive ? 'INACTIVE' : 'None';
   io.out(
     `Name:              ${dev.name}\n` +
-      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`,
+      `State:             ${dev.suspended ? 'SUSPENDED' : 'ACTIVE'}${dev.readOnly ? ' (READ-ONLY)' : ''}${dev.deferredRemove ? ' (DEFERRED REMOVE)' : ''}\n`,
   );
   if (noTable) io.err(`/dev/mapper/${dev.name}: open failed: ${strerror(Errno.ENOENT)}\n`);
   else io.out('Read Ahead:        256\n');
@@ -786,37 +789,21 @@ function infoColumns(m: Machine, args: string[], flags: Flags, io: CommandIo): n
 }
 
 /**
- * The devices DM_REMOVE_ALL would leave: it removes every device nothing holds open, again and
- * again while that makes progress (a pool goes once its thins have), and leaves the rest.
- */
-function removeAllLeaves(m: Machine): DmDevice[] {
-  const opens = new Map(m.deviceList().map((d) => [d, d.openCount]));
-  const gone = new Set<DmDevice>();
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const dev of m.deviceList()) {
-      if (gone.has(dev) || opens.get(dev)! > 0) continue;
-      gone.add(dev);
-      progress = true;
-      for (const held of m.dependencies(dev)) if (held.kind === 'dm') opens.set(held, opens.get(held)! - 1);
-    }
-  }
-  return m.deviceList().filter((d) => !gone.has(d));
-}
-
-/**
- * `dmsetup remove_all`: DM_REMOVE_ALL, then dm_mknodes, which prunes /dev/mapper; nothing printed,
- * status 0 (fixtures/kernel-probes/210). The lab refuses by name what it has not recorded the kernel's
- * log of (a device left open: `remove_all left N open device(s)`), a loaded table (whose devices
- * the count above does not see), a pool whose metadata lock waits, and `-f`, whose error tables
- * hung the VM with a device open.
+ * `dmsetup remove_all`: DM_REMOVE_ALL removes every device nothing holds open, again and again
+ * while that makes progress, and logs how many it left (all of them open); then dm_mknodes prunes
+ * /dev/mapper. Nothing printed, status 0 (fixtures/kernel/214). The lab refuses by name a loaded
+ * table (the lab has not seen what the kernel does with it) or a pool whose metadata lock waits;
+ * `--deferred`, which marks every device left for removal at its last close (the lab does not
+ * follow a chain of such removals); and `-f`, which loads error tables into the devices left
+ * open and removes again: that hung the Linux 6.1 VM with a device open
+ * (fixtures/kernel-probes/210).
  */
 function removeAll(m: Machine, flags: Flags, io: CommandIo): number {
   const devices = m.deviceList();
   const refusal = flags.force
-    ? 'dmsetup remove_all -f'
-    : removeAllLeaves(m).length > 0
-      ? 'dmsetup remove_all with a device open (the kernel leaves it and logs so)'
+    ? 'dmsetup remove_all -f (its error tables hung the real VM with a device open)'
+    : flags.deferred
+      ? 'dmsetup remove_all --deferred (deferred removes of the devices left open)'
       : devices.some((d) => d.inactive !== null || m.metadataLockWait(d, true) !== null)
         ? 'dmsetup remove_all with a loaded table or a held metadata lock'
         : null;
@@ -829,6 +816,87 @@ function removeAll(m: Machine, flags: Flags, io: CommandIo): number {
     if (!removed.ok) throw new Error(`remove_all: ${dev.name} could not be removed`);
     dev = m.deviceList().find((d) => d.openCount === 0);
   }
+  const left = m.deviceList().length;
+  if (left > 0) m.log(`ioctl: remove_all left ${left} open device(s)`);
   m.mknodes();
   return 0;
+}
+
+/** DM_COOKIE_MAGIC (0xd4d), the prefix of the keys of libdevmapper's udev semaphores, as dmsetup prints it. */
+const COOKIE_KEYS = '3405 (0xd4d)';
+
+/**
+ * `dmsetup udevcomplete_all [AGE_IN_MINUTES]`: destroys libdevmapper's udev semaphores (older than
+ * the age), after a warning on standard error and a prompt on standard output unless `-y`. The lab's
+ * dmsetup never makes one (udevcreatecookie is refused by name, and it never waits for udev), so
+ * there are none to destroy: `0 ... destroyed. 0 skipped.` (fixtures/kernel/214).
+ */
+function udevCompleteAll(args: string[], flags: Flags, io: CommandIo): number | Steps<number> {
+  let age = 0;
+  if (args.length === 1) {
+    const read = scanUnsigned(args[0]!);
+    if (read === null) {
+      io.err('Failed to read age_in_minutes parameter.\nCommand failed.\n');
+      return 1;
+    }
+    age = read;
+  }
+  const destroyed = (): number => {
+    io.out(`0 semaphores with keys prefixed by ${COOKIE_KEYS} destroyed. 0 skipped.\n`);
+    return 0;
+  };
+  if (flags.yes) return destroyed();
+  // printf's `%.0d` prints nothing for 0, and the unsigned age as a signed int.
+  const older = age === 0 ? '' : `older than ${age | 0} minutes `;
+  io.err(`WARNING: This operation will destroy all semaphores ${older}with keys that have a prefix ${COOKIE_KEYS}.\n`);
+  return (function* (): Steps<number> {
+    if ((yield* yesNoPrompt('Do you really want to continue? [y/n]: ', io)) === 'y') return destroyed();
+    io.out(`Semaphores with keys prefixed by ${COOKIE_KEYS} NOT destroyed.\n`);
+    return 0;
+  })();
+}
+
+/**
+ * dmsetup's _yes_no_prompt: the prompt (again after each line without an answer), then characters
+ * until a line ends with a y or n read since (the last one read counts); end of input answers n.
+ * A newline is printed when the answer did not end a line.
+ */
+function* yesNoPrompt(prompt: string, io: CommandIo): Steps<'y' | 'n'> {
+  const next = stdinChunks(io);
+  let chunk: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  let answer: 'y' | 'n' | null = null;
+  let c = '';
+  do {
+    if (c === '\n' || c === '') io.out(prompt);
+    while (at >= chunk.length) {
+      const read = yield* next();
+      if (read === null || typeof read === 'string') break;
+      chunk = read;
+      at = 0;
+    }
+    if (at >= chunk.length) {
+      answer = 'n';
+      c = 'EOF';
+      break;
+    }
+    c = String.fromCharCode(chunk[at++]!).toLowerCase();
+    if (c === 'y' || c === 'n') answer = c;
+  } while (answer === null || c !== '\n');
+  if (c !== '\n') io.out('\n');
+  return answer;
+}
+
+/**
+ * sscanf's `%u`: blanks, a sign and decimal digits (a minus negates, modulo 2^32; past the range
+ * strtoul's ULONG_MAX, truncated); null where no digit comes first.
+ */
+function scanUnsigned(text: string): number | null {
+  const match = /^\s*([+-]?)(\d+)/.exec(text);
+  if (match === null) return null;
+  const limit = (1n << 64n) - 1n;
+  let value = BigInt(match[2]!);
+  if (value > limit) value = limit;
+  if (match[1] === '-') value = (1n << 64n) - value;
+  return Number(value & 0xffffffffn);
 }

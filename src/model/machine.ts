@@ -122,6 +122,12 @@ export class Storage {
 
 const NO_METADATA: MetadataContent = { kind: 'none' };
 
+/**
+ * The target types of the lab the kernel marks DM_TARGET_ALWAYS_WRITEABLE: a table loaded
+ * read-only may not hold them (dm-thin.c's pool_target).
+ */
+const ALWAYS_WRITEABLE_TARGETS: ReadonlySet<string> = new Set(['thin-pool']);
+
 /** Whether two byte ranges are equal, compared a word at a time where both are aligned. */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -193,6 +199,15 @@ export interface DmDevice {
   faults: DeviceFaults;
   /** The device's UUID, given at create (`dmsetup create -u`) or by `dmsetup rename --setuuid` (the kernel sets it only once). */
   uuid?: string;
+  /**
+   * The disk's read-only flag: do_resume sets it from the mode of the table it swaps in (a table
+   * loaded with DM_READONLY_FLAG, `dmsetup create -r` or `load -r`), and only then; a resume without
+   * a new table keeps it. Writes through the block device then fail with EPERM (blkdev_write_iter).
+   * Absent when false, as in checkpoints written before it existed.
+   */
+  readOnly?: true;
+  /** The inactive table was loaded read-only (DM_READONLY_FLAG at DM_TABLE_LOAD). */
+  inactiveReadOnly?: true;
 }
 
 export type BlockDev = RamDisk | LoopDevice | DmDevice;
@@ -632,21 +647,28 @@ export class Machine implements DmCore {
     return ok(dev);
   }
 
-  /** DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. */
-  load(dev: DmDevice, tableLine: string): Result<undefined> {
-    const r = this.loadTable(dev, tableLine);
+  /**
+   * DM_TABLE_LOAD: builds the target; a constructor error is logged as the kernel logs it. With
+   * `readOnly` (DM_READONLY_FLAG) the table's mode has no FMODE_WRITE: the disk turns read-only when
+   * it is resumed, and a target type the kernel marks always writeable (thin-pool) is refused.
+   */
+  load(dev: DmDevice, tableLine: string, options: { readOnly?: boolean } = {}): Result<undefined> {
+    const readOnly = options.readOnly === true;
+    const r = this.loadTable(dev, tableLine, readOnly);
     this.traced(
       () =>
-        `dm load ${dev.name}: ${tableLine
+        `dm load${readOnly ? ' -r' : ''} ${dev.name}: ${tableLine
           .trim()
           .split(/\s*\n\s*/)
           .join('; ')}`,
       r.ok ? 0 : r.errno,
     );
+    if (r.ok && readOnly) dev.inactiveReadOnly = true;
+    else if (r.ok) delete dev.inactiveReadOnly;
     return r;
   }
 
-  private loadTable(dev: DmDevice, tableLine: string): Result<undefined> {
+  private loadTable(dev: DmDevice, tableLine: string, readOnly: boolean): Result<undefined> {
     this.dmOperations++;
     const lines = tableLine.split('\n').filter((l) => l.trim() !== '');
     const words = tableLine.trim().split(/\s+/);
@@ -688,6 +710,13 @@ export class Machine implements DmCore {
       this.log('ioctl: error adding target to table');
       return fail(Errno.EINVAL);
     }
+    // dm_table_add_target refuses a DM_TARGET_ALWAYS_WRITEABLE type in a read-only table before
+    // its constructor runs (fixtures/kernel/213).
+    if (readOnly && ALWAYS_WRITEABLE_TARGETS.has(typeName))
+      return this.targetCtrFailed(dev, typeName, {
+        error: 'target type may not be included in a read-only table',
+        errno: Errno.EINVAL,
+      });
     const built = type.construct(this, dev, length, words.slice(3));
     if (!built.ok) return this.targetCtrFailed(dev, typeName, built);
     const target = built.value;
@@ -1085,11 +1114,16 @@ export class Machine implements DmCore {
         // with its old table, which a plain resume then brings back.
         this.destroyTarget(incoming, [dev.live]);
         dev.inactive = null;
+        delete dev.inactiveReadOnly;
         return fail(Errno.EINVAL);
       }
       if (dev.live !== null) this.destroyTarget(dev.live, [incoming]);
       dev.live = incoming;
       dev.inactive = null;
+      // set_disk_ro from the new table's mode: only a resume that swaps a table in changes it.
+      if (dev.inactiveReadOnly === true) dev.readOnly = true;
+      else delete dev.readOnly;
+      delete dev.inactiveReadOnly;
     } else if (!dev.suspended) {
       return OK_VOID;
     }
@@ -1226,6 +1260,12 @@ export class Machine implements DmCore {
     this.dmOperations++;
     if (dev.inactive !== null) this.destroyTarget(dev.inactive, [dev.live]);
     dev.inactive = null;
+    delete dev.inactiveReadOnly;
+  }
+
+  /** Whether a write through the block device fails with EPERM (its disk is read-only). */
+  isReadOnly(dev: BlockDev): boolean {
+    return dev.kind === 'dm' && dev.readOnly === true;
   }
 
   /** DM_TARGET_MSG: the message goes to the target that holds `sector`. */

@@ -28,7 +28,7 @@ import type { ToolRun } from './define-tool.js';
 import { MetadataBytes } from './metadata-view.js';
 import { FAILURE_1X } from './release.js';
 import { check1x } from './thin-check-1x.js';
-import { openInput1x, outputTarget, type ToolEnv } from './tool-io.js';
+import { openInput1x, outputTarget, refuseReadOnlyDevice, type ToolEnv } from './tool-io.js';
 
 /** A status of 1 under 1.1.0: a case the lab does not model (defineTool refuses it by name). */
 const UNMODELLED = 1;
@@ -155,5 +155,6 @@ function trimDataDevice(
 function blkdiscard(env: ToolEnv, dev: BlockDev, start: number, count: number): number {
   const machine = env.ctx.machine;
   if (!machine.supportsDiscard(dev)) return Errno.EOPNOTSUPP;
+  refuseReadOnlyDevice(env.ctx, dev, dev.kind === 'dm' ? `/dev/mapper/${dev.name}` : dev.kernelName);
   return machine.issueDiscard(dev, start, count);
 }

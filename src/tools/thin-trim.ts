@@ -6,7 +6,7 @@
  */
 import { lookupPath } from '../lab/vfs.js';
 import { defineTool } from './define-tool.js';
-import { openMetadata, type ToolEnv } from './tool-io.js';
+import { openMetadata, refuseReadOnlyDevice, type ToolEnv } from './tool-io.js';
 import { THIN_TRIM_USAGE } from './usage.js';
 import { type ClapCommand, IO_ENGINE_ARG_1X, VERBOSE_ARG_1X } from './clap.js';
 import { THIN_TRIM_HELP_1X } from './usage-1x.js';
@@ -95,6 +95,7 @@ function trim(env: ToolEnv, metadataDev: string, dataDev: string): number {
   const discard = (begin: number, end: number): boolean => {
     io.err(`emitting discard for blocks (${begin}, ${end}]\n`);
     if (!ctx.machine.supportsDiscard(dev)) return false;
+    refuseReadOnlyDevice(ctx, dev, dataDev);
     return ctx.machine.discardSectors(dev, begin * blockSectors, (end - begin) * blockSectors) === 0;
   };
   // 0.9.0's trim_iterator: each gap between two blocks in use is discarded; after the last block

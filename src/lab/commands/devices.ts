@@ -61,6 +61,11 @@ function blkdiscard(lab: Lab, args: readonly string[], io: CommandIo): number | 
     io.err(`blkdiscard: can't open '${path}': ${strerror(Errno.EBUSY)}\n`);
     return 1;
   }
+  // BLKDISCARD checks a read-only disk after discard support and before the range.
+  if (machine.supportsDiscard(dev) && machine.isReadOnly(dev)) {
+    io.err(`blkdiscard: ${path}: BLKDISCARD failed: ${strerror(Errno.EPERM)}\n`);
+    return 1;
+  }
   const size = machine.sizeSectors(dev) * SECTOR_BYTES;
   const len = length ?? size - offset;
   if (offset % SECTOR_BYTES !== 0 || len % SECTOR_BYTES !== 0 || offset + len > size) {

@@ -231,7 +231,7 @@ function blockdev(lab: Lab, args: readonly string[], io: CommandIo): number {
     '--getsz': sectors,
     '--getss': 512,
     '--getbsz': 4096,
-    '--getro': 0,
+    '--getro': lab.machine.isReadOnly(target.dev) ? 1 : 0,
   };
   io.out(`${values[option]}\n`);
   return 0;

@@ -7,8 +7,9 @@ import { InvariantViolation } from '../../model/assert.js';
 import type { DmDevice } from '../../model/machine.js';
 import type { CommandIo } from '../../shell/io.js';
 import type { Steps } from '../../shell/wait.js';
-import { runThinTool, THIN_TOOL_NAMES } from '../../tools/index.js';
-import { toolsReleaseOf } from '../../tools/release.js';
+import { hasThinTool, runThinTool, THIN_TOOL_NAMES } from '../../tools/index.js';
+import { type ToolsRelease, toolsReleaseOf } from '../../tools/release.js';
+import { notModelled } from '../command-errors.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
 
@@ -64,4 +65,89 @@ function afterResume(name: string, dev: DmDevice, io: CommandIo, run: () => numb
 }
 
 /** The stack-only tools (1.1.0's thin_migrate, cache_check ...) that the registry runs by the machine's stack. */
-export { hasThinTool, runThinTool } from '../../tools/index.js';
+export { hasThinTool, runThinTool };
+
+/**
+ * The subcommands each release's pdata_tools lists in its usage, in its order (measured on the real
+ * 0.9.0 and 1.1.0, fixtures/kernel/214). 0.9.0's lists cache and era tools the VM links no name to;
+ * 1.1.0's lists era_repair and thin_shrink, which Debian 13 links no name to either.
+ */
+const PDATA_COMMANDS: Readonly<Record<ToolsRelease, readonly string[]>> = {
+  '0.9.0': [
+    'cache_check',
+    'cache_dump',
+    'cache_metadata_size',
+    'cache_restore',
+    'cache_repair',
+    'cache_writeback',
+    'era_check',
+    'era_dump',
+    'era_invalidate',
+    'era_restore',
+    'thin_check',
+    'thin_delta',
+    'thin_dump',
+    'thin_ls',
+    'thin_metadata_size',
+    'thin_restore',
+    'thin_repair',
+    'thin_rmap',
+    'thin_trim',
+  ],
+  '1.1.0': [
+    'cache_check',
+    'cache_dump',
+    'cache_metadata_size',
+    'cache_repair',
+    'cache_restore',
+    'cache_writeback',
+    'era_check',
+    'era_dump',
+    'era_invalidate',
+    'era_repair',
+    'era_restore',
+    'thin_check',
+    'thin_delta',
+    'thin_dump',
+    'thin_ls',
+    'thin_metadata_pack',
+    'thin_metadata_size',
+    'thin_metadata_unpack',
+    'thin_migrate',
+    'thin_repair',
+    'thin_restore',
+    'thin_rmap',
+    'thin_shrink',
+    'thin_trim',
+  ],
+};
+
+/**
+ * `pdata_tools COMMAND ARGS...`: the one binary every thin tool's name links to, run by its own
+ * name. The command it names runs as if called by that name; none, or one it does not list,
+ * prints its usage on standard error (0.9.0: `Unknown command 'X'` first, status 1; 1.1.0:
+ * `unrecognised command` first, status 64). A listed command the lab has no tool for (0.9.0's
+ * cache and era tools, 1.1.0's era_repair and thin_shrink) is refused by name.
+ */
+export function pdataTools(lab: Lab, args: readonly string[], io: CommandIo): number | Steps<number> {
+  const stack = lab.machine.stack;
+  const release = toolsReleaseOf(stack);
+  const [name, ...rest] = args;
+  const listed = PDATA_COMMANDS[release];
+  if (name === undefined || !listed.includes(name)) {
+    const complaint =
+      name === undefined ? '' : release === '0.9.0' ? `Unknown command '${name}'\n` : 'unrecognised command\n';
+    io.err(`${complaint}Usage: <command> <args>\ncommands:\n${listed.map((c) => `  ${c}\n`).join('')}`);
+    return release === '0.9.0' ? 1 : 64;
+  }
+  if (THIN_TOOL_NAMES.includes(name)) return thinTool(name)(lab, rest, io);
+  if (hasThinTool(name, stack)) return run1xOnly(name, lab, rest, io);
+  throw notModelled(`pdata_tools ${name} (the lab has no ${name} ${release})`);
+}
+
+function run1xOnly(name: string, lab: Lab, args: readonly string[], io: CommandIo): number {
+  const status = runThinTool(name, lab, args, io);
+  if (status === null)
+    throw new InvariantViolation(`${name} is a thin tool of stack ${lab.machine.stack} that did not run`);
+  return status;
+}
