@@ -86,7 +86,7 @@ export function toolCommand(tool: string, args: readonly string[], io: Output, s
   // The tool's words name the files as the user did, not as the lab placed them.
   const hostWords = (text: string): string => files.reduce((t, f) => t.split(f.labPath).join(f.hostPath), text);
   const status =
-    runThinTool(tool, { machine: shell.machine, fs: shell.fs }, labArgs, {
+    runThinTool(tool, { machine: shell.machine, fs: shell.fs, lvm: shell.lvm }, labArgs, {
       stdin: new Uint8Array(0),
       out: (data) => io.out(hostWords(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'))),
       err: (text) => io.err(hostWords(text)),

@@ -21,7 +21,7 @@ import { openOutputTarget } from './command-output.js';
 import type { LabFileSystem } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
-import { listDirectory } from './nodes.js';
+import { isLink, listDirectory } from './nodes.js';
 import { fileKind, lookupPath, readPath } from './vfs.js';
 
 /** The shell's way into the lab: commands through the registry, files through the VFS. */
@@ -41,6 +41,7 @@ export class LabPort implements ShellPort {
   get files(): FileProbe {
     return {
       kind: (path) => fileKind(this.lab, path),
+      isLink: (path) => isLink(this.lab, path),
       sizeBytes: (path) => {
         const data = readPath(this.lab, path);
         return typeof data === 'string' ? 0 : data.length;

@@ -76,6 +76,23 @@ describe('readlink and realpath on the VM nodes', () => {
   });
 });
 
+describe('links LVM did not make', () => {
+  it('gives a device dmsetup made no /dev/VG/LV link, whatever its name (probe 214: pool-meta has no /dev/pool)', () => {
+    const shell = new LabShell({ ramdiskKb: 1024 });
+    const out = shell.runScript(
+      [
+        'dmsetup create pool-meta --table "0 1024 linear /dev/ram0 0"; dmsetup mknodes',
+        'ls /dev | grep -c "^pool$"; ls /dev/pool; stat -c %F /dev/pool/meta; test -L /dev/pool/meta; echo rc=$?',
+        'readlink -f /dev/pool/meta; echo rc=$?',
+      ].join('\n'),
+    );
+    expect(out).toBe(
+      '0\nls: /dev/pool: No such file or directory\n' +
+        "stat: can't stat '/dev/pool/meta': No such file or directory\nrc=1\nrc=1\n",
+    );
+  });
+});
+
 describe("readlink's usage on each stack", () => {
   it('lists -n first on debian13 (busybox 1.37), -f first on debian12 (1.35)', () => {
     const usage = (stack: 'debian12' | 'debian13') =>

@@ -13,7 +13,6 @@ import { BUSYBOX_USAGE, busyboxArgs, busyboxUsage } from './busybox-options.js';
 import { notModelled } from './command-errors.js';
 import type { ShellContext } from './context.js';
 import { type NodeInfo, nodeInfo, normalize } from './nodes.js';
-import { lvmLinkTarget } from './vfs.js';
 
 /** glibc's errors, as strerror words them. */
 const ENOENT = 'No such file or directory';
@@ -25,34 +24,12 @@ const MAX_LINKS = 40;
 
 type Resolved = { readonly path: string } | { readonly error: string };
 
-/**
- * What a path is, as far as resolving goes: LVM's `/dev/VG/LV` links (absolute, to
- * `/dev/mapper/VG-LV`: probe 214 on both VMs) and their `/dev/VG` directories first, then what
- * `stat` knows.
- */
+/** What a path is, as far as resolving goes: what `stat` knows (LVM's `/dev/VG/LV` links among it). */
 function stat(ctx: ShellContext, name: string): Pick<NodeInfo, 'type' | 'target'> | null {
   const path = normalize(name);
-  const target = lvmLinkTarget(ctx.machine, path);
-  if (target !== null && ctx.machine.resolve(target) !== null) return { type: 'l', target };
-  if (lvmDirectories(ctx).has(path)) return { type: 'd' };
   const info = nodeInfo(ctx, path);
   if (info === 'not modelled') throw notModelled(`resolving ${path} (the lab does not know what is there)`);
   return info;
-}
-
-/** The `/dev/VG` directories LVM made: one for each volume group with a volume's link in it. */
-function lvmDirectories(ctx: ShellContext): Set<string> {
-  const dirs = new Set<string>();
-  for (const dev of ctx.machine.deviceList()) {
-    // VG-LV, a `-` in either name doubled.
-    const m = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(dev.name);
-    if (m === null) continue;
-    const vg = m[1]!.replace(/--/g, '-');
-    const link = `/dev/${vg}/${m[2]!.replace(/--/g, '-')}`;
-    const target = lvmLinkTarget(ctx.machine, link);
-    if (target === `/dev/mapper/${dev.name}` && ctx.machine.resolve(target) !== null) dirs.add(`/dev/${vg}`);
-  }
-  return dirs;
 }
 
 /** glibc's realpath: every component must be there; a symbolic link is followed where it is met. */

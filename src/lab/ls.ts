@@ -10,7 +10,7 @@ import type { CommandIo } from '../shell/io.js';
 import { busyboxArgs } from './busybox-options.js';
 import { notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
-import { listDirectory, modeString, type NodeInfo, nodeInfo, wallClockSecs } from './nodes.js';
+import { linkTargetPath, listDirectory, modeString, type NodeInfo, nodeInfo, wallClockSecs } from './nodes.js';
 import { stdoutIsTty } from './stdio-buffer.js';
 import { formatCtime } from './wall-clock.js';
 
@@ -103,12 +103,13 @@ function sortEntries(entries: Entry[], flags: Flags): Entry[] {
 
 /**
  * Names in columns, down then across (`-x`: across then down), as busybox's display_files lays
- * them out: the column width is the longest name (with its indicator) plus 2, plus 5 with -s; an
+ * them out: the column width is the longest name (without its -F/-p indicator: calc_name_len counts
+ * the name alone; fixtures/lvm/103's `/dev/vg0/     /dev/vg0/lv0@`) plus 2, plus 5 with -s; an
  * entry starts at the next tab stop or right after the previous one when that is longer.
  */
 function columns(entries: readonly Entry[], flags: Flags): string {
   const name = (e: Entry): string => `${e.name}${indicator(e, flags)}`;
-  const width = Math.max(...entries.map((e) => name(e).length)) + 2 + (flags.has('s') ? 5 : 0);
+  const width = Math.max(...entries.map((e) => e.name.length)) + 2 + (flags.has('s') ? 5 : 0);
   const ncols = Math.max(1, Math.floor(TERMINAL_COLUMNS / width));
   const nrows = Math.ceil(entries.length / ncols);
   let out = '';
@@ -139,7 +140,7 @@ function display(lab: Lab, entries: Entry[], flags: Flags, tty: boolean): string
 function info(lab: Lab, path: string, follow: boolean): NodeInfo | null {
   const found = nodeInfo(lab, path);
   if (found === 'not modelled') throw notModelled(`ls of ${path} (the lab does not keep what is there)`);
-  if (found?.type === 'l' && follow) return info(lab, path.replace(/[^/]+$/, found.target ?? ''), false);
+  if (found?.type === 'l' && follow) return info(lab, linkTargetPath(path, found.target ?? ''), false);
   return found;
 }
 

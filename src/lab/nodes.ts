@@ -12,7 +12,7 @@ import { SECTOR_BYTES } from '../model/sectors.js';
 import type { ShellContext } from './context.js';
 import { PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
 import { DM_CONTROL_NODE, ROOT_ENTRIES, SYS_ENTRIES, VM_NODES, type VmNodes } from './vm-nodes.js';
-import { DIRECTORIES, lookupPath, staleMapperNode } from './vfs.js';
+import { DIRECTORIES, lookupPath, lvmLinkedVolumes, lvmLinkNow, staleMapperNode } from './vfs.js';
 
 /** What `stat` tells of a node. */
 export interface NodeInfo {
@@ -85,7 +85,8 @@ function fileEntries(ctx: ShellContext, dir: string): string[] {
 function devEntries(ctx: ShellContext): string[] {
   const removed = ctx.host?.removedNodes ?? [];
   const vm = vmNodes(ctx);
-  const names = [...vm.charNodes.map((n) => n[0]), ...blockNames(ctx), ...vm.devDirectories, 'mapper'];
+  const lvm = [...lvmLinkedVolumes(ctx).keys()];
+  const names = [...vm.charNodes.map((n) => n[0]), ...blockNames(ctx), ...vm.devDirectories, 'mapper', ...lvm];
   return names.filter((n) => !removed.includes(`/dev/${n}`));
 }
 
@@ -112,6 +113,9 @@ export function listDirectory(ctx: ShellContext, path: string): string[] | null 
     default:
       break;
   }
+  const group = /^\/dev\/([^/]+)$/.exec(p);
+  const volumes = group === null ? undefined : lvmLinkedVolumes(ctx).get(group[1]!);
+  if (volumes !== undefined) return volumes;
   const files = fileEntries(ctx, p);
   if (p === '/run') return unique([...vmNodes(ctx).runDirectories, ...files]);
   if (/^\/(tmp|files)$/.test(p) || files.length > 0 || ctx.fs.madeDirectory(p)) return unique(files);
@@ -211,7 +215,7 @@ export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'no
   if (entries === 'not modelled') return 'not modelled';
   const vm = vmNodes(ctx);
   if (p === '/init') return regularFile(vm.initFile.sizeBytes, 4096, vm.fsDeviceNumbers.root, vm.initFile.perm);
-  if (p.startsWith('/dev/')) return devNodeInfo(ctx, p);
+  if (p.startsWith('/dev/')) return lvmLinkInfo(ctx, p) ?? devNodeInfo(ctx, p);
   const target = lookupPath(ctx, p);
   if (target.kind === 'pattern') return regularFile(PATTERN_BYTES, PATTERN_BYTES, vm.fsDeviceNumbers.root);
   if (target.kind === 'file') return regularFile(target.file.sizeBytes, target.file.allocatedBytes, fsOf(ctx, p));
@@ -221,6 +225,26 @@ export function nodeInfo(ctx: ShellContext, path: string): NodeInfo | null | 'no
     return Array.isArray(siblings) && !siblings.includes(p.slice(p.lastIndexOf('/') + 1)) ? null : 'not modelled';
   }
   return 'not modelled';
+}
+
+/** LVM's `/dev/VG/LV`: an absolute symbolic link to `/dev/mapper/VG-LV` (fixtures/lvm/103). */
+function lvmLinkInfo(ctx: ShellContext, p: string): NodeInfo | null {
+  const target = lvmLinkNow(ctx, p);
+  if (target === null) return null;
+  const fsDev = vmNodes(ctx).fsDeviceNumbers.dev;
+  // A symbolic link's size is its target's length.
+  return { type: 'l', perm: 0o777, links: 1, uid: 0, gid: 0, sizeBytes: target.length, blocks: 0, target, fsDev };
+}
+
+/** `test -L`: the path itself is a symbolic link (a part of the VM the lab does not know is none). */
+export function isLink(ctx: ShellContext, path: string): boolean {
+  const info = nodeInfo(ctx, path);
+  return info !== null && info !== 'not modelled' && info.type === 'l';
+}
+
+/** The path a symbolic link at `path` leads to: its target, taken from the link's directory when relative. */
+export function linkTargetPath(path: string, target: string): string {
+  return target.startsWith('/') ? target : path.replace(/[^/]+$/, target);
 }
 
 function regularFile(sizeBytes: number, allocatedBytes: number, fsDev: number, perm = 0o644): NodeInfo {

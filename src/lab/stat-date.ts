@@ -9,7 +9,7 @@ import type { CommandIo } from '../shell/io.js';
 import { busyboxArgs } from './busybox-options.js';
 import { notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
-import { modeString, type NodeInfo, nodeInfo, wallClockSecs } from './nodes.js';
+import { linkTargetPath, modeString, type NodeInfo, nodeInfo, wallClockSecs } from './nodes.js';
 import { strftime, utcSecs, ymd } from './wall-clock.js';
 
 const FILE_TYPES: Readonly<Record<NodeInfo['type'], string>> = {
@@ -95,7 +95,7 @@ export function stat(lab: Lab, args: readonly string[], io: CommandIo): number {
   for (const path of parsed.operands) {
     let info = nodeInfo(lab, path);
     if (info !== null && info !== 'not modelled' && info.type === 'l' && parsed.flags.has('L'))
-      info = nodeInfo(lab, path.replace(/[^/]+$/, info.target ?? ''));
+      info = nodeInfo(lab, linkTargetPath(path, info.target ?? ''));
     if (info === 'not modelled') throw notModelled(`stat of ${path} (the lab does not keep what is there)`);
     if (info === null) {
       io.err(`stat: can't stat '${path}': No such file or directory\n`);

@@ -19,6 +19,7 @@ import {
 import { queueAttributeText } from '../model/queue-limits.js';
 import { SECTOR_BYTES } from '../model/sectors.js';
 import { latin1Bytes } from '../shared/bytes.js';
+import { dmName } from '../lvm/lvm-state.js';
 import type { ShellContext } from './context.js';
 import { type LabFile, NO_SPACE_TIMEOUT_PATH, PATTERN_BYTES, PATTERN_LETTERS } from './fs.js';
 import { usrMerged } from './host/programs.js';
@@ -106,6 +107,31 @@ export function lvmLinkTarget(machine: Machine, path: string): string | null {
   return `/dev/mapper/${target}`;
 }
 
+/**
+ * The volumes with a `/dev/VG/LV` link, by group: a link is there while its LVM volume's dm
+ * device is (LVM makes it on activation, removes it on deactivation, and `/dev/VG` goes with the
+ * group's last one: probe 214, fixtures/lvm/103). A device dmsetup made gets none, whatever its
+ * name (probe 214's `pool-meta` has no /dev/pool). Empty where the context has no LVM.
+ */
+export function lvmLinkedVolumes(ctx: ShellContext): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const vg of ctx.lvm?.vgs ?? [])
+    for (const lv of vg.lvs) {
+      const target = `/dev/mapper/${dmName(vg.name, lv.name)}`;
+      if (lvmLinkTarget(ctx.machine, `/dev/${vg.name}/${lv.name}`) !== target) continue;
+      if (ctx.machine.resolve(target) === null) continue;
+      groups.set(vg.name, [...(groups.get(vg.name) ?? []), lv.name]);
+    }
+  return groups;
+}
+
+/** Where `/dev/VG/LV` points while LVM's link is there, else null. */
+export function lvmLinkNow(ctx: ShellContext, path: string): string | null {
+  const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m === null || lvmLinkedVolumes(ctx).get(m[1]!)?.includes(m[2]!) !== true) return null;
+  return `/dev/mapper/${dmName(m[1]!, m[2]!)}`;
+}
+
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {
   if (path === '/dev/zero') return { kind: 'zero' };
   if (path === '/dev/urandom') return { kind: 'urandom' };
@@ -131,7 +157,7 @@ export function lookupPath(ctx: ShellContext, path: string): PathTarget {
     if (ctx.host?.removedNodes.includes(path) === true) return { kind: 'missing' };
     // A stale /dev/mapper node (its device gone, its minor free) is there but opens nowhere: the
     // lab's openers see it as missing and say ENXIO (missingReason), test and stat see a node.
-    const dev = ctx.machine.resolve(lvmLinkTarget(ctx.machine, path) ?? path);
+    const dev = ctx.machine.resolve(lvmLinkNow(ctx, path) ?? path);
     return dev === null ? { kind: 'missing' } : { kind: 'block', dev };
   }
   const file = ctx.fs.get(usrMerged(path));
@@ -172,7 +198,9 @@ export function metadataAt(ctx: ShellContext, target: PathTarget): MetadataConte
  */
 export function isDirectory(ctx: ShellContext, path: string): boolean {
   const p = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return DIRECTORIES.has(p) || ctx.fs.madeDirectory(p) || (p !== '/' && ctx.fs.list(`${p}/`).length > 0);
+  if (DIRECTORIES.has(p) || ctx.fs.madeDirectory(p) || (p !== '/' && ctx.fs.list(`${p}/`).length > 0)) return true;
+  const vg = /^\/dev\/([^/]+)$/.exec(p);
+  return vg !== null && lvmLinkedVolumes(ctx).has(vg[1]!);
 }
 
 /**

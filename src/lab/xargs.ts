@@ -13,6 +13,7 @@ import type { Steps } from '../shell/wait.js';
 import { busyboxArgs } from './busybox-options.js';
 import { failureStatus, notModelled } from './command-errors.js';
 import type { Lab } from './lab.js';
+import { isLink } from './nodes.js';
 import { type CommandRegistry, runCommand } from './registry.js';
 import { fileKind, readPath } from './vfs.js';
 
@@ -116,7 +117,13 @@ export function* runProgram(
     true: () => ({ writes: [], status: 0 }),
     false: () => ({ writes: [], status: 1 }),
     printf: () => printfBuiltin(args),
-    test: () => testBuiltin('test', args, { kind: (p) => fileKind(lab, p), sizeBytes, entries: () => null }),
+    test: () =>
+      testBuiltin('test', args, {
+        kind: (p) => fileKind(lab, p),
+        isLink: (p) => isLink(lab, p),
+        sizeBytes,
+        entries: () => null,
+      }),
   };
   const builtin = builtins[name];
   if (builtin !== undefined) {

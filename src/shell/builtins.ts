@@ -18,6 +18,8 @@ const result = (out: string, err: string, status: number): BuiltinResult => ({
 /** What `test -e/-f/-d/-b/-s ...` needs to know about a path in the lab. */
 export interface FileProbe {
   kind(path: string): 'file' | 'dir' | 'block' | 'char' | null;
+  /** Whether the path itself (not followed) is a symbolic link, for `-L` and `-h`. */
+  isLink?(path: string): boolean;
   sizeBytes(path: string): number;
   /** The names in a directory (without `.` and `..`), for globbing; null when it is no directory. */
   entries(dir: string): readonly string[] | null;
@@ -80,8 +82,14 @@ function unary(op: string, arg: string, files: FileProbe): boolean {
       return files.kind(arg) === 'block';
     case '-c':
       return files.kind(arg) === 'char';
-    case '-s':
-      return files.kind(arg) !== null && files.sizeBytes(arg) > 0;
+    case '-s': {
+      // A device node's st_size is 0, whatever the device holds (fixtures/lvm/103: `test -s` of a volume is false).
+      const kind = files.kind(arg);
+      return kind !== null && kind !== 'block' && kind !== 'char' && files.sizeBytes(arg) > 0;
+    }
+    case '-L':
+    case '-h':
+      return files.isLink?.(arg) ?? false;
     default:
       return false;
   }
