@@ -254,6 +254,18 @@ describe('thin-provisioning-tools per stack', () => {
     expect(run('debian13', 'cache_restore -i x -o y').out).toContain('thinlab: not modelled: cache_restore');
   });
 
+  it("prints 1.1.0's thin_rmap of a snapshot sharing its origin's empty leaf: nothing, status 0", () => {
+    // The real 1.1.0 on Linux 6.12 printed nothing with status 0 for this pool (fixtures/kernel-probes/220,
+    // `rmap rc=0`); the lab refused it by name, the shared leaf being walked once.
+    const shell = new LabShell({ stack: 'debian13' });
+    shell.runLine('dmsetup create pool --table "0 131072 thin-pool /dev/ram0 /dev/ram1 128 0"');
+    shell.runLine(
+      'dmsetup message pool 0 "create_thin 0"; dmsetup message pool 0 "create_snap 1 0"; dmsetup remove pool',
+    );
+    const out = shell.runLine('thin_rmap --region 0..10 /dev/ram0 2>&1');
+    expect([out, shell.lastStatus]).toEqual(['', '0']);
+  });
+
   it('says the metadata device of a live pool is busy, as 1.1.0 does', () => {
     const shell = new LabShell({ stack: 'debian13' });
     shell.runLine('dmsetup create pool --table "0 1024 thin-pool /dev/ram0 /dev/ram1 128 0" && dmsetup mknodes');

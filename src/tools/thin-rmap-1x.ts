@@ -73,11 +73,14 @@ export function rmap1x(env: ToolEnv, regions: readonly Region1x[], path: string)
       onDamage,
       (block) => nodes.push(block),
     );
-    // 1.1.0's walker visits a node once: a node another device reached first is skipped.
-    if (nodes.some((b) => seen.has(b))) unmodelled = true;
+    // 1.1.0's walker visits a node once: a node another device reached first is skipped, so what
+    // this device shares with an earlier one is printed for the earlier one only. The lab does not
+    // follow which mappings that leaves out; a device with none in the regions prints nothing
+    // either way (a snapshot of a thin never written to shares its empty leaf).
+    const inRegion = md.mappings(root, onDamage).filter((m) => inRegions(m.dataBlock));
+    if (inRegion.length > 0 && nodes.some((b) => seen.has(b))) unmodelled = true;
     for (const b of nodes) seen.add(b);
-    for (const m of md.mappings(root, onDamage)) {
-      if (!inRegions(m.dataBlock)) continue;
+    for (const m of inRegion) {
       const c = state.current;
       if (c !== null && c.dev === dev && m.dataBlock === c.end && m.vblock === c.thinBegin + (c.end - c.begin)) {
         c.end++;
