@@ -421,7 +421,7 @@ export interface Mapping1x {
 }
 
 /** What a device or a shared subtree holds, in order: mappings, or a reference to a subtree. */
-export type Entry1x = { readonly mappings: readonly Mapping1x[] } | { readonly ref: number };
+export type Entry1x = { readonly mappings: readonly Mapping1x[] } | { readonly ref: number | string };
 
 /** One device as the Restorer receives it. */
 export interface Device1x {
@@ -430,11 +430,15 @@ export interface Device1x {
   readonly entries: readonly Entry1x[];
 }
 
-/** A shared subtree (`<def>`), as thin_repair's dump hands it over: its mappings. */
+/** A shared subtree (`<def>`), as thin_repair's dump or thin_restore's XML hands it over: its mappings. */
 export interface Def1x {
-  readonly id: number;
+  /** thin_repair numbers its subtrees; thin_restore keeps the XML's `name`. */
+  readonly id: number | string;
   readonly mappings: readonly Mapping1x[];
 }
+
+/** A `<def>` or a `<device>`, in the order the Restorer reads them. */
+export type Section1x = { readonly def: Def1x } | { readonly device: Device1x };
 
 /**
  * The image 1.1.0's Restorer writes for `defs` and then `devices` (in the order it reads them) on a
@@ -447,18 +451,31 @@ export function writeMetadata1x(
   devices: readonly Device1x[],
   defs: readonly Def1x[] = [],
 ): { bytes: Uint8Array; tails: Tails } {
+  return writeSections1x(nrBlocks, sb, [...defs.map((def) => ({ def })), ...devices.map((device) => ({ device }))]);
+}
+
+/** As writeMetadata1x, for `<def>`s and `<device>`s in the order the Restorer reads them. */
+export function writeSections1x(
+  nrBlocks: number,
+  sb: BuiltSuperblock,
+  sections: readonly Section1x[],
+): { bytes: Uint8Array; tails: Tails } {
   const progress = { devicesBegun: 0 };
   try {
-    return writeAll(nrBlocks, sb, devices, defs, progress);
+    return writeAll(nrBlocks, sb, sections, progress);
   } catch (e) {
     if (e instanceof OutOfMetadataSpace1x) throw new OutOfMetadataSpace1x(e.written, progress.devicesBegun);
     throw e;
   }
 }
 
-/** Where the Restorer stopped inside a device: the mappings it had pushed, and whether a further push failed. */
+/**
+ * Where the Restorer stopped inside a `<def>` (`shared`) or a `<device>`: what it had pushed, and
+ * whether a further push of a mapping failed.
+ */
 export interface OpenDevice1x {
-  readonly mappings: readonly Mapping1x[];
+  readonly shared: boolean;
+  readonly entries: readonly Entry1x[];
   /**
    * True when the Restorer failed inside a push (a key out of order, a data block out of bounds):
    * NodeBuilder::push_value first makes room (reads back a short first node, or writes a node when
@@ -476,17 +493,17 @@ export interface OpenDevice1x {
 export function writtenBeforeFailure1x(
   nrBlocks: number,
   sb: BuiltSuperblock,
-  devices: readonly Device1x[],
+  sections: readonly Section1x[],
   open: OpenDevice1x | null,
 ): ReadonlyMap<number, Uint8Array> {
   const progress = { devicesBegun: 0 };
   try {
     const trees = new Trees(nrBlocks, sb);
-    for (const d of devices) trees.device(d, progress);
+    for (const s of sections) trees.section(s, progress);
     if (open !== null) {
-      progress.devicesBegun++;
-      const b = trees.leafBuilder(false);
-      trees.pushAll(b, open.mappings);
+      if (!open.shared) progress.devicesBegun++;
+      const b = trees.leafBuilder(open.shared);
+      trees.pushEntries(b, open.entries);
       if (open.failedInPush) b.makeRoom();
     }
     return trees.w.written;
@@ -501,7 +518,7 @@ class Trees {
   readonly w: Batcher;
   readonly tails: Tails = [];
   readonly dataCounts: Uint32Array;
-  readonly subTrees = new Map<number, NodeSummary[]>();
+  readonly subTrees = new Map<number | string, NodeSummary[]>();
   readonly roots = new Map<number, { details: DeviceDetails; root: number }>();
 
   constructor(nrBlocks: number, sb: BuiltSuperblock) {
@@ -522,31 +539,50 @@ class Trees {
     for (const m of mappings) b.push(BigInt(m.vblock), (BigInt(m.dataBlock) << 24n) | BigInt(m.time));
   }
 
-  def(def: Def1x): void {
-    const b = this.leafBuilder(true);
-    this.pushAll(b, def.mappings);
-    this.subTrees.set(def.id, b.complete());
+  pushEntries(b: NodeBuilder<bigint>, entries: readonly Entry1x[]): void {
+    for (const e of entries) 'ref' in e ? b.pushNodes(this.subTrees.get(e.ref)!) : this.pushAll(b, e.mappings);
   }
 
-  device(d: Device1x, progress: { devicesBegun: number }): void {
+  /**
+   * A `<def>`'s leaves, kept by name. A name defined again replaces the earlier leaves, which are
+   * then never released (1.1.0 inserts into its BTreeMap): their blocks and values stay counted.
+   */
+  section(s: Section1x, progress: { devicesBegun: number }): void {
+    if ('def' in s) {
+      const b = this.leafBuilder(true);
+      this.pushAll(b, s.def.mappings);
+      this.subTrees.set(s.def.id, b.complete());
+      return;
+    }
     progress.devicesBegun++;
     const b = this.leafBuilder(false);
-    for (const e of d.entries) 'ref' in e ? b.pushNodes(this.subTrees.get(e.ref)!) : this.pushAll(b, e.mappings);
-    this.roots.set(d.id, { details: d.details, root: buildBtree(this.w, b.complete(), this.tails) });
+    this.pushEntries(b, s.device.entries);
+    this.roots.set(s.device.id, { details: s.device.details, root: buildBtree(this.w, b.complete(), this.tails) });
   }
+}
+
+/**
+ * How many leaves a `<def>` of these mappings is built into, and the first key of the last (0 for
+ * an empty leaf): after a `<ref>` to it, push_nodes keeps that key as the last one pushed, so a
+ * later mapping is checked for order against it rather than against the def's last mapping.
+ */
+export function defLeaves1x(mappings: readonly Mapping1x[]): { count: number; lastKey: number } {
+  const trees = new Trees(Math.ceil(mappings.length / 100) + 8, { nrDataBlocks: 0 } as BuiltSuperblock);
+  const b = new NodeBuilder<bigint>(trees.w, U64, true, trees.tails, () => undefined, true);
+  trees.pushAll(b, mappings);
+  const leaves = b.complete();
+  return { count: leaves.length, lastKey: Number(leaves.at(-1)!.key) };
 }
 
 function writeAll(
   nrBlocks: number,
   sb: BuiltSuperblock,
-  devices: readonly Device1x[],
-  defs: readonly Def1x[],
+  sections: readonly Section1x[],
   progress: { devicesBegun: number },
 ): { bytes: Uint8Array; tails: Tails } {
   const trees = new Trees(nrBlocks, sb);
   const { w, tails, dataCounts } = trees;
-  for (const def of defs) trees.def(def);
-  for (const d of devices) trees.device(d, progress);
+  for (const s of sections) trees.section(s, progress);
   const details = new NodeBuilder(w, DETAILS, true, tails);
   const top = new NodeBuilder(w, U64, true, tails);
   for (const [id, r] of [...trees.roots].sort(([a], [b]) => a - b)) {

@@ -8,15 +8,25 @@
  * 2 with needs_check clear, and takes the overrides `--transaction-id` (the larger wins) and
  * `--data-block-size` (unchecked). Every error is one line, status 64.
  *
- * What the lab does not model is refused by name: shared subtrees (`<def>`, `<ref>`), a device id
- * given twice (1.1.0 keeps the second and leaks the first's tree), `--nr-data-blocks` above the
+ * Shared subtrees are built as 1.1.0 builds them: a `<def>`'s leaves once, each `<ref>` in a device
+ * taking them whole or copying their values (metadata-writer-1x.ts), with push_nodes's own order
+ * check. What the lab does not model is refused by name: a `<def>` or `<ref>` without a name (1.1.0
+ * panics), a device id given twice (1.1.0 keeps the second and leaks the first's tree), `--nr-data-blocks` above the
  * XML's count (1.1.0 then writes a space map root larger than its bitmaps), a live output, and
  * what quick_xml itself refuses (xml-events-1x.ts).
  */
 import type { DeviceDetails } from '../model/metadata.js';
 import { rustUintError } from './clap.js';
-import type { BuiltDevice, BuiltSuperblock } from './metadata-output.js';
-import { type Device1x, OutOfMetadataSpace1x, writeMetadata1x, writtenBeforeFailure1x } from './metadata-writer-1x.js';
+import type { BuiltSuperblock } from './metadata-output.js';
+import {
+  defLeaves1x,
+  type Entry1x,
+  type Mapping1x,
+  OutOfMetadataSpace1x,
+  type Section1x,
+  writeSections1x,
+  writtenBeforeFailure1x,
+} from './metadata-writer-1x.js';
 import { BLOCK_SIZE } from '../format/layout.js';
 import { INVALID_LOG_LEVEL_1X, LOG_INFO, logLevel1x } from './log-level-1x.js';
 import { FAILURE_1X } from './release.js';
@@ -86,17 +96,36 @@ const RANGE_ATTRS = { origin_begin: 64, data_begin: 64, time: 32, length: 64 } a
 
 interface Restored {
   sb: BuiltSuperblock;
-  devices: Map<number, BuiltDevice>;
+  sections: readonly Section1x[];
+}
+
+/** The `<def>` or `<device>` the Restorer is in. */
+interface OpenSection {
+  /** The def's name, or the device's id and details. */
+  readonly def: string | null;
+  readonly device: { id: number; details: DeviceDetails } | null;
+  readonly entries: Entry1x[];
+  /** The builder's last_key (-1 for none): the last mapping's, or what the last `<ref>` left. */
+  lastKey: number;
+}
+
+/** A `<def>` as a `<ref>` sees it: how many leaves, the first key of the first and of the last. */
+interface DefLeaves {
+  readonly count: number;
+  readonly firstKey: number;
+  readonly lastKey: number;
 }
 
 /** How far the Restorer got: what a failure leaves written depends on it. */
 interface Progress {
   /** What it finalised (written at `</superblock>`). */
   finalized: Restored | null;
-  /** The superblock it began, the devices it read whole, in order, and the one it was in. */
+  /** The superblock it began, the defs and devices it read whole, in order, and the one it was in. */
   sb: BuiltSuperblock | null;
-  readonly devices: Map<number, BuiltDevice>;
-  current: { id: number; dev: BuiltDevice; lastKey: number } | null;
+  readonly sections: Section1x[];
+  readonly deviceIds: Set<number>;
+  readonly defs: Map<string, DefLeaves>;
+  current: OpenSection | null;
   /** The error came from a push of a mapping (its key's order, its data block's bound). */
   failedInPush: boolean;
 }
@@ -106,7 +135,15 @@ function restoreEvents(
   events: readonly XmlEvent1x[],
   onDevice: (id: number) => void,
 ): { progress: Progress; error: Error | null } {
-  const progress: Progress = { finalized: null, sb: null, devices: new Map(), current: null, failedInPush: false };
+  const progress: Progress = {
+    finalized: null,
+    sb: null,
+    sections: [],
+    deviceIds: new Set(),
+    defs: new Map(),
+    current: null,
+    failedInPush: false,
+  };
   try {
     readEvents(events, progress, onDevice);
     return {
@@ -120,7 +157,7 @@ function restoreEvents(
 }
 
 function readEvents(events: readonly XmlEvent1x[], p: Progress, onDevice: (id: number) => void): void {
-  let section: 'none' | 'superblock' | 'device' | 'finalized' = 'none';
+  let section: Section = 'none';
   const map = (thinBegin: number, dataBegin: number, length: number, time: number): void => {
     const current = p.current;
     if (current === null) throw new Fatal('Mapping tags must appear within a <def> or <device> tag.');
@@ -131,12 +168,16 @@ function readEvents(events: readonly XmlEvent1x[], p: Progress, onDevice: (id: n
       if (dataBegin + i >= p.sb!.nrDataBlocks) throw new Fatal('block out of bounds');
       p.failedInPush = false;
       current.lastKey = thinBegin + i;
-      current.dev.mappings.push({ vblock: thinBegin + i, dataBlock: dataBegin + i, time });
+      mappingsOf(current).push({ vblock: thinBegin + i, dataBlock: dataBegin + i, time });
     }
   };
   for (const e of events) {
     if (e.kind === 'other') throw new Fatal(`unsupported element at byte ${e.endByte}`);
-    if (e.name === 'def' || e.name === 'ref') throw new Unmodelled('shared subtrees (<def> and <ref>)');
+    const shared = sharedEvent(e, p, section);
+    if (shared !== null) {
+      section = shared;
+      continue;
+    }
     if (e.kind === 'start' && e.name === 'superblock') {
       const a = readAttrs(e, 'superblock', SB_ATTRS);
       for (const name of ['uuid', 'time', 'transaction', 'data_block_size', 'nr_data_blocks'])
@@ -163,20 +204,22 @@ function readEvents(events: readonly XmlEvent1x[], p: Progress, onDevice: (id: n
       };
       if (section !== 'superblock') throw new Fatal('missing superblock');
       onDevice(id);
-      p.current = { id, dev: { details, mappings: [] }, lastKey: -1 };
+      p.current = { def: null, device: { id, details }, entries: [], lastKey: -1 };
       section = 'device';
     } else if (e.kind === 'start') {
       throw new Fatal(`unknown start tag at byte ${e.endByte}`);
     } else if (e.kind === 'end' && e.name === 'device') {
-      if (p.devices.has(p.current!.id)) throw new Unmodelled('a device id given twice');
-      p.devices.set(p.current!.id, p.current!.dev);
+      const { device, entries } = p.current!;
+      if (p.deviceIds.has(device!.id)) throw new Unmodelled('a device id given twice');
+      p.deviceIds.add(device!.id);
+      p.sections.push({ device: { ...device!, entries } });
       p.current = null;
       section = 'superblock';
     } else if (e.kind === 'end' && e.name === 'superblock') {
       if (p.sb === null) throw new Fatal('missing superblock');
       if (section !== 'superblock') throw new Unmodelled('</superblock> inside a device');
       // In the order read: 1.1.0 writes each device's leaves as it reads it (metadata-writer-1x.ts).
-      p.finalized = { sb: p.sb, devices: new Map(p.devices) };
+      p.finalized = { sb: p.sb, sections: [...p.sections] };
       section = 'finalized';
     } else if (e.kind === 'end') {
       throw new Fatal(`unknown end tag at byte ${e.endByte}`);
@@ -192,6 +235,63 @@ function readEvents(events: readonly XmlEvent1x[], p: Progress, onDevice: (id: n
       throw new Fatal(`unknown empty element at byte ${e.endByte}`);
     }
   }
+}
+
+type Section = 'none' | 'superblock' | 'device' | 'def' | 'finalized';
+
+/** def_shared_b, def_shared_e and ref_shared: the section after `e`, or null when `e` is none of theirs. */
+function sharedEvent(e: XmlEvent1x, p: Progress, section: Section): Section | null {
+  if (e.kind === 'start' && e.name === 'def') {
+    const name = nameOf(e, 'def');
+    if (section !== 'superblock') throw new Fatal('missing superblock');
+    p.current = { def: name, device: null, entries: [], lastKey: -1 };
+    return 'def';
+  }
+  if (e.kind === 'end' && e.name === 'def') {
+    // quick_xml checks end names: this closes the <def> begun above, which holds only mappings.
+    const mappings = p.current!.entries.flatMap((x) => ('mappings' in x ? x.mappings : []));
+    p.defs.set(p.current!.def!, { ...defLeaves1x(mappings), firstKey: mappings[0]?.vblock ?? 0 });
+    p.sections.push({ def: { id: p.current!.def!, mappings } });
+    p.current = null;
+    return 'superblock';
+  }
+  if (e.kind === 'empty' && e.name === 'ref') {
+    refShared(p, nameOf(e, 'ref'));
+    return section;
+  }
+  return null;
+}
+
+/** The mappings entry a mapping is pushed to: the last one, or a new one after a `<ref>`. */
+function mappingsOf(current: OpenSection): Mapping1x[] {
+  const last = current.entries.at(-1);
+  if (last !== undefined && 'mappings' in last) return last.mappings as Mapping1x[];
+  const mappings: Mapping1x[] = [];
+  current.entries.push({ mappings });
+  return mappings;
+}
+
+/** parse_def: the `name` of a `<def>` or `<ref>`; 1.1.0 unwraps it, so a missing one panics. */
+function nameOf(e: XmlEvent1x, tag: 'def' | 'ref'): string {
+  const name = readAttrs(e, tag, { name: 'string' }).get('name');
+  if (name === undefined) throw new Unmodelled(`a <${tag}> without a name (1.1.0 panics)`);
+  return name;
+}
+
+/**
+ * ref_shared and push_nodes: a def's leaves go into the device. A def of one leaf pushed first
+ * may be the device's root and is taken without a check; otherwise the first key of its first
+ * leaf must follow the last key pushed, and the first key of its last leaf becomes that key.
+ */
+function refShared(p: Progress, name: string): void {
+  const current = p.current;
+  if (current?.device == null) throw new Fatal('<ref> tags may only occur within <device> sections.');
+  const def = p.defs.get(name);
+  if (def === undefined) throw new Fatal(`Couldn't find sub tree '${name}'.`);
+  const maybeRoot = def.count === 1 && current.entries.length === 0;
+  if (!maybeRoot && current.lastKey >= 0 && def.firstKey <= current.lastKey) throw new Fatal('keys out of order');
+  current.entries.push({ ref: name });
+  if (!maybeRoot) current.lastKey = def.lastKey;
 }
 
 /**
@@ -242,20 +342,18 @@ function writeBeforeFailure(env: ToolEnv, output: string, p: Progress, lines: re
   }
   const size = outputTarget(env.ctx, output);
   if (!size.ok) return UNMODELLED;
-  const open = p.current === null ? null : { mappings: p.current.dev.mappings, failedInPush: p.failedInPush };
+  const open =
+    p.current === null
+      ? null
+      : { shared: p.current.def !== null, entries: p.current.entries, failedInPush: p.failedInPush };
   try {
-    const written = writtenBeforeFailure1x(Math.floor(size.sizeBytes / BLOCK_SIZE), p.sb, devicesOf(p.devices), open);
+    const written = writtenBeforeFailure1x(Math.floor(size.sizeBytes / BLOCK_SIZE), p.sb, p.sections, open);
     if (!writeOver(env, output, written)) return UNMODELLED;
     env.io.err(`${lines.join('')}${error.message}\n`);
     return FAILURE_1X;
   } catch (e) {
     return outOfSpace(env, output, e, lines);
   }
-}
-
-/** The devices read whole, as the writer takes them. */
-function devicesOf(devices: ReadonlyMap<number, BuiltDevice>): Device1x[] {
-  return [...devices].map(([id, d]) => ({ id, details: d.details, entries: [{ mappings: d.mappings }] }));
 }
 
 /** The blocks written, each over what the output held; false where the output cannot be read back. */
@@ -301,7 +399,7 @@ function writeRestored(
   const size = outputTarget(env.ctx, output);
   if (!size.ok) return UNMODELLED;
   try {
-    const { bytes } = writeMetadata1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, devicesOf(restored.devices));
+    const { bytes } = writeSections1x(Math.floor(size.sizeBytes / BLOCK_SIZE), sb, restored.sections);
     writeMetadataBytes(env.ctx, output, bytes);
     env.io.err(lines.join(''));
     return 0;
