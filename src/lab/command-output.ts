@@ -6,6 +6,7 @@
  */
 import { Errno, type ErrnoValue, strerror } from '../model/errno.js';
 import { parseKernelUint } from '../model/module-params.js';
+import { latin1Text } from '../shared/bytes.js';
 import type { WritableFile } from '../shell/io.js';
 import { notModelled } from './command-errors.js';
 import type { ShellContext } from './context.js';
@@ -39,6 +40,18 @@ export function openOutputTarget(ctx: ShellContext, path: string, append: boolea
   return { kind: 'file', file: appendingWriter(ctx.fs, f, VM_MOUNT_SIZES[ctx.machine.stack]) };
 }
 
+/**
+ * One write(2) of `text` to dm_thin_pool's no_space_timeout, as sysfs's store takes it: the value
+ * set, or the errno text of a value it refuses. A redirection applies its text when it closes, a
+ * command at each write (paramWriter).
+ */
+export function writeNoSpaceTimeout(ctx: ShellContext, text: string): string | null {
+  const value = parseKernelUint(text);
+  if (!value.ok) return strerror(value.errno);
+  ctx.machine.noSpaceTimeoutSecs = value.value;
+  return null;
+}
+
 /** What the kernel discards (and /dev/urandom takes as entropy): a write there always succeeds. */
 const DISCARDING: WritableFile = { append: () => true, failure: null };
 
@@ -51,15 +64,10 @@ function paramWriter(ctx: ShellContext): WritableFile {
   let failure: string | null = null;
   return {
     append(bytes: Uint8Array): boolean {
-      let text = '';
-      for (const b of bytes) text += String.fromCharCode(b);
-      const value = parseKernelUint(text);
-      if (!value.ok) {
-        failure = strerror(value.errno);
-        return false;
-      }
-      ctx.machine.noSpaceTimeoutSecs = value.value;
-      return true;
+      // A stream's error stays set (ferror), whatever later writes do.
+      const error = writeNoSpaceTimeout(ctx, latin1Text(bytes));
+      failure ??= error;
+      return error === null;
     },
     get failure() {
       return failure;

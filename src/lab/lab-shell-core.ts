@@ -10,14 +10,13 @@ import type { DockerState } from '../docker/docker-state.js';
 import type { LvmState } from '../lvm/lvm-state.js';
 import { Errno, strerror } from '../model/errno.js';
 import type { Machine } from '../model/machine.js';
-import { parseKernelUint } from '../model/module-params.js';
 import type { FileProbe } from '../shell/builtins.js';
 import type { CommandIo, Sink } from '../shell/io.js';
 import { type ShellPort, ShellSession } from '../shell/session.js';
 import type { Steps } from '../shell/wait.js';
 import { COMMANDS } from './commands.js';
 import { memoryFreeBytes, ramDisksBytes } from './fs-memory.js';
-import { openOutputTarget } from './command-output.js';
+import { openOutputTarget, writeNoSpaceTimeout } from './command-output.js';
 import type { LabFileSystem } from './fs.js';
 import { Lab, type LabSetup } from './lab.js';
 import { type CommandRegistry, runCommand, streamsInput } from './registry.js';
@@ -102,10 +101,7 @@ export class LabPort implements ShellPort {
   }
 
   closeParam(text: string): string | null {
-    const value = parseKernelUint(text);
-    if (!value.ok) return strerror(value.errno);
-    this.lab.machine.noSpaceTimeoutSecs = value.value;
-    return null;
+    return writeNoSpaceTimeout(this.lab, text);
   }
 }
 

@@ -108,28 +108,38 @@ export function lvmLinkTarget(machine: Machine, path: string): string | null {
 }
 
 /**
- * The volumes with a `/dev/VG/LV` link, by group: a link is there while its LVM volume's dm
- * device is (LVM makes it on activation, removes it on deactivation, and `/dev/VG` goes with the
- * group's last one: probe 214, fixtures/lvm/103). A device dmsetup made gets none, whatever its
- * name (probe 214's `pool-meta` has no /dev/pool). Empty where the context has no LVM.
+ * Where LVM's `/dev/VG/LV` link of one volume points while it is there, else null: a link is there
+ * while its LVM volume's dm device is (LVM makes it on activation, removes it on deactivation:
+ * probe 214, fixtures/lvm/103). A device dmsetup made gets none, whatever its name (probe 214's
+ * `pool-meta` has no /dev/pool).
+ */
+function volumeLink(ctx: ShellContext, vgName: string, lvName: string): string | null {
+  const target = `/dev/mapper/${dmName(vgName, lvName)}`;
+  if (lvmLinkTarget(ctx.machine, `/dev/${vgName}/${lvName}`) !== target) return null;
+  return ctx.machine.resolve(target) === null ? null : target;
+}
+
+/**
+ * The volumes with a `/dev/VG/LV` link, by group (`/dev/VG` goes with the group's last one).
+ * Empty where the context has no LVM.
  */
 export function lvmLinkedVolumes(ctx: ShellContext): Map<string, string[]> {
   const groups = new Map<string, string[]>();
   for (const vg of ctx.lvm?.vgs ?? [])
-    for (const lv of vg.lvs) {
-      const target = `/dev/mapper/${dmName(vg.name, lv.name)}`;
-      if (lvmLinkTarget(ctx.machine, `/dev/${vg.name}/${lv.name}`) !== target) continue;
-      if (ctx.machine.resolve(target) === null) continue;
-      groups.set(vg.name, [...(groups.get(vg.name) ?? []), lv.name]);
-    }
+    for (const lv of vg.lvs)
+      if (volumeLink(ctx, vg.name, lv.name) !== null) groups.set(vg.name, [...(groups.get(vg.name) ?? []), lv.name]);
   return groups;
 }
 
-/** Where `/dev/VG/LV` points while LVM's link is there, else null. */
+/** Where `/dev/VG/LV` points while LVM's link is there, else null (one volume looked at, not every group's). */
 export function lvmLinkNow(ctx: ShellContext, path: string): string | null {
   const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(path);
-  if (m === null || lvmLinkedVolumes(ctx).get(m[1]!)?.includes(m[2]!) !== true) return null;
-  return `/dev/mapper/${dmName(m[1]!, m[2]!)}`;
+  if (m === null) return null;
+  const vgName = m[1]!;
+  const lvName = m[2]!;
+  const vg = ctx.lvm?.vgs.find((g) => g.name === vgName);
+  if (vg === undefined || !vg.lvs.some((lv) => lv.name === lvName)) return null;
+  return volumeLink(ctx, vgName, lvName);
 }
 
 export function lookupPath(ctx: ShellContext, path: string): PathTarget {

@@ -10,7 +10,8 @@
  * that would change anything else is refused by name, since the lab does not rebuild a group.
  */
 import { CommandFailed, notModelled } from '../lab/command-errors.js';
-import { isDirectory } from '../lab/vfs.js';
+import { isDirectory, openFileForWrite } from '../lab/vfs.js';
+import { strerror } from '../model/errno.js';
 import { latin1Bytes, latin1Text } from '../shared/bytes.js';
 import type { CommandIo } from '../shell/io.js';
 import {
@@ -184,9 +185,8 @@ export function vgcfgbackup(ctx: LvmContext, args: readonly string[], io: Comman
       // LVM writes a temporary file beside FILE and renames it over FILE: onto a directory the
       // rename fails with a message naming that randomly named file, which the lab cannot print.
       if (isDirectory(ctx, file)) throw notModelled(`vgcfgbackup --file naming a directory (${file})`);
-      const target = ctx.fs.openForWrite(file, true);
-      if (typeof target === 'string')
-        throw new CommandFailed(`  ${file}: ${target.replace(/^can't create '[^']*': /, '')}`, ECMD_FAILED);
+      const target = openFileForWrite(ctx, file, true);
+      if (typeof target === 'number') throw new CommandFailed(`  ${file}: ${strerror(target)}`, ECMD_FAILED);
       target.writeBytes(0, latin1Bytes(backupText(ctx, vg, command)));
     } else writeBackup(ctx, vg, command);
     io.out(`  Volume group "${vg.name}" successfully backed up.\n`);

@@ -910,7 +910,10 @@ export class Interpreter {
     const chargeRead = (bytes: number): boolean => this.chargeOutput(bytes);
     const io: CommandIo = {
       env: new Map(assignments),
-      environment: environmentOf(f.env, assignments),
+      // Only env and xargs read it: built when asked, not for every command the shell runs.
+      get environment(): readonly string[] {
+        return environmentOf(f.env, assignments);
+      },
       get stdin(): Uint8Array {
         if (stdin === null && input instanceof Pipe) {
           input.runWriterToEnd();

@@ -8,7 +8,7 @@ import type { DmDevice } from '../../model/machine.js';
 import type { CommandIo } from '../../shell/io.js';
 import type { Steps } from '../../shell/wait.js';
 import { hasThinTool, runThinTool, THIN_TOOL_NAMES } from '../../tools/index.js';
-import { type ToolsRelease, toolsReleaseOf } from '../../tools/release.js';
+import { FAILURE_1X, type ToolsRelease, toolsReleaseOf } from '../../tools/release.js';
 import { notModelled } from '../command-errors.js';
 import type { Lab } from '../lab.js';
 import type { CommandHandler } from '../registry.js';
@@ -138,7 +138,7 @@ export function pdataTools(lab: Lab, args: readonly string[], io: CommandIo): nu
     const complaint =
       name === undefined ? '' : release === '0.9.0' ? `Unknown command '${name}'\n` : 'unrecognised command\n';
     io.err(`${complaint}Usage: <command> <args>\ncommands:\n${listed.map((c) => `  ${c}\n`).join('')}`);
-    return release === '0.9.0' ? 1 : 64;
+    return release === '0.9.0' ? 1 : FAILURE_1X;
   }
   if (THIN_TOOL_NAMES.includes(name)) return thinTool(name)(lab, rest, io);
   if (hasThinTool(name, stack)) return run1xOnly(name, lab, rest, io);
